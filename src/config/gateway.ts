@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { driverFactories } from '../core/driver.js';
+import { outboxConfigSchema } from '../outbox/config.js';
+import { upstreamConfigSchema } from '../upstream/config.js';
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** `inputs[]`: one branch per registered driver kind, discriminated by `type`. */
+function inputSchema() {
+  const branches = driverFactories().map((f) =>
+    f.configSchema
+      .extend({
+        type: z.literal(f.kind),
+        name: z.string().regex(ID_RE, 'expected a name of letters, digits, _ . - (max 64)').describe('Instance name, unique in the gateway.'),
+        enabled: z.boolean().default(true).describe('Set false to keep the input in the file but not start it.'),
+      })
+      .strict()
+      .describe(f.description),
+  );
+  if (branches.length === 0) {
+    return z.strictObject({ type: z.string(), name: z.string() }).describe('No driver kinds are registered.');
+  }
+  if (branches.length === 1) return branches[0]!;
+  return z.discriminatedUnion('type', branches as [any, any, ...any[]]);
+}
+
+/** The gateway config schema (`edgewise.yaml`). Built after drivers register, as inputs come from them. */
+export function gatewayConfigSchema() {
+  return z
+    .strictObject({
+      gateway: z
+        .strictObject({
+          id: z.string().regex(ID_RE, 'expected an id of letters, digits, _ . - (max 64)').describe('Gateway id: in client ids, topics and payloads.'),
+          data_dir: z.string().default('.edgewise').describe('Folder for the outbox and other state, relative to the config file.'),
+        })
+        .describe('Who this gateway is.'),
+      log: z
+        .strictObject({
+          level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+          format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal, JSON lines otherwise.'),
+        })
+        .default({ level: 'info', format: 'auto' })
+        .describe('Structured logs on stderr.'),
+      inputs: z.array(inputSchema()).default([]).describe('Sensor inputs (drivers).'),
+      pipelines: z
+        .array(z.string())
+        .default([])
+        .describe('Pipeline files (YAML), relative to the config file; globs such as pipelines/*.yaml are allowed.'),
+      outbox: outboxConfigSchema.optional(),
+      upstream: upstreamConfigSchema.optional(),
+    })
+    .describe('An Edgewise gateway: its id, inputs, pipelines, outbox and upstream.');
+}
+
+export type GatewayConfig = z.output<ReturnType<typeof gatewayConfigSchema>>;

@@ -1,0 +1,83 @@
+import type { z } from 'zod';
+import type { Logger } from './log.js';
+import type { Reading } from './reading.js';
+import type { DropCounter } from './drops.js';
+
+/**
+ * The driver interface: how `src/` sees an input. A driver turns bytes from a device into
+ * Readings. It never throws into the runtime: a line or payload it cannot parse is counted in
+ * `ctx.drops` (with a sample) and the driver carries on.
+ */
+export interface DriverContext {
+  /** Hand one reading to the runtime (the pipelines). Synchronous and cheap; never throws. */
+  emit(reading: Reading): void;
+  /** Counted drops with samples for this driver instance (reason → count). */
+  readonly drops: DropCounter;
+  readonly log: Logger;
+  /** Wall clock in ms, injectable for tests. Drivers use it only to stamp readings that carry no time. */
+  now(): number;
+}
+
+export type DriverState = 'starting' | 'up' | 'degraded' | 'down' | 'stopped';
+
+export interface DriverHealth {
+  state: DriverState;
+  /** What is wrong, in words a user can act on (e.g. "port /dev/ttyUSB0 missing; retrying in 4s"). */
+  detail?: string;
+  /** When the state last changed (ms since epoch). */
+  since: number;
+}
+
+export interface Driver {
+  /** Instance name from the gateway config (`inputs[].name`). */
+  readonly name: string;
+  /** Driver kind (`serial`, `gpio`, `mqtt`, ...). */
+  readonly kind: string;
+  /** Start reading. Resolves once the driver is running (it may still be waiting for a device). */
+  start(ctx: DriverContext): Promise<void>;
+  /** Stop and release the device; outputs go to their safe state. Idempotent. */
+  stop(): Promise<void>;
+  health(): DriverHealth;
+  /** Driver-specific counters (readings, bytes, reconnects...). Drops are in `ctx.drops`. */
+  counters(): Record<string, number>;
+}
+
+/**
+ * A driver kind, as registered with the runtime. Its config schema is part of the gateway
+ * config schema (as one branch of `inputs[]`, discriminated by `type`), so it is validated,
+ * documented and exported to JSON Schema with everything else.
+ */
+export interface DriverFactory<C = any> {
+  /** The `type` value in `inputs[]`. */
+  readonly kind: string;
+  /** One-line description for docs. */
+  readonly description: string;
+  /** zod object schema of the driver's own settings (without `type` and `name`). */
+  readonly configSchema: z.ZodObject<any>;
+  create(name: string, config: C, deps: DriverDeps): Driver;
+}
+
+/** What the runtime hands a driver at creation (things shared across drivers). */
+export interface DriverDeps {
+  log: Logger;
+  /** Directory for driver state (if any), under the gateway's data dir. */
+  dataDir: string;
+  /** Services other parts of the runtime publish for drivers, by name (e.g. a simulated GPIO backend). */
+  services: Map<string, unknown>;
+}
+
+const registry = new Map<string, DriverFactory>();
+
+/** Register a driver kind. Drivers register themselves from `drivers/index.ts`. */
+export function registerDriver(factory: DriverFactory): void {
+  if (registry.has(factory.kind)) throw new Error(`driver kind "${factory.kind}" is registered twice`);
+  registry.set(factory.kind, factory);
+}
+
+export function driverFactories(): DriverFactory[] {
+  return [...registry.values()];
+}
+
+export function driverFactory(kind: string): DriverFactory | undefined {
+  return registry.get(kind);
+}
