@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/**
+ * Every CLI subcommand lives in its own file under src/cli/ and exports `register(program)`.
+ * Add one line here per subcommand.
+ */
+export const commands: Array<(program: Command) => void> = [];
