@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from './log.js';
 import type { Reading } from './reading.js';
 import type { DropCounter } from './drops.js';
+import type { AlertRecord } from './records.js';
 
 /**
  * The driver interface: how `src/` sees an input. A driver turns bytes from a device into
@@ -40,6 +41,11 @@ export interface Driver {
   health(): DriverHealth;
   /** Driver-specific counters (readings, bytes, reconnects...). Drops are in `ctx.drops`. */
   counters(): Record<string, number>;
+  /**
+   * Local actions: the runtime hands every alert event (raised / active / cleared) to drivers
+   * that drive outputs (a GPIO buzzer or lamp). Drivers without outputs leave it out.
+   */
+  onAlert?(alert: AlertRecord): void;
 }
 
 /**
