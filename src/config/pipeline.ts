@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { durationSchema } from '../core/duration.js';
+
+/** Aggregates a window can compute (see src/engine/aggregates.ts). */
+export const AGGREGATE_NAMES = [
+  'count', 'sum', 'mean', 'min', 'max', 'stddev', 'rms', 'first', 'last', 'rate', 'p50', 'p95', 'p99',
+] as const;
+export type AggregateName = (typeof AGGREGATE_NAMES)[number];
+
+/** Unit conversions for `map.convert`. */
+export const CONVERSIONS = [
+  'c_to_f', 'f_to_c', 'c_to_k', 'k_to_c',
+  'ms_to_kmh', 'kmh_to_ms', 'knots_to_kmh', 'mph_to_kmh', 'kmh_to_mph',
+  'g_to_ms2', 'ms2_to_g', 'bar_to_psi', 'psi_to_bar', 'kpa_to_bar', 'bar_to_kpa',
+] as const;
+export type Conversion = (typeof CONVERSIONS)[number];
+
+const streamPattern = z
+  .string()
+  .min(1)
+  .describe('A stream pattern: `<device>/<metric>` where `*` matches any run of characters except `/`, and `**` matches anything. Examples: `pump-*/vibration`, `*/temperature`, `**`.');
+
+const rangeShape = {
+  min: z.number().optional().describe('Lowest value kept (inclusive).'),
+  max: z.number().optional().describe('Highest value kept (inclusive).'),
+};
+
+export const filterStepSchema = z
+  .strictObject({
+    ...rangeShape,
+    field: z.string().default('value').describe('What to test: `value` for readings, or an aggregate name (e.g. `mean`) after a window.'),
+    streams: z.array(streamPattern).optional().describe('Keep only streams matching one of these patterns.'),
+    exclude_streams: z.array(streamPattern).optional().describe('Drop streams matching one of these patterns.'),
+  })
+  .describe('Keep what passes, drop (and count as `filtered`) what does not.');
+
+export const mapStepSchema = z
+  .strictObject({
+    convert: z.enum(CONVERSIONS).optional().describe('Unit conversion, applied first.'),
+    scale: z.number().default(1).describe('Multiply by this (after convert).'),
+    offset: z.number().default(0).describe('Then add this.'),
+    clamp: z.strictObject(rangeShape).optional().describe('Then clamp into [min, max].'),
+    metric: z.string().regex(/^[^/]+$/, 'expected a metric name without "/"').optional().describe('Rename the metric part of the stream (e.g. after a unit conversion).'),
+  })
+  .describe('Transform each reading: value → clamp(convert(value) × scale + offset).');
+
+const windowCommon = {
+  aggregates: z.array(z.enum(AGGREGATE_NAMES)).min(1).describe('What to compute per window and key.'),
+  lateness: durationSchema.default(0).describe('Allowed lateness: how far behind the newest reading of its stream a reading may be and still count. Later readings go to the `late` side output (counted).'),
+  idle_timeout: durationSchema.optional().describe('Close the windows of a stream that has been silent this long (pipeline time, i.e. the newest reading of any stream, or the wall clock when running live). Default: 2 × window size (sessions: 2 × gap).'),
+};
+
+export const windowSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('tumbling'),
+    size: durationSchema.describe('Window length; windows are aligned to the epoch: [k·size, (k+1)·size).'),
+    ...windowCommon,
+  }).describe('Fixed, non-overlapping windows.'),
+  z.strictObject({
+    type: z.literal('hopping'),
+    size: durationSchema.describe('Window length.'),
+    hop: durationSchema.describe('How often a window starts; a reading is in size/hop windows.'),
+    ...windowCommon,
+  }).describe('Fixed-size overlapping windows that start every `hop`.'),
+  z.strictObject({
+    type: z.literal('sliding'),
+    size: durationSchema.describe('Window length.'),
+    resolution: durationSchema.optional().describe('Slide step: a window ends at every multiple of this that follows a reading. Default: size / 10.'),
+    ...windowCommon,
+  }).describe('A window of `size` that ends after each reading (to `resolution`); emits only when there is new data.'),
+  z.strictObject({
+    type: z.literal('session'),
+    gap: durationSchema.describe('A session ends after this long without a reading.'),
+    max_duration: durationSchema.optional().describe('Close a session that has lasted this long even if readings keep coming (bounds state).'),
+    ...windowCommon,
+  }).describe('Activity sessions separated by gaps.'),
+  z.strictObject({
+    type: z.literal('count'),
+    size: z.number().int().positive().max(1_000_000).describe('Readings per window.'),
+    slide: z.number().int().positive().optional().describe('Start a new window every `slide` readings (default: size, i.e. non-overlapping). Must divide size.'),
+    aggregates: windowCommon.aggregates,
+    idle_timeout: windowCommon.idle_timeout.describe('Emit a partial window (marked `partial`) for a stream silent this long. Default: never.'),
+  }).describe('Windows of N readings per stream, in arrival order.'),
+]);
+export type WindowSpec = z.output<typeof windowSchema>;
+
+export const outputStepSchema = z
+  .union([
+    z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected an output name of lower-case letters, digits, _ or -'),
+    z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/) }),
+  ])
+  .describe('Send what reaches this point to the named output (and pass it on).');
+
+/** Detect steps are defined by the detectors module; until it registers, any object is refused with a clear message. */
+let detectSchema: z.ZodType = z.never({ message: 'detect steps are not available in this build' });
+export function setDetectStepSchema(schema: z.ZodType): void {
+  detectSchema = schema;
+}
+
+const STEP_KINDS = ['filter', 'map', 'window', 'detect', 'output'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+function stepSchema() {
+  return z
+    .strictObject({
+      filter: filterStepSchema.optional(),
+      map: mapStepSchema.optional(),
+      window: windowSchema.optional(),
+      detect: z.lazy(() => detectSchema).optional(),
+      output: outputStepSchema.optional(),
+    })
+    .superRefine((step, ctx) => {
+      const kinds = STEP_KINDS.filter((k) => (step as Record<string, unknown>)[k] !== undefined);
+      if (kinds.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: kinds.length === 0
+            ? `a step needs exactly one of ${STEP_KINDS.join(', ')}; found none`
+            : `a step needs exactly one of ${STEP_KINDS.join(', ')}; found ${kinds.join(' and ')} (split them into separate steps)`,
+        });
+      }
+    })
+    .describe('One step: exactly one of filter, map, window, detect, output.');
+}
+
+export function pipelineSchema() {
+  return z
+    .strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a name of lower-case letters, digits, _ or -').describe('Pipeline name: in logs, metrics and upstream payloads.'),
+      description: z.string().optional(),
+      input: z
+        .strictObject({
+          streams: z.array(streamPattern).min(1).describe('Which readings this pipeline takes.'),
+          max_keys: z.number().int().positive().default(10_000).describe('Most streams (keys) this pipeline tracks; readings of further streams are refused and counted (`key_limit`).'),
+          max_future_skew: durationSchema.default(300_000).describe('Refuse (count as `future`) readings whose time is further ahead than this of the pipeline clock (newest accepted reading, or the wall clock when live).'),
+        })
+        .describe('What the pipeline takes in.'),
+      steps: z.array(stepSchema()).min(1).describe('Operators, applied in order per key.'),
+    })
+    .superRefine((p, ctx) => {
+      let windows = 0;
+      p.steps.forEach((s, i) => {
+        if (s.window) {
+          windows++;
+          if (windows > 1) ctx.addIssue({ code: 'custom', path: ['steps', i, 'window'], message: 'a pipeline has at most one window step; use a second pipeline for a second windowing' });
+        }
+        if (s.map && windows > 0) ctx.addIssue({ code: 'custom', path: ['steps', i, 'map'], message: 'map works on readings; put it before the window step' });
+        const w = s.window;
+        if (w?.type === 'hopping' && (w.hop > w.size || w.size % w.hop !== 0)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'hop'], message: `hop (${w.hop} ms) must divide size (${w.size} ms)` });
+        }
+        if (w?.type === 'sliding' && w.resolution !== undefined && (w.resolution > w.size || w.size % w.resolution !== 0)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'resolution'], message: `resolution (${w.resolution} ms) must divide size (${w.size} ms)` });
+        }
+        if (w?.type === 'count' && w.slide !== undefined && (w.slide > w.size || w.size % w.slide !== 0)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'slide'], message: `slide (${w.slide}) must divide size (${w.size})` });
+        }
+        if ((w?.type === 'tumbling' || w?.type === 'hopping' || w?.type === 'sliding') && w.size <= 0) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'size'], message: 'size must be greater than 0' });
+        }
+      });
+    })
+    .describe('An Edgewise pipeline: which readings it takes, how it windows, aggregates and judges them, and where results go.');
+}
+
+export type PipelineSpec = z.output<ReturnType<typeof pipelineSchema>>;
+export type StepSpec = PipelineSpec['steps'][number];

@@ -1,0 +1,187 @@
+import { createReadStream, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Reading } from '../core/reading.js';
+import { DropCounter } from '../core/drops.js';
+import { parseTimestamp } from './time.js';
+
+/** One row (CSV) or line (JSON lines) of a recorded file, with the readings it holds. */
+export interface RecordedRow {
+  /** 1-based line number in the file. */
+  line: number;
+  /** The timestamp text as written (replay writes it back unchanged). */
+  time: string;
+  /** Event time in ms (NaN when the text is not a time; the engine counts it). */
+  ts: number;
+  readings: Reading[];
+}
+
+export interface InputOptions {
+  /** `auto` (default): `.jsonl`/`.ndjson`/`.json` are JSON lines, everything else CSV. */
+  format?: 'auto' | 'csv' | 'jsonl';
+  /** Device part of the stream keys for CSVs without a stream column. Default: the file name without extension. */
+  device?: string;
+  /** CSV columns that are labels, not sensors, and are never fed to a pipeline. */
+  excludeColumns?: string[];
+  /** Rows the reader could not use (no header, wrong column count, bad JSON) are counted here. */
+  drops?: DropCounter;
+  /** Called every few thousand lines with bytes read so far and the file size. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+/** Columns that hold ground truth in public benchmarks (SKAB, NAB variants): never fed to detectors. */
+export const LABEL_COLUMNS = ['anomaly', 'changepoint', 'label', 'is_anomaly'];
+const TIME_COLUMNS = ['timestamp', 'datetime', 'time', 'ts', 'date'];
+
+export interface CsvLayout {
+  delimiter: string;
+  timeIndex: number;
+  /** Index of a `stream` column, or -1. */
+  streamIndex: number;
+  /** When streamIndex >= 0: the one value column. Else: each value column and its stream key. */
+  valueColumns: Array<{ index: number; stream: string }>;
+  excluded: string[];
+}
+
+/** Work out a CSV's layout from its header: delimiter, time column, stream column or value columns. */
+export function csvLayout(header: string, device: string, excludeColumns = LABEL_COLUMNS): CsvLayout {
+  const delimiter = pickDelimiter(header);
+  const names = splitCsvLine(header, delimiter).map((n) => n.trim());
+  const lower = names.map((n) => n.toLowerCase());
+  let timeIndex = lower.findIndex((n) => TIME_COLUMNS.includes(n));
+  if (timeIndex < 0) timeIndex = 0;
+  const streamIndex = lower.indexOf('stream');
+  const excluded: string[] = [];
+  const valueColumns: CsvLayout['valueColumns'] = [];
+  names.forEach((name, index) => {
+    if (index === timeIndex || index === streamIndex) return;
+    if (excludeColumns.includes(lower[index]!)) {
+      excluded.push(name);
+      return;
+    }
+    if (streamIndex >= 0 && lower[index] !== 'value') return;
+    valueColumns.push({ index, stream: `${device}/${name.replace(/\//g, '_')}` });
+  });
+  return { delimiter, timeIndex, streamIndex, valueColumns, excluded };
+}
+
+function pickDelimiter(header: string): string {
+  const counts = [',', ';', '\t'].map((d) => [d, header.split(d).length - 1] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+}
+
+/** Split one CSV line; handles double-quoted fields when the line has quotes. */
+export function splitCsvLine(line: string, delimiter: string): string[] {
+  if (!line.includes('"')) return line.split(delimiter);
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === delimiter) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** A number from a CSV cell; empty or non-numeric text gives NaN (the engine counts it). */
+export function parseNumber(text: string | undefined): number {
+  if (text === undefined) return NaN;
+  const t = text.trim();
+  return t.length === 0 ? NaN : Number(t);
+}
+
+export function defaultDevice(path: string): string {
+  return basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'replay';
+}
+
+/**
+ * Read a recorded file row by row: CSV (`timestamp,value` as in NAB; `;`-separated
+ * multi-column as in SKAB; or with a `stream` column) or JSON lines
+ * (`{"stream":"dev/metric","ts":...,"value":...}`, or `device` + `metric` instead of `stream`).
+ */
+export async function* readRecorded(path: string, opts: InputOptions = {}): AsyncGenerator<RecordedRow> {
+  const format = opts.format && opts.format !== 'auto' ? opts.format : /\.(jsonl|ndjson|json)$/i.test(path) ? 'jsonl' : 'csv';
+  const device = opts.device ?? defaultDevice(path);
+  const drops = opts.drops ?? new DropCounter();
+  const total = statSync(path).size;
+  const input = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let bytes = 0;
+  let lineNo = 0;
+  let layout: CsvLayout | undefined;
+  try {
+    for await (const raw of lines) {
+      lineNo++;
+      bytes += Buffer.byteLength(raw) + 1;
+      if (opts.onProgress && (lineNo & 4095) === 0) opts.onProgress(bytes, total);
+      const line = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+      if (line.trim().length === 0) continue;
+      if (format === 'jsonl') {
+        const row = jsonRow(line, lineNo, device, drops, path);
+        if (row) yield row;
+        continue;
+      }
+      if (!layout) {
+        layout = csvLayout(line, device, opts.excludeColumns ?? LABEL_COLUMNS);
+        if (layout.valueColumns.length === 0) {
+          throw new Error(`${path}:1: the header "${line}" names no value column; expected e.g. "timestamp,value" or "timestamp;sensor1;sensor2"`);
+        }
+        continue;
+      }
+      const cells = splitCsvLine(line, layout.delimiter);
+      const expected = Math.max(layout.timeIndex, layout.streamIndex, ...layout.valueColumns.map((c) => c.index)) + 1;
+      if (cells.length < expected) {
+        drops.drop('wrong_columns', line, `${path}:${lineNo}: expected ${expected} columns, found ${cells.length}`);
+        continue;
+      }
+      const time = cells[layout.timeIndex]!.trim();
+      const ts = parseTimestamp(time);
+      const readings: Reading[] = [];
+      if (layout.streamIndex >= 0) {
+        readings.push({ stream: cells[layout.streamIndex]!.trim(), ts, value: parseNumber(cells[layout.valueColumns[0]!.index]) });
+      } else {
+        for (const col of layout.valueColumns) readings.push({ stream: col.stream, ts, value: parseNumber(cells[col.index]) });
+      }
+      yield { line: lineNo, time, ts, readings };
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+    opts.onProgress?.(total, total);
+  }
+}
+
+function jsonRow(line: string, lineNo: number, device: string, drops: DropCounter, path: string): RecordedRow | undefined {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch (err) {
+    drops.drop('bad_json', line, `${path}:${lineNo}: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    drops.drop('bad_json', line, `${path}:${lineNo}: expected a JSON object per line`);
+    return undefined;
+  }
+  const o = obj as Record<string, unknown>;
+  const timeRaw = o.ts ?? o.timestamp ?? o.time;
+  const time = timeRaw === undefined ? '' : String(timeRaw);
+  const ts = typeof timeRaw === 'number' ? (Math.abs(timeRaw) < 1e11 ? timeRaw * 1000 : timeRaw) : parseTimestamp(time);
+  const stream = typeof o.stream === 'string' ? o.stream : typeof o.metric === 'string' ? `${typeof o.device === 'string' ? o.device : device}/${o.metric}` : undefined;
+  const reading = { stream, ts, value: o.value } as unknown as Reading;
+  if (o.fields && typeof o.fields === 'object') reading.fields = o.fields as Reading['fields'];
+  if (o.tags && typeof o.tags === 'object') reading.tags = o.tags as Reading['tags'];
+  return { line: lineNo, time, ts, readings: [reading] };
+}

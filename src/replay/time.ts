@@ -1,0 +1,50 @@
+/**
+ * Timestamps in recorded files. Times without a zone are UTC; a zone in the text
+ * (`Z`, `+02:00`) is honoured. Numbers are epoch seconds (< 1e11) or milliseconds.
+ * Returns NaN when the text is not a time.
+ */
+export function parseTimestamp(text: string): number {
+  const s = text.trim();
+  if (s.length === 0) return NaN;
+  const c0 = s.charCodeAt(0);
+  // Fast path: YYYY-MM-DD[ T]HH:MM:SS[.fff...] with no zone (NAB, SKAB).
+  if (s.length >= 19 && s.charCodeAt(4) === 45 /* - */ && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 /* : */) {
+    const sep = s.charCodeAt(10);
+    const rest = s.slice(19);
+    if ((sep === 32 || sep === 84) && /^(\.\d+)?$/.test(rest)) {
+      const y = num(s, 0, 4), mo = num(s, 5, 7), d = num(s, 8, 10), h = num(s, 11, 13), mi = num(s, 14, 16), se = num(s, 17, 19);
+      const frac = rest.length > 1 ? Math.round(Number(`0${rest}`) * 1000) : 0;
+      if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return NaN;
+      return Date.UTC(y, mo - 1, d, h, mi, se, frac);
+    }
+  }
+  if ((c0 >= 48 && c0 <= 57) || c0 === 45) {
+    if (/^-?\d+(\.\d+)?$/.test(s)) {
+      const n = Number(s);
+      return Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
+    }
+  }
+  // ISO 8601 and friends. A date-time without a zone is read as UTC, not local time.
+  const hasZone = /(Z|[+-]\d\d:?\d\d)$/i.test(s);
+  const isDateTime = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/.test(s);
+  const t = Date.parse(isDateTime && !hasZone ? `${s.replace(' ', 'T')}Z` : s.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T'));
+  return t;
+}
+
+function num(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** `2014-02-14 14:30:00` style (UTC), as NAB and SKAB write it. */
+export function formatTimestamp(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const iso = new Date(ms).toISOString();
+  const frac = ms % 1000 === 0 ? '' : iso.slice(19, 23);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac}`;
+}
