@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
+import type { Logger } from '../../src/core/log.js';
+import { PayloadDecoder } from '../common/payload.js';
+import { isValidName } from '../common/names.js';
+import { mqttConfigSchema, type MqttConfig, type BrokerConfig } from './config.js';
+import { compileTemplate, matchTemplate, topicMatches, type CompiledTemplate } from './topic.js';
+import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
+
+export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
+export { hashPassword, verifyPassword } from './password.js';
+export { mqttConfigSchema, type MqttConfig } from './config.js';
+
+/** Turn the `broker` config section into options for `startEmbeddedBroker`. */
+export function brokerOptions(b: BrokerConfig): EmbeddedBrokerOptions {
+  return {
+    host: b.host,
+    port: b.port,
+    maxPacketSize: b.max_packet_size,
+    noDelay: b.no_delay,
+    allowAnonymous: b.allow_anonymous,
+    users: b.users,
+    anonymous: b.anonymous,
+    maxClients: b.max_clients,
+    connectTimeout: b.connect_timeout,
+    drainTimeout: b.drain_timeout,
+  };
+}
+
+interface TopicInfo {
+  device: string;
+  metric: string | undefined;
+  /** Stream key for the value forms (device/metric, metric defaulting to `value`). */
+  where: string;
+}
+
+/** MQTT → readings: topic mapping by template and payload decoding. Transport-independent. */
+export class MqttIngest {
+  readonly templates: CompiledTemplate[];
+  private readonly cache = new Map<string, TopicInfo | null>();
+  private readonly decoder: PayloadDecoder;
+  messages = 0;
+  readings = 0;
+  ignored = 0;
+
+  constructor(private readonly cfg: MqttConfig, private readonly ctx: Pick<DriverContext, 'emit' | 'drops' | 'now'>) {
+    this.templates = cfg.topics.map(compileTemplate);
+    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, maxFields: cfg.max_fields, ignoreKeys: ['device'] });
+  }
+
+  get fieldsIgnored(): number {
+    return this.decoder.fieldsIgnored;
+  }
+
+  private lookup(topic: string): TopicInfo | null {
+    let info = this.cache.get(topic);
+    if (info !== undefined) return info;
+    info = null;
+    const parts = topic.split('/');
+    for (const t of this.templates) {
+      const m = matchTemplate(t, parts);
+      if (!m) continue;
+      const device = m.device ?? this.cfg.device;
+      const metric = m.metric ?? this.cfg.metric;
+      if (device === undefined || !isValidName(device) || (metric !== undefined && !isValidName(metric))) {
+        info = { device: '', metric: undefined, where: `topic "${topic}"` }; // marks a bad name
+        break;
+      }
+      info = { device, metric, where: `topic "${topic}"` };
+      break;
+    }
+    if (info === null && this.cfg.ignore_topics.some((f) => topicMatches(f, topic))) info = { device: '', metric: '', where: '' };
+    if (this.cache.size >= this.cfg.topic_cache_size) this.cache.clear();
+    this.cache.set(topic, info);
+    return info;
+  }
+
+  /** One message. Never throws. */
+  handle(topic: string, payload: Buffer): void {
+    this.messages++;
+    const info = this.lookup(topic);
+    const drops = this.ctx.drops;
+    if (info === null) {
+      drops.drop('unknown_topic', { topic, payload: payload.subarray(0, 64).toString('utf8') }, `topic "${topic}" matches none of the topic templates ${JSON.stringify(this.cfg.topics)}`);
+      return;
+    }
+    if (info.device === '') {
+      if (info.metric === '') {
+        this.ignored++;
+        return;
+      }
+      drops.drop('bad_name', { topic }, `topic "${topic}": device or metric level is not a valid name (letters, digits, _ . : -, max 64)`);
+      return;
+    }
+    if (payload.length > this.cfg.max_payload_bytes) {
+      drops.drop('oversized', { topic, bytes: payload.length, head: payload.subarray(0, 64).toString('utf8') }, `topic "${topic}": payload of ${payload.length} bytes > max_payload_bytes ${this.cfg.max_payload_bytes}`);
+      return;
+    }
+    this.readings += this.decoder.decodeText(payload.toString('utf8'), info.device, info.metric, this.ctx.now(), this.ctx.emit, drops, info.where);
+  }
+}
+
+class MqttDriver implements Driver {
+  readonly kind = 'mqtt';
+  private state: DriverState = 'stopped';
+  private detail: string | undefined;
+  private since = Date.now();
+  private ingest: MqttIngest | undefined;
+  private broker: EmbeddedBroker | undefined;
+  private client: MqttClient | undefined;
+  private reconnects = 0;
+  private readonly log: Logger;
+
+  constructor(readonly name: string, private readonly cfg: MqttConfig, deps: DriverDeps) {
+    this.log = deps.log.child({ input: name, driver: 'mqtt' });
+    const tpls = cfg.topics.map(compileTemplate);
+    for (const t of tpls) {
+      if (!t.hasDevice && !cfg.device) throw new Error(`mqtt input "${name}": topic template "${t.template}" has no {device}; add {device} to it or set device:`);
+    }
+    if (cfg.mode === 'client' && !cfg.client) throw new Error(`mqtt input "${name}": mode is client but there is no client: section (url, credentials)`);
+  }
+
+  /** The embedded broker, once started (mode: embedded). */
+  get embeddedBroker(): EmbeddedBroker | undefined {
+    return this.broker;
+  }
+
+  private setState(s: DriverState, detail?: string): void {
+    if (s !== this.state || detail !== this.detail) {
+      this.state = s;
+      this.detail = detail;
+      this.since = Date.now();
+    }
+  }
+
+  async start(ctx: DriverContext): Promise<void> {
+    if (this.state !== 'stopped') return;
+    this.setState('starting');
+    const ingest = (this.ingest = new MqttIngest(this.cfg, ctx));
+    if (this.cfg.mode === 'embedded') {
+      try {
+        this.broker = await startEmbeddedBroker({
+          ...brokerOptions(this.cfg.broker),
+          log: this.log,
+          onPublish: (topic, payload) => ingest.handle(topic, payload),
+          onDrop: (reason, sample, detail) => ctx.drops.drop(reason, sample, detail),
+        });
+      } catch (e) {
+        this.setState('down', (e as Error).message);
+        throw new Error(`mqtt input "${this.name}": ${(e as Error).message}`);
+      }
+      this.setState('up', `embedded broker on ${this.broker.host}:${this.broker.port}`);
+      return;
+    }
+    const c = this.cfg.client!;
+    const password = c.password_env ? process.env[c.password_env] : c.password;
+    if (c.password_env && password === undefined) this.log.warn(`mqtt input "${this.name}": environment variable ${c.password_env} (client.password_env) is not set`);
+    const opts: IClientOptions = {
+      clientId: c.client_id ?? `edgewise-${this.name}-${randomBytes(4).toString('hex')}`,
+      username: c.username,
+      password,
+      keepalive: Math.max(1, Math.round(c.keepalive / 1000)),
+      reconnectPeriod: c.reconnect_period,
+      rejectUnauthorized: c.reject_unauthorized,
+      clean: true,
+    };
+    try {
+      if (c.ca_file) opts.ca = readFileSync(c.ca_file);
+      if (c.cert_file) opts.cert = readFileSync(c.cert_file);
+      if (c.key_file) opts.key = readFileSync(c.key_file);
+    } catch (e) {
+      this.setState('down', (e as Error).message);
+      throw new Error(`mqtt input "${this.name}": cannot read a TLS file: ${(e as Error).message}`);
+    }
+    const filters = [...new Set(ingest.templates.map((t) => t.filter))];
+    const client = (this.client = mqtt.connect(c.url, opts));
+    this.setState('degraded', `connecting to ${c.url}`);
+    client.on('connect', () => {
+      (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+      client.subscribe(filters, { qos: c.qos }, (err, granted) => {
+        if (err) {
+          this.setState('degraded', `subscribe failed at ${c.url}: ${err.message}`);
+          return;
+        }
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (refused.length) this.setState('degraded', `broker ${c.url} refused subscriptions ${refused.join(', ')}: check its ACL for user ${c.username ?? '(anonymous)'}`);
+        else this.setState('up', `subscribed to ${filters.join(', ')} at ${c.url}`);
+      });
+    });
+    client.on('reconnect', () => {
+      this.reconnects++;
+    });
+    client.on('close', () => {
+      if (this.state !== 'stopped') this.setState('degraded', `disconnected from ${c.url}; reconnecting every ${c.reconnect_period} ms`);
+    });
+    client.on('error', (err) => {
+      this.log.warn({ err: err.message, url: c.url }, `mqtt input "${this.name}": ${err.message}`);
+      this.setState('degraded', `${c.url}: ${err.message}`);
+    });
+    client.on('message', (topic, payload) => ingest.handle(topic, payload));
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.setState('stopped');
+    const b = this.broker;
+    const c = this.client;
+    this.broker = undefined;
+    this.client = undefined;
+    await Promise.all([b?.close(), c ? new Promise<void>((r) => c.end(true, {}, () => r())) : undefined]);
+  }
+
+  health(): DriverHealth {
+    return { state: this.state, detail: this.detail, since: this.since };
+  }
+
+  counters(): Record<string, number> {
+    const i = this.ingest;
+    const out: Record<string, number> = {
+      messages: i?.messages ?? 0,
+      readings: i?.readings ?? 0,
+      ignored_topics: i?.ignored ?? 0,
+      fields_ignored: i?.fieldsIgnored ?? 0,
+    };
+    if (this.cfg.mode === 'client') out.reconnects = this.reconnects;
+    if (this.broker) Object.assign(out, prefixed('broker_', this.broker.counters()));
+    return out;
+  }
+}
+
+function prefixed(p: string, o: Record<string, number>): Record<string, number> {
+  const r: Record<string, number> = {};
+  for (const k in o) r[p + k] = o[k]!;
+  return r;
+}
+
+export const mqttDriverFactory: DriverFactory<MqttConfig> = {
+  kind: 'mqtt',
+  description: 'MQTT input: an embedded broker local devices publish to, or a client of an existing broker; topics map to streams by template.',
+  configSchema: mqttConfigSchema,
+  create: (name, config, deps) => new MqttDriver(name, config, deps),
+};

@@ -1,0 +1,37 @@
+import { DropCounter } from '../../src/core/drops.js';
+import type { DriverContext, DriverDeps } from '../../src/core/driver.js';
+import type { Reading } from '../../src/core/reading.js';
+import { silentLogger } from '../../src/core/log.js';
+
+export interface TestCtx extends DriverContext {
+  readings: Reading[];
+  drops: DropCounter;
+}
+
+export function makeCtx(now?: () => number): TestCtx {
+  const readings: Reading[] = [];
+  return {
+    readings,
+    emit: (r) => void readings.push(r),
+    drops: new DropCounter(10),
+    log: silentLogger(),
+    now: now ?? (() => Date.now()),
+  };
+}
+
+export function makeDeps(services = new Map<string, unknown>()): DriverDeps {
+  return { log: silentLogger(), dataDir: '/tmp', services };
+}
+
+/** Poll until `cond()` is true; fails with `what` after `timeoutMs` (generous: not a timing assertion). */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function byStream(readings: Reading[], stream: string): Reading[] {
+  return readings.filter((r) => r.stream === stream);
+}
