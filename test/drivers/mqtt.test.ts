@@ -126,7 +126,7 @@ test('embedded broker: users with scrypt hashes; wrong passwords and anonymous c
   // publish ACL: own subtree accepted; another device's topic disconnects
   c.publish('sensors/esp32-a/temp', '20');
   await waitFor(() => ctx.readings.length === 1, 'reading from the authorised client');
-  const closed = new Promise((r) => c.once('close', r));
+  const closed = new Promise<void>((r) => c.once('close', () => r()));
   c.publish('sensors/other-dev/temp', '99');
   await closed;
   assert.equal(ctx.readings.length, 1);
@@ -139,7 +139,7 @@ test('embedded broker: users with scrypt hashes; wrong passwords and anonymous c
 test('embedded broker: an oversized packet disconnects the client and is counted', async () => {
   const { ctx, url } = await startDriver({ broker: { port: 0, max_packet_size: '4KB' } });
   const c = await connect(url);
-  const closed = new Promise((r) => c.once('close', r));
+  const closed = new Promise<void>((r) => c.once('close', () => r()));
   c.publish('sensors/d/m', Buffer.alloc(10_000, 0x31));
   await closed;
   await waitFor(() => ctx.drops.count('oversized') === 1, 'oversized drop');
