@@ -1,0 +1,141 @@
+import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
+
+/**
+ * Incremental accumulators: create / add / merge, and results read from them. Each window pane
+ * holds one AccumulatorSet with only the parts its aggregates need, so memory is per key and
+ * open window, never per reading.
+ */
+
+/** Count, sum, Welford mean and M2, sum of squares, min, max. */
+export class Moments {
+  n = 0;
+  sum = 0;
+  mean = 0;
+  m2 = 0;
+  sumSq = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  add(v: number): void {
+    const n = ++this.n;
+    this.sum += v;
+    this.sumSq += v * v;
+    const d = v - this.mean;
+    this.mean += d / n;
+    this.m2 += d * (v - this.mean);
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+
+  /** Chan et al.'s parallel combination of mean and M2. */
+  merge(o: Moments): void {
+    if (o.n === 0) return;
+    if (this.n === 0) {
+      this.n = o.n; this.sum = o.sum; this.mean = o.mean; this.m2 = o.m2; this.sumSq = o.sumSq; this.min = o.min; this.max = o.max;
+      return;
+    }
+    const n = this.n + o.n;
+    const d = o.mean - this.mean;
+    this.mean += (d * o.n) / n;
+    this.m2 += o.m2 + (d * d * this.n * o.n) / n;
+    this.n = n;
+    this.sum += o.sum;
+    this.sumSq += o.sumSq;
+    if (o.min < this.min) this.min = o.min;
+    if (o.max > this.max) this.max = o.max;
+  }
+}
+
+/** First and last reading by event time (ties: the earlier arrival is first, the later arrival is last). */
+export class Endpoints {
+  firstTs = Infinity;
+  first = NaN;
+  lastTs = -Infinity;
+  last = NaN;
+
+  add(v: number, ts: number): void {
+    if (ts < this.firstTs) {
+      this.firstTs = ts;
+      this.first = v;
+    }
+    if (ts >= this.lastTs) {
+      this.lastTs = ts;
+      this.last = v;
+    }
+  }
+
+  merge(o: Endpoints): void {
+    if (o.firstTs < this.firstTs) {
+      this.firstTs = o.firstTs;
+      this.first = o.first;
+    }
+    if (o.lastTs >= this.lastTs) {
+      this.lastTs = o.lastTs;
+      this.last = o.last;
+    }
+  }
+}
+
+/** Relative accuracy of quantiles: the result is within 1% of a value at the requested rank. */
+export const QUANTILE_RELATIVE_ACCURACY = 0.01;
+/** Bins per sketch; past this the lowest bins collapse, which bounds memory (~16 KB per sketch at most). */
+export const QUANTILE_BIN_LIMIT = 2048;
+
+/** A DDSketch (Datadog's, via @datadog/sketches-js): bounded memory, exactly mergeable, relative-error quantiles. */
+export class Quantiles {
+  readonly sketch = new LogCollapsingLowestDenseDDSketch({ relativeAccuracy: QUANTILE_RELATIVE_ACCURACY, binLimit: QUANTILE_BIN_LIMIT });
+
+  add(v: number): void {
+    this.sketch.accept(v);
+  }
+
+  merge(o: Quantiles): void {
+    if (o.sketch.count > 0) this.sketch.merge(o.sketch);
+  }
+
+  at(q: number): number {
+    return this.sketch.getValueAtQuantile(q);
+  }
+}
+
+/** What a set of aggregates needs kept per pane. */
+export interface AccumulatorPlan {
+  moments: boolean;
+  endpoints: boolean;
+  quantiles: boolean;
+}
+
+/** The accumulator of one pane (or a merged window): only the parts the plan asks for. */
+export class AccumulatorSet {
+  n = 0;
+  /** Earliest and latest event time added (for session and count window bounds). */
+  minTs = Infinity;
+  maxTs = -Infinity;
+  readonly moments: Moments | undefined;
+  readonly endpoints: Endpoints | undefined;
+  readonly quantiles: Quantiles | undefined;
+
+  constructor(plan: AccumulatorPlan) {
+    this.moments = plan.moments ? new Moments() : undefined;
+    this.endpoints = plan.endpoints ? new Endpoints() : undefined;
+    this.quantiles = plan.quantiles ? new Quantiles() : undefined;
+  }
+
+  add(v: number, ts: number): void {
+    this.n++;
+    if (ts < this.minTs) this.minTs = ts;
+    if (ts > this.maxTs) this.maxTs = ts;
+    this.moments?.add(v);
+    this.endpoints?.add(v, ts);
+    this.quantiles?.add(v);
+  }
+
+  merge(o: AccumulatorSet): void {
+    this.n += o.n;
+    if (o.minTs < this.minTs) this.minTs = o.minTs;
+    if (o.maxTs > this.maxTs) this.maxTs = o.maxTs;
+    if (this.moments && o.moments) this.moments.merge(o.moments);
+    if (this.endpoints && o.endpoints) this.endpoints.merge(o.endpoints);
+    if (this.quantiles && o.quantiles) this.quantiles.merge(o.quantiles);
+  }
+}

@@ -1,0 +1,426 @@
+import type { PipelineSpec, StepSpec, WindowSpec } from '../config/pipeline.js';
+import { DropCounter } from '../core/drops.js';
+import type { Reading } from '../core/reading.js';
+import type { AlertRecord, Sink, WindowResult } from '../core/records.js';
+import { planFor } from './aggregates.js';
+import { CONVERT } from './conversions.js';
+import { StreamMatcher } from './patterns.js';
+import { CountWindowOperator } from './windows/count-windows.js';
+import { SessionWindowOperator } from './windows/session-windows.js';
+import { hopping, sliding, TimeWindowOperator, tumbling } from './windows/time-windows.js';
+import { WindowAggregation, type WindowOperator } from './windows/types.js';
+
+/** Per-key state: one per stream the pipeline has accepted. Stateful steps keep theirs in `slots`. */
+interface KeyState {
+  stream: string;
+  /** Newest event time accepted for this key. */
+  maxTs: number;
+  slots: unknown[];
+}
+
+/** What a detect step looks like to the engine (implemented in src/detectors). */
+export interface EngineDetectStep {
+  readonly name: string;
+  readonly field: string;
+  readonly output: string;
+  createKeyState(stream: string): unknown;
+  update(state: unknown, ts: number, value: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
+  snapshot(state: unknown): unknown;
+  restore(stream: string, snap: unknown): unknown;
+}
+export type DetectCompiler = (spec: unknown) => EngineDetectStep;
+let detectCompiler: DetectCompiler | undefined;
+/** The detectors module registers how detect steps are built (keeps the engine free of detector code). */
+export function registerDetectCompiler(fn: DetectCompiler): void {
+  detectCompiler = fn;
+}
+
+/** A detector's judgement of one record, for replay/backtest (one per judged reading or window). */
+export interface DetectEvent {
+  step: string;
+  stream: string;
+  ts: number;
+  value: number;
+  score: number;
+  anomalous: boolean;
+  alertActive: boolean;
+}
+
+export interface PipelineOptions {
+  /** Called for every detector judgement (replay writes anomaly_score per row from these). */
+  onDetect?: (e: DetectEvent) => void;
+  /** Samples kept per drop reason. */
+  samplesPerReason?: number;
+}
+
+export interface PipelineStats {
+  pipeline: string;
+  /** Readings offered that matched `input.streams`. */
+  received: number;
+  /** Accepted into the steps (valid, within key and time bounds). */
+  accepted: number;
+  /** Refused readings by reason: not_a_number, nan, infinite, bad_time, missing_stream, key_limit, future. */
+  dropped: Record<string, number>;
+  /** Readings later than the allowed lateness: sent to the `late` side output. */
+  late: number;
+  /** Readings or results a filter step dropped (by design, not an error). */
+  filtered: number;
+  windowsFired: number;
+  emitted: Record<string, number>;
+  keys: number;
+  openWindows: number;
+}
+
+type RecordOp = {
+  reading(ks: KeyState, r: Reading): void;
+  result(ks: KeyState, res: WindowResult): void;
+};
+
+/**
+ * A compiled pipeline: pure (no I/O, no wall clock). Time comes from the readings, or from
+ * `advanceTo(now)` when running live. Emissions go to the sink synchronously.
+ */
+export class Pipeline {
+  readonly name: string;
+  readonly drops: DropCounter;
+  private readonly matcher: StreamMatcher;
+  private readonly keys = new Map<string, KeyState>();
+  private readonly head: RecordOp;
+  private readonly windowOp: WindowOperator | undefined;
+  private readonly windowSlot: number;
+  private readonly detectSteps: Array<{ slot: number; step: EngineDetectStep }> = [];
+  private slotCount = 0;
+  private readonly maxKeys: number;
+  private readonly maxFutureSkew: number;
+  /** Newest event time accepted by any key: pipeline time, used for idleness. */
+  private clock = -Infinity;
+  /** Wall clock given by advanceTo (live). When set, readings too far ahead of it are refused. */
+  private refClock = -Infinity;
+  private nextIdleCheck = -Infinity;
+  private readonly idleCheckEvery: number;
+  private readonly s = { received: 0, accepted: 0, late: 0, filtered: 0, windowsFired: 0 };
+  private readonly emitted = new Map<string, number>();
+
+  constructor(
+    readonly spec: PipelineSpec,
+    private readonly sink: Sink,
+    private readonly opts: PipelineOptions = {},
+  ) {
+    this.name = spec.name;
+    this.drops = new DropCounter(opts.samplesPerReason ?? 5);
+    this.matcher = new StreamMatcher(spec.input.streams);
+    this.maxKeys = spec.input.max_keys;
+    this.maxFutureSkew = spec.input.max_future_skew;
+    let op: RecordOp = { reading() {}, result() {} };
+    let windowOp: WindowOperator | undefined;
+    let windowSlot = -1;
+    // Build the chain back to front; each step knows only the next.
+    const steps = spec.steps;
+    const slotOf = new Map<StepSpec, number>();
+    for (const st of steps) if (st.window || st.detect) slotOf.set(st, this.slotCount++);
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const st = steps[i]!;
+      if (st.filter) op = this.filterOp(st.filter, op);
+      else if (st.map) op = this.mapOp(st.map, op);
+      else if (st.output !== undefined) op = this.outputOp(typeof st.output === 'string' ? st.output : st.output.name, op);
+      else if (st.window) {
+        windowOp = makeWindowOperator(st.window);
+        windowSlot = slotOf.get(st)!;
+        op = this.windowStep(windowOp, windowSlot, op);
+      } else if (st.detect) {
+        if (!detectCompiler) throw new Error(`pipeline ${spec.name}: detect steps are not available (detectors module not loaded)`);
+        const step = detectCompiler(st.detect);
+        const slot = slotOf.get(st)!;
+        this.detectSteps.push({ slot, step });
+        op = this.detectOp(step, slot, op);
+      }
+    }
+    this.head = op;
+    this.windowOp = windowOp;
+    this.windowSlot = windowSlot;
+    const idle = windowOp?.idleTimeout ?? Infinity;
+    this.idleCheckEvery = Number.isFinite(idle) ? Math.max(1, Math.floor(idle / 4)) : Infinity;
+  }
+
+  /** Does this pipeline take readings of this stream? */
+  matches(stream: string): boolean {
+    return this.matcher.matches(stream);
+  }
+
+  /**
+   * Offer one reading. Returns false when the stream is not for this pipeline. Bad readings are
+   * counted in `drops` (with a sample) and never throw.
+   */
+  push(r: Reading): boolean {
+    const stream = r?.stream;
+    if (typeof stream !== 'string' || stream.length === 0) {
+      this.drops.drop('missing_stream', r, 'a reading needs a non-empty "stream" ("<device>/<metric>")');
+      return false;
+    }
+    if (!this.matcher.matches(stream)) return false;
+    this.s.received++;
+    const v = r.value;
+    if (typeof v !== 'number') {
+      this.drops.drop('not_a_number', r, `${stream}: value is ${v === undefined ? 'missing' : typeof v}, expected a number`);
+      return true;
+    }
+    if (v !== v) {
+      this.drops.drop('nan', r, `${stream}: value is NaN`);
+      return true;
+    }
+    if (v === Infinity || v === -Infinity) {
+      this.drops.drop('infinite', r, `${stream}: value is ${v}`);
+      return true;
+    }
+    const ts = r.ts;
+    if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+      this.drops.drop('bad_time', r, `${stream}: event time is ${String(ts)}, expected ms since the epoch`);
+      return true;
+    }
+    if (ts > this.refClock + this.maxFutureSkew && this.refClock !== -Infinity) {
+      this.drops.drop('future', r, `${stream}: event time ${new Date(ts).toISOString()} is more than ${this.maxFutureSkew} ms ahead of the gateway clock ${new Date(this.refClock).toISOString()}`);
+      return true;
+    }
+    let ks = this.keys.get(stream);
+    if (ks === undefined) {
+      if (this.keys.size >= this.maxKeys) {
+        this.drops.drop('key_limit', r, `${stream}: pipeline ${this.name} already tracks max_keys=${this.maxKeys} streams`);
+        return true;
+      }
+      ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
+      this.keys.set(stream, ks);
+    }
+    if (this.windowOp?.eventTime) {
+      let wst = ks.slots[this.windowSlot];
+      if (wst === undefined) wst = ks.slots[this.windowSlot] = this.windowOp.createKey();
+      const wm = this.windowOp.watermark(wst);
+      if (ts < wm) {
+        this.s.late++;
+        this.count('late');
+        this.sink({ kind: 'late', pipeline: this.name, output: 'late', reading: r, watermark: wm });
+        return true;
+      }
+    }
+    this.s.accepted++;
+    if (ts > ks.maxTs) ks.maxTs = ts;
+    if (ts > this.clock) this.clock = ts;
+    this.head.reading(ks, r);
+    if (this.clock >= this.nextIdleCheck) this.checkIdle();
+    return true;
+  }
+
+  /** Live mode: the gateway's wall clock. Closes windows of silent streams; enables the future-time check. */
+  advanceTo(now: number): void {
+    if (now > this.refClock) this.refClock = now;
+    if (now > this.clock) this.clock = now;
+    if (this.clock >= this.nextIdleCheck) this.checkIdle();
+  }
+
+  /**
+   * Fire every open window. At the end of a replay the windows are complete (`partial` false);
+   * at shutdown pass `partial` true so consumers know the last windows were cut short.
+   */
+  flush(partial = false): void {
+    const op = this.windowOp;
+    if (!op) return;
+    for (const ks of this.keys.values()) {
+      const st = ks.slots[this.windowSlot];
+      if (st !== undefined) op.flush(st, ks.stream, partial, (res) => this.fired(ks, res));
+    }
+  }
+
+  stats(): PipelineStats {
+    let open = 0;
+    if (this.windowOp) for (const ks of this.keys.values()) {
+      const st = ks.slots[this.windowSlot];
+      if (st !== undefined) open += this.windowOp.openCount(st);
+    }
+    return {
+      pipeline: this.name,
+      ...this.s,
+      dropped: this.drops.counters(),
+      emitted: Object.fromEntries(this.emitted),
+      keys: this.keys.size,
+      openWindows: open,
+    };
+  }
+
+  /** Detector state of every key, to be saved and restored across restarts (baselines survive). */
+  snapshot(): { pipeline: string; keys: Record<string, Record<string, unknown>> } {
+    const keys: Record<string, Record<string, unknown>> = {};
+    for (const ks of this.keys.values()) {
+      const entry: Record<string, unknown> = {};
+      for (const { slot, step } of this.detectSteps) {
+        const st = ks.slots[slot];
+        if (st !== undefined) entry[step.name] = step.snapshot(st);
+      }
+      if (Object.keys(entry).length > 0) keys[ks.stream] = entry;
+    }
+    return { pipeline: this.name, keys };
+  }
+
+  restore(snap: { keys: Record<string, Record<string, unknown>> }): void {
+    for (const [stream, entry] of Object.entries(snap.keys)) {
+      if (!this.matcher.matches(stream)) continue;
+      let ks = this.keys.get(stream);
+      if (!ks) {
+        if (this.keys.size >= this.maxKeys) break;
+        ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
+        this.keys.set(stream, ks);
+      }
+      for (const { slot, step } of this.detectSteps) {
+        if (entry[step.name] !== undefined) ks.slots[slot] = step.restore(stream, entry[step.name]);
+      }
+    }
+  }
+
+  private checkIdle(): void {
+    this.nextIdleCheck = this.clock + this.idleCheckEvery;
+    const op = this.windowOp;
+    if (!op || !Number.isFinite(op.idleTimeout)) return;
+    for (const ks of this.keys.values()) {
+      if (this.clock - ks.maxTs >= op.idleTimeout) {
+        const st = ks.slots[this.windowSlot];
+        if (st !== undefined) op.idle(st, ks.stream, this.clock, (res) => this.fired(ks, res));
+      }
+    }
+  }
+
+  private fired(ks: KeyState, res: WindowResult): void {
+    this.s.windowsFired++;
+    this.afterWindow!.result(ks, res);
+  }
+
+  private afterWindow: RecordOp | undefined;
+
+  private windowStep(op: WindowOperator, slot: number, next: RecordOp): RecordOp {
+    this.afterWindow = next;
+    return {
+      reading: (ks, r) => {
+        let st = ks.slots[slot];
+        if (st === undefined) st = ks.slots[slot] = op.createKey();
+        op.add(st, ks.stream, r, (res) => this.fired(ks, res));
+      },
+      result: () => {
+        throw new Error('a pipeline has at most one window step');
+      },
+    };
+  }
+
+  private filterOp(f: NonNullable<StepSpec['filter']>, next: RecordOp): RecordOp {
+    const min = f.min ?? -Infinity;
+    const max = f.max ?? Infinity;
+    const keep = f.streams ? new StreamMatcher(f.streams) : undefined;
+    const drop = f.exclude_streams ? new StreamMatcher(f.exclude_streams) : undefined;
+    const field = f.field;
+    const passStream = (s: string) => (!keep || keep.matches(s)) && !(drop && drop.matches(s));
+    return {
+      reading: (ks, r) => {
+        const v = field === 'value' ? r.value : (r.fields?.[field] as number | undefined);
+        if (typeof v === 'number' && v >= min && v <= max && passStream(r.stream)) next.reading(ks, r);
+        else this.s.filtered++;
+      },
+      result: (ks, res) => {
+        const v = res.values[field] ?? (field === 'count' ? res.count : undefined);
+        if (v !== undefined && v >= min && v <= max && passStream(res.stream)) next.result(ks, res);
+        else this.s.filtered++;
+      },
+    };
+  }
+
+  private mapOp(m: NonNullable<StepSpec['map']>, next: RecordOp): RecordOp {
+    const convert = m.convert ? CONVERT[m.convert] : undefined;
+    const { scale, offset } = m;
+    const lo = m.clamp?.min ?? -Infinity;
+    const hi = m.clamp?.max ?? Infinity;
+    const renamed = new Map<string, string>();
+    const rename = (s: string) => {
+      let out = renamed.get(s);
+      if (out === undefined) {
+        const i = s.indexOf('/');
+        out = `${i < 0 ? s : s.slice(0, i)}/${m.metric}`;
+        if (renamed.size < 100_000) renamed.set(s, out);
+      }
+      return out;
+    };
+    return {
+      reading: (ks, r) => {
+        let v = convert ? convert(r.value) : r.value;
+        v = v * scale + offset;
+        if (v < lo) v = lo;
+        else if (v > hi) v = hi;
+        const out: Reading = { stream: m.metric ? rename(r.stream) : r.stream, ts: r.ts, value: v };
+        if (r.fields) out.fields = r.fields;
+        if (r.tags) out.tags = r.tags;
+        next.reading(ks, out);
+      },
+      result: (ks, res) => next.result(ks, res),
+    };
+  }
+
+  private outputOp(name: string, next: RecordOp): RecordOp {
+    return {
+      reading: (ks, r) => {
+        this.count(name);
+        this.sink({ kind: 'reading', pipeline: this.name, output: name, reading: r });
+        next.reading(ks, r);
+      },
+      result: (ks, res) => {
+        this.count(name);
+        this.sink({ kind: 'aggregate', pipeline: this.name, output: name, result: res });
+        next.result(ks, res);
+      },
+    };
+  }
+
+  private detectOp(step: EngineDetectStep, slot: number, next: RecordOp): RecordOp {
+    const judge = (ks: KeyState, stream: string, ts: number, value: number | undefined) => {
+      if (value === undefined || !Number.isFinite(value)) return;
+      let st = ks.slots[slot];
+      if (st === undefined) st = ks.slots[slot] = step.createKeyState(stream);
+      const out = step.update(st, ts, value);
+      this.opts.onDetect?.({ step: step.name, stream, ts, value, score: out.score, anomalous: out.anomalous, alertActive: out.alertActive });
+      if (out.alert) {
+        out.alert.pipeline = this.name;
+        this.count(step.output);
+        this.sink({ kind: 'alert', pipeline: this.name, output: step.output, alert: out.alert });
+      }
+    };
+    return {
+      reading: (ks, r) => {
+        judge(ks, r.stream, r.ts, step.field === 'value' ? r.value : (r.fields?.[step.field] as number | undefined));
+        next.reading(ks, r);
+      },
+      result: (ks, res) => {
+        // A window result is judged at its end time.
+        judge(ks, res.stream, res.end, step.field === 'count' ? res.count : res.values[step.field]);
+        next.result(ks, res);
+      },
+    };
+  }
+
+  private count(output: string): void {
+    this.emitted.set(output, (this.emitted.get(output) ?? 0) + 1);
+  }
+}
+
+export function makeWindowOperator(w: WindowSpec): WindowOperator {
+  const agg = new WindowAggregation(w.aggregates, planFor(w.aggregates));
+  switch (w.type) {
+    case 'tumbling':
+      return new TimeWindowOperator(tumbling(w.size), w.lateness, w.idle_timeout ?? 2 * w.size, agg);
+    case 'hopping':
+      return new TimeWindowOperator(hopping(w.size, w.hop), w.lateness, w.idle_timeout ?? 2 * w.size, agg);
+    case 'sliding':
+      return new TimeWindowOperator(sliding(w.size, w.resolution), w.lateness, w.idle_timeout ?? 2 * w.size, agg);
+    case 'session':
+      return new SessionWindowOperator(w.gap, w.max_duration ?? Infinity, w.lateness, w.idle_timeout ?? 2 * w.gap, agg);
+    case 'count':
+      return new CountWindowOperator(w.size, w.slide ?? w.size, w.idle_timeout ?? Infinity, agg);
+  }
+}
+
+/** Compile a validated pipeline spec. */
+export function compilePipeline(spec: PipelineSpec, sink: Sink, opts?: PipelineOptions): Pipeline {
+  return new Pipeline(spec, sink, opts);
+}
