@@ -1,10 +1,49 @@
 import { z } from 'zod';
+import { byteSizeSchema, durationSchema } from '../core/duration.js';
 
-// Owned by the outbox work (issue 4): extend this schema; the gateway config picks it up.
+/**
+ * The store-and-forward outbox (SQLite). Every upstream message is written here first and
+ * deleted only when the upstream broker acknowledges it (QoS 1 PUBACK). See docs/outbox.md.
+ */
 export const outboxConfigSchema = z
   .strictObject({
-    path: z.string().default('outbox.db').describe('SQLite file, relative to gateway.data_dir.'),
+    path: z.string().min(1).default('outbox.db').describe('SQLite file, relative to gateway.data_dir.'),
+    max_bytes: byteSizeSchema
+      .default(64 * 1024 * 1024)
+      .describe(
+        'Upper bound on buffered message bytes (payload + ~32 bytes per row). When full, the lowest priority is dropped first (raw < aggregate < alert), oldest first. The file on disk is larger by index and page overhead (see docs/outbox.md).',
+      ),
+    max_age: durationSchema
+      .default(7 * 86_400_000)
+      .describe('Messages older than this are dropped (counted as max_age), whatever their priority. 0 disables the age bound.'),
+    max_message_bytes: byteSizeSchema
+      .default(256 * 1024)
+      .describe('A single payload larger than this is refused (counted as too_large).'),
+    commit_max_messages: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1000)
+      .describe('Group commit: a batch is committed when it holds this many messages...'),
+    commit_interval: durationSchema
+      .default(100)
+      .describe('...or when its first message has waited this long. One commit per batch, so a burst costs one write.'),
+    durability: z
+      .enum(['normal', 'full'])
+      .default('normal')
+      .describe(
+        'normal: WAL with synchronous=NORMAL; survives a process crash, but a power cut may lose the last commits (never corrupts). full: synchronous=FULL, every commit is fsynced; survives power loss, costs one fsync per batch.',
+      ),
+    forward_late: z
+      .boolean()
+      .default(false)
+      .describe('Send late readings (the late side output) upstream as kind "late". Off by default: they are counted as late_skipped.'),
+    check_on_open: z
+      .enum(['quick', 'none'])
+      .default('quick')
+      .describe('quick: run PRAGMA quick_check when opening; a corrupt file is moved aside and a new one started. none: skip the check (faster start on a huge file).'),
   })
-  .describe('The store-and-forward outbox (SQLite).');
+  .describe('The store-and-forward outbox (SQLite): what is buffered while the upstream link is down.');
 
 export type OutboxConfig = z.output<typeof outboxConfigSchema>;

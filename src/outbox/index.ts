@@ -1,0 +1,686 @@
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DropCounter, type DropSample } from '../core/drops.js';
+import type { Logger } from '../core/log.js';
+import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/records.js';
+import { encodePayload, upstreamKindOf, type UpstreamKind } from '../upstream/payload.js';
+import type { OutboxConfig } from './config.js';
+
+export { outboxConfigSchema, type OutboxConfig } from './config.js';
+
+/** Bytes counted per row on top of its payload (key, ids, timestamps, b-tree cell). */
+export const ROW_OVERHEAD = 32;
+const SCHEMA_VERSION = '1';
+const PRIORITY_NAMES = ['raw', 'aggregate', 'alert'] as const;
+const AGE_SWEEP_EVERY_MS = 5_000;
+const DEAD_LETTER_MAX_ROWS = 1000;
+
+/** Drop reasons the outbox counts (stats().dropped). */
+export type OutboxDropReason = 'outbox_full' | 'max_age' | 'disk_full' | 'too_large' | 'closed' | 'corrupt_file';
+
+/** One committed message, as the forwarder reads it. */
+export interface OutboxRow {
+  /** Local row id: increases with every message (the message id is `<epoch>-<id>`). */
+  id: number;
+  priority: Priority;
+  keyId: number;
+  seq: number;
+  payload: Buffer;
+}
+
+/** What a row's sequence key is: one upstream topic. */
+export interface OutboxKey {
+  id: number;
+  kind: UpstreamKind;
+  stream: string;
+}
+
+export interface OutboxStats {
+  path: string;
+  epoch: string;
+  durability: 'normal' | 'full';
+  /** Messages buffered (committed, not yet acknowledged), and their counted bytes. */
+  depth: { messages: number; bytes: number; byPriority: Record<(typeof PRIORITY_NAMES)[number], number> };
+  /** Messages waiting in the open batch (not yet committed). */
+  pending: number;
+  /** Size of the database file plus its WAL, in bytes. */
+  fileBytes: number;
+  /** The byte bound in force (lowered after the disk filled up, restored after a full drain). */
+  effectiveMaxBytes: number;
+  accepted: number;
+  committed: number;
+  commits: number;
+  acked: number;
+  /** Late readings not forwarded (forward_late: false). */
+  lateSkipped: number;
+  dropped: Record<string, number>;
+  droppedByPriority: Record<(typeof PRIORITY_NAMES)[number], number>;
+  /** Times a corrupt or unreadable file was moved aside. */
+  recoveries: number;
+  diskFullEvents: number;
+  /** Age (ms) of the oldest buffered message, 0 when empty. */
+  oldestAgeMs: number;
+  deadLetters: number;
+}
+
+interface PendingMsg {
+  id: number;
+  priority: Priority;
+  key: KeyState;
+  seq: number;
+  created: number;
+  payload: Buffer;
+}
+
+interface KeyState extends OutboxKey {
+  lastSeq: number;
+  /** Rows of this key in the database. */
+  count: number;
+  /** Largest committed row id of this key. */
+  tip: number;
+  dirty: boolean;
+}
+
+export type CommitListener = (rows: OutboxRow[]) => void;
+
+export interface OutboxOpenOptions {
+  config: OutboxConfig;
+  dataDir: string;
+  gatewayId: string;
+  log: Logger;
+  now?: () => number;
+  /** Test hook: PRAGMA max_page_count, to simulate a full disk. */
+  maxPageCount?: number;
+}
+
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
+const isFull = (e: unknown) => {
+  const c = (e as { code?: string }).code ?? '';
+  return c === 'SQLITE_FULL' || c.startsWith('SQLITE_IOERR_WRITE') || c === 'ENOSPC' || /disk is full|database or disk is full/i.test(String((e as Error).message));
+};
+const isCorrupt = (e: unknown) => CORRUPT_CODES.has((e as { code?: string }).code ?? '');
+
+/**
+ * The store-and-forward outbox: a SQLite file (WAL) that every upstream message goes through.
+ * put() is synchronous and cheap; messages are committed in groups (N messages or T ms).
+ */
+export class Outbox {
+  readonly file: string;
+  private db!: Database.Database;
+  private readonly cfg: OutboxConfig;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly gateway: string;
+  private readonly maxPageCount?: number;
+  private epoch = '';
+  private nextId = 1;
+  private nextKeyId = 1;
+  private readonly keys = new Map<string, KeyState>();
+  private readonly keysById = new Map<number, KeyState>();
+  private batch: PendingMsg[] = [];
+  private acks: OutboxRow[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private lastAgeSweep = 0;
+  private readonly listeners: CommitListener[] = [];
+  readonly drops = new DropCounter(3, 256);
+  private counts = [0, 0, 0];
+  private bytes = [0, 0, 0];
+  private effectiveMax: number;
+  private st = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, deadLetters: 0 };
+  private droppedByPriority = [0, 0, 0];
+  private diskFullLogged = false;
+  private stmts!: ReturnType<Outbox['prepare']>;
+
+  private constructor(opts: OutboxOpenOptions) {
+    this.cfg = opts.config;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    this.gateway = opts.gatewayId;
+    this.maxPageCount = opts.maxPageCount;
+    this.file = path.resolve(opts.dataDir, opts.config.path);
+    this.effectiveMax = opts.config.max_bytes;
+  }
+
+  /** Open (or create) the outbox. A corrupt or unreadable file is moved aside and a new one started. */
+  static open(opts: OutboxOpenOptions): Outbox {
+    const o = new Outbox(opts);
+    mkdirSync(path.dirname(o.file), { recursive: true });
+    o.openDb(true);
+    return o;
+  }
+
+  // ---------------------------------------------------------------- opening and recovery
+
+  private openDb(check: boolean): void {
+    try {
+      this.openAndLoad(this.file, check);
+    } catch (err) {
+      this.moveAside(err);
+      try {
+        this.openAndLoad(this.file, false);
+      } catch (err2) {
+        this.log.error(
+          { err: err2, file: this.file },
+          `outbox: cannot create ${this.file} (${(err2 as Error).message}); buffering in memory only until restart — check that the data directory is writable and has space`,
+        );
+        this.openAndLoad(':memory:', false);
+      }
+    }
+  }
+
+  private openAndLoad(file: string, check: boolean): void {
+    const db = new Database(file);
+    try {
+      db.pragma('busy_timeout = 5000');
+      const fresh = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number }).n === 0;
+      if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
+      if (file !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.cfg.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('journal_size_limit = 4194304');
+      if (this.maxPageCount) db.pragma(`max_page_count = ${this.maxPageCount}`);
+      if (check && !fresh && this.cfg.check_on_open === 'quick') {
+        const rows = db.pragma('quick_check') as { quick_check: string }[];
+        if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
+          const e = new Error(`quick_check failed: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`) as Error & { code: string };
+          e.code = 'SQLITE_CORRUPT';
+          throw e;
+        }
+      }
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS keys (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, stream TEXT NOT NULL, last_seq INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS messages (
+          priority INTEGER NOT NULL, id INTEGER NOT NULL, key_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+          created INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (priority, id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY, source TEXT NOT NULL, reason TEXT NOT NULL,
+          at INTEGER NOT NULL, detail TEXT, sample TEXT NOT NULL);
+      `);
+      const meta = new Map((db.prepare('SELECT k, v FROM meta').all() as { k: string; v: string }[]).map((r) => [r.k, r.v]));
+      if (meta.has('schema') && meta.get('schema') !== SCHEMA_VERSION) {
+        throw Object.assign(new Error(`unknown outbox schema version ${meta.get('schema')}`), { code: 'SQLITE_NOTADB' });
+      }
+      let epoch = meta.get('epoch');
+      if (!epoch) {
+        epoch = randomBytes(8).toString('hex');
+        db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?), (?, ?), (?, ?)').run('epoch', epoch, 'schema', SCHEMA_VERSION, 'next_id', '1');
+      }
+      // Load state.
+      this.keys.clear();
+      this.keysById.clear();
+      this.counts = [0, 0, 0];
+      this.bytes = [0, 0, 0];
+      let maxKey = 0;
+      for (const r of db.prepare('SELECT id, kind, stream, last_seq FROM keys').iterate() as Iterable<{ id: number; kind: UpstreamKind; stream: string; last_seq: number }>) {
+        const k: KeyState = { id: r.id, kind: r.kind, stream: r.stream, lastSeq: r.last_seq, count: 0, tip: 0, dirty: false };
+        this.keys.set(keyName(r.kind, r.stream), k);
+        this.keysById.set(r.id, k);
+        if (r.id > maxKey) maxKey = r.id;
+      }
+      for (const r of db
+        .prepare('SELECT key_id, priority, count(*) AS n, sum(length(payload)) AS b, max(id) AS tip FROM messages GROUP BY key_id, priority')
+        .all() as { key_id: number; priority: number; n: number; b: number; tip: number }[]) {
+        this.counts[r.priority] += r.n;
+        this.bytes[r.priority] += r.b + r.n * ROW_OVERHEAD;
+        const k = this.keysById.get(r.key_id);
+        if (k) {
+          k.count += r.n;
+          k.tip = Math.max(k.tip, r.tip);
+        }
+      }
+      const maxRow = (db.prepare('SELECT max(id) AS m FROM messages').get() as { m: number | null }).m ?? 0;
+      this.nextId = Math.max(Number(meta.get('next_id') ?? 1), maxRow + 1);
+      this.nextKeyId = maxKey + 1;
+      this.epoch = epoch;
+      this.st.deadLetters = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+      this.db = db;
+      this.stmts = this.prepare();
+      const depth = this.counts[0]! + this.counts[1]! + this.counts[2]!;
+      this.log.info({ file, epoch, depth }, `outbox: opened ${file} (${depth} buffered messages)`);
+    } catch (err) {
+      try {
+        db.close();
+      } catch {
+        /* already unusable */
+      }
+      throw err;
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insert: db.prepare('INSERT INTO messages (priority, id, key_id, seq, created, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+      del: db.prepare('DELETE FROM messages WHERE priority = ? AND id = ?'),
+      delUpTo: db.prepare('DELETE FROM messages WHERE priority = ? AND id <= ?'),
+      scanPrio: db.prepare('SELECT id, key_id AS keyId, seq, created, length(payload) AS n FROM messages WHERE priority = ? ORDER BY id'),
+      upsertKey: db.prepare('INSERT INTO keys (id, kind, stream, last_seq) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seq = excluded.last_seq'),
+      setMeta: db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)'),
+      readFrom: db.prepare('SELECT id, key_id AS keyId, seq, payload FROM messages WHERE priority = ? AND id > ? ORDER BY id LIMIT ?'),
+      oldest: db.prepare('SELECT min(created) AS c FROM messages'),
+      dlInsert: db.prepare('INSERT INTO dead_letters (source, reason, at, detail, sample) VALUES (?, ?, ?, ?, ?)'),
+      dlTrim: db.prepare('DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?'),
+    };
+  }
+
+  /** Move a corrupt or unreadable file (and its WAL/SHM) aside as `<name>.corrupt-<timestamp>`. */
+  private moveAside(err: unknown): void {
+    const stamp = new Date(this.now()).toISOString().replace(/[:.]/g, '-');
+    const aside = `${this.file}.corrupt-${stamp}`;
+    let moved = false;
+    try {
+      if (existsSync(this.file)) {
+        renameSync(this.file, aside);
+        moved = true;
+      }
+      for (const sfx of ['-wal', '-shm']) if (existsSync(this.file + sfx)) renameSync(this.file + sfx, aside + sfx);
+    } catch (e) {
+      this.log.error({ err: e, file: this.file }, `outbox: could not move ${this.file} aside: ${(e as Error).message}`);
+    }
+    this.st.recoveries++;
+    this.drops.drop('corrupt_file', this.file, `${(err as Error).message}; moved to ${aside}`, this.now());
+    this.log.error(
+      { err, file: this.file, movedTo: moved ? aside : undefined, code: (err as { code?: string }).code },
+      `outbox: ${this.file} is corrupt or unreadable (${(err as Error).message}); ${moved ? `moved it to ${aside}` : 'could not move it'} and started a new outbox. Messages buffered in the old file are not sent; inspect or delete the moved file.`,
+    );
+  }
+
+  /** Corruption found while running: start over with a new file (what was buffered is counted as lost). */
+  private recoverAtRuntime(err: unknown): void {
+    const lost = this.counts[0]! + this.counts[1]! + this.counts[2]!;
+    for (let i = 0; i < lost; i++) this.drops.drop('corrupt_file', '', undefined, this.now());
+    try {
+      this.db.close();
+    } catch {
+      /* ignore */
+    }
+    this.moveAside(err);
+    this.openDb(false);
+    for (const l of this.resetListeners) l();
+  }
+
+  private readonly resetListeners: (() => void)[] = [];
+
+  // ---------------------------------------------------------------- writing
+
+  /** Buffer one emission for upstream. Synchronous; committed with its batch (flush()). */
+  put(e: Emission): void {
+    const now = this.now();
+    if (this.closed) {
+      this.drops.drop('closed', e, 'put() after close()', now);
+      return;
+    }
+    if (e.kind === 'late' && !this.cfg.forward_late) {
+      this.st.lateSkipped++;
+      return;
+    }
+    this.st.accepted++;
+    const ks = upstreamKindOf(e);
+    const name = keyName(ks.kind, ks.stream);
+    let key = this.keys.get(name);
+    if (!key) {
+      key = { id: this.nextKeyId++, kind: ks.kind, stream: ks.stream, lastSeq: 0, count: 0, tip: 0, dirty: true };
+      this.keys.set(name, key);
+      this.keysById.set(key.id, key);
+    }
+    const id = this.nextId++;
+    const seq = ++key.lastSeq;
+    key.dirty = true;
+    const payload = encodePayload(e, { gateway: this.gateway, id: `${this.epoch}-${id}`, epoch: this.epoch, seq, emitted: now }, ks);
+    const priority = priorityOf(e);
+    if (payload.length > this.cfg.max_message_bytes) {
+      this.countDrop('too_large', priority, `${ks.kind} ${ks.stream} seq=${seq}`, `payload of ${payload.length} bytes > max_message_bytes ${this.cfg.max_message_bytes}`);
+      return;
+    }
+    this.batch.push({ id, priority, key, seq, created: now, payload });
+    if (this.batch.length >= this.cfg.commit_max_messages) this.flush();
+    else this.arm();
+  }
+
+  /** Mark rows as acknowledged upstream: deleted with the next commit. */
+  ack(row: OutboxRow): void {
+    this.acks.push(row);
+    if (this.acks.length >= this.cfg.commit_max_messages) this.flush();
+    else this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, this.cfg.commit_interval);
+  }
+
+  /** Commit the open batch (and pending acknowledgements) now: one transaction. */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const now = this.now();
+    const sweep = this.cfg.max_age > 0 && now - this.lastAgeSweep >= AGE_SWEEP_EVERY_MS;
+    if (this.batch.length === 0 && this.acks.length === 0 && !sweep) return;
+    if (sweep) this.lastAgeSweep = now;
+    const batch = this.batch;
+    const acks = this.acks;
+    this.batch = [];
+    this.acks = [];
+    try {
+      this.commit(batch, acks, sweep, now, this.effectiveMax, 'outbox_full');
+    } catch (err) {
+      if (isFull(err)) {
+        this.onDiskFull(err, batch, acks, sweep, now);
+      } else if (isCorrupt(err)) {
+        this.recoverAtRuntime(err);
+        for (const m of batch) this.countDrop('corrupt_file', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
+      } else {
+        // Unknown I/O error: keep the batch for the next try, bounded by the byte bound.
+        this.log.error({ err, file: this.file }, `outbox: commit failed (${(err as Error).message}); will retry`);
+        this.batch = batch.concat(this.batch);
+        this.acks = acks.concat(this.acks);
+        const over = this.batch.length - this.cfg.commit_max_messages * 10;
+        if (over > 0) for (const m of this.batch.splice(0, over)) this.countDrop('disk_full', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
+        this.arm();
+      }
+    }
+  }
+
+  private onDiskFull(err: unknown, batch: PendingMsg[], acks: OutboxRow[], sweep: boolean, now: number): void {
+    this.st.diskFullEvents++;
+    const stored = this.storedBytes();
+    this.effectiveMax = Math.max(0, Math.floor(stored * 0.9));
+    if (!this.diskFullLogged) {
+      this.diskFullLogged = true;
+      this.log.warn(
+        { err, file: this.file, storedBytes: stored },
+        `outbox: disk full writing ${this.file}; lowering the outbox bound to ${this.effectiveMax} bytes and dropping by priority (raw first). Free space on the device or lower outbox.max_bytes.`,
+      );
+    }
+    try {
+      this.commit(batch, acks, sweep, now, this.effectiveMax, 'disk_full');
+    } catch (err2) {
+      if (!isFull(err2)) throw err2;
+      // Still no room: the batch is lost, counted; acknowledgements are retried later.
+      for (const m of batch) this.countDrop('disk_full', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
+      this.acks = acks.length > 100_000 ? this.acks : acks.concat(this.acks);
+      if (this.acks.length) this.arm();
+    }
+  }
+
+  private storedBytes(): number {
+    return this.bytes[0]! + this.bytes[1]! + this.bytes[2]!;
+  }
+
+  private commit(batch: PendingMsg[], acks: OutboxRow[], sweep: boolean, now: number, maxBytes: number, fullReason: OutboxDropReason): void {
+    const s = this.stmts;
+    // Everything below runs in one transaction; in-memory state changes only after it commits.
+    const counts = [...this.counts];
+    const bytes = [...this.bytes];
+    const keyDelta = new Map<KeyState, number>();
+    const dropped: { reason: OutboxDropReason; priority: number; what: string }[] = [];
+    let acked = 0;
+    const inserted: PendingMsg[] = [];
+    const dec = (keyId: number, p: number, n: number, b: number) => {
+      counts[p] -= n;
+      bytes[p] -= b;
+      const k = this.keysById.get(keyId);
+      if (k) keyDelta.set(k, (keyDelta.get(k) ?? 0) - n);
+    };
+    this.db.transaction(() => {
+      for (const a of acks) {
+        if (s.del.run(a.priority, a.id).changes === 1) {
+          acked++;
+          dec(a.keyId, a.priority, 1, a.payload.length + ROW_OVERHEAD);
+        }
+      }
+      // Age bound: oldest first in each priority.
+      if (sweep) {
+        const cutoff = now - this.cfg.max_age;
+        for (let p = 0; p < 3; p++) {
+          if (counts[p] === 0) continue;
+          let upTo = -1;
+          const victims: { id: number; keyId: number; seq: number; n: number }[] = [];
+          for (const r of s.scanPrio.iterate(p) as Iterable<{ id: number; keyId: number; seq: number; created: number; n: number }>) {
+            if (r.created >= cutoff) break;
+            upTo = r.id;
+            victims.push(r);
+          }
+          if (upTo >= 0) {
+            s.delUpTo.run(p, upTo);
+            for (const v of victims) {
+              dec(v.keyId, p, 1, v.n + ROW_OVERHEAD);
+              dropped.push({ reason: 'max_age', priority: p, what: `id=${v.id} seq=${v.seq}` });
+            }
+          }
+        }
+      }
+      // Byte bound: make room for the batch, lowest priority first, oldest first within a priority.
+      const batchBytes = [0, 0, 0];
+      for (const m of batch) batchBytes[m.priority] += m.payload.length + ROW_OVERHEAD;
+      let need = bytes[0]! + bytes[1]! + bytes[2]! + batchBytes[0]! + batchBytes[1]! + batchBytes[2]! - maxBytes;
+      const refused = new Set<PendingMsg>();
+      for (let p = 0; p < 3 && need > 0; p++) {
+        if (counts[p]! > 0) {
+          let upTo = -1;
+          const victims: { id: number; keyId: number; seq: number; n: number }[] = [];
+          for (const r of s.scanPrio.iterate(p) as Iterable<{ id: number; keyId: number; seq: number; n: number }>) {
+            upTo = r.id;
+            victims.push(r);
+            need -= r.n + ROW_OVERHEAD;
+            if (need <= 0) break;
+          }
+          if (upTo >= 0) {
+            s.delUpTo.run(p, upTo);
+            for (const v of victims) {
+              dec(v.keyId, p, 1, v.n + ROW_OVERHEAD);
+              dropped.push({ reason: fullReason, priority: p, what: `id=${v.id} seq=${v.seq}` });
+            }
+          }
+        }
+        for (const m of batch) {
+          if (need <= 0) break;
+          if (m.priority !== p) continue;
+          refused.add(m);
+          need -= m.payload.length + ROW_OVERHEAD;
+          dropped.push({ reason: fullReason, priority: p, what: `${m.key.kind} ${m.key.stream} seq=${m.seq}` });
+        }
+      }
+      for (const m of batch) {
+        if (refused.has(m)) continue;
+        s.insert.run(m.priority, m.id, m.key.id, m.seq, m.created, m.payload);
+        counts[m.priority]++;
+        bytes[m.priority] += m.payload.length + ROW_OVERHEAD;
+        keyDelta.set(m.key, (keyDelta.get(m.key) ?? 0) + 1);
+        inserted.push(m);
+      }
+      for (const k of this.keys.values()) {
+        if (k.dirty) s.upsertKey.run(k.id, k.kind, k.stream, k.lastSeq);
+      }
+      if (batch.length) s.setMeta.run('next_id', String(this.nextId));
+    })();
+    // Committed: apply to memory.
+    for (const k of this.keys.values()) k.dirty = false;
+    this.counts = counts;
+    this.bytes = bytes;
+    for (const [k, d] of keyDelta) k.count += d;
+    for (const m of inserted) if (m.id > m.key.tip) m.key.tip = m.id;
+    for (const d of dropped) this.countDrop(d.reason, d.priority as Priority, d.what);
+    this.st.acked += acked;
+    this.st.committed += inserted.length;
+    this.st.commits++;
+    const depth = counts[0]! + counts[1]! + counts[2]!;
+    if (depth === 0 && this.effectiveMax !== this.cfg.max_bytes) {
+      this.effectiveMax = this.cfg.max_bytes;
+      this.diskFullLogged = false;
+      this.log.info({ file: this.file }, `outbox: drained; byte bound back to ${this.cfg.max_bytes}`);
+    }
+    if (acked > 0 || dropped.length > 0) this.giveSpaceBack(depth);
+    if (inserted.length && this.listeners.length) {
+      const rows: OutboxRow[] = inserted.map((m) => ({ id: m.id, priority: m.priority, keyId: m.key.id, seq: m.seq, payload: m.payload }));
+      for (const l of this.listeners) l(rows);
+    }
+  }
+
+  /** Incremental vacuum: return free pages to the file system a slice at a time, and truncate the WAL once empty. */
+  private giveSpaceBack(depth: number): void {
+    try {
+      const free = this.db.pragma('freelist_count', { simple: true }) as number;
+      const pages = this.db.pragma('page_count', { simple: true }) as number;
+      if (free > 64 && (depth === 0 || free * 4 > pages)) {
+        this.db.pragma(`incremental_vacuum(${depth === 0 ? free : 2048})`);
+      }
+      if (depth === 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.log.debug({ err }, 'outbox: incremental vacuum failed');
+    }
+  }
+
+  private countDrop(reason: OutboxDropReason, priority: Priority, what: string, detail?: string): void {
+    this.droppedByPriority[priority]++;
+    this.drops.drop(reason, `${PRIORITY_NAMES[priority]} ${what}`, detail, this.now());
+  }
+
+  // ---------------------------------------------------------------- reading (for the forwarder)
+
+  /** Be told of every committed batch (the rows that were stored). */
+  onCommit(l: CommitListener): void {
+    this.listeners.push(l);
+  }
+
+  /** Be told when the database was replaced (runtime corruption): readers must start over. */
+  onReset(l: () => void): void {
+    this.resetListeners.push(l);
+  }
+
+  /** Committed rows of one priority with id > afterId, in id order. */
+  readFrom(priority: Priority, afterId: number, limit: number): OutboxRow[] {
+    try {
+      return (this.stmts.readFrom.all(priority, afterId, limit) as Omit<OutboxRow, 'priority'>[]).map((r) => ({ ...r, priority }));
+    } catch (err) {
+      if (isCorrupt(err)) this.recoverAtRuntime(err);
+      else this.log.error({ err }, `outbox: read failed: ${(err as Error).message}`);
+      return [];
+    }
+  }
+
+  key(keyId: number): OutboxKey | undefined {
+    return this.keysById.get(keyId);
+  }
+
+  /** Keys that have committed rows, with their newest row id. */
+  keysWithRows(): Map<number, number> {
+    const m = new Map<number, number>();
+    for (const k of this.keysById.values()) if (k.count > 0) m.set(k.id, k.tip);
+    return m;
+  }
+
+  /** Newest committed row id of a key (0 if none). */
+  tipOf(keyId: number): number {
+    return this.keysById.get(keyId)?.tip ?? 0;
+  }
+
+  depth(): number {
+    return this.counts[0]! + this.counts[1]! + this.counts[2]!;
+  }
+
+  // ---------------------------------------------------------------- dead letters
+
+  /** Keep a drop sample from a driver or the engine in a bounded table (newest 1000 kept). */
+  recordDeadLetter(source: string, sample: DropSample): void {
+    try {
+      this.stmts.dlInsert.run(source, sample.reason, sample.at, sample.detail ?? null, sample.sample);
+      this.st.deadLetters++;
+      if (this.st.deadLetters > DEAD_LETTER_MAX_ROWS * 1.1) {
+        this.stmts.dlTrim.run(DEAD_LETTER_MAX_ROWS);
+        this.st.deadLetters = DEAD_LETTER_MAX_ROWS;
+      }
+    } catch (err) {
+      this.log.debug({ err }, 'outbox: dead letter not stored');
+    }
+  }
+
+  deadLetters(limit = 100): (DropSample & { source: string })[] {
+    return this.db
+      .prepare('SELECT source, reason, at, detail, sample FROM dead_letters ORDER BY id DESC LIMIT ?')
+      .all(limit)
+      .map((r) => {
+        const x = r as { source: string; reason: string; at: number; detail: string | null; sample: string };
+        return { source: x.source, reason: x.reason, at: x.at, sample: x.sample, ...(x.detail != null ? { detail: x.detail } : {}) };
+      });
+  }
+
+  // ---------------------------------------------------------------- stats and closing
+
+  stats(): OutboxStats {
+    let fileBytes = 0;
+    for (const f of [this.file, `${this.file}-wal`]) {
+      try {
+        fileBytes += statSync(f).size;
+      } catch {
+        /* not there */
+      }
+    }
+    let oldestAgeMs = 0;
+    if (this.depth() > 0 && !this.closed) {
+      try {
+        const c = (this.stmts.oldest.get() as { c: number | null }).c;
+        if (c != null) oldestAgeMs = Math.max(0, this.now() - c);
+      } catch {
+        /* ignore */
+      }
+    }
+    const by = (a: number[]) => ({ raw: a[0]!, aggregate: a[1]!, alert: a[2]! });
+    return {
+      path: this.file,
+      epoch: this.epoch,
+      durability: this.cfg.durability,
+      depth: { messages: this.depth(), bytes: this.storedBytes(), byPriority: by(this.counts) },
+      pending: this.batch.length,
+      fileBytes,
+      effectiveMaxBytes: this.effectiveMax,
+      accepted: this.st.accepted,
+      committed: this.st.committed,
+      commits: this.st.commits,
+      acked: this.st.acked,
+      lateSkipped: this.st.lateSkipped,
+      dropped: this.drops.counters(),
+      droppedByPriority: by(this.droppedByPriority),
+      recoveries: this.st.recoveries,
+      diskFullEvents: this.st.diskFullEvents,
+      oldestAgeMs,
+      deadLetters: this.st.deadLetters,
+    };
+  }
+
+  get epochId(): string {
+    return this.epoch;
+  }
+
+  /** Commit what is open and close the file. put() after close() is counted as a drop ("closed"). */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      if (this.depth() === 0) this.giveSpaceBack(0);
+      this.db.close();
+    } catch (err) {
+      this.log.warn({ err }, `outbox: close failed: ${(err as Error).message}`);
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+function keyName(kind: string, stream: string): string {
+  return `${kind}\u0000${stream}`;
+}
+
+export { PRIORITY };

@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { createLogger, silentLogger } from '../../src/core/log.js';
+import { Outbox, type OutboxRow } from '../../src/outbox/index.js';
+import { PRIORITY } from '../../src/core/records.js';
+import { aggregate, alert, outboxConfig, raw, tempDir } from '../upstream/helpers.js';
+
+function open(dir: string, over: Record<string, unknown> = {}, extra: { now?: () => number; maxPageCount?: number; log?: ReturnType<typeof silentLogger> } = {}) {
+  return Outbox.open({ config: outboxConfig(over), dataDir: dir, gatewayId: 'gw-1', log: extra.log ?? silentLogger(), now: extra.now, maxPageCount: extra.maxPageCount });
+}
+
+function all(o: Outbox): OutboxRow[] {
+  return [2, 1, 0].flatMap((p) => o.readFrom(p as 0 | 1 | 2, 0, 1_000_000));
+}
+
+function capture() {
+  const lines: string[] = [];
+  const dest = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { log: createLogger({ format: 'json', level: 'info', destination: dest }), lines };
+}
+
+describe('outbox', () => {
+  it('assigns ids and gap-free per-topic sequences, commits in groups, and keeps them across a reopen', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      let o = open(dir, { commit_max_messages: 100, commit_interval: 60_000 });
+      for (let i = 0; i < 250; i++) o.put(aggregate(`dev${i % 2}/temp`, i));
+      // Two full batches were committed by put(); the rest waits for the interval or flush().
+      assert.equal(o.stats().committed, 200);
+      assert.equal(o.stats().pending, 50);
+      o.flush();
+      assert.equal(o.stats().depth.messages, 250);
+      const epoch = o.epochId;
+      o.close();
+
+      o = open(dir);
+      assert.equal(o.epochId, epoch, 'the epoch belongs to the file');
+      assert.equal(o.stats().depth.messages, 250);
+      o.put(aggregate('dev0/temp', 999));
+      o.flush();
+      const rows = all(o);
+      const payloads = rows.map((r) => JSON.parse(r.payload.toString()));
+      const dev0 = payloads.filter((p) => p.stream === 'dev0/temp').map((p) => p.seq);
+      assert.deepEqual(dev0, Array.from({ length: 126 }, (_, i) => i + 1), 'seq continues after reopen, no gaps');
+      const ids = new Set(payloads.map((p) => p.id));
+      assert.equal(ids.size, 251);
+      for (const p of payloads) {
+        assert.equal(p.gateway, 'gw-1');
+        assert.equal(p.schema, 1);
+        assert.equal(p.epoch, epoch);
+        assert.match(p.id, new RegExp(`^${epoch}-\\d+$`));
+      }
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('deletes a message only when it is acknowledged', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir);
+      for (let i = 0; i < 10; i++) o.put(alert('d/x', i));
+      o.flush();
+      const rows = all(o);
+      for (const r of rows.slice(0, 4)) o.ack(r);
+      o.ack(rows[0]!); // a duplicate PUBACK is harmless
+      o.flush();
+      assert.equal(o.stats().depth.messages, 6);
+      assert.equal(o.stats().acked, 4);
+      assert.deepEqual(all(o).map((r) => r.id), rows.slice(4).map((r) => r.id));
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('when full, drops the lowest priority first and the oldest first within it, and counts every drop', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { max_bytes: 40_000, commit_max_messages: 10 });
+      for (let i = 0; i < 20; i++) o.put(alert('d/a', i));
+      for (let i = 0; i < 40; i++) o.put(aggregate('d/g', i));
+      for (let i = 0; i < 200; i++) o.put(raw('d/r', i, 100));
+      o.flush();
+      const s1 = o.stats();
+      assert.ok(s1.depth.bytes <= 40_000, `depth ${s1.depth.bytes} within the bound`);
+      assert.equal(s1.depth.byPriority.alert, 20, 'alerts kept');
+      assert.equal(s1.depth.byPriority.aggregate, 40, 'aggregates kept');
+      assert.ok(s1.dropped.outbox_full! > 0);
+      assert.equal(s1.droppedByPriority.raw, s1.dropped.outbox_full);
+      // The raw messages kept are the newest.
+      const rawSeqs = o.readFrom(PRIORITY.raw, 0, 1000).map((r) => JSON.parse(r.payload.toString()).seq);
+      assert.equal(rawSeqs[rawSeqs.length - 1], 200);
+      assert.deepEqual(rawSeqs, Array.from({ length: rawSeqs.length }, (_, i) => 201 - rawSeqs.length + i));
+      // Now alerts push out aggregates once raw is gone.
+      for (let i = 0; i < 400; i++) o.put(alert('d/a', 100 + i));
+      o.flush();
+      const s2 = o.stats();
+      assert.equal(s2.depth.byPriority.raw, 0);
+      assert.ok(s2.droppedByPriority.aggregate > 0, 'aggregates dropped after raw');
+      assert.ok(s2.depth.bytes <= 40_000);
+      assert.equal(s2.accepted, 660);
+      assert.equal(s2.depth.messages + s2.dropped.outbox_full!, 660, 'every message is either buffered or counted');
+      assert.ok(o.drops.samplesFor('outbox_full').length > 0, 'samples kept');
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('drops messages older than max_age', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      let t = 1_000_000;
+      const o = open(dir, { max_age: '1h' }, { now: () => t });
+      for (let i = 0; i < 5; i++) o.put(aggregate('d/g', i));
+      o.flush();
+      t += 30 * 60_000;
+      for (let i = 0; i < 3; i++) o.put(alert('d/a', i));
+      o.flush();
+      t += 45 * 60_000;
+      o.flush();
+      const s = o.stats();
+      assert.equal(s.dropped.max_age, 5);
+      assert.equal(s.depth.messages, 3);
+      assert.equal(s.oldestAgeMs, 45 * 60_000);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses oversized payloads and skips late readings unless told to forward them, counting both', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { max_message_bytes: 1000 });
+      o.put(raw('d/r', 1, 2000));
+      o.put({ kind: 'late', pipeline: 'p', output: 'late', reading: { stream: 'd/r', ts: 1, value: 1 }, watermark: 5 });
+      o.flush();
+      assert.equal(o.stats().dropped.too_large, 1);
+      assert.equal(o.stats().lateSkipped, 1);
+      assert.equal(o.stats().depth.messages, 0);
+      o.close();
+      o.put(raw('d/r', 1));
+      assert.equal(o.stats().dropped.closed, 1);
+      const o2 = open(dir, { forward_late: true });
+      o2.put({ kind: 'late', pipeline: 'p', output: 'late', reading: { stream: 'd/r', ts: 1, value: 1 }, watermark: 5 });
+      o2.flush();
+      assert.equal(JSON.parse(all(o2)[0]!.payload.toString()).kind, 'late');
+      o2.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('moves a file that is not a database aside, says so in the log, and starts a new one', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(path.join(dir, 'outbox.db'), 'this is not a database '.repeat(500));
+      const { log, lines } = capture();
+      const o = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw-1', log });
+      const aside = readdirSync(dir).filter((f) => f.startsWith('outbox.db.corrupt-'));
+      assert.equal(aside.length, 1, `moved aside: ${readdirSync(dir).join(', ')}`);
+      const line = lines.map((l) => JSON.parse(l)).find((l) => l.level === 50);
+      assert.ok(line, 'an error line was logged');
+      assert.match(line.msg, /corrupt or unreadable.*moved it to .*outbox\.db\.corrupt-/);
+      assert.equal(o.stats().recoveries, 1);
+      o.put(alert('d/a', 1));
+      o.flush();
+      assert.equal(o.stats().depth.messages, 1);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('detects a damaged page in a real outbox file on open and recovers', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { commit_max_messages: 1000 });
+      for (let i = 0; i < 3000; i++) o.put(raw('d/r', i, 50));
+      o.close();
+      const file = path.join(dir, 'outbox.db');
+      // Scribble over b-tree pages in the middle of the file.
+      const size = statSync(file).size;
+      const fd = openSync(file, 'r+');
+      for (let off = 4096 * 3; off < size - 4096; off += 4096 * 5) writeSync(fd, Buffer.alloc(200, 0xa5), 0, 200, off + 8);
+      closeSync(fd);
+      const { log, lines } = capture();
+      const o2 = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw-1', log });
+      assert.equal(o2.stats().recoveries, 1, lines.join(''));
+      assert.equal(o2.stats().depth.messages, 0);
+      assert.ok(readdirSync(dir).some((f) => f.startsWith('outbox.db.corrupt-')));
+      o2.put(alert('d/a', 1));
+      o2.flush();
+      assert.equal(o2.stats().depth.messages, 1);
+      o2.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('keeps running when the disk is full: drops by priority, counts disk_full, keeps alerts', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // 40 pages of 4 KiB: a "disk" of 160 KiB, while the byte bound would allow far more.
+      const o = open(dir, { commit_max_messages: 50 }, { maxPageCount: 40 });
+      for (let i = 0; i < 50; i++) o.put(alert('d/a', i));
+      o.flush();
+      for (let i = 0; i < 3000; i++) o.put(raw('d/r', i, 100));
+      o.flush();
+      const s = o.stats();
+      assert.ok(s.diskFullEvents > 0, 'the disk filled up');
+      assert.ok((s.dropped.disk_full ?? 0) > 0, 'drops counted as disk_full');
+      assert.equal(s.depth.byPriority.alert, 50, 'alerts kept');
+      assert.ok(s.effectiveMaxBytes < outboxConfig().max_bytes);
+      assert.equal(s.depth.messages + (s.dropped.disk_full ?? 0) + (s.dropped.outbox_full ?? 0), 3050, 'nothing lost without a count');
+      // Still accepting: new alerts go in (raw makes room).
+      for (let i = 0; i < 20; i++) o.put(alert('d/a', 100 + i));
+      o.flush();
+      assert.equal(o.stats().depth.byPriority.alert, 70);
+      // After a full drain the bound is restored.
+      for (const r of all(o)) o.ack(r);
+      o.flush();
+      assert.equal(o.stats().depth.messages, 0);
+      assert.equal(o.stats().effectiveMaxBytes, outboxConfig().max_bytes);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('gives space back to the file system after a drain (auto_vacuum=INCREMENTAL)', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { commit_max_messages: 1000 });
+      for (let i = 0; i < 20_000; i++) o.put(raw(`d${i % 10}/r`, i, 100));
+      o.flush();
+      const full = o.stats().fileBytes;
+      const rows = all(o);
+      for (const r of rows) o.ack(r);
+      o.flush();
+      const after = o.stats().fileBytes;
+      assert.ok(after < full / 4, `file shrank: ${full} → ${after}`);
+      o.close();
+      const db = new Database(path.join(dir, 'outbox.db'), { readonly: true });
+      assert.equal(db.pragma('auto_vacuum', { simple: true }), 2);
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      db.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('keeps a bounded dead-letter table', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir);
+      for (let i = 0; i < 1200; i++) o.recordDeadLetter('serial:pump', { reason: 'parse', sample: `line ${i}`, at: i });
+      assert.ok(o.stats().deadLetters <= 1100);
+      const dl = o.deadLetters(2);
+      assert.equal(dl[0]!.sample, 'line 1199');
+      assert.equal(dl[0]!.source, 'serial:pump');
+      o.close();
+      assert.ok(existsSync(path.join(dir, 'outbox.db')));
+    } finally {
+      cleanup();
+    }
+  });
+});

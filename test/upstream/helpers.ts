@@ -1,0 +1,144 @@
+import { Aedes } from 'aedes';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { outboxConfigSchema, type OutboxConfig } from '../../src/outbox/config.js';
+import { upstreamConfigSchema, type UpstreamConfig } from '../../src/upstream/config.js';
+import type { Emission } from '../../src/core/records.js';
+
+export interface Received {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
+/** A real aedes broker on 127.0.0.1 that can be stopped and started again on the same port. */
+export class TestBroker {
+  port = 0;
+  readonly received: Received[] = [];
+  private broker: Aedes | null = null;
+  private server: net.Server | null = null;
+  private sockets = new Set<net.Socket>();
+  /** Retained status messages seen, in order. */
+  get statuses(): string[] {
+    return this.received.filter((r) => r.topic.endsWith('/status')).map((r) => JSON.parse(r.payload.toString()).state);
+  }
+  messages(): Received[] {
+    return this.received.filter((r) => !r.topic.endsWith('/status') && !r.topic.startsWith('$SYS'));
+  }
+
+  async start(): Promise<void> {
+    const broker = await Aedes.createBroker();
+    broker.on('publish', (packet, client) => {
+      // Client publishes, plus the broker's own publish of a Last Will on the status topic.
+      if (!client && !packet.topic.endsWith('/status')) return;
+      this.received.push({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), retain: packet.retain });
+    });
+    const server = net.createServer({ noDelay: true }, (sock) => {
+      this.sockets.add(sock);
+      sock.on('close', () => this.sockets.delete(sock));
+      broker.handle(sock);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.broker = broker;
+    this.server = server;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** Stop abruptly: every connection is cut (an outage), the port is freed. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    const broker = this.broker;
+    this.server = null;
+    this.broker = null;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    if (broker) await new Promise<void>((r) => broker.close(() => r()));
+  }
+}
+
+export function tempDir(prefix = 'edgewise-outbox-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function outboxConfig(over: Partial<Record<keyof OutboxConfig, unknown>> = {}): OutboxConfig {
+  return outboxConfigSchema.parse({ commit_interval: 10, ...over });
+}
+
+export function upstreamConfig(url: string, over: Record<string, unknown> = {}): UpstreamConfig {
+  return upstreamConfigSchema.parse({ url, reconnect_min: 50, reconnect_max: 400, connect_timeout: 2000, drain_rate: 0, ...over });
+}
+
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000, stepMs = 20): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function aggregate(stream: string, i: number): Emission {
+  return {
+    kind: 'aggregate',
+    pipeline: 'p1',
+    output: 'upstream',
+    result: { stream, window: 'tumbling', start: i * 1000, end: (i + 1) * 1000, count: 10, values: { mean: i, max: i + 1 } },
+  };
+}
+
+export function raw(stream: string, i: number, pad = 0): Emission {
+  return { kind: 'reading', pipeline: 'p1', output: 'raw', reading: { stream, ts: i, value: i, ...(pad ? { tags: { pad: 'x'.repeat(pad) } } : {}) } };
+}
+
+export function alert(stream: string, i: number): Emission {
+  return {
+    kind: 'alert',
+    pipeline: 'p1',
+    output: 'alerts',
+    alert: { id: `a${i}`, state: 'raised', stream, detector: 'zscore', severity: 'warning', score: 0.9, start: i, value: i, reason: 'z>4' },
+  };
+}
+
+/** Check a set of received payloads: per topic, seqs are 1..n with no gaps, and a seq always carries the same id. */
+export function checkSequences(msgs: Received[]): { topics: number; unique: number; duplicates: number; problems: string[] } {
+  const byTopic = new Map<string, Map<number, string>>();
+  const problems: string[] = [];
+  let duplicates = 0;
+  const ids = new Map<string, string>();
+  for (const m of msgs) {
+    const p = JSON.parse(m.payload.toString()) as { id: string; seq: number };
+    let seqs = byTopic.get(m.topic);
+    if (!seqs) byTopic.set(m.topic, (seqs = new Map()));
+    const prev = seqs.get(p.seq);
+    if (prev !== undefined) {
+      duplicates++;
+      if (prev !== p.id) problems.push(`${m.topic} seq ${p.seq} arrived with two ids: ${prev} and ${p.id}`);
+    } else seqs.set(p.seq, p.id);
+    const t = ids.get(p.id);
+    if (t !== undefined && t !== `${m.topic}#${p.seq}`) problems.push(`id ${p.id} used for two messages`);
+    ids.set(p.id, `${m.topic}#${p.seq}`);
+  }
+  let unique = 0;
+  for (const [topic, seqs] of byTopic) {
+    const max = Math.max(...seqs.keys());
+    unique += seqs.size;
+    if (seqs.size !== max) {
+      const missing: number[] = [];
+      for (let i = 1; i <= max && missing.length < 10; i++) if (!seqs.has(i)) missing.push(i);
+      problems.push(`${topic}: ${max - seqs.size} seq gaps, e.g. ${missing.join(',')}`);
+    }
+  }
+  return { topics: byTopic.size, unique, duplicates, problems };
+}
