@@ -47,7 +47,7 @@ export const mapStepSchema = z
 const windowCommon = {
   aggregates: z.array(z.enum(AGGREGATE_NAMES)).min(1).describe('What to compute per window and key.'),
   lateness: durationSchema.default(0).describe('Allowed lateness: how far behind the newest reading of its stream a reading may be and still count. Later readings go to the `late` side output (counted).'),
-  idle_timeout: durationSchema.optional().describe('Close the windows of a stream that has been silent this long (pipeline time, i.e. the newest reading of any stream, or the wall clock when running live). Default: 2 × window size (sessions: 2 × gap).'),
+  idle_timeout: durationSchema.optional().describe('Close the windows of a stream that has been silent this long (pipeline time, i.e. the newest reading of any stream, or the wall clock when running live). Default: 2 × window size (sessions: 2 × gap), at least 1m.'),
 };
 
 export const windowSchema = z.discriminatedUnion('type', [

@@ -90,7 +90,12 @@ export class Quantiles {
   }
 
   merge(o: Quantiles): void {
-    if (o.sketch.count > 0) this.sketch.merge(o.sketch);
+    if (o.sketch.count === 0) return;
+    const wasEmpty = this.sketch.count === 0;
+    this.sketch.merge(o.sketch);
+    // sketches-js 2.1's merge() forgets the negative-value store (found by our property test):
+    // merge it here. When this sketch was empty, merge() copied both stores already.
+    if (!wasEmpty) this.sketch.negativeStore.merge(o.sketch.negativeStore);
   }
 
   at(q: number): number {

@@ -404,17 +404,22 @@ export class Pipeline {
   }
 }
 
+/** Default idle timeout: twice the window (or gap), and at least a minute so device clocks may differ a little. */
+function defaultIdle(span: number): number {
+  return Math.max(2 * span, 60_000);
+}
+
 export function makeWindowOperator(w: WindowSpec): WindowOperator {
   const agg = new WindowAggregation(w.aggregates, planFor(w.aggregates));
   switch (w.type) {
     case 'tumbling':
-      return new TimeWindowOperator(tumbling(w.size), w.lateness, w.idle_timeout ?? 2 * w.size, agg);
+      return new TimeWindowOperator(tumbling(w.size), w.lateness, w.idle_timeout ?? defaultIdle(w.size), agg);
     case 'hopping':
-      return new TimeWindowOperator(hopping(w.size, w.hop), w.lateness, w.idle_timeout ?? 2 * w.size, agg);
+      return new TimeWindowOperator(hopping(w.size, w.hop), w.lateness, w.idle_timeout ?? defaultIdle(w.size), agg);
     case 'sliding':
-      return new TimeWindowOperator(sliding(w.size, w.resolution), w.lateness, w.idle_timeout ?? 2 * w.size, agg);
+      return new TimeWindowOperator(sliding(w.size, w.resolution), w.lateness, w.idle_timeout ?? defaultIdle(w.size), agg);
     case 'session':
-      return new SessionWindowOperator(w.gap, w.max_duration ?? Infinity, w.lateness, w.idle_timeout ?? 2 * w.gap, agg);
+      return new SessionWindowOperator(w.gap, w.max_duration ?? Infinity, w.lateness, w.idle_timeout ?? defaultIdle(w.gap), agg);
     case 'count':
       return new CountWindowOperator(w.size, w.slide ?? w.size, w.idle_timeout ?? Infinity, agg);
   }
