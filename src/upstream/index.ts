@@ -1,0 +1,419 @@
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../core/log.js';
+import type { Priority } from '../core/records.js';
+import type { Outbox, OutboxRow } from '../outbox/index.js';
+import type { UpstreamConfig } from './config.js';
+import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from './payload.js';
+
+export { upstreamConfigSchema, type UpstreamConfig } from './config.js';
+
+export type UpstreamState = 'connecting' | 'online' | 'offline' | 'stopped';
+
+export interface UpstreamStats {
+  state: UpstreamState;
+  /** PUBLISH packets handed to the client (resends included). */
+  sent: number;
+  /** Of those, sent from the backlog lane (rate-limited drain). */
+  sentBacklog: number;
+  /** PUBACKs received. */
+  acked: number;
+  inFlight: number;
+  /** Fresh messages waiting in memory for an in-flight slot. */
+  freshQueued: number;
+  /** Topics (kind + stream) still draining their backlog. */
+  backlogKeys: number;
+  /** Messages in the outbox (committed, not yet acknowledged). */
+  backlog: number;
+  connects: number;
+  reconnects: number;
+  /** Connection attempts that failed or connections that dropped. */
+  disconnects: number;
+  publishErrors: number;
+  /** Delay (ms) before the next connection attempt, when offline. */
+  nextRetryMs: number;
+  lastError?: string;
+}
+
+export interface UpstreamOptions {
+  config: UpstreamConfig;
+  outbox: Outbox;
+  gatewayId: string;
+  log: Logger;
+  /** Test/bench hook: extra mqtt.js options (merged last). */
+  mqttOptions?: Partial<IClientOptions>;
+}
+
+const BACKLOG_FETCH = 512;
+
+/**
+ * Forwards committed outbox rows to an upstream MQTT broker at QoS 1 and acknowledges them to the
+ * outbox (which deletes them) on PUBACK. Two lanes: fresh rows go out as soon as they are committed;
+ * backlog rows (buffered while offline) drain alerts first, then aggregates, then raw, at
+ * `drain_rate`. A topic that still has backlog keeps its order: its fresh rows wait behind it.
+ */
+export class UpstreamForwarder {
+  private readonly cfg: UpstreamConfig;
+  private readonly outbox: Outbox;
+  private readonly gateway: string;
+  private readonly log: Logger;
+  private readonly extra: Partial<IClientOptions>;
+  private client: MqttClient | null = null;
+  private gen = 0;
+  private st: UpstreamState = 'offline';
+  private started = false;
+  private stopping = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private nextRetryMs = 0;
+  private everConnected = false;
+  private readonly inflight = new Map<number, OutboxRow>();
+  private fresh: OutboxRow[] = [];
+  /** keyId → true while the topic drains its backlog. */
+  private backlogged = new Set<number>();
+  /** keyId → last row id that belongs to the backlog lane (after the key caught up). */
+  private handoff = new Map<number, number>();
+  private cursor = [0, 0, 0];
+  private buf: OutboxRow[][] = [[], [], []];
+  private exhausted = [false, false, false];
+  private tokens = 0;
+  private lastRefill = 0;
+  private idleWaiters: (() => void)[] = [];
+  private s = { sent: 0, sentBacklog: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0 };
+  private lastError?: string;
+  private onlineSince = 0;
+
+  constructor(opts: UpstreamOptions) {
+    this.cfg = opts.config;
+    this.outbox = opts.outbox;
+    this.gateway = opts.gatewayId;
+    this.log = opts.log;
+    this.extra = opts.mqttOptions ?? {};
+    this.outbox.onCommit((rows) => this.onCommit(rows));
+    this.outbox.onReset(() => {
+      this.inflight.clear();
+      this.resync();
+    });
+  }
+
+  /** Start connecting in the background. Never throws because the broker is down. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.connect();
+  }
+
+  state(): UpstreamState {
+    return this.st;
+  }
+
+  stats(): UpstreamStats {
+    return {
+      state: this.st,
+      ...this.s,
+      inFlight: this.inflight.size,
+      freshQueued: this.fresh.length,
+      backlogKeys: this.backlogged.size,
+      backlog: this.outbox.depth(),
+      nextRetryMs: this.st === 'online' ? 0 : this.nextRetryMs,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  // ---------------------------------------------------------------- connection management
+
+  private clientOptions(): IClientOptions {
+    const c = this.cfg;
+    const status = statusTopic(c.topic_prefix, this.gateway);
+    const o: IClientOptions = {
+      protocolVersion: c.protocol_version,
+      clientId: c.client_id ?? `edgewise-${this.gateway}`,
+      clean: true,
+      keepalive: Math.max(1, Math.round(c.keepalive / 1000)),
+      connectTimeout: c.connect_timeout,
+      reconnectPeriod: 0, // we manage reconnects (exponential backoff with jitter)
+      resubscribe: false,
+      queueQoSZero: false,
+      will: { topic: status, payload: Buffer.from(JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway: this.gateway, state: 'offline' })), qos: 1, retain: true },
+      rejectUnauthorized: c.tls.reject_unauthorized,
+    };
+    if (c.username !== undefined) o.username = c.username;
+    if (c.password !== undefined) o.password = c.password;
+    if (c.password_file) o.password = readFileSync(c.password_file, 'utf8').replace(/\r?\n$/, '');
+    if (c.tls.ca) o.ca = readFileSync(c.tls.ca);
+    if (c.tls.cert) o.cert = readFileSync(c.tls.cert);
+    if (c.tls.key) o.key = readFileSync(c.tls.key);
+    if (c.tls.servername) o.servername = c.tls.servername;
+    return { ...o, ...this.extra };
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    this.retryTimer = null;
+    const gen = ++this.gen;
+    this.st = 'connecting';
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.cfg.url, this.clientOptions());
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      this.log.error({ err, url: this.cfg.url }, `upstream: cannot connect to ${this.cfg.url}: ${(err as Error).message} (check upstream.url and upstream.tls)`);
+      this.scheduleReconnect(gen);
+      return;
+    }
+    this.client = client;
+    client.on('connect', () => {
+      if (gen !== this.gen) return;
+      (client.stream as { setNoDelay?: (b: boolean) => void } | undefined)?.setNoDelay?.(true);
+      this.s.connects++;
+      if (this.everConnected) this.s.reconnects++;
+      this.everConnected = true;
+      this.attempt = 0;
+      this.st = 'online';
+      this.onlineSince = Date.now();
+      this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
+      client.publish(
+        statusTopic(this.cfg.topic_prefix, this.gateway),
+        JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway: this.gateway, state: 'online', since: this.onlineSince }),
+        { qos: 1, retain: true },
+        () => {},
+      );
+      this.inflight.clear();
+      this.resync();
+      this.tokens = this.burst();
+      this.lastRefill = Date.now();
+      this.pump();
+    });
+    client.on('error', (err) => {
+      if (gen !== this.gen) return;
+      this.lastError = err.message;
+      this.log.warn({ err: err.message, url: this.cfg.url }, `upstream: ${err.message}`);
+      // mqtt.js emits 'close' after errors that end the connection; make sure we do not hang.
+      if (!client.connected) this.lost(gen, client);
+    });
+    client.on('close', () => this.lost(gen, client));
+    client.on('offline', () => this.lost(gen, client));
+  }
+
+  private lost(gen: number, client: MqttClient): void {
+    if (gen !== this.gen) return;
+    this.gen++; // ignore anything more from this client
+    const wasOnline = this.st === 'online';
+    this.s.disconnects++;
+    this.client = null;
+    this.inflight.clear();
+    this.fresh = [];
+    try {
+      client.removeAllListeners('connect');
+      client.on('error', () => {});
+      client.end(true);
+    } catch {
+      /* ignore */
+    }
+    if (this.stopping) return;
+    this.st = 'offline';
+    if (wasOnline) this.log.warn({ url: this.cfg.url, buffered: this.outbox.depth() }, `upstream: connection to ${this.cfg.url} lost; buffering in the outbox`);
+    this.scheduleReconnect(this.gen);
+  }
+
+  private scheduleReconnect(_gen: number): void {
+    if (this.stopping || this.retryTimer) return;
+    const base = Math.min(this.cfg.reconnect_max, this.cfg.reconnect_min * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    this.nextRetryMs = delay;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  // ---------------------------------------------------------------- lanes
+
+  private burst(): number {
+    return this.cfg.drain_rate > 0 ? Math.max(this.cfg.max_inflight, Math.ceil(this.cfg.drain_rate / 10)) : Infinity;
+  }
+
+  /** Everything in the outbox becomes backlog; fresh rows of those topics wait behind it. */
+  private resync(): void {
+    this.fresh = [];
+    this.backlogged = new Set(this.outbox.keysWithRows().keys());
+    this.handoff.clear();
+    this.cursor = [0, 0, 0];
+    this.buf = [[], [], []];
+    this.exhausted = [false, false, false];
+  }
+
+  private onCommit(rows: OutboxRow[]): void {
+    this.exhausted = [false, false, false];
+    if (this.st !== 'online') return; // all of it is backlog at the next connect
+    for (const r of rows) {
+      if (this.backlogged.has(r.keyId)) continue; // the backlog lane will send it, in order
+      this.fresh.push(r);
+    }
+    if (this.fresh.length > this.cfg.fresh_queue) {
+      // Too far behind: read everything back from the outbox instead of holding it in memory.
+      const keep = new Map(this.inflight);
+      this.resync();
+      for (const id of keep.keys()) this.inflight.set(id, keep.get(id)!);
+    }
+    this.pump();
+  }
+
+  private refill(): void {
+    const now = Date.now();
+    const rate = this.cfg.drain_rate;
+    if (rate <= 0) {
+      this.tokens = Infinity;
+      return;
+    }
+    this.tokens = Math.min(this.burst(), this.tokens + ((now - this.lastRefill) * rate) / 1000);
+    this.lastRefill = now;
+  }
+
+  /** Next backlog row, highest priority first, oldest first; undefined when none is available. */
+  private nextBacklog(): OutboxRow | undefined {
+    if (this.backlogged.size === 0) return undefined; // every topic has caught up: the fresh lane has it all
+    for (let p = 2; p >= 0; p--) {
+      for (;;) {
+        let b = this.buf[p]!;
+        if (b.length === 0) {
+          if (this.exhausted[p]) break;
+          b = this.buf[p] = this.outbox.readFrom(p as Priority, this.cursor[p]!, BACKLOG_FETCH);
+          if (b.length === 0) {
+            this.exhausted[p] = true;
+            break;
+          }
+          this.buf[p] = b.reverse(); // pop() from the end = oldest first
+          b = this.buf[p]!;
+        }
+        const r = b.pop()!;
+        this.cursor[p] = r.id;
+        if (this.inflight.has(r.id)) continue;
+        const belongs = this.backlogged.has(r.keyId) || r.id <= (this.handoff.get(r.keyId) ?? 0);
+        if (!belongs) continue; // the fresh lane owns it
+        return r;
+      }
+    }
+    // Nothing left to read: every topic has caught up.
+    if (this.backlogged.size && this.exhausted.every(Boolean)) {
+      for (const k of this.backlogged) this.handoff.set(k, this.outbox.tipOf(k));
+      this.backlogged.clear();
+    }
+    return undefined;
+  }
+
+  private pump(): void {
+    if (this.st !== 'online' || !this.client) return;
+    const client = this.client;
+    const gen = this.gen;
+    const max = this.stopping ? 0 : this.cfg.max_inflight;
+    while (this.inflight.size < max) {
+      let row = this.fresh.shift();
+      let backlog = false;
+      if (!row) {
+        this.refill();
+        if (this.tokens < 1) {
+          this.schedulePump();
+          break;
+        }
+        row = this.nextBacklog();
+        if (!row) break;
+        backlog = true;
+        this.tokens--;
+        if (this.backlogged.has(row.keyId) && row.id >= this.outbox.tipOf(row.keyId)) {
+          // This topic caught up: newer rows go through the fresh lane.
+          this.backlogged.delete(row.keyId);
+          this.handoff.set(row.keyId, row.id);
+        }
+      } else if (this.inflight.has(row.id)) {
+        continue;
+      }
+      const key = this.outbox.key(row.keyId);
+      if (!key) continue;
+      this.inflight.set(row.id, row);
+      this.s.sent++;
+      if (backlog) this.s.sentBacklog++;
+      const r = row;
+      client.publish(messageTopic(this.cfg.topic_prefix, this.gateway, key.kind, key.stream), r.payload, { qos: 1 }, (err) => {
+        if (gen !== this.gen) return; // connection gone: the row is still in the outbox and will be resent
+        this.inflight.delete(r.id);
+        if (err) {
+          this.s.publishErrors++;
+          this.lastError = err.message;
+          this.log.warn({ err: err.message }, `upstream: publish failed: ${err.message}`);
+          return;
+        }
+        this.s.acked++;
+        if (!this.outbox.isClosed) this.outbox.ack(r);
+        if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.pump();
+      });
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpTimer) return;
+    const wait = Math.max(5, Math.ceil(1000 / Math.max(1, this.cfg.drain_rate)));
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = null;
+      this.pump();
+    }, wait);
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  /** Publish nothing new, wait up to stop_timeout for in-flight PUBACKs, announce offline, end the client. */
+  async stop(): Promise<void> {
+    if (!this.started) {
+      this.st = 'stopped';
+      return;
+    }
+    this.stopping = true;
+    this.started = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.retryTimer = this.pumpTimer = null;
+    const client = this.client;
+    if (client && this.st === 'online') {
+      if (this.inflight.size > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.cfg.stop_timeout);
+          this.idleWaiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(1000, this.cfg.stop_timeout));
+        client.publish(
+          statusTopic(this.cfg.topic_prefix, this.gateway),
+          JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway: this.gateway, state: 'offline', since: Date.now() }),
+          { qos: 1, retain: true },
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+        );
+      });
+    }
+    this.gen++;
+    this.client = null;
+    this.inflight.clear();
+    this.fresh = [];
+    if (client) {
+      client.on('error', () => {});
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          client.end(true);
+          resolve();
+        }, 1000);
+        client.end(false, {}, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.st = 'stopped';
+  }
+}

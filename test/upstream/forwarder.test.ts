@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { silentLogger } from '../../src/core/log.js';
+import { Outbox } from '../../src/outbox/index.js';
+import { UpstreamForwarder } from '../../src/upstream/index.js';
+import { payloadSchemas } from '../../src/upstream/payload.js';
+import { aggregate, alert, checkSequences, outboxConfig, raw, sleep, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
+
+async function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
+  const tmp = tempDir();
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
+  const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, upOver), outbox, gatewayId: 'gw-1', log: silentLogger() });
+  return {
+    outbox,
+    fwd,
+    async close() {
+      await fwd.stop();
+      outbox.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+describe('upstream forwarder (aedes on loopback)', () => {
+  it('an upstream outage in mid-stream loses nothing: every message arrives, seq gap-free, duplicates share ids', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const s = await setup(broker);
+    try {
+      await s.fwd.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      let produced = 0;
+      const produce = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const k = produced++;
+          if (k % 50 === 0) s.outbox.put(alert(`dev${k % 3}/temp`, k));
+          else s.outbox.put(aggregate(`dev${k % 5}/temp`, k));
+          if (k % 100 === 0) await sleep(2);
+        }
+      };
+      await produce(2000);
+      await broker.stop(); // outage in mid-stream
+      await waitFor(() => s.fwd.state() !== 'online', 'offline');
+      await produce(3000); // buffered
+      s.outbox.flush();
+      assert.ok(s.outbox.stats().depth.messages > 0, 'messages buffered during the outage');
+      await broker.start(); // same port
+      const more = produce(2000); // fresh messages while the backlog drains
+      await more;
+      s.outbox.flush();
+      await waitFor(() => s.outbox.stats().depth.messages === 0 && s.fwd.stats().inFlight === 0, 'outbox drained');
+      const msgs = broker.messages();
+      const check = checkSequences(msgs);
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.unique, produced, 'every message arrived');
+      assert.ok(s.fwd.stats().reconnects >= 1);
+      assert.ok(broker.statuses.includes('online'));
+      // Payloads are what the published schemas say.
+      for (const m of msgs.slice(0, 200)) {
+        const p = JSON.parse(m.payload.toString());
+        payloadSchemas[p.kind as 'aggregate' | 'alert'].parse(p);
+        assert.equal(m.topic, `edgewise/v1/gw-1/${p.kind}/${p.stream}`);
+      }
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('drains a backlog alerts first, then aggregates, then raw', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    const s = await setup(broker, { max_inflight: 10 });
+    try {
+      broker.port = port;
+      for (let i = 0; i < 300; i++) s.outbox.put(raw('d/r', i));
+      for (let i = 0; i < 200; i++) s.outbox.put(aggregate('d/g', i));
+      for (let i = 0; i < 100; i++) s.outbox.put(alert('d/a', i));
+      s.outbox.flush();
+      await s.fwd.start(); // broker down: keeps trying, never throws
+      await sleep(200);
+      assert.notEqual(s.fwd.state(), 'online');
+      await broker.start();
+      await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained');
+      const kinds = broker.messages().map((m) => JSON.parse(m.payload.toString()).kind as string);
+      const firstAgg = kinds.indexOf('aggregate');
+      const firstRaw = kinds.indexOf('reading');
+      assert.equal(kinds.lastIndexOf('alert') < firstAgg, true, 'all alerts before any aggregate');
+      assert.equal(kinds.lastIndexOf('aggregate') < firstRaw, true, 'all aggregates before any raw');
+      assert.deepEqual(checkSequences(broker.messages()).problems, []);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('fresh messages flow while a rate-limited backlog drains, and each topic stays in order', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    const s = await setup(broker, { drain_rate: 300, max_inflight: 20 });
+    try {
+      broker.port = port;
+      for (let i = 0; i < 600; i++) s.outbox.put(raw('d/backlog', i)); // 2 s of drain at 300/s
+      for (let i = 0; i < 5; i++) s.outbox.put(aggregate('d/both', i)); // a topic with backlog...
+      s.outbox.flush();
+      await s.fwd.start();
+      await broker.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      for (let i = 0; i < 20; i++) {
+        s.outbox.put(aggregate('d/fresh', i)); // ...and fresh topics
+        s.outbox.put(aggregate('d/both', 100 + i));
+        await sleep(10);
+      }
+      s.outbox.flush();
+      await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained', 60_000);
+      const msgs = broker.messages().map((m) => ({ topic: m.topic, p: JSON.parse(m.payload.toString()) }));
+      const lastBacklog = msgs.map((m) => m.p.stream).lastIndexOf('d/backlog');
+      const firstFresh = msgs.findIndex((m) => m.p.stream === 'd/fresh');
+      assert.ok(firstFresh >= 0 && firstFresh < lastBacklog, `fresh message arrived (at ${firstFresh}) before the backlog finished (at ${lastBacklog})`);
+      for (const topic of new Set(msgs.map((m) => m.topic))) {
+        const seqs = msgs.filter((m) => m.topic === topic).map((m) => m.p.seq);
+        assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${topic} arrived in order`);
+      }
+      assert.ok(s.fwd.stats().sentBacklog >= 600);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('announces online (retained birth) and offline (on stop), and stop() sends nothing new', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const s = await setup(broker);
+    try {
+      await s.fwd.start();
+      await waitFor(() => broker.statuses.includes('online'), 'birth');
+      const birth = broker.received.find((r) => r.topic === 'edgewise/v1/gw-1/status')!;
+      assert.equal(birth.retain, true);
+      payloadSchemas.status.parse(JSON.parse(birth.payload.toString()));
+      await s.fwd.stop();
+      assert.equal(s.fwd.state(), 'stopped');
+      assert.equal(broker.statuses.at(-1), 'offline');
+      s.outbox.put(alert('d/a', 1));
+      s.outbox.flush();
+      await sleep(100);
+      assert.equal(broker.messages().length, 0);
+      assert.equal(s.outbox.stats().depth.messages, 1, 'kept for the next start');
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+});
