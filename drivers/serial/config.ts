@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { byteSizeSchema, durationSchema } from '../../src/core/duration.js';
+import { NAME_RE } from '../common/names.js';
+
+export const serialConfigSchema = z.strictObject({
+  path: z.string().min(1).describe('Serial device path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/usb-FTDI_...-if00-port0 (stable across replugs).'),
+  baud_rate: z.number().int().positive().default(9600).describe('Baud rate (GPS modules: usually 9600).'),
+  data_bits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8).describe('Data bits.'),
+  parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none').describe('Parity.'),
+  stop_bits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1).describe('Stop bits.'),
+  rtscts: z.boolean().default(false).describe('Hardware flow control.'),
+  device: z.string().regex(NAME_RE).optional().describe('Device name in stream keys (<device>/<metric>); default: the input name.'),
+  format: z.enum(['csv', 'json', 'kv', 'nmea']).describe('Line format: csv (with columns), json (one object a line), kv (key=value pairs), nmea (NMEA 0183 GPS).'),
+  csv: z
+    .strictObject({
+      columns: z
+        .array(z.string().regex(/^(_|[A-Za-z0-9_.:-]{1,64})$/))
+        .min(1)
+        .describe('Column names in order: each a metric, or ts (timestamp), device (device name), _ (skip).'),
+      delimiter: z.string().min(1).max(1).default(',').describe('Field delimiter (one character).'),
+    })
+    .optional()
+    .describe('CSV settings (format: csv). A line equal to the column names (a header) is skipped.'),
+  ts_unit: z.enum(['ms', 's']).default('ms').describe('Unit of numeric timestamps in the line (ts column/key). ISO 8601 is always accepted; no zone means UTC.'),
+  max_line_bytes: byteSizeSchema.default(1024).describe('Longest line kept; longer lines are counted (too_long) and discarded up to the next newline.'),
+  max_fields: z.number().int().positive().default(64).describe('Most readings from one line (json, kv).'),
+  reconnect_min: durationSchema.default(500).describe('First wait before reopening a port that failed or vanished; doubles each failure.'),
+  reconnect_max: durationSchema.default(30_000).describe('Longest wait between reopen attempts.'),
+  silence_timeout: durationSchema.default(60_000).describe('Reopen the port when no byte arrived for this long (watchdog); 0 turns it off.'),
+});
+
+export type SerialConfig = z.output<typeof serialConfigSchema>;

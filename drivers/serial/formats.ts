@@ -1,0 +1,188 @@
+import type { Reading } from '../../src/core/reading.js';
+import { PayloadDecoder, toNumber, type DropSink } from '../common/payload.js';
+import { isValidName } from '../common/names.js';
+import { parseTimestamp } from '../common/timestamp.js';
+import { NmeaDecoder } from './nmea.js';
+import type { SerialConfig } from './config.js';
+
+/** Decodes one text line into readings. `where` names the port in drop details. */
+export interface LineDecoder {
+  decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number;
+  counters(): Record<string, number>;
+}
+
+export function lineDecoder(cfg: SerialConfig, device: string): LineDecoder {
+  switch (cfg.format) {
+    case 'csv':
+      if (!cfg.csv) throw new Error('format csv needs a csv: section with columns');
+      return new CsvDecoder(cfg.csv.columns, cfg.csv.delimiter, device, cfg.ts_unit);
+    case 'json':
+      return new JsonLineDecoder(device, cfg);
+    case 'kv':
+      return new KvDecoder(device, cfg);
+    case 'nmea': {
+      const d = new NmeaDecoder(device);
+      return {
+        decode: (l, now, emit, drops, where) => d.decode(l, now, emit, drops, where),
+        counters: () => ({ nmea_ignored: d.ignored, nmea_duplicates: d.duplicates, nmea_no_fix: d.noFix }),
+      };
+    }
+  }
+}
+
+/** `ts,temp,hum` with columns [ts, temp, hum]: one reading per metric column. */
+export class CsvDecoder implements LineDecoder {
+  headers = 0;
+  private readonly header: string;
+  constructor(
+    private readonly columns: string[],
+    private readonly delimiter: string,
+    private readonly device: string,
+    private readonly tsUnit: 'ms' | 's',
+  ) {
+    this.header = columns.join(delimiter);
+  }
+
+  decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
+    const cells = line.split(this.delimiter);
+    if (cells.length !== this.columns.length) {
+      if (line.trim().length === 0) return 0;
+      drops.drop('wrong_columns', line, `${where}: ${cells.length} columns, expected ${this.columns.length} (${this.header})`);
+      return 0;
+    }
+    if (line.replaceAll(' ', '') === this.header) {
+      this.headers++;
+      return 0;
+    }
+    let ts = now;
+    let device = this.device;
+    for (let i = 0; i < cells.length; i++) {
+      const col = this.columns[i];
+      if (col === 'ts') {
+        const t = parseTimestamp(cells[i]!, this.tsUnit);
+        if (t === undefined) {
+          drops.drop('bad_timestamp', line, `${where}: ts column "${cells[i]}" is neither ms since epoch nor ISO 8601`);
+          return 0;
+        }
+        ts = t;
+      } else if (col === 'device') {
+        const d = cells[i]!.trim();
+        if (!isValidName(d)) {
+          drops.drop('bad_name', line, `${where}: device column "${d.slice(0, 40)}" is not a valid name`);
+          return 0;
+        }
+        device = d;
+      }
+    }
+    let n = 0;
+    for (let i = 0; i < cells.length; i++) {
+      const col = this.columns[i]!;
+      if (col === 'ts' || col === 'device' || col === '_') continue;
+      const v = toNumber(cells[i]);
+      if (v === undefined) {
+        drops.drop('not_a_number', line, `${where}: column ${i + 1} (${col}) = "${cells[i]!.slice(0, 40)}" is not a finite number`);
+        continue;
+      }
+      emit({ stream: `${device}/${col}`, ts, value: v });
+      n++;
+    }
+    return n;
+  }
+
+  counters(): Record<string, number> {
+    return { csv_headers: this.headers };
+  }
+}
+
+/** One JSON object a line; `device` and `metric` keys name the stream, else the config's device. */
+export class JsonLineDecoder implements LineDecoder {
+  private readonly dec: PayloadDecoder;
+  constructor(private readonly device: string, cfg: Pick<SerialConfig, 'ts_unit' | 'max_fields'>) {
+    this.dec = new PayloadDecoder({ tsKeys: ['ts', 'time', 'timestamp'], tsUnit: cfg.ts_unit, maxFields: cfg.max_fields, ignoreKeys: ['device', 'metric'] });
+  }
+
+  decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (e) {
+      drops.drop('garbled', line, `${where}: not valid JSON (${(e as Error).message})`);
+      return 0;
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+      drops.drop('bad_payload', line, `${where}: expected a JSON object a line`);
+      return 0;
+    }
+    const o = obj as Record<string, unknown>;
+    const device = typeof o.device === 'string' ? o.device : this.device;
+    const metric = typeof o.metric === 'string' ? o.metric : undefined;
+    if (!isValidName(device) || (metric !== undefined && !isValidName(metric))) {
+      drops.drop('bad_name', line, `${where}: device or metric is not a valid name (letters, digits, _ . : -, max 64)`);
+      return 0;
+    }
+    return this.dec.decodeObject(o, line, device, metric, now, emit, drops, where);
+  }
+
+  counters(): Record<string, number> {
+    return { fields_ignored: this.dec.fieldsIgnored };
+  }
+}
+
+/** `temp=21.5 hum=40` (separated by spaces, commas or semicolons); `ts` and `device` keys are special. */
+export class KvDecoder implements LineDecoder {
+  constructor(private readonly device: string, private readonly cfg: Pick<SerialConfig, 'ts_unit' | 'max_fields'>) {}
+
+  decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
+    const parts = line.split(/[\s,;]+/).filter((p) => p.length > 0);
+    if (parts.length === 0) return 0;
+    const pairs: Array<[string, string]> = [];
+    for (const p of parts) {
+      const eq = p.indexOf('=');
+      if (eq <= 0) {
+        drops.drop('garbled', line, `${where}: "${p.slice(0, 40)}" is not key=value`);
+        return 0;
+      }
+      pairs.push([p.slice(0, eq), p.slice(eq + 1)]);
+    }
+    let ts = now;
+    let device = this.device;
+    for (const [k, v] of pairs) {
+      if (k === 'ts') {
+        const t = parseTimestamp(v, this.cfg.ts_unit);
+        if (t === undefined) {
+          drops.drop('bad_timestamp', line, `${where}: ts=${v.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
+          return 0;
+        }
+        ts = t;
+      } else if (k === 'device') device = v;
+    }
+    if (!isValidName(device)) {
+      drops.drop('bad_name', line, `${where}: device "${device.slice(0, 40)}" is not a valid name`);
+      return 0;
+    }
+    let n = 0;
+    for (const [k, v] of pairs) {
+      if (k === 'ts' || k === 'device') continue;
+      if (!isValidName(k)) {
+        drops.drop('bad_name', line, `${where}: key "${k.slice(0, 40)}" is not a valid metric name`);
+        continue;
+      }
+      const x = toNumber(v);
+      if (x === undefined) {
+        drops.drop('not_a_number', line, `${where}: ${k}=${v.slice(0, 40)} is not a finite number`);
+        continue;
+      }
+      if (n >= this.cfg.max_fields) {
+        drops.drop('too_many_fields', line, `${where}: more than ${this.cfg.max_fields} values in one line`);
+        break;
+      }
+      emit({ stream: `${device}/${k}`, ts, value: x });
+      n++;
+    }
+    return n;
+  }
+
+  counters(): Record<string, number> {
+    return {};
+  }
+}

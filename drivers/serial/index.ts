@@ -1,0 +1,184 @@
+import { SerialPort } from 'serialport';
+import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
+import type { Logger } from '../../src/core/log.js';
+import { serialConfigSchema, type SerialConfig } from './config.js';
+import { lineDecoder, type LineDecoder } from './formats.js';
+import { LineSplitter, isGarbled } from './lines.js';
+
+export { serialConfigSchema, type SerialConfig } from './config.js';
+export { NmeaDecoder } from './nmea.js';
+export { CsvDecoder, JsonLineDecoder, KvDecoder, lineDecoder } from './formats.js';
+export { LineSplitter } from './lines.js';
+
+/**
+ * Serial input: opens the port, splits lines (bounded), decodes them by format. A port that
+ * fails to open or vanishes (USB unplugged) is reopened with exponential backoff; a port that is
+ * silent for `silence_timeout` is reported and reopened (watchdog).
+ */
+class SerialDriver implements Driver {
+  readonly kind = 'serial';
+  private state: DriverState = 'stopped';
+  private detail: string | undefined;
+  private since = Date.now();
+  private port: SerialPort | undefined;
+  private ctx: DriverContext | undefined;
+  private decoder: LineDecoder;
+  private splitter: LineSplitter;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private lastByteAt = 0;
+  private readonly log: Logger;
+  private readonly device: string;
+  private readonly where: string;
+  private readonly c = { bytes: 0, lines: 0, readings: 0, opens: 0, open_failures: 0, disconnects: 0, silence_reopens: 0 };
+
+  constructor(readonly name: string, private readonly cfg: SerialConfig, deps: DriverDeps) {
+    this.log = deps.log.child({ input: name, driver: 'serial', path: cfg.path });
+    this.device = cfg.device ?? name;
+    this.where = `serial ${cfg.path}`;
+    try {
+      this.decoder = lineDecoder(cfg, this.device);
+    } catch (e) {
+      throw new Error(`serial input "${name}": ${(e as Error).message}`);
+    }
+    this.splitter = new LineSplitter(cfg.max_line_bytes, (line, raw) => this.onLine(line, raw), (head, n) =>
+      this.ctx?.drops.drop('too_long', head, `${this.where}: line longer than max_line_bytes ${cfg.max_line_bytes} (${n}+ bytes without a newline); discarded up to the next newline`),
+    );
+  }
+
+  private setState(s: DriverState, detail?: string): void {
+    if (s !== this.state || detail !== this.detail) {
+      this.state = s;
+      this.detail = detail;
+      this.since = Date.now();
+    }
+  }
+
+  private onLine(line: string, raw: Buffer): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    this.c.lines++;
+    if (isGarbled(raw, line)) {
+      ctx.drops.drop('garbled', line, `${this.where}: control bytes or invalid UTF-8 in the line (wrong baud rate or framing?)`);
+      return;
+    }
+    if (line.length === 0) return;
+    try {
+      this.c.readings += this.decoder.decode(line, ctx.now(), ctx.emit, ctx.drops, this.where);
+    } catch (e) {
+      ctx.drops.drop('garbled', line, `${this.where}: ${(e as Error).message}`);
+    }
+  }
+
+  async start(ctx: DriverContext): Promise<void> {
+    if (this.state !== 'stopped') return;
+    this.ctx = ctx;
+    this.setState('starting', `opening ${this.cfg.path}`);
+    this.open();
+    if (this.cfg.silence_timeout > 0) {
+      const every = Math.max(50, Math.min(1000, Math.floor(this.cfg.silence_timeout / 4)));
+      this.watchdog = setInterval(() => this.checkSilence(), every);
+      this.watchdog.unref();
+    }
+  }
+
+  private open(): void {
+    if (this.state === 'stopped') return;
+    this.retryTimer = undefined;
+    const cfg = this.cfg;
+    const port = new SerialPort({
+      path: cfg.path,
+      baudRate: cfg.baud_rate,
+      dataBits: cfg.data_bits,
+      parity: cfg.parity,
+      stopBits: cfg.stop_bits,
+      rtscts: cfg.rtscts,
+      autoOpen: false,
+    });
+    this.port = port;
+    port.on('data', (chunk: Buffer) => {
+      this.lastByteAt = Date.now();
+      this.c.bytes += chunk.length;
+      this.splitter.push(chunk);
+    });
+    port.on('error', (err) => this.log.debug({ err: err.message }, 'serial port error'));
+    port.on('close', (err?: Error & { disconnected?: boolean }) => {
+      if (this.port !== port) return;
+      this.port = undefined;
+      if (this.state === 'stopped') return;
+      this.c.disconnects++;
+      this.log.warn({ err: err?.message }, `serial input "${this.name}": port ${cfg.path} closed${err ? ` (${err.message})` : ''}; reopening`);
+      this.scheduleReopen(`port ${cfg.path} went away${err ? ` (${err.message})` : ''}`);
+    });
+    port.open((err) => {
+      if (this.port !== port) return;
+      if (err) {
+        this.port = undefined;
+        this.c.open_failures++;
+        this.scheduleReopen(`cannot open ${cfg.path}: ${err.message}`);
+        return;
+      }
+      if (this.state === 'stopped') {
+        port.close(() => {});
+        return;
+      }
+      this.c.opens++;
+      this.failures = 0;
+      this.lastByteAt = Date.now();
+      this.splitter.reset();
+      this.log.info(`serial input "${this.name}": ${cfg.path} open at ${cfg.baud_rate} baud`);
+      this.setState('up', `${cfg.path} open at ${cfg.baud_rate} baud`);
+    });
+  }
+
+  private scheduleReopen(why: string): void {
+    if (this.state === 'stopped' || this.retryTimer) return;
+    const base = Math.min(this.cfg.reconnect_max, this.cfg.reconnect_min * 2 ** Math.min(this.failures, 20));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.2));
+    this.failures++;
+    const detail = `${why}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${this.failures})`;
+    if (this.failures === 1 || this.failures % 10 === 0) this.log.warn(`serial input "${this.name}": ${detail}`);
+    this.setState('down', detail);
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private checkSilence(): void {
+    const port = this.port;
+    if (!port || !port.isOpen || this.state === 'stopped') return;
+    const quiet = Date.now() - this.lastByteAt;
+    if (quiet < this.cfg.silence_timeout) return;
+    this.c.silence_reopens++;
+    const why = `no data from ${this.cfg.path} for ${Math.round(quiet / 1000)}s (silence_timeout)`;
+    this.log.warn(`serial input "${this.name}": ${why}; reopening the port`);
+    this.setState('degraded', why);
+    this.port = undefined;
+    port.close(() => this.scheduleReopen(why));
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.setState('stopped');
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.retryTimer = this.watchdog = undefined;
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
+  }
+
+  health(): DriverHealth {
+    return { state: this.state, detail: this.detail, since: this.since };
+  }
+
+  counters(): Record<string, number> {
+    return { ...this.c, ...this.decoder.counters() };
+  }
+}
+
+export const serialDriverFactory: DriverFactory<SerialConfig> = {
+  kind: 'serial',
+  description: 'Serial input (USB/UART): CSV, JSON lines, key=value or NMEA 0183 GPS, with reconnect and a silence watchdog.',
+  configSchema: serialConfigSchema,
+  create: (name, config, deps) => new SerialDriver(name, config, deps),
+};

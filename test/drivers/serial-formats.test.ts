@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DropCounter } from '../../src/core/drops.js';
+import type { Reading } from '../../src/core/reading.js';
+import { NmeaDecoder, CsvDecoder, KvDecoder, JsonLineDecoder, LineSplitter } from '../../drivers/serial/index.js';
+import { serialConfigSchema } from '../../drivers/serial/config.js';
+import { isGarbled } from '../../drivers/serial/lines.js';
+import { parseTimestamp } from '../../drivers/common/timestamp.js';
+import { RMC, GGA, VTG, GSV, GGA_NOFIX, TS, nmea } from './nmea-fixtures.js';
+
+function run(dec: { decode(l: string, now: number, emit: (r: Reading) => void, d: DropCounter, w: string): number }, lines: string[], now = 1_700_000_000_000) {
+  const out: Reading[] = [];
+  const drops = new DropCounter();
+  for (const l of lines) dec.decode(l, now, (r) => out.push(r), drops, 'serial /dev/test');
+  const m = Object.fromEntries(out.map((r) => [r.stream, r.value]));
+  return { out, drops, m };
+}
+
+test('NMEA: RMC, GGA and VTG become lat, lon, speed, course, fix, satellites, altitude', () => {
+  const d = new NmeaDecoder('gps');
+  const { out, drops, m } = run(d, [RMC, GGA, VTG, GSV]);
+  assert.equal(drops.total(), 0);
+  assert.ok(Math.abs(m['gps/lat']! - 48.1173) < 1e-4);
+  assert.ok(Math.abs(m['gps/lon']! - 11.516667) < 1e-4);
+  assert.ok(Math.abs(m['gps/speed_kmh']! - 22.4 * 1.852) < 1e-9);
+  assert.equal(m['gps/course_deg'], 84.4);
+  assert.equal(m['gps/fix_quality'], 1);
+  assert.equal(m['gps/satellites'], 8);
+  assert.equal(m['gps/altitude_m'], 545.4);
+  assert.equal(m['gps/hdop'], 0.9);
+  assert.ok(out.every((r) => r.ts === TS), 'GGA takes the date from RMC, VTG the time of the fix');
+  assert.equal(out.filter((r) => r.stream === 'gps/lat').length, 1, 'GGA and RMC of one fix give lat once');
+  assert.equal(d.ignored, 1); // GSV
+  assert.equal(d.duplicates, 4); // lat, lon (GGA) + speed, course (VTG): counted, not emitted again
+});
+
+test('NMEA: GGA alone is dated by the gateway clock, across midnight too', () => {
+  const justAfterMidnight = Date.UTC(2024, 2, 2, 0, 0, 5);
+  const { out } = run(new NmeaDecoder('gps'), [GGA], justAfterMidnight);
+  assert.equal(out[0]!.ts, TS, 'the nearest 12:35:19 to 00:00:05 is the day before');
+  const d2 = new NmeaDecoder('gps');
+  const { out: o2 } = run(d2, [nmea('GPGGA,235959.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,')], justAfterMidnight);
+  assert.equal(o2[0]!.ts, Date.UTC(2024, 2, 1, 23, 59, 59));
+});
+
+test('NMEA: bad checksums, garbage and no-fix sentences', () => {
+  const d = new NmeaDecoder('gps');
+  const broken = RMC.slice(0, -2) + '00';
+  const { out, drops } = run(d, [broken, GGA.replace('4807', '4817'), 'hello world', '$GPGGA,no checksum', GGA_NOFIX]);
+  assert.equal(drops.count('bad_checksum'), 3);
+  assert.equal(drops.count('garbled'), 1);
+  assert.deepEqual(out.map((r) => r.stream).sort(), ['gps/fix_quality', 'gps/satellites']);
+  assert.equal(out.find((r) => r.stream === 'gps/fix_quality')!.value, 0);
+  assert.match(drops.samplesFor('bad_checksum')[0]!.detail!, /checksum 00 but the sentence sums to/);
+});
+
+test('CSV: columns map to metrics; ts and device columns; wrong column counts and headers', () => {
+  const d = new CsvDecoder(['ts', 'device', 'temp', '_', 'hum'], ',', 'dflt', 'ms');
+  const { out, drops } = run(d, ['ts,device,temp,_,hum', '1700000000123,pump-2,21.5,x,40', '2024-03-01T12:00:00,pump-2,nan,x,41', '1,2,3', '1700000000123,bad dev,1,x,2']);
+  assert.deepEqual(out, [
+    { stream: 'pump-2/temp', ts: 1_700_000_000_123, value: 21.5 },
+    { stream: 'pump-2/hum', ts: 1_700_000_000_123, value: 40 },
+    { stream: 'pump-2/hum', ts: Date.UTC(2024, 2, 1, 12), value: 41 },
+  ]);
+  assert.equal(drops.count('not_a_number'), 1);
+  assert.equal(drops.count('wrong_columns'), 1);
+  assert.equal(drops.count('bad_name'), 1);
+  assert.equal(d.headers, 1);
+});
+
+test('key=value and JSON lines', () => {
+  const kv = run(new KvDecoder('env', { ts_unit: 's', max_fields: 8 }), ['temp=21.5 hum=40,ts=1700000000', 'temp=abc', 'garbage line']);
+  assert.deepEqual(kv.out, [
+    { stream: 'env/temp', ts: 1_700_000_000_000, value: 21.5 },
+    { stream: 'env/hum', ts: 1_700_000_000_000, value: 40 },
+  ]);
+  assert.equal(kv.drops.count('not_a_number'), 1);
+  assert.equal(kv.drops.count('garbled'), 1);
+  const js = run(new JsonLineDecoder('env', { ts_unit: 'ms', max_fields: 8 }), [
+    '{"device":"pump-3","metric":"temp","value":20,"ts":5}',
+    '{"temp":1,"hum":2}',
+    '{"temp":',
+    '[1]',
+  ]);
+  assert.deepEqual(js.m, { 'pump-3/temp': 20, 'env/temp': 1, 'env/hum': 2 });
+  assert.equal(js.out[0]!.ts, 5);
+  assert.equal(js.drops.count('garbled'), 1);
+  assert.equal(js.drops.count('bad_payload'), 1);
+});
+
+test('line splitter: CRLF, lines split across chunks, over-long lines counted and skipped with bounded memory', () => {
+  const lines: string[] = [];
+  const long: Array<[string, number]> = [];
+  const s = new LineSplitter(16, (l) => lines.push(l), (h, n) => long.push([h, n]));
+  s.push(Buffer.from('a=1\r\nb='));
+  s.push(Buffer.from('2\n'));
+  s.push(Buffer.from('x'.repeat(10)));
+  s.push(Buffer.from('y'.repeat(10)));
+  for (let i = 0; i < 100; i++) s.push(Buffer.from('z'.repeat(1000)));
+  s.push(Buffer.from('zz\nc=3\n'));
+  assert.deepEqual(lines, ['a=1', 'b=2', 'c=3']);
+  assert.equal(long.length, 1);
+  assert.equal(long[0]![0], 'x'.repeat(10) + 'y'.repeat(10), 'the head of the line is kept as a sample');
+  assert.equal(isGarbled(Buffer.from([0x41, 0x00, 0x42]), 'A\0B'), true);
+  assert.equal(isGarbled(Buffer.from('ok\tline'), 'ok\tline'), false);
+});
+
+test('timestamps: ms, seconds, ISO with and without zone', () => {
+  assert.equal(parseTimestamp(1_700_000_000_000), 1_700_000_000_000);
+  assert.equal(parseTimestamp(1_700_000_000, 's'), 1_700_000_000_000);
+  assert.equal(parseTimestamp('2024-03-01T12:00:00'), Date.UTC(2024, 2, 1, 12));
+  assert.equal(parseTimestamp('2024-03-01 12:00:00.250'), Date.UTC(2024, 2, 1, 12, 0, 0, 250));
+  assert.equal(parseTimestamp('2024-03-01T12:00:00+02:00'), Date.UTC(2024, 2, 1, 10));
+  assert.equal(parseTimestamp('2024-03-01T12:00:00Z'), Date.UTC(2024, 2, 1, 12));
+  assert.equal(parseTimestamp('soon'), undefined);
+  assert.equal(parseTimestamp(-5), undefined);
+});
+
+test('serial config: format csv needs columns; typos are refused', () => {
+  assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'nmea' }).success, true);
+  assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'nmea', baudrate: 9600 }).success, false);
+  assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'xml' }).success, false);
+});
