@@ -1,14 +1,26 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { commands } from './commands.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace('/dist/package.json', '/package.json'), 'utf8')) as { version: string };
+/** The package.json above this file (src/cli when run with tsx, dist/src/cli when built). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const f = join(dir, 'package.json');
+    if (existsSync(f)) {
+      const pkg = JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'edgewise') return pkg.version ?? '0.0.0';
+    }
+  }
+  return '0.0.0';
+}
 
 export function buildProgram(): Command {
   const program = new Command('edgewise')
     .description('Edgewise: an IoT edge stream processor. Reads sensors, detects anomalies on the device, forwards upstream over MQTT.')
-    .version(pkg.version, '-v, --version')
+    .version(packageVersion(), '-v, --version')
     .showHelpAfterError('(run with --help for usage)');
   for (const register of commands) register(program);
   return program;
