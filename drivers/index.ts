@@ -1,0 +1,17 @@
+/**
+ * Built-in drivers: importing this module registers every driver kind with the runtime
+ * (`registerDriver`), so the gateway config schema (`inputs[]`) knows them. Import it once,
+ * before building the gateway config schema.
+ */
+import { registerDriver, driverFactory } from '../src/core/driver.js';
+import { serialDriverFactory } from './serial/index.js';
+import { gpioDriverFactory } from './gpio/index.js';
+import { mqttDriverFactory } from './mqtt/index.js';
+
+export const builtinDrivers = [serialDriverFactory, gpioDriverFactory, mqttDriverFactory];
+
+for (const f of builtinDrivers) if (!driverFactory(f.kind)) registerDriver(f);
+
+export { serialDriverFactory, gpioDriverFactory, mqttDriverFactory };
+export { startEmbeddedBroker, hashPassword, verifyPassword, type EmbeddedBroker, type EmbeddedBrokerOptions } from './mqtt/index.js';
+export { SimulatedGpio, simulatedGpio, SIMULATED_GPIO_SERVICE } from './gpio/index.js';
