@@ -155,4 +155,30 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await broker.stop();
     }
   });
+
+  it('keeps retrying with growing, jittered, capped delays while the broker is down, and stops cleanly', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    await broker.stop(); // a port with nobody listening
+    const s = await setup(broker, { reconnect_min: 20, reconnect_max: 160 });
+    try {
+      await s.fwd.start();
+      const delays: number[] = [];
+      await waitFor(() => {
+        const d = s.fwd.stats().nextRetryMs;
+        if (d && d !== delays.at(-1)) delays.push(d);
+        return s.fwd.stats().disconnects >= 6;
+      }, 'several failed attempts', 30_000, 2);
+      assert.notEqual(s.fwd.state(), 'online');
+      assert.ok(delays.every((d) => d >= 10 && d <= 160), `delays within [min/2, max]: ${delays}`);
+      assert.ok(Math.max(...delays) > 40, `delays grow: ${delays}`);
+      await s.fwd.stop();
+      assert.equal(s.fwd.state(), 'stopped');
+      const n = s.fwd.stats().disconnects;
+      await sleep(300);
+      assert.equal(s.fwd.stats().disconnects, n, 'no attempts after stop()');
+    } finally {
+      await s.close();
+    }
+  });
 });
