@@ -1,0 +1,194 @@
+/**
+ * Loading pipelines and gateway configs from YAML, with every problem reported at once as
+ * `FILE:LINE:COLUMN: error: <field>: <message>` (see ConfigError).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve as resolvePath } from 'node:path';
+import { globSync, isDynamicPattern } from 'tinyglobby';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { applyEnvOverrides, envOwner, type EnvOverride } from './env.js';
+import { gatewayConfigSchema, type GatewayConfig } from './gateway.js';
+import { configIssuesFromZod, type Locator } from './messages.js';
+import { pipelineSchema, type PipelineSpec } from './pipeline.js';
+import { keyPositionOf, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
+import { getIn, type PathSeg } from './zod-walk.js';
+
+export { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js';
+
+export interface LoadedPipeline {
+  /** The file as given (or as found through a gateway's `pipelines` glob, relative to the working directory when inside it). */
+  file: string;
+  spec: PipelineSpec;
+}
+
+export interface LoadedGateway {
+  file: string;
+  /** Folder of the config file: relative paths in it (data_dir, pipelines) are relative to this. */
+  dir: string;
+  config: GatewayConfig;
+  pipelines: LoadedPipeline[];
+  /** Environment overrides that were applied. */
+  env: EnvOverride[];
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new ConfigError([{ file, line: 0, column: 0, path: '', message: `cannot read: ${why}` }]);
+  }
+}
+
+function fileLocator(src: YamlSource): Locator {
+  return {
+    value: (path) => ({ file: src.file, ...strip(positionOf(src, path)) }),
+    key: (path, key) => ({ file: src.file, ...keyPositionOf(src, path, key) }),
+  };
+}
+
+function strip(p: { line: number; column: number }): { line: number; column: number } {
+  return { line: p.line, column: p.column };
+}
+
+function validate<S extends z.ZodType>(schema: S, data: unknown, where: Locator): { value?: z.output<S>; issues: ConfigIssue[] } {
+  const r = schema.safeParse(data);
+  if (r.success) return { value: r.data, issues: [] };
+  return { issues: configIssuesFromZod(r.error.issues, schema, data, where) };
+}
+
+/** Validate pipeline YAML text; returns the issues instead of throwing. */
+export function checkPipelineText(text: string, file: string): { spec?: PipelineSpec; issues: ConfigIssue[] } {
+  const src = parseYamlSource(text, file);
+  if (src.syntaxIssues.length) return { issues: src.syntaxIssues };
+  const r = validate(pipelineSchema(), src.data, fileLocator(src));
+  return { spec: r.value, issues: r.issues };
+}
+
+/** Parse and validate a pipeline (YAML text). Throws ConfigError with every problem found. */
+export function parsePipelineText(text: string, file = '<pipeline>'): PipelineSpec {
+  const r = checkPipelineText(text, file);
+  if (r.issues.length || !r.spec) throw new ConfigError(r.issues);
+  return r.spec;
+}
+
+/** Read, parse and validate a pipeline file. Throws ConfigError with every problem found. */
+export function loadPipelineFile(file: string): PipelineSpec {
+  return parsePipelineText(readText(file), file);
+}
+
+function displayPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') ? rel : abs;
+}
+
+interface GatewayCheck {
+  config?: GatewayConfig;
+  pipelines: LoadedPipeline[];
+  env: EnvOverride[];
+  issues: ConfigIssue[];
+}
+
+/**
+ * Validate gateway YAML text with environment overrides applied, then every pipeline file it
+ * lists (relative to `dir`). Returns all issues instead of throwing.
+ */
+export function checkGatewayText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, dir = dirname(resolvePath(file))): GatewayCheck {
+  const src = parseYamlSource(text, file);
+  if (src.syntaxIssues.length) return { pipelines: [], env: [], issues: src.syntaxIssues };
+  const schema = gatewayConfigSchema();
+  const overrides = applyEnvOverrides(src.data, schema, env);
+  const inFile = fileLocator(src);
+  const where: Locator = {
+    value(path) {
+      const v = envOwner(overrides.owned, path);
+      return v ? { file: `env ${v}`, line: 0, column: 0 } : inFile.value(path);
+    },
+    key(path, key) {
+      const v = envOwner(overrides.owned, [...path, key]);
+      return v ? { file: `env ${v}`, line: 0, column: 0 } : inFile.key(path, key);
+    },
+  };
+  const data = overrides.data;
+  const r = validate(schema, data, where);
+  const issues = [...overrides.issues, ...r.issues];
+
+  // Pipelines: check them even when the gateway section has problems, so every error shows at once.
+  const list = getIn(data, ['pipelines']);
+  const pipelines: LoadedPipeline[] = [];
+  if (Array.isArray(list)) {
+    const files: Array<{ abs: string; from: PathSeg[] }> = [];
+    const seen = new Set<string>();
+    list.forEach((pattern, i) => {
+      if (typeof pattern !== 'string' || pattern === '') return; // the schema reports it
+      const from: PathSeg[] = ['pipelines', i];
+      let matches: string[];
+      if (isDynamicPattern(pattern)) {
+        matches = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true, expandDirectories: false }).sort();
+        if (matches.length === 0) {
+          issues.push({ ...where.value(from), path: `pipelines[${i}]`, message: `no file matches "${pattern}" (relative to ${displayPath(dir) || '.'})` });
+        }
+      } else {
+        matches = [resolvePath(dir, pattern)];
+      }
+      for (const abs of matches) {
+        if (seen.has(abs)) continue;
+        seen.add(abs);
+        files.push({ abs, from });
+      }
+    });
+    const byName = new Map<string, { file: string; line: number; column: number }>();
+    for (const { abs, from } of files) {
+      const shown = displayPath(abs);
+      let text: string;
+      try {
+        text = readFileSync(abs, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        issues.push({ ...where.value(from), path: formatIndex(from), message: `pipeline file ${shown}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}` });
+        continue;
+      }
+      const p = checkPipelineText(text, shown);
+      issues.push(...p.issues);
+      if (!p.spec) continue;
+      const src = parseYamlSource(text, shown);
+      const at = positionOf(src, ['name']);
+      const prev = byName.get(p.spec.name);
+      if (prev) {
+        issues.push({ file: shown, line: at.line, column: at.column, path: 'name', message: `pipeline name "${p.spec.name}" is also used by ${prev.file}:${prev.line}; pipeline names must be unique in a gateway` });
+        continue;
+      }
+      byName.set(p.spec.name, { file: shown, line: at.line, column: at.column });
+      pipelines.push({ file: shown, spec: p.spec });
+    }
+  }
+  return { config: issues.length ? undefined : r.value, pipelines, env: overrides.applied, issues };
+}
+
+function formatIndex(path: PathSeg[]): string {
+  return `${String(path[0])}[${String(path[1])}]`;
+}
+
+/** Parse and validate gateway YAML text (+ env overrides and its pipeline files). Throws ConfigError with every problem found. */
+export function parseGatewayText(text: string, file = '<gateway>', env: NodeJS.ProcessEnv = process.env, dir?: string): LoadedGateway {
+  const d = dir ?? dirname(resolvePath(file));
+  const r = checkGatewayText(text, file, env, d);
+  if (r.issues.length || !r.config) throw new ConfigError(r.issues);
+  return { file, dir: d, config: r.config, pipelines: r.pipelines, env: r.env };
+}
+
+/** Read and validate a gateway config file (`edgewise.yaml`), its env overrides and pipelines. Throws ConfigError. */
+export function loadGatewayFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedGateway {
+  return parseGatewayText(readText(file), file, env);
+}
+
+/** What a YAML file is: a gateway config has a top-level `gateway:` key; anything else is taken as a pipeline. */
+export function detectConfigKind(text: string): 'gateway' | 'pipeline' {
+  const src = parseYamlSource(text, '');
+  const data = src.data as Record<string, unknown> | undefined;
+  if (data && typeof data === 'object' && !Array.isArray(data) && 'gateway' in data) return 'gateway';
+  if (src.syntaxIssues.length && /^gateway\s*:/m.test(text)) return 'gateway';
+  return 'pipeline';
+}
