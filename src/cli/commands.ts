@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { register as hashPassword } from './hash-password.js';
 
 /**
  * Every CLI subcommand lives in its own file under src/cli/ and exports `register(program)`.
  * Add one line here per subcommand.
  */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [
+  hashPassword,
+];
