@@ -36,7 +36,7 @@ export function gatewayConfigSchema() {
         .describe('Who this gateway is.'),
       log: z
         .strictObject({
-          level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+          level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Lowest level logged.'),
           format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal, JSON lines otherwise.'),
         })
         .default({ level: 'info', format: 'auto' })

@@ -105,8 +105,8 @@ function stepSchema() {
     .strictObject({
       filter: filterStepSchema.optional(),
       map: mapStepSchema.optional(),
-      window: windowSchema.optional(),
-      detect: z.lazy(() => detectSchema).optional(),
+      window: windowSchema.optional().describe('Group readings per stream into windows and compute aggregates; `type` picks the kind (tumbling, hopping, sliding, session, count).'),
+      detect: z.lazy(() => detectSchema).optional().describe('Judge readings or window results with a streaming detector; its fields are defined by the detectors module.'),
       output: outputStepSchema.optional(),
     })
     .superRefine((step, ctx) => {
@@ -127,7 +127,7 @@ export function pipelineSchema() {
   return z
     .strictObject({
       name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a name of lower-case letters, digits, _ or -').describe('Pipeline name: in logs, metrics and upstream payloads.'),
-      description: z.string().optional(),
+      description: z.string().optional().describe('Free text for people: what this pipeline is for.'),
       input: z
         .strictObject({
           streams: z.array(streamPattern).min(1).describe('Which readings this pipeline takes.'),
