@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as hashPassword } from './hash-password.js';
+import { register as schema } from './schema.js';
+import { register as validate } from './validate.js';
 
 /**
  * Every CLI subcommand lives in its own file under src/cli/ and exports `register(program)`.
@@ -7,4 +9,6 @@ import { register as hashPassword } from './hash-password.js';
  */
 export const commands: Array<(program: Command) => void> = [
   hashPassword,
+  validate,
+  schema,
 ];

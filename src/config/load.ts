@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve as resolvePath } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { z } from 'zod';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, sortIssues, type ConfigIssue } from './errors.js';
 import { applyEnvOverrides, envOwner, type EnvOverride } from './env.js';
 import { gatewayConfigSchema, type GatewayConfig } from './gateway.js';
 import { configIssuesFromZod, type Locator } from './messages.js';
@@ -64,7 +64,7 @@ export function checkPipelineText(text: string, file: string): { spec?: Pipeline
   const src = parseYamlSource(text, file);
   if (src.syntaxIssues.length) return { issues: src.syntaxIssues };
   const r = validate(pipelineSchema(), src.data, fileLocator(src));
-  return { spec: r.value, issues: r.issues };
+  return { spec: r.value, issues: sortIssues(r.issues) };
 }
 
 /** Parse and validate a pipeline (YAML text). Throws ConfigError with every problem found. */
@@ -164,7 +164,7 @@ export function checkGatewayText(text: string, file: string, env: NodeJS.Process
       pipelines.push({ file: shown, spec: p.spec });
     }
   }
-  return { config: issues.length ? undefined : r.value, pipelines, env: overrides.applied, issues };
+  return { config: issues.length ? undefined : r.value, pipelines, env: overrides.applied, issues: sortIssues(issues) };
 }
 
 function formatIndex(path: PathSeg[]): string {

@@ -86,6 +86,8 @@ interface Msg {
   /** Missing: point at the parent. */
   missing?: boolean;
   custom?: boolean;
+  /** Unknown key: the known key it probably meant. */
+  meant?: string;
 }
 
 function messagesFor(issue: ZIssue, schema: z.ZodType, data: unknown, base: PathSeg[] = []): Msg[] {
@@ -99,7 +101,7 @@ function messagesFor(issue: ZIssue, schema: z.ZodType, data: unknown, base: Path
     return issue.keys.map((k) => {
       const guess = didYouMean(k, candidates.filter((c) => !issue.keys.includes(c)));
       const tail = guess !== undefined ? `; did you mean "${guess}"?` : candidates.length ? ` (allowed here: ${candidates.join(', ')})` : '';
-      return { path, key: k, message: `unknown field "${k}"${tail}` };
+      return { path, key: k, meant: guess, message: `unknown field "${k}"${tail}` };
     });
   }
 
@@ -168,7 +170,12 @@ function unwrapUnion(s: z.ZodType): z.ZodType {
 export function configIssuesFromZod(issues: readonly ZIssue[], schema: z.ZodType, data: unknown, where: Locator): ConfigIssue[] {
   const msgs = issues.flatMap((i) => messagesFor(i, schema, data));
   // A custom (cross-field) complaint about a node that already has a concrete problem is noise.
-  const kept = msgs.filter((m) => !m.custom || !msgs.some((o) => !o.custom && sameOrUnder(o.path, m.path)));
+  // A missing field that an unknown key (a typo) probably meant is noise too: the typo says it all.
+  const kept = msgs.filter(
+    (m) =>
+      (!m.custom || !msgs.some((o) => !o.custom && sameOrUnder(o.path, m.path))) &&
+      !(m.missing && msgs.some((o) => o.meant !== undefined && o.meant === m.path[m.path.length - 1] && sameOrUnder(o.path, m.path.slice(0, -1)) && o.path.length === m.path.length - 1)),
+  );
   const seen = new Set<string>();
   const out: ConfigIssue[] = [];
   for (const m of kept) {
