@@ -50,23 +50,38 @@ const windowCommon = {
   idle_timeout: durationSchema.optional().describe('Close the windows of a stream that has been silent this long (pipeline time, i.e. the newest reading of any stream, or the wall clock when running live). Default: 2 × window size (sessions: 2 × gap), at least 1m.'),
 };
 
+/** Checks within one window spec; they sit on the branch so they are reported along with errors elsewhere in the file. */
+function positiveSize(w: { size: number }, ctx: z.RefinementCtx): void {
+  if (w.size <= 0) ctx.addIssue({ code: 'custom', path: ['size'], message: 'size must be greater than 0' });
+}
+
 export const windowSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('tumbling'),
     size: durationSchema.describe('Window length; windows are aligned to the epoch: [k·size, (k+1)·size).'),
     ...windowCommon,
-  }).describe('Fixed, non-overlapping windows.'),
+  }).superRefine(positiveSize).describe('Fixed, non-overlapping windows.'),
   z.strictObject({
     type: z.literal('hopping'),
     size: durationSchema.describe('Window length.'),
     hop: durationSchema.describe('How often a window starts; a reading is in size/hop windows.'),
     ...windowCommon,
+  }).superRefine((w, ctx) => {
+    positiveSize(w, ctx);
+    if (w.hop > w.size || (w.hop > 0 && w.size % w.hop !== 0) || w.hop === 0) {
+      ctx.addIssue({ code: 'custom', path: ['hop'], message: `hop (${w.hop} ms) must divide size (${w.size} ms)` });
+    }
   }).describe('Fixed-size overlapping windows that start every `hop`.'),
   z.strictObject({
     type: z.literal('sliding'),
     size: durationSchema.describe('Window length.'),
     resolution: durationSchema.optional().describe('Slide step: a window ends at every multiple of this that follows a reading. Default: size / 10.'),
     ...windowCommon,
+  }).superRefine((w, ctx) => {
+    positiveSize(w, ctx);
+    if (w.resolution !== undefined && (w.resolution === 0 || w.resolution > w.size || w.size % w.resolution !== 0)) {
+      ctx.addIssue({ code: 'custom', path: ['resolution'], message: `resolution (${w.resolution} ms) must divide size (${w.size} ms)` });
+    }
   }).describe('A window of `size` that ends after each reading (to `resolution`); emits only when there is new data.'),
   z.strictObject({
     type: z.literal('session'),
@@ -80,6 +95,10 @@ export const windowSchema = z.discriminatedUnion('type', [
     slide: z.number().int().positive().optional().describe('Start a new window every `slide` readings (default: size, i.e. non-overlapping). Must divide size.'),
     aggregates: windowCommon.aggregates,
     idle_timeout: windowCommon.idle_timeout.describe('Emit a partial window (marked `partial`) for a stream silent this long. Default: never.'),
+  }).superRefine((w, ctx) => {
+    if (w.slide !== undefined && (w.slide > w.size || w.size % w.slide !== 0)) {
+      ctx.addIssue({ code: 'custom', path: ['slide'], message: `slide (${w.slide}) must divide size (${w.size})` });
+    }
   }).describe('Windows of N readings per stream, in arrival order.'),
 ]);
 export type WindowSpec = z.output<typeof windowSchema>;
@@ -145,19 +164,6 @@ export function pipelineSchema() {
           if (windows > 1) ctx.addIssue({ code: 'custom', path: ['steps', i, 'window'], message: 'a pipeline has at most one window step; use a second pipeline for a second windowing' });
         }
         if (s.map && windows > 0) ctx.addIssue({ code: 'custom', path: ['steps', i, 'map'], message: 'map works on readings; put it before the window step' });
-        const w = s.window;
-        if (w?.type === 'hopping' && (w.hop > w.size || w.size % w.hop !== 0)) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'hop'], message: `hop (${w.hop} ms) must divide size (${w.size} ms)` });
-        }
-        if (w?.type === 'sliding' && w.resolution !== undefined && (w.resolution > w.size || w.size % w.resolution !== 0)) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'resolution'], message: `resolution (${w.resolution} ms) must divide size (${w.size} ms)` });
-        }
-        if (w?.type === 'count' && w.slide !== undefined && (w.slide > w.size || w.size % w.slide !== 0)) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'slide'], message: `slide (${w.slide}) must divide size (${w.size})` });
-        }
-        if ((w?.type === 'tumbling' || w?.type === 'hopping' || w?.type === 'sliding') && w.size <= 0) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, 'window', 'size'], message: 'size must be greater than 0' });
-        }
       });
     })
     .describe('An Edgewise pipeline: which readings it takes, how it windows, aggregates and judges them, and where results go.');

@@ -169,3 +169,25 @@ test('hop that does not divide size: at the hop value', () => {
   assert.deepEqual([i.line, i.column, i.path], [8, 12, 'steps[0].window.hop']);
   assert.equal(i.message, 'hop (3000 ms) must divide size (10000 ms)');
 });
+
+test('window checks (hop divides size, size > 0) are reported along with errors elsewhere', () => {
+  const lines = [
+    'name: pumps',
+    'input:',
+    '  streams: ["*/t"]',
+    '  max_key: 10',
+    'steps:',
+    '  - window: { type: hopping, size: 10s, hop: 4s, aggregates: [mean] }',
+    '  - window: { type: sliding, size: 0, aggregates: [mean] }',
+    '  - window: { type: count, size: 10, slide: 3, aggregates: [mean] }',
+  ];
+  const col = (line: number, text: string) => `${line}:${lines[line - 1]!.indexOf(text) + 1}`;
+  assert.deepEqual(pipelineIssues(yaml(...lines)).map(brief), [
+    '4:3 input: unknown field "max_key"; did you mean "max_keys"?',
+    `${col(6, '4s')} steps[0].window.hop: hop (4000 ms) must divide size (10000 ms)`,
+    '7:13 steps[1].window: a pipeline has at most one window step; use a second pipeline for a second windowing',
+    `${col(7, '0,')} steps[1].window.size: size must be greater than 0`,
+    '8:13 steps[2].window: a pipeline has at most one window step; use a second pipeline for a second windowing',
+    `${col(8, '3,')} steps[2].window.slide: slide (3) must divide size (10)`,
+  ]);
+});
