@@ -66,13 +66,15 @@ function shortType(schema: z.ZodType): string {
     const el = unwrap(d.element);
     const ed = defOf(el);
     if (ed.type === 'object' || discriminated(el)) return 'list of mappings';
-    return `list of ${shortType(el).replace(/^(a|an) /, '')}`.replace(/list of (string|number|integer|mapping)$/, 'list of $1s');
+    const inner = shortType(el);
+    const plural: Record<string, string> = { string: 'strings', 'non-empty string': 'non-empty strings', number: 'numbers', integer: 'integers', duration: 'durations' };
+    if (plural[inner]) return `list of ${plural[inner]}`;
+    return inner.startsWith('one of ') ? `list, each ${inner}` : `list of (${inner})`;
   }
   return describeExpected(s)
     .replace(DURATION_EXPECTED, 'duration')
     .replace(BYTE_SIZE_EXPECTED, 'size')
-    .replace(/^(a|an) /, '')
-    .replace(/^non-empty string$/, 'string (non-empty)');
+    .replace(/(^| or )(a|an) /g, '$1');
 }
 
 function formatDefault(schema: z.ZodType): string | undefined {

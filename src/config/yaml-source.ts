@@ -61,7 +61,7 @@ function firstKeyLine(node: unknown, key: string, lines: LineCounter): number | 
 
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const syntaxIssues: ConfigIssue[] = [];
   for (const e of doc.errors) {
     const { line, col } = lines.linePos(e.pos[0]);
