@@ -111,6 +111,8 @@ function messagesFor(issue: ZIssue, schema: z.ZodType, data: unknown, base: Path
 
   switch (issue.code) {
     case 'invalid_type':
+      // A schema's own words win over the generic ones (e.g. "detect steps are not available in this build").
+      if (issue.expected === 'never' && issue.message && !/^Invalid/.test(issue.message)) return [{ path, message: issue.message }];
       return [{ path, message: `expected ${expected()}, found ${describeFound(found)}` }];
     case 'invalid_value':
       return [{ path, message: unknownValue(path, found, issue.values) }];
