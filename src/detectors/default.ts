@@ -1,0 +1,145 @@
+import { checkKind, newJudgement, scoreOf, snapNum, snapNums, type Detector, type Judgement } from './types.js';
+
+/**
+ * The default detector for a numeric series of unknown kind: three rules that generalise across
+ * the kinds of change seen in NAB and SKAB, each judged against the stream's own history.
+ *
+ *   range — the value leaves the range the stream has shown (a remembered [lo, hi] that slowly
+ *           forgets towards the baseline) by more than `range_margin` of its width: level shifts,
+ *           failures, regime changes, values never seen before;
+ *   spike — a step from the previous reading larger than `spike_z` typical steps *and* larger
+ *           than any step in recent memory (a slowly decaying record): spikes and dips, without
+ *           alarming on every spike of a naturally spiky series;
+ *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
+ *           ever repeated before: a stuck sensor on a series that used to move.
+ *
+ * State: 11 numbers per key (no window), so it is O(1) in memory and time.
+ */
+export interface DefaultParams {
+  /** Readings before judging (the range and the typical step are learnt meanwhile). */
+  warmup: number;
+  /** Range rule: anomalous beyond the remembered range by this fraction of its width. */
+  range_margin: number;
+  /** Range rule: per-reading pull of the remembered range towards the slow baseline (forgetting). */
+  range_relax: number;
+  /** Weight of each reading in the slow baseline and in the typical step. */
+  slow_alpha: number;
+  /** Spike rule: minimum step, in typical steps. */
+  spike_z: number;
+  /** Spike and flat rules: per-reading decay of their records (0.9999 halves in ~6,900 readings). */
+  decay: number;
+  /** Flat rule: minimum run of repeated values. */
+  flat_readings: number;
+  /** Rules switched on: any of `range`, `spike`, `flat`. */
+  rules: Array<'range' | 'spike' | 'flat'>;
+}
+
+export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
+  warmup: 100,
+  range_margin: 0.02,
+  range_relax: 0.0001,
+  slow_alpha: 0.005,
+  spike_z: 6,
+  decay: 0.9999,
+  flat_readings: 10,
+  rules: ['range', 'spike', 'flat'],
+};
+
+export class DefaultDetector implements Detector {
+  readonly kind = 'default';
+  private readonly out: Judgement = newJudgement();
+  private readonly useRange: boolean;
+  private readonly useSpike: boolean;
+  private readonly useFlat: boolean;
+  private n = 0;
+  private prev = 0;
+  private slow = 0;
+  private typical = 0;
+  private hi = 0;
+  private lo = 0;
+  private flatRun = 0;
+  private spikeRecord = 0;
+  private flatRecord = 0;
+
+  constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
+    this.useRange = p.rules.includes('range');
+    this.useSpike = p.rules.includes('spike');
+    this.useFlat = p.rules.includes('flat');
+  }
+
+  update(_ts: number, x: number): Judgement {
+    const p = this.p;
+    const o = this.out;
+    if (this.n === 0) this.prev = this.slow = this.hi = this.lo = x;
+    const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);
+    // Statistics, against the state before this reading.
+    const width = Math.max(this.hi - this.lo, tiny);
+    const above = x - this.hi;
+    const below = this.lo - x;
+    const range = (above > below ? above : below) / width;
+    const step = Math.abs(x - this.prev);
+    const spike = step / Math.max(this.typical, tiny);
+    const flat = step <= tiny ? this.flatRun + 1 : 0;
+
+    o.baseline = this.slow;
+    if (this.n >= p.warmup) {
+      let best = 0;
+      let rule = 'range';
+      let dev = range;
+      let limit = p.range_margin;
+      if (this.useRange) best = scoreOf(range, p.range_margin);
+      if (this.useSpike) {
+        const lim = Math.max(p.spike_z, this.spikeRecord);
+        const s = scoreOf(spike, lim);
+        if (s > best) { best = s; rule = x >= this.prev ? 'spike' : 'dip'; dev = spike; limit = lim; }
+      }
+      if (this.useFlat) {
+        const lim = Math.max(p.flat_readings, this.flatRecord);
+        const s = scoreOf(flat, lim);
+        if (s > best) { best = s; rule = 'flat'; dev = flat; limit = lim; }
+      }
+      o.score = best;
+      o.anomalous = best >= 0.5;
+      o.rule = rule;
+      o.deviation = dev;
+      o.limit = limit;
+    } else {
+      o.score = 0;
+      o.anomalous = false;
+      o.rule = 'warmup';
+      o.deviation = 0;
+      o.limit = 0;
+    }
+
+    // Learn.
+    const d = p.decay;
+    this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
+    this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
+    const a = this.n < p.warmup ? Math.max(p.slow_alpha, 1 / (this.n + 1)) : p.slow_alpha;
+    this.slow += a * (x - this.slow);
+    if (this.n > 0) this.typical += (this.n < p.warmup ? Math.max(p.slow_alpha, 1 / this.n) : p.slow_alpha) * (step - this.typical);
+    this.hi -= p.range_relax * (this.hi - this.slow);
+    this.lo += p.range_relax * (this.slow - this.lo);
+    if (x > this.hi) this.hi = x;
+    if (x < this.lo) this.lo = x;
+    this.flatRun = flat;
+    this.prev = x;
+    this.n++;
+    return o;
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord],
+    };
+  }
+
+  restore(s: Record<string, unknown>): void {
+    checkKind(s, this.kind);
+    const v = snapNums(s, 'state', this.kind, 9);
+    if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 9 finite numbers');
+    [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord] = v as [number, number, number, number, number, number, number, number, number];
+    void snapNum;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The contract every streaming detector keeps. A detector judges one key (stream): one pass,
+ * no look-ahead, no I/O, time taken from the readings. Its state is bounded and serialises to
+ * plain JSON (`snapshot()`), and `restore()` brings it back exactly, so a restart does not reset a
+ * baseline.
+ */
+
+/** What a detector says about one reading. Detectors reuse one object: copy what you keep. */
+export interface Judgement {
+  /** In [0, 1]. Every detector maps its statistic so that `score >= 0.5` exactly when `anomalous`. */
+  score: number;
+  /** The decision for this reading (warm-up readings are never anomalous). */
+  anomalous: boolean;
+  /** Expected value (or, for dropout, the expected interval in ms); NaN when the detector has none yet. */
+  baseline: number;
+  /** The statistic the rule compared with its limit (z-score, CUSUM sum, run length, ...). */
+  deviation: number;
+  /** The limit it was compared with. */
+  limit: number;
+  /** Which rule produced the decision, e.g. `ewma_z`, `cusum_up`, `flatline`; `warmup` while learning. */
+  rule: string;
+}
+
+export interface Detector {
+  /** Detector kind, e.g. `ewma`. */
+  readonly kind: string;
+  /** Judge one reading (`ts` in ms, event time). Returns the detector's reused result object. */
+  update(ts: number, value: number): Judgement;
+  /** Plain-JSON state (numbers, arrays of numbers, booleans, strings). */
+  snapshot(): Record<string, unknown>;
+  /** Restore what `snapshot()` returned; throws a clear error on a malformed snapshot. */
+  restore(snap: Record<string, unknown>): void;
+}
+
+export function newJudgement(): Judgement {
+  return { score: 0, anomalous: false, baseline: NaN, deviation: 0, limit: 0, rule: 'warmup' };
+}
+
+/** Map a non-negative deviation onto [0, 1) so that the limit maps to exactly 0.5. */
+export function scoreOf(deviation: number, limit: number): number {
+  if (!(deviation > 0)) return 0;
+  if (!(limit > 0)) return 1;
+  return deviation / (deviation + limit);
+}
+
+/** A finite number from a snapshot, or a clear error naming the field. */
+export function snapNum(snap: Record<string, unknown>, key: string, kind: string): number {
+  const v = snap[key];
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (v === null) return NaN; // JSON turns NaN into null; only fields that may be NaN are stored that way
+  throw new Error(`${kind} detector snapshot: field "${key}" must be a number, found ${JSON.stringify(v)}`);
+}
+
+export function snapBool(snap: Record<string, unknown>, key: string, kind: string): boolean {
+  const v = snap[key];
+  if (typeof v === 'boolean') return v;
+  throw new Error(`${kind} detector snapshot: field "${key}" must be true or false, found ${JSON.stringify(v)}`);
+}
+
+export function snapNums(snap: Record<string, unknown>, key: string, kind: string, length?: number): number[] {
+  const v = snap[key];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number' || x === null) && (length === undefined || v.length === length)) {
+    return v.map((x) => (x === null ? NaN : (x as number)));
+  }
+  throw new Error(`${kind} detector snapshot: field "${key}" must be an array of ${length ?? ''} numbers`);
+}
+
+/** Check a snapshot's kind tag so one detector's state is never loaded into another. */
+export function checkKind(snap: Record<string, unknown>, kind: string): void {
+  if (snap.kind !== kind) {
+    throw new Error(`cannot restore a "${String(snap.kind)}" detector snapshot into a "${kind}" detector (the pipeline's detect step changed; delete the state file to start fresh)`);
+  }
+}
+
+/** `up`: only values above the baseline count; `down`: only below; `both`: either. */
+export type Direction = 'both' | 'up' | 'down';
+
+export function directed(signed: number, direction: Direction): number {
+  return direction === 'both' ? Math.abs(signed) : direction === 'up' ? signed : -signed;
+}
