@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as backtest } from './backtest.js';
 import { register as hashPassword } from './hash-password.js';
 import { register as schema } from './schema.js';
 import { register as validate } from './validate.js';
@@ -8,6 +9,7 @@ import { register as validate } from './validate.js';
  * Add one line here per subcommand.
  */
 export const commands: Array<(program: Command) => void> = [
+  backtest,
   hashPassword,
   validate,
   schema,
