@@ -20,6 +20,8 @@ export interface DefaultParams {
   warmup: number;
   /** Range rule: anomalous beyond the remembered range by this fraction of its width. */
   range_margin: number;
+  /** Range rule: the excess must also reach this many typical steps (keeps noise quiet). */
+  range_steps: number;
   /** Range rule: per-reading pull of the remembered range towards the slow baseline (forgetting). */
   range_relax: number;
   /** Weight of each reading in the slow baseline and in the typical step. */
@@ -37,6 +39,7 @@ export interface DefaultParams {
 export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   warmup: 100,
   range_margin: 0.02,
+  range_steps: 1,
   range_relax: 0.0001,
   slow_alpha: 0.005,
   spike_z: 6,
@@ -76,7 +79,11 @@ export class DefaultDetector implements Detector {
     const width = Math.max(this.hi - this.lo, tiny);
     const above = x - this.hi;
     const below = this.lo - x;
-    const range = (above > below ? above : below) / width;
+    const excess = above > below ? above : below;
+    const stepFloor = p.range_steps * this.typical;
+    // Score 0.5 where the excess reaches both its floors (margin × width and range_steps typical steps).
+    const range = excess / width;
+    const rangeLimit = Math.max(p.range_margin, stepFloor / width);
     const step = Math.abs(x - this.prev);
     const spike = step / Math.max(this.typical, tiny);
     const flat = step <= tiny ? this.flatRun + 1 : 0;
@@ -86,8 +93,8 @@ export class DefaultDetector implements Detector {
       let best = 0;
       let rule = 'range';
       let dev = range;
-      let limit = p.range_margin;
-      if (this.useRange) best = scoreOf(range, p.range_margin);
+      let limit = rangeLimit;
+      if (this.useRange) best = scoreOf(range, rangeLimit);
       if (this.useSpike) {
         const lim = Math.max(p.spike_z, this.spikeRecord);
         const s = scoreOf(spike, lim);

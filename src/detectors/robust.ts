@@ -11,7 +11,7 @@ export interface RobustParams {
   direction: Direction;
   /** Floor on the scaled MAD, in value units (0: a tiny relative floor). */
   min_mad: number;
-  /** Hampel filter: an outlier enters the window as the median, so outliers never shift the baseline. */
+  /** Hampel variant: outliers enter the window clipped to median ± threshold·scale. */
   replace_outliers: boolean;
 }
 
@@ -49,7 +49,10 @@ export class RobustZDetector implements Detector {
     o.score = scoreOf(d, p.threshold);
     o.anomalous = d >= p.threshold;
     o.rule = p.replace_outliers ? 'hampel' : 'robust_z';
-    w.push(p.replace_outliers && Math.abs(z) >= p.threshold ? med : x);
+    // Hampel: an outlier is learnt clipped to median ± threshold·scale, so a lone outlier cannot
+    // widen the window's spread while a lasting shift is still learnt (the median moves).
+    if (p.replace_outliers && Math.abs(z) >= p.threshold) w.push(z > 0 ? med + p.threshold * scale : med - p.threshold * scale);
+    else w.push(x);
     return o;
   }
 

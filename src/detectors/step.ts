@@ -58,9 +58,9 @@ const thresholdSchema = z
 const ewmaSchema = z
   .strictObject({
     detector: z.literal('ewma'),
-    alpha: z.number().gt(0).lt(1).default(0.05).describe('Weight of each new reading in the exponentially weighted mean and variance (smaller: longer memory).'),
-    threshold: z.number().positive().default(4).describe('Anomalous when |z| = |value − mean| / σ reaches this.'),
-    warmup: warmup(30),
+    alpha: z.number().gt(0).lt(1).default(0.02).describe('Weight of each new reading in the exponentially weighted mean and variance (smaller: longer memory).'),
+    threshold: z.number().positive().default(5).describe('Anomalous when |z| = |value − mean| / σ reaches this.'),
+    warmup: warmup(50),
     direction,
     min_std: minStd,
     clip: z.boolean().default(true).describe('Learn from the value clipped to mean ± threshold·σ, so one outlier barely moves the baseline.'),
@@ -69,8 +69,8 @@ const ewmaSchema = z
   .describe('EWMA mean/variance z-score with a warm-up.');
 
 const robustShape = {
-  window: z.number().int().min(5).max(4096).default(64).describe('Readings in the rolling window (bounded state: 16 bytes a reading).'),
-  threshold: z.number().positive().default(3.5).describe('Anomalous when |value − median| / (1.4826·MAD) reaches this.'),
+  window: z.number().int().min(5).max(4096).default(128).describe('Readings in the rolling window (bounded state: 16 bytes a reading).'),
+  threshold: z.number().positive().default(5).describe('Anomalous when |value − median| / (1.4826·MAD) reaches this (3–3.5 is the textbook outlier limit; 5 keeps alerts on plain noise rare).'),
   warmup: warmup(10),
   direction,
   min_mad: z.number().nonnegative().default(0).describe('Floor on the scaled MAD, in value units (0: a tiny relative floor).'),
@@ -78,15 +78,15 @@ const robustShape = {
 };
 const robustSchema = z.strictObject({ detector: z.literal('robust_z'), ...robustShape }).describe('Robust z-score over a bounded window: median and MAD.');
 const hampelSchema = z
-  .strictObject({ detector: z.literal('hampel'), ...robustShape, threshold: robustShape.threshold.default(3) })
-  .describe('Hampel identifier: a robust z-score whose outliers enter the window as the median, so they never shift the baseline.');
+  .strictObject({ detector: z.literal('hampel'), ...robustShape })
+  .describe('Hampel identifier: a robust z-score whose outliers enter the window clipped to median ± threshold·scale, so a burst of outliers does not widen the spread.');
 
 const cusumSchema = z
   .strictObject({
     detector: z.literal('cusum'),
     k: z.number().nonnegative().default(0.5).describe('Slack, in standard deviations: shifts smaller than this are ignored.'),
-    h: z.number().positive().default(5).describe('Decision limit on the cumulative sum, in standard deviations.'),
-    warmup: warmup(50),
+    h: z.number().positive().default(10).describe('Decision limit on the cumulative sum, in standard deviations.'),
+    warmup: warmup(200),
     alpha: z.number().min(0).lt(1).default(0).describe('After warm-up, keep learning the reference with this weight while no change is under way (0: frozen reference).'),
     direction,
     min_std: minStd,
@@ -99,8 +99,8 @@ const phSchema = z
   .strictObject({
     detector: z.literal('page_hinkley'),
     delta: z.number().nonnegative().default(0.5).describe('Change tolerated, in standard deviations (δ).'),
-    threshold: z.number().positive().default(20).describe('Alarm when the cumulative deviation from its extreme reaches this, in standard deviations (λ).'),
-    warmup: warmup(50),
+    threshold: z.number().positive().default(40).describe('Alarm when the cumulative deviation from its extreme reaches this, in standard deviations (λ).'),
+    warmup: warmup(200),
     alpha: z.number().min(0).lt(1).default(0).describe('Fading factor of the running mean (0: the mean since the last alarm).'),
     direction,
     min_std: minStd,
@@ -148,6 +148,7 @@ const defaultSchema = z
     detector: z.literal('default'),
     warmup: warmup(DEFAULT_DETECTOR_PARAMS.warmup),
     range_margin: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.range_margin).describe('Range rule: anomalous when the value leaves the remembered range by this fraction of its width.'),
+    range_steps: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.range_steps).describe('Range rule: the excess must also reach this many typical steps (reading-to-reading changes), so plain noise does not alarm on its occasional new extreme.'),
     range_relax: z.number().min(0).lt(1).default(DEFAULT_DETECTOR_PARAMS.range_relax).describe('Range rule: per-reading pull of the remembered range towards the baseline (how fast old extremes are forgotten).'),
     slow_alpha: z.number().gt(0).lt(1).default(DEFAULT_DETECTOR_PARAMS.slow_alpha).describe('Weight of each reading in the slow baseline and the typical step.'),
     spike_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.spike_z).describe('Spike rule: a step must reach this many typical steps and beat the recent record step.'),

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../../src/alerts/tracker.js';
+import type { AlertRecord } from '../../src/core/records.js';
+import { newJudgement } from '../../src/detectors/types.js';
+
+/** Feed scores (one a second); a score >= 0.5 is an anomalous decision. */
+function feed(p: Partial<AlertParams>, scores: number[]) {
+  const t = new AlertTracker('pump-1/vibration', 'ewma', { ...DEFAULT_ALERT_PARAMS, ...p });
+  const j = newJudgement();
+  const events: string[] = [];
+  const records: AlertRecord[] = [];
+  scores.forEach((s, i) => {
+    j.score = s;
+    j.anomalous = s >= 0.5;
+    j.baseline = 1;
+    j.deviation = s * 10;
+    j.limit = 5;
+    j.rule = 'ewma_z';
+    const rec = t.update(i * 1000, 100 + i, j);
+    if (rec) {
+      events.push(`${i}:${rec.state}`);
+      records.push(rec);
+    }
+  });
+  return { events, records, tracker: t };
+}
+
+describe('alert lifecycle', () => {
+  it('raises once per episode and clears once, with a stable id and the fields of an AlertRecord', () => {
+    const { events, records } = feed({ severity: 'critical' }, [0, 0.9, 0.8, 0.95, 0.1, 0]);
+    assert.deepEqual(events, ['1:raised', '4:cleared']);
+    const [raised, cleared] = records;
+    assert.equal(raised!.id, cleared!.id);
+    assert.equal(raised!.id, 'ewma:pump-1/vibration:1000');
+    assert.equal(raised!.stream, 'pump-1/vibration');
+    assert.equal(raised!.detector, 'ewma');
+    assert.equal(raised!.severity, 'critical');
+    assert.equal(raised!.start, 1000);
+    assert.equal(raised!.value, 101);
+    assert.equal(raised!.baseline, 1);
+    assert.equal(raised!.score, 0.9);
+    assert.match(raised!.reason!, /^ewma_z 9 \(limit 5, baseline 1\)$/);
+    assert.equal(cleared!.end, 4000);
+    assert.equal(cleared!.score, 0.95, 'cleared carries the peak score');
+  });
+
+  it('min_duration and min_readings: a blip raises nothing', () => {
+    assert.deepEqual(feed({ min_duration: 2000 }, [0, 0.9, 0.9, 0, 0.9, 0.9, 0.9, 0.9]).events, ['6:raised']);
+    assert.deepEqual(feed({ min_readings: 3 }, [0.9, 0.9, 0, 0.9, 0.9, 0.9]).events, ['5:raised']);
+    // The alert starts when the anomalous run started, not when it was confirmed.
+    assert.equal(feed({ min_duration: 2000 }, [0, 0.9, 0.9, 0.9]).records[0]!.start, 1000);
+  });
+
+  it('hysteresis: clear_score holds the alert while the score hovers near the limit', () => {
+    const scores = [0.9, 0.45, 0.45, 0.2, 0.6];
+    assert.deepEqual(feed({}, scores).events, ['0:raised', '1:cleared', '4:raised']);
+    assert.deepEqual(feed({ clear_score: 0.3 }, scores).events, ['0:raised', '3:cleared', '4:raised']);
+  });
+
+  it('clear_after / clear_readings: the score must stay low before clearing', () => {
+    assert.deepEqual(feed({ clear_after: 2000 }, [0.9, 0, 0.9, 0, 0, 0, 0]).events, ['0:raised', '5:cleared']);
+    assert.deepEqual(feed({ clear_readings: 3 }, [0.9, 0, 0, 0.9, 0, 0, 0]).events, ['0:raised', '6:cleared']);
+  });
+
+  it('cooldown: no new alert soon after a clear; suppressed decisions are counted', () => {
+    const r = feed({ cooldown: 3000 }, [0.9, 0, 0.9, 0.9, 0, 0.9, 0]);
+    assert.deepEqual(r.events, ['0:raised', '1:cleared', '5:raised', '6:cleared']);
+    assert.equal(r.tracker.suppressed, 2);
+    const n = feed({ cooldown_readings: 2 }, [0.9, 0, 0.9, 0.9, 0.9]);
+    assert.deepEqual(n.events, ['0:raised', '1:cleared', '4:raised']);
+  });
+
+  it('repeat_every: active heartbeats while the alert lasts', () => {
+    assert.deepEqual(feed({ repeat_every: 2000 }, [0.9, 0.9, 0.9, 0.9, 0.9, 0]).events, ['0:raised', '2:active', '4:active', '5:cleared']);
+  });
+
+  it('snapshot / restore keeps an open alert and its cooldown', () => {
+    const a = feed({ cooldown: 5000 }, [0.9, 0.9]);
+    const b = new AlertTracker('pump-1/vibration', 'ewma', { ...DEFAULT_ALERT_PARAMS, cooldown: 5000 });
+    b.restore(JSON.parse(JSON.stringify(a.tracker.snapshot())));
+    assert.equal(b.active, true);
+    const j = newJudgement();
+    j.score = 0;
+    const rec = b.update(2000, 5, j);
+    assert.equal(rec?.state, 'cleared');
+    assert.equal(rec?.id, 'ewma:pump-1/vibration:0');
+  });
+});

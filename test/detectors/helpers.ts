@@ -1,0 +1,49 @@
+import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+
+/** Deterministic N(0, 1) noise (mulberry32 + Box-Muller). */
+export function noise(seed: number): () => number {
+  let a = seed >>> 0;
+  const u = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
+}
+
+export const STEP_MS = 1000;
+export const T0 = Date.UTC(2024, 0, 1);
+
+/** A series: values at 1 s steps (unless `ts` is given). */
+export interface Series {
+  ts: number[];
+  values: number[];
+}
+
+export function series(n: number, f: (i: number) => number): Series {
+  return { ts: Array.from({ length: n }, (_, i) => T0 + i * STEP_MS), values: Array.from({ length: n }, (_, i) => f(i)) };
+}
+
+export interface Run {
+  /** Indices where an alert was raised. */
+  raised: number[];
+  /** Indices judged anomalous. */
+  anomalous: number[];
+  outputs: string[];
+}
+
+/** Run a detect step (as written in YAML) over a series for one key. */
+export function run(step: Record<string, unknown>, s: Series, from = 0, state?: unknown): Run & { state: unknown } {
+  const st = compileDetectStep(detectStepSchema.parse(step));
+  const key = state ?? st.createKeyState('dev/metric');
+  const out: Run = { raised: [], anomalous: [], outputs: [] };
+  for (let i = from; i < s.values.length; i++) {
+    const o = st.update(key, s.ts[i]!, s.values[i]!);
+    if (o.anomalous) out.anomalous.push(i);
+    if (o.alert?.state === 'raised') out.raised.push(i);
+    out.outputs.push(JSON.stringify({ i, score: o.score, a: o.anomalous, act: o.alertActive, alert: o.alert ?? null }));
+  }
+  return { ...out, state: key };
+}
