@@ -1,0 +1,68 @@
+/**
+ * Detector throughput (readings/s on one core, detector alone and through the detect step with
+ * its alert tracker) and state per key (heap + typed-array bytes measured over 20,000 keys, and
+ * the size of the JSON snapshot). Run: npx tsx bench/detectors.bench.ts (node --expose-gc for
+ * steadier memory figures).
+ */
+import { cpus } from 'node:os';
+import { compileDetectStep, createDetector, detectStepSchema, DETECTOR_KINDS } from '../src/detectors/step.js';
+
+const N = 2_000_000;
+const params: Record<string, Record<string, unknown>> = { threshold: { above: 3, below: -3 } };
+// Pre-generated input: noise with occasional spikes and steps (so rules and alerts do work).
+const xs = new Float64Array(1 << 16);
+let seed = 1;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+for (let i = 0; i < xs.length; i++) xs[i] = rnd() + rnd() + rnd() - 1.5 + (i % 5000 === 0 ? 8 : 0) + (i % 20000 > 15000 ? 2 : 0);
+
+function spec(kind: string) {
+  return detectStepSchema.parse({ detector: kind, ...(params[kind] ?? {}) });
+}
+
+function rate(fn: (ts: number, x: number) => unknown): number {
+  const mask = xs.length - 1;
+  for (let i = 0; i < 200_000; i++) fn(i * 1000, xs[i & mask]!); // warm the JIT
+  const t0 = process.hrtime.bigint();
+  let sink = 0;
+  for (let i = 0; i < N; i++) {
+    const r = fn(1e12 + i * 1000, xs[i & mask]!) as { score: number };
+    sink += r.score;
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sink === -1) console.log(sink);
+  return N / s;
+}
+
+function heapPerKey(kind: string): number {
+  const step = compileDetectStep(spec(kind));
+  const K = 20_000;
+  const keep: unknown[] = new Array(K);
+  globalThis.gc?.();
+  const mem = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+  const before = mem();
+  for (let k = 0; k < K; k++) {
+    const st = step.createKeyState(`dev-${k}/m`);
+    for (let i = 0; i < 300; i++) step.update(st, i * 1000, xs[(k * 7 + i) & (xs.length - 1)]!);
+    keep[k] = st;
+  }
+  globalThis.gc?.();
+  const after = mem();
+  if (keep.length !== K) throw new Error('unreachable');
+  return (after - before) / K;
+}
+
+const rows: string[][] = [];
+for (const kind of DETECTOR_KINDS) {
+  const det = createDetector(spec(kind));
+  const detRate = rate((ts, x) => det.update(ts, x));
+  const step = compileDetectStep(spec(kind));
+  const st = step.createKeyState('dev/m');
+  const stepRate = rate((ts, x) => step.update(st, ts, x));
+  const snapBytes = JSON.stringify(step.snapshot(st)).length;
+  rows.push([kind, (detRate / 1e6).toFixed(1), (stepRate / 1e6).toFixed(1), String(Math.round(heapPerKey(kind))), String(snapBytes)]);
+}
+
+console.log(`detectors: ${N.toLocaleString('en')} readings each, one core (${cpus()[0]?.model ?? '?'}, ${cpus().length} cores visible)`);
+console.log('| detector | M readings/s (detector) | M readings/s (step + alerts) | bytes/key in memory (detector + alert tracker, heap + typed arrays) | snapshot JSON bytes |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
