@@ -26,14 +26,10 @@ for (const s of sets) {
     const json = join(out, 'score.json');
     execFileSync('python3', ['/work/shared/tools/nab_score.py', '--results', out, '--labels', s.labels, '--data', s.dir, '--threshold', '0.5', '--json', json, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const py = JSON.parse(execFileSync('cat', [json], { encoding: 'utf8' }));
-    const std = findStandard(py);
-    console.log(`${s.name.padEnd(12)} ours: NAB ${ours.nab.score.toFixed(6)} raw ${ours.nab.raw.toFixed(6)} detected ${ours.detected}/${ours.windows} | nab_score.py: ${JSON.stringify(std)}`);
+    const std = py.profiles.standard;
+    console.log(`${s.name.padEnd(12)} src/backtest: NAB ${ours.nab.score.toFixed(9)} raw ${ours.nab.raw.toFixed(9)} detected ${ours.detected}/${ours.windows} FP rows ${ours.falseAlerts} | nab_score.py --threshold 0.5: NAB ${Number(std.normalised).toFixed(9)} raw ${Number(std.raw_score).toFixed(9)} detected ${std.windows_detected}/${std.windows_scorable} FP rows ${std.fp_rows}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 }
 
-function findStandard(py: any): unknown {
-  const p = py.profiles?.standard ?? py.standard ?? py;
-  return p;
-}
