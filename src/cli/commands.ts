@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { register as backtest } from './backtest.js';
 import { register as hashPassword } from './hash-password.js';
+import { register as replay } from './replay.js';
+import { register as run } from './run.js';
 import { register as schema } from './schema.js';
 import { register as validate } from './validate.js';
 
@@ -9,6 +11,8 @@ import { register as validate } from './validate.js';
  * Add one line here per subcommand.
  */
 export const commands: Array<(program: Command) => void> = [
+  run,
+  replay,
   backtest,
   hashPassword,
   validate,

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import '../../drivers/index.js'; // registers the built-in input drivers (serial, gpio, mqtt)
+import './plugins.js'; // drivers and detectors register before any config schema is built
 import { commands } from './commands.js';
 
 /** The package.json above this file (src/cli when run with tsx, dist/src/cli when built). */

@@ -5,3 +5,4 @@
  * schema. Add one import line per plugin module.
  */
 import '../../drivers/index.js';
+import '../detectors/index.js';

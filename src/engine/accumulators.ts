@@ -98,8 +98,10 @@ export class Quantiles {
     if (!wasEmpty) this.sketch.negativeStore.merge(o.sketch.negativeStore);
   }
 
+  /** The value at quantile q, kept within the window's [min, max] (the sketch's bucket value may lie just outside). */
   at(q: number): number {
-    return this.sketch.getValueAtQuantile(q);
+    const v = this.sketch.getValueAtQuantile(q);
+    return v < this.sketch.min ? this.sketch.min : v > this.sketch.max ? this.sketch.max : v;
   }
 }
 

@@ -48,7 +48,11 @@ function csvCell(v: unknown): string {
 export class EmissionCsv {
   readonly header: string;
 
-  constructor(private readonly aggregates: readonly string[]) {
+  private readonly aggregates: string[];
+
+  constructor(aggregates: readonly string[]) {
+    // `count` has its own column.
+    this.aggregates = [...new Set(aggregates)].filter((a) => a !== 'count');
     this.header = ['kind', 'pipeline', 'output', 'stream', 'time', 'end', 'count', ...aggregates, 'value', 'alert_id', 'alert_state', 'severity', 'score', 'detector', 'reason'].join(',');
   }
 

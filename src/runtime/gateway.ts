@@ -1,0 +1,211 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { GatewayConfig } from '../config/gateway.js';
+import type { PipelineSpec } from '../config/pipeline.js';
+import { driverFactory, type Driver, type DriverContext } from '../core/driver.js';
+import { DropCounter } from '../core/drops.js';
+import type { Logger } from '../core/log.js';
+import type { Reading } from '../core/reading.js';
+import type { Emission } from '../core/records.js';
+import { compilePipeline, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
+import { Outbox, outboxConfigSchema, type OutboxStats } from '../outbox/index.js';
+import { UpstreamForwarder, type UpstreamStats } from '../upstream/index.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  pipelines: PipelineSpec[];
+  /** Folder relative paths in the config are resolved against (the config file's folder). */
+  baseDir: string;
+  log: Logger;
+  /** Wall clock (ms); injectable for tests. */
+  now?: () => number;
+  /** How often the wall clock is handed to the pipelines (closes windows of silent sources). */
+  tickMs?: number;
+  /** How often detector state is saved, so a restart keeps baselines. */
+  checkpointMs?: number;
+  /** Extra sink for every emission (the demo's live view, tests). */
+  onEmission?: (e: Emission) => void;
+  /** Services drivers can look up (e.g. the simulated GPIO backend). */
+  services?: Map<string, unknown>;
+}
+
+export interface GatewayStats {
+  gateway: string;
+  readings: number;
+  /** Readings no pipeline takes. */
+  unrouted: number;
+  inputs: Array<{ name: string; kind: string; state: string; detail?: string; counters: Record<string, number>; dropped: Record<string, number> }>;
+  pipelines: PipelineStats[];
+  outbox?: OutboxStats;
+  upstream?: UpstreamStats & { state: string };
+}
+
+/**
+ * The runtime: drivers → pipelines → outbox → upstream, and alerts → local actions.
+ * All I/O is here and in the drivers/outbox/upstream; the pipelines stay pure.
+ */
+export class Gateway {
+  readonly id: string;
+  readonly dataDir: string;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly pipelines: Pipeline[] = [];
+  private readonly drivers: Array<{ driver: Driver; drops: DropCounter }> = [];
+  private outbox: Outbox | undefined;
+  private upstream: UpstreamForwarder | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private readings = 0;
+  private unrouted = 0;
+  private running = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.id = opts.config.gateway.id;
+    this.dataDir = resolve(opts.baseDir, opts.config.gateway.data_dir);
+    this.log = opts.log.child({ gateway: this.id });
+    this.now = opts.now ?? Date.now;
+    const sink = (e: Emission) => this.emit(e);
+    for (const spec of opts.pipelines) this.pipelines.push(compilePipeline(spec, sink));
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.opts;
+    mkdirSync(this.dataDir, { recursive: true });
+    this.restoreState();
+    if (config.outbox || config.upstream) {
+      this.outbox = Outbox.open({ config: config.outbox ?? outboxConfigSchema.parse({}), dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }) });
+    }
+    if (config.upstream && this.outbox) {
+      this.upstream = new UpstreamForwarder({ config: config.upstream, outbox: this.outbox, gatewayId: this.id, log: this.log.child({ part: 'upstream' }) });
+      await this.upstream.start();
+    }
+    for (const input of config.inputs as Array<{ type: string; name: string; enabled?: boolean } & Record<string, unknown>>) {
+      if (input.enabled === false) continue;
+      const factory = driverFactory(input.type);
+      if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}")`);
+      const driver = factory.create(input.name, input, { log: this.log.child({ input: input.name }), dataDir: this.dataDir, services: this.opts.services ?? new Map() });
+      const drops = new DropCounter();
+      drops.onDrop((d) => {
+        this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
+        this.outbox?.recordDeadLetter(`input:${input.name}`, d);
+      });
+      const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
+      this.drivers.push({ driver, drops });
+      await driver.start(ctx);
+      this.log.info({ input: input.name, type: input.type }, 'input started');
+    }
+    this.running = true;
+    const tick = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
+    const checkpoint = setInterval(() => this.saveState(), this.opts.checkpointMs ?? 60_000);
+    tick.unref();
+    checkpoint.unref();
+    this.timers.push(tick, checkpoint);
+    this.log.info({ pipelines: this.pipelines.map((p) => p.name), inputs: this.drivers.length, upstream: config.upstream?.url ?? null }, 'gateway running');
+  }
+
+  /** Hand one reading to every pipeline that takes its stream. */
+  push(r: Reading): void {
+    this.readings++;
+    let taken = false;
+    for (const p of this.pipelines) if (p.push(r)) taken = true;
+    if (!taken) this.unrouted++;
+  }
+
+  /** Stop cleanly: inputs first, then close the last windows (partial), save state, flush the outbox. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const { driver } of this.drivers) {
+      try {
+        await driver.stop();
+      } catch (err) {
+        this.log.warn({ input: driver.name, err: (err as Error).message }, 'input did not stop cleanly');
+      }
+    }
+    for (const p of this.pipelines) p.flush(true);
+    this.saveState();
+    this.outbox?.flush();
+    await this.upstream?.stop();
+    this.outbox?.close();
+    this.log.info(this.summary(), 'gateway stopped');
+  }
+
+  stats(): GatewayStats {
+    return {
+      gateway: this.id,
+      readings: this.readings,
+      unrouted: this.unrouted,
+      inputs: this.drivers.map(({ driver, drops }) => {
+        const h = driver.health();
+        return { name: driver.name, kind: driver.kind, state: h.state, detail: h.detail, counters: driver.counters(), dropped: drops.counters() };
+      }),
+      pipelines: this.pipelines.map((p) => p.stats()),
+      outbox: this.outbox?.stats(),
+      upstream: this.upstream ? { ...this.upstream.stats(), state: this.upstream.state() } : undefined,
+    };
+  }
+
+  private summary() {
+    const s = this.stats();
+    return { readings: s.readings, unrouted: s.unrouted, pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })) };
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const p of this.pipelines) p.advanceTo(now);
+  }
+
+  private emit(e: Emission): void {
+    this.opts.onEmission?.(e);
+    if (e.kind === 'late') {
+      this.log.debug({ pipeline: e.pipeline, stream: e.reading.stream, ts: e.reading.ts, watermark: e.watermark }, 'late reading');
+      return;
+    }
+    if (e.kind === 'alert') {
+      const a = e.alert;
+      this.log[a.state === 'cleared' ? 'info' : 'warn']({ pipeline: e.pipeline, stream: a.stream, detector: a.detector, severity: a.severity, score: a.score, value: a.value, id: a.id }, `alert ${a.state}`);
+      for (const { driver } of this.drivers) {
+        try {
+          driver.onAlert?.(a);
+        } catch (err) {
+          this.log.error({ input: driver.name, err: (err as Error).message }, 'local action failed');
+        }
+      }
+    }
+    this.outbox?.put(e);
+  }
+
+  private stateFile(): string {
+    return join(this.dataDir, 'detector-state.json');
+  }
+
+  /** Detector baselines survive restarts: saved every checkpoint and at stop, written atomically. */
+  private saveState(): void {
+    const snap = this.pipelines.map((p) => p.snapshot()).filter((s) => Object.keys(s.keys).length > 0);
+    if (snap.length === 0) return;
+    const file = this.stateFile();
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify({ version: 1, savedAt: this.now(), pipelines: snap }));
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      this.log.warn({ file, err: (err as Error).message }, 'could not save detector state; baselines will restart after a restart');
+    }
+  }
+
+  private restoreState(): void {
+    let text: string;
+    try {
+      text = readFileSync(this.stateFile(), 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      const state = JSON.parse(text) as { pipelines: Array<{ pipeline: string; keys: Record<string, Record<string, unknown>> }> };
+      for (const snap of state.pipelines) this.pipelines.find((p) => p.name === snap.pipeline)?.restore(snap);
+      this.log.info({ file: this.stateFile() }, 'detector state restored');
+    } catch (err) {
+      this.log.warn({ file: this.stateFile(), err: (err as Error).message }, 'detector state unreadable; starting with fresh baselines');
+    }
+  }
+}

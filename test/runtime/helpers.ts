@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import mqtt from 'mqtt';
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Publish messages to a broker with mqtt.js at QoS 1 and wait for every PUBACK. */
+export async function publishAll(url: string, messages: Array<{ topic: string; payload: string }>): Promise<void> {
+  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  try {
+    for (const m of messages) await client.publishAsync(m.topic, m.payload, { qos: 1 });
+  } finally {
+    await client.endAsync();
+  }
+}
+
+/** Start `edgewise run` as a child process; resolves once it logs "gateway running". */
+export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--config', configFile], {
+    env: { ...process.env, ...env, EDGEWISE_LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, 'the runtime to start', 30_000);
+  if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${out}`);
+  return { child, output: () => out, exited };
+}
