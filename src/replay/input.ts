@@ -115,7 +115,12 @@ export async function* readRecorded(path: string, opts: InputOptions = {}): Asyn
   const format = opts.format && opts.format !== 'auto' ? opts.format : /\.(jsonl|ndjson|json)$/i.test(path) ? 'jsonl' : 'csv';
   const device = opts.device ?? defaultDevice(path);
   const drops = opts.drops ?? new DropCounter();
-  const total = statSync(path).size;
+  let total: number;
+  try {
+    total = statSync(path).size;
+  } catch (err) {
+    throw new Error(`cannot read the input file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}`);
+  }
   const input = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
   const lines = createInterface({ input, crlfDelay: Infinity });
   let bytes = 0;
