@@ -1,4 +1,5 @@
-import { checkKind, newJudgement, scoreOf, snapNum, snapNums, type Detector, type Judgement } from './types.js';
+import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline } from './seasonal.js';
+import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from './types.js';
 
 /**
  * The default detector for a numeric series of unknown kind: three rules that generalise across
@@ -32,8 +33,24 @@ export interface DefaultParams {
   decay: number;
   /** Flat rule: minimum run of repeated values. */
   flat_readings: number;
-  /** Rules switched on: any of `range`, `spike`, `flat`. */
-  rules: Array<'range' | 'spike' | 'flat'>;
+  /** Flat rule: the run must also reach this multiple of the longest run in recent memory. */
+  flat_factor: number;
+  /** Season rule: candidate periods (ms). */
+  periods: number[];
+  /** Season rule: slots per period in the ring of per-slot means. */
+  season_slots: number;
+  /** Season rule: weight of a reading in its slot means (per visit). */
+  season_alpha: number;
+  /** Season rule: a period's model is used only when its error is below this fraction of the flat-level error. */
+  season_ratio: number;
+  /** Season rule: anomalous when |value − seasonal prediction| reaches this many error scales. */
+  season_z: number;
+  /** Season rule: CUSUM slack on the standardised seasonal residual. */
+  season_k: number;
+  /** Season rule: CUSUM limit on the standardised seasonal residual. */
+  season_h: number;
+  /** Rules switched on: any of `range`, `spike`, `flat`, `season`. */
+  rules: Array<'range' | 'spike' | 'flat' | 'season'>;
 }
 
 export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
@@ -45,7 +62,15 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   spike_z: 6,
   decay: 0.9999,
   flat_readings: 10,
-  rules: ['range', 'spike', 'flat'],
+  flat_factor: 1.1,
+  periods: DEFAULT_SEASONAL_PARAMS.periods,
+  season_slots: DEFAULT_SEASONAL_PARAMS.slots,
+  season_alpha: DEFAULT_SEASONAL_PARAMS.alpha,
+  season_ratio: DEFAULT_SEASONAL_PARAMS.ratio,
+  season_z: 6,
+  season_k: 1,
+  season_h: 20,
+  rules: ['range', 'spike', 'flat', 'season'],
 };
 
 export class DefaultDetector implements Detector {
@@ -54,6 +79,8 @@ export class DefaultDetector implements Detector {
   private readonly useRange: boolean;
   private readonly useSpike: boolean;
   private readonly useFlat: boolean;
+  private readonly useSeason: boolean;
+  private readonly season: SeasonalBaseline;
   private n = 0;
   private prev = 0;
   private slow = 0;
@@ -63,14 +90,20 @@ export class DefaultDetector implements Detector {
   private flatRun = 0;
   private spikeRecord = 0;
   private flatRecord = 0;
+  /** EWMA of |x − slow|: the error of a flat level, which a seasonal model must beat. */
+  private levelDev = 0;
+  private cusumUp = 0;
+  private cusumDown = 0;
 
   constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
     this.useRange = p.rules.includes('range');
     this.useSpike = p.rules.includes('spike');
     this.useFlat = p.rules.includes('flat');
+    this.useSeason = p.rules.includes('season');
+    this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
   }
 
-  update(_ts: number, x: number): Judgement {
+  update(ts: number, x: number): Judgement {
     const p = this.p;
     const o = this.out;
     if (this.n === 0) this.prev = this.slow = this.hi = this.lo = x;
@@ -87,6 +120,20 @@ export class DefaultDetector implements Detector {
     const step = Math.abs(x - this.prev);
     const spike = step / Math.max(this.typical, tiny);
     const flat = step <= tiny ? this.flatRun + 1 : 0;
+    // Seasonal residual, standardised by the chosen model's error scale (judged before learning).
+    let sz = 0;
+    if (this.useSeason) {
+      const se = this.season;
+      se.update(ts, x, this.levelDev);
+      if (se.model >= 0) {
+        sz = (x - se.pred) / (1.25 * se.scale + 0.01 * this.levelDev + tiny);
+        const cap = 2 * p.season_h;
+        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + sz - p.season_k));
+        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown - sz - p.season_k));
+      } else {
+        this.cusumUp = this.cusumDown = 0;
+      }
+    }
 
     o.baseline = this.slow;
     if (this.n >= p.warmup) {
@@ -101,9 +148,17 @@ export class DefaultDetector implements Detector {
         if (s > best) { best = s; rule = x >= this.prev ? 'spike' : 'dip'; dev = spike; limit = lim; }
       }
       if (this.useFlat) {
-        const lim = Math.max(p.flat_readings, this.flatRecord);
+        const lim = Math.max(p.flat_readings, p.flat_factor * this.flatRecord);
         const s = scoreOf(flat, lim);
         if (s > best) { best = s; rule = 'flat'; dev = flat; limit = lim; }
+      }
+      if (this.useSeason && this.season.model >= 0) {
+        const az = Math.abs(sz);
+        let s = scoreOf(az, p.season_z);
+        if (s > best) { best = s; rule = 'season'; dev = az; limit = p.season_z; o.baseline = this.season.pred; }
+        const cu = Math.max(this.cusumUp, this.cusumDown);
+        s = scoreOf(cu, p.season_h);
+        if (s > best) { best = s; rule = 'season_shift'; dev = cu; limit = p.season_h; o.baseline = this.season.pred; }
       }
       o.score = best;
       o.anomalous = best >= 0.5;
@@ -123,6 +178,7 @@ export class DefaultDetector implements Detector {
     this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
     this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
     const a = this.n < p.warmup ? Math.max(p.slow_alpha, 1 / (this.n + 1)) : p.slow_alpha;
+    this.levelDev += a * (Math.abs(x - this.slow) - this.levelDev);
     this.slow += a * (x - this.slow);
     if (this.n > 0) this.typical += (this.n < p.warmup ? Math.max(p.slow_alpha, 1 / this.n) : p.slow_alpha) * (step - this.typical);
     this.hi -= p.range_relax * (this.hi - this.slow);
@@ -138,15 +194,16 @@ export class DefaultDetector implements Detector {
   snapshot(): Record<string, unknown> {
     return {
       kind: this.kind,
-      state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord],
+      state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown],
+      seasonal: this.season.snapshot(),
     };
   }
 
   restore(s: Record<string, unknown>): void {
     checkKind(s, this.kind);
-    const v = snapNums(s, 'state', this.kind, 9);
-    if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 9 finite numbers');
-    [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord] = v as [number, number, number, number, number, number, number, number, number];
-    void snapNum;
+    const v = snapNums(s, 'state', this.kind, 12);
+    if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 12 finite numbers');
+    [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown] = v as [number, number, number, number, number, number, number, number, number, number, number, number];
+    this.season.restore(s.seasonal, 'default detector snapshot');
   }
 }

@@ -154,7 +154,15 @@ const defaultSchema = z
     spike_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.spike_z).describe('Spike rule: a step must reach this many typical steps and beat the recent record step.'),
     decay: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.decay).describe('Per-reading decay of the spike and flat records (0.9999 halves in about 6,900 readings).'),
     flat_readings: z.number().int().positive().default(DEFAULT_DETECTOR_PARAMS.flat_readings).describe('Flat rule: a value repeated at least this many times, and longer than ever before.'),
-    rules: z.array(z.enum(['range', 'spike', 'flat'])).min(1).default(['range', 'spike', 'flat']).describe('Rules switched on.'),
+    flat_factor: z.number().min(1).default(DEFAULT_DETECTOR_PARAMS.flat_factor).describe('Flat rule: the run must also reach this multiple of the longest run in recent memory (so a series with regular flat stretches does not alarm on each).'),
+    periods: z.array(durationSchema).min(1).max(4).refine((a) => a.every((ms) => ms >= 60_000), { message: 'each period must be at least 1m' }).default(DEFAULT_DETECTOR_PARAMS.periods).describe('Season rule: candidate periods (default 1d and 7d); the one whose slot means predict the series best is used, once it has seen two periods.'),
+    season_slots: z.number().int().min(8).max(2016).default(DEFAULT_DETECTOR_PARAMS.season_slots).describe('Season rule: slots per period (state: 8 bytes a slot a period).'),
+    season_alpha: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.season_alpha).describe('Season rule: weight of a reading in its slot means, per visit of the slot (0.2: about the last 5 periods).'),
+    season_ratio: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.season_ratio).describe('Season rule: a period\'s model is used only when its prediction error is below this fraction of the error of a flat level.'),
+    season_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.season_z).describe('Season rule: anomalous when |value − seasonal prediction| reaches this many error scales.'),
+    season_k: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.season_k).describe('Season rule: CUSUM slack on the standardised seasonal residual (error scales).'),
+    season_h: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.season_h).describe('Season rule: CUSUM limit on the standardised seasonal residual: a sustained deviation from the usual value at this time of day/week.'),
+    rules: z.array(z.enum(['range', 'spike', 'flat', 'season'])).min(1).default(['range', 'spike', 'flat', 'season']).describe('Rules switched on.'),
     ...common,
   })
   .describe('The default detector for a series of unknown kind: range, spike and flat rules judged against the stream\'s own history.');
@@ -173,7 +181,7 @@ export const DETECTOR_KINDS: DetectorKind[] = ['default', 'threshold', 'ewma', '
 export function createDetector(spec: DetectStepSpec): Detector {
   switch (spec.detector) {
     case 'default':
-      return new DefaultDetector({ ...spec, rules: [...spec.rules] });
+      return new DefaultDetector({ ...spec, periods: [...spec.periods], rules: [...spec.rules] });
     case 'threshold':
       return new ThresholdDetector(spec);
     case 'ewma':
