@@ -4,6 +4,7 @@ import { register as hashPassword } from './hash-password.js';
 import { register as replay } from './replay.js';
 import { register as run } from './run.js';
 import { register as schema } from './schema.js';
+import { register as sim } from './sim.js';
 import { register as validate } from './validate.js';
 
 /**
@@ -17,4 +18,5 @@ export const commands: Array<(program: Command) => void> = [
   hashPassword,
   validate,
   schema,
+  sim,
 ];
