@@ -59,7 +59,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   range_steps: 1,
   range_relax: 0.0001,
   slow_alpha: 0.005,
-  spike_z: 6,
+  spike_z: 4,
   decay: 0.9999,
   flat_readings: 10,
   flat_factor: 1.1,
@@ -69,10 +69,12 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   season_ratio: DEFAULT_SEASONAL_PARAMS.ratio,
   season_z: 6,
   season_k: 1,
-  season_h: 20,
+  season_h: 10,
   rules: ['range', 'spike', 'flat', 'season'],
 };
 
+/** With a seasonal model in use, the range rule needs |seasonal residual| ≥ this many error scales too. */
+const GATE = 3;
 export class DefaultDetector implements Detector {
   readonly kind = 'default';
   private readonly out: Judgement = newJudgement();
@@ -94,6 +96,8 @@ export class DefaultDetector implements Detector {
   private levelDev = 0;
   private cusumUp = 0;
   private cusumDown = 0;
+  /** Largest |standardised seasonal residual| in recent memory (decaying like the spike record). */
+  private seasonRecord = 0;
 
   constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
     this.useRange = p.rules.includes('range');
@@ -127,9 +131,11 @@ export class DefaultDetector implements Detector {
       se.update(ts, x, this.levelDev);
       if (se.model >= 0) {
         sz = (x - se.pred) / (1.25 * se.scale + 0.01 * this.levelDev + tiny);
+        // Each reading adds at most season_z to the sums: one spike alone is not a shift.
+        const cz = sz > p.season_z ? p.season_z : sz < -p.season_z ? -p.season_z : sz;
         const cap = 2 * p.season_h;
-        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + sz - p.season_k));
-        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown - sz - p.season_k));
+        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + cz - p.season_k));
+        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown - cz - p.season_k));
       } else {
         this.cusumUp = this.cusumDown = 0;
       }
@@ -141,7 +147,9 @@ export class DefaultDetector implements Detector {
       let rule = 'range';
       let dev = range;
       let limit = rangeLimit;
-      if (this.useRange) best = scoreOf(range, rangeLimit);
+      // With a seasonal model in use, leaving the range counts only when the value is also unusual for the time of day/week.
+      const gated = this.useSeason && this.season.model >= 0 && Math.abs(sz) < GATE;
+      if (this.useRange && !gated) best = scoreOf(range, rangeLimit);
       if (this.useSpike) {
         const lim = Math.max(p.spike_z, this.spikeRecord);
         const s = scoreOf(spike, lim);
@@ -154,8 +162,9 @@ export class DefaultDetector implements Detector {
       }
       if (this.useSeason && this.season.model >= 0) {
         const az = Math.abs(sz);
-        let s = scoreOf(az, p.season_z);
-        if (s > best) { best = s; rule = 'season'; dev = az; limit = p.season_z; o.baseline = this.season.pred; }
+        const lim = Math.max(p.season_z, this.seasonRecord);
+        let s = scoreOf(az, lim);
+        if (s > best) { best = s; rule = 'season'; dev = az; limit = lim; o.baseline = this.season.pred; }
         const cu = Math.max(this.cusumUp, this.cusumDown);
         s = scoreOf(cu, p.season_h);
         if (s > best) { best = s; rule = 'season_shift'; dev = cu; limit = p.season_h; o.baseline = this.season.pred; }
@@ -177,8 +186,12 @@ export class DefaultDetector implements Detector {
     const d = p.decay;
     this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
     this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
+    const asz = Math.abs(sz);
+    this.seasonRecord = asz > this.seasonRecord * d ? asz : this.seasonRecord * d;
     const a = this.n < p.warmup ? Math.max(p.slow_alpha, 1 / (this.n + 1)) : p.slow_alpha;
-    this.levelDev += a * (Math.abs(x - this.slow) - this.levelDev);
+    // Clipped like the seasonal error scales, so both are compared like with like.
+    const ld = Math.abs(x - this.slow);
+    this.levelDev += a * ((this.n >= 10 && ld > 10 * this.levelDev ? 10 * this.levelDev : ld) - this.levelDev);
     this.slow += a * (x - this.slow);
     if (this.n > 0) this.typical += (this.n < p.warmup ? Math.max(p.slow_alpha, 1 / this.n) : p.slow_alpha) * (step - this.typical);
     this.hi -= p.range_relax * (this.hi - this.slow);
@@ -194,16 +207,16 @@ export class DefaultDetector implements Detector {
   snapshot(): Record<string, unknown> {
     return {
       kind: this.kind,
-      state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown],
+      state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord],
       seasonal: this.season.snapshot(),
     };
   }
 
   restore(s: Record<string, unknown>): void {
     checkKind(s, this.kind);
-    const v = snapNums(s, 'state', this.kind, 12);
-    if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 12 finite numbers');
-    [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown] = v as [number, number, number, number, number, number, number, number, number, number, number, number];
+    const v = snapNums(s, 'state', this.kind, 13);
+    if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 13 finite numbers');
+    [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord] = v as [number, number, number, number, number, number, number, number, number, number, number, number, number];
     this.season.restore(s.seasonal, 'default detector snapshot');
   }
 }
