@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as backtest } from './backtest.js';
+import { register as demo } from './demo.js';
 import { register as hashPassword } from './hash-password.js';
 import { register as replay } from './replay.js';
 import { register as run } from './run.js';
@@ -13,6 +14,7 @@ import { register as validate } from './validate.js';
  */
 export const commands: Array<(program: Command) => void> = [
   run,
+  demo,
   replay,
   backtest,
   hashPassword,

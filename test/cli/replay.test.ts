@@ -75,11 +75,20 @@ test('replay refuses an invalid pipeline before reading anything, with FILE:LINE
 test('every subcommand has --help; --version prints the version', () => {
   const top = edgewise('--help');
   assert.equal(top.code, 0);
-  for (const cmd of ['run', 'validate', 'replay', 'backtest', 'schema', 'hash-password']) {
+  for (const cmd of ['run', 'demo', 'validate', 'replay', 'backtest', 'schema', 'hash-password', 'sim']) {
     assert.match(top.stdout, new RegExp(`\\n  ${cmd}\\b`), `${cmd} is listed`);
     const r = edgewise(cmd, '--help');
     assert.equal(r.code, 0, `${cmd} --help`);
     assert.match(r.stdout, new RegExp(`Usage: edgewise ${cmd}`));
   }
   assert.match(edgewise('--version').stdout, /^\d+\.\d+\.\d+/);
+});
+
+test('the interim demo (npm start) runs simulated pumps through a pipeline and reports found faults against ground truth', () => {
+  const r = edgewise('demo', '--devices', '2', '--hours', '2', '--seed', '3');
+  assert.equal(r.code, 0, r.stderr);
+  const m = /(\d+) of (\d+) faults found/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.ok(Number(m[2]) > 0, 'the simulator injected faults');
+  assert.ok(Number(m[1]) > 0, 'the default detector found some of them');
 });
