@@ -5,10 +5,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import '../detectors/index.js';
-import { pipelineSchema, type PipelineSpec } from '../config/pipeline.js';
+import type { PipelineSpec } from '../config/pipeline.js';
 import { DropCounter } from '../core/drops.js';
 import type { Emission } from '../core/records.js';
 import { compilePipeline } from '../engine/pipeline.js';
+import { defaultPipeline } from '../replay/default-pipeline.js';
 import { readRecorded } from '../replay/input.js';
 import { labelKeyFor, loadWindows } from './labels.js';
 import { backtestFile, NAB_PROFILES, summarise, type BacktestRow, type FileMetrics, type NabProfile, type TotalMetrics } from './metrics.js';
@@ -40,14 +41,9 @@ export interface BacktestReport {
   pipelineDrops: Record<string, number>;
 }
 
-/** What runs without --pipeline: the default detector (with its default alert settings) on every column. */
+/** What runs without --pipeline: the same default pipeline as `replay` (the default detector on every stream). */
 export function defaultBacktestPipeline(): PipelineSpec {
-  return pipelineSchema().parse({
-    name: 'default',
-    description: 'The default anomaly detector on every stream.',
-    input: { streams: ['**'] },
-    steps: [{ detect: { detector: 'default' } }],
-  });
+  return defaultPipeline();
 }
 
 export function findDataFiles(input: string): string[] {

@@ -74,7 +74,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
 };
 
 /** With a seasonal model in use, the range rule needs |seasonal residual| ≥ this many error scales too. */
-const GATE = 3;
+const GATE = 4;
 export class DefaultDetector implements Detector {
   readonly kind = 'default';
   private readonly out: Judgement = newJudgement();

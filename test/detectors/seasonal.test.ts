@@ -1,0 +1,89 @@
+/**
+ * The default detector's season rule: a daily cycle (5-minute readings, 14 days) with changes
+ * that stay inside the normal daily range, which the range and spike rules cannot see.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+import { noise, run, T0 } from './helpers.js';
+
+const STEP = 300_000; // 5 min
+const DAY = 288; // readings a day
+const N = 14 * DAY;
+const AT = 10 * DAY + 96; // 08:00 on day 10, on the rising half of the cycle
+const cycle = (i: number) => 50 + 20 * Math.sin((2 * Math.PI * (i % DAY)) / DAY);
+
+function daily(seed: number, change: (i: number, v: number) => number = (_i, v) => v) {
+  const g = noise(seed);
+  const ts = Array.from({ length: N }, (_, i) => T0 + i * STEP);
+  const values = Array.from({ length: N }, (_, i) => change(i, cycle(i) + g()));
+  return { ts, values };
+}
+
+const STEP_CFG = { detector: 'default' };
+const first = (raised: number[], from: number) => raised.find((i) => i >= from);
+
+describe('default detector, season rule (daily cycle, 5-minute readings)', () => {
+  it('raises nothing on a clean noisy daily cycle once two days are learnt (3 seeds × 14 days)', () => {
+    for (const seed of [1, 2, 3]) assert.deepEqual(run(STEP_CFG, daily(seed)).raised.filter((i) => i >= 2 * DAY), [], `seed ${seed}`);
+  });
+
+  it('catches a drop of 8σ that stays inside the normal daily range within 3 readings', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = run(STEP_CFG, daily(seed, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v)));
+      assert.deepEqual(r.raised.filter((i) => i >= 2 * DAY && i < AT), [], `seed ${seed}: alert before the change`);
+      const d = first(r.raised, AT)! - AT;
+      assert.ok(d <= 3, `seed ${seed}: delay ${d}`);
+    }
+  });
+
+  it('catches a shift of 3σ inside the normal range within 20 readings (CUSUM on the seasonal residual)', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = run(STEP_CFG, daily(seed, (i, v) => (i >= AT && i < AT + 144 ? v + 3 : v)));
+      assert.deepEqual(r.raised.filter((i) => i >= 2 * DAY && i < AT), [], `seed ${seed}: alert before the change`);
+      const d = first(r.raised, AT)! - AT;
+      assert.ok(d <= 20, `seed ${seed}: delay ${d}`);
+    }
+  });
+
+  it('catches a missing daily peak (the value stays at the daily mean) within 24 readings', () => {
+    const peak = 10 * DAY + 40; // the peak is centred on reading 72 of the day
+    for (const seed of [1, 2, 3]) {
+      const r = run(STEP_CFG, daily(seed, (i, v) => (i >= peak && i < peak + 64 ? v - (cycle(i) - 50) : v)));
+      assert.deepEqual(r.raised.filter((i) => i >= 2 * DAY && i < peak), [], `seed ${seed}: alert before the change`);
+      const d = first(r.raised, peak)! - peak;
+      assert.ok(d <= 24, `seed ${seed}: delay ${d}`);
+    }
+  });
+
+  it('is not used on a series without a cycle, nor before two periods are seen', () => {
+    const g = noise(5);
+    const flat = { ts: Array.from({ length: N }, (_, i) => T0 + i * STEP), values: Array.from({ length: N }, () => 50 + g()) };
+    const outs = run(STEP_CFG, flat).outputs.map((o) => JSON.parse(o) as { alert: { reason: string } | null });
+    assert.ok(outs.every((o) => !o.alert || !o.alert.reason.startsWith('season')));
+    const r = run(STEP_CFG, daily(1, (i, v) => (i >= DAY + 96 && i < DAY + 168 ? v - 8 : v)));
+    assert.equal(r.raised.filter((i) => i >= DAY + 96 && i < DAY + 168).length, 0, 'no seasonal model on day 2');
+  });
+
+  it('snapshot / restore mid-stream (seasonal rings included) gives identical outputs', () => {
+    const step = { detector: 'default' };
+    const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
+    const whole = run(step, s);
+    assert.ok(whole.raised.length > 0);
+    for (const cut of [5, DAY + 17, 3 * DAY, AT + 10]) {
+      const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
+      const compiled = compileDetectStep(detectStepSchema.parse(step));
+      const snap = JSON.parse(JSON.stringify(compiled.snapshot(head.state)));
+      const rest = run(step, s, cut, compiled.restore('dev/metric', snap));
+      assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs, `cut at ${cut}`);
+    }
+  });
+
+  it('refuses a snapshot whose seasonal ring does not fit the configuration', () => {
+    const a = compileDetectStep(detectStepSchema.parse({ detector: 'default' }));
+    const b = compileDetectStep(detectStepSchema.parse({ detector: 'default', season_slots: 96 }));
+    const st = a.createKeyState('d/m');
+    a.update(st, T0, 1);
+    assert.throws(() => b.restore('d/m', a.snapshot(st)), /"seasonal" must be .*periods or slots changed/);
+  });
+});
