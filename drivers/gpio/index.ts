@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import type { AlertRecord, Severity } from '../../src/core/records.js';
-import { compileGlob } from '../common/names.js';
+import { patternToRegExp } from '../../src/core/patterns.js';
 import { gpioConfigSchema, type GpioConfig, type GpioInputConfig, type GpioOutputConfig } from './config.js';
 import { SimulatedGpio, simulatedGpio, SIMULATED_GPIO_SERVICE, type GpioBackend, type Level } from './simulated.js';
 import { SysfsGpio, resolveChipBase, loadOnoff } from './sysfs.js';
@@ -97,7 +97,7 @@ class OutputPin {
   on = false;
   private readonly globs: RegExp[];
   constructor(readonly cfg: GpioOutputConfig) {
-    this.globs = cfg.streams.map(compileGlob);
+    this.globs = cfg.streams.map(patternToRegExp);
   }
   matches(a: AlertRecord): boolean {
     if (SEVERITY[a.severity] < SEVERITY[this.cfg.min_severity]) return false;

@@ -4,7 +4,7 @@ import type { Reading } from '../core/reading.js';
 import type { AlertRecord, Sink, WindowResult } from '../core/records.js';
 import { planFor } from './aggregates.js';
 import { CONVERT } from './conversions.js';
-import { StreamMatcher } from './patterns.js';
+import { StreamMatcher } from '../core/patterns.js';
 import { CountWindowOperator } from './windows/count-windows.js';
 import { SessionWindowOperator } from './windows/session-windows.js';
 import { hopping, sliding, TimeWindowOperator, tumbling } from './windows/time-windows.js';

@@ -1,5 +1,6 @@
-// Stream patterns: `*` matches any run of characters except `/`, `**` matches anything,
-// everything else matches itself. Examples: `pump-*/vibration`, `*/temperature`, `**`.
+// Stream patterns, shared by pipelines and drivers: `*` matches any run of characters except `/`,
+// `**` matches anything, `?` one character except `/`, everything else matches itself.
+// Examples: `pump-*/vibration`, `*/temperature`, `**`.
 export function patternToRegExp(pattern: string): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
@@ -9,7 +10,8 @@ export function patternToRegExp(pattern: string): RegExp {
         re += '.*';
         i++;
       } else re += '[^/]*';
-    } else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    } else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
 }
