@@ -50,8 +50,9 @@ function heapPerKey(kind: string): number {
   const after = mem();
   if (keep.length !== K) throw new Error('unreachable');
   // Typed arrays live outside the JS heap: the robust window holds two Float64Arrays of `window`.
-  const sp = spec(kind) as { window?: number };
-  const typed = kind === 'robust_z' || kind === 'hampel' ? 16 * (sp.window ?? 0) : 0;
+  // The default detector's seasonal rings: means and error scales, periods × slots doubles each, plus per-period scale and count.
+  const sp = spec(kind) as { window?: number; periods?: number[]; season_slots?: number };
+  const typed = kind === 'robust_z' || kind === 'hampel' ? 16 * (sp.window ?? 0) : kind === 'default' ? 16 * (sp.periods?.length ?? 0) * ((sp.season_slots ?? 0) + 1) : 0;
   return (after - before) / K + typed;
 }
 

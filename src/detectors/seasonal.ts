@@ -23,6 +23,8 @@ export interface SeasonalParams {
   ratio: number;
   /** Periods of history a model needs before it is used. */
   min_periods: number;
+  /** A model is used only when the series has at most this many readings per slot (typical interval ≥ period / slots / this). */
+  max_per_slot: number;
   /** Floor of a slot's error scale, as a fraction of the model's overall error scale. */
   slot_floor: number;
   /** Learn from the value clipped to prediction ± clip × scale (so an anomaly is learnt slowly). */
@@ -36,6 +38,7 @@ export const DEFAULT_SEASONAL_PARAMS: SeasonalParams = {
   scale_alpha: 0.01,
   ratio: 0.5,
   min_periods: 2,
+  max_per_slot: 16,
   slot_floor: 0.5,
   clip: 4,
 };
@@ -112,7 +115,9 @@ export class SeasonalBaseline {
         const err = Math.abs(x - pr);
         const warm = this.counts[m]! * p.scale_alpha >= 1;
         // Judge with the scales from before this reading; then learn them.
-        const usable = warm && ts - this.t0 >= p.min_periods * P && this.dt * 8 <= P && sc < p.ratio * levelScale;
+        // At most `max_per_slot` readings per slot: on faster series consecutive residuals are strongly
+        // correlated and the CUSUM would alarm on ordinary wander (judge a window aggregate instead).
+        const usable = warm && ts - this.t0 >= p.min_periods * P && this.dt * 8 <= P && this.dt * S * p.max_per_slot >= P && sc < p.ratio * levelScale;
         if (usable && sc < best) {
           best = sc;
           this.pred = pr;
