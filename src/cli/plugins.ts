@@ -6,3 +6,4 @@
  */
 import '../../drivers/index.js';
 import '../detectors/index.js';
+import '../domain/operators.js';

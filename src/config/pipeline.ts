@@ -119,7 +119,24 @@ export function setDetectStepSchema(schema: z.ZodType): void {
 const STEP_KINDS = ['filter', 'map', 'window', 'detect', 'output'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
+/**
+ * Operator step kinds registered by modules outside the engine (e.g. `news2` from src/domain):
+ * step key → its config schema. The engine compiles them with the compiler registered under the
+ * same key (`registerOperatorCompiler` in src/engine/pipeline.ts). Register before building a schema.
+ */
+const operatorSchemas = new Map<string, z.ZodType>();
+export function registerOperatorStepSchema(kind: string, schema: z.ZodType): void {
+  if ((STEP_KINDS as readonly string[]).includes(kind) || kind === 'streams') throw new Error(`step kind "${kind}" is built in`);
+  operatorSchemas.set(kind, schema);
+}
+/** Registered operator step kinds, in registration order. */
+export function operatorStepKinds(): string[] {
+  return [...operatorSchemas.keys()];
+}
+
 function stepSchema() {
+  const allKinds: string[] = [...STEP_KINDS, ...operatorSchemas.keys()];
+  const operators = Object.fromEntries([...operatorSchemas].map(([k, s]) => [k, s.optional()]));
   return z
     .strictObject({
       filter: filterStepSchema.optional(),
@@ -127,19 +144,22 @@ function stepSchema() {
       window: windowSchema.optional().describe('Group readings per stream into windows and compute aggregates; `type` picks the kind (tumbling, hopping, sliding, session, count).'),
       detect: z.lazy(() => detectSchema).optional().describe('Judge readings or window results with a streaming detector; its fields are defined by the detectors module.'),
       output: outputStepSchema.optional(),
+      ...operators,
+      streams: z.array(streamPattern).min(1).optional().describe('Apply this step only to streams matching one of these patterns; other readings and results skip it and go on unchanged (not with `window`). Lets one pipeline judge each metric with its own detector.'),
     })
     .superRefine((step, ctx) => {
-      const kinds = STEP_KINDS.filter((k) => (step as Record<string, unknown>)[k] !== undefined);
+      const kinds = allKinds.filter((k) => (step as Record<string, unknown>)[k] !== undefined);
       if (kinds.length !== 1) {
         ctx.addIssue({
           code: 'custom',
           message: kinds.length === 0
-            ? `a step needs exactly one of ${STEP_KINDS.join(', ')}; found none`
-            : `a step needs exactly one of ${STEP_KINDS.join(', ')}; found ${kinds.join(' and ')} (split them into separate steps)`,
+            ? `a step needs exactly one of ${allKinds.join(', ')}; found none`
+            : `a step needs exactly one of ${allKinds.join(', ')}; found ${kinds.join(' and ')} (split them into separate steps)`,
         });
       }
+      if (step.streams && step.window) ctx.addIssue({ code: 'custom', path: ['streams'], message: '`streams` cannot select a window step (it windows every stream); put a `filter` before it, or use a second pipeline' });
     })
-    .describe('One step: exactly one of filter, map, window, detect, output.');
+    .describe(`One step: exactly one of ${allKinds.join(', ')}; optionally \`streams\` to apply it to some streams only.`);
 }
 
 export function pipelineSchema() {

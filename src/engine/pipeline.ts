@@ -1,7 +1,7 @@
-import type { PipelineSpec, StepSpec, WindowSpec } from '../config/pipeline.js';
+import { operatorStepKinds, type PipelineSpec, type StepSpec, type WindowSpec } from '../config/pipeline.js';
 import { DropCounter } from '../core/drops.js';
 import type { Reading } from '../core/reading.js';
-import type { AlertRecord, Sink, WindowResult } from '../core/records.js';
+import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
 import { planFor } from './aggregates.js';
 import { CONVERT } from './conversions.js';
 import { StreamMatcher } from '../core/patterns.js';
@@ -33,6 +33,46 @@ let detectCompiler: DetectCompiler | undefined;
 /** The detectors module registers how detect steps are built (keeps the engine free of detector code). */
 export function registerDetectCompiler(fn: DetectCompiler): void {
   detectCompiler = fn;
+}
+
+/**
+ * What an operator step sees of the engine. Operators (registered step kinds such as `news2`) may
+ * keep state across keys (per device, say), send records to named outputs, and pass records on
+ * down the chain under any stream (a new stream becomes a new key, within `input.max_keys`).
+ */
+export interface OperatorContext {
+  /** The pipeline's name. */
+  readonly pipeline: string;
+  /** Pass a reading on to the next step (under its own stream's key). */
+  reading(r: Reading): void;
+  /** Pass a window-like result on to the next step (under its own stream's key). */
+  result(res: WindowResult): void;
+  /** Send to a named output (the pipeline name is filled in; counted per output in stats). */
+  emit(e: Emission): void;
+  /** Count a refused input in the pipeline's drops (reason, sample, detail, event time). */
+  drop(reason: string, sample: unknown, detail?: string, at?: number): void;
+}
+
+/** A compiled operator step: one instance per pipeline (state across keys is its own, and bounded by it). */
+export interface EngineOperator {
+  readonly name: string;
+  /** A reading reached this step. Omit to pass readings on unchanged. */
+  reading?(r: Reading, ctx: OperatorContext): void;
+  /** A window result reached this step. Omit to pass results on unchanged. */
+  result?(res: WindowResult, ctx: OperatorContext): void;
+  /** Pipeline time moved on (newest reading of any stream, or the gateway clock when live). */
+  advanceTo?(now: number, ctx: OperatorContext): void;
+  /** End of input or shutdown: emit what is pending. */
+  flush?(partial: boolean, ctx: OperatorContext): void;
+  /** State to save across restarts (JSON), and to restore it. */
+  snapshot?(): unknown;
+  restore?(snap: unknown): void;
+}
+export type OperatorCompiler = (spec: unknown) => EngineOperator;
+const operatorCompilers = new Map<string, OperatorCompiler>();
+/** An operator module registers how its step kind is built (the schema goes to `registerOperatorStepSchema`). */
+export function registerOperatorCompiler(kind: string, fn: OperatorCompiler): void {
+  operatorCompilers.set(kind, fn);
 }
 
 /** A detector's judgement of one record, for replay/backtest (one per judged reading or window). */
@@ -89,6 +129,7 @@ export class Pipeline {
   private readonly windowOp: WindowOperator | undefined;
   private readonly windowSlot: number;
   private readonly detectSteps: Array<{ slot: number; step: EngineDetectStep }> = [];
+  private readonly operators: Array<{ op: EngineOperator; ctx: OperatorContext }> = [];
   private slotCount = 0;
   private readonly maxKeys: number;
   private readonly maxFutureSkew: number;
@@ -120,7 +161,13 @@ export class Pipeline {
     for (const st of steps) if (st.window || st.detect) slotOf.set(st, this.slotCount++);
     for (let i = steps.length - 1; i >= 0; i--) {
       const st = steps[i]!;
-      if (st.filter) op = this.filterOp(st.filter, op);
+      const after = op;
+      const opKind = operatorStepKinds().find((k) => (st as Record<string, unknown>)[k] !== undefined);
+      if (opKind !== undefined) {
+        const compile = operatorCompilers.get(opKind);
+        if (!compile) throw new Error(`pipeline ${spec.name}: step kind "${opKind}" has a schema but no compiler (its module did not register one)`);
+        op = this.operatorOp(compile((st as Record<string, unknown>)[opKind]), op);
+      } else if (st.filter) op = this.filterOp(st.filter, op);
       else if (st.map) op = this.mapOp(st.map, op);
       else if (st.output !== undefined) op = this.outputOp(typeof st.output === 'string' ? st.output : st.output.name, op);
       else if (st.window) {
@@ -134,7 +181,9 @@ export class Pipeline {
         this.detectSteps.push({ slot, step });
         op = this.detectOp(step, slot, op);
       }
+      if (st.streams && !st.window) op = this.selectOp(new StreamMatcher(st.streams), op, after);
     }
+    this.operators.reverse(); // chain order: upstream operators flush first
     this.head = op;
     this.windowOp = windowOp;
     this.windowSlot = windowSlot;
@@ -214,6 +263,7 @@ export class Pipeline {
     if (now > this.refClock) this.refClock = now;
     if (now > this.clock) this.clock = now;
     if (this.clock >= this.nextIdleCheck) this.checkIdle();
+    for (const { op, ctx } of this.operators) op.advanceTo?.(this.clock, ctx);
   }
 
   /**
@@ -222,11 +272,13 @@ export class Pipeline {
    */
   flush(partial = false): void {
     const op = this.windowOp;
-    if (!op) return;
-    for (const ks of this.keys.values()) {
-      const st = ks.slots[this.windowSlot];
-      if (st !== undefined) op.flush(st, ks.stream, partial, (res) => this.fired(ks, res));
+    if (op) {
+      for (const ks of [...this.keys.values()]) {
+        const st = ks.slots[this.windowSlot];
+        if (st !== undefined) op.flush(st, ks.stream, partial, (res) => this.fired(ks, res));
+      }
     }
+    for (const { op: o, ctx } of this.operators) o.flush?.(partial, ctx);
   }
 
   stats(): PipelineStats {
@@ -246,7 +298,7 @@ export class Pipeline {
   }
 
   /** Detector state of every key, to be saved and restored across restarts (baselines survive). */
-  snapshot(): { pipeline: string; keys: Record<string, Record<string, unknown>> } {
+  snapshot(): { pipeline: string; keys: Record<string, Record<string, unknown>>; operators?: Record<string, unknown> } {
     const keys: Record<string, Record<string, unknown>> = {};
     for (const ks of this.keys.values()) {
       const entry: Record<string, unknown> = {};
@@ -256,10 +308,16 @@ export class Pipeline {
       }
       if (Object.keys(entry).length > 0) keys[ks.stream] = entry;
     }
-    return { pipeline: this.name, keys };
+    const operators: Record<string, unknown> = {};
+    for (const { op } of this.operators) if (op.snapshot) operators[op.name] = op.snapshot();
+    return Object.keys(operators).length > 0 ? { pipeline: this.name, keys, operators } : { pipeline: this.name, keys };
   }
 
-  restore(snap: { keys: Record<string, Record<string, unknown>> }): void {
+  restore(snap: { keys: Record<string, Record<string, unknown>>; operators?: Record<string, unknown> }): void {
+    for (const { op } of this.operators) {
+      const saved = snap.operators?.[op.name];
+      if (saved !== undefined) op.restore?.(saved);
+    }
     for (const [stream, entry] of Object.entries(snap.keys)) {
       if (!this.matcher.matches(stream)) continue;
       let ks = this.keys.get(stream);
@@ -396,6 +454,54 @@ export class Pipeline {
         judge(ks, res.stream, res.end, step.field === 'count' ? res.count : res.values[step.field]);
         next.result(ks, res);
       },
+    };
+  }
+
+  /** The key state of a stream, created on first use (within max_keys; beyond it the record is refused and counted). */
+  private keyFor(stream: string, sample: unknown): KeyState | undefined {
+    let ks = this.keys.get(stream);
+    if (ks === undefined) {
+      if (this.keys.size >= this.maxKeys) {
+        this.drops.drop('key_limit', sample, `${stream}: pipeline ${this.name} already tracks max_keys=${this.maxKeys} streams`);
+        return undefined;
+      }
+      ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
+      this.keys.set(stream, ks);
+    }
+    return ks;
+  }
+
+  /** `streams:` on a step: matching records go through the step, others straight to what follows it. */
+  private selectOp(m: StreamMatcher, step: RecordOp, after: RecordOp): RecordOp {
+    return {
+      reading: (ks, r) => (m.matches(r.stream) ? step.reading(ks, r) : after.reading(ks, r)),
+      result: (ks, res) => (m.matches(res.stream) ? step.result(ks, res) : after.result(ks, res)),
+    };
+  }
+
+  private operatorOp(op: EngineOperator, next: RecordOp): RecordOp {
+    const ctx: OperatorContext = {
+      pipeline: this.name,
+      reading: (r) => {
+        const ks = this.keyFor(r.stream, r);
+        if (ks) next.reading(ks, r);
+      },
+      result: (res) => {
+        const ks = this.keyFor(res.stream, res);
+        if (ks) next.result(ks, res);
+      },
+      emit: (e) => {
+        e.pipeline = this.name;
+        if (e.kind === 'alert') e.alert.pipeline = this.name;
+        this.count(e.output);
+        this.sink(e);
+      },
+      drop: (reason, sample, detail, at) => this.drops.drop(reason, sample, detail, at),
+    };
+    this.operators.push({ op, ctx });
+    return {
+      reading: (ks, r) => (op.reading ? op.reading(r, ctx) : next.reading(ks, r)),
+      result: (ks, res) => (op.result ? op.result(res, ctx) : next.result(ks, res)),
     };
   }
 
