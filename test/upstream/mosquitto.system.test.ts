@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -43,6 +43,10 @@ class Mosquitto {
     // max_queued_messages 0 / max_inflight_messages 0: unlimited, so Mosquitto does not drop QoS 1
     // messages queued for the collector (its default of 1000 would). Persistence is on (in the temp
     // dir) so that the collector's session and its queued messages survive the broker restart.
+    // Started as root (as in CI), Mosquitto drops to the `mosquitto` user and then cannot write
+    // its persistence file into our temp dir: sessions would be lost on restart without a word
+    // (only "Error saving in-memory database" in its log). Let any user write there.
+    chmodSync(dir, 0o777);
     writeFileSync(
       path.join(dir, 'mosquitto.conf'),
       [
