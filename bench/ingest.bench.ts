@@ -1,8 +1,9 @@
 /**
  * Ingest through the embedded broker, from an external publisher process.
  *
- * Until the full runtime exists, the measured "gateway" is a process running the embedded aedes
- * broker + the MQTT driver + a counting sink (no pipelines). Three processes: this script
+ * The measured "gateway" is a process running the embedded aedes broker + the MQTT driver + a
+ * counting sink (no pipelines): ingest alone. The whole runtime (`edgewise run` with pipelines,
+ * outbox and upstream) is measured by bench/runtime.bench.ts. Three processes: this script
  * (orchestrator), the gateway, and a publisher that speaks MQTT over raw sockets with
  * pre-encoded packets (so the publisher is not the bottleneck).
  *

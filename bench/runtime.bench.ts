@@ -1,0 +1,312 @@
+/**
+ * The real runtime's memory and throughput: `edgewise run` with 100 devices at 5,000 msg/s.
+ *
+ * Three processes:
+ * - this script (orchestrator), which also runs the **upstream broker** (an in-process aedes on a
+ *   loopback ephemeral port) and counts what arrives there;
+ * - the runtime: `node <bundle of src/cli/main.ts> run --config edgewise.yaml`, plain JavaScript
+ *   (esbuild bundle of our code, npm packages loaded from node_modules as installed — what `npm run
+ *   build` ships, without the tsx loader that alone adds ~35 MB), with a tiny preload (`--import`)
+ *   that reports `process.memoryUsage()` and V8 heap spaces over IPC every 250 ms;
+ * - a publisher (raw MQTT 3.1.1 over TCP, pre-encoded packets): 100 connections, one per device,
+ *   5,000 QoS 0 messages/s in total, 4 metrics per device (400 streams), JSON `{"value","ts"}`.
+ *
+ * The gateway config: the embedded MQTT broker as input; one pipeline that runs the default
+ * detector on every raw reading, then a 1 s tumbling window with count/mean/max/p95 per stream
+ * (400 windows a second) sent upstream; alerts sent upstream; the SQLite outbox (defaults);
+ * upstream QoS 1 to the orchestrator's aedes; log level info (JSON lines on stderr).
+ *
+ * Figures: peak RSS, steady RSS (mean of the last 15 s of load), heap, readings/s accepted by the
+ * pipeline, readings counted upstream (sum of window counts), drops.
+ *
+ * Run: npx tsx bench/runtime.bench.ts      (~45 s)
+ *      Node flags for the runtime: --max-semi-space-size=1 (recommended, see docs/drivers.md);
+ *      RUNTIME_BENCH_NODE_FLAGS="" for Node's defaults, or other V8 flags;
+ *      RUNTIME_BENCH_SECONDS=30 load duration (default 32); RUNTIME_BENCH_RATE=20000 total msg/s.
+ */
+import { Aedes } from 'aedes';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const self = fileURLToPath(import.meta.url);
+const root = join(dirname(self), '..');
+const role = process.argv[2];
+const DEVICES = 100;
+const RATE = Number(process.env.RUNTIME_BENCH_RATE ?? 5000);
+/** The V8 flag we recommend for the runtime (docs/drivers.md): caps the young generation at 2 × 1 MB. */
+const DEFAULT_FLAGS = '--max-semi-space-size=1';
+const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
+
+// ---------- publisher: raw MQTT 3.1.1 over TCP ----------
+function varint(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return out;
+}
+function connectPacket(clientId: string): Buffer {
+  const id = Buffer.from(clientId);
+  const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, id.length >> 8, id.length & 255]), id]);
+  return Buffer.concat([Buffer.from([0x10, ...varint(body.length)]), body]);
+}
+function publishPacket(topic: string, payload: string): Buffer {
+  const t = Buffer.from(topic);
+  const p = Buffer.from(payload);
+  const len = 2 + t.length + p.length;
+  return Buffer.concat([Buffer.from([0x30, ...varint(len), t.length >> 8, t.length & 255]), t, p]);
+}
+
+async function publisher(port: number, seconds: number): Promise<void> {
+  const socks: net.Socket[] = [];
+  for (let i = 0; i < DEVICES; i++) {
+    const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.once('data', () => resolve()); // CONNACK
+      s.write(connectPacket(`dev-${i}`));
+    });
+    s.on('data', () => {});
+    socks.push(s);
+  }
+  process.send!({ connected: DEVICES });
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const owed = Math.floor(((Math.min(now, end) - t0) / 1000) * RATE) - sent;
+      const ts = Date.now();
+      for (let i = 0; i < owed; i++) {
+        const dev = sent % DEVICES;
+        const k = Math.floor(sent / DEVICES);
+        const metric = METRICS[k % METRICS.length]!;
+        // A noisy sine per device and metric: the default detector stays mostly quiet.
+        const v = 50 + dev / 10 + 5 * Math.sin(k / 200) + ((sent * 7919) % 1000) / 1000;
+        socks[dev]!.write(publishPacket(`sensors/dev-${dev}/${metric}`, `{"value":${v.toFixed(3)},"ts":${ts}}`));
+        sent++;
+      }
+      if (now < end) setTimeout(tick, 2);
+      else resolve();
+    };
+    tick();
+  });
+  process.send!({ sent });
+  for (const s of socks) s.end();
+}
+
+// ---------- orchestrator ----------
+const PROBE = `
+import v8 from 'node:v8';
+if (process.send) {
+  const t = setInterval(() => {
+    const m = process.memoryUsage();
+    const spaces = {};
+    for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.space_size;
+    const c = process.cpuUsage();
+    process.send({ t: Date.now(), cpuMs: (c.user + c.system) / 1000, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces });
+  }, 250);
+  t.unref();
+  process.channel?.unref();
+  process.on('message', (m) => { if (m && m.cmd === 'snapshot') process.send({ snapshot: v8.writeHeapSnapshot(m.file) }); });
+}
+`;
+
+type Sample = { t: number; cpuMs: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, number> };
+
+async function bundle(): Promise<{ main: string; probe: string }> {
+  const { build } = (await import('esbuild' as string)) as typeof import('esbuild');
+  const dir = join(root, 'node_modules', '.cache', 'edgewise-bench');
+  mkdirSync(dir, { recursive: true });
+  const main = join(dir, 'edgewise.mjs');
+  await build({ entryPoints: [join(root, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: main, logLevel: 'error' });
+  const probe = join(dir, 'probe.mjs');
+  writeFileSync(probe, PROBE);
+  return { main, probe };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+function writeConfig(dir: string, inputPort: number, upstreamPort: number): string {
+  writeFileSync(
+    join(dir, 'machines.yaml'),
+    `name: machines
+input:
+  streams: ["*/*"]
+steps:
+  - detect: { detector: default }        # every raw reading judged; alerts to the "alerts" output
+  - window:
+      type: tumbling
+      size: 1s
+      lateness: 200ms
+      aggregates: [count, mean, max, p95]
+  - output: aggregates
+`,
+  );
+  const cfg = join(dir, 'edgewise.yaml');
+  writeFileSync(
+    cfg,
+    `gateway: { id: bench-gw, data_dir: data }
+log: { level: info, format: json }
+inputs:
+  - name: devices
+    type: mqtt
+    topics: ["sensors/{device}/{metric}"]
+    broker: { port: ${inputPort} }
+pipelines: [machines.yaml]
+outbox: {}
+upstream: { url: "mqtt://127.0.0.1:${upstreamPort}" }
+`,
+  );
+  return cfg;
+}
+
+/** Linux: resident memory split into anonymous (heap, malloc) and file-backed (the node binary, libraries). */
+function procMemory(pid: number): string {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? NaN) / 1024;
+    return `RssAnon ${kb('RssAnon').toFixed(1)} MB, RssFile ${kb('RssFile').toFixed(1)} MB, threads ${/Threads:\s+(\d+)/.exec(st)?.[1]}`;
+  } catch {
+    return '';
+  }
+}
+
+function next<T>(c: ChildProcess, pred: (m: any) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (pred(m)) {
+        c.off('message', on);
+        resolve(m as T);
+      }
+    };
+    c.on('message', on);
+  });
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.env.RUNTIME_BENCH_SECONDS ?? 32);
+  const flags = (process.env.RUNTIME_BENCH_NODE_FLAGS ?? DEFAULT_FLAGS).split(' ').filter(Boolean);
+  const { main: entry, probe } = await bundle();
+
+  // Upstream broker, in this process.
+  const broker = await Aedes.createBroker();
+  let upMsgs = 0;
+  let upAggregates = 0;
+  let upAlerts = 0;
+  let upReadings = 0;
+  broker.on('publish', (p, client) => {
+    if (!client || !p.topic.startsWith('edgewise/')) return;
+    upMsgs++;
+    if (p.topic.includes('/aggregate/')) {
+      upAggregates++;
+      upReadings += (JSON.parse(p.payload.toString()) as { data: { count: number } }).data.count;
+    } else if (p.topic.includes('/alert/')) upAlerts++;
+  });
+  const server = net.createServer({ noDelay: true }, broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const upstreamPort = (server.address() as net.AddressInfo).port;
+
+  const dir = mkdtempSync(join(os.tmpdir(), 'edgewise-runtime-bench-'));
+  const inputPort = await freePort();
+  const cfg = writeConfig(dir, inputPort, upstreamPort);
+  const rt = spawn(process.execPath, [...flags, '--import', probe, entry, 'run', '--config', cfg], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let stderr = '';
+  rt.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => rt.on('exit', (code) => r(code)));
+  const samples: Array<Sample & { phase: string }> = [];
+  let phase = 'start';
+  rt.on('message', (m: Sample) => {
+    if (typeof m?.rss === 'number') samples.push({ ...m, phase });
+  });
+  for (let i = 0; !stderr.includes('"gateway running"'); i++) {
+    if (rt.exitCode !== null || i > 300) throw new Error(`runtime did not start:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  phase = 'idle';
+  await new Promise((r) => setTimeout(r, 1500));
+  const idle = samples.at(-1)!;
+
+  const pub = spawn(process.execPath, ['--import', 'tsx', self, 'publisher', String(inputPort), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await next(pub, (m) => 'connected' in m);
+  phase = 'load';
+  const tLoad = Date.now();
+  const { sent } = await next<{ sent: number }>(pub, (m) => 'sent' in m);
+  const loadSecs = (Date.now() - tLoad) / 1000;
+  const procStatus = procMemory(rt.pid!);
+  phase = 'after';
+  await new Promise((r) => setTimeout(r, 2000)); // last windows close (1 s + 200 ms lateness) and drain
+
+  if (process.env.RUNTIME_BENCH_SNAPSHOT) {
+    phase = 'snapshot'; // writing a snapshot costs memory of its own: not counted
+    rt.send({ cmd: 'snapshot', file: process.env.RUNTIME_BENCH_SNAPSHOT });
+    await next(rt, (m) => 'snapshot' in m);
+  }
+  phase = 'stopping';
+  rt.kill('SIGTERM');
+  const code = await exited;
+  const stopped = stderr
+    .split('\n')
+    .filter((l) => l.includes('"gateway stopped"'))
+    .map((l) => JSON.parse(l) as { readings: number; unrouted: number; pipelines: Array<{ accepted: number; dropped: Record<string, number>; late: number }> })[0];
+  await new Promise((r) => setTimeout(r, 300));
+  await new Promise<void>((r) => broker.close(() => r()));
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+  if (code !== 0 || !stopped) throw new Error(`runtime exited with ${code}:\n${stderr.slice(-3000)}`);
+
+  const load = samples.filter((s) => s.phase === 'load');
+  const lastMs = 15_000;
+  const steady = load.filter((s) => s.t >= load.at(-1)!.t - lastMs);
+  const avg = (xs: Sample[], f: (s: Sample) => number) => xs.reduce((a, s) => a + f(s), 0) / xs.length;
+  const running = samples.filter((s) => s.phase !== 'snapshot' && s.phase !== 'stopping');
+  const peak = (f: (s: Sample) => number) => Math.max(...running.map(f));
+  const mb = (x: number) => Number((x / 1024 / 1024).toFixed(1));
+  const pk = running.reduce((a, s) => (s.rss > a.rss ? s : a));
+  const peakWhen = `${pk.phase}${pk.phase === 'load' ? ` +${((pk.t - load[0]!.t) / 1000).toFixed(1)} s` : ''}`;
+  const p = stopped.pipelines[0]!;
+  const cpuPct = ((load.at(-1)!.cpuMs - load[0]!.cpuMs) / (load.at(-1)!.t - load[0]!.t)) * 100;
+  const dropped = Object.values(p.dropped).reduce((a, b) => a + b, 0);
+  const warnings = stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('"alert ')).length;
+
+  console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s for ${loadSecs.toFixed(1)} s`);
+  console.log(`pipeline: detect default on every reading → 1 s tumbling window [count, mean, max, p95] → upstream (in-process aedes, QoS 1) via the SQLite outbox`);
+  console.log(`runtime: plain node ${process.version} on an esbuild bundle, flags: ${flags.join(' ') || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
+  console.table([
+    { figure: 'RSS peak (MB)', value: mb(peak((s) => s.rss)), note: `target ≤ 90 MB; peak at ${peakWhen}; at the end of load: ${procStatus}` },
+    { figure: 'RSS steady (MB)', value: mb(avg(steady, (s) => s.rss)), note: `mean of the last ${lastMs / 1000} s of load; idle before load ${mb(idle.rss)} MB (heap ${mb(idle.heapUsed)} / ${mb(idle.heapTotal)})` },
+    { figure: 'heap used / total, steady (MB)', value: `${mb(avg(steady, (s) => s.heapUsed))} / ${mb(avg(steady, (s) => s.heapTotal))}`, note: `peak total ${mb(peak((s) => s.heapTotal))}` },
+    { figure: 'young gen (new_space) steady (MB)', value: mb(avg(steady, (s) => s.spaces.new_space ?? 0)), note: `old_space ${mb(avg(steady, (s) => s.spaces.old_space ?? 0))}, code ${mb(avg(steady, (s) => s.spaces.code_space ?? 0))}` },
+    { figure: 'external / arrayBuffers steady (MB)', value: `${mb(avg(steady, (s) => s.external))} / ${mb(avg(steady, (s) => s.arrayBuffers))}`, note: 'Buffers, SQLite is outside V8 (in RSS only)' },
+    { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
+    { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },
+    { figure: 'readings counted upstream', value: upReadings, note: `sum of window counts in ${upAggregates} aggregates; ${upAlerts} alerts; ${upMsgs} messages` },
+    { figure: 'warnings/errors logged', value: warnings, note: '' },
+  ]);
+}
+
+if (role === 'publisher') void publisher(Number(process.argv[3]), Number(process.argv[4])).then(() => setTimeout(() => process.exit(0), 100));
+else
+  main()
+    .then(() => process.exit(0))
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
