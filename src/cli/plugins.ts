@@ -6,4 +6,5 @@
  */
 import '../../drivers/index.js';
 import '../detectors/index.js';
+import '../engine/operators/index.js';
 import '../domain/operators.js';

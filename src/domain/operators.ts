@@ -6,6 +6,7 @@
  * - `news2`: NEWS2 early-warning score per patient, band-rise alerts, probe-off as sensor fault
  *   (src/domain/news2-step.ts).
  */
+import '../engine/operators/index.js'; // generic operators (join) used by the domain pipelines
 import { registerOperatorStepSchema } from '../config/pipeline.js';
 import { registerOperatorCompiler } from '../engine/pipeline.js';
 import { compileNews2Step, news2StepSchema, type News2StepSpec } from './news2-step.js';

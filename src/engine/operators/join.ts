@@ -1,0 +1,126 @@
+/**
+ * The `join` pipeline step (generic, no domain code): joins the window results of several metrics
+ * of one device for the same window into one result `<device>/<metric>`, with fields picked from
+ * each (`<metric>.<aggregate>`) and optional ratios of those fields. Follows a window step.
+ *
+ * ```yaml
+ * steps:
+ *   - window: { type: tumbling, size: 10s, aggregates: [rms, max] }
+ *   - join:
+ *       metric: vibration
+ *       fields: { rms: vibration_rms.rms, peak: vibration_peak.max }
+ *       ratios: { crest: [peak, rms] }        # crest factor = peak / RMS
+ * ```
+ *
+ * A joined result is emitted as soon as every field of its window is there, or, incomplete (with
+ * `partial: true` and the fields it has), when a result of a later window arrives for that device
+ * first, or at the end of input. A ratio is present only when both its fields are and the
+ * denominator is not 0. The input results go on unchanged too (`pass: true`), so per-metric steps
+ * after the join still see them. Results of a window older than the device's pending one are
+ * counted (`join_late`); devices beyond `max_devices` are counted (`join_device_limit`).
+ */
+import { z } from 'zod';
+import { deviceOf, metricOf } from '../../core/reading.js';
+import type { WindowResult } from '../../core/records.js';
+import type { EngineOperator, OperatorContext } from '../pipeline.js';
+
+const fieldRef = z.string().regex(/^[^/.]+\.[^/.]+$/, 'expected `<metric>.<aggregate>`, e.g. vibration_rms.rms');
+const fieldName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a field name of lower-case letters, digits or _');
+
+export const joinStepSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).default('join').describe('Name in saved state.'),
+    metric: z.string().regex(/^[^/]+$/, 'expected a metric name without "/"').describe('Metric of the joined results: `<device>/<metric>`.'),
+    fields: z.record(fieldName, fieldRef).refine((f) => Object.keys(f).length > 0, { message: 'name at least one field' }).describe('Output field ← `<metric>.<aggregate>` of a window result of the same device and window.'),
+    ratios: z.record(fieldName, z.tuple([fieldName, fieldName])).optional().describe('Output field ← [numerator, denominator], both names from `fields` (e.g. crest factor = [peak, rms]).'),
+    pass: z.boolean().default(true).describe('Pass the input results on too (false: only the joined results go on).'),
+    max_devices: z.number().int().positive().max(1_000_000).default(10_000).describe('Most devices with a pending join; results of further devices are counted (`join_device_limit`) and not joined.'),
+  })
+  .superRefine((s, ctx) => {
+    for (const [k, [a, b]] of Object.entries(s.ratios ?? {})) {
+      for (const f of [a, b]) if (!(f in s.fields)) ctx.addIssue({ code: 'custom', path: ['ratios', k], message: `ratio ${k}: "${f}" is not one of fields (${Object.keys(s.fields).join(', ')})` });
+      if (k in s.fields) ctx.addIssue({ code: 'custom', path: ['ratios', k], message: `ratio ${k} has the name of a field` });
+    }
+  })
+  .describe('Join the window results of several metrics of one device and window into one result, with ratios (e.g. crest factor = peak / RMS).');
+export type JoinStepSpec = z.output<typeof joinStepSchema>;
+
+interface Pending {
+  start: number;
+  end: number;
+  count: number;
+  values: Record<string, number>;
+  have: number;
+}
+
+export class JoinOperator implements EngineOperator {
+  readonly name: string;
+  /** metric → [output field, aggregate] pairs. */
+  private readonly byMetric = new Map<string, Array<[string, string]>>();
+  private readonly need: number;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly spec: JoinStepSpec) {
+    this.name = spec.name;
+    for (const [out, ref] of Object.entries(spec.fields)) {
+      const [metric, agg] = ref.split('.') as [string, string];
+      let l = this.byMetric.get(metric);
+      if (!l) this.byMetric.set(metric, (l = []));
+      l.push([out, agg]);
+    }
+    this.need = Object.keys(spec.fields).length;
+  }
+
+  result(res: WindowResult, ctx: OperatorContext): void {
+    if (this.spec.pass) ctx.result(res);
+    const picks = this.byMetric.get(metricOf(res.stream));
+    if (!picks) return;
+    const device = deviceOf(res.stream);
+    let p = this.pending.get(device);
+    if (p && res.start < p.start) {
+      ctx.drop('join_late', res, `${res.stream}: window starting ${new Date(res.start).toISOString()} is older than the pending join of ${device}`, res.end);
+      return;
+    }
+    if (p && res.start > p.start) {
+      this.emit(device, p, ctx);
+      p = undefined;
+    }
+    if (!p) {
+      if (this.pending.size >= this.spec.max_devices) {
+        ctx.drop('join_device_limit', res, `${res.stream}: ${this.name} already joins max_devices=${this.spec.max_devices} devices`, res.end);
+        return;
+      }
+      p = { start: res.start, end: res.end, count: 0, values: {}, have: 0 };
+      this.pending.set(device, p);
+    }
+    for (const [out, agg] of picks) {
+      const v = agg === 'count' ? res.count : res.values[agg];
+      if (v === undefined || out in p.values) continue;
+      p.values[out] = v;
+      p.have++;
+    }
+    if (res.end > p.end) p.end = res.end;
+    p.count += res.count;
+    if (p.have >= this.need) this.emit(device, p, ctx);
+  }
+
+  flush(_partial: boolean, ctx: OperatorContext): void {
+    for (const [device, p] of [...this.pending]) this.emit(device, p, ctx);
+  }
+
+  private emit(device: string, p: Pending, ctx: OperatorContext): void {
+    this.pending.delete(device);
+    for (const [k, [a, b]] of Object.entries(this.spec.ratios ?? {})) {
+      const x = p.values[a];
+      const y = p.values[b];
+      if (x !== undefined && y !== undefined && y !== 0) p.values[k] = x / y;
+    }
+    const out: WindowResult = { stream: `${device}/${this.spec.metric}`, window: 'join', start: p.start, end: p.end, count: p.count, values: p.values };
+    if (p.have < this.need) out.partial = true;
+    ctx.result(out);
+  }
+}
+
+export function compileJoinStep(spec: JoinStepSpec): JoinOperator {
+  return new JoinOperator(spec);
+}
