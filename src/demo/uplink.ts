@@ -1,0 +1,195 @@
+import { Aedes } from 'aedes';
+import net from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+
+/**
+ * The demo's "cloud": an aedes broker on a loopback port that can be cut off (listener closed,
+ * every connection dropped: what a gateway sees when its uplink goes) and restored on the same
+ * port. The aedes instance, and with it the consumer's persistent session, lives on across a
+ * cut, as a real broker's would across a network outage, so nothing the gateway sends after the
+ * link returns is missed by a consumer that has not reconnected yet.
+ */
+export class UplinkBroker {
+  port = 0;
+  private broker: Aedes | null = null;
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  private cuts = 0;
+
+  async start(port = 0): Promise<void> {
+    this.broker = await Aedes.createBroker();
+    this.port = port;
+    await this.listen();
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** True while the listener is up. */
+  get up(): boolean {
+    return this.server !== null;
+  }
+
+  /** Times the link was cut. */
+  get outages(): number {
+    return this.cuts;
+  }
+
+  /** Cut the uplink: stop listening and drop every connection. */
+  async cut(): Promise<void> {
+    if (this.server) this.cuts++;
+    await this.down();
+  }
+
+  private async down(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  /** Restore the uplink on the same port. */
+  async restore(): Promise<void> {
+    if (this.server || !this.broker) return;
+    await this.listen();
+  }
+
+  async close(): Promise<void> {
+    await this.down();
+    const b = this.broker;
+    this.broker = null;
+    if (b) await new Promise<void>((r) => b.close(() => r()));
+  }
+
+  private async listen(): Promise<void> {
+    const broker = this.broker!;
+    const server = net.createServer({ noDelay: true }, (sock) => {
+      this.sockets.add(sock);
+      sock.on('close', () => this.sockets.delete(sock));
+      sock.on('error', () => {});
+      broker.handle(sock);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new Error(`demo uplink broker: cannot listen on 127.0.0.1:${this.port}: ${err.message}`)));
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+}
+
+/** What the consumer saw of one upstream message. */
+export interface ConsumedMessage {
+  topic: string;
+  gateway: string;
+  id: string;
+  kind: string;
+  seq: number;
+  stream: string;
+  pipeline: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * A small upstream consumer, as a fleet's backend would be: subscribes to `<prefix>/+/#` at QoS 1
+ * with a persistent session, drops duplicates by (gateway, id), counts per kind, and keeps the
+ * sequence numbers per topic so gaps can be checked.
+ */
+export class UpstreamConsumer {
+  readonly client: MqttClient;
+  /** Unique messages by kind. */
+  readonly byKind: Record<string, number> = {};
+  /** Deliveries seen again (same gateway and id): at-least-once resends. */
+  duplicates = 0;
+  /** Payloads that were not Edgewise JSON. */
+  unreadable = 0;
+  /** Last gateway status seen (`online`/`offline`). */
+  status = '';
+  readonly messages: ConsumedMessage[] = [];
+  private readonly ids = new Set<string>();
+  private readonly seqs = new Map<string, number[]>();
+  private readonly keepMessages: boolean;
+
+  private constructor(client: MqttClient, keepMessages: boolean) {
+    this.client = client;
+    this.keepMessages = keepMessages;
+    client.on('message', (topic, payload) => this.take(topic, payload));
+  }
+
+  /** Connect and subscribe; resolves once subscribed. `keepMessages` keeps every unique payload (tests). */
+  static async connect(url: string, o: { prefix?: string; keepMessages?: boolean; clientId?: string } = {}): Promise<UpstreamConsumer> {
+    const client = mqtt.connect(url, {
+      clientId: o.clientId ?? `edgewise-demo-consumer-${process.pid}`,
+      clean: false,
+      reconnectPeriod: 250,
+      connectTimeout: 5_000,
+    });
+    client.on('connect', () => (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true));
+    client.on('error', () => {}); // reconnects on its own; the uplink being cut is the point of the demo
+    const c = new UpstreamConsumer(client, o.keepMessages ?? false);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`demo consumer: cannot connect to ${url} within 5 s`)), 5_000);
+      client.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    await client.subscribeAsync(`${o.prefix ?? 'edgewise/v1'}/+/#`, { qos: 1 });
+    return c;
+  }
+
+  get unique(): number {
+    return this.ids.size;
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** Topics whose sequence numbers, sorted, are not 1, 2, 3, … (each with what was seen). */
+  gaps(): Array<{ topic: string; seqs: number[] }> {
+    const out: Array<{ topic: string; seqs: number[] }> = [];
+    for (const [topic, seqs] of this.seqs) {
+      const sorted = [...seqs].sort((a, b) => a - b);
+      if (sorted.some((s, i) => s !== i + 1)) out.push({ topic: topic.split("\u0000")[0]!, seqs: sorted });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+
+  private take(topic: string, payload: Buffer): void {
+    let p: Partial<ConsumedMessage> & { state?: string };
+    try {
+      p = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.unreadable++;
+      return;
+    }
+    if (topic.endsWith('/status')) {
+      this.status = p.state ?? '';
+      return;
+    }
+    if (typeof p.id !== 'string' || typeof p.kind !== 'string' || typeof p.gateway !== 'string') {
+      this.unreadable++;
+      return;
+    }
+    const key = `${p.gateway}\u0000${p.id}`;
+    if (this.ids.has(key)) {
+      this.duplicates++;
+      return;
+    }
+    this.ids.add(key);
+    this.byKind[p.kind] = (this.byKind[p.kind] ?? 0) + 1;
+    const seqKey = `${topic}\u0000${(p as { epoch?: string }).epoch ?? ''}`;
+    let s = this.seqs.get(seqKey);
+    if (!s) this.seqs.set(seqKey, (s = []));
+    s.push(p.seq ?? 0);
+    if (this.keepMessages) this.messages.push({ topic, gateway: p.gateway, id: p.id, kind: p.kind, seq: p.seq ?? 0, stream: p.stream ?? '', pipeline: p.pipeline ?? '', data: (p.data ?? {}) as Record<string, unknown> });
+  }
+}
