@@ -213,7 +213,9 @@ class MqttDriver implements Driver {
   }
 
   health(): DriverHealth {
-    return { state: this.state, detail: this.detail, since: this.since };
+    const h: DriverHealth = { state: this.state, detail: this.detail, since: this.since };
+    if (this.broker) h.listening = { host: this.broker.host, port: this.broker.port };
+    return h;
   }
 
   counters(): Record<string, number> {

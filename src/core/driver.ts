@@ -27,6 +27,8 @@ export interface DriverHealth {
   detail?: string;
   /** When the state last changed (ms since epoch). */
   since: number;
+  /** Where the driver accepts connections, when it listens (an embedded broker): its bound host and port. */
+  listening?: { host: string; port: number };
 }
 
 export interface Driver {

@@ -165,10 +165,9 @@ export class Demo {
       tickMs: this.opts.realTime ? 1000 : 2 ** 30,
     });
     await this.gateway.start();
-    const detail = this.gateway.stats().inputs.find((i) => i.name === 'sim')?.detail ?? '';
-    const m = /:(\d+)$/.exec(detail);
-    if (!m) throw new Error(`demo: could not tell the input broker's port from "${detail}"`);
-    this.inputUrl = `mqtt://127.0.0.1:${m[1]}`;
+    const port = this.gateway.stats().inputs.find((i) => i.name === 'sim')?.listening?.port;
+    if (port === undefined) throw new Error('demo: the input broker is not listening');
+    this.inputUrl = `mqtt://127.0.0.1:${port}`;
     this.transport = await MqttTransport.connect({ url: this.inputUrl, clientId: `edgewise-demo-sim-${process.pid}` });
   }
 

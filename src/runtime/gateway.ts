@@ -35,7 +35,7 @@ export interface GatewayStats {
   readings: number;
   /** Readings no pipeline takes. */
   unrouted: number;
-  inputs: Array<{ name: string; kind: string; state: string; detail?: string; counters: Record<string, number>; dropped: Record<string, number> }>;
+  inputs: Array<{ name: string; kind: string; state: string; detail?: string; listening?: { host: string; port: number }; counters: Record<string, number>; dropped: Record<string, number> }>;
   pipelines: PipelineStats[];
   outbox?: OutboxStats;
   upstream?: UpstreamStats & { state: string };
@@ -143,7 +143,7 @@ export class Gateway {
       unrouted: this.unrouted,
       inputs: this.drivers.map(({ driver, drops }) => {
         const h = driver.health();
-        return { name: driver.name, kind: driver.kind, state: h.state, detail: h.detail, counters: driver.counters(), dropped: drops.counters() };
+        return { name: driver.name, kind: driver.kind, state: h.state, detail: h.detail, listening: h.listening, counters: driver.counters(), dropped: drops.counters() };
       }),
       pipelines: this.pipelines.map((p) => p.stats()),
       outbox: this.outbox?.stats(),
