@@ -51,6 +51,12 @@ export interface DefaultParams {
   season_h: number;
   /** Rules switched on: any of `range`, `spike`, `flat`, `season`. */
   rules: Array<'range' | 'spike' | 'flat' | 'season'>;
+  /**
+   * Reference interval (ms): per-reading memories (`range_relax`, `decay`) are as stated for readings
+   * this far apart or further; at faster rates they are scaled by (interval / time_ref), so they last
+   * the same *time* (a 1 Hz series remembers its extremes for weeks, not hours).
+   */
+  time_ref: number;
 }
 
 export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
@@ -71,6 +77,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   season_k: 1,
   season_h: 10,
   rules: ['range', 'spike', 'flat', 'season'],
+  time_ref: 300_000,
 };
 
 /** With a seasonal model in use, the range rule needs |seasonal residual| ≥ this many error scales too. */
@@ -98,6 +105,13 @@ export class DefaultDetector implements Detector {
   private cusumDown = 0;
   /** Largest |standardised seasonal residual| in recent memory (decaying like the spike record). */
   private seasonRecord = 0;
+  /** Time of the last reading and the typical interval (ms, EWMA; NaN until two readings). */
+  private lastTs = NaN;
+  private dt = NaN;
+  /** Rate factor min(1, dt / time_ref) in use, with the per-reading decay and relax it gives. */
+  private w = 1;
+  private decayW: number;
+  private relaxW: number;
 
   constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
     this.useRange = p.rules.includes('range');
@@ -105,12 +119,32 @@ export class DefaultDetector implements Detector {
     this.useFlat = p.rules.includes('flat');
     this.useSeason = p.rules.includes('season');
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
+    this.decayW = this.relaxW = 0;
+    this.setRate(1);
+  }
+
+  /** Per-reading forms of the memories for the rate factor `w` (recomputed only when `w` moves). */
+  private setRate(w: number): void {
+    this.w = w;
+    this.decayW = Math.pow(this.p.decay, w);
+    this.relaxW = 1 - Math.pow(1 - this.p.range_relax, w);
   }
 
   update(ts: number, x: number): Judgement {
     const p = this.p;
     const o = this.out;
-    if (this.n === 0) this.prev = this.slow = this.hi = this.lo = x;
+    if (this.n === 0) {
+      this.prev = this.slow = this.hi = this.lo = x;
+    }
+    // Sampling interval: EWMA of positive gaps, each clipped to 10× the current estimate (one outage
+    // barely moves it); the memories scale with it below time_ref.
+    if (ts > this.lastTs) {
+      const g = ts - this.lastTs;
+      this.dt = Number.isNaN(this.dt) ? g : this.dt + 0.05 * ((g > 10 * this.dt ? 10 * this.dt : g) - this.dt);
+      const w = this.dt >= p.time_ref ? 1 : this.dt / p.time_ref;
+      if (Math.abs(w - this.w) > 0.01 * this.w) this.setRate(w);
+    }
+    if (!(ts <= this.lastTs)) this.lastTs = ts;
     const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);
     // Statistics, against the state before this reading.
     const width = Math.max(this.hi - this.lo, tiny);
@@ -183,7 +217,7 @@ export class DefaultDetector implements Detector {
     }
 
     // Learn.
-    const d = p.decay;
+    const d = this.decayW;
     this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
     this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
     const asz = Math.abs(sz);
@@ -194,8 +228,9 @@ export class DefaultDetector implements Detector {
     this.levelDev += a * ((this.n >= 10 && ld > 10 * this.levelDev ? 10 * this.levelDev : ld) - this.levelDev);
     this.slow += a * (x - this.slow);
     if (this.n > 0) this.typical += (this.n < p.warmup ? Math.max(p.slow_alpha, 1 / this.n) : p.slow_alpha) * (step - this.typical);
-    this.hi -= p.range_relax * (this.hi - this.slow);
-    this.lo += p.range_relax * (this.slow - this.lo);
+    const r = this.relaxW;
+    this.hi -= r * (this.hi - this.slow);
+    this.lo += r * (this.slow - this.lo);
     if (x > this.hi) this.hi = x;
     if (x < this.lo) this.lo = x;
     this.flatRun = flat;
@@ -208,6 +243,7 @@ export class DefaultDetector implements Detector {
     return {
       kind: this.kind,
       state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord],
+      time: [this.lastTs, this.dt, this.w].map((v) => (Number.isNaN(v) ? null : v)),
       seasonal: this.season.snapshot(),
     };
   }
@@ -217,6 +253,10 @@ export class DefaultDetector implements Detector {
     const v = snapNums(s, 'state', this.kind, 13);
     if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 13 finite numbers');
     [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord] = v as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const t = snapNums(s, 'time', this.kind, 3);
+    if (!(t[2]! > 0 && t[2]! <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w] with 0 < w <= 1');
+    [this.lastTs, this.dt] = [t[0]!, t[1]!];
+    this.setRate(t[2]!);
     this.season.restore(s.seasonal, 'default detector snapshot');
   }
 }

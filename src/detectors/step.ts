@@ -163,6 +163,7 @@ const defaultSchema = z
     season_k: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.season_k).describe('Season rule: CUSUM slack on the standardised seasonal residual (error scales).'),
     season_h: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.season_h).describe('Season rule: CUSUM limit on the standardised seasonal residual: a sustained deviation from the usual value at this time of day/week.'),
     rules: z.array(z.enum(['range', 'spike', 'flat', 'season'])).min(1).default(['range', 'spike', 'flat', 'season']).describe('Rules switched on.'),
+    time_ref: durationSchema.refine((ms) => ms > 0, { message: 'time_ref must be positive' }).default(DEFAULT_DETECTOR_PARAMS.time_ref).describe('Reference interval (default 5m): `range_relax` and `decay` are per reading at this interval or slower; on faster series they are scaled down with the observed interval so the memories last the same time rather than the same number of readings.'),
     ...common,
   })
   .describe('The default detector for a series of unknown kind: range, spike and flat rules judged against the stream\'s own history.');
