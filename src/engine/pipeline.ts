@@ -230,15 +230,8 @@ export class Pipeline {
       this.drops.drop('future', r, `${stream}: event time ${new Date(ts).toISOString()} is more than ${this.maxFutureSkew} ms ahead of the gateway clock ${new Date(this.refClock).toISOString()}`);
       return true;
     }
-    let ks = this.keys.get(stream);
-    if (ks === undefined) {
-      if (this.keys.size >= this.maxKeys) {
-        this.drops.drop('key_limit', r, `${stream}: pipeline ${this.name} already tracks max_keys=${this.maxKeys} streams`);
-        return true;
-      }
-      ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
-      this.keys.set(stream, ks);
-    }
+    const ks = this.keyFor(stream, r);
+    if (ks === undefined) return true;
     if (this.windowOp?.eventTime) {
       let wst = ks.slots[this.windowSlot];
       if (wst === undefined) wst = ks.slots[this.windowSlot] = this.windowOp.createKey();
