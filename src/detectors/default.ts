@@ -7,14 +7,19 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *
  *   range — the value leaves the range the stream has shown (a remembered [lo, hi] that slowly
  *           forgets towards the baseline) by more than `range_margin` of its width: level shifts,
- *           failures, regime changes, values never seen before;
+ *           failures, regime changes, values never seen before (on a quantised series, the
+ *           excess must also reach `range_quanta` of its smallest step: the next level is not new);
  *   spike — a step from the previous reading larger than `spike_z` typical steps *and* larger
  *           than any step in recent memory (a slowly decaying record): spikes and dips, without
  *           alarming on every spike of a naturally spiky series;
  *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
  *           ever repeated before: a stuck sensor on a series that used to move.
  *
- * State: 11 numbers per key (no window), so it is O(1) in memory and time.
+ * Memories are per reading at `time_ref` (5 min) or slower and per unit of *time* on faster series
+ * (the per-reading forgetting is scaled by the observed interval), so the defaults behave alike at
+ * 5-minute and 1-second steps.
+ *
+ * State: 17 numbers per key plus the seasonal rings (fixed size), O(1) in memory and time.
  */
 export interface DefaultParams {
   /** Readings before judging (the range and the typical step are learnt meanwhile). */
@@ -23,6 +28,8 @@ export interface DefaultParams {
   range_margin: number;
   /** Range rule: the excess must also reach this many typical steps (keeps noise quiet). */
   range_steps: number;
+  /** Range rule: the excess must also reach this many quanta (smallest non-zero step seen): quantised series. */
+  range_quanta: number;
   /** Range rule: per-reading pull of the remembered range towards the slow baseline (forgetting). */
   range_relax: number;
   /** Weight of each reading in the slow baseline and in the typical step. */
@@ -63,6 +70,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   warmup: 100,
   range_margin: 0.02,
   range_steps: 1,
+  range_quanta: 2.5,
   range_relax: 0.0001,
   slow_alpha: 0.005,
   spike_z: 4,
@@ -82,6 +90,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
 
 /** With a seasonal model in use, the range rule needs |seasonal residual| ≥ this many error scales too. */
 const GATE = 4;
+
 export class DefaultDetector implements Detector {
   readonly kind = 'default';
   private readonly out: Judgement = newJudgement();
@@ -107,6 +116,8 @@ export class DefaultDetector implements Detector {
   private seasonRecord = 0;
   /** Time of the last reading and the typical interval (ms, EWMA; NaN until two readings). */
   private lastTs = NaN;
+  /** Smallest non-zero step seen (the series' resolution, or ~0 for a continuous one); Infinity before the first. */
+  private quantum = Infinity;
   private dt = NaN;
   /** Rate factor min(1, dt / time_ref) in use, with the per-reading decay and relax it gives. */
   private w = 1;
@@ -151,7 +162,11 @@ export class DefaultDetector implements Detector {
     const above = x - this.hi;
     const below = this.lo - x;
     const excess = above > below ? above : below;
-    const stepFloor = p.range_steps * this.typical;
+    // Quantised series (integer counts, levels, 0.1-degree readings): one quantum past the range is
+    // just the next level, not an anomaly; the excess must reach range_quanta quanta.
+    const qFloor = this.quantum < Infinity ? p.range_quanta * this.quantum : 0;
+    const tFloor = p.range_steps * this.typical;
+    const stepFloor = tFloor > qFloor ? tFloor : qFloor;
     // Score 0.5 where the excess reaches both its floors (margin × width and range_steps typical steps).
     const range = excess / width;
     const rangeLimit = Math.max(p.range_margin, stepFloor / width);
@@ -233,6 +248,7 @@ export class DefaultDetector implements Detector {
     this.lo += r * (this.slow - this.lo);
     if (x > this.hi) this.hi = x;
     if (x < this.lo) this.lo = x;
+    if (step > tiny && step < this.quantum) this.quantum = step;
     this.flatRun = flat;
     this.prev = x;
     this.n++;
@@ -243,7 +259,7 @@ export class DefaultDetector implements Detector {
     return {
       kind: this.kind,
       state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord],
-      time: [this.lastTs, this.dt, this.w].map((v) => (Number.isNaN(v) ? null : v)),
+      time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
       seasonal: this.season.snapshot(),
     };
   }
@@ -253,9 +269,10 @@ export class DefaultDetector implements Detector {
     const v = snapNums(s, 'state', this.kind, 13);
     if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 13 finite numbers');
     [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord] = v as [number, number, number, number, number, number, number, number, number, number, number, number, number];
-    const t = snapNums(s, 'time', this.kind, 3);
-    if (!(t[2]! > 0 && t[2]! <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w] with 0 < w <= 1');
+    const t = snapNums(s, 'time', this.kind, 4);
+    if (!(t[2]! > 0 && t[2]! <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w, quantum] with 0 < w <= 1');
     [this.lastTs, this.dt] = [t[0]!, t[1]!];
+    this.quantum = Number.isNaN(t[3]!) ? Infinity : t[3]!;
     this.setRate(t[2]!);
     this.season.restore(s.seasonal, 'default detector snapshot');
   }
