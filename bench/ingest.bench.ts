@@ -16,10 +16,10 @@
  * Run: npx tsx bench/ingest.bench.ts
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
 const role = process.argv[2];
@@ -73,48 +73,11 @@ async function gateway(): Promise<void> {
   process.send!({ port });
 }
 
-// ---------- publisher: raw MQTT 3.1.1 over TCP ----------
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-function connectPacket(clientId: string): Buffer {
-  const id = Buffer.from(clientId);
-  const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, id.length >> 8, id.length & 255]), id]);
-  return Buffer.concat([Buffer.from([0x10, ...varint(body.length)]), body]);
-}
-function publishPacket(topic: string, payload: string): Buffer {
-  const t = Buffer.from(topic);
-  const p = Buffer.from(payload);
-  const len = 2 + t.length + p.length;
-  return Buffer.concat([Buffer.from([0x30, ...varint(len), t.length >> 8, t.length & 255]), t, p]);
-}
-
-async function openSockets(port: number, n: number): Promise<net.Socket[]> {
-  const socks: net.Socket[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.once('data', () => resolve()); // CONNACK
-      s.write(connectPacket(`bench-dev-${i}`));
-    });
-    s.on('data', () => {});
-    socks.push(s);
-  }
-  return socks;
-}
-
+// ---------- publisher: raw MQTT 3.1.1 over TCP (bench/raw-mqtt.ts) ----------
 async function publisher(port: number, mode: string, seconds: number): Promise<void> {
   const end = Date.now() + seconds * 1000;
   if (mode === 'flood') {
-    const socks = await openSockets(port, 4);
+    const socks = await openSockets(port, 4, 'bench-dev-');
     let sent = 0;
     await Promise.all(
       socks.map(async (s, k) => {
@@ -130,7 +93,7 @@ async function publisher(port: number, mode: string, seconds: number): Promise<v
     return;
   }
   // paced: 100 devices, 5,000 msg/s in total
-  const socks = await openSockets(port, 100);
+  const socks = await openSockets(port, 100, 'bench-dev-');
   const rate = 5000;
   const t0 = hiresNow();
   let sent = 0;

@@ -31,6 +31,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
 const root = join(dirname(self), '..');
@@ -41,41 +42,9 @@ const RATE = Number(process.env.RUNTIME_BENCH_RATE ?? 5000);
 const DEFAULT_FLAGS = '--max-semi-space-size=1';
 const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
 
-// ---------- publisher: raw MQTT 3.1.1 over TCP ----------
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-function connectPacket(clientId: string): Buffer {
-  const id = Buffer.from(clientId);
-  const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, id.length >> 8, id.length & 255]), id]);
-  return Buffer.concat([Buffer.from([0x10, ...varint(body.length)]), body]);
-}
-function publishPacket(topic: string, payload: string): Buffer {
-  const t = Buffer.from(topic);
-  const p = Buffer.from(payload);
-  const len = 2 + t.length + p.length;
-  return Buffer.concat([Buffer.from([0x30, ...varint(len), t.length >> 8, t.length & 255]), t, p]);
-}
-
+// ---------- publisher: raw MQTT 3.1.1 over TCP (bench/raw-mqtt.ts) ----------
 async function publisher(port: number, seconds: number): Promise<void> {
-  const socks: net.Socket[] = [];
-  for (let i = 0; i < DEVICES; i++) {
-    const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.once('data', () => resolve()); // CONNACK
-      s.write(connectPacket(`dev-${i}`));
-    });
-    s.on('data', () => {});
-    socks.push(s);
-  }
+  const socks = await openSockets(port, DEVICES, 'dev-');
   process.send!({ connected: DEVICES });
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
