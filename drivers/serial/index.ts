@@ -1,4 +1,7 @@
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+
+// serialport (a native addon, ~10 MB resident) is loaded only when a serial input starts.
+let SerialPortClass: typeof SerialPort | undefined;
 import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import { serialConfigSchema, type SerialConfig } from './config.js';
@@ -72,6 +75,7 @@ class SerialDriver implements Driver {
   }
 
   async start(ctx: DriverContext): Promise<void> {
+    SerialPortClass ??= (await import('serialport')).SerialPort;
     if (this.state !== 'stopped') return;
     this.ctx = ctx;
     this.setState('starting', `opening ${this.cfg.path}`);
@@ -87,7 +91,7 @@ class SerialDriver implements Driver {
     if (this.state === 'stopped') return;
     this.retryTimer = undefined;
     const cfg = this.cfg;
-    const port = new SerialPort({
+    const port = new SerialPortClass!({
       path: cfg.path,
       baudRate: cfg.baud_rate,
       dataBits: cfg.data_bits,

@@ -1,24 +1,27 @@
 import type { Command } from 'commander';
-import { register as backtest } from './backtest.js';
-import { register as demo } from './demo.js';
-import { register as hashPassword } from './hash-password.js';
-import { register as replay } from './replay.js';
-import { register as run } from './run.js';
-import { register as schema } from './schema.js';
-import { register as sim } from './sim.js';
-import { register as validate } from './validate.js';
+
+type Register = (program: Command) => void;
 
 /**
  * Every CLI subcommand lives in its own file under src/cli/ and exports `register(program)`.
- * Add one line here per subcommand.
+ * Add one line here per subcommand. Modules load lazily: `edgewise run` on a gateway loads only
+ * what running needs (not the simulator, backtest or schema generator), which keeps its memory down.
  */
-export const commands: Array<(program: Command) => void> = [
-  run,
-  demo,
-  replay,
-  backtest,
-  hashPassword,
-  validate,
-  schema,
-  sim,
-];
+export const commands: Record<string, () => Promise<{ register: Register }>> = {
+  run: () => import('./run.js'),
+  demo: () => import('./demo.js'),
+  replay: () => import('./replay.js'),
+  backtest: () => import('./backtest.js'),
+  'hash-password': () => import('./hash-password.js'),
+  validate: () => import('./validate.js'),
+  schema: () => import('./schema.js'),
+  sim: () => import('./sim.js'),
+};
+
+/** The commands to register for these arguments: the one named, or all of them (for help and errors). */
+export async function registersFor(argv: readonly string[]): Promise<Register[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const names = first !== undefined && first in commands ? [first] : Object.keys(commands);
+  const mods = await Promise.all(names.map((n) => commands[n]!()));
+  return mods.map((m) => m.register);
+}

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import './plugins.js'; // drivers and detectors register before any config schema is built
-import { commands } from './commands.js';
+import { registersFor } from './commands.js';
 
 /** The package.json above this file (src/cli when run with tsx, dist/src/cli when built). */
 function packageVersion(): string {
@@ -18,17 +18,17 @@ function packageVersion(): string {
   return '0.0.0';
 }
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = process.argv.slice(2)): Promise<Command> {
   const program = new Command('edgewise')
     .description('Edgewise: an IoT edge stream processor. Reads sensors, detects anomalies on the device, forwards upstream over MQTT.')
     .version(packageVersion(), '-v, --version')
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of commands) register(program);
+  for (const register of await registersFor(argv)) register(program);
   return program;
 }
 
 buildProgram()
-  .parseAsync(process.argv)
+  .then((program) => program.parseAsync(process.argv))
   .catch((err: unknown) => {
     process.stderr.write(`edgewise: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

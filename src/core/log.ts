@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+
+// pino-pretty is loaded only for pretty output (a terminal), not on a gateway logging JSON.
+const require = createRequire(import.meta.url);
 
 export type { Logger };
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -21,7 +24,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const isTty = (dest as { isTTY?: boolean }).isTTY === true;
   const usePretty = format === 'pretty' || (format === 'auto' && isTty);
   const stream = usePretty
-    ? pretty({ destination: dest as NodeJS.WritableStream & { fd?: number }, colorize: isTty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+    ? (require('pino-pretty') as typeof import('pino-pretty'))({ destination: dest as NodeJS.WritableStream & { fd?: number }, colorize: isTty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
     : dest;
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, stream as pino.DestinationStream);
 }
