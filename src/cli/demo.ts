@@ -241,7 +241,7 @@ function offlineDemo(o: { devices: string; hours: string; seed: string }): void 
       const outside = alerts.filter((a) => !faults.some((f: FaultEvent) => a.stream.startsWith(`${f.device}/`) && a.start >= f.start && a.start <= f.end + 600_000));
       out();
       out(`${found} of ${faults.length} faults found; ${outside.length} alerts outside any fault (false alarms, or a fault's aftermath past 10 min).`);
-      out(`Try: npx edgewise sim --help, npx edgewise replay --help, npx edgewise backtest --help`);
+      out(`Try: npm run -s edgewise -- sim --help, npm run -s edgewise -- replay --help, npm run -s edgewise -- backtest --help`);
     }
 
 function fmtDelay(ms: number): string {
