@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { silentLogger } from '../../src/core/log.js';
-import { Outbox } from '../../src/outbox/index.js';
-import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { payloadSchemas } from '../../src/upstream/payload.js';
-import { aggregate, alert, checkSequences, outboxConfig, raw, sleep, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
+import { aggregate, alert, checkSequences, forwarderTo, raw, sleep, TestBroker, waitFor } from './helpers.js';
 
-async function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
-  const tmp = tempDir();
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
-  const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, upOver), outbox, gatewayId: 'gw-1', log: silentLogger() });
-  return {
-    outbox,
-    fwd,
-    async close() {
-      await fwd.stop();
-      outbox.close();
-      tmp.cleanup();
-    },
-  };
+function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
+  return forwarderTo(broker.url, upOver);
 }
 
 describe('upstream forwarder (aedes on loopback)', () => {

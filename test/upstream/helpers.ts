@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { silentLogger } from '../../src/core/log.js';
 import { outboxConfigSchema, type OutboxConfig } from '../../src/outbox/config.js';
+import { Outbox } from '../../src/outbox/index.js';
+import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { upstreamConfigSchema, type UpstreamConfig } from '../../src/upstream/config.js';
 import type { Emission } from '../../src/core/records.js';
 
@@ -146,4 +149,20 @@ export function checkSequences(msgs: Received[]): { topics: number; unique: numb
     }
   }
   return { topics: byTopic.size, unique, duplicates, problems };
+}
+
+/** An outbox in a temp dir and a forwarder to `url`; close() stops both and removes the dir. */
+export function forwarderTo(url: string, upOver: Record<string, unknown> = {}, gatewayId = 'gw-1') {
+  const tmp = tempDir();
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId, log: silentLogger() });
+  const fwd = new UpstreamForwarder({ config: upstreamConfig(url, upOver), outbox, gatewayId, log: silentLogger() });
+  return {
+    outbox,
+    fwd,
+    async close() {
+      await fwd.stop();
+      outbox.close();
+      tmp.cleanup();
+    },
+  };
 }

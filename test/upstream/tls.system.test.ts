@@ -6,10 +6,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Aedes } from 'aedes';
-import { silentLogger } from '../../src/core/log.js';
-import { Outbox } from '../../src/outbox/index.js';
-import { UpstreamForwarder } from '../../src/upstream/index.js';
-import { aggregate, outboxConfig, sleep, tempDir, upstreamConfig, waitFor } from './helpers.js';
+import { aggregate, forwarderTo, sleep, tempDir, waitFor } from './helpers.js';
 
 /**
  * Upstream over TLS with a real broker (aedes behind node:tls) and real certificates made by
@@ -71,19 +68,9 @@ describe('upstream over TLS (mqtts, mutual TLS)', () => {
   });
 
   async function forwarder(tlsCfg: Record<string, unknown>) {
-    const tmp = tempDir();
-    const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-tls', log: silentLogger() });
-    const fwd = new UpstreamForwarder({ config: upstreamConfig(`mqtts://127.0.0.1:${port}`, { tls: tlsCfg }), outbox, gatewayId: 'gw-tls', log: silentLogger() });
-    await fwd.start();
-    return {
-      outbox,
-      fwd,
-      async close() {
-        await fwd.stop();
-        outbox.close();
-        tmp.cleanup();
-      },
-    };
+    const s = await forwarderTo(`mqtts://127.0.0.1:${port}`, { tls: tlsCfg }, 'gw-tls');
+    await s.fwd.start();
+    return s;
   }
 
   it('with the CA, a client certificate and server verification on: messages are delivered', async () => {
