@@ -184,7 +184,7 @@ async function liveDemo(o: DemoCliOptions): Promise<number> {
       out(`  injected faults     ${found.length} of ${real.length} finished ones had an alert on that device; probe-off artefacts ${probes.length}, alerts on SpO2 during them ${probeAlerts.length}`);
       const ok = delivered && received === total && gaps === 0;
       out(ok ? `  ✔ everything produced arrived upstream: ${received} of ${total}` : `  ✘ NOT everything arrived upstream: ${received} of ${total} (outbox ${s.outbox?.depth.messages ?? '?'} left)`);
-      out('  (windows still open at shutdown are closed as partial and stay in the outbox; --keep keeps it)');
+      out('  (windows still open at shutdown were closed as partial and sent; --keep keeps the data folder)');
       return ok || !durationMs ? 0 : 1;
     })();
     void stopping.then((code) => process.exit(code));

@@ -131,9 +131,24 @@ export class Gateway {
     for (const p of this.pipelines) p.flush(true);
     this.saveState();
     this.outbox?.flush();
+    await this.drainBeforeStop();
     await this.upstream?.stop();
     this.outbox?.close();
     this.log.info(this.summary(), 'gateway stopped');
+  }
+
+  /**
+   * On a clean stop with the uplink up, give the last windows (just flushed) a moment to go out,
+   * bounded by `upstream.stop_timeout`. Whatever is left stays in the outbox for the next start.
+   */
+  private async drainBeforeStop(): Promise<void> {
+    const up = this.upstream;
+    const outbox = this.outbox;
+    if (!up || !outbox || up.state() !== 'online') return;
+    const until = Date.now() + (this.opts.config.upstream?.stop_timeout ?? 2000);
+    while (outbox.stats().depth.messages > 0 && up.state() === 'online' && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   stats(): GatewayStats {
