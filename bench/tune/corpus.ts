@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadWindows } from '../../src/backtest/labels.js';
 import type { LabelWindow } from '../../src/backtest/metrics.js';
-import { parseTimestamp } from '../../src/replay/time.js';
+import { parseTimestamp } from '../../src/core/time.js';
 
 export interface LoadedFile {
   key: string;

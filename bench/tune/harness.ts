@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { backtestFile, summarise, type FileMetrics } from '../../src/backtest/metrics.js';
 import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
-import { formatTimestamp } from '../../src/replay/time.js';
+import { formatTimestamp } from '../../src/core/time.js';
 import { loadCorpus, NAB_DIR, NAB_LABELS, SKAB_DIR, SKAB_LABELS, type LoadedFile } from './corpus.js';
 
 export interface Config {

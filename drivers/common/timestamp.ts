@@ -1,12 +1,12 @@
+import { parseDateTime } from '../../src/core/time.js';
+
 /**
  * Timestamps from device payloads. Numbers are milliseconds since the Unix epoch (or seconds when
- * the input says so); strings are ISO 8601, and a date-time without a zone is taken as UTC
- * (JavaScript's Date.parse would take it as local time, which differs from gateway to gateway).
+ * the input says so); strings are date-times read by the project's one parser (src/core/time.ts):
+ * without a zone they are UTC, never the gateway's local time.
  */
-export type TsUnit = 'ms' | 's';
 
-const HAS_ZONE = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
-const DATE_TIME = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/;
+export type TsUnit = 'ms' | 's';
 
 /**
  * Parse a timestamp value. Returns the time in ms, or `undefined` when it cannot be read.
@@ -25,8 +25,6 @@ export function parseTimestamp(v: unknown, unit: TsUnit = 'ms'): number | undefi
     const n = Number(s);
     return Number.isFinite(n) ? parseTimestamp(n, unit) : undefined;
   }
-  let iso = s;
-  if (DATE_TIME.test(s) && !HAS_ZONE.test(s)) iso = `${s.replace(' ', 'T')}Z`;
-  const t = Date.parse(iso);
-  return Number.isFinite(t) ? t : undefined;
+  const t = parseDateTime(s);
+  return Number.isNaN(t) ? undefined : t;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseTimestamp } from '../replay/time.js';
+import { parseTimestamp } from '../core/time.js';
 import type { LabelWindow } from './metrics.js';
 
 /**

@@ -9,7 +9,7 @@ import { Simulation, type FaultEvent } from '../../firmware-sim/index.js';
 import { pipelineSchema } from '../config/pipeline.js';
 import type { AlertRecord } from '../core/records.js';
 import { compilePipeline } from '../engine/pipeline.js';
-import { formatTimestamp } from '../replay/time.js';
+import { formatTimestamp } from '../core/time.js';
 
 const CSI = '\x1b[';
 

@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Reading } from '../core/reading.js';
 import { DropCounter } from '../core/drops.js';
-import { parseTimestamp } from './time.js';
+import { parseTimestamp } from '../core/time.js';
 
 /** One row (CSV) or line (JSON lines) of a recorded file, with the readings it holds. */
 export interface RecordedRow {

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Emission } from '../core/records.js';
-import { formatTimestamp } from './time.js';
+import { formatTimestamp } from '../core/time.js';
 
 /** Where replay output goes: a file (CSV or JSON lines by extension, or `format`) or stdout. */
 export interface OutputTarget {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DropCounter } from '../../src/core/drops.js';
 import { readRecorded, type RecordedRow } from '../../src/replay/input.js';
-import { formatTimestamp, parseTimestamp } from '../../src/replay/time.js';
+import { formatTimestamp, parseTimestamp } from '../../src/core/time.js';
 
 describe('timestamps', () => {
   test('times without a zone are UTC; zones in the text are honoured', () => {

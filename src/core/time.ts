@@ -1,12 +1,15 @@
 /**
- * Timestamps in recorded files. Times without a zone are UTC; a zone in the text
- * (`Z`, `+02:00`) is honoured. Numbers are epoch seconds (< 1e11) or milliseconds.
- * Returns NaN when the text is not a time.
+ * Timestamps as text, one reading of them for the whole project (recorded files, device payloads,
+ * labels): a date-time without a zone is UTC (never the gateway's local time); a zone in the text
+ * (`Z`, `+02:00`, `+02`) is honoured.
  */
-export function parseTimestamp(text: string): number {
+
+const HAS_ZONE = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
+const DATE_TIME = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/;
+
+/** A date-time string (ISO 8601 and the `YYYY-MM-DD HH:MM:SS` of NAB and SKAB) in ms, or NaN. */
+export function parseDateTime(text: string): number {
   const s = text.trim();
-  if (s.length === 0) return NaN;
-  const c0 = s.charCodeAt(0);
   // Fast path: YYYY-MM-DD[ T]HH:MM:SS[.fff...] with no zone (NAB, SKAB).
   if (s.length >= 19 && s.charCodeAt(4) === 45 /* - */ && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 /* : */) {
     const sep = s.charCodeAt(10);
@@ -18,17 +21,23 @@ export function parseTimestamp(text: string): number {
       return Date.UTC(y, mo - 1, d, h, mi, se, frac);
     }
   }
-  if ((c0 >= 48 && c0 <= 57) || c0 === 45) {
-    if (/^-?\d+(\.\d+)?$/.test(s)) {
-      const n = Number(s);
-      return Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
-    }
+  const t = Date.parse(DATE_TIME.test(s) && !HAS_ZONE.test(s) ? `${s.replace(' ', 'T')}Z` : s.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T'));
+  return Number.isFinite(t) ? t : NaN;
+}
+
+/**
+ * A timestamp in a recorded file: a date-time (see parseDateTime), or a number of epoch seconds
+ * (< 1e11) or milliseconds. NaN when the text is not a time.
+ */
+export function parseTimestamp(text: string): number {
+  const s = text.trim();
+  if (s.length === 0) return NaN;
+  const c0 = s.charCodeAt(0);
+  if (((c0 >= 48 && c0 <= 57) || c0 === 45) && /^-?\d+(\.\d+)?$/.test(s)) {
+    const n = Number(s);
+    return Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
   }
-  // ISO 8601 and friends. A date-time without a zone is read as UTC, not local time.
-  const hasZone = /(Z|[+-]\d\d:?\d\d)$/i.test(s);
-  const isDateTime = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/.test(s);
-  const t = Date.parse(isDateTime && !hasZone ? `${s.replace(' ', 'T')}Z` : s.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T'));
-  return t;
+  return parseDateTime(s);
 }
 
 function num(s: string, from: number, to: number): number {
