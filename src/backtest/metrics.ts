@@ -165,25 +165,44 @@ export function backtestFile(
   });
   const nullRaw = -profile.fnWeight * windowsScored;
   const perfectRaw = profile.tpWeight * win.length;
-  const falseAlerts = alerts - inWin;
-  const precision = alerts > 0 ? inWin / alerts : NaN;
-  const recall = windowsScored > 0 ? detected / windowsScored : NaN;
   return {
     file: opts.file ?? '',
-    rows: n,
     probationRows: probation,
-    windows: windowsScored,
-    detected,
-    missed: windowsScored - detected,
-    alerts,
-    alertsInWindows: inWin,
-    falseAlerts,
+    ...derived({ rows: n, windows: windowsScored, detected, alerts, inWin, delaySum, delayFracSum, raw, nullRaw, perfectRaw }),
+  };
+}
+
+interface Counts {
+  rows: number;
+  windows: number;
+  detected: number;
+  alerts: number;
+  inWin: number;
+  delaySum: number;
+  delayFracSum: number;
+  raw: number;
+  nullRaw: number;
+  perfectRaw: number;
+}
+
+/** The figures a file and a corpus share, from their counts. */
+function derived(c: Counts) {
+  const precision = c.alerts > 0 ? c.inWin / c.alerts : NaN;
+  const recall = c.windows > 0 ? c.detected / c.windows : NaN;
+  return {
+    rows: c.rows,
+    windows: c.windows,
+    detected: c.detected,
+    missed: c.windows - c.detected,
+    alerts: c.alerts,
+    alertsInWindows: c.inWin,
+    falseAlerts: c.alerts - c.inWin,
     precision,
     recall,
     f1: f1(precision, recall),
-    meanDelayMs: detected > 0 ? delaySum / detected : NaN,
-    meanDelayFraction: detected > 0 ? delayFracSum / detected : NaN,
-    nab: { raw, nullRaw, perfectRaw, score: normalise(raw, nullRaw, perfectRaw) },
+    meanDelayMs: c.detected > 0 ? c.delaySum / c.detected : NaN,
+    meanDelayFraction: c.detected > 0 ? c.delayFracSum / c.detected : NaN,
+    nab: { raw: c.raw, nullRaw: c.nullRaw, perfectRaw: c.perfectRaw, score: normalise(c.raw, c.nullRaw, c.perfectRaw) },
   };
 }
 
@@ -216,22 +235,5 @@ export function summarise(files: ReadonlyArray<FileMetrics>): TotalMetrics {
       delayFrac += f.meanDelayFraction * f.detected;
     }
   }
-  const precision = alerts > 0 ? inWin / alerts : NaN;
-  const recall = windows > 0 ? detected / windows : NaN;
-  return {
-    files: files.length,
-    rows,
-    windows,
-    detected,
-    missed: windows - detected,
-    alerts,
-    alertsInWindows: inWin,
-    falseAlerts: alerts - inWin,
-    precision,
-    recall,
-    f1: f1(precision, recall),
-    meanDelayMs: detected > 0 ? delay / detected : NaN,
-    meanDelayFraction: detected > 0 ? delayFrac / detected : NaN,
-    nab: { raw, nullRaw, perfectRaw, score: normalise(raw, nullRaw, perfectRaw) },
-  };
+  return { files: files.length, ...derived({ rows, windows, detected, alerts, inWin, delaySum: delay, delayFracSum: delayFrac, raw, nullRaw, perfectRaw }) };
 }
