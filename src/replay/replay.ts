@@ -68,8 +68,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     }
   };
   const onDetect = (d: DetectEvent) => {
-    const prev = lastScore.get(d.stream);
-    if (prev === undefined || d.score !== prev) lastScore.set(d.stream, d.score);
+    lastScore.set(d.stream, d.score);
     if (d.score > rowScore) rowScore = d.score;
   };
   const pipeline = compilePipeline(opts.pipeline, sink, { onDetect: opts.mode === 'scores' ? onDetect : undefined });
@@ -87,8 +86,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
         writeRow(['timestamp', ...cols, 'anomaly_score', 'alert']);
         headerWritten = true;
       }
+      // The row's score: the highest latest score of its streams (a windowed detector's score
+      // holds until its next window).
       let score = rowScore;
-      for (const s of lastScore.values()) if (s > score) score = s;
+      for (const r of row.readings) {
+        const s = lastScore.get(r.stream);
+        if (s !== undefined && s > score) score = s;
+      }
       writeRow([row.time, ...row.readings.map((r) => r.value), round(score), active.size > 0 ? 1 : 0]);
     }
   }

@@ -83,11 +83,12 @@ export class Gateway {
       this.upstream = new UpstreamForwarder({ config: config.upstream, outbox: this.outbox, gatewayId: this.id, log: this.log.child({ part: 'upstream' }) });
       await this.upstream.start();
     }
+    const services = this.opts.services ?? new Map<string, unknown>();
     for (const input of config.inputs as Array<{ type: string; name: string; enabled?: boolean } & Record<string, unknown>>) {
       if (input.enabled === false) continue;
       const factory = driverFactory(input.type);
       if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}")`);
-      const driver = factory.create(input.name, input, { log: this.log.child({ input: input.name }), dataDir: this.dataDir, services: this.opts.services ?? new Map() });
+      const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services }); // drivers name themselves in their logs
       const drops = new DropCounter();
       drops.onDrop((d) => {
         this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
