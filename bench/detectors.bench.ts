@@ -5,7 +5,8 @@
  * steadier memory figures).
  */
 import { cpus } from 'node:os';
-import { compileDetectStep, createDetector, detectStepSchema, DETECTOR_KINDS } from '../src/detectors/step.js';
+import { compileDetectStep, createDetector, DETECTOR_KINDS } from '../src/detectors/step.js';
+import { detectStepSchema } from '../src/detectors/schema.js';
 
 const N = 2_000_000;
 const params: Record<string, Record<string, unknown>> = { threshold: { above: 3, below: -3 } };

@@ -4,9 +4,10 @@
  * Three processes:
  * - this script (orchestrator), which also runs the **upstream broker** (an in-process aedes on a
  *   loopback ephemeral port) and counts what arrives there;
- * - the runtime: `node <bundle of src/cli/main.ts> run --config edgewise.yaml`, plain JavaScript
- *   (esbuild bundle of our code, npm packages loaded from node_modules as installed — what `npm run
- *   build` ships, without the tsx loader that alone adds ~35 MB), with a tiny preload (`--import`)
+ * - the runtime: `node dist/src/cli/main.js run --config edgewise.yaml`, plain JavaScript with the
+ *   module layout `npm run build` ships (each file transpiled by esbuild into node_modules/.cache,
+ *   npm packages loaded from node_modules as installed; no tsx loader, which alone adds ~35 MB, and
+ *   lazy imports stay lazy, as on a gateway), with a tiny preload (`--import`)
  *   that reports `process.memoryUsage()` and V8 heap spaces over IPC every 250 ms;
  * - a publisher (raw MQTT 3.1.1 over TCP, pre-encoded packets): 100 connections, one per device,
  *   5,000 QoS 0 messages/s in total, 4 metrics per device (400 streams), JSON `{"value","ts"}`.
@@ -91,15 +92,19 @@ if (process.send) {
 
 type Sample = { t: number; cpuMs: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, number> };
 
-async function bundle(): Promise<{ main: string; probe: string }> {
+/** Our code as `npm run build` lays it out (one .js per .ts), transpiled by esbuild in a second. */
+async function transpile(): Promise<{ main: string; probe: string }> {
   const { build } = (await import('esbuild' as string)) as typeof import('esbuild');
+  const { globSync } = await import('tinyglobby');
   const dir = join(root, 'node_modules', '.cache', 'edgewise-bench');
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const main = join(dir, 'edgewise.mjs');
-  await build({ entryPoints: [join(root, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: main, logLevel: 'error' });
+  const files = globSync(['src/**/*.ts', 'drivers/**/*.ts'], { cwd: root, absolute: true, ignore: ['**/*.d.ts'] });
+  await build({ entryPoints: files, outbase: root, outdir: dir, bundle: false, platform: 'node', format: 'esm', logLevel: 'error' });
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   const probe = join(dir, 'probe.mjs');
   writeFileSync(probe, PROBE);
-  return { main, probe };
+  return { main: join(dir, 'src', 'cli', 'main.js'), probe };
 }
 
 async function freePort(): Promise<number> {
@@ -170,7 +175,7 @@ function next<T>(c: ChildProcess, pred: (m: any) => boolean = () => true): Promi
 async function main(): Promise<void> {
   const seconds = Number(process.env.RUNTIME_BENCH_SECONDS ?? 32);
   const flags = (process.env.RUNTIME_BENCH_NODE_FLAGS ?? DEFAULT_FLAGS).split(' ').filter(Boolean);
-  const { main: entry, probe } = await bundle();
+  const { main: entry, probe } = await transpile();
 
   // Upstream broker, in this process.
   const broker = await Aedes.createBroker();
@@ -257,7 +262,7 @@ async function main(): Promise<void> {
 
   console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s for ${loadSecs.toFixed(1)} s`);
   console.log(`pipeline: detect default on every reading → 1 s tumbling window [count, mean, max, p95] → upstream (in-process aedes, QoS 1) via the SQLite outbox`);
-  console.log(`runtime: plain node ${process.version} on an esbuild bundle, flags: ${flags.join(' ') || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
+  console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
   console.table([
     { figure: 'RSS peak (MB)', value: mb(peak((s) => s.rss)), note: `target ≤ 90 MB; peak at ${peakWhen}; at the end of load: ${procStatus}` },
     { figure: 'RSS steady (MB)', value: mb(avg(steady, (s) => s.rss)), note: `mean of the last ${lastMs / 1000} s of load; idle before load ${mb(idle.rss)} MB (heap ${mb(idle.heapUsed)} / ${mb(idle.heapTotal)})` },

@@ -1,7 +1,7 @@
 /**
  * Built-in drivers: importing this module registers every driver kind with the runtime
- * (`registerDriver`), so the gateway config schema (`inputs[]`) knows them. Import it once,
- * before building the gateway config schema.
+ * (`registerDriver`). Their config schemas register in drivers/schemas.ts (kept apart, so the
+ * running gateway does not load the schema library).
  */
 import { registerDriver, driverFactory } from '../src/core/driver.js';
 import { serialDriverFactory } from './serial/index.js';

@@ -9,7 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { backtestFile, summarise, type FileMetrics } from '../../src/backtest/metrics.js';
-import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+import { compileDetectStep } from '../../src/detectors/step.js';
+import { detectStepSchema } from '../../src/detectors/schema.js';
 import { formatTimestamp } from '../../src/core/time.js';
 import { loadCorpus, NAB_DIR, NAB_LABELS, SKAB_DIR, SKAB_LABELS, type LoadedFile } from './corpus.js';
 

@@ -4,7 +4,8 @@
  *   npx tsx bench/tune/sim.ts DIR [DIR...] ['{"range_relax":0.001}'] [--cols]
  */
 import { summarise } from '../../src/backtest/metrics.js';
-import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+import { compileDetectStep } from '../../src/detectors/step.js';
+import { detectStepSchema } from '../../src/detectors/schema.js';
 import { loadCorpus } from './corpus.js';
 import { evaluate, HEADER, row } from './harness.js';
 

@@ -1,5 +1,6 @@
 /** Debug: where alerts are raised per file (row index, rule) against window rows. npx tsx bench/tune/where.ts '{...}' [filter] */
-import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+import { compileDetectStep } from '../../src/detectors/step.js';
+import { detectStepSchema } from '../../src/detectors/schema.js';
 import { loadAll } from './harness.js';
 
 const { nab, skab } = loadAll();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { durationSchema } from '../../src/core/duration.js';
+import type { InputSchema } from '../../src/config/gateway.js';
+import { durationSchema } from '../../src/config/units.js';
 import { NAME_RE } from '../common/names.js';
 
 const pin = z.number().int().min(0).max(63).describe('BCM pin number (the GPIOn name on the Pi header, not the physical pin).');
@@ -48,3 +49,10 @@ export const gpioConfigSchema = z.strictObject({
 export type GpioConfig = z.output<typeof gpioConfigSchema>;
 export type GpioInputConfig = z.output<typeof gpioInputSchema>;
 export type GpioOutputConfig = z.output<typeof gpioOutputSchema>;
+
+/** The `gpio` branch of `inputs[]` in the gateway config (registered by drivers/schemas.ts). */
+export const gpioInput: InputSchema = {
+  kind: 'gpio',
+  description: 'GPIO: debounced digital inputs, pulse counters (rates), and outputs switched by alerts; sysfs on a Pi, simulated elsewhere.',
+  configSchema: gpioConfigSchema,
+};

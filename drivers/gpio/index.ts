@@ -4,13 +4,13 @@ import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, Dr
 import type { Logger } from '../../src/core/log.js';
 import type { AlertRecord, Severity } from '../../src/core/records.js';
 import { patternToRegExp } from '../../src/core/patterns.js';
-import { gpioConfigSchema, type GpioConfig, type GpioInputConfig, type GpioOutputConfig } from './config.js';
+import type { GpioConfig, GpioInputConfig, GpioOutputConfig } from './config.js';
 import { SimulatedGpio, simulatedGpio, SIMULATED_GPIO_SERVICE, type GpioBackend, type Level } from './simulated.js';
 import { SysfsGpio, resolveChipBase, loadOnoff } from './sysfs.js';
 
 export { SimulatedGpio, simulatedGpio, SIMULATED_GPIO_SERVICE, type GpioBackend, type Level } from './simulated.js';
 export { resolveChipBase, listChips, PI_CHIP_LABELS } from './sysfs.js';
-export { gpioConfigSchema, type GpioConfig } from './config.js';
+export type { GpioConfig } from './config.js';
 
 const SEVERITY: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
@@ -264,7 +264,5 @@ export class GpioDriver implements Driver {
 
 export const gpioDriverFactory: DriverFactory<GpioConfig> = {
   kind: 'gpio',
-  description: 'GPIO: debounced digital inputs, pulse counters (rates), and outputs switched by alerts; sysfs on a Pi, simulated elsewhere.',
-  configSchema: gpioConfigSchema,
   create: (name, config, deps) => new GpioDriver(name, config, deps),
 };

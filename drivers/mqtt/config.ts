@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { byteSizeSchema, durationSchema } from '../../src/core/duration.js';
+import type { InputSchema } from '../../src/config/gateway.js';
+import { byteSizeSchema, durationSchema } from '../../src/config/units.js';
 import { NAME_RE } from '../common/names.js';
 import { templateError } from './topic.js';
 import { parseHash } from './password.js';
@@ -100,3 +101,10 @@ export const mqttConfigSchema = z.strictObject({
 
 export type MqttConfig = z.output<typeof mqttConfigSchema>;
 export type BrokerConfig = z.output<typeof brokerConfigSchema>;
+
+/** The `mqtt` branch of `inputs[]` in the gateway config (registered by drivers/schemas.ts). */
+export const mqttInput: InputSchema = {
+  kind: 'mqtt',
+  description: 'MQTT input: an embedded broker local devices publish to, or a client of an existing broker; topics map to streams by template.',
+  configSchema: mqttConfigSchema,
+};

@@ -5,13 +5,13 @@ import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, Dr
 import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
-import { mqttConfigSchema, type MqttConfig, type BrokerConfig } from './config.js';
+import type { MqttConfig, BrokerConfig } from './config.js';
 import { compileTemplate, matchTemplate, topicMatches, type CompiledTemplate } from './topic.js';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
 
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
 export { hashPassword, verifyPassword } from './password.js';
-export { mqttConfigSchema, type MqttConfig } from './config.js';
+export type { MqttConfig } from './config.js';
 
 /** Turn the `broker` config section into options for `startEmbeddedBroker`. */
 export function brokerOptions(b: BrokerConfig): EmbeddedBrokerOptions {
@@ -240,7 +240,5 @@ function prefixed(p: string, o: Record<string, number>): Record<string, number> 
 
 export const mqttDriverFactory: DriverFactory<MqttConfig> = {
   kind: 'mqtt',
-  description: 'MQTT input: an embedded broker local devices publish to, or a client of an existing broker; topics map to streams by template.',
-  configSchema: mqttConfigSchema,
   create: (name, config, deps) => new MqttDriver(name, config, deps),
 };

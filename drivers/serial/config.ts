@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { byteSizeSchema, durationSchema } from '../../src/core/duration.js';
+import type { InputSchema } from '../../src/config/gateway.js';
+import { byteSizeSchema, durationSchema } from '../../src/config/units.js';
 import { NAME_RE } from '../common/names.js';
 
 export const serialConfigSchema = z.strictObject({
@@ -30,3 +31,10 @@ export const serialConfigSchema = z.strictObject({
 });
 
 export type SerialConfig = z.output<typeof serialConfigSchema>;
+
+/** The `serial` branch of `inputs[]` in the gateway config (registered by drivers/schemas.ts). */
+export const serialInput: InputSchema = {
+  kind: 'serial',
+  description: 'Serial input (USB/UART): CSV, JSON lines, key=value or NMEA 0183 GPS, with reconnect and a silence watchdog.',
+  configSchema: serialConfigSchema,
+};

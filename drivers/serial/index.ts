@@ -4,11 +4,11 @@ import type { SerialPort } from 'serialport';
 let SerialPortClass: typeof SerialPort | undefined;
 import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
-import { serialConfigSchema, type SerialConfig } from './config.js';
+import type { SerialConfig } from './config.js';
 import { lineDecoder, type LineDecoder } from './formats.js';
 import { LineSplitter, isGarbled } from './lines.js';
 
-export { serialConfigSchema, type SerialConfig } from './config.js';
+export type { SerialConfig } from './config.js';
 export { NmeaDecoder } from './nmea.js';
 export { CsvDecoder, JsonLineDecoder, KvDecoder, lineDecoder } from './formats.js';
 export { LineSplitter } from './lines.js';
@@ -182,7 +182,5 @@ class SerialDriver implements Driver {
 
 export const serialDriverFactory: DriverFactory<SerialConfig> = {
   kind: 'serial',
-  description: 'Serial input (USB/UART): CSV, JSON lines, key=value or NMEA 0183 GPS, with reconnect and a silence watchdog.',
-  configSchema: serialConfigSchema,
   create: (name, config, deps) => new SerialDriver(name, config, deps),
 };

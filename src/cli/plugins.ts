@@ -1,10 +1,6 @@
 /**
- * Loads every plugin module that registers with the runtime, so schemas and the runtime see them:
- * driver kinds (the `inputs[]` section of the gateway config) and, when it exists, the detectors
- * module (the `detect` pipeline step). CLI commands import this once, before building a config
- * schema. Add one import line per plugin module.
+ * Every plugin, both sides: runtime (drivers, step compilers; src/runtime/plugins.ts) and config
+ * schemas (src/config/plugins.ts). For commands and tests that validate and run in one process.
  */
-import '../../drivers/index.js';
-import '../detectors/index.js';
-import '../engine/operators/index.js';
-import '../domain/operators.js';
+import '../runtime/plugins.js';
+import '../config/plugins.js';

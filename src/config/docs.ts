@@ -7,6 +7,7 @@ import { formatDuration } from '../core/duration.js';
 import { ENV_PREFIX, RUNTIME_ENV_VARS, envName } from './env.js';
 import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
+import './plugins.js';
 import {
   BYTE_SIZE_EXPECTED,
   DURATION_EXPECTED,

@@ -1,13 +1,38 @@
 import { z } from 'zod';
-import { driverFactories } from '../core/driver.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * The config schema of one driver kind: a branch of `inputs[]`, discriminated by `type`. Driver
+ * modules keep it apart from the driver (drivers/<kind>/config.ts) and register it here, so the
+ * running gateway, which gets validated settings, does not load the schema library.
+ */
+export interface InputSchema {
+  /** The `type` value in `inputs[]` (the driver kind the runtime creates). */
+  readonly kind: string;
+  /** One-line description for docs. */
+  readonly description: string;
+  /** zod object schema of the driver's own settings (without `type`, `name` and `enabled`). */
+  readonly configSchema: z.ZodObject<any>;
+}
+
+const inputSchemas = new Map<string, InputSchema>();
+
+/** Register the config schema of a driver kind (drivers/schemas.ts does, for the built-in ones). */
+export function registerInputSchema(s: InputSchema): void {
+  inputSchemas.set(s.kind, s);
+}
+
+/** Registered driver kinds, in registration order. */
+export function inputKinds(): string[] {
+  return [...inputSchemas.keys()];
+}
+
 /** `inputs[]`: one branch per registered driver kind, discriminated by `type`. */
 function inputSchema() {
-  const branches = driverFactories().map((f) =>
+  const branches = [...inputSchemas.values()].map((f) =>
     f.configSchema
       .extend({
         type: z.literal(f.kind),
@@ -49,7 +74,9 @@ export function gatewayConfigSchema() {
       outbox: outboxConfigSchema.optional(),
       upstream: upstreamConfigSchema.optional(),
     })
-    .describe('An Edgewise gateway: its id, inputs, pipelines, outbox and upstream.');
+    .describe('An Edgewise gateway: its id, inputs, pipelines, outbox and upstream.')
+    // Upstream messages always go through the outbox: an `upstream` without `outbox` gets the defaults.
+    .transform((c) => (c.upstream && !c.outbox ? { ...c, outbox: outboxConfigSchema.parse({}) } : c));
 }
 
 export type GatewayConfig = z.output<ReturnType<typeof gatewayConfigSchema>>;

@@ -7,6 +7,7 @@ import { dirname, relative, resolve as resolvePath } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { z } from 'zod';
 import { ConfigError, sortIssues, type ConfigIssue } from './errors.js';
+import './plugins.js'; // every plugin's schema (drivers, detect, operators) registers before a schema is built
 import { applyEnvOverrides, envOwner, type EnvOverride } from './env.js';
 import { gatewayConfigSchema, type GatewayConfig } from './gateway.js';
 import { configIssuesFromZod, type Locator } from './messages.js';

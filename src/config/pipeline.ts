@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../core/duration.js';
+import { durationSchema } from './units.js';
 
 /** Aggregates a window can compute (see src/engine/aggregates.ts). */
 export const AGGREGATE_NAMES = [

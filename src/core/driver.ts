@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { Logger } from './log.js';
 import type { Reading } from './reading.js';
 import type { DropCounter } from './drops.js';
@@ -51,17 +50,14 @@ export interface Driver {
 }
 
 /**
- * A driver kind, as registered with the runtime. Its config schema is part of the gateway
- * config schema (as one branch of `inputs[]`, discriminated by `type`), so it is validated,
- * documented and exported to JSON Schema with everything else.
+ * A driver kind, as registered with the runtime: it creates drivers from validated settings.
+ * Its config schema registers separately (`registerInputSchema` in src/config/gateway.ts) as one
+ * branch of `inputs[]`, so configs are validated, documented and exported to JSON Schema with
+ * everything else, and the running gateway does not load the schema library.
  */
 export interface DriverFactory<C = any> {
   /** The `type` value in `inputs[]`. */
   readonly kind: string;
-  /** One-line description for docs. */
-  readonly description: string;
-  /** zod object schema of the driver's own settings (without `type` and `name`). */
-  readonly configSchema: z.ZodObject<any>;
   create(name: string, config: C, deps: DriverDeps): Driver;
 }
 

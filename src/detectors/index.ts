@@ -1,13 +1,12 @@
 /**
- * Registers the detectors module with the pipeline config schema and the engine. Import once
- * (for its side effect) before parsing or compiling pipelines that have `detect` steps.
+ * Registers the detectors module with the engine: `detect` steps compile. Import once (for its
+ * side effect) before compiling pipelines that have `detect` steps. The step's config schema
+ * registers separately (src/config/plugins.ts), so the runtime does not load zod.
  */
-import { setDetectStepSchema } from '../config/pipeline.js';
 import { registerDetectCompiler } from '../engine/pipeline.js';
-import { compileDetectStep, detectStepSchema, type DetectStepSpec } from './step.js';
+import { compileDetectStep, type DetectStepSpec } from './step.js';
 
-setDetectStepSchema(detectStepSchema);
 registerDetectCompiler((spec) => compileDetectStep(spec as DetectStepSpec));
 
-export { compileDetectStep, createDetector, detectStepSchema, DETECTOR_KINDS } from './step.js';
+export { compileDetectStep, createDetector, DETECTOR_KINDS } from './step.js';
 export type { DetectOutcome, DetectStep, DetectStepSpec } from './step.js';

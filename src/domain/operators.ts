@@ -1,18 +1,17 @@
 /**
  * Registers the domain operators (pipeline step kinds that a YAML line of filter/map/window/detect
- * cannot express) with the pipeline schema and the engine. Import once, for its side effect,
- * before parsing or compiling pipelines that use them (src/cli/plugins.ts does).
+ * cannot express) with the engine. Import once, for its side effect, before compiling pipelines
+ * that use them (src/cli/plugins.ts does). Their config schemas register separately
+ * (src/config/plugins.ts), so the runtime does not load zod.
  *
  * - `news2`: NEWS2 early-warning score per patient, band-rise alerts, probe-off as sensor fault
  *   (src/domain/news2-step.ts).
  */
 import '../engine/operators/index.js'; // generic operators (join) used by the domain pipelines
-import { registerOperatorStepSchema } from '../config/pipeline.js';
 import { registerOperatorCompiler } from '../engine/pipeline.js';
-import { compileNews2Step, news2StepSchema, type News2StepSpec } from './news2-step.js';
+import { compileNews2Step, type News2StepSpec } from './news2-step.js';
 
-registerOperatorStepSchema('news2', news2StepSchema);
 registerOperatorCompiler('news2', (spec) => compileNews2Step(spec as News2StepSpec));
 
-export { compileNews2Step, News2Operator, news2StepSchema, NEWS2_BANDS } from './news2-step.js';
+export { compileNews2Step, News2Operator, NEWS2_BANDS } from './news2-step.js';
 export type { News2StepSpec } from './news2-step.js';

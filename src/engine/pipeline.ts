@@ -1,4 +1,4 @@
-import { operatorStepKinds, type PipelineSpec, type StepSpec, type WindowSpec } from '../config/pipeline.js';
+import type { PipelineSpec, StepSpec, WindowSpec } from '../config/pipeline.js';
 import { DropCounter } from '../core/drops.js';
 import type { Reading } from '../core/reading.js';
 import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
@@ -70,6 +70,8 @@ export interface EngineOperator {
 }
 export type OperatorCompiler = (spec: unknown) => EngineOperator;
 const operatorCompilers = new Map<string, OperatorCompiler>();
+/** Keys of a validated step that are not a registered operator kind. */
+const BUILT_IN_STEP_KEYS = new Set(['filter', 'map', 'window', 'detect', 'output', 'streams']);
 /** An operator module registers how its step kind is built (the schema goes to `registerOperatorStepSchema`). */
 export function registerOperatorCompiler(kind: string, fn: OperatorCompiler): void {
   operatorCompilers.set(kind, fn);
@@ -162,7 +164,7 @@ export class Pipeline {
     for (let i = steps.length - 1; i >= 0; i--) {
       const st = steps[i]!;
       const after = op;
-      const opKind = operatorStepKinds().find((k) => (st as Record<string, unknown>)[k] !== undefined);
+      const opKind = Object.keys(st).find((k) => !BUILT_IN_STEP_KEYS.has(k) && (st as Record<string, unknown>)[k] !== undefined);
       if (opKind !== undefined) {
         const compile = operatorCompilers.get(opKind);
         if (!compile) throw new Error(`pipeline ${spec.name}: step kind "${opKind}" has a schema but no compiler (its module did not register one)`);

@@ -8,7 +8,7 @@ import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/reco
 import { encodePayload, upstreamKindOf, type UpstreamKind } from '../upstream/payload.js';
 import type { OutboxConfig } from './config.js';
 
-export { outboxConfigSchema, type OutboxConfig } from './config.js';
+export type { OutboxConfig } from './config.js';
 
 /** Bytes counted per row on top of its payload (key, ids, timestamps, b-tree cell). */
 export const ROW_OVERHEAD = 32;

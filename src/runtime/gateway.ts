@@ -9,7 +9,7 @@ import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import type { Emission } from '../core/records.js';
 import { compilePipeline, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
-import { Outbox, outboxConfigSchema, type OutboxStats } from '../outbox/index.js';
+import { Outbox, type OutboxStats } from '../outbox/index.js';
 import { UpstreamForwarder, type UpstreamStats } from '../upstream/index.js';
 
 export interface GatewayOptions {
@@ -76,8 +76,8 @@ export class Gateway {
     mqttPacket.writeToStream.cacheNumbers = false;
     mkdirSync(this.dataDir, { recursive: true });
     this.restoreState();
-    if (config.outbox || config.upstream) {
-      this.outbox = Outbox.open({ config: config.outbox ?? outboxConfigSchema.parse({}), dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }) });
+    if (config.outbox) {
+      this.outbox = Outbox.open({ config: config.outbox, dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }) });
     }
     if (config.upstream && this.outbox) {
       this.upstream = new UpstreamForwarder({ config: config.upstream, outbox: this.outbox, gatewayId: this.id, log: this.log.child({ part: 'upstream' }) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../core/duration.js';
+import { durationSchema } from '../config/units.js';
 
 const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;
 

@@ -6,7 +6,7 @@ import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
 import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from './payload.js';
 
-export { upstreamConfigSchema, type UpstreamConfig } from './config.js';
+export type { UpstreamConfig } from './config.js';
 
 export type UpstreamState = 'connecting' | 'online' | 'offline' | 'stopped';
 

@@ -1,7 +1,7 @@
 /** Write docs/schemas/<kind>.schema.json from the payload zod schemas: `npx tsx src/upstream/write-schemas.ts`. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { payloadJsonSchemas } from './payload.js';
+import { payloadJsonSchemas } from './payload-schema.js';
 
 export function schemaFiles(): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDuration, parseByteSize, durationSchema, formatDuration } from '../../src/core/duration.js';
+import { parseDuration, parseByteSize, formatDuration } from '../../src/core/duration.js';
+import { durationSchema } from '../../src/config/units.js';
 
 test('durations parse to milliseconds', () => {
   assert.equal(parseDuration('500ms'), 500);

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+import { compileDetectStep } from '../../src/detectors/step.js';
+import { detectStepSchema } from '../../src/detectors/schema.js';
 import { noise, T0 } from './helpers.js';
 
 const N = 3 * 86_400; // 3 days at 1 s

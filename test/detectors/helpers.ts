@@ -1,4 +1,5 @@
-import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+import { compileDetectStep } from '../../src/detectors/step.js';
+import { detectStepSchema } from '../../src/detectors/schema.js';
 
 /** Deterministic N(0, 1) noise (mulberry32 + Box-Muller). */
 export function noise(seed: number): () => number {

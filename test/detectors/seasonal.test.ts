@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileDetectStep, detectStepSchema } from '../../src/detectors/step.js';
+import { compileDetectStep } from '../../src/detectors/step.js';
+import { detectStepSchema } from '../../src/detectors/schema.js';
 import { noise, run, T0 } from './helpers.js';
 
 const STEP = 300_000; // 5 min

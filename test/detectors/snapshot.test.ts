@@ -1,7 +1,8 @@
 /** Serialise and restore mid-stream gives the same outputs as an uninterrupted run, for every detector. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileDetectStep, detectStepSchema, DETECTOR_KINDS } from '../../src/detectors/step.js';
+import { compileDetectStep, DETECTOR_KINDS } from '../../src/detectors/step.js';
+import { detectStepSchema } from '../../src/detectors/schema.js';
 import { noise, run, series, T0 } from './helpers.js';
 
 const params: Record<string, Record<string, unknown>> = {

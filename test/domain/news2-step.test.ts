@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/domain/operators.js';
+import '../../src/config/plugins.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { Reading } from '../../src/core/reading.js';
 import type { AlertRecord, Emission, WindowResult } from '../../src/core/records.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../drivers/index.js';
+import '../../drivers/schemas.js';
 import { gatewayConfigSchema } from '../../src/config/gateway.js';
 import { driverFactories } from '../../src/core/driver.js';
 

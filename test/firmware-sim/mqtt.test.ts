@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmbeddedBroker } from '../../drivers/mqtt/index.js';
-import { MqttIngest, mqttConfigSchema, type MqttConfig } from '../../drivers/mqtt/index.js';
+import { mqttConfigSchema } from '../../drivers/mqtt/config.js';
+import { MqttIngest, type MqttConfig } from '../../drivers/mqtt/index.js';
 import { MqttTransport, parseDomains, runLive, Simulation } from '../../firmware-sim/index.js';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { payloadSchemas } from '../../src/upstream/payload.js';
+import { payloadSchemas } from '../../src/upstream/payload-schema.js';
 import { aggregate, alert, checkSequences, forwarderTo, raw, sleep, TestBroker, waitFor } from './helpers.js';
 
 function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {

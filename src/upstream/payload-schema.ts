@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { PAYLOAD_SCHEMA_VERSION } from './payload.js';
+
+/**
+ * The upstream payload contract (schema version 1) as zod schemas: the source of the JSON Schema
+ * files in docs/schemas/ (regenerate with `npx tsx src/upstream/write-schemas.ts`) and what the
+ * tests check payloads against. The encoder is in payload.ts.
+ */
+const num = z.number().describe('A number; non-finite values are sent as null.').nullable();
+const tags = z.record(z.string(), z.string());
+const fields = z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]));
+
+const envelope = {
+  schema: z.literal(PAYLOAD_SCHEMA_VERSION).describe('Payload schema version.'),
+  gateway: z.string().describe('Gateway id.'),
+  id: z
+    .string()
+    .describe('Message id, unique per gateway and stable across resends: drop duplicates by (gateway, id). "<epoch>-<n>".'),
+  epoch: z
+    .string()
+    .describe('Outbox epoch: changes when the gateway starts a new outbox file (first start, or after a corrupt file was moved aside); seq restarts at 1.'),
+  seq: z
+    .number()
+    .int()
+    .min(1)
+    .describe('Sequence number per (gateway, epoch, topic), gap-free as produced: a gap means the outbox dropped messages (counted on the gateway).'),
+  stream: z.string().describe('Stream key "<device>/<metric>".'),
+  pipeline: z.string().describe('Pipeline that produced it.'),
+  output: z.string().describe("The pipeline's output name."),
+  emitted: z.number().int().describe('Gateway wall-clock time the message was put in the outbox (ms since epoch, UTC).'),
+};
+
+const readingBody = z
+  .strictObject({
+    ts: z.number().describe('Event time (ms since epoch, UTC).'),
+    value: num,
+    fields: fields.optional(),
+    tags: tags.optional(),
+  })
+  .describe('A raw reading.');
+
+export const readingPayloadSchema = z
+  .strictObject({ ...envelope, kind: z.literal('reading'), data: readingBody })
+  .describe('Edgewise upstream payload: a raw reading.');
+
+export const latePayloadSchema = z
+  .strictObject({
+    ...envelope,
+    kind: z.literal('late'),
+    data: readingBody.extend({ watermark: z.number().describe('The watermark the reading was late against (ms).') }).strict(),
+  })
+  .describe('Edgewise upstream payload: a reading that arrived later than the allowed lateness.');
+
+export const aggregatePayloadSchema = z
+  .strictObject({
+    ...envelope,
+    kind: z.literal('aggregate'),
+    data: z
+      .strictObject({
+        window: z.string().describe('Window kind: tumbling, hopping, sliding, session, count.'),
+        start: z.number().describe('Window start (inclusive), event time ms.'),
+        end: z.number().describe('Window end (exclusive), event time ms.'),
+        count: z.number().int().min(0).describe('Readings in the window.'),
+        values: z.record(z.string(), num).describe('Aggregate name → value, e.g. {"mean": 20.1, "p95": 23.4}.'),
+        partial: z.boolean().optional().describe('True when the window closed early.'),
+      })
+      .describe('One window result.'),
+  })
+  .describe('Edgewise upstream payload: a window aggregate.');
+
+export const alertPayloadSchema = z
+  .strictObject({
+    ...envelope,
+    kind: z.literal('alert'),
+    data: z
+      .strictObject({
+        alert_id: z.string().describe('Stable for the whole life of the alert (raised … cleared).'),
+        state: z.enum(['raised', 'active', 'cleared']),
+        detector: z.string(),
+        severity: z.enum(['info', 'warning', 'critical']),
+        score: num.describe('Score in [0, 1].'),
+        start: z.number().describe('Event time the alert was raised (ms).'),
+        end: z.number().optional().describe('Event time it cleared (ms), on cleared only.'),
+        value: num.describe('The value judged at this event.'),
+        baseline: num.optional().describe("The detector's expected value, when it has one."),
+        reason: z.string().optional().describe('Which rule fired, in words.'),
+      })
+      .describe('One event in an alert life.'),
+  })
+  .describe('Edgewise upstream payload: an alert event.');
+
+export const statusPayloadSchema = z
+  .strictObject({
+    schema: z.literal(PAYLOAD_SCHEMA_VERSION),
+    gateway: z.string(),
+    state: z.enum(['online', 'offline']).describe('online: birth message after connect. offline: Last Will, or a clean shutdown.'),
+    since: z.number().int().optional().describe('Wall-clock time of this state (ms), when known (absent on the Last Will).'),
+  })
+  .describe('Edgewise gateway status (retained) on <prefix>/<gateway>/status.');
+
+export const payloadSchemas = {
+  reading: readingPayloadSchema,
+  late: latePayloadSchema,
+  aggregate: aggregatePayloadSchema,
+  alert: alertPayloadSchema,
+  status: statusPayloadSchema,
+} as const;
+
+export type UpstreamPayload =
+  | z.output<typeof readingPayloadSchema>
+  | z.output<typeof latePayloadSchema>
+  | z.output<typeof aggregatePayloadSchema>
+  | z.output<typeof alertPayloadSchema>;
+
+/** JSON Schema (draft 2020-12) for each payload kind, generated from the zod schemas. */
+export function payloadJsonSchemas(): Record<keyof typeof payloadSchemas, unknown> {
+  const out = {} as Record<keyof typeof payloadSchemas, unknown>;
+  for (const [k, s] of Object.entries(payloadSchemas)) {
+    out[k as keyof typeof payloadSchemas] = {
+      $id: `https://edgewise.dev/schemas/upstream/v${PAYLOAD_SCHEMA_VERSION}/${k}.schema.json`,
+      ...z.toJSONSchema(s, { target: 'draft-2020-12' }),
+    };
+  }
+  return out;
+}
