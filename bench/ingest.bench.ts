@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { DEPLOY_ENV, DEPLOY_NODE_FLAGS, parseEnvList } from './deploy-profile.js';
 import { openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -136,9 +137,12 @@ async function prepareGateway(): Promise<void> {
     console.error(`esbuild unavailable (${(e as Error).message}); running the gateway under tsx`);
   }
 }
+/** The gateway runs with the deploy files' Node flags and environment unless told otherwise. */
+const gatewayFlags = process.env.INGEST_GATEWAY_NODE_FLAGS ?? DEPLOY_NODE_FLAGS.join(' ');
+const gatewayEnv = process.env.INGEST_GATEWAY_ENV ?? Object.entries(DEPLOY_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
 function gatewayChild(): ChildProcess {
-  const flags = (process.env.INGEST_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  return spawn(process.execPath, [...flags, ...gatewayCmd.args, 'gateway'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const flags = gatewayFlags.split(' ').filter(Boolean);
+  return spawn(process.execPath, [...flags, ...gatewayCmd.args, 'gateway'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...parseEnvList(gatewayEnv) } });
 }
 function next<T>(c: ChildProcess): Promise<T> {
   return new Promise((resolve) => c.once('message', (m) => resolve(m as T)));
@@ -195,7 +199,7 @@ async function main(): Promise<void> {
     { figure: 'readings per gateway CPU-second (one core)', value: Math.round(got / cpuSecs), note: `gateway CPU ${((cpuSecs / secs) * 100).toFixed(0)}% of one core` },
     { figure: 'p50 latency publish → reading (ms) @5k msg/s', value: Number(l.p50.toFixed(3)), note: `${l.n} samples, 100 devices` },
     { figure: 'p99 latency publish → reading (ms) @5k msg/s', value: Number(l.p99.toFixed(3)), note: `max ${l.max.toFixed(2)} ms; target ≤ 2 ms` },
-    { figure: 'gateway RSS, 100 devices @5k msg/s (MB)', value: Number(mb(l.peakRss)), note: `peak; idle before load ${mb(idle.rss)} MB; target ≤ 90 MB; gateway ran as ${gatewayCmd.how} ${process.env.INGEST_GATEWAY_NODE_FLAGS ?? ''}` },
+    { figure: 'gateway RSS, 100 devices @5k msg/s (MB)', value: Number(mb(l.peakRss)), note: `peak; idle before load ${mb(idle.rss)} MB; target ≤ 90 MB; gateway ran as ${gatewayCmd.how}, flags: ${gatewayFlags || '(none)'}, env: ${gatewayEnv || '(none)'}` },
     { figure: 'messages sent / drops', value: sent2, note: `${end.drops} drops` },
   ]);
 }

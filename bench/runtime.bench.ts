@@ -32,6 +32,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEPLOY_ENV, DEPLOY_NODE_FLAGS, parseEnvList } from './deploy-profile.js';
 import { openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -39,8 +40,9 @@ const root = join(dirname(self), '..');
 const role = process.argv[2];
 const DEVICES = 100;
 const RATE = Number(process.env.RUNTIME_BENCH_RATE ?? 5000);
-/** The V8 flags the deploy files use (docs/drivers.md): young generation capped at 2 × 1 MB, heap tuned for size. */
-const DEFAULT_FLAGS = '--max-semi-space-size=1 --optimize-for-size';
+/** The Node flags and environment the deploy files use (bench/deploy-profile.ts, docs/drivers.md). */
+const DEFAULT_FLAGS = DEPLOY_NODE_FLAGS.join(' ');
+const DEFAULT_ENV = Object.entries(DEPLOY_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
 const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
 
 // ---------- publisher: raw MQTT 3.1.1 over TCP (bench/raw-mqtt.ts) ----------
@@ -61,7 +63,8 @@ async function publisher(port: number, seconds: number): Promise<void> {
         const metric = METRICS[k % METRICS.length]!;
         // A noisy sine per device and metric: the default detector stays mostly quiet.
         const v = 50 + dev / 10 + 5 * Math.sin(k / 200) + ((sent * 7919) % 1000) / 1000;
-        socks[dev]!.write(publishPacket(`sensors/dev-${dev}/${metric}`, `{"value":${v.toFixed(3)},"ts":${ts}}`));
+        // `t`: the send time with sub-ms resolution, for the publish → reading latency (a field; windows ignore it).
+        socks[dev]!.write(publishPacket(`sensors/dev-${dev}/${metric}`, `{"value":${v.toFixed(3)},"ts":${ts},"t":${(performance.timeOrigin + performance.now()).toFixed(3)}}`));
         sent++;
       }
       if (now < end) setTimeout(tick, 2);
@@ -76,6 +79,7 @@ async function publisher(port: number, seconds: number): Promise<void> {
 // ---------- orchestrator ----------
 const PROBE = `
 import v8 from 'node:v8';
+import { pathToFileURL } from 'node:url';
 if (process.send) {
   const t = setInterval(() => {
     const m = process.memoryUsage();
@@ -86,14 +90,45 @@ if (process.send) {
   }, 250);
   t.unref();
   process.channel?.unref();
-  process.on('message', (m) => { if (m && m.cmd === 'snapshot') process.send({ snapshot: v8.writeHeapSnapshot(m.file) }); });
+  // Publish → reading latency: the time a reading reaches the gateway (Gateway.push, after the
+  // driver decoded it), minus its send time stamped by the publisher in the payload field t.
+  // A histogram in 10 µs bins up to 200 ms (80 KB), so measuring adds no memory per reading.
+  const BIN_MS = 0.01;
+  const hist = new Uint32Array(20_000);
+  let n = 0;
+  let max = 0;
+  let collect = false;
+  const { Gateway } = await import(pathToFileURL(process.env.RUNTIME_BENCH_GATEWAY_MODULE).href);
+  const push = Gateway.prototype.push;
+  Gateway.prototype.push = function (r) {
+    if (collect && typeof r.fields?.t === 'number') {
+      const ms = performance.timeOrigin + performance.now() - r.fields.t;
+      hist[Math.min(hist.length - 1, Math.max(0, Math.floor(ms / BIN_MS)))]++;
+      n++;
+      if (ms > max) max = ms;
+    }
+    return push.call(this, r);
+  };
+  const quantile = (p) => {
+    let seen = 0;
+    for (let i = 0; i < hist.length; i++) if ((seen += hist[i]) >= p * n) return (i + 1) * BIN_MS;
+    return NaN;
+  };
+  process.on('message', (m) => {
+    if (m?.cmd === 'snapshot') process.send({ snapshot: v8.writeHeapSnapshot(m.file) });
+    else if (m?.cmd === 'collect') { collect = true; n = 0; max = 0; hist.fill(0); }
+    else if (m?.cmd === 'latency') {
+      collect = false;
+      process.send({ latency: { n, p50: quantile(0.5), p99: quantile(0.99), max } });
+    }
+  });
 }
 `;
 
 type Sample = { t: number; cpuMs: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, number> };
 
 /** Our code as `npm run build` lays it out (one .js per .ts), transpiled by esbuild in a second. */
-async function transpile(): Promise<{ main: string; probe: string }> {
+async function transpile(): Promise<{ main: string; gateway: string; probe: string }> {
   const { build } = (await import('esbuild' as string)) as typeof import('esbuild');
   const { globSync } = await import('tinyglobby');
   const dir = join(root, 'node_modules', '.cache', 'edgewise-bench');
@@ -104,7 +139,7 @@ async function transpile(): Promise<{ main: string; probe: string }> {
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   const probe = join(dir, 'probe.mjs');
   writeFileSync(probe, PROBE);
-  return { main: join(dir, 'src', 'cli', 'main.js'), probe };
+  return { main: join(dir, 'src', 'cli', 'main.js'), gateway: join(dir, 'src', 'runtime', 'gateway.js'), probe };
 }
 
 async function freePort(): Promise<number> {
@@ -175,7 +210,9 @@ function next<T>(c: ChildProcess, pred: (m: any) => boolean = () => true): Promi
 async function main(): Promise<void> {
   const seconds = Number(process.env.RUNTIME_BENCH_SECONDS ?? 32);
   const flags = (process.env.RUNTIME_BENCH_NODE_FLAGS ?? DEFAULT_FLAGS).split(' ').filter(Boolean);
-  const { main: entry, probe } = await transpile();
+  const envText = process.env.RUNTIME_BENCH_ENV ?? DEFAULT_ENV;
+  const runtimeEnv = parseEnvList(envText);
+  const { main: entry, gateway: gatewayModule, probe } = await transpile();
 
   // Upstream broker, in this process.
   const broker = await Aedes.createBroker();
@@ -199,8 +236,8 @@ async function main(): Promise<void> {
   const inputPort = await freePort();
   const cfg = writeConfig(dir, inputPort, upstreamPort);
   const rt = spawn(process.execPath, [...flags, '--import', probe, entry, 'run', '--config', cfg], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', process.env.RUNTIME_BENCH_STDOUT ? 'inherit' : 'ignore', 'pipe', 'ipc'],
+    env: { ...process.env, ...runtimeEnv, NODE_OPTIONS: '', RUNTIME_BENCH_GATEWAY_MODULE: gatewayModule },
   });
   let stderr = '';
   rt.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -221,10 +258,13 @@ async function main(): Promise<void> {
   const pub = spawn(process.execPath, ['--import', 'tsx', self, 'publisher', String(inputPort), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await next(pub, (m) => 'connected' in m);
   phase = 'load';
+  rt.send({ cmd: 'collect' });
   const tLoad = Date.now();
   const { sent } = await next<{ sent: number }>(pub, (m) => 'sent' in m);
   const loadSecs = (Date.now() - tLoad) / 1000;
   const procStatus = procMemory(rt.pid!);
+  rt.send({ cmd: 'latency' });
+  const { latency } = await next<{ latency: { n: number; p50: number; p99: number; max: number } }>(rt, (m) => 'latency' in m);
   phase = 'after';
   await new Promise((r) => setTimeout(r, 2000)); // last windows close (1 s + 200 ms lateness) and drain
 
@@ -262,13 +302,14 @@ async function main(): Promise<void> {
 
   console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s for ${loadSecs.toFixed(1)} s`);
   console.log(`pipeline: detect default on every reading → 1 s tumbling window [count, mean, max, p95] → upstream (in-process aedes, QoS 1) via the SQLite outbox`);
-  console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
+  console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}, env: ${envText || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
   console.table([
-    { figure: 'RSS peak (MB)', value: mb(peak((s) => s.rss)), note: `target ≤ 90 MB; peak at ${peakWhen}; at the end of load: ${procStatus}` },
+    { figure: 'RSS peak (MB)', value: mb(peak((s) => s.rss)), note: `target ≤ 90 MB; at ${peakWhen}: heap ${mb(pk.heapUsed)} / ${mb(pk.heapTotal)}, external ${mb(pk.external)} MB; at the end of load: ${procStatus}` },
     { figure: 'RSS steady (MB)', value: mb(avg(steady, (s) => s.rss)), note: `mean of the last ${lastMs / 1000} s of load; idle before load ${mb(idle.rss)} MB (heap ${mb(idle.heapUsed)} / ${mb(idle.heapTotal)})` },
     { figure: 'heap used / total, steady (MB)', value: `${mb(avg(steady, (s) => s.heapUsed))} / ${mb(avg(steady, (s) => s.heapTotal))}`, note: `peak total ${mb(peak((s) => s.heapTotal))}` },
     { figure: 'young gen (new_space) steady (MB)', value: mb(avg(steady, (s) => s.spaces.new_space ?? 0)), note: `old_space ${mb(avg(steady, (s) => s.spaces.old_space ?? 0))}, code ${mb(avg(steady, (s) => s.spaces.code_space ?? 0))}` },
     { figure: 'external / arrayBuffers steady (MB)', value: `${mb(avg(steady, (s) => s.external))} / ${mb(avg(steady, (s) => s.arrayBuffers))}`, note: 'Buffers, SQLite is outside V8 (in RSS only)' },
+    { figure: 'p99 publish → reading (ms)', value: Number(latency.p99.toFixed(2)), note: `target ≤ 2 ms; p50 ${latency.p50.toFixed(2)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} readings (send time in the payload → Gateway.push)` },
     { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },
     { figure: 'readings counted upstream', value: upReadings, note: `sum of window counts in ${upAggregates} aggregates; ${upAlerts} alerts; ${upMsgs} messages` },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadGatewayFileInWorker } from '../config/load-in-worker.js';
+import { loadGatewayFileInChild } from '../config/load-in-child.js';
 import { createLogger } from '../core/log.js';
 import { Gateway } from '../runtime/gateway.js';
 
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nSee docs/configuration.md for every setting and the EDGEWISE_... environment overrides.')
     .action(async (o: { config: string }) => {
       const file = resolve(o.config);
-      const { config, pipelines, dir } = await loadGatewayFileInWorker(file, process.env);
+      const { config, pipelines, dir } = await loadGatewayFileInChild(file, process.env);
       const log = createLogger({ level: config.log.level, format: config.log.format });
       const gateway = new Gateway({ config, pipelines: pipelines.map((p) => p.spec), baseDir: dir, log });
       let stopping = false;

@@ -15,6 +15,19 @@ export const ROW_OVERHEAD = 32;
 const SCHEMA_VERSION = '1';
 const PRIORITY_NAMES = ['raw', 'aggregate', 'alert'] as const;
 const AGE_SWEEP_EVERY_MS = 5_000;
+/**
+ * Truncating the WAL (a checkpoint, with fsync) blocks the event loop for milliseconds. With the
+ * uplink up the outbox drains to empty after every batch, so doing it each time would stall
+ * ingest once a second (bench/runtime.bench.ts, p99 publish → reading): at most this often.
+ */
+const GIVE_BACK_EVERY_MS = 30_000;
+/**
+ * A commit is synchronous (better-sqlite3): at ~10 µs a row, the burst of one window close (a row
+ * per stream) would hold the event loop, and ingest, for milliseconds. The commit timer therefore
+ * commits at most this many messages (and as many acknowledgements) per transaction, the rest in
+ * the next turns of the event loop. flush() still commits everything at once.
+ */
+const COMMIT_SLICE = 50;
 const DEAD_LETTER_MAX_ROWS = 1000;
 
 /** Drop reasons the outbox counts (stats().dropped). */
@@ -93,6 +106,8 @@ export interface OutboxOpenOptions {
   now?: () => number;
   /** Test hook: PRAGMA max_page_count, to simulate a full disk. */
   maxPageCount?: number;
+  /** Test hook: how often at most the WAL is truncated when the outbox is empty (default 30 s). */
+  giveBackEveryMs?: number;
 }
 
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
@@ -114,6 +129,10 @@ export class Outbox {
   private readonly now: () => number;
   private readonly gateway: string;
   private readonly maxPageCount?: number;
+  private readonly giveBackEveryMs: number;
+  private lastTruncate = -Infinity;
+  private giveBackTimer: NodeJS.Timeout | null = null;
+  private sliceTimer: NodeJS.Immediate | null = null;
   private epoch = '';
   private nextId = 1;
   private nextKeyId = 1;
@@ -140,6 +159,7 @@ export class Outbox {
     this.now = opts.now ?? Date.now;
     this.gateway = opts.gatewayId;
     this.maxPageCount = opts.maxPageCount;
+    this.giveBackEveryMs = opts.giveBackEveryMs ?? GIVE_BACK_EVERY_MS;
     this.file = path.resolve(opts.dataDir, opts.config.path);
     this.effectiveMax = opts.config.max_bytes;
   }
@@ -350,26 +370,41 @@ export class Outbox {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.flush();
+      this.commitPending(COMMIT_SLICE);
     }, this.cfg.commit_interval);
   }
 
   /** Commit the open batch (and pending acknowledgements) now: one transaction. */
   flush(): void {
+    this.commitPending(Infinity);
+  }
+
+  /** Commit up to `limit` pending messages and as many acknowledgements; the rest follow in the next turn of the event loop. */
+  private commitPending(limit: number): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+    }
+    if (this.sliceTimer) {
+      clearImmediate(this.sliceTimer);
+      this.sliceTimer = null;
     }
     const now = this.now();
     const sweep = this.cfg.max_age > 0 && now - this.lastAgeSweep >= AGE_SWEEP_EVERY_MS;
     if (this.batch.length === 0 && this.acks.length === 0 && !sweep) return;
     if (sweep) this.lastAgeSweep = now;
-    const batch = this.batch;
-    const acks = this.acks;
-    this.batch = [];
-    this.acks = [];
+    const batch = this.batch.length > limit ? this.batch.splice(0, limit) : this.batch;
+    const acks = this.acks.length > limit ? this.acks.splice(0, limit) : this.acks;
+    if (batch === this.batch) this.batch = [];
+    if (acks === this.acks) this.acks = [];
     try {
       this.commit(batch, acks, sweep, now, this.effectiveMax, 'outbox_full');
+      if ((this.batch.length || this.acks.length) && !this.closed && !this.sliceTimer) {
+        this.sliceTimer = setImmediate(() => {
+          this.sliceTimer = null;
+          this.commitPending(COMMIT_SLICE);
+        });
+      }
     } catch (err) {
       if (isFull(err)) {
         this.onDiskFull(err, batch, acks, sweep, now);
@@ -386,6 +421,7 @@ export class Outbox {
         this.arm();
       }
     }
+    if ((this.batch.length || this.acks.length) && !this.sliceTimer) this.arm();
   }
 
   private onDiskFull(err: unknown, batch: PendingMsg[], acks: OutboxRow[], sweep: boolean, now: number): void {
@@ -524,15 +560,30 @@ export class Outbox {
     }
   }
 
-  /** Incremental vacuum: return free pages to the file system a slice at a time, and truncate the WAL once empty. */
-  private giveSpaceBack(depth: number): void {
+  /**
+   * Incremental vacuum: return free pages to the file system a slice at a time, and truncate the
+   * WAL once empty. A vacuum follows a drained backlog and runs at once; truncating the WAL alone
+   * (the steady state with the uplink up: drained after every batch) runs at most every
+   * giveBackEveryMs, the last one deferred until then.
+   */
+  private giveSpaceBack(depth = this.depth(), force = false): void {
     try {
       const free = this.db.pragma('freelist_count', { simple: true }) as number;
       const pages = this.db.pragma('page_count', { simple: true }) as number;
-      if (free > 64 && (depth === 0 || free * 4 > pages)) {
-        this.db.pragma(`incremental_vacuum(${depth === 0 ? free : 2048})`);
+      const vacuum = free > 64 && (depth === 0 || free * 4 > pages);
+      if (vacuum) this.db.pragma(`incremental_vacuum(${depth === 0 ? free : 2048})`);
+      if (depth !== 0) return;
+      const wait = this.lastTruncate + this.giveBackEveryMs - performance.now();
+      if (vacuum || force || wait <= 0) {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+        this.lastTruncate = performance.now();
+      } else if (!this.giveBackTimer) {
+        this.giveBackTimer = setTimeout(() => {
+          this.giveBackTimer = null;
+          if (!this.closed && this.depth() === 0) this.giveSpaceBack(0, true);
+        }, wait);
+        this.giveBackTimer.unref();
       }
-      if (depth === 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
       this.log.debug({ err }, 'outbox: incremental vacuum failed');
     }
@@ -666,8 +717,12 @@ export class Outbox {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.giveBackTimer) clearTimeout(this.giveBackTimer);
+    this.giveBackTimer = null;
+    if (this.sliceTimer) clearImmediate(this.sliceTimer);
+    this.sliceTimer = null;
     try {
-      if (this.depth() === 0) this.giveSpaceBack(0);
+      if (this.depth() === 0) this.giveSpaceBack(0, true);
       this.db.close();
     } catch (err) {
       this.log.warn({ err }, `outbox: close failed: ${(err as Error).message}`);

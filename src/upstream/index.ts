@@ -45,6 +45,8 @@ export interface UpstreamOptions {
 }
 
 const BACKLOG_FETCH = 512;
+/** Messages published per turn of the event loop before the pump yields to I/O (ingest). */
+const PUBLISH_SLICE = 16;
 
 /**
  * Forwards committed outbox rows to an upstream MQTT broker at QoS 1 and acknowledges them to the
@@ -66,6 +68,7 @@ export class UpstreamForwarder {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private pumpTimer: NodeJS.Timeout | null = null;
+  private pumpSoon: NodeJS.Immediate | null = null;
   private nextRetryMs = 0;
   private everConnected = false;
   private readonly inflight = new Map<number, OutboxRow>();
@@ -307,7 +310,13 @@ export class UpstreamForwarder {
     const client = this.client;
     const gen = this.gen;
     const max = this.stopping ? 0 : this.cfg.max_inflight;
+    // Publishing is synchronous work (~15 µs a message): send a slice, then let I/O (ingest) run.
+    let slice = PUBLISH_SLICE;
     while (this.inflight.size < max) {
+      if (slice-- === 0) {
+        this.pumpLater();
+        break;
+      }
       let row = this.fresh.shift();
       let backlog = false;
       if (!row) {
@@ -346,9 +355,17 @@ export class UpstreamForwarder {
         this.s.acked++;
         if (!this.outbox.isClosed) this.outbox.ack(r);
         if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-        this.pump();
+        this.pumpLater(); // PUBACKs arrive by the hundred in one read: one pump after them, not one each
       });
     }
+  }
+
+  /** pump() in the next turn of the event loop (once, however often asked). */
+  private pumpLater(): void {
+    this.pumpSoon ??= setImmediate(() => {
+      this.pumpSoon = null;
+      this.pump();
+    });
   }
 
   private schedulePump(): void {
@@ -372,7 +389,8 @@ export class UpstreamForwarder {
     this.started = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
-    this.retryTimer = this.pumpTimer = null;
+    if (this.pumpSoon) clearImmediate(this.pumpSoon);
+    this.retryTimer = this.pumpTimer = this.pumpSoon = null;
     const client = this.client;
     if (client && this.st === 'online') {
       if (this.inflight.size > 0) {

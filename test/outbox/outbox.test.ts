@@ -9,9 +9,12 @@ import { Outbox, type OutboxRow } from '../../src/outbox/index.js';
 import { PRIORITY } from '../../src/core/records.js';
 import { aggregate, alert, outboxConfig, raw, tempDir } from '../upstream/helpers.js';
 
-function open(dir: string, over: Record<string, unknown> = {}, extra: { now?: () => number; maxPageCount?: number; log?: ReturnType<typeof silentLogger> } = {}) {
-  return Outbox.open({ config: outboxConfig(over), dataDir: dir, gatewayId: 'gw-1', log: extra.log ?? silentLogger(), now: extra.now, maxPageCount: extra.maxPageCount });
+function open(dir: string, over: Record<string, unknown> = {}, extra: { now?: () => number; maxPageCount?: number; log?: ReturnType<typeof silentLogger>; giveBackEveryMs?: number } = {}) {
+  return Outbox.open({ config: outboxConfig(over), dataDir: dir, gatewayId: 'gw-1', log: extra.log ?? silentLogger(), now: extra.now, maxPageCount: extra.maxPageCount, giveBackEveryMs: extra.giveBackEveryMs });
 }
+
+const turn = () => new Promise((r) => setImmediate(r));
+const walBytes = (dir: string) => (existsSync(path.join(dir, 'outbox.db-wal')) ? statSync(path.join(dir, 'outbox.db-wal')).size : 0);
 
 function all(o: Outbox): OutboxRow[] {
   return [2, 1, 0].flatMap((p) => o.readFrom(p as 0 | 1 | 2, 0, 1_000_000));
@@ -257,6 +260,55 @@ describe('outbox', () => {
       assert.equal(db.pragma('auto_vacuum', { simple: true }), 2);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       db.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('commits what the timer finds in slices of 50, one per turn of the event loop, in order; flush() commits all at once', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { commit_max_messages: 1000, commit_interval: 5 });
+      const slices: number[][] = [];
+      const pendingAfter: number[] = [];
+      o.onCommit((rows) => {
+        slices.push(rows.map((r) => r.id));
+        pendingAfter.push(o.stats().pending);
+      });
+      for (let i = 0; i < 230; i++) o.put(aggregate(`dev${i % 7}/temp`, i));
+      while (o.stats().pending > 0) await turn();
+      assert.deepEqual(slices.map((s) => s.length), [50, 50, 50, 50, 30], 'one transaction per slice');
+      assert.deepEqual(pendingAfter, [180, 130, 80, 30, 0], 'the rest waits for the next turn');
+      assert.deepEqual(slices.flat(), all(o).map((r) => r.id).sort((a, b) => a - b), 'every row, in id order');
+      assert.equal(o.stats().depth.messages, 230);
+      for (let i = 0; i < 120; i++) o.put(aggregate('dev0/temp', 1000 + i));
+      o.flush();
+      assert.equal(slices.at(-1)!.length, 120, 'flush() is one transaction');
+      assert.equal(o.stats().pending, 0);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('truncates the WAL when drained at most every giveBackEveryMs, and the last time after it', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { commit_interval: 60_000 }, { giveBackEveryMs: 300 });
+      const round = (n: number) => {
+        for (let i = 0; i < n; i++) o.put(aggregate(`dev${i % 5}/temp`, i));
+        o.flush();
+        for (const r of all(o)) o.ack(r);
+        o.flush();
+        assert.equal(o.stats().depth.messages, 0);
+      };
+      round(20);
+      assert.equal(walBytes(dir), 0, 'first drain: WAL truncated at once');
+      round(20);
+      assert.ok(walBytes(dir) > 0, 'drained again right after: the WAL is left for now');
+      await new Promise((r) => setTimeout(r, 450));
+      assert.equal(walBytes(dir), 0, 'and truncated once the interval has passed');
+      o.close();
     } finally {
       cleanup();
     }

@@ -6,12 +6,12 @@ import { resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /**
- * `edgewise run` keeps only what running needs: configs are validated in a worker thread
- * (src/config/load-in-worker.ts), so the schema library and the YAML parser (~10 MB resident)
+ * `edgewise run` keeps only what running needs: configs are validated in a short-lived child process
+ * (src/config/load-in-child.ts), so the schema library and the YAML parser (~10 MB resident)
  * must not be reachable from the modules the gateway process loads. Static imports and
  * `import()` both count (esbuild follows both).
  */
-test('the running gateway does not import zod or yaml (config is validated in a worker)', async () => {
+test('the running gateway does not import zod or yaml (config is validated in a child process)', async () => {
   const r = await build({
     entryPoints: ['src/cli/run.ts', 'src/runtime/plugins.ts', 'src/runtime/gateway.ts'].map((f) => resolve(ROOT, f)),
     absWorkingDir: ROOT,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadGatewayFile } from '../../src/config/load.js';
-import { loadGatewayFileInWorker } from '../../src/config/load-in-worker.js';
+import { loadGatewayFileInChild } from '../../src/config/load-in-child.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -25,17 +25,17 @@ upstream: { url: "mqtt://127.0.0.1:1883", keepalive: 15s }
   return file;
 }
 
-test('the config loaded in a worker thread is what loading in-process gives, to the last field', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edgewise-worker-'));
+test('the config loaded in a child process is what loading in-process gives, to the last field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgewise-child-'));
   try {
     const env = { EDGEWISE_GATEWAY__ID: 'from-env' };
     for (const file of [fullConfig(dir), join(ROOT, 'deploy/balena/edgewise.yaml')]) {
       const here = loadGatewayFile(file, env);
-      const there = await loadGatewayFileInWorker(file, env);
+      const there = await loadGatewayFileInChild(file, env);
       assert.deepStrictEqual(there, here);
       assert.equal(there.config.gateway.id, 'from-env');
     }
-    const full = await loadGatewayFileInWorker(join(dir, 'edgewise.yaml'), {});
+    const full = await loadGatewayFileInChild(join(dir, 'edgewise.yaml'), {});
     assert.ok(full.pipelines.length >= 3, 'the domain pipelines load');
     // upstream without an outbox section: the outbox defaults are filled in by the schema
     assert.equal(full.config.outbox?.path, 'outbox.db');
@@ -45,8 +45,8 @@ test('the config loaded in a worker thread is what loading in-process gives, to 
   }
 });
 
-test('config errors come back from the worker as the same ConfigError, every issue with its place', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'edgewise-worker-'));
+test('config errors come back from the child process as the same ConfigError, every issue with its place', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgewise-child-'));
   try {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'gateway: { id: t }\ninputs:\n  - { type: mqtt, name: d, topcs: [a] }\npipelines: [nope.yaml]\n');
@@ -58,7 +58,7 @@ test('config errors come back from the worker as the same ConfigError, every iss
       }
       throw new Error('expected a ConfigError');
     })();
-    await assert.rejects(loadGatewayFileInWorker(file, {}), (err: unknown) => {
+    await assert.rejects(loadGatewayFileInChild(file, {}), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.deepStrictEqual(err.issues, inProcess.issues);
       assert.equal(err.message, inProcess.message);
@@ -66,7 +66,7 @@ test('config errors come back from the worker as the same ConfigError, every iss
       assert.match(err.message, /pipeline file .*nope\.yaml: no such file/);
       return true;
     });
-    await assert.rejects(loadGatewayFileInWorker(join(dir, 'missing.yaml'), {}), (err: unknown) => err instanceof ConfigError && /cannot read: no such file/.test(err.message));
+    await assert.rejects(loadGatewayFileInChild(join(dir, 'missing.yaml'), {}), (err: unknown) => err instanceof ConfigError && /cannot read: no such file/.test(err.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
