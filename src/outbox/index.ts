@@ -450,8 +450,18 @@ export class Outbox {
     return this.bytes[0]! + this.bytes[1]! + this.bytes[2]!;
   }
 
+  /**
+   * One transaction: acknowledgements, bounds, the batch, and the last seq of each key. While more
+   * slices follow, only the batch's keys are saved, each with the last seq in the batch (a window
+   * close touches every key: saving them all with the first slice would make it the slow one, and
+   * a crash before the next slice must leave no gap for its uncommitted messages); with the last
+   * slice, every changed key.
+   */
   private commit(batch: PendingMsg[], acks: OutboxRow[], sweep: boolean, now: number, maxBytes: number, fullReason: OutboxDropReason): void {
     const s = this.stmts;
+    const saveSeq = new Map<KeyState, number>();
+    if (this.batch.length > 0) for (const m of batch) saveSeq.set(m.key, Math.max(saveSeq.get(m.key) ?? 0, m.seq));
+    else for (const k of this.keys.values()) if (k.dirty) saveSeq.set(k, k.lastSeq);
     // Everything below runs in one transaction; in-memory state changes only after it commits.
     const counts = [...this.counts];
     const bytes = [...this.bytes];
@@ -532,13 +542,11 @@ export class Outbox {
         keyDelta.set(m.key, (keyDelta.get(m.key) ?? 0) + 1);
         inserted.push(m);
       }
-      for (const k of this.keys.values()) {
-        if (k.dirty) s.upsertKey.run(k.id, k.kind, k.stream, k.lastSeq);
-      }
+      for (const [k, seq] of saveSeq) s.upsertKey.run(k.id, k.kind, k.stream, seq);
       if (batch.length) s.setMeta.run('next_id', String(this.nextId));
     })();
     // Committed: apply to memory.
-    for (const k of this.keys.values()) k.dirty = false;
+    for (const [k, seq] of saveSeq) if (seq === k.lastSeq) k.dirty = false;
     this.counts = counts;
     this.bytes = bytes;
     for (const [k, d] of keyDelta) k.count += d;

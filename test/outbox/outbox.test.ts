@@ -291,6 +291,27 @@ describe('outbox', () => {
     }
   });
 
+  it('between slices, the saved last seq of each key is that of its last committed message (a crash there leaves no gap)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { commit_max_messages: 1000, commit_interval: 5 });
+      const seen: Array<Array<{ stream: string; last_seq: number; top: number }>> = [];
+      o.onCommit(() => {
+        const db = new Database(path.join(dir, 'outbox.db'), { readonly: true });
+        seen.push(db.prepare('SELECT k.stream, k.last_seq, max(m.seq) AS top FROM keys k JOIN messages m ON m.key_id = k.id GROUP BY k.id').all() as never);
+        db.close();
+      });
+      for (let i = 0; i < 120; i++) o.put(aggregate(`dev${i % 2}/temp`, i));
+      while (o.stats().pending > 0) await turn();
+      assert.equal(seen.length, 3);
+      for (const rows of seen) for (const r of rows) assert.equal(r.last_seq, r.top, `${r.stream}: saved ${r.last_seq}, committed up to ${r.top}`);
+      assert.deepEqual(seen.at(-1)!.map((r) => r.last_seq), [60, 60]);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('truncates the WAL when drained at most every giveBackEveryMs, and the last time after it', async () => {
     const { dir, cleanup } = tempDir();
     try {
