@@ -4,7 +4,7 @@
  * (test/deploy/config.test.ts) keeps the deploy files in step. Why these: docs/drivers.md.
  */
 export const DEPLOY_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20'] as const;
-export const DEPLOY_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const DEPLOY_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
 
 /** `A=1 B=2` → { A: '1', B: '2' } (for the benches' *_ENV variables). */
 export function parseEnvList(text: string): Record<string, string> {
