@@ -25,11 +25,6 @@ export function registerInputSchema(s: InputSchema): void {
   inputSchemas.set(s.kind, s);
 }
 
-/** Registered driver kinds, in registration order. */
-export function inputKinds(): string[] {
-  return [...inputSchemas.keys()];
-}
-
 /** `inputs[]`: one branch per registered driver kind, discriminated by `type`. */
 function inputSchema() {
   const branches = [...inputSchemas.values()].map((f) =>

@@ -21,7 +21,7 @@ export function loadGatewayFileInChild(file: string, env: NodeJS.ProcessEnv = pr
   const execArgv = ts ? ['--import', import.meta.resolve('tsx')] : [];
   return new Promise((resolve, reject) => {
     let reply: Reply | undefined;
-    const child = fork(entry, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+    const child = fork(entry, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (m: Reply) => (reply = m));
     child.once('error', (err) => reject(new Error(`loading ${file}: could not start the config loader: ${err.message}`)));
     child.once('exit', (code, signal) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUILT_IN_STEP_KINDS } from './step-kinds.js';
 import { durationSchema } from './units.js';
 
 /** Aggregates a window can compute (see src/engine/aggregates.ts). */
@@ -116,8 +117,6 @@ export function setDetectStepSchema(schema: z.ZodType): void {
   detectSchema = schema;
 }
 
-const STEP_KINDS = ['filter', 'map', 'window', 'detect', 'output'] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
 
 /**
  * Operator step kinds registered by modules outside the engine (e.g. `news2` from src/domain):
@@ -126,16 +125,12 @@ export type StepKind = (typeof STEP_KINDS)[number];
  */
 const operatorSchemas = new Map<string, z.ZodType>();
 export function registerOperatorStepSchema(kind: string, schema: z.ZodType): void {
-  if ((STEP_KINDS as readonly string[]).includes(kind) || kind === 'streams') throw new Error(`step kind "${kind}" is built in`);
+  if ((BUILT_IN_STEP_KINDS as readonly string[]).includes(kind) || kind === 'streams') throw new Error(`step kind "${kind}" is built in`);
   operatorSchemas.set(kind, schema);
-}
-/** Registered operator step kinds, in registration order. */
-export function operatorStepKinds(): string[] {
-  return [...operatorSchemas.keys()];
 }
 
 function stepSchema() {
-  const allKinds: string[] = [...STEP_KINDS, ...operatorSchemas.keys()];
+  const allKinds: string[] = [...BUILT_IN_STEP_KINDS, ...operatorSchemas.keys()];
   const operators = Object.fromEntries([...operatorSchemas].map(([k, s]) => [k, s.optional()]));
   return z
     .strictObject({

@@ -1,4 +1,5 @@
 import type { PipelineSpec, StepSpec, WindowSpec } from '../config/pipeline.js';
+import { BUILT_IN_STEP_KINDS } from '../config/step-kinds.js';
 import { DropCounter } from '../core/drops.js';
 import type { Reading } from '../core/reading.js';
 import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
@@ -71,7 +72,7 @@ export interface EngineOperator {
 export type OperatorCompiler = (spec: unknown) => EngineOperator;
 const operatorCompilers = new Map<string, OperatorCompiler>();
 /** Keys of a validated step that are not a registered operator kind. */
-const BUILT_IN_STEP_KEYS = new Set(['filter', 'map', 'window', 'detect', 'output', 'streams']);
+const BUILT_IN_STEP_KEYS = new Set<string>([...BUILT_IN_STEP_KINDS, 'streams']);
 /** An operator module registers how its step kind is built (the schema goes to `registerOperatorStepSchema`). */
 export function registerOperatorCompiler(kind: string, fn: OperatorCompiler): void {
   operatorCompilers.set(kind, fn);

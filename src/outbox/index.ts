@@ -418,9 +418,9 @@ export class Outbox {
         this.acks = acks.concat(this.acks);
         const over = this.batch.length - this.cfg.commit_max_messages * 10;
         if (over > 0) for (const m of this.batch.splice(0, over)) this.countDrop('disk_full', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
-        this.arm();
       }
     }
+    // Whatever is still pending (the retry after an error included) goes with the next timer.
     if ((this.batch.length || this.acks.length) && !this.sliceTimer) this.arm();
   }
 
@@ -574,7 +574,7 @@ export class Outbox {
    * (the steady state with the uplink up: drained after every batch) runs at most every
    * giveBackEveryMs, the last one deferred until then.
    */
-  private giveSpaceBack(depth = this.depth(), force = false): void {
+  private giveSpaceBack(depth: number, force = false): void {
     try {
       const free = this.db.pragma('freelist_count', { simple: true }) as number;
       const pages = this.db.pragma('page_count', { simple: true }) as number;
