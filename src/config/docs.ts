@@ -84,7 +84,13 @@ function formatDefault(schema: z.ZodType): string | undefined {
   const v = d.value;
   if (isDuration(schema) && typeof v === 'number') return formatDuration(v);
   if (isByteSize(schema) && typeof v === 'number') return formatBytes(v);
-  if (v !== null && typeof v === 'object') return Array.isArray(v) && v.length === 0 ? '[]' : undefined;
+  if (Array.isArray(v)) {
+    if (!v.every((x) => typeof x === 'string' || typeof x === 'number')) return undefined;
+    const el = defOf(unwrap(schema)).element as z.ZodType | undefined;
+    const dur = el !== undefined && isDuration(unwrap(el));
+    return `[${v.map((x) => (dur && typeof x === 'number' ? formatDuration(x) : String(x))).join(', ')}]`;
+  }
+  if (v !== null && typeof v === 'object') return undefined; // its fields list their own defaults
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 

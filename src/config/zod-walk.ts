@@ -81,8 +81,9 @@ export function defaultOf(schema: AnySchema): { value: unknown } | undefined {
 
 /** True when the field may be left out (optional or has a default). */
 export function isOptional(schema: AnySchema): boolean {
+  // zod marks `.optional()` as "optional" and `.default()` as "defaulted": neither has to be written.
   const opt = (schema as any)._zod.optin;
-  return opt === 'optional';
+  return opt === 'optional' || opt === 'defaulted';
 }
 
 /** For a discriminated union: the discriminator key and its values per option. */

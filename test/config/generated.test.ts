@@ -31,3 +31,17 @@ test('the pipeline JSON Schema describes the fields editors complete', () => {
   assert.equal(schema.additionalProperties, false);
   assert.deepEqual(schema.required, ['name', 'input', 'steps']);
 });
+
+test('docs/configuration.md marks only fields that must be written as required (defaults and optional fields are not)', () => {
+  const doc = generatedFiles().find((f) => f.path === 'docs/configuration.md')!.content;
+  const cellOf = (field: string) => {
+    const row = doc.split('\n').find((l) => l.startsWith(`| \`${field}\` |`));
+    assert.ok(row, `docs/configuration.md has no row for ${field}`);
+    return row.split('|')[3]!.trim();
+  };
+  for (const f of ['log', 'upstream.tls', 'steps[].detect.alert', 'inputs[].topics', 'inputs[].ts_keys', 'inputs[].broker']) {
+    assert.notEqual(cellOf(f), '**required**', `${f} has a default or is optional`);
+  }
+  assert.equal(cellOf('gateway.id'), '**required**');
+  assert.equal(cellOf('steps[].detect.periods'), '`[1d, 7d]`');
+});
