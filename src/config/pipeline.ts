@@ -180,8 +180,38 @@ export function pipelineSchema() {
         }
         if (s.map && windows > 0) ctx.addIssue({ code: 'custom', path: ['steps', i, 'map'], message: 'map works on readings; put it before the window step' });
       });
+      checkFieldReferences(p.steps, ctx);
     })
     .describe('An Edgewise pipeline: which readings it takes, how it windows, aggregates and judges them, and where results go.');
+}
+
+/**
+ * After a window step, records are window results: a `detect` or `filter` field must name one of
+ * the window's aggregates (or `count`), else the step would silently judge nothing. Operator steps
+ * (join, news2, …) make records of their own, so fields after them are not checked.
+ */
+function checkFieldReferences(steps: Array<Record<string, unknown>>, ctx: z.RefinementCtx): void {
+  let known: Set<string> | undefined; // undefined: readings, or records of an operator (not checked)
+  steps.forEach((st, i) => {
+    const w = st.window as { aggregates?: string[] } | undefined;
+    if (w) {
+      known = new Set([...(w.aggregates ?? []), 'count']);
+      return;
+    }
+    const kind = Object.keys(st).find((k) => k !== 'streams' && st[k] !== undefined);
+    if (kind === 'detect' || kind === 'filter') {
+      const field = (st[kind] as { field?: string }).field;
+      if (known && field !== undefined && !known.has(field)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, kind, 'field'],
+          message: field === 'value'
+            ? `this step follows a window, whose results have no "value" (the default field); set \`field:\` to one of the window's aggregates: ${[...known].join(', ')}`
+            : `field "${field}" is not computed by the window before this step (it computes ${[...known].join(', ')}); add "${field}" to the window's aggregates or judge one of those`,
+        });
+      }
+    } else if (kind !== 'output' && kind !== 'map') known = undefined;
+  });
 }
 
 export type PipelineSpec = z.output<ReturnType<typeof pipelineSchema>>;

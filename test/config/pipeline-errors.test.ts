@@ -191,3 +191,13 @@ test('window checks (hop divides size, size > 0) are reported along with errors 
     `${col(8, '3,')} steps[2].window.slide: slide (3) must divide size (10)`,
   ]);
 });
+
+test('a detect or filter after a window must name an aggregate the window computes (else it would judge nothing, silently)', () => {
+  const i = one(yaml(...HEAD, '  - window: { type: tumbling, size: 10s, aggregates: [mean] }', '  - detect: { detector: threshold, field: rms, above: 3 }', '  - output: out'));
+  assert.deepEqual([i.line, i.path], [6, 'steps[1].detect.field']);
+  assert.match(i.message, /field "rms" is not computed by the window before this step \(it computes mean, count\)/);
+  const v = one(yaml(...HEAD, '  - window: { type: tumbling, size: 10s, aggregates: [mean] }', '  - filter: { min: 0 }', '  - output: out'));
+  assert.match(v.message, /no "value" \(the default field\); set `field:` to one of the window's aggregates: mean, count/);
+  // Computed fields and count pass; before the window, readings are not checked.
+  assert.deepEqual(pipelineIssues(yaml(...HEAD, '  - filter: { field: temp, min: 0 }', '  - window: { type: tumbling, size: 10s, aggregates: [mean, rms] }', '  - detect: { detector: threshold, field: rms, above: 3 }', '  - filter: { field: count, min: 2 }', '  - output: out')), []);
+});
