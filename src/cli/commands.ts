@@ -21,6 +21,8 @@ export const commands: Record<string, () => Promise<{ register: Register }>> = {
 /** The commands to register for these arguments: the one named, or all of them (for help and errors). */
 export async function registersFor(argv: readonly string[]): Promise<Register[]> {
   const first = argv.find((a) => !a.startsWith('-'));
+  // `edgewise --version` needs no subcommand: loading them all would take a second or more.
+  if (first === undefined && argv.some((a) => a === '-v' || a === '--version')) return [];
   const names = first !== undefined && first in commands ? [first] : Object.keys(commands);
   const mods = await Promise.all(names.map((n) => commands[n]!()));
   return mods.map((m) => m.register);

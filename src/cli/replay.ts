@@ -52,6 +52,10 @@ Examples:
           : undefined,
       });
       bar?.stop();
+      if (summary.readings === 0) {
+        const unreadable = Object.keys(summary.inputDrops).length ? `; unreadable rows: ${JSON.stringify(summary.inputDrops)}` : '';
+        throw new Error(`replay: ${o.input} gave no readings (${summary.rows === 0 ? 'the file has no data rows' : `${summary.rows} rows without a numeric value`}${unreadable}); nothing was replayed`);
+      }
       if (!o.quiet) {
         const p = summary.pipeline;
         const rate = summary.seconds > 0 ? Math.round(summary.readings / summary.seconds) : summary.readings;

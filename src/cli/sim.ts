@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { parseDomains, runSim } from '../../firmware-sim/index.js';
 
@@ -16,6 +18,28 @@ interface SimFlags {
   topic?: string;
   start?: string;
   fast?: boolean;
+  overwrite?: boolean;
+}
+
+/**
+ * A data set folder must start empty: files of an earlier run (other devices, other domains) would
+ * otherwise sit beside the new ones and be read as part of it. `--overwrite` removes the data/ and
+ * labels/ folders a previous run wrote; anything else in the folder is left and refused.
+ */
+function prepareDatasetDir(dir: string, overwrite: boolean): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return; // does not exist yet: written fresh
+  }
+  if (overwrite) {
+    for (const sub of ['data', 'labels']) rmSync(join(dir, sub), { recursive: true, force: true });
+    entries = entries.filter((e) => e !== 'data' && e !== 'labels');
+    if (entries.length === 0) return;
+    throw new Error(`--csv-out ${dir}: holds files that are not a data set (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose an empty folder`);
+  }
+  if (entries.length > 0) throw new Error(`--csv-out ${dir}: the folder is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose an empty folder, or add --overwrite to replace the data set an earlier run wrote there`);
 }
 
 function positiveNumber(flag: string, text: string, integer = false): number {
@@ -40,6 +64,7 @@ export function register(program: Command): void {
     .option('--serial-link <path>', 'make a pty pair with socat: the gateway opens <path> (format kv); vans\' GPS as NMEA on <path>-gps-<van>')
     .option('--topic <template>', 'MQTT topic template', 'sensors/{device}/{metric}')
     .option('--start <time>', 'start of simulated time (ISO 8601, UTC); default: now when live, 2024-01-01T00:00:00Z for a data set')
+    .option('--overwrite', 'with --csv-out: replace the data/ and labels/ folders of an earlier run (without it, a non-empty folder is refused)')
     .option('--fast', 'live transports as fast as they take it instead of real time (load tests)')
     .addHelpText(
       'after',
@@ -58,6 +83,7 @@ Examples:
     .action(async (f: SimFlags) => {
       const live = Boolean(f.broker || f.serialLink);
       if (!live && !f.csvOut && !f.labelsOut) throw new Error('edgewise sim: nothing to do: give --broker, --serial-link, --csv-out or --labels-out (see edgewise sim --help)');
+      if (f.csvOut) prepareDatasetDir(f.csvOut, f.overwrite === true);
       if (f.faults !== 'on' && f.faults !== 'off') throw new Error(`--faults ${f.faults}: expected on or off`);
       let start: number;
       if (f.start) {

@@ -30,9 +30,16 @@ export function openOutput(path: string | undefined): OutputTarget {
   };
 }
 
+/** The output format: `format` if given, else the file's extension (.csv, .jsonl, .json, .ndjson); stdout is JSON lines. */
 export function outputFormat(path: string | undefined, format: string | undefined): 'csv' | 'jsonl' {
-  if (format === 'csv' || format === 'jsonl') return format;
-  return path && /\.csv$/i.test(path) ? 'csv' : 'jsonl';
+  if (format !== undefined) {
+    if (format === 'csv' || format === 'jsonl') return format;
+    throw new Error(`--format ${format}: expected csv or jsonl`);
+  }
+  if (!path || path === '-') return 'jsonl';
+  if (/\.csv$/i.test(path)) return 'csv';
+  if (/\.(jsonl|ndjson|json)$/i.test(path)) return 'jsonl';
+  throw new Error(`--output ${path}: cannot tell the format from the file name; name it .csv or .jsonl, or add --format csv|jsonl`);
 }
 
 function csvCell(v: unknown): string {

@@ -93,3 +93,48 @@ test('demo --offline runs simulated pumps through a pipeline and reports found f
   assert.ok(Number(m[2]) > 0, 'the simulator injected faults');
   assert.ok(Number(m[1]) > 0, 'the default detector found some of them');
 });
+
+test('replay refuses what would silently do nothing: an empty input, an output name whose format it cannot tell', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgewise-replay-'));
+  try {
+    writeFileSync(join(dir, 'empty.csv'), '');
+    writeFileSync(join(dir, 'header.csv'), 'timestamp,value\n');
+    writeFileSync(join(dir, 'one.csv'), 'timestamp,value\n2024-01-01 00:00:00,1\n');
+    for (const f of ['empty.csv', 'header.csv']) {
+      const r = edgewise('replay', '--input', join(dir, f), '--quiet');
+      assert.equal(r.code, 1, `${f}: ${r.stderr}`);
+      assert.match(r.stderr, /gave no readings \(the file has no data rows\)/);
+    }
+    const p = edgewise('replay', '--input', join(dir, 'one.csv'), '--output', join(dir, 'x.parquet'));
+    assert.equal(p.code, 1);
+    assert.match(p.stderr, /--output .*x\.parquet: cannot tell the format from the file name; name it \.csv or \.jsonl, or add --format csv\|jsonl/);
+    assert.equal(edgewise('replay', '--input', join(dir, 'one.csv'), '--output', join(dir, 'x.parquet'), '--format', 'csv', '--quiet').code, 0, 'an explicit --format is honoured');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sim --csv-out refuses a non-empty folder (stale devices would join the data set); --overwrite replaces an earlier data set', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgewise-sim-'));
+  try {
+    const args = ['sim', '--domain', 'vitals', '--duration', '1m', '--csv-out', dir];
+    assert.equal(edgewise(...args).code, 0);
+    writeFileSync(join(dir, 'data', 'stale.csv'), 'timestamp,value\n');
+    const again = edgewise(...args);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /the folder is not empty .*add --overwrite/);
+    assert.equal(edgewise(...args, '--overwrite').code, 0);
+    assert.throws(() => readFileSync(join(dir, 'data', 'stale.csv')), 'the stale file of the earlier run is gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--version answers without loading the subcommands', async () => {
+  const { registersFor } = await import('../../src/cli/commands.js');
+  assert.equal((await registersFor(['--version'])).length, 0, 'no subcommand module is loaded for --version');
+  assert.equal((await registersFor(['validate', '--version'])).length, 1);
+  const r = edgewise('--version');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+});
