@@ -106,8 +106,12 @@ async function liveDemo(o: DemoCliOptions): Promise<number> {
   let maxDepth = 0;
   let stopping: Promise<number> | undefined;
   const timers: NodeJS.Timeout[] = [];
+  let ttyRestored = false;
+  // Once only: leaving the alternate screen a second time (at exit, after the summary) restores the
+  // cursor saved on entering it, and the shell prompt would then overwrite the summary.
   const restoreTty = () => {
-    if (!tty) return;
+    if (!tty || ttyRestored) return;
+    ttyRestored = true;
     process.stdout.write(`${CSI}?25h${CSI}?1049l`);
     try {
       process.stdin.setRawMode(false);

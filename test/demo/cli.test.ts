@@ -39,3 +39,24 @@ test('edgewise demo: a bad option is a clear error, exit 2', async () => {
   assert.equal(r.code, 2);
   assert.match(r.out, /--duration soon: .*expected e\.g\. 20s, 2m/);
 });
+
+test('edgewise demo on a terminal leaves the alternate screen once, so the shell prompt does not overwrite the closing summary', { timeout: 120_000 }, async () => {
+  // `script` (util-linux, in every Debian) gives the demo a real pseudo-terminal for stdin and stdout.
+  const cmd = `${process.execPath} --import tsx src/cli/main.ts demo --duration 4s`;
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.once('exit', (code) => {
+      clearTimeout(kill);
+      resolve({ code, out });
+    });
+  });
+  assert.equal(r.code, 0, r.out);
+  const leave = r.out.split('\x1b[?1049l').length - 1;
+  assert.equal(r.out.split('\x1b[?1049h').length - 1, 1, 'entered the alternate screen once');
+  assert.equal(leave, 1, 'left the alternate screen exactly once');
+  assert.ok(r.out.lastIndexOf('\x1b[?1049l') < r.out.indexOf('Edgewise demo stopped'), 'the summary is written after leaving it');
+});
