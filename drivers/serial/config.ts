@@ -31,7 +31,7 @@ export const serialConfigSchema = z.strictObject({
       undated: z
         .enum(['gateway_clock', 'drop'])
         .default('gateway_clock')
-        .describe('Fixes with a time of day only (GGA, GNS, GLL) wait up to 10 s of receiver time for a date (RMC or ZDA). If none comes (a GGA- or GLL-only receiver): gateway_clock dates them with the gateway clock (the day nearest to it, counted nmea_dated_by_gateway), drop drops them (nmea_no_date).'),
+        .describe('Fixes with a time of day only (GGA, GNS, GLL) wait up to 10 s of receiver time for a date (RMC or ZDA). If none comes (a GGA- or GLL-only receiver): gateway_clock dates them and the fixes after them with the gateway clock (the day nearest to it, counted nmea_dated_by_gateway) until the receiver sends a date; drop drops them (nmea_no_date).'),
     })
     .optional()
     .describe('NMEA settings (format: nmea).'),

@@ -371,16 +371,27 @@ export class NmeaDecoder {
     return this.place(fix, ts, emit, drops);
   }
 
+  /**
+   * Only a fix that waited MAX_WAIT_MS makes the `undated` rule apply. No-fix sentences (already
+   * counted) waiting longer than that are let go: a receiver without a fix and without a date
+   * (RMC V dates are not used) gives no reading until it has one or the other.
+   */
   private waitedTooLong(last: Fix): boolean {
-    if (this.waiting.length >= MAX_WAITING) return true;
-    const first = this.waiting[0]!.tod.ms;
-    const span = (last.tod.ms - first + DAY) % DAY;
-    return span >= MAX_WAIT_MS && span < HALF_DAY;
+    const older = (w: Fix) => {
+      const span = (last.tod.ms - w.tod.ms + DAY) % DAY;
+      return span >= MAX_WAIT_MS && span < HALF_DAY;
+    };
+    this.waiting = this.waiting.filter((w) => !w.counted || !older(w));
+    if (this.waiting.length > MAX_WAITING) this.waiting.splice(this.waiting.findIndex((w) => w.counted) >>> 0, 1);
+    const first = this.waiting.find((w) => !w.counted);
+    return first !== undefined && (older(first) || this.waiting.length >= MAX_WAITING);
   }
 
   private giveUpWaiting(now: number, emit: (r: Reading) => void, drops: DropSink): number {
     if (this.opts.undated === 'drop') {
-      for (const w of this.waiting) drops.drop('nmea_no_date', w.line, `${w.where}: no date (RMC or ZDA) from the receiver within ${MAX_WAIT_MS / 1000}s of its time (undated: drop)`);
+      for (const w of this.waiting) {
+        if (!w.counted) drops.drop('nmea_no_date', w.line, `${w.where}: no date (RMC or ZDA) from the receiver within ${MAX_WAIT_MS / 1000}s of its time (undated: drop)`);
+      }
       this.waiting = [];
       return 0;
     }

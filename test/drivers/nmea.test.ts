@@ -40,6 +40,27 @@ test('1. a GGA before the first date waits for it: whatever the gateway clock, e
   }
 });
 
+test('1. a receiver without fix and date for a while (default times and dates), then a fix: nothing is dated by the gateway', () => {
+  // mtk-3301.log: 1980 default dates and a default time before the first fix
+  const mtk = [
+    '$GPGGA,235946.005,8960.000000,N,00000.000000,E,0,0,,137.000,M,13.000,M,,*49',
+    '$GPRMC,235946.005,V,8960.000000,N,00000.000000,E,0.000,0.00,050180,,,N*47',
+    '$GPGGA,235950.004,8960.000000,N,00000.000000,E,0,0,,137.000,M,13.000,M,,*4F',
+    '$GPRMC,235950.004,V,8960.000000,N,00000.000000,E,0.000,0.00,050180,,,N*41',
+    '$GPGGA,081433.591,8960.000000,N,00000.000000,E,0,0,,137.000,M,13.000,M,,*43',
+    '$GPRMC,081433.591,V,8960.000000,N,00000.000000,E,0.000,0.00,120180,,,N*4B',
+    '$GPGGA,081436.000,5212.982135,N,00653.101394,E,1,3,2.88,102.907,M,47.093,M,,*5F',
+    '$GPRMC,081436.000,A,5212.982135,N,00653.101394,E,0.039,0.00,230808,,,A*53',
+  ];
+  for (const now of [TODAY, Date.UTC(2008, 7, 23, 8, 15)]) {
+    const { of, c } = run(mtk, now);
+    assert.deepEqual(of('lat').map((r) => iso(r.ts)), ['2008-08-23T08:14:36.000Z']);
+    assert.ok(of('fix_quality').every((r) => iso(r.ts).startsWith('2008-08-23T08:14')), 'no-fix readings from before the 10 s wait are let go, the rest dated by the receiver');
+    assert.equal(c.nmea_dated_by_gateway, 0);
+    assert.equal(c.nmea_no_fix, 6);
+  }
+});
+
 test('1. a receiver that never sends a date: the undated rule (gateway clock by default, or drop, counted)', () => {
   // sounder.log: an echo sounder's GLL only
   const gll = ['$ECGLL,5119.881,N,00125.169,E,164326,A,D*52', '$ECGLL,5119.881,N,00125.169,E,164328,A,D*5C', '$ECGLL,5119.881,N,00125.169,E,164330,A,D*55', '$ECGLL,5119.881,N,00125.169,E,164332,A,D*57', '$ECGLL,5119.881,N,00125.169,E,164336,A,D*53', '$ECGLL,5119.881,N,00125.169,E,164338,A,D*5D'];
@@ -95,7 +116,6 @@ test('5. GGA quality 6 is reported with its kind; 7 (manual) and 8 (simulator) g
   assert.equal(sim.of('lat').length, 0);
   assert.equal(sim.c.nmea_manual_or_sim, 1);
   assert.equal(sim.c.nmea_no_fix, 2);
-  // the date came from nowhere (RMC V): the fix kind waits, then is dated by the gateway clock
   assert.equal(sim.dec.waitingFixes, 0, 'already counted, not waiting to be counted');
   const dr = run([nmea('GPRMC,125106,A,3854.5087,N,07726.4523,W,0.0,0.0,241011,10.5,W,E'), nmea('GPGGA,125106,3854.5087,N,07726.4523,W,6,10,2.0,268.8,M,-33.9,M,,')], TODAY);
   assert.equal(dr.of('fix_quality')[0]!.value, 6);
