@@ -81,6 +81,9 @@ export interface NmeaCounters {
 
 type Values = Array<[metric: string, value: number | undefined]>;
 
+/** A valid sentence with a fix but no time: it cannot be dated (a drop of its own, not garbled). */
+class NoTime extends FieldError {}
+
 /** What one sentence says, before it is dated. */
 interface Fix {
   tod: TimeOfDay;
@@ -177,7 +180,7 @@ export class NmeaDecoder {
         case 'ZDA':
           this.zda(fields, now);
           this.c.nmea_time_only++;
-          return this.flushIfDated(now, emit, drops);
+          return this.flushIfDated(emit, drops);
         default:
           this.c.nmea_ignored++;
           return 0;
@@ -188,7 +191,7 @@ export class NmeaDecoder {
       return this.date(fix, now, emit, drops);
     } catch (e) {
       if (!(e instanceof FieldError)) throw e;
-      drops.drop('garbled', line, `${where}: NMEA ${type}: ${e.message}`);
+      drops.drop(e instanceof NoTime ? 'nmea_no_time' : 'garbled', line, `${where}: NMEA ${type}: ${e.message}`);
       return 0;
     }
   }
@@ -229,7 +232,7 @@ export class NmeaDecoder {
       return { tod, values: [['fix_quality', 0], ['satellites', extra[0]![1]]], line, where, counted: true };
     }
     this.hasFix = quality !== 7 && quality !== 8;
-    if (!tod) throw new FieldError('a fix without a time');
+    if (!tod) throw new NoTime('a fix without a time');
     if (!this.hasFix) {
       this.c.nmea_manual_or_sim++;
       return { tod, values: [['fix_quality', quality]], line, where, counted: true };
@@ -268,7 +271,7 @@ export class NmeaDecoder {
     }
     if (this.notAFix(f[11])) return (this.hasFix = false), undefined;
     const tod = timeOfDay(f[0]);
-    if (!tod) throw new FieldError('a fix without a time');
+    if (!tod) throw new NoTime('a fix without a time');
     this.hasFix = true;
     const position = this.position(f.slice(2, 6));
     const knots = num(f[6], 'speed');
@@ -285,7 +288,7 @@ export class NmeaDecoder {
     }
     if (this.notAFix(f[6])) return (this.hasFix = false), undefined;
     const tod = timeOfDay(f[4]);
-    if (!tod) throw new FieldError('no time (GLL before NMEA 2.0 has none; such a receiver needs RMC or GGA)');
+    if (!tod) throw new NoTime('a position without a time (GLL before NMEA 2.0 has none: such a receiver needs RMC or GGA enabled too)');
     this.hasFix = true;
     const position = this.position(f.slice(0, 4));
     if (!position) throw new FieldError('status A without a position');
@@ -319,7 +322,8 @@ export class NmeaDecoder {
   private zda(f: string[], now: number): void {
     const tod = timeOfDay(f[0]);
     if (!tod) return;
-    const day = this.day(f[1] || f[2] || f[3] ? zdaDate(f[1] ?? '', f[2] ?? '', f[3] ?? '') : undefined, f.slice(1, 4).join(','), tod, now);
+    const field = f[1] || f[2] || f[3] ? f.slice(1, 4).join(',') : undefined;
+    const day = this.day(field ? zdaDate(f[1] ?? '', f[2] ?? '', f[3] ?? '') : undefined, field, tod, now);
     if (day === undefined) return;
     this.setAnchor(day + tod.ms, false);
   }
@@ -359,7 +363,7 @@ export class NmeaDecoder {
   private date(fix: Fix, now: number, emit: (r: Reading) => void, drops: DropSink): number {
     if (fix.day !== undefined) {
       this.setAnchor(fix.day + fix.tod.ms, false);
-      return this.flushIfDated(now, emit, drops) + this.place(fix, fix.day + fix.tod.ms, emit, drops);
+      return this.flushIfDated(emit, drops) + this.place(fix, fix.day + fix.tod.ms, emit, drops);
     }
     if (this.anchor === undefined) {
       this.waiting.push(fix);
@@ -396,11 +400,11 @@ export class NmeaDecoder {
       return 0;
     }
     this.setAnchor(this.near(now, this.waiting[0]!.tod.ms), true);
-    return this.flushIfDated(now, emit, drops);
+    return this.flushIfDated(emit, drops);
   }
 
   /** Places the fixes that waited for a date, relative to the anchor just set (they came before it). */
-  private flushIfDated(_now: number, emit: (r: Reading) => void, drops: DropSink): number {
+  private flushIfDated(emit: (r: Reading) => void, drops: DropSink): number {
     if (this.anchor === undefined || this.waiting.length === 0) return 0;
     const waiting = this.waiting;
     this.waiting = [];

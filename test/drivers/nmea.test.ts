@@ -169,6 +169,8 @@ test('8. a leap second (23:59:60) is stamped 23:59:59.999 and the midnight after
 });
 
 test('9. GLL and ZDA (four-digit year); GNS; midnight between a ZDA and the GGA after it', () => {
+  assert.equal(run([nmea('GPGLL,4916.45,N,12311.12,W')], TODAY).drops.count('nmea_no_time'), 1, 'GLL of NMEA 1.x: a position without a time');
+  assert.equal(run([nmea('GPZDA,193223.00,,,,00,00')], TODAY).c.nmea_bad_date, 0, 'a ZDA without a date is not a bad date');
   // tcp-torture.log: the date from a ZDA
   const zda = run(['$GPZDA,193223.00,23,12,2007,00,00*69', nmea('GPGGA,193223.00,2037.7279,N,08704.0848,W,1,04,1.7,-30.4,M,-13.9,M,,')], TODAY);
   assert.equal(iso(zda.of('lat')[0]!.ts), '2007-12-23T19:32:23.000Z');
