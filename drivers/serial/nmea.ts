@@ -136,6 +136,7 @@ export class NmeaDecoder {
 
   decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
     let s = line.trim();
+    if (s.length === 0) return 0; // a blank line between sentences
     const c0 = s.charCodeAt(0);
     if (c0 !== 36 /* $ */ && c0 !== 33 /* ! */) {
       const at = s.lastIndexOf('$');

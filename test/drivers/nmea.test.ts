@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';
 import { NmeaDecoder, type NmeaOptions } from '../../drivers/serial/nmea.js';
+import fc from 'fast-check';
 import { nmea } from './nmea-fixtures.js';
 
 function run(lines: string[], now: number, opts: Partial<NmeaOptions> = {}, dec = new NmeaDecoder('gps', opts)) {
@@ -210,4 +211,19 @@ test('9. resynchronise on $ after noise; a sentence cut short by the next one is
   assert.equal(cut.of('lat').length, 2);
   // st-teseo-liv4f.log: every sentence starts with $$
   assert.equal(run(['$$GNRMC,135806.000,A,4723.00484,N,00045.88150,E,0.5,120.9,210325,,,A,C*11'], TODAY).of('lat').length, 1);
+});
+
+test('any sentence, well formed or not: no exception, and each counts exactly once (a reading, an outcome or a drop)', () => {
+  const field = fc.oneof(fc.constant(''), fc.stringMatching(/^[0-9]{1,7}(\.[0-9]{0,6})?$/), fc.constantFrom('A', 'V', 'N', 'S', 'E', 'W', 'M', 'T', 'K', 'AANN', '2208-1', '235960.00', '8960.0000'), fc.string({ maxLength: 8 }));
+  const body = fc.tuple(fc.constantFrom('GP', 'GN', 'BD', 'P', 'XX'), fc.constantFrom('GGA', 'RMC', 'GLL', 'GNS', 'VTG', 'ZDA', 'GSV', 'DTM'), fc.array(field, { maxLength: 14 })).map(([t, s, f]) => [t + s, ...f].join(','));
+  const line = fc.oneof(body.map((b) => nmea(b)), body.map((b) => `$${b}`), fc.string({ maxLength: 40 }), body.map((b) => `\u0000${nmea(b)}`));
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 30 }), fc.constantFrom('required', 'optional'), fc.integer({ min: 0, max: 4e12 }), (lines, checksum, now) => {
+      const { c, drops, dec } = run(lines, now, { checksum: checksum as 'required' | 'optional' });
+      const cut = lines.filter((l) => l.trim().lastIndexOf('$') > 0 && l.trim().startsWith('$') && l.trim().slice(0, l.trim().lastIndexOf('$')).includes(',')).length;
+      const outcomes = c.nmea_fixes + c.nmea_ignored + c.nmea_no_fix + c.nmea_manual_or_sim + c.nmea_time_only + c.nmea_duplicates + drops.total() + dec.waitingFixes;
+      assert.equal(outcomes, lines.filter((l) => l.trim().length > 0).length + cut);
+    }),
+    { numRuns: 300 },
+  );
 });
