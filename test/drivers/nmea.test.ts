@@ -152,6 +152,23 @@ test('7. receiver time going back is counted and decoding starts over; a repeate
   const { of, c } = run(lines, TODAY);
   assert.deepEqual(of('lat').map((r) => iso(r.ts).slice(11, 19)), ['19:41:23', '19:41:24', '19:41:11', '19:41:12', '19:41:13']);
   assert.equal(c.nmea_time_back, 1);
+  // bt451.log: a session that ended at 15:25:08.5, then another one ("Moving in car") from 14:33:06
+  const bt = run([
+    '$GPZDA,152508.00,09,12,2009,00,00*6C',
+    '$GPRMC,152508.50,A,5547.82156,N,02334.14086,E,0.296,,091209,,,A*76',
+    '$GPVTG,,T,,M,0.296,N,0.549,K,A*26',
+    '$GPGGA,152508.50,5547.82156,N,02334.14086,E,1,04,2.73,35.3,M,26.9,M,,*6E',
+    '$GPGGA,143306.00,5546.83315,N,02334.72613,E,1,08,1.28,129.9,M,26.9,M,,*5B',
+    '$GPGLL,5546.83315,N,02334.72613,E,143306.00,A,A*63',
+    '$GPZDA,143306.00,09,12,2009,00,00*64',
+    '$GPRMC,143306.50,A,5546.82983,N,02334.72123,E,30.324,221.16,091209,,,A*52',
+    '$GPVTG,221.16,T,,M,30.324,N,56.191,K,A*37',
+    '$GPGGA,143306.50,5546.82983,N,02334.72123,E,1,09,1.26,128.9,M,26.9,M,,*50',
+    '$GPRMC,143307.00,A,5546.82649,N,02334.71625,E,30.860,221.48,091209,,,A*5D',
+  ], TODAY);
+  assert.deepEqual(bt.of('lat').map((r) => iso(r.ts).slice(11, 22)), ['15:25:08.50', '14:33:06.00', '14:33:06.50', '14:33:07.00']);
+  assert.equal(bt.of('speed_kmh').length, 3);
+  assert.equal(bt.c.nmea_time_back, 1);
   // ch-4701.log: a GGA with the time of the one before and a position 2 m away
   const rep = run(['$GPRMC,123459.000,A,5356.21596,N,02734.86645,E,00.00,252.7,290508,,,A*68', '$GPGGA,123459.000,5356.21596,N,02734.86645,E,1,05,06.0,255.7,M,26.0,M,,*61', nmea('GPGGA,123459.000,5356.21700,N,02734.86645,E,1,05,06.0,255.7,M,26.0,M,,'), nmea('GPRMC,123500.000,A,5356.21700,N,02734.86645,E,00.00,252.7,290508,,,A')], TODAY);
   assert.equal(rep.drops.count('nmea_time_repeated'), 1);
