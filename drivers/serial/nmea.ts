@@ -73,6 +73,8 @@ export interface NmeaCounters {
   nmea_week_rollover: number;
   /** Sentences in a leap second (hh:mm:60), stamped 23:59:59.999. */
   nmea_leap_second: number;
+  /** Time-only sentences that came before the receiver's first date and waited for it. */
+  nmea_waited_for_date: number;
   /** Fixes dated from the gateway clock (undated: gateway_clock, no receiver date yet). */
   nmea_dated_by_gateway: number;
   /** Lines where noise before the `$` was skipped. */
@@ -109,6 +111,7 @@ export class NmeaDecoder {
     nmea_bad_date: 0,
     nmea_week_rollover: 0,
     nmea_leap_second: 0,
+    nmea_waited_for_date: 0,
     nmea_dated_by_gateway: 0,
     nmea_resync: 0,
   };
@@ -368,6 +371,7 @@ export class NmeaDecoder {
     }
     if (this.anchor === undefined) {
       this.waiting.push(fix);
+      this.c.nmea_waited_for_date++;
       return this.waitedTooLong(fix) ? this.giveUpWaiting(now, emit, drops) : 0;
     }
     const ts = this.near(this.anchor, fix.tod.ms);

@@ -69,6 +69,7 @@ test('1. a receiver that never sends a date: the undated rule (gateway clock by 
   const a = run(gll.slice(0, 4), now);
   assert.equal(a.out.length, 0, 'waits while less than 10 s of receiver time went by');
   assert.equal(a.dec.waitingFixes, 4);
+  assert.equal(a.c.nmea_waited_for_date, 4, 'visible while they wait');
   const b = run(gll, now);
   assert.deepEqual(b.of('lat').map((r) => iso(r.ts)), ['2012-01-19T16:43:26.000Z', '2012-01-19T16:43:28.000Z', '2012-01-19T16:43:30.000Z', '2012-01-19T16:43:32.000Z', '2012-01-19T16:43:36.000Z', '2012-01-19T16:43:38.000Z']);
   assert.equal(b.c.nmea_dated_by_gateway, 6);
