@@ -253,17 +253,13 @@ export class NmeaDecoder {
     return lat === undefined || lon === undefined ? undefined : [lat, lon];
   }
 
-  /** True when a mode indicator (NMEA 2.3+) rules the fix out; counted. */
+  /** True when a mode indicator (NMEA 2.3+) rules the fix out (counted; the receiver has no fix). */
   private notAFix(mode: string | undefined): boolean {
-    if (mode === 'N') {
-      this.c.nmea_no_fix++;
-      return true;
-    }
-    if (mode === 'M' || mode === 'S') {
-      this.c.nmea_manual_or_sim++;
-      return true;
-    }
-    return false;
+    if (mode === 'N') this.c.nmea_no_fix++;
+    else if (mode === 'M' || mode === 'S') this.c.nmea_manual_or_sim++;
+    else return false;
+    this.hasFix = false;
+    return true;
   }
 
   private rmc(f: string[], line: string, now: number, where: string): Fix | undefined {
@@ -273,7 +269,7 @@ export class NmeaDecoder {
       this.c.nmea_no_fix++;
       return undefined;
     }
-    if (this.notAFix(f[11])) return (this.hasFix = false), undefined;
+    if (this.notAFix(f[11])) return undefined;
     const tod = timeOfDay(f[0]);
     if (!tod) throw new NoTime('a fix without a time');
     this.hasFix = true;
@@ -290,7 +286,7 @@ export class NmeaDecoder {
       this.c.nmea_no_fix++;
       return undefined;
     }
-    if (this.notAFix(f[6])) return (this.hasFix = false), undefined;
+    if (this.notAFix(f[6])) return undefined;
     const tod = timeOfDay(f[4]);
     if (!tod) throw new NoTime('a position without a time (GLL before NMEA 2.0 has none: such a receiver needs RMC or GGA enabled too)');
     this.hasFix = true;
