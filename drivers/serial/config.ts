@@ -22,6 +22,19 @@ export const serialConfigSchema = z.strictObject({
     })
     .optional()
     .describe('CSV settings (format: csv). A line equal to the column names (a header) is skipped.'),
+  nmea: z
+    .strictObject({
+      checksum: z
+        .enum(['required', 'optional'])
+        .default('required')
+        .describe('required: a sentence without *hh is dropped (bad_checksum). optional: for receivers that never send checksums; a *hh that is present is still verified.'),
+      undated: z
+        .enum(['gateway_clock', 'drop'])
+        .default('gateway_clock')
+        .describe('Fixes with a time of day only (GGA, GNS, GLL) wait up to 10 s of receiver time for a date (RMC or ZDA). If none comes (a GGA- or GLL-only receiver): gateway_clock dates them and the fixes after them with the gateway clock (the day nearest to it, counted nmea_dated_by_gateway) until the receiver sends a date; drop drops them (nmea_no_date).'),
+    })
+    .optional()
+    .describe('NMEA settings (format: nmea).'),
   ts_unit: z.enum(['ms', 's']).default('ms').describe('Unit of numeric timestamps in the line (ts column/key). ISO 8601 is always accepted; no zone means UTC.'),
   max_line_bytes: byteSizeSchema.default(1024).describe('Longest line kept; longer lines are counted (too_long) and discarded up to the next newline.'),
   max_fields: z.number().int().positive().default(64).describe('Most readings from one line (json, kv).'),

@@ -21,10 +21,10 @@ export function lineDecoder(cfg: SerialConfig, device: string): LineDecoder {
     case 'kv':
       return new KvDecoder(device, cfg);
     case 'nmea': {
-      const d = new NmeaDecoder(device);
+      const d = new NmeaDecoder(device, cfg.nmea);
       return {
         decode: (l, now, emit, drops, where) => d.decode(l, now, emit, drops, where),
-        counters: () => ({ nmea_ignored: d.ignored, nmea_duplicates: d.duplicates, nmea_no_fix: d.noFix }),
+        counters: () => ({ ...d.c }),
       };
     }
   }

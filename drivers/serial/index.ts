@@ -62,7 +62,9 @@ class SerialDriver implements Driver {
     const ctx = this.ctx;
     if (!ctx) return;
     this.c.lines++;
-    if (isGarbled(raw, line)) {
+    // NMEA: noise before the last `$` is skipped by the decoder (resync), so only the sentence must be clean
+    const at = this.cfg.format === 'nmea' ? raw.lastIndexOf(36) : -1;
+    if (at > 0 ? isGarbled(raw.subarray(at), raw.toString('utf8', at)) : isGarbled(raw, line)) {
       ctx.drops.drop('garbled', line, `${this.where}: control bytes or invalid UTF-8 in the line (wrong baud rate or framing?)`);
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * Splits a byte stream into lines (`\n`, a trailing `\r` is removed) with a bound: a line longer
+ * Splits a byte stream into lines (`\n`, trailing `\r`s are removed) with a bound: a line longer
  * than `maxBytes` is reported once (`onTooLong`) and its bytes are discarded up to the next
  * newline, so memory stays at `maxBytes` whatever the device sends. (The readline parser that
  * ships with serialport buffers without a limit, hence this small splitter.)
@@ -40,7 +40,7 @@ export class LineSplitter {
       if (this.discarding) this.discarding = false;
       else {
         let l = this.len;
-        if (l > 0 && this.buf[l - 1] === 13) l--;
+        while (l > 0 && this.buf[l - 1] === 13) l--; // \r\n, and \r\r\n (some modems' GPS ports)
         const raw = this.buf.subarray(0, l);
         this.onLine(raw.toString('utf8'), raw);
       }

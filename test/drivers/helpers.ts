@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { DropCounter } from '../../src/core/drops.js';
 import type { DriverContext, DriverDeps } from '../../src/core/driver.js';
 import type { Reading } from '../../src/core/reading.js';
@@ -34,4 +35,18 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_
 
 export function byStream(readings: Reading[], stream: string): Reading[] {
   return readings.filter((r) => r.stream === stream);
+}
+
+/** A pty pair made by socat: a driver opens `a`, the test writes to `b`. The caller kills the child. */
+export async function socatPty(a: string, b: string): Promise<ChildProcess> {
+  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d) => (log += d));
+  try {
+    await waitFor(() => /starting data transfer loop/.test(log), `socat to start (${log})`);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return child;
 }

@@ -1,13 +1,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialDriverFactory, type SerialConfig } from '../../drivers/serial/index.js';
 import { serialConfigSchema } from '../../drivers/serial/config.js';
 import type { Driver } from '../../src/core/driver.js';
-import { makeCtx, makeDeps, waitFor, byStream } from './helpers.js';
+import { makeCtx, makeDeps, waitFor, byStream, socatPty } from './helpers.js';
 import { RMC, GGA, VTG, nmea } from './nmea-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgewise-serial-'));
@@ -21,12 +21,9 @@ after(async () => {
 
 /** A pty pair: the driver opens `a`, the test writes to `b`. */
 async function ptyPair(a: string, b: string): Promise<ChildProcess> {
-  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = await socatPty(a, b);
   children.add(child);
   child.on('exit', () => children.delete(child));
-  let log = '';
-  child.stderr!.on('data', (d) => (log += d));
-  await waitFor(() => /starting data transfer loop/.test(log), `socat to start (${log})`);
   return child;
 }
 
