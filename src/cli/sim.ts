@@ -16,6 +16,7 @@ interface SimFlags {
   topic?: string;
   start?: string;
   fast?: boolean;
+  imu?: boolean;
 }
 
 function positiveNumber(flag: string, text: string, integer = false): number {
@@ -40,6 +41,7 @@ export function register(program: Command): void {
     .option('--serial-link <path>', 'make a pty pair with socat: the gateway opens <path> (format kv); vans\' GPS as NMEA on <path>-gps-<van>')
     .option('--topic <template>', 'MQTT topic template', 'sensors/{device}/{metric}')
     .option('--start <time>', 'start of simulated time (ISO 8601, UTC); default: now when live, 2024-01-01T00:00:00Z for a data set')
+    .option('--imu', 'vans also send a raw accelerometer and gyro (accel_x/y/z, gyro_x/y/z) at --rate in a random mounting, CAN/GPS once a second; adds harsh_cornering faults (use --rate 50)')
     .option('--fast', 'live transports as fast as they take it instead of real time (load tests)')
     .addHelpText(
       'after',
@@ -83,6 +85,7 @@ Examples:
           start,
           durationMs,
           faults: f.faults === 'on',
+          imu: f.imu ?? false,
           broker: f.broker,
           topic: f.topic,
           serialLink: f.serialLink,

@@ -8,8 +8,8 @@
  * 2. **An aligned longitudinal channel** (`accel_ms2`, + forward), e.g. from a CAN bus.
  * 3. **Speed alone** (a 1 Hz GPS/CAN device): acceleration = Δspeed / Δt over ≥ `speed_interval`.
  *
- * An event is a sustained acceleration: beyond its limit for `sustain` (a speed-derived or 1 Hz
- * value stands for its whole interval), ending below `release` × the limit. An acceleration that
+ * An event is a sustained acceleration: beyond its limit all through `sustain` (a speed-derived or
+ * 1 Hz value stands for its whole interval); once raised it ends below `release` × the limit. An acceleration that
  * starts within `rebound` after a harsh brake ends is the vehicle rocking back, not a harsh
  * acceleration. Alerts (on `output`) carry their type as the detector: `harsh_braking`,
  * `harsh_acceleration`, `harsh_cornering` (stream `<vehicle>/<type>`), raised when the event is
@@ -228,7 +228,8 @@ export class TelematicsOperator implements EngineOperator {
       e.peak = x;
       e.rebound = type === 'harsh_acceleration' && e.since - v.brakeEnd <= this.spec.rebound;
     }
-    if (x < this.spec.release * limit) {
+    // beyond the limit all the way through `sustain`; once raised, it lasts until below release × limit
+    if (x < (e.active ? this.spec.release * limit : limit)) {
       this.end(v, type, e, ts, ctx);
       return;
     }
