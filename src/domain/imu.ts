@@ -3,8 +3,8 @@
  * maths, no I/O, no clock: time comes from the samples.
  *
  * - **Up** is the direction of gravity as the accelerometer sees it: a slow average of the
- *   specific force (it reads +1 g upwards at rest), frozen while the vehicle is clearly accelerating
- *   so a long brake does not leak into it.
+ *   specific force (it reads +1 g upwards at rest), ten times slower while the vehicle is clearly
+ *   accelerating, so a long brake or a long gentle acceleration barely leaks into it.
  * - **Horizontal acceleration** is what is left once gravity is taken away and the vertical part
  *   (road bumps, vibration) is removed.
  * - **Forward** is learnt from the data: with a gyro, the centripetal acceleration in turns points
@@ -52,7 +52,7 @@ export interface MountParams {
   gravityTauMs: number;
   /** Time constant of the low-pass on the horizontal acceleration (ms): road vibration out, manoeuvres in. */
   smoothMs: number;
-  /** Horizontal acceleration (m/s², low-passed) above which gravity is not updated. */
+  /** Horizontal acceleration (m/s², low-passed) above which gravity is updated ten times slower. */
   freeze: number;
   /** Turning (degrees, at a yaw rate ≥ `minYawRate`) before the gyro estimate of forward is used. */
   minTurnDeg: number;
@@ -111,11 +111,11 @@ export class Mount {
     const k = 1 - Math.exp(-dt / this.p.smoothMs);
     const h = this.h;
     for (let i = 0; i < 3; i++) h[i]! += k * (raw[i]! - h[i]!);
-    // gravity: a slow average, held while the vehicle is clearly accelerating
-    if (norm(h) < this.p.freeze || !this.ready(ts)) {
-      const kg = 1 - Math.exp(-dt / this.p.gravityTauMs);
-      for (let i = 0; i < 3; i++) this.g[i]! += kg * (a[i]! - this.g[i]!);
-    }
+    // gravity: a slow average, ten times slower while the vehicle is clearly accelerating (not
+    // stopped altogether: a gravity estimate that is off would otherwise hold itself frozen)
+    const tau = norm(h) < this.p.freeze || !this.ready(ts) ? this.p.gravityTauMs : 10 * this.p.gravityTauMs;
+    const kg = 1 - Math.exp(-dt / tau);
+    for (let i = 0; i < 3; i++) this.g[i]! += kg * (a[i]! - this.g[i]!);
     if (!this.ready(ts)) return h;
     this.hSum[0] += h[0];
     this.hSum[1] += h[1];

@@ -13,7 +13,7 @@ export interface Stretch {
   s: number;
   lon?: number;
   lat?: number;
-  /** A short vertical + longitudinal jolt (pothole) at the start of the stretch. */
+  /** A pothole at the start of the stretch: 60 ms, 8 m/s² up and 4 m/s² backwards. */
   pothole?: boolean;
 }
 
@@ -81,7 +81,7 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
         const moving = v > 0.5 ? 1 : 0.1;
         const jolt = st.pothole && t - startT < 0.06 ? 1 : 0;
         const engine = 0.3 * Math.sin(2 * Math.PI * 33 * t);
-        const f = [lonNow + engine + 0.2 * moving * n() + 4 * jolt, lat + engine + 0.2 * moving * n(), G + moving * 1.0 * n() + engine + 8 * jolt];
+        const f = [lonNow + engine + 0.2 * moving * n() - 4 * jolt, lat + engine + 0.2 * moving * n(), G + moving * 1.0 * n() + engine + 8 * jolt];
         const yaw = v > 1 ? lat / v : 0;
         const fs = apply(R, f);
         const ws = apply(R, [0.002 * n(), 0.002 * n(), yaw + 0.003 * n()]);
@@ -107,14 +107,14 @@ export function testDrive(): { script: Stretch[]; at: Record<'brake' | 'rebound'
     { s: 5, lon: -1.4 }, { s: 5, lon: 1.4 }, { s: 5, lon: -1.4 }, { s: 5, lon: 1.4 }, { s: 5, lon: -1.4 }, { s: 5, lon: 1.4 }, // speed changes
     { s: 12 },
     { s: 1.5, lon: -5.5 }, // harsh brake (0.56 g)
-    { s: 1, lon: 3.5 }, // the rebound, long enough to beat `sustain` on its own
+    { s: 1, lon: 4 }, // the rebound, long and strong enough to beat `sustain` on its own
     { s: 4 },
     { s: 10, lon: 1 },
     { s: 2, lon: 3.8 }, // harsh acceleration (0.39 g)
     { s: 10 },
     { s: 2, lat: 4.8 }, // harsh cornering (0.49 g)
     { s: 8 },
-    { s: 2, pothole: true }, // a pothole: 8 m/s² up, 4 m/s² back for 60 ms
+    { s: 2, pothole: true }, // a pothole
     { s: 8 },
     { s: 6, lon: -2.4 }, // a firm but normal stop
     { s: 5 },

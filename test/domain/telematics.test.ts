@@ -67,6 +67,15 @@ describe('telematics on raw IMU data', () => {
     assert.equal(p.stats().dropped.telematics_late ?? 0, 0);
   });
 
+  it('a pothole in a firm normal brake (0.27 g) is not a harsh brake: the limit must hold all through `sustain`', () => {
+    const script = testDrive().script.slice(0, 15); // settle, turns, speed changes: forward known, 15 m/s
+    script.push({ s: 10, lon: 1 }, { s: 2, lon: -2.6 }, { s: 3, lon: -2.6, pothole: true }, { s: 4 });
+    for (const mount of [[0, 0, 0], [130, 55, -20]] as Array<[number, number, number]>) {
+      const { raised } = run({ mount }, script);
+      assert.deepEqual(raised.map((a) => a.reason), [], `mount ${mount.join('/')}`);
+    }
+  });
+
   it('with neither gyro nor speed, forward is unknown and nothing is claimed', () => {
     const { raised } = run({ mount: [30, 20, 0], gyro: false });
     assert.deepEqual(raised, []);

@@ -59,6 +59,13 @@ describe('maintenance: a slow rise of vibration level over days', () => {
     assert.ok(Math.max(...v) - Math.min(...v) < 3, JSON.stringify(leads));
   });
 
+  it('a 2-minute transient at 3× (a knock, a start-up) alarms at no sampling interval: the excess accrues per unit of time', () => {
+    for (const interval of [10_000, 60_000, 600_000]) {
+      const rows = bearing(interval, false).map((r) => (r.ts >= T0 + 100 * H && r.ts < T0 + 100 * H + 120_000 ? { ...r, rms: 3 * r.rms } : r));
+      assert.deepEqual(runPipeline(rows).map((a) => a.detector), [], `every ${interval / 1000} s`);
+    }
+  });
+
   it('a level whose z crosses 6 only on readings that are not in a row is caught', () => {
     // frozen baseline: log level 0 ± 0.05; then z alternates 4, 7, 4, 7, ... (never twice ≥ 6 in a row)
     const d = new LevelShiftDetector({ baseline: 3_600_000, min_baseline: 12, log: true, k: 3, h: 20, per: 600_000, max_z: 10, min_std: 0.05, direction: 'up' });
