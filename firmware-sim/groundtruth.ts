@@ -22,18 +22,20 @@ export interface LabelOptions {
 }
 
 /**
- * Ground truth in NAB's windows format: `{ "<file>": [["start", "end"], ...] }`. Only `fault`
+ * Ground truth in NAB's windows format with each window's type as a third element:
+ * `{ "<file>": [["start", "end", "harsh_braking"], ...] }` (readers that take the first two
+ * elements see plain NAB windows; `edgewise backtest --by-type` uses the type). Only `fault`
  * events make windows; `artefact` events do not (an alert during one is a false alert). Each
  * window is the fault's span plus a tail (10 % of its length, at least two sample intervals), so
  * a detection shortly after the fault (a dropout is seen on the first reading after the gap) counts.
  */
-export function nabWindows(events: readonly FaultEvent[], o: LabelOptions): Record<string, [string, string][]> {
-  const out: Record<string, [string, string][]> = {};
+export function nabWindows(events: readonly FaultEvent[], o: LabelOptions): Record<string, [string, string, string][]> {
+  const out: Record<string, [string, string, string][]> = {};
   for (const d of o.devices) out[o.keyOf(d)] = [];
   for (const e of events) {
     if (e.kind !== 'fault') continue;
     const tail = Math.max(2 * o.intervalMs, 0.1 * (e.end - e.start));
-    (out[o.keyOf(e)] ??= []).push([nabTime(e.start), nabTime(e.end + tail)]);
+    (out[o.keyOf(e)] ??= []).push([nabTime(e.start), nabTime(e.end + tail), e.fault]);
   }
   for (const k of Object.keys(out)) out[k]!.sort((a, b) => a[0].localeCompare(b[0]));
   return out;

@@ -18,6 +18,8 @@ export interface SimOptions {
   durationMs: number;
   /** Inject faults (default true). */
   faults?: boolean;
+  /** Vans also report a raw accelerometer and gyro at the simulation rate, in a random mounting (CAN/GPS then once a second). Default false. */
+  imu?: boolean;
 }
 
 /** Device ids: `pump-1`, `bed-1`, `van-1`, ... */
@@ -54,7 +56,7 @@ export class Simulation {
       for (let i = 1; i <= opts.devices; i++) {
         const id = `${DEVICE_PREFIX[domain]}-${i}`;
         const seed = deriveSeed(opts.seed, id);
-        const d = domain === 'maintenance' ? new Pump(id, seed, opts.start, end, faults) : domain === 'vitals' ? new Patient(id, seed, opts.start, end, faults) : new Vehicle(id, seed, opts.start, end, faults);
+        const d = domain === 'maintenance' ? new Pump(id, seed, opts.start, end, faults) : domain === 'vitals' ? new Patient(id, seed, opts.start, end, faults) : new Vehicle(id, seed, opts.start, end, faults, opts.imu ?? false);
         this.devices.push(d);
         this.buffers.push(new Float64Array(d.metrics.length));
       }

@@ -22,9 +22,20 @@ import { active, progress, type DeviceModel, type FaultEvent, type FaultPlan, ty
  *
  * Events: `harsh_braking` (≤ −5 m/s²), `harsh_acceleration` (≥ +3.5 m/s²), `overspeed`
  * (above 130 km/h), `engine_overheating` (coolant to 110–120 °C), `gps_loss` (a tunnel: fix 0).
+ *
+ * With `imu` (a phone or aftermarket box in the cab), the van also reports a raw 3-axis
+ * accelerometer (`accel_x/y/z`, m/s², specific force: +9.81 up at rest) and gyro (`gyro_x/y/z`,
+ * rad/s, right-handed) at the simulation rate, in a mounting rotated at random per van, with road
+ * vibration growing with speed, potholes, engine vibration, road grade, sensor noise and bias, the
+ * body's pitch under braking and its rebound after a harsh stop; it turns at junctions and bends
+ * (lateral ≤ 2.6 m/s²); the CAN/GPS metrics then come once a second. One more event:
+ * `harsh_cornering` (lateral 4.4–6 m/s² for 2–4 s).
  */
 export const VEHICLE_METRICS = ['speed_kmh', 'accel_ms2', 'rpm', 'coolant_c', 'lat', 'lon', 'course_deg', 'fix_quality', 'satellites'] as const;
 const DECIMALS = [1, 2, 0, 1, 6, 6, 1, 0, 0];
+export const IMU_METRICS = ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'] as const;
+const IMU_DECIMALS = [3, 3, 3, 4, 4, 4];
+const G = 9.80665;
 
 export const VEHICLE_FAULTS: readonly FaultType[] = [
   { fault: 'harsh_braking', kind: 'fault', minMs: 2000, maxMs: 3500, metrics: ['accel_ms2', 'speed_kmh'] },
@@ -33,6 +44,7 @@ export const VEHICLE_FAULTS: readonly FaultType[] = [
   { fault: 'engine_overheating', kind: 'fault', minMs: 5 * 60_000, maxMs: 15 * 60_000, metrics: ['coolant_c'] },
   { fault: 'gps_loss', kind: 'fault', minMs: 20_000, maxMs: 90_000, metrics: ['lat', 'lon', 'course_deg', 'fix_quality', 'satellites'] },
 ];
+const HARSH_CORNERING: FaultType = { fault: 'harsh_cornering', kind: 'fault', minMs: 2000, maxMs: 4000, metrics: ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'] };
 
 const M_PER_DEG_LAT = 111_320;
 
@@ -47,8 +59,8 @@ interface Waypoint {
 
 export class Vehicle implements DeviceModel, GpsSource {
   readonly domain = 'telematics' as const;
-  readonly metrics = VEHICLE_METRICS;
-  readonly decimals = DECIMALS;
+  readonly metrics: readonly string[];
+  readonly decimals: readonly number[];
   readonly faults: FaultEvent[];
   private readonly plans: Partial<Record<string, FaultPlan>> = {};
   private readonly rng: Rng;
@@ -68,9 +80,12 @@ export class Vehicle implements DeviceModel, GpsSource {
   private lon = 0;
   private course = 0;
   private fix = true;
+  private readonly imu: Imu | undefined;
 
-  constructor(readonly id: string, seed: number, start: number, end: number, withFaults: boolean) {
+  constructor(readonly id: string, seed: number, start: number, end: number, withFaults: boolean, imu = false) {
     const r = (this.rng = new Rng(seed));
+    this.metrics = imu ? [...VEHICLE_METRICS, ...IMU_METRICS] : VEHICLE_METRICS;
+    this.decimals = imu ? [...DECIMALS, ...IMU_DECIMALS] : DECIMALS;
     // a loop of 16 waypoints, 3-6 km from a depot near Reading (UK), jittered per vehicle
     const lat0 = 51.45 + r.uniform(-0.05, 0.05);
     const lon0 = -0.97 + r.uniform(-0.08, 0.08);
@@ -90,9 +105,11 @@ export class Vehicle implements DeviceModel, GpsSource {
     this.coolW = new Wander(r, 300, 1.2);
     this.altW = new Wander(r, 120, 3);
     this.nextStop = start + r.uniform(30_000, 120_000);
-    const plans = withFaults ? planFaults(new Rng(seed ^ 0x5eed), VEHICLE_FAULTS, start, end) : [];
+    const types = imu ? [...VEHICLE_FAULTS, HARSH_CORNERING] : VEHICLE_FAULTS;
+    const plans = withFaults ? planFaults(new Rng(seed ^ 0x5eed), types, start, end) : [];
     for (const p of plans) this.plans[p.fault] = p;
-    this.faults = faultEvents(id, 'telematics', VEHICLE_FAULTS, plans);
+    this.faults = faultEvents(id, 'telematics', types, plans);
+    if (imu) this.imu = new Imu(new Rng(seed ^ 0x1a11), start);
   }
 
   private leg(): { i: number; f: number } {
@@ -124,14 +141,17 @@ export class Vehicle implements DeviceModel, GpsSource {
     const near = (p: FaultPlan | undefined, before: number) => p !== undefined && t >= p.start - before && t < p.start;
     if (near(P.harsh_braking, 40_000)) target = Math.max(target, 70 / 3.6);
     if (near(P.harsh_acceleration, 25_000)) target = 8 / 3.6;
+    if (near(P.harsh_cornering, 30_000) || (P.harsh_cornering && active(P.harsh_cornering, t))) target = Math.max(target, 55 / 3.6);
     if (P.overspeed && active(P.overspeed, t)) target = (135 + 15 * P.overspeed.severity) / 3.6;
 
     let a = Math.max(-2.2, Math.min(1.8, 0.4 * (target - this.v)));
     if (P.harsh_braking && active(P.harsh_braking, t)) a = -(5.2 + 2 * P.harsh_braking.severity);
     if (P.harsh_acceleration && active(P.harsh_acceleration, t)) a = 3.6 + 1.4 * P.harsh_acceleration.severity;
     // smooth jerk (a driver does not step the pedal), except in the harsh events
-    const harsh = (P.harsh_braking && active(P.harsh_braking, t)) || (P.harsh_acceleration && active(P.harsh_acceleration, t));
-    this.a = harsh ? a : this.a + (a - this.a) * Math.min(1, dt / 0.8);
+    const braking = P.harsh_braking !== undefined && active(P.harsh_braking, t);
+    const harsh = braking || (P.harsh_acceleration && active(P.harsh_acceleration, t));
+    // brake pressure and throttle build up in ~0.15 s in a harsh event (instant at 1 Hz), a driver's pedal in ~0.8 s
+    this.a = this.a + (a - this.a) * Math.min(1, dt / (harsh ? 0.15 : 0.8));
     this.v = Math.max(0, this.v + this.a * dt);
     if (this.v === 0 && this.a < 0) this.a = 0;
     this.s = (this.s + this.v * dt) % this.length;
@@ -157,6 +177,8 @@ export class Vehicle implements DeviceModel, GpsSource {
     }
     this.coolant += (coolTarget - this.coolant) * (1 - Math.exp(-dt / 30));
 
+    const slow = this.imu ? this.imu.slowTick(t) : true;
+    if (this.imu) this.imu.sample(t, dt, this.v, this.a, braking, rpm, P.harsh_cornering, out, VEHICLE_METRICS.length);
     out[0] = Math.max(0, kmh + (kmh > 0 ? r.normal(0, 0.2) : 0));
     out[1] = this.a + r.normal(0, 0.12);
     out[2] = rpm;
@@ -172,6 +194,7 @@ export class Vehicle implements DeviceModel, GpsSource {
       out[7] = 0;
       out[8] = 0;
     }
+    if (!slow) for (let m = 0; m < VEHICLE_METRICS.length; m++) out[m] = NaN;
   }
 
   /** GGA, RMC and VTG for the last sample (call after `sample(t)`). */
@@ -188,6 +211,111 @@ export class Vehicle implements DeviceModel, GpsSource {
       hdop: 0.9,
     });
   }
+}
+
+/**
+ * The van's inertial sensor: a phone or box in the cab, mounted at a random rotation. Vehicle frame
+ * x forward, y left, z up; it measures specific force (+g up at rest) and angular rate in its own
+ * axes (sensor = M · vehicle). Its own random stream, so the CAN/GPS values are the same with or
+ * without it.
+ */
+class Imu {
+  private readonly m: number[][];
+  private readonly bias: number[];
+  private readonly gbias: number[];
+  private readonly grade: Wander;
+  private nextTurn: number;
+  private turnStart = 0;
+  private turnEnd = 0;
+  private turnRate = 0;
+  private brakeWas = false;
+  private brakeA = 0;
+  private brakeEnd = -Infinity;
+  private potholeEnd = -Infinity;
+  private jolt = 0;
+  private second = -1;
+
+  constructor(private readonly r: Rng, start: number) {
+    const yaw = r.uniform(0, 2 * Math.PI);
+    const pitch = r.uniform(-1.4, 1.4);
+    const roll = r.uniform(-Math.PI, Math.PI);
+    const [cy, sy, cp, sp, cr, sr] = [Math.cos(yaw), Math.sin(yaw), Math.cos(pitch), Math.sin(pitch), Math.cos(roll), Math.sin(roll)];
+    // Rz(yaw) · Ry(pitch) · Rx(roll)
+    this.m = [
+      [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+      [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+      [-sp, cp * sr, cp * cr],
+    ];
+    this.bias = [r.uniform(-0.15, 0.15), r.uniform(-0.15, 0.15), r.uniform(-0.15, 0.15)];
+    this.gbias = [r.uniform(-0.01, 0.01), r.uniform(-0.01, 0.01), r.uniform(-0.01, 0.01)];
+    this.grade = new Wander(r, 60, 0.03);
+    this.nextTurn = start + r.uniform(10_000, 40_000);
+  }
+
+  /** CAN and GPS values go once a second (on the first tick of each second). */
+  slowTick(t: number): boolean {
+    const s = Math.floor(t / 1000);
+    if (s === this.second) return false;
+    this.second = s;
+    return true;
+  }
+
+  sample(t: number, dt: number, v: number, a: number, braking: boolean, rpm: number, corner: FaultPlan | undefined, out: Float64Array, at: number): void {
+    const r = this.r;
+    // turns: junctions and bends at ≤ 2.6 m/s², a trapezoid of yaw rate; harsh cornering in its fault window
+    let yaw = 0;
+    if (corner && active(corner, t)) {
+      yaw = (4.4 + 1.6 * corner.severity) / Math.max(v, 5) * trapezoid(t, corner.start, corner.end);
+    } else {
+      if (t >= this.turnEnd && t >= this.nextTurn && v > 3) {
+        const peak = r.uniform(1.0, 2.6);
+        this.turnRate = (r.next() < 0.5 ? -1 : 1) * peak / v;
+        const angle = r.uniform(Math.PI / 6, Math.PI / 2);
+        this.turnStart = t;
+        this.turnEnd = t + Math.min(30_000, (1000 * angle) / (0.8 * Math.abs(this.turnRate)));
+        this.nextTurn = this.turnEnd + r.uniform(15_000, 90_000);
+      }
+      if (t < this.turnEnd) {
+        yaw = this.turnRate * trapezoid(t, this.turnStart, this.turnEnd);
+        if (v * Math.abs(yaw) > 2.8) yaw *= 2.8 / (v * Math.abs(yaw)); // the driver eases off if the van sped up in the turn
+      }
+    }
+    const lat = v * yaw;
+    // the body rocks back after a harsh stop: a damped pitch oscillation seen as a forward pulse
+    if (braking && !this.brakeWas) this.brakeA = 0;
+    if (braking) this.brakeA = Math.min(this.brakeA, a);
+    if (this.brakeWas && !braking) this.brakeEnd = t;
+    this.brakeWas = braking;
+    const tb = (t - this.brakeEnd) / 1000;
+    const rebound = tb >= 0 && tb < 2 ? -0.5 * this.brakeA * Math.exp(-tb / 0.3) * Math.cos(2 * Math.PI * 0.9 * tb) : 0;
+    // potholes (about one every 2 minutes when moving): 60 ms, mostly vertical
+    if (v > 3 && t > this.potholeEnd && r.next() < dt / 120) {
+      this.potholeEnd = t + 60;
+      this.jolt = r.uniform(6, 10);
+    }
+    const hole = t < this.potholeEnd ? this.jolt : 0;
+    const lon = a + rebound;
+    const pitch = -0.008 * lon + this.grade.step(dt); // nose dives under braking, plus the road's grade
+    const road = 0.3 + 0.04 * v;
+    const engine = 0.15 * Math.sin((2 * Math.PI * 2 * rpm * t) / 60_000);
+    const fx = lon - G * Math.sin(pitch) + 0.15 * road * r.gauss() + engine - 0.5 * hole;
+    const fy = lat + 0.15 * road * r.gauss() + engine;
+    const fz = G * Math.cos(pitch) + road * r.gauss() + engine + hole;
+    const wx = 0.004 * r.gauss();
+    const wy = 0.004 * r.gauss();
+    const wz = yaw + 0.004 * r.gauss();
+    const m = this.m;
+    for (let i = 0; i < 3; i++) {
+      out[at + i] = m[i]![0]! * fx + m[i]![1]! * fy + m[i]![2]! * fz + this.bias[i]! + 0.04 * r.gauss();
+      out[at + 3 + i] = m[i]![0]! * wx + m[i]![1]! * wy + m[i]![2]! * wz + this.gbias[i]!;
+    }
+  }
+}
+
+/** 0 → 1 over the first 15 % of [a, b), 1, then → 0 over the last 15 %. */
+function trapezoid(t: number, a: number, b: number): number {
+  const u = (t - a) / Math.max(1, b - a);
+  return Math.max(0, Math.min(1, u / 0.15, (1 - u) / 0.15));
 }
 
 function dist(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {

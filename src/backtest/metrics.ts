@@ -15,8 +15,8 @@ export interface BacktestRow {
   alert: boolean;
 }
 
-/** An anomaly window, both ends included (ms). */
-export type LabelWindow = [number, number];
+/** An anomaly window, both ends included (ms), with an optional type (e.g. `harsh_braking`). */
+export type LabelWindow = [number, number] | [number, number, string];
 
 export interface NabProfile {
   name: string;
@@ -215,6 +215,15 @@ function f1(p: number, r: number): number {
 function normalise(raw: number, nullRaw: number, perfectRaw: number): number {
   const d = perfectRaw - nullRaw;
   return d > 0 ? (100 * (raw - nullRaw)) / d : NaN;
+}
+
+/**
+ * One file's figures from its per-type parts (each scored with `backtestFile` on that type's alerts
+ * and windows): counts and NAB raw scores summed, rates recomputed.
+ */
+export function combineTypes(file: string, probationRows: number, parts: ReadonlyArray<FileMetrics>): FileMetrics {
+  const { files: _files, ...total } = summarise(parts);
+  return { file, probationRows, ...total, rows: parts[0]?.rows ?? 0 };
 }
 
 /** Corpus totals: counts summed, precision/recall/F1 over the pooled counts, NAB normalised over the corpus. */

@@ -12,7 +12,7 @@ import { compilePipeline } from '../engine/pipeline.js';
 import { defaultPipeline } from '../replay/default-pipeline.js';
 import { readRecorded } from '../replay/input.js';
 import { labelKeyFor, loadWindows } from './labels.js';
-import { backtestFile, NAB_PROFILES, summarise, type BacktestRow, type FileMetrics, type NabProfile, type TotalMetrics } from './metrics.js';
+import { backtestFile, combineTypes, NAB_PROFILES, summarise, type BacktestRow, type FileMetrics, type LabelWindow, type NabProfile, type TotalMetrics } from './metrics.js';
 
 export interface BacktestOptions {
   /** A recorded file, or a folder searched recursively for `.csv` / `.jsonl` files. */
@@ -22,6 +22,13 @@ export interface BacktestOptions {
   /** Pipeline to run; default: the default detector on every column. */
   pipeline?: PipelineSpec;
   profile?: NabProfile;
+  /**
+   * Score by type: an alert counts as a detection only for a window of its type (the window's third
+   * element; untyped windows take any alert), and the report has a table per type.
+   */
+  byType?: boolean;
+  /** Alert detector name → label type, where they differ (default: the name with `-` as `_`). */
+  types?: Record<string, string>;
   /** Called before each file with its index (0-based), the count and its name. */
   onFile?: (index: number, count: number, name: string) => void;
 }
@@ -33,6 +40,8 @@ export interface BacktestReport {
   profile: string;
   files: FileMetrics[];
   total: TotalMetrics;
+  /** With `byType`: the totals per type (label types and alert types), by name. */
+  byType?: Record<string, TotalMetrics>;
   /** Data files with no entry in the labels file. */
   skipped: string[];
   /** Rows the reader could not use, by reason. */
@@ -63,23 +72,66 @@ export function findDataFiles(input: string): string[] {
   return out;
 }
 
-/** One file's per-row alert flags: `alert` is true while any alert of the pipeline is active on that row. */
-export async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, pipelineDrops: Record<string, number>): Promise<BacktestRow[]> {
-  const active = new Set<string>();
+/** An alert's type: its detector name through `types`, else the name with `-` as `_` (`harsh-braking` → `harsh_braking`). */
+export function alertType(detector: string, types?: Record<string, string>): string {
+  return types?.[detector] ?? detector.toLowerCase().replace(/-/g, '_');
+}
+
+export interface AlertRows {
+  /** `alert` is true while any alert of the pipeline is active on that row. */
+  rows: BacktestRow[];
+  /** Per alert type: true while an alert of that type is active on the row (one entry per row). */
+  byType: Map<string, boolean[]>;
+}
+
+/** One file's per-row alert flags, overall and per alert type. */
+export async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, pipelineDrops: Record<string, number>, types?: Record<string, string>): Promise<AlertRows> {
+  const active = new Map<string, Set<string>>();
+  let open = 0;
   const sink = (e: Emission) => {
     if (e.kind !== 'alert') return;
-    if (e.alert.state === 'cleared') active.delete(e.alert.id);
-    else active.add(e.alert.id);
+    const t = alertType(e.alert.detector, types);
+    let ids = active.get(t);
+    if (!ids) active.set(t, (ids = new Set()));
+    open -= ids.size;
+    if (e.alert.state === 'cleared') ids.delete(e.alert.id);
+    else ids.add(e.alert.id);
+    open += ids.size;
   };
   const pipeline = compilePipeline(spec, sink);
   const rows: BacktestRow[] = [];
+  const byType = new Map<string, boolean[]>();
   for await (const row of readRecorded(path, { drops })) {
     for (const r of row.readings) pipeline.push(r);
-    rows.push({ ts: row.ts, alert: active.size > 0 });
+    rows.push({ ts: row.ts, alert: open > 0 });
+    for (const [t, ids] of active) {
+      let flags = byType.get(t);
+      if (!flags) byType.set(t, (flags = new Array<boolean>(rows.length - 1).fill(false)));
+      flags.push(ids.size > 0);
+    }
   }
   pipeline.flush(false);
   for (const [k, v] of Object.entries(pipeline.stats().dropped)) pipelineDrops[k] = (pipelineDrops[k] ?? 0) + v;
-  return rows;
+  return { rows, byType };
+}
+
+/**
+ * Score one file by type: each type (of its windows and of the alerts raised) is scored on its own
+ * (its windows, its alerts); untyped windows take any alert. Returns the per-type parts by type.
+ */
+export function scoreByType(file: string, ar: AlertRows, windows: LabelWindow[], profile: NabProfile): Map<string, FileMetrics> {
+  const types = new Set<string>(ar.byType.keys());
+  for (const w of windows) types.add(w[2] ?? '');
+  const out = new Map<string, FileMetrics>();
+  for (const t of [...types].sort()) {
+    const flags = t === '' ? undefined : ar.byType.get(t);
+    const rows = t === '' ? ar.rows : ar.rows.map((r, i) => ({ ts: r.ts, alert: flags?.[i] ?? false }));
+    // untyped windows ('') take every alert (a file should not mix typed and untyped windows: an alert would be counted in both)
+    const wins = windows.filter((w) => (w[2] ?? '') === t);
+    if (t === '' && wins.length === 0) continue;
+    out.set(t, backtestFile(rows, wins, { file, profile }));
+  }
+  return out;
 }
 
 export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
@@ -100,11 +152,20 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
   const drops = new DropCounter();
   const pipelineDrops: Record<string, number> = {};
   const files: FileMetrics[] = [];
+  const perType = new Map<string, FileMetrics[]>();
   for (let i = 0; i < matched.length; i++) {
     const { path, key } = matched[i]!;
     opts.onFile?.(i, matched.length, key);
-    const rows = await alertRows(path, spec, drops, pipelineDrops);
-    files.push(backtestFile(rows, labels.get(key)!, { file: key, profile }));
+    const ar = await alertRows(path, spec, drops, pipelineDrops, opts.types);
+    const windows = labels.get(key)!;
+    if (!opts.byType) {
+      files.push(backtestFile(ar.rows, windows, { file: key, profile }));
+      continue;
+    }
+    const parts = scoreByType(key, ar, windows, profile);
+    for (const [t, m] of parts) (perType.get(t) ?? perType.set(t, []).get(t)!).push(m);
+    const list = [...parts.values()];
+    files.push(list.length ? combineTypes(key, list[0]!.probationRows, list) : backtestFile(ar.rows, [], { file: key, profile }));
   }
   opts.onFile?.(matched.length, matched.length, '');
   return {
@@ -114,6 +175,7 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
     profile: profile.name,
     files,
     total: summarise(files),
+    ...(opts.byType ? { byType: Object.fromEntries([...perType].sort(([a], [b]) => a.localeCompare(b)).map(([t, ms]) => [t === '' ? '(untyped)' : t, summarise(ms)])) } : {}),
     skipped,
     inputDrops: drops.counters(),
     pipelineDrops,

@@ -13,6 +13,8 @@ export function register(program: Command): void {
     .requiredOption('-l, --labels <file>', 'anomaly windows: { "<dir>/<file>.csv": [["start", "end"], ...] } (NAB combined_windows.json format)')
     .option('-p, --pipeline <file>', 'pipeline YAML (default: the default detector on every column)')
     .option('--profile <name>', 'NAB profile: standard, reward_low_FP_rate or reward_low_FN_rate', 'standard')
+    .option('--by-type', 'score by type: an alert counts only for a window of its type (labels [start, end, type]; the type of an alert is its detector name, `-` read as `_`), with a table per type')
+    .option('--type <detector=type...>', 'with --by-type: the label type of a detector whose name differs, e.g. gps-silent=gps_loss')
     .option('--json', 'print the full report as JSON on stdout')
     .addHelpText(
       'after',
@@ -25,10 +27,16 @@ path suffix (e.g. "realKnownCause/nyc_taxi.csv").
 Example:
   edgewise backtest --input ../shared/data/nab/data --labels ../shared/data/nab/labels/combined_windows.json`,
     )
-    .action(async (o: { input: string; labels: string; pipeline?: string; profile: string; json?: boolean }) => {
+    .action(async (o: { input: string; labels: string; pipeline?: string; profile: string; json?: boolean; byType?: boolean; type?: string[] }) => {
       const profile = NAB_PROFILES[o.profile as keyof typeof NAB_PROFILES];
       if (!profile) throw new Error(`--profile ${o.profile}: expected one of ${Object.keys(NAB_PROFILES).join(', ')}`);
       const spec = o.pipeline ? loadPipelineFile(o.pipeline) : undefined;
+      const types: Record<string, string> = {};
+      for (const m of o.type ?? []) {
+        const eq = m.indexOf('=');
+        if (eq <= 0 || eq === m.length - 1) throw new Error(`--type ${m}: expected <detector>=<label type>, e.g. gps-silent=gps_loss`);
+        types[m.slice(0, eq)] = m.slice(eq + 1);
+      }
       const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar({ stream: process.stderr, format: 'backtest |{bar}| {value}/{total} files | {file}', hideCursor: true }, cliProgress.Presets.shades_classic)
         : undefined;
@@ -38,6 +46,8 @@ Example:
         labels: o.labels,
         pipeline: spec,
         profile,
+        byType: o.byType,
+        types,
         onFile: bar
           ? (i, n, file) => {
               if (!started) {
@@ -53,7 +63,8 @@ Example:
         process.stdout.write(JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
         return;
       }
-      const lines = [`pipeline "${report.pipeline}", labels ${report.labels}, profile ${report.profile}`, '', formatTable(report.files, report.total)];
+      const lines = [`pipeline "${report.pipeline}", labels ${report.labels}, profile ${report.profile}${report.byType ? ', by type' : ''}`, '', formatTable(report.files, report.total)];
+      if (report.byType) lines.push('', formatTypeTable(report.byType));
       if (report.skipped.length) lines.push('', `skipped (no labels entry): ${report.skipped.length} file(s): ${report.skipped.slice(0, 5).join(', ')}${report.skipped.length > 5 ? ', ...' : ''}`);
       if (Object.keys(report.inputDrops).length) lines.push(`unreadable rows: ${JSON.stringify(report.inputDrops)}`);
       if (Object.keys(report.pipelineDrops).length) lines.push(`readings refused by the pipeline: ${JSON.stringify(report.pipelineDrops)}`);
@@ -73,11 +84,17 @@ function delay(ms: number): string {
   return `${(ms / 1000).toFixed(0)}s`;
 }
 
+const HEAD = (first: string) => `| ${first} | windows | detected | missed | false alerts | precision | recall | F1 | mean delay | NAB |`;
+const SEP = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+const line = (name: string, m: TotalMetrics | FileMetrics) =>
+  `| ${name} | ${m.windows} | ${m.detected} | ${m.missed} | ${m.falseAlerts} | ${pct(m.precision)} | ${pct(m.recall)} | ${pct(m.f1)} | ${delay(m.meanDelayMs)} | ${Number.isNaN(m.nab.score) ? '-' : m.nab.score.toFixed(1)} |`;
+
 /** A markdown table: one row per file, then the total. */
 export function formatTable(files: FileMetrics[], total: TotalMetrics): string {
-  const head = '| file | windows | detected | missed | false alerts | precision | recall | F1 | mean delay | NAB |';
-  const sep = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
-  const line = (name: string, m: TotalMetrics | FileMetrics) =>
-    `| ${name} | ${m.windows} | ${m.detected} | ${m.missed} | ${m.falseAlerts} | ${pct(m.precision)} | ${pct(m.recall)} | ${pct(m.f1)} | ${delay(m.meanDelayMs)} | ${Number.isNaN(m.nab.score) ? '-' : m.nab.score.toFixed(1)} |`;
-  return [head, sep, ...files.map((f) => line(f.file, f)), line(`**total (${total.files} files)**`, total)].join('\n');
+  return [HEAD('file'), SEP, ...files.map((f) => line(f.file, f)), line(`**total (${total.files} files)**`, total)].join('\n');
+}
+
+/** A markdown table: one row per type (a type with no window has only false alerts; NAB "-"). */
+export function formatTypeTable(byType: Record<string, TotalMetrics>): string {
+  return [HEAD('type'), SEP, ...Object.entries(byType).map(([t, m]) => line(t, m))].join('\n');
 }

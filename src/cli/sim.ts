@@ -19,6 +19,7 @@ interface SimFlags {
   start?: string;
   fast?: boolean;
   overwrite?: boolean;
+  imu?: boolean;
 }
 
 /**
@@ -65,6 +66,7 @@ export function register(program: Command): void {
     .option('--topic <template>', 'MQTT topic template', 'sensors/{device}/{metric}')
     .option('--start <time>', 'start of simulated time (ISO 8601, UTC); default: now when live, 2024-01-01T00:00:00Z for a data set')
     .option('--overwrite', 'with --csv-out: replace the data/ and labels/ folders of an earlier run (without it, a non-empty folder is refused)')
+    .option('--imu', 'vans also send a raw accelerometer and gyro (accel_x/y/z, gyro_x/y/z) at --rate in a random mounting, CAN/GPS once a second; adds harsh_cornering faults (use --rate 50)')
     .option('--fast', 'live transports as fast as they take it instead of real time (load tests)')
     .addHelpText(
       'after',
@@ -109,6 +111,7 @@ Examples:
           start,
           durationMs,
           faults: f.faults === 'on',
+          imu: f.imu ?? false,
           broker: f.broker,
           topic: f.topic,
           serialLink: f.serialLink,

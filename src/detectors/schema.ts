@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../config/units.js';
 import { DEFAULT_DETECTOR_PARAMS } from './default.js';
+import { ISO10816_CLASSES, type Iso10816Class } from './iso10816.js';
 
 const direction = z.enum(['both', 'up', 'down']).default('both').describe('Which deviations count: `up` (above the baseline), `down` (below) or `both`.');
 const warmup = (n: number) => z.number().int().nonnegative().max(1_000_000).default(n).describe(`Readings to learn from before judging (default ${n}); never anomalous meanwhile.`);
@@ -158,9 +159,41 @@ const defaultSchema = z
   })
   .describe('The default detector for a series of unknown kind: range, spike and flat rules judged against the stream\'s own history.');
 
+// --- maintenance detectors (level_shift, iso10816): src/detectors/level-shift.ts, iso10816.ts ---
+
+const levelShiftSchema = z
+  .strictObject({
+    detector: z.literal('level_shift'),
+    baseline: durationSchema.default(6 * 3_600_000).describe('Early life: the level over this span from the first reading is the baseline (mean and spread of the log level), frozen afterwards so a slow trend is never learnt as normal.'),
+    min_baseline: z.number().int().min(2).max(1_000_000).default(12).describe('...and at least this many readings.'),
+    log: z.boolean().default(true).describe('Judge the log of the value (ratios to the early level: vibration RMS, peak); values ≤ 0 are then not judged.'),
+    k: z.number().nonnegative().default(3).describe('CUSUM slack, in baseline standard deviations: smaller excursions are forgiven.'),
+    h: z.number().positive().default(20).describe('CUSUM limit on the summed excess, in standard deviations × reference intervals.'),
+    per: durationSchema.refine((ms) => ms > 0, { message: 'per must be positive' }).default(600_000).describe('Reference interval: a reading adds its excess × min(1, time since the previous reading / per), so the time to alarm is the same at any sampling interval.'),
+    max_z: z.number().positive().default(10).describe('Standardised deviations are clipped to this, so one wild reading adds at most max_z − k.'),
+    min_std: z.number().nonnegative().default(0.05).describe('Floor on the baseline standard deviation (log units with `log`: 0.05 ≈ 5 %).'),
+    direction: direction.default('up'),
+    ...common,
+  })
+  .describe('Slow trend or level shift against the early-life baseline: CUSUM on the standardised log level, time-weighted so it holds at any sampling interval.');
+
+const iso10816Schema = z
+  .strictObject({
+    detector: z.literal('iso10816'),
+    class: z.enum(ISO10816_CLASSES as [Iso10816Class, ...Iso10816Class[]]).default('II').describe('Machine class (ISO 10816-1: I small ≤ 15 kW, II medium 15–75 kW, III large rigid, IV large soft foundation) or ISO 10816-3 group (group1 300 kW–50 MW, group2 15–300 kW; rigid or flexible supports).'),
+    zone: z.enum(['C', 'D']).default('C').describe('Lowest zone that is anomalous: C (unsatisfactory for long-term operation) or D (severe: damage).'),
+    unit: z.enum(['mm/s', 'in/s']).default('mm/s').describe('Unit of the velocity RMS readings.'),
+    hysteresis: z.number().min(0).lt(1).default(0.1).describe('Once in the zone, the value must fall this fraction below the boundary to leave it.'),
+    ...common,
+  })
+  .describe('ISO 10816 / 20816 vibration severity zones on velocity RMS by machine class: a physical rule, no learning.');
+
+// --- end of maintenance detectors ---
+
 export const detectStepSchema = z
   .discriminatedUnion('detector', [
     defaultSchema, thresholdSchema, ewmaSchema, robustSchema, hampelSchema, cusumSchema, phSchema, spikeSchema, flatlineSchema, dropoutSchema,
+    levelShiftSchema, iso10816Schema,
   ])
   .describe('Judge each reading (or window aggregate) of each key with a streaming detector and turn its decisions into alerts.');
 

@@ -9,6 +9,8 @@ import { DefaultDetector } from './default.js';
 import { DropoutDetector } from './dropout.js';
 import { EwmaDetector } from './ewma.js';
 import { FlatlineDetector } from './flatline.js';
+import { Iso10816Detector } from './iso10816.js';
+import { LevelShiftDetector } from './level-shift.js';
 import { PageHinkleyDetector } from './page-hinkley.js';
 import { RobustZDetector } from './robust.js';
 import { SpikeDetector } from './spike.js';
@@ -18,7 +20,7 @@ import type { Detector } from './types.js';
 
 export type { DetectorKind, DetectStepSpec } from './schema.js';
 
-export const DETECTOR_KINDS: DetectorKind[] = ['default', 'threshold', 'ewma', 'robust_z', 'hampel', 'cusum', 'page_hinkley', 'spike', 'flatline', 'dropout'];
+export const DETECTOR_KINDS: DetectorKind[] = ['default', 'threshold', 'ewma', 'robust_z', 'hampel', 'cusum', 'page_hinkley', 'spike', 'flatline', 'dropout', 'level_shift', 'iso10816'];
 
 /** Build one detector instance for a parsed spec. */
 export function createDetector(spec: DetectStepSpec): Detector {
@@ -43,6 +45,10 @@ export function createDetector(spec: DetectStepSpec): Detector {
       return new FlatlineDetector(spec);
     case 'dropout':
       return new DropoutDetector(spec);
+    case 'level_shift':
+      return new LevelShiftDetector(spec);
+    case 'iso10816':
+      return new Iso10816Detector(spec);
   }
 }
 

@@ -8,6 +8,7 @@ import { noise, run, series, T0 } from './helpers.js';
 const params: Record<string, Record<string, unknown>> = {
   threshold: { above: 13, below: 7, hysteresis: 0.5, min_duration: '2s' },
   dropout: {},
+  level_shift: { baseline: '10m', per: '1s', h: 10 },
 };
 
 function eventful(seed: number) {

@@ -1,0 +1,164 @@
+/**
+ * Vehicle frame from a 3-axis accelerometer (and gyro, and speed) in an unknown mounting. Pure
+ * maths, no I/O, no clock: time comes from the samples.
+ *
+ * - **Up** is the direction of gravity as the accelerometer sees it: a slow average of the
+ *   specific force (it reads +1 g upwards at rest), ten times slower while the vehicle is clearly
+ *   accelerating, so a long brake or a long gentle acceleration barely leaks into it.
+ * - **Horizontal acceleration** is what is left once gravity is taken away and the vertical part
+ *   (road bumps, vibration) is removed.
+ * - **Forward** is learnt from the data: with a gyro, the centripetal acceleration in turns points
+ *   to the inside of the turn (left for a positive yaw rate about up), so Σ h·ω_up points left and
+ *   forward = left × up; with speed (GPS or CAN), Σ h·(dv/dt) points forward. The speed estimate is
+ *   preferred once it has seen enough speed change (its sign cannot be wrong: a gyro with a
+ *   left-handed axis convention would flip the gyro estimate).
+ */
+export type Vec3 = [number, number, number];
+
+export const G = 9.80665;
+
+export function dot(a: Vec3, b: Vec3): number {
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+export function cross(a: Vec3, b: Vec3): Vec3 {
+  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+}
+
+export function norm(a: Vec3): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** The unit vector of `a`, or undefined for a (near) zero vector. */
+export function unit(a: Vec3): Vec3 | undefined {
+  const n = norm(a);
+  return n > 1e-9 ? [a[0] / n, a[1] / n, a[2] / n] : undefined;
+}
+
+/** `a` without its component along the unit vector `u`. */
+export function reject(a: Vec3, u: Vec3): Vec3 {
+  const d = dot(a, u);
+  return [a[0] - d * u[0], a[1] - d * u[1], a[2] - d * u[2]];
+}
+
+/** Angle between two vectors, degrees. */
+export function angleDeg(a: Vec3, b: Vec3): number {
+  const c = dot(a, b) / Math.max(1e-12, norm(a) * norm(b));
+  return (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI;
+}
+
+export interface MountParams {
+  /** Time constant of the gravity average (ms). */
+  gravityTauMs: number;
+  /** Time constant of the low-pass on the horizontal acceleration (ms): road vibration out, manoeuvres in. */
+  smoothMs: number;
+  /** Horizontal acceleration (m/s², low-passed) above which gravity is updated ten times slower. */
+  freeze: number;
+  /** Turning (degrees, at a yaw rate ≥ `minYawRate`) before the gyro estimate of forward is used. */
+  minTurnDeg: number;
+  /** Yaw rate (rad/s) below which a sample is not a turn. */
+  minYawRate: number;
+  /** Speed change (m/s, summed over intervals with |dv/dt| ≥ 0.3 m/s²) before the speed estimate of forward is used. */
+  minSpeedChange: number;
+}
+
+export type ForwardSource = 'speed' | 'gyro' | 'none';
+
+/** Per-vehicle mounting estimate: gravity, the low-passed horizontal acceleration, forward. */
+export class Mount {
+  /** Gravity as measured (specific force at rest), m/s²; NaN before the first sample. */
+  g: Vec3 = [NaN, NaN, NaN];
+  /** Time of the first sample (ms). */
+  t0 = NaN;
+  lastTs = NaN;
+  /** Low-passed horizontal acceleration (m/s², sensor axes). */
+  h: Vec3 = [0, 0, 0];
+  /** Σ h·ω_up·dt: points left. */
+  left: Vec3 = [0, 0, 0];
+  turnDeg = 0;
+  /** Σ h̄·(dv/dt)·dt: points forward. */
+  fwd: Vec3 = [0, 0, 0];
+  speedChange = 0;
+  private hSum: Vec3 = [0, 0, 0];
+  private hN = 0;
+  private restoredG = false;
+
+  constructor(private readonly p: MountParams) {}
+
+  /** Gravity and forward evidence were restored from saved state: judge from the first sample on. */
+  restored(): void {
+    this.restoredG = true;
+  }
+
+  /** Gravity has been averaged for one time constant. */
+  ready(ts: number): boolean {
+    return ts - this.t0 >= this.p.gravityTauMs;
+  }
+
+  /** One accelerometer sample (m/s², sensor axes) and gyro (rad/s) if any. Returns the low-passed horizontal acceleration. */
+  update(ts: number, a: Vec3, w: Vec3 | undefined): Vec3 {
+    if (Number.isNaN(this.t0)) {
+      this.t0 = this.restoredG ? ts - this.p.gravityTauMs : ts;
+      this.lastTs = ts;
+      if (!this.restoredG) this.g = [a[0], a[1], a[2]];
+      return this.h;
+    }
+    const dt = Math.min(1000, Math.max(0, ts - this.lastTs));
+    this.lastTs = ts;
+    const up = unit(this.g);
+    if (!up) return this.h;
+    const raw = reject([a[0] - this.g[0], a[1] - this.g[1], a[2] - this.g[2]], up);
+    const k = 1 - Math.exp(-dt / this.p.smoothMs);
+    const h = this.h;
+    for (let i = 0; i < 3; i++) h[i]! += k * (raw[i]! - h[i]!);
+    // gravity: a slow average, ten times slower while the vehicle is clearly accelerating (not
+    // stopped altogether: a gravity estimate that is off would otherwise hold itself frozen)
+    const tau = norm(h) < this.p.freeze || !this.ready(ts) ? this.p.gravityTauMs : 10 * this.p.gravityTauMs;
+    const kg = 1 - Math.exp(-dt / tau);
+    for (let i = 0; i < 3; i++) this.g[i]! += kg * (a[i]! - this.g[i]!);
+    if (!this.ready(ts)) return h;
+    this.hSum[0] += h[0];
+    this.hSum[1] += h[1];
+    this.hSum[2] += h[2];
+    this.hN++;
+    if (w) {
+      const yaw = dot(w, up);
+      if (Math.abs(yaw) >= this.p.minYawRate) {
+        const s = (yaw * dt) / 1000;
+        for (let i = 0; i < 3; i++) this.left[i]! += h[i]! * s;
+        this.turnDeg += (Math.abs(s) * 180) / Math.PI;
+      }
+    }
+    return h;
+  }
+
+  /** A speed change over an interval: dv/dt (m/s²) over `dtMs`; pairs it with the mean horizontal acceleration since the last call. */
+  speedInterval(dvdt: number, dtMs: number): void {
+    if (this.hN > 0 && Math.abs(dvdt) >= 0.3) {
+      const s = (dvdt * dtMs) / 1000 / this.hN;
+      for (let i = 0; i < 3; i++) this.fwd[i]! += this.hSum[i]! * s;
+      this.speedChange += Math.abs(dvdt * dtMs) / 1000;
+    }
+    this.hSum = [0, 0, 0];
+    this.hN = 0;
+  }
+
+  /** Forward and left unit vectors in sensor axes, and where forward came from; undefined until known. */
+  axes(): { forward: Vec3; left: Vec3; source: ForwardSource } | undefined {
+    const up = unit(this.g);
+    if (!up) return undefined;
+    let forward: Vec3 | undefined;
+    let source: ForwardSource = 'none';
+    if (this.speedChange >= this.p.minSpeedChange) {
+      forward = unit(reject(this.fwd, up));
+      source = 'speed';
+    }
+    if (!forward && this.turnDeg >= this.p.minTurnDeg) {
+      const left = unit(reject(this.left, up));
+      if (left) forward = cross(left, up);
+      source = 'gyro';
+    }
+    if (!forward) return undefined;
+    return { forward, left: cross(up, forward), source };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Generated driving signals for the telematics tests, made independently of the simulator
+ * (firmware-sim): a scripted drive in the vehicle frame (x forward, y left, z up), turned into what
+ * a phone in a rotated mount measures: specific force (+1 g up at rest) and yaw rate in its own
+ * axes, with road vibration, engine vibration and sensor noise.
+ */
+import type { Reading } from '../../src/core/reading.js';
+
+export const G = 9.80665;
+
+/** One stretch of the drive: longitudinal and lateral acceleration (m/s², vehicle frame) for `s` seconds. */
+export interface Stretch {
+  s: number;
+  lon?: number;
+  lat?: number;
+  /** A pothole at the start of the stretch: 60 ms, 8 m/s² up and 4 m/s² backwards. */
+  pothole?: boolean;
+}
+
+export interface DriveOptions {
+  hz?: number;
+  /** Mount rotation: yaw, pitch, roll in degrees (sensor = R · vehicle). */
+  mount?: [number, number, number];
+  gyro?: boolean;
+  /** Emit speed (km/h) once a second. */
+  speed?: boolean;
+  /** Emit the IMU at all (false: a speed-only device). */
+  imu?: boolean;
+  accelUnit?: 'm/s2' | 'g';
+  seed?: number;
+  device?: string;
+  t0?: number;
+}
+
+type M3 = number[][];
+function rot(yawDeg: number, pitchDeg: number, rollDeg: number): M3 {
+  const [y, p, r] = [yawDeg, pitchDeg, rollDeg].map((d) => (d * Math.PI) / 180) as [number, number, number];
+  const Rz = [[Math.cos(y), -Math.sin(y), 0], [Math.sin(y), Math.cos(y), 0], [0, 0, 1]];
+  const Ry = [[Math.cos(p), 0, Math.sin(p)], [0, 1, 0], [-Math.sin(p), 0, Math.cos(p)]];
+  const Rx = [[1, 0, 0], [0, Math.cos(r), -Math.sin(r)], [0, Math.sin(r), Math.cos(r)]];
+  const mul = (A: M3, B: M3) => A.map((row) => [0, 1, 2].map((j) => row[0]! * B[0]![j]! + row[1]! * B[1]![j]! + row[2]! * B[2]![j]!));
+  return mul(mul(Rz, Ry), Rx);
+}
+const apply = (R: M3, v: number[]) => R.map((row) => row[0]! * v[0]! + row[1]! * v[1]! + row[2]! * v[2]!);
+
+/** A small seeded generator (LCG + Box–Muller), independent of the simulator's. */
+function gaussian(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** The readings of a scripted drive, and the start/end (ms) of each stretch. */
+export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Reading[]; marks: Array<[number, number]> } {
+  const hz = o.hz ?? 50;
+  const dev = o.device ?? 'car';
+  const t0 = o.t0 ?? Date.UTC(2024, 5, 1, 8);
+  const R = rot(...(o.mount ?? [0, 0, 0]));
+  const n = gaussian(o.seed ?? 7);
+  const k = o.accelUnit === 'g' ? 1 / G : 1;
+  const readings: Reading[] = [];
+  const marks: Array<[number, number]> = [];
+  let v = 0;
+  let lon = 0;
+  let lat = 0;
+  let t = 0;
+  let nextSpeed = 0;
+  const dt = 1 / hz;
+  for (const st of script) {
+    const startT = t;
+    marks.push([t0 + Math.round(startT * 1000), t0 + Math.round((startT + st.s) * 1000)]);
+    while (t < startT + st.s - 1e-9) {
+      // the pedal and the steering take ~0.1 s to build up
+      const a = 1 - Math.exp(-dt / 0.1);
+      lon += a * ((st.lon ?? 0) - lon);
+      lat += a * ((st.lat ?? 0) - lat);
+      const lonNow = v <= 0 && lon < 0 ? 0 : lon;
+      v = Math.max(0, v + lonNow * dt);
+      const ts = t0 + Math.round(t * 1000);
+      if (o.imu !== false) {
+        const moving = v > 0.5 ? 1 : 0.1;
+        const jolt = st.pothole && t - startT < 0.06 ? 1 : 0;
+        const engine = 0.3 * Math.sin(2 * Math.PI * 33 * t);
+        const f = [lonNow + engine + 0.2 * moving * n() - 4 * jolt, lat + engine + 0.2 * moving * n(), G + moving * 1.0 * n() + engine + 8 * jolt];
+        const yaw = v > 1 ? lat / v : 0;
+        const fs = apply(R, f);
+        const ws = apply(R, [0.002 * n(), 0.002 * n(), yaw + 0.003 * n()]);
+        ['accel_x', 'accel_y', 'accel_z'].forEach((m, i) => readings.push({ stream: `${dev}/${m}`, ts, value: (fs[i]! + 0.05 * n()) * k }));
+        if (o.gyro !== false) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => readings.push({ stream: `${dev}/${m}`, ts, value: ws[i]! }));
+      }
+      if (o.speed && t >= nextSpeed - 1e-9) {
+        readings.push({ stream: `${dev}/speed_kmh`, ts, value: Math.max(0, v * 3.6 + (v > 0 ? 0.2 * n() : 0)) });
+        nextSpeed += 1;
+      }
+      t += dt;
+    }
+  }
+  return { readings, marks };
+}
+
+/** The drive the tests use: settle, learn forward from four 90° turns and some speed changes, then the events. */
+export function testDrive(): { script: Stretch[]; at: Record<'brake' | 'rebound' | 'harshAccel' | 'corner' | 'pothole', number> } {
+  const script: Stretch[] = [
+    { s: 12 }, // stopped: gravity settles
+    { s: 10, lon: 1.5 }, // to 15 m/s
+    { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 6 }, { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, // 4 × 90°
+    { s: 5, lon: -1.4 }, { s: 5, lon: 1.4 }, { s: 5, lon: -1.4 }, { s: 5, lon: 1.4 }, { s: 5, lon: -1.4 }, { s: 5, lon: 1.4 }, // speed changes
+    { s: 12 },
+    { s: 1.5, lon: -5.5 }, // harsh brake (0.56 g)
+    { s: 1, lon: 4 }, // the rebound, long and strong enough to beat `sustain` on its own
+    { s: 4 },
+    { s: 10, lon: 1 },
+    { s: 2, lon: 3.8 }, // harsh acceleration (0.39 g)
+    { s: 10 },
+    { s: 2, lat: 4.8 }, // harsh cornering (0.49 g)
+    { s: 8 },
+    { s: 2, pothole: true }, // a pothole
+    { s: 8 },
+    { s: 6, lon: -2.4 }, // a firm but normal stop
+    { s: 5 },
+  ];
+  const idx = (i: number) => i;
+  return { script, at: { brake: idx(16), rebound: idx(17), harshAccel: idx(20), corner: idx(22), pothole: idx(24) } };
+}
