@@ -2,11 +2,12 @@
  * Detector throughput (readings/s on one core, detector alone and through the detect step with
  * its alert tracker) and state per key (heap + typed-array bytes measured over 20,000 keys, and
  * the size of the JSON snapshot). Run: npx tsx bench/detectors.bench.ts (node --expose-gc for
- * steadier memory figures).
+ * steadier memory figures). Optional arguments: the kinds to run (default all).
  */
 import { cpus } from 'node:os';
 import { compileDetectStep, createDetector, DETECTOR_KINDS } from '../src/detectors/step.js';
 import { detectStepSchema } from '../src/detectors/schema.js';
+import { SEQ_TABLE } from '../src/detectors/sequence.js';
 
 const N = 2_000_000;
 const params: Record<string, Record<string, unknown>> = { threshold: { above: 3, below: -3 } };
@@ -51,14 +52,16 @@ function heapPerKey(kind: string): number {
   const after = mem();
   if (keep.length !== K) throw new Error('unreachable');
   // Typed arrays live outside the JS heap: the robust window holds two Float64Arrays of `window`.
-  // The default detector's seasonal rings: means and error scales, periods × slots doubles each, plus per-period scale and count.
+  // The default detector's seasonal rings (means and error scales, periods × slots doubles each, plus
+  // per-period scale and count) and its sequence table (SEQ_TABLE bytes).
   const sp = spec(kind) as { window?: number; periods?: number[]; season_slots?: number };
-  const typed = kind === 'robust_z' || kind === 'hampel' ? 16 * (sp.window ?? 0) : kind === 'default' ? 16 * (sp.periods?.length ?? 0) * ((sp.season_slots ?? 0) + 1) : 0;
+  const typed = kind === 'robust_z' || kind === 'hampel' ? 16 * (sp.window ?? 0) : kind === 'default' ? 16 * (sp.periods?.length ?? 0) * ((sp.season_slots ?? 0) + 1) + SEQ_TABLE : 0;
   return (after - before) / K + typed;
 }
 
 const rows: string[][] = [];
-for (const kind of DETECTOR_KINDS) {
+const only = process.argv.slice(2);
+for (const kind of DETECTOR_KINDS.filter((k) => only.length === 0 || only.includes(k))) {
   const det = createDetector(spec(kind));
   const detRate = rate((ts, x) => det.update(ts, x));
   const step = compileDetectStep(spec(kind));
