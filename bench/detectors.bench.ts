@@ -17,8 +17,12 @@ let seed = 1;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
 for (let i = 0; i < xs.length; i++) xs[i] = rnd() + rnd() + rnd() - 1.5 + (i % 5000 === 0 ? 8 : 0) + (i % 20000 > 15000 ? 2 : 0);
 
+/** Rows: every kind at its defaults, and the default detector without its sequence rule (its cost, same run). */
+const variants: Record<string, { detector: string } & Record<string, unknown>> = {
+  'default, no sequence rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season'] },
+};
 function spec(kind: string) {
-  return detectStepSchema.parse({ detector: kind, ...(params[kind] ?? {}) });
+  return detectStepSchema.parse(variants[kind] ?? { detector: kind, ...(params[kind] ?? {}) });
 }
 
 function rate(fn: (ts: number, x: number) => unknown): number {
@@ -54,14 +58,14 @@ function heapPerKey(kind: string): number {
   // Typed arrays live outside the JS heap: the robust window holds two Float64Arrays of `window`.
   // The default detector's seasonal rings (means and error scales, periods × slots doubles each, plus
   // per-period scale and count) and its sequence table (SEQ_TABLE bytes).
-  const sp = spec(kind) as { window?: number; periods?: number[]; season_slots?: number };
-  const typed = kind === 'robust_z' || kind === 'hampel' ? 16 * (sp.window ?? 0) : kind === 'default' ? 16 * (sp.periods?.length ?? 0) * ((sp.season_slots ?? 0) + 1) + SEQ_TABLE : 0;
+  const sp = spec(kind) as { detector: string; window?: number; periods?: number[]; season_slots?: number };
+  const typed = sp.detector === 'robust_z' || sp.detector === 'hampel' ? 16 * (sp.window ?? 0) : sp.detector === 'default' ? 16 * (sp.periods?.length ?? 0) * ((sp.season_slots ?? 0) + 1) + SEQ_TABLE : 0;
   return (after - before) / K + typed;
 }
 
 const rows: string[][] = [];
 const only = process.argv.slice(2);
-for (const kind of DETECTOR_KINDS.filter((k) => only.length === 0 || only.includes(k))) {
+for (const kind of [...DETECTOR_KINDS, ...Object.keys(variants)].filter((k) => only.length === 0 || only.some((o) => k.startsWith(o)))) {
   const det = createDetector(spec(kind));
   const detRate = rate((ts, x) => det.update(ts, x));
   const step = compileDetectStep(spec(kind));
