@@ -317,6 +317,7 @@ export class DefaultDetector implements Detector {
     this.quantum = Number.isNaN(t[3]!) ? Infinity : t[3]!;
     this.setRate(t[2]!);
     this.season.restore(s.seasonal, 'default detector snapshot');
-    this.seq.restore(s.sequence, 'default detector snapshot');
+    // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
+    if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');
   }
 }

@@ -90,6 +90,19 @@ describe('default detector, sequence rule', () => {
     }
   });
 
+  it('restores a snapshot from before the sequence rule (no "sequence" field): the rest of the state is kept', () => {
+    const g = noise(3);
+    const a = new DefaultDetector();
+    for (let i = 0; i < 500; i++) a.update(1e12 + i * 1000, g());
+    const { sequence: _dropped, ...old } = a.snapshot();
+    const b = new DefaultDetector();
+    b.restore(old);
+    const { sequence: _fresh, ...kept } = b.snapshot();
+    assert.deepEqual(kept, old);
+    const j = b.update(1e12 + 500_000, 30);
+    assert.ok(j.anomalous && j.rule !== 'warmup', `judges at once (past warm-up), not learning from scratch: ${j.rule}`);
+  });
+
   it('state is bounded: the same number of entries after 5,000 and 200,000 readings, under 16 KB as numbers and bytes', () => {
     const d = new DefaultDetector();
     const g = noise(7);
