@@ -2,11 +2,12 @@
  * Detector throughput (readings/s on one core, detector alone and through the detect step with
  * its alert tracker) and state per key (heap + typed-array bytes measured over 20,000 keys, and
  * the size of the JSON snapshot). Run: npx tsx bench/detectors.bench.ts (node --expose-gc for
- * steadier memory figures).
+ * steadier memory figures). Optional arguments: the kinds to run (default all).
  */
 import { cpus } from 'node:os';
 import { compileDetectStep, createDetector, DETECTOR_KINDS } from '../src/detectors/step.js';
 import { detectStepSchema } from '../src/detectors/schema.js';
+import { SEQ_TABLE } from '../src/detectors/sequence.js';
 
 const N = 2_000_000;
 const params: Record<string, Record<string, unknown>> = { threshold: { above: 3, below: -3 } };
@@ -16,8 +17,12 @@ let seed = 1;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
 for (let i = 0; i < xs.length; i++) xs[i] = rnd() + rnd() + rnd() - 1.5 + (i % 5000 === 0 ? 8 : 0) + (i % 20000 > 15000 ? 2 : 0);
 
+/** Rows: every kind at its defaults, and the default detector without its sequence rule (its cost, same run). */
+const variants: Record<string, { detector: string } & Record<string, unknown>> = {
+  'default, no sequence rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season'] },
+};
 function spec(kind: string) {
-  return detectStepSchema.parse({ detector: kind, ...(params[kind] ?? {}) });
+  return detectStepSchema.parse(variants[kind] ?? { detector: kind, ...(params[kind] ?? {}) });
 }
 
 function rate(fn: (ts: number, x: number) => unknown): number {
@@ -51,14 +56,16 @@ function heapPerKey(kind: string): number {
   const after = mem();
   if (keep.length !== K) throw new Error('unreachable');
   // Typed arrays live outside the JS heap: the robust window holds two Float64Arrays of `window`.
-  // The default detector's seasonal rings: means and error scales, periods × slots doubles each, plus per-period scale and count.
-  const sp = spec(kind) as { window?: number; periods?: number[]; season_slots?: number };
-  const typed = kind === 'robust_z' || kind === 'hampel' ? 16 * (sp.window ?? 0) : kind === 'default' ? 16 * (sp.periods?.length ?? 0) * ((sp.season_slots ?? 0) + 1) : 0;
+  // The default detector's seasonal rings (means and error scales, periods × slots doubles each, plus
+  // per-period scale and count) and its sequence table (SEQ_TABLE bytes).
+  const sp = spec(kind) as { detector: string; window?: number; periods?: number[]; season_slots?: number };
+  const typed = sp.detector === 'robust_z' || sp.detector === 'hampel' ? 16 * (sp.window ?? 0) : sp.detector === 'default' ? 16 * (sp.periods?.length ?? 0) * ((sp.season_slots ?? 0) + 1) + SEQ_TABLE : 0;
   return (after - before) / K + typed;
 }
 
 const rows: string[][] = [];
-for (const kind of DETECTOR_KINDS) {
+const only = process.argv.slice(2);
+for (const kind of [...DETECTOR_KINDS, ...Object.keys(variants)].filter((k) => only.length === 0 || only.some((o) => k.startsWith(o)))) {
   const det = createDetector(spec(kind));
   const detRate = rate((ts, x) => det.update(ts, x));
   const step = compileDetectStep(spec(kind));

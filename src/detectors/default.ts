@@ -1,4 +1,5 @@
 import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline } from './seasonal.js';
+import { SequenceMemory } from './sequence.js';
 import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from './types.js';
 
 /**
@@ -13,7 +14,12 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *           than any step in recent memory (a slowly decaying record): spikes and dips, without
  *           alarming on every spike of a naturally spiky series;
  *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
- *           ever repeated before: a stuck sensor on a series that used to move.
+ *           ever repeated before: a stuck sensor on a series that used to move;
+ *   season — the value is unusual for the time of day/week (seasonal.ts);
+ *   sequence — the recent levels (the value in units of its typical deviation from the baseline)
+ *           follow each other in a way the stream has not shown lately: a new pattern inside the
+ *           range, judged by an anomaly-likelihood stage against the stream's usual surprise
+ *           (sequence.ts).
  *
  * Memories are per reading at `time_ref` (5 min) or slower and per unit of *time* on faster series
  * (the per-reading forgetting is scaled by the observed interval), so the defaults behave alike at
@@ -56,8 +62,20 @@ export interface DefaultParams {
   season_k: number;
   /** Season rule: CUSUM limit on the standardised seasonal residual. */
   season_h: number;
-  /** Rules switched on: any of `range`, `spike`, `flat`, `season`. */
-  rules: Array<'range' | 'spike' | 'flat' | 'season'>;
+  /** Sequence rule: levels span baseline ± this many typical deviations (mean |value − baseline|). */
+  seq_width: number;
+  /** Sequence rule: equal bins over that span (plus one below and one above it). */
+  seq_bins: number;
+  /** Sequence rule: readings between halvings of the sequence counts (how long a pattern is remembered). */
+  seq_age: number;
+  /** Sequence rule: readings in the long-run mean and spread of the surprise (likelihood stage). */
+  seq_long: number;
+  /** Sequence rule: the recent surprise must be this many spreads above its long-run mean... */
+  seq_z: number;
+  /** Sequence rule: ...and at least this share (most recent levels unpredicted, not one odd reading). */
+  seq_share: number;
+  /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`. */
+  rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence'>;
   /**
    * Reference interval (ms): per-reading memories (`range_relax`, `decay`) are as stated for readings
    * this far apart or further; at faster rates they are scaled by (interval / time_ref), so they last
@@ -84,7 +102,13 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   season_z: 6,
   season_k: 1,
   season_h: 10,
-  rules: ['range', 'spike', 'flat', 'season'],
+  seq_width: 6,
+  seq_bins: 8,
+  seq_age: 2000,
+  seq_long: 2000,
+  seq_z: 3,
+  seq_share: 0.5,
+  rules: ['range', 'spike', 'flat', 'season', 'sequence'],
   time_ref: 300_000,
 };
 
@@ -98,7 +122,9 @@ export class DefaultDetector implements Detector {
   private readonly useSpike: boolean;
   private readonly useFlat: boolean;
   private readonly useSeason: boolean;
+  private readonly useSeq: boolean;
   private readonly season: SeasonalBaseline;
+  private readonly seq: SequenceMemory;
   private n = 0;
   private prev = 0;
   private slow = 0;
@@ -129,6 +155,8 @@ export class DefaultDetector implements Detector {
     this.useSpike = p.rules.includes('spike');
     this.useFlat = p.rules.includes('flat');
     this.useSeason = p.rules.includes('season');
+    this.useSeq = p.rules.includes('sequence');
+    this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
     this.decayW = this.relaxW = 0;
     this.setRate(1);
@@ -190,6 +218,13 @@ export class DefaultDetector implements Detector {
       }
     }
 
+    // Sequence memory: how surprising this level is after the last ones (judged before learning).
+    let seqZ = 0;
+    if (this.useSeq) {
+      const half = p.seq_width * this.levelDev + tiny;
+      seqZ = this.seq.likelihood(this.seq.observe(this.seq.level(x, this.slow - half, this.slow + half)));
+    }
+
     o.baseline = this.slow;
     if (this.n >= p.warmup) {
       let best = 0;
@@ -217,6 +252,12 @@ export class DefaultDetector implements Detector {
         const cu = Math.max(this.cusumUp, this.cusumDown);
         s = scoreOf(cu, p.season_h);
         if (s > best) { best = s; rule = 'season_shift'; dev = cu; limit = p.season_h; o.baseline = this.season.pred; }
+      }
+      if (this.useSeq) {
+        // Unusual for this stream (z) and new in absolute terms (share): both must reach their limit.
+        const r = Math.min(seqZ / p.seq_z, this.seq.short / p.seq_share);
+        const s = scoreOf(r, 1);
+        if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
       }
       o.score = best;
       o.anomalous = best >= 0.5;
@@ -261,6 +302,7 @@ export class DefaultDetector implements Detector {
       state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord],
       time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
       seasonal: this.season.snapshot(),
+      sequence: this.seq.snapshot(),
     };
   }
 
@@ -275,5 +317,7 @@ export class DefaultDetector implements Detector {
     this.quantum = Number.isNaN(t[3]!) ? Infinity : t[3]!;
     this.setRate(t[2]!);
     this.season.restore(s.seasonal, 'default detector snapshot');
+    // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
+    if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');
   }
 }

@@ -153,11 +153,17 @@ const defaultSchema = z
     season_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.season_z).describe('Season rule: anomalous when |value − seasonal prediction| reaches this many error scales.'),
     season_k: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.season_k).describe('Season rule: CUSUM slack on the standardised seasonal residual (error scales).'),
     season_h: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.season_h).describe('Season rule: CUSUM limit on the standardised seasonal residual: a sustained deviation from the usual value at this time of day/week.'),
-    rules: z.array(z.enum(['range', 'spike', 'flat', 'season'])).min(1).default(['range', 'spike', 'flat', 'season']).describe('Rules switched on.'),
+    seq_width: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.seq_width).describe('Sequence rule: the value is quantised into levels spanning the baseline ± this many typical deviations (mean |value − baseline|); beyond them one level below and one above.'),
+    seq_bins: z.number().int().min(2).max(13).default(DEFAULT_DETECTOR_PARAMS.seq_bins).describe('Sequence rule: equal bins over that span; sequences of up to three levels are remembered.'),
+    seq_age: z.number().int().min(10).max(1_000_000).default(DEFAULT_DETECTOR_PARAMS.seq_age).describe('Sequence rule: every this many readings all sequence counts are halved (a sequence seen once is forgotten, a frequent one lasts).'),
+    seq_long: z.number().int().min(10).max(1_000_000).default(DEFAULT_DETECTOR_PARAMS.seq_long).describe('Sequence rule: readings in the long-run mean and spread of the surprise that the recent surprise is judged against (anomaly-likelihood stage).'),
+    seq_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.seq_z).describe('Sequence rule: the recent surprise (share of contexts that did not predict the level, averaged over about 10 readings) must be this many spreads above its long-run mean...'),
+    seq_share: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.seq_share).describe('...and at least this share: most recent levels unpredicted, not one odd reading.'),
+    rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
     time_ref: durationSchema.refine((ms) => ms > 0, { message: 'time_ref must be positive' }).default(DEFAULT_DETECTOR_PARAMS.time_ref).describe('Reference interval (default 5m): `range_relax` and `decay` are per reading at this interval or slower; on faster series they are scaled down with the observed interval so the memories last the same time rather than the same number of readings.'),
     ...common,
   })
-  .describe('The default detector for a series of unknown kind: range, spike and flat rules judged against the stream\'s own history.');
+  .describe('The default detector for a series of unknown kind: range, spike, flat, season and sequence rules judged against the stream\'s own history.');
 
 // --- maintenance detectors (level_shift, iso10816): src/detectors/level-shift.ts, iso10816.ts ---
 

@@ -1,0 +1,54 @@
+/**
+ * Small grid over overrides of the default detector on every corpus, one process, cached per
+ * setting in a JSON file (re-runs only score settings not seen before).
+ *   npx tsx bench/tune/sweep.ts GRID.json [--sim DIR,DIR] [--cache FILE]
+ * GRID.json: { "param": [values...], ... } (the cartesian product is scored).
+ * Corpora: NAB artificial, NAB realKnownCause, SKAB, and each simulator dir (its own corpus).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { summarise } from '../../src/backtest/metrics.js';
+import { loadCorpus } from './corpus.js';
+import { evaluate, loadAll } from './harness.js';
+
+export type Scores = Record<string, { nab: number; det: number; win: number; fa: number; p: number; r: number; f1: number }>;
+
+export function corpora(simDirs: string[]) {
+  const { nab, skab } = loadAll();
+  const c: Record<string, ReturnType<typeof loadAll>['nab']> = {
+    'NAB artificial': nab.filter((f) => f.key.startsWith('artificial')),
+    'NAB realKnownCause': nab.filter((f) => f.key.startsWith('realKnownCause')),
+    SKAB: skab,
+  };
+  for (const d of simDirs) c[`sim ${d.split('/').pop()}`] = loadCorpus(`${d}/data`, `${d}/labels/combined_windows.json`);
+  return c;
+}
+
+export function score(c: ReturnType<typeof corpora>, over: Record<string, unknown>): Scores {
+  const out: Scores = {};
+  for (const [name, files] of Object.entries(c)) {
+    const m = summarise(evaluate(files, { step: { detector: 'default', ...over } }));
+    out[name] = { nab: m.nab.score, det: m.detected, win: m.windows, fa: m.falseAlerts, p: m.precision, r: m.recall, f1: m.f1 };
+  }
+  return out;
+}
+
+function product(grid: Record<string, unknown[]>): Array<Record<string, unknown>> {
+  let acc: Array<Record<string, unknown>> = [{}];
+  for (const [k, vs] of Object.entries(grid)) acc = acc.flatMap((a) => vs.map((v) => ({ ...a, [k]: v })));
+  return acc;
+}
+
+if (process.argv[1]?.endsWith('sweep.ts')) {
+  const args = process.argv.slice(2);
+  const grid = JSON.parse(readFileSync(args[0]!, 'utf8')) as Record<string, unknown[]>;
+  const sim = args.includes('--sim') ? args[args.indexOf('--sim') + 1]!.split(',') : [];
+  const cachePath = args.includes('--cache') ? args[args.indexOf('--cache') + 1]! : '/tmp/detect-sweep-cache.json';
+  const cache: Record<string, Scores> = existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : {};
+  const c = corpora(sim);
+  for (const over of product(grid)) {
+    const key = JSON.stringify(over) + '|' + Object.keys(c).join(',');
+    const s = (cache[key] ??= score(c, over));
+    writeFileSync(cachePath, JSON.stringify(cache));
+    console.log(JSON.stringify(over).padEnd(70), Object.entries(s).map(([n, v]) => `${n.slice(0, 8)} ${v.nab.toFixed(1)} ${v.det}/${v.win} fa${v.fa} p${(100 * v.p).toFixed(0)}`).join(' | '));
+  }
+}
