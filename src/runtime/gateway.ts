@@ -8,7 +8,8 @@ import { DropCounter } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import type { Emission } from '../core/records.js';
-import { compilePipeline, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
+import { compilePipeline, type DetectEvent, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
+import { dropsByReason } from './stats-log.js';
 import { Outbox, type OutboxStats } from '../outbox/index.js';
 import { UpstreamForwarder, type UpstreamStats } from '../upstream/index.js';
 
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   checkpointMs?: number;
   /** Extra sink for every emission (the demo's live view, tests). */
   onEmission?: (e: Emission) => void;
+  /** Every detector judgement, by pipeline (metrics' score histogram, the dashboard's charts). */
+  onDetect?: (pipeline: string, e: DetectEvent) => void;
   /** Services drivers can look up (e.g. the simulated GPIO backend). */
   services?: Map<string, unknown>;
 }
@@ -65,7 +68,8 @@ export class Gateway {
     this.log = opts.log.child({ gateway: this.id });
     this.now = opts.now ?? Date.now;
     const sink = (e: Emission) => this.emit(e);
-    for (const spec of opts.pipelines) this.pipelines.push(compilePipeline(spec, sink));
+    const onDetect = opts.onDetect;
+    for (const spec of opts.pipelines) this.pipelines.push(compilePipeline(spec, sink, onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined));
   }
 
   async start(): Promise<void> {
@@ -79,6 +83,7 @@ export class Gateway {
     if (config.outbox) {
       this.outbox = Outbox.open({ config: config.outbox, dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }) });
     }
+    for (const p of this.pipelines) p.drops.onDrop((d) => this.outbox?.recordDeadLetter(`pipeline:${p.name}`, { ...d, at: this.now() }));
     if (config.upstream && this.outbox) {
       this.upstream = new UpstreamForwarder({ config: config.upstream, outbox: this.outbox, gatewayId: this.id, log: this.log.child({ part: 'upstream' }) });
       await this.upstream.start();
@@ -92,7 +97,7 @@ export class Gateway {
       const drops = new DropCounter();
       drops.onDrop((d) => {
         this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
-        this.outbox?.recordDeadLetter(`input:${input.name}`, d);
+        this.outbox?.recordDeadLetter(`input:${input.name}`, { ...d, at: this.now() }); // when it was refused (drivers' samples carry no time)
       });
       const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
       this.drivers.push({ driver, drops });
@@ -169,7 +174,7 @@ export class Gateway {
 
   private summary() {
     const s = this.stats();
-    return { readings: s.readings, unrouted: s.unrouted, pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })) };
+    return { readings: s.readings, unrouted: s.unrouted, dropped: dropsByReason(s), pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })) };
   }
 
   private tick(): void {

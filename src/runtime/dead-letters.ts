@@ -1,0 +1,55 @@
+import Database from 'better-sqlite3';
+
+/** One row of the outbox's dead-letter table: something refused, when, where and why. */
+export interface DeadLetter {
+  id: number;
+  /** `input:<name>` or `pipeline:<name>`. */
+  source: string;
+  reason: string;
+  /** When it was refused (ms since epoch; 0 in rows written before this was recorded). */
+  at: number;
+  detail?: string;
+  sample: string;
+}
+
+export interface DeadLetterQuery {
+  /** Only rows refused at or after this time (ms since epoch). */
+  since?: number;
+  /** Only rows of this input or pipeline name (`input:<name>`/`pipeline:<name>`, or the bare name). */
+  source?: string;
+  /** Newest rows first, at most this many. */
+  limit?: number;
+}
+
+/**
+ * Read the dead letters from an outbox file, read-only: works while the gateway runs (WAL lets a
+ * reader in beside the writer) and when it does not.
+ */
+export function readDeadLetters(file: string, q: DeadLetterQuery = {}): DeadLetter[] {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new Error(`cannot open the outbox ${file} (${(err as Error).message}); give the gateway's data dir (--data-dir) or its config (--config)`);
+  }
+  try {
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='dead_letters'").get();
+    if (!has) return [];
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.since !== undefined) {
+      where.push('at >= ?');
+      args.push(q.since);
+    }
+    if (q.source) {
+      where.push(q.source.includes(':') ? 'source = ?' : "(source = 'input:' || ? OR source = 'pipeline:' || ?)");
+      args.push(q.source);
+      if (!q.source.includes(':')) args.push(q.source);
+    }
+    const sql = `SELECT id, source, reason, at, detail, sample FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = db.prepare(sql).all(...args, q.limit ?? 100) as Array<{ id: number; source: string; reason: string; at: number; detail: string | null; sample: string }>;
+    return rows.map((r) => ({ id: r.id, source: r.source, reason: r.reason, at: r.at, sample: r.sample, ...(r.detail != null ? { detail: r.detail } : {}) }));
+  } finally {
+    db.close();
+  }
+}
