@@ -43,10 +43,10 @@ function renderAlerts(s) {
   }
   $('alerts').innerHTML = active
     .map((a) => {
-      const limit = /> ?([-\d.e]+)/.exec(a.reason || '');
+      const limit = /limit ([-\d.e]+)|> ?([-\d.e]+)/.exec(a.reason || '');
       return `<div class="alert ${esc(a.severity)}" data-alert-id="${esc(a.id)}">
         <div class="title">${esc(a.severity)} · ${esc(a.stream)} · ${esc(a.detector)}${a.pipeline ? ` <span class="muted small">(${esc(a.pipeline)})</span>` : ''}</div>
-        <div>value <b>${fmt(a.value)}</b> · baseline <b>${fmt(a.baseline)}</b>${limit ? ` · limit <b>${esc(limit[1])}</b>` : ''} · score ${fmt(a.score)} · since ${esc(new Date(a.start).toISOString().replace('T', ' ').slice(0, 19))} UTC</div>
+        <div>value <b>${fmt(a.value)}</b> · baseline <b>${fmt(a.baseline)}</b>${limit ? ` · limit <b>${esc(limit[1] ?? limit[2])}</b>` : ''} · score ${fmt(a.score)} · since ${esc(new Date(a.start).toISOString().replace('T', ' ').slice(0, 19))} UTC</div>
         <div class="why">rule: ${esc(a.reason || 'not given by the detector')}</div>
       </div>`;
     })
