@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { AlertRecord } from '../core/records.js';
 import type { GatewayStats } from '../runtime/gateway.js';
-import { readDeadLetters } from '../runtime/dead-letters.js';
+import { readDeadLetters } from '../runtime/outbox-file.js';
 import { dropsByReason } from '../runtime/stats-log.js';
 import type { LiveState, Series } from './live.js';
 import { createMetrics } from './metrics.js';

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { LiveState } from '../../src/http/live.js';
 import { HttpServer } from '../../src/http/server.js';
 import { Gateway } from '../../src/runtime/gateway.js';
-import { readDeadLetters } from '../../src/runtime/dead-letters.js';
+import { readDeadLetters } from '../../src/runtime/outbox-file.js';
 import { tempDir } from '../upstream/helpers.js';
 import { freePort, publishAll, waitFor } from '../runtime/helpers.js';
 

@@ -21,17 +21,51 @@ export interface DeadLetterQuery {
   limit?: number;
 }
 
-/**
- * Read the dead letters from an outbox file, read-only: works while the gateway runs (WAL lets a
- * reader in beside the writer) and when it does not.
- */
-export function readDeadLetters(file: string, q: DeadLetterQuery = {}): DeadLetter[] {
-  let db: Database.Database;
+/** Open an outbox file read-only: works while the gateway runs (WAL lets a reader in beside the writer) and when it does not. */
+function openReadOnly(file: string): Database.Database {
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    return new Database(file, { readonly: true, fileMustExist: true });
   } catch (err) {
     throw new Error(`cannot open the outbox ${file} (${(err as Error).message}); give the gateway's data dir (--data-dir) or its config (--config)`);
   }
+}
+
+/** What an outbox file holds while its gateway is stopped: buffered messages and dead letters. */
+export interface OutboxFileSummary {
+  file: string;
+  messages: number;
+  bytes: number;
+  byPriority: { raw: number; aggregate: number; alert: number };
+  /** When the oldest buffered message was written (ms since epoch), if any. */
+  oldest?: number;
+  deadLetters: number;
+}
+
+export function readOutboxSummary(file: string): OutboxFileSummary {
+  const db = openReadOnly(file);
+  try {
+    const s: OutboxFileSummary = { file, messages: 0, bytes: 0, byPriority: { raw: 0, aggregate: 0, alert: 0 }, deadLetters: 0 };
+    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map((r) => r.name));
+    if (tables.has('messages')) {
+      const names = ['raw', 'aggregate', 'alert'] as const;
+      for (const r of db.prepare('SELECT priority, count(*) AS n, sum(length(payload)) AS b, min(created) AS c FROM messages GROUP BY priority').all() as { priority: number; n: number; b: number; c: number }[]) {
+        s.messages += r.n;
+        s.bytes += r.b;
+        const name = names[r.priority];
+        if (name) s.byPriority[name] = r.n;
+        s.oldest = s.oldest === undefined ? r.c : Math.min(s.oldest, r.c);
+      }
+    }
+    if (tables.has('dead_letters')) s.deadLetters = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+    return s;
+  } finally {
+    db.close();
+  }
+}
+
+/** The dead letters of an outbox file, newest first. */
+export function readDeadLetters(file: string, q: DeadLetterQuery = {}): DeadLetter[] {
+  const db = openReadOnly(file);
   try {
     const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='dead_letters'").get();
     if (!has) return [];
