@@ -6,6 +6,7 @@ import { LiveState } from '../http/live.js';
 import { HttpServer } from '../http/server.js';
 import { Gateway } from '../runtime/gateway.js';
 import { startStatsLog } from '../runtime/stats-log.js';
+import { startStatsUpstream } from '../runtime/stats-upstream.js';
 
 export function register(program: Command): void {
   program
@@ -34,6 +35,7 @@ export function register(program: Command): void {
       });
       if (config.http) server = new HttpServer({ settings: config.http, gatewayId: config.gateway.id, stats: () => gateway.stats(), live, started: () => started, log: log.child({ part: 'http' }) });
       let stopStatsLog = () => {};
+      let stopStatsUpstream = () => {};
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) {
@@ -44,6 +46,7 @@ export function register(program: Command): void {
         log.info({ signal }, 'stopping');
         try {
           stopStatsLog();
+          stopStatsUpstream();
           await gateway.stop();
           await server?.close();
           process.exit(0);
@@ -59,6 +62,10 @@ export function register(program: Command): void {
         await gateway.start();
         started = true;
         stopStatsLog = startStatsLog({ everyMs: config.stats_log, stats: () => gateway.stats(), alertsActive: () => live.activeAlerts().length, log });
+        if (gateway.uplink) {
+          const uplink = gateway.uplink;
+          stopStatsUpstream = startStatsUpstream({ everyMs: config.stats_upstream, stats: () => gateway.stats(), alertsActive: () => live.activeBySeverity(), publish: (name, p) => uplink.publishRetained(name, p), log });
+        }
       } catch (err) {
         log.fatal({ err: (err as Error).message }, 'gateway failed to start');
         await gateway.stop().catch(() => {});

@@ -157,6 +157,11 @@ export class Gateway {
     }
   }
 
+  /** The upstream forwarder, when configured (operations publish the retained stats message through it). */
+  get uplink(): UpstreamForwarder | undefined {
+    return this.upstream;
+  }
+
   stats(): GatewayStats {
     return {
       gateway: this.id,
