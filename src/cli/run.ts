@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { loadGatewayFileInChild } from '../config/load-in-child.js';
 import { createLogger } from '../core/log.js';
 import { LiveState } from '../http/live.js';
-import { HttpServer } from '../http/server.js';
+import type { HttpServer } from '../http/server.js';
 import { Gateway } from '../runtime/gateway.js';
 import { startStatsLog } from '../runtime/stats-log.js';
 import { startStatsUpstream } from '../runtime/stats-upstream.js';
@@ -28,12 +28,16 @@ export function register(program: Command): void {
         baseDir: dir,
         log,
         onEmission: (e) => live.onEmission(e),
-        onDetect: (pipeline, e) => {
-          live.onDetect(pipeline, e);
-          server?.observeScore(pipeline, e.step, e.stream, e.score);
-        },
+        // Every judgement feeds the charts and the score histogram: only when something serves them.
+        onDetect: config.http
+          ? (pipeline, e) => {
+              live.onDetect(pipeline, e);
+              server?.observeScore(pipeline, e.step, e.stream, e.score);
+            }
+          : undefined,
       });
-      if (config.http) server = new HttpServer({ settings: config.http, gatewayId: config.gateway.id, stats: () => gateway.stats(), live, started: () => started, log: log.child({ part: 'http' }) });
+      // Loaded only when configured: prom-client stays out of a gateway that does not serve metrics.
+      if (config.http) server = new (await import('../http/server.js')).HttpServer({ settings: config.http, gatewayId: config.gateway.id, stats: () => gateway.stats(), live, started: () => started, log: log.child({ part: 'http' }) });
       let stopStatsLog = () => {};
       let stopStatsUpstream = () => {};
       let stopping = false;
