@@ -48,12 +48,12 @@ export interface Readiness {
   checks: Record<string, { ok: boolean; detail: string }>;
 }
 
-/** Ready: started, every input up (or degraded), and the outbox's folder writable. The uplink is reported, not required: buffering while it is down is the job. */
+/** Ready: started, every input up, and the outbox's folder writable. The uplink is reported, not required: buffering while it is down is the job. */
 export function readiness(started: boolean, s: GatewayStats): Readiness {
   const checks: Readiness['checks'] = {};
   checks.started = { ok: started, detail: started ? 'running' : 'starting' };
   for (const i of s.inputs ?? []) {
-    const ok = i.state === 'up' || i.state === 'degraded';
+    const ok = i.state === 'up'; // degraded too is not ready: e.g. an MQTT client input that lost its broker
     checks[`input:${i.name}`] = { ok, detail: i.detail ? `${i.state}: ${i.detail}` : i.state };
   }
   if (s.outbox) {

@@ -148,3 +148,26 @@ test('http.metrics.per_stream adds the stream label to the score histogram; the 
   assert.equal(body.gateway, 'gw-http');
   assert.equal(body.series[0]?.stream, 'm2/temperature');
 });
+
+test('/readyz is 503 while an input is not up, and says which and why', async (t) => {
+  const { dir, cleanup } = tempDir('edgewise-ready-');
+  const closed = await freePort(); // nothing listens: the MQTT client input cannot connect
+  const yaml = `gateway: { id: gw-ready, data_dir: data }\ninputs:\n  - { name: plant-broker, type: mqtt, mode: client, client: { url: "mqtt://127.0.0.1:${closed}" } }\noutbox: {}\nhttp: { port: 0 }\n`;
+  const { config } = parseGatewayText(yaml, join(dir, 'edgewise.yaml'), {});
+  const gateway = new Gateway({ config, pipelines: [], baseDir: dir, log: silentLogger() });
+  const server = new HttpServer({ settings: config.http!, gatewayId: 'gw-ready', stats: () => gateway.stats(), live: new LiveState(), started: () => true, log: silentLogger() });
+  const { port } = await server.listen();
+  t.after(async () => {
+    await gateway.stop();
+    await server.close();
+    cleanup();
+  });
+  await gateway.start();
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+  assert.equal(res.status, 503);
+  const body = (await res.json()) as { ready: boolean; checks: Record<string, { ok: boolean; detail: string }> };
+  assert.equal(body.checks['input:plant-broker']?.ok, false);
+  assert.match(body.checks['input:plant-broker']!.detail, new RegExp(`127\\.0\\.0\\.1:${closed}`));
+  assert.equal(body.checks.outbox?.ok, true);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'alive all the same');
+});
