@@ -41,7 +41,7 @@ export class LiveState {
   readonly raised: Partial<Record<Severity, number>> = {};
 
   constructor(opts: LiveOptions = {}) {
-    this.maxSeries = opts.maxSeries ?? 200;
+    this.maxSeries = opts.maxSeries ?? 64;
     this.points = opts.points ?? 120;
     this.keepCleared = opts.recentCleared ?? 20;
   }

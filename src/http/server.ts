@@ -198,9 +198,10 @@ export class HttpServer {
     return readDeadLetters(file, { since: since ? Number(since) : undefined, source: url.searchParams.get('source') ?? undefined, limit: limit ? Number(limit) : undefined });
   }
 
+  /** One dashboard update: the status, and the series with points as [ts, value, score, alert 0/1] (a third of the bytes of objects). */
   private event(): string {
-    const body: StatusReport & { series: Series[] } = { ...this.status(), series: this.opts.live.allSeries() };
-    return `data: ${JSON.stringify(body)}\n\n`;
+    const series = this.opts.live.allSeries().map((x: Series) => ({ ...x, points: x.points.map((p) => [p.ts, p.value, p.score, p.alert ? 1 : 0]) }));
+    return `data: ${JSON.stringify({ ...this.status(), series })}\n\n`;
   }
 
   private push(): void {

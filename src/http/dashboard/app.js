@@ -132,6 +132,9 @@ function drawChart(canvas, points) {
   g.stroke();
 }
 
+// Points arrive as [ts, value, score, alert 0/1].
+const point = ([ts, value, score, alert]) => ({ ts, value, score, alert: alert === 1 });
+
 function renderCharts(series) {
   const box = $('charts');
   if (series.length === 0) {
@@ -149,10 +152,11 @@ function renderCharts(series) {
       card.innerHTML = `<div class="name"><span>${esc(s.stream)}</span><span class="muted">${esc(s.detector)} · <span class="last"></span></span></div><canvas></canvas>`;
       box.appendChild(card);
     }
-    const last = s.points[s.points.length - 1];
+    const points = s.points.map(point);
+    const last = points[points.length - 1];
     card.classList.toggle('alerting', !!last?.alert);
     card.querySelector('.last').textContent = last ? `${fmt(last.value)} (score ${fmt(last.score)})` : '';
-    drawChart(card.querySelector('canvas'), s.points);
+    drawChart(card.querySelector('canvas'), points);
   }
 }
 
