@@ -159,6 +159,8 @@ export class HttpServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
     if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', gateway: this.opts.gatewayId, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) });
+    // The dashboard's files hold no data (it comes from /api/events, with the token): served to anyone.
+    if (this.opts.settings.dashboard && url.pathname in ASSETS) return this.asset(res, ASSETS[url.pathname]!);
     if (!this.authorized(req, url)) return send(res, 401, { error: 'missing or wrong bearer token (Authorization: Bearer <http.token>)' }, { 'www-authenticate': 'Bearer' });
     switch (url.pathname) {
       case '/readyz': {
@@ -184,8 +186,6 @@ export class HttpServer {
         res.on('close', () => this.streams.delete(res));
         res.write(this.event());
         return;
-      default:
-        if (this.opts.settings.dashboard && url.pathname in ASSETS) return this.asset(res, ASSETS[url.pathname]!);
     }
     send(res, 404, { error: `no such path: ${url.pathname}`, paths: ['/metrics', '/healthz', '/readyz', '/api/status', '/api/dead-letters', ...(this.opts.settings.dashboard ? ['/'] : [])] });
   }

@@ -9,6 +9,7 @@ import { freePort, startRuntime } from '../runtime/helpers.js';
 
 // Needs Debian's chromium (.ci/run installs it). UPDATE_SCREENSHOTS=1 refreshes docs/img/dashboard.png.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TOKEN = 'dashboard-token-0123456789';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 
 /** Run the simulator to completion (simulated time, as fast as the gateway takes it). */
@@ -34,7 +35,7 @@ inputs:
   - { name: plant-mqtt, type: mqtt, topics: ["sensors/{device}/{metric}"], broker: { port: ${inputPort} } }
 pipelines: [${resolve('pipelines/examples/demo-maintenance.yaml')}]
 outbox: {}
-http: { port: ${httpPort} }
+http: { port: ${httpPort}, token: ${TOKEN} }
 `,
   );
   const rt = await startRuntime(cfg);
@@ -50,11 +51,11 @@ http: { port: ${httpPort} }
   await simulate(['--broker', `mqtt://127.0.0.1:${inputPort}`, '--domain', 'maintenance', '--devices', '2', '--rate', '1', '--duration', '15m', '--seed', '1', '--fast', '--start', start]);
 
   const base = `http://127.0.0.1:${httpPort}`;
-  const status = (await (await fetch(`${base}/api/status`)).json()) as { alerts: { active: Array<{ id: string; stream: string; reason?: string }> } };
+  const status = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { alerts: { active: Array<{ id: string; stream: string; reason?: string }> } };
   assert.ok(status.alerts.active.length >= 1, 'the simulated fault raised an alert');
 
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/?token=${TOKEN}`); // behind a token, as on a gateway open to the LAN
   const first = status.alerts.active[0]!;
   const card = page.locator(`[data-alert-id="${first.id}"]`);
   await card.waitFor({ timeout: 20_000 });
@@ -68,7 +69,7 @@ http: { port: ${httpPort} }
   assert.match(await page.locator('#inputs').innerText(), /plant-mqtt\s+mqtt\s+up/);
   // On a phone: nothing wider than the screen but the tables' own scroll boxes.
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  await phone.goto(`${base}/`);
+  await phone.goto(`${base}/?token=${TOKEN}`);
   await phone.locator('.alert').first().waitFor({ timeout: 20_000 });
   assert.ok(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no sideways scrolling on a phone');
 

@@ -78,6 +78,12 @@ test('metrics, health, readiness and dead letters of a running gateway, behind a
   assert.equal(((await health.json()) as { status: string }).status, 'ok');
   assert.equal((await fetch(`${base}/metrics`)).status, 401);
   assert.equal((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401);
+  assert.equal((await fetch(`${base}/api/status`)).status, 401);
+  assert.equal((await fetch(`${base}/app.js`)).status, 200, "the dashboard's files hold no data: no token needed");
+  assert.equal((await fetch(`${base}/api/events?token=wrong`)).status, 401);
+  const events = await fetch(`${base}/api/events?token=${TOKEN}`);
+  assert.equal(events.status, 200, 'the dashboard passes the token as ?token= (EventSource sends no headers)');
+  await events.body?.cancel();
   const ready = await fetch(`${base}/readyz`, auth);
   assert.equal(ready.status, 200);
   const r = (await ready.json()) as { ready: boolean; checks: Record<string, { ok: boolean }> };
