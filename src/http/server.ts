@@ -91,7 +91,7 @@ export class HttpServer {
     if (opts.settings.token) this.tokenHash = sha256(opts.settings.token);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
-        opts.log.warn({ err: (err as Error).message, url: req.url }, 'http: request failed');
+        opts.log.warn({ err: (err as Error).message, path: (req.url ?? '').split('?')[0] }, 'http: request failed'); // not the query: it may hold the token
         if (!res.headersSent) send(res, 500, { error: (err as Error).message });
         else res.end();
       });
