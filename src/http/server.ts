@@ -177,8 +177,11 @@ export class HttpServer {
         return send(res, 200, this.status());
       case '/api/series':
         return send(res, 200, this.opts.live.allSeries());
-      case '/api/dead-letters':
+      case '/api/dead-letters': {
+        const bad = ['since', 'limit'].find((k) => url.searchParams.has(k) && !/^\d+$/.test(url.searchParams.get(k)!));
+        if (bad) return send(res, 400, { error: `${bad}=${url.searchParams.get(bad)}: expected a whole number (since: ms since the epoch)` });
         return send(res, 200, this.deadLetters(url));
+      }
       case '/api/events':
         if (!this.opts.settings.dashboard) break;
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });

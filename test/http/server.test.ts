@@ -126,6 +126,11 @@ test('metrics, health, readiness and dead letters of a running gateway, behind a
   assert.ok(reasons.includes('input:local/unknown_topic'), JSON.stringify(dead));
   assert.ok(dead.length >= 3, `hello, NaN and the unknown topic are dead letters: ${JSON.stringify(dead)}`);
   for (const d of dead) assert.ok(d.at >= before && d.at <= Date.now(), `dead letter ${d.reason} has a real time: ${d.at}`);
+  const badSince = await fetch(`${base}/api/dead-letters?since=yesterday`, auth);
+  assert.equal(badSince.status, 400);
+  assert.match(((await badSince.json()) as { error: string }).error, /since=yesterday: expected a whole number/);
+  const recent = (await (await fetch(`${base}/api/dead-letters?since=${Date.now() + 60_000}`, auth)).json()) as unknown[];
+  assert.equal(recent.length, 0, 'since filters');
   const onlyInput = readDeadLetters(gateway.stats().outbox!.path, { source: 'local' });
   assert.ok(onlyInput.length >= 1 && onlyInput.every((d) => d.source === 'input:local'));
 
