@@ -117,6 +117,7 @@ test('metrics, health, readiness and dead letters of a running gateway, behind a
   assert.equal(value('edgewise_outbox_messages{priority="alert"}'), 1, 'no uplink: the alert waits in the outbox');
   assert.ok(value('edgewise_input_dropped_total{input="local",reason="unknown_topic"}') >= 1);
   assert.ok(metrics.includes('edgewise_process_resident_memory_bytes'), 'process metrics');
+  if (process.platform === 'linux') assert.ok(value('edgewise_storage_written_bytes_total') >= 0, 'bytes written to storage (SD-card wear)');
   assert.ok(metrics.includes('edgewise_nodejs_eventloop_lag_seconds'), 'event-loop lag');
   assert.ok(!/stream="/.test(metrics), 'no per-stream label unless http.metrics.per_stream');
 
