@@ -23,7 +23,9 @@
  * Run: npx tsx bench/runtime.bench.ts      (~45 s)
  *      Node flags for the runtime: --max-semi-space-size=1 (recommended, see docs/drivers.md);
  *      RUNTIME_BENCH_NODE_FLAGS="" for Node's defaults, or other V8 flags;
- *      RUNTIME_BENCH_SECONDS=30 load duration (default 32); RUNTIME_BENCH_RATE=20000 total msg/s.
+ *      RUNTIME_BENCH_SECONDS=30 load duration (default 32); RUNTIME_BENCH_RATE=20000 total msg/s;
+ *      RUNTIME_BENCH_HTTP=1 turns the HTTP server on (http:) and scrapes /metrics once a second, as
+ *      a Prometheus would (the cost of metrics, the score histogram and the dashboard's series).
  */
 import { Aedes } from 'aedes';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -150,7 +152,7 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-function writeConfig(dir: string, inputPort: number, upstreamPort: number): string {
+function writeConfig(dir: string, inputPort: number, upstreamPort: number, httpPort?: number): string {
   writeFileSync(
     join(dir, 'machines.yaml'),
     `name: machines
@@ -179,7 +181,7 @@ inputs:
 pipelines: [machines.yaml]
 outbox: {}
 upstream: { url: "mqtt://127.0.0.1:${upstreamPort}" }
-`,
+${httpPort ? `http: { port: ${httpPort} }\n` : ''}`,
   );
   return cfg;
 }
@@ -234,7 +236,8 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(os.tmpdir(), 'edgewise-runtime-bench-'));
   const inputPort = await freePort();
-  const cfg = writeConfig(dir, inputPort, upstreamPort);
+  const httpPort = process.env.RUNTIME_BENCH_HTTP === '1' ? await freePort() : undefined;
+  const cfg = writeConfig(dir, inputPort, upstreamPort, httpPort);
   const rt = spawn(process.execPath, [...flags, '--import', probe, entry, 'run', '--config', cfg], {
     stdio: ['ignore', process.env.RUNTIME_BENCH_STDOUT ? 'inherit' : 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, ...runtimeEnv, NODE_OPTIONS: '', RUNTIME_BENCH_GATEWAY_MODULE: gatewayModule },
@@ -259,9 +262,23 @@ async function main(): Promise<void> {
   await next(pub, (m) => 'connected' in m);
   phase = 'load';
   rt.send({ cmd: 'collect' });
+  let scrapes = 0;
+  let scrapeBytes = 0;
+  const scraper = httpPort
+    ? setInterval(() => {
+        void fetch(`http://127.0.0.1:${httpPort}/metrics`)
+          .then((r) => r.text())
+          .then((t) => {
+            scrapes++;
+            scrapeBytes = t.length;
+          })
+          .catch(() => {});
+      }, 1000)
+    : undefined;
   const tLoad = Date.now();
   const { sent } = await next<{ sent: number }>(pub, (m) => 'sent' in m);
   const loadSecs = (Date.now() - tLoad) / 1000;
+  if (scraper) clearInterval(scraper);
   const procStatus = procMemory(rt.pid!);
   rt.send({ cmd: 'latency' });
   const { latency } = await next<{ latency: { n: number; p50: number; p99: number; max: number } }>(rt, (m) => 'latency' in m);
@@ -314,6 +331,7 @@ async function main(): Promise<void> {
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },
     { figure: 'readings counted upstream', value: upReadings, note: `sum of window counts in ${upAggregates} aggregates; ${upAlerts} alerts; ${upMsgs} messages` },
     { figure: 'warnings/errors logged', value: warnings, note: '' },
+    ...(httpPort ? [{ figure: 'HTTP server: /metrics scrapes', value: scrapes, note: `one a second during load; last ${(scrapeBytes / 1024).toFixed(0)} KB` }] : []),
   ]);
 }
 

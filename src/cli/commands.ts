@@ -16,6 +16,8 @@ export const commands: Record<string, () => Promise<{ register: Register }>> = {
   validate: () => import('./validate.js'),
   schema: () => import('./schema.js'),
   sim: () => import('./sim.js'),
+  status: () => import('./status.js'),
+  'dead-letters': () => import('./dead-letters.js'),
 };
 
 /** The commands to register for these arguments: the one named, or all of them (for help and errors). */

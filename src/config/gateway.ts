@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpConfigSchema, statsLogSchema, statsUpstreamSchema } from '../http/config.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
 
@@ -68,6 +69,10 @@ export function gatewayConfigSchema() {
         .describe('Pipeline files (YAML), relative to the config file; globs such as pipelines/*.yaml are allowed.'),
       outbox: outboxConfigSchema.optional(),
       upstream: upstreamConfigSchema.optional(),
+      // Operations (docs/operations.md): HTTP server, stats log, stats upstream.
+      http: httpConfigSchema.optional(),
+      stats_log: statsLogSchema,
+      stats_upstream: statsUpstreamSchema,
     })
     .describe('An Edgewise gateway: its id, inputs, pipelines, outbox and upstream.')
     // Upstream messages always go through the outbox: an `upstream` without `outbox` gets the defaults.

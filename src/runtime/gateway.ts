@@ -4,11 +4,13 @@ import { join, resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec } from '../config/pipeline.js';
 import { driverFactory, type Driver, type DriverContext } from '../core/driver.js';
-import { DropCounter } from '../core/drops.js';
+import { DropCounter, type DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import type { Emission } from '../core/records.js';
-import { compilePipeline, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
+import { compilePipeline, type DetectEvent, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
+import { deadLetterLimiter } from './dead-letter-limit.js';
+import { dropsByReason } from './stats-log.js';
 import { Outbox, type OutboxStats } from '../outbox/index.js';
 import { UpstreamForwarder, type UpstreamStats } from '../upstream/index.js';
 
@@ -26,6 +28,8 @@ export interface GatewayOptions {
   checkpointMs?: number;
   /** Extra sink for every emission (the demo's live view, tests). */
   onEmission?: (e: Emission) => void;
+  /** Every detector judgement, by pipeline (metrics' score histogram, the dashboard's charts). */
+  onDetect?: (pipeline: string, e: DetectEvent) => void;
   /** Services drivers can look up (e.g. the simulated GPIO backend). */
   services?: Map<string, unknown>;
 }
@@ -58,14 +62,18 @@ export class Gateway {
   private readings = 0;
   private unrouted = 0;
   private running = false;
+  /** Dead-letter rows written per source and second (every drop is counted regardless). */
+  private readonly deadLetterAllowed: (source: string) => boolean;
 
   constructor(private readonly opts: GatewayOptions) {
     this.id = opts.config.gateway.id;
     this.dataDir = resolve(opts.baseDir, opts.config.gateway.data_dir);
     this.log = opts.log.child({ gateway: this.id });
     this.now = opts.now ?? Date.now;
+    this.deadLetterAllowed = deadLetterLimiter(10, this.now);
     const sink = (e: Emission) => this.emit(e);
-    for (const spec of opts.pipelines) this.pipelines.push(compilePipeline(spec, sink));
+    const onDetect = opts.onDetect;
+    for (const spec of opts.pipelines) this.pipelines.push(compilePipeline(spec, sink, onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined));
   }
 
   async start(): Promise<void> {
@@ -79,6 +87,7 @@ export class Gateway {
     if (config.outbox) {
       this.outbox = Outbox.open({ config: config.outbox, dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }) });
     }
+    for (const p of this.pipelines) p.drops.onDrop((d) => this.deadLetter(`pipeline:${p.name}`, d));
     if (config.upstream && this.outbox) {
       this.upstream = new UpstreamForwarder({ config: config.upstream, outbox: this.outbox, gatewayId: this.id, log: this.log.child({ part: 'upstream' }) });
       await this.upstream.start();
@@ -92,7 +101,7 @@ export class Gateway {
       const drops = new DropCounter();
       drops.onDrop((d) => {
         this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
-        this.outbox?.recordDeadLetter(`input:${input.name}`, d);
+        this.deadLetter(`input:${input.name}`, d);
       });
       const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
       this.drivers.push({ driver, drops });
@@ -106,6 +115,11 @@ export class Gateway {
     checkpoint.unref();
     this.timers.push(tick, checkpoint);
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), inputs: this.drivers.length, upstream: config.upstream?.url ?? null }, 'gateway running');
+  }
+
+  /** Keep a sample of a drop in the outbox's dead-letter table, stamped with when it was refused (drivers' samples carry no time). */
+  private deadLetter(source: string, d: DropSample): void {
+    if (this.outbox && this.deadLetterAllowed(source)) this.outbox.recordDeadLetter(source, { ...d, at: this.now() });
   }
 
   /** Hand one reading to every pipeline that takes its stream. */
@@ -152,6 +166,11 @@ export class Gateway {
     }
   }
 
+  /** The upstream forwarder, when configured (operations publish the retained stats message through it). */
+  get uplink(): UpstreamForwarder | undefined {
+    return this.upstream;
+  }
+
   stats(): GatewayStats {
     return {
       gateway: this.id,
@@ -169,7 +188,7 @@ export class Gateway {
 
   private summary() {
     const s = this.stats();
-    return { readings: s.readings, unrouted: s.unrouted, pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })) };
+    return { readings: s.readings, unrouted: s.unrouted, dropped: dropsByReason(s), pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })) };
   }
 
   private tick(): void {

@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { Priority } from '../core/records.js';
 import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
-import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from './payload.js';
+import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic, topicSafe } from './payload.js';
 
 export type { UpstreamConfig } from './config.js';
 
@@ -110,6 +110,16 @@ export class UpstreamForwarder {
 
   state(): UpstreamState {
     return this.st;
+  }
+
+  /**
+   * Publish a retained QoS 1 message on `<topic_prefix>/<gateway>/<name>` now, beside the outbox:
+   * latest-value data (the gateway's stats), not buffered. False when offline.
+   */
+  publishRetained(name: string, payload: string): boolean {
+    if (!this.client || this.st !== 'online') return false;
+    this.client.publish(`${this.cfg.topic_prefix}/${topicSafe(this.gateway)}/${name}`, payload, { qos: 1, retain: true }, () => {});
+    return true;
   }
 
   stats(): UpstreamStats {

@@ -98,12 +98,38 @@ export const statusPayloadSchema = z
   })
   .describe('Edgewise gateway status (retained) on <prefix>/<gateway>/status.');
 
+const counts = z.record(z.string(), z.number().int().nonnegative());
+
+export const statsPayloadSchema = z
+  .object({
+    schema: z.literal(PAYLOAD_SCHEMA_VERSION),
+    gateway: z.string(),
+    time: z.number().int().describe('Gateway wall-clock time of these numbers (ms).'),
+    uptime_s: z.number().int().nonnegative().describe('Seconds since the gateway started.'),
+    interval_s: z.number().nonnegative().describe('Seconds since the previous stats message (the span of the rates).'),
+    readings: z.number().int().nonnegative().describe('Readings since start.'),
+    readings_per_s: z.number().nonnegative().describe('Readings per second over the interval.'),
+    unrouted: z.number().int().nonnegative().describe('Readings no pipeline takes, since start.'),
+    dropped: counts.describe('Drops since start by `<where>.<reason>` (where: input:<name>, pipeline:<name>, outbox).'),
+    inputs: z.array(z.object({ name: z.string(), kind: z.string(), state: z.string(), readings: z.number().int().nonnegative() })),
+    pipelines: z.array(z.object({ name: z.string(), received: z.number().int().nonnegative(), accepted: z.number().int().nonnegative(), late: z.number().int().nonnegative(), filtered: z.number().int().nonnegative() })),
+    alerts_active: counts.describe('Alerts raised and not cleared, by severity.'),
+    outbox: z
+      .object({ messages: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), oldest_age_ms: z.number().nonnegative(), dead_letters: z.number().int().nonnegative() })
+      .optional()
+      .describe('Buffered messages (this one is not among them: stats bypass the outbox).'),
+    uplink: z.object({ connects: z.number().int().nonnegative(), reconnects: z.number().int().nonnegative() }).optional(),
+    process: z.object({ rss_bytes: z.number().int().nonnegative(), cpu_s: z.number().nonnegative() }),
+  })
+  .describe('Edgewise gateway health (retained) on <prefix>/<gateway>/stats, every stats_upstream while the uplink is up. Fields may be added: ignore unknown ones.');
+
 export const payloadSchemas = {
   reading: readingPayloadSchema,
   late: latePayloadSchema,
   aggregate: aggregatePayloadSchema,
   alert: alertPayloadSchema,
   status: statusPayloadSchema,
+  stats: statsPayloadSchema,
 } as const;
 
 export type UpstreamPayload =

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StatusReport } from '../http/server.js';
+import { readDeadLetters, readOutboxSummary } from '../runtime/outbox-file.js';
+import { gatewayTarget, getJson, type GatewayTarget, type TargetFlags } from './gateway-target.js';
+import { textTable } from './text-table.js';
+
+const n = (v: number | undefined) => (v === undefined ? '–' : v.toLocaleString('en'));
+const kv = (rec: Record<string, number> | undefined) => Object.entries(rec ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '0';
+const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+function ago(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 172_800_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}
+
+/** The running gateway's status as terminal tables (from GET /api/status). */
+export function formatStatus(s: StatusReport): string {
+  const st = s.stats;
+  const out: string[] = [];
+  out.push(`gateway ${s.gateway}: ${s.ready.ready ? 'ready' : 'NOT READY'}, up ${ago(s.uptimeSeconds * 1000)}, ${n(st.readings)} readings, ${n(st.unrouted)} unrouted`);
+  for (const [name, c] of Object.entries(s.ready.checks)) if (!c.ok) out.push(`  not ready: ${name}: ${c.detail}`);
+  out.push('', textTable(['input', 'kind', 'state', 'readings', 'dropped', 'detail'], st.inputs.map((i) => [i.name, i.kind, i.state, i.counters.readings ?? 0, kv(i.dropped), i.detail ?? ''])));
+  out.push(
+    '',
+    textTable(
+      ['pipeline', 'received', 'accepted', 'late', 'filtered', 'dropped', 'emitted', 'keys', 'open windows'],
+      st.pipelines.map((p) => [p.pipeline, p.received, p.accepted, p.late, p.filtered, kv(p.dropped), kv(p.emitted), p.keys, p.openWindows]),
+    ),
+  );
+  const active = s.alerts.active;
+  out.push('', `alerts: ${active.length} active`);
+  if (active.length > 0) {
+    out.push(
+      textTable(
+        ['severity', 'stream', 'detector', 'since (UTC)', 'value', 'baseline', 'rule'],
+        active.map((a) => [a.severity, a.stream, a.detector, time(a.start), Number(a.value.toPrecision(6)), a.baseline === undefined ? '–' : String(Number(a.baseline.toPrecision(6))), a.reason ?? '']),
+      ),
+    );
+  }
+  const o = st.outbox;
+  out.push(
+    '',
+    o
+      ? `outbox: ${n(o.depth.messages)} buffered (alert ${o.depth.byPriority.alert}, aggregate ${o.depth.byPriority.aggregate}, raw ${o.depth.byPriority.raw}), oldest ${o.oldestAgeMs ? ago(o.oldestAgeMs) : '–'}, file ${(o.fileBytes / 1048576).toFixed(1)} MB, dropped ${kv(o.dropped)}, dead letters ${o.deadLetters}`
+      : 'outbox: off',
+  );
+  const u = st.upstream;
+  out.push(u ? `uplink: ${u.state}${u.lastError ? ` (${u.lastError})` : ''}, sent ${n(u.sent)}, acked ${n(u.acked)}, in flight ${u.inFlight}, connects ${u.connects}, reconnects ${u.reconnects}` : 'uplink: not configured');
+  const drops = Object.entries(s.dropped);
+  out.push(`drops by reason: ${drops.length ? drops.map(([k, v]) => `${k}=${v}`).join(' ') : 'none'}`);
+  return out.join('\n');
+}
+
+/** What the data dir tells while the gateway is stopped: the outbox and the saved detector state. */
+export function formatOffline(t: GatewayTarget, now = Date.now()): string {
+  const out = [`gateway not running${t.url ? ` (nothing answers at ${t.url})` : ''}; from ${t.dataDir ?? t.outboxFile}:`];
+  try {
+    const o = readOutboxSummary(t.outboxFile!);
+    out.push(`outbox: ${n(o.messages)} buffered (alert ${o.byPriority.alert}, aggregate ${o.byPriority.aggregate}, raw ${o.byPriority.raw}), oldest ${o.oldest ? `${ago(now - o.oldest)} old` : '–'}; dead letters ${o.deadLetters}`);
+    const last = readDeadLetters(t.outboxFile!, { limit: 1 })[0];
+    if (last) out.push(`last dead letter: ${last.at ? time(last.at) : 'unknown time'} ${last.source} ${last.reason}`);
+  } catch (err) {
+    out.push(`outbox: ${(err as Error).message}`);
+  }
+  if (t.dataDir) {
+    try {
+      const st = JSON.parse(readFileSync(join(t.dataDir, 'detector-state.json'), 'utf8')) as { savedAt?: number; pipelines?: Array<{ pipeline: string; keys: Record<string, unknown> }> };
+      const ps = (st.pipelines ?? []).map((p) => `${p.pipeline} (${Object.keys(p.keys ?? {}).length} streams)`).join(', ');
+      out.push(`detector state: saved ${st.savedAt ? `${time(st.savedAt)} UTC` : 'at an unknown time'}: ${ps || 'empty'}`);
+    } catch {
+      out.push('detector state: none saved');
+    }
+  }
+  return out.join('\n');
+}
+
+interface Flags extends TargetFlags {
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description("A gateway's inputs, pipelines, alerts, outbox and uplink: from its HTTP server while it runs, from its data dir when it does not.")
+    .option('-c, --config <file>', 'the gateway config (finds its HTTP server and data dir); default $EDGEWISE_CONFIG')
+    .option('--url <url>', "the running gateway's HTTP server (default http://127.0.0.1:9464)")
+    .option('--token <token>', 'bearer token of the HTTP server (http.token)')
+    .option('--data-dir <dir>', "the gateway's data dir, read when nothing answers at the URL")
+    .option('--json', 'print the status as JSON (GET /api/status)')
+    .action(async (f: Flags) => {
+      const target = gatewayTarget(f);
+      const s = await getJson<StatusReport>(target, 'api/status');
+      if (s) {
+        process.stdout.write(`${f.json ? JSON.stringify(s, null, 2) : formatStatus(s)}\n`);
+        return;
+      }
+      if (!target.outboxFile) throw new Error(`no gateway answers at ${target.url}; is it running with an http: section? Give --data-dir or --config to read its data dir instead`);
+      process.stdout.write(`${formatOffline(target)}\n`);
+      process.exitCode = 3; // not running: scripts can tell
+    });
+}

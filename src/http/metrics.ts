@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GatewayStats } from '../runtime/gateway.js';
+import type { LiveState } from './live.js';
+
+type Labels = Record<string, string>;
+type Sample = [Labels, number];
+
+/**
+ * One Prometheus metric read from the gateway's stats at scrape time. A counter the runtime adds
+ * later is one more line in METRICS; a stats field that is missing gives no sample, not an error.
+ */
+interface StatMetric {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  labels: string[];
+  samples: (s: GatewayStats, live: LiveState) => Sample[];
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const one = (v: unknown, labels: Labels = {}): Sample[] => (num(v) === undefined ? [] : [[labels, v as number]]);
+const each = (rec: unknown, key: string, extra: Labels = {}): Sample[] =>
+  rec && typeof rec === 'object' ? Object.entries(rec as Record<string, unknown>).flatMap(([k, v]) => one(v, { ...extra, [key]: k })) : [];
+const PRIORITIES = ['raw', 'aggregate', 'alert'] as const;
+const UPSTREAM_STATES = ['connecting', 'online', 'offline', 'stopped'] as const;
+const INPUT_STATES = ['starting', 'up', 'degraded', 'down', 'stopped'] as const;
+const SEVERITIES = ['info', 'warning', 'critical'] as const;
+
+const perInput = (f: (i: GatewayStats['inputs'][number]) => Sample[]) => (s: GatewayStats) => (s.inputs ?? []).flatMap(f);
+const perPipeline = (f: (p: GatewayStats['pipelines'][number]) => Sample[]) => (s: GatewayStats) => (s.pipelines ?? []).flatMap(f);
+const pipelineField = (field: string) => perPipeline((p) => one((p as unknown as Record<string, unknown>)[field], { pipeline: p.pipeline }));
+
+/** The mapping from GatewayStats to Prometheus metrics (docs/operations.md lists them). */
+export const METRICS: StatMetric[] = [
+  { name: 'edgewise_readings_total', help: 'Readings the inputs handed to the pipelines.', type: 'counter', labels: [], samples: (s) => one(s.readings) },
+  { name: 'edgewise_unrouted_readings_total', help: 'Readings no pipeline takes (no pipeline matches their stream).', type: 'counter', labels: [], samples: (s) => one(s.unrouted) },
+  { name: 'edgewise_input_up', help: '1 when the input is up, 0 otherwise.', type: 'gauge', labels: ['input', 'kind'], samples: perInput((i) => [[{ input: i.name, kind: i.kind }, i.state === 'up' ? 1 : 0]]) },
+  {
+    name: 'edgewise_input_state',
+    help: 'State of each input: 1 for its current state, 0 for the others.',
+    type: 'gauge',
+    labels: ['input', 'state'],
+    samples: perInput((i) => INPUT_STATES.map((st): Sample => [{ input: i.name, state: st }, i.state === st ? 1 : 0])),
+  },
+  { name: 'edgewise_input_readings_total', help: 'Readings produced by each input.', type: 'counter', labels: ['input'], samples: perInput((i) => one(i.counters?.readings, { input: i.name })) },
+  {
+    name: 'edgewise_input_events_total',
+    help: "Each input driver's own counters (messages, bytes, reconnects, ignored topics, ...), by counter name.",
+    type: 'counter',
+    labels: ['input', 'event'],
+    samples: perInput((i) => each(i.counters, 'event', { input: i.name }).filter(([l]) => l.event !== 'readings')),
+  },
+  { name: 'edgewise_input_dropped_total', help: 'Input data refused by each input, by reason (dead letters keep samples).', type: 'counter', labels: ['input', 'reason'], samples: perInput((i) => each(i.dropped, 'reason', { input: i.name })) },
+  { name: 'edgewise_pipeline_received_total', help: 'Readings offered to a pipeline that matched its streams.', type: 'counter', labels: ['pipeline'], samples: pipelineField('received') },
+  { name: 'edgewise_pipeline_accepted_total', help: 'Readings a pipeline accepted into its steps.', type: 'counter', labels: ['pipeline'], samples: pipelineField('accepted') },
+  { name: 'edgewise_pipeline_late_total', help: 'Readings later than the allowed lateness (sent to the late side output).', type: 'counter', labels: ['pipeline'], samples: pipelineField('late') },
+  { name: 'edgewise_pipeline_filtered_total', help: 'Readings or results a filter step dropped by design.', type: 'counter', labels: ['pipeline'], samples: pipelineField('filtered') },
+  { name: 'edgewise_pipeline_windows_fired_total', help: 'Windows closed and computed.', type: 'counter', labels: ['pipeline'], samples: pipelineField('windowsFired') },
+  { name: 'edgewise_pipeline_dropped_total', help: 'Readings a pipeline refused, by reason.', type: 'counter', labels: ['pipeline', 'reason'], samples: perPipeline((p) => each(p.dropped, 'reason', { pipeline: p.pipeline })) },
+  { name: 'edgewise_pipeline_emitted_total', help: 'Records a pipeline emitted, by output.', type: 'counter', labels: ['pipeline', 'output'], samples: perPipeline((p) => each(p.emitted, 'output', { pipeline: p.pipeline })) },
+  { name: 'edgewise_pipeline_keys', help: 'Streams (keys) a pipeline tracks.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('keys') },
+  { name: 'edgewise_pipeline_open_windows', help: 'Windows open in a pipeline.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('openWindows') },
+  {
+    name: 'edgewise_alerts_active',
+    help: 'Alerts raised and not cleared, by severity.',
+    type: 'gauge',
+    labels: ['severity'],
+    samples: (_s, live) => {
+      const n = live.activeBySeverity();
+      return SEVERITIES.map((sev): Sample => [{ severity: sev }, n[sev] ?? 0]);
+    },
+  },
+  { name: 'edgewise_alerts_raised_total', help: 'Alerts raised since start, by severity.', type: 'counter', labels: ['severity'], samples: (_s, live) => SEVERITIES.map((sev): Sample => [{ severity: sev }, live.raised[sev] ?? 0]) },
+  { name: 'edgewise_outbox_messages', help: 'Messages buffered in the outbox (committed, not yet acknowledged upstream), by priority.', type: 'gauge', labels: ['priority'], samples: (s) => each(s.outbox?.depth?.byPriority, 'priority') },
+  { name: 'edgewise_outbox_bytes', help: 'Bytes of the buffered messages (payload plus row overhead).', type: 'gauge', labels: [], samples: (s) => one(s.outbox?.depth?.bytes) },
+  { name: 'edgewise_outbox_file_bytes', help: 'Size of the outbox SQLite file plus its WAL.', type: 'gauge', labels: [], samples: (s) => one(s.outbox?.fileBytes) },
+  { name: 'edgewise_outbox_max_bytes', help: 'The byte bound in force (lowered after the disk filled up).', type: 'gauge', labels: [], samples: (s) => one(s.outbox?.effectiveMaxBytes) },
+  { name: 'edgewise_outbox_oldest_message_age_seconds', help: 'Age of the oldest buffered message (0 when empty).', type: 'gauge', labels: [], samples: (s) => one(num(s.outbox?.oldestAgeMs) === undefined ? undefined : s.outbox!.oldestAgeMs / 1000) },
+  { name: 'edgewise_outbox_pending_messages', help: 'Messages in the open batch, not yet committed.', type: 'gauge', labels: [], samples: (s) => one(s.outbox?.pending) },
+  { name: 'edgewise_outbox_accepted_total', help: 'Messages the outbox accepted.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.accepted) },
+  { name: 'edgewise_outbox_committed_total', help: 'Messages committed to the SQLite file.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.committed) },
+  { name: 'edgewise_outbox_commits_total', help: 'SQLite transactions committed.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.commits) },
+  { name: 'edgewise_outbox_acked_total', help: 'Messages acknowledged upstream and deleted.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.acked) },
+  { name: 'edgewise_outbox_dropped_total', help: 'Messages the outbox dropped, by reason (outbox_full, max_age, disk_full, too_large, closed, corrupt_file).', type: 'counter', labels: ['reason'], samples: (s) => each(s.outbox?.dropped, 'reason') },
+  { name: 'edgewise_outbox_dropped_by_priority_total', help: 'Messages the outbox dropped, by priority.', type: 'counter', labels: ['priority'], samples: (s) => each(s.outbox?.droppedByPriority, 'priority') },
+  { name: 'edgewise_outbox_recoveries_total', help: 'Times a corrupt outbox file was moved aside.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.recoveries) },
+  { name: 'edgewise_outbox_disk_full_total', help: 'Times the disk was found full.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.diskFullEvents) },
+  { name: 'edgewise_dead_letters', help: 'Rows in the dead-letter table (newest 1000 kept; `edgewise dead-letters` shows them).', type: 'gauge', labels: [], samples: (s) => one(s.outbox?.deadLetters) },
+  { name: 'edgewise_upstream_up', help: '1 when the uplink is online.', type: 'gauge', labels: [], samples: (s) => (s.upstream ? [[{}, s.upstream.state === 'online' ? 1 : 0]] : []) },
+  {
+    name: 'edgewise_upstream_state',
+    help: 'Uplink state: 1 for the current state, 0 for the others.',
+    type: 'gauge',
+    labels: ['state'],
+    samples: (s) => (s.upstream ? UPSTREAM_STATES.map((st): Sample => [{ state: st }, s.upstream!.state === st ? 1 : 0]) : []),
+  },
+  { name: 'edgewise_upstream_connects_total', help: 'Connections to the upstream broker.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.connects) },
+  { name: 'edgewise_upstream_reconnects_total', help: 'Reconnections after a lost connection.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.reconnects) },
+  { name: 'edgewise_upstream_disconnects_total', help: 'Failed connection attempts and dropped connections.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.disconnects) },
+  { name: 'edgewise_upstream_sent_total', help: 'PUBLISH packets sent upstream (resends included).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.sent) },
+  { name: 'edgewise_upstream_acked_total', help: 'PUBACKs received.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.acked) },
+  { name: 'edgewise_upstream_publish_errors_total', help: 'Publishes that failed.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.publishErrors) },
+  { name: 'edgewise_upstream_in_flight_messages', help: 'Messages published and not yet acknowledged.', type: 'gauge', labels: [], samples: (s) => one(s.upstream?.inFlight) },
+];
+
+/** Bytes this process made the kernel write to storage (/proc/self/io write_bytes): SQLite's SD-card wear. Undefined off Linux. */
+export function storageBytesWritten(): number | undefined {
+  try {
+    const m = /^write_bytes:\s*(\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MetricsOptions {
+  stats: () => GatewayStats;
+  live: LiveState;
+  /** Label the detector score histogram by stream too (http.metrics.per_stream). */
+  perStream?: boolean;
+}
+
+/** A prom-client registry with the gateway's metrics, process metrics and the detector score histogram. */
+export function createMetrics(opts: MetricsOptions): { registry: Registry; observeScore: (pipeline: string, detector: string, stream: string, score: number) => void } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'edgewise_' });
+  // One stats snapshot per scrape, shared by every metric below.
+  let snapshot: GatewayStats | undefined;
+  let taken = 0;
+  const stats = () => {
+    const now = Date.now();
+    if (!snapshot || now - taken > 250) {
+      snapshot = opts.stats();
+      taken = now;
+    }
+    return snapshot;
+  };
+  for (const m of METRICS) {
+    if (m.type === 'counter') {
+      new Counter({
+        name: m.name,
+        help: m.help,
+        labelNames: m.labels,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [labels, v] of m.samples(stats(), opts.live)) this.inc(labels, v);
+        },
+      });
+    } else {
+      new Gauge({
+        name: m.name,
+        help: m.help,
+        labelNames: m.labels,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [labels, v] of m.samples(stats(), opts.live)) this.set(labels, v);
+        },
+      });
+    }
+  }
+  new Counter({
+    name: 'edgewise_storage_written_bytes_total',
+    help: 'Bytes the gateway process wrote to storage (Linux /proc/self/io): the outbox, state files. rate(...[1h]) * 3600 = bytes per hour of SD-card wear.',
+    registers: [registry],
+    collect() {
+      const v = storageBytesWritten();
+      this.reset();
+      if (v !== undefined) this.inc(v);
+    },
+  });
+  const labelNames = opts.perStream ? ['pipeline', 'detector', 'stream'] : ['pipeline', 'detector'];
+  const scores = new Histogram({
+    name: 'edgewise_detector_score',
+    help: 'Anomaly scores in [0, 1] the detectors gave (one per judgement).',
+    labelNames,
+    buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1],
+    registers: [registry],
+  });
+  // Children by label set: observe() on a child skips hashing the labels each time.
+  const children = new Map<string, ReturnType<typeof scores.labels>>();
+  const observeScore = (pipeline: string, detector: string, stream: string, score: number) => {
+    if (!Number.isFinite(score)) return;
+    const key = opts.perStream ? `${pipeline}\u0000${detector}\u0000${stream}` : `${pipeline}\u0000${detector}`;
+    let child = children.get(key);
+    if (!child) {
+      child = opts.perStream ? scores.labels(pipeline, detector, stream) : scores.labels(pipeline, detector);
+      children.set(key, child);
+    }
+    child.observe(score);
+  };
+  return { registry, observeScore };
+}

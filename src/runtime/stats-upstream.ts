@@ -1,0 +1,57 @@
+import type { Logger } from '../core/log.js';
+import { PAYLOAD_SCHEMA_VERSION } from '../upstream/payload.js';
+import type { GatewayStats } from './gateway.js';
+import { dropsByReason } from './stats-log.js';
+
+/** The retained `<prefix>/<gateway>/stats` payload (docs/upstream.md, docs/schemas/stats.schema.json). */
+export function statsPayload(s: GatewayStats, o: { now: number; startedAt: number; prev?: { at: number; readings: number }; alertsActive: Record<string, number> }) {
+  const interval = o.prev ? (o.now - o.prev.at) / 1000 : 0;
+  const mem = process.memoryUsage.rss();
+  const cpu = process.cpuUsage();
+  return {
+    schema: PAYLOAD_SCHEMA_VERSION,
+    gateway: s.gateway,
+    time: o.now,
+    uptime_s: Math.round((o.now - o.startedAt) / 1000),
+    interval_s: interval,
+    readings: s.readings,
+    readings_per_s: interval > 0 ? Math.round(((s.readings - o.prev!.readings) / interval) * 10) / 10 : 0,
+    unrouted: s.unrouted,
+    dropped: dropsByReason(s),
+    inputs: (s.inputs ?? []).map((i) => ({ name: i.name, kind: i.kind, state: i.state, readings: i.counters?.readings ?? 0 })),
+    pipelines: (s.pipelines ?? []).map((p) => ({ name: p.pipeline, received: p.received, accepted: p.accepted, late: p.late, filtered: p.filtered })),
+    alerts_active: o.alertsActive,
+    ...(s.outbox ? { outbox: { messages: s.outbox.depth.messages, bytes: s.outbox.depth.bytes, oldest_age_ms: s.outbox.oldestAgeMs, dead_letters: s.outbox.deadLetters } } : {}),
+    ...(s.upstream ? { uplink: { connects: s.upstream.connects, reconnects: s.upstream.reconnects } } : {}),
+    process: { rss_bytes: mem, cpu_s: Math.round((cpu.user + cpu.system) / 1000) / 1000 },
+  };
+}
+
+/**
+ * Every `everyMs`, publish the gateway's stats upstream as a retained message (skipped while the
+ * uplink is down: only the latest value matters, so nothing is buffered). Returns a stop function.
+ */
+export function startStatsUpstream(opts: {
+  everyMs: number;
+  stats: () => GatewayStats;
+  alertsActive: () => Record<string, number>;
+  publish: (name: string, payload: string) => boolean;
+  log: Logger;
+}): () => void {
+  if (opts.everyMs <= 0) return () => {};
+  const startedAt = Date.now();
+  let prev: { at: number; readings: number } | undefined;
+  const send = () => {
+    const s = opts.stats();
+    const now = Date.now();
+    try {
+      opts.publish('stats', JSON.stringify(statsPayload(s, { now, startedAt, prev, alertsActive: opts.alertsActive() })));
+    } catch (err) {
+      opts.log.warn({ err: (err as Error).message }, 'stats upstream: not published');
+    }
+    prev = { at: now, readings: s.readings };
+  };
+  const timer = setInterval(send, opts.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

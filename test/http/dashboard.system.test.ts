@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { tempDir } from '../upstream/helpers.js';
+import { freePort, startRuntime } from '../runtime/helpers.js';
+
+// Needs Debian's chromium (.ci/run installs it). UPDATE_SCREENSHOTS=1 refreshes docs/img/dashboard.png.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TOKEN = 'dashboard-token-0123456789';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+
+/** Run the simulator to completion (simulated time, as fast as the gateway takes it). */
+function simulate(args: string[]): Promise<string> {
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`sim exited with ${code}:\n${out}`))));
+  });
+}
+
+test('dashboard in headless Chromium: an alert the simulator causes appears on the page, with its explanation', { timeout: 120_000 }, async (t) => {
+  const { dir, cleanup } = tempDir('edgewise-dashboard-');
+  const inputPort = await freePort();
+  const httpPort = await freePort();
+  const cfg = join(dir, 'edgewise.yaml');
+  writeFileSync(
+    cfg,
+    `gateway: { id: pump-station-7, data_dir: data }
+inputs:
+  - { name: plant-mqtt, type: mqtt, topics: ["sensors/{device}/{metric}"], broker: { port: ${inputPort} } }
+pipelines: [${resolve('pipelines/examples/demo-maintenance.yaml')}]
+outbox: {}
+http: { port: ${httpPort}, token: ${TOKEN} }
+`,
+  );
+  const rt = await startRuntime(cfg);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  t.after(async () => {
+    await browser.close();
+    if (rt.child.exitCode === null) rt.child.kill('SIGKILL');
+    cleanup();
+  });
+
+  // 15 minutes of two pumps with faults (a bearing heating up among them), ending 5 minutes ago.
+  const start = new Date(Date.now() - 20 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  await simulate(['--broker', `mqtt://127.0.0.1:${inputPort}`, '--domain', 'maintenance', '--devices', '2', '--rate', '1', '--duration', '15m', '--seed', '1', '--fast', '--start', start]);
+
+  const base = `http://127.0.0.1:${httpPort}`;
+  const status = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { alerts: { active: Array<{ id: string; stream: string; reason?: string }> } };
+  assert.ok(status.alerts.active.length >= 1, 'the simulated fault raised an alert');
+
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  await page.goto(`${base}/?token=${TOKEN}`); // behind a token, as on a gateway open to the LAN
+  const first = status.alerts.active[0]!;
+  const card = page.locator(`[data-alert-id="${first.id}"]`);
+  await card.waitFor({ timeout: 20_000 });
+  const text = await card.innerText();
+  assert.ok(text.includes(first.stream), text);
+  assert.ok(text.includes(`rule: ${first.reason}`), `the rule that fired is shown: ${text}`);
+  assert.match(text, /baseline \d/, 'the baseline is shown');
+  assert.equal(await page.locator('#alert-count').innerText(), String(status.alerts.active.length));
+  assert.ok((await page.locator('.chart canvas').count()) >= 12, 'a chart per stream the detector judges');
+  assert.ok((await page.locator('.chart.alerting').count()) >= 1, 'the alerting stream is marked');
+  assert.match(await page.locator('#inputs').innerText(), /plant-mqtt\s+mqtt\s+up/);
+  // On a phone: nothing wider than the screen but the tables' own scroll boxes.
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await phone.goto(`${base}/?token=${TOKEN}`);
+  await phone.locator('.alert').first().waitFor({ timeout: 20_000 });
+  assert.ok(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no sideways scrolling on a phone');
+
+  const shot = process.env.UPDATE_SCREENSHOTS === '1' ? resolve('docs/img/dashboard.png') : join(dir, 'dashboard.png');
+  mkdirSync(join(shot, '..'), { recursive: true });
+  await page.waitForTimeout(1500); // a second update draws the rates
+  await page.screenshot({ path: shot, fullPage: true });
+
+  rt.child.kill('SIGTERM');
+  assert.equal(await rt.exited, 0, rt.output());
+});
