@@ -122,4 +122,9 @@ export function filterCovers(acl: string, sub: string): boolean {
   return a.length === s.length;
 }
 
+/** A topic cut for logs, drop details and errors (a topic may be as long as a packet). */
+export function shortTopic(topic: string): string {
+  return topic.length <= 200 ? topic : `${topic.slice(0, 200)}… (${topic.length} chars)`;
+}
+
 export { isValidName };
