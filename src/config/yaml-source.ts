@@ -3,7 +3,7 @@
  * (`['steps', 2, 'window', 'size']`) back to a line and column, and turns YAML syntax errors into
  * ConfigIssues.
  */
-import { LineCounter, Parser, parseDocument, isMap, isScalar, isSeq, type CST, type Document, type Node, type Pair } from 'yaml';
+import { LineCounter, Parser, parseDocument, isAlias, isMap, isScalar, isSeq, type CST, type Document, type Node, type Pair } from 'yaml';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, type PathSeg } from './zod-walk.js';
 
@@ -69,7 +69,7 @@ const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
  * syntax tree with an explicit stack: the parser that builds the tree is not recursive, but
  * building the document from it is, so a 200,000-level `[[[…]]]` must be stopped before that.
  */
-function tooDeepAt(text: string, max: number): number | undefined {
+export function tooDeepAt(text: string, max = MAX_NESTING): number | undefined {
   const stack: Array<[CST.Token, number]> = [];
   for (const tok of new Parser().parse(text)) stack.push([tok, 0]);
   while (stack.length) {
@@ -120,8 +120,29 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     const message = friendly ?? `YAML syntax: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`;
     syntaxIssues.push({ file, line, column: col, path: '', message });
   }
-  const data = syntaxIssues.length === 0 ? doc.toJS({ maxAliasCount: 1000 }) : undefined;
+  let data: unknown;
+  if (syntaxIssues.length === 0) {
+    try {
+      data = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      // an alias without its anchor, or too many aliases (a "billion laughs" file)
+      const { line, col } = lines.linePos(aliasOffset(doc.contents) ?? 0);
+      syntaxIssues.push({ file, line, column: col, path: '', message: `YAML aliases: ${(e as Error).message.replace(/^\w/, (c) => c.toLowerCase())}` });
+    }
+  }
   return { file, doc, lines, syntaxIssues, data: data === null ? undefined : data };
+}
+
+/** Offset of the first alias (`*name`) in the document, for an alias error's position. */
+function aliasOffset(root: unknown): number | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const n = stack.pop();
+    if (isAlias(n)) return n.range?.[0];
+    if (isMap(n)) for (const p of n.items) stack.push(p.value, p.key);
+    else if (isSeq(n)) for (let i = n.items.length - 1; i >= 0; i--) stack.push(n.items[i]);
+  }
+  return undefined;
 }
 
 function pos(src: YamlSource, node: Node | null | undefined): Position | undefined {

@@ -75,3 +75,16 @@ test('a file that is not YAML config is never echoed (/etc/passwd)', () => {
   const long = checkPipelineText(yaml('name: p', `input: "${'s3cr3t'.repeat(100)}"`), 'p.yaml').issues.map(formatConfigIssue).join('\n');
   assert.ok(long.length < 400, long);
 });
+
+test('aliases: one without its anchor, or a billion laughs, is an issue at a line, not an exception', () => {
+  assert.match(checkPipelineText('name: p\nx: *nowhere\n', 'a.yaml').issues.map(formatConfigIssue).join('\n'), /^a\.yaml:2:4: error: YAML aliases: unresolved alias/);
+  const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 9; i++) laughs.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(10).fill(`*${'abcdefghij'[i - 1]}`).join(', ')}]`);
+  assert.match(checkPipelineText(laughs.join('\n'), 'l.yaml').issues.map(formatConfigIssue).join('\n'), /l\.yaml:\d+:\d+: error: YAML aliases: excessive alias count/);
+});
+
+test('an environment value nested too deep is not read as YAML', () => {
+  const r = checkGatewayText(yaml('gateway:', '  id: gw', 'pipelines: []'), join(dir, 'gw.yaml'), { EDGEWISE_PIPELINES: `${'['.repeat(60_000)}${']'.repeat(60_000)}` });
+  const text = r.issues.map(formatConfigIssue).join('\n');
+  assert.match(text, /env EDGEWISE_PIPELINES: error: pipelines: expected a list of strings, found "\[\[\[.*… \(120000 characters\)/);
+});

@@ -177,3 +177,11 @@ test('pre-CONNECT connections are capped per address and in total; the oldest id
   assert.equal(b.counters().preconnect_evicted, 3, 'the device\'s connection evicted the oldest idle one');
   assert.equal(b.counters().preconnect_pending, 7);
 });
+
+test('$SYS: an ACL of # (the anonymous default) does not cover a $SYS subscription', async () => {
+  const { b } = await broker({});
+  const c = await connect(b.url, { clientId: 'peek' });
+  await assert.rejects(c.subscribeAsync('$SYS/#'), /Subscribe error/);
+  await assert.rejects(c.subscribeAsync('$SYS/+/new/clients'), /Subscribe error/);
+  assert.deepEqual((await c.subscribeAsync('sensors/#')).map((g) => g.qos), [0]);
+});
