@@ -106,6 +106,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     maxQueued: opts.loginQueue ?? LOGIN_GUARD_DEFAULTS.maxQueued,
   });
   const verified = new VerifiedPasswords();
+  /** Password checks running or queued, by user and password (bounded by the login queue). */
+  const checking = new Map<string, Promise<boolean>>();
   const retained = new RetainedBudget(opts.maxRetainedBytes ?? 1024 * 1024);
   const c = {
     connections: 0,
@@ -180,12 +182,21 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
         limiter.warn('auth_throttled', { username, remote: remoteOf(client), why }, `embedded broker: login refused (CONNACK 3) without a password check: ${why}`);
         fail(3, why);
       };
-      const check = guard.attempt(address, () => {
-        c.password_checks++;
-        return verifyPassword(password, user.password_hash);
-      });
-      if (typeof check === 'string') {
-        return throttled(check === 'blocked' ? `too many failed logins from ${address}; backing off` : 'too many logins waiting for a password check');
+      // Devices reconnecting together after a restart share one check of the same password.
+      const key = verified.key(user, password);
+      let check = checking.get(key);
+      if (!check) {
+        const attempt = guard.attempt(address, () => {
+          c.password_checks++;
+          return verifyPassword(password, user.password_hash);
+        });
+        if (typeof attempt === 'string') {
+          return throttled(attempt === 'blocked' ? `too many failed logins from ${address}; backing off` : 'too many logins waiting for a password check');
+        }
+        check = attempt;
+        checking.set(key, attempt);
+        const done = () => void checking.delete(key);
+        attempt.then(done, done);
       }
       check.then(
         (ok) => {

@@ -246,6 +246,7 @@ class MqttDriver implements Driver {
       readings: i?.readings ?? 0,
       ignored_topics: i?.ignored ?? 0,
       fields_ignored: i?.fieldsIgnored ?? 0,
+      topic_cache_bytes: i?.cacheBytes() ?? 0,
     };
     if (this.cfg.mode === 'client') out.reconnects = this.reconnects;
     if (this.broker) Object.assign(out, prefixed('broker_', this.broker.counters()));

@@ -7,7 +7,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  * forgets the old password. One entry per configured user: bounded by the config.
  */
 export class VerifiedPasswords {
-  private readonly key = randomBytes(32);
+  private readonly secret = randomBytes(32);
   private readonly byHash = new Map<string, Buffer>();
 
   matches(user: { password_hash: string }, password: Buffer | string): boolean {
@@ -19,7 +19,12 @@ export class VerifiedPasswords {
     this.byHash.set(user.password_hash, this.mac(password));
   }
 
+  /** A key for "this user with this password" that holds no password. */
+  key(user: { password_hash: string }, password: Buffer | string): string {
+    return `${user.password_hash}\u0000${this.mac(password).toString('base64')}`;
+  }
+
   private mac(password: Buffer | string): Buffer {
-    return createHmac('sha256', this.key).update(password).digest();
+    return createHmac('sha256', this.secret).update(password).digest();
   }
 }

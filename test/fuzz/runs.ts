@@ -14,9 +14,11 @@ let tried = 0;
 export function tried1(n = 1): void {
   tried += n;
 }
+const t0 = process.cpuUsage();
 after(() => {
-  if (process.env.FUZZ_RUNS) console.log(`fuzz: ${tried} inputs tried in ${process.argv[1]?.split('/').pop()}`);
+  if (!process.env.FUZZ_RUNS) return;
+  const cpu = process.cpuUsage(t0);
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
+  const m = process.memoryUsage();
+  console.log(`fuzz: ${tried} inputs in ${process.argv[1]?.split('/').pop()}, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU, rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)} MB at the end`);
 });
-
-/** Strings with what breaks parsers: control characters, NUL, lone surrogates, long runs. */
-export { default as fc } from 'fast-check';
