@@ -1,6 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/core/log.js';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { startEmbeddedBroker, hashPassword, MqttIngest, type EmbeddedBroker, type EmbeddedBrokerOptions } from '../../drivers/mqtt/index.js';
 import { mqttConfigSchema, type MqttConfig } from '../../drivers/mqtt/config.js';
@@ -158,7 +160,9 @@ test('the topic cache is bounded by bytes: distinct long topics cost no more tha
 });
 
 test('pre-CONNECT connections are capped per address and in total; the oldest idle one makes room', async () => {
-  const { b, got } = await broker({ maxPendingPerAddress: 5, maxPending: 8 });
+  const lines: string[] = [];
+  const log = createLogger({ format: 'json', level: 'info', destination: new Writable({ write: (c, _e, cb) => { lines.push(String(c)); cb(); } }) });
+  const { b, got } = await broker({ maxPendingPerAddress: 5, maxPending: 8, log });
   const socks: net.Socket[] = [];
   const closedCount = { n: 0 };
   const open = (localAddress: string) =>
@@ -179,6 +183,9 @@ test('pre-CONNECT connections are capped per address and in total; the oldest id
   await waitFor(() => got.length === 1, 'reading');
   assert.equal(b.counters().preconnect_evicted, 3, 'the device\'s connection evicted the oldest idle one');
   assert.equal(b.counters().preconnect_pending, 7);
+  // refusals are logged, with the setting to change
+  assert.equal(lines.filter((l) => /refused: it already has 5 connections that sent no CONNECT \(broker.max_pending_per_address\)/.test(l)).length, 16);
+  assert.equal(lines.filter((l) => /8 connections without CONNECT \(broker.max_pending_connections\): closed the oldest/.test(l)).length, 3);
 });
 
 test('$SYS: an ACL of # (the anonymous default) does not cover a $SYS subscription', async () => {
