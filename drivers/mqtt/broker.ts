@@ -2,8 +2,10 @@ import net from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../src/core/log.js';
 import { silentLogger } from '../../src/core/log.js';
-import { filterCovers, topicMatches } from './topic.js';
+import { filterCovers, topicMatches, shortTopic as short } from './topic.js';
 import { verifyPassword, parseHash } from './password.js';
+import { LoginGuard, LoginBlocked, LOGIN_GUARD_DEFAULTS } from './login-guard.js';
+import { VerifiedPasswords } from './verified-passwords.js';
 
 /**
  * The embedded MQTT broker (aedes) that local devices publish to. Readings are taken in-process
@@ -37,8 +39,18 @@ export interface EmbeddedBrokerOptions {
   users?: BrokerUser[];
   /** ACL for anonymous clients. Default: everything. */
   anonymous?: BrokerAcl;
-  /** Most connected clients; more are refused. Default 1000. */
+  /** Most connected clients (counting those still logging in); more get CONNACK 3 "server unavailable". Default 1000. */
   maxClients?: number;
+  /** Most connections that have not sent CONNECT yet, in total; a new one beyond closes the oldest. Default 512. */
+  maxPending?: number;
+  /** Most connections without CONNECT from one address; more are refused at once. Default 64. */
+  maxPendingPerAddress?: number;
+  /** Failed password checks from one address before it backs off (1 s, doubling to 60 s). Default 5. */
+  loginFailuresPerAddress?: number;
+  /** Password checks waiting for the (one) scrypt slot; more logins are refused at once. Default 16. */
+  loginQueue?: number;
+  /** Bytes of retained messages (topic + payload) kept; a retained publish beyond is delivered but not retained. Default 1 MiB. */
+  maxRetainedBytes?: number;
   /** ms to wait for CONNECT. Default 30 s. */
   connectTimeout?: number;
   /** ms to wait for a slow subscriber's socket before dropping it. Default 30 s. */
@@ -82,12 +94,36 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   const anonAcl: BrokerAcl = opts.anonymous ?? { publish: ['#'], subscribe: ['#'] };
   const maxPacket = opts.maxPacketSize ?? 256 * 1024;
   const maxClients = opts.maxClients ?? 1000;
+  const maxPending = opts.maxPending ?? 512;
+  const maxPendingPerAddress = opts.maxPendingPerAddress ?? 64;
   const acls = new WeakMap<Client, ClientAcl>();
+  /** Clients past max_clients' check: logging in or connected, until their socket closes. */
+  const admitted = new Set<Client>();
+  const pending = new PendingConnections(maxPending, maxPendingPerAddress);
+  const guard = new LoginGuard({
+    ...LOGIN_GUARD_DEFAULTS,
+    failuresPerAddress: opts.loginFailuresPerAddress ?? LOGIN_GUARD_DEFAULTS.failuresPerAddress,
+    maxQueued: opts.loginQueue ?? LOGIN_GUARD_DEFAULTS.maxQueued,
+  });
+  const verified = new VerifiedPasswords();
+  /** Password checks running or queued, by user and password (bounded by the login queue). */
+  const checking = new Map<string, Promise<boolean>>();
+  const retained = new RetainedBudget(opts.maxRetainedBytes ?? 1024 * 1024);
   const c = {
     connections: 0,
     auth_ok: 0,
     auth_refused: 0,
+    /** Logins refused without a password check: the address is backing off, or the check queue is full. */
+    auth_throttled: 0,
+    /** scrypt password checks run. */
+    password_checks: 0,
+    /** Refused because a %c/%u in the ACL would be filled with + # / NUL or a leading $. */
+    id_refused: 0,
     clients_refused: 0,
+    preconnect_refused: 0,
+    preconnect_evicted: 0,
+    connections_dropped: 0,
+    retain_refused: 0,
     publish_denied: 0,
     subscribe_denied: 0,
     oversized_disconnects: 0,
@@ -100,37 +136,75 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     drainTimeout: opts.drainTimeout ?? 30_000,
     heartbeatInterval: 60_000,
     preConnect(client, _packet, cb) {
-      if (aedes.connectedClients >= maxClients) {
-        c.clients_refused++;
-        limiter.warn('max_clients', { remote: remoteOf(client), max_clients: maxClients }, 'embedded broker: client refused: max_clients reached; raise broker.max_clients');
-        return cb(null, false);
-      }
+      pending.connected(client.conn as net.Socket);
       cb(null, true);
     },
     authenticate(client, username, password, done) {
-      const refuse = (why: string, code: number) => {
-        c.auth_refused++;
-        limiter.warn('auth', { client: client.id, username, remote: remoteOf(client), why }, `embedded broker: refused client "${client.id}": ${why}`);
+      const fail = (code: number, why: string) => {
         const err = new Error(why) as AuthenticateError;
         err.returnCode = code as AuthenticateError['returnCode'];
         done(err, false);
       };
+      const refuse = (why: string, code: number) => {
+        c.auth_refused++;
+        limiter.warn('auth', { client: client.id, username, remote: remoteOf(client), why }, `embedded broker: refused client "${client.id}": ${why}`);
+        fail(code, why);
+      };
+      if (admitted.size >= maxClients) {
+        c.clients_refused++;
+        limiter.warn('max_clients', { remote: remoteOf(client), max_clients: maxClients }, 'embedded broker: client refused (CONNACK 3): max_clients reached; raise broker.max_clients');
+        return fail(3, 'max_clients reached');
+      }
+      admitted.add(client);
+      (client.conn as net.Socket).once('close', () => admitted.delete(client));
+      const admit = (acl: BrokerAcl, user: string) => {
+        const expanded = expandAcl(acl, user, client.id);
+        if (typeof expanded === 'string') {
+          c.id_refused++;
+          limiter.warn('id_refused', { client: client.id.slice(0, 100), username: user, remote: remoteOf(client) }, `embedded broker: refused client (CONNACK 2): ${expanded}`);
+          return fail(2, expanded);
+        }
+        acls.set(client, expanded);
+        c.auth_ok++;
+        done(null, true);
+      };
       if (username === undefined || username === '') {
         if (!allowAnonymous) return refuse('anonymous clients are not allowed (give a username, or set broker.allow_anonymous)', 5);
-        acls.set(client, expandAcl(anonAcl, '', client.id));
-        c.auth_ok++;
-        return done(null, true);
+        return admit(anonAcl, '');
       }
       const user = users.get(username);
       if (!user || !password) return refuse(`bad username or password for "${username}"`, 4);
-      verifyPassword(password, user.password_hash).then(
+      // A device reconnecting with the password it logged in with before costs a keyed hash, not scrypt.
+      if (verified.matches(user, password)) return admit(user, username);
+      const address = (client.conn as net.Socket).remoteAddress ?? '?';
+      const throttled = (why: string) => {
+        c.auth_throttled++;
+        limiter.warn('auth_throttled', { username, remote: remoteOf(client), why }, `embedded broker: login refused (CONNACK 3) without a password check: ${why}`);
+        fail(3, why);
+      };
+      // Devices reconnecting together after a restart share one check of the same password.
+      const key = verified.key(user, password);
+      let check = checking.get(key);
+      if (!check) {
+        const attempt = guard.attempt(address, () => {
+          c.password_checks++;
+          return verifyPassword(password, user.password_hash);
+        });
+        if (typeof attempt === 'string') {
+          return throttled(attempt === 'blocked' ? `too many failed logins from ${address}; backing off` : 'too many logins waiting for a password check');
+        }
+        check = attempt;
+        checking.set(key, attempt);
+        const done = () => void checking.delete(key);
+        attempt.then(done, done);
+      }
+      check.then(
         (ok) => {
           if (!ok) return refuse(`bad username or password for "${username}"`, 4);
-          acls.set(client, expandAcl(user, username, client.id));
-          c.auth_ok++;
-          done(null, true);
+          verified.remember(user, password);
+          admit(user, username);
         },
-        () => refuse('password check failed', 3),
+        (e) => (e instanceof LoginBlocked ? throttled(`too many failed logins from ${address}; backing off`) : refuse('password check failed', 3)),
       );
     },
     authorizePublish(client, packet, cb) {
@@ -140,8 +214,13 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
       const acl = acls.get(client);
       if (!acl || !anyMatch(acl.publish, topic)) {
         c.publish_denied++;
-        limiter.warn('publish_acl', { client: client.id, topic }, `embedded broker: client "${client.id}" may not publish to "${topic}"; disconnected (see broker users[].publish)`);
-        return cb(new Error(`not authorised to publish to ${topic}`));
+        limiter.warn('publish_acl', { client: client.id, topic: short(topic) }, `embedded broker: client "${client.id}" may not publish to "${short(topic)}"; disconnected (see broker users[].publish)`);
+        return cb(new Error(`not authorised to publish to ${short(topic)}`));
+      }
+      if (packet.retain && !retained.admit(topic, packet.payload.length)) {
+        packet.retain = false;
+        c.retain_refused++;
+        limiter.warn('retain', { client: client.id, topic: short(topic) }, `embedded broker: retained messages exceed ${retained.max} bytes; "${short(topic)}" delivered but not retained`);
       }
       cb(null);
     },
@@ -149,7 +228,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
       const acl = acls.get(client);
       if (!acl || !acl.subscribe.some((f) => filterCovers(f, sub.topic))) {
         c.subscribe_denied++;
-        limiter.warn('subscribe_acl', { client: client.id, topic: sub.topic }, `embedded broker: client "${client.id}" may not subscribe to "${sub.topic}" (SUBACK 128)`);
+        limiter.warn('subscribe_acl', { client: client.id, topic: short(sub.topic) }, `embedded broker: client "${client.id}" may not subscribe to "${short(sub.topic)}" (SUBACK 128)`);
         return cb(null, null);
       }
       cb(null, sub);
@@ -172,15 +251,33 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: opts.noDelay ?? true }, (socket) => {
     c.connections++;
+    const seat = pending.add(socket);
+    if (seat.refused) {
+      c.preconnect_refused++;
+      limiter.warn('preconnect_refused', { remote: socket.remoteAddress, max: maxPendingPerAddress }, `embedded broker: connection from ${socket.remoteAddress} refused: it already has ${maxPendingPerAddress} connections that sent no CONNECT (broker.max_pending_per_address)`);
+      socket.destroy();
+      return;
+    }
+    if (seat.evicted) {
+      c.preconnect_evicted++;
+      limiter.warn('preconnect_evicted', { remote: seat.evicted.remoteAddress, max: maxPending }, `embedded broker: ${maxPending} connections without CONNECT (broker.max_pending_connections): closed the oldest, from ${seat.evicted.remoteAddress}`);
+      seat.evicted.destroy();
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const client = aedes.handle(socket);
     guardPacketSize(socket, maxPacket, (size, type) => {
       c.oversized_disconnects++;
       const detail = `client "${client.id ?? '?'}" (${socket.remoteAddress}:${socket.remotePort}) sent a ${PACKET_NAMES[type] ?? `type-${type}`} packet of ${size} bytes > broker.max_packet_size ${maxPacket}; disconnected`;
-      opts.onDrop?.('oversized', { client: client.id, type: PACKET_NAMES[type], bytes: size }, detail);
+      opts.onDrop?.('oversized', { client: client.id, type: PACKET_NAMES[type], bytes: size, read: socket.bytesRead }, detail);
       limiter.warn('oversized', { client: client.id, bytes: size }, `embedded broker: ${detail}`);
     });
+  });
+  // A hard ceiling on sockets (file descriptors): connected clients plus those still to send CONNECT.
+  server.maxConnections = maxClients + maxPending;
+  server.on('drop', () => {
+    c.connections_dropped++;
+    limiter.warn('connections_dropped', { max: server.maxConnections }, `embedded broker: connection refused: ${server.maxConnections} sockets open (max_clients + max_pending_connections)`);
   });
   await new Promise<void>((resolve, reject) => {
     const onErr = (err: NodeJS.ErrnoException) => {
@@ -204,7 +301,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     aedes,
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
     connectedClients: () => aedes.connectedClients,
-    counters: () => ({ ...c, clients: aedes.connectedClients }),
+    counters: () => ({ ...c, clients: aedes.connectedClients, preconnect_pending: pending.size, retained_bytes: retained.bytes }),
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -229,9 +326,82 @@ function anyMatch(filters: string[], topic: string): boolean {
   return false;
 }
 
-function expandAcl(acl: BrokerAcl, username: string, clientId: string): ClientAcl {
+/** What `%u`/`%c` may not be filled with: a wildcard or level separator would widen the filter; a leading `$` would reach `$SYS`. */
+const UNSAFE_IN_LEVEL = /[+#/\u0000]|^\$/;
+
+/**
+ * The ACL with `%u` and `%c` filled in, or why the client is refused: a value is put in
+ * literally only when it is one plain topic level, so a client id `#` cannot turn
+ * `sensors/%c/#` into `sensors/#/#`.
+ */
+export function expandAcl(acl: BrokerAcl, username: string, clientId: string): ClientAcl | string {
+  const all = [...acl.publish, ...acl.subscribe];
+  if (all.some((f) => f.includes('%c')) && UNSAFE_IN_LEVEL.test(clientId)) {
+    return `client id ${JSON.stringify(clientId.slice(0, 100))} has + # / NUL or a leading $, and the ACL uses %c; use a plain client id`;
+  }
+  if (all.some((f) => f.includes('%u')) && UNSAFE_IN_LEVEL.test(username)) {
+    return `username ${JSON.stringify(username.slice(0, 100))} has + # / NUL or a leading $, and the ACL uses %u`;
+  }
   const sub = (f: string) => f.replaceAll('%u', username).replaceAll('%c', clientId);
   return { publish: acl.publish.map(sub), subscribe: acl.subscribe.map(sub) };
+}
+
+/**
+ * Connections that have not sent CONNECT yet, capped per address (a new one beyond is refused)
+ * and in total (a new one beyond closes the oldest: a flood of idle sockets cannot hold out a
+ * device that sends CONNECT at once).
+ */
+class PendingConnections {
+  private readonly sockets = new Map<net.Socket, string>(); // socket → its address; insertion order = oldest first
+  private readonly perAddress = new Map<string, number>();
+  constructor(private readonly max: number, private readonly maxPerAddress: number) {}
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  add(socket: net.Socket): { refused: boolean; evicted?: net.Socket } {
+    const addr = socket.remoteAddress ?? '?';
+    const n = this.perAddress.get(addr) ?? 0;
+    if (n >= this.maxPerAddress) return { refused: true };
+    let evicted: net.Socket | undefined;
+    if (this.sockets.size >= this.max) {
+      evicted = this.sockets.keys().next().value;
+      if (evicted) this.connected(evicted);
+    }
+    this.sockets.set(socket, addr);
+    this.perAddress.set(addr, n + 1);
+    socket.once('close', () => this.connected(socket));
+    return { refused: false, evicted };
+  }
+
+  /** The socket sent CONNECT (or closed): it no longer counts. */
+  connected(socket: net.Socket): void {
+    const addr = this.sockets.get(socket);
+    if (addr === undefined) return; // a remote address is gone once the socket is closed: use the one kept
+    this.sockets.delete(socket);
+    const n = (this.perAddress.get(addr) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(addr);
+    else this.perAddress.set(addr, n);
+  }
+}
+
+/** Bytes of retained messages per topic, so that retained storage (kept in memory by aedes) has a ceiling. */
+class RetainedBudget {
+  private readonly sizes = new Map<string, number>();
+  bytes = 0;
+  constructor(readonly max: number) {}
+
+  /** May this retained publish be stored? An empty payload clears the topic's retained message. */
+  admit(topic: string, payloadBytes: number): boolean {
+    const old = this.sizes.get(topic) ?? 0;
+    const size = payloadBytes === 0 ? 0 : topic.length * 2 + payloadBytes;
+    if (this.bytes - old + size > this.max) return false;
+    this.bytes += size - old;
+    if (size === 0) this.sizes.delete(topic);
+    else this.sizes.set(topic, size);
+    return true;
+  }
 }
 
 /**

@@ -39,7 +39,11 @@ export const brokerConfigSchema = z
     users: z
       .array(
         z.strictObject({
-          username: z.string().min(1).describe('MQTT username.'),
+          username: z
+            .string()
+            .min(1)
+            .refine((u) => !/[+#/\u0000]|^\$/.test(u), { message: 'a username may not contain + # / or NUL nor start with $ (it fills %u in ACLs as one topic level)' })
+            .describe('MQTT username (no + # / NUL, no leading $).'),
           password_hash: z
             .string()
             .superRefine((h, ctx) => {
@@ -53,7 +57,39 @@ export const brokerConfigSchema = z
       .default([])
       .describe('Users allowed to connect, each with a hashed password and topic ACLs.'),
     anonymous: z.strictObject(aclFields).prefault({}).describe('Topic ACLs for anonymous clients (when they are allowed).'),
-    max_clients: z.number().int().positive().default(1000).describe('Most connected clients; more are refused and counted (`clients_refused`).'),
+    max_clients: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe('Most clients connected or logging in; more get CONNACK 3 "server unavailable" at once and are counted (`clients_refused`).'),
+    max_pending_connections: z
+      .number()
+      .int()
+      .positive()
+      .default(512)
+      .describe('Most connections that have not sent CONNECT yet; a new one beyond closes the oldest (`preconnect_evicted`).'),
+    max_pending_per_address: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe('Most connections without CONNECT from one address; more are closed at once (`preconnect_refused`).'),
+    login_failures_per_address: z
+      .number()
+      .int()
+      .positive()
+      .default(5)
+      .describe('Failed password checks from one address before it backs off (1 s, doubling to 60 s; refused logins meanwhile get CONNACK 3 and count as `auth_throttled`).'),
+    login_queue: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(16)
+      .describe('Logins waiting for a password check (checks run one at a time, off the event loop); more are refused at once (`auth_throttled`).'),
+    max_retained_bytes: byteSizeSchema
+      .default(1024 * 1024)
+      .describe('Memory for retained messages (topic + payload); a retained publish beyond is delivered but not retained (`retain_refused`).'),
     connect_timeout: durationSchema.default(30_000).describe('How long a new connection may take to send CONNECT.'),
     drain_timeout: durationSchema.default(30_000).describe('How long to wait for a slow subscriber before disconnecting it.'),
   })
@@ -95,6 +131,9 @@ export const mqttConfigSchema = z.strictObject({
   max_payload_bytes: byteSizeSchema.default(16 * 1024).describe('Largest payload parsed; bigger ones are dropped (`oversized`).'),
   max_fields: z.number().int().positive().default(64).describe('Most readings taken from one several-field payload (`too_many_fields` beyond).'),
   topic_cache_size: z.number().int().positive().default(10_000).describe('Topics whose mapping is remembered (the cache is cleared when full).'),
+  topic_cache_bytes: byteSizeSchema
+    .default(1024 * 1024)
+    .describe('Memory for the topic cache (cleared when full); a topic longer than a sixteenth of it is never cached.'),
   broker: brokerConfigSchema.prefault({}),
   client: clientConfigSchema.optional(),
 });

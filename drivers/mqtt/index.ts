@@ -6,7 +6,7 @@ import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
 import type { MqttConfig, BrokerConfig } from './config.js';
-import { compileTemplate, matchTemplate, topicMatches, type CompiledTemplate } from './topic.js';
+import { compileTemplate, matchTemplate, topicMatches, shortTopic as short, type CompiledTemplate } from './topic.js';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
 
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
@@ -24,10 +24,18 @@ export function brokerOptions(b: BrokerConfig): EmbeddedBrokerOptions {
     users: b.users,
     anonymous: b.anonymous,
     maxClients: b.max_clients,
+    maxPending: b.max_pending_connections,
+    maxPendingPerAddress: b.max_pending_per_address,
+    loginFailuresPerAddress: b.login_failures_per_address,
+    loginQueue: b.login_queue,
+    maxRetainedBytes: b.max_retained_bytes,
     connectTimeout: b.connect_timeout,
     drainTimeout: b.drain_timeout,
   };
 }
+
+/** Map entry and TopicInfo object, roughly, besides the strings. */
+const ENTRY_BYTES = 120;
 
 interface TopicInfo {
   device: string;
@@ -40,6 +48,8 @@ interface TopicInfo {
 export class MqttIngest {
   readonly templates: CompiledTemplate[];
   private readonly cache = new Map<string, TopicInfo | null>();
+  /** What the cache holds, estimated as UTF-16 topic bytes plus a fixed cost per entry. */
+  private cached = 0;
   private readonly decoder: PayloadDecoder;
   messages = 0;
   readings = 0;
@@ -54,6 +64,11 @@ export class MqttIngest {
     return this.decoder.fieldsIgnored;
   }
 
+  /** Bytes held by the topic cache (bounded by topic_cache_bytes). */
+  cacheBytes(): number {
+    return this.cached;
+  }
+
   private lookup(topic: string): TopicInfo | null {
     let info = this.cache.get(topic);
     if (info !== undefined) return info;
@@ -65,15 +80,21 @@ export class MqttIngest {
       const device = m.device ?? this.cfg.device;
       const metric = m.metric ?? this.cfg.metric;
       if (device === undefined || !isValidName(device) || (metric !== undefined && !isValidName(metric))) {
-        info = { device: '', metric: undefined, where: `topic "${topic}"` }; // marks a bad name
+        info = { device: '', metric: undefined, where: `topic "${short(topic)}"` }; // marks a bad name
         break;
       }
-      info = { device, metric, where: `topic "${topic}"` };
+      info = { device, metric, where: `topic "${short(topic)}"` };
       break;
     }
     if (info === null && this.cfg.ignore_topics.some((f) => topicMatches(f, topic))) info = { device: '', metric: '', where: '' };
-    if (this.cache.size >= this.cfg.topic_cache_size) this.cache.clear();
+    const cost = topic.length * 4 + ENTRY_BYTES; // the key, and `where` which repeats it
+    if (cost > this.cfg.topic_cache_bytes / 16) return info; // a huge topic is not worth a sixteenth of the cache
+    if (this.cache.size >= this.cfg.topic_cache_size || this.cached + cost > this.cfg.topic_cache_bytes) {
+      this.cache.clear();
+      this.cached = 0;
+    }
     this.cache.set(topic, info);
+    this.cached += cost;
     return info;
   }
 
@@ -83,7 +104,7 @@ export class MqttIngest {
     const info = this.lookup(topic);
     const drops = this.ctx.drops;
     if (info === null) {
-      drops.drop('unknown_topic', { topic, payload: payload.subarray(0, 64).toString('utf8') }, `topic "${topic}" matches none of the topic templates ${JSON.stringify(this.cfg.topics)}`);
+      drops.drop('unknown_topic', { topic: short(topic), payload: payload.subarray(0, 64).toString('utf8') }, `topic "${short(topic)}" matches none of the topic templates ${JSON.stringify(this.cfg.topics)}`);
       return;
     }
     if (info.device === '') {
@@ -91,11 +112,11 @@ export class MqttIngest {
         this.ignored++;
         return;
       }
-      drops.drop('bad_name', { topic }, `topic "${topic}": device or metric level is not a valid name (letters, digits, _ . : -, max 64)`);
+      drops.drop('bad_name', { topic: short(topic) }, `topic "${short(topic)}": device or metric level is not a valid name (letters, digits, _ . : -, max 64)`);
       return;
     }
     if (payload.length > this.cfg.max_payload_bytes) {
-      drops.drop('oversized', { topic, bytes: payload.length, head: payload.subarray(0, 64).toString('utf8') }, `topic "${topic}": payload of ${payload.length} bytes > max_payload_bytes ${this.cfg.max_payload_bytes}`);
+      drops.drop('oversized', { topic: short(topic), bytes: payload.length, head: payload.subarray(0, 64).toString('utf8') }, `topic "${short(topic)}": payload of ${payload.length} bytes > max_payload_bytes ${this.cfg.max_payload_bytes}`);
       return;
     }
     this.readings += this.decoder.decodeText(payload.toString('utf8'), info.device, info.metric, this.ctx.now(), this.ctx.emit, drops, info.where);
@@ -225,6 +246,7 @@ class MqttDriver implements Driver {
       readings: i?.readings ?? 0,
       ignored_topics: i?.ignored ?? 0,
       fields_ignored: i?.fieldsIgnored ?? 0,
+      topic_cache_bytes: i?.cacheBytes() ?? 0,
     };
     if (this.cfg.mode === 'client') out.reconnects = this.reconnects;
     if (this.broker) Object.assign(out, prefixed('broker_', this.broker.counters()));

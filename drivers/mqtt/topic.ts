@@ -108,6 +108,8 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 /** Is every topic matched by subscription filter `sub` also matched by ACL filter `acl`? */
 export function filterCovers(acl: string, sub: string): boolean {
+  // A wildcard in the first level does not match `$` topics (MQTT 4.7.2): `#` must not cover `$SYS/#`.
+  if (sub.startsWith('$') && (acl.startsWith('+') || acl.startsWith('#'))) return false;
   const a = acl.split('/');
   const s = sub.split('/');
   for (let i = 0; i < a.length; i++) {
@@ -120,6 +122,11 @@ export function filterCovers(acl: string, sub: string): boolean {
     if (sl === '+' || al !== sl) return false;
   }
   return a.length === s.length;
+}
+
+/** A topic cut for logs, drop details and errors (a topic may be as long as a packet). */
+export function shortTopic(topic: string): string {
+  return topic.length <= 200 ? topic : `${topic.slice(0, 200)}… (${topic.length} chars)`;
 }
 
 export { isValidName };

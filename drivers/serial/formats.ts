@@ -134,7 +134,10 @@ export class KvDecoder implements LineDecoder {
 
   decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
     const parts = line.split(/[\s,;]+/).filter((p) => p.length > 0);
-    if (parts.length === 0) return 0;
+    if (parts.length === 0) {
+      if (line.trim() !== '') drops.drop('garbled', line, `${where}: only separators, no key=value`);
+      return 0;
+    }
     const pairs: Array<[string, string]> = [];
     for (const p of parts) {
       const eq = p.indexOf('=');
@@ -146,8 +149,10 @@ export class KvDecoder implements LineDecoder {
     }
     let ts = now;
     let device = this.device;
+    let values = 0;
     for (const [k, v] of pairs) {
-      if (k === 'ts') {
+      if (k !== 'ts' && k !== 'device') values++;
+      else if (k === 'ts') {
         const t = parseTimestamp(v, this.cfg.ts_unit);
         if (t === undefined) {
           drops.drop('bad_timestamp', line, `${where}: ts=${v.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
@@ -158,6 +163,10 @@ export class KvDecoder implements LineDecoder {
     }
     if (!isValidName(device)) {
       drops.drop('bad_name', line, `${where}: device "${device.slice(0, 40)}" is not a valid name`);
+      return 0;
+    }
+    if (values === 0) {
+      drops.drop('no_values', line, `${where}: only ts/device, no key=value reading in the line`);
       return 0;
     }
     let n = 0;

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import './plugins.js';
 import { ConfigError, formatConfigIssue, type ConfigIssue } from '../config/errors.js';
 import { checkGatewayText, checkPipelineText, detectConfigKind } from '../config/load.js';
+import { readConfigFile } from '../config/read-config.js';
 
 export type ConfigKind = 'auto' | 'pipeline' | 'gateway';
 
@@ -17,14 +17,9 @@ export interface ValidateResult {
 
 /** Validate one file (pipeline or gateway config, by content or `kind`). Never throws. */
 export function validateFile(file: string, kind: ConfigKind = 'auto', env: NodeJS.ProcessEnv = process.env): ValidateResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (err as Error).message;
-    return { file, kind: kind === 'gateway' ? 'gateway' : 'pipeline', ok: false, issues: [{ file, line: 0, column: 0, path: '', message: `cannot read: ${why}` }] };
-  }
+  const read = readConfigFile(file);
+  if ('error' in read) return { file, kind: kind === 'gateway' ? 'gateway' : 'pipeline', ok: false, issues: [{ file, line: 0, column: 0, path: '', message: read.error }] };
+  const text = read.text;
   const k = kind === 'auto' ? detectConfigKind(text) : kind;
   try {
     if (k === 'pipeline') {

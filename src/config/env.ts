@@ -18,6 +18,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigIssue } from './errors.js';
 import { didYouMean } from './suggest.js';
+import { tooDeepAt } from './yaml-source.js';
 import { defOf, formatPath, resolve, schemaAt, unwrap, type PathSeg } from './zod-walk.js';
 
 export const ENV_PREFIX = 'EDGEWISE_';
@@ -92,6 +93,7 @@ function clone<T>(v: T): T {
 
 function readValue(raw: string, leaf: z.ZodType | undefined): unknown {
   let v: unknown;
+  if (tooDeepAt(raw) !== undefined) return raw; // not read as YAML: the schema reports it (cut) as a wrong type
   try {
     v = parseYaml(raw);
   } catch {

@@ -2,8 +2,7 @@
  * Loading pipelines and gateway configs from YAML, with every problem reported at once as
  * `FILE:LINE:COLUMN: error: <field>: <message>` (see ConfigError).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve as resolvePath } from 'node:path';
+import { dirname, relative, resolve as resolvePath, sep } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { z } from 'zod';
 import { ConfigError, sortIssues, type ConfigIssue } from './errors.js';
@@ -13,6 +12,7 @@ import { gatewayConfigSchema, type GatewayConfig } from './gateway.js';
 import { configIssuesFromZod, type Locator } from './messages.js';
 import { pipelineSchema, type PipelineSpec } from './pipeline.js';
 import { keyPositionOf, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
+import { MAX_CONFIG_BYTES, readConfigFile } from './read-config.js';
 import { getIn, type PathSeg } from './zod-walk.js';
 
 export { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js';
@@ -34,13 +34,28 @@ export interface LoadedGateway {
 }
 
 function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new ConfigError([{ file, line: 0, column: 0, path: '', message: `cannot read: ${why}` }]);
+  const r = readConfigFile(file);
+  if ('error' in r) throw new ConfigError([{ file, line: 0, column: 0, path: '', message: r.error }]);
+  return r.text;
+}
+
+/** Parse, unless the text is too big; a document that is not a mapping is reported without echoing it (it may be any file). */
+function parseConfigText(text: string, file: string): YamlSource | ConfigIssue[] {
+  if (text.length > MAX_CONFIG_BYTES) return [{ file, line: 0, column: 0, path: '', message: `${text.length} characters is larger than 1 MiB, the most a config file may hold` }];
+  const src = parseYamlSource(text, file);
+  if (src.syntaxIssues.length) return notYaml(src.syntaxIssues, file) ?? src.syntaxIssues;
+  const d = src.data;
+  if (d !== undefined && (typeof d !== 'object' || d === null || Array.isArray(d))) {
+    const what = Array.isArray(d) ? 'a list' : typeof d === 'string' ? `text (${d.length} characters)` : `a ${typeof d}`;
+    return [{ file, ...strip(positionOf(src, [])), path: '', message: `not a YAML mapping: found ${what}; a config or pipeline file is a mapping of keys (is this the right file?)` }];
   }
+  return src;
+}
+
+/** Many syntax errors at once mean "this is not YAML at all": one line about that instead. */
+function notYaml(issues: ConfigIssue[], file: string): ConfigIssue[] | undefined {
+  if (issues.length < 20) return undefined;
+  return [{ ...issues[0]!, message: `${issues[0]!.message} (and ${issues.length - 1} more syntax errors: is this a YAML file?)` }];
 }
 
 function fileLocator(src: YamlSource): Locator {
@@ -62,8 +77,8 @@ function validate<S extends z.ZodType>(schema: S, data: unknown, where: Locator)
 
 /** Validate pipeline YAML text; returns the issues instead of throwing. */
 export function checkPipelineText(text: string, file: string): { spec?: PipelineSpec; issues: ConfigIssue[] } {
-  const src = parseYamlSource(text, file);
-  if (src.syntaxIssues.length) return { issues: src.syntaxIssues };
+  const src = parseConfigText(text, file);
+  if (Array.isArray(src)) return { issues: src };
   const r = validate(pipelineSchema(), src.data, fileLocator(src));
   return { spec: r.value, issues: sortIssues(r.issues) };
 }
@@ -97,8 +112,8 @@ interface GatewayCheck {
  * lists (relative to `dir`). Returns all issues instead of throwing.
  */
 export function checkGatewayText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, dir = dirname(resolvePath(file))): GatewayCheck {
-  const src = parseYamlSource(text, file);
-  if (src.syntaxIssues.length) return { pipelines: [], env: [], issues: src.syntaxIssues };
+  const src = parseConfigText(text, file);
+  if (Array.isArray(src)) return { pipelines: [], env: [], issues: src };
   const schema = gatewayConfigSchema();
   const overrides = applyEnvOverrides(src.data, schema, env);
   const inFile = fileLocator(src);
@@ -127,7 +142,16 @@ export function checkGatewayText(text: string, file: string, env: NodeJS.Process
       const from: PathSeg[] = ['pipelines', i];
       let matches: string[];
       if (isDynamicPattern(pattern)) {
-        matches = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true, expandDirectories: false }).sort();
+        const base = globBase(pattern, dir);
+        if (base === sep || base === resolvePath('/')) {
+          issues.push({ ...where.value(from), path: `pipelines[${i}]`, message: `"${pattern}" would search the whole file system; name the folder of the pipelines (e.g. pipelines/*.yaml)` });
+          return;
+        }
+        matches = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true, expandDirectories: false, deep: GLOB_DEPTH, followSymbolicLinks: false }).sort();
+        if (matches.length > MAX_PIPELINE_FILES) {
+          issues.push({ ...where.value(from), path: `pipelines[${i}]`, message: `"${pattern}" matches ${matches.length} files, more than ${MAX_PIPELINE_FILES}; name the folder of the pipelines` });
+          return;
+        }
         if (matches.length === 0) {
           issues.push({ ...where.value(from), path: `pipelines[${i}]`, message: `no file matches "${pattern}" (relative to ${displayPath(dir) || '.'})` });
         }
@@ -143,14 +167,12 @@ export function checkGatewayText(text: string, file: string, env: NodeJS.Process
     const byName = new Map<string, { file: string; line: number; column: number }>();
     for (const { abs, from } of files) {
       const shown = displayPath(abs);
-      let text: string;
-      try {
-        text = readFileSync(abs, 'utf8');
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        issues.push({ ...where.value(from), path: formatIndex(from), message: `pipeline file ${shown}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}` });
+      const read = readConfigFile(abs);
+      if ('error' in read) {
+        issues.push({ ...where.value(from), path: formatIndex(from), message: `pipeline file ${shown}: ${read.error.replace(/^cannot read: /, '')}` });
         continue;
       }
+      const text = read.text;
       const p = checkPipelineText(text, shown);
       issues.push(...p.issues);
       if (!p.spec) continue;
@@ -166,6 +188,22 @@ export function checkGatewayText(text: string, file: string, env: NodeJS.Process
     }
   }
   return { config: issues.length ? undefined : r.value, pipelines, env: overrides.applied, issues: sortIssues(issues) };
+}
+
+/** Most pipeline files one glob may match, and how deep below its base folder it looks. */
+const MAX_PIPELINE_FILES = 1000;
+const GLOB_DEPTH = 8;
+
+/** The folder a glob starts from: its levels before the first one with a wildcard, resolved against `dir`. */
+function globBase(pattern: string, dir: string): string {
+  const levels = pattern.split('/');
+  const fixed: string[] = [];
+  for (const l of levels) {
+    if (isDynamicPattern(l)) break;
+    fixed.push(l);
+  }
+  const base = fixed.join('/');
+  return resolvePath(dir, base === '' && pattern.startsWith('/') ? '/' : base || '.');
 }
 
 function formatIndex(path: PathSeg[]): string {

@@ -284,7 +284,7 @@ export function describeExpected(schema: AnySchema | undefined, depth = 0): stri
 export function describeFound(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'an empty value (null)';
-  if (typeof v === 'string') return v === '' ? 'an empty string' : JSON.stringify(v);
+  if (typeof v === 'string') return v === '' ? 'an empty string' : v.length <= 80 ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, 60))}… (${v.length} characters)`;
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
   if (typeof v === 'object') return 'a mapping';
   return String(v);
