@@ -286,9 +286,10 @@ export class Pipeline {
       this.s.refused++;
       return true;
     }
-    if (ks.maxTs !== -Infinity && (ts > ks.maxTs + this.jumpThreshold || ts < ks.maxTs - this.jumpThreshold)) {
+    const step = ts - ks.maxTs; // Infinity for a key's first reading
+    if ((step > this.jumpThreshold || step < -this.jumpThreshold) && ks.maxTs !== -Infinity) {
       if (!this.clockJump(ks, r, ts, ref)) return true;
-    } else ks.jumpRun = 0;
+    } else if (ks.jumpRun !== 0) ks.jumpRun = 0;
     if (this.windowOp?.eventTime) {
       let wst = ks.slots[this.windowSlot];
       if (wst === undefined) wst = ks.slots[this.windowSlot] = this.windowOp.createKey();
