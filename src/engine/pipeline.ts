@@ -448,7 +448,7 @@ export class Pipeline {
     if (!op || !Number.isFinite(op.idleTimeout)) return;
     for (const ks of this.keys.values()) {
       const silent = now - ks.lastArrival;
-      if (silent >= op.idleTimeout) {
+      if (silent >= op.idleTimeout && ks.maxTs !== -Infinity) {
         const st = ks.slots[this.windowSlot];
         if (st !== undefined) op.idle(st, ks.stream, ks.maxTs + silent, (res) => this.fired(ks, res));
       }

@@ -34,3 +34,18 @@ test('property: no number or numeric text makes the timestamp parsers or formatt
     { numRuns: 2000 },
   );
 });
+
+test('serial kv and JSON lines with ts 1e20: one counted bad_timestamp per line, nothing half-emitted', async () => {
+  const { DropCounter } = await import('../../src/core/drops.js');
+  const { KvDecoder, JsonLineDecoder } = await import('../../drivers/serial/index.js');
+  for (const [dec, line] of [
+    [new KvDecoder('env', { ts_unit: 'ms', max_fields: 8 }), 'ts=1e20 temp=1 hum=2'],
+    [new JsonLineDecoder('env', { ts_unit: 'ms', max_fields: 8 }), '{"ts":1e20,"temp":1,"hum":2}'],
+  ] as const) {
+    const drops = new DropCounter();
+    const out: unknown[] = [];
+    assert.doesNotThrow(() => dec.decode(line, 1_700_000_000_000, (r) => out.push(r), drops, 'serial /dev/test'));
+    assert.deepEqual(out, [], line);
+    assert.deepEqual(drops.counters(), { bad_timestamp: 1 }, line);
+  }
+});
