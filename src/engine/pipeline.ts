@@ -121,7 +121,7 @@ export interface PipelineOptions {
 
 export interface PipelineStats {
   pipeline: string;
-  /** Readings offered that matched `input.streams`. */
+  /** Readings offered that matched `input.streams` (and readings without a stream, refused as `missing_stream`). */
   received: number;
   /** Accepted into the steps (valid, within key and time bounds). */
   accepted: number;
