@@ -267,8 +267,11 @@ export class Pipeline {
     if (v !== v) return this.refuse('nan', r, `${stream}: value is NaN`);
     if (v === Infinity || v === -Infinity) return this.refuse('infinite', r, `${stream}: value is ${v}`);
     let ts = r.ts;
-    if (typeof ts !== 'number' || !Number.isFinite(ts)) return this.refuse('bad_time', r, `${stream}: event time is ${String(ts)}, expected ms since the epoch`);
-    if (ts > MAX_DATE_MS || ts < -MAX_DATE_MS) return this.refuse('bad_time', r, `${stream}: event time ${ts} is outside the date range (±${MAX_DATE_MS} ms, years −271821…275760): check the device's time unit (ms since the epoch)`);
+    if (typeof ts !== 'number' || !(ts <= MAX_DATE_MS && ts >= -MAX_DATE_MS)) {
+      return this.refuse('bad_time', r, Number.isFinite(ts)
+        ? `${stream}: event time ${ts} is outside the date range (±${MAX_DATE_MS} ms, years −271821…275760): check the device's time unit (ms since the epoch)`
+        : `${stream}: event time is ${String(ts)}, expected ms since the epoch`);
+    }
     const arrival = r.arrival;
     const live = typeof arrival === 'number' && arrival - arrival === 0; // a finite number
     if (live && arrival > this.gatewayClock) this.gatewayClock = arrival;
