@@ -29,7 +29,7 @@
  * `alert_band`. An incomplete score (a vital missing, e.g. during a probe-off) is a lower bound:
  * it may raise or escalate, never clear, so an artefact neither raises nor ends an alert.
  * Severity: `critical` for the high band, `warning` otherwise. Pure: time comes from readings
- * (and from the gateway clock through `advanceTo` when live).
+ * (and, live, from each patient's own clock: `ctx.deviceTime` at each `advanceTo`).
  */
 import { deviceOf, metricOf, type Reading } from '../core/reading.js';
 import { isoTime } from '../core/time.js';
