@@ -125,6 +125,7 @@ export class Gateway {
   /** Hand one reading to every pipeline that takes its stream. */
   push(r: Reading): void {
     this.readings++;
+    r.arrival ??= this.now(); // the gateway clock: idleness and the far-future check are judged by it
     let taken = false;
     for (const p of this.pipelines) if (p.push(r)) taken = true;
     if (!taken) this.unrouted++;
