@@ -119,7 +119,8 @@ describe('telematics on speed alone (1 Hz)', () => {
 
   it('IMU readings late for their sample are counted, never judged', () => {
     const { p } = run({ mount: [0, 0, 0] }, [{ s: 1 }]);
-    p.push({ stream: 'car/accel_x', ts: Date.UTC(2024, 5, 1, 7), value: 0 });
+    // A second before the drive: late for the vehicle's sample (an hour back would be a clock jump, refused before the step).
+    p.push({ stream: 'car/accel_x', ts: Date.UTC(2024, 5, 1, 7, 59, 59), value: 0 });
     assert.equal(p.stats().dropped.telematics_late, 1);
   });
 });
