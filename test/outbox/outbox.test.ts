@@ -213,11 +213,11 @@ describe('outbox', () => {
     }
   });
 
-  it('keeps running when the disk is full: drops by priority, counts disk_full, keeps alerts', () => {
+  it('keeps running when the disk is full and memory overflows: drops by priority, counts disk_full, keeps alerts', () => {
     const { dir, cleanup } = tempDir();
     try {
-      // 40 pages of 4 KiB: a "disk" of 160 KiB, while the byte bound would allow far more.
-      const o = open(dir, { commit_max_messages: 50 }, { maxPageCount: 40 });
+      // 40 pages of 4 KiB: a "disk" of 160 KiB, while the byte bound would allow far more; 32 KiB of memory queue.
+      const o = open(dir, { commit_max_messages: 50, memory_bytes: 32 * 1024 }, { maxPageCount: 40 });
       for (let i = 0; i < 50; i++) o.put(alert('d/a', i));
       o.flush();
       for (let i = 0; i < 3000; i++) o.put(raw('d/r', i, 100));
