@@ -137,7 +137,7 @@ export interface OutboxOpenOptions {
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
 const isFull = (e: unknown) => {
   const c = (e as { code?: string }).code ?? '';
-  return c === 'SQLITE_FULL' || c.startsWith('SQLITE_IOERR_WRITE') || c === 'ENOSPC' || /disk is full|database or disk is full/i.test(String((e as Error).message));
+  return c === 'SQLITE_FULL' || c.startsWith('SQLITE_IOERR_WRITE') || c.startsWith('SQLITE_IOERR_SHM') || c === 'ENOSPC' || /disk is full|database or disk is full/i.test(String((e as Error).message));
 };
 const isCorrupt = (e: unknown) => CORRUPT_CODES.has((e as { code?: string }).code ?? '');
 
@@ -213,8 +213,23 @@ export class Outbox {
 
   private openDb(check: boolean): void {
     try {
-      this.openAndLoad(this.file, check);
+      try {
+        this.openAndLoad(this.file, check);
+      } catch (err) {
+        if (!isFull(err)) throw err;
+        // No space for the shared-memory index (-shm): exclusive locking keeps it in the heap.
+        this.log.warn({ err, file: this.file }, `outbox: disk full opening ${this.file}; opening it in exclusive locking mode (no -shm file)`);
+        this.openAndLoad(this.file, check, true);
+      }
     } catch (err) {
+      if (isFull(err)) {
+        this.log.error(
+          { err, file: this.file },
+          `outbox: cannot open ${this.file}: the disk is full (${(err as Error).message}); buffering in memory only until restart. Free space on the device.`,
+        );
+        this.openAndLoad(':memory:', false);
+        return;
+      }
       this.moveAside(err);
       try {
         this.openAndLoad(this.file, false);
@@ -228,9 +243,10 @@ export class Outbox {
     }
   }
 
-  private openAndLoad(file: string, check: boolean): void {
+  private openAndLoad(file: string, check: boolean, exclusive = false): void {
     const db = new Database(file);
     try {
+      if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('busy_timeout = 5000');
       const fresh = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number }).n === 0;
       if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
