@@ -52,7 +52,9 @@ export interface ScenarioResult {
   /** Topics whose seqs are not 1..n, and the seqs missing. */
   seqGaps: number;
   outages: OutageResult[];
-  /** CPU time (user + system) of the gateway process, ms, and the run's length. */
+  /** From the publisher's stop until every acknowledged reading had arrived; -1 if not within settleMs. */
+  finalCatchUpMs: number;
+  /** CPU time (user + system) of the gateway process, ms, and the run's length (publisher start to stop). */
   gatewayCpuMs: number;
   seconds: number;
   output: string;
@@ -174,10 +176,14 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
     running = false;
     await pump;
   }
-  await waitFor(() => acked + 0 >= published || publisher.disconnected, 'publisher acks', 30_000).catch(() => {});
-  const cpuMs = cpuMsOf(rt.child.pid!) - cpu0;
   const seconds = (performance.now() - t0) / 1000;
-  await waitFor(() => ackedPerStream.every((n, d) => prefix[d]! >= n), 'every acknowledged reading at the consumer', o.settleMs ?? 60_000).catch(() => {});
+  const stopped = performance.now();
+  await waitFor(() => acked >= published || publisher.disconnected, 'publisher acks', 30_000).catch(() => {});
+  let finalCatchUpMs = -1;
+  await waitFor(() => ackedPerStream.every((n, d) => prefix[d]! >= n), 'every acknowledged reading at the consumer', o.settleMs ?? 60_000)
+    .then(() => (finalCatchUpMs = performance.now() - stopped))
+    .catch(() => {});
+  const cpuMs = cpuMsOf(rt.child.pid!) - cpu0;
   let lost = 0;
   for (let d = 0; d < o.streams; d++) for (let v = 0; v < ackedPerStream[d]!; v++) if (!seen[d]![v]) lost++;
   let seqGaps = 0;
@@ -192,5 +198,5 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
   await mosq.stop();
   const output = rt.output();
   tmp.cleanup();
-  return { published, acked, lost, received, duplicates, seqGaps, outages: results, gatewayCpuMs: cpuMs, seconds, output };
+  return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, gatewayCpuMs: cpuMs, seconds, output };
 }
