@@ -56,8 +56,8 @@ export interface ScenarioResult {
   outages: OutageResult[];
   /** From the publisher's stop until every acknowledged reading had arrived; -1 if not within settleMs. */
   finalCatchUpMs: number;
-  /** Drops the gateway's outbox counted (from its stop summary), by reason. */
-  outboxDropped: Record<string, number>;
+  /** Drops the gateway's outbox counted (from its stop summary), by reason; undefined without a summary. */
+  outboxDropped: Record<string, number> | undefined;
   /** CPU time (user + system) of the gateway process, ms, and the run's length (publisher start to stop). */
   gatewayCpuMs: number;
   seconds: number;
@@ -204,6 +204,6 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
   const output = rt.output();
   tmp.cleanup();
   const summary = output.split('\n').find((l) => l.includes('"gateway stopped"'));
-  const outboxDropped = summary ? ((JSON.parse(summary) as { outbox?: { dropped: Record<string, number> } }).outbox?.dropped ?? {}) : {};
+  const outboxDropped = summary ? (JSON.parse(summary) as { outbox?: { dropped: Record<string, number> } }).outbox?.dropped : undefined;
   return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, outboxDropped, gatewayCpuMs: cpuMs, seconds, output };
 }
