@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { payloadSchemas } from '../../src/upstream/payload-schema.js';
-import { aggregate, alert, checkSequences, forwarderTo, raw, sleep, TestBroker, waitFor } from './helpers.js';
+import { silentLogger } from '../../src/core/log.js';
+import { Outbox } from '../../src/outbox/index.js';
+import { UpstreamForwarder } from '../../src/upstream/index.js';
+import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, sleep, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
 
 function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
   return forwarderTo(broker.url, upOver);
@@ -114,6 +117,98 @@ describe('upstream forwarder (aedes on loopback)', () => {
       assert.ok(s.fwd.stats().sentBacklog >= 600);
     } finally {
       await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('with drain_rate, only what was buffered before the connection is metered: topics that all carry fresh data catch up', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    const s = await setup(broker, { drain_rate: 500, max_inflight: 50 });
+    try {
+      broker.port = port;
+      for (let i = 0; i < 500; i++) s.outbox.put(raw(`d${i % 10}/r`, i)); // backlog on every topic: 1 s at 500/s
+      s.outbox.flush();
+      await s.fwd.start();
+      await broker.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      // Fresh data on every topic at 2,000/s, four times drain_rate: the old forwarder sent it all at drain_rate.
+      let n = 500;
+      let caughtUp = false;
+      for (let t = 0; t < 150 && !caughtUp; t++) {
+        for (let k = 0; k < 20; k++, n++) s.outbox.put(raw(`d${n % 10}/r`, n));
+        await sleep(10);
+        caughtUp = s.fwd.stats().backlogKeys === 0;
+      }
+      assert.ok(caughtUp, `every topic left the backlog lane while fresh data kept coming: ${JSON.stringify(s.fwd.stats())}`);
+      assert.ok(s.fwd.stats().sentMetered <= 500, 'only the rows buffered before the connection were metered');
+      s.outbox.flush();
+      await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained');
+      const check = checkSequences(broker.messages());
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.unique, n);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('a TCP probe reconnects to a broker that is back at once, not after the long backoff', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    // The first retry waits 15–30 s; the probe looks every 100 ms.
+    const s = await setup(broker, { reconnect_min: 30_000, reconnect_max: 60_000, reconnect_probe: 100 });
+    try {
+      broker.port = port;
+      await s.fwd.start();
+      await waitFor(() => s.fwd.stats().disconnects >= 1, 'the first attempt failed');
+      assert.ok(s.fwd.stats().nextRetryMs >= 15_000);
+      await sleep(300); // probes find nobody
+      assert.equal(s.fwd.stats().probeReconnects, 0);
+      await broker.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online long before the backoff ran out', 10_000);
+      assert.equal(s.fwd.stats().probeReconnects, 1);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('the backoff starts over after a connection that lasted, not after one that dropped at once', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    const tmp = tempDir();
+    const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
+    const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, { reconnect_min: 20, reconnect_max: 2000, reconnect_probe: 0 }), outbox, gatewayId: 'gw-1', log: silentLogger(), stableAfterMs: 300 });
+    const outage = async (failures: number) => {
+      await broker.stop();
+      const n = fwd.stats().disconnects;
+      await waitFor(() => fwd.stats().disconnects >= n + failures, `${failures} failed attempts`, 30_000, 2);
+    };
+    try {
+      broker.port = port;
+      await fwd.start();
+      await waitFor(() => fwd.stats().disconnects >= 5, 'five failed attempts', 30_000, 2); // delays grow to ≥ 160 ms
+      await broker.start();
+      await waitFor(() => fwd.state() === 'online', 'online');
+      // Dropped at once (< 300 ms online): the next delay keeps growing.
+      await outage(1);
+      assert.ok(fwd.stats().nextRetryMs > 100, `no reset after a short connection: ${fwd.stats().nextRetryMs} ms`);
+      await broker.start();
+      await waitFor(() => fwd.state() === 'online', 'online');
+      await sleep(400); // a connection that lasted
+      await outage(1);
+      assert.ok(fwd.stats().nextRetryMs <= 20, `reset after a lasting connection: ${fwd.stats().nextRetryMs} ms`);
+    } finally {
+      await fwd.stop();
+      outbox.close();
+      tmp.cleanup();
       await broker.stop();
     }
   });
