@@ -16,6 +16,7 @@ export const commands: Record<string, () => Promise<{ register: Register }>> = {
   validate: () => import('./validate.js'),
   schema: () => import('./schema.js'),
   sim: () => import('./sim.js'),
+  collect: () => import('./collect.js'),
 };
 
 /** The commands to register for these arguments: the one named, or all of them (for help and errors). */
