@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { Collector } from '../collect/collector.js';
 import { PgSink } from '../collect/sink.js';
@@ -13,6 +13,8 @@ interface CollectOptions {
   schema: string;
   sessionExpiry: string;
   batch: string;
+  protocol: string;
+  statsEvery: string;
   username?: string;
   password?: string;
   logLevel: LogLevel;
@@ -36,8 +38,10 @@ export function register(program: Command): void {
     .option('--schema <name>', 'PostgreSQL schema for the tables', 'edgewise')
     .option('--session-expiry <seconds>', 'how long the broker keeps the session (and unacknowledged messages) while the collector is away', '86400')
     .option('--batch <n>', 'most messages per transaction', '500')
+    .addOption(new Option('--protocol <version>', 'MQTT protocol: 5, or 4 (3.1.1) for brokers without MQTT 5 such as aedes (then no --group)').choices(['4', '5']).default('5'))
     .option('--username <name>', 'broker user name', process.env.EDGEWISE_COLLECT_USERNAME)
     .option('--password <password>', 'broker password (or EDGEWISE_COLLECT_PASSWORD)', process.env.EDGEWISE_COLLECT_PASSWORD)
+    .option('--stats-every <seconds>', 'log the counters this often (0: never)', '60')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .action(async (o: CollectOptions) => {
       const log = createLogger({ level: o.logLevel });
@@ -50,6 +54,8 @@ export function register(program: Command): void {
         prefix: o.topics.replace(/\/+$/, ''),
         sessionExpiry: positiveInt(o.sessionExpiry, '--session-expiry'),
         maxBatch: positiveInt(o.batch, '--batch'),
+        protocolVersion: o.protocol === '4' ? 4 : 5,
+        statsEveryMs: Number(o.statsEvery) * 1000 || 0,
         username: o.username,
         password: o.password,
         log,

@@ -33,8 +33,12 @@ export interface CollectorOptions {
   sessionExpiry: number;
   /** Largest batch per transaction; also the MQTT 5 receive maximum is twice this. */
   maxBatch: number;
+  /** 5 (default) or 4 = MQTT 3.1.1 for brokers without MQTT 5 (aedes): no shared subscriptions, no session expiry. */
+  protocolVersion?: 4 | 5;
   username?: string;
   password?: string;
+  /** Log the counters this often (0: never). */
+  statsEveryMs?: number;
   log: Logger;
 }
 
@@ -80,6 +84,8 @@ export class Collector {
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  private protocolVersion: 4 | 5 = 5;
+  private statsTimer: NodeJS.Timeout | null = null;
   private readonly s: CollectorStats = {
     state: 'connecting',
     received: 0,
@@ -104,11 +110,14 @@ export class Collector {
   /** Connect and subscribe; resolves after the first SUBACK. */
   async start(): Promise<void> {
     const o = this.o;
+    const v5 = (o.protocolVersion ?? 5) === 5;
+    if (!v5 && o.group) throw new Error('--group needs MQTT 5 shared subscriptions: use --protocol 5 with a broker that has them');
+    this.protocolVersion = v5 ? 5 : 4;
     const client = mqtt.connect(o.broker, {
-      protocolVersion: 5,
+      protocolVersion: this.protocolVersion,
       clientId: o.clientId,
       clean: false,
-      properties: { sessionExpiryInterval: o.sessionExpiry, receiveMaximum: Math.min(65535, o.maxBatch * 2) },
+      ...(v5 ? { properties: { sessionExpiryInterval: o.sessionExpiry, receiveMaximum: Math.min(65535, o.maxBatch * 2) } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       username: o.username,
@@ -150,6 +159,10 @@ export class Collector {
       first = (err) => (err ? reject(err) : resolve());
       client.connect();
     });
+    if (o.statsEveryMs) {
+      this.statsTimer = setInterval(() => o.log.info({ ...this.stats(), pending: this.batch.length }, 'collector stats'), o.statsEveryMs);
+      this.statsTimer.unref();
+    }
   }
 
   private onPublish(packet: IPublishPacket, cb: (err?: Error) => void): void {
@@ -222,7 +235,7 @@ export class Collector {
         this.s.ackSkipped++;
         continue;
       }
-      bufs.push(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId, reasonCode: 0 }, { protocolVersion: 5 }));
+      bufs.push(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId, ...(this.protocolVersion === 5 ? { reasonCode: 0 } : {}) }, { protocolVersion: this.protocolVersion }));
     }
     if (!bufs.length) return;
     client!.stream.write(Buffer.concat(bufs));
@@ -232,6 +245,7 @@ export class Collector {
   /** Commit and acknowledge what was received, then disconnect (the session stays on the broker). */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
