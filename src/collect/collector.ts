@@ -169,7 +169,7 @@ export class Collector {
     if (this.stopping) return cb(ACK_AFTER_COMMIT); // not acknowledged: the broker keeps it for the next run
     this.s.received++;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const d = decodeMessage(packet.topic, payload, Date.now());
+    const d = decodeMessage(packet.topic, payload, Date.now(), this.o.prefix);
     if (packet.qos === 0) {
       this.batch.push({ d, conn: this.conn });
       cb();

@@ -3,6 +3,7 @@
  * reason. Payloads are checked against the same zod schemas the JSON Schemas and the AsyncAPI
  * document are generated from.
  */
+import { topicSafe } from '../upstream/payload.js';
 import { payloadSchemas } from '../upstream/payload-schema.js';
 import type { MessageTable } from './tables.js';
 
@@ -19,8 +20,11 @@ function reject(topic: string, payload: Buffer, received: string, error: string)
   return { table: 'rejects', row: { received, topic, payload, error } };
 }
 
-/** Decode a message received on `topic`; `received` is the collector's wall clock (ms). */
-export function decodeMessage(topic: string, payload: Buffer, received: number): Decoded {
+/**
+ * Decode a message received on `topic` (under `prefix`); `received` is the collector's wall clock (ms).
+ * The topic must name the payload's gateway and kind: a gateway cannot write as another.
+ */
+export function decodeMessage(topic: string, payload: Buffer, received: number, prefix = 'edgewise/v1'): Decoded {
   const at = iso(received)!;
   let json: unknown;
   try {
@@ -28,18 +32,19 @@ export function decodeMessage(topic: string, payload: Buffer, received: number):
   } catch (err) {
     return reject(topic, payload, at, `not JSON: ${(err as Error).message}`);
   }
-  const levels = topic.split('/');
-  if (levels.at(-1) === 'status' && levels.length >= 3) {
+  if (!topic.startsWith(`${prefix}/`)) return reject(topic, payload, at, `topic is not under the prefix ${prefix}`);
+  const [gw, kind, ...stream] = topic.slice(prefix.length + 1).split('/');
+  if (kind === 'status' && stream.length === 0) {
     const r = payloadSchemas.status.safeParse(json);
     if (!r.success) return reject(topic, payload, at, `status payload: ${issues(r.error.issues)}`);
+    if (topicSafe(r.data.gateway) !== gw) return reject(topic, payload, at, `payload gateway "${r.data.gateway}" does not match the topic`);
     return { table: 'gateway_status', row: { gateway: r.data.gateway, state: r.data.state, since: iso(r.data.since), updated: at } };
   }
-  const kind = (json as { kind?: unknown } | null)?.kind;
   if (kind !== 'aggregate' && kind !== 'alert' && kind !== 'reading' && kind !== 'late')
-    return reject(topic, payload, at, `unknown kind ${JSON.stringify(kind)} (expected aggregate, alert, reading or late)`);
-  if (!levels.includes(kind)) return reject(topic, payload, at, `payload kind "${kind}" does not match the topic`);
+    return reject(topic, payload, at, `unknown kind "${kind}" in the topic (expected aggregate, alert, reading, late or status)`);
   const r = payloadSchemas[kind].safeParse(json);
   if (!r.success) return reject(topic, payload, at, `${kind} payload: ${issues(r.error.issues)}`);
+  if (topicSafe(r.data.gateway) !== gw) return reject(topic, payload, at, `payload gateway "${r.data.gateway}" does not match the topic`);
   const p = r.data;
   const env = { gateway: p.gateway, id: p.id, epoch: p.epoch, seq: p.seq, topic, stream: p.stream, pipeline: p.pipeline, output: p.output, emitted: iso(p.emitted), received: at };
   switch (p.kind) {
