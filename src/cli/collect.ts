@@ -76,11 +76,13 @@ export function register(program: Command): void {
       };
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
+      let step = 'PostgreSQL (--db): connecting and creating the tables';
       try {
         await sink.init();
+        step = `broker ${o.broker} (--broker): subscribing`;
         await collector.start();
       } catch (err) {
-        log.fatal({ err: (err as Error).message, broker: o.broker }, 'collector failed to start (check --db and --broker)');
+        log.fatal({ err: (err as Error).message }, `collector failed to start at ${step}`);
         await collector.stop().catch(() => {});
         await sink.close().catch(() => {});
         process.exit(1);
