@@ -34,8 +34,19 @@ export class PgSink {
   }
 
   /** Create the schema, tables and views if missing. */
-  async init(): Promise<void> {
+  /**
+   * A pooled connection. The pool handles errors of idle connections only: one that breaks while
+   * checked out (server shutdown mid-batch) emits 'error' too, which must not crash the process;
+   * the query in progress rejects and the connection is discarded on release.
+   */
+  private async connect(): Promise<pg.PoolClient> {
     const c = await this.pool.connect();
+    if (c.listenerCount('error') === 0) c.on('error', () => {});
+    return c;
+  }
+
+  async init(): Promise<void> {
+    const c = await this.connect();
     try {
       // Two collectors starting together would race on CREATE … IF NOT EXISTS: serialise them.
       await c.query('BEGIN');
@@ -64,7 +75,7 @@ export class PgSink {
         rows.push(d.row);
       }
     }
-    const c = await this.pool.connect();
+    const c = await this.connect();
     let inserted = 0;
     let messages = 0;
     try {

@@ -1,7 +1,7 @@
 /**
  * `edgewise collect --protocol 4` against aedes (MQTT 3.1.1, no shared subscriptions): a gateway,
- * one collector process SIGKILLed mid-stream and restarted, an uplink outage; every message the
- * outbox committed lands once. Needs postgresql: `npm run test:system`.
+ * one collector process SIGKILLed mid-stream and restarted, an uplink outage, PostgreSQL stopped
+ * and restarted; every message the outbox committed lands once. Needs postgresql: `npm run test:system`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -26,7 +26,7 @@ describe('edgewise collect against aedes (MQTT 3.1.1)', () => {
     await db.stop();
   });
 
-  it('a SIGKILLed collector and an uplink outage lose nothing and duplicate nothing', { timeout: 120_000 }, async () => {
+  it('a SIGKILLed collector, an uplink outage and a database outage lose nothing and duplicate nothing', { timeout: 120_000 }, async () => {
     const broker = new TestBroker();
     await broker.start();
     const uplink = new Uplink(broker.port);
@@ -60,7 +60,15 @@ describe('edgewise collect against aedes (MQTT 3.1.1)', () => {
       await uplink.start();
       collector = await startCollector(args);
       await produce(500);
-      assert.equal(sent.size, 3500);
+      // PostgreSQL stops mid-stream: nothing more is acknowledged until it is back, then all lands.
+      await q.end();
+      await db.halt();
+      await produce(500);
+      await waitFor(() => /database write failed/.test(collector!.output()), 'the collector to log a refused write', 15_000);
+      await db.start();
+      q = new pg.Client(db.url);
+      await q.connect();
+      assert.equal(sent.size, 4000);
       const rows = async () => (await q.query('SELECT id FROM edgewise.aggregates UNION ALL SELECT id FROM edgewise.alerts')).rows.map((r) => r.id as string);
       const t0 = Date.now();
       let ids = await rows();

@@ -44,8 +44,9 @@ export class TestPostgres {
       chownSync(this.dir, 65534, 65534);
       chmodSync(this.dir, 0o700);
     }
-    execFileSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'edgewise', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'pipe', cwd: this.dir, ...this.user });
-    this.port = await freePort();
+    if (!existsSync(data)) execFileSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'edgewise', '--auth=trust', '-E', 'UTF8', '--no-sync'], { stdio: 'pipe', cwd: this.dir, ...this.user });
+    this.port ||= await freePort();
+    this.log = '';
     const args = ['-D', data, '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'];
     const p = spawn(path.join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, ...this.user });
     p.stdout!.on('data', (d) => (this.log += d.toString()));
@@ -58,7 +59,8 @@ export class TestPostgres {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stop the server (fast shutdown: clients are cut off), keeping the data for start(). */
+  async halt(): Promise<void> {
     const p = this.proc;
     this.proc = null;
     if (p && p.exitCode === null) {
@@ -67,6 +69,10 @@ export class TestPostgres {
         p.kill('SIGINT'); // fast shutdown
       });
     }
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
