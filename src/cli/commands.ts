@@ -18,6 +18,7 @@ export const commands: Record<string, () => Promise<{ register: Register }>> = {
   sim: () => import('./sim.js'),
   status: () => import('./status.js'),
   'dead-letters': () => import('./dead-letters.js'),
+  collect: () => import('./collect.js'),
 };
 
 /** The commands to register for these arguments: the one named, or all of them (for help and errors). */

@@ -13,6 +13,7 @@ import { configurationDoc } from './docs.js';
 import './plugins.js';
 import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
+import { ASYNCAPI_FILE, asyncApiYaml } from '../upstream/asyncapi.js';
 
 export const PIPELINE_SCHEMA_FILE = 'pipelines/schema.json';
 export const GATEWAY_SCHEMA_FILE = 'docs/gateway.schema.json';
@@ -49,6 +50,7 @@ export function generatedFiles(): GeneratedFile[] {
     { path: PIPELINE_SCHEMA_FILE, content: stableJson(pipelineJsonSchema()) },
     { path: GATEWAY_SCHEMA_FILE, content: stableJson(gatewayJsonSchema()) },
     { path: CONFIGURATION_DOC_FILE, content: configurationDoc() },
+    { path: ASYNCAPI_FILE, content: asyncApiYaml() },
   ];
 }
 

@@ -1,0 +1,74 @@
+/**
+ * A real Mosquitto (Debian package `mosquitto`) for system tests: its own config on a free loopback
+ * port, persistence in a temp dir, stoppable and restartable on the same port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export class Mosquitto {
+  proc: ChildProcess | null = null;
+  log = '';
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+    extra: string[] = [],
+  ) {
+    // Started as root, Mosquitto drops to the `mosquitto` user and must still write its
+    // persistence file here (or sessions are lost on restart with only a line in its log).
+    chmodSync(dir, 0o777);
+    writeFileSync(
+      path.join(dir, 'mosquitto.conf'),
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        // Unlimited queue: Mosquitto's default (1000) drops QoS 1 messages queued for an offline session.
+        'max_queued_messages 0',
+        'persistence true',
+        `persistence_location ${dir}/`,
+        'log_dest stdout',
+        ...extra,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const p = spawn('mosquitto', ['-c', path.join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout!.on('data', (d) => (this.log += d.toString()));
+    p.stderr!.on('data', (d) => (this.log += d.toString()));
+    this.proc = p;
+    const t0 = Date.now();
+    while (!(await portOpen(this.port))) {
+      if (p.exitCode !== null || Date.now() - t0 > 15_000) throw new Error(`mosquitto did not start:\n${this.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGTERM: Mosquitto writes its persistence file (sessions, queued messages) and exits. */
+  async stop(): Promise<void> {
+    const p = this.proc;
+    this.proc = null;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((r) => {
+      p.once('exit', () => r());
+      p.kill('SIGTERM');
+    });
+  }
+}
