@@ -27,16 +27,16 @@
  */
 import { Aedes } from 'aedes';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transpileBuiltLayout } from './built-layout.js';
 import { DEPLOY_ENV, DEPLOY_NODE_FLAGS, parseEnvList } from './deploy-profile.js';
-import { openSockets, publishPacket } from './raw-mqtt.js';
+import { freePort, openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
-const root = join(dirname(self), '..');
 const role = process.argv[2];
 const DEVICES = 100;
 const RATE = Number(process.env.RUNTIME_BENCH_RATE ?? 5000);
@@ -127,27 +127,12 @@ if (process.send) {
 
 type Sample = { t: number; cpuMs: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, number> };
 
-/** Our code as `npm run build` lays it out (one .js per .ts), transpiled by esbuild in a second. */
+/** Our code as `npm run build` lays it out (bench/built-layout.ts), plus the probe. */
 async function transpile(): Promise<{ main: string; gateway: string; probe: string }> {
-  const { build } = (await import('esbuild' as string)) as typeof import('esbuild');
-  const { globSync } = await import('tinyglobby');
-  const dir = join(root, 'node_modules', '.cache', 'edgewise-bench');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const files = globSync(['src/**/*.ts', 'drivers/**/*.ts'], { cwd: root, absolute: true, ignore: ['**/*.d.ts'] });
-  await build({ entryPoints: files, outbase: root, outdir: dir, bundle: false, platform: 'node', format: 'esm', logLevel: 'error' });
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const { dir, main } = await transpileBuiltLayout('edgewise-bench');
   const probe = join(dir, 'probe.mjs');
   writeFileSync(probe, PROBE);
-  return { main: join(dir, 'src', 'cli', 'main.js'), gateway: join(dir, 'src', 'runtime', 'gateway.js'), probe };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
+  return { main, gateway: join(dir, 'src', 'runtime', 'gateway.js'), probe };
 }
 
 function writeConfig(dir: string, inputPort: number, upstreamPort: number): string {
