@@ -17,15 +17,15 @@
  */
 import { Aedes } from 'aedes';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { transpileBuiltLayout } from '../built-layout.js';
 import { DEPLOY_ENV, DEPLOY_NODE_FLAGS } from '../deploy-profile.js';
+import { mosquittoSubscriptions, next, procSample, quantile, startMosquitto, stopProcess, until } from '../processes.js';
 import { freePort, openSockets, publishPacket } from '../raw-mqtt.js';
 import { WINDOW_MS, edgewiseFiles, nodeRedFiles } from './flow.js';
 
@@ -49,15 +49,15 @@ const SPIKE_PERIOD_S = 20;
 
 /**
  * Publishes `rate` msg/s round-robin over 400 sensors from now to the first window boundary after
- * `seconds` (`boundary`), then TAIL_MS more. Reports `counted`: the messages sent before `boundary`,
+ * `seconds` (`boundary`), then TAIL_MS more (with `align` false: for `seconds`, and no more). Reports `counted`: the messages sent before `boundary`,
  * which the windows ending at or before it must add up to.
  */
-async function publisher(port: number, rate: number, seconds: number): Promise<void> {
+async function publisher(port: number, rate: number, seconds: number, align: boolean): Promise<void> {
   const socks = await openSockets(port, CONNECTIONS, 'pub-');
   process.send!({ connected: true });
   const t0 = wallNow();
-  const boundary = Math.ceil((t0 + seconds * 1000) / WINDOW_MS) * WINDOW_MS;
-  const end = boundary + TAIL_MS;
+  const boundary = align ? Math.ceil((t0 + seconds * 1000) / WINDOW_MS) * WINDOW_MS : t0 + seconds * 1000;
+  const end = align ? boundary + TAIL_MS : boundary;
   const sensors = DEVICES * METRICS.length;
   const lastSpike = new Float64Array(sensors).fill(-1);
   let sent = 0;
@@ -97,55 +97,6 @@ function writeFiles(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
 }
 
-/** Poll `cond` every 50 ms until true; throw `what` after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(what());
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function next<T>(c: ChildProcess, pred: (m: any) => boolean): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const on = (m: unknown) => {
-      if (pred(m)) {
-        c.off('message', on);
-        resolve(m as T);
-      }
-    };
-    c.on('message', on);
-    c.once('exit', (code) => reject(new Error(`process ${c.spawnargs.slice(0, 3).join(' ')} exited (${code}) before answering`)));
-  });
-}
-
-async function stopProcess(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const gone = new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill('SIGTERM');
-  const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(t);
-}
-
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU ms (user + system) and memory of a process, from /proc. */
-function procSample(pid: number): { cpuMs: number; rss: number; hwm: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  const cpuMs = ((Number(f[11]) + Number(f[12])) * 1000) / TICK; // utime, stime (fields 14, 15)
-  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? NaN) * 1024;
-  return { cpuMs, rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-function quantile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-}
-
 /** Install Node-RED (pinned) with npm into a temp folder, once. Never a dependency of the package. */
 function installNodeRed(): string {
   const dir = join(os.tmpdir(), `edgewise-peers-node-red-${NODE_RED_VERSION}`);
@@ -157,43 +108,6 @@ function installNodeRed(): string {
   console.log(`installing node-red@${NODE_RED_VERSION} into ${dir} (npm) …`);
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-red@${NODE_RED_VERSION}`], { cwd: dir, stdio: 'inherit' });
   return red;
-}
-
-/** A fresh Mosquitto on a free loopback port; no queue or inflight limits, so a loss is not its limit. */
-async function startMosquitto(dir: string, pinned: boolean): Promise<{ port: number; proc: ChildProcess }> {
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    `listener ${port} 127.0.0.1
-allow_anonymous true
-persistence false
-set_tcp_nodelay true
-max_queued_messages 0
-max_queued_bytes 0
-max_inflight_messages 0
-sys_interval 1
-log_dest stderr
-log_type error
-log_type warning
-`,
-  );
-  const proc = spawn(pinned ? 'taskset' : '/usr/sbin/mosquitto', pinned ? ['-c', '1', '/usr/sbin/mosquitto', '-c', conf] : ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await until(() => new Promise<boolean>((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false))), 5000, () => `mosquitto did not listen on ${port}`);
-  return { port, proc };
-}
-
-/** Resolves once Mosquitto reports `n` subscriptions ($SYS, every second); ours counts one. */
-async function mosquittoSubscriptions(port: number, n: number, ms: number): Promise<void> {
-  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'peers-monitor', reconnectPeriod: 0 });
-  let count = 0;
-  c.on('message', (_t, p) => (count = Number(p.toString())));
-  c.on('connect', () => c.subscribe('$SYS/broker/subscriptions/count'));
-  try {
-    await until(() => count >= n + 1, ms, () => `mosquitto on ${port}: ${count - 1} subscriber(s) after ${ms} ms, expected ${n}`);
-  } finally {
-    await new Promise<void>((r) => c.end(true, {}, () => r()));
-  }
 }
 
 // ---------- the upstream broker: counts and times what the systems send ----------
@@ -454,7 +368,8 @@ function mosquittoVersion(): string {
   }
 }
 
-if (process.argv[2] === 'publisher') void publisher(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])).then(() => process.exit(0));
+// The publisher, also used by bench/client.bench.ts: publisher <port> <msg/s> <seconds> [no-align]
+if (process.argv[2] === 'publisher') void publisher(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), process.argv[6] !== 'no-align').then(() => process.exit(0));
 else
   main()
     .then(() => process.exit(0))

@@ -32,7 +32,8 @@ export function brokerOptions(b: BrokerConfig): EmbeddedBrokerOptions {
 interface TopicInfo {
   device: string;
   metric: string | undefined;
-  /** Stream key for the value forms (device/metric, metric defaulting to `value`). */
+  /** Stream key for the value forms (device/metric, metric defaulting to `value`), built once per topic. */
+  stream: string;
   where: string;
 }
 
@@ -65,13 +66,13 @@ export class MqttIngest {
       const device = m.device ?? this.cfg.device;
       const metric = m.metric ?? this.cfg.metric;
       if (device === undefined || !isValidName(device) || (metric !== undefined && !isValidName(metric))) {
-        info = { device: '', metric: undefined, where: `topic "${topic}"` }; // marks a bad name
+        info = { device: '', metric: undefined, stream: '', where: `topic "${topic}"` }; // marks a bad name
         break;
       }
-      info = { device, metric, where: `topic "${topic}"` };
+      info = { device, metric, stream: `${device}/${metric ?? 'value'}`, where: `topic "${topic}"` };
       break;
     }
-    if (info === null && this.cfg.ignore_topics.some((f) => topicMatches(f, topic))) info = { device: '', metric: '', where: '' };
+    if (info === null && this.cfg.ignore_topics.some((f) => topicMatches(f, topic))) info = { device: '', metric: '', stream: '', where: '' };
     if (this.cache.size >= this.cfg.topic_cache_size) this.cache.clear();
     this.cache.set(topic, info);
     return info;
@@ -98,7 +99,7 @@ export class MqttIngest {
       drops.drop('oversized', { topic, bytes: payload.length, head: payload.subarray(0, 64).toString('utf8') }, `topic "${topic}": payload of ${payload.length} bytes > max_payload_bytes ${this.cfg.max_payload_bytes}`);
       return;
     }
-    this.readings += this.decoder.decodeText(payload.toString('utf8'), info.device, info.metric, this.ctx.now(), this.ctx.emit, drops, info.where);
+    this.readings += this.decoder.decodeText(payload.toString('utf8'), info.device, info.metric, this.ctx.now(), this.ctx.emit, drops, info.where, info.stream);
   }
 }
 
@@ -165,6 +166,8 @@ class MqttDriver implements Driver {
       reconnectPeriod: c.reconnect_period,
       rejectUnauthorized: c.reject_unauthorized,
       clean: true,
+      // mqtt.js otherwise calls `debug` several times per packet, formatting its arguments each time.
+      log: noLog,
     };
     try {
       if (c.ca_file) opts.ca = readFileSync(c.ca_file);
@@ -231,6 +234,8 @@ class MqttDriver implements Driver {
     return out;
   }
 }
+
+function noLog(): void {}
 
 function prefixed(p: string, o: Record<string, number>): Record<string, number> {
   const r: Record<string, number> = {};
