@@ -320,7 +320,7 @@ async function main(): Promise<void> {
         const r = await runOnce(ctx, system, rate, seconds);
         results.push(r);
         console.log(
-          `  ${system.padEnd(18)} ${String(rate).padStart(6)} msg/s: ${r.cpuUsPerMsg} µs CPU/msg (${r.cpuPct} % core), RSS ${r.rssSteadyMB}/${r.rssPeakMB} MB, ` +
+          `  ${system.padEnd(18)} ${String(rate).padStart(6)} msg/s (sent ${r.pubRate}/s): ${r.cpuUsPerMsg} µs CPU/msg (${r.cpuPct} % core), RSS ${r.rssSteadyMB}/${r.rssPeakMB} MB, ` +
             `delivered ${r.delivered}/${r.expected}, → aggregate p50/p99 ${r.agg.p50}/${r.agg.p99} ms (${r.agg.n}), → alert ${r.alert.p50}/${r.alert.p99} ms (${r.alert.n})${r.sustained ? '' : ' NOT SUSTAINED'}`,
         );
       }
