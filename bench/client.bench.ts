@@ -11,7 +11,7 @@
  *      CLIENT_BENCH_PROF=<dir>: the driver runs with `node --cpu-prof` and writes its profile there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,10 @@ async function runOnce(who: Who): Promise<{ us: number; received: number; sent: 
 }
 
 async function main(): Promise<void> {
+  if (!existsSync('/usr/sbin/mosquitto')) {
+    console.log('client bench skipped: it needs Mosquitto at /usr/sbin/mosquitto (apt-get install mosquitto)');
+    return;
+  }
   const us: Record<Who, number[]> = { bare: [], driver: [] };
   for (let rep = 0; rep < REPS; rep++) {
     for (const who of (rep % 2 ? ['driver', 'bare'] : ['bare', 'driver']) as Who[]) {

@@ -345,7 +345,8 @@ async function main(): Promise<void> {
         'msg/s': rate,
         sustained: at.every((r) => r.sustained) ? 'yes' : 'no',
         'highest sustained': best,
-        'CPU µs/msg': span((r) => r.cpuUsPerMsg),
+        // Per message published: only meaningful when sustained (else part of the load waits elsewhere).
+        'CPU µs/msg': span((r) => r.cpuUsPerMsg) + (at.every((r) => r.sustained) ? '' : ' *'),
         'CPU %': span((r) => r.cpuPct),
         'RSS steady MB': span((r) => r.rssSteadyMB),
         'RSS peak MB': span((r) => r.rssPeakMB),
@@ -358,6 +359,8 @@ async function main(): Promise<void> {
   console.table(rows);
   console.log('→ aggregate: upstream arrival − window end (event time = publish time); → alert: arrival − publish time of the reading that raised/cleared it.');
   console.log('CPU and RSS: the system process only (not Mosquitto, not the publisher). Values: span over reps; latencies: median over reps.');
+  console.log('*: not sustained; CPU per message published then understates the cost (part of the load was still queued).');
+  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} (other work on the machine competes for the same cores)`);
 }
 
 function mosquittoVersion(): string {
