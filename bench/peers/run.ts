@@ -13,6 +13,7 @@
  *   --quick   one rate (5,000 msg/s), 10 s, one rep: a smoke run (~2 min with the Node-RED install)
  *   --pin     the system under test on CPU 0 only (taskset -c 0), everything else on CPU 1: the
  *             one-core figure, the closest proxy we have for a Raspberry Pi core
+ *   PEERS_KEEP_STDERR=1  keep each system's stderr in $TMPDIR/edgewise-peers-<system>.stderr
  * Node-RED (NODE_RED_VERSION below) is installed with npm into $TMPDIR/edgewise-peers-node-red-<version> (once; reused).
  */
 import { Aedes } from 'aedes';
@@ -256,9 +257,10 @@ async function runOnce(ctx: Ctx, system: System, rate: number, seconds: number):
     await until(count, 5000, () => '').catch(() => undefined);
     const end = procSample(sys.pid!);
 
-    const load = samples;
-    const cpuMs = load.at(-1)!.cpuMs - load[0]!.cpuMs;
-    const steady = load.filter((s) => s.t >= load[0]!.t + (load.at(-1)!.t - load[0]!.t) / 2);
+    const first = samples[0]!;
+    const last = samples.at(-1)!;
+    const cpuMs = last.cpuMs - first.cpuMs;
+    const steady = samples.filter((s) => s.t >= first.t + (last.t - first.t) / 2);
     const mb = (x: number) => Number((x / 1048576).toFixed(1));
     const r = (x: number) => Number(x.toFixed(2));
     const aggregate = { n: up.aggLat.length, p50: r(quantile(up.aggLat, 0.5)), p99: r(quantile(up.aggLat, 0.99)) };
@@ -270,7 +272,7 @@ async function runOnce(ctx: Ctx, system: System, rate: number, seconds: number):
       pubRate: Math.round(sent / secs),
       delivered,
       cpuUsPerMsg: r((cpuMs * 1000) / sent),
-      cpuPct: Math.round((cpuMs / (load.at(-1)!.t - load[0]!.t)) * 100),
+      cpuPct: Math.round((cpuMs / (last.t - first.t)) * 100),
       rssIdleMB: mb(idle.rss),
       rssSteadyMB: mb(steady.reduce((a, s) => a + s.rss, 0) / steady.length),
       rssPeakMB: mb(end.hwm),
@@ -320,7 +322,7 @@ async function main(): Promise<void> {
         const r = await runOnce(ctx, system, rate, seconds);
         results.push(r);
         console.log(
-          `  ${system.padEnd(18)} ${String(rate).padStart(6)} msg/s (sent ${r.pubRate}/s): ${r.cpuUsPerMsg} µs CPU/msg (${r.cpuPct} % core), RSS ${r.rssSteadyMB}/${r.rssPeakMB} MB, ` +
+          `  ${system.padEnd(18)} ${String(rate).padStart(6)} msg/s (sent ${r.pubRate}/s): ${r.cpuUsPerMsg} µs CPU/msg (${r.cpuPct} % core), RSS idle/steady/peak ${r.rssIdleMB}/${r.rssSteadyMB}/${r.rssPeakMB} MB, ` +
             `delivered ${r.delivered}/${r.expected}, → aggregate p50/p99 ${r.agg.p50}/${r.agg.p99} ms (${r.agg.n}), → alert ${r.alert.p50}/${r.alert.p99} ms (${r.alert.n})${r.sustained ? '' : ' NOT SUSTAINED'}`,
         );
       }
