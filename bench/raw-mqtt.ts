@@ -29,3 +29,12 @@ export async function openSockets(port: number, n: number, prefix: string): Prom
   }
   return socks;
 }
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}

@@ -26,19 +26,24 @@
  *      RUNTIME_BENCH_SECONDS=30 load duration (default 32); RUNTIME_BENCH_RATE=20000 total msg/s;
  *      RUNTIME_BENCH_HTTP=1 turns the HTTP server on (http:) and scrapes /metrics once a second, as
  *      a Prometheus would (the cost of metrics, the score histogram and the dashboard's series).
+ *      RUNTIME_BENCH_SPIKE_S=20: each stream gets a +40 spike once in that many seconds (0: none).
+ *
+ * Also timed upstream: publish → window result (arrival − window end, event time = send time) and
+ * publish → alert (arrival − the time of the reading that raised or cleared it).
  */
 import { Aedes } from 'aedes';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transpileBuiltLayout } from './built-layout.js';
 import { DEPLOY_ENV, DEPLOY_NODE_FLAGS, parseEnvList } from './deploy-profile.js';
-import { openSockets, publishPacket } from './raw-mqtt.js';
+import { quantile } from './processes.js';
+import { freePort, openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
-const root = join(dirname(self), '..');
 const role = process.argv[2];
 const DEVICES = 100;
 const RATE = Number(process.env.RUNTIME_BENCH_RATE ?? 5000);
@@ -46,6 +51,8 @@ const RATE = Number(process.env.RUNTIME_BENCH_RATE ?? 5000);
 const DEFAULT_FLAGS = DEPLOY_NODE_FLAGS.join(' ');
 const DEFAULT_ENV = Object.entries(DEPLOY_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
 const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
+/** Each stream spikes once in this many seconds (0: never), for the publish → alert upstream latency. */
+const SPIKE_PERIOD_S = Number(process.env.RUNTIME_BENCH_SPIKE_S ?? 20);
 
 // ---------- publisher: raw MQTT 3.1.1 over TCP (bench/raw-mqtt.ts) ----------
 async function publisher(port: number, seconds: number): Promise<void> {
@@ -54,19 +61,27 @@ async function publisher(port: number, seconds: number): Promise<void> {
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   let sent = 0;
+  const streams = DEVICES * METRICS.length;
+  const spikeSlot = new Float64Array(streams).fill(-1);
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
       const owed = Math.floor(((Math.min(now, end) - t0) / 1000) * RATE) - sent;
-      const ts = Date.now();
       for (let i = 0; i < owed; i++) {
         const dev = sent % DEVICES;
         const k = Math.floor(sent / DEVICES);
         const metric = METRICS[k % METRICS.length]!;
-        // A noisy sine per device and metric: the default detector stays mostly quiet.
-        const v = 50 + dev / 10 + 5 * Math.sin(k / 200) + ((sent * 7919) % 1000) / 1000;
         // `t`: the send time with sub-ms resolution, for the publish → reading latency (a field; windows ignore it).
-        socks[dev]!.write(publishPacket(`sensors/dev-${dev}/${metric}`, `{"value":${v.toFixed(3)},"ts":${ts},"t":${(performance.timeOrigin + performance.now()).toFixed(3)}}`));
+        const wall = performance.timeOrigin + performance.now();
+        const t = wall.toFixed(3);
+        // A noisy sine per device and metric: the default detector stays mostly quiet, but for one
+        // +40 spike per stream every SPIKE_PERIOD_S (staggered, after warm-up): alerts to time upstream.
+        const stream = dev * METRICS.length + (k % METRICS.length);
+        const slot = SPIKE_PERIOD_S > 0 ? Math.floor((wall / 1000 + (stream * SPIKE_PERIOD_S) / streams) / SPIKE_PERIOD_S) : 0;
+        const spike = k / METRICS.length > 200 && spikeSlot[stream] !== slot && spikeSlot[stream] !== -1 ? 40 : 0;
+        if (spikeSlot[stream] !== slot) spikeSlot[stream] = slot;
+        const v = 50 + dev / 10 + 5 * Math.sin(k / 200) + ((sent * 7919) % 1000) / 1000 + spike;
+        socks[dev]!.write(publishPacket(`sensors/dev-${dev}/${metric}`, `{"value":${v.toFixed(3)},"ts":${t},"t":${t}}`));
         sent++;
       }
       if (now < end) setTimeout(tick, 2);
@@ -129,27 +144,12 @@ if (process.send) {
 
 type Sample = { t: number; cpuMs: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, number> };
 
-/** Our code as `npm run build` lays it out (one .js per .ts), transpiled by esbuild in a second. */
+/** Our code as `npm run build` lays it out (bench/built-layout.ts), plus the probe. */
 async function transpile(): Promise<{ main: string; gateway: string; probe: string }> {
-  const { build } = (await import('esbuild' as string)) as typeof import('esbuild');
-  const { globSync } = await import('tinyglobby');
-  const dir = join(root, 'node_modules', '.cache', 'edgewise-bench');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const files = globSync(['src/**/*.ts', 'drivers/**/*.ts'], { cwd: root, absolute: true, ignore: ['**/*.d.ts'] });
-  await build({ entryPoints: files, outbase: root, outdir: dir, bundle: false, platform: 'node', format: 'esm', logLevel: 'error' });
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const { dir, main } = await transpileBuiltLayout('edgewise-bench');
   const probe = join(dir, 'probe.mjs');
   writeFileSync(probe, PROBE);
-  return { main: join(dir, 'src', 'cli', 'main.js'), gateway: join(dir, 'src', 'runtime', 'gateway.js'), probe };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
+  return { main, gateway: join(dir, 'src', 'runtime', 'gateway.js'), probe };
 }
 
 function writeConfig(dir: string, inputPort: number, upstreamPort: number, httpPort?: number): string {
@@ -222,13 +222,25 @@ async function main(): Promise<void> {
   let upAggregates = 0;
   let upAlerts = 0;
   let upReadings = 0;
+  // Publish → upstream: arrival here minus the window end (event time = the publisher's clock), and
+  // minus the time of the reading that raised or cleared an alert.
+  const toWindow: number[] = [];
+  const toAlert: number[] = [];
   broker.on('publish', (p, client) => {
     if (!client || !p.topic.startsWith('edgewise/')) return;
+    const at = performance.timeOrigin + performance.now();
     upMsgs++;
     if (p.topic.includes('/aggregate/')) {
       upAggregates++;
-      upReadings += (JSON.parse(p.payload.toString()) as { data: { count: number } }).data.count;
-    } else if (p.topic.includes('/alert/')) upAlerts++;
+      const { data } = JSON.parse(p.payload.toString()) as { data: { count: number; end: number } };
+      upReadings += data.count;
+      toWindow.push(at - data.end);
+    } else if (p.topic.includes('/alert/')) {
+      upAlerts++;
+      const { data } = JSON.parse(p.payload.toString()) as { data: { state: string; start: number; end?: number } };
+      if (data.state === 'raised') toAlert.push(at - data.start);
+      else if (data.state === 'cleared') toAlert.push(at - data.end!);
+    }
   });
   const server = net.createServer({ noDelay: true }, broker.handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -317,6 +329,7 @@ async function main(): Promise<void> {
   const dropped = Object.values(p.dropped).reduce((a, b) => a + b, 0);
   const warnings = stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('"alert ')).length;
 
+  const q = (xs: number[], p: number) => Number(quantile(xs, p).toFixed(1));
   console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s for ${loadSecs.toFixed(1)} s`);
   console.log(`pipeline: detect default on every reading → 1 s tumbling window [count, mean, max, p95] → upstream (in-process aedes, QoS 1) via the SQLite outbox`);
   console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}, env: ${envText || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
@@ -329,6 +342,8 @@ async function main(): Promise<void> {
     { figure: 'p99 publish → reading (ms)', value: Number(latency.p99.toFixed(2)), note: `target ≤ 2 ms; p50 ${latency.p50.toFixed(2)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} readings (send time in the payload → Gateway.push)` },
     { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },
+    { figure: 'p99 publish → window result upstream (ms after window end)', value: q(toWindow, 0.99), note: `p50 ${q(toWindow, 0.5)} ms over ${toWindow.length} window results; a window closes when its stream's next reading arrives` },
+    { figure: 'p99 publish → alert upstream (ms)', value: q(toAlert, 0.99), note: `p50 ${q(toAlert, 0.5)} ms over ${toAlert.length} raised/cleared alerts (from the time of the reading that raised or cleared it)` },
     { figure: 'readings counted upstream', value: upReadings, note: `sum of window counts in ${upAggregates} aggregates; ${upAlerts} alerts; ${upMsgs} messages` },
     { figure: 'warnings/errors logged', value: warnings, note: '' },
     ...(httpPort ? [{ figure: 'HTTP server: /metrics scrapes', value: scrapes, note: `one a second during load; last ${(scrapeBytes / 1024).toFixed(0)} KB` }] : []),

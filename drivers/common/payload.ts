@@ -42,7 +42,8 @@ export class PayloadDecoder {
 
   /**
    * Decode text. `metric` is undefined when the source names no metric. `where` names the source
-   * in drop details (a topic, a port). Returns the number of readings emitted.
+   * in drop details (a topic, a port). `stream`: the key of the value forms, `<device>/<metric or
+   * value>`, when the caller has it built already. Returns the number of readings emitted.
    */
   decodeText(
     text: string,
@@ -52,6 +53,7 @@ export class PayloadDecoder {
     emit: (r: Reading) => void,
     drops: DropSink,
     where: string,
+    stream?: string,
   ): number {
     let i = 0;
     while (i < text.length && text.charCodeAt(i) <= 32) i++;
@@ -68,23 +70,23 @@ export class PayloadDecoder {
         drops.drop('bad_payload', text, `${where}: not valid JSON (${(e as Error).message})`);
         return 0;
       }
-      if (typeof parsed === 'string') return this.scalar(parsed, text, device, metric, now, emit, drops, where);
+      if (typeof parsed === 'string') return this.scalar(parsed, text, device, metric, now, emit, drops, where, stream);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         drops.drop('bad_payload', text, `${where}: expected a number or a JSON object, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
         return 0;
       }
-      return this.decodeObject(parsed as Record<string, unknown>, text, device, metric, now, emit, drops, where);
+      return this.decodeObject(parsed as Record<string, unknown>, text, device, metric, now, emit, drops, where, stream);
     }
-    return this.scalar(text, text, device, metric, now, emit, drops, where);
+    return this.scalar(text, text, device, metric, now, emit, drops, where, stream);
   }
 
-  private scalar(s: string, sample: string, device: string, metric: string | undefined, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
+  private scalar(s: string, sample: string, device: string, metric: string | undefined, now: number, emit: (r: Reading) => void, drops: DropSink, where: string, stream?: string): number {
     const v = toNumber(s);
     if (v === undefined) {
       drops.drop('not_a_number', sample, `${where}: "${s.trim().slice(0, 40)}" is not a finite number`);
       return 0;
     }
-    emit({ stream: `${device}/${metric ?? 'value'}`, ts: now, value: v });
+    emit({ stream: stream ?? `${device}/${metric ?? 'value'}`, ts: now, value: v });
     return 1;
   }
 
@@ -98,6 +100,7 @@ export class PayloadDecoder {
     emit: (r: Reading) => void,
     drops: DropSink,
     where: string,
+    stream?: string,
   ): number {
     let ts = now;
     for (const k of this.tsKeys) {
@@ -123,7 +126,7 @@ export class PayloadDecoder {
         const f = obj[k];
         if (typeof f === 'number' || typeof f === 'string' || typeof f === 'boolean') (fields ??= {})[k] = f;
       }
-      const r: Reading = { stream: `${device}/${metric ?? 'value'}`, ts, value: v };
+      const r: Reading = { stream: stream ?? `${device}/${metric ?? 'value'}`, ts, value: v };
       if (fields) r.fields = fields;
       emit(r);
       return 1;

@@ -40,7 +40,8 @@ const ENTRY_BYTES = 120;
 interface TopicInfo {
   device: string;
   metric: string | undefined;
-  /** Stream key for the value forms (device/metric, metric defaulting to `value`). */
+  /** Stream key for the value forms (device/metric, metric defaulting to `value`), built once per topic. */
+  stream: string;
   where: string;
 }
 
@@ -80,14 +81,15 @@ export class MqttIngest {
       const device = m.device ?? this.cfg.device;
       const metric = m.metric ?? this.cfg.metric;
       if (device === undefined || !isValidName(device) || (metric !== undefined && !isValidName(metric))) {
-        info = { device: '', metric: undefined, where: `topic "${short(topic)}"` }; // marks a bad name
+        info = { device: '', metric: undefined, stream: '', where: `topic "${short(topic)}"` }; // marks a bad name
         break;
       }
-      info = { device, metric, where: `topic "${short(topic)}"` };
+      const stream = `${device}/${metric ?? 'value'}`;
+      info = { device, metric, stream, where: `topic "${short(topic)}"` };
       break;
     }
-    if (info === null && this.cfg.ignore_topics.some((f) => topicMatches(f, topic))) info = { device: '', metric: '', where: '' };
-    const cost = topic.length * 4 + ENTRY_BYTES; // the key, and `where` which repeats it
+    if (info === null && this.cfg.ignore_topics.some((f) => topicMatches(f, topic))) info = { device: '', metric: '', stream: '', where: '' };
+    const cost = topic.length * 5 + ENTRY_BYTES; // the key, `where` which repeats it, and the stream key
     if (cost > this.cfg.topic_cache_bytes / 16) return info; // a huge topic is not worth a sixteenth of the cache
     if (this.cache.size >= this.cfg.topic_cache_size || this.cached + cost > this.cfg.topic_cache_bytes) {
       this.cache.clear();
@@ -119,7 +121,7 @@ export class MqttIngest {
       drops.drop('oversized', { topic: short(topic), bytes: payload.length, head: payload.subarray(0, 64).toString('utf8') }, `topic "${short(topic)}": payload of ${payload.length} bytes > max_payload_bytes ${this.cfg.max_payload_bytes}`);
       return;
     }
-    this.readings += this.decoder.decodeText(payload.toString('utf8'), info.device, info.metric, this.ctx.now(), this.ctx.emit, drops, info.where);
+    this.readings += this.decoder.decodeText(payload.toString('utf8'), info.device, info.metric, this.ctx.now(), this.ctx.emit, drops, info.where, info.stream);
   }
 }
 
@@ -186,6 +188,8 @@ class MqttDriver implements Driver {
       reconnectPeriod: c.reconnect_period,
       rejectUnauthorized: c.reject_unauthorized,
       clean: true,
+      // mqtt.js otherwise calls `debug` several times per packet, formatting its arguments each time.
+      log: noLog,
     };
     try {
       if (c.ca_file) opts.ca = readFileSync(c.ca_file);
@@ -253,6 +257,8 @@ class MqttDriver implements Driver {
     return out;
   }
 }
+
+function noLog(): void {}
 
 function prefixed(p: string, o: Record<string, number>): Record<string, number> {
   const r: Record<string, number> = {};
