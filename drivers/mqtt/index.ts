@@ -145,6 +145,7 @@ class MqttDriver implements Driver {
           ...brokerOptions(this.cfg.broker),
           log: this.log,
           onPublish: (topic, payload) => ingest.handle(topic, payload),
+          whenDurable: ctx.whenDurable,
           onDrop: (reason, sample, detail) => ctx.drops.drop(reason, sample, detail),
         });
       } catch (e) {

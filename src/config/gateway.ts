@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
+import { STATE_DEFAULTS, stateConfigSchema } from '../state/config.js';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -68,6 +69,7 @@ export function gatewayConfigSchema() {
         .describe('Pipeline files (YAML), relative to the config file; globs such as pipelines/*.yaml are allowed.'),
       outbox: outboxConfigSchema.optional(),
       upstream: upstreamConfigSchema.optional(),
+      state: stateConfigSchema.default({ ...STATE_DEFAULTS }),
     })
     .describe('An Edgewise gateway: its id, inputs, pipelines, outbox and upstream.')
     // Upstream messages always go through the outbox: an `upstream` without `outbox` gets the defaults.

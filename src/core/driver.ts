@@ -11,6 +11,12 @@ import type { AlertRecord } from './records.js';
 export interface DriverContext {
   /** Hand one reading to the runtime (the pipelines). Synchronous and cheap; never throws. */
   emit(reading: Reading): void;
+  /**
+   * Call `done` once every reading emitted so far is durable (in the ingest journal), at once
+   * when the gateway does not journal. A driver that acknowledges its source (an MQTT PUBACK)
+   * acknowledges in `done`. Absent outside a gateway (tests).
+   */
+  whenDurable?: (done: () => void) => void;
   /** Counted drops with samples for this driver instance (reason → count). */
   readonly drops: DropCounter;
   readonly log: Logger;
