@@ -45,7 +45,7 @@ export interface EmbeddedBrokerOptions {
   drainTimeout?: number;
   log?: Logger;
   /** Every accepted PUBLISH from a client (not $SYS, not the broker's own). */
-  onPublish?: (topic: string, payload: Buffer, clientId: string) => void;
+  onPublish?: (topic: string, payload: Buffer, clientId: string, packet?: { qos: number; messageId?: number }) => void;
   /**
    * Acknowledged means durable: when set, an accepted PUBLISH goes to `onPublish` before it is
    * acknowledged, and a QoS 1/2 PUBACK/PUBREC waits for `whenDurable` (aedes writes the PUBACK
@@ -152,7 +152,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
       if (!opts.whenDurable || !opts.onPublish) return cb(null);
       c.messages_in++;
       try {
-        opts.onPublish(topic, packet.payload as Buffer, client.id);
+        opts.onPublish(topic, packet.payload as Buffer, client.id, packet);
       } catch (e) {
         log.error({ err: e }, 'embedded broker: publish handler failed');
       }

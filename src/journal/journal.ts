@@ -11,7 +11,7 @@ import type { TxPart } from '../outbox/index.js';
  * whose reading is not journaled). `whenDurable` is how an acknowledgement (a QoS 1 PUBACK)
  * waits for its reading. A checkpoint trims what it includes; a restart replays the rest.
  */
-export type JournalEntry = { pos: number; at: number; reading: Reading } | { pos: number; at: number; tick: true };
+export type JournalEntry = { pos: number; at: number; reading: Reading; src?: string } | { pos: number; at: number; tick: true };
 
 export interface JournalOptions {
   /** Last position in the file (positions continue from it). */
@@ -47,8 +47,9 @@ export class IngestJournal implements TxPart {
     return this.pos;
   }
 
-  append(reading: Reading, at: number): void {
-    this.pending.push({ pos: ++this.pos, at, reading });
+  /** `src`: the delivery the reading came in (see deliveries.ts), on its first reading. */
+  append(reading: Reading, at: number, src?: string): void {
+    this.pending.push(src === undefined ? { pos: ++this.pos, at, reading } : { pos: ++this.pos, at, reading, src });
     this.stats.appended++;
     this.arm();
   }
@@ -98,16 +99,16 @@ export class IngestJournal implements TxPart {
   }
 
   write(db: Database.Database): void {
-    if (this.stmt?.db !== db) this.stmt = { db, insert: db.prepare('INSERT OR REPLACE INTO journal (pos, at, stream, ts, value, extra) VALUES (?, ?, ?, ?, ?, ?)') };
+    if (this.stmt?.db !== db) this.stmt = { db, insert: db.prepare('INSERT OR REPLACE INTO journal (pos, at, stream, ts, value, extra, src) VALUES (?, ?, ?, ?, ?, ?, ?)') };
     const ins = this.stmt.insert;
     for (const e of this.pending) {
-      if ('tick' in e) ins.run(e.pos, e.at, null, null, null, null);
+      if ('tick' in e) ins.run(e.pos, e.at, null, null, null, null, null);
       else {
         const r = e.reading;
         // The common reading in columns; anything else (fields, tags, odd values) whole.
         const plain = r.fields === undefined && r.tags === undefined && typeof r.stream === 'string' && typeof r.ts === 'number' && typeof r.value === 'number' && r.value === r.value && Object.keys(r).length === 3;
-        if (plain) ins.run(e.pos, e.at, r.stream, r.ts, r.value, null);
-        else ins.run(e.pos, e.at, null, null, null, serialize(r));
+        if (plain) ins.run(e.pos, e.at, r.stream, r.ts, r.value, null, e.src ?? null);
+        else ins.run(e.pos, e.at, null, null, null, serialize(r), e.src ?? null);
       }
     }
     this.written = this.pending.length;
@@ -139,6 +140,11 @@ export function* readJournal(db: Database.Database, afterPos: number): Generator
     else if (r.stream === null) yield { pos: r.pos, at: r.at, tick: true };
     else yield { pos: r.pos, at: r.at, reading: { stream: r.stream, ts: r.ts, value: r.value } };
   }
+}
+
+/** Delivery keys in the journal, oldest first (kept one checkpoint interval longer than replay needs). */
+export function journalDeliveries(db: Database.Database): string[] {
+  return db.prepare('SELECT src FROM journal WHERE src IS NOT NULL ORDER BY pos').pluck().all() as string[];
 }
 
 export function lastJournalPos(db: Database.Database): number {

@@ -122,6 +122,7 @@ export class Gateway {
       });
       const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
       if (whenDurable) ctx.whenDurable = whenDurable;
+      if (this.keeper) ctx.delivery = this.keeper.delivery;
       this.drivers.push({ driver, drops });
       await driver.start(ctx);
       this.log.info({ input: input.name, type: input.type }, 'input started');

@@ -4,7 +4,8 @@ import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { fromLegacy, type LegacyPipelineState, type PipelineSnapshot, type RestoreFailure } from '../engine/snapshot.js';
-import { IngestJournal, lastJournalPos, readJournal } from '../journal/journal.js';
+import { Deliveries, deliveryKey, parseDeliveryKey } from '../journal/deliveries.js';
+import { IngestJournal, journalDeliveries, lastJournalPos, readJournal } from '../journal/journal.js';
 import type { Outbox } from '../outbox/index.js';
 import type { StateConfig } from '../state/config.js';
 import { encodeCheckpoint, OUTBOX_STATE, readCheckpoint, setAside, writeCheckpoint } from '../state/store.js';
@@ -21,6 +22,8 @@ export interface StateStats {
   lastCheckpoint: { ms: number; bytes: number; at: number } | null;
   /** At the last start: journal entries replayed, parts restored, parts that could not be (kept aside). */
   restored: { parts: number; failed: number; replayed: number; ms: number };
+  /** QoS 1 resends of deliveries already taken (a PUBACK lost in a crash): acknowledged, not taken twice. */
+  redelivered: number;
 }
 
 /**
@@ -32,6 +35,11 @@ export class StateKeeper {
   readonly journal: IngestJournal | undefined;
   private readonly st: StateStats;
   private lastPos = 0;
+  /** Journal position of the previous checkpoint: the journal is trimmed up to it. */
+  private prevPos = 0;
+  readonly deliveries = new Deliveries();
+  /** The delivery of the next reading appended (its first reading carries it into the journal). */
+  private src: string | undefined;
 
   constructor(
     private readonly o: { outbox: Outbox; pipelines: Pipeline[]; config: StateConfig; log: Logger; now: () => number; dataDir: string },
@@ -39,6 +47,11 @@ export class StateKeeper {
     const db = o.outbox.database;
     const cp = readCheckpoint(db);
     this.lastPos = Math.max(cp.pos, lastJournalPos(db));
+    this.prevPos = cp.pos;
+    for (const key of journalDeliveries(db)) {
+      const d = parseDeliveryKey(key);
+      if (d) this.deliveries.take(...d);
+    }
     if (o.config.durability === 'journal') {
       this.journal = new IngestJournal({
         lastPos: this.lastPos,
@@ -48,7 +61,7 @@ export class StateKeeper {
       });
       o.outbox.addTxPart(this.journal);
     }
-    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 } };
+    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
   }
 
   /**
@@ -122,8 +135,19 @@ export class StateKeeper {
 
   /** Journal one reading (before the pipelines see it). */
   append(r: Reading, at: number): void {
-    this.journal?.append(r, at);
+    if (this.src === undefined) this.journal?.append(r, at);
+    else {
+      this.journal?.append(r, at, this.src);
+      this.src = undefined;
+    }
   }
+
+  /** A QoS 1 delivery is about to be taken: false when it is a resend of one taken recently. */
+  delivery = (client: string, packetId: number, hash: number): boolean => {
+    if (!this.deliveries.take(client, packetId, hash)) return false;
+    if (this.journal) this.src = deliveryKey(client, packetId, hash);
+    return true;
+  };
 
   tick(at: number): void {
     this.journal?.tick(at);
@@ -148,7 +172,14 @@ export class StateKeeper {
     const at = this.o.now();
     let bytes = 0;
     for (const r of rows) bytes += r.data.length;
-    this.o.outbox.checkpoint({ write: (db) => writeCheckpoint(db, rows, pos, at), committed: () => {} });
+    const trimTo = this.prevPos;
+    this.o.outbox.checkpoint({
+      write: (db) => writeCheckpoint(db, rows, pos, at, trimTo),
+      committed: () => {
+        this.prevPos = pos;
+        this.deliveries.checkpoint();
+      },
+    });
     this.st.checkpoints++;
     this.st.lastCheckpoint = { ms: performance.now() - t0, bytes, at };
   }
@@ -160,6 +191,6 @@ export class StateKeeper {
 
   stats(): StateStats {
     const j = this.journal;
-    return { ...this.st, journal: j ? { ...j.stats, position: j.position } : null };
+    return { ...this.st, journal: j ? { ...j.stats, position: j.position } : null, redelivered: this.deliveries.redelivered };
   }
 }

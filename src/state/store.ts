@@ -49,15 +49,19 @@ export function encodeCheckpoint(pipelines: PipelineSnapshot[]): Array<{ pipelin
   return rows;
 }
 
-/** Inside the checkpoint transaction: replace the saved state, record the journal position, trim the journal. */
-export function writeCheckpoint(db: Database.Database, rows: ReturnType<typeof encodeCheckpoint>, pos: number, at: number): void {
+/**
+ * Inside the checkpoint transaction: replace the saved state, record the journal position, trim
+ * the journal up to `trimTo` (the previous checkpoint's position: one interval is kept longer so a
+ * restart still recognises resent deliveries from just before this checkpoint).
+ */
+export function writeCheckpoint(db: Database.Database, rows: ReturnType<typeof encodeCheckpoint>, pos: number, at: number, trimTo: number): void {
   db.prepare('DELETE FROM state').run();
   const ins = db.prepare('INSERT INTO state (pipeline, part, version, data) VALUES (?, ?, ?, ?)');
   for (const r of rows) ins.run(r.pipeline, r.part, r.version, r.data);
   const meta = db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)');
   meta.run('checkpoint_pos', String(pos));
   meta.run('checkpoint_at', String(at));
-  db.prepare('DELETE FROM journal WHERE pos <= ?').run(pos);
+  db.prepare('DELETE FROM journal WHERE pos <= ?').run(trimTo);
 }
 
 /** Keep a part that could not be restored (newest 100 kept). */
