@@ -1,7 +1,7 @@
 /**
  * "Acknowledged means durable" against a real Mosquitto upstream: `edgewise run` SIGKILLed and
  * Mosquitto stopped and restarted while a QoS 1 publisher runs. CI runs 6 of each (under two
- * minutes); EDGEWISE_CRASH_FAULTS=20 EDGEWISE_CRASH_RATE=2000 runs the long version (20 kills + 20 outages).
+ * minutes); CRASH_FAULTS=20 CRASH_RATE=2000 runs the long version (20 kills + 20 outages).
  */
 import { test } from 'node:test';
 import { Mosquitto } from '../helpers/mosquitto.js';
@@ -18,7 +18,7 @@ test('acknowledged means durable, Mosquitto upstream: SIGKILLs and outages lose 
   });
   await mosq.start();
   await mosq.collect();
-  const faults = Number(process.env.EDGEWISE_CRASH_FAULTS ?? 6);
-  const r = await crashScenario({ url: mosq.url, start: () => mosq.start(), stop: () => mosq.stop(), payloads: () => mosq.received }, { kills: faults, outages: faults, rate: Number(process.env.EDGEWISE_CRASH_RATE ?? 1000), devices: 8 });
+  const faults = Number(process.env.CRASH_FAULTS ?? 6);
+  const r = await crashScenario({ url: mosq.url, start: () => mosq.start(), stop: () => mosq.stop(), payloads: () => mosq.received }, { kills: faults, outages: faults, rate: Number(process.env.CRASH_RATE ?? 1000), devices: 8 });
   t.diagnostic(JSON.stringify(r));
 });
