@@ -172,8 +172,12 @@ export interface AccumulatorSnap {
 
 type SketchStore = Quantiles['sketch']['store'] & { isCollapsed?: boolean };
 
+/** Only the bins between minKey and maxKey (the store preallocates 128 at a time): a checkpoint of a sketch stays small. */
 function storeSnap(s: SketchStore): StoreSnap {
-  return { bins: s.bins.slice(), count: s.count, minKey: s.minKey, maxKey: s.maxKey, offset: s.offset, collapsed: !!s.isCollapsed };
+  const collapsed = !!s.isCollapsed;
+  if (s.count === 0 || !(s.minKey <= s.maxKey)) return { bins: [], count: s.count, minKey: s.minKey, maxKey: s.maxKey, offset: s.offset, collapsed };
+  const lo = s.minKey - s.offset;
+  return { bins: s.bins.slice(lo, s.maxKey - s.offset + 1), count: s.count, minKey: s.minKey, maxKey: s.maxKey, offset: s.offset + lo, collapsed };
 }
 
 function restoreStore(s: SketchStore, d: StoreSnap): void {
