@@ -117,7 +117,7 @@ state: { checkpoint_interval: 700ms }
     assert.equal(await rt.exited, 0, rt.output());
     rt = await startRuntime(cfg); // drains what the stop left in the outbox
     const expected = reference(published);
-    const expectedIds = expected.length;
+    const expectedIds = expected.length + published.filter((r) => r.stream.endsWith('/raw')).length; // aggregates and alerts, and each raw reading
     await waitFor(() => uniqueIds(upstream.payloads()).size >= expectedIds, `${expectedIds} distinct records upstream (got ${uniqueIds(upstream.payloads()).size})`, 60_000);
     rt.child.kill('SIGTERM');
     await rt.exited;
