@@ -97,7 +97,10 @@ export class Gateway {
       const state = config.state ?? DEFAULT_STATE_CONFIG;
       this.keeper = new StateKeeper({ outbox: this.outbox, pipelines: this.pipelines, config: state, log: this.log.child({ part: 'state' }), now: this.now, dataDir: this.dataDir });
       this.keeper.restoreAndReplay(
-        (r) => this.route(r),
+        (r, at) => {
+          r.arrival = at; // as it arrived then
+          this.route(r);
+        },
         (at) => this.advance(at),
       );
       this.keeper.checkpoint();
@@ -141,7 +144,8 @@ export class Gateway {
 
   /** Hand one reading to every pipeline that takes its stream. */
   push(r: Reading): void {
-    this.keeper?.append(r, this.now());
+    r.arrival ??= this.now(); // the gateway clock: idleness and the far-future check are judged by it
+    this.keeper?.append(r, r.arrival);
     this.route(r);
   }
 
