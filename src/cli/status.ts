@@ -54,7 +54,7 @@ export function formatStatus(s: StatusReport): string {
   return out.join('\n');
 }
 
-/** What the data dir tells while the gateway is stopped: the outbox and the saved detector state. */
+/** What the data dir tells while the gateway is stopped: the outbox, dead letters and the last checkpoint. */
 export function formatOffline(t: GatewayTarget, now = Date.now()): string {
   const out = [`gateway not running${t.url ? ` (nothing answers at ${t.url})` : ''}; from ${t.dataDir ?? t.outboxFile}:`];
   try {
@@ -62,6 +62,12 @@ export function formatOffline(t: GatewayTarget, now = Date.now()): string {
     out.push(`outbox: ${n(o.messages)} buffered (alert ${o.byPriority.alert}, aggregate ${o.byPriority.aggregate}, raw ${o.byPriority.raw}), oldest ${o.oldest ? `${ago(now - o.oldest)} old` : '–'}; dead letters ${o.deadLetters}`);
     const last = readDeadLetters(t.outboxFile!, { limit: 1 })[0];
     if (last) out.push(`last dead letter: ${last.at ? time(last.at) : 'unknown time'} ${last.source} ${last.reason}`);
+    const c = o.checkpoint;
+    if (!c) out.push('pipeline state: no checkpoint saved');
+    else {
+      const ps = c.pipelines.map((p) => `${p.pipeline} (${p.parts} parts)`).join(', ');
+      out.push(`pipeline state: checkpoint ${c.at ? `${time(c.at)} UTC` : 'at an unknown time'}: ${ps || 'empty'}; ${n(c.journalAfter)} journaled readings after it (replayed at start)${c.aside ? `; ${c.aside} parts kept aside (could not be restored)` : ''}`);
+    }
   } catch (err) {
     out.push(`outbox: ${(err as Error).message}`);
   }

@@ -39,6 +39,16 @@ export interface OutboxFileSummary {
   /** When the oldest buffered message was written (ms since epoch), if any. */
   oldest?: number;
   deadLetters: number;
+  /** The last checkpoint of pipeline state (docs/state.md), if one was taken. */
+  checkpoint?: {
+    at: number;
+    /** Saved parts per pipeline (keys, window, detectors, operators). */
+    pipelines: Array<{ pipeline: string; parts: number }>;
+    /** Journaled readings after it: what a restart replays. */
+    journalAfter: number;
+    /** Parts that could not be restored, kept aside for inspection. */
+    aside: number;
+  };
 }
 
 export function readOutboxSummary(file: string): OutboxFileSummary {
@@ -57,6 +67,17 @@ export function readOutboxSummary(file: string): OutboxFileSummary {
       }
     }
     if (tables.has('dead_letters')) s.deadLetters = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+    if (tables.has('state') && tables.has('meta')) {
+      const meta = (k: string) => Number((db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get(k) as string | undefined) ?? 0);
+      const pipelines = db.prepare("SELECT pipeline, count(*) AS parts FROM state WHERE pipeline NOT LIKE '*%' GROUP BY pipeline ORDER BY pipeline").all() as Array<{ pipeline: string; parts: number }>;
+      const at = meta('checkpoint_at');
+      if (at > 0 || pipelines.length > 0) {
+        const pos = meta('checkpoint_pos');
+        const journalAfter = tables.has('journal') ? (db.prepare('SELECT count(*) FROM journal WHERE pos > ?').pluck().get(pos) as number) : 0;
+        const aside = tables.has('state_aside') ? (db.prepare('SELECT count(*) FROM state_aside').pluck().get() as number) : 0;
+        s.checkpoint = { at, pipelines, journalAfter, aside };
+      }
+    }
     return s;
   } finally {
     db.close();

@@ -120,7 +120,8 @@ test('checkpoint (property): any window kind, cut anywhere any number of times, 
   ];
   fc.assert(
     fc.property(fc.constantFrom(...windows), fc.uniqueArray(fc.integer({ min: 1, max: 359 }), { maxLength: 4 }), fc.boolean(), (window, cuts, withDetector) => {
-      const steps = [{ window }, ...(withDetector ? [detect] : []), { output: 'agg' }];
+      // The detector judges an aggregate the window computes (validate refuses any other field).
+      const steps = [{ window }, ...(withDetector ? [{ detect: { ...detect.detect, field: window.aggregates[0]! } }] : []), { output: 'agg' }];
       assertSurvivesRestart(steps, cuts.sort((a, b) => a - b), 60);
     }),
     { numRuns: 40 },
