@@ -34,8 +34,10 @@ export class Mosquitto {
       [
         `listener ${port} 127.0.0.1`,
         'allow_anonymous true',
-        // Unlimited queue: Mosquitto's default (1000) drops QoS 1 messages queued for an offline session.
+        // Unlimited queue and in-flight window: Mosquitto's defaults (1000 queued) drop QoS 1 messages
+        // queued for a slow or offline session, and a lost message must be our bug, not its limit.
         'max_queued_messages 0',
+        'max_inflight_messages 0',
         'persistence true',
         `persistence_location ${dir}/`,
         'log_dest stdout',
@@ -61,6 +63,15 @@ export class Mosquitto {
     }
   }
 
+  /** SIGSTOP / SIGCONT: the broker hangs without closing a connection. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** SIGTERM: Mosquitto writes its persistence file (sessions, queued messages) and exits. */
   async stop(): Promise<void> {
     const p = this.proc;
@@ -68,6 +79,7 @@ export class Mosquitto {
     if (!p || p.exitCode !== null) return;
     await new Promise<void>((r) => {
       p.once('exit', () => r());
+      p.kill('SIGCONT'); // in case it was paused
       p.kill('SIGTERM');
     });
   }

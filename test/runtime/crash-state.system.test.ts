@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
-import { Mosquitto } from '../upstream/mosquitto.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
 import { tempDir } from '../upstream/helpers.js';
 import { crashScenario } from './crash-scenario.js';
 import { freePort, waitFor } from './helpers.js';

@@ -8,7 +8,8 @@ import mqtt from 'mqtt';
 import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
-import { freePort, Mosquitto } from './mosquitto.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { freePort } from '../runtime/helpers.js';
 import { aggregate, alert, checkSequences, outboxConfig, sleep, tempDir, upstreamConfig, waitFor, type Received } from './helpers.js';
 
 describe('upstream forwarder against Mosquitto', () => {

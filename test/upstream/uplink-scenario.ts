@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort, startRuntime, waitFor } from '../runtime/helpers.js';
 import { sleep, tempDir } from './helpers.js';
-import { Mosquitto } from './mosquitto.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
 
 export interface Outage {
   /** stop: SIGTERM and a restart (connections drop); pause: SIGSTOP/SIGCONT (connections hang). */
