@@ -27,7 +27,7 @@ export class ThresholdDetector implements Detector {
   constructor(private readonly p: ThresholdParams) {
     this.above = p.above ?? Infinity;
     this.below = p.below ?? -Infinity;
-    this.out.limit = p.min_duration;
+    this.out.baseline = NaN; // static limits: no expected value
   }
 
   update(ts: number, x: number): Judgement {
@@ -35,8 +35,9 @@ export class ThresholdDetector implements Detector {
     const over = x - this.above;
     const under = this.below - x;
     const excess = over > under ? over : under; // > 0 when outside, <= 0 inside
-    o.deviation = excess;
-    o.baseline = over > under ? this.above : this.below;
+    // The reason reads "below 86 (limit 90)": the value against the limit it crossed (or is nearest).
+    o.deviation = x;
+    o.limit = over > under ? this.above : this.below;
     if (this.active) {
       if (excess <= -this.p.hysteresis) {
         this.active = false;
