@@ -239,7 +239,7 @@ The editor checks the shape (fields, types, patterns); \`edgewise validate\` als
 
 ## Durations and sizes
 
-A duration is a number of milliseconds or a string with a unit: \`500ms\`, \`10s\`, \`1.5m\`, \`2h\`, \`1d\`. A size is a number of bytes or a string such as \`512KB\`, \`64MB\`, \`1GB\` (1 KB = 1024 bytes).
+A duration is written with its unit: \`500ms\`, \`10s\`, \`1.5m\`, \`2h\`, \`1d\` (only \`0\` may go without). A bare number such as \`keepalive: 30\` is refused, in files and in \`EDGEWISE_...\` variables alike: 30 what? A size is a number of bytes or a string such as \`512KB\`, \`64MB\`, \`1GB\` (1 KB = 1024 bytes).
 
 ## Pipelines
 

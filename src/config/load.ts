@@ -13,7 +13,7 @@ import { configIssuesFromZod, type Locator } from './messages.js';
 import { pipelineSchema, type PipelineSpec } from './pipeline.js';
 import { keyPositionOf, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
 import { MAX_CONFIG_BYTES, readConfigFile } from './read-config.js';
-import { getIn, type PathSeg } from './zod-walk.js';
+import { childSchema, getIn, isDuration, unwrap, type PathSeg } from './zod-walk.js';
 
 export { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js';
 
@@ -70,9 +70,29 @@ function strip(p: { line: number; column: number }): { line: number; column: num
 }
 
 function validate<S extends z.ZodType>(schema: S, data: unknown, where: Locator): { value?: z.output<S>; issues: ConfigIssue[] } {
+  const bare = bareDurations(schema, data, [], where);
   const r = schema.safeParse(data);
-  if (r.success) return { value: r.data, issues: [] };
-  return { issues: configIssuesFromZod(r.error.issues, schema, data, where) };
+  if (r.success) return bare.length ? { issues: bare } : { value: r.data, issues: [] };
+  return { issues: [...bare, ...configIssuesFromZod(r.error.issues, schema, data, where)] };
+}
+
+/**
+ * In a config file a duration must carry its unit: `keepalive: 30` would otherwise mean 30 ms
+ * (likely meant as seconds) and fail in a way nobody notices. 0 needs no unit. Programs that
+ * build configs (tests, benches) may still pass numbers of milliseconds to the schemas.
+ */
+function bareDurations(schema: z.ZodType | undefined, data: unknown, path: PathSeg[], where: Locator): ConfigIssue[] {
+  if (!schema || data === null || typeof data !== 'object' || path.length > 32) return [];
+  const out: ConfigIssue[] = [];
+  for (const [k, v] of Array.isArray(data) ? data.entries() : Object.entries(data)) {
+    const child = childSchema(schema, data, k);
+    if (!child) continue;
+    const at = [...path, k];
+    if (typeof v === 'number' && v !== 0 && isDuration(unwrap(child))) {
+      out.push({ ...where.value(at), path: at.map((x, i) => (typeof x === 'number' ? `[${x}]` : i ? `.${x}` : x)).join(''), message: `${v} has no unit; write it with one, e.g. ${v}ms or ${v}s (a bare number would be read as ${v} milliseconds)` });
+    } else if (v !== null && typeof v === 'object') out.push(...bareDurations(child, v, at, where));
+  }
+  return out;
 }
 
 /** Validate pipeline YAML text; returns the issues instead of throwing. */

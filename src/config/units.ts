@@ -9,7 +9,7 @@ export const durationSchema = z
     z.string().regex(DURATION_RE, { message: 'expected a duration such as 500ms, 10s, 5m, 1h or 1d' }),
   ])
   .transform((v) => parseDuration(v))
-  .meta({ description: 'A duration: a number of milliseconds, or a string such as 500ms, 10s, 5m, 1h, 1d.' });
+  .meta({ description: 'A duration with its unit: 500ms, 10s, 5m, 1h, 1d (0 needs none). A bare number in a config file is refused: `keepalive: 30` is ambiguous.' });
 
 /** A byte size in config: `64MB`, `512KB`, or a number of bytes. Parses to bytes (1 KB = 1024 B). */
 export const byteSizeSchema = z

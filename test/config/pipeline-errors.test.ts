@@ -201,3 +201,10 @@ test('a detect or filter after a window must name an aggregate the window comput
   // Computed fields and count pass; before the window, readings are not checked.
   assert.deepEqual(pipelineIssues(yaml(...HEAD, '  - filter: { field: temp, min: 0 }', '  - window: { type: tumbling, size: 10s, aggregates: [mean, rms] }', '  - detect: { detector: threshold, field: rms, above: 3 }', '  - filter: { field: count, min: 2 }', '  - output: out')), []);
 });
+
+test('a duration in a config file needs its unit: `size: 1000` is refused (ms or s?), 0 and `1s` pass', () => {
+  const i = one(yaml(...HEAD, '  - window: { type: tumbling, size: 1000, aggregates: [mean] }', '  - output: out'));
+  assert.deepEqual([i.line, i.path], [5, 'steps[0].window.size']);
+  assert.match(i.message, /1000 has no unit; write it with one, e\.g\. 1000ms or 1000s/);
+  assert.deepEqual(pipelineIssues(yaml(...HEAD, '  - window: { type: tumbling, size: 1s, lateness: 0, aggregates: [mean] }', '  - output: out')), []);
+});
