@@ -45,7 +45,13 @@ export interface EmbeddedBrokerOptions {
   drainTimeout?: number;
   log?: Logger;
   /** Every accepted PUBLISH from a client (not $SYS, not the broker's own). */
-  onPublish?: (topic: string, payload: Buffer, clientId: string) => void;
+  onPublish?: (topic: string, payload: Buffer, clientId: string, packet?: { qos: number; messageId?: number }) => void;
+  /**
+   * Acknowledged means durable: when set, an accepted PUBLISH goes to `onPublish` before it is
+   * acknowledged, and a QoS 1/2 PUBACK/PUBREC waits for `whenDurable` (aedes writes the PUBACK
+   * once authorizePublish calls back, before `published` runs). QoS 0 is taken without waiting.
+   */
+  whenDurable?: (done: () => void) => void;
   /** Refused input (oversized packets), for a DropCounter. */
   onDrop?: (reason: string, sample: unknown, detail: string) => void;
 }
@@ -143,7 +149,15 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
         limiter.warn('publish_acl', { client: client.id, topic }, `embedded broker: client "${client.id}" may not publish to "${topic}"; disconnected (see broker users[].publish)`);
         return cb(new Error(`not authorised to publish to ${topic}`));
       }
-      cb(null);
+      if (!opts.whenDurable || !opts.onPublish) return cb(null);
+      c.messages_in++;
+      try {
+        opts.onPublish(topic, packet.payload as Buffer, client.id, packet);
+      } catch (e) {
+        log.error({ err: e }, 'embedded broker: publish handler failed');
+      }
+      if (packet.qos === 0) cb(null);
+      else opts.whenDurable(() => cb(null));
     },
     authorizeSubscribe(client, sub, cb) {
       const acl = acls.get(client);
@@ -155,7 +169,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
       cb(null, sub);
     },
     published(packet, client, cb) {
-      if (client && opts.onPublish && packet.topic.charCodeAt(0) !== 36 /* $ */) {
+      if (client && opts.onPublish && !opts.whenDurable && packet.topic.charCodeAt(0) !== 36 /* $ */) {
         c.messages_in++;
         try {
           opts.onPublish(packet.topic, packet.payload as Buffer, client.id);

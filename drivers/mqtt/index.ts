@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
+import { deliveryHash, type Driver, type DriverContext, type DriverDeps, type DriverFactory, type DriverHealth, type DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
@@ -45,7 +45,10 @@ export class MqttIngest {
   readings = 0;
   ignored = 0;
 
-  constructor(private readonly cfg: MqttConfig, private readonly ctx: Pick<DriverContext, 'emit' | 'drops' | 'now'>) {
+  /** QoS 1 resends of a delivery already taken (after a lost PUBACK): acknowledged, not taken again. */
+  redelivered = 0;
+
+  constructor(private readonly cfg: MqttConfig, private readonly ctx: Pick<DriverContext, 'emit' | 'drops' | 'now' | 'delivery'>) {
     this.templates = cfg.topics.map(compileTemplate);
     this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, maxFields: cfg.max_fields, ignoreKeys: ['device'] });
   }
@@ -77,9 +80,13 @@ export class MqttIngest {
     return info;
   }
 
-  /** One message. Never throws. */
-  handle(topic: string, payload: Buffer): void {
+  /** One message (`from`: the client and packet id of a QoS 1/2 delivery). Never throws. */
+  handle(topic: string, payload: Buffer, from?: { client: string; packetId: number }): void {
     this.messages++;
+    if (from && this.ctx.delivery && !this.ctx.delivery(from.client, from.packetId, deliveryHash(topic, payload))) {
+      this.redelivered++;
+      return;
+    }
     const info = this.lookup(topic);
     const drops = this.ctx.drops;
     if (info === null) {
@@ -144,7 +151,8 @@ class MqttDriver implements Driver {
         this.broker = await startEmbeddedBroker({
           ...brokerOptions(this.cfg.broker),
           log: this.log,
-          onPublish: (topic, payload) => ingest.handle(topic, payload),
+          onPublish: (topic, payload, clientId, packet) => ingest.handle(topic, payload, packet?.messageId !== undefined && packet.qos > 0 ? { client: clientId, packetId: packet.messageId } : undefined),
+          whenDurable: ctx.whenDurable,
           onDrop: (reason, sample, detail) => ctx.drops.drop(reason, sample, detail),
         });
       } catch (e) {
@@ -223,6 +231,7 @@ class MqttDriver implements Driver {
     const out: Record<string, number> = {
       messages: i?.messages ?? 0,
       readings: i?.readings ?? 0,
+      redelivered: i?.redelivered ?? 0,
       ignored_topics: i?.ignored ?? 0,
       fields_ignored: i?.fieldsIgnored ?? 0,
     };

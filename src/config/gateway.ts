@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { httpConfigSchema, statsLogSchema, statsUpstreamSchema } from '../http/config.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
+import { STATE_DEFAULTS, stateConfigSchema } from '../state/config.js';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -73,6 +74,7 @@ export function gatewayConfigSchema() {
       http: httpConfigSchema.optional(),
       stats_log: statsLogSchema,
       stats_upstream: statsUpstreamSchema,
+      state: stateConfigSchema.default({ ...STATE_DEFAULTS }),
     })
     .describe('An Edgewise gateway: its id, inputs, pipelines, outbox and upstream.')
     // Upstream messages always go through the outbox: an `upstream` without `outbox` gets the defaults.

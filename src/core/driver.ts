@@ -11,11 +11,31 @@ import type { AlertRecord } from './records.js';
 export interface DriverContext {
   /** Hand one reading to the runtime (the pipelines). Synchronous and cheap; never throws. */
   emit(reading: Reading): void;
+  /**
+   * Call `done` once every reading emitted so far is durable (in the ingest journal), at once
+   * when the gateway does not journal. A driver that acknowledges its source (an MQTT PUBACK)
+   * acknowledges in `done`. Absent outside a gateway (tests).
+   */
+  whenDurable?: (done: () => void) => void;
+  /**
+   * A QoS 1 delivery about to be emitted (client id, packet id, hash of topic + payload from
+   * `deliveryHash`): false when the same delivery was taken moments ago, i.e. a resend after a
+   * PUBACK was lost; the driver then acknowledges it without emitting its readings again.
+   */
+  delivery?: (client: string, packetId: number, hash: number) => boolean;
   /** Counted drops with samples for this driver instance (reason → count). */
   readonly drops: DropCounter;
   readonly log: Logger;
   /** Wall clock in ms, injectable for tests. Drivers use it only to stamp readings that carry no time. */
   now(): number;
+}
+
+/** The hash `DriverContext.delivery` takes: FNV-1a (32 bit) of a topic and a payload. */
+export function deliveryHash(topic: string, payload: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < payload.length; i++) h = Math.imul(h ^ payload[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 export type DriverState = 'starting' | 'up' | 'degraded' | 'down' | 'stopped';

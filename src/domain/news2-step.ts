@@ -248,19 +248,28 @@ export class News2Operator implements EngineOperator {
     return [...this.patients.values()].map((p) => ({ patient: p.id, alert: p.active, band: NEWS2_BANDS[p.lastLevel]!, sensorFaults: [...p.faults.keys()] }));
   }
 
+  /** Everything per patient (open interval, averages, alert and sensor-fault state) and the tracker's latest vitals. */
   snapshot(): unknown {
     return {
-      patients: [...this.patients.values()].map((p) => ({ id: p.id, active: p.active, alertId: p.alertId, alertStart: p.alertStart, peakLevel: p.peakLevel, peakTotal: p.peakTotal, pending: p.pending, pendingFrom: p.pendingFrom, below: p.below, lastLevel: p.lastLevel })),
+      patients: [...this.patients.values()].map((p) => ({ ...p, acc: structuredClone(p.acc), faults: [...p.faults] })),
+      tracker: this.tracker.snapshot(),
     };
   }
 
   restore(snap: unknown): void {
-    const list = (snap as { patients?: unknown })?.patients;
-    if (!Array.isArray(list)) throw new Error(`${this.name}: saved state must be { patients: [...] }`);
-    for (const e of list as Array<Partial<Patient> & { id: string }>) {
-      if (typeof e?.id !== 'string' || this.patients.size >= this.spec.max_patients) continue;
-      this.patients.set(e.id, { id: e.id, k: -Infinity, count: 0, acc: {}, faults: new Map(), active: !!e.active, alertId: String(e.alertId ?? ''), alertStart: Number(e.alertStart ?? 0), peakLevel: Number(e.peakLevel ?? 0), peakTotal: Number(e.peakTotal ?? 0), pending: Number(e.pending ?? 0), pendingFrom: Number(e.pendingFrom ?? 0), below: Number(e.below ?? 0), lastLevel: Number(e.lastLevel ?? 0) });
+    const s = snap as { patients?: unknown; tracker?: unknown };
+    if (!Array.isArray(s?.patients)) throw new Error(`${this.name}: saved state must be { patients: [...], tracker: [...] }`);
+    const next = new Map<string, Patient>();
+    for (const e of s.patients as Array<Omit<Patient, 'faults'> & { faults: unknown }>) {
+      if (typeof e?.id !== 'string' || typeof e.k !== 'number' || typeof e.acc !== 'object' || !Array.isArray(e.faults)) {
+        throw new Error(`${this.name}: each saved patient must be { id, k, count, acc, faults: [[vital, alert id]], ... }`);
+      }
+      if (next.size >= this.spec.max_patients) break;
+      next.set(e.id, { ...e, acc: structuredClone(e.acc), faults: new Map(e.faults as Array<[Vital, string]>) });
     }
+    this.tracker.restore(s.tracker ?? []);
+    this.patients.clear();
+    for (const [id, p] of next) this.patients.set(id, p);
   }
 }
 

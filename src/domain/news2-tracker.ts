@@ -219,6 +219,23 @@ export class News2Tracker {
     return this.patients.delete(patient);
   }
 
+  /** The latest value of every vital per patient, and each patient's scale (for checkpoints). */
+  snapshot(): Array<{ id: string; vitals: Partial<Record<Vital, Latest>>; scale: 1 | 2 | null }> {
+    return [...this.patients].map(([id, p]) => ({ id, vitals: structuredClone(p.vitals), scale: p.scale ?? null }));
+  }
+
+  restore(list: unknown): void {
+    if (!Array.isArray(list)) throw new Error('NEWS2 tracker: saved state must be [{ id, vitals, scale }]');
+    const next = new Map<string, PatientState>();
+    for (const e of list as Array<{ id: unknown; vitals: unknown; scale: unknown }>) {
+      if (typeof e?.id !== 'string' || typeof e.vitals !== 'object' || e.vitals === null) throw new Error('NEWS2 tracker: each saved patient must be { id, vitals: { <vital>: { value, ts } }, scale }');
+      if (next.size >= this.maxPatients) break;
+      next.set(e.id, { vitals: structuredClone(e.vitals) as PatientState['vitals'], scale: e.scale === 1 || e.scale === 2 ? e.scale : undefined });
+    }
+    this.patients.clear();
+    for (const [id, p] of next) this.patients.set(id, p);
+  }
+
   stats(): { patients: number; accepted: number; ignored: number; dropped: Record<string, number> } {
     return { patients: this.patients.size, accepted: this.accepted, ignored: this.ignored, dropped: this.drops.counters() };
   }

@@ -146,3 +146,89 @@ export class AccumulatorSet {
     if (this.quantiles && o.quantiles) this.quantiles.merge(o.quantiles);
   }
 }
+
+/** A sketch store's state (bins and bounds), as saved in a checkpoint. */
+interface StoreSnap {
+  bins: number[];
+  count: number;
+  minKey: number;
+  maxKey: number;
+  offset: number;
+  collapsed: boolean;
+}
+
+/** An AccumulatorSet as plain data for a checkpoint (structured-clone safe: Infinity and NaN kept). */
+export interface AccumulatorSnap {
+  n: number;
+  minTs: number;
+  maxTs: number;
+  /** Moments: n, sum, mean, m2, sumSq, min, max. */
+  m?: number[];
+  /** Endpoints: firstTs, first, lastTs, last. */
+  e?: number[];
+  /** Quantile sketch: zeroCount, count, min, max, sum and both stores. */
+  q?: { z: number; count: number; min: number; max: number; sum: number; pos: StoreSnap; neg: StoreSnap };
+}
+
+type SketchStore = Quantiles['sketch']['store'] & { isCollapsed?: boolean };
+
+/** Only the bins between minKey and maxKey (the store preallocates 128 at a time): a checkpoint of a sketch stays small. */
+function storeSnap(s: SketchStore): StoreSnap {
+  const collapsed = !!s.isCollapsed;
+  if (s.count === 0 || !(s.minKey <= s.maxKey)) return { bins: [], count: s.count, minKey: s.minKey, maxKey: s.maxKey, offset: s.offset, collapsed };
+  const lo = s.minKey - s.offset;
+  return { bins: s.bins.slice(lo, s.maxKey - s.offset + 1), count: s.count, minKey: s.minKey, maxKey: s.maxKey, offset: s.offset + lo, collapsed };
+}
+
+function restoreStore(s: SketchStore, d: StoreSnap): void {
+  if (!Array.isArray(d?.bins)) throw new Error('quantile sketch store: "bins" must be an array');
+  s.bins = d.bins.slice();
+  s.count = d.count;
+  s.minKey = d.minKey;
+  s.maxKey = d.maxKey;
+  s.offset = d.offset;
+  if ('isCollapsed' in s) s.isCollapsed = d.collapsed;
+}
+
+export function snapshotAccumulator(a: AccumulatorSet): AccumulatorSnap {
+  const out: AccumulatorSnap = { n: a.n, minTs: a.minTs, maxTs: a.maxTs };
+  const m = a.moments;
+  if (m) out.m = [m.n, m.sum, m.mean, m.m2, m.sumSq, m.min, m.max];
+  const e = a.endpoints;
+  if (e) out.e = [e.firstTs, e.first, e.lastTs, e.last];
+  const q = a.quantiles?.sketch;
+  if (q) out.q = { z: q.zeroCount, count: q.count, min: q.min, max: q.max, sum: q.sum, pos: storeSnap(q.store), neg: storeSnap(q.negativeStore) };
+  return out;
+}
+
+/** Rebuild an accumulator from a snapshot; throws with what is wrong when the snapshot does not fit the plan. */
+export function restoreAccumulator(plan: AccumulatorPlan, d: AccumulatorSnap): AccumulatorSet {
+  if (typeof d !== 'object' || d === null || typeof d.n !== 'number') throw new Error('accumulator: expected { n, minTs, maxTs, ... }');
+  const a = new AccumulatorSet(plan);
+  a.n = d.n;
+  a.minTs = d.minTs;
+  a.maxTs = d.maxTs;
+  if (a.moments) {
+    if (!Array.isArray(d.m) || d.m.length !== 7) throw new Error('accumulator: the pipeline needs moments ("m": 7 numbers), the snapshot has none');
+    const m = a.moments;
+    [m.n, m.sum, m.mean, m.m2, m.sumSq, m.min, m.max] = d.m as [number, number, number, number, number, number, number];
+  }
+  if (a.endpoints) {
+    if (!Array.isArray(d.e) || d.e.length !== 4) throw new Error('accumulator: the pipeline needs first/last ("e": 4 numbers), the snapshot has none');
+    const e = a.endpoints;
+    [e.firstTs, e.first, e.lastTs, e.last] = d.e as [number, number, number, number];
+  }
+  if (a.quantiles) {
+    const q = d.q;
+    if (!q) throw new Error('accumulator: the pipeline needs a quantile sketch ("q"), the snapshot has none');
+    const s = a.quantiles.sketch;
+    s.zeroCount = q.z;
+    s.count = q.count;
+    s.min = q.min;
+    s.max = q.max;
+    s.sum = q.sum;
+    restoreStore(s.store, q.pos);
+    restoreStore(s.negativeStore, q.neg);
+  }
+  return a;
+}

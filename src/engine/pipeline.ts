@@ -10,6 +10,7 @@ import { CountWindowOperator } from './windows/count-windows.js';
 import { SessionWindowOperator } from './windows/session-windows.js';
 import { hopping, sliding, TimeWindowOperator, tumbling } from './windows/time-windows.js';
 import { WindowAggregation, type WindowOperator } from './windows/types.js';
+import { PART_VERSIONS, partKind, type PartSnapshot, type PipelineSnapshot, type RestoreFailure } from './snapshot.js';
 
 /** Per-key state: one per stream the pipeline has accepted. Stateful steps keep theirs in `slots`. */
 interface KeyState {
@@ -293,39 +294,118 @@ export class Pipeline {
     };
   }
 
-  /** Detector state of every key, to be saved and restored across restarts (baselines survive). */
-  snapshot(): { pipeline: string; keys: Record<string, Record<string, unknown>>; operators?: Record<string, unknown> } {
-    const keys: Record<string, Record<string, unknown>> = {};
+  /**
+   * Every stateful part of the pipeline as plain data, one part per operator: the key registry
+   * (with each key's time state), the open windows of every key, each detect step's detector and
+   * alert state per key, and each operator step's own state. Taken between two pushes, so it
+   * matches exactly the emissions made so far.
+   */
+  snapshot(): PipelineSnapshot {
+    const parts: Record<string, PartSnapshot> = {};
+    const keys: Array<Record<string, unknown>> = [];
     for (const ks of this.keys.values()) {
-      const entry: Record<string, unknown> = {};
-      for (const { slot, step } of this.detectSteps) {
-        const st = ks.slots[slot];
-        if (st !== undefined) entry[step.name] = step.snapshot(st);
-      }
-      if (Object.keys(entry).length > 0) keys[ks.stream] = entry;
+      const { slots: _slots, ...time } = ks;
+      keys.push(time);
     }
-    const operators: Record<string, unknown> = {};
-    for (const { op } of this.operators) if (op.snapshot) operators[op.name] = op.snapshot();
-    return Object.keys(operators).length > 0 ? { pipeline: this.name, keys, operators } : { pipeline: this.name, keys };
+    parts.keys = { version: PART_VERSIONS.keys, data: { clock: this.clock, refClock: this.refClock, nextIdleCheck: this.nextIdleCheck, keys } };
+    if (this.windowOp) {
+      const list: Array<[string, unknown]> = [];
+      for (const ks of this.keys.values()) {
+        const st = ks.slots[this.windowSlot];
+        if (st !== undefined) list.push([ks.stream, this.windowOp.snapshotKey(st)]);
+      }
+      parts.window = { version: PART_VERSIONS.window, data: list };
+    }
+    for (const { slot, step } of this.detectSteps) {
+      const list: Array<[string, unknown]> = [];
+      for (const ks of this.keys.values()) {
+        const st = ks.slots[slot];
+        if (st !== undefined) list.push([ks.stream, step.snapshot(st)]);
+      }
+      parts[`detect:${step.name}`] = { version: PART_VERSIONS.detect, data: list };
+    }
+    for (const { op } of this.operators) if (op.snapshot) parts[`operator:${op.name}`] = { version: PART_VERSIONS.operator, data: op.snapshot() };
+    return { pipeline: this.name, parts };
   }
 
-  restore(snap: { keys: Record<string, Record<string, unknown>>; operators?: Record<string, unknown> }): void {
-    for (const { op } of this.operators) {
-      const saved = snap.operators?.[op.name];
-      if (saved !== undefined) op.restore?.(saved);
-    }
-    for (const [stream, entry] of Object.entries(snap.keys)) {
-      if (!this.matcher.matches(stream)) continue;
-      let ks = this.keys.get(stream);
-      if (!ks) {
-        if (this.keys.size >= this.maxKeys) break;
-        ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
-        this.keys.set(stream, ks);
+  /**
+   * Restore a snapshot, part by part: a part that cannot be restored (unknown, newer version,
+   * damaged) is returned as a failure and its operator alone starts fresh; the others are restored.
+   * Call on a fresh pipeline, before the first reading.
+   */
+  restore(snap: PipelineSnapshot): RestoreFailure[] {
+    const failures: RestoreFailure[] = [];
+    const names = Object.keys(snap.parts).sort((a, b) => (a === 'keys' ? -1 : b === 'keys' ? 1 : 0));
+    for (const part of names) {
+      const saved = snap.parts[part]!;
+      const kind = partKind(part);
+      try {
+        if (!kind) throw new Error(`unknown part "${part}"`);
+        if (saved.version !== PART_VERSIONS[kind]) throw new Error(`${part} was saved in format version ${saved.version}; this build reads version ${PART_VERSIONS[kind]}`);
+        this.restorePart(part, kind, saved.data);
+      } catch (err) {
+        failures.push({ pipeline: this.name, part, version: saved.version, error: (err as Error).message });
       }
-      for (const { slot, step } of this.detectSteps) {
-        if (entry[step.name] !== undefined) ks.slots[slot] = step.restore(stream, entry[step.name]);
-      }
     }
+    return failures;
+  }
+
+  private restorePart(part: string, kind: keyof typeof PART_VERSIONS, data: unknown): void {
+    const perKey = (what: string, restoreOne: (stream: string, d: unknown) => unknown, slot: number) => {
+      if (!Array.isArray(data)) throw new Error(`${what}: saved state must be [[stream, state], ...]`);
+      // Build everything first: a damaged entry leaves this part (and only it) fresh.
+      const built: Array<[string, unknown]> = [];
+      for (const e of data as Array<[string, unknown]>) {
+        if (!Array.isArray(e) || typeof e[0] !== 'string') throw new Error(`${what}: each entry must be [stream, state]`);
+        if (!this.matcher.matches(e[0])) continue;
+        try {
+          built.push([e[0], restoreOne(e[0], e[1])]);
+        } catch (err) {
+          throw new Error(`${what}, stream ${e[0]}: ${(err as Error).message}`);
+        }
+      }
+      for (const [stream, st] of built) {
+        const ks = this.restoredKey(stream);
+        if (ks) ks.slots[slot] = st;
+      }
+    };
+    if (kind === 'keys') {
+      const d = data as { clock: number; refClock: number; nextIdleCheck: number; keys: Array<Record<string, unknown> & { stream: string }> };
+      if (typeof d?.clock !== 'number' || !Array.isArray(d.keys)) throw new Error('keys: saved state must be { clock, refClock, nextIdleCheck, keys: [{ stream, ... }] }');
+      for (const k of d.keys) if (typeof k?.stream !== 'string') throw new Error('keys: each key must have a "stream"');
+      this.clock = d.clock;
+      this.refClock = d.refClock;
+      this.nextIdleCheck = d.nextIdleCheck;
+      for (const k of d.keys) {
+        const ks = this.restoredKey(k.stream);
+        if (ks) Object.assign(ks, k, { slots: ks.slots });
+      }
+    } else if (kind === 'window') {
+      const op = this.windowOp;
+      if (!op) throw new Error('the pipeline has no window step any more');
+      perKey('window', (_s, d) => op.restoreKey(d), this.windowSlot);
+    } else if (kind === 'detect') {
+      const name = part.slice('detect:'.length);
+      const found = this.detectSteps.find((d) => d.step.name === name);
+      if (!found) throw new Error(`the pipeline has no detect step "${name}" any more`);
+      perKey(`detect step "${name}"`, (stream, d) => found.step.restore(stream, d), found.slot);
+    } else {
+      const name = part.slice('operator:'.length);
+      const found = this.operators.find((o) => o.op.name === name);
+      if (!found?.op.restore) throw new Error(`the pipeline has no operator step "${name}" that keeps state`);
+      found.op.restore(data);
+    }
+  }
+
+  /** The key of a restored stream, created within max_keys. */
+  private restoredKey(stream: string): KeyState | undefined {
+    let ks = this.keys.get(stream);
+    if (!ks) {
+      if (this.keys.size >= this.maxKeys) return undefined;
+      ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
+      this.keys.set(stream, ks);
+    }
+    return ks;
   }
 
   private checkIdle(): void {

@@ -7,12 +7,13 @@ import type { Logger } from '../core/log.js';
 import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/records.js';
 import { encodePayload, upstreamKindOf, type UpstreamKind } from '../upstream/payload.js';
 import type { OutboxConfig } from './config.js';
+import { MessageIds, SeenIds } from './ids.js';
+import { migrateOutbox, NewerSchemaError, OUTBOX_SCHEMA_VERSION } from './migrate.js';
 
 export type { OutboxConfig } from './config.js';
 
 /** Bytes counted per row on top of its payload (key, ids, timestamps, b-tree cell). */
 export const ROW_OVERHEAD = 32;
-const SCHEMA_VERSION = '1';
 const PRIORITY_NAMES = ['raw', 'aggregate', 'alert'] as const;
 const AGE_SWEEP_EVERY_MS = 5_000;
 /**
@@ -72,6 +73,8 @@ export interface OutboxStats {
   droppedByPriority: Record<(typeof PRIORITY_NAMES)[number], number>;
   /** Times a corrupt or unreadable file was moved aside. */
   recoveries: number;
+  /** Records refused because the outbox holds or has sent their id since the last checkpoint (a replay's copies; not a loss). */
+  duplicateIds: number;
   diskFullEvents: number;
   /** Age (ms) of the oldest buffered message, 0 when empty. */
   oldestAgeMs: number;
@@ -80,6 +83,8 @@ export interface OutboxStats {
 
 interface PendingMsg {
   id: number;
+  /** The message id (what the record is: see ids.ts). */
+  msgId: string;
   priority: Priority;
   key: KeyState;
   seq: number;
@@ -97,6 +102,17 @@ interface KeyState extends OutboxKey {
 }
 
 export type CommitListener = (rows: OutboxRow[]) => void;
+
+/**
+ * Something written in the same transaction as the outbox's messages (the ingest journal, a
+ * checkpoint): `write` runs inside the transaction, after the messages; `committed` after it
+ * committed. When the transaction fails, `committed` is not called and `write` runs again with
+ * the next commit.
+ */
+export interface TxPart {
+  write(db: Database.Database, batch: readonly { msgId: string }[]): void;
+  committed(): void;
+}
 
 export interface OutboxOpenOptions {
   config: OutboxConfig;
@@ -152,6 +168,12 @@ export class Outbox {
   private droppedByPriority = [0, 0, 0];
   private diskFullLogged = false;
   private stmts!: ReturnType<Outbox['prepare']>;
+  /** Message ids: derived from what a record is; a second copy since the last checkpoint is refused. */
+  readonly ids = new MessageIds();
+  private readonly seen = new SeenIds();
+  private duplicateIds = 0;
+  private readonly txParts: TxPart[] = [{ write: (db, batch) => this.seen.write(db, batch), committed() {} }];
+  private oneShot: TxPart | undefined;
 
   private constructor(opts: OutboxOpenOptions) {
     this.cfg = opts.config;
@@ -178,6 +200,7 @@ export class Outbox {
     try {
       this.openAndLoad(this.file, check);
     } catch (err) {
+      if (err instanceof NewerSchemaError) throw err; // not ours to set aside
       this.moveAside(err);
       try {
         this.openAndLoad(this.file, false);
@@ -219,13 +242,12 @@ export class Outbox {
           at INTEGER NOT NULL, detail TEXT, sample TEXT NOT NULL);
       `);
       const meta = new Map((db.prepare('SELECT k, v FROM meta').all() as { k: string; v: string }[]).map((r) => [r.k, r.v]));
-      if (meta.has('schema') && meta.get('schema') !== SCHEMA_VERSION) {
-        throw Object.assign(new Error(`unknown outbox schema version ${meta.get('schema')}`), { code: 'SQLITE_NOTADB' });
-      }
+      const schema = migrateOutbox(db, file, meta.get('schema'));
+      if (schema.from !== schema.to) this.log.info({ file, from: schema.from, to: schema.to }, `outbox: migrated ${file} from schema ${schema.from} to ${schema.to} in place`);
       let epoch = meta.get('epoch');
       if (!epoch) {
         epoch = randomBytes(8).toString('hex');
-        db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?), (?, ?), (?, ?)').run('epoch', epoch, 'schema', SCHEMA_VERSION, 'next_id', '1');
+        db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?), (?, ?), (?, ?)').run('epoch', epoch, 'schema', String(OUTBOX_SCHEMA_VERSION), 'next_id', '1');
       }
       // Load state.
       this.keys.clear();
@@ -255,6 +277,7 @@ export class Outbox {
       this.nextKeyId = maxKey + 1;
       this.epoch = epoch;
       this.st.deadLetters = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+      this.seen.load(db);
       this.db = db;
       this.stmts = this.prepare();
       const depth = this.counts[0]! + this.counts[1]! + this.counts[2]!;
@@ -345,18 +368,71 @@ export class Outbox {
       this.keys.set(name, key);
       this.keysById.set(key.id, key);
     }
+    const msgId = this.ids.idOf(e, ks.kind, ks.stream, name);
+    if (this.seen.has(msgId)) {
+      // A copy of a record already held or sent (a replay after a crash): not a loss, counted.
+      this.duplicateIds++;
+      return;
+    }
+    this.seen.add(msgId);
     const id = this.nextId++;
     const seq = ++key.lastSeq;
     key.dirty = true;
-    const payload = encodePayload(e, { gateway: this.gateway, id: `${this.epoch}-${id}`, epoch: this.epoch, seq, emitted: now }, ks);
+    const payload = encodePayload(e, { gateway: this.gateway, id: msgId, epoch: this.epoch, seq, emitted: now }, ks);
     const priority = priorityOf(e);
     if (payload.length > this.cfg.max_message_bytes) {
       this.countDrop('too_large', priority, `${ks.kind} ${ks.stream} seq=${seq}`, `payload of ${payload.length} bytes > max_message_bytes ${this.cfg.max_message_bytes}`);
       return;
     }
-    this.batch.push({ id, priority, key, seq, created: now, payload });
+    this.batch.push({ id, msgId, priority, key, seq, created: now, payload });
     if (this.batch.length >= this.cfg.commit_max_messages) this.flush();
     else this.arm();
+  }
+
+  /** Write `part` in every commit transaction from now on (the ingest journal). */
+  addTxPart(part: TxPart): void {
+    this.txParts.push(part);
+  }
+
+  /**
+   * A checkpoint: commit everything pending (messages, acknowledgements, every TxPart) together
+   * with `state` in one transaction, so saved state and the emissions it led to never disagree.
+   * Message ids from before it are forgotten: a replay after it cannot produce them again.
+   */
+  checkpoint(state: TxPart): void {
+    if (this.closed) throw new Error(`outbox ${this.file}: closed`);
+    this.oneShot = {
+      write: (db, batch) => {
+        state.write(db, batch);
+        this.seen.clearIn(db);
+      },
+      committed: () => {
+        this.seen.clear();
+        state.committed();
+      },
+    };
+    try {
+      this.flush();
+      // Nothing was pending, or the commit failed and its batch waits: commit the parts alone.
+      if (this.oneShot) this.commitParts();
+    } finally {
+      this.oneShot = undefined;
+    }
+  }
+
+  /** Commit the TxParts alone (no messages): the journal's group commit. */
+  commitParts(): void {
+    const parts = this.oneShot ? [...this.txParts, this.oneShot] : this.txParts;
+    this.db.transaction(() => {
+      for (const p of parts) p.write(this.db, []);
+    })();
+    this.oneShot = undefined;
+    for (const p of parts) p.committed();
+  }
+
+  /** The open database (checkpoints and the journal live in it too). */
+  get database(): Database.Database {
+    return this.db;
   }
 
   /** Mark rows as acknowledged upstream: deleted with the next commit. */
@@ -459,6 +535,7 @@ export class Outbox {
    */
   private commit(batch: PendingMsg[], acks: OutboxRow[], sweep: boolean, now: number, maxBytes: number, fullReason: OutboxDropReason): void {
     const s = this.stmts;
+    const parts = this.oneShot ? [...this.txParts, this.oneShot] : this.txParts;
     const saveSeq = new Map<KeyState, number>();
     if (this.batch.length > 0) for (const m of batch) saveSeq.set(m.key, Math.max(saveSeq.get(m.key) ?? 0, m.seq));
     else for (const k of this.keys.values()) if (k.dirty) saveSeq.set(k, k.lastSeq);
@@ -544,7 +621,10 @@ export class Outbox {
       }
       for (const [k, seq] of saveSeq) s.upsertKey.run(k.id, k.kind, k.stream, seq);
       if (batch.length) s.setMeta.run('next_id', String(this.nextId));
+      for (const p of parts) p.write(this.db, batch);
     })();
+    if (this.oneShot && parts.includes(this.oneShot)) this.oneShot = undefined;
+    for (const p of parts) p.committed();
     // Committed: apply to memory.
     for (const [k, seq] of saveSeq) if (seq === k.lastSeq) k.dirty = false;
     this.counts = counts;
@@ -708,6 +788,7 @@ export class Outbox {
       dropped: this.drops.counters(),
       droppedByPriority: by(this.droppedByPriority),
       recoveries: this.st.recoveries,
+      duplicateIds: this.duplicateIds,
       diskFullEvents: this.st.diskFullEvents,
       oldestAgeMs,
       deadLetters: this.st.deadLetters,

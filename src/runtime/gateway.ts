@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec } from '../config/pipeline.js';
 import { driverFactory, type Driver, type DriverContext } from '../core/driver.js';
@@ -13,6 +13,7 @@ import { deadLetterLimiter } from './dead-letter-limit.js';
 import { dropsByReason } from './stats-log.js';
 import { Outbox, type OutboxStats } from '../outbox/index.js';
 import { UpstreamForwarder, type UpstreamStats } from '../upstream/index.js';
+import { DEFAULT_STATE_CONFIG, StateKeeper, type StateStats } from './state-keeper.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -24,7 +25,7 @@ export interface GatewayOptions {
   now?: () => number;
   /** How often the wall clock is handed to the pipelines (closes windows of silent sources). */
   tickMs?: number;
-  /** How often detector state is saved, so a restart keeps baselines. */
+  /** How often the state of every pipeline is checkpointed (default: state.checkpoint_interval). */
   checkpointMs?: number;
   /** Extra sink for every emission (the demo's live view, tests). */
   onEmission?: (e: Emission) => void;
@@ -43,6 +44,8 @@ export interface GatewayStats {
   pipelines: PipelineStats[];
   outbox?: OutboxStats;
   upstream?: UpstreamStats & { state: string };
+  /** Checkpoints and the ingest journal (absent without an outbox: no state is kept). */
+  state?: StateStats;
 }
 
 /**
@@ -58,6 +61,7 @@ export class Gateway {
   private readonly drivers: Array<{ driver: Driver; drops: DropCounter }> = [];
   private outbox: Outbox | undefined;
   private upstream: UpstreamForwarder | undefined;
+  private keeper: StateKeeper | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readings = 0;
   private unrouted = 0;
@@ -76,16 +80,37 @@ export class Gateway {
     for (const spec of opts.pipelines) this.pipelines.push(compilePipeline(spec, sink, onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined));
   }
 
+  /**
+   * Open the outbox, restore the last checkpoint and replay the journal after it, then connect
+   * upstream and start the inputs. A start that fails stops whatever it had started.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      await this.stopParts(false);
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const { config } = this.opts;
     // mqtt-packet (shared by aedes and mqtt.js) otherwise builds, on its first write, a cache of
     // 65,536 two-byte Buffers for packet ids and lengths: ~6 MB of heap, ~11 MB of RSS, for a
     // saving of one 2-byte allocation per packet written (bench/runtime.bench.ts, docs/drivers.md).
     mqttPacket.writeToStream.cacheNumbers = false;
     mkdirSync(this.dataDir, { recursive: true });
-    this.restoreState();
     if (config.outbox) {
       this.outbox = Outbox.open({ config: config.outbox, dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }) });
+      const state = config.state ?? DEFAULT_STATE_CONFIG;
+      this.keeper = new StateKeeper({ outbox: this.outbox, pipelines: this.pipelines, config: state, log: this.log.child({ part: 'state' }), now: this.now, dataDir: this.dataDir });
+      this.keeper.restoreAndReplay(
+        (r) => this.route(r),
+        (at) => this.advance(at),
+      );
+      this.keeper.checkpoint();
+    } else {
+      this.log.info('no outbox configured: pipeline state is not saved across restarts (it lives in the outbox database)');
     }
     for (const p of this.pipelines) p.drops.onDrop((d) => this.deadLetter(`pipeline:${p.name}`, d));
     if (config.upstream && this.outbox) {
@@ -93,6 +118,7 @@ export class Gateway {
       await this.upstream.start();
     }
     const services = this.opts.services ?? new Map<string, unknown>();
+    const whenDurable = this.keeper?.whenDurable;
     for (const input of config.inputs as Array<{ type: string; name: string; enabled?: boolean } & Record<string, unknown>>) {
       if (input.enabled === false) continue;
       const factory = driverFactory(input.type);
@@ -104,16 +130,21 @@ export class Gateway {
         this.deadLetter(`input:${input.name}`, d);
       });
       const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
+      if (whenDurable) ctx.whenDurable = whenDurable;
+      if (this.keeper) ctx.delivery = this.keeper.delivery;
       this.drivers.push({ driver, drops });
       await driver.start(ctx);
       this.log.info({ input: input.name, type: input.type }, 'input started');
     }
     this.running = true;
     const tick = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
-    const checkpoint = setInterval(() => this.saveState(), this.opts.checkpointMs ?? 60_000);
     tick.unref();
-    checkpoint.unref();
-    this.timers.push(tick, checkpoint);
+    this.timers.push(tick);
+    if (this.keeper) {
+      const checkpoint = setInterval(() => this.checkpoint(), this.opts.checkpointMs ?? (config.state ?? DEFAULT_STATE_CONFIG).checkpoint_interval);
+      checkpoint.unref();
+      this.timers.push(checkpoint);
+    }
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), inputs: this.drivers.length, upstream: config.upstream?.url ?? null }, 'gateway running');
   }
 
@@ -124,6 +155,11 @@ export class Gateway {
 
   /** Hand one reading to every pipeline that takes its stream. */
   push(r: Reading): void {
+    this.keeper?.append(r, this.now());
+    this.route(r);
+  }
+
+  private route(r: Reading): void {
     this.readings++;
     let taken = false;
     for (const p of this.pipelines) if (p.push(r)) taken = true;
@@ -134,6 +170,12 @@ export class Gateway {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    await this.stopParts(true);
+    this.log.info(this.summary(), 'gateway stopped');
+  }
+
+  /** Stop whatever is started; `clean`: a stop after a complete start (not a failed start). */
+  private async stopParts(clean: boolean): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const { driver } of this.drivers) {
@@ -143,13 +185,20 @@ export class Gateway {
         this.log.warn({ input: driver.name, err: (err as Error).message }, 'input did not stop cleanly');
       }
     }
-    for (const p of this.pipelines) p.flush(true);
-    this.saveState();
-    this.outbox?.flush();
-    await this.drainBeforeStop();
-    await this.upstream?.stop();
+    if (clean) {
+      // The last windows go out as partial, and the state after them is saved with them.
+      for (const p of this.pipelines) p.flush(true);
+      this.checkpoint();
+      this.outbox?.flush();
+      await this.drainBeforeStop();
+    }
+    try {
+      await this.upstream?.stop();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'upstream did not stop cleanly');
+    }
+    this.keeper?.close();
     this.outbox?.close();
-    this.log.info(this.summary(), 'gateway stopped');
   }
 
   /**
@@ -183,6 +232,7 @@ export class Gateway {
       pipelines: this.pipelines.map((p) => p.stats()),
       outbox: this.outbox?.stats(),
       upstream: this.upstream ? { ...this.upstream.stats(), state: this.upstream.state() } : undefined,
+      state: this.keeper?.stats(),
     };
   }
 
@@ -193,7 +243,21 @@ export class Gateway {
 
   private tick(): void {
     const now = this.now();
+    this.keeper?.tick(now);
+    this.advance(now);
+  }
+
+  private advance(now: number): void {
     for (const p of this.pipelines) p.advanceTo(now);
+  }
+
+  private checkpoint(): void {
+    if (!this.keeper || !this.outbox || this.outbox.isClosed) return;
+    try {
+      this.keeper.checkpoint();
+    } catch (err) {
+      this.log.error({ err, file: this.outbox.file }, `state: checkpoint failed (${(err as Error).message}); the journal is kept, the next checkpoint retries`);
+    }
   }
 
   private emit(e: Emission): void {
@@ -214,38 +278,5 @@ export class Gateway {
       }
     }
     this.outbox?.put(e);
-  }
-
-  private stateFile(): string {
-    return join(this.dataDir, 'detector-state.json');
-  }
-
-  /** Detector baselines survive restarts: saved every checkpoint and at stop, written atomically. */
-  private saveState(): void {
-    const snap = this.pipelines.map((p) => p.snapshot()).filter((s) => Object.keys(s.keys).length > 0);
-    if (snap.length === 0) return;
-    const file = this.stateFile();
-    try {
-      writeFileSync(`${file}.tmp`, JSON.stringify({ version: 1, savedAt: this.now(), pipelines: snap }));
-      renameSync(`${file}.tmp`, file);
-    } catch (err) {
-      this.log.warn({ file, err: (err as Error).message }, 'could not save detector state; baselines will restart after a restart');
-    }
-  }
-
-  private restoreState(): void {
-    let text: string;
-    try {
-      text = readFileSync(this.stateFile(), 'utf8');
-    } catch {
-      return;
-    }
-    try {
-      const state = JSON.parse(text) as { pipelines: Array<{ pipeline: string; keys: Record<string, Record<string, unknown>> }> };
-      for (const snap of state.pipelines) this.pipelines.find((p) => p.name === snap.pipeline)?.restore(snap);
-      this.log.info({ file: this.stateFile() }, 'detector state restored');
-    } catch (err) {
-      this.log.warn({ file: this.stateFile(), err: (err as Error).message }, 'detector state unreadable; starting with fresh baselines');
-    }
   }
 }

@@ -15,7 +15,9 @@ const envelope = {
   gateway: z.string().describe('Gateway id.'),
   id: z
     .string()
-    .describe('Message id, unique per gateway and stable across resends: drop duplicates by (gateway, id). "<epoch>-<n>".'),
+    .describe(
+      'Message id: says what the record is (pipeline/output/kind/stream@time, see docs/upstream.md), unique per gateway, the same on every resend and when the gateway recomputes the record after a crash. Drop duplicates by (gateway, id); two messages with one id are the same record.',
+    ),
   epoch: z
     .string()
     .describe('Outbox epoch: changes when the gateway starts a new outbox file (first start, or after a corrupt file was moved aside); seq restarts at 1.'),

@@ -147,9 +147,10 @@ test('news2 step: alert state survives snapshot/restore', () => {
   a.feed('bed-1', 0, 30, { heart_rate: 140 });
   a.p.flush();
   assert.deepEqual(a.alerts().map((x) => x.state), ['raised']);
-  const snap = JSON.parse(JSON.stringify(a.p.snapshot()));
+  // Checkpoints are structured-clone encoded (v8.serialize): -Infinity and Maps survive.
+  const snap = structuredClone(a.p.snapshot());
   const b = setup({ confirm: 1, clear_after: 1 });
-  b.p.restore(snap);
+  assert.deepEqual(b.p.restore(snap), []);
   b.feed('bed-1', 30, 30);
   b.p.flush();
   const cleared = b.alerts();

@@ -90,6 +90,24 @@ export class JoinOperator implements EngineOperator {
     for (const [device, p] of [...this.pending]) this.emit(device, p, ctx);
   }
 
+  /** The pending (incomplete) join of every device. */
+  snapshot(): unknown {
+    return [...this.pending].map(([device, p]) => ({ device, ...p, values: { ...p.values } }));
+  }
+
+  restore(snap: unknown): void {
+    if (!Array.isArray(snap)) throw new Error(`${this.name}: saved state must be [{ device, start, end, count, values, have }]`);
+    const next = new Map<string, Pending>();
+    for (const e of snap as Array<Pending & { device: unknown }>) {
+      if (typeof e?.device !== 'string' || typeof e.start !== 'number' || typeof e.values !== 'object' || e.values === null) {
+        throw new Error(`${this.name}: each saved join must be { device, start, end, count, values, have }`);
+      }
+      next.set(e.device, { start: e.start, end: e.end, count: e.count, values: { ...e.values }, have: e.have });
+    }
+    this.pending.clear();
+    for (const [d, p] of next) this.pending.set(d, p);
+  }
+
   private emit(device: string, p: Pending, ctx: OperatorContext): void {
     this.pending.delete(device);
     for (const [k, [a, b]] of Object.entries(this.spec.ratios ?? {})) {

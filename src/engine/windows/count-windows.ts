@@ -39,6 +39,16 @@ export class CountWindowOperator implements WindowOperator<CountKey> {
     return k.panes.length + (k.cur ? 1 : 0);
   }
 
+  snapshotKey(k: CountKey): unknown {
+    return { panes: k.panes.map((p) => this.agg.snapshot(p)), cur: k.cur ? this.agg.snapshot(k.cur) : null };
+  }
+
+  restoreKey(data: unknown): CountKey {
+    const d = data as { panes: unknown[]; cur: unknown };
+    if (!Array.isArray(d?.panes)) throw new Error('count window: saved key must be { panes: [accumulator], cur: accumulator | null }');
+    return { panes: d.panes.map((p) => this.agg.restore(p)), cur: d.cur == null ? undefined : this.agg.restore(d.cur) };
+  }
+
   add(k: CountKey, stream: string, r: Reading, emit: WindowEmit): void {
     const cur = (k.cur ??= this.agg.create());
     cur.add(r.value, r.ts);

@@ -45,6 +45,16 @@ export class SessionWindowOperator implements WindowOperator<SessionKey> {
     return k.sessions.length;
   }
 
+  snapshotKey(k: SessionKey): unknown {
+    return { wm: k.wm, maxTs: k.maxTs, sessions: k.sessions.map((s) => ({ start: s.start, last: s.last, acc: this.agg.snapshot(s.acc) })) };
+  }
+
+  restoreKey(data: unknown): SessionKey {
+    const d = data as { wm: number; maxTs: number; sessions: Array<{ start: number; last: number; acc: unknown }> };
+    if (typeof d?.wm !== 'number' || !Array.isArray(d.sessions)) throw new Error('session window: saved key must be { wm, maxTs, sessions: [{ start, last, acc }] }');
+    return { wm: d.wm, maxTs: d.maxTs, sessions: d.sessions.map((s) => ({ start: s.start, last: s.last, acc: this.agg.restore(s.acc) })) };
+  }
+
   add(k: SessionKey, stream: string, r: Reading, emit: WindowEmit): void {
     const ts = r.ts;
     const list = k.sessions;

@@ -70,6 +70,24 @@ export class TimeWindowOperator implements WindowOperator<TimeKey> {
     return k.panes.size;
   }
 
+  snapshotKey(k: TimeKey): unknown {
+    const panes: Array<[number, unknown]> = [];
+    for (const [idx, acc] of k.panes) panes.push([idx, this.agg.snapshot(acc)]);
+    return { wm: k.wm, maxTs: k.maxTs, firedUpTo: k.firedUpTo, nextEnd: k.nextEnd, panes };
+  }
+
+  restoreKey(data: unknown): TimeKey {
+    const d = data as { wm: number; maxTs: number; firedUpTo: number; nextEnd: number; panes: Array<[number, unknown]> };
+    if (typeof d?.wm !== 'number' || !Array.isArray(d.panes)) throw new Error(`${this.assigner.kind} window: saved key must be { wm, maxTs, firedUpTo, nextEnd, panes: [[index, accumulator]] }`);
+    const k = this.createKey();
+    k.wm = d.wm;
+    k.maxTs = d.maxTs;
+    k.firedUpTo = d.firedUpTo;
+    k.nextEnd = d.nextEnd;
+    for (const [idx, acc] of d.panes) k.panes.set(idx, this.agg.restore(acc));
+    return k;
+  }
+
   add(k: TimeKey, stream: string, r: Reading, emit: WindowEmit): void {
     const P = this.assigner.pane;
     const idx = Math.floor(r.ts / P);

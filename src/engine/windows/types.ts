@@ -1,7 +1,7 @@
 import type { AggregateName } from '../../config/pipeline.js';
 import type { Reading } from '../../core/reading.js';
 import type { WindowResult } from '../../core/records.js';
-import { AccumulatorSet, type AccumulatorPlan } from '../accumulators.js';
+import { AccumulatorSet, restoreAccumulator, snapshotAccumulator, type AccumulatorPlan, type AccumulatorSnap } from '../accumulators.js';
 import { resultsOf } from '../aggregates.js';
 
 /**
@@ -27,6 +27,10 @@ export interface WindowOperator<K = unknown> {
   flush(key: K, stream: string, partial: boolean, emit: WindowEmit): void;
   /** Open panes/sessions held for a key (for stats and memory bounds). */
   openCount(key: K): number;
+  /** A key's open windows as plain data for a checkpoint (structured-clone safe). */
+  snapshotKey(key: K): unknown;
+  /** Rebuild a key from `snapshotKey` data; throws (naming what is wrong) when it does not fit. */
+  restoreKey(data: unknown): K;
 }
 
 export type WindowEmit = (result: WindowResult) => void;
@@ -40,6 +44,14 @@ export class WindowAggregation {
 
   create(): AccumulatorSet {
     return new AccumulatorSet(this.plan);
+  }
+
+  snapshot(acc: AccumulatorSet): AccumulatorSnap {
+    return snapshotAccumulator(acc);
+  }
+
+  restore(d: unknown): AccumulatorSet {
+    return restoreAccumulator(this.plan, d as AccumulatorSnap);
   }
 
   result(stream: string, window: string, start: number, end: number, acc: AccumulatorSet, partial: boolean): WindowResult {

@@ -1,0 +1,152 @@
+import type Database from 'better-sqlite3';
+import { deserialize, serialize } from 'node:v8';
+import type { Reading } from '../core/reading.js';
+import type { TxPart } from '../outbox/index.js';
+
+/**
+ * The ingest journal: every accepted reading (with the gateway's arrival time) and every clock
+ * tick handed to the pipelines, in order, in the outbox database. Appends are buffered and made
+ * durable by group commits (at most `maxWait` ms after the first pending entry, or with any
+ * outbox commit, which always carries the pending entries: the outbox never holds an emission
+ * whose reading is not journaled). `whenDurable` is how an acknowledgement (a QoS 1 PUBACK)
+ * waits for its reading. A checkpoint trims what it includes; a restart replays the rest.
+ */
+export type JournalEntry = { pos: number; at: number; reading: Reading; src?: string } | { pos: number; at: number; tick: true };
+
+export interface JournalOptions {
+  /** Last position in the file (positions continue from it). */
+  lastPos: number;
+  maxWait: number;
+  /** Run a commit of the journal (the outbox's `commitParts`). */
+  commit: () => void;
+  onError: (err: unknown) => void;
+}
+
+/** Entries held in memory beyond which a commit is made at once. */
+const COMMIT_AT = 2000;
+
+export class IngestJournal implements TxPart {
+  private pos: number;
+  private pending: JournalEntry[] = [];
+  /** Entries written by the transaction in progress (known once `write` ran). */
+  private written = 0;
+  private waiters: Array<{ pos: number; cb: () => void }> = [];
+  private durablePos: number;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private stmt: { db: Database.Database; insert: Database.Statement } | undefined;
+  readonly stats = { appended: 0, commits: 0, failedCommits: 0 };
+
+  constructor(private readonly opts: JournalOptions) {
+    this.pos = opts.lastPos;
+    this.durablePos = opts.lastPos;
+  }
+
+  /** Last position appended. */
+  get position(): number {
+    return this.pos;
+  }
+
+  /** `src`: the delivery the reading came in (see deliveries.ts), on its first reading. */
+  append(reading: Reading, at: number, src?: string): void {
+    this.pending.push(src === undefined ? { pos: ++this.pos, at, reading } : { pos: ++this.pos, at, reading, src });
+    this.stats.appended++;
+    this.arm();
+  }
+
+  tick(at: number): void {
+    this.pending.push({ pos: ++this.pos, at, tick: true });
+    this.arm();
+  }
+
+  /** Call `cb` once everything appended so far is durable (at once when it is). */
+  whenDurable(cb: () => void): void {
+    if (this.durablePos >= this.pos) return cb();
+    this.waiters.push({ pos: this.pos, cb });
+    this.arm();
+  }
+
+  /** Commit now (stop, tests). */
+  commitNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.length === 0) return;
+    try {
+      this.opts.commit();
+    } catch (err) {
+      this.stats.failedCommits++;
+      this.opts.onError(err);
+      this.arm();
+    }
+  }
+
+  /** Commit what is pending and stop the timer; appends after this are not journaled. */
+  close(): void {
+    this.commitNow();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private arm(): void {
+    if (this.closed) return;
+    if (this.pending.length >= COMMIT_AT) return this.commitNow();
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.commitNow();
+    }, this.opts.maxWait);
+  }
+
+  write(db: Database.Database): void {
+    if (this.stmt?.db !== db) this.stmt = { db, insert: db.prepare('INSERT OR REPLACE INTO journal (pos, at, stream, ts, value, extra, src) VALUES (?, ?, ?, ?, ?, ?, ?)') };
+    const ins = this.stmt.insert;
+    for (const e of this.pending) {
+      if ('tick' in e) ins.run(e.pos, e.at, null, null, null, null, null);
+      else {
+        const r = e.reading;
+        // The common reading in columns; anything else (fields, tags, odd values) whole.
+        const plain = r.fields === undefined && r.tags === undefined && typeof r.stream === 'string' && typeof r.ts === 'number' && typeof r.value === 'number' && r.value === r.value && Object.keys(r).length === 3;
+        if (plain) ins.run(e.pos, e.at, r.stream, r.ts, r.value, null, e.src ?? null);
+        else ins.run(e.pos, e.at, null, null, null, serialize(r), e.src ?? null);
+      }
+    }
+    this.written = this.pending.length;
+  }
+
+  committed(): void {
+    const n = this.written;
+    this.written = 0;
+    if (n === 0) return;
+    this.stats.commits++;
+    this.durablePos = this.pending[n - 1]!.pos;
+    this.pending = n === this.pending.length ? [] : this.pending.slice(n);
+    if (this.pending.length === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    let i = 0;
+    while (i < this.waiters.length && this.waiters[i]!.pos <= this.durablePos) i++;
+    if (i === 0) return;
+    const done = this.waiters.splice(0, i);
+    for (const w of done) w.cb();
+  }
+}
+
+/** Journal entries after `pos`, in order (for the replay at start). */
+export function* readJournal(db: Database.Database, afterPos: number): Generator<JournalEntry> {
+  for (const r of db.prepare('SELECT pos, at, stream, ts, value, extra FROM journal WHERE pos > ? ORDER BY pos').iterate(afterPos) as Iterable<{ pos: number; at: number; stream: string | null; ts: number; value: number; extra: Buffer | null }>) {
+    if (r.extra) yield { pos: r.pos, at: r.at, reading: deserialize(r.extra) as Reading };
+    else if (r.stream === null) yield { pos: r.pos, at: r.at, tick: true };
+    else yield { pos: r.pos, at: r.at, reading: { stream: r.stream, ts: r.ts, value: r.value } };
+  }
+}
+
+/** Delivery keys in the journal, oldest first (kept one checkpoint interval longer than replay needs). */
+export function journalDeliveries(db: Database.Database): string[] {
+  return db.prepare('SELECT src FROM journal WHERE src IS NOT NULL ORDER BY pos').pluck().all() as string[];
+}
+
+export function lastJournalPos(db: Database.Database): number {
+  return (db.prepare('SELECT max(pos) FROM journal').pluck().get() as number | null) ?? 0;
+}

@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import type { Emission } from '../core/records.js';
+import type { UpstreamKind } from '../upstream/payload.js';
+
+/**
+ * Message ids say what a record is, not when it was sent, so that replaying the journal after a
+ * crash produces the same ids and the outbox (and consumers) can recognise a second copy:
+ *
+ * - reading / late: `<pipeline>/<output>/<kind>/<stream>@<ts>` (reading time);
+ * - aggregate: `<pipeline>/<output>/aggregate/<stream>@<start>-<end>` (window bounds; `~p` when partial);
+ * - alert: `<pipeline>/<output>/alert/<alert id>/<state>@<start>` (`@<end>` for cleared).
+ *
+ * Two records of one topic with the same id in a row (a device sending two readings with one
+ * timestamp, say) are told apart by an ordinal: `#1`, `#2`, ...; an alert's `active` updates are
+ * numbered within the alert. The ordinal state (the last id per topic) is saved with every
+ * checkpoint, so a replay numbers them the same way.
+ */
+export class MessageIds {
+  /** pipeline + output + topic (or alert id + output) → [last base id, ordinal]. */
+  private last = new Map<string, [string, number]>();
+
+  idOf(e: Emission, kind: UpstreamKind, stream: string, topicKey: string): string {
+    const base = `${e.pipeline}/${e.output}/${kind}/${baseOf(e, stream)}`;
+    // An alert's `active` updates are numbered within the alert (forgotten when it clears).
+    const key = `${e.pipeline}\u0000${e.output}\u0000${e.kind === 'alert' ? e.alert.id : topicKey}`;
+    if (e.kind === 'alert' && e.alert.state === 'cleared') {
+      this.last.delete(key);
+      return base;
+    }
+    const prev = this.last.get(key);
+    if (prev === undefined) {
+      this.last.set(key, [base, 0]);
+      return base;
+    }
+    if (prev[0] !== base) {
+      prev[0] = base;
+      prev[1] = 0;
+      return base;
+    }
+    return `${base}#${++prev[1]}`;
+  }
+
+  snapshot(): Array<[string, string, number]> {
+    const out: Array<[string, string, number]> = [];
+    for (const [k, [b, n]] of this.last) out.push([k, b, n]);
+    return out;
+  }
+
+  restore(data: unknown): void {
+    if (!Array.isArray(data)) throw new Error('message ids: saved state must be [[topic, last id, ordinal]]');
+    const next = new Map<string, [string, number]>();
+    for (const e of data as Array<[string, string, number]>) {
+      if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'number') throw new Error('message ids: each entry must be [topic, last id, ordinal]');
+      next.set(e[0], [e[1], e[2]]);
+    }
+    this.last = next;
+  }
+}
+
+function baseOf(e: Emission, stream: string): string {
+  switch (e.kind) {
+    case 'reading':
+    case 'late':
+      return `${stream}@${e.reading.ts}`;
+    case 'aggregate': {
+      const w = e.result;
+      return `${stream}@${w.start}-${w.end}${w.partial ? '~p' : ''}`;
+    }
+    case 'alert': {
+      const a = e.alert;
+      return `${a.id}/${a.state}@${a.state === 'cleared' ? a.end : a.start}`;
+    }
+  }
+}
+
+/**
+ * The ids the outbox holds or has sent since the last checkpoint: a replay after a crash can
+ * only produce records from after it, so older ids need not be kept. In memory for the check,
+ * and in the `seen_ids` table (written in the same transaction as the messages) for the next start.
+ */
+export class SeenIds {
+  private ids = new Set<string>();
+  private stmts: { db: Database.Database; insert: Database.Statement } | undefined;
+
+  load(db: Database.Database): void {
+    this.ids = new Set((db.prepare('SELECT id FROM seen_ids').pluck().all() as string[]));
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    this.ids.add(id);
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** Inside a commit transaction: keep the ids of the committed batch. */
+  write(db: Database.Database, batch: readonly { msgId: string }[]): void {
+    if (batch.length === 0) return;
+    if (this.stmts?.db !== db) this.stmts = { db, insert: db.prepare('INSERT OR IGNORE INTO seen_ids (id) VALUES (?)') };
+    const ins = this.stmts.insert;
+    for (const m of batch) ins.run(m.msgId);
+  }
+
+  /** Inside a checkpoint's transaction: forget every id (kept in memory until it commits). */
+  clearIn(db: Database.Database): void {
+    db.prepare('DELETE FROM seen_ids').run();
+  }
+
+  clear(): void {
+    this.ids.clear();
+  }
+}

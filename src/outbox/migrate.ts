@@ -1,0 +1,41 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Outbox file schema versions. 1: messages, keys, dead letters. 2: adds the checkpoint tables
+ * (`state`, `state_aside`), the ingest journal and `seen_ids` (message ids since the last
+ * checkpoint). A file of an older version is brought up to date in place; nothing is set aside.
+ */
+export const OUTBOX_SCHEMA_VERSION = 2;
+
+export class NewerSchemaError extends Error {
+  readonly code = 'EDGEWISE_NEWER_SCHEMA';
+}
+
+const V2 = `
+  CREATE TABLE IF NOT EXISTS state (pipeline TEXT NOT NULL, part TEXT NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (pipeline, part)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS state_aside (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pipeline TEXT NOT NULL, part TEXT NOT NULL,
+    version INTEGER NOT NULL, error TEXT NOT NULL, data BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS journal (pos INTEGER PRIMARY KEY, at INTEGER NOT NULL, stream TEXT, ts, value, extra BLOB, src TEXT);
+  CREATE TABLE IF NOT EXISTS seen_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
+`;
+
+/**
+ * Create the tables of the current version that are missing and record the version. `from` is the
+ * version in the file's meta table (undefined for a new file). A file from a newer Edgewise is
+ * refused (never rewritten): `NewerSchemaError`, which names the file and what to do.
+ */
+export function migrateOutbox(db: Database.Database, file: string, from: string | undefined): { from: number; to: number } {
+  const v = from === undefined ? OUTBOX_SCHEMA_VERSION : Number(from);
+  if (!Number.isInteger(v) || v < 1) throw Object.assign(new Error(`outbox ${file}: unknown schema version "${from}"`), { code: 'SQLITE_NOTADB' });
+  if (v > OUTBOX_SCHEMA_VERSION) {
+    throw new NewerSchemaError(
+      `outbox ${file} was written by a newer Edgewise (file schema ${v}; this build reads up to ${OUTBOX_SCHEMA_VERSION}). It was left as it is: run the newer version, or move the file away to start a new outbox.`,
+    );
+  }
+  db.transaction(() => {
+    db.exec(V2);
+    db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)").run(String(OUTBOX_SCHEMA_VERSION));
+  })();
+  return { from: v, to: OUTBOX_SCHEMA_VERSION };
+}

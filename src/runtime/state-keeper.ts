@@ -1,0 +1,196 @@
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../core/log.js';
+import type { Reading } from '../core/reading.js';
+import type { Pipeline } from '../engine/pipeline.js';
+import { fromLegacy, type LegacyPipelineState, type PipelineSnapshot, type RestoreFailure } from '../engine/snapshot.js';
+import { Deliveries, deliveryKey, parseDeliveryKey } from '../journal/deliveries.js';
+import { IngestJournal, journalDeliveries, lastJournalPos, readJournal } from '../journal/journal.js';
+import type { Outbox } from '../outbox/index.js';
+import type { StateConfig } from '../state/config.js';
+import { encodeCheckpoint, OUTBOX_STATE, readCheckpoint, setAside, writeCheckpoint } from '../state/store.js';
+
+/** The `state:` defaults (as in src/state/config.ts, which the running gateway does not load). */
+export const DEFAULT_STATE_CONFIG: StateConfig = { durability: 'journal', journal_max_wait: 5, checkpoint_interval: 10_000 };
+
+export interface StateStats {
+  durability: StateConfig['durability'];
+  /** Journal: readings appended, group commits, position. */
+  journal: { appended: number; commits: number; failedCommits: number; position: number } | null;
+  checkpoints: number;
+  /** Last checkpoint: how long the snapshot + commit took, its encoded size, when. */
+  lastCheckpoint: { ms: number; bytes: number; at: number } | null;
+  /** At the last start: journal entries replayed, parts restored, parts that could not be (kept aside). */
+  restored: { parts: number; failed: number; replayed: number; ms: number };
+  /** QoS 1 resends of deliveries already taken (a PUBACK lost in a crash): acknowledged, not taken twice. */
+  redelivered: number;
+}
+
+/**
+ * Crash-safe state for a gateway: restores the last checkpoint and replays the journal after it
+ * at start, journals readings and ticks while running, and takes checkpoints (the state of every
+ * pipeline and the outbox's id ordinals, committed with the outbox's pending messages).
+ */
+export class StateKeeper {
+  readonly journal: IngestJournal | undefined;
+  private readonly st: StateStats;
+  private lastPos = 0;
+  /** Journal position of the previous checkpoint: the journal is trimmed up to it. */
+  private prevPos = 0;
+  readonly deliveries = new Deliveries();
+  /** The delivery of the next reading appended (its first reading carries it into the journal). */
+  private src: string | undefined;
+
+  constructor(
+    private readonly o: { outbox: Outbox; pipelines: Pipeline[]; config: StateConfig; log: Logger; now: () => number; dataDir: string },
+  ) {
+    const db = o.outbox.database;
+    const cp = readCheckpoint(db);
+    this.lastPos = Math.max(cp.pos, lastJournalPos(db));
+    this.prevPos = cp.pos;
+    for (const key of journalDeliveries(db)) {
+      const d = parseDeliveryKey(key);
+      if (d) this.deliveries.take(...d);
+    }
+    if (o.config.durability === 'journal') {
+      this.journal = new IngestJournal({
+        lastPos: this.lastPos,
+        maxWait: o.config.journal_max_wait,
+        commit: () => o.outbox.commitParts(),
+        onError: (err) => o.log.error({ err, file: o.outbox.file }, `ingest journal: commit failed (${(err as Error).message}); readings stay unacknowledged and the commit is retried`),
+      });
+      o.outbox.addTxPart(this.journal);
+    }
+    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
+  }
+
+  /**
+   * Restore the last checkpoint into the pipelines (each part on its own: one that cannot be
+   * restored is logged, counted and kept aside in `state_aside`, and its operator starts fresh),
+   * then replay the journal after it through `route` / `tick`. The first start after an upgrade
+   * takes detector-state.json (the old format) once and renames it.
+   */
+  restoreAndReplay(route: (r: Reading, at: number) => void, tick: (at: number) => void): void {
+    const t0 = performance.now();
+    const { outbox, log, now } = this.o;
+    const db = outbox.database;
+    const cp = readCheckpoint(db);
+    let snaps = cp.pipelines;
+    if (snaps.length === 0 && cp.undecodable.length === 0) snaps = this.legacyState();
+    const failures: Array<RestoreFailure & { data: Buffer | PipelineSnapshot['parts'][string] }> = cp.undecodable.map((u) => ({ ...u, data: u.data }));
+    let parts = 0;
+    for (const snap of snaps) {
+      if (snap.pipeline === OUTBOX_STATE) {
+        const ids = snap.parts.ids;
+        try {
+          if (ids) outbox.ids.restore(ids.data);
+          parts++;
+        } catch (err) {
+          failures.push({ pipeline: OUTBOX_STATE, part: 'ids', version: ids!.version, error: (err as Error).message, data: ids! });
+        }
+        continue;
+      }
+      const p = this.o.pipelines.find((x) => x.name === snap.pipeline);
+      if (!p) {
+        for (const [part, s] of Object.entries(snap.parts)) failures.push({ pipeline: snap.pipeline, part, version: s.version, error: 'no pipeline of this name is configured any more', data: s });
+        continue;
+      }
+      const failed = p.restore(snap);
+      parts += Object.keys(snap.parts).length - failed.length;
+      for (const f of failed) failures.push({ ...f, data: snap.parts[f.part]! });
+    }
+    for (const f of failures) {
+      log.warn({ pipeline: f.pipeline, part: f.part, version: f.version, err: f.error }, `state: could not restore ${f.pipeline} ${f.part} (${f.error}); that part starts fresh, the saved copy is kept in table state_aside of ${outbox.file}`);
+      try {
+        setAside(db, now(), f);
+      } catch (err) {
+        log.warn({ err }, 'state: could not keep the unrestorable part aside');
+      }
+    }
+    let replayed = 0;
+    for (const e of readJournal(db, cp.pos)) {
+      if ('tick' in e) tick(e.at);
+      else route(e.reading, e.at);
+      replayed++;
+    }
+    const ms = performance.now() - t0;
+    this.st.restored = { parts, failed: failures.length, replayed, ms };
+    if (parts || failures.length || replayed) log.info({ parts, failed: failures.length, replayed, ms: Math.round(ms) }, `state: restored ${parts} parts from the checkpoint and replayed ${replayed} journal entries`);
+  }
+
+  /** detector-state.json of older versions: read once, then renamed to detector-state.json.migrated. */
+  private legacyState(): PipelineSnapshot[] {
+    const file = join(this.o.dataDir, 'detector-state.json');
+    if (!existsSync(file)) return [];
+    try {
+      const old = JSON.parse(readFileSync(file, 'utf8')) as { pipelines: LegacyPipelineState[] };
+      renameSync(file, `${file}.migrated`);
+      this.o.log.info({ file }, 'state: took detector baselines from detector-state.json (renamed to .migrated); from now on state lives in the outbox database');
+      return old.pipelines.map(fromLegacy);
+    } catch (err) {
+      this.o.log.warn({ file, err: (err as Error).message }, 'state: detector-state.json is unreadable; detectors start fresh');
+      return [];
+    }
+  }
+
+  /** Journal one reading (before the pipelines see it). */
+  append(r: Reading, at: number): void {
+    if (this.src === undefined) this.journal?.append(r, at);
+    else {
+      this.journal?.append(r, at, this.src);
+      this.src = undefined;
+    }
+  }
+
+  /** A QoS 1 delivery is about to be taken: false when it is a resend of one taken recently. */
+  delivery = (client: string, packetId: number, hash: number): boolean => {
+    if (!this.deliveries.take(client, packetId, hash)) return false;
+    if (this.journal) this.src = deliveryKey(client, packetId, hash);
+    return true;
+  };
+
+  tick(at: number): void {
+    this.journal?.tick(at);
+  }
+
+  /** Call `done` when everything journaled so far is durable. */
+  whenDurable = (done: () => void): void => {
+    if (this.journal) this.journal.whenDurable(done);
+    else done();
+  };
+
+  /**
+   * Save every pipeline's state (and the outbox's id ordinals) with the outbox's pending messages
+   * in one transaction, and trim the journal up to here. Call between two readings.
+   */
+  checkpoint(): void {
+    const t0 = performance.now();
+    const pos = this.journal?.position ?? this.lastPos;
+    const snaps = this.o.pipelines.map((p) => p.snapshot());
+    snaps.push({ pipeline: OUTBOX_STATE, parts: { ids: { version: 1, data: this.o.outbox.ids.snapshot() } } });
+    const rows = encodeCheckpoint(snaps);
+    const at = this.o.now();
+    let bytes = 0;
+    for (const r of rows) bytes += r.data.length;
+    const trimTo = this.prevPos;
+    this.o.outbox.checkpoint({
+      write: (db) => writeCheckpoint(db, rows, pos, at, trimTo),
+      committed: () => {
+        this.prevPos = pos;
+        this.deliveries.checkpoint();
+      },
+    });
+    this.st.checkpoints++;
+    this.st.lastCheckpoint = { ms: performance.now() - t0, bytes, at };
+  }
+
+  /** Make the journal durable and stop its timer (before the outbox closes). */
+  close(): void {
+    this.journal?.close();
+  }
+
+  stats(): StateStats {
+    const j = this.journal;
+    return { ...this.st, journal: j ? { ...j.stats, position: j.position } : null, redelivered: this.deliveries.redelivered };
+  }
+}
