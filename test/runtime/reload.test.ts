@@ -182,3 +182,44 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
     ],
   );
 });
+
+test('a reload is a checkpoint boundary: SIGKILL after a reload and restart count every acknowledged reading once, in the pipeline that took it', { timeout: 120_000 }, async (t) => {
+  const { dir, cfg, ports, upstream, rt, publisher } = await setup(t);
+  const device = publisher(ports.input, 'esp32-1');
+  await publish(device, 'm1/temp', 5);
+  await publish(device, 'm1/hum', 5);
+  writeFileSync(join(dir, 'hum.yaml'), HUM('count, max'));
+  rt.child.kill('SIGHUP');
+  await waitFor(() => aggregates(upstream).length === 1, `the rebuilt pipeline to flush its window:\n${rt.output()}`);
+  await publish(device, 'm1/temp', 4);
+  await publish(device, 'm1/hum', 4); // PUBACKed: journaled
+  rt.child.kill('SIGKILL');
+  await rt.exited;
+
+  // The restart restores the checkpoint taken at the reload and replays only what came after it.
+  const again = await startRuntime(cfg);
+  t.after(() => {
+    if (again.child.exitCode === null) again.child.kill('SIGKILL');
+  });
+  again.child.kill('SIGTERM');
+  assert.equal(await again.exited, 0, again.output());
+  await waitFor(() => aggregates(upstream).length >= 3, `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
+  assert.deepEqual(
+    aggregates(upstream).sort((a, b) => a.stream.localeCompare(b.stream) || b.count - a.count),
+    [
+      { stream: 'm1/hum', count: 5, partial: true }, // flushed by the rebuild, before the crash
+      { stream: 'm1/hum', count: 4, partial: true }, // the rebuilt pipeline's readings, replayed
+      { stream: 'm1/temp', count: 9, partial: true }, // the kept window: 5 checkpointed + 4 replayed
+    ],
+  );
+});
+
+test('reload.watch: a changed pipeline file is reloaded, an invalid one refused', { timeout: 60_000 }, async (t) => {
+  const { dir, rt } = await setup(t, { watch: true });
+  writeFileSync(join(dir, 'hum.yaml'), HUM('count, min'));
+  await waitFor(() => /"trigger":"file change: [^"]*hum\.yaml"[^\n]*"msg":"reload applied/.test(rt.output()), `a reload on the file change:\n${rt.output()}`);
+  writeFileSync(join(dir, 'hum.yaml'), HUM('count, minn'));
+  await waitFor(() => /"level":50[^\n]*reload refused[^\n]*hum\.yaml:5:\d+: error: /.test(rt.output()), `the invalid change to be refused:\n${rt.output()}`);
+  rt.child.kill('SIGTERM');
+  assert.equal(await rt.exited, 0, rt.output());
+});
