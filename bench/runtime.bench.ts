@@ -25,7 +25,10 @@
  *      RUNTIME_BENCH_NODE_FLAGS="" for Node's defaults, or other V8 flags;
  *      RUNTIME_BENCH_SECONDS=30 load duration (default 32); RUNTIME_BENCH_RATE=20000 total msg/s;
  *      RUNTIME_BENCH_HTTP=1 turns the HTTP server on (http:) and scrapes /metrics once a second, as
- *      a Prometheus would (the cost of metrics, the score histogram and the dashboard's series).
+ *      a Prometheus would (the cost of metrics, the score histogram and the dashboard's series);
+ *      RUNTIME_BENCH_QOS=1: the publisher sends QoS 1 and measures publish → PUBACK (which waits
+ *      for the ingest journal, docs/state.md); RUNTIME_BENCH_DURABILITY=off: no journal;
+ *      RUNTIME_BENCH_CHECKPOINT=60s: state.checkpoint_interval (default 10s).
  */
 import { Aedes } from 'aedes';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,6 +38,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEPLOY_ENV, DEPLOY_NODE_FLAGS, parseEnvList } from './deploy-profile.js';
+import mqttPacket from 'mqtt-packet';
 import { openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -46,10 +50,30 @@ const RATE = Number(process.env.RUNTIME_BENCH_RATE ?? 5000);
 const DEFAULT_FLAGS = DEPLOY_NODE_FLAGS.join(' ');
 const DEFAULT_ENV = Object.entries(DEPLOY_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
 const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
+const QOS = Number(process.env.RUNTIME_BENCH_QOS ?? 0) === 1 ? 1 : 0;
+const DURABILITY = process.env.RUNTIME_BENCH_DURABILITY === 'off' ? 'off' : 'journal';
 
 // ---------- publisher: raw MQTT 3.1.1 over TCP (bench/raw-mqtt.ts) ----------
 async function publisher(port: number, seconds: number): Promise<void> {
   const socks = await openSockets(port, DEVICES, 'dev-');
+  // QoS 1: the send time of each packet id per connection, and publish → PUBACK latencies.
+  const sentAt = socks.map(() => new Map<number, number>());
+  const nextId = socks.map(() => 1);
+  const acks: number[] = [];
+  if (QOS === 1) {
+    socks.forEach((s, i) => {
+      const parser = mqttPacket.parser();
+      parser.on('packet', (pk) => {
+        if (pk.cmd !== 'puback') return;
+        const t = sentAt[i]!.get(pk.messageId!);
+        if (t !== undefined) {
+          acks.push(performance.now() - t);
+          sentAt[i]!.delete(pk.messageId!);
+        }
+      });
+      s.on('data', (d: Buffer) => parser.parse(d));
+    });
+  }
   process.send!({ connected: DEVICES });
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
@@ -66,7 +90,14 @@ async function publisher(port: number, seconds: number): Promise<void> {
         // A noisy sine per device and metric: the default detector stays mostly quiet.
         const v = 50 + dev / 10 + 5 * Math.sin(k / 200) + ((sent * 7919) % 1000) / 1000;
         // `t`: the send time with sub-ms resolution, for the publish → reading latency (a field; windows ignore it).
-        socks[dev]!.write(publishPacket(`sensors/dev-${dev}/${metric}`, `{"value":${v.toFixed(3)},"ts":${ts},"t":${(performance.timeOrigin + performance.now()).toFixed(3)}}`));
+        const topic = `sensors/dev-${dev}/${metric}`;
+        const payload = `{"value":${v.toFixed(3)},"ts":${ts},"t":${(performance.timeOrigin + performance.now()).toFixed(3)}}`;
+        if (QOS === 1) {
+          const id = nextId[dev]!;
+          nextId[dev] = (id % 65535) + 1;
+          sentAt[dev]!.set(id, performance.now());
+          socks[dev]!.write(mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 1, messageId: id, dup: false, retain: false }));
+        } else socks[dev]!.write(publishPacket(topic, payload));
         sent++;
       }
       if (now < end) setTimeout(tick, 2);
@@ -74,7 +105,13 @@ async function publisher(port: number, seconds: number): Promise<void> {
     };
     tick();
   });
-  process.send!({ sent });
+  if (QOS === 1) {
+    const until = performance.now() + 5000;
+    while (sentAt.some((m) => m.size > 0) && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+  acks.sort((a, b) => a - b);
+  const q = (x: number) => acks[Math.min(acks.length - 1, Math.floor(x * acks.length))] ?? NaN;
+  process.send!({ sent, puback: QOS === 1 ? { n: acks.length, p50: q(0.5), p99: q(0.99), max: acks.at(-1) ?? NaN, missing: sentAt.reduce((a, m) => a + m.size, 0) } : undefined });
   for (const s of socks) s.end();
 }
 
@@ -181,6 +218,7 @@ inputs:
 pipelines: [machines.yaml]
 outbox: {}
 upstream: { url: "mqtt://127.0.0.1:${upstreamPort}" }
+state: { durability: ${DURABILITY}, checkpoint_interval: ${process.env.RUNTIME_BENCH_CHECKPOINT ?? '10s'} }
 ${httpPort ? `http: { port: ${httpPort} }\n` : ''}`,
   );
   return cfg;
@@ -276,7 +314,7 @@ async function main(): Promise<void> {
       }, 1000)
     : undefined;
   const tLoad = Date.now();
-  const { sent } = await next<{ sent: number }>(pub, (m) => 'sent' in m);
+  const { sent, puback } = await next<{ sent: number; puback?: { n: number; p50: number; p99: number; max: number; missing: number } }>(pub, (m) => 'sent' in m);
   const loadSecs = (Date.now() - tLoad) / 1000;
   if (scraper) clearInterval(scraper);
   const procStatus = procMemory(rt.pid!);
@@ -317,7 +355,7 @@ async function main(): Promise<void> {
   const dropped = Object.values(p.dropped).reduce((a, b) => a + b, 0);
   const warnings = stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('"alert ')).length;
 
-  console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s for ${loadSecs.toFixed(1)} s`);
+  console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s QoS ${QOS} for ${loadSecs.toFixed(1)} s; state.durability ${DURABILITY}`);
   console.log(`pipeline: detect default on every reading → 1 s tumbling window [count, mean, max, p95] → upstream (in-process aedes, QoS 1) via the SQLite outbox`);
   console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}, env: ${envText || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
   console.table([
@@ -327,6 +365,9 @@ async function main(): Promise<void> {
     { figure: 'young gen (new_space) steady (MB)', value: mb(avg(steady, (s) => s.spaces.new_space ?? 0)), note: `old_space ${mb(avg(steady, (s) => s.spaces.old_space ?? 0))}, code ${mb(avg(steady, (s) => s.spaces.code_space ?? 0))}` },
     { figure: 'external / arrayBuffers steady (MB)', value: `${mb(avg(steady, (s) => s.external))} / ${mb(avg(steady, (s) => s.arrayBuffers))}`, note: 'Buffers, SQLite is outside V8 (in RSS only)' },
     { figure: 'p99 publish → reading (ms)', value: Number(latency.p99.toFixed(2)), note: `target ≤ 2 ms; p50 ${latency.p50.toFixed(2)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} readings (send time in the payload → Gateway.push)` },
+    ...(puback
+      ? [{ figure: 'p99 publish → PUBACK (ms)', value: Number(puback.p99.toFixed(2)), note: `target ≤ 15 ms; QoS 1, PUBACK after the journal commit (state.journal_max_wait 5 ms); p50 ${puback.p50.toFixed(2)} ms, max ${puback.max.toFixed(1)} ms over ${puback.n} publishes, ${puback.missing} without PUBACK` }]
+      : []),
     { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },
     { figure: 'readings counted upstream', value: upReadings, note: `sum of window counts in ${upAggregates} aggregates; ${upAlerts} alerts; ${upMsgs} messages` },

@@ -19,6 +19,11 @@ export const outboxConfigSchema = z
     max_message_bytes: byteSizeSchema
       .default(256 * 1024)
       .describe('A single payload larger than this is refused (counted as too_large).'),
+    memory_bytes: byteSizeSchema
+      .default(8 * 1024 * 1024)
+      .describe(
+        'While the disk is full, new messages are held in memory up to this many bytes (forwarded all the same when the uplink is up) and written to the file when space returns; beyond it, raw is dropped first (counted as disk_full).',
+      ),
     commit_max_messages: z
       .number()
       .int()

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DropCounter, type DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
@@ -9,6 +9,7 @@ import { encodePayload, upstreamKindOf, type UpstreamKind } from '../upstream/pa
 import type { OutboxConfig } from './config.js';
 import { MessageIds, SeenIds } from './ids.js';
 import { migrateOutbox, NewerSchemaError, OUTBOX_SCHEMA_VERSION } from './migrate.js';
+import { DropLog } from './drop-log.js';
 
 export type { OutboxConfig } from './config.js';
 
@@ -30,6 +31,19 @@ const GIVE_BACK_EVERY_MS = 30_000;
  */
 const COMMIT_SLICE = 50;
 const DEAD_LETTER_MAX_ROWS = 1000;
+/** While the disk is full, fresh messages go to memory and the disk is tried again this often. */
+const DISK_RETRY_MS = 1000;
+/** Free space under which the WAL is truncated after every commit (it would otherwise grow to journal_size_limit). */
+const LOW_SPACE_BYTES = 16 * 1024 * 1024;
+const SPACE_CHECK_EVERY_MS = 1000;
+const DROP_HINTS: Record<string, string> = {
+  outbox_full: 'The outbox reached outbox.max_bytes while the uplink was down or slow: raise it or check the uplink.',
+  max_age: 'Buffered longer than outbox.max_age.',
+  disk_full: 'The disk holding the outbox is full: free space on it (forwarding resumes by itself).',
+  too_large: 'A payload was larger than outbox.max_message_bytes.',
+  closed: 'Emitted after the outbox was closed.',
+  corrupt_file: 'The outbox file was corrupt and was moved aside.',
+};
 
 /** Drop reasons the outbox counts (stats().dropped). */
 export type OutboxDropReason = 'outbox_full' | 'max_age' | 'disk_full' | 'too_large' | 'closed' | 'corrupt_file';
@@ -71,11 +85,19 @@ export interface OutboxStats {
   lateSkipped: number;
   dropped: Record<string, number>;
   droppedByPriority: Record<(typeof PRIORITY_NAMES)[number], number>;
+  /** Drops by reason over the life of this outbox file (saved in it, so they survive a crash and a restart). */
+  droppedTotal: Record<string, number>;
   /** Times a corrupt or unreadable file was moved aside. */
   recoveries: number;
   /** Records refused because the outbox holds or has sent their id since the last checkpoint (a replay's copies; not a loss). */
   duplicateIds: number;
   diskFullEvents: number;
+  /** True while writes fail for lack of space (fresh messages are then held in memory). */
+  diskFull: boolean;
+  /** Messages held in memory because the disk is full (forwarded all the same; counted in depth). */
+  memory: { messages: number; bytes: number };
+  /** Rows acknowledged upstream whose deletion is not committed yet (never sent again). */
+  ackedPending: number;
   /** Age (ms) of the oldest buffered message, 0 when empty. */
   oldestAgeMs: number;
   deadLetters: number;
@@ -90,6 +112,8 @@ interface PendingMsg {
   seq: number;
   created: number;
   payload: Buffer;
+  /** Already handed to the forwarder (held in memory while the disk was full). */
+  announced?: boolean;
 }
 
 interface KeyState extends OutboxKey {
@@ -129,7 +153,7 @@ export interface OutboxOpenOptions {
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
 const isFull = (e: unknown) => {
   const c = (e as { code?: string }).code ?? '';
-  return c === 'SQLITE_FULL' || c.startsWith('SQLITE_IOERR_WRITE') || c === 'ENOSPC' || /disk is full|database or disk is full/i.test(String((e as Error).message));
+  return c === 'SQLITE_FULL' || c.startsWith('SQLITE_IOERR_WRITE') || c.startsWith('SQLITE_IOERR_SHM') || c === 'ENOSPC' || /disk is full|database or disk is full/i.test(String((e as Error).message));
 };
 const isCorrupt = (e: unknown) => CORRUPT_CODES.has((e as { code?: string }).code ?? '');
 
@@ -172,8 +196,22 @@ export class Outbox {
   readonly ids = new MessageIds();
   private readonly seen = new SeenIds();
   private duplicateIds = 0;
-  private readonly txParts: TxPart[] = [{ write: (db, batch) => this.seen.write(db, batch), committed() {} }];
+  /** Ids are checked only when checkpoints are taken (a replay can then produce copies); see trackIds(). */
+  private tracking = false;
+  private readonly txParts: TxPart[] = [{ write: (db, batch) => (this.tracking ? this.seen.write(db, batch) : undefined), committed() {} }];
   private oneShot: TxPart | undefined;
+  private readonly dropLog: DropLog;
+  /** Drops by reason saved in the file, and those not saved yet (written with the next commit). */
+  private savedDrops = new Map<string, number>();
+  private readonly unsavedDrops = new Map<string, number>();
+  /** Acknowledged rows whose delete is not committed yet: never read back for sending. */
+  private readonly ackedIds = new Set<number>();
+  /** Messages held in memory while the disk is full, in id order; written to the file when space returns. */
+  private readonly mem = new Map<number, PendingMsg>();
+  private memBytes = 0;
+  private diskRetryAt = 0;
+  private lastSpaceCheck = -Infinity;
+  private lowOnSpace = false;
 
   private constructor(opts: OutboxOpenOptions) {
     this.cfg = opts.config;
@@ -184,6 +222,7 @@ export class Outbox {
     this.giveBackEveryMs = opts.giveBackEveryMs ?? GIVE_BACK_EVERY_MS;
     this.file = path.resolve(opts.dataDir, opts.config.path);
     this.effectiveMax = opts.config.max_bytes;
+    this.dropLog = new DropLog(opts.log, 'outbox', (r) => DROP_HINTS[r] ?? '');
   }
 
   /** Open (or create) the outbox. A corrupt or unreadable file is moved aside and a new one started. */
@@ -198,9 +237,24 @@ export class Outbox {
 
   private openDb(check: boolean): void {
     try {
-      this.openAndLoad(this.file, check);
+      try {
+        this.openAndLoad(this.file, check);
+      } catch (err) {
+        if (!isFull(err)) throw err;
+        // No space for the shared-memory index (-shm): exclusive locking keeps it in the heap.
+        this.log.warn({ err, file: this.file }, `outbox: disk full opening ${this.file}; opening it in exclusive locking mode (no -shm file)`);
+        this.openAndLoad(this.file, check, true);
+      }
     } catch (err) {
       if (err instanceof NewerSchemaError) throw err; // not ours to set aside
+      if (isFull(err)) {
+        this.log.error(
+          { err, file: this.file },
+          `outbox: cannot open ${this.file}: the disk is full (${(err as Error).message}); buffering in memory only until restart. Free space on the device.`,
+        );
+        this.openAndLoad(':memory:', false);
+        return;
+      }
       this.moveAside(err);
       try {
         this.openAndLoad(this.file, false);
@@ -214,9 +268,10 @@ export class Outbox {
     }
   }
 
-  private openAndLoad(file: string, check: boolean): void {
+  private openAndLoad(file: string, check: boolean, exclusive = false): void {
     const db = new Database(file);
     try {
+      if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('busy_timeout = 5000');
       const fresh = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number }).n === 0;
       if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
@@ -240,7 +295,9 @@ export class Outbox {
           created INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (priority, id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY, source TEXT NOT NULL, reason TEXT NOT NULL,
           at INTEGER NOT NULL, detail TEXT, sample TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS drop_counts (reason TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
       `);
+      this.savedDrops = new Map((db.prepare('SELECT reason, n FROM drop_counts').all() as { reason: string; n: number }[]).map((r) => [r.reason, r.n]));
       const meta = new Map((db.prepare('SELECT k, v FROM meta').all() as { k: string; v: string }[]).map((r) => [r.k, r.v]));
       const schema = migrateOutbox(db, file, meta.get('schema'));
       if (schema.from !== schema.to) this.log.info({ file, from: schema.from, to: schema.to }, `outbox: migrated ${file} from schema ${schema.from} to ${schema.to} in place`);
@@ -305,6 +362,7 @@ export class Outbox {
       oldest: db.prepare('SELECT min(created) AS c FROM messages'),
       dlInsert: db.prepare('INSERT INTO dead_letters (source, reason, at, detail, sample) VALUES (?, ?, ?, ?, ?)'),
       dlTrim: db.prepare('DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?'),
+      addDrops: db.prepare('INSERT INTO drop_counts (reason, n) VALUES (?, ?) ON CONFLICT(reason) DO UPDATE SET n = n + excluded.n'),
     };
   }
 
@@ -323,7 +381,7 @@ export class Outbox {
       this.log.error({ err: e, file: this.file }, `outbox: could not move ${this.file} aside: ${(e as Error).message}`);
     }
     this.st.recoveries++;
-    this.drops.drop('corrupt_file', this.file, `${(err as Error).message}; moved to ${aside}`, this.now());
+    this.countDrop('corrupt_file', undefined, this.file, `${(err as Error).message}; moved to ${aside}`);
     this.log.error(
       { err, file: this.file, movedTo: moved ? aside : undefined, code: (err as { code?: string }).code },
       `outbox: ${this.file} is corrupt or unreadable (${(err as Error).message}); ${moved ? `moved it to ${aside}` : 'could not move it'} and started a new outbox. Messages buffered in the old file are not sent; inspect or delete the moved file.`,
@@ -333,7 +391,7 @@ export class Outbox {
   /** Corruption found while running: start over with a new file (what was buffered is counted as lost). */
   private recoverAtRuntime(err: unknown): void {
     const lost = this.counts[0]! + this.counts[1]! + this.counts[2]!;
-    for (let i = 0; i < lost; i++) this.drops.drop('corrupt_file', '', undefined, this.now());
+    for (let i = 0; i < lost; i++) this.countDrop('corrupt_file', undefined, 'a buffered message');
     try {
       this.db.close();
     } catch {
@@ -352,7 +410,7 @@ export class Outbox {
   put(e: Emission): void {
     const now = this.now();
     if (this.closed) {
-      this.drops.drop('closed', e, 'put() after close()', now);
+      this.countDrop('closed', undefined, JSON.stringify(e).slice(0, 200), 'put() after close()');
       return;
     }
     if (e.kind === 'late' && !this.cfg.forward_late) {
@@ -369,12 +427,14 @@ export class Outbox {
       this.keysById.set(key.id, key);
     }
     const msgId = this.ids.idOf(e, ks.kind, ks.stream, name);
-    if (this.seen.has(msgId)) {
-      // A copy of a record already held or sent (a replay after a crash): not a loss, counted.
-      this.duplicateIds++;
-      return;
+    if (this.tracking) {
+      if (this.seen.has(msgId)) {
+        // A copy of a record already held or sent (a replay after a crash): not a loss, counted.
+        this.duplicateIds++;
+        return;
+      }
+      this.seen.add(msgId);
     }
-    this.seen.add(msgId);
     const id = this.nextId++;
     const seq = ++key.lastSeq;
     key.dirty = true;
@@ -382,11 +442,21 @@ export class Outbox {
     const priority = priorityOf(e);
     if (payload.length > this.cfg.max_message_bytes) {
       this.countDrop('too_large', priority, `${ks.kind} ${ks.stream} seq=${seq}`, `payload of ${payload.length} bytes > max_message_bytes ${this.cfg.max_message_bytes}`);
+      this.arm(); // saves the drop count
       return;
     }
     this.batch.push({ id, msgId, priority, key, seq, created: now, payload });
     if (this.batch.length >= this.cfg.commit_max_messages) this.flush();
     else this.arm();
+  }
+
+  /**
+   * Remember the ids put since the last checkpoint (in memory and in the file) and refuse a second
+   * copy: for a gateway that takes checkpoints (they forget the ids), so a replay after a crash
+   * does not send a record twice. Without checkpoints nothing is remembered (it would only grow).
+   */
+  trackIds(): void {
+    this.tracking = true;
   }
 
   /** Write `part` in every commit transaction from now on (the ingest journal). */
@@ -435,10 +505,18 @@ export class Outbox {
     return this.db;
   }
 
-  /** Mark rows as acknowledged upstream: deleted with the next commit. */
+  /** Mark rows as acknowledged upstream: deleted with the next commit (never read back for sending again). */
   ack(row: OutboxRow): void {
+    const m = this.mem.get(row.id);
+    if (m) {
+      this.mem.delete(row.id);
+      this.memBytes -= m.payload.length + ROW_OVERHEAD;
+      this.st.acked++;
+      return;
+    }
+    this.ackedIds.add(row.id);
     this.acks.push(row);
-    if (this.acks.length >= this.cfg.commit_max_messages) this.flush();
+    if (this.acks.length >= this.cfg.commit_max_messages && this.mem.size === 0) this.flush();
     else this.arm();
   }
 
@@ -467,14 +545,24 @@ export class Outbox {
     }
     const now = this.now();
     const sweep = this.cfg.max_age > 0 && now - this.lastAgeSweep >= AGE_SWEEP_EVERY_MS;
-    if (this.batch.length === 0 && this.acks.length === 0 && !sweep) return;
+    if (this.batch.length === 0 && this.acks.length === 0 && !sweep && this.unsavedDrops.size === 0 && this.mem.size === 0) return;
     if (sweep) this.lastAgeSweep = now;
-    const batch = this.batch.length > limit ? this.batch.splice(0, limit) : this.batch;
+    const part = this.batch.length > limit ? this.batch.splice(0, limit) : this.batch;
     const acks = this.acks.length > limit ? this.acks.splice(0, limit) : this.acks;
-    if (batch === this.batch) this.batch = [];
+    if (part === this.batch) this.batch = [];
     if (acks === this.acks) this.acks = [];
+    if (this.mem.size && performance.now() < this.diskRetryAt && !this.memoryWouldOverflow(part)) {
+      // The disk was full a moment ago: keep forwarding from memory, try the disk again later.
+      this.acks = acks.concat(this.acks);
+      this.hold(part);
+      if (this.batch.length || this.acks.length || this.mem.size) this.arm();
+      return;
+    }
+    // What was held in memory goes to the file first, in order, with the new batch.
+    const batch = this.mem.size ? [...this.mem.values(), ...part] : part;
     try {
-      this.commit(batch, acks, sweep, now, this.effectiveMax, 'outbox_full');
+      // A bound lowered after the disk filled up drops for disk_full, not outbox_full.
+      this.commit(batch, acks, sweep, now, this.effectiveMax, this.effectiveMax < this.cfg.max_bytes ? 'disk_full' : 'outbox_full');
       if ((this.batch.length || this.acks.length) && !this.closed && !this.sliceTimer) {
         this.sliceTimer = setImmediate(() => {
           this.sliceTimer = null;
@@ -483,43 +571,118 @@ export class Outbox {
       }
     } catch (err) {
       if (isFull(err)) {
-        this.onDiskFull(err, batch, acks, sweep, now);
+        this.onDiskFull(err, batch, part, acks, sweep, now);
       } else if (isCorrupt(err)) {
         this.recoverAtRuntime(err);
-        for (const m of batch) this.countDrop('corrupt_file', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
+        for (const m of part) this.countDrop('corrupt_file', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
       } else {
         // Unknown I/O error: keep the batch for the next try, bounded by the byte bound.
         this.log.error({ err, file: this.file }, `outbox: commit failed (${(err as Error).message}); will retry`);
-        this.batch = batch.concat(this.batch);
+        this.batch = part.concat(this.batch);
         this.acks = acks.concat(this.acks);
         const over = this.batch.length - this.cfg.commit_max_messages * 10;
         if (over > 0) for (const m of this.batch.splice(0, over)) this.countDrop('disk_full', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
       }
     }
     // Whatever is still pending (the retry after an error included) goes with the next timer.
-    if ((this.batch.length || this.acks.length) && !this.sliceTimer) this.arm();
+    if ((this.batch.length || this.acks.length || this.mem.size) && !this.sliceTimer) this.arm();
   }
 
-  private onDiskFull(err: unknown, batch: PendingMsg[], acks: OutboxRow[], sweep: boolean, now: number): void {
+  /**
+   * A write failed for lack of space. In order: give the WAL back and delete what was acknowledged
+   * (that is where space comes from) and try again; when the memory queue would overflow and
+   * messages are buffered, lower the byte bound (dropping raw first) and try again; else hold the
+   * batch in memory (bounded by outbox.memory_bytes), where the forwarder sends it all the same,
+   * and try the disk again in a second.
+   */
+  private onDiskFull(err: unknown, batch: PendingMsg[], part: PendingMsg[], acks: OutboxRow[], sweep: boolean, now: number): void {
     this.st.diskFullEvents++;
-    const stored = this.storedBytes();
-    this.effectiveMax = Math.max(0, Math.floor(stored * 0.9));
     if (!this.diskFullLogged) {
       this.diskFullLogged = true;
       this.log.warn(
-        { err, file: this.file, storedBytes: stored },
-        `outbox: disk full writing ${this.file}; lowering the outbox bound to ${this.effectiveMax} bytes and dropping by priority (raw first). Free space on the device or lower outbox.max_bytes.`,
+        { err, file: this.file, storedBytes: this.storedBytes() },
+        `outbox: disk full writing ${this.file}; truncating the WAL, deleting acknowledged messages and holding new ones in memory (up to outbox.memory_bytes ${this.cfg.memory_bytes}) until space returns. Free space on the device or lower outbox.max_bytes.`,
       );
     }
-    try {
-      this.commit(batch, acks, sweep, now, this.effectiveMax, 'disk_full');
-    } catch (err2) {
-      if (!isFull(err2)) throw err2;
-      // Still no room: the batch is lost, counted; acknowledgements are retried later.
-      for (const m of batch) this.countDrop('disk_full', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
-      this.acks = acks.length > 100_000 ? this.acks : acks.concat(this.acks);
-      if (this.acks.length) this.arm();
+    const tryCommit = (b: PendingMsg[], a: OutboxRow[], maxBytes: number): boolean => {
+      try {
+        this.commit(b, a, sweep, now, maxBytes, 'disk_full');
+        return true;
+      } catch (e) {
+        if (!isFull(e)) throw e;
+        return false;
+      }
+    };
+    this.truncateWal();
+    if (acks.length && tryCommit([], acks, Infinity)) acks = [];
+    if (tryCommit(batch, acks, this.effectiveMax)) return;
+    const stored = this.storedBytes();
+    if (this.memoryWouldOverflow(part)) {
+      this.effectiveMax = Math.max(0, Math.floor(stored * 0.9));
+      this.log.warn({ file: this.file, storedBytes: stored }, `outbox: disk still full; lowering the outbox bound to ${this.effectiveMax} bytes (dropping raw first)`);
+      if (tryCommit(batch, acks, this.effectiveMax)) return;
     }
+    this.diskRetryAt = performance.now() + DISK_RETRY_MS;
+    this.acks = acks.concat(this.acks); // their ids stay in ackedIds: not sent again
+    this.hold(part);
+  }
+
+  /** Holding `part` in memory would overflow memory_bytes while the file has messages that could make room. */
+  private memoryWouldOverflow(part: PendingMsg[]): boolean {
+    let n = this.memBytes;
+    for (const m of part) n += m.payload.length + ROW_OVERHEAD;
+    return n > this.cfg.memory_bytes && this.storedBytes() > 0;
+  }
+
+  /** Hold messages in memory (the disk is full) and hand them to the forwarder; beyond memory_bytes, drop raw first, oldest first. */
+  private hold(part: PendingMsg[]): void {
+    for (const m of part) {
+      this.mem.set(m.id, m);
+      this.memBytes += m.payload.length + ROW_OVERHEAD;
+    }
+    const victims = new Set<PendingMsg>();
+    for (let p = 0; p < 3 && this.memBytes > this.cfg.memory_bytes; p++) {
+      for (const m of this.mem.values()) {
+        if (this.memBytes <= this.cfg.memory_bytes) break;
+        if (m.priority !== p) continue;
+        this.mem.delete(m.id);
+        this.memBytes -= m.payload.length + ROW_OVERHEAD;
+        victims.add(m);
+        this.countDrop('disk_full', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`);
+      }
+    }
+    const rows: OutboxRow[] = [];
+    for (const m of part) {
+      if (victims.has(m)) continue;
+      m.announced = true;
+      if (m.id > m.key.tip) m.key.tip = m.id;
+      rows.push({ id: m.id, priority: m.priority, keyId: m.key.id, seq: m.seq, payload: m.payload });
+    }
+    if (rows.length) for (const l of this.listeners) l(rows);
+  }
+
+  private truncateWal(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.lastTruncate = performance.now();
+    } catch (err) {
+      this.log.debug({ err }, 'outbox: WAL checkpoint failed');
+    }
+  }
+
+  /** Free space on the outbox's file system is low (checked at most once a second). */
+  private spaceIsLow(): boolean {
+    const t = performance.now();
+    if (t - this.lastSpaceCheck < SPACE_CHECK_EVERY_MS) return this.lowOnSpace;
+    this.lastSpaceCheck = t;
+    try {
+      const f = statfsSync(path.dirname(this.file));
+      const free = f.bavail * f.bsize;
+      this.lowOnSpace = free < LOW_SPACE_BYTES || free < (f.blocks * f.bsize) / 10;
+    } catch {
+      this.lowOnSpace = false;
+    }
+    return this.lowOnSpace;
   }
 
   private storedBytes(): number {
@@ -546,6 +709,7 @@ export class Outbox {
     const dropped: { reason: OutboxDropReason; priority: number; what: string }[] = [];
     let acked = 0;
     const inserted: PendingMsg[] = [];
+    const toSave = new Map(this.unsavedDrops);
     const dec = (keyId: number, p: number, n: number, b: number) => {
       counts[p] -= n;
       bytes[p] -= b;
@@ -621,17 +785,30 @@ export class Outbox {
       }
       for (const [k, seq] of saveSeq) s.upsertKey.run(k.id, k.kind, k.stream, seq);
       if (batch.length) s.setMeta.run('next_id', String(this.nextId));
+      for (const d of dropped) toSave.set(d.reason, (toSave.get(d.reason) ?? 0) + 1);
+      for (const [reason, n] of toSave) s.addDrops.run(reason, n);
       for (const p of parts) p.write(this.db, batch);
     })();
     if (this.oneShot && parts.includes(this.oneShot)) this.oneShot = undefined;
     for (const p of parts) p.committed();
     // Committed: apply to memory.
+    this.unsavedDrops.clear();
+    for (const [reason, n] of toSave) this.savedDrops.set(reason, (this.savedDrops.get(reason) ?? 0) + n);
+    for (const a of acks) this.ackedIds.delete(a.id);
+    for (const m of batch) {
+      if (!m.announced || !this.mem.delete(m.id)) continue;
+      this.memBytes -= m.payload.length + ROW_OVERHEAD;
+    }
+    if (this.mem.size === 0 && this.diskRetryAt) {
+      this.diskRetryAt = 0;
+      this.log.info({ file: this.file }, `outbox: space on the disk again; messages are stored in ${this.file} again`);
+    }
     for (const [k, seq] of saveSeq) if (seq === k.lastSeq) k.dirty = false;
     this.counts = counts;
     this.bytes = bytes;
     for (const [k, d] of keyDelta) k.count += d;
     for (const m of inserted) if (m.id > m.key.tip) m.key.tip = m.id;
-    for (const d of dropped) this.countDrop(d.reason, d.priority as Priority, d.what);
+    for (const d of dropped) this.countDrop(d.reason, d.priority as Priority, d.what, undefined, true);
     this.st.acked += acked;
     this.st.committed += inserted.length;
     this.st.commits++;
@@ -642,8 +819,10 @@ export class Outbox {
       this.log.info({ file: this.file }, `outbox: drained; byte bound back to ${this.cfg.max_bytes}`);
     }
     if (acked > 0 || dropped.length > 0) this.giveSpaceBack(depth);
-    if (inserted.length && this.listeners.length) {
-      const rows: OutboxRow[] = inserted.map((m) => ({ id: m.id, priority: m.priority, keyId: m.key.id, seq: m.seq, payload: m.payload }));
+    if (depth !== 0 && this.spaceIsLow() && performance.now() - this.lastTruncate >= SPACE_CHECK_EVERY_MS) this.truncateWal(); // keep the WAL small as the disk fills
+    const announce = inserted.filter((m) => !m.announced);
+    if (announce.length && this.listeners.length) {
+      const rows: OutboxRow[] = announce.map((m) => ({ id: m.id, priority: m.priority, keyId: m.key.id, seq: m.seq, payload: m.payload }));
       for (const l of this.listeners) l(rows);
     }
   }
@@ -677,9 +856,13 @@ export class Outbox {
     }
   }
 
-  private countDrop(reason: OutboxDropReason, priority: Priority, what: string, detail?: string): void {
-    this.droppedByPriority[priority]++;
-    this.drops.drop(reason, `${PRIORITY_NAMES[priority]} ${what}`, detail, this.now());
+  /** Count a drop (stats, the rate-limited warn line) and save it with the next commit (`saved`: it is in this one). */
+  private countDrop(reason: OutboxDropReason, priority: Priority | undefined, what: string, detail?: string, saved = false): void {
+    if (priority !== undefined) this.droppedByPriority[priority]++;
+    const text = priority === undefined ? what : `${PRIORITY_NAMES[priority]} ${what}`;
+    this.drops.drop(reason, text, detail, this.now());
+    if (!saved) this.unsavedDrops.set(reason, (this.unsavedDrops.get(reason) ?? 0) + 1);
+    this.dropLog.note(reason, text);
   }
 
   // ---------------------------------------------------------------- reading (for the forwarder)
@@ -697,7 +880,17 @@ export class Outbox {
   /** Committed rows of one priority with id > afterId, in id order. */
   readFrom(priority: Priority, afterId: number, limit: number): OutboxRow[] {
     try {
-      return (this.stmts.readFrom.all(priority, afterId, limit) as Omit<OutboxRow, 'priority'>[]).map((r) => ({ ...r, priority }));
+      const found = this.stmts.readFrom.all(priority, afterId, limit) as Omit<OutboxRow, 'priority'>[];
+      const rows: OutboxRow[] = [];
+      for (const r of found) if (!this.ackedIds.has(r.id)) rows.push({ ...r, priority });
+      if (found.length < limit && this.mem.size) {
+        // The file has nothing newer: then the rows held in memory (all newer than the file's).
+        for (const m of this.mem.values()) {
+          if (rows.length >= limit) break;
+          if (m.priority === priority && m.id > afterId) rows.push({ id: m.id, priority, keyId: m.key.id, seq: m.seq, payload: m.payload });
+        }
+      }
+      return rows;
     } catch (err) {
       if (isCorrupt(err)) this.recoverAtRuntime(err);
       else this.log.error({ err }, `outbox: read failed: ${(err as Error).message}`);
@@ -713,7 +906,15 @@ export class Outbox {
   keysWithRows(): Map<number, number> {
     const m = new Map<number, number>();
     for (const k of this.keysById.values()) if (k.count > 0) m.set(k.id, k.tip);
+    for (const r of this.mem.values()) m.set(r.key.id, r.key.tip);
     return m;
+  }
+
+  /** Newest committed (or held in memory) row id still buffered; 0 when empty. */
+  newestId(): number {
+    let n = 0;
+    for (const tip of this.keysWithRows().values()) if (tip > n) n = tip;
+    return n;
   }
 
   /** Newest committed row id of a key (0 if none). */
@@ -722,7 +923,7 @@ export class Outbox {
   }
 
   depth(): number {
-    return this.counts[0]! + this.counts[1]! + this.counts[2]!;
+    return this.counts[0]! + this.counts[1]! + this.counts[2]! + this.mem.size;
   }
 
   // ---------------------------------------------------------------- dead letters
@@ -787,12 +988,23 @@ export class Outbox {
       lateSkipped: this.st.lateSkipped,
       dropped: this.drops.counters(),
       droppedByPriority: by(this.droppedByPriority),
+      droppedTotal: this.droppedTotal(),
       recoveries: this.st.recoveries,
       duplicateIds: this.duplicateIds,
       diskFullEvents: this.st.diskFullEvents,
+      diskFull: this.mem.size > 0,
+      memory: { messages: this.mem.size, bytes: this.memBytes },
+      ackedPending: this.ackedIds.size,
       oldestAgeMs,
       deadLetters: this.st.deadLetters,
     };
+  }
+
+  /** Drops by reason over the life of the file: saved ones plus those not saved yet. */
+  private droppedTotal(): Record<string, number> {
+    const t = new Map(this.savedDrops);
+    for (const [r, n] of this.unsavedDrops) t.set(r, (t.get(r) ?? 0) + n);
+    return Object.fromEntries([...t.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   get epochId(): string {
@@ -802,7 +1014,20 @@ export class Outbox {
   /** Commit what is open and close the file. put() after close() is counted as a drop ("closed"). */
   close(): void {
     if (this.closed) return;
+    this.diskRetryAt = 0;
     this.flush();
+    if (this.mem.size) {
+      // Still no space: what is held in memory is lost with the process.
+      for (const m of this.mem.values()) this.countDrop('disk_full', m.priority, `${m.key.kind} ${m.key.stream} seq=${m.seq}`, 'held in memory at close: the disk was full');
+      this.mem.clear();
+      this.memBytes = 0;
+      try {
+        this.commit([], [], false, this.now(), Infinity, 'disk_full');
+      } catch {
+        /* the counts stay in the log line */
+      }
+    }
+    this.dropLog.flush();
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

@@ -306,7 +306,16 @@ export class Gateway {
 
   private summary() {
     const s = this.stats();
-    return { readings: s.readings, unrouted: s.unrouted, dropped: dropsByReason(s), pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })) };
+    const o = s.outbox;
+    const u = s.upstream;
+    return {
+      readings: s.readings,
+      unrouted: s.unrouted,
+      dropped: dropsByReason(s),
+      pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })),
+      ...(o ? { outbox: { buffered: o.depth.messages, committed: o.committed, acked: o.acked, dropped: o.dropped, droppedTotal: o.droppedTotal } } : {}),
+      ...(u ? { upstream: { sent: u.sent, acked: u.acked, connects: u.connects, disconnects: u.disconnects } } : {}),
+    };
   }
 
   private tick(): void {

@@ -45,6 +45,7 @@ export class StateKeeper {
     private readonly o: { outbox: Outbox; pipelines: Pipeline[]; config: StateConfig; log: Logger; now: () => number; dataDir: string },
   ) {
     const db = o.outbox.database;
+    o.outbox.trackIds();
     const cp = readCheckpoint(db);
     this.lastPos = Math.max(cp.pos, lastJournalPos(db));
     this.prevPos = cp.pos;

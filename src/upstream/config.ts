@@ -39,7 +39,12 @@ export const upstreamConfigSchema = z
     keepalive: durationSchema.default(30_000).describe('MQTT keepalive.'),
     connect_timeout: durationSchema.default(10_000).describe('Give up a connection attempt after this long (then back off and retry).'),
     reconnect_min: durationSchema.default(500).describe('First reconnect delay; doubles after each failed attempt...'),
-    reconnect_max: durationSchema.default(60_000).describe('...up to this. Each delay is randomised (jitter: between half and all of it).'),
+    reconnect_max: durationSchema
+      .default(60_000)
+      .describe('...up to this. Each delay is randomised (jitter: between half and all of it). The backoff starts over after a connection that lasted 10 s.'),
+    reconnect_probe: durationSchema
+      .default(2000)
+      .describe('While waiting longer than this to reconnect, open a bare TCP connection to the broker this often and reconnect at once when it answers. 0 = off.'),
     max_inflight: z
       .number()
       .int()
@@ -50,8 +55,10 @@ export const upstreamConfigSchema = z
     drain_rate: z
       .number()
       .nonnegative()
-      .default(2000)
-      .describe('Backlog messages sent per second after a reconnect (alerts first, then aggregates, then raw). Fresh messages are not limited. 0 = unlimited.'),
+      .default(0)
+      .describe(
+        'For metered links: messages per second at most from what was buffered before the connection came up (alerts first, then aggregates, then raw), on top of fresh traffic, which is never limited. 0 = unlimited: the backlog drains as fast as the broker acknowledges.',
+      ),
     fresh_queue: z
       .number()
       .int()

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.js';
 import type { Priority } from '../core/records.js';
@@ -14,8 +15,10 @@ export interface UpstreamStats {
   state: UpstreamState;
   /** PUBLISH packets handed to the client (resends included). */
   sent: number;
-  /** Of those, sent from the backlog lane (rate-limited drain). */
+  /** Of those, sent from the backlog lane (read back from the outbox). */
   sentBacklog: number;
+  /** Of those, rows that were already buffered when the connection came up (the only ones `drain_rate` limits). */
+  sentMetered: number;
   /** PUBACKs received. */
   acked: number;
   inFlight: number;
@@ -32,6 +35,8 @@ export interface UpstreamStats {
   publishErrors: number;
   /** Delay (ms) before the next connection attempt, when offline. */
   nextRetryMs: number;
+  /** Connection attempts started early because a TCP probe found the broker reachable. */
+  probeReconnects: number;
   lastError?: string;
 }
 
@@ -45,14 +50,20 @@ export interface UpstreamOptions {
 }
 
 const BACKLOG_FETCH = 512;
+/** A connection that lasted this long resets the reconnect backoff. */
+export const STABLE_CONNECTION_MS = 10_000;
 /** Messages published per turn of the event loop before the pump yields to I/O (ingest). */
 const PUBLISH_SLICE = 16;
 
 /**
  * Forwards committed outbox rows to an upstream MQTT broker at QoS 1 and acknowledges them to the
- * outbox (which deletes them) on PUBACK. Two lanes: fresh rows go out as soon as they are committed;
- * backlog rows (buffered while offline) drain alerts first, then aggregates, then raw, at
- * `drain_rate`. A topic that still has backlog keeps its order: its fresh rows wait behind it.
+ * outbox (which deletes them) on PUBACK. Two lanes share `max_inflight`: fresh rows (held in
+ * memory, alerts first) take every free in-flight slot first; the backlog lane (read back from the
+ * outbox, alerts first, then aggregates, then raw) fills the rest. The total rate is what the link
+ * and broker acknowledge, so whenever that exceeds the input rate the backlog reaches zero.
+ * A topic that still has backlog keeps its order: its fresh rows wait behind it in the backlog
+ * lane, which is not limited for them. `drain_rate` (metered links) limits only the rows that were
+ * already buffered when the connection came up.
  */
 export class UpstreamForwarder {
   private readonly cfg: UpstreamConfig;
@@ -72,7 +83,13 @@ export class UpstreamForwarder {
   private nextRetryMs = 0;
   private everConnected = false;
   private readonly inflight = new Map<number, OutboxRow>();
-  private fresh: OutboxRow[] = [];
+  /** Fresh rows waiting for a slot, by priority (index 2 = alerts). */
+  private fresh: OutboxRow[][] = [[], [], []];
+  private freshCount = 0;
+  /** Rows with an id up to this were buffered before the connection came up: `drain_rate` meters them. */
+  private meteredUpTo = 0;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeSocket: net.Socket | null = null;
   /** keyId → true while the topic drains its backlog. */
   private backlogged = new Set<number>();
   /** keyId → last row id that belongs to the backlog lane (after the key caught up). */
@@ -83,7 +100,7 @@ export class UpstreamForwarder {
   private tokens = 0;
   private lastRefill = 0;
   private idleWaiters: (() => void)[] = [];
-  private s = { sent: 0, sentBacklog: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0 };
+  private s = { sent: 0, sentBacklog: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, probeReconnects: 0 };
   private lastError?: string;
   private onlineSince = 0;
 
@@ -127,7 +144,7 @@ export class UpstreamForwarder {
       state: this.st,
       ...this.s,
       inFlight: this.inflight.size,
-      freshQueued: this.fresh.length,
+      freshQueued: this.freshCount,
       backlogKeys: this.backlogged.size,
       backlog: this.outbox.depth(),
       nextRetryMs: this.st === 'online' ? 0 : this.nextRetryMs,
@@ -183,7 +200,6 @@ export class UpstreamForwarder {
       this.s.connects++;
       if (this.everConnected) this.s.reconnects++;
       this.everConnected = true;
-      this.attempt = 0;
       this.st = 'online';
       this.onlineSince = Date.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
@@ -195,6 +211,7 @@ export class UpstreamForwarder {
       );
       this.inflight.clear();
       this.resync();
+      this.meteredUpTo = this.outbox.newestId();
       this.tokens = this.burst();
       this.lastRefill = Date.now();
       this.pump();
@@ -214,10 +231,12 @@ export class UpstreamForwarder {
     if (gen !== this.gen) return;
     this.gen++; // ignore anything more from this client
     const wasOnline = this.st === 'online';
+    // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
+    if (wasOnline && Date.now() - this.onlineSince >= STABLE_CONNECTION_MS) this.attempt = 0;
     this.s.disconnects++;
     this.client = null;
     this.inflight.clear();
-    this.fresh = [];
+    this.clearFresh();
     try {
       client.removeAllListeners('connect');
       client.on('error', () => {});
@@ -238,6 +257,38 @@ export class UpstreamForwarder {
     const delay = Math.round(base / 2 + Math.random() * (base / 2));
     this.nextRetryMs = delay;
     this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.armProbe(delay);
+  }
+
+  /**
+   * A long backoff (after many failed attempts) would keep the gateway offline for up to
+   * `reconnect_max` after the broker is back: while waiting, open a bare TCP connection every
+   * `reconnect_probe`, and connect at once when it succeeds.
+   */
+  private armProbe(delay: number): void {
+    const every = this.cfg.reconnect_probe;
+    if (every <= 0 || delay <= every || this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      if (this.stopping || !this.retryTimer) return;
+      const { host, port } = brokerAddress(this.cfg.url);
+      const sock = net.connect({ host, port });
+      this.probeSocket = sock;
+      const done = (reachable: boolean) => {
+        sock.destroy();
+        if (this.probeSocket !== sock) return;
+        this.probeSocket = null;
+        if (this.stopping || !this.retryTimer) return;
+        if (reachable) {
+          clearTimeout(this.retryTimer);
+          this.s.probeReconnects++;
+          this.connect();
+        } else this.armProbe(Infinity);
+      };
+      sock.setTimeout(Math.min(every, this.cfg.connect_timeout), () => done(false));
+      sock.once('connect', () => done(true));
+      sock.once('error', () => done(false));
+    }, every);
   }
 
   // ---------------------------------------------------------------- lanes
@@ -246,9 +297,14 @@ export class UpstreamForwarder {
     return this.cfg.drain_rate > 0 ? Math.max(this.cfg.max_inflight, Math.ceil(this.cfg.drain_rate / 10)) : Infinity;
   }
 
+  private clearFresh(): void {
+    this.fresh = [[], [], []];
+    this.freshCount = 0;
+  }
+
   /** Everything in the outbox becomes backlog; fresh rows of those topics wait behind it. */
   private resync(): void {
-    this.fresh = [];
+    this.clearFresh();
     this.backlogged = new Set(this.outbox.keysWithRows().keys());
     this.handoff.clear();
     this.cursor = [0, 0, 0];
@@ -261,9 +317,10 @@ export class UpstreamForwarder {
     if (this.st !== 'online') return; // all of it is backlog at the next connect
     for (const r of rows) {
       if (this.backlogged.has(r.keyId)) continue; // the backlog lane will send it, in order
-      this.fresh.push(r);
+      this.fresh[r.priority]!.push(r);
+      this.freshCount++;
     }
-    if (this.fresh.length > this.cfg.fresh_queue) {
+    if (this.freshCount > this.cfg.fresh_queue) {
       // Too far behind: read everything back from the outbox instead of holding it in memory.
       const keep = new Map(this.inflight);
       this.resync();
@@ -283,9 +340,14 @@ export class UpstreamForwarder {
     this.lastRefill = now;
   }
 
-  /** Next backlog row, highest priority first, oldest first; undefined when none is available. */
+  /**
+   * Next backlog row, highest priority first, oldest first; undefined when none is available.
+   * A row buffered before this connection came up costs a `drain_rate` token; when none is left,
+   * that priority waits (its later rows may belong to the same topics) and the next one is tried.
+   */
   private nextBacklog(): OutboxRow | undefined {
     if (this.backlogged.size === 0) return undefined; // every topic has caught up: the fresh lane has it all
+    let metered = false;
     for (let p = 2; p >= 0; p--) {
       for (;;) {
         let b = this.buf[p]!;
@@ -296,21 +358,43 @@ export class UpstreamForwarder {
             this.exhausted[p] = true;
             break;
           }
-          this.buf[p] = b.reverse(); // pop() from the end = oldest first
-          b = this.buf[p]!;
+          b.reverse(); // pop() from the end = oldest first
         }
-        const r = b.pop()!;
+        const r = b[b.length - 1]!;
+        const belongs = !this.inflight.has(r.id) && (this.backlogged.has(r.keyId) || r.id <= (this.handoff.get(r.keyId) ?? 0));
+        if (belongs && r.id <= this.meteredUpTo && this.cfg.drain_rate > 0) {
+          this.refill();
+          if (this.tokens < 1) {
+            metered = true;
+            break;
+          }
+          this.tokens--;
+          this.s.sentMetered++;
+        }
+        b.pop();
         this.cursor[p] = r.id;
-        if (this.inflight.has(r.id)) continue;
-        const belongs = this.backlogged.has(r.keyId) || r.id <= (this.handoff.get(r.keyId) ?? 0);
-        if (!belongs) continue; // the fresh lane owns it
-        return r;
+        if (belongs) return r; // else the fresh lane owns it, or it is in flight already
       }
+    }
+    if (metered) {
+      this.schedulePump();
+      return undefined;
     }
     // Nothing left to read: every topic has caught up.
     if (this.backlogged.size && this.exhausted.every(Boolean)) {
       for (const k of this.backlogged) this.handoff.set(k, this.outbox.tipOf(k));
       this.backlogged.clear();
+    }
+    return undefined;
+  }
+
+  private nextFresh(): OutboxRow | undefined {
+    for (let p = 2; p >= 0; p--) {
+      const q = this.fresh[p]!;
+      if (q.length) {
+        this.freshCount--;
+        return q.shift();
+      }
     }
     return undefined;
   }
@@ -327,18 +411,12 @@ export class UpstreamForwarder {
         this.pumpLater();
         break;
       }
-      let row = this.fresh.shift();
+      let row = this.nextFresh();
       let backlog = false;
       if (!row) {
-        this.refill();
-        if (this.tokens < 1) {
-          this.schedulePump();
-          break;
-        }
         row = this.nextBacklog();
         if (!row) break;
         backlog = true;
-        this.tokens--;
         if (this.backlogged.has(row.keyId) && row.id >= this.outbox.tipOf(row.keyId)) {
           // This topic caught up: newer rows go through the fresh lane.
           this.backlogged.delete(row.keyId);
@@ -398,6 +476,9 @@ export class UpstreamForwarder {
     this.stopping = true;
     this.started = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeSocket?.destroy();
+    this.probeSocket = this.probeTimer = null;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.pumpSoon) clearImmediate(this.pumpSoon);
     this.retryTimer = this.pumpTimer = this.pumpSoon = null;
@@ -428,7 +509,7 @@ export class UpstreamForwarder {
     this.gen++;
     this.client = null;
     this.inflight.clear();
-    this.fresh = [];
+    this.clearFresh();
     if (client) {
       client.on('error', () => {});
       await new Promise<void>((resolve) => {
@@ -444,4 +525,11 @@ export class UpstreamForwarder {
     }
     this.st = 'stopped';
   }
+}
+
+/** Host and port of a broker URL (mqtt://, tcp:// default 1883; mqtts://, tls://, ssl:// default 8883). */
+export function brokerAddress(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  const tls = /^(mqtts|tls|ssl):$/.test(u.protocol);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : tls ? 8883 : 1883 };
 }

@@ -121,6 +121,73 @@ describe('outbox', () => {
     }
   });
 
+  it('logs drops at warn once per reason per interval with the count, and saves the counts in the file (they survive a reopen)', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const cap = capture();
+      let o = open(dir, { max_bytes: 20_000, commit_max_messages: 10, max_message_bytes: 1000 }, { log: cap.log });
+      for (let i = 0; i < 300; i++) o.put(raw('d/r', i, 100));
+      for (let i = 0; i < 3; i++) o.put(raw('d/big', i, 2000));
+      o.flush();
+      const s = o.stats();
+      assert.ok(s.dropped.outbox_full! > 100);
+      assert.equal(s.dropped.too_large, 3);
+      assert.deepEqual(s.droppedTotal, s.dropped, 'saved with the commits');
+      const warns = cap.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40 && l.reason);
+      // The first drop of each reason at once; the rest wait for the next line (at most one a minute).
+      assert.deepEqual(warns.map((l) => [l.reason, l.dropped]), [['outbox_full', 1], ['too_large', 1]]);
+      o.close(); // logs what waited
+      const after = cap.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40 && l.reason);
+      assert.deepEqual(after.slice(2).map((l) => [l.reason, l.dropped]), [['outbox_full', s.dropped.outbox_full! - 1], ['too_large', 2]]);
+      assert.match(after[2].msg, /dropped \d+ messages \(outbox_full\)/);
+      // A new process: its own counters start at zero, the file's totals go on.
+      o = open(dir, { max_message_bytes: 1000 });
+      assert.deepEqual(o.stats().dropped, {});
+      assert.deepEqual(o.stats().droppedTotal, s.dropped);
+      o.put(raw('d/big', 9, 2000));
+      o.flush();
+      assert.equal(o.stats().droppedTotal.too_large, 4);
+      o.close();
+      const db = new Database(path.join(dir, 'outbox.db'), { readonly: true });
+      assert.equal((db.prepare("SELECT n FROM drop_counts WHERE reason = 'too_large'").get() as { n: number }).n, 4);
+      db.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('while the disk is full: acknowledged rows are never read back, new messages are held in memory, readable in order, and freed at once when acknowledged', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // 40 pages of 4 KiB: the file cannot grow past 160 KiB.
+      const o = open(dir, { commit_max_messages: 50 }, { maxPageCount: 40 });
+      let i = 0;
+      while (o.stats().diskFullEvents === 0) {
+        o.put(raw('d/r', i++, 200));
+        if (i % 50 === 0) o.flush();
+      }
+      const inFile = o.stats().depth.messages - o.stats().memory.messages;
+      assert.ok(o.stats().memory.messages > 0, 'held in memory');
+      const rows = all(o);
+      assert.equal(rows.length, o.stats().depth.messages, 'the file and memory read as one');
+      assert.deepEqual(rows.map((r) => r.id), [...rows.map((r) => r.id)].sort((a, b) => a - b), 'in id order');
+      // Acknowledge the first 10 rows of the file: never read back, whether or not the delete commits.
+      for (const r of rows.slice(0, 10)) o.ack(r);
+      assert.equal(all(o).length, rows.length - 10);
+      assert.ok(!all(o).some((r) => rows.slice(0, 10).some((a) => a.id === r.id)));
+      // Acknowledging what is in memory frees it at once.
+      const memRows = rows.slice(inFile);
+      for (const r of memRows) o.ack(r);
+      assert.equal(o.stats().memory.messages, 0);
+      o.flush();
+      assert.equal(o.stats().ackedPending, 0, 'the deletes committed (space was made by them)');
+      assert.equal(o.stats().dropped.disk_full ?? 0, 0, 'nothing dropped');
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('drops messages older than max_age', () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -213,11 +280,11 @@ describe('outbox', () => {
     }
   });
 
-  it('keeps running when the disk is full: drops by priority, counts disk_full, keeps alerts', () => {
+  it('keeps running when the disk is full and memory overflows: drops by priority, counts disk_full, keeps alerts', () => {
     const { dir, cleanup } = tempDir();
     try {
-      // 40 pages of 4 KiB: a "disk" of 160 KiB, while the byte bound would allow far more.
-      const o = open(dir, { commit_max_messages: 50 }, { maxPageCount: 40 });
+      // 40 pages of 4 KiB: a "disk" of 160 KiB, while the byte bound would allow far more; 32 KiB of memory queue.
+      const o = open(dir, { commit_max_messages: 50, memory_bytes: 32 * 1024 }, { maxPageCount: 40 });
       for (let i = 0; i < 50; i++) o.put(alert('d/a', i));
       o.flush();
       for (let i = 0; i < 3000; i++) o.put(raw('d/r', i, 100));

@@ -67,6 +67,8 @@ state: { checkpoint_interval: 700ms }
   const acked = new Set<number>();
   const pub = new Qos1Publisher(inputPort, 'crash-publisher');
   let timer: NodeJS.Timeout | undefined;
+  const faultLog: string[] = [];
+  let ok = false;
   try {
     rt = await startRuntime(cfg);
     await waitFor(() => pub.isConnected, 'the publisher to connect');
@@ -92,6 +94,7 @@ state: { checkpoint_interval: 700ms }
     }
     for (let f = 0; f < faults.length; f++) {
       const before = published.length;
+      faultLog.push(`${faults[f]} at ${published.length}`);
       await waitFor(() => published.length >= before + o.rate / 2, 'half a second of publishing', 20_000);
       if (faults[f] === 'kill') {
         rt.child.kill('SIGKILL');
@@ -114,7 +117,7 @@ state: { checkpoint_interval: 700ms }
     assert.equal(await rt.exited, 0, rt.output());
     rt = await startRuntime(cfg); // drains what the stop left in the outbox
     const expected = reference(published);
-    const expectedIds = expected.length;
+    const expectedIds = expected.length + published.filter((r) => r.stream.endsWith('/raw')).length; // aggregates and alerts, and each raw reading
     await waitFor(() => uniqueIds(upstream.payloads()).size >= expectedIds, `${expectedIds} distinct records upstream (got ${uniqueIds(upstream.payloads()).size})`, 60_000);
     rt.child.kill('SIGTERM');
     await rt.exited;
@@ -137,10 +140,12 @@ state: { checkpoint_interval: 700ms }
     // Every acknowledged reading is upstream: raw ones as themselves, windowed ones counted in a window.
     const got = [...byId.values()].map((b) => JSON.parse(b) as [string, string, string, string, Record<string, unknown>]);
     const rawUp = new Set(got.filter((g) => g[0] === 'reading').map((g) => `${g[1]}@${g[4].ts}=${g[4].value}`));
-    for (const i of acked) {
-      const r = published[i]!;
-      if (r.stream.endsWith('/raw')) assert.ok(rawUp.has(`${r.stream}@${r.ts}=${r.value}`), `acknowledged reading ${r.stream}@${r.ts} is not upstream`);
-    }
+    const missing = [...acked].filter((i) => published[i]!.stream.endsWith('/raw') && !rawUp.has(`${published[i]!.stream}@${published[i]!.ts}=${published[i]!.value}`));
+    assert.deepEqual(
+      missing.map((i) => `#${i} ${published[i]!.stream}@${published[i]!.ts}`),
+      [],
+      `acknowledged readings not upstream (faults: ${faultLog.join(', ')}; data kept in ${dir})`,
+    );
     // Aggregates and alerts equal those of the same input without faults.
     const norm = (e: [string, string, string, string, Record<string, unknown>]) => JSON.stringify(e);
     const want = expected.map(norm).sort();
@@ -148,6 +153,7 @@ state: { checkpoint_interval: 700ms }
     assert.deepEqual(have, want);
     // Each raw reading once (one id): a resent delivery taken twice would show as a second id.
     assert.equal(got.filter((g) => g[0] === 'reading').length, published.filter((r) => r.stream.endsWith('/raw')).length, 'one record per raw reading');
+    ok = true;
     return { published: published.length, acked: acked.size, upstreamMessages: msgs.length, duplicates };
   } finally {
     if (timer) clearInterval(timer);
@@ -156,7 +162,7 @@ state: { checkpoint_interval: 700ms }
       rt.child.kill('SIGKILL');
       await rt.exited;
     }
-    cleanup();
+    if (ok || !process.env.CRASH_KEEP) cleanup();
   }
 }
 

@@ -118,6 +118,63 @@ describe('upstream forwarder (aedes on loopback)', () => {
     }
   });
 
+  it('with drain_rate, only what was buffered before the connection is metered: topics that all carry fresh data catch up', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    const s = await setup(broker, { drain_rate: 500, max_inflight: 50 });
+    try {
+      broker.port = port;
+      for (let i = 0; i < 500; i++) s.outbox.put(raw(`d${i % 10}/r`, i)); // backlog on every topic: 1 s at 500/s
+      s.outbox.flush();
+      await s.fwd.start();
+      await broker.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      // Fresh data on every topic at 2,000/s, four times drain_rate: the old forwarder sent it all at drain_rate.
+      let n = 500;
+      let caughtUp = false;
+      for (let t = 0; t < 150 && !caughtUp; t++) {
+        for (let k = 0; k < 20; k++, n++) s.outbox.put(raw(`d${n % 10}/r`, n));
+        await sleep(10);
+        caughtUp = s.fwd.stats().backlogKeys === 0;
+      }
+      assert.ok(caughtUp, `every topic left the backlog lane while fresh data kept coming: ${JSON.stringify(s.fwd.stats())}`);
+      assert.ok(s.fwd.stats().sentMetered <= 500, 'only the rows buffered before the connection were metered');
+      s.outbox.flush();
+      await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained');
+      const check = checkSequences(broker.messages());
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.unique, n);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('a TCP probe reconnects to a broker that is back at once, not after the long backoff', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    // The first retry waits 15–30 s; the probe looks every 100 ms.
+    const s = await setup(broker, { reconnect_min: 30_000, reconnect_max: 60_000, reconnect_probe: 100 });
+    try {
+      broker.port = port;
+      await s.fwd.start();
+      await waitFor(() => s.fwd.stats().disconnects >= 1, 'the first attempt failed');
+      assert.ok(s.fwd.stats().nextRetryMs >= 15_000);
+      await sleep(300); // probes find nobody
+      assert.equal(s.fwd.stats().probeReconnects, 0);
+      await broker.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online long before the backoff ran out', 10_000);
+      assert.equal(s.fwd.stats().probeReconnects, 1);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
   it('announces online (retained birth) and offline (on stop), and stop() sends nothing new', async () => {
     const broker = new TestBroker();
     await broker.start();

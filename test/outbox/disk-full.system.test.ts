@@ -1,0 +1,139 @@
+/**
+ * A really full disk: the outbox on a 2 MiB tmpfs the test mounts (needs root, as in CI; skipped
+ * with the reason otherwise), filled with a ballast file. Real SQLite file, real aedes upstream.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { createLogger } from '../../src/core/log.js';
+import { Outbox } from '../../src/outbox/index.js';
+import { UpstreamForwarder } from '../../src/upstream/index.js';
+import { checkSequences, outboxConfig, raw, sleep, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
+
+function mountTmpfs(size: string): { dir: string; unmount: () => void } | string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edgewise-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    return `cannot mount a tmpfs (needs root): ${(err as Error).message.split('\n')[0]}`;
+  }
+  return {
+    dir,
+    unmount: () => {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fill the file system but `leave` bytes with a ballast file. */
+function fill(dir: string, leave: number): string {
+  const f = path.join(dir, 'ballast');
+  const s = statfsSync(dir);
+  const free = s.bavail * s.bsize;
+  writeFileSync(f, Buffer.alloc(Math.max(0, free - leave)));
+  return f;
+}
+
+function capture() {
+  const lines: Array<{ level: number; msg: string; reason?: string; dropped?: number }> = [];
+  const dest = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { log: createLogger({ format: 'json', level: 'info', destination: dest }), lines };
+}
+
+const mounted = process.platform === 'linux' ? mountTmpfs('2m') : 'not Linux';
+
+describe('outbox on a full disk (2 MiB tmpfs)', { skip: typeof mounted === 'string' ? mounted : false }, () => {
+  it('uplink up: nothing lost; uplink down: drops counted and logged; space freed: forwarding resumes; a restart on a full disk forwards', { timeout: 120_000 }, async () => {
+    const m = mounted as { dir: string; unmount: () => void };
+    const broker = new TestBroker();
+    await broker.start();
+    const cap = capture();
+    const cfg = outboxConfig({ memory_bytes: 1024 * 1024 });
+    let outbox = Outbox.open({ config: cfg, dataDir: m.dir, gatewayId: 'gw-d', log: cap.log });
+    const up = upstreamConfig(broker.url, { max_inflight: 200 });
+    let fwd = new UpstreamForwarder({ config: up, outbox, gatewayId: 'gw-d', log: cap.log });
+    let produced = 0;
+    const produce = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        outbox.put(raw(`d${produced % 10}/v`, produced, 100));
+        produced++;
+        if (produced % 50 === 0) await sleep(5);
+      }
+    };
+    try {
+      await fwd.start();
+      await waitFor(() => fwd.state() === 'online', 'online');
+      // 1. Uplink up, the disk full but for 16 KiB: everything arrives.
+      let ballast = fill(m.dir, 16 * 1024);
+      await produce(4000);
+      await waitFor(() => checkSequences(broker.messages()).unique === produced, `all ${produced} at the broker`, 30_000);
+      let s = outbox.stats();
+      assert.ok(s.diskFullEvents > 0, 'the disk really was full');
+      assert.equal(s.dropped.disk_full ?? 0, 0, 'nothing dropped with the uplink up');
+      assert.deepEqual(checkSequences(broker.messages()).problems, []);
+
+      // 2. Uplink down: what fits in memory is kept, the rest is dropped, counted and logged.
+      await broker.stop();
+      await waitFor(() => fwd.state() !== 'online', 'offline');
+      const before = produced;
+      await produce(6000);
+      outbox.flush();
+      s = outbox.stats();
+      const dropped = s.dropped.disk_full ?? 0;
+      assert.ok(dropped > 0, 'drops counted as disk_full');
+      assert.equal(s.depth.messages + dropped, produced - before, 'every message buffered or counted');
+      assert.ok(cap.lines.some((l) => l.level === 40 && l.reason === 'disk_full' && (l.dropped ?? 0) >= 1), 'a warn line with the reason and the count');
+      assert.ok(cap.lines.filter((l) => l.reason === 'disk_full').length <= 2, 'rate-limited: not one line per drop');
+
+      // 3. Space freed, uplink back: forwarding resumes by itself and the file is used again.
+      unlinkSync(ballast);
+      await broker.start();
+      await waitFor(() => outbox.stats().depth.messages === 0, 'backlog forwarded', 30_000);
+      await waitFor(() => !outbox.stats().diskFull, 'stored in the file again', 10_000);
+      const check = checkSequences(broker.messages());
+      assert.equal(check.unique, produced - dropped, 'everything not counted as dropped arrived');
+      assert.equal(outbox.stats().droppedTotal.disk_full, dropped, 'the drops are saved in the file');
+
+      // 4. Restart with the uplink down and a full disk: buffered rows are forwarded after the restart.
+      await broker.stop();
+      await waitFor(() => fwd.state() !== 'online', 'offline');
+      await produce(500);
+      outbox.flush();
+      await fwd.stop();
+      outbox.close();
+      ballast = fill(m.dir, 0);
+      outbox = Outbox.open({ config: cfg, dataDir: m.dir, gatewayId: 'gw-d', log: cap.log });
+      assert.equal(outbox.stats().depth.messages, 500, `the file was opened, not moved aside: ${JSON.stringify(cap.lines.filter((l) => l.level >= 40).slice(-3))}`);
+      assert.equal(outbox.stats().droppedTotal.disk_full, dropped, 'drop counts survive the restart');
+      fwd = new UpstreamForwarder({ config: up, outbox, gatewayId: 'gw-d', log: cap.log });
+      await broker.start();
+      await fwd.start();
+      await waitFor(() => checkSequences(broker.messages()).unique === produced - dropped, 'the buffered rows forwarded after the restart', 30_000);
+      await waitFor(() => fwd.stats().inFlight === 0, 'acknowledged');
+      // Acknowledged but not deletable (disk full): never sent again, even after a reconnect.
+      const sent = broker.messages().length;
+      await broker.stop();
+      await broker.start();
+      await waitFor(() => fwd.state() === 'online', 'online again');
+      await sleep(500);
+      assert.equal(broker.messages().length, sent, 'no acknowledged message re-sent');
+      unlinkSync(ballast);
+    } finally {
+      await fwd.stop();
+      outbox.close();
+      await broker.stop();
+      m.unmount();
+    }
+  });
+});
