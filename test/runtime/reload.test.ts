@@ -201,6 +201,8 @@ test('a reload is a checkpoint boundary: SIGKILL after a reload and restart coun
   t.after(() => {
     if (again.child.exitCode === null) again.child.kill('SIGKILL');
   });
+  // Stop once the uplink is back (a stop drains to it; a busy machine may take a moment to connect).
+  await waitFor(() => upstream.statuses.filter((st) => st === 'online').length === 2, `the restarted gateway online upstream: ${upstream.statuses}`);
   again.child.kill('SIGTERM');
   assert.equal(await again.exited, 0, again.output());
   await waitFor(() => aggregates(upstream).length >= 3, `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
