@@ -198,6 +198,8 @@ export interface ReloadReport {
   /** Settings that changed and need a restart (result refused). */
   restartRequired?: string[];
   changes?: ReloadChanges;
+  /** How long the swap and its checkpoint held up readings (ms). */
+  pauseMs?: number;
 }
 
 export interface ReloaderOptions {
@@ -229,8 +231,8 @@ export class Reloader {
     const r = await this.attempt(trigger);
     this.counts[r.result]++;
     const { log } = this.o;
-    if (r.result === 'applied') log.info({ trigger, changes: r.changes }, r.message);
-    else log.error({ trigger, errors: r.errors ?? r.restartRequired, changes: r.changes }, r.message);
+    if (r.result === 'applied') log.info({ trigger, changes: r.changes, pauseMs: r.pauseMs }, r.message);
+    else log.error({ trigger, errors: r.errors ?? r.restartRequired, changes: r.changes, pauseMs: r.pauseMs }, r.message);
     return r;
   }
 
@@ -255,8 +257,9 @@ export class Reloader {
       return { result: 'refused', trigger, message: `reload refused, still running the previous config:\n${out.restartRequired.join('\n')}`, restartRequired: out.restartRequired };
     }
     this.o.onSwapped?.(loaded, out.changes);
-    if (out.result === 'failed') return { result: 'failed', trigger, message: `reload applied, but: ${out.errors.join('; ')}`, errors: out.errors, changes: out.changes };
-    return { result: 'applied', trigger, message: `reload applied: ${summary(out.changes)}`, changes: out.changes };
+    const pauseMs = Math.round(out.pauseMs * 10) / 10;
+    if (out.result === 'failed') return { result: 'failed', trigger, message: `reload applied, but: ${out.errors.join('; ')}`, errors: out.errors, changes: out.changes, pauseMs };
+    return { result: 'applied', trigger, message: `reload applied: ${summary(out.changes)}`, changes: out.changes, pauseMs };
   }
 }
 

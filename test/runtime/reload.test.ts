@@ -31,12 +31,12 @@ interface Ports {
   upstream: string;
 }
 
-function gatewayYaml(p: Ports, o: { id?: string; extra?: boolean; watch?: boolean } = {}): string {
+function gatewayYaml(p: Ports, o: { id?: string; extra?: boolean; clash?: boolean; watch?: boolean } = {}): string {
   return `gateway: { id: ${o.id ?? 'gw-reload'}, data_dir: data }
 log: { level: info }
 inputs:
   - { name: local, type: mqtt, broker: { port: ${p.input} } }
-${o.extra ? `  - { name: extra, type: mqtt, broker: { port: ${p.extra} } }\n` : ''}pipelines: [temp.yaml, hum.yaml]
+${o.extra ? `  - { name: extra, type: mqtt, broker: { port: ${p.extra} } }\n` : ''}${o.clash ? `  - { name: clash, type: mqtt, broker: { port: ${p.http} } }\n` : ''}pipelines: [temp.yaml, hum.yaml]
 outbox: { commit_interval: 10ms }
 upstream: { url: "${p.upstream}", reconnect_min: 100ms, reconnect_max: 500ms }
 http: { port: ${p.http}, token: ${TOKEN} }
@@ -155,6 +155,14 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   assert.equal(refused.status, 409, JSON.stringify(refused.body));
   assert.match(refused.body.restartRequired.join('\n'), /gateway\.id changed \("gw-reload" → "gw-renamed"\): it cannot change while running/);
 
+  // An input that cannot start (its port is the HTTP server's): 500, named; the rest runs.
+  writeFileSync(cfg, gatewayYaml(ports, { extra: true, clash: true }));
+  const clash = await http(ports.http, '/reload', 'POST');
+  assert.equal(clash.status, 500, JSON.stringify(clash.body));
+  assert.equal(clash.body.result, 'failed');
+  assert.match(clash.body.errors[0], /^input clash: .*the port is in use/);
+  assert.equal((await http(ports.http, '/api/status')).body.stats.inputs.length, 2, 'local and extra run, clash does not');
+
   // 7. Back to the first config: the extra input is stopped (its port closes), both pipelines kept.
   writeFileSync(cfg, gatewayYaml(ports));
   const ok = await http(ports.http, '/reload', 'POST');
@@ -166,7 +174,7 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
     /ECONNREFUSED/,
   );
   const metrics = (await http(ports.http, '/metrics')).body as string;
-  for (const [result, n] of Object.entries({ applied: 2, invalid: 2, refused: 1, failed: 0 })) assert.match(metrics, new RegExp(`^edgewise_reloads_total\\{result="${result}"\\} ${n}$`, 'm'));
+  for (const [result, n] of Object.entries({ applied: 2, invalid: 2, refused: 1, failed: 1 })) assert.match(metrics, new RegExp(`^edgewise_reloads_total\\{result="${result}"\\} ${n}$`, 'm'));
 
   // The device never lost its connection; SIGTERM flushes the last windows.
   assert.equal(device.connects, 1, 'the publishing client was not disconnected by the reloads');
