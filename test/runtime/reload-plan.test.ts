@@ -6,6 +6,7 @@ import { parseGatewayText } from '../../src/config/load.js';
 import { pipelineSchema, type PipelineSpec } from '../../src/config/pipeline.js';
 import type { Emission } from '../../src/core/records.js';
 import { compilePipeline, type Pipeline } from '../../src/engine/pipeline.js';
+import { LiveState } from '../../src/http/live.js';
 import { carriedParts, planReload, swapPipelines } from '../../src/runtime/reload.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -105,4 +106,18 @@ test('swapPipelines: unchanged pipelines stay the same object; a rebuilt one kee
   ]);
   assert.deepEqual(list[2]!.snapshot().parts['detect:ewma']!.data, []);
   assert.equal(list[2]!.stats().keys, 1, 'the key registry came along');
+});
+
+test('after a reload the dashboard forgets the alerts and charts of detectors whose state is gone, and keeps the others', () => {
+  const live = new LiveState();
+  const alert = (pipeline: string, detector: string, id: string): Emission =>
+    ({ kind: 'alert', pipeline, output: 'alerts', alert: { id, state: 'raised', stream: 'd/rms', detector, severity: 'warning', score: 1, start: T0, value: 9, reason: 'r' } }) as Emission;
+  for (const [p, d] of [['rebuilt', 'ewma'], ['rebuilt', 'spike'], ['removed', 'ewma'], ['other', 'ewma']] as const) {
+    live.onEmission(alert(p, d, `${p}:${d}`));
+    live.onDetect(p, { step: d, stream: 'd/rms', ts: T0, value: 9, score: 1, alertActive: true } as never);
+  }
+  live.forget('removed');
+  live.forget('rebuilt', (detector) => ['keys', 'window', 'detect:ewma'].includes(`detect:${detector}`));
+  assert.deepEqual(live.activeAlerts().map((a) => a.id).sort(), ['other:ewma', 'rebuilt:ewma']);
+  assert.deepEqual(live.allSeries().map((s) => `${s.pipeline}:${s.detector}`).sort(), ['other:ewma', 'rebuilt:ewma']);
 });
