@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { OUTBOX_STATE, readCheckpoint } from '../state/store.js';
 
 /** One row of the outbox's dead-letter table: something refused, when, where and why. */
 export interface DeadLetter {
@@ -58,6 +59,21 @@ export function readOutboxSummary(file: string): OutboxFileSummary {
     }
     if (tables.has('dead_letters')) s.deadLetters = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
     return s;
+  } finally {
+    db.close();
+  }
+}
+
+/** The last checkpoint in an outbox file (docs/state.md): when, and the streams of each pipeline; undefined when none was taken. */
+export function readSavedState(file: string): { at: number; pipelines: Array<{ pipeline: string; streams: number }> } | undefined {
+  const db = openReadOnly(file);
+  try {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='state'").get()) return undefined;
+    const cp = readCheckpoint(db);
+    const pipelines = cp.pipelines.filter((p) => p.pipeline !== OUTBOX_STATE);
+    if (!pipelines.length) return undefined;
+    const streams = (p: (typeof pipelines)[number]) => ((p.parts.keys?.data as { keys?: unknown[] } | undefined)?.keys ?? []).length;
+    return { at: cp.at, pipelines: pipelines.map((p) => ({ pipeline: p.pipeline, streams: streams(p) })) };
   } finally {
     db.close();
   }
