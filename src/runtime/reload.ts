@@ -1,12 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import type { LoadedGateway } from '../config/load.js';
-import type { Logger } from '../core/log.js';
-import type { ReloadOutcome } from './gateway.js';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec, StepSpec } from '../config/pipeline.js';
+import type { Logger } from '../core/log.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import type { PipelineSnapshot, RestoreFailure } from '../engine/snapshot.js';
+import type { ReloadOutcome } from './gateway.js';
 
 /**
  * Hot reload (docs/operations.md#reload): what changes between the running config and pipelines
