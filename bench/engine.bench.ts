@@ -11,7 +11,8 @@ import { machine, printTable } from './report.js';
 const KEYS = 1000;
 const RATE_PER_KEY_HZ = 100; // readings per second per key → 100k readings per 1 s of event time
 
-function run(totalReadings: number) {
+/** `live`: readings carry the gateway's arrival time and the clock ticks every second, as in `edgewise run`. */
+function run(totalReadings: number, live = false) {
   const spec = pipelineSchema().parse({
     name: 'bench',
     input: { streams: ['**'], max_keys: KEYS },
@@ -29,6 +30,7 @@ function run(totalReadings: number) {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let done = 0; done < totalReadings; done += batch) {
     for (let i = 0; i < batch; i++) {
@@ -36,19 +38,24 @@ function run(totalReadings: number) {
       const r = readings[i]!;
       t += step;
       // A fresh object per reading, as a driver would hand over.
-      p.push({ stream: r.stream, ts: Math.floor(t), value: 1 + (seed / 2147483647) * 0.2 });
+      const ts = Math.floor(t);
+      if (live) p.push({ stream: r.stream, ts, value: 1 + (seed / 2147483647) * 0.2, arrival: ts });
+      else p.push({ stream: r.stream, ts, value: 1 + (seed / 2147483647) * 0.2 });
     }
+    if (live) p.advanceTo(Math.floor(t));
   }
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuNs = ((cpu.user + cpu.system) * 1000) / totalReadings;
   gc?.();
   const heapAfter = process.memoryUsage().heapUsed;
-  return { rate: totalReadings / secs, windows, heapMB: heapAfter / 1048576, growthMB: (heapAfter - heapBefore) / 1048576, open: p.stats().openWindows };
+  return { rate: totalReadings / secs, cpuNs, windows, heapMB: heapAfter / 1048576, growthMB: (heapAfter - heapBefore) / 1048576, open: p.stats().openWindows };
 }
 
 run(1_000_000); // warm-up
 const rows: string[][] = [];
-for (const n of [1_000_000, 5_000_000, 20_000_000]) {
-  const r = run(n);
-  rows.push([n.toLocaleString('en'), `${(r.rate / 1e6).toFixed(2)} M/s`, r.windows.toLocaleString('en'), String(r.open), `${r.heapMB.toFixed(1)} MB`, `${r.growthMB.toFixed(1)} MB`]);
+for (const [n, live] of [[1_000_000, false], [5_000_000, false], [20_000_000, false], [5_000_000, true]] as const) {
+  const r = run(n, live);
+  rows.push([`${n.toLocaleString('en')}${live ? ' live' : ''}`, `${(r.rate / 1e6).toFixed(2)} M/s`, `${r.cpuNs.toFixed(0)} ns`, r.windows.toLocaleString('en'), String(r.open), `${r.heapMB.toFixed(1)} MB`, `${r.growthMB.toFixed(1)} MB`]);
 }
-printTable(`engine: 1,000 keys, 1 s tumbling window, mean+stddev+p95 (${machine()})`, ['readings', 'throughput', 'windows fired', 'open windows', 'heap after', 'heap growth'], rows);
+printTable(`engine: 1,000 keys, 1 s tumbling window, mean+stddev+p95 (${machine()})`, ['readings', 'throughput', 'CPU per reading', 'windows fired', 'open windows', 'heap after', 'heap growth'], rows);

@@ -334,7 +334,7 @@ async function main(): Promise<void> {
   const stopped = stderr
     .split('\n')
     .filter((l) => l.includes('"gateway stopped"'))
-    .map((l) => JSON.parse(l) as { readings: number; unrouted: number; pipelines: Array<{ accepted: number; dropped: Record<string, number>; late: number }> })[0];
+    .map((l) => JSON.parse(l) as { readings: number; unrouted: number; pipelines: Array<{ accepted: number; dropped: Record<string, number>; late: number }>; state?: { checkpoints: number; maxCheckpointMs: number; checkpointBytes: number; journalCommits: number } })[0];
   await new Promise((r) => setTimeout(r, 300));
   await new Promise<void>((r) => broker.close(() => r()));
   server.close();
@@ -367,6 +367,9 @@ async function main(): Promise<void> {
     { figure: 'p99 publish → reading (ms)', value: Number(latency.p99.toFixed(2)), note: `target ≤ 2 ms; p50 ${latency.p50.toFixed(2)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} readings (send time in the payload → Gateway.push)` },
     ...(puback
       ? [{ figure: 'p99 publish → PUBACK (ms)', value: Number(puback.p99.toFixed(2)), note: `target ≤ 15 ms; QoS 1, PUBACK after the journal commit (state.journal_max_wait 5 ms); p50 ${puback.p50.toFixed(2)} ms, max ${puback.max.toFixed(1)} ms over ${puback.n} publishes, ${puback.missing} without PUBACK` }]
+      : []),
+    ...(stopped.state
+      ? [{ figure: 'checkpoints (longest, ms)', value: stopped.state.maxCheckpointMs, note: `${stopped.state.checkpoints} checkpoints of ${(stopped.state.checkpointBytes / 1e6).toFixed(1)} MB (the event loop waits meanwhile); ${stopped.state.journalCommits} journal commits` }]
       : []),
     { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },

@@ -1,4 +1,4 @@
-import { parseDateTime } from '../../src/core/time.js';
+import { MAX_DATE_MS, parseDateTime } from '../../src/core/time.js';
 
 /**
  * Timestamps from device payloads. Numbers are milliseconds since the Unix epoch (or seconds when
@@ -15,7 +15,8 @@ export type TsUnit = 'ms' | 's';
 export function parseTimestamp(v: unknown, unit: TsUnit = 'ms'): number | undefined {
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v < 0) return undefined;
-    return unit === 's' ? Math.round(v * 1000) : v;
+    const ms = unit === 's' ? Math.round(v * 1000) : v;
+    return ms <= MAX_DATE_MS ? ms : undefined; // beyond what a Date holds (e.g. 1e20): not a time
   }
   if (typeof v !== 'string') return undefined;
   const s = v.trim();

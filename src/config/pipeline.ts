@@ -48,7 +48,7 @@ export const mapStepSchema = z
 const windowCommon = {
   aggregates: z.array(z.enum(AGGREGATE_NAMES)).min(1).describe('What to compute per window and key.'),
   lateness: durationSchema.default(0).describe('Allowed lateness: how far behind the newest reading of its stream a reading may be and still count. Later readings go to the `late` side output (counted).'),
-  idle_timeout: durationSchema.optional().describe('Close the windows of a stream that has been silent this long (pipeline time, i.e. the newest reading of any stream, or the wall clock when running live). Default: 2 × window size (sessions: 2 × gap), at least 1m.'),
+  idle_timeout: durationSchema.optional().describe('Close the windows of a stream that has delivered nothing for this long by the gateway clock (its arrival times and ticks; other streams\' event times never count). Its windows then close at its own time: its newest event time plus the gateway time since. Not in a replay without arrival times (the end of input closes them). Default: 2 × window size (sessions: 2 × gap), at least 1m.'),
 };
 
 /** Checks within one window spec; they sit on the branch so they are reported along with errors elsewhere in the file. */
@@ -166,7 +166,16 @@ export function pipelineSchema() {
         .strictObject({
           streams: z.array(streamPattern).min(1).describe('Which readings this pipeline takes.'),
           max_keys: z.number().int().positive().default(10_000).describe('Most streams (keys) this pipeline tracks; readings of further streams are refused and counted (`key_limit`).'),
-          max_future_skew: durationSchema.default(300_000).describe('Refuse (count as `future`) readings whose time is further ahead than this of the pipeline clock (newest accepted reading, or the wall clock when live).'),
+          max_future_skew: durationSchema.default(300_000).describe('Refuse (count as `future`) a reading whose event time is further ahead than this of the gateway clock when it arrived (live, from the first reading). A replay (readings without an arrival time) has no gateway clock: there a jump ahead of the stream\'s own newest time is a gap in the recording and is accepted; see `clock_jump`.'),
+          time: z.enum(['event', 'ingest']).default('event').describe('Which time windows and detectors use: `event` (the reading\'s own `ts`, from the device or driver) or `ingest` (the gateway clock when the reading arrived) for devices without a trustworthy clock. In a replay, where readings carry no arrival time, `ingest` falls back to `ts`.'),
+          idle_timeout: durationSchema.optional().describe('A stream that has delivered nothing for this long (gateway clock) is idle: it no longer holds back operators that combine streams (join, news2). Default: the window\'s `idle_timeout`, else 1m.'),
+          clock_jump: z
+            .strictObject({
+              threshold: durationSchema.default(3_600_000).describe('A reading whose time differs from its stream\'s newest time by more than this (and more than the window\'s lateness) is a clock jump.'),
+              confirm: z.number().int().positive().max(1000).default(5).describe('Replay: after this many readings in a row consistent with the new time after a jump back, the stream is re-based (its open windows are emitted as partial and it starts afresh).'),
+            })
+            .default({ threshold: 3_600_000, confirm: 5 })
+            .describe('How device clock jumps (a reboot to 1970, a GPS week rollover, hours forward or back) are handled, per stream, never touching other streams. Live: a jumped reading is accepted only if its new time agrees (within `threshold`) with the gateway clock (a clock being corrected, e.g. by NTP), re-basing the stream; otherwise it is refused and counted (`clock_jump_back`, `clock_jump_forward`). Replay: a jump forward is a gap in the recording and is accepted; a jump back is refused (`clock_jump_back`) until `confirm` consistent readings re-base the stream.'),
         })
         .describe('What the pipeline takes in.'),
       steps: z.array(stepSchema()).min(1).describe('Operators, applied in order per key.'),

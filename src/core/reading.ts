@@ -7,6 +7,11 @@ export interface Reading {
   stream: string;
   /** Event time: milliseconds since the Unix epoch (UTC), taken from the device or the driver. */
   ts: number;
+  /**
+   * Arrival time: the gateway clock (ms since the epoch) when the reading reached the gateway,
+   * stamped by the gateway. Idleness and the far-future check use it; absent in a replay.
+   */
+  arrival?: number;
   /** The numeric value. Non-finite values are refused by the engine (counted, never crash). */
   value: number;
   /** Optional extra fields that travel with the reading (e.g. GPS fix quality). */

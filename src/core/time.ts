@@ -35,7 +35,8 @@ export function parseTimestamp(text: string): number {
   const c0 = s.charCodeAt(0);
   if (((c0 >= 48 && c0 <= 57) || c0 === 45) && /^-?\d+(\.\d+)?$/.test(s)) {
     const n = Number(s);
-    return Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
+    const ms = Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
+    return Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
   }
   return parseDateTime(s);
 }
@@ -50,9 +51,17 @@ function num(s: string, from: number, to: number): number {
   return n;
 }
 
+/** Largest |ms| a JavaScript Date holds (±100,000,000 days around the epoch, years −271821…275760). */
+export const MAX_DATE_MS = 8.64e15;
+
+/** A time for messages: ISO 8601, or the raw number when it is outside the Date range (never throws). */
+export function isoTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : `${ms} ms (outside the date range)`;
+}
+
 /** `2014-02-14 14:30:00` style (UTC), as NAB and SKAB write it. */
 export function formatTimestamp(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) return String(ms);
   const iso = new Date(ms).toISOString();
   const frac = ms % 1000 === 0 ? '' : iso.slice(19, 23);
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac}`;

@@ -29,9 +29,10 @@
  * `alert_band`. An incomplete score (a vital missing, e.g. during a probe-off) is a lower bound:
  * it may raise or escalate, never clear, so an artefact neither raises nor ends an alert.
  * Severity: `critical` for the high band, `warning` otherwise. Pure: time comes from readings
- * (and from the gateway clock through `advanceTo` when live).
+ * (and, live, from each patient's own clock: `ctx.deviceTime` at each `advanceTo`).
  */
 import { deviceOf, metricOf, type Reading } from '../core/reading.js';
+import { isoTime } from '../core/time.js';
 import type { AlertRecord, WindowResult } from '../core/records.js';
 import type { EngineOperator, OperatorContext } from '../engine/pipeline.js';
 import type { News2Band } from './news2.js';
@@ -112,7 +113,7 @@ export class News2Operator implements EngineOperator {
     }
     const k = Math.floor(r.ts / this.spec.interval);
     if (k < p.k) {
-      ctx.drop('news2_late', r, `${r.stream}: reading at ${new Date(r.ts).toISOString()} is older than ${id}'s open interval (starts ${new Date(p.k * this.spec.interval).toISOString()})`, r.ts);
+      ctx.drop('news2_late', r, `${r.stream}: reading at ${isoTime(r.ts)} is older than ${id}'s open interval (starts ${isoTime(p.k * this.spec.interval)})`, r.ts);
       return;
     }
     if (k > p.k) {
@@ -146,11 +147,18 @@ export class News2Operator implements EngineOperator {
     p.count++;
   }
 
-  advanceTo(now: number, ctx: OperatorContext): void {
+  /**
+   * Live: close a patient's interval once that patient's own time has passed its end + lateness:
+   * the slowest of its active vital streams, each running on with the gateway clock while silent
+   * (ctx.deviceTime). Another patient's clock, fast or slow, never closes it.
+   */
+  advanceTo(_now: number, ctx: OperatorContext): void {
     for (const p of this.patients.values()) {
-      if (p.k !== -Infinity && (p.k + 1) * this.spec.interval + this.spec.lateness <= now) {
+      if (p.k === -Infinity) continue;
+      const t = ctx.deviceTime(p.id, true);
+      if ((p.k + 1) * this.spec.interval + this.spec.lateness <= t) {
         this.close(p, ctx);
-        p.k = Math.floor(now / this.spec.interval);
+        p.k = Math.floor(t / this.spec.interval);
       }
     }
   }

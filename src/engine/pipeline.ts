@@ -1,7 +1,8 @@
 import type { PipelineSpec, StepSpec, WindowSpec } from '../config/pipeline.js';
 import { BUILT_IN_STEP_KINDS } from '../config/step-kinds.js';
 import { DropCounter } from '../core/drops.js';
-import type { Reading } from '../core/reading.js';
+import { deviceOf, type Reading } from '../core/reading.js';
+import { isoTime, MAX_DATE_MS } from '../core/time.js';
 import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
 import { planFor } from './aggregates.js';
 import { CONVERT } from './conversions.js';
@@ -12,12 +13,25 @@ import { hopping, sliding, TimeWindowOperator, tumbling } from './windows/time-w
 import { WindowAggregation, type WindowOperator } from './windows/types.js';
 import { PART_VERSIONS, partKind, type PartSnapshot, type PipelineSnapshot, type RestoreFailure } from './snapshot.js';
 
-/** Per-key state: one per stream the pipeline has accepted. Stateful steps keep theirs in `slots`. */
+/**
+ * Per-key state: one per stream the pipeline has accepted. Stateful steps keep theirs in `slots`.
+ * The time fields are the key's own clock; all of them must be snapshotted with the key (a replay
+ * of the journal after a restore must take the same decisions): maxTs, lastArrival, jumpRun, jumpTs.
+ */
 interface KeyState {
   stream: string;
-  /** Newest event time accepted for this key. */
+  /** Newest event time accepted for this key (its own watermark, before lateness). */
   maxTs: number;
+  /** Gateway clock when its last accepted reading arrived (its event time in a replay). */
+  lastArrival: number;
+  /** Clock jumps refused in a row, and the time of the last one (a replay re-bases after `confirm`). */
+  jumpRun: number;
+  jumpTs: number;
   slots: unknown[];
+}
+
+function newKey(stream: string, slots: number): KeyState {
+  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, slots: new Array(slots) };
 }
 
 /** What a detect step looks like to the engine (implemented in src/detectors). */
@@ -53,6 +67,15 @@ export interface OperatorContext {
   emit(e: Emission): void;
   /** Count a refused input in the pipeline's drops (reason, sample, detail, event time). */
   drop(reason: string, sample: unknown, detail?: string, at?: number): void;
+  /**
+   * The event time up to which a device's streams are complete, as Flink takes the minimum
+   * watermark of its inputs: the slowest of its streams that are not idle (idle: nothing delivered
+   * for `input.idle_timeout` by the gateway clock); when all are idle, the slowest of those.
+   * A stream's time is its window watermark (or newest event time without a window step); with
+   * `running`, plus the gateway time since it last delivered (its clock running on while silent).
+   * Never another device's time. -Infinity for a device not seen.
+   */
+  deviceTime(device: string, running?: boolean): number;
 }
 
 /** A compiled operator step: one instance per pipeline (state across keys is its own, and bounded by it). */
@@ -62,7 +85,7 @@ export interface EngineOperator {
   reading?(r: Reading, ctx: OperatorContext): void;
   /** A window result reached this step. Omit to pass results on unchanged. */
   result?(res: WindowResult, ctx: OperatorContext): void;
-  /** Pipeline time moved on (newest reading of any stream, or the gateway clock when live). */
+  /** The gateway clock moved on (live ticks). Per-device time: `ctx.deviceTime`. */
   advanceTo?(now: number, ctx: OperatorContext): void;
   /** End of input or shutdown: emit what is pending. */
   flush?(partial: boolean, ctx: OperatorContext): void;
@@ -99,12 +122,25 @@ export interface PipelineOptions {
 
 export interface PipelineStats {
   pipeline: string;
-  /** Readings offered that matched `input.streams`. */
+  /** Readings offered that matched `input.streams` (and readings without a stream, refused as `missing_stream`). */
   received: number;
   /** Accepted into the steps (valid, within key and time bounds). */
   accepted: number;
-  /** Refused readings by reason: not_a_number, nan, infinite, bad_time, missing_stream, key_limit, future. */
+  /**
+   * Dropped by reason. Refused at the input: not_a_number, nan, infinite, bad_time,
+   * missing_stream, key_limit, future, clock_jump_back, clock_jump_forward; dropped later by a
+   * step (of accepted readings or their results): e.g. sensor_fault, news2_late, join_late.
+   */
   dropped: Record<string, number>;
+  /** Readings refused at the input (the sum of the input reasons above). */
+  refused: number;
+  /**
+   * received − accepted − refused − late: always 0. Every reading offered ends accepted, refused
+   * with a reason, or late; `filtered` and step drops are parts of `accepted`.
+   */
+  unaccounted: number;
+  /** Streams re-based after a clock jump (their open windows emitted as partial). */
+  rebased: number;
   /** Readings later than the allowed lateness: sent to the `late` side output. */
   late: number;
   /** Readings or results a filter step dropped (by design, not an error). */
@@ -137,13 +173,22 @@ export class Pipeline {
   private slotCount = 0;
   private readonly maxKeys: number;
   private readonly maxFutureSkew: number;
-  /** Newest event time accepted by any key: pipeline time, used for idleness. */
-  private clock = -Infinity;
-  /** Wall clock given by advanceTo (live). When set, readings too far ahead of it are refused. */
-  private refClock = -Infinity;
+  private readonly ingestTime: boolean;
+  /** A step in a stream's time bigger than this is a clock jump (at least the window's lateness). */
+  private readonly jumpThreshold: number;
+  private readonly jumpConfirm: number;
+  /** Silence (gateway clock) after which a stream is idle for cross-stream operators. */
+  private readonly streamIdle: number;
+  /**
+   * The gateway clock: newest of advanceTo(now) and arrival times. -Infinity in a replay without
+   * arrival times (there is then no idleness: the end of input closes what is open). Snapshot it.
+   */
+  private gatewayClock = -Infinity;
   private nextIdleCheck = -Infinity;
   private readonly idleCheckEvery: number;
-  private readonly s = { received: 0, accepted: 0, late: 0, filtered: 0, windowsFired: 0 };
+  /** Streams per device, for cross-stream operators (deviceTime). */
+  private readonly byDevice = new Map<string, KeyState[]>();
+  private readonly s = { received: 0, accepted: 0, refused: 0, late: 0, filtered: 0, windowsFired: 0, rebased: 0 };
   private readonly emitted = new Map<string, number>();
 
   constructor(
@@ -156,6 +201,8 @@ export class Pipeline {
     this.matcher = new StreamMatcher(spec.input.streams);
     this.maxKeys = spec.input.max_keys;
     this.maxFutureSkew = spec.input.max_future_skew;
+    this.ingestTime = spec.input.time === 'ingest';
+    this.jumpConfirm = spec.input.clock_jump.confirm;
     let op: RecordOp = { reading() {}, result() {} };
     let windowOp: WindowOperator | undefined;
     let windowSlot = -1;
@@ -193,6 +240,9 @@ export class Pipeline {
     this.windowSlot = windowSlot;
     const idle = windowOp?.idleTimeout ?? Infinity;
     this.idleCheckEvery = Number.isFinite(idle) ? Math.max(1, Math.floor(idle / 4)) : Infinity;
+    this.streamIdle = spec.input.idle_timeout ?? (Number.isFinite(idle) ? idle : 60_000);
+    const lateness = windowOp instanceof TimeWindowOperator || windowOp instanceof SessionWindowOperator ? windowOp.lateness : 0;
+    this.jumpThreshold = Math.max(spec.input.clock_jump.threshold, lateness);
   }
 
   /** Does this pipeline take readings of this stream? */
@@ -207,35 +257,43 @@ export class Pipeline {
   push(r: Reading): boolean {
     const stream = r?.stream;
     if (typeof stream !== 'string' || stream.length === 0) {
-      this.drops.drop('missing_stream', r, 'a reading needs a non-empty "stream" ("<device>/<metric>")');
+      this.s.received++;
+      this.refuse('missing_stream', r, 'a reading needs a non-empty "stream" ("<device>/<metric>")');
       return false;
     }
     if (!this.matcher.matches(stream)) return false;
     this.s.received++;
     const v = r.value;
-    if (typeof v !== 'number') {
-      this.drops.drop('not_a_number', r, `${stream}: value is ${v === undefined ? 'missing' : typeof v}, expected a number`);
-      return true;
+    if (typeof v !== 'number') return this.refuse('not_a_number', r, `${stream}: value is ${v === undefined ? 'missing' : typeof v}, expected a number`);
+    if (v !== v) return this.refuse('nan', r, `${stream}: value is NaN`);
+    if (v === Infinity || v === -Infinity) return this.refuse('infinite', r, `${stream}: value is ${v}`);
+    let ts = r.ts;
+    if (typeof ts !== 'number' || !(ts <= MAX_DATE_MS && ts >= -MAX_DATE_MS)) {
+      return this.refuse('bad_time', r, Number.isFinite(ts)
+        ? `${stream}: event time ${ts} is outside the date range (±${MAX_DATE_MS} ms, years −271821…275760): check the device's time unit (ms since the epoch)`
+        : `${stream}: event time is ${String(ts)}, expected ms since the epoch`);
     }
-    if (v !== v) {
-      this.drops.drop('nan', r, `${stream}: value is NaN`);
-      return true;
+    const arrival = r.arrival;
+    const live = typeof arrival === 'number' && arrival - arrival === 0; // a finite number
+    if (live && arrival > this.gatewayClock) this.gatewayClock = arrival;
+    if (this.ingestTime && live) {
+      ts = arrival;
+      r = { ...r, ts };
     }
-    if (v === Infinity || v === -Infinity) {
-      this.drops.drop('infinite', r, `${stream}: value is ${v}`);
-      return true;
-    }
-    const ts = r.ts;
-    if (typeof ts !== 'number' || !Number.isFinite(ts)) {
-      this.drops.drop('bad_time', r, `${stream}: event time is ${String(ts)}, expected ms since the epoch`);
-      return true;
-    }
-    if (ts > this.refClock + this.maxFutureSkew && this.refClock !== -Infinity) {
-      this.drops.drop('future', r, `${stream}: event time ${new Date(ts).toISOString()} is more than ${this.maxFutureSkew} ms ahead of the gateway clock ${new Date(this.refClock).toISOString()}`);
-      return true;
+    // Live, the reading is judged against the gateway clock when it arrived (from the first reading).
+    const ref = live ? arrival : this.gatewayClock;
+    if (ts > ref + this.maxFutureSkew && ref !== -Infinity) {
+      return this.refuse('future', r, `${stream}: event time ${isoTime(ts)} is more than ${this.maxFutureSkew} ms ahead of the gateway clock ${isoTime(ref)}: the device clock runs ahead (max_future_skew)`);
     }
     const ks = this.keyFor(stream, r);
-    if (ks === undefined) return true;
+    if (ks === undefined) {
+      this.s.refused++;
+      return true;
+    }
+    const step = ts - ks.maxTs; // Infinity for a key's first reading
+    if ((step > this.jumpThreshold || step < -this.jumpThreshold) && ks.maxTs !== -Infinity) {
+      if (!this.clockJump(ks, r, ts, ref)) return true;
+    } else if (ks.jumpRun !== 0) ks.jumpRun = 0;
     if (this.windowOp?.eventTime) {
       let wst = ks.slots[this.windowSlot];
       if (wst === undefined) wst = ks.slots[this.windowSlot] = this.windowOp.createKey();
@@ -249,18 +307,71 @@ export class Pipeline {
     }
     this.s.accepted++;
     if (ts > ks.maxTs) ks.maxTs = ts;
-    if (ts > this.clock) this.clock = ts;
+    // In a replay the event time stands in for the arrival time (only this key's own idleness uses it).
+    ks.lastArrival = live ? arrival : this.gatewayClock !== -Infinity ? this.gatewayClock : ts;
     this.head.reading(ks, r);
-    if (this.clock >= this.nextIdleCheck) this.checkIdle();
+    if (live && arrival >= this.nextIdleCheck) this.checkIdle();
     return true;
   }
 
-  /** Live mode: the gateway's wall clock. Closes windows of silent streams; enables the future-time check. */
+  /** Count a reading refused at the input. Returns true (the reading was for this pipeline). */
+  private refuse(reason: string, r: unknown, detail: string): true {
+    this.s.refused++;
+    this.drops.drop(reason, r, detail);
+    return true;
+  }
+
+  /**
+   * A reading whose time jumped by more than the threshold from its stream's newest time.
+   * Returns true to accept it (the stream re-based where needed), false when refused and counted.
+   */
+  private clockJump(ks: KeyState, r: Reading, ts: number, ref: number): boolean {
+    const back = ts < ks.maxTs;
+    const T = this.jumpThreshold;
+    if (ref !== -Infinity) {
+      // Live: the gateway clock says which side is right. A jump to within T of it is a clock
+      // being corrected (NTP, GPS fix): re-base. A jump away from it is refused for as long as it lasts.
+      if (ts >= ref - T && ts <= ref + T) {
+        if (back) this.rebase(ks);
+        ks.jumpRun = 0;
+        return true;
+      }
+    } else if (!back) {
+      // Replay: a jump ahead cannot be told from a gap in the recording.
+      ks.jumpRun = 0;
+      return true;
+    } else {
+      ks.jumpRun = ks.jumpRun > 0 && Math.abs(ts - ks.jumpTs) <= T ? ks.jumpRun + 1 : 1;
+      ks.jumpTs = ts;
+      if (ks.jumpRun >= this.jumpConfirm) {
+        this.rebase(ks);
+        ks.jumpRun = 0;
+        return true;
+      }
+    }
+    const reason = back ? 'clock_jump_back' : 'clock_jump_forward';
+    const against = ref !== -Infinity ? ` and ${Math.round(Math.abs(ts - ref) / 1000)} s from the gateway clock ${isoTime(ref)}` : `; the stream is re-based after ${this.jumpConfirm} consistent readings`;
+    this.refuse(reason, r, `${ks.stream}: event time ${isoTime(ts)} jumped ${back ? 'back' : 'forward'} ${Math.round(Math.abs(ts - ks.maxTs) / 1000)} s from the stream's newest ${isoTime(ks.maxTs)}${against} (device clock reset or rollover?)`);
+    return false;
+  }
+
+  /** Start a stream's time afresh after a clock jump: its open windows go out (partial), then new ones. */
+  private rebase(ks: KeyState): void {
+    this.s.rebased++;
+    const op = this.windowOp;
+    const st = ks.slots[this.windowSlot];
+    if (op && st !== undefined) {
+      op.flush(st, ks.stream, true, (res) => this.fired(ks, res));
+      ks.slots[this.windowSlot] = op.createKey();
+    }
+    ks.maxTs = -Infinity;
+  }
+
+  /** Live mode: the gateway's clock. Closes windows of silent streams (each at its own time). */
   advanceTo(now: number): void {
-    if (now > this.refClock) this.refClock = now;
-    if (now > this.clock) this.clock = now;
-    if (this.clock >= this.nextIdleCheck) this.checkIdle();
-    for (const { op, ctx } of this.operators) op.advanceTo?.(this.clock, ctx);
+    if (now > this.gatewayClock) this.gatewayClock = now;
+    if (this.gatewayClock >= this.nextIdleCheck) this.checkIdle();
+    for (const { op, ctx } of this.operators) op.advanceTo?.(this.gatewayClock, ctx);
   }
 
   /**
@@ -287,6 +398,7 @@ export class Pipeline {
     return {
       pipeline: this.name,
       ...this.s,
+      unaccounted: this.s.received - this.s.accepted - this.s.refused - this.s.late,
       dropped: this.drops.counters(),
       emitted: Object.fromEntries(this.emitted),
       keys: this.keys.size,
@@ -307,7 +419,7 @@ export class Pipeline {
       const { slots: _slots, ...time } = ks;
       keys.push(time);
     }
-    parts.keys = { version: PART_VERSIONS.keys, data: { clock: this.clock, refClock: this.refClock, nextIdleCheck: this.nextIdleCheck, keys } };
+    parts.keys = { version: PART_VERSIONS.keys, data: { gatewayClock: this.gatewayClock, nextIdleCheck: this.nextIdleCheck, keys } };
     if (this.windowOp) {
       const list: Array<[string, unknown]> = [];
       for (const ks of this.keys.values()) {
@@ -370,11 +482,10 @@ export class Pipeline {
       }
     };
     if (kind === 'keys') {
-      const d = data as { clock: number; refClock: number; nextIdleCheck: number; keys: Array<Record<string, unknown> & { stream: string }> };
-      if (typeof d?.clock !== 'number' || !Array.isArray(d.keys)) throw new Error('keys: saved state must be { clock, refClock, nextIdleCheck, keys: [{ stream, ... }] }');
+      const d = data as { gatewayClock: number; nextIdleCheck: number; keys: Array<Record<string, unknown> & { stream: string }> };
+      if (typeof d?.gatewayClock !== 'number' || !Array.isArray(d.keys)) throw new Error('keys: saved state must be { gatewayClock, nextIdleCheck, keys: [{ stream, maxTs, lastArrival, ... }] }');
       for (const k of d.keys) if (typeof k?.stream !== 'string') throw new Error('keys: each key must have a "stream"');
-      this.clock = d.clock;
-      this.refClock = d.refClock;
+      this.gatewayClock = d.gatewayClock;
       this.nextIdleCheck = d.nextIdleCheck;
       for (const k of d.keys) {
         const ks = this.restoredKey(k.stream);
@@ -399,25 +510,47 @@ export class Pipeline {
 
   /** The key of a restored stream, created within max_keys. */
   private restoredKey(stream: string): KeyState | undefined {
-    let ks = this.keys.get(stream);
-    if (!ks) {
-      if (this.keys.size >= this.maxKeys) return undefined;
-      ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
-      this.keys.set(stream, ks);
-    }
-    return ks;
+    return this.keys.get(stream) ?? (this.keys.size < this.maxKeys ? this.addKey(stream) : undefined);
   }
 
+
+  /**
+   * Close the windows of streams that have delivered nothing for idle_timeout by the gateway clock,
+   * each at its own time (newest event time plus the gateway time since), never another stream's.
+   */
   private checkIdle(): void {
-    this.nextIdleCheck = this.clock + this.idleCheckEvery;
+    const now = this.gatewayClock;
+    if (now === -Infinity) return;
+    this.nextIdleCheck = now + this.idleCheckEvery;
     const op = this.windowOp;
     if (!op || !Number.isFinite(op.idleTimeout)) return;
     for (const ks of this.keys.values()) {
-      if (this.clock - ks.maxTs >= op.idleTimeout) {
+      const silent = now - ks.lastArrival;
+      if (silent >= op.idleTimeout && ks.maxTs !== -Infinity) {
         const st = ks.slots[this.windowSlot];
-        if (st !== undefined) op.idle(st, ks.stream, this.clock, (res) => this.fired(ks, res));
+        if (st !== undefined) op.idle(st, ks.stream, ks.maxTs + silent, (res) => this.fired(ks, res));
       }
     }
+  }
+
+  /** See OperatorContext.deviceTime. */
+  private deviceTime(device: string, running = false): number {
+    const list = this.byDevice.get(device);
+    if (list === undefined) return -Infinity;
+    const now = this.gatewayClock;
+    let active = Infinity;
+    let idle = Infinity;
+    for (const ks of list) {
+      if (ks.maxTs === -Infinity) continue;
+      const silent = now === -Infinity ? 0 : Math.max(0, now - ks.lastArrival);
+      const st = this.windowOp?.eventTime ? ks.slots[this.windowSlot] : undefined;
+      let t = st !== undefined ? this.windowOp!.watermark(st) : ks.maxTs;
+      if (running) t = Math.max(t, ks.maxTs + silent);
+      if (silent >= this.streamIdle) idle = Math.min(idle, t);
+      else active = Math.min(active, t);
+    }
+    const t = active !== Infinity ? active : idle;
+    return t === Infinity ? -Infinity : t;
   }
 
   private fired(ks: KeyState, res: WindowResult): void {
@@ -541,9 +674,18 @@ export class Pipeline {
         this.drops.drop('key_limit', sample, `${stream}: pipeline ${this.name} already tracks max_keys=${this.maxKeys} streams`);
         return undefined;
       }
-      ks = { stream, maxTs: -Infinity, slots: new Array(this.slotCount) };
-      this.keys.set(stream, ks);
+      ks = this.addKey(stream);
     }
+    return ks;
+  }
+
+  private addKey(stream: string): KeyState {
+    const ks = newKey(stream, this.slotCount);
+    this.keys.set(stream, ks);
+    const device = deviceOf(stream);
+    const list = this.byDevice.get(device);
+    if (list) list.push(ks);
+    else this.byDevice.set(device, [ks]);
     return ks;
   }
 
@@ -573,6 +715,7 @@ export class Pipeline {
         this.sink(e);
       },
       drop: (reason, sample, detail, at) => this.drops.drop(reason, sample, detail, at),
+      deviceTime: (device, running) => this.deviceTime(device, running),
     };
     this.operators.push({ op, ctx });
     return {

@@ -3,34 +3,31 @@
  * PUBACK left the socket, the device sends the message again after the restart (mqtt.js does so
  * without the DUP flag): without this it would be counted twice. A delivery is known by client id,
  * packet id and a hash of topic + payload; the journal keeps each one's key with its first reading,
- * so a restart rebuilds what it saw. Packet ids cycle (65,535 per client), so a match counts only
- * within the last two checkpoint intervals.
+ * so a restart rebuilds what it saw. Packet ids cycle (65,535 per client), so only the last two
+ * checkpoint intervals are kept (memory stays bounded by the rate, not by the uptime).
  */
 export class Deliveries {
-  private readonly byClient = new Map<string, Map<number, { hash: number; n: number }>>();
-  private n = 0;
-  /** Deliveries numbered at or below this are too old to match. */
-  private floor = 0;
-  private mark = 0;
+  /** Per client: packet id → hash, for this checkpoint interval and the one before. */
+  private cur = new Map<string, Map<number, number>>();
+  private prev = new Map<string, Map<number, number>>();
   redelivered = 0;
 
   /** A delivery about to be taken: false when the same one was taken recently (a resend). */
   take(client: string, packetId: number, hash: number): boolean {
-    let m = this.byClient.get(client);
-    if (!m) this.byClient.set(client, (m = new Map()));
-    const e = m.get(packetId);
-    if (e && e.hash === hash && e.n > this.floor) {
+    if (this.cur.get(client)?.get(packetId) === hash || this.prev.get(client)?.get(packetId) === hash) {
       this.redelivered++;
       return false;
     }
-    m.set(packetId, { hash, n: ++this.n });
+    let m = this.cur.get(client);
+    if (!m) this.cur.set(client, (m = new Map()));
+    m.set(packetId, hash);
     return true;
   }
 
-  /** At each checkpoint: deliveries from before the previous one stop matching. */
+  /** At each checkpoint: deliveries from before the previous one are forgotten. */
   checkpoint(): void {
-    this.floor = this.mark;
-    this.mark = this.n;
+    this.prev = this.cur;
+    this.cur = new Map();
   }
 }
 

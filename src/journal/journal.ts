@@ -105,8 +105,9 @@ export class IngestJournal implements TxPart {
       if ('tick' in e) ins.run(e.pos, e.at, null, null, null, null, null);
       else {
         const r = e.reading;
-        // The common reading in columns; anything else (fields, tags, odd values) whole.
-        const plain = r.fields === undefined && r.tags === undefined && typeof r.stream === 'string' && typeof r.ts === 'number' && typeof r.value === 'number' && r.value === r.value && Object.keys(r).length === 3;
+        // The common reading in columns (its arrival time is `at`); anything else (fields, tags, odd values) whole.
+        const plain =
+          r.fields === undefined && r.tags === undefined && typeof r.stream === 'string' && typeof r.ts === 'number' && typeof r.value === 'number' && r.value === r.value && Object.keys(r).length === (r.arrival === undefined ? 3 : 4);
         if (plain) ins.run(e.pos, e.at, r.stream, r.ts, r.value, null, e.src ?? null);
         else ins.run(e.pos, e.at, null, null, null, serialize(r), e.src ?? null);
       }

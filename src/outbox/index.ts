@@ -50,7 +50,7 @@ export type OutboxDropReason = 'outbox_full' | 'max_age' | 'disk_full' | 'too_la
 
 /** One committed message, as the forwarder reads it. */
 export interface OutboxRow {
-  /** Local row id: increases with every message (the message id is `<epoch>-<id>`). */
+  /** Local row id: increases with every message (the message id says what the record is: ids.ts). */
   id: number;
   priority: Priority;
   keyId: number;

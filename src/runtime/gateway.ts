@@ -123,7 +123,10 @@ export class Gateway {
       const state = config.state ?? DEFAULT_STATE_CONFIG;
       this.keeper = new StateKeeper({ outbox: this.outbox, pipelines: this.pipelines, config: state, log: this.log.child({ part: 'state' }), now: this.now, dataDir: this.dataDir });
       this.keeper.restoreAndReplay(
-        (r) => this.route(r),
+        (r, at) => {
+          r.arrival = at; // as it arrived then
+          this.route(r);
+        },
         (at) => this.advance(at),
       );
       this.keeper.checkpoint();
@@ -230,7 +233,8 @@ export class Gateway {
 
   /** Hand one reading to every pipeline that takes its stream. */
   push(r: Reading): void {
-    this.keeper?.append(r, this.now());
+    r.arrival ??= this.now(); // the gateway clock: idleness and the far-future check are judged by it
+    this.keeper?.append(r, r.arrival);
     this.route(r);
   }
 
@@ -322,6 +326,7 @@ export class Gateway {
       pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })),
       ...(o ? { outbox: { buffered: o.depth.messages, committed: o.committed, acked: o.acked, dropped: o.dropped, droppedTotal: o.droppedTotal } } : {}),
       ...(u ? { upstream: { sent: u.sent, acked: u.acked, connects: u.connects, disconnects: u.disconnects } } : {}),
+      ...(s.state ? { state: { checkpoints: s.state.checkpoints, maxCheckpointMs: Math.round(s.state.maxCheckpointMs), checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0, journalCommits: s.state.journal?.commits ?? 0, redelivered: s.state.redelivered } } : {}),
     };
   }
 

@@ -18,8 +18,10 @@ export interface StateStats {
   /** Journal: readings appended, group commits, position. */
   journal: { appended: number; commits: number; failedCommits: number; position: number } | null;
   checkpoints: number;
-  /** Last checkpoint: how long the snapshot + commit took, its encoded size, when. */
+  /** Last checkpoint: how long the snapshot + commit took (the event loop is held meanwhile), its encoded size, when. */
   lastCheckpoint: { ms: number; bytes: number; at: number } | null;
+  /** The longest checkpoint since start (ms). */
+  maxCheckpointMs: number;
   /** At the last start: journal entries replayed, parts restored, parts that could not be (kept aside). */
   restored: { parts: number; failed: number; replayed: number; ms: number };
   /** QoS 1 resends of deliveries already taken (a PUBACK lost in a crash): acknowledged, not taken twice. */
@@ -62,7 +64,7 @@ export class StateKeeper {
       });
       o.outbox.addTxPart(this.journal);
     }
-    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
+    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
   }
 
   /**
@@ -182,7 +184,9 @@ export class StateKeeper {
       },
     });
     this.st.checkpoints++;
-    this.st.lastCheckpoint = { ms: performance.now() - t0, bytes, at };
+    const ms = performance.now() - t0;
+    this.st.lastCheckpoint = { ms, bytes, at };
+    if (ms > this.st.maxCheckpointMs) this.st.maxCheckpointMs = ms;
   }
 
   /** Make the journal durable and stop its timer (before the outbox closes). */

@@ -55,12 +55,13 @@ describe('clock jumps', () => {
     assert.equal(t.late().length, 0);
   });
 
-  test('a device clock reset to 1970 sends its readings to the late output, counted, not into old windows', () => {
+  test('a device clock reset to 1970 is a clock jump: counted as clock_jump_back, not into old windows', () => {
     const t = testPipeline({ steps: [{ window: { type: 'tumbling', size: '10s', aggregates: ['count'] } }, { output: 'agg' }] });
     const now = Date.UTC(2026, 0, 1, 12);
     t.push({ ts: now, value: 1 }, { ts: now + 1000, value: 1 }, { ts: 5000, value: 9 });
-    assert.deepEqual(t.late().map((r) => r.ts), [5000]);
-    assert.equal(t.p.stats().late, 1);
+    assert.equal(t.late().length, 0);
+    assert.equal(t.p.stats().dropped.clock_jump_back, 1);
+    assert.match(t.p.drops.samplesFor('clock_jump_back')[0]!.detail!, /dev\/m: event time 1970-01-01T00:00:05.000Z jumped back/);
   });
 
   test('replay: a gap in recorded data is not an error; windows close and later data flows', () => {

@@ -143,10 +143,10 @@ describe('count windows', () => {
 });
 
 describe('idle sources', () => {
-  test('a silent stream does not hold its window open for ever: pipeline time moves it on', () => {
+  test('a silent stream does not hold its window open for ever: the gateway clock (arrival times) moves it on', () => {
     const t = testPipeline(windowSpec({ type: 'tumbling', size: 1000, idle_timeout: 5000 }));
-    t.push({ stream: 'quiet/x', ts: 100, value: 1 });
-    for (let ts = 0; ts <= 7000; ts += 250) t.push({ stream: 'busy/x', ts, value: 1 });
+    t.push({ stream: 'quiet/x', ts: 100, value: 1, arrival: 100 });
+    for (let ts = 0; ts <= 7000; ts += 250) t.push({ stream: 'busy/x', ts, value: 1, arrival: ts });
     const quiet = t.results().filter((r) => r.stream === 'quiet/x');
     assert.deepEqual(brief(quiet), [[0, 1000, 1, 1]]);
   });

@@ -24,9 +24,9 @@ steps:
   - output: agg
 `;
 
-function gateway(dir: string, inputs: string, onEmission?: (e: Emission) => void) {
+function gateway(dir: string, inputs: string, onEmission?: (e: Emission) => void, extra = '') {
   writeFileSync(join(dir, 'temps.yaml'), PIPELINE);
-  const yaml = `gateway: { id: gw-state, data_dir: data }\ninputs: ${inputs}\npipelines: [temps.yaml]\noutbox: {}\n`;
+  const yaml = `gateway: { id: gw-state, data_dir: data }\ninputs: ${inputs}\npipelines: [temps.yaml]\noutbox: {}\n${extra}`;
   const loaded = parseGatewayText(yaml, join(dir, 'edgewise.yaml'), {}, dir);
   return new Gateway({ config: loaded.config, pipelines: loaded.pipelines.map((p) => p.spec), baseDir: dir, log: silentLogger(), onEmission, tickMs: 60_000 });
 }
@@ -178,4 +178,18 @@ test('a QoS 1 delivery sent again after its PUBACK was lost is acknowledged and 
   assert.equal(st.pipelines[0]!.received, 1, 'the reading was taken once');
   assert.equal(st.inputs[0]!.counters.redelivered, 1, 'the resend is counted');
   assert.equal(st.state!.redelivered, 1);
+});
+
+test('durability: off journals nothing and still checkpoints state', async (t) => {
+  const { dir, cleanup } = tempDir('edgewise-off-');
+  t.after(cleanup);
+  const a = gateway(dir, '[]', undefined, 'state: { durability: off }\n');
+  await a.start();
+  for (let i = 0; i < 30; i++) a.push({ stream: 'm1/temp', ts: T0 + i * 1000, value: 20 });
+  assert.equal(a.stats().state!.journal, null);
+  await a.stop();
+  const db = new Database(join(dir, 'data', 'outbox.db'), { readonly: true });
+  assert.equal(db.prepare('SELECT count(*) FROM journal').pluck().get(), 0);
+  assert.ok((db.prepare('SELECT count(*) FROM state').pluck().get() as number) >= 3);
+  db.close();
 });

@@ -14,13 +14,15 @@
  *
  * A joined result is emitted as soon as every field of its window is there, or, incomplete (with
  * `partial: true` and the fields it has), when a result of a later window arrives for that device
- * first, or at the end of input. A ratio is present only when both its fields are and the
+ * first, when (live) the slowest active stream of that device has passed the window's end (a
+ * stream idle by the gateway clock does not hold it back), or at the end of input. A ratio is present only when both its fields are and the
  * denominator is not 0. The input results go on unchanged too (`pass: true`), so per-metric steps
  * after the join still see them. Results of a window older than the device's pending one are
  * counted (`join_late`); devices beyond `max_devices` are counted (`join_device_limit`).
  * The step's config schema is in join-schema.ts.
  */
 import { deviceOf, metricOf } from '../../core/reading.js';
+import { isoTime } from '../../core/time.js';
 import type { WindowResult } from '../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../pipeline.js';
 import type { JoinStepSpec } from './join-schema.js';
@@ -60,7 +62,7 @@ export class JoinOperator implements EngineOperator {
     const device = deviceOf(res.stream);
     let p = this.pending.get(device);
     if (p && res.start < p.start) {
-      ctx.drop('join_late', res, `${res.stream}: window starting ${new Date(res.start).toISOString()} is older than the pending join of ${device}`, res.end);
+      ctx.drop('join_late', res, `${res.stream}: window starting ${isoTime(res.start)} is older than the pending join of ${device}`, res.end);
       return;
     }
     if (p && res.start > p.start) {
@@ -84,6 +86,14 @@ export class JoinOperator implements EngineOperator {
     if (res.end > p.end) p.end = res.end;
     p.count += res.count;
     if (p.have >= this.need) this.emit(device, p, ctx);
+  }
+
+  /**
+   * Live: a pending join whose window every active stream of its device has passed (the slowest
+   * active watermark, idle streams excluded) will get no more parts: emit it (partial).
+   */
+  advanceTo(_now: number, ctx: OperatorContext): void {
+    for (const [device, p] of [...this.pending]) if (ctx.deviceTime(device) >= p.end) this.emit(device, p, ctx);
   }
 
   flush(_partial: boolean, ctx: OperatorContext): void {

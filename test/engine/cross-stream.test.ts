@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import '../../src/cli/plugins.js';
+import { pipelineSchema } from '../../src/config/pipeline.js';
+import type { Reading } from '../../src/core/reading.js';
+import type { Emission, WindowResult } from '../../src/core/records.js';
+import { compilePipeline } from '../../src/engine/pipeline.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12);
+const VITALS = { heart_rate: 72, spo2: 97, resp_rate: 15, systolic_bp: 125, temperature: 36.8, consciousness: 0, on_oxygen: 0 };
+
+function build(input: Record<string, unknown>, steps: unknown[]) {
+  const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'], ...input }, steps });
+  const out: Emission[] = [];
+  const p = compilePipeline(spec, (e) => out.push(e));
+  const results = (output: string): WindowResult[] => out.flatMap((e) => (e.kind === 'aggregate' && e.output === output ? [e.result] : []));
+  let now = T0;
+  const gw = {
+    get now() {
+      return now;
+    },
+    deliver: (stream: string, ts: number, value: number) => p.push({ stream, ts, value, arrival: now } as Reading),
+    tick: () => p.advanceTo((now += 1000)),
+  };
+  return { p, out, results, gw };
+}
+
+test('news2 live: a patient monitor 2 min fast closes only its own intervals, never another patient\'s', () => {
+  const { p, results, gw } = build({}, [{ news2: { interval: '30s', lateness: '2s' } }, { output: 'news2' }]);
+  for (let s = 0; s < 300; s++) {
+    for (const [m, v] of Object.entries(VITALS)) {
+      gw.deliver(`bed-1/${m}`, gw.now, v);
+      gw.deliver(`bed-2/${m}`, gw.now + 120_000, v);
+    }
+    gw.tick();
+  }
+  assert.deepEqual(p.stats().dropped, {}, 'no news2_late');
+  const bed1 = results('news2').filter((r) => r.stream === 'bed-1/news2');
+  assert.ok(bed1.length >= 9, `bed-1 intervals ${bed1.length}`);
+  for (const r of bed1) assert.equal(r.count, 7 * 30, `interval ${r.start - T0} complete`);
+  assert.ok(bed1.every((r) => r.values.complete === 1));
+});
+
+test('news2 live: a silent patient\'s interval still closes at its own time (the gateway clock runs on)', () => {
+  const { results, gw } = build({}, [{ news2: { interval: '30s', lateness: '2s' } }, { output: 'news2' }]);
+  for (let s = 0; s < 10; s++) {
+    for (const [m, v] of Object.entries(VITALS)) gw.deliver(`bed-1/${m}`, gw.now + 120_000, v); // 2 min fast
+    gw.tick();
+  }
+  assert.equal(results('news2').length, 0);
+  for (let s = 0; s < 25; s++) gw.tick();
+  assert.deepEqual(results('news2').map((r) => [r.start - T0, r.count]), [[120_000, 70]]);
+});
+
+test('join live: the slowest active stream of a device holds a pending join; an idle stream does not', () => {
+  const { results, gw } = build({ idle_timeout: '15s' }, [
+    { window: { type: 'tumbling', size: '10s', idle_timeout: '1h', aggregates: ['rms', 'max'] } },
+    { join: { metric: 'vibration', fields: { rms: 'vibration_rms.rms', peak: 'vibration_peak.max' } } },
+    { output: 'features' },
+  ]);
+  const joined = () => results('features').filter((r) => r.stream === 'pump/vibration').map((r) => [r.start - T0, r.partial ?? false]);
+  // Both streams for 12 s; then the peak sensor falls silent, rms keeps going.
+  for (let s = 0; s < 12; s++) {
+    gw.deliver('pump/vibration_rms', gw.now, 0.1);
+    gw.deliver('pump/vibration_peak', gw.now, 0.3);
+    gw.tick();
+  }
+  assert.deepEqual(joined(), [[0, false]]);
+  for (let s = 12; s < 25; s++) {
+    gw.deliver('pump/vibration_rms', gw.now, 0.1);
+    gw.tick();
+  }
+  // peak silent 13 s: not idle yet, so its window [10 s, 20 s) is still awaited.
+  assert.deepEqual(joined(), [[0, false]]);
+  for (let s = 25; s < 28; s++) {
+    gw.deliver('pump/vibration_rms', gw.now, 0.1);
+    gw.tick();
+  }
+  // peak idle (16 s): the slowest active stream (rms, watermark past 20 s) decides: out, partial.
+  assert.deepEqual(joined(), [[0, false], [10_000, true]]);
+});
