@@ -197,7 +197,6 @@ export class Gateway {
     const plan = planReload(this.current, next);
     if (plan.restartRequired.length) return { result: 'refused', restartRequired: plan.restartRequired };
     const changes = describeChanges(plan);
-    for (const name of [...plan.inputs.stop, ...plan.inputs.restart.map((i) => i.name)]) await this.stopInput(name);
     // No reading is taken from here to the checkpoint: the pause a reload costs. Unchanged
     // pipelines need no checkpoint: a replay after a crash goes through the same ones.
     const t0 = performance.now();
@@ -210,6 +209,7 @@ export class Gateway {
       this.checkpoint();
     }
     const pauseMs = performance.now() - t0;
+    for (const name of [...plan.inputs.stop, ...plan.inputs.restart.map((i) => i.name)]) await this.stopInput(name);
     const errors: string[] = [];
     const down = new Set<string>();
     for (const input of [...plan.inputs.restart, ...plan.inputs.start]) {

@@ -148,25 +148,20 @@ function carries(carry: string[], part: string): boolean {
  * arrives in between. Returns parts that could not be restored (their operator starts fresh).
  */
 export function swapPipelines(list: Pipeline[], plan: ReloadPlan['pipelines'], compile: (spec: PipelineSpec) => Pipeline): RestoreFailure[] {
+  // Built first: a pipeline that cannot be built throws before anything has changed.
+  const built = new Map([...plan.rebuild.map((r) => r.spec), ...plan.add].map((spec) => [spec.name, compile(spec)]));
   const byName = new Map(list.map((p) => [p.name, p]));
   const failures: RestoreFailure[] = [];
   for (const name of plan.remove) byName.get(name)!.flush(true);
-  const rebuilt = new Map<string, Pipeline>();
   for (const { spec, carry } of plan.rebuild) {
     const old = byName.get(spec.name)!;
     if (!carry.includes('window')) old.flush(true);
     const snap = old.snapshot();
-    const fresh = compile(spec);
     const kept: PipelineSnapshot = { pipeline: spec.name, parts: Object.fromEntries(Object.entries(snap.parts).filter(([part]) => carries(carry, part))) };
-    failures.push(...fresh.restore(kept));
-    rebuilt.set(spec.name, fresh);
+    failures.push(...built.get(spec.name)!.restore(kept));
   }
-  const next: Pipeline[] = [];
-  for (const p of list) {
-    if (plan.remove.includes(p.name)) continue;
-    next.push(rebuilt.get(p.name) ?? p);
-  }
-  for (const spec of plan.add) next.push(compile(spec));
+  const next = list.filter((p) => !plan.remove.includes(p.name)).map((p) => built.get(p.name) ?? p);
+  for (const spec of plan.add) next.push(built.get(spec.name)!);
   list.splice(0, list.length, ...next);
   return failures;
 }
