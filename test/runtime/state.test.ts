@@ -39,6 +39,8 @@ test('state: a clean restart keeps open windows and detector baselines (in the o
   const a = gateway(dir, '[]');
   await a.start();
   for (let i = 0; i < 600; i++) a.push({ stream: "m1/temp", ts: T0 + i * 1000, value: 20 + (i % 3) });
+  // Every reading a driver hands over (serial, GPIO, MQTT alike) is journaled as it is accepted.
+  assert.equal(a.stats().state!.journal!.appended, 600);
   await a.stop();
   const db = new Database(join(dir, 'data', 'outbox.db'), { readonly: true });
   const parts = db.prepare('SELECT pipeline, part, version FROM state ORDER BY pipeline, part').all();
