@@ -44,11 +44,12 @@ if (PARTS.has('1')) {
 }
 if (PARTS.has('2') && best > 0) {
   const rate = Math.round(best / 2);
-  const r = await runUplinkScenario({ rate, streams: STREAMS, outages: [{ kind: 'stop', downMs: OUTAGE_S * 1000, upMs: 5000 }], leadMs: 5000, log });
+  // The backlog (~230 B a raw reading) must fit the outbox: 1GB instead of the default 64MB.
+  const r = await runUplinkScenario({ rate, streams: STREAMS, outages: [{ kind: 'stop', downMs: OUTAGE_S * 1000, upMs: 5000 }], leadMs: 5000, outboxMaxBytes: '1GB', log });
   const o = r.outages[0]!;
   const forwardRate = o.catchUpMs > 0 ? (o.bufferedDuring + (rate * o.catchUpMs) / 1000) / (o.catchUpMs / 1000) : NaN;
   console.log(
-    `2. ${OUTAGE_S} s outage at ${fmt(rate)}/s: ${fmt(o.bufferedDuring)} buffered, caught up in ${o.catchUpMs < 0 ? 'NEVER' : `${(o.catchUpMs / 1000).toFixed(1)} s`}: forwarding ${fmt(forwardRate)} msg/s while draining (backlog ${fmt(forwardRate - rate)}/s on top of the input); lost ${r.lost}, seq gaps ${r.seqGaps}; gateway ${((r.gatewayCpuMs * 1000) / Math.max(1, r.received)).toFixed(1)} µs CPU/msg`,
+    `2. ${OUTAGE_S} s outage at ${fmt(rate)}/s: ${fmt(o.bufferedDuring)} buffered, caught up in ${o.catchUpMs < 0 ? 'NEVER' : `${(o.catchUpMs / 1000).toFixed(1)} s`}: forwarding ${fmt(forwardRate)} msg/s while draining (backlog ${fmt(forwardRate - rate)}/s on top of the input); lost ${r.lost}, seq gaps ${r.seqGaps}, outbox drops ${JSON.stringify(r.outboxDropped)}; gateway ${((r.gatewayCpuMs * 1000) / Math.max(1, r.received)).toFixed(1)} µs CPU/msg`,
   );
 }
 if (PARTS.has('3') && OUTAGES > 0) {
@@ -58,6 +59,6 @@ if (PARTS.has('3') && OUTAGES > 0) {
   const r = await runUplinkScenario({ rate: 5000, streams: STREAMS, outages, leadMs: 5000, log });
   const worst = Math.max(...r.outages.map((o) => (o.catchUpMs < 0 ? Infinity : o.catchUpMs / o.downMs)));
   console.log(
-    `3. 5,000/s, 100 streams, ${OUTAGES} outages of 5–20 s: acked ${fmt(r.acked)}, lost ${r.lost}, seq gaps ${r.seqGaps}, duplicates ${fmt(r.duplicates)}, every backlog caught up: ${r.outages.every((o) => o.catchUpMs >= 0)}, catch-up ≤ ${worst.toFixed(2)} × the outage; gateway ${((r.gatewayCpuMs * 1000) / Math.max(1, r.received)).toFixed(1)} µs CPU/msg`,
+    `3. 5,000/s, 100 streams, ${OUTAGES} outages of 5–20 s: acked ${fmt(r.acked)}, lost ${r.lost}, seq gaps ${r.seqGaps}, duplicates ${fmt(r.duplicates)}, outbox drops ${JSON.stringify(r.outboxDropped)}, every backlog caught up: ${r.outages.every((o) => o.catchUpMs >= 0)}, catch-up ≤ ${worst.toFixed(2)} × the outage; gateway ${((r.gatewayCpuMs * 1000) / Math.max(1, r.received)).toFixed(1)} µs CPU/msg`,
   );
 }

@@ -819,7 +819,8 @@ export class Outbox {
       this.log.info({ file: this.file }, `outbox: drained; byte bound back to ${this.cfg.max_bytes}`);
     }
     if (acked > 0 || dropped.length > 0) this.giveSpaceBack(depth);
-    if (depth !== 0 && this.spaceIsLow() && performance.now() - this.lastTruncate >= SPACE_CHECK_EVERY_MS) this.truncateWal(); // keep the WAL small as the disk fills
+    // Keep the WAL small as the disk fills (drained or not: with the uplink up it is drained after every batch).
+    if (performance.now() - this.lastTruncate >= SPACE_CHECK_EVERY_MS && this.spaceIsLow()) this.truncateWal();
     const announce = inserted.filter((m) => !m.announced);
     if (announce.length && this.listeners.length) {
       const rows: OutboxRow[] = announce.map((m) => ({ id: m.id, priority: m.priority, keyId: m.key.id, seq: m.seq, payload: m.payload }));

@@ -47,6 +47,8 @@ export interface UpstreamOptions {
   log: Logger;
   /** Test/bench hook: extra mqtt.js options (merged last). */
   mqttOptions?: Partial<IClientOptions>;
+  /** Test hook: how long a connection must last to reset the backoff (default STABLE_CONNECTION_MS). */
+  stableAfterMs?: number;
 }
 
 const BACKLOG_FETCH = 512;
@@ -71,6 +73,7 @@ export class UpstreamForwarder {
   private readonly gateway: string;
   private readonly log: Logger;
   private readonly extra: Partial<IClientOptions>;
+  private readonly stableAfterMs: number;
   private client: MqttClient | null = null;
   private gen = 0;
   private st: UpstreamState = 'offline';
@@ -110,6 +113,7 @@ export class UpstreamForwarder {
     this.gateway = opts.gatewayId;
     this.log = opts.log;
     this.extra = opts.mqttOptions ?? {};
+    this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
     this.outbox.onCommit((rows) => this.onCommit(rows));
     this.outbox.onReset(() => {
       this.inflight.clear();
@@ -232,7 +236,7 @@ export class UpstreamForwarder {
     this.gen++; // ignore anything more from this client
     const wasOnline = this.st === 'online';
     // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
-    if (wasOnline && Date.now() - this.onlineSince >= STABLE_CONNECTION_MS) this.attempt = 0;
+    if (wasOnline && Date.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.s.disconnects++;
     this.client = null;
     this.inflight.clear();

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { payloadSchemas } from '../../src/upstream/payload-schema.js';
-import { aggregate, alert, checkSequences, forwarderTo, raw, sleep, TestBroker, waitFor } from './helpers.js';
+import { silentLogger } from '../../src/core/log.js';
+import { Outbox } from '../../src/outbox/index.js';
+import { UpstreamForwarder } from '../../src/upstream/index.js';
+import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, sleep, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
 
 function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
   return forwarderTo(broker.url, upOver);
@@ -171,6 +174,41 @@ describe('upstream forwarder (aedes on loopback)', () => {
       assert.equal(s.fwd.stats().probeReconnects, 1);
     } finally {
       await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('the backoff starts over after a connection that lasted, not after one that dropped at once', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    const tmp = tempDir();
+    const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
+    const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, { reconnect_min: 20, reconnect_max: 2000, reconnect_probe: 0 }), outbox, gatewayId: 'gw-1', log: silentLogger(), stableAfterMs: 300 });
+    const outage = async (failures: number) => {
+      await broker.stop();
+      const n = fwd.stats().disconnects;
+      await waitFor(() => fwd.stats().disconnects >= n + failures, `${failures} failed attempts`, 30_000, 2);
+    };
+    try {
+      broker.port = port;
+      await fwd.start();
+      await waitFor(() => fwd.stats().disconnects >= 5, 'five failed attempts', 30_000, 2); // delays grow to ≥ 160 ms
+      await broker.start();
+      await waitFor(() => fwd.state() === 'online', 'online');
+      // Dropped at once (< 300 ms online): the next delay keeps growing.
+      await outage(1);
+      assert.ok(fwd.stats().nextRetryMs > 100, `no reset after a short connection: ${fwd.stats().nextRetryMs} ms`);
+      await broker.start();
+      await waitFor(() => fwd.state() === 'online', 'online');
+      await sleep(400); // a connection that lasted
+      await outage(1);
+      assert.ok(fwd.stats().nextRetryMs <= 20, `reset after a lasting connection: ${fwd.stats().nextRetryMs} ms`);
+    } finally {
+      await fwd.stop();
+      outbox.close();
+      tmp.cleanup();
       await broker.stop();
     }
   });

@@ -28,8 +28,10 @@ export interface ScenarioOptions {
   leadMs?: number;
   /** How long to wait for the last readings to arrive after the publisher stops. */
   settleMs?: number;
-  /** Extra gateway YAML (appended), e.g. an upstream override. */
+  /** Extra upstream settings (YAML flow, starting with a comma). */
   upstreamYaml?: string;
+  /** The outbox's byte bound (default: the gateway's default, 64MB). */
+  outboxMaxBytes?: string;
   log?: (line: string) => void;
 }
 
@@ -54,6 +56,8 @@ export interface ScenarioResult {
   outages: OutageResult[];
   /** From the publisher's stop until every acknowledged reading had arrived; -1 if not within settleMs. */
   finalCatchUpMs: number;
+  /** Drops the gateway's outbox counted (from its stop summary), by reason; undefined without a summary. */
+  outboxDropped: Record<string, number> | undefined;
   /** CPU time (user + system) of the gateway process, ms, and the run's length (publisher start to stop). */
   gatewayCpuMs: number;
   seconds: number;
@@ -85,6 +89,7 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
       'log: { level: info }',
       `inputs:\n  - { name: local, type: mqtt, broker: { port: ${inputPort} } }`,
       'pipelines: [raw.yaml]',
+      ...(o.outboxMaxBytes ? [`outbox: { max_bytes: ${o.outboxMaxBytes} }`] : []),
       `upstream: { url: "${upUrl}", keepalive: 2s, connect_timeout: 2s, reconnect_min: 100ms, reconnect_max: 5s${o.upstreamYaml ?? ''} }`,
       '',
     ].join('\n'),
@@ -159,7 +164,7 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
       const bufferedDuring = acked - before;
       const caughtUp = () => target.every((n, d) => prefix[d]! >= n);
       let catchUpMs = -1;
-      const until = ended + Math.max(out.upMs, 60_000);
+      const until = ended + Math.max(out.upMs, 60_000, out.downMs * 5);
       while (performance.now() < until) {
         if (caughtUp()) {
           catchUpMs = performance.now() - ended;
@@ -198,5 +203,7 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
   await mosq.stop();
   const output = rt.output();
   tmp.cleanup();
-  return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, gatewayCpuMs: cpuMs, seconds, output };
+  const summary = output.split('\n').find((l) => l.includes('"gateway stopped"'));
+  const outboxDropped = summary ? (JSON.parse(summary) as { outbox?: { dropped: Record<string, number> } }).outbox?.dropped : undefined;
+  return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, outboxDropped, gatewayCpuMs: cpuMs, seconds, output };
 }

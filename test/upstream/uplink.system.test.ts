@@ -21,6 +21,7 @@ describe('uplink: the backlog catches up after every outage (edgewise run → Mo
       assert.ok(o.bufferedDuring > 0, `outage ${i + 1} buffered readings`);
       assert.ok(o.catchUpMs >= 0, `outage ${i + 1}: the backlog drained back to zero while input went on (${JSON.stringify(o)})`);
     }
+    assert.deepEqual(r.outboxDropped, {}, 'the stop summary has the outbox counters: nothing dropped');
     assert.doesNotMatch(r.output, /"level":50/, 'no error logged by the gateway');
   });
 });
