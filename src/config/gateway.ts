@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpConfigSchema, statsLogSchema, statsUpstreamSchema } from '../http/config.js';
+import { httpConfigSchema, reloadSchema, statsLogSchema, statsUpstreamSchema } from '../http/config.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
 import { STATE_DEFAULTS, stateConfigSchema } from '../state/config.js';
@@ -74,6 +74,7 @@ export function gatewayConfigSchema() {
       http: httpConfigSchema.optional(),
       stats_log: statsLogSchema,
       stats_upstream: statsUpstreamSchema,
+      reload: reloadSchema,
       state: stateConfigSchema.default({ ...STATE_DEFAULTS }),
     })
     .describe('An Edgewise gateway: its id, inputs, pipelines, outbox and upstream.')

@@ -37,3 +37,14 @@ export const statsLogSchema = durationSchema.default(60_000).describe('Write a o
 export const statsUpstreamSchema = durationSchema
   .default(60_000)
   .describe('Publish gateway health as a retained <topic_prefix>/<gateway>/stats message this often while the uplink is up (docs/upstream.md); 0 turns it off.');
+
+/** Hot reload (docs/operations.md#reload): SIGHUP and POST /reload always work; the file watch is opt-in. */
+export const reloadSchema = z
+  .strictObject({
+    watch: z
+      .boolean()
+      .default(false)
+      .describe('Reload when the config file or a pipeline file changes (or a YAML file appears in a pipelines folder), as SIGHUP does.'),
+  })
+  .default({ watch: false })
+  .describe('Hot reload of the config and pipelines without a restart: SIGHUP, POST /reload, or (watch: true) a file change.');

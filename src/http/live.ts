@@ -87,6 +87,15 @@ export class LiveState {
     return n;
   }
 
+  /**
+   * Forget the alerts and charts of a pipeline's detectors whose state is gone (a reload removed
+   * the pipeline, or rebuilt it without that detector's state): nothing will clear those alerts.
+   */
+  forget(pipeline: string, keep: (detector: string) => boolean = () => false): void {
+    for (const [id, a] of this.active) if (a.pipeline === pipeline && !keep(a.detector)) this.active.delete(id);
+    for (const [key, s] of this.series) if (s.meta.pipeline === pipeline && !keep(s.meta.detector)) this.series.delete(key);
+  }
+
   /** Every series, oldest point first. */
   allSeries(): Series[] {
     return [...this.series.values()].map(({ meta, ring, next }) => ({

@@ -101,6 +101,13 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_upstream_sent_total', help: 'PUBLISH packets sent upstream (resends included).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.sent) },
   { name: 'edgewise_upstream_acked_total', help: 'PUBACKs received.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.acked) },
   { name: 'edgewise_upstream_publish_errors_total', help: 'Publishes that failed.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.publishErrors) },
+  {
+    name: 'edgewise_reloads_total',
+    help: 'Reloads of the config and pipelines (SIGHUP, POST /reload, file watch), by result: applied, invalid (config errors), refused (a setting needs a restart), failed.',
+    type: 'counter',
+    labels: ['result'],
+    samples: (s) => each(s.reloads, 'result'),
+  },
   { name: 'edgewise_upstream_in_flight_messages', help: 'Messages published and not yet acknowledged.', type: 'gauge', labels: [], samples: (s) => one(s.upstream?.inFlight) },
 ];
 

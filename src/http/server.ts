@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.js';
 import type { AlertRecord } from '../core/records.js';
 import type { GatewayStats } from '../runtime/gateway.js';
 import { readDeadLetters } from '../runtime/outbox-file.js';
+import type { ReloadReport } from '../runtime/reload.js';
 import { dropsByReason } from '../runtime/stats-log.js';
 import type { LiveState, Series } from './live.js';
 import { createMetrics } from './metrics.js';
@@ -30,7 +31,12 @@ export interface HttpServerOptions {
   log: Logger;
   /** How often the dashboard's event stream sends an update. */
   pushEveryMs?: number;
+  /** POST /reload: reload the config and pipelines (src/runtime/reload.ts). */
+  reload?: () => Promise<ReloadReport>;
 }
+
+/** POST /reload's status by result: invalid config 422, settings that need a restart 409, an input that failed to start 500. */
+const RELOAD_STATUS: Record<ReloadReport['result'], number> = { applied: 200, invalid: 422, refused: 409, failed: 500 };
 
 /** What `GET /api/status` answers (and `edgewise status` prints). */
 export interface StatusReport {
@@ -157,12 +163,20 @@ export class HttpServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
+    const post = req.method === 'POST' && url.pathname === '/reload';
+    if (!post && req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
     if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', gateway: this.opts.gatewayId, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) });
     // The dashboard's files hold no data (it comes from /api/events, with the token): served to anyone.
     if (this.opts.settings.dashboard && url.pathname in ASSETS) return this.asset(res, ASSETS[url.pathname]!);
     if (!this.authorized(req, url)) return send(res, 401, { error: 'missing or wrong bearer token (Authorization: Bearer <http.token>)' }, { 'www-authenticate': 'Bearer' });
     switch (url.pathname) {
+      case '/reload': {
+        if (!this.opts.reload) break;
+        if (!post) return send(res, 405, { error: 'use POST /reload' }, { allow: 'POST' });
+        req.resume(); // no body is read
+        const r = await this.opts.reload();
+        return send(res, RELOAD_STATUS[r.result], r);
+      }
       case '/readyz': {
         const r = readiness(this.opts.started(), this.opts.stats());
         return send(res, r.ready ? 200 : 503, r);
@@ -190,7 +204,7 @@ export class HttpServer {
         res.write(this.event());
         return;
     }
-    send(res, 404, { error: `no such path: ${url.pathname}`, paths: ['/metrics', '/healthz', '/readyz', '/api/status', '/api/dead-letters', ...(this.opts.settings.dashboard ? ['/'] : [])] });
+    send(res, 404, { error: `no such path: ${url.pathname}`, paths: ['/metrics', '/healthz', '/readyz', '/api/status', '/api/dead-letters', ...(this.opts.reload ? ['POST /reload'] : []), ...(this.opts.settings.dashboard ? ['/'] : [])] });
   }
 
   private deadLetters(url: URL) {

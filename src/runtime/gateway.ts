@@ -14,6 +14,7 @@ import { dropsByReason } from './stats-log.js';
 import { Outbox, type OutboxStats } from '../outbox/index.js';
 import { UpstreamForwarder, type UpstreamStats } from '../upstream/index.js';
 import { DEFAULT_STATE_CONFIG, StateKeeper, type StateStats } from './state-keeper.js';
+import { describeChanges, planReload, swapPipelines, type InputSettings, type ReloadChanges, type ReloadTarget } from './reload.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -46,7 +47,15 @@ export interface GatewayStats {
   upstream?: UpstreamStats & { state: string };
   /** Checkpoints and the ingest journal (absent without an outbox: no state is kept). */
   state?: StateStats;
+  /** Reloads by result (applied, invalid, refused, failed); filled in by whoever reloads (src/cli/run.ts). */
+  reloads?: Record<string, number>;
 }
+
+/** What `Gateway.reload` did: applied, or refused (settings that need a restart), or applied with inputs that failed to start. */
+export type ReloadOutcome =
+  | { result: 'applied'; changes: ReloadChanges; pauseMs: number }
+  | { result: 'refused'; restartRequired: string[] }
+  | { result: 'failed'; changes: ReloadChanges; pauseMs: number; errors: string[] };
 
 /**
  * The runtime: drivers → pipelines → outbox → upstream, and alerts → local actions.
@@ -57,8 +66,12 @@ export class Gateway {
   readonly dataDir: string;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Shared with the state keeper: a reload swaps pipelines in place. */
   private readonly pipelines: Pipeline[] = [];
   private readonly drivers: Array<{ driver: Driver; drops: DropCounter }> = [];
+  /** The config and pipelines running (a reload replaces them). */
+  private current: ReloadTarget;
+  private readonly services: Map<string, unknown>;
   private outbox: Outbox | undefined;
   private upstream: UpstreamForwarder | undefined;
   private keeper: StateKeeper | undefined;
@@ -75,9 +88,14 @@ export class Gateway {
     this.log = opts.log.child({ gateway: this.id });
     this.now = opts.now ?? Date.now;
     this.deadLetterAllowed = deadLetterLimiter(10, this.now);
-    const sink = (e: Emission) => this.emit(e);
-    const onDetect = opts.onDetect;
-    for (const spec of opts.pipelines) this.pipelines.push(compilePipeline(spec, sink, onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined));
+    this.current = { config: opts.config, pipelines: opts.pipelines };
+    this.services = opts.services ?? new Map<string, unknown>();
+    for (const spec of opts.pipelines) this.pipelines.push(this.compile(spec));
+  }
+
+  private compile(spec: PipelineSpec): Pipeline {
+    const onDetect = this.opts.onDetect;
+    return compilePipeline(spec, (e) => this.emit(e), onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined);
   }
 
   /**
@@ -115,30 +133,12 @@ export class Gateway {
     } else {
       this.log.info('no outbox configured: pipeline state is not saved across restarts (it lives in the outbox database)');
     }
-    for (const p of this.pipelines) p.drops.onDrop((d) => this.deadLetter(`pipeline:${p.name}`, d));
+    for (const p of this.pipelines) this.watchDrops(p);
     if (config.upstream && this.outbox) {
       this.upstream = new UpstreamForwarder({ config: config.upstream, outbox: this.outbox, gatewayId: this.id, log: this.log.child({ part: 'upstream' }) });
       await this.upstream.start();
     }
-    const services = this.opts.services ?? new Map<string, unknown>();
-    const whenDurable = this.keeper?.whenDurable;
-    for (const input of config.inputs as Array<{ type: string; name: string; enabled?: boolean } & Record<string, unknown>>) {
-      if (input.enabled === false) continue;
-      const factory = driverFactory(input.type);
-      if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}")`);
-      const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services }); // drivers name themselves in their logs
-      const drops = new DropCounter();
-      drops.onDrop((d) => {
-        this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
-        this.deadLetter(`input:${input.name}`, d);
-      });
-      const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
-      if (whenDurable) ctx.whenDurable = whenDurable;
-      if (this.keeper) ctx.delivery = this.keeper.delivery;
-      this.drivers.push({ driver, drops });
-      await driver.start(ctx);
-      this.log.info({ input: input.name, type: input.type }, 'input started');
-    }
+    for (const input of config.inputs as InputSettings[]) if (input.enabled !== false) await this.startInput(input);
     this.running = true;
     const tick = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
     tick.unref();
@@ -149,6 +149,81 @@ export class Gateway {
       this.timers.push(checkpoint);
     }
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), inputs: this.drivers.length, upstream: config.upstream?.url ?? null }, 'gateway running');
+  }
+
+  private async startInput(input: InputSettings): Promise<void> {
+    const factory = driverFactory(input.type);
+    if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}")`);
+    const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services: this.services }); // drivers name themselves in their logs
+    const drops = new DropCounter();
+    drops.onDrop((d) => {
+      this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
+      this.deadLetter(`input:${input.name}`, d);
+    });
+    const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
+    if (this.keeper) {
+      ctx.whenDurable = this.keeper.whenDurable;
+      ctx.delivery = this.keeper.delivery;
+    }
+    this.drivers.push({ driver, drops });
+    await driver.start(ctx);
+    this.log.info({ input: input.name, type: input.type }, 'input started');
+  }
+
+  private async stopInput(name: string): Promise<void> {
+    const i = this.drivers.findIndex((d) => d.driver.name === name);
+    if (i < 0) return;
+    const { driver } = this.drivers[i]!;
+    this.drivers.splice(i, 1);
+    try {
+      await driver.stop();
+    } catch (err) {
+      this.log.warn({ input: name, err: (err as Error).message }, 'input did not stop cleanly');
+    }
+  }
+
+  private watchDrops(p: Pipeline): void {
+    p.drops.onDrop((d) => this.deadLetter(`pipeline:${p.name}`, d));
+  }
+
+  /**
+   * Swap in a validated config and pipelines without a restart (src/runtime/reload.ts decides what
+   * is kept, rebuilt, reopened). Settings that need a restart refuse the whole reload. The swap is
+   * a checkpoint boundary: the state of the new set of pipelines is saved at once, so a crash
+   * later replays only readings that came after it, through the pipelines that took them.
+   */
+  async reload(next: ReloadTarget): Promise<ReloadOutcome> {
+    if (!this.running) throw new Error('the gateway is not running');
+    const plan = planReload(this.current, next);
+    if (plan.restartRequired.length) return { result: 'refused', restartRequired: plan.restartRequired };
+    const changes = describeChanges(plan);
+    // No reading is taken from here to the checkpoint: the pause a reload costs. Unchanged
+    // pipelines need no checkpoint: a replay after a crash goes through the same ones.
+    const t0 = performance.now();
+    const pp = plan.pipelines;
+    if (pp.rebuild.length || pp.remove.length || pp.add.length) {
+      const failed = swapPipelines(this.pipelines, pp, (spec) => this.compile(spec));
+      for (const f of failed) this.log.warn({ pipeline: f.pipeline, part: f.part, err: f.error }, `reload: could not keep ${f.pipeline} ${f.part} (${f.error}); that part starts fresh`);
+      const built = new Set([...changes.pipelines.rebuilt.map((r) => r.name), ...changes.pipelines.added]);
+      for (const p of this.pipelines) if (built.has(p.name)) this.watchDrops(p);
+      this.checkpoint();
+    }
+    const pauseMs = performance.now() - t0;
+    for (const name of [...plan.inputs.stop, ...plan.inputs.restart.map((i) => i.name)]) await this.stopInput(name);
+    const errors: string[] = [];
+    const down = new Set<string>();
+    for (const input of [...plan.inputs.restart, ...plan.inputs.start]) {
+      try {
+        await this.startInput(input);
+      } catch (err) {
+        await this.stopInput(input.name);
+        down.add(input.name);
+        errors.push(`input ${input.name}: ${(err as Error).message}`);
+      }
+    }
+    // An input that failed to start counts as not running: the next reload tries it again.
+    this.current = down.size ? { ...next, config: { ...next.config, inputs: next.config.inputs.filter((i) => !down.has(i.name)) } } : next;
+    return errors.length ? { result: 'failed', changes, pauseMs, errors } : { result: 'applied', changes, pauseMs };
   }
 
   /** Keep a sample of a drop in the outbox's dead-letter table, stamped with when it was refused (drivers' samples carry no time). */

@@ -99,6 +99,6 @@ test('env errors and file errors are reported together; file errors keep their p
   assert.deepEqual(errors({ EDGEWISE_LOG__LEVEL: 'loud', EDGEWISE_NOPE: '1' }, text), [
     'edgewise.yaml:5:3: error: log: unknown field "formt"; did you mean "format"?',
     'env EDGEWISE_LOG__LEVEL: error: log.level: expected one of trace, debug, info, warn, error, fatal, silent, found "loud"',
-    'env EDGEWISE_NOPE: error: no setting "nope" at the top level (settings there: gateway, log, inputs, pipelines, outbox, upstream, http, stats_log, stats_upstream, state)',
+    'env EDGEWISE_NOPE: error: no setting "nope" at the top level (settings there: gateway, log, inputs, pipelines, outbox, upstream, http, stats_log, stats_upstream, reload, state)',
   ]);
 });
