@@ -103,7 +103,7 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
   let duplicates = 0;
   const consumer = mqtt.connect(upUrl, { clientId: 'uplink-consumer', clean: false, reconnectPeriod: 200, keepalive: 60 });
   consumer.on('message', (topic, payload) => {
-    if (topic.endsWith('/status')) return;
+    if (topic.endsWith('/status') || topic.endsWith('/stats')) return; // gateway health, not data
     const p = JSON.parse(payload.toString()) as { seq: number; stream: string; data: { value: number } };
     let s = seqs.get(topic);
     if (!s) seqs.set(topic, (s = new Set()));
