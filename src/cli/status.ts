@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { StatusReport } from '../http/server.js';
 import { readDeadLetters, readOutboxSummary } from '../runtime/outbox-file.js';
 import { gatewayTarget, getJson, type GatewayTarget, type TargetFlags } from './gateway-target.js';
@@ -70,15 +68,6 @@ export function formatOffline(t: GatewayTarget, now = Date.now()): string {
     }
   } catch (err) {
     out.push(`outbox: ${(err as Error).message}`);
-  }
-  if (t.dataDir) {
-    try {
-      const st = JSON.parse(readFileSync(join(t.dataDir, 'detector-state.json'), 'utf8')) as { savedAt?: number; pipelines?: Array<{ pipeline: string; keys: Record<string, unknown> }> };
-      const ps = (st.pipelines ?? []).map((p) => `${p.pipeline} (${Object.keys(p.keys ?? {}).length} streams)`).join(', ');
-      out.push(`detector state: saved ${st.savedAt ? `${time(st.savedAt)} UTC` : 'at an unknown time'}: ${ps || 'empty'}`);
-    } catch {
-      out.push('detector state: none saved');
-    }
   }
   return out.join('\n');
 }

@@ -56,6 +56,7 @@ test('edgewise status and dead-letters: from the HTTP server while the gateway r
   assert.equal(s.code, 3, `exit 3 when not running: ${s.err}`);
   assert.match(s.out, /gateway not running/);
   assert.match(s.out, /dead letters [1-9]/);
+  assert.doesNotMatch(s.out, /detector state/, 'detector-state.json is gone: state lives in the outbox database');
   assert.match(s.out, /pipeline state: checkpoint .*: temps \(\d+ parts\); \d+ journaled readings after it/);
   d = edgewise(['dead-letters', '--data-dir', join(dir, 'data'), '--since', '1h', '--input', 'local']);
   assert.equal(d.code, 0, d.err);
