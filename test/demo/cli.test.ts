@@ -3,8 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 
 function runDemo(args: string[]): Promise<{ code: number | null; out: string }> {
+  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', ...args]);
+}
+
+/** Run a command to its end (killed after 90 s), with stdout and stderr together. */
+function run(command: string, args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -43,17 +48,7 @@ test('edgewise demo: a bad option is a clear error, exit 2', async () => {
 test('edgewise demo on a terminal leaves the alternate screen once, so the shell prompt does not overwrite the closing summary', { timeout: 120_000 }, async () => {
   // `script` (util-linux, in every Debian) gives the demo a real pseudo-terminal for stdin and stdout.
   const cmd = `${process.execPath} --import tsx src/cli/main.ts demo --duration 4s`;
-  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('exit', (code) => {
-      clearTimeout(kill);
-      resolve({ code, out });
-    });
-  });
+  const r = await run('script', ['-qefc', cmd, '/dev/null']);
   assert.equal(r.code, 0, r.out);
   const leave = r.out.split('\x1b[?1049l').length - 1;
   assert.equal(r.out.split('\x1b[?1049h').length - 1, 1, 'entered the alternate screen once');
