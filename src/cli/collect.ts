@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { hostname } from 'node:os';
 import { Collector } from '../collect/collector.js';
 import { PgSink } from '../collect/sink.js';
+import { stopOnSignals } from './stop-signals.js';
 import { createLogger, type LogLevel } from '../core/log.js';
 
 interface CollectOptions {
@@ -60,22 +61,14 @@ export function register(program: Command): void {
         password: o.password,
         log,
       });
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) process.exit(130);
-        stopping = true;
-        log.info({ signal, ...collector.stats() }, 'stopping');
-        try {
+      stopOnSignals(
+        log,
+        async () => {
           await collector.stop();
           await sink.close();
-          process.exit(0);
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'stop failed');
-          process.exit(1);
-        }
-      };
-      process.on('SIGINT', () => void stop('SIGINT'));
-      process.on('SIGTERM', () => void stop('SIGTERM'));
+        },
+        () => ({ ...collector.stats() }),
+      );
       let step = 'PostgreSQL (--db): connecting and creating the tables';
       try {
         await sink.init();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stopOnSignals } from './stop-signals.js';
 import { resolve } from 'node:path';
 import type { LoadedGateway } from '../config/load.js';
 import { loadGatewayFileInChild } from '../config/load-in-child.js';
@@ -61,30 +62,15 @@ export function register(program: Command): void {
       };
       // Loaded only when configured: prom-client stays out of a gateway that does not serve metrics.
       if (config.http) server = new (await import('../http/server.js')).HttpServer({ settings: config.http, gatewayId: config.gateway.id, stats, live, started: () => started, log: log.child({ part: 'http' }), reload: () => reloader.reload('POST /reload') });
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) {
-          log.warn({ signal }, 'second signal: exiting now');
-          process.exit(130);
-        }
-        stopping = true;
-        log.info({ signal }, 'stopping');
-        try {
-          stopStatsLog();
-          stopStatsUpstream();
-          stopWatch();
-          await gateway.stop();
-          await server?.close();
-          process.exit(0);
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'stop failed');
-          process.exit(1);
-        }
-      };
-      process.on('SIGINT', () => void stop('SIGINT'));
-      process.on('SIGTERM', () => void stop('SIGTERM'));
+      const signals = stopOnSignals(log, async () => {
+        stopStatsLog();
+        stopStatsUpstream();
+        stopWatch();
+        await gateway.stop();
+        await server?.close();
+      });
       process.on('SIGHUP', () => {
-        if (started && !stopping) void reloader.reload('SIGHUP');
+        if (started && !signals.stopping) void reloader.reload('SIGHUP');
         else log.warn('SIGHUP ignored: the gateway is starting or stopping');
       });
       try {
