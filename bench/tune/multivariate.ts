@@ -87,7 +87,7 @@ if (process.argv[1]?.endsWith('multivariate.ts')) {
     console.log('| held out | picked on the other two | in-sample | held-out | committed default on it | before: default detector per column |');
     console.log('|---|---|---|---|---|---|');
     const D = multivariateStepSchema.parse({});
-    const same = (s: Record<string, unknown>) => ['lambda', 'agree', 'threshold', 'baseline', 'calibration'].every((k) => s[k] === (D as Record<string, unknown>)[k]) && JSON.stringify(s.alert) === JSON.stringify({ clear_score: D.alert.clear_score, clear_readings: D.alert.clear_readings ?? 10 });
+    const same = (s: Record<string, unknown>) => ['lambda', 'agree', 'threshold', 'baseline', 'calibration'].every((k) => s[k] === (D as Record<string, unknown>)[k]) && JSON.stringify(s.alert) === JSON.stringify({ clear_score: D.alert.clear_score, clear_readings: D.alert.clear_readings });
     const committed = results.find((r) => same(r.s));
     for (const out of GROUPS) {
       const ins = GROUPS.filter((n) => n !== out);

@@ -2,19 +2,25 @@
 import { z } from 'zod';
 import { alertSchema } from './schema.js';
 
+/** This step's alert lifecycle: the detect step's, with a wider hysteresis (chosen with the rest, bench/tune/multivariate.ts). */
+const mvAlertSchema = alertSchema.extend({
+  clear_score: z.number().min(0).max(1).default(0.3).describe('Hysteresis: while an alert is active, a row only counts as normal when its score is below this (0.3: the statistic below 0.43 × threshold), so one fault is one alert.'),
+  clear_readings: z.number().int().positive().max(1_000_000).default(30).describe('...for at least this many rows in a row before the alert clears.'),
+});
+
 const metric = z.string().regex(/^[^/]+$/, 'expected a metric name (the part of the stream after the device)');
 
 export const multivariateStepSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a name of lower-case letters, digits, _ or -').default('multivariate').describe('Detector name in alert records and saved state.'),
     metrics: z.array(metric).min(1).max(32).optional().describe('The sensors judged together, by metric name, in this order. Default: the metrics of a device\'s first timestamp (up to 32); others pass on unjudged.'),
-    baseline: z.number().int().min(10).max(1_000_000).default(200).describe('Rows (one reading per sensor at one timestamp) from the start of a device\'s run that learn each sensor\'s mean and spread and how the sensors move together.'),
-    calibration: z.number().int().min(10).max(1_000_000).default(200).describe('Rows after the baseline that learn how far the smoothed deviations wander in normal running (slow states such as a warming motor wander far; sensor noise little).'),
-    lambda: z.number().gt(0).max(1).default(0.1).describe('Smoothing weight of each row (MEWMA λ): 0.1 judges about the last 10–20 rows, so a small persistent change adds up and one noisy row does not.'),
-    agree: z.number().int().min(1).max(32).default(8).describe('The statistic is the RMS of this many largest decorrelated deviations ("k of n agree"); the number of sensors or more gives Hotelling\'s T² / n.'),
-    threshold: z.number().positive().default(3.5).describe('Anomalous when the statistic reaches this (in units of the calibrated spread).'),
+    baseline: z.number().int().min(10).max(1_000_000).default(250).describe('Rows (one reading per sensor at one timestamp) from the start of a device\'s run that learn each sensor\'s mean and spread and how the sensors move together.'),
+    calibration: z.number().int().min(10).max(1_000_000).default(250).describe('Rows after the baseline that learn how far the smoothed deviations wander in normal running (slow states such as a warming motor wander far; sensor noise little).'),
+    lambda: z.number().gt(0).max(1).default(0.05).describe('Smoothing weight of each row (MEWMA λ): 0.05 judges about the last 20–40 rows, so a small persistent change adds up and one noisy row does not.'),
+    agree: z.number().int().min(1).max(32).default(2).describe('The statistic is the RMS of this many largest decorrelated deviations ("k of n agree"); the number of sensors or more gives Hotelling\'s T² / n.'),
+    threshold: z.number().positive().default(4).describe('Anomalous when the statistic reaches this (in units of the calibrated spread).'),
     ridge: z.number().min(0).max(10).default(0.05).describe('Shrinks the learnt correlations by 1 / (1 + ridge), so two near-duplicate sensors do not make the model singular.'),
-    alert: alertSchema.default(() => alertSchema.parse({})),
+    alert: mvAlertSchema.default(() => mvAlertSchema.parse({})),
     output: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected an output name of lower-case letters, digits, _ or -').default('alerts').describe('Named output that alert records go to.'),
     max_devices: z.number().int().positive().max(1_000_000).default(10_000).describe('Most devices judged; readings of further devices pass on unjudged (`multivariate_device_limit` drops).'),
   })

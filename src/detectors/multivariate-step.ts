@@ -7,7 +7,7 @@
  *
  * ```yaml
  * steps:
- *   - multivariate: { baseline: 200, calibration: 200, threshold: 3.5 }
+ *   - multivariate: { baseline: 250, calibration: 250, threshold: 4 }
  * ```
  *
  * Counted, never silent: a reading older than its device's current row (`multivariate_late`; it
@@ -55,7 +55,7 @@ export class MultivariateOperator implements EngineOperator {
   constructor(private readonly spec: MultivariateStepSpec) {
     this.name = spec.name;
     const a = spec.alert;
-    this.alertParams = { ...DEFAULT_ALERT_PARAMS, ...a, clear_readings: a.clear_readings ?? 10, cooldown_readings: a.cooldown_readings ?? 0 };
+    this.alertParams = { ...DEFAULT_ALERT_PARAMS, ...a, cooldown_readings: a.cooldown_readings ?? 0 };
   }
 
   reading(r: Reading, ctx: OperatorContext): void {
