@@ -80,6 +80,7 @@ for (const kind of [...DETECTOR_KINDS, ...Object.keys(variants)].filter((k) => o
 
 // The multivariate step (an operator: one state per device, 8 sensors a row as on the SKAB pump).
 // Its rate counts readings (8 a row), through row assembly, the MEWMA and the alert tracker.
+let mvCpu = NaN;
 if (only.length === 0 || only.some((o) => 'multivariate'.startsWith(o))) {
   const M = 8;
   const ctx: OperatorContext = { pipeline: 'b', reading() {}, result() {}, emit() {}, drop() {}, deviceTime: () => 0 };
@@ -102,8 +103,11 @@ if (only.length === 0 || only.some((o) => 'multivariate'.startsWith(o))) {
   feed(op, ss, 25_000, 0); // past baseline and calibration, JIT warm
   const rowsN = N / M;
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   feed(op, ss, rowsN, 25_000);
   const rate = N / (Number(process.hrtime.bigint() - t0) / 1e9);
+  const cpu = process.cpuUsage(c0);
+  mvCpu = ((cpu.user + cpu.system) * 1000) / N; // ns of CPU per reading (robust to other load)
   const K = 5_000;
   const many = compileMultivariateStep(spec);
   globalThis.gc?.();
@@ -120,3 +124,4 @@ console.log(`detectors: ${N.toLocaleString('en')} readings each, one core (${cpu
 console.log('| detector | M readings/s (detector) | M readings/s (step + alerts) | bytes/key in memory (detector + alert tracker; heap + typed arrays) | snapshot JSON bytes |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+if (!Number.isNaN(mvCpu)) console.log(`multivariate: ${mvCpu.toFixed(0)} ns of CPU per reading (${(1e3 / mvCpu).toFixed(1)} M readings per CPU-second)`);

@@ -67,7 +67,12 @@ if (process.argv[1]?.endsWith('multivariate.ts')) {
   const files = loadSkabAll();
   const arg = process.argv[2];
   const before = byGroup(files, [{ detect: { detector: 'default', alert: { severity: 'warning' } } }]);
-  if (arg) {
+  if (arg?.startsWith('[')) {
+    for (const setting of JSON.parse(arg) as unknown[]) {
+      const g = byGroup(files, [{ multivariate: setting }]);
+      console.log(`${JSON.stringify(setting)}: ${GROUPS.map((n) => `${n} ${fmt(pooled(g, [n]))}`).join('; ')}`);
+    }
+  } else if (arg) {
     const g = byGroup(files, [{ multivariate: JSON.parse(arg) }]);
     for (const n of GROUPS) console.log(`${n.padEnd(13)} before ${fmt(pooled(before, [n]))}\n${''.padEnd(13)} after  ${fmt(pooled(g, [n]))}`);
     console.log(`all           before ${fmt(pooled(before, GROUPS))}\n${''.padEnd(13)} after  ${fmt(pooled(g, GROUPS))}`);

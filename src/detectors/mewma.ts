@@ -36,6 +36,8 @@ export interface MewmaParams {
   threshold: number;
   /** Added to the correlation matrix's diagonal before it is factored (then rescaled to 1). */
   ridge: number;
+  /** After the baseline, each sensor's mean moves this fraction towards a row that is not anomalous (0: frozen). */
+  adapt?: number;
 }
 
 export const MEWMA_KIND = 'mewma';
@@ -102,6 +104,7 @@ export class MewmaModel {
         for (let i = 0; i < n; i++) this.spread[i] = Math.max(floor, Math.sqrt(this.spread[i]! / Math.max(1, p.calibration)));
       }
       o.rule = 'calibration';
+      this.follow(x, false);
       return o;
     }
     // RMS of the `agree` largest standardised components, and which sensor is worst
@@ -132,7 +135,14 @@ export class MewmaModel {
     o.score = scoreOf(d, p.threshold);
     o.anomalous = d >= p.threshold;
     o.rule = 'mewma';
+    this.follow(x, o.anomalous);
     return o;
+  }
+
+  private follow(x: ArrayLike<number>, anomalous: boolean): void {
+    const a = this.p.adapt ?? 0;
+    if (a <= 0 || anomalous) return;
+    for (let i = 0; i < this.n; i++) this.mean[i]! += a * (x[i]! - this.mean[i]!);
   }
 
   private learn(x: ArrayLike<number>): void {

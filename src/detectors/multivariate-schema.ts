@@ -20,6 +20,7 @@ export const multivariateStepSchema = z
     agree: z.number().int().min(1).max(32).default(2).describe('The statistic is the RMS of this many largest decorrelated deviations ("k of n agree"); the number of sensors or more gives Hotelling\'s T² / n.'),
     threshold: z.number().positive().default(4).describe('Anomalous when the statistic reaches this (in units of the calibrated spread).'),
     ridge: z.number().min(0).max(10).default(0.05).describe('Shrinks the learnt correlations by 1 / (1 + ridge), so two near-duplicate sensors do not make the model singular.'),
+    adapt: z.number().min(0).max(1).default(0).describe('After the baseline, each sensor\'s mean moves this fraction towards every row that is not anomalous (0: the baseline stays frozen).'),
     alert: mvAlertSchema.default(() => mvAlertSchema.parse({})),
     output: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected an output name of lower-case letters, digits, _ or -').default('alerts').describe('Named output that alert records go to.'),
     max_devices: z.number().int().positive().max(1_000_000).default(10_000).describe('Most devices judged; readings of further devices pass on unjudged (`multivariate_device_limit` drops).'),

@@ -158,3 +158,17 @@ test('multivariate: the schema refuses a repeated metric and an unknown field, n
   assert.throws(() => multivariateStepSchema.parse({ metrics: ['a', 'a'] }), /metrics must not repeat/);
   assert.throws(() => multivariateStepSchema.parse({ treshold: 3 }), /treshold/);
 });
+
+test('multivariate: `adapt` follows a slow drift of the operating point that a frozen baseline alarms on', () => {
+  const drift = (seed: number) => {
+    const n1 = noise(seed);
+    const n2 = noise(seed + 50);
+    return (i: number) => ({ a: 10 + 0.002 * i + 0.3 * n1(), b: 5 + 0.3 * n2() }); // a drifts 20 σ over 3,000 rows
+  };
+  for (let seed = 1; seed <= 3; seed++) {
+    const frozen = build([{ multivariate: STEP }]);
+    assert.ok(feed(frozen.p, () => frozen.alerts('raised'), 3000, drift(seed)).length >= 1, `seed ${seed}: frozen baseline alarms`);
+    const following = build([{ multivariate: { ...STEP, adapt: 0.01 } }]);
+    assert.deepEqual(feed(following.p, () => following.alerts('raised'), 3000, drift(seed)), [], `seed ${seed}: adapt follows`);
+  }
+});
