@@ -103,14 +103,14 @@ test('multivariate: rows are assembled per device and time; a missing sensor kee
   for (let i = 0; i < 600; i++) {
     const ts = T0 + i * 1000;
     p.push({ stream: 'pump/a', ts, value: 10 + nz() });
-    if (i % 7 !== 0) p.push({ stream: 'pump/b', ts, value: 5 + nz() }); // b is missing now and then
+    if (i < 450 || i % 7 !== 0) p.push({ stream: 'pump/b', ts, value: 500 + nz() }); // b is missing now and then once judging
   }
   p.push({ stream: 'pump/a', ts: T0, value: 10 }); // late
   p.push({ stream: 'other/a', ts: T0, value: 1 }); // beyond max_devices
   p.flush(false);
   assert.deepEqual(p.stats().dropped, { multivariate_late: 1, multivariate_device_limit: 1 });
-  assert.equal(out.filter((e) => e.kind === 'reading' && e.output === 'raw').length, 600 + 514 + 2, 'every reading passed on');
-  assert.deepEqual(alerts(), []);
+  assert.equal(out.filter((e) => e.kind === 'reading' && e.output === 'raw').length, 600 + 579 + 2, 'every reading passed on');
+  assert.deepEqual(alerts(), [], 'a row missing b is judged with b\'s last value');
 });
 
 test('multivariate: `metrics` picks and orders the judged sensors; others are not judged', () => {
