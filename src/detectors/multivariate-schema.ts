@@ -6,7 +6,7 @@ import { alertSchema } from './schema.js';
 const mvAlertSchema = alertSchema.extend({
   clear_score: z.number().min(0).max(1).default(0.3).describe('Hysteresis: while an alert is active, a row only counts as normal when its score is below this (0.3: the statistic below 0.43 × threshold), so one fault is one alert.'),
   clear_readings: z.number().int().positive().max(1_000_000).default(30).describe('...for at least this many rows in a row before the alert clears.'),
-});
+}).describe('The alert lifecycle per device: raised → active → cleared, one alert per episode (the detect step\'s fields; wider hysteresis by default).');
 
 const metric = z.string().regex(/^[^/]+$/, 'expected a metric name (the part of the stream after the device)');
 
