@@ -37,7 +37,7 @@ export function loadCorpus(dataDir: string, labelsPath: string): LoadedFile[] {
         for (let r = 0; r < n; r++) {
           const cells = lines[r + 1]!.split(delim);
           ts[r] = parseTimestamp(cells[0]!);
-          idx.forEach((ci, k) => (values[k]![r] = Number(cells[ci])));
+          for (const [k, ci] of idx.entries()) values[k]![r] = Number(cells[ci]);
         }
         out.push({ key, corpus: key.split('/')[0]!, ts, columns: idx.map((i) => header[i]!), values, windows });
       }

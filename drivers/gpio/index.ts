@@ -65,7 +65,10 @@ class InputPin {
       this.pulses++;
       return;
     }
-    if (this.debounce <= 0) return this.commit(v, ts);
+    if (this.debounce <= 0) {
+      this.commit(v, ts);
+      return;
+    }
     this.pendingLevel = v;
     this.pendingTs = ts;
     if (this.pending) clearTimeout(this.pending);

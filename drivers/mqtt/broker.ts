@@ -25,6 +25,31 @@ export interface BrokerUser extends BrokerAcl {
   password_hash: string;
 }
 
+/** What the embedded broker counts (the mqtt input reports them with a `broker_` prefix). */
+export interface BrokerCounters {
+  connections: number;
+  auth_ok: number;
+  auth_refused: number;
+  /** Logins refused without a password check: the address is backing off, or the check queue is full. */
+  auth_throttled: number;
+  /** scrypt password checks run. */
+  password_checks: number;
+  /** Refused because a %c/%u in the ACL would be filled with + # / NUL or a leading $. */
+  id_refused: number;
+  clients_refused: number;
+  preconnect_refused: number;
+  preconnect_evicted: number;
+  connections_dropped: number;
+  retain_refused: number;
+  publish_denied: number;
+  subscribe_denied: number;
+  oversized_disconnects: number;
+  messages_in: number;
+  clients: number;
+  preconnect_pending: number;
+  retained_bytes: number;
+}
+
 export interface EmbeddedBrokerOptions {
   /** Bind address. Default 127.0.0.1. */
   host?: string;
@@ -75,7 +100,7 @@ export interface EmbeddedBroker {
   /** `mqtt://host:port` */
   readonly url: string;
   connectedClients(): number;
-  counters(): Record<string, number>;
+  counters(): BrokerCounters;
   close(): Promise<void>;
 }
 
@@ -115,7 +140,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   /** Password checks running or queued, by user and password (bounded by the login queue). */
   const checking = new Map<string, Promise<boolean>>();
   const retained = new RetainedBudget(opts.maxRetainedBytes ?? 1024 * 1024);
-  const c = {
+  const c: Omit<BrokerCounters, 'clients' | 'preconnect_pending' | 'retained_bytes'> = {
     connections: 0,
     auth_ok: 0,
     auth_refused: 0,
@@ -134,6 +159,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     subscribe_denied: 0,
     oversized_disconnects: 0,
     messages_in: 0,
+
   };
   const limiter = new LogLimiter(log);
 
@@ -341,6 +367,7 @@ function anyMatch(filters: string[], topic: string): boolean {
 }
 
 /** What `%u`/`%c` may not be filled with: a wildcard or level separator would widen the filter; a leading `$` would reach `$SYS`. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
 const UNSAFE_IN_LEVEL = /[+#/\u0000]|^\$/;
 
 /**

@@ -42,6 +42,7 @@ export const brokerConfigSchema = z
           username: z
             .string()
             .min(1)
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
             .refine((u) => !/[+#/\u0000]|^\$/.test(u), { message: 'a username may not contain + # / or NUL nor start with $ (it fills %u in ACLs as one topic level)' })
             .describe('MQTT username (no + # / NUL, no leading $).'),
           password_hash: z

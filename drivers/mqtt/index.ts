@@ -7,7 +7,7 @@ import { PayloadDecoder } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
 import type { MqttConfig, BrokerConfig } from './config.js';
 import { compileTemplate, matchTemplate, topicMatches, shortTopic as short, type CompiledTemplate } from './topic.js';
-import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
+import { startEmbeddedBroker, type BrokerCounters, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
 
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
 export { hashPassword, verifyPassword } from './password.js';
@@ -269,9 +269,9 @@ class MqttDriver implements Driver {
 
 function noLog(): void {}
 
-function prefixed(p: string, o: Record<string, number>): Record<string, number> {
+function prefixed(p: string, o: BrokerCounters): Record<string, number> {
   const r: Record<string, number> = {};
-  for (const k in o) r[p + k] = o[k]!;
+  for (const [k, v] of Object.entries(o)) r[p + k] = v;
   return r;
 }
 

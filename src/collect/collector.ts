@@ -166,7 +166,10 @@ export class Collector {
   }
 
   private onPublish(packet: IPublishPacket, cb: (err?: Error) => void): void {
-    if (this.stopping) return cb(ACK_AFTER_COMMIT); // not acknowledged: the broker keeps it for the next run
+    if (this.stopping) { // not acknowledged: the broker keeps it for the next run
+      cb(ACK_AFTER_COMMIT);
+      return;
+    }
     this.s.received++;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const d = decodeMessage(packet.topic, payload, Date.now(), this.o.prefix);

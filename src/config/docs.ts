@@ -123,8 +123,14 @@ function walkInto(schema: z.ZodType, path: string, fields: FieldDoc[], opts: Wal
   const s = unwrap(schema);
   if (isDuration(s) || isByteSize(s)) return;
   const d = defOf(s);
-  if (d.type === 'object') return walkObject(s, path, fields, opts);
-  if (d.type === 'array') return walkInto(d.element, `${path}[]`, fields, opts);
+  if (d.type === 'object') {
+    walkObject(s, path, fields, opts);
+    return;
+  }
+  if (d.type === 'array') {
+    walkInto(d.element, `${path}[]`, fields, opts);
+    return;
+  }
   const du = discriminated(s);
   if (du) {
     for (const o of du.options) {

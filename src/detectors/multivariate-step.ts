@@ -69,7 +69,10 @@ export class MultivariateOperator implements EngineOperator {
         if (d.first.size < MAX_METRICS || d.first.has(metric)) d.first.set(metric, r.value);
         return;
       }
-      if (r.ts < d.rowTs) return this.late(d, r, ctx);
+      if (r.ts < d.rowTs) {
+        this.late(d, r, ctx);
+        return;
+      }
       this.fix(d, [...d.first.keys()]);
       for (const [m, v] of d.first) this.put(d, d.index.get(m)!, v);
       d.first.clear();
@@ -77,7 +80,10 @@ export class MultivariateOperator implements EngineOperator {
     }
     const i = d.index.get(metric);
     if (i === undefined) return;
-    if (r.ts < d.rowTs || (r.ts === d.rowTs && d.done)) return this.late(d, r, ctx);
+    if (r.ts < d.rowTs || (r.ts === d.rowTs && d.done)) {
+      this.late(d, r, ctx);
+      return;
+    }
     if (r.ts > d.rowTs) {
       if (d.count > 0 && !d.done) this.finish(d, ctx);
       d.rowTs = r.ts;

@@ -156,9 +156,9 @@ export class SeasonalBaseline {
     }
     const num = (x: number | null) => (x === null ? NaN : x);
     [this.t0, this.lastTs, this.dt] = arr[0]!.map(num) as [number, number, number];
-    arr[1]!.forEach((x, i) => (this.scales[i] = num(x)));
-    arr[2]!.forEach((x, i) => (this.counts[i] = num(x)));
-    arr[3]!.forEach((x, i) => (this.means[i] = num(x)));
-    arr[4]!.forEach((x, i) => (this.slotErr[i] = num(x)));
+    for (const [i, x] of arr[1]!.entries()) this.scales[i] = num(x);
+    for (const [i, x] of arr[2]!.entries()) this.counts[i] = num(x);
+    for (const [i, x] of arr[3]!.entries()) this.means[i] = num(x);
+    for (const [i, x] of arr[4]!.entries()) this.slotErr[i] = num(x);
   }
 }

@@ -44,7 +44,7 @@ export class ThresholdDetector implements Detector {
         this.since = NaN;
       }
     } else if (excess > 0) {
-      if (this.since !== this.since) this.since = ts;
+      if (Number.isNaN(this.since)) this.since = ts;
       if (ts - this.since >= this.p.min_duration) this.active = true;
     } else {
       this.since = NaN;

@@ -92,8 +92,8 @@ export class TelematicsOperator implements EngineOperator {
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
     this.name = spec.name;
-    spec.accel.forEach((m, i) => this.channel.set(m, i));
-    spec.gyro.forEach((m, i) => this.channel.set(m, 3 + i));
+    for (const [i, m] of spec.accel.entries()) this.channel.set(m, i);
+    for (const [i, m] of spec.gyro.entries()) this.channel.set(m, 3 + i);
     this.accelScale = spec.accel_unit === 'g' ? G : 1;
     this.gyroScale = spec.gyro_unit === 'deg/s' ? Math.PI / 180 : 1;
     this.speedScale = spec.speed_unit === 'km/h' ? 1 / 3.6 : spec.speed_unit === 'mph' ? 0.44704 : 1;

@@ -265,7 +265,7 @@ export class Pipeline {
     this.s.received++;
     const v = r.value;
     if (typeof v !== 'number') return this.refuse('not_a_number', r, `${stream}: value is ${v === undefined ? 'missing' : typeof v}, expected a number`);
-    if (v !== v) return this.refuse('nan', r, `${stream}: value is NaN`);
+    if (Number.isNaN(v)) return this.refuse('nan', r, `${stream}: value is NaN`);
     if (v === Infinity || v === -Infinity) return this.refuse('infinite', r, `${stream}: value is ${v}`);
     let ts = r.ts;
     if (typeof ts !== 'number' || !(ts <= MAX_DATE_MS && ts >= -MAX_DATE_MS)) {

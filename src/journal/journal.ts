@@ -61,7 +61,10 @@ export class IngestJournal implements TxPart {
 
   /** Call `cb` once everything appended so far is durable (at once when it is). */
   whenDurable(cb: () => void): void {
-    if (this.durablePos >= this.pos) return cb();
+    if (this.durablePos >= this.pos) {
+      cb();
+      return;
+    }
     this.waiters.push({ pos: this.pos, cb });
     this.arm();
   }
@@ -90,7 +93,10 @@ export class IngestJournal implements TxPart {
 
   private arm(): void {
     if (this.closed) return;
-    if (this.pending.length >= COMMIT_AT) return this.commitNow();
+    if (this.pending.length >= COMMIT_AT) {
+      this.commitNow();
+      return;
+    }
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -107,7 +113,7 @@ export class IngestJournal implements TxPart {
         const r = e.reading;
         // The common reading in columns (its arrival time is `at`); anything else (fields, tags, odd values) whole.
         const plain =
-          r.fields === undefined && r.tags === undefined && typeof r.stream === 'string' && typeof r.ts === 'number' && typeof r.value === 'number' && r.value === r.value && Object.keys(r).length === (r.arrival === undefined ? 3 : 4);
+          r.fields === undefined && r.tags === undefined && typeof r.stream === 'string' && typeof r.ts === 'number' && typeof r.value === 'number' && !Number.isNaN(r.value) && Object.keys(r).length === (r.arrival === undefined ? 3 : 4);
         if (plain) ins.run(e.pos, e.at, r.stream, r.ts, r.value, null, e.src ?? null);
         else ins.run(e.pos, e.at, null, null, null, serialize(r), e.src ?? null);
       }

@@ -45,6 +45,10 @@ const DROP_HINTS: Record<string, string> = {
   corrupt_file: 'The outbox file was corrupt and was moved aside.',
 };
 
+/** One number per priority, indexed by `Priority` (raw, aggregate, alert). */
+type PerPriority = [raw: number, aggregate: number, alert: number];
+const PRIORITIES = [PRIORITY.raw, PRIORITY.aggregate, PRIORITY.alert] as const;
+
 /** Drop reasons the outbox counts (stats().dropped). */
 export type OutboxDropReason = 'outbox_full' | 'max_age' | 'disk_full' | 'too_large' | 'closed' | 'corrupt_file';
 
@@ -185,11 +189,11 @@ export class Outbox {
   private lastAgeSweep = 0;
   private readonly listeners: CommitListener[] = [];
   readonly drops = new DropCounter(3, 256);
-  private counts = [0, 0, 0];
-  private bytes = [0, 0, 0];
+  private counts: PerPriority = [0, 0, 0];
+  private bytes: PerPriority = [0, 0, 0];
   private effectiveMax: number;
   private st = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, deadLetters: 0 };
-  private droppedByPriority = [0, 0, 0];
+  private droppedByPriority: PerPriority = [0, 0, 0];
   private diskFullLogged = false;
   private stmts!: ReturnType<Outbox['prepare']>;
   /** Message ids: derived from what a record is; a second copy since the last checkpoint is refused. */
@@ -320,7 +324,7 @@ export class Outbox {
       }
       for (const r of db
         .prepare('SELECT key_id, priority, count(*) AS n, sum(length(payload)) AS b, max(id) AS tip FROM messages GROUP BY key_id, priority')
-        .all() as { key_id: number; priority: number; n: number; b: number; tip: number }[]) {
+        .all() as { key_id: number; priority: Priority; n: number; b: number; tip: number }[]) {
         this.counts[r.priority] += r.n;
         this.bytes[r.priority] += r.b + r.n * ROW_OVERHEAD;
         const k = this.keysById.get(r.key_id);
@@ -337,7 +341,7 @@ export class Outbox {
       this.seen.load(db);
       this.db = db;
       this.stmts = this.prepare();
-      const depth = this.counts[0]! + this.counts[1]! + this.counts[2]!;
+      const depth = this.counts[0] + this.counts[1] + this.counts[2];
       this.log.info({ file, epoch, depth }, `outbox: opened ${file} (${depth} buffered messages)`);
     } catch (err) {
       try {
@@ -390,7 +394,7 @@ export class Outbox {
 
   /** Corruption found while running: start over with a new file (what was buffered is counted as lost). */
   private recoverAtRuntime(err: unknown): void {
-    const lost = this.counts[0]! + this.counts[1]! + this.counts[2]!;
+    const lost = this.counts[0] + this.counts[1] + this.counts[2];
     for (let i = 0; i < lost; i++) this.countDrop('corrupt_file', undefined, 'a buffered message');
     try {
       this.db.close();
@@ -703,14 +707,14 @@ export class Outbox {
     if (this.batch.length > 0) for (const m of batch) saveSeq.set(m.key, Math.max(saveSeq.get(m.key) ?? 0, m.seq));
     else for (const k of this.keys.values()) if (k.dirty) saveSeq.set(k, k.lastSeq);
     // Everything below runs in one transaction; in-memory state changes only after it commits.
-    const counts = [...this.counts];
-    const bytes = [...this.bytes];
+    const counts: PerPriority = [...this.counts];
+    const bytes: PerPriority = [...this.bytes];
     const keyDelta = new Map<KeyState, number>();
     const dropped: { reason: OutboxDropReason; priority: number; what: string }[] = [];
     let acked = 0;
     const inserted: PendingMsg[] = [];
     const toSave = new Map(this.unsavedDrops);
-    const dec = (keyId: number, p: number, n: number, b: number) => {
+    const dec = (keyId: number, p: Priority, n: number, b: number) => {
       counts[p] -= n;
       bytes[p] -= b;
       const k = this.keysById.get(keyId);
@@ -726,7 +730,7 @@ export class Outbox {
       // Age bound: oldest first in each priority.
       if (sweep) {
         const cutoff = now - this.cfg.max_age;
-        for (let p = 0; p < 3; p++) {
+        for (const p of PRIORITIES) {
           if (counts[p] === 0) continue;
           let upTo = -1;
           const victims: { id: number; keyId: number; seq: number; n: number }[] = [];
@@ -745,12 +749,13 @@ export class Outbox {
         }
       }
       // Byte bound: make room for the batch, lowest priority first, oldest first within a priority.
-      const batchBytes = [0, 0, 0];
+      const batchBytes: PerPriority = [0, 0, 0];
       for (const m of batch) batchBytes[m.priority] += m.payload.length + ROW_OVERHEAD;
-      let need = bytes[0]! + bytes[1]! + bytes[2]! + batchBytes[0]! + batchBytes[1]! + batchBytes[2]! - maxBytes;
+      let need = bytes[0] + bytes[1] + bytes[2] + batchBytes[0] + batchBytes[1] + batchBytes[2] - maxBytes;
       const refused = new Set<PendingMsg>();
-      for (let p = 0; p < 3 && need > 0; p++) {
-        if (counts[p]! > 0) {
+      for (const p of PRIORITIES) {
+        if (need <= 0) break;
+        if (counts[p] > 0) {
           let upTo = -1;
           const victims: { id: number; keyId: number; seq: number; n: number }[] = [];
           for (const r of s.scanPrio.iterate(p) as Iterable<{ id: number; keyId: number; seq: number; n: number }>) {
@@ -812,7 +817,7 @@ export class Outbox {
     this.st.acked += acked;
     this.st.committed += inserted.length;
     this.st.commits++;
-    const depth = counts[0]! + counts[1]! + counts[2]!;
+    const depth = counts[0] + counts[1] + counts[2];
     if (depth === 0 && this.effectiveMax !== this.cfg.max_bytes) {
       this.effectiveMax = this.cfg.max_bytes;
       this.diskFullLogged = false;
@@ -924,7 +929,7 @@ export class Outbox {
   }
 
   depth(): number {
-    return this.counts[0]! + this.counts[1]! + this.counts[2]! + this.mem.size;
+    return this.counts[0] + this.counts[1] + this.counts[2] + this.mem.size;
   }
 
   // ---------------------------------------------------------------- dead letters

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../config/units.js';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
 const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;
 
 /** The upstream MQTT broker that aggregates and alerts are forwarded to. See docs/upstream.md. */

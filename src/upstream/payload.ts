@@ -90,6 +90,7 @@ export function encodePayload(
 
 /** Replace characters MQTT forbids in a published topic level (+ # NUL) with `_`. */
 export function topicSafe(s: string): string {
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
   return /[+#\u0000]/.test(s) ? s.replace(/[+#\u0000]/g, '_') : s;
 }
 

@@ -34,7 +34,9 @@ describe('edgewise collect against aedes (MQTT 3.1.1)', () => {
     const tmp = tempDir('edgewise-collect-aedes-');
     const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-aedes', log: silentLogger() });
     const sent = new Set<string>();
-    outbox.onCommit((rows) => rows.forEach((r) => sent.add((JSON.parse(r.payload.toString()) as { id: string }).id)));
+    outbox.onCommit((rows) => {
+      for (const r of rows) sent.add((JSON.parse(r.payload.toString()) as { id: string }).id);
+    });
     const fwd = new UpstreamForwarder({ config: upstreamConfig(uplink.url), outbox, gatewayId: 'gw-aedes', log: silentLogger() });
     const args = ['--broker', broker.url, '--db', db.url, '--protocol', '4', '--client-id', 'aedes-collector', '--batch', '100'];
     let collector: CollectorChild | null = null;

@@ -46,7 +46,7 @@ test('multivariate: two correlated sensors whose relation breaks while each stay
     const row = coupled(seed, (i) => i >= 1500 && i < 1800);
     const raised = feed(p, () => alerts('raised'), 3000, row);
     // each sensor stays inside the range it showed before (the signal's range is the same; noise may add a little)
-    const range = (from: number, to: number, k: 'a' | 'b') => {
+    const range = (from: number, to: number, k: 'a' | 'b'): [min: number, max: number] => {
       const v = Array.from({ length: to - from }, (_, i) => row(from + i)[k]);
       return [Math.min(...v), Math.max(...v)];
     };

@@ -85,8 +85,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
         const yaw = v > 1 ? lat / v : 0;
         const fs = apply(R, f);
         const ws = apply(R, [0.002 * n(), 0.002 * n(), yaw + 0.003 * n()]);
-        ['accel_x', 'accel_y', 'accel_z'].forEach((m, i) => readings.push({ stream: `${dev}/${m}`, ts, value: (fs[i]! + 0.05 * n()) * k }));
-        if (o.gyro !== false) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => readings.push({ stream: `${dev}/${m}`, ts, value: ws[i]! }));
+        ['accel_x', 'accel_y', 'accel_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts, value: (fs[i]! + 0.05 * n()) * k }));
+        if (o.gyro !== false) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts, value: ws[i]! }));
       }
       if (o.speed && t >= nextSpeed - 1e-9) {
         readings.push({ stream: `${dev}/speed_kmh`, ts, value: Math.max(0, v * 3.6 + (v > 0 ? 0.2 * n() : 0)) });

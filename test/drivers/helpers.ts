@@ -50,3 +50,10 @@ export async function socatPty(a: string, b: string): Promise<ChildProcess> {
   }
   return child;
 }
+
+/** One counter a driver reports; a name it does not report fails the test, so a renamed counter is not read as 0. */
+export function counter(counters: Record<string, number>, name: string): number {
+  const v = counters[name];
+  if (v === undefined) throw new Error(`no counter ${name} (reported: ${Object.keys(counters).join(', ')})`);
+  return v;
+}

@@ -172,7 +172,9 @@ test('pre-CONNECT connections are capped per address and in total; the oldest id
       s.on('close', () => closedCount.n++);
       socks.push(s);
     });
-  cleanups.push(() => socks.forEach((s) => s.destroy()));
+  cleanups.push(() => {
+    for (const s of socks) s.destroy();
+  });
   for (let i = 0; i < 20; i++) await open('127.0.0.2');
   await waitFor(() => b.counters().preconnect_refused === 15, 'per-address refusals');
   for (let i = 0; i < 6; i++) await open('127.0.0.3');

@@ -33,12 +33,12 @@ const NOISE = Buffer.from([0x00, 0xff, 0x7e, 0x41]);
 test('gpsd captures over a pty pair: the same readings and drops as the decoder alone, noise before $ resynchronised', async () => {
   const all = captures().filter((c) => c.sentences.some((s) => s.includes('*'))); // checksum: required for all
   const lines: Buffer[] = [];
-  all.forEach((c, i) =>
-    c.sentences.forEach((s, j) => {
+  for (const [i, c] of all.entries()) {
+    for (const [j, s] of c.sentences.entries()) {
       const noisy = (i + j) % 17 === 0 && s.startsWith('$');
       lines.push(Buffer.concat([noisy ? NOISE : Buffer.alloc(0), Buffer.from(s, 'latin1'), Buffer.from('\r\n')]));
-    }),
-  );
+    }
+  }
 
   // the decoder alone, on the same bytes as the driver will see them
   const dec = new NmeaDecoder('gps-1');

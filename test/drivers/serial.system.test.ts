@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { serialDriverFactory, type SerialConfig } from '../../drivers/serial/index.js';
 import { serialConfigSchema } from '../../drivers/serial/config.js';
 import type { Driver } from '../../src/core/driver.js';
-import { makeCtx, makeDeps, waitFor, byStream, socatPty } from './helpers.js';
+import { makeCtx, makeDeps, waitFor, byStream, socatPty, counter } from './helpers.js';
 import { RMC, GGA, VTG, nmea } from './nmea-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgewise-serial-'));
@@ -82,7 +82,7 @@ test('NMEA over a real pty pair; unplug (kill socat) and replug are survived', a
   w.write(`${later}\r\n`);
   await waitFor(() => byStream(ctx.readings, 'gps-1/speed_kmh').length === 2, 'readings after replug');
   assert.equal(byStream(ctx.readings, 'gps-1/speed_kmh')[1]!.value, 18.52);
-  assert.ok(driver.counters().disconnects >= 1);
+  assert.ok(counter(driver.counters(), 'disconnects') >= 1);
   w.close();
   await driver.stop();
   assert.equal(driver.health().state, 'stopped');
@@ -100,7 +100,7 @@ test('CSV over a pty; a silent port is reported and reopened by the watchdog', a
     silence_timeout: 300,
     reconnect_min: 50,
   });
-  await waitFor(() => driver.counters().silence_reopens >= 1, 'watchdog reopens the silent port');
+  await waitFor(() => counter(driver.counters(), 'silence_reopens') >= 1, 'watchdog reopens the silent port');
   await waitFor(() => driver.health().state === 'up', 'port open again');
   const w = writer(B);
   w.write('1700000000000,21.5,40\n1700000001000,21.6\n');
@@ -113,7 +113,7 @@ test('a port that does not exist yet is retried until it appears', async () => {
   const A = join(dir, 'lateA');
   const B = join(dir, 'lateB');
   const { driver, ctx } = await startSerial({ path: A, format: 'kv', reconnect_min: 50, reconnect_max: 200, silence_timeout: 0 });
-  await waitFor(() => driver.counters().open_failures >= 2, 'open retried');
+  await waitFor(() => counter(driver.counters(), 'open_failures') >= 2, 'open retried');
   assert.equal(driver.health().state, 'down');
   assert.match(driver.health().detail!, /cannot open .*lateA/);
   await ptyPair(A, B);

@@ -27,7 +27,7 @@ function run(domain: Domain, opts: { seed: number; faults: boolean; hours: numbe
     const metrics = s.device.metrics;
     for (let i = 0; i < metrics.length; i++) {
       const v = s.values[i]!;
-      if (v === v) p.push({ stream: `${s.device.id}/${metrics[i]}`, ts: s.t, value: v });
+      if (!Number.isNaN(v)) p.push({ stream: `${s.device.id}/${metrics[i]}`, ts: s.t, value: v });
     }
   });
   p.flush();

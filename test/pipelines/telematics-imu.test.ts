@@ -26,7 +26,7 @@ test('telematics on simulated 50 Hz IMU vans (seed 11, 3 vans, 40 min): harsh ev
     const m = s.device.metrics;
     for (let i = 0; i < m.length; i++) {
       const v = s.values[i]!;
-      if (v === v) p.push({ stream: `${s.device.id}/${m[i]}`, ts: s.t, value: v });
+      if (!Number.isNaN(v)) p.push({ stream: `${s.device.id}/${m[i]}`, ts: s.t, value: v });
     }
   });
   p.flush();

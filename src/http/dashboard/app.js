@@ -128,7 +128,10 @@ function drawChart(canvas, points) {
   g.strokeStyle = '#2458c6';
   g.lineWidth = 1.5;
   g.beginPath();
-  points.forEach((p, i) => (i ? g.lineTo(x(p.ts), y(p.value)) : g.moveTo(x(p.ts), y(p.value))));
+  for (const [i, p] of points.entries()) {
+    if (i) g.lineTo(x(p.ts), y(p.value));
+    else g.moveTo(x(p.ts), y(p.value));
+  }
   g.stroke();
 }
 
