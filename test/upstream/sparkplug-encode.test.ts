@@ -70,6 +70,8 @@ describe('sparkplug B mapping', () => {
   it('a partial aggregate says so; a historical one has is_historical on every metric', () => {
     const r = record({ kind: 'aggregate', pipeline: 'p', output: 'o', result: { stream: 'd/m', window: 'count', start: 1, end: 2, count: 1, values: { mean: 1 }, partial: true } }, 'x~p');
     const p = decoded(encodeSparkplugRecord(r, { historical: true }).payload);
+    const withCount = record({ kind: 'aggregate', pipeline: 'p', output: 'o', result: { stream: 'd/m', window: 'tumbling', start: 1, end: 2, count: 3, values: { count: 3, mean: 1 } } }, 'c');
+    assert.deepEqual(recordMetrics(withCount).map((m) => m.name), ['aggregate/m/count', 'aggregate/m/mean'], 'a count aggregate is the window count, once');
     assert.deepEqual(p.metrics[0]!.props!.partial, { type: 'Boolean', value: true });
     assert.ok(p.metrics.length === 2 && p.metrics.every((m) => m.historical));
   });

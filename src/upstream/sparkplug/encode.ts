@@ -84,7 +84,8 @@ export function recordMetrics(r: UpstreamRecord): UMetric[] {
       if (d.partial === true) props.partial = { type: 'Boolean', value: true };
       const out: UMetric[] = [{ name: `aggregate/${m}/count`, type: 'UInt32', value: need(r, 'count') as number, timestamp: end, properties: props }];
       const values = need(r, 'values') as Record<string, number | null>;
-      for (const k in values) out.push({ name: `aggregate/${m}/${k}`, type: 'Double', value: num(values[k]), timestamp: end });
+      // a `count` aggregate is the window's count, sent once (as the first metric)
+      for (const k in values) if (k !== 'count') out.push({ name: `aggregate/${m}/${k}`, type: 'Double', value: num(values[k]), timestamp: end });
       return out;
     }
     case 'alert': {

@@ -21,7 +21,7 @@ const BDSEQ_META = 'sparkplug_bdseq';
 
 /** What the node has told the host about one device in this session. */
 interface Device {
-  /** Metric name → datatype and last value: what its DBIRTH declares. */
+  /** Metric name → datatype and last value: what its DBIRTH declares (kept across sessions, dropped at DDEATH). */
   metrics: Map<string, UMetric>;
   born: boolean;
   lastSent: number;
@@ -98,7 +98,6 @@ export class SparkplugNode implements UplinkFormat {
 
   online(client: MqttClient): void {
     this.client = client;
-    this.devices.clear();
     client.on('message', this.onMessage);
     client.subscribe(this.topic('NCMD'), { qos: 1 }, (err) => {
       if (err) this.log.warn({ err: err.message }, `sparkplug: cannot subscribe to ${this.topic('NCMD')}: ${err.message}; rebirth requests will not be answered`);
@@ -154,7 +153,11 @@ export class SparkplugNode implements UplinkFormat {
   private sweepIdle(): void {
     if (!this.client) return;
     const cutoff = Date.now() - this.idleMs;
-    for (const [id, d] of this.devices) if (d.born && d.lastSent <= cutoff) this.ddeath(id);
+    for (const [id, d] of this.devices) {
+      if (d.lastSent > cutoff) continue;
+      if (d.born) this.ddeath(id);
+      else this.devices.delete(id); // known from an earlier session, silent since: forget it
+    }
   }
 
   private command(topic: string, payload: Buffer): void {
@@ -188,7 +191,8 @@ export class SparkplugNode implements UplinkFormat {
   closed(): void {
     this.client?.removeListener('message', this.onMessage);
     this.client = null;
-    this.devices.clear();
+    // Unborn in the next session, but their metrics are kept: the first DBIRTH declares them all.
+    for (const d of this.devices.values()) d.born = false;
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = null;
   }
