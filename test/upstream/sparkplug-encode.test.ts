@@ -1,5 +1,6 @@
 /** The Sparkplug B mapping of upstream records (docs/upstream.md, "Sparkplug B"): names, datatypes, timestamps, properties. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Emission } from '../../src/core/records.js';
 import { encodePayload } from '../../src/upstream/payload.js';
@@ -131,5 +132,22 @@ describe('sparkplug B mapping', () => {
     const r = parseRecord(JSON.stringify({ id: 'gw/x', seq: 1, kind: 'aggregate', stream: 'd/m', data: { start: 1, count: 1, values: {} } }));
     assert.throws(() => recordMetrics(r), /record gw\/x: aggregate without data\.end/);
     assert.throws(() => parseRecord('{"no":1}'), /not an upstream record/);
+  });
+
+  it('the decoded DDATA in docs/upstream.md is what the gateway sends for the aggregate of the JSON example there', () => {
+    const doc = readFileSync('docs/upstream.md', 'utf8');
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const jsonExample = JSON.parse(blocks.find((b) => b.includes('"kind":"aggregate"'))!);
+    const spExample = JSON.parse(blocks.find((b) => b.includes('"aggregate/coolant_temp/count"'))!);
+    const p = decoded(encodeSparkplugRecord(parseRecord(JSON.stringify(jsonExample)), { seq: spExample.seq, now: spExample.timestamp }).payload);
+    const docMetrics = spExample.metrics.map((m: { name: string; type: string; value: unknown; timestamp: number; properties?: Record<string, { type: string; value: unknown }> }) => ({
+      name: m.name,
+      type: m.type,
+      value: m.value,
+      timestamp: m.timestamp,
+      historical: false,
+      props: m.properties,
+    }));
+    assert.deepEqual(p.metrics, docMetrics);
   });
 });
