@@ -21,6 +21,10 @@ export const sparkplugConfigSchema = z
       .regex(SPARKPLUG_ID_RE, 'a Sparkplug edge node id is one topic level: it may not contain / + or #')
       .optional()
       .describe('Sparkplug edge node id. Default: the gateway id, with / + # replaced by _.'),
+    aliases: z
+      .boolean()
+      .default(true)
+      .describe('Name each metric by a number (alias) in DDATA, declared with its name in the DBIRTH: about half the bytes. Off: every DDATA names its metrics in full.'),
     device_idle: durationSchema
       .default(600_000)
       .describe('A device (the first part of a stream) that sent nothing upstream for this long gets a DDEATH; its next record brings a new DBIRTH. 0 = never.'),
@@ -60,7 +64,7 @@ export const upstreamConfigSchema = z
       .enum(UPSTREAM_FORMATS)
       .default('json')
       .describe('Payload format: json (the Edgewise topics and JSON Schemas) or sparkplug_b (Eclipse Sparkplug B: the gateway is an edge node, devices are the first part of each stream).'),
-    sparkplug: sparkplugConfigSchema.default({ group_id: 'edgewise', device_idle: 600_000 }),
+    sparkplug: sparkplugConfigSchema.default({ group_id: 'edgewise', aliases: true, device_idle: 600_000 }),
     topic_prefix: z
       .string()
       .regex(TOPIC_PREFIX_RE, 'a topic prefix may not contain + or #')

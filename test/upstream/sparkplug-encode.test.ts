@@ -9,6 +9,7 @@ import {
   encodeSparkplugRecord,
   parseRecord,
   recordMetrics,
+  SparkplugAliases,
   sparkplugDevice,
   sparkplugId,
   type UMetric,
@@ -149,5 +150,18 @@ describe('sparkplug B mapping', () => {
       props: m.properties,
     }));
     assert.deepEqual(p.metrics, docMetrics);
+  });
+
+  it('with the node’s aliases a DDATA names metrics by number, declared once per device, never reused', () => {
+    const r = record({ kind: 'aggregate', pipeline: 'p', output: 'o', result: { stream: 'pump-1/vib', window: 'tumbling', start: 0, end: 1000, count: 10, values: { mean: 1, max: 2, p95: 2 } } }, 'p/o/aggregate/pump-1/vib@0-1000');
+    const aliases = new SparkplugAliases();
+    const named = encodeSparkplugRecord(r, { now: 0 }).payload;
+    const byAlias = encodeSparkplugRecord(r, { now: 0, aliases }).payload;
+    const m = decodeSparkplugPayload(byAlias).metrics!;
+    assert.deepEqual(m.map((x) => [x.name ?? null, Number(x.alias)]), [[null, 1], [null, 2], [null, 3], [null, 4]]);
+    assert.ok(byAlias.length < named.length * 0.75, `${byAlias.length} B by alias vs ${named.length} B by name`);
+    assert.equal(aliases.of('pump-2', 'aggregate/vib/count'), 5, 'unique across the node’s devices');
+    aliases.forget('pump-1');
+    assert.equal(aliases.of('pump-1', 'aggregate/vib/count'), 6, 'a device born again gets new aliases');
   });
 });

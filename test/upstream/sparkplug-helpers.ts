@@ -2,7 +2,9 @@
 import { decodeSparkplugPayload } from '../../src/upstream/sparkplug/encode.js';
 
 export interface SpMetric {
+  /** The name, also for a metric sent by alias (resolved from the births). */
   name: string;
+  alias?: number;
   type: string;
   value: unknown;
   timestamp?: number;
@@ -21,7 +23,30 @@ export interface SpMessage {
 
 const num = (v: unknown) => (v && typeof v === 'object' && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : v);
 
-/** Decode one publish on spBv1.0/<group>/<type>/<node>[/<device>]; undefined for other topics. */
+/**
+ * A decoding Sparkplug host: decodes each publish on spBv1.0/<group>/<type>/<node>[/<device>]
+ * (undefined for other topics), learning metric aliases from NBIRTH/DBIRTH and resolving them in
+ * DDATA (an unknown alias becomes the name `?alias:<n>`).
+ */
+export class SparkplugHost {
+  private readonly aliases = new Map<string, Map<number, string>>();
+
+  decode(topic: string, payload: Uint8Array): SpMessage | undefined {
+    const m = decodeSparkplug(topic, payload);
+    if (!m) return undefined;
+    let names = this.aliases.get(m.node);
+    if (!names) this.aliases.set(m.node, (names = new Map()));
+    if (m.type === 'NBIRTH') names.clear();
+    for (const x of m.metrics) {
+      if (x.alias === undefined) continue;
+      if (m.type === 'NBIRTH' || m.type === 'DBIRTH') names.set(x.alias, x.name);
+      else if (!x.name) x.name = names.get(x.alias) ?? `?alias:${x.alias}`;
+    }
+    return m;
+  }
+}
+
+/** Decode one publish on spBv1.0/<group>/<type>/<node>[/<device>] as it is (aliases not resolved); undefined for other topics. */
 export function decodeSparkplug(topic: string, payload: Uint8Array): SpMessage | undefined {
   const [ns, group, type, node, device] = topic.split('/');
   if (ns !== 'spBv1.0' || !group || !type || !node) return undefined;
@@ -33,7 +58,8 @@ export function decodeSparkplug(topic: string, payload: Uint8Array): SpMessage |
     ...(device !== undefined ? { device } : {}),
     ...(p.seq !== undefined && p.seq !== null ? { seq: num(p.seq) as number } : {}),
     metrics: (p.metrics ?? []).map((m) => ({
-      name: m.name!,
+      name: m.name ?? '',
+      ...(m.alias !== undefined && m.alias !== null ? { alias: num(m.alias) as number } : {}),
       type: m.type,
       value: num(m.value),
       ...(m.timestamp !== undefined && m.timestamp !== null ? { timestamp: num(m.timestamp) as number } : {}),

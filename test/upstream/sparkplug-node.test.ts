@@ -11,10 +11,11 @@ import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { encodeSparkplugPayload } from '../../src/upstream/sparkplug/encode.js';
 import { aggregate, alert, outboxConfig, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
-import { bdSeqOf, checkSparkplugOrder, decodeSparkplug, type SpMessage } from './sparkplug-helpers.js';
+import { bdSeqOf, checkSparkplugOrder, decodeSparkplug, SparkplugHost, type SpMessage } from './sparkplug-helpers.js';
 
 function node(broker: TestBroker): SpMessage[] {
-  return broker.received.map((r) => decodeSparkplug(r.topic, r.payload)).filter((m): m is SpMessage => m !== undefined && m.type !== 'NCMD');
+  const host = new SparkplugHost();
+  return broker.received.map((r) => host.decode(r.topic, r.payload)).filter((m): m is SpMessage => m !== undefined && m.type !== 'NCMD');
 }
 
 const ddata = (msgs: SpMessage[]) => msgs.filter((m) => m.type === 'DDATA');
@@ -52,6 +53,8 @@ describe('sparkplug B edge node (aedes)', () => {
       assert.ok(msgs.some((m) => m.seq === 255) && msgs.filter((m) => m.seq === 0).length >= 2, 'seq wrapped past 255');
       assert.equal(new Set(ddata(msgs).map(idOf)).size, 300, 'each record once, with its id');
       assert.ok(ddata(msgs).every((m) => m.metrics.every((x) => !x.historical)), 'nothing was buffered: nothing historical');
+      const wire = broker.received.filter((r) => r.topic.includes('/DDATA/')).map((r) => decodeSparkplug(r.topic, r.payload)!);
+      assert.ok(wire.every((m) => m.metrics.every((x) => x.name === '' && x.alias! > 0)), 'DDATA names metrics by alias only');
       // an alert appearing on a device already born: a new DBIRTH declares its metrics first
       const dbirths = msgs.filter((m) => m.type === 'DBIRTH' && m.device === 'pump-1');
       assert.ok(dbirths.length >= 2 && dbirths.at(-1)!.metrics.some((x) => x.name === 'alert/temp/state'));
@@ -124,6 +127,27 @@ describe('sparkplug B edge node (aedes)', () => {
       await fwd.start();
       await waitFor(() => node(broker).some((m) => m.type === 'NBIRTH'), 'NBIRTH after the restart');
       assert.equal(bdSeqOf(node(broker).find((m) => m.type === 'NBIRTH')!), (session2 + 1) & 0xff, 'bdSeq is kept in the outbox file across restarts');
+    } finally {
+      await fwd.stop();
+      outbox.close();
+      await broker.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('with aliases: false every DDATA names its metrics', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const tmp = tempDir();
+    const { outbox, fwd } = open(tmp.dir, broker.url, { aliases: false });
+    try {
+      await fwd.start();
+      outbox.put(aggregate('cab-1/t', 0));
+      outbox.flush();
+      await waitFor(() => broker.received.some((r) => r.topic.includes('/DDATA/')), 'DDATA');
+      const wire = broker.received.filter((r) => r.topic.includes('BIRTH') || r.topic.includes('/DDATA/')).map((r) => decodeSparkplug(r.topic, r.payload)!);
+      assert.deepEqual(wire.find((m) => m.type === 'DDATA')!.metrics.map((x) => [x.name, x.alias]), [['aggregate/t/count', undefined], ['aggregate/t/mean', undefined], ['aggregate/t/max', undefined]]);
+      assert.ok(wire.every((m) => m.metrics.every((x) => x.alias === undefined)));
     } finally {
       await fwd.stop();
       outbox.close();

@@ -15,7 +15,7 @@ import { encodeSparkplugPayload } from '../../src/upstream/sparkplug/encode.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { freePort, publishAll, startRuntime, waitFor } from '../runtime/helpers.js';
 import { tempDir } from './helpers.js';
-import { bdSeqOf, checkSparkplugOrder, decodeSparkplug, type SpMessage } from './sparkplug-helpers.js';
+import { bdSeqOf, checkSparkplugOrder, SparkplugHost, type SpMessage } from './sparkplug-helpers.js';
 
 const PIPELINE = `
 name: sp
@@ -53,9 +53,10 @@ describe('sparkplug B: edgewise run → Mosquitto → a decoding host', () => {
     );
 
     const got: SpMessage[] = [];
+    const decoder = new SparkplugHost();
     const host = mqtt.connect(mosq.url, { clientId: 'sparkplug-host', clean: false, reconnectPeriod: 100 });
     host.on('message', (topic, payload) => {
-      const m = decodeSparkplug(topic, payload);
+      const m = decoder.decode(topic, payload);
       if (m && m.type !== 'NCMD') got.push(m);
     });
     await new Promise<void>((resolve, reject) => host.once('connect', () => host.subscribe('spBv1.0/plant/#', { qos: 1 }, (err) => (err ? reject(err) : resolve()))));

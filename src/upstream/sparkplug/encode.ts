@@ -131,6 +131,39 @@ export function parseRecord(payload: Buffer | string): UpstreamRecord {
   return r;
 }
 
+/**
+ * Metric aliases of one edge node (Sparkplug B 3.0): a number per (device, metric name), declared
+ * with the name in the device's DBIRTH; DDATA then names each metric by its alias alone, which
+ * saves most of the bytes of a record. Unique across the node's devices; never reused.
+ */
+export class SparkplugAliases {
+  private next = 1;
+  private readonly byDevice = new Map<string, Map<string, number>>();
+
+  /** The alias of a metric of a device, assigned on first use. */
+  of(device: string, name: string): number {
+    let m = this.byDevice.get(device);
+    if (!m) this.byDevice.set(device, (m = new Map()));
+    let a = m.get(name);
+    if (a === undefined) m.set(name, (a = this.next++));
+    return a;
+  }
+
+  has(device: string, name: string): boolean {
+    return this.byDevice.get(device)?.has(name) ?? false;
+  }
+
+  /** The device is gone (DDEATH): its aliases are declared anew with its next DBIRTH. */
+  forget(device: string): void {
+    this.byDevice.delete(device);
+  }
+}
+
+/** DDATA form of metrics: the alias instead of the name. */
+export function aliased(device: string, metrics: UMetric[], aliases: SparkplugAliases): UMetric[] {
+  return metrics.map(({ name, ...rest }) => ({ ...rest, alias: aliases.of(device, name!) }));
+}
+
 export interface SparkplugRecordContext {
   /** Sparkplug group id (default `edgewise`). */
   groupId?: string;
@@ -142,6 +175,11 @@ export interface SparkplugRecordContext {
   historical?: boolean;
   /** Payload timestamp, ms (default: now). */
   now?: number;
+  /**
+   * The node's aliases: metrics go by alias, as the gateway sends them after their DBIRTH
+   * (`upstream.sparkplug.aliases`, the default). Without it, by name.
+   */
+  aliases?: SparkplugAliases;
 }
 
 /**
@@ -149,8 +187,10 @@ export interface SparkplugRecordContext {
  * benchmark (bench/uplink-bytes.bench.ts) calls this with the records of the domain pipelines.
  */
 export function encodeSparkplugRecord(record: UpstreamRecord, ctx: SparkplugRecordContext = {}): { topic: string; payload: Uint8Array } {
-  const metrics = recordMetrics(record);
+  const device = sparkplugDevice(record.stream);
+  let metrics = recordMetrics(record);
   if (ctx.historical) historical(metrics);
-  const topic = sparkplugTopic(ctx.groupId ?? 'edgewise', 'DDATA', ctx.edgeNodeId ?? sparkplugId(record.gateway), sparkplugDevice(record.stream));
+  if (ctx.aliases) metrics = aliased(device, metrics, ctx.aliases);
+  const topic = sparkplugTopic(ctx.groupId ?? 'edgewise', 'DDATA', ctx.edgeNodeId ?? sparkplugId(record.gateway), device);
   return { topic, payload: encodeSparkplugPayload({ timestamp: ctx.now ?? Date.now(), seq: ctx.seq ?? 0, metrics }) };
 }
