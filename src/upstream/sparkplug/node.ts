@@ -4,12 +4,14 @@ import type { Outbox, OutboxKey, OutboxRow } from '../../outbox/index.js';
 import type { UpstreamConfig } from '../config.js';
 import type { Publish, UplinkFormat } from '../format.js';
 import {
+  aliased,
   decodeSparkplugPayload,
   encodeSparkplugPayload,
   historical,
   parseRecord,
   REBIRTH_METRIC,
   recordMetrics,
+  SparkplugAliases,
   sparkplugDevice,
   sparkplugId,
   sparkplugTopic,
@@ -34,7 +36,8 @@ interface Device {
  * A device gets a DBIRTH before its first DDATA (again when it shows a metric its birth did not
  * declare) and a DDEATH after `device_idle` without records or on a clean stop. An NCMD
  * `Node Control/Rebirth` brings a new NBIRTH and the DBIRTHs of the devices alive.
- * DDATA goes at QoS 1 (not 0 as the specification asks for data) because the outbox deletes a
+ * With `aliases` (the default) DDATA names
+ * metrics by the alias each DBIRTH declares. DDATA goes at QoS 1 (not 0 as the specification asks for data) because the outbox deletes a
  * record only on its PUBACK; births and device deaths at QoS 0, NDEATH at QoS 1, none retained.
  */
 export class SparkplugNode implements UplinkFormat {
@@ -46,6 +49,7 @@ export class SparkplugNode implements UplinkFormat {
   private client: MqttClient | null = null;
   private readonly devices = new Map<string, Device>();
   private idleTimer: NodeJS.Timeout | null = null;
+  private readonly aliases: SparkplugAliases | undefined;
   private readonly onMessage = (topic: string, payload: Buffer) => this.command(topic, payload);
   /** Counters for tests and stats: births sent, rebirth requests answered, commands refused. */
   readonly counts = { nbirth: 0, dbirth: 0, ddeath: 0, rebirths: 0, badCommands: 0 };
@@ -59,6 +63,7 @@ export class SparkplugNode implements UplinkFormat {
     this.group = cfg.sparkplug.group_id;
     this.node = cfg.sparkplug.edge_node_id ?? sparkplugId(gatewayId);
     this.idleMs = cfg.sparkplug.device_idle;
+    this.aliases = cfg.sparkplug.aliases ? new SparkplugAliases() : undefined;
     const stored = Number(outbox.readMeta(BDSEQ_META));
     this.bdSeq = Number.isInteger(stored) && stored >= 0 && stored <= 255 ? stored : -1;
   }
@@ -121,7 +126,13 @@ export class SparkplugNode implements UplinkFormat {
   }
 
   private dbirth(id: string, d: Device): void {
-    const metrics = [...d.metrics.values()].map((m) => ({ name: m.name, type: m.type, value: m.value, ...(m.timestamp !== undefined ? { timestamp: m.timestamp } : {}) }));
+    const metrics = [...d.metrics.values()].map((m) => ({
+      name: m.name,
+      ...(this.aliases ? { alias: this.aliases.of(id, m.name!) } : {}),
+      type: m.type,
+      value: m.value,
+      ...(m.timestamp !== undefined ? { timestamp: m.timestamp } : {}),
+    }));
     this.client!.publish(this.topic('DBIRTH', id), Buffer.from(encodeSparkplugPayload({ timestamp: Date.now(), seq: this.nextSeq(), metrics })), { qos: 0 });
     d.born = true;
     this.counts.dbirth++;
@@ -129,13 +140,13 @@ export class SparkplugNode implements UplinkFormat {
 
   private ddeath(id: string): void {
     this.client?.publish(this.topic('DDEATH', id), Buffer.from(encodeSparkplugPayload({ timestamp: Date.now(), seq: this.nextSeq() })), { qos: 0 });
-    this.devices.delete(id);
+    this.forget(id);
     this.counts.ddeath++;
   }
 
   encode(row: OutboxRow, key: OutboxKey, isHistorical: boolean): Publish {
     const record = parseRecord(row.payload);
-    const metrics = recordMetrics(record);
+    let metrics = recordMetrics(record);
     const id = sparkplugDevice(key.stream);
     let d = this.devices.get(id);
     if (!d) this.devices.set(id, (d = { metrics: new Map(), born: false, lastSent: 0 }));
@@ -147,7 +158,13 @@ export class SparkplugNode implements UplinkFormat {
     d.lastSent = Date.now();
     if (!declared && this.client) this.dbirth(id, d);
     if (isHistorical) historical(metrics);
+    if (this.aliases) metrics = aliased(id, metrics, this.aliases);
     return { topic: this.topic('DDATA', id), payload: Buffer.from(encodeSparkplugPayload({ timestamp: Date.now(), seq: this.nextSeq(), metrics })) };
+  }
+
+  private forget(id: string): void {
+    this.devices.delete(id);
+    this.aliases?.forget(id);
   }
 
   private sweepIdle(): void {
@@ -156,7 +173,7 @@ export class SparkplugNode implements UplinkFormat {
     for (const [id, d] of this.devices) {
       if (d.lastSent > cutoff) continue;
       if (d.born) this.ddeath(id);
-      else this.devices.delete(id); // known from an earlier session, silent since: forget it
+      else this.forget(id); // known from an earlier session, silent since
     }
   }
 
