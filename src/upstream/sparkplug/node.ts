@@ -36,8 +36,8 @@ interface Device {
  * A device gets a DBIRTH before its first DDATA (again when it shows a metric its birth did not
  * declare) and a DDEATH after `device_idle` without records or on a clean stop. An NCMD
  * `Node Control/Rebirth` brings a new NBIRTH and the DBIRTHs of the devices alive.
- * With `aliases` (the default) DDATA names
- * metrics by the alias each DBIRTH declares. DDATA goes at QoS 1 (not 0 as the specification asks for data) because the outbox deletes a
+ * With `aliases` (the default) DDATA names metrics by the alias each DBIRTH declares.
+ * DDATA goes at QoS 1 (not 0 as the specification asks for data) because the outbox deletes a
  * record only on its PUBACK; births and device deaths at QoS 0, NDEATH at QoS 1, none retained.
  */
 export class SparkplugNode implements UplinkFormat {
