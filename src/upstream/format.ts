@@ -5,7 +5,7 @@ import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from './payload.js'
 /** One MQTT publish. */
 export interface Publish {
   topic: string;
-  payload: Buffer | Uint8Array;
+  payload: Buffer;
 }
 
 /**

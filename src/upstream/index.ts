@@ -452,7 +452,7 @@ export class UpstreamForwarder {
       this.s.sent++;
       if (backlog) this.s.sentBacklog++;
       const r = row;
-      client.publish(msg.topic, msg.payload as Buffer, { qos: 1 }, (err) => {
+      client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
         if (gen !== this.gen) return; // connection gone: the row is still in the outbox and will be resent
         this.inflight.delete(r.id);
         if (err) {
