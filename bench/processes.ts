@@ -18,10 +18,10 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
   }
 }
 
-export function next<T>(c: ChildProcess, pred: (m: any) => boolean): Promise<T> {
+export function next<T>(c: ChildProcess, pred: (m: object) => boolean): Promise<T> {
   return new Promise((resolve, reject) => {
     const on = (m: unknown) => {
-      if (pred(m)) {
+      if (typeof m === 'object' && m !== null && pred(m)) {
         c.off('message', on);
         resolve(m as T);
       }

@@ -235,10 +235,10 @@ function procMemory(pid: number): string {
   }
 }
 
-function next<T>(c: ChildProcess, pred: (m: any) => boolean = () => true): Promise<T> {
+function next<T>(c: ChildProcess, pred: (m: object) => boolean = () => true): Promise<T> {
   return new Promise((resolve) => {
     const on = (m: unknown) => {
-      if (pred(m)) {
+      if (typeof m === 'object' && m !== null && pred(m)) {
         c.off('message', on);
         resolve(m as T);
       }

@@ -4,6 +4,7 @@ import { durationSchema } from '../config/units.js';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
 const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;
 /** A Sparkplug id (group, edge node) is one topic level: no / + # (Sparkplug B 3.0, topic namespace). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
 const SPARKPLUG_ID_RE = /^[^/#+\u0000]+$/;
 
 export const UPSTREAM_FORMATS = ['json', 'sparkplug_b'] as const;

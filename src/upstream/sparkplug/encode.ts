@@ -31,6 +31,7 @@ export const REBIRTH_METRIC = 'Node Control/Rebirth';
 
 /** One level of a Sparkplug topic: `/ + #` and NUL are not allowed in ids, replaced by `_`. */
 export function sparkplugId(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
   const t = s.replace(/[/+#\u0000]/g, '_');
   return t === '' ? '_' : t;
 }
