@@ -20,7 +20,7 @@ const kinds: Record<string, Make> = {
     while (x > s) { k++; p *= 3 / k; s += p; }
     return k;
   },
-  'heavy tail (Pareto, α 1.5)': (_g, u) => () => 10 / Math.pow(1 - 0.999999 * u(), 1 / 1.5),
+  'heavy tail (Pareto, α 1.5)': (_g, u) => () => 10 / (1 - 0.999999 * u()) ** (1 / 1.5),
   'daily cycle + noise': (g) => (i) => Math.max(0, 100 + 60 * Math.sin((2 * Math.PI * i) / 288) + 10 * g()),
   'AR(1), φ 0.95': (g) => {
     let x = 0;

@@ -165,8 +165,8 @@ export class DefaultDetector implements Detector {
   /** Per-reading forms of the memories for the rate factor `w` (recomputed only when `w` moves). */
   private setRate(w: number): void {
     this.w = w;
-    this.decayW = Math.pow(this.p.decay, w);
-    this.relaxW = 1 - Math.pow(1 - this.p.range_relax, w);
+    this.decayW = this.p.decay ** w;
+    this.relaxW = 1 - (1 - this.p.range_relax) ** w;
   }
 
   update(ts: number, x: number): Judgement {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkGatewayText, checkPipelineText, loadPipelineFile, ConfigError, formatConfigIssue } from '../../src/config/load.js';
+import { checkGatewayText, checkPipelineText, loadPipelineFile, type ConfigError, formatConfigIssue } from '../../src/config/load.js';
 import { validateFile } from '../../src/cli/validate.js';
 import { yaml } from './helpers.js';
 

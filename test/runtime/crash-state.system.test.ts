@@ -3,7 +3,7 @@
  * Mosquitto stopped and restarted while a QoS 1 publisher runs. CI runs 6 of each (under two
  * minutes); CRASH_FAULTS=20 CRASH_RATE=2000 runs the long version (20 kills + 20 outages).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { Mosquitto } from '../helpers/mosquitto.js';
