@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialDriverFactory, type SerialConfig } from '../../drivers/serial/index.js';
@@ -68,15 +68,22 @@ test('NMEA over a real pty pair; unplug (kill socat) and replug are survived', a
   assert.equal(ctx.drops.count('garbled'), 1);
   assert.equal(ctx.drops.count('too_long'), 1);
 
-  // unplug
+  // Unplug: the device node goes first, then the port closes under the driver. (socat killed with
+  // SIGKILL leaves its links dangling at a /dev/pts number that another process may take next;
+  // the driver's retries would then open that stranger's pty.)
   w.close();
+  unlinkSync(A);
+  unlinkSync(B);
   await killAndWait(socat);
-  await waitFor(() => driver.health().state === 'down', 'driver notices the port went away');
+  await waitFor(() => driver.health().state === 'down' && driver.counters().open_failures >= 1, 'driver notices the port went away and fails to reopen it');
+  assert.equal(driver.counters().disconnects, 1);
+  assert.equal(driver.counters().opens, 1);
   assert.match(driver.health().detail ?? '', /retrying in/);
 
   // replug on the same link paths
   socat = await ptyPair(A, B);
-  await waitFor(() => driver.health().state === 'up' && driver.counters().opens === 2, 'driver reopens the port');
+  await waitFor(() => driver.health().state === 'up', 'driver reopens the port');
+  assert.equal(driver.counters().opens, 2);
   w = writer(B);
   const later = nmea('GPRMC,123520.00,A,4807.040,N,01131.002,E,010.0,090.0,010324,003.1,W');
   w.write(`${later}\r\n`);
