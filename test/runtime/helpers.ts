@@ -10,13 +10,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Wait until `cond()` holds, checking it every `everyMs`: the one way tests wait (on a state, an
+ * event's effect, a file), never a fixed sleep. `timeoutMs` is generous, a bound for a broken
+ * feature, not a timing assertion.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 10): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Publish messages to a broker with mqtt.js at QoS 1 and wait for every PUBACK. */

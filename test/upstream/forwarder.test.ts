@@ -4,7 +4,8 @@ import { payloadSchemas } from '../../src/upstream/payload-schema.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
-import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, sleep, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
 
 function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
   return forwarderTo(broker.url, upOver);
@@ -24,7 +25,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
           const k = produced++;
           if (k % 50 === 0) s.outbox.put(alert(`dev${k % 3}/temp`, k));
           else s.outbox.put(aggregate(`dev${k % 5}/temp`, k));
-          if (k % 100 === 0) await sleep(2);
+          if (k % 100 === 0) await yieldToIo(); // let the forwarder's I/O run between bursts
         }
       };
       await produce(2000);
@@ -69,7 +70,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       for (let i = 0; i < 100; i++) s.outbox.put(alert('d/a', i));
       s.outbox.flush();
       await s.fwd.start(); // broker down: keeps trying, never throws
-      await sleep(200);
+      await waitFor(() => s.fwd.stats().disconnects >= 2, 'two failed attempts');
       assert.notEqual(s.fwd.state(), 'online');
       await broker.start();
       await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained');
@@ -102,7 +103,9 @@ describe('upstream forwarder (aedes on loopback)', () => {
       for (let i = 0; i < 20; i++) {
         s.outbox.put(aggregate('d/fresh', i)); // ...and fresh topics
         s.outbox.put(aggregate('d/both', 100 + i));
-        await sleep(10);
+        // Spread the fresh messages over the drain: each waits for a few more PUBACKs.
+        const acked = s.fwd.stats().acked;
+        await waitFor(() => s.fwd.stats().acked >= acked + 3, 'the drain to go on');
       }
       s.outbox.flush();
       await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained', 60_000);
@@ -139,7 +142,9 @@ describe('upstream forwarder (aedes on loopback)', () => {
       let caughtUp = false;
       for (let t = 0; t < 150 && !caughtUp; t++) {
         for (let k = 0; k < 20; k++, n++) s.outbox.put(raw(`d${n % 10}/r`, n));
-        await sleep(10);
+        // Fresh data keeps coming while the drain goes on: a few more PUBACKs between bursts.
+        const acked = s.fwd.stats().acked;
+        await waitFor(() => s.fwd.stats().acked >= acked + 5, 'the drain to go on');
         caughtUp = s.fwd.stats().backlogKeys === 0;
       }
       assert.ok(caughtUp, `every topic left the backlog lane while fresh data kept coming: ${JSON.stringify(s.fwd.stats())}`);
@@ -167,8 +172,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await s.fwd.start();
       await waitFor(() => s.fwd.stats().disconnects >= 1, 'the first attempt failed');
       assert.ok(s.fwd.stats().nextRetryMs >= 15_000);
-      await sleep(300); // probes find nobody
-      assert.equal(s.fwd.stats().probeReconnects, 0);
+      assert.equal(s.fwd.stats().probeReconnects, 0, 'probes find nobody');
       await broker.start();
       await waitFor(() => s.fwd.state() === 'online', 'online long before the backoff ran out', 10_000);
       assert.equal(s.fwd.stats().probeReconnects, 1);
@@ -226,9 +230,10 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await s.fwd.stop();
       assert.equal(s.fwd.state(), 'stopped');
       assert.equal(broker.statuses.at(-1), 'offline');
+      const sent = s.fwd.stats().sent;
       s.outbox.put(alert('d/a', 1));
       s.outbox.flush();
-      await sleep(100);
+      assert.equal(s.fwd.stats().sent, sent, 'a stopped forwarder publishes nothing');
       assert.equal(broker.messages().length, 0);
       assert.equal(s.outbox.stats().depth.messages, 1, 'kept for the next start');
     } finally {
