@@ -24,7 +24,9 @@ export function makeDeps(services = new Map<string, unknown>()): DriverDeps {
   return { log: silentLogger(), dataDir: '/tmp', services };
 }
 
-export { waitFor } from '../runtime/helpers.js';
+import { waitFor } from '../runtime/helpers.js';
+
+export { waitFor };
 
 export function byStream(readings: Reading[], stream: string): Reading[] {
   return readings.filter((r) => r.stream === stream);

@@ -92,7 +92,7 @@ export const MUTANTS: Mutant[] = [
     original: 'for (let p = 2; p >= 0; p--) {\n      const q = this.fresh[p]!;',
     replacement: 'for (let p = 0; p <= 2; p++) {\n      const q = this.fresh[p]!;',
     tests: ['test/upstream/forwarder.test.ts'],
-    pattern: 'alerts first',
+    pattern: 'committed together',
   },
   {
     id: 'runtime: detector state is not restored at start',

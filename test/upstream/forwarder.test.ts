@@ -4,7 +4,7 @@ import { payloadSchemas } from '../../src/upstream/payload-schema.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
-import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { setTimeout as hold, setImmediate as yieldToIo } from 'node:timers/promises';
 import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
 
 function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
@@ -80,6 +80,28 @@ describe('upstream forwarder (aedes on loopback)', () => {
       assert.equal(kinds.lastIndexOf('alert') < firstAgg, true, 'all alerts before any aggregate');
       assert.equal(kinds.lastIndexOf('aggregate') < firstRaw, true, 'all aggregates before any raw');
       assert.deepEqual(checkSequences(broker.messages()).problems, []);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('fresh messages committed together go out alerts first, then aggregates, then raw', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const s = await setup(broker, { max_inflight: 1 });
+    try {
+      await s.fwd.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      for (let i = 0; i < 30; i++) s.outbox.put(raw('d/r', i));
+      for (let i = 0; i < 20; i++) s.outbox.put(aggregate('d/g', i));
+      for (let i = 0; i < 10; i++) s.outbox.put(alert('d/a', i));
+      s.outbox.flush(); // one commit: all 60 reach the fresh lane at once
+      await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained');
+      const kinds = broker.messages().map((m) => JSON.parse(m.payload.toString()).kind as string);
+      assert.equal(kinds.length, 60);
+      assert.ok(kinds.lastIndexOf('alert') < kinds.indexOf('aggregate'), `all alerts before any aggregate: ${kinds.join(',')}`);
+      assert.ok(kinds.lastIndexOf('aggregate') < kinds.indexOf('reading'), `all aggregates before any raw: ${kinds.join(',')}`);
     } finally {
       await s.close();
       await broker.stop();
@@ -206,7 +228,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       assert.ok(fwd.stats().nextRetryMs > 100, `no reset after a short connection: ${fwd.stats().nextRetryMs} ms`);
       await broker.start();
       await waitFor(() => fwd.state() === 'online', 'online');
-      await sleep(400); // a connection that lasted
+      await hold(400); // the feature's input: a connection that lasts longer than stableAfterMs (300)
       await outage(1);
       assert.ok(fwd.stats().nextRetryMs <= 20, `reset after a lasting connection: ${fwd.stats().nextRetryMs} ms`);
     } finally {
@@ -261,7 +283,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await s.fwd.stop();
       assert.equal(s.fwd.state(), 'stopped');
       const n = s.fwd.stats().disconnects;
-      await sleep(300);
+      await hold(300); // a negative check: longer than reconnect_max (160), and no attempt came
       assert.equal(s.fwd.stats().disconnects, n, 'no attempts after stop()');
     } finally {
       await s.close();
