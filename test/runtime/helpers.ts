@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { after } from 'node:test';
 import mqtt from 'mqtt';
 
 export async function freePort(): Promise<number> {
@@ -43,6 +44,13 @@ export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = 
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A test that fails half-way must not leave its runtime running: the test file would never end.
+  // (Only under `node --test`: the uplink bench starts runtimes too, outside any test.)
+  if (process.env.NODE_TEST_CONTEXT) {
+    after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  }
   await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, 'the runtime to start', 30_000);
   if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${out}`);
   return { child, output: () => out, exited };
