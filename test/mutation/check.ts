@@ -5,7 +5,7 @@
  * tests fail before any mutation (a kill would then prove nothing).
  *
  *   npm run test:mutation                  all mutants, MUTATION_JOBS (default 2) at a time
- *   npm run test:mutation -- outbox        only those whose id contains "outbox"
+ *   npm run test:mutation -- outbox NaN    only those whose id contains "outbox" or "NaN"
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -84,8 +84,8 @@ async function inCopies<T, R>(copies: string[], items: T[], work: (dir: string, 
 }
 
 async function main(): Promise<number> {
-  const filter = process.argv[2];
-  const mutants = MUTANTS.filter((m) => !filter || m.id.includes(filter));
+  const filters = process.argv.slice(2);
+  const mutants = MUTANTS.filter((m) => filters.length === 0 || filters.some((f) => m.id.includes(f)));
   const t0 = Date.now();
   const copies = Array.from({ length: Math.min(JOBS, mutants.length) }, copyTree);
   try {
