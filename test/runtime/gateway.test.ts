@@ -76,7 +76,7 @@ test('input broker → pipeline → outbox → upstream broker: every window arr
   for (const [stream, seqs] of byStream) assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `${stream}: seq in order, no gaps`);
 });
 
-test('edgewise run: SIGTERM stops cleanly (exit 0); SIGKILL while buffering loses nothing committed', { timeout: 120_000 }, async (t) => {
+test('edgewise run: SIGTERM stops cleanly (exit 0); SIGKILL while buffering loses nothing committed', { timeout: 300_000 }, async (t) => {
   const { dir, cleanup } = tempDir('edgewise-run-');
   const upstream = new TestBroker();
   upstream.port = await freePort(); // not started: the uplink is down

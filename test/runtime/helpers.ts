@@ -51,7 +51,7 @@ export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = 
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
   }
-  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, 'the runtime to start', 30_000);
+  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, 'the runtime to start', 90_000); // a bound for a broken start, not a timing assertion (tsx compiles on start: slow on a loaded machine)
   if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${out}`);
   return { child, output: () => out, exited };
 }
