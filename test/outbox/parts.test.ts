@@ -166,6 +166,23 @@ describe('outbox parts', () => {
     }
   });
 
+  it('a batch that reaches commit_max_messages is committed whole by the put() that filled it (the timer slices, the count trigger does not)', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = Outbox.open({ config: outboxConfig({ commit_max_messages: 120, commit_interval: 60_000 }), dataDir: dir, gatewayId: 'gw-1', log: silentLogger() });
+      const commits: number[] = [];
+      o.onCommit((rows) => commits.push(rows.length));
+      for (let i = 0; i < 119; i++) o.put(aggregate(`dev${i % 7}/temp`, i));
+      assert.deepEqual(commits, []);
+      o.put(aggregate('dev0/temp', 119));
+      assert.deepEqual(commits, [120], 'one transaction, at once');
+      assert.equal(o.stats().pending, 0);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('transaction parts: every part in every commit, a one-shot part once', () => {
     const db = new Database(':memory:');
     const log: string[] = [];
