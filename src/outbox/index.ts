@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { DropSample } from '../core/drops.js';
+import type { DropCounter, DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
 import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/records.js';
 import { encodePayload, upstreamKindOf } from '../upstream/payload.js';
@@ -17,7 +17,7 @@ import { Retention, Tally } from './retention.js';
 import { isCorrupt, isDiskFull } from './sqlite-errors.js';
 import { OutboxStore } from './store.js';
 import { TxParts, type TxPart } from './tx-parts.js';
-import { countedBytes, describe, rowOf, type CommitListener, type OutboxKey, type OutboxRow, type OutboxStats, type PendingMsg } from './types.js';
+import { describe, rowOf, type CommitListener, type OutboxKey, type OutboxRow, type OutboxStats, type PendingMsg } from './types.js';
 
 export type { OutboxConfig } from './config.js';
 export type { OutboxDropReason } from './drops.js';
@@ -94,7 +94,7 @@ export class Outbox {
   private readonly resetListeners: (() => void)[] = [];
   private readonly dropped: OutboxDrops;
   /** Drops by reason, with samples. */
-  readonly drops;
+  readonly drops: DropCounter;
   private effectiveMax: number;
   private diskFullLogged = false;
   private readonly st = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, duplicateIds: 0 };
