@@ -60,8 +60,8 @@ export class StateKeeper {
       dataDir: string;
       /** Bytes of checkpoint rows per transaction when written in slices (tests, benches). */
       sliceBytes?: number;
-      /** Test hook: after each slice of a checkpoint written in slices. */
-      afterSlice?: (slice: number) => void;
+      /** Test hook: after each transaction of a checkpoint (`live`: the one that made it live). */
+      afterSlice?: (slice: number, live: boolean) => void;
     },
   ) {
     const db = o.outbox.database;

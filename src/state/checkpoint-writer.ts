@@ -69,8 +69,8 @@ export class CheckpointWriter {
       onWritten: (r: WriteReport) => void;
       onError: (err: unknown) => void;
       sliceBytes?: number;
-      /** Test hook: called after each slice committed (not the last). */
-      afterSlice?: (slice: number) => void;
+      /** Test hook: after each transaction of a checkpoint committed (`live`: the last one, that made it live). */
+      afterSlice?: (slice: number, live: boolean) => void;
     },
   ) {
     const db = o.outbox.database;
@@ -152,7 +152,7 @@ export class CheckpointWriter {
         job.holdMs = Math.max(job.holdMs, performance.now() - t);
         job.slices++;
         job.next = end;
-        this.o.afterSlice?.(job.slices);
+        this.o.afterSlice?.(job.slices, false);
       } else {
         // The rest fits in one slice: written with the commit that makes the generation live.
         this.job = undefined;
@@ -188,6 +188,7 @@ export class CheckpointWriter {
     });
     job.holdMs = Math.max(job.holdMs, performance.now() - t);
     job.slices++;
+    this.o.afterSlice?.(job.slices, true);
     this.schedule(); // cleanup
   }
 
