@@ -327,7 +327,17 @@ export class Gateway {
       pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })),
       ...(o ? { outbox: { buffered: o.depth.messages, committed: o.committed, acked: o.acked, dropped: o.dropped, droppedTotal: o.droppedTotal } } : {}),
       ...(u ? { upstream: { sent: u.sent, acked: u.acked, connects: u.connects, disconnects: u.disconnects } } : {}),
-      ...(s.state ? { state: { checkpoints: s.state.checkpoints, maxCheckpointMs: Math.round(s.state.maxCheckpointMs), checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0, journalCommits: s.state.journal?.commits ?? 0, redelivered: s.state.redelivered } } : {}),
+      ...(s.state
+        ? {
+            state: {
+              checkpoints: s.state.checkpoints,
+              maxCheckpointMs: Math.round(s.state.maxCheckpointMs),
+              checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0,
+              journalCommits: s.state.journal?.commits ?? 0,
+              redelivered: s.state.redelivered,
+            },
+          }
+        : {}),
     };
   }
 

@@ -24,7 +24,10 @@ export interface StateStats {
    * (the capture, or one of its transactions); its encoded size; the transactions it took; when.
    */
   lastCheckpoint: { ms: number; holdMs: number; captureMs: number; bytes: number; slices: number; at: number } | null;
-  /** The longest a checkpoint held the event loop at once since start (ms). */
+  /**
+   * The longest a periodic checkpoint (written in slices) held the event loop at once since start
+   * (ms). Those at start, stop and reload are written at once, by design: see lastCheckpoint.
+   */
   maxCheckpointMs: number;
   /** At the last start: journal entries replayed, parts restored, parts that could not be (kept aside). */
   restored: { parts: number; failed: number; replayed: number; ms: number };
@@ -84,7 +87,7 @@ export class StateKeeper {
     }
     this.writer = new CheckpointWriter({
       outbox: o.outbox,
-      onWritten: (r) => this.written(r),
+      onWritten: (r) => this.written(r, true),
       onError: (err) => o.log.error({ err, file: o.outbox.file }, `state: checkpoint failed (${(err as Error).message}); the journal is kept, the next checkpoint retries`),
       ...(o.sliceBytes ? { sliceBytes: o.sliceBytes } : {}),
       ...(o.afterSlice ? { afterSlice: o.afterSlice } : {}),
@@ -194,7 +197,7 @@ export class StateKeeper {
   checkpoint(): void {
     const t0 = performance.now();
     const cp = this.capture();
-    this.written(this.writer.writeNow(cp, t0));
+    this.written(this.writer.writeNow(cp, t0), false);
   }
 
   /**
@@ -206,6 +209,11 @@ export class StateKeeper {
     if (this.writer.busy) return;
     const t0 = performance.now();
     this.writer.writeInSlices(this.capture(), t0);
+  }
+
+  /** A checkpoint is being written in slices. */
+  get writing(): boolean {
+    return this.writer.busy;
   }
 
   /** The state of every pipeline at this instant, encoded (independent of the live state from here on). */
@@ -229,11 +237,11 @@ export class StateKeeper {
     };
   }
 
-  private written(r: WriteReport): void {
+  private written(r: WriteReport, sliced: boolean): void {
     this.st.checkpoints++;
-    const holdMs = Math.max(r.holdMs, this.captureMs);
+    const holdMs = sliced ? Math.max(r.holdMs, this.captureMs) : r.ms;
     this.st.lastCheckpoint = { ms: r.ms, holdMs, captureMs: this.captureMs, bytes: r.bytes, slices: r.slices, at: this.o.now() };
-    if (holdMs > this.st.maxCheckpointMs) this.st.maxCheckpointMs = holdMs;
+    if (sliced && holdMs > this.st.maxCheckpointMs) this.st.maxCheckpointMs = holdMs;
   }
 
   /** Make the journal durable and stop its timer (before the outbox closes). */
