@@ -1,7 +1,8 @@
 /**
  * Crash-safe state (docs/state.md):
  * - journaled ingest: readings/s made durable by the ingest journal's group commits (append + commit
- *   in the outbox's SQLite file), outbox.durability normal and full, and CPU per reading;
+ *   in the outbox's SQLite file), outbox.durability normal and full, and CPU per reading; readings
+ *   with a field (fields and tags go to the journal as JSON text);
  * - checkpoint cost and size for 10,000 streams, each with an open 1-minute window (count, mean,
  *   p95: a quantile sketch) and an EWMA detector with its alert state: at once (one transaction,
  *   as at start/stop/reload) and in slices (the periodic ones: how long the event loop is held);
@@ -39,7 +40,7 @@ function pipeline(): Pipeline {
   return compilePipeline(spec, () => {});
 }
 
-async function journalThroughput(durability: 'normal' | 'full'): Promise<string[]> {
+async function journalThroughput(durability: 'normal' | 'full', withField = false): Promise<string[]> {
   const dir = mkdtempSync(join(os.tmpdir(), 'edgewise-state-bench-'));
   const outbox = open(dir, durability);
   const keeper = new StateKeeper({ outbox, pipelines: [], config: { durability: 'journal', journal_max_wait: 5, checkpoint_interval: 10_000 }, log: silentLogger(), now: Date.now, dataDir: dir });
@@ -52,7 +53,7 @@ async function journalThroughput(durability: 'normal' | 'full'): Promise<string[
   for (let i = 0; i < N; i += 2000) {
     for (let j = 0; j < 2000; j++) {
       const r = rs[(i + j) % 1000]!;
-      keeper.append({ stream: r.stream, ts: T0 + i + j, value: (i + j) % 97 }, Date.now());
+      keeper.append({ stream: r.stream, ts: T0 + i + j, value: (i + j) % 97, ...(withField ? { fields: { t: T0 + i + j + 0.5 } } : {}) }, Date.now());
     }
     await new Promise<void>((resolve) => keeper.whenDurable(resolve));
   }
@@ -62,7 +63,7 @@ async function journalThroughput(durability: 'normal' | 'full'): Promise<string[
   keeper.close();
   outbox.close();
   rmSync(dir, { recursive: true, force: true });
-  return [`journal, outbox.durability ${durability}`, `${Math.round(N / secs).toLocaleString('en')} readings/s durable`, `${(((cpu.user + cpu.system) / N)).toFixed(2)} µs CPU/reading; ${st.commits} commits`];
+  return [`journal, outbox.durability ${durability}${withField ? ', readings with a field (as the runtime bench sends)' : ''}`, `${Math.round(N / secs).toLocaleString('en')} readings/s durable`, `${(((cpu.user + cpu.system) / N)).toFixed(2)} µs CPU/reading; ${st.commits} commits`];
 }
 
 function fill(p: Pipeline, readingsPerStream: number, from = 0): void {
@@ -139,5 +140,6 @@ async function checkpointAndRestart(): Promise<string[][]> {
 const rows: string[][] = [];
 rows.push(await journalThroughput('normal'));
 rows.push(await journalThroughput('full'));
+rows.push(await journalThroughput('normal', true));
 rows.push(...(await checkpointAndRestart()));
 printTable(`state (${machine()}; shared machine: other work ran on the same cores)`, ['what', 'figure', 'note'], rows);
