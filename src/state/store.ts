@@ -6,9 +6,8 @@ import type { PartSnapshot, PipelineSnapshot } from '../engine/snapshot.js';
  * Checkpoints in the outbox database. Table `state` holds the rows of a checkpoint: one per
  * (pipeline, part, chunk), with the part's format version and its data (structured-clone encoded:
  * Infinity, NaN, Maps and typed arrays survive; readable with `node -e "v8.deserialize(...)"`).
- * A part that is a list of per-key entries (`[[stream, state], ...]`) is cut into chunks of
- * CHUNK_ENTRIES keys, so that a checkpoint can be written a few rows at a time; every other part
- * is one chunk.
+ * A part that is a list of per-key entries (`[[stream, state], ...]`) is cut into chunks of about
+ * 64 KB, so that a checkpoint can be written a few rows at a time; every other part is one chunk.
  *
  * Every checkpoint is written as a new generation beside the live one; `meta.checkpoint_gen` says
  * which generation is live, `meta.checkpoint_pos` the last journal position it includes. Making a
@@ -21,8 +20,9 @@ import type { PartSnapshot, PipelineSnapshot } from '../engine/snapshot.js';
 /** Pipeline name under which the outbox's own state (message-id ordinals) is saved. */
 export const OUTBOX_STATE = '*outbox';
 
-/** Keys per chunk of a per-key part (a row of a few KB to a few hundred KB). */
-export const CHUNK_ENTRIES = 32;
+/** Aimed size of a chunk of a per-key part: as many keys as fit, judged from the first few (at least 1, at most 1,024). */
+const CHUNK_BYTES = 64 * 1024;
+const MAX_CHUNK_ENTRIES = 1024;
 
 export interface Checkpoint {
   /** Journal position the saved state includes (replay starts after it). */
@@ -80,7 +80,7 @@ function joinChunks(chunks: unknown[]): unknown {
 }
 
 /**
- * Encode a checkpoint's rows: one per part, a per-key list cut into chunks of CHUNK_ENTRIES.
+ * Encode a checkpoint's rows: one per part, a per-key list cut into chunks of about CHUNK_BYTES.
  * Done at the instant the checkpoint is taken: the rows are then independent of the live state.
  */
 export function encodeCheckpoint(pipelines: PipelineSnapshot[]): StateRow[] {
@@ -88,12 +88,20 @@ export function encodeCheckpoint(pipelines: PipelineSnapshot[]): StateRow[] {
   for (const p of pipelines) {
     for (const [part, s] of Object.entries(p.parts)) {
       const d = s.data;
-      if (Array.isArray(d) && d.length > CHUNK_ENTRIES) {
-        for (let c = 0; c * CHUNK_ENTRIES < d.length; c++) rows.push({ pipeline: p.pipeline, part, chunk: c, version: s.version, data: serialize(d.slice(c * CHUNK_ENTRIES, (c + 1) * CHUNK_ENTRIES)) });
+      const n = Array.isArray(d) && d.length > 1 ? entriesPerChunk(d) : Infinity;
+      if (n < (d as unknown[]).length) {
+        for (let c = 0; c * n < (d as unknown[]).length; c++) rows.push({ pipeline: p.pipeline, part, chunk: c, version: s.version, data: serialize((d as unknown[]).slice(c * n, (c + 1) * n)) });
       } else rows.push({ pipeline: p.pipeline, part, chunk: 0, version: s.version, data: serialize(d) });
     }
   }
   return rows;
+}
+
+/** Keys per chunk, from the encoded size of the first few. */
+function entriesPerChunk(list: unknown[]): number {
+  const probe = Math.min(4, list.length);
+  const each = serialize(list.slice(0, probe)).length / probe;
+  return Math.max(1, Math.min(MAX_CHUNK_ENTRIES, Math.floor(CHUNK_BYTES / each)));
 }
 
 /** Generations in the file: the live one and the next free number (above any left by a crash mid-write). */

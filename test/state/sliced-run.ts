@@ -1,6 +1,7 @@
 /**
  * A gateway's state path without the network, for the sliced-checkpoint tests: one pipeline over
- * 100 streams (1 s windows and an EWMA detector on the mean: per-key parts of several chunks),
+ * 100 streams (the default detector on every reading, 1 s windows and an EWMA detector on the
+ * mean: per-key parts of several chunks),
  * its emissions into a real outbox file, the ingest journal and checkpoints through StateKeeper.
  * Run as a child process (`node --import tsx sliced-run.ts DIR KILL`), it takes two checkpoints
  * in slices while readings keep coming and SIGKILLs itself at the point KILL names.
@@ -45,7 +46,12 @@ export function open(dir: string, afterSlice?: (slice: number, live: boolean) =>
   const spec = pipelineSchema().parse({
     name: 'machines',
     input: { streams: ['*/*'] },
-    steps: [{ window: { type: 'tumbling', size: '1s', aggregates: ['count', 'mean', 'max'] } }, { detect: { detector: 'ewma', field: 'mean', output: 'alerts', warmup: 10 } }, { output: 'agg' }],
+    steps: [
+      { detect: { detector: 'default' } }, // ~10 KB of state a key: its part is cut into many chunks
+      { window: { type: 'tumbling', size: '1s', aggregates: ['count', 'mean', 'max'] } },
+      { detect: { detector: 'ewma', field: 'mean', output: 'alerts', warmup: 10 } },
+      { output: 'agg' },
+    ],
   });
   const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
   const pipeline = compilePipeline(spec, (e) => outbox.put(e));
@@ -56,7 +62,7 @@ export function open(dir: string, afterSlice?: (slice: number, live: boolean) =>
     log: silentLogger(),
     now: () => T0,
     dataDir: dir,
-    sliceBytes: 2048, // a row or two per slice: many slices
+    sliceBytes: 2048, // a row per slice: many slices
     ...(afterSlice ? { afterSlice } : {}),
   });
   keeper.restoreAndReplay(
