@@ -85,11 +85,13 @@ export class SeenIds {
   private ids = new Set<string>();
   /** Ids put before the mark of the checkpoint being written (forgotten once it is live). */
   private before = new Set<string>();
+  private marked = false;
   private stmts: { db: Database.Database; insert: Database.Statement } | undefined;
 
   load(db: Database.Database): void {
     this.ids = new Set((db.prepare('SELECT id FROM seen_ids').pluck().all() as string[]));
     this.before = new Set();
+    this.marked = false;
   }
 
   has(id: string): boolean {
@@ -106,6 +108,7 @@ export class SeenIds {
 
   /** A checkpoint is taken now: the ids so far are the ones it makes unnecessary. */
   mark(): void {
+    this.marked = true;
     if (this.before.size === 0) this.before = this.ids;
     else for (const id of this.ids) this.before.add(id); // a checkpoint given up before it went live
     this.ids = new Set();
@@ -120,9 +123,11 @@ export class SeenIds {
 
   /**
    * Inside the transaction that makes a checkpoint live (it carries every pending message): forget
-   * the ids from before its mark, keep those put since (kept in memory until it commits).
+   * the ids from before its mark (no mark: from before now), keep those put since (kept in memory
+   * until it commits).
    */
   clearIn(db: Database.Database): void {
+    if (!this.marked) this.mark();
     db.prepare('DELETE FROM seen_ids').run();
     const ins = this.insert(db);
     for (const id of this.ids) ins.run(id);
@@ -130,6 +135,7 @@ export class SeenIds {
 
   clear(): void {
     this.before = new Set();
+    this.marked = false;
   }
 
   private insert(db: Database.Database): Database.Statement {
