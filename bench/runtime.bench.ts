@@ -382,7 +382,13 @@ async function main(): Promise<void> {
       ? [{ figure: 'p99 publish → PUBACK (ms)', value: Number(puback.p99.toFixed(2)), note: `target ≤ 15 ms; QoS 1, PUBACK after the journal commit (state.journal_max_wait 5 ms); p50 ${puback.p50.toFixed(2)} ms, max ${puback.max.toFixed(1)} ms over ${puback.n} publishes, ${puback.missing} without PUBACK` }]
       : []),
     ...(stopped.state
-      ? [{ figure: 'checkpoints (longest, ms)', value: stopped.state.maxCheckpointMs, note: `${stopped.state.checkpoints} checkpoints of ${(stopped.state.checkpointBytes / 1e6).toFixed(1)} MB (the event loop waits meanwhile); ${stopped.state.journalCommits} journal commits` }]
+      ? [
+          {
+            figure: 'checkpoints: longest hold of the event loop (ms)',
+            value: stopped.state.maxCheckpointMs,
+            note: `periodic ones (in slices: the capture, or one transaction of ~128 KB); ${stopped.state.checkpoints} checkpoints of ${(stopped.state.checkpointBytes / 1e6).toFixed(1)} MB; ${stopped.state.journalCommits} journal commits`,
+          },
+        ]
       : []),
     { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },

@@ -7,7 +7,7 @@
  * (`ratio`), has seen `min_periods` periods, and the series has at least 8 readings a period.
  *
  * Pure (time from the readings), no allocation per reading, state = 2 × periods × slots doubles +
- * a few numbers; snapshot/restore exact (NaN slots travel as null).
+ * a few numbers; snapshot/restore exact (the rings as Float64Array copies, NaN kept).
  */
 
 export interface SeasonalParams {
@@ -144,21 +144,24 @@ export class SeasonalBaseline {
     }
   }
 
-  snapshot(): number[][] {
-    return [[this.t0, this.lastTs, this.dt], Array.from(this.scales), Array.from(this.counts), Array.from(this.means), Array.from(this.slotErr)];
+  /** [[t0, last_ts, dt], scales, counts, means, errors]: copies of the rings as Float64Arrays (NaN kept; copied as bytes in a checkpoint). */
+  snapshot(): [number[], Float64Array, Float64Array, Float64Array, Float64Array] {
+    return [[this.t0, this.lastTs, this.dt], this.scales.slice(), this.counts.slice(), this.means.slice(), this.slotErr.slice()];
   }
 
+  /** Takes what `snapshot` returned, or its earlier form (plain number arrays, NaN as null). */
   restore(s: unknown, what: string): void {
-    const ok = Array.isArray(s) && s.length === 5 && s.every((a) => Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
-    const arr = ok ? (s as Array<Array<number | null>>) : [];
+    const nums = (a: unknown) => a instanceof Float64Array || (Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
+    const ok = Array.isArray(s) && s.length === 5 && s.every(nums);
+    const arr = ok ? (s as Array<ArrayLike<number | null>>) : [];
     if (!ok || arr[0]!.length !== 3 || arr[1]!.length !== this.np || arr[2]!.length !== this.np || arr[3]!.length !== this.means.length || arr[4]!.length !== this.means.length) {
       throw new Error(`${what}: "seasonal" must be [[t0, last_ts, dt], scales(${this.np}), counts(${this.np}), means(${this.means.length}), errors(${this.means.length})] (the detector's periods or slots changed; delete the state file to start fresh)`);
     }
     const num = (x: number | null) => (x === null ? NaN : x);
-    [this.t0, this.lastTs, this.dt] = arr[0]!.map(num) as [number, number, number];
-    arr[1]!.forEach((x, i) => (this.scales[i] = num(x)));
-    arr[2]!.forEach((x, i) => (this.counts[i] = num(x)));
-    arr[3]!.forEach((x, i) => (this.means[i] = num(x)));
-    arr[4]!.forEach((x, i) => (this.slotErr[i] = num(x)));
+    [this.t0, this.lastTs, this.dt] = Array.from(arr[0]!, num) as [number, number, number];
+    this.scales.set(Array.from(arr[1]!, num));
+    this.counts.set(Array.from(arr[2]!, num));
+    this.means.set(Array.from(arr[3]!, num));
+    this.slotErr.set(Array.from(arr[4]!, num));
   }
 }

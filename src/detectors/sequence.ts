@@ -107,10 +107,11 @@ export class SequenceMemory {
     return z;
   }
 
-  snapshot(): { numbers: number[]; counts: string } {
+  /** The numbers, and a copy of the count table (bytes; earlier versions wrote it in base64, still read). */
+  snapshot(): { numbers: number[]; counts: Uint8Array } {
     return {
       numbers: [this.history, this.filled, this.sinceAge, this.surprise, this.short, this.mean, this.variance, this.n],
-      counts: Buffer.from(this.counts.buffer, this.counts.byteOffset, this.counts.byteLength).toString('base64'),
+      counts: this.counts.slice(),
     };
   }
 
@@ -120,8 +121,9 @@ export class SequenceMemory {
     if (!Array.isArray(nums) || nums.length !== 8 || !nums.every((v) => typeof v === 'number' && Number.isFinite(v))) {
       throw new Error(`${where}: "sequence.numbers" must hold 8 finite numbers`);
     }
-    const bytes = typeof o?.counts === 'string' ? Buffer.from(o.counts, 'base64') : undefined;
-    if (bytes === undefined || bytes.length !== SEQ_TABLE) throw new Error(`${where}: "sequence.counts" must be ${SEQ_TABLE} bytes in base64`);
+    const c = o?.counts;
+    const bytes = c instanceof Uint8Array ? c : typeof c === 'string' ? Buffer.from(c, 'base64') : undefined;
+    if (bytes === undefined || bytes.length !== SEQ_TABLE) throw new Error(`${where}: "sequence.counts" must be ${SEQ_TABLE} bytes (a Uint8Array, or base64)`);
     this.counts.set(bytes);
     [this.history, this.filled, this.sinceAge, this.surprise, this.short, this.mean, this.variance, this.n] = nums as number[] as [number, number, number, number, number, number, number, number];
   }

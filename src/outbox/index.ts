@@ -237,9 +237,17 @@ export class Outbox {
   }
 
   /**
+   * A checkpoint's state is taken now (it is made live later by `checkpoint`, when written in
+   * slices): the ids put so far are the ones that checkpoint makes unnecessary.
+   */
+  markCheckpoint(): void {
+    this.seen.mark();
+  }
+
+  /**
    * A checkpoint: commit everything pending (messages, acknowledgements, every TxPart) together
    * with `state` in one transaction, so saved state and the emissions it led to never disagree.
-   * Message ids from before it are forgotten: a replay after it cannot produce them again.
+   * Message ids from before its `markCheckpoint` are forgotten: a replay after it cannot produce them again.
    */
   checkpoint(state: TxPart): void {
     if (this.closed) throw new Error(`outbox ${this.file}: closed`);

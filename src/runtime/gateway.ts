@@ -144,7 +144,8 @@ export class Gateway {
     tick.unref();
     this.timers.push(tick);
     if (this.keeper) {
-      const checkpoint = setInterval(() => this.checkpoint(), this.opts.checkpointMs ?? (config.state ?? DEFAULT_STATE_CONFIG).checkpoint_interval);
+      // Periodic checkpoints are written in slices (the event loop is never held for the whole state).
+      const checkpoint = setInterval(() => this.checkpoint(true), this.opts.checkpointMs ?? (config.state ?? DEFAULT_STATE_CONFIG).checkpoint_interval);
       checkpoint.unref();
       this.timers.push(checkpoint);
     }
@@ -326,7 +327,17 @@ export class Gateway {
       pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })),
       ...(o ? { outbox: { buffered: o.depth.messages, committed: o.committed, acked: o.acked, dropped: o.dropped, droppedTotal: o.droppedTotal } } : {}),
       ...(u ? { upstream: { sent: u.sent, acked: u.acked, connects: u.connects, disconnects: u.disconnects } } : {}),
-      ...(s.state ? { state: { checkpoints: s.state.checkpoints, maxCheckpointMs: Math.round(s.state.maxCheckpointMs), checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0, journalCommits: s.state.journal?.commits ?? 0, redelivered: s.state.redelivered } } : {}),
+      ...(s.state
+        ? {
+            state: {
+              checkpoints: s.state.checkpoints,
+              maxCheckpointMs: Math.round(s.state.maxCheckpointMs),
+              checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0,
+              journalCommits: s.state.journal?.commits ?? 0,
+              redelivered: s.state.redelivered,
+            },
+          }
+        : {}),
     };
   }
 
@@ -340,10 +351,12 @@ export class Gateway {
     for (const p of this.pipelines) p.advanceTo(now);
   }
 
-  private checkpoint(): void {
+  /** `sliced`: written over several turns of the event loop (periodic ones); else at once. */
+  private checkpoint(sliced = false): void {
     if (!this.keeper || !this.outbox || this.outbox.isClosed) return;
     try {
-      this.keeper.checkpoint();
+      if (sliced) this.keeper.checkpointInSlices();
+      else this.keeper.checkpoint();
     } catch (err) {
       this.log.error({ err, file: this.outbox.file }, `state: checkpoint failed (${(err as Error).message}); the journal is kept, the next checkpoint retries`);
     }

@@ -22,7 +22,7 @@ function eventful(seed: number) {
 
 describe('snapshot / restore mid-stream', () => {
   for (const kind of DETECTOR_KINDS) {
-    it(`${kind}: JSON round trip at several points gives identical outputs`, () => {
+    it(`${kind}: a round trip through a checkpoint's encoding (structured clone) at several points gives identical outputs`, () => {
       const step = { detector: kind, alert: { cooldown: '5s', repeat_every: '30s' }, ...(params[kind] ?? {}) };
       const s = eventful(11);
       const whole = run(step, s);
@@ -30,7 +30,7 @@ describe('snapshot / restore mid-stream', () => {
       for (const cut of [1, 50, 1499, 1501, 2500, 3420, 3600]) {
         const first = run({ ...step }, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
         const compiled = compileDetectStep(detectStepSchema.parse(step));
-        const snap = JSON.parse(JSON.stringify(compiled.snapshot(first.state)));
+        const snap = structuredClone(compiled.snapshot(first.state));
         const restored = compiled.restore('dev/metric', snap);
         const rest = run(step, s, cut, restored);
         assert.deepEqual([...first.outputs, ...rest.outputs], whole.outputs, `cut at ${cut}`);
