@@ -181,6 +181,8 @@ export class Outbox {
   private batch: PendingMsg[] = [];
   private acks: OutboxRow[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Alerts first: the commit of the pending alerts, alert_commit_delay after the first (commitAlerts). */
+  private alertTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private lastAgeSweep = 0;
   private readonly listeners: CommitListener[] = [];
@@ -447,7 +449,42 @@ export class Outbox {
     }
     this.batch.push({ id, msgId, priority, key, seq, created: now, payload });
     if (this.batch.length >= this.cfg.commit_max_messages) this.flush();
-    else this.arm();
+    else {
+      this.arm();
+      if (priority === PRIORITY.alert) this.commitAlertsSoon();
+    }
+  }
+
+  /** Alerts first: commit the pending alerts within alert_commit_delay, all of them in one commit. */
+  private commitAlertsSoon(): void {
+    if (this.alertTimer || this.closed || this.cfg.alert_commit_delay <= 0) return;
+    this.alertTimer = setTimeout(() => {
+      this.alertTimer = null;
+      this.commitAlerts();
+    }, this.cfg.alert_commit_delay);
+  }
+
+  /**
+   * Commit the pending alerts alone, with the pending acknowledgements and every TxPart (the ingest
+   * journal: the readings that raised them are durable with them), and hand them to the forwarder;
+   * aggregates and raw readings keep the group commit. An alert's topic holds only alerts, so per
+   * topic the order and the gap-free seq hold.
+   */
+  private commitAlerts(): void {
+    if (this.closed || !this.batch.some((m) => m.priority === PRIORITY.alert)) return;
+    if (this.mem.size) return this.flush(); // the disk is full: the usual path holds and forwards them
+    const alerts = this.batch.filter((m) => m.priority === PRIORITY.alert);
+    this.batch = this.batch.filter((m) => m.priority !== PRIORITY.alert);
+    const acks = this.acks;
+    this.acks = [];
+    try {
+      this.commit(alerts, acks, false, this.now(), this.effectiveMax, this.effectiveMax < this.cfg.max_bytes ? 'disk_full' : 'outbox_full');
+    } catch {
+      // Back in the batch, and the usual path, which handles a full disk, corruption and retries.
+      this.batch = alerts.concat(this.batch);
+      this.acks = acks.concat(this.acks);
+      this.flush();
+    }
   }
 
   /**
@@ -1032,6 +1069,8 @@ export class Outbox {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.alertTimer) clearTimeout(this.alertTimer);
+    this.alertTimer = null;
     if (this.giveBackTimer) clearTimeout(this.giveBackTimer);
     this.giveBackTimer = null;
     if (this.sliceTimer) clearImmediate(this.sliceTimer);
