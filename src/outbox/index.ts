@@ -527,6 +527,16 @@ export class Outbox {
     }
   }
 
+  /**
+   * The ingest journal's group commit, which happens anyway (every journal_max_wait while readings
+   * flow): the pending messages and acknowledgements ride along, a slice at a time, so with the
+   * journal on no message waits for commit_interval and no transaction is added for them.
+   */
+  commitJournal(): void {
+    if ((this.batch.length || this.acks.length) && !this.mem.size) this.commitPending(COMMIT_SLICE);
+    else this.commitParts();
+  }
+
   /** Commit the TxParts alone (no messages): the journal's group commit. */
   commitParts(): void {
     const parts = this.oneShot ? [...this.txParts, this.oneShot] : this.txParts;
