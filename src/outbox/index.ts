@@ -122,7 +122,6 @@ interface KeyState extends OutboxKey {
   count: number;
   /** Largest committed row id of this key. */
   tip: number;
-  dirty: boolean;
 }
 
 export type CommitListener = (rows: OutboxRow[]) => void;
@@ -178,6 +177,8 @@ export class Outbox {
   private nextKeyId = 1;
   private readonly keys = new Map<string, KeyState>();
   private readonly keysById = new Map<number, KeyState>();
+  /** Keys whose last seq is not saved yet (a commit saves these, not every key: commits come every few ms with the journal on). */
+  private readonly dirtyKeys = new Set<KeyState>();
   private batch: PendingMsg[] = [];
   private acks: OutboxRow[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -311,11 +312,12 @@ export class Outbox {
       // Load state.
       this.keys.clear();
       this.keysById.clear();
+      this.dirtyKeys.clear();
       this.counts = [0, 0, 0];
       this.bytes = [0, 0, 0];
       let maxKey = 0;
       for (const r of db.prepare('SELECT id, kind, stream, last_seq FROM keys').iterate() as Iterable<{ id: number; kind: UpstreamKind; stream: string; last_seq: number }>) {
-        const k: KeyState = { id: r.id, kind: r.kind, stream: r.stream, lastSeq: r.last_seq, count: 0, tip: 0, dirty: false };
+        const k: KeyState = { id: r.id, kind: r.kind, stream: r.stream, lastSeq: r.last_seq, count: 0, tip: 0 };
         this.keys.set(keyName(r.kind, r.stream), k);
         this.keysById.set(r.id, k);
         if (r.id > maxKey) maxKey = r.id;
@@ -424,7 +426,7 @@ export class Outbox {
     const name = keyName(ks.kind, ks.stream);
     let key = this.keys.get(name);
     if (!key) {
-      key = { id: this.nextKeyId++, kind: ks.kind, stream: ks.stream, lastSeq: 0, count: 0, tip: 0, dirty: true };
+      key = { id: this.nextKeyId++, kind: ks.kind, stream: ks.stream, lastSeq: 0, count: 0, tip: 0 };
       this.keys.set(name, key);
       this.keysById.set(key.id, key);
     }
@@ -439,7 +441,7 @@ export class Outbox {
     }
     const id = this.nextId++;
     const seq = ++key.lastSeq;
-    key.dirty = true;
+    this.dirtyKeys.add(key);
     const payload = encodePayload(e, { gateway: this.gateway, id: msgId, epoch: this.epoch, seq, emitted: now }, ks);
     const priority = priorityOf(e);
     if (payload.length > this.cfg.max_message_bytes) {
@@ -748,7 +750,7 @@ export class Outbox {
     const parts = this.oneShot ? [...this.txParts, this.oneShot] : this.txParts;
     const saveSeq = new Map<KeyState, number>();
     if (this.batch.length > 0) for (const m of batch) saveSeq.set(m.key, Math.max(saveSeq.get(m.key) ?? 0, m.seq));
-    else for (const k of this.keys.values()) if (k.dirty) saveSeq.set(k, k.lastSeq);
+    else for (const k of this.dirtyKeys) saveSeq.set(k, k.lastSeq);
     // Everything below runs in one transaction; in-memory state changes only after it commits.
     const counts = [...this.counts];
     const bytes = [...this.bytes];
@@ -850,7 +852,7 @@ export class Outbox {
       this.diskRetryAt = 0;
       this.log.info({ file: this.file }, `outbox: space on the disk again; messages are stored in ${this.file} again`);
     }
-    for (const [k, seq] of saveSeq) if (seq === k.lastSeq) k.dirty = false;
+    for (const [k, seq] of saveSeq) if (seq === k.lastSeq) this.dirtyKeys.delete(k);
     this.counts = counts;
     this.bytes = bytes;
     for (const [k, d] of keyDelta) k.count += d;
