@@ -87,6 +87,8 @@ export class Outbox {
   /** Acknowledged rows whose delete is not committed yet: never read back for sending. */
   private readonly ackedIds = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
+  /** Alerts first: the commit of the pending alerts, alert_commit_delay after the first (commitAlerts). */
+  private alertTimer: NodeJS.Timeout | null = null;
   private sliceTimer: NodeJS.Immediate | null = null;
   private closed = false;
   private lastAgeSweep = 0;
@@ -219,7 +221,43 @@ export class Outbox {
     }
     this.batch.push({ id, msgId, priority, key, seq, created: now, payload });
     if (this.batch.length >= this.cfg.commit_max_messages) this.flush();
-    else this.arm();
+    else {
+      this.arm();
+      if (priority === PRIORITY.alert) this.commitAlertsSoon();
+    }
+  }
+
+  /** Alerts first: commit the pending alerts within alert_commit_delay, all of them in one commit. */
+  private commitAlertsSoon(): void {
+    if (this.alertTimer || this.closed || this.cfg.alert_commit_delay <= 0) return;
+    this.alertTimer = setTimeout(() => {
+      this.alertTimer = null;
+      this.commitAlerts();
+    }, this.cfg.alert_commit_delay);
+  }
+
+  /**
+   * Commit the pending alerts alone, with the pending acknowledgements and every TxPart (the ingest
+   * journal: the readings that raised them are durable with them), and hand them to the forwarder;
+   * aggregates and raw readings keep the group commit. An alert's topic holds only alerts, so per
+   * topic the order and the gap-free seq hold.
+   */
+  private commitAlerts(): void {
+    if (this.closed || !this.batch.some((m) => m.priority === PRIORITY.alert)) return;
+    if (this.memory.size) return this.flush(); // the disk is full: the usual path holds and forwards them
+    const alerts = this.batch.filter((m) => m.priority === PRIORITY.alert);
+    this.batch = this.batch.filter((m) => m.priority !== PRIORITY.alert);
+    const acks = this.acks;
+    this.acks = [];
+    try {
+      const fullReason = this.effectiveMax < this.cfg.max_bytes ? 'disk_full' : 'outbox_full';
+      this.commit({ messages: alerts, acks, sweepAge: false, now: this.now(), maxBytes: this.effectiveMax, fullReason, moreFollow: this.batch.length > 0 });
+    } catch {
+      // Back in the batch, and the usual path, which handles a full disk, corruption and retries.
+      this.batch = alerts.concat(this.batch);
+      this.acks = acks.concat(this.acks);
+      this.flush();
+    }
   }
 
   /**
@@ -270,6 +308,16 @@ export class Outbox {
     }
   }
 
+  /**
+   * The ingest journal's group commit, which happens anyway (every journal_max_wait while readings
+   * flow): the pending messages and acknowledgements ride along, a slice at a time, so with the
+   * journal on no message waits for commit_interval and no transaction is added for them.
+   */
+  commitJournal(): void {
+    if ((this.batch.length || this.acks.length) && !this.memory.size) this.commitPending(COMMIT_SLICE);
+    else this.commitParts();
+  }
+
   /** Commit the TxParts alone (no messages): the journal's group commit. */
   commitParts(): void {
     const db = this.store.db;
@@ -282,12 +330,12 @@ export class Outbox {
 
   /** A small value another part keeps in the outbox file (e.g. the Sparkplug bdSeq); undefined when unset. */
   readMeta(k: string): string | undefined {
-    return (this.db.prepare('SELECT v FROM meta WHERE k = ?').get(`ext:${k}`) as { v: string } | undefined)?.v;
+    return (this.store.db.prepare('SELECT v FROM meta WHERE k = ?').get(`ext:${k}`) as { v: string } | undefined)?.v;
   }
 
   /** Store such a value at once (its own transaction), so it survives a crash right after. */
   writeMeta(k: string, v: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(`ext:${k}`, v);
+    this.store.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(`ext:${k}`, v);
   }
 
   /** The open database (checkpoints and the journal live in it too). */
@@ -639,6 +687,8 @@ export class Outbox {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.alertTimer) clearTimeout(this.alertTimer);
+    this.alertTimer = null;
     if (this.sliceTimer) clearImmediate(this.sliceTimer);
     this.sliceTimer = null;
     this.giveBack.stop();

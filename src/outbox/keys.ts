@@ -16,14 +16,17 @@ export class KeyRegistry {
   private readonly byName = new Map<string, KeyState>();
   private readonly byId = new Map<number, KeyState>();
   private nextKeyId = 1;
+  /** Keys whose last seq is not saved yet (a commit saves these, not every key: commits come every few ms with the journal on). */
+  private readonly dirty = new Set<KeyState>();
 
   /** Start over from what a file holds. */
   load(keys: readonly KeyRow[], rows: readonly RowGroup[]): void {
     this.byName.clear();
     this.byId.clear();
+    this.dirty.clear();
     let maxKey = 0;
     for (const r of keys) {
-      const k: KeyState = { id: r.id, kind: r.kind, stream: r.stream, lastSeq: r.lastSeq, count: 0, tip: 0, dirty: false };
+      const k: KeyState = { id: r.id, kind: r.kind, stream: r.stream, lastSeq: r.lastSeq, count: 0, tip: 0 };
       this.byName.set(keyName(r.kind, r.stream), k);
       this.byId.set(r.id, k);
       if (r.id > maxKey) maxKey = r.id;
@@ -41,7 +44,8 @@ export class KeyRegistry {
   keyFor(kind: UpstreamKind, stream: string, name = keyName(kind, stream)): KeyState {
     let key = this.byName.get(name);
     if (!key) {
-      key = { id: this.nextKeyId++, kind, stream, lastSeq: 0, count: 0, tip: 0, dirty: true };
+      key = { id: this.nextKeyId++, kind, stream, lastSeq: 0, count: 0, tip: 0 };
+      this.dirty.add(key);
       this.byName.set(name, key);
       this.byId.set(key.id, key);
     }
@@ -50,7 +54,7 @@ export class KeyRegistry {
 
   /** The next seq of a key. */
   nextSeq(key: KeyState): number {
-    key.dirty = true;
+    this.dirty.add(key);
     return ++key.lastSeq;
   }
 
@@ -67,13 +71,13 @@ export class KeyRegistry {
   seqsToSave(batch: readonly PendingMsg[], moreFollow: boolean): Map<KeyState, number> {
     const save = new Map<KeyState, number>();
     if (moreFollow) for (const m of batch) save.set(m.key, Math.max(save.get(m.key) ?? 0, m.seq));
-    else for (const k of this.byId.values()) if (k.dirty) save.set(k, k.lastSeq);
+    else for (const k of this.dirty) save.set(k, k.lastSeq);
     return save;
   }
 
   /** The commit that saved `saved` committed. */
   markSaved(saved: Map<KeyState, number>): void {
-    for (const [k, seq] of saved) if (seq === k.lastSeq) k.dirty = false;
+    for (const [k, seq] of saved) if (seq === k.lastSeq) this.dirty.delete(k);
   }
 
   /** After a commit: rows added (+) or removed (-) per key, and the rows inserted (their tips). */

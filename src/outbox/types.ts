@@ -30,7 +30,6 @@ export interface KeyState extends OutboxKey {
   /** Largest committed row id of this key. */
   tip: number;
   /** lastSeq is newer than the saved one. */
-  dirty: boolean;
 }
 
 /** A message put and not committed yet (or held in memory while the disk is full). */

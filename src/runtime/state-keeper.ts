@@ -80,7 +80,7 @@ export class StateKeeper {
       this.journal = new IngestJournal({
         lastPos: this.lastPos,
         maxWait: o.config.journal_max_wait,
-        commit: () => o.outbox.commitParts(),
+        commit: () => o.outbox.commitJournal(),
         onError: (err) => o.log.error({ err, file: o.outbox.file }, `ingest journal: commit failed (${(err as Error).message}); readings stay unacknowledged and the commit is retried`),
       });
       o.outbox.addTxPart(this.journal);

@@ -20,6 +20,8 @@ export interface Received {
 export class TestBroker {
   port = 0;
   readonly received: Received[] = [];
+  /** Called for every message (status aside) once the broker has taken it, after its PUBACK was written. */
+  onPublished: ((m: Received) => void) | undefined;
   private broker: Aedes | null = null;
   private server: net.Server | null = null;
   private sockets = new Set<net.Socket>();
@@ -42,6 +44,7 @@ export class TestBroker {
     // Status messages (birth from the client, Last Will from the broker) from the publish event.
     broker.on('publish', (packet) => {
       if (packet.topic.endsWith('/status')) this.received.push({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), retain: packet.retain });
+      else if (this.onPublished && !packet.topic.startsWith('$SYS')) this.onPublished({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), retain: packet.retain });
     });
     const server = net.createServer({ noDelay: true }, (sock) => {
       this.sockets.add(sock);
