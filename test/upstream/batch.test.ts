@@ -4,7 +4,11 @@
  * its PUBACK, and what was not acknowledged is sent again with the same ids.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { batchJsonBytes, readBatch } from '../../src/upstream/batch.js';
 import { payloadSchemas } from '../../src/upstream/payload-schema.js';
 import { aggregate, alert, checkSequences, expandBatches, forwarderTo, sleep, TestBroker, waitFor } from './helpers.js';
@@ -41,9 +45,12 @@ describe('upstream batches (aedes on loopback)', () => {
       await waitFor(() => s.outbox.stats().depth.messages === 0 && s.fwd.stats().inFlight === 0, 'outbox drained');
 
       const msgs = broker.messages();
+      const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../../docs/schemas/batch.schema.json'), 'utf8'));
+      const valid = new Ajv2020({ strict: false }).compile(schema);
       assert.ok(msgs.every((m) => m.topic === 'edgewise/v1/gw-1/batch/gzip'), 'only batches, on the gzip batch topic');
       for (const m of msgs) {
         const b = readBatch(m.payload, 'gzip', 1 << 20);
+        assert.ok(valid(JSON.parse(gunzipSync(m.payload).toString())), `docs/schemas/batch.schema.json: ${JSON.stringify(valid.errors)}`);
         assert.ok(b.records.length <= 50, 'max_records');
         const json = b.records.reduce<number>((n, r) => n + JSON.stringify(r).length, 0);
         assert.ok(b.records.length === 1 || batchJsonBytes('gw-1', json, b.records.length) <= 8192, 'max_bytes');
