@@ -62,6 +62,28 @@ async function produce(gws: Gw[], n: number): Promise<void> {
   for (const g of gws) g.outbox.flush();
 }
 
+/**
+ * Two collectors in a group, 2,200 messages per gateway: collector 1 SIGKILLed while messages flow
+ * (what it had not committed stays in its session), then the gateways' uplink cut and restored
+ * (the broker and the collectors stay up; the gateways buffer in their outboxes), collector 1 back.
+ */
+async function crashAndOutage(gws: Gw[], uplink: Uplink, collectors: CollectorChild[], args: (n: number) => string[]): Promise<void> {
+  collectors.push(await startCollector(args(1)), await startCollector(args(2)));
+  for (const g of gws) await g.fwd.start();
+  await waitFor(() => gws.every((g) => g.fwd.state() === 'online'), 'gateways online');
+  await produce(gws, 600);
+  await waitFor(() => gws.every((g) => g.fwd.stats().acked > 300), 'traffic flowing');
+  collectors[0]!.child.kill('SIGKILL');
+  await collectors[0]!.exited;
+  await produce(gws, 600); // the shared subscription keeps giving collector 1 its turn: queued in its session
+  await uplink.stop();
+  await waitFor(() => gws.every((g) => g.fwd.state() !== 'online'), 'gateways offline');
+  await produce(gws, 600);
+  await uplink.start();
+  collectors[0] = await startCollector(args(1)); // same client id: its session comes back
+  await produce(gws, 400);
+}
+
 describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', () => {
   const pgTmp = new TestPostgres();
   let db: pg.Client;
@@ -76,7 +98,7 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
   });
 
   const count = async (sql: string): Promise<number> => Number((await db.query(sql)).rows[0].n);
-  const landed = () => count('SELECT (SELECT count(*) FROM edgewise.aggregates) + (SELECT count(*) FROM edgewise.alerts) + (SELECT count(*) FROM edgewise.readings) AS n');
+  const landed = (schema = 'edgewise') => count(`SELECT (SELECT count(*) FROM ${schema}.aggregates) + (SELECT count(*) FROM ${schema}.alerts) + (SELECT count(*) FROM ${schema}.readings) AS n`);
 
   it('a SIGKILLed collector and a broker outage lose nothing and duplicate nothing; gaps and bad payloads are reported', { timeout: 120_000 }, async () => {
     const tmp = tempDir('edgewise-collect-mosq-');
@@ -88,25 +110,7 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
     await uplink.start();
     const gws = ['gw-a', 'gw-b', 'gw-c'].map((id) => gateway(id, uplink.url));
     try {
-      collectors.push(await startCollector(collectorArgs(1)), await startCollector(collectorArgs(2)));
-      for (const g of gws) await g.fwd.start();
-      await waitFor(() => gws.every((g) => g.fwd.state() === 'online'), 'gateways online');
-
-      await produce(gws, 600);
-      // SIGKILL collector 1 while messages are flowing: what it had not committed is still in its session.
-      await waitFor(() => gws.every((g) => g.fwd.stats().acked > 300), 'traffic flowing');
-      collectors[0]!.child.kill('SIGKILL');
-      await collectors[0]!.exited;
-      await produce(gws, 600); // the shared subscription keeps giving collector 1 its turn: queued in its session
-
-      // Upstream outage: the broker stops; gateways buffer in their outboxes.
-      // Upstream outage: the gateways' link is cut (the broker and the collectors stay up); they buffer in their outboxes.
-      await uplink.stop();
-      await waitFor(() => gws.every((g) => g.fwd.state() !== 'online'), 'gateways offline');
-      await produce(gws, 600);
-      await uplink.start();
-      collectors[0] = await startCollector(collectorArgs(1)); // same client id: its session comes back
-      await produce(gws, 400);
+      await crashAndOutage(gws, uplink, collectors, collectorArgs);
 
       const expected = gws.reduce((s, g) => s + g.sent.size, 0);
       assert.equal(expected, 3 * 2200, 'every message produced was committed to an outbox');
@@ -166,28 +170,14 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
     await uplink.start();
     const batch = (compression: string) => ({ batch: { max_records: 40, max_bytes: '16KB', max_delay: '100ms', compression } });
     const gws = [gateway('gw-gzip', uplink.url, batch('gzip')), gateway('gw-brotli', uplink.url, batch('brotli')), gateway('gw-plain', uplink.url, batch('none'))];
-    const landedHere = () => count('SELECT (SELECT count(*) FROM compact.aggregates) + (SELECT count(*) FROM compact.alerts) + (SELECT count(*) FROM compact.readings) AS n');
     try {
-      collectors.push(await startCollector(args(1)), await startCollector(args(2)));
-      for (const g of gws) await g.fwd.start();
-      await waitFor(() => gws.every((g) => g.fwd.state() === 'online'), 'gateways online');
-      await produce(gws, 600);
-      await waitFor(() => gws.every((g) => g.fwd.stats().acked > 300), 'traffic flowing');
-      collectors[0]!.child.kill('SIGKILL');
-      await collectors[0]!.exited;
-      await produce(gws, 600);
-      await uplink.stop();
-      await waitFor(() => gws.every((g) => g.fwd.state() !== 'online'), 'gateways offline');
-      await produce(gws, 600);
-      await uplink.start();
-      collectors[0] = await startCollector(args(1));
-      await produce(gws, 400);
+      await crashAndOutage(gws, uplink, collectors, args);
 
       const expected = gws.reduce((s, g) => s + g.sent.size, 0);
       assert.equal(expected, 3 * 2200);
       const t0 = Date.now();
       let n = 0;
-      while ((n = await landedHere()) < expected && Date.now() - t0 < 60_000) await sleep(100);
+      while ((n = await landed('compact')) < expected && Date.now() - t0 < 60_000) await sleep(100);
       assert.equal(n, expected, `rows landed (${n}) = records the outboxes committed (${expected})\n${JSON.stringify(gws.map((g) => g.fwd.stats()))}\n${collectors.map((c) => c.output().slice(-3000)).join('\n')}`);
       for (const g of gws) {
         const st = g.fwd.stats();
