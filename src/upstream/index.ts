@@ -512,7 +512,11 @@ export class UpstreamForwarder {
     const backlog = this.batchBacklog;
     this.forgetBatch();
     const client = this.client;
-    if (!rows.length || !client || this.st !== 'online') return;
+    if (!rows.length) return;
+    if (!client || this.st !== 'online') {
+      for (const r of rows) this.inflight.delete(r.id); // still in the outbox: sent after the next connect
+      return;
+    }
     const gen = this.gen;
     const compression = this.cfg.batch!.compression;
     const payload = encodeBatch(this.gateway, rows.map((r) => r.payload), compression);
