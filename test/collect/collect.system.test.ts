@@ -100,7 +100,7 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
   const count = async (sql: string): Promise<number> => Number((await db.query(sql)).rows[0].n);
   const landed = (schema = 'edgewise') => count(`SELECT (SELECT count(*) FROM ${schema}.aggregates) + (SELECT count(*) FROM ${schema}.alerts) + (SELECT count(*) FROM ${schema}.readings) AS n`);
 
-  it('a SIGKILLed collector and a broker outage lose nothing and duplicate nothing; gaps and bad payloads are reported', { timeout: 120_000 }, async () => {
+  it('a SIGKILLed collector and a broker outage lose nothing and duplicate nothing; gaps and bad payloads are reported', { timeout: 300_000 }, async () => {
     const tmp = tempDir('edgewise-collect-mosq-');
     const mosq = new Mosquitto(tmp.dir, await freePort(), ['max_inflight_messages 100']);
     await mosq.start();
@@ -160,7 +160,7 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
     }
   });
 
-  it('batched and compressed uplinks (gzip, brotli, plain): every record lands once through a SIGKILLed collector and an outage', { timeout: 120_000 }, async () => {
+  it('batched and compressed uplinks (gzip, brotli, plain): every record lands once through a SIGKILLed collector and an outage', { timeout: 300_000 }, async () => {
     const tmp = tempDir('edgewise-collect-batch-');
     const mosq = new Mosquitto(tmp.dir, await freePort());
     await mosq.start();

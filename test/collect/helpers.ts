@@ -23,7 +23,11 @@ export async function startCollector(args: string[]): Promise<CollectorChild> {
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const t0 = Date.now();
   while (!out.includes('"collecting"')) {
-    if (child.exitCode !== null || Date.now() - t0 > 30_000) throw new Error(`collector did not start:\n${out}`);
+    // tsx compiling the CLI takes seconds, and tens of them when the 2 shared cores are busy.
+    if (child.exitCode !== null || Date.now() - t0 > 90_000) {
+      child.kill('SIGKILL');
+      throw new Error(`collector did not start within 90 s (exit code ${child.exitCode}):\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, output: () => out, exited };
