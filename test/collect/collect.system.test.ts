@@ -84,6 +84,14 @@ async function crashAndOutage(gws: Gw[], uplink: Uplink, collectors: CollectorCh
   await produce(gws, 400);
 }
 
+async function tearDown(collectors: CollectorChild[], gws: Gw[], uplink: Uplink, mosq: Mosquitto, cleanup: () => void): Promise<void> {
+  for (const c of collectors) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  for (const g of gws) await g.close();
+  await uplink.stop();
+  await mosq.stop();
+  cleanup();
+}
+
 describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', () => {
   const pgTmp = new TestPostgres();
   let db: pg.Client;
@@ -152,11 +160,7 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
       const codes = await Promise.all(collectors.map((c) => c.exited));
       assert.deepEqual(codes, [0, 0], collectors.map((c) => c.output().slice(-2000)).join('\n'));
     } finally {
-      for (const c of collectors) if (c.child.exitCode === null) c.child.kill('SIGKILL');
-      for (const g of gws) await g.close();
-      await uplink.stop();
-      await mosq.stop();
-      tmp.cleanup();
+      await tearDown(collectors, gws, uplink, mosq, tmp.cleanup);
     }
   });
 
@@ -194,11 +198,7 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
       assert.equal(await count('SELECT count(*) AS n FROM compact.gaps'), 0, 'seq gap-free per record topic');
       assert.equal(await count('SELECT count(*) AS n FROM compact.rejects'), 0);
     } finally {
-      for (const c of collectors) if (c.child.exitCode === null) c.child.kill('SIGKILL');
-      for (const g of gws) await g.close();
-      await uplink.stop();
-      await mosq.stop();
-      tmp.cleanup();
+      await tearDown(collectors, gws, uplink, mosq, tmp.cleanup);
     }
   });
 });
