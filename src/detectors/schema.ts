@@ -11,7 +11,7 @@ const direction = z.enum(['both', 'up', 'down']).default('both').describe('Which
 const warmup = (n: number) => z.number().int().nonnegative().max(1_000_000).default(n).describe(`Readings to learn from before judging (default ${n}); never anomalous meanwhile.`);
 const minStd = z.number().nonnegative().default(0).describe('Floor on the learnt standard deviation, in value units, so a very quiet stream does not alarm on tiny changes (0: a tiny relative floor).');
 
-const alertSchema = z
+export const alertSchema = z
   .strictObject({
     severity: z.enum(['info', 'warning', 'critical']).default('warning').describe('Severity carried by the alert records.'),
     min_duration: durationSchema.default(0).describe('Decisions must stay anomalous this long before an alert is raised (no alert for a blip).'),

@@ -103,6 +103,7 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_upstream_batches_total', help: 'Batch publishes sent upstream (upstream.batch).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.batches) },
   { name: 'edgewise_upstream_payload_bytes_total', help: 'Payload bytes sent upstream, after compression (before MQTT, TCP and TLS).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.payloadBytes) },
   { name: 'edgewise_upstream_publish_errors_total', help: 'Publishes that failed.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.publishErrors) },
+  { name: 'edgewise_upstream_encode_errors_total', help: 'Outbox rows the upstream format could not encode (dropped, each logged).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.encodeErrors) },
   {
     name: 'edgewise_reloads_total',
     help: 'Reloads of the config and pipelines (SIGHUP, POST /reload, file watch), by result: applied, invalid (config errors), refused (a setting needs a restart), failed.',

@@ -5,13 +5,8 @@ import { resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/**
- * `edgewise run` keeps only what running needs: configs are validated in a short-lived child process
- * (src/config/load-in-child.ts), so the schema library and the YAML parser (~10 MB resident)
- * must not be reachable from the modules the gateway process loads. Static imports and
- * `import()` both count (esbuild follows both).
- */
-test('the running gateway does not import zod or yaml (config is validated in a child process)', async () => {
+/** The module graph `edgewise run` can load (esbuild follows static imports and `import()`). */
+async function gatewayGraph() {
   const r = await build({
     entryPoints: ['src/cli/run.ts', 'src/runtime/plugins.ts', 'src/runtime/gateway.ts'].map((f) => resolve(ROOT, f)),
     absWorkingDir: ROOT,
@@ -24,7 +19,17 @@ test('the running gateway does not import zod or yaml (config is validated in a 
     outdir: 'out',
     logLevel: 'silent',
   });
-  const inputs = Object.entries(r.metafile.inputs);
+  return Object.entries(r.metafile.inputs);
+}
+
+/**
+ * `edgewise run` keeps only what running needs: configs are validated in a short-lived child process
+ * (src/config/load-in-child.ts), so the schema library and the YAML parser (~10 MB resident)
+ * must not be reachable from the modules the gateway process loads. Static imports and
+ * `import()` both count (esbuild follows both).
+ */
+test('the running gateway does not import zod or yaml (config is validated in a child process)', async () => {
+  const inputs = await gatewayGraph();
   assert.ok(inputs.some(([f]) => f.endsWith('src/runtime/gateway.ts')) && inputs.some(([f]) => f.endsWith('drivers/mqtt/index.ts')), 'the graph covers the gateway and its drivers');
   const offenders = inputs.flatMap(([file, i]) => i.imports.filter((im) => /^(zod|yaml)(\/|$)/.test(im.path)).map((im) => `${file} imports ${im.path}`));
   assert.deepEqual(offenders, []);
@@ -32,4 +37,18 @@ test('the running gateway does not import zod or yaml (config is validated in a 
   const loader = await build({ entryPoints: [resolve(ROOT, 'src/config/load.ts')], absWorkingDir: ROOT, bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', outdir: 'out', logLevel: 'silent' });
   const loaderImports = Object.values(loader.metafile.inputs).flatMap((i) => i.imports.map((im) => im.path));
   assert.ok(loaderImports.includes('zod') && loaderImports.includes('yaml'));
+});
+
+/**
+ * The Sparkplug codec (sparkplug-payload → protobufjs, ~7.5 MB resident) is loaded only with
+ * `upstream.format: sparkplug_b`: the gateway reaches src/upstream/sparkplug/ only through `import()`.
+ */
+test('the gateway imports the Sparkplug B codec lazily (only with format: sparkplug_b)', async () => {
+  const inputs = await gatewayGraph();
+  const inSparkplug = (f: string) => f.includes('src/upstream/sparkplug/');
+  assert.ok(inputs.some(([f]) => inSparkplug(f)), 'the graph reaches the Sparkplug module (through import())');
+  const codecUsers = inputs.filter(([, i]) => i.imports.some((im) => im.path.startsWith('sparkplug-payload'))).map(([f]) => f);
+  assert.ok(codecUsers.length > 0 && codecUsers.every(inSparkplug), `only src/upstream/sparkplug/ imports the codec: ${codecUsers.join(', ')}`);
+  const eager = inputs.flatMap(([f, i]) => (inSparkplug(f) ? [] : i.imports.filter((im) => inSparkplug(im.path) && im.kind !== 'dynamic-import').map((im) => `${f} imports ${im.path} (${im.kind})`)));
+  assert.deepEqual(eager, []);
 });
