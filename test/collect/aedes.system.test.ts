@@ -9,7 +9,8 @@ import pg from 'pg';
 import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
-import { aggregate, alert, outboxConfig, sleep, TestBroker, tempDir, upstreamConfig, waitFor } from '../upstream/helpers.js';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { aggregate, alert, outboxConfig, TestBroker, tempDir, upstreamConfig, waitFor } from '../upstream/helpers.js';
 import { startCollector, Uplink, type CollectorChild } from './helpers.js';
 import { TestPostgres } from './postgres.js';
 
@@ -42,7 +43,7 @@ describe('edgewise collect against aedes (MQTT 3.1.1)', () => {
     const produce = async (n: number) => {
       for (let i = 0; i < n; i++, k++) {
         outbox.put(k % 20 === 0 ? alert(`d${k % 3}/t`, k) : aggregate(`d${k % 5}/t`, k));
-        if (i % 50 === 0) await sleep(1);
+        if (i % 50 === 0) await yieldToIo();
       }
       outbox.flush();
     };
@@ -70,12 +71,8 @@ describe('edgewise collect against aedes (MQTT 3.1.1)', () => {
       await q.connect();
       assert.equal(sent.size, 4000);
       const rows = async () => (await q.query('SELECT id FROM edgewise.aggregates UNION ALL SELECT id FROM edgewise.alerts')).rows.map((r) => r.id as string);
-      const t0 = Date.now();
-      let ids = await rows();
-      while (ids.length < sent.size && Date.now() - t0 < 60_000) {
-        await sleep(100);
-        ids = await rows();
-      }
+      let ids: string[] = [];
+      await waitFor(async () => (ids = await rows()).length >= sent.size, 'every row to land', 60_000, 100).catch(() => {}); // the assertion says what is missing
       assert.equal(ids.length, sent.size, `rows landed = messages committed\n${collector.output().slice(-2000)}`);
       assert.deepEqual(new Set(ids), sent);
       assert.equal(Number((await q.query('SELECT count(*) AS n FROM edgewise.gaps')).rows[0].n), 0);

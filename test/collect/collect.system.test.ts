@@ -6,6 +6,7 @@
  * exactly once. (Not a broker restart: Mosquitto 2.0.11 does not restore shared subscriptions from
  * its persistence file, see docs/collect.md.) Needs mosquitto and postgresql: `npm run test:system`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
@@ -14,7 +15,8 @@ import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
-import { aggregate, alert, outboxConfig, raw, sleep, tempDir, upstreamConfig, waitFor } from '../upstream/helpers.js';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { aggregate, alert, outboxConfig, raw, tempDir, upstreamConfig, waitFor } from '../upstream/helpers.js';
 import { startCollector, Uplink, type CollectorChild } from './helpers.js';
 import { freePort, TestPostgres } from './postgres.js';
 
@@ -57,7 +59,7 @@ async function produce(gws: Gw[], n: number): Promise<void> {
       const k = g.produced++;
       g.outbox.put(k % 25 === 0 ? alert(`d${k % 3}/temp`, k) : k % 10 === 0 ? raw(`d${k % 2}/vib`, k) : aggregate(`d${k % 4}/temp`, k));
     }
-    if (i % 50 === 0) await sleep(1);
+    if (i % 50 === 0) await yieldToIo();
   }
   for (const g of gws) g.outbox.flush();
 }
@@ -122,9 +124,8 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
 
       const expected = gws.reduce((s, g) => s + g.sent.size, 0);
       assert.equal(expected, 3 * 2200, 'every message produced was committed to an outbox');
-      const t0 = Date.now();
       let n = 0;
-      while ((n = await landed()) < expected && Date.now() - t0 < 60_000) await sleep(100);
+      await waitFor(async () => (n = await landed()) >= expected, 'every row to land', 60_000, 100).catch(() => {}); // the assertion says what is missing
       assert.equal(n, expected, `rows landed (${n}) = messages the outboxes committed (${expected})\n${JSON.stringify(gws.map((g) => g.fwd.stats()))}\n${collectors.map((c) => c.output().slice(-3000)).join('\n')}\n${mosq.log.slice(-3000)}`);
 
       for (const g of gws) {
@@ -143,13 +144,11 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
       for (const seq of [1, 2, 5]) await pub.publishAsync('edgewise/v1/gw-gap/aggregate/x/y', msg(seq), { qos: 1 });
       await pub.publishAsync('edgewise/v1/gw-gap/alert/x/y', '{"schema":1,"kind":"alert"}', { qos: 1 });
       await pub.endAsync();
-      const t1 = Date.now();
       let dropped: { gateway: string; missing: string; gaps: string }[] = [];
-      while (Date.now() - t1 < 20_000) {
+      await waitFor(async () => {
         dropped = (await db.query('SELECT * FROM edgewise.dropped')).rows;
-        if (dropped.length && (await count('SELECT count(*) AS n FROM edgewise.rejects')) > 0) break;
-        await sleep(100);
-      }
+        return dropped.length > 0 && (await count('SELECT count(*) AS n FROM edgewise.rejects')) > 0;
+      }, 'the gap and the reject recorded', 20_000, 100).catch(() => {}); // the assertions say what is missing
       assert.deepEqual(dropped, [{ gateway: 'gw-gap', missing: '2', gaps: '1' }]);
       const rej = (await db.query('SELECT topic, error FROM edgewise.rejects')).rows;
       assert.equal(rej.length, 1);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
+import { waitFor } from '../runtime/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -21,15 +22,12 @@ export async function startCollector(args: string[]): Promise<CollectorChild> {
   child.stdout!.on('data', (d) => (out += d.toString()));
   child.stderr!.on('data', (d) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const t0 = Date.now();
-  while (!out.includes('"collecting"')) {
-    // tsx compiling the CLI takes seconds, and tens of them when the 2 shared cores are busy.
-    if (child.exitCode !== null || Date.now() - t0 > 90_000) {
-      child.kill('SIGKILL');
-      throw new Error(`collector did not start within 90 s (exit code ${child.exitCode}):\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // tsx compiling the CLI takes seconds, and tens of them when the 2 shared cores are busy.
+  await waitFor(() => out.includes('"collecting"') || child.exitCode !== null, 'the collector to start', 90_000).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  if (child.exitCode !== null) throw new Error(`collector did not start (exit ${child.exitCode}):\n${out}`);
   return { child, output: () => out, exited };
 }
 

@@ -14,7 +14,7 @@ export function postgresBin(): string | null {
   return versions.length ? path.join(root, versions[0]!, 'bin') : null;
 }
 
-import { freePort } from '../runtime/helpers.js';
+import { freePort, waitFor } from '../runtime/helpers.js';
 
 export { freePort };
 
@@ -47,11 +47,8 @@ export class TestPostgres {
     p.stdout!.on('data', (d) => (this.log += d.toString()));
     p.stderr!.on('data', (d) => (this.log += d.toString()));
     this.proc = p;
-    const t0 = Date.now();
-    while (!/ready to accept connections/.test(this.log)) {
-      if (p.exitCode !== null || Date.now() - t0 > 30_000) throw new Error(`postgres did not start:\n${this.log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => /ready to accept connections/.test(this.log) || p.exitCode !== null, 'postgres to start');
+    if (p.exitCode !== null) throw new Error(`postgres did not start (exit ${p.exitCode}):\n${this.log}`);
   }
 
   /** Stop the server (fast shutdown: clients are cut off), keeping the data for start(). */

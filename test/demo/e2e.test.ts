@@ -5,15 +5,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { AlertRecord, Emission } from '../../src/core/records.js';
 import { Demo } from '../../src/demo/demo.js';
+import { waitFor } from '../runtime/helpers.js';
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Identity of an emission as a consumer sees it (independent of the outbox's message id). */
 function emissionKey(e: Emission): string {

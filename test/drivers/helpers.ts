@@ -24,14 +24,9 @@ export function makeDeps(services = new Map<string, unknown>()): DriverDeps {
   return { log: silentLogger(), dataDir: '/tmp', services };
 }
 
-/** Poll until `cond()` is true; fails with `what` after `timeoutMs` (generous: not a timing assertion). */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from '../runtime/helpers.js';
+
+export { waitFor };
 
 export function byStream(readings: Reading[], stream: string): Reading[] {
   return readings.filter((r) => r.stream === stream);

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { waitFor } from '../runtime/helpers.js';
 
 export async function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -56,11 +57,8 @@ export class Mosquitto {
     p.stdout!.on('data', (d) => (this.log += d.toString()));
     p.stderr!.on('data', (d) => (this.log += d.toString()));
     this.proc = p;
-    const t0 = Date.now();
-    while (!(await portOpen(this.port))) {
-      if (p.exitCode !== null || Date.now() - t0 > 15_000) throw new Error(`mosquitto did not start:\n${this.log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(async () => p.exitCode !== null || (await portOpen(this.port)), 'mosquitto to listen');
+    if (p.exitCode !== null) throw new Error(`mosquitto did not start (exit ${p.exitCode}):\n${this.log}`);
   }
 
   /** SIGSTOP / SIGCONT: the broker hangs without closing a connection. */

@@ -12,7 +12,8 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
-import { checkSequences, outboxConfig, raw, sleep, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
+import { setTimeout as pace } from 'node:timers/promises';
+import { checkSequences, outboxConfig, raw, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
 
 function mountTmpfs(size: string): { dir: string; unmount: () => void } | string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edgewise-tmpfs-'));
@@ -68,7 +69,7 @@ describe('outbox on a full disk (2 MiB tmpfs)', { skip: typeof mounted === 'stri
       for (let i = 0; i < n; i++) {
         outbox.put(raw(`d${produced % 10}/v`, produced, 100));
         produced++;
-        if (produced % 50 === 0) await sleep(5);
+        if (produced % 50 === 0) await pace(5); // the disk fills gradually, as in the field
       }
     };
     try {
@@ -78,7 +79,7 @@ describe('outbox on a full disk (2 MiB tmpfs)', { skip: typeof mounted === 'stri
       for (let i = 0; i < 3000; i++) {
         outbox.put(raw(`d${produced % 10}/v`, produced, 100));
         produced++;
-        if (produced % 10 === 0) await sleep(10);
+        if (produced % 10 === 0) await pace(10);
       }
       await waitFor(() => checkSequences(broker.messages()).unique === produced, `all ${produced} at the broker`, 30_000);
       assert.equal(outbox.stats().diskFullEvents, 0, 'the WAL did not fill the disk');
@@ -136,7 +137,7 @@ describe('outbox on a full disk (2 MiB tmpfs)', { skip: typeof mounted === 'stri
       await broker.stop();
       await broker.start();
       await waitFor(() => fwd.state() === 'online', 'online again');
-      await sleep(500);
+      await pace(500); // a negative check: time for a resend to show up (there is no event for "nothing happened")
       assert.equal(broker.messages().length, sent, 'no acknowledged message re-sent');
       unlinkSync(ballast);
     } finally {

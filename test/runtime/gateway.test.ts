@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../drivers/index.js';
 import { parseGatewayText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Emission } from '../../src/core/records.js';
 import { Gateway } from '../../src/runtime/gateway.js';
+import { readOutboxSummary } from '../../src/runtime/outbox-file.js';
 import { TestBroker, tempDir } from '../upstream/helpers.js';
 import { freePort, publishAll, startRuntime, waitFor } from './helpers.js';
 
@@ -75,7 +76,7 @@ test('input broker → pipeline → outbox → upstream broker: every window arr
   for (const [stream, seqs] of byStream) assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `${stream}: seq in order, no gaps`);
 });
 
-test('edgewise run: SIGTERM stops cleanly (exit 0); SIGKILL while buffering loses nothing committed', { timeout: 120_000 }, async (t) => {
+test('edgewise run: SIGTERM stops cleanly (exit 0); SIGKILL while buffering loses nothing committed', { timeout: 300_000 }, async (t) => {
   const { dir, cleanup } = tempDir('edgewise-run-');
   const upstream = new TestBroker();
   upstream.port = await freePort(); // not started: the uplink is down
@@ -93,8 +94,9 @@ test('edgewise run: SIGTERM stops cleanly (exit 0); SIGKILL while buffering lose
   rt = await startRuntime(cfg);
   const t0 = Math.floor((Date.now() - 60_000) / 1000) * 1000; // aligned: 10 full 1 s windows per device
   await publishAll(`mqtt://127.0.0.1:${inputPort}`, readings(2, 100, t0)); // 10 s per device → 9 closed windows each
-  // Give the group commit (10 ms) time to land, then kill without warning.
-  await new Promise((r) => setTimeout(r, 500));
+  // Once the group commit has landed the 18 windows in the outbox file, kill without warning.
+  const outboxFile = join(dir, 'data', 'outbox.db');
+  await waitFor(() => existsSync(outboxFile) && readOutboxSummary(outboxFile).messages >= 18, 'the 18 closed windows committed to the outbox file');
   rt.child.kill('SIGKILL');
   await rt.exited;
 

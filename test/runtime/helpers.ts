@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { after } from 'node:test';
 import mqtt from 'mqtt';
 
 export async function freePort(): Promise<number> {
@@ -10,13 +11,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Wait until `cond()` holds, checking it every `everyMs`: the one way tests wait (on a state, an
+ * event's effect, a file), never a fixed sleep. `timeoutMs` is generous, a bound for a broken
+ * feature, not a timing assertion.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 10): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Publish messages to a broker with mqtt.js at QoS 1 and wait for every PUBACK. */
@@ -39,7 +44,14 @@ export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = 
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, 'the runtime to start', 30_000);
+  // A test that fails half-way must not leave its runtime running: the test file would never end.
+  // (Only under `node --test`: the uplink bench starts runtimes too, outside any test.)
+  if (process.env.NODE_TEST_CONTEXT) {
+    after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  }
+  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, 'the runtime to start', 90_000); // a bound for a broken start, not a timing assertion (tsx compiles on start: slow on a loaded machine)
   if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${out}`);
   return { child, output: () => out, exited };
 }

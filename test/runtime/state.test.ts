@@ -182,16 +182,24 @@ test('a QoS 1 delivery sent again after its PUBACK was lost is acknowledged and 
   assert.equal(st.state!.redelivered, 1);
 });
 
-test('durability: off journals nothing and still checkpoints state', async (t) => {
+test('durability: off journals nothing and still saves state at a clean stop: the detector baseline survives a restart', async (t) => {
   const { dir, cleanup } = tempDir('edgewise-off-');
   t.after(cleanup);
-  const a = gateway(dir, '[]', undefined, 'state: { durability: off }\n');
+  const off = 'state: { durability: off }\n';
+  const a = gateway(dir, '[]', undefined, off);
   await a.start();
-  for (let i = 0; i < 30; i++) a.push({ stream: 'm1/temp', ts: T0 + i * 1000, value: 20 });
+  for (let i = 0; i < 600; i++) a.push({ stream: 'm1/temp', ts: T0 + i * 1000, value: 20 + (i % 3) });
   assert.equal(a.stats().state!.journal, null);
   await a.stop();
   const db = new Database(join(dir, 'data', 'outbox.db'), { readonly: true });
   assert.equal(db.prepare('SELECT count(*) FROM journal').pluck().get(), 0);
   assert.ok((db.prepare('SELECT count(*) FROM state').pluck().get() as number) >= 3);
   db.close();
+  // No journal to replay: only the state saved at the stop can bring the baseline back.
+  const seen: Emission[] = [];
+  const b = gateway(dir, '[]', (e) => seen.push(e), off);
+  await b.start();
+  for (let i = 600; i < 660; i++) b.push({ stream: 'm1/temp', ts: T0 + i * 1000, value: i === 635 ? 90 : 20 + (i % 3) });
+  await b.stop();
+  assert.ok(seen.some((e) => e.kind === 'alert' && e.alert.state === 'raised'), 'the spike raised an alert right after the restart');
 });

@@ -3,6 +3,7 @@
  * publish, compressed, each with its own id and seq; a batch is acknowledged to the outbox only by
  * its PUBACK, and what was not acknowledged is sent again with the same ids.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { batchJsonBytes, readBatch } from '../../src/upstream/batch.js';
 import { payloadSchemas } from '../../src/upstream/payload-schema.js';
-import { aggregate, alert, checkSequences, expandBatches, forwarderTo, sleep, TestBroker, waitFor } from './helpers.js';
+import { aggregate, alert, checkSequences, expandBatches, forwarderTo, TestBroker, waitFor } from './helpers.js';
 
 const batch = (over: Record<string, unknown> = {}) => ({ batch: { max_records: 50, max_bytes: '8KB', max_delay: '50ms', compression: 'gzip', ...over } });
 const idsOf = (payloads: Buffer[]) => payloads.map((p) => (JSON.parse(p.toString()) as { id: string }).id);

@@ -4,7 +4,8 @@ import { payloadSchemas } from '../../src/upstream/payload-schema.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
-import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, sleep, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
+import { setTimeout as hold, setImmediate as yieldToIo } from 'node:timers/promises';
+import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
 
 function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
   return forwarderTo(broker.url, upOver);
@@ -24,7 +25,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
           const k = produced++;
           if (k % 50 === 0) s.outbox.put(alert(`dev${k % 3}/temp`, k));
           else s.outbox.put(aggregate(`dev${k % 5}/temp`, k));
-          if (k % 100 === 0) await sleep(2);
+          if (k % 100 === 0) await yieldToIo(); // let the forwarder's I/O run between bursts
         }
       };
       await produce(2000);
@@ -69,7 +70,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       for (let i = 0; i < 100; i++) s.outbox.put(alert('d/a', i));
       s.outbox.flush();
       await s.fwd.start(); // broker down: keeps trying, never throws
-      await sleep(200);
+      await waitFor(() => s.fwd.stats().disconnects >= 2, 'two failed attempts');
       assert.notEqual(s.fwd.state(), 'online');
       await broker.start();
       await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained');
@@ -79,6 +80,28 @@ describe('upstream forwarder (aedes on loopback)', () => {
       assert.equal(kinds.lastIndexOf('alert') < firstAgg, true, 'all alerts before any aggregate');
       assert.equal(kinds.lastIndexOf('aggregate') < firstRaw, true, 'all aggregates before any raw');
       assert.deepEqual(checkSequences(broker.messages()).problems, []);
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('fresh messages committed together go out alerts first, then aggregates, then raw', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const s = await setup(broker, { max_inflight: 1 });
+    try {
+      await s.fwd.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      for (let i = 0; i < 30; i++) s.outbox.put(raw('d/r', i));
+      for (let i = 0; i < 20; i++) s.outbox.put(aggregate('d/g', i));
+      for (let i = 0; i < 10; i++) s.outbox.put(alert('d/a', i));
+      s.outbox.flush(); // one commit: all 60 reach the fresh lane at once
+      await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained');
+      const kinds = broker.messages().map((m) => JSON.parse(m.payload.toString()).kind as string);
+      assert.equal(kinds.length, 60);
+      assert.ok(kinds.lastIndexOf('alert') < kinds.indexOf('aggregate'), `all alerts before any aggregate: ${kinds.join(',')}`);
+      assert.ok(kinds.lastIndexOf('aggregate') < kinds.indexOf('reading'), `all aggregates before any raw: ${kinds.join(',')}`);
     } finally {
       await s.close();
       await broker.stop();
@@ -102,7 +125,9 @@ describe('upstream forwarder (aedes on loopback)', () => {
       for (let i = 0; i < 20; i++) {
         s.outbox.put(aggregate('d/fresh', i)); // ...and fresh topics
         s.outbox.put(aggregate('d/both', 100 + i));
-        await sleep(10);
+        // Spread the fresh messages over the drain: each waits for a few more PUBACKs.
+        const acked = s.fwd.stats().acked;
+        await waitFor(() => s.fwd.stats().acked >= acked + 3, 'the drain to go on');
       }
       s.outbox.flush();
       await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained', 60_000);
@@ -139,7 +164,9 @@ describe('upstream forwarder (aedes on loopback)', () => {
       let caughtUp = false;
       for (let t = 0; t < 150 && !caughtUp; t++) {
         for (let k = 0; k < 20; k++, n++) s.outbox.put(raw(`d${n % 10}/r`, n));
-        await sleep(10);
+        // Fresh data keeps coming while the drain goes on: a few more PUBACKs between bursts.
+        const acked = s.fwd.stats().acked;
+        await waitFor(() => s.fwd.stats().acked >= acked + 5, 'the drain to go on');
         caughtUp = s.fwd.stats().backlogKeys === 0;
       }
       assert.ok(caughtUp, `every topic left the backlog lane while fresh data kept coming: ${JSON.stringify(s.fwd.stats())}`);
@@ -167,8 +194,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await s.fwd.start();
       await waitFor(() => s.fwd.stats().disconnects >= 1, 'the first attempt failed');
       assert.ok(s.fwd.stats().nextRetryMs >= 15_000);
-      await sleep(300); // probes find nobody
-      assert.equal(s.fwd.stats().probeReconnects, 0);
+      assert.equal(s.fwd.stats().probeReconnects, 0, 'probes find nobody');
       await broker.start();
       await waitFor(() => s.fwd.state() === 'online', 'online long before the backoff ran out', 10_000);
       assert.equal(s.fwd.stats().probeReconnects, 1);
@@ -202,7 +228,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       assert.ok(fwd.stats().nextRetryMs > 100, `no reset after a short connection: ${fwd.stats().nextRetryMs} ms`);
       await broker.start();
       await waitFor(() => fwd.state() === 'online', 'online');
-      await sleep(400); // a connection that lasted
+      await hold(400); // the feature's input: a connection that lasts longer than stableAfterMs (300)
       await outage(1);
       assert.ok(fwd.stats().nextRetryMs <= 20, `reset after a lasting connection: ${fwd.stats().nextRetryMs} ms`);
     } finally {
@@ -226,9 +252,10 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await s.fwd.stop();
       assert.equal(s.fwd.state(), 'stopped');
       assert.equal(broker.statuses.at(-1), 'offline');
+      const sent = s.fwd.stats().sent;
       s.outbox.put(alert('d/a', 1));
       s.outbox.flush();
-      await sleep(100);
+      assert.equal(s.fwd.stats().sent, sent, 'a stopped forwarder publishes nothing');
       assert.equal(broker.messages().length, 0);
       assert.equal(s.outbox.stats().depth.messages, 1, 'kept for the next start');
     } finally {
@@ -256,7 +283,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await s.fwd.stop();
       assert.equal(s.fwd.state(), 'stopped');
       const n = s.fwd.stats().disconnects;
-      await sleep(300);
+      await hold(300); // a negative check: longer than reconnect_max (160), and no attempt came
       assert.equal(s.fwd.stats().disconnects, n, 'no attempts after stop()');
     } finally {
       await s.close();

@@ -95,15 +95,7 @@ export function upstreamConfig(url: string, over: Record<string, unknown> = {}):
   return upstreamConfigSchema.parse({ url, reconnect_min: 50, reconnect_max: 400, connect_timeout: 2000, drain_rate: 0, ...over });
 }
 
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000, stepMs = 20): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { waitFor } from '../runtime/helpers.js';
 
 export function aggregate(stream: string, i: number): Emission {
   return {

@@ -10,7 +10,8 @@ import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../runtime/helpers.js';
-import { aggregate, alert, checkSequences, outboxConfig, sleep, tempDir, upstreamConfig, waitFor, type Received } from './helpers.js';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { aggregate, alert, checkSequences, outboxConfig, tempDir, upstreamConfig, waitFor, type Received } from './helpers.js';
 
 describe('upstream forwarder against Mosquitto', () => {
   it('an outage (Mosquitto stopped and restarted) loses nothing: every message arrives, seq gap-free, duplicates share ids', { timeout: 120_000 }, async () => {
@@ -35,7 +36,7 @@ describe('upstream forwarder against Mosquitto', () => {
         for (let i = 0; i < n; i++) {
           const k = produced++;
           outbox.put(k % 40 === 0 ? alert(`m${k % 3}/p`, k) : aggregate(`m${k % 4}/p`, k));
-          if (k % 100 === 0) await sleep(2);
+          if (k % 100 === 0) await yieldToIo(); // let the forwarder's I/O run between bursts
         }
       };
       await produce(2000);

@@ -4,12 +4,13 @@
  * stopped and started again) loses nothing, one by one and in gzip batches; retained status
  * behaves as docs/upstream.md says. Needs rabbitmq-server: `npm run test:system`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { RabbitMq } from '../helpers/rabbitmq.js';
 import { freePort } from '../runtime/helpers.js';
-import { aggregate, alert, checkSequences, expandBatches, forwarderTo, sleep, tempDir, waitFor, type Received } from './helpers.js';
+import { aggregate, alert, checkSequences, expandBatches, forwarderTo, tempDir, waitFor, type Received } from './helpers.js';
 
 describe('upstream forwarder against RabbitMQ (MQTT plugin, 3.1.1)', () => {
   it('an outage (RabbitMQ stopped and restarted) loses nothing, one by one and batched; retained status', { timeout: 240_000 }, async () => {

@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort, startRuntime, waitFor } from '../runtime/helpers.js';
-import { sleep, tempDir } from './helpers.js';
+import { setTimeout as hold } from 'node:timers/promises';
+import { tempDir } from './helpers.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
 export interface Outage {
@@ -145,18 +146,18 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
           ackedPerStream[d] = Math.max(ackedPerStream[d]!, v + 1);
         });
       }
-      await sleep(5);
+      await hold(5);
     }
   })();
 
   const results: OutageResult[] = [];
   try {
-    await sleep(o.leadMs ?? 3000);
+    await hold(o.leadMs ?? 3000);
     for (const [i, out] of o.outages.entries()) {
       const before = acked;
       if (out.kind === 'stop') await mosq.stop();
       else mosq.pause();
-      await sleep(out.downMs);
+      await hold(out.downMs);
       if (out.kind === 'stop') await mosq.start();
       else mosq.resume();
       const ended = performance.now();
@@ -170,12 +171,12 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
           catchUpMs = performance.now() - ended;
           break;
         }
-        await sleep(20);
+        await hold(20);
       }
       results.push({ kind: out.kind, downMs: out.downMs, bufferedDuring, catchUpMs });
       log(`outage ${i + 1}/${o.outages.length} (${out.kind} ${out.downMs} ms): ${bufferedDuring} readings buffered, caught up ${catchUpMs < 0 ? 'NEVER' : `in ${Math.round(catchUpMs)} ms`}`);
       const rest = ended + out.upMs - performance.now();
-      if (rest > 0) await sleep(rest);
+      if (rest > 0) await hold(rest);
     }
   } finally {
     running = false;

@@ -1,0 +1,137 @@
+/**
+ * A small mutation check (npm run test:mutation): applies each mutant of ./mutants.ts, one at a
+ * time, in a temporary copy of the sources, runs its tests, and expects them to fail. Prints the
+ * kill ratio; exits 1 if a mutant survives, its original text is not found exactly once, or its
+ * tests fail before any mutation (a kill would then prove nothing).
+ *
+ *   npm run test:mutation                  all mutants, MUTATION_JOBS (default 2) at a time
+ *   npm run test:mutation -- outbox NaN    only those whose id contains "outbox" or "NaN"
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MUTANTS, type Mutant } from './mutants.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const COPIED = ['src', 'drivers', 'firmware-sim', 'pipelines', 'test', 'package.json', 'tsconfig.json'];
+const JOBS = Math.max(1, Number(process.env.MUTATION_JOBS ?? 2));
+const TIMEOUT_MS = 180_000;
+
+interface Outcome {
+  label: string;
+  failed: boolean;
+  timedOut: boolean;
+  ms: number;
+  output: string;
+}
+
+function copyTree(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'edgewise-mutation-'));
+  for (const p of COPIED) if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+function tsFiles(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(path, f));
+}
+
+/** The one file of `m.in` holding `m.original` (exactly once over all of them), or why not. */
+function locate(dir: string, m: Mutant): { file: string } | { error: string } {
+  const hits: string[] = [];
+  for (const f of tsFiles(join(dir, m.in))) hits.push(...Array(readFileSync(f, 'utf8').split(m.original).length - 1).fill(f));
+  if (hits.length === 1) return { file: hits[0]! };
+  const where = hits.length === 0 ? 'not found' : `found ${hits.length} times`;
+  return { error: `original text ${where} in ${m.in}; update test/mutation/mutants.ts: ${JSON.stringify(m.original)}` };
+}
+
+/** Run tests in `dir`; failed: they did not all pass (or took longer than TIMEOUT_MS). */
+function runTests(dir: string, label: string, files: string[], pattern?: string): Promise<Outcome> {
+  const t0 = Date.now();
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=dot', ...(pattern ? [`--test-name-pattern=${pattern}`] : []), ...files];
+  const child = spawn(process.execPath, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    process.kill(-child.pid!, 'SIGKILL'); // the runner and the test processes it started
+  }, TIMEOUT_MS);
+  return new Promise((done) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ label, failed: code !== 0, timedOut, ms: Date.now() - t0, output });
+    }),
+  );
+}
+
+/** Run `work` over `items`, `JOBS` at a time, each job with its own copy of the tree. */
+async function inCopies<T, R>(copies: string[], items: T[], work: (dir: string, item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    copies.map(async (dir) => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await work(dir, items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+async function main(): Promise<number> {
+  const filters = process.argv.slice(2);
+  const mutants = MUTANTS.filter((m) => filters.length === 0 || filters.some((f) => m.id.includes(f)));
+  const t0 = Date.now();
+  const copies = Array.from({ length: Math.min(JOBS, mutants.length) }, copyTree);
+  try {
+    const problems: string[] = [];
+    for (const m of mutants) {
+      const at = locate(copies[0]!, m);
+      if ('error' in at) problems.push(`${m.id}: ${at.error}`);
+    }
+    if (problems.length) {
+      for (const p of problems) console.error(`mutation check: ${p}`);
+      return 1;
+    }
+    // Unmutated, each test selection must pass, or killing a mutant would prove nothing.
+    const selections = [...new Map(mutants.map((m) => [`${m.tests.join(' ')}${m.pattern ? ` (tests matching "${m.pattern}")` : ''}`, m])).entries()];
+    const baseline = await inCopies(copies, selections, (dir, [label, m]) => runTests(dir, label, m.tests, m.pattern));
+    const broken = baseline.filter((b) => b.failed);
+    for (const b of broken) console.error(`mutation check: fails before any mutation: ${b.label}\n${b.output.slice(-3000)}`);
+    if (broken.length) return 1;
+
+    const outcomes = await inCopies(copies, mutants, async (dir, m) => {
+      const { file } = locate(dir, m) as { file: string };
+      const text = readFileSync(file, 'utf8');
+      writeFileSync(file, text.replace(m.original, m.replacement));
+      try {
+        return await runTests(dir, m.id, m.tests, m.pattern);
+      } finally {
+        writeFileSync(file, text);
+      }
+    });
+    let killed = 0;
+    for (const [i, o] of outcomes.entries()) {
+      const m = mutants[i]!;
+      if (o.failed) killed++;
+      const verdict = o.failed ? (o.timedOut ? 'killed (timed out)' : 'killed') : 'SURVIVED';
+      console.log(`${verdict.padEnd(18)} ${(o.ms / 1000).toFixed(1).padStart(5)} s  ${m.id}  [${m.tests.join(' ')}${m.pattern ? ` ~ ${m.pattern}` : ''}]`);
+    }
+    const ratio = mutants.length ? (100 * killed) / mutants.length : 100;
+    console.log(`mutation check: ${killed}/${mutants.length} mutants killed (${ratio.toFixed(0)}%) in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${copies.length} at a time`);
+    if (killed < mutants.length) {
+      console.error('mutation check: a mutant survived: the tests listed for it no longer catch that removal. Strengthen them (or, if the feature changed on purpose, the mutant in test/mutation/mutants.ts).');
+      return 1;
+    }
+    return 0;
+  } finally {
+    for (const c of copies) rmSync(c, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,159 @@
+/**
+ * The curated mutation list for `npm run test:mutation` (test/mutation/check.ts): one-line
+ * removals and inversions in the engine, the outbox, upstream and the gateway's state and dead
+ * letters, each of which some test must catch. `in` is a file or a folder: the original text is
+ * looked for in its .ts files and must occur exactly once, so a module split inside a folder
+ * keeps its mutants. When a change moves or rewrites the text, update `original` here.
+ */
+export interface Mutant {
+  id: string;
+  /** A source file or folder (its .ts files, recursively). */
+  in: string;
+  original: string;
+  replacement: string;
+  /** Test files to run; the mutant is killed when they fail. */
+  tests: string[];
+  /** Only the tests whose names match (node --test-name-pattern), to keep the check fast. */
+  pattern?: string;
+}
+
+export const MUTANTS: Mutant[] = [
+  {
+    id: 'engine: the default idle timeout is never',
+    in: 'src/engine',
+    original: 'return Math.max(2 * span, 60_000);',
+    replacement: 'return Infinity;',
+    tests: ['test/engine/idle-default.test.ts'],
+  },
+  {
+    id: 'engine: NaN values are taken',
+    in: 'src/engine',
+    original: "if (v !== v) return this.refuse('nan', r, `${stream}: value is NaN`);",
+    replacement: '',
+    tests: ['test/runtime/dead-letters.test.ts'],
+  },
+  {
+    id: 'engine: late readings are merged into closed windows',
+    in: 'src/engine',
+    original: 'if (ts < wm) {',
+    replacement: 'if (false) {',
+    tests: ['test/engine/windows.test.ts'],
+    pattern: 'late',
+  },
+  {
+    id: 'engine: far-future readings are taken',
+    in: 'src/engine',
+    original: 'if (ts > ref + this.maxFutureSkew && ref !== -Infinity) {',
+    replacement: 'if (false) {',
+    tests: ['test/engine/event-time.test.ts'],
+    pattern: 'far-future',
+  },
+  {
+    id: 'engine: max_keys is not enforced',
+    in: 'src/engine',
+    original: 'if (this.keys.size >= this.maxKeys) {',
+    replacement: 'if (false) {',
+    tests: ['test/engine/pipeline.test.ts'],
+    pattern: 'key cap',
+  },
+  {
+    id: 'outbox: an oversized payload is stored',
+    in: 'src/outbox',
+    original: 'if (payload.length > this.cfg.max_message_bytes) {',
+    replacement: 'if (false) {',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'oversized',
+  },
+  {
+    id: 'outbox: per-topic seq does not advance',
+    in: 'src/outbox',
+    original: 'const seq = ++key.lastSeq;',
+    replacement: 'const seq = key.lastSeq + 1;',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'gap-free per-topic sequences',
+  },
+  {
+    id: 'outbox: an acknowledged message is not deleted',
+    in: 'src/outbox',
+    original: 'if (s.del.run(a.priority, a.id).changes === 1) {',
+    replacement: 'if (false) {',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'acknowledged',
+  },
+  {
+    id: 'outbox: when full, the highest priority is dropped first',
+    in: 'src/outbox',
+    original: 'for (let p = 0; p < 3 && need > 0; p++) {',
+    replacement: 'for (let p = 2; p >= 0 && need > 0; p--) {',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'lowest priority first',
+  },
+  {
+    id: 'outbox: max_age is not enforced',
+    in: 'src/outbox',
+    original: 'if (r.created >= cutoff) break;',
+    replacement: 'break;',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'max_age',
+  },
+  {
+    id: 'outbox: dead letters are not stored',
+    in: 'src/outbox',
+    original: 'this.stmts.dlInsert.run(source, sample.reason, sample.at, sample.detail ?? null, sample.sample);',
+    replacement: '',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'dead-letter',
+  },
+  {
+    id: 'upstream: a refused publish (PUBACK failure) is acknowledged',
+    in: 'src/upstream',
+    original: "this.log.warn({ err: err.message }, `upstream: publish failed: ${err.message}`);\n          return;",
+    replacement: "this.log.warn({ err: err.message }, `upstream: publish failed: ${err.message}`);",
+    tests: ['test/upstream/refused-publish.test.ts'],
+  },
+  {
+    id: 'upstream: a PUBACK does not acknowledge the outbox row',
+    in: 'src/upstream',
+    original: 'if (!this.outbox.isClosed) this.outbox.ack(r);',
+    replacement: '',
+    tests: ['test/upstream/refused-publish.test.ts'],
+  },
+  {
+    id: 'upstream: fresh messages go lowest priority first',
+    in: 'src/upstream',
+    original: 'for (let p = 2; p >= 0; p--) {\n      const q = this.fresh[p]!;',
+    replacement: 'for (let p = 0; p <= 2; p++) {\n      const q = this.fresh[p]!;',
+    tests: ['test/upstream/forwarder.test.ts'],
+    pattern: 'committed together',
+  },
+  {
+    id: 'runtime: detector state is not restored at start',
+    in: 'src/runtime',
+    original: 'const failed = p.restore(snap);',
+    replacement: 'const failed: RestoreFailure[] = [];',
+    tests: ['test/runtime/state.test.ts'],
+    pattern: 'clean restart',
+  },
+  {
+    id: 'runtime: state is not saved at a clean stop',
+    in: 'src/runtime',
+    original: 'for (const p of this.pipelines) p.flush(true);\n      this.checkpoint();',
+    replacement: 'for (const p of this.pipelines) p.flush(true);',
+    tests: ['test/runtime/state.test.ts'],
+    pattern: 'durability: off',
+  },
+  {
+    id: 'runtime: refused readings are not kept as dead letters',
+    in: 'src/runtime',
+    original: 'this.outbox.recordDeadLetter(source, { ...d, at: this.now() });',
+    replacement: 'void d;',
+    tests: ['test/runtime/dead-letters.test.ts'],
+  },
+  {
+    id: 'serial: a port that is not there is not retried',
+    in: 'drivers/serial',
+    original: 'this.retryTimer = setTimeout(() => this.open(), delay);',
+    replacement: 'this.retryTimer = setTimeout(() => {}, delay);',
+    tests: ['test/drivers/serial-retry.test.ts'],
+  },
+];
