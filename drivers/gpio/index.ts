@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
+import type { Driver, DriverContext, DriverDeps, DriverHealth, DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import type { AlertRecord, Severity } from '../../src/core/records.js';
 import { patternToRegExp } from '../../src/core/patterns.js';
@@ -262,7 +262,3 @@ export class GpioDriver implements Driver {
   }
 }
 
-export const gpioDriverFactory: DriverFactory<GpioConfig> = {
-  kind: 'gpio',
-  create: (name, config, deps) => new GpioDriver(name, config, deps),
-};

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { deliveryHash, type Driver, type DriverContext, type DriverDeps, type DriverFactory, type DriverHealth, type DriverState } from '../../src/core/driver.js';
+import { deliveryHash, type Driver, type DriverContext, type DriverDeps, type DriverHealth, type DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
@@ -132,7 +132,7 @@ export class MqttIngest {
   }
 }
 
-class MqttDriver implements Driver {
+export class MqttDriver implements Driver {
   readonly kind = 'mqtt';
   private state: DriverState = 'stopped';
   private detail: string | undefined;
@@ -275,7 +275,3 @@ function prefixed(p: string, o: Record<string, number>): Record<string, number> 
   return r;
 }
 
-export const mqttDriverFactory: DriverFactory<MqttConfig> = {
-  kind: 'mqtt',
-  create: (name, config, deps) => new MqttDriver(name, config, deps),
-};

@@ -2,7 +2,7 @@ import type { SerialPort } from 'serialport';
 
 // serialport (a native addon, ~10 MB resident) is loaded only when a serial input starts.
 let SerialPortClass: typeof SerialPort | undefined;
-import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
+import type { Driver, DriverContext, DriverDeps, DriverHealth, DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import type { SerialConfig } from './config.js';
 import { lineDecoder, type LineDecoder } from './formats.js';
@@ -18,7 +18,7 @@ export { LineSplitter } from './lines.js';
  * fails to open or vanishes (USB unplugged) is reopened with exponential backoff; a port that is
  * silent for `silence_timeout` is reported and reopened (watchdog).
  */
-class SerialDriver implements Driver {
+export class SerialDriver implements Driver {
   readonly kind = 'serial';
   private state: DriverState = 'stopped';
   private detail: string | undefined;
@@ -182,7 +182,3 @@ class SerialDriver implements Driver {
   }
 }
 
-export const serialDriverFactory: DriverFactory<SerialConfig> = {
-  kind: 'serial',
-  create: (name, config, deps) => new SerialDriver(name, config, deps),
-};

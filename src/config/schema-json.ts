@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configurationDoc } from './docs.js';
-import './plugins.js';
 import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
 import { ASYNCAPI_FILE, asyncApiYaml } from '../upstream/asyncapi.js';

@@ -69,18 +69,6 @@ export interface Driver {
   onAlert?(alert: AlertRecord): void;
 }
 
-/**
- * A driver kind, as registered with the runtime: it creates drivers from validated settings.
- * Its config schema registers separately (`registerInputSchema` in src/config/gateway.ts) as one
- * branch of `inputs[]`, so configs are validated, documented and exported to JSON Schema with
- * everything else, and the running gateway does not load the schema library.
- */
-export interface DriverFactory<C = any> {
-  /** The `type` value in `inputs[]`. */
-  readonly kind: string;
-  create(name: string, config: C, deps: DriverDeps): Driver;
-}
-
 /** What the runtime hands a driver at creation (things shared across drivers). */
 export interface DriverDeps {
   log: Logger;
@@ -88,20 +76,4 @@ export interface DriverDeps {
   dataDir: string;
   /** Services other parts of the runtime publish for drivers, by name (e.g. a simulated GPIO backend). */
   services: Map<string, unknown>;
-}
-
-const registry = new Map<string, DriverFactory>();
-
-/** Register a driver kind. Drivers register themselves from `drivers/index.ts`. */
-export function registerDriver(factory: DriverFactory): void {
-  if (registry.has(factory.kind)) throw new Error(`driver kind "${factory.kind}" is registered twice`);
-  registry.set(factory.kind, factory);
-}
-
-export function driverFactories(): DriverFactory[] {
-  return [...registry.values()];
-}
-
-export function driverFactory(kind: string): DriverFactory | undefined {
-  return registry.get(kind);
 }

@@ -1,5 +1,4 @@
-import type { PipelineSpec, StepSpec, WindowSpec } from '../config/pipeline.js';
-import { BUILT_IN_STEP_KINDS } from '../config/step-kinds.js';
+import type { EnginePipelineSpec, EngineStep, FilterSpec, MapSpec, WindowSpec } from './spec.js';
 import { DropCounter } from '../core/drops.js';
 import { deviceOf, type Reading } from '../core/reading.js';
 import { isoTime, MAX_DATE_MS } from '../core/time.js';
@@ -44,12 +43,6 @@ export interface EngineDetectStep {
   snapshot(state: unknown): unknown;
   restore(stream: string, snap: unknown): unknown;
 }
-export type DetectCompiler = (spec: unknown) => EngineDetectStep;
-let detectCompiler: DetectCompiler | undefined;
-/** The detectors module registers how detect steps are built (keeps the engine free of detector code). */
-export function registerDetectCompiler(fn: DetectCompiler): void {
-  detectCompiler = fn;
-}
 
 /**
  * What an operator step sees of the engine. Operators (registered step kinds such as `news2`) may
@@ -92,14 +85,6 @@ export interface EngineOperator {
   /** State to save across restarts (JSON), and to restore it. */
   snapshot?(): unknown;
   restore?(snap: unknown): void;
-}
-export type OperatorCompiler = (spec: unknown) => EngineOperator;
-const operatorCompilers = new Map<string, OperatorCompiler>();
-/** Keys of a validated step that are not a registered operator kind. */
-const BUILT_IN_STEP_KEYS = new Set<string>([...BUILT_IN_STEP_KINDS, 'streams']);
-/** An operator module registers how its step kind is built (the schema goes to `registerOperatorStepSchema`). */
-export function registerOperatorCompiler(kind: string, fn: OperatorCompiler): void {
-  operatorCompilers.set(kind, fn);
 }
 
 /** A detector's judgement of one record, for replay/backtest (one per judged reading or window). */
@@ -192,7 +177,7 @@ export class Pipeline {
   private readonly emitted = new Map<string, number>();
 
   constructor(
-    readonly spec: PipelineSpec,
+    readonly spec: EnginePipelineSpec,
     private readonly sink: Sink,
     private readonly opts: PipelineOptions = {},
   ) {
@@ -208,31 +193,37 @@ export class Pipeline {
     let windowSlot = -1;
     // Build the chain back to front; each step knows only the next.
     const steps = spec.steps;
-    const slotOf = new Map<StepSpec, number>();
-    for (const st of steps) if (st.window || st.detect) slotOf.set(st, this.slotCount++);
+    const slotOf = new Map<EngineStep, number>();
+    for (const st of steps) if (st.kind === 'window' || st.kind === 'detect') slotOf.set(st, this.slotCount++);
     for (let i = steps.length - 1; i >= 0; i--) {
       const st = steps[i]!;
       const after = op;
-      const opKind = Object.keys(st).find((k) => !BUILT_IN_STEP_KEYS.has(k) && (st as Record<string, unknown>)[k] !== undefined);
-      if (opKind !== undefined) {
-        const compile = operatorCompilers.get(opKind);
-        if (!compile) throw new Error(`pipeline ${spec.name}: step kind "${opKind}" has a schema but no compiler (its module did not register one)`);
-        op = this.operatorOp(compile((st as Record<string, unknown>)[opKind]), op);
-      } else if (st.filter) op = this.filterOp(st.filter, op);
-      else if (st.map) op = this.mapOp(st.map, op);
-      else if (st.output !== undefined) op = this.outputOp(typeof st.output === 'string' ? st.output : st.output.name, op);
-      else if (st.window) {
-        windowOp = makeWindowOperator(st.window);
-        windowSlot = slotOf.get(st)!;
-        op = this.windowStep(windowOp, windowSlot, op);
-      } else if (st.detect) {
-        if (!detectCompiler) throw new Error(`pipeline ${spec.name}: detect steps are not available (detectors module not loaded)`);
-        const step = detectCompiler(st.detect);
-        const slot = slotOf.get(st)!;
-        this.detectSteps.push({ slot, step });
-        op = this.detectOp(step, slot, op);
+      switch (st.kind) {
+        case 'operator':
+          op = this.operatorOp(st.operator, op);
+          break;
+        case 'filter':
+          op = this.filterOp(st.filter, op);
+          break;
+        case 'map':
+          op = this.mapOp(st.map, op);
+          break;
+        case 'output':
+          op = this.outputOp(st.output, op);
+          break;
+        case 'window':
+          windowOp = makeWindowOperator(st.window);
+          windowSlot = slotOf.get(st)!;
+          op = this.windowStep(windowOp, windowSlot, op);
+          break;
+        case 'detect': {
+          const slot = slotOf.get(st)!;
+          this.detectSteps.push({ slot, step: st.detect });
+          op = this.detectOp(st.detect, slot, op);
+          break;
+        }
       }
-      if (st.streams && !st.window) op = this.selectOp(new StreamMatcher(st.streams), op, after);
+      if (st.streams && st.kind !== 'window') op = this.selectOp(new StreamMatcher(st.streams), op, after);
     }
     this.operators.reverse(); // chain order: upstream operators flush first
     this.head = op;
@@ -574,7 +565,7 @@ export class Pipeline {
     };
   }
 
-  private filterOp(f: NonNullable<StepSpec['filter']>, next: RecordOp): RecordOp {
+  private filterOp(f: FilterSpec, next: RecordOp): RecordOp {
     const min = f.min ?? -Infinity;
     const max = f.max ?? Infinity;
     const keep = f.streams ? new StreamMatcher(f.streams) : undefined;
@@ -595,7 +586,7 @@ export class Pipeline {
     };
   }
 
-  private mapOp(m: NonNullable<StepSpec['map']>, next: RecordOp): RecordOp {
+  private mapOp(m: MapSpec, next: RecordOp): RecordOp {
     const convert = m.convert ? CONVERT[m.convert] : undefined;
     const { scale, offset } = m;
     const lo = m.clamp?.min ?? -Infinity;
@@ -748,9 +739,4 @@ export function makeWindowOperator(w: WindowSpec): WindowOperator {
     case 'count':
       return new CountWindowOperator(w.size, w.slide ?? w.size, w.idle_timeout ?? Infinity, agg);
   }
-}
-
-/** Compile a validated pipeline spec. */
-export function compilePipeline(spec: PipelineSpec, sink: Sink, opts?: PipelineOptions): Pipeline {
-  return new Pipeline(spec, sink, opts);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../config/units.js';
+import { durationSchema } from '../core/units.js';
 
 const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;
 

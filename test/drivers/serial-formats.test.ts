@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';
 import { NmeaDecoder, CsvDecoder, KvDecoder, JsonLineDecoder, LineSplitter } from '../../drivers/serial/index.js';
-import { serialConfigSchema } from '../../drivers/serial/config.js';
+import { serialConfigSchema } from '../helpers/schemas.js';
 import { isGarbled } from '../../drivers/serial/lines.js';
 import { parseTimestamp } from '../../drivers/common/timestamp.js';
 import { RMC, GGA, VTG, GSV, GGA_NOFIX, TS, nmea } from './nmea-fixtures.js';

@@ -13,7 +13,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
  */
 test('the running gateway does not import zod or yaml (config is validated in a child process)', async () => {
   const r = await build({
-    entryPoints: ['src/cli/run.ts', 'src/runtime/plugins.ts', 'src/runtime/gateway.ts'].map((f) => resolve(ROOT, f)),
+    entryPoints: ['src/cli/run.ts', 'src/plugins.ts', 'src/runtime/gateway.ts'].map((f) => resolve(ROOT, f)),
     absWorkingDir: ROOT,
     bundle: true,
     write: false,
