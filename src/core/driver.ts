@@ -76,4 +76,37 @@ export interface DriverDeps {
   dataDir: string;
   /** Services other parts of the runtime publish for drivers, by name (e.g. a simulated GPIO backend). */
   services: Map<string, unknown>;
+  /** The gateway clock (ms), as `DriverContext.now`; for health times before `start`. Default: Date.now. */
+  now?: () => number;
+}
+
+/**
+ * A driver's health as a small state machine, the one every driver keeps: the state, what is wrong
+ * in words, and since when (by the injected clock). `since` moves only when the state or its
+ * detail changes, so a driver repeating "reconnecting" keeps the time it started to.
+ */
+export class DriverHealthState {
+  private state: DriverState = 'stopped';
+  private detail: string | undefined;
+  private since: number;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.since = now();
+  }
+
+  /** Move to `state` (with what is wrong, if anything). */
+  set(state: DriverState, detail?: string): void {
+    if (state === this.state && detail === this.detail) return;
+    this.state = state;
+    this.detail = detail;
+    this.since = this.now();
+  }
+
+  get current(): DriverState {
+    return this.state;
+  }
+
+  health(): DriverHealth {
+    return { state: this.state, detail: this.detail, since: this.since };
+  }
 }

@@ -159,7 +159,7 @@ export class Gateway {
   private async startInput(input: InputSettings): Promise<void> {
     const factory = (this.opts.plugins ?? builtinPlugins).driver(input.type);
     if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}") in this build (src/plugins.ts lists them)`);
-    const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services: this.services }); // drivers name themselves in their logs
+    const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services: this.services, now: this.now }); // drivers name themselves in their logs
     const drops = new DropCounter();
     drops.onDrop((d) => {
       this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');

@@ -20,8 +20,8 @@ export function makeCtx(now?: () => number): TestCtx {
   };
 }
 
-export function makeDeps(services = new Map<string, unknown>()): DriverDeps {
-  return { log: silentLogger(), dataDir: '/tmp', services };
+export function makeDeps(services = new Map<string, unknown>(), now?: () => number): DriverDeps {
+  return { log: silentLogger(), dataDir: '/tmp', services, now };
 }
 
 /** Poll until `cond()` is true; fails with `what` after `timeoutMs` (generous: not a timing assertion). */
