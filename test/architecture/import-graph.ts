@@ -4,7 +4,7 @@
  * connected components.
  * Used by test/architecture/cycles.test.ts; `npx tsx test/architecture/import-graph.ts` prints them.
  */
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -18,10 +18,10 @@ function tsFiles(dir: string): string[] {
   });
 }
 
-/** file → files it imports at run time (paths relative to the repository). */
-export async function importGraph(dirs = ['src', 'drivers']): Promise<Map<string, string[]>> {
+/** What esbuild finds reachable from these entry points (paths relative to the repository), static imports and `import()` alike. */
+export async function reachable(entryPoints: string[]): Promise<Metafile> {
   const r = await build({
-    entryPoints: dirs.flatMap(tsFiles).map((f) => resolve(ROOT, f)),
+    entryPoints: entryPoints.map((f) => resolve(ROOT, f)),
     absWorkingDir: ROOT,
     bundle: true,
     write: false,
@@ -32,8 +32,14 @@ export async function importGraph(dirs = ['src', 'drivers']): Promise<Map<string
     outdir: 'out',
     logLevel: 'silent',
   });
+  return r.metafile;
+}
+
+/** file → files it imports at run time (paths relative to the repository). */
+export async function importGraph(dirs = ['src', 'drivers']): Promise<Map<string, string[]>> {
+  const metafile = await reachable(dirs.flatMap(tsFiles));
   const g = new Map<string, string[]>();
-  for (const [file, input] of Object.entries(r.metafile.inputs)) {
+  for (const [file, input] of Object.entries(metafile.inputs)) {
     if (file.startsWith('node_modules') || !dirs.some((d) => file.startsWith(`${d}/`))) continue;
     g.set(file, input.imports.filter((im) => !im.external && dirs.some((d) => im.path.startsWith(`${d}/`))).map((im) => im.path));
   }
