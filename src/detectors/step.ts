@@ -69,27 +69,27 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
     output: spec.output,
     createKeyState: create,
     update(state: unknown, ts: number, value: number): DetectOutcome {
-      const st = state as KeyState;
-      const j = st.detector.update(ts, value);
+      const keyState = state as KeyState;
+      const j = keyState.detector.update(ts, value);
       out.score = j.score;
       out.anomalous = j.anomalous;
-      out.alert = st.alert.update(ts, value, j);
-      out.alertActive = st.alert.active;
+      out.alert = keyState.alert.update(ts, value, j);
+      out.alertActive = keyState.alert.active;
       return out;
     },
     snapshot(state: unknown): unknown {
-      const st = state as KeyState;
-      return { detector: st.detector.snapshot(), alert: st.alert.snapshot() };
+      const keyState = state as KeyState;
+      return { detector: keyState.detector.snapshot(), alert: keyState.alert.snapshot() };
     },
     restore(stream: string, snap: unknown): unknown {
-      const st = create(stream);
+      const keyState = create(stream);
       if (typeof snap !== 'object' || snap === null || typeof (snap as { detector?: unknown }).detector !== 'object' || typeof (snap as { alert?: unknown }).alert !== 'object') {
         throw new Error(`detect step "${name}", stream ${stream}: saved state must be { detector: {...}, alert: {...} }`);
       }
       const s = snap as { detector: Record<string, unknown>; alert: Record<string, unknown> };
-      st.detector.restore(s.detector);
-      st.alert.restore(s.alert);
-      return st;
+      keyState.detector.restore(s.detector);
+      keyState.alert.restore(s.alert);
+      return keyState;
     },
   };
 }
