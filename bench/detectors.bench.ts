@@ -7,8 +7,10 @@
 import { cpus } from 'node:os';
 import { compileDetect } from '../src/compile.js';
 import { builtinPlugins } from '../src/plugins.js';
-import { detectStepSchema, DETECTOR_KINDS } from '../test/helpers/schemas.js';
+import { detectStepSchema, DETECTOR_KINDS, multivariateStepSchema } from '../test/helpers/schemas.js';
 import { SEQ_TABLE } from '../src/detectors/default/sequence.js';
+import { compileMultivariateStep } from '../src/detectors/multivariate/step.js';
+import type { OperatorContext } from '../src/engine/pipeline.js';
 
 const N = 2_000_000;
 const params: Record<string, Record<string, unknown>> = { threshold: { above: 3, below: -3 } };
@@ -77,7 +79,50 @@ for (const kind of [...DETECTOR_KINDS, ...Object.keys(variants)].filter((k) => o
   rows.push([kind, (detRate / 1e6).toFixed(1), (stepRate / 1e6).toFixed(1), String(Math.round(heapPerKey(kind))), String(snapBytes)]);
 }
 
+// The multivariate step (an operator: one state per device, 8 sensors a row as on the SKAB pump).
+// Its rate counts readings (8 a row), through row assembly, the MEWMA and the alert tracker.
+let mvCpu = NaN;
+if (only.length === 0 || only.some((o) => 'multivariate'.startsWith(o))) {
+  const M = 8;
+  const ctx: OperatorContext = { pipeline: 'b', reading() {}, result() {}, emit() {}, drop() {}, deviceTime: () => 0 };
+  const metrics = Array.from({ length: M }, (_, k) => `s${k}`);
+  const streams = (dev: string) => metrics.map((m) => `${dev}/${m}`);
+  const feed = (op: ReturnType<typeof compileMultivariateStep>, ss: string[], rows: number, from: number) => {
+    const r = { stream: '', ts: 0, value: 0 };
+    for (let i = from; i < from + rows; i++) {
+      r.ts = 1e12 + i * 1000;
+      for (let k = 0; k < M; k++) {
+        r.stream = ss[k]!;
+        r.value = 10 * k + xs[(i * M + k) & (xs.length - 1)]!;
+        op.reading(r, ctx);
+      }
+    }
+  };
+  const spec = multivariateStepSchema.parse({});
+  const op = compileMultivariateStep(spec);
+  const ss = streams('pump');
+  feed(op, ss, 25_000, 0); // past baseline and calibration, JIT warm
+  const rowsN = N / M;
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  feed(op, ss, rowsN, 25_000);
+  const rate = N / (Number(process.hrtime.bigint() - t0) / 1e9);
+  const cpu = process.cpuUsage(c0);
+  mvCpu = ((cpu.user + cpu.system) * 1000) / N; // ns of CPU per reading (robust to other load)
+  const K = 5_000;
+  const many = compileMultivariateStep(spec);
+  globalThis.gc?.();
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  for (let k = 0; k < K; k++) feed(many, streams(`pump-${k}`), 450, 0);
+  globalThis.gc?.();
+  const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const snap = JSON.stringify(op.snapshot()).length;
+  rows.push([`multivariate (${M} sensors, per device)`, (rate / 1e6).toFixed(1), (rate / 1e6).toFixed(1), String(Math.round((after - before) / K)), String(snap)]);
+}
+
 console.log(`detectors: ${N.toLocaleString('en')} readings each, one core (${cpus()[0]?.model ?? '?'}, ${cpus().length} cores visible)`);
 console.log('| detector | M readings/s (detector) | M readings/s (step + alerts) | bytes/key in memory (detector + alert tracker; heap + typed arrays) | snapshot JSON bytes |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+if (!Number.isNaN(mvCpu)) console.log(`multivariate: ${mvCpu.toFixed(0)} ns of CPU per reading (${(1e3 / mvCpu).toFixed(1)} M readings per CPU-second)`);

@@ -20,6 +20,7 @@ import { pageHinkleyPlugin } from './detectors/page-hinkley/plugin.js';
 import { hampelPlugin, robustZPlugin } from './detectors/robust/plugin.js';
 import { spikePlugin } from './detectors/spike/plugin.js';
 import { thresholdPlugin } from './detectors/threshold/plugin.js';
+import { multivariatePlugin } from './detectors/multivariate/plugin.js';
 import { news2Plugin } from './domain/news2/plugin.js';
 import { telematicsPlugin } from './domain/telematics/plugin.js';
 import { joinPlugin } from './engine/operators/join/plugin.js';
@@ -44,6 +45,7 @@ export const builtinPlugins = new PluginSet([
   iso10816Plugin,
   // operator steps
   joinPlugin,
+  multivariatePlugin,
   news2Plugin,
   telematicsPlugin,
 ]);
