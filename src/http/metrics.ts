@@ -101,6 +101,7 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_upstream_sent_total', help: 'PUBLISH packets sent upstream (resends included).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.sent) },
   { name: 'edgewise_upstream_acked_total', help: 'PUBACKs received.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.acked) },
   { name: 'edgewise_upstream_publish_errors_total', help: 'Publishes that failed.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.publishErrors) },
+  { name: 'edgewise_upstream_encode_errors_total', help: 'Outbox rows the upstream format could not encode (dropped, each logged).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.encodeErrors) },
   {
     name: 'edgewise_reloads_total',
     help: 'Reloads of the config and pipelines (SIGHUP, POST /reload, file watch), by result: applied, invalid (config errors), refused (a setting needs a restart), failed.',

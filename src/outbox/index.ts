@@ -500,6 +500,16 @@ export class Outbox {
     for (const p of parts) p.committed();
   }
 
+  /** A small value another part keeps in the outbox file (e.g. the Sparkplug bdSeq); undefined when unset. */
+  readMeta(k: string): string | undefined {
+    return (this.db.prepare('SELECT v FROM meta WHERE k = ?').get(`ext:${k}`) as { v: string } | undefined)?.v;
+  }
+
+  /** Store such a value at once (its own transaction), so it survives a crash right after. */
+  writeMeta(k: string, v: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run(`ext:${k}`, v);
+  }
+
   /** The open database (checkpoints and the journal live in it too). */
   get database(): Database.Database {
     return this.db;

@@ -101,6 +101,8 @@ export function asyncApiDocument(): Record<string, unknown> {
         DEDUPE,
         '',
         `Payload schema version ${PAYLOAD_SCHEMA_VERSION}: fields may be added within a version (ignore unknown fields); a breaking change gets a new number and topic prefix.`,
+        '',
+        'This is the default format (`upstream.format: json`). With `upstream.format: sparkplug_b` a gateway publishes Eclipse Sparkplug B instead (topics `spBv1.0/{group_id}/{NBIRTH|NDEATH|DBIRTH|DDEATH|DDATA}/{edge_node_id}[/{device}]`, protobuf payloads, NCMD `Node Control/Rebirth` answered): that contract is the Sparkplug B 3.0 specification plus the metric names, datatypes and properties in docs/upstream.md, "Sparkplug B"; the dedupe id travels as the `id` property of each record\'s first metric.',
         'Generated from the code by `npm run schema`; do not edit.',
       ].join('\n'),
       license: { name: 'MIT' },

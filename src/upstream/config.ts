@@ -2,6 +2,35 @@ import { z } from 'zod';
 import { durationSchema } from '../core/units.js';
 
 const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;
+/** A Sparkplug id (group, edge node) is one topic level: no / + # (Sparkplug B 3.0, topic namespace). */
+const SPARKPLUG_ID_RE = /^[^/#+\u0000]+$/;
+
+export const UPSTREAM_FORMATS = ['json', 'sparkplug_b'] as const;
+export type UpstreamFormat = (typeof UPSTREAM_FORMATS)[number];
+
+/** `upstream.sparkplug`: the gateway as a Sparkplug B edge node. See docs/upstream.md, "Sparkplug B". */
+export const sparkplugConfigSchema = z
+  .strictObject({
+    group_id: z
+      .string()
+      .regex(SPARKPLUG_ID_RE, 'a Sparkplug group id is one topic level: it may not contain / + or #')
+      .default('edgewise')
+      .describe('Sparkplug group id: topics are spBv1.0/<group_id>/<type>/<edge_node_id>[/<device>].'),
+    edge_node_id: z
+      .string()
+      .regex(SPARKPLUG_ID_RE, 'a Sparkplug edge node id is one topic level: it may not contain / + or #')
+      .optional()
+      .describe('Sparkplug edge node id. Default: the gateway id, with / + # replaced by _.'),
+    aliases: z
+      .boolean()
+      .default(true)
+      .describe('Name each metric by a number (alias) in DDATA, declared with its name in the DBIRTH: about half the bytes. Off: every DDATA names its metrics in full.'),
+    device_idle: durationSchema
+      .default(600_000)
+      .describe('A device (the first part of a stream) that sent nothing upstream for this long gets a DDEATH; its next record brings a new DBIRTH. 0 = never.'),
+  })
+  .describe('Sparkplug B settings, used with format: sparkplug_b.');
+export type SparkplugConfig = z.output<typeof sparkplugConfigSchema>;
 
 /** The upstream MQTT broker that aggregates and alerts are forwarded to. See docs/upstream.md. */
 export const upstreamConfigSchema = z
@@ -31,6 +60,11 @@ export const upstreamConfigSchema = z
       })
       .default({ reject_unauthorized: true })
       .describe('TLS settings, used with mqtts:// URLs.'),
+    format: z
+      .enum(UPSTREAM_FORMATS)
+      .default('json')
+      .describe('Payload format: json (the Edgewise topics and JSON Schemas) or sparkplug_b (Eclipse Sparkplug B: the gateway is an edge node, devices are the first part of each stream).'),
+    sparkplug: sparkplugConfigSchema.default({ group_id: 'edgewise', aliases: true, device_idle: 600_000 }),
     topic_prefix: z
       .string()
       .regex(TOPIC_PREFIX_RE, 'a topic prefix may not contain + or #')

@@ -5,7 +5,8 @@ import type { Logger } from '../core/log.js';
 import type { Priority } from '../core/records.js';
 import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
-import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic, topicSafe } from './payload.js';
+import { jsonFormat, type Publish, type UplinkFormat } from './format.js';
+import { topicSafe } from './payload.js';
 
 export type { UpstreamConfig } from './config.js';
 
@@ -33,6 +34,8 @@ export interface UpstreamStats {
   /** Connection attempts that failed or connections that dropped. */
   disconnects: number;
   publishErrors: number;
+  /** Rows the format could not encode: dropped, each logged with its reason. */
+  encodeErrors: number;
   /** Delay (ms) before the next connection attempt, when offline. */
   nextRetryMs: number;
   /** Connection attempts started early because a TCP probe found the broker reachable. */
@@ -103,7 +106,8 @@ export class UpstreamForwarder {
   private tokens = 0;
   private lastRefill = 0;
   private idleWaiters: (() => void)[] = [];
-  private s = { sent: 0, sentBacklog: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, probeReconnects: 0 };
+  private s = { sent: 0, sentBacklog: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, probeReconnects: 0 };
+  private format: UplinkFormat;
   private lastError?: string;
   private onlineSince = 0;
 
@@ -114,6 +118,7 @@ export class UpstreamForwarder {
     this.log = opts.log;
     this.extra = opts.mqttOptions ?? {};
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
+    this.format = jsonFormat(this.cfg.topic_prefix, this.gateway);
     this.outbox.onCommit((rows) => this.onCommit(rows));
     this.outbox.onReset(() => {
       this.inflight.clear();
@@ -126,6 +131,11 @@ export class UpstreamForwarder {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
+    if (this.cfg.format === 'sparkplug_b') {
+      // Loaded only when used: the codec (protobufjs) stays out of a JSON gateway's memory.
+      const { SparkplugNode } = await import('./sparkplug/node.js');
+      this.format = await SparkplugNode.open({ config: this.cfg, gatewayId: this.gateway, outbox: this.outbox, log: this.log });
+    }
     this.connect();
   }
 
@@ -160,7 +170,6 @@ export class UpstreamForwarder {
 
   private clientOptions(): IClientOptions {
     const c = this.cfg;
-    const status = statusTopic(c.topic_prefix, this.gateway);
     const o: IClientOptions = {
       protocolVersion: c.protocol_version,
       clientId: c.client_id ?? `edgewise-${this.gateway}`,
@@ -170,7 +179,7 @@ export class UpstreamForwarder {
       reconnectPeriod: 0, // we manage reconnects (exponential backoff with jitter)
       resubscribe: false,
       queueQoSZero: false,
-      will: { topic: status, payload: Buffer.from(JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway: this.gateway, state: 'offline' })), qos: 1, retain: true },
+      will: this.format.will(),
       rejectUnauthorized: c.tls.reject_unauthorized,
     };
     if (c.username !== undefined) o.username = c.username;
@@ -207,12 +216,7 @@ export class UpstreamForwarder {
       this.st = 'online';
       this.onlineSince = Date.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
-      client.publish(
-        statusTopic(this.cfg.topic_prefix, this.gateway),
-        JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway: this.gateway, state: 'online', since: this.onlineSince }),
-        { qos: 1, retain: true },
-        () => {},
-      );
+      this.format.online(client);
       this.inflight.clear();
       this.resync();
       this.meteredUpTo = this.outbox.newestId();
@@ -239,6 +243,7 @@ export class UpstreamForwarder {
     if (wasOnline && Date.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.s.disconnects++;
     this.client = null;
+    this.format.closed();
     this.inflight.clear();
     this.clearFresh();
     try {
@@ -431,11 +436,23 @@ export class UpstreamForwarder {
       }
       const key = this.outbox.key(row.keyId);
       if (!key) continue;
+      let msg: Publish;
+      try {
+        msg = this.format.encode(row, key, row.id <= this.meteredUpTo);
+      } catch (err) {
+        this.s.encodeErrors++;
+        this.log.error(
+          { err: (err as Error).message, kind: key.kind, stream: key.stream, seq: row.seq },
+          `upstream: cannot encode the ${key.kind} of ${key.stream} (seq ${row.seq}) as ${this.cfg.format}: ${(err as Error).message}; dropped it (counted as encodeErrors)`,
+        );
+        if (!this.outbox.isClosed) this.outbox.ack(row);
+        continue;
+      }
       this.inflight.set(row.id, row);
       this.s.sent++;
       if (backlog) this.s.sentBacklog++;
       const r = row;
-      client.publish(messageTopic(this.cfg.topic_prefix, this.gateway, key.kind, key.stream), r.payload, { qos: 1 }, (err) => {
+      client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
         if (gen !== this.gen) return; // connection gone: the row is still in the outbox and will be resent
         this.inflight.delete(r.id);
         if (err) {
@@ -499,19 +516,15 @@ export class UpstreamForwarder {
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(1000, this.cfg.stop_timeout));
-        client.publish(
-          statusTopic(this.cfg.topic_prefix, this.gateway),
-          JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway: this.gateway, state: 'offline', since: Date.now() }),
-          { qos: 1, retain: true },
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-        );
+        this.format.offline(client, () => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     this.gen++;
     this.client = null;
+    this.format.closed();
     this.inflight.clear();
     this.clearFresh();
     if (client) {

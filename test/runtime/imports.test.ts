@@ -2,6 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reachable } from '../architecture/import-graph.js';
 
+/** The module graph `edgewise run` can load (esbuild follows static imports and `import()`). */
+async function gatewayGraph() {
+  return Object.entries((await reachable(['src/cli/run.ts', 'src/plugins.ts', 'src/runtime/gateway.ts'])).inputs);
+}
+
 /**
  * `edgewise run` keeps only what running needs: configs are validated in a short-lived child process
  * (src/config/load-in-child.ts), so the schema library and the YAML parser (~10 MB resident)
@@ -9,7 +14,7 @@ import { reachable } from '../architecture/import-graph.js';
  * `import()` both count (esbuild follows both).
  */
 test('the running gateway does not import zod or yaml (config is validated in a child process)', async () => {
-  const inputs = Object.entries((await reachable(['src/cli/run.ts', 'src/plugins.ts', 'src/runtime/gateway.ts'])).inputs);
+  const inputs = await gatewayGraph();
   assert.ok(inputs.some(([f]) => f.endsWith('src/runtime/gateway.ts')) && inputs.some(([f]) => f.endsWith('drivers/mqtt/index.ts')), 'the graph covers the gateway and its drivers');
   const offenders = inputs.flatMap(([file, i]) => i.imports.filter((im) => /^(zod|yaml)(\/|$)/.test(im.path)).map((im) => `${file} imports ${im.path}`));
   assert.deepEqual(offenders, []);
@@ -17,4 +22,18 @@ test('the running gateway does not import zod or yaml (config is validated in a 
   const loader = await reachable(['src/config/load.ts']);
   const loaderImports = Object.values(loader.inputs).flatMap((i) => i.imports.map((im) => im.path));
   assert.ok(loaderImports.includes('zod') && loaderImports.includes('yaml'));
+});
+
+/**
+ * The Sparkplug codec (sparkplug-payload → protobufjs, ~7.5 MB resident) is loaded only with
+ * `upstream.format: sparkplug_b`: the gateway reaches src/upstream/sparkplug/ only through `import()`.
+ */
+test('the gateway imports the Sparkplug B codec lazily (only with format: sparkplug_b)', async () => {
+  const inputs = await gatewayGraph();
+  const inSparkplug = (f: string) => f.includes('src/upstream/sparkplug/');
+  assert.ok(inputs.some(([f]) => inSparkplug(f)), 'the graph reaches the Sparkplug module (through import())');
+  const codecUsers = inputs.filter(([, i]) => i.imports.some((im) => im.path.startsWith('sparkplug-payload'))).map(([f]) => f);
+  assert.ok(codecUsers.length > 0 && codecUsers.every(inSparkplug), `only src/upstream/sparkplug/ imports the codec: ${codecUsers.join(', ')}`);
+  const eager = inputs.flatMap(([f, i]) => (inSparkplug(f) ? [] : i.imports.filter((im) => inSparkplug(im.path) && im.kind !== 'dynamic-import').map((im) => `${f} imports ${im.path} (${im.kind})`)));
+  assert.deepEqual(eager, []);
 });

@@ -1,0 +1,45 @@
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { OutboxKey, OutboxRow } from '../outbox/index.js';
+import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from './payload.js';
+
+/** One MQTT publish. */
+export interface Publish {
+  topic: string;
+  payload: Buffer;
+}
+
+/**
+ * What goes on the wire, apart from the forwarder's lanes and acknowledgements: the Last Will, what
+ * is said when a connection comes up and before a clean stop, and how an outbox row becomes a
+ * publish. The outbox always holds the JSON payload (payload.ts); a format translates it when sent.
+ */
+export interface UplinkFormat {
+  /** The Last Will of a new connection (called once per connection attempt, before connecting). */
+  will(): NonNullable<IClientOptions['will']>;
+  /** A connection came up: publish what must come before any row (birth). */
+  online(client: MqttClient): void;
+  /**
+   * The publish for one row, sent at QoS 1 and acknowledged to the outbox on PUBACK. `historical`:
+   * the row was buffered before this connection came up (drained after an outage or a restart).
+   * Throws when the row cannot be encoded (the forwarder counts and logs it, and drops the row).
+   */
+  encode(row: OutboxRow, key: OutboxKey, historical: boolean): Publish;
+  /** Before a clean disconnect: the goodbye, at QoS 1; `done` once it is acknowledged. */
+  offline(client: MqttClient, done: () => void): void;
+  /** The connection is gone (lost or stopped). */
+  closed(): void;
+}
+
+/** The Edgewise JSON format: rows as they are, on `<prefix>/<gateway>/<kind>/<stream>`; retained status. */
+export function jsonFormat(prefix: string, gateway: string): UplinkFormat {
+  const status = statusTopic(prefix, gateway);
+  const statusPayload = (state: 'online' | 'offline', since?: number) =>
+    JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway, state, ...(since === undefined ? {} : { since }) });
+  return {
+    will: () => ({ topic: status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: true }),
+    online: (client) => client.publish(status, statusPayload('online', Date.now()), { qos: 1, retain: true }, () => {}),
+    encode: (row, key) => ({ topic: messageTopic(prefix, gateway, key.kind, key.stream), payload: row.payload }),
+    offline: (client, done) => client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: true }, () => done()),
+    closed: () => {},
+  };
+}
