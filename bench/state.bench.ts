@@ -13,12 +13,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import '../src/cli/plugins.js';
-import '../src/runtime/plugins.js';
 import { pipelineSchema } from '../src/config/pipeline.js';
 import { silentLogger } from '../src/core/log.js';
 import type { Reading } from '../src/core/reading.js';
-import { compilePipeline, type Pipeline } from '../src/engine/pipeline.js';
+import { compilePipeline } from '../src/compile.js';
+import { type Pipeline } from '../src/engine/pipeline.js';
 import { outboxConfigSchema } from '../src/outbox/config.js';
 import { Outbox } from '../src/outbox/index.js';
 import { StateKeeper } from '../src/runtime/state-keeper.js';

@@ -14,11 +14,10 @@
  */
 import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
-import '../src/cli/plugins.js';
 import { loadPipelineFile } from '../src/config/load.js';
 import { pipelineSchema, type PipelineSpec } from '../src/config/pipeline.js';
 import { silentLogger } from '../src/core/log.js';
-import { compilePipeline } from '../src/engine/pipeline.js';
+import { compilePipeline } from '../src/compile.js';
 import { Outbox, type OutboxRow } from '../src/outbox/index.js';
 import { batchJsonBytes, batchTopic, encodeBatch, type Compression } from '../src/upstream/batch.js';
 import { messageTopic } from '../src/upstream/payload.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSizeSchema, durationSchema } from '../config/units.js';
+import { byteSizeSchema, durationSchema } from '../core/units.js';
 
 /**
  * The store-and-forward outbox (SQLite). Every upstream message is written here first and

@@ -3,12 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec } from '../config/pipeline.js';
-import { driverFactory, type Driver, type DriverContext } from '../core/driver.js';
+import type { Driver, DriverContext } from '../core/driver.js';
+import type { PluginSet } from '../core/plugin.js';
+import { builtinPlugins } from '../plugins.js';
 import { DropCounter, type DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import type { Emission } from '../core/records.js';
-import { compilePipeline, type DetectEvent, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
+import { compilePipeline } from '../compile.js';
+import type { DetectEvent, Pipeline, PipelineStats } from '../engine/pipeline.js';
 import { deadLetterLimiter } from './dead-letter-limit.js';
 import { dropsByReason } from './stats-log.js';
 import { Outbox, type OutboxStats } from '../outbox/index.js';
@@ -34,6 +37,8 @@ export interface GatewayOptions {
   onDetect?: (pipeline: string, e: DetectEvent) => void;
   /** Services drivers can look up (e.g. the simulated GPIO backend). */
   services?: Map<string, unknown>;
+  /** Drivers, detectors and operators of this build (default: the built-in ones, src/plugins.ts). */
+  plugins?: PluginSet;
 }
 
 export interface GatewayStats {
@@ -95,7 +100,7 @@ export class Gateway {
 
   private compile(spec: PipelineSpec): Pipeline {
     const onDetect = this.opts.onDetect;
-    return compilePipeline(spec, (e) => this.emit(e), onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined);
+    return compilePipeline(spec, (e) => this.emit(e), onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined, this.opts.plugins);
   }
 
   /**
@@ -153,9 +158,9 @@ export class Gateway {
   }
 
   private async startInput(input: InputSettings): Promise<void> {
-    const factory = driverFactory(input.type);
-    if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}")`);
-    const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services: this.services }); // drivers name themselves in their logs
+    const factory = (this.opts.plugins ?? builtinPlugins).driver(input.type);
+    if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}") in this build (src/plugins.ts lists them)`);
+    const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services: this.services, now: this.now }); // drivers name themselves in their logs
     const drops = new DropCounter();
     drops.onDrop((d) => {
       this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');

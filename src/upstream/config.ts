@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSizeSchema, durationSchema } from '../config/units.js';
+import { byteSizeSchema, durationSchema } from '../core/units.js';
 import { COMPRESSIONS } from './batch.js';
 
 const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;

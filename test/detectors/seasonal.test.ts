@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileDetectStep } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
 
 const STEP = 300_000; // 5 min
@@ -73,7 +73,7 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     assert.ok(whole.raised.length > 0);
     for (const cut of [5, DAY + 17, 3 * DAY, AT + 10]) {
       const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
-      const compiled = compileDetectStep(detectStepSchema.parse(step));
+      const compiled = compileDetect(detectStepSchema.parse(step));
       const snap = structuredClone(compiled.snapshot(head.state));
       const rest = run(step, s, cut, compiled.restore('dev/metric', snap));
       assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs, `cut at ${cut}`);
@@ -86,7 +86,7 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     const whole = run(step, s);
     const cut = 3 * DAY;
     const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
-    const compiled = compileDetectStep(detectStepSchema.parse(step));
+    const compiled = compileDetect(detectStepSchema.parse(step));
     const snap = compiled.snapshot(head.state) as { detector: { seasonal: ArrayLike<number>[]; sequence: { counts: Uint8Array } } };
     const old = structuredClone(snap);
     old.detector.seasonal = snap.detector.seasonal.map((a) => Array.from(a, (x) => (Number.isNaN(x) ? null : x))) as unknown as ArrayLike<number>[];
@@ -96,8 +96,8 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
   });
 
   it('refuses a snapshot whose seasonal ring does not fit the configuration', () => {
-    const a = compileDetectStep(detectStepSchema.parse({ detector: 'default' }));
-    const b = compileDetectStep(detectStepSchema.parse({ detector: 'default', season_slots: 96 }));
+    const a = compileDetect(detectStepSchema.parse({ detector: 'default' }));
+    const b = compileDetect(detectStepSchema.parse({ detector: 'default', season_slots: 96 }));
     const st = a.createKeyState('d/m');
     a.update(st, T0, 1);
     assert.throws(() => b.restore('d/m', a.snapshot(st)), /"seasonal" must be .*periods or slots changed/);

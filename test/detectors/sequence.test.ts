@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default.js';
-import { SEQ_TABLE, SequenceMemory } from '../../src/detectors/sequence.js';
+import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default/detector.js';
+import { SEQ_TABLE, SequenceMemory } from '../../src/detectors/default/sequence.js';
 import { noise, run, series } from './helpers.js';
 
 const WITHOUT_SEQUENCE = { detector: 'default', rules: ['range', 'spike', 'flat', 'season'] };

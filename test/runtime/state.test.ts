@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import mqttPacket from 'mqtt-packet';
-import '../../drivers/index.js';
-import '../../src/cli/plugins.js';
 import { parseGatewayText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Emission } from '../../src/core/records.js';

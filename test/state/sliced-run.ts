@@ -9,12 +9,10 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
-import '../../src/cli/plugins.js';
-import '../../src/runtime/plugins.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Reading } from '../../src/core/reading.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { StateKeeper } from '../../src/runtime/state-keeper.js';
 import { outboxConfig } from '../upstream/helpers.js';

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Parser } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
-import '../../src/cli/plugins.js';
 import { parseGatewayText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Gateway } from '../../src/runtime/gateway.js';
