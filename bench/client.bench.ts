@@ -11,6 +11,7 @@
  *      CLIENT_BENCH_PROF=<dir>: the driver runs with `node --cpu-prof` and writes its profile there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mqttPlugin } from '../drivers/mqtt/plugin.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,14 +27,14 @@ const REPS = Number(process.env.CLIENT_BENCH_REPS ?? 3);
 
 // ---------- the driver in client mode with a counting sink ----------
 async function driver(port: number): Promise<void> {
-  const { mqttDriverFactory } = await import('../drivers/mqtt/index.js');
-  const { mqttConfigSchema } = await import('../drivers/mqtt/config.js');
+  await import('../drivers/mqtt/index.js');
+  const { mqttConfigSchema } = await import('../test/helpers/schemas.js');
   const { DropCounter } = await import('../src/core/drops.js');
   const { silentLogger } = await import('../src/core/log.js');
   let count = 0;
   const drops = new DropCounter();
   const cfg = mqttConfigSchema.parse({ mode: 'client', topics: ['sensors/{device}/{metric}'], client: { url: `mqtt://127.0.0.1:${port}`, client_id: 'client-bench' } });
-  const d = mqttDriverFactory.create('bench', cfg as never, { log: silentLogger(), dataDir: os.tmpdir(), services: new Map() });
+  const d = mqttPlugin.create('bench', cfg as never, { log: silentLogger(), dataDir: os.tmpdir(), services: new Map() });
   await d.start({ emit: () => void count++, drops, log: silentLogger(), now: Date.now } as never);
   process.on('message', (m: { cmd?: string }) => {
     if (m?.cmd === 'count') process.send!({ count, bad: drops.total() });

@@ -5,11 +5,11 @@
  * steadier memory figures). Optional arguments: the kinds to run (default all).
  */
 import { cpus } from 'node:os';
-import { compileDetectStep, createDetector, DETECTOR_KINDS } from '../src/detectors/step.js';
-import { detectStepSchema } from '../src/detectors/schema.js';
-import { SEQ_TABLE } from '../src/detectors/sequence.js';
-import { compileMultivariateStep } from '../src/detectors/multivariate-step.js';
-import { multivariateStepSchema } from '../src/detectors/multivariate-schema.js';
+import { compileDetect } from '../src/compile.js';
+import { builtinPlugins } from '../src/plugins.js';
+import { detectStepSchema, DETECTOR_KINDS, multivariateStepSchema } from '../test/helpers/schemas.js';
+import { SEQ_TABLE } from '../src/detectors/default/sequence.js';
+import { compileMultivariateStep } from '../src/detectors/multivariate/step.js';
 import type { OperatorContext } from '../src/engine/pipeline.js';
 
 const N = 2_000_000;
@@ -43,7 +43,7 @@ function rate(fn: (ts: number, x: number) => unknown): number {
 }
 
 function heapPerKey(kind: string): number {
-  const step = compileDetectStep(spec(kind));
+  const step = compileDetect(spec(kind));
   const K = 20_000;
   const keep: unknown[] = new Array(K);
   globalThis.gc?.();
@@ -69,9 +69,10 @@ function heapPerKey(kind: string): number {
 const rows: string[][] = [];
 const only = process.argv.slice(2);
 for (const kind of [...DETECTOR_KINDS, ...Object.keys(variants)].filter((k) => only.length === 0 || only.some((o) => k.startsWith(o)))) {
-  const det = createDetector(spec(kind));
+  const sp = spec(kind);
+  const det = builtinPlugins.detector(sp.detector)!.create(sp);
   const detRate = rate((ts, x) => det.update(ts, x));
-  const step = compileDetectStep(spec(kind));
+  const step = compileDetect(spec(kind));
   const st = step.createKeyState('dev/m');
   const stepRate = rate((ts, x) => step.update(st, ts, x));
   const snapBytes = JSON.stringify(step.snapshot(st)).length;

@@ -5,7 +5,7 @@
  */
 import { pipelineSchema } from '../src/config/pipeline.js';
 import type { Reading } from '../src/core/reading.js';
-import { compilePipeline } from '../src/engine/pipeline.js';
+import { compilePipeline } from '../src/compile.js';
 import { machine, printTable } from './report.js';
 
 const KEYS = 1000;

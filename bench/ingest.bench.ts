@@ -16,6 +16,7 @@
  * Run: npx tsx bench/ingest.bench.ts
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mqttPlugin } from '../drivers/mqtt/plugin.js';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -28,8 +29,8 @@ const hiresNow = () => performance.timeOrigin + performance.now();
 
 // ---------- gateway: broker + MQTT driver + counting sink ----------
 async function gateway(): Promise<void> {
-  const { mqttDriverFactory } = await import('../drivers/mqtt/index.js');
-  const { mqttConfigSchema } = await import('../drivers/mqtt/config.js');
+  await import('../drivers/mqtt/index.js');
+  const { mqttConfigSchema } = await import('../test/helpers/schemas.js');
   const { DropCounter } = await import('../src/core/drops.js');
   const { silentLogger } = await import('../src/core/log.js');
   let readings = 0;
@@ -49,7 +50,7 @@ async function gateway(): Promise<void> {
     now: Date.now,
   };
   const cfg = mqttConfigSchema.parse({ broker: { port: 0, max_clients: 1000 } });
-  const driver = mqttDriverFactory.create('bench', cfg as never, { log: silentLogger(), dataDir: '/tmp', services: new Map() });
+  const driver = mqttPlugin.create('bench', cfg as never, { log: silentLogger(), dataDir: '/tmp', services: new Map() });
   await driver.start(ctx);
   const port = (driver as unknown as { embeddedBroker: { port: number } }).embeddedBroker.port;
   let peakRss = 0;

@@ -7,9 +7,8 @@
  *   npx tsx bench/maintenance-trend.ts /tmp/before.yaml
  */
 import { join } from 'node:path';
-import '../src/cli/plugins.js';
 import { loadPipelineFile } from '../src/config/load.js';
-import { compilePipeline } from '../src/engine/pipeline.js';
+import { compilePipeline } from '../src/compile.js';
 import { bearing, BEARING_FAIL, gaussian } from '../test/pipelines/maintenance-signals.js';
 
 const files = [...process.argv.slice(2), join(import.meta.dirname, '../pipelines/predictive-maintenance.yaml')];

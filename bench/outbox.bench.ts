@@ -7,6 +7,8 @@
  *   (what the device sent: ts, value, fields) is exactly 100 bytes of JSON — the "100-byte
  *   message" of issue 4 — the smallest reading, and a window aggregate
  * - file size after a full drain
+ * - bad input vs good input: CPU per dead letter (a refused line, `recordDeadLetter`) and per
+ *   message (`put`), each committed, in the same run
  */
 import Database from 'better-sqlite3';
 import { Aedes } from 'aedes';
@@ -69,7 +71,12 @@ function tmp(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'edgewise-bench-'));
 }
 
-function buffer(durability: 'normal' | 'full'): { rate: number; dir: string; outbox: Outbox } {
+const cpuMicros = (since: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(since);
+  return c.user + c.system;
+};
+
+function buffer(durability: 'normal' | 'full'): { rate: number; cpuPerMsg: number; dir: string; outbox: Outbox } {
   const dir = tmp();
   const outbox = Outbox.open({
     config: outboxConfigSchema.parse({ durability, max_bytes: '1GB', check_on_open: 'none' }),
@@ -77,22 +84,52 @@ function buffer(durability: 'normal' | 'full'): { rate: number; dir: string; out
     gatewayId: 'bench-gw',
     log: silentLogger(),
   });
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) outbox.put(emission(i));
   outbox.flush();
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { rate: N / secs, dir, outbox };
+  return { rate: N / secs, cpuPerMsg: cpuMicros(c0) / N, dir, outbox };
+}
+
+/**
+ * What a bad line costs the ingest callback against a good one, each with its share of the
+ * commit: n readings put (the good lines' messages), then n dead letters recorded (what the
+ * gateway keeps of a refused line), both committed 100 at a time (the commit timer's cadence at
+ * 1,000 lines/s). The gateway keeps at most 10 dead letters a second per input; this measures
+ * them unlimited.
+ */
+function goodVsBad(durability: 'normal' | 'full', n: number): void {
+  const dir = tmp();
+  const outbox = Outbox.open({ config: outboxConfigSchema.parse({ durability, max_bytes: '1GB', check_on_open: 'none' }), dataDir: dir, gatewayId: 'bench-gw', log: silentLogger() });
+  let c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    outbox.put(reading(i, undefined));
+    if (i % 100 === 99) outbox.flush();
+  }
+  outbox.flush();
+  const good = cpuMicros(c0) / n;
+  c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    outbox.recordDeadLetter('input:bench', { reason: 'parse', sample: `{"value": 21.${i}, "ts": oops}`, detail: 'not JSON: unexpected token o at column 25', at: T0 + i });
+    if (i % 100 === 99) outbox.flush();
+  }
+  outbox.flush();
+  const bad = cpuMicros(c0) / n;
+  outbox.close();
+  rows.push([`CPU per line, durability ${durability} (${fmt(n)} each): good (put) / bad (dead letter)`, `${good.toFixed(1)} / ${bad.toFixed(1)} µs`]);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 async function main() {
   // 1. Buffering during an outage.
   const full = buffer('full');
-  rows.push([`buffered (durability full, ${fmt(N)} msgs)`, `${fmt(full.rate)} msg/s`]);
+  rows.push([`buffered (durability full, ${fmt(N)} msgs)`, `${fmt(full.rate)} msg/s, CPU ${full.cpuPerMsg.toFixed(1)} µs/msg`]);
   full.outbox.close();
   rmSync(full.dir, { recursive: true, force: true });
 
   const normal = buffer('normal');
-  rows.push([`buffered (durability normal, ${fmt(N)} msgs)`, `${fmt(normal.rate)} msg/s`]);
+  rows.push([`buffered (durability normal, ${fmt(N)} msgs)`, `${fmt(normal.rate)} msg/s, CPU ${normal.cpuPerMsg.toFixed(1)} µs/msg`]);
   const outbox = normal.outbox;
   const st = outbox.stats();
   const payloadAvg = (st.depth.bytes - N * 32) / N;
@@ -143,8 +180,12 @@ async function main() {
   diskPerMessage('reading, smallest ({ts, value})', M, (i) => reading(i, undefined));
   diskPerMessage('aggregate (mean)', M, emission);
 
+  // 4. Bad input against good input.
+  goodVsBad('normal', Math.min(N, 20_000));
+  goodVsBad('full', Math.min(N, 2_000));
+
   const w = Math.max(...rows.map((r) => r[0].length));
-  console.log(`outbox bench — node ${process.version}, ${os.cpus().length} cpu (${os.cpus()[0]?.model ?? '?'})`);
+  console.log(`outbox bench — node ${process.version}, ${os.cpus().length} cpu (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
 }
 

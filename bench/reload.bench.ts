@@ -10,8 +10,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import '../src/cli/plugins.js';
-import '../src/runtime/plugins.js';
 import { parseGatewayText } from '../src/config/load.js';
 import { loadGatewayFileInChild } from '../src/config/load-in-child.js';
 import { pipelineSchema, type PipelineSpec } from '../src/config/pipeline.js';

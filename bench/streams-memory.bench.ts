@@ -13,10 +13,9 @@
  * Run: npx tsx bench/streams-memory.bench.ts      (~1 min; the 100,000-stream runs need ~2 GB)
  */
 import { spawnSync } from 'node:child_process';
-import '../src/cli/plugins.js';
 import { fileURLToPath } from 'node:url';
 import { pipelineSchema } from '../src/config/pipeline.js';
-import { compilePipeline } from '../src/engine/pipeline.js';
+import { compilePipeline } from '../src/compile.js';
 import { machine, printTable } from './report.js';
 
 const FLOWS = {

@@ -5,10 +5,9 @@
  * detect step per raw accelerometer axis (what fails on unknown mountings and rebounds).
  * Run: npx tsx bench/telematics.bench.ts   (or npm run bench)
  */
-import '../src/cli/plugins.js';
 import { pipelineSchema } from '../src/config/pipeline.js';
 import type { Reading } from '../src/core/reading.js';
-import { compilePipeline } from '../src/engine/pipeline.js';
+import { compilePipeline } from '../src/compile.js';
 import { drive, testDrive } from '../test/domain/telematics-signals.js';
 import { machine, printTable } from './report.js';
 

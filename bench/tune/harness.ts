@@ -9,8 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { backtestFile, summarise, type FileMetrics } from '../../src/backtest/metrics.js';
-import { compileDetectStep } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { detectStepSchema } from '../../test/helpers/schemas.js';
 import { formatTimestamp } from '../../src/core/time.js';
 import { loadCorpus, NAB_DIR, NAB_LABELS, SKAB_DIR, SKAB_LABELS, type LoadedFile } from './corpus.js';
 
@@ -27,7 +27,7 @@ export interface Config {
  */
 export function runFile(f: LoadedFile, cfg: Config): { raised: Uint8Array; active: Uint8Array } {
   const n = f.ts.length;
-  const step = compileDetectStep(detectStepSchema.parse(cfg.step));
+  const step = compileDetect(detectStepSchema.parse(cfg.step));
   const use = f.columns.map((c) => !cfg.columns || cfg.columns.includes(c));
   const states = f.columns.map((c) => step.createKeyState(`${f.key}/${c}`));
   const raised = new Uint8Array(n);

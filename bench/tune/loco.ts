@@ -7,7 +7,7 @@
  *   npx tsx bench/tune/loco.ts [--sim DIR,DIR]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default.js';
+import { DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default/detector.js';
 import { corpora, score, type Scores } from './sweep.js';
 
 const SIM = ['/tmp/detect-sim/h6s1', '/tmp/detect-sim/d3s1'];

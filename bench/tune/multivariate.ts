@@ -8,12 +8,11 @@
  *   npx tsx bench/tune/multivariate.ts            # grid, LOGO table, committed default
  *   npx tsx bench/tune/multivariate.ts '{"threshold":4}'   # one setting, per-group figures
  */
-import '../../src/cli/plugins.js';
 import { backtestFile, summarise, type FileMetrics } from '../../src/backtest/metrics.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { Emission } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
-import { multivariateStepSchema } from '../../src/detectors/multivariate-schema.js';
+import { compilePipeline } from '../../src/compile.js';
+import { multivariateStepSchema } from '../../test/helpers/schemas.js';
 import { loadCorpus, SKAB_DIR, SKAB_LABELS, type LoadedFile } from './corpus.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,8 +4,8 @@
  *   npx tsx bench/tune/sim.ts DIR [DIR...] ['{"range_relax":0.001}'] [--cols]
  */
 import { summarise } from '../../src/backtest/metrics.js';
-import { compileDetectStep } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { detectStepSchema } from '../../test/helpers/schemas.js';
 import { loadCorpus } from './corpus.js';
 import { evaluate, HEADER, row } from './harness.js';
 
@@ -22,7 +22,7 @@ for (const d of dirs) {
   if (!cols) continue;
   const byRule = new Map<string, number>();
   for (const f of files) {
-    const step = compileDetectStep(detectStepSchema.parse(cfg.step));
+    const step = compileDetect(detectStepSchema.parse(cfg.step));
     f.columns.forEach((c, ci) => {
       const st = step.createKeyState(c);
       for (let i = 0; i < f.ts.length; i++) {

@@ -1,6 +1,6 @@
 /** Debug: where alerts are raised per file (row index, rule) against window rows. npx tsx bench/tune/where.ts '{...}' [filter] */
-import { compileDetectStep } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { detectStepSchema } from '../../test/helpers/schemas.js';
 import { loadAll } from './harness.js';
 
 const { nab, skab } = loadAll();
@@ -8,7 +8,7 @@ const over = JSON.parse(process.argv.find((a) => a.startsWith('{')) ?? '{}');
 const filt = process.argv.slice(2).find((a) => !a.startsWith('{')) ?? '';
 for (const f of [...nab, ...skab]) {
   if (!f.key.includes(filt)) continue;
-  const step = compileDetectStep(detectStepSchema.parse({ detector: 'default', ...over }));
+  const step = compileDetect(detectStepSchema.parse({ detector: 'default', ...over }));
   const n = f.ts.length;
   const win = f.windows.map(([a, b]) => [f.ts.findIndex((t) => t >= a), n - 1 - [...f.ts].reverse().findIndex((t) => t <= b)]);
   const ev: string[] = [];

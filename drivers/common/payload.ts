@@ -1,6 +1,6 @@
 import type { Reading } from '../../src/core/reading.js';
 import { isValidName } from './names.js';
-import { parseTimestamp, type TsUnit } from './timestamp.js';
+import { parseTimestamp } from '../../src/core/time.js';
 
 /**
  * Decodes one device message (an MQTT payload or a JSON line) into readings. Shared by the
@@ -19,7 +19,7 @@ import { parseTimestamp, type TsUnit } from './timestamp.js';
 export interface PayloadOptions {
   /** Keys holding the timestamp, first found wins. */
   tsKeys: readonly string[];
-  tsUnit: TsUnit;
+  tsUnit: 'ms' | 's';
   /** Most readings taken from one message; the rest are dropped as `too_many_fields`. */
   maxFields: number;
   /** Keys never read as values (e.g. `device`, `id`). */
@@ -107,7 +107,7 @@ export class PayloadDecoder {
       const raw = obj[k];
       if (raw === undefined || raw === null) continue;
       const t = parseTimestamp(raw, this.opts.tsUnit);
-      if (t === undefined) {
+      if (Number.isNaN(t)) {
         drops.drop('bad_timestamp', sample, `${where}: "${k}" = ${JSON.stringify(raw)?.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
         return 0;
       }

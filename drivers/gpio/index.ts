@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
+import { DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth, type DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import type { AlertRecord, Severity } from '../../src/core/records.js';
 import { patternToRegExp } from '../../src/core/patterns.js';
@@ -118,9 +118,7 @@ class OutputPin {
  */
 export class GpioDriver implements Driver {
   readonly kind = 'gpio';
-  private state: DriverState = 'stopped';
-  private detail: string | undefined;
-  private since = Date.now();
+  private readonly status: DriverHealthState;
   private backend: GpioBackend | undefined;
   private inputs: InputPin[] = [];
   private readonly outputs: OutputPin[];
@@ -129,6 +127,7 @@ export class GpioDriver implements Driver {
 
   constructor(readonly name: string, private readonly cfg: GpioConfig, private readonly deps: DriverDeps) {
     this.log = deps.log.child({ input: name, driver: 'gpio' });
+    this.status = new DriverHealthState(deps.now);
     this.device = cfg.device ?? name;
     const pins = [...cfg.inputs.map((i) => i.pin), ...cfg.outputs.map((o) => o.pin)];
     const dup = pins.find((p, i) => pins.indexOf(p) !== i);
@@ -141,12 +140,6 @@ export class GpioDriver implements Driver {
   /** The simulated header this driver uses (backend simulated), for tests and the firmware simulator. */
   get simulated(): SimulatedGpio | undefined {
     return this.simulator;
-  }
-
-  private setState(s: DriverState, detail?: string): void {
-    this.state = s;
-    this.detail = detail;
-    this.since = Date.now();
   }
 
   private async pickBackend(): Promise<GpioBackend> {
@@ -180,8 +173,8 @@ export class GpioDriver implements Driver {
   }
 
   async start(ctx: DriverContext): Promise<void> {
-    if (this.state !== 'stopped') return;
-    this.setState('starting');
+    if (this.status.current !== 'stopped') return;
+    this.status.set('starting');
     let backend: GpioBackend;
     try {
       backend = await this.pickBackend();
@@ -200,10 +193,10 @@ export class GpioDriver implements Driver {
     } catch (e) {
       const msg = (e as Error).message;
       await this.release();
-      this.setState('down', msg);
+      this.status.set('down', msg);
       throw new Error(msg.startsWith('gpio input') ? msg : `gpio input "${this.name}": ${msg}`);
     }
-    this.setState('up', `${backend.kind} backend, ${this.inputs.length} inputs, ${this.outputs.length} outputs`);
+    this.status.set('up', `${backend.kind} backend, ${this.inputs.length} inputs, ${this.outputs.length} outputs`);
   }
 
   onAlert(alert: AlertRecord): void {
@@ -216,13 +209,13 @@ export class GpioDriver implements Driver {
       if (on === o.on) continue;
       o.on = on;
       o.switches++;
-      if (!b || this.state === 'stopped') continue;
+      if (!b || this.status.current === 'stopped') continue;
       try {
         b.write(o.cfg.pin, o.level(on));
         this.log.info({ output: o.cfg.name, pin: o.cfg.pin, on, alert: alert.id, stream: alert.stream }, `gpio output ${o.cfg.name} ${on ? 'on' : 'off'}`);
       } catch (e) {
         this.log.error(`gpio output ${o.cfg.name} (BCM ${o.cfg.pin}): ${(e as Error).message}`);
-        this.setState('degraded', `cannot drive output ${o.cfg.name}: ${(e as Error).message}`);
+        this.status.set('degraded', `cannot drive output ${o.cfg.name}: ${(e as Error).message}`);
       }
     }
   }
@@ -245,13 +238,13 @@ export class GpioDriver implements Driver {
   }
 
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
+    if (this.status.current === 'stopped') return;
     await this.release();
-    this.setState('stopped');
+    this.status.set('stopped');
   }
 
   health(): DriverHealth {
-    return { state: this.state, detail: this.detail, since: this.since };
+    return this.status.health();
   }
 
   counters(): Record<string, number> {
@@ -265,7 +258,3 @@ export class GpioDriver implements Driver {
   }
 }
 
-export const gpioDriverFactory: DriverFactory<GpioConfig> = {
-  kind: 'gpio',
-  create: (name, config, deps) => new GpioDriver(name, config, deps),
-};

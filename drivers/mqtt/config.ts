@@ -1,150 +1,151 @@
-import { z } from 'zod';
-import type { InputSchema } from '../../src/config/gateway.js';
-import { byteSizeSchema, durationSchema } from '../../src/config/units.js';
+import type { z } from 'zod';
+import type { SchemaKit } from '../../src/config/schema-kit.js';
 import { NAME_RE } from '../common/names.js';
 import { templateError } from './topic.js';
 import { parseHash } from './password.js';
 
-const filterSchema = z
-  .string()
-  .min(1)
-  .refine((f) => !/[^/]#|#./.test(f) && !/[^/]\+|\+[^/]/.test(f), { message: 'not an MQTT topic filter ("+" and "#" must be whole levels, "#" last)' });
-
-const templateSchema = z.string().superRefine((t, ctx) => {
-  const e = templateError(t);
-  if (e) ctx.addIssue({ code: 'custom', message: `topic template "${t}": ${e}` });
-});
-
-const aclFields = {
-  publish: z
-    .array(filterSchema)
-    .default(['#'])
-    .describe('Topic filters this client may publish to (+ and # wildcards; %u = username, %c = client id). A publish elsewhere disconnects the client.'),
-  subscribe: z
-    .array(filterSchema)
-    .default(['#'])
-    .describe('Topic filters this client may subscribe within; other subscriptions get SUBACK 128 (refused).'),
-};
-
-export const brokerConfigSchema = z
-  .strictObject({
-    host: z.string().default('127.0.0.1').describe('Bind address. Keep 127.0.0.1 unless devices on the LAN must connect (then use 0.0.0.0 with users).'),
-    port: z.number().int().min(0).max(65535).default(1883).describe('TCP port (0 picks a free port).'),
-    max_packet_size: byteSizeSchema.default(256 * 1024).describe('Largest MQTT packet accepted; a client announcing a bigger one is disconnected and counted (`oversized`).'),
-    no_delay: z.boolean().default(true).describe('TCP_NODELAY on client sockets (lower latency for small messages).'),
-    allow_anonymous: z
-      .boolean()
-      .optional()
-      .describe('Allow clients without a username. Unset: allowed only when bound to loopback and no users are configured.'),
-    users: z
-      .array(
-        z.strictObject({
-          username: z
-            .string()
-            .min(1)
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
-            .refine((u) => !/[+#/\u0000]|^\$/.test(u), { message: 'a username may not contain + # / or NUL nor start with $ (it fills %u in ACLs as one topic level)' })
-            .describe('MQTT username (no + # / NUL, no leading $).'),
-          password_hash: z
-            .string()
-            .superRefine((h, ctx) => {
-              const e = parseHash(h);
-              if (typeof e === 'string') ctx.addIssue({ code: 'custom', message: `password_hash: ${e}` });
-            })
-            .describe('scrypt hash of the password, from `edgewise hash-password`: scrypt$N$r$p$salt$hash.'),
-          ...aclFields,
-        }),
-      )
-      .default([])
-      .describe('Users allowed to connect, each with a hashed password and topic ACLs.'),
-    anonymous: z.strictObject(aclFields).prefault({}).describe('Topic ACLs for anonymous clients (when they are allowed).'),
-    max_clients: z
-      .number()
-      .int()
-      .positive()
-      .default(1000)
-      .describe('Most clients connected or logging in; more get CONNACK 3 "server unavailable" at once and are counted (`clients_refused`).'),
-    max_pending_connections: z
-      .number()
-      .int()
-      .positive()
-      .default(512)
-      .describe('Most connections that have not sent CONNECT yet; a new one beyond closes the oldest (`preconnect_evicted`).'),
-    max_pending_per_address: z
-      .number()
-      .int()
-      .positive()
-      .default(64)
-      .describe('Most connections without CONNECT from one address; more are closed at once (`preconnect_refused`).'),
-    login_failures_per_address: z
-      .number()
-      .int()
-      .positive()
-      .default(5)
-      .describe('Failed password checks from one address before it backs off (1 s, doubling to 60 s; refused logins meanwhile get CONNACK 3 and count as `auth_throttled`).'),
-    login_queue: z
-      .number()
-      .int()
-      .nonnegative()
-      .default(16)
-      .describe('Logins waiting for a password check (checks run one at a time, off the event loop); more are refused at once (`auth_throttled`).'),
-    max_retained_bytes: byteSizeSchema
-      .default(1024 * 1024)
-      .describe('Memory for retained messages (topic + payload); a retained publish beyond is delivered but not retained (`retain_refused`).'),
-    connect_timeout: durationSchema.default(30_000).describe('How long a new connection may take to send CONNECT.'),
-    drain_timeout: durationSchema.default(30_000).describe('How long to wait for a slow subscriber before disconnecting it.'),
-  })
-  .describe('The embedded MQTT broker (aedes) local devices publish to (mode: embedded).');
-
-export const clientConfigSchema = z
-  .strictObject({
-    url: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'expected mqtt://host:port or mqtts://host:port').describe('Broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://broker.local:8883.'),
-    username: z.string().optional().describe('Username, if the broker asks for one.'),
-    password: z.string().optional().describe('Password (prefer password_env).'),
-    password_env: z.string().optional().describe('Name of an environment variable holding the password.'),
-    client_id: z.string().optional().describe('Client id; default edgewise-<input name>-<random>.'),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0).describe('Subscription QoS.'),
-    ca_file: z.string().optional().describe('PEM file of the CA that signed the broker certificate (TLS).'),
-    cert_file: z.string().optional().describe('PEM client certificate (mutual TLS).'),
-    key_file: z.string().optional().describe('PEM client key (mutual TLS).'),
-    reject_unauthorized: z.boolean().default(true).describe('Refuse brokers whose certificate does not verify. Only turn off for testing.'),
-    keepalive: durationSchema.default(30_000).describe('MQTT keepalive.'),
-    reconnect_period: durationSchema.default(2_000).describe('Wait between reconnect attempts.'),
-  })
-  .describe('An existing broker (e.g. Mosquitto) to subscribe to (mode: client).');
-
-export const mqttConfigSchema = z.strictObject({
-  mode: z.enum(['embedded', 'client']).default('embedded').describe('embedded: run the built-in broker devices publish to; client: subscribe to an existing broker.'),
-  topics: z
-    .array(templateSchema)
-    .min(1)
-    .default(['sensors/{device}/{metric}'])
-    .describe('Topic templates mapping topics to streams: {device} and {metric} fill whole levels; + and a final # match anything. First match wins.'),
-  device: z.string().regex(NAME_RE).optional().describe('Device name for templates without {device}.'),
-  metric: z
+/** Settings of one `mqtt` input (without `type`, `name`, `enabled`), and its broker and client parts. */
+export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
+  const filterSchema = z
     .string()
-    .regex(NAME_RE)
-    .optional()
-    .describe('Metric name for templates without {metric} (bare numbers and {"value": ...} payloads); several-field payloads then use the field names.'),
-  ignore_topics: z.array(filterSchema).default([]).describe('Topic filters that are not sensor data (commands, status): skipped without counting them as unknown.'),
-  ts_keys: z.array(z.string()).default(['ts', 'time', 'timestamp']).describe('JSON keys holding the timestamp (first found wins). Without one, the gateway clock stamps the reading.'),
-  ts_unit: z.enum(['ms', 's']).default('ms').describe('Unit of numeric timestamps. ISO 8601 strings are always accepted; no zone means UTC.'),
-  max_payload_bytes: byteSizeSchema.default(16 * 1024).describe('Largest payload parsed; bigger ones are dropped (`oversized`).'),
-  max_fields: z.number().int().positive().default(64).describe('Most readings taken from one several-field payload (`too_many_fields` beyond).'),
-  topic_cache_size: z.number().int().positive().default(10_000).describe('Topics whose mapping is remembered (the cache is cleared when full).'),
-  topic_cache_bytes: byteSizeSchema
-    .default(1024 * 1024)
-    .describe('Memory for the topic cache (cleared when full); a topic longer than a sixteenth of it is never cached.'),
-  broker: brokerConfigSchema.prefault({}),
-  client: clientConfigSchema.optional(),
-});
+    .min(1)
+    .refine((f) => !/[^/]#|#./.test(f) && !/[^/]\+|\+[^/]/.test(f), { message: 'not an MQTT topic filter ("+" and "#" must be whole levels, "#" last)' });
 
-export type MqttConfig = z.output<typeof mqttConfigSchema>;
-export type BrokerConfig = z.output<typeof brokerConfigSchema>;
+  const templateSchema = z.string().superRefine((t, ctx) => {
+    const e = templateError(t);
+    if (e) ctx.addIssue({ code: 'custom', message: `topic template "${t}": ${e}` });
+  });
 
-/** The `mqtt` branch of `inputs[]` in the gateway config (registered by drivers/schemas.ts). */
-export const mqttInput: InputSchema = {
-  kind: 'mqtt',
-  description: 'MQTT input: an embedded broker local devices publish to, or a client of an existing broker; topics map to streams by template.',
-  configSchema: mqttConfigSchema,
-};
+  const aclFields = {
+    publish: z
+      .array(filterSchema)
+      .default(['#'])
+      .describe('Topic filters this client may publish to (+ and # wildcards; %u = username, %c = client id). A publish elsewhere disconnects the client.'),
+    subscribe: z
+      .array(filterSchema)
+      .default(['#'])
+      .describe('Topic filters this client may subscribe within; other subscriptions get SUBACK 128 (refused).'),
+  };
+
+  const brokerConfigSchema = z
+    .strictObject({
+      host: z.string().default('127.0.0.1').describe('Bind address. Keep 127.0.0.1 unless devices on the LAN must connect (then use 0.0.0.0 with users).'),
+      port: z.number().int().min(0).max(65535).default(1883).describe('TCP port (0 picks a free port).'),
+      max_packet_size: byteSizeSchema.default(256 * 1024).describe('Largest MQTT packet accepted; a client announcing a bigger one is disconnected and counted (`oversized`).'),
+      no_delay: z.boolean().default(true).describe('TCP_NODELAY on client sockets (lower latency for small messages).'),
+      allow_anonymous: z
+        .boolean()
+        .optional()
+        .describe('Allow clients without a username. Unset: allowed only when bound to loopback and no users are configured.'),
+      users: z
+        .array(
+          z.strictObject({
+            username: z
+              .string()
+              .min(1)
+              // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
+            .refine((u) => !/[+#/\u0000]|^\$/.test(u), { message: 'a username may not contain + # / or NUL nor start with $ (it fills %u in ACLs as one topic level)' })
+              .describe('MQTT username (no + # / NUL, no leading $).'),
+            password_hash: z
+              .string()
+              .superRefine((h, ctx) => {
+                const e = parseHash(h);
+                if (typeof e === 'string') ctx.addIssue({ code: 'custom', message: `password_hash: ${e}` });
+              })
+              .describe('scrypt hash of the password, from `edgewise hash-password`: scrypt$N$r$p$salt$hash.'),
+            ...aclFields,
+          }),
+        )
+        .default([])
+        .describe('Users allowed to connect, each with a hashed password and topic ACLs.'),
+      anonymous: z.strictObject(aclFields).prefault({}).describe('Topic ACLs for anonymous clients (when they are allowed).'),
+      max_clients: z
+        .number()
+        .int()
+        .positive()
+        .default(1000)
+        .describe('Most clients connected or logging in; more get CONNACK 3 "server unavailable" at once and are counted (`clients_refused`).'),
+      max_pending_connections: z
+        .number()
+        .int()
+        .positive()
+        .default(512)
+        .describe('Most connections that have not sent CONNECT yet; a new one beyond closes the oldest (`preconnect_evicted`).'),
+      max_pending_per_address: z
+        .number()
+        .int()
+        .positive()
+        .default(64)
+        .describe('Most connections without CONNECT from one address; more are closed at once (`preconnect_refused`).'),
+      login_failures_per_address: z
+        .number()
+        .int()
+        .positive()
+        .default(5)
+        .describe('Failed password checks from one address before it backs off (1 s, doubling to 60 s; refused logins meanwhile get CONNACK 3 and count as `auth_throttled`).'),
+      login_queue: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(16)
+        .describe('Logins waiting for a password check (checks run one at a time, off the event loop); more are refused at once (`auth_throttled`).'),
+      max_retained_bytes: byteSizeSchema
+        .default(1024 * 1024)
+        .describe('Memory for retained messages (topic + payload); a retained publish beyond is delivered but not retained (`retain_refused`).'),
+      connect_timeout: durationSchema.default(30_000).describe('How long a new connection may take to send CONNECT.'),
+      drain_timeout: durationSchema.default(30_000).describe('How long to wait for a slow subscriber before disconnecting it.'),
+    })
+    .describe('The embedded MQTT broker (aedes) local devices publish to (mode: embedded).');
+
+  const clientConfigSchema = z
+    .strictObject({
+      url: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\//, 'expected mqtt://host:port or mqtts://host:port').describe('Broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://broker.local:8883.'),
+      username: z.string().optional().describe('Username, if the broker asks for one.'),
+      password: z.string().optional().describe('Password (prefer password_env).'),
+      password_env: z.string().optional().describe('Name of an environment variable holding the password.'),
+      client_id: z.string().optional().describe('Client id; default edgewise-<input name>-<random>.'),
+      qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0).describe('Subscription QoS.'),
+      ca_file: z.string().optional().describe('PEM file of the CA that signed the broker certificate (TLS).'),
+      cert_file: z.string().optional().describe('PEM client certificate (mutual TLS).'),
+      key_file: z.string().optional().describe('PEM client key (mutual TLS).'),
+      reject_unauthorized: z.boolean().default(true).describe('Refuse brokers whose certificate does not verify. Only turn off for testing.'),
+      keepalive: durationSchema.default(30_000).describe('MQTT keepalive.'),
+      reconnect_period: durationSchema.default(2_000).describe('Wait between reconnect attempts.'),
+    })
+    .describe('An existing broker (e.g. Mosquitto) to subscribe to (mode: client).');
+
+  const mqttConfigSchema = z.strictObject({
+    mode: z.enum(['embedded', 'client']).default('embedded').describe('embedded: run the built-in broker devices publish to; client: subscribe to an existing broker.'),
+    topics: z
+      .array(templateSchema)
+      .min(1)
+      .default(['sensors/{device}/{metric}'])
+      .describe('Topic templates mapping topics to streams: {device} and {metric} fill whole levels; + and a final # match anything. First match wins.'),
+    device: z.string().regex(NAME_RE).optional().describe('Device name for templates without {device}.'),
+    metric: z
+      .string()
+      .regex(NAME_RE)
+      .optional()
+      .describe('Metric name for templates without {metric} (bare numbers and {"value": ...} payloads); several-field payloads then use the field names.'),
+    ignore_topics: z.array(filterSchema).default([]).describe('Topic filters that are not sensor data (commands, status): skipped without counting them as unknown.'),
+    ts_keys: z.array(z.string()).default(['ts', 'time', 'timestamp']).describe('JSON keys holding the timestamp (first found wins). Without one, the gateway clock stamps the reading.'),
+    ts_unit: z.enum(['ms', 's']).default('ms').describe('Unit of numeric timestamps. ISO 8601 strings are always accepted; no zone means UTC.'),
+    max_payload_bytes: byteSizeSchema.default(16 * 1024).describe('Largest payload parsed; bigger ones are dropped (`oversized`).'),
+    max_fields: z.number().int().positive().default(64).describe('Most readings taken from one several-field payload (`too_many_fields` beyond).'),
+    topic_cache_size: z.number().int().positive().default(10_000).describe('Topics whose mapping is remembered (the cache is cleared when full).'),
+    topic_cache_bytes: byteSizeSchema
+      .default(1024 * 1024)
+      .describe('Memory for the topic cache (cleared when full); a topic longer than a sixteenth of it is never cached.'),
+    broker: brokerConfigSchema.prefault({}),
+    client: clientConfigSchema.optional(),
+  });
+
+  return { broker: brokerConfigSchema, client: clientConfigSchema, config: mqttConfigSchema };
+}
+
+export const mqttConfigSchema = (k: SchemaKit) => mqttSchemas(k).config;
+
+type MqttSchemas = ReturnType<typeof mqttSchemas>;
+export type MqttConfig = z.output<MqttSchemas['config']>;
+export type BrokerConfig = z.output<MqttSchemas['broker']>;
+

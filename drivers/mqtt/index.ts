@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { deliveryHash, type Driver, type DriverContext, type DriverDeps, type DriverFactory, type DriverHealth, type DriverState } from '../../src/core/driver.js';
+import { deliveryHash, DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth, type DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
@@ -132,11 +132,9 @@ export class MqttIngest {
   }
 }
 
-class MqttDriver implements Driver {
+export class MqttDriver implements Driver {
   readonly kind = 'mqtt';
-  private state: DriverState = 'stopped';
-  private detail: string | undefined;
-  private since = Date.now();
+  private readonly status: DriverHealthState;
   private ingest: MqttIngest | undefined;
   private broker: EmbeddedBroker | undefined;
   private client: MqttClient | undefined;
@@ -145,6 +143,7 @@ class MqttDriver implements Driver {
 
   constructor(readonly name: string, private readonly cfg: MqttConfig, deps: DriverDeps) {
     this.log = deps.log.child({ input: name, driver: 'mqtt' });
+    this.status = new DriverHealthState(deps.now);
     const tpls = cfg.topics.map(compileTemplate);
     for (const t of tpls) {
       if (!t.hasDevice && !cfg.device) throw new Error(`mqtt input "${name}": topic template "${t.template}" has no {device}; add {device} to it or set device:`);
@@ -157,17 +156,9 @@ class MqttDriver implements Driver {
     return this.broker;
   }
 
-  private setState(s: DriverState, detail?: string): void {
-    if (s !== this.state || detail !== this.detail) {
-      this.state = s;
-      this.detail = detail;
-      this.since = Date.now();
-    }
-  }
-
   async start(ctx: DriverContext): Promise<void> {
-    if (this.state !== 'stopped') return;
-    this.setState('starting');
+    if (this.status.current !== 'stopped') return;
+    this.status.set('starting');
     const ingest = (this.ingest = new MqttIngest(this.cfg, ctx));
     if (this.cfg.mode === 'embedded') {
       try {
@@ -179,10 +170,10 @@ class MqttDriver implements Driver {
           onDrop: (reason, sample, detail) => ctx.drops.drop(reason, sample, detail),
         });
       } catch (e) {
-        this.setState('down', (e as Error).message);
+        this.status.set('down', (e as Error).message);
         throw new Error(`mqtt input "${this.name}": ${(e as Error).message}`);
       }
-      this.setState('up', `embedded broker on ${this.broker.host}:${this.broker.port}`);
+      this.status.set('up', `embedded broker on ${this.broker.host}:${this.broker.port}`);
       return;
     }
     const c = this.cfg.client!;
@@ -204,40 +195,40 @@ class MqttDriver implements Driver {
       if (c.cert_file) opts.cert = readFileSync(c.cert_file);
       if (c.key_file) opts.key = readFileSync(c.key_file);
     } catch (e) {
-      this.setState('down', (e as Error).message);
+      this.status.set('down', (e as Error).message);
       throw new Error(`mqtt input "${this.name}": cannot read a TLS file: ${(e as Error).message}`);
     }
     const filters = [...new Set(ingest.templates.map((t) => t.filter))];
     const client = (this.client = mqtt.connect(c.url, opts));
-    this.setState('degraded', `connecting to ${c.url}`);
+    this.status.set('degraded', `connecting to ${c.url}`);
     client.on('connect', () => {
       (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
       client.subscribe(filters, { qos: c.qos }, (err, granted) => {
         if (err) {
-          this.setState('degraded', `subscribe failed at ${c.url}: ${err.message}`);
+          this.status.set('degraded', `subscribe failed at ${c.url}: ${err.message}`);
           return;
         }
         const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-        if (refused.length) this.setState('degraded', `broker ${c.url} refused subscriptions ${refused.join(', ')}: check its ACL for user ${c.username ?? '(anonymous)'}`);
-        else this.setState('up', `subscribed to ${filters.join(', ')} at ${c.url}`);
+        if (refused.length) this.status.set('degraded', `broker ${c.url} refused subscriptions ${refused.join(', ')}: check its ACL for user ${c.username ?? '(anonymous)'}`);
+        else this.status.set('up', `subscribed to ${filters.join(', ')} at ${c.url}`);
       });
     });
     client.on('reconnect', () => {
       this.reconnects++;
     });
     client.on('close', () => {
-      if (this.state !== 'stopped') this.setState('degraded', `disconnected from ${c.url}; reconnecting every ${c.reconnect_period} ms`);
+      if (this.status.current !== 'stopped') this.status.set('degraded', `disconnected from ${c.url}; reconnecting every ${c.reconnect_period} ms`);
     });
     client.on('error', (err) => {
       this.log.warn({ err: err.message, url: c.url }, `mqtt input "${this.name}": ${err.message}`);
-      this.setState('degraded', `${c.url}: ${err.message}`);
+      this.status.set('degraded', `${c.url}: ${err.message}`);
     });
     client.on('message', (topic, payload) => ingest.handle(topic, payload));
   }
 
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.setState('stopped');
+    if (this.status.current === 'stopped') return;
+    this.status.set('stopped');
     const b = this.broker;
     const c = this.client;
     this.broker = undefined;
@@ -246,7 +237,7 @@ class MqttDriver implements Driver {
   }
 
   health(): DriverHealth {
-    const h: DriverHealth = { state: this.state, detail: this.detail, since: this.since };
+    const h = this.status.health();
     if (this.broker) h.listening = { host: this.broker.host, port: this.broker.port };
     return h;
   }
@@ -275,7 +266,3 @@ function prefixed(p: string, o: BrokerCounters): Record<string, number> {
   return r;
 }
 
-export const mqttDriverFactory: DriverFactory<MqttConfig> = {
-  kind: 'mqtt',
-  create: (name, config, deps) => new MqttDriver(name, config, deps),
-};

@@ -1,9 +1,10 @@
-import { z } from 'zod';
-import type { InputSchema } from '../../src/config/gateway.js';
-import { byteSizeSchema, durationSchema } from '../../src/config/units.js';
+import type { z } from 'zod';
+import type { SchemaKit } from '../../src/config/schema-kit.js';
 import { NAME_RE } from '../common/names.js';
 
-export const serialConfigSchema = z.strictObject({
+/** Settings of one `serial` input (without `type`, `name`, `enabled`). */
+export function serialConfigSchema({ z, durationSchema, byteSizeSchema }: SchemaKit) {
+  return z.strictObject({
   path: z.string().min(1).describe('Serial device path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/usb-FTDI_...-if00-port0 (stable across replugs).'),
   baud_rate: z.number().int().positive().default(9600).describe('Baud rate (GPS modules: usually 9600).'),
   data_bits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8).describe('Data bits.'),
@@ -41,13 +42,8 @@ export const serialConfigSchema = z.strictObject({
   reconnect_min: durationSchema.default(500).describe('First wait before reopening a port that failed or vanished; doubles each failure.'),
   reconnect_max: durationSchema.default(30_000).describe('Longest wait between reopen attempts.'),
   silence_timeout: durationSchema.default(60_000).describe('Reopen the port when no byte arrived for this long (watchdog); 0 turns it off.'),
-});
+  });
+}
 
-export type SerialConfig = z.output<typeof serialConfigSchema>;
+export type SerialConfig = z.output<ReturnType<typeof serialConfigSchema>>;
 
-/** The `serial` branch of `inputs[]` in the gateway config (registered by drivers/schemas.ts). */
-export const serialInput: InputSchema = {
-  kind: 'serial',
-  description: 'Serial input (USB/UART): CSV, JSON lines, key=value or NMEA 0183 GPS, with reconnect and a silence watchdog.',
-  configSchema: serialConfigSchema,
-};

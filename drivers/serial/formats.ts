@@ -1,7 +1,7 @@
 import type { Reading } from '../../src/core/reading.js';
 import { PayloadDecoder, toNumber, type DropSink } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
-import { parseTimestamp } from '../common/timestamp.js';
+import { parseTimestamp } from '../../src/core/time.js';
 import { NmeaDecoder } from './nmea.js';
 import type { SerialConfig } from './config.js';
 
@@ -60,7 +60,7 @@ export class CsvDecoder implements LineDecoder {
       const col = this.columns[i];
       if (col === 'ts') {
         const t = parseTimestamp(cells[i]!, this.tsUnit);
-        if (t === undefined) {
+        if (Number.isNaN(t)) {
           drops.drop('bad_timestamp', line, `${where}: ts column "${cells[i]}" is neither ms since epoch nor ISO 8601`);
           return 0;
         }
@@ -154,7 +154,7 @@ export class KvDecoder implements LineDecoder {
       if (k !== 'ts' && k !== 'device') values++;
       else if (k === 'ts') {
         const t = parseTimestamp(v, this.cfg.ts_unit);
-        if (t === undefined) {
+        if (Number.isNaN(t)) {
           drops.drop('bad_timestamp', line, `${where}: ts=${v.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
           return 0;
         }

@@ -2,7 +2,7 @@ import type { SerialPort } from 'serialport';
 
 // serialport (a native addon, ~10 MB resident) is loaded only when a serial input starts.
 let SerialPortClass: typeof SerialPort | undefined;
-import type { Driver, DriverContext, DriverDeps, DriverFactory, DriverHealth, DriverState } from '../../src/core/driver.js';
+import { DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth, type DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import type { SerialConfig } from './config.js';
 import { lineDecoder, type LineDecoder } from './formats.js';
@@ -18,11 +18,9 @@ export { LineSplitter } from './lines.js';
  * fails to open or vanishes (USB unplugged) is reopened with exponential backoff; a port that is
  * silent for `silence_timeout` is reported and reopened (watchdog).
  */
-class SerialDriver implements Driver {
+export class SerialDriver implements Driver {
   readonly kind = 'serial';
-  private state: DriverState = 'stopped';
-  private detail: string | undefined;
-  private since = Date.now();
+  private readonly status: DriverHealthState;
   private port: SerialPort | undefined;
   private ctx: DriverContext | undefined;
   private decoder: LineDecoder;
@@ -38,6 +36,7 @@ class SerialDriver implements Driver {
 
   constructor(readonly name: string, private readonly cfg: SerialConfig, deps: DriverDeps) {
     this.log = deps.log.child({ input: name, driver: 'serial', path: cfg.path });
+    this.status = new DriverHealthState(deps.now);
     this.device = cfg.device ?? name;
     this.where = `serial ${cfg.path}`;
     try {
@@ -48,14 +47,6 @@ class SerialDriver implements Driver {
     this.splitter = new LineSplitter(cfg.max_line_bytes, (line, raw) => this.onLine(line, raw), (head, n) =>
       this.ctx?.drops.drop('too_long', head, `${this.where}: line longer than max_line_bytes ${cfg.max_line_bytes} (${n}+ bytes without a newline); discarded up to the next newline`),
     );
-  }
-
-  private setState(s: DriverState, detail?: string): void {
-    if (s !== this.state || detail !== this.detail) {
-      this.state = s;
-      this.detail = detail;
-      this.since = Date.now();
-    }
   }
 
   private onLine(line: string, raw: Buffer): void {
@@ -78,9 +69,9 @@ class SerialDriver implements Driver {
 
   async start(ctx: DriverContext): Promise<void> {
     SerialPortClass ??= (await import('serialport')).SerialPort;
-    if (this.state !== 'stopped') return;
+    if (this.status.current !== 'stopped') return;
     this.ctx = ctx;
-    this.setState('starting', `opening ${this.cfg.path}`);
+    this.status.set('starting', `opening ${this.cfg.path}`);
     this.open();
     if (this.cfg.silence_timeout > 0) {
       const every = Math.max(50, Math.min(1000, Math.floor(this.cfg.silence_timeout / 4)));
@@ -90,7 +81,7 @@ class SerialDriver implements Driver {
   }
 
   private open(): void {
-    if (this.state === 'stopped') return;
+    if (this.status.current === 'stopped') return;
     this.retryTimer = undefined;
     const cfg = this.cfg;
     const port = new SerialPortClass!({
@@ -112,7 +103,7 @@ class SerialDriver implements Driver {
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
       if (this.port !== port) return;
       this.port = undefined;
-      if (this.state === 'stopped') return;
+      if (this.status.current === 'stopped') return;
       this.c.disconnects++;
       this.log.warn({ err: err?.message }, `serial input "${this.name}": port ${cfg.path} closed${err ? ` (${err.message})` : ''}; reopening`);
       this.scheduleReopen(`port ${cfg.path} went away${err ? ` (${err.message})` : ''}`);
@@ -125,7 +116,7 @@ class SerialDriver implements Driver {
         this.scheduleReopen(`cannot open ${cfg.path}: ${err.message}`);
         return;
       }
-      if (this.state === 'stopped') {
+      if (this.status.current === 'stopped') {
         port.close(() => {});
         return;
       }
@@ -134,37 +125,37 @@ class SerialDriver implements Driver {
       this.lastByteAt = Date.now();
       this.splitter.reset();
       this.log.info(`serial input "${this.name}": ${cfg.path} open at ${cfg.baud_rate} baud`);
-      this.setState('up', `${cfg.path} open at ${cfg.baud_rate} baud`);
+      this.status.set('up', `${cfg.path} open at ${cfg.baud_rate} baud`);
     });
   }
 
   private scheduleReopen(why: string): void {
-    if (this.state === 'stopped' || this.retryTimer) return;
+    if (this.status.current === 'stopped' || this.retryTimer) return;
     const base = Math.min(this.cfg.reconnect_max, this.cfg.reconnect_min * 2 ** Math.min(this.failures, 20));
     const delay = Math.round(base * (0.8 + Math.random() * 0.2));
     this.failures++;
     const detail = `${why}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${this.failures})`;
     if (this.failures === 1 || this.failures % 10 === 0) this.log.warn(`serial input "${this.name}": ${detail}`);
-    this.setState('down', detail);
+    this.status.set('down', detail);
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   private checkSilence(): void {
     const port = this.port;
-    if (!port || !port.isOpen || this.state === 'stopped') return;
+    if (!port || !port.isOpen || this.status.current === 'stopped') return;
     const quiet = Date.now() - this.lastByteAt;
     if (quiet < this.cfg.silence_timeout) return;
     this.c.silence_reopens++;
     const why = `no data from ${this.cfg.path} for ${Math.round(quiet / 1000)}s (silence_timeout)`;
     this.log.warn(`serial input "${this.name}": ${why}; reopening the port`);
-    this.setState('degraded', why);
+    this.status.set('degraded', why);
     this.port = undefined;
     port.close(() => this.scheduleReopen(why));
   }
 
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.setState('stopped');
+    if (this.status.current === 'stopped') return;
+    this.status.set('stopped');
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.watchdog) clearInterval(this.watchdog);
     this.retryTimer = this.watchdog = undefined;
@@ -174,7 +165,7 @@ class SerialDriver implements Driver {
   }
 
   health(): DriverHealth {
-    return { state: this.state, detail: this.detail, since: this.since };
+    return this.status.health();
   }
 
   counters(): Record<string, number> {
@@ -182,7 +173,3 @@ class SerialDriver implements Driver {
   }
 }
 
-export const serialDriverFactory: DriverFactory<SerialConfig> = {
-  kind: 'serial',
-  create: (name, config, deps) => new SerialDriver(name, config, deps),
-};

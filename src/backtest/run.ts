@@ -4,11 +4,10 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import '../detectors/index.js';
 import type { PipelineSpec } from '../config/pipeline.js';
 import { DropCounter } from '../core/drops.js';
 import type { Emission } from '../core/records.js';
-import { compilePipeline } from '../engine/pipeline.js';
+import { compilePipeline } from '../compile.js';
 import { defaultPipeline } from '../replay/default-pipeline.js';
 import { readRecorded } from '../replay/input.js';
 import { labelKeyFor, loadWindows } from './labels.js';

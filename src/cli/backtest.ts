@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import '../detectors/index.js';
 import { loadPipelineFile } from '../config/load.js';
 import { NAB_PROFILES, type FileMetrics, type TotalMetrics } from '../backtest/metrics.js';
 import { backtest } from '../backtest/run.js';

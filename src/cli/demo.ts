@@ -8,7 +8,7 @@ import { RateMeter, dropsOf, renderLine, renderView } from '../demo/view.js';
 import { Simulation, type FaultEvent } from '../../firmware-sim/index.js';
 import { pipelineSchema } from '../config/pipeline.js';
 import type { AlertRecord } from '../core/records.js';
-import { compilePipeline } from '../engine/pipeline.js';
+import { compilePipeline } from '../compile.js';
 import { formatTimestamp } from '../core/time.js';
 
 const CSI = '\x1b[';

@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import './plugins.js';
 import { loadGatewayFile } from '../config/load.js';
 
 /** Where a command finds a gateway: its HTTP server, and/or its outbox file (the data dir). */

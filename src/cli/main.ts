@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import '../runtime/plugins.js'; // drivers and step compilers register; config schemas register when a config is loaded (src/config/plugins.ts)
 import { registersFor } from './commands.js';
 
 /** The package.json above this file (src/cli when run with tsx, dist/src/cli when built). */

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import './plugins.js';
 import { gatewayJsonSchema, generatedFiles, pipelineJsonSchema, stableJson, staleGeneratedFiles } from '../config/schema-json.js';
 
 /** The repository (package) root: the nearest folder above this file with edgewise's package.json. */

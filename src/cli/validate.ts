@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import './plugins.js';
-import { ConfigError, formatConfigIssue, type ConfigIssue } from '../config/errors.js';
+import { ConfigError, formatConfigIssue, type ConfigIssue } from '../core/config-error.js';
 import { checkGatewayText, checkPipelineText, detectConfigKind } from '../config/load.js';
 import { readConfigFile } from '../config/read-config.js';
 

@@ -16,7 +16,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import type { Logger } from '../core/log.js';
-import { decodeMessage, type Decoded } from './decode.js';
+import { decodePublish, type Decoded } from './decode.js';
 import type { PgSink } from './sink.js';
 
 export interface CollectorOptions {
@@ -61,7 +61,8 @@ export interface CollectorStats {
 }
 
 interface Pending {
-  d: Decoded;
+  /** Its rows: one, or one per record of a batch. */
+  d: Decoded[];
   /** Packet id to acknowledge (QoS 1), on connection `conn`. */
   messageId?: number;
   conn: number;
@@ -73,7 +74,7 @@ const ACK_AFTER_COMMIT = new Error('acknowledged after the commit');
 /** The MQTT topic filters a collector subscribes to. Status is never shared: brokers do not send retained messages on shared subscriptions. */
 export function collectTopics(prefix: string, group?: string): { shared: string[]; status: string } {
   const share = group ? `$share/${group}/` : '';
-  return { shared: ['aggregate', 'alert', 'reading', 'late'].map((k) => `${share}${prefix}/+/${k}/#`), status: `${prefix}/+/status` };
+  return { shared: ['aggregate', 'alert', 'reading', 'late', 'batch'].map((k) => `${share}${prefix}/+/${k}/#`), status: `${prefix}/+/status` };
 }
 
 export class Collector {
@@ -172,7 +173,7 @@ export class Collector {
     }
     this.s.received++;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const d = decodeMessage(packet.topic, payload, Date.now(), this.o.prefix);
+    const d = decodePublish(packet.topic, payload, Date.now(), this.o.prefix);
     if (packet.qos === 0) {
       this.batch.push({ d, conn: this.conn });
       cb();
@@ -198,7 +199,11 @@ export class Collector {
   private flush(): Promise<void> {
     if (this.writing) return this.writing;
     if (!this.batch.length) return Promise.resolve();
-    const b = this.batch.splice(0, this.o.maxBatch);
+    // Up to maxBatch rows (a message of a batch brings many), at least one message.
+    let n = 0;
+    let rows = 0;
+    while (n < this.batch.length && (n === 0 || rows + this.batch[n]!.d.length <= this.o.maxBatch)) rows += this.batch[n++]!.d.length;
+    const b = this.batch.splice(0, n);
     this.writing = this.write(b).finally(() => {
       this.writing = null;
       if (this.batch.length && !this.retryTimer) this.schedule();
@@ -208,7 +213,7 @@ export class Collector {
 
   private async write(b: Pending[]): Promise<void> {
     try {
-      const r = await this.o.sink.write(b.map((p) => p.d));
+      const r = await this.o.sink.write(b.flatMap((p) => p.d));
       this.s.batches++;
       this.s.inserted += r.inserted;
       this.s.duplicates += r.duplicates;

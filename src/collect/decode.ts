@@ -3,8 +3,10 @@
  * reason. Payloads are checked against the same zod schemas the JSON Schemas and the AsyncAPI
  * document are generated from.
  */
-import { topicSafe } from '../upstream/payload.js';
+import { BATCH_LEVEL, compressionOfLevel, readBatch } from '../upstream/batch.js';
+import { messageTopic, topicSafe } from '../upstream/payload.js';
 import { payloadSchemas } from '../upstream/payload-schema.js';
+import type { UpstreamPayload } from '../upstream/payload-schema.js';
 import type { MessageTable } from './tables.js';
 
 export type Row = Record<string, unknown>;
@@ -18,6 +20,43 @@ const iso = (ms: number | null | undefined) => (ms === undefined || ms === null 
 
 function reject(topic: string, payload: Buffer, received: string, error: string): Decoded {
   return { table: 'rejects', row: { received, topic, payload, error } };
+}
+
+/** A batch may inflate to this many bytes at most (a decompression bomb is rejected, not expanded). */
+export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+const RECORD_KINDS = ['aggregate', 'alert', 'reading', 'late'] as const;
+type RecordKind = (typeof RECORD_KINDS)[number];
+
+/**
+ * Decode one MQTT message into the rows it lands as: one for a single message, one per record for
+ * a batch (`<prefix>/<gateway>/batch[/<compression>]`, see docs/upstream.md). A batch that cannot be
+ * read is one reject; a bad record in a good batch is a reject of its own, the others land.
+ */
+export function decodePublish(topic: string, payload: Buffer, received: number, prefix = 'edgewise/v1', maxBatchBytes = MAX_BATCH_BYTES): Decoded[] {
+  if (!topic.startsWith(`${prefix}/`)) return [decodeMessage(topic, payload, received, prefix)];
+  const [gw, kind, ...rest] = topic.slice(prefix.length + 1).split('/');
+  if (kind !== BATCH_LEVEL) return [decodeMessage(topic, payload, received, prefix)];
+  const at = iso(received)!;
+  const compression = rest.length <= 1 ? compressionOfLevel(rest[0]) : undefined;
+  if (!compression) return [reject(topic, payload, at, `unknown batch compression "${rest.join('/')}" in the topic (expected none, gzip, deflate or brotli)`)];
+  let batch: ReturnType<typeof readBatch>;
+  try {
+    batch = readBatch(payload, compression, maxBatchBytes);
+  } catch (err) {
+    return [reject(topic, payload, at, (err as Error).message)];
+  }
+  if (topicSafe(batch.gateway) !== gw) return [reject(topic, payload, at, `batch gateway "${batch.gateway}" does not match the topic`)];
+  return batch.records.map((rec, i) => {
+    const bad = (why: string) => reject(topic, Buffer.from(JSON.stringify(rec) ?? 'null'), at, `batch record ${i}: ${why}`);
+    const k = (rec as { kind?: unknown } | null)?.kind;
+    if (!RECORD_KINDS.includes(k as RecordKind)) return bad(`unknown kind ${JSON.stringify(k)} (expected aggregate, alert, reading or late)`);
+    const r = payloadSchemas[k as RecordKind].safeParse(rec);
+    if (!r.success) return bad(`${k as string} payload: ${issues(r.error.issues)}`);
+    if (r.data.gateway !== batch.gateway) return bad(`record gateway "${r.data.gateway}" is not the batch's "${batch.gateway}"`);
+    // The topic it would have had alone: gaps are reported per (gateway, topic, epoch) however it travelled.
+    return rowOf(r.data, messageTopic(prefix, r.data.gateway, r.data.kind, r.data.stream), at);
+  });
 }
 
 /**
@@ -45,7 +84,10 @@ export function decodeMessage(topic: string, payload: Buffer, received: number, 
   const r = payloadSchemas[kind].safeParse(json);
   if (!r.success) return reject(topic, payload, at, `${kind} payload: ${issues(r.error.issues)}`);
   if (topicSafe(r.data.gateway) !== gw) return reject(topic, payload, at, `payload gateway "${r.data.gateway}" does not match the topic`);
-  const p = r.data;
+  return rowOf(r.data, topic, at);
+}
+
+function rowOf(p: UpstreamPayload, topic: string, at: string): Decoded {
   const env = { gateway: p.gateway, id: p.id, epoch: p.epoch, seq: p.seq, topic, stream: p.stream, pipeline: p.pipeline, output: p.output, emitted: iso(p.emitted), received: at };
   switch (p.kind) {
     case 'aggregate': {

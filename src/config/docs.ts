@@ -7,7 +7,8 @@ import { formatDuration } from '../core/duration.js';
 import { ENV_PREFIX, RUNTIME_ENV_VARS, envName } from './env.js';
 import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
-import './plugins.js';
+import type { Plugin } from '../core/plugin.js';
+import { builtinPlugins } from '../plugins.js';
 import {
   BYTE_SIZE_EXPECTED,
   DURATION_EXPECTED,
@@ -180,6 +181,23 @@ export function undocumentedFields(): string[] {
   return all.flatMap((s) => s.fields.filter((f) => !f.description).map((f) => `${s.title}: ${f.path}`));
 }
 
+/** The plugins of the build, by type: each kind with its description and sample config (from its declaration). */
+function pluginsDoc(): string {
+  const where: Record<Plugin['type'], string> = {
+    driver: 'a part of the gateway config (`inputs:`)',
+    detector: 'the body of a `detect` step',
+    operator: 'the body of a step with this key',
+  };
+  const titles: Record<Plugin['type'], string> = { driver: 'Drivers (`inputs[].type`)', detector: 'Detectors (`detect.detector`)', operator: 'Operator steps' };
+  return (['driver', 'detector', 'operator'] as const)
+    .map((type) => {
+      const list = builtinPlugins.all().filter((p) => p.type === type);
+      const items = list.map((p) => `#### \`${p.kind}\`\n\n${p.description}${p.docs ? `\n\n${p.docs.trim()}` : ''}\n\n\`\`\`yaml\n${p.sample.trim()}\n\`\`\`\n`);
+      return `### ${titles[type]}\n\nThe sample is ${where[type]}.\n\n${items.join('\n')}`;
+    })
+    .join('\n');
+}
+
 export function configurationDoc(): string {
   const pipeline = render(schemaSections(pipelineSchema(), 'Pipeline fields', false), '###', false);
   const gateway = render(schemaSections(gatewayConfigSchema(), 'Gateway fields', true), '###', true);
@@ -280,9 +298,14 @@ pipelines:
 
 Relative paths (\`pipelines\`, \`gateway.data_dir\`) are relative to the config file. \`pipelines\` takes files and globs (\`*\` within a folder, \`**\` across folders); a glob that matches nothing, a listed file that does not exist, an invalid pipeline and two pipelines with the same \`name\` are all errors.
 
-The sections for inputs come from the registered drivers (one per \`type\`); the outbox and upstream sections from their modules.
+The sections for inputs come from the driver plugins (one per \`type\`, listed in \`src/plugins.ts\`); the outbox and upstream sections from their modules.
 
 ${gateway}
+## Plugins
+
+Every driver, detector and operator step is a plugin: one declaration in its own folder (kind, config schema, factory, description and a sample config), listed once in \`src/plugins.ts\`. The fields above come from their schemas; this section from the rest of their declarations. To write one, see [plugins.md](plugins.md).
+
+${pluginsDoc()}
 ## Environment overrides
 
 Every gateway setting can be set by an environment variable, which wins over the file. This is how balena fleets configure devices: set fleet-wide or per-device variables in the balena dashboard (or \`balena env add\`) and keep one \`edgewise.yaml\` in the image. The same works with \`docker run -e\`, a systemd \`Environment=\` line or a Kubernetes env list.

@@ -16,7 +16,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import type { ConfigIssue } from './errors.js';
+import type { ConfigIssue } from '../core/config-error.js';
 import { didYouMean } from './suggest.js';
 import { tooDeepAt } from './yaml-source.js';
 import { defOf, formatPath, resolve, schemaAt, unwrap, type PathSeg } from './zod-walk.js';

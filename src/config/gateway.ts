@@ -3,34 +3,16 @@ import { httpConfigSchema, reloadSchema, statsLogSchema, statsUpstreamSchema } f
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
 import { STATE_DEFAULTS, stateConfigSchema } from '../state/config.js';
+import type { PluginSet } from '../core/plugin.js';
+import { builtinPlugins } from '../plugins.js';
+import { schemaKit } from './schema-kit.js';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/**
- * The config schema of one driver kind: a branch of `inputs[]`, discriminated by `type`. Driver
- * modules keep it apart from the driver (drivers/<kind>/config.ts) and register it here, so the
- * running gateway, which gets validated settings, does not load the schema library.
- */
-export interface InputSchema {
-  /** The `type` value in `inputs[]` (the driver kind the runtime creates). */
-  readonly kind: string;
-  /** One-line description for docs. */
-  readonly description: string;
-  /** zod object schema of the driver's own settings (without `type`, `name` and `enabled`). */
-  readonly configSchema: z.ZodObject<any>;
-}
-
-const inputSchemas = new Map<string, InputSchema>();
-
-/** Register the config schema of a driver kind (drivers/schemas.ts does, for the built-in ones). */
-export function registerInputSchema(s: InputSchema): void {
-  inputSchemas.set(s.kind, s);
-}
-
-/** `inputs[]`: one branch per registered driver kind, discriminated by `type`. */
-function inputSchema() {
-  const branches = [...inputSchemas.values()].map((f) =>
-    f.configSchema
+/** `inputs[]`: one branch per driver plugin, discriminated by `type`. */
+function inputSchema(plugins: PluginSet) {
+  const branches = plugins.drivers().map((f) =>
+    f.schema(schemaKit)
       .extend({
         type: z.literal(f.kind),
         name: z.string().regex(ID_RE, 'expected a name of letters, digits, _ . - (max 64)').describe('Instance name, unique in the gateway.'),
@@ -40,14 +22,14 @@ function inputSchema() {
       .describe(f.description),
   );
   if (branches.length === 0) {
-    return z.strictObject({ type: z.string(), name: z.string() }).describe('No driver kinds are registered.');
+    return z.strictObject({ type: z.string(), name: z.string() }).describe('No driver kinds are in this build.');
   }
   if (branches.length === 1) return branches[0]!;
   return z.discriminatedUnion('type', branches as [any, any, ...any[]]);
 }
 
-/** The gateway config schema (`edgewise.yaml`). Built after drivers register, as inputs come from them. */
-export function gatewayConfigSchema() {
+/** The gateway config schema (`edgewise.yaml`); `inputs[]` comes from the driver plugins. */
+export function gatewayConfigSchema(plugins: PluginSet = builtinPlugins) {
   return z
     .strictObject({
       gateway: z
@@ -63,7 +45,7 @@ export function gatewayConfigSchema() {
         })
         .default({ level: 'info', format: 'auto' })
         .describe('Structured logs on stderr.'),
-      inputs: z.array(inputSchema()).default([]).describe('Sensor inputs (drivers).'),
+      inputs: z.array(inputSchema(plugins)).default([]).describe('Sensor inputs (drivers).'),
       pipelines: z
         .array(z.string())
         .default([])

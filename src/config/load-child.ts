@@ -1,5 +1,5 @@
 /** Child-process entry of loadGatewayFileInChild (load-in-child.ts): load, validate, send the result, exit. */
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/config-error.js';
 import { loadGatewayFile } from './load.js';
 
 process.once('message', (m: { file: string; env: NodeJS.ProcessEnv }) => {

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue } from '../core/config-error.js';
 import type { LoadedGateway } from './load.js';
 
 type Reply = { loaded: LoadedGateway } | { issues: ConfigIssue[] } | { error: string };

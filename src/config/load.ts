@@ -5,8 +5,7 @@
 import { dirname, relative, resolve as resolvePath, sep } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import type { z } from 'zod';
-import { ConfigError, sortIssues, type ConfigIssue } from './errors.js';
-import './plugins.js'; // every plugin's schema (drivers, detect, operators) registers before a schema is built
+import { ConfigError, sortIssues, type ConfigIssue } from '../core/config-error.js';
 import { applyEnvOverrides, envOwner, type EnvOverride } from './env.js';
 import { gatewayConfigSchema, type GatewayConfig } from './gateway.js';
 import { configIssuesFromZod, type Locator } from './messages.js';
@@ -15,7 +14,7 @@ import { keyPositionOf, parseYamlSource, positionOf, type YamlSource } from './y
 import { MAX_CONFIG_BYTES, readConfigFile } from './read-config.js';
 import { childSchema, getIn, isDuration, unwrap, type PathSeg } from './zod-walk.js';
 
-export { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js';
+export { ConfigError, formatConfigIssue, type ConfigIssue } from '../core/config-error.js';
 
 export interface LoadedPipeline {
   /** The file as given (or as found through a gateway's `pipelines` glob, relative to the working directory when inside it). */

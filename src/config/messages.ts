@@ -4,7 +4,7 @@
  * is not also "missing a step kind").
  */
 import type { z } from 'zod';
-import type { ConfigIssue } from './errors.js';
+import type { ConfigIssue } from '../core/config-error.js';
 import { didYouMean } from './suggest.js';
 import {
   allowedKeys,

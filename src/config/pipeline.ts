@@ -1,20 +1,12 @@
 import { z } from 'zod';
-import { BUILT_IN_STEP_KINDS } from './step-kinds.js';
-import { durationSchema } from './units.js';
+import type { PluginSet } from '../core/plugin.js';
+import { detectStepSchema } from '../detectors/schema.js';
+import { builtinPlugins } from '../plugins.js';
+import { schemaKit } from './schema-kit.js';
+import { durationSchema } from '../core/units.js';
+import { AGGREGATE_NAMES, CONVERSIONS } from '../engine/spec.js';
 
-/** Aggregates a window can compute (see src/engine/aggregates.ts). */
-export const AGGREGATE_NAMES = [
-  'count', 'sum', 'mean', 'min', 'max', 'stddev', 'rms', 'first', 'last', 'rate', 'p50', 'p95', 'p99',
-] as const;
-export type AggregateName = (typeof AGGREGATE_NAMES)[number];
-
-/** Unit conversions for `map.convert`. */
-export const CONVERSIONS = [
-  'c_to_f', 'f_to_c', 'c_to_k', 'k_to_c',
-  'ms_to_kmh', 'kmh_to_ms', 'knots_to_kmh', 'mph_to_kmh', 'kmh_to_mph',
-  'g_to_ms2', 'ms2_to_g', 'bar_to_psi', 'psi_to_bar', 'kpa_to_bar', 'bar_to_kpa',
-] as const;
-export type Conversion = (typeof CONVERSIONS)[number];
+export { AGGREGATE_NAMES, CONVERSIONS, type AggregateName, type Conversion } from '../engine/spec.js';
 
 const streamPattern = z
   .string()
@@ -111,33 +103,19 @@ export const outputStepSchema = z
   ])
   .describe('Send what reaches this point to the named output (and pass it on).');
 
-/** Detect steps are defined by the detectors module; until it registers, any object is refused with a clear message. */
-let detectSchema: z.ZodType = z.never({ message: 'detect steps are not available in this build' });
-export function setDetectStepSchema(schema: z.ZodType): void {
-  detectSchema = schema;
-}
+/** The step kinds the engine has itself; any other step key (but `streams`) is an operator plugin's kind. */
+export const BUILT_IN_STEP_KINDS = ['filter', 'map', 'window', 'detect', 'output'] as const;
 
-
-/**
- * Operator step kinds registered by modules outside the engine (e.g. `news2` from src/domain):
- * step key → its config schema. The engine compiles them with the compiler registered under the
- * same key (`registerOperatorCompiler` in src/engine/pipeline.ts). Register before building a schema.
- */
-const operatorSchemas = new Map<string, z.ZodType>();
-export function registerOperatorStepSchema(kind: string, schema: z.ZodType): void {
-  if ((BUILT_IN_STEP_KINDS as readonly string[]).includes(kind) || kind === 'streams') throw new Error(`step kind "${kind}" is built in`);
-  operatorSchemas.set(kind, schema);
-}
-
-function stepSchema() {
-  const allKinds: string[] = [...BUILT_IN_STEP_KINDS, ...operatorSchemas.keys()];
-  const operators = Object.fromEntries([...operatorSchemas].map(([k, s]) => [k, s.optional()]));
+function stepSchema(plugins: PluginSet) {
+  const allKinds: string[] = [...BUILT_IN_STEP_KINDS, ...plugins.operators().map((o) => o.kind)];
+  const operators = Object.fromEntries(plugins.operators().map((o) => [o.kind, o.schema(schemaKit).describe(o.description).optional()]));
+  const detect = detectStepSchema(schemaKit, plugins.detectors());
   return z
     .strictObject({
       filter: filterStepSchema.optional(),
       map: mapStepSchema.optional(),
       window: windowSchema.optional().describe('Group readings per stream into windows and compute aggregates; `type` picks the kind (tumbling, hopping, sliding, session, count).'),
-      detect: z.lazy(() => detectSchema).optional().describe('Judge readings or window results with a streaming detector; its fields are defined by the detectors module.'),
+      detect: detect.optional().describe('Judge readings or window results with a streaming detector; `detector` picks the kind, whose plugin defines the other fields.'),
       output: outputStepSchema.optional(),
       ...operators,
       streams: z.array(streamPattern).min(1).optional().describe('Apply this step only to streams matching one of these patterns; other readings and results skip it and go on unchanged (not with `window`). Lets one pipeline judge each metric with its own detector.'),
@@ -157,7 +135,8 @@ function stepSchema() {
     .describe(`One step: exactly one of ${allKinds.join(', ')}; optionally \`streams\` to apply it to some streams only.`);
 }
 
-export function pipelineSchema() {
+/** The pipeline schema (a file in `pipelines/`); detect and operator steps come from the plugins. */
+export function pipelineSchema(plugins: PluginSet = builtinPlugins) {
   return z
     .strictObject({
       name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a name of lower-case letters, digits, _ or -').describe('Pipeline name: in logs, metrics and upstream payloads.'),
@@ -178,7 +157,7 @@ export function pipelineSchema() {
             .describe('How device clock jumps (a reboot to 1970, a GPS week rollover, hours forward or back) are handled, per stream, never touching other streams. Live: a jumped reading is accepted only if its new time agrees (within `threshold`) with the gateway clock (a clock being corrected, e.g. by NTP), re-basing the stream; otherwise it is refused and counted (`clock_jump_back`, `clock_jump_forward`). Replay: a jump forward is a gap in the recording and is accepted; a jump back is refused (`clock_jump_back`) until `confirm` consistent readings re-base the stream.'),
         })
         .describe('What the pipeline takes in.'),
-      steps: z.array(stepSchema()).min(1).describe('Operators, applied in order per key.'),
+      steps: z.array(stepSchema(plugins)).min(1).describe('Operators, applied in order per key.'),
     })
     .superRefine((p, ctx) => {
       let windows = 0;

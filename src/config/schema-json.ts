@@ -4,13 +4,12 @@
  * schemas, so they cannot drift; `edgewise schema --write` regenerates them and a test compares.
  *
  * The gateway schema depends on the registered driver kinds (and the pipeline schema on the
- * detectors module): load those first (see src/cli/plugins.ts).
+ * detectors module): they come from the plugin set (src/plugins.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configurationDoc } from './docs.js';
-import './plugins.js';
 import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
 import { ASYNCAPI_FILE, asyncApiYaml } from '../upstream/asyncapi.js';

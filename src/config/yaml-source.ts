@@ -4,7 +4,7 @@
  * ConfigIssues.
  */
 import { LineCounter, Parser, parseDocument, isAlias, isMap, isScalar, isSeq, type CST, type Document, type Node, type Pair } from 'yaml';
-import type { ConfigIssue } from './errors.js';
+import type { ConfigIssue } from '../core/config-error.js';
 import { formatPath, type PathSeg } from './zod-walk.js';
 
 export interface YamlSource {

@@ -7,7 +7,7 @@
  * `.meta()` clone a schema but share its `def`, so a definition can be recognised by identity.
  */
 import type { z } from 'zod';
-import { byteSizeSchema, durationSchema } from './units.js';
+import { byteSizeSchema, durationSchema } from '../core/units.js';
 
 type AnySchema = z.ZodType;
 export type PathSeg = string | number;

@@ -69,18 +69,6 @@ export interface Driver {
   onAlert?(alert: AlertRecord): void;
 }
 
-/**
- * A driver kind, as registered with the runtime: it creates drivers from validated settings.
- * Its config schema registers separately (`registerInputSchema` in src/config/gateway.ts) as one
- * branch of `inputs[]`, so configs are validated, documented and exported to JSON Schema with
- * everything else, and the running gateway does not load the schema library.
- */
-export interface DriverFactory<C = any> {
-  /** The `type` value in `inputs[]`. */
-  readonly kind: string;
-  create(name: string, config: C, deps: DriverDeps): Driver;
-}
-
 /** What the runtime hands a driver at creation (things shared across drivers). */
 export interface DriverDeps {
   log: Logger;
@@ -88,20 +76,37 @@ export interface DriverDeps {
   dataDir: string;
   /** Services other parts of the runtime publish for drivers, by name (e.g. a simulated GPIO backend). */
   services: Map<string, unknown>;
+  /** The gateway clock (ms), as `DriverContext.now`; for health times before `start`. Default: Date.now. */
+  now?: () => number;
 }
 
-const registry = new Map<string, DriverFactory>();
+/**
+ * A driver's health as a small state machine, the one every driver keeps: the state, what is wrong
+ * in words, and since when (by the injected clock). `since` moves only when the state or its
+ * detail changes, so a driver repeating "reconnecting" keeps the time it started to.
+ */
+export class DriverHealthState {
+  private state: DriverState = 'stopped';
+  private detail: string | undefined;
+  private since: number;
 
-/** Register a driver kind. Drivers register themselves from `drivers/index.ts`. */
-export function registerDriver(factory: DriverFactory): void {
-  if (registry.has(factory.kind)) throw new Error(`driver kind "${factory.kind}" is registered twice`);
-  registry.set(factory.kind, factory);
-}
+  constructor(private readonly now: () => number = Date.now) {
+    this.since = now();
+  }
 
-export function driverFactories(): DriverFactory[] {
-  return [...registry.values()];
-}
+  /** Move to `state` (with what is wrong, if anything). */
+  set(state: DriverState, detail?: string): void {
+    if (state === this.state && detail === this.detail) return;
+    this.state = state;
+    this.detail = detail;
+    this.since = this.now();
+  }
 
-export function driverFactory(kind: string): DriverFactory | undefined {
-  return registry.get(kind);
+  get current(): DriverState {
+    return this.state;
+  }
+
+  health(): DriverHealth {
+    return { state: this.state, detail: this.detail, since: this.since };
+  }
 }

@@ -25,20 +25,35 @@ export function parseDateTime(text: string): number {
   return Number.isFinite(t) ? t : NaN;
 }
 
+/** The unit of a numeric timestamp: ms, s, or `auto` (below 1e11 in magnitude: seconds; otherwise ms). */
+export type TimeUnit = 'ms' | 's' | 'auto';
+
+/** 1e11 s is the year 5138 and 1e11 ms is March 1973: below it, an `auto` number is seconds. */
+const AUTO_SECONDS_BELOW = 1e11;
+const NUMBER_TEXT = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /**
- * A timestamp in a recorded file: a date-time (see parseDateTime), or a number of epoch seconds
- * (< 1e11) or milliseconds. NaN when the text is not a time.
+ * The project's one reading of a timestamp (device payloads, recorded files, labels), in ms since
+ * the Unix epoch, or NaN when the value is not a time. The rule:
+ * - a number, or a text that is one, counts from the epoch in `unit`: device settings say `ms` or
+ *   `s` (`ts_unit`); recorded files, whose unit is not stated, use `auto`;
+ * - another text is a date-time (parseDateTime): without a zone it is UTC;
+ * - a negative count is refused (a clock before 1970 is a clock gone wrong), as is anything outside
+ *   the Date range (±8.64e15 ms); the result is rounded to whole milliseconds.
  */
-export function parseTimestamp(text: string): number {
-  const s = text.trim();
-  if (s.length === 0) return NaN;
-  const c0 = s.charCodeAt(0);
-  if (((c0 >= 48 && c0 <= 57) || c0 === 45) && /^-?\d+(\.\d+)?$/.test(s)) {
-    const n = Number(s);
-    const ms = Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
-    return Math.abs(ms) <= MAX_DATE_MS ? ms : NaN;
-  }
-  return parseDateTime(s);
+export function parseTimestamp(v: unknown, unit: TimeUnit = 'auto'): number {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    if (s.length === 0) return NaN;
+    if (!NUMBER_TEXT.test(s)) return parseDateTime(s);
+    n = Number(s);
+  } else return NaN;
+  if (!Number.isFinite(n) || n < 0) return NaN;
+  const seconds = unit === 's' || (unit === 'auto' && n < AUTO_SECONDS_BELOW);
+  const ms = Math.round(seconds ? n * 1000 : n);
+  return ms <= MAX_DATE_MS ? ms : NaN;
 }
 
 function num(s: string, from: number, to: number): number {

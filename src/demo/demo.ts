@@ -3,7 +3,6 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MqttTransport, runLive, Simulation, type Domain, type FaultEvent, type LiveSummary, type SampleWriter } from '../../firmware-sim/index.js';
-import '../cli/plugins.js';
 import { checkPipelineText, parseGatewayText } from '../config/load.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { AlertRecord, Emission } from '../core/records.js';

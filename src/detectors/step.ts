@@ -1,66 +1,33 @@
 /**
  * The `detect` pipeline step compiled: detector and alert tracker per key, called by the engine.
- * Pure: time comes from readings. Its config schema is in schema.ts.
+ * Pure: time comes from readings. The detector comes from its plugin (src/detectors/<kind>/plugin.ts);
+ * the step's config schema is built in schema.ts.
  */
 import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../alerts/tracker.js';
 import type { AlertRecord } from '../core/records.js';
-import { CusumDetector } from './cusum.js';
-import { DefaultDetector } from './default.js';
-import { DropoutDetector } from './dropout.js';
-import { EwmaDetector } from './ewma.js';
-import { FlatlineDetector } from './flatline.js';
-import { Iso10816Detector } from './iso10816.js';
-import { LevelShiftDetector } from './level-shift.js';
-import { PageHinkleyDetector } from './page-hinkley.js';
-import { RobustZDetector } from './robust.js';
-import { SpikeDetector } from './spike.js';
-import { ThresholdDetector } from './threshold.js';
-import type { DetectorKind, DetectStepSpec } from './schema.js';
+import type { DetectorPlugin } from '../core/plugin.js';
 import type { Detector } from './types.js';
 
-export type { DetectorKind, DetectStepSpec } from './schema.js';
-
-export const DETECTOR_KINDS: DetectorKind[] = ['default', 'threshold', 'ewma', 'robust_z', 'hampel', 'cusum', 'page_hinkley', 'spike', 'flatline', 'dropout', 'level_shift', 'iso10816'];
-
-/** Build one detector instance for a parsed spec. */
-export function createDetector(spec: DetectStepSpec): Detector {
-  switch (spec.detector) {
-    case 'default':
-      return new DefaultDetector({ ...spec, periods: [...spec.periods], rules: [...spec.rules] });
-    case 'threshold':
-      return new ThresholdDetector(spec);
-    case 'ewma':
-      return new EwmaDetector(spec);
-    case 'robust_z':
-      return new RobustZDetector({ ...spec, replace_outliers: false });
-    case 'hampel':
-      return new RobustZDetector({ ...spec, replace_outliers: true }, 'hampel');
-    case 'cusum':
-      return new CusumDetector(spec);
-    case 'page_hinkley':
-      return new PageHinkleyDetector(spec);
-    case 'spike':
-      return new SpikeDetector(spec);
-    case 'flatline':
-      return new FlatlineDetector(spec);
-    case 'dropout':
-      return new DropoutDetector(spec);
-    case 'level_shift':
-      return new LevelShiftDetector(spec);
-    case 'iso10816':
-      return new Iso10816Detector(spec);
-  }
+/**
+ * A validated `detect` step as the step needs it: the fields every detect step has; the detector's
+ * own fields go to its plugin's `create`.
+ */
+export interface DetectStepSpec {
+  readonly detector: string;
+  readonly name?: string;
+  readonly field: string;
+  readonly output: string;
+  readonly alert: Omit<AlertParams, 'clear_readings' | 'cooldown_readings'> & { clear_readings?: number; cooldown_readings?: number };
 }
 
-/** Alert parameters with the detector-dependent defaults filled in. */
-export function alertParamsFor(spec: DetectStepSpec): AlertParams {
+/** Alert parameters with the detector's defaults filled in. */
+export function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin, 'alertDefaults'>): AlertParams {
   const a = spec.alert;
-  const isDefault = spec.detector === 'default';
   return {
     ...DEFAULT_ALERT_PARAMS,
     ...a,
-    clear_readings: a.clear_readings ?? (isDefault ? 10 : 1),
-    cooldown_readings: a.cooldown_readings ?? (isDefault ? 200 : 0),
+    clear_readings: a.clear_readings ?? plugin.alertDefaults?.clear_readings ?? DEFAULT_ALERT_PARAMS.clear_readings,
+    cooldown_readings: a.cooldown_readings ?? plugin.alertDefaults?.cooldown_readings ?? DEFAULT_ALERT_PARAMS.cooldown_readings,
   };
 }
 
@@ -89,38 +56,40 @@ interface KeyState {
   alert: AlertTracker;
 }
 
-export function compileDetectStep(spec: DetectStepSpec): DetectStep {
+/** The step for one validated spec, whose detectors `plugin` (of kind `spec.detector`) creates. */
+export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin): DetectStep {
+  if (plugin.kind !== spec.detector) throw new Error(`detect step: the spec is for detector "${spec.detector}", the plugin is "${plugin.kind}"`);
   const name = spec.name ?? spec.detector;
-  const alertParams = alertParamsFor(spec);
+  const alertParams = alertParamsFor(spec, plugin);
   const out: DetectOutcome = { score: 0, anomalous: false, alertActive: false, alert: undefined };
-  const create = (stream: string): KeyState => ({ detector: createDetector(spec), alert: new AlertTracker(stream, name, alertParams) });
+  const create = (stream: string): KeyState => ({ detector: plugin.create(spec), alert: new AlertTracker(stream, name, alertParams) });
   return {
     name,
     field: spec.field,
     output: spec.output,
     createKeyState: create,
     update(state: unknown, ts: number, value: number): DetectOutcome {
-      const st = state as KeyState;
-      const j = st.detector.update(ts, value);
+      const keyState = state as KeyState;
+      const j = keyState.detector.update(ts, value);
       out.score = j.score;
       out.anomalous = j.anomalous;
-      out.alert = st.alert.update(ts, value, j);
-      out.alertActive = st.alert.active;
+      out.alert = keyState.alert.update(ts, value, j);
+      out.alertActive = keyState.alert.active;
       return out;
     },
     snapshot(state: unknown): unknown {
-      const st = state as KeyState;
-      return { detector: st.detector.snapshot(), alert: st.alert.snapshot() };
+      const keyState = state as KeyState;
+      return { detector: keyState.detector.snapshot(), alert: keyState.alert.snapshot() };
     },
     restore(stream: string, snap: unknown): unknown {
-      const st = create(stream);
+      const keyState = create(stream);
       if (typeof snap !== 'object' || snap === null || typeof (snap as { detector?: unknown }).detector !== 'object' || typeof (snap as { alert?: unknown }).alert !== 'object') {
         throw new Error(`detect step "${name}", stream ${stream}: saved state must be { detector: {...}, alert: {...} }`);
       }
       const s = snap as { detector: Record<string, unknown>; alert: Record<string, unknown> };
-      st.detector.restore(s.detector);
-      st.alert.restore(s.alert);
-      return st;
+      keyState.detector.restore(s.detector);
+      keyState.alert.restore(s.alert);
+      return keyState;
     },
   };
 }

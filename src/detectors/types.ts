@@ -1,8 +1,9 @@
 /**
  * The contract every streaming detector keeps. A detector judges one key (stream): one pass,
- * no look-ahead, no I/O, time taken from the readings. Its state is bounded and serialises to
- * plain JSON (`snapshot()`), and `restore()` brings it back exactly, so a restart does not reset a
- * baseline.
+ * no look-ahead, no I/O, time taken from the readings. Its state is bounded and is plain data
+ * (`snapshot()`: numbers, strings, booleans, arrays, typed arrays; a checkpoint stores it with
+ * v8.serialize, so NaN and typed arrays survive), a copy that later updates do not touch; and
+ * `restore()` brings it back exactly, so a restart does not reset a baseline.
  */
 
 /** What a detector says about one reading. Detectors reuse one object: copy what you keep. */
@@ -26,7 +27,7 @@ export interface Detector {
   readonly kind: string;
   /** Judge one reading (`ts` in ms, event time). Returns the detector's reused result object. */
   update(ts: number, value: number): Judgement;
-  /** Plain-JSON state (numbers, arrays of numbers, booleans, strings). */
+  /** Plain state (numbers, arrays of numbers, typed arrays, booleans, strings): a copy, independent of the detector. */
   snapshot(): Record<string, unknown>;
   /** Restore what `snapshot()` returned; throws a clear error on a malformed snapshot. */
   restore(snap: Record<string, unknown>): void;

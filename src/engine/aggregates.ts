@@ -1,4 +1,4 @@
-import type { AggregateName } from '../config/pipeline.js';
+import type { AggregateName } from './spec.js';
 import { AccumulatorSet, type AccumulatorPlan } from './accumulators.js';
 
 interface AggregateDef {

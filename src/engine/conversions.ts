@@ -1,4 +1,4 @@
-import type { Conversion } from '../config/pipeline.js';
+import type { Conversion } from './spec.js';
 
 /** Unit conversions for `map.convert`. */
 export const CONVERT: Record<Conversion, (v: number) => number> = {

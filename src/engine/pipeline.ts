@@ -1,5 +1,4 @@
-import type { PipelineSpec, StepSpec, WindowSpec } from '../config/pipeline.js';
-import { BUILT_IN_STEP_KINDS } from '../config/step-kinds.js';
+import type { EnginePipelineSpec, EngineStep, FilterSpec, MapSpec, WindowSpec } from './spec.js';
 import { DropCounter } from '../core/drops.js';
 import { deviceOf, type Reading } from '../core/reading.js';
 import { isoTime, MAX_DATE_MS } from '../core/time.js';
@@ -44,12 +43,6 @@ export interface EngineDetectStep {
   snapshot(state: unknown): unknown;
   restore(stream: string, snap: unknown): unknown;
 }
-export type DetectCompiler = (spec: unknown) => EngineDetectStep;
-let detectCompiler: DetectCompiler | undefined;
-/** The detectors module registers how detect steps are built (keeps the engine free of detector code). */
-export function registerDetectCompiler(fn: DetectCompiler): void {
-  detectCompiler = fn;
-}
 
 /**
  * What an operator step sees of the engine. Operators (registered step kinds such as `news2`) may
@@ -92,14 +85,6 @@ export interface EngineOperator {
   /** State to save across restarts (JSON), and to restore it. */
   snapshot?(): unknown;
   restore?(snap: unknown): void;
-}
-export type OperatorCompiler = (spec: unknown) => EngineOperator;
-const operatorCompilers = new Map<string, OperatorCompiler>();
-/** Keys of a validated step that are not a registered operator kind. */
-const BUILT_IN_STEP_KEYS = new Set<string>([...BUILT_IN_STEP_KINDS, 'streams']);
-/** An operator module registers how its step kind is built (the schema goes to `registerOperatorStepSchema`). */
-export function registerOperatorCompiler(kind: string, fn: OperatorCompiler): void {
-  operatorCompilers.set(kind, fn);
 }
 
 /** A detector's judgement of one record, for replay/backtest (one per judged reading or window). */
@@ -152,8 +137,8 @@ export interface PipelineStats {
 }
 
 type RecordOp = {
-  reading(ks: KeyState, r: Reading): void;
-  result(ks: KeyState, res: WindowResult): void;
+  reading(keyState: KeyState, r: Reading): void;
+  result(keyState: KeyState, res: WindowResult): void;
 };
 
 /**
@@ -188,11 +173,12 @@ export class Pipeline {
   private readonly idleCheckEvery: number;
   /** Streams per device, for cross-stream operators (deviceTime). */
   private readonly byDevice = new Map<string, KeyState[]>();
-  private readonly s = { received: 0, accepted: 0, refused: 0, late: 0, filtered: 0, windowsFired: 0, rebased: 0 };
+  /** Readings by outcome (the counters of `stats()`). */
+  private readonly counts = { received: 0, accepted: 0, refused: 0, late: 0, filtered: 0, windowsFired: 0, rebased: 0 };
   private readonly emitted = new Map<string, number>();
 
   constructor(
-    readonly spec: PipelineSpec,
+    readonly spec: EnginePipelineSpec,
     private readonly sink: Sink,
     private readonly opts: PipelineOptions = {},
   ) {
@@ -208,31 +194,37 @@ export class Pipeline {
     let windowSlot = -1;
     // Build the chain back to front; each step knows only the next.
     const steps = spec.steps;
-    const slotOf = new Map<StepSpec, number>();
-    for (const st of steps) if (st.window || st.detect) slotOf.set(st, this.slotCount++);
+    const slotOf = new Map<EngineStep, number>();
+    for (const stepDef of steps) if (stepDef.kind === 'window' || stepDef.kind === 'detect') slotOf.set(stepDef, this.slotCount++);
     for (let i = steps.length - 1; i >= 0; i--) {
-      const st = steps[i]!;
+      const stepDef = steps[i]!;
       const after = op;
-      const opKind = Object.keys(st).find((k) => !BUILT_IN_STEP_KEYS.has(k) && (st as Record<string, unknown>)[k] !== undefined);
-      if (opKind !== undefined) {
-        const compile = operatorCompilers.get(opKind);
-        if (!compile) throw new Error(`pipeline ${spec.name}: step kind "${opKind}" has a schema but no compiler (its module did not register one)`);
-        op = this.operatorOp(compile((st as Record<string, unknown>)[opKind]), op);
-      } else if (st.filter) op = this.filterOp(st.filter, op);
-      else if (st.map) op = this.mapOp(st.map, op);
-      else if (st.output !== undefined) op = this.outputOp(typeof st.output === 'string' ? st.output : st.output.name, op);
-      else if (st.window) {
-        windowOp = makeWindowOperator(st.window);
-        windowSlot = slotOf.get(st)!;
-        op = this.windowStep(windowOp, windowSlot, op);
-      } else if (st.detect) {
-        if (!detectCompiler) throw new Error(`pipeline ${spec.name}: detect steps are not available (detectors module not loaded)`);
-        const step = detectCompiler(st.detect);
-        const slot = slotOf.get(st)!;
-        this.detectSteps.push({ slot, step });
-        op = this.detectOp(step, slot, op);
+      switch (stepDef.kind) {
+        case 'operator':
+          op = this.operatorOp(stepDef.operator, op);
+          break;
+        case 'filter':
+          op = this.filterOp(stepDef.filter, op);
+          break;
+        case 'map':
+          op = this.mapOp(stepDef.map, op);
+          break;
+        case 'output':
+          op = this.outputOp(stepDef.output, op);
+          break;
+        case 'window':
+          windowOp = makeWindowOperator(stepDef.window);
+          windowSlot = slotOf.get(stepDef)!;
+          op = this.windowStep(windowOp, windowSlot, op);
+          break;
+        case 'detect': {
+          const slot = slotOf.get(stepDef)!;
+          this.detectSteps.push({ slot, step: stepDef.detect });
+          op = this.detectOp(stepDef.detect, slot, op);
+          break;
+        }
       }
-      if (st.streams && !st.window) op = this.selectOp(new StreamMatcher(st.streams), op, after);
+      if (stepDef.streams && stepDef.kind !== 'window') op = this.selectOp(new StreamMatcher(stepDef.streams), op, after);
     }
     this.operators.reverse(); // chain order: upstream operators flush first
     this.head = op;
@@ -257,12 +249,12 @@ export class Pipeline {
   push(r: Reading): boolean {
     const stream = r?.stream;
     if (typeof stream !== 'string' || stream.length === 0) {
-      this.s.received++;
+      this.counts.received++;
       this.refuse('missing_stream', r, 'a reading needs a non-empty "stream" ("<device>/<metric>")');
       return false;
     }
     if (!this.matcher.matches(stream)) return false;
-    this.s.received++;
+    this.counts.received++;
     const v = r.value;
     if (typeof v !== 'number') return this.refuse('not_a_number', r, `${stream}: value is ${v === undefined ? 'missing' : typeof v}, expected a number`);
     if (Number.isNaN(v)) return this.refuse('nan', r, `${stream}: value is NaN`);
@@ -285,38 +277,38 @@ export class Pipeline {
     if (ts > ref + this.maxFutureSkew && ref !== -Infinity) {
       return this.refuse('future', r, `${stream}: event time ${isoTime(ts)} is more than ${this.maxFutureSkew} ms ahead of the gateway clock ${isoTime(ref)}: the device clock runs ahead (max_future_skew)`);
     }
-    const ks = this.keyFor(stream, r);
-    if (ks === undefined) {
-      this.s.refused++;
+    const keyState = this.keyFor(stream, r);
+    if (keyState === undefined) {
+      this.counts.refused++;
       return true;
     }
-    const step = ts - ks.maxTs; // Infinity for a key's first reading
-    if ((step > this.jumpThreshold || step < -this.jumpThreshold) && ks.maxTs !== -Infinity) {
-      if (!this.clockJump(ks, r, ts, ref)) return true;
-    } else if (ks.jumpRun !== 0) ks.jumpRun = 0;
+    const step = ts - keyState.maxTs; // Infinity for a key's first reading
+    if ((step > this.jumpThreshold || step < -this.jumpThreshold) && keyState.maxTs !== -Infinity) {
+      if (!this.clockJump(keyState, r, ts, ref)) return true;
+    } else if (keyState.jumpRun !== 0) keyState.jumpRun = 0;
     if (this.windowOp?.eventTime) {
-      let wst = ks.slots[this.windowSlot];
-      if (wst === undefined) wst = ks.slots[this.windowSlot] = this.windowOp.createKey();
+      let wst = keyState.slots[this.windowSlot];
+      if (wst === undefined) wst = keyState.slots[this.windowSlot] = this.windowOp.createKey();
       const wm = this.windowOp.watermark(wst);
       if (ts < wm) {
-        this.s.late++;
+        this.counts.late++;
         this.count('late');
         this.sink({ kind: 'late', pipeline: this.name, output: 'late', reading: r, watermark: wm });
         return true;
       }
     }
-    this.s.accepted++;
-    if (ts > ks.maxTs) ks.maxTs = ts;
+    this.counts.accepted++;
+    if (ts > keyState.maxTs) keyState.maxTs = ts;
     // In a replay the event time stands in for the arrival time (only this key's own idleness uses it).
-    ks.lastArrival = live ? arrival : this.gatewayClock !== -Infinity ? this.gatewayClock : ts;
-    this.head.reading(ks, r);
+    keyState.lastArrival = live ? arrival : this.gatewayClock !== -Infinity ? this.gatewayClock : ts;
+    this.head.reading(keyState, r);
     if (live && arrival >= this.nextIdleCheck) this.checkIdle();
     return true;
   }
 
   /** Count a reading refused at the input. Returns true (the reading was for this pipeline). */
   private refuse(reason: string, r: unknown, detail: string): true {
-    this.s.refused++;
+    this.counts.refused++;
     this.drops.drop(reason, r, detail);
     return true;
   }
@@ -325,46 +317,46 @@ export class Pipeline {
    * A reading whose time jumped by more than the threshold from its stream's newest time.
    * Returns true to accept it (the stream re-based where needed), false when refused and counted.
    */
-  private clockJump(ks: KeyState, r: Reading, ts: number, ref: number): boolean {
-    const back = ts < ks.maxTs;
+  private clockJump(keyState: KeyState, r: Reading, ts: number, ref: number): boolean {
+    const back = ts < keyState.maxTs;
     const T = this.jumpThreshold;
     if (ref !== -Infinity) {
       // Live: the gateway clock says which side is right. A jump to within T of it is a clock
       // being corrected (NTP, GPS fix): re-base. A jump away from it is refused for as long as it lasts.
       if (ts >= ref - T && ts <= ref + T) {
-        if (back) this.rebase(ks);
-        ks.jumpRun = 0;
+        if (back) this.rebase(keyState);
+        keyState.jumpRun = 0;
         return true;
       }
     } else if (!back) {
       // Replay: a jump ahead cannot be told from a gap in the recording.
-      ks.jumpRun = 0;
+      keyState.jumpRun = 0;
       return true;
     } else {
-      ks.jumpRun = ks.jumpRun > 0 && Math.abs(ts - ks.jumpTs) <= T ? ks.jumpRun + 1 : 1;
-      ks.jumpTs = ts;
-      if (ks.jumpRun >= this.jumpConfirm) {
-        this.rebase(ks);
-        ks.jumpRun = 0;
+      keyState.jumpRun = keyState.jumpRun > 0 && Math.abs(ts - keyState.jumpTs) <= T ? keyState.jumpRun + 1 : 1;
+      keyState.jumpTs = ts;
+      if (keyState.jumpRun >= this.jumpConfirm) {
+        this.rebase(keyState);
+        keyState.jumpRun = 0;
         return true;
       }
     }
     const reason = back ? 'clock_jump_back' : 'clock_jump_forward';
     const against = ref !== -Infinity ? ` and ${Math.round(Math.abs(ts - ref) / 1000)} s from the gateway clock ${isoTime(ref)}` : `; the stream is re-based after ${this.jumpConfirm} consistent readings`;
-    this.refuse(reason, r, `${ks.stream}: event time ${isoTime(ts)} jumped ${back ? 'back' : 'forward'} ${Math.round(Math.abs(ts - ks.maxTs) / 1000)} s from the stream's newest ${isoTime(ks.maxTs)}${against} (device clock reset or rollover?)`);
+    this.refuse(reason, r, `${keyState.stream}: event time ${isoTime(ts)} jumped ${back ? 'back' : 'forward'} ${Math.round(Math.abs(ts - keyState.maxTs) / 1000)} s from the stream's newest ${isoTime(keyState.maxTs)}${against} (device clock reset or rollover?)`);
     return false;
   }
 
   /** Start a stream's time afresh after a clock jump: its open windows go out (partial), then new ones. */
-  private rebase(ks: KeyState): void {
-    this.s.rebased++;
+  private rebase(keyState: KeyState): void {
+    this.counts.rebased++;
     const op = this.windowOp;
-    const st = ks.slots[this.windowSlot];
-    if (op && st !== undefined) {
-      op.flush(st, ks.stream, true, (res) => this.fired(ks, res));
-      ks.slots[this.windowSlot] = op.createKey();
+    const slotState = keyState.slots[this.windowSlot];
+    if (op && slotState !== undefined) {
+      op.flush(slotState, keyState.stream, true, (res) => this.fired(keyState, res));
+      keyState.slots[this.windowSlot] = op.createKey();
     }
-    ks.maxTs = -Infinity;
+    keyState.maxTs = -Infinity;
   }
 
   /** Live mode: the gateway's clock. Closes windows of silent streams (each at its own time). */
@@ -381,9 +373,9 @@ export class Pipeline {
   flush(partial = false): void {
     const op = this.windowOp;
     if (op) {
-      for (const ks of [...this.keys.values()]) {
-        const st = ks.slots[this.windowSlot];
-        if (st !== undefined) op.flush(st, ks.stream, partial, (res) => this.fired(ks, res));
+      for (const keyState of [...this.keys.values()]) {
+        const slotState = keyState.slots[this.windowSlot];
+        if (slotState !== undefined) op.flush(slotState, keyState.stream, partial, (res) => this.fired(keyState, res));
       }
     }
     for (const { op: o, ctx } of this.operators) o.flush?.(partial, ctx);
@@ -391,14 +383,14 @@ export class Pipeline {
 
   stats(): PipelineStats {
     let open = 0;
-    if (this.windowOp) for (const ks of this.keys.values()) {
-      const st = ks.slots[this.windowSlot];
-      if (st !== undefined) open += this.windowOp.openCount(st);
+    if (this.windowOp) for (const keyState of this.keys.values()) {
+      const slotState = keyState.slots[this.windowSlot];
+      if (slotState !== undefined) open += this.windowOp.openCount(slotState);
     }
     return {
       pipeline: this.name,
-      ...this.s,
-      unaccounted: this.s.received - this.s.accepted - this.s.refused - this.s.late,
+      ...this.counts,
+      unaccounted: this.counts.received - this.counts.accepted - this.counts.refused - this.counts.late,
       dropped: this.drops.counters(),
       emitted: Object.fromEntries(this.emitted),
       keys: this.keys.size,
@@ -415,24 +407,24 @@ export class Pipeline {
   snapshot(): PipelineSnapshot {
     const parts: Record<string, PartSnapshot> = {};
     const keys: Array<Record<string, unknown>> = [];
-    for (const ks of this.keys.values()) {
-      const { slots: _slots, ...time } = ks;
+    for (const keyState of this.keys.values()) {
+      const { slots: _slots, ...time } = keyState;
       keys.push(time);
     }
     parts.keys = { version: PART_VERSIONS.keys, data: { gatewayClock: this.gatewayClock, nextIdleCheck: this.nextIdleCheck, keys } };
     if (this.windowOp) {
       const list: Array<[string, unknown]> = [];
-      for (const ks of this.keys.values()) {
-        const st = ks.slots[this.windowSlot];
-        if (st !== undefined) list.push([ks.stream, this.windowOp.snapshotKey(st)]);
+      for (const keyState of this.keys.values()) {
+        const slotState = keyState.slots[this.windowSlot];
+        if (slotState !== undefined) list.push([keyState.stream, this.windowOp.snapshotKey(slotState)]);
       }
       parts.window = { version: PART_VERSIONS.window, data: list };
     }
     for (const { slot, step } of this.detectSteps) {
       const list: Array<[string, unknown]> = [];
-      for (const ks of this.keys.values()) {
-        const st = ks.slots[slot];
-        if (st !== undefined) list.push([ks.stream, step.snapshot(st)]);
+      for (const keyState of this.keys.values()) {
+        const slotState = keyState.slots[slot];
+        if (slotState !== undefined) list.push([keyState.stream, step.snapshot(slotState)]);
       }
       parts[`detect:${step.name}`] = { version: PART_VERSIONS.detect, data: list };
     }
@@ -476,9 +468,9 @@ export class Pipeline {
           throw new Error(`${what}, stream ${e[0]}: ${(err as Error).message}`);
         }
       }
-      for (const [stream, st] of built) {
-        const ks = this.restoredKey(stream);
-        if (ks) ks.slots[slot] = st;
+      for (const [stream, slotState] of built) {
+        const keyState = this.restoredKey(stream);
+        if (keyState) keyState.slots[slot] = slotState;
       }
     };
     if (kind === 'keys') {
@@ -488,8 +480,8 @@ export class Pipeline {
       this.gatewayClock = d.gatewayClock;
       this.nextIdleCheck = d.nextIdleCheck;
       for (const k of d.keys) {
-        const ks = this.restoredKey(k.stream);
-        if (ks) Object.assign(ks, k, { slots: ks.slots });
+        const keyState = this.restoredKey(k.stream);
+        if (keyState) Object.assign(keyState, k, { slots: keyState.slots });
       }
     } else if (kind === 'window') {
       const op = this.windowOp;
@@ -524,11 +516,11 @@ export class Pipeline {
     this.nextIdleCheck = now + this.idleCheckEvery;
     const op = this.windowOp;
     if (!op || !Number.isFinite(op.idleTimeout)) return;
-    for (const ks of this.keys.values()) {
-      const silent = now - ks.lastArrival;
-      if (silent >= op.idleTimeout && ks.maxTs !== -Infinity) {
-        const st = ks.slots[this.windowSlot];
-        if (st !== undefined) op.idle(st, ks.stream, ks.maxTs + silent, (res) => this.fired(ks, res));
+    for (const keyState of this.keys.values()) {
+      const silent = now - keyState.lastArrival;
+      if (silent >= op.idleTimeout && keyState.maxTs !== -Infinity) {
+        const slotState = keyState.slots[this.windowSlot];
+        if (slotState !== undefined) op.idle(slotState, keyState.stream, keyState.maxTs + silent, (res) => this.fired(keyState, res));
       }
     }
   }
@@ -540,12 +532,12 @@ export class Pipeline {
     const now = this.gatewayClock;
     let active = Infinity;
     let idle = Infinity;
-    for (const ks of list) {
-      if (ks.maxTs === -Infinity) continue;
-      const silent = now === -Infinity ? 0 : Math.max(0, now - ks.lastArrival);
-      const st = this.windowOp?.eventTime ? ks.slots[this.windowSlot] : undefined;
-      let t = st !== undefined ? this.windowOp!.watermark(st) : ks.maxTs;
-      if (running) t = Math.max(t, ks.maxTs + silent);
+    for (const keyState of list) {
+      if (keyState.maxTs === -Infinity) continue;
+      const silent = now === -Infinity ? 0 : Math.max(0, now - keyState.lastArrival);
+      const slotState = this.windowOp?.eventTime ? keyState.slots[this.windowSlot] : undefined;
+      let t = slotState !== undefined ? this.windowOp!.watermark(slotState) : keyState.maxTs;
+      if (running) t = Math.max(t, keyState.maxTs + silent);
       if (silent >= this.streamIdle) idle = Math.min(idle, t);
       else active = Math.min(active, t);
     }
@@ -553,9 +545,9 @@ export class Pipeline {
     return t === Infinity ? -Infinity : t;
   }
 
-  private fired(ks: KeyState, res: WindowResult): void {
-    this.s.windowsFired++;
-    this.afterWindow!.result(ks, res);
+  private fired(keyState: KeyState, res: WindowResult): void {
+    this.counts.windowsFired++;
+    this.afterWindow!.result(keyState, res);
   }
 
   private afterWindow: RecordOp | undefined;
@@ -563,10 +555,10 @@ export class Pipeline {
   private windowStep(op: WindowOperator, slot: number, next: RecordOp): RecordOp {
     this.afterWindow = next;
     return {
-      reading: (ks, r) => {
-        let st = ks.slots[slot];
-        if (st === undefined) st = ks.slots[slot] = op.createKey();
-        op.add(st, ks.stream, r, (res) => this.fired(ks, res));
+      reading: (keyState, r) => {
+        let slotState = keyState.slots[slot];
+        if (slotState === undefined) slotState = keyState.slots[slot] = op.createKey();
+        op.add(slotState, keyState.stream, r, (res) => this.fired(keyState, res));
       },
       result: () => {
         throw new Error('a pipeline has at most one window step');
@@ -574,7 +566,7 @@ export class Pipeline {
     };
   }
 
-  private filterOp(f: NonNullable<StepSpec['filter']>, next: RecordOp): RecordOp {
+  private filterOp(f: FilterSpec, next: RecordOp): RecordOp {
     const min = f.min ?? -Infinity;
     const max = f.max ?? Infinity;
     const keep = f.streams ? new StreamMatcher(f.streams) : undefined;
@@ -582,20 +574,20 @@ export class Pipeline {
     const field = f.field;
     const passStream = (s: string) => (!keep || keep.matches(s)) && !(drop && drop.matches(s));
     return {
-      reading: (ks, r) => {
+      reading: (keyState, r) => {
         const v = field === 'value' ? r.value : (r.fields?.[field] as number | undefined);
-        if (typeof v === 'number' && v >= min && v <= max && passStream(r.stream)) next.reading(ks, r);
-        else this.s.filtered++;
+        if (typeof v === 'number' && v >= min && v <= max && passStream(r.stream)) next.reading(keyState, r);
+        else this.counts.filtered++;
       },
-      result: (ks, res) => {
+      result: (keyState, res) => {
         const v = res.values[field] ?? (field === 'count' ? res.count : undefined);
-        if (v !== undefined && v >= min && v <= max && passStream(res.stream)) next.result(ks, res);
-        else this.s.filtered++;
+        if (v !== undefined && v >= min && v <= max && passStream(res.stream)) next.result(keyState, res);
+        else this.counts.filtered++;
       },
     };
   }
 
-  private mapOp(m: NonNullable<StepSpec['map']>, next: RecordOp): RecordOp {
+  private mapOp(m: MapSpec, next: RecordOp): RecordOp {
     const convert = m.convert ? CONVERT[m.convert] : undefined;
     const { scale, offset } = m;
     const lo = m.clamp?.min ?? -Infinity;
@@ -611,7 +603,7 @@ export class Pipeline {
       return out;
     };
     return {
-      reading: (ks, r) => {
+      reading: (keyState, r) => {
         let v = convert ? convert(r.value) : r.value;
         v = v * scale + offset;
         if (v < lo) v = lo;
@@ -619,33 +611,33 @@ export class Pipeline {
         const out: Reading = { stream: m.metric ? rename(r.stream) : r.stream, ts: r.ts, value: v };
         if (r.fields) out.fields = r.fields;
         if (r.tags) out.tags = r.tags;
-        next.reading(ks, out);
+        next.reading(keyState, out);
       },
-      result: (ks, res) => next.result(ks, res),
+      result: (keyState, res) => next.result(keyState, res),
     };
   }
 
   private outputOp(name: string, next: RecordOp): RecordOp {
     return {
-      reading: (ks, r) => {
+      reading: (keyState, r) => {
         this.count(name);
         this.sink({ kind: 'reading', pipeline: this.name, output: name, reading: r });
-        next.reading(ks, r);
+        next.reading(keyState, r);
       },
-      result: (ks, res) => {
+      result: (keyState, res) => {
         this.count(name);
         this.sink({ kind: 'aggregate', pipeline: this.name, output: name, result: res });
-        next.result(ks, res);
+        next.result(keyState, res);
       },
     };
   }
 
   private detectOp(step: EngineDetectStep, slot: number, next: RecordOp): RecordOp {
-    const judge = (ks: KeyState, stream: string, ts: number, value: number | undefined) => {
+    const judge = (keyState: KeyState, stream: string, ts: number, value: number | undefined) => {
       if (value === undefined || !Number.isFinite(value)) return;
-      let st = ks.slots[slot];
-      if (st === undefined) st = ks.slots[slot] = step.createKeyState(stream);
-      const out = step.update(st, ts, value);
+      let slotState = keyState.slots[slot];
+      if (slotState === undefined) slotState = keyState.slots[slot] = step.createKeyState(stream);
+      const out = step.update(slotState, ts, value);
       this.opts.onDetect?.({ step: step.name, stream, ts, value, score: out.score, anomalous: out.anomalous, alertActive: out.alertActive });
       if (out.alert) {
         out.alert.pipeline = this.name;
@@ -654,46 +646,46 @@ export class Pipeline {
       }
     };
     return {
-      reading: (ks, r) => {
-        judge(ks, r.stream, r.ts, step.field === 'value' ? r.value : (r.fields?.[step.field] as number | undefined));
-        next.reading(ks, r);
+      reading: (keyState, r) => {
+        judge(keyState, r.stream, r.ts, step.field === 'value' ? r.value : (r.fields?.[step.field] as number | undefined));
+        next.reading(keyState, r);
       },
-      result: (ks, res) => {
+      result: (keyState, res) => {
         // A window result is judged at its end time.
-        judge(ks, res.stream, res.end, step.field === 'count' ? res.count : res.values[step.field]);
-        next.result(ks, res);
+        judge(keyState, res.stream, res.end, step.field === 'count' ? res.count : res.values[step.field]);
+        next.result(keyState, res);
       },
     };
   }
 
   /** The key state of a stream, created on first use (within max_keys; beyond it the record is refused and counted). */
   private keyFor(stream: string, sample: unknown): KeyState | undefined {
-    let ks = this.keys.get(stream);
-    if (ks === undefined) {
+    let keyState = this.keys.get(stream);
+    if (keyState === undefined) {
       if (this.keys.size >= this.maxKeys) {
         this.drops.drop('key_limit', sample, `${stream}: pipeline ${this.name} already tracks max_keys=${this.maxKeys} streams`);
         return undefined;
       }
-      ks = this.addKey(stream);
+      keyState = this.addKey(stream);
     }
-    return ks;
+    return keyState;
   }
 
   private addKey(stream: string): KeyState {
-    const ks = newKey(stream, this.slotCount);
-    this.keys.set(stream, ks);
+    const keyState = newKey(stream, this.slotCount);
+    this.keys.set(stream, keyState);
     const device = deviceOf(stream);
     const list = this.byDevice.get(device);
-    if (list) list.push(ks);
-    else this.byDevice.set(device, [ks]);
-    return ks;
+    if (list) list.push(keyState);
+    else this.byDevice.set(device, [keyState]);
+    return keyState;
   }
 
   /** `streams:` on a step: matching records go through the step, others straight to what follows it. */
   private selectOp(m: StreamMatcher, step: RecordOp, after: RecordOp): RecordOp {
     return {
-      reading: (ks, r) => (m.matches(r.stream) ? step.reading(ks, r) : after.reading(ks, r)),
-      result: (ks, res) => (m.matches(res.stream) ? step.result(ks, res) : after.result(ks, res)),
+      reading: (keyState, r) => (m.matches(r.stream) ? step.reading(keyState, r) : after.reading(keyState, r)),
+      result: (keyState, res) => (m.matches(res.stream) ? step.result(keyState, res) : after.result(keyState, res)),
     };
   }
 
@@ -701,12 +693,12 @@ export class Pipeline {
     const ctx: OperatorContext = {
       pipeline: this.name,
       reading: (r) => {
-        const ks = this.keyFor(r.stream, r);
-        if (ks) next.reading(ks, r);
+        const keyState = this.keyFor(r.stream, r);
+        if (keyState) next.reading(keyState, r);
       },
       result: (res) => {
-        const ks = this.keyFor(res.stream, res);
-        if (ks) next.result(ks, res);
+        const keyState = this.keyFor(res.stream, res);
+        if (keyState) next.result(keyState, res);
       },
       emit: (e) => {
         e.pipeline = this.name;
@@ -719,8 +711,8 @@ export class Pipeline {
     };
     this.operators.push({ op, ctx });
     return {
-      reading: (ks, r) => (op.reading ? op.reading(r, ctx) : next.reading(ks, r)),
-      result: (ks, res) => (op.result ? op.result(res, ctx) : next.result(ks, res)),
+      reading: (keyState, r) => (op.reading ? op.reading(r, ctx) : next.reading(keyState, r)),
+      result: (keyState, res) => (op.result ? op.result(res, ctx) : next.result(keyState, res)),
     };
   }
 
@@ -748,9 +740,4 @@ export function makeWindowOperator(w: WindowSpec): WindowOperator {
     case 'count':
       return new CountWindowOperator(w.size, w.slide ?? w.size, w.idle_timeout ?? Infinity, agg);
   }
-}
-
-/** Compile a validated pipeline spec. */
-export function compilePipeline(spec: PipelineSpec, sink: Sink, opts?: PipelineOptions): Pipeline {
-  return new Pipeline(spec, sink, opts);
 }

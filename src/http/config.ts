@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../config/units.js';
+import { durationSchema } from '../core/units.js';
 
 /** The gateway's HTTP server: metrics, health, the live dashboard and the status API. See docs/operations.md. */
 export const httpConfigSchema = z

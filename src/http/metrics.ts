@@ -98,8 +98,10 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_upstream_connects_total', help: 'Connections to the upstream broker.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.connects) },
   { name: 'edgewise_upstream_reconnects_total', help: 'Reconnections after a lost connection.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.reconnects) },
   { name: 'edgewise_upstream_disconnects_total', help: 'Failed connection attempts and dropped connections.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.disconnects) },
-  { name: 'edgewise_upstream_sent_total', help: 'PUBLISH packets sent upstream (resends included).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.sent) },
-  { name: 'edgewise_upstream_acked_total', help: 'PUBACKs received.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.acked) },
+  { name: 'edgewise_upstream_sent_total', help: 'Records sent upstream (resends included; a batch counts its records).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.sent) },
+  { name: 'edgewise_upstream_acked_total', help: 'Records acknowledged by a PUBACK (a batch\'s PUBACK acknowledges all its records).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.acked) },
+  { name: 'edgewise_upstream_batches_total', help: 'Batch publishes sent upstream (upstream.batch).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.batches) },
+  { name: 'edgewise_upstream_payload_bytes_total', help: 'Payload bytes sent upstream, after compression (before MQTT, TCP and TLS).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.payloadBytes) },
   { name: 'edgewise_upstream_publish_errors_total', help: 'Publishes that failed.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.publishErrors) },
   { name: 'edgewise_upstream_encode_errors_total', help: 'Outbox rows the upstream format could not encode (dropped, each logged).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.encodeErrors) },
   {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSizeSchema, durationSchema } from '../config/units.js';
+import { byteSizeSchema, durationSchema } from '../core/units.js';
 
 /**
  * The store-and-forward outbox (SQLite). Every upstream message is written here first and
@@ -34,6 +34,11 @@ export const outboxConfigSchema = z
     commit_interval: durationSchema
       .default(100)
       .describe('...or when its first message has waited this long. One commit per batch, so a burst costs one write.'),
+    alert_commit_delay: durationSchema
+      .default(1)
+      .describe(
+        'Alerts first: an alert (raised, cleared) is committed and handed upstream at most this long after it is produced, in a small commit of its own (with the ingest journal), without waiting for commit_interval; alerts within it share one commit, so a storm costs at most one commit per delay. 0: alerts wait for the group commit like everything else.',
+      ),
     durability: z
       .enum(['normal', 'full'])
       .default('normal')

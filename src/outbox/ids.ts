@@ -77,17 +77,25 @@ function baseOf(e: Emission, stream: string): string {
  * The ids the outbox holds or has sent since the last checkpoint: a replay after a crash can
  * only produce records from after it, so older ids need not be kept. In memory for the check,
  * and in the `seen_ids` table (written in the same transaction as the messages) for the next start.
+ * A checkpoint written in slices is taken at one instant (`mark`) and made live later: only the
+ * ids from before the mark are forgotten then; those put while it was written are kept.
  */
 export class SeenIds {
+  /** Ids put since the last mark. */
   private ids = new Set<string>();
+  /** Ids put before the mark of the checkpoint being written (forgotten once it is live). */
+  private before = new Set<string>();
+  private marked = false;
   private stmts: { db: Database.Database; insert: Database.Statement } | undefined;
 
   load(db: Database.Database): void {
     this.ids = new Set((db.prepare('SELECT id FROM seen_ids').pluck().all() as string[]));
+    this.before = new Set();
+    this.marked = false;
   }
 
   has(id: string): boolean {
-    return this.ids.has(id);
+    return this.ids.has(id) || this.before.has(id);
   }
 
   add(id: string): void {
@@ -95,23 +103,43 @@ export class SeenIds {
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.ids.size + this.before.size;
+  }
+
+  /** A checkpoint is taken now: the ids so far are the ones it makes unnecessary. */
+  mark(): void {
+    this.marked = true;
+    if (this.before.size === 0) this.before = this.ids;
+    else for (const id of this.ids) this.before.add(id); // a checkpoint given up before it went live
+    this.ids = new Set();
   }
 
   /** Inside a commit transaction: keep the ids of the committed batch. */
   write(db: Database.Database, batch: readonly { msgId: string }[]): void {
     if (batch.length === 0) return;
-    if (this.stmts?.db !== db) this.stmts = { db, insert: db.prepare('INSERT OR IGNORE INTO seen_ids (id) VALUES (?)') };
-    const ins = this.stmts.insert;
+    const ins = this.insert(db);
     for (const m of batch) ins.run(m.msgId);
   }
 
-  /** Inside a checkpoint's transaction: forget every id (kept in memory until it commits). */
+  /**
+   * Inside the transaction that makes a checkpoint live (it carries every pending message): forget
+   * the ids from before its mark (no mark: from before now), keep those put since (kept in memory
+   * until it commits).
+   */
   clearIn(db: Database.Database): void {
+    if (!this.marked) this.mark();
     db.prepare('DELETE FROM seen_ids').run();
+    const ins = this.insert(db);
+    for (const id of this.ids) ins.run(id);
   }
 
   clear(): void {
-    this.ids.clear();
+    this.before = new Set();
+    this.marked = false;
+  }
+
+  private insert(db: Database.Database): Database.Statement {
+    if (this.stmts?.db !== db) this.stmts = { db, insert: db.prepare('INSERT OR IGNORE INTO seen_ids (id) VALUES (?)') };
+    return this.stmts.insert;
   }
 }

@@ -3,17 +3,21 @@ import type Database from 'better-sqlite3';
 /**
  * Outbox file schema versions. 1: messages, keys, dead letters. 2: adds the checkpoint tables
  * (`state`, `state_aside`), the ingest journal and `seen_ids` (message ids since the last
- * checkpoint). A file of an older version is brought up to date in place; nothing is set aside.
+ * checkpoint). 3: `state` rows carry a generation and a chunk number, so a checkpoint can be
+ * written in slices beside the live one and made live by one small commit (src/state/store.ts).
+ * A file of an older version is brought up to date in place; nothing is set aside.
  */
-export const OUTBOX_SCHEMA_VERSION = 2;
+export const OUTBOX_SCHEMA_VERSION = 3;
 
 export class NewerSchemaError extends Error {
   readonly code = 'EDGEWISE_NEWER_SCHEMA';
 }
 
-const V2 = `
-  CREATE TABLE IF NOT EXISTS state (pipeline TEXT NOT NULL, part TEXT NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (pipeline, part)) WITHOUT ROWID;
+const STATE_V3 = `CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL, pipeline TEXT NOT NULL, part TEXT NOT NULL,
+    chunk INTEGER NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (gen, pipeline, part, chunk));`;
+
+const V3 = `
+  ${STATE_V3}
   CREATE TABLE IF NOT EXISTS state_aside (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pipeline TEXT NOT NULL, part TEXT NOT NULL,
     version INTEGER NOT NULL, error TEXT NOT NULL, data BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS journal (pos INTEGER PRIMARY KEY, at INTEGER NOT NULL, stream TEXT, ts, value, extra BLOB, src TEXT);
@@ -34,7 +38,13 @@ export function migrateOutbox(db: Database.Database, file: string, from: string 
     );
   }
   db.transaction(() => {
-    db.exec(V2);
+    if (v === 2) {
+      // The one checkpoint of a version-2 file becomes generation 0 (meta has no checkpoint_gen: 0), one chunk a part.
+      db.exec(`ALTER TABLE state RENAME TO state_v2; ${STATE_V3}
+        INSERT INTO state (gen, pipeline, part, chunk, version, data) SELECT 0, pipeline, part, 0, version, data FROM state_v2;
+        DROP TABLE state_v2;`);
+    }
+    db.exec(V3);
     db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES ('schema', ?)").run(String(OUTBOX_SCHEMA_VERSION));
   })();
   return { from: v, to: OUTBOX_SCHEMA_VERSION };

@@ -1,4 +1,3 @@
-import '../config/plugins.js'; // the detect step's schema
 import { pipelineSchema, type PipelineSpec } from '../config/pipeline.js';
 
 /** What `replay` and `backtest` run without --pipeline: the default detector on every stream, raw readings. */

@@ -183,7 +183,7 @@ function jsonRow(line: string, lineNo: number, device: string, drops: DropCounte
   const o = obj as Record<string, unknown>;
   const timeRaw = o.ts ?? o.timestamp ?? o.time;
   const time = timeRaw === undefined ? '' : String(timeRaw);
-  const ts = typeof timeRaw === 'number' ? (Math.abs(timeRaw) < 1e11 ? timeRaw * 1000 : timeRaw) : parseTimestamp(time);
+  const ts = parseTimestamp(timeRaw ?? '');
   const stream = typeof o.stream === 'string' ? o.stream : typeof o.metric === 'string' ? `${typeof o.device === 'string' ? o.device : device}/${o.metric}` : undefined;
   const reading = { stream, ts, value: o.value } as unknown as Reading;
   if (o.fields && typeof o.fields === 'object') reading.fields = o.fields as Reading['fields'];

@@ -1,7 +1,8 @@
 import type { PipelineSpec } from '../config/pipeline.js';
 import { DropCounter } from '../core/drops.js';
 import type { Emission } from '../core/records.js';
-import { compilePipeline, type DetectEvent, type PipelineStats } from '../engine/pipeline.js';
+import { compilePipeline } from '../compile.js';
+import type { DetectEvent, PipelineStats } from '../engine/pipeline.js';
 import { readRecorded, type InputOptions } from './input.js';
 import { EmissionCsv, openOutput, outputFormat } from './output.js';
 

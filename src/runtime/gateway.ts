@@ -3,12 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec } from '../config/pipeline.js';
-import { driverFactory, type Driver, type DriverContext } from '../core/driver.js';
+import type { Driver, DriverContext } from '../core/driver.js';
+import type { PluginSet } from '../core/plugin.js';
+import { builtinPlugins } from '../plugins.js';
 import { DropCounter, type DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import type { Emission } from '../core/records.js';
-import { compilePipeline, type DetectEvent, type Pipeline, type PipelineStats } from '../engine/pipeline.js';
+import { compilePipeline } from '../compile.js';
+import type { DetectEvent, Pipeline, PipelineStats } from '../engine/pipeline.js';
 import { deadLetterLimiter } from './dead-letter-limit.js';
 import { dropsByReason } from './stats-log.js';
 import { Outbox, type OutboxStats } from '../outbox/index.js';
@@ -34,6 +37,8 @@ export interface GatewayOptions {
   onDetect?: (pipeline: string, e: DetectEvent) => void;
   /** Services drivers can look up (e.g. the simulated GPIO backend). */
   services?: Map<string, unknown>;
+  /** Drivers, detectors and operators of this build (default: the built-in ones, src/plugins.ts). */
+  plugins?: PluginSet;
 }
 
 export interface GatewayStats {
@@ -95,7 +100,7 @@ export class Gateway {
 
   private compile(spec: PipelineSpec): Pipeline {
     const onDetect = this.opts.onDetect;
-    return compilePipeline(spec, (e) => this.emit(e), onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined);
+    return compilePipeline(spec, (e) => this.emit(e), onDetect ? { onDetect: (e) => onDetect(spec.name, e) } : undefined, this.opts.plugins);
   }
 
   /**
@@ -144,7 +149,8 @@ export class Gateway {
     tick.unref();
     this.timers.push(tick);
     if (this.keeper) {
-      const checkpoint = setInterval(() => this.checkpoint(), this.opts.checkpointMs ?? (config.state ?? DEFAULT_STATE_CONFIG).checkpoint_interval);
+      // Periodic checkpoints are written in slices (the event loop is never held for the whole state).
+      const checkpoint = setInterval(() => this.checkpoint(true), this.opts.checkpointMs ?? (config.state ?? DEFAULT_STATE_CONFIG).checkpoint_interval);
       checkpoint.unref();
       this.timers.push(checkpoint);
     }
@@ -152,9 +158,9 @@ export class Gateway {
   }
 
   private async startInput(input: InputSettings): Promise<void> {
-    const factory = driverFactory(input.type);
-    if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}")`);
-    const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services: this.services }); // drivers name themselves in their logs
+    const factory = (this.opts.plugins ?? builtinPlugins).driver(input.type);
+    if (!factory) throw new Error(`inputs: no driver of type "${input.type}" (input "${input.name}") in this build (src/plugins.ts lists them)`);
+    const driver = factory.create(input.name, input, { log: this.log, dataDir: this.dataDir, services: this.services, now: this.now }); // drivers name themselves in their logs
     const drops = new DropCounter();
     drops.onDrop((d) => {
       this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
@@ -326,7 +332,17 @@ export class Gateway {
       pipelines: s.pipelines.map((p) => ({ name: p.pipeline, accepted: p.accepted, late: p.late, dropped: p.dropped, emitted: p.emitted })),
       ...(o ? { outbox: { buffered: o.depth.messages, committed: o.committed, acked: o.acked, dropped: o.dropped, droppedTotal: o.droppedTotal } } : {}),
       ...(u ? { upstream: { sent: u.sent, acked: u.acked, connects: u.connects, disconnects: u.disconnects } } : {}),
-      ...(s.state ? { state: { checkpoints: s.state.checkpoints, maxCheckpointMs: Math.round(s.state.maxCheckpointMs), checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0, journalCommits: s.state.journal?.commits ?? 0, redelivered: s.state.redelivered } } : {}),
+      ...(s.state
+        ? {
+            state: {
+              checkpoints: s.state.checkpoints,
+              maxCheckpointMs: Math.round(s.state.maxCheckpointMs),
+              checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0,
+              journalCommits: s.state.journal?.commits ?? 0,
+              redelivered: s.state.redelivered,
+            },
+          }
+        : {}),
     };
   }
 
@@ -340,10 +356,12 @@ export class Gateway {
     for (const p of this.pipelines) p.advanceTo(now);
   }
 
-  private checkpoint(): void {
+  /** `sliced`: written over several turns of the event loop (periodic ones); else at once. */
+  private checkpoint(sliced = false): void {
     if (!this.keeper || !this.outbox || this.outbox.isClosed) return;
     try {
-      this.keeper.checkpoint();
+      if (sliced) this.keeper.checkpointInSlices();
+      else this.keeper.checkpoint();
     } catch (err) {
       this.log.error({ err, file: this.outbox.file }, `state: checkpoint failed (${(err as Error).message}); the journal is kept, the next checkpoint retries`);
     }

@@ -69,7 +69,11 @@ export function readOutboxSummary(file: string): OutboxFileSummary {
     if (tables.has('dead_letters')) s.deadLetters = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
     if (tables.has('state') && tables.has('meta')) {
       const meta = (k: string) => Number((db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get(k) as string | undefined) ?? 0);
-      const pipelines = db.prepare("SELECT pipeline, count(*) AS parts FROM state WHERE pipeline NOT LIKE '*%' GROUP BY pipeline ORDER BY pipeline").all() as Array<{ pipeline: string; parts: number }>;
+      // Schema 3 keeps the live checkpoint's generation beside others (being written, or garbage); schema 2 has one.
+      const hasGen = (db.prepare("SELECT count(*) FROM pragma_table_info('state') WHERE name = 'gen'").pluck().get() as number) > 0;
+      const pipelines = db
+        .prepare(`SELECT pipeline, count(DISTINCT part) AS parts FROM state WHERE pipeline NOT LIKE '*%' ${hasGen ? 'AND gen = ?' : ''} GROUP BY pipeline ORDER BY pipeline`)
+        .all(...(hasGen ? [meta('checkpoint_gen')] : [])) as Array<{ pipeline: string; parts: number }>;
       const at = meta('checkpoint_at');
       if (at > 0 || pipelines.length > 0) {
         const pos = meta('checkpoint_pos');

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ConfigError, type ConfigIssue } from '../config/errors.js';
+import { ConfigError, type ConfigIssue } from '../core/config-error.js';
 import type { LoadedGateway } from '../config/load.js';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec, StepSpec } from '../config/pipeline.js';

@@ -8,7 +8,8 @@ import { Deliveries, deliveryKey, parseDeliveryKey } from '../journal/deliveries
 import { IngestJournal, journalDeliveries, lastJournalPos, readJournal } from '../journal/journal.js';
 import type { Outbox } from '../outbox/index.js';
 import type { StateConfig } from '../state/config.js';
-import { encodeCheckpoint, OUTBOX_STATE, readCheckpoint, setAside, writeCheckpoint } from '../state/store.js';
+import { CheckpointWriter, type CapturedCheckpoint, type WriteReport } from '../state/checkpoint-writer.js';
+import { encodeCheckpoint, OUTBOX_STATE, readCheckpoint, setAside } from '../state/store.js';
 
 /** The `state:` defaults (as in src/state/config.ts, which the running gateway does not load). */
 export const DEFAULT_STATE_CONFIG: StateConfig = { durability: 'journal', journal_max_wait: 5, checkpoint_interval: 10_000 };
@@ -18,9 +19,15 @@ export interface StateStats {
   /** Journal: readings appended, group commits, position. */
   journal: { appended: number; commits: number; failedCommits: number; position: number } | null;
   checkpoints: number;
-  /** Last checkpoint: how long the snapshot + commit took (the event loop is held meanwhile), its encoded size, when. */
-  lastCheckpoint: { ms: number; bytes: number; at: number } | null;
-  /** The longest checkpoint since start (ms). */
+  /**
+   * Last checkpoint: from capture to live (ms); the longest the event loop was held by it at once
+   * (the capture, or one of its transactions); its encoded size; the transactions it took; when.
+   */
+  lastCheckpoint: { ms: number; holdMs: number; captureMs: number; bytes: number; slices: number; at: number } | null;
+  /**
+   * The longest a periodic checkpoint (written in slices) held the event loop at once since start
+   * (ms). Those at start, stop and reload are written at once, by design: see lastCheckpoint.
+   */
   maxCheckpointMs: number;
   /** At the last start: journal entries replayed, parts restored, parts that could not be (kept aside). */
   restored: { parts: number; failed: number; replayed: number; ms: number };
@@ -42,9 +49,23 @@ export class StateKeeper {
   readonly deliveries = new Deliveries();
   /** The delivery of the next reading appended (its first reading carries it into the journal). */
   private src: string | undefined;
+  private readonly writer: CheckpointWriter;
+  /** Capture time of the checkpoint being written (for its stats). */
+  private captureMs = 0;
 
   constructor(
-    private readonly o: { outbox: Outbox; pipelines: Pipeline[]; config: StateConfig; log: Logger; now: () => number; dataDir: string },
+    private readonly o: {
+      outbox: Outbox;
+      pipelines: Pipeline[];
+      config: StateConfig;
+      log: Logger;
+      now: () => number;
+      dataDir: string;
+      /** Bytes of checkpoint rows per transaction when written in slices (tests, benches). */
+      sliceBytes?: number;
+      /** Test hook: after each transaction of a checkpoint (`live`: the one that made it live). */
+      afterSlice?: (slice: number, live: boolean) => void;
+    },
   ) {
     const db = o.outbox.database;
     o.outbox.trackIds();
@@ -59,11 +80,18 @@ export class StateKeeper {
       this.journal = new IngestJournal({
         lastPos: this.lastPos,
         maxWait: o.config.journal_max_wait,
-        commit: () => o.outbox.commitParts(),
+        commit: () => o.outbox.commitJournal(),
         onError: (err) => o.log.error({ err, file: o.outbox.file }, `ingest journal: commit failed (${(err as Error).message}); readings stay unacknowledged and the commit is retried`),
       });
       o.outbox.addTxPart(this.journal);
     }
+    this.writer = new CheckpointWriter({
+      outbox: o.outbox,
+      onWritten: (r) => this.written(r, true),
+      onError: (err) => o.log.error({ err, file: o.outbox.file }, `state: checkpoint failed (${(err as Error).message}); the journal is kept, the next checkpoint retries`),
+      ...(o.sliceBytes ? { sliceBytes: o.sliceBytes } : {}),
+      ...(o.afterSlice ? { afterSlice: o.afterSlice } : {}),
+    });
     this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
   }
 
@@ -163,34 +191,62 @@ export class StateKeeper {
   };
 
   /**
-   * Save every pipeline's state (and the outbox's id ordinals) with the outbox's pending messages
-   * in one transaction, and trim the journal up to here. Call between two readings.
+   * Save every pipeline's state (and the outbox's id ordinals) now, in one transaction with the
+   * outbox's pending messages (start, stop, reload). A checkpoint being written in slices is given up.
    */
   checkpoint(): void {
     const t0 = performance.now();
+    const cp = this.capture();
+    this.written(this.writer.writeNow(cp, t0), false);
+  }
+
+  /**
+   * Take a checkpoint now (between two readings) and write it over the next turns of the event
+   * loop, a slice per transaction; it goes live with the outbox commit of its last slice. Does
+   * nothing while the previous one is still being written.
+   */
+  checkpointInSlices(): void {
+    if (this.writer.busy) return;
+    const t0 = performance.now();
+    this.writer.writeInSlices(this.capture(), t0);
+  }
+
+  /** A checkpoint is being written in slices. */
+  get writing(): boolean {
+    return this.writer.busy;
+  }
+
+  /** The state of every pipeline at this instant, encoded (independent of the live state from here on). */
+  private capture(): CapturedCheckpoint {
+    const t0 = performance.now();
     const pos = this.journal?.position ?? this.lastPos;
+    this.o.outbox.markCheckpoint();
     const snaps = this.o.pipelines.map((p) => p.snapshot());
     snaps.push({ pipeline: OUTBOX_STATE, parts: { ids: { version: 1, data: this.o.outbox.ids.snapshot() } } });
     const rows = encodeCheckpoint(snaps);
-    const at = this.o.now();
-    let bytes = 0;
-    for (const r of rows) bytes += r.data.length;
-    const trimTo = this.prevPos;
-    this.o.outbox.checkpoint({
-      write: (db) => writeCheckpoint(db, rows, pos, at, trimTo),
+    this.captureMs = performance.now() - t0;
+    return {
+      rows,
+      pos,
+      at: this.o.now(),
+      trimTo: this.prevPos,
       committed: () => {
         this.prevPos = pos;
         this.deliveries.checkpoint();
       },
-    });
+    };
+  }
+
+  private written(r: WriteReport, sliced: boolean): void {
     this.st.checkpoints++;
-    const ms = performance.now() - t0;
-    this.st.lastCheckpoint = { ms, bytes, at };
-    if (ms > this.st.maxCheckpointMs) this.st.maxCheckpointMs = ms;
+    const holdMs = sliced ? Math.max(r.holdMs, this.captureMs) : r.ms;
+    this.st.lastCheckpoint = { ms: r.ms, holdMs, captureMs: this.captureMs, bytes: r.bytes, slices: r.slices, at: this.o.now() };
+    if (sliced && holdMs > this.st.maxCheckpointMs) this.st.maxCheckpointMs = holdMs;
   }
 
   /** Make the journal durable and stop its timer (before the outbox closes). */
   close(): void {
+    this.writer.close();
     this.journal?.close();
   }
 

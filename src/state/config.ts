@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../config/units.js';
+import { durationSchema } from '../core/units.js';
 
 /**
  * Crash-safe state: checkpoints of every pipeline and the ingest journal, both in the outbox's

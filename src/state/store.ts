@@ -3,15 +3,26 @@ import { deserialize, serialize } from 'node:v8';
 import type { PartSnapshot, PipelineSnapshot } from '../engine/snapshot.js';
 
 /**
- * Checkpoints in the outbox database: table `state` holds one row per (pipeline, part), the
- * part's format version and its data (structured-clone encoded: Infinity, NaN and Maps survive;
- * readable with `node -e "v8.deserialize(...)"`). `meta.checkpoint_pos` is the last journal
- * position the state includes. A part that cannot be restored is copied to `state_aside` with
- * the error, for inspection.
+ * Checkpoints in the outbox database. Table `state` holds the rows of a checkpoint: one per
+ * (pipeline, part, chunk), with the part's format version and its data (structured-clone encoded:
+ * Infinity, NaN, Maps and typed arrays survive; readable with `node -e "v8.deserialize(...)"`).
+ * A part that is a list of per-key entries (`[[stream, state], ...]`) is cut into chunks of about
+ * 64 KB, so that a checkpoint can be written a few rows at a time; every other part is one chunk.
+ *
+ * Every checkpoint is written as a new generation beside the live one; `meta.checkpoint_gen` says
+ * which generation is live, `meta.checkpoint_pos` the last journal position it includes. Making a
+ * generation live is one small commit (with the outbox's pending messages), so a crash while the
+ * rows are being written leaves the previous checkpoint whole. Rows of other generations are
+ * garbage, deleted a few at a time. A part that cannot be restored is copied to `state_aside`
+ * with the error, for inspection.
  */
 
 /** Pipeline name under which the outbox's own state (message-id ordinals) is saved. */
 export const OUTBOX_STATE = '*outbox';
+
+/** Aimed size of a chunk of a per-key part: as many keys as fit, judged from the first few (at least 1, at most 1,024). */
+const CHUNK_BYTES = 64 * 1024;
+const MAX_CHUNK_ENTRIES = 1024;
 
 export interface Checkpoint {
   /** Journal position the saved state includes (replay starts after it). */
@@ -23,45 +34,111 @@ export interface Checkpoint {
   undecodable: Array<{ pipeline: string; part: string; version: number; error: string; data: Buffer }>;
 }
 
+/** One encoded row of a checkpoint. */
+export interface StateRow {
+  pipeline: string;
+  part: string;
+  chunk: number;
+  version: number;
+  data: Buffer;
+}
+
+const metaOf = (db: Database.Database, k: string): number => Number((db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get(k) as string | undefined) ?? 0);
+
+/** The live checkpoint: its rows joined back into parts (a part's chunks are one list again). */
 export function readCheckpoint(db: Database.Database): Checkpoint {
-  const meta = (k: string) => (db.prepare('SELECT v FROM meta WHERE k = ?').pluck().get(k) as string | undefined) ?? '0';
+  const gen = metaOf(db, 'checkpoint_gen');
   const byPipeline = new Map<string, PipelineSnapshot>();
   const undecodable: Checkpoint['undecodable'] = [];
-  for (const r of db.prepare('SELECT pipeline, part, version, data FROM state ORDER BY pipeline, part').iterate() as Iterable<{ pipeline: string; part: string; version: number; data: Buffer }>) {
+  type Row = { pipeline: string; part: string; chunk: number; version: number; data: Buffer };
+  const rows = db.prepare('SELECT pipeline, part, chunk, version, data FROM state WHERE gen = ? ORDER BY pipeline, part, chunk').all(gen) as Row[];
+  for (let i = 0; i < rows.length; ) {
+    const r = rows[i]!;
+    let j = i + 1;
+    while (j < rows.length && rows[j]!.pipeline === r.pipeline && rows[j]!.part === r.part) j++;
+    const chunks = rows.slice(i, j);
+    i = j;
     let data: unknown;
     try {
-      data = deserialize(r.data);
+      data = joinChunks(chunks.map((c) => deserialize(c.data)));
     } catch (err) {
-      undecodable.push({ ...r, error: `cannot decode: ${(err as Error).message}` });
+      const whole = chunks.length === 1 ? r.data : serialize(chunks.map((c) => c.data));
+      undecodable.push({ pipeline: r.pipeline, part: r.part, version: r.version, data: whole, error: `cannot decode: ${(err as Error).message}` });
       continue;
     }
     let p = byPipeline.get(r.pipeline);
     if (!p) byPipeline.set(r.pipeline, (p = { pipeline: r.pipeline, parts: {} }));
     p.parts[r.part] = { version: r.version, data };
   }
-  return { pos: Number(meta('checkpoint_pos')), at: Number(meta('checkpoint_at')), pipelines: [...byPipeline.values()], undecodable };
+  return { pos: metaOf(db, 'checkpoint_pos'), at: metaOf(db, 'checkpoint_at'), pipelines: [...byPipeline.values()], undecodable };
 }
 
-/** Encode a checkpoint's rows (outside the transaction, so the commit stays short). */
-export function encodeCheckpoint(pipelines: PipelineSnapshot[]): Array<{ pipeline: string; part: string; version: number; data: Buffer }> {
-  const rows: Array<{ pipeline: string; part: string; version: number; data: Buffer }> = [];
-  for (const p of pipelines) for (const [part, s] of Object.entries(p.parts)) rows.push({ pipeline: p.pipeline, part, version: s.version, data: serialize(s.data) });
-  return rows;
+function joinChunks(chunks: unknown[]): unknown {
+  if (chunks.length === 1) return chunks[0];
+  if (!chunks.every(Array.isArray)) throw new Error('a part of several chunks must be a list in each');
+  return (chunks as unknown[][]).flat(1);
 }
 
 /**
- * Inside the checkpoint transaction: replace the saved state, record the journal position, trim
- * the journal up to `trimTo` (the previous checkpoint's position: one interval is kept longer so a
- * restart still recognises resent deliveries from just before this checkpoint).
+ * Encode a checkpoint's rows: one per part, a per-key list cut into chunks of about CHUNK_BYTES.
+ * Done at the instant the checkpoint is taken: the rows are then independent of the live state.
  */
-export function writeCheckpoint(db: Database.Database, rows: ReturnType<typeof encodeCheckpoint>, pos: number, at: number, trimTo: number): void {
-  db.prepare('DELETE FROM state').run();
-  const ins = db.prepare('INSERT INTO state (pipeline, part, version, data) VALUES (?, ?, ?, ?)');
-  for (const r of rows) ins.run(r.pipeline, r.part, r.version, r.data);
+export function encodeCheckpoint(pipelines: PipelineSnapshot[]): StateRow[] {
+  const rows: StateRow[] = [];
+  for (const p of pipelines) {
+    for (const [part, s] of Object.entries(p.parts)) {
+      const d = s.data;
+      const n = Array.isArray(d) && d.length > 1 ? entriesPerChunk(d) : Infinity;
+      if (n < (d as unknown[]).length) {
+        for (let c = 0; c * n < (d as unknown[]).length; c++) rows.push({ pipeline: p.pipeline, part, chunk: c, version: s.version, data: serialize((d as unknown[]).slice(c * n, (c + 1) * n)) });
+      } else rows.push({ pipeline: p.pipeline, part, chunk: 0, version: s.version, data: serialize(d) });
+    }
+  }
+  return rows;
+}
+
+/** Keys per chunk, from the encoded size of the first few. */
+function entriesPerChunk(list: unknown[]): number {
+  const probe = Math.min(4, list.length);
+  const each = serialize(list.slice(0, probe)).length / probe;
+  return Math.max(1, Math.min(MAX_CHUNK_ENTRIES, Math.floor(CHUNK_BYTES / each)));
+}
+
+/** Generations in the file: the live one and the next free number (above any left by a crash mid-write). */
+export function generations(db: Database.Database): { live: number; next: number } {
+  const live = metaOf(db, 'checkpoint_gen');
+  const max = (db.prepare('SELECT max(gen) FROM state').pluck().get() as number | null) ?? live;
+  return { live, next: Math.max(live, max) + 1 };
+}
+
+/** Write rows of a generation that is not live yet (in the caller's transaction). */
+export function writeRows(db: Database.Database, gen: number, rows: readonly StateRow[]): void {
+  const ins = db.prepare('INSERT OR REPLACE INTO state (gen, pipeline, part, chunk, version, data) VALUES (?, ?, ?, ?, ?, ?)');
+  for (const r of rows) ins.run(gen, r.pipeline, r.part, r.chunk, r.version, r.data);
+}
+
+/** Inside the checkpoint's last transaction: generation `gen`, fully written, becomes the live checkpoint. */
+export function makeLive(db: Database.Database, gen: number, pos: number, at: number): void {
   const meta = db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)');
+  meta.run('checkpoint_gen', String(gen));
   meta.run('checkpoint_pos', String(pos));
   meta.run('checkpoint_at', String(at));
-  db.prepare('DELETE FROM journal WHERE pos <= ?').run(trimTo);
+}
+
+/** Delete up to `limit` rows of generations other than the live one; how many were deleted. */
+export function deleteStaleRows(db: Database.Database, live: number, limit: number): number {
+  return db.prepare('DELETE FROM state WHERE id IN (SELECT id FROM state WHERE gen <> ? LIMIT ?)').run(live, limit).changes;
+}
+
+/**
+ * Trim the journal up to `upTo` (the previous checkpoint's position: one interval is kept longer so
+ * a restart still recognises resent deliveries from just before the live checkpoint), at most
+ * `limit` positions from `from` on; returns the position reached.
+ */
+export function trimJournal(db: Database.Database, from: number, upTo: number, limit: number): number {
+  const to = Math.min(upTo, from + limit);
+  db.prepare('DELETE FROM journal WHERE pos > ? AND pos <= ?').run(from, to);
+  return to;
 }
 
 /** Keep a part that could not be restored (newest 100 kept). */

@@ -90,13 +90,56 @@ export function asyncApiDocument(): Record<string, unknown> {
     messages: [{ $ref: '#/channels/status/messages/status' }],
     bindings: qos1(true),
   };
+  componentSchemas.batch = embedded(schemas.batch);
+  const BATCH = [
+    'Only from gateways with `upstream.batch` set: several records in one publish, each the payload it would have been alone, in `records`.',
+    'A consumer of the one-by-one topics never sees batches; one that reads batches treats every record like a message of its kind.',
+  ].join(' ');
+  messages.batch = {
+    name: 'batch',
+    title: 'batch of records',
+    summary: BATCH,
+    contentType: 'application/json',
+    payload: { $ref: '#/components/schemas/batch' },
+  };
+  messages.batch_compressed = {
+    name: 'batch_compressed',
+    title: 'compressed batch of records',
+    summary: `${BATCH} The payload is the batch document compressed as the topic's last level says (gzip, deflate = zlib RFC 1950, brotli); the schema is that of the document once decompressed.`,
+    contentType: 'application/octet-stream',
+    payload: { $ref: '#/components/schemas/batch' },
+  };
+  channels.batch = {
+    address: '{prefix}/{gateway}/batch',
+    title: 'batches per gateway',
+    description: `${BATCH} QoS 1, not retained.`,
+    parameters: { prefix: parameters.prefix, gateway: parameters.gateway },
+    messages: { batch: { $ref: '#/components/messages/batch' } },
+  };
+  channels.batch_compressed = {
+    address: '{prefix}/{gateway}/batch/{compression}',
+    title: 'compressed batches per gateway',
+    description: `${BATCH} QoS 1, not retained.`,
+    parameters: { prefix: parameters.prefix, gateway: parameters.gateway, compression: { description: '`upstream.batch.compression`.', enum: ['gzip', 'deflate', 'brotli'] } },
+    messages: { batch_compressed: { $ref: '#/components/messages/batch_compressed' } },
+  };
+  for (const name of ['batch', 'batch_compressed']) {
+    operations[`send_${name}`] = {
+      action: 'send',
+      title: `A gateway publishes a ${name.replace('_', ' ')}`,
+      description: `${BATCH} ${DEDUPE}`,
+      channel: { $ref: `#/channels/${name}` },
+      messages: [{ $ref: `#/channels/${name}/messages/${name}` }],
+      bindings: qos1(false),
+    };
+  }
   return {
     asyncapi: '3.0.0',
     info: {
       title: 'Edgewise upstream',
       version: String(PAYLOAD_SCHEMA_VERSION),
       description: [
-        'What an Edgewise gateway publishes to its MQTT broker (see docs/upstream.md). All messages are QoS 1, UTF-8 JSON.',
+        'What an Edgewise gateway publishes to its MQTT broker (see docs/upstream.md). All messages are QoS 1, UTF-8 JSON (compressed batches: the JSON compressed).',
         '',
         DEDUPE,
         '',

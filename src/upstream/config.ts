@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { durationSchema } from '../config/units.js';
+import { byteSizeSchema, durationSchema } from '../core/units.js';
+import { COMPRESSIONS } from './batch.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
 const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;
@@ -101,6 +102,24 @@ export const upstreamConfigSchema = z
       .min(1)
       .default(10_000)
       .describe('Fresh messages waiting in memory for an in-flight slot; beyond this they are read back from the outbox like backlog.'),
+    batch: z
+      .strictObject({
+        max_records: z.number().int().min(1).max(10_000).default(100).describe('Records in one publish at most.'),
+        max_bytes: byteSizeSchema
+          .default(64 * 1024)
+          .describe('Bytes of the batch JSON (before compression) at most; a single record larger than this goes alone.'),
+        max_delay: durationSchema
+          .default(1000)
+          .describe('A record waits at most this long for others to share its publish (measured from the first record of the batch).'),
+        compression: z
+          .enum(COMPRESSIONS)
+          .default('gzip')
+          .describe('none, gzip, deflate (zlib) or brotli (node:zlib; zstd needs Node 22). The topic says which: <prefix>/<gateway>/batch[/<compression>].'),
+      })
+      .optional()
+      .describe(
+        'Compact uplinks (off when absent): several records in one publish on <prefix>/<gateway>/batch/<compression>, each with its own id and seq; acknowledged to the outbox only when the PUBACK of its batch arrives. Consumers must read batches: see docs/upstream.md.',
+      ),
     stop_timeout: durationSchema.default(2000).describe('On shutdown, wait this long for in-flight acknowledgements.'),
   })
   .describe('The upstream MQTT broker that aggregates and alerts are forwarded to.');

@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.js';
 import type { Priority } from '../core/records.js';
 import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
+import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
 import { jsonFormat, type Publish, type UplinkFormat } from './format.js';
 import { topicSafe } from './payload.js';
 
@@ -14,13 +15,17 @@ export type UpstreamState = 'connecting' | 'online' | 'offline' | 'stopped';
 
 export interface UpstreamStats {
   state: UpstreamState;
-  /** PUBLISH packets handed to the client (resends included). */
+  /** Records handed to the client (resends included); a batch counts its records. */
   sent: number;
   /** Of those, sent from the backlog lane (read back from the outbox). */
   sentBacklog: number;
+  /** Batch publishes handed to the client (0 unless `upstream.batch` is set). */
+  batches: number;
+  /** Payload bytes handed to the client (after compression): what the records cost upstream, before MQTT, TCP and TLS. */
+  payloadBytes: number;
   /** Of those, rows that were already buffered when the connection came up (the only ones `drain_rate` limits). */
   sentMetered: number;
-  /** PUBACKs received. */
+  /** Records acknowledged (a batch's PUBACK acknowledges all its records). */
   acked: number;
   inFlight: number;
   /** Fresh messages waiting in memory for an in-flight slot. */
@@ -106,8 +111,16 @@ export class UpstreamForwarder {
   private tokens = 0;
   private lastRefill = 0;
   private idleWaiters: (() => void)[] = [];
-  private s = { sent: 0, sentBacklog: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, probeReconnects: 0 };
+  /** Rows waiting to be published as one batch (upstream.batch); they are in `inflight` already. */
+  private batch: OutboxRow[] = [];
+  private batchBytes = 0;
+  private batchBacklog = 0;
+  private batchSince = 0;
+  private batchTimer: NodeJS.Timeout | null = null;
+  private s = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, probeReconnects: 0 };
   private format: UplinkFormat;
+  /** upstream.batch applies to the JSON format; Sparkplug B has its own message sequence. */
+  private readonly batching: boolean;
   private lastError?: string;
   private onlineSince = 0;
 
@@ -119,9 +132,12 @@ export class UpstreamForwarder {
     this.extra = opts.mqttOptions ?? {};
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
     this.format = jsonFormat(this.cfg.topic_prefix, this.gateway);
+    this.batching = !!this.cfg.batch && this.cfg.format !== 'sparkplug_b';
+    if (this.cfg.batch && !this.batching) this.log.warn('upstream.batch is ignored with upstream.format: sparkplug_b (batches are a JSON-format feature)');
     this.outbox.onCommit((rows) => this.onCommit(rows));
     this.outbox.onReset(() => {
       this.inflight.clear();
+      this.forgetBatch();
       this.resync();
     });
   }
@@ -218,6 +234,7 @@ export class UpstreamForwarder {
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
       this.format.online(client);
       this.inflight.clear();
+      this.forgetBatch();
       this.resync();
       this.meteredUpTo = this.outbox.newestId();
       this.tokens = this.burst();
@@ -245,6 +262,7 @@ export class UpstreamForwarder {
     this.client = null;
     this.format.closed();
     this.inflight.clear();
+    this.forgetBatch();
     this.clearFresh();
     try {
       client.removeAllListeners('connect');
@@ -449,7 +467,12 @@ export class UpstreamForwarder {
         continue;
       }
       this.inflight.set(row.id, row);
+      if (this.batching) {
+        this.addToBatch(row, backlog);
+        continue;
+      }
       this.s.sent++;
+      this.s.payloadBytes += msg.payload.length;
       if (backlog) this.s.sentBacklog++;
       const r = row;
       client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
@@ -467,6 +490,75 @@ export class UpstreamForwarder {
         this.pumpLater(); // PUBACKs arrive by the hundred in one read: one pump after them, not one each
       });
     }
+    if (this.batch.length) {
+      // No row can join while every in-flight slot is taken: send it now; else wait for more up to max_delay.
+      if (this.inflight.size >= max) this.publishBatch();
+      else this.armBatchTimer();
+    }
+  }
+
+  // ---------------------------------------------------------------- batches (upstream.batch)
+
+  private addToBatch(row: OutboxRow, backlog: boolean): void {
+    const b = this.cfg.batch!;
+    if (this.batch.length && batchJsonBytes(this.gateway, this.batchBytes + row.payload.length, this.batch.length + 1) > b.max_bytes) this.publishBatch();
+    if (!this.batch.length) this.batchSince = Date.now();
+    this.batch.push(row);
+    this.batchBytes += row.payload.length;
+    if (backlog) this.batchBacklog++;
+    if (this.batch.length >= b.max_records) this.publishBatch();
+  }
+
+  private armBatchTimer(): void {
+    if (this.batchTimer) return;
+    const wait = Math.max(0, this.batchSince + this.cfg.batch!.max_delay - Date.now());
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = null;
+      this.publishBatch();
+      this.pump();
+    }, wait);
+  }
+
+  /** Rows of a batch not yet published stay in the outbox: the next connection sends them again. */
+  private forgetBatch(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    this.batch = [];
+    this.batchBytes = this.batchBacklog = 0;
+  }
+
+  /** Publish the waiting rows as one batch; its PUBACK acknowledges every one of them to the outbox. */
+  private publishBatch(): void {
+    const rows = this.batch;
+    const backlog = this.batchBacklog;
+    this.forgetBatch();
+    const client = this.client;
+    if (!rows.length) return;
+    if (!client || this.st !== 'online') {
+      for (const r of rows) this.inflight.delete(r.id); // still in the outbox: sent after the next connect
+      return;
+    }
+    const gen = this.gen;
+    const compression = this.cfg.batch!.compression;
+    const payload = encodeBatch(this.gateway, rows.map((r) => r.payload), compression);
+    this.s.batches++;
+    this.s.sent += rows.length;
+    this.s.sentBacklog += backlog;
+    this.s.payloadBytes += payload.length;
+    client.publish(batchTopic(this.cfg.topic_prefix, this.gateway, compression), payload, { qos: 1 }, (err) => {
+      if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
+      for (const r of rows) this.inflight.delete(r.id);
+      if (err) {
+        this.s.publishErrors++;
+        this.lastError = err.message;
+        this.log.warn({ err: err.message, records: rows.length }, `upstream: batch publish failed: ${err.message}`);
+        return;
+      }
+      this.s.acked += rows.length;
+      if (!this.outbox.isClosed) for (const r of rows) this.outbox.ack(r);
+      if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.pumpLater();
+    });
   }
 
   /** pump() in the next turn of the event loop (once, however often asked). */
@@ -505,6 +597,7 @@ export class UpstreamForwarder {
     this.retryTimer = this.pumpTimer = this.pumpSoon = null;
     const client = this.client;
     if (client && this.st === 'online') {
+      this.publishBatch(); // what waits for a batch goes now, within stop_timeout like the rest
       if (this.inflight.size > 0) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.cfg.stop_timeout);
@@ -526,6 +619,7 @@ export class UpstreamForwarder {
     this.client = null;
     this.format.closed();
     this.inflight.clear();
+    this.forgetBatch();
     this.clearFresh();
     if (client) {
       client.on('error', () => {});

@@ -125,6 +125,21 @@ export const statsPayloadSchema = z
   })
   .describe('Edgewise gateway health (retained) on <prefix>/<gateway>/stats, every stats_upstream while the uplink is up. Fields may be added: ignore unknown ones.');
 
+export const batchPayloadSchema = z
+  .strictObject({
+    schema: z.literal(PAYLOAD_SCHEMA_VERSION).describe('Payload schema version.'),
+    gateway: z.string().describe('Gateway id (every record has the same).'),
+    records: z
+      .array(z.discriminatedUnion('kind', [aggregatePayloadSchema, alertPayloadSchema, readingPayloadSchema, latePayloadSchema]))
+      .min(1)
+      .describe(
+        'The records, each exactly the payload it would have been alone (its own id, epoch, seq, kind and stream), in the order the gateway sent them: per topic in seq order. Deduplicate by (gateway, id) per record.',
+      ),
+  })
+  .describe(
+    'Edgewise upstream batch (only with upstream.batch): several records in one publish on <prefix>/<gateway>/batch (JSON) or <prefix>/<gateway>/batch/<compression> (this document compressed: gzip, deflate = zlib RFC 1950, or brotli).',
+  );
+
 export const payloadSchemas = {
   reading: readingPayloadSchema,
   late: latePayloadSchema,
@@ -132,6 +147,7 @@ export const payloadSchemas = {
   alert: alertPayloadSchema,
   status: statusPayloadSchema,
   stats: statsPayloadSchema,
+  batch: batchPayloadSchema,
 } as const;
 
 export type UpstreamPayload =

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import '../../src/cli/plugins.js';
 import { loadWindows } from '../../src/backtest/labels.js';
 import { backtest } from '../../src/backtest/run.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';

@@ -6,6 +6,7 @@
  * exactly once. (Not a broker restart: Mosquitto 2.0.11 does not restore shared subscriptions from
  * its persistence file, see docs/collect.md.) Needs mosquitto and postgresql: `npm run test:system`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
@@ -29,10 +30,10 @@ interface Gw {
   close(): Promise<void>;
 }
 
-function gateway(id: string, url: string): Gw {
+function gateway(id: string, url: string, over: Record<string, unknown> = {}): Gw {
   const tmp = tempDir(`edgewise-gw-${id}-`);
   const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: id, log: silentLogger() });
-  const fwd = new UpstreamForwarder({ config: upstreamConfig(url, { protocol_version: 5 }), outbox, gatewayId: id, log: silentLogger() });
+  const fwd = new UpstreamForwarder({ config: upstreamConfig(url, { protocol_version: 5, ...over }), outbox, gatewayId: id, log: silentLogger() });
   const gw: Gw = {
     id,
     outbox,
@@ -63,6 +64,36 @@ async function produce(gws: Gw[], n: number): Promise<void> {
   for (const g of gws) g.outbox.flush();
 }
 
+/**
+ * Two collectors in a group, 2,200 messages per gateway: collector 1 SIGKILLed while messages flow
+ * (what it had not committed stays in its session), then the gateways' uplink cut and restored
+ * (the broker and the collectors stay up; the gateways buffer in their outboxes), collector 1 back.
+ */
+async function crashAndOutage(gws: Gw[], uplink: Uplink, collectors: CollectorChild[], args: (n: number) => string[]): Promise<void> {
+  collectors.push(await startCollector(args(1)), await startCollector(args(2)));
+  for (const g of gws) await g.fwd.start();
+  await waitFor(() => gws.every((g) => g.fwd.state() === 'online'), 'gateways online');
+  await produce(gws, 600);
+  await waitFor(() => gws.every((g) => g.fwd.stats().acked > 300), 'traffic flowing');
+  collectors[0]!.child.kill('SIGKILL');
+  await collectors[0]!.exited;
+  await produce(gws, 600); // the shared subscription keeps giving collector 1 its turn: queued in its session
+  await uplink.stop();
+  await waitFor(() => gws.every((g) => g.fwd.state() !== 'online'), 'gateways offline');
+  await produce(gws, 600);
+  await uplink.start();
+  collectors[0] = await startCollector(args(1)); // same client id: its session comes back
+  await produce(gws, 400);
+}
+
+async function tearDown(collectors: CollectorChild[], gws: Gw[], uplink: Uplink, mosq: Mosquitto, cleanup: () => void): Promise<void> {
+  for (const c of collectors) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  for (const g of gws) await g.close();
+  await uplink.stop();
+  await mosq.stop();
+  cleanup();
+}
+
 describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', () => {
   const pgTmp = new TestPostgres();
   let db: pg.Client;
@@ -77,9 +108,9 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
   });
 
   const count = async (sql: string): Promise<number> => Number((await db.query(sql)).rows[0].n);
-  const landed = () => count('SELECT (SELECT count(*) FROM edgewise.aggregates) + (SELECT count(*) FROM edgewise.alerts) + (SELECT count(*) FROM edgewise.readings) AS n');
+  const landed = (schema = 'edgewise') => count(`SELECT (SELECT count(*) FROM ${schema}.aggregates) + (SELECT count(*) FROM ${schema}.alerts) + (SELECT count(*) FROM ${schema}.readings) AS n`);
 
-  it('a SIGKILLed collector and a broker outage lose nothing and duplicate nothing; gaps and bad payloads are reported', { timeout: 120_000 }, async () => {
+  it('a SIGKILLed collector and a broker outage lose nothing and duplicate nothing; gaps and bad payloads are reported', { timeout: 300_000 }, async () => {
     const tmp = tempDir('edgewise-collect-mosq-');
     const mosq = new Mosquitto(tmp.dir, await freePort(), ['max_inflight_messages 100']);
     await mosq.start();
@@ -89,25 +120,7 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
     await uplink.start();
     const gws = ['gw-a', 'gw-b', 'gw-c'].map((id) => gateway(id, uplink.url));
     try {
-      collectors.push(await startCollector(collectorArgs(1)), await startCollector(collectorArgs(2)));
-      for (const g of gws) await g.fwd.start();
-      await waitFor(() => gws.every((g) => g.fwd.state() === 'online'), 'gateways online');
-
-      await produce(gws, 600);
-      // SIGKILL collector 1 while messages are flowing: what it had not committed is still in its session.
-      await waitFor(() => gws.every((g) => g.fwd.stats().acked > 300), 'traffic flowing');
-      collectors[0]!.child.kill('SIGKILL');
-      await collectors[0]!.exited;
-      await produce(gws, 600); // the shared subscription keeps giving collector 1 its turn: queued in its session
-
-      // Upstream outage: the broker stops; gateways buffer in their outboxes.
-      // Upstream outage: the gateways' link is cut (the broker and the collectors stay up); they buffer in their outboxes.
-      await uplink.stop();
-      await waitFor(() => gws.every((g) => g.fwd.state() !== 'online'), 'gateways offline');
-      await produce(gws, 600);
-      await uplink.start();
-      collectors[0] = await startCollector(collectorArgs(1)); // same client id: its session comes back
-      await produce(gws, 400);
+      await crashAndOutage(gws, uplink, collectors, collectorArgs);
 
       const expected = gws.reduce((s, g) => s + g.sent.size, 0);
       assert.equal(expected, 3 * 2200, 'every message produced was committed to an outbox');
@@ -146,11 +159,45 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
       const codes = await Promise.all(collectors.map((c) => c.exited));
       assert.deepEqual(codes, [0, 0], collectors.map((c) => c.output().slice(-2000)).join('\n'));
     } finally {
-      for (const c of collectors) if (c.child.exitCode === null) c.child.kill('SIGKILL');
-      for (const g of gws) await g.close();
-      await uplink.stop();
-      await mosq.stop();
-      tmp.cleanup();
+      await tearDown(collectors, gws, uplink, mosq, tmp.cleanup);
+    }
+  });
+
+  it('batched and compressed uplinks (gzip, brotli, plain): every record lands once through a SIGKILLed collector and an outage', { timeout: 300_000 }, async () => {
+    const tmp = tempDir('edgewise-collect-batch-');
+    const mosq = new Mosquitto(tmp.dir, await freePort());
+    await mosq.start();
+    const args = (n: number) => ['--broker', mosq.url, '--db', pgTmp.url, '--schema', 'compact', '--group', 'compact', '--client-id', `compact-${n}`, '--batch', '300'];
+    const collectors: CollectorChild[] = [];
+    const uplink = new Uplink(mosq.port);
+    await uplink.start();
+    const batch = (compression: string) => ({ batch: { max_records: 40, max_bytes: '16KB', max_delay: '100ms', compression } });
+    const gws = [gateway('gw-gzip', uplink.url, batch('gzip')), gateway('gw-brotli', uplink.url, batch('brotli')), gateway('gw-plain', uplink.url, batch('none'))];
+    try {
+      await crashAndOutage(gws, uplink, collectors, args);
+
+      const expected = gws.reduce((s, g) => s + g.sent.size, 0);
+      assert.equal(expected, 3 * 2200);
+      const t0 = Date.now();
+      let n = 0;
+      while ((n = await landed('compact')) < expected && Date.now() - t0 < 60_000) await sleep(100);
+      assert.equal(n, expected, `rows landed (${n}) = records the outboxes committed (${expected})\n${JSON.stringify(gws.map((g) => g.fwd.stats()))}\n${collectors.map((c) => c.output().slice(-3000)).join('\n')}`);
+      for (const g of gws) {
+        const st = g.fwd.stats();
+        assert.ok(st.batches > 0 && st.batches * 5 < st.sent, `${g.id}: records travelled in batches (${st.batches} for ${st.sent})`);
+        const ids = new Set<string>();
+        for (const t of ['aggregates', 'alerts', 'readings']) {
+          for (const r of (await db.query(`SELECT id, topic FROM compact.${t} WHERE gateway = $1`, [g.id])).rows) {
+            ids.add(r.id as string);
+            assert.doesNotMatch(r.topic as string, /\/batch/, 'a record lands under the topic it would have had alone');
+          }
+        }
+        assert.deepEqual(ids, g.sent, `${g.id}: every record once`);
+      }
+      assert.equal(await count('SELECT count(*) AS n FROM compact.gaps'), 0, 'seq gap-free per record topic');
+      assert.equal(await count('SELECT count(*) AS n FROM compact.rejects'), 0);
+    } finally {
+      await tearDown(collectors, gws, uplink, mosq, tmp.cleanup);
     }
   });
 });

@@ -22,7 +22,11 @@ export async function startCollector(args: string[]): Promise<CollectorChild> {
   child.stdout!.on('data', (d) => (out += d.toString()));
   child.stderr!.on('data', (d) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await waitFor(() => out.includes('"collecting"') || child.exitCode !== null, 'the collector to start');
+  // tsx compiling the CLI takes seconds, and tens of them when the 2 shared cores are busy.
+  await waitFor(() => out.includes('"collecting"') || child.exitCode !== null, 'the collector to start', 90_000).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   if (child.exitCode !== null) throw new Error(`collector did not start (exit ${child.exitCode}):\n${out}`);
   return { child, output: () => out, exited };
 }

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../src/cli/plugins.js';
 import { checkGatewayText, parseGatewayText } from '../../src/config/load.js';
 import { envName, envPath, RUNTIME_ENV_VARS } from '../../src/config/env.js';
-import { formatConfigIssue } from '../../src/config/errors.js';
+import { formatConfigIssue } from '../../src/core/config-error.js';
 import { yaml } from './helpers.js';
 
 const BASE = yaml('gateway:', '  id: gw-1', 'inputs:', '  - type: mqtt', '    name: local', 'log:', '  level: info');

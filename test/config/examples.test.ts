@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import '../../src/cli/plugins.js';
-import { formatConfigIssue } from '../../src/config/errors.js';
+import { formatConfigIssue } from '../../src/core/config-error.js';
 import { checkGatewayText, checkPipelineText, detectConfigKind } from '../../src/config/load.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import '../../src/cli/plugins.js';
 import { ConfigError, checkGatewayText, loadGatewayFile } from '../../src/config/load.js';
-import { formatConfigIssue } from '../../src/config/errors.js';
+import { formatConfigIssue } from '../../src/core/config-error.js';
 import { yaml } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/config');

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../../src/cli/plugins.js';
 import { generatedFiles } from '../../src/config/schema-json.js';
 import { undocumentedFields } from '../../src/config/docs.js';
 

@@ -1,5 +1,5 @@
 import { checkPipelineText } from '../../src/config/load.js';
-import type { ConfigIssue } from '../../src/config/errors.js';
+import type { ConfigIssue } from '../../src/core/config-error.js';
 
 /** Join lines into a YAML document (so line numbers in tests are easy to read). */
 export function yaml(...lines: string[]): string {

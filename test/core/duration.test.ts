@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDuration, parseByteSize, formatDuration } from '../../src/core/duration.js';
-import { durationSchema } from '../../src/config/units.js';
+import { durationSchema } from '../../src/core/units.js';
 
 test('durations parse to milliseconds', () => {
   assert.equal(parseDuration('500ms'), 500);

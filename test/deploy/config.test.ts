@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import '../../src/cli/plugins.js';
 import { loadGatewayFile } from '../../src/config/load.js';
 import { DEPLOY_ENV, DEPLOY_NODE_FLAGS } from '../../bench/deploy-profile.js';
 

@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileDetectStep } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, T0 } from './helpers.js';
 
 const N = 3 * 86_400; // 3 days at 1 s
 const AT = Math.floor(2.5 * 86_400); // the step, 2.5 days in
 
 function raised(f: (i: number) => number, step: Record<string, unknown> = { detector: 'default' }): number[] {
-  const st = compileDetectStep(detectStepSchema.parse(step));
+  const st = compileDetect(detectStepSchema.parse(step));
   const key = st.createKeyState('dev/metric');
   const out: number[] = [];
   for (let i = 0; i < N; i++) if (st.update(key, T0 + i * 1000, f(i)).alert?.state === 'raised') out.push(i);
@@ -47,8 +47,8 @@ describe('default detector at 1 Hz over 3 days', () => {
     // At or above time_ref the detector is exactly the per-reading one: time_ref 1 ms gives identical outputs.
     const g = noise(5);
     const xs = Float64Array.from({ length: 5000 }, (_, i) => 20 + g() + (i >= 4000 ? 6 : 0));
-    const a = compileDetectStep(detectStepSchema.parse({ detector: 'default' }));
-    const b = compileDetectStep(detectStepSchema.parse({ detector: 'default', time_ref: 1 }));
+    const a = compileDetect(detectStepSchema.parse({ detector: 'default' }));
+    const b = compileDetect(detectStepSchema.parse({ detector: 'default', time_ref: 1 }));
     const ka = a.createKeyState('k');
     const kb = b.createKeyState('k');
     for (let i = 0; i < xs.length; i++) {

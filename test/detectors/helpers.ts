@@ -1,5 +1,5 @@
-import { compileDetectStep } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { detectStepSchema } from '../helpers/schemas.js';
 
 /** Deterministic N(0, 1) noise (mulberry32 + Box-Muller). */
 export function noise(seed: number): () => number {
@@ -37,7 +37,7 @@ export interface Run {
 
 /** Run a detect step (as written in YAML) over a series for one key. */
 export function run(step: Record<string, unknown>, s: Series, from = 0, state?: unknown): Run & { state: unknown } {
-  const st = compileDetectStep(detectStepSchema.parse(step));
+  const st = compileDetect(detectStepSchema.parse(step));
   const key = state ?? st.createKeyState('dev/metric');
   const out: Run = { raised: [], anomalous: [], outputs: [] };
   for (let i = from; i < s.values.length; i++) {

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../src/cli/plugins.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { AlertRecord, Emission } from '../../src/core/records.js';
-import { compilePipeline, type Pipeline } from '../../src/engine/pipeline.js';
-import { MewmaModel } from '../../src/detectors/mewma.js';
-import { multivariateStepSchema } from '../../src/detectors/multivariate-schema.js';
+import { compilePipeline } from '../../src/compile.js';
+import type { Pipeline } from '../../src/engine/pipeline.js';
+import { MewmaModel } from '../../src/detectors/multivariate/mewma.js';
+import { multivariateStepSchema } from '../helpers/schemas.js';
 import { noise, T0 } from './helpers.js';
 
 /** A pipeline with these steps; alerts and every emission collected. */

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileDetectStep } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
 
 const STEP = 300_000; // 5 min
@@ -73,16 +73,31 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     assert.ok(whole.raised.length > 0);
     for (const cut of [5, DAY + 17, 3 * DAY, AT + 10]) {
       const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
-      const compiled = compileDetectStep(detectStepSchema.parse(step));
-      const snap = JSON.parse(JSON.stringify(compiled.snapshot(head.state)));
+      const compiled = compileDetect(detectStepSchema.parse(step));
+      const snap = structuredClone(compiled.snapshot(head.state));
       const rest = run(step, s, cut, compiled.restore('dev/metric', snap));
       assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs, `cut at ${cut}`);
     }
   });
 
+  it('restores a snapshot in the earlier form (rings as number arrays with null for NaN, the count table in base64) exactly', () => {
+    const step = { detector: 'default' };
+    const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
+    const whole = run(step, s);
+    const cut = 3 * DAY;
+    const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
+    const compiled = compileDetect(detectStepSchema.parse(step));
+    const snap = compiled.snapshot(head.state) as { detector: { seasonal: ArrayLike<number>[]; sequence: { counts: Uint8Array } } };
+    const old = structuredClone(snap);
+    old.detector.seasonal = snap.detector.seasonal.map((a) => Array.from(a, (x) => (Number.isNaN(x) ? null : x))) as unknown as ArrayLike<number>[];
+    (old.detector.sequence as { counts: unknown }).counts = Buffer.from(snap.detector.sequence.counts).toString('base64');
+    const rest = run(step, s, cut, compiled.restore('dev/metric', JSON.parse(JSON.stringify(old))));
+    assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs);
+  });
+
   it('refuses a snapshot whose seasonal ring does not fit the configuration', () => {
-    const a = compileDetectStep(detectStepSchema.parse({ detector: 'default' }));
-    const b = compileDetectStep(detectStepSchema.parse({ detector: 'default', season_slots: 96 }));
+    const a = compileDetect(detectStepSchema.parse({ detector: 'default' }));
+    const b = compileDetect(detectStepSchema.parse({ detector: 'default', season_slots: 96 }));
     const st = a.createKeyState('d/m');
     a.update(st, T0, 1);
     assert.throws(() => b.restore('d/m', a.snapshot(st)), /"seasonal" must be .*periods or slots changed/);

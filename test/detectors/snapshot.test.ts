@@ -1,8 +1,9 @@
 /** Serialise and restore mid-stream gives the same outputs as an uninterrupted run, for every detector. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileDetectStep, DETECTOR_KINDS } from '../../src/detectors/step.js';
-import { detectStepSchema } from '../../src/detectors/schema.js';
+import { compileDetect } from '../../src/compile.js';
+import { DETECTOR_KINDS } from '../helpers/schemas.js';
+import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, series, T0 } from './helpers.js';
 
 const params: Record<string, Record<string, unknown>> = {
@@ -22,15 +23,15 @@ function eventful(seed: number) {
 
 describe('snapshot / restore mid-stream', () => {
   for (const kind of DETECTOR_KINDS) {
-    it(`${kind}: JSON round trip at several points gives identical outputs`, () => {
+    it(`${kind}: a round trip through a checkpoint's encoding (structured clone) at several points gives identical outputs`, () => {
       const step = { detector: kind, alert: { cooldown: '5s', repeat_every: '30s' }, ...(params[kind] ?? {}) };
       const s = eventful(11);
       const whole = run(step, s);
       assert.ok(whole.outputs.some((o) => o.includes('"raised"')), 'the series should raise at least one alert');
       for (const cut of [1, 50, 1499, 1501, 2500, 3420, 3600]) {
         const first = run({ ...step }, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
-        const compiled = compileDetectStep(detectStepSchema.parse(step));
-        const snap = JSON.parse(JSON.stringify(compiled.snapshot(first.state)));
+        const compiled = compileDetect(detectStepSchema.parse(step));
+        const snap = structuredClone(compiled.snapshot(first.state));
         const restored = compiled.restore('dev/metric', snap);
         const rest = run(step, s, cut, restored);
         assert.deepEqual([...first.outputs, ...rest.outputs], whole.outputs, `cut at ${cut}`);
@@ -39,8 +40,8 @@ describe('snapshot / restore mid-stream', () => {
   }
 
   it('refuses a snapshot of another detector kind with a clear error', () => {
-    const ewma = compileDetectStep(detectStepSchema.parse({ detector: 'ewma' }));
-    const cusum = compileDetectStep(detectStepSchema.parse({ detector: 'cusum' }));
+    const ewma = compileDetect(detectStepSchema.parse({ detector: 'ewma' }));
+    const cusum = compileDetect(detectStepSchema.parse({ detector: 'cusum' }));
     const st = ewma.createKeyState('a/b');
     ewma.update(st, T0, 1);
     assert.throws(() => cusum.restore('a/b', ewma.snapshot(st)), /cannot restore a "ewma" detector snapshot into a "cusum" detector/);

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../src/domain/operators.js';
-import '../../src/config/plugins.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { Reading } from '../../src/core/reading.js';
 import type { AlertRecord, Emission, WindowResult } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const NORMAL = { heart_rate: 72, spo2: 97, resp_rate: 15, systolic_bp: 125, temperature: 36.8, consciousness: 0, on_oxygen: 0 };

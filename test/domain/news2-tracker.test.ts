@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { News2Tracker } from '../../src/domain/news2-tracker.js';
+import { News2Tracker } from '../../src/domain/news2/news2-tracker.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 

@@ -13,7 +13,7 @@ import {
   scoreTemperature,
   toAcvpu,
   type News2Observations,
-} from '../../src/domain/news2.js';
+} from '../../src/domain/news2/news2.js';
 
 /** [value, expected sub-score]: both sides of every boundary of the RCP 2017 chart. */
 const EDGES = {

@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import '../../src/cli/plugins.js';
 import type { AlertRecord } from '../../src/core/records.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
-import { TelematicsOperator } from '../../src/domain/telematics-step.js';
-import { telematicsStepSchema } from '../../src/domain/telematics-schema.js';
+import { compilePipeline } from '../../src/compile.js';
+import { TelematicsOperator } from '../../src/domain/telematics/step.js';
+import { telematicsStepSchema } from '../helpers/schemas.js';
 import { drive, testDrive, type DriveOptions } from './telematics-signals.js';
 
 function run(o: DriveOptions & { step?: Record<string, unknown> }, script = testDrive().script) {

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import '../../drivers/index.js';
 import { hashPassword } from '../../drivers/mqtt/index.js';
 import { parseGatewayText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';

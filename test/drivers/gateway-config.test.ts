@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../drivers/index.js';
-import '../../drivers/schemas.js';
 import { gatewayConfigSchema } from '../../src/config/gateway.js';
-import { driverFactories } from '../../src/core/driver.js';
+import { builtinPlugins } from '../../src/plugins.js';
 
 const config = {
   gateway: { id: 'gw-1' },
@@ -17,7 +15,7 @@ const config = {
 };
 
 test('a gateway config with serial, gpio and mqtt inputs validates', () => {
-  assert.deepEqual(driverFactories().map((f) => f.kind).sort(), ['gpio', 'mqtt', 'serial']);
+  assert.deepEqual(builtinPlugins.drivers().map((f) => f.kind).sort(), ['gpio', 'mqtt', 'serial']);
   const r = gatewayConfigSchema().safeParse(config);
   assert.equal(r.success, true, JSON.stringify(r.error?.issues));
   const inputs = r.data!.inputs as Array<Record<string, unknown>>;

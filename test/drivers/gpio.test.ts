@@ -1,10 +1,11 @@
 import { test, after } from 'node:test';
+import { gpioPlugin } from '../../drivers/gpio/plugin.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gpioDriverFactory, SimulatedGpio, SIMULATED_GPIO_SERVICE, resolveChipBase, type GpioConfig } from '../../drivers/gpio/index.js';
-import { gpioConfigSchema } from '../../drivers/gpio/config.js';
+import { SimulatedGpio, SIMULATED_GPIO_SERVICE, resolveChipBase, type GpioConfig } from '../../drivers/gpio/index.js';
+import { gpioConfigSchema } from '../helpers/schemas.js';
 import type { AlertRecord } from '../../src/core/records.js';
 import type { Driver } from '../../src/core/driver.js';
 import { makeCtx, makeDeps, waitFor, byStream } from './helpers.js';
@@ -85,7 +86,7 @@ test('sysfs backend on a fake tree: export, direction, edge, value; outputs foll
     inputs: [{ pin: 17, name: 'door', debounce: 0 }],
     outputs: [{ pin: 27, name: 'buzzer', streams: ['pump-*/vibration_rms'], min_severity: 'warning' }],
   }) as GpioConfig;
-  const d = gpioDriverFactory.create('io', cfg, makeDeps());
+  const d = gpioPlugin.create('io', cfg, makeDeps());
   drivers.push(d);
   const ctx = makeCtx();
   await d.start(ctx);
@@ -117,11 +118,11 @@ test('sysfs backend on a fake tree: export, direction, edge, value; outputs foll
 test('backend sysfs without sysfs is a clear error; auto falls back to the simulated backend', async () => {
   const missing = join(tmpdir(), 'edgewise-no-such-sysfs');
   const cfg = gpioConfigSchema.parse({ backend: 'sysfs', sysfs_root: missing, inputs: [{ pin: 4, name: 'x' }] }) as GpioConfig;
-  const d = gpioDriverFactory.create('io', cfg, makeDeps());
+  const d = gpioPlugin.create('io', cfg, makeDeps());
   await assert.rejects(d.start(makeCtx()), /gpio input "io": .*edgewise-no-such-sysfs\/class\/gpio does not exist.*backend: simulated/);
   assert.equal(d.health().state, 'down');
   const services = new Map<string, unknown>();
-  const auto = gpioDriverFactory.create('io2', gpioConfigSchema.parse({ sysfs_root: missing, inputs: [{ pin: 4, name: 'x' }] }) as GpioConfig, makeDeps(services));
+  const auto = gpioPlugin.create('io2', gpioConfigSchema.parse({ sysfs_root: missing, inputs: [{ pin: 4, name: 'x' }] }) as GpioConfig, makeDeps(services));
   drivers.push(auto);
   await auto.start(makeCtx());
   assert.equal(auto.health().state, 'up');
@@ -141,7 +142,7 @@ test('simulated backend: debounced edges, active-low, edge filter, alert outputs
     ],
     outputs: [{ pin: 21, name: 'lamp', active_low: true, min_severity: 'critical' }],
   }) as GpioConfig;
-  const d = gpioDriverFactory.create('io', cfg, makeDeps(services));
+  const d = gpioPlugin.create('io', cfg, makeDeps(services));
   drivers.push(d);
   const ctx = makeCtx();
   await d.start(ctx);
@@ -182,7 +183,7 @@ test('simulated backend: pulse counting gives rates; every pulse is accounted fo
     device: 'pump-1',
     inputs: [{ pin: 22, name: 'flow_lpm', mode: 'counter', interval: '100ms', scale: 1 / 7.5 }],
   }) as GpioConfig;
-  const d = gpioDriverFactory.create('io', cfg, makeDeps(new Map([[SIMULATED_GPIO_SERVICE, sim]])));
+  const d = gpioPlugin.create('io', cfg, makeDeps(new Map([[SIMULATED_GPIO_SERVICE, sim]])));
   drivers.push(d);
   const ctx = makeCtx();
   await d.start(ctx);
@@ -204,7 +205,7 @@ test('simulated backend: pulse counting gives rates; every pulse is accounted fo
 
 test('gpio config: duplicate pins and typos are refused', () => {
   assert.throws(
-    () => gpioDriverFactory.create('io', gpioConfigSchema.parse({ inputs: [{ pin: 4, name: 'a' }], outputs: [{ pin: 4, name: 'b' }] }) as GpioConfig, makeDeps()),
+    () => gpioPlugin.create('io', gpioConfigSchema.parse({ inputs: [{ pin: 4, name: 'a' }], outputs: [{ pin: 4, name: 'b' }] }) as GpioConfig, makeDeps()),
     /BCM pin 4 is configured twice/,
   );
   assert.equal(gpioConfigSchema.safeParse({ inputs: [{ pin: 4, name: 'a', debounse: '10ms' }] }).success, false);

@@ -20,8 +20,8 @@ export function makeCtx(now?: () => number): TestCtx {
   };
 }
 
-export function makeDeps(services = new Map<string, unknown>()): DriverDeps {
-  return { log: silentLogger(), dataDir: '/tmp', services };
+export function makeDeps(services = new Map<string, unknown>(), now?: () => number): DriverDeps {
+  return { log: silentLogger(), dataDir: '/tmp', services, now };
 }
 
 import { waitFor } from '../runtime/helpers.js';

@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/core/log.js';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { startEmbeddedBroker, hashPassword, MqttIngest, type EmbeddedBroker, type EmbeddedBrokerOptions } from '../../drivers/mqtt/index.js';
-import { mqttConfigSchema, type MqttConfig } from '../../drivers/mqtt/config.js';
+import { mqttConfigSchema } from '../helpers/schemas.js';
+import { type MqttConfig } from '../../drivers/mqtt/config.js';
 import { makeCtx, waitFor } from './helpers.js';
 
 /** Limits of the embedded broker under hostile clients (issue 17): small, fast versions; the big ones are in attack.system.test.ts. */

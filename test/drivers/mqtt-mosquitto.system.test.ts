@@ -1,8 +1,9 @@
 import { test, after } from 'node:test';
+import { mqttPlugin } from '../../drivers/mqtt/plugin.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mqttDriverFactory, hashPassword, type MqttConfig } from '../../drivers/mqtt/index.js';
-import { mqttConfigSchema } from '../../drivers/mqtt/config.js';
+import { hashPassword, type MqttConfig } from '../../drivers/mqtt/index.js';
+import { mqttConfigSchema } from '../helpers/schemas.js';
 import type { Driver } from '../../src/core/driver.js';
 import { makeCtx, makeDeps, waitFor } from './helpers.js';
 
@@ -22,7 +23,7 @@ test('mosquitto_pub publishes to the embedded broker: auth accepted and refused,
   const cfg = mqttConfigSchema.parse({
     broker: { port: 0, users: [{ username: 'pump-1', password_hash: hash, publish: ['sensors/pump-1/#'] }] },
   }) as MqttConfig;
-  const d = mqttDriverFactory.create('local', cfg, makeDeps());
+  const d = mqttPlugin.create('local', cfg, makeDeps());
   drivers.push(d);
   const ctx = makeCtx();
   await d.start(ctx);

@@ -1,9 +1,10 @@
 import { test, after } from 'node:test';
+import { mqttPlugin } from '../../drivers/mqtt/plugin.js';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { mqttDriverFactory, startEmbeddedBroker, hashPassword, verifyPassword, type MqttConfig } from '../../drivers/mqtt/index.js';
-import { mqttConfigSchema } from '../../drivers/mqtt/config.js';
+import { startEmbeddedBroker, hashPassword, verifyPassword, type MqttConfig } from '../../drivers/mqtt/index.js';
+import { mqttConfigSchema } from '../helpers/schemas.js';
 import type { Driver } from '../../src/core/driver.js';
 import { makeCtx, makeDeps, waitFor, byStream, type TestCtx } from './helpers.js';
 
@@ -29,7 +30,7 @@ function connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
 
 async function startDriver(raw: Record<string, unknown>): Promise<{ driver: Driver; ctx: TestCtx; url: string }> {
   const cfg = mqttConfigSchema.parse(raw) as MqttConfig;
-  const driver = mqttDriverFactory.create('local', cfg, makeDeps());
+  const driver = mqttPlugin.create('local', cfg, makeDeps());
   const ctx = makeCtx(() => 1_700_000_000_000);
   await driver.start(ctx);
   cleanups.push(() => driver.stop());
@@ -178,7 +179,7 @@ test('a port already in use is a clear start error', async () => {
   const b = await startEmbeddedBroker({ port: 0 });
   cleanups.push(() => b.close());
   const cfg = mqttConfigSchema.parse({ broker: { port: b.port } }) as MqttConfig;
-  const d = mqttDriverFactory.create('dup', cfg, makeDeps());
+  const d = mqttPlugin.create('dup', cfg, makeDeps());
   await assert.rejects(d.start(makeCtx()), /mqtt input "dup".*cannot listen on 127\.0\.0\.1:\d+: the port is in use/);
   assert.equal(d.health().state, 'down');
   await d.stop();
@@ -190,5 +191,5 @@ test('config: templates and hashes are checked', () => {
   const r = mqttConfigSchema.safeParse({ broker: { users: [{ username: 'u', password_hash: 'plain' }] } });
   assert.equal(r.success, false);
   assert.match(JSON.stringify(r.error?.issues), /edgewise hash-password/);
-  assert.throws(() => mqttDriverFactory.create('x', mqttConfigSchema.parse({ topics: ['a/{metric}'] }) as MqttConfig, makeDeps()), /has no \{device\}/);
+  assert.throws(() => mqttPlugin.create('x', mqttConfigSchema.parse({ topics: ['a/{metric}'] }) as MqttConfig, makeDeps()), /has no \{device\}/);
 });

@@ -2,14 +2,15 @@
 // gives exactly the readings and drops of the decoder alone (whose conformance with gpsd is
 // tested in nmea-conformance.test.ts), also with line noise before the `$`.
 import { test, after } from 'node:test';
+import { serialPlugin } from '../../drivers/serial/plugin.js';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serialDriverFactory } from '../../drivers/serial/index.js';
-import { serialConfigSchema } from '../../drivers/serial/config.js';
+import '../../drivers/serial/index.js';
+import { serialConfigSchema } from '../helpers/schemas.js';
 import { NmeaDecoder } from '../../drivers/serial/nmea.js';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Driver } from '../../src/core/driver.js';
@@ -52,7 +53,7 @@ test('gpsd captures over a pty pair: the same readings and drops as the decoder 
   const B = join(dir, 'gpsB');
   socat = await socatPty(A, B);
   const cfg = serialConfigSchema.parse({ path: A, format: 'nmea', baud_rate: 115200, silence_timeout: 0, max_line_bytes: 4096 });
-  driver = serialDriverFactory.create('gps-1', cfg, makeDeps());
+  driver = serialPlugin.create('gps-1', cfg, makeDeps());
   const ctx = makeCtx(() => TODAY);
   await driver.start(ctx);
   await waitFor(() => driver!.health().state === 'up', 'port open');

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { serialConfigSchema } from '../../drivers/serial/config.js';
-import { serialDriverFactory, type SerialConfig } from '../../drivers/serial/index.js';
+import { type SerialConfig } from '../../drivers/serial/index.js';
+import { serialPlugin } from '../../drivers/serial/plugin.js';
+import { serialConfigSchema } from '../helpers/schemas.js';
 import { waitFor } from '../runtime/helpers.js';
 import { counter, makeCtx, makeDeps } from './helpers.js';
 
@@ -14,7 +15,7 @@ test('a serial port that is not there: the driver reports it down and keeps retr
   const dir = mkdtempSync(join(tmpdir(), 'edgewise-serial-'));
   const path = join(dir, 'ttyUSB-absent');
   const cfg = serialConfigSchema.parse({ path, format: 'kv', reconnect_min: 20, reconnect_max: 80, silence_timeout: 0 }) as SerialConfig;
-  const driver = serialDriverFactory.create('pump', cfg, makeDeps());
+  const driver = serialPlugin.create('pump', cfg, makeDeps());
   t.after(async () => {
     await driver.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,12 @@
 import { test, after } from 'node:test';
+import { serialPlugin } from '../../drivers/serial/plugin.js';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serialDriverFactory, type SerialConfig } from '../../drivers/serial/index.js';
-import { serialConfigSchema } from '../../drivers/serial/config.js';
+import { type SerialConfig } from '../../drivers/serial/index.js';
+import { serialConfigSchema } from '../helpers/schemas.js';
 import type { Driver } from '../../src/core/driver.js';
 import { makeCtx, makeDeps, waitFor, byStream, socatPty, counter } from './helpers.js';
 import { RMC, GGA, VTG, nmea } from './nmea-fixtures.js';
@@ -37,7 +38,7 @@ function writer(path: string): { write(s: string): void; close(): void } {
 
 async function startSerial(raw: Record<string, unknown>) {
   const cfg = serialConfigSchema.parse(raw) as SerialConfig;
-  const driver = serialDriverFactory.create('gps-1', cfg, makeDeps());
+  const driver = serialPlugin.create('gps-1', cfg, makeDeps());
   drivers.push(driver);
   const ctx = makeCtx();
   await driver.start(ctx);

@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../../drivers/index.js';
 import { parseGatewayText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Emission } from '../../src/core/records.js';

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
 import fc from 'fast-check';
-import '../../src/cli/plugins.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { Reading } from '../../src/core/reading.js';
 import type { Emission } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 

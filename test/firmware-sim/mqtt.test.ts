@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmbeddedBroker } from '../../drivers/mqtt/index.js';
-import { mqttConfigSchema } from '../../drivers/mqtt/config.js';
+import { mqttConfigSchema } from '../helpers/schemas.js';
 import { MqttIngest, type MqttConfig } from '../../drivers/mqtt/index.js';
 import { MqttTransport, parseDomains, runLive, Simulation } from '../../firmware-sim/index.js';
 import { DropCounter } from '../../src/core/drops.js';

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { checkGatewayText, checkPipelineText } from '../../src/config/load.js';
 import { runs, tried1 } from './runs.js';
 import { hostileText } from './arbitraries.js';
-import type { ConfigIssue } from '../../src/config/errors.js';
+import type { ConfigIssue } from '../../src/core/config-error.js';
 
 /**
  * YAML config and EDGEWISE_* environment overrides against random and half-valid input: the

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { lineDecoder } from '../../drivers/serial/formats.js';
-import { serialConfigSchema } from '../../drivers/serial/config.js';
+import { serialConfigSchema } from '../helpers/schemas.js';
 import { LineSplitter } from '../../drivers/serial/lines.js';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';

@@ -1,7 +1,8 @@
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { Reading } from '../../src/core/reading.js';
 import type { Emission, WindowResult } from '../../src/core/records.js';
-import { compilePipeline, type Pipeline, type PipelineOptions } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
+import { type Pipeline, type PipelineOptions } from '../../src/engine/pipeline.js';
 
 /** Build a pipeline from a plain spec (validated by the real schema) and collect what it emits. */
 export function testPipeline(spec: Record<string, unknown>, opts?: PipelineOptions) {

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import '../../src/cli/plugins.js';
 import { loadPipelineFile } from '../../src/config/load.js';
 import type { AlertRecord } from '../../src/core/records.js';
-import { compilePipeline, type Pipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
+import { type Pipeline } from '../../src/engine/pipeline.js';
 import { Simulation, type Domain, type FaultEvent } from '../../firmware-sim/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');

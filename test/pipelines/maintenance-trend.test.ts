@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import '../../src/cli/plugins.js';
 import { loadPipelineFile } from '../../src/config/load.js';
 import type { AlertRecord } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
-import { LevelShiftDetector } from '../../src/detectors/level-shift.js';
-import { iso10816Zone } from '../../src/detectors/iso10816.js';
+import { compilePipeline } from '../../src/compile.js';
+import { LevelShiftDetector } from '../../src/detectors/level-shift/detector.js';
+import { iso10816Zone } from '../../src/detectors/iso10816/detector.js';
 import { bearing, BEARING_FAIL, BEARING_T0, gaussian } from './maintenance-signals.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../src/cli/plugins.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { Emission, WindowResult } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 

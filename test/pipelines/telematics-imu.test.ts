@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import '../../src/cli/plugins.js';
 import { loadPipelineFile } from '../../src/config/load.js';
 import type { AlertRecord } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
 import { Simulation } from '../../firmware-sim/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../../src/cli/plugins.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import type { Reading } from '../../src/core/reading.js';
 import type { Emission } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
 import { checkSequences, tempDir } from '../upstream/helpers.js';
 import { freePort, startRuntime, waitFor } from './helpers.js';
 import { Qos1Publisher } from './qos1-publisher.js';

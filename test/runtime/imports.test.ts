@@ -1,25 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { build } from 'esbuild';
-import { resolve } from 'node:path';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { reachable } from '../architecture/import-graph.js';
 
 /** The module graph `edgewise run` can load (esbuild follows static imports and `import()`). */
 async function gatewayGraph() {
-  const r = await build({
-    entryPoints: ['src/cli/run.ts', 'src/runtime/plugins.ts', 'src/runtime/gateway.ts'].map((f) => resolve(ROOT, f)),
-    absWorkingDir: ROOT,
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outdir: 'out',
-    logLevel: 'silent',
-  });
-  return Object.entries(r.metafile.inputs);
+  return Object.entries((await reachable(['src/cli/run.ts', 'src/plugins.ts', 'src/runtime/gateway.ts'])).inputs);
 }
 
 /**
@@ -34,8 +19,8 @@ test('the running gateway does not import zod or yaml (config is validated in a 
   const offenders = inputs.flatMap(([file, i]) => i.imports.filter((im) => /^(zod|yaml)(\/|$)/.test(im.path)).map((im) => `${file} imports ${im.path}`));
   assert.deepEqual(offenders, []);
   // and the check can fail: the config loader does import them
-  const loader = await build({ entryPoints: [resolve(ROOT, 'src/config/load.ts')], absWorkingDir: ROOT, bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', outdir: 'out', logLevel: 'silent' });
-  const loaderImports = Object.values(loader.metafile.inputs).flatMap((i) => i.imports.map((im) => im.path));
+  const loader = await reachable(['src/config/load.ts']);
+  const loaderImports = Object.values(loader.inputs).flatMap((i) => i.imports.map((im) => im.path));
   assert.ok(loaderImports.includes('zod') && loaderImports.includes('yaml'));
 });
 

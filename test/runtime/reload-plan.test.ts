@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../src/cli/plugins.js';
-import '../../drivers/index.js';
 import { parseGatewayText } from '../../src/config/load.js';
 import { pipelineSchema, type PipelineSpec } from '../../src/config/pipeline.js';
 import type { Emission } from '../../src/core/records.js';
-import { compilePipeline, type Pipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
+import { type Pipeline } from '../../src/engine/pipeline.js';
 import { LiveState } from '../../src/http/live.js';
 import { carriedParts, planReload, swapPipelines } from '../../src/runtime/reload.js';
 

@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../../src/cli/plugins.js';
 import { parsePipelineText } from '../../src/config/load.js';
 import type { Emission } from '../../src/core/records.js';
-import { compilePipeline } from '../../src/engine/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
 import { MessageIds } from '../../src/outbox/ids.js';
 import { encodePayload } from '../../src/upstream/payload.js';
 

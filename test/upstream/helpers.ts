@@ -9,6 +9,8 @@ import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { upstreamConfigSchema, type UpstreamConfig } from '../../src/upstream/config.js';
 import type { Emission } from '../../src/core/records.js';
+import { BATCH_LEVEL, compressionOfLevel, readBatch } from '../../src/upstream/batch.js';
+import { messageTopic, type UpstreamKind } from '../../src/upstream/payload.js';
 
 export interface Received {
   topic: string;
@@ -20,6 +22,12 @@ export interface Received {
 export class TestBroker {
   port = 0;
   readonly received: Received[] = [];
+  /** Called for every message (status aside) once the broker has taken it, after its PUBACK was written. */
+  onPublished: ((m: Received) => void) | undefined;
+  /** While true, data publishes are neither recorded nor acknowledged (the gateway waits for PUBACKs that never come). */
+  hold = false;
+  /** Publishes held so far. */
+  held = 0;
   private broker: Aedes | null = null;
   private server: net.Server | null = null;
   private sockets = new Set<net.Socket>();
@@ -36,12 +44,15 @@ export class TestBroker {
     // Record a client publish where the broker accepts it, before its PUBACK is written (aedes acks
     // QoS 1 before its 'publish' event, so a broker stopped in between would hide acked messages).
     broker.authorizePublish = (_client, packet, cb) => {
-      if (!packet.topic.endsWith('/status')) this.received.push({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), retain: packet.retain });
+      if (packet.topic.endsWith('/status')) return cb(null);
+      if (this.hold) return void this.held++; // never accepted: no PUBACK
+      this.received.push({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), retain: packet.retain });
       cb(null);
     };
     // Status messages (birth from the client, Last Will from the broker) from the publish event.
     broker.on('publish', (packet) => {
       if (packet.topic.endsWith('/status')) this.received.push({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), retain: packet.retain });
+      else if (this.onPublished && !packet.topic.startsWith('$SYS')) this.onPublished({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer), retain: packet.retain });
     });
     const server = net.createServer({ noDelay: true }, (sock) => {
       this.sockets.add(sock);
@@ -157,4 +168,23 @@ export function forwarderTo(url: string, upOver: Record<string, unknown> = {}, g
       tmp.cleanup();
     },
   };
+}
+
+/**
+ * Batch messages (`<prefix>/<gw>/batch[/<compression>]`) expanded to their records, each as if it
+ * had been published alone (on its own topic); other messages as they are.
+ */
+export function expandBatches(msgs: Received[], prefix = 'edgewise/v1'): Received[] {
+  const out: Received[] = [];
+  for (const m of msgs) {
+    const [, level, ...rest] = m.topic.slice(prefix.length + 1).split('/');
+    if (level !== BATCH_LEVEL) {
+      out.push(m);
+      continue;
+    }
+    const b = readBatch(m.payload, compressionOfLevel(rest[0])!, 1 << 26);
+    for (const r of b.records as { kind: UpstreamKind; stream: string }[])
+      out.push({ topic: messageTopic(prefix, b.gateway, r.kind, r.stream), payload: Buffer.from(JSON.stringify(r)), retain: m.retain });
+  }
+  return out;
 }

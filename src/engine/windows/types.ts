@@ -1,4 +1,4 @@
-import type { AggregateName } from '../../config/pipeline.js';
+import type { AggregateName } from '../spec.js';
 import type { Reading } from '../../core/reading.js';
 import type { WindowResult } from '../../core/records.js';
 import { AccumulatorSet, restoreAccumulator, snapshotAccumulator, type AccumulatorPlan, type AccumulatorSnap } from '../accumulators.js';

@@ -1,0 +1,323 @@
+import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline } from './seasonal.js';
+import { SequenceMemory } from './sequence.js';
+import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from '../types.js';
+
+/**
+ * The default detector for a numeric series of unknown kind: three rules that generalise across
+ * the kinds of change seen in NAB and SKAB, each judged against the stream's own history.
+ *
+ *   range — the value leaves the range the stream has shown (a remembered [lo, hi] that slowly
+ *           forgets towards the baseline) by more than `range_margin` of its width: level shifts,
+ *           failures, regime changes, values never seen before (on a quantised series, the
+ *           excess must also reach `range_quanta` of its smallest step: the next level is not new);
+ *   spike — a step from the previous reading larger than `spike_z` typical steps *and* larger
+ *           than any step in recent memory (a slowly decaying record): spikes and dips, without
+ *           alarming on every spike of a naturally spiky series;
+ *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
+ *           ever repeated before: a stuck sensor on a series that used to move;
+ *   season — the value is unusual for the time of day/week (seasonal.ts);
+ *   sequence — the recent levels (the value in units of its typical deviation from the baseline)
+ *           follow each other in a way the stream has not shown lately: a new pattern inside the
+ *           range, judged by an anomaly-likelihood stage against the stream's usual surprise
+ *           (sequence.ts).
+ *
+ * Memories are per reading at `time_ref` (5 min) or slower and per unit of *time* on faster series
+ * (the per-reading forgetting is scaled by the observed interval), so the defaults behave alike at
+ * 5-minute and 1-second steps.
+ *
+ * State: 17 numbers per key plus the seasonal rings (fixed size), O(1) in memory and time.
+ */
+export interface DefaultParams {
+  /** Readings before judging (the range and the typical step are learnt meanwhile). */
+  warmup: number;
+  /** Range rule: anomalous beyond the remembered range by this fraction of its width. */
+  range_margin: number;
+  /** Range rule: the excess must also reach this many typical steps (keeps noise quiet). */
+  range_steps: number;
+  /** Range rule: the excess must also reach this many quanta (smallest non-zero step seen): quantised series. */
+  range_quanta: number;
+  /** Range rule: per-reading pull of the remembered range towards the slow baseline (forgetting). */
+  range_relax: number;
+  /** Weight of each reading in the slow baseline and in the typical step. */
+  slow_alpha: number;
+  /** Spike rule: minimum step, in typical steps. */
+  spike_z: number;
+  /** Spike and flat rules: per-reading decay of their records (0.9999 halves in ~6,900 readings). */
+  decay: number;
+  /** Flat rule: minimum run of repeated values. */
+  flat_readings: number;
+  /** Flat rule: the run must also reach this multiple of the longest run in recent memory. */
+  flat_factor: number;
+  /** Season rule: candidate periods (ms). */
+  periods: number[];
+  /** Season rule: slots per period in the ring of per-slot means. */
+  season_slots: number;
+  /** Season rule: weight of a reading in its slot means (per visit). */
+  season_alpha: number;
+  /** Season rule: a period's model is used only when its error is below this fraction of the flat-level error. */
+  season_ratio: number;
+  /** Season rule: anomalous when |value − seasonal prediction| reaches this many error scales. */
+  season_z: number;
+  /** Season rule: CUSUM slack on the standardised seasonal residual. */
+  season_k: number;
+  /** Season rule: CUSUM limit on the standardised seasonal residual. */
+  season_h: number;
+  /** Sequence rule: levels span baseline ± this many typical deviations (mean |value − baseline|). */
+  seq_width: number;
+  /** Sequence rule: equal bins over that span (plus one below and one above it). */
+  seq_bins: number;
+  /** Sequence rule: readings between halvings of the sequence counts (how long a pattern is remembered). */
+  seq_age: number;
+  /** Sequence rule: readings in the long-run mean and spread of the surprise (likelihood stage). */
+  seq_long: number;
+  /** Sequence rule: the recent surprise must be this many spreads above its long-run mean... */
+  seq_z: number;
+  /** Sequence rule: ...and at least this share (most recent levels unpredicted, not one odd reading). */
+  seq_share: number;
+  /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`. */
+  rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence'>;
+  /**
+   * Reference interval (ms): per-reading memories (`range_relax`, `decay`) are as stated for readings
+   * this far apart or further; at faster rates they are scaled by (interval / time_ref), so they last
+   * the same *time* (a 1 Hz series remembers its extremes for weeks, not hours).
+   */
+  time_ref: number;
+}
+
+export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
+  warmup: 100,
+  range_margin: 0.02,
+  range_steps: 1,
+  range_quanta: 2.5,
+  range_relax: 0.0001,
+  slow_alpha: 0.005,
+  spike_z: 4,
+  decay: 0.9999,
+  flat_readings: 10,
+  flat_factor: 1.1,
+  periods: DEFAULT_SEASONAL_PARAMS.periods,
+  season_slots: DEFAULT_SEASONAL_PARAMS.slots,
+  season_alpha: DEFAULT_SEASONAL_PARAMS.alpha,
+  season_ratio: DEFAULT_SEASONAL_PARAMS.ratio,
+  season_z: 6,
+  season_k: 1,
+  season_h: 10,
+  seq_width: 6,
+  seq_bins: 8,
+  seq_age: 2000,
+  seq_long: 2000,
+  seq_z: 3,
+  seq_share: 0.5,
+  rules: ['range', 'spike', 'flat', 'season', 'sequence'],
+  time_ref: 300_000,
+};
+
+/** With a seasonal model in use, the range rule needs |seasonal residual| ≥ this many error scales too. */
+const GATE = 4;
+
+export class DefaultDetector implements Detector {
+  readonly kind = 'default';
+  private readonly out: Judgement = newJudgement();
+  private readonly useRange: boolean;
+  private readonly useSpike: boolean;
+  private readonly useFlat: boolean;
+  private readonly useSeason: boolean;
+  private readonly useSeq: boolean;
+  private readonly season: SeasonalBaseline;
+  private readonly seq: SequenceMemory;
+  private n = 0;
+  private prev = 0;
+  private slow = 0;
+  private typical = 0;
+  private hi = 0;
+  private lo = 0;
+  private flatRun = 0;
+  private spikeRecord = 0;
+  private flatRecord = 0;
+  /** EWMA of |x − slow|: the error of a flat level, which a seasonal model must beat. */
+  private levelDev = 0;
+  private cusumUp = 0;
+  private cusumDown = 0;
+  /** Largest |standardised seasonal residual| in recent memory (decaying like the spike record). */
+  private seasonRecord = 0;
+  /** Time of the last reading and the typical interval (ms, EWMA; NaN until two readings). */
+  private lastTs = NaN;
+  /** Smallest non-zero step seen (the series' resolution, or ~0 for a continuous one); Infinity before the first. */
+  private quantum = Infinity;
+  private dt = NaN;
+  /** Rate factor min(1, dt / time_ref) in use, with the per-reading decay and relax it gives. */
+  private w = 1;
+  private decayW: number;
+  private relaxW: number;
+
+  constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
+    this.useRange = p.rules.includes('range');
+    this.useSpike = p.rules.includes('spike');
+    this.useFlat = p.rules.includes('flat');
+    this.useSeason = p.rules.includes('season');
+    this.useSeq = p.rules.includes('sequence');
+    this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
+    this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
+    this.decayW = this.relaxW = 0;
+    this.setRate(1);
+  }
+
+  /** Per-reading forms of the memories for the rate factor `w` (recomputed only when `w` moves). */
+  private setRate(w: number): void {
+    this.w = w;
+    this.decayW = this.p.decay ** w;
+    this.relaxW = 1 - (1 - this.p.range_relax) ** w;
+  }
+
+  update(ts: number, x: number): Judgement {
+    const p = this.p;
+    const o = this.out;
+    if (this.n === 0) {
+      this.prev = this.slow = this.hi = this.lo = x;
+    }
+    // Sampling interval: EWMA of positive gaps, each clipped to 10× the current estimate (one outage
+    // barely moves it); the memories scale with it below time_ref.
+    if (ts > this.lastTs) {
+      const g = ts - this.lastTs;
+      this.dt = Number.isNaN(this.dt) ? g : this.dt + 0.05 * ((g > 10 * this.dt ? 10 * this.dt : g) - this.dt);
+      const w = this.dt >= p.time_ref ? 1 : this.dt / p.time_ref;
+      if (Math.abs(w - this.w) > 0.01 * this.w) this.setRate(w);
+    }
+    if (!(ts <= this.lastTs)) this.lastTs = ts;
+    const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);
+    // Statistics, against the state before this reading.
+    const width = Math.max(this.hi - this.lo, tiny);
+    const above = x - this.hi;
+    const below = this.lo - x;
+    const excess = above > below ? above : below;
+    // Quantised series (integer counts, levels, 0.1-degree readings): one quantum past the range is
+    // just the next level, not an anomaly; the excess must reach range_quanta quanta.
+    const qFloor = this.quantum < Infinity ? p.range_quanta * this.quantum : 0;
+    const tFloor = p.range_steps * this.typical;
+    const stepFloor = tFloor > qFloor ? tFloor : qFloor;
+    // Score 0.5 where the excess reaches both its floors (margin × width and range_steps typical steps).
+    const range = excess / width;
+    const rangeLimit = Math.max(p.range_margin, stepFloor / width);
+    const step = Math.abs(x - this.prev);
+    const spike = step / Math.max(this.typical, tiny);
+    const flat = step <= tiny ? this.flatRun + 1 : 0;
+    // Seasonal residual, standardised by the chosen model's error scale (judged before learning).
+    let sz = 0;
+    if (this.useSeason) {
+      const se = this.season;
+      se.update(ts, x, this.levelDev);
+      if (se.model >= 0) {
+        sz = (x - se.pred) / (1.25 * se.scale + 0.01 * this.levelDev + tiny);
+        // Each reading adds at most season_z to the sums: one spike alone is not a shift.
+        const cz = sz > p.season_z ? p.season_z : sz < -p.season_z ? -p.season_z : sz;
+        const cap = 2 * p.season_h;
+        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + cz - p.season_k));
+        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown - cz - p.season_k));
+      } else {
+        this.cusumUp = this.cusumDown = 0;
+      }
+    }
+
+    // Sequence memory: how surprising this level is after the last ones (judged before learning).
+    let seqZ = 0;
+    if (this.useSeq) {
+      const half = p.seq_width * this.levelDev + tiny;
+      seqZ = this.seq.likelihood(this.seq.observe(this.seq.level(x, this.slow - half, this.slow + half)));
+    }
+
+    o.baseline = this.slow;
+    if (this.n >= p.warmup) {
+      let best = 0;
+      let rule = 'range';
+      let dev = range;
+      let limit = rangeLimit;
+      // With a seasonal model in use, leaving the range counts only when the value is also unusual for the time of day/week.
+      const gated = this.useSeason && this.season.model >= 0 && Math.abs(sz) < GATE;
+      if (this.useRange && !gated) best = scoreOf(range, rangeLimit);
+      if (this.useSpike) {
+        const lim = Math.max(p.spike_z, this.spikeRecord);
+        const s = scoreOf(spike, lim);
+        if (s > best) { best = s; rule = x >= this.prev ? 'spike' : 'dip'; dev = spike; limit = lim; }
+      }
+      if (this.useFlat) {
+        const lim = Math.max(p.flat_readings, p.flat_factor * this.flatRecord);
+        const s = scoreOf(flat, lim);
+        if (s > best) { best = s; rule = 'flat'; dev = flat; limit = lim; }
+      }
+      if (this.useSeason && this.season.model >= 0) {
+        const az = Math.abs(sz);
+        const lim = Math.max(p.season_z, this.seasonRecord);
+        let s = scoreOf(az, lim);
+        if (s > best) { best = s; rule = 'season'; dev = az; limit = lim; o.baseline = this.season.pred; }
+        const cu = Math.max(this.cusumUp, this.cusumDown);
+        s = scoreOf(cu, p.season_h);
+        if (s > best) { best = s; rule = 'season_shift'; dev = cu; limit = p.season_h; o.baseline = this.season.pred; }
+      }
+      if (this.useSeq) {
+        // Unusual for this stream (z) and new in absolute terms (share): both must reach their limit.
+        const r = Math.min(seqZ / p.seq_z, this.seq.short / p.seq_share);
+        const s = scoreOf(r, 1);
+        if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
+      }
+      o.score = best;
+      o.anomalous = best >= 0.5;
+      o.rule = rule;
+      o.deviation = dev;
+      o.limit = limit;
+    } else {
+      o.score = 0;
+      o.anomalous = false;
+      o.rule = 'warmup';
+      o.deviation = 0;
+      o.limit = 0;
+    }
+
+    // Learn.
+    const d = this.decayW;
+    this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
+    this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
+    const asz = Math.abs(sz);
+    this.seasonRecord = asz > this.seasonRecord * d ? asz : this.seasonRecord * d;
+    const a = this.n < p.warmup ? Math.max(p.slow_alpha, 1 / (this.n + 1)) : p.slow_alpha;
+    // Clipped like the seasonal error scales, so both are compared like with like.
+    const ld = Math.abs(x - this.slow);
+    this.levelDev += a * ((this.n >= 10 && ld > 10 * this.levelDev ? 10 * this.levelDev : ld) - this.levelDev);
+    this.slow += a * (x - this.slow);
+    if (this.n > 0) this.typical += (this.n < p.warmup ? Math.max(p.slow_alpha, 1 / this.n) : p.slow_alpha) * (step - this.typical);
+    const r = this.relaxW;
+    this.hi -= r * (this.hi - this.slow);
+    this.lo += r * (this.slow - this.lo);
+    if (x > this.hi) this.hi = x;
+    if (x < this.lo) this.lo = x;
+    if (step > tiny && step < this.quantum) this.quantum = step;
+    this.flatRun = flat;
+    this.prev = x;
+    this.n++;
+    return o;
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord],
+      time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
+      seasonal: this.season.snapshot(),
+      sequence: this.seq.snapshot(),
+    };
+  }
+
+  restore(s: Record<string, unknown>): void {
+    checkKind(s, this.kind);
+    const v = snapNums(s, 'state', this.kind, 13);
+    if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 13 finite numbers');
+    [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord] = v as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const t = snapNums(s, 'time', this.kind, 4);
+    if (!(t[2]! > 0 && t[2]! <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w, quantum] with 0 < w <= 1');
+    [this.lastTs, this.dt] = [t[0]!, t[1]!];
+    this.quantum = Number.isNaN(t[3]!) ? Infinity : t[3]!;
+    this.setRate(t[2]!);
+    this.season.restore(s.seasonal, 'default detector snapshot');
+    // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
+    if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');
+  }
+}

@@ -1,0 +1,50 @@
+/** The `default` detector, declared once (listed in src/plugins.ts). */
+import type { z } from 'zod';
+import type { DetectorPlugin } from '../../core/plugin.js';
+import type { DetectorSchemaKit } from '../schema.js';
+import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from './detector.js';
+
+function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
+  return detectStep('default', {
+    warmup: warmup(DEFAULT_DETECTOR_PARAMS.warmup),
+    range_margin: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.range_margin).describe('Range rule: anomalous when the value leaves the remembered range by this fraction of its width.'),
+    range_steps: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.range_steps).describe('Range rule: the excess must also reach this many typical steps (reading-to-reading changes), so plain noise does not alarm on its occasional new extreme.'),
+    range_quanta: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.range_quanta).describe('Range rule: on a quantised series (integer counts, levels, fixed decimals) the excess must also reach this many quanta (the smallest non-zero step seen), so reaching the next level or two is not an anomaly (0: off).'),
+    range_relax: z.number().min(0).lt(1).default(DEFAULT_DETECTOR_PARAMS.range_relax).describe('Range rule: pull of the remembered range towards the baseline per reading at `time_ref` (how fast old extremes are forgotten; on faster series scaled to the same pull per unit of time).'),
+    slow_alpha: z.number().gt(0).lt(1).default(DEFAULT_DETECTOR_PARAMS.slow_alpha).describe('Weight of each reading in the slow baseline and the typical step.'),
+    spike_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.spike_z).describe('Spike rule: a step must reach this many typical steps and beat the recent record step.'),
+    decay: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.decay).describe('Per-reading decay of the spike and flat records (0.9999 halves in about 6,900 readings, i.e. 24 days at `time_ref`; on faster series it is scaled to last the same time).'),
+    flat_readings: z.number().int().positive().default(DEFAULT_DETECTOR_PARAMS.flat_readings).describe('Flat rule: a value repeated at least this many times, and longer than ever before.'),
+    flat_factor: z.number().min(1).default(DEFAULT_DETECTOR_PARAMS.flat_factor).describe('Flat rule: the run must also reach this multiple of the longest run in recent memory (so a series with regular flat stretches does not alarm on each).'),
+    periods: z.array(durationSchema).min(1).max(4).refine((a) => a.every((ms) => ms >= 60_000), { message: 'each period must be at least 1m' }).default(DEFAULT_DETECTOR_PARAMS.periods).describe('Season rule: candidate periods (default 1d and 7d); the one whose slot means predict the series best is used, once it has seen two periods.'),
+    season_slots: z.number().int().min(8).max(2016).default(DEFAULT_DETECTOR_PARAMS.season_slots).describe('Season rule: slots per period (state: 8 bytes a slot a period).'),
+    season_alpha: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.season_alpha).describe('Season rule: weight of a reading in its slot means, per visit of the slot (0.2: about the last 5 periods).'),
+    season_ratio: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.season_ratio).describe('Season rule: a period\'s model is used only when its prediction error is below this fraction of the error of a flat level.'),
+    season_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.season_z).describe('Season rule: anomalous when |value − seasonal prediction| reaches this many error scales.'),
+    season_k: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.season_k).describe('Season rule: CUSUM slack on the standardised seasonal residual (error scales).'),
+    season_h: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.season_h).describe('Season rule: CUSUM limit on the standardised seasonal residual: a sustained deviation from the usual value at this time of day/week.'),
+    seq_width: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.seq_width).describe('Sequence rule: the value is quantised into levels spanning the baseline ± this many typical deviations (mean |value − baseline|); beyond them one level below and one above.'),
+    seq_bins: z.number().int().min(2).max(13).default(DEFAULT_DETECTOR_PARAMS.seq_bins).describe('Sequence rule: equal bins over that span; sequences of up to three levels are remembered.'),
+    seq_age: z.number().int().min(10).max(1_000_000).default(DEFAULT_DETECTOR_PARAMS.seq_age).describe('Sequence rule: every this many readings all sequence counts are halved (a sequence seen once is forgotten, a frequent one lasts).'),
+    seq_long: z.number().int().min(10).max(1_000_000).default(DEFAULT_DETECTOR_PARAMS.seq_long).describe('Sequence rule: readings in the long-run mean and spread of the surprise that the recent surprise is judged against (anomaly-likelihood stage).'),
+    seq_z: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.seq_z).describe('Sequence rule: the recent surprise (share of contexts that did not predict the level, averaged over about 10 readings) must be this many spreads above its long-run mean...'),
+    seq_share: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.seq_share).describe('...and at least this share: most recent levels unpredicted, not one odd reading.'),
+    rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
+    time_ref: durationSchema.refine((ms) => ms > 0, { message: 'time_ref must be positive' }).default(DEFAULT_DETECTOR_PARAMS.time_ref).describe('Reference interval (default 5m): `range_relax` and `decay` are per reading at this interval or slower; on faster series they are scaled down with the observed interval so the memories last the same time rather than the same number of readings.'),
+  });
+}
+
+export type DefaultSpec = z.output<ReturnType<typeof schema>>;
+
+export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
+  type: 'detector',
+  kind: 'default',
+  description: 'The default detector for a series of unknown kind: range, spike, flat, season and sequence rules judged against the stream\'s own history.',
+  schema,
+  create: (spec) => new DefaultDetector({ ...spec, periods: [...spec.periods], rules: [...spec.rules] }),
+  alertDefaults: { clear_readings: 10, cooldown_readings: 200 },
+  sample: `
+detector: default
+rules: [range, spike, flat, season, sequence]
+`,
+};

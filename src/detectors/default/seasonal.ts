@@ -1,0 +1,167 @@
+/**
+ * A seasonal baseline with bounded state, used by the default detector: for each candidate period
+ * (a day and a week by default) a ring of `slots` per-slot EWMA means, indexed by the phase of the
+ * reading's timestamp within the period and linearly interpolated between the two nearest slot
+ * centres. Each model's out-of-sample error is tracked (EWMA of |x − prediction|); the model that
+ * explains the series best is used, and only when it explains it clearly better than a flat level
+ * (`ratio`), has seen `min_periods` periods, and the series has at least 8 readings a period.
+ *
+ * Pure (time from the readings), no allocation per reading, state = 2 × periods × slots doubles +
+ * a few numbers; snapshot/restore exact (the rings as Float64Array copies, NaN kept).
+ */
+
+export interface SeasonalParams {
+  /** Candidate periods (ms). */
+  periods: number[];
+  /** Slots per period (ring length). */
+  slots: number;
+  /** Weight of a new reading in its slot means (per visit of the slot). */
+  alpha: number;
+  /** Weight of each reading in the tracked error scales. */
+  scale_alpha: number;
+  /** A model is used only when its error scale is below this fraction of the flat-level error scale. */
+  ratio: number;
+  /** Periods of history a model needs before it is used. */
+  min_periods: number;
+  /** A model is used only when the series has at most this many readings per slot (typical interval ≥ period / slots / this). */
+  max_per_slot: number;
+  /** Floor of a slot's error scale, as a fraction of the model's overall error scale. */
+  slot_floor: number;
+  /** Learn from the value clipped to prediction ± clip × scale (so an anomaly is learnt slowly). */
+  clip: number;
+}
+
+export const DEFAULT_SEASONAL_PARAMS: SeasonalParams = {
+  periods: [86_400_000, 7 * 86_400_000],
+  slots: 168,
+  alpha: 0.2,
+  scale_alpha: 0.01,
+  ratio: 0.5,
+  min_periods: 2,
+  max_per_slot: 16,
+  slot_floor: 0.5,
+  clip: 4,
+};
+
+/** Size of the numeric state (for snapshots): per model slots + scale, plus shared scalars. */
+export class SeasonalBaseline {
+  /** Slot means, one ring per period, back to back (NaN: slot never visited). */
+  private readonly means: Float64Array;
+  /** Slot error scales (EWMA of |x − prediction| per slot; NaN: none yet), same layout as `means`. */
+  private readonly slotErr: Float64Array;
+  /** Per period: EWMA of |x − prediction| (out of sample). */
+  private readonly scales: Float64Array;
+  /** Per period: readings that had a prediction (warm-up of the scale). */
+  private readonly counts: Float64Array;
+  private readonly np: number;
+  private t0 = NaN;
+  private lastTs = NaN;
+  /** Typical interval between readings (ms), EWMA. */
+  private dt = NaN;
+  /** Prediction, its error scale and the model used for the current reading (NaN / −1 when none). */
+  pred = NaN;
+  scale = NaN;
+  model = -1;
+
+  constructor(private readonly p: SeasonalParams = DEFAULT_SEASONAL_PARAMS) {
+    this.np = p.periods.length;
+    this.means = new Float64Array(this.np * p.slots).fill(NaN);
+    this.slotErr = new Float64Array(this.np * p.slots).fill(NaN);
+    this.scales = new Float64Array(this.np);
+    this.counts = new Float64Array(this.np);
+  }
+
+  /**
+   * Predict `x` at `ts` from the best usable model (sets `pred`, `scale`, `model`), then learn it.
+   * `levelScale` is the flat-level error scale (EWMA |x − slow mean|) the models must beat.
+   */
+  update(ts: number, x: number, levelScale: number): void {
+    const p = this.p;
+    const S = p.slots;
+    if (Number.isNaN(this.t0)) this.t0 = ts;
+    else if (ts > this.lastTs) {
+      const d = ts - this.lastTs;
+      this.dt = Number.isNaN(this.dt) ? d : this.dt + 0.05 * (d - this.dt);
+    }
+    this.lastTs = ts;
+    this.pred = NaN;
+    this.scale = NaN;
+    this.model = -1;
+    let best = Infinity;
+    for (let m = 0; m < this.np; m++) {
+      const P = p.periods[m]!;
+      const ph = ((((ts % P) + P) % P) / P) * S; // phase in slots, [0, S)
+      const i0 = Math.floor(ph);
+      const f = ph - i0;
+      const base = m * S;
+      const a = base + (i0 % S);
+      const b = base + ((i0 + 1) % S);
+      const ma = this.means[a]!;
+      const mb = this.means[b]!;
+      let pr: number;
+      if (Number.isNaN(ma)) pr = mb;
+      else if (Number.isNaN(mb)) pr = ma;
+      else pr = ma + f * (mb - ma);
+      let sc = this.scales[m]!;
+      // The error scale at this phase (edges of a square wave err more than its plateaus), floored
+      // by part of the model's overall scale and by a sliver of the flat-level scale.
+      const ea = this.slotErr[a]!;
+      const eb = this.slotErr[b]!;
+      const local = Number.isNaN(ea) ? eb : Number.isNaN(eb) ? ea : ea + f * (eb - ea);
+      const floor = p.slot_floor * sc + 0.01 * levelScale;
+      const scHere = Number.isNaN(local) || local < floor ? floor : local;
+      let v = x;
+      if (!Number.isNaN(pr)) {
+        const err = Math.abs(x - pr);
+        const warm = this.counts[m]! * p.scale_alpha >= 1;
+        // Judge with the scales from before this reading; then learn them.
+        // At most `max_per_slot` readings per slot: on faster series consecutive residuals are strongly
+        // correlated and the CUSUM would alarm on ordinary wander (judge a window aggregate instead).
+        const usable = warm && ts - this.t0 >= p.min_periods * P && this.dt * 8 <= P && this.dt * S * p.max_per_slot >= P && sc < p.ratio * levelScale;
+        if (usable && sc < best) {
+          best = sc;
+          this.pred = pr;
+          this.scale = scHere;
+          this.model = m;
+        }
+        const e = this.counts[m]! >= 10 && err > 10 * scHere ? 10 * scHere : err; // one wild error moves the scales little
+        const ca = warm ? p.scale_alpha : 1 / (this.counts[m]! + 1);
+        this.scales[m] = sc = sc + ca * (e - sc);
+        this.counts[m]!++;
+        this.slotErr[a] = Number.isNaN(ea) ? e : ea + p.alpha * (1 - f) * (e - ea);
+        if (f > 0) this.slotErr[b] = Number.isNaN(eb) ? e : eb + p.alpha * f * (e - eb);
+        // Learn the slot means from the value clipped around the prediction (an anomaly is learnt slowly).
+        if (warm && !Number.isNaN(ma) && !Number.isNaN(mb)) {
+          const lim = p.clip * scHere;
+          if (v > pr + lim) v = pr + lim;
+          else if (v < pr - lim) v = pr - lim;
+        }
+      }
+      const wa = 1 - f;
+      const wb = f;
+      this.means[a] = Number.isNaN(ma) ? v : ma + p.alpha * wa * (v - ma);
+      if (wb > 0) this.means[b] = Number.isNaN(mb) ? v : mb + p.alpha * wb * (v - mb);
+    }
+  }
+
+  /** [[t0, last_ts, dt], scales, counts, means, errors]: copies of the rings as Float64Arrays (NaN kept; copied as bytes in a checkpoint). */
+  snapshot(): [number[], Float64Array, Float64Array, Float64Array, Float64Array] {
+    return [[this.t0, this.lastTs, this.dt], this.scales.slice(), this.counts.slice(), this.means.slice(), this.slotErr.slice()];
+  }
+
+  /** Takes what `snapshot` returned, or its earlier form (plain number arrays, NaN as null). */
+  restore(s: unknown, what: string): void {
+    const nums = (a: unknown) => a instanceof Float64Array || (Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
+    const ok = Array.isArray(s) && s.length === 5 && s.every(nums);
+    const arr = ok ? (s as Array<ArrayLike<number | null>>) : [];
+    if (!ok || arr[0]!.length !== 3 || arr[1]!.length !== this.np || arr[2]!.length !== this.np || arr[3]!.length !== this.means.length || arr[4]!.length !== this.means.length) {
+      throw new Error(`${what}: "seasonal" must be [[t0, last_ts, dt], scales(${this.np}), counts(${this.np}), means(${this.means.length}), errors(${this.means.length})] (the detector's periods or slots changed; delete the state file to start fresh)`);
+    }
+    const num = (x: number | null) => (x === null ? NaN : x);
+    [this.t0, this.lastTs, this.dt] = Array.from(arr[0]!, num) as [number, number, number];
+    this.scales.set(Array.from(arr[1]!, num));
+    this.counts.set(Array.from(arr[2]!, num));
+    this.means.set(Array.from(arr[3]!, num));
+    this.slotErr.set(Array.from(arr[4]!, num));
+  }
+}

@@ -1,0 +1,107 @@
+import { checkKind, directed, newJudgement, scoreOf, snapBool, snapNum, type Detector, type Direction, type Judgement } from '../types.js';
+
+export interface LevelShiftParams {
+  /** Early life (ms from the first reading) whose level is the baseline; frozen afterwards. */
+  baseline: number;
+  /** ...and at least this many readings. */
+  min_baseline: number;
+  /** Judge log(value) (ratios: "3× the early level") instead of the value. */
+  log: boolean;
+  /** Slack k, in baseline standard deviations. */
+  k: number;
+  /** Limit h on the cumulative excess, in standard deviations × reference intervals. */
+  h: number;
+  /** Reference interval (ms): a reading adds its excess × min(1, interval since the previous / `per`). */
+  per: number;
+  /** Standardised deviations are clipped to ±max_z, so one wild reading adds at most (max_z − k). */
+  max_z: number;
+  /** Floor on the baseline standard deviation (in log units when `log`: 0.05 ≈ 5 %). */
+  min_std: number;
+  direction: Direction;
+}
+
+/**
+ * A slow rise (or fall) of level against the stream's own early-life baseline: CUSUM on the
+ * standardised (log) level, S ← max(0, S + w·(min(z, max_z) − k)), anomalous while S ≥ h.
+ *
+ * Why not a z-score with persistence: a trend whose z crosses the limit on readings that are not
+ * in a row (noise around a rising level) never satisfies "N readings in a row", while the CUSUM
+ * adds up the excess of every reading and forgives only k per normal reading. The baseline is
+ * frozen after early life (mean and standard deviation of the log level), so the trend is never
+ * learnt as normal, however slowly it comes.
+ *
+ * Interval scaling: each reading adds its excess weighted by w = min(1, Δt / per), so the time to
+ * alarm for a given shift is the same whether readings come every 10 s or every 10 min (slower
+ * than `per`, every reading counts once). The baseline span is a duration for the same reason.
+ */
+export class LevelShiftDetector implements Detector {
+  readonly kind = 'level_shift';
+  private readonly out: Judgement = newJudgement();
+  private t0 = NaN;
+  private lastTs = NaN;
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  private ready = false;
+  private s = 0;
+
+  constructor(private readonly p: LevelShiftParams) {
+    this.out.limit = p.h;
+  }
+
+  update(ts: number, value: number): Judgement {
+    const o = this.out;
+    const p = this.p;
+    if (p.log && !(value > 0)) {
+      o.score = 0;
+      o.anomalous = false;
+      o.deviation = 0;
+      o.rule = 'not_positive';
+      return o;
+    }
+    const x = p.log ? Math.log(value) : value;
+    const dt = Number.isNaN(this.lastTs) ? p.per : Math.max(0, ts - this.lastTs);
+    this.lastTs = ts;
+    if (Number.isNaN(this.t0)) this.t0 = ts;
+    if (!this.ready) {
+      this.n++;
+      const d = x - this.mean;
+      this.mean += d / this.n;
+      this.m2 += d * (x - this.mean);
+      this.ready = ts - this.t0 >= p.baseline && this.n >= p.min_baseline;
+      o.baseline = p.log ? Math.exp(this.mean) : this.mean;
+      o.score = 0;
+      o.anomalous = false;
+      o.deviation = 0;
+      o.rule = 'warmup';
+      return o;
+    }
+    const sd = Math.max(p.min_std, this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0, 1e-12);
+    const z = Math.max(-p.max_z, Math.min(p.max_z, directed((x - this.mean) / sd, p.direction)));
+    const w = Math.min(1, dt / p.per);
+    // capped at 2h so that after a repair the alarm clears within a bounded time
+    this.s = Math.min(2 * p.h, Math.max(0, this.s + w * (z - p.k)));
+    o.baseline = p.log ? Math.exp(this.mean) : this.mean;
+    o.deviation = this.s;
+    o.score = scoreOf(this.s, p.h);
+    o.anomalous = this.s >= p.h;
+    o.rule = o.anomalous ? 'level_shift' : 'level';
+    return o;
+  }
+
+  snapshot(): Record<string, unknown> {
+    const nan = (v: number) => (Number.isNaN(v) ? null : v);
+    return { kind: this.kind, t0: nan(this.t0), lastTs: nan(this.lastTs), n: this.n, mean: this.mean, m2: this.m2, ready: this.ready, s: this.s };
+  }
+
+  restore(snap: Record<string, unknown>): void {
+    checkKind(snap, this.kind);
+    this.t0 = snapNum(snap, 't0', this.kind);
+    this.lastTs = snapNum(snap, 'lastTs', this.kind);
+    this.n = snapNum(snap, 'n', this.kind);
+    this.mean = snapNum(snap, 'mean', this.kind);
+    this.m2 = snapNum(snap, 'm2', this.kind);
+    this.ready = snapBool(snap, 'ready', this.kind);
+    this.s = snapNum(snap, 's', this.kind);
+  }
+}

@@ -1,0 +1,38 @@
+/** The `telematics` step's config schema (the operator is in telematics-step.ts). */
+import type { z } from 'zod';
+import type { SchemaKit } from '../../config/schema-kit.js';
+
+export function telematicsStepSchema({ z, durationSchema }: SchemaKit) {
+  const metric = z.string().regex(/^[^/]+$/, 'expected a metric name (the part of the stream after the device)');
+  const axes = z.tuple([metric, metric, metric]);
+  const g = (d: number, what: string) => z.number().gt(0).max(2).default(d).describe(what);
+
+  return z
+    .strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).default('telematics').describe('Name in status and saved state.'),
+      accel: axes.default(['accel_x', 'accel_y', 'accel_z']).describe('Metric names of the 3-axis accelerometer (any mounting).'),
+      accel_unit: z.enum(['m/s2', 'g']).default('m/s2').describe('Unit of the accelerometer readings.'),
+      gyro: axes.default(['gyro_x', 'gyro_y', 'gyro_z']).describe('Metric names of the 3-axis gyro, in the accelerometer\'s axes, right-handed (optional: used to find forward from turns).'),
+      gyro_unit: z.enum(['rad/s', 'deg/s']).default('rad/s').describe('Unit of the gyro readings.'),
+      speed: metric.default('speed_kmh').describe('Metric name of the vehicle speed (GPS or CAN; optional): finds forward on raw IMU data, and is the acceleration source of a speed-only device.'),
+      speed_unit: z.enum(['km/h', 'm/s', 'mph']).default('km/h').describe('Unit of the speed readings.'),
+      longitudinal: metric.default('accel_ms2').describe('Metric name of an already aligned longitudinal acceleration in m/s² (+ forward), as from a CAN bus or a fixed-mount unit (optional).'),
+      braking_g: g(0.35, 'Harsh braking: sustained deceleration of at least this many g (0.35 g = 3.4 m/s²; industry values 0.25–0.45 g, see docs/domains.md).'),
+      acceleration_g: g(0.3, 'Harsh acceleration: sustained forward acceleration of at least this many g (0.3 g = 2.9 m/s²).'),
+      cornering_g: g(0.4, 'Harsh cornering: sustained lateral acceleration of at least this many g (0.4 g = 3.9 m/s²).'),
+      sustain: durationSchema.default(500).describe('The (low-passed) acceleration must stay beyond its limit this long: a manoeuvre, not a pothole or a door slam. A speed-derived or 1 Hz value stands for its whole interval.'),
+      release: z.number().gt(0).max(1).default(0.7).describe('An event ends when the acceleration falls below this fraction of its limit (hysteresis).'),
+      rebound: durationSchema.default(2_000).describe('An acceleration that starts within this time after a harsh brake ends is the vehicle\'s rebound, not a harsh acceleration (counted in status as `rebounds`).'),
+      smooth: durationSchema.default(200).describe('Time constant of the low-pass on the IMU acceleration (road vibration out, manoeuvres in).'),
+      gravity_tau: durationSchema.default(30_000).describe('Time constant of the gravity estimate; nothing is judged on the IMU before one of these has passed.'),
+      freeze_g: g(0.1, 'While the horizontal acceleration exceeds this, gravity is averaged ten times slower (so a long brake or a long gentle acceleration barely leaks into it).'),
+      min_turn: z.number().positive().max(100_000).default(180).describe('Degrees of turning seen by the gyro before forward is taken from turns.'),
+      min_speed_change: z.number().positive().max(100_000).default(15).describe('Speed change (m/s, summed) seen before forward is taken from speed (preferred over turns once reached).'),
+      speed_interval: durationSchema.default(1_000).describe('Speed-derived acceleration is taken over at least this interval (a 50 Hz speed feed would be all noise reading to reading).'),
+      max_gap: durationSchema.default(5_000).describe('A gap longer than this between speed or longitudinal readings starts afresh (no acceleration across it).'),
+      output: z.string().regex(/^[a-z][a-z0-9_-]*$/).default('alerts').describe('Named output for the harsh-event alerts (detector `harsh_braking`, `harsh_acceleration`, `harsh_cornering`).'),
+      max_devices: z.number().int().positive().max(1_000_000).default(10_000).describe('Most vehicles tracked; readings of further vehicles pass on unjudged (`too_many_vehicles` drops).'),
+    });
+}
+
+export type TelematicsStepSpec = z.output<ReturnType<typeof telematicsStepSchema>>;

@@ -1,0 +1,323 @@
+/**
+ * The `telematics` pipeline step: harsh braking, harsh acceleration and harsh cornering per vehicle
+ * (the device part of `<vehicle>/<metric>`), judged by physics on whichever source the vehicle has,
+ * best first:
+ *
+ * 1. **Raw IMU** (3-axis accelerometer, optional gyro, 10–100 Hz, any mounting): gravity removed,
+ *    horizontal acceleration low-passed, forward learnt from speed changes or turns (src/domain/imu.ts).
+ * 2. **An aligned longitudinal channel** (`accel_ms2`, + forward), e.g. from a CAN bus.
+ * 3. **Speed alone** (a 1 Hz GPS/CAN device): acceleration = Δspeed / Δt over ≥ `speed_interval`.
+ *
+ * An event is a sustained acceleration: beyond its limit all through `sustain` (a speed-derived or
+ * 1 Hz value stands for its whole interval); once raised it ends below `release` × the limit. An acceleration that
+ * starts within `rebound` after a harsh brake ends is the vehicle rocking back, not a harsh
+ * acceleration. Alerts (on `output`) carry their type as the detector: `harsh_braking`,
+ * `harsh_acceleration`, `harsh_cornering` (stream `<vehicle>/<type>`), raised when the event is
+ * confirmed, cleared when it ends; value and score from its peak.
+ *
+ * Every reading is passed on unchanged, so later steps (overspeed, GPS, ...) still see them.
+ * Pure: time comes from the readings.
+ */
+import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
+import type { AlertRecord } from '../../core/records.js';
+import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
+import { G, Mount, dot, type ForwardSource, type MountParams, type Vec3 } from './imu.js';
+import type { TelematicsStepSpec } from './schema.js';
+
+export type { TelematicsStepSpec } from './schema.js';
+
+export type HarshType = 'harsh_braking' | 'harsh_acceleration' | 'harsh_cornering';
+export const HARSH_TYPES: readonly HarshType[] = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering'];
+export type AccelSource = 'imu' | 'longitudinal' | 'speed';
+const RANK: Record<AccelSource, number> = { speed: 0, longitudinal: 1, imu: 2 };
+const SNAPSHOT_VERSION = 1;
+
+/** Channel of a metric: 0–2 accelerometer axes, 3–5 gyro axes. */
+const ACCEL_MASK = 0b000111;
+const GYRO_MASK = 0b111000;
+
+interface Event {
+  /** Start of the current excursion beyond the limit (ms), NaN when within. */
+  since: number;
+  active: boolean;
+  id: string;
+  start: number;
+  peak: number;
+  /** The excursion began within the rebound time after a brake: never raised. */
+  rebound: boolean;
+}
+
+interface Vehicle {
+  id: string;
+  /** Best source seen so far; lesser sources are not judged once a better one is there. */
+  source: AccelSource;
+  mount: Mount;
+  sampleTs: number;
+  sample: Float64Array;
+  mask: number;
+  /** Channels a complete sample has (learnt: accelerometer, plus gyro once seen). */
+  expect: number;
+  speedTs: number;
+  speed: number;
+  longTs: number;
+  events: Record<HarshType, Event>;
+  brakeEnd: number;
+}
+
+export interface TelematicsStatus {
+  vehicle: string;
+  source: AccelSource;
+  /** Where the forward axis came from (IMU only). */
+  forward: ForwardSource;
+  /** Forward axis in sensor axes (IMU only). */
+  forwardAxis?: Vec3;
+  turnDeg: number;
+  speedChange: number;
+  active: HarshType[];
+}
+
+export class TelematicsOperator implements EngineOperator {
+  readonly name: string;
+  private readonly spec: TelematicsStepSpec;
+  private readonly vehicles = new Map<string, Vehicle>();
+  private readonly channel = new Map<string, number>();
+  private readonly mountParams: MountParams;
+  private readonly limit: Record<HarshType, number>;
+  private readonly accelScale: number;
+  private readonly gyroScale: number;
+  private readonly speedScale: number;
+  /** Counters for status: accelerations taken for rebounds, IMU samples before forward was known. */
+  readonly counts = { rebounds: 0, uncalibrated: 0, events: 0 };
+
+  constructor(spec: TelematicsStepSpec) {
+    this.spec = spec;
+    this.name = spec.name;
+    for (const [i, m] of spec.accel.entries()) this.channel.set(m, i);
+    for (const [i, m] of spec.gyro.entries()) this.channel.set(m, 3 + i);
+    this.accelScale = spec.accel_unit === 'g' ? G : 1;
+    this.gyroScale = spec.gyro_unit === 'deg/s' ? Math.PI / 180 : 1;
+    this.speedScale = spec.speed_unit === 'km/h' ? 1 / 3.6 : spec.speed_unit === 'mph' ? 0.44704 : 1;
+    this.limit = { harsh_braking: spec.braking_g * G, harsh_acceleration: spec.acceleration_g * G, harsh_cornering: spec.cornering_g * G };
+    this.mountParams = { gravityTauMs: spec.gravity_tau, smoothMs: spec.smooth, freeze: spec.freeze_g * G, minTurnDeg: spec.min_turn, minYawRate: 0.06, minSpeedChange: spec.min_speed_change };
+  }
+
+  reading(r: Reading, ctx: OperatorContext): void {
+    ctx.reading(r);
+    const metric = metricOf(r.stream);
+    const ch = this.channel.get(metric);
+    const isSpeed = metric === this.spec.speed;
+    const isLong = metric === this.spec.longitudinal;
+    if (ch === undefined && !isSpeed && !isLong) return;
+    const v = this.vehicle(deviceOf(r.stream), r, ctx);
+    if (!v) return;
+    if (ch !== undefined) this.imuReading(v, ch, r, ctx);
+    else if (isSpeed) this.speedReading(v, r, ctx);
+    else this.longReading(v, r, ctx);
+  }
+
+  flush(_partial: boolean, ctx: OperatorContext): void {
+    for (const v of this.vehicles.values()) {
+      if ((v.mask & ACCEL_MASK) === ACCEL_MASK) this.processSample(v, ctx);
+      for (const t of HARSH_TYPES) this.end(v, t, v.events[t], v.sampleTs, ctx);
+    }
+  }
+
+  private vehicle(id: string, r: Reading, ctx: OperatorContext): Vehicle | undefined {
+    let v = this.vehicles.get(id);
+    if (v) return v;
+    if (this.vehicles.size >= this.spec.max_devices) {
+      ctx.drop('too_many_vehicles', r, `${r.stream}: ${this.name} already tracks max_devices=${this.spec.max_devices} vehicles; not judged`, r.ts);
+      return undefined;
+    }
+    v = this.newVehicle(id);
+    this.vehicles.set(id, v);
+    return v;
+  }
+
+  private newVehicle(id: string): Vehicle {
+    const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
+    return {
+      id, source: 'speed', mount: new Mount(this.mountParams), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, expect: ACCEL_MASK,
+      speedTs: NaN, speed: NaN, longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
+    };
+  }
+
+  private promote(v: Vehicle, s: AccelSource): boolean {
+    if (RANK[s] < RANK[v.source]) return false;
+    v.source = s;
+    return true;
+  }
+
+  // --- raw IMU: assemble the axes of one sample (same timestamp), then judge it ---
+  private imuReading(v: Vehicle, ch: number, r: Reading, ctx: OperatorContext): void {
+    if (r.ts < v.sampleTs) {
+      ctx.drop('telematics_late', r, `${r.stream}: IMU reading at ${new Date(r.ts).toISOString()} is older than ${v.id}'s current sample (${new Date(v.sampleTs).toISOString()})`, r.ts);
+      return;
+    }
+    if (r.ts > v.sampleTs) {
+      if ((v.mask & ACCEL_MASK) === ACCEL_MASK) this.processSample(v, ctx);
+      v.sampleTs = r.ts;
+      v.mask = 0;
+    }
+    v.sample[ch] = r.value;
+    v.mask |= 1 << ch;
+    if (ch >= 3) v.expect |= GYRO_MASK;
+    if ((v.mask & v.expect) === v.expect) this.processSample(v, ctx);
+  }
+
+  private processSample(v: Vehicle, ctx: OperatorContext): void {
+    if (v.mask & 64) return; // already judged
+    v.mask |= 64;
+    this.promote(v, 'imu');
+    const s = v.sample;
+    const k = this.accelScale;
+    const a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
+    const w: Vec3 | undefined = (v.mask & GYRO_MASK) === GYRO_MASK ? [s[3]! * this.gyroScale, s[4]! * this.gyroScale, s[5]! * this.gyroScale] : undefined;
+    const ts = v.sampleTs;
+    const h = v.mount.update(ts, a, w);
+    if (!v.mount.ready(ts)) return;
+    const axes = v.mount.axes();
+    if (!axes) {
+      this.counts.uncalibrated++;
+      return;
+    }
+    const lon = dot(h, axes.forward);
+    const lat = dot(h, axes.left);
+    this.judge(v, ts, 0, lon, lat, ctx);
+  }
+
+  // --- speed: forward for the IMU, and the acceleration of a speed-only device ---
+  private speedReading(v: Vehicle, r: Reading, ctx: OperatorContext): void {
+    const speed = r.value * this.speedScale;
+    if (Number.isNaN(v.speedTs) || r.ts - v.speedTs > this.spec.max_gap || r.ts < v.speedTs) {
+      v.speedTs = r.ts;
+      v.speed = speed;
+      return;
+    }
+    const dt = r.ts - v.speedTs;
+    if (dt < this.spec.speed_interval) return;
+    const dvdt = ((speed - v.speed) * 1000) / dt;
+    v.speedTs = r.ts;
+    v.speed = speed;
+    if (v.source === 'imu') v.mount.speedInterval(dvdt, dt);
+    else if (this.promote(v, 'speed')) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
+  }
+
+  // --- an aligned longitudinal channel ---
+  private longReading(v: Vehicle, r: Reading, ctx: OperatorContext): void {
+    const prev = v.longTs;
+    v.longTs = r.ts;
+    if (!this.promote(v, 'longitudinal')) return;
+    const dt = Number.isNaN(prev) || r.ts <= prev || r.ts - prev > this.spec.max_gap ? 0 : r.ts - prev;
+    this.judge(v, r.ts, dt, r.value, NaN, ctx);
+  }
+
+  /** Judge one value of longitudinal (+ forward) and lateral (+ left; NaN if unknown) acceleration that stands for the last `span` ms. */
+  private judge(v: Vehicle, ts: number, span: number, lon: number, lat: number, ctx: OperatorContext): void {
+    this.track(v, 'harsh_braking', ts, span, -lon, ctx);
+    this.track(v, 'harsh_acceleration', ts, span, lon, ctx);
+    if (!Number.isNaN(lat)) this.track(v, 'harsh_cornering', ts, span, Math.abs(lat), ctx);
+  }
+
+  private track(v: Vehicle, type: HarshType, ts: number, span: number, x: number, ctx: OperatorContext): void {
+    const e = v.events[type];
+    const limit = this.limit[type];
+    if (Number.isNaN(e.since)) {
+      if (!(x >= limit)) return;
+      e.since = ts - span;
+      e.peak = x;
+      e.rebound = type === 'harsh_acceleration' && e.since - v.brakeEnd <= this.spec.rebound;
+    }
+    // beyond the limit all the way through `sustain`; once raised, it lasts until below release × limit
+    if (x < (e.active ? this.spec.release * limit : limit)) {
+      this.end(v, type, e, ts, ctx);
+      return;
+    }
+    if (x > e.peak) e.peak = x;
+    if (e.active || ts - e.since < this.spec.sustain) return;
+    if (e.rebound) {
+      this.counts.rebounds++;
+      e.rebound = false;
+      e.since = Infinity; // this excursion is spent: never raised
+      return;
+    }
+    e.active = true;
+    e.start = ts;
+    e.id = `${this.name}:${v.id}:${type}:${ts}`;
+    this.counts.events++;
+    this.emit(ctx, v, type, e, 'raised', ts);
+  }
+
+  private end(v: Vehicle, type: HarshType, e: Event, ts: number, ctx: OperatorContext): void {
+    if (Number.isNaN(e.since)) return;
+    if (e.active) this.emit(ctx, v, type, e, 'cleared', ts);
+    if (type === 'harsh_braking') v.brakeEnd = ts;
+    e.since = NaN;
+    e.active = false;
+  }
+
+  private emit(ctx: OperatorContext, v: Vehicle, type: HarshType, e: Event, state: 'raised' | 'cleared', ts: number): void {
+    const limit = this.limit[type];
+    const what = type === 'harsh_braking' ? 'deceleration' : type === 'harsh_cornering' ? 'lateral acceleration' : 'acceleration';
+    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : v.source === 'speed' ? 'from speed' : 'longitudinal channel';
+    const alert: AlertRecord = {
+      id: e.id, state, stream: `${v.id}/${type}`, detector: type, severity: 'warning', score: e.peak / (e.peak + limit), start: e.start,
+      ...(state === 'cleared' ? { end: ts } : {}), value: Math.round(e.peak * 100) / 100, baseline: 0,
+      reason: `${what} ${(e.peak / G).toFixed(2)} g (${e.peak.toFixed(1)} m/s²) sustained ≥ ${this.spec.sustain} ms, limit ${(limit / G).toFixed(2)} g (${via})`,
+    };
+    ctx.emit({ kind: 'alert', pipeline: ctx.pipeline, output: this.spec.output, alert });
+  }
+
+  /** Per vehicle: its source, how forward was found, open events (for status views and tests). */
+  status(): TelematicsStatus[] {
+    return [...this.vehicles.values()].map((v) => {
+      const axes = v.source === 'imu' ? v.mount.axes() : undefined;
+      return {
+        vehicle: v.id, source: v.source, forward: axes?.source ?? 'none', ...(axes ? { forwardAxis: axes.forward } : {}),
+        turnDeg: v.mount.turnDeg, speedChange: v.mount.speedChange, active: HARSH_TYPES.filter((t) => v.events[t].active),
+      };
+    });
+  }
+
+  /** What is learnt per vehicle (gravity and forward evidence), versioned. Open events are not kept. */
+  snapshot(): unknown {
+    return {
+      version: SNAPSHOT_VERSION,
+      vehicles: [...this.vehicles.values()].map((v) => {
+        const m = v.mount;
+        return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, expect: v.expect };
+      }),
+    };
+  }
+
+  restore(snap: unknown): void {
+    const s = snap as { version?: unknown; vehicles?: unknown };
+    if (s?.version !== SNAPSHOT_VERSION || !Array.isArray(s.vehicles)) {
+      throw new Error(`${this.name}: saved state must be { version: ${SNAPSHOT_VERSION}, vehicles: [...] } (found version ${JSON.stringify(s?.version)}); delete the state file to start fresh`);
+    }
+    const vec = (x: unknown, what: string, id: string): Vec3 => {
+      if (Array.isArray(x) && x.length === 3 && x.every((n) => typeof n === 'number' && Number.isFinite(n))) return x as Vec3;
+      throw new Error(`${this.name}: saved state of vehicle ${id}: ${what} must be 3 finite numbers, found ${JSON.stringify(x)}`);
+    };
+    for (const e of s.vehicles as Array<Record<string, unknown>>) {
+      const id = e?.id;
+      if (typeof id !== 'string' || this.vehicles.size >= this.spec.max_devices) continue;
+      const v = this.newVehicle(id);
+      v.source = e.source === 'imu' || e.source === 'longitudinal' ? e.source : 'speed';
+      v.expect = typeof e.expect === 'number' ? e.expect & (ACCEL_MASK | GYRO_MASK) | ACCEL_MASK : ACCEL_MASK;
+      const m = v.mount;
+      m.g = vec(e.g, 'g', id);
+      m.left = vec(e.left, 'left', id);
+      m.fwd = vec(e.fwd, 'fwd', id);
+      m.turnDeg = Number(e.turnDeg) || 0;
+      m.speedChange = Number(e.speedChange) || 0;
+      // gravity is known: judge from the first sample on (t0 one time constant back)
+      m.restored();
+      this.vehicles.set(id, v);
+    }
+  }
+}
+
+export function compileTelematicsStep(spec: TelematicsStepSpec): TelematicsOperator {
+  return new TelematicsOperator(spec);
+}

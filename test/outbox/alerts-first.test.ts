@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { silentLogger } from '../../src/core/log.js';
+import { IngestJournal } from '../../src/journal/journal.js';
+import { Outbox } from '../../src/outbox/index.js';
+import { UpstreamForwarder } from '../../src/upstream/index.js';
+import { aggregate, alert, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
+
+/** An outbox whose group commit never fires by itself during a test (commit_interval 60 s), with the ingest journal in its transactions. */
+function setup(over: Record<string, unknown> = {}) {
+  const tmp = tempDir();
+  const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
+  const journal = new IngestJournal({ lastPos: 0, maxWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(err as Error) });
+  outbox.addTxPart(journal);
+  return {
+    outbox,
+    journal,
+    close() {
+      journal.close();
+      outbox.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe('alerts first: an alert is committed and forwarded without waiting for the group commit', () => {
+  it('commits the alert (and the journal entries it came from) at once, forwards it, and leaves aggregates and raw readings to the group commit', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const s = setup();
+    const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url), outbox: s.outbox, gatewayId: 'gw-1', log: silentLogger() });
+    try {
+      await fwd.start();
+      await waitFor(() => fwd.state() === 'online', 'online');
+      s.journal.append({ stream: 'dev1/temp', ts: 1, value: 99 }, 1);
+      let durable = false;
+      s.journal.whenDurable(() => (durable = true));
+      s.outbox.put(aggregate('dev1/temp', 1));
+      s.outbox.put(raw('dev1/temp', 2));
+      s.outbox.put(alert('dev1/temp', 3));
+      assert.equal(s.outbox.stats().committed, 0, 'nothing is committed synchronously by put()');
+      await waitFor(() => broker.messages().length > 0, 'the alert upstream', 5_000);
+      const got = broker.messages().map((m) => JSON.parse(m.payload.toString()) as { kind: string; seq: number });
+      assert.deepEqual(got.map((p) => [p.kind, p.seq]), [['alert', 1]]);
+      assert.ok(durable, 'the reading journaled before the alert is durable with it (same transaction)');
+      const st = s.outbox.stats();
+      assert.equal(st.commits, 1);
+      assert.equal(st.committed, 1);
+      assert.equal(st.pending, 2, 'the aggregate and the raw reading wait for the group commit');
+      // The group commit sends the rest; seqs stay gap-free per topic.
+      s.outbox.put(alert('dev1/temp', 4));
+      s.outbox.flush();
+      await waitFor(() => broker.messages().length === 4, 'everything upstream', 5_000);
+      const alerts = broker.messages().map((m) => JSON.parse(m.payload.toString()) as { kind: string; seq: number }).filter((p) => p.kind === 'alert');
+      assert.deepEqual(alerts.map((p) => p.seq), [1, 2]);
+    } finally {
+      await fwd.stop();
+      s.close();
+      await broker.stop();
+    }
+  });
+
+  it('coalesces an alert storm: alerts raised within alert_commit_delay share one commit', async () => {
+    const s = setup({ alert_commit_delay: 2 });
+    try {
+      const t0 = performance.now();
+      let alerts = 0;
+      // A storm: 5 alerts (one socket read's worth) in each of 40 turns of the event loop, aggregates among them.
+      const turns = 40;
+      for (let t = 0; t < turns; t++) {
+        for (let i = 0; i < 5; i++) {
+          s.outbox.put(alert(`dev${alerts % 7}/temp`, alerts));
+          s.outbox.put(aggregate(`dev${alerts % 7}/temp`, alerts));
+          alerts++;
+        }
+        await turn();
+      }
+      const elapsed = performance.now() - t0;
+      await waitFor(() => s.outbox.stats().committed === alerts, 'every alert committed', 5_000);
+      const st = s.outbox.stats();
+      // At most one commit per 2 ms (timers fire late, never early), and never one per alert.
+      assert.ok(st.commits <= Math.ceil(elapsed / 2) + 1, `${st.commits} commits for ${alerts} alerts in ${elapsed.toFixed(1)} ms`);
+      assert.ok(st.commits <= turns + 1, `${st.commits} commits for ${alerts} alerts in ${turns} turns: not coalesced`);
+      assert.equal(st.pending, alerts, 'the aggregates still wait for the group commit');
+    } finally {
+      s.close();
+    }
+  });
+
+  it('with the ingest journal on, aggregates and raw readings ride on the journal\'s commits instead of waiting for commit_interval', async () => {
+    const tmp = tempDir();
+    const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000 }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
+    const journal = new IngestJournal({ lastPos: 0, maxWait: 2, commit: () => outbox.commitJournal(), onError: (err) => assert.fail(err as Error) });
+    outbox.addTxPart(journal);
+    try {
+      for (let i = 0; i < 120; i++) {
+        journal.append({ stream: 'dev1/temp', ts: i, value: i }, i);
+        outbox.put(aggregate(`dev${i}/temp`, i));
+      }
+      outbox.put(raw('dev1/temp', 1));
+      await waitFor(() => outbox.stats().committed === 121, 'the messages committed with the journal', 5_000);
+      // The journal's commit took the first 50 (with all 120 journal entries); the rest followed in slices of 50, one per turn of the event loop.
+      assert.equal(journal.stats.commits, 1);
+      assert.equal(outbox.stats().commits, 3);
+    } finally {
+      journal.close();
+      outbox.close();
+      tmp.cleanup();
+    }
+  });
+
+  it('alert_commit_delay 0: alerts wait for the group commit like everything else', async () => {
+    const off = setup({ alert_commit_delay: 0 });
+    const on = setup({ alert_commit_delay: 1 });
+    try {
+      off.outbox.put(alert('dev1/temp', 1));
+      on.outbox.put(alert('dev1/temp', 1));
+      await waitFor(() => on.outbox.stats().commits === 1, 'the alert committed where alerts go first', 5_000);
+      assert.equal(off.outbox.stats().commits, 0);
+      assert.equal(off.outbox.stats().pending, 1);
+    } finally {
+      off.close();
+      on.close();
+    }
+  });
+});
