@@ -33,11 +33,11 @@ function tsFiles(dir: string): string[] {
   return out;
 }
 
-/** The graph node a file belongs to: `src/engine`, `drivers/mqtt`, `firmware-sim`, or `src` for a file directly in src. */
+/** The graph node a file belongs to: its folder (`src/engine`, `drivers/mqtt`, `firmware-sim`), or itself when it sits directly in `src` or `drivers` (`src/plugins.ts`). */
 function nodeOf(file: string): string {
   const parts = relative(ROOT, file).split(sep);
   if (parts[0] === 'firmware-sim') return 'firmware-sim';
-  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : (parts[0] ?? file);
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts.join('/');
 }
 
 interface Edge {
