@@ -5,7 +5,8 @@
  *   tsx scripts/module-graph.ts   print it
  *
  * One node per folder (src/<folder>, drivers/<driver>, firmware-sim); an edge when a file in one
- * imports a file in the other (dashed: only through a dynamic `import()`, loaded on demand).
+ * imports a file in the other, `import type` included (dashed: only through a dynamic `import()`,
+ * loaded on demand).
  * Folders in an import cycle are listed under the graph. test/module-graph.test.ts fails when the
  * committed graph is stale.
  */
@@ -37,7 +38,7 @@ function tsFiles(dir: string): string[] {
 function nodeOf(file: string): string {
   const parts = relative(ROOT, file).split(sep);
   if (parts[0] === 'firmware-sim') return 'firmware-sim';
-  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts.join('/');
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts.join('/').replace(/\.[jt]s$/, '');
 }
 
 interface Edge {
