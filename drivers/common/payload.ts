@@ -1,5 +1,6 @@
 import type { Reading } from '../../src/core/reading.js';
 import { isValidName } from './names.js';
+import { parseJsonObject } from '../../src/core/json-object.js';
 import { parseTimestamp } from '../../src/core/time.js';
 
 /**
@@ -62,20 +63,24 @@ export class PayloadDecoder {
       return 0;
     }
     const c = text.charCodeAt(i);
-    if (c === 123 /* { */ || c === 91 /* [ */ || c === 34 /* " */) {
-      let parsed: unknown;
+    if (c === 34 /* " */) {
+      // A JSON string holding a number: "21.5".
+      let s: unknown;
       try {
-        parsed = JSON.parse(text);
+        s = JSON.parse(text);
       } catch (e) {
         drops.drop('bad_payload', text, `${where}: not valid JSON (${(e as Error).message})`);
         return 0;
       }
-      if (typeof parsed === 'string') return this.scalar(parsed, text, device, metric, now, emit, drops, where, stream);
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        drops.drop('bad_payload', text, `${where}: expected a number or a JSON object, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+      return this.scalar(String(s), text, device, metric, now, emit, drops, where, stream);
+    }
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      const parsed = parseJsonObject(text);
+      if (!parsed.ok) {
+        drops.drop('bad_payload', text, `${where}: ${parsed.detail}`);
         return 0;
       }
-      return this.decodeObject(parsed as Record<string, unknown>, text, device, metric, now, emit, drops, where, stream);
+      return this.decodeObject(parsed.obj, text, device, metric, now, emit, drops, where, stream);
     }
     return this.scalar(text, text, device, metric, now, emit, drops, where, stream);
   }

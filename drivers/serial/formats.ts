@@ -2,6 +2,7 @@ import type { Reading } from '../../src/core/reading.js';
 import { PayloadDecoder, toNumber, type DropSink } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
 import { parseTimestamp } from '../../src/core/time.js';
+import { parseJsonObject } from '../../src/core/json-object.js';
 import { NmeaDecoder } from './nmea.js';
 import type { SerialConfig } from './config.js';
 
@@ -102,18 +103,12 @@ export class JsonLineDecoder implements LineDecoder {
   }
 
   decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (e) {
-      drops.drop('garbled', line, `${where}: not valid JSON (${(e as Error).message})`);
+    const parsed = parseJsonObject(line);
+    if (!parsed.ok) {
+      drops.drop('bad_payload', line, `${where}: ${parsed.detail}`);
       return 0;
     }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      drops.drop('bad_payload', line, `${where}: expected a JSON object a line`);
-      return 0;
-    }
-    const o = obj as Record<string, unknown>;
+    const o = parsed.obj;
     const device = typeof o.device === 'string' ? o.device : this.device;
     const metric = typeof o.metric === 'string' ? o.metric : undefined;
     if (!isValidName(device) || (metric !== undefined && !isValidName(metric))) {

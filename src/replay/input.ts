@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Reading } from '../core/reading.js';
 import { DropCounter } from '../core/drops.js';
 import { parseTimestamp } from '../core/time.js';
+import { parseJsonObject } from '../core/json-object.js';
 
 /** One row (CSV) or line (JSON lines) of a recorded file, with the readings it holds. */
 export interface RecordedRow {
@@ -169,18 +170,12 @@ export async function* readRecorded(path: string, opts: InputOptions = {}): Asyn
 }
 
 function jsonRow(line: string, lineNo: number, device: string, drops: DropCounter, path: string): RecordedRow | undefined {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch (err) {
-    drops.drop('bad_json', line, `${path}:${lineNo}: ${(err as Error).message}`);
+  const parsed = parseJsonObject(line);
+  if (!parsed.ok) {
+    drops.drop('bad_payload', line, `${path}:${lineNo}: ${parsed.detail}`);
     return undefined;
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-    drops.drop('bad_json', line, `${path}:${lineNo}: expected a JSON object per line`);
-    return undefined;
-  }
-  const o = obj as Record<string, unknown>;
+  const o = parsed.obj;
   const timeRaw = o.ts ?? o.timestamp ?? o.time;
   const time = timeRaw === undefined ? '' : String(timeRaw);
   const ts = parseTimestamp(timeRaw ?? '');

@@ -86,7 +86,7 @@ describe('recorded files', () => {
     assert.deepEqual(rows[0]!.readings[0], { stream: 'a/x', ts: 1700000000000, value: 1 });
     assert.deepEqual(rows[1]!.readings[0], { stream: 'b/y', ts: Date.UTC(2024, 0, 1), value: 2, tags: { unit: 'C' } });
     assert.equal(rows[2]!.readings[0]!.ts, 1700000000000, 'epoch seconds become ms');
-    assert.equal(drops.count('bad_json'), 2);
+    assert.equal(drops.count('bad_payload'), 2);
   });
 
   test('a header that names no value column is a clear error', async () => {
