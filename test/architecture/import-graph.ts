@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
-function tsFiles(dir: string): string[] {
+/** The .ts files under a folder (paths relative to the repository). */
+export function tsFiles(dir: string): string[] {
   return readdirSync(resolve(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
     if (e.isDirectory()) return e.name === 'node_modules' ? [] : tsFiles(p);

@@ -7,14 +7,14 @@
  * One node per folder (src/<folder>, drivers/<driver>, firmware-sim); an edge when a file in one
  * imports a file in the other, `import type` included (dashed: only through a dynamic `import()`,
  * loaded on demand).
- * Folders in an import cycle are listed under the graph. test/module-graph.test.ts fails when the
+ * Folders in an import cycle are listed under the graph. test/architecture/module-graph.test.ts fails when the
  * committed graph is stale.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cycles, ROOT, tsFiles } from './import-graph.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCANNED = ['src', 'drivers', 'firmware-sim'];
 export const DOC = join(ROOT, 'docs', 'architecture.md');
 const BEGIN = '<!-- module-graph:begin (npm run docs:graph) -->';
@@ -23,16 +23,6 @@ const END = '<!-- module-graph:end -->';
 /** Static imports and re-exports, and dynamic `import('…')`, of relative paths. */
 const STATIC_RE = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s*['"](\.[^'"]+)['"]|(?:^|\n)\s*import\s*['"](\.[^'"]+)['"]/g;
 const DYNAMIC_RE = /\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g;
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...tsFiles(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
-}
 
 /** The graph node a file belongs to: its folder (`src/engine`, `drivers/mqtt`, `firmware-sim`), or itself when it sits directly in `src` or `drivers` (`src/plugins.ts`). */
 function nodeOf(file: string): string {
@@ -57,7 +47,7 @@ export function moduleEdges(): Edge[] {
     if (e) e.dynamic &&= dynamic;
     else edges.set(key, { from, to, dynamic });
   };
-  for (const file of SCANNED.flatMap((d) => tsFiles(join(ROOT, d)))) {
+  for (const file of SCANNED.flatMap((d) => tsFiles(d)).map((f) => join(ROOT, f))) {
     const text = readFileSync(file, 'utf8');
     const from = nodeOf(file);
     for (const m of text.matchAll(STATIC_RE)) add(from, nodeOf(resolve(dirname(file), m[1] ?? m[2] ?? '')), false);
@@ -66,37 +56,11 @@ export function moduleEdges(): Edge[] {
   return [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
 }
 
-/** Strongly connected components with more than one folder (Tarjan), over all edges. */
-export function cycles(edges: Edge[]): string[][] {
+/** Folders that reach each other through imports (strongly connected components, largest first). */
+export function folderCycles(edges: Edge[]): string[][] {
   const next = new Map<string, string[]>();
   for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const out: string[][] = [];
-  const visit = (v: string) => {
-    index.set(v, index.size);
-    low.set(v, index.get(v) ?? 0);
-    stack.push(v);
-    onStack.add(v);
-    for (const w of next.get(v) ?? []) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) ?? 0, index.get(w) ?? 0));
-    }
-    if (low.get(v) === index.get(v)) {
-      const scc: string[] = [];
-      for (let w = stack.pop(); w !== undefined; w = w === v ? undefined : stack.pop()) {
-        onStack.delete(w);
-        scc.push(w);
-      }
-      if (scc.length > 1) out.push(scc.sort());
-    }
-  };
-  for (const v of [...next.keys()].sort()) if (!index.has(v)) visit(v);
-  return out.sort((a, b) => b.length - a.length);
+  return cycles(next).sort((x, y) => y.length - x.length);
 }
 
 const id = (node: string) => node.replace(/[^a-zA-Z0-9]/g, '_');
@@ -108,7 +72,7 @@ export function graphSection(): string {
   for (const n of nodes) lines.push(`  ${id(n)}["${n}"]`);
   for (const e of edges) lines.push(`  ${id(e.from)} ${e.dynamic ? '-.->' : '-->'} ${id(e.to)}`);
   lines.push('```', '');
-  const found = cycles(edges);
+  const found = folderCycles(edges);
   if (found.length === 0) lines.push('No import cycles between folders.');
   else {
     lines.push('Import cycles between folders (each line: folders that reach each other through imports):', '');
