@@ -28,7 +28,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'engine: NaN values are taken',
     in: 'src/engine',
-    original: "if (v !== v) return this.refuse('nan', r, `${stream}: value is NaN`);",
+    original: "if (Number.isNaN(v)) return this.refuse('nan', r, `${stream}: value is NaN`);",
     replacement: '',
     tests: ['test/runtime/dead-letters.test.ts'],
   },
@@ -67,16 +67,16 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: per-topic seq does not advance',
     in: 'src/outbox',
-    original: 'const seq = ++key.lastSeq;',
-    replacement: 'const seq = key.lastSeq + 1;',
+    original: 'return ++key.lastSeq;',
+    replacement: 'return key.lastSeq + 1;',
     tests: ['test/outbox/outbox.test.ts'],
     pattern: 'gap-free per-topic sequences',
   },
   {
     id: 'outbox: an acknowledged message is not deleted',
     in: 'src/outbox',
-    original: 'if (s.del.run(a.priority, a.id).changes === 1) {',
-    replacement: 'if (false) {',
+    original: 'if (!store.delete(a.priority, a.id)) continue;',
+    replacement: 'continue;',
     tests: ['test/outbox/outbox.test.ts'],
     pattern: 'acknowledged',
   },
@@ -99,10 +99,10 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: dead letters are not stored',
     in: 'src/outbox',
-    original: 'this.stmts.dlInsert.run(source, sample.reason, sample.at, sample.detail ?? null, sample.sample);',
+    original: 'for (const d of this.pending) this.stmts.insert.run(d.source, d.reason, d.at, d.detail ?? null, d.sample);',
     replacement: '',
-    tests: ['test/outbox/outbox.test.ts'],
-    pattern: 'dead-letter',
+    tests: ['test/outbox/parts.test.ts'],
+    pattern: 'dead letters',
   },
   {
     id: 'upstream: a refused publish (PUBACK failure) is acknowledged',
