@@ -10,6 +10,7 @@ import { DeadLetters, type DeadLetterEntry } from './dead-letters.js';
 import { LowSpaceWatch, MemoryHold, SPACE_CHECK_EVERY_MS } from './disk-full.js';
 import { OutboxDrops, byPriority, type OutboxDropReason } from './drops.js';
 import { SpaceGiveBack } from './give-back.js';
+import { BACKSTOP_PAGES, WalCheckpointer } from './wal-checkpointer.js';
 import { MessageIds, SeenIds } from './ids.js';
 import { KeyRegistry, keyName } from './keys.js';
 import { moveAside, openRecovering } from './recovery.js';
@@ -43,7 +44,12 @@ export interface OutboxOpenOptions {
   maxPageCount?: number;
   /** Test hook: how often at most the WAL is truncated when the outbox is empty (default 30 s). */
   giveBackEveryMs?: number;
+  /** Test hook: how often the background WAL checkpoint runs (default 1 s). */
+  walCheckpointEveryMs?: number;
 }
+
+/** How often the background WAL checkpoint runs (outbox.wal_checkpoint: background). */
+const WAL_CHECKPOINT_EVERY_MS = 1000;
 
 /** One commit transaction: what it writes and under which bound. */
 interface CommitJob {
@@ -110,6 +116,8 @@ export class Outbox {
   private readonly memory: MemoryHold;
   private readonly lowSpace: LowSpaceWatch;
   private readonly giveBack: SpaceGiveBack;
+  private walCheckpointer: WalCheckpointer | undefined;
+  private readonly walCheckpointEveryMs: number;
 
   private constructor(opts: OutboxOpenOptions) {
     this.cfg = opts.config;
@@ -124,6 +132,7 @@ export class Outbox {
     this.memory = new MemoryHold(opts.config.memory_bytes);
     this.lowSpace = new LowSpaceWatch(path.dirname(this.file));
     this.giveBack = new SpaceGiveBack(() => this.store, () => !this.closed && this.depth() === 0, opts.log, opts.giveBackEveryMs);
+    this.walCheckpointEveryMs = opts.walCheckpointEveryMs ?? WAL_CHECKPOINT_EVERY_MS;
     this.txParts.add({ write: (db, batch) => (this.tracking ? this.seen.write(db, batch) : undefined), committed() {} });
     this.txParts.add(this.deadLetterTable);
   }
@@ -155,12 +164,33 @@ export class Outbox {
       this.nextId = contents.nextId;
       this.epoch = epoch;
       this.store = store;
+      this.startWalCheckpointer(file, exclusive);
       const depth = this.tally.messages;
       this.log.info({ file, epoch, depth }, `outbox: opened ${file} (${depth} buffered messages)`);
     } catch (err) {
       store.close();
       throw err;
     }
+  }
+
+  /** WAL checkpoints in a worker thread (wal-checkpointer.ts), the gateway's own only as a backstop. */
+  private startWalCheckpointer(file: string, exclusive?: boolean): void {
+    this.walCheckpointer?.stop();
+    this.walCheckpointer = undefined;
+    if (this.cfg.wal_checkpoint !== 'background' || exclusive || file === ':memory:') return;
+    const store = this.store;
+    const checkpointer = new WalCheckpointer({
+      file,
+      everyMs: this.walCheckpointEveryMs,
+      synchronous: this.cfg.durability === 'full' ? 'FULL' : 'NORMAL',
+      log: this.log,
+      onStopped: () => {
+        if (this.store === store && !this.closed) store.db.pragma('wal_autocheckpoint = 1000');
+      },
+    });
+    checkpointer.start();
+    store.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    this.walCheckpointer = checkpointer;
   }
 
   /** Move a corrupt or unreadable file aside and count it. */
@@ -174,6 +204,7 @@ export class Outbox {
   private recoverAtRuntime(err: unknown): void {
     const lost = this.tally.messages;
     for (let i = 0; i < lost; i++) this.dropped.count('corrupt_file', undefined, 'a buffered message');
+    this.walCheckpointer?.stop();
     try {
       this.store.close();
     } catch {
@@ -662,6 +693,7 @@ export class Outbox {
       duplicateIds: this.st.duplicateIds,
       diskFullEvents: this.st.diskFullEvents,
       diskFull: this.memory.size > 0,
+      walCheckpoints: this.walCheckpointer ? { ...this.walCheckpointer.stats } : { background: false, runs: 0, pages: 0, maxMs: 0, failures: 0 },
       memory: { messages: this.memory.size, bytes: this.memory.bytes },
       ackedPending: this.ackedIds.size,
       oldestAgeMs,
@@ -696,6 +728,7 @@ export class Outbox {
     if (this.sliceTimer) clearImmediate(this.sliceTimer);
     this.sliceTimer = null;
     this.giveBack.stop();
+    this.walCheckpointer?.stop();
     try {
       if (this.depth() === 0) this.giveBack.afterFree(0, 'close');
       this.store.close();

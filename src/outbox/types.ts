@@ -1,3 +1,4 @@
+import type { WalCheckpointStats } from './wal-checkpointer.js';
 import type { Priority } from '../core/records.js';
 import type { UpstreamKind } from '../upstream/payload.js';
 import type { ByPriority } from './drops.js';
@@ -66,6 +67,8 @@ export interface OutboxStats {
   pending: number;
   /** Size of the database file plus its WAL, in bytes. */
   fileBytes: number;
+  /** WAL checkpoints in the background worker (outbox.wal_checkpoint). */
+  walCheckpoints: WalCheckpointStats;
   /** The byte bound in force (lowered after the disk filled up, restored after a full drain). */
   effectiveMaxBytes: number;
   accepted: number;

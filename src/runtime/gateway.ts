@@ -337,6 +337,7 @@ export class Gateway {
             state: {
               checkpoints: s.state.checkpoints,
               maxCheckpointMs: Math.round(s.state.maxCheckpointMs),
+              maxCaptureMs: Math.round(s.state.maxCaptureMs),
               checkpointBytes: s.state.lastCheckpoint?.bytes ?? 0,
               journalCommits: s.state.journal?.commits ?? 0,
               redelivered: s.state.redelivered,

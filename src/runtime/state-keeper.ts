@@ -29,6 +29,8 @@ export interface StateStats {
    * (ms). Those at start, stop and reload are written at once, by design: see lastCheckpoint.
    */
   maxCheckpointMs: number;
+  /** Of that, the longest capture (snapshot and encoding, at one instant) of a periodic checkpoint (ms). */
+  maxCaptureMs: number;
   /** At the last start: journal entries replayed, parts restored, parts that could not be (kept aside). */
   restored: { parts: number; failed: number; replayed: number; ms: number };
   /** QoS 1 resends of deliveries already taken (a PUBACK lost in a crash): acknowledged, not taken twice. */
@@ -92,7 +94,7 @@ export class StateKeeper {
       ...(o.sliceBytes ? { sliceBytes: o.sliceBytes } : {}),
       ...(o.afterSlice ? { afterSlice: o.afterSlice } : {}),
     });
-    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
+    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, maxCaptureMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
   }
 
   /**
@@ -242,6 +244,7 @@ export class StateKeeper {
     const holdMs = sliced ? Math.max(r.holdMs, this.captureMs) : r.ms;
     this.st.lastCheckpoint = { ms: r.ms, holdMs, captureMs: this.captureMs, bytes: r.bytes, slices: r.slices, at: this.o.now() };
     if (sliced && holdMs > this.st.maxCheckpointMs) this.st.maxCheckpointMs = holdMs;
+    if (sliced && this.captureMs > this.st.maxCaptureMs) this.st.maxCaptureMs = this.captureMs;
   }
 
   /** Make the journal durable and stop its timer (before the outbox closes). */

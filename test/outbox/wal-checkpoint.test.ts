@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { Outbox } from '../../src/outbox/index.js';
+import { outboxConfig, raw, tempDir, waitFor } from '../upstream/helpers.js';
+
+const walBytes = (dir: string) => statSync(path.join(dir, 'outbox.db-wal')).size;
+const dbBytes = (dir: string) => statSync(path.join(dir, 'outbox.db')).size;
+
+describe('outbox WAL checkpoints (outbox.wal_checkpoint)', () => {
+  it('background: a worker thread copies the log into the database; the gateway connection does not checkpoint (its automatic one is only a backstop)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: (await import('../../src/core/log.js')).silentLogger(), walCheckpointEveryMs: 20 });
+      assert.equal(o.database.pragma('wal_autocheckpoint', { simple: true }), 16_384, 'the backstop');
+      const before = dbBytes(dir);
+      // ~3,000 log pages: beyond SQLite's default automatic checkpoint (1,000), below the backstop.
+      for (let i = 0; i < 6000; i++) o.put(raw(`d${i % 10}/r`, i, 1500));
+      o.flush();
+      assert.ok(walBytes(dir) > 4_000_000, `the commit left its pages in the log (${walBytes(dir)} bytes)`);
+      await waitFor(() => o.stats().walCheckpoints.pages >= 1000, 'the worker checkpointed the log');
+      const s = o.stats().walCheckpoints;
+      assert.equal(s.background, true);
+      assert.equal(s.failures, 0);
+      assert.ok(dbBytes(dir) > before + 4_000_000, `the pages reached the database file (${before} → ${dbBytes(dir)} bytes)`);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('inline: no worker, SQLite checkpoints inside the commit as usual', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = Outbox.open({ config: outboxConfig({ wal_checkpoint: 'inline' }), dataDir: dir, gatewayId: 'gw', log: (await import('../../src/core/log.js')).silentLogger() });
+      assert.equal(o.database.pragma('wal_autocheckpoint', { simple: true }), 1000);
+      assert.equal(o.stats().walCheckpoints.background, false);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+});
