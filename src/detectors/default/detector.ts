@@ -21,6 +21,12 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *           range, judged by an anomaly-likelihood stage against the stream's usual surprise
  *           (sequence.ts).
  *
+ * A false-alarm budget sits over all rules: a stream may start `budget` anomalous episodes within
+ * its recent memory (`budget_half`) at the normal bar; each episode beyond that raises the bar for
+ * every rule by the factor (1 + `budget_step`), and the bar falls again as old episodes are
+ * forgotten. A noisy stream that keeps crossing its limits learns to demand more; a quiet one keeps
+ * its sensitivity (the alert's own cooldown only spaces alerts, it does not learn).
+ *
  * Memories are per reading at `time_ref` (5 min) or slower and per unit of *time* on faster series
  * (the per-reading forgetting is scaled by the observed interval), so the defaults behave alike at
  * 5-minute and 1-second steps.
@@ -74,6 +80,12 @@ export interface DefaultParams {
   seq_z: number;
   /** Sequence rule: ...and at least this share (most recent levels unpredicted, not one odd reading). */
   seq_share: number;
+  /** False-alarm budget: anomalous episodes in recent memory at the normal bar (Infinity: no budget). */
+  budget: number;
+  /** False-alarm budget: each episode beyond `budget` multiplies the bar by (1 + this). */
+  budget_step: number;
+  /** False-alarm budget: readings (at `time_ref`) in which an episode's weight halves. */
+  budget_half: number;
   /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`. */
   rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence'>;
   /**
@@ -108,6 +120,9 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   seq_long: 2000,
   seq_z: 3,
   seq_share: 0.5,
+  budget: Infinity,
+  budget_step: 0.5,
+  budget_half: 2000,
   rules: ['range', 'spike', 'flat', 'season', 'sequence'],
   time_ref: 300_000,
 };
@@ -149,6 +164,10 @@ export class DefaultDetector implements Detector {
   private w = 1;
   private decayW: number;
   private relaxW: number;
+  /** False-alarm budget: decayed count of anomalous episodes, and whether the last reading was anomalous. */
+  private episodes = 0;
+  private wasAnomalous = false;
+  private budgetW = 1;
 
   constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
     this.useRange = p.rules.includes('range');
@@ -167,6 +186,7 @@ export class DefaultDetector implements Detector {
     this.w = w;
     this.decayW = this.p.decay ** w;
     this.relaxW = 1 - (1 - this.p.range_relax) ** w;
+    this.budgetW = 0.5 ** (w / this.p.budget_half);
   }
 
   update(ts: number, x: number): Judgement {
@@ -259,8 +279,15 @@ export class DefaultDetector implements Detector {
         const s = scoreOf(r, 1);
         if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
       }
+      // False-alarm budget: the bar b rescales every rule's deviation/limit ratio r: score r / (r + b).
+      const over = this.episodes - p.budget;
+      if (over > 0 && best < 1) {
+        const ratio = best / (1 - best);
+        best = ratio / (ratio + (1 + p.budget_step) ** over);
+      }
       o.score = best;
       o.anomalous = best >= 0.5;
+      if (o.anomalous && !this.wasAnomalous) this.episodes += 1;
       o.rule = rule;
       o.deviation = dev;
       o.limit = limit;
@@ -273,6 +300,8 @@ export class DefaultDetector implements Detector {
     }
 
     // Learn.
+    this.wasAnomalous = o.anomalous;
+    this.episodes *= this.budgetW;
     const d = this.decayW;
     this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
     this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
@@ -303,6 +332,7 @@ export class DefaultDetector implements Detector {
       time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
       seasonal: this.season.snapshot(),
       sequence: this.seq.snapshot(),
+      budget: [this.episodes, this.wasAnomalous ? 1 : 0],
     };
   }
 
@@ -319,5 +349,11 @@ export class DefaultDetector implements Detector {
     this.season.restore(s.seasonal, 'default detector snapshot');
     // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
     if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');
+    // Likewise for the false-alarm budget: an older snapshot starts with no episodes.
+    if (s.budget !== undefined) {
+      const b = snapNums(s, 'budget', this.kind, 2);
+      if (!(b[0]! >= 0) || (b[1] !== 0 && b[1] !== 1)) throw new Error('default detector snapshot: "budget" must be [episodes >= 0, 0 or 1]');
+      [this.episodes, this.wasAnomalous] = [b[0]!, b[1] === 1];
+    }
   }
 }
