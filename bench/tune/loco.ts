@@ -5,7 +5,7 @@
  * and the simulator (sim 6 h seed 1 and 3 d seed 1, made with `edgewise sim`, see SIM below). For
  * each corpus, the setting with the best mean NAB score on the *other* corpora is scored on it; the
  * spread of those held-out scores is the figure to quote. Results are cached (bench/tune/sweep.ts).
- *   npx tsx bench/tune/loco.ts [--sim DIR,DIR] [--grid GRID.json]
+ *   npx tsx bench/tune/loco.ts [--sim DIR,DIR] [--grid GRID.json] [--cache FILE]
  * GRID.json: a list of overrides (`[{}, {"seq_z": 5}, ...]`); `{}` is the committed default. Without
  * it, the sequence-rule grid below.
  */
@@ -37,7 +37,8 @@ if (args.includes('--grid')) {
   committed = {};
 }
 
-const cachePath = '/tmp/detect-loco-cache.json';
+// The cache is keyed by the overrides only: use a new file (--cache) after changing a default.
+const cachePath = args.includes('--cache') ? args[args.indexOf('--cache') + 1]! : '/tmp/detect-loco-cache.json';
 const cache: Record<string, Scores> = existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : {};
 const results = grid.map((g) => {
   const key = JSON.stringify(g) + '|' + names.join(',') + '|' + simDirs.join(',');

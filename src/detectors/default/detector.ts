@@ -21,12 +21,6 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *           range, judged by an anomaly-likelihood stage against the stream's usual surprise
  *           (sequence.ts).
  *
- * A false-alarm budget sits over all rules: a stream may start `budget` anomalous episodes within
- * its recent memory (`budget_half`) at the normal bar; each episode beyond that raises the bar for
- * every rule by the factor (1 + `budget_step`), and the bar falls again as old episodes are
- * forgotten. A noisy stream that keeps crossing its limits learns to demand more; a quiet one keeps
- * its sensitivity (the alert's own cooldown only spaces alerts, it does not learn).
- *
  * Memories are per reading at `time_ref` (5 min) or slower and per unit of *time* on faster series
  * (the per-reading forgetting is scaled by the observed interval), so the defaults behave alike at
  * 5-minute and 1-second steps.
@@ -68,6 +62,8 @@ export interface DefaultParams {
   season_k: number;
   /** Season rule: CUSUM limit on the standardised seasonal residual. */
   season_h: number;
+  /** Season rule: the CUSUM adds one step per reading, or per `time_ref` of readings on faster series. */
+  season_cusum: 'per_reading' | 'per_time';
   /** Sequence rule: levels span baseline ± this many typical deviations (mean |value − baseline|). */
   seq_width: number;
   /** Sequence rule: equal bins over that span (plus one below and one above it). */
@@ -80,12 +76,6 @@ export interface DefaultParams {
   seq_z: number;
   /** Sequence rule: ...and at least this share (most recent levels unpredicted, not one odd reading). */
   seq_share: number;
-  /** False-alarm budget: anomalous episodes in recent memory at the normal bar (Infinity: no budget). */
-  budget: number;
-  /** False-alarm budget: each episode beyond `budget` multiplies the bar by (1 + this). */
-  budget_step: number;
-  /** False-alarm budget: readings (at `time_ref`) in which an episode's weight halves. */
-  budget_half: number;
   /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`. */
   rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence'>;
   /**
@@ -114,15 +104,13 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   season_z: 6,
   season_k: 1,
   season_h: 10,
+  season_cusum: 'per_time',
   seq_width: 6,
   seq_bins: 8,
   seq_age: 2000,
   seq_long: 2000,
   seq_z: 3,
   seq_share: 0.5,
-  budget: Infinity,
-  budget_step: 0.5,
-  budget_half: 2000,
   rules: ['range', 'spike', 'flat', 'season', 'sequence'],
   time_ref: 300_000,
 };
@@ -138,6 +126,7 @@ export class DefaultDetector implements Detector {
   private readonly useFlat: boolean;
   private readonly useSeason: boolean;
   private readonly useSeq: boolean;
+  private readonly cusumPerTime: boolean;
   private readonly season: SeasonalBaseline;
   private readonly seq: SequenceMemory;
   private n = 0;
@@ -164,10 +153,6 @@ export class DefaultDetector implements Detector {
   private w = 1;
   private decayW: number;
   private relaxW: number;
-  /** False-alarm budget: decayed count of anomalous episodes, and whether the last reading was anomalous. */
-  private episodes = 0;
-  private wasAnomalous = false;
-  private budgetW = 1;
 
   constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
     this.useRange = p.rules.includes('range');
@@ -175,6 +160,7 @@ export class DefaultDetector implements Detector {
     this.useFlat = p.rules.includes('flat');
     this.useSeason = p.rules.includes('season');
     this.useSeq = p.rules.includes('sequence');
+    this.cusumPerTime = p.season_cusum === 'per_time';
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
     this.decayW = this.relaxW = 0;
@@ -186,7 +172,6 @@ export class DefaultDetector implements Detector {
     this.w = w;
     this.decayW = this.p.decay ** w;
     this.relaxW = 1 - (1 - this.p.range_relax) ** w;
-    this.budgetW = 0.5 ** (w / this.p.budget_half);
   }
 
   update(ts: number, x: number): Judgement {
@@ -231,8 +216,11 @@ export class DefaultDetector implements Detector {
         // Each reading adds at most season_z to the sums: one spike alone is not a shift.
         const cz = sz > p.season_z ? p.season_z : sz < -p.season_z ? -p.season_z : sz;
         const cap = 2 * p.season_h;
-        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + cz - p.season_k));
-        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown - cz - p.season_k));
+        // Per time: below time_ref a reading adds w (= interval / time_ref) of a step, since fast
+        // readings are not independent evidence (a minute series' residual is the same for minutes).
+        const cw = this.cusumPerTime ? this.w : 1;
+        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + cw * (cz - p.season_k)));
+        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown + cw * (-cz - p.season_k)));
       } else {
         this.cusumUp = this.cusumDown = 0;
       }
@@ -279,15 +267,9 @@ export class DefaultDetector implements Detector {
         const s = scoreOf(r, 1);
         if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
       }
-      // False-alarm budget: the bar b rescales every rule's deviation/limit ratio r: score r / (r + b).
-      const over = this.episodes - p.budget;
-      if (over > 0 && best < 1) {
-        const ratio = best / (1 - best);
-        best = ratio / (ratio + (1 + p.budget_step) ** over);
-      }
       o.score = best;
       o.anomalous = best >= 0.5;
-      if (o.anomalous && !this.wasAnomalous) this.episodes += 1;
+
       o.rule = rule;
       o.deviation = dev;
       o.limit = limit;
@@ -300,8 +282,6 @@ export class DefaultDetector implements Detector {
     }
 
     // Learn.
-    this.wasAnomalous = o.anomalous;
-    this.episodes *= this.budgetW;
     const d = this.decayW;
     this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
     this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
@@ -332,7 +312,6 @@ export class DefaultDetector implements Detector {
       time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
       seasonal: this.season.snapshot(),
       sequence: this.seq.snapshot(),
-      budget: [this.episodes, this.wasAnomalous ? 1 : 0],
     };
   }
 
@@ -349,11 +328,6 @@ export class DefaultDetector implements Detector {
     this.season.restore(s.seasonal, 'default detector snapshot');
     // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
     if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');
-    // Likewise for the false-alarm budget: an older snapshot starts with no episodes.
-    if (s.budget !== undefined) {
-      const b = snapNums(s, 'budget', this.kind, 2);
-      if (!(b[0]! >= 0) || (b[1] !== 0 && b[1] !== 1)) throw new Error('default detector snapshot: "budget" must be [episodes >= 0, 0 or 1]');
-      [this.episodes, this.wasAnomalous] = [b[0]!, b[1] === 1];
-    }
+
   }
 }
