@@ -41,7 +41,7 @@ if (args.includes('--grid')) {
 const cachePath = args.includes('--cache') ? args[args.indexOf('--cache') + 1]! : '/tmp/detect-loco-cache.json';
 const cache: Record<string, Scores> = existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : {};
 const results = grid.map((g) => {
-  const key = JSON.stringify(g) + '|' + names.join(',') + '|' + simDirs.join(',');
+  const key = `${JSON.stringify(g)}|${names.join(',')}|${simDirs.join(',')}`;
   const s = (cache[key] ??= score(c, g));
   writeFileSync(cachePath, JSON.stringify(cache));
   return { g, s };
