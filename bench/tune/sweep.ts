@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { summarise } from '../../src/backtest/metrics.js';
+import { CLOUD_DIR } from './cloud-data.js';
 import { loadCorpus } from './corpus.js';
 import { evaluate, loadAll } from './harness.js';
 
@@ -18,9 +19,21 @@ export function corpora(simDirs: string[]) {
     'NAB artificial': nab.filter((f) => f.key.startsWith('artificial')),
     'NAB realKnownCause': nab.filter((f) => f.key.startsWith('realKnownCause')),
     SKAB: skab,
+    ...cloudCorpora(),
   };
   for (const d of simDirs) c[`sim ${d.split('/').pop()}`] = loadCorpus(`${d}/data`, `${d}/labels/combined_windows.json`);
   return c;
+}
+
+/**
+ * Microsoft's Cloud Monitoring Dataset (bench/tune/data/msft-cloud/SOURCE.md) as two corpora by
+ * sampling interval: hourly (crash rates, purchases, API latency and requests; short, many
+ * anomalies) and per minute (ingress, MongoDB query rates, service-unavailable; two weeks each).
+ */
+export function cloudCorpora() {
+  const files = loadCorpus(`${CLOUD_DIR}data`, `${CLOUD_DIR}labels/windows.json`);
+  const hourly = (f: (typeof files)[number]) => f.ts[1]! - f.ts[0]! >= 3_600_000;
+  return { 'cloud hourly': files.filter(hourly), 'cloud minute': files.filter((f) => !hourly(f)) };
 }
 
 export function score(c: ReturnType<typeof corpora>, over: Record<string, unknown>): Scores {

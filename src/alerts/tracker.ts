@@ -15,8 +15,10 @@ export interface AlertParams {
   clear_readings: number;
   /** After a clear, no new alert for this long (ms)... */
   cooldown: number;
-  /** ...nor for this many readings. */
+  /** ...nor for this many readings... */
   cooldown_readings: number;
+  /** ...counted only within this long (ms) after the clear (0: no limit), so a slow series is not silenced for days. */
+  cooldown_readings_within: number;
   /** While active, emit an `active` record this often (ms; 0 = never): a heartbeat for dashboards. */
   repeat_every: number;
 }
@@ -30,6 +32,7 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   clear_readings: 1,
   cooldown: 0,
   cooldown_readings: 0,
+  cooldown_readings_within: 0,
   repeat_every: 0,
 };
 
@@ -70,7 +73,9 @@ export class AlertTracker {
       if (this.runCount === 0) this.runSince = ts;
       this.runCount++;
       if (ts - this.runSince < p.min_duration || this.runCount < p.min_readings) return undefined;
-      if (ts - this.clearedAt < p.cooldown || this.readingsSinceClear <= p.cooldown_readings) {
+      const sinceClear = ts - this.clearedAt;
+      const byReadings = this.readingsSinceClear <= p.cooldown_readings && (p.cooldown_readings_within === 0 || sinceClear < p.cooldown_readings_within);
+      if (sinceClear < p.cooldown || byReadings) {
         this.suppressed++;
         return undefined;
       }

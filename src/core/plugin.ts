@@ -46,7 +46,7 @@ export interface DetectorPlugin<S = any> extends Declared {
   /** One detector (one key's state) from a validated step. */
   create(spec: S): Detector;
   /** Alert lifecycle defaults other than the usual ones (e.g. a detector that flickers clears slower). */
-  readonly alertDefaults?: { clear_readings?: number; cooldown_readings?: number };
+  readonly alertDefaults?: { clear_readings?: number; cooldown_readings?: number; cooldown_readings_within?: number };
 }
 
 /** An operator step kind: steps with the key `<kind>` (e.g. `news2:`). */

@@ -71,6 +71,17 @@ describe('alert lifecycle', () => {
     assert.deepEqual(n.events, ['0:raised', '1:cleared', '4:raised']);
   });
 
+  it('cooldown_readings_within: the reading count holds only that long after the clear (a slow series is not silenced for days)', () => {
+    // One reading a second: 5 readings of cooldown, but only within 2 s of the clear.
+    const scores = [0.9, 0, 0, 0.9, 0.9, 0.9];
+    assert.deepEqual(feed({ cooldown_readings: 5 }, scores).events, ['0:raised', '1:cleared']);
+    const w = feed({ cooldown_readings: 5, cooldown_readings_within: 2000 }, scores);
+    assert.deepEqual(w.events, ['0:raised', '1:cleared', '3:raised']);
+    assert.equal(w.tracker.suppressed, 0);
+    // The time cooldown is not limited by it.
+    assert.deepEqual(feed({ cooldown: 4000, cooldown_readings_within: 2000 }, scores).events, ['0:raised', '1:cleared', '5:raised']);
+  });
+
   it('repeat_every: active heartbeats while the alert lasts', () => {
     assert.deepEqual(feed({ repeat_every: 2000 }, [0.9, 0.9, 0.9, 0.9, 0.9, 0]).events, ['0:raised', '2:active', '4:active', '5:cleared']);
   });

@@ -107,3 +107,31 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     assert.throws(() => b.restore('d/m', a.snapshot(st)), /"seasonal" must hold .*periods or slots changed/);
   });
 });
+
+describe('default detector, season rule on a fast series (1-minute readings)', () => {
+  const MIN = 60_000;
+  const MDAY = 1440;
+  /** A daily cycle plus AR(1) noise (φ 0.98, σ 1): the residual wanders for tens of minutes, as minute metrics do. */
+  function wandering(seed: number) {
+    const g = noise(seed);
+    let ar = 0;
+    const ts: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < 5 * MDAY; i++) {
+      ar = 0.98 * ar + Math.sqrt(1 - 0.98 ** 2) * g();
+      ts.push(T0 + i * MIN);
+      values.push(50 + 20 * Math.sin((2 * Math.PI * (i % MDAY)) / MDAY) + ar);
+    }
+    return { ts, values };
+  }
+  const shiftAlerts = (season_cusum: string) =>
+    [1, 2, 3, 4, 5, 6].flatMap((seed) => run({ detector: 'default', season_cusum }, wandering(seed)).outputs.map((o) => JSON.parse(o)).filter((o) => o.alert?.state === 'raised' && /^season_shift/.test(o.alert.reason)));
+
+  it('per_time (default): the seasonal CUSUM adds a step per 5 minutes of readings, so wandering minute noise raises no shift alert (6 seeds × 5 days)', () => {
+    assert.deepEqual(shiftAlerts('per_time'), []);
+  });
+
+  it('per_reading: the same series raises shift alerts (each correlated minute counted as new evidence)', () => {
+    assert.ok(shiftAlerts('per_reading').length >= 3, 'the wandering series should trip a per-reading CUSUM');
+  });
+});

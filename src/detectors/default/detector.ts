@@ -62,6 +62,8 @@ export interface DefaultParams {
   season_k: number;
   /** Season rule: CUSUM limit on the standardised seasonal residual. */
   season_h: number;
+  /** Season rule: the CUSUM adds one step per reading, or per `time_ref` of readings on faster series. */
+  season_cusum: 'per_reading' | 'per_time';
   /** Sequence rule: levels span baseline ± this many typical deviations (mean |value − baseline|). */
   seq_width: number;
   /** Sequence rule: equal bins over that span (plus one below and one above it). */
@@ -102,6 +104,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   season_z: 6,
   season_k: 1,
   season_h: 10,
+  season_cusum: 'per_time',
   seq_width: 6,
   seq_bins: 8,
   seq_age: 2000,
@@ -123,6 +126,7 @@ export class DefaultDetector implements Detector {
   private readonly useFlat: boolean;
   private readonly useSeason: boolean;
   private readonly useSeq: boolean;
+  private readonly cusumPerTime: boolean;
   private readonly season: SeasonalBaseline;
   private readonly seq: SequenceMemory;
   private n = 0;
@@ -156,6 +160,7 @@ export class DefaultDetector implements Detector {
     this.useFlat = p.rules.includes('flat');
     this.useSeason = p.rules.includes('season');
     this.useSeq = p.rules.includes('sequence');
+    this.cusumPerTime = p.season_cusum === 'per_time';
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
     this.decayW = this.relaxW = 0;
@@ -211,8 +216,11 @@ export class DefaultDetector implements Detector {
         // Each reading adds at most season_z to the sums: one spike alone is not a shift.
         const cz = sz > p.season_z ? p.season_z : sz < -p.season_z ? -p.season_z : sz;
         const cap = 2 * p.season_h;
-        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + cz - p.season_k));
-        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown - cz - p.season_k));
+        // Per time: below time_ref a reading adds w (= interval / time_ref) of a step, since fast
+        // readings are not independent evidence (a minute series' residual is the same for minutes).
+        const cw = this.cusumPerTime ? this.w : 1;
+        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + cw * (cz - p.season_k)));
+        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown + cw * (-cz - p.season_k)));
       } else {
         this.cusumUp = this.cusumDown = 0;
       }
@@ -261,6 +269,7 @@ export class DefaultDetector implements Detector {
       }
       o.score = best;
       o.anomalous = best >= 0.5;
+
       o.rule = rule;
       o.deviation = dev;
       o.limit = limit;
@@ -319,5 +328,6 @@ export class DefaultDetector implements Detector {
     this.season.restore(s.seasonal, 'default detector snapshot');
     // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
     if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');
+
   }
 }
