@@ -55,6 +55,11 @@ export type EmissionKind = Emission['kind'];
 /** Upstream priority, lowest dropped first when the outbox is full. */
 export const PRIORITY = { raw: 0, aggregate: 1, alert: 2 } as const;
 export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
+/** The priorities, lowest first (the order the outbox drops and drains in). */
+export const PRIORITIES: readonly Priority[] = [PRIORITY.raw, PRIORITY.aggregate, PRIORITY.alert];
+/** One value per priority, indexed by `Priority`. */
+export type ByPriority<T> = [raw: T, aggregate: T, alert: T];
+export type PerPriority = ByPriority<number>;
 
 export function priorityOf(e: Emission): Priority {
   switch (e.kind) {

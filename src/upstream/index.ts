@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.js';
-import type { Priority } from '../core/records.js';
+import type { ByPriority, PerPriority, Priority } from '../core/records.js';
 import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
 import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
@@ -60,6 +60,8 @@ export interface UpstreamOptions {
 }
 
 const BACKLOG_FETCH = 512;
+/** Backlog and fresh rows are sent alert first. */
+const HIGHEST_FIRST: readonly Priority[] = [2, 1, 0];
 /** A connection that lasted this long resets the reconnect backoff. */
 export const STABLE_CONNECTION_MS = 10_000;
 /** Messages published per turn of the event loop before the pump yields to I/O (ingest). */
@@ -95,7 +97,7 @@ export class UpstreamForwarder {
   private everConnected = false;
   private readonly inflight = new Map<number, OutboxRow>();
   /** Fresh rows waiting for a slot, by priority (index 2 = alerts). */
-  private fresh: OutboxRow[][] = [[], [], []];
+  private fresh: ByPriority<OutboxRow[]> = [[], [], []];
   private freshCount = 0;
   /** Rows with an id up to this were buffered before the connection came up: `drain_rate` meters them. */
   private meteredUpTo = 0;
@@ -105,9 +107,9 @@ export class UpstreamForwarder {
   private backlogged = new Set<number>();
   /** keyId → last row id that belongs to the backlog lane (after the key caught up). */
   private handoff = new Map<number, number>();
-  private cursor = [0, 0, 0];
-  private buf: OutboxRow[][] = [[], [], []];
-  private exhausted = [false, false, false];
+  private cursor: PerPriority = [0, 0, 0];
+  private buf: ByPriority<OutboxRow[]> = [[], [], []];
+  private exhausted: ByPriority<boolean> = [false, false, false];
   private tokens = 0;
   private lastRefill = 0;
   private idleWaiters: (() => void)[] = [];
@@ -344,7 +346,7 @@ export class UpstreamForwarder {
     if (this.st !== 'online') return; // all of it is backlog at the next connect
     for (const r of rows) {
       if (this.backlogged.has(r.keyId)) continue; // the backlog lane will send it, in order
-      this.fresh[r.priority]!.push(r);
+      this.fresh[r.priority].push(r);
       this.freshCount++;
     }
     if (this.freshCount > this.cfg.fresh_queue) {
@@ -375,19 +377,19 @@ export class UpstreamForwarder {
   private nextBacklog(): OutboxRow | undefined {
     if (this.backlogged.size === 0) return undefined; // every topic has caught up: the fresh lane has it all
     let metered = false;
-    for (let p = 2; p >= 0; p--) {
+    for (const p of HIGHEST_FIRST) {
       for (;;) {
-        let b = this.buf[p]!;
+        let b = this.buf[p];
         if (b.length === 0) {
           if (this.exhausted[p]) break;
-          b = this.buf[p] = this.outbox.readFrom(p as Priority, this.cursor[p]!, BACKLOG_FETCH);
-          if (b.length === 0) {
-            this.exhausted[p] = true;
-            break;
-          }
+          b = this.buf[p] = this.outbox.readFrom(p, this.cursor[p], BACKLOG_FETCH);
           b.reverse(); // pop() from the end = oldest first
         }
-        const r = b[b.length - 1]!;
+        const r = b.at(-1);
+        if (!r) {
+          this.exhausted[p] = true; // refilled above, and nothing left
+          break;
+        }
         const belongs = !this.inflight.has(r.id) && (this.backlogged.has(r.keyId) || r.id <= (this.handoff.get(r.keyId) ?? 0));
         if (belongs && r.id <= this.meteredUpTo && this.cfg.drain_rate > 0) {
           this.refill();
@@ -416,8 +418,8 @@ export class UpstreamForwarder {
   }
 
   private nextFresh(): OutboxRow | undefined {
-    for (let p = 2; p >= 0; p--) {
-      const q = this.fresh[p]!;
+    for (const p of HIGHEST_FIRST) {
+      const q = this.fresh[p];
       if (q.length) {
         this.freshCount--;
         return q.shift();

@@ -78,7 +78,8 @@ export class CountWindowOperator implements WindowOperator<CountKey> {
 
   private merged(k: CountKey, stream: string, partial: boolean) {
     let acc: AccumulatorSet;
-    if (k.panes.length === 1) acc = k.panes[0]!;
+    const only = k.panes.length === 1 ? k.panes[0] : undefined;
+    if (only) acc = only;
     else {
       acc = this.agg.create();
       for (const p of k.panes) acc.merge(p);

@@ -59,22 +59,23 @@ export class SessionWindowOperator implements WindowOperator<SessionKey> {
     const ts = r.ts;
     const list = k.sessions;
     // Sessions that [ts, ts + gap) touches: start < ts + gap and ts < last + gap.
+    // Per reading: the `!` are bounds-checked by the loop conditions (this shape is the fast one).
     let i = 0;
     while (i < list.length && list[i]!.last + this.gap <= ts) i++;
     let j = i;
     while (j < list.length && list[j]!.start < ts + this.gap) j++;
-    let s: Session;
-    if (i === j) {
+    let s = i < j ? list[i] : undefined;
+    if (!s) {
       s = { start: ts, last: ts, acc: this.agg.create() };
       list.splice(i, 0, s);
     } else {
-      s = list[i]!;
-      for (let m = i + 1; m < j; m++) {
-        const o = list[m]!;
-        s.acc.merge(o.acc);
-        if (o.last > s.last) s.last = o.last;
+      // The sessions after the first that [ts, ts + gap) touches merge into it.
+      if (j - i > 1) {
+        for (const o of list.splice(i + 1, j - i - 1)) {
+          s.acc.merge(o.acc);
+          if (o.last > s.last) s.last = o.last;
+        }
       }
-      if (j - i > 1) list.splice(i + 1, j - i - 1);
       if (ts < s.start) s.start = ts;
       if (ts - s.start >= this.maxDuration) {
         // Long enough: close it and start afresh with this reading.
@@ -111,8 +112,8 @@ export class SessionWindowOperator implements WindowOperator<SessionKey> {
   private fire(k: SessionKey, stream: string, wm: number, partial: boolean, emit: WindowEmit): void {
     const list = k.sessions;
     let n = 0;
-    while (n < list.length && (wm === Infinity || list[n]!.last + this.gap <= wm)) {
-      const s = list[n]!;
+    for (const s of list) {
+      if (wm !== Infinity && s.last + this.gap > wm) break;
       emit(this.agg.result(stream, 'session', s.start, s.last + this.gap, s.acc, partial && wm === Infinity));
       n++;
     }

@@ -133,15 +133,17 @@ export class TimeWindowOperator implements WindowOperator<TimeKey> {
     const n = this.panesPerWindow;
     const idxs = [...k.panes.keys()].sort((a, b) => a - b);
     let next = 0; // index into idxs of the first pane not yet behind the window being considered
-    let e = Math.max(k.firedUpTo + P, (idxs[0]! + 1) * P);
+    const firstIdx = idxs[0];
+    let e = firstIdx === undefined ? Infinity : Math.max(k.firedUpTo + P, (firstIdx + 1) * P);
     while (e <= wm) {
       const last = e / P - 1;
       const first = last - n + 1;
-      while (next < idxs.length && idxs[next]! < first) next++;
-      if (next >= idxs.length) break;
-      if (idxs[next]! > last) {
+      let idx = idxs[next];
+      while (idx !== undefined && idx < first) idx = idxs[++next];
+      if (idx === undefined) break;
+      if (idx > last) {
         // No pane in this window: jump to the first window that holds the next pane.
-        e = Math.max(e + P, (idxs[next]! + 1) * P);
+        e = Math.max(e + P, (idx + 1) * P);
         continue;
       }
       const lastPane = k.panes.get(last);
@@ -150,7 +152,7 @@ export class TimeWindowOperator implements WindowOperator<TimeKey> {
         if (n === 1) acc = lastPane!;
         else {
           acc = this.agg.create();
-          for (let j = next; j < idxs.length && idxs[j]! <= last; j++) acc.merge(k.panes.get(idxs[j]!)!);
+          for (let j = next, idx = idxs[j]; idx !== undefined && idx <= last; idx = idxs[++j]) acc.merge(k.panes.get(idx)!);
         }
         // A window cut short by idleness or shutdown is partial only if it could still have grown.
         emit(this.agg.result(stream, this.assigner.kind, e - S, e, acc, partial && e > k.maxTs));
