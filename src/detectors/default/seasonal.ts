@@ -43,7 +43,11 @@ export const DEFAULT_SEASONAL_PARAMS: SeasonalParams = {
   clip: 4,
 };
 
-/** Size of the numeric state (for snapshots): per model slots + scale, plus shared scalars. */
+/**
+ * Size of the numeric state (for snapshots): per model slots + scale, plus shared scalars.
+ * Per reading, the rings are read at indices computed in range (m < np, slot < slots): their
+ * `x[i]!` are kept because a checked read would cost on every reading.
+ */
 export class SeasonalBaseline {
   /** Slot means, one ring per period, back to back (NaN: slot never visited). */
   private readonly means: Float64Array;
@@ -152,16 +156,17 @@ export class SeasonalBaseline {
   /** Takes what `snapshot` returned, or its earlier form (plain number arrays, NaN as null). */
   restore(s: unknown, what: string): void {
     const nums = (a: unknown) => a instanceof Float64Array || (Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
+    type Saved = ArrayLike<number | null>;
     const ok = Array.isArray(s) && s.length === 5 && s.every(nums);
-    const arr = ok ? (s as Array<ArrayLike<number | null>>) : [];
-    if (!ok || arr[0]!.length !== 3 || arr[1]!.length !== this.np || arr[2]!.length !== this.np || arr[3]!.length !== this.means.length || arr[4]!.length !== this.means.length) {
+    const [times, scales, counts, means, errors] = ok ? (s as [Saved, Saved, Saved, Saved, Saved]) : [];
+    if (!times || !scales || !counts || !means || !errors || times.length !== 3 || scales.length !== this.np || counts.length !== this.np || means.length !== this.means.length || errors.length !== this.means.length) {
       throw new Error(`${what}: "seasonal" must be [[t0, last_ts, dt], scales(${this.np}), counts(${this.np}), means(${this.means.length}), errors(${this.means.length})] (the detector's periods or slots changed; delete the state file to start fresh)`);
     }
     const num = (x: number | null) => (x === null ? NaN : x);
-    [this.t0, this.lastTs, this.dt] = Array.from(arr[0]!, num) as [number, number, number];
-    this.scales.set(Array.from(arr[1]!, num));
-    this.counts.set(Array.from(arr[2]!, num));
-    this.means.set(Array.from(arr[3]!, num));
-    this.slotErr.set(Array.from(arr[4]!, num));
+    [this.t0, this.lastTs, this.dt] = Array.from(times, num) as [number, number, number];
+    this.scales.set(Array.from(scales, num));
+    this.counts.set(Array.from(counts, num));
+    this.means.set(Array.from(means, num));
+    this.slotErr.set(Array.from(errors, num));
   }
 }

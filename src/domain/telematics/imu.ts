@@ -36,6 +36,20 @@ export function unit(a: Vec3): Vec3 | undefined {
 }
 
 /** `a` without its component along the unit vector `u`. */
+/** target += k · (toward − target), in place. */
+function moveToward(target: Vec3, toward: Vec3, k: number): void {
+  target[0] += k * (toward[0] - target[0]);
+  target[1] += k * (toward[1] - target[1]);
+  target[2] += k * (toward[2] - target[2]);
+}
+
+/** target += k · v, in place. */
+function addScaled(target: Vec3, v: Vec3, k: number): void {
+  target[0] += k * v[0];
+  target[1] += k * v[1];
+  target[2] += k * v[2];
+}
+
 export function reject(a: Vec3, u: Vec3): Vec3 {
   const d = dot(a, u);
   return [a[0] - d * u[0], a[1] - d * u[1], a[2] - d * u[2]];
@@ -110,12 +124,12 @@ export class Mount {
     const raw = reject([a[0] - this.g[0], a[1] - this.g[1], a[2] - this.g[2]], up);
     const k = 1 - Math.exp(-dt / this.p.smoothMs);
     const h = this.h;
-    for (let i = 0; i < 3; i++) h[i]! += k * (raw[i]! - h[i]!);
+    moveToward(h, raw, k);
     // gravity: a slow average, ten times slower while the vehicle is clearly accelerating (not
     // stopped altogether: a gravity estimate that is off would otherwise hold itself frozen)
     const tau = norm(h) < this.p.freeze || !this.ready(ts) ? this.p.gravityTauMs : 10 * this.p.gravityTauMs;
     const kg = 1 - Math.exp(-dt / tau);
-    for (let i = 0; i < 3; i++) this.g[i]! += kg * (a[i]! - this.g[i]!);
+    moveToward(this.g, a, kg);
     if (!this.ready(ts)) return h;
     this.hSum[0] += h[0];
     this.hSum[1] += h[1];
@@ -125,7 +139,7 @@ export class Mount {
       const yaw = dot(w, up);
       if (Math.abs(yaw) >= this.p.minYawRate) {
         const s = (yaw * dt) / 1000;
-        for (let i = 0; i < 3; i++) this.left[i]! += h[i]! * s;
+        addScaled(this.left, h, s);
         this.turnDeg += (Math.abs(s) * 180) / Math.PI;
       }
     }
@@ -136,7 +150,7 @@ export class Mount {
   speedInterval(dvdt: number, dtMs: number): void {
     if (this.hN > 0 && Math.abs(dvdt) >= 0.3) {
       const s = (dvdt * dtMs) / 1000 / this.hN;
-      for (let i = 0; i < 3; i++) this.fwd[i]! += this.hSum[i]! * s;
+      addScaled(this.fwd, this.hSum, s);
       this.speedChange += Math.abs(dvdt * dtMs) / 1000;
     }
     this.hSum = [0, 0, 0];
