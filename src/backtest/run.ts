@@ -152,8 +152,7 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
   const pipelineDrops: Record<string, number> = {};
   const files: FileMetrics[] = [];
   const perType = new Map<string, FileMetrics[]>();
-  for (let i = 0; i < matched.length; i++) {
-    const { path, key } = matched[i]!;
+  for (const [i, { path, key }] of matched.entries()) {
     opts.onFile?.(i, matched.length, key);
     const ar = await alertRows(path, spec, drops, pipelineDrops, opts.types);
     const windows = labels.get(key)!;
@@ -164,7 +163,8 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
     const parts = scoreByType(key, ar, windows, profile);
     for (const [t, m] of parts) (perType.get(t) ?? perType.set(t, []).get(t)!).push(m);
     const list = [...parts.values()];
-    files.push(list.length ? combineTypes(key, list[0]!.probationRows, list) : backtestFile(ar.rows, [], { file: key, profile }));
+    const [first] = list;
+    files.push(first ? combineTypes(key, first.probationRows, list) : backtestFile(ar.rows, [], { file: key, profile }));
   }
   opts.onFile?.(matched.length, matched.length, '');
   return {

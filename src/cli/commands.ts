@@ -26,7 +26,7 @@ export async function registersFor(argv: readonly string[]): Promise<Register[]>
   const first = argv.find((a) => !a.startsWith('-'));
   // `edgewise --version` needs no subcommand: loading them all would take a second or more.
   if (first === undefined && argv.some((a) => a === '-v' || a === '--version')) return [];
-  const names = first !== undefined && first in commands ? [first] : Object.keys(commands);
-  const mods = await Promise.all(names.map((n) => commands[n]!()));
+  const one = first === undefined ? undefined : commands[first];
+  const mods = await Promise.all((one ? [one] : Object.values(commands)).map((load) => load()));
   return mods.map((m) => m.register);
 }

@@ -15,6 +15,7 @@ import {
   defOf,
   defaultOf,
   describeExpected,
+  descriptionOf,
   discriminated,
   isByteSize,
   isDuration,
@@ -37,18 +38,6 @@ export interface SectionDoc {
   title: string;
   intro?: string;
   fields: FieldDoc[];
-}
-
-/** The first description met while unwrapping (`.describe()` may sit on any wrapper). */
-export function descriptionOf(schema: z.ZodType): string {
-  let s: any = schema;
-  for (let i = 0; i < 20 && s; i++) {
-    if (typeof s.description === 'string' && s.description) return s.description;
-    const d = s._zod.def;
-    if (isDuration(s) || isByteSize(s)) break;
-    s = d.innerType ?? (d.type === 'lazy' ? d.getter() : d.type === 'pipe' ? d.in : undefined);
-  }
-  return '';
 }
 
 function formatBytes(n: number): string {

@@ -21,11 +21,10 @@ function inputSchema(plugins: PluginSet) {
       .strict()
       .describe(f.description),
   );
-  if (branches.length === 0) {
-    return z.strictObject({ type: z.string(), name: z.string() }).describe('No driver kinds are in this build.');
-  }
-  if (branches.length === 1) return branches[0]!;
-  return z.discriminatedUnion('type', branches as [any, any, ...any[]]);
+  const [first, second, ...rest] = branches;
+  if (!first) return z.strictObject({ type: z.string(), name: z.string() }).describe('No driver kinds are in this build.');
+  if (!second) return first;
+  return z.discriminatedUnion('type', [first, second, ...rest]);
 }
 
 /** The gateway config schema (`edgewise.yaml`); `inputs[]` comes from the driver plugins. */

@@ -26,17 +26,20 @@ interface Declared {
   readonly sample: string;
 }
 
+/** The object schema a plugin declares: its own fields (any shape, strict or not), typed by the plugin. */
+export type PluginObjectSchema = z.ZodObject<Record<never, z.ZodType>, z.core.$ZodObjectConfig>;
+
 /** A driver kind: `inputs[]` entries with `type: <kind>`. */
-export interface DriverPlugin<C = any> extends Declared {
+export interface DriverPlugin<C = unknown> extends Declared {
   readonly type: 'driver';
   /** The driver's own settings (without `type`, `name` and `enabled`, which every input has). */
-  schema(k: SchemaKit): z.ZodObject<any>;
+  schema(k: SchemaKit): PluginObjectSchema;
   /** A driver from validated settings. */
   create(name: string, config: C, deps: DriverDeps): Driver;
 }
 
 /** A detector kind: `detect` steps with `detector: <kind>`. */
-export interface DetectorPlugin<S = any> extends Declared {
+export interface DetectorPlugin<S = unknown> extends Declared {
   readonly type: 'detector';
   /**
    * The whole `detect` step for this kind: `k.detectStep(kind, fields)` adds `detector: <kind>` and
@@ -50,7 +53,7 @@ export interface DetectorPlugin<S = any> extends Declared {
 }
 
 /** An operator step kind: steps with the key `<kind>` (e.g. `news2:`). */
-export interface OperatorPlugin<S = any> extends Declared {
+export interface OperatorPlugin<S = unknown> extends Declared {
   readonly type: 'operator';
   schema(k: SchemaKit): z.ZodType;
   /** One operator instance for one pipeline, from the validated step. */

@@ -179,8 +179,7 @@ export class Gateway {
   private async stopInput(name: string): Promise<void> {
     const i = this.drivers.findIndex((d) => d.driver.name === name);
     if (i < 0) return;
-    const { driver } = this.drivers[i]!;
-    this.drivers.splice(i, 1);
+    const [{ driver }] = this.drivers.splice(i, 1) as [(typeof this.drivers)[number]];
     try {
       await driver.stop();
     } catch (err) {

@@ -128,7 +128,7 @@ export class StateKeeper {
       }
       const failed = p.restore(snap);
       parts += Object.keys(snap.parts).length - failed.length;
-      for (const f of failed) failures.push({ ...f, data: snap.parts[f.part]! });
+      for (const f of failed) failures.push({ ...f, data: snap.parts[f.part]! }); // restore reports only parts of snap
     }
     for (const f of failures) {
       log.warn({ pipeline: f.pipeline, part: f.part, version: f.version, err: f.error }, `state: could not restore ${f.pipeline} ${f.part} (${f.error}); that part starts fresh, the saved copy is kept in table state_aside of ${outbox.file}`);
