@@ -56,11 +56,12 @@ export function csvLayout(header: string, device: string, excludeColumns = LABEL
   const valueColumns: CsvLayout['valueColumns'] = [];
   names.forEach((name, index) => {
     if (index === timeIndex || index === streamIndex) return;
-    if (excludeColumns.includes(lower[index]!)) {
+    const low = name.toLowerCase();
+    if (excludeColumns.includes(low)) {
       excluded.push(name);
       return;
     }
-    if (streamIndex >= 0 && lower[index] !== 'value') return;
+    if (streamIndex >= 0 && low !== 'value') return;
     valueColumns.push({ index, stream: `${device}/${name.replace(/\//g, '_')}` });
   });
   return { delimiter, timeIndex, streamIndex, valueColumns, excluded };
@@ -68,8 +69,8 @@ export function csvLayout(header: string, device: string, excludeColumns = LABEL
 
 function pickDelimiter(header: string): string {
   const counts = [',', ';', '\t'].map((d) => [d, header.split(d).length - 1] as const);
-  counts.sort((a, b) => b[1] - a[1]);
-  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+  const [most] = counts.sort((a, b) => b[1] - a[1]);
+  return most && most[1] > 0 ? most[0] : ',';
 }
 
 /** Split one CSV line; handles double-quoted fields when the line has quotes. */
@@ -79,7 +80,7 @@ export function splitCsvLine(line: string, delimiter: string): string[] {
   let cur = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line.charAt(i);
     if (quoted) {
       if (c === '"' && line[i + 1] === '"') {
         cur += '"';
@@ -152,11 +153,13 @@ export async function* readRecorded(path: string, opts: InputOptions = {}): Asyn
         drops.drop('wrong_columns', line, `${path}:${lineNo}: expected ${expected} columns, found ${cells.length}`);
         continue;
       }
-      const time = cells[layout.timeIndex]!.trim();
+      // cells.length >= expected: the time, stream and value cells are there (the fallbacks never apply).
+      const time = (cells[layout.timeIndex] ?? '').trim();
       const ts = parseTimestamp(time);
       const readings: Reading[] = [];
-      if (layout.streamIndex >= 0) {
-        readings.push({ stream: cells[layout.streamIndex]!.trim(), ts, value: parseNumber(cells[layout.valueColumns[0]!.index]) });
+      const [valueColumn] = layout.valueColumns; // the header named at least one
+      if (layout.streamIndex >= 0 && valueColumn) {
+        readings.push({ stream: (cells[layout.streamIndex] ?? '').trim(), ts, value: parseNumber(cells[valueColumn.index]) });
       } else {
         for (const col of layout.valueColumns) readings.push({ stream: col.stream, ts, value: parseNumber(cells[col.index]) });
       }
