@@ -18,7 +18,7 @@ export function compilePipeline(spec: PipelineSpec, sink: Sink, opts?: PipelineO
 }
 
 /** A validated pipeline config in the engine's types, its detect and operator steps built. */
-export function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): EnginePipelineSpec {
+function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): EnginePipelineSpec {
   const { input } = spec;
   return {
     name: spec.name,

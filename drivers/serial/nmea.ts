@@ -30,7 +30,7 @@ export interface NmeaOptions {
   undated: 'gateway_clock' | 'drop';
 }
 
-export const NMEA_DEFAULTS: NmeaOptions = { checksum: 'required', undated: 'gateway_clock' };
+const NMEA_DEFAULTS: NmeaOptions = { checksum: 'required', undated: 'gateway_clock' };
 
 const KNOT_KMH = 1.852;
 const DAY = 86_400_000;
@@ -44,7 +44,7 @@ const GPS_ROLLOVER = 1024 * 7 * DAY;
  */
 const ROLLOVER_WINDOW = DAY;
 /** Receiver time a time-only fix waits for a date before the `undated` rule applies. */
-export const MAX_WAIT_MS = 10_000;
+const MAX_WAIT_MS = 10_000;
 const MAX_WAITING = 200;
 /** Two positions of one epoch further apart than this are two different fixes (not rounding). */
 const SAME_PLACE_DEG = 1e-5;

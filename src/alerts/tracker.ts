@@ -168,7 +168,7 @@ function fmt(x: number): string {
 }
 
 /** The rule in words, e.g. `ewma_z 5.2 (limit 4, baseline 20.1)`. */
-export function describe(j: Judgement): string {
+function describe(j: Judgement): string {
   const base = Number.isFinite(j.baseline) ? `, baseline ${fmt(j.baseline)}` : '';
   return `${j.rule} ${fmt(j.deviation)} (limit ${fmt(j.limit)}${base})`;
 }

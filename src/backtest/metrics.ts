@@ -32,7 +32,7 @@ export const NAB_PROFILES: Record<'standard' | 'reward_low_FP_rate' | 'reward_lo
   reward_low_FN_rate: { name: 'reward_low_FN_rate', tpWeight: 1, fnWeight: 2, fpWeight: 0.11 },
 };
 
-export interface NabScore {
+interface NabScore {
   /** Summed raw score (true positives, misses and false positives with their weights). */
   raw: number;
   /** Raw score of a detector that never fires: −fnWeight × scorable windows. */
@@ -84,7 +84,7 @@ export function scaledSigmoid(x: number): number {
 const MAX_TP = scaledSigmoid(-1);
 
 /** Row index range [L, R] of each window (first row at or after its start, last at or before its end). */
-export function windowRows(ts: ArrayLike<number>, windows: LabelWindow[]): Array<[number, number]> {
+function windowRows(ts: ArrayLike<number>, windows: LabelWindow[]): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   const n = ts.length;
   for (const [a, b] of [...windows].sort((x, y) => x[0] - y[0])) {

@@ -7,7 +7,7 @@ type Register = (program: Command) => void;
  * Add one line here per subcommand. Modules load lazily: `edgewise run` on a gateway loads only
  * what running needs (not the simulator, backtest or schema generator), which keeps its memory down.
  */
-export const commands: Record<string, () => Promise<{ register: Register }>> = {
+const commands: Record<string, () => Promise<{ register: Register }>> = {
   run: () => import('./run.js'),
   demo: () => import('./demo.js'),
   replay: () => import('./replay.js'),

@@ -72,7 +72,7 @@ interface Pending {
 const ACK_AFTER_COMMIT = new Error('acknowledged after the commit');
 
 /** The MQTT topic filters a collector subscribes to. Status is never shared: brokers do not send retained messages on shared subscriptions. */
-export function collectTopics(prefix: string, group?: string): { shared: string[]; status: string } {
+function collectTopics(prefix: string, group?: string): { shared: string[]; status: string } {
   const share = group ? `$share/${group}/` : '';
   return { shared: ['aggregate', 'alert', 'reading', 'late', 'batch'].map((k) => `${share}${prefix}/+/${k}/#`), status: `${prefix}/+/status` };
 }

@@ -23,7 +23,7 @@ import {
   unwrap,
 } from './zod-walk.js';
 
-export interface FieldDoc {
+interface FieldDoc {
   /** `steps[].window.size` */
   path: string;
   type: string;
@@ -34,7 +34,7 @@ export interface FieldDoc {
   env?: string;
 }
 
-export interface SectionDoc {
+interface SectionDoc {
   title: string;
   intro?: string;
   fields: FieldDoc[];
@@ -134,7 +134,7 @@ function walkInto(schema: z.ZodType, path: string, fields: FieldDoc[], opts: Wal
 }
 
 /** The field reference of a schema: a main section and one per discriminated-union branch. */
-export function schemaSections(schema: z.ZodType, title: string, env: boolean): SectionDoc[] {
+function schemaSections(schema: z.ZodType, title: string, env: boolean): SectionDoc[] {
   const main: SectionDoc = { title, intro: descriptionOf(schema), fields: [] };
   const opts: WalkOpts = { env, sections: [] };
   walkObject(schema, '', main.fields, opts);

@@ -62,7 +62,7 @@ export function envName(path: readonly PathSeg[]): string {
 }
 
 /** Every setting path reachable in the schema (lists as index 0), for did-you-mean on variable names. */
-export function settingPaths(schema: z.ZodType, depth = 0, prefix: PathSeg[] = []): PathSeg[][] {
+function settingPaths(schema: z.ZodType, depth = 0, prefix: PathSeg[] = []): PathSeg[][] {
   if (depth > 6) return [];
   const out: PathSeg[][] = [];
   const s = unwrap(schema);

@@ -16,7 +16,7 @@ import { childSchema, getIn, isDuration, unwrap, type PathSeg } from './zod-walk
 
 export { ConfigError, formatConfigIssue, type ConfigIssue } from '../core/config-error.js';
 
-export interface LoadedPipeline {
+interface LoadedPipeline {
   /** The file as given (or as found through a gateway's `pipelines` glob, relative to the working directory when inside it). */
   file: string;
   spec: PipelineSpec;

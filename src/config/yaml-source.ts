@@ -60,7 +60,7 @@ function firstKeyLine(node: unknown, key: string, lines: LineCounter): number | 
 }
 
 /** Deepest nesting of mappings and lists accepted (a real config has fewer than ten levels). */
-export const MAX_NESTING = 64;
+const MAX_NESTING = 64;
 
 const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
 

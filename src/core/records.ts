@@ -50,7 +50,6 @@ export type Emission =
   /** A reading later than the allowed lateness: the side output, never silently dropped. */
   | { kind: 'late'; pipeline: string; output: string; reading: Reading; watermark: number };
 
-export type EmissionKind = Emission['kind'];
 
 /** Upstream priority, lowest dropped first when the outbox is full. */
 export const PRIORITY = { raw: 0, aggregate: 1, alert: 2 } as const;

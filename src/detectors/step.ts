@@ -21,7 +21,7 @@ export interface DetectStepSpec {
 }
 
 /** Alert parameters with the detector's defaults filled in. */
-export function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin, 'alertDefaults'>): AlertParams {
+function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin, 'alertDefaults'>): AlertParams {
   const a = spec.alert;
   return {
     ...DEFAULT_ALERT_PARAMS,
@@ -31,7 +31,7 @@ export function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin
   };
 }
 
-export interface DetectOutcome {
+interface DetectOutcome {
   score: number;
   anomalous: boolean;
   alertActive: boolean;

@@ -724,7 +724,7 @@ function defaultIdle(span: number): number {
   return Math.max(2 * span, 60_000);
 }
 
-export function makeWindowOperator(w: WindowSpec): WindowOperator {
+function makeWindowOperator(w: WindowSpec): WindowOperator {
   const agg = new WindowAggregation(w.aggregates, planFor(w.aggregates));
   switch (w.type) {
     case 'tumbling':

@@ -28,7 +28,6 @@ export const httpConfigSchema = z
   })
   .describe('HTTP server for Prometheus metrics (/metrics), health (/healthz, /readyz), the live dashboard (/) and `edgewise status`.');
 
-export type HttpConfig = z.output<typeof httpConfigSchema>;
 
 /** How often the one-line stats log is written (0: never). */
 export const statsLogSchema = durationSchema.default(60_000).describe('Write a one-line stats log this often (readings/s, drops by reason, alerts, outbox, uplink); 0 turns it off.');

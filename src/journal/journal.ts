@@ -149,7 +149,7 @@ export class IngestJournal implements TxPart {
  * name): then the whole reading is v8-serialised into `extra` (a BLOB). JSON costs a tenth of
  * v8.serialize for the small objects readings are (bench/state.bench.ts).
  */
-export function extraOf(r: Reading): string | null | undefined {
+function extraOf(r: Reading): string | null | undefined {
   if (typeof r.stream !== 'string' || typeof r.ts !== 'number' || Number.isNaN(r.ts) || typeof r.value !== 'number' || Number.isNaN(r.value)) return undefined;
   for (const k in r) if (k !== 'stream' && k !== 'ts' && k !== 'value' && k !== 'arrival' && k !== 'fields' && k !== 'tags') return undefined;
   const { fields, tags } = r;

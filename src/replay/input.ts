@@ -31,10 +31,10 @@ export interface InputOptions {
 }
 
 /** Columns that hold ground truth in public benchmarks (SKAB, NAB variants): never fed to detectors. */
-export const LABEL_COLUMNS = ['anomaly', 'changepoint', 'label', 'is_anomaly'];
+const LABEL_COLUMNS = ['anomaly', 'changepoint', 'label', 'is_anomaly'];
 const TIME_COLUMNS = ['timestamp', 'datetime', 'time', 'ts', 'date'];
 
-export interface CsvLayout {
+interface CsvLayout {
   delimiter: string;
   timeIndex: number;
   /** Index of a `stream` column, or -1. */
@@ -45,7 +45,7 @@ export interface CsvLayout {
 }
 
 /** Work out a CSV's layout from its header: delimiter, time column, stream column or value columns. */
-export function csvLayout(header: string, device: string, excludeColumns = LABEL_COLUMNS): CsvLayout {
+function csvLayout(header: string, device: string, excludeColumns = LABEL_COLUMNS): CsvLayout {
   const delimiter = pickDelimiter(header);
   const names = splitCsvLine(header, delimiter).map((n) => n.trim());
   const lower = names.map((n) => n.toLowerCase());
@@ -74,7 +74,7 @@ function pickDelimiter(header: string): string {
 }
 
 /** Split one CSV line; handles double-quoted fields when the line has quotes. */
-export function splitCsvLine(line: string, delimiter: string): string[] {
+function splitCsvLine(line: string, delimiter: string): string[] {
   if (!line.includes('"')) return line.split(delimiter);
   const out: string[] = [];
   let cur = '';
@@ -98,13 +98,13 @@ export function splitCsvLine(line: string, delimiter: string): string[] {
 }
 
 /** A number from a CSV cell; empty or non-numeric text gives NaN (the engine counts it). */
-export function parseNumber(text: string | undefined): number {
+function parseNumber(text: string | undefined): number {
   if (text === undefined) return NaN;
   const t = text.trim();
   return t.length === 0 ? NaN : Number(t);
 }
 
-export function defaultDevice(path: string): string {
+function defaultDevice(path: string): string {
   return basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'replay';
 }
 

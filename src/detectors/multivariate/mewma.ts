@@ -40,7 +40,7 @@ export interface MewmaParams {
   adapt?: number;
 }
 
-export const MEWMA_KIND = 'mewma';
+const MEWMA_KIND = 'mewma';
 
 /**
  * The per-row loops index the typed arrays below within [0, n) or [0, n²): their `x[i]!` are

@@ -42,7 +42,7 @@ import { DEFAULT_PLAUSIBLE, DEFAULT_VITAL_METRICS, News2Tracker, VITALS, type Ne
 
 export type { News2StepSpec } from './schema.js';
 
-export const NEWS2_BANDS: readonly News2Band[] = ['low', 'low-medium', 'medium', 'high'];
+const NEWS2_BANDS: readonly News2Band[] = ['low', 'low-medium', 'medium', 'high'];
 /** Vitals averaged over an interval; the others take the interval's largest value (worst consciousness, any oxygen). */
 const WORST: ReadonlySet<Vital> = new Set<Vital>(['consciousness', 'on_oxygen']);
 

@@ -21,16 +21,16 @@ export function dot(a: Vec3, b: Vec3): number {
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 
-export function cross(a: Vec3, b: Vec3): Vec3 {
+function cross(a: Vec3, b: Vec3): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
-export function norm(a: Vec3): number {
+function norm(a: Vec3): number {
   return Math.sqrt(dot(a, a));
 }
 
 /** The unit vector of `a`, or undefined for a (near) zero vector. */
-export function unit(a: Vec3): Vec3 | undefined {
+function unit(a: Vec3): Vec3 | undefined {
   const n = norm(a);
   return n > 1e-9 ? [a[0] / n, a[1] / n, a[2] / n] : undefined;
 }
@@ -50,16 +50,11 @@ function addScaled(target: Vec3, v: Vec3, k: number): void {
   target[2] += k * v[2];
 }
 
-export function reject(a: Vec3, u: Vec3): Vec3 {
+function reject(a: Vec3, u: Vec3): Vec3 {
   const d = dot(a, u);
   return [a[0] - d * u[0], a[1] - d * u[1], a[2] - d * u[2]];
 }
 
-/** Angle between two vectors, degrees. */
-export function angleDeg(a: Vec3, b: Vec3): number {
-  const c = dot(a, b) / Math.max(1e-12, norm(a) * norm(b));
-  return (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI;
-}
 
 export interface MountParams {
   /** Time constant of the gravity average (ms). */

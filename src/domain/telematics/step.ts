@@ -27,7 +27,7 @@ import type { TelematicsStepSpec } from './schema.js';
 export type { TelematicsStepSpec } from './schema.js';
 
 export type HarshType = 'harsh_braking' | 'harsh_acceleration' | 'harsh_cornering';
-export const HARSH_TYPES: readonly HarshType[] = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering'];
+const HARSH_TYPES: readonly HarshType[] = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering'];
 export type AccelSource = 'imu' | 'longitudinal' | 'speed';
 const RANK: Record<AccelSource, number> = { speed: 0, longitudinal: 1, imu: 2 };
 const SNAPSHOT_VERSION = 1;
