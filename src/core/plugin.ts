@@ -9,11 +9,18 @@
  * passes in (src/config/schema-kit.ts), so the running gateway can load every declaration.
  */
 import type { z } from 'zod';
-import type { SchemaKit } from '../config/schema-kit.js';
 import type { DetectorSchemaKit } from '../detectors/schema.js';
 import type { Detector } from '../detectors/types.js';
 import type { EngineOperator } from '../engine/pipeline.js';
 import type { Driver, DriverDeps } from './driver.js';
+import type { byteSizeSchema, durationSchema } from './units.js';
+
+/** What a plugin's config schema is built from: the config loader passes it in (src/config/schema-kit.ts). */
+export interface SchemaKit {
+  z: typeof z;
+  durationSchema: typeof durationSchema;
+  byteSizeSchema: typeof byteSizeSchema;
+}
 
 interface Declared {
   /** The name a config uses: `inputs[].type` for a driver, `detector:` for a detector, the step key for an operator. */
