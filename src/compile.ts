@@ -5,7 +5,7 @@
  * holds a registry: the plugin set (by default every built-in plugin, src/plugins.ts) is passed in.
  */
 import type { PipelineSpec, StepSpec } from './config/pipeline.js';
-import { RESERVED_STEP_KEYS, type PluginSet } from './core/plugin.js';
+import { RESERVED_STEP_KEYS, type PluginSet } from './plugin-set.js';
 import type { Sink } from './core/records.js';
 import { compileDetectStep, type DetectStep, type DetectStepSpec } from './detectors/step.js';
 import { Pipeline, type PipelineOptions } from './engine/pipeline.js';

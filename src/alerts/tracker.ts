@@ -1,5 +1,4 @@
-import type { AlertRecord, Severity } from '../core/records.js';
-import type { Judgement } from '../detectors/types.js';
+import type { AlertRecord, Judgement, Severity } from '../core/records.js';
 
 export interface AlertParams {
   severity: Severity;

@@ -7,7 +7,7 @@ import { formatDuration } from '../core/duration.js';
 import { ENV_PREFIX, RUNTIME_ENV_VARS, envName } from './env.js';
 import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
-import type { Plugin } from '../core/plugin.js';
+import type { Plugin } from '../plugin-set.js';
 import { builtinPlugins } from '../plugins.js';
 import {
   BYTE_SIZE_EXPECTED,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { httpConfigSchema, reloadSchema, statsLogSchema, statsUpstreamSchema } from '../http/config.js';
+import { httpConfigSchema, reloadSchema, statsLogSchema, statsUpstreamSchema } from './http.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
 import { STATE_DEFAULTS, stateConfigSchema } from '../state/config.js';
-import type { PluginSet } from '../core/plugin.js';
+import type { PluginSet } from '../plugin-set.js';
 import { builtinPlugins } from '../plugins.js';
 import { schemaKit } from './schema-kit.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginSet } from '../core/plugin.js';
+import type { PluginSet } from '../plugin-set.js';
 import { detectStepSchema } from '../detectors/schema.js';
 import { builtinPlugins } from '../plugins.js';
 import { schemaKit } from './schema-kit.js';

@@ -5,7 +5,8 @@
  * zod is imported for types only: the config loader passes it in (src/config/schema-kit.ts).
  */
 import type { z } from 'zod';
-import type { DetectorPlugin, PluginObjectSchema, SchemaKit } from '../core/plugin.js';
+import type { PluginObjectSchema, SchemaKit } from '../core/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { DetectStepSpec } from './step.js';
 
 /** What a detector's `schema` gets: the schema kit, shared field helpers and `detectStep`. */

@@ -5,7 +5,7 @@
  */
 import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../alerts/tracker.js';
 import type { AlertRecord } from '../core/records.js';
-import type { DetectorPlugin } from '../core/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Detector } from './types.js';
 
 /**

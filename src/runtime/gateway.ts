@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec } from '../config/pipeline.js';
 import type { Driver, DriverContext } from '../core/driver.js';
-import type { PluginSet } from '../core/plugin.js';
+import type { PluginSet } from '../plugin-set.js';
 import { builtinPlugins } from '../plugins.js';
 import { DropCounter, type DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';

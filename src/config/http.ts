@@ -1,3 +1,8 @@
+/**
+ * The HTTP server's settings, and the runtime's reload and stats settings. They live here, not in
+ * src/http: the server presents the runtime (it imports its stats and reports), so a schema there
+ * would make src/config → src/http → src/runtime → src/config a cycle.
+ */
 import { z } from 'zod';
 import { durationSchema } from '../core/units.js';
 
