@@ -135,7 +135,7 @@ export class Vehicle implements DeviceModel, GpsSource {
     this.lastT = t;
     const r = this.rng;
     const P = this.plans;
-    const { i, f } = this.leg();
+    const { i, f } = this.leg(); // i indexes the route (the `route[i]!` below)
     const limit = this.route[i]!.limit;
 
     // what the driver wants
