@@ -63,14 +63,37 @@ const QOS = Number(process.env.RUNTIME_BENCH_QOS ?? 0) === 1 ? 1 : 0;
 const DURABILITY = process.env.RUNTIME_BENCH_DURABILITY === 'off' ? 'off' : 'journal';
 /** The window's allowed lateness: a window closes when its stream's newest reading is this far past its end. */
 const LATENESS = process.env.RUNTIME_BENCH_LATENESS ?? '200ms';
+/**
+ * The first seconds of load are a gateway's warm-up (400 new streams' detector state, JIT, the heap
+ * growing): "steady" latency figures leave them out; the whole-run p99 and max are printed beside.
+ */
+const WARMUP_S = Number(process.env.RUNTIME_BENCH_WARMUP_S ?? 5);
+
+/** p99 per second of load, `lat[i]` taken at `atS[i]` seconds: where in the run the tail is. */
+function latencyBySecond(lat: number[], atS: number[]): string {
+  const buckets = new Map<number, number[]>();
+  lat.forEach((x, i) => {
+    const sec = Math.floor(atS[i]!);
+    let b = buckets.get(sec);
+    if (!b) buckets.set(sec, (b = []));
+    b.push(x);
+  });
+  return [...buckets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([, xs]) => quantile(xs, 0.99).toFixed(0))
+    .join(' ');
+}
 
 // ---------- publisher: raw MQTT 3.1.1 over TCP (bench/raw-mqtt.ts) ----------
 async function publisher(port: number, seconds: number): Promise<void> {
   const socks = await openSockets(port, DEVICES, 'dev-');
   // QoS 1: the send time of each packet id per connection, and publish → PUBACK latencies.
   const sentAt = socks.map(() => new Map<number, number>());
+  let t0 = 0;
   const nextId = socks.map(() => 1);
   const acks: number[] = [];
+  /** Per PUBACK: seconds since the start of load when it was sent (for the steady-state figure). */
+  const ackSentS: number[] = [];
   if (QOS === 1) {
     socks.forEach((s, i) => {
       const parser = mqttPacket.parser();
@@ -79,6 +102,7 @@ async function publisher(port: number, seconds: number): Promise<void> {
         const t = sentAt[i]!.get(pk.messageId!);
         if (t !== undefined) {
           acks.push(performance.now() - t);
+          ackSentS.push((t - t0) / 1000);
           sentAt[i]!.delete(pk.messageId!);
         }
       });
@@ -86,7 +110,7 @@ async function publisher(port: number, seconds: number): Promise<void> {
     });
   }
   process.send!({ connected: DEVICES });
-  const t0 = performance.now();
+  t0 = performance.now();
   const end = t0 + seconds * 1000;
   let sent = 0;
   const streams = DEVICES * METRICS.length;
@@ -128,9 +152,11 @@ async function publisher(port: number, seconds: number): Promise<void> {
     const until = performance.now() + 5000;
     while (sentAt.some((m) => m.size > 0) && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
+  const steadyAcks = acks.filter((_, i) => ackSentS[i]! >= WARMUP_S);
+  const bySecond = latencyBySecond(acks, ackSentS);
   acks.sort((a, b) => a - b);
   const q = (x: number) => acks[Math.min(acks.length - 1, Math.floor(x * acks.length))] ?? NaN;
-  process.send!({ sent, puback: QOS === 1 ? { n: acks.length, p50: q(0.5), p99: q(0.99), max: acks.at(-1) ?? NaN, missing: sentAt.reduce((a, m) => a + m.size, 0) } : undefined });
+  process.send!({ sent, puback: QOS === 1 ? { n: acks.length, p50: q(0.5), p99: q(0.99), max: acks.at(-1) ?? NaN, steadyP99: quantile(steadyAcks, 0.99), bySecond, missing: sentAt.reduce((a, m) => a + m.size, 0) } : undefined });
   for (const s of socks) s.end();
 }
 
@@ -138,7 +164,25 @@ async function publisher(port: number, seconds: number): Promise<void> {
 const PROBE = `
 import v8 from 'node:v8';
 import { pathToFileURL } from 'node:url';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 if (process.send) {
+  // Where latency goes: event-loop delay (a timer's lateness, 1 ms resolution) and GC pauses by kind.
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  const gc = { n: 0, ms: 0, max: 0, major: 0, majorMs: 0, majorMax: 0 };
+  let gcOn = false;
+  new PerformanceObserver((list) => {
+    if (!gcOn) return;
+    for (const e of list.getEntries()) {
+      gc.n++;
+      gc.ms += e.duration;
+      if (e.duration > gc.max) gc.max = e.duration;
+      if (e.detail?.kind === 4 /* major */) {
+        gc.major++;
+        gc.majorMs += e.duration;
+        if (e.duration > gc.majorMax) gc.majorMax = e.duration;
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
   const t = setInterval(() => {
     const m = process.memoryUsage();
     const spaces = {};
@@ -153,31 +197,54 @@ if (process.send) {
   // A histogram in 10 µs bins up to 200 ms (80 KB), so measuring adds no memory per reading.
   const BIN_MS = 0.01;
   const hist = new Uint32Array(20_000);
+  const steadyHist = new Uint32Array(20_000); // from the 'steady' command on (after warm-up)
   let n = 0;
+  let steadyN = 0;
   let max = 0;
   let collect = false;
+  let steady = false;
   const { Gateway } = await import(pathToFileURL(process.env.RUNTIME_BENCH_GATEWAY_MODULE).href);
   const push = Gateway.prototype.push;
   Gateway.prototype.push = function (r) {
     if (collect && typeof r.fields?.t === 'number') {
       const ms = performance.timeOrigin + performance.now() - r.fields.t;
-      hist[Math.min(hist.length - 1, Math.max(0, Math.floor(ms / BIN_MS)))]++;
+      const bin = Math.min(hist.length - 1, Math.max(0, Math.floor(ms / BIN_MS)));
+      hist[bin]++;
       n++;
+      if (steady) {
+        steadyHist[bin]++;
+        steadyN++;
+      }
       if (ms > max) max = ms;
     }
     return push.call(this, r);
   };
-  const quantile = (p) => {
+  const quantile = (p, h = hist, count = n) => {
     let seen = 0;
-    for (let i = 0; i < hist.length; i++) if ((seen += hist[i]) >= p * n) return (i + 1) * BIN_MS;
+    for (let i = 0; i < h.length; i++) if ((seen += h[i]) >= p * count) return (i + 1) * BIN_MS;
     return NaN;
   };
-  process.on('message', (m) => {
+  process.on('message', async (m) => {
     if (m?.cmd === 'snapshot') process.send({ snapshot: v8.writeHeapSnapshot(m.file) });
     else if (m?.cmd === 'collect') { collect = true; n = 0; max = 0; hist.fill(0); }
+    else if (m?.cmd === 'steady' && process.env.RUNTIME_BENCH_ALLOC_PROFILE) {
+      // Where the young generation fills from: sampled allocations, including those the GC has freed.
+      const { Session } = await import('node:inspector');
+      const session = new Session();
+      session.connect();
+      session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      globalThis.__allocSession = session;
+    }
+    if (m?.cmd === 'steady') { steady = true; steadyN = 0; steadyHist.fill(0); eld.enable(); eld.reset(); gcOn = true; }
     else if (m?.cmd === 'latency') {
       collect = false;
-      process.send({ latency: { n, p50: quantile(0.5), p99: quantile(0.99), max } });
+      if (globalThis.__allocSession) {
+        const { writeFileSync } = await import('node:fs');
+        await new Promise((res) => globalThis.__allocSession.post('HeapProfiler.stopSampling', (err, r) => { if (!err) writeFileSync(process.env.RUNTIME_BENCH_ALLOC_PROFILE, JSON.stringify(r.profile)); res(); }));
+      }
+      eld.disable();
+      gcOn = false;
+      process.send({ latency: { n, p50: quantile(0.5), p99: quantile(0.99), max, steadyP99: quantile(0.99, steadyHist, steadyN), eld: { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 }, gc } });
     }
   });
 }
@@ -268,6 +335,9 @@ async function main(): Promise<void> {
   // minus the time of the reading that raised or cleared an alert.
   const toWindow: number[] = [];
   const toAlert: number[] = [];
+  /** When each of those arrived (ms, wall clock), for the steady-state figures. */
+  const windowAt: number[] = [];
+  const alertAt: number[] = [];
   broker.on('publish', (p, client) => {
     if (!client || !p.topic.startsWith('edgewise/')) return;
     const at = performance.timeOrigin + performance.now();
@@ -277,11 +347,14 @@ async function main(): Promise<void> {
       const { data } = JSON.parse(p.payload.toString()) as { data: { count: number; end: number } };
       upReadings += data.count;
       toWindow.push(at - data.end);
+      windowAt.push(at);
     } else if (p.topic.includes('/alert/')) {
       upAlerts++;
       const { data } = JSON.parse(p.payload.toString()) as { data: { state: string; start: number; end?: number } };
       if (data.state === 'raised') toAlert.push(at - data.start);
       else if (data.state === 'cleared') toAlert.push(at - data.end!);
+      else return;
+      alertAt.push(at);
     }
   });
   const server = net.createServer({ noDelay: true }, broker.handle);
@@ -330,12 +403,14 @@ async function main(): Promise<void> {
       }, 1000)
     : undefined;
   const tLoad = Date.now();
-  const { sent, puback } = await next<{ sent: number; puback?: { n: number; p50: number; p99: number; max: number; missing: number } }>(pub, (m) => 'sent' in m);
+  const warm = setTimeout(() => rt.send({ cmd: 'steady' }), WARMUP_S * 1000);
+  const { sent, puback } = await next<{ sent: number; puback?: { n: number; p50: number; p99: number; max: number; steadyP99: number; bySecond: string; missing: number } }>(pub, (m) => 'sent' in m);
   const loadSecs = (Date.now() - tLoad) / 1000;
+  clearTimeout(warm);
   if (scraper) clearInterval(scraper);
   const procStatus = procMemory(rt.pid!);
   rt.send({ cmd: 'latency' });
-  const { latency } = await next<{ latency: { n: number; p50: number; p99: number; max: number } }>(rt, (m) => 'latency' in m);
+  const { latency } = await next<{ latency: { n: number; p50: number; p99: number; max: number; steadyP99: number; eld: { p50: number; p99: number; max: number }; gc: { n: number; ms: number; max: number; major: number; majorMs: number; majorMax: number } } }>(rt, (m) => 'latency' in m);
   phase = 'after';
   await new Promise((r) => setTimeout(r, 2000)); // last windows close (1 s + 200 ms lateness) and drain
 
@@ -372,6 +447,13 @@ async function main(): Promise<void> {
   const warnings = stderr.split('\n').filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('"alert ')).length;
 
   const q = (xs: number[], p: number) => Number(quantile(xs, p).toFixed(1));
+  const sinceLoad = (at: number[]) => at.map((t) => (t - tLoad) / 1000);
+  const afterWarmup = (xs: number[], at: number[]) => xs.filter((_, i) => (at[i]! - tLoad) / 1000 >= WARMUP_S);
+  // A stream's last window has no next reading to close it (it closes when the stream goes idle):
+  // the steady figure counts only windows that ended while the publisher was still sending.
+  const loadEnd = tLoad + loadSecs * 1000;
+  const steadyWindows = toWindow.filter((x, i) => (windowAt[i]! - tLoad) / 1000 >= WARMUP_S && windowAt[i]! - x < loadEnd - 500);
+  const steadyText = `steady (after the first ${WARMUP_S} s)`;
   console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s QoS ${QOS} for ${loadSecs.toFixed(1)} s; state.durability ${DURABILITY}`);
   console.log(`pipeline: detect default on every reading → 1 s tumbling window (lateness ${LATENESS}) [count, mean, max, p95] → upstream (in-process aedes, QoS 1) via the SQLite outbox`);
   console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}, env: ${envText || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
@@ -381,9 +463,14 @@ async function main(): Promise<void> {
     { figure: 'heap used / total, steady (MB)', value: `${mb(avg(steady, (s) => s.heapUsed))} / ${mb(avg(steady, (s) => s.heapTotal))}`, note: `peak total ${mb(peak((s) => s.heapTotal))}` },
     { figure: 'young gen (new_space) steady (MB)', value: mb(avg(steady, (s) => s.spaces.new_space ?? 0)), note: `old_space ${mb(avg(steady, (s) => s.spaces.old_space ?? 0))}, code ${mb(avg(steady, (s) => s.spaces.code_space ?? 0))}` },
     { figure: 'external / arrayBuffers steady (MB)', value: `${mb(avg(steady, (s) => s.external))} / ${mb(avg(steady, (s) => s.arrayBuffers))}`, note: 'Buffers, SQLite is outside V8 (in RSS only)' },
-    { figure: 'p99 publish → reading (ms)', value: Number(latency.p99.toFixed(2)), note: `target ≤ 2 ms; p50 ${latency.p50.toFixed(2)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} readings (send time in the payload → Gateway.push)` },
+    { figure: 'p99 publish → reading (ms)', value: Number(latency.p99.toFixed(2)), note: `target ≤ 2 ms; ${steadyText} ${latency.steadyP99.toFixed(2)} ms; p50 ${latency.p50.toFixed(2)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} readings (send time in the payload → Gateway.push)` },
+    {
+      figure: 'event-loop delay, steady: p99 (ms)',
+      value: Number(latency.eld.p99.toFixed(1)),
+      note: `p50 ${latency.eld.p50.toFixed(1)}, max ${latency.eld.max.toFixed(1)} ms (monitorEventLoopDelay, 1 ms resolution); GC in the same span: ${latency.gc.n} pauses, ${latency.gc.ms.toFixed(0)} ms in all, longest ${latency.gc.max.toFixed(1)} ms; ${latency.gc.major} major, ${latency.gc.majorMs.toFixed(0)} ms, longest ${latency.gc.majorMax.toFixed(1)} ms`,
+    },
     ...(puback
-      ? [{ figure: 'p99 publish → PUBACK (ms)', value: Number(puback.p99.toFixed(2)), note: `target ≤ 15 ms; QoS 1, PUBACK after the journal commit (state.journal_max_wait 5 ms); p50 ${puback.p50.toFixed(2)} ms, max ${puback.max.toFixed(1)} ms over ${puback.n} publishes, ${puback.missing} without PUBACK` }]
+      ? [{ figure: 'p99 publish → PUBACK (ms)', value: Number(puback.p99.toFixed(2)), note: `target ≤ 15 ms; ${steadyText} ${puback.steadyP99.toFixed(2)} ms; QoS 1, PUBACK after the journal commit; p50 ${puback.p50.toFixed(2)} ms, max ${puback.max.toFixed(1)} ms over ${puback.n} publishes, ${puback.missing} without PUBACK; p99 by second of load: ${puback.bySecond}` }]
       : []),
     ...(stopped.state
       ? [
@@ -396,8 +483,8 @@ async function main(): Promise<void> {
       : []),
     { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },
-    { figure: 'p99 publish → window result upstream (ms after window end)', value: q(toWindow, 0.99), note: `p50 ${q(toWindow, 0.5)} ms over ${toWindow.length} window results; a window closes when its stream's next reading arrives` },
-    { figure: 'p99 publish → alert upstream (ms)', value: q(toAlert, 0.99), note: `p50 ${q(toAlert, 0.5)} ms over ${toAlert.length} raised/cleared alerts (from the time of the reading that raised or cleared it)` },
+    { figure: 'p99 publish → window result upstream (ms after window end)', value: q(toWindow, 0.99), note: `${steadyText}, windows that ended ≥ 0.5 s before the publisher stopped: ${q(steadyWindows, 0.99)} ms; p50 ${q(toWindow, 0.5)} ms over ${toWindow.length} window results; a window closes when its stream's next reading arrives ${LATENESS} after its end; p99 by second: ${latencyBySecond(toWindow, sinceLoad(windowAt))}` },
+    { figure: 'p99 publish → alert upstream (ms)', value: q(toAlert, 0.99), note: `${steadyText} ${q(afterWarmup(toAlert, alertAt), 0.99)} ms; p50 ${q(toAlert, 0.5)} ms over ${toAlert.length} raised/cleared alerts (from the time of the reading that raised or cleared it)` },
     { figure: 'readings counted upstream', value: upReadings, note: `sum of window counts in ${upAggregates} aggregates; ${upAlerts} alerts; ${upMsgs} messages` },
     { figure: 'warnings/errors logged', value: warnings, note: '' },
     ...(httpPort ? [{ figure: 'HTTP server: /metrics scrapes', value: scrapes, note: `one a second during load; last ${(scrapeBytes / 1024).toFixed(0)} KB` }] : []),

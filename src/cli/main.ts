@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './quiet-debug.js'; // before aedes, mqtt-packet and mqtt load
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -8,15 +8,31 @@ import type { OutboxStore } from './store.js';
  */
 export const GIVE_BACK_EVERY_MS = 30_000;
 
+/** Messages buffered at once that make a backlog: when it has drained, its space goes back at once. */
+export const BACKLOG_MESSAGES = 1000;
+
 /**
- * Space back to the file system after acknowledgements or drops: free pages a slice at a time
- * (incremental vacuum) and the WAL truncated once the outbox is empty. A vacuum follows a drained
- * backlog and runs at once; truncating the WAL alone (the steady state with the uplink up: drained
- * after every batch) runs at most every `everyMs`, the last one deferred until then.
+ * Free pages kept for reuse in the steady state. The ingest journal frees its oldest pages at every
+ * checkpoint and fills as many again before the next one: giving them back would move pages (an
+ * incremental vacuum held the event loop 45–55 ms at 5,000 readings/s) only for the file to grow
+ * again. Beyond this many, and beyond half the file, they go back a slice at a time.
+ */
+const KEEP_FREE_PAGES = 4096;
+/** Pages given back per commit in the steady state (each slice holds the event loop a few ms). */
+const STEADY_SLICE_PAGES = 256;
+
+/**
+ * Space back to the file system after acknowledgements or drops. After a backlog (an outage) has
+ * drained, all free pages at once (incremental vacuum) and the WAL truncated. In the steady state
+ * (the uplink up: drained after every batch, the journal trimmed at every checkpoint) free pages
+ * are reused, and only a large surplus goes back, a slice per commit; the WAL is truncated at
+ * most every `everyMs`, the last one deferred until then.
  */
 export class SpaceGiveBack {
   private lastTruncate = -Infinity;
   private timer: NodeJS.Timeout | null = null;
+  /** Most messages buffered since space was last given back in full. */
+  private peakDepth = 0;
 
   constructor(
     private readonly store: () => OutboxStore,
@@ -26,10 +42,30 @@ export class SpaceGiveBack {
     private readonly everyMs = GIVE_BACK_EVERY_MS,
   ) {}
 
-  /** After a commit freed rows; `depth`: messages still buffered. `force`: truncate the WAL now. */
-  afterFree(depth: number, force = false): void {
+  /** Messages buffered now (after a commit that added some). */
+  noteDepth(depth: number): void {
+    if (depth > this.peakDepth) this.peakDepth = depth;
+  }
+
+  /**
+   * After a commit freed rows; `depth`: messages still buffered. `at`: 'close' gives every free
+   * page back; 'timer' (the deferred truncation) only truncates the WAL.
+   */
+  afterFree(depth: number, at: 'commit' | 'timer' | 'close' = 'commit'): void {
+    const force = at !== 'commit';
     try {
-      const vacuumed = this.store().vacuum(depth === 0);
+      const { total, free } = this.store().pages();
+      const drained = depth === 0 && (at === 'close' || this.peakDepth >= BACKLOG_MESSAGES);
+      let vacuumed = false;
+      if (drained) {
+        this.peakDepth = 0;
+        if (free > 64) {
+          this.store().vacuum(free);
+          vacuumed = true;
+        }
+      } else if (free > KEEP_FREE_PAGES && free * 2 > total) {
+        this.store().vacuum(Math.min(STEADY_SLICE_PAGES, free - KEEP_FREE_PAGES));
+      }
       if (depth !== 0) return;
       const wait = this.lastTruncate + this.everyMs - performance.now();
       if (vacuumed || force || wait <= 0) {
@@ -38,7 +74,7 @@ export class SpaceGiveBack {
       } else if (!this.timer) {
         this.timer = setTimeout(() => {
           this.timer = null;
-          if (this.stillEmpty()) this.afterFree(0, true);
+          if (this.stillEmpty()) this.afterFree(0, 'timer');
         }, wait);
         this.timer.unref();
       }

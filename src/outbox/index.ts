@@ -534,6 +534,7 @@ export class Outbox {
       this.diskFullLogged = false;
       this.log.info({ file: this.file }, `outbox: drained; byte bound back to ${this.cfg.max_bytes}`);
     }
+    this.giveBack.noteDepth(depth);
     if (acked > 0 || bounds.dropped.length > 0) this.giveBack.afterFree(depth);
     // Keep the WAL small as the disk fills (drained or not: with the uplink up it is drained after every batch).
     if (this.giveBack.msSinceTruncate >= SPACE_CHECK_EVERY_MS && this.lowSpace.isLow()) this.giveBack.truncateWal();
@@ -696,7 +697,7 @@ export class Outbox {
     this.sliceTimer = null;
     this.giveBack.stop();
     try {
-      if (this.depth() === 0) this.giveBack.afterFree(0, true);
+      if (this.depth() === 0) this.giveBack.afterFree(0, 'close');
       this.store.close();
     } catch (err) {
       this.log.warn({ err }, `outbox: close failed: ${(err as Error).message}`);

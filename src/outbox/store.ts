@@ -155,16 +155,14 @@ export class OutboxStore {
 
   // ---------------------------------------------------------------- space
 
-  /**
-   * Return free pages to the file system (incremental vacuum) when they are more than a quarter of
-   * the file or the outbox is empty; true if it did.
-   */
-  vacuum(empty: boolean): boolean {
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const vacuum = free > 64 && (empty || free * 4 > pages);
-    if (vacuum) this.db.pragma(`incremental_vacuum(${empty ? free : 2048})`);
-    return vacuum;
+  /** Pages in the file, and of them free ones (reused by later inserts, or given back by `vacuum`). */
+  pages(): { total: number; free: number } {
+    return { total: this.db.pragma('page_count', { simple: true }) as number, free: this.db.pragma('freelist_count', { simple: true }) as number };
+  }
+
+  /** Return up to `pages` free pages to the file system (incremental vacuum: moves pages, holds the event loop). */
+  vacuum(pages: number): void {
+    this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
   }
 
   truncateWal(): void {

@@ -332,6 +332,29 @@ describe('outbox', () => {
     }
   });
 
+  it('in the steady state (no backlog) keeps freed pages for reuse instead of moving pages on every drain', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { commit_max_messages: 1000 });
+      const pages: number[] = [];
+      let n = 0;
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 900; i++) o.put(raw(`d${i % 10}/r`, n++, 800)); // below a backlog (1000)
+        o.flush();
+        for (const r of all(o)) o.ack(r);
+        o.flush();
+        assert.equal(o.stats().depth.messages, 0);
+        pages.push(o.database.pragma('page_count', { simple: true }) as number);
+      }
+      const free = o.database.pragma('freelist_count', { simple: true }) as number;
+      assert.ok(free > 64, `freed pages are kept for the next rows (${free} free): no incremental vacuum on every drain`);
+      assert.ok(pages.at(-1)! <= pages[0]! * 1.2, `and reused, so the database does not grow: ${pages[0]} → ${pages.at(-1)} pages`);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('commits what the timer finds in slices of 50, one per turn of the event loop, in order; flush() commits all at once', async () => {
     const { dir, cleanup } = tempDir();
     try {
