@@ -203,6 +203,8 @@ if (process.send) {
   let max = 0;
   let collect = false;
   let steady = false;
+  // As the CLI does first of all (src/cli/main.ts), before the gateway module loads aedes and mqtt.
+  await import(pathToFileURL(process.env.RUNTIME_BENCH_GATEWAY_MODULE.replace(/runtime[\\/]gateway\.js$/, 'cli/quiet-debug.js')).href);
   const { Gateway } = await import(pathToFileURL(process.env.RUNTIME_BENCH_GATEWAY_MODULE).href);
   const push = Gateway.prototype.push;
   Gateway.prototype.push = function (r) {

@@ -80,16 +80,20 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     }
   });
 
-  it('restores a snapshot in the earlier form (rings as number arrays with null for NaN, the count table in base64) exactly', () => {
+  it('restores a snapshot in the earlier forms (five rings, as number arrays with null for NaN; the count table in base64) exactly', () => {
     const step = { detector: 'default' };
     const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
     const whole = run(step, s);
     const cut = 3 * DAY;
     const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
     const compiled = compileDetect(detectStepSchema.parse(step));
-    const snap = compiled.snapshot(head.state) as { detector: { seasonal: ArrayLike<number>[]; sequence: { counts: Uint8Array } } };
+    const snap = compiled.snapshot(head.state) as { detector: { seasonal: Float64Array | ArrayLike<number | null>[]; sequence: { counts: Uint8Array } } };
     const old = structuredClone(snap);
-    old.detector.seasonal = snap.detector.seasonal.map((a) => Array.from(a, (x) => (Number.isNaN(x) ? null : x))) as unknown as ArrayLike<number>[];
+    // The earlier form: [[t0, last_ts, dt], scales, counts, means, errors] (2 periods, 2 × 168 slots).
+    const packed = snap.detector.seasonal as Float64Array;
+    const cuts = [0, 3, 5, 7, 7 + 336, 7 + 672];
+    assert.equal(packed.length, cuts.at(-1));
+    old.detector.seasonal = cuts.slice(1).map((end, i) => Array.from(packed.subarray(cuts[i], end), (x) => (Number.isNaN(x) ? null : x)));
     (old.detector.sequence as { counts: unknown }).counts = Buffer.from(snap.detector.sequence.counts).toString('base64');
     const rest = run(step, s, cut, compiled.restore('dev/metric', JSON.parse(JSON.stringify(old))));
     assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs);
@@ -100,6 +104,6 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     const b = compileDetect(detectStepSchema.parse({ detector: 'default', season_slots: 96 }));
     const st = a.createKeyState('d/m');
     a.update(st, T0, 1);
-    assert.throws(() => b.restore('d/m', a.snapshot(st)), /"seasonal" must be .*periods or slots changed/);
+    assert.throws(() => b.restore('d/m', a.snapshot(st)), /"seasonal" must hold .*periods or slots changed/);
   });
 });

@@ -107,11 +107,11 @@ describe('default detector, sequence rule', () => {
     const d = new DefaultDetector();
     const g = noise(7);
     let x = 0;
-    type Snap = { sequence: { counts: Uint8Array; numbers: number[] }; seasonal: ArrayLike<number>[]; state: number[]; time: number[] };
+    type Snap = { sequence: { counts: Uint8Array; numbers: number[] }; seasonal: Float64Array; state: number[]; time: number[] };
     /** Bytes the state takes as doubles and the count table. */
     const bytes = () => {
       const s = d.snapshot() as Snap;
-      const numbers = s.seasonal.reduce((n, a) => n + a.length, 0) + s.state.length + s.time.length + s.sequence.numbers.length;
+      const numbers = s.seasonal.length + s.state.length + s.time.length + s.sequence.numbers.length;
       return 8 * numbers + s.sequence.counts.length;
     };
     let at5k = 0;

@@ -148,19 +148,46 @@ export class SeasonalBaseline {
     }
   }
 
-  /** [[t0, last_ts, dt], scales, counts, means, errors]: copies of the rings as Float64Arrays (NaN kept; copied as bytes in a checkpoint). */
-  snapshot(): [number[], Float64Array, Float64Array, Float64Array, Float64Array] {
-    return [[this.t0, this.lastTs, this.dt], this.scales.slice(), this.counts.slice(), this.means.slice(), this.slotErr.slice()];
+  /**
+   * One packed copy: [t0, last_ts, dt, scales(np), counts(np), means, errors]. One typed array,
+   * not five: a checkpoint of thousands of streams spent most of its capture allocating them.
+   */
+  snapshot(): Float64Array {
+    const np = this.np;
+    const nm = this.means.length;
+    const out = new Float64Array(3 + 2 * np + 2 * nm);
+    out[0] = this.t0;
+    out[1] = this.lastTs;
+    out[2] = this.dt;
+    out.set(this.scales, 3);
+    out.set(this.counts, 3 + np);
+    out.set(this.means, 3 + 2 * np);
+    out.set(this.slotErr, 3 + 2 * np + nm);
+    return out;
   }
 
-  /** Takes what `snapshot` returned, or its earlier form (plain number arrays, NaN as null). */
+  /** Takes what `snapshot` returned, or its earlier forms (five arrays: typed, or plain numbers with NaN as null). */
   restore(s: unknown, what: string): void {
+    const np = this.np;
+    const nm = this.means.length;
+    if (s instanceof Float64Array) {
+      if (s.length !== 3 + 2 * np + 2 * nm) {
+        throw new Error(`${what}: "seasonal" must hold ${3 + 2 * np + 2 * nm} numbers (3 + 2 × ${np} periods + 2 × ${nm} slots), not ${s.length} (the detector's periods or slots changed; delete the state file to start fresh)`);
+      }
+      const [t0 = NaN, lastTs = NaN, dt = NaN] = s; // the length is checked above
+      [this.t0, this.lastTs, this.dt] = [t0, lastTs, dt];
+      this.scales.set(s.subarray(3, 3 + np));
+      this.counts.set(s.subarray(3 + np, 3 + 2 * np));
+      this.means.set(s.subarray(3 + 2 * np, 3 + 2 * np + nm));
+      this.slotErr.set(s.subarray(3 + 2 * np + nm));
+      return;
+    }
     const nums = (a: unknown) => a instanceof Float64Array || (Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
     type Saved = ArrayLike<number | null>;
     const ok = Array.isArray(s) && s.length === 5 && s.every(nums);
     const [times, scales, counts, means, errors] = ok ? (s as [Saved, Saved, Saved, Saved, Saved]) : [];
-    if (!times || !scales || !counts || !means || !errors || times.length !== 3 || scales.length !== this.np || counts.length !== this.np || means.length !== this.means.length || errors.length !== this.means.length) {
-      throw new Error(`${what}: "seasonal" must be [[t0, last_ts, dt], scales(${this.np}), counts(${this.np}), means(${this.means.length}), errors(${this.means.length})] (the detector's periods or slots changed; delete the state file to start fresh)`);
+    if (!times || !scales || !counts || !means || !errors || times.length !== 3 || scales.length !== np || counts.length !== np || means.length !== nm || errors.length !== nm) {
+      throw new Error(`${what}: "seasonal" must be [t0, last_ts, dt, scales(${np}), counts(${np}), means(${nm}), errors(${nm})] packed in one Float64Array (the detector's periods or slots changed; delete the state file to start fresh)`);
     }
     const num = (x: number | null) => (x === null ? NaN : x);
     [this.t0, this.lastTs, this.dt] = Array.from(times, num) as [number, number, number];
