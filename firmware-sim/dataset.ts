@@ -48,8 +48,7 @@ export function writeDataset(sim: Simulation, dir: string, onProgress?: (tick: n
       k = sim.run(k, k + step, (s) => {
         let line = csvTime(s.t);
         const v = s.values;
-        for (let m = 0; m < v.length; m++) {
-          const x = v[m]!;
+        for (const x of v) {
           if (Number.isNaN(x)) line += ',';
           else {
             line += ',' + String(x);

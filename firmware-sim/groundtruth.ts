@@ -37,7 +37,7 @@ export function nabWindows(events: readonly FaultEvent[], o: LabelOptions): Reco
     const tail = Math.max(2 * o.intervalMs, 0.1 * (e.end - e.start));
     (out[o.keyOf(e)] ??= []).push([nabTime(e.start), nabTime(e.end + tail), e.fault]);
   }
-  for (const k of Object.keys(out)) out[k]!.sort((a, b) => a[0].localeCompare(b[0]));
+  for (const windows of Object.values(out)) windows.sort((a, b) => a[0].localeCompare(b[0]));
   return out;
 }
 

@@ -11,7 +11,7 @@ export function nmeaChecksum(body: string): string {
 }
 
 /** `$<body>*hh` */
-export function sentence(body: string): string {
+function sentence(body: string): string {
   return `$${body}*${nmeaChecksum(body)}`;
 }
 

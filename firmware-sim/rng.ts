@@ -54,7 +54,7 @@ export class Rng {
     const a = xs.slice();
     for (let i = a.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
-      [a[i], a[j]] = [a[j]!, a[i]!];
+      [a[i], a[j]] = [a[j]!, a[i]!]; // 0 <= j <= i < a.length
     }
     return a;
   }

@@ -62,6 +62,7 @@ export class Simulation {
       }
     }
     this.ticks = Math.floor((opts.durationMs * opts.rateHz) / 1000);
+    // Refilled before each callback; with no domains there is no device and no callback.
     this.sample = { device: this.devices[0]!, t: 0, values: this.buffers[0]! };
   }
 
@@ -90,6 +91,7 @@ export class Simulation {
     for (let k = from; k < end; k++) {
       const t = this.timeOf(k);
       for (let j = 0; j < this.devices.length; j++) {
+        // per tick and device: j < devices.length = buffers.length, the `!` are safe and cheap
         const d = this.devices[j]!;
         const buf = this.buffers[j]!;
         d.sample(t, buf);

@@ -5,7 +5,7 @@
  * holds a registry: the plugin set (by default every built-in plugin, src/plugins.ts) is passed in.
  */
 import type { PipelineSpec, StepSpec } from './config/pipeline.js';
-import { RESERVED_STEP_KEYS, type PluginSet } from './core/plugin.js';
+import { RESERVED_STEP_KEYS, type PluginSet } from './plugin-set.js';
 import type { Sink } from './core/records.js';
 import { compileDetectStep, type DetectStep, type DetectStepSpec } from './detectors/step.js';
 import { Pipeline, type PipelineOptions } from './engine/pipeline.js';
@@ -18,7 +18,7 @@ export function compilePipeline(spec: PipelineSpec, sink: Sink, opts?: PipelineO
 }
 
 /** A validated pipeline config in the engine's types, its detect and operator steps built. */
-export function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): EnginePipelineSpec {
+function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): EnginePipelineSpec {
   const { input } = spec;
   return {
     name: spec.name,

@@ -5,7 +5,7 @@
  * so the running gateway, the config loader and the docs generator all use this one list.
  * Listing a kind twice throws.
  */
-import { PluginSet } from './core/plugin.js';
+import { PluginSet } from './plugin-set.js';
 import { gpioPlugin } from '../drivers/gpio/plugin.js';
 import { mqttPlugin } from '../drivers/mqtt/plugin.js';
 import { serialPlugin } from '../drivers/serial/plugin.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { SchemaKit } from '../../src/config/schema-kit.js';
+import type { SchemaKit } from '../../src/core/plugin.js';
 import { NAME_RE } from '../common/names.js';
 
 /** Settings of one `gpio` input (without `type`, `name`, `enabled`), and of its pins. */

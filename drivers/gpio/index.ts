@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth, type DriverState } from '../../src/core/driver.js';
+import { DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import type { AlertRecord, Severity } from '../../src/core/records.js';
 import { patternToRegExp } from '../../src/core/patterns.js';
@@ -8,8 +8,10 @@ import type { GpioConfig, GpioInputConfig, GpioOutputConfig } from './config.js'
 import { SimulatedGpio, simulatedGpio, SIMULATED_GPIO_SERVICE, type GpioBackend, type Level } from './simulated.js';
 import { SysfsGpio, resolveChipBase, loadOnoff } from './sysfs.js';
 
-export { SimulatedGpio, simulatedGpio, SIMULATED_GPIO_SERVICE, type GpioBackend, type Level } from './simulated.js';
-export { resolveChipBase, listChips, PI_CHIP_LABELS } from './sysfs.js';
+export { SimulatedGpio, SIMULATED_GPIO_SERVICE, type GpioBackend } from './simulated.js';
+/** @public The simulated pins for the firmware simulator and tests (docs/drivers.md, "Simulated GPIO"). */
+export { simulatedGpio } from './simulated.js';
+export { resolveChipBase } from './sysfs.js';
 export type { GpioConfig } from './config.js';
 
 const SEVERITY: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

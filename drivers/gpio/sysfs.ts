@@ -17,9 +17,9 @@ export interface GpioChip {
 }
 
 /** Labels of the Raspberry Pi SoC GPIO chips, best first. */
-export const PI_CHIP_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2712', 'pinctrl-bcm2711', 'pinctrl-bcm2835'];
+const PI_CHIP_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2712', 'pinctrl-bcm2711', 'pinctrl-bcm2835'];
 
-export function listChips(root: string): GpioChip[] {
+function listChips(root: string): GpioChip[] {
   const dir = join(root, 'class', 'gpio');
   const out: GpioChip[] = [];
   for (const name of readdirSync(dir)) {

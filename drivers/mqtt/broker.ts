@@ -470,7 +470,7 @@ export function guardPacketSize(socket: net.Socket, max: number, onOversized: (s
         i += step;
         continue;
       }
-      const b = chunk[i++]!;
+      const b = chunk[i++]!; // i < n: a byte of the chunk (per byte: no checked read)
       if (!inHeader) {
         type = b >> 4;
         inHeader = true;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { SchemaKit } from '../../src/config/schema-kit.js';
+import type { SchemaKit } from '../../src/core/plugin.js';
 import { NAME_RE } from '../common/names.js';
 import { templateError } from './topic.js';
 import { parseHash } from './password.js';

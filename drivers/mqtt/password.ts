@@ -44,11 +44,12 @@ interface ParsedHash {
 export function parseHash(hash: string): ParsedHash | string {
   const parts = hash.split('$');
   if (parts.length !== 6 || parts[0] !== HASH_PREFIX) return 'expected scrypt$N$r$p$salt$hash (make one with `edgewise hash-password`)';
-  const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const [, nText, rText, pText, salt64 = '', key64 = ''] = parts;
+  const [N, r, p] = [Number(nText), Number(rText), Number(pText)];
   if (!Number.isInteger(N) || N < 2 || (N & (N - 1)) !== 0 || N > 2 ** 20) return 'N must be a power of two between 2 and 2^20';
   if (!Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16) return 'r must be 1..32 and p 1..16';
-  const salt = Buffer.from(parts[4]!, 'base64url');
-  const key = Buffer.from(parts[5]!, 'base64url');
+  const salt = Buffer.from(salt64, 'base64url');
+  const key = Buffer.from(key64, 'base64url');
   if (salt.length < 8 || key.length < 16) return 'salt or hash too short';
   return { N, r, p, salt, key };
 }

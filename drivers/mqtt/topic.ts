@@ -24,8 +24,7 @@ export function templateError(t: string): string | undefined {
   const levels = t.split('/');
   let device = 0;
   let metric = 0;
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i]!;
+  for (const [i, l] of levels.entries()) {
     if (l === '#') {
       if (i !== levels.length - 1) return '"#" is only allowed as the last level';
       continue;
@@ -68,6 +67,7 @@ export function matchTemplate(tpl: CompiledTemplate, parts: string[]): TopicMatc
   if (tpl.rest ? parts.length < tpl.levels.length : parts.length !== tpl.levels.length) return undefined;
   let device: string | undefined;
   let metric: string | undefined;
+  // Per message: i < levels.length <= parts.length (checked above), so the `!` are safe and cheap.
   for (let i = 0; i < tpl.levels.length; i++) {
     const l = tpl.levels[i]!;
     const p = parts[i]!;
@@ -93,12 +93,11 @@ export function topicMatches(filter: string, topic: string): boolean {
   if (filter === '#') return !topic.startsWith('$');
   const f = filter.split('/');
   const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const fl = f[i]!;
+  for (const [i, fl] of f.entries()) {
     if (fl === '#') return !(i === 0 && topic.startsWith('$'));
     if (i >= t.length) return false;
     if (fl === '+') {
-      if (i === 0 && t[0]!.startsWith('$')) return false;
+      if (i === 0 && topic.startsWith('$')) return false;
       continue;
     }
     if (fl !== t[i]) return false;
@@ -112,12 +111,10 @@ export function filterCovers(acl: string, sub: string): boolean {
   if (sub.startsWith('$') && (acl.startsWith('+') || acl.startsWith('#'))) return false;
   const a = acl.split('/');
   const s = sub.split('/');
-  for (let i = 0; i < a.length; i++) {
-    const al = a[i]!;
+  for (const [i, al] of a.entries()) {
     if (al === '#') return true;
-    if (i >= s.length) return false;
-    const sl = s[i]!;
-    if (sl === '#') return false;
+    const sl = s[i];
+    if (sl === undefined || sl === '#') return false;
     if (al === '+') continue;
     if (sl === '+' || al !== sl) return false;
   }

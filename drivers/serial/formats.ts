@@ -57,17 +57,17 @@ export class CsvDecoder implements LineDecoder {
     }
     let ts = now;
     let device = this.device;
-    for (let i = 0; i < cells.length; i++) {
+    for (const [i, cell] of cells.entries()) {
       const col = this.columns[i];
       if (col === 'ts') {
-        const t = parseTimestamp(cells[i]!, this.tsUnit);
+        const t = parseTimestamp(cell, this.tsUnit);
         if (Number.isNaN(t)) {
-          drops.drop('bad_timestamp', line, `${where}: ts column "${cells[i]}" is neither ms since epoch nor ISO 8601`);
+          drops.drop('bad_timestamp', line, `${where}: ts column "${cell}" is neither ms since epoch nor ISO 8601`);
           return 0;
         }
         ts = t;
       } else if (col === 'device') {
-        const d = cells[i]!.trim();
+        const d = cell.trim();
         if (!isValidName(d)) {
           drops.drop('bad_name', line, `${where}: device column "${d.slice(0, 40)}" is not a valid name`);
           return 0;
@@ -76,12 +76,12 @@ export class CsvDecoder implements LineDecoder {
       }
     }
     let n = 0;
-    for (let i = 0; i < cells.length; i++) {
-      const col = this.columns[i]!;
-      if (col === 'ts' || col === 'device' || col === '_') continue;
-      const v = toNumber(cells[i]);
+    for (const [i, cell] of cells.entries()) {
+      const col = this.columns[i];
+      if (col === undefined || col === 'ts' || col === 'device' || col === '_') continue;
+      const v = toNumber(cell);
       if (v === undefined) {
-        drops.drop('not_a_number', line, `${where}: column ${i + 1} (${col}) = "${cells[i]!.slice(0, 40)}" is not a finite number`);
+        drops.drop('not_a_number', line, `${where}: column ${i + 1} (${col}) = "${cell.slice(0, 40)}" is not a finite number`);
         continue;
       }
       emit({ stream: `${device}/${col}`, ts, value: v });

@@ -2,7 +2,7 @@ import type { SerialPort } from 'serialport';
 
 // serialport (a native addon, ~10 MB resident) is loaded only when a serial input starts.
 let SerialPortClass: typeof SerialPort | undefined;
-import { DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth, type DriverState } from '../../src/core/driver.js';
+import { DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import type { SerialConfig } from './config.js';
 import { lineDecoder, type LineDecoder } from './formats.js';
@@ -10,7 +10,7 @@ import { LineSplitter, isGarbled } from './lines.js';
 
 export type { SerialConfig } from './config.js';
 export { NmeaDecoder } from './nmea.js';
-export { CsvDecoder, JsonLineDecoder, KvDecoder, lineDecoder } from './formats.js';
+export { CsvDecoder, JsonLineDecoder, KvDecoder } from './formats.js';
 export { LineSplitter } from './lines.js';
 
 /**

@@ -58,8 +58,7 @@ export class LineSplitter {
 
 /** Control bytes (other than tab) or invalid UTF-8: noise on the line, a wrong baud rate. */
 export function isGarbled(raw: Buffer, text: string): boolean {
-  for (let i = 0; i < raw.length; i++) {
-    const b = raw[i]!;
+  for (const b of raw) {
     if (b < 32 && b !== 9) return true;
     if (b === 127) return true;
   }

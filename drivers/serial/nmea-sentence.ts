@@ -6,7 +6,7 @@
 
 export type ChecksumMode = 'required' | 'optional';
 
-export interface Sentence {
+interface Sentence {
   /** Talker (GP, GN, GL, BD...), 'P' for proprietary sentences, '' for other vendor addresses. */
   talker: string;
   /** Sentence type: GGA, RMC... (for proprietary ones: the maker's code). */
@@ -47,7 +47,7 @@ export function frame(line: string, checksum: ChecksumMode): Framed {
   return { ok: true, sentence: { talker: address.slice(0, 2), type: address.slice(2), fields } };
 }
 
-export function hex2(n: number): string {
+function hex2(n: number): string {
   return n.toString(16).toUpperCase().padStart(2, '0');
 }
 
@@ -93,7 +93,7 @@ export function timeOfDay(field: string | undefined): TimeOfDay | undefined {
 }
 
 /** A calendar date as UTC midnight in ms, or undefined when it is not a real calendar day. */
-export function utcDay(year: number, month: number, day: number): number | undefined {
+function utcDay(year: number, month: number, day: number): number | undefined {
   if (!Number.isInteger(year) || !Number.isInteger(month) || !Number.isInteger(day)) return undefined;
   if (month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   const t = Date.UTC(year, month - 1, day);

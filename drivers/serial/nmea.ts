@@ -30,7 +30,7 @@ export interface NmeaOptions {
   undated: 'gateway_clock' | 'drop';
 }
 
-export const NMEA_DEFAULTS: NmeaOptions = { checksum: 'required', undated: 'gateway_clock' };
+const NMEA_DEFAULTS: NmeaOptions = { checksum: 'required', undated: 'gateway_clock' };
 
 const KNOT_KMH = 1.852;
 const DAY = 86_400_000;
@@ -44,7 +44,7 @@ const GPS_ROLLOVER = 1024 * 7 * DAY;
  */
 const ROLLOVER_WINDOW = DAY;
 /** Receiver time a time-only fix waits for a date before the `undated` rule applies. */
-export const MAX_WAIT_MS = 10_000;
+const MAX_WAIT_MS = 10_000;
 const MAX_WAITING = 200;
 /** Two positions of one epoch further apart than this are two different fixes (not rounding). */
 const SAME_PLACE_DEG = 1e-5;
@@ -233,7 +233,7 @@ export class NmeaDecoder {
       this.hasFix = false;
       this.c.nmea_no_fix++;
       if (!tod || quality === undefined) return undefined;
-      return { tod, values: [['fix_quality', 0], ['satellites', extra[0]![1]]], line, where, counted: true };
+      return { tod, values: [['fix_quality', 0], ['satellites', extra[0]?.[1]]], line, where, counted: true };
     }
     this.hasFix = quality !== 7 && quality !== 8;
     if (!tod) throw new NoTime('a fix without a time');
@@ -400,7 +400,9 @@ export class NmeaDecoder {
       this.waiting = [];
       return 0;
     }
-    this.setAnchor(this.near(now, this.waiting[0]!.tod.ms), true);
+    const [oldest] = this.waiting;
+    if (!oldest) return 0;
+    this.setAnchor(this.near(now, oldest.tod.ms), true);
     return this.flushIfDated(emit, drops);
   }
 
@@ -413,9 +415,8 @@ export class NmeaDecoder {
     let ref = this.anchor;
     if (!this.anchorFromGateway) {
       // relative to the dated sentence, walking back so that a midnight between them is crossed right
-      const times: number[] = new Array(waiting.length);
-      for (let i = waiting.length - 1; i >= 0; i--) ref = times[i] = this.near(ref, waiting[i]!.tod.ms);
-      for (let i = 0; i < waiting.length; i++) n += this.place(waiting[i]!, times[i]!, emit, drops);
+      const placed = [...waiting].reverse().map((w) => ({ w, at: (ref = this.near(ref, w.tod.ms)) }));
+      for (const { w, at } of placed.reverse()) n += this.place(w, at, emit, drops);
       return n;
     }
     for (const w of waiting) {

@@ -128,12 +128,12 @@ export class Pump implements DeviceModel {
     }
     this.phase = ph % (2 * Math.PI);
     const mean = s1 / FRAME;
-    for (let n = 0; n < FRAME; n++) {
-      const d = vals[n]! - mean;
+    for (const x of vals) {
+      const d = x - mean;
       const d2 = d * d;
       s2 += d2;
       s4 += d2 * d2;
-      const a = Math.abs(vals[n]!);
+      const a = Math.abs(x);
       if (a > peak) peak = a;
     }
     const variance = s2 / FRAME;

@@ -47,6 +47,11 @@ export const VEHICLE_FAULTS: readonly FaultType[] = [
 const HARSH_CORNERING: FaultType = { fault: 'harsh_cornering', kind: 'fault', minMs: 2000, maxMs: 4000, metrics: ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'] };
 
 const M_PER_DEG_LAT = 111_320;
+/** Engine rpm per km/h in each gear (1–6). */
+const GEAR_RATIOS = [0, 110, 62, 43, 33, 27, 22] as const;
+/** One value per IMU axis (x, y, z). */
+type Axis = [number, number, number];
+const AXES = [0, 1, 2] as const;
 
 interface Waypoint {
   lat: number;
@@ -96,10 +101,13 @@ export class Vehicle implements DeviceModel, GpsSource {
       const rad = r.uniform(3000, 6000);
       const lat = lat0 + (rad * Math.cos(ang)) / M_PER_DEG_LAT;
       const lon = lon0 + (rad * Math.sin(ang)) / (M_PER_DEG_LAT * cos0);
-      if (i > 0) s += dist(this.route[i - 1]!, { lat, lon });
+      const prev = this.route.at(-1);
+      if (prev) s += dist(prev, { lat, lon });
       this.route.push({ lat, lon, s, limit: i % 4 < 2 ? 50 : 100 });
     }
-    this.length = s + dist(this.route[15]!, this.route[0]!);
+    const [first] = this.route;
+    const last = this.route.at(-1);
+    this.length = first && last ? s + dist(last, first) : s;
     this.s = r.uniform(0, this.length);
     this.cruise = r.uniform(0.88, 1.0);
     this.coolW = new Wander(r, 300, 1.2);
@@ -113,6 +121,7 @@ export class Vehicle implements DeviceModel, GpsSource {
   }
 
   private leg(): { i: number; f: number } {
+    // per sample: i stays in [0, route.length), so the route reads below are safe
     const s = this.s;
     let i = this.route.length - 1;
     while (i > 0 && this.route[i]!.s > s) i--;
@@ -126,7 +135,7 @@ export class Vehicle implements DeviceModel, GpsSource {
     this.lastT = t;
     const r = this.rng;
     const P = this.plans;
-    const { i, f } = this.leg();
+    const { i, f } = this.leg(); // i indexes the route (the `route[i]!` below)
     const limit = this.route[i]!.limit;
 
     // what the driver wants
@@ -167,7 +176,7 @@ export class Vehicle implements DeviceModel, GpsSource {
     // engine
     const kmh = this.v * 3.6;
     const gear = kmh < 15 ? 1 : kmh < 30 ? 2 : kmh < 50 ? 3 : kmh < 70 ? 4 : kmh < 90 ? 5 : 6;
-    const ratio = [0, 110, 62, 43, 33, 27, 22][gear]!;
+    const ratio = GEAR_RATIOS[gear];
     this.altW.step(dt);
     const rpm = Math.max(760, kmh * ratio * (1 + 0.08 * Math.max(0, this.a) / 2)) + r.normal(0, 12);
     let coolTarget = 89 + 4 * Math.min(1, rpm / 4000) + this.coolW.step(dt);
@@ -220,9 +229,9 @@ export class Vehicle implements DeviceModel, GpsSource {
  * without it.
  */
 class Imu {
-  private readonly m: number[][];
-  private readonly bias: number[];
-  private readonly gbias: number[];
+  private readonly m: [Axis, Axis, Axis];
+  private readonly bias: Axis;
+  private readonly gbias: Axis;
   private readonly grade: Wander;
   private nextTurn: number;
   private turnStart = 0;
@@ -305,9 +314,10 @@ class Imu {
     const wy = 0.004 * r.gauss();
     const wz = yaw + 0.004 * r.gauss();
     const m = this.m;
-    for (let i = 0; i < 3; i++) {
-      out[at + i] = m[i]![0]! * fx + m[i]![1]! * fy + m[i]![2]! * fz + this.bias[i]! + 0.04 * r.gauss();
-      out[at + 3 + i] = m[i]![0]! * wx + m[i]![1]! * wy + m[i]![2]! * wz + this.gbias[i]!;
+    for (const i of AXES) {
+      const [mx, my, mz] = m[i];
+      out[at + i] = mx * fx + my * fy + mz * fz + this.bias[i] + 0.04 * r.gauss();
+      out[at + 3 + i] = mx * wx + my * wy + mz * wz + this.gbias[i];
     }
   }
 }

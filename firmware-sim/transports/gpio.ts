@@ -45,7 +45,7 @@ export class GpioTransport {
     for (const p of this.pulsesMap) {
       if (p.device !== id) continue;
       const m = s.device.metrics.indexOf(p.metric);
-      const v = m < 0 ? NaN : s.values[m]!;
+      const v = s.values[m] ?? NaN; // m = -1: not a metric of this device
       let st = this.owed.get(p);
       if (!st) this.owed.set(p, (st = { owed: 0, lastT: s.t }));
       const dt = (s.t - st.lastT) / 1000;
@@ -62,7 +62,7 @@ export class GpioTransport {
     for (const l of this.levelMap) {
       if (l.device !== id) continue;
       const m = s.device.metrics.indexOf(l.metric);
-      const v = m < 0 ? NaN : s.values[m]!;
+      const v = s.values[m] ?? NaN; // m = -1: not a metric of this device
       if (Number.isNaN(v)) continue;
       const level: 0 | 1 = v > l.threshold ? 1 : 0;
       if (this.levels.get(l) !== level) {

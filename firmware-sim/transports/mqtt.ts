@@ -84,10 +84,10 @@ export class MqttTransport {
     const topics = this.topicsOf(s.device);
     const tail = `,"ts":${s.t}}`;
     const v = s.values;
-    for (let m = 0; m < v.length; m++) {
-      const x = v[m]!;
-      if (Number.isNaN(x)) continue;
-      this.client.publish(topics[m]!, `{"value":${x}${tail}`, { qos: 0 });
+    for (const [m, x] of v.entries()) {
+      const topic = topics[m]; // one per metric
+      if (Number.isNaN(x) || topic === undefined) continue;
+      this.client.publish(topic, `{"value":${x}${tail}`, { qos: 0 });
       this.published++;
     }
   }

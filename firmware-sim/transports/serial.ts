@@ -60,7 +60,7 @@ export function kvLine(s: Sample): string {
   let line = `device=${s.device.id} ts=${s.t}`;
   const v = s.values;
   const names = s.device.metrics;
-  for (let m = 0; m < v.length; m++) if (!Number.isNaN(v[m]!)) line += ` ${names[m]}=${v[m]}`;
+  for (const [m, x] of v.entries()) if (!Number.isNaN(x)) line += ` ${names[m]}=${x}`;
   return line + '\n';
 }
 

@@ -1,5 +1,4 @@
-import type { AlertRecord, Severity } from '../core/records.js';
-import type { Judgement } from '../detectors/types.js';
+import type { AlertRecord, Judgement, Severity } from '../core/records.js';
 
 export interface AlertParams {
   severity: Severity;
@@ -173,7 +172,7 @@ function fmt(x: number): string {
 }
 
 /** The rule in words, e.g. `ewma_z 5.2 (limit 4, baseline 20.1)`. */
-export function describe(j: Judgement): string {
+function describe(j: Judgement): string {
   const base = Number.isFinite(j.baseline) ? `, baseline ${fmt(j.baseline)}` : '';
   return `${j.rule} ${fmt(j.deviation)} (limit ${fmt(j.limit)}${base})`;
 }

@@ -7,6 +7,7 @@
  * per window for its earliest detection, every false detection penalised, normalised against a
  * null and a perfect detector over the whole corpus.
  */
+import { itemAt } from '../core/item-at.js';
 
 export interface BacktestRow {
   /** Event time of the row (ms). */
@@ -31,7 +32,7 @@ export const NAB_PROFILES: Record<'standard' | 'reward_low_FP_rate' | 'reward_lo
   reward_low_FN_rate: { name: 'reward_low_FN_rate', tpWeight: 1, fnWeight: 2, fpWeight: 0.11 },
 };
 
-export interface NabScore {
+interface NabScore {
   /** Summed raw score (true positives, misses and false positives with their weights). */
   raw: number;
   /** Raw score of a detector that never fires: −fnWeight × scorable windows. */
@@ -83,29 +84,27 @@ export function scaledSigmoid(x: number): number {
 const MAX_TP = scaledSigmoid(-1);
 
 /** Row index range [L, R] of each window (first row at or after its start, last at or before its end). */
-export function windowRows(ts: ArrayLike<number>, windows: LabelWindow[]): Array<[number, number]> {
+function windowRows(ts: ArrayLike<number>, windows: LabelWindow[]): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   const n = ts.length;
   for (const [a, b] of [...windows].sort((x, y) => x[0] - y[0])) {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (ts[m]! < a) lo = m + 1;
-      else hi = m;
-    }
-    const L = lo;
-    lo = 0;
-    hi = n;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (ts[m]! <= b) lo = m + 1;
-      else hi = m;
-    }
-    const R = lo - 1;
+    const L = countWhile(ts, (t) => t < a);
+    const R = countWhile(ts, (t) => t <= b) - 1;
     if (L < n && R >= 0 && R >= L) out.push([L, R]);
   }
   return out;
+}
+
+/** How many leading values of the sorted `ts` satisfy `holds` (a binary search). */
+function countWhile(ts: ArrayLike<number>, holds: (t: number) => boolean): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (holds(ts[m] ?? Infinity)) lo = m + 1; // m < ts.length: never the fallback
+    else hi = m;
+  }
+  return lo;
 }
 
 /** Score one file. `rows` must be in time order, one per data row. */
@@ -126,16 +125,19 @@ export function backtestFile(
   let fpSum = 0;
   let w = 0; // next window not yet ended before row i
   let prev: [number, number] | undefined; // (R, W) of the last window ended before row i
-  for (let i = 0; i < n; i++) {
-    while (w < win.length && win[w]![1] < i) {
-      const [L, R] = win[w]!;
+  let alertBefore = false;
+  for (const [i, row] of rows.entries()) {
+    let current = win[w];
+    while (current && current[1] < i) {
+      const [L, R] = current;
       prev = [R, R - L + 1];
-      w++;
+      current = win[++w];
     }
-    const raised = rows[i]!.alert && (i === 0 || !rows[i - 1]!.alert);
+    const raised = row.alert && !alertBefore;
+    alertBefore = row.alert;
     if (!raised || i < probation) continue;
     alerts++;
-    const inside = w < win.length && win[w]![0] <= i && i <= win[w]![1];
+    const inside = current !== undefined && current[0] <= i && i <= current[1];
     if (inside) {
       inWin++;
       if (firstHit[w] === -1) firstHit[w] = i;
@@ -152,7 +154,7 @@ export function backtestFile(
   win.forEach(([L, R], k) => {
     if (!scorable[k]) return;
     windowsScored++;
-    const i = firstHit[k]!;
+    const i = firstHit[k] ?? -1;
     if (i < 0) {
       raw -= profile.fnWeight;
       return;
@@ -160,7 +162,7 @@ export function backtestFile(
     detected++;
     const W = R - L + 1;
     raw += (profile.tpWeight * scaledSigmoid(-(R - i + 1) / W)) / MAX_TP;
-    delaySum += ts[i]! - ts[L]!;
+    delaySum += itemAt(ts, i, 'backtest rows') - itemAt(ts, L, 'backtest rows');
     delayFracSum += (i - L) / W;
   });
   const nullRaw = -profile.fnWeight * windowsScored;

@@ -50,11 +50,11 @@ export interface BacktestReport {
 }
 
 /** What runs without --pipeline: the same default pipeline as `replay` (the default detector on every stream). */
-export function defaultBacktestPipeline(): PipelineSpec {
+function defaultBacktestPipeline(): PipelineSpec {
   return defaultPipeline();
 }
 
-export function findDataFiles(input: string): string[] {
+function findDataFiles(input: string): string[] {
   const st = statSync(input, { throwIfNoEntry: false });
   if (!st) throw new Error(`--input ${input}: no such file or folder`);
   if (st.isFile()) return [input];
@@ -72,11 +72,11 @@ export function findDataFiles(input: string): string[] {
 }
 
 /** An alert's type: its detector name through `types`, else the name with `-` as `_` (`harsh-braking` → `harsh_braking`). */
-export function alertType(detector: string, types?: Record<string, string>): string {
+function alertType(detector: string, types?: Record<string, string>): string {
   return types?.[detector] ?? detector.toLowerCase().replace(/-/g, '_');
 }
 
-export interface AlertRows {
+interface AlertRows {
   /** `alert` is true while any alert of the pipeline is active on that row. */
   rows: BacktestRow[];
   /** Per alert type: true while an alert of that type is active on the row (one entry per row). */
@@ -84,7 +84,7 @@ export interface AlertRows {
 }
 
 /** One file's per-row alert flags, overall and per alert type. */
-export async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, pipelineDrops: Record<string, number>, types?: Record<string, string>): Promise<AlertRows> {
+async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, pipelineDrops: Record<string, number>, types?: Record<string, string>): Promise<AlertRows> {
   const active = new Map<string, Set<string>>();
   let open = 0;
   const sink = (e: Emission) => {
@@ -118,7 +118,7 @@ export async function alertRows(path: string, spec: PipelineSpec, drops: DropCou
  * Score one file by type: each type (of its windows and of the alerts raised) is scored on its own
  * (its windows, its alerts); untyped windows take any alert. Returns the per-type parts by type.
  */
-export function scoreByType(file: string, ar: AlertRows, windows: LabelWindow[], profile: NabProfile): Map<string, FileMetrics> {
+function scoreByType(file: string, ar: AlertRows, windows: LabelWindow[], profile: NabProfile): Map<string, FileMetrics> {
   const types = new Set<string>(ar.byType.keys());
   for (const w of windows) types.add(w[2] ?? '');
   const out = new Map<string, FileMetrics>();
@@ -152,8 +152,7 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
   const pipelineDrops: Record<string, number> = {};
   const files: FileMetrics[] = [];
   const perType = new Map<string, FileMetrics[]>();
-  for (let i = 0; i < matched.length; i++) {
-    const { path, key } = matched[i]!;
+  for (const [i, { path, key }] of matched.entries()) {
     opts.onFile?.(i, matched.length, key);
     const ar = await alertRows(path, spec, drops, pipelineDrops, opts.types);
     const windows = labels.get(key)!;
@@ -164,7 +163,8 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
     const parts = scoreByType(key, ar, windows, profile);
     for (const [t, m] of parts) (perType.get(t) ?? perType.set(t, []).get(t)!).push(m);
     const list = [...parts.values()];
-    files.push(list.length ? combineTypes(key, list[0]!.probationRows, list) : backtestFile(ar.rows, [], { file: key, profile }));
+    const [first] = list;
+    files.push(first ? combineTypes(key, first.probationRows, list) : backtestFile(ar.rows, [], { file: key, profile }));
   }
   opts.onFile?.(matched.length, matched.length, '');
   return {

@@ -7,7 +7,7 @@ type Register = (program: Command) => void;
  * Add one line here per subcommand. Modules load lazily: `edgewise run` on a gateway loads only
  * what running needs (not the simulator, backtest or schema generator), which keeps its memory down.
  */
-export const commands: Record<string, () => Promise<{ register: Register }>> = {
+const commands: Record<string, () => Promise<{ register: Register }>> = {
   run: () => import('./run.js'),
   demo: () => import('./demo.js'),
   replay: () => import('./replay.js'),
@@ -26,7 +26,7 @@ export async function registersFor(argv: readonly string[]): Promise<Register[]>
   const first = argv.find((a) => !a.startsWith('-'));
   // `edgewise --version` needs no subcommand: loading them all would take a second or more.
   if (first === undefined && argv.some((a) => a === '-v' || a === '--version')) return [];
-  const names = first !== undefined && first in commands ? [first] : Object.keys(commands);
-  const mods = await Promise.all(names.map((n) => commands[n]!()));
+  const one = first === undefined ? undefined : commands[first];
+  const mods = await Promise.all((one ? [one] : Object.values(commands)).map((load) => load()));
   return mods.map((m) => m.register);
 }

@@ -221,7 +221,7 @@ function offlineDemo(o: { devices: string; hours: string; seed: string }): void 
       sim.run(0, sim.ticks, (s) => {
         const metrics = s.device.metrics;
         for (let i = 0; i < metrics.length; i++) {
-          const v = s.values[i]!;
+          const v = s.values[i] ?? NaN;
           if (Number.isNaN(v)) continue; // the device sent nothing (a dropout)
           readings++;
           p.push({ stream: `${s.device.id}/${metrics[i]}`, ts: s.t, value: v });

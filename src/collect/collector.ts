@@ -72,7 +72,7 @@ interface Pending {
 const ACK_AFTER_COMMIT = new Error('acknowledged after the commit');
 
 /** The MQTT topic filters a collector subscribes to. Status is never shared: brokers do not send retained messages on shared subscriptions. */
-export function collectTopics(prefix: string, group?: string): { shared: string[]; status: string } {
+function collectTopics(prefix: string, group?: string): { shared: string[]; status: string } {
   const share = group ? `$share/${group}/` : '';
   return { shared: ['aggregate', 'alert', 'reading', 'late', 'batch'].map((k) => `${share}${prefix}/+/${k}/#`), status: `${prefix}/+/status` };
 }
@@ -202,7 +202,11 @@ export class Collector {
     // Up to maxBatch rows (a message of a batch brings many), at least one message.
     let n = 0;
     let rows = 0;
-    while (n < this.batch.length && (n === 0 || rows + this.batch[n]!.d.length <= this.o.maxBatch)) rows += this.batch[n++]!.d.length;
+    for (const { d } of this.batch) {
+      if (n > 0 && rows + d.length > this.o.maxBatch) break;
+      rows += d.length;
+      n++;
+    }
     const b = this.batch.splice(0, n);
     this.writing = this.write(b).finally(() => {
       this.writing = null;

@@ -23,7 +23,7 @@ function reject(topic: string, payload: Buffer, received: string, error: string)
 }
 
 /** A batch may inflate to this many bytes at most (a decompression bomb is rejected, not expanded). */
-export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
 const RECORD_KINDS = ['aggregate', 'alert', 'reading', 'late'] as const;
 type RecordKind = (typeof RECORD_KINDS)[number];

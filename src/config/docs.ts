@@ -7,7 +7,7 @@ import { formatDuration } from '../core/duration.js';
 import { ENV_PREFIX, RUNTIME_ENV_VARS, envName } from './env.js';
 import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
-import type { Plugin } from '../core/plugin.js';
+import type { Plugin } from '../plugin-set.js';
 import { builtinPlugins } from '../plugins.js';
 import {
   BYTE_SIZE_EXPECTED,
@@ -15,6 +15,7 @@ import {
   defOf,
   defaultOf,
   describeExpected,
+  descriptionOf,
   discriminated,
   isByteSize,
   isDuration,
@@ -22,7 +23,7 @@ import {
   unwrap,
 } from './zod-walk.js';
 
-export interface FieldDoc {
+interface FieldDoc {
   /** `steps[].window.size` */
   path: string;
   type: string;
@@ -33,22 +34,10 @@ export interface FieldDoc {
   env?: string;
 }
 
-export interface SectionDoc {
+interface SectionDoc {
   title: string;
   intro?: string;
   fields: FieldDoc[];
-}
-
-/** The first description met while unwrapping (`.describe()` may sit on any wrapper). */
-export function descriptionOf(schema: z.ZodType): string {
-  let s: any = schema;
-  for (let i = 0; i < 20 && s; i++) {
-    if (typeof s.description === 'string' && s.description) return s.description;
-    const d = s._zod.def;
-    if (isDuration(s) || isByteSize(s)) break;
-    s = d.innerType ?? (d.type === 'lazy' ? d.getter() : d.type === 'pipe' ? d.in : undefined);
-  }
-  return '';
 }
 
 function formatBytes(n: number): string {
@@ -145,7 +134,7 @@ function walkInto(schema: z.ZodType, path: string, fields: FieldDoc[], opts: Wal
 }
 
 /** The field reference of a schema: a main section and one per discriminated-union branch. */
-export function schemaSections(schema: z.ZodType, title: string, env: boolean): SectionDoc[] {
+function schemaSections(schema: z.ZodType, title: string, env: boolean): SectionDoc[] {
   const main: SectionDoc = { title, intro: descriptionOf(schema), fields: [] };
   const opts: WalkOpts = { env, sections: [] };
   walkObject(schema, '', main.fields, opts);

@@ -23,6 +23,9 @@ import { defOf, formatPath, resolve, schemaAt, unwrap, type PathSeg } from './zo
 
 export const ENV_PREFIX = 'EDGEWISE_';
 
+/** A mapping or a list of the config data, indexed by a path segment. */
+type Container = Record<PathSeg, unknown>;
+
 /** `EDGEWISE_*` variables that are read by the runtime itself and are not config settings. */
 export const RUNTIME_ENV_VARS: readonly string[] = [
   'EDGEWISE_CONFIG', // path of the gateway config file for `edgewise run` when --config is not given
@@ -59,7 +62,7 @@ export function envName(path: readonly PathSeg[]): string {
 }
 
 /** Every setting path reachable in the schema (lists as index 0), for did-you-mean on variable names. */
-export function settingPaths(schema: z.ZodType, depth = 0, prefix: PathSeg[] = []): PathSeg[][] {
+function settingPaths(schema: z.ZodType, depth = 0, prefix: PathSeg[] = []): PathSeg[][] {
   if (depth > 6) return [];
   const out: PathSeg[][] = [];
   const s = unwrap(schema);
@@ -151,22 +154,22 @@ export function applyEnvOverrides(data: unknown, schema: z.ZodType, env: NodeJS.
       continue;
     }
     // Apply, creating mappings/lists on the way.
-    let node: any = out.data;
+    let node = out.data as Container;
     let sch: z.ZodType | undefined = schema;
-    for (let i = 0; i < path.length; i++) {
-      const seg = path[i]!;
+    for (const [i, seg] of path.entries()) {
       const childSch: z.ZodType | undefined = sch ? schemaAt(sch, [seg], node) : undefined;
       if (i === path.length - 1) {
-        const value = readValue(env[variable]!, childSch);
+        const value = readValue(env[variable] ?? '', childSch);
         node[seg] = value;
         out.applied.push({ variable, path, value });
         out.owned.push({ path, variable });
       } else {
-        if (node[seg] === undefined || node[seg] === null || typeof node[seg] !== 'object') {
-          node[seg] = typeof path[i + 1] === 'number' ? [] : {};
+        let child = node[seg];
+        if (child === undefined || child === null || typeof child !== 'object') {
+          child = node[seg] = typeof path[i + 1] === 'number' ? [] : {};
           out.owned.push({ path: path.slice(0, i + 1), variable });
         }
-        node = node[seg];
+        node = child as Container;
         sch = childSch;
       }
     }
@@ -176,10 +179,9 @@ export function applyEnvOverrides(data: unknown, schema: z.ZodType, env: NodeJS.
 
 /** Does `path` name a setting? Returns what is wrong, or undefined. Reads the data only (to pick union branches). */
 function checkPath(variable: string, path: PathSeg[], schema: z.ZodType, data: unknown): string | undefined {
-  let node: any = data;
+  let node: unknown = data;
   let sch: z.ZodType | undefined = schema;
-  for (let i = 0; i < path.length; i++) {
-    const seg = path[i]!;
+  for (const [i, seg] of path.entries()) {
     const here = path.slice(0, i);
     const resolved: z.ZodType | undefined = sch ? resolve(sch, node, seg) : undefined;
     const kind = resolved ? defOf(resolved).type : undefined;
@@ -200,7 +202,7 @@ function checkPath(variable: string, path: PathSeg[], schema: z.ZodType, data: u
     }
     // (kind undefined: inside a union the data does not decide yet, e.g. an input without `type`; the schema will say.)
     sch = sch && resolved ? childSchemaOf(resolved, node, seg) : undefined;
-    node = node !== null && typeof node === 'object' ? node[seg] : undefined;
+    node = node !== null && typeof node === 'object' ? (node as Container)[seg] : undefined;
   }
   return undefined;
 }

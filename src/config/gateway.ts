@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { httpConfigSchema, reloadSchema, statsLogSchema, statsUpstreamSchema } from '../http/config.js';
+import { httpConfigSchema, reloadSchema, statsLogSchema, statsUpstreamSchema } from './http.js';
 import { outboxConfigSchema } from '../outbox/config.js';
 import { upstreamConfigSchema } from '../upstream/config.js';
 import { STATE_DEFAULTS, stateConfigSchema } from '../state/config.js';
-import type { PluginSet } from '../core/plugin.js';
+import type { PluginSet } from '../plugin-set.js';
 import { builtinPlugins } from '../plugins.js';
 import { schemaKit } from './schema-kit.js';
 
@@ -21,11 +21,10 @@ function inputSchema(plugins: PluginSet) {
       .strict()
       .describe(f.description),
   );
-  if (branches.length === 0) {
-    return z.strictObject({ type: z.string(), name: z.string() }).describe('No driver kinds are in this build.');
-  }
-  if (branches.length === 1) return branches[0]!;
-  return z.discriminatedUnion('type', branches as [any, any, ...any[]]);
+  const [first, second, ...rest] = branches;
+  if (!first) return z.strictObject({ type: z.string(), name: z.string() }).describe('No driver kinds are in this build.');
+  if (!second) return first;
+  return z.discriminatedUnion('type', [first, second, ...rest]);
 }
 
 /** The gateway config schema (`edgewise.yaml`); `inputs[]` comes from the driver plugins. */

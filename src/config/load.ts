@@ -16,7 +16,7 @@ import { childSchema, getIn, isDuration, unwrap, type PathSeg } from './zod-walk
 
 export { ConfigError, formatConfigIssue, type ConfigIssue } from '../core/config-error.js';
 
-export interface LoadedPipeline {
+interface LoadedPipeline {
   /** The file as given (or as found through a gateway's `pipelines` glob, relative to the working directory when inside it). */
   file: string;
   spec: PipelineSpec;
@@ -53,8 +53,9 @@ function parseConfigText(text: string, file: string): YamlSource | ConfigIssue[]
 
 /** Many syntax errors at once mean "this is not YAML at all": one line about that instead. */
 function notYaml(issues: ConfigIssue[], file: string): ConfigIssue[] | undefined {
-  if (issues.length < 20) return undefined;
-  return [{ ...issues[0]!, message: `${issues[0]!.message} (and ${issues.length - 1} more syntax errors: is this a YAML file?)` }];
+  const [first] = issues;
+  if (issues.length < 20 || !first) return undefined;
+  return [{ ...first, message: `${first.message} (and ${issues.length - 1} more syntax errors: is this a YAML file?)` }];
 }
 
 function fileLocator(src: YamlSource): Locator {

@@ -16,6 +16,7 @@ import {
   getIn,
   isOptional,
   schemaAt,
+  unwrapUnion,
   type PathSeg,
 } from './zod-walk.js';
 
@@ -62,7 +63,8 @@ function unknownValue(path: readonly PathSeg[], found: unknown, allowed: readonl
 function isMissing(data: unknown, path: readonly PathSeg[]): boolean {
   if (path.length === 0) return data === undefined;
   const parent = getIn(data, path.slice(0, -1));
-  return parent !== null && typeof parent === 'object' && (parent as any)[path[path.length - 1]!] === undefined;
+  const key = path.at(-1);
+  return parent !== null && typeof parent === 'object' && key !== undefined && (parent as Record<PathSeg, unknown>)[key] === undefined;
 }
 
 function missing(schema: z.ZodType, data: unknown, path: readonly PathSeg[]): string {
@@ -124,12 +126,12 @@ function messagesFor(issue: ZIssue, schema: z.ZodType, data: unknown, base: Path
     case 'too_big': {
       const small = issue.code === 'too_small';
       if (issue.origin === 'array' || issue.origin === 'set') {
-        const n = Number(small ? (issue as any).minimum : (issue as any).maximum);
+        const n = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
         const count = Array.isArray(found) ? found.length : 0;
         return [{ path, message: `expected ${small ? 'at least' : 'at most'} ${n} item${n === 1 ? '' : 's'}, found ${count}` }];
       }
       if (issue.origin === 'string') {
-        const n = Number(small ? (issue as any).minimum : (issue as any).maximum);
+        const n = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
         return [{ path, message: `expected ${small ? 'at least' : 'at most'} ${n} character${n === 1 ? '' : 's'}, found ${describeFound(found)}` }];
       }
       return [{ path, message: `expected ${expected()}, found ${describeFound(found)}` }];
@@ -137,17 +139,18 @@ function messagesFor(issue: ZIssue, schema: z.ZodType, data: unknown, base: Path
     case 'not_multiple_of':
       return [{ path, message: `expected a multiple of ${String(issue.divisor)}, found ${describeFound(found)}` }];
     case 'invalid_union': {
-      const u = issue as z.core.$ZodIssueInvalidUnion & { note?: string; discriminator?: string };
+      const u = issue as z.core.$ZodIssueInvalidUnion & { note?: string; discriminator?: string; options?: unknown[] };
       if (u.note === 'No matching discriminator' || u.discriminator !== undefined) {
         const container = schemaAt(schema, path.slice(0, -1), data);
         const du = container ? discriminated(unwrapUnion(container)) : undefined;
-        const allowed = du ? du.options.map((o) => o.value) : ((u as any).options ?? []);
+        const allowed = du ? du.options.map((o) => o.value) : (u.options ?? []);
         return [{ path, message: unknownValue(path, found, allowed) }];
       }
       // A branch that got past the type check says more than "expected A or B".
       const deep = u.errors.find((branch) => branch.length > 0 && branch.every((e) => e.code !== 'invalid_type' || e.path.length > 0));
       if (deep) return deep.flatMap((e) => messagesFor(e, schema, data, path));
-      const vals = enumValues(leaf() ?? (undefined as any));
+      const schemaHere = leaf();
+      const vals = schemaHere ? enumValues(schemaHere) : undefined;
       if (vals) return [{ path, message: unknownValue(path, found, vals) }];
       return [{ path, message: `expected ${expected()}, found ${describeFound(found)}` }];
     }
@@ -158,15 +161,6 @@ function messagesFor(issue: ZIssue, schema: z.ZodType, data: unknown, base: Path
   }
 }
 
-function unwrapUnion(s: z.ZodType): z.ZodType {
-  // schemaAt returned the field schema (maybe wrapped in optional/default); the union is inside.
-  let cur: any = s;
-  for (let i = 0; i < 10 && cur?._zod?.def && cur._zod.def.type !== 'union'; i++) {
-    const d = cur._zod.def;
-    cur = d.innerType ?? (d.type === 'lazy' ? d.getter() : undefined) ?? d.in;
-  }
-  return cur ?? s;
-}
 
 /** Turn zod issues into ConfigIssues with places, dropping follow-on noise. */
 export function configIssuesFromZod(issues: readonly ZIssue[], schema: z.ZodType, data: unknown, where: Locator): ConfigIssue[] {

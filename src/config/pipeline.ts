@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { PluginSet } from '../core/plugin.js';
+import type { PluginSet } from '../plugin-set.js';
 import { detectStepSchema } from '../detectors/schema.js';
 import { builtinPlugins } from '../plugins.js';
 import { schemaKit } from './schema-kit.js';
 import { durationSchema } from '../core/units.js';
 import { AGGREGATE_NAMES, CONVERSIONS } from '../engine/spec.js';
 
-export { AGGREGATE_NAMES, CONVERSIONS, type AggregateName, type Conversion } from '../engine/spec.js';
+export { AGGREGATE_NAMES } from '../engine/spec.js';
 
 const streamPattern = z
   .string()
@@ -18,7 +18,7 @@ const rangeShape = {
   max: z.number().optional().describe('Highest value kept (inclusive).'),
 };
 
-export const filterStepSchema = z
+const filterStepSchema = z
   .strictObject({
     ...rangeShape,
     field: z.string().default('value').describe('What to test: `value` for readings, or an aggregate name (e.g. `mean`) after a window.'),
@@ -27,7 +27,7 @@ export const filterStepSchema = z
   })
   .describe('Keep what passes, drop (and count as `filtered`) what does not.');
 
-export const mapStepSchema = z
+const mapStepSchema = z
   .strictObject({
     convert: z.enum(CONVERSIONS).optional().describe('Unit conversion, applied first.'),
     scale: z.number().default(1).describe('Multiply by this (after convert).'),
@@ -48,7 +48,7 @@ function positiveSize(w: { size: number }, ctx: z.RefinementCtx): void {
   if (w.size <= 0) ctx.addIssue({ code: 'custom', path: ['size'], message: 'size must be greater than 0' });
 }
 
-export const windowSchema = z.discriminatedUnion('type', [
+const windowSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('tumbling'),
     size: durationSchema.describe('Window length; windows are aligned to the epoch: [k·size, (k+1)·size).'),
@@ -94,9 +94,8 @@ export const windowSchema = z.discriminatedUnion('type', [
     }
   }).describe('Windows of N readings per stream, in arrival order.'),
 ]);
-export type WindowSpec = z.output<typeof windowSchema>;
 
-export const outputStepSchema = z
+const outputStepSchema = z
   .union([
     z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected an output name of lower-case letters, digits, _ or -'),
     z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/) }),
@@ -104,7 +103,7 @@ export const outputStepSchema = z
   .describe('Send what reaches this point to the named output (and pass it on).');
 
 /** The step kinds the engine has itself; any other step key (but `streams`) is an operator plugin's kind. */
-export const BUILT_IN_STEP_KINDS = ['filter', 'map', 'window', 'detect', 'output'] as const;
+const BUILT_IN_STEP_KINDS = ['filter', 'map', 'window', 'detect', 'output'] as const;
 
 function stepSchema(plugins: PluginSet) {
   const allKinds: string[] = [...BUILT_IN_STEP_KINDS, ...plugins.operators().map((o) => o.kind)];

@@ -14,9 +14,9 @@ import { gatewayConfigSchema } from './gateway.js';
 import { pipelineSchema } from './pipeline.js';
 import { ASYNCAPI_FILE, asyncApiYaml } from '../upstream/asyncapi.js';
 
-export const PIPELINE_SCHEMA_FILE = 'pipelines/schema.json';
-export const GATEWAY_SCHEMA_FILE = 'docs/gateway.schema.json';
-export const CONFIGURATION_DOC_FILE = 'docs/configuration.md';
+const PIPELINE_SCHEMA_FILE = 'pipelines/schema.json';
+const GATEWAY_SCHEMA_FILE = 'docs/gateway.schema.json';
+const CONFIGURATION_DOC_FILE = 'docs/configuration.md';
 
 function jsonSchema(schema: z.ZodType, title: string): Record<string, unknown> {
   const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;

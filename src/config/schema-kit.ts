@@ -5,7 +5,7 @@
  * schema library: only the config loader, which passes the kit in, runs those functions.
  */
 import { z } from 'zod';
+import type { SchemaKit } from '../core/plugin.js';
 import { byteSizeSchema, durationSchema } from '../core/units.js';
 
-export const schemaKit = { z, durationSchema, byteSizeSchema };
-export type SchemaKit = typeof schemaKit;
+export const schemaKit: SchemaKit = { z, durationSchema, byteSizeSchema };

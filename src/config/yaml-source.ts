@@ -60,7 +60,7 @@ function firstKeyLine(node: unknown, key: string, lines: LineCounter): number | 
 }
 
 /** Deepest nesting of mappings and lists accepted (a real config has fewer than ten levels). */
-export const MAX_NESTING = 64;
+const MAX_NESTING = 64;
 
 const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
 
@@ -156,8 +156,7 @@ function pos(src: YamlSource, node: Node | null | undefined): Position | undefin
 function walk(src: YamlSource, path: readonly PathSeg[]): { node: Node | null; keyNode?: Node | null; depth: number }[] {
   const out: { node: Node | null; keyNode?: Node | null; depth: number }[] = [{ node: src.doc.contents as Node | null, depth: 0 }];
   let cur: unknown = src.doc.contents;
-  for (let i = 0; i < path.length; i++) {
-    const seg = path[i]!;
+  for (const [i, seg] of path.entries()) {
     if (isMap(cur)) {
       const pair = cur.items.find((p) => keyText(p.key) === String(seg));
       if (!pair) break;
@@ -180,8 +179,7 @@ function fallback(src: YamlSource): Position {
 /** Where the value at `path` is (or, when it is missing, the mapping that should hold it). */
 export function positionOf(src: YamlSource, path: readonly PathSeg[]): Position & { exact: boolean } {
   const met = walk(src, path);
-  for (let i = met.length - 1; i >= 0; i--) {
-    const m = met[i]!;
+  for (const m of [...met].reverse()) {
     // `key:` with no value: point at the key.
     const p = (m.node && !(isScalar(m.node) && m.node.value === null) ? pos(src, m.node) : undefined) ?? pos(src, m.keyNode);
     if (p) return { ...p, exact: m.depth === path.length };
@@ -192,8 +190,8 @@ export function positionOf(src: YamlSource, path: readonly PathSeg[]): Position 
 /** Where the key `key` of the mapping at `path` is (for unknown keys). */
 export function keyPositionOf(src: YamlSource, path: readonly PathSeg[], key: string): Position {
   const met = walk(src, path);
-  const last = met[met.length - 1]!;
-  if (last.depth === path.length && isMap(last.node)) {
+  const last = met.at(-1);
+  if (last && last.depth === path.length && isMap(last.node)) {
     const pair = last.node.items.find((p) => keyText(p.key) === key);
     const p = pos(src, pair?.key as Node | null | undefined);
     if (p) return p;

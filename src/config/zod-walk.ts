@@ -300,3 +300,25 @@ export function formatPath(path: readonly PathSeg[]): string {
   }
   return out || '(top level)';
 }
+
+/** The first description met while unwrapping (`.describe()` may sit on any wrapper). */
+export function descriptionOf(schema: z.ZodType): string {
+  let s: any = schema;
+  for (let i = 0; i < 20 && s; i++) {
+    if (typeof s.description === 'string' && s.description) return s.description;
+    const d = s._zod.def;
+    if (isDuration(s) || isByteSize(s)) break;
+    s = d.innerType ?? (d.type === 'lazy' ? d.getter() : d.type === 'pipe' ? d.in : undefined);
+  }
+  return '';
+}
+
+/** The union inside a field schema (schemaAt returns the field, maybe wrapped in optional/default). */
+export function unwrapUnion(s: z.ZodType): z.ZodType {
+  let cur: any = s;
+  for (let i = 0; i < 10 && cur?._zod?.def && cur._zod.def.type !== 'union'; i++) {
+    const d = cur._zod.def;
+    cur = d.innerType ?? (d.type === 'lazy' ? d.getter() : undefined) ?? d.in;
+  }
+  return cur ?? s;
+}

@@ -34,7 +34,7 @@ export interface DriverContext {
 export function deliveryHash(topic: string, payload: Uint8Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
-  for (let i = 0; i < payload.length; i++) h = Math.imul(h ^ payload[i]!, 0x01000193);
+  for (let i = 0; i < payload.length; i++) h = Math.imul(h ^ payload[i]!, 0x01000193); // per message byte: i < length
   return h >>> 0;
 }
 

@@ -8,8 +8,9 @@ export function parseDuration(text: string | number): number {
     return text;
   }
   const m = DURATION_RE.exec(text);
-  if (!m) throw new Error(`expected a duration such as 500ms, 10s, 5m, 1h or 1d, found "${text}"`);
-  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
+  const unit = m ? UNITS[m[2] ?? ''] : undefined;
+  if (!m || unit === undefined) throw new Error(`expected a duration such as 500ms, 10s, 5m, 1h or 1d, found "${text}"`);
+  return Math.round(Number(m[1]) * unit);
 }
 
 export function formatDuration(ms: number): string {
@@ -26,6 +27,7 @@ export const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)\s*$/i;
 export function parseByteSize(text: string | number): number {
   if (typeof text === 'number') return text;
   const m = SIZE_RE.exec(text);
-  if (!m) throw new Error(`expected a size such as 512KB, 64MB or 1GB, found "${text}"`);
-  return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new Error(`expected a size such as 512KB, 64MB or 1GB, found "${text}"`);
+  return Math.round(Number(m[1]) * unit);
 }

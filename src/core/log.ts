@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 const require = createRequire(import.meta.url);
 
 export type { Logger };
-export type LogFormat = 'auto' | 'json' | 'pretty';
+type LogFormat = 'auto' | 'json' | 'pretty';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export interface LogOptions {

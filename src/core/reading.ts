@@ -20,9 +20,6 @@ export interface Reading {
   tags?: Record<string, string>;
 }
 
-export function streamKey(device: string, metric: string): string {
-  return `${device}/${metric}`;
-}
 
 export function deviceOf(stream: string): string {
   const i = stream.indexOf('/');

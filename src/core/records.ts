@@ -50,11 +50,15 @@ export type Emission =
   /** A reading later than the allowed lateness: the side output, never silently dropped. */
   | { kind: 'late'; pipeline: string; output: string; reading: Reading; watermark: number };
 
-export type EmissionKind = Emission['kind'];
 
 /** Upstream priority, lowest dropped first when the outbox is full. */
 export const PRIORITY = { raw: 0, aggregate: 1, alert: 2 } as const;
 export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
+/** The priorities, lowest first (the order the outbox drops and drains in). */
+export const PRIORITIES: readonly Priority[] = [PRIORITY.raw, PRIORITY.aggregate, PRIORITY.alert];
+/** One value per priority, indexed by `Priority`. */
+export type ByPriority<T> = [raw: T, aggregate: T, alert: T];
+export type PerPriority = ByPriority<number>;
 
 export function priorityOf(e: Emission): Priority {
   switch (e.kind) {
@@ -68,3 +72,19 @@ export function priorityOf(e: Emission): Priority {
 }
 
 export type Sink = (e: Emission) => void;
+
+/** What a detector says about one reading. Detectors reuse one object: copy what you keep. */
+export interface Judgement {
+  /** In [0, 1]. Every detector maps its statistic so that `score >= 0.5` exactly when `anomalous`. */
+  score: number;
+  /** The decision for this reading (warm-up readings are never anomalous). */
+  anomalous: boolean;
+  /** Expected value (or, for dropout, the expected interval in ms); NaN when the detector has none yet. */
+  baseline: number;
+  /** The statistic the rule compared with its limit (z-score, CUSUM sum, run length, ...). */
+  deviation: number;
+  /** The limit it was compared with. */
+  limit: number;
+  /** Which rule produced the decision, e.g. `ewma_z`, `cusum_up`, `flatline`; `warmup` while learning. */
+  rule: string;
+}

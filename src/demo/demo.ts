@@ -9,10 +9,10 @@ import type { AlertRecord, Emission } from '../core/records.js';
 import { Gateway, type GatewayStats } from '../runtime/gateway.js';
 import { UplinkBroker, UpstreamConsumer } from './uplink.js';
 
-export const DEMO_DOMAINS: readonly Domain[] = ['maintenance', 'vitals', 'telematics'];
+const DEMO_DOMAINS: readonly Domain[] = ['maintenance', 'vitals', 'telematics'];
 
 /** The domain pipelines the demo prefers, when they exist (pipelines/<file>). */
-export const DOMAIN_PIPELINES: Record<Domain, string> = {
+const DOMAIN_PIPELINES: Record<Domain, string> = {
   maintenance: 'predictive-maintenance.yaml',
   vitals: 'vitals.yaml',
   telematics: 'telematics.yaml',
@@ -29,7 +29,7 @@ export interface DomainPipelines {
 }
 
 /** The repository folder holding `pipelines/` (from src/demo, or dist/src/demo once built). */
-export function repoRoot(): string {
+function repoRoot(): string {
   for (const up of ['../../', '../../../']) {
     const dir = fileURLToPath(new URL(up, import.meta.url));
     if (existsSync(join(dir, 'pipelines', 'examples'))) return resolve(dir);
@@ -41,7 +41,7 @@ export function repoRoot(): string {
  * Per domain: its own pipeline file when it exists and validates, else the demo pipelines
  * (pipelines/examples/demo-<domain>.yaml and demo-<domain>-*.yaml).
  */
-export function choosePipelines(root = repoRoot(), prefer: 'auto' | 'demo' = 'auto'): DomainPipelines[] {
+function choosePipelines(root = repoRoot(), prefer: 'auto' | 'demo' = 'auto'): DomainPipelines[] {
   const examples = readdirSync(join(root, 'pipelines', 'examples'));
   return DEMO_DOMAINS.map((domain) => {
     const demoFiles = examples

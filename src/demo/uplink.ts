@@ -154,7 +154,8 @@ export class UpstreamConsumer {
     const out: Array<{ topic: string; seqs: number[] }> = [];
     for (const [topic, seqs] of this.seqs) {
       const sorted = [...seqs].sort((a, b) => a - b);
-      if (sorted.some((s, i) => s !== i + 1)) out.push({ topic: topic.split("\u0000")[0]!, seqs: sorted });
+      const [name = topic] = topic.split('\u0000', 1);
+      if (sorted.some((s, i) => s !== i + 1)) out.push({ topic: name, seqs: sorted });
     }
     return out;
   }

@@ -28,7 +28,7 @@ function bytes(n: number): string {
 }
 
 /** Per-domain readings taken by the domain's pipelines, per second. */
-export function domainRates(demo: Demo, meter: RateMeter, at = Date.now()): Record<Domain, number> {
+function domainRates(demo: Demo, meter: RateMeter, at = Date.now()): Record<Domain, number> {
   const per: Record<Domain, number> = { maintenance: 0, vitals: 0, telematics: 0 };
   for (const p of demo.stats().pipelines) {
     const d = demo.domainOf.get(p.pipeline);

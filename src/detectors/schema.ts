@@ -5,8 +5,8 @@
  * zod is imported for types only: the config loader passes it in (src/config/schema-kit.ts).
  */
 import type { z } from 'zod';
-import type { SchemaKit } from '../config/schema-kit.js';
-import type { DetectorPlugin } from '../core/plugin.js';
+import type { PluginObjectSchema, SchemaKit } from '../core/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { DetectStepSpec } from './step.js';
 
 /** What a detector's `schema` gets: the schema kit, shared field helpers and `detectStep`. */
@@ -50,9 +50,9 @@ export type DetectorSchemaKit = ReturnType<typeof detectorSchemaKit>;
 /** The `detect` step: one branch per detector plugin (each plugin's `create` gets its own branch's output). */
 export function detectStepSchema(k: SchemaKit, detectors: readonly DetectorPlugin[]): z.ZodType<DetectStepSpec> {
   const kit = detectorSchemaKit(k);
-  const branches = detectors.map((d) => (d.schema(kit) as z.ZodObject<any>).describe(d.description));
+  const [first, ...rest] = detectors.map((d) => (d.schema(kit) as PluginObjectSchema).describe(d.description));
   const judge = 'Judge each reading (or window aggregate) of each key with a streaming detector and turn its decisions into alerts.';
-  if (branches.length === 0) return k.z.never({ message: 'no detector kinds are available in this build' }).describe(judge);
-  if (branches.length === 1) return branches[0]!.describe(judge) as unknown as z.ZodType<DetectStepSpec>;
-  return k.z.discriminatedUnion('detector', branches as [z.ZodObject<any>, ...z.ZodObject<any>[]]).describe(judge) as unknown as z.ZodType<DetectStepSpec>;
+  if (!first) return k.z.never({ message: 'no detector kinds are available in this build' }).describe(judge);
+  if (rest.length === 0) return first.describe(judge) as unknown as z.ZodType<DetectStepSpec>;
+  return k.z.discriminatedUnion('detector', [first, ...rest]).describe(judge) as unknown as z.ZodType<DetectStepSpec>;
 }

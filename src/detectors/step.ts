@@ -5,7 +5,7 @@
  */
 import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../alerts/tracker.js';
 import type { AlertRecord } from '../core/records.js';
-import type { DetectorPlugin } from '../core/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Detector } from './types.js';
 
 /**
@@ -21,7 +21,7 @@ export interface DetectStepSpec {
 }
 
 /** Alert parameters with the detector's defaults filled in. */
-export function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin, 'alertDefaults'>): AlertParams {
+function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin, 'alertDefaults'>): AlertParams {
   const a = spec.alert;
   return {
     ...DEFAULT_ALERT_PARAMS,
@@ -32,7 +32,7 @@ export function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin
   };
 }
 
-export interface DetectOutcome {
+interface DetectOutcome {
   score: number;
   anomalous: boolean;
   alertActive: boolean;

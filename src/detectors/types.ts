@@ -5,22 +5,13 @@
  * v8.serialize, so NaN and typed arrays survive), a copy that later updates do not touch; and
  * `restore()` brings it back exactly, so a restart does not reset a baseline.
  */
+import type { z } from 'zod';
+import type { Declared } from '../core/plugin.js';
+import type { Judgement } from '../core/records.js';
+import type { DetectorSchemaKit } from './schema.js';
 
-/** What a detector says about one reading. Detectors reuse one object: copy what you keep. */
-export interface Judgement {
-  /** In [0, 1]. Every detector maps its statistic so that `score >= 0.5` exactly when `anomalous`. */
-  score: number;
-  /** The decision for this reading (warm-up readings are never anomalous). */
-  anomalous: boolean;
-  /** Expected value (or, for dropout, the expected interval in ms); NaN when the detector has none yet. */
-  baseline: number;
-  /** The statistic the rule compared with its limit (z-score, CUSUM sum, run length, ...). */
-  deviation: number;
-  /** The limit it was compared with. */
-  limit: number;
-  /** Which rule produced the decision, e.g. `ewma_z`, `cusum_up`, `flatline`; `warmup` while learning. */
-  rule: string;
-}
+// What a detector says about one reading: part of the data model (the alert tracker reads it too).
+export type { Judgement } from '../core/records.js';
 
 export interface Detector {
   /** Detector kind, e.g. `ewma`. */
@@ -78,4 +69,18 @@ export type Direction = 'both' | 'up' | 'down';
 
 export function directed(signed: number, direction: Direction): number {
   return direction === 'both' ? Math.abs(signed) : direction === 'up' ? signed : -signed;
+}
+
+/** A detector kind: `detect` steps with `detector: <kind>`. */
+export interface DetectorPlugin<S = unknown> extends Declared {
+  readonly type: 'detector';
+  /**
+   * The whole `detect` step for this kind: `k.detectStep(kind, fields)` adds `detector: <kind>` and
+   * the fields every detect step has (`name`, `field`, `alert`, `output`); refine it as needed.
+   */
+  schema(k: DetectorSchemaKit): z.ZodType;
+  /** One detector (one key's state) from a validated step. */
+  create(spec: S): Detector;
+  /** Alert lifecycle defaults other than the usual ones (e.g. a detector that flickers clears slower). */
+  readonly alertDefaults?: { clear_readings?: number; cooldown_readings?: number; cooldown_readings_within?: number };
 }

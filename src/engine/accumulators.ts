@@ -79,7 +79,7 @@ export class Endpoints {
 /** Relative accuracy of quantiles: the result is within 1% of a value at the requested rank. */
 export const QUANTILE_RELATIVE_ACCURACY = 0.01;
 /** Bins per sketch; past this the lowest bins collapse, which bounds memory (~16 KB per sketch at most). */
-export const QUANTILE_BIN_LIMIT = 2048;
+const QUANTILE_BIN_LIMIT = 2048;
 
 /** A DDSketch (Datadog's, via @datadog/sketches-js): bounded memory, exactly mergeable, relative-error quantiles. */
 export class Quantiles {

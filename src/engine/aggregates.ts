@@ -12,7 +12,7 @@ interface AggregateDef {
  * second between the first and last reading by event time; p50/p95/p99 come from a DDSketch
  * (within 1% relative error of a value at that rank).
  */
-export const AGGREGATES: Record<AggregateName, AggregateDef> = {
+const AGGREGATES: Record<AggregateName, AggregateDef> = {
   count: { needs: 'none', result: (a) => a.n },
   sum: { needs: 'moments', result: (a) => a.moments!.sum },
   mean: { needs: 'moments', result: (a) => a.moments!.mean },

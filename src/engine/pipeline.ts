@@ -196,8 +196,7 @@ export class Pipeline {
     const steps = spec.steps;
     const slotOf = new Map<EngineStep, number>();
     for (const stepDef of steps) if (stepDef.kind === 'window' || stepDef.kind === 'detect') slotOf.set(stepDef, this.slotCount++);
-    for (let i = steps.length - 1; i >= 0; i--) {
-      const stepDef = steps[i]!;
+    for (const stepDef of [...steps].reverse()) {
       const after = op;
       switch (stepDef.kind) {
         case 'operator':
@@ -439,9 +438,8 @@ export class Pipeline {
    */
   restore(snap: PipelineSnapshot): RestoreFailure[] {
     const failures: RestoreFailure[] = [];
-    const names = Object.keys(snap.parts).sort((a, b) => (a === 'keys' ? -1 : b === 'keys' ? 1 : 0));
-    for (const part of names) {
-      const saved = snap.parts[part]!;
+    const parts = Object.entries(snap.parts).sort(([a], [b]) => (a === 'keys' ? -1 : b === 'keys' ? 1 : 0));
+    for (const [part, saved] of parts) {
       const kind = partKind(part);
       try {
         if (!kind) throw new Error(`unknown part "${part}"`);
@@ -726,7 +724,7 @@ function defaultIdle(span: number): number {
   return Math.max(2 * span, 60_000);
 }
 
-export function makeWindowOperator(w: WindowSpec): WindowOperator {
+function makeWindowOperator(w: WindowSpec): WindowOperator {
   const agg = new WindowAggregation(w.aggregates, planFor(w.aggregates));
   switch (w.type) {
     case 'tumbling':

@@ -65,7 +65,7 @@ export type EngineStep = { readonly streams?: readonly string[] } & (
   | { readonly kind: 'output'; readonly output: string }
 );
 
-export interface EngineInput {
+interface EngineInput {
   /** Stream patterns the pipeline takes. */
   readonly streams: readonly string[];
   readonly max_keys: number;

@@ -22,7 +22,6 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const one = (v: unknown, labels: Labels = {}): Sample[] => (num(v) === undefined ? [] : [[labels, v as number]]);
 const each = (rec: unknown, key: string, extra: Labels = {}): Sample[] =>
   rec && typeof rec === 'object' ? Object.entries(rec as Record<string, unknown>).flatMap(([k, v]) => one(v, { ...extra, [key]: k })) : [];
-const PRIORITIES = ['raw', 'aggregate', 'alert'] as const;
 const UPSTREAM_STATES = ['connecting', 'online', 'offline', 'stopped'] as const;
 const INPUT_STATES = ['starting', 'up', 'degraded', 'down', 'stopped'] as const;
 const SEVERITIES = ['info', 'warning', 'critical'] as const;
@@ -115,7 +114,7 @@ export const METRICS: StatMetric[] = [
 ];
 
 /** Bytes this process made the kernel write to storage (/proc/self/io write_bytes): SQLite's SD-card wear. Undefined off Linux. */
-export function storageBytesWritten(): number | undefined {
+function storageBytesWritten(): number | undefined {
   try {
     const m = /^write_bytes:\s*(\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
     return m ? Number(m[1]) : undefined;

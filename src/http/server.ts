@@ -167,7 +167,8 @@ export class HttpServer {
     if (!post && req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
     if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', gateway: this.opts.gatewayId, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) });
     // The dashboard's files hold no data (it comes from /api/events, with the token): served to anyone.
-    if (this.opts.settings.dashboard && url.pathname in ASSETS) return this.asset(res, ASSETS[url.pathname]!);
+    const asset = this.opts.settings.dashboard ? ASSETS[url.pathname] : undefined;
+    if (asset) return this.asset(res, asset);
     if (!this.authorized(req, url)) return send(res, 401, { error: 'missing or wrong bearer token (Authorization: Bearer <http.token>)' }, { 'www-authenticate': 'Bearer' });
     switch (url.pathname) {
       case '/reload': {
@@ -229,7 +230,7 @@ export class HttpServer {
 
   private asset(res: http.ServerResponse, name: string): void {
     const body = readFileSync(new URL(`./dashboard/${name}`, import.meta.url));
-    res.writeHead(200, { 'content-type': TYPES[name.split('.').pop()!]!, 'cache-control': 'no-cache' });
+    res.writeHead(200, { 'content-type': TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
     res.end(body);
   }
 }

@@ -36,6 +36,6 @@ export function deliveryKey(client: string, packetId: number, hash: number): str
 }
 
 export function parseDeliveryKey(key: string): [string, number, number] | undefined {
-  const a = key.split('\u0000');
-  return a.length === 3 ? [a[0]!, Number(a[1]), Number(a[2])] : undefined;
+  const [client, packetId, hash, ...rest] = key.split('\u0000');
+  return client !== undefined && hash !== undefined && rest.length === 0 ? [client, Number(packetId), Number(hash)] : undefined;
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { deserialize, serialize } from 'node:v8';
+import { itemAt } from '../core/item-at.js';
 import type { Reading } from '../core/reading.js';
 import type { TxPart } from '../outbox/index.js';
 
@@ -124,14 +125,17 @@ export class IngestJournal implements TxPart {
     this.written = 0;
     if (n === 0) return;
     this.stats.commits++;
-    this.durablePos = this.pending[n - 1]!.pos;
+    this.durablePos = itemAt(this.pending, n - 1, 'journal: pending entries').pos;
     this.pending = n === this.pending.length ? [] : this.pending.slice(n);
     if (this.pending.length === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     let i = 0;
-    while (i < this.waiters.length && this.waiters[i]!.pos <= this.durablePos) i++;
+    for (const w of this.waiters) {
+      if (w.pos > this.durablePos) break;
+      i++;
+    }
     if (i === 0) return;
     const done = this.waiters.splice(0, i);
     for (const w of done) w.cb();
@@ -145,7 +149,7 @@ export class IngestJournal implements TxPart {
  * name): then the whole reading is v8-serialised into `extra` (a BLOB). JSON costs a tenth of
  * v8.serialize for the small objects readings are (bench/state.bench.ts).
  */
-export function extraOf(r: Reading): string | null | undefined {
+function extraOf(r: Reading): string | null | undefined {
   if (typeof r.stream !== 'string' || typeof r.ts !== 'number' || Number.isNaN(r.ts) || typeof r.value !== 'number' || Number.isNaN(r.value)) return undefined;
   for (const k in r) if (k !== 'stream' && k !== 'ts' && k !== 'value' && k !== 'arrival' && k !== 'fields' && k !== 'tags') return undefined;
   const { fields, tags } = r;

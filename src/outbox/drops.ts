@@ -1,6 +1,6 @@
 import { DropCounter } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
-import type { Priority } from '../core/records.js';
+import type { PerPriority, Priority } from '../core/records.js';
 import { DropLog } from './drop-log.js';
 
 /** Drop reasons the outbox counts (stats().dropped). */
@@ -27,7 +27,7 @@ const DROP_HINTS: Record<string, string> = {
  */
 export class OutboxDrops {
   readonly counter = new DropCounter(3, 256);
-  private readonly perPriority = [0, 0, 0];
+  private readonly perPriority: PerPriority = [0, 0, 0];
   private saved = new Map<string, number>();
   private readonly unsaved = new Map<string, number>();
   private readonly log: DropLog;
@@ -41,7 +41,7 @@ export class OutboxDrops {
 
   /** Count a drop (stats, the rate-limited warn line); `saved`: the commit that dropped it saves the count. */
   count(reason: OutboxDropReason, priority: Priority | undefined, what: string, detail?: string, saved = false): void {
-    if (priority !== undefined) this.perPriority[priority]!++;
+    if (priority !== undefined) this.perPriority[priority]++;
     const text = priority === undefined ? what : `${PRIORITY_NAMES[priority]} ${what}`;
     this.counter.drop(reason, text, detail, this.now());
     if (!saved) this.unsaved.set(reason, (this.unsaved.get(reason) ?? 0) + 1);

@@ -105,7 +105,7 @@ export class Outbox {
   readonly drops: DropCounter;
   private effectiveMax: number;
   private diskFullLogged = false;
-  private readonly st = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, duplicateIds: 0 };
+  private readonly counters = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, duplicateIds: 0 };
   /** Message ids: derived from what a record is; a second copy since the last checkpoint is refused. */
   readonly ids = new MessageIds();
   private readonly seen = new SeenIds();
@@ -196,7 +196,7 @@ export class Outbox {
   /** Move a corrupt or unreadable file aside and count it. */
   private setAside(err: unknown): void {
     const { aside } = moveAside(this.file, err, this.now(), this.log);
-    this.st.recoveries++;
+    this.counters.recoveries++;
     this.dropped.count('corrupt_file', undefined, this.file, `${(err as Error).message}; moved to ${aside}`);
   }
 
@@ -225,10 +225,10 @@ export class Outbox {
       return;
     }
     if (e.kind === 'late' && !this.cfg.forward_late) {
-      this.st.lateSkipped++;
+      this.counters.lateSkipped++;
       return;
     }
-    this.st.accepted++;
+    this.counters.accepted++;
     const topic = upstreamKindOf(e);
     const name = keyName(topic.kind, topic.stream);
     const key = this.keys.keyFor(topic.kind, topic.stream, name);
@@ -236,7 +236,7 @@ export class Outbox {
     if (this.tracking) {
       if (this.seen.has(msgId)) {
         // A copy of a record already held or sent (a replay after a crash): not a loss, counted.
-        this.st.duplicateIds++;
+        this.counters.duplicateIds++;
         return;
       }
       this.seen.add(msgId);
@@ -380,7 +380,7 @@ export class Outbox {
   /** Mark rows as acknowledged upstream: deleted with the next commit (never read back for sending again). */
   ack(row: OutboxRow): void {
     if (this.memory.take(row.id)) {
-      this.st.acked++;
+      this.counters.acked++;
       return;
     }
     this.ackedIds.add(row.id);
@@ -471,7 +471,7 @@ export class Outbox {
    * them all the same, and try the disk again in a second.
    */
   private onDiskFull(err: unknown, job: CommitJob, part: PendingMsg[]): void {
-    this.st.diskFullEvents++;
+    this.counters.diskFullEvents++;
     if (!this.diskFullLogged) {
       this.diskFullLogged = true;
       this.log.warn(
@@ -556,9 +556,9 @@ export class Outbox {
     this.tally = bounds.tally;
     this.keys.applyCommitted(bounds.keyDelta, inserted);
     for (const d of bounds.dropped) this.dropped.count(d.reason, d.priority, d.what, undefined, true);
-    this.st.acked += acked;
-    this.st.committed += inserted.length;
-    this.st.commits++;
+    this.counters.acked += acked;
+    this.counters.committed += inserted.length;
+    this.counters.commits++;
     const depth = this.tally.messages;
     if (depth === 0 && this.effectiveMax !== this.cfg.max_bytes) {
       this.effectiveMax = this.cfg.max_bytes;
@@ -681,17 +681,17 @@ export class Outbox {
       pending: this.batch.length,
       fileBytes,
       effectiveMaxBytes: this.effectiveMax,
-      accepted: this.st.accepted,
-      committed: this.st.committed,
-      commits: this.st.commits,
-      acked: this.st.acked,
-      lateSkipped: this.st.lateSkipped,
+      accepted: this.counters.accepted,
+      committed: this.counters.committed,
+      commits: this.counters.commits,
+      acked: this.counters.acked,
+      lateSkipped: this.counters.lateSkipped,
       dropped: this.drops.counters(),
       droppedByPriority: this.dropped.byPriority(),
       droppedTotal: this.dropped.total(),
-      recoveries: this.st.recoveries,
-      duplicateIds: this.st.duplicateIds,
-      diskFullEvents: this.st.diskFullEvents,
+      recoveries: this.counters.recoveries,
+      duplicateIds: this.counters.duplicateIds,
+      diskFullEvents: this.counters.diskFullEvents,
       diskFull: this.memory.size > 0,
       walCheckpoints: this.walCheckpointer ? { ...this.walCheckpointer.stats } : { background: false, runs: 0, pages: 0, maxMs: 0, failures: 0 },
       memory: { messages: this.memory.size, bytes: this.memory.bytes },

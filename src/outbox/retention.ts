@@ -1,4 +1,4 @@
-import type { Priority } from '../core/records.js';
+import { PRIORITIES, type PerPriority, type Priority } from '../core/records.js';
 import type { OutboxDropReason } from './drops.js';
 import type { KeyRegistry } from './keys.js';
 import type { OutboxStore, RowGroup, ScannedRow } from './store.js';
@@ -7,8 +7,8 @@ import { countedBytes, describe, ROW_OVERHEAD, type KeyState, type PendingMsg } 
 /** Buffered rows and their counted bytes, per priority (raw, aggregate, alert). */
 export class Tally {
   constructor(
-    readonly counts: number[] = [0, 0, 0],
-    readonly bytes: number[] = [0, 0, 0],
+    readonly counts: PerPriority = [0, 0, 0],
+    readonly bytes: PerPriority = [0, 0, 0],
   ) {}
 
   static of(rows: readonly RowGroup[]): Tally {
@@ -21,17 +21,17 @@ export class Tally {
     return new Tally([...this.counts], [...this.bytes]);
   }
 
-  add(priority: number, n: number, bytes: number): void {
-    this.counts[priority]! += n;
-    this.bytes[priority]! += bytes;
+  add(priority: Priority, n: number, bytes: number): void {
+    this.counts[priority] += n;
+    this.bytes[priority] += bytes;
   }
 
   get messages(): number {
-    return this.counts[0]! + this.counts[1]! + this.counts[2]!;
+    return this.counts[0] + this.counts[1] + this.counts[2];
   }
 
   get totalBytes(): number {
-    return this.bytes[0]! + this.bytes[1]! + this.bytes[2]!;
+    return this.bytes[0] + this.bytes[1] + this.bytes[2];
   }
 }
 
@@ -59,7 +59,7 @@ export class Retention {
   ) {}
 
   /** A row is gone (acknowledged or dropped). */
-  removed(keyId: number, priority: number, payloadBytes: number): void {
+  removed(keyId: number, priority: Priority, payloadBytes: number): void {
     this.tally.add(priority, -1, -(payloadBytes + ROW_OVERHEAD));
     const k = this.keys.get(keyId);
     if (k) this.keyDelta.set(k, (this.keyDelta.get(k) ?? 0) - 1);
@@ -72,7 +72,7 @@ export class Retention {
 
   /** Drop rows created before `cutoff`, oldest first in each priority. */
   dropOlderThan(cutoff: number): void {
-    for (let p = 0; p < 3; p++) {
+    for (const p of PRIORITIES) {
       if (this.tally.counts[p] === 0) continue;
       const victims: ScannedRow[] = [];
       for (const r of this.store.scan(p)) {
@@ -88,8 +88,9 @@ export class Retention {
     let need = this.tally.totalBytes - maxBytes;
     for (const m of batch) need += countedBytes(m);
     const refused = new Set<PendingMsg>();
-    for (let p = 0; p < 3 && need > 0; p++) {
-      if (this.tally.counts[p]! > 0) {
+    for (const p of PRIORITIES) {
+      if (need <= 0) break;
+      if (this.tally.counts[p] > 0) {
         const victims: ScannedRow[] = [];
         for (const r of this.store.scan(p)) {
           victims.push(r);
@@ -110,13 +111,13 @@ export class Retention {
   }
 
   /** Delete `victims` (the oldest rows of priority p, in id order) with one statement. */
-  private deleteRows(p: number, victims: readonly ScannedRow[], reason: OutboxDropReason): void {
+  private deleteRows(p: Priority, victims: readonly ScannedRow[], reason: OutboxDropReason): void {
     const last = victims.at(-1);
     if (!last) return;
     this.store.deleteUpTo(p, last.id);
     for (const v of victims) {
       this.removed(v.keyId, p, v.n);
-      this.dropped.push({ reason, priority: p as Priority, what: `id=${v.id} seq=${v.seq}` });
+      this.dropped.push({ reason, priority: p, what: `id=${v.id} seq=${v.seq}` });
     }
   }
 }

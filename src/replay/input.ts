@@ -31,10 +31,10 @@ export interface InputOptions {
 }
 
 /** Columns that hold ground truth in public benchmarks (SKAB, NAB variants): never fed to detectors. */
-export const LABEL_COLUMNS = ['anomaly', 'changepoint', 'label', 'is_anomaly'];
+const LABEL_COLUMNS = ['anomaly', 'changepoint', 'label', 'is_anomaly'];
 const TIME_COLUMNS = ['timestamp', 'datetime', 'time', 'ts', 'date'];
 
-export interface CsvLayout {
+interface CsvLayout {
   delimiter: string;
   timeIndex: number;
   /** Index of a `stream` column, or -1. */
@@ -45,7 +45,7 @@ export interface CsvLayout {
 }
 
 /** Work out a CSV's layout from its header: delimiter, time column, stream column or value columns. */
-export function csvLayout(header: string, device: string, excludeColumns = LABEL_COLUMNS): CsvLayout {
+function csvLayout(header: string, device: string, excludeColumns = LABEL_COLUMNS): CsvLayout {
   const delimiter = pickDelimiter(header);
   const names = splitCsvLine(header, delimiter).map((n) => n.trim());
   const lower = names.map((n) => n.toLowerCase());
@@ -56,11 +56,12 @@ export function csvLayout(header: string, device: string, excludeColumns = LABEL
   const valueColumns: CsvLayout['valueColumns'] = [];
   names.forEach((name, index) => {
     if (index === timeIndex || index === streamIndex) return;
-    if (excludeColumns.includes(lower[index]!)) {
+    const low = name.toLowerCase();
+    if (excludeColumns.includes(low)) {
       excluded.push(name);
       return;
     }
-    if (streamIndex >= 0 && lower[index] !== 'value') return;
+    if (streamIndex >= 0 && low !== 'value') return;
     valueColumns.push({ index, stream: `${device}/${name.replace(/\//g, '_')}` });
   });
   return { delimiter, timeIndex, streamIndex, valueColumns, excluded };
@@ -68,18 +69,18 @@ export function csvLayout(header: string, device: string, excludeColumns = LABEL
 
 function pickDelimiter(header: string): string {
   const counts = [',', ';', '\t'].map((d) => [d, header.split(d).length - 1] as const);
-  counts.sort((a, b) => b[1] - a[1]);
-  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+  const [most] = counts.sort((a, b) => b[1] - a[1]);
+  return most && most[1] > 0 ? most[0] : ',';
 }
 
 /** Split one CSV line; handles double-quoted fields when the line has quotes. */
-export function splitCsvLine(line: string, delimiter: string): string[] {
+function splitCsvLine(line: string, delimiter: string): string[] {
   if (!line.includes('"')) return line.split(delimiter);
   const out: string[] = [];
   let cur = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line.charAt(i);
     if (quoted) {
       if (c === '"' && line[i + 1] === '"') {
         cur += '"';
@@ -97,13 +98,13 @@ export function splitCsvLine(line: string, delimiter: string): string[] {
 }
 
 /** A number from a CSV cell; empty or non-numeric text gives NaN (the engine counts it). */
-export function parseNumber(text: string | undefined): number {
+function parseNumber(text: string | undefined): number {
   if (text === undefined) return NaN;
   const t = text.trim();
   return t.length === 0 ? NaN : Number(t);
 }
 
-export function defaultDevice(path: string): string {
+function defaultDevice(path: string): string {
   return basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'replay';
 }
 
@@ -152,11 +153,13 @@ export async function* readRecorded(path: string, opts: InputOptions = {}): Asyn
         drops.drop('wrong_columns', line, `${path}:${lineNo}: expected ${expected} columns, found ${cells.length}`);
         continue;
       }
-      const time = cells[layout.timeIndex]!.trim();
+      // cells.length >= expected: the time, stream and value cells are there (the fallbacks never apply).
+      const time = (cells[layout.timeIndex] ?? '').trim();
       const ts = parseTimestamp(time);
       const readings: Reading[] = [];
-      if (layout.streamIndex >= 0) {
-        readings.push({ stream: cells[layout.streamIndex]!.trim(), ts, value: parseNumber(cells[layout.valueColumns[0]!.index]) });
+      const [valueColumn] = layout.valueColumns; // the header named at least one
+      if (layout.streamIndex >= 0 && valueColumn) {
+        readings.push({ stream: (cells[layout.streamIndex] ?? '').trim(), ts, value: parseNumber(cells[valueColumn.index]) });
       } else {
         for (const col of layout.valueColumns) readings.push({ stream: col.stream, ts, value: parseNumber(cells[col.index]) });
       }

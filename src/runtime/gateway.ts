@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/gateway.js';
 import type { PipelineSpec } from '../config/pipeline.js';
 import type { Driver, DriverContext } from '../core/driver.js';
-import type { PluginSet } from '../core/plugin.js';
+import type { PluginSet } from '../plugin-set.js';
 import { builtinPlugins } from '../plugins.js';
 import { DropCounter, type DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
@@ -179,8 +179,7 @@ export class Gateway {
   private async stopInput(name: string): Promise<void> {
     const i = this.drivers.findIndex((d) => d.driver.name === name);
     if (i < 0) return;
-    const { driver } = this.drivers[i]!;
-    this.drivers.splice(i, 1);
+    const [{ driver }] = this.drivers.splice(i, 1) as [(typeof this.drivers)[number]];
     try {
       await driver.stop();
     } catch (err) {

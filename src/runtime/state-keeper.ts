@@ -44,7 +44,7 @@ export interface StateStats {
  */
 export class StateKeeper {
   readonly journal: IngestJournal | undefined;
-  private readonly st: StateStats;
+  private readonly report: StateStats;
   private lastPos = 0;
   /** Journal position of the previous checkpoint: the journal is trimmed up to it. */
   private prevPos = 0;
@@ -94,7 +94,7 @@ export class StateKeeper {
       ...(o.sliceBytes ? { sliceBytes: o.sliceBytes } : {}),
       ...(o.afterSlice ? { afterSlice: o.afterSlice } : {}),
     });
-    this.st = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, maxCaptureMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
+    this.report = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, maxCaptureMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
   }
 
   /**
@@ -130,7 +130,7 @@ export class StateKeeper {
       }
       const failed = p.restore(snap);
       parts += Object.keys(snap.parts).length - failed.length;
-      for (const f of failed) failures.push({ ...f, data: snap.parts[f.part]! });
+      for (const f of failed) failures.push({ ...f, data: snap.parts[f.part]! }); // restore reports only parts of snap
     }
     for (const f of failures) {
       log.warn({ pipeline: f.pipeline, part: f.part, version: f.version, err: f.error }, `state: could not restore ${f.pipeline} ${f.part} (${f.error}); that part starts fresh, the saved copy is kept in table state_aside of ${outbox.file}`);
@@ -147,7 +147,7 @@ export class StateKeeper {
       replayed++;
     }
     const ms = performance.now() - t0;
-    this.st.restored = { parts, failed: failures.length, replayed, ms };
+    this.report.restored = { parts, failed: failures.length, replayed, ms };
     if (parts || failures.length || replayed) log.info({ parts, failed: failures.length, replayed, ms: Math.round(ms) }, `state: restored ${parts} parts from the checkpoint and replayed ${replayed} journal entries`);
   }
 
@@ -240,11 +240,11 @@ export class StateKeeper {
   }
 
   private written(r: WriteReport, sliced: boolean): void {
-    this.st.checkpoints++;
+    this.report.checkpoints++;
     const holdMs = sliced ? Math.max(r.holdMs, this.captureMs) : r.ms;
-    this.st.lastCheckpoint = { ms: r.ms, holdMs, captureMs: this.captureMs, bytes: r.bytes, slices: r.slices, at: this.o.now() };
-    if (sliced && holdMs > this.st.maxCheckpointMs) this.st.maxCheckpointMs = holdMs;
-    if (sliced && this.captureMs > this.st.maxCaptureMs) this.st.maxCaptureMs = this.captureMs;
+    this.report.lastCheckpoint = { ms: r.ms, holdMs, captureMs: this.captureMs, bytes: r.bytes, slices: r.slices, at: this.o.now() };
+    if (sliced && holdMs > this.report.maxCheckpointMs) this.report.maxCheckpointMs = holdMs;
+    if (sliced && this.captureMs > this.report.maxCaptureMs) this.report.maxCaptureMs = this.captureMs;
   }
 
   /** Make the journal durable and stop its timer (before the outbox closes). */
@@ -255,6 +255,6 @@ export class StateKeeper {
 
   stats(): StateStats {
     const j = this.journal;
-    return { ...this.st, journal: j ? { ...j.stats, position: j.position } : null, redelivered: this.deliveries.redelivered };
+    return { ...this.report, journal: j ? { ...j.stats, position: j.position } : null, redelivered: this.deliveries.redelivered };
   }
 }

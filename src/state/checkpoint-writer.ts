@@ -145,7 +145,7 @@ export class CheckpointWriter {
       let end = job.next;
       let n = 0;
       const budget = this.o.sliceBytes ?? SLICE_BYTES;
-      while (end < rows.length && (n === 0 || n + rows[end]!.data.length <= budget)) n += rows[end++]!.data.length;
+      for (let row = rows[end]; row && (n === 0 || n + row.data.length <= budget); row = rows[++end]) n += row.data.length;
       if (end < rows.length) {
         const t = performance.now();
         job.db.transaction(() => writeRows(job.db, job.gen, rows.slice(job.next, end)))();

@@ -53,12 +53,15 @@ export function readCheckpoint(db: Database.Database): Checkpoint {
   const undecodable: Checkpoint['undecodable'] = [];
   type Row = { pipeline: string; part: string; chunk: number; version: number; data: Buffer };
   const rows = db.prepare('SELECT pipeline, part, chunk, version, data FROM state WHERE gen = ? ORDER BY pipeline, part, chunk').all(gen) as Row[];
-  for (let i = 0; i < rows.length; ) {
-    const r = rows[i]!;
-    let j = i + 1;
-    while (j < rows.length && rows[j]!.pipeline === r.pipeline && rows[j]!.part === r.part) j++;
-    const chunks = rows.slice(i, j);
-    i = j;
+  // The chunks of one part are consecutive rows (ordered by pipeline, part, chunk).
+  const parts: Array<[Row, ...Row[]]> = [];
+  for (const row of rows) {
+    const chunks = parts.at(-1);
+    if (chunks && chunks[0].pipeline === row.pipeline && chunks[0].part === row.part) chunks.push(row);
+    else parts.push([row]);
+  }
+  for (const chunks of parts) {
+    const [r] = chunks;
     let data: unknown;
     try {
       data = joinChunks(chunks.map((c) => decodeStateData(c.data)));

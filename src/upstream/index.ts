@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.js';
-import type { Priority } from '../core/records.js';
+import type { ByPriority, PerPriority, Priority } from '../core/records.js';
 import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
 import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
@@ -60,6 +60,8 @@ export interface UpstreamOptions {
 }
 
 const BACKLOG_FETCH = 512;
+/** Backlog and fresh rows are sent alert first. */
+const HIGHEST_FIRST: readonly Priority[] = [2, 1, 0];
 /** A connection that lasted this long resets the reconnect backoff. */
 export const STABLE_CONNECTION_MS = 10_000;
 /** Messages published per turn of the event loop before the pump yields to I/O (ingest). */
@@ -84,7 +86,7 @@ export class UpstreamForwarder {
   private readonly stableAfterMs: number;
   private client: MqttClient | null = null;
   private gen = 0;
-  private st: UpstreamState = 'offline';
+  private link: UpstreamState = 'offline';
   private started = false;
   private stopping = false;
   private attempt = 0;
@@ -95,7 +97,7 @@ export class UpstreamForwarder {
   private everConnected = false;
   private readonly inflight = new Map<number, OutboxRow>();
   /** Fresh rows waiting for a slot, by priority (index 2 = alerts). */
-  private fresh: OutboxRow[][] = [[], [], []];
+  private fresh: ByPriority<OutboxRow[]> = [[], [], []];
   private freshCount = 0;
   /** Rows with an id up to this were buffered before the connection came up: `drain_rate` meters them. */
   private meteredUpTo = 0;
@@ -105,9 +107,9 @@ export class UpstreamForwarder {
   private backlogged = new Set<number>();
   /** keyId → last row id that belongs to the backlog lane (after the key caught up). */
   private handoff = new Map<number, number>();
-  private cursor = [0, 0, 0];
-  private buf: OutboxRow[][] = [[], [], []];
-  private exhausted = [false, false, false];
+  private cursor: PerPriority = [0, 0, 0];
+  private buf: ByPriority<OutboxRow[]> = [[], [], []];
+  private exhausted: ByPriority<boolean> = [false, false, false];
   private tokens = 0;
   private lastRefill = 0;
   private idleWaiters: (() => void)[] = [];
@@ -117,7 +119,7 @@ export class UpstreamForwarder {
   private batchBacklog = 0;
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
-  private s = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, probeReconnects: 0 };
+  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, probeReconnects: 0 };
   private format: UplinkFormat;
   /** upstream.batch applies to the JSON format; Sparkplug B has its own message sequence. */
   private readonly batching: boolean;
@@ -156,7 +158,7 @@ export class UpstreamForwarder {
   }
 
   state(): UpstreamState {
-    return this.st;
+    return this.link;
   }
 
   /**
@@ -164,20 +166,20 @@ export class UpstreamForwarder {
    * latest-value data (the gateway's stats), not buffered. False when offline.
    */
   publishRetained(name: string, payload: string): boolean {
-    if (!this.client || this.st !== 'online') return false;
+    if (!this.client || this.link !== 'online') return false;
     this.client.publish(`${this.cfg.topic_prefix}/${topicSafe(this.gateway)}/${name}`, payload, { qos: 1, retain: true }, () => {});
     return true;
   }
 
   stats(): UpstreamStats {
     return {
-      state: this.st,
-      ...this.s,
+      state: this.link,
+      ...this.counters,
       inFlight: this.inflight.size,
       freshQueued: this.freshCount,
       backlogKeys: this.backlogged.size,
       backlog: this.outbox.depth(),
-      nextRetryMs: this.st === 'online' ? 0 : this.nextRetryMs,
+      nextRetryMs: this.link === 'online' ? 0 : this.nextRetryMs,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }
@@ -212,7 +214,7 @@ export class UpstreamForwarder {
     if (this.stopping) return;
     this.retryTimer = null;
     const gen = ++this.gen;
-    this.st = 'connecting';
+    this.link = 'connecting';
     let client: MqttClient;
     try {
       client = mqtt.connect(this.cfg.url, this.clientOptions());
@@ -226,10 +228,10 @@ export class UpstreamForwarder {
     client.on('connect', () => {
       if (gen !== this.gen) return;
       (client.stream as { setNoDelay?: (b: boolean) => void } | undefined)?.setNoDelay?.(true);
-      this.s.connects++;
-      if (this.everConnected) this.s.reconnects++;
+      this.counters.connects++;
+      if (this.everConnected) this.counters.reconnects++;
       this.everConnected = true;
-      this.st = 'online';
+      this.link = 'online';
       this.onlineSince = Date.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
       this.format.online(client);
@@ -255,10 +257,10 @@ export class UpstreamForwarder {
   private lost(gen: number, client: MqttClient): void {
     if (gen !== this.gen) return;
     this.gen++; // ignore anything more from this client
-    const wasOnline = this.st === 'online';
+    const wasOnline = this.link === 'online';
     // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
     if (wasOnline && Date.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
-    this.s.disconnects++;
+    this.counters.disconnects++;
     this.client = null;
     this.format.closed();
     this.inflight.clear();
@@ -272,7 +274,7 @@ export class UpstreamForwarder {
       /* ignore */
     }
     if (this.stopping) return;
-    this.st = 'offline';
+    this.link = 'offline';
     if (wasOnline) this.log.warn({ url: this.cfg.url, buffered: this.outbox.depth() }, `upstream: connection to ${this.cfg.url} lost; buffering in the outbox`);
     this.scheduleReconnect(this.gen);
   }
@@ -308,7 +310,7 @@ export class UpstreamForwarder {
         if (this.stopping || !this.retryTimer) return;
         if (reachable) {
           clearTimeout(this.retryTimer);
-          this.s.probeReconnects++;
+          this.counters.probeReconnects++;
           this.connect();
         } else this.armProbe(Infinity);
       };
@@ -341,10 +343,10 @@ export class UpstreamForwarder {
 
   private onCommit(rows: OutboxRow[]): void {
     this.exhausted = [false, false, false];
-    if (this.st !== 'online') return; // all of it is backlog at the next connect
+    if (this.link !== 'online') return; // all of it is backlog at the next connect
     for (const r of rows) {
       if (this.backlogged.has(r.keyId)) continue; // the backlog lane will send it, in order
-      this.fresh[r.priority]!.push(r);
+      this.fresh[r.priority].push(r);
       this.freshCount++;
     }
     if (this.freshCount > this.cfg.fresh_queue) {
@@ -375,19 +377,19 @@ export class UpstreamForwarder {
   private nextBacklog(): OutboxRow | undefined {
     if (this.backlogged.size === 0) return undefined; // every topic has caught up: the fresh lane has it all
     let metered = false;
-    for (let p = 2; p >= 0; p--) {
+    for (const p of HIGHEST_FIRST) {
       for (;;) {
-        let b = this.buf[p]!;
+        let b = this.buf[p];
         if (b.length === 0) {
           if (this.exhausted[p]) break;
-          b = this.buf[p] = this.outbox.readFrom(p as Priority, this.cursor[p]!, BACKLOG_FETCH);
-          if (b.length === 0) {
-            this.exhausted[p] = true;
-            break;
-          }
+          b = this.buf[p] = this.outbox.readFrom(p, this.cursor[p], BACKLOG_FETCH);
           b.reverse(); // pop() from the end = oldest first
         }
-        const r = b[b.length - 1]!;
+        const r = b.at(-1);
+        if (!r) {
+          this.exhausted[p] = true; // refilled above, and nothing left
+          break;
+        }
         const belongs = !this.inflight.has(r.id) && (this.backlogged.has(r.keyId) || r.id <= (this.handoff.get(r.keyId) ?? 0));
         if (belongs && r.id <= this.meteredUpTo && this.cfg.drain_rate > 0) {
           this.refill();
@@ -396,7 +398,7 @@ export class UpstreamForwarder {
             break;
           }
           this.tokens--;
-          this.s.sentMetered++;
+          this.counters.sentMetered++;
         }
         b.pop();
         this.cursor[p] = r.id;
@@ -416,8 +418,8 @@ export class UpstreamForwarder {
   }
 
   private nextFresh(): OutboxRow | undefined {
-    for (let p = 2; p >= 0; p--) {
-      const q = this.fresh[p]!;
+    for (const p of HIGHEST_FIRST) {
+      const q = this.fresh[p];
       if (q.length) {
         this.freshCount--;
         return q.shift();
@@ -427,7 +429,7 @@ export class UpstreamForwarder {
   }
 
   private pump(): void {
-    if (this.st !== 'online' || !this.client) return;
+    if (this.link !== 'online' || !this.client) return;
     const client = this.client;
     const gen = this.gen;
     const max = this.stopping ? 0 : this.cfg.max_inflight;
@@ -458,7 +460,7 @@ export class UpstreamForwarder {
       try {
         msg = this.format.encode(row, key, row.id <= this.meteredUpTo);
       } catch (err) {
-        this.s.encodeErrors++;
+        this.counters.encodeErrors++;
         this.log.error(
           { err: (err as Error).message, kind: key.kind, stream: key.stream, seq: row.seq },
           `upstream: cannot encode the ${key.kind} of ${key.stream} (seq ${row.seq}) as ${this.cfg.format}: ${(err as Error).message}; dropped it (counted as encodeErrors)`,
@@ -471,20 +473,20 @@ export class UpstreamForwarder {
         this.addToBatch(row, backlog);
         continue;
       }
-      this.s.sent++;
-      this.s.payloadBytes += msg.payload.length;
-      if (backlog) this.s.sentBacklog++;
+      this.counters.sent++;
+      this.counters.payloadBytes += msg.payload.length;
+      if (backlog) this.counters.sentBacklog++;
       const r = row;
       client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
         if (gen !== this.gen) return; // connection gone: the row is still in the outbox and will be resent
         this.inflight.delete(r.id);
         if (err) {
-          this.s.publishErrors++;
+          this.counters.publishErrors++;
           this.lastError = err.message;
           this.log.warn({ err: err.message }, `upstream: publish failed: ${err.message}`);
           return;
         }
-        this.s.acked++;
+        this.counters.acked++;
         if (!this.outbox.isClosed) this.outbox.ack(r);
         if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         this.pumpLater(); // PUBACKs arrive by the hundred in one read: one pump after them, not one each
@@ -534,27 +536,27 @@ export class UpstreamForwarder {
     this.forgetBatch();
     const client = this.client;
     if (!rows.length) return;
-    if (!client || this.st !== 'online') {
+    if (!client || this.link !== 'online') {
       for (const r of rows) this.inflight.delete(r.id); // still in the outbox: sent after the next connect
       return;
     }
     const gen = this.gen;
     const compression = this.cfg.batch!.compression;
     const payload = encodeBatch(this.gateway, rows.map((r) => r.payload), compression);
-    this.s.batches++;
-    this.s.sent += rows.length;
-    this.s.sentBacklog += backlog;
-    this.s.payloadBytes += payload.length;
+    this.counters.batches++;
+    this.counters.sent += rows.length;
+    this.counters.sentBacklog += backlog;
+    this.counters.payloadBytes += payload.length;
     client.publish(batchTopic(this.cfg.topic_prefix, this.gateway, compression), payload, { qos: 1 }, (err) => {
       if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
       for (const r of rows) this.inflight.delete(r.id);
       if (err) {
-        this.s.publishErrors++;
+        this.counters.publishErrors++;
         this.lastError = err.message;
         this.log.warn({ err: err.message, records: rows.length }, `upstream: batch publish failed: ${err.message}`);
         return;
       }
-      this.s.acked += rows.length;
+      this.counters.acked += rows.length;
       if (!this.outbox.isClosed) for (const r of rows) this.outbox.ack(r);
       if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
       this.pumpLater();
@@ -583,7 +585,7 @@ export class UpstreamForwarder {
   /** Publish nothing new, wait up to stop_timeout for in-flight PUBACKs, announce offline, end the client. */
   async stop(): Promise<void> {
     if (!this.started) {
-      this.st = 'stopped';
+      this.link = 'stopped';
       return;
     }
     this.stopping = true;
@@ -596,7 +598,7 @@ export class UpstreamForwarder {
     if (this.pumpSoon) clearImmediate(this.pumpSoon);
     this.retryTimer = this.pumpTimer = this.pumpSoon = null;
     const client = this.client;
-    if (client && this.st === 'online') {
+    if (client && this.link === 'online') {
       this.publishBatch(); // what waits for a batch goes now, within stop_timeout like the rest
       if (this.inflight.size > 0) {
         await new Promise<void>((resolve) => {
@@ -634,7 +636,7 @@ export class UpstreamForwarder {
         });
       });
     }
-    this.st = 'stopped';
+    this.link = 'stopped';
   }
 }
 

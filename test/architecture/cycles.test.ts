@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cycles, importGraph, moduleGraph } from './import-graph.js';
+import { folderCycles, moduleEdges } from './module-graph.js';
 
 /**
  * No import cycles at run time, between files or between modules (the folders under src/ and
@@ -13,6 +14,18 @@ test('src/ and drivers/ have no import cycles between modules or files', async (
   assert.ok(g.size > 100 && g.has('src/plugins.ts') && g.has('drivers/mqtt/index.ts'), 'the graph covers src/ and drivers/');
   assert.deepEqual(cycles(g), [], 'file cycles');
   assert.deepEqual(cycles(moduleGraph(g)), [], 'module cycles');
+});
+
+/**
+ * Counting `import type` too (the module graph of docs/architecture.md), the folders form no cycle
+ * but one, kept on purpose until the lead's performance work in both folders has landed: the
+ * outbox encodes upstream payloads as it stores them (src/upstream/payload.ts) and the forwarder
+ * reads outbox rows (types only). Breaking it means moving the payload encoder to a folder of its
+ * own. Any other cycle fails here: put the type where it belongs (as SchemaKit went to
+ * src/core/plugin.ts, DetectorPlugin to src/detectors/types.ts, Judgement to src/core/records.ts).
+ */
+test('src/, drivers/ and firmware-sim/ have no folder cycles, type-only imports included (but the one documented)', () => {
+  assert.deepEqual(folderCycles(moduleEdges()), [['src/outbox', 'src/upstream']]);
 });
 
 test('the cycle finder finds a cycle', () => {

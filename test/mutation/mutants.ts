@@ -83,8 +83,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: when full, the highest priority is dropped first',
     in: 'src/outbox',
-    original: 'for (let p = 0; p < 3 && need > 0; p++) {',
-    replacement: 'for (let p = 2; p >= 0 && need > 0; p--) {',
+    original: 'for (const p of PRIORITIES) {\n      if (need <= 0) break;',
+    replacement: 'for (const p of [...PRIORITIES].reverse()) {\n      if (need <= 0) break;',
     tests: ['test/outbox/outbox.test.ts'],
     pattern: 'lowest priority first',
   },
@@ -121,8 +121,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'upstream: fresh messages go lowest priority first',
     in: 'src/upstream',
-    original: 'for (let p = 2; p >= 0; p--) {\n      const q = this.fresh[p]!;',
-    replacement: 'for (let p = 0; p <= 2; p++) {\n      const q = this.fresh[p]!;',
+    original: 'for (const p of HIGHEST_FIRST) {\n      const q = this.fresh[p];',
+    replacement: 'for (const p of [...HIGHEST_FIRST].reverse()) {\n      const q = this.fresh[p];',
     tests: ['test/upstream/forwarder.test.ts'],
     pattern: 'committed together',
   },

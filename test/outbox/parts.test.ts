@@ -58,7 +58,8 @@ describe('outbox parts', () => {
       const k = keys.keyFor('aggregate', 'd/t');
       const rows = [msg(k, 0, 100, 1), msg(k, 0, 100, 2), msg(k, 1, 100, 3), msg(k, 2, 100, 4)];
       for (const m of rows) store.insert(m);
-      const tally = new Tally([2, 1, 1], [2, 1, 1].map((n) => n * (100 + ROW_OVERHEAD)));
+      const bytes = (n: number) => n * (100 + ROW_OVERHEAD);
+      const tally = new Tally([2, 1, 1], [bytes(2), bytes(1), bytes(1)]);
       const bounds = new Retention(store, keys, tally);
       const room = 4 * (100 + ROW_OVERHEAD);
       const batch = [msg(k, 0, 100, 5), msg(k, 2, 100, 5)];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { gatewayConfigSchema } from '../../src/config/gateway.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
-import { PluginSet, type Plugin } from '../../src/core/plugin.js';
+import { PluginSet, type Plugin } from '../../src/plugin-set.js';
 import { builtinPlugins } from '../../src/plugins.js';
 
 /** A pipeline around one step, as a sample would be used. */

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import type { StatusReport } from '../../src/http/server.js';
+import type { ReloadReport } from '../../src/runtime/reload.js';
 import { TestBroker, tempDir } from '../upstream/helpers.js';
 import { freePort, startRuntime, waitFor } from './helpers.js';
 import { Qos1Publisher } from './qos1-publisher.js';
@@ -57,7 +59,8 @@ function publish(p: Qos1Publisher, stream: string, n: number): Promise<void> {
   return Promise.all(acks).then(() => {});
 }
 
-async function http(port: number, path: string, method = 'GET', token: string | null = TOKEN): Promise<{ status: number; body: any }> {
+/** An HTTP answer; `body` is the JSON the route answers with (`T`: its type in src/), else the text. */
+async function http<T = string>(port: number, path: string, method = 'GET', token: string | null = TOKEN): Promise<{ status: number; body: T }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   const text = await res.text();
   return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
@@ -106,7 +109,7 @@ async function setup(t: import('node:test').TestContext, o: { watch?: boolean } 
 test('reload: SIGHUP keeps an unchanged pipeline (its open window counts readings from before and after), rebuilds a changed one, starts and stops inputs; an invalid file is refused with FILE:LINE:COLUMN and the old pipelines keep running; POST /reload; the MQTT client stays connected', { timeout: 120_000 }, async (t) => {
   const { dir, cfg, ports, upstream, rt, publisher } = await setup(t);
   const device = publisher(ports.input, 'esp32-1');
-  const accepted = async (name: string) => (await http(ports.http, '/api/status')).body.stats.pipelines.find((p: any) => p.pipeline === name)?.accepted;
+  const accepted = async (name: string) => (await http<StatusReport>(ports.http, '/api/status')).body.stats.pipelines.find((p) => p.pipeline === name)?.accepted;
 
   // 1. Readings into both pipelines' open windows.
   await publish(device, 'm1/temp', 5);
@@ -117,10 +120,10 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   writeFileSync(cfg, gatewayYaml(ports, { extra: true }));
   rt.child.kill('SIGHUP');
   await waitFor(() => count(rt.output(), /"msg":"reload applied/) === 1, `the reload to be applied:\n${rt.output()}`);
-  const applied = JSON.parse(rt.output().split('\n').find((l) => l.includes('"msg":"reload applied'))!);
-  assert.deepEqual(applied.changes.pipelines.kept, ['temp']);
-  assert.deepEqual(applied.changes.pipelines.rebuilt.map((r: any) => r.name), ['hum']);
-  assert.deepEqual(applied.changes.inputs, { kept: ['local'], restarted: [], stopped: [], started: ['extra'] });
+  const applied: ReloadReport = JSON.parse(rt.output().split('\n').find((l) => l.includes('"msg":"reload applied'))!);
+  assert.deepEqual(applied.changes?.pipelines.kept, ['temp']);
+  assert.deepEqual(applied.changes?.pipelines.rebuilt.map((r) => r.name), ['hum']);
+  assert.deepEqual(applied.changes?.inputs, { kept: ['local'], restarted: [], stopped: [], started: ['extra'] });
   // The rebuilt pipeline's window went out as partial with the readings from before.
   await waitFor(() => aggregates(upstream).some((a) => a.stream === 'm1/hum'), 'the rebuilt pipeline to flush its window');
   assert.deepEqual(aggregates(upstream), [{ stream: 'm1/hum', count: 5, partial: true }]);
@@ -142,38 +145,38 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   // 5. POST /reload: the token is required; the invalid file gives 422 with the same messages.
   assert.equal((await http(ports.http, '/reload', 'POST', null)).status, 401);
   assert.equal((await http(ports.http, '/reload', 'GET')).status, 405);
-  const invalid = await http(ports.http, '/reload', 'POST');
+  const invalid = await http<ReloadReport>(ports.http, '/reload', 'POST');
   assert.equal(invalid.status, 422, JSON.stringify(invalid.body));
   assert.equal(invalid.body.result, 'invalid');
-  assert.match(invalid.body.errors[0], /temp\.yaml:5:\d+: error: steps\[0\]\.window\.aggregates/);
-  assert.equal(invalid.body.issues[0].line, 5);
+  assert.match(invalid.body.errors?.[0] ?? '', /temp\.yaml:5:\d+: error: steps\[0\]\.window\.aggregates/);
+  assert.equal(invalid.body.issues?.[0]?.line, 5);
 
   // 6. A setting that cannot change live: refused (409), naming it.
   writeFileSync(join(dir, 'temp.yaml'), TEMP());
   writeFileSync(cfg, gatewayYaml(ports, { id: 'gw-renamed', extra: true }));
-  const refused = await http(ports.http, '/reload', 'POST');
+  const refused = await http<ReloadReport>(ports.http, '/reload', 'POST');
   assert.equal(refused.status, 409, JSON.stringify(refused.body));
-  assert.match(refused.body.restartRequired.join('\n'), /gateway\.id changed \("gw-reload" → "gw-renamed"\): it cannot change while running/);
+  assert.match(refused.body.restartRequired?.join('\n') ?? '', /gateway\.id changed \("gw-reload" → "gw-renamed"\): it cannot change while running/);
 
   // An input that cannot start (its port is the HTTP server's): 500, named; the rest runs.
   writeFileSync(cfg, gatewayYaml(ports, { extra: true, clash: true }));
-  const clash = await http(ports.http, '/reload', 'POST');
+  const clash = await http<ReloadReport>(ports.http, '/reload', 'POST');
   assert.equal(clash.status, 500, JSON.stringify(clash.body));
   assert.equal(clash.body.result, 'failed');
-  assert.match(clash.body.errors[0], /^input clash: .*the port is in use/);
-  assert.equal((await http(ports.http, '/api/status')).body.stats.inputs.length, 2, 'local and extra run, clash does not');
+  assert.match(clash.body.errors?.[0] ?? '', /^input clash: .*the port is in use/);
+  assert.equal((await http<StatusReport>(ports.http, '/api/status')).body.stats.inputs.length, 2, 'local and extra run, clash does not');
 
   // 7. Back to the first config: the extra input is stopped (its port closes), both pipelines kept.
   writeFileSync(cfg, gatewayYaml(ports));
-  const ok = await http(ports.http, '/reload', 'POST');
+  const ok = await http<ReloadReport>(ports.http, '/reload', 'POST');
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.deepEqual(ok.body.changes.pipelines.kept, ['temp', 'hum']);
-  assert.deepEqual(ok.body.changes.inputs.stopped, ['extra']);
+  assert.deepEqual(ok.body.changes?.pipelines.kept, ['temp', 'hum']);
+  assert.deepEqual(ok.body.changes?.inputs.stopped, ['extra']);
   await assert.rejects(
     new Promise((resolve, reject) => net.connect(ports.extra, '127.0.0.1').once('connect', resolve).once('error', reject)),
     /ECONNREFUSED/,
   );
-  const metrics = (await http(ports.http, '/metrics')).body as string;
+  const metrics = (await http(ports.http, '/metrics')).body;
   for (const [result, n] of Object.entries({ applied: 2, invalid: 2, refused: 1, failed: 1 })) assert.match(metrics, new RegExp(`^edgewise_reloads_total\\{result="${result}"\\} ${n}$`, 'm'));
 
   // The device never lost its connection; SIGTERM flushes the last windows.

@@ -4,9 +4,8 @@
  * registers and runs it.
  */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../../../src/core/plugin.js';
 import type { DetectorSchemaKit } from '../../../src/detectors/schema.js';
-import { checkKind, newJudgement, scoreOf, snapNum, type Detector } from '../../../src/detectors/types.js';
+import { checkKind, newJudgement, scoreOf, snapNum, type Detector, type DetectorPlugin } from '../../../src/detectors/types.js';
 
 // 1. The config schema: the detector's own fields (name, field, alert and output are added).
 function schema({ z, detectStep }: DetectorSchemaKit) {

@@ -320,11 +320,11 @@ export class DefaultDetector implements Detector {
     const v = snapNums(s, 'state', this.kind, 13);
     if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 13 finite numbers');
     [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord] = v as [number, number, number, number, number, number, number, number, number, number, number, number, number];
-    const t = snapNums(s, 'time', this.kind, 4);
-    if (!(t[2]! > 0 && t[2]! <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w, quantum] with 0 < w <= 1');
-    [this.lastTs, this.dt] = [t[0]!, t[1]!];
-    this.quantum = Number.isNaN(t[3]!) ? Infinity : t[3]!;
-    this.setRate(t[2]!);
+    const [lastTs, dt, w, quantum] = snapNums(s, 'time', this.kind, 4) as [number, number, number, number];
+    if (!(w > 0 && w <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w, quantum] with 0 < w <= 1');
+    [this.lastTs, this.dt] = [lastTs, dt];
+    this.quantum = Number.isNaN(quantum) ? Infinity : quantum;
+    this.setRate(w);
     this.season.restore(s.seasonal, 'default detector snapshot');
     // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
     if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');

@@ -1,6 +1,6 @@
 /** The `default` detector, declared once (listed in src/plugins.ts). */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../../core/plugin.js';
+import type { DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
 import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from './detector.js';
 

@@ -43,7 +43,11 @@ export const DEFAULT_SEASONAL_PARAMS: SeasonalParams = {
   clip: 4,
 };
 
-/** Size of the numeric state (for snapshots): per model slots + scale, plus shared scalars. */
+/**
+ * Size of the numeric state (for snapshots): per model slots + scale, plus shared scalars.
+ * Per reading, the rings are read at indices computed in range (m < np, slot < slots): their
+ * `x[i]!` are kept because a checked read would cost on every reading.
+ */
 export class SeasonalBaseline {
   /** Slot means, one ring per period, back to back (NaN: slot never visited). */
   private readonly means: Float64Array;
@@ -144,7 +148,6 @@ export class SeasonalBaseline {
     }
   }
 
-  /** [[t0, last_ts, dt], scales, counts, means, errors]: copies of the rings as Float64Arrays (NaN kept; copied as bytes in a checkpoint). */
   /**
    * One packed copy: [t0, last_ts, dt, scales(np), counts(np), means, errors]. One typed array,
    * not five: a checkpoint of thousands of streams spent most of its capture allocating them.
@@ -171,7 +174,8 @@ export class SeasonalBaseline {
       if (s.length !== 3 + 2 * np + 2 * nm) {
         throw new Error(`${what}: "seasonal" must hold ${3 + 2 * np + 2 * nm} numbers (3 + 2 × ${np} periods + 2 × ${nm} slots), not ${s.length} (the detector's periods or slots changed; delete the state file to start fresh)`);
       }
-      [this.t0, this.lastTs, this.dt] = [s[0]!, s[1]!, s[2]!];
+      const [t0 = NaN, lastTs = NaN, dt = NaN] = s; // the length is checked above
+      [this.t0, this.lastTs, this.dt] = [t0, lastTs, dt];
       this.scales.set(s.subarray(3, 3 + np));
       this.counts.set(s.subarray(3 + np, 3 + 2 * np));
       this.means.set(s.subarray(3 + 2 * np, 3 + 2 * np + nm));
@@ -179,16 +183,17 @@ export class SeasonalBaseline {
       return;
     }
     const nums = (a: unknown) => a instanceof Float64Array || (Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
+    type Saved = ArrayLike<number | null>;
     const ok = Array.isArray(s) && s.length === 5 && s.every(nums);
-    const arr = ok ? (s as Array<ArrayLike<number | null>>) : [];
-    if (!ok || arr[0]!.length !== 3 || arr[1]!.length !== np || arr[2]!.length !== np || arr[3]!.length !== nm || arr[4]!.length !== nm) {
+    const [times, scales, counts, means, errors] = ok ? (s as [Saved, Saved, Saved, Saved, Saved]) : [];
+    if (!times || !scales || !counts || !means || !errors || times.length !== 3 || scales.length !== np || counts.length !== np || means.length !== nm || errors.length !== nm) {
       throw new Error(`${what}: "seasonal" must be [t0, last_ts, dt, scales(${np}), counts(${np}), means(${nm}), errors(${nm})] packed in one Float64Array (the detector's periods or slots changed; delete the state file to start fresh)`);
     }
     const num = (x: number | null) => (x === null ? NaN : x);
-    [this.t0, this.lastTs, this.dt] = Array.from(arr[0]!, num) as [number, number, number];
-    this.scales.set(Array.from(arr[1]!, num));
-    this.counts.set(Array.from(arr[2]!, num));
-    this.means.set(Array.from(arr[3]!, num));
-    this.slotErr.set(Array.from(arr[4]!, num));
+    [this.t0, this.lastTs, this.dt] = Array.from(times, num) as [number, number, number];
+    this.scales.set(Array.from(scales, num));
+    this.counts.set(Array.from(counts, num));
+    this.means.set(Array.from(means, num));
+    this.slotErr.set(Array.from(errors, num));
   }
 }

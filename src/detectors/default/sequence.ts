@@ -77,6 +77,7 @@ export class SequenceMemory {
       const seen = slot(ctx, ANY);
       const here = slot(ctx, s);
       if (c[seen] === 0 || c[here] === 0) novel++;
+      // Per reading; slot() is below c.length, so the `!` are safe and cheaper than a checked read.
       if (c[seen]! < 255) c[seen]!++;
       if (c[here]! < 255) c[here]!++;
     }

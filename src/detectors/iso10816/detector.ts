@@ -12,7 +12,7 @@ import { checkKind, newJudgement, snapBool, type Detector, type Judgement } from
  * - ISO 10816-3:2009 Annex A (industrial machines 15 kW–50 MW, in situ): group 1 (300 kW–50 MW),
  *   group 2 (15–300 kW), each on rigid or flexible supports.
  */
-export const ISO10816_ZONES = {
+const ISO10816_ZONES = {
   I: [0.71, 1.8, 4.5],
   II: [1.12, 2.8, 7.1],
   III: [1.8, 4.5, 11.2],

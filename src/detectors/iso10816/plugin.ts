@@ -1,6 +1,6 @@
 /** The `iso10816` detector, declared once (listed in src/plugins.ts). */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../../core/plugin.js';
+import type { DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
 import { Iso10816Detector, ISO10816_CLASSES, type Iso10816Class } from './detector.js';
 

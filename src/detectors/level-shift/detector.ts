@@ -43,7 +43,8 @@ export class LevelShiftDetector implements Detector {
   private mean = 0;
   private m2 = 0;
   private ready = false;
-  private s = 0;
+  /** The CUSUM statistic of the level shift (saved as `s`). */
+  private cusum = 0;
 
   constructor(private readonly p: LevelShiftParams) {
     this.out.limit = p.h;
@@ -80,18 +81,18 @@ export class LevelShiftDetector implements Detector {
     const z = Math.max(-p.max_z, Math.min(p.max_z, directed((x - this.mean) / sd, p.direction)));
     const w = Math.min(1, dt / p.per);
     // capped at 2h so that after a repair the alarm clears within a bounded time
-    this.s = Math.min(2 * p.h, Math.max(0, this.s + w * (z - p.k)));
+    this.cusum = Math.min(2 * p.h, Math.max(0, this.cusum + w * (z - p.k)));
     o.baseline = p.log ? Math.exp(this.mean) : this.mean;
-    o.deviation = this.s;
-    o.score = scoreOf(this.s, p.h);
-    o.anomalous = this.s >= p.h;
+    o.deviation = this.cusum;
+    o.score = scoreOf(this.cusum, p.h);
+    o.anomalous = this.cusum >= p.h;
     o.rule = o.anomalous ? 'level_shift' : 'level';
     return o;
   }
 
   snapshot(): Record<string, unknown> {
     const nan = (v: number) => (Number.isNaN(v) ? null : v);
-    return { kind: this.kind, t0: nan(this.t0), lastTs: nan(this.lastTs), n: this.n, mean: this.mean, m2: this.m2, ready: this.ready, s: this.s };
+    return { kind: this.kind, t0: nan(this.t0), lastTs: nan(this.lastTs), n: this.n, mean: this.mean, m2: this.m2, ready: this.ready, s: this.cusum };
   }
 
   restore(snap: Record<string, unknown>): void {
@@ -102,6 +103,6 @@ export class LevelShiftDetector implements Detector {
     this.mean = snapNum(snap, 'mean', this.kind);
     this.m2 = snapNum(snap, 'm2', this.kind);
     this.ready = snapBool(snap, 'ready', this.kind);
-    this.s = snapNum(snap, 's', this.kind);
+    this.cusum = snapNum(snap, 's', this.kind);
   }
 }

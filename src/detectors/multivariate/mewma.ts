@@ -40,8 +40,12 @@ export interface MewmaParams {
   adapt?: number;
 }
 
-export const MEWMA_KIND = 'mewma';
+const MEWMA_KIND = 'mewma';
 
+/**
+ * The per-row loops index the typed arrays below within [0, n) or [0, n²): their `x[i]!` are
+ * bounds-checked by the loop, and a checked read (`?? 0`) would cost on every row.
+ */
 export class MewmaModel {
   readonly n: number;
   /** Rows seen so far (saturates once judging). */
@@ -128,7 +132,7 @@ export class MewmaModel {
       top[k] = qq;
     }
     let s = 0;
-    for (let k = 0; k < top.length; k++) s += top[k]!;
+    for (const t of top) s += t;
     const d = Math.sqrt(s / top.length);
     this.worst = worst;
     o.deviation = d;
@@ -192,7 +196,7 @@ export class MewmaModel {
 
   /** The mean learnt for sensor i (NaN before the baseline is complete). */
   baselineOf(i: number): number {
-    return this.rows >= this.p.baseline ? this.mean[i]! : NaN;
+    return this.rows >= this.p.baseline ? (this.mean[i] ?? NaN) : NaN;
   }
 
   snapshot(): Record<string, unknown> {

@@ -1,5 +1,5 @@
 /** The `multivariate` operator step, declared once (listed in src/plugins.ts): several sensors of a device judged together. */
-import type { OperatorPlugin } from '../../core/plugin.js';
+import type { OperatorPlugin } from '../../engine/operator-plugin.js';
 import { multivariateStepSchema, type MultivariateStepSpec } from './schema.js';
 import { compileMultivariateStep } from './step.js';
 

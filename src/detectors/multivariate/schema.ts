@@ -1,6 +1,6 @@
 /** The `multivariate` step's config schema (the operator is in multivariate-step.ts, the model in mewma.ts). */
 import type { z } from 'zod';
-import type { SchemaKit } from '../../config/schema-kit.js';
+import type { SchemaKit } from '../../core/plugin.js';
 import { detectorSchemaKit } from '../schema.js';
 
 export function multivariateStepSchema(k: SchemaKit) {

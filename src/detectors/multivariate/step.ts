@@ -150,6 +150,7 @@ export class MultivariateOperator implements EngineOperator {
   private finish(d: Device, ctx: OperatorContext): void {
     d.done = true;
     const n = d.metrics!.length;
+    // Per row, i < n = the row's length: the `!` are bounds-checked by the loop.
     for (let i = 0; i < n; i++) {
       if (d.have[i] === 1) {
         d.last[i] = d.row[i]!;
@@ -160,8 +161,8 @@ export class MultivariateOperator implements EngineOperator {
     const model = d.model!;
     const j = model.update(d.row);
     if (j.anomalous) {
-      const w = d.metrics![model.worst]!;
-      j.rule = `mewma (${n} sensors, most off: ${w} ${fmt(d.row[model.worst]!)} vs baseline ${fmt(model.baselineOf(model.worst))})`;
+      const w = d.metrics?.[model.worst] ?? `sensor ${model.worst}`;
+      j.rule = `mewma (${n} sensors, most off: ${w} ${fmt(d.row[model.worst] ?? NaN)} vs baseline ${fmt(model.baselineOf(model.worst))})`;
     }
     const alert = d.tracker.update(d.rowTs, j.deviation, j);
     if (alert) ctx.emit({ kind: 'alert', pipeline: ctx.pipeline, output: this.spec.output, alert });

@@ -1,6 +1,6 @@
 /** The `page_hinkley` detector, declared once (listed in src/plugins.ts). */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../../core/plugin.js';
+import type { DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
 import { PageHinkleyDetector } from './detector.js';
 

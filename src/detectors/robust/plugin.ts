@@ -3,7 +3,7 @@
  * detector class, two kinds (hampel clips the outliers that enter its window).
  */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../../core/plugin.js';
+import type { DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
 import { RobustZDetector } from './detector.js';
 

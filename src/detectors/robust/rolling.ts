@@ -1,6 +1,7 @@
 /**
  * A bounded rolling window that keeps its values sorted, for median and MAD in O(window) per
- * reading with no allocation (two typed arrays, shifted with copyWithin).
+ * reading with no allocation (two typed arrays, shifted with copyWithin). Per reading, the arrays
+ * are read at indices the code keeps below `size`: those `x[i]!` stay, a checked read would cost.
  */
 export class RollingOrder {
   readonly ring: Float64Array;
@@ -69,10 +70,8 @@ export class RollingOrder {
 
   /** Ring contents oldest first (for snapshots). */
   toArray(): number[] {
-    const out: number[] = [];
-    const start = this.size === this.capacity ? this.head : 0;
-    for (let i = 0; i < this.size; i++) out.push(this.ring[(start + i) % this.capacity]!);
-    return out;
+    if (this.size < this.capacity) return Array.from(this.ring.subarray(0, this.size));
+    return [...this.ring.subarray(this.head), ...this.ring.subarray(0, this.head)];
   }
 
   load(values: number[]): void {

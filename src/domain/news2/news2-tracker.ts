@@ -40,7 +40,7 @@ export const DEFAULT_VITAL_METRICS: Readonly<Record<string, Vital>> = {
  * Default maximum ages (ms). Monitors send pulse and SpO2 every second or so; a blood-pressure
  * cuff cycles every 15–60 minutes; temperature and consciousness are charted by hand.
  */
-export const DEFAULT_MAX_AGE: Readonly<Record<Vital, number>> = {
+const DEFAULT_MAX_AGE: Readonly<Record<Vital, number>> = {
   respiration_rate: 60_000,
   spo2: 60_000,
   on_oxygen: 4 * 3_600_000,
@@ -98,8 +98,6 @@ export interface News2Score extends News2Result {
   observations: News2Observations;
 }
 
-/** Drop reasons used by the tracker. */
-export type News2DropReason = 'implausible' | 'not_finite' | 'out_of_order' | 'too_many_patients';
 
 export class News2Tracker {
   readonly drops: DropCounter;

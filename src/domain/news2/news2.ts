@@ -15,10 +15,10 @@
 
 /** Level of consciousness, ACVPU. As a number: 0 = Alert, 1 = new Confusion, 2 = Voice, 3 = Pain, 4 = Unresponsive. */
 export type Acvpu = 'A' | 'C' | 'V' | 'P' | 'U';
-export const ACVPU_CODES: readonly Acvpu[] = ['A', 'C', 'V', 'P', 'U'];
+const ACVPU_CODES: readonly Acvpu[] = ['A', 'C', 'V', 'P', 'U'];
 
 /** The seven chart parameters, in chart order. */
-export const NEWS2_PARAMETERS = ['respiration_rate', 'spo2', 'air_or_oxygen', 'systolic_bp', 'pulse', 'consciousness', 'temperature'] as const;
+const NEWS2_PARAMETERS = ['respiration_rate', 'spo2', 'air_or_oxygen', 'systolic_bp', 'pulse', 'consciousness', 'temperature'] as const;
 export type News2Parameter = (typeof NEWS2_PARAMETERS)[number];
 
 export interface News2Observations {
@@ -42,13 +42,6 @@ export interface News2Observations {
 
 export type News2Band = 'low' | 'low-medium' | 'medium' | 'high';
 
-/** Clinical response for each band (RCP 2017). */
-export const NEWS2_RESPONSE: Record<News2Band, string> = {
-  low: 'ward-based response (assessment by a registered nurse)',
-  'low-medium': 'urgent ward-based response (a single parameter scored 3)',
-  medium: 'key threshold for urgent response',
-  high: 'urgent or emergency response',
-};
 
 export interface News2Result {
   /** Sum of the sub-scores of the parameters present. */
@@ -272,5 +265,3 @@ export function news2Band(total: number, redScores: readonly News2Parameter[]): 
   return { band: 'low', rule: 'total 0-4' };
 }
 
-/** Band order, for "did the band rise?" comparisons. */
-export const NEWS2_BAND_RANK: Record<News2Band, number> = { low: 0, 'low-medium': 1, medium: 2, high: 3 };

@@ -1,5 +1,5 @@
 /** The `news2` operator step, declared once (listed in src/plugins.ts). */
-import type { OperatorPlugin } from '../../core/plugin.js';
+import type { OperatorPlugin } from '../../engine/operator-plugin.js';
 import { news2StepSchema, type News2StepSpec } from './schema.js';
 import { compileNews2Step } from './step.js';
 

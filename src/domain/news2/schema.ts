@@ -1,6 +1,6 @@
 /** The `news2` step's config schema (the operator is in news2-step.ts). */
 import type { z } from 'zod';
-import type { SchemaKit } from '../../config/schema-kit.js';
+import type { SchemaKit } from '../../core/plugin.js';
 import { VITALS, type Vital } from './news2-tracker.js';
 
 export function news2StepSchema({ z, durationSchema }: SchemaKit) {

@@ -33,6 +33,7 @@
  */
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
 import { isoTime } from '../../core/time.js';
+import { itemAt } from '../../core/item-at.js';
 import type { AlertRecord, WindowResult } from '../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
 import type { News2Band } from './news2.js';
@@ -41,7 +42,7 @@ import { DEFAULT_PLAUSIBLE, DEFAULT_VITAL_METRICS, News2Tracker, VITALS, type Ne
 
 export type { News2StepSpec } from './schema.js';
 
-export const NEWS2_BANDS: readonly News2Band[] = ['low', 'low-medium', 'medium', 'high'];
+const NEWS2_BANDS: readonly News2Band[] = ['low', 'low-medium', 'medium', 'high'];
 /** Vitals averaged over an interval; the others take the interval's largest value (worst consciousness, any oxygen). */
 const WORST: ReadonlySet<Vital> = new Set<Vital>(['consciousness', 'on_oxygen']);
 
@@ -253,7 +254,7 @@ export class News2Operator implements EngineOperator {
 
   /** Patients tracked, their open alerts and sensor faults (for status views and tests). */
   status(): Array<{ patient: string; alert: boolean; band: News2Band; sensorFaults: Vital[] }> {
-    return [...this.patients.values()].map((p) => ({ patient: p.id, alert: p.active, band: NEWS2_BANDS[p.lastLevel]!, sensorFaults: [...p.faults.keys()] }));
+    return [...this.patients.values()].map((p) => ({ patient: p.id, alert: p.active, band: itemAt(NEWS2_BANDS, p.lastLevel, 'NEWS2 band'), sensorFaults: [...p.faults.keys()] }));
   }
 
   /** Everything per patient (open interval, averages, alert and sensor-fault state) and the tracker's latest vitals. */

@@ -21,31 +21,40 @@ export function dot(a: Vec3, b: Vec3): number {
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 
-export function cross(a: Vec3, b: Vec3): Vec3 {
+function cross(a: Vec3, b: Vec3): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
-export function norm(a: Vec3): number {
+function norm(a: Vec3): number {
   return Math.sqrt(dot(a, a));
 }
 
 /** The unit vector of `a`, or undefined for a (near) zero vector. */
-export function unit(a: Vec3): Vec3 | undefined {
+function unit(a: Vec3): Vec3 | undefined {
   const n = norm(a);
   return n > 1e-9 ? [a[0] / n, a[1] / n, a[2] / n] : undefined;
 }
 
 /** `a` without its component along the unit vector `u`. */
-export function reject(a: Vec3, u: Vec3): Vec3 {
+/** target += k · (toward − target), in place. */
+function moveToward(target: Vec3, toward: Vec3, k: number): void {
+  target[0] += k * (toward[0] - target[0]);
+  target[1] += k * (toward[1] - target[1]);
+  target[2] += k * (toward[2] - target[2]);
+}
+
+/** target += k · v, in place. */
+function addScaled(target: Vec3, v: Vec3, k: number): void {
+  target[0] += k * v[0];
+  target[1] += k * v[1];
+  target[2] += k * v[2];
+}
+
+function reject(a: Vec3, u: Vec3): Vec3 {
   const d = dot(a, u);
   return [a[0] - d * u[0], a[1] - d * u[1], a[2] - d * u[2]];
 }
 
-/** Angle between two vectors, degrees. */
-export function angleDeg(a: Vec3, b: Vec3): number {
-  const c = dot(a, b) / Math.max(1e-12, norm(a) * norm(b));
-  return (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI;
-}
 
 export interface MountParams {
   /** Time constant of the gravity average (ms). */
@@ -110,12 +119,12 @@ export class Mount {
     const raw = reject([a[0] - this.g[0], a[1] - this.g[1], a[2] - this.g[2]], up);
     const k = 1 - Math.exp(-dt / this.p.smoothMs);
     const h = this.h;
-    for (let i = 0; i < 3; i++) h[i]! += k * (raw[i]! - h[i]!);
+    moveToward(h, raw, k);
     // gravity: a slow average, ten times slower while the vehicle is clearly accelerating (not
     // stopped altogether: a gravity estimate that is off would otherwise hold itself frozen)
     const tau = norm(h) < this.p.freeze || !this.ready(ts) ? this.p.gravityTauMs : 10 * this.p.gravityTauMs;
     const kg = 1 - Math.exp(-dt / tau);
-    for (let i = 0; i < 3; i++) this.g[i]! += kg * (a[i]! - this.g[i]!);
+    moveToward(this.g, a, kg);
     if (!this.ready(ts)) return h;
     this.hSum[0] += h[0];
     this.hSum[1] += h[1];
@@ -125,7 +134,7 @@ export class Mount {
       const yaw = dot(w, up);
       if (Math.abs(yaw) >= this.p.minYawRate) {
         const s = (yaw * dt) / 1000;
-        for (let i = 0; i < 3; i++) this.left[i]! += h[i]! * s;
+        addScaled(this.left, h, s);
         this.turnDeg += (Math.abs(s) * 180) / Math.PI;
       }
     }
@@ -136,7 +145,7 @@ export class Mount {
   speedInterval(dvdt: number, dtMs: number): void {
     if (this.hN > 0 && Math.abs(dvdt) >= 0.3) {
       const s = (dvdt * dtMs) / 1000 / this.hN;
-      for (let i = 0; i < 3; i++) this.fwd[i]! += this.hSum[i]! * s;
+      addScaled(this.fwd, this.hSum, s);
       this.speedChange += Math.abs(dvdt * dtMs) / 1000;
     }
     this.hSum = [0, 0, 0];

@@ -1,5 +1,5 @@
 /** The `telematics` operator step, declared once (listed in src/plugins.ts). */
-import type { OperatorPlugin } from '../../core/plugin.js';
+import type { OperatorPlugin } from '../../engine/operator-plugin.js';
 import { telematicsStepSchema, type TelematicsStepSpec } from './schema.js';
 import { compileTelematicsStep } from './step.js';
 

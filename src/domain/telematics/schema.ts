@@ -1,6 +1,6 @@
 /** The `telematics` step's config schema (the operator is in telematics-step.ts). */
 import type { z } from 'zod';
-import type { SchemaKit } from '../../config/schema-kit.js';
+import type { SchemaKit } from '../../core/plugin.js';
 
 export function telematicsStepSchema({ z, durationSchema }: SchemaKit) {
   const metric = z.string().regex(/^[^/]+$/, 'expected a metric name (the part of the stream after the device)');

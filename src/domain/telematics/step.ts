@@ -27,7 +27,7 @@ import type { TelematicsStepSpec } from './schema.js';
 export type { TelematicsStepSpec } from './schema.js';
 
 export type HarshType = 'harsh_braking' | 'harsh_acceleration' | 'harsh_cornering';
-export const HARSH_TYPES: readonly HarshType[] = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering'];
+const HARSH_TYPES: readonly HarshType[] = ['harsh_braking', 'harsh_acceleration', 'harsh_cornering'];
 export type AccelSource = 'imu' | 'longitudinal' | 'speed';
 const RANK: Record<AccelSource, number> = { speed: 0, longitudinal: 1, imu: 2 };
 const SNAPSHOT_VERSION = 1;
@@ -169,7 +169,7 @@ export class TelematicsOperator implements EngineOperator {
     if (v.mask & 64) return; // already judged
     v.mask |= 64;
     this.promote(v, 'imu');
-    const s = v.sample;
+    const s = v.sample; // six channels: the `!` below read known slots of a Float64Array(6)
     const k = this.accelScale;
     const a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
     const w: Vec3 | undefined = (v.mask & GYRO_MASK) === GYRO_MASK ? [s[3]! * this.gyroScale, s[4]! * this.gyroScale, s[5]! * this.gyroScale] : undefined;

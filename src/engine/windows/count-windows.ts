@@ -35,12 +35,12 @@ export class CountWindowOperator implements WindowOperator<CountKey> {
     return -Infinity;
   }
 
-  openCount(k: CountKey): number {
-    return k.panes.length + (k.cur ? 1 : 0);
+  openCount(keyState: CountKey): number {
+    return keyState.panes.length + (keyState.cur ? 1 : 0);
   }
 
-  snapshotKey(k: CountKey): unknown {
-    return { panes: k.panes.map((p) => this.agg.snapshot(p)), cur: k.cur ? this.agg.snapshot(k.cur) : null };
+  snapshotKey(keyState: CountKey): unknown {
+    return { panes: keyState.panes.map((p) => this.agg.snapshot(p)), cur: keyState.cur ? this.agg.snapshot(keyState.cur) : null };
   }
 
   restoreKey(data: unknown): CountKey {
@@ -49,39 +49,40 @@ export class CountWindowOperator implements WindowOperator<CountKey> {
     return { panes: d.panes.map((p) => this.agg.restore(p)), cur: d.cur == null ? undefined : this.agg.restore(d.cur) };
   }
 
-  add(k: CountKey, stream: string, r: Reading, emit: WindowEmit): void {
-    const cur = (k.cur ??= this.agg.create());
+  add(keyState: CountKey, stream: string, r: Reading, emit: WindowEmit): void {
+    const cur = (keyState.cur ??= this.agg.create());
     cur.add(r.value, r.ts);
     if (cur.n < this.slide) return;
-    k.cur = undefined;
-    k.panes.push(cur);
-    if (k.panes.length > this.panesPerWindow) k.panes.shift();
-    if (k.panes.length === this.panesPerWindow) emit(this.merged(k, stream, false));
+    keyState.cur = undefined;
+    keyState.panes.push(cur);
+    if (keyState.panes.length > this.panesPerWindow) keyState.panes.shift();
+    if (keyState.panes.length === this.panesPerWindow) emit(this.merged(keyState, stream, false));
   }
 
-  idle(k: CountKey, stream: string, _clock: number, emit: WindowEmit): void {
-    this.flush(k, stream, true, emit);
+  idle(keyState: CountKey, stream: string, _clock: number, emit: WindowEmit): void {
+    this.flush(keyState, stream, true, emit);
   }
 
-  flush(k: CountKey, stream: string, partial: boolean, emit: WindowEmit): void {
+  flush(keyState: CountKey, stream: string, partial: boolean, emit: WindowEmit): void {
     // Only an unfinished window is left to emit: the readings since the last full pane.
-    if (!k.cur) {
-      k.panes.length = 0;
+    if (!keyState.cur) {
+      keyState.panes.length = 0;
       return;
     }
-    if (k.cur) k.panes.push(k.cur);
-    k.cur = undefined;
-    if (k.panes.length > this.panesPerWindow) k.panes.shift();
-    emit(this.merged(k, stream, partial));
-    k.panes.length = 0;
+    if (keyState.cur) keyState.panes.push(keyState.cur);
+    keyState.cur = undefined;
+    if (keyState.panes.length > this.panesPerWindow) keyState.panes.shift();
+    emit(this.merged(keyState, stream, partial));
+    keyState.panes.length = 0;
   }
 
-  private merged(k: CountKey, stream: string, partial: boolean) {
+  private merged(keyState: CountKey, stream: string, partial: boolean) {
     let acc: AccumulatorSet;
-    if (k.panes.length === 1) acc = k.panes[0]!;
+    const only = keyState.panes.length === 1 ? keyState.panes[0] : undefined;
+    if (only) acc = only;
     else {
       acc = this.agg.create();
-      for (const p of k.panes) acc.merge(p);
+      for (const p of keyState.panes) acc.merge(p);
     }
     return this.agg.result(stream, 'count', acc.minTs, acc.maxTs, acc, partial);
   }

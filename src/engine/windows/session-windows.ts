@@ -37,83 +37,84 @@ export class SessionWindowOperator implements WindowOperator<SessionKey> {
     return { wm: -Infinity, maxTs: -Infinity, sessions: [] };
   }
 
-  watermark(k: SessionKey): number {
-    return k.wm;
+  watermark(keyState: SessionKey): number {
+    return keyState.wm;
   }
 
-  openCount(k: SessionKey): number {
-    return k.sessions.length;
+  openCount(keyState: SessionKey): number {
+    return keyState.sessions.length;
   }
 
-  snapshotKey(k: SessionKey): unknown {
-    return { wm: k.wm, maxTs: k.maxTs, sessions: k.sessions.map((s) => ({ start: s.start, last: s.last, acc: this.agg.snapshot(s.acc) })) };
+  snapshotKey(keyState: SessionKey): unknown {
+    return { wm: keyState.wm, maxTs: keyState.maxTs, sessions: keyState.sessions.map((session) => ({ start: session.start, last: session.last, acc: this.agg.snapshot(session.acc) })) };
   }
 
   restoreKey(data: unknown): SessionKey {
     const d = data as { wm: number; maxTs: number; sessions: Array<{ start: number; last: number; acc: unknown }> };
     if (typeof d?.wm !== 'number' || !Array.isArray(d.sessions)) throw new Error('session window: saved key must be { wm, maxTs, sessions: [{ start, last, acc }] }');
-    return { wm: d.wm, maxTs: d.maxTs, sessions: d.sessions.map((s) => ({ start: s.start, last: s.last, acc: this.agg.restore(s.acc) })) };
+    return { wm: d.wm, maxTs: d.maxTs, sessions: d.sessions.map((session) => ({ start: session.start, last: session.last, acc: this.agg.restore(session.acc) })) };
   }
 
-  add(k: SessionKey, stream: string, r: Reading, emit: WindowEmit): void {
+  add(keyState: SessionKey, stream: string, r: Reading, emit: WindowEmit): void {
     const ts = r.ts;
-    const list = k.sessions;
+    const list = keyState.sessions;
     // Sessions that [ts, ts + gap) touches: start < ts + gap and ts < last + gap.
+    // Per reading: the `!` are bounds-checked by the loop conditions (this shape is the fast one).
     let i = 0;
     while (i < list.length && list[i]!.last + this.gap <= ts) i++;
     let j = i;
     while (j < list.length && list[j]!.start < ts + this.gap) j++;
-    let s: Session;
-    if (i === j) {
-      s = { start: ts, last: ts, acc: this.agg.create() };
-      list.splice(i, 0, s);
+    let session = i < j ? list[i] : undefined;
+    if (!session) {
+      session = { start: ts, last: ts, acc: this.agg.create() };
+      list.splice(i, 0, session);
     } else {
-      s = list[i]!;
-      for (let m = i + 1; m < j; m++) {
-        const o = list[m]!;
-        s.acc.merge(o.acc);
-        if (o.last > s.last) s.last = o.last;
+      // The sessions after the first that [ts, ts + gap) touches merge into it.
+      if (j - i > 1) {
+        for (const later of list.splice(i + 1, j - i - 1)) {
+          session.acc.merge(later.acc);
+          if (later.last > session.last) session.last = later.last;
+        }
       }
-      if (j - i > 1) list.splice(i + 1, j - i - 1);
-      if (ts < s.start) s.start = ts;
-      if (ts - s.start >= this.maxDuration) {
+      if (ts < session.start) session.start = ts;
+      if (ts - session.start >= this.maxDuration) {
         // Long enough: close it and start afresh with this reading.
         list.splice(i, 1);
-        emit(this.agg.result(stream, 'session', s.start, s.last + this.gap, s.acc, true));
-        s = { start: ts, last: ts, acc: this.agg.create() };
-        list.splice(i, 0, s);
+        emit(this.agg.result(stream, 'session', session.start, session.last + this.gap, session.acc, true));
+        session = { start: ts, last: ts, acc: this.agg.create() };
+        list.splice(i, 0, session);
       }
     }
-    s.acc.add(r.value, ts);
-    if (ts > s.last) s.last = ts;
-    if (ts > k.maxTs) {
-      k.maxTs = ts;
+    session.acc.add(r.value, ts);
+    if (ts > session.last) session.last = ts;
+    if (ts > keyState.maxTs) {
+      keyState.maxTs = ts;
       const w = ts - this.lateness;
-      if (w > k.wm) {
-        k.wm = w;
-        this.fire(k, stream, w, false, emit);
+      if (w > keyState.wm) {
+        keyState.wm = w;
+        this.fire(keyState, stream, w, false, emit);
       }
     }
   }
 
-  idle(k: SessionKey, stream: string, clock: number, emit: WindowEmit): void {
+  idle(keyState: SessionKey, stream: string, clock: number, emit: WindowEmit): void {
     const w = clock - this.lateness;
-    if (w > k.wm) {
-      k.wm = w;
-      this.fire(k, stream, w, false, emit);
+    if (w > keyState.wm) {
+      keyState.wm = w;
+      this.fire(keyState, stream, w, false, emit);
     }
   }
 
-  flush(k: SessionKey, stream: string, partial: boolean, emit: WindowEmit): void {
-    this.fire(k, stream, Infinity, partial, emit);
+  flush(keyState: SessionKey, stream: string, partial: boolean, emit: WindowEmit): void {
+    this.fire(keyState, stream, Infinity, partial, emit);
   }
 
-  private fire(k: SessionKey, stream: string, wm: number, partial: boolean, emit: WindowEmit): void {
-    const list = k.sessions;
+  private fire(keyState: SessionKey, stream: string, wm: number, partial: boolean, emit: WindowEmit): void {
+    const list = keyState.sessions;
     let n = 0;
-    while (n < list.length && (wm === Infinity || list[n]!.last + this.gap <= wm)) {
-      const s = list[n]!;
-      emit(this.agg.result(stream, 'session', s.start, s.last + this.gap, s.acc, partial && wm === Infinity));
+    for (const session of list) {
+      if (wm !== Infinity && session.last + this.gap > wm) break;
+      emit(this.agg.result(stream, 'session', session.start, session.last + this.gap, session.acc, partial && wm === Infinity));
       n++;
     }
     if (n > 0) list.splice(0, n);

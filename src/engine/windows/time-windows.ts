@@ -62,111 +62,113 @@ export class TimeWindowOperator implements WindowOperator<TimeKey> {
     return { wm: -Infinity, maxTs: -Infinity, panes: new Map(), firedUpTo: -Infinity, nextEnd: Infinity, curIdx: NaN, curAcc: undefined };
   }
 
-  watermark(k: TimeKey): number {
-    return k.wm;
+  watermark(keyState: TimeKey): number {
+    return keyState.wm;
   }
 
-  openCount(k: TimeKey): number {
-    return k.panes.size;
+  openCount(keyState: TimeKey): number {
+    return keyState.panes.size;
   }
 
-  snapshotKey(k: TimeKey): unknown {
+  snapshotKey(keyState: TimeKey): unknown {
     const panes: Array<[number, unknown]> = [];
-    for (const [idx, acc] of k.panes) panes.push([idx, this.agg.snapshot(acc)]);
-    return { wm: k.wm, maxTs: k.maxTs, firedUpTo: k.firedUpTo, nextEnd: k.nextEnd, panes };
+    for (const [idx, acc] of keyState.panes) panes.push([idx, this.agg.snapshot(acc)]);
+    return { wm: keyState.wm, maxTs: keyState.maxTs, firedUpTo: keyState.firedUpTo, nextEnd: keyState.nextEnd, panes };
   }
 
   restoreKey(data: unknown): TimeKey {
     const d = data as { wm: number; maxTs: number; firedUpTo: number; nextEnd: number; panes: Array<[number, unknown]> };
     if (typeof d?.wm !== 'number' || !Array.isArray(d.panes)) throw new Error(`${this.assigner.kind} window: saved key must be { wm, maxTs, firedUpTo, nextEnd, panes: [[index, accumulator]] }`);
-    const k = this.createKey();
-    k.wm = d.wm;
-    k.maxTs = d.maxTs;
-    k.firedUpTo = d.firedUpTo;
-    k.nextEnd = d.nextEnd;
-    for (const [idx, acc] of d.panes) k.panes.set(idx, this.agg.restore(acc));
-    return k;
+    const keyState = this.createKey();
+    keyState.wm = d.wm;
+    keyState.maxTs = d.maxTs;
+    keyState.firedUpTo = d.firedUpTo;
+    keyState.nextEnd = d.nextEnd;
+    for (const [idx, acc] of d.panes) keyState.panes.set(idx, this.agg.restore(acc));
+    return keyState;
   }
 
-  add(k: TimeKey, stream: string, r: Reading, emit: WindowEmit): void {
+  add(keyState: TimeKey, stream: string, r: Reading, emit: WindowEmit): void {
     const P = this.assigner.pane;
     const idx = Math.floor(r.ts / P);
-    let acc = k.curAcc;
-    if (idx !== k.curIdx || acc === undefined) {
-      acc = k.panes.get(idx);
+    let acc = keyState.curAcc;
+    if (idx !== keyState.curIdx || acc === undefined) {
+      acc = keyState.panes.get(idx);
       if (acc === undefined) {
         acc = this.agg.create();
-        k.panes.set(idx, acc);
+        keyState.panes.set(idx, acc);
         const end = (idx + 1) * P;
-        if (end < k.nextEnd) k.nextEnd = end;
+        if (end < keyState.nextEnd) keyState.nextEnd = end;
       }
-      k.curIdx = idx;
-      k.curAcc = acc;
+      keyState.curIdx = idx;
+      keyState.curAcc = acc;
     }
     acc.add(r.value, r.ts);
-    if (r.ts > k.maxTs) {
-      k.maxTs = r.ts;
+    if (r.ts > keyState.maxTs) {
+      keyState.maxTs = r.ts;
       const w = r.ts - this.lateness;
-      if (w > k.wm) {
-        k.wm = w;
-        if (w >= k.nextEnd) this.fire(k, stream, w, false, emit);
+      if (w > keyState.wm) {
+        keyState.wm = w;
+        if (w >= keyState.nextEnd) this.fire(keyState, stream, w, false, emit);
       }
     }
   }
 
-  idle(k: TimeKey, stream: string, clock: number, emit: WindowEmit): void {
+  idle(keyState: TimeKey, stream: string, clock: number, emit: WindowEmit): void {
     const w = clock - this.lateness;
-    if (w > k.wm) {
-      k.wm = w;
-      if (w >= k.nextEnd) this.fire(k, stream, w, true, emit);
+    if (w > keyState.wm) {
+      keyState.wm = w;
+      if (w >= keyState.nextEnd) this.fire(keyState, stream, w, true, emit);
     }
   }
 
-  flush(k: TimeKey, stream: string, partial: boolean, emit: WindowEmit): void {
-    if (k.panes.size > 0) this.fire(k, stream, Infinity, partial, emit);
+  flush(keyState: TimeKey, stream: string, partial: boolean, emit: WindowEmit): void {
+    if (keyState.panes.size > 0) this.fire(keyState, stream, Infinity, partial, emit);
   }
 
   /** Fire every window with end <= wm that holds readings, in order; free panes no open window needs. */
-  private fire(k: TimeKey, stream: string, wm: number, partial: boolean, emit: WindowEmit): void {
+  private fire(keyState: TimeKey, stream: string, wm: number, partial: boolean, emit: WindowEmit): void {
     const P = this.assigner.pane;
     const S = this.assigner.size;
     const n = this.panesPerWindow;
-    const idxs = [...k.panes.keys()].sort((a, b) => a - b);
+    const idxs = [...keyState.panes.keys()].sort((a, b) => a - b);
     let next = 0; // index into idxs of the first pane not yet behind the window being considered
-    let e = Math.max(k.firedUpTo + P, (idxs[0]! + 1) * P);
+    const firstIdx = idxs[0];
+    let e = firstIdx === undefined ? Infinity : Math.max(keyState.firedUpTo + P, (firstIdx + 1) * P);
     while (e <= wm) {
       const last = e / P - 1;
       const first = last - n + 1;
-      while (next < idxs.length && idxs[next]! < first) next++;
-      if (next >= idxs.length) break;
-      if (idxs[next]! > last) {
+      let idx = idxs[next];
+      while (idx !== undefined && idx < first) idx = idxs[++next];
+      if (idx === undefined) break;
+      if (idx > last) {
         // No pane in this window: jump to the first window that holds the next pane.
-        e = Math.max(e + P, (idxs[next]! + 1) * P);
+        e = Math.max(e + P, (idx + 1) * P);
         continue;
       }
-      const lastPane = k.panes.get(last);
+      const lastPane = keyState.panes.get(last);
       if (!this.assigner.requireLastPane || lastPane !== undefined) {
         let acc: AccumulatorSet;
         if (n === 1) acc = lastPane!;
         else {
           acc = this.agg.create();
-          for (let j = next; j < idxs.length && idxs[j]! <= last; j++) acc.merge(k.panes.get(idxs[j]!)!);
+          for (let j = next, idx = idxs[j]; idx !== undefined && idx <= last; idx = idxs[++j]) acc.merge(keyState.panes.get(idx)!);
         }
         // A window cut short by idleness or shutdown is partial only if it could still have grown.
-        emit(this.agg.result(stream, this.assigner.kind, e - S, e, acc, partial && e > k.maxTs));
+        emit(this.agg.result(stream, this.assigner.kind, e - S, e, acc, partial && e > keyState.maxTs));
       }
       e += P;
     }
-    k.firedUpTo = wm === Infinity ? -Infinity : Math.floor(wm / P) * P;
+    keyState.firedUpTo = wm === Infinity ? -Infinity : Math.floor(wm / P) * P;
     if (wm === Infinity) {
-      k.panes.clear();
+      keyState.panes.clear();
     } else {
-      for (const idx of idxs) if (idx * P + S <= k.firedUpTo) k.panes.delete(idx);
+      for (const idx of idxs) if (idx * P + S <= keyState.firedUpTo) keyState.panes.delete(idx);
     }
-    k.curIdx = NaN;
-    k.curAcc = undefined;
+    keyState.curIdx = NaN;
+    keyState.curAcc = undefined;
     let minIdx = Infinity;
-    for (const idx of k.panes.keys()) if (idx < minIdx) minIdx = idx;
-    k.nextEnd = minIdx === Infinity ? Infinity : Math.max(k.firedUpTo + P, (minIdx + 1) * P);
+    for (const idx of keyState.panes.keys()) if (idx < minIdx) minIdx = idx;
+    keyState.nextEnd = minIdx === Infinity ? Infinity : Math.max(keyState.firedUpTo + P, (minIdx + 1) * P);
   }
 }

@@ -73,7 +73,7 @@ export function recordMetrics(r: UpstreamRecord): UMetric[] {
     case 'late': {
       const ts = need(r, 'ts') as number;
       for (const bag of [d.fields, d.tags] as (Record<string, string | number | boolean> | undefined)[]) {
-        if (bag) for (const k in bag) if (!(k in props)) props[k] = prop(bag[k]!);
+        if (bag) for (const [k, v] of Object.entries(bag)) if (!(k in props)) props[k] = prop(v);
       }
       if (r.kind === 'late') props.watermark = { type: 'DateTime', value: need(r, 'watermark') as number };
       return [{ name: r.kind === 'late' ? `late/${m}` : m, type: 'Double', value: num(d.value), timestamp: ts, properties: props }];

@@ -1,5 +1,5 @@
 /** The `join` operator step, declared once (listed in src/plugins.ts). */
-import type { OperatorPlugin } from '../../../core/plugin.js';
+import type { OperatorPlugin } from '../../operator-plugin.js';
 import { joinStepSchema, type JoinStepSpec } from './schema.js';
 import { compileJoinStep } from './join.js';
 

@@ -1,6 +1,6 @@
 /** The `join` step's config schema (the operator is in join.ts). */
 import type { z } from 'zod';
-import type { SchemaKit } from '../../../config/schema-kit.js';
+import type { SchemaKit } from '../../../core/plugin.js';
 
 export function joinStepSchema({ z }: SchemaKit) {
   const fieldRef = z.string().regex(/^[^/.]+\.[^/.]+$/, 'expected `<metric>.<aggregate>`, e.g. vibration_rms.rms');

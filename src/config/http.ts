@@ -1,3 +1,8 @@
+/**
+ * The HTTP server's settings, and the runtime's reload and stats settings. They live here, not in
+ * src/http: the server presents the runtime (it imports its stats and reports), so a schema there
+ * would make src/config → src/http → src/runtime → src/config a cycle.
+ */
 import { z } from 'zod';
 import { durationSchema } from '../core/units.js';
 
@@ -28,7 +33,6 @@ export const httpConfigSchema = z
   })
   .describe('HTTP server for Prometheus metrics (/metrics), health (/healthz, /readyz), the live dashboard (/) and `edgewise status`.');
 
-export type HttpConfig = z.output<typeof httpConfigSchema>;
 
 /** How often the one-line stats log is written (0: never). */
 export const statsLogSchema = durationSchema.default(60_000).describe('Write a one-line stats log this often (readings/s, drops by reason, alerts, outbox, uplink); 0 turns it off.');
