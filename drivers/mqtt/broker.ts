@@ -19,7 +19,7 @@ export interface BrokerAcl {
   subscribe: string[];
 }
 
-export interface BrokerUser extends BrokerAcl {
+interface BrokerUser extends BrokerAcl {
   username: string;
   /** `scrypt$N$r$p$salt$hash` from `hashPassword()` / `edgewise hash-password`. */
   password_hash: string;
@@ -451,7 +451,7 @@ class RetainedBudget {
  * the flow mode) and follow packet boundaries from the fixed header (type byte + varint length).
  * A packet announced bigger than `max` destroys the socket before its body is buffered.
  */
-export function guardPacketSize(socket: net.Socket, max: number, onOversized: (size: number, type: number) => void): void {
+function guardPacketSize(socket: net.Socket, max: number, onOversized: (size: number, type: number) => void): void {
   let remaining = 0; // body bytes still to skip in the current packet
   let inHeader = false; // have read the type byte, reading the varint
   let type = 0;

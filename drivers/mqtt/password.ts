@@ -11,7 +11,7 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
  * (parallelism) are stored with each hash so they can be raised later without breaking old
  * hashes. The salt is 16 random bytes, the hash 32 bytes.
  */
-export const HASH_PREFIX = 'scrypt';
+const HASH_PREFIX = 'scrypt';
 const DEFAULTS = { N: 16384, r: 8, p: 1, saltBytes: 16, keyBytes: 32 };
 
 function scryptAsync(password: string | Buffer, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {

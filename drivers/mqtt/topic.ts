@@ -1,5 +1,3 @@
-import { isValidName } from '../common/names.js';
-
 /**
  * Topic templates map MQTT topics to stream keys: `sensors/{device}/{metric}` takes the device
  * and metric from topic levels. A level is a literal, `{device}`, `{metric}`, `+` (any, not
@@ -126,4 +124,3 @@ export function shortTopic(topic: string): string {
   return topic.length <= 200 ? topic : `${topic.slice(0, 200)}… (${topic.length} chars)`;
 }
 
-export { isValidName };

@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import { countedBytes, type PendingMsg } from './types.js';
 
 /** While the disk is full, fresh messages go to memory and the disk is tried again this often. */
-export const DISK_RETRY_MS = 1000;
+const DISK_RETRY_MS = 1000;
 /** Free space under which the WAL is truncated after every commit (it would otherwise grow to journal_size_limit). */
 const LOW_SPACE_BYTES = 16 * 1024 * 1024;
 export const SPACE_CHECK_EVERY_MS = 1000;

@@ -6,8 +6,8 @@ import { DropLog } from './drop-log.js';
 /** Drop reasons the outbox counts (stats().dropped). */
 export type OutboxDropReason = 'outbox_full' | 'max_age' | 'disk_full' | 'too_large' | 'closed' | 'corrupt_file';
 
-export const PRIORITY_NAMES = ['raw', 'aggregate', 'alert'] as const;
-export type PriorityName = (typeof PRIORITY_NAMES)[number];
+const PRIORITY_NAMES = ['raw', 'aggregate', 'alert'] as const;
+type PriorityName = (typeof PRIORITY_NAMES)[number];
 export type ByPriority = Record<PriorityName, number>;
 export const byPriority = (a: readonly number[]): ByPriority => ({ raw: a[0] ?? 0, aggregate: a[1] ?? 0, alert: a[2] ?? 0 });
 

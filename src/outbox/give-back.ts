@@ -6,10 +6,10 @@ import type { OutboxStore } from './store.js';
  * uplink up the outbox drains to empty after every batch, so doing it each time would stall
  * ingest once a second (bench/runtime.bench.ts, p99 publish → reading): at most this often.
  */
-export const GIVE_BACK_EVERY_MS = 30_000;
+const GIVE_BACK_EVERY_MS = 30_000;
 
 /** Messages buffered at once that make a backlog: when it has drained, its space goes back at once. */
-export const BACKLOG_MESSAGES = 1000;
+const BACKLOG_MESSAGES = 1000;
 
 /**
  * Free pages kept for reuse in the steady state. The ingest journal frees its oldest pages at every

@@ -21,9 +21,8 @@ import { TxParts, type TxPart } from './tx-parts.js';
 import { describe, rowOf, type CommitListener, type OutboxKey, type OutboxRow, type OutboxStats, type PendingMsg } from './types.js';
 
 export type { OutboxConfig } from './config.js';
-export type { OutboxDropReason } from './drops.js';
 export type { TxPart } from './tx-parts.js';
-export { ROW_OVERHEAD, type CommitListener, type OutboxKey, type OutboxRow, type OutboxStats } from './types.js';
+export type { CommitListener, OutboxKey, OutboxRow, OutboxStats } from './types.js';
 
 const AGE_SWEEP_EVERY_MS = 5_000;
 /**
@@ -742,4 +741,3 @@ export class Outbox {
   }
 }
 
-export { PRIORITY };

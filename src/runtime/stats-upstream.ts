@@ -4,7 +4,7 @@ import type { GatewayStats } from './gateway.js';
 import { dropsByReason } from './stats-log.js';
 
 /** The retained `<prefix>/<gateway>/stats` payload (docs/upstream.md, docs/schemas/stats.schema.json). */
-export function statsPayload(s: GatewayStats, o: { now: number; startedAt: number; prev?: { at: number; readings: number }; alertsActive: Record<string, number> }) {
+function statsPayload(s: GatewayStats, o: { now: number; startedAt: number; prev?: { at: number; readings: number }; alertsActive: Record<string, number> }) {
   const interval = o.prev ? (o.now - o.prev.at) / 1000 : 0;
   const mem = process.memoryUsage.rss();
   const cpu = process.cpuUsage();

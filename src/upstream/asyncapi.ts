@@ -36,7 +36,7 @@ function embedded(schema: unknown): Record<string, unknown> {
 }
 
 /** The AsyncAPI 3 document as a plain object. */
-export function asyncApiDocument(): Record<string, unknown> {
+function asyncApiDocument(): Record<string, unknown> {
   const schemas = payloadJsonSchemas();
   const channels: Record<string, unknown> = {};
   const operations: Record<string, unknown> = {};

@@ -55,7 +55,7 @@ export function encodeBatch(gateway: string, payloads: readonly Buffer[], compre
   return compress(Buffer.concat(parts), compression);
 }
 
-export function compress(json: Buffer, compression: Compression): Buffer {
+function compress(json: Buffer, compression: Compression): Buffer {
   switch (compression) {
     case 'none':
       return json;
@@ -74,7 +74,7 @@ export function compress(json: Buffer, compression: Compression): Buffer {
  * The JSON bytes of a compressed batch. Throws (with what went wrong) on a corrupt body or one
  * that would inflate beyond `maxBytes` (a decompression bomb must not exhaust the consumer's memory).
  */
-export function decompress(body: Buffer, compression: Compression, maxBytes: number): Buffer {
+function decompress(body: Buffer, compression: Compression, maxBytes: number): Buffer {
   const opts = { maxOutputLength: maxBytes };
   try {
     switch (compression) {

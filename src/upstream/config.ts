@@ -8,11 +8,10 @@ const TOPIC_PREFIX_RE = /^[^#+\u0000]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused on purpose (not allowed in MQTT topics)
 const SPARKPLUG_ID_RE = /^[^/#+\u0000]+$/;
 
-export const UPSTREAM_FORMATS = ['json', 'sparkplug_b'] as const;
-export type UpstreamFormat = (typeof UPSTREAM_FORMATS)[number];
+const UPSTREAM_FORMATS = ['json', 'sparkplug_b'] as const;
 
 /** `upstream.sparkplug`: the gateway as a Sparkplug B edge node. See docs/upstream.md, "Sparkplug B". */
-export const sparkplugConfigSchema = z
+const sparkplugConfigSchema = z
   .strictObject({
     group_id: z
       .string()
@@ -33,7 +32,6 @@ export const sparkplugConfigSchema = z
       .describe('A device (the first part of a stream) that sent nothing upstream for this long gets a DDEATH; its next record brings a new DBIRTH. 0 = never.'),
   })
   .describe('Sparkplug B settings, used with format: sparkplug_b.');
-export type SparkplugConfig = z.output<typeof sparkplugConfigSchema>;
 
 /** The upstream MQTT broker that aggregates and alerts are forwarded to. See docs/upstream.md. */
 export const upstreamConfigSchema = z

@@ -63,7 +63,7 @@ const BACKLOG_FETCH = 512;
 /** Backlog and fresh rows are sent alert first. */
 const HIGHEST_FIRST: readonly Priority[] = [2, 1, 0];
 /** A connection that lasted this long resets the reconnect backoff. */
-export const STABLE_CONNECTION_MS = 10_000;
+const STABLE_CONNECTION_MS = 10_000;
 /** Messages published per turn of the event loop before the pump yields to I/O (ingest). */
 const PUBLISH_SLICE = 16;
 
@@ -641,7 +641,7 @@ export class UpstreamForwarder {
 }
 
 /** Host and port of a broker URL (mqtt://, tcp:// default 1883; mqtts://, tls://, ssl:// default 8883). */
-export function brokerAddress(url: string): { host: string; port: number } {
+function brokerAddress(url: string): { host: string; port: number } {
   const u = new URL(url);
   const tls = /^(mqtts|tls|ssl):$/.test(u.protocol);
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : tls ? 8883 : 1883 };

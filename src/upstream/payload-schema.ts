@@ -41,11 +41,11 @@ const readingBody = z
   })
   .describe('A raw reading.');
 
-export const readingPayloadSchema = z
+const readingPayloadSchema = z
   .strictObject({ ...envelope, kind: z.literal('reading'), data: readingBody })
   .describe('Edgewise upstream payload: a raw reading.');
 
-export const latePayloadSchema = z
+const latePayloadSchema = z
   .strictObject({
     ...envelope,
     kind: z.literal('late'),
@@ -53,7 +53,7 @@ export const latePayloadSchema = z
   })
   .describe('Edgewise upstream payload: a reading that arrived later than the allowed lateness.');
 
-export const aggregatePayloadSchema = z
+const aggregatePayloadSchema = z
   .strictObject({
     ...envelope,
     kind: z.literal('aggregate'),
@@ -70,7 +70,7 @@ export const aggregatePayloadSchema = z
   })
   .describe('Edgewise upstream payload: a window aggregate.');
 
-export const alertPayloadSchema = z
+const alertPayloadSchema = z
   .strictObject({
     ...envelope,
     kind: z.literal('alert'),
@@ -91,7 +91,7 @@ export const alertPayloadSchema = z
   })
   .describe('Edgewise upstream payload: an alert event.');
 
-export const statusPayloadSchema = z
+const statusPayloadSchema = z
   .strictObject({
     schema: z.literal(PAYLOAD_SCHEMA_VERSION),
     gateway: z.string(),
@@ -125,7 +125,7 @@ export const statsPayloadSchema = z
   })
   .describe('Edgewise gateway health (retained) on <prefix>/<gateway>/stats, every stats_upstream while the uplink is up. Fields may be added: ignore unknown ones.');
 
-export const batchPayloadSchema = z
+const batchPayloadSchema = z
   .strictObject({
     schema: z.literal(PAYLOAD_SCHEMA_VERSION).describe('Payload schema version.'),
     gateway: z.string().describe('Gateway id (every record has the same).'),

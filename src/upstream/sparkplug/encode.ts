@@ -9,7 +9,7 @@ import { deviceOf, metricOf } from '../../core/reading.js';
 
 export type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 
-export const SPARKPLUG_NAMESPACE = 'spBv1.0';
+const SPARKPLUG_NAMESPACE = 'spBv1.0';
 const codec = sparkplug.get(SPARKPLUG_NAMESPACE)!;
 
 /** An upstream record as the outbox holds it (the JSON envelope of payload.ts, parsed). */
