@@ -48,7 +48,8 @@ export interface DetectStep {
   createKeyState(stream: string): unknown;
   /** Judge one reading; the returned object is reused by the next call. */
   update(state: unknown, ts: number, value: number): DetectOutcome;
-  snapshot(state: unknown): unknown;
+  /** `encodeNow`: the caller encodes it before the next update (a checkpoint), so it may share live arrays. */
+  snapshot(state: unknown, encodeNow?: boolean): unknown;
   restore(stream: string, snap: unknown): unknown;
 }
 
@@ -78,9 +79,10 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       out.alertActive = keyState.alert.active;
       return out;
     },
-    snapshot(state: unknown): unknown {
+    snapshot(state: unknown, encodeNow?: boolean): unknown {
       const keyState = state as KeyState;
-      return { detector: keyState.detector.snapshot(), alert: keyState.alert.snapshot() };
+      const d = keyState.detector;
+      return { detector: encodeNow && d.snapshotView ? d.snapshotView() : d.snapshot(), alert: keyState.alert.snapshot() };
     },
     restore(stream: string, snap: unknown): unknown {
       const keyState = create(stream);

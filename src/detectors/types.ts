@@ -20,6 +20,12 @@ export interface Detector {
   update(ts: number, value: number): Judgement;
   /** Plain state (numbers, arrays of numbers, typed arrays, booleans, strings): a copy, independent of the detector. */
   snapshot(): Record<string, unknown>;
+  /**
+   * Optional: the same state, but it may share the detector's live arrays, for a caller that
+   * encodes it at once, before the next update (a checkpoint's capture: no copy of every array).
+   * `restore()` must take it too.
+   */
+  snapshotView?(): Record<string, unknown>;
   /** Restore what `snapshot()` returned; throws a clear error on a malformed snapshot. */
   restore(snap: Record<string, unknown>): void;
 }

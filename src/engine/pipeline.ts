@@ -40,7 +40,8 @@ export interface EngineDetectStep {
   readonly output: string;
   createKeyState(stream: string): unknown;
   update(state: unknown, ts: number, value: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
-  snapshot(state: unknown): unknown;
+  /** `encodeNow`: the caller encodes the result before the next update, so it may share live arrays. */
+  snapshot(state: unknown, encodeNow?: boolean): unknown;
   restore(stream: string, snap: unknown): unknown;
 }
 
@@ -401,9 +402,10 @@ export class Pipeline {
    * Every stateful part of the pipeline as plain data, one part per operator: the key registry
    * (with each key's time state), the open windows of every key, each detect step's detector and
    * alert state per key, and each operator step's own state. Taken between two pushes, so it
-   * matches exactly the emissions made so far.
+   * matches exactly the emissions made so far. `encodeNow`: the caller encodes it at once, before
+   * the next push (a checkpoint's capture), so detectors may hand over their live arrays uncopied.
    */
-  snapshot(): PipelineSnapshot {
+  snapshot(encodeNow = false): PipelineSnapshot {
     const parts: Record<string, PartSnapshot> = {};
     const keys: Array<Record<string, unknown>> = [];
     for (const keyState of this.keys.values()) {
@@ -423,7 +425,7 @@ export class Pipeline {
       const list: Array<[string, unknown]> = [];
       for (const keyState of this.keys.values()) {
         const slotState = keyState.slots[slot];
-        if (slotState !== undefined) list.push([keyState.stream, step.snapshot(slotState)]);
+        if (slotState !== undefined) list.push([keyState.stream, step.snapshot(slotState, encodeNow)]);
       }
       parts[`detect:${step.name}`] = { version: PART_VERSIONS.detect, data: list };
     }

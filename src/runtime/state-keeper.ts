@@ -223,7 +223,8 @@ export class StateKeeper {
     const t0 = performance.now();
     const pos = this.journal?.position ?? this.lastPos;
     this.o.outbox.markCheckpoint();
-    const snaps = this.o.pipelines.map((p) => p.snapshot());
+    // Encoded below, before any reading: detectors may share their live arrays (no copies).
+    const snaps = this.o.pipelines.map((p) => p.snapshot(true));
     snaps.push({ pipeline: OUTBOX_STATE, parts: { ids: { version: 1, data: this.o.outbox.ids.snapshot() } } });
     const rows = encodeCheckpoint(snaps);
     this.captureMs = performance.now() - t0;

@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import type { PartSnapshot, PipelineSnapshot } from '../engine/snapshot.js';
-import { decodeStateData, encodeStateData } from './state-codec.js';
 
 /**
  * Checkpoints in the outbox database. Table `state` holds the rows of a checkpoint: one per
- * (pipeline, part, chunk), with the part's format version and its data (structured-clone encoded,
- * typed arrays' bytes appended raw: Infinity, NaN, Maps and typed arrays survive; state-codec.ts).
+ * (pipeline, part, chunk), with the part's format version and its data (structured-clone encoded:
+ * Infinity, NaN, Maps and typed arrays survive; readable with `node -e "v8.deserialize(...)"`).
  * A part that is a list of per-key entries (`[[stream, state], ...]`) is cut into chunks of about
  * 64 KB, so that a checkpoint can be written a few rows at a time; every other part is one chunk.
  *
@@ -64,7 +63,7 @@ export function readCheckpoint(db: Database.Database): Checkpoint {
     const [r] = chunks;
     let data: unknown;
     try {
-      data = joinChunks(chunks.map((c) => decodeStateData(c.data)));
+      data = joinChunks(chunks.map((c) => deserialize(c.data)));
     } catch (err) {
       const whole = chunks.length === 1 ? r.data : serialize(chunks.map((c) => c.data));
       undecodable.push({ pipeline: r.pipeline, part: r.part, version: r.version, data: whole, error: `cannot decode: ${(err as Error).message}` });
@@ -94,8 +93,8 @@ export function encodeCheckpoint(pipelines: PipelineSnapshot[]): StateRow[] {
       const d = s.data;
       const n = Array.isArray(d) && d.length > 1 ? entriesPerChunk(d) : Infinity;
       if (n < (d as unknown[]).length) {
-        for (let c = 0; c * n < (d as unknown[]).length; c++) rows.push({ pipeline: p.pipeline, part, chunk: c, version: s.version, data: encodeStateData((d as unknown[]).slice(c * n, (c + 1) * n)) });
-      } else rows.push({ pipeline: p.pipeline, part, chunk: 0, version: s.version, data: encodeStateData(d) });
+        for (let c = 0; c * n < (d as unknown[]).length; c++) rows.push({ pipeline: p.pipeline, part, chunk: c, version: s.version, data: serialize((d as unknown[]).slice(c * n, (c + 1) * n)) });
+      } else rows.push({ pipeline: p.pipeline, part, chunk: 0, version: s.version, data: serialize(d) });
     }
   }
   return rows;

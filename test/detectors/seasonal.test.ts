@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { deserialize, serialize } from 'node:v8';
 import { compileDetect } from '../../src/compile.js';
 import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
@@ -64,6 +65,25 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     assert.ok(outs.every((o) => !o.alert || !o.alert.reason.startsWith('season')));
     const r = run(STEP_CFG, daily(1, (i, v) => (i >= DAY + 96 && i < DAY + 168 ? v - 8 : v)));
     assert.equal(r.raised.filter((i) => i >= DAY + 96 && i < DAY + 168).length, 0, 'no seasonal model on day 2');
+  });
+
+  it("a checkpoint's view (encodeNow) shares the live rings, and encoded at once restores exactly like a snapshot", () => {
+    const step = { detector: 'default' };
+    const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
+    const whole = run(step, s);
+    const cut = 3 * DAY;
+    const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
+    const compiled = compileDetect(detectStepSchema.parse(step));
+    const view = compiled.snapshot(head.state, true) as { detector: { seasonal: [number[], Float64Array, Float64Array, Float64Array, Float64Array] } };
+    const copy = compiled.snapshot(head.state) as { detector: { seasonal: Float64Array } };
+    const encoded = serialize(view); // as the checkpoint does, before the next reading
+    const means = view.detector.seasonal[3];
+    const before = Array.from(means);
+    compiled.update(head.state, s.ts[cut]!, s.values[cut]! + 5);
+    assert.notDeepEqual(Array.from(means), before, 'the view is the live ring (no copy was made)');
+    assert.ok(copy.detector.seasonal instanceof Float64Array, 'a plain snapshot stays one packed copy');
+    const rest = run(step, s, cut, compiled.restore('dev/metric', deserialize(encoded)));
+    assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs);
   });
 
   it('snapshot / restore mid-stream (seasonal rings included) gives identical outputs', () => {

@@ -306,12 +306,21 @@ export class DefaultDetector implements Detector {
   }
 
   snapshot(): Record<string, unknown> {
+    return this.state(false);
+  }
+
+  /** The state with the seasonal rings and the sequence table uncopied (a checkpoint encodes it at once). */
+  snapshotView(): Record<string, unknown> {
+    return this.state(true);
+  }
+
+  private state(view: boolean): Record<string, unknown> {
     return {
       kind: this.kind,
       state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord],
       time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
-      seasonal: this.season.snapshot(),
-      sequence: this.seq.snapshot(),
+      seasonal: view ? this.season.view() : this.season.snapshot(),
+      sequence: view ? this.seq.view() : this.seq.snapshot(),
     };
   }
 

@@ -108,12 +108,18 @@ export class SequenceMemory {
     return z;
   }
 
-  /** The numbers, and a copy of the count table (bytes; earlier versions wrote it in base64, still read). */
-  snapshot(): { numbers: number[]; counts: Uint8Array } {
+  /** The state, the count table uncopied (see DefaultDetector.snapshotView). */
+  view(): { numbers: number[]; counts: Uint8Array } {
     return {
       numbers: [this.history, this.filled, this.sinceAge, this.surprise, this.short, this.mean, this.variance, this.n],
-      counts: this.counts.slice(),
+      counts: this.counts,
     };
+  }
+
+  /** The numbers, and a copy of the count table (bytes; earlier versions wrote it in base64, still read). */
+  snapshot(): { numbers: number[]; counts: Uint8Array } {
+    const v = this.view();
+    return { numbers: v.numbers, counts: v.counts.slice() };
   }
 
   restore(s: unknown, where: string): void {
