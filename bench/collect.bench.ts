@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Collector } from '../src/collect/collector.js';
 import { PgSink } from '../src/collect/sink.js';
 import { silentLogger } from '../src/core/log.js';
-import { encodePayload, messageTopic } from '../src/upstream/payload.js';
+import { encodePayload, messageTopic } from '../src/core/payload.js';
 import { Mosquitto } from '../test/helpers/mosquitto.js';
 import { freePort, TestPostgres } from '../test/collect/postgres.js';
 import { machine, printTable } from './report.js';

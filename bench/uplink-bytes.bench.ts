@@ -20,7 +20,7 @@ import { silentLogger } from '../src/core/log.js';
 import { compilePipeline } from '../src/compile.js';
 import { Outbox, type OutboxRow } from '../src/outbox/index.js';
 import { batchJsonBytes, batchTopic, encodeBatch, type Compression } from '../src/upstream/batch.js';
-import { messageTopic } from '../src/upstream/payload.js';
+import { messageTopic } from '../src/core/payload.js';
 import { Simulation, type Domain } from '../firmware-sim/index.js';
 import { outboxConfig, tempDir } from '../test/upstream/helpers.js';
 import { machine, printTable } from './report.js';

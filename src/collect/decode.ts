@@ -4,7 +4,7 @@
  * document are generated from.
  */
 import { BATCH_LEVEL, compressionOfLevel, readBatch } from '../upstream/batch.js';
-import { messageTopic, topicSafe } from '../upstream/payload.js';
+import { messageTopic, topicSafe } from '../core/payload.js';
 import { payloadSchemas } from '../upstream/payload-schema.js';
 import type { UpstreamPayload } from '../upstream/payload-schema.js';
 import type { MessageTable } from './tables.js';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Emission } from '../core/records.js';
-import type { UpstreamKind } from '../upstream/payload.js';
+import type { UpstreamKind } from '../core/payload.js';
 
 /**
  * Message ids say what a record is, not when it was sent, so that replaying the journal after a

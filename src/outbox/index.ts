@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { DropCounter, DropSample } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
 import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/records.js';
-import { encodePayload, upstreamKindOf } from '../upstream/payload.js';
+import { encodePayload, upstreamKindOf } from '../core/payload.js';
 import type { OutboxConfig } from './config.js';
 import { DeadLetters, type DeadLetterEntry } from './dead-letters.js';
 import { LowSpaceWatch, MemoryHold, SPACE_CHECK_EVERY_MS } from './disk-full.js';

@@ -1,4 +1,4 @@
-import type { UpstreamKind } from '../upstream/payload.js';
+import type { UpstreamKind } from '../core/payload.js';
 import type { KeyRow, RowGroup } from './store.js';
 import type { KeyState, PendingMsg } from './types.js';
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Priority } from '../core/records.js';
-import type { UpstreamKind } from '../upstream/payload.js';
+import type { UpstreamKind } from '../core/payload.js';
 import { migrateOutbox, OUTBOX_SCHEMA_VERSION } from './migrate.js';
 import type { OutboxRow } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { WalCheckpointStats } from './wal-checkpointer.js';
 import type { Priority } from '../core/records.js';
-import type { UpstreamKind } from '../upstream/payload.js';
+import type { UpstreamKind } from '../core/payload.js';
 import type { ByPriority } from './drops.js';
 
 /** Bytes counted per row on top of its payload (key, ids, timestamps, b-tree cell). */

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/log.js';
-import { PAYLOAD_SCHEMA_VERSION } from '../upstream/payload.js';
+import { PAYLOAD_SCHEMA_VERSION } from '../core/payload.js';
 import type { GatewayStats } from './gateway.js';
 import { dropsByReason } from './stats-log.js';
 

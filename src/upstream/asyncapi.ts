@@ -4,7 +4,7 @@
  * follows every payload change; `npm run schema` writes it and a test fails when it drifts.
  */
 import { stringify } from 'yaml';
-import { PAYLOAD_SCHEMA_VERSION, type UpstreamKind } from './payload.js';
+import { PAYLOAD_SCHEMA_VERSION, type UpstreamKind } from '../core/payload.js';
 import { payloadJsonSchemas } from './payload-schema.js';
 
 export const ASYNCAPI_FILE = 'docs/asyncapi.yaml';

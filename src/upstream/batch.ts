@@ -9,7 +9,7 @@
  * topics never see it. See docs/upstream.md.
  */
 import zlib from 'node:zlib';
-import { PAYLOAD_SCHEMA_VERSION, topicSafe } from './payload.js';
+import { PAYLOAD_SCHEMA_VERSION, topicSafe } from '../core/payload.js';
 
 /** How a batch payload is compressed; also its topic's last level (none: no level). */
 export const COMPRESSIONS = ['none', 'gzip', 'deflate', 'brotli'] as const;

@@ -1,6 +1,6 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { OutboxKey, OutboxRow } from '../outbox/index.js';
-import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from './payload.js';
+import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from '../core/payload.js';
 
 /** One MQTT publish. */
 export interface Publish {

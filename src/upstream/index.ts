@@ -7,7 +7,7 @@ import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
 import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
 import { jsonFormat, type Publish, type UplinkFormat } from './format.js';
-import { topicSafe } from './payload.js';
+import { topicSafe } from '../core/payload.js';
 
 export type { UpstreamConfig } from './config.js';
 

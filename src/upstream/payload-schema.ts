@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PAYLOAD_SCHEMA_VERSION } from './payload.js';
+import { PAYLOAD_SCHEMA_VERSION } from '../core/payload.js';
 
 /**
  * The upstream payload contract (schema version 1) as zod schemas: the source of the JSON Schema

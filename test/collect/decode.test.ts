@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import zlib from 'node:zlib';
 import { decodeMessage, decodePublish } from '../../src/collect/decode.js';
 import { batchTopic, COMPRESSIONS, encodeBatch } from '../../src/upstream/batch.js';
-import { encodePayload, messageTopic, statusTopic, upstreamKindOf } from '../../src/upstream/payload.js';
+import { encodePayload, messageTopic, statusTopic, upstreamKindOf } from '../../src/core/payload.js';
 import { aggregate, alert, raw } from '../upstream/helpers.js';
 
 const env = { gateway: 'van+17', id: 'e1-7', epoch: 'e1', seq: 7, emitted: 1_718_000_000_000 };

@@ -6,7 +6,7 @@ import { parsePipelineText } from '../../src/config/load.js';
 import type { Emission } from '../../src/core/records.js';
 import { compilePipeline } from '../../src/compile.js';
 import { MessageIds } from '../../src/outbox/ids.js';
-import { encodePayload } from '../../src/upstream/payload.js';
+import { encodePayload } from '../../src/core/payload.js';
 
 test('docs/upstream.md: the alert examples are what the code sends (id, alert_id, score, reason)', () => {
   const doc = readFileSync(join(import.meta.dirname, '../../docs/upstream.md'), 'utf8');

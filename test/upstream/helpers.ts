@@ -10,7 +10,7 @@ import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { upstreamConfigSchema, type UpstreamConfig } from '../../src/upstream/config.js';
 import type { Emission } from '../../src/core/records.js';
 import { BATCH_LEVEL, compressionOfLevel, readBatch } from '../../src/upstream/batch.js';
-import { messageTopic, type UpstreamKind } from '../../src/upstream/payload.js';
+import { messageTopic, type UpstreamKind } from '../../src/core/payload.js';
 
 export interface Received {
   topic: string;

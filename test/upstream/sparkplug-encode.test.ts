@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Emission } from '../../src/core/records.js';
-import { encodePayload } from '../../src/upstream/payload.js';
+import { encodePayload } from '../../src/core/payload.js';
 import {
   decodeSparkplugPayload,
   encodeSparkplugRecord,

@@ -1,4 +1,4 @@
-import type { Emission } from '../core/records.js';
+import type { Emission } from './records.js';
 
 /**
  * The upstream payload contract (schema version 1): how an emission is encoded. The zod schemas
