@@ -89,7 +89,6 @@ export class WalCheckpointer {
       workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), file: this.o.file, everyMs: this.o.everyMs, synchronous: this.o.synchronous },
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
     });
-    worker.unref();
     worker.on('message', (m: { ms?: number; log?: number; checkpointed?: number; error?: string }) => {
       if (m.error !== undefined) {
         this.stats.failures++;
@@ -112,6 +111,8 @@ export class WalCheckpointer {
       this.stats.background = false;
       this.o.onStopped();
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     this.worker = worker;
     this.stats.background = true;
   }

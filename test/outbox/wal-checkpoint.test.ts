@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Outbox } from '../../src/outbox/index.js';
@@ -25,6 +27,32 @@ describe('outbox WAL checkpoints (outbox.wal_checkpoint)', () => {
       assert.equal(s.failures, 0);
       assert.ok(dbBytes(dir) > before + 4_000_000, `the pages reached the database file (${before} → ${dbBytes(dir)} bytes)`);
       o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('the worker does not keep a process alive: a program that leaves its outbox open still exits', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const script = `
+        const { Outbox } = await import(${JSON.stringify(new URL('../../src/outbox/index.ts', import.meta.url).href)});
+        const { outboxConfig } = await import(${JSON.stringify(new URL('../upstream/helpers.ts', import.meta.url).href)});
+        const { silentLogger } = await import(${JSON.stringify(new URL('../../src/core/log.ts', import.meta.url).href)});
+        const o = Outbox.open({ config: outboxConfig(), dataDir: ${JSON.stringify(path.join(dir, 'data'))}, gatewayId: 'gw', log: silentLogger(), walCheckpointEveryMs: 10 });
+        if (!o.stats().walCheckpoints.background) throw new Error('no worker');
+        console.log('open');`;
+      const file = path.join(dir, 'leave-open.mts');
+      writeFileSync(file, script);
+      const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const hang = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      clearTimeout(hang);
+      assert.equal(out.trim(), 'open');
+      assert.equal(signal, null, 'it exited by itself (killed only if it hung)');
+      assert.equal(code, 0);
     } finally {
       cleanup();
     }
