@@ -148,15 +148,15 @@ export class SeasonalBaseline {
     }
   }
 
-  /**
-   * One packed copy: [t0, last_ts, dt, scales(np), counts(np), means, errors]. One typed array,
-   * not five: a checkpoint of thousands of streams spent most of its capture allocating them.
-   */
   /** The state uncopied, in the five-array form `restore` takes: [[t0, last_ts, dt], scales, counts, means, errors]. */
   view(): [number[], Float64Array, Float64Array, Float64Array, Float64Array] {
     return [[this.t0, this.lastTs, this.dt], this.scales, this.counts, this.means, this.slotErr];
   }
 
+  /**
+   * One packed copy: [t0, last_ts, dt, scales(np), counts(np), means, errors]. One typed array,
+   * not five: a checkpoint of thousands of streams spent most of its capture allocating them.
+   */
   snapshot(): Float64Array {
     const np = this.np;
     const nm = this.means.length;
