@@ -3,6 +3,7 @@
  * Pure: time comes from readings. The detector comes from its plugin (src/detectors/<kind>/plugin.ts);
  * the step's config schema is built in schema.ts.
  */
+import type { SharedCapture } from '../core/shared-capture.js';
 import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../alerts/tracker.js';
 import type { AlertRecord } from '../core/records.js';
 import type { DetectorPlugin } from './types.js';
@@ -48,8 +49,8 @@ export interface DetectStep {
   createKeyState(stream: string): unknown;
   /** Judge one reading; the returned object is reused by the next call. */
   update(state: unknown, ts: number, value: number): DetectOutcome;
-  /** `encodeNow`: the caller encodes it before the next update (a checkpoint), so it may share live arrays. */
-  snapshot(state: unknown, encodeNow?: boolean): unknown;
+  /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
+  snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
 }
 
@@ -79,10 +80,10 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       out.alertActive = keyState.alert.active;
       return out;
     },
-    snapshot(state: unknown, encodeNow?: boolean): unknown {
+    snapshot(state: unknown, capture?: SharedCapture): unknown {
       const keyState = state as KeyState;
       const d = keyState.detector;
-      return { detector: encodeNow && d.snapshotView ? d.snapshotView() : d.snapshot(), alert: keyState.alert.snapshot() };
+      return { detector: capture && d.snapshotView ? d.snapshotView(capture) : d.snapshot(), alert: keyState.alert.snapshot() };
     },
     restore(stream: string, snap: unknown): unknown {
       const keyState = create(stream);

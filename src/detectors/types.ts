@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import type { Declared } from '../core/plugin.js';
 import type { Judgement } from '../core/records.js';
+import type { SharedCapture } from '../core/shared-capture.js';
 import type { DetectorSchemaKit } from './schema.js';
 
 // What a detector says about one reading: part of the data model (the alert tracker reads it too).
@@ -21,11 +22,12 @@ export interface Detector {
   /** Plain state (numbers, arrays of numbers, typed arrays, booleans, strings): a copy, independent of the detector. */
   snapshot(): Record<string, unknown>;
   /**
-   * Optional: the same state, but it may share the detector's live arrays, for a caller that
-   * encodes it at once, before the next update (a checkpoint's capture: no copy of every array).
-   * `restore()` must take it too.
+   * Optional: the same state, but sharing the detector's live typed arrays (and only those: every
+   * other container is new) with a checkpoint's `capture` while it is open: until then the
+   * detector copies them before it next changes them (src/core/shared-capture.ts). `restore()`
+   * must take it too.
    */
-  snapshotView?(): Record<string, unknown>;
+  snapshotView?(capture: SharedCapture): Record<string, unknown>;
   /** Restore what `snapshot()` returned; throws a clear error on a malformed snapshot. */
   restore(snap: Record<string, unknown>): void;
 }

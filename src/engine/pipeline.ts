@@ -1,4 +1,5 @@
 import type { EnginePipelineSpec, EngineStep, FilterSpec, MapSpec, WindowSpec } from './spec.js';
+import type { SharedCapture } from '../core/shared-capture.js';
 import { DropCounter } from '../core/drops.js';
 import { deviceOf, type Reading } from '../core/reading.js';
 import { isoTime, MAX_DATE_MS } from '../core/time.js';
@@ -40,8 +41,8 @@ export interface EngineDetectStep {
   readonly output: string;
   createKeyState(stream: string): unknown;
   update(state: unknown, ts: number, value: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
-  /** `encodeNow`: the caller encodes the result before the next update, so it may share live arrays. */
-  snapshot(state: unknown, encodeNow?: boolean): unknown;
+  /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
+  snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
 }
 
@@ -402,10 +403,11 @@ export class Pipeline {
    * Every stateful part of the pipeline as plain data, one part per operator: the key registry
    * (with each key's time state), the open windows of every key, each detect step's detector and
    * alert state per key, and each operator step's own state. Taken between two pushes, so it
-   * matches exactly the emissions made so far. `encodeNow`: the caller encodes it at once, before
-   * the next push (a checkpoint's capture), so detectors may hand over their live arrays uncopied.
+   * matches exactly the emissions made so far, and independent of the live state. With a
+   * `capture` (a periodic checkpoint's), detectors share their live typed arrays with it instead
+   * of copying them: each copies its own before its next change while the capture is open.
    */
-  snapshot(encodeNow = false): PipelineSnapshot {
+  snapshot(capture?: SharedCapture): PipelineSnapshot {
     const parts: Record<string, PartSnapshot> = {};
     const keys: Array<Record<string, unknown>> = [];
     for (const keyState of this.keys.values()) {
@@ -425,7 +427,7 @@ export class Pipeline {
       const list: Array<[string, unknown]> = [];
       for (const keyState of this.keys.values()) {
         const slotState = keyState.slots[slot];
-        if (slotState !== undefined) list.push([keyState.stream, step.snapshot(slotState, encodeNow)]);
+        if (slotState !== undefined) list.push([keyState.stream, step.snapshot(slotState, capture)]);
       }
       parts[`detect:${step.name}`] = { version: PART_VERSIONS.detect, data: list };
     }

@@ -9,7 +9,8 @@ import { IngestJournal, journalDeliveries, lastJournalPos, readJournal } from '.
 import type { Outbox } from '../outbox/index.js';
 import type { StateConfig } from '../state/config.js';
 import { CheckpointWriter, type CapturedCheckpoint, type WriteReport } from '../state/checkpoint-writer.js';
-import { encodeCheckpoint, OUTBOX_STATE, readCheckpoint, setAside } from '../state/store.js';
+import { SharedCapture } from '../core/shared-capture.js';
+import { CheckpointRows, OUTBOX_STATE, readCheckpoint, setAside } from '../state/store.js';
 
 /** The `state:` defaults (as in src/state/config.ts, which the running gateway does not load). */
 export const DEFAULT_STATE_CONFIG: StateConfig = { durability: 'journal', journal_max_wait: 5, checkpoint_interval: 10_000 };
@@ -218,15 +219,18 @@ export class StateKeeper {
     return this.writer.busy;
   }
 
-  /** The state of every pipeline at this instant, encoded (independent of the live state from here on). */
+  /**
+   * The state of every pipeline at this instant, independent of the live state from here on (the
+   * detectors' arrays shared with it, copy on write, until it is encoded), encoded as it is written.
+   */
   private capture(): CapturedCheckpoint {
     const t0 = performance.now();
     const pos = this.journal?.position ?? this.lastPos;
     this.o.outbox.markCheckpoint();
-    // Encoded below, before any reading: detectors may share their live arrays (no copies).
-    const snaps = this.o.pipelines.map((p) => p.snapshot(true));
+    const shared = new SharedCapture();
+    const snaps = this.o.pipelines.map((p) => p.snapshot(shared));
     snaps.push({ pipeline: OUTBOX_STATE, parts: { ids: { version: 1, data: this.o.outbox.ids.snapshot() } } });
-    const rows = encodeCheckpoint(snaps);
+    const rows = new CheckpointRows(snaps, () => shared.close());
     this.captureMs = performance.now() - t0;
     return {
       rows,

@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Outbox } from '../outbox/index.js';
-import { deleteStaleRows, generations, makeLive, trimJournal, writeRows, type StateRow } from './store.js';
+import { type CheckpointRows, deleteStaleRows, generations, makeLive, trimJournal, writeRows, type StateRow } from './store.js';
 
 /**
  * Writes checkpoints into the outbox database without holding the event loop for long. The state
- * is captured (snapshot and encoded) at one instant, between two readings; its rows are then
- * written as a new generation beside the live checkpoint, about `sliceBytes` per transaction and
- * one transaction per turn of the event loop (readings, PUBACKs and journal commits go on in
- * between); the last, small transaction makes the generation live together with the outbox's
+ * is captured at one instant, between two readings (detached from the live state); its rows are
+ * then encoded and written as a new generation beside the live checkpoint, about `sliceBytes` per
+ * transaction and one transaction per turn of the event loop (readings, PUBACKs and journal
+ * commits go on in between); the last, small transaction makes the generation live together with the outbox's
  * pending messages, so saved state and the emissions it led to never disagree. A crash between
  * two slices leaves the previous checkpoint live and whole (the journal after it is still there).
  * After that, the old generation's rows and the journal up to the previous checkpoint are deleted,
@@ -16,7 +16,8 @@ import { deleteStaleRows, generations, makeLive, trimJournal, writeRows, type St
 
 /** A captured checkpoint, ready to write. */
 export interface CapturedCheckpoint {
-  rows: StateRow[];
+  /** Encoded as they are written. */
+  rows: CheckpointRows;
   /** Journal position the state includes. */
   pos: number;
   /** When it was taken (gateway clock). */
@@ -46,11 +47,9 @@ interface Job {
   cp: CapturedCheckpoint;
   gen: number;
   db: Database.Database;
-  next: number;
   t0: number;
   holdMs: number;
   slices: number;
-  bytes: number;
 }
 
 export class CheckpointWriter {
@@ -90,7 +89,8 @@ export class CheckpointWriter {
   writeNow(cp: CapturedCheckpoint, t0: number): WriteReport {
     this.abandon();
     const job = this.newJob(cp, t0);
-    this.finish(job, 0);
+    const t = performance.now();
+    this.finish(job, cp.rows.take(), t);
     return this.report(job);
   }
 
@@ -104,20 +104,19 @@ export class CheckpointWriter {
 
   /** Give up the checkpoint under way (its rows are garbage, deleted later). */
   abandon(): void {
+    this.job?.cp.rows.release();
     this.job = undefined;
   }
 
   close(): void {
     this.closed = true;
-    this.job = undefined;
+    this.abandon();
     if (this.timer) clearImmediate(this.timer);
     this.timer = null;
   }
 
   private newJob(cp: CapturedCheckpoint, t0: number): Job {
-    let bytes = 0;
-    for (const r of cp.rows) bytes += r.data.length;
-    return { cp, gen: this.nextGen++, db: this.o.outbox.database, next: 0, t0, holdMs: 0, slices: 0, bytes };
+    return { cp, gen: this.nextGen++, db: this.o.outbox.database, t0, holdMs: 0, slices: 0 };
   }
 
   private schedule(): void {
@@ -127,7 +126,7 @@ export class CheckpointWriter {
       try {
         this.step();
       } catch (err) {
-        this.job = undefined;
+        this.abandon();
         this.o.onError(err);
       }
     });
@@ -138,25 +137,20 @@ export class CheckpointWriter {
     const job = this.job;
     if (job) {
       if (job.db !== this.o.outbox.database || this.o.outbox.isClosed) {
-        this.job = undefined; // the file was replaced (corruption) or closed: the next checkpoint starts over
+        this.abandon(); // the file was replaced (corruption) or closed: the next checkpoint starts over
         return;
       }
-      const rows = job.cp.rows;
-      let end = job.next;
-      let n = 0;
-      const budget = this.o.sliceBytes ?? SLICE_BYTES;
-      for (let row = rows[end]; row && (n === 0 || n + row.data.length <= budget); row = rows[++end]) n += row.data.length;
-      if (end < rows.length) {
-        const t = performance.now();
-        job.db.transaction(() => writeRows(job.db, job.gen, rows.slice(job.next, end)))();
+      const t = performance.now();
+      const rows = job.cp.rows.take(this.o.sliceBytes ?? SLICE_BYTES);
+      if (!job.cp.rows.done) {
+        job.db.transaction(() => writeRows(job.db, job.gen, rows))();
         job.holdMs = Math.max(job.holdMs, performance.now() - t);
         job.slices++;
-        job.next = end;
         this.o.afterSlice?.(job.slices, false);
       } else {
-        // The rest fits in one slice: written with the commit that makes the generation live.
+        // The last rows: written with the commit that makes the generation live.
         this.job = undefined;
-        this.finish(job, job.next);
+        this.finish(job, rows, t);
         this.o.onWritten(this.report(job));
       }
       this.schedule();
@@ -174,13 +168,12 @@ export class CheckpointWriter {
     }
   }
 
-  /** The last transaction: rows from `from` on, and the generation made live with the outbox's pending messages. */
-  private finish(job: Job, from: number): void {
+  /** The last transaction: the last `rows`, and the generation made live with the outbox's pending messages (`t`: when its encoding began). */
+  private finish(job: Job, rows: StateRow[], t: number): void {
     const { cp, gen } = job;
-    const t = performance.now();
     this.o.outbox.checkpoint({
       write: (db) => {
-        if (from < cp.rows.length) writeRows(db, gen, cp.rows.slice(from));
+        writeRows(db, gen, rows);
         makeLive(db, gen, cp.pos, cp.at);
       },
       committed: () => {
@@ -196,6 +189,6 @@ export class CheckpointWriter {
   }
 
   private report(job: Job): WriteReport {
-    return { ms: performance.now() - job.t0, holdMs: job.holdMs, bytes: job.bytes, slices: job.slices };
+    return { ms: performance.now() - job.t0, holdMs: job.holdMs, bytes: job.cp.rows.bytes, slices: job.slices };
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { deserialize, serialize } from 'node:v8';
+import { itemAt } from '../core/item-at.js';
 import type { PartSnapshot, PipelineSnapshot } from '../engine/snapshot.js';
 
 /**
@@ -83,21 +84,69 @@ function joinChunks(chunks: unknown[]): unknown {
 }
 
 /**
- * Encode a checkpoint's rows: one per part, a per-key list cut into chunks of about CHUNK_BYTES.
- * Done at the instant the checkpoint is taken: the rows are then independent of the live state.
+ * A checkpoint's rows, encoded as they are taken: one per part, a per-key list cut into chunks of
+ * about CHUNK_BYTES. The snapshots must not change until every row is out (detectors that share
+ * their arrays with a capture copy them before a change: src/core/shared-capture.ts); `release`
+ * is called once they are all encoded, or given up.
  */
-export function encodeCheckpoint(pipelines: PipelineSnapshot[]): StateRow[] {
-  const rows: StateRow[] = [];
-  for (const p of pipelines) {
-    for (const [part, s] of Object.entries(p.parts)) {
-      const d = s.data;
-      const n = Array.isArray(d) && d.length > 1 ? entriesPerChunk(d) : Infinity;
-      if (n < (d as unknown[]).length) {
-        for (let c = 0; c * n < (d as unknown[]).length; c++) rows.push({ pipeline: p.pipeline, part, chunk: c, version: s.version, data: serialize((d as unknown[]).slice(c * n, (c + 1) * n)) });
-      } else rows.push({ pipeline: p.pipeline, part, chunk: 0, version: s.version, data: serialize(d) });
-    }
+export class CheckpointRows {
+  /** Bytes encoded so far. */
+  bytes = 0;
+  private readonly parts: Array<{ pipeline: string; part: string; version: number; data: unknown }> = [];
+  private index = 0;
+  /** Within the current part: keys per chunk (Infinity: one row), next chunk. */
+  private perChunk = 0;
+  private chunk = 0;
+
+  constructor(
+    pipelines: PipelineSnapshot[],
+    private readonly onRelease: () => void = () => {},
+  ) {
+    for (const p of pipelines) for (const [part, s] of Object.entries(p.parts)) this.parts.push({ pipeline: p.pipeline, part, version: s.version, data: s.data });
   }
-  return rows;
+
+  /** Every row has been taken. */
+  get done(): boolean {
+    return this.index >= this.parts.length;
+  }
+
+  /** The snapshots are no longer needed (all encoded, or the checkpoint was given up). */
+  release(): void {
+    this.index = this.parts.length;
+    this.parts.length = 0;
+    this.onRelease();
+  }
+
+  /** The next rows, about `budget` bytes in all (at least one row while any is left). */
+  take(budget = Infinity): StateRow[] {
+    const rows: StateRow[] = [];
+    let n = 0;
+    while (!this.done && (rows.length === 0 || n < budget)) {
+      const row = this.next();
+      rows.push(row);
+      n += row.data.length;
+    }
+    this.bytes += n;
+    if (this.done) this.release();
+    return rows;
+  }
+
+  private next(): StateRow {
+    const p = itemAt(this.parts, this.index, 'checkpoint parts');
+    const d = p.data;
+    if (this.chunk === 0) this.perChunk = Array.isArray(d) && d.length > 1 ? entriesPerChunk(d) : Infinity;
+    if (!Array.isArray(d) || this.perChunk >= d.length) {
+      this.index++;
+      return { pipeline: p.pipeline, part: p.part, chunk: 0, version: p.version, data: serialize(d) };
+    }
+    const c = this.chunk++;
+    const from = c * this.perChunk;
+    if (from + this.perChunk >= d.length) {
+      this.index++;
+      this.chunk = 0;
+    }
+    return { pipeline: p.pipeline, part: p.part, chunk: c, version: p.version, data: serialize(d.slice(from, from + this.perChunk)) };
+  }
 }
 
 /** Keys per chunk, from the encoded size of the first few. */

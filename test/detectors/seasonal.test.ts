@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
+import { SharedCapture } from '../../src/core/shared-capture.js';
 import { compileDetect } from '../../src/compile.js';
 import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
@@ -67,20 +68,30 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     assert.equal(r.raised.filter((i) => i >= DAY + 96 && i < DAY + 168).length, 0, 'no seasonal model on day 2');
   });
 
-  it("a checkpoint's view (encodeNow) shares the live rings, and encoded at once restores exactly like a snapshot", () => {
+  it("a checkpoint's capture shares the live rings, copied only before the detector's next change, and restores exactly like a snapshot", () => {
     const step = { detector: 'default' };
     const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
     const whole = run(step, s);
     const cut = 3 * DAY;
     const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
     const compiled = compileDetect(detectStepSchema.parse(step));
-    const view = compiled.snapshot(head.state, true) as { detector: { seasonal: [number[], Float64Array, Float64Array, Float64Array, Float64Array] } };
+    type Captured = { detector: { seasonal: [number[], Float64Array, Float64Array, Float64Array, Float64Array]; sequence: { counts: Uint8Array } } };
+    // A closed capture: the detector changes its rings in place (no copy was made at the capture).
+    const closed = new SharedCapture();
+    const early = compiled.snapshot(head.state, closed) as Captured;
+    closed.close();
+    const shared = new SharedCapture();
+    const captured = compiled.snapshot(head.state, shared) as Captured;
+    assert.equal(captured.detector.seasonal[3], early.detector.seasonal[3], 'both captures hold the live ring');
+    const encoded = serialize(captured);
     const copy = compiled.snapshot(head.state) as { detector: { seasonal: Float64Array } };
-    const encoded = serialize(view); // as the checkpoint does, before the next reading
-    const means = view.detector.seasonal[3];
-    const before = Array.from(means);
+    const before = Array.from(captured.detector.seasonal[3]);
     compiled.update(head.state, s.ts[cut]!, s.values[cut]! + 5);
-    assert.notDeepEqual(Array.from(means), before, 'the view is the live ring (no copy was made)');
+    assert.deepEqual(Array.from(captured.detector.seasonal[3]), before, 'the open capture keeps its rings as they were');
+    assert.ok(serialize(captured).equals(encoded));
+    shared.close();
+    const later = compiled.snapshot(head.state, closed) as Captured;
+    assert.notEqual(later.detector.seasonal[3], captured.detector.seasonal[3], 'the detector went on with copies');
     assert.ok(copy.detector.seasonal instanceof Float64Array, 'a plain snapshot stays one packed copy');
     const rest = run(step, s, cut, compiled.restore('dev/metric', deserialize(encoded)));
     assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs);

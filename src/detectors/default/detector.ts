@@ -1,3 +1,4 @@
+import type { SharedCapture } from '../../core/shared-capture.js';
 import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline } from './seasonal.js';
 import { SequenceMemory } from './sequence.js';
 import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from '../types.js';
@@ -153,6 +154,8 @@ export class DefaultDetector implements Detector {
   private w = 1;
   private decayW: number;
   private relaxW: number;
+  /** A checkpoint's capture that holds the live rings and table (copied before they next change). */
+  private sharedWith: SharedCapture | null = null;
 
   constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
     this.useRange = p.rules.includes('range');
@@ -175,6 +178,7 @@ export class DefaultDetector implements Detector {
   }
 
   update(ts: number, x: number): Judgement {
+    if (this.sharedWith !== null) this.unshare();
     const p = this.p;
     const o = this.out;
     if (this.n === 0) {
@@ -309,9 +313,20 @@ export class DefaultDetector implements Detector {
     return this.state(false);
   }
 
-  /** The state with the seasonal rings and the sequence table uncopied (a checkpoint encodes it at once). */
-  snapshotView(): Record<string, unknown> {
+  /** The state with the seasonal rings and the sequence table uncopied, shared with `capture` until it closes. */
+  snapshotView(capture: SharedCapture): Record<string, unknown> {
+    if (this.sharedWith !== null) this.unshare(); // still held by an earlier capture: that one keeps them
+    this.sharedWith = capture;
     return this.state(true);
+  }
+
+  /** Before a change: a capture still holding the live arrays keeps them, the detector goes on with copies. */
+  private unshare(): void {
+    if (this.sharedWith?.open) {
+      this.season.ownArrays();
+      this.seq.ownArrays();
+    }
+    this.sharedWith = null;
   }
 
   private state(view: boolean): Record<string, unknown> {
@@ -325,6 +340,7 @@ export class DefaultDetector implements Detector {
   }
 
   restore(s: Record<string, unknown>): void {
+    if (this.sharedWith !== null) this.unshare();
     checkKind(s, this.kind);
     const v = snapNums(s, 'state', this.kind, 13);
     if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 13 finite numbers');

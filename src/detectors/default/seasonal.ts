@@ -50,13 +50,13 @@ export const DEFAULT_SEASONAL_PARAMS: SeasonalParams = {
  */
 export class SeasonalBaseline {
   /** Slot means, one ring per period, back to back (NaN: slot never visited). */
-  private readonly means: Float64Array;
+  private means: Float64Array;
   /** Slot error scales (EWMA of |x − prediction| per slot; NaN: none yet), same layout as `means`. */
-  private readonly slotErr: Float64Array;
+  private slotErr: Float64Array;
   /** Per period: EWMA of |x − prediction| (out of sample). */
-  private readonly scales: Float64Array;
+  private scales: Float64Array;
   /** Per period: readings that had a prediction (warm-up of the scale). */
-  private readonly counts: Float64Array;
+  private counts: Float64Array;
   private readonly np: number;
   private t0 = NaN;
   private lastTs = NaN;
@@ -146,6 +146,14 @@ export class SeasonalBaseline {
       this.means[a] = Number.isNaN(ma) ? v : ma + p.alpha * wa * (v - ma);
       if (wb > 0) this.means[b] = Number.isNaN(mb) ? v : mb + p.alpha * wb * (v - mb);
     }
+  }
+
+  /** New copies of the arrays, so that those handed out by `view()` stay as they are (copy on write). */
+  ownArrays(): void {
+    this.scales = this.scales.slice();
+    this.counts = this.counts.slice();
+    this.means = this.means.slice();
+    this.slotErr = this.slotErr.slice();
   }
 
   /** The state uncopied, in the five-array form `restore` takes: [[t0, last_ts, dt], scales, counts, means, errors]. */

@@ -39,7 +39,7 @@ export interface SequenceParams {
 }
 
 export class SequenceMemory {
-  readonly counts = new Uint8Array(SEQ_TABLE);
+  counts = new Uint8Array(SEQ_TABLE);
   /** The last three levels, 4 bits each (most recent lowest). */
   history = 0;
   /** Levels seen so far, up to 3 (contexts of an order need that many). */
@@ -106,6 +106,11 @@ export class SequenceMemory {
     this.variance += a * (d * (this.short - this.mean) - this.variance);
     this.n++;
     return z;
+  }
+
+  /** A new copy of the count table, so that the one handed out by `view()` stays as it is (copy on write). */
+  ownArrays(): void {
+    this.counts = this.counts.slice();
   }
 
   /** The state, the count table uncopied (see DefaultDetector.snapshotView). */
