@@ -37,7 +37,7 @@ export const outboxConfigSchema = z
     alert_commit_delay: durationSchema
       .default(1)
       .describe(
-        'Alerts first: an alert (raised, cleared) is committed and handed upstream at most this long after it is produced, in a small commit of its own (with the ingest journal), without waiting for commit_interval; alerts within it share one commit, so a storm costs at most one commit per delay. 0: alerts wait for the group commit like everything else.',
+        'Alerts first: an alert (raised, cleared) is committed in a small commit of its own (with the ingest journal) and handed upstream as soon as the work under way is done, without waiting for commit_interval; at most one such commit per this delay, so the alerts of a storm share commits. 0: alerts wait for the group commit like everything else.',
       ),
     durability: z
       .enum(['normal', 'full'])

@@ -92,8 +92,11 @@ export class Outbox {
   /** Acknowledged rows whose delete is not committed yet: never read back for sending. */
   private readonly ackedIds = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
-  /** Alerts first: the commit of the pending alerts, alert_commit_delay after the first (commitAlerts). */
+  /** Alerts first: the commit of the pending alerts is scheduled (commitAlerts). */
   private alertTimer: NodeJS.Timeout | null = null;
+  private alertSoon = false;
+  /** When the last commit of alerts ran (performance.now()): the next one waits alert_commit_delay after it. */
+  private lastAlertCommit = -Infinity;
   private sliceTimer: NodeJS.Immediate | null = null;
   private closed = false;
   private lastAgeSweep = 0;
@@ -257,13 +260,27 @@ export class Outbox {
     }
   }
 
-  /** Alerts first: commit the pending alerts within alert_commit_delay, all of them in one commit. */
+  /**
+   * Alerts first: commit the pending alerts, all of them in one commit, as soon as the work under
+   * way is done (the readings of this socket read), and at most once per alert_commit_delay: an
+   * alert after a quiet spell is not held back by a timer (which, on a busy event loop, fires only
+   * after a whole turn of I/O), and a storm still costs at most one commit per delay.
+   */
   private commitAlertsSoon(): void {
-    if (this.alertTimer || this.closed || this.cfg.alert_commit_delay <= 0) return;
+    if (this.alertTimer || this.alertSoon || this.closed || this.cfg.alert_commit_delay <= 0) return;
+    const wait = this.lastAlertCommit + this.cfg.alert_commit_delay - performance.now();
+    if (wait <= 0) {
+      this.alertSoon = true;
+      process.nextTick(() => {
+        this.alertSoon = false;
+        this.commitAlerts();
+      });
+      return;
+    }
     this.alertTimer = setTimeout(() => {
       this.alertTimer = null;
       this.commitAlerts();
-    }, this.cfg.alert_commit_delay);
+    }, wait);
   }
 
   /**
@@ -274,6 +291,7 @@ export class Outbox {
    */
   private commitAlerts(): void {
     if (this.closed || !this.batch.some((m) => m.priority === PRIORITY.alert)) return;
+    this.lastAlertCommit = performance.now();
     if (this.memory.size) { // the disk is full: the usual path holds and forwards them
       this.flush();
       return;

@@ -62,6 +62,25 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
     }
   });
 
+  it('an alert after a quiet spell is committed once the work under way is done, without a timer; the next one within alert_commit_delay waits for it', async () => {
+    const s = setup({ alert_commit_delay: 60_000 });
+    try {
+      s.outbox.put(alert('dev1/temp', 1));
+      s.outbox.put(alert('dev2/temp', 1));
+      assert.equal(s.outbox.stats().commits, 0, 'not inside put()');
+      await new Promise((r) => process.nextTick(r));
+      assert.equal(s.outbox.stats().commits, 1, 'both committed together right after the current task, not 60 s later');
+      assert.equal(s.outbox.stats().committed, 2);
+      s.outbox.put(alert('dev1/temp', 2));
+      await turn();
+      await turn();
+      assert.equal(s.outbox.stats().commits, 1, 'a storm costs at most one commit per alert_commit_delay');
+      assert.equal(s.outbox.stats().pending, 1);
+    } finally {
+      s.close();
+    }
+  });
+
   it('coalesces an alert storm: alerts raised within alert_commit_delay share one commit', async () => {
     const s = setup({ alert_commit_delay: 2 });
     try {
