@@ -118,6 +118,13 @@ test('metrics, health, readiness and dead letters of a running gateway, behind a
   assert.ok(metrics.includes('edgewise_process_resident_memory_bytes'), 'process metrics');
   if (process.platform === 'linux') assert.ok(value('edgewise_storage_written_bytes_total') >= 0, 'bytes written to storage (SD-card wear)');
   assert.ok(metrics.includes('edgewise_nodejs_eventloop_lag_seconds'), 'event-loop lag');
+  // Crash-safe state: the journal took every reading, and the checkpoint at start is live.
+  assert.ok(value('edgewise_state_journal_appended_total') >= 305);
+  assert.ok(value('edgewise_state_journal_commits_total') >= 1);
+  assert.ok(value('edgewise_state_checkpoints_total') >= 1);
+  assert.ok(value('edgewise_state_last_checkpoint_timestamp_seconds') * 1000 <= Date.now());
+  assert.ok(value('edgewise_state_last_checkpoint_bytes') > 0);
+  assert.equal(value('edgewise_state_journal_failed_commits_total'), 0);
   assert.ok(!/stream="/.test(metrics), 'no per-stream label unless http.metrics.per_stream');
 
   // Dead letters: each refused message, with the wall-clock time it was refused.
