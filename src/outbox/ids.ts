@@ -139,7 +139,7 @@ export class SeenIds {
   }
 
   private insert(db: Database.Database): Database.Statement {
-    if (this.stmts?.db !== db) this.stmts = { db, insert: db.prepare('INSERT OR IGNORE INTO seen_ids (id) VALUES (?)') };
+    if (this.stmts?.db !== db) this.stmts = { db, insert: db.prepare('INSERT INTO seen_ids (id) VALUES (?)') };
     return this.stmts.insert;
   }
 }

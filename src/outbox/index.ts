@@ -279,8 +279,8 @@ export class Outbox {
     }
     this.alertTimer = setTimeout(() => {
       this.alertTimer = null;
-      this.commitAlerts();
-    }, wait);
+      this.commitAlertsSoon(); // commits now, or waits again if the timer fired early (libuv's clock is in whole ms)
+    }, Math.ceil(wait));
   }
 
   /**

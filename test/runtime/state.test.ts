@@ -114,7 +114,41 @@ test('outbox: a file of schema version 1 is migrated in place, its backlog kept'
     assert.equal(JSON.parse(o.readFrom(1, 1, 10)[0]!.payload.toString()).seq, 8, 'seq continues');
     o.close();
     const after = new Database(join(dir, 'outbox.db'), { readonly: true });
-    assert.equal(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), '3');
+    assert.equal(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), '4');
+    after.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('outbox: a file of schema version 3 is migrated in place; the message ids it remembered are still refused', () => {
+  const { dir, cleanup } = tempDir('edgewise-migrate3-');
+  const agg = (start: number): Emission => ({ kind: 'aggregate', pipeline: 'p', output: 'o', result: { stream: 'd/t', window: 'tumbling', start, end: start + 1000, count: 1, values: {} } });
+  try {
+    const o = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+    o.trackIds();
+    o.put(agg(0));
+    o.flush();
+    o.close();
+    // Back to the version-3 layout of seen_ids (an indexed primary key), its ids kept.
+    const db = new Database(join(dir, 'outbox.db'));
+    db.exec(`ALTER TABLE seen_ids RENAME TO old; CREATE TABLE seen_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
+      INSERT INTO seen_ids SELECT id FROM old; DROP TABLE old; UPDATE meta SET v = '3' WHERE k = 'schema';`);
+    assert.equal(db.prepare('SELECT count(*) FROM seen_ids').pluck().get(), 1);
+    db.close();
+    const again = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+    again.trackIds();
+    assert.equal(again.stats().recoveries, 0, 'not set aside');
+    again.put(agg(0)); // a replay's copy
+    again.put(agg(1000));
+    again.flush();
+    assert.equal(again.stats().duplicateIds, 1, 'the remembered id is refused');
+    assert.equal(again.stats().depth.messages, 2);
+    again.close();
+    const after = new Database(join(dir, 'outbox.db'), { readonly: true });
+    assert.equal(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), '4');
+    assert.doesNotMatch(after.prepare("SELECT sql FROM sqlite_master WHERE name = 'seen_ids'").pluck().get() as string, /PRIMARY KEY/, 'no index on the ids any more');
+    assert.equal(after.prepare('SELECT count(*) FROM seen_ids').pluck().get(), 2);
     after.close();
   } finally {
     cleanup();
