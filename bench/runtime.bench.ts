@@ -163,6 +163,7 @@ async function publisher(port: number, seconds: number): Promise<void> {
 // ---------- orchestrator ----------
 const PROBE = `
 import v8 from 'node:v8';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 if (process.send) {
@@ -188,7 +189,9 @@ if (process.send) {
     const spaces = {};
     for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.space_size;
     const c = process.cpuUsage();
-    process.send({ t: Date.now(), cpuMs: (c.user + c.system) / 1000, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces });
+    let written = 0;
+    try { written = Number(/^write_bytes:\\s*(\\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0); } catch {}
+    process.send({ t: Date.now(), cpuMs: (c.user + c.system) / 1000, written, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces });
   }, 250);
   t.unref();
   process.channel?.unref();
@@ -252,7 +255,7 @@ if (process.send) {
 }
 `;
 
-type Sample = { t: number; cpuMs: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, number> };
+type Sample = { t: number; cpuMs: number; written: number; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; spaces: Record<string, number> };
 
 /** Our code as `npm run build` lays it out (bench/built-layout.ts), plus the probe. */
 async function transpile(): Promise<{ main: string; gateway: string; probe: string }> {
@@ -489,6 +492,7 @@ async function main(): Promise<void> {
         ]
       : []),
     { figure: 'readings/s accepted (pipeline)', value: Math.round(p.accepted / loadSecs), note: `${p.accepted} accepted of ${sent} sent; ${dropped} dropped, ${p.late} late, ${stopped.unrouted} unrouted` },
+    { figure: 'written to storage under load (MB/s)', value: Number((((load.at(-1)!.written - load[0]!.written) / (load.at(-1)!.t - load[0]!.t)) * 1000 / 1e6).toFixed(2)), note: 'write_bytes of /proc/self/io: the outbox, the journal, checkpoints and their WAL (what wears an SD card)' },
     { figure: 'runtime CPU under load (% of one core)', value: Math.round(cpuPct), note: `${((cpuPct * 10_000) / RATE).toFixed(0)} µs of CPU per reading, end to end` },
     { figure: 'p99 publish → window result upstream (ms after window end)', value: q(toWindow, 0.99), note: `${steadyText}, windows that ended ≥ 2 s before the last one: ${q(steadyWindows, 0.99)} ms; p50 ${q(toWindow, 0.5)} ms over ${toWindow.length} window results; a window closes when its stream's next reading arrives ${LATENESS} after its end; p99 by second: ${latencyBySecond(toWindow, sinceLoad(windowAt))}` },
     { figure: '  of which: window end → put in the outbox, p50 / p99 (ms)', value: `${q(windowToPut, 0.5)} / ${q(windowToPut, 0.99)}`, note: `put → arrival upstream p50 / p99: ${q(putToArrival, 0.5)} / ${q(putToArrival, 0.99)} ms (put: the gateway's clock in the payload's "emitted", same machine)` },
