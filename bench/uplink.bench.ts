@@ -35,7 +35,7 @@ if (PARTS.has('1')) {
     const offered = r.published / r.seconds;
     const ok = offered >= rate * 0.95 && r.finalCatchUpMs >= 0 && r.finalCatchUpMs <= 2000 && r.lost === 0;
     console.log(
-      `1. input ${fmt(rate)}/s: published ${fmt(offered)}/s, acked ${fmt(r.acked)}, arrived ${fmt(r.received)}, last reading ${r.finalCatchUpMs < 0 ? 'never' : `${fmt(r.finalCatchUpMs)} ms`} after the publisher stopped, lost ${r.lost}; gateway CPU ${(r.gatewayCpuMs / 10 / r.seconds).toFixed(0)}% of a core, ${((r.gatewayCpuMs * 1000) / Math.max(1, r.received)).toFixed(1)} µs/msg → ${ok ? 'sustained' : 'NOT sustained'}`,
+      `1. input ${fmt(rate)}/s: published ${fmt(offered)}/s, acked ${fmt(r.acked)}, arrived ${fmt(r.received)}, last reading ${r.finalCatchUpMs < 0 ? 'never' : `${fmt(r.finalCatchUpMs)} ms`} after the publisher stopped, lost ${r.lost}; gateway CPU ${(r.gatewayCpuMs / 10 / r.seconds).toFixed(0)}% of a core, ${((r.gatewayCpuMs * 1000) / Math.max(1, r.received)).toFixed(1)} µs/msg, ${(r.gatewayWrittenBytes / r.seconds / 1e6).toFixed(2)} MB/s written to storage → ${ok ? 'sustained' : 'NOT sustained'}`,
     );
     if (!ok) break;
     best = rate;

@@ -26,6 +26,12 @@ export type { CommitListener, OutboxKey, OutboxRow, OutboxStats } from './types.
 
 const AGE_SWEEP_EVERY_MS = 5_000;
 /**
+ * Local row ids are reserved in the file a block at a time (meta `next_id`, read at open), so that
+ * ids never go back after a restart without a meta page written to the WAL in every commit; a
+ * restart skips what was left of the block.
+ */
+const ID_BLOCK = 4096;
+/**
  * A commit is synchronous (better-sqlite3): at ~10 µs a row, the burst of one window close (a row
  * per stream) would hold the event loop, and ingest, for milliseconds. The commit timer therefore
  * commits at most this many messages (and as many acknowledgements) per transaction, the rest in
@@ -84,6 +90,8 @@ export class Outbox {
   private readonly maxPageCount?: number;
   private epoch = '';
   private nextId = 1;
+  /** Row ids below this are reserved in the file (meta next_id): see ID_BLOCK. */
+  private idsReservedTo = 1;
   private readonly keys = new KeyRegistry();
   /** Committed rows per priority (in the file). */
   private tally = new Tally();
@@ -164,6 +172,7 @@ export class Outbox {
       this.keys.load(contents.keys, contents.rows);
       this.tally = Tally.of(contents.rows);
       this.nextId = contents.nextId;
+      this.idsReservedTo = contents.nextId;
       this.epoch = epoch;
       this.store = store;
       this.startWalCheckpointer(file, exclusive);
@@ -544,6 +553,8 @@ export class Outbox {
     const inserted: PendingMsg[] = [];
     let acked = 0;
     let parts: readonly TxPart[] = [];
+    // Every id used so far is below nextId; once that passes the reserved range, reserve the next block.
+    const reserve = messages.length && this.nextId > this.idsReservedTo ? this.nextId + ID_BLOCK : 0;
     store.db.transaction(() => {
       for (const a of acks) {
         if (!store.delete(a.priority, a.id)) continue;
@@ -559,13 +570,14 @@ export class Outbox {
         inserted.push(m);
       }
       for (const [k, seq] of saveSeq) store.saveKey(k, seq);
-      if (messages.length) store.saveNextId(this.nextId);
+      if (reserve) store.saveNextId(reserve);
       for (const d of bounds.dropped) dropCounts.set(d.reason, (dropCounts.get(d.reason) ?? 0) + 1);
       for (const [reason, n] of dropCounts) store.addDrops(reason, n);
       parts = this.txParts.write(store.db, messages);
     })();
     this.txParts.committed(parts);
     // Committed: apply to memory.
+    if (reserve) this.idsReservedTo = reserve;
     this.dropped.markSaved(dropCounts);
     for (const a of acks) this.ackedIds.delete(a.id);
     if (this.memory.committed(messages)) this.log.info({ file: this.file }, `outbox: space on the disk again; messages are stored in ${this.file} again`);

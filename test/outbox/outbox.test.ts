@@ -68,6 +68,35 @@ describe('outbox', () => {
     }
   });
 
+  it('reserves row ids in the file a block at a time: next_id is not written in every commit, and after a drain and a restart ids still only go up', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      let o = open(dir, { commit_interval: 60_000 });
+      const nextIdInFile = () => Number(o.database.prepare("SELECT v FROM meta WHERE k = 'next_id'").pluck().get());
+      o.put(aggregate('dev0/temp', 0));
+      o.flush();
+      const reserved = nextIdInFile();
+      assert.ok(reserved > 2, 'a block is reserved with the first commit');
+      for (let i = 1; i < 50; i++) {
+        o.put(aggregate('dev0/temp', i));
+        o.flush();
+      }
+      assert.equal(nextIdInFile(), reserved, 'not written again within the block');
+      const used = Math.max(...all(o).map((r) => r.id));
+      for (const r of all(o)) o.ack(r);
+      o.flush();
+      assert.equal(o.stats().depth.messages, 0, 'drained: no row keeps the highest id');
+      o.close();
+      o = open(dir);
+      o.put(aggregate('dev0/temp', 99));
+      o.flush();
+      assert.ok(all(o)[0]!.id > used, `a row after the restart has an id above ${used}`);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('deletes a message only when it is acknowledged', () => {
     const { dir, cleanup } = tempDir();
     try {

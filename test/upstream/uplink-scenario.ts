@@ -61,8 +61,18 @@ export interface ScenarioResult {
   outboxDropped: Record<string, number> | undefined;
   /** CPU time (user + system) of the gateway process, ms, and the run's length (publisher start to stop). */
   gatewayCpuMs: number;
+  /** Bytes the gateway process wrote to storage during the run (/proc/<pid>/io write_bytes; NaN off Linux). */
+  gatewayWrittenBytes: number;
   seconds: number;
   output: string;
+}
+
+function writtenBytesOf(pid: number): number {
+  try {
+    return Number(/^write_bytes:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
 }
 
 function cpuMsOf(pid: number): number {
@@ -132,6 +142,7 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
   let running = true;
   const t0 = performance.now();
   const cpu0 = cpuMsOf(rt.child.pid!);
+  const written0 = writtenBytesOf(rt.child.pid!);
   const pump = (async () => {
     const start = performance.now();
     while (running) {
@@ -190,6 +201,7 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
     .then(() => (finalCatchUpMs = performance.now() - stopped))
     .catch(() => {});
   const cpuMs = cpuMsOf(rt.child.pid!) - cpu0;
+  const writtenBytes = writtenBytesOf(rt.child.pid!) - written0;
   let lost = 0;
   for (let d = 0; d < o.streams; d++) for (let v = 0; v < ackedPerStream[d]!; v++) if (!seen[d]![v]) lost++;
   let seqGaps = 0;
@@ -206,5 +218,5 @@ export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioRes
   tmp.cleanup();
   const summary = output.split('\n').find((l) => l.includes('"gateway stopped"'));
   const outboxDropped = summary ? (JSON.parse(summary) as { outbox?: { dropped: Record<string, number> } }).outbox?.dropped : undefined;
-  return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, outboxDropped, gatewayCpuMs: cpuMs, seconds, output };
+  return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, outboxDropped, gatewayCpuMs: cpuMs, gatewayWrittenBytes: writtenBytes, seconds, output };
 }
