@@ -4,11 +4,11 @@ import { type CheckpointRows, deleteStaleRows, generations, makeLive, trimJourna
 
 /**
  * Writes checkpoints into the outbox database without holding the event loop for long. The state
- * is captured at one instant, between two readings (detached from the live state); its rows are
- * then encoded and written as a new generation beside the live checkpoint, about `sliceBytes` per
- * transaction and one transaction per turn of the event loop (readings, PUBACKs and journal
- * commits go on in between); the last, small transaction makes the generation live together with the outbox's
- * pending messages, so saved state and the emissions it led to never disagree. A crash between
+ * is captured at one instant, between two readings, independent of the live state from then on
+ * (CheckpointRows); its rows are then encoded and written as a new generation beside the live
+ * checkpoint, about `sliceBytes` per transaction and one transaction per turn of the event loop
+ * (readings, PUBACKs and journal commits go on in between); the last, small transaction makes the
+ * generation live together with the outbox's pending messages, so saved state and the emissions it led to never disagree. A crash between
  * two slices leaves the previous checkpoint live and whole (the journal after it is still there).
  * After that, the old generation's rows and the journal up to the previous checkpoint are deleted,
  * a few at a time.

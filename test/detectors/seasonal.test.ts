@@ -26,6 +26,14 @@ function daily(seed: number, change: (i: number, v: number) => number = (_i, v) 
 const STEP_CFG = { detector: 'default' };
 const first = (raised: number[], from: number) => raised.find((i) => i >= from);
 
+/** Seven days with a dip on day 10, run whole and up to day 3, and a fresh step to take the rest from a snapshot. */
+function splitRun() {
+  const step = { detector: 'default' };
+  const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
+  const cut = 3 * DAY;
+  return { step, s, cut, whole: run(step, s), head: run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) }), compiled: compileDetect(detectStepSchema.parse(step)) };
+}
+
 describe('default detector, season rule (daily cycle, 5-minute readings)', () => {
   it('raises nothing on a clean noisy daily cycle once two days are learnt (3 seeds × 14 days)', () => {
     for (const seed of [1, 2, 3]) assert.deepEqual(run(STEP_CFG, daily(seed)).raised.filter((i) => i >= 2 * DAY), [], `seed ${seed}`);
@@ -69,12 +77,7 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
   });
 
   it("a checkpoint's capture shares the live rings, copied only before the detector's next change, and restores exactly like a snapshot", () => {
-    const step = { detector: 'default' };
-    const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
-    const whole = run(step, s);
-    const cut = 3 * DAY;
-    const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
-    const compiled = compileDetect(detectStepSchema.parse(step));
+    const { step, s, whole, cut, head, compiled } = splitRun();
     type Captured = { detector: { seasonal: [number[], Float64Array, Float64Array, Float64Array, Float64Array]; sequence: { counts: Uint8Array } } };
     // A closed capture: the detector changes its rings in place (no copy was made at the capture).
     const closed = new SharedCapture();
@@ -112,12 +115,7 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
   });
 
   it('restores a snapshot in the earlier forms (five rings, as number arrays with null for NaN; the count table in base64) exactly', () => {
-    const step = { detector: 'default' };
-    const s = daily(7, (i, v) => (i >= AT && i < AT + 72 ? v - 8 : v));
-    const whole = run(step, s);
-    const cut = 3 * DAY;
-    const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
-    const compiled = compileDetect(detectStepSchema.parse(step));
+    const { step, s, whole, cut, head, compiled } = splitRun();
     const snap = compiled.snapshot(head.state) as { detector: { seasonal: Float64Array | ArrayLike<number | null>[]; sequence: { counts: Uint8Array } } };
     const old = structuredClone(snap);
     // The earlier form: [[t0, last_ts, dt], scales, counts, means, errors] (2 periods, 2 × 168 slots).
