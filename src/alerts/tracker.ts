@@ -18,6 +18,11 @@ export interface AlertParams {
   cooldown_readings: number;
   /** ...counted only within this long (ms) after the clear (0: no limit), so a slow series is not silenced for days. */
   cooldown_readings_within: number;
+  /**
+   * ...and after that, for the rest of `cooldown_readings`, it still holds against anomalies scoring
+   * below this (0: it ends there): a strong new event is raised, a weak echo of the last one is not.
+   */
+  cooldown_readings_score: number;
   /** While active, emit an `active` record this often (ms; 0 = never): a heartbeat for dashboards. */
   repeat_every: number;
 }
@@ -32,6 +37,7 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   cooldown: 0,
   cooldown_readings: 0,
   cooldown_readings_within: 0,
+  cooldown_readings_score: 0,
   repeat_every: 0,
 };
 
@@ -73,7 +79,9 @@ export class AlertTracker {
       this.runCount++;
       if (ts - this.runSince < p.min_duration || this.runCount < p.min_readings) return undefined;
       const sinceClear = ts - this.clearedAt;
-      const byReadings = this.readingsSinceClear <= p.cooldown_readings && (p.cooldown_readings_within === 0 || sinceClear < p.cooldown_readings_within);
+      const byReadings =
+        this.readingsSinceClear <= p.cooldown_readings &&
+        (p.cooldown_readings_within === 0 || sinceClear < p.cooldown_readings_within || j.score < p.cooldown_readings_score);
       if (sinceClear < p.cooldown || byReadings) {
         this.suppressed++;
         return undefined;

@@ -18,7 +18,12 @@ export interface DetectStepSpec {
   readonly name?: string;
   readonly field: string;
   readonly output: string;
-  readonly alert: Omit<AlertParams, 'clear_readings' | 'cooldown_readings' | 'cooldown_readings_within'> & { clear_readings?: number; cooldown_readings?: number; cooldown_readings_within?: number };
+  readonly alert: Omit<AlertParams, 'clear_readings' | 'cooldown_readings' | 'cooldown_readings_within' | 'cooldown_readings_score'> & {
+    clear_readings?: number;
+    cooldown_readings?: number;
+    cooldown_readings_within?: number;
+    cooldown_readings_score?: number;
+  };
 }
 
 /** Alert parameters with the detector's defaults filled in. */
@@ -30,6 +35,7 @@ function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin, 'aler
     clear_readings: a.clear_readings ?? plugin.alertDefaults?.clear_readings ?? DEFAULT_ALERT_PARAMS.clear_readings,
     cooldown_readings: a.cooldown_readings ?? plugin.alertDefaults?.cooldown_readings ?? DEFAULT_ALERT_PARAMS.cooldown_readings,
     cooldown_readings_within: a.cooldown_readings_within ?? plugin.alertDefaults?.cooldown_readings_within ?? DEFAULT_ALERT_PARAMS.cooldown_readings_within,
+    cooldown_readings_score: a.cooldown_readings_score ?? plugin.alertDefaults?.cooldown_readings_score ?? DEFAULT_ALERT_PARAMS.cooldown_readings_score,
   };
 }
 

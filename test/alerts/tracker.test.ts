@@ -82,6 +82,18 @@ describe('alert lifecycle', () => {
     assert.deepEqual(feed({ cooldown: 4000, cooldown_readings_within: 2000 }, scores).events, ['0:raised', '1:cleared', '5:raised']);
   });
 
+  it('cooldown_readings_score: after cooldown_readings_within, the rest of the reading cooldown holds only against weak anomalies', () => {
+    // One reading a second: 6 readings of cooldown, fully within 2 s of the clear, then only against scores below 0.67.
+    const scores = [0.9, 0, 0, 0.6, 0.6, 0.9, 0];
+    const p = { cooldown_readings: 6, cooldown_readings_within: 2000 };
+    assert.deepEqual(feed(p, scores).events, ['0:raised', '1:cleared', '3:raised', '6:cleared'], 'without it a weak echo ends the cooldown');
+    const s = feed({ ...p, cooldown_readings_score: 0.67 }, scores);
+    assert.deepEqual(s.events, ['0:raised', '1:cleared', '5:raised', '6:cleared'], 'the weak echo is held, the strong event raised');
+    assert.equal(s.tracker.suppressed, 2);
+    // Within the first 2 s even a strong anomaly is held; after the reading count a weak one is raised.
+    assert.deepEqual(feed({ ...p, cooldown_readings_score: 0.67 }, [0.9, 0, 0.95, 0, 0, 0, 0, 0, 0, 0.6]).events, ['0:raised', '1:cleared', '9:raised']);
+  });
+
   it('repeat_every: active heartbeats while the alert lasts', () => {
     assert.deepEqual(feed({ repeat_every: 2000 }, [0.9, 0.9, 0.9, 0.9, 0.9, 0]).events, ['0:raised', '2:active', '4:active', '5:cleared']);
   });

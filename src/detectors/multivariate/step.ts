@@ -55,7 +55,7 @@ export class MultivariateOperator implements EngineOperator {
   constructor(private readonly spec: MultivariateStepSpec) {
     this.name = spec.name;
     const a = spec.alert;
-    this.alertParams = { ...DEFAULT_ALERT_PARAMS, ...a, cooldown_readings: a.cooldown_readings ?? 0, cooldown_readings_within: a.cooldown_readings_within ?? 0 };
+    this.alertParams = { ...DEFAULT_ALERT_PARAMS, ...a, cooldown_readings: a.cooldown_readings ?? 0, cooldown_readings_within: a.cooldown_readings_within ?? 0, cooldown_readings_score: a.cooldown_readings_score ?? 0 };
   }
 
   reading(r: Reading, ctx: OperatorContext): void {
