@@ -57,7 +57,8 @@ function stepFolder(ts: number[]): string {
   return `${step / 60_000}min`;
 }
 
-function main(src: string): void {
+/** Converts every `*.csv` in `src` into `out` (data/, labels/); returns the number of files and windows. */
+export function convertKpi(src: string, out = KPI_DIR): { files: number; windows: number } {
   const windows: Record<string, string[][]> = {};
   const points: Record<string, string[]> = {};
   const files = readdirSync(src).filter((n) => n.endsWith('.csv')).sort();
@@ -65,21 +66,21 @@ function main(src: string): void {
   for (const name of files) {
     const s = readUpstream(join(src, name));
     const key = `${stepFolder(s.ts)}/${basename(name)}`;
-    mkdirSync(join(KPI_DIR, 'data', key, '..'), { recursive: true });
-    writeFileSync(join(KPI_DIR, 'data', key), `timestamp,value\n${s.ts.map((t, i) => `${formatTimestamp(t)},${s.values[i]}`).join('\n')}\n`);
+    mkdirSync(join(out, 'data', key, '..'), { recursive: true });
+    writeFileSync(join(out, 'data', key), `timestamp,value\n${s.ts.map((t, i) => `${formatTimestamp(t)},${s.values[i]}`).join('\n')}\n`);
     windows[key] = windowsFromPoints(s.labels).map(([a, b]) => [formatTimestamp(s.ts[a]!), formatTimestamp(s.ts[b]!)]);
     points[key] = s.ts.filter((_, i) => s.labels[i] === 1).map(formatTimestamp);
   }
-  mkdirSync(join(KPI_DIR, 'labels'), { recursive: true });
+  mkdirSync(join(out, 'labels'), { recursive: true });
   const lines = Object.entries(windows).map(([k, w]) => `  ${JSON.stringify(k)}: ${JSON.stringify(w)}`);
-  writeFileSync(join(KPI_DIR, 'labels/windows.json'), `{\n${lines.join(',\n')}\n}\n`);
-  writeFileSync(join(KPI_DIR, 'labels/points.json'), `${JSON.stringify(points)}\n`);
-  const nWin = Object.values(windows).reduce((a, w) => a + w.length, 0);
-  console.log(`${files.length} files (at most ${MAX_ROWS} rows each), ${nWin} windows → ${KPI_DIR}`);
+  writeFileSync(join(out, 'labels/windows.json'), `{\n${lines.join(',\n')}\n}\n`);
+  writeFileSync(join(out, 'labels/points.json'), `${JSON.stringify(points)}\n`);
+  return { files: files.length, windows: Object.values(windows).reduce((a, w) => a + w.length, 0) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const src = process.argv[2];
   if (!src) throw new Error('usage: npx tsx bench/tune/kpi-data.ts UPSTREAM_DIR (one timestamp,value,label CSV per KPI; see bench/tune/data/aiops-kpi/SOURCE.md)');
-  main(src);
+  const n = convertKpi(src);
+  console.log(`${n.files} files (at most ${MAX_ROWS} rows each), ${n.windows} windows → ${KPI_DIR}`);
 }
