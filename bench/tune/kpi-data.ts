@@ -16,7 +16,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatTimestamp } from '../../src/core/time.js';
-import { windowsFromPoints } from './cloud-data.js';
+import { windowsFromPoints, writeLabels } from './cloud-data.js';
 
 export const KPI_DIR = new URL('./data/aiops-kpi/', import.meta.url).pathname;
 /** 14 days of 1-minute readings. */
@@ -71,11 +71,7 @@ export function convertKpi(src: string, out = KPI_DIR): { files: number; windows
     windows[key] = windowsFromPoints(s.labels).map(([a, b]) => [formatTimestamp(s.ts[a]!), formatTimestamp(s.ts[b]!)]);
     points[key] = s.ts.filter((_, i) => s.labels[i] === 1).map(formatTimestamp);
   }
-  mkdirSync(join(out, 'labels'), { recursive: true });
-  const lines = Object.entries(windows).map(([k, w]) => `  ${JSON.stringify(k)}: ${JSON.stringify(w)}`);
-  writeFileSync(join(out, 'labels/windows.json'), `{\n${lines.join(',\n')}\n}\n`);
-  writeFileSync(join(out, 'labels/points.json'), `${JSON.stringify(points)}\n`);
-  return { files: files.length, windows: Object.values(windows).reduce((a, w) => a + w.length, 0) };
+  return { files: files.length, windows: writeLabels(out, windows, points) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
