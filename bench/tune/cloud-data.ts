@@ -67,6 +67,15 @@ export function windowsFromPoints(labels: ArrayLike<number>): Array<[number, num
   return out;
 }
 
+/** Writes `labels/windows.json` (one file a line) and `labels/points.json` under `dir`; returns the number of windows. */
+export function writeLabels(dir: string, windows: Record<string, string[][]>, points: Record<string, string[]>): number {
+  mkdirSync(join(dir, 'labels'), { recursive: true });
+  const lines = Object.entries(windows).map(([k, w]) => `  ${JSON.stringify(k)}: ${JSON.stringify(w)}`);
+  writeFileSync(join(dir, 'labels/windows.json'), `{\n${lines.join(',\n')}\n}\n`);
+  writeFileSync(join(dir, 'labels/points.json'), `${JSON.stringify(points)}\n`);
+  return Object.values(windows).reduce((a, w) => a + w.length, 0);
+}
+
 function main(src: string): void {
   const windows: Record<string, string[][]> = {};
   const points: Record<string, string[]> = {};
@@ -90,11 +99,7 @@ function main(src: string): void {
     windows[key] = windowsFromPoints(s.labels).map(([a, b]) => [formatTimestamp(s.ts[a]!), formatTimestamp(s.ts[b]!)]);
     points[key] = s.ts.filter((_, i) => s.labels[i] === 1).map(formatTimestamp);
   }
-  mkdirSync(join(CLOUD_DIR, 'labels'), { recursive: true });
-  const lines = Object.entries(windows).map(([k, w]) => `  ${JSON.stringify(k)}: ${JSON.stringify(w)}`);
-  writeFileSync(join(CLOUD_DIR, 'labels/windows.json'), `{\n${lines.join(',\n')}\n}\n`);
-  writeFileSync(join(CLOUD_DIR, 'labels/points.json'), `${JSON.stringify(points)}\n`);
-  const nWin = Object.values(windows).reduce((a, w) => a + w.length, 0);
+  const nWin = writeLabels(CLOUD_DIR, windows, points);
   console.log(`${files.length} files, ${nWin} windows, ${missing} rows without a value left out → ${CLOUD_DIR}`);
 }
 

@@ -3,7 +3,7 @@
  * NAB score, for a setting of the default detector. Debugging aid for the leave-one-corpus-out check.
  *   npx tsx bench/tune/files.ts "cloud hourly" '{"spike_z":5}' [--sim DIR,DIR]
  * Corpus names as in bench/tune/sweep.ts (NAB artificial, NAB realKnownCause, SKAB, cloud hourly,
- * cloud minute, sim <dir>).
+ * cloud minute, KPI minute, KPI 5-minute, sim <dir>).
  */
 import { backtestFile, summarise, type FileMetrics } from '../../src/backtest/metrics.js';
 import { runFile } from './harness.js';

@@ -3,13 +3,15 @@
  * setting in a JSON file (re-runs only score settings not seen before).
  *   npx tsx bench/tune/sweep.ts GRID.json [--sim DIR,DIR] [--cache FILE]
  * GRID.json: { "param": [values...], ... } (the cartesian product is scored).
- * Corpora: NAB artificial, NAB realKnownCause, SKAB, and each simulator dir (its own corpus).
+ * Corpora: NAB artificial, NAB realKnownCause, SKAB, Microsoft's cloud data (hourly, minute), the
+ * AIOps Challenge KPIs (minute, 5-minute) and each simulator dir (its own corpus).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { summarise } from '../../src/backtest/metrics.js';
 import { CLOUD_DIR } from './cloud-data.js';
 import { loadCorpus } from './corpus.js';
 import { evaluate, loadAll } from './harness.js';
+import { KPI_DIR } from './kpi-data.js';
 
 export type Scores = Record<string, { nab: number; det: number; win: number; fa: number; p: number; r: number; f1: number }>;
 
@@ -20,6 +22,7 @@ export function corpora(simDirs: string[]) {
     'NAB realKnownCause': nab.filter((f) => f.key.startsWith('realKnownCause')),
     SKAB: skab,
     ...cloudCorpora(),
+    ...kpiCorpora(),
   };
   for (const d of simDirs) c[`sim ${d.split('/').pop()}`] = loadCorpus(`${d}/data`, `${d}/labels/combined_windows.json`);
   return c;
@@ -34,6 +37,16 @@ export function cloudCorpora() {
   const files = loadCorpus(`${CLOUD_DIR}data`, `${CLOUD_DIR}labels/windows.json`);
   const hourly = (f: (typeof files)[number]) => f.ts[1]! - f.ts[0]! >= 3_600_000;
   return { 'cloud hourly': files.filter(hourly), 'cloud minute': files.filter((f) => !hourly(f)) };
+}
+
+/**
+ * The AIOps Challenge 2018 KPIs (bench/tune/data/aiops-kpi/SOURCE.md) as two corpora by sampling
+ * interval, the folder the conversion put them in: per minute (22 web and server KPIs, their first
+ * 14 days) and every 5 minutes (7 KPIs, 30–43 days each).
+ */
+export function kpiCorpora() {
+  const files = loadCorpus(`${KPI_DIR}data`, `${KPI_DIR}labels/windows.json`);
+  return { 'KPI minute': files.filter((f) => f.key.startsWith('1min/')), 'KPI 5-minute': files.filter((f) => f.key.startsWith('5min/')) };
 }
 
 export function score(c: ReturnType<typeof corpora>, over: Record<string, unknown>): Scores {
