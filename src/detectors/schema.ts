@@ -26,8 +26,8 @@ export function detectorSchemaKit(k: SchemaKit) {
       clear_readings: z.number().int().positive().max(1_000_000).optional().describe('...and for at least this many readings. Default 1; 10 for the default detector.'),
       cooldown: durationSchema.default(0).describe('After an alert clears, no new alert for the same key and detector for this long (anomalous decisions meanwhile are counted as suppressed).'),
       cooldown_readings: z.number().int().nonnegative().max(1_000_000).optional().describe('...nor for this many readings. Default 0; 200 for the default detector.'),
-      cooldown_readings_within: durationSchema.optional().describe('...counted fully only within this long after the clear, so on a slow series a reading count does not silence it for days (0: no limit). Default 0; 12h for the default detector.'),
-      cooldown_readings_score: z.number().min(0).max(1).optional().describe('...and after that, for the rest of `cooldown_readings`, a new alert needs at least this score (0: none; 0.67 is a deviation of twice its limit), so a strong new event on a slow series is raised while a weak echo of the last one is not. Default 0; 0.67 for the default detector.'),
+      cooldown_readings_within: durationSchema.optional().describe('...counted fully only within this long after the clear, so on a slow series a reading count does not silence it for days (0: no limit). Default 0; 6h for the default detector.'),
+      cooldown_readings_score: z.number().min(0).max(1).optional().describe('...and after that, for the rest of `cooldown_readings`, a new alert needs at least this score (0: none; 0.7 is a deviation of 2.3 times its limit), so a strong new event on a slow series is raised while a weak echo of the last one is not. Default 0; 0.7 for the default detector.'),
       repeat_every: durationSchema.default(0).describe('While an alert is active, emit an `active` record this often (0: only `raised` and `cleared`).'),
     })
     .describe('The alert lifecycle: raised → active → cleared, one alert per episode per key and detector.');
