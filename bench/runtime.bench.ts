@@ -33,11 +33,13 @@
  *      RUNTIME_BENCH_QOS=1: the publisher sends QoS 1 and measures publish → PUBACK (which waits
  *      for the ingest journal, docs/state.md); RUNTIME_BENCH_DURABILITY=off: no journal;
  *      RUNTIME_BENCH_CHECKPOINT=60s: state.checkpoint_interval (default 10s).
+ *      RUNTIME_BENCH_PIN=1: the gateway on CPU 1 alone, the publisher and the upstream broker on
+ *      CPU 0 (taskset), as on a gateway whose devices are other machines.
  *      RUNTIME_BENCH_LATENESS=0ms: the window's allowed lateness (default 200ms), which a window
  *      result always waits for; 0 for the lowest latency (each device's readings arrive in order).
  */
 import { Aedes } from 'aedes';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -375,7 +377,13 @@ async function main(): Promise<void> {
   const inputPort = await freePort();
   const httpPort = process.env.RUNTIME_BENCH_HTTP === '1' ? await freePort() : undefined;
   const cfg = writeConfig(dir, inputPort, upstreamPort, httpPort);
-  const rt = spawn(process.execPath, [...flags, '--import', probe, entry, 'run', '--config', cfg], {
+  // RUNTIME_BENCH_PIN=1: the gateway alone on CPU 1; this process (the upstream broker) and the
+  // publisher on CPU 0, so that the load generators do not take the gateway's core (as on a gateway,
+  // where the devices are other machines). Needs taskset (util-linux); the pid stays the gateway's.
+  const pin = process.env.RUNTIME_BENCH_PIN === '1';
+  if (pin) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  const pinned = (cpu: number, args: string[]): [string, string[]] => (pin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args]);
+  const rt = spawn(...pinned(1, [...flags, '--import', probe, entry, 'run', '--config', cfg]), {
     stdio: ['ignore', process.env.RUNTIME_BENCH_STDOUT ? 'inherit' : 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, ...runtimeEnv, NODE_OPTIONS: '', RUNTIME_BENCH_GATEWAY_MODULE: gatewayModule },
   });
@@ -395,7 +403,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1500));
   const idle = samples.at(-1)!;
 
-  const pub = spawn(process.execPath, ['--import', 'tsx', self, 'publisher', String(inputPort), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pub = spawn(...pinned(0, ['--import', 'tsx', self, 'publisher', String(inputPort), String(seconds)]), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await next(pub, (m) => 'connected' in m);
   phase = 'load';
   rt.send({ cmd: 'collect' });
@@ -466,7 +474,7 @@ async function main(): Promise<void> {
   const steadyText = `steady (after the first ${WARMUP_S} s)`;
   console.log(`\nedgewise run: ${DEVICES} devices (MQTT connections) × ${METRICS.length} metrics, ${RATE} msg/s QoS ${QOS} for ${loadSecs.toFixed(1)} s; state.durability ${DURABILITY}`);
   console.log(`pipeline: detect default on every reading → 1 s tumbling window (lateness ${LATENESS}) [count, mean, max, p95] → upstream (in-process aedes, QoS 1) via the SQLite outbox`);
-  console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}, env: ${envText || '(none)'}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
+  console.log(`runtime: plain node ${process.version} on the built layout (dist/src/cli/main.js), flags: ${flags.join(' ') || '(none)'}, env: ${envText || '(none)'}${process.env.RUNTIME_BENCH_PIN === '1' ? '; pinned: gateway on CPU 1, publisher and upstream broker on CPU 0' : ''}; machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
   console.table([
     { figure: 'RSS peak (MB)', value: mb(peak((s) => s.rss)), note: `target ≤ 90 MB; at ${peakWhen}: heap ${mb(pk.heapUsed)} / ${mb(pk.heapTotal)}, external ${mb(pk.external)} MB; at the end of load: ${procStatus}` },
     { figure: 'RSS steady (MB)', value: mb(avg(steady, (s) => s.rss)), note: `mean of the last ${lastMs / 1000} s of load; idle before load ${mb(idle.rss)} MB (heap ${mb(idle.heapUsed)} / ${mb(idle.heapTotal)})` },
