@@ -20,9 +20,10 @@ let seed = 1;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
 for (let i = 0; i < xs.length; i++) xs[i] = rnd() + rnd() + rnd() - 1.5 + (i % 5000 === 0 ? 8 : 0) + (i % 20000 > 15000 ? 2 : 0);
 
-/** Rows: every kind at its defaults, and the default detector without its sequence rule (its cost, same run). */
+/** Rows: every kind at its defaults, and the default detector without its sequence rule and with its calibration stage on (their cost, same run). */
 const variants: Record<string, { detector: string } & Record<string, unknown>> = {
   'default, no sequence rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season'] },
+  'default, calibrated (cal_z 3)': { detector: 'default', cal_z: 3 },
 };
 function spec(kind: string) {
   return detectStepSchema.parse(variants[kind] ?? { detector: kind, ...(params[kind] ?? {}) });

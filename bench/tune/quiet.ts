@@ -1,8 +1,8 @@
 /**
  * Alerts on anomaly-free series of kinds not in the corpora (5-minute steps, 20 seeds × 5,000
- * readings each), with and without the default detector's sequence rule: what the rule costs on
- * plain data of each kind.
- *   npx tsx bench/tune/quiet.ts
+ * readings each), with and without the default detector's sequence rule, and with any setting given
+ * as JSON overrides: what a rule or setting costs on plain data of each kind.
+ *   npx tsx bench/tune/quiet.ts ['{"cal_z":3}' ...]
  */
 import { noise, run } from '../../test/detectors/helpers.js';
 
@@ -27,11 +27,13 @@ const kinds: Record<string, Make> = {
     return () => (x = 0.95 * x + g());
   },
 };
-const configs = { with: { detector: 'default' }, without: { detector: 'default', rules: ['range', 'spike', 'flat', 'season'] } };
-console.log('| series (20 seeds × 5,000 readings, no anomaly) | alerts with the sequence rule | without |');
-console.log('|---|---:|---:|');
+const configs: Record<string, Record<string, unknown>> = { with: { detector: 'default' }, without: { detector: 'default', rules: ['range', 'spike', 'flat', 'season'] } };
+for (const a of process.argv.slice(2)) configs[a] = { detector: 'default', ...JSON.parse(a) };
+const names = Object.keys(configs);
+console.log(`| series (20 seeds × 5,000 readings, no anomaly) | alerts with the sequence rule | without |${names.slice(2).map((n) => ` ${n} |`).join('')}`);
+console.log(`|---|${names.map(() => '---:|').join('')}`);
 for (const [name, make] of Object.entries(kinds)) {
-  const count: Record<string, number> = { with: 0, without: 0 };
+  const count: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   for (let seed = 1; seed <= 20; seed++) {
     for (const [k, cfg] of Object.entries(configs)) {
       let state = seed * 9301;
@@ -41,5 +43,5 @@ for (const [name, make] of Object.entries(kinds)) {
       count[k]! += run(cfg, { ts: values.map((_, i) => T0 + i * STEP), values }).raised.length;
     }
   }
-  console.log(`| ${name} | ${count.with} | ${count.without} |`);
+  console.log(`| ${name} |${names.map((n) => ` ${count[n]} |`).join('')}`);
 }

@@ -21,6 +21,9 @@ const KEEP_FREE_PAGES = 4096;
 /** Pages given back per commit in the steady state (each slice holds the event loop a few ms). */
 const STEADY_SLICE_PAGES = 256;
 
+/** A WAL truncation that found another connection at work (the background checkpoint) is tried again this soon. */
+const BUSY_RETRY_MS = 250;
+
 /**
  * Space back to the file system after acknowledgements or drops. After a backlog (an outage) has
  * drained, all free pages at once (incremental vacuum) and the WAL truncated. In the steady state
@@ -69,27 +72,37 @@ export class SpaceGiveBack {
       if (depth !== 0) return;
       const wait = this.lastTruncate + this.everyMs - performance.now();
       if (vacuumed || force || wait <= 0) {
-        this.store().truncateWal();
-        this.lastTruncate = performance.now();
-      } else if (!this.timer) {
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          if (this.stillEmpty()) this.afterFree(0, 'timer');
-        }, wait);
-        this.timer.unref();
+        if (!this.truncateWal() && at !== 'close') this.later(BUSY_RETRY_MS);
+      } else {
+        this.later(wait);
       }
     } catch (err) {
       this.log.debug({ err }, 'outbox: incremental vacuum failed');
     }
   }
 
-  /** Truncate the WAL now (the disk is full or nearly). */
-  truncateWal(): void {
+  /** Truncate the WAL when the outbox is still empty `ms` from now (one timer at a time). */
+  private later(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.stillEmpty()) this.afterFree(0, 'timer');
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Truncate the WAL now (also when the disk is full or nearly). False when it could not be done now. */
+  truncateWal(): boolean {
     try {
-      this.store().truncateWal();
+      if (!this.store().truncateWal()) {
+        this.log.debug('outbox: WAL truncation put off (another connection was at work: the background checkpoint, or a reader)');
+        return false;
+      }
       this.lastTruncate = performance.now();
+      return true;
     } catch (err) {
       this.log.debug({ err }, 'outbox: WAL checkpoint failed');
+      return false;
     }
   }
 

@@ -54,6 +54,9 @@ export interface ScannedRow {
   n: number;
 }
 
+/** How long a commit waits for another connection (the background checkpoint) before it fails. */
+const BUSY_TIMEOUT_MS = 5000;
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS keys (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, stream TEXT NOT NULL, last_seq INTEGER NOT NULL);
@@ -165,8 +168,19 @@ export class OutboxStore {
     this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
   }
 
-  truncateWal(): void {
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  /**
+   * Copy the WAL into the database and truncate it. False when another connection was in the way
+   * (the background checkpoint at work, or a reader): then nothing waits for it, the caller retries.
+   */
+  truncateWal(): boolean {
+    // Without a busy timeout: a reader would otherwise hold the event loop for the whole timeout.
+    this.db.pragma('busy_timeout = 0');
+    try {
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return r?.busy === 0;
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   close(): void {
@@ -176,7 +190,7 @@ export class OutboxStore {
 
 function setUp(db: Database.Database, file: string, opts: StoreOptions): StoreContents {
   if (opts.exclusive) db.pragma('locking_mode = EXCLUSIVE');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const fresh = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number }).n === 0;
   if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
   if (file !== ':memory:') db.pragma('journal_mode = WAL');

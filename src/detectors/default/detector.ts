@@ -1,6 +1,6 @@
 import type { SharedCapture } from '../../core/shared-capture.js';
 import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline } from './seasonal.js';
-import { SequenceMemory } from './sequence.js';
+import { Likelihood, SequenceMemory } from './sequence.js';
 import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from '../types.js';
 
 /**
@@ -77,6 +77,13 @@ export interface DefaultParams {
   seq_z: number;
   /** Sequence rule: ...and at least this share (most recent levels unpredicted, not one odd reading). */
   seq_share: number;
+  /**
+   * Calibration: an alert also needs the raw score (the largest rule score) to stand this many
+   * spreads above its own long-run mean for this stream (likelihood stage; 0: off).
+   */
+  cal_z: number;
+  /** Calibration: readings in the long-run mean and spread of the raw score. */
+  cal_long: number;
   /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`. */
   rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence'>;
   /**
@@ -112,6 +119,8 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   seq_long: 2000,
   seq_z: 3,
   seq_share: 0.5,
+  cal_z: 0,
+  cal_long: 2000,
   rules: ['range', 'spike', 'flat', 'season', 'sequence'],
   time_ref: 300_000,
 };
@@ -130,6 +139,8 @@ export class DefaultDetector implements Detector {
   private readonly cusumPerTime: boolean;
   private readonly season: SeasonalBaseline;
   private readonly seq: SequenceMemory;
+  /** Likelihood stage on the raw score (calibration). */
+  private readonly cal: Likelihood;
   private n = 0;
   private prev = 0;
   private slow = 0;
@@ -165,6 +176,7 @@ export class DefaultDetector implements Detector {
     this.useSeq = p.rules.includes('sequence');
     this.cusumPerTime = p.season_cusum === 'per_time';
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
+    this.cal = new Likelihood(1, p.cal_long);
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
     this.decayW = this.relaxW = 0;
     this.setRate(1);
@@ -271,6 +283,11 @@ export class DefaultDetector implements Detector {
         const s = scoreOf(r, 1);
         if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
       }
+      // Calibration: the raw score must also be unusual for this stream (judged before learning it).
+      if (p.cal_z > 0) {
+        const c = scoreOf(this.cal.judge(best), p.cal_z);
+        if (c < best) best = c;
+      }
       o.score = best;
       o.anomalous = best >= 0.5;
 
@@ -336,6 +353,7 @@ export class DefaultDetector implements Detector {
       time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
       seasonal: view ? this.season.view() : this.season.snapshot(),
       sequence: view ? this.seq.view() : this.seq.snapshot(),
+      calibration: this.cal.numbers(),
     };
   }
 
@@ -353,6 +371,9 @@ export class DefaultDetector implements Detector {
     this.season.restore(s.seasonal, 'default detector snapshot');
     // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
     if (s.sequence !== undefined) this.seq.restore(s.sequence, 'default detector snapshot');
-
+    // Likewise the calibration stage (before it existed): it starts afresh.
+    const cal = s.calibration === undefined ? [0, 0, 0, 0] : snapNums(s, 'calibration', this.kind, 4);
+    if (!cal.every(Number.isFinite)) throw new Error('default detector snapshot: "calibration" must hold 4 finite numbers [short, mean, variance, n]');
+    this.cal.set(cal);
   }
 }

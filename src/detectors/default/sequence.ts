@@ -46,15 +46,14 @@ export class SequenceMemory {
   filled = 0;
   /** Readings since the last halving. */
   sinceAge = 0;
-  /** Surprise of the last reading, its short average, and the long-run mean/variance of that average. */
+  /** Surprise of the last reading. */
   surprise = 0;
-  short = 0;
-  mean = 0;
-  variance = 0;
-  /** Readings judged by the likelihood stage. */
-  n = 0;
+  /** Its short average judged against its long-run mean and spread. */
+  readonly stage: Likelihood;
 
-  constructor(private readonly p: SequenceParams) {}
+  constructor(private readonly p: SequenceParams) {
+    this.stage = new Likelihood(p.short_alpha, p.long);
+  }
 
   /** The level of `x` in [lo, hi]: 0 below, 1..bins inside, bins + 1 above. */
   level(x: number, lo: number, hi: number): number {
@@ -91,21 +90,14 @@ export class SequenceMemory {
     return this.surprise;
   }
 
-  /**
-   * Likelihood stage: the z-score of the short average of surprise against its long-run mean and
-   * spread (judged before this reading is learnt into them).
-   */
+  /** Likelihood stage on the surprise (see Likelihood). */
   likelihood(surprise: number): number {
-    const p = this.p;
-    this.short += p.short_alpha * (surprise - this.short);
-    const sd = Math.sqrt(this.variance);
-    const z = (this.short - this.mean) / (sd > 0.02 ? sd : 0.02);
-    const a = this.n < p.long ? 1 / (this.n + 1) : 1 / p.long;
-    const d = this.short - this.mean;
-    this.mean += a * d;
-    this.variance += a * (d * (this.short - this.mean) - this.variance);
-    this.n++;
-    return z;
+    return this.stage.judge(surprise);
+  }
+
+  /** Short average of the surprise (the likelihood stage's). */
+  get short(): number {
+    return this.stage.short;
   }
 
   /** A new copy of the count table, so that the one handed out by `view()` stays as it is (copy on write). */
@@ -116,7 +108,7 @@ export class SequenceMemory {
   /** The state, the count table uncopied (see DefaultDetector.snapshotView). */
   view(): { numbers: number[]; counts: Uint8Array } {
     return {
-      numbers: [this.history, this.filled, this.sinceAge, this.surprise, this.short, this.mean, this.variance, this.n],
+      numbers: [this.history, this.filled, this.sinceAge, this.surprise, ...this.stage.numbers()],
       counts: this.counts,
     };
   }
@@ -137,7 +129,48 @@ export class SequenceMemory {
     const bytes = c instanceof Uint8Array ? c : typeof c === 'string' ? Buffer.from(c, 'base64') : undefined;
     if (bytes === undefined || bytes.length !== SEQ_TABLE) throw new Error(`${where}: "sequence.counts" must be ${SEQ_TABLE} bytes (a Uint8Array, or base64)`);
     this.counts.set(bytes);
-    [this.history, this.filled, this.sinceAge, this.surprise, this.short, this.mean, this.variance, this.n] = nums as number[] as [number, number, number, number, number, number, number, number];
+    [this.history, this.filled, this.sinceAge, this.surprise] = nums as number[] as [number, number, number, number];
+    this.stage.set(nums.slice(4) as number[]);
+  }
+}
+
+/**
+ * Anomaly-likelihood stage (after HTM's): a short average of a per-reading quantity in [0, 1] (a
+ * surprise, a raw anomaly score), judged as a z-score against that average's own long-run mean and
+ * spread (EWMAs over `long` readings, spread floored at 0.02; judged before the reading is learnt).
+ * A stream that is always a little surprised, or whose rules often come close to firing, needs a
+ * larger value to stand out than one that is usually quiet. State: 4 numbers.
+ */
+export class Likelihood {
+  short = 0;
+  mean = 0;
+  variance = 0;
+  /** Readings judged so far. */
+  n = 0;
+
+  /** `shortAlpha`: weight of a reading in the short average (1: the reading alone). */
+  constructor(private readonly shortAlpha: number, private readonly long: number) {}
+
+  /** The z-score of the short average after `v`, then learn it. */
+  judge(v: number): number {
+    this.short += this.shortAlpha * (v - this.short);
+    const sd = Math.sqrt(this.variance);
+    const z = (this.short - this.mean) / (sd > 0.02 ? sd : 0.02);
+    const a = this.n < this.long ? 1 / (this.n + 1) : 1 / this.long;
+    const d = this.short - this.mean;
+    this.mean += a * d;
+    this.variance += a * (d * (this.short - this.mean) - this.variance);
+    this.n++;
+    return z;
+  }
+
+  numbers(): [number, number, number, number] {
+    return [this.short, this.mean, this.variance, this.n];
+  }
+
+  /** From `numbers()` (the caller checks they are 4 finite numbers). */
+  set(v: number[]): void {
+    [this.short, this.mean, this.variance, this.n] = v as [number, number, number, number];
   }
 }
 
