@@ -34,8 +34,13 @@ test('gateway stats go upstream as a retained <prefix>/<gateway>/stats message t
     { topic: 'sensors/m1/temperature', payload: 'oops' },
   ]);
   const stats = () => upstream.received.filter((m) => m.topic === 'edgewise/v1/gw-stats/stats');
-  await waitFor(() => stats().some((m) => JSON.parse(m.payload.toString()).readings === 1), 'a stats message counting the reading');
-  const last = stats().at(-1)!;
+  // The reading and the bad payload are counted one after the other: a message may come between.
+  const countsBoth = (m: { payload: Buffer }) => {
+    const b = JSON.parse(m.payload.toString()) as { readings: number; dropped: Record<string, number> };
+    return b.readings === 1 && Object.keys(b.dropped).some((k) => k.startsWith('input:local.'));
+  };
+  await waitFor(() => stats().some(countsBoth), 'a stats message counting the reading and the bad payload');
+  const last = stats().findLast(countsBoth)!;
   assert.equal(last.retain, true);
   const body = statsPayloadSchema.parse(JSON.parse(last.payload.toString()));
   assert.equal(body.gateway, 'gw-stats');
