@@ -11,9 +11,10 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *           forgets towards the baseline) by more than `range_margin` of its width: level shifts,
  *           failures, regime changes, values never seen before (on a quantised series, the
  *           excess must also reach `range_quanta` of its smallest step: the next level is not new);
- *   spike — a step from the previous reading larger than `spike_z` typical steps *and* larger
- *           than any step in recent memory (a slowly decaying record): spikes and dips, without
- *           alarming on every spike of a naturally spiky series;
+ *   spike — a step from the previous reading larger than `spike_z` typical
+ *           steps *and* larger than any step in recent memory (a slowly decaying record, learnt
+ *           after the warm-up) and, on a quantised series, than `range_quanta` quanta: spikes and
+ *           dips, without alarming on every spike of a naturally spiky series;
  *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
  *           ever repeated before: a stuck sensor on a series that used to move;
  *   season — the value is unusual for the time of day/week (seasonal.ts);
@@ -101,7 +102,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   range_quanta: 2.5,
   range_relax: 0.0001,
   slow_alpha: 0.005,
-  spike_z: 4,
+  spike_z: 8,
   decay: 0.9999,
   flat_readings: 10,
   flat_factor: 1.1,
@@ -258,7 +259,8 @@ export class DefaultDetector implements Detector {
       // With a seasonal model in use, leaving the range counts only when the value is also unusual for the time of day/week.
       const gated = this.useSeason && this.season.model >= 0 && Math.abs(sz) < GATE;
       if (this.useRange && !gated) best = scoreOf(range, rangeLimit);
-      if (this.useSpike) {
+      // As for the range: on a quantised series a step of a quantum or two is the next level, not a spike.
+      if (this.useSpike && step >= qFloor) {
         const lim = Math.max(p.spike_z, this.spikeRecord);
         const s = scoreOf(spike, lim);
         if (s > best) { best = s; rule = x >= this.prev ? 'spike' : 'dip'; dev = spike; limit = lim; }
@@ -304,7 +306,9 @@ export class DefaultDetector implements Detector {
 
     // Learn.
     const d = this.decayW;
-    this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
+    // Only once the typical step is known: before, a step over a typical step of ~0 is a record of
+    // 10^6 and more, which took ~200,000 readings to fade (the rule was silent that long).
+    if (this.n >= p.warmup) this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
     this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
     const asz = Math.abs(sz);
     this.seasonRecord = asz > this.seasonRecord * d ? asz : this.seasonRecord * d;
@@ -354,6 +358,8 @@ export class DefaultDetector implements Detector {
       seasonal: view ? this.season.view() : this.season.snapshot(),
       sequence: view ? this.seq.view() : this.seq.snapshot(),
       calibration: this.cal.numbers(),
+      // The spike record is learnt only after the warm-up (below 2: from the second reading, see restore).
+      spike_record: 2,
     };
   }
 
@@ -363,6 +369,9 @@ export class DefaultDetector implements Detector {
     const v = snapNums(s, 'state', this.kind, 13);
     if (v.some((x) => !Number.isFinite(x))) throw new Error('default detector snapshot: "state" must hold 13 finite numbers');
     [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord] = v as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    // An older snapshot's spike record was learnt from the second reading on (10^6 typical steps
+    // and more: the rule would stay silent for ~200,000 readings): it starts again.
+    if (s.spike_record !== 2) this.spikeRecord = 0;
     const [lastTs, dt, w, quantum] = snapNums(s, 'time', this.kind, 4) as [number, number, number, number];
     if (!(w > 0 && w <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w, quantum] with 0 < w <= 1');
     [this.lastTs, this.dt] = [lastTs, dt];

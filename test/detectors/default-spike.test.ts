@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_DETECTOR_PARAMS, DefaultDetector } from '../../src/detectors/default/detector.js';
+import { noise, T0 } from './helpers.js';
+
+const MINUTE = 60_000;
+/** The default detector with only its spike rule, so that nothing else can raise. */
+const spikeOnly = () => new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, rules: ['spike'] });
+
+/** Readings (index) the detector judged anomalous, and by which rule. */
+function judged(d: DefaultDetector, values: number[], from = 0): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  values.forEach((x, i) => {
+    const j = d.update(T0 + (from + i) * MINUTE, x);
+    if (j.anomalous) out.push([from + i, j.rule]);
+  });
+  return out;
+}
+
+describe('default detector: the spike rule', () => {
+  it('raises a spike and a dip after the warm-up, and stays quiet on the noise around them', () => {
+    const z = noise(11);
+    const values = Array.from({ length: 1500 }, (_, i) => 50 + z() + (i === 600 ? 30 : 0) + (i === 1200 ? -30 : 0));
+    // Before: the record was learnt from the second reading, when the typical step is still ~0,
+    // so it started at 10^6 typical steps and more and the rule never fired.
+    // The way back (601, 1201) is a step as large, but no larger than the record the spike just set.
+    assert.deepEqual(judged(spikeOnly(), values), [
+      [600, 'spike'],
+      [1200, 'dip'],
+    ]);
+  });
+
+  it('on a quantised series the next level or two is not a spike (range_quanta quanta), ten levels are', () => {
+    const z = noise(5);
+    // Counts that mostly stay, sometimes move by one: a typical step of ~0.1, a quantum of 1.
+    let level = 20;
+    const values = Array.from({ length: 1000 }, (_, i) => {
+      if (i === 500) level += 2;
+      else if (i === 800) level += 10;
+      else if (z() > 1.6) level += z() > 0 ? 1 : -1;
+      return level;
+    });
+    const found = judged(spikeOnly(), values);
+    assert.ok(!found.some(([i]) => i === 500), `two levels at 500 are not a spike: ${JSON.stringify(found)}`);
+    assert.ok(found.some(([i, rule]) => i === 800 && rule === 'spike'), `ten levels at 800 are: ${JSON.stringify(found)}`);
+  });
+
+  it('an older snapshot (its record learnt from the second reading) restores with the record started again', () => {
+    const z = noise(3);
+    const before = Array.from({ length: 300 }, () => 50 + z());
+    const d = spikeOnly();
+    judged(d, before);
+    const snap = structuredClone(d.snapshot());
+    // As the committed version wrote it: no spike_record marker, and a record of 10^9 typical steps.
+    delete snap.spike_record;
+    (snap.state as number[])[7] = 1e9;
+    const restored = spikeOnly();
+    restored.restore(snap);
+    const after = Array.from({ length: 300 }, (_, i) => 50 + z() + (i === 200 ? 30 : 0));
+    assert.deepEqual(
+      judged(restored, after, 300).filter(([, rule]) => rule === 'spike'),
+      [[500, 'spike']],
+    );
+  });
+});
