@@ -26,16 +26,15 @@ export interface DetectStepSpec {
   };
 }
 
-/** Alert parameters with the detector's defaults filled in. */
-function alertParamsFor(spec: DetectStepSpec, plugin: Pick<DetectorPlugin, 'alertDefaults'>): AlertParams {
-  const a = spec.alert;
+/** Alert parameters as written, with the detector's defaults (`alertDefaults`), then the usual ones, filled in. */
+export function alertParamsFor(a: DetectStepSpec['alert'], defaults: DetectorPlugin['alertDefaults'] = {}): AlertParams {
   return {
     ...DEFAULT_ALERT_PARAMS,
     ...a,
-    clear_readings: a.clear_readings ?? plugin.alertDefaults?.clear_readings ?? DEFAULT_ALERT_PARAMS.clear_readings,
-    cooldown_readings: a.cooldown_readings ?? plugin.alertDefaults?.cooldown_readings ?? DEFAULT_ALERT_PARAMS.cooldown_readings,
-    cooldown_readings_within: a.cooldown_readings_within ?? plugin.alertDefaults?.cooldown_readings_within ?? DEFAULT_ALERT_PARAMS.cooldown_readings_within,
-    cooldown_readings_score: a.cooldown_readings_score ?? plugin.alertDefaults?.cooldown_readings_score ?? DEFAULT_ALERT_PARAMS.cooldown_readings_score,
+    clear_readings: a.clear_readings ?? defaults.clear_readings ?? DEFAULT_ALERT_PARAMS.clear_readings,
+    cooldown_readings: a.cooldown_readings ?? defaults.cooldown_readings ?? DEFAULT_ALERT_PARAMS.cooldown_readings,
+    cooldown_readings_within: a.cooldown_readings_within ?? defaults.cooldown_readings_within ?? DEFAULT_ALERT_PARAMS.cooldown_readings_within,
+    cooldown_readings_score: a.cooldown_readings_score ?? defaults.cooldown_readings_score ?? DEFAULT_ALERT_PARAMS.cooldown_readings_score,
   };
 }
 
@@ -69,7 +68,7 @@ interface KeyState {
 export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin): DetectStep {
   if (plugin.kind !== spec.detector) throw new Error(`detect step: the spec is for detector "${spec.detector}", the plugin is "${plugin.kind}"`);
   const name = spec.name ?? spec.detector;
-  const alertParams = alertParamsFor(spec, plugin);
+  const alertParams = alertParamsFor(spec.alert, plugin.alertDefaults);
   const out: DetectOutcome = { score: 0, anomalous: false, alertActive: false, alert: undefined };
   const create = (stream: string): KeyState => ({ detector: plugin.create(spec), alert: new AlertTracker(stream, name, alertParams) });
   return {

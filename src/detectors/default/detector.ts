@@ -11,10 +11,10 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *           forgets towards the baseline) by more than `range_margin` of its width: level shifts,
  *           failures, regime changes, values never seen before (on a quantised series, the
  *           excess must also reach `range_quanta` of its smallest step: the next level is not new);
- *   spike — a step from the previous reading larger than `spike_z` typical
- *           steps *and* larger than any step in recent memory (a slowly decaying record, learnt
- *           after the warm-up) and, on a quantised series, than `range_quanta` quanta: spikes and
- *           dips, without alarming on every spike of a naturally spiky series;
+ *   spike — a step from the previous reading larger than `spike_z` typical steps *and* larger
+ *           than any step in recent memory (a slowly decaying record, learnt after the warm-up)
+ *           and, on a quantised series, than `range_quanta` quanta: spikes and dips, without
+ *           alarming on every spike of a naturally spiky series;
  *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
  *           ever repeated before: a stuck sensor on a series that used to move;
  *   season — the value is unusual for the time of day/week (seasonal.ts);

@@ -15,7 +15,8 @@
  * judged (not in `metrics`, or beyond the first 32) pass on. The config schema is in
  * multivariate-schema.ts.
  */
-import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../../alerts/tracker.js';
+import { AlertTracker, type AlertParams } from '../../alerts/tracker.js';
+import { alertParamsFor } from '../step.js';
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
 import { isoTime } from '../../core/time.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
@@ -54,8 +55,7 @@ export class MultivariateOperator implements EngineOperator {
 
   constructor(private readonly spec: MultivariateStepSpec) {
     this.name = spec.name;
-    const a = spec.alert;
-    this.alertParams = { ...DEFAULT_ALERT_PARAMS, ...a, cooldown_readings: a.cooldown_readings ?? 0, cooldown_readings_within: a.cooldown_readings_within ?? 0, cooldown_readings_score: a.cooldown_readings_score ?? 0 };
+    this.alertParams = alertParamsFor(spec.alert);
   }
 
   reading(r: Reading, ctx: OperatorContext): void {
