@@ -32,7 +32,8 @@
  * publish → alert (arrival − the time of the reading that raised or cleared it).
  *      RUNTIME_BENCH_QOS=1: the publisher sends QoS 1 and measures publish → PUBACK (which waits
  *      for the ingest journal, docs/state.md); RUNTIME_BENCH_DURABILITY=off: no journal;
- *      RUNTIME_BENCH_CHECKPOINT=60s: state.checkpoint_interval (default 10s).
+ *      RUNTIME_BENCH_CHECKPOINT=60s: state.checkpoint_interval (default 10s); RUNTIME_BENCH_JOURNAL_WAIT=2ms:
+ *      state.journal_max_wait (default 5ms).
  *      RUNTIME_BENCH_PIN=1: the gateway on CPU 1 alone, the publisher and the upstream broker on
  *      CPU 0 (taskset), as on a gateway whose devices are other machines.
  *      RUNTIME_BENCH_LATENESS=0ms: the window's allowed lateness (default 200ms), which a window
@@ -296,7 +297,7 @@ inputs:
 pipelines: [machines.yaml]
 outbox: { wal_checkpoint: ${process.env.RUNTIME_BENCH_WAL ?? 'background'} }
 upstream: { url: "mqtt://127.0.0.1:${upstreamPort}" }
-state: { durability: ${DURABILITY}, checkpoint_interval: ${process.env.RUNTIME_BENCH_CHECKPOINT ?? '10s'} }
+state: { durability: ${DURABILITY}, checkpoint_interval: ${process.env.RUNTIME_BENCH_CHECKPOINT ?? '10s'}${process.env.RUNTIME_BENCH_JOURNAL_WAIT ? `, journal_max_wait: ${process.env.RUNTIME_BENCH_JOURNAL_WAIT}` : ''} }
 ${httpPort ? `http: { port: ${httpPort} }\n` : ''}`,
   );
   return cfg;
