@@ -23,6 +23,11 @@ export interface AlertParams {
    * below this (0: it ends there): a strong new event is raised, a weak echo of the last one is not.
    */
   cooldown_readings_score: number;
+  /**
+   * The reading cooldown holds only against anomalies on the same side of the baseline as the last
+   * alert: a rise after a dip is a new event, not an echo of the dip.
+   */
+  cooldown_same_side: boolean;
   /** While active, emit an `active` record this often (ms; 0 = never): a heartbeat for dashboards. */
   repeat_every: number;
 }
@@ -38,6 +43,7 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   cooldown_readings: 0,
   cooldown_readings_within: 0,
   cooldown_readings_score: 0,
+  cooldown_same_side: false,
   repeat_every: 0,
 };
 
@@ -58,6 +64,8 @@ export class AlertTracker {
   private clearedAt = -Infinity;
   private readingsSinceClear = Number.MAX_SAFE_INTEGER;
   private lastRepeat = 0;
+  /** Side of the baseline the last alert was raised on: 1 above, -1 below, 0 unknown. */
+  private side = 0;
 
   constructor(
     readonly stream: string,
@@ -81,12 +89,14 @@ export class AlertTracker {
       const sinceClear = ts - this.clearedAt;
       const byReadings =
         this.readingsSinceClear <= p.cooldown_readings &&
-        (p.cooldown_readings_within === 0 || sinceClear < p.cooldown_readings_within || j.score < p.cooldown_readings_score);
+        (p.cooldown_readings_within === 0 || sinceClear < p.cooldown_readings_within || j.score < p.cooldown_readings_score) &&
+        !(p.cooldown_same_side && this.side !== 0 && sideOf(value, j) === -this.side);
       if (sinceClear < p.cooldown || byReadings) {
         this.suppressed++;
         return undefined;
       }
       this.active = true;
+      this.side = sideOf(value, j);
       this.start = this.runSince;
       this.peak = j.score;
       this.lastRepeat = ts;
@@ -146,6 +156,7 @@ export class AlertTracker {
       since_clear: this.readingsSinceClear,
       last_repeat: this.lastRepeat,
       suppressed: this.suppressed,
+      side: this.side,
     };
   }
 
@@ -166,7 +177,13 @@ export class AlertTracker {
     this.readingsSinceClear = num('since_clear', Number.MAX_SAFE_INTEGER);
     this.lastRepeat = num('last_repeat', 0);
     this.suppressed = num('suppressed', 0);
+    // Absent in snapshots from before cooldown_same_side: the side of the last alert is unknown.
+    this.side = s.side === undefined ? 0 : Math.sign(num('side', 0));
   }
+}
+
+function sideOf(value: number, j: Judgement): number {
+  return Number.isFinite(j.baseline) ? Math.sign(value - j.baseline) : 0;
 }
 
 function round(x: number): number {

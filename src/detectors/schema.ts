@@ -28,6 +28,7 @@ export function detectorSchemaKit(k: SchemaKit) {
       cooldown_readings: z.number().int().nonnegative().max(1_000_000).optional().describe('...nor for this many readings. Default 0; 200 for the default detector.'),
       cooldown_readings_within: durationSchema.optional().describe('...counted fully only within this long after the clear, so on a slow series a reading count does not silence it for days (0: no limit). Default 0; 6h for the default detector.'),
       cooldown_readings_score: z.number().min(0).max(1).optional().describe('...and after that, for the rest of `cooldown_readings`, a new alert needs at least this score (0: none; 0.7 is a deviation of 2.3 times its limit), so a strong new event on a slow series is raised while a weak echo of the last one is not. Default 0; 0.7 for the default detector.'),
+      cooldown_same_side: z.boolean().default(false).describe('The reading cooldown (`cooldown_readings`) holds only against anomalies on the same side of the baseline as the last alert: a rise after a dip is raised at once, an echo of the dip is not. Off by default (it did not pass the leave-one-corpus-out check, docs/backtest.md); the time `cooldown` always holds.'),
       repeat_every: durationSchema.default(0).describe('While an alert is active, emit an `active` record this often (0: only `raised` and `cleared`).'),
     })
     .describe('The alert lifecycle: raised → active → cleared, one alert per episode per key and detector.');

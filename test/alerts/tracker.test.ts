@@ -94,6 +94,41 @@ describe('alert lifecycle', () => {
     assert.deepEqual(feed({ ...p, cooldown_readings_score: 0.67 }, [0.9, 0, 0.95, 0, 0, 0, 0, 0, 0, 0.6]).events, ['0:raised', '1:cleared', '9:raised']);
   });
 
+  it('cooldown_same_side: a rise after a dip is a new event, an echo of the dip is not', () => {
+    // One reading a second, baseline 50: a dip alert (value 10), cleared, then within the reading
+    // cooldown an echo of the dip and a rise (value 90).
+    const run = (p: Partial<AlertParams>, steps: Array<[score: number, value: number]>) => {
+      const t = new AlertTracker('pump-1/temperature', 'default', { ...DEFAULT_ALERT_PARAMS, cooldown_readings: 100, ...p });
+      const j = newJudgement();
+      j.baseline = 50;
+      const events: string[] = [];
+      steps.forEach(([score, value], i) => {
+        j.score = score;
+        j.anomalous = score >= 0.5;
+        const rec = t.update(i * 1000, value, j);
+        if (rec) events.push(`${i}:${rec.state}`);
+      });
+      return { events, tracker: t };
+    };
+    const steps: Array<[number, number]> = [[0.9, 10], [0, 50], [0.9, 12], [0, 50], [0.9, 90], [0, 50]];
+    assert.deepEqual(run({}, steps).events, ['0:raised', '1:cleared'], 'by default the cooldown holds both');
+    const same = run({ cooldown_same_side: true }, steps);
+    assert.deepEqual(same.events, ['0:raised', '1:cleared', '4:raised', '5:cleared'], 'the rise is raised, the echo of the dip held');
+    assert.equal(same.tracker.suppressed, 1);
+    // The time cooldown holds whatever the side.
+    assert.deepEqual(run({ cooldown_same_side: true, cooldown: 10_000 }, steps).events, ['0:raised', '1:cleared']);
+    // The side survives a snapshot: a restored tracker still holds the echo and raises the rise.
+    const half = run({ cooldown_same_side: true }, steps.slice(0, 2));
+    const b = new AlertTracker('pump-1/temperature', 'default', { ...DEFAULT_ALERT_PARAMS, cooldown_readings: 100, cooldown_same_side: true });
+    b.restore(JSON.parse(JSON.stringify(half.tracker.snapshot())));
+    const j = newJudgement();
+    j.baseline = 50;
+    j.score = 0.9;
+    j.anomalous = true;
+    assert.equal(b.update(2000, 12, j), undefined);
+    assert.equal(b.update(4000, 90, j)?.state, 'raised');
+  });
+
   it('repeat_every: active heartbeats while the alert lasts', () => {
     assert.deepEqual(feed({ repeat_every: 2000 }, [0.9, 0.9, 0.9, 0.9, 0.9, 0]).events, ['0:raised', '2:active', '4:active', '5:cleared']);
   });
