@@ -3,7 +3,7 @@
  * Node flags and environment. The runtime and ingest benches use the same by default, and a test
  * (test/deploy/config.test.ts) keeps the deploy files in step. Why these: docs/drivers.md.
  */
-export const DEPLOY_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20'] as const;
+export const DEPLOY_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20', '--single-threaded-gc'] as const;
 export const DEPLOY_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
 
 /** `A=1 B=2` → { A: '1', B: '2' } (for the benches' *_ENV variables). */

@@ -14,6 +14,7 @@
  *   --pin     the system under test on CPU 0 only (taskset -c 0), everything else on CPU 1: the
  *             one-core figure, the closest proxy we have for a Raspberry Pi core
  *   PEERS_KEEP_STDERR=1  keep each system's stderr in $TMPDIR/edgewise-peers-<system>.stderr
+ *   PEERS_EDGEWISE_NODE_FLAGS="..."  Node flags for Edgewise instead of the deploy files' (bench/deploy-profile.ts)
  * Node-RED (NODE_RED_VERSION below) is installed with npm into $TMPDIR/edgewise-peers-node-red-<version> (once; reused).
  */
 import { Aedes } from 'aedes';
@@ -220,7 +221,8 @@ async function runOnce(ctx: Ctx, system: System, rate: number, seconds: number):
       if (system === 'edgewise-embedded') inputPort = await freePort();
       writeFiles(dir, edgewiseFiles(system === 'edgewise-client' ? { clientUrl: `mqtt://127.0.0.1:${mosq!.port}`, upstreamPort: up.port } : { inputPort, upstreamPort: up.port }));
       Object.assign(env, DEPLOY_ENV);
-      cmd = pinArgs(0, process.execPath, [...DEPLOY_NODE_FLAGS, ctx.edgewiseMain, 'run', '--config', join(dir, 'edgewise.yaml')]);
+      const flags = process.env.PEERS_EDGEWISE_NODE_FLAGS?.split(' ').filter(Boolean) ?? DEPLOY_NODE_FLAGS;
+      cmd = pinArgs(0, process.execPath, [...flags, ctx.edgewiseMain, 'run', '--config', join(dir, 'edgewise.yaml')]);
     }
     const sys = spawn(cmd[0], cmd[1], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     procs.unshift(sys);
