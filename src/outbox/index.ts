@@ -122,6 +122,7 @@ export class Outbox {
   /** Ids are checked only when checkpoints are taken (a replay can then produce copies); see trackIds(). */
   private tracking = false;
   private readonly txParts = new TxParts();
+  private txRunner: { db: Database.Database; run: (fn: () => void) => void } | undefined;
   private readonly deadLetterTable = new DeadLetters();
   private readonly memory: MemoryHold;
   private readonly lowSpace: LowSpaceWatch;
@@ -382,10 +383,20 @@ export class Outbox {
   commitParts(): void {
     const db = this.store.db;
     let parts: readonly TxPart[] = [];
-    db.transaction(() => {
+    this.inTransaction(() => {
       parts = this.txParts.write(db, []);
-    })();
+    });
     this.txParts.committed(parts);
+  }
+
+  /**
+   * Run `fn` in one transaction. better-sqlite3's `db.transaction(fn)` builds four wrapper
+   * functions each time it is called: made once per database here, not at every group commit.
+   */
+  private inTransaction(fn: () => void): void {
+    const db = this.store.db;
+    if (this.txRunner?.db !== db) this.txRunner = { db, run: db.transaction((f: () => void) => f()) };
+    this.txRunner.run(fn);
   }
 
   /** A small value another part keeps in the outbox file (e.g. the Sparkplug bdSeq); undefined when unset. */
@@ -555,7 +566,7 @@ export class Outbox {
     let parts: readonly TxPart[] = [];
     // Every id used so far is below nextId; once that passes the reserved range, reserve the next block.
     const reserve = messages.length && this.nextId > this.idsReservedTo ? this.nextId + ID_BLOCK : 0;
-    store.db.transaction(() => {
+    this.inTransaction(() => {
       for (const a of acks) {
         if (!store.delete(a.priority, a.id)) continue;
         acked++;
@@ -574,7 +585,7 @@ export class Outbox {
       for (const d of bounds.dropped) dropCounts.set(d.reason, (dropCounts.get(d.reason) ?? 0) + 1);
       for (const [reason, n] of dropCounts) store.addDrops(reason, n);
       parts = this.txParts.write(store.db, messages);
-    })();
+    });
     this.txParts.committed(parts);
     // Committed: apply to memory.
     if (reserve) this.idsReservedTo = reserve;
