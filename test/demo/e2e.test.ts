@@ -55,7 +55,19 @@ test(
     assert.equal(phase, 'after', 'the outage began and ended while the simulator ran');
     assert.ok(demo.notConnected === 0, 'the simulator never lost its input broker');
 
-    assert.ok(await demo.drain(60_000), `everything produced arrived upstream (produced ${demo.producedTotal}, received ${demo.consumer.unique}, outbox ${JSON.stringify(demo.stats().outbox?.depth)})`);
+    const drained = await demo.drain(60_000);
+    // On a failure, say where the difference is: by kind, which emissions, the consumer's link and gaps.
+    const missing = () => {
+      const got = new Set(
+        demo.consumer.messages.map((m) => {
+          const d = m.data as { start?: number; alert_id?: string; state?: string; ts?: number };
+          return m.kind === 'aggregate' ? `aggregate|${m.pipeline}|${m.stream}|${d.start}` : m.kind === 'alert' ? `alert|${m.pipeline}|${d.alert_id}|${d.state}` : `${m.kind}|${m.pipeline}|${m.stream}|${d.ts}`;
+        }),
+      );
+      const lost = emitted.filter((e) => e.kind !== 'late').map(emissionKey).filter((k) => !got.has(k));
+      return JSON.stringify({ produced: demo.produced, received: demo.consumer.byKind, consumerConnected: demo.consumer.connected, duplicates: demo.consumer.duplicates, upstream: demo.stats().upstream, gaps: demo.consumer.gaps().slice(0, 5).map((g) => ({ topic: g.topic, n: g.seqs.length, last: g.seqs.slice(-5) })), missing: lost.length, first: lost.slice(0, 10) });
+    };
+    assert.ok(drained, `everything produced arrived upstream (produced ${demo.producedTotal}, received ${demo.consumer.unique}, outbox ${JSON.stringify(demo.stats().outbox?.depth)}): ${drained ? '' : missing()}`);
     const s = demo.stats();
     assert.ok(maxDepthDuringCut > 0, 'the outbox buffered while the uplink was cut');
     assert.ok(demo.producedTotal > producedAtCut, 'messages were produced during and after the outage');
