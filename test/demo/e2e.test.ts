@@ -5,6 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { AlertRecord, Emission } from '../../src/core/records.js';
 import { Demo } from '../../src/demo/demo.js';
+import type { ConsumedMessage } from '../../src/demo/uplink.js';
 import { waitFor } from '../runtime/helpers.js';
 
 
@@ -14,6 +15,14 @@ function emissionKey(e: Emission): string {
   if (e.kind === 'alert') return `alert|${e.pipeline}|${e.alert.id}|${e.alert.state}`;
   if (e.kind === 'reading') return `reading|${e.pipeline}|${e.reading.stream}|${e.reading.ts}`;
   return `late|${e.pipeline}|${e.reading.stream}|${e.reading.ts}`;
+}
+
+/** The same identity of a message as the upstream consumer received it. */
+function upstreamKey(m: ConsumedMessage): string {
+  const d = m.data as { start?: number; alert_id?: string; state?: string; ts?: number };
+  if (m.kind === 'aggregate') return `aggregate|${m.pipeline}|${m.stream}|${d.start}`;
+  if (m.kind === 'alert') return `alert|${m.pipeline}|${d.alert_id}|${d.state}`;
+  return `${m.kind}|${m.pipeline}|${m.stream}|${d.ts}`;
 }
 
 for (const pipelines of ['auto', 'demo'] as const) {
@@ -58,12 +67,7 @@ test(
     const drained = await demo.drain(60_000);
     // On a failure, say where the difference is: by kind, which emissions, the consumer's link and gaps.
     const missing = () => {
-      const got = new Set(
-        demo.consumer.messages.map((m) => {
-          const d = m.data as { start?: number; alert_id?: string; state?: string; ts?: number };
-          return m.kind === 'aggregate' ? `aggregate|${m.pipeline}|${m.stream}|${d.start}` : m.kind === 'alert' ? `alert|${m.pipeline}|${d.alert_id}|${d.state}` : `${m.kind}|${m.pipeline}|${m.stream}|${d.ts}`;
-        }),
-      );
+      const got = new Set(demo.consumer.messages.map(upstreamKey));
       const lost = emitted.filter((e) => e.kind !== 'late').map(emissionKey).filter((k) => !got.has(k));
       return JSON.stringify({ produced: demo.produced, received: demo.consumer.byKind, consumerConnected: demo.consumer.connected, duplicates: demo.consumer.duplicates, upstream: demo.stats().upstream, gaps: demo.consumer.gaps().slice(0, 5).map((g) => ({ topic: g.topic, n: g.seqs.length, last: g.seqs.slice(-5) })), missing: lost.length, first: lost.slice(0, 10) });
     };
@@ -80,12 +84,7 @@ test(
     const forwarded = emitted.filter((e) => e.kind !== 'late');
     assert.equal(demo.consumer.unique, forwarded.length);
     assert.deepEqual(demo.consumer.byKind, countBy(forwarded.map((e) => e.kind)));
-    const upstreamKeys = demo.consumer.messages.map((m) => {
-      const d = m.data as { start?: number; alert_id?: string; state?: string; ts?: number };
-      if (m.kind === 'aggregate') return `aggregate|${m.pipeline}|${m.stream}|${d.start}`;
-      if (m.kind === 'alert') return `alert|${m.pipeline}|${d.alert_id}|${d.state}`;
-      return `${m.kind}|${m.pipeline}|${m.stream}|${d.ts}`;
-    });
+    const upstreamKeys = demo.consumer.messages.map(upstreamKey);
     assert.deepEqual(upstreamKeys.sort(), forwarded.map(emissionKey).sort(), 'the same aggregates and alerts upstream as emitted');
 
     // 2. Sequences gap-free per topic.
