@@ -146,9 +146,11 @@ describe('edgewise collect: Mosquitto + PostgreSQL, 3 gateways, 2 collectors', (
       await pub.endAsync();
       let dropped: { gateway: string; missing: string; gaps: string }[] = [];
       await waitFor(async () => {
+        // All three rows first: the two collectors commit on their own, and seq 2 alone would read as a gap of 1.
+        if ((await count("SELECT count(*) AS n FROM edgewise.aggregates WHERE gateway = 'gw-gap'")) < 3) return false;
         dropped = (await db.query('SELECT * FROM edgewise.dropped')).rows;
-        return dropped.length > 0 && (await count('SELECT count(*) AS n FROM edgewise.rejects')) > 0;
-      }, 'the gap and the reject recorded', 20_000, 100).catch(() => {}); // the assertions say what is missing
+        return (await count('SELECT count(*) AS n FROM edgewise.rejects')) > 0;
+      }, 'the three gw-gap rows and the reject recorded', 20_000, 100).catch(() => {}); // the assertions say what is missing
       assert.deepEqual(dropped, [{ gateway: 'gw-gap', missing: '2', gaps: '1' }]);
       const rej = (await db.query('SELECT topic, error FROM edgewise.rejects')).rows;
       assert.equal(rej.length, 1);
