@@ -52,6 +52,33 @@ export function procSample(pid: number): { cpuMs: number; rss: number; hwm: numb
   return { cpuMs, rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+/**
+ * Where a process's resident memory is, by mapping (`/proc/PID/smaps`): anonymous mappings grouped
+ * by size class (V8's heap pages are 256 KB each; thread stacks 8 MB reserved; malloc arenas 64 MB),
+ * file mappings by file. For the benches' `*_SMAPS=1` reports.
+ */
+export function residentByMapping(pid: number): Array<{ what: string; rssKB: number; n: number }> {
+  const out = new Map<string, { rssKB: number; n: number }>();
+  let what = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const sizeKB = (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 1024;
+      const name = head[3]!.trim();
+      what = name && !name.startsWith('[anon') ? name.replace(/.*\//, '') : `anon ${sizeKB >= 65536 ? '≥64 MB' : sizeKB >= 8192 ? '8–64 MB' : sizeKB >= 1024 ? '1–8 MB' : sizeKB >= 256 ? '256 KB–1 MB' : '<256 KB'}`;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) {
+      const e = out.get(what) ?? { rssKB: 0, n: 0 };
+      e.rssKB += Number(rss[1]);
+      e.n++;
+      out.set(what, e);
+    }
+  }
+  return [...out].map(([w, e]) => ({ what: w, ...e })).sort((a, b) => b.rssKB - a.rssKB);
+}
+
 export function quantile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);

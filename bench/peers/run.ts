@@ -15,6 +15,7 @@
  *             one-core figure, the closest proxy we have for a Raspberry Pi core
  *   PEERS_KEEP_STDERR=1  keep each system's stderr in $TMPDIR/edgewise-peers-<system>.stderr
  *   PEERS_EDGEWISE_NODE_FLAGS="..."  Node flags for Edgewise instead of the deploy files' (bench/deploy-profile.ts)
+ *   PEERS_SMAPS=1  print where the system's resident memory is at the end of load, by mapping
  * Node-RED (NODE_RED_VERSION below) is installed with npm into $TMPDIR/edgewise-peers-node-red-<version> (once; reused).
  */
 import { Aedes } from 'aedes';
@@ -27,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { transpileBuiltLayout } from '../built-layout.js';
 import { DEPLOY_ENV, DEPLOY_NODE_FLAGS } from '../deploy-profile.js';
-import { mosquittoSubscriptions, next, procSample, quantile, startMosquitto, stopProcess, until } from '../processes.js';
+import { mosquittoSubscriptions, next, procSample, quantile, residentByMapping, startMosquitto, stopProcess, until } from '../processes.js';
 import { freePort, openSockets, publishPacket } from '../raw-mqtt.js';
 import { WINDOW_MS, edgewiseFiles, nodeRedFiles } from './flow.js';
 
@@ -244,6 +245,10 @@ async function runOnce(ctx: Ctx, system: System, rate: number, seconds: number):
     const { sent, counted, boundary, secs } = await next<{ sent: number; counted: number; boundary: number; secs: number }>(pub, (m) => 'sent' in m);
     clearInterval(timer);
     sample();
+    if (process.env.PEERS_SMAPS) {
+      const top = residentByMapping(sys.pid!).slice(0, 12);
+      console.log(`  ${system} resident memory at the end of load, by mapping: ${top.map((m) => `${m.what} ${(m.rssKB / 1024).toFixed(1)} MB${m.n > 1 ? ` (${m.n})` : ''}`).join(', ')}`);
+    }
 
     // Drain: every message before the boundary counted in windows upstream (the bare subscriber:
     // every message received), or give up after 5 s.

@@ -339,6 +339,17 @@ describe('outbox', () => {
     }
   });
 
+  it("keeps SQLite's page cache at 2 MB, not the 16 MB better-sqlite3 builds in (the journal's new pages filled it: 13 MB of RSS)", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir);
+      assert.equal(o.database.pragma('cache_size', { simple: true }), -2048);
+      o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('gives space back to the file system after a drain (auto_vacuum=INCREMENTAL)', async () => {
     const { dir, cleanup } = tempDir();
     try {
