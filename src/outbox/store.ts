@@ -79,6 +79,9 @@ function prepare(db: Database.Database) {
     readFrom: db.prepare('SELECT id, key_id AS keyId, seq, payload FROM messages WHERE priority = ? AND id > ? ORDER BY id LIMIT ?'),
     oldest: db.prepare('SELECT min(created) AS c FROM messages'),
     addDrops: db.prepare('INSERT INTO drop_counts (reason, n) VALUES (?, ?) ON CONFLICT(reason) DO UPDATE SET n = n + excluded.n'),
+    // Prepared once: db.pragma() parses its statement at every call, and pages() runs at every commit that frees rows.
+    pageCount: db.prepare('PRAGMA page_count').pluck(),
+    freePages: db.prepare('PRAGMA freelist_count').pluck(),
   };
 }
 
@@ -160,7 +163,7 @@ export class OutboxStore {
 
   /** Pages in the file, and of them free ones (reused by later inserts, or given back by `vacuum`). */
   pages(): { total: number; free: number } {
-    return { total: this.db.pragma('page_count', { simple: true }) as number, free: this.db.pragma('freelist_count', { simple: true }) as number };
+    return { total: this.stmts.pageCount.get() as number, free: this.stmts.freePages.get() as number };
   }
 
   /** Return up to `pages` free pages to the file system (incremental vacuum: moves pages, holds the event loop). */
