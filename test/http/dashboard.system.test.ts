@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { tempDir } from '../upstream/helpers.js';
-import { freePort, startRuntime } from '../runtime/helpers.js';
+import { freePort, startRuntime, waitFor } from '../runtime/helpers.js';
 
 // Needs Debian's chromium (.ci/run installs it). UPDATE_SCREENSHOTS=1 refreshes docs/img/dashboard.png.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,10 +54,18 @@ http: { port: ${httpPort}, token: ${TOKEN} }
 
   // 15 minutes of two pumps with faults (a bearing heating up among them), ending 5 minutes ago.
   const start = new Date(Date.now() - 20 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  await simulate(['--broker', `mqtt://127.0.0.1:${inputPort}`, '--domain', 'maintenance', '--devices', '2', '--rate', '1', '--duration', '15m', '--seed', '1', '--fast', '--start', start]);
+  const simOut = await simulate(['--broker', `mqtt://127.0.0.1:${inputPort}`, '--domain', 'maintenance', '--devices', '2', '--rate', '1', '--duration', '15m', '--seed', '1', '--fast', '--start', start]);
+  const published = Number(/(\d+) MQTT publishes/.exec(simOut)?.[1]);
+  assert.ok(published > 0, simOut);
 
   const base = `http://127.0.0.1:${httpPort}`;
-  const status = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { alerts: { active: Array<{ id: string; stream: string; reason?: string }> } };
+  type Status = { stats: { inputs: Array<{ name: string; counters: Record<string, number> }> }; alerts: { active: Array<{ id: string; stream: string; reason?: string }> } };
+  const getStatus = async () => (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Status;
+  // The simulator publishes at QoS 0 and exits once its socket is flushed: the gateway may still be
+  // reading the tail (where a fault's alert may be raised). Read the alerts once it took every message.
+  let status = await getStatus();
+  const taken = (s: Status) => s.stats.inputs.find((i) => i.name === 'plant-mqtt')?.counters.messages ?? 0;
+  await waitFor(async () => taken((status = await getStatus())) >= published, `the gateway to take the simulator's ${published} messages (took ${taken(status)})`, 30_000, 50);
   assert.ok(status.alerts.active.length >= 1, 'the simulated fault raised an alert');
 
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
