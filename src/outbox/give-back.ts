@@ -23,6 +23,8 @@ const STEADY_SLICE_PAGES = 256;
 
 /** A WAL truncation that found another connection at work (the background checkpoint) is tried again this soon. */
 const BUSY_RETRY_MS = 250;
+/** At close, how long a truncation waits for the background checkpoint to let go. */
+const CLOSE_WAIT_MS = 2000;
 
 /**
  * Space back to the file system after acknowledgements or drops. After a backlog (an outage) has
@@ -71,8 +73,9 @@ export class SpaceGiveBack {
       }
       if (depth !== 0) return;
       const wait = this.lastTruncate + this.everyMs - performance.now();
-      if (vacuumed || force || wait <= 0) {
-        if (!this.truncateWal() && at !== 'close') this.later(BUSY_RETRY_MS);
+      if (at === 'close') this.truncateWalWaiting(CLOSE_WAIT_MS);
+      else if (vacuumed || force || wait <= 0) {
+        if (!this.truncateWal()) this.later(BUSY_RETRY_MS);
       } else {
         this.later(wait);
       }
@@ -104,6 +107,17 @@ export class SpaceGiveBack {
       this.log.debug({ err }, 'outbox: WAL checkpoint failed');
       return false;
     }
+  }
+
+  /**
+   * At close: the background checkpoint may hold the checkpoint lock (SQLite then fails at once,
+   * whatever the busy timeout), and nothing would retry later: the file stayed as large as the
+   * backlog had made it. Try again every 2 ms for at most `ms`.
+   */
+  private truncateWalWaiting(ms: number): void {
+    const until = performance.now() + ms;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (!this.truncateWal() && performance.now() < until) Atomics.wait(pause, 0, 0, 2);
   }
 
   get msSinceTruncate(): number {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Outbox } from '../../src/outbox/index.js';
@@ -27,6 +27,27 @@ describe('outbox WAL checkpoints (outbox.wal_checkpoint)', () => {
       assert.equal(s.failures, 0);
       assert.ok(dbBytes(dir) > before + 4_000_000, `the pages reached the database file (${before} → ${dbBytes(dir)} bytes)`);
       o.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('close gives the space of a drained backlog back even while the worker is checkpointing (it waits for the worker instead of giving up)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const { silentLogger } = await import('../../src/core/log.js');
+      for (let round = 0; round < 5; round++) {
+        // A worker that checkpoints every millisecond is almost always at work when close() comes.
+        const o = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger(), walCheckpointEveryMs: 1 });
+        for (let i = 0; i < 4000; i++) o.put(raw(`d${i % 10}/r`, i, 1500));
+        o.flush();
+        await waitFor(() => o.stats().walCheckpoints.runs > 0, 'the worker at work');
+        for (const r of [2, 1, 0].flatMap((p) => o.readFrom(p as 0 | 1 | 2, 0, 1_000_000))) o.ack(r);
+        o.flush();
+        o.close();
+        const wal = existsSync(path.join(dir, 'outbox.db-wal')) ? walBytes(dir) : 0;
+        assert.ok(dbBytes(dir) < 1_000_000 && wal < 1_000_000, `round ${round}: after close the file is small (database ${dbBytes(dir)} bytes, log ${wal} bytes)`);
+      }
     } finally {
       cleanup();
     }
