@@ -106,7 +106,9 @@ test('CSV over a pty; a silent port is reported and reopened by the watchdog', a
     format: 'csv',
     csv: { columns: ['ts', 'temp', 'hum'] },
     baud_rate: 115200,
-    silence_timeout: 300,
+    // Long enough that the port is not reopened again between 'up' and the write below on a loaded
+    // machine (the bytes would reach a closed port and be lost).
+    silence_timeout: 1000,
     reconnect_min: 50,
   });
   await waitFor(() => counter(driver.counters(), 'silence_reopens') >= 1, 'watchdog reopens the silent port');
