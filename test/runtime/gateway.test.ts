@@ -102,8 +102,10 @@ test('edgewise run: SIGTERM stops cleanly (exit 0); SIGKILL while buffering lose
   // 2. Uplink back, runtime restarted: the committed backlog drains.
   await upstream.start();
   rt = await startRuntime(cfg);
-  await waitFor(() => upstream.messages().length >= 18, `18 buffered windows upstream (got ${upstream.messages().length})`);
-  const ids = new Set(upstream.messages().map((m) => JSON.parse(m.payload.toString()).id));
+  // Distinct ids, not messages: a resent duplicate must not stand in for a window still to come.
+  const upIds = () => new Set(upstream.messages().map((m) => JSON.parse(m.payload.toString()).id));
+  await waitFor(() => upIds().size >= 18, `18 buffered windows upstream (got ${upIds().size})`);
+  const ids = upIds();
   assert.equal(ids.size, 18, 'each buffered window arrives (duplicates, if any, share an id)');
   const counts = upstream.messages().map((m) => JSON.parse(m.payload.toString()).data.count);
   assert.ok(counts.every((c) => c === 10), `every full window had 10 readings: ${counts}`);
