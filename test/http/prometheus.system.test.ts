@@ -50,6 +50,7 @@ scrape_configs:
   const readings = Array.from({ length: 250 }, (_, i) => ({ topic: `sensors/m${i % 5}/temperature`, payload: JSON.stringify({ value: 20 + (i % 7), ts: t0 + i * 100 }) }));
   readings.push({ topic: 'sensors/m1/temperature', payload: 'not a number' });
   await publishAll(`mqtt://127.0.0.1:${inputPort}`, readings);
+  const handledAt = Date.now() / 1000; // each message was handled before its PUBACK, the refused one last
 
   const query = async (q: string): Promise<Vector['data']['result']> => {
     try {
@@ -60,14 +61,16 @@ scrape_configs:
       return []; // Prometheus still starting
     }
   };
+  // A scrape that began after the last message was handled: one from between the 250th reading and
+  // the refused payload would show 250 readings and no drop.
   let readingsTotal = 0;
   await waitFor(
     async () => {
-      const r = await query('edgewise_readings_total{job="edgewise"}');
-      readingsTotal = Number(r[0]?.value[1] ?? 0);
-      return readingsTotal >= 250;
+      const scrapedAt = Number((await query('timestamp(edgewise_readings_total{job="edgewise"})'))[0]?.value[1] ?? 0);
+      readingsTotal = Number((await query('edgewise_readings_total{job="edgewise"}'))[0]?.value[1] ?? 0);
+      return scrapedAt > handledAt;
     },
-    `Prometheus to scrape edgewise_readings_total >= 250 (last ${readingsTotal}); prometheus log:\n${promLog}`,
+    `Prometheus to scrape edgewise_readings_total after the input was handled; prometheus log:\n${promLog}`,
     60_000,
   );
   assert.equal(readingsTotal, 250);
