@@ -1,4 +1,5 @@
 import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
+import quickselect from 'quickselect';
 
 /**
  * Incremental accumulators: create / add / merge, and results read from them. Each window pane
@@ -136,8 +137,10 @@ export class Quantiles {
     const vs = this.values;
     if (vs !== undefined) {
       if (vs.length === 0) return NaN;
-      const sorted = Float64Array.from(vs).sort();
-      return sorted[Math.floor(q * (sorted.length - 1))]!;
+      // Selection, not a sort (the order of a window's values means nothing): O(n), in place.
+      const k = Math.floor(q * (vs.length - 1));
+      quickselect(vs, k);
+      return vs[k]!;
     }
     const v = this.sketch.getValueAtQuantile(q);
     return v < this.sketch.min ? this.sketch.min : v > this.sketch.max ? this.sketch.max : v;
