@@ -20,12 +20,16 @@ export function patternToRegExp(pattern: string): RegExp {
 export class StreamMatcher {
   private readonly res: RegExp[];
   private readonly cache = new Map<string, boolean>();
+  /** A `**` among the patterns: every stream matches, no lookup needed. */
+  private readonly all: boolean;
 
   constructor(patterns: readonly string[], private readonly cacheLimit = 100_000) {
     this.res = patterns.map(patternToRegExp);
+    this.all = patterns.includes('**');
   }
 
   matches(stream: string): boolean {
+    if (this.all) return true;
     const hit = this.cache.get(stream);
     if (hit !== undefined) return hit;
     let ok = false;
