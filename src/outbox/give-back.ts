@@ -59,7 +59,7 @@ export class SpaceGiveBack {
   afterFree(depth: number, at: 'commit' | 'timer' | 'close' = 'commit'): void {
     const force = at !== 'commit';
     try {
-      const { total, free } = this.store().pages();
+      const free = this.store().freePages();
       const drained = depth === 0 && (at === 'close' || this.peakDepth >= BACKLOG_MESSAGES);
       let vacuumed = false;
       if (drained) {
@@ -68,7 +68,7 @@ export class SpaceGiveBack {
           this.store().vacuum(free);
           vacuumed = true;
         }
-      } else if (free > KEEP_FREE_PAGES && free * 2 > total) {
+      } else if (free > KEEP_FREE_PAGES && free * 2 > this.store().totalPages()) {
         this.store().vacuum(Math.min(STEADY_SLICE_PAGES, free - KEEP_FREE_PAGES));
       }
       if (depth !== 0) return;

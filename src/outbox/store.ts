@@ -79,7 +79,7 @@ function prepare(db: Database.Database) {
     readFrom: db.prepare('SELECT id, key_id AS keyId, seq, payload FROM messages WHERE priority = ? AND id > ? ORDER BY id LIMIT ?'),
     oldest: db.prepare('SELECT min(created) AS c FROM messages'),
     addDrops: db.prepare('INSERT INTO drop_counts (reason, n) VALUES (?, ?) ON CONFLICT(reason) DO UPDATE SET n = n + excluded.n'),
-    // Prepared once: db.pragma() parses its statement at every call, and pages() runs at every commit that frees rows.
+    // Prepared once: db.pragma() parses its statement at every call, and freePages() runs at every commit that frees rows.
     pageCount: db.prepare('PRAGMA page_count').pluck(),
     freePages: db.prepare('PRAGMA freelist_count').pluck(),
   };
@@ -161,9 +161,14 @@ export class OutboxStore {
 
   // ---------------------------------------------------------------- space
 
-  /** Pages in the file, and of them free ones (reused by later inserts, or given back by `vacuum`). */
-  pages(): { total: number; free: number } {
-    return { total: this.stmts.pageCount.get() as number, free: this.stmts.freePages.get() as number };
+  /** Free pages in the file (reused by later inserts, or given back by `vacuum`). */
+  freePages(): number {
+    return this.stmts.freePages.get() as number;
+  }
+
+  /** Pages in the file, free ones included. */
+  totalPages(): number {
+    return this.stmts.pageCount.get() as number;
   }
 
   /** Return up to `pages` free pages to the file system (incremental vacuum: moves pages, holds the event loop). */
