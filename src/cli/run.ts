@@ -56,7 +56,11 @@ export function register(program: Command): void {
         if (uplink) stopStatsUpstream = startStatsUpstream({ everyMs: c.stats_upstream, stats, alertsActive: () => live.activeBySeverity(), publish: (name, p) => uplink.publishRetained(name, p), log });
         stopWatch();
         stopWatch = () => {};
-        if (c.reload.watch) stopWatch = watchConfigFiles(file, l.pipelines.map((p) => resolve(p.file)), (changed) => void reloader.reload(`file change: ${changed}`));
+        if (c.reload.watch) {
+          const files = l.pipelines.map((p) => resolve(p.file));
+          stopWatch = watchConfigFiles(file, files, (changed) => void reloader.reload(`file change: ${changed}`));
+          log.info({ files: [resolve(file), ...files] }, 'reload: watching the config and pipeline files for changes');
+        }
         for (const name of changes?.pipelines.removed ?? []) live.forget(name);
         for (const r of changes?.pipelines.rebuilt ?? []) live.forget(r.name, (detector) => r.kept.includes(`detect:${detector}`));
       };

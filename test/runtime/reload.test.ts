@@ -229,6 +229,8 @@ test('a reload is a checkpoint boundary: SIGKILL after a reload and restart coun
 
 test('reload.watch: a changed pipeline file is reloaded, an invalid one refused', { timeout: 60_000 }, async (t) => {
   const { dir, rt } = await setup(t, { watch: true });
+  // The watch starts after "gateway running": a change written before it would go unseen.
+  await waitFor(() => rt.output().includes('reload: watching'), `the file watch to start:\n${rt.output()}`);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, min'));
   await waitFor(() => /"trigger":"file change: [^"]*hum\.yaml"[^\n]*"msg":"reload applied/.test(rt.output()), `a reload on the file change:\n${rt.output()}`);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, minn'));
