@@ -41,6 +41,7 @@ async function run(variant: Variant, port: number, arrivals: Map<string, number>
   const journal = new IngestJournal({
     lastPos: 0,
     maxWait: 5,
+    unackedWait: 5,
     commit: () => (variant === 'alerts first' ? outbox.commitJournal() : outbox.commitParts()),
     onError: (err) => {
       throw err;

@@ -20,7 +20,7 @@ import { compilePipeline } from '../src/compile.js';
 import { type Pipeline } from '../src/engine/pipeline.js';
 import { outboxConfigSchema } from '../src/outbox/config.js';
 import { Outbox } from '../src/outbox/index.js';
-import { StateKeeper } from '../src/runtime/state-keeper.js';
+import { DEFAULT_STATE_CONFIG, StateKeeper } from '../src/runtime/state-keeper.js';
 import { machine, printTable } from './report.js';
 
 const STREAMS = 10_000;
@@ -42,7 +42,7 @@ function pipeline(): Pipeline {
 async function journalThroughput(durability: 'normal' | 'full', withField = false): Promise<string[]> {
   const dir = mkdtempSync(join(os.tmpdir(), 'edgewise-state-bench-'));
   const outbox = open(dir, durability);
-  const keeper = new StateKeeper({ outbox, pipelines: [], config: { durability: 'journal', journal_max_wait: 5, checkpoint_interval: 10_000 }, log: silentLogger(), now: Date.now, dataDir: dir });
+  const keeper = new StateKeeper({ outbox, pipelines: [], config: DEFAULT_STATE_CONFIG, log: silentLogger(), now: Date.now, dataDir: dir });
   const N = 300_000;
   const rs: Reading[] = Array.from({ length: 1000 }, (_, i) => ({ stream: `m-${i}/vibration`, ts: 0, value: 0 }));
   const cpu0 = process.cpuUsage();
@@ -73,7 +73,7 @@ function fill(p: Pipeline, readingsPerStream: number, from = 0): void {
 
 async function checkpointAndRestart(): Promise<string[][]> {
   const dir = mkdtempSync(join(os.tmpdir(), 'edgewise-state-bench-'));
-  const cfg = { durability: 'journal' as const, journal_max_wait: 5, checkpoint_interval: 10_000 };
+  const cfg = DEFAULT_STATE_CONFIG;
   let outbox = open(dir);
   let p = pipeline();
   let keeper = new StateKeeper({ outbox, pipelines: [p], config: cfg, log: silentLogger(), now: Date.now, dataDir: dir });

@@ -7,17 +7,22 @@ import type { TxPart } from '../outbox/index.js';
 /**
  * The ingest journal: every accepted reading (with the gateway's arrival time) and every clock
  * tick handed to the pipelines, in order, in the outbox database. Appends are buffered and made
- * durable by group commits (at most `maxWait` ms after the first pending entry, or with any
- * outbox commit, which always carries the pending entries: the outbox never holds an emission
- * whose reading is not journaled). `whenDurable` is how an acknowledgement (a QoS 1 PUBACK)
- * waits for its reading. A checkpoint trims what it includes; a restart replays the rest.
+ * durable by group commits, or with any outbox commit, which always carries the pending entries
+ * (the outbox never holds an emission whose reading is not journaled). `whenDurable` is how an
+ * acknowledgement (a QoS 1 PUBACK) waits for its reading: while one waits, the commit comes at
+ * most `maxWait` ms later; entries nobody waits for (QoS 0, serial, ticks) wait up to
+ * `unackedWait`, so that a slow gateway does not commit, and rewrite the journal's last pages on
+ * flash, once per reading. A checkpoint trims what it includes; a restart replays the rest.
  */
 export type JournalEntry = { pos: number; at: number; reading: Reading; src?: string } | { pos: number; at: number; tick: true };
 
 export interface JournalOptions {
   /** Last position in the file (positions continue from it). */
   lastPos: number;
+  /** Longest wait of an entry that an acknowledgement waits for (ms). */
   maxWait: number;
+  /** Longest wait of entries nobody waits for (ms; at least maxWait). */
+  unackedWait: number;
   /** Run a commit of the journal (the outbox's `commitParts`). */
   commit: () => void;
   onError: (err: unknown) => void;
@@ -34,6 +39,8 @@ export class IngestJournal implements TxPart {
   private waiters: Array<{ pos: number; cb: () => void }> = [];
   private durablePos: number;
   private timer: NodeJS.Timeout | null = null;
+  /** The timer runs for `unackedWait` (no acknowledgement waited when it was set). */
+  private timerUnacked = false;
   private closed = false;
   private stmt: { db: Database.Database; insert: Database.Statement } | undefined;
   readonly stats = { appended: 0, commits: 0, failedCommits: 0 };
@@ -98,11 +105,19 @@ export class IngestJournal implements TxPart {
       this.commitNow();
       return;
     }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.commitNow();
-    }, this.opts.maxWait);
+    const acked = this.waiters.length > 0;
+    if (this.timer) {
+      if (!acked || !this.timerUnacked) return;
+      clearTimeout(this.timer); // an acknowledgement now waits: commit within maxWait
+    }
+    this.timerUnacked = !acked;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.commitNow();
+      },
+      acked ? this.opts.maxWait : Math.max(this.opts.maxWait, this.opts.unackedWait),
+    );
   }
 
   write(db: Database.Database): void {

@@ -149,8 +149,9 @@ export class Gateway {
     tick.unref();
     this.timers.push(tick);
     if (this.keeper) {
-      // Periodic checkpoints are written in slices (the event loop is never held for the whole state).
-      const checkpoint = setInterval(() => this.checkpoint(true), this.opts.checkpointMs ?? (config.state ?? DEFAULT_STATE_CONFIG).checkpoint_interval);
+      // Periodic checkpoints are written in slices (the event loop is never held for the whole state),
+      // once enough was journaled since the last one (state.checkpoint_min_entries).
+      const checkpoint = setInterval(() => this.keeper?.checkpointDue && this.checkpoint(true), this.opts.checkpointMs ?? (config.state ?? DEFAULT_STATE_CONFIG).checkpoint_interval);
       checkpoint.unref();
       this.timers.push(checkpoint);
     }

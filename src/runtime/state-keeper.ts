@@ -13,12 +13,12 @@ import { SharedCapture } from '../core/shared-capture.js';
 import { CheckpointRows, OUTBOX_STATE, readCheckpoint, setAside } from '../state/store.js';
 
 /** The `state:` defaults (as in src/state/config.ts, which the running gateway does not load). */
-export const DEFAULT_STATE_CONFIG: StateConfig = { durability: 'journal', journal_max_wait: 5, checkpoint_interval: 10_000 };
+export const DEFAULT_STATE_CONFIG: StateConfig = { durability: 'journal', journal_max_wait: 5, journal_unacked_wait: 100, checkpoint_interval: 10_000, checkpoint_min_entries: 20_000 };
 
 export interface StateStats {
   durability: StateConfig['durability'];
-  /** Journal: readings appended, group commits, position. */
-  journal: { appended: number; commits: number; failedCommits: number; position: number } | null;
+  /** Journal: readings appended, group commits, position, entries after the last checkpoint (what a restart would replay). */
+  journal: { appended: number; commits: number; failedCommits: number; position: number; sinceCheckpoint: number } | null;
   checkpoints: number;
   /**
    * Last checkpoint: from capture to live (ms); the longest the event loop was held by it at once
@@ -83,6 +83,7 @@ export class StateKeeper {
       this.journal = new IngestJournal({
         lastPos: this.lastPos,
         maxWait: o.config.journal_max_wait,
+        unackedWait: o.config.journal_unacked_wait,
         commit: () => o.outbox.commitJournal(),
         onError: (err) => o.log.error({ err, file: o.outbox.file }, `ingest journal: commit failed (${(err as Error).message}); readings stay unacknowledged and the commit is retried`),
       });
@@ -214,6 +215,15 @@ export class StateKeeper {
     this.writer.writeInSlices(this.capture(), t0);
   }
 
+  /**
+   * A periodic checkpoint is due: the journal holds at least `checkpoint_min_entries` entries after
+   * the last checkpoint (always without a journal). Below that a restart replays little, and a
+   * checkpoint would rewrite the whole state for a few readings.
+   */
+  get checkpointDue(): boolean {
+    return !this.journal || this.journal.position - this.prevPos >= this.o.config.checkpoint_min_entries;
+  }
+
   /** A checkpoint is being written in slices. */
   get writing(): boolean {
     return this.writer.busy;
@@ -260,6 +270,6 @@ export class StateKeeper {
 
   stats(): StateStats {
     const j = this.journal;
-    return { ...this.report, journal: j ? { ...j.stats, position: j.position } : null, redelivered: this.deliveries.redelivered };
+    return { ...this.report, journal: j ? { ...j.stats, position: j.position, sinceCheckpoint: j.position - this.prevPos } : null, redelivered: this.deliveries.redelivered };
   }
 }

@@ -10,7 +10,7 @@ import { aggregate, alert, outboxConfig, raw, tempDir, TestBroker, upstreamConfi
 function setup(over: Record<string, unknown> = {}) {
   const tmp = tempDir();
   const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
-  const journal = new IngestJournal({ lastPos: 0, maxWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(err as Error) });
+  const journal = new IngestJournal({ lastPos: 0, maxWait: 60_000, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(err as Error) });
   outbox.addTxPart(journal);
   return {
     outbox,
@@ -111,7 +111,7 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
   it('with the ingest journal on, aggregates and raw readings ride on the journal\'s commits instead of waiting for commit_interval', async () => {
     const tmp = tempDir();
     const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000 }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
-    const journal = new IngestJournal({ lastPos: 0, maxWait: 2, commit: () => outbox.commitJournal(), onError: (err) => assert.fail(err as Error) });
+    const journal = new IngestJournal({ lastPos: 0, maxWait: 2, unackedWait: 2, commit: () => outbox.commitJournal(), onError: (err) => assert.fail(err as Error) });
     outbox.addTxPart(journal);
     try {
       for (let i = 0; i < 120; i++) {

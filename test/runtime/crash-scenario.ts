@@ -58,7 +58,7 @@ inputs:
 pipelines: [raw.yaml, windows.yaml]
 outbox: { commit_interval: 20ms }
 upstream: { url: "${upstream.url}", reconnect_min: 50ms, reconnect_max: 300ms }
-state: { checkpoint_interval: 700ms }
+state: { checkpoint_interval: 700ms, checkpoint_min_entries: 0 }
 `,
   );
   let rt: Awaited<ReturnType<typeof startRuntime>> | undefined;

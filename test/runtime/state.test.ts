@@ -236,3 +236,23 @@ test('durability: off journals nothing and still saves state at a clean stop: th
   await b.stop();
   assert.ok(seen.some((e) => e.kind === 'alert' && e.alert.state === 'raised'), 'the spike raised an alert right after the restart');
 });
+
+test('a periodic checkpoint waits until checkpoint_min_entries were journaled after the last one; the stats say how many a restart would replay', async (t) => {
+  const { dir, cleanup } = tempDir('edgewise-state-');
+  t.after(cleanup);
+  // Only setInterval is mocked: the gateway's checkpoint timer runs when the test says; a sliced
+  // checkpoint's own turns of the event loop are real.
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const g = gateway(dir, '[]', undefined, 'state: { checkpoint_interval: 1s, checkpoint_min_entries: 100 }\n');
+  await g.start();
+  const state = () => g.stats().state!;
+  assert.equal(state().checkpoints, 1, 'the one at start');
+  for (let i = 0; i < 60; i++) g.push({ stream: 'm1/temp', ts: T0 + i * 1000, value: 20 });
+  assert.equal(state().journal!.sinceCheckpoint, 60);
+  t.mock.timers.tick(1000); // 60 < 100: no checkpoint
+  for (let i = 60; i < 120; i++) g.push({ stream: 'm1/temp', ts: T0 + i * 1000, value: 20 });
+  t.mock.timers.tick(1000); // 120: a checkpoint of everything so far
+  await waitFor(() => state().journal!.sinceCheckpoint === 0, "a checkpoint at position 120");
+  assert.equal(state().checkpoints, 2, 'one periodic checkpoint, after the 120th entry');
+  await g.stop();
+});

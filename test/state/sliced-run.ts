@@ -14,7 +14,7 @@ import { silentLogger } from '../../src/core/log.js';
 import type { Reading } from '../../src/core/reading.js';
 import { compilePipeline } from '../../src/compile.js';
 import { Outbox } from '../../src/outbox/index.js';
-import { StateKeeper } from '../../src/runtime/state-keeper.js';
+import { DEFAULT_STATE_CONFIG, StateKeeper } from '../../src/runtime/state-keeper.js';
 import { outboxConfig } from '../upstream/helpers.js';
 
 export const STREAMS = 100;
@@ -56,7 +56,7 @@ export function open(dir: string, afterSlice?: (slice: number, live: boolean) =>
   const keeper = new StateKeeper({
     outbox,
     pipelines: [pipeline],
-    config: { durability: 'journal', journal_max_wait: 5, checkpoint_interval: 60_000 },
+    config: { ...DEFAULT_STATE_CONFIG, checkpoint_interval: 60_000 },
     log: silentLogger(),
     now: () => T0,
     dataDir: dir,
