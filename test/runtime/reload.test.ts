@@ -119,7 +119,7 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, max'));
   writeFileSync(cfg, gatewayYaml(ports, { extra: true }));
   rt.child.kill('SIGHUP');
-  await waitFor(() => count(rt.output(), /"msg":"reload applied/) === 1, `the reload to be applied:\n${rt.output()}`);
+  await waitFor(() => count(rt.output(), /"msg":"reload applied/) === 1, () => `the reload to be applied:\n${rt.output()}`);
   const applied: ReloadReport = JSON.parse(rt.output().split('\n').find((l) => l.includes('"msg":"reload applied'))!);
   assert.deepEqual(applied.changes?.pipelines.kept, ['temp']);
   assert.deepEqual(applied.changes?.pipelines.rebuilt.map((r) => r.name), ['hum']);
@@ -137,7 +137,7 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   // 4. An invalid file: refused with its place, logged at error; the old temp pipeline keeps counting.
   writeFileSync(join(dir, 'temp.yaml'), TEMP('count, meen'));
   rt.child.kill('SIGHUP');
-  await waitFor(() => /"level":50[^\n]*reload refused/.test(rt.output()), `the invalid reload to be refused:\n${rt.output()}`);
+  await waitFor(() => /"level":50[^\n]*reload refused/.test(rt.output()), () => `the invalid reload to be refused:\n${rt.output()}`);
   assert.match(rt.output(), /temp\.yaml:5:\d+: error: /);
   await publish(device, 'm1/temp', 2);
   assert.equal(await accepted('temp'), 10);
@@ -183,7 +183,7 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   assert.equal(device.connects, 1, 'the publishing client was not disconnected by the reloads');
   rt.child.kill('SIGTERM');
   assert.equal(await rt.exited, 0, rt.output());
-  await waitFor(() => aggregates(upstream).length === 3, `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
+  await waitFor(() => aggregates(upstream).length === 3, () => `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
   assert.deepEqual(
     aggregates(upstream).sort((a, b) => a.stream.localeCompare(b.stream) || b.count - a.count),
     [
@@ -201,7 +201,7 @@ test('a reload is a checkpoint boundary: SIGKILL after a reload and restart coun
   await publish(device, 'm1/hum', 5);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, max'));
   rt.child.kill('SIGHUP');
-  await waitFor(() => aggregates(upstream).length === 1, `the rebuilt pipeline to flush its window:\n${rt.output()}`);
+  await waitFor(() => aggregates(upstream).length === 1, () => `the rebuilt pipeline to flush its window:\n${rt.output()}`);
   await publish(device, 'm1/temp', 4);
   await publish(device, 'm1/hum', 4); // PUBACKed: journaled
   rt.child.kill('SIGKILL');
@@ -213,10 +213,10 @@ test('a reload is a checkpoint boundary: SIGKILL after a reload and restart coun
     if (again.child.exitCode === null) again.child.kill('SIGKILL');
   });
   // Stop once the uplink is back (a stop drains to it; a busy machine may take a moment to connect).
-  await waitFor(() => upstream.statuses.filter((st) => st === 'online').length === 2, `the restarted gateway online upstream: ${upstream.statuses}`);
+  await waitFor(() => upstream.statuses.filter((st) => st === 'online').length === 2, () => `the restarted gateway online upstream: ${upstream.statuses}`);
   again.child.kill('SIGTERM');
   assert.equal(await again.exited, 0, again.output());
-  await waitFor(() => aggregates(upstream).length >= 3, `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
+  await waitFor(() => aggregates(upstream).length >= 3, () => `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
   assert.deepEqual(
     aggregates(upstream).sort((a, b) => a.stream.localeCompare(b.stream) || b.count - a.count),
     [
@@ -230,11 +230,11 @@ test('a reload is a checkpoint boundary: SIGKILL after a reload and restart coun
 test('reload.watch: a changed pipeline file is reloaded, an invalid one refused', { timeout: 60_000 }, async (t) => {
   const { dir, rt } = await setup(t, { watch: true });
   // The watch starts after "gateway running": a change written before it would go unseen.
-  await waitFor(() => rt.output().includes('reload: watching'), `the file watch to start:\n${rt.output()}`);
+  await waitFor(() => rt.output().includes('reload: watching'), () => `the file watch to start:\n${rt.output()}`);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, min'));
-  await waitFor(() => /"trigger":"file change: [^"]*hum\.yaml"[^\n]*"msg":"reload applied/.test(rt.output()), `a reload on the file change:\n${rt.output()}`);
+  await waitFor(() => /"trigger":"file change: [^"]*hum\.yaml"[^\n]*"msg":"reload applied/.test(rt.output()), () => `a reload on the file change:\n${rt.output()}`);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, minn'));
-  await waitFor(() => /"level":50[^\n]*reload refused[^\n]*hum\.yaml:5:\d+: error: /.test(rt.output()), `the invalid change to be refused:\n${rt.output()}`);
+  await waitFor(() => /"level":50[^\n]*reload refused[^\n]*hum\.yaml:5:\d+: error: /.test(rt.output()), () => `the invalid change to be refused:\n${rt.output()}`);
   rt.child.kill('SIGTERM');
   assert.equal(await rt.exited, 0, rt.output());
 });
