@@ -3,12 +3,24 @@ import net from 'node:net';
 import { after } from 'node:test';
 import mqtt from 'mqtt';
 
+/** Ports freePort() handed out in this process: the kernel may give a closed one again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on now, never one handed out before in this process: the kernel may hand
+ * the port it just freed out again, and a test asking for an input and an HTTP port got the same
+ * one twice ("the port is in use", the gateway failed to start).
+ */
 export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+  for (;;) {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /**
