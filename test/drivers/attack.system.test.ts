@@ -235,7 +235,7 @@ test('login storm: 400 wrong passwords, 40 at a time from 8 addresses; password 
   const during = sent / ((Date.now() - s0) / 1000);
   sent += 1000;
   const refused = await storm;
-  await waitFor(() => g.devReadings() === sent, `all ${sent} readings of the device (pipeline accepted ${g.devReadings()})`);
+  await waitFor(() => g.devReadings() === sent, () => `all ${sent} readings of the device (pipeline accepted ${g.devReadings()})`);
   assert.equal(refused.length, 400);
   assert.ok(refused.every((c) => c === 3 || c === 4), 'every guess refused (4: checked, 3: throttled)');
   // 8 addresses × 5 failures before each backs off (a back-off of 1 s may end once or twice during the storm)

@@ -38,7 +38,7 @@ export async function socatPty(a: string, b: string): Promise<ChildProcess> {
   let log = '';
   child.stderr!.on('data', (d) => (log += d));
   try {
-    await waitFor(() => /starting data transfer loop/.test(log), `socat to start (${log})`);
+    await waitFor(() => /starting data transfer loop/.test(log), () => `socat to start (${log})`);
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

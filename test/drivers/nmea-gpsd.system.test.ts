@@ -60,7 +60,7 @@ test('gpsd captures over a pty pair: the same readings and drops as the decoder 
   const fh = await open(B, 'w');
   for (let i = 0; i < lines.length; i += 200) await fh.write(Buffer.concat(lines.slice(i, i + 200)));
   await fh.close();
-  await waitFor(() => driver!.counters().lines === lines.length, `all ${lines.length} lines read (${driver!.counters().lines})`, 60_000);
+  await waitFor(() => driver!.counters().lines === lines.length, () => `all ${lines.length} lines read (${driver!.counters().lines})`, 60_000);
 
   assert.deepEqual(ctx.readings, want);
   assert.deepEqual(ctx.drops.counters(), wantDrops.counters());

@@ -22,7 +22,7 @@ test('MQTT: the simulator publishes to an embedded aedes broker and the MQTT dri
     const summary = await runLive(replay, [t], { realTime: false });
     assert.equal(summary.ticks, sim.ticks);
     assert.equal(t.published, expected.length);
-    await waitFor(() => readings.length >= expected.length, `${expected.length} readings through the broker (have ${readings.length})`, 30_000);
+    await waitFor(() => readings.length >= expected.length, () => `${expected.length} readings through the broker (have ${readings.length})`, 30_000);
     assert.equal(drops.total(), 0);
     const key = (r: Reading) => `${r.stream}@${r.ts}=${r.value}`;
     assert.deepEqual(readings.map(key).sort(), expected.map(key).sort());

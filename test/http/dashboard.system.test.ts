@@ -65,7 +65,7 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   // reading the tail (where a fault's alert may be raised). Read the alerts once it took every message.
   let status = await getStatus();
   const taken = (s: Status) => s.stats.inputs.find((i) => i.name === 'plant-mqtt')?.counters.messages ?? 0;
-  await waitFor(async () => taken((status = await getStatus())) >= published, `the gateway to take the simulator's ${published} messages (took ${taken(status)})`, 30_000, 50);
+  await waitFor(async () => taken((status = await getStatus())) >= published, () => `the gateway to take the simulator's ${published} messages (took ${taken(status)})`, 30_000, 50);
   assert.ok(status.alerts.active.length >= 1, 'the simulated fault raised an alert');
 
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });

@@ -70,7 +70,7 @@ scrape_configs:
       readingsTotal = Number((await query('edgewise_readings_total{job="edgewise"}'))[0]?.value[1] ?? 0);
       return scrapedAt > handledAt;
     },
-    `Prometheus to scrape edgewise_readings_total after the input was handled; prometheus log:\n${promLog}`,
+    () => `Prometheus to scrape edgewise_readings_total after the input was handled; prometheus log:\n${promLog}`,
     60_000,
   );
   assert.equal(readingsTotal, 250);

@@ -361,7 +361,7 @@ describe('outbox', () => {
       for (const r of rows) o.ack(r);
       o.flush();
       // At once, or shortly after when the background WAL checkpoint happened to be at work.
-      await waitFor(() => o.stats().fileBytes < full / 4, `the file to shrink from ${full} bytes (now ${o.stats().fileBytes})`, 10_000);
+      await waitFor(() => o.stats().fileBytes < full / 4, () => `the file to shrink from ${full} bytes (now ${o.stats().fileBytes})`, 10_000);
       o.close();
       const db = new Database(path.join(dir, 'outbox.db'), { readonly: true });
       assert.equal(db.pragma('auto_vacuum', { simple: true }), 2);
@@ -388,7 +388,7 @@ describe('outbox', () => {
       assert.ok(held > 1_000_000, `the WAL still holds the drain while the reader is open (${held} bytes)`);
       reader.exec('COMMIT');
       reader.close();
-      await waitFor(() => walBytes(dir) === 0, `the WAL to be truncated by the retry (${walBytes(dir)} bytes)`, 10_000);
+      await waitFor(() => walBytes(dir) === 0, () => `the WAL to be truncated by the retry (${walBytes(dir)} bytes)`, 10_000);
       o.close();
     } finally {
       cleanup();

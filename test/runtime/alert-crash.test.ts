@@ -12,7 +12,7 @@ steps:
   - detect: { detector: threshold, above: 100, output: alerts }
 `;
 
-test('alerts first, durably: an alert goes upstream without the group commit, and a SIGKILL right after its PUBACK resends it only under its own id', { timeout: 90_000 }, async (t) => {
+test('alerts first, durably: an alert goes upstream without the group commit, and a SIGKILL right after its PUBACK resends it only under its own id', { timeout: 240_000 }, async (t) => {
   const { dir, cleanup } = tempDir('edgewise-alert-crash-');
   const upstream = new TestBroker();
   await upstream.start();
@@ -51,13 +51,13 @@ state: { checkpoint_interval: 60s }
   const readings = [20, 21, 150].map((value, i) => ({ topic: 'sensors/boiler/temp', payload: JSON.stringify({ ts: Date.now() + i, value }) }));
   // The last PUBACK may be lost with the process: the reading is journaled all the same (it was committed with the alert).
   await publishAll(`mqtt://127.0.0.1:${inputPort}`, readings).catch(() => {});
-  await waitFor(() => alerts().length === 1, 'the raised alert upstream (the group commit is 60 s away)', 10_000);
+  await waitFor(() => alerts().length >= 1, 'the raised alert upstream (the group commit is 60 s away)');
   await rt.exited;
   assert.equal(rt.child.signalCode, 'SIGKILL');
 
   // Restart: the alert's deletion was never committed, so it is sent again; the replay of the journal raises it again and is refused.
   rt = await startRuntime(cfg);
-  await waitFor(() => alerts().length >= 2, 'the alert resent after the restart', 20_000);
+  await waitFor(() => alerts().length >= 2, 'the alert resent after the restart');
   rt.child.kill('SIGTERM');
   assert.equal(await rt.exited, 0, rt.output());
   const copies = alerts().map((m) => JSON.parse(m.payload.toString()) as { id: string; seq: number; data: { alert_id: string; state: string } });

@@ -108,7 +108,7 @@ state: { checkpoint_interval: 700ms, checkpoint_min_entries: 0 }
     }
     clearInterval(timer);
     timer = undefined;
-    await waitFor(() => acked.size === published.length, `every reading acknowledged (${acked.size} of ${published.length})`, 60_000).catch((err) => {
+    await waitFor(() => acked.size === published.length, () => `every reading acknowledged (${acked.size} of ${published.length})`, 60_000).catch((err) => {
       throw new Error(`${(err as Error).message}\n${rt!.output().slice(-3000)}`);
     });
     // Let the last windows close by time passing, then stop cleanly: the open windows go out as partial.
@@ -117,7 +117,7 @@ state: { checkpoint_interval: 700ms, checkpoint_min_entries: 0 }
     rt = await startRuntime(cfg); // drains what the stop left in the outbox
     const expected = reference(published);
     const expectedIds = expected.length + published.filter((r) => r.stream.endsWith('/raw')).length; // aggregates and alerts, and each raw reading
-    await waitFor(() => uniqueIds(upstream.payloads()).size >= expectedIds, `${expectedIds} distinct records upstream (got ${uniqueIds(upstream.payloads()).size})`, 60_000);
+    await waitFor(() => uniqueIds(upstream.payloads()).size >= expectedIds, () => `${expectedIds} distinct records upstream (got ${uniqueIds(upstream.payloads()).size})`, 60_000);
     rt.child.kill('SIGTERM');
     await rt.exited;
 

@@ -60,7 +60,7 @@ test('input broker → pipeline → outbox → upstream broker: every window arr
   await gw.stop(); // flushes the last (partial) windows and the outbox
   const windows = seen.filter((e) => e.kind === 'aggregate');
   assert.ok(windows.length >= 15, `expected ≥ 15 windows, got ${windows.length}`);
-  await waitFor(() => upstream.messages().length === windows.length, `${windows.length} messages upstream (got ${upstream.messages().length})`);
+  await waitFor(() => upstream.messages().length === windows.length, () => `${windows.length} messages upstream (got ${upstream.messages().length})`);
   const byStream = new Map<string, number[]>();
   let total = 0;
   for (const m of upstream.messages()) {
@@ -104,7 +104,7 @@ test('edgewise run: SIGTERM stops cleanly (exit 0); SIGKILL while buffering lose
   rt = await startRuntime(cfg);
   // Distinct ids, not messages: a resent duplicate must not stand in for a window still to come.
   const upIds = () => new Set(upstream.messages().map((m) => JSON.parse(m.payload.toString()).id));
-  await waitFor(() => upIds().size >= 18, `18 buffered windows upstream (got ${upIds().size})`);
+  await waitFor(() => upIds().size >= 18, () => `18 buffered windows upstream (got ${upIds().size})`);
   const ids = upIds();
   assert.equal(ids.size, 18, 'each buffered window arrives (duplicates, if any, share an id)');
   const counts = upstream.messages().map((m) => JSON.parse(m.payload.toString()).data.count);

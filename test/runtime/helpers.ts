@@ -3,23 +3,49 @@ import net from 'node:net';
 import { after } from 'node:test';
 import mqtt from 'mqtt';
 
+/** Ports freePort() handed out in this process: the kernel may give a closed one again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on now, never one handed out before in this process: the kernel may hand
+ * the port it just freed out again, and a test asking for an input and an HTTP port got the same
+ * one twice ("the port is in use", the gateway failed to start).
+ */
 export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+  for (;;) {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /**
  * Wait until `cond()` holds, checking it every `everyMs`: the one way tests wait (on a state, an
  * event's effect, a file), never a fixed sleep. `timeoutMs` is generous, a bound for a broken
  * feature, not a timing assertion.
+ *
+ * `what` names what is awaited; give a function when the message shows a state (a child's output,
+ * a count): it is read when the wait times out. A template string is read when the wait begins, so
+ * a failure would show the state from before the wait (a child's output up to "gateway running",
+ * as if it had then logged nothing for the whole timeout).
+ *
+ * Past the deadline the condition is checked once more after this process has read its pending
+ * input: a timer runs before I/O in an event-loop turn, so after a stall of this process (a
+ * spawnSync, a loaded machine) a child's output or a broker's packets already waiting in a pipe or
+ * socket would otherwise not be seen.
  */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 10): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000, everyMs = 10): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > until) {
+      await new Promise((r) => setImmediate(r)); // after this turn's I/O
+      if (await cond()) return;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -51,7 +77,7 @@ export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = 
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
   }
-  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, 'the runtime to start', 90_000); // a bound for a broken start, not a timing assertion (tsx compiles on start: slow on a loaded machine)
+  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, () => `the runtime to start:\n${out}`, 90_000); // a bound for a broken start, not a timing assertion (tsx compiles on start: slow on a loaded machine)
   if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${out}`);
   return { child, output: () => out, exited };
 }

@@ -10,6 +10,12 @@ import { freePort, startRuntime, waitFor } from './helpers.js';
 import { Qos1Publisher } from './qos1-publisher.js';
 
 const TOKEN = 'reload-test-token-0123456789';
+/**
+ * The bound for a wait that includes a reload: it loads the config in a child process (node and
+ * tsx, as a start does): 8-10 s here with the machine loaded (a start took 11-15 s), so the bound
+ * of a start (startRuntime's), not the default 30 s.
+ */
+const RELOAD_MS = 90_000;
 
 const TEMP = (aggregates = 'count, mean') => `name: temp
 input:
@@ -106,7 +112,7 @@ async function setup(t: import('node:test').TestContext, o: { watch?: boolean } 
   return { dir, cfg, ports, upstream, rt, publisher };
 }
 
-test('reload: SIGHUP keeps an unchanged pipeline (its open window counts readings from before and after), rebuilds a changed one, starts and stops inputs; an invalid file is refused with FILE:LINE:COLUMN and the old pipelines keep running; POST /reload; the MQTT client stays connected', { timeout: 120_000 }, async (t) => {
+test('reload: SIGHUP keeps an unchanged pipeline (its open window counts readings from before and after), rebuilds a changed one, starts and stops inputs; an invalid file is refused with FILE:LINE:COLUMN and the old pipelines keep running; POST /reload; the MQTT client stays connected', { timeout: 300_000 }, async (t) => {
   const { dir, cfg, ports, upstream, rt, publisher } = await setup(t);
   const device = publisher(ports.input, 'esp32-1');
   const accepted = async (name: string) => (await http<StatusReport>(ports.http, '/api/status')).body.stats.pipelines.find((p) => p.pipeline === name)?.accepted;
@@ -119,13 +125,13 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, max'));
   writeFileSync(cfg, gatewayYaml(ports, { extra: true }));
   rt.child.kill('SIGHUP');
-  await waitFor(() => count(rt.output(), /"msg":"reload applied/) === 1, `the reload to be applied:\n${rt.output()}`);
+  await waitFor(() => count(rt.output(), /"msg":"reload applied/) === 1, () => `the reload to be applied:\n${rt.output()}`, RELOAD_MS);
   const applied: ReloadReport = JSON.parse(rt.output().split('\n').find((l) => l.includes('"msg":"reload applied'))!);
   assert.deepEqual(applied.changes?.pipelines.kept, ['temp']);
   assert.deepEqual(applied.changes?.pipelines.rebuilt.map((r) => r.name), ['hum']);
   assert.deepEqual(applied.changes?.inputs, { kept: ['local'], restarted: [], stopped: [], started: ['extra'] });
   // The rebuilt pipeline's window went out as partial with the readings from before.
-  await waitFor(() => aggregates(upstream).some((a) => a.stream === 'm1/hum'), 'the rebuilt pipeline to flush its window');
+  await waitFor(() => aggregates(upstream).some((a) => a.stream === 'm1/hum'), 'the rebuilt pipeline to flush its window', RELOAD_MS);
   assert.deepEqual(aggregates(upstream), [{ stream: 'm1/hum', count: 5, partial: true }]);
 
   // 3. More readings: temp through the connection that saw the reload, hum through the new input.
@@ -137,7 +143,7 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   // 4. An invalid file: refused with its place, logged at error; the old temp pipeline keeps counting.
   writeFileSync(join(dir, 'temp.yaml'), TEMP('count, meen'));
   rt.child.kill('SIGHUP');
-  await waitFor(() => /"level":50[^\n]*reload refused/.test(rt.output()), `the invalid reload to be refused:\n${rt.output()}`);
+  await waitFor(() => /"level":50[^\n]*reload refused/.test(rt.output()), () => `the invalid reload to be refused:\n${rt.output()}`, RELOAD_MS);
   assert.match(rt.output(), /temp\.yaml:5:\d+: error: /);
   await publish(device, 'm1/temp', 2);
   assert.equal(await accepted('temp'), 10);
@@ -183,7 +189,7 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   assert.equal(device.connects, 1, 'the publishing client was not disconnected by the reloads');
   rt.child.kill('SIGTERM');
   assert.equal(await rt.exited, 0, rt.output());
-  await waitFor(() => aggregates(upstream).length === 3, `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
+  await waitFor(() => aggregates(upstream).length === 3, () => `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
   assert.deepEqual(
     aggregates(upstream).sort((a, b) => a.stream.localeCompare(b.stream) || b.count - a.count),
     [
@@ -194,14 +200,14 @@ test('reload: SIGHUP keeps an unchanged pipeline (its open window counts reading
   );
 });
 
-test('a reload is a checkpoint boundary: SIGKILL after a reload and restart count every acknowledged reading once, in the pipeline that took it', { timeout: 120_000 }, async (t) => {
+test('a reload is a checkpoint boundary: SIGKILL after a reload and restart count every acknowledged reading once, in the pipeline that took it', { timeout: 300_000 }, async (t) => {
   const { dir, cfg, ports, upstream, rt, publisher } = await setup(t);
   const device = publisher(ports.input, 'esp32-1');
   await publish(device, 'm1/temp', 5);
   await publish(device, 'm1/hum', 5);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, max'));
   rt.child.kill('SIGHUP');
-  await waitFor(() => aggregates(upstream).length === 1, `the rebuilt pipeline to flush its window:\n${rt.output()}`);
+  await waitFor(() => aggregates(upstream).length === 1, () => `the rebuilt pipeline to flush its window:\n${rt.output()}`, RELOAD_MS);
   await publish(device, 'm1/temp', 4);
   await publish(device, 'm1/hum', 4); // PUBACKed: journaled
   rt.child.kill('SIGKILL');
@@ -213,10 +219,10 @@ test('a reload is a checkpoint boundary: SIGKILL after a reload and restart coun
     if (again.child.exitCode === null) again.child.kill('SIGKILL');
   });
   // Stop once the uplink is back (a stop drains to it; a busy machine may take a moment to connect).
-  await waitFor(() => upstream.statuses.filter((st) => st === 'online').length === 2, `the restarted gateway online upstream: ${upstream.statuses}`);
+  await waitFor(() => upstream.statuses.filter((st) => st === 'online').length === 2, () => `the restarted gateway online upstream: ${upstream.statuses}`);
   again.child.kill('SIGTERM');
   assert.equal(await again.exited, 0, again.output());
-  await waitFor(() => aggregates(upstream).length >= 3, `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
+  await waitFor(() => aggregates(upstream).length >= 3, () => `3 aggregates upstream: ${JSON.stringify(aggregates(upstream))}`);
   assert.deepEqual(
     aggregates(upstream).sort((a, b) => a.stream.localeCompare(b.stream) || b.count - a.count),
     [
@@ -227,14 +233,14 @@ test('a reload is a checkpoint boundary: SIGKILL after a reload and restart coun
   );
 });
 
-test('reload.watch: a changed pipeline file is reloaded, an invalid one refused', { timeout: 60_000 }, async (t) => {
+test('reload.watch: a changed pipeline file is reloaded, an invalid one refused', { timeout: 300_000 }, async (t) => {
   const { dir, rt } = await setup(t, { watch: true });
   // The watch starts after "gateway running": a change written before it would go unseen.
-  await waitFor(() => rt.output().includes('reload: watching'), `the file watch to start:\n${rt.output()}`);
+  await waitFor(() => rt.output().includes('reload: watching'), () => `the file watch to start:\n${rt.output()}`);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, min'));
-  await waitFor(() => /"trigger":"file change: [^"]*hum\.yaml"[^\n]*"msg":"reload applied/.test(rt.output()), `a reload on the file change:\n${rt.output()}`);
+  await waitFor(() => /"trigger":"file change: [^"]*hum\.yaml"[^\n]*"msg":"reload applied/.test(rt.output()), () => `a reload on the file change:\n${rt.output()}`, RELOAD_MS);
   writeFileSync(join(dir, 'hum.yaml'), HUM('count, minn'));
-  await waitFor(() => /"level":50[^\n]*reload refused[^\n]*hum\.yaml:5:\d+: error: /.test(rt.output()), `the invalid change to be refused:\n${rt.output()}`);
+  await waitFor(() => /"level":50[^\n]*reload refused[^\n]*hum\.yaml:5:\d+: error: /.test(rt.output()), () => `the invalid change to be refused:\n${rt.output()}`, RELOAD_MS);
   rt.child.kill('SIGTERM');
   assert.equal(await rt.exited, 0, rt.output());
 });
