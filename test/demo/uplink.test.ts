@@ -11,7 +11,7 @@ import { waitFor } from '../runtime/helpers.js';
 // with the consumer cut too, the e2e test lost 14 of 7,651 messages that the broker had acknowledged.
 test('demo outage: the gateway loses its uplink, the consumer stays connected', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(os.tmpdir(), 'edgewise-demo-uplink-'));
-  const demo = new Demo({ devices: 1, seed: 1, rateHz: 1, spanMs: 10_000, cycles: 1, realTime: false, dataDir: dir, gatewayId: 'gw-uplink', pipelines: 'demo' });
+  const demo = new Demo({ devices: 1, seed: 1, rateHz: 1, spanMs: 60_000, cycles: 1, realTime: false, start: Date.UTC(2026, 0, 5, 8), dataDir: dir, gatewayId: 'gw-uplink', pipelines: 'demo' });
   t.after(async () => {
     await demo.stop();
     rmSync(dir, { recursive: true, force: true });
