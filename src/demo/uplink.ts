@@ -4,10 +4,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 
 /**
  * The demo's "cloud": an aedes broker with two loopback listeners. The gateway's (`url`) is its
- * uplink: it can be cut off (listener closed, every connection on it dropped: what a gateway sees
- * when its uplink goes) and restored on the same port. The backend's (`backendUrl`), where the
- * consumer connects, is never cut: a fleet's backend is not behind the gateway's uplink. The aedes
- * instance lives on across a cut, as a real broker's would across a network outage.
+ * uplink: a cut drops every connection on it and every new one until `restore` (what a gateway
+ * sees when its uplink goes). The port stays bound through a cut: closed, another socket could
+ * take it (a reconnect attempt connected to itself, another process's outgoing connection), and the
+ * link could not come back on it. The backend's (`backendUrl`), where the consumer connects, is
+ * never cut: a fleet's backend is not behind the gateway's uplink. The aedes instance lives on
+ * across a cut, as a real broker's would across a network outage.
  *
  * The consumer must not be cut with the gateway: aedes (1.2, memory persistence) can lose QoS 1
  * messages of a persistent session whose subscriber reconnects while messages are unacknowledged.
@@ -23,17 +25,18 @@ export class UplinkBroker {
   /** Port of the backend's listener (never cut). */
   backendPort = 0;
   private broker: Aedes | null = null;
-  private server: net.Server | null = null;
+  private gatewaySide: net.Server | null = null;
   private backend: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   private readonly backendSockets = new Set<net.Socket>();
+  private isCut = false;
   private cuts = 0;
 
   async start(port = 0): Promise<void> {
     this.broker = await Aedes.createBroker();
-    this.port = port;
-    await this.listen();
-    this.backend = await this.serve(0, this.backendSockets);
+    this.gatewaySide = await this.serve(port, this.sockets, () => this.isCut);
+    this.port = (this.gatewaySide.address() as net.AddressInfo).port;
+    this.backend = await this.serve(0, this.backendSockets, () => false);
     this.backendPort = (this.backend.address() as net.AddressInfo).port;
   }
 
@@ -47,9 +50,9 @@ export class UplinkBroker {
     return `mqtt://127.0.0.1:${this.backendPort}`;
   }
 
-  /** True while the gateway's listener is up. */
+  /** True while the gateway's link is up. */
   get up(): boolean {
-    return this.server !== null;
+    return this.gatewaySide !== null && !this.isCut;
   }
 
   /** Times the link was cut. */
@@ -57,47 +60,40 @@ export class UplinkBroker {
     return this.cuts;
   }
 
-  /** Cut the uplink: stop listening for the gateway and drop every connection on its listener. */
+  /** Cut the uplink: drop every connection on the gateway's listener, and every new one until `restore`. */
   async cut(): Promise<void> {
-    if (this.server) this.cuts++;
-    await this.down();
+    if (!this.up) return;
+    this.cuts++;
+    this.isCut = true;
+    dropAll(this.sockets);
   }
 
-  private async down(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    await close(server, this.sockets);
-  }
-
-  /** Restore the uplink on the same port. */
+  /** Restore the uplink (on the same port). */
   async restore(): Promise<void> {
-    if (this.server || !this.broker) return;
-    await this.listen();
+    this.isCut = false;
   }
 
   async close(): Promise<void> {
-    await this.down();
-    const backend = this.backend;
-    this.backend = null;
-    if (backend) await close(backend, this.backendSockets);
+    const servers = [this.gatewaySide, this.backend];
+    this.gatewaySide = this.backend = null;
+    dropAll(this.sockets);
+    dropAll(this.backendSockets);
+    for (const s of servers) if (s) await new Promise<void>((r) => s.close(() => r()));
     const b = this.broker;
     this.broker = null;
     if (b) await new Promise<void>((r) => b.close(() => r()));
   }
 
-  private async listen(): Promise<void> {
-    const server = await this.serve(this.port, this.sockets);
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  private async serve(port: number, sockets: Set<net.Socket>): Promise<net.Server> {
+  private async serve(port: number, sockets: Set<net.Socket>, refuse: () => boolean): Promise<net.Server> {
     const broker = this.broker!;
     const server = net.createServer({ noDelay: true }, (sock) => {
+      sock.on('error', () => {});
+      if (refuse()) {
+        sock.destroy();
+        return;
+      }
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
-      sock.on('error', () => {});
       broker.handle(sock);
     });
     await new Promise<void>((resolve, reject) => {
@@ -108,11 +104,9 @@ export class UplinkBroker {
   }
 }
 
-/** Stop listening and drop the listener's connections. */
-async function close(server: net.Server, sockets: Set<net.Socket>): Promise<void> {
+function dropAll(sockets: Set<net.Socket>): void {
   for (const s of sockets) s.destroy();
   sockets.clear();
-  await new Promise<void>((r) => server.close(() => r()));
 }
 
 /** What the consumer saw of one upstream message. */
