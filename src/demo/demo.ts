@@ -139,7 +139,7 @@ export class Demo {
   async start(): Promise<void> {
     const root = this.opts.root ?? repoRoot();
     await this.uplink.start();
-    this.consumer = await UpstreamConsumer.connect(this.uplink.url, { keepMessages: this.opts.keepMessages });
+    this.consumer = await UpstreamConsumer.connect(this.uplink.backendUrl, { keepMessages: this.opts.keepMessages });
     const files = this.choice.flatMap((c) => c.files);
     const yaml = [
       `gateway: { id: ${JSON.stringify(this.opts.gatewayId ?? 'demo-gateway')}, data_dir: ${JSON.stringify(join(this.dataDir, 'data'))} }`,

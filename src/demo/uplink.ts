@@ -3,32 +3,56 @@ import net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 
 /**
- * The demo's "cloud": an aedes broker on a loopback port that can be cut off (listener closed,
- * every connection dropped: what a gateway sees when its uplink goes) and restored on the same
- * port. The aedes instance, and with it the consumer's persistent session, lives on across a
- * cut, as a real broker's would across a network outage, so nothing the gateway sends after the
- * link returns is missed by a consumer that has not reconnected yet.
+ * The demo's "cloud": an aedes broker with two loopback listeners. The gateway's (`url`) is its
+ * uplink: a cut drops every connection on it and every new one until `restore` (what a gateway
+ * sees when its uplink goes). The port stays bound through a cut: closed, another socket could
+ * take it (a reconnect attempt connected to itself, another process's outgoing connection), and the
+ * link could not come back on it. The backend's (`backendUrl`), where the consumer connects, is
+ * never cut: a fleet's backend is not behind the gateway's uplink. The aedes instance lives on
+ * across a cut, as a real broker's would across a network outage.
+ *
+ * The consumer must not be cut with the gateway: aedes (1.2, memory persistence) can lose QoS 1
+ * messages of a persistent session whose subscriber reconnects while messages are unacknowledged.
+ * Each connection numbers its messages from a random start, queued messages keep the ids of the
+ * connection that sent them, and a PUBACK deletes the first queued message with its id; when the
+ * new connection's ids run into the old ones, the subscriber's PUBACKs delete queued messages not
+ * yet resent, and the resend skips them ("no such packet"). Seen here: 14 of 7,651 lost after a
+ * cut, every one of them acknowledged to the gateway's outbox.
  */
 export class UplinkBroker {
+  /** Port of the gateway's (cuttable) listener. */
   port = 0;
+  /** Port of the backend's listener (never cut). */
+  backendPort = 0;
   private broker: Aedes | null = null;
-  private server: net.Server | null = null;
+  private gatewaySide: net.Server | null = null;
+  private backend: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
+  private readonly backendSockets = new Set<net.Socket>();
+  private isCut = false;
   private cuts = 0;
 
   async start(port = 0): Promise<void> {
     this.broker = await Aedes.createBroker();
-    this.port = port;
-    await this.listen();
+    this.gatewaySide = await this.serve(port, this.sockets, () => this.isCut);
+    this.port = (this.gatewaySide.address() as net.AddressInfo).port;
+    this.backend = await this.serve(0, this.backendSockets, () => false);
+    this.backendPort = (this.backend.address() as net.AddressInfo).port;
   }
 
+  /** Where the gateway connects (cut by `cut`). */
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  /** True while the listener is up. */
+  /** Where the consumer connects (never cut). */
+  get backendUrl(): string {
+    return `mqtt://127.0.0.1:${this.backendPort}`;
+  }
+
+  /** True while the gateway's link is up. */
   get up(): boolean {
-    return this.server !== null;
+    return this.gatewaySide !== null && !this.isCut;
   }
 
   /** Times the link was cut. */
@@ -36,49 +60,53 @@ export class UplinkBroker {
     return this.cuts;
   }
 
-  /** Cut the uplink: stop listening and drop every connection. */
+  /** Cut the uplink: drop every connection on the gateway's listener, and every new one until `restore`. */
   async cut(): Promise<void> {
-    if (this.server) this.cuts++;
-    await this.down();
+    if (!this.up) return;
+    this.cuts++;
+    this.isCut = true;
+    dropAll(this.sockets);
   }
 
-  private async down(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await new Promise<void>((r) => server.close(() => r()));
-  }
-
-  /** Restore the uplink on the same port. */
+  /** Restore the uplink (on the same port). */
   async restore(): Promise<void> {
-    if (this.server || !this.broker) return;
-    await this.listen();
+    this.isCut = false;
   }
 
   async close(): Promise<void> {
-    await this.down();
+    const servers = [this.gatewaySide, this.backend];
+    this.gatewaySide = this.backend = null;
+    dropAll(this.sockets);
+    dropAll(this.backendSockets);
+    for (const s of servers) if (s) await new Promise<void>((r) => s.close(() => r()));
     const b = this.broker;
     this.broker = null;
     if (b) await new Promise<void>((r) => b.close(() => r()));
   }
 
-  private async listen(): Promise<void> {
+  private async serve(port: number, sockets: Set<net.Socket>, refuse: () => boolean): Promise<net.Server> {
     const broker = this.broker!;
     const server = net.createServer({ noDelay: true }, (sock) => {
-      this.sockets.add(sock);
-      sock.on('close', () => this.sockets.delete(sock));
       sock.on('error', () => {});
+      if (refuse()) {
+        sock.destroy();
+        return;
+      }
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
       broker.handle(sock);
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new Error(`demo uplink broker: cannot listen on 127.0.0.1:${this.port}: ${err.message}`)));
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.once('error', (err) => reject(new Error(`demo uplink broker: cannot listen on 127.0.0.1:${port}: ${err.message}`)));
+      server.listen(port, '127.0.0.1', () => resolve());
     });
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
+    return server;
   }
+}
+
+function dropAll(sockets: Set<net.Socket>): void {
+  for (const s of sockets) s.destroy();
+  sockets.clear();
 }
 
 /** What the consumer saw of one upstream message. */
@@ -108,6 +136,8 @@ export class UpstreamConsumer {
   unreadable = 0;
   /** Last gateway status seen (`online`/`offline`). */
   status = '';
+  /** Connections made (1 unless the consumer's own link dropped). */
+  connects = 0;
   readonly messages: ConsumedMessage[] = [];
   private readonly ids = new Set<string>();
   private readonly seqs = new Map<string, number[]>();
@@ -117,6 +147,7 @@ export class UpstreamConsumer {
     this.client = client;
     this.keepMessages = keepMessages;
     client.on('message', (topic, payload) => this.take(topic, payload));
+    client.on('connect', () => this.connects++);
   }
 
   /** Connect and subscribe; resolves once subscribed. `keepMessages` keeps every unique payload (tests). */

@@ -70,7 +70,7 @@ test(
       const got = new Set(demo.consumer.messages.map(upstreamKey));
       const lost = emitted.filter((e) => e.kind !== 'late').map(emissionKey).filter((k) => !got.has(k));
       const ob = demo.stats().outbox;
-      return JSON.stringify({ produced: demo.produced, received: demo.consumer.byKind, consumerConnected: demo.consumer.connected, duplicates: demo.consumer.duplicates, outbox: { accepted: ob?.accepted, acked: ob?.acked, duplicateIds: ob?.duplicateIds, dropped: ob?.dropped }, upstream: demo.stats().upstream, gaps: demo.consumer.gaps().slice(0, 5).map((g) => ({ topic: g.topic, n: g.seqs.length, last: g.seqs.slice(-5) })), missing: lost.length, first: lost.slice(0, 10) });
+      return JSON.stringify({ produced: demo.produced, received: demo.consumer.byKind, consumerConnected: demo.consumer.connected, consumerConnects: demo.consumer.connects, duplicates: demo.consumer.duplicates, outbox: { accepted: ob?.accepted, acked: ob?.acked, duplicateIds: ob?.duplicateIds, dropped: ob?.dropped }, upstream: demo.stats().upstream, gaps: demo.consumer.gaps().slice(0, 5).map((g) => ({ topic: g.topic, n: g.seqs.length, last: g.seqs.slice(-5) })), missing: lost.length, first: lost.slice(0, 10) });
     };
     assert.ok(drained, `everything produced arrived upstream (produced ${demo.producedTotal}, received ${demo.consumer.unique}, outbox ${JSON.stringify(demo.stats().outbox?.depth)}): ${drained ? '' : missing()}`);
     const s = demo.stats();
