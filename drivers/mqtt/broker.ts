@@ -72,6 +72,8 @@ export interface EmbeddedBrokerOptions {
   maxPendingPerAddress?: number;
   /** Failed password checks from one address before it backs off (1 s, doubling to 60 s). Default 5. */
   loginFailuresPerAddress?: number;
+  /** Test hook: an address's first back-off, ms (then doubling to 60 s). Default 1 s. */
+  loginBackoffMs?: number;
   /** Password checks waiting for the (one) scrypt slot; more logins are refused at once. Default 16. */
   loginQueue?: number;
   /** Bytes of retained messages (topic + payload) kept; a retained publish beyond is delivered but not retained. Default 1 MiB. */
@@ -134,6 +136,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   const guard = new LoginGuard({
     ...LOGIN_GUARD_DEFAULTS,
     failuresPerAddress: opts.loginFailuresPerAddress ?? LOGIN_GUARD_DEFAULTS.failuresPerAddress,
+    backoffMs: opts.loginBackoffMs ?? LOGIN_GUARD_DEFAULTS.backoffMs,
     maxQueued: opts.loginQueue ?? LOGIN_GUARD_DEFAULTS.maxQueued,
   });
   const verified = new VerifiedPasswords();
