@@ -8,12 +8,13 @@ import { Deliveries, deliveryKey, parseDeliveryKey } from '../journal/deliveries
 import { IngestJournal, journalDeliveries, lastJournalPos, readJournal } from '../journal/journal.js';
 import type { Outbox } from '../outbox/index.js';
 import type { StateConfig } from '../state/config.js';
+import { STATE_DEFAULTS } from '../state/defaults.js';
 import { CheckpointWriter, type CapturedCheckpoint, type WriteReport } from '../state/checkpoint-writer.js';
 import { SharedCapture } from '../core/shared-capture.js';
 import { CheckpointRows, OUTBOX_STATE, readCheckpoint, setAside } from '../state/store.js';
 
-/** The `state:` defaults (as in src/state/config.ts, which the running gateway does not load). */
-export const DEFAULT_STATE_CONFIG: StateConfig = { durability: 'journal', journal_max_wait: 5, journal_unacked_wait: 100, checkpoint_interval: 10_000, checkpoint_min_entries: 20_000 };
+/** The `state:` defaults (src/state/defaults.ts: the running gateway does not load the schema). */
+export const DEFAULT_STATE_CONFIG: StateConfig = { ...STATE_DEFAULTS };
 
 export interface StateStats {
   durability: StateConfig['durability'];
