@@ -1,4 +1,4 @@
-import { statfsSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
 import { countedBytes, type PendingMsg } from './types.js';
 
 /** While the disk is full, fresh messages go to memory and the disk is tried again this often. */
@@ -42,16 +42,31 @@ export class MemoryHold {
     this.retryAt = performance.now() + DISK_RETRY_MS;
   }
 
+  /** Part of what was held went to the file: try the disk again with the next commit. */
+  retrySoon(): void {
+    this.retryAt = performance.now();
+  }
+
   /** Try the disk with the next commit (at close). */
   retryNow(): void {
     this.retryAt = 0;
   }
 
+  /** The oldest held messages whose counted bytes fit in `budget`. */
+  oldest(budget: number): PendingMsg[] {
+    const out: PendingMsg[] = [];
+    let n = 0;
+    for (const m of this.held.values()) {
+      n += countedBytes(m);
+      if (n > budget) break;
+      out.push(m);
+    }
+    return out;
+  }
+
   /** Holding `part` would overflow the bound (while the file has messages that could make room). */
   wouldOverflow(part: readonly PendingMsg[], storedBytes: number): boolean {
-    let n = this.heldBytes;
-    for (const m of part) n += countedBytes(m);
-    return n > this.limitBytes && storedBytes > 0;
+    return this.heldBytes + bytesOf(part) > this.limitBytes && storedBytes > 0;
   }
 
   /** Hold `part`; returns the messages dropped to stay within the bound (raw first, oldest first; some may be older ones). */
@@ -104,24 +119,82 @@ export class MemoryHold {
   }
 }
 
-/** Whether the file system holding the outbox is low on space (checked at most once a second). */
-export class LowSpaceWatch {
+/**
+ * Room the outbox leaves free on its file system for itself: deleting acknowledged rows and
+ * dropping old ones are writes too (their pages go to the WAL first), so its own inserts never take
+ * the last of it, or a full disk would keep the backlog from ever draining.
+ */
+export const SPACE_RESERVE_BYTES = 256 * 1024;
+/** Disk bytes a message's counted bytes may take while written: its copy in the WAL and its page in the file, with index and page overhead. */
+const WRITE_FACTOR = 3;
+
+/**
+ * Free space on the file system holding the outbox. While it is low, what the WAL holds counts as
+ * used: checkpointing it may grow the file by as much.
+ */
+export class DiskSpace {
   private lastCheck = -Infinity;
   private low = false;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly wal: string,
+  ) {}
 
+  /** Less than 16 MiB or 10 % free (checked at most once a second). */
   isLow(): boolean {
     const t = performance.now();
     if (t - this.lastCheck < SPACE_CHECK_EVERY_MS) return this.low;
     this.lastCheck = t;
-    try {
-      const f = statfsSync(this.dir);
-      const free = f.bavail * f.bsize;
-      this.low = free < LOW_SPACE_BYTES || free < (f.blocks * f.bsize) / 10;
-    } catch {
-      this.low = false;
-    }
+    const f = this.statfs();
+    this.low = f !== undefined && (f.free < LOW_SPACE_BYTES || f.free < f.size / 10);
     return this.low;
   }
+
+  /** Counted message bytes that may be written now and leave the reserve free (no limit while space is not low). */
+  budget(): number {
+    if (!this.isLow()) return Infinity;
+    const h = this.headroom();
+    return h === undefined ? Infinity : Math.max(0, h / WRITE_FACTOR);
+  }
+
+  /**
+   * Space is low and the WAL reaches into the reserve. Deletes (acknowledgements) are not held to
+   * the budget: they grow the WAL alone, and once it holds inserted pages too, checkpointing them
+   * needs room the WAL must not take.
+   */
+  walOverReserve(): boolean {
+    if (!this.isLow()) return false;
+    const h = this.headroom();
+    return h !== undefined && h < 0;
+  }
+
+  /** Free bytes beyond the reserve once the WAL is checkpointed (at worst into new pages). */
+  private headroom(): number | undefined {
+    const f = this.statfs();
+    if (f === undefined) return undefined;
+    let walBytes = 0;
+    try {
+      walBytes = statSync(this.wal).size;
+    } catch {
+      // no WAL file (exclusive mode, or not created yet)
+    }
+    return f.free - walBytes - SPACE_RESERVE_BYTES;
+  }
+
+  private statfs(): { free: number; size: number } | undefined {
+    try {
+      const f = statfsSync(this.dir);
+      return { free: f.bavail * f.bsize, size: f.blocks * f.bsize };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Counted bytes of these messages. */
+export function bytesOf(messages: Iterable<PendingMsg>): number {
+  let n = 0;
+  for (const m of messages) n += countedBytes(m);
+  return n;
 }

@@ -7,7 +7,7 @@ import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/reco
 import { encodePayload, upstreamKindOf } from '../core/payload.js';
 import type { OutboxConfig } from './config.js';
 import { DeadLetters, type DeadLetterEntry } from './dead-letters.js';
-import { LowSpaceWatch, MemoryHold, SPACE_CHECK_EVERY_MS } from './disk-full.js';
+import { bytesOf, DiskSpace, MemoryHold, SPACE_CHECK_EVERY_MS, SPACE_RESERVE_BYTES } from './disk-full.js';
 import { OutboxDrops, byPriority, type OutboxDropReason } from './drops.js';
 import { SpaceGiveBack } from './give-back.js';
 import { BACKSTOP_PAGES, WalCheckpointer } from './wal-checkpointer.js';
@@ -125,7 +125,7 @@ export class Outbox {
   private txRunner: { db: Database.Database; run: (fn: () => void) => void } | undefined;
   private readonly deadLetterTable = new DeadLetters();
   private readonly memory: MemoryHold;
-  private readonly lowSpace: LowSpaceWatch;
+  private readonly space: DiskSpace;
   private readonly giveBack: SpaceGiveBack;
   private walCheckpointer: WalCheckpointer | undefined;
   private readonly walCheckpointEveryMs: number;
@@ -141,7 +141,7 @@ export class Outbox {
     this.dropped = new OutboxDrops(opts.log, this.now);
     this.drops = this.dropped.counter;
     this.memory = new MemoryHold(opts.config.memory_bytes);
-    this.lowSpace = new LowSpaceWatch(path.dirname(this.file));
+    this.space = new DiskSpace(path.dirname(this.file), `${this.file}-wal`);
     this.giveBack = new SpaceGiveBack(() => this.store, () => !this.closed && this.depth() === 0, opts.log, opts.giveBackEveryMs);
     this.walCheckpointEveryMs = opts.walCheckpointEveryMs ?? WAL_CHECKPOINT_EVERY_MS;
     this.txParts.add({ write: (db, batch) => (this.tracking ? this.seen.write(db, batch) : undefined), committed() {} });
@@ -302,11 +302,11 @@ export class Outbox {
   private commitAlerts(): void {
     if (this.closed || !this.batch.some((m) => m.priority === PRIORITY.alert)) return;
     this.lastAlertCommit = performance.now();
-    if (this.memory.size) { // the disk is full: the usual path holds and forwards them
+    const alerts = this.batch.filter((m) => m.priority === PRIORITY.alert);
+    if (this.memory.size || bytesOf(alerts) > this.space.budget()) { // the disk is full: the usual path holds and forwards them
       this.flush();
       return;
     }
-    const alerts = this.batch.filter((m) => m.priority === PRIORITY.alert);
     this.batch = this.batch.filter((m) => m.priority !== PRIORITY.alert);
     const acks = this.acks;
     this.acks = [];
@@ -468,13 +468,16 @@ export class Outbox {
       if (this.somethingPending) this.arm();
       return;
     }
-    // What was held in memory goes to the file first, in order, with the new batch.
+    // What was held in memory goes to the file first, in order, with the new batch, under the
+    // configured bound: the bound lowered while the disk was full would drop what memory held.
     const messages = this.memory.size ? [...this.memory.values(), ...part] : part;
+    const maxBytes = this.memory.size ? this.cfg.max_bytes : this.effectiveMax;
     // A bound lowered after the disk filled up drops for disk_full, not outbox_full.
-    const fullReason = this.effectiveMax < this.cfg.max_bytes ? 'disk_full' : 'outbox_full';
-    const job: CommitJob = { messages, acks, sweepAge, now, maxBytes: this.effectiveMax, fullReason, moreFollow: this.batch.length > 0 };
+    const fullReason = maxBytes < this.cfg.max_bytes ? 'disk_full' : 'outbox_full';
+    const job: CommitJob = { messages, acks, sweepAge, now, maxBytes, fullReason, moreFollow: this.batch.length > 0 };
     try {
-      this.commit(job);
+      if (bytesOf(messages) > this.space.budget()) this.onDiskFull(undefined, job, part);
+      else this.commit(job);
       if ((this.batch.length || this.acks.length) && !this.closed && !this.sliceTimer) {
         this.sliceTimer = setImmediate(() => {
           this.sliceTimer = null;
@@ -501,43 +504,63 @@ export class Outbox {
   }
 
   /**
-   * A write failed for lack of space. In order: give the WAL back and delete what was acknowledged
-   * (that is where space comes from) and try again; when the memory queue would overflow and
-   * messages are buffered, lower the byte bound (dropping raw first) and try again; else hold the
-   * new messages (`part`) in memory (bounded by outbox.memory_bytes), where the forwarder sends
-   * them all the same, and try the disk again in a second.
+   * A write failed for lack of space, or would leave less than the reserve free (`err` undefined).
+   * In order: give the WAL back and delete what was acknowledged (that is where space comes from)
+   * and try again; write what memory holds to the file, oldest first, as far as the space allows;
+   * when the memory queue would overflow and messages are buffered, lower the byte bound (dropping
+   * raw first) and try again; else hold the new messages (`part`) in memory (bounded by
+   * outbox.memory_bytes), where the forwarder sends them all the same, and try the disk again in a
+   * second.
    */
   private onDiskFull(err: unknown, job: CommitJob, part: PendingMsg[]): void {
     this.counters.diskFullEvents++;
     if (!this.diskFullLogged) {
       this.diskFullLogged = true;
+      const what = err === undefined ? `disk nearly full (a write would leave less than ${SPACE_RESERVE_BYTES} bytes free)` : 'disk full';
       this.log.warn(
         { err, file: this.file, storedBytes: this.tally.totalBytes },
-        `outbox: disk full writing ${this.file}; truncating the WAL, deleting acknowledged messages and holding new ones in memory (up to outbox.memory_bytes ${this.cfg.memory_bytes}) until space returns. Free space on the device or lower outbox.max_bytes.`,
+        `outbox: ${what} writing ${this.file}; truncating the WAL, deleting acknowledged messages and holding new ones in memory (up to outbox.memory_bytes ${this.cfg.memory_bytes}) until space returns. Free space on the device or lower outbox.max_bytes.`,
       );
     }
     let acks = job.acks;
-    const tryCommit = (messages: PendingMsg[], maxBytes: number): boolean => {
+    /** Commit `messages` with the acknowledgements not yet committed; `shrinks`: under a lowered bound, which makes room in the file. */
+    const tryCommit = (messages: PendingMsg[], maxBytes: number, shrinks = false): boolean => {
+      if (!shrinks && bytesOf(messages) > this.space.budget()) return false;
       try {
         this.commit({ ...job, messages, acks, maxBytes, fullReason: 'disk_full', moreFollow: this.batch.length > 0 });
+        acks = [];
         return true;
       } catch (e) {
         if (!isDiskFull(e)) throw e;
         return false;
       }
     };
+    const done = (): void => {
+      this.acks = acks.concat(this.acks); // their ids stay in ackedIds: not sent again
+      this.hold(part);
+    };
     this.giveBack.truncateWal();
-    if (acks.length && tryCommit([], Infinity)) acks = [];
-    if (tryCommit(job.messages, this.effectiveMax)) return;
+    if (acks.length) tryCommit([], Infinity, true);
+    if (tryCommit(job.messages, job.maxBytes)) return;
+    if (this.memory.size) {
+      // Space is back, but not for all of it: the oldest part goes to the file, the new messages
+      // wait in memory behind the rest (the file's rows stay older than memory's).
+      const piece = this.memory.oldest(this.space.budget());
+      if (piece.length && tryCommit(piece, this.cfg.max_bytes)) {
+        this.giveBack.truncateWal(); // the WAL's copy back before the next piece
+        this.memory.retrySoon();
+        done();
+        return;
+      }
+    }
     const stored = this.tally.totalBytes;
     if (this.memory.wouldOverflow(part, stored)) {
       this.effectiveMax = Math.max(0, Math.floor(stored * 0.9));
       this.log.warn({ file: this.file, storedBytes: stored }, `outbox: disk still full; lowering the outbox bound to ${this.effectiveMax} bytes (dropping raw first)`);
-      if (tryCommit(job.messages, this.effectiveMax)) return;
+      if (tryCommit(job.messages, this.effectiveMax, true)) return;
     }
     this.memory.retryLater();
-    this.acks = acks.concat(this.acks); // their ids stay in ackedIds: not sent again
-    this.hold(part);
+    done();
   }
 
   /** Hold messages in memory (the disk is full) and hand them to the forwarder; beyond memory_bytes, raw is dropped first. */
@@ -591,7 +614,15 @@ export class Outbox {
     if (reserve) this.idsReservedTo = reserve;
     this.dropped.markSaved(dropCounts);
     for (const a of acks) this.ackedIds.delete(a.id);
-    if (this.memory.committed(messages)) this.log.info({ file: this.file }, `outbox: space on the disk again; messages are stored in ${this.file} again`);
+    if (this.memory.committed(messages)) {
+      this.log.info({ file: this.file }, `outbox: space on the disk again; messages are stored in ${this.file} again`);
+      // All of memory fitted under the configured bound (leaving the reserve free): the lowered bound goes.
+      if (job.maxBytes >= this.cfg.max_bytes && this.effectiveMax !== this.cfg.max_bytes) {
+        this.effectiveMax = this.cfg.max_bytes;
+        this.diskFullLogged = false;
+        this.log.info({ file: this.file }, `outbox: byte bound back to ${this.cfg.max_bytes}`);
+      }
+    }
     this.keys.markSaved(saveSeq);
     this.tally = bounds.tally;
     this.keys.applyCommitted(bounds.keyDelta, inserted);
@@ -607,8 +638,9 @@ export class Outbox {
     }
     this.giveBack.noteDepth(depth);
     if (acked > 0 || bounds.dropped.length > 0) this.giveBack.afterFree(depth);
-    // Keep the WAL small as the disk fills (drained or not: with the uplink up it is drained after every batch).
-    if (this.giveBack.msSinceTruncate >= SPACE_CHECK_EVERY_MS && this.lowSpace.isLow()) this.giveBack.truncateWal();
+    // Keep the WAL small as the disk fills (drained or not: with the uplink up it is drained after every batch),
+    // and never let it reach into the reserve: a checkpoint that must grow the file could not run.
+    if ((this.giveBack.msSinceTruncate >= SPACE_CHECK_EVERY_MS && this.space.isLow()) || this.space.walOverReserve()) this.giveBack.truncateWal();
     const announce = inserted.filter((m) => !m.announced);
     if (announce.length && this.listeners.length) {
       const rows = announce.map(rowOf);
@@ -748,8 +780,12 @@ export class Outbox {
   /** Commit what is open and close the file. put() after close() is counted as a drop ("closed"). */
   close(): void {
     if (this.closed) return;
-    this.memory.retryNow();
-    this.flush();
+    // What memory holds goes to the file as far as the space allows, piece by piece.
+    for (let held = Infinity; this.memory.size && this.memory.size < held; ) {
+      held = this.memory.size;
+      this.memory.retryNow();
+      this.flush();
+    }
     if (this.memory.size) {
       // Still no space: what is held in memory is lost with the process.
       for (const m of this.memory.clear()) this.dropped.count('disk_full', m.priority, describe(m), 'held in memory at close: the disk was full');
