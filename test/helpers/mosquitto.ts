@@ -57,8 +57,9 @@ export class Mosquitto {
     p.stdout!.on('data', (d) => (this.log += d.toString()));
     p.stderr!.on('data', (d) => (this.log += d.toString()));
     this.proc = p;
-    await waitFor(async () => p.exitCode !== null || (await portOpen(this.port)), 'mosquitto to listen');
-    if (p.exitCode !== null) throw new Error(`mosquitto did not start (exit ${p.exitCode}):\n${this.log}`);
+    const ended = () => p.exitCode !== null || p.signalCode !== null;
+    await waitFor(async () => ended() || (await portOpen(this.port)), () => `mosquitto to listen:\n${this.log}`);
+    if (ended()) throw new Error(`mosquitto did not start (exit ${p.exitCode ?? p.signalCode}):\n${this.log}`);
   }
 
   /** SIGSTOP / SIGCONT: the broker hangs without closing a connection. */
@@ -74,7 +75,7 @@ export class Mosquitto {
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = null;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return; // killed by a signal: no 'exit' to come
     await new Promise<void>((r) => {
       p.once('exit', () => r());
       p.kill('SIGCONT'); // in case it was paused

@@ -60,8 +60,11 @@ export async function publishAll(url: string, messages: Array<{ topic: string; p
   }
 }
 
-/** Start `edgewise run` as a child process; resolves once it logs "gateway running". */
-export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+/**
+ * Start `edgewise run` as a child process; resolves once it logs "gateway running". Aborting
+ * `signal` during the start kills the child (SIGKILL) and rejects at once.
+ */
+export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--config', configFile], {
     env: { ...process.env, ...env, EDGEWISE_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,7 +80,15 @@ export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = 
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
   }
-  await waitFor(() => out.includes('"gateway running"') || child.exitCode !== null, () => `the runtime to start:\n${out}`, 90_000); // a bound for a broken start, not a timing assertion (tsx compiles on start: slow on a loaded machine)
-  if (child.exitCode !== null) throw new Error(`runtime exited with ${child.exitCode}:\n${out}`);
+  const kill = () => child.kill('SIGKILL');
+  if (signal?.aborted) kill();
+  signal?.addEventListener('abort', kill, { once: true });
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
+  try {
+    await waitFor(() => out.includes('"gateway running"') || ended(), () => `the runtime to start:\n${out}`, 90_000); // a bound for a broken start, not a timing assertion (tsx compiles on start: slow on a loaded machine)
+  } finally {
+    signal?.removeEventListener('abort', kill);
+  }
+  if (ended()) throw new Error(`runtime exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
   return { child, output: () => out, exited };
 }

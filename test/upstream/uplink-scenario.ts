@@ -4,12 +4,16 @@
  * unbounded queues, persistence) → a persistent QoS 1 consumer. Mosquitto is stopped (SIGTERM,
  * restarted on the same port) or paused (SIGSTOP, no TCP drop) for each outage. Used by
  * test/upstream/uplink.system.test.ts (short outages) and bench/uplink.bench.ts (the issue's numbers).
+ *
+ * The scenario ends early, stopping everything it started, when the gateway exits on its own or
+ * `signal` aborts: every wait in it also waits on that.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort, startRuntime, waitFor } from '../runtime/helpers.js';
-import { setTimeout as hold } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from './helpers.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
@@ -34,6 +38,13 @@ export interface ScenarioOptions {
   /** The outbox's byte bound (default: the gateway's default, 64MB). */
   outboxMaxBytes?: string;
   log?: (line: string) => void;
+  /**
+   * Ends the scenario early: it stops everything it started and rejects, saying where it was
+   * (a test passes one that aborts a little before its own timeout).
+   */
+  signal?: AbortSignal;
+  /** Called once everything is running (a test hook: `dir` is in every started process's command line). */
+  onStarted?: (s: { dir: string; runtime: ChildProcess }) => void;
 }
 
 export interface OutageResult {
@@ -84,139 +95,206 @@ function cpuMsOf(pid: number): number {
   }
 }
 
+function tail(output: string, lines = 30): string {
+  return output.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
 export async function runUplinkScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const log = o.log ?? (() => {});
   const tmp = tempDir('edgewise-uplink-');
   const mosq = new Mosquitto(tmp.dir, await freePort());
-  await mosq.start();
-  const upUrl = `mqtt://127.0.0.1:${mosq.port}`;
   const inputPort = await freePort();
-  writeFileSync(join(tmp.dir, 'raw.yaml'), 'name: raw\ninput: { streams: ["**"] }\nsteps:\n  - output: raw\n');
-  const cfg = join(tmp.dir, 'edgewise.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'gateway: { id: gw-up, data_dir: data }',
-      'log: { level: info }',
-      `inputs:\n  - { name: local, type: mqtt, broker: { port: ${inputPort} } }`,
-      'pipelines: [raw.yaml]',
-      ...(o.outboxMaxBytes ? [`outbox: { max_bytes: ${o.outboxMaxBytes} }`] : []),
-      `upstream: { url: "${upUrl}", keepalive: 2s, connect_timeout: 2s, reconnect_min: 100ms, reconnect_max: 5s${o.upstreamYaml ?? ''} }`,
-      '',
-    ].join('\n'),
-  );
+  const upUrl = `mqtt://127.0.0.1:${mosq.port}`;
 
-  // The consumer: a persistent session, so Mosquitto queues for it across its own restarts.
-  const seen: Uint8Array[] = Array.from({ length: o.streams }, () => new Uint8Array(1 << 18));
-  const prefix = new Array<number>(o.streams).fill(0);
-  const seqs = new Map<string, Set<number>>();
-  let received = 0;
-  let duplicates = 0;
-  const consumer = mqtt.connect(upUrl, { clientId: 'uplink-consumer', clean: false, reconnectPeriod: 200, keepalive: 60 });
-  consumer.on('message', (topic, payload) => {
-    if (topic.endsWith('/status') || topic.endsWith('/stats')) return; // gateway health, not data
-    const p = JSON.parse(payload.toString()) as { seq: number; stream: string; data: { value: number } };
-    let s = seqs.get(topic);
-    if (!s) seqs.set(topic, (s = new Set()));
-    if (s.has(p.seq)) {
-      duplicates++;
-      return;
-    }
-    s.add(p.seq);
-    received++;
-    const d = Number(p.stream.slice(1, p.stream.indexOf('/')));
-    const arr = seen[d]!;
-    arr[p.data.value] = 1;
-    while (arr[prefix[d]!]) prefix[d]!++;
-  });
-  await new Promise<void>((resolve, reject) => {
-    consumer.once('connect', () => consumer.subscribe('edgewise/v1/gw-up/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())));
-  });
-
-  const rt = await startRuntime(cfg);
-  const publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${inputPort}`, { reconnectPeriod: 0, clientId: 'uplink-publisher' });
-  (publisher.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
-  const ackedPerStream = new Array<number>(o.streams).fill(0);
+  // Live state, for the message when the scenario ends early.
+  let phase = 'starting Mosquitto';
   let published = 0;
   let acked = 0;
-  let running = true;
-  const t0 = performance.now();
-  const cpu0 = cpuMsOf(rt.child.pid!);
-  const written0 = writtenBytesOf(rt.child.pid!);
-  const pump = (async () => {
-    const start = performance.now();
-    while (running) {
-      const owed = Math.floor(((performance.now() - start) / 1000) * o.rate) - published;
-      for (let i = 0; i < owed; i++) {
-        const d = published % o.streams;
-        const v = Math.floor(published / o.streams);
-        published++;
-        publisher.publish(`sensors/s${d}/v`, `{"value":${v},"ts":${Date.now()}}`, { qos: 1 }, (err) => {
-          if (err) return;
-          acked++;
-          ackedPerStream[d] = Math.max(ackedPerStream[d]!, v + 1);
-        });
-      }
-      await hold(5);
-    }
-  })();
+  let received = 0;
+  let duplicates = 0;
+  const ackedPerStream = new Array<number>(o.streams).fill(0);
+  const prefix = new Array<number>(o.streams).fill(0);
+  let rt: Awaited<ReturnType<typeof startRuntime>> | undefined;
+  const behind = () => ackedPerStream.reduce((n, a, d) => n + Math.max(0, a - prefix[d]!), 0);
+  const state = () => `published ${published}, acked ${acked}, received ${received}, ${behind()} acked readings not yet at the consumer`;
 
-  const results: OutageResult[] = [];
+  // Aborted when the scenario must end early; its reason is the scenario's error.
+  const stop = new AbortController();
+  const fail = (why: string) => {
+    if (stop.signal.aborted) return;
+    const out = rt ? `\nedgewise run output (last lines):\n${tail(rt.output())}` : '';
+    stop.abort(new Error(`uplink scenario: ${why}, during ${phase}; ${state()}${out}`));
+  };
+  const onCallerAbort = () => fail(`aborted by the caller (${String(o.signal!.reason)})`);
+  o.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  if (o.signal?.aborted) onCallerAbort();
+  // A promise that rejects (with the reason) as soon as the scenario is stopped.
+  const stopped = new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true }));
+  stopped.catch(() => {});
+  const orStop = <T>(p: Promise<T>) => Promise.race([p, stopped]);
+  const hold = (ms: number) => orStop(sleep(ms, undefined, { signal: stop.signal }));
+  /** waitFor that also ends when the scenario is stopped, and then throws why. */
+  const until = async (cond: () => boolean, what: () => string, timeoutMs: number) => {
+    await waitFor(() => stop.signal.aborted || cond(), what, timeoutMs);
+    stop.signal.throwIfAborted();
+  };
+  // Mosquitto's start or stop under way, awaited when cleaning up.
+  let mosqOp: Promise<void> = Promise.resolve();
+  const mosqDo = (op: Promise<void>) => orStop((mosqOp = op));
+
+  let consumer: mqtt.MqttClient | undefined;
+  let publisher: mqtt.MqttClient | undefined;
+  let running = true;
+  let pump: Promise<void> = Promise.resolve();
+  let stoppingRuntime = false;
   try {
+    await mosqDo(mosq.start());
+    writeFileSync(join(tmp.dir, 'raw.yaml'), 'name: raw\ninput: { streams: ["**"] }\nsteps:\n  - output: raw\n');
+    const cfg = join(tmp.dir, 'edgewise.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'gateway: { id: gw-up, data_dir: data }',
+        'log: { level: info }',
+        `inputs:\n  - { name: local, type: mqtt, broker: { port: ${inputPort} } }`,
+        'pipelines: [raw.yaml]',
+        ...(o.outboxMaxBytes ? [`outbox: { max_bytes: ${o.outboxMaxBytes} }`] : []),
+        `upstream: { url: "${upUrl}", keepalive: 2s, connect_timeout: 2s, reconnect_min: 100ms, reconnect_max: 5s${o.upstreamYaml ?? ''} }`,
+        '',
+      ].join('\n'),
+    );
+
+    // The consumer: a persistent session, so Mosquitto queues for it across its own restarts.
+    phase = 'connecting the consumer';
+    const seen: Uint8Array[] = Array.from({ length: o.streams }, () => new Uint8Array(1 << 18));
+    const seqs = new Map<string, Set<number>>();
+    const c = (consumer = mqtt.connect(upUrl, { clientId: 'uplink-consumer', clean: false, reconnectPeriod: 200, keepalive: 60 }));
+    c.on('message', (topic, payload) => {
+      if (topic.endsWith('/status') || topic.endsWith('/stats')) return; // gateway health, not data
+      const p = JSON.parse(payload.toString()) as { seq: number; stream: string; data: { value: number } };
+      let s = seqs.get(topic);
+      if (!s) seqs.set(topic, (s = new Set()));
+      if (s.has(p.seq)) {
+        duplicates++;
+        return;
+      }
+      s.add(p.seq);
+      received++;
+      const d = Number(p.stream.slice(1, p.stream.indexOf('/')));
+      const arr = seen[d]!;
+      arr[p.data.value] = 1;
+      while (arr[prefix[d]!]) prefix[d]!++;
+    });
+    await orStop(new Promise((resolve) => c.once('connect', resolve)));
+    await orStop(c.subscribeAsync('edgewise/v1/gw-up/#', { qos: 1 }));
+
+    phase = 'starting edgewise run';
+    const r = (rt = await orStop(startRuntime(cfg, {}, stop.signal)));
+    r.child.once('exit', (code, signal) => {
+      if (!stoppingRuntime) fail(`edgewise run exited unexpectedly (code ${code}, signal ${signal})`);
+    });
+
+    phase = 'connecting the publisher';
+    const pub = (publisher = mqtt.connect(`mqtt://127.0.0.1:${inputPort}`, { reconnectPeriod: 0, clientId: 'uplink-publisher' }));
+    await orStop(new Promise((resolve, reject) => pub.once('connect', resolve).once('error', reject)));
+    (pub.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+    o.onStarted?.({ dir: tmp.dir, runtime: r.child });
+
+    const t0 = performance.now();
+    const cpu0 = cpuMsOf(r.child.pid!);
+    const written0 = writtenBytesOf(r.child.pid!);
+    pump = (async () => {
+      const start = performance.now();
+      while (running) {
+        const owed = Math.floor(((performance.now() - start) / 1000) * o.rate) - published;
+        for (let i = 0; i < owed; i++) {
+          const d = published % o.streams;
+          const v = Math.floor(published / o.streams);
+          published++;
+          pub.publish(`sensors/s${d}/v`, `{"value":${v},"ts":${Date.now()}}`, { qos: 1 }, (err) => {
+            if (err) return;
+            acked++;
+            ackedPerStream[d] = Math.max(ackedPerStream[d]!, v + 1);
+          });
+        }
+        await sleep(5); // the publisher's pace
+      }
+    })();
+
+    // The waits below are the scenario's timings (up time, outage length), not waits for a state.
+    const results: OutageResult[] = [];
+    phase = `the lead (${o.leadMs ?? 3000} ms up before the first outage)`;
     await hold(o.leadMs ?? 3000);
     for (const [i, out] of o.outages.entries()) {
+      const name = `outage ${i + 1}/${o.outages.length} (${out.kind} ${out.downMs} ms)`;
       const before = acked;
-      if (out.kind === 'stop') await mosq.stop();
+      phase = `${name}, taking the broker down`;
+      if (out.kind === 'stop') await mosqDo(mosq.stop());
       else mosq.pause();
+      phase = `${name}, broker down`;
+      log(`${name}: broker down`);
       await hold(out.downMs);
-      if (out.kind === 'stop') await mosq.start();
+      phase = `${name}, bringing the broker back`;
+      if (out.kind === 'stop') await mosqDo(mosq.start());
       else mosq.resume();
       const ended = performance.now();
       const target = [...ackedPerStream];
       const bufferedDuring = acked - before;
-      const caughtUp = () => target.every((n, d) => prefix[d]! >= n);
+      const left = () => target.reduce((n, a, d) => n + Math.max(0, a - prefix[d]!), 0);
       let catchUpMs = -1;
-      const until = ended + Math.max(out.upMs, 60_000, out.downMs * 5);
-      while (performance.now() < until) {
-        if (caughtUp()) {
-          catchUpMs = performance.now() - ended;
-          break;
-        }
-        await hold(20);
-      }
+      phase = `${name}, waiting for the backlog to catch up`;
+      await until(() => left() === 0, () => `${name}: the backlog to catch up (${left()} readings left)`, Math.max(out.upMs, 60_000, out.downMs * 5)).then(
+        () => (catchUpMs = performance.now() - ended),
+        () => stop.signal.throwIfAborted(), // not caught up in time: recorded as -1
+      );
       results.push({ kind: out.kind, downMs: out.downMs, bufferedDuring, catchUpMs });
-      log(`outage ${i + 1}/${o.outages.length} (${out.kind} ${out.downMs} ms): ${bufferedDuring} readings buffered, caught up ${catchUpMs < 0 ? 'NEVER' : `in ${Math.round(catchUpMs)} ms`}`);
+      log(`${name}: ${bufferedDuring} readings buffered, caught up ${catchUpMs < 0 ? 'NEVER' : `in ${Math.round(catchUpMs)} ms`}`);
+      phase = `${name}, up time after it`;
       const rest = ended + out.upMs - performance.now();
       if (rest > 0) await hold(rest);
     }
-  } finally {
     running = false;
     await pump;
+    const seconds = (performance.now() - t0) / 1000;
+    const pubStopped = performance.now();
+    phase = 'waiting for the publisher acks';
+    await until(() => acked >= published || pub.disconnected, () => `publisher acks (${acked} of ${published})`, 30_000).catch(() => stop.signal.throwIfAborted());
+    let finalCatchUpMs = -1;
+    phase = 'waiting for every acknowledged reading at the consumer';
+    await until(() => behind() === 0, () => `every acknowledged reading at the consumer (${behind()} left)`, o.settleMs ?? 60_000).then(
+      () => (finalCatchUpMs = performance.now() - pubStopped),
+      () => stop.signal.throwIfAborted(),
+    );
+    const cpuMs = cpuMsOf(r.child.pid!) - cpu0;
+    const writtenBytes = writtenBytesOf(r.child.pid!) - written0;
+    let lost = 0;
+    for (let d = 0; d < o.streams; d++) for (let v = 0; v < ackedPerStream[d]!; v++) if (!seen[d]![v]) lost++;
+    let seqGaps = 0;
+    for (const s of seqs.values()) {
+      const max = Math.max(...s);
+      seqGaps += max - s.size;
+    }
+    phase = 'stopping edgewise run';
+    stoppingRuntime = true;
+    r.child.kill('SIGTERM');
+    await orStop(r.exited);
+    const output = r.output();
+    const summary = output.split('\n').find((l) => l.includes('"gateway stopped"'));
+    const outboxDropped = summary ? (JSON.parse(summary) as { outbox?: { dropped: Record<string, number> } }).outbox?.dropped : undefined;
+    return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, outboxDropped, gatewayCpuMs: cpuMs, gatewayWrittenBytes: writtenBytes, seconds, output };
+  } catch (err) {
+    throw stop.signal.aborted ? stop.signal.reason : err;
+  } finally {
+    o.signal?.removeEventListener('abort', onCallerAbort);
+    stoppingRuntime = true;
+    running = false;
+    await pump;
+    const child = rt?.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await rt!.exited;
+    }
+    await Promise.all([publisher?.endAsync(true), consumer?.endAsync(true), mosqOp.catch(() => {}), mosq.stop()]);
+    tmp.cleanup();
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const stopped = performance.now();
-  await waitFor(() => acked >= published || publisher.disconnected, 'publisher acks', 30_000).catch(() => {});
-  let finalCatchUpMs = -1;
-  await waitFor(() => ackedPerStream.every((n, d) => prefix[d]! >= n), 'every acknowledged reading at the consumer', o.settleMs ?? 60_000)
-    .then(() => (finalCatchUpMs = performance.now() - stopped))
-    .catch(() => {});
-  const cpuMs = cpuMsOf(rt.child.pid!) - cpu0;
-  const writtenBytes = writtenBytesOf(rt.child.pid!) - written0;
-  let lost = 0;
-  for (let d = 0; d < o.streams; d++) for (let v = 0; v < ackedPerStream[d]!; v++) if (!seen[d]![v]) lost++;
-  let seqGaps = 0;
-  for (const s of seqs.values()) {
-    const max = Math.max(...s);
-    seqGaps += max - s.size;
-  }
-  await publisher.endAsync();
-  rt.child.kill('SIGTERM');
-  await rt.exited;
-  consumer.end(true);
-  await mosq.stop();
-  const output = rt.output();
-  tmp.cleanup();
-  const summary = output.split('\n').find((l) => l.includes('"gateway stopped"'));
-  const outboxDropped = summary ? (JSON.parse(summary) as { outbox?: { dropped: Record<string, number> } }).outbox?.dropped : undefined;
-  return { published, acked, lost, received, duplicates, seqGaps, outages: results, finalCatchUpMs, outboxDropped, gatewayCpuMs: cpuMs, gatewayWrittenBytes: writtenBytes, seconds, output };
 }

@@ -9,9 +9,11 @@ import { describe, it } from 'node:test';
 import { runUplinkScenario, type Outage } from './uplink-scenario.js';
 
 describe('uplink: the backlog catches up after every outage (edgewise run → Mosquitto)', () => {
-  it('5,000 readings/s over 100 streams, 8 outages: 0 acknowledged readings lost, 0 seq gaps, backlog back to zero after each', { timeout: 180_000 }, async () => {
+  it('5,000 readings/s over 100 streams, 8 outages: 0 acknowledged readings lost, 0 seq gaps, backlog back to zero after each', { timeout: 180_000 }, async (t) => {
     const outages: Outage[] = [1000, 3000, 2000, 1500, 3000, 1000, 2500, 2000].map((downMs, i) => ({ kind: i % 2 ? 'pause' : 'stop', downMs, upMs: 5000 }));
-    const r = await runUplinkScenario({ rate: 5000, streams: 100, outages, log: (l) => console.log(l) });
+    // Ends the scenario (everything it started stopped) before the test's timeout would leave it running.
+    const signal = AbortSignal.any([t.signal, AbortSignal.timeout(170_000)]);
+    const r = await runUplinkScenario({ rate: 5000, streams: 100, outages, log: (l) => console.log(l), signal });
     const summary = { ...r, output: undefined };
     assert.ok(r.acked > 5000 * 40 * 0.9, `the publisher got its readings acknowledged: ${JSON.stringify(summary)}`);
     assert.equal(r.lost, 0, `acknowledged readings lost: ${JSON.stringify(summary)}`);
