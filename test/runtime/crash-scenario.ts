@@ -41,6 +41,8 @@ export interface ScenarioOptions {
   /** Messages published per second (half raw, half windowed). */
   rate: number;
   devices: number;
+  /** `state.checkpoint_min_entries`; the default gate (20,000) when left out: a kill then mostly comes before any checkpoint, and the restart replays the whole journal. */
+  checkpointMinEntries?: number;
 }
 
 export async function crashScenario(upstream: Upstream, o: ScenarioOptions): Promise<{ published: number; acked: number; upstreamMessages: number; duplicates: number }> {
@@ -58,7 +60,7 @@ inputs:
 pipelines: [raw.yaml, windows.yaml]
 outbox: { commit_interval: 20ms }
 upstream: { url: "${upstream.url}", reconnect_min: 50ms, reconnect_max: 300ms }
-state: { checkpoint_interval: 700ms, checkpoint_min_entries: 0 }
+state: { checkpoint_interval: 700ms${o.checkpointMinEntries === undefined ? '' : `, checkpoint_min_entries: ${o.checkpointMinEntries}`} }
 `,
   );
   let rt: Awaited<ReturnType<typeof startRuntime>> | undefined;

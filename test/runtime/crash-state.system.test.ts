@@ -1,7 +1,8 @@
 /**
  * "Acknowledged means durable" against a real Mosquitto upstream: `edgewise run` SIGKILLed and
  * Mosquitto stopped and restarted while a QoS 1 publisher runs. CI runs 6 of each (under two
- * minutes); CRASH_FAULTS=20 CRASH_RATE=2000 runs the long version (20 kills + 20 outages).
+ * minutes); CRASH_FAULTS=20 CRASH_RATE=2000 runs the long version (20 kills + 20 outages). With the
+ * default checkpoint gate (the npm test takes a checkpoint between kills instead).
  */
 import type net from 'node:net';
 import { test } from 'node:test';
