@@ -780,7 +780,9 @@ export class Outbox {
   /** Commit what is open and close the file. put() after close() is counted as a drop ("closed"). */
   close(): void {
     if (this.closed) return;
-    // What memory holds goes to the file as far as the space allows, piece by piece.
+    this.memory.retryNow();
+    this.flush();
+    // What memory still holds goes to the file as far as the space allows, piece by piece.
     for (let held = Infinity; this.memory.size && this.memory.size < held; ) {
       held = this.memory.size;
       this.memory.retryNow();

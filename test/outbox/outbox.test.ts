@@ -309,6 +309,21 @@ describe('outbox', () => {
     }
   });
 
+  it('close commits the open batch: what was put is in the file after a reopen', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const o = open(dir, { commit_max_messages: 1000, commit_interval: '1h' });
+      for (let i = 0; i < 30; i++) o.put(raw('d/r', i, 50));
+      assert.equal(o.stats().pending, 30, 'nothing committed before close');
+      o.close();
+      const again = open(dir);
+      assert.equal(again.stats().depth.messages, 30);
+      again.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('keeps running when the disk is full and memory overflows: drops by priority, counts disk_full, keeps alerts', () => {
     const { dir, cleanup } = tempDir();
     try {
