@@ -14,7 +14,8 @@ import type { TxPart } from '../outbox/index.js';
  * `unackedWait`, so that a slow gateway does not commit, and rewrite the journal's last pages on
  * flash, once per reading. A checkpoint trims what it includes; a restart replays the rest.
  */
-export type JournalEntry = { pos: number; at: number; reading: Reading; src?: string } | { pos: number; at: number; tick: true };
+/** `acked`: part of a delivery whose acknowledgement waits for it (never dropped while commits fail). */
+export type JournalEntry = { pos: number; at: number; reading: Reading; src?: string; acked?: true } | { pos: number; at: number; tick: true };
 
 export interface JournalOptions {
   /** Last position in the file (positions continue from it). */
@@ -25,11 +26,25 @@ export interface JournalOptions {
   unackedWait: number;
   /** Run a commit of the journal (the outbox's `commitParts`). */
   commit: () => void;
+  /** The first failed commit of a run of failures (later ones are counted, not reported). */
   onError: (err: unknown) => void;
+  /** A commit succeeded after `failed` failed ones; `dropped` entries were not journaled meanwhile. */
+  onRecovered?: (failed: number, dropped: number) => void;
+  /** Entries held in memory while commits fail (default MAX_PENDING). */
+  maxPending?: number;
 }
 
 /** Entries held in memory beyond which a commit is made at once. */
 const COMMIT_AT = 2000;
+/** After a failed commit, the next try comes this much later (a full disk is not freed by trying at every reading). */
+const RETRY_MS = 1000;
+/**
+ * Entries held in memory while commits fail (a full disk, an I/O error). Beyond it the oldest that
+ * no acknowledgement waits for (QoS 0, serial, GPIO readings, ticks) are dropped and counted: the
+ * pipelines have them, a crash before the next checkpoint loses their effect. Entries of a QoS 1
+ * delivery are kept: their PUBACKs wait, and the publishers' in-flight windows bound them.
+ */
+const MAX_PENDING = 20_000;
 
 export class IngestJournal implements TxPart {
   private pos: number;
@@ -43,7 +58,13 @@ export class IngestJournal implements TxPart {
   private timerUnacked = false;
   private closed = false;
   private stmt: { db: Database.Database; insert: Database.Statement } | undefined;
-  readonly stats = { appended: 0, commits: 0, failedCommits: 0 };
+  /** A QoS 1 delivery's readings are being appended (from its first reading to its whenDurable). */
+  private inDelivery = false;
+  /** performance.now() before which no commit is tried (a commit failed); 0: none failed. */
+  private retryAt = 0;
+  private failedInRow = 0;
+  private droppedInRow = 0;
+  readonly stats = { appended: 0, commits: 0, failedCommits: 0, dropped: 0 };
 
   constructor(private readonly opts: JournalOptions) {
     this.pos = opts.lastPos;
@@ -57,7 +78,9 @@ export class IngestJournal implements TxPart {
 
   /** `src`: the delivery the reading came in (see deliveries.ts), on its first reading. */
   append(reading: Reading, at: number, src?: string): void {
-    this.pending.push(src === undefined ? { pos: ++this.pos, at, reading } : { pos: ++this.pos, at, reading, src });
+    if (src !== undefined) this.inDelivery = true;
+    if (this.inDelivery) this.pending.push(src === undefined ? { pos: ++this.pos, at, reading, acked: true } : { pos: ++this.pos, at, reading, src, acked: true });
+    else this.pending.push({ pos: ++this.pos, at, reading });
     this.stats.appended++;
     this.arm();
   }
@@ -69,6 +92,7 @@ export class IngestJournal implements TxPart {
 
   /** Call `cb` once everything appended so far is durable (at once when it is). */
   whenDurable(cb: () => void): void {
+    this.inDelivery = false;
     if (this.durablePos >= this.pos) {
       cb();
       return;
@@ -86,9 +110,27 @@ export class IngestJournal implements TxPart {
       this.opts.commit();
     } catch (err) {
       this.stats.failedCommits++;
-      this.opts.onError(err);
+      if (this.failedInRow++ === 0) this.opts.onError(err);
+      this.retryAt = performance.now() + RETRY_MS;
+      this.dropOverflow();
       this.arm();
     }
+  }
+
+  /** Commits are failing and too much is held: drop the oldest entries no acknowledgement waits for, down to 90 % of the bound. */
+  private dropOverflow(): void {
+    const max = this.opts.maxPending ?? MAX_PENDING;
+    if (this.pending.length <= max) return;
+    let excess = this.pending.length - Math.floor(max * 0.9);
+    const kept: JournalEntry[] = [];
+    for (const e of this.pending) {
+      if (excess > 0 && !('acked' in e)) excess--;
+      else kept.push(e);
+    }
+    const dropped = this.pending.length - kept.length;
+    this.pending = kept;
+    this.stats.dropped += dropped;
+    this.droppedInRow += dropped;
   }
 
   /** Commit what is pending and stop the timer; appends after this are not journaled. */
@@ -101,6 +143,16 @@ export class IngestJournal implements TxPart {
 
   private arm(): void {
     if (this.closed) return;
+    const retryIn = this.retryAt - performance.now();
+    if (retryIn > 0) {
+      // Commits are failing: the next try when its time comes, whatever arrives meanwhile.
+      if (this.pending.length > (this.opts.maxPending ?? MAX_PENDING)) this.dropOverflow();
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.commitNow();
+      }, Math.ceil(retryIn));
+      return;
+    }
     if (this.pending.length >= COMMIT_AT) {
       this.commitNow();
       return;
@@ -140,6 +192,12 @@ export class IngestJournal implements TxPart {
     this.written = 0;
     if (n === 0) return;
     this.stats.commits++;
+    if (this.failedInRow > 0) {
+      this.opts.onRecovered?.(this.failedInRow, this.droppedInRow);
+      this.failedInRow = 0;
+      this.droppedInRow = 0;
+      this.retryAt = 0;
+    }
     this.durablePos = itemAt(this.pending, n - 1, 'journal: pending entries').pos;
     this.pending = n === this.pending.length ? [] : this.pending.slice(n);
     if (this.pending.length === 0 && this.timer) {

@@ -19,7 +19,7 @@ export const DEFAULT_STATE_CONFIG: StateConfig = { ...STATE_DEFAULTS };
 export interface StateStats {
   durability: StateConfig['durability'];
   /** Journal: readings appended, group commits, position, entries after the last checkpoint (what a restart would replay). */
-  journal: { appended: number; commits: number; failedCommits: number; position: number; sinceCheckpoint: number } | null;
+  journal: { appended: number; commits: number; failedCommits: number; dropped: number; position: number; sinceCheckpoint: number } | null;
   checkpoints: number;
   /**
    * Last checkpoint: from capture to live (ms); the longest the event loop was held by it at once
@@ -86,7 +86,13 @@ export class StateKeeper {
         maxWait: o.config.journal_max_wait,
         unackedWait: o.config.journal_unacked_wait,
         commit: () => o.outbox.commitJournal(),
-        onError: (err) => o.log.error({ err, file: o.outbox.file }, `ingest journal: commit failed (${(err as Error).message}); readings stay unacknowledged and the commit is retried`),
+        onError: (err) =>
+          o.log.error(
+            { err, file: o.outbox.file },
+            `ingest journal: commit failed (${(err as Error).message}); QoS 1 publishes stay unacknowledged and the commit is retried every second. While it fails, beyond 20,000 held entries the oldest readings nobody waits for (QoS 0, serial, GPIO) are not journaled: counted in edgewise_state_journal_dropped_total, a crash before the next checkpoint loses their effect. Free space on the device if the disk is full.`,
+          ),
+        onRecovered: (failed, dropped) =>
+          o.log.warn({ file: o.outbox.file, failedCommits: failed, notJournaled: dropped }, `ingest journal: commits succeed again after ${failed} failed; ${dropped} readings were not journaled meanwhile`),
       });
       o.outbox.addTxPart(this.journal);
     }

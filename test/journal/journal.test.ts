@@ -71,3 +71,56 @@ test('journal: entries nobody waits for commit within unackedWait; once an ackno
   journal.close();
   outbox.close();
 });
+
+test('journal: while commits fail (a full disk) it retries once a second, not at every reading, logs once, holds a bounded number of entries and never drops a QoS 1 delivery', (t) => {
+  const { dir, cleanup } = tempDir('edgewise-journal-');
+  t.after(cleanup);
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+  let full = true;
+  let attempts = 0;
+  const errors: unknown[] = [];
+  const recovered: Array<[number, number]> = [];
+  const journal = new IngestJournal({
+    lastPos: 0,
+    maxWait: 5,
+    unackedWait: 100,
+    maxPending: 1000,
+    commit: () => {
+      attempts++;
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      outbox.commitParts();
+    },
+    onError: (err) => errors.push(err),
+    onRecovered: (failed, dropped) => recovered.push([failed, dropped]),
+  });
+  outbox.addTxPart(journal);
+  const r = (value: number): Reading => ({ stream: 'a/t', ts: 1000 + value, value });
+
+  // A QoS 1 delivery of two readings (its PUBACK waits), then 5,000 QoS 0 readings.
+  journal.append(r(-1), 1000, 'client:1:42');
+  journal.append(r(-2), 1000);
+  let acked = false;
+  journal.whenDurable(() => (acked = true));
+  for (let i = 0; i < 5000; i++) journal.append(r(i), 1000 + i);
+  assert.ok(attempts <= 3, `a commit is not tried at every reading while the disk is full (${attempts} tries)`);
+  assert.equal(errors.length, 1, 'one error reported for the run of failures');
+  assert.ok(journal.stats.dropped >= 5002 - 1000, `entries beyond the bound dropped and counted (${journal.stats.dropped})`);
+  assert.equal(acked, false, 'the PUBACK waits while nothing is durable');
+
+  // Still failing a second later: one more try, still one error reported.
+  t.mock.timers.tick(1000);
+  assert.equal(errors.length, 1);
+  assert.equal(acked, false);
+
+  // Space again: the next try commits what is held, the QoS 1 readings among it, and the PUBACK goes.
+  full = false;
+  t.mock.timers.tick(1000);
+  assert.equal(acked, true, 'acknowledged once durable');
+  const rows = [...readJournal(outbox.database, 0)].flatMap((e) => ('reading' in e ? [e.reading.value] : []));
+  assert.deepEqual(rows.slice(0, 2), [-1, -2], 'the QoS 1 delivery was kept');
+  assert.equal(rows.length + journal.stats.dropped, 5002, 'every reading journaled or counted');
+  assert.deepEqual(recovered, [[journal.stats.failedCommits, journal.stats.dropped]]);
+  journal.close();
+  outbox.close();
+});

@@ -3,43 +3,15 @@
  * with the reason otherwise), filled with a ballast file. Real SQLite file, real aedes upstream.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { unlinkSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { setTimeout as pace } from 'node:timers/promises';
+import { fill, mountTmpfs } from '../helpers/tmpfs.js';
 import { checkSequences, outboxConfig, raw, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
-
-function mountTmpfs(size: string): { dir: string; unmount: () => void } | string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'edgewise-tmpfs-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    return `cannot mount a tmpfs (needs root): ${(err as Error).message.split('\n')[0]}`;
-  }
-  return {
-    dir,
-    unmount: () => {
-      execFileSync('umount', [dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Fill the file system but `leave` bytes with a ballast file. */
-function fill(dir: string, leave: number): string {
-  const f = path.join(dir, 'ballast');
-  const s = statfsSync(dir);
-  const free = s.bavail * s.bsize;
-  writeFileSync(f, Buffer.alloc(Math.max(0, free - leave)));
-  return f;
-}
 
 function capture() {
   const lines: Array<{ level: number; msg: string; reason?: string; dropped?: number }> = [];
@@ -52,7 +24,7 @@ function capture() {
   return { log: createLogger({ format: 'json', level: 'info', destination: dest }), lines };
 }
 
-const mounted = process.platform === 'linux' ? mountTmpfs('2m') : 'not Linux';
+const mounted = mountTmpfs('2m');
 
 describe('outbox on a full disk (2 MiB tmpfs)', { skip: typeof mounted === 'string' ? mounted : false }, () => {
   it('uplink up: nothing lost; uplink down: drops counted and logged; space freed: forwarding resumes; a restart on a full disk forwards', { timeout: 120_000 }, async () => {
