@@ -93,6 +93,12 @@ export interface DefaultParams {
    * the same *time* (a 1 Hz series remembers its extremes for weeks, not hours).
    */
   time_ref: number;
+  /**
+   * Records (spike, flat, season) on series slower than `time_ref`: `per_reading` (each reading
+   * decays them by `decay`) or `per_time` (by `decay` per `time_ref` of time, so they last the same
+   * time as at `time_ref`: an hourly series forgets its largest step in weeks, not a year).
+   */
+  slow_records: 'per_reading' | 'per_time';
 }
 
 export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
@@ -124,6 +130,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   cal_long: 2000,
   rules: ['range', 'spike', 'flat', 'season', 'sequence'],
   time_ref: 300_000,
+  slow_records: 'per_reading',
 };
 
 /** With a seasonal model in use, the range rule needs |seasonal residual| ≥ this many error scales too. */
@@ -166,6 +173,9 @@ export class DefaultDetector implements Detector {
   private w = 1;
   private decayW: number;
   private relaxW: number;
+  /** Decay of the records per reading on series slower than time_ref with `slow_records: per_time` (else decayW). */
+  private recDecayW: number;
+  private wRec = 1;
   /** A checkpoint's capture that holds the live rings and table (copied before they next change). */
   private sharedWith: SharedCapture | null = null;
 
@@ -179,7 +189,7 @@ export class DefaultDetector implements Detector {
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.cal = new Likelihood(1, p.cal_long);
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
-    this.decayW = this.relaxW = 0;
+    this.decayW = this.relaxW = this.recDecayW = 0;
     this.setRate(1);
   }
 
@@ -188,6 +198,13 @@ export class DefaultDetector implements Detector {
     this.w = w;
     this.decayW = this.p.decay ** w;
     this.relaxW = 1 - (1 - this.p.range_relax) ** w;
+    if (this.wRec === 1) this.recDecayW = this.decayW;
+  }
+
+  /** Slow series with per-time records: the records decay by `decay` per time_ref (factor wr ≥ 1, at most a day's worth; 1: as the other memories). */
+  private setRecRate(wr: number): void {
+    this.wRec = wr;
+    this.recDecayW = wr === 1 ? this.decayW : this.p.decay ** wr;
   }
 
   update(ts: number, x: number): Judgement {
@@ -204,6 +221,9 @@ export class DefaultDetector implements Detector {
       this.dt = Number.isNaN(this.dt) ? g : this.dt + 0.05 * ((g > 10 * this.dt ? 10 * this.dt : g) - this.dt);
       const w = this.dt >= p.time_ref ? 1 : this.dt / p.time_ref;
       if (Math.abs(w - this.w) > 0.01 * this.w) this.setRate(w);
+      // Slower than time_ref with per-time records: they decay by `decay` per time_ref of time.
+      const wr = p.slow_records === 'per_time' && this.dt > p.time_ref ? Math.min(this.dt / p.time_ref, 86_400_000 / p.time_ref) : 1;
+      if (Math.abs(wr - this.wRec) > 0.01 * this.wRec) this.setRecRate(wr);
     }
     if (!(ts <= this.lastTs)) this.lastTs = ts;
     const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);
@@ -305,13 +325,13 @@ export class DefaultDetector implements Detector {
     }
 
     // Learn.
-    const d = this.decayW;
+    const dr = this.recDecayW;
     // Only once the typical step is known: before, a step over a typical step of ~0 is a record of
     // 10^6 and more, which took ~200,000 readings to fade (the rule was silent that long).
-    if (this.n >= p.warmup) this.spikeRecord = spike > this.spikeRecord * d ? spike : this.spikeRecord * d;
-    this.flatRecord = flat > this.flatRecord * d ? flat : this.flatRecord * d;
+    if (this.n >= p.warmup) this.spikeRecord = spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
+    this.flatRecord = flat > this.flatRecord * dr ? flat : this.flatRecord * dr;
     const asz = Math.abs(sz);
-    this.seasonRecord = asz > this.seasonRecord * d ? asz : this.seasonRecord * d;
+    this.seasonRecord = asz > this.seasonRecord * dr ? asz : this.seasonRecord * dr;
     const a = this.n < p.warmup ? Math.max(p.slow_alpha, 1 / (this.n + 1)) : p.slow_alpha;
     // Clipped like the seasonal error scales, so both are compared like with like.
     const ld = Math.abs(x - this.slow);

@@ -34,6 +34,7 @@ function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
     cal_long: z.number().int().min(10).max(1_000_000).default(DEFAULT_DETECTOR_PARAMS.cal_long).describe('Calibration: readings in the long-run mean and spread of the raw score.'),
     rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
     time_ref: durationSchema.refine((ms) => ms > 0, { message: 'time_ref must be positive' }).default(DEFAULT_DETECTOR_PARAMS.time_ref).describe('Reference interval (default 5m): `range_relax` and `decay` are per reading at this interval or slower; on faster series they are scaled down with the observed interval so the memories last the same time rather than the same number of readings.'),
+    slow_records: z.enum(['per_reading', 'per_time']).default(DEFAULT_DETECTOR_PARAMS.slow_records).describe('Records (spike, flat, season) on series slower than `time_ref`: decayed by `decay` per reading (`per_reading`), or per `time_ref` of time (`per_time`: an hourly series forgets its largest step in weeks, not a year). Default `per_reading`: `per_time` did not pass the leave-one-corpus-out check (docs/backtest.md).'),
   });
 }
 
