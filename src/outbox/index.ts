@@ -555,8 +555,12 @@ export class Outbox {
     }
     const stored = this.tally.totalBytes;
     if (this.memory.wouldOverflow(part, stored)) {
-      this.effectiveMax = Math.max(0, Math.floor(stored * 0.9));
-      this.log.warn({ file: this.file, storedBytes: stored }, `outbox: disk still full; lowering the outbox bound to ${this.effectiveMax} bytes (dropping raw first)`);
+      // Logged when it goes lower: a commit under the same bound that failed again is no news (it logged every 120 ms).
+      const lowered = Math.max(0, Math.floor(stored * 0.9));
+      if (lowered < this.effectiveMax) {
+        this.effectiveMax = lowered;
+        this.log.warn({ file: this.file, storedBytes: stored }, `outbox: disk still full; lowering the outbox bound to ${this.effectiveMax} bytes (dropping raw first)`);
+      }
       if (tryCommit(job.messages, this.effectiveMax, true)) return;
     }
     this.memory.retryLater();
