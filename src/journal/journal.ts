@@ -66,7 +66,10 @@ export class IngestJournal implements TxPart {
   private droppedInRow = 0;
   readonly stats = { appended: 0, commits: 0, failedCommits: 0, dropped: 0 };
 
+  private readonly maxPending: number;
+
   constructor(private readonly opts: JournalOptions) {
+    this.maxPending = opts.maxPending ?? MAX_PENDING;
     this.pos = opts.lastPos;
     this.durablePos = opts.lastPos;
   }
@@ -119,9 +122,8 @@ export class IngestJournal implements TxPart {
 
   /** Commits are failing and too much is held: drop the oldest entries no acknowledgement waits for, down to 90 % of the bound. */
   private dropOverflow(): void {
-    const max = this.opts.maxPending ?? MAX_PENDING;
-    if (this.pending.length <= max) return;
-    let excess = this.pending.length - Math.floor(max * 0.9);
+    if (this.pending.length <= this.maxPending) return;
+    let excess = this.pending.length - Math.floor(this.maxPending * 0.9);
     const kept: JournalEntry[] = [];
     for (const e of this.pending) {
       if (excess > 0 && !('acked' in e)) excess--;
@@ -143,10 +145,10 @@ export class IngestJournal implements TxPart {
 
   private arm(): void {
     if (this.closed) return;
-    const retryIn = this.retryAt - performance.now();
+    const retryIn = this.retryAt > 0 ? this.retryAt - performance.now() : 0; // no clock read per reading unless commits fail
     if (retryIn > 0) {
       // Commits are failing: the next try when its time comes, whatever arrives meanwhile.
-      if (this.pending.length > (this.opts.maxPending ?? MAX_PENDING)) this.dropOverflow();
+      this.dropOverflow();
       this.timer ??= setTimeout(() => {
         this.timer = null;
         this.commitNow();

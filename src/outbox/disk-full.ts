@@ -158,6 +158,12 @@ export class DiskSpace {
     return h === undefined ? Infinity : Math.max(0, h / WRITE_FACTOR);
   }
 
+  /** These messages may be written now (their bytes are summed only while space is low). */
+  fits(messages: readonly PendingMsg[]): boolean {
+    const b = this.budget();
+    return b === Infinity || bytesOf(messages) <= b;
+  }
+
   /**
    * Space is low and the WAL reaches into the reserve. Deletes (acknowledgements) are not held to
    * the budget: they grow the WAL alone, and once it holds inserted pages too, checkpointing them
@@ -193,7 +199,7 @@ export class DiskSpace {
 }
 
 /** Counted bytes of these messages. */
-export function bytesOf(messages: Iterable<PendingMsg>): number {
+function bytesOf(messages: Iterable<PendingMsg>): number {
   let n = 0;
   for (const m of messages) n += countedBytes(m);
   return n;

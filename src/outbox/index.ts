@@ -7,7 +7,7 @@ import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/reco
 import { encodePayload, upstreamKindOf } from '../core/payload.js';
 import type { OutboxConfig } from './config.js';
 import { DeadLetters, type DeadLetterEntry } from './dead-letters.js';
-import { bytesOf, DiskSpace, MemoryHold, SPACE_CHECK_EVERY_MS, SPACE_RESERVE_BYTES } from './disk-full.js';
+import { DiskSpace, MemoryHold, SPACE_CHECK_EVERY_MS, SPACE_RESERVE_BYTES } from './disk-full.js';
 import { OutboxDrops, byPriority, type OutboxDropReason } from './drops.js';
 import { SpaceGiveBack } from './give-back.js';
 import { BACKSTOP_PAGES, WalCheckpointer } from './wal-checkpointer.js';
@@ -303,7 +303,7 @@ export class Outbox {
     if (this.closed || !this.batch.some((m) => m.priority === PRIORITY.alert)) return;
     this.lastAlertCommit = performance.now();
     const alerts = this.batch.filter((m) => m.priority === PRIORITY.alert);
-    if (this.memory.size || bytesOf(alerts) > this.space.budget()) { // the disk is full: the usual path holds and forwards them
+    if (this.memory.size || !this.space.fits(alerts)) { // the disk is full: the usual path holds and forwards them
       this.flush();
       return;
     }
@@ -476,7 +476,7 @@ export class Outbox {
     const fullReason = maxBytes < this.cfg.max_bytes ? 'disk_full' : 'outbox_full';
     const job: CommitJob = { messages, acks, sweepAge, now, maxBytes, fullReason, moreFollow: this.batch.length > 0 };
     try {
-      if (bytesOf(messages) > this.space.budget()) this.onDiskFull(undefined, job, part);
+      if (!this.space.fits(messages)) this.onDiskFull(undefined, job, part);
       else this.commit(job);
       if ((this.batch.length || this.acks.length) && !this.closed && !this.sliceTimer) {
         this.sliceTimer = setImmediate(() => {
@@ -525,7 +525,7 @@ export class Outbox {
     let acks = job.acks;
     /** Commit `messages` with the acknowledgements not yet committed; `shrinks`: under a lowered bound, which makes room in the file. */
     const tryCommit = (messages: PendingMsg[], maxBytes: number, shrinks = false): boolean => {
-      if (!shrinks && bytesOf(messages) > this.space.budget()) return false;
+      if (!shrinks && !this.space.fits(messages)) return false;
       try {
         this.commit({ ...job, messages, acks, maxBytes, fullReason: 'disk_full', moreFollow: this.batch.length > 0 });
         acks = [];
