@@ -34,6 +34,8 @@ export interface JournalOptions {
   maxPending?: number;
 }
 
+/** Disk bytes an entry takes beyond its fields' text (its columns, the row and index overhead), for the room on a nearly full disk. */
+const ENTRY_BYTES = 64;
 /** Entries held in memory beyond which a commit is made at once. */
 const COMMIT_AT = 2000;
 /** After a failed commit, the next try comes this much later (a full disk is not freed by trying at every reading). */
@@ -51,6 +53,8 @@ export class IngestJournal implements TxPart {
   private pending: JournalEntry[] = [];
   /** Entries written by the transaction in progress (known once `write` ran). */
   private written = 0;
+  /** The transaction in progress could not write every pending entry (no room on the disk). */
+  private short = false;
   private waiters: Array<{ pos: number; cb: () => void }> = [];
   private durablePos: number;
   private timer: NodeJS.Timeout | null = null;
@@ -112,12 +116,17 @@ export class IngestJournal implements TxPart {
     try {
       this.opts.commit();
     } catch (err) {
-      this.stats.failedCommits++;
-      if (this.failedInRow++ === 0) this.opts.onError(err);
-      this.retryAt = performance.now() + RETRY_MS;
-      this.dropOverflow();
-      this.arm();
+      this.failed(err);
     }
+  }
+
+  /** A commit failed, or could write only part of what is pending (a nearly full disk): try again RETRY_MS later. */
+  private failed(err: unknown): void {
+    this.stats.failedCommits++;
+    if (this.failedInRow++ === 0) this.opts.onError(err);
+    this.retryAt = performance.now() + RETRY_MS;
+    this.dropOverflow();
+    this.arm();
   }
 
   /** Commits are failing and too much is held: drop the oldest entries no acknowledgement waits for, down to 90 % of the bound. */
@@ -174,27 +183,69 @@ export class IngestJournal implements TxPart {
     );
   }
 
-  write(db: Database.Database): void {
+  /**
+   * Inside the transaction: the pending entries, oldest first, as far as `room` (bytes, while the
+   * disk is nearly full) allows, and at least those an acknowledgement waits for; the rest wait for
+   * a later commit, as after a failed one. The
+   * outbox's messages come first on a nearly full disk: they are what the gateway promised to
+   * deliver, and the journal's entries the pipelines already have.
+   */
+  write(db: Database.Database, _batch: unknown, room = Infinity): void {
     if (this.stmt?.db !== db) this.stmt = { db, insert: db.prepare('INSERT OR REPLACE INTO journal (pos, at, stream, ts, value, extra, src) VALUES (?, ?, ?, ?, ?, ?, ?)') };
     const ins = this.stmt.insert;
+    // What an acknowledgement waits for is written whatever the room (a publisher's in-flight window
+    // must not stall for good); what nobody waits for before it goes when it does not fit.
+    const mustTo = this.waiters.at(-1)?.pos ?? -Infinity;
+    if (room !== Infinity && mustTo > -Infinity) this.dropBefore(mustTo, room);
+    let left = room;
+    let n = 0;
     for (const e of this.pending) {
-      if ('tick' in e) ins.run(e.pos, e.at, null, null, null, null, null);
-      else {
+      if (e.pos <= mustTo) left = Infinity;
+      else if (left === Infinity && room !== Infinity) left = 0;
+      if ('tick' in e) {
+        if (left !== Infinity && (left -= ENTRY_BYTES) < 0) break;
+        ins.run(e.pos, e.at, null, null, null, null, null);
+      } else {
         const r = e.reading;
         const extra = extraOf(r);
-        if (extra === undefined) ins.run(e.pos, e.at, null, null, null, serialize(r), e.src ?? null);
+        const blob = extra === undefined ? serialize(r) : undefined;
+        if (left !== Infinity && (left -= ENTRY_BYTES + (extra?.length ?? blob?.length ?? 0) + (e.src?.length ?? 0)) < 0) break;
+        if (blob !== undefined) ins.run(e.pos, e.at, null, null, null, blob, e.src ?? null);
         else ins.run(e.pos, e.at, r.stream, r.ts, r.value, extra, e.src ?? null);
       }
+      n++;
     }
-    this.written = this.pending.length;
+    this.written = n;
+    this.short = n < this.pending.length;
+  }
+
+  /** The entries up to `pos` do not fit in `room`: drop those no acknowledgement waits for (counted). */
+  private dropBefore(pos: number, room: number): void {
+    let bytes = 0;
+    for (const e of this.pending) {
+      if (e.pos > pos) break;
+      bytes += ENTRY_BYTES + ('tick' in e ? 0 : (extraOf(e.reading)?.length ?? 64));
+    }
+    if (bytes <= room) return;
+    const kept = this.pending.filter((e) => e.pos > pos || 'acked' in e);
+    const dropped = this.pending.length - kept.length;
+    this.pending = kept;
+    this.stats.dropped += dropped;
+    this.droppedInRow += dropped;
   }
 
   committed(): void {
     const n = this.written;
+    const short = this.short;
     this.written = 0;
-    if (n === 0) return;
+    this.short = false;
+    if (n > 0) this.madeDurable(n, short);
+    if (short) this.failed(new Error(`disk nearly full: ${this.pending.length} journal entries wait for space (the outbox's messages are written first)`));
+  }
+
+  private madeDurable(n: number, short: boolean): void {
     this.stats.commits++;
-    if (this.failedInRow > 0) {
+    if (this.failedInRow > 0 && !short) {
       this.opts.onRecovered?.(this.failedInRow, this.droppedInRow);
       this.failedInRow = 0;
       this.droppedInRow = 0;

@@ -1,11 +1,13 @@
 import { statfsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { SpaceReserve } from './space-reserve.js';
 import { countedBytes, type PendingMsg } from './types.js';
 
 /** While the disk is full, fresh messages go to memory and the disk is tried again this often. */
 const DISK_RETRY_MS = 1000;
 /** Free space under which the WAL is truncated after every commit (it would otherwise grow to journal_size_limit). */
 const LOW_SPACE_BYTES = 16 * 1024 * 1024;
-export const SPACE_CHECK_EVERY_MS = 1000;
+const SPACE_CHECK_EVERY_MS = 1000;
 
 /**
  * Messages held in memory while the disk is full, in id order, bounded by `outbox.memory_bytes`:
@@ -135,11 +137,42 @@ const WRITE_FACTOR = 3;
 export class DiskSpace {
   private lastCheck = -Infinity;
   private low = false;
+  private lastReserveTry = -Infinity;
+  private readonly dir: string;
+  private readonly wal: string;
+  /** The emergency reserve file (none for a database in memory). */
+  private readonly reserve: SpaceReserve | undefined;
 
   constructor(
-    private readonly dir: string,
-    private readonly wal: string,
-  ) {}
+    file: string,
+    /** Bytes of free pages inside the database file: inserts reuse them before the file grows. */
+    private readonly freeInFile: () => number = () => 0,
+  ) {
+    this.dir = path.dirname(file);
+    this.wal = `${file}-wal`;
+    this.reserve = file === ':memory:' ? undefined : new SpaceReserve(file);
+  }
+
+  /**
+   * A write failed for lack of space: delete the reserve file, so that deletes and the WAL's
+   * truncation can run. Bytes freed (0: it was not there).
+   */
+  releaseReserve(): number {
+    return this.reserve?.release() ?? 0;
+  }
+
+  /** Make the reserve file again once there is room for it twice over (tried at most once a second). */
+  keepReserve(): void {
+    const r = this.reserve;
+    if (!r || r.held) return;
+    const t = performance.now();
+    if (t - this.lastReserveTry < SPACE_CHECK_EVERY_MS) return;
+    this.lastReserveTry = t;
+    const f = this.statfs();
+    if (f === undefined) return;
+    const bytes = SpaceReserve.bytesFor(f.size);
+    if (f.free - this.walBytes() - SPACE_RESERVE_BYTES >= 2 * bytes) r.make(bytes);
+  }
 
   /** Less than 16 MiB or 10 % free (checked at most once a second). */
   isLow(): boolean {
@@ -151,17 +184,33 @@ export class DiskSpace {
     return this.low;
   }
 
-  /** Counted message bytes that may be written now and leave the reserve free (no limit while space is not low). */
+  /**
+   * Counted message bytes that may be written now and leave the reserve free (no limit while space
+   * is not low). Each written byte takes up to WRITE_FACTOR / 2 in the WAL, on the file system
+   * whatever the file holds, and as much again in the file when it has to grow: free pages in the
+   * file spare the growth, never the WAL's copy.
+   */
   budget(): number {
     if (!this.isLow()) return Infinity;
     const h = this.headroom();
-    return h === undefined ? Infinity : Math.max(0, h / WRITE_FACTOR);
+    if (h === undefined) return Infinity;
+    if (h <= 0) return 0;
+    const inFile = this.inFile();
+    return h <= inFile ? h / (WRITE_FACTOR / 2) : (h + inFile) / WRITE_FACTOR;
   }
 
   /** These messages may be written now (their bytes are summed only while space is low). */
   fits(messages: readonly PendingMsg[]): boolean {
+    return this.room(messages) >= 0;
+  }
+
+  /**
+   * Counted bytes left for the transaction's other parts (the ingest journal) once these messages
+   * are written: Infinity while space is not low, negative when the messages do not fit.
+   */
+  room(messages: readonly PendingMsg[]): number {
     const b = this.budget();
-    return b === Infinity || bytesOf(messages) <= b;
+    return b === Infinity ? b : b - bytesOf(messages);
   }
 
   /**
@@ -175,17 +224,34 @@ export class DiskSpace {
     return h !== undefined && h < 0;
   }
 
-  /** Free bytes beyond the reserve once the WAL is checkpointed (at worst into new pages). */
+  /** The WAL holds more than `bytes`, or reaches into the reserve. */
+  walOver(bytes: number): boolean {
+    return this.walBytes() > bytes || this.walOverReserve();
+  }
+
+  /** Free bytes on the file system beyond the reserve once the WAL is checkpointed (at worst into new pages). */
   private headroom(): number | undefined {
     const f = this.statfs();
     if (f === undefined) return undefined;
-    let walBytes = 0;
+    // The reserve file's bytes are not for messages, also while it is released.
+    const owed = this.reserve && !this.reserve.held ? SpaceReserve.bytesFor(f.size) : 0;
+    return f.free - this.walBytes() - SPACE_RESERVE_BYTES - owed;
+  }
+
+  private walBytes(): number {
     try {
-      walBytes = statSync(this.wal).size;
+      return statSync(this.wal).size;
     } catch {
-      // no WAL file (exclusive mode, or not created yet)
+      return 0; // no WAL file (exclusive mode, or not created yet)
     }
-    return f.free - walBytes - SPACE_RESERVE_BYTES;
+  }
+
+  private inFile(): number {
+    try {
+      return this.freeInFile();
+    } catch {
+      return 0; // the database is closed or failing: the file system's figure alone
+    }
   }
 
   private statfs(): { free: number; size: number } | undefined {

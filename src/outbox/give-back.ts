@@ -21,6 +21,9 @@ const KEEP_FREE_PAGES = 4096;
 /** Pages given back per commit in the steady state (each slice holds the event loop a few ms). */
 const STEADY_SLICE_PAGES = 256;
 
+/** Longest hold of the event loop giving space back on a nearly full disk, per commit. */
+const LOW_SPACE_MS = 10;
+
 /** A WAL truncation that found another connection at work (the background checkpoint) is tried again this soon. */
 const BUSY_RETRY_MS = 250;
 /** At close, how long a truncation waits for the background checkpoint to let go. */
@@ -81,6 +84,27 @@ export class SpaceGiveBack {
       }
     } catch (err) {
       this.log.debug({ err }, 'outbox: incremental vacuum failed');
+    }
+  }
+
+  /**
+   * While the disk is nearly full: the file's free pages go back a slice of `slicePages` at a time,
+   * the WAL truncated after each (the pages a slice moves are written to the WAL first: a slice
+   * must fit in the reserve), for at most LOW_SPACE_MS per call. Free pages in the file do not
+   * help on a full file system: every write into them needs room for its WAL copy there.
+   */
+  giveBackLowSpace(slicePages: number): void {
+    const until = performance.now() + LOW_SPACE_MS;
+    try {
+      let free = this.store().freePages();
+      while (free > 0 && performance.now() < until) {
+        this.store().vacuum(slicePages);
+        const left = this.store().freePages();
+        if (!this.truncateWal() || left >= free) return; // the checkpoint busy, or a file without auto_vacuum
+        free = left;
+      }
+    } catch (err) {
+      this.log.debug({ err }, 'outbox: incremental vacuum on a nearly full disk failed');
     }
   }
 

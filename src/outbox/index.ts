@@ -7,7 +7,7 @@ import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/reco
 import { encodePayload, upstreamKindOf } from '../core/payload.js';
 import type { OutboxConfig } from './config.js';
 import { DeadLetters, type DeadLetterEntry } from './dead-letters.js';
-import { DiskSpace, MemoryHold, SPACE_CHECK_EVERY_MS, SPACE_RESERVE_BYTES } from './disk-full.js';
+import { DiskSpace, MemoryHold, SPACE_RESERVE_BYTES } from './disk-full.js';
 import { OutboxDrops, byPriority, type OutboxDropReason } from './drops.js';
 import { SpaceGiveBack } from './give-back.js';
 import { BACKSTOP_PAGES, WalCheckpointer } from './wal-checkpointer.js';
@@ -38,6 +38,8 @@ const ID_BLOCK = 4096;
  * the next turns of the event loop. flush() still commits everything at once.
  */
 const COMMIT_SLICE = 50;
+/** While the disk is nearly full, free pages go back to the file system in slices of this size (each slice's moved pages go to the WAL). */
+const WAL_WHILE_LOW_BYTES = SPACE_RESERVE_BYTES / 4;
 
 export interface OutboxOpenOptions {
   config: OutboxConfig;
@@ -115,6 +117,7 @@ export class Outbox {
   readonly drops: DropCounter;
   private effectiveMax: number;
   private diskFullLogged = false;
+  private spaceAgainLogged = false;
   private readonly counters = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, duplicateIds: 0 };
   /** Message ids: derived from what a record is; a second copy since the last checkpoint is refused. */
   readonly ids = new MessageIds();
@@ -141,7 +144,7 @@ export class Outbox {
     this.dropped = new OutboxDrops(opts.log, this.now);
     this.drops = this.dropped.counter;
     this.memory = new MemoryHold(opts.config.memory_bytes);
-    this.space = new DiskSpace(path.dirname(this.file), `${this.file}-wal`);
+    this.space = new DiskSpace(this.file, () => this.store.freeBytes());
     this.giveBack = new SpaceGiveBack(() => this.store, () => !this.closed && this.depth() === 0, opts.log, opts.giveBackEveryMs);
     this.walCheckpointEveryMs = opts.walCheckpointEveryMs ?? WAL_CHECKPOINT_EVERY_MS;
     this.txParts.add({ write: (db, batch) => (this.tracking ? this.seen.write(db, batch) : undefined), committed() {} });
@@ -351,8 +354,8 @@ export class Outbox {
   checkpoint(state: TxPart): void {
     if (this.closed) throw new Error(`outbox ${this.file}: closed`);
     this.txParts.setOnce({
-      write: (db, batch) => {
-        state.write(db, batch);
+      write: (db, batch, room) => {
+        state.write(db, batch, room);
         this.seen.clearIn(db);
       },
       committed: () => {
@@ -383,10 +386,32 @@ export class Outbox {
   commitParts(): void {
     const db = this.store.db;
     let parts: readonly TxPart[] = [];
-    this.inTransaction(() => {
-      parts = this.txParts.write(db, []);
-    });
+    const room = this.space.budget();
+    try {
+      this.inTransaction(() => {
+        parts = this.txParts.write(db, [], room);
+      });
+    } catch (err) {
+      if (isDiskFull(err)) this.onNoSpace(err);
+      throw err;
+    }
     this.txParts.committed(parts);
+    this.afterWrite();
+  }
+
+  /**
+   * After every write transaction. While the disk is nearly full: keep the WAL small (never into
+   * the reserve: a checkpoint that must grow the file could not run) and give the file's free
+   * pages back to the file system a slice at a time (every write needs room there for its WAL
+   * copy, free pages in the file or not). And keep the reserve file (see SpaceReserve).
+   */
+  private afterWrite(): void {
+    if (this.space.isLow()) {
+      // After every write: what the WAL holds must always fit in the file when checkpointed, whoever wrote it.
+      if (this.space.walOver(0)) this.giveBack.truncateWal();
+      this.giveBack.giveBackLowSpace(Math.max(1, Math.floor(WAL_WHILE_LOW_BYTES / this.store.pageSize)));
+    }
+    this.space.keepReserve();
   }
 
   /**
@@ -422,7 +447,8 @@ export class Outbox {
     }
     this.ackedIds.add(row.id);
     this.acks.push(row);
-    if (this.acks.length >= this.cfg.commit_max_messages && this.memory.size === 0) this.flush();
+    // On a nearly full disk in slices: deleting many rows at once takes as much WAL as the rows.
+    if (this.acks.length >= this.cfg.commit_max_messages && this.memory.size === 0) this.commitPending(this.space.isLow() ? COMMIT_SLICE : Infinity);
     else this.arm();
   }
 
@@ -539,7 +565,8 @@ export class Outbox {
       this.acks = acks.concat(this.acks); // their ids stay in ackedIds: not sent again
       this.hold(part);
     };
-    this.giveBack.truncateWal();
+    if (err !== undefined) this.onNoSpace(err);
+    else this.giveBack.truncateWal();
     if (acks.length) tryCommit([], Infinity, true);
     if (tryCommit(job.messages, job.maxBytes)) return;
     if (this.memory.size) {
@@ -567,6 +594,24 @@ export class Outbox {
     done();
   }
 
+  /** A write failed for lack of space: the reserve file goes (logged), so that deletes and the WAL's truncation can run. */
+  private onNoSpace(err: unknown): void {
+    const freed = this.space.releaseReserve();
+    if (freed > 0) {
+      this.log.warn(
+        { err, file: this.file, freed },
+        `outbox: the disk is full; deleted the space reserve (${freed} bytes, ${this.file}-reserve) so that acknowledged messages can be deleted and the WAL truncated; it is made again once space allows`,
+      );
+    }
+    this.giveBack.truncateWal();
+  }
+
+  /** The disk has room again for good: a next full disk is logged again. */
+  private endDiskFullEpisode(): void {
+    this.diskFullLogged = false;
+    this.spaceAgainLogged = false;
+  }
+
   /** Hold messages in memory (the disk is full) and hand them to the forwarder; beyond memory_bytes, raw is dropped first. */
   private hold(part: PendingMsg[]): void {
     const victims = new Set(this.memory.hold(part));
@@ -585,6 +630,7 @@ export class Outbox {
   private commit(job: CommitJob): void {
     const { messages, acks } = job;
     const store = this.store;
+    const room = this.space.room(messages);
     const saveSeq = this.keys.seqsToSave(messages, job.moreFollow);
     const bounds = new Retention(store, this.keys, this.tally.copy());
     const dropCounts = this.dropped.toSave();
@@ -611,7 +657,7 @@ export class Outbox {
       if (reserve) store.saveNextId(reserve);
       for (const d of bounds.dropped) dropCounts.set(d.reason, (dropCounts.get(d.reason) ?? 0) + 1);
       for (const [reason, n] of dropCounts) store.addDrops(reason, n);
-      parts = this.txParts.write(store.db, messages);
+      parts = this.txParts.write(store.db, messages, room);
     });
     this.txParts.committed(parts);
     // Committed: apply to memory.
@@ -619,11 +665,13 @@ export class Outbox {
     this.dropped.markSaved(dropCounts);
     for (const a of acks) this.ackedIds.delete(a.id);
     if (this.memory.committed(messages)) {
-      this.log.info({ file: this.file }, `outbox: space on the disk again; messages are stored in ${this.file} again`);
+      // Once per episode, as the warning: on a disk that stays nearly full memory fills and empties every few commits.
+      if (this.diskFullLogged && !this.spaceAgainLogged) this.log.info({ file: this.file }, `outbox: space on the disk again; messages are stored in ${this.file} again`);
+      this.spaceAgainLogged = true;
       // All of memory fitted under the configured bound (leaving the reserve free): the lowered bound goes.
       if (job.maxBytes >= this.cfg.max_bytes && this.effectiveMax !== this.cfg.max_bytes) {
         this.effectiveMax = this.cfg.max_bytes;
-        this.diskFullLogged = false;
+        this.endDiskFullEpisode();
         this.log.info({ file: this.file }, `outbox: byte bound back to ${this.cfg.max_bytes}`);
       }
     }
@@ -637,14 +685,13 @@ export class Outbox {
     const depth = this.tally.messages;
     if (depth === 0 && this.effectiveMax !== this.cfg.max_bytes) {
       this.effectiveMax = this.cfg.max_bytes;
-      this.diskFullLogged = false;
+      this.endDiskFullEpisode();
       this.log.info({ file: this.file }, `outbox: drained; byte bound back to ${this.cfg.max_bytes}`);
     }
     this.giveBack.noteDepth(depth);
     if (acked > 0 || bounds.dropped.length > 0) this.giveBack.afterFree(depth);
-    // Keep the WAL small as the disk fills (drained or not: with the uplink up it is drained after every batch),
-    // and never let it reach into the reserve: a checkpoint that must grow the file could not run.
-    if ((this.giveBack.msSinceTruncate >= SPACE_CHECK_EVERY_MS && this.space.isLow()) || this.space.walOverReserve()) this.giveBack.truncateWal();
+    if (this.diskFullLogged && !this.memory.size && !this.space.isLow()) this.endDiskFullEpisode();
+    this.afterWrite();
     const announce = inserted.filter((m) => !m.announced);
     if (announce.length && this.listeners.length) {
       const rows = announce.map(rowOf);

@@ -92,11 +92,14 @@ function prepare(db: Database.Database) {
 export class OutboxStore {
   private readonly stmts: ReturnType<typeof prepare>;
 
+  readonly pageSize: number;
+
   private constructor(
     readonly db: Database.Database,
     readonly file: string,
   ) {
     this.stmts = prepare(db);
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
   }
 
   /** Open (or create) `file` (':memory:' for none) and read what it holds. Throws as SQLite does; a failed quick_check throws SQLITE_CORRUPT. */
@@ -164,6 +167,11 @@ export class OutboxStore {
   /** Free pages in the file (reused by later inserts, or given back by `vacuum`). */
   freePages(): number {
     return this.stmts.freePages.get() as number;
+  }
+
+  /** Bytes in the file's free pages. */
+  freeBytes(): number {
+    return this.freePages() * this.pageSize;
   }
 
   /** Pages in the file, free ones included. */

@@ -4,10 +4,11 @@ import type Database from 'better-sqlite3';
  * Something written in the same transaction as the outbox's messages (the ingest journal, a
  * checkpoint, dead letters): `write` runs inside the transaction, after the messages; `committed`
  * after it committed. When the transaction fails, `committed` is not called and `write` runs again
- * with the next commit.
+ * with the next commit. `room`: bytes the part may write while the disk is nearly full (Infinity
+ * otherwise); a part that can wait (the ingest journal) writes what fits and the rest later.
  */
 export interface TxPart {
-  write(db: Database.Database, batch: readonly { msgId: string }[]): void;
+  write(db: Database.Database, batch: readonly { msgId: string }[], room: number): void;
   committed(): void;
 }
 
@@ -31,9 +32,9 @@ export class TxParts {
   }
 
   /** Inside a transaction: write every part; returns them, for `committed()`. */
-  write(db: Database.Database, batch: readonly { msgId: string }[]): readonly TxPart[] {
+  write(db: Database.Database, batch: readonly { msgId: string }[], room: number): readonly TxPart[] {
     const parts = this.once ? [...this.every, this.once] : this.every;
-    for (const p of parts) p.write(db, batch);
+    for (const p of parts) p.write(db, batch, room);
     return parts;
   }
 

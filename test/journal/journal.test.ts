@@ -124,3 +124,53 @@ test('journal: while commits fail (a full disk) it retries once a second, not at
   journal.close();
   outbox.close();
 });
+
+test('journal: on a nearly full disk it writes what fits (the rest waits, as after a failed commit), always what a PUBACK waits for, dropping what nobody waits for before it (counted)', (t) => {
+  const { dir, cleanup } = tempDir('edgewise-journal-');
+  t.after(cleanup);
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+  const db = outbox.database;
+  let room = 200; // bytes: three entries without fields
+  const errors: string[] = [];
+  const recovered: Array<[number, number]> = [];
+  const journal: IngestJournal = new IngestJournal({
+    lastPos: 0,
+    maxWait: 5,
+    unackedWait: 5,
+    commit: () => {
+      db.transaction(() => journal.write(db, [], room))();
+      journal.committed();
+    },
+    onError: (err) => errors.push((err as Error).message),
+    onRecovered: (failed, dropped) => recovered.push([failed, dropped]),
+  });
+  const r = (value: number): Reading => ({ stream: 'a/t', ts: 1000 + value, value });
+  const stored = () => db.prepare('SELECT value FROM journal ORDER BY pos').pluck().all();
+
+  for (let i = 1; i <= 10; i++) journal.append(r(i), 1000);
+  journal.commitNow();
+  assert.deepEqual(stored(), [1, 2, 3], 'the oldest that fit');
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] ?? '', /disk nearly full: 7 journal entries wait/);
+
+  // A QoS 1 delivery and no room at all: its reading is written, the seven before it nobody waits for are dropped.
+  room = 0;
+  let acked = false;
+  journal.append(r(11), 1000, 'client/1/h');
+  journal.whenDurable(() => (acked = true));
+  journal.commitNow();
+  assert.equal(acked, true, 'the PUBACK is not held back for good');
+  assert.deepEqual(stored(), [1, 2, 3, 11]);
+  assert.equal(journal.stats.dropped, 7);
+
+  // Room again: everything is written and the recovery is reported once.
+  room = Infinity;
+  journal.append(r(12), 1000);
+  journal.commitNow();
+  assert.deepEqual(stored(), [1, 2, 3, 11, 12]);
+  assert.deepEqual(recovered, [[1, 7]]);
+  assert.equal(errors.length, 1, 'one error line for the run');
+  journal.close();
+  outbox.close();
+});

@@ -192,9 +192,9 @@ describe('outbox parts', () => {
     parts.add(part('journal'));
     parts.setOnce(part('checkpoint'));
     assert.equal(parts.oncePending, true);
-    parts.committed(parts.write(db, []));
+    parts.committed(parts.write(db, [], Infinity));
     assert.equal(parts.oncePending, false);
-    parts.committed(parts.write(db, []));
+    parts.committed(parts.write(db, [], Infinity));
     assert.deepEqual(log, ['w journal', 'w checkpoint', 'c journal', 'c checkpoint', 'w journal', 'c journal']);
     db.close();
   });
