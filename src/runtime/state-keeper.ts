@@ -21,6 +21,8 @@ export interface StateStats {
   /** Journal: readings appended, group commits, position, entries after the last checkpoint (what a restart would replay). */
   journal: { appended: number; commits: number; failedCommits: number; dropped: number; position: number; sinceCheckpoint: number } | null;
   checkpoints: number;
+  /** Periodic checkpoints that failed (a full disk, an I/O error): the journal is kept, the next one retries. */
+  failedCheckpoints: number;
   /**
    * Last checkpoint: from capture to live (ms); the longest the event loop was held by it at once
    * (the capture, or one of its transactions); its encoded size; the transactions it took; when.
@@ -56,6 +58,7 @@ export class StateKeeper {
   private readonly writer: CheckpointWriter;
   /** Capture time of the checkpoint being written (for its stats). */
   private captureMs = 0;
+  private checkpointsFailedInRow = 0;
 
   constructor(
     private readonly o: {
@@ -99,11 +102,15 @@ export class StateKeeper {
     this.writer = new CheckpointWriter({
       outbox: o.outbox,
       onWritten: (r) => this.written(r, true),
-      onError: (err) => o.log.error({ err, file: o.outbox.file }, `state: checkpoint failed (${(err as Error).message}); the journal is kept, the next checkpoint retries`),
+      onError: (err) => {
+        this.report.failedCheckpoints++;
+        // One line per run of failures: a full disk failed every checkpoint interval.
+        if (this.checkpointsFailedInRow++ === 0) o.log.error({ err, file: o.outbox.file }, `state: checkpoint failed (${(err as Error).message}); the journal is kept, the next checkpoint retries (logged again once one succeeds; edgewise_state_checkpoint_failures_total counts them)`);
+      },
       ...(o.sliceBytes ? { sliceBytes: o.sliceBytes } : {}),
       ...(o.afterSlice ? { afterSlice: o.afterSlice } : {}),
     });
-    this.report = { durability: o.config.durability, journal: null, checkpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, maxCaptureMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
+    this.report = { durability: o.config.durability, journal: null, checkpoints: 0, failedCheckpoints: 0, lastCheckpoint: null, maxCheckpointMs: 0, maxCaptureMs: 0, restored: { parts: 0, failed: 0, replayed: 0, ms: 0 }, redelivered: 0 };
   }
 
   /**
@@ -197,6 +204,7 @@ export class StateKeeper {
 
   /** Call `done` when everything journaled so far is durable. */
   whenDurable = (done: () => void): void => {
+    this.src = undefined; // the delivery is over: one that yielded no reading (refused, ignored) must not mark the next reading as its own
     if (this.journal) this.journal.whenDurable(done);
     else done();
   };
@@ -263,6 +271,10 @@ export class StateKeeper {
 
   private written(r: WriteReport, sliced: boolean): void {
     this.report.checkpoints++;
+    if (this.checkpointsFailedInRow > 0) {
+      this.o.log.warn({ file: this.o.outbox.file, failed: this.checkpointsFailedInRow }, `state: checkpoints succeed again after ${this.checkpointsFailedInRow} failed`);
+      this.checkpointsFailedInRow = 0;
+    }
     const holdMs = sliced ? Math.max(r.holdMs, this.captureMs) : r.ms;
     this.report.lastCheckpoint = { ms: r.ms, holdMs, captureMs: this.captureMs, bytes: r.bytes, slices: r.slices, at: this.o.now() };
     if (sliced && holdMs > this.report.maxCheckpointMs) this.report.maxCheckpointMs = holdMs;
