@@ -36,6 +36,10 @@ export function gatewayConfigSchema(plugins: PluginSet = builtinPlugins) {
         .strictObject({
           id: z.string().regex(ID_RE, 'expected an id of letters, digits, _ . - (max 64)').describe('Gateway id: in client ids, topics and payloads.'),
           data_dir: z.string().default('.edgewise').describe('Folder for the outbox and other state, relative to the config file.'),
+          clock_from_devices: z
+            .boolean()
+            .default(true)
+            .describe('When at least 3 devices agree with each other and not with the gateway clock (a Raspberry Pi without a real-time clock, before NTP), judge arrivals by their consensus instead of refusing every reading as too far in the future.'),
         })
         .describe('Who this gateway is.'),
       log: z

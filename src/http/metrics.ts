@@ -34,6 +34,7 @@ const pipelineField = (field: string) => perPipeline((p) => one((p as unknown as
 export const METRICS: StatMetric[] = [
   { name: 'edgewise_readings_total', help: 'Readings the inputs handed to the pipelines.', type: 'counter', labels: [], samples: (s) => one(s.readings) },
   { name: 'edgewise_unrouted_readings_total', help: 'Readings no pipeline takes (no pipeline matches their stream).', type: 'counter', labels: [], samples: (s) => one(s.unrouted) },
+  { name: 'edgewise_gateway_clock_correction_seconds', help: 'Added to the gateway clock because at least 3 devices agree it is off (gateway.clock_from_devices); 0 when it is trusted.', type: 'gauge', labels: [], samples: (s) => one(s.clock === undefined ? undefined : s.clock.correctionMs / 1000) },
   { name: 'edgewise_input_up', help: '1 when the input is up, 0 otherwise.', type: 'gauge', labels: ['input', 'kind'], samples: perInput((i) => [[{ input: i.name, kind: i.kind }, i.state === 'up' ? 1 : 0]]) },
   {
     name: 'edgewise_input_state',

@@ -13,6 +13,7 @@ import type { Emission } from '../core/records.js';
 import { compilePipeline } from '../compile.js';
 import type { DetectEvent, Pipeline, PipelineStats } from '../engine/pipeline.js';
 import { deadLetterLimiter } from './dead-letter-limit.js';
+import { DEFAULT_FUTURE_SKEW_MS, DeviceClocks, type ClockConsensus } from './device-clocks.js';
 import { dropsByReason } from './stats-log.js';
 import { Outbox, type OutboxStats } from '../outbox/index.js';
 import { UpstreamForwarder, type UpstreamStats } from '../upstream/index.js';
@@ -52,6 +53,8 @@ export interface GatewayStats {
   upstream?: UpstreamStats & { state: string };
   /** Checkpoints and the ingest journal (absent without an outbox: no state is kept). */
   state?: StateStats;
+  /** The gateway clock against its devices' (see device-clocks.ts). */
+  clock: ClockConsensus;
   /** Reloads by result (applied, invalid, refused, failed); filled in by whoever reloads (src/cli/run.ts). */
   reloads?: Record<string, number>;
 }
@@ -71,6 +74,8 @@ export class Gateway {
   readonly dataDir: string;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** The gateway time: its wall clock, corrected by its devices' consensus when that disagrees (see device-clocks.ts). */
+  private readonly clocks: DeviceClocks;
   /** Shared with the state keeper: a reload swaps pipelines in place. */
   private readonly pipelines: Pipeline[] = [];
   private readonly drivers: Array<{ driver: Driver; drops: DropCounter }> = [];
@@ -92,6 +97,13 @@ export class Gateway {
     this.dataDir = resolve(opts.baseDir, opts.config.gateway.data_dir);
     this.log = opts.log.child({ gateway: this.id });
     this.now = opts.now ?? Date.now;
+    this.clocks = new DeviceClocks({
+      toleranceMs: Math.min(DEFAULT_FUTURE_SKEW_MS, ...opts.pipelines.map((p) => p.input.max_future_skew)),
+      now: this.now,
+      mono: () => performance.now(),
+      enabled: opts.config.gateway.clock_from_devices,
+      onChange: (c, was) => this.clockChanged(c, was),
+    });
     this.deadLetterAllowed = deadLetterLimiter(10, this.now);
     this.current = { config: opts.config, pipelines: opts.pipelines };
     this.services = opts.services ?? new Map<string, unknown>();
@@ -167,7 +179,7 @@ export class Gateway {
       this.log.debug({ input: input.name, reason: d.reason, detail: d.detail }, 'input dropped');
       this.deadLetter(`input:${input.name}`, d);
     });
-    const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: this.now };
+    const ctx: DriverContext = { emit: (r) => this.push(r), drops, log: this.log.child({ input: input.name }), now: () => this.clocks.time() }; // readings without a time are stamped with the gateway time
     if (this.keeper) {
       ctx.whenDurable = this.keeper.whenDurable;
       ctx.delivery = this.keeper.delivery;
@@ -239,7 +251,7 @@ export class Gateway {
 
   /** Hand one reading to every pipeline that takes its stream. */
   push(r: Reading): void {
-    r.arrival ??= this.now(); // the gateway clock: idleness and the far-future check are judged by it
+    r.arrival ??= this.clocks.arrival(r.stream, r.ts); // the gateway time: idleness and the far-future check are judged by it
     this.keeper?.append(r, r.arrival);
     this.route(r);
   }
@@ -318,6 +330,7 @@ export class Gateway {
       outbox: this.outbox?.stats(),
       upstream: this.upstream ? { ...this.upstream.stats(), state: this.upstream.state() } : undefined,
       state: this.keeper?.stats(),
+      clock: this.clocks.state,
     };
   }
 
@@ -347,8 +360,19 @@ export class Gateway {
     };
   }
 
+  private clockChanged(c: ClockConsensus, was: number): void {
+    const by = (ms: number) => `${(Math.abs(ms) / 1000).toFixed(1)} s ${ms > 0 ? 'behind' : 'ahead of'}`;
+    if (c.correctionMs === 0) this.log.info({ clock: c, wasMs: was }, 'clock: the gateway clock agrees with its devices again; readings are judged by it');
+    else
+      this.log.warn(
+        { clock: c },
+        `clock: the gateway clock is ${by(c.correctionMs)} ${c.agreeing} of ${c.devices} devices' clocks, which agree with each other: readings are judged by their time (the gateway clock ${c.correctionMs > 0 ? '+' : '−'} ${(Math.abs(c.correctionMs) / 1000).toFixed(1)} s) instead of being refused as too far in the future. Set the gateway clock right (NTP or chrony; a Raspberry Pi has no real-time clock and starts with the time saved at its last shutdown), or turn this off with gateway.clock_from_devices: false.`,
+      );
+  }
+
   private tick(): void {
-    const now = this.now();
+    this.clocks.check();
+    const now = this.clocks.time();
     this.keeper?.tick(now);
     this.advance(now);
   }

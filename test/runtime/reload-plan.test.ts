@@ -41,7 +41,7 @@ test('planReload: pipelines kept, rebuilt, removed, added by name; inputs by the
   const off = planReload(cur, { ...cur, config: gateway('  - { name: one, type: mqtt, broker: { port: 1 } }\n  - { name: two, type: mqtt, enabled: false, broker: { port: 2 } }') });
   assert.deepEqual(off.inputs.stop, ['two']);
 
-  const moved = planReload(cur, { ...cur, config: { ...cur.config, gateway: { id: 'gw2', data_dir: 'elsewhere' }, state: { ...cur.config.state, durability: 'off' } } });
+  const moved = planReload(cur, { ...cur, config: { ...cur.config, gateway: { id: 'gw2', data_dir: 'elsewhere', clock_from_devices: true }, state: { ...cur.config.state, durability: 'off' } } });
   assert.equal(moved.restartRequired.length, 3);
   assert.match(moved.restartRequired[0]!, /^gateway\.id changed \("gw" → "gw2"\)/);
   assert.match(moved.restartRequired[1]!, /^gateway\.data_dir changed/);

@@ -9,6 +9,7 @@ import { waitFor } from './helpers.js';
 function stats(readings: number, inputDrops: Record<string, number>, nanDrops: number): GatewayStats {
   return {
     gateway: 'gw',
+    clock: { correctionMs: 0, devices: 0, agreeing: 0 },
     readings,
     unrouted: 0,
     inputs: [{ name: 'local', kind: 'mqtt', state: 'up', counters: { readings }, dropped: inputDrops }],
