@@ -136,7 +136,8 @@ export class Gateway {
     mqttPacket.writeToStream.cacheNumbers = false;
     mkdirSync(this.dataDir, { recursive: true });
     if (config.outbox) {
-      this.outbox = Outbox.open({ config: config.outbox, dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }) });
+      // Ages (max_age) and `emitted` by the gateway time: corrected by the devices, it does not jump when NTP sets the clock right.
+      this.outbox = Outbox.open({ config: config.outbox, dataDir: this.dataDir, gatewayId: this.id, log: this.log.child({ part: 'outbox' }), now: () => this.clocks.time() });
       const state = config.state ?? DEFAULT_STATE_CONFIG;
       this.keeper = new StateKeeper({ outbox: this.outbox, pipelines: this.pipelines, config: state, log: this.log.child({ part: 'state' }), now: this.now, dataDir: this.dataDir });
       this.keeper.restoreAndReplay(
