@@ -2,6 +2,7 @@ import type { Reading } from '../../src/core/reading.js';
 import { isValidName } from './names.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
 import { parseTimestamp } from '../../src/core/time.js';
+import type { LocalZone } from '../../src/core/local-zone.js';
 
 /**
  * Decodes one device message (an MQTT payload or a JSON line) into readings. Shared by the
@@ -21,6 +22,8 @@ export interface PayloadOptions {
   /** Keys holding the timestamp, first found wins. */
   tsKeys: readonly string[];
   tsUnit: 'ms' | 's';
+  /** Zone of date-times without one (default UTC). */
+  tsZone?: LocalZone;
   /** Most readings taken from one message; the rest are dropped as `too_many_fields`. */
   maxFields: number;
   /** Keys never read as values (e.g. `device`, `id`). */
@@ -111,7 +114,7 @@ export class PayloadDecoder {
     for (const k of this.tsKeys) {
       const raw = obj[k];
       if (raw === undefined || raw === null) continue;
-      const t = parseTimestamp(raw, this.opts.tsUnit);
+      const t = parseTimestamp(raw, this.opts.tsUnit, this.opts.tsZone);
       if (Number.isNaN(t)) {
         drops.drop('bad_timestamp', sample, `${where}: "${k}" = ${JSON.stringify(raw)?.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
         return 0;

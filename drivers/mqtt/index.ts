@@ -4,6 +4,7 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { deliveryHash, DriverHealthState, type Driver, type DriverContext, type DriverDeps, type DriverHealth, type DriverState } from '../../src/core/driver.js';
 import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
+import { zoneOf } from '../common/ts-zone.js';
 import { isValidName } from '../common/names.js';
 import type { MqttConfig, BrokerConfig } from './config.js';
 import { compileTemplate, matchTemplate, topicMatches, shortTopic as short, type CompiledTemplate } from './topic.js';
@@ -61,7 +62,7 @@ export class MqttIngest {
 
   constructor(private readonly cfg: MqttConfig, private readonly ctx: Pick<DriverContext, 'emit' | 'drops' | 'now' | 'delivery'>) {
     this.templates = cfg.topics.map(compileTemplate);
-    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, maxFields: cfg.max_fields, ignoreKeys: ['device'] });
+    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'] });
   }
 
   get fieldsIgnored(): number {

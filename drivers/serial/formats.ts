@@ -2,6 +2,8 @@ import type { Reading } from '../../src/core/reading.js';
 import { PayloadDecoder, toNumber, type DropSink } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
 import { parseTimestamp } from '../../src/core/time.js';
+import type { LocalZone } from '../../src/core/local-zone.js';
+import { zoneOf } from '../common/ts-zone.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
 import { NmeaDecoder } from './nmea.js';
 import type { SerialConfig } from './config.js';
@@ -16,7 +18,7 @@ export function lineDecoder(cfg: SerialConfig, device: string): LineDecoder {
   switch (cfg.format) {
     case 'csv':
       if (!cfg.csv) throw new Error('format csv needs a csv: section with columns');
-      return new CsvDecoder(cfg.csv.columns, cfg.csv.delimiter, device, cfg.ts_unit);
+      return new CsvDecoder(cfg.csv.columns, cfg.csv.delimiter, device, cfg.ts_unit, zoneOf(cfg.ts_zone));
     case 'json':
       return new JsonLineDecoder(device, cfg);
     case 'kv':
@@ -40,6 +42,7 @@ export class CsvDecoder implements LineDecoder {
     private readonly delimiter: string,
     private readonly device: string,
     private readonly tsUnit: 'ms' | 's',
+    private readonly tsZone?: LocalZone,
   ) {
     this.header = columns.join(delimiter);
   }
@@ -60,7 +63,7 @@ export class CsvDecoder implements LineDecoder {
     for (const [i, cell] of cells.entries()) {
       const col = this.columns[i];
       if (col === 'ts') {
-        const t = parseTimestamp(cell, this.tsUnit);
+        const t = parseTimestamp(cell, this.tsUnit, this.tsZone);
         if (Number.isNaN(t)) {
           drops.drop('bad_timestamp', line, `${where}: ts column "${cell}" is neither ms since epoch nor ISO 8601`);
           return 0;
@@ -98,8 +101,8 @@ export class CsvDecoder implements LineDecoder {
 /** One JSON object a line; `device` and `metric` keys name the stream, else the config's device. */
 export class JsonLineDecoder implements LineDecoder {
   private readonly dec: PayloadDecoder;
-  constructor(private readonly device: string, cfg: Pick<SerialConfig, 'ts_unit' | 'max_fields'>) {
-    this.dec = new PayloadDecoder({ tsKeys: ['ts', 'time', 'timestamp'], tsUnit: cfg.ts_unit, maxFields: cfg.max_fields, ignoreKeys: ['device', 'metric'] });
+  constructor(private readonly device: string, cfg: Pick<SerialConfig, 'ts_unit' | 'ts_zone' | 'max_fields'>) {
+    this.dec = new PayloadDecoder({ tsKeys: ['ts', 'time', 'timestamp'], tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device', 'metric'] });
   }
 
   decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
@@ -125,7 +128,10 @@ export class JsonLineDecoder implements LineDecoder {
 
 /** `temp=21.5 hum=40` (separated by spaces, commas or semicolons); `ts` and `device` keys are special. */
 export class KvDecoder implements LineDecoder {
-  constructor(private readonly device: string, private readonly cfg: Pick<SerialConfig, 'ts_unit' | 'max_fields'>) {}
+  private readonly zone: LocalZone | undefined;
+  constructor(private readonly device: string, private readonly cfg: Pick<SerialConfig, 'ts_unit' | 'ts_zone' | 'max_fields'>) {
+    this.zone = zoneOf(cfg.ts_zone);
+  }
 
   decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
     const parts = line.split(/[\s,;]+/).filter((p) => p.length > 0);
@@ -148,7 +154,7 @@ export class KvDecoder implements LineDecoder {
     for (const [k, v] of pairs) {
       if (k !== 'ts' && k !== 'device') values++;
       else if (k === 'ts') {
-        const t = parseTimestamp(v, this.cfg.ts_unit);
+        const t = parseTimestamp(v, this.cfg.ts_unit, this.zone);
         if (Number.isNaN(t)) {
           drops.drop('bad_timestamp', line, `${where}: ts=${v.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
           return 0;

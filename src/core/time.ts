@@ -1,14 +1,16 @@
+import type { LocalZone } from './local-zone.js';
+
 /**
  * Timestamps as text, one reading of them for the whole project (recorded files, device payloads,
- * labels): a date-time without a zone is UTC (never the gateway's local time); a zone in the text
- * (`Z`, `+02:00`, `+02`) is honoured.
+ * labels): a date-time without a zone is UTC (never the gateway's local time), or the wall time of
+ * the zone a device setting names (`ts_zone`); a zone in the text (`Z`, `+02:00`, `+02`) is honoured.
  */
 
 const HAS_ZONE = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
 const DATE_TIME = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/;
 
-/** A date-time string (ISO 8601 and the `YYYY-MM-DD HH:MM:SS` of NAB and SKAB) in ms, or NaN. */
-function parseDateTime(text: string): number {
+/** A date-time string (ISO 8601 and the `YYYY-MM-DD HH:MM:SS` of NAB and SKAB) in ms, or NaN; without a zone in the text, wall time in `zone` (default UTC). */
+function parseDateTime(text: string, zone?: LocalZone): number {
   const s = text.trim();
   // Fast path: YYYY-MM-DD[ T]HH:MM:SS[.fff...] with no zone (NAB, SKAB).
   if (s.length >= 19 && s.charCodeAt(4) === 45 /* - */ && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 /* : */) {
@@ -18,11 +20,14 @@ function parseDateTime(text: string): number {
       const y = num(s, 0, 4), mo = num(s, 5, 7), d = num(s, 8, 10), h = num(s, 11, 13), mi = num(s, 14, 16), se = num(s, 17, 19);
       const frac = rest.length > 1 ? Math.round(Number(`0${rest}`) * 1000) : 0;
       if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return NaN;
-      return Date.UTC(y, mo - 1, d, h, mi, se, frac);
+      const wall = Date.UTC(y, mo - 1, d, h, mi, se, frac);
+      return zone ? zone.toUtc(wall) : wall;
     }
   }
-  const t = Date.parse(DATE_TIME.test(s) && !HAS_ZONE.test(s) ? `${s.replace(' ', 'T')}Z` : s.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T'));
-  return Number.isFinite(t) ? t : NaN;
+  const zoneless = DATE_TIME.test(s) && !HAS_ZONE.test(s);
+  const t = Date.parse(zoneless ? `${s.replace(' ', 'T')}Z` : s.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T'));
+  if (!Number.isFinite(t)) return NaN;
+  return zone && zoneless ? zone.toUtc(t) : t;
 }
 
 /** The unit of a numeric timestamp: ms, s, or `auto` (below 1e11 in magnitude: seconds; otherwise ms). */
@@ -37,17 +42,18 @@ const NUMBER_TEXT = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * the Unix epoch, or NaN when the value is not a time. The rule:
  * - a number, or a text that is one, counts from the epoch in `unit`: device settings say `ms` or
  *   `s` (`ts_unit`); recorded files, whose unit is not stated, use `auto`;
- * - another text is a date-time (parseDateTime): without a zone it is UTC;
+ * - another text is a date-time (parseDateTime): without a zone it is UTC, or wall time in `zone`
+ *   (a device's `ts_zone`);
  * - a negative count is refused (a clock before 1970 is a clock gone wrong), as is anything outside
  *   the Date range (±8.64e15 ms); the result is rounded to whole milliseconds.
  */
-export function parseTimestamp(v: unknown, unit: TimeUnit = 'auto'): number {
+export function parseTimestamp(v: unknown, unit: TimeUnit = 'auto', zone?: LocalZone): number {
   let n: number;
   if (typeof v === 'number') n = v;
   else if (typeof v === 'string') {
     const s = v.trim();
     if (s.length === 0) return NaN;
-    if (!NUMBER_TEXT.test(s)) return parseDateTime(s);
+    if (!NUMBER_TEXT.test(s)) return parseDateTime(s, zone);
     n = Number(s);
   } else return NaN;
   if (!Number.isFinite(n) || n < 0) return NaN;

@@ -201,3 +201,10 @@ test('$SYS: an ACL of # (the anonymous default) does not cover a $SYS subscripti
   await assert.rejects(c.subscribeAsync('$SYS/+/new/clients'), /Subscribe error/);
   assert.deepEqual((await c.subscribeAsync('sensors/#')).map((g) => g.qos), [0]);
 });
+
+test('ts_zone: a device that sends local wall time without a zone is read in its zone', () => {
+  const cfg = mqttConfigSchema.parse({ topics: ['sensors/{device}/{metric}'], ts_zone: 'Europe/Berlin' }) as MqttConfig;
+  const ctx = makeCtx();
+  new MqttIngest(cfg, ctx).handle('sensors/plc/temp', Buffer.from('{"value": 21.5, "ts": "2026-12-02 13:00:00"}'));
+  assert.equal(ctx.readings[0]?.ts, Date.UTC(2026, 11, 2, 12));
+});

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';
 import { NmeaDecoder, CsvDecoder, KvDecoder, JsonLineDecoder, LineSplitter } from '../../drivers/serial/index.js';
-import { serialConfigSchema } from '../helpers/schemas.js';
+import { mqttConfigSchema, serialConfigSchema } from '../helpers/schemas.js';
+import { LocalZone } from '../../src/core/local-zone.js';
 import { isGarbled } from '../../drivers/serial/lines.js';
 import { parseTimestamp } from '../../src/core/time.js';
 import { RMC, GGA, VTG, GSV, GGA_NOFIX, TS, nmea } from './nmea-fixtures.js';
@@ -115,4 +116,28 @@ test('serial config: format csv needs columns; typos are refused', () => {
   assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'nmea' }).success, true);
   assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'nmea', baudrate: 9600 }).success, false);
   assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'xml' }).success, false);
+});
+
+test('ts_zone: date-times without a zone are wall time in the device\'s zone (winter, summer, the hours DST skips and repeats); with a zone, numeric, or without ts_zone they are as before', () => {
+  const berlin = new LocalZone('Europe/Berlin');
+  assert.equal(parseTimestamp('2026-12-02 13:00:00', 'ms', berlin), Date.UTC(2026, 11, 2, 12));
+  assert.equal(parseTimestamp('2026-07-01T14:00:00.250', 'ms', berlin), Date.UTC(2026, 6, 1, 12, 0, 0, 250));
+  assert.equal(parseTimestamp('2026-07-01T14:00', 'ms', berlin), Date.UTC(2026, 6, 1, 12), 'the slow path (no seconds)');
+  assert.equal(parseTimestamp('2026-03-29 02:30:00', 'ms', berlin), Date.UTC(2026, 2, 29, 1, 30), 'skipped by spring-forward: the offset before (+1)');
+  assert.equal(parseTimestamp('2026-10-25 02:30:00', 'ms', berlin), Date.UTC(2026, 9, 25, 1, 30), 'repeated by fall-back: its second occurrence (+1)');
+  assert.equal(parseTimestamp('2026-12-02T13:00:00Z', 'ms', berlin), Date.UTC(2026, 11, 2, 13), 'a zone in the text wins');
+  assert.equal(parseTimestamp('2026-12-02T13:00:00+05:00', 'ms', berlin), Date.UTC(2026, 11, 2, 8));
+  assert.equal(parseTimestamp('1764680400000', 'ms', berlin), 1_764_680_400_000, 'numeric: no zone');
+  assert.equal(parseTimestamp('2026-12-02 13:00:00'), Date.UTC(2026, 11, 2, 13), 'no ts_zone: UTC');
+  assert.equal(new LocalZone('America/New_York').toUtc(Date.UTC(2026, 0, 15, 7)), Date.UTC(2026, 0, 15, 12));
+
+  const csv = run(new CsvDecoder(['ts', 'temp'], ',', 'plc', 'ms', berlin), ['2026-12-02 13:00:00,21.5']);
+  assert.deepEqual(csv.out, [{ stream: 'plc/temp', ts: Date.UTC(2026, 11, 2, 12), value: 21.5 }]);
+  const kv = run(new KvDecoder('plc', { ts_unit: 'ms', ts_zone: 'Europe/Berlin', max_fields: 8 }), ['temp=21.5 ts=2026-12-02T13:00:00']);
+  assert.deepEqual(kv.out, [{ stream: 'plc/temp', ts: Date.UTC(2026, 11, 2, 12), value: 21.5 }]);
+  const json = run(new JsonLineDecoder('plc', { ts_unit: 'ms', ts_zone: 'Europe/Berlin', max_fields: 8 }), ['{"temp": 21.5, "ts": "2026-12-02 13:00:00"}']);
+  assert.deepEqual(json.out, [{ stream: 'plc/temp', ts: Date.UTC(2026, 11, 2, 12), value: 21.5 }]);
+
+  assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'csv', csv: { columns: ['ts', 'temp'] }, ts_zone: 'Europe/Berln' }).success, false, 'an unknown zone is refused at load');
+  assert.equal(mqttConfigSchema.safeParse({ topics: ['s/{device}/{metric}'], ts_zone: 'Europe/Berlin' }).success, true);
 });
