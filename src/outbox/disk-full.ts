@@ -7,7 +7,7 @@ import { countedBytes, type PendingMsg } from './types.js';
 const DISK_RETRY_MS = 1000;
 /** Free space under which the WAL is truncated after every commit (it would otherwise grow to journal_size_limit). */
 const LOW_SPACE_BYTES = 16 * 1024 * 1024;
-const SPACE_CHECK_EVERY_MS = 1000;
+export const SPACE_CHECK_EVERY_MS = 1000;
 
 /**
  * Messages held in memory while the disk is full, in id order, bounded by `outbox.memory_bytes`:
@@ -127,6 +127,8 @@ export class MemoryHold {
  * the last of it, or a full disk would keep the backlog from ever draining.
  */
 export const SPACE_RESERVE_BYTES = 256 * 1024;
+/** Free space beyond the reserve under which space is tight (see DiskSpace.tight). */
+const TIGHT_BYTES = 8 * 1024 * 1024;
 /** Disk bytes a message's counted bytes may take while written: its copy in the WAL and its page in the file, with index and page overhead. */
 const WRITE_FACTOR = 3;
 
@@ -222,6 +224,18 @@ export class DiskSpace {
     if (!this.isLow()) return false;
     const h = this.headroom();
     return h !== undefined && h < 0;
+  }
+
+  /**
+   * Space is tight: less than TIGHT_BYTES free beyond the reserve, the WAL counted as used (a small
+   * disk, or one nearly filled). Then the WAL goes after every write, free pages go back to the
+   * file system and acknowledgements are deleted in small pieces. A large disk that is merely low
+   * (10 % of 32 GB free) keeps the once-a-second truncation: no fsync per commit, no page moves.
+   */
+  tight(): boolean {
+    if (!this.isLow()) return false;
+    const h = this.headroom();
+    return h !== undefined && h < TIGHT_BYTES;
   }
 
   /** The WAL holds more than `bytes`, or reaches into the reserve. */

@@ -7,7 +7,7 @@ import { PRIORITY, priorityOf, type Emission, type Priority } from '../core/reco
 import { encodePayload, upstreamKindOf } from '../core/payload.js';
 import type { OutboxConfig } from './config.js';
 import { DeadLetters, type DeadLetterEntry } from './dead-letters.js';
-import { DiskSpace, MemoryHold, SPACE_RESERVE_BYTES } from './disk-full.js';
+import { DiskSpace, MemoryHold, SPACE_CHECK_EVERY_MS, SPACE_RESERVE_BYTES } from './disk-full.js';
 import { OutboxDrops, byPriority, type OutboxDropReason } from './drops.js';
 import { SpaceGiveBack } from './give-back.js';
 import { BACKSTOP_PAGES, WalCheckpointer } from './wal-checkpointer.js';
@@ -406,11 +406,11 @@ export class Outbox {
    * copy, free pages in the file or not). And keep the reserve file (see SpaceReserve).
    */
   private afterWrite(): void {
-    if (this.space.isLow()) {
+    if (this.space.tight()) {
       // After every write: what the WAL holds must always fit in the file when checkpointed, whoever wrote it.
       if (this.space.walOver(0)) this.giveBack.truncateWal();
       this.giveBack.giveBackLowSpace(Math.max(1, Math.floor(WAL_WHILE_LOW_BYTES / this.store.pageSize)));
-    }
+    } else if (this.space.isLow() && (this.giveBack.msSinceTruncate >= SPACE_CHECK_EVERY_MS || this.space.walOverReserve())) this.giveBack.truncateWal();
     this.space.keepReserve();
   }
 
@@ -448,7 +448,7 @@ export class Outbox {
     this.ackedIds.add(row.id);
     this.acks.push(row);
     // On a nearly full disk in slices: deleting many rows at once takes as much WAL as the rows.
-    if (this.acks.length >= this.cfg.commit_max_messages && this.memory.size === 0) this.commitPending(this.space.isLow() ? COMMIT_SLICE : Infinity);
+    if (this.acks.length >= this.cfg.commit_max_messages && this.memory.size === 0) this.commitPending(this.space.tight() ? COMMIT_SLICE : Infinity);
     else this.arm();
   }
 
