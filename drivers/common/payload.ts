@@ -1,7 +1,7 @@
 import type { Reading } from '../../src/core/reading.js';
 import { isValidName } from './names.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
-import { parseTimestamp } from '../../src/core/time.js';
+import { parseTimestamp, unitHint, type DeviceTimeUnit } from '../../src/core/time.js';
 import type { LocalZone } from '../../src/core/local-zone.js';
 
 /**
@@ -21,7 +21,7 @@ import type { LocalZone } from '../../src/core/local-zone.js';
 export interface PayloadOptions {
   /** Keys holding the timestamp, first found wins. */
   tsKeys: readonly string[];
-  tsUnit: 'ms' | 's';
+  tsUnit: DeviceTimeUnit;
   /** Zone of date-times without one (default UTC). */
   tsZone?: LocalZone;
   /** Most readings taken from one message; the rest are dropped as `too_many_fields`. */
@@ -116,7 +116,7 @@ export class PayloadDecoder {
       if (raw === undefined || raw === null) continue;
       const t = parseTimestamp(raw, this.opts.tsUnit, this.opts.tsZone);
       if (Number.isNaN(t)) {
-        drops.drop('bad_timestamp', sample, `${where}: "${k}" = ${JSON.stringify(raw)?.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
+        drops.drop('bad_timestamp', sample, `${where}: "${k}" = ${JSON.stringify(raw)?.slice(0, 40)} is neither ${this.opts.tsUnit} since epoch nor ISO 8601${unitHint(Number(raw), now)}`);
         return 0;
       }
       ts = t;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SchemaKit } from '../../src/core/plugin.js';
 import { NAME_RE } from '../common/names.js';
 import { tsZoneSchema } from '../common/ts-zone.js';
+import { DEVICE_TIME_UNITS } from '../../src/core/time.js';
 import { templateError } from './topic.js';
 import { parseHash } from './password.js';
 
@@ -130,7 +131,7 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
       .describe('Metric name for templates without {metric} (bare numbers and {"value": ...} payloads); several-field payloads then use the field names.'),
     ignore_topics: z.array(filterSchema).default([]).describe('Topic filters that are not sensor data (commands, status): skipped without counting them as unknown.'),
     ts_keys: z.array(z.string()).default(['ts', 'time', 'timestamp']).describe('JSON keys holding the timestamp (first found wins). Without one, the gateway clock stamps the reading.'),
-    ts_unit: z.enum(['ms', 's']).default('ms').describe('Unit of numeric timestamps. ISO 8601 strings are always accepted; no zone means UTC (or ts_zone).'),
+    ts_unit: z.enum(DEVICE_TIME_UNITS).default('ms').describe('Unit of numeric timestamps: ms, s, us or ns (InfluxDB line protocol and Telegraf send ns). ISO 8601 strings are always accepted; no zone means UTC (or ts_zone).'),
     ts_zone: tsZoneSchema(z),
     max_payload_bytes: byteSizeSchema.default(16 * 1024).describe('Largest payload parsed; bigger ones are dropped (`oversized`).'),
     max_fields: z.number().int().positive().default(64).describe('Most readings taken from one several-field payload (`too_many_fields` beyond).'),

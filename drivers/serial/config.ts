@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SchemaKit } from '../../src/core/plugin.js';
 import { NAME_RE } from '../common/names.js';
 import { tsZoneSchema } from '../common/ts-zone.js';
+import { DEVICE_TIME_UNITS } from '../../src/core/time.js';
 
 /** Settings of one `serial` input (without `type`, `name`, `enabled`). */
 export function serialConfigSchema({ z, durationSchema, byteSizeSchema }: SchemaKit) {
@@ -37,7 +38,7 @@ export function serialConfigSchema({ z, durationSchema, byteSizeSchema }: Schema
     })
     .optional()
     .describe('NMEA settings (format: nmea).'),
-  ts_unit: z.enum(['ms', 's']).default('ms').describe('Unit of numeric timestamps in the line (ts column/key). ISO 8601 is always accepted; no zone means UTC (or ts_zone).'),
+  ts_unit: z.enum(DEVICE_TIME_UNITS).default('ms').describe('Unit of numeric timestamps in the line (ts column/key): ms, s, us or ns. ISO 8601 is always accepted; no zone means UTC (or ts_zone).'),
   ts_zone: tsZoneSchema(z),
   max_line_bytes: byteSizeSchema.default(1024).describe('Longest line kept; longer lines are counted (too_long) and discarded up to the next newline.'),
   max_fields: z.number().int().positive().default(64).describe('Most readings from one line (json, kv).'),

@@ -1,7 +1,7 @@
 import type { Reading } from '../../src/core/reading.js';
 import { PayloadDecoder, toNumber, type DropSink } from '../common/payload.js';
 import { isValidName } from '../common/names.js';
-import { parseTimestamp } from '../../src/core/time.js';
+import { parseTimestamp, unitHint, type DeviceTimeUnit } from '../../src/core/time.js';
 import type { LocalZone } from '../../src/core/local-zone.js';
 import { zoneOf } from '../common/ts-zone.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
@@ -41,7 +41,7 @@ export class CsvDecoder implements LineDecoder {
     private readonly columns: string[],
     private readonly delimiter: string,
     private readonly device: string,
-    private readonly tsUnit: 'ms' | 's',
+    private readonly tsUnit: DeviceTimeUnit,
     private readonly tsZone?: LocalZone,
   ) {
     this.header = columns.join(delimiter);
@@ -65,7 +65,7 @@ export class CsvDecoder implements LineDecoder {
       if (col === 'ts') {
         const t = parseTimestamp(cell, this.tsUnit, this.tsZone);
         if (Number.isNaN(t)) {
-          drops.drop('bad_timestamp', line, `${where}: ts column "${cell}" is neither ms since epoch nor ISO 8601`);
+          drops.drop('bad_timestamp', line, `${where}: ts column "${cell}" is neither ${this.tsUnit} since epoch nor ISO 8601${unitHint(Number(cell), now)}`);
           return 0;
         }
         ts = t;
@@ -156,7 +156,7 @@ export class KvDecoder implements LineDecoder {
       else if (k === 'ts') {
         const t = parseTimestamp(v, this.cfg.ts_unit, this.zone);
         if (Number.isNaN(t)) {
-          drops.drop('bad_timestamp', line, `${where}: ts=${v.slice(0, 40)} is neither ms since epoch nor ISO 8601`);
+          drops.drop('bad_timestamp', line, `${where}: ts=${v.slice(0, 40)} is neither ${this.cfg.ts_unit} since epoch nor ISO 8601${unitHint(Number(v), now)}`);
           return 0;
         }
         ts = t;

@@ -31,7 +31,12 @@ function parseDateTime(text: string, zone?: LocalZone): number {
 }
 
 /** The unit of a numeric timestamp: ms, s, or `auto` (below 1e11 in magnitude: seconds; otherwise ms). */
-export type TimeUnit = 'ms' | 's' | 'auto';
+export type TimeUnit = DeviceTimeUnit | 'auto';
+/** The units a device setting (`ts_unit`) names: InfluxDB line protocol and Telegraf send ns, some loggers µs. */
+export type DeviceTimeUnit = 'ms' | 's' | 'us' | 'ns';
+export const DEVICE_TIME_UNITS = ['ms', 's', 'us', 'ns'] as const;
+/** ms per unit. */
+const MS_PER: Record<DeviceTimeUnit, number> = { ms: 1, s: 1000, us: 1e-3, ns: 1e-6 };
 
 /** 1e11 s is the year 5138 and 1e11 ms is March 1973: below it, an `auto` number is seconds. */
 const AUTO_SECONDS_BELOW = 1e11;
@@ -57,8 +62,7 @@ export function parseTimestamp(v: unknown, unit: TimeUnit = 'auto', zone?: Local
     n = Number(s);
   } else return NaN;
   if (!Number.isFinite(n) || n < 0) return NaN;
-  const seconds = unit === 's' || (unit === 'auto' && n < AUTO_SECONDS_BELOW);
-  const ms = Math.round(seconds ? n * 1000 : n);
+  const ms = Math.round(n * MS_PER[unit === 'auto' ? (n < AUTO_SECONDS_BELOW ? 's' : 'ms') : unit]);
   return ms <= MAX_DATE_MS ? ms : NaN;
 }
 
@@ -74,6 +78,15 @@ function num(s: string, from: number, to: number): number {
 
 /** Largest |ms| a JavaScript Date holds (±100,000,000 days around the epoch, years −271821…275760). */
 export const MAX_DATE_MS = 8.64e15;
+
+/**
+ * For an error message about a numeric time `n` read in ms that is far off `now`: which other
+ * unit would make it a time near now (within a day), as a hint ("" when none does).
+ */
+export function unitHint(n: number, now: number): string {
+  for (const u of ['s', 'us', 'ns'] as const) if (Math.abs(n * MS_PER[u] - now) < 86_400_000) return ` (read as ${u === 'us' ? 'microseconds' : u === 'ns' ? 'nanoseconds' : 'seconds'} since the epoch it is now: set ts_unit: ${u} on the input)`;
+  return '';
+}
 
 /** A time for messages: ISO 8601, or the raw number when it is outside the Date range (never throws). */
 export function isoTime(ms: number): string {

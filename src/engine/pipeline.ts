@@ -2,7 +2,7 @@ import type { EnginePipelineSpec, EngineStep, FilterSpec, MapSpec, WindowSpec } 
 import type { SharedCapture } from '../core/shared-capture.js';
 import { DropCounter } from '../core/drops.js';
 import { deviceOf, type Reading } from '../core/reading.js';
-import { isoTime, MAX_DATE_MS } from '../core/time.js';
+import { isoTime, MAX_DATE_MS, unitHint } from '../core/time.js';
 import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
 import { planFor } from './aggregates.js';
 import { CONVERT } from './conversions.js';
@@ -276,7 +276,7 @@ export class Pipeline {
     // Live, the reading is judged against the gateway clock when it arrived (from the first reading).
     const ref = live ? arrival : this.gatewayClock;
     if (ts > ref + this.maxFutureSkew && ref !== -Infinity) {
-      return this.refuse('future', r, `${stream}: event time ${isoTime(ts)} is more than ${this.maxFutureSkew} ms ahead of the gateway clock ${isoTime(ref)}: the device clock runs ahead (max_future_skew)`);
+      return this.refuse('future', r, `${stream}: event time ${isoTime(ts)} is more than ${this.maxFutureSkew} ms ahead of the gateway clock ${isoTime(ref)}: the device clock runs ahead (max_future_skew)${unitHint(ts, ref)}`);
     }
     const keyState = this.keyFor(stream, r);
     if (keyState === undefined) {

@@ -141,3 +141,16 @@ test('ts_zone: date-times without a zone are wall time in the device\'s zone (wi
   assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'csv', csv: { columns: ['ts', 'temp'] }, ts_zone: 'Europe/Berln' }).success, false, 'an unknown zone is refused at load');
   assert.equal(mqttConfigSchema.safeParse({ topics: ['s/{device}/{metric}'], ts_zone: 'Europe/Berlin' }).success, true);
 });
+
+test('ts_unit us and ns (InfluxDB line protocol, Telegraf); a time in another unit than set is dropped or refused with a hint naming the unit', () => {
+  const T = Date.UTC(2026, 11, 2, 12, 0, 0, 123);
+  assert.equal(parseTimestamp(T * 1000 + 456, 'us'), T);
+  assert.equal(parseTimestamp(String(T * 1_000_000), 'ns'), T);
+  assert.equal(parseTimestamp(T / 1000, 's'), T);
+  const ns = run(new JsonLineDecoder('logger', { ts_unit: 'ms', max_fields: 8 }), [`{"temp": 1, "ts": ${T * 1_000_000}}`], T);
+  assert.equal(ns.drops.count('bad_timestamp'), 1);
+  assert.match(ns.drops.samplesFor('bad_timestamp')[0]?.detail ?? '', /read as nanoseconds since the epoch it is now: set ts_unit: ns/);
+  const ok = run(new JsonLineDecoder('logger', { ts_unit: 'ns', max_fields: 8 }), [`{"temp": 1, "ts": ${T * 1_000_000}}`]);
+  assert.deepEqual(ok.out, [{ stream: 'logger/temp', ts: T, value: 1 }]);
+  assert.equal(serialConfigSchema.parse({ path: '/dev/ttyUSB0', format: 'json', ts_unit: 'us' }).ts_unit, 'us');
+});
