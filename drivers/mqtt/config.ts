@@ -113,6 +113,10 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
       reject_unauthorized: z.boolean().default(true).describe('Refuse brokers whose certificate does not verify. Only turn off for testing.'),
       keepalive: durationSchema.default(30_000).describe('MQTT keepalive.'),
       reconnect_period: durationSchema.default(2_000).describe('Wait between reconnect attempts.'),
+      retained: z
+        .enum(['skip', 'take'])
+        .default('skip')
+        .describe('Retained messages the broker replays at every (re)subscription: skip (counted as retained_skipped) so a device that went silent hours ago does not report its last value again at each reconnect (stamped with the gateway clock when it carries no time); take: ingest them as readings.'),
     })
     .describe('An existing broker (e.g. Mosquitto) to subscribe to (mode: client).');
 

@@ -140,6 +140,7 @@ export class MqttDriver implements Driver {
   private broker: EmbeddedBroker | undefined;
   private client: MqttClient | undefined;
   private reconnects = 0;
+  private retainedSkipped = 0;
   private readonly log: Logger;
 
   constructor(readonly name: string, private readonly cfg: MqttConfig, deps: DriverDeps) {
@@ -224,7 +225,11 @@ export class MqttDriver implements Driver {
       this.log.warn({ err: err.message, url: c.url }, `mqtt input "${this.name}": ${err.message}`);
       this.status.set('degraded', `${c.url}: ${err.message}`);
     });
-    client.on('message', (topic, payload) => ingest.handle(topic, payload));
+    client.on('message', (topic, payload, packet) => {
+      // A retained message arrives with the flag set only when replayed at a subscription; live publishes arrive without it.
+      if (packet.retain && c.retained === 'skip') this.retainedSkipped++;
+      else ingest.handle(topic, payload);
+    });
   }
 
   async stop(): Promise<void> {
@@ -253,7 +258,10 @@ export class MqttDriver implements Driver {
       fields_ignored: i?.fieldsIgnored ?? 0,
       topic_cache_bytes: i?.cacheBytes() ?? 0,
     };
-    if (this.cfg.mode === 'client') out.reconnects = this.reconnects;
+    if (this.cfg.mode === 'client') {
+      out.reconnects = this.reconnects;
+      out.retained_skipped = this.retainedSkipped;
+    }
     if (this.broker) Object.assign(out, prefixed('broker_', this.broker.counters()));
     return out;
   }

@@ -196,3 +196,18 @@ test('config: templates and hashes are checked', () => {
   assert.match(JSON.stringify(r.error?.issues), /edgewise hash-password/);
   assert.throws(() => mqttPlugin.create('x', mqttConfigSchema.parse({ topics: ['a/{metric}'] }) as MqttConfig, makeDeps()), /has no \{device\}/);
 });
+
+test('client mode: retained messages the broker replays at subscription are skipped and counted (a silent device does not report its last value again at each reconnect); retained: take ingests them', async () => {
+  const upstream = await startEmbeddedBroker({ port: 0 });
+  cleanups.push(() => upstream.close());
+  const dev = await connect(upstream.url);
+  await new Promise<void>((r) => dev.publish('sensors/old/temp', '21.5', { retain: true, qos: 1 }, () => r()));
+  const { driver, ctx } = await startDriver({ mode: 'client', client: { url: upstream.url } });
+  await waitFor(() => driver.health().state === 'up', 'client subscribed');
+  dev.publish('sensors/live/temp', '22');
+  await waitFor(() => ctx.readings.length === 1, 'the live reading');
+  assert.equal(ctx.readings[0]?.stream, 'live/temp');
+  await waitFor(() => driver.counters().retained_skipped === 1, 'the retained one skipped and counted');
+  const take = await startDriver({ mode: 'client', client: { url: upstream.url, retained: 'take' } });
+  await waitFor(() => take.ctx.readings.some((r) => r.stream === 'old/temp'), 'retained: take ingests the replayed value');
+});
