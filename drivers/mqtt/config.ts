@@ -113,11 +113,16 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
       reject_unauthorized: z.boolean().default(true).describe('Refuse brokers whose certificate does not verify. Only turn off for testing.'),
       keepalive: durationSchema.default(30_000).describe('MQTT keepalive.'),
       reconnect_period: durationSchema.default(2_000).describe('Wait between reconnect attempts.'),
+      persistent_session: z
+        .boolean()
+        .default(false)
+        .describe('Keep the session at the broker (clean session off): with qos 1 or 2 the broker queues what devices publish while the gateway is down or restarting and delivers it on reconnect, instead of losing it. Needs a fixed client_id (the broker keys the session by it); the broker bounds the queue (Mosquitto: max_queued_messages, 1000 by default).'),
       retained: z
         .enum(['skip', 'take'])
         .default('skip')
         .describe('Retained messages the broker replays at every (re)subscription: skip (counted as retained_skipped) so a device that went silent hours ago does not report its last value again at each reconnect (stamped with the gateway clock when it carries no time); take: ingest them as readings.'),
     })
+    .refine((c) => !c.persistent_session || c.client_id !== undefined, { message: 'persistent_session needs a fixed client_id: the broker keeps the session under it (a random id would start a new session at every start)', path: ['client_id'] })
     .describe('An existing broker (e.g. Mosquitto) to subscribe to (mode: client).');
 
   const mqttConfigSchema = z.strictObject({

@@ -188,7 +188,7 @@ export class MqttDriver implements Driver {
       keepalive: Math.max(1, Math.round(c.keepalive / 1000)),
       reconnectPeriod: c.reconnect_period,
       rejectUnauthorized: c.reject_unauthorized,
-      clean: true,
+      clean: !c.persistent_session,
       // mqtt.js otherwise calls `debug` several times per packet, formatting its arguments each time.
       log: noLog,
     };

@@ -211,3 +211,18 @@ test('client mode: retained messages the broker replays at subscription are skip
   const take = await startDriver({ mode: 'client', client: { url: upstream.url, retained: 'take' } });
   await waitFor(() => take.ctx.readings.some((r) => r.stream === 'old/temp'), 'retained: take ingests the replayed value');
 });
+
+test('client mode, persistent_session with qos 1: what devices publish while the gateway is stopped arrives when it starts again; a persistent session without client_id is a config error', async () => {
+  const upstream = await startEmbeddedBroker({ port: 0 });
+  cleanups.push(() => upstream.close());
+  const cfg = { mode: 'client', client: { url: upstream.url, client_id: 'gw-7-local', qos: 1, persistent_session: true } };
+  const first = await startDriver(cfg);
+  await waitFor(() => first.driver.health().state === 'up', 'client subscribed');
+  await first.driver.stop();
+  const dev = await connect(upstream.url);
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => dev.publish('sensors/pump/temp', String(i), { qos: 1 }, () => r()));
+  const second = await startDriver(cfg);
+  await waitFor(() => second.ctx.readings.length === 5, () => `the 5 readings published while it was down: ${second.ctx.readings.length}`);
+  assert.deepEqual(second.ctx.readings.map((r) => r.value), [0, 1, 2, 3, 4]);
+  assert.match(JSON.stringify(mqttConfigSchema.safeParse({ mode: 'client', client: { url: upstream.url, persistent_session: true } }).error?.issues), /needs a fixed client_id/);
+});
