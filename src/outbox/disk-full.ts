@@ -238,9 +238,9 @@ export class DiskSpace {
     return h !== undefined && h < TIGHT_BYTES;
   }
 
-  /** The WAL holds more than `bytes`, or reaches into the reserve. */
-  walOver(bytes: number): boolean {
-    return this.walBytes() > bytes || this.walOverReserve();
+  /** The WAL file holds anything (an empty one needs no truncation). */
+  hasWal(): boolean {
+    return this.walBytes() > 0;
   }
 
   /** Free bytes on the file system beyond the reserve once the WAL is checkpointed (at worst into new pages). */

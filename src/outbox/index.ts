@@ -39,7 +39,7 @@ const ID_BLOCK = 4096;
  */
 const COMMIT_SLICE = 50;
 /** While the disk is nearly full, free pages go back to the file system in slices of this size (each slice's moved pages go to the WAL). */
-const WAL_WHILE_LOW_BYTES = SPACE_RESERVE_BYTES / 4;
+const GIVE_BACK_SLICE_BYTES = SPACE_RESERVE_BYTES / 4;
 
 export interface OutboxOpenOptions {
   config: OutboxConfig;
@@ -408,8 +408,8 @@ export class Outbox {
   private afterWrite(): void {
     if (this.space.tight()) {
       // After every write: what the WAL holds must always fit in the file when checkpointed, whoever wrote it.
-      if (this.space.walOver(0)) this.giveBack.truncateWal();
-      this.giveBack.giveBackLowSpace(Math.max(1, Math.floor(WAL_WHILE_LOW_BYTES / this.store.pageSize)));
+      if (this.space.hasWal()) this.giveBack.truncateWal();
+      this.giveBack.giveBackLowSpace(Math.max(1, Math.floor(GIVE_BACK_SLICE_BYTES / this.store.pageSize)));
     } else if (this.space.isLow() && (this.giveBack.msSinceTruncate >= SPACE_CHECK_EVERY_MS || this.space.walOverReserve())) this.giveBack.truncateWal();
     this.space.keepReserve();
   }
