@@ -114,7 +114,7 @@ export class PayloadDecoder {
     for (const k of this.tsKeys) {
       const raw = obj[k];
       if (raw === undefined || raw === null) continue;
-      const t = parseTimestamp(raw, this.opts.tsUnit, this.opts.tsZone);
+      const t = parseTimestamp(raw, this.opts.tsUnit, this.opts.tsZone, now);
       if (Number.isNaN(t)) {
         drops.drop('bad_timestamp', sample, `${where}: "${k}" = ${JSON.stringify(raw)?.slice(0, 40)} is neither ${this.opts.tsUnit} since epoch nor ISO 8601${unitHint(Number(raw), now)}`);
         return 0;

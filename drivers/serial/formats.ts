@@ -63,7 +63,7 @@ export class CsvDecoder implements LineDecoder {
     for (const [i, cell] of cells.entries()) {
       const col = this.columns[i];
       if (col === 'ts') {
-        const t = parseTimestamp(cell, this.tsUnit, this.tsZone);
+        const t = parseTimestamp(cell, this.tsUnit, this.tsZone, now);
         if (Number.isNaN(t)) {
           drops.drop('bad_timestamp', line, `${where}: ts column "${cell}" is neither ${this.tsUnit} since epoch nor ISO 8601${unitHint(Number(cell), now)}`);
           return 0;
@@ -154,7 +154,7 @@ export class KvDecoder implements LineDecoder {
     for (const [k, v] of pairs) {
       if (k !== 'ts' && k !== 'device') values++;
       else if (k === 'ts') {
-        const t = parseTimestamp(v, this.cfg.ts_unit, this.zone);
+        const t = parseTimestamp(v, this.cfg.ts_unit, this.zone, now);
         if (Number.isNaN(t)) {
           drops.drop('bad_timestamp', line, `${where}: ts=${v.slice(0, 40)} is neither ${this.cfg.ts_unit} since epoch nor ISO 8601${unitHint(Number(v), now)}`);
           return 0;

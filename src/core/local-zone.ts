@@ -5,6 +5,8 @@
  * a reading costs a Map lookup, not an Intl call.
  */
 const QUARTER_HOUR = 900_000;
+/** A transition is looked for within a day of a wall time (offsets span −12 h to +14 h). */
+const DAY = 86_400_000;
 
 export class LocalZone {
   private readonly fmt: Intl.DateTimeFormat;
@@ -27,12 +29,25 @@ export class LocalZone {
 
   /**
    * UTC ms of a wall time in this zone, given as if it were UTC (Date.UTC of its fields). A wall
-   * time a spring-forward skips is read with the offset before the change; one a fall-back repeats
-   * is its second occurrence (the text cannot tell the two apart; send a zone to be exact).
+   * time a fall-back repeats (02:30 on the last Sunday of October in Berlin is 00:30 and 01:30 UTC)
+   * is the occurrence nearer to `near` (the reading's arrival on the gateway clock: a device sends
+   * its wall time as it reads it), or the second one without `near`. A wall time a spring-forward
+   * skips is read with the offset before the change.
    */
-  toUtc(wall: number): number {
-    const guess = wall - this.offsetAt(wall);
-    return wall - this.offsetAt(guess);
+  toUtc(wall: number, near?: number): number {
+    const before = this.offsetAt(wall - DAY);
+    const after = this.offsetAt(wall + DAY);
+    if (before === after) {
+      const guess = wall - before;
+      return wall - this.offsetAt(guess);
+    }
+    const first = wall - before;
+    const second = wall - after;
+    const firstOk = this.offsetAt(first) === before;
+    const secondOk = this.offsetAt(second) === after;
+    if (firstOk && secondOk) return near !== undefined && Math.abs(near - first) < Math.abs(near - second) ? first : Math.max(first, second);
+    if (secondOk) return second;
+    return first;
   }
 
   /** The zone's offset from UTC at `utc` (ms; +3,600,000 for CET). */

@@ -10,7 +10,7 @@ const HAS_ZONE = /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/;
 const DATE_TIME = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/;
 
 /** A date-time string (ISO 8601 and the `YYYY-MM-DD HH:MM:SS` of NAB and SKAB) in ms, or NaN; without a zone in the text, wall time in `zone` (default UTC). */
-function parseDateTime(text: string, zone?: LocalZone): number {
+function parseDateTime(text: string, zone?: LocalZone, near?: number): number {
   const s = text.trim();
   // Fast path: YYYY-MM-DD[ T]HH:MM:SS[.fff...] with no zone (NAB, SKAB).
   if (s.length >= 19 && s.charCodeAt(4) === 45 /* - */ && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 /* : */) {
@@ -21,13 +21,13 @@ function parseDateTime(text: string, zone?: LocalZone): number {
       const frac = rest.length > 1 ? Math.round(Number(`0${rest}`) * 1000) : 0;
       if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return NaN;
       const wall = Date.UTC(y, mo - 1, d, h, mi, se, frac);
-      return zone ? zone.toUtc(wall) : wall;
+      return zone ? zone.toUtc(wall, near) : wall;
     }
   }
   const zoneless = DATE_TIME.test(s) && !HAS_ZONE.test(s);
   const t = Date.parse(zoneless ? `${s.replace(' ', 'T')}Z` : s.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T'));
   if (!Number.isFinite(t)) return NaN;
-  return zone && zoneless ? zone.toUtc(t) : t;
+  return zone && zoneless ? zone.toUtc(t, near) : t;
 }
 
 /** The unit of a numeric timestamp: ms, s, or `auto` (below 1e11 in magnitude: seconds; otherwise ms). */
@@ -48,17 +48,18 @@ const NUMBER_TEXT = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * - a number, or a text that is one, counts from the epoch in `unit`: device settings say `ms` or
  *   `s` (`ts_unit`); recorded files, whose unit is not stated, use `auto`;
  * - another text is a date-time (parseDateTime): without a zone it is UTC, or wall time in `zone`
- *   (a device's `ts_zone`);
+ *   (a device's `ts_zone`; an hour a fall-back repeats is read as its occurrence nearer `near`,
+ *   the arrival time);
  * - a negative count is refused (a clock before 1970 is a clock gone wrong), as is anything outside
  *   the Date range (±8.64e15 ms); the result is rounded to whole milliseconds.
  */
-export function parseTimestamp(v: unknown, unit: TimeUnit = 'auto', zone?: LocalZone): number {
+export function parseTimestamp(v: unknown, unit: TimeUnit = 'auto', zone?: LocalZone, near?: number): number {
   let n: number;
   if (typeof v === 'number') n = v;
   else if (typeof v === 'string') {
     const s = v.trim();
     if (s.length === 0) return NaN;
-    if (!NUMBER_TEXT.test(s)) return parseDateTime(s, zone);
+    if (!NUMBER_TEXT.test(s)) return parseDateTime(s, zone, near);
     n = Number(s);
   } else return NaN;
   if (!Number.isFinite(n) || n < 0) return NaN;

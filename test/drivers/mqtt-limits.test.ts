@@ -207,4 +207,11 @@ test('ts_zone: a device that sends local wall time without a zone is read in its
   const ctx = makeCtx();
   new MqttIngest(cfg, ctx).handle('sensors/plc/temp', Buffer.from('{"value": 21.5, "ts": "2026-12-02 13:00:00"}'));
   assert.equal(ctx.readings[0]?.ts, Date.UTC(2026, 11, 2, 12));
+  // The night of a fall-back: 02:30 comes twice; the arrival (gateway clock) tells which.
+  const first = Date.UTC(2026, 9, 25, 0, 30);
+  for (const [arrival, expected] of [[first + 300, first], [first + 3_600_300, first + 3_600_000]] as const) {
+    const night = makeCtx(() => arrival);
+    new MqttIngest(cfg, night).handle('sensors/plc/temp', Buffer.from('{"value": 21.5, "ts": "2026-10-25 02:30:00"}'));
+    assert.equal(night.readings[0]?.ts, expected);
+  }
 });

@@ -124,7 +124,7 @@ test('ts_zone: date-times without a zone are wall time in the device\'s zone (wi
   assert.equal(parseTimestamp('2026-07-01T14:00:00.250', 'ms', berlin), Date.UTC(2026, 6, 1, 12, 0, 0, 250));
   assert.equal(parseTimestamp('2026-07-01T14:00', 'ms', berlin), Date.UTC(2026, 6, 1, 12), 'the slow path (no seconds)');
   assert.equal(parseTimestamp('2026-03-29 02:30:00', 'ms', berlin), Date.UTC(2026, 2, 29, 1, 30), 'skipped by spring-forward: the offset before (+1)');
-  assert.equal(parseTimestamp('2026-10-25 02:30:00', 'ms', berlin), Date.UTC(2026, 9, 25, 1, 30), 'repeated by fall-back: its second occurrence (+1)');
+  assert.equal(parseTimestamp('2026-10-25 02:30:00', 'ms', berlin), Date.UTC(2026, 9, 25, 1, 30), 'repeated by fall-back, no arrival time: its second occurrence (+1)');
   assert.equal(parseTimestamp('2026-12-02T13:00:00Z', 'ms', berlin), Date.UTC(2026, 11, 2, 13), 'a zone in the text wins');
   assert.equal(parseTimestamp('2026-12-02T13:00:00+05:00', 'ms', berlin), Date.UTC(2026, 11, 2, 8));
   assert.equal(parseTimestamp('1764680400000', 'ms', berlin), 1_764_680_400_000, 'numeric: no zone');
@@ -140,6 +140,44 @@ test('ts_zone: date-times without a zone are wall time in the device\'s zone (wi
 
   assert.equal(serialConfigSchema.safeParse({ path: '/dev/ttyUSB0', format: 'csv', csv: { columns: ['ts', 'temp'] }, ts_zone: 'Europe/Berln' }).success, false, 'an unknown zone is refused at load');
   assert.equal(mqttConfigSchema.safeParse({ topics: ['s/{device}/{metric}'], ts_zone: 'Europe/Berlin' }).success, true);
+});
+
+/** Local wall time as a device in `zone` prints it ("2026-10-25 02:30:00"), by Intl: not by the code under test. */
+function wallText(zone: string, utc: number): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(utc);
+}
+
+test('ts_zone across a fall-back: the repeated hour is read as the occurrence nearer the arrival, so a logger sending local time every minute stays in order and on time (before: an hour of readings an hour in the future, refused)', () => {
+  // Fall-backs of 2026: Berlin (CEST → CET), New York (EDT → EST), Sydney (AEDT → AEST, in April),
+  // Lord Howe Island (half an hour: +11 → +10:30).
+  const transitions: Array<[string, number]> = [
+    ['Europe/Berlin', Date.UTC(2026, 9, 25, 1)],
+    ['America/New_York', Date.UTC(2026, 10, 1, 6)],
+    ['Australia/Sydney', Date.UTC(2026, 3, 4, 16)],
+    ['Australia/Lord_Howe', Date.UTC(2026, 3, 4, 15)],
+  ];
+  for (const [zone, at] of transitions) {
+    const dec = new CsvDecoder(['ts', 'temp'], ',', 'plc', 'ms', new LocalZone(zone));
+    const out: Reading[] = [];
+    const drops = new DropCounter();
+    const truth: number[] = [];
+    for (let t = at - 2 * 3_600_000; t <= at + 2 * 3_600_000; t += 60_000) {
+      truth.push(t);
+      dec.decode(`${wallText(zone, t)},21.5`, t + 150, (r) => out.push(r), drops, 'serial /dev/test');
+    }
+    assert.equal(drops.total(), 0, zone);
+    assert.deepEqual(out.map((r) => r.ts), truth, `${zone}: every reading at its true instant`);
+    // A device clock a few minutes off, or a reading a few minutes late, still lands in its hour.
+    const firstPass = at - 30 * 60_000;
+    assert.equal(parseTimestamp(wallText(zone, firstPass), 'ms', new LocalZone(zone), firstPass + 7 * 60_000), firstPass, `${zone}: 7 min late`);
+    assert.equal(parseTimestamp(wallText(zone, firstPass), 'ms', new LocalZone(zone), firstPass - 7 * 60_000), firstPass, `${zone}: clock 7 min fast`);
+  }
+  // The JSON and key=value decoders too (the MQTT driver's is the JSON one).
+  const at = Date.UTC(2026, 9, 25, 0, 30); // 02:30 CEST, the first 02:30 of the night
+  const json = run(new JsonLineDecoder('plc', { ts_unit: 'ms', ts_zone: 'Europe/Berlin', max_fields: 8 }), ['{"temp": 21.5, "ts": "2026-10-25 02:30:00"}'], at + 200);
+  assert.equal(json.out[0]?.ts, at);
+  const kv = run(new KvDecoder('plc', { ts_unit: 'ms', ts_zone: 'Europe/Berlin', max_fields: 8 }), ['temp=21.5 ts=2026-10-25T02:30:00'], at + 200);
+  assert.equal(kv.out[0]?.ts, at);
 });
 
 test('ts_unit us and ns (InfluxDB line protocol, Telegraf); a time in another unit than set is dropped or refused with a hint naming the unit', () => {
