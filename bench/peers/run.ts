@@ -15,6 +15,7 @@
  *             one-core figure, the closest proxy we have for a Raspberry Pi core
  *   PEERS_KEEP_STDERR=1  keep each system's stderr in $TMPDIR/edgewise-peers-<system>.stderr
  *   PEERS_EDGEWISE_NODE_FLAGS="..."  Node flags for Edgewise instead of the deploy files' (bench/deploy-profile.ts)
+ *   PEERS_EDGEWISE_ENV="A=1 B=2"  environment for Edgewise instead of the deploy files' (e.g. another allocator)
  *   PEERS_SMAPS=1  print where the system's resident memory is at the end of load, by mapping
  * Node-RED (NODE_RED_VERSION below) is installed with npm into $TMPDIR/edgewise-peers-node-red-<version> (once; reused).
  */
@@ -27,7 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { transpileBuiltLayout } from '../built-layout.js';
-import { DEPLOY_ENV, DEPLOY_NODE_FLAGS } from '../deploy-profile.js';
+import { DEPLOY_ENV, DEPLOY_NODE_FLAGS, parseEnvList } from '../deploy-profile.js';
 import { mosquittoSubscriptions, next, procSample, quantile, residentByMapping, startMosquitto, stopProcess, until } from '../processes.js';
 import { freePort, openSockets, publishPacket } from '../raw-mqtt.js';
 import { WINDOW_MS, edgewiseFiles, nodeRedFiles } from './flow.js';
@@ -221,7 +222,7 @@ async function runOnce(ctx: Ctx, system: System, rate: number, seconds: number):
     } else {
       if (system === 'edgewise-embedded') inputPort = await freePort();
       writeFiles(dir, edgewiseFiles(system === 'edgewise-client' ? { clientUrl: `mqtt://127.0.0.1:${mosq!.port}`, upstreamPort: up.port } : { inputPort, upstreamPort: up.port }));
-      Object.assign(env, DEPLOY_ENV);
+      Object.assign(env, process.env.PEERS_EDGEWISE_ENV !== undefined ? parseEnvList(process.env.PEERS_EDGEWISE_ENV) : DEPLOY_ENV);
       const flags = process.env.PEERS_EDGEWISE_NODE_FLAGS?.split(' ').filter(Boolean) ?? DEPLOY_NODE_FLAGS;
       cmd = pinArgs(0, process.execPath, [...flags, ctx.edgewiseMain, 'run', '--config', join(dir, 'edgewise.yaml')]);
     }
