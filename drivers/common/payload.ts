@@ -1,7 +1,8 @@
 import type { Reading } from '../../src/core/reading.js';
 import { isValidName } from './names.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
-import { parseTimestamp, unitHint, type DeviceTimeUnit } from '../../src/core/time.js';
+import { MAX_DATE_MS, parseTimestamp, unitHint, type DeviceTimeUnit } from '../../src/core/time.js';
+import { lineTimeMs, looksLikeLineProtocol, parseLine } from './line-protocol.js';
 import type { LocalZone } from '../../src/core/local-zone.js';
 
 /**
@@ -28,7 +29,15 @@ export interface PayloadOptions {
   maxFields: number;
   /** Keys never read as values (e.g. `device`, `id`). */
   ignoreKeys?: readonly string[];
+  /** Fields of the several-field form not read, by flattened name (`id`, `aenergy_minute_ts`); a nested object's name skips all of it. */
+  ignoreFields?: readonly string[];
 }
+
+/** Characters a tag value may hold that a metric name may not. */
+const NOT_IN_NAME = /[^A-Za-z0-9_.:-]/g;
+
+/** Levels of nested objects and arrays read in the several-field form (the top object is level 1). */
+const MAX_DEPTH = 4;
 
 export interface DropSink {
   drop(reason: string, sample: unknown, detail?: string): void;
@@ -36,12 +45,16 @@ export interface DropSink {
 
 export class PayloadDecoder {
   fieldsIgnored = 0;
+  /** Line protocol drops so far (to tell a payload that gave nothing and said why from one that did not). */
+  private lineDrops = 0;
   private readonly tsKeys: readonly string[];
   private readonly ignore: Set<string>;
+  private readonly ignoreFields: Set<string> | undefined;
 
   constructor(private readonly opts: PayloadOptions) {
     this.tsKeys = opts.tsKeys;
     this.ignore = new Set([...(opts.ignoreKeys ?? []), ...opts.tsKeys]);
+    this.ignoreFields = opts.ignoreFields?.length ? new Set(opts.ignoreFields) : undefined;
   }
 
   /**
@@ -90,12 +103,73 @@ export class PayloadDecoder {
 
   private scalar(s: string, sample: string, device: string, metric: string | undefined, now: number, emit: (r: Reading) => void, drops: DropSink, where: string, stream?: string): number {
     const v = toNumber(s);
+    if (v === undefined && looksLikeLineProtocol(s)) return this.linePoints(s, device, now, emit, drops, where);
     if (v === undefined) {
       drops.drop('not_a_number', sample, `${where}: "${s.trim().slice(0, 40)}" is not a finite number`);
       return 0;
     }
     emit({ stream: stream ?? `${device}/${metric ?? 'value'}`, ts: now, value: v });
     return 1;
+  }
+
+  /**
+   * InfluxDB line protocol (Telegraf's MQTT output): one reading per numeric or boolean field of
+   * each line, metric `<measurement>_<field>`, or `<measurement>_<tag values>_<field>` when the
+   * line has tags other than `host` (Telegraf's `cpu,cpu=cpu0 usage_idle=97` →
+   * `cpu_cpu0_usage_idle`: one stream per CPU, not one stream of every CPU interleaved). The
+   * template's `{metric}` is not used: the line names its measurement. String fields are counted
+   * as ignored; `max_fields` holds per line.
+   */
+  private linePoints(text: string, device: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
+    let n = 0;
+    let lineNo = 0;
+    const dropsBefore = this.lineDrops;
+    const drop = (reason: string, sample: string, detail: string) => {
+      this.lineDrops++;
+      drops.drop(reason, sample, detail);
+    };
+    for (const raw of text.split('\n')) {
+      lineNo++;
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const parsed = parseLine(line);
+      if (!parsed.ok) {
+        drop('bad_payload', line, `${where}: line protocol, line ${lineNo}: ${parsed.detail}`);
+        continue;
+      }
+      const p = parsed.point;
+      const ts = p.ts === undefined ? now : lineTimeMs(p.ts);
+      if (ts < 0 || ts > MAX_DATE_MS) {
+        drop('bad_timestamp', line, `${where}: line protocol, line ${lineNo}: timestamp ${p.ts} is not a time since 1970 (ns, µs, ms or s)`);
+        continue;
+      }
+      let name = p.measurement;
+      for (const [k, v] of p.tags) if (k !== 'host') name += `_${v.replace(NOT_IN_NAME, '_')}`;
+      let taken = 0;
+      let skipped = 0;
+      for (const [k, v] of p.fields) {
+        if (typeof v === 'string') {
+          this.fieldsIgnored++;
+          continue;
+        }
+        if (this.ignoreFields?.has(`${p.measurement}_${k}`)) continue;
+        const m = `${name}_${k}`;
+        if (!isValidName(m)) {
+          drop('bad_name', line, `${where}: line protocol, line ${lineNo}: "${m.slice(0, 40)}" does not make a metric name (letters, digits, _ . : -, max 64; drop tags with Telegraf's tagexclude)`);
+          continue;
+        }
+        if (taken >= this.opts.maxFields) {
+          skipped++;
+          continue;
+        }
+        emit({ stream: `${device}/${m}`, ts, value: typeof v === 'boolean' ? (v ? 1 : 0) : v });
+        taken++;
+      }
+      if (skipped > 0) drop('too_many_fields', line, `${where}: line protocol, line ${lineNo}: ${skipped} fields over the limit of ${this.opts.maxFields} per line`);
+      n += taken;
+    }
+    if (n === 0 && this.lineDrops === dropsBefore) drops.drop('bad_payload', text, `${where}: line protocol with no numeric or boolean field`);
+    return n;
   }
 
   /** Decode an already parsed object (JSON lines). */
@@ -139,31 +213,59 @@ export class PayloadDecoder {
       emit(r);
       return 1;
     }
-    let n = 0;
-    let skipped = 0;
+    const count = { n: 0, skipped: 0 };
+    this.fieldReadings(obj, undefined, 1, metric, device, ts, count, sample, emit, drops, where);
+    if (count.skipped > 0) drops.drop('too_many_fields', sample, `${where}: ${count.skipped} numeric fields over the limit of ${this.opts.maxFields} per message`);
+    if (count.n === 0 && count.skipped === 0) drops.drop('bad_payload', sample, `${where}: JSON object has no "value" and no numeric field`);
+    return count.n;
+  }
+
+  /**
+   * One reading per numeric (or boolean) field; nested objects and arrays are flattened into
+   * `<parent>_<key>` and `<parent>_<index>` (as Telegraf's JSON parser does), so that Tasmota's
+   * `{"ENERGY": {"Power": 45}}` is `ENERGY_Power` and a three-phase `"Voltage": [230, 231, 229]`
+   * is `Voltage_0`…`Voltage_2`. Deeper than MAX_DEPTH levels is counted as ignored.
+   */
+  private fieldReadings(
+    obj: Record<string, unknown> | unknown[],
+    parent: string | undefined,
+    depth: number,
+    metric: string | undefined,
+    device: string,
+    ts: number,
+    count: { n: number; skipped: number },
+    sample: unknown,
+    emit: (r: Reading) => void,
+    drops: DropSink,
+    where: string,
+  ): void {
     for (const k in obj) {
-      if (this.ignore.has(k)) continue;
-      const f = obj[k];
+      if (parent === undefined && this.ignore.has(k)) continue;
+      const path = parent === undefined ? k : `${parent}_${k}`;
+      if (this.ignoreFields?.has(path)) continue;
+      const f = (obj as Record<string, unknown>)[k];
+      if (typeof f === 'object' && f !== null) {
+        if (depth < MAX_DEPTH) this.fieldReadings(f as Record<string, unknown>, path, depth + 1, metric, device, ts, count, sample, emit, drops, where);
+        else this.fieldsIgnored++;
+        continue;
+      }
+      const m = metric === undefined ? path : `${metric}_${path}`;
       const v = typeof f === 'number' || typeof f === 'boolean' || typeof f === 'string' ? toNumber(f) : undefined;
       if (v === undefined) {
         this.fieldsIgnored++;
         continue;
       }
-      const m = metric === undefined ? k : `${metric}_${k}`;
       if (!isValidName(m)) {
-        drops.drop('bad_name', sample, `${where}: field "${k.slice(0, 40)}" does not make a metric name (letters, digits, _ . : -, max 64)`);
+        drops.drop('bad_name', sample, `${where}: field "${m.slice(0, 40)}" does not make a metric name (letters, digits, _ . : -, max 64)`);
         continue;
       }
-      if (n >= this.opts.maxFields) {
-        skipped++;
+      if (count.n >= this.opts.maxFields) {
+        count.skipped++;
         continue;
       }
       emit({ stream: `${device}/${m}`, ts, value: v });
-      n++;
+      count.n++;
     }
-    if (skipped > 0) drops.drop('too_many_fields', sample, `${where}: ${skipped} numeric fields over the limit of ${this.opts.maxFields} per message`);
-    if (n === 0 && skipped === 0) drops.drop('bad_payload', sample, `${where}: JSON object has no "value" and no numeric field`);
-    return n;
   }
 }
 

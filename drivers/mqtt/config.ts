@@ -144,6 +144,10 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
     ts_zone: tsZoneSchema(z),
     max_payload_bytes: byteSizeSchema.default(16 * 1024).describe('Largest payload parsed; bigger ones are dropped (`oversized`).'),
     max_fields: z.number().int().positive().default(64).describe('Most readings taken from one several-field payload (`too_many_fields` beyond).'),
+    ignore_fields: z
+      .array(z.string())
+      .default([])
+      .describe('Fields of several-field payloads that are not readings, by flattened name (nested objects join with _): e.g. [id, aenergy_minute_ts] for a Shelly; a nested object\'s name skips all of it.'),
     topic_cache_size: z.number().int().positive().default(10_000).describe('Topics whose mapping is remembered (the cache is cleared when full).'),
     topic_cache_bytes: byteSizeSchema
       .default(1024 * 1024)

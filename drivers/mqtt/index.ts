@@ -62,7 +62,7 @@ export class MqttIngest {
 
   constructor(private readonly cfg: MqttConfig, private readonly ctx: Pick<DriverContext, 'emit' | 'drops' | 'now' | 'delivery'>) {
     this.templates = cfg.topics.map(compileTemplate);
-    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'] });
+    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'], ignoreFields: cfg.ignore_fields });
   }
 
   get fieldsIgnored(): number {

@@ -42,6 +42,10 @@ export function serialConfigSchema({ z, durationSchema, byteSizeSchema }: Schema
   ts_zone: tsZoneSchema(z),
   max_line_bytes: byteSizeSchema.default(1024).describe('Longest line kept; longer lines are counted (too_long) and discarded up to the next newline.'),
   max_fields: z.number().int().positive().default(64).describe('Most readings from one line (json, kv).'),
+  ignore_fields: z
+    .array(z.string())
+    .default([])
+    .describe('json: fields that are not readings, by flattened name (nested objects join with _); a nested object\'s name skips all of it.'),
   reconnect_min: durationSchema.default(500).describe('First wait before reopening a port that failed or vanished; doubles each failure.'),
   reconnect_max: durationSchema.default(30_000).describe('Longest wait between reopen attempts.'),
   silence_timeout: durationSchema.default(60_000).describe('Reopen the port when no byte arrived for this long (watchdog); 0 turns it off.'),

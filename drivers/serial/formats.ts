@@ -101,8 +101,8 @@ export class CsvDecoder implements LineDecoder {
 /** One JSON object a line; `device` and `metric` keys name the stream, else the config's device. */
 export class JsonLineDecoder implements LineDecoder {
   private readonly dec: PayloadDecoder;
-  constructor(private readonly device: string, cfg: Pick<SerialConfig, 'ts_unit' | 'ts_zone' | 'max_fields'>) {
-    this.dec = new PayloadDecoder({ tsKeys: ['ts', 'time', 'timestamp'], tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device', 'metric'] });
+  constructor(private readonly device: string, cfg: Pick<SerialConfig, 'ts_unit' | 'ts_zone' | 'max_fields'> & Partial<Pick<SerialConfig, 'ignore_fields'>>) {
+    this.dec = new PayloadDecoder({ tsKeys: ['ts', 'time', 'timestamp'], tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device', 'metric'], ignoreFields: cfg.ignore_fields });
   }
 
   decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MqttIngest } from '../../drivers/mqtt/index.js';
+import { JsonLineDecoder } from '../../drivers/serial/index.js';
+import { DropCounter } from '../../src/core/drops.js';
+import type { Reading } from '../../src/core/reading.js';
+import { mqttConfigSchema } from '../helpers/schemas.js';
+import type { MqttConfig } from '../../drivers/mqtt/config.js';
+import { makeCtx } from './helpers.js';
+
+/**
+ * Payloads as the common device firmwares publish them (written after each firmware's documented
+ * message format: Tasmota's tele/<topic>/SENSOR and STATE, a Shelly Gen2 switch status, a
+ * Zigbee2MQTT sensor), through the MQTT driver's decoding. Before nested objects were flattened,
+ * Tasmota's energy and temperature messages gave no reading at all (dropped as bad_payload).
+ */
+function ingest(cfg: Record<string, unknown>, messages: Array<[string, string]>, now = Date.UTC(2026, 11, 2, 12)) {
+  const ctx = makeCtx(() => now);
+  const m = new MqttIngest(mqttConfigSchema.parse(cfg) as MqttConfig, ctx);
+  for (const [topic, payload] of messages) m.handle(topic, Buffer.from(payload));
+  const by = Object.fromEntries(ctx.readings.map((r) => [r.stream, r.value]));
+  return { readings: ctx.readings, by, drops: ctx.drops, ingest: m };
+}
+
+const TASMOTA = { topics: ['tele/{device}/SENSOR', 'tele/{device}/STATE'], ignore_topics: ['tele/+/LWT', 'stat/#', 'cmnd/#'], ts_keys: ['Time'], ts_zone: 'Europe/Berlin' };
+
+test('Tasmota: ENERGY of a power plug, three-phase arrays, several DS18B20 probes and the Wi-Fi state become readings, stamped by the device\'s local Time', () => {
+  const { readings, by, drops } = ingest(TASMOTA, [
+    ['tele/pow-1/SENSOR', '{"Time":"2026-12-02T13:00:00","ENERGY":{"TotalStartTime":"2026-01-04T10:12:47","Total":12.345,"Yesterday":0.512,"Today":0.207,"Period":1,"Power":45,"ApparentPower":51,"ReactivePower":24,"Factor":0.88,"Voltage":231,"Current":0.221}}'],
+    ['tele/meter-3p/SENSOR', '{"Time":"2026-12-02T13:00:00","ENERGY":{"TotalStartTime":"2026-01-04T10:12:47","Total":[1.1,2.2,3.3],"Power":[100,200,300],"Voltage":[230,231,229],"Current":[0.5,0.9,1.3]}}'],
+    ['tele/tank/SENSOR', '{"Time":"2026-12-02T13:00:00","DS18B20-1":{"Id":"01144A0CB2AA","Temperature":21.4},"DS18B20-2":{"Id":"3C01D075A4E1","Temperature":19.9},"TempUnit":"C"}'],
+    ['tele/pow-1/STATE', '{"Time":"2026-12-02T13:00:00","Uptime":"0T00:13:30","UptimeSec":810,"Heap":27,"SleepMode":"Dynamic","Sleep":50,"LoadAvg":19,"MqttCount":1,"POWER":"OFF","Wifi":{"AP":1,"SSId":"plant","BSSId":"30:23:03:00:00:20","Channel":10,"RSSI":86,"Signal":-57,"LinkCount":1,"Downtime":"0T00:00:05"}}'],
+    ['tele/pow-1/LWT', 'Online'],
+  ]);
+  assert.equal(drops.total(), 0);
+  assert.equal(by['pow-1/ENERGY_Power'], 45);
+  assert.equal(by['pow-1/ENERGY_Voltage'], 231);
+  assert.equal(by['pow-1/ENERGY_Total'], 12.345);
+  assert.equal(by['meter-3p/ENERGY_Voltage_0'], 230);
+  assert.equal(by['meter-3p/ENERGY_Power_2'], 300);
+  assert.equal(by['tank/DS18B20-1_Temperature'], 21.4);
+  assert.equal(by['tank/DS18B20-2_Temperature'], 19.9);
+  assert.equal(by['pow-1/Wifi_Signal'], -57);
+  assert.equal(by['pow-1/UptimeSec'], 810);
+  assert.equal(by['pow-1/Time'], undefined, 'the time key is not a reading');
+  assert.ok(readings.every((r) => r.ts === Date.UTC(2026, 11, 2, 12)), 'Time is Berlin wall time');
+});
+
+test('Shelly Gen2 switch status: nested objects and arrays flatten; ignore_fields leaves out what is not a measurement', () => {
+  const status = '{"id":0,"source":"init","output":true,"apower":45.3,"voltage":230.9,"current":0.214,"aenergy":{"total":1043.112,"by_minute":[752.9,753.1,751.6],"minute_ts":1764680400},"temperature":{"tC":43.6,"tF":110.5}}';
+  const all = ingest({ topics: ['{device}/status/{metric}'] }, [['shellyplus1pm-a8032ab1/status/switch:0', status]]);
+  assert.equal(all.by['shellyplus1pm-a8032ab1/switch:0_apower'], 45.3);
+  assert.equal(all.by['shellyplus1pm-a8032ab1/switch:0_temperature_tC'], 43.6);
+  assert.equal(all.by['shellyplus1pm-a8032ab1/switch:0_aenergy_by_minute_1'], 753.1);
+  assert.equal(all.by['shellyplus1pm-a8032ab1/switch:0_output'], 1, 'a boolean is 1/0');
+  assert.equal(all.by['shellyplus1pm-a8032ab1/switch:0_id'], 0);
+  const some = ingest({ topics: ['{device}/status/{metric}'], ignore_fields: ['id', 'aenergy_minute_ts', 'temperature'] }, [['shellyplus1pm-a8032ab1/status/switch:0', status]]);
+  assert.deepEqual(Object.keys(some.by).sort(), ['apower', 'aenergy_by_minute_0', 'aenergy_by_minute_1', 'aenergy_by_minute_2', 'aenergy_total', 'current', 'output', 'voltage'].map((k) => `shellyplus1pm-a8032ab1/switch:0_${k}`).sort());
+});
+
+test('Zigbee2MQTT: a flat sensor with its last_seen time (with a zone) and a nested update object left out', () => {
+  const { by, readings } = ingest({ topics: ['zigbee2mqtt/{device}'], ignore_topics: ['zigbee2mqtt/bridge/#', 'zigbee2mqtt/+/set', 'zigbee2mqtt/+/availability'], ts_keys: ['last_seen'], ignore_fields: ['update'] }, [
+    ['zigbee2mqtt/kitchen_sensor', '{"battery":97,"humidity":48.1,"linkquality":87,"temperature":21.6,"voltage":3000,"update":{"installed_version":268513281,"latest_version":268513281,"state":"idle"},"update_available":false,"last_seen":"2026-12-02T13:00:00+01:00"}'],
+    ['zigbee2mqtt/bridge/state', '{"state":"online"}'],
+  ]);
+  assert.deepEqual(Object.keys(by).sort(), ['battery', 'humidity', 'linkquality', 'temperature', 'update_available', 'voltage'].map((k) => `kitchen_sensor/${k}`));
+  assert.ok(readings.every((r) => r.ts === Date.UTC(2026, 11, 2, 12)));
+});
+
+test('nesting has limits: deeper than four levels is counted as ignored, the readings of one message stay under max_fields, and a flattened name too long for a stream is dropped with its name', () => {
+  const deep = ingest({ topics: ['s/{device}'] }, [['s/d', '{"a":{"b":{"c":{"d":1,"e":{"f":2}}}}}']]);
+  assert.deepEqual(deep.by, { 'd/a_b_c_d': 1 });
+  assert.equal(deep.ingest.fieldsIgnored, 1);
+  const wide = ingest({ topics: ['s/{device}'], max_fields: 8 }, [['s/d', JSON.stringify({ spectrum: Array.from({ length: 512 }, (_, i) => i) })]]);
+  assert.equal(wide.readings.length, 8);
+  assert.equal(wide.drops.count('too_many_fields'), 1);
+  const long = ingest({ topics: ['s/{device}'] }, [['s/d', JSON.stringify({ ['x'.repeat(40)]: { ['y'.repeat(40)]: 1 }, ok: 2 })]]);
+  assert.deepEqual(long.by, { 'd/ok': 2 });
+  assert.match(long.drops.samplesFor('bad_name')[0]?.detail ?? '', /does not make a metric name/);
+});
+
+test('serial JSON lines flatten the same way', () => {
+  const out: Reading[] = [];
+  const drops = new DropCounter();
+  new JsonLineDecoder('logger', { ts_unit: 'ms', max_fields: 8, ignore_fields: ['meta'] }).decode('{"env":{"temp":21.5,"hum":40},"meta":{"fw":3}}', 0, (r) => out.push(r), drops, 'serial /dev/test');
+  assert.deepEqual(out.map((r) => [r.stream, r.value]), [['logger/env_temp', 21.5], ['logger/env_hum', 40]]);
+});
