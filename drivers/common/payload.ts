@@ -2,7 +2,7 @@ import type { Reading } from '../../src/core/reading.js';
 import { isValidName } from './names.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
 import { MAX_DATE_MS, parseTimestamp, unitHint, type DeviceTimeUnit } from '../../src/core/time.js';
-import { lineTimeMs, looksLikeLineProtocol, parseLine } from './line-protocol.js';
+import { lineTimeMs, looksLikeLineProtocol, parseLines } from './line-protocol.js';
 import type { LocalZone } from '../../src/core/local-zone.js';
 
 /**
@@ -122,22 +122,19 @@ export class PayloadDecoder {
    */
   private linePoints(text: string, device: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {
     let n = 0;
-    let lineNo = 0;
     const dropsBefore = this.lineDrops;
     const drop = (reason: string, sample: string, detail: string) => {
       this.lineDrops++;
       drops.drop(reason, sample, detail);
     };
-    for (const raw of text.split('\n')) {
-      lineNo++;
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#')) continue;
-      const parsed = parseLine(line);
-      if (!parsed.ok) {
-        drop('bad_payload', line, `${where}: line protocol, line ${lineNo}: ${parsed.detail}`);
+    for (const o of parseLines(text)) {
+      const lineNo = o.line;
+      const line = o.text;
+      if ('error' in o) {
+        drop('bad_payload', line, `${where}: line protocol, line ${lineNo}: ${o.error}`);
         continue;
       }
-      const p = parsed.point;
+      const p = o.point;
       const ts = p.ts === undefined ? now : lineTimeMs(p.ts);
       if (ts < 0 || ts > MAX_DATE_MS) {
         drop('bad_timestamp', line, `${where}: line protocol, line ${lineNo}: timestamp ${p.ts} is not a time since 1970 (ns, µs, ms or s)`);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MqttIngest } from '../../drivers/mqtt/index.js';
-import { lineTimeMs, parseLine } from '../../drivers/common/line-protocol.js';
+import { lineTimeMs, parseLines } from '../../drivers/common/line-protocol.js';
 import { mqttConfigSchema } from '../helpers/schemas.js';
 import type { MqttConfig } from '../../drivers/mqtt/config.js';
 import { makeCtx } from './helpers.js';
@@ -17,8 +17,8 @@ function ingest(cfg: Record<string, unknown>, messages: Array<[string, string]>)
 
 test('line protocol: the forms of the InfluxDB reference (tags, field types, escapes, optional timestamp)', () => {
   const ok = (line: string) => {
-    const r = parseLine(line);
-    assert.ok(r.ok, `${line}: ${r.ok ? '' : r.detail}`);
+    const [r] = parseLines(line);
+    assert.ok(r && 'point' in r, `${line}: ${r && 'error' in r ? r.error : 'nothing'}`);
     return r.point;
   };
   assert.deepEqual(ok('weather,location=us-midwest temperature=82 1465839830100400200'), {
@@ -49,9 +49,9 @@ test('line protocol: the forms of the InfluxDB reference (tags, field types, esc
     ['m v=1 soon', /not an integer timestamp/],
     ['m v=1e999', /out of range/],
   ] as const) {
-    const r = parseLine(bad);
-    assert.ok(!r.ok, bad);
-    assert.match(r.detail, why, bad);
+    const [r] = parseLines(bad);
+    assert.ok(r && 'error' in r, bad);
+    assert.match(r.error, why, bad);
   }
   // The writer's precision is not in the line: the size of the number tells it.
   const t = Date.UTC(2026, 11, 2, 12, 0, 0, 123);
