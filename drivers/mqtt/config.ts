@@ -154,6 +154,21 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
       .describe('Memory for the topic cache (cleared when full); a topic longer than a sixteenth of it is never cached.'),
     broker: brokerConfigSchema.prefault({}),
     client: clientConfigSchema.optional(),
+    sparkplug: z
+      .strictObject({
+        groups: z
+          .array(z.string().min(1).refine((g) => g === '+' || !/[/+#]/.test(g), { message: 'a Sparkplug group id has no / + #; "+" alone takes every group' }))
+          .min(1)
+          .default(['+'])
+          .describe('Sparkplug group ids taken ("+": every group). In client mode the input subscribes to spBv1.0/<group>/+/+/#.'),
+        group_in_name: z.boolean().default(false).describe('Put the group id in front of the device name (<group>.<node>[.<device>]): when two groups have edge nodes of the same name.'),
+        rebirth: z
+          .boolean()
+          .default(true)
+          .describe('Ask an edge node for a rebirth (NCMD Node Control/Rebirth, at most once per 10 s per node) when its data refers to metric aliases whose names the gateway was never told (it started after the node\'s birth).'),
+      })
+      .optional()
+      .describe('Sparkplug B: topics under spBv1.0/ are decoded as Sparkplug B payloads (births, data by name or alias) instead of by the topic templates.'),
   });
 
   return { broker: brokerConfigSchema, client: clientConfigSchema, config: mqttConfigSchema };

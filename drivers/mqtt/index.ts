@@ -8,6 +8,7 @@ import { zoneOf } from '../common/ts-zone.js';
 import { isValidName } from '../common/names.js';
 import type { MqttConfig, BrokerConfig } from './config.js';
 import { compileTemplate, matchTemplate, topicMatches, shortTopic as short, type CompiledTemplate } from './topic.js';
+import type { SparkplugIngest } from './sparkplug.js';
 import { startEmbeddedBroker, type BrokerCounters, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
 
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js';
@@ -60,13 +61,18 @@ export class MqttIngest {
   /** QoS 1 resends of a delivery already taken (after a lost PUBACK): acknowledged, not taken again. */
   redelivered = 0;
 
-  constructor(private readonly cfg: MqttConfig, private readonly ctx: Pick<DriverContext, 'emit' | 'drops' | 'now' | 'delivery'>) {
+  constructor(
+    private readonly cfg: MqttConfig,
+    private readonly ctx: Pick<DriverContext, 'emit' | 'drops' | 'now' | 'delivery'>,
+    /** Decodes spBv1.0/ topics when the input has a `sparkplug:` section. */
+    readonly sparkplug?: SparkplugIngest,
+  ) {
     this.templates = cfg.topics.map(compileTemplate);
     this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'], ignoreFields: cfg.ignore_fields });
   }
 
   get fieldsIgnored(): number {
-    return this.decoder.fieldsIgnored;
+    return this.decoder.fieldsIgnored + (this.sparkplug?.fieldsIgnored ?? 0);
   }
 
   /** Bytes held by the topic cache (bounded by topic_cache_bytes). */
@@ -111,8 +117,16 @@ export class MqttIngest {
       this.redelivered++;
       return;
     }
-    const info = this.lookup(topic);
     const drops = this.ctx.drops;
+    if (this.sparkplug?.takes(topic)) {
+      if (payload.length > this.cfg.max_payload_bytes) {
+        drops.drop('oversized', { topic: short(topic), bytes: payload.length }, `topic "${short(topic)}": Sparkplug payload of ${payload.length} bytes > max_payload_bytes ${this.cfg.max_payload_bytes} (births with many metrics need more)`);
+        return;
+      }
+      this.readings += this.sparkplug.handle(topic, payload, this.ctx.now(), this.ctx.emit, drops);
+      return;
+    }
+    const info = this.lookup(topic);
     if (info === null) {
       drops.drop('unknown_topic', { topic: short(topic), payload: payload.subarray(0, 64).toString('utf8') }, `topic "${short(topic)}" matches none of the topic templates ${JSON.stringify(this.cfg.topics)}`);
       return;
@@ -161,7 +175,7 @@ export class MqttDriver implements Driver {
   async start(ctx: DriverContext): Promise<void> {
     if (this.status.current !== 'stopped') return;
     this.status.set('starting');
-    const ingest = (this.ingest = new MqttIngest(this.cfg, ctx));
+    const ingest = (this.ingest = new MqttIngest(this.cfg, ctx, this.cfg.sparkplug ? await this.sparkplugIngest(this.cfg.sparkplug) : undefined));
     if (this.cfg.mode === 'embedded') {
       try {
         this.broker = await startEmbeddedBroker({
@@ -200,7 +214,7 @@ export class MqttDriver implements Driver {
       this.status.set('down', (e as Error).message);
       throw new Error(`mqtt input "${this.name}": cannot read a TLS file: ${(e as Error).message}`);
     }
-    const filters = [...new Set(ingest.templates.map((t) => t.filter))];
+    const filters = [...new Set([...ingest.templates.map((t) => t.filter), ...(this.cfg.sparkplug?.groups.map((g) => `spBv1.0/${g}/+/+/#`) ?? [])])];
     const client = (this.client = mqtt.connect(c.url, opts));
     this.status.set('degraded', `connecting to ${c.url}`);
     client.on('connect', () => {
@@ -229,6 +243,15 @@ export class MqttDriver implements Driver {
       // A retained message arrives with the flag set only when replayed at a subscription; live publishes arrive without it.
       if (packet.retain && c.retained === 'skip') this.retainedSkipped++;
       else ingest.handle(topic, payload);
+    });
+  }
+
+  /** Loaded only for inputs with a `sparkplug:` section (the protobuf code is not small). */
+  private async sparkplugIngest(sp: NonNullable<MqttConfig['sparkplug']>): Promise<SparkplugIngest> {
+    const { SparkplugIngest } = await import('./sparkplug.js');
+    return new SparkplugIngest({ groups: sp.groups, groupInName: sp.group_in_name, rebirth: sp.rebirth, maxFields: this.cfg.max_fields, ignoreFields: new Set(this.cfg.ignore_fields) }, (topic, payload) => {
+      if (this.broker) this.broker.aedes.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => {});
+      else this.client?.publish(topic, payload, { qos: 0 });
     });
   }
 
@@ -262,6 +285,8 @@ export class MqttDriver implements Driver {
       out.reconnects = this.reconnects;
       out.retained_skipped = this.retainedSkipped;
     }
+    const sp = i?.sparkplug;
+    if (sp) Object.assign(out, { sparkplug_births: sp.births, sparkplug_seq_gaps: sp.seqGaps, sparkplug_rebirth_requests: sp.rebirthRequests, sparkplug_alias_conflicts: sp.aliasConflicts, sparkplug_ignored: sp.ignored });
     if (this.broker) Object.assign(out, prefixed('broker_', this.broker.counters()));
     return out;
   }

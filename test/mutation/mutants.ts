@@ -223,4 +223,32 @@ export const MUTANTS: Mutant[] = [
     replacement: '',
     tests: ['test/drivers/line-protocol-conformance.test.ts'],
   },
+  {
+    id: 'sparkplug: an 8-bit Int8 is read as unsigned',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'return bits < 32 && u >= 2 ** (bits - 1) && u < 2 ** bits ? u - 2 ** bits : u;',
+    replacement: 'return u;',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
+  {
+    id: 'sparkplug: no rebirth is asked for',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'this.publish(',
+    replacement: 'void (',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
+  {
+    id: 'sparkplug: a rebirth is asked for at every unknown alias',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'if (now - st.lastRebirthAsk < REBIRTH_EVERY_MS) return false;',
+    replacement: '',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
+  {
+    id: 'sparkplug: births do not teach aliases',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'if (st.aliases.size < MAX_ALIASES || st.aliases.has(alias)) st.aliases.set(alias, name);',
+    replacement: '',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
 ];
