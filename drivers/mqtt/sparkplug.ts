@@ -26,6 +26,8 @@ const REBIRTH_EVERY_MS = 10_000;
 const MAX_NODES = 10_000;
 /** Aliases remembered per node (its own metrics and its devices'). */
 const MAX_ALIASES = 65_536;
+/** Metric names whose stream part is remembered (all forgotten beyond). */
+const MAX_NAMES = 100_000;
 const NOT_IN_NAME = /[^A-Za-z0-9_.:-]/g;
 
 interface Long {
@@ -135,6 +137,7 @@ export class SparkplugIngest {
   ignored = 0;
   fieldsIgnored = 0;
   private readonly nodes = new Map<string, NodeState>();
+  private readonly names = new Map<string, string | null>();
   private readonly allGroups: boolean;
 
   constructor(
@@ -228,7 +231,8 @@ export class SparkplugIngest {
         unknown++;
         continue;
       }
-      if (isControl(name) || m.isNull === true) {
+      const metric = this.metricName(name);
+      if (metric === '' || m.isNull === true) {
         this.fieldsIgnored++;
         continue;
       }
@@ -237,9 +241,8 @@ export class SparkplugIngest {
         this.fieldsIgnored++;
         continue;
       }
-      const metric = name.replace(NOT_IN_NAME, '_');
-      if (this.opts.ignoreFields.has(metric)) continue;
-      if (!isValidName(metric)) {
+      if (metric !== null && this.opts.ignoreFields.has(metric)) continue;
+      if (metric === null) {
         drops.drop('bad_name', { topic: short(topic), metric: name.slice(0, 80) }, `topic "${short(topic)}": metric "${name.slice(0, 40)}" does not make a metric name (at most 64 characters)`);
         continue;
       }
@@ -265,6 +268,20 @@ export class SparkplugIngest {
       );
     }
     return n;
+  }
+
+  /** The stream's metric part of a Sparkplug metric name ('' for protocol metrics, null when it makes no name), remembered. */
+  private metricName(name: string): string | null {
+    let m = this.names.get(name);
+    if (m !== undefined) return m;
+    if (isControl(name)) m = '';
+    else {
+      m = name.replace(NOT_IN_NAME, '_');
+      if (!isValidName(m)) m = null;
+    }
+    if (this.names.size >= MAX_NAMES) this.names.clear();
+    this.names.set(name, m);
+    return m;
   }
 
   private askRebirth(group: string, node: string, key: string, now: number): boolean {

@@ -26,14 +26,16 @@ test('the running gateway does not import zod or yaml (config is validated in a 
 
 /**
  * The Sparkplug codec (sparkplug-payload → protobufjs, ~7.5 MB resident) is loaded only with
- * `upstream.format: sparkplug_b`: the gateway reaches src/upstream/sparkplug/ only through `import()`.
+ * `upstream.format: sparkplug_b` or an mqtt input with `sparkplug:`: the gateway reaches
+ * src/upstream/sparkplug/ and drivers/mqtt/sparkplug.ts only through `import()`.
  */
-test('the gateway imports the Sparkplug B codec lazily (only with format: sparkplug_b)', async () => {
+test('the gateway imports the Sparkplug B codec lazily (only with format: sparkplug_b or an input with sparkplug:)', async () => {
   const inputs = await gatewayGraph();
-  const inSparkplug = (f: string) => f.includes('src/upstream/sparkplug/');
-  assert.ok(inputs.some(([f]) => inSparkplug(f)), 'the graph reaches the Sparkplug module (through import())');
+  const inSparkplug = (f: string) => f.includes('src/upstream/sparkplug/') || f.endsWith('drivers/mqtt/sparkplug.ts');
+  assert.ok(inputs.some(([f]) => f.includes('src/upstream/sparkplug/')), 'the graph reaches the upstream Sparkplug module (through import())');
+  assert.ok(inputs.some(([f]) => f.endsWith('drivers/mqtt/sparkplug.ts')), 'the graph reaches the Sparkplug input (through import())');
   const codecUsers = inputs.filter(([, i]) => i.imports.some((im) => im.path.startsWith('sparkplug-payload'))).map(([f]) => f);
-  assert.ok(codecUsers.length > 0 && codecUsers.every(inSparkplug), `only src/upstream/sparkplug/ imports the codec: ${codecUsers.join(', ')}`);
+  assert.ok(codecUsers.length > 0 && codecUsers.every(inSparkplug), `only the Sparkplug modules import the codec: ${codecUsers.join(', ')}`);
   const eager = inputs.flatMap(([f, i]) => (inSparkplug(f) ? [] : i.imports.filter((im) => inSparkplug(im.path) && im.kind !== 'dynamic-import').map((im) => `${f} imports ${im.path} (${im.kind})`)));
   assert.deepEqual(eager, []);
 });
