@@ -16,7 +16,8 @@ import type { LocalZone } from '../../src/core/local-zone.js';
  *   field. The metric is the field name when no metric is known (the topic template has no
  *   `{metric}`), else `<metric>_<field>`.
  *
- * Booleans are read as 1/0. Numeric strings ("21.5") are accepted. Non-numeric scalar fields in
+ * Booleans are read as 1/0, and so are switch states ("ON"/"OFF", "true"/"false", any case).
+ * Numeric strings ("21.5") are accepted. Other non-numeric scalar fields in
  * the several-field form are not readings: they are counted (`fieldsIgnored`) and skipped.
  */
 export interface PayloadOptions {
@@ -266,7 +267,11 @@ export class PayloadDecoder {
   }
 }
 
-/** A finite number from a number, a boolean (1/0) or a numeric string; else undefined. */
+/**
+ * A finite number from a number, a boolean (1/0), a numeric string, or a switch state as firmwares
+ * send it ("ON"/"OFF": Tasmota's POWER, ESPHome's binary sensors, Zigbee2MQTT's state; "true"/
+ * "false"), any case, as 1/0; else undefined.
+ */
 export function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -274,7 +279,10 @@ export function toNumber(v: unknown): number | undefined {
     const s = v.trim();
     if (s.length === 0) return undefined;
     const n = Number(s);
-    return Number.isFinite(n) ? n : undefined;
+    if (Number.isFinite(n)) return n;
+    return s.length <= 5 ? SWITCH_STATES[s.toLowerCase()] : undefined;
   }
   return undefined;
 }
+
+const SWITCH_STATES: Readonly<Record<string, number>> = Object.assign(Object.create(null), { on: 1, off: 0, true: 1, false: 0 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MqttIngest } from '../../drivers/mqtt/index.js';
 import { JsonLineDecoder } from '../../drivers/serial/index.js';
+import { KvDecoder } from '../../drivers/serial/formats.js';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';
 import { mqttConfigSchema } from '../helpers/schemas.js';
@@ -84,4 +85,28 @@ test('serial JSON lines flatten the same way', () => {
   const drops = new DropCounter();
   new JsonLineDecoder('logger', { ts_unit: 'ms', max_fields: 8, ignore_fields: ['meta'] }).decode('{"env":{"temp":21.5,"hum":40},"meta":{"fw":3}}', 0, (r) => out.push(r), drops, 'serial /dev/test');
   assert.deepEqual(out.map((r) => [r.stream, r.value]), [['logger/env_temp', 21.5], ['logger/env_hum', 40]]);
+});
+
+test('switch states as firmwares send them are 1/0: ESPHome binary sensors and Tasmota POWER ("ON"/"OFF"), a Zigbee2MQTT plug\'s state, "true"/"false" in a serial line; other words are still not numbers', () => {
+  const esphome = ingest({ topics: ['{device}/binary_sensor/{metric}/state', '{device}/sensor/{metric}/state'] }, [
+    ['garage/binary_sensor/door/state', 'ON'],
+    ['garage/binary_sensor/door/state', 'OFF'],
+    ['garage/sensor/temperature/state', '7.3'],
+  ]);
+  assert.deepEqual(esphome.readings.map((r) => [r.stream, r.value]), [['garage/door', 1], ['garage/door', 0], ['garage/temperature', 7.3]]);
+  const tasmota = ingest({ topics: ['stat/{device}/{metric}', 'tele/{device}/STATE'] }, [
+    ['stat/pow-1/POWER', 'ON'],
+    ['tele/pow-1/STATE', '{"UptimeSec":810,"POWER":"off","SleepMode":"Dynamic"}'],
+  ]);
+  assert.deepEqual(tasmota.by, { 'pow-1/POWER': 0, 'pow-1/UptimeSec': 810 });
+  assert.equal(tasmota.ingest.fieldsIgnored, 1, 'SleepMode "Dynamic" is not a reading');
+  const plug = ingest({ topics: ['zigbee2mqtt/{device}'] }, [['zigbee2mqtt/plug_1', '{"state":"ON","power":45.2,"child_lock":"UNLOCK"}']]);
+  assert.deepEqual(plug.by, { 'plug_1/state': 1, 'plug_1/power': 45.2 });
+  const words = ingest({ topics: ['s/{device}/{metric}'] }, [['s/d/door', 'open'], ['s/d/x', 'onn']]);
+  assert.equal(words.readings.length, 0);
+  assert.equal(words.drops.count('not_a_number'), 2);
+  const out: Reading[] = [];
+  const drops = new DropCounter();
+  new KvDecoder('relay-board', { ts_unit: 'ms', max_fields: 8 }).decode('relay1=true relay2=False pump=on', 0, (r) => out.push(r), drops, 'serial /dev/test');
+  assert.deepEqual(out.map((r) => [r.stream, r.value]), [['relay-board/relay1', 1], ['relay-board/relay2', 0], ['relay-board/pump', 1]]);
 });
