@@ -251,4 +251,11 @@ export const MUTANTS: Mutant[] = [
     replacement: '',
     tests: ['test/drivers/sparkplug.test.ts'],
   },
+  {
+    id: 'payloads: switch states (ON/OFF) are not numbers',
+    in: 'drivers/common/payload.ts',
+    original: 'return s.length <= 5 ? SWITCH_STATES[s.toLowerCase()] : undefined;',
+    replacement: 'return undefined;',
+    tests: ['test/drivers/device-payloads.test.ts'],
+  },
 ];
