@@ -26,6 +26,8 @@ const REBIRTH_EVERY_MS = 10_000;
 const MAX_NODES = 10_000;
 /** Aliases remembered per node (its own metrics and its devices'). */
 const MAX_ALIASES = 65_536;
+/** Levels of templates (UDT instances) read inside one another. */
+const MAX_DEPTH = 4;
 /** Metric names whose stream part is remembered (all forgotten beyond). */
 const MAX_NAMES = 100_000;
 const NOT_IN_NAME = /[^A-Za-z0-9_.:-]/g;
@@ -48,6 +50,8 @@ interface ProtoMetric {
   floatValue?: number;
   doubleValue?: number;
   booleanValue?: boolean;
+  bytesValue?: Uint8Array;
+  templateValue?: { metrics?: ProtoMetric[]; isDefinition?: boolean };
 }
 interface ProtoPayload {
   timestamp?: Long | number;
@@ -69,6 +73,8 @@ export interface SparkplugOptions {
 
 interface NodeState {
   aliases: Map<number, string>;
+  /** Datatypes told by births, by `<device>\0<metric name>` (data messages may leave them out, as Sparkplug 3.0 says they should). */
+  types: Map<string, number>;
   /** The last seq seen (0–255), -1 before any. */
   seq: number;
   lastRebirthAsk: number;
@@ -77,13 +83,22 @@ interface NodeState {
 const own = (o: object, k: string) => Object.hasOwn(o, k);
 const num = (v: Long | number): number => (typeof v === 'number' ? v : v.toNumber());
 
-/** Sparkplug datatypes 1–11 as numbers (the rest are not readings: strings, dates, bytes, data sets, templates). */
-function metricValue(m: ProtoMetric): number | undefined {
-  const t = m.datatype;
+/**
+ * A scalar metric as a number: datatypes 1–11 (`t`: the message's, else its birth's, else 0 and
+ * read from the value field the message holds, integers as signed). Strings, dates, bytes, data
+ * sets are not readings (undefined).
+ */
+function metricValue(m: ProtoMetric, t: number): number | undefined {
   // Integers may sit in int_value or long_value depending on the implementation and spec version
   // (UInt32 moved between them): whichever the message holds.
   const int = own(m, 'intValue') ? m.intValue! : own(m, 'longValue') ? m.longValue! : undefined;
   switch (t) {
+    case 0: // no datatype in the message nor its birth: what the value field says
+      if (own(m, 'doubleValue')) return finite(m.doubleValue);
+      if (own(m, 'floatValue')) return finite(m.floatValue);
+      if (own(m, 'booleanValue')) return m.booleanValue ? 1 : 0;
+      if (own(m, 'intValue')) return m.intValue! | 0;
+      return int === undefined ? undefined : typeof int === 'number' ? int : signedOf(int);
     case 1: // Int8: two's complement in 8 bits (some encoders) or sign-extended to 32 (others)
     case 2: // Int16
     case 3: {
@@ -102,14 +117,55 @@ function metricValue(m: ProtoMetric): number | undefined {
     case 8: // UInt64
       return int === undefined ? undefined : typeof int === 'number' ? int : unsignedOf(int);
     case 9:
-      return own(m, 'floatValue') && Number.isFinite(m.floatValue) ? m.floatValue : undefined;
+      return own(m, 'floatValue') ? finite(m.floatValue) : undefined;
     case 10:
-      return own(m, 'doubleValue') && Number.isFinite(m.doubleValue) ? m.doubleValue : undefined;
+      return own(m, 'doubleValue') ? finite(m.doubleValue) : undefined;
     case 11:
       return own(m, 'booleanValue') ? (m.booleanValue ? 1 : 0) : undefined;
     default:
       return undefined;
   }
+}
+
+const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : undefined);
+
+const TEMPLATE = 19;
+/** Bytes per element of the array datatypes 22–31 (Int8Array … DoubleArray); 32 is BooleanArray. */
+const ARRAY_SIZES: Readonly<Record<number, number>> = { 22: 1, 23: 2, 24: 4, 25: 8, 26: 1, 27: 2, 28: 4, 29: 8, 30: 4, 31: 8 };
+const BOOLEAN_ARRAY = 32;
+
+/**
+ * The elements of an array metric (Sparkplug 3.0: little-endian packed in bytes_value, as Eclipse
+ * Tahu writes them; BooleanArray a 4-byte count then bits, first element in the high bit); a string
+ * saying what is wrong when the bytes do not make one.
+ */
+function arrayValues(t: number, b: Uint8Array | undefined): number[] | string {
+  if (!b) return 'no bytes_value';
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (t === BOOLEAN_ARRAY) {
+    if (b.length < 4) return `${b.length} bytes, less than the 4-byte count`;
+    const count = dv.getUint32(0, true);
+    if (b.length < 4 + Math.ceil(count / 8)) return `a count of ${count} in ${b.length - 4} bytes of bits`;
+    return Array.from({ length: count }, (_, i) => (b[4 + (i >> 3)]! >> (7 - (i & 7))) & 1);
+  }
+  const size = ARRAY_SIZES[t]!;
+  if (b.length % size !== 0) return `${b.length} bytes are not whole ${size}-byte elements`;
+  const out: number[] = [];
+  for (let o = 0; o < b.length; o += size) {
+    switch (t) {
+      case 22: out.push(dv.getInt8(o)); break;
+      case 23: out.push(dv.getInt16(o, true)); break;
+      case 24: out.push(dv.getInt32(o, true)); break;
+      case 25: out.push(Number(dv.getBigInt64(o, true))); break;
+      case 26: out.push(dv.getUint8(o)); break;
+      case 27: out.push(dv.getUint16(o, true)); break;
+      case 28: out.push(dv.getUint32(o, true)); break;
+      case 29: out.push(Number(dv.getBigUint64(o, true))); break;
+      case 30: out.push(dv.getFloat32(o, true)); break;
+      default: out.push(dv.getFloat64(o, true));
+    }
+  }
+  return out;
 }
 
 function signedOf(l: Long): number {
@@ -125,6 +181,20 @@ function timeOf(v: Long | number): number {
 /** Protocol metrics that are not measurements. */
 function isControl(name: string): boolean {
   return name === 'bdSeq' || name.startsWith('Node Control/') || name.startsWith('Device Control/') || name.startsWith('Properties/');
+}
+
+/** Where one message's readings go, and how many went. */
+interface Emission {
+  topic: string;
+  /** The stream's device part. */
+  dev: string;
+  /** The topic's device id ('' for the node's own metrics). */
+  device: string;
+  birth: boolean;
+  n: number;
+  skipped: number;
+  emit: (r: Reading) => void;
+  drops: DropSink;
 }
 
 export class SparkplugIngest {
@@ -189,7 +259,7 @@ export class SparkplugIngest {
     if (type === 'NBIRTH') {
       this.births++;
       if (!st && this.nodes.size >= MAX_NODES) this.nodes.clear();
-      st = { aliases: new Map(), seq: -1, lastRebirthAsk: st?.lastRebirthAsk ?? -Infinity };
+      st = { aliases: new Map(), types: new Map(), seq: -1, lastRebirthAsk: st?.lastRebirthAsk ?? -Infinity };
       this.nodes.set(key, st);
     } else if (type === 'DBIRTH') this.births++;
     if (own(p, 'seq') && p.seq !== undefined) {
@@ -207,57 +277,30 @@ export class SparkplugIngest {
       return 0;
     }
     const payloadTs = own(p, 'timestamp') && p.timestamp !== undefined ? timeOf(p.timestamp) : now;
-    let n = 0;
-    let skipped = 0;
+    const out: Emission = { topic, dev, device: device ?? '', birth, n: 0, skipped: 0, emit, drops };
     let unknown = 0;
     const named = birth ? new Map<number, string>() : undefined;
     for (const m of p.metrics ?? []) {
       let name = own(m, 'name') ? m.name : undefined;
       const alias = own(m, 'alias') && m.alias !== undefined ? num(m.alias) : undefined;
-      if (name !== undefined && alias !== undefined && birth) {
-        if (!st) {
-          // A DBIRTH before its node's NBIRTH reached us: its aliases still count.
-          if (this.nodes.size >= MAX_NODES) this.nodes.clear();
-          st = { aliases: new Map(), seq: -1, lastRebirthAsk: -Infinity };
-          this.nodes.set(key, st);
+      if (birth && name !== undefined) {
+        st ??= this.nodeState(key); // a DBIRTH before its node's NBIRTH reached us still counts
+        if (alias !== undefined) {
+          const before = named!.get(alias);
+          if (before !== undefined && before !== name) this.aliasConflicts++;
+          named!.set(alias, name);
+          if (st.aliases.size < MAX_ALIASES || st.aliases.has(alias)) st.aliases.set(alias, name);
         }
-        const before = named!.get(alias);
-        if (before !== undefined && before !== name) this.aliasConflicts++;
-        named!.set(alias, name);
-        if (st.aliases.size < MAX_ALIASES || st.aliases.has(alias)) st.aliases.set(alias, name);
       }
       if (name === undefined && alias !== undefined) name = st?.aliases.get(alias);
       if (name === undefined) {
         unknown++;
         continue;
       }
-      const metric = this.metricName(name);
-      if (metric === '' || m.isNull === true) {
-        this.fieldsIgnored++;
-        continue;
-      }
-      const v = metricValue(m);
-      if (v === undefined) {
-        this.fieldsIgnored++;
-        continue;
-      }
-      if (metric !== null && this.opts.ignoreFields.has(metric)) continue;
-      if (metric === null) {
-        drops.drop('bad_name', { topic: short(topic), metric: name.slice(0, 80) }, `topic "${short(topic)}": metric "${name.slice(0, 40)}" does not make a metric name (at most 64 characters)`);
-        continue;
-      }
-      const ts = own(m, 'timestamp') && m.timestamp !== undefined ? timeOf(m.timestamp) : payloadTs;
-      if (!(ts >= 0 && ts <= MAX_DATE_MS)) {
-        drops.drop('bad_timestamp', { topic: short(topic), metric }, `topic "${short(topic)}": metric "${metric}" has timestamp ${ts}, not ms since 1970`);
-        continue;
-      }
-      if (n >= this.opts.maxFields) {
-        skipped++;
-        continue;
-      }
-      emit({ stream: `${dev}/${metric}`, ts, value: v });
-      n++;
+      this.take(m, name, own(m, 'timestamp') && m.timestamp !== undefined ? timeOf(m.timestamp) : payloadTs, out, st, 1);
     }
+    const n = out.n;
+    const skipped = out.skipped;
     if (skipped > 0) drops.drop('too_many_fields', { topic: short(topic) }, `topic "${short(topic)}": ${skipped} metrics over the limit of ${this.opts.maxFields} per message`);
     if (unknown > 0) {
       const asked = this.askRebirth(group, node, key, now);
@@ -268,6 +311,88 @@ export class SparkplugIngest {
       );
     }
     return n;
+  }
+
+  /**
+   * One metric (or a template member, named `<template>/<member>` as Eclipse Tahu names them): its
+   * datatype from the message, else from the birth; a template instance read member by member, an
+   * array element by element (`<metric>_<i>`), a scalar as one reading.
+   */
+  private take(m: ProtoMetric, name: string, ts: number, o: Emission, st: NodeState | undefined, depth: number): void {
+    const typeKey = `${o.device}\u0000${name}`;
+    let t = own(m, 'datatype') ? m.datatype! : 0;
+    if (t !== 0 && o.birth && st && (st.types.size < MAX_ALIASES || st.types.has(typeKey))) st.types.set(typeKey, t);
+    if (t === 0) t = st?.types.get(typeKey) ?? 0;
+    const metric = this.metricName(name);
+    if (metric === '' || m.isNull === true) {
+      this.fieldsIgnored++;
+      return;
+    }
+    if (t === TEMPLATE) {
+      const tv = own(m, 'templateValue') ? m.templateValue : undefined;
+      if (!tv || tv.isDefinition === true || depth >= MAX_DEPTH) {
+        this.fieldsIgnored++; // a definition (births' _types_/…) holds no values
+        return;
+      }
+      for (const member of tv.metrics ?? []) {
+        if (!own(member, 'name')) {
+          this.fieldsIgnored++;
+          continue;
+        }
+        this.take(member, `${name}/${member.name}`, own(member, 'timestamp') && member.timestamp !== undefined ? timeOf(member.timestamp) : ts, o, st, depth + 1);
+      }
+      return;
+    }
+    if (metric === null) {
+      o.drops.drop('bad_name', { topic: short(o.topic), metric: name.slice(0, 80) }, `topic "${short(o.topic)}": metric "${name.slice(0, 40)}" does not make a metric name (at most 64 characters)`);
+      return;
+    }
+    if (this.opts.ignoreFields.has(metric)) return;
+    if (!(ts >= 0 && ts <= MAX_DATE_MS)) {
+      o.drops.drop('bad_timestamp', { topic: short(o.topic), metric }, `topic "${short(o.topic)}": metric "${metric}" has timestamp ${ts}, not ms since 1970`);
+      return;
+    }
+    if (t === BOOLEAN_ARRAY || ARRAY_SIZES[t] !== undefined) {
+      const values = arrayValues(t, own(m, 'bytesValue') ? m.bytesValue : undefined);
+      if (typeof values === 'string') {
+        o.drops.drop('bad_payload', { topic: short(o.topic), metric }, `topic "${short(o.topic)}": array metric "${metric}" (datatype ${t}): ${values}`);
+        return;
+      }
+      if (metric.length + 1 + String(values.length - 1).length > 64) {
+        o.drops.drop('bad_name', { topic: short(o.topic), metric }, `topic "${short(o.topic)}": array metric "${metric.slice(0, 40)}" with ${values.length} elements does not make metric names <metric>_<i> of at most 64 characters`);
+        return;
+      }
+      for (let i = 0; i < values.length; i++) {
+        if (Number.isFinite(values[i])) this.put(o, `${metric}_${i}`, ts, values[i]!);
+        else this.fieldsIgnored++;
+      }
+      return;
+    }
+    const v = metricValue(m, t);
+    if (v === undefined) {
+      this.fieldsIgnored++;
+      return;
+    }
+    this.put(o, metric, ts, v);
+  }
+
+  private put(o: Emission, metric: string, ts: number, value: number): void {
+    if (o.n >= this.opts.maxFields) {
+      o.skipped++;
+      return;
+    }
+    o.emit({ stream: `${o.dev}/${metric}`, ts, value });
+    o.n++;
+  }
+
+  private nodeState(key: string): NodeState {
+    let st = this.nodes.get(key);
+    if (!st) {
+      if (this.nodes.size >= MAX_NODES) this.nodes.clear();
+      st = { aliases: new Map(), types: new Map(), seq: -1, lastRebirthAsk: -Infinity };
+      this.nodes.set(key, st);
+    }
+    return st;
   }
 
   /** The stream's metric part of a Sparkplug metric name ('' for protocol metrics, null when it makes no name), remembered. */
@@ -286,12 +411,7 @@ export class SparkplugIngest {
 
   private askRebirth(group: string, node: string, key: string, now: number): boolean {
     if (!this.opts.rebirth) return false;
-    let st = this.nodes.get(key);
-    if (!st) {
-      if (this.nodes.size >= MAX_NODES) this.nodes.clear();
-      st = { aliases: new Map(), seq: -1, lastRebirthAsk: -Infinity };
-      this.nodes.set(key, st);
-    }
+    const st = this.nodeState(key);
     if (now - st.lastRebirthAsk < REBIRTH_EVERY_MS) return false;
     st.lastRebirthAsk = now;
     this.rebirthRequests++;

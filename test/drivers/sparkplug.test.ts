@@ -24,6 +24,9 @@ const VECTORS = JSON.parse(readFileSync(new URL('umh-vectors.json', fixtures), '
 const vector = (name: string) => Buffer.from(VECTORS.find((v) => v.name === name)!.base64, 'base64');
 const NOW = Date.UTC(2026, 11, 3, 12);
 const encode = (p: UPayload) => Buffer.from(codec.encodePayload(p));
+/** A payload built field by field with the generated protobuf code: what sparkplug-payload's encoder cannot say (no datatype, 8-bit Int8, arrays, templates). */
+const ProtoPayload = (protoRoot as unknown as { org: { eclipse: { tahu: { protobuf: { Payload: { encode(p: unknown): { finish(): Uint8Array } } } } } } }).org.eclipse.tahu.protobuf.Payload;
+const rawPayload = (metrics: Array<Record<string, unknown>>) => Buffer.from(ProtoPayload.encode({ timestamp: NOW - 1000, metrics }).finish());
 
 function ingest(raw: Record<string, unknown> = {}) {
   const ctx = makeCtx(() => NOW);
@@ -100,8 +103,7 @@ test('data by alias before any birth: dropped as unknown_alias with why, and the
 
 test('every numeric datatype, integers in int_value or long_value, 8- and 16-bit negatives in either two\'s complement; strings, dates, nulls and non-finite floats are not readings', () => {
   const { ctx, m, sp } = ingest();
-  const P = (protoRoot as unknown as { org: { eclipse: { tahu: { protobuf: { Payload: { encode(p: unknown): { finish(): Uint8Array } } } } } } }).org.eclipse.tahu.protobuf.Payload;
-  const raw = (metrics: Array<Record<string, unknown>>) => Buffer.from(P.encode({ timestamp: NOW - 1000, seq: 0, metrics }).finish());
+  const raw = rawPayload;
   m.handle(
     'spBv1.0/plant/NBIRTH/edge-1',
     raw([
@@ -202,6 +204,78 @@ test('the message pattern of a production capture (benthos-umh, sanitised): repe
   // each value about twice by wrapping alone; a host that dropped data on them would lose readings.
   assert.equal(sp.seqGaps, 16);
   assert.ok(ctx.readings.slice(born).every((r) => r.ts > 1.7e12 && r.ts < 1.8e12 || r.ts === NOW), 'payload times of the capture (or now when the message has none)');
+});
+
+test('Sparkplug 3.0 data without datatypes (as the spec asks of NDATA/DDATA) take them from the birth, per device; without a birth, from the value field', () => {
+  const { ctx, m } = ingest();
+  m.handle('spBv1.0/plant/DBIRTH/edge-1/a', rawPayload([{ name: 'level', alias: 1, datatype: 2, intValue: 5 }, { name: 'on', alias: 2, datatype: 11, booleanValue: false }]));
+  m.handle('spBv1.0/plant/DBIRTH/edge-1/b', rawPayload([{ name: 'level', alias: 3, datatype: 7, intValue: 5 }]));
+  m.handle('spBv1.0/plant/DDATA/edge-1/a', rawPayload([{ alias: 1, intValue: 0xfffe }, { alias: 2, booleanValue: true }]));
+  m.handle('spBv1.0/plant/DDATA/edge-1/b', rawPayload([{ alias: 3, intValue: 0xfffe }]));
+  m.handle('spBv1.0/plant/NDATA/edge-9', rawPayload([{ name: 'never_born_i', intValue: 0xfffffffd }, { name: 'never_born_d', doubleValue: 2.5 }]));
+  assert.deepEqual(ctx.readings.slice(3).map((r) => [r.stream, r.value]), [
+    ['edge-1.a/level', -2],
+    ['edge-1.a/on', 1],
+    ['edge-1.b/level', 0xfffe],
+    ['edge-9/never_born_i', -3],
+    ['edge-9/never_born_d', 2.5],
+  ], 'Int16 on device a, UInt32 on device b under the same name; integers without any datatype read as signed');
+  assert.equal(ctx.drops.total(), 0);
+});
+
+test('templates (UDT instances, as Ignition publishes them) become one reading per member, <template>_<member>, nested; definitions are not readings; members without datatypes in data take the birth\'s', () => {
+  const { ctx, m, sp } = ingest();
+  const motor = (speed: Record<string, unknown>, extra: Array<Record<string, unknown>> = []) => ({ name: 'Motor 1', alias: 10, datatype: 19, templateValue: { templateRef: 'Motor', metrics: [{ name: 'Speed', ...speed }, { name: 'Bearing', datatype: 19, templateValue: { templateRef: 'Bearing', metrics: [{ name: 'Temp', datatype: 9, floatValue: 61.5 }] } }, ...extra] } });
+  m.handle(
+    'spBv1.0/plant/NBIRTH/edge-1',
+    rawPayload([
+      { name: '_types_/Motor', datatype: 19, templateValue: { isDefinition: true, metrics: [{ name: 'Speed', datatype: 3, intValue: 0 }] } },
+      motor({ datatype: 3, intValue: 1450 }, [{ name: 'Model', datatype: 12, stringValue: 'M-200' }]),
+    ]),
+  );
+  m.handle('spBv1.0/plant/NDATA/edge-1', rawPayload([{ alias: 10, templateValue: { metrics: [{ name: 'Speed', intValue: 0xffffff9c, timestamp: NOW - 7 }] } }]));
+  assert.deepEqual(ctx.readings.map((r) => [r.stream, r.value]), [
+    ['edge-1/Motor_1_Speed', 1450],
+    ['edge-1/Motor_1_Bearing_Temp', 61.5],
+    ['edge-1/Motor_1_Speed', -100],
+  ], 'the data message has no datatypes: the template and Int32 come from the birth');
+  assert.equal(ctx.readings[2]!.ts, NOW - 7, "a member's own timestamp");
+  assert.equal(sp.fieldsIgnored, 2, 'the definition and the string member');
+});
+
+test('array datatypes (Sparkplug 3.0, little-endian as Eclipse Tahu writes them) become one reading per element; a BooleanArray\'s bits first-high; bytes that make no array are dropped with why', () => {
+  const { ctx, m } = ingest({ max_fields: 64 });
+  const le = (n: number, f: (dv: DataView, o: number, v: number) => void, vs: number[]) => {
+    const b = new Uint8Array(vs.length * n);
+    for (const [i, v] of vs.entries()) f(new DataView(b.buffer), i * n, v);
+    return b;
+  };
+  m.handle(
+    'spBv1.0/plant/NBIRTH/edge-1',
+    rawPayload([
+      { name: 'spectrum', datatype: 30, bytesValue: le(4, (d, o, v) => d.setFloat32(o, v, true), [0.5, 1.25, -3]) },
+      { name: 'i16', datatype: 23, bytesValue: le(2, (d, o, v) => d.setInt16(o, v, true), [-300, 300]) },
+      { name: 'u32', datatype: 28, bytesValue: le(4, (d, o, v) => d.setUint32(o, v, true), [4e9]) },
+      { name: 'd', datatype: 31, bytesValue: le(8, (d, o, v) => d.setFloat64(o, v, true), [12.354213, 1022.9123213]) },
+      // the specification's own example: [F, F, T, T, F, T, F, F, T, T, F, T] → 0C 00 00 00 34 D0
+      { name: 'coils', datatype: 32, bytesValue: Uint8Array.from([0x0c, 0, 0, 0, 0x34, 0xd0]) },
+      { name: 'broken', datatype: 24, bytesValue: Uint8Array.from([1, 2, 3]) },
+    ]),
+  );
+  const by = Object.fromEntries(ctx.readings.map((r) => [r.stream.slice('edge-1/'.length), r.value]));
+  assert.deepEqual(by, {
+    spectrum_0: 0.5,
+    spectrum_1: 1.25,
+    spectrum_2: -3,
+    i16_0: -300,
+    i16_1: 300,
+    u32_0: 4e9,
+    d_0: 12.354213,
+    d_1: 1022.9123213,
+    ...Object.fromEntries([0, 0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1].map((v, i) => [`coils_${i}`, v])),
+  });
+  assert.equal(ctx.drops.count('bad_payload'), 1);
+  assert.match(ctx.drops.samplesFor('bad_payload')[0]!.detail!, /array metric "broken" \(datatype 24\): 3 bytes are not whole 4-byte elements/);
 });
 
 // ---------- through a real broker ----------

@@ -258,4 +258,25 @@ export const MUTANTS: Mutant[] = [
     replacement: 'return undefined;',
     tests: ['test/drivers/device-payloads.test.ts'],
   },
+  {
+    id: 'sparkplug: data without datatypes does not take the birth\'s',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'if (t === 0) t = st?.types.get(typeKey) ?? 0;',
+    replacement: '',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
+  {
+    id: 'sparkplug: FloatArray read big-endian',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'out.push(dv.getFloat32(o, true))',
+    replacement: 'out.push(dv.getFloat32(o, false))',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
+  {
+    id: 'sparkplug: template members are not read',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'if (!tv || tv.isDefinition === true || depth >= MAX_DEPTH) {',
+    replacement: 'if (true) {',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
 ];
