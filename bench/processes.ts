@@ -61,11 +61,12 @@ export function residentByMapping(pid: number): Array<{ what: string; rssKB: num
   const out = new Map<string, { rssKB: number; n: number }>();
   let what = '';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       const sizeKB = (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 1024;
-      const name = head[3]!.trim();
-      what = name && !name.startsWith('[anon') ? name.replace(/.*\//, '') : `anon ${sizeKB >= 65536 ? '≥64 MB' : sizeKB >= 8192 ? '8–64 MB' : sizeKB >= 1024 ? '1–8 MB' : sizeKB >= 256 ? '256 KB–1 MB' : '<256 KB'}`;
+      const name = head[4]!.trim();
+      // the executable by segment: code (r-x) and read-only data (r--: V8's snapshot, ICU's data) apart
+      what = name && !name.startsWith('[anon') ? `${name.replace(/.*\//, '')}${name.endsWith('/node') ? ` ${head[3]}` : ''}` : `anon ${sizeKB >= 65536 ? '≥64 MB' : sizeKB >= 8192 ? '8–64 MB' : sizeKB >= 1024 ? '1–8 MB' : sizeKB >= 256 ? '256 KB–1 MB' : '<256 KB'}`;
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
