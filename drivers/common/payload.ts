@@ -32,6 +32,8 @@ export interface PayloadOptions {
   ignoreKeys?: readonly string[];
   /** Fields of the several-field form not read, by flattened name (`id`, `aenergy_minute_ts`); a nested object's name skips all of it. */
   ignoreFields?: readonly string[];
+  /** Keys leading to the object whose fields are the readings (`uplink_message`, `decoded_payload`); time keys are looked up there, then at the top. */
+  valuesPath?: readonly string[];
 }
 
 /** Characters a tag value may hold that a metric name may not. */
@@ -182,9 +184,19 @@ export class PayloadDecoder {
     where: string,
     stream?: string,
   ): number {
+    const top = obj;
+    if (this.opts.valuesPath) {
+      let o: unknown = obj;
+      for (const k of this.opts.valuesPath) o = typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined;
+      if (typeof o !== 'object' || o === null) {
+        drops.drop('bad_payload', sample, `${where}: no object at values_path "${this.opts.valuesPath.join('.')}"`);
+        return 0;
+      }
+      obj = o as Record<string, unknown>;
+    }
     let ts = now;
     for (const k of this.tsKeys) {
-      const raw = obj[k];
+      const raw = obj[k] ?? (obj === top ? undefined : top[k]);
       if (raw === undefined || raw === null) continue;
       const t = parseTimestamp(raw, this.opts.tsUnit, this.opts.tsZone, now);
       if (Number.isNaN(t)) {

@@ -144,6 +144,11 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
     ts_zone: tsZoneSchema(z),
     max_payload_bytes: byteSizeSchema.default(16 * 1024).describe('Largest payload parsed; bigger ones are dropped (`oversized`).'),
     max_fields: z.number().int().positive().default(64).describe('Most readings taken from one several-field payload (`too_many_fields` beyond).'),
+    values_path: z
+      .string()
+      .regex(/^[^.]+(\.[^.]+)*$/, 'a dot path of object keys, e.g. uplink_message.decoded_payload')
+      .optional()
+      .describe('Dot path to the object whose fields are the readings, when a payload wraps them in metadata: uplink_message.decoded_payload (The Things Stack), object (ChirpStack). Time keys are looked up there first, then at the top level.'),
     ignore_fields: z
       .array(z.string())
       .default([])

@@ -68,7 +68,7 @@ export class MqttIngest {
     readonly sparkplug?: SparkplugIngest,
   ) {
     this.templates = cfg.topics.map(compileTemplate);
-    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'], ignoreFields: cfg.ignore_fields });
+    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'], ignoreFields: cfg.ignore_fields, valuesPath: cfg.values_path?.split('.') });
   }
 
   get fieldsIgnored(): number {

@@ -110,3 +110,63 @@ test('switch states as firmwares send them are 1/0: ESPHome binary sensors and T
   new KvDecoder('relay-board', { ts_unit: 'ms', max_fields: 8 }).decode('relay1=true relay2=False pump=on', 0, (r) => out.push(r), drops, 'serial /dev/test');
   assert.deepEqual(out.map((r) => [r.stream, r.value]), [['relay-board/relay1', 1], ['relay-board/relay2', 0], ['relay-board/pump', 1]]);
 });
+
+// The Things Stack (v3) MQTT uplink, every field of its documented "uplink message" format
+// (thethingsindustries.com/docs/integrations/data-formats), two gateways heard it.
+const TTS_UPLINK = JSON.stringify({
+  end_device_ids: { device_id: 'soil-7', application_ids: { application_id: 'farm' }, dev_eui: '0004A30B001C0530', join_eui: '800000000000000C', dev_addr: '00BCB929' },
+  correlation_ids: ['as:up:01HEVFC9GQH5WY09QDGG0YW52H', 'gs:conn:01HEVF2X1V7T1Y8ZJQK3M2B7C4', 'gs:uplink:01HEVFC9GQ4W6N2C8D1ZK0R5TA'],
+  received_at: '2026-12-03T07:10:00.123456789Z',
+  uplink_message: {
+    session_key_id: 'AYuwtYLJLlKtcfcN1LDtDQ==',
+    f_port: 1,
+    f_cnt: 292,
+    frm_payload: 'CqEEbxQ=',
+    decoded_payload: { temperature: 21.5, humidity: 48, battery: 3.61, valve: 'OPEN' },
+    rx_metadata: [
+      { gateway_ids: { gateway_id: 'gw-roof', eui: 'AC1F09FFFE057698' }, time: '2026-12-03T07:09:59.912Z', timestamp: 938868292, rssi: -107, channel_rssi: -107, snr: 4.8, location: { latitude: 41.8937, longitude: 12.49399, altitude: 55, source: 'SOURCE_REGISTRY' }, uplink_token: 'CiIKIAoUc3B2LXJvb2Z0b3A=', channel_index: 2, received_at: '2026-12-03T07:10:00.011Z' },
+      { gateway_ids: { gateway_id: 'gw-barn', eui: '000000FFFF002001' }, timestamp: 331097515, rssi: -99, channel_rssi: -99, snr: 6.5, uplink_token: 'CiMKIQoVbWF0b3BpYmE=', channel_index: 1, received_at: '2026-12-03T07:10:00.015Z' },
+    ],
+    settings: { data_rate: { lora: { bandwidth: 125000, spreading_factor: 7, coding_rate: '4/5' } }, frequency: '868300000', timestamp: 938868292 },
+    received_at: '2026-12-03T07:10:00.050Z',
+    consumed_airtime: '0.061696s',
+    network_ids: { net_id: '000013', ns_id: 'EC656E0000000181', tenant_id: 'ttn', cluster_id: 'eu1', cluster_address: 'eu1.cloud.thethings.network' },
+  },
+});
+
+// ChirpStack v4's MQTT integration, event "up" (chirpstack.io/docs/chirpstack/integrations/events.html).
+const CHIRPSTACK_UP = JSON.stringify({
+  deduplicationId: '3ac7e3c4-4401-4b8d-9386-a5c902f9202d',
+  time: '2026-12-03T07:10:00.500Z',
+  deviceInfo: { tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242', tenantName: 'ChirpStack', applicationId: '17c82e96-be03-4f38-aef3-f83d48582d97', applicationName: 'Test application', deviceProfileName: 'Test device-profile', deviceName: 'Test device', devEui: '0101010101010101', tags: { key: 'value' } },
+  devAddr: '00189440',
+  dr: 1,
+  fPort: 1,
+  data: 'qg==',
+  rxInfo: [{ gatewayId: '0016c001f153a14c', uplinkId: 4217106255, rssi: -36, snr: 10.5, context: 'E3OWOQ==', metadata: { region_name: 'eu868', region_common_name: 'EU868' } }],
+  txInfo: { frequency: 868100000, modulation: { lora: { bandwidth: 125000, spreadingFactor: 11, codeRate: 'CR_4_5' } } },
+  object: { temperature: 22.3, humidity: 55, co2: 612 },
+});
+
+test('LoRaWAN network servers: values_path takes the decoded payload out of The Things Stack\'s and ChirpStack\'s uplinks, stamped by the server\'s receive time; without it the radio metadata floods in as readings', () => {
+  const noisy = ingest({ topics: ['v3/+/devices/{device}/up'] }, [['v3/farm@ttn/devices/soil-7/up', TTS_UPLINK]]);
+  assert.equal(noisy.readings.length, 18, "the 3 values and 15 numbers of radio metadata");
+  assert.equal(noisy.by['soil-7/uplink_message_rx_metadata_0_rssi'], -107);
+  assert.equal(noisy.by['soil-7/uplink_message_network_ids_net_id'], 13, 'an id that looks like a number');
+
+  const tts = ingest({ topics: ['v3/+/devices/{device}/up'], values_path: 'uplink_message.decoded_payload', ts_keys: ['received_at'] }, [['v3/farm@ttn/devices/soil-7/up', TTS_UPLINK]]);
+  assert.deepEqual(tts.by, { 'soil-7/temperature': 21.5, 'soil-7/humidity': 48, 'soil-7/battery': 3.61 });
+  assert.ok(tts.readings.every((r) => r.ts === Date.parse('2026-12-03T07:10:00.123Z')), 'the top-level received_at');
+  assert.equal(tts.ingest.fieldsIgnored, 1, 'valve "OPEN" is not a number');
+
+  const cs = ingest({ topics: ['application/+/device/{device}/event/up'], values_path: 'object', ts_keys: ['time'], ignore_topics: ['application/+/device/+/event/+'] }, [
+    ['application/17c82e96-be03-4f38-aef3-f83d48582d97/device/0101010101010101/event/up', CHIRPSTACK_UP],
+    ['application/17c82e96-be03-4f38-aef3-f83d48582d97/device/0101010101010101/event/status', '{"margin":7,"batteryLevel":88.5}'],
+  ]);
+  assert.deepEqual(cs.by, { '0101010101010101/temperature': 22.3, '0101010101010101/humidity': 55, '0101010101010101/co2': 612 });
+  assert.ok(cs.readings.every((r) => r.ts === Date.parse('2026-12-03T07:10:00.500Z')));
+
+  const undecoded = ingest({ topics: ['v3/+/devices/{device}/up'], values_path: 'uplink_message.decoded_payload' }, [['v3/farm@ttn/devices/soil-7/up', '{"uplink_message":{"f_port":1,"frm_payload":"CqEEbxQ="}}']]);
+  assert.equal(undecoded.readings.length, 0);
+  assert.match(undecoded.drops.samplesFor('bad_payload')[0]?.detail ?? '', /no object at values_path "uplink_message\.decoded_payload"/);
+});

@@ -279,4 +279,11 @@ export const MUTANTS: Mutant[] = [
     replacement: 'if (true) {',
     tests: ['test/drivers/sparkplug.test.ts'],
   },
+  {
+    id: 'payloads: values_path is ignored',
+    in: 'drivers/common/payload.ts',
+    original: 'obj = o as Record<string, unknown>;',
+    replacement: '',
+    tests: ['test/drivers/device-payloads.test.ts'],
+  },
 ];
