@@ -191,6 +191,8 @@ interface Emission {
   /** The topic's device id ('' for the node's own metrics). */
   device: string;
   birth: boolean;
+  /** The gateway clock, for metrics with no time of their own nor the payload's. */
+  now: number;
   n: number;
   skipped: number;
   emit: (r: Reading) => void;
@@ -208,6 +210,10 @@ export class SparkplugIngest {
   fieldsIgnored = 0;
   private readonly nodes = new Map<string, NodeState>();
   private readonly names = new Map<string, string | null>();
+  /** The time and value last taken of each stream (to tell a birth's or a resend's repeat). */
+  private readonly last = new Map<string, [number, number]>();
+  /** Values not taken again: a birth's repeat of data, or the same time and value twice. */
+  repeats = 0;
   private readonly allGroups: boolean;
 
   constructor(
@@ -276,8 +282,8 @@ export class SparkplugIngest {
       drops.drop('bad_name', { topic: short(topic) }, `topic "${short(topic)}": "${dev.slice(0, 40)}" does not make a device name (at most 64 characters)`);
       return 0;
     }
-    const payloadTs = own(p, 'timestamp') && p.timestamp !== undefined ? timeOf(p.timestamp) : now;
-    const out: Emission = { topic, dev, device: device ?? '', birth, n: 0, skipped: 0, emit, drops };
+    const payloadTs = own(p, 'timestamp') && p.timestamp !== undefined ? timeOf(p.timestamp) : undefined;
+    const out: Emission = { topic, dev, device: device ?? '', birth, now, n: 0, skipped: 0, emit, drops };
     let unknown = 0;
     const named = birth ? new Map<number, string>() : undefined;
     for (const m of p.metrics ?? []) {
@@ -318,7 +324,7 @@ export class SparkplugIngest {
    * datatype from the message, else from the birth; a template instance read member by member, an
    * array element by element (`<metric>_<i>`), a scalar as one reading.
    */
-  private take(m: ProtoMetric, name: string, ts: number, o: Emission, st: NodeState | undefined, depth: number): void {
+  private take(m: ProtoMetric, name: string, ts: number | undefined, o: Emission, st: NodeState | undefined, depth: number): void {
     const typeKey = `${o.device}\u0000${name}`;
     let t = own(m, 'datatype') ? m.datatype! : 0;
     if (t !== 0 && o.birth && st && (st.types.size < MAX_ALIASES || st.types.has(typeKey))) st.types.set(typeKey, t);
@@ -348,7 +354,7 @@ export class SparkplugIngest {
       return;
     }
     if (this.opts.ignoreFields.has(metric)) return;
-    if (!(ts >= 0 && ts <= MAX_DATE_MS)) {
+    if (ts !== undefined && !(ts >= 0 && ts <= MAX_DATE_MS)) {
       o.drops.drop('bad_timestamp', { topic: short(o.topic), metric }, `topic "${short(o.topic)}": metric "${metric}" has timestamp ${ts}, not ms since 1970`);
       return;
     }
@@ -376,12 +382,31 @@ export class SparkplugIngest {
     this.put(o, metric, ts, v);
   }
 
-  private put(o: Emission, metric: string, ts: number, value: number): void {
+  /**
+   * One reading, unless it repeats one already taken: a birth's value is the node's current value,
+   * which it has sent or is about to send in data too (Eclipse Tahu's nodes and ours declare a
+   * device's metrics in its DBIRTH with the values of the DDATA that follows; a rebirth repeats
+   * the last ones). A value with the node's time, equal in time and value to the last one taken
+   * of its stream, or from a birth and not newer, is counted (`sparkplug_repeats`), not taken again.
+   */
+  private put(o: Emission, metric: string, ts: number | undefined, value: number): void {
+    const stream = `${o.dev}/${metric}`;
+    if (ts !== undefined) {
+      const last = this.last.get(stream);
+      if (last && ((last[0] === ts && Object.is(last[1], value)) || (o.birth && ts <= last[0]))) {
+        this.repeats++;
+        return;
+      }
+    }
     if (o.n >= this.opts.maxFields) {
       o.skipped++;
       return;
     }
-    o.emit({ stream: `${o.dev}/${metric}`, ts, value });
+    if (ts !== undefined) {
+      if (this.last.size >= MAX_NAMES) this.last.clear();
+      this.last.set(stream, [ts, value]);
+    }
+    o.emit({ stream, ts: ts ?? o.now, value });
     o.n++;
   }
 

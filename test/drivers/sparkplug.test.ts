@@ -278,6 +278,22 @@ test('array datatypes (Sparkplug 3.0, little-endian as Eclipse Tahu writes them)
   assert.match(ctx.drops.samplesFor('bad_payload')[0]!.detail!, /array metric "broken" \(datatype 24\): 3 bytes are not whole 4-byte elements/);
 });
 
+test('a birth\'s values that repeat data (the DBIRTH before a device\'s first DDATA carries its values; a rebirth repeats the last ones) are counted, not taken twice; values without any time are never taken for repeats', () => {
+  const { ctx, m, sp } = ingest();
+  const t = NOW - 60_000;
+  const birth = () => m.handle('spBv1.0/plant/DBIRTH/edge-1/pump', encode({ timestamp: NOW, metrics: [{ name: 'flow', alias: 1, type: 'Double', value: 3.5, timestamp: t }] }));
+  birth();
+  m.handle('spBv1.0/plant/DDATA/edge-1/pump', encode({ timestamp: NOW, metrics: [{ alias: 1, type: 'Double', value: 3.5, timestamp: t }] }));
+  birth(); // a rebirth, asked by another host
+  m.handle('spBv1.0/plant/DDATA/edge-1/pump', encode({ timestamp: NOW, metrics: [{ alias: 1, type: 'Double', value: 3.5, timestamp: t + 1000 }] }));
+  assert.deepEqual(ctx.readings.map((r) => [r.value, r.ts]), [[3.5, t], [3.5, t + 1000]], 'a value repeated at a later time is a reading');
+  assert.equal(sp.repeats, 2);
+  const untimed = Buffer.from(ProtoPayload.encode({ metrics: [{ name: 'level', datatype: 10, doubleValue: 7 }] }).finish());
+  for (let i = 0; i < 3; i++) m.handle('spBv1.0/plant/NDATA/edge-2', untimed);
+  assert.equal(ctx.readings.filter((r) => r.stream === 'edge-2/level').length, 3, 'no time in the message: each is a new reading at the gateway clock');
+  assert.equal(sp.repeats, 2);
+});
+
 // ---------- through a real broker ----------
 const cleanups: Array<() => unknown> = [];
 after(async () => {

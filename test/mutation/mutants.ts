@@ -286,4 +286,11 @@ export const MUTANTS: Mutant[] = [
     replacement: '',
     tests: ['test/drivers/device-payloads.test.ts'],
   },
+  {
+    id: 'sparkplug: a birth\'s values are taken again',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'if (last && ((last[0] === ts && Object.is(last[1], value)) || (o.birth && ts <= last[0]))) {',
+    replacement: 'if (false) {',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
 ];
