@@ -14,7 +14,7 @@ export function serialConfigSchema({ z, durationSchema, byteSizeSchema }: Schema
   stop_bits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1).describe('Stop bits.'),
   rtscts: z.boolean().default(false).describe('Hardware flow control.'),
   device: z.string().regex(NAME_RE).optional().describe('Device name in stream keys (<device>/<metric>); default: the input name.'),
-  format: z.enum(['csv', 'json', 'kv', 'nmea']).describe('Line format: csv (with columns), json (one object a line), kv (key=value pairs), nmea (NMEA 0183 GPS).'),
+  format: z.enum(['csv', 'json', 'kv', 'nmea']).describe('Line format: csv (with columns), json (one object a line), kv (key=value or key:value pairs), nmea (NMEA 0183 GPS).'),
   csv: z
     .strictObject({
       columns: z

@@ -126,7 +126,7 @@ export class JsonLineDecoder implements LineDecoder {
   }
 }
 
-/** `temp=21.5 hum=40` (separated by spaces, commas or semicolons); `ts` and `device` keys are special. */
+/** `temp=21.5 hum=40` or `temp:21.5,hum:40` (separated by spaces, tabs, commas or semicolons); `ts` and `device` keys are special. */
 export class KvDecoder implements LineDecoder {
   private readonly zone: LocalZone | undefined;
   constructor(private readonly device: string, private readonly cfg: Pick<SerialConfig, 'ts_unit' | 'ts_zone' | 'max_fields'>) {
@@ -141,9 +141,11 @@ export class KvDecoder implements LineDecoder {
     }
     const pairs: Array<[string, string]> = [];
     for (const p of parts) {
-      const eq = p.indexOf('=');
+      // key=value, or key:value as the Arduino IDE's Serial Plotter reads it ("temp:21.5,hum:40")
+      let eq = p.indexOf('=');
+      if (eq < 0) eq = p.indexOf(':');
       if (eq <= 0) {
-        drops.drop('garbled', line, `${where}: "${p.slice(0, 40)}" is not key=value`);
+        drops.drop('garbled', line, `${where}: "${p.slice(0, 40)}" is not key=value or key:value`);
         return 0;
       }
       pairs.push([p.slice(0, eq), p.slice(eq + 1)]);

@@ -63,6 +63,19 @@ test('CSV: columns map to metrics; ts and device columns; wrong column counts an
   assert.equal(d.headers, 1);
 });
 
+test('kv lines as the Arduino IDE\'s Serial Plotter reads them: label:value separated by commas, spaces or tabs; = still wins when both are there', () => {
+  const kv = run(new KvDecoder('uno', { ts_unit: 'ms', max_fields: 8 }), ['Sensor1:23.5,Sensor2:42', 'temp:21.5\thum:40 relay:ON', 'ts=1700000000000 clock=12:30', 'ready']);
+  assert.deepEqual(kv.out.map((r) => [r.stream, r.value]), [
+    ['uno/Sensor1', 23.5],
+    ['uno/Sensor2', 42],
+    ['uno/temp', 21.5],
+    ['uno/hum', 40],
+    ['uno/relay', 1],
+  ]);
+  assert.equal(kv.drops.count('not_a_number'), 1, 'clock=12:30 is key clock, value 12:30: not a number');
+  assert.match(kv.drops.samplesFor('garbled')[0]?.detail ?? '', /"ready" is not key=value or key:value/);
+});
+
 test('key=value and JSON lines', () => {
   const kv = run(new KvDecoder('env', { ts_unit: 's', max_fields: 8 }), ['temp=21.5 hum=40,ts=1700000000', 'temp=abc', 'garbage line']);
   assert.deepEqual(kv.out, [
