@@ -298,7 +298,11 @@ export class SparkplugIngest {
           if (st.aliases.size < MAX_ALIASES || st.aliases.has(alias)) st.aliases.set(alias, name);
         }
       }
-      if (name === undefined && alias !== undefined) name = st?.aliases.get(alias);
+      if (name === undefined && alias === undefined) {
+        drops.drop('bad_payload', { topic: short(topic) }, `topic "${short(topic)}": a metric with neither a name nor an alias`);
+        continue;
+      }
+      if (name === undefined) name = st?.aliases.get(alias!);
       if (name === undefined) {
         unknown++;
         continue;

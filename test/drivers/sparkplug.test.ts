@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import sparkplug from 'sparkplug-payload';
 import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
@@ -292,6 +293,47 @@ test('a birth\'s values that repeat data (the DBIRTH before a device\'s first DD
   for (let i = 0; i < 3; i++) m.handle('spBv1.0/plant/NDATA/edge-2', untimed);
   assert.equal(ctx.readings.filter((r) => r.stream === 'edge-2/level').length, 3, 'no time in the message: each is a new reading at the gateway clock');
   assert.equal(sp.repeats, 2);
+});
+
+test('fuzz: vectors of another implementation with bytes changed, cut or appended never throw, and every message gives readings or says why (a drop, an ignored field, a repeat, a death)', () => {
+  const bases = VECTORS.map((v) => Buffer.from(v.base64, 'base64'));
+  const topics = ['spBv1.0/g/NBIRTH/n', 'spBv1.0/g/NDATA/n', 'spBv1.0/g/DBIRTH/n/d', 'spBv1.0/g/DDATA/n/d', 'spBv1.0/g/NDEATH/n'];
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          base: fc.nat({ max: bases.length - 1 }),
+          topic: fc.constantFrom(...topics),
+          edits: fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 6 }),
+          cut: fc.option(fc.nat()),
+          tail: fc.uint8Array({ maxLength: 8 }),
+        }),
+        { minLength: 1, maxLength: 12 },
+      ),
+      (messages) => {
+        const { ctx, m, sp } = ingest({ max_fields: 16 });
+        for (const msg of messages) {
+          const b = Buffer.from(bases[msg.base]!);
+          for (const [at, byte] of msg.edits) b[at % b.length] = byte;
+          const payload = Buffer.concat([msg.cut === null ? b : b.subarray(0, msg.cut % (b.length + 1)), msg.tail]);
+          const before = { readings: ctx.readings.length, drops: ctx.drops.total(), ignored: sp.fieldsIgnored + sp.ignored + sp.repeats };
+          m.handle(msg.topic, payload);
+          const said = ctx.readings.length - before.readings + ctx.drops.total() - before.drops + sp.fieldsIgnored + sp.ignored + sp.repeats - before.ignored;
+          const decoded = (() => {
+            try {
+              return codec.decodePayload(payload);
+            } catch {
+              return undefined;
+            }
+          })();
+          // A message that decodes to no metric at all may say nothing (an empty NDATA is valid).
+          if (decoded === undefined || (decoded.metrics?.length ?? 0) > 0 || msg.topic.includes('DEATH')) assert.ok(said > 0, `${msg.topic} ${payload.toString('hex')}: no reading and no reason`);
+        }
+        for (const r of ctx.readings) assert.ok(Number.isFinite(r.value) && Number.isFinite(r.ts), JSON.stringify(r));
+      },
+    ),
+    { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
+  );
 });
 
 // ---------- through a real broker ----------
