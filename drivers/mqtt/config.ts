@@ -167,6 +167,12 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
           .default(['+'])
           .describe('Sparkplug group ids taken ("+": every group). In client mode the input subscribes to spBv1.0/<group>/+/+/#.'),
         group_in_name: z.boolean().default(false).describe('Put the group id in front of the device name (<group>.<node>[.<device>]): when two groups have edge nodes of the same name.'),
+        host_id: z
+          .string()
+          .min(1)
+          .refine((h) => !/[/+#]/.test(h), { message: 'a Sparkplug host id has no / + #' })
+          .optional()
+          .describe('Act as the primary host application of this id: publish spBv1.0/STATE/<host_id> {"online": true} retained at every connect, and {"online": false} as the will and at a clean stop (Sparkplug 3.0). Edge nodes configured with this primary host (Ignition MQTT Transmission, for one) publish only while it is online.'),
         rebirth: z
           .boolean()
           .default(true)

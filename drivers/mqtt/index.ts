@@ -189,6 +189,11 @@ export class MqttDriver implements Driver {
         this.status.set('down', (e as Error).message);
         throw new Error(`mqtt input "${this.name}": ${(e as Error).message}`);
       }
+      const hostId = this.cfg.sparkplug?.host_id;
+      if (hostId) {
+        const st = hostState(hostId, true, Date.now());
+        this.broker.aedes.publish({ cmd: 'publish', topic: st.topic, payload: st.payload, qos: 1, retain: true, dup: false }, () => {});
+      }
       this.status.set('up', `embedded broker on ${this.broker.host}:${this.broker.port}`);
       return;
     }
@@ -206,6 +211,13 @@ export class MqttDriver implements Driver {
       // mqtt.js otherwise calls `debug` several times per packet, formatting its arguments each time.
       log: noLog,
     };
+    const hostId = this.cfg.sparkplug?.host_id;
+    // Sparkplug 3.0: the will and the next birth carry the same timestamp, new for every connection.
+    let stateTs = Date.now();
+    if (hostId) {
+      const st = hostState(hostId, false, stateTs);
+      opts.will = { topic: st.topic, payload: st.payload, qos: 1, retain: true };
+    }
     try {
       if (c.ca_file) opts.ca = readFileSync(c.ca_file);
       if (c.cert_file) opts.cert = readFileSync(c.cert_file);
@@ -227,7 +239,17 @@ export class MqttDriver implements Driver {
         const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
         if (refused.length) this.status.set('degraded', `broker ${c.url} refused subscriptions ${refused.join(', ')}: check its ACL for user ${c.username ?? '(anonymous)'}`);
         else this.status.set('up', `subscribed to ${filters.join(', ')} at ${c.url}`);
+        if (hostId) {
+          const st = hostState(hostId, true, stateTs);
+          client.publish(st.topic, st.payload, { qos: 1, retain: true });
+        }
       });
+    });
+    client.on('close', () => {
+      if (!hostId) return;
+      stateTs = Date.now();
+      const will = hostState(hostId, false, stateTs);
+      if (client.options.will) client.options.will.payload = will.payload;
     });
     client.on('reconnect', () => {
       this.reconnects++;
@@ -262,6 +284,14 @@ export class MqttDriver implements Driver {
     const c = this.client;
     this.broker = undefined;
     this.client = undefined;
+    const hostId = this.cfg.sparkplug?.host_id;
+    if (hostId) {
+      // The primary host goes offline on purpose: say so before the connection closes (no will then).
+      const st = hostState(hostId, false, Date.now());
+      if (b) await new Promise<void>((r) => b.aedes.publish({ cmd: 'publish', topic: st.topic, payload: st.payload, qos: 1, retain: true, dup: false }, () => r()));
+      // At most a second: a stuck broker must not hold the stop (its will says offline anyway).
+      if (c?.connected) await Promise.race([c.publishAsync(st.topic, st.payload, { qos: 1, retain: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     await Promise.all([b?.close(), c ? new Promise<void>((r) => c.end(true, {}, () => r())) : undefined]);
   }
 
@@ -293,6 +323,11 @@ export class MqttDriver implements Driver {
 }
 
 function noLog(): void {}
+
+/** A Sparkplug 3.0 host application's STATE message: topic and payload. */
+function hostState(hostId: string, online: boolean, timestamp: number): { topic: string; payload: Buffer } {
+  return { topic: `spBv1.0/STATE/${hostId}`, payload: Buffer.from(JSON.stringify({ online, timestamp })) };
+}
 
 function prefixed(p: string, o: BrokerCounters): Record<string, number> {
   const r: Record<string, number> = {};

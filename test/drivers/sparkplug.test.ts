@@ -400,3 +400,38 @@ test('client mode subscribes to each group\'s Sparkplug topics and asks for a re
   assert.deepEqual(cmds, ['spBv1.0/line/NCMD/edge-2']);
   assert.deepEqual(ctx.readings.map((r) => [r.stream, r.value]), [['edge-2/Speed', -3]], 'the group mill is not subscribed');
 });
+
+test('sparkplug.host_id: the gateway is a primary host: STATE online retained once subscribed, offline as its will when the connection dies and at a clean stop; the embedded broker holds its STATE for the nodes that connect to it', async () => {
+  const { startEmbeddedBroker } = await import('../../drivers/mqtt/broker.js');
+  const broker = await startEmbeddedBroker({ port: 0 });
+  cleanups.push(() => broker.close());
+  const cfg = mqttConfigSchema.parse({ mode: 'client', client: { url: broker.url, client_id: 'scada-gw' }, sparkplug: { host_id: 'scada-1' } }) as MqttConfig;
+  const driver = mqttPlugin.create('plant', cfg, makeDeps());
+  await driver.start(makeCtx());
+  cleanups.push(() => driver.stop());
+  const states: Array<{ online: boolean; timestamp: number; retained: boolean }> = [];
+  const watcher = await connect(broker.url, { clientId: 'watcher' });
+  watcher.on('message', (_t, payload, packet) => states.push({ ...(JSON.parse(payload.toString()) as { online: boolean; timestamp: number }), retained: packet.retain }));
+  await waitFor(() => driver.health().state === 'up', 'subscribed');
+  await watcher.subscribeAsync('spBv1.0/STATE/scada-1', { qos: 1 });
+  await waitFor(() => states.length === 1, 'the retained STATE');
+  assert.deepEqual([states[0]!.online, states[0]!.retained], [true, true]);
+  // the connection dies without a DISCONNECT: the broker publishes the will, then the client reconnects
+  (driver as unknown as { client: MqttClient }).client.stream.destroy();
+  await waitFor(() => states.length >= 3, () => `offline by the will, then online again: ${JSON.stringify(states)}`);
+  assert.deepEqual(states.slice(1, 3).map((x) => x.online), [false, true]);
+  assert.equal(states[1]!.timestamp, states[0]!.timestamp, "the will carries its connection's birth timestamp");
+  assert.ok(states[2]!.timestamp > states[0]!.timestamp, 'a new connection, a new timestamp');
+  await driver.stop();
+  await waitFor(() => states.length >= 4 && states.at(-1)!.online === false, () => `offline at the stop: ${JSON.stringify(states)}`);
+
+  const emb = mqttPlugin.create('plant', mqttConfigSchema.parse({ broker: { port: 0 }, sparkplug: { host_id: 'edge-host' } }) as MqttConfig, makeDeps());
+  await emb.start(makeCtx());
+  cleanups.push(() => emb.stop());
+  const node = await connect((emb as unknown as { embeddedBroker: { url: string } }).embeddedBroker.url, { clientId: 'node-1' });
+  const seen: string[] = [];
+  node.on('message', (topic, payload) => seen.push(`${topic} ${payload}`));
+  await node.subscribeAsync('spBv1.0/STATE/+', { qos: 1 });
+  await waitFor(() => seen.length === 1, 'the retained STATE in the embedded broker');
+  assert.match(seen[0]!, /^spBv1\.0\/STATE\/edge-host \{"online":true,"timestamp":\d+\}$/);
+});

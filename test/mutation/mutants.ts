@@ -293,4 +293,12 @@ export const MUTANTS: Mutant[] = [
     replacement: 'if (false) {',
     tests: ['test/drivers/sparkplug.test.ts'],
   },
+  {
+    id: 'sparkplug: the primary host\'s will is not set',
+    in: 'drivers/mqtt/index.ts',
+    original: 'opts.will = { topic: st.topic, payload: st.payload, qos: 1, retain: true };',
+    replacement: '',
+    tests: ['test/drivers/sparkplug.test.ts'],
+    pattern: 'host_id',
+  },
 ];
