@@ -13,6 +13,7 @@ export { nabWindows, faultLines, nabTime, csvTime } from './groundtruth.js';
 export { writeDataset, writeGroundTruth, datasetKey, faultsPathFor, type DatasetSummary } from './dataset.js';
 export { runLive, type SampleWriter, type LiveOptions, type LiveSummary } from './live.js';
 export { MqttTransport, type MqttTransportOptions } from './transports/mqtt.js';
+export { SparkplugTransport, type SparkplugTransportOptions } from './transports/sparkplug.js';
 export { SerialTransport, openPtyLink, closePtyLink, kvLine } from './transports/serial.js';
 export { GpioTransport, type GpioPins, type PulseMapping, type LevelMapping } from './transports/gpio.js';
 export { runSim, type RunSimOptions, type RunSimResult } from './run.js';

@@ -3,12 +3,15 @@ import { runLive, type LiveSummary, type SampleWriter } from './live.js';
 import { Simulation, type SimOptions } from './sim.js';
 import { MqttTransport } from './transports/mqtt.js';
 import { SerialTransport } from './transports/serial.js';
+import { SparkplugTransport } from './transports/sparkplug.js';
 
 export interface RunSimOptions extends SimOptions {
   /** MQTT broker URL; omit for no MQTT. */
   broker?: string;
   /** Topic template (default `sensors/{device}/{metric}`). */
   topic?: string;
+  /** Publish as a Sparkplug B edge node of this group (instead of JSON on `topic`). */
+  sparkplug?: string;
   /** Serial pty link path (needs socat); omit for none. */
   serialLink?: string;
   /** NAB windows file to write (fault JSON lines go next to it, `<name>.faults.jsonl`). */
@@ -47,9 +50,14 @@ export async function runSim(o: RunSimOptions): Promise<RunSimResult> {
 
   const writers: SampleWriter[] = [];
   let mqttT: MqttTransport | undefined;
+  let sparkplugT: SparkplugTransport | undefined;
   let serialT: SerialTransport | undefined;
   try {
-    if (o.broker) {
+    if (o.broker && o.sparkplug) {
+      sparkplugT = await SparkplugTransport.connect({ url: o.broker, group: o.sparkplug });
+      writers.push(sparkplugT);
+      log(`Sparkplug B: edge node spBv1.0/${o.sparkplug}/…/sim at ${o.broker}, a device per simulated device, metrics by alias`);
+    } else if (o.broker) {
       mqttT = await MqttTransport.connect({ url: o.broker, topic: o.topic });
       writers.push(mqttT);
       log(`MQTT: publishing to ${o.broker}, topic ${o.topic ?? 'sensors/{device}/{metric}'}, QoS 0`);
@@ -64,9 +72,10 @@ export async function runSim(o: RunSimOptions): Promise<RunSimResult> {
     log(`${sim.devices.length} devices, ${o.rateHz} Hz, ~${Math.round(perSec)} readings/s, ${Math.round(o.durationMs / 1000)} s, seed ${o.seed}`);
     out.live = await runLive(sim, writers, { realTime: o.realTime ?? true, epoch: o.start, signal: o.signal });
   } finally {
-    out.published = mqttT?.published;
+    out.published = mqttT?.published ?? sparkplugT?.published;
     out.serialLines = serialT?.lines;
     await mqttT?.close().catch(() => {});
+    await sparkplugT?.close().catch(() => {});
     await serialT?.close().catch(() => {});
   }
   return out;

@@ -16,6 +16,7 @@ interface SimFlags {
   csvOut?: string;
   serialLink?: string;
   topic?: string;
+  sparkplug?: string;
   start?: string;
   fast?: boolean;
   overwrite?: boolean;
@@ -64,6 +65,7 @@ export function register(program: Command): void {
     .option('--csv-out <dir>', 'write a data set: <dir>/data/<domain>/<device>.csv and <dir>/labels/{combined_windows.json,faults.jsonl}; without --broker/--serial-link this runs in simulated time, as fast as it computes')
     .option('--serial-link <path>', 'make a pty pair with socat: the gateway opens <path> (format kv); vans\' GPS as NMEA on <path>-gps-<van>')
     .option('--topic <template>', 'MQTT topic template', 'sensors/{device}/{metric}')
+    .option('--sparkplug <group>', 'with --broker: publish as a Sparkplug B edge node "sim" of this group (births, metrics by alias, rebirth on NCMD) instead of JSON topics')
     .option('--start <time>', 'start of simulated time (ISO 8601, UTC); default: now when live, 2024-01-01T00:00:00Z for a data set')
     .option('--overwrite', 'with --csv-out: replace the data/ and labels/ folders of an earlier run (without it, a non-empty folder is refused)')
     .option('--imu', 'vans also send a raw accelerometer and gyro (accel_x/y/z, gyro_x/y/z) at --rate in a random mounting, CAN/GPS once a second; adds harsh_cornering faults (use --rate 50)')
@@ -80,7 +82,8 @@ Examples:
   edgewise sim --domain maintenance --devices 100 --rate 100 --broker mqtt://127.0.0.1:1883 --fast   # ~60k readings/s
   edgewise sim --domain vitals --devices 5 --duration 6h --seed 7 --csv-out sim-data
   edgewise backtest --input sim-data/data --labels sim-data/labels/combined_windows.json
-  edgewise sim --domain telematics --serial-link /tmp/ttyVAN --labels-out /tmp/van-labels.json`,
+  edgewise sim --domain telematics --serial-link /tmp/ttyVAN --labels-out /tmp/van-labels.json
+  edgewise sim --broker mqtt://127.0.0.1:1883 --sparkplug plant --domain maintenance   # an mqtt input with sparkplug: {}`,
     )
     .action(async (f: SimFlags) => {
       const live = Boolean(f.broker || f.serialLink);
@@ -114,6 +117,7 @@ Examples:
           imu: f.imu ?? false,
           broker: f.broker,
           topic: f.topic,
+          sparkplug: f.sparkplug,
           serialLink: f.serialLink,
           labelsOut: f.labelsOut,
           csvOut: f.csvOut,

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { startEmbeddedBroker } from '../../drivers/mqtt/index.js';
 import { mqttConfigSchema } from '../helpers/schemas.js';
 import { MqttIngest, type MqttConfig } from '../../drivers/mqtt/index.js';
-import { MqttTransport, parseDomains, runLive, Simulation } from '../../firmware-sim/index.js';
+import { MqttTransport, parseDomains, runLive, Simulation, SparkplugTransport } from '../../firmware-sim/index.js';
+import { SparkplugIngest } from '../../drivers/mqtt/sparkplug.js';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';
 import { waitFor } from '../drivers/helpers.js';
@@ -53,4 +54,32 @@ test('live pacing: ticks are sent when their time comes on an injected clock', a
   const s = await done;
   assert.equal(s.ticks, 5);
   assert.deepEqual(sent.map((t) => t - sent[0]!), [0, 1000, 2000, 3000, 4000]);
+});
+
+test('Sparkplug B: the simulator as an edge node (births, metrics by alias) into the MQTT input with sparkplug: every reading once, at its time; the births\' values are counted as repeats', async () => {
+  const readings: Reading[] = [];
+  const drops = new DropCounter();
+  const sent: string[] = [];
+  const cfg = mqttConfigSchema.parse({ sparkplug: {} }) as MqttConfig;
+  const sp = new SparkplugIngest({ groups: ['+'], groupInName: false, rebirth: true, maxFields: 64, ignoreFields: new Set() }, (topic) => sent.push(topic));
+  const ingest = new MqttIngest(cfg, { emit: (r) => void readings.push(r), drops, now: () => 0 }, sp);
+  const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true, onPublish: (topic, payload) => ingest.handle(topic, payload) });
+  const sim = new Simulation({ domains: parseDomains('maintenance,vitals'), devices: 2, rateHz: 5, seed: 4, start: Date.UTC(2024, 0, 1), durationMs: 30_000 });
+  const expected: Reading[] = [];
+  sim.run(0, sim.ticks, (s) => s.values.forEach((v, m) => { if (!Number.isNaN(v)) expected.push({ stream: `sim.${s.device.id}/${s.device.metrics[m]}`, ts: s.t, value: v }); }));
+  const t = await SparkplugTransport.connect({ url: broker.url, group: 'plant' });
+  try {
+    await runLive(new Simulation(sim.opts), [t], { realTime: false });
+    assert.equal(t.published, expected.length);
+    await waitFor(() => readings.length >= expected.length, () => `${expected.length} readings through the broker (have ${readings.length}, drops ${JSON.stringify(drops.counters())})`, 30_000);
+    assert.equal(drops.total(), 0);
+    const key = (r: Reading) => `${r.stream}@${r.ts}=${r.value}`;
+    assert.deepEqual(readings.map(key).sort(), expected.map(key).sort());
+    assert.equal(sp.births, 5, 'an NBIRTH and a DBIRTH per device');
+    assert.ok(sp.repeats > 0, 'each DBIRTH carries the values of the DDATA that follows it');
+    assert.deepEqual(sent, [], 'every alias was born: no rebirth asked');
+  } finally {
+    await t.close();
+    await broker.close();
+  }
 });
