@@ -1,5 +1,5 @@
 import type { Reading } from '../../src/core/reading.js';
-import { isValidName } from './names.js';
+import { isValidName, toName } from './names.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
 import { MAX_DATE_MS, parseTimestamp, unitHint, type DeviceTimeUnit } from '../../src/core/time.js';
 import { lineTimeMs, looksLikeLineProtocol, parseLines } from './line-protocol.js';
@@ -35,9 +35,6 @@ export interface PayloadOptions {
   /** Keys leading to the object whose fields are the readings (`uplink_message`, `decoded_payload`); time keys are looked up there, then at the top. */
   valuesPath?: readonly string[];
 }
-
-/** Characters a tag value may hold that a metric name may not. */
-const NOT_IN_NAME = /[^A-Za-z0-9_.:-]/g;
 
 /** Levels of nested objects and arrays read in the several-field form (the top object is level 1). */
 const MAX_DEPTH = 4;
@@ -144,7 +141,7 @@ export class PayloadDecoder {
         continue;
       }
       let name = p.measurement;
-      for (const [k, v] of p.tags) if (k !== 'host') name += `_${v.replace(NOT_IN_NAME, '_')}`;
+      for (const [k, v] of p.tags) if (k !== 'host') name += `_${toName(v)}`;
       let taken = 0;
       let skipped = 0;
       for (const [k, v] of p.fields) {

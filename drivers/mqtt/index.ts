@@ -5,7 +5,7 @@ import { deliveryHash, DriverHealthState, type Driver, type DriverContext, type 
 import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
 import { zoneOf } from '../common/ts-zone.js';
-import { isValidName } from '../common/names.js';
+import { isValidName, toName } from '../common/names.js';
 import type { MqttConfig, BrokerConfig } from './config.js';
 import { compileTemplate, matchTemplate, topicMatches, shortTopic as short, type CompiledTemplate } from './topic.js';
 import type { SparkplugIngest } from './sparkplug.js';
@@ -88,8 +88,9 @@ export class MqttIngest {
     for (const t of this.templates) {
       const m = matchTemplate(t, parts);
       if (!m) continue;
-      const device = m.device ?? this.cfg.device;
-      const metric = m.metric ?? this.cfg.metric;
+      // Topic levels may hold what a stream name may not (Zigbee2MQTT's "Living Room Sensor"): `_`.
+      const device = m.device !== undefined ? toName(m.device) : this.cfg.device;
+      const metric = m.metric !== undefined ? toName(m.metric) : this.cfg.metric;
       if (device === undefined || !isValidName(device) || (metric !== undefined && !isValidName(metric))) {
         info = { device: '', metric: undefined, stream: '', where: `topic "${short(topic)}"` }; // marks a bad name
         break;
@@ -136,7 +137,7 @@ export class MqttIngest {
         this.ignored++;
         return;
       }
-      drops.drop('bad_name', { topic: short(topic) }, `topic "${short(topic)}": device or metric level is not a valid name (letters, digits, _ . : -, max 64)`);
+      drops.drop('bad_name', { topic: short(topic) }, `topic "${short(topic)}": its device or metric level makes no name (empty, or over 64 characters once every character but letters, digits, _ . : - is _)`);
       return;
     }
     if (payload.length > this.cfg.max_payload_bytes) {

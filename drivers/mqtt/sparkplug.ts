@@ -16,7 +16,7 @@ import sparkplug from 'sparkplug-payload';
 import type { Reading } from '../../src/core/reading.js';
 import { MAX_DATE_MS } from '../../src/core/time.js';
 import type { DropSink } from '../common/payload.js';
-import { isValidName } from '../common/names.js';
+import { isValidName, toName } from '../common/names.js';
 import { shortTopic as short } from './topic.js';
 
 const SPARKPLUG_PREFIX = 'spBv1.0/';
@@ -30,7 +30,6 @@ const MAX_ALIASES = 65_536;
 const MAX_DEPTH = 4;
 /** Metric names whose stream part is remembered (all forgotten beyond). */
 const MAX_NAMES = 100_000;
-const NOT_IN_NAME = /[^A-Za-z0-9_.:-]/g;
 
 interface Long {
   low: number;
@@ -277,7 +276,7 @@ export class SparkplugIngest {
     }
     const birth = type === 'NBIRTH' || type === 'DBIRTH';
     const prefix = this.opts.groupInName ? `${group}.` : '';
-    const dev = (device === undefined ? `${prefix}${node}` : `${prefix}${node}.${device}`).replace(NOT_IN_NAME, '_');
+    const dev = toName(device === undefined ? `${prefix}${node}` : `${prefix}${node}.${device}`);
     if (!isValidName(dev)) {
       drops.drop('bad_name', { topic: short(topic) }, `topic "${short(topic)}": "${dev.slice(0, 40)}" does not make a device name (at most 64 characters)`);
       return 0;
@@ -430,7 +429,7 @@ export class SparkplugIngest {
     if (m !== undefined) return m;
     if (isControl(name)) m = '';
     else {
-      m = name.replace(NOT_IN_NAME, '_');
+      m = toName(name);
       if (!isValidName(m)) m = null;
     }
     if (this.names.size >= MAX_NAMES) this.names.clear();

@@ -170,3 +170,14 @@ test('LoRaWAN network servers: values_path takes the decoded payload out of The 
   assert.equal(undecoded.readings.length, 0);
   assert.match(undecoded.drops.samplesFor('bad_payload')[0]?.detail ?? '', /no object at values_path "uplink_message\.decoded_payload"/);
 });
+
+test('topic levels that hold what a stream name may not (Zigbee2MQTT friendly names with spaces, umlauts) become names with _; a level too long for a name is still dropped with why', () => {
+  const { by, drops } = ingest({ topics: ['zigbee2mqtt/{device}'] }, [
+    ['zigbee2mqtt/Living Room Sensor', '{"temperature":21.6,"humidity":48}'],
+    ['zigbee2mqtt/Küche', '{"temperature":23.1}'],
+    [`zigbee2mqtt/${'x'.repeat(70)}`, '{"temperature":1}'],
+  ]);
+  assert.deepEqual(by, { 'Living_Room_Sensor/temperature': 21.6, 'Living_Room_Sensor/humidity': 48, 'K_che/temperature': 23.1 });
+  assert.equal(drops.count('bad_name'), 1);
+  assert.match(drops.samplesFor('bad_name')[0]?.detail ?? '', /over 64 characters/);
+});

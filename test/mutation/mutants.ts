@@ -301,4 +301,11 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/drivers/sparkplug.test.ts'],
     pattern: 'host_id',
   },
+  {
+    id: 'mqtt: topic levels are not made names',
+    in: 'drivers/mqtt/index.ts',
+    original: 'const device = m.device !== undefined ? toName(m.device) : this.cfg.device;',
+    replacement: 'const device = m.device ?? this.cfg.device;',
+    tests: ['test/drivers/device-payloads.test.ts'],
+  },
 ];
