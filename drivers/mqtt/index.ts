@@ -317,7 +317,7 @@ export class MqttDriver implements Driver {
       out.retained_skipped = this.retainedSkipped;
     }
     const sp = i?.sparkplug;
-    if (sp) Object.assign(out, { sparkplug_births: sp.births, sparkplug_seq_gaps: sp.seqGaps, sparkplug_rebirth_requests: sp.rebirthRequests, sparkplug_alias_conflicts: sp.aliasConflicts, sparkplug_repeats: sp.repeats, sparkplug_ignored: sp.ignored });
+    if (sp) Object.assign(out, { sparkplug_births: sp.births, sparkplug_seq_gaps: sp.seqGaps, sparkplug_rebirth_requests: sp.rebirthRequests, sparkplug_alias_conflicts: sp.aliasConflicts, sparkplug_repeats: sp.repeats, sparkplug_ignored: sp.ignored, sparkplug_nodes_online: sp.nodesOnline(), sparkplug_stale_deaths: sp.staleDeaths });
     if (this.broker) Object.assign(out, prefixed('broker_', this.broker.counters()));
     return out;
   }

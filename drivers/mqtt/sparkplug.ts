@@ -72,6 +72,10 @@ export interface SparkplugOptions {
 
 interface NodeState {
   aliases: Map<number, string>;
+  /** Between its NBIRTH and the NDEATH of the same session. */
+  online: boolean;
+  /** The bdSeq of its last NBIRTH: an NDEATH with another is an older session's will, arriving late. */
+  bdSeq: number | undefined;
   /** Datatypes told by births, by `<device>\0<metric name>` (data messages may leave them out, as Sparkplug 3.0 says they should). */
   types: Map<string, number>;
   /** The last seq seen (0–255), -1 before any. */
@@ -177,6 +181,14 @@ function timeOf(v: Long | number): number {
   return typeof v === 'number' ? v : unsignedOf(v);
 }
 
+/** The `bdSeq` metric of a birth or death, if it has one. */
+function bdSeqOf(p: ProtoPayload): number | undefined {
+  const m = p.metrics?.find((x) => own(x, 'name') && x.name === 'bdSeq');
+  if (!m) return undefined;
+  const v = own(m, 'longValue') ? m.longValue : own(m, 'intValue') ? m.intValue : undefined;
+  return v === undefined ? undefined : num(v);
+}
+
 /** Protocol metrics that are not measurements. */
 function isControl(name: string): boolean {
   return name === 'bdSeq' || name.startsWith('Node Control/') || name.startsWith('Device Control/') || name.startsWith('Properties/');
@@ -202,6 +214,8 @@ export class SparkplugIngest {
   births = 0;
   seqGaps = 0;
   rebirthRequests = 0;
+  /** NDEATHs of an older session than the node's last NBIRTH (ignored). */
+  staleDeaths = 0;
   /** Births that gave one alias to two metrics (the later name is kept). */
   aliasConflicts = 0;
   /** Messages that carry no readings for us: deaths, commands, messages of other groups. */
@@ -244,8 +258,9 @@ export class SparkplugIngest {
       drops.drop('unknown_topic', { topic: short(topic) }, `topic "${short(topic)}" is not a Sparkplug B topic (spBv1.0/<group>/<type>/<edge node>[/<device>])`);
       return 0;
     }
+    if (type === 'NDEATH') return this.death(group, node, payload);
     if (type !== 'NBIRTH' && type !== 'DBIRTH' && type !== 'NDATA' && type !== 'DDATA') {
-      if (type === 'NDEATH' || type === 'DDEATH' || type === 'NCMD' || type === 'DCMD') {
+      if (type === 'DDEATH' || type === 'NCMD' || type === 'DCMD') {
         this.ignored++;
         return 0;
       }
@@ -264,7 +279,7 @@ export class SparkplugIngest {
     if (type === 'NBIRTH') {
       this.births++;
       if (!st && this.nodes.size >= MAX_NODES) this.nodes.clear();
-      st = { aliases: new Map(), types: new Map(), seq: -1, lastRebirthAsk: st?.lastRebirthAsk ?? -Infinity };
+      st = { aliases: new Map(), types: new Map(), seq: -1, lastRebirthAsk: st?.lastRebirthAsk ?? -Infinity, online: true, bdSeq: bdSeqOf(p) };
       this.nodes.set(key, st);
     } else if (type === 'DBIRTH') this.births++;
     if (own(p, 'seq') && p.seq !== undefined) {
@@ -417,7 +432,7 @@ export class SparkplugIngest {
     let st = this.nodes.get(key);
     if (!st) {
       if (this.nodes.size >= MAX_NODES) this.nodes.clear();
-      st = { aliases: new Map(), types: new Map(), seq: -1, lastRebirthAsk: -Infinity };
+      st = { aliases: new Map(), types: new Map(), seq: -1, lastRebirthAsk: -Infinity, online: false, bdSeq: undefined };
       this.nodes.set(key, st);
     }
     return st;
@@ -435,6 +450,32 @@ export class SparkplugIngest {
     if (this.names.size >= MAX_NAMES) this.names.clear();
     this.names.set(name, m);
     return m;
+  }
+
+  /**
+   * NDEATH: the node is offline, unless its bdSeq is not its last NBIRTH's: then it is the will of
+   * an older session that the broker delivered after the new session's birth (counted, ignored).
+   */
+  private death(group: string, node: string, payload: Buffer): number {
+    this.ignored++;
+    const st = this.nodes.get(`${group}/${node}`);
+    if (!st?.online) return 0;
+    let bd: number | undefined;
+    try {
+      bd = bdSeqOf(Payload.decode(payload));
+    } catch {
+      bd = undefined; // a death we cannot read still says the node is gone
+    }
+    if (bd !== undefined && st.bdSeq !== undefined && bd !== st.bdSeq) this.staleDeaths++;
+    else st.online = false;
+    return 0;
+  }
+
+  /** Edge nodes between their NBIRTH and NDEATH. */
+  nodesOnline(): number {
+    let n = 0;
+    for (const st of this.nodes.values()) if (st.online) n++;
+    return n;
   }
 
   private askRebirth(group: string, node: string, key: string, now: number): boolean {

@@ -59,6 +59,7 @@ test('the static vectors of another implementation: births and data by alias bec
   assert.equal(sp.births, 1);
   assert.equal(sp.seqGaps, 2, 'seq 0 → 1 → 5 (gap) → 0 (not after 5): counted, the readings still taken');
   assert.equal(sp.ignored, 1, 'the death');
+  assert.deepEqual([sp.staleDeaths, sp.nodesOnline()], [1, 1], "the vectors' death has bdSeq 0, their birth 88: another session's will, so the node stays online");
   assert.equal(sent.length, 0);
   assert.equal(sp.fieldsIgnored, 2);
 });
@@ -334,6 +335,21 @@ test('fuzz: vectors of another implementation with bytes changed, cut or appende
     ),
     { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
   );
+});
+
+test('NDEATH takes a node offline only when its bdSeq is its last NBIRTH\'s: an older session\'s will, delivered after the new birth, is counted and ignored', () => {
+  const { m, sp } = ingest();
+  const birth = (bd: number) => encode({ timestamp: NOW, seq: 0, metrics: [{ name: 'bdSeq', type: 'UInt64', value: bd }] });
+  const death = (bd: number) => encode({ timestamp: NOW, metrics: [{ name: 'bdSeq', type: 'UInt64', value: bd }] });
+  m.handle('spBv1.0/plant/NBIRTH/edge-1', birth(4));
+  m.handle('spBv1.0/plant/NBIRTH/edge-2', birth(0));
+  assert.equal(sp.nodesOnline(), 2);
+  m.handle('spBv1.0/plant/NBIRTH/edge-1', birth(5)); // edge-1 reconnected; its old will (4) arrives late
+  m.handle('spBv1.0/plant/NDEATH/edge-1', death(4));
+  assert.deepEqual([sp.nodesOnline(), sp.staleDeaths], [2, 1]);
+  m.handle('spBv1.0/plant/NDEATH/edge-1', death(5));
+  m.handle('spBv1.0/plant/NDEATH/edge-2', Buffer.from('garbage'));
+  assert.deepEqual([sp.nodesOnline(), sp.staleDeaths], [0, 1], 'a death we cannot read still takes the node offline');
 });
 
 // ---------- through a real broker ----------

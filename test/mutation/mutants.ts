@@ -308,4 +308,11 @@ export const MUTANTS: Mutant[] = [
     replacement: 'const device = m.device ?? this.cfg.device;',
     tests: ['test/drivers/device-payloads.test.ts'],
   },
+  {
+    id: 'sparkplug: an older session\'s NDEATH takes the node offline',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'if (bd !== undefined && st.bdSeq !== undefined && bd !== st.bdSeq) this.staleDeaths++;',
+    replacement: 'if (false) this.staleDeaths++;',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
 ];
