@@ -7,7 +7,7 @@
  */
 import sparkplug from 'sparkplug-payload';
 import { MqttIngest, type MqttConfig } from '../drivers/mqtt/index.js';
-import { SparkplugIngest } from '../drivers/mqtt/sparkplug.js';
+import { SparkplugIngest, sparkplugOptions } from '../drivers/mqtt/sparkplug.js';
 import { DropCounter } from '../src/core/drops.js';
 import { silentLogger } from '../src/core/log.js';
 import { mqttConfigSchema } from '../test/helpers/schemas.js';
@@ -21,7 +21,7 @@ const NAMES = Array.from({ length: METRICS }, (_, i) => `Line/Sensor ${i}`);
 let readings = 0;
 const ctx = { emit: () => void readings++, drops: new DropCounter(), log: silentLogger(), now: Date.now };
 const cfg = mqttConfigSchema.parse({ topics: ['sensors/{device}'], sparkplug: {}, max_payload_bytes: 65536 }) as MqttConfig;
-const sp = new SparkplugIngest({ groups: ['+'], groupInName: false, rebirth: false, maxFields: 64, ignoreFields: new Set() }, () => {});
+const sp = new SparkplugIngest({ ...sparkplugOptions(cfg), rebirth: false }, () => {});
 const ingest = new MqttIngest(cfg, ctx, sp);
 
 const t0 = Date.now();

@@ -176,7 +176,7 @@ export class MqttDriver implements Driver {
   async start(ctx: DriverContext): Promise<void> {
     if (this.status.current !== 'stopped') return;
     this.status.set('starting');
-    const ingest = (this.ingest = new MqttIngest(this.cfg, ctx, this.cfg.sparkplug ? await this.sparkplugIngest(this.cfg.sparkplug) : undefined));
+    const ingest = (this.ingest = new MqttIngest(this.cfg, ctx, this.cfg.sparkplug ? await this.sparkplugIngest() : undefined));
     if (this.cfg.mode === 'embedded') {
       try {
         this.broker = await startEmbeddedBroker({
@@ -270,9 +270,9 @@ export class MqttDriver implements Driver {
   }
 
   /** Loaded only for inputs with a `sparkplug:` section (the protobuf code is not small). */
-  private async sparkplugIngest(sp: NonNullable<MqttConfig['sparkplug']>): Promise<SparkplugIngest> {
-    const { SparkplugIngest } = await import('./sparkplug.js');
-    return new SparkplugIngest({ groups: sp.groups, groupInName: sp.group_in_name, rebirth: sp.rebirth, maxFields: this.cfg.max_fields, ignoreFields: new Set(this.cfg.ignore_fields) }, (topic, payload) => {
+  private async sparkplugIngest(): Promise<SparkplugIngest> {
+    const { SparkplugIngest, sparkplugOptions } = await import('./sparkplug.js');
+    return new SparkplugIngest(sparkplugOptions(this.cfg), (topic, payload) => {
       if (this.broker) this.broker.aedes.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => {});
       else this.client?.publish(topic, payload, { qos: 0 });
     });
@@ -317,7 +317,7 @@ export class MqttDriver implements Driver {
       out.retained_skipped = this.retainedSkipped;
     }
     const sp = i?.sparkplug;
-    if (sp) Object.assign(out, { sparkplug_births: sp.births, sparkplug_seq_gaps: sp.seqGaps, sparkplug_rebirth_requests: sp.rebirthRequests, sparkplug_alias_conflicts: sp.aliasConflicts, sparkplug_repeats: sp.repeats, sparkplug_ignored: sp.ignored, sparkplug_nodes_online: sp.nodesOnline(), sparkplug_stale_deaths: sp.staleDeaths });
+    if (sp) Object.assign(out, { sparkplug_births: sp.births, sparkplug_seq_gaps: sp.seqGaps, sparkplug_rebirth_requests: sp.rebirthRequests, sparkplug_alias_conflicts: sp.aliasConflicts, sparkplug_repeats: sp.repeats, sparkplug_ignored: sp.ignored, sparkplug_nodes_online: sp.nodesOnline(), sparkplug_stale_deaths: sp.staleDeaths, sparkplug_compressed: sp.compressed });
     if (this.broker) Object.assign(out, prefixed('broker_', this.broker.counters()));
     return out;
   }

@@ -12,12 +12,14 @@
  * Imported only when an mqtt input has a `sparkplug:` section.
  */
 import protoRoot from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import sparkplug from 'sparkplug-payload';
 import type { Reading } from '../../src/core/reading.js';
 import { MAX_DATE_MS } from '../../src/core/time.js';
 import type { DropSink } from '../common/payload.js';
 import { isValidName, toName } from '../common/names.js';
 import { shortTopic as short } from './topic.js';
+import type { MqttConfig } from './config.js';
 
 const SPARKPLUG_PREFIX = 'spBv1.0/';
 /** Least time between two rebirth requests to the same node. */
@@ -56,7 +58,11 @@ interface ProtoPayload {
   timestamp?: Long | number;
   seq?: Long | number;
   metrics?: ProtoMetric[];
+  uuid?: string;
+  body?: Uint8Array;
 }
+/** Eclipse Tahu's compressed payload: this uuid, the real payload compressed in `body`, an `algorithm` metric. */
+const COMPRESSED = 'SPBV1.0_COMPRESSED';
 const Payload = (protoRoot as unknown as { org: { eclipse: { tahu: { protobuf: { Payload: { decode(b: Uint8Array): ProtoPayload } } } } } }).org.eclipse.tahu.protobuf.Payload;
 const codec = sparkplug.get('spBv1.0')!;
 
@@ -68,6 +74,14 @@ export interface SparkplugOptions {
   maxFields: number;
   /** Metric names (after `_` replacement) that are not readings. */
   ignoreFields: ReadonlySet<string>;
+  /** Most bytes a compressed payload may inflate to. */
+  maxInflated: number;
+}
+
+/** The options of an mqtt input's `sparkplug:` section (its defaults when it has none). */
+export function sparkplugOptions(cfg: MqttConfig): SparkplugOptions {
+  const sp = cfg.sparkplug;
+  return { groups: sp?.groups ?? ['+'], groupInName: sp?.group_in_name ?? false, rebirth: sp?.rebirth ?? true, maxFields: cfg.max_fields, ignoreFields: new Set(cfg.ignore_fields), maxInflated: 16 * cfg.max_payload_bytes };
 }
 
 interface NodeState {
@@ -214,6 +228,8 @@ export class SparkplugIngest {
   births = 0;
   seqGaps = 0;
   rebirthRequests = 0;
+  /** Compressed payloads inflated. */
+  compressed = 0;
   /** NDEATHs of an older session than the node's last NBIRTH (ignored). */
   staleDeaths = 0;
   /** Births that gave one alias to two metrics (the later name is kept). */
@@ -273,6 +289,15 @@ export class SparkplugIngest {
     } catch (e) {
       drops.drop('bad_payload', { topic: short(topic), bytes: payload.length, head: payload.subarray(0, 32).toString('hex') }, `topic "${short(topic)}": not a Sparkplug B payload (${(e as Error).message})`);
       return 0;
+    }
+    if (p.uuid === COMPRESSED) {
+      const inner = this.inflate(p);
+      if (typeof inner === 'string') {
+        drops.drop('bad_payload', { topic: short(topic), bytes: payload.length }, `topic "${short(topic)}": compressed Sparkplug payload: ${inner}`);
+        return 0;
+      }
+      p = inner;
+      this.compressed++;
     }
     const key = `${group}/${node}`;
     let st = this.nodes.get(key);
@@ -469,6 +494,34 @@ export class SparkplugIngest {
     if (bd !== undefined && st.bdSeq !== undefined && bd !== st.bdSeq) this.staleDeaths++;
     else st.online = false;
     return 0;
+  }
+
+  /** A compressed payload (Tahu's DEFLATE or GZIP, as Ignition's MQTT Transmission sends on slow links) decoded, or why not. */
+  private inflate(p: ProtoPayload): ProtoPayload | string {
+    const algorithm = p.metrics?.find((m) => own(m, 'name') && m.name === 'algorithm') as { stringValue?: string } | undefined;
+    const alg = (algorithm?.stringValue ?? 'DEFLATE').toUpperCase();
+    if (!p.body) return 'no body';
+    const opts = { maxOutputLength: this.opts.maxInflated };
+    let bytes: Buffer;
+    try {
+      if (alg === 'GZIP') bytes = gunzipSync(p.body, opts);
+      else if (alg === 'DEFLATE') {
+        try {
+          bytes = inflateSync(p.body, opts); // zlib-wrapped, as java.util.zip.Deflater writes it
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw e;
+          bytes = inflateRawSync(p.body, opts); // no zlib header: raw DEFLATE
+        }
+      } else return `algorithm "${alg}" (DEFLATE and GZIP are known)`;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return err.code === 'ERR_BUFFER_TOO_LARGE' ? `${alg} inflates to more than ${this.opts.maxInflated} bytes (16 × max_payload_bytes)` : `${alg}: ${err.message}`;
+    }
+    try {
+      return Payload.decode(bytes);
+    } catch (e) {
+      return `${alg} body is not a Sparkplug B payload (${(e as Error).message})`;
+    }
   }
 
   /** Edge nodes between their NBIRTH and NDEATH. */

@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import sparkplug from 'sparkplug-payload';
@@ -8,7 +9,7 @@ import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import protoRoot from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 import { mqttPlugin } from '../../drivers/mqtt/plugin.js';
 import { MqttIngest, type MqttConfig } from '../../drivers/mqtt/index.js';
-import { SparkplugIngest } from '../../drivers/mqtt/sparkplug.js';
+import { SparkplugIngest, sparkplugOptions } from '../../drivers/mqtt/sparkplug.js';
 import { mqttConfigSchema } from '../helpers/schemas.js';
 import { counter, makeCtx, makeDeps, waitFor } from './helpers.js';
 
@@ -33,10 +34,7 @@ function ingest(raw: Record<string, unknown> = {}) {
   const ctx = makeCtx(() => NOW);
   const cfg = mqttConfigSchema.parse({ topics: ['sensors/{device}/{metric}'], sparkplug: {}, ...raw }) as MqttConfig;
   const sent: Array<{ topic: string; payload: Buffer }> = [];
-  const sp = new SparkplugIngest(
-    { groups: cfg.sparkplug!.groups, groupInName: cfg.sparkplug!.group_in_name, rebirth: cfg.sparkplug!.rebirth, maxFields: cfg.max_fields, ignoreFields: new Set(cfg.ignore_fields) },
-    (topic, payload) => sent.push({ topic, payload }),
-  );
+  const sp = new SparkplugIngest(sparkplugOptions(cfg), (topic, payload) => sent.push({ topic, payload }));
   const m = new MqttIngest(cfg, ctx, sp);
   const by = () => Object.fromEntries(ctx.readings.map((r) => [r.stream, r.value]));
   return { ctx, m, sp, sent, by };
@@ -82,7 +80,7 @@ test('data by alias before any birth: dropped as unknown_alias with why, and the
   const ctx = makeCtx(() => now);
   const cfg = mqttConfigSchema.parse({ sparkplug: {} }) as MqttConfig;
   const sent: Array<{ topic: string; payload: Buffer }> = [];
-  const sp = new SparkplugIngest({ groups: ['+'], groupInName: false, rebirth: true, maxFields: 64, ignoreFields: new Set() }, (topic, payload) => sent.push({ topic, payload }));
+  const sp = new SparkplugIngest(sparkplugOptions(cfg), (topic, payload) => sent.push({ topic, payload }));
   const m = new MqttIngest(cfg, ctx, sp);
   m.handle('spBv1.0/plant/NDATA/edge-1', vector('NDATA_BEFORE_BIRTH'));
   m.handle('spBv1.0/plant/NDATA/edge-1', vector('NDATA_BEFORE_BIRTH'));
@@ -350,6 +348,21 @@ test('NDEATH takes a node offline only when its bdSeq is its last NBIRTH\'s: an 
   m.handle('spBv1.0/plant/NDEATH/edge-1', death(5));
   m.handle('spBv1.0/plant/NDEATH/edge-2', Buffer.from('garbage'));
   assert.deepEqual([sp.nodesOnline(), sp.staleDeaths], [0, 1], 'a death we cannot read still takes the node offline');
+});
+
+test('compressed payloads (Eclipse Tahu\'s SPBV1.0_COMPRESSED: DEFLATE zlib or raw, GZIP) are inflated and read; one that would inflate past 16 × max_payload_bytes, or names an unknown algorithm, is dropped with why', () => {
+  const { ctx, m, sp } = ingest({ max_payload_bytes: '16KB' });
+  const inner = encode({ timestamp: NOW, seq: 0, metrics: [{ name: 'pressure', type: 'Double', value: 4.2 }] });
+  const wrap = (body: Buffer, algorithm?: string) => Buffer.from(ProtoPayload.encode({ uuid: 'SPBV1.0_COMPRESSED', body, timestamp: NOW, ...(algorithm ? { metrics: [{ name: 'algorithm', datatype: 12, stringValue: algorithm }] } : {}) }).finish());
+  m.handle('spBv1.0/plant/NBIRTH/edge-1', wrap(deflateSync(inner)));
+  m.handle('spBv1.0/plant/NBIRTH/edge-2', wrap(deflateRawSync(inner), 'DEFLATE'));
+  m.handle('spBv1.0/plant/NBIRTH/edge-3', wrap(gzipSync(inner), 'GZIP'));
+  assert.deepEqual(ctx.readings.map((r) => [r.stream, r.value]), [['edge-1/pressure', 4.2], ['edge-2/pressure', 4.2], ['edge-3/pressure', 4.2]]);
+  assert.equal(sp.compressed, 3);
+  m.handle('spBv1.0/plant/NDATA/edge-1', wrap(deflateSync(Buffer.alloc(10_000_000))));
+  m.handle('spBv1.0/plant/NDATA/edge-1', wrap(deflateSync(inner), 'LZ4'));
+  assert.equal(ctx.readings.length, 3);
+  assert.deepEqual(ctx.drops.samplesFor('bad_payload').map((d) => d.detail?.replace(/^.*compressed Sparkplug payload: /, '')), ['DEFLATE inflates to more than 262144 bytes (16 × max_payload_bytes)', 'algorithm "LZ4" (DEFLATE and GZIP are known)']);
 });
 
 // ---------- through a real broker ----------

@@ -4,7 +4,7 @@ import { startEmbeddedBroker } from '../../drivers/mqtt/index.js';
 import { mqttConfigSchema } from '../helpers/schemas.js';
 import { MqttIngest, type MqttConfig } from '../../drivers/mqtt/index.js';
 import { MqttTransport, parseDomains, runLive, Simulation, SparkplugTransport } from '../../firmware-sim/index.js';
-import { SparkplugIngest } from '../../drivers/mqtt/sparkplug.js';
+import { SparkplugIngest, sparkplugOptions } from '../../drivers/mqtt/sparkplug.js';
 import { DropCounter } from '../../src/core/drops.js';
 import type { Reading } from '../../src/core/reading.js';
 import { waitFor } from '../drivers/helpers.js';
@@ -61,7 +61,7 @@ test('Sparkplug B: the simulator as an edge node (births, metrics by alias) into
   const drops = new DropCounter();
   const sent: string[] = [];
   const cfg = mqttConfigSchema.parse({ sparkplug: {} }) as MqttConfig;
-  const sp = new SparkplugIngest({ groups: ['+'], groupInName: false, rebirth: true, maxFields: 64, ignoreFields: new Set() }, (topic) => sent.push(topic));
+  const sp = new SparkplugIngest(sparkplugOptions(cfg), (topic) => sent.push(topic));
   const ingest = new MqttIngest(cfg, { emit: (r) => void readings.push(r), drops, now: () => 0 }, sp);
   const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true, onPublish: (topic, payload) => ingest.handle(topic, payload) });
   const sim = new Simulation({ domains: parseDomains('maintenance,vitals'), devices: 2, rateHz: 5, seed: 4, start: Date.UTC(2024, 0, 1), durationMs: 30_000 });

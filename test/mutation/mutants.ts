@@ -315,4 +315,11 @@ export const MUTANTS: Mutant[] = [
     replacement: 'if (false) this.staleDeaths++;',
     tests: ['test/drivers/sparkplug.test.ts'],
   },
+  {
+    id: 'sparkplug: compressed payloads inflate without a bound',
+    in: 'drivers/mqtt/sparkplug.ts',
+    original: 'const opts = { maxOutputLength: this.opts.maxInflated };',
+    replacement: 'const opts = {};',
+    tests: ['test/drivers/sparkplug.test.ts'],
+  },
 ];
