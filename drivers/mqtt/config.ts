@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SchemaKit } from '../../src/core/plugin.js';
 import { NAME_RE } from '../common/names.js';
 import { tsZoneSchema } from '../common/ts-zone.js';
+import { valuesPathSchema } from '../common/values-path.js';
 import { DEVICE_TIME_UNITS } from '../../src/core/time.js';
 import { templateError } from './topic.js';
 import { parseHash } from './password.js';
@@ -144,11 +145,7 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
     ts_zone: tsZoneSchema(z),
     max_payload_bytes: byteSizeSchema.default(16 * 1024).describe('Largest payload parsed; bigger ones are dropped (`oversized`).'),
     max_fields: z.number().int().positive().default(64).describe('Most readings taken from one several-field payload (`too_many_fields` beyond).'),
-    values_path: z
-      .string()
-      .regex(/^[^.]+(\.[^.]+)*$/, 'a dot path of object keys, e.g. uplink_message.decoded_payload')
-      .optional()
-      .describe('Dot path to the object whose fields are the readings, when a payload wraps them in metadata: uplink_message.decoded_payload (The Things Stack), object (ChirpStack). Time keys are looked up there first, then at the top level.'),
+    values_path: valuesPathSchema(z),
     ignore_fields: z
       .array(z.string())
       .default([])

@@ -5,6 +5,7 @@ import { deliveryHash, DriverHealthState, type Driver, type DriverContext, type 
 import type { Logger } from '../../src/core/log.js';
 import { PayloadDecoder } from '../common/payload.js';
 import { zoneOf } from '../common/ts-zone.js';
+import { pathOf } from '../common/values-path.js';
 import { isValidName, toName } from '../common/names.js';
 import type { MqttConfig, BrokerConfig } from './config.js';
 import { compileTemplate, matchTemplate, topicMatches, shortTopic as short, type CompiledTemplate } from './topic.js';
@@ -68,7 +69,7 @@ export class MqttIngest {
     readonly sparkplug?: SparkplugIngest,
   ) {
     this.templates = cfg.topics.map(compileTemplate);
-    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'], ignoreFields: cfg.ignore_fields, valuesPath: cfg.values_path?.split('.') });
+    this.decoder = new PayloadDecoder({ tsKeys: cfg.ts_keys, tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device'], ignoreFields: cfg.ignore_fields, valuesPath: pathOf(cfg.values_path) });
   }
 
   get fieldsIgnored(): number {

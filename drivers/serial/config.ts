@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SchemaKit } from '../../src/core/plugin.js';
 import { NAME_RE } from '../common/names.js';
 import { tsZoneSchema } from '../common/ts-zone.js';
+import { valuesPathSchema } from '../common/values-path.js';
 import { DEVICE_TIME_UNITS } from '../../src/core/time.js';
 
 /** Settings of one `serial` input (without `type`, `name`, `enabled`). */
@@ -46,6 +47,7 @@ export function serialConfigSchema({ z, durationSchema, byteSizeSchema }: Schema
     .array(z.string())
     .default([])
     .describe('json: fields that are not readings, by flattened name (nested objects join with _); a nested object\'s name skips all of it.'),
+  values_path: valuesPathSchema(z),
   reconnect_min: durationSchema.default(500).describe('First wait before reopening a port that failed or vanished; doubles each failure.'),
   reconnect_max: durationSchema.default(30_000).describe('Longest wait between reopen attempts.'),
   silence_timeout: durationSchema.default(60_000).describe('Reopen the port when no byte arrived for this long (watchdog); 0 turns it off.'),

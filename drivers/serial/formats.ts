@@ -4,6 +4,7 @@ import { isValidName } from '../common/names.js';
 import { parseTimestamp, unitHint, type DeviceTimeUnit } from '../../src/core/time.js';
 import type { LocalZone } from '../../src/core/local-zone.js';
 import { zoneOf } from '../common/ts-zone.js';
+import { pathOf } from '../common/values-path.js';
 import { parseJsonObject } from '../../src/core/json-object.js';
 import { NmeaDecoder } from './nmea.js';
 import type { SerialConfig } from './config.js';
@@ -101,8 +102,8 @@ export class CsvDecoder implements LineDecoder {
 /** One JSON object a line; `device` and `metric` keys name the stream, else the config's device. */
 export class JsonLineDecoder implements LineDecoder {
   private readonly dec: PayloadDecoder;
-  constructor(private readonly device: string, cfg: Pick<SerialConfig, 'ts_unit' | 'ts_zone' | 'max_fields'> & Partial<Pick<SerialConfig, 'ignore_fields'>>) {
-    this.dec = new PayloadDecoder({ tsKeys: ['ts', 'time', 'timestamp'], tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device', 'metric'], ignoreFields: cfg.ignore_fields });
+  constructor(private readonly device: string, cfg: Pick<SerialConfig, 'ts_unit' | 'ts_zone' | 'max_fields'> & Partial<Pick<SerialConfig, 'ignore_fields' | 'values_path'>>) {
+    this.dec = new PayloadDecoder({ tsKeys: ['ts', 'time', 'timestamp'], tsUnit: cfg.ts_unit, tsZone: zoneOf(cfg.ts_zone), maxFields: cfg.max_fields, ignoreKeys: ['device', 'metric'], ignoreFields: cfg.ignore_fields, valuesPath: pathOf(cfg.values_path) });
   }
 
   decode(line: string, now: number, emit: (r: Reading) => void, drops: DropSink, where: string): number {

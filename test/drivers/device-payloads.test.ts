@@ -181,3 +181,13 @@ test('topic levels that hold what a stream name may not (Zigbee2MQTT friendly na
   assert.equal(drops.count('bad_name'), 1);
   assert.match(drops.samplesFor('bad_name')[0]?.detail ?? '', /over 64 characters/);
 });
+
+test('serial JSON lines take values_path too: a LoRa receiver on a serial port that prints each uplink as JSON', () => {
+  const out: Reading[] = [];
+  const drops = new DropCounter();
+  const dec = new JsonLineDecoder('lora-rx', { ts_unit: 'ms', max_fields: 8, values_path: 'decoded' });
+  dec.decode('{"rssi":-97,"snr":7.5,"ts":1764745200000,"decoded":{"temperature":19.5,"battery":3.3}}', 0, (r) => out.push(r), drops, 'serial /dev/ttyUSB0');
+  dec.decode('{"rssi":-99,"snr":6.0}', 0, (r) => out.push(r), drops, 'serial /dev/ttyUSB0');
+  assert.deepEqual(out.map((r) => [r.stream, r.value, r.ts]), [['lora-rx/temperature', 19.5, 1764745200000], ['lora-rx/battery', 3.3, 1764745200000]]);
+  assert.match(drops.samplesFor('bad_payload')[0]?.detail ?? '', /serial \/dev\/ttyUSB0: no object at values_path "decoded"/);
+});
