@@ -194,7 +194,7 @@ export class MqttDriver implements Driver {
       const hostId = this.cfg.sparkplug?.host_id;
       if (hostId) {
         const st = hostState(hostId, true, Date.now());
-        this.broker.aedes.publish({ cmd: 'publish', topic: st.topic, payload: st.payload, qos: 1, retain: true, dup: false }, () => {});
+        void brokerPublish(this.broker, st.topic, st.payload, 1, true);
       }
       this.status.set('up', `embedded broker on ${this.broker.host}:${this.broker.port}`);
       return;
@@ -274,7 +274,7 @@ export class MqttDriver implements Driver {
   private async sparkplugIngest(): Promise<SparkplugIngest> {
     const { SparkplugIngest, sparkplugOptions } = await import('./sparkplug.js');
     return new SparkplugIngest(sparkplugOptions(this.cfg), (topic, payload) => {
-      if (this.broker) this.broker.aedes.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => {});
+      if (this.broker) void brokerPublish(this.broker, topic, payload, 0, false);
       else this.client?.publish(topic, payload, { qos: 0 });
     });
   }
@@ -290,7 +290,7 @@ export class MqttDriver implements Driver {
     if (hostId) {
       // The primary host goes offline on purpose: say so before the connection closes (no will then).
       const st = hostState(hostId, false, Date.now());
-      if (b) await new Promise<void>((r) => b.aedes.publish({ cmd: 'publish', topic: st.topic, payload: st.payload, qos: 1, retain: true, dup: false }, () => r()));
+      if (b) await brokerPublish(b, st.topic, st.payload, 1, true);
       // At most a second: a stuck broker must not hold the stop (its will says offline anyway).
       if (c?.connected) await Promise.race([c.publishAsync(st.topic, st.payload, { qos: 1, retain: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
@@ -325,6 +325,11 @@ export class MqttDriver implements Driver {
 }
 
 function noLog(): void {}
+
+/** A message from the embedded broker itself (not from a client): resolves once it is handed to subscribers and stored. */
+function brokerPublish(b: EmbeddedBroker, topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void> {
+  return new Promise<void>((r) => b.aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, () => r()));
+}
 
 /** A Sparkplug 3.0 host application's STATE message: topic and payload. */
 function hostState(hostId: string, online: boolean, timestamp: number): { topic: string; payload: Buffer } {

@@ -48,16 +48,7 @@ export class MqttTransport {
     });
     const t = new MqttTransport(client, opts);
     client.on('connect', () => (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.end(true);
-        reject(new Error(`simulator: cannot connect to the MQTT broker at ${opts.url} within 10 s; is it running? (start one, or point --broker at it)`));
-      }, 10_000);
-      client.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await connected(client, opts.url);
     return t;
   }
 
@@ -114,4 +105,18 @@ export class MqttTransport {
     this.uncork();
     await this.client.endAsync();
   }
+}
+
+/** Resolves at the client's first connect; rejects with a clear error (and ends it) if the broker is not reached within 10 s. */
+export function connected(client: MqttClient, url: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.end(true);
+      reject(new Error(`simulator: cannot connect to the MQTT broker at ${url} within 10 s; is it running? (start one, or point --broker at it)`));
+    }, 10_000);
+    client.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -3,8 +3,12 @@ import sparkplug from 'sparkplug-payload';
 import type { UMetric } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import type { Sample } from '../sim.js';
 import type { DeviceModel } from '../types.js';
+import { connected } from './mqtt.js';
 
 const codec = sparkplug.get('spBv1.0')!;
+
+/** An NDEATH's payload: the bdSeq of the session it ends. */
+const death = (bdSeq: number) => Buffer.from(codec.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'bdSeq', type: 'UInt64', value: bdSeq }] }));
 
 export interface SparkplugTransportOptions {
   url: string;
@@ -46,7 +50,7 @@ export class SparkplugTransport {
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       queueQoSZero: false,
-      will: { topic: `spBv1.0/${o.group}/NDEATH/${node}`, payload: Buffer.from(codec.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'bdSeq', type: 'UInt64', value: 0 }] })), qos: 1, retain: false },
+      will: { topic: `spBv1.0/${o.group}/NDEATH/${node}`, payload: death(0), qos: 1, retain: false },
     });
     const t = new SparkplugTransport(client, o);
     client.on('connect', () => {
@@ -57,7 +61,7 @@ export class SparkplugTransport {
     client.on('close', () => {
       // The next connection's will carries the bdSeq of the NBIRTH that follows it.
       t.bdSeq = (t.bdSeq + 1) & 255;
-      if (client.options.will) client.options.will.payload = Buffer.from(codec.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'bdSeq', type: 'UInt64', value: t.bdSeq }] }));
+      if (client.options.will) client.options.will.payload = death(t.bdSeq);
     });
     client.on('message', (_topic, payload) => {
       try {
@@ -66,16 +70,7 @@ export class SparkplugTransport {
         // not a Sparkplug command: ignored, as the specification allows
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.end(true);
-        reject(new Error(`simulator: cannot connect to the MQTT broker at ${o.url} within 10 s; is it running? (start one, or point --broker at it)`));
-      }, 10_000);
-      client.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await connected(client, o.url);
     return t;
   }
 
@@ -130,7 +125,7 @@ export class SparkplugTransport {
 
   async close(): Promise<void> {
     // A clean stop: NDEATH ourselves (the will goes only when the connection dies).
-    if (this.client.connected) await this.client.publishAsync(this.topic('NDEATH'), Buffer.from(codec.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'bdSeq', type: 'UInt64', value: this.bdSeq }] })), { qos: 1 }).catch(() => undefined);
+    if (this.client.connected) await this.client.publishAsync(this.topic('NDEATH'), death(this.bdSeq), { qos: 1 }).catch(() => undefined);
     await this.client.endAsync();
   }
 }

@@ -67,11 +67,7 @@ test('edgewise run as a Sparkplug host of Mosquitto: unknown aliases ask mosquit
   await upstream.subscribeAsync('edgewise/v1/site-1/reading/#', { qos: 1 });
   const rt = await startRuntime(cfg);
   try {
-    const inputUp = async () => {
-      const status = (await (await fetch(`http://127.0.0.1:${httpPort}/api/status`)).json()) as { ready: { checks: Record<string, { ok: boolean }> } };
-      return status.ready.checks['input:plant']?.ok === true;
-    };
-    await waitFor(inputUp, () => `the input subscribed:\n${rt.output()}`);
+    await waitFor(() => inputUp(httpPort, 'plant'), () => `the input subscribed:\n${rt.output()}`);
     await mosquittoPub(mosq.port, 'spBv1.0/line/NDATA/edge-1', file('NDATA_BEFORE_BIRTH'));
     await waitFor(() => cmdHex.trim().length > 0, () => `the rebirth request at the node (mosquitto_sub):\n${rt.output()}`);
     const cmd = codec.decodePayload(Buffer.from(cmdHex.trim(), 'hex'));
