@@ -239,12 +239,14 @@ export class MqttDriver implements Driver {
           return;
         }
         const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-        if (refused.length) this.status.set('degraded', `broker ${c.url} refused subscriptions ${refused.join(', ')}: check its ACL for user ${c.username ?? '(anonymous)'}`);
-        else this.status.set('up', `subscribed to ${filters.join(', ')} at ${c.url}`);
-        if (hostId) {
-          const st = hostState(hostId, true, stateTs);
-          client.publish(st.topic, st.payload, { qos: 1, retain: true });
-        }
+        const report = () => {
+          if (refused.length) this.status.set('degraded', `broker ${c.url} refused subscriptions ${refused.join(', ')}: check its ACL for user ${c.username ?? '(anonymous)'}`);
+          else this.status.set('up', `subscribed to ${filters.join(', ')} at ${c.url}`);
+        };
+        if (!hostId) return report();
+        // Up once the broker holds the primary host's STATE (its PUBACK), not before.
+        const st = hostState(hostId, true, stateTs);
+        client.publish(st.topic, st.payload, { qos: 1, retain: true }, report);
       });
     });
     client.on('close', () => {
