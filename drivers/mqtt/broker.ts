@@ -1,11 +1,12 @@
 import net from 'node:net';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from '../../src/core/log.js';
 import { silentLogger } from '../../src/core/log.js';
 import { filterCovers, topicMatches, shortTopic as short } from './topic.js';
 import { verifyPassword, parseHash } from './password.js';
 import { LoginGuard, LoginBlocked, LOGIN_GUARD_DEFAULTS } from './login-guard.js';
 import { VerifiedPasswords } from './verified-passwords.js';
+import { frameClientPackets, skipUnsubscribedPublishes } from './lean-publish.js';
 
 /**
  * The embedded MQTT broker (aedes) that local devices publish to. Readings are taken in-process
@@ -91,6 +92,8 @@ export interface EmbeddedBrokerOptions {
    * once authorizePublish calls back, before `published` runs). QoS 0 is taken without waiting.
    */
   whenDurable?: (done: () => void) => void;
+  /** PUBLISH framed and decoded by drivers/mqtt/lean-publish.ts, unsubscribed ones kept out of aedes's publish series. Default true (false: aedes's own path, for comparison). */
+  leanPublish?: boolean;
   /** Refused input (oversized packets), for a DropCounter. */
   onDrop?: (reason: string, sample: unknown, detail: string) => void;
 }
@@ -277,17 +280,22 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
       cb(null, sub);
     },
     published(packet, client, cb) {
-      if (client && opts.onPublish && !opts.whenDurable && packet.topic.charCodeAt(0) !== 36 /* $ */) {
-        c.messages_in++;
-        try {
-          opts.onPublish(packet.topic, packet.payload as Buffer, client.id);
-        } catch (e) {
-          log.error({ err: e }, 'embedded broker: publish handler failed');
-        }
-      }
+      if (client && packet.topic.charCodeAt(0) !== 36 /* $ */) take(packet, client);
       cb(null);
     },
   });
+  /** A client's PUBLISH, once aedes has taken it (authorizePublish took it already when durable). */
+  function take(packet: PublishPacket, client: Client): void {
+    if (!opts.onPublish || opts.whenDurable) return;
+    c.messages_in++;
+    try {
+      opts.onPublish(packet.topic, packet.payload as Buffer, client.id);
+    } catch (e) {
+      log.error({ err: e }, 'embedded broker: publish handler failed');
+    }
+  }
+  const lean = opts.leanPublish ?? true;
+  if (lean) skipUnsubscribedPublishes(aedes, take);
   aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'embedded broker: client error'));
   aedes.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'embedded broker: connection error'));
 
@@ -309,7 +317,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const client = aedes.handle(socket);
-    guardPacketSize(socket, maxPacket, (size, type) => {
+    (lean ? frameClientPackets : guardPacketSize)(client, socket, maxPacket, (size, type) => {
       c.oversized_disconnects++;
       const detail = `client "${client.id ?? '?'}" (${socket.remoteAddress}:${socket.remotePort}) sent a ${PACKET_NAMES[type] ?? `type-${type}`} packet of ${size} bytes > broker.max_packet_size ${maxPacket}; disconnected`;
       opts.onDrop?.('oversized', { client: client.id, type: PACKET_NAMES[type], bytes: size, read: socket.bytesRead }, detail);
@@ -454,7 +462,7 @@ class RetainedBudget {
  * the flow mode) and follow packet boundaries from the fixed header (type byte + varint length).
  * A packet announced bigger than `max` destroys the socket before its body is buffered.
  */
-function guardPacketSize(socket: net.Socket, max: number, onOversized: (size: number, type: number) => void): void {
+function guardPacketSize(_client: Client, socket: net.Socket, max: number, onOversized: (size: number, type: number) => void): void {
   let remaining = 0; // body bytes still to skip in the current packet
   let inHeader = false; // have read the type byte, reading the varint
   let type = 0;
