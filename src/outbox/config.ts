@@ -39,6 +39,11 @@ export const outboxConfigSchema = z
       .describe(
         'Alerts first: an alert (raised, cleared) is committed in a small commit of its own (with the ingest journal) and handed upstream as soon as the work under way is done, without waiting for commit_interval; at most one such commit per this delay, so the alerts of a storm share commits. 0: alerts wait for the group commit like everything else.',
       ),
+    aggregate_commit_delay: durationSchema
+      .default(20)
+      .describe(
+        'Window results are committed (and handed upstream) at most this long after the first of them is put, without waiting for commit_interval: the results one window boundary closes share that commit. 0, or not below commit_interval: they wait for the group commit.',
+      ),
     durability: z
       .enum(['normal', 'full'])
       .default('normal')

@@ -107,6 +107,8 @@ export class Outbox {
   private alertSoon = false;
   /** When the last commit of alerts ran (performance.now()): the next one waits alert_commit_delay after it. */
   private lastAlertCommit = -Infinity;
+  /** A window result is waiting for its commit (aggregate_commit_delay). */
+  private aggregateTimer: NodeJS.Timeout | null = null;
   private sliceTimer: NodeJS.Immediate | null = null;
   private closed = false;
   private lastAgeSweep = 0;
@@ -270,7 +272,22 @@ export class Outbox {
     else {
       this.arm();
       if (priority === PRIORITY.alert) this.commitAlertsSoon();
+      else if (priority === PRIORITY.aggregate) this.commitAggregatesSoon();
     }
+  }
+
+  /**
+   * Window results do not wait for commit_interval: the results a window boundary closes (one per
+   * stream, put over the few ms their streams' next readings take to arrive) share one commit
+   * aggregate_commit_delay after the first of them.
+   */
+  private commitAggregatesSoon(): void {
+    const delay = this.cfg.aggregate_commit_delay;
+    if (this.aggregateTimer || this.closed || delay <= 0 || delay >= this.cfg.commit_interval) return;
+    this.aggregateTimer = setTimeout(() => {
+      this.aggregateTimer = null;
+      this.commitPending(COMMIT_SLICE);
+    }, delay);
   }
 
   /**
@@ -854,6 +871,8 @@ export class Outbox {
     this.timer = null;
     if (this.alertTimer) clearTimeout(this.alertTimer);
     this.alertTimer = null;
+    if (this.aggregateTimer) clearTimeout(this.aggregateTimer);
+    this.aggregateTimer = null;
     if (this.sliceTimer) clearImmediate(this.sliceTimer);
     this.sliceTimer = null;
     this.giveBack.stop();

@@ -6,10 +6,10 @@ import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { aggregate, alert, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
 
-/** An outbox whose group commit never fires by itself during a test (commit_interval 60 s), with the ingest journal in its transactions. */
+/** An outbox whose group commit never fires by itself during a test (commit_interval 60 s, window results too unless `aggregate_commit_delay` is given), with the ingest journal in its transactions. */
 function setup(over: Record<string, unknown> = {}) {
   const tmp = tempDir();
-  const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
+  const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, aggregate_commit_delay: 0, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
   const journal = new IngestJournal({ lastPos: 0, maxWait: 60_000, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(err as Error) });
   outbox.addTxPart(journal);
   return {
@@ -144,6 +144,29 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
     } finally {
       off.close();
       on.close();
+    }
+  });
+
+  it('window results are committed aggregate_commit_delay after the first of them (not commit_interval) and forwarded; raw readings still wait for the group commit', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const s = setup({ aggregate_commit_delay: 20 });
+    const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url), outbox: s.outbox, gatewayId: 'gw-1', log: silentLogger() });
+    try {
+      await fwd.start();
+      await waitFor(() => fwd.state() === 'online', 'online');
+      s.outbox.put(raw('dev1/temp', 1));
+      for (let i = 0; i < 100; i++) s.outbox.put(aggregate(`dev${i}/temp`, 2));
+      assert.equal(s.outbox.stats().commits, 0, 'not committed synchronously');
+      await waitFor(() => broker.messages().length === 101, 'the window results upstream', BOUND);
+      s.outbox.put(raw('dev1/temp', 3));
+      // A negative check needs a bound: twice aggregate_commit_delay (timers fire in order of expiry).
+      await new Promise((r) => setTimeout(r, 40));
+      assert.equal(s.outbox.stats().pending, 1, 'a raw reading alone waits for the group commit');
+    } finally {
+      await fwd.stop();
+      s.close();
+      await broker.stop();
     }
   });
 });
