@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import { deserialize, serialize } from 'node:v8';
 import { itemAt } from '../core/item-at.js';
 import type { Reading } from '../core/reading.js';
 import type { TxPart } from '../outbox/index.js';
+import { BLOCK_OVERHEAD_BYTES, JournalBlockWriter, decodeBlock, extraOf, type JournalEntry } from '../outbox/journal-blocks.js';
 
 /**
  * The ingest journal: every accepted reading (with the gateway's arrival time) and every clock
@@ -14,8 +14,7 @@ import type { TxPart } from '../outbox/index.js';
  * `unackedWait`, so that a slow gateway does not commit, and rewrite the journal's last pages on
  * flash, once per reading. A checkpoint trims what it includes; a restart replays the rest.
  */
-/** `acked`: part of a delivery whose acknowledgement waits for it (never dropped while commits fail). */
-export type JournalEntry = { pos: number; at: number; reading: Reading; src?: string; acked?: true } | { pos: number; at: number; tick: true };
+export type { JournalEntry };
 
 export interface JournalOptions {
   /** Last position in the file (positions continue from it). */
@@ -34,8 +33,8 @@ export interface JournalOptions {
   maxPending?: number;
 }
 
-/** Disk bytes an entry takes beyond its fields' text (its columns, the row and index overhead), for the room on a nearly full disk. */
-const ENTRY_BYTES = 64;
+/** Disk bytes an entry takes beyond its fields' text (an estimate, for the room on a nearly full disk; blocks.ts has the encoding). */
+const ENTRY_BYTES = 32;
 /** Entries held in memory beyond which a commit is made at once. */
 const COMMIT_AT = 2000;
 /** After a failed commit, the next try comes this much later (a full disk is not freed by trying at every reading). */
@@ -62,6 +61,7 @@ export class IngestJournal implements TxPart {
   private timerUnacked = false;
   private closed = false;
   private stmt: { db: Database.Database; insert: Database.Statement } | undefined;
+  private readonly block = new JournalBlockWriter();
   /** A QoS 1 delivery's readings are being appended (from its first reading to its whenDurable). */
   private inDelivery = false;
   /** performance.now() before which no commit is tried (a commit failed); 0: none failed. */
@@ -191,32 +191,36 @@ export class IngestJournal implements TxPart {
    * deliver, and the journal's entries the pipelines already have.
    */
   write(db: Database.Database, _batch: unknown, room = Infinity): void {
-    if (this.stmt?.db !== db) this.stmt = { db, insert: db.prepare('INSERT OR REPLACE INTO journal (pos, at, stream, ts, value, extra, src) VALUES (?, ?, ?, ?, ?, ?, ?)') };
-    const ins = this.stmt.insert;
+    if (this.stmt?.db !== db) this.stmt = { db, insert: db.prepare('INSERT OR REPLACE INTO journal_blocks (last, first, n, srcs, data) VALUES (?, ?, ?, ?, ?)') };
     // What an acknowledgement waits for is written whatever the room (a publisher's in-flight window
     // must not stall for good); what nobody waits for before it goes when it does not fit.
     const mustTo = this.waiters.at(-1)?.pos ?? -Infinity;
     if (room !== Infinity && mustTo > -Infinity) this.dropBefore(mustTo, room);
-    let left = room;
+    let left = room === Infinity ? Infinity : room - BLOCK_OVERHEAD_BYTES;
+    const block = this.block;
+    block.reset();
     let n = 0;
     for (const e of this.pending) {
       if (e.pos <= mustTo) left = Infinity;
       else if (left === Infinity && room !== Infinity) left = 0;
-      if ('tick' in e) {
-        if (left !== Infinity && (left -= ENTRY_BYTES) < 0) break;
-        ins.run(e.pos, e.at, null, null, null, null, null);
-      } else {
-        const r = e.reading;
-        const extra = extraOf(r);
-        const blob = extra === undefined ? serialize(r) : undefined;
-        if (left !== Infinity && (left -= ENTRY_BYTES + (extra?.length ?? blob?.length ?? 0) + (e.src?.length ?? 0)) < 0) break;
-        if (blob !== undefined) ins.run(e.pos, e.at, null, null, null, blob, e.src ?? null);
-        else ins.run(e.pos, e.at, r.stream, r.ts, r.value, extra, e.src ?? null);
-      }
+      const bytes = block.add(e);
+      if (left !== Infinity && (left -= bytes) < 0) break; // the entry just added is not counted: the block ends before it
       n++;
+    }
+    if (n > 0) {
+      const data = n === block.count ? block.data() : this.blockOf(n);
+      this.stmt.insert.run(itemAt(this.pending, n - 1, 'journal: pending entries').pos, this.pending[0]!.pos, n, block.srcs, data);
     }
     this.written = n;
     this.short = n < this.pending.length;
+  }
+
+  /** The block of the first `n` pending entries alone (the last one added did not fit). */
+  private blockOf(n: number): Buffer {
+    const block = this.block;
+    block.reset();
+    for (let i = 0; i < n; i++) block.add(this.pending[i]!);
+    return block.data();
   }
 
   /** The entries up to `pos` do not fit in `room`: drop those no acknowledgement waits for (counted). */
@@ -269,42 +273,52 @@ export class IngestJournal implements TxPart {
 }
 
 /**
- * How a reading is journaled: stream, time and value in their columns (its arrival time is the
- * entry's `at`), and its fields and tags, if any, as JSON text in `extra` (null: none). undefined
- * when JSON would not give it back exactly (a NaN, an infinite field, a property of another
- * name): then the whole reading is v8-serialised into `extra` (a BLOB). JSON costs a tenth of
- * v8.serialize for the small objects readings are (bench/state.bench.ts).
+ * Journal entries after `pos`, in order (for the replay at start). A position is given once: a
+ * block written again after a commit that failed late may overlap the one before it. Blocks are
+ * read a few at a time, so no statement is open while the caller runs (a replay's emissions may
+ * commit to the same database).
  */
-function extraOf(r: Reading): string | null | undefined {
-  if (typeof r.stream !== 'string' || typeof r.ts !== 'number' || Number.isNaN(r.ts) || typeof r.value !== 'number' || Number.isNaN(r.value)) return undefined;
-  for (const k in r) if (k !== 'stream' && k !== 'ts' && k !== 'value' && k !== 'arrival' && k !== 'fields' && k !== 'tags') return undefined;
-  const { fields, tags } = r;
-  if (fields === undefined && tags === undefined) return null;
-  if (fields !== undefined) {
-    for (const k in fields) {
-      const v = fields[k];
-      if (typeof v === 'number' ? !Number.isFinite(v) || Object.is(v, -0) : typeof v !== 'string' && typeof v !== 'boolean') return undefined;
-    }
-  }
-  if (tags !== undefined) for (const k in tags) if (typeof tags[k] !== 'string') return undefined;
-  return JSON.stringify(tags === undefined ? { fields } : fields === undefined ? { tags } : { fields, tags });
-}
-
-/** Journal entries after `pos`, in order (for the replay at start). */
 export function* readJournal(db: Database.Database, afterPos: number): Generator<JournalEntry> {
-  for (const r of db.prepare('SELECT pos, at, stream, ts, value, extra FROM journal WHERE pos > ? ORDER BY pos').iterate(afterPos) as Iterable<{ pos: number; at: number; stream: string | null; ts: number; value: number; extra: Buffer | string | null }>) {
-    if (Buffer.isBuffer(r.extra)) yield { pos: r.pos, at: r.at, reading: deserialize(r.extra) as Reading };
-    else if (r.stream === null) yield { pos: r.pos, at: r.at, tick: true };
-    else if (r.extra === null) yield { pos: r.pos, at: r.at, reading: { stream: r.stream, ts: r.ts, value: r.value } };
-    else yield { pos: r.pos, at: r.at, reading: { stream: r.stream, ts: r.ts, value: r.value, ...(JSON.parse(r.extra) as Pick<Reading, 'fields' | 'tags'>) } };
+  const page = db.prepare('SELECT last, first, data FROM journal_blocks WHERE last > ? ORDER BY last LIMIT 16');
+  let last = afterPos;
+  for (let after = afterPos; ; ) {
+    const blocks = page.all(after) as Array<{ last: number; first: number; data: Buffer }>;
+    if (blocks.length === 0) return;
+    for (const b of blocks) {
+      for (const e of decodeBlock(b.data, last, b.first)) {
+        last = e.pos;
+        yield e;
+      }
+    }
+    after = blocks.at(-1)!.last;
   }
 }
 
 /** Delivery keys in the journal, oldest first (kept one checkpoint interval longer than replay needs). */
 export function journalDeliveries(db: Database.Database): string[] {
-  return db.prepare('SELECT src FROM journal WHERE src IS NOT NULL ORDER BY pos').pluck().all() as string[];
+  const keys: string[] = [];
+  let last = -Infinity;
+  for (const b of db.prepare('SELECT first, data FROM journal_blocks WHERE srcs > 0 ORDER BY last').all() as Array<{ first: number; data: Buffer }>) {
+    for (const e of decodeBlock(b.data, last, b.first)) {
+      last = e.pos;
+      if ('src' in e && e.src !== undefined) keys.push(e.src);
+    }
+  }
+  return keys;
 }
 
 export function lastJournalPos(db: Database.Database): number {
-  return (db.prepare('SELECT max(pos) FROM journal').pluck().get() as number | null) ?? 0;
+  return (db.prepare('SELECT max(last) FROM journal_blocks').pluck().get() as number | null) ?? 0;
+}
+
+/** The first position the journal holds (0: none). */
+export function firstJournalPos(db: Database.Database): number {
+  return (db.prepare('SELECT min(first) FROM journal_blocks').pluck().get() as number | null) ?? 0;
+}
+
+/** Entries after `pos` (the inspection of a file: a restart would replay them). */
+export function countJournal(db: Database.Database, afterPos: number): number {
+  let n = 0;
+  for (const _ of readJournal(db, afterPos)) n++;
+  return n;
 }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { countJournal } from '../journal/journal.js';
 
 /** One row of the outbox's dead-letter table: something refused, when, where and why. */
 export interface DeadLetter {
@@ -77,7 +78,7 @@ export function readOutboxSummary(file: string): OutboxFileSummary {
       const at = meta('checkpoint_at');
       if (at > 0 || pipelines.length > 0) {
         const pos = meta('checkpoint_pos');
-        const journalAfter = tables.has('journal') ? (db.prepare('SELECT count(*) FROM journal WHERE pos > ?').pluck().get(pos) as number) : 0;
+        const journalAfter = tables.has('journal_blocks') ? countJournal(db, pos) : tables.has('journal') ? (db.prepare('SELECT count(*) FROM journal WHERE pos > ?').pluck().get(pos) as number) : 0;
         const aside = tables.has('state_aside') ? (db.prepare('SELECT count(*) FROM state_aside').pluck().get() as number) : 0;
         s.checkpoint = { at, pipelines, journalAfter, aside };
       }

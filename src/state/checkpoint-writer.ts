@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Outbox } from '../outbox/index.js';
+import { firstJournalPos } from '../journal/journal.js';
 import { type CheckpointRows, deleteStaleRows, generations, makeLive, trimJournal, writeRows, type StateRow } from './store.js';
 
 /**
@@ -76,7 +77,7 @@ export class CheckpointWriter {
     const g = generations(db);
     this.live = g.live;
     this.nextGen = g.next;
-    this.trimmed = ((db.prepare('SELECT min(pos) FROM journal').pluck().get() as number | null) ?? 1) - 1;
+    this.trimmed = Math.max(0, firstJournalPos(db) - 1);
     this.trimTo = this.trimmed;
   }
 

@@ -189,7 +189,8 @@ export function deleteStaleRows(db: Database.Database, live: number, limit: numb
  */
 export function trimJournal(db: Database.Database, from: number, upTo: number, limit: number): number {
   const to = Math.min(upTo, from + limit);
-  db.prepare('DELETE FROM journal WHERE pos > ? AND pos <= ?').run(from, to);
+  // Whole blocks only: one that reaches past `to` stays until a later trim (a replay skips what it has).
+  db.prepare('DELETE FROM journal_blocks WHERE last > ? AND last <= ?').run(from, to);
   return to;
 }
 

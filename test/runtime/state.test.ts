@@ -9,6 +9,9 @@ import { parseGatewayText } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Emission } from '../../src/core/records.js';
 import { Outbox } from '../../src/outbox/index.js';
+import { OUTBOX_SCHEMA_VERSION } from '../../src/outbox/migrate.js';
+import { readJournal, journalDeliveries } from '../../src/journal/journal.js';
+import { serialize } from 'node:v8';
 import { Gateway } from '../../src/runtime/gateway.js';
 import { outboxConfig, tempDir } from '../upstream/helpers.js';
 import { freePort, waitFor } from './helpers.js';
@@ -114,7 +117,48 @@ test('outbox: a file of schema version 1 is migrated in place, its backlog kept'
     assert.equal(JSON.parse(o.readFrom(1, 1, 10)[0]!.payload.toString()).seq, 8, 'seq continues');
     o.close();
     const after = new Database(join(dir, 'outbox.db'), { readonly: true });
-    assert.equal(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), '4');
+    assert.equal(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), String(OUTBOX_SCHEMA_VERSION));
+    after.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('outbox: the ingest journal of a version-4 file (a row per entry) becomes blocks, every entry as it was, in order', () => {
+  const { dir, cleanup } = tempDir('edgewise-migrate4-');
+  try {
+    Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() }).close();
+    // Back to the version-4 journal: columns, fields and tags as JSON text, v8-serialised readings, ticks, delivery keys.
+    const db = new Database(join(dir, 'outbox.db'));
+    db.exec(`DROP TABLE journal_blocks; UPDATE meta SET v = '4' WHERE k = 'schema';
+      CREATE TABLE journal (pos INTEGER PRIMARY KEY, at INTEGER NOT NULL, stream TEXT, ts, value, extra BLOB, src TEXT);`);
+    const ins = db.prepare('INSERT INTO journal (pos, at, stream, ts, value, extra, src) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const N = 4500; // more than one block of the migration
+    for (let pos = 1; pos <= N; pos++) {
+      if (pos % 1000 === 0) ins.run(pos, 1000 + pos, null, null, null, null, null); // a tick
+      else if (pos % 7 === 0) ins.run(pos, 1000 + pos, null, null, null, serialize({ stream: 'a/t', ts: pos, value: Number.NaN }), null);
+      else if (pos % 5 === 0) ins.run(pos, 1000 + pos, `d${pos % 3}/t`, pos, pos / 2, JSON.stringify({ fields: { n: pos }, tags: { u: 'C' } }), `dev\u0000${pos}\u0000h`);
+      else ins.run(pos, 1000 + pos, `d${pos % 3}/t`, pos, pos / 2, null, null);
+    }
+    db.close();
+    const o = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+    assert.equal(o.stats().recoveries, 0, 'not set aside');
+    const back = [...readJournal(o.database, 0)];
+    assert.equal(back.length, N);
+    for (const [i, e] of back.entries()) {
+      const pos = i + 1;
+      assert.equal(e.pos, pos);
+      assert.equal(e.at, 1000 + pos);
+      if (pos % 1000 === 0) assert.ok('tick' in e, `pos ${pos}: a tick`);
+      else if (pos % 7 === 0) assert.deepEqual('reading' in e && e.reading, { stream: 'a/t', ts: pos, value: Number.NaN });
+      else if (pos % 5 === 0) assert.deepEqual(e, { pos, at: 1000 + pos, reading: { stream: `d${pos % 3}/t`, ts: pos, value: pos / 2, fields: { n: pos }, tags: { u: 'C' } }, src: `dev\u0000${pos}\u0000h` });
+      else assert.deepEqual(e, { pos, at: 1000 + pos, reading: { stream: `d${pos % 3}/t`, ts: pos, value: pos / 2 } });
+    }
+    assert.equal(journalDeliveries(o.database).length, back.filter((e) => 'src' in e).length);
+    assert.deepEqual([...readJournal(o.database, 4400)].map((e) => e.pos), Array.from({ length: 100 }, (_, i) => 4401 + i), 'a replay from a checkpoint position inside a block');
+    o.close();
+    const after = new Database(join(dir, 'outbox.db'), { readonly: true });
+    assert.equal(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'journal'").pluck().get(), 0, 'the row table is gone');
     after.close();
   } finally {
     cleanup();
@@ -146,7 +190,7 @@ test('outbox: a file of schema version 3 is migrated in place; the message ids i
     assert.equal(again.stats().depth.messages, 2);
     again.close();
     const after = new Database(join(dir, 'outbox.db'), { readonly: true });
-    assert.equal(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), '4');
+    assert.equal(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), String(OUTBOX_SCHEMA_VERSION));
     assert.doesNotMatch(after.prepare("SELECT sql FROM sqlite_master WHERE name = 'seen_ids'").pluck().get() as string, /PRIMARY KEY/, 'no index on the ids any more');
     assert.equal(after.prepare('SELECT count(*) FROM seen_ids').pluck().get(), 2);
     after.close();
@@ -225,7 +269,7 @@ test('durability: off journals nothing and still saves state at a clean stop: th
   assert.equal(a.stats().state!.journal, null);
   await a.stop();
   const db = new Database(join(dir, 'data', 'outbox.db'), { readonly: true });
-  assert.equal(db.prepare('SELECT count(*) FROM journal').pluck().get(), 0);
+  assert.equal(db.prepare('SELECT count(*) FROM journal_blocks').pluck().get(), 0);
   assert.ok((db.prepare('SELECT count(*) FROM state').pluck().get() as number) >= 3);
   db.close();
   // No journal to replay: only the state saved at the stop can bring the baseline back.
