@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { itemAt } from '../core/item-at.js';
 import type { Reading } from '../core/reading.js';
 import type { TxPart } from '../outbox/index.js';
-import { BLOCK_OVERHEAD_BYTES, JournalBlockWriter, decodeBlock, extraOf, type JournalEntry } from '../outbox/journal-blocks.js';
+import { BLOCK_OVERHEAD_BYTES, JournalBlockWriter, decodeBlock, extraBytes, type JournalEntry } from '../outbox/journal-blocks.js';
 
 /**
  * The ingest journal: every accepted reading (with the gateway's arrival time) and every clock
@@ -228,7 +228,7 @@ export class IngestJournal implements TxPart {
     let bytes = 0;
     for (const e of this.pending) {
       if (e.pos > pos) break;
-      bytes += ENTRY_BYTES + ('tick' in e ? 0 : (extraOf(e.reading)?.length ?? 64));
+      bytes += ENTRY_BYTES + ('tick' in e ? 0 : extraBytes(e.reading));
     }
     if (bytes <= room) return;
     const kept = this.pending.filter((e) => e.pos > pos || 'acked' in e);

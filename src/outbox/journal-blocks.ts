@@ -13,15 +13,18 @@ export type JournalEntry = { pos: number; at: number; reading: Reading; src?: st
  * A block is a version byte, then its entries in order. An entry is a head byte (bits 0–1: kind;
  * bit 2: a delivery key follows; bit 3: the stream's name is new in this block), the position as a
  * varint step from the previous one, the arrival time (float64), then by kind:
- * 0 tick: nothing more; 1 reading: stream, time, value (float64 each); 2 the same and its fields and
- * tags as JSON text; 3 a reading JSON would not give back exactly (NaN, −0, other properties),
- * v8-serialised. A stream is its name (varint length, UTF-8) the first time in a block, then the
- * varint index of that name. Strings and byte runs are a varint length and the bytes. Little-endian.
+ * 0 tick: nothing more; 1 reading: stream, time, value (float64 each); 2 the same, then a byte
+ * saying which of fields (bit 0) and tags (bit 1) follow, each a varint count of pairs: a field is
+ * its name, a type byte (0 float64, 1 string, 2 false, 3 true) and its value, a tag its name and
+ * value; 3 a reading of another shape (other properties, a field of another type), v8-serialised.
+ * A stream is its name (varint length, UTF-8) the first time in a block, then the varint index of
+ * that name. Strings and byte runs are a varint length and the bytes. Little-endian. Every number
+ * comes back as it was (NaN, ±Infinity and −0 included).
  */
 const VERSION = 1;
 const TICK = 0;
 const COLUMNS = 1;
-const JSON_EXTRA = 2;
+const EXTRA = 2;
 const WHOLE = 3;
 const HAS_SRC = 4;
 const NEW_NAME = 8;
@@ -64,22 +67,22 @@ export class JournalBlockWriter {
     if ('tick' in e) head = TICK;
     else {
       const r = e.reading;
-      const extra = extraOf(r);
-      if (extra === undefined) {
+      const shape = shapeOf(r);
+      if (shape === undefined) {
         head = WHOLE;
         this.bytes(serialize(r));
       } else {
-        head = extra === null ? COLUMNS : JSON_EXTRA;
+        head = shape ? EXTRA : COLUMNS;
         const id = this.names.get(r.stream);
         if (id === undefined) {
           head |= NEW_NAME;
           this.names.set(r.stream, this.names.size);
           this.text(r.stream);
         } else this.varint(id);
-        this.ensure(16);
+        this.ensure(17);
         this.double(r.ts);
         this.double(r.value);
-        if (extra !== null) this.text(extra);
+        if (shape) this.extra(r);
       }
       if (e.src !== undefined) {
         head |= HAS_SRC;
@@ -92,6 +95,37 @@ export class JournalBlockWriter {
     this.last = e.pos;
     this.count++;
     return this.o - start;
+  }
+
+  private extra(r: Reading): void {
+    const { fields, tags } = r;
+    this.buf[this.o++] = (fields ? 1 : 0) | (tags ? 2 : 0);
+    if (fields) {
+      let n = 0;
+      for (const _ in fields) n++;
+      this.varint(n);
+      for (const k in fields) {
+        this.text(k);
+        const v = fields[k];
+        this.ensure(9);
+        if (typeof v === 'number') {
+          this.buf[this.o++] = 0;
+          this.double(v);
+        } else if (typeof v === 'string') {
+          this.buf[this.o++] = 1;
+          this.text(v);
+        } else this.buf[this.o++] = v ? 3 : 2;
+      }
+    }
+    if (tags) {
+      let n = 0;
+      for (const _ in tags) n++;
+      this.varint(n);
+      for (const k in tags) {
+        this.text(k);
+        this.text(tags[k]!);
+      }
+    }
   }
 
   /** The encoded block (a view: SQLite copies it when it is bound). */
@@ -190,7 +224,29 @@ export function* decodeBlock(data: Buffer, afterPos = -Infinity, first = 1, onHe
       else stream = names[varint()]!;
       const ts = double();
       const value = double();
-      reading = kind === JSON_EXTRA ? { stream, ts, value, ...(JSON.parse(text()) as Pick<Reading, 'fields' | 'tags'>) } : { stream, ts, value };
+      reading = { stream, ts, value };
+      if (kind === EXTRA) {
+        need(1);
+        const which = data[o++]!;
+        if (which & 1) {
+          const fields: Record<string, number | string | boolean> = {};
+          for (let n = varint(); n > 0; n--) {
+            const k = text();
+            need(1);
+            const type = data[o++]!;
+            fields[k] = type === 0 ? double() : type === 1 ? text() : type === 3;
+          }
+          reading.fields = fields;
+        }
+        if (which & 2) {
+          const tags: Record<string, string> = {};
+          for (let n = varint(); n > 0; n--) {
+            const k = text();
+            tags[k] = text();
+          }
+          reading.tags = tags;
+        }
+      }
     }
     const src = head & HAS_SRC ? text() : undefined;
     if (pos <= afterPos) continue;
@@ -199,9 +255,9 @@ export function* decodeBlock(data: Buffer, afterPos = -Infinity, first = 1, onHe
 }
 
 /** How each entry of a block is stored (inspection and tests). */
-export function entryKinds(data: Buffer): Array<'tick' | 'columns' | 'json' | 'whole'> {
-  const kinds: Array<'tick' | 'columns' | 'json' | 'whole'> = [];
-  const names = ['tick', 'columns', 'json', 'whole'] as const;
+export function entryKinds(data: Buffer): Array<'tick' | 'columns' | 'fields' | 'whole'> {
+  const kinds: Array<'tick' | 'columns' | 'fields' | 'whole'> = [];
+  const names = ['tick', 'columns', 'fields', 'whole'] as const;
   // Re-decoding is the only way to find the next entry's head.
   let heads = 0;
   for (const _ of decodeBlock(data, -Infinity, 1, (head) => void (kinds[heads++] = names[head & 3]!))) {
@@ -211,22 +267,34 @@ export function entryKinds(data: Buffer): Array<'tick' | 'columns' | 'json' | 'w
 }
 
 /**
- * How a reading's fields and tags are journaled: JSON text (null: none). undefined when JSON would
- * not give the reading back exactly (a NaN, an infinite field, −0, a property of another name):
- * then the whole reading is v8-serialised. JSON costs a tenth of v8.serialize for the small
- * objects readings are (bench/state.bench.ts).
+ * How a reading is encoded: undefined when it has a shape the columns do not hold (a property of
+ * another name, a field that is not a number, string or boolean, a tag that is not a string: then
+ * it is v8-serialised whole); else whether fields or tags follow the columns. `arrival` is not
+ * kept: the entry's arrival time is.
  */
-export function extraOf(r: Reading): string | null | undefined {
-  if (typeof r.stream !== 'string' || typeof r.ts !== 'number' || Number.isNaN(r.ts) || typeof r.value !== 'number' || Number.isNaN(r.value)) return undefined;
+function shapeOf(r: Reading): boolean | undefined {
+  if (typeof r.stream !== 'string' || typeof r.ts !== 'number' || typeof r.value !== 'number') return undefined;
   for (const k in r) if (k !== 'stream' && k !== 'ts' && k !== 'value' && k !== 'arrival' && k !== 'fields' && k !== 'tags') return undefined;
   const { fields, tags } = r;
-  if (fields === undefined && tags === undefined) return null;
+  if (fields === undefined && tags === undefined) return false;
   if (fields !== undefined) {
+    if (typeof fields !== 'object' || fields === null || Object.getPrototypeOf(fields) !== Object.prototype) return undefined;
     for (const k in fields) {
-      const v = fields[k];
-      if (typeof v === 'number' ? !Number.isFinite(v) || Object.is(v, -0) : typeof v !== 'string' && typeof v !== 'boolean') return undefined;
+      const t = typeof fields[k];
+      if ((t !== 'number' && t !== 'string' && t !== 'boolean') || k === '__proto__') return undefined;
     }
   }
-  if (tags !== undefined) for (const k in tags) if (typeof tags[k] !== 'string') return undefined;
-  return JSON.stringify(tags === undefined ? { fields } : fields === undefined ? { tags } : { fields, tags });
+  if (tags !== undefined) {
+    if (typeof tags !== 'object' || tags === null || Object.getPrototypeOf(tags) !== Object.prototype) return undefined;
+    for (const k in tags) if (typeof tags[k] !== 'string' || k === '__proto__') return undefined;
+  }
+  return true;
+}
+
+/** Bytes a reading's fields and tags add to its entry (about: for the room on a nearly full disk). */
+export function extraBytes(r: Reading): number {
+  let n = 0;
+  for (const k in r.fields) n += k.length + 10;
+  for (const k in r.tags) n += k.length + (r.tags[k]?.length ?? 0) + 2;
+  return n;
 }
