@@ -42,7 +42,7 @@ export const outboxConfigSchema = z
     aggregate_commit_delay: durationSchema
       .default(20)
       .describe(
-        'Window results are committed (and handed upstream) at most this long after the first of them is put, without waiting for commit_interval: the results one window boundary closes share that commit. 0, or not below commit_interval: they wait for the group commit.',
+        'A burst of window results (50 pending: a window boundary closing on many streams) is committed and handed upstream this long later, without waiting for commit_interval; the results put meanwhile share that commit. Results that come a few at a time keep the group commit (fewer writes to flash). 0, or not below commit_interval: they always wait for the group commit.',
       ),
     durability: z
       .enum(['normal', 'full'])

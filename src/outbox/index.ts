@@ -38,6 +38,8 @@ const ID_BLOCK = 4096;
  * the next turns of the event loop. flush() still commits everything at once.
  */
 const COMMIT_SLICE = 50;
+/** Window results pending that make a burst worth an early commit (aggregate_commit_delay): a slice. */
+const AGGREGATE_BURST = COMMIT_SLICE;
 /** While the disk is nearly full, free pages go back to the file system in slices of this size (each slice's moved pages go to the WAL). */
 const GIVE_BACK_SLICE_BYTES = SPACE_RESERVE_BYTES / 4;
 
@@ -107,8 +109,10 @@ export class Outbox {
   private alertSoon = false;
   /** When the last commit of alerts ran (performance.now()): the next one waits alert_commit_delay after it. */
   private lastAlertCommit = -Infinity;
-  /** A window result is waiting for its commit (aggregate_commit_delay). */
+  /** Window results are waiting for their commit (aggregate_commit_delay). */
   private aggregateTimer: NodeJS.Timeout | null = null;
+  /** Window results put since the last commit of pending messages. */
+  private aggregatesPut = 0;
   private sliceTimer: NodeJS.Immediate | null = null;
   private closed = false;
   private lastAgeSweep = 0;
@@ -272,14 +276,16 @@ export class Outbox {
     else {
       this.arm();
       if (priority === PRIORITY.alert) this.commitAlertsSoon();
-      else if (priority === PRIORITY.aggregate) this.commitAggregatesSoon();
+      else if (priority === PRIORITY.aggregate && ++this.aggregatesPut >= AGGREGATE_BURST) this.commitAggregatesSoon();
     }
   }
 
   /**
-   * Window results do not wait for commit_interval: the results a window boundary closes (one per
-   * stream, put over the few ms their streams' next readings take to arrive) share one commit
-   * aggregate_commit_delay after the first of them.
+   * A burst of window results does not wait for commit_interval: once AGGREGATE_BURST of them are
+   * pending (a window boundary closing on many streams, over the few ms their streams' next
+   * readings take to arrive), they and those put meanwhile share one commit aggregate_commit_delay
+   * later. Results that come a few at a time keep the group commit: an early commit for each would
+   * multiply the writes to flash at low rates.
    */
   private commitAggregatesSoon(): void {
     const delay = this.cfg.aggregate_commit_delay;
@@ -496,6 +502,7 @@ export class Outbox {
       clearImmediate(this.sliceTimer);
       this.sliceTimer = null;
     }
+    this.aggregatesPut = 0;
     const now = this.now();
     const sweepAge = this.cfg.max_age > 0 && now - this.lastAgeSweep >= AGE_SWEEP_EVERY_MS;
     if (!this.somethingPending && !sweepAge && !this.dropped.hasUnsaved && this.deadLetterTable.waiting === 0) return;

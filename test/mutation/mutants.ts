@@ -205,8 +205,16 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: window results wait for commit_interval',
     in: 'src/outbox',
-    original: 'else if (priority === PRIORITY.aggregate) this.commitAggregatesSoon();',
+    original: 'else if (priority === PRIORITY.aggregate && ++this.aggregatesPut >= AGGREGATE_BURST) this.commitAggregatesSoon();',
     replacement: '',
+    tests: ['test/outbox/alerts-first.test.ts'],
+    pattern: 'window results',
+  },
+  {
+    id: 'outbox: every window result arms an early commit (writes to flash multiply at low rates)',
+    in: 'src/outbox',
+    original: 'const AGGREGATE_BURST = COMMIT_SLICE;',
+    replacement: 'const AGGREGATE_BURST = 1;',
     tests: ['test/outbox/alerts-first.test.ts'],
     pattern: 'window results',
   },

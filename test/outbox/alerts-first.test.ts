@@ -147,7 +147,7 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
     }
   });
 
-  it('window results are committed aggregate_commit_delay after the first of them (not commit_interval) and forwarded; raw readings still wait for the group commit', async () => {
+  it('a burst of window results is committed aggregate_commit_delay after it reached 50 (not commit_interval) and forwarded; raw readings and a few results still wait for the group commit', async () => {
     const broker = new TestBroker();
     await broker.start();
     const s = setup({ aggregate_commit_delay: 20 });
@@ -160,9 +160,10 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
       assert.equal(s.outbox.stats().commits, 0, 'not committed synchronously');
       await waitFor(() => broker.messages().length === 101, 'the window results upstream', BOUND);
       s.outbox.put(raw('dev1/temp', 3));
+      for (let i = 0; i < 10; i++) s.outbox.put(aggregate(`dev${i}/temp`, 4));
       // A negative check needs a bound: twice aggregate_commit_delay (timers fire in order of expiry).
       await new Promise((r) => setTimeout(r, 40));
-      assert.equal(s.outbox.stats().pending, 1, 'a raw reading alone waits for the group commit');
+      assert.equal(s.outbox.stats().pending, 11, 'a raw reading, and window results that come a few at a time (fewer writes to flash), wait for the group commit');
     } finally {
       await fwd.stop();
       s.close();
