@@ -317,12 +317,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const client = aedes.handle(socket);
-    (lean ? frameClientPackets : guardPacketSize)(client, socket, maxPacket, (size, type) => {
+    const oversized = (size: number, type: number) => {
       c.oversized_disconnects++;
       const detail = `client "${client.id ?? '?'}" (${socket.remoteAddress}:${socket.remotePort}) sent a ${PACKET_NAMES[type] ?? `type-${type}`} packet of ${size} bytes > broker.max_packet_size ${maxPacket}; disconnected`;
       opts.onDrop?.('oversized', { client: client.id, type: PACKET_NAMES[type], bytes: size, read: socket.bytesRead }, detail);
       limiter.warn('oversized', { client: client.id, bytes: size }, `embedded broker: ${detail}`);
-    });
+    };
+    if (lean) frameClientPackets(client, socket, maxPacket, oversized);
+    else guardPacketSize(socket, maxPacket, oversized);
   });
   // A hard ceiling on sockets (file descriptors): connected clients plus those still to send CONNECT.
   server.maxConnections = maxClients + maxPending;
@@ -462,7 +464,7 @@ class RetainedBudget {
  * the flow mode) and follow packet boundaries from the fixed header (type byte + varint length).
  * A packet announced bigger than `max` destroys the socket before its body is buffered.
  */
-function guardPacketSize(_client: Client, socket: net.Socket, max: number, onOversized: (size: number, type: number) => void): void {
+function guardPacketSize(socket: net.Socket, max: number, onOversized: (size: number, type: number) => void): void {
   let remaining = 0; // body bytes still to skip in the current packet
   let inHeader = false; // have read the type byte, reading the varint
   let type = 0;

@@ -168,21 +168,36 @@ export function frameClientPackets(client: Client, socket: net.Socket, maxPacket
  */
 export function skipUnsubscribedPublishes(aedes: Aedes, take: (packet: PublishPacket, client: Client) => void): void {
   const byClient = new Map<string, Set<string>>();
-  const filters = new Map<string, number>(); // filter → clients that hold it
+  /**
+   * Filter → clients that hold it, by the filter's first level (`+` and `#` under their own), so
+   * that a publish is matched only against filters that could match it: a thousand devices each
+   * subscribed to its own `cmd/<id>/#` cost a sensor topic one map lookup, not a thousand matches.
+   */
+  const byFirst = new Map<string, Map<string, number>>();
+  const firstLevel = (t: string) => {
+    const i = t.indexOf('/');
+    return i < 0 ? t : t.slice(0, i);
+  };
   const add = (client: Client, filter: string) => {
     let mine = byClient.get(client.id);
     if (!mine) byClient.set(client.id, (mine = new Set()));
     if (mine.has(filter)) return;
     mine.add(filter);
+    const first = firstLevel(filter);
+    let filters = byFirst.get(first);
+    if (!filters) byFirst.set(first, (filters = new Map()));
     filters.set(filter, (filters.get(filter) ?? 0) + 1);
   };
   const remove = (clientId: string, filter: string) => {
     const mine = byClient.get(clientId);
     if (!mine?.delete(filter)) return;
     if (mine.size === 0) byClient.delete(clientId);
+    const first = firstLevel(filter);
+    const filters = byFirst.get(first);
+    if (!filters) return;
     const n = (filters.get(filter) ?? 1) - 1;
-    if (n <= 0) filters.delete(filter);
-    else filters.set(filter, n);
+    if (n > 0) filters.set(filter, n);
+    else if (filters.delete(filter) && filters.size === 0) byFirst.delete(first);
   };
   aedes.on('subscribe', (subs, client) => {
     for (const s of subs) if ((s.qos as number) !== 128) add(client, s.topic); // 128: refused (SUBACK failure)
@@ -194,11 +209,12 @@ export function skipUnsubscribedPublishes(aedes: Aedes, take: (packet: PublishPa
     if (!client.clean) return;
     for (const f of [...(byClient.get(client.id) ?? [])]) remove(client.id, f);
   });
-  const subscribed = (topic: string): boolean => {
-    if (filters.size === 0) return false;
-    for (const f of filters.keys()) if (topicMatches(f, topic)) return true;
+  const matchesIn = (filters: Map<string, number> | undefined, topic: string): boolean => {
+    if (filters) for (const f of filters.keys()) if (topicMatches(f, topic)) return true;
     return false;
   };
+  const subscribed = (topic: string): boolean =>
+    byFirst.size > 0 && (matchesIn(byFirst.get(firstLevel(topic)), topic) || matchesIn(byFirst.get('+'), topic) || matchesIn(byFirst.get('#'), topic));
   // aedes's handlers call publish(packet, client, done); its typings know only (packet, done).
   const broker = aedes as unknown as { publish: AedesPublish };
   const publish = broker.publish.bind(aedes);

@@ -33,7 +33,7 @@ export interface JournalOptions {
   maxPending?: number;
 }
 
-/** Disk bytes an entry takes beyond its fields' text (an estimate, for the room on a nearly full disk; blocks.ts has the encoding). */
+/** Disk bytes an entry takes beyond its fields' text (an estimate, for the room on a nearly full disk; src/outbox/journal-blocks.ts has the encoding). */
 const ENTRY_BYTES = 32;
 /** Entries held in memory beyond which a commit is made at once. */
 const COMMIT_AT = 2000;

@@ -252,3 +252,23 @@ test('a QoS 0 and 1 flood over one raw socket, in odd-sized writes: every messag
     else for (const q of [0, 1]) assert.deepEqual(got.filter((m) => Number(m.split('=')[1]) % 2 !== q), sent.filter((_, i) => i % 2 !== q));
   }
 });
+
+test('filters are looked up by their first level: wildcards there still match; other topics keep the short path', async () => {
+  const { b, aedesPublishes } = await broker();
+  const dev = await connect(b.url, { clientId: 'dev1' });
+  // Devices subscribed to their own command topics: a sensor topic still skips aedes's publish series.
+  const cmd = await connect(b.url, { clientId: 'dev2' });
+  await cmd.subscribeAsync('cmd/dev2/#', { qos: 1 });
+  await publish(dev, 'sensors/dev1/t', '1');
+  assert.equal(aedesPublishes(), 0);
+  for (const filter of ['+/dev1/t', '#', 'sensors/#']) {
+    const sub = await connect(b.url, { clientId: `w-${filter}` });
+    const seen: string[] = [];
+    sub.on('message', (t, p) => void seen.push(`${t}=${p.toString()}`));
+    await sub.subscribeAsync(filter, { qos: 1 });
+    await publish(dev, 'sensors/dev1/t', filter);
+    await waitFor(() => seen.length === 1, `the subscriber of ${filter}`);
+    assert.deepEqual(seen, [`sensors/dev1/t=${filter}`]);
+    await sub.unsubscribeAsync(filter);
+  }
+});
