@@ -5,10 +5,11 @@
  *   npx tsx bench/tune/harness.ts                 # the committed defaults, per-corpus table
  *   npx tsx bench/tune/harness.ts --detail        # per-file rows
  *   npx tsx bench/tune/harness.ts --write OUT     # also write NAB-scorer CSVs (timestamp,anomaly_score)
+ * Every script here scores with NAB's standard profile, or the one named by TUNE_PROFILE.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { backtestFile, summarise, type FileMetrics } from '../../src/backtest/metrics.js';
+import { backtestFile, NAB_PROFILES, summarise, type FileMetrics } from '../../src/backtest/metrics.js';
 import { compileDetect } from '../../src/compile.js';
 import { detectStepSchema } from '../../test/helpers/schemas.js';
 import { formatTimestamp } from '../../src/core/time.js';
@@ -45,11 +46,15 @@ export function runFile(f: LoadedFile, cfg: Config): { raised: Uint8Array; activ
   return { raised, active };
 }
 
+/** NAB profile of every score here: TUNE_PROFILE=reward_low_FP_rate or reward_low_FN_rate (default standard). */
+const PROFILE = NAB_PROFILES[(process.env.TUNE_PROFILE ?? 'standard') as keyof typeof NAB_PROFILES];
+if (PROFILE === undefined) throw new Error(`TUNE_PROFILE must be one of ${Object.keys(NAB_PROFILES).join(', ')}`);
+
 export function evaluate(files: LoadedFile[], cfg: Config): FileMetrics[] {
   return files.map((f) => {
     const { active } = runFile(f, cfg);
     const rows = Array.from(f.ts, (ts, i) => ({ ts, alert: active[i] === 1 }));
-    return backtestFile(rows, f.windows, { file: f.key });
+    return backtestFile(rows, f.windows, { file: f.key, profile: PROFILE });
   });
 }
 

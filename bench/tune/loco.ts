@@ -6,7 +6,9 @@
  * and the simulator (sim 6 h seed 1 and 3 d seed 1, made with `edgewise sim`, see SIM below). For
  * each corpus, the setting with the best mean NAB score on the *other* corpora is scored on it; the
  * spread of those held-out scores is the figure to quote. Results are cached (bench/tune/sweep.ts).
- *   npx tsx bench/tune/loco.ts [--sim DIR,DIR] [--grid GRID.json] [--cache FILE]
+ *   npx tsx bench/tune/loco.ts [--sim DIR,DIR] [--sim-slow DIR,DIR] [--grid GRID.json] [--cache FILE]
+ * --sim-slow: simulator runs of a reading a minute or slower over weeks (`edgewise sim --rate 0.016667
+ * --duration 14d`), a ninth corpus.
  * GRID.json: a list of overrides (`[{}, {"seq_z": 5}, ...]`); `{}` is the committed default. Without
  * it, the sequence-rule grid below.
  */
@@ -17,11 +19,13 @@ import { corpora, score, type Scores } from './sweep.js';
 const SIM = ['/tmp/detect-sim/h6s1', '/tmp/detect-sim/d3s1'];
 const args = process.argv.slice(2);
 const simDirs = args.includes('--sim') ? args[args.indexOf('--sim') + 1]!.split(',') : SIM;
-const all = corpora(simDirs);
+// Slow simulator runs (one reading a minute or slower, weeks long) as a corpus of their own.
+const slowDirs = args.includes('--sim-slow') ? args[args.indexOf('--sim-slow') + 1]!.split(',') : [];
+const all = corpora([...simDirs, ...slowDirs]);
 // The simulator dirs form one corpus: merge their files.
 const c: typeof all = {};
 for (const [name, files] of Object.entries(all)) {
-  const key = name.startsWith('sim ') ? 'simulator' : name;
+  const key = !name.startsWith('sim ') ? name : slowDirs.some((d) => name === `sim ${d.split('/').pop()}`) ? 'simulator slow' : 'simulator';
   (c[key] ??= []).push(...files);
 }
 const names = Object.keys(c);
@@ -42,7 +46,7 @@ if (args.includes('--grid')) {
 const cachePath = args.includes('--cache') ? args[args.indexOf('--cache') + 1]! : '/tmp/detect-loco-cache.json';
 const cache: Record<string, Scores> = existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : {};
 const results = grid.map((g) => {
-  const key = `${JSON.stringify(g)}|${names.join(',')}|${simDirs.join(',')}`;
+  const key = `${JSON.stringify(g)}|${names.join(',')}|${[...simDirs, ...slowDirs].join(',')}`;
   const s = (cache[key] ??= score(c, g));
   writeFileSync(cachePath, JSON.stringify(cache));
   return { g, s };

@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { noise, run, T0 } from './helpers.js';
 
 const HOUR = 3_600_000;
+/** The rules this was written for: the shape rule (issue 12, later) judges hours-long shapes, and on hourly noise it sees a new one now and then (docs/backtest.md). */
+const RULES = ['range', 'spike', 'flat', 'season', 'sequence'];
 /** Noise around 10, a burst of +20σ at reading 300 and a much larger one (+60σ) `gap` readings later. */
 function bursts(seed: number, stepMs: number, gap: number) {
   const g = noise(seed);
@@ -18,17 +20,17 @@ function bursts(seed: number, stepMs: number, gap: number) {
 describe('default detector: reading cooldown on slow series', () => {
   it('hourly: a much larger burst 30 hours after the first is raised, not held for 8 days', () => {
     for (const seed of [1, 2, 3]) {
-      const r = run({ detector: 'default' }, bursts(seed, HOUR, 30));
+      const r = run({ detector: 'default', rules: RULES }, bursts(seed, HOUR, 30));
       assert.deepEqual(r.raised.filter((i) => i >= 200), [300, 330], `seed ${seed}`);
       // As before (the reading count only): the second burst is held.
-      const old = run({ detector: 'default', alert: { cooldown_readings_within: 0, cooldown_readings_score: 0 } }, bursts(seed, HOUR, 30));
+      const old = run({ detector: 'default', rules: RULES, alert: { cooldown_readings_within: 0, cooldown_readings_score: 0 } }, bursts(seed, HOUR, 30));
       assert.deepEqual(old.raised.filter((i) => i >= 200), [300], `seed ${seed}, without`);
     }
   });
 
   it('hourly: within 6 hours of the clear even a large burst is held (one episode, one alert)', () => {
     for (const seed of [1, 2, 3]) {
-      const r = run({ detector: 'default' }, bursts(seed, HOUR, 15));
+      const r = run({ detector: 'default', rules: RULES }, bursts(seed, HOUR, 15));
       assert.deepEqual(r.raised.filter((i) => i >= 200), [300], `seed ${seed}`);
     }
   });
@@ -39,17 +41,17 @@ describe('default detector: reading cooldown on slow series', () => {
       // The first burst at exactly 30, the echo at 32: 2 past the remembered high, about 1.8 range limits.
       const values = Array.from({ length: 600 }, (_, i) => (i === 300 || i === 301 ? 30 : i === 330 ? 32 : 10 + g()));
       const s = { ts: values.map((_, i) => T0 + i * HOUR), values };
-      const r = run({ detector: 'default' }, s);
+      const r = run({ detector: 'default', rules: RULES }, s);
       assert.ok(r.anomalous.includes(330), `seed ${seed}: the echo is anomalous`);
       assert.deepEqual(r.raised.filter((i) => i >= 200), [300], `seed ${seed}: but not raised`);
-      const noGate = run({ detector: 'default', alert: { cooldown_readings_score: 0 } }, s);
+      const noGate = run({ detector: 'default', rules: RULES, alert: { cooldown_readings_score: 0 } }, s);
       assert.deepEqual(noGate.raised.filter((i) => i >= 200), [300, 330], `seed ${seed}: without the score gate it would be`);
     }
   });
 
   it('1 s steps: unchanged, the 200-reading cooldown holds (6 hours never pass within it)', () => {
     for (const seed of [1, 2, 3]) {
-      const r = run({ detector: 'default' }, bursts(seed, 1000, 30));
+      const r = run({ detector: 'default', rules: RULES }, bursts(seed, 1000, 30));
       assert.deepEqual(r.raised.filter((i) => i >= 200), [300], `seed ${seed}`);
     }
   });

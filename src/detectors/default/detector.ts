@@ -1,5 +1,6 @@
 import type { SharedCapture } from '../../core/shared-capture.js';
 import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline } from './seasonal.js';
+import { ShapeMemory } from './resonance.js';
 import { Likelihood, SequenceMemory } from './sequence.js';
 import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from '../types.js';
 
@@ -21,7 +22,9 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *   sequence — the recent levels (the value in units of its typical deviation from the baseline)
  *           follow each other in a way the stream has not shown lately: a new pattern inside the
  *           range, judged by an anomaly-likelihood stage against the stream's usual surprise
- *           (sequence.ts).
+ *           (sequence.ts);
+ *   shape — the shape of the last few hours (a window of block extremes) matches no shape the stream
+ *           has shown: adaptive resonance after ARTime (resonance.ts).
  *
  * Memories are per reading at `time_ref` (5 min) or slower and per unit of *time* on faster series
  * (the per-reading forgetting is scaled by the observed interval), so the defaults behave alike at
@@ -85,8 +88,24 @@ export interface DefaultParams {
   cal_z: number;
   /** Calibration: readings in the long-run mean and spread of the raw score. */
   cal_long: number;
-  /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`. */
-  rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence'>;
+  /** Shape rule: time a block of readings covers (ms); the window is 8 blocks. */
+  shape_block: number;
+  /** Shape rule: levels span the blocks' baseline ± this / 2 typical deviations. */
+  shape_span: number;
+  /** Shape rule: most shapes (categories) remembered. */
+  shape_categories: number;
+  /** Shape rule: a new shape is an anomaly when its best match is below this fraction of the lower vigilance. */
+  shape_margin: number;
+  /** Shape rule: ...and its confidence reaches this (0: off). */
+  shape_confidence: number;
+  /** Shape rule: windows (blocks) before new shapes are reported. */
+  shape_quiet: number;
+  /** Shape rule: block values within this many typical deviations of the baseline are placed on it. */
+  shape_snap: number;
+  /** Shape rule: a window's shape is scaled over its range or over this many typical deviations, whichever is larger. */
+  shape_floor: number;
+  /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`, `shape`. */
+  rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence' | 'shape'>;
   /**
    * Reference interval (ms): per-reading memories (`range_relax`, `decay`) are as stated for readings
    * this far apart or further; at faster rates they are scaled by (interval / time_ref), so they last
@@ -128,7 +147,15 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   seq_share: 0.5,
   cal_z: 0,
   cal_long: 2000,
-  rules: ['range', 'spike', 'flat', 'season', 'sequence'],
+  shape_block: 2_100_000,
+  shape_span: 12,
+  shape_categories: 64,
+  shape_margin: 0.9,
+  shape_confidence: 0,
+  shape_quiet: 208,
+  shape_snap: 0.9,
+  shape_floor: 3,
+  rules: ['range', 'spike', 'flat', 'season', 'sequence', 'shape'],
   time_ref: 300_000,
   slow_records: 'per_reading',
 };
@@ -144,6 +171,7 @@ export class DefaultDetector implements Detector {
   private readonly useFlat: boolean;
   private readonly useSeason: boolean;
   private readonly useSeq: boolean;
+  private readonly shape: ShapeMemory | null;
   private readonly cusumPerTime: boolean;
   private readonly season: SeasonalBaseline;
   private readonly seq: SequenceMemory;
@@ -186,6 +214,7 @@ export class DefaultDetector implements Detector {
     this.useSeason = p.rules.includes('season');
     this.useSeq = p.rules.includes('sequence');
     this.cusumPerTime = p.season_cusum === 'per_time';
+    this.shape = p.rules.includes('shape') ? new ShapeMemory({ block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, confidence: p.shape_confidence, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span }) : null;
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.cal = new Likelihood(1, p.cal_long);
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });
@@ -270,6 +299,8 @@ export class DefaultDetector implements Detector {
       seqZ = this.seq.likelihood(this.seq.observe(this.seq.level(x, this.slow - half, this.slow + half)));
     }
 
+    const newShape = this.shape?.update(x, this.dt) === true;
+
     o.baseline = this.slow;
     if (this.n >= p.warmup) {
       let best = 0;
@@ -305,6 +336,7 @@ export class DefaultDetector implements Detector {
         const s = scoreOf(r, 1);
         if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
       }
+      if (newShape && best < 1) { best = 1; rule = 'shape'; dev = this.shape!.best; limit = 0; }
       // Calibration: the raw score must also be unusual for this stream (judged before learning it).
       if (p.cal_z > 0) {
         const c = scoreOf(this.cal.judge(best), p.cal_z);
@@ -366,6 +398,7 @@ export class DefaultDetector implements Detector {
     if (this.sharedWith?.open) {
       this.season.ownArrays();
       this.seq.ownArrays();
+      this.shape?.ownArrays();
     }
     this.sharedWith = null;
   }
@@ -378,6 +411,7 @@ export class DefaultDetector implements Detector {
       seasonal: view ? this.season.view() : this.season.snapshot(),
       sequence: view ? this.seq.view() : this.seq.snapshot(),
       calibration: this.cal.numbers(),
+      ...(this.shape === null ? {} : { shape: view ? this.shape.view() : this.shape.snapshot() }),
       // The spike record is learnt only after the warm-up (below 2: from the second reading, see restore).
       spike_record: 2,
     };
@@ -404,5 +438,7 @@ export class DefaultDetector implements Detector {
     const cal = s.calibration === undefined ? [0, 0, 0, 0] : snapNums(s, 'calibration', this.kind, 4);
     if (!cal.every(Number.isFinite)) throw new Error('default detector snapshot: "calibration" must hold 4 finite numbers [short, mean, variance, n]');
     this.cal.set(cal);
+    // A snapshot from before the shape rule was switched on has none: its memory starts empty.
+    if (this.shape !== null && s.shape !== undefined) this.shape.restore(s.shape, 'default detector snapshot');
   }
 }

@@ -32,7 +32,15 @@ function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
     seq_share: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.seq_share).describe('...and at least this share: most recent levels unpredicted, not one odd reading.'),
     cal_z: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.cal_z).describe('Calibration (anomaly-likelihood stage on the raw score): an alert also needs the largest rule score to stand this many spreads above its long-run mean for this stream, so a stream whose rules often come close to firing needs stronger evidence (0: off).'),
     cal_long: z.number().int().min(10).max(1_000_000).default(DEFAULT_DETECTOR_PARAMS.cal_long).describe('Calibration: readings in the long-run mean and spread of the raw score.'),
-    rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
+    shape_block: durationSchema.refine((ms) => ms > 0, { message: 'shape_block must be positive' }).default(DEFAULT_DETECTOR_PARAMS.shape_block).describe('Shape rule: time a block of readings covers (default 35m; a slower series has one reading a block); the rule judges the shape of the last 8 blocks.'),
+    shape_span: z.number().positive().default(DEFAULT_DETECTOR_PARAMS.shape_span).describe('Shape rule: block values are placed on levels spanning their baseline ± this / 2 typical deviations.'),
+    shape_categories: z.number().int().min(4).max(256).default(DEFAULT_DETECTOR_PARAMS.shape_categories).describe('Shape rule: most shapes remembered (32 bytes each); the least recently seen is replaced.'),
+    shape_margin: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.shape_margin).describe('Shape rule: a shape that matches nothing is an anomaly when its best match is below this fraction of the lower vigilance (smaller: fewer alerts).'),
+    shape_confidence: z.number().min(0).max(1).default(DEFAULT_DETECTOR_PARAMS.shape_confidence).describe('Shape rule: ...and its confidence (how far below both vigilances it matches, and whether its latest level is new) reaches this (0: off).'),
+    shape_quiet: z.number().int().min(104).max(100_000).default(DEFAULT_DETECTOR_PARAMS.shape_quiet).describe('Shape rule: blocks before new shapes are reported (the first 104 learn the shapes and the vigilances; later ones move the vigilances without reporting).'),
+    shape_snap: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.shape_snap).describe('Shape rule: block values within this many typical deviations of their baseline are placed on it (noise around the baseline is no shape).'),
+    shape_floor: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.shape_floor).describe('Shape rule: a window\'s shape is scaled over its own range or over this many typical deviations, whichever is larger (0: always its own range, as ARTime).'),
+    rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence', 'shape'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
     time_ref: durationSchema.refine((ms) => ms > 0, { message: 'time_ref must be positive' }).default(DEFAULT_DETECTOR_PARAMS.time_ref).describe('Reference interval (default 5m): `range_relax` and `decay` are per reading at this interval or slower; on faster series they are scaled down with the observed interval so the memories last the same time rather than the same number of readings.'),
     slow_records: z.enum(['per_reading', 'per_time']).default(DEFAULT_DETECTOR_PARAMS.slow_records).describe('Records (spike, flat, season) on series slower than `time_ref`: decayed by `decay` per reading (`per_reading`), or per `time_ref` of time (`per_time`: an hourly series forgets its largest step in weeks, not a year). Default `per_reading`: `per_time` did not pass the leave-one-corpus-out check (docs/backtest.md).'),
   });
@@ -43,7 +51,7 @@ export type DefaultSpec = z.output<ReturnType<typeof schema>>;
 export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   type: 'detector',
   kind: 'default',
-  description: 'The default detector for a series of unknown kind: range, spike, flat, season and sequence rules judged against the stream\'s own history.',
+  description: 'The default detector for a series of unknown kind: range, spike, flat, season, sequence and shape rules judged against the stream\'s own history.',
   schema,
   create: (spec) => new DefaultDetector({ ...spec, periods: [...spec.periods], rules: [...spec.rules] }),
   // 200 readings are 17 h at 5 minutes but 8 days at hourly steps: after 6 h only a strong new event
@@ -51,6 +59,6 @@ export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   alertDefaults: { clear_readings: 10, cooldown_readings: 200, cooldown_readings_within: 6 * 3_600_000, cooldown_readings_score: 0.7 },
   sample: `
 detector: default
-rules: [range, spike, flat, season, sequence]
+rules: [range, spike, flat, season, sequence, shape]
 `,
 };

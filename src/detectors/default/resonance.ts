@@ -1,0 +1,359 @@
+/**
+ * Shape memory for the default detector's `shape` rule: is the recent *shape* of the series, over
+ * a few hours, like one it has shown before? Designed after ARTime (Hampton, 2021: adaptive
+ * resonance theory on windows of a reduced series, the detector that leads NAB), for a stream of
+ * unknown length and range and with bounded state:
+ *
+ *   blocks   — readings are reduced in blocks of about `block_time` (at least one reading): the
+ *              block's extreme (the side further from a fast moving average), or its mean when the
+ *              extreme is within 10 % of it;
+ *   level    — a block value in units of the blocks' typical deviation from their slow baseline,
+ *              mapped to [0, 1] over baseline ± span/2 deviations, in 80 steps, and snapped to the
+ *              baseline when within 0.075 of it (ARTime learns against the file's min and max,
+ *              known in advance; a stream knows only its past);
+ *   features — the last 8 levels (where the series is) and their Haar transform after scaling the
+ *              window to [0, 1] (its shape), complement-coded: 32 bytes;
+ *   memory   — fuzzy ART with two vigilances: a window resonating with a category (match ≥ upper)
+ *              refines it, one between the vigilances adds a category to a known cluster, one below
+ *              the lower vigilance opens a new cluster: a shape not seen before. At most
+ *              `categories` categories; the least recently matched one is replaced;
+ *   vigilance — learnt over the first `LEARN` blocks, then moved every LEARN/2 blocks towards the
+ *              matches seen (ARTime's rule), never above 0.97;
+ *   anomaly  — a new cluster well below the lower vigilance (`margin`), not within 12 blocks of the
+ *              last anomaly or of a new cluster (unless it matches far worse than that anomaly did).
+ *
+ * State: `categories` × 36 bytes (2.3 KB at 64), two rings of 53 and 105 float32, 24 numbers. Work: one block's
+ * features and `categories` × 32 byte compares per block (a reading ends at most one block).
+ */
+
+/** Blocks learnt before the vigilances are set and anomalies are reported (ARTime: 104). */
+const LEARN = 104;
+const WIN = 8;
+const DIM = 2 * WIN;
+const CODE = 2 * DIM;
+const LEVELS = 80;
+const MASK = 12;
+const SIM_RING = LEARN / 2 + 1;
+const DIFF_RING = LEARN + 1;
+
+export interface ResonanceParams {
+  /** Time a block of readings covers (ms); a series slower than that has one reading a block. */
+  block_time: number;
+  /** Levels span the blocks' baseline ± span / 2 typical deviations. */
+  span: number;
+  /** Most categories remembered. */
+  categories: number;
+  /** A new cluster is an anomaly only when its best match is below this fraction of the lower vigilance. */
+  margin: number;
+  /** ...and its confidence (ARTime's: distance below both vigilances, and a mismatch of the latest level) reaches this (0: off). */
+  confidence: number;
+  /** Windows after which anomalies are reported (at least LEARN; the vigilances move from LEARN on). */
+  quiet: number;
+  /** Block values within this many typical deviations of the baseline are placed on it. */
+  snap: number;
+  /** The window's shape is scaled to [0, 1] over its range, or over this (level units) when smaller. */
+  floor: number;
+}
+
+const N_NUMBERS = 24;
+
+export class ShapeMemory {
+  weights: Uint8Array;
+  used: Uint32Array;
+  /** Sum of each category's weights (derived from them: not in snapshots). */
+  private sums: Uint16Array;
+  sims = new Float32Array(SIM_RING);
+  diffs = new Float32Array(DIFF_RING);
+  private readonly win = new Float64Array(WIN);
+  private readonly x = new Uint8Array(CODE);
+  private readonly tmp = new Float64Array(WIN);
+  // Numbers (see numbers()).
+  private nCat = 0;
+  private blocks = 0;
+  private bn = 0;
+  private bsum = 0;
+  private bmax = -Infinity;
+  private bmin = Infinity;
+  private bsize = 1;
+  private ma = NaN;
+  private slow = NaN;
+  private dev = 0;
+  private upper = 0.8;
+  private lower = 0.8;
+  private sumBest = 0;
+  private nBest = 0;
+  private learnSum = 0;
+  private learnN = 0;
+  private lastAnom = -1e9;
+  private lastAnomSim = 0;
+  private lastVig = 0;
+  private maskCat = 0;
+  private noNew = 0;
+  private anomSum = 0;
+  private anomN = 0;
+  private anomLast = 0;
+  /** The best match of the last block (1 before any). */
+  best = 1;
+
+  /** `snap` in level units. */
+  private readonly snap: number;
+
+  constructor(private readonly p: ResonanceParams) {
+    this.snap = p.snap / p.span;
+    this.weights = new Uint8Array(p.categories * CODE);
+    this.used = new Uint32Array(p.categories);
+    this.sums = new Uint16Array(p.categories);
+  }
+
+  /**
+   * One reading; `dt` is the stream's typical interval (ms, NaN before it is known). Returns true
+   * when this reading ends a block whose window of levels is a new shape (an anomaly).
+   */
+  update(x: number, dt: number): boolean {
+    if (this.bn === 0) this.bsize = dt > 0 ? Math.max(1, Math.round(this.p.block_time / dt)) : 1;
+    this.bn++;
+    this.bsum += x;
+    if (x > this.bmax) this.bmax = x;
+    if (x < this.bmin) this.bmin = x;
+    if (this.bn < this.bsize) return false;
+    const mean = this.bsum / this.bn;
+    const max = this.bmax;
+    const min = this.bmin;
+    this.bn = 0;
+    this.bsum = 0;
+    this.bmax = -Infinity;
+    this.bmin = Infinity;
+    this.ma = Number.isNaN(this.ma) ? mean : (this.ma + mean) / 2;
+    let v = Math.abs(max - this.ma) < Math.abs(min - this.ma) ? min : max;
+    if (Math.abs(v - mean) < 0.1 * Math.abs(mean)) v = mean;
+    return this.block(v);
+  }
+
+  private block(v: number): boolean {
+    const i = this.blocks++;
+    if (Number.isNaN(this.slow)) this.slow = v;
+    let lvl = 0.5 + (v - this.slow) / (this.p.span * this.dev + 1e-12);
+    lvl = lvl < 0 ? 0 : lvl > 1 ? 1 : lvl;
+    const a = i < 100 ? 1 / (i + 1) : 0.01;
+    this.dev += a * (Math.abs(v - this.slow) - this.dev);
+    this.slow += a * (v - this.slow);
+    lvl = Math.round(lvl * LEVELS) / LEVELS;
+    if (Math.abs(lvl - 0.5) < this.snap) lvl = 0.5;
+    const w = this.win;
+    for (let k = 0; k < WIN - 1; k++) w[k] = w[k + 1]!;
+    w[WIN - 1] = lvl;
+    if (i < WIN - 1) return false;
+    this.encode();
+    return this.detect(i - (WIN - 1));
+  }
+
+  /** Features of the window into `x`: Haar transform of the window scaled to [0, 1], then the levels; complement-coded bytes. */
+  private encode(): void {
+    const w = this.win;
+    const t = this.tmp;
+    let mn = Infinity, mx = -Infinity;
+    for (let k = 0; k < WIN; k++) { if (w[k]! < mn) mn = w[k]!; if (w[k]! > mx) mx = w[k]!; }
+    const r = mx - mn;
+    for (let k = 0; k < WIN; k++) t[k] = r > 0 ? (w[k]! - mn) / r : 0;
+    // A window whose range is below the floor has its shape pulled towards the neutral 0.5 (small wiggles are no shape).
+    const amp = r >= this.p.floor ? 1 : r / this.p.floor;
+    haar8(t);
+    let fmn = Infinity, fmx = -Infinity;
+    for (let k = 0; k < WIN; k++) { if (t[k]! < fmn) fmn = t[k]!; if (t[k]! > fmx) fmx = t[k]!; }
+    const fr = fmx - fmn;
+    const x = this.x;
+    for (let k = 0; k < WIN; k++) {
+      const f = 0.5 + ((fr > 0 ? (t[k]! - fmn) / fr : 0) - 0.5) * amp;
+      x[k] = Math.round(255 * f);
+      x[WIN + k] = Math.round(255 * w[k]!);
+    }
+    for (let k = 0; k < DIM; k++) x[DIM + k] = 255 - x[k]!;
+  }
+
+  /** Fuzzy ART with dual vigilance on window number `i` (0 = the first full window). */
+  private detect(i: number): boolean {
+    const x = this.x;
+    const W = this.weights;
+    const learning = i < LEARN;
+    // Match of every category: feature similarity³ × similarity of the latest level² (ARTime's choice function).
+    let best = 0;
+    let upperHit = false;
+    let bestJ = -1;
+    let bestEs = 0;
+    for (let j = 0; j < this.nCat; j++) {
+      const o = j * CODE;
+      let num = 0;
+      for (let k = 0; k < CODE; k++) { const wk = W[o + k]! | 0; const xk = x[k]! | 0; num = (num + (xk < wk ? xk : wk)) | 0; }
+      const nw = this.sums[j]!;
+      const fs = num / (nw > 0 ? nw : 1);
+      const e1 = W[o + DIM - 1]!, e2 = W[o + CODE - 1]!;
+      const en = e1 + e2;
+      const es = ((x[DIM - 1]! < e1 ? x[DIM - 1]! : e1) + (x[CODE - 1]! < e2 ? x[CODE - 1]! : e2)) / (en > 0 ? en : 1);
+      const m = fs * fs * fs * es * es;
+      if (m > best) { best = m; bestJ = j; bestEs = es; }
+      if (m >= this.upper) {
+        // Resonance: the category learns the window (fast commit: its box grows to hold it).
+        let sum = 0;
+        for (let k = 0; k < CODE; k++) { if (x[k]! < W[o + k]!) W[o + k] = x[k]!; sum += W[o + k]!; }
+        this.sums[j] = sum;
+        this.used[j] = i;
+        upperHit = true;
+      }
+    }
+    let newCluster = false;
+    if (!upperHit) {
+      if (!(bestJ >= 0 && best >= this.lower)) newCluster = this.nCat > 0 && best < this.lower * this.p.margin && (this.p.confidence === 0 || this.confidence(best, bestEs) >= this.p.confidence);
+      this.add(i);
+    }
+    this.best = best;
+    if (learning) {
+      if (i >= LEARN / 2) { this.learnSum += best; this.learnN++; }
+      if (i === LEARN - 1 && this.learnN > 0) this.upper = this.lower = Math.min(0.97, this.learnSum / this.learnN);
+    }
+    this.noNew = newCluster ? 0 : this.noNew + 1;
+    this.sumBest += best;
+    this.nBest++;
+    this.sims[i % SIM_RING] = best;
+    this.diffs[i % DIFF_RING] = this.upper - best;
+    if (i - this.lastAnom < MASK && this.anomN > 0 && best < this.anomLast) {
+      this.anomSum += best - this.anomLast;
+      this.anomLast = best;
+    }
+    if (i > LEARN + MASK && this.maskCat === 1 && this.noNew >= MASK) this.maskCat = 0;
+    const afterAnom = i - this.lastAnom <= MASK;
+    const masking = this.maskCat === 1 || afterAnom;
+    const belowLast = best < this.lastAnomSim * (afterAnom ? 0.9 : 0.7);
+    let anomaly = false;
+    if (!learning && i >= this.p.quiet && newCluster && (!masking || belowLast)) {
+      anomaly = true;
+      this.anomSum += best;
+      this.anomN++;
+      this.anomLast = best;
+      this.lastAnomSim = best;
+      this.lastAnom = i;
+    }
+    if (newCluster) this.maskCat = 1;
+    if (!learning && (i - this.lastAnom === MASK || i - this.lastVig >= LEARN / 2)) this.moveVigilance(i);
+    return anomaly;
+  }
+
+  /** ARTime's confidence of an anomaly with best match `s` whose latest level matched `es`. */
+  private confidence(s: number, es: number): number {
+    const f = 1 - Math.min(0.999, s);
+    const c = 0.35 * (this.upper - (1 - f)) / f + 0.65 * (this.lower - (1 - f)) / f + 1.5 * (1 - es);
+    return c < 1 ? c : 1;
+  }
+
+  /** ARTime's vigilance update: the upper one is the mean match so far; the lower one follows the recent matches. */
+  private moveVigilance(i: number): void {
+    let minSim = Infinity;
+    const ns = Math.min(i + 1, SIM_RING);
+    for (let k = 0; k < ns; k++) if (this.sims[k]! < minSim) minSim = this.sims[k]!;
+    const upper = Math.min(0.97, this.sumBest / this.nBest);
+    let lower = this.lower;
+    if (lower <= minSim) lower += (minSim - lower) * 0.19;
+    else {
+      let d = 0;
+      if (i > 2 * LEARN) {
+        let s = 0, n = 0;
+        for (let k = 0; k < DIFF_RING; k++) { const v = this.diffs[k]!; if (v > 0.05) { s += v < 0.37 ? v : 0.37; n++; } }
+        if (n > 0) d = s / n;
+      }
+      lower -= Math.max(0.01, d) / 2;
+      if (this.anomN > 0) lower = Math.max(this.anomSum / this.anomN, lower);
+    }
+    this.lower = Math.min(upper, lower);
+    this.upper = upper;
+    this.lastVig = i;
+    this.maskCat = 1;
+  }
+
+  private add(i: number): void {
+    let j = this.nCat;
+    if (j < this.p.categories) this.nCat++;
+    else {
+      j = 0;
+      for (let k = 1; k < this.nCat; k++) if (this.used[k]! < this.used[j]!) j = k;
+    }
+    this.weights.set(this.x, j * CODE);
+    let sum = 0;
+    for (let k = 0; k < CODE; k++) sum += this.x[k]!;
+    this.sums[j] = sum;
+    this.used[j] = i;
+  }
+
+  /** New copies of the arrays, so those handed out by `view()` stay as they are (copy on write). */
+  ownArrays(): void {
+    this.weights = this.weights.slice();
+    this.used = this.used.slice();
+    this.sums = this.sums.slice();
+    this.sims = this.sims.slice();
+    this.diffs = this.diffs.slice();
+  }
+
+  private numbers(): number[] {
+    return [this.nCat, this.blocks, this.bn, this.bsum, this.bmax, this.bmin, this.bsize, this.ma, this.slow, this.dev, this.upper, this.lower,
+      this.sumBest, this.nBest, this.learnSum, this.learnN, this.lastAnom, this.lastAnomSim, this.lastVig, this.maskCat, this.noNew, this.anomSum, this.anomN, this.anomLast];
+  }
+
+  /** The state, the arrays uncopied (see DefaultDetector.snapshotView). Non-finite numbers as null. */
+  view(): { numbers: Array<number | null>; window: number[]; weights: Uint8Array; used: Uint32Array; sims: Float32Array; diffs: Float32Array } {
+    return {
+      numbers: this.numbers().map((v) => (Number.isFinite(v) ? v : null)),
+      window: Array.from(this.win),
+      weights: this.weights,
+      used: this.used,
+      sims: this.sims,
+      diffs: this.diffs,
+    };
+  }
+
+  snapshot(): ReturnType<ShapeMemory['view']> {
+    const v = this.view();
+    return { ...v, weights: v.weights.slice(), used: v.used.slice(), sims: v.sims.slice(), diffs: v.diffs.slice() };
+  }
+
+  restore(s: unknown, where: string): void {
+    const o = s as Record<string, unknown> | null;
+    const nums = o?.numbers;
+    if (!Array.isArray(nums) || nums.length !== N_NUMBERS || !nums.every((v) => v === null || typeof v === 'number')) {
+      throw new Error(`${where}: "shape.numbers" must hold ${N_NUMBERS} numbers (null for a non-finite one)`);
+    }
+    const win = o?.window;
+    if (!Array.isArray(win) || win.length !== WIN || !win.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${where}: "shape.window" must hold ${WIN} finite numbers`);
+    // Typed arrays (v8-serialised state) or plain arrays.
+    const arr = (name: string, len: number): ArrayLike<number> => {
+      const a = o?.[name];
+      const v = ArrayBuffer.isView(a) || Array.isArray(a) ? (a as ArrayLike<unknown>) : undefined;
+      if (v === undefined || v.length !== len) throw new Error(`${where}: "shape.${name}" must hold ${len} numbers`);
+      for (let k = 0; k < len; k++) if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) throw new Error(`${where}: "shape.${name}" must hold ${len} finite numbers`);
+      return v as ArrayLike<number>;
+    };
+    this.weights.set(arr('weights', this.weights.length));
+    for (let j = 0; j < this.p.categories; j++) {
+      let sum = 0;
+      for (let k = 0; k < CODE; k++) sum += this.weights[j * CODE + k]!;
+      this.sums[j] = sum;
+    }
+    this.used.set(arr('used', this.used.length));
+    this.sims.set(arr('sims', SIM_RING));
+    this.diffs.set(arr('diffs', DIFF_RING));
+    this.win.set(win as number[]);
+    const v = (nums as Array<number | null>).map((x, k) => (x === null ? (k === 4 ? -Infinity : k === 5 ? Infinity : NaN) : x));
+    [this.nCat, this.blocks, this.bn, this.bsum, this.bmax, this.bmin, this.bsize, this.ma, this.slow, this.dev, this.upper, this.lower,
+      this.sumBest, this.nBest, this.learnSum, this.learnN, this.lastAnom, this.lastAnomSim, this.lastVig, this.maskCat, this.noNew, this.anomSum, this.anomN, this.anomLast] = v as [
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    if (!(this.nCat >= 0 && this.nCat <= this.p.categories)) throw new Error(`${where}: "shape.numbers" holds ${this.nCat} categories, more than the ${this.p.categories} configured`);
+  }
+}
+
+/** In-place orthonormal Haar transform of 8 values: [average, coarse to fine details]. */
+function haar8(t: Float64Array): void {
+  const s = Math.SQRT1_2;
+  const a0 = (t[0]! + t[1]!) * s, a1 = (t[2]! + t[3]!) * s, a2 = (t[4]! + t[5]!) * s, a3 = (t[6]! + t[7]!) * s;
+  const d4 = (t[0]! - t[1]!) * s, d5 = (t[2]! - t[3]!) * s, d6 = (t[4]! - t[5]!) * s, d7 = (t[6]! - t[7]!) * s;
+  const b0 = (a0 + a1) * s, b1 = (a2 + a3) * s, d2 = (a0 - a1) * s, d3 = (a2 - a3) * s;
+  t[0] = (b0 + b1) * s;
+  t[1] = (b0 - b1) * s;
+  t[2] = d2; t[3] = d3; t[4] = d4; t[5] = d5; t[6] = d6; t[7] = d7;
+}

@@ -1,0 +1,83 @@
+/**
+ * The default detector's shape rule (issue 12; src/detectors/default/resonance.ts): adaptive
+ * resonance on the shape of the last 8 blocks of ~35 minutes, after ARTime. A pattern the stream
+ * has shown for weeks is familiar; a new shape inside the usual range is an anomaly; nothing is
+ * reported before `shape_quiet` blocks; the memory survives snapshot and restore.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileDetect } from '../../src/compile.js';
+import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default/detector.js';
+import { detectStepSchema } from '../helpers/schemas.js';
+import { noise, run, T0 } from './helpers.js';
+
+const MIN5 = 300_000;
+const DAY = 288; // readings of 5 minutes
+const CHANGE = 20 * DAY;
+
+/** A 12-hour wave (10 ± 5) with a little noise at 5-minute steps; from CHANGE, for `hours`, a 90-minute sawtooth of the same range and mean if `change`. */
+function wave(seed: number, change: boolean, hours = 8) {
+  const g = noise(seed);
+  const values = Array.from({ length: 24 * DAY }, (_, i) => {
+    const inChange = change && i >= CHANGE && i < CHANGE + hours * 12;
+    const phase = (i % 144) / 144;
+    const v = inChange ? 5 + 10 * ((i % 18) / 18) : 10 + 5 * Math.sin(2 * Math.PI * phase);
+    return v + 0.2 * g();
+  });
+  return { ts: values.map((_, i) => T0 + i * MIN5), values };
+}
+
+/** Readings the shape rule alone judges anomalous. */
+function shapeHits(s: { ts: number[]; values: number[] }, over: Partial<typeof DEFAULT_DETECTOR_PARAMS> = {}): number[] {
+  const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, rules: ['shape'], ...over });
+  const hits: number[] = [];
+  s.values.forEach((v, i) => {
+    const o = d.update(s.ts[i]!, v);
+    if (o.anomalous && o.rule === 'shape') hits.push(i);
+  });
+  return hits;
+}
+
+describe('default detector, shape rule', () => {
+  it('a new shape inside the usual range (a sawtooth for 8 hours where a 12-hour wave ran for 20 days) is an anomaly; the wave alone is at most once in 24 days (5 seeds)', () => {
+    let quietTotal = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const quiet = shapeHits(wave(seed, false));
+      assert.ok(quiet.length <= 1, `seed ${seed}: the wave alone, shape anomalies at ${quiet.join(', ')}`);
+      quietTotal += quiet.length;
+      const hits = shapeHits(wave(seed, true));
+      assert.ok(hits.some((i) => i >= CHANGE && i < CHANGE + 8 * 12 + 7 * 8), `seed ${seed}: shape anomalies at ${hits.join(', ')}`);
+    }
+    assert.ok(quietTotal <= 2, `${quietTotal} shape anomalies on the wave alone, 5 × 24 days`);
+  });
+
+  it('through the detect step with every rule on, the change raises an alert', () => {
+    const withShape = run({ detector: 'default' }, wave(1, true));
+    assert.ok(withShape.raised.some((i) => i >= CHANGE && i < CHANGE + 8 * 12 + 7 * 8), `raised ${withShape.raised.join(', ')}`);
+  });
+
+  it('nothing is reported before shape_quiet blocks (blocks of 35 minutes: 7 readings at 5 minutes)', () => {
+    // The change at day 20 is block ~823; with shape_quiet 900 it falls in the quiet stretch.
+    assert.deepEqual(shapeHits(wave(1, true), { shape_quiet: 900 }), []);
+  });
+
+  it('snapshot / restore mid-stream gives identical outputs ; an earlier snapshot without the rule restores with its memory empty', () => {
+    const s = wave(2, true);
+    const step = { detector: 'default' };
+    const whole = run(step, s);
+    for (const cut of [3, 500, CHANGE - 10, CHANGE + 20]) {
+      const head = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
+      const compiled = compileDetect(detectStepSchema.parse(step));
+      const snap = compiled.snapshot(head.state);
+      const rest = run(step, s, cut, compiled.restore('dev/metric', structuredClone(snap)));
+      assert.deepEqual([...head.outputs, ...rest.outputs], whole.outputs, `cut at ${cut}`);
+    }
+    const compiled = compileDetect(detectStepSchema.parse(step));
+    const head = run(step, { ts: s.ts.slice(0, 1000), values: s.values.slice(0, 1000) });
+    const old = structuredClone(compiled.snapshot(head.state)) as { detector: Record<string, unknown> };
+    delete old.detector.shape;
+    assert.doesNotThrow(() => compiled.restore('dev/metric', old));
+    (old.detector as { shape: unknown }).shape = { numbers: [1, 2], window: [], weights: [] };
+    assert.throws(() => compiled.restore('dev/metric', old), /"shape.numbers" must hold 24 numbers/);
+  });
+});
