@@ -83,7 +83,7 @@ for (const kind of [...DETECTOR_KINDS, ...Object.keys(variants)].filter((k) => o
   const st = step.createKeyState('dev/m');
   const stepRate = rate((ts, x) => step.update(st, ts, x));
   const snapBytes = JSON.stringify(step.snapshot(st)).length;
-  rows.push([kind, (detRate / 1e6).toFixed(1), (stepRate / 1e6).toFixed(1), String(Math.round(heapPerKey(kind))), String(snapBytes)]);
+  rows.push([kind, (detRate / 1e6).toFixed(detRate < 1e6 ? 2 : 1), (stepRate / 1e6).toFixed(stepRate < 1e6 ? 2 : 1), String(Math.round(heapPerKey(kind))), String(snapBytes)]);
 }
 
 // The multivariate step (an operator: one state per device, 8 sensors a row as on the SKAB pump).

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileDetect } from '../../src/compile.js';
 import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default/detector.js';
+import { overlap } from '../../src/detectors/default/resonance.js';
 import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
 
@@ -79,5 +80,31 @@ describe('default detector, shape rule', () => {
     assert.doesNotThrow(() => compiled.restore('dev/metric', old));
     (old.detector as { shape: unknown }).shape = { numbers: [1, 2], window: [], weights: [] };
     assert.throws(() => compiled.restore('dev/metric', old), /"shape.numbers" must hold 24 numbers/);
+  });
+});
+
+describe('shape rule: the branch-free match', () => {
+  it('Σ min over 32 bytes, four to a word, equals the plain byte-by-byte sum, and learning keeps the byte-wise minima (random, extreme and equal bytes)', () => {
+    const g = noise(9);
+    const w = new Uint8Array(64 * 32);
+    const x = new Uint8Array(32);
+    const pick = () => {
+      const r = Math.abs(g());
+      return r < 0.3 ? 0 : r < 0.6 ? 255 : r < 0.9 ? 127 + Math.round(g()) : Math.floor(Math.abs(g() * 100)) % 256;
+    };
+    for (let round = 0; round < 200; round++) {
+      for (let k = 0; k < w.length; k++) w[k] = pick();
+      for (let k = 0; k < x.length; k++) x[k] = round % 7 === 0 ? w[k]! : pick();
+      const w32 = new Uint32Array(w.buffer);
+      const x32 = new Uint32Array(x.buffer);
+      for (let j = 0; j < 64; j++) {
+        let plain = 0;
+        for (let k = 0; k < 32; k++) plain += Math.min(w[j * 32 + k]!, x[k]!);
+        assert.equal(overlap(w32, j * 8, x32), plain, `round ${round}, category ${j}`);
+        const before = w.slice(j * 32, j * 32 + 32);
+        assert.equal(overlap(w32, j * 8, x32, true), plain);
+        assert.deepEqual([...w.subarray(j * 32, j * 32 + 32)], [...before].map((v, k) => Math.min(v, x[k]!)), 'the category keeps the minima');
+      }
+    }
   });
 });

@@ -368,4 +368,25 @@ export const MUTANTS: Mutant[] = [
     replacement: 'const opts = {};',
     tests: ['test/drivers/sparkplug.test.ts'],
   },
+  {
+    id: 'default detector: the shape rule reports during its quiet stretch',
+    in: 'src/detectors/default/resonance.ts',
+    original: 'if (!learning && i >= this.p.quiet && newCluster',
+    replacement: 'if (!learning && newCluster',
+    tests: ['test/detectors/default-shape.test.ts'],
+  },
+  {
+    id: 'default detector: the shape rule never opens a new cluster',
+    in: 'src/detectors/default/resonance.ts',
+    original: 'newCluster = this.nCat > 0 && best < this.lower * this.p.margin',
+    replacement: 'newCluster = this.nCat < 0 && best < this.lower * this.p.margin',
+    tests: ['test/detectors/default-shape.test.ts'],
+  },
+  {
+    id: 'default detector: the shape match sums the byte-wise maximum',
+    in: 'src/detectors/default/resonance.ts',
+    original: 'const m = (b & mask) | (a & ~mask);',
+    replacement: 'const m = (a & mask) | (b & ~mask);',
+    tests: ['test/detectors/default-shape.test.ts'],
+  },
 ];
