@@ -55,6 +55,11 @@ describe('default detector, shape rule', () => {
   it('through the detect step with every rule on, the change raises an alert', () => {
     const withShape = run({ detector: 'default' }, wave(1, true));
     assert.ok(withShape.raised.some((i) => i >= CHANGE && i < CHANGE + 8 * 12 + 7 * 8), `raised ${withShape.raised.join(', ')}`);
+    // The alert says which rule and by how much: the mismatch (1 − best match) above its limit.
+    const alone = run({ detector: 'default', rules: ['shape'] }, wave(1, true));
+    const raised = alone.outputs.map((o) => JSON.parse(o) as { alert: { state: string; reason: string } | null }).find((o) => o.alert?.state === 'raised');
+    const m = /^shape (\d\.\d+) \(limit (\d\.\d+)/.exec(raised?.alert?.reason ?? '');
+    assert.ok(m !== null && Number(m[1]) > Number(m[2]), `reason: ${raised?.alert?.reason}`);
   });
 
   it('nothing is reported before shape_quiet blocks (blocks of 35 minutes: 7 readings at 5 minutes)', () => {

@@ -336,7 +336,8 @@ export class DefaultDetector implements Detector {
         const s = scoreOf(r, 1);
         if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
       }
-      if (newShape && best < 1) { best = 1; rule = 'shape'; dev = this.shape!.best; limit = 0; }
+      // Reported as a mismatch (1 − best match) against its limit, so that larger is more anomalous as for every rule.
+      if (newShape && best < 1) { best = 1; rule = 'shape'; dev = 1 - this.shape!.best; limit = 1 - this.shape!.limit; }
       // Calibration: the raw score must also be unusual for this stream (judged before learning it).
       if (p.cal_z > 0) {
         const c = scoreOf(this.cal.judge(best), p.cal_z);

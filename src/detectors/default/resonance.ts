@@ -101,6 +101,8 @@ export class ShapeMemory {
   private anomLast = 0;
   /** The best match of the last block (1 before any). */
   best = 1;
+  /** The match a new shape had to fall below at the last block (lower vigilance × margin). */
+  limit = 0;
 
   /** `snap` in level units. */
   private readonly snap: number;
@@ -207,6 +209,7 @@ export class ShapeMemory {
       }
     }
     let newCluster = false;
+    this.limit = this.lower * this.p.margin;
     if (!upperHit) {
       if (!(bestJ >= 0 && best >= this.lower)) newCluster = this.nCat > 0 && best < this.lower * this.p.margin && (this.p.confidence === 0 || this.confidence(best, bestEs) >= this.p.confidence);
       this.add(i);
