@@ -62,18 +62,18 @@ export interface ResonanceParams {
 const N_NUMBERS = 24;
 
 export class ShapeMemory {
-  weights: Uint8Array;
+  // The arrays are views of one buffer per stream (one allocation: with 100,000 streams a buffer
+  // each cost ~4 KB more RSS per stream in allocator overhead). See bind().
+  private buf!: ArrayBuffer;
+  private weights!: Uint8Array;
   /** The same bytes as 32-bit words. */
-  private w32: Uint32Array;
-  used: Uint32Array;
+  private w32!: Uint32Array;
+  private used!: Uint32Array;
   /** Sum of each category's weights (derived from them: not in snapshots). */
-  private sums: Uint16Array;
-  sims = new Float32Array(SIM_RING);
-  diffs = new Float32Array(DIFF_RING);
-  private readonly win = new Float64Array(WIN);
-  private readonly x = new Uint8Array(CODE);
-  private readonly x32 = new Uint32Array(this.x.buffer);
-  private readonly tmp = new Float64Array(WIN);
+  private sums!: Uint16Array;
+  private sims!: Float32Array;
+  private diffs!: Float32Array;
+  private win!: Float64Array;
   // Numbers (see numbers()).
   private nCat = 0;
   private blocks = 0;
@@ -109,10 +109,7 @@ export class ShapeMemory {
 
   constructor(private readonly p: ResonanceParams) {
     this.snap = p.snap / p.span;
-    this.weights = new Uint8Array(p.categories * CODE);
-    this.w32 = new Uint32Array(this.weights.buffer);
-    this.used = new Uint32Array(p.categories);
-    this.sums = new Uint16Array(p.categories);
+    this.bind(new ArrayBuffer(layout(p.categories).size));
   }
 
   /**
@@ -160,7 +157,7 @@ export class ShapeMemory {
   /** Features of the window into `x`: Haar transform of the window scaled to [0, 1], then the levels; complement-coded bytes. */
   private encode(): void {
     const w = this.win;
-    const t = this.tmp;
+    const t = TMP;
     let mn = Infinity, mx = -Infinity;
     for (let k = 0; k < WIN; k++) { if (w[k]! < mn) mn = w[k]!; if (w[k]! > mx) mx = w[k]!; }
     const r = mx - mn;
@@ -171,7 +168,7 @@ export class ShapeMemory {
     let fmn = Infinity, fmx = -Infinity;
     for (let k = 0; k < WIN; k++) { if (t[k]! < fmn) fmn = t[k]!; if (t[k]! > fmx) fmx = t[k]!; }
     const fr = fmx - fmn;
-    const x = this.x;
+    const x = X;
     for (let k = 0; k < WIN; k++) {
       const f = 0.5 + ((fr > 0 ? (t[k]! - fmn) / fr : 0) - 0.5) * amp;
       x[k] = Math.round(TOP * f);
@@ -182,7 +179,7 @@ export class ShapeMemory {
 
   /** Fuzzy ART with dual vigilance on window number `i` (0 = the first full window). */
   private detect(i: number): boolean {
-    const x = this.x;
+    const x = X;
     const W = this.weights;
     const learning = i < LEARN;
     // Match of every category: feature similarity³ × similarity of the latest level² (ARTime's choice function).
@@ -192,7 +189,7 @@ export class ShapeMemory {
     let bestEs = 0;
     for (let j = 0; j < this.nCat; j++) {
       const o = j * CODE;
-      const num = overlap(this.w32, j * WORDS, this.x32);
+      const num = overlap(this.w32, j * WORDS, X32);
       const nw = this.sums[j]!;
       const fs = num / (nw > 0 ? nw : 1);
       const e1 = W[o + DIM - 1]!, e2 = W[o + CODE - 1]!;
@@ -202,7 +199,7 @@ export class ShapeMemory {
       if (m > best) { best = m; bestJ = j; bestEs = es; }
       if (m >= this.upper) {
         // Resonance: the category learns the window (fast commit: its box grows to hold it).
-        overlap(this.w32, j * WORDS, this.x32, true);
+        overlap(this.w32, j * WORDS, X32, true);
         this.sums[j] = num;
         this.used[j] = i;
         upperHit = true;
@@ -284,21 +281,29 @@ export class ShapeMemory {
       j = 0;
       for (let k = 1; k < this.nCat; k++) if (this.used[k]! < this.used[j]!) j = k;
     }
-    this.weights.set(this.x, j * CODE);
+    this.weights.set(X, j * CODE);
     let sum = 0;
-    for (let k = 0; k < CODE; k++) sum += this.x[k]!;
+    for (let k = 0; k < CODE; k++) sum += X[k]!;
     this.sums[j] = sum;
     this.used[j] = i;
   }
 
-  /** New copies of the arrays, so those handed out by `view()` stay as they are (copy on write). */
+  private bind(buf: ArrayBuffer): void {
+    const c = this.p.categories;
+    const l = layout(c);
+    this.buf = buf;
+    this.weights = new Uint8Array(buf, 0, c * CODE);
+    this.w32 = new Uint32Array(buf, 0, c * WORDS);
+    this.used = new Uint32Array(buf, l.used, c);
+    this.sums = new Uint16Array(buf, l.sums, c);
+    this.sims = new Float32Array(buf, l.sims, SIM_RING);
+    this.diffs = new Float32Array(buf, l.diffs, DIFF_RING);
+    this.win = new Float64Array(buf, l.win, WIN);
+  }
+
+  /** A new copy of the buffer, so the arrays handed out by `view()` stay as they are (copy on write). */
   ownArrays(): void {
-    this.weights = this.weights.slice();
-    this.w32 = new Uint32Array(this.weights.buffer);
-    this.used = this.used.slice();
-    this.sums = this.sums.slice();
-    this.sims = this.sims.slice();
-    this.diffs = this.diffs.slice();
+    this.bind(this.buf.slice(0));
   }
 
   private numbers(): number[] {
@@ -308,6 +313,7 @@ export class ShapeMemory {
 
   /** The state, the arrays uncopied (see DefaultDetector.snapshotView). Non-finite numbers as null. */
   view(): { numbers: Array<number | null>; window: number[]; weights: Uint8Array; used: Uint32Array; sims: Float32Array; diffs: Float32Array } {
+    // Views of the live buffer: the detector copies it before its next change while a capture holds them.
     return {
       numbers: this.numbers().map((v) => (Number.isFinite(v) ? v : null)),
       window: Array.from(this.win),
@@ -357,6 +363,21 @@ export class ShapeMemory {
       number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     if (!(this.nCat >= 0 && this.nCat <= this.p.categories)) throw new Error(`${where}: "shape.numbers" holds ${this.nCat} categories, more than the ${this.p.categories} configured`);
   }
+}
+
+/** Scratch for one window's features (the detector runs one reading at a time): bytes and the same as words. */
+const X = new Uint8Array(CODE);
+const X32 = new Uint32Array(X.buffer);
+const TMP = new Float64Array(WIN);
+
+/** Byte offsets of the arrays in a stream's buffer (weights from 0), and its size. */
+function layout(categories: number): { used: number; sums: number; sims: number; diffs: number; win: number; size: number } {
+  const used = categories * CODE;
+  const sums = used + 4 * categories;
+  const sims = Math.ceil((sums + 2 * categories) / 4) * 4;
+  const diffs = sims + 4 * SIM_RING;
+  const win = Math.ceil((diffs + 4 * DIFF_RING) / 8) * 8;
+  return { used, sums, sims, diffs, win, size: win + 8 * WIN };
 }
 
 /**
