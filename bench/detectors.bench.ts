@@ -23,7 +23,7 @@ for (let i = 0; i < xs.length; i++) xs[i] = rnd() + rnd() + rnd() - 1.5 + (i % 5
 /**
  * Rows: every kind at its defaults, and the default detector without its sequence and shape rules,
  * with a block per reading (the shape rule's worst case: a series at least as slow as `shape_block`,
- * 35 min) and with its calibration stage on (their cost, same run).
+ * 50 min) and with its calibration stage on (their cost, same run).
  */
 const variants: Record<string, { detector: string } & Record<string, unknown>> = {
   'default, no sequence rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'shape'] },

@@ -147,7 +147,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   seq_share: 0.5,
   cal_z: 0,
   cal_long: 2000,
-  shape_block: 2_100_000,
+  shape_block: 3_000_000,
   shape_span: 12,
   shape_categories: 64,
   shape_margin: 0.9,
