@@ -74,6 +74,10 @@ function assertCaptureHolds(p: Pipeline, input: Reading[]): void {
 }
 
 describe('a capture stays as it was captured while the pipeline goes on', () => {
+  it('detector default with a block per reading (its shape memory changes every reading)', () => {
+    const p = build([{ detect: { detector: 'default', shape_block: '1s', alert: { cooldown: '5s' } } }, { output: 'agg' }]);
+    assertCaptureHolds(p, readings(1500));
+  });
   for (const kind of DETECTOR_KINDS) {
     it(`detector ${kind}, with a tumbling window after it`, () => {
       const p = build([{ detect: { detector: kind, alert: { cooldown: '5s' }, ...(params[kind] ?? {}) } }, { window: { type: 'tumbling', size: '5s', aggregates: ['mean', 'p95', 'first', 'last', 'stddev'] } }, { output: 'agg' }]);
