@@ -389,4 +389,11 @@ export const MUTANTS: Mutant[] = [
     replacement: 'const m = (a & mask) | (b & ~mask);',
     tests: ['test/detectors/default-shape.test.ts'],
   },
+  {
+    id: 'default detector: the shape rule\'s lower vigilance has no floor',
+    in: 'src/detectors/default/resonance.ts',
+    original: 'Math.max(this.p.lower_min, lower)',
+    replacement: 'lower',
+    tests: ['test/detectors/default-shape.test.ts'],
+  },
 ];

@@ -104,6 +104,8 @@ export interface DefaultParams {
   shape_snap: number;
   /** Shape rule: a window's shape is scaled over its range or over this many typical deviations, whichever is larger. */
   shape_floor: number;
+  /** Shape rule: the lower vigilance never falls below this (0: no bound, as ARTime). */
+  shape_vigilance_min: number;
   /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`, `shape`. */
   rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence' | 'shape'>;
   /**
@@ -155,6 +157,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   shape_quiet: 208,
   shape_snap: 0.9,
   shape_floor: 3,
+  shape_vigilance_min: 0.8,
   rules: ['range', 'spike', 'flat', 'season', 'sequence', 'shape'],
   time_ref: 300_000,
   slow_records: 'per_reading',
@@ -214,7 +217,7 @@ export class DefaultDetector implements Detector {
     this.useSeason = p.rules.includes('season');
     this.useSeq = p.rules.includes('sequence');
     this.cusumPerTime = p.season_cusum === 'per_time';
-    this.shape = p.rules.includes('shape') ? new ShapeMemory({ block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, confidence: p.shape_confidence, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span }) : null;
+    this.shape = p.rules.includes('shape') ? new ShapeMemory({ block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, confidence: p.shape_confidence, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span, lower_min: p.shape_vigilance_min }) : null;
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.cal = new Likelihood(1, p.cal_long);
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });

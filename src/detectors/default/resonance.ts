@@ -57,6 +57,8 @@ export interface ResonanceParams {
   snap: number;
   /** The window's shape is scaled to [0, 1] over its range, or over this (level units) when smaller. */
   floor: number;
+  /** The lower vigilance never falls below this (0: as ARTime, it follows the matches down without bound). */
+  lower_min: number;
 }
 
 const N_NUMBERS = 24;
@@ -268,7 +270,7 @@ export class ShapeMemory {
       lower -= Math.max(0.01, d) / 2;
       if (this.anomN > 0) lower = Math.max(this.anomSum / this.anomN, lower);
     }
-    this.lower = Math.min(upper, lower);
+    this.lower = Math.min(upper, Math.max(this.p.lower_min, lower));
     this.upper = upper;
     this.lastVig = i;
     this.maskCat = 1;
