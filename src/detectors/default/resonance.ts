@@ -9,22 +9,24 @@
  *              extreme is within 10 % of it;
  *   level    — a block value in units of the blocks' typical deviation from their slow baseline,
  *              mapped to [0, 1] over baseline ± span/2 deviations, in 80 steps, and snapped to the
- *              baseline when within 0.075 of it (ARTime learns against the file's min and max,
- *              known in advance; a stream knows only its past);
+ *              baseline when within `snap` deviations of it (ARTime learns against the file's min
+ *              and max, known in advance; a stream knows only its past);
  *   features — the last 8 levels (where the series is) and their Haar transform after scaling the
- *              window to [0, 1] (its shape), complement-coded: 32 bytes;
+ *              window to [0, 1] (its shape; pulled towards flat when the window spans less than
+ *              `floor`), complement-coded: 32 bytes;
  *   memory   — fuzzy ART with two vigilances: a window resonating with a category (match ≥ upper)
  *              refines it, one between the vigilances adds a category to a known cluster, one below
  *              the lower vigilance opens a new cluster: a shape not seen before. At most
  *              `categories` categories; the least recently matched one is replaced;
  *   vigilance — learnt over the first `LEARN` blocks, then moved every LEARN/2 blocks towards the
- *              matches seen (ARTime's rule), never above 0.97;
+ *              matches seen (ARTime's rule), the upper never above 0.97, the lower never below
+ *              `lower_min`;
  *   anomaly  — a new cluster well below the lower vigilance (`margin`), not within 12 blocks of the
  *              last anomaly or of a new cluster (unless it matches far worse than that anomaly did).
  *
- * State: `categories` × 38 bytes (2.4 KB at 64), two rings of 53 and 105 float32, 24 numbers. Work: one block's
- * features and a match against every category, four bytes at a time, per block (a reading ends at
- * most one block).
+ * State: one buffer per stream, `categories` × 38 bytes (2.4 KB at 64), two rings of 53 and 105
+ * float32 and the window; 24 numbers. Work: one block's features and a match against every category,
+ * four bytes at a time, per block (a reading ends at most one block).
  */
 
 /** Blocks learnt before the vigilances are set and anomalies are reported (ARTime: 104). */
@@ -55,7 +57,7 @@ export interface ResonanceParams {
   quiet: number;
   /** Block values within this many typical deviations of the baseline are placed on it. */
   snap: number;
-  /** The window's shape is scaled to [0, 1] over its range, or over this (level units) when smaller. */
+  /** A window spanning less than this (level units) has its shape pulled towards flat in proportion (0: never). */
   floor: number;
   /** The lower vigilance never falls below this (0: as ARTime, it follows the matches down without bound). */
   lower_min: number;
