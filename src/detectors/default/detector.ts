@@ -96,13 +96,11 @@ export interface DefaultParams {
   shape_categories: number;
   /** Shape rule: a new shape is an anomaly when its best match is below this fraction of the lower vigilance. */
   shape_margin: number;
-  /** Shape rule: ...and its confidence reaches this (0: off). */
-  shape_confidence: number;
   /** Shape rule: windows (blocks) before new shapes are reported. */
   shape_quiet: number;
   /** Shape rule: block values within this many typical deviations of the baseline are placed on it. */
   shape_snap: number;
-  /** Shape rule: a window's shape is scaled over its range or over this many typical deviations, whichever is larger. */
+  /** Shape rule: a window spanning less than this many typical deviations has its shape pulled towards flat in proportion (0: never). */
   shape_floor: number;
   /** Shape rule: the lower vigilance never falls below this (0: no bound, as ARTime). */
   shape_vigilance_min: number;
@@ -153,7 +151,6 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   shape_span: 12,
   shape_categories: 64,
   shape_margin: 0.9,
-  shape_confidence: 0,
   shape_quiet: 208,
   shape_snap: 0.9,
   shape_floor: 3,
@@ -217,7 +214,7 @@ export class DefaultDetector implements Detector {
     this.useSeason = p.rules.includes('season');
     this.useSeq = p.rules.includes('sequence');
     this.cusumPerTime = p.season_cusum === 'per_time';
-    this.shape = p.rules.includes('shape') ? new ShapeMemory({ block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, confidence: p.shape_confidence, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span, lower_min: p.shape_vigilance_min }) : null;
+    this.shape = p.rules.includes('shape') ? new ShapeMemory({ block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span, lower_min: p.shape_vigilance_min }) : null;
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.cal = new Likelihood(1, p.cal_long);
     this.season = new SeasonalBaseline({ ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio });

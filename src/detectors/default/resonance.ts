@@ -51,8 +51,6 @@ export interface ResonanceParams {
   categories: number;
   /** A new cluster is an anomaly only when its best match is below this fraction of the lower vigilance. */
   margin: number;
-  /** ...and its confidence (ARTime's: distance below both vigilances, and a mismatch of the latest level) reaches this (0: off). */
-  confidence: number;
   /** Windows after which anomalies are reported (at least LEARN; the vigilances move from LEARN on). */
   quiet: number;
   /** Block values within this many typical deviations of the baseline are placed on it. */
@@ -190,7 +188,6 @@ export class ShapeMemory {
     let best = 0;
     let upperHit = false;
     let bestJ = -1;
-    let bestEs = 0;
     for (let j = 0; j < this.nCat; j++) {
       const o = j * CODE;
       const num = overlap(this.w32, j * WORDS, X32);
@@ -200,7 +197,7 @@ export class ShapeMemory {
       const en = e1 + e2;
       const es = ((x[DIM - 1]! < e1 ? x[DIM - 1]! : e1) + (x[CODE - 1]! < e2 ? x[CODE - 1]! : e2)) / (en > 0 ? en : 1);
       const m = fs * fs * fs * es * es;
-      if (m > best) { best = m; bestJ = j; bestEs = es; }
+      if (m > best) { best = m; bestJ = j; }
       if (m >= this.upper) {
         // Resonance: the category learns the window (fast commit: its box grows to hold it).
         overlap(this.w32, j * WORDS, X32, true);
@@ -212,7 +209,7 @@ export class ShapeMemory {
     let newCluster = false;
     this.limit = this.lower * this.p.margin;
     if (!upperHit) {
-      if (!(bestJ >= 0 && best >= this.lower)) newCluster = this.nCat > 0 && best < this.lower * this.p.margin && (this.p.confidence === 0 || this.confidence(best, bestEs) >= this.p.confidence);
+      if (!(bestJ >= 0 && best >= this.lower)) newCluster = this.nCat > 0 && best < this.lower * this.p.margin;
       this.add(i);
     }
     this.best = best;
@@ -245,13 +242,6 @@ export class ShapeMemory {
     if (newCluster) this.maskCat = 1;
     if (!learning && (i - this.lastAnom === MASK || i - this.lastVig >= LEARN / 2)) this.moveVigilance(i);
     return anomaly;
-  }
-
-  /** ARTime's confidence of an anomaly with best match `s` whose latest level matched `es`. */
-  private confidence(s: number, es: number): number {
-    const f = 1 - Math.min(0.999, s);
-    const c = 0.35 * (this.upper - (1 - f)) / f + 0.65 * (this.lower - (1 - f)) / f + 1.5 * (1 - es);
-    return c < 1 ? c : 1;
   }
 
   /** ARTime's vigilance update: the upper one is the mean match so far; the lower one follows the recent matches. */
@@ -345,7 +335,7 @@ export class ShapeMemory {
     const arr = (name: string, len: number): ArrayLike<number> => {
       const a = o?.[name];
       const v = ArrayBuffer.isView(a) || Array.isArray(a) ? (a as ArrayLike<unknown>) : undefined;
-      if (v === undefined || v.length !== len) throw new Error(`${where}: "shape.${name}" must hold ${len} numbers`);
+      if (v === undefined || v.length !== len) throw new Error(`${where}: "shape.${name}" must hold ${len} numbers, not ${v?.length ?? 'none'} (shape_categories changed? delete the state file to start fresh)`);
       for (let k = 0; k < len; k++) if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) throw new Error(`${where}: "shape.${name}" must hold ${len} finite numbers`);
       return v as ArrayLike<number>;
     };
@@ -365,7 +355,7 @@ export class ShapeMemory {
     [this.nCat, this.blocks, this.bn, this.bsum, this.bmax, this.bmin, this.bsize, this.ma, this.slow, this.dev, this.upper, this.lower,
       this.sumBest, this.nBest, this.learnSum, this.learnN, this.lastAnom, this.lastAnomSim, this.lastVig, this.maskCat, this.noNew, this.anomSum, this.anomN, this.anomLast] = v as [
       number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-    if (!(this.nCat >= 0 && this.nCat <= this.p.categories)) throw new Error(`${where}: "shape.numbers" holds ${this.nCat} categories, more than the ${this.p.categories} configured`);
+    if (!(this.nCat >= 0 && this.nCat <= this.p.categories)) throw new Error(`${where}: "shape.numbers" holds ${this.nCat} categories, more than the ${this.p.categories} configured (shape_categories changed? delete the state file to start fresh)`);
   }
 }
 
