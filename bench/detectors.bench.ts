@@ -21,13 +21,14 @@ const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7ffffff
 for (let i = 0; i < xs.length; i++) xs[i] = rnd() + rnd() + rnd() - 1.5 + (i % 5000 === 0 ? 8 : 0) + (i % 20000 > 15000 ? 2 : 0);
 
 /**
- * Rows: every kind at its defaults, and the default detector without its sequence and shape rules,
+ * Rows: every kind at its defaults, and the default detector without its sequence, shape or joint rule,
  * with a block per reading (the shape rule's worst case: a series at least as slow as `shape_block`,
  * 50 min) and with its calibration stage on (their cost, same run).
  */
 const variants: Record<string, { detector: string } & Record<string, unknown>> = {
-  'default, no sequence rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'shape'] },
-  'default, no shape rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'sequence'] },
+  'default, no sequence rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'shape', 'joint'] },
+  'default, no shape rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'sequence', 'joint'] },
+  'default, no joint rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'sequence', 'shape'] },
   'default, shape block per reading': { detector: 'default', shape_block: 1000 },
   'default, calibrated (cal_z 3)': { detector: 'default', cal_z: 3 },
 };

@@ -396,4 +396,18 @@ export const MUTANTS: Mutant[] = [
     replacement: 'lower',
     tests: ['test/detectors/default-shape.test.ts'],
   },
+  {
+    id: 'default detector: the joint rule judges the stronger view, not the weaker',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const both = local < seasonal ? local : seasonal;',
+    replacement: 'const both = local > seasonal ? local : seasonal;',
+    tests: ['test/detectors/default-joint.test.ts'],
+  },
+  {
+    id: 'default detector: the joint rule is never used',
+    in: 'src/detectors/default/detector.ts',
+    original: 'if (this.useJoint && best < 0.5) {',
+    replacement: 'if (this.useJoint && best < 0) {',
+    tests: ['test/detectors/default-joint.test.ts'],
+  },
 ];

@@ -104,8 +104,13 @@ export interface DefaultParams {
   shape_floor: number;
   /** Shape rule: the lower vigilance never falls below this (0: no bound, as ARTime). */
   shape_vigilance_min: number;
-  /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`, `shape`. */
-  rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence' | 'shape'>;
+  /**
+   * Joint rule: when no rule reaches its limit, a seasonal statistic (season or season_shift) and a
+   * local one (range, spike or sequence) that both reach this share of their limits are anomalous.
+   */
+  joint_share: number;
+  /** Rules switched on: any of `range`, `spike`, `flat`, `season`, `sequence`, `shape`, `joint`. */
+  rules: Array<'range' | 'spike' | 'flat' | 'season' | 'sequence' | 'shape' | 'joint'>;
   /**
    * Reference interval (ms): per-reading memories (`range_relax`, `decay`) are as stated for readings
    * this far apart or further; at faster rates they are scaled by (interval / time_ref), so they last
@@ -155,7 +160,8 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   shape_snap: 0.9,
   shape_floor: 3,
   shape_vigilance_min: 0.8,
-  rules: ['range', 'spike', 'flat', 'season', 'sequence', 'shape'],
+  joint_share: 0.5,
+  rules: ['range', 'spike', 'flat', 'season', 'sequence', 'shape', 'joint'],
   time_ref: 300_000,
   slow_records: 'per_reading',
 };
@@ -171,6 +177,7 @@ export class DefaultDetector implements Detector {
   private readonly useFlat: boolean;
   private readonly useSeason: boolean;
   private readonly useSeq: boolean;
+  private readonly useJoint: boolean;
   private readonly shape: ShapeMemory | null;
   private readonly cusumPerTime: boolean;
   private readonly season: SeasonalBaseline;
@@ -213,6 +220,7 @@ export class DefaultDetector implements Detector {
     this.useFlat = p.rules.includes('flat');
     this.useSeason = p.rules.includes('season');
     this.useSeq = p.rules.includes('sequence');
+    this.useJoint = p.rules.includes('joint');
     this.cusumPerTime = p.season_cusum === 'per_time';
     this.shape = p.rules.includes('shape') ? new ShapeMemory({ block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span, lower_min: p.shape_vigilance_min }) : null;
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
@@ -307,14 +315,23 @@ export class DefaultDetector implements Detector {
       let rule = 'range';
       let dev = range;
       let limit = rangeLimit;
+      // The joint rule's two views: the largest share of its limit a local and a seasonal statistic reach.
+      let local = 0;
+      let localRule = 'range';
+      let seasonal = 0;
+      let seasonalRule = 'season';
       // With a seasonal model in use, leaving the range counts only when the value is also unusual for the time of day/week.
       const gated = this.useSeason && this.season.model >= 0 && Math.abs(sz) < GATE;
-      if (this.useRange && !gated) best = scoreOf(range, rangeLimit);
+      if (this.useRange && !gated) {
+        best = scoreOf(range, rangeLimit);
+        local = range / rangeLimit;
+      }
       // As for the range: on a quantised series a step of a quantum or two is the next level, not a spike.
       if (this.useSpike && step >= qFloor) {
         const lim = Math.max(p.spike_z, this.spikeRecord);
         const s = scoreOf(spike, lim);
         if (s > best) { best = s; rule = x >= this.prev ? 'spike' : 'dip'; dev = spike; limit = lim; }
+        if (spike / lim > local) { local = spike / lim; localRule = x >= this.prev ? 'spike' : 'dip'; }
       }
       if (this.useFlat) {
         const lim = Math.max(p.flat_readings, p.flat_factor * this.flatRecord);
@@ -329,12 +346,21 @@ export class DefaultDetector implements Detector {
         const cu = Math.max(this.cusumUp, this.cusumDown);
         s = scoreOf(cu, p.season_h);
         if (s > best) { best = s; rule = 'season_shift'; dev = cu; limit = p.season_h; o.baseline = this.season.pred; }
+        seasonal = az / lim;
+        if (cu / p.season_h > seasonal) { seasonal = cu / p.season_h; seasonalRule = 'season_shift'; }
       }
       if (this.useSeq) {
         // Unusual for this stream (z) and new in absolute terms (share): both must reach their limit.
         const r = Math.min(seqZ / p.seq_z, this.seq.short / p.seq_share);
         const s = scoreOf(r, 1);
         if (s > best) { best = s; rule = 'sequence'; dev = seqZ; limit = p.seq_z; }
+        if (r > local) { local = r; localRule = 'sequence'; }
+      }
+      // Two views, each half convinced (no rule reached its limit): the weaker of the two against the share.
+      if (this.useJoint && best < 0.5) {
+        const both = local < seasonal ? local : seasonal;
+        const s = scoreOf(both, p.joint_share);
+        if (s >= 0.5) { best = s; rule = `joint:${seasonalRule}+${localRule}`; dev = both; limit = p.joint_share; o.baseline = this.season.pred; }
       }
       // Reported as a mismatch (1 − best match) against its limit, so that larger is more anomalous as for every rule.
       if (newShape && best < 1) { best = 1; rule = 'shape'; dev = 1 - this.shape!.best; limit = 1 - this.shape!.limit; }

@@ -40,7 +40,8 @@ function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
     shape_snap: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.shape_snap).describe('Shape rule: block values within this many typical deviations of their baseline are placed on it (noise around the baseline is no shape).'),
     shape_floor: z.number().nonnegative().default(DEFAULT_DETECTOR_PARAMS.shape_floor).describe('Shape rule: a window spanning less than this many typical deviations has its shape pulled towards flat in proportion: a small wiggle is no shape (0: never, as ARTime).'),
     shape_vigilance_min: z.number().min(0).max(1).default(DEFAULT_DETECTOR_PARAMS.shape_vigilance_min).describe('Shape rule: the lower vigilance, which follows the matches seen, never falls below this, so a stream whose shapes all look alike does not stop seeing new ones (0: no bound, as ARTime).'),
-    rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence', 'shape'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
+    joint_share: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.joint_share).describe('Joint rule: when no rule reaches its limit, a seasonal statistic (season or season_shift) and a local one (range, spike or sequence) that both reach this share of their limits make the reading anomalous: two independent views, each half convinced.'),
+    rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence', 'shape', 'joint'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
     time_ref: durationSchema.refine((ms) => ms > 0, { message: 'time_ref must be positive' }).default(DEFAULT_DETECTOR_PARAMS.time_ref).describe('Reference interval (default 5m): `range_relax` and `decay` are per reading at this interval or slower; on faster series they are scaled down with the observed interval so the memories last the same time rather than the same number of readings.'),
     slow_records: z.enum(['per_reading', 'per_time']).default(DEFAULT_DETECTOR_PARAMS.slow_records).describe('Records (spike, flat, season) on series slower than `time_ref`: decayed by `decay` per reading (`per_reading`), or per `time_ref` of time (`per_time`: an hourly series forgets its largest step in weeks, not a year). Default `per_reading`: `per_time` did not pass the leave-one-corpus-out check (docs/backtest.md).'),
   });
@@ -51,7 +52,7 @@ export type DefaultSpec = z.output<ReturnType<typeof schema>>;
 export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   type: 'detector',
   kind: 'default',
-  description: 'The default detector for a series of unknown kind: range, spike, flat, season, sequence and shape rules judged against the stream\'s own history.',
+  description: 'The default detector for a series of unknown kind: range, spike, flat, season, sequence, shape and joint rules judged against the stream\'s own history.',
   schema,
   create: (spec) => new DefaultDetector({ ...spec, periods: [...spec.periods], rules: [...spec.rules] }),
   // 200 readings are 17 h at 5 minutes but 8 days at hourly steps: after 6 h only a strong new event
@@ -59,6 +60,6 @@ export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   alertDefaults: { clear_readings: 10, cooldown_readings: 200, cooldown_readings_within: 6 * 3_600_000, cooldown_readings_score: 0.7 },
   sample: `
 detector: default
-rules: [range, spike, flat, season, sequence, shape]
+rules: [range, spike, flat, season, sequence, shape, joint]
 `,
 };
