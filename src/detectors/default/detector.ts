@@ -324,14 +324,16 @@ export class DefaultDetector implements Detector {
       const gated = this.useSeason && this.season.model >= 0 && Math.abs(sz) < GATE;
       if (this.useRange && !gated) {
         best = scoreOf(range, rangeLimit);
-        local = range / rangeLimit;
+        // A limit of 0 (range_margin and range_steps set to 0) would make 0 / 0 a NaN view; any excess then scores 1 anyway.
+        if (rangeLimit > 0) local = range / rangeLimit;
       }
       // As for the range: on a quantised series a step of a quantum or two is the next level, not a spike.
       if (this.useSpike && step >= qFloor) {
         const lim = Math.max(p.spike_z, this.spikeRecord);
         const s = scoreOf(spike, lim);
-        if (s > best) { best = s; rule = x >= this.prev ? 'spike' : 'dip'; dev = spike; limit = lim; }
-        if (spike / lim > local) { local = spike / lim; localRule = x >= this.prev ? 'spike' : 'dip'; }
+        const side = x >= this.prev ? 'spike' : 'dip';
+        if (s > best) { best = s; rule = side; dev = spike; limit = lim; }
+        if (spike / lim > local) { local = spike / lim; localRule = side; }
       }
       if (this.useFlat) {
         const lim = Math.max(p.flat_readings, p.flat_factor * this.flatRecord);
