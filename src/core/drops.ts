@@ -57,7 +57,7 @@ export class DropCounter {
 
   /** Counts per reason, as a plain object (stable key order). */
   counters(): Record<string, number> {
-    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    return countsByName(this.counts);
   }
 
   samplesFor(reason: string): readonly DropSample[] {
@@ -81,4 +81,12 @@ function toSampleText(sample: unknown, max: number): string {
     }
   }
   return text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
+}
+
+/**
+ * Counts as a plain object, keys in code-unit order. Not `localeCompare`: the first collation loads
+ * ICU's data into the process (~3 MB resident, measured), and reason names are ASCII.
+ */
+export function countsByName(counts: Iterable<[string, number]>): Record<string, number> {
+  return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

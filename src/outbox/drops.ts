@@ -1,4 +1,4 @@
-import { DropCounter } from '../core/drops.js';
+import { DropCounter, countsByName } from '../core/drops.js';
 import type { Logger } from '../core/log.js';
 import type { PerPriority, Priority } from '../core/records.js';
 import { DropLog } from './drop-log.js';
@@ -76,7 +76,7 @@ export class OutboxDrops {
   total(): Record<string, number> {
     const t = new Map(this.saved);
     for (const [r, n] of this.unsaved) t.set(r, (t.get(r) ?? 0) + n);
-    return Object.fromEntries([...t.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    return countsByName(t);
   }
 
   /** Log every reason with drops not logged yet (at close). */
