@@ -68,3 +68,21 @@ test('journal blocks: a cut-short or unknown block is an error that says so, nev
   other[0] = 9;
   assert.throws(() => [...decodeBlock(other, -Infinity, 1)], /journal block of format 9/);
 });
+
+test('journal blocks: the writer remembers stream names from block to block, yet every block names its streams itself (also once it has forgotten them all)', () => {
+  const w = new JournalBlockWriter();
+  const blockOf = (streams: string[], first: number): Buffer => {
+    w.reset();
+    for (const [i, stream] of streams.entries()) w.add({ pos: first + i, at: 1, reading: { stream, ts: i, value: i } });
+    return Buffer.from(w.data());
+  };
+  const streamsOf = (data: Buffer, first: number) => [...decodeBlock(data, -Infinity, first)].map((e) => ('reading' in e ? e.reading.stream : ''));
+  const one = blockOf(['a/t', 'b/t', 'a/t'], 1);
+  const two = blockOf(['b/t', 'c/t', 'a/t', 'b/t'], 4);
+  assert.deepEqual(streamsOf(one, 1), ['a/t', 'b/t', 'a/t']);
+  assert.deepEqual(streamsOf(two, 4), ['b/t', 'c/t', 'a/t', 'b/t'], 'a block decodes alone: names of an earlier block are written again');
+  // More names than the writer keeps: it forgets them at the next block, and blocks still decode alone.
+  const many = Array.from({ length: 17_000 }, (_, i) => `d${i}/t`);
+  assert.deepEqual(streamsOf(blockOf(many, 100), 100), many);
+  assert.deepEqual(streamsOf(blockOf(['d5/t', 'a/t', 'd5/t'], 20_000), 20_000), ['d5/t', 'a/t', 'd5/t']);
+});

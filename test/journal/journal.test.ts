@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { silentLogger } from '../../src/core/log.js';
 import type { Reading } from '../../src/core/reading.js';
 import { IngestJournal, readJournal } from '../../src/journal/journal.js';
@@ -178,6 +180,35 @@ test('journal: on a nearly full disk it writes what fits (the rest waits, as aft
   assert.deepEqual(stored(), [1, 2, 3, 11, 12]);
   assert.deepEqual(recovered, [[1, 7]]);
   assert.equal(errors.length, 1, 'one error line for the run');
+  journal.close();
+  outbox.close();
+});
+
+test('journal: a reading is encoded when it is appended and not held until the commit (at thousands a second, held readings outlive the young generation)', async (t) => {
+  const { dir, cleanup } = tempDir('edgewise-journal-');
+  t.after(cleanup);
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+  const journal = new IngestJournal({ lastPos: 0, maxWait: 5, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(String(err)) });
+  outbox.addTxPart(journal);
+  const refs: Array<WeakRef<Reading>> = [];
+  const appendSome = (): void => {
+    for (let i = 0; i < 100; i++) {
+      const r: Reading = { stream: `d${i % 7}/t`, ts: 1000 + i, value: i, fields: { n: i } };
+      refs.push(new WeakRef(r));
+      journal.append(r, 2000 + i, i === 50 ? 'client:1:7' : undefined);
+    }
+  };
+  appendSome();
+  await new Promise((resolve) => setImmediate(resolve)); // WeakRefs hold their targets until the current job ends
+  gc();
+  assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0, 'no reading held by the journal before its commit');
+  journal.commitNow();
+  const back = [...readJournal(outbox.database, 0)].map((e) => ('reading' in e ? [e.reading.stream, e.reading.value, e.reading.fields?.n, 'src' in e ? e.src : undefined] : []));
+  assert.equal(back.length, 100);
+  assert.deepEqual(back[3], ['d3/t', 3, 3, undefined]);
+  assert.deepEqual(back[50], ['d1/t', 50, 50, 'client:1:7']);
   journal.close();
   outbox.close();
 });

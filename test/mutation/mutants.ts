@@ -180,6 +180,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/journal/journal-blocks.test.ts', 'test/runtime/state.test.ts'],
   },
   {
+    id: 'journal: a block refers to stream names written in an earlier block',
+    in: 'src/outbox/journal-blocks.ts',
+    original: 'this.blockNo++;',
+    replacement: '',
+    tests: ['test/journal/journal-blocks.test.ts'],
+  },
+  {
     id: 'journal: a field of a reading is stored as the wrong type',
     in: 'src/outbox/journal-blocks.ts',
     original: "fields[k] = type === 0 ? double() : type === 1 ? text() : type === 3;",
