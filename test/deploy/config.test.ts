@@ -37,7 +37,7 @@ test('the deploy files start Node with the flags and environment the benchmarks 
   const unit = readFileSync('deploy/balena/edgewise.service', 'utf8');
   assert.equal(/^ExecStart=(.*)$/m.exec(unit)![1], ['/usr/bin/node', ...DEPLOY_NODE_FLAGS, 'dist/src/cli/main.js', 'run'].join(' '));
   for (const [k, v] of Object.entries(DEPLOY_ENV)) {
-    assert.match(dockerfile, new RegExp(`^\\s+${k}=${v}$`, 'm'), `Dockerfile ENV ${k}=${v}`);
+    assert.match(dockerfile, new RegExp(`^\\s+${k}=${v}( \\\\)?$`, 'm'), `Dockerfile ENV ${k}=${v}`);
     assert.match(unit, new RegExp(`^Environment=${k}=${v}$`, 'm'), `systemd Environment=${k}=${v}`);
   }
 });
