@@ -3,7 +3,7 @@
  * (issue 17, defect 5: "hostile input must not cost more memory than good input").
  *
  * Two runs, each a fresh `edgewise run` (child process, under tsx, with the deploy profile's Node
- * flags and MALLOC_ARENA_MAX from bench/deploy-profile.ts) with the embedded broker and
+ * flags and glibc malloc settings from bench/deploy-profile.ts) with the embedded broker and
  * one pipeline on every stream. Both get the same warm-up (5 s of valid readings from 100
  * devices), then 30 s at 2,000 msg/s (QoS 0, raw MQTT from this process) of either
  * - good: `sensors/dev-<n>/<metric>` `{"value","ts"}` from 100 devices × 4 metrics, or
