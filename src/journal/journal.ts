@@ -31,6 +31,8 @@ export interface JournalOptions {
   onRecovered?: (failed: number, dropped: number) => void;
   /** Entries held in memory while commits fail (default MAX_PENDING). */
   maxPending?: number;
+  /** A reading that cannot be encoded (v8.serialize refuses a value in it): not journaled, counted in `dropped`. */
+  onUnencodable?: (err: unknown, stream: unknown) => void;
 }
 
 /** Entries held in memory beyond which a commit is made at once. */
@@ -133,7 +135,13 @@ export class IngestJournal implements TxPart {
   append(reading: Reading, at: number, src?: string): void {
     if (src !== undefined) this.inDelivery = true;
     const pos = ++this.pos;
-    this.block.addReading(pos, at, reading, src);
+    try {
+      this.block.addReading(pos, at, reading, src);
+    } catch (err) {
+      this.stats.dropped++;
+      this.opts.onUnencodable?.(err, reading.stream);
+      return;
+    }
     this.pending.push(pos, this.block.size, (this.inDelivery ? ACKED : 0) | (src !== undefined ? SRC : 0));
     this.stats.appended++;
     this.arm();

@@ -88,13 +88,15 @@ export class JournalBlockWriter {
     return this.o - start;
   }
 
+  /** Throws, writing nothing, for a reading v8.serialize refuses (a function or a symbol in it). */
   addReading(pos: number, at: number, r: Reading, src?: string): number {
+    const shape = shapeOf(r);
+    const whole = shape === undefined ? serialize(r) : undefined; // before the block is touched: it may throw
     const start = this.begin(pos, at);
     let head: number;
-    const shape = shapeOf(r);
-    if (shape === undefined) {
+    if (whole !== undefined) {
       head = WHOLE;
-      this.bytes(serialize(r));
+      this.bytes(whole);
     } else {
       head = shape ? EXTRA : COLUMNS;
       let name = this.names.get(r.stream);

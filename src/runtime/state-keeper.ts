@@ -59,6 +59,7 @@ export class StateKeeper {
   /** Capture time of the checkpoint being written (for its stats). */
   private captureMs = 0;
   private checkpointsFailedInRow = 0;
+  private unencodable = 0;
 
   constructor(
     private readonly o: {
@@ -94,6 +95,9 @@ export class StateKeeper {
             { err, file: o.outbox.file },
             `ingest journal: commit failed (${(err as Error).message}); QoS 1 publishes stay unacknowledged and the commit is retried every second. While it fails, beyond 20,000 held entries the oldest readings nobody waits for (QoS 0, serial, GPIO) are not journaled: counted in edgewise_state_journal_dropped_total, a crash before the next checkpoint loses their effect. Free space on the device if the disk is full.`,
           ),
+        onUnencodable: (err, stream) => {
+          if (this.unencodable++ === 0) o.log.warn({ stream, err: (err as Error).message }, `ingest journal: a reading it cannot encode (${(err as Error).message}) is not journaled: the pipelines have it, a crash before the next checkpoint loses its effect; counted in edgewise_state_journal_dropped_total (logged once). A plugin put a value in a reading that is not data (a function, a symbol)?`);
+        },
         onRecovered: (failed, dropped) =>
           o.log.warn({ file: o.outbox.file, failedCommits: failed, notJournaled: dropped }, `ingest journal: commits succeed again after ${failed} failed; ${dropped} readings were not journaled meanwhile`),
       });

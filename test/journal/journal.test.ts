@@ -212,3 +212,28 @@ test('journal: a reading is encoded when it is appended and not held until the c
   journal.close();
   outbox.close();
 });
+
+test('journal: a reading it cannot encode (a function in it) is counted and reported, never a broken block or a stuck commit', (t) => {
+  const { dir, cleanup } = tempDir('edgewise-journal-');
+  t.after(cleanup);
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+  const refused: unknown[] = [];
+  const journal = new IngestJournal({ lastPos: 0, maxWait: 5, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(String(err)), onUnencodable: (_err, stream) => refused.push(stream) });
+  outbox.addTxPart(journal);
+  journal.append({ stream: 'a/t', ts: 1, value: 1 }, 1000);
+  journal.append({ stream: 'b/t', ts: 2, value: 2, fields: { f: () => 0 } } as unknown as Reading, 1001);
+  journal.append({ stream: 'b/t', ts: 3, value: 3 }, 1002);
+  journal.commitNow();
+  assert.deepEqual(refused, ['b/t']);
+  assert.equal(journal.stats.dropped, 1);
+  assert.equal(journal.stats.commits, 1, 'the commit went through');
+  assert.deepEqual(
+    [...readJournal(outbox.database, 0)].map((e) => ('reading' in e ? [e.reading.stream, e.reading.value] : [])),
+    [
+      ['a/t', 1],
+      ['b/t', 3],
+    ],
+  );
+  journal.close();
+  outbox.close();
+});
