@@ -1,20 +1,26 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { silentLogger } from '../../src/core/log.js';
 import type { Reading } from '../../src/core/reading.js';
-import { IngestJournal, readJournal } from '../../src/journal/journal.js';
+import { IngestJournal, type JournalOptions, readJournal } from '../../src/journal/journal.js';
 import { entryKinds } from '../../src/outbox/journal-blocks.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { outboxConfig, tempDir } from '../upstream/helpers.js';
 
-test('journal: every reading comes back exactly (NaN, Infinity, -0 included); fields and tags in the block, readings of another shape v8-serialised whole', (t) => {
+/** An outbox in a temporary folder and a journal committing through it (any commit error fails the test). */
+function openJournal(t: TestContext, opts: Partial<JournalOptions> = {}): { outbox: Outbox; journal: IngestJournal } {
   const { dir, cleanup } = tempDir('edgewise-journal-');
   t.after(cleanup);
   const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
-  const journal = new IngestJournal({ lastPos: 0, maxWait: 5, unackedWait: 5, commit: () => outbox.commitParts(), onError: (err) => assert.fail(String(err)) });
+  const journal = new IngestJournal({ lastPos: 0, maxWait: 5, unackedWait: 5, commit: () => outbox.commitParts(), onError: (err) => assert.fail(String(err)), ...opts });
   outbox.addTxPart(journal);
+  return { outbox, journal };
+}
+
+test('journal: every reading comes back exactly (NaN, Infinity, -0 included); fields and tags in the block, readings of another shape v8-serialised whole', (t) => {
+  const { outbox, journal } = openJournal(t);
   const T = 1_767_225_600_123.5;
   const cases: Array<{ r: Reading; stored: 'columns' | 'fields' | 'whole' }> = [
     { r: { stream: 'a/t', ts: T, value: 21.5 }, stored: 'columns' },
@@ -47,12 +53,8 @@ test('journal: every reading comes back exactly (NaN, Infinity, -0 included); fi
 });
 
 test('journal: entries nobody waits for commit within unackedWait; once an acknowledgement waits, within maxWait', (t) => {
-  const { dir, cleanup } = tempDir('edgewise-journal-');
-  t.after(cleanup);
   t.mock.timers.enable({ apis: ['setTimeout'] });
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
-  const journal = new IngestJournal({ lastPos: 0, maxWait: 5, unackedWait: 100, commit: () => outbox.commitParts(), onError: (err) => assert.fail(String(err)) });
-  outbox.addTxPart(journal);
+  const { outbox, journal } = openJournal(t, { unackedWait: 100 });
   const r = (value: number): Reading => ({ stream: 'a/t', ts: 1000 + value, value });
 
   // QoS 0 / serial readings and a tick: one commit for all of them, unackedWait after the first.
@@ -185,13 +187,9 @@ test('journal: on a nearly full disk it writes what fits (the rest waits, as aft
 });
 
 test('journal: a reading is encoded when it is appended and not held until the commit (at thousands a second, held readings outlive the young generation)', async (t) => {
-  const { dir, cleanup } = tempDir('edgewise-journal-');
-  t.after(cleanup);
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
-  const journal = new IngestJournal({ lastPos: 0, maxWait: 5, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(String(err)) });
-  outbox.addTxPart(journal);
+  const { outbox, journal } = openJournal(t, { unackedWait: 60_000 });
   const refs: Array<WeakRef<Reading>> = [];
   const appendSome = (): void => {
     for (let i = 0; i < 100; i++) {
@@ -214,12 +212,8 @@ test('journal: a reading is encoded when it is appended and not held until the c
 });
 
 test('journal: a reading it cannot encode (a function in it) is counted and reported, never a broken block or a stuck commit', (t) => {
-  const { dir, cleanup } = tempDir('edgewise-journal-');
-  t.after(cleanup);
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
   const refused: unknown[] = [];
-  const journal = new IngestJournal({ lastPos: 0, maxWait: 5, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(String(err)), onUnencodable: (_err, stream) => refused.push(stream) });
-  outbox.addTxPart(journal);
+  const { outbox, journal } = openJournal(t, { unackedWait: 60_000, onUnencodable: (_err, stream) => refused.push(stream) });
   journal.append({ stream: 'a/t', ts: 1, value: 1 }, 1000);
   journal.append({ stream: 'b/t', ts: 2, value: 2, fields: { f: () => 0 } } as unknown as Reading, 1001);
   journal.append({ stream: 'b/t', ts: 3, value: 3 }, 1002);
