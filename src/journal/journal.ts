@@ -112,6 +112,8 @@ export class IngestJournal implements TxPart {
   private stmt: { db: Database.Database; insert: Database.Statement } | undefined;
   /** A QoS 1 delivery's readings are being appended (from its first reading to its whenDurable). */
   private inDelivery = false;
+  /** The delivery key of a delivery whose first reading could not be encoded: its next reading carries it. */
+  private carriedSrc: string | undefined;
   /** performance.now() before which no commit is tried (a commit failed); 0: none failed. */
   private retryAt = 0;
   private failedInRow = 0;
@@ -134,10 +136,13 @@ export class IngestJournal implements TxPart {
   /** `src`: the delivery the reading came in (see deliveries.ts), on its first reading. */
   append(reading: Reading, at: number, src?: string): void {
     if (src !== undefined) this.inDelivery = true;
+    else if (this.carriedSrc !== undefined) src = this.carriedSrc;
+    this.carriedSrc = undefined;
     const pos = ++this.pos;
     try {
       this.block.addReading(pos, at, reading, src);
     } catch (err) {
+      this.carriedSrc = src; // the delivery stays known (a redelivery after a restart is refused) through its next reading
       this.stats.dropped++;
       this.opts.onUnencodable?.(err, reading.stream);
       return;
@@ -180,6 +185,7 @@ export class IngestJournal implements TxPart {
   /** Call `cb` once everything appended so far is durable (at once when it is). */
   whenDurable(cb: () => void): void {
     this.inDelivery = false;
+    this.carriedSrc = undefined;
     if (this.durablePos >= this.pos) {
       cb();
       return;

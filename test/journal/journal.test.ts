@@ -231,3 +231,21 @@ test('journal: a reading it cannot encode (a function in it) is counted and repo
   journal.close();
   outbox.close();
 });
+
+test('journal: when the first reading of a QoS 1 delivery cannot be encoded, its next reading carries the delivery key (a redelivery after a restart is still recognised)', (t) => {
+  const { outbox, journal } = openJournal(t, { unackedWait: 60_000 });
+  journal.append({ stream: 'b/t', ts: 1, value: 1, fields: { f: () => 0 } } as unknown as Reading, 1000, 'client:1:9');
+  journal.append({ stream: 'b/t', ts: 2, value: 2 }, 1000);
+  journal.whenDurable(() => {});
+  journal.append({ stream: 'b/t', ts: 3, value: 3 }, 1001); // the next delivery's (QoS 0): no key
+  journal.commitNow();
+  assert.deepEqual(
+    [...readJournal(outbox.database, 0)].map((e) => ('reading' in e ? [e.reading.value, 'src' in e ? e.src : undefined] : [])),
+    [
+      [2, 'client:1:9'],
+      [3, undefined],
+    ],
+  );
+  journal.close();
+  outbox.close();
+});
