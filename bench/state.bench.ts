@@ -18,6 +18,7 @@ import { silentLogger } from '../src/core/log.js';
 import type { Reading } from '../src/core/reading.js';
 import { compilePipeline } from '../src/compile.js';
 import { type Pipeline } from '../src/engine/pipeline.js';
+import { IngestJournal } from '../src/journal/journal.js';
 import { outboxConfigSchema } from '../src/outbox/config.js';
 import { Outbox } from '../src/outbox/index.js';
 import { DEFAULT_STATE_CONFIG, StateKeeper } from '../src/runtime/state-keeper.js';
@@ -63,6 +64,33 @@ async function journalThroughput(durability: 'normal' | 'full', withField = fals
   outbox.close();
   rmSync(dir, { recursive: true, force: true });
   return [`journal, outbox.durability ${durability}${withField ? ', readings with a field (as the runtime bench sends)' : ''}`, `${Math.round(N / secs).toLocaleString('en')} readings/s durable`, `${(((cpu.user + cpu.system) / N)).toFixed(2)} µs CPU/reading; ${st.commits} commits`];
+}
+
+/** Appends while every commit fails (a full disk): beyond the bound the oldest go, a sealed block at a time. */
+function appendWhileCommitsFail(): string[] {
+  const journal = new IngestJournal({
+    lastPos: 0,
+    maxWait: 5,
+    unackedWait: 100,
+    commit: () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    },
+    onError: () => {},
+  });
+  const N = 400_000;
+  const rs: Reading[] = Array.from({ length: 1000 }, (_, i) => ({ stream: `m-${i}/vibration`, ts: 0, value: 0 }));
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < N; i++) {
+    const r = rs[i % 1000]!;
+    journal.append({ stream: r.stream, ts: T0 + i, value: i % 97 }, T0 + i);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  journal.close();
+  return [
+    `journal append while every commit fails (a full disk), ${N.toLocaleString('en')} appends, 20,000 held at most`,
+    `${((cpu.user + cpu.system) / N).toFixed(2)} µs CPU/append`,
+    `${journal.stats.dropped.toLocaleString('en')} dropped (counted), ${journal.stats.reencoded.toLocaleString('en')} encoded again`,
+  ];
 }
 
 function fill(p: Pipeline, readingsPerStream: number, from = 0): void {
@@ -140,5 +168,6 @@ const rows: string[][] = [];
 rows.push(await journalThroughput('normal'));
 rows.push(await journalThroughput('full'));
 rows.push(await journalThroughput('normal', true));
+rows.push(appendWhileCommitsFail());
 rows.push(...(await checkpointAndRestart()));
 printTable(`state (${machine()}; shared machine: other work ran on the same cores)`, ['what', 'figure', 'note'], rows);

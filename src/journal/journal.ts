@@ -53,7 +53,7 @@ const SRC = 2;
 
 /**
  * What the journal knows of each pending entry besides its bytes: its position, where its bytes
- * end in the pending block, its flags. Typed arrays reused from commit to commit: nothing is
+ * end in its block, its flags. Typed arrays reused from commit to commit: nothing is
  * allocated per reading.
  */
 class PendingIndex {
@@ -75,6 +75,13 @@ class PendingIndex {
     return this.end[i]! - (i === 0 ? 1 : this.end[i - 1]!);
   }
 
+  /** Entries with a flag among `flag`, of the first `n`. */
+  count(flag: number, n = this.length): number {
+    let k = 0;
+    for (let i = 0; i < n; i++) if (this.flags[i]! & flag) k++;
+    return k;
+  }
+
   private grow(): void {
     const n = this.pos.length * 2;
     const pos = new Float64Array(n);
@@ -89,6 +96,27 @@ class PendingIndex {
   }
 }
 
+/**
+ * Pending entries sealed into a block of their own while commits fail (a tenth of the bound each):
+ * beyond the bound the oldest go whole, and what stays is not encoded again (names in a block
+ * refer to earlier entries, so a block cannot simply be cut at its front). Each is a row of its
+ * own at the commit.
+ */
+interface Sealed {
+  data: Buffer;
+  index: PendingIndex;
+  srcs: number;
+  /** Entries an acknowledgement waits for (never dropped). */
+  acked: number;
+}
+
+/** A run of pending entries as one block: a sealed one, or the open one. */
+interface Run {
+  data: Buffer;
+  index: PendingIndex;
+  srcs: number;
+}
+
 export class IngestJournal implements TxPart {
   private pos: number;
   /**
@@ -98,7 +126,12 @@ export class IngestJournal implements TxPart {
    * 15 MB encoded).
    */
   private readonly block = new JournalBlockWriter();
-  private readonly pending = new PendingIndex();
+  private pending = new PendingIndex();
+  /** Older pending entries, sealed while commits fail (oldest first); empty otherwise. */
+  private sealed: Sealed[] = [];
+  private sealedCount = 0;
+  /** Encodes again what is kept of a sealed block (a failed disk's rare paths). */
+  private spare: JournalBlockWriter | undefined;
   /** Entries written by the transaction in progress (known once `write` ran). */
   private written = 0;
   /** The transaction in progress could not write every pending entry (no room on the disk). */
@@ -118,12 +151,16 @@ export class IngestJournal implements TxPart {
   private retryAt = 0;
   private failedInRow = 0;
   private droppedInRow = 0;
-  readonly stats = { appended: 0, commits: 0, failedCommits: 0, dropped: 0 };
+  /** `reencoded`: entries decoded and encoded again (partial commits, drops that cut a block). */
+  readonly stats = { appended: 0, commits: 0, failedCommits: 0, dropped: 0, reencoded: 0 };
 
   private readonly maxPending: number;
+  /** Entries per sealed block while commits fail. */
+  private readonly sealAt: number;
 
   constructor(private readonly opts: JournalOptions) {
     this.maxPending = opts.maxPending ?? MAX_PENDING;
+    this.sealAt = Math.max(1, Math.min(COMMIT_AT, Math.ceil(this.maxPending / 10)));
     this.pos = opts.lastPos;
     this.durablePos = opts.lastPos;
   }
@@ -131,6 +168,11 @@ export class IngestJournal implements TxPart {
   /** Last position appended. */
   get position(): number {
     return this.pos;
+  }
+
+  /** Entries held in memory, not yet durable. */
+  get held(): number {
+    return this.sealedCount + this.pending.length;
   }
 
   /** `src`: the delivery the reading came in (see deliveries.ts), on its first reading. */
@@ -159,27 +201,55 @@ export class IngestJournal implements TxPart {
     this.arm();
   }
 
-  /** Keep the pending entries `keep` says (by index), in order; returns how many went. Off the hot path: failed commits, a nearly full disk, a partial commit. */
-  private keepPending(keep: (i: number) => boolean): number {
-    const { block, pending } = this;
+  /**
+   * Decode the block `data` (entries indexed by `from`), encode those `keep` says (by index) into
+   * `writer` and `into` (which may be `from`); returns how many went. Off the hot path: failed
+   * commits, a nearly full disk, a partial commit.
+   */
+  private reencode(data: Buffer, from: PendingIndex, keep: (i: number) => boolean, writer: JournalBlockWriter, into: PendingIndex): number {
     const kept: JournalEntry[] = [];
     const acked: boolean[] = [];
     let i = 0;
-    for (const e of decodeBlock(Buffer.from(block.data()), -Infinity, block.first)) {
+    for (const e of decodeBlock(data, -Infinity, from.pos[0])) {
       if (keep(i)) {
         kept.push(e);
-        acked.push((pending.flags[i]! & ACKED) !== 0);
+        acked.push((from.flags[i]! & ACKED) !== 0);
       }
       i++;
     }
-    const gone = pending.length - kept.length;
-    block.reset();
-    pending.length = 0;
+    const gone = from.length - kept.length;
+    writer.reset();
+    into.length = 0;
     kept.forEach((e, k) => {
-      block.add(e);
-      pending.push(e.pos, block.size, (acked[k] ? ACKED : 0) | ('src' in e && e.src !== undefined ? SRC : 0));
+      writer.add(e);
+      into.push(e.pos, writer.size, (acked[k] ? ACKED : 0) | ('src' in e && e.src !== undefined ? SRC : 0));
     });
+    this.stats.reencoded += kept.length;
     return gone;
+  }
+
+  /** Keep the entries of the open block that `keep` says (by index), in order; returns how many went. */
+  private keepPending(keep: (i: number) => boolean): number {
+    return this.reencode(Buffer.from(this.block.data()), this.pending, keep, this.block, this.pending);
+  }
+
+  /** Keep the entries of sealed block `k` that `keep` says; an emptied block goes. Returns how many went. */
+  private keepSealed(k: number, keep: (i: number) => boolean): number {
+    const s = this.sealed[k]!;
+    this.spare ??= new JournalBlockWriter();
+    const index = new PendingIndex();
+    const gone = this.reencode(s.data, s.index, keep, this.spare, index);
+    this.sealedCount -= gone;
+    if (index.length === 0) this.sealed.splice(k, 1);
+    else this.sealed[k] = { data: Buffer.from(this.spare.data()), index, srcs: this.spare.srcs, acked: index.count(ACKED) };
+    return gone;
+  }
+
+  /** The pending entries as blocks, oldest first (the open block last, a view valid until the next append). */
+  private runs(): Run[] {
+    const runs: Run[] = this.sealed.slice();
+    if (this.pending.length > 0) runs.push({ data: this.block.data(), index: this.pending, srcs: this.block.srcs });
+    return runs;
   }
 
   /** Call `cb` once everything appended so far is durable (at once when it is). */
@@ -198,7 +268,7 @@ export class IngestJournal implements TxPart {
   commitNow(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.pending.length === 0) return;
+    if (this.held === 0) return;
     try {
       this.opts.commit();
     } catch (err) {
@@ -215,14 +285,46 @@ export class IngestJournal implements TxPart {
     this.arm();
   }
 
-  /** Commits are failing and too much is held: drop the oldest entries no acknowledgement waits for, down to 90 % of the bound. */
+  /**
+   * Commits are failing: the open block is sealed at `sealAt` entries, and beyond the bound the
+   * oldest entries no acknowledgement waits for go — a sealed block of them whole (no entry is
+   * encoded again), else down to 90 % of the bound.
+   */
   private dropOverflow(): void {
-    if (this.pending.length <= this.maxPending) return;
-    let excess = this.pending.length - Math.floor(this.maxPending * 0.9);
-    const flags = this.pending.flags;
-    const dropped = this.keepPending((i) => !(excess > 0 && !(flags[i]! & ACKED) && excess-- > 0));
+    if (this.pending.length >= this.sealAt) this.seal();
+    if (this.held <= this.maxPending) return;
+    let dropped = 0;
+    for (let k = 0; k < this.sealed.length && this.held > this.maxPending; ) {
+      const s = this.sealed[k]!;
+      if (s.acked === s.index.length) k++;
+      else if (s.acked === 0 && s.index.length <= this.sealAt) {
+        this.sealed.splice(k, 1);
+        this.sealedCount -= s.index.length;
+        dropped += s.index.length;
+      } else {
+        let excess = this.held - Math.floor(this.maxPending * 0.9);
+        const flags = s.index.flags;
+        const before = this.sealed.length;
+        dropped += this.keepSealed(k, (i) => !(excess > 0 && !(flags[i]! & ACKED) && excess-- > 0));
+        if (this.sealed.length === before) k++;
+      }
+    }
+    if (this.held > this.maxPending) {
+      let excess = this.held - Math.floor(this.maxPending * 0.9);
+      const flags = this.pending.flags;
+      dropped += this.keepPending((i) => !(excess > 0 && !(flags[i]! & ACKED) && excess-- > 0));
+    }
     this.stats.dropped += dropped;
     this.droppedInRow += dropped;
+  }
+
+  /** The open block becomes a sealed one; a new block opens. */
+  private seal(): void {
+    const index = this.pending;
+    this.sealed.push({ data: Buffer.from(this.block.data()), index, srcs: this.block.srcs, acked: index.count(ACKED) });
+    this.sealedCount += index.length;
+    this.pending = new PendingIndex();
+    this.block.reset();
   }
 
   /** Commit what is pending and stop the timer; appends after this are not journaled. */
@@ -245,7 +347,7 @@ export class IngestJournal implements TxPart {
       }, Math.ceil(retryIn));
       return;
     }
-    if (this.pending.length >= COMMIT_AT) {
+    if (this.held >= COMMIT_AT) {
       this.commitNow();
       return;
     }
@@ -269,7 +371,8 @@ export class IngestJournal implements TxPart {
    * disk is nearly full) allows, and at least those an acknowledgement waits for; the rest wait for
    * a later commit, as after a failed one. The
    * outbox's messages come first on a nearly full disk: they are what the gateway promised to
-   * deliver, and the journal's entries the pipelines already have.
+   * deliver, and the journal's entries the pipelines already have. One row per block (more than
+   * one only after commits failed).
    */
   write(db: Database.Database, _batch: unknown, room = Infinity): void {
     if (this.stmt?.db !== db) this.stmt = { db, insert: db.prepare('INSERT OR REPLACE INTO journal_blocks (last, first, n, srcs, data) VALUES (?, ?, ?, ?, ?)') };
@@ -277,35 +380,47 @@ export class IngestJournal implements TxPart {
     // must not stall for good); what nobody waits for before it goes when it does not fit.
     const mustTo = this.waiters.at(-1)?.pos ?? -Infinity;
     if (room !== Infinity && mustTo > -Infinity) this.dropBefore(mustTo, room);
-    const { block, pending } = this;
-    let left = room === Infinity ? Infinity : room - BLOCK_OVERHEAD_BYTES;
-    let n = 0;
-    for (; n < pending.length; n++) {
-      if (pending.pos[n]! <= mustTo) left = Infinity;
-      else if (left === Infinity && room !== Infinity) left = 0;
-      if (left !== Infinity && (left -= pending.bytes(n)) < 0) break; // the block ends before this entry
-    }
-    if (n > 0) {
-      let srcs = block.srcs;
-      if (n < pending.length) {
-        srcs = 0;
-        for (let i = 0; i < n; i++) if (pending.flags[i]! & SRC) srcs++;
+    let left = room;
+    let written = 0;
+    for (const { data, index, srcs } of this.runs()) {
+      if (left !== Infinity) left -= BLOCK_OVERHEAD_BYTES;
+      let n = 0;
+      for (; n < index.length; n++) {
+        if (index.pos[n]! <= mustTo) left = Infinity;
+        else if (left === Infinity && room !== Infinity) left = 0;
+        if (left !== Infinity && (left -= index.bytes(n)) < 0) break; // the block ends before this entry
       }
-      const data = n === pending.length ? block.data() : block.prefix(pending.end[n - 1]!);
-      this.stmt.insert.run(pending.pos[n - 1], pending.pos[0], n, srcs, data);
+      if (n > 0) {
+        const whole = n === index.length;
+        this.stmt.insert.run(index.pos[n - 1], index.pos[0], n, whole ? srcs : index.count(SRC, n), whole ? data : data.subarray(0, index.end[n - 1]!));
+      }
+      written += n;
+      if (n < index.length) break;
     }
-    this.written = n;
-    this.short = n < pending.length;
+    this.written = written;
+    this.short = written < this.held;
   }
 
   /** The entries up to `pos` do not fit in `room`: drop those no acknowledgement waits for (counted). */
   private dropBefore(pos: number, room: number): void {
-    const { pending } = this;
     let bytes = 0;
-    for (let i = 0; i < pending.length && pending.pos[i]! <= pos; i++) bytes += pending.bytes(i);
+    for (const { index } of this.runs()) {
+      if (index.pos[0]! > pos) break;
+      bytes += BLOCK_OVERHEAD_BYTES;
+      for (let i = 0; i < index.length && index.pos[i]! <= pos; i++) bytes += index.bytes(i);
+    }
     if (bytes <= room) return;
-    const { flags, pos: posOf } = pending;
-    const dropped = this.keepPending((i) => posOf[i]! > pos || (flags[i]! & ACKED) !== 0);
+    let dropped = 0;
+    for (let k = 0; k < this.sealed.length && this.sealed[k]!.index.pos[0]! <= pos; ) {
+      const { pos: posOf, flags } = this.sealed[k]!.index;
+      const before = this.sealed.length;
+      dropped += this.keepSealed(k, (i) => posOf[i]! > pos || (flags[i]! & ACKED) !== 0);
+      if (this.sealed.length === before) k++;
+    }
+    if (this.pending.length > 0 && this.pending.pos[0]! <= pos) {
+      const { pos: posOf, flags } = this.pending;
+      dropped += this.keepPending((i) => posOf[i]! > pos || (flags[i]! & ACKED) !== 0);
+    }
     this.stats.dropped += dropped;
     this.droppedInRow += dropped;
   }
@@ -316,7 +431,7 @@ export class IngestJournal implements TxPart {
     this.written = 0;
     this.short = false;
     if (n > 0) this.madeDurable(n, short);
-    if (short) this.failed(new Error(`disk nearly full: ${this.pending.length} journal entries wait for space (the outbox's messages are written first)`));
+    if (short) this.failed(new Error(`disk nearly full: ${this.held} journal entries wait for space (the outbox's messages are written first)`));
   }
 
   private madeDurable(n: number, short: boolean): void {
@@ -327,12 +442,33 @@ export class IngestJournal implements TxPart {
       this.droppedInRow = 0;
       this.retryAt = 0;
     }
-    this.durablePos = itemAt(this.pending.pos.subarray(0, this.pending.length), n - 1, 'journal: pending entries');
-    if (n === this.pending.length) {
-      this.block.reset();
-      this.pending.length = 0;
-    } else this.keepPending((i) => i >= n);
-    if (this.pending.length === 0 && this.timer) {
+    // The first n entries are durable: whole sealed blocks go, a block written in part keeps the rest.
+    let left = n;
+    while (left > 0 && this.sealed.length > 0) {
+      const s = this.sealed[0]!;
+      if (s.index.length > left) {
+        this.durablePos = s.index.pos[left - 1]!;
+        const cut = left;
+        this.keepSealed(0, (i) => i >= cut);
+        left = 0;
+        break;
+      }
+      this.durablePos = itemAt(s.index.pos.subarray(0, s.index.length), s.index.length - 1, 'journal: sealed entries');
+      this.sealed.shift();
+      this.sealedCount -= s.index.length;
+      left -= s.index.length;
+    }
+    if (left > 0) {
+      this.durablePos = itemAt(this.pending.pos.subarray(0, this.pending.length), left - 1, 'journal: pending entries');
+      if (left === this.pending.length) {
+        this.block.reset();
+        this.pending.length = 0;
+      } else {
+        const cut = left;
+        this.keepPending((i) => i >= cut);
+      }
+    }
+    if (this.held === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }

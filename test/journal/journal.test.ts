@@ -249,3 +249,94 @@ test('journal: when the first reading of a QoS 1 delivery cannot be encoded, its
   journal.close();
   outbox.close();
 });
+
+test('journal: while commits fail, what is held is sealed in blocks and the oldest go whole (nothing kept is encoded again); QoS 1 deliveries among them are kept; one row per block once space is back', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let full = true;
+  const { outbox, journal } = openJournal(t, {
+    unackedWait: 100,
+    onError: () => {},
+    commit: () => {
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      outbox.commitParts();
+    },
+  });
+  const acks: number[] = [];
+  const N = 200_000;
+  for (let i = 0; i < N; i++) {
+    // One QoS 1 delivery in 1,000 readings; its PUBACK waits for the disk.
+    if (i % 1000 === 500) {
+      journal.append({ stream: `d${i % 50}/t`, ts: i, value: i }, 1000 + i, `client:1:${i}`);
+      journal.whenDurable(() => acks.push(i));
+    } else journal.append({ stream: `d${i % 50}/t`, ts: i, value: i }, 1000 + i);
+  }
+  assert.ok(journal.held <= 20_000, `the bound holds (${journal.held} held)`);
+  assert.ok(journal.stats.dropped >= N - 20_000, `the rest dropped and counted (${journal.stats.dropped})`);
+  assert.ok(journal.stats.reencoded <= 20_000, `drops do not encode again what stays (${journal.stats.reencoded} entries encoded again for ${journal.stats.dropped} dropped)`);
+  assert.equal(acks.length, 0, 'no PUBACK while nothing is durable');
+
+  full = false;
+  t.mock.timers.tick(1000);
+  assert.equal(acks.length, N / 1000, 'every QoS 1 delivery kept and acknowledged once durable');
+  const values = [...readJournal(outbox.database, 0)].flatMap((e) => ('reading' in e ? [e.reading.value] : []));
+  assert.equal(values.length + journal.stats.dropped, N, 'every reading journaled or counted');
+  assert.ok(
+    values.every((v, i) => i === 0 || v > values[i - 1]!),
+    'in order',
+  );
+  for (const a of acks) assert.ok(values.includes(a), `QoS 1 reading ${a} journaled`);
+  assert.ok(values.slice(-1000).every((v, i, a) => i === 0 || v === a[i - 1]! + 1), 'the newest kept, none missing');
+  const rows = outbox.database.prepare('SELECT count(*) FROM journal_blocks').pluck().get() as number;
+  assert.ok(rows > 1, `one row per sealed block (${rows})`);
+  journal.close();
+  outbox.close();
+});
+
+test('journal: sealed blocks on a nearly full disk: the oldest entries that fit are written, across blocks; the rest follow in order once there is room', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { dir, cleanup } = tempDir('edgewise-journal-');
+  t.after(cleanup);
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: dir, gatewayId: 'gw', log: silentLogger() });
+  const db = outbox.database;
+  let room: number | 'full' = 'full';
+  const journal: IngestJournal = new IngestJournal({
+    lastPos: 0,
+    maxWait: 5,
+    unackedWait: 5,
+    maxPending: 100, // sealed every 10 entries while commits fail
+    commit: () => {
+      if (room === 'full') throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      const r = room;
+      db.transaction(() => journal.write(db, [], r))();
+      journal.committed();
+    },
+    onError: () => {},
+  });
+  const stored = () => [...readJournal(db, 0)].map((e) => ('reading' in e ? e.reading.value : NaN));
+  for (let i = 1; i <= 5; i++) journal.append({ stream: 'a/t', ts: i, value: i }, 1000);
+  journal.commitNow(); // fails: from now on what is held is sealed
+  for (let i = 6; i <= 35; i++) journal.append({ stream: `d${i % 3}/t`, ts: i, value: i }, 1000);
+  assert.equal(journal.held, 35);
+
+  room = 2 * 48 + 12 * 31; // two rows' overhead and about a dozen entries
+  t.mock.timers.tick(1000);
+  const first = stored();
+  assert.ok(first.length >= 8 && first.length <= 14, `the oldest that fit (${first.length})`);
+  assert.deepEqual(
+    first,
+    Array.from({ length: first.length }, (_, i) => i + 1),
+  );
+  assert.equal(journal.held, 35 - first.length);
+
+  room = Infinity;
+  t.mock.timers.tick(1000);
+  assert.deepEqual(
+    stored(),
+    Array.from({ length: 35 }, (_, i) => i + 1),
+    'all of them, in order, none twice',
+  );
+  assert.equal(journal.held, 0);
+  assert.equal(journal.stats.dropped, 0);
+  journal.close();
+  outbox.close();
+});

@@ -159,10 +159,18 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'journal: the room left on a nearly full disk is ignored',
     in: 'src/journal',
-    original: 'let left = room === Infinity ? Infinity : room - BLOCK_OVERHEAD_BYTES;',
+    original: 'let left = room;',
     replacement: 'let left = Infinity;',
     tests: ['test/journal/journal.test.ts'],
     pattern: 'nearly full',
+  },
+  {
+    id: 'journal: while commits fail nothing is sealed (each drop beyond the bound encodes again all that stays)',
+    in: 'src/journal',
+    original: 'if (this.pending.length >= this.sealAt) this.seal();',
+    replacement: '',
+    tests: ['test/journal/journal.test.ts'],
+    pattern: 'sealed',
   },
   {
     id: 'journal: on a nearly full disk a PUBACK waits for readings nobody waits for',
