@@ -4,7 +4,8 @@ import { DEFAULT_DETECTOR_PARAMS, DefaultDetector, type DefaultParams } from '..
 import { noise, T0 } from './helpers.js';
 
 const HOUR = 3_600_000;
-const spikeOnly = (over: Partial<DefaultParams> = {}) => new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, rules: ['spike'], ...over });
+// The record learns every step here (spike_learn_below): what is tested is how it fades.
+const spikeOnly = (over: Partial<DefaultParams> = {}) => new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, rules: ['spike'], spike_learn_below: Number.POSITIVE_INFINITY, ...over });
 
 /** Readings (index) the detector judged anomalous, at `step` ms apart. */
 function judged(d: DefaultDetector, values: number[], step: number): number[] {

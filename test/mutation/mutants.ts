@@ -425,4 +425,18 @@ export const MUTANTS: Mutant[] = [
     replacement: 'if (this.useJoint && best < 0) {',
     tests: ['test/detectors/default-joint.test.ts'],
   },
+  {
+    id: 'default detector: the spike record learns every step, on slow series too',
+    in: 'src/detectors/default/detector.ts',
+    original: "const learn = !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",
+    replacement: 'const learn = true;',
+    tests: ['test/detectors/default-spike-learn.test.ts'],
+  },
+  {
+    id: 'default detector: the spike record learns no anomalous step, on fast series either',
+    in: 'src/detectors/default/detector.ts',
+    original: "o.rule === 'dip') && this.dt >= p.spike_learn_below);",
+    replacement: "o.rule === 'dip'));",
+    tests: ['test/detectors/default-spike-learn.test.ts'],
+  },
 ];

@@ -49,6 +49,12 @@ export interface DefaultParams {
   spike_z: number;
   /** Spike and flat rules: per-reading decay of their records (0.9999 halves in ~6,900 readings). */
   decay: number;
+  /**
+   * Spike rule: the spike record learns from a step the rule judged anomalous only on series
+   * faster than this (ms between readings); on slower ones it keeps its level, so the next anomaly
+   * of that size is found again.
+   */
+  spike_learn_below: number;
   /** Flat rule: minimum run of repeated values. */
   flat_readings: number;
   /** Flat rule: the run must also reach this multiple of the longest run in recent memory. */
@@ -134,6 +140,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   slow_alpha: 0.005,
   spike_z: 8,
   decay: 0.9999,
+  spike_learn_below: 10_000,
   flat_readings: 10,
   flat_factor: 1.1,
   periods: DEFAULT_SEASONAL_PARAMS.periods,
@@ -389,7 +396,11 @@ export class DefaultDetector implements Detector {
     const dr = this.recDecayW;
     // Only once the typical step is known: before, a step over a typical step of ~0 is a record of
     // 10^6 and more, which took ~200,000 readings to fade (the rule was silent that long).
-    if (this.n >= p.warmup) this.spikeRecord = spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
+    // A slow series' anomalous step does not raise the bar for the next anomaly (metrics at minutes
+    // or hours: large steps are events). Faster series learn from every step: a sensor's raw steps
+    // are heavy-tailed by physics (driving, impacts), and an unlearnt tail alarms at each repeat.
+    const learn = !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);
+    if (this.n >= p.warmup) this.spikeRecord = learn && spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
     this.flatRecord = flat > this.flatRecord * dr ? flat : this.flatRecord * dr;
     const asz = Math.abs(sz);
     this.seasonRecord = asz > this.seasonRecord * dr ? asz : this.seasonRecord * dr;
