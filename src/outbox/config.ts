@@ -42,7 +42,7 @@ export const outboxConfigSchema = z
     aggregate_commit_delay: durationSchema
       .default(20)
       .describe(
-        'A burst of window results (50 pending: a window boundary closing on many streams) is committed and handed upstream this long later, without waiting for commit_interval; the results put meanwhile share that commit. Results that come a few at a time keep the group commit (fewer writes to flash). 0, or not below commit_interval: they always wait for the group commit.',
+        'A burst of window results (50 pending: a window boundary closing on many streams) is committed and handed upstream this long later, without waiting for commit_interval; the results put meanwhile share that commit, and the tail of the burst (results put within this delay of its last early commit) gets one too, for at most commit_interval from its start. Results that come a few at a time keep the group commit (fewer writes to flash). 0, or not below commit_interval: they always wait for the group commit.',
       ),
     durability: z
       .enum(['normal', 'full'])

@@ -113,6 +113,10 @@ export class Outbox {
   private aggregateTimer: NodeJS.Timeout | null = null;
   /** Window results put since the last commit of pending messages. */
   private aggregatesPut = 0;
+  /** Time (this.now()) until which a window result belongs to the burst under way: it arms the early commit again. */
+  private aggregateBurstUntil = 0;
+  /** A burst's tail is followed at most commit_interval from its start (a steady flow of results keeps the group commit). */
+  private aggregateBurstEnd = 0;
   private sliceTimer: NodeJS.Immediate | null = null;
   private closed = false;
   private lastAgeSweep = 0;
@@ -276,7 +280,7 @@ export class Outbox {
     else {
       this.arm();
       if (priority === PRIORITY.alert) this.commitAlertsSoon();
-      else if (priority === PRIORITY.aggregate && ++this.aggregatesPut >= AGGREGATE_BURST) this.commitAggregatesSoon();
+      else if (priority === PRIORITY.aggregate) this.aggregatePut(now);
     }
   }
 
@@ -284,14 +288,24 @@ export class Outbox {
    * A burst of window results does not wait for commit_interval: once AGGREGATE_BURST of them are
    * pending (a window boundary closing on many streams, over the few ms their streams' next
    * readings take to arrive), they and those put meanwhile share one commit aggregate_commit_delay
-   * later. Results that come a few at a time keep the group commit: an early commit for each would
-   * multiply the writes to flash at low rates.
+   * later. The burst's tail (results put within aggregate_commit_delay of its last early commit:
+   * the streams whose next reading came later) gets an early commit too, rather than waiting for
+   * the group commit, for at most commit_interval from the burst's start. Results that come a few at a time keep the group commit: an early commit for
+   * each would multiply the writes to flash at low rates.
    */
+  private aggregatePut(now: number): void {
+    if (++this.aggregatesPut >= AGGREGATE_BURST) {
+      if (now >= this.aggregateBurstUntil) this.aggregateBurstEnd = now + this.cfg.commit_interval; // a new burst
+      this.commitAggregatesSoon();
+    } else if (now < this.aggregateBurstUntil) this.commitAggregatesSoon();
+  }
+
   private commitAggregatesSoon(): void {
     const delay = this.cfg.aggregate_commit_delay;
     if (this.aggregateTimer || this.closed || delay <= 0 || delay >= this.cfg.commit_interval) return;
     this.aggregateTimer = setTimeout(() => {
       this.aggregateTimer = null;
+      this.aggregateBurstUntil = Math.min(this.now() + delay, this.aggregateBurstEnd);
       this.commitPending(COMMIT_SLICE);
     }, delay);
   }

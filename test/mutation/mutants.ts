@@ -426,6 +426,22 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-joint.test.ts'],
   },
   {
+    id: 'outbox: the tail of a burst of window results waits for the group commit',
+    in: 'src/outbox/index.ts',
+    original: 'this.aggregateBurstUntil = Math.min(this.now() + delay, this.aggregateBurstEnd);',
+    replacement: '',
+    tests: ['test/outbox/alerts-first.test.ts'],
+    pattern: 'burst of window',
+  },
+  {
+    id: 'outbox: a burst of window results is followed without end (a steady flow commits every aggregate_commit_delay)',
+    in: 'src/outbox/index.ts',
+    original: 'Math.min(this.now() + delay, this.aggregateBurstEnd);',
+    replacement: 'this.now() + delay;',
+    tests: ['test/outbox/alerts-first.test.ts'],
+    pattern: 'at most commit_interval',
+  },
+  {
     id: 'default detector: the spike record learns every step, on slow series too',
     in: 'src/detectors/default/detector.ts',
     original: "const learn = !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",

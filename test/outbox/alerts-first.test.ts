@@ -7,9 +7,9 @@ import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { aggregate, alert, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
 
 /** An outbox whose group commit never fires by itself during a test (commit_interval 60 s, window results too unless `aggregate_commit_delay` is given), with the ingest journal in its transactions. */
-function setup(over: Record<string, unknown> = {}) {
+function setup(over: Record<string, unknown> = {}, now?: () => number) {
   const tmp = tempDir();
-  const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, aggregate_commit_delay: 0, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
+  const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, aggregate_commit_delay: 0, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger(), ...(now ? { now } : {}) });
   const journal = new IngestJournal({ lastPos: 0, maxWait: 60_000, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(err as Error) });
   outbox.addTxPart(journal);
   return {
@@ -147,10 +147,35 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
     }
   });
 
-  it('a burst of window results is committed aggregate_commit_delay after it reached 50 (not commit_interval) and forwarded; raw readings and a few results still wait for the group commit', async () => {
+  it('a burst\'s tail is followed at most commit_interval from its start: a steady flow of results after it keeps the group commit', async () => {
+    let clock = Date.UTC(2026, 11, 4);
+    // commit_interval 200 ms of the outbox's clock; its timer is real, so the test moves the clock, not time.
+    const s = setup({ aggregate_commit_delay: 20, commit_interval: 200 }, () => clock);
+    try {
+      for (let i = 0; i < 60; i++) s.outbox.put(aggregate(`dev${i}/temp`, 1));
+      await waitFor(() => s.outbox.stats().pending === 0, 'the burst committed early', BOUND);
+      // One result every 10 ms of the outbox's clock: each gets an early commit while the burst lasts...
+      for (let k = 1; k < 20; k++) {
+        clock += 10;
+        s.outbox.put(aggregate(`late${k}/temp`, 2));
+        await waitFor(() => s.outbox.stats().pending === 0, `result ${k} committed early`, BOUND);
+      }
+      clock += 10;
+      s.outbox.put(aggregate('late20/temp', 2));
+      // ...and none past commit_interval from the burst's start: this one waits for the group commit.
+      await new Promise((r) => setTimeout(r, 60)); // a negative check's bound: three times aggregate_commit_delay, short of the 200 ms group commit
+      assert.equal(s.outbox.stats().pending, 1, 'past the burst, a result waits for the group commit');
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a burst of window results is committed aggregate_commit_delay after it reached 50 (not commit_interval) and forwarded, its tail too; raw readings and a few results later still wait for the group commit', async () => {
     const broker = new TestBroker();
     await broker.start();
-    const s = setup({ aggregate_commit_delay: 20 });
+    // The outbox's clock stands still unless the test moves it: whether a result belongs to a burst is decided on it.
+    let clock = Date.UTC(2026, 11, 4);
+    const s = setup({ aggregate_commit_delay: 20 }, () => clock);
     const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url), outbox: s.outbox, gatewayId: 'gw-1', log: silentLogger() });
     try {
       await fwd.start();
@@ -159,6 +184,11 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
       for (let i = 0; i < 100; i++) s.outbox.put(aggregate(`dev${i}/temp`, 2));
       assert.equal(s.outbox.stats().commits, 0, 'not committed synchronously');
       await waitFor(() => broker.messages().length === 101, 'the window results upstream', BOUND);
+      // The burst's tail: streams whose next reading came after the early commit (within aggregate_commit_delay of it).
+      clock += 5;
+      for (let i = 100; i < 110; i++) s.outbox.put(aggregate(`dev${i}/temp`, 2));
+      await waitFor(() => broker.messages().length === 111, 'the burst\'s tail upstream without the group commit', BOUND);
+      clock += 40; // the burst is over
       s.outbox.put(raw('dev1/temp', 3));
       for (let i = 0; i < 10; i++) s.outbox.put(aggregate(`dev${i}/temp`, 4));
       // A negative check needs a bound: twice aggregate_commit_delay (timers fire in order of expiry).
