@@ -290,8 +290,9 @@ export class Outbox {
    * readings take to arrive), they and those put meanwhile share one commit aggregate_commit_delay
    * later. The burst's tail (results put within aggregate_commit_delay of its last early commit:
    * the streams whose next reading came later) gets an early commit too, rather than waiting for
-   * the group commit, for at most commit_interval from the burst's start. Results that come a few at a time keep the group commit: an early commit for
-   * each would multiply the writes to flash at low rates.
+   * the group commit, for at most commit_interval from the burst's start. Results that come a few
+   * at a time keep the group commit: an early commit for each would multiply the writes to flash
+   * at low rates.
    */
   private aggregatePut(now: number): void {
     if (++this.aggregatesPut >= AGGREGATE_BURST) {
