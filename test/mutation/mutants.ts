@@ -220,7 +220,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: window results wait for commit_interval',
     in: 'src/outbox',
-    original: 'else if (priority === PRIORITY.aggregate && ++this.aggregatesPut >= AGGREGATE_BURST) this.commitAggregatesSoon();',
+    original: 'else if (priority === PRIORITY.aggregate) this.aggregatePut(now);',
     replacement: '',
     tests: ['test/outbox/alerts-first.test.ts'],
     pattern: 'window results',
