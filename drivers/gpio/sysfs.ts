@@ -98,9 +98,9 @@ export class SysfsGpio implements GpioBackend {
       }
       this.exported.push(n);
       // the kernel creates the directory, udev then fixes permissions: wait a little
-      const t0 = Date.now();
+      const t0 = performance.now();
       while (!existsSync(join(this.dir(n), 'value'))) {
-        if (Date.now() - t0 > 2000) throw new Error(`GPIO ${n} (BCM ${bcm}) did not appear at ${this.dir(n)} after export`);
+        if (performance.now() - t0 > 2000) throw new Error(`GPIO ${n} (BCM ${bcm}) did not appear at ${this.dir(n)} after export`);
         await new Promise((r) => setTimeout(r, 10));
       }
     }

@@ -519,7 +519,7 @@ class LogLimiter {
   private readonly windows = new Map<string, { start: number; n: number; held: number }>();
   constructor(private readonly log: Logger, private readonly perMinute = 20) {}
   warn(kind: string, obj: object, msg: string): void {
-    const now = Date.now();
+    const now = performance.now();
     let w = this.windows.get(kind);
     if (!w || now - w.start > 60_000) {
       if (w && w.held > 0) this.log.warn({ kind, held_back: w.held }, `embedded broker: ${w.held} more "${kind}" events in the last minute were not logged`);

@@ -51,7 +51,7 @@ export class LoginGuard {
   private running = 0;
   private readonly queue: Array<() => void> = [];
 
-  constructor(private readonly opts: LoginGuardOptions = LOGIN_GUARD_DEFAULTS, private readonly now: () => number = Date.now) {}
+  constructor(private readonly opts: LoginGuardOptions = LOGIN_GUARD_DEFAULTS, private readonly now: () => number = () => performance.now()) {}
 
   /**
    * Run the password check `check` for a login from `address`, or say why not: `blocked` (the

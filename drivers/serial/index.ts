@@ -95,7 +95,7 @@ export class SerialDriver implements Driver {
     });
     this.port = port;
     port.on('data', (chunk: Buffer) => {
-      this.lastByteAt = Date.now();
+      this.lastByteAt = performance.now();
       this.c.bytes += chunk.length;
       this.splitter.push(chunk);
     });
@@ -122,7 +122,7 @@ export class SerialDriver implements Driver {
       }
       this.c.opens++;
       this.failures = 0;
-      this.lastByteAt = Date.now();
+      this.lastByteAt = performance.now();
       this.splitter.reset();
       this.log.info(`serial input "${this.name}": ${cfg.path} open at ${cfg.baud_rate} baud`);
       this.status.set('up', `${cfg.path} open at ${cfg.baud_rate} baud`);
@@ -143,7 +143,7 @@ export class SerialDriver implements Driver {
   private checkSilence(): void {
     const port = this.port;
     if (!port || !port.isOpen || this.status.current === 'stopped') return;
-    const quiet = Date.now() - this.lastByteAt;
+    const quiet = performance.now() - this.lastByteAt; // monotonic: a wall clock stepped by NTP neither fakes nor hides silence
     if (quiet < this.cfg.silence_timeout) return;
     this.c.silence_reopens++;
     const why = `no data from ${this.cfg.path} for ${Math.round(quiet / 1000)}s (silence_timeout)`;

@@ -16,7 +16,7 @@ export class DropLog {
   ) {}
 
   /** Note one drop of `reason`; `last` says what was dropped (the newest one is named in the line). */
-  note(reason: string, last: string, now = Date.now()): void {
+  note(reason: string, last: string, now = performance.now()): void {
     let w = this.waiting.get(reason);
     if (w) {
       w.n++;
@@ -25,13 +25,13 @@ export class DropLog {
     const due = (this.lastLine.get(reason) ?? -Infinity) + this.everyMs - now;
     if (due <= 0) this.write(reason, now);
     else if (!w.timer) {
-      w.timer = setTimeout(() => this.write(reason, Date.now()), due);
+      w.timer = setTimeout(() => this.write(reason, performance.now()), due);
       w.timer.unref();
     }
   }
 
   /** Log every reason with drops not logged yet (at close). */
-  flush(now = Date.now()): void {
+  flush(now = performance.now()): void {
     for (const reason of [...this.waiting.keys()]) this.write(reason, now);
   }
 

@@ -307,8 +307,8 @@ export class Gateway {
     const up = this.upstream;
     const outbox = this.outbox;
     if (!up || !outbox || up.state() !== 'online') return;
-    const until = Date.now() + (this.opts.config.upstream?.stop_timeout ?? 2000);
-    while (outbox.stats().depth.messages > 0 && up.state() === 'online' && Date.now() < until) {
+    const until = performance.now() + (this.opts.config.upstream?.stop_timeout ?? 2000);
+    while (outbox.stats().depth.messages > 0 && up.state() === 'online' && performance.now() < until) {
       await new Promise((r) => setTimeout(r, 20));
     }
   }

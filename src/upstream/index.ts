@@ -237,7 +237,7 @@ export class UpstreamForwarder {
       if (this.everConnected) this.counters.reconnects++;
       this.everConnected = true;
       this.link = 'online';
-      this.onlineSince = Date.now();
+      this.onlineSince = performance.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
       this.format.online(client);
       this.inflight.clear();
@@ -245,7 +245,7 @@ export class UpstreamForwarder {
       this.resync();
       this.meteredUpTo = this.outbox.newestId();
       this.tokens = this.burst();
-      this.lastRefill = Date.now();
+      this.lastRefill = performance.now();
       this.pump();
     });
     client.on('error', (err) => {
@@ -264,7 +264,7 @@ export class UpstreamForwarder {
     this.gen++; // ignore anything more from this client
     const wasOnline = this.link === 'online';
     // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
-    if (wasOnline && Date.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
+    if (wasOnline && performance.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.counters.disconnects++;
     this.client = null;
     this.format.closed();
@@ -363,8 +363,9 @@ export class UpstreamForwarder {
     this.pump();
   }
 
+  /** Tokens for the time since the last refill, on the monotonic clock: a wall clock stepped back (NTP on a gateway without RTC) must not stall the drain. */
   private refill(): void {
-    const now = Date.now();
+    const now = performance.now();
     const rate = this.cfg.drain_rate;
     if (rate <= 0) {
       this.tokens = Infinity;
@@ -509,7 +510,7 @@ export class UpstreamForwarder {
   private addToBatch(row: OutboxRow, backlog: boolean): void {
     const b = this.cfg.batch!;
     if (this.batch.length && batchJsonBytes(this.gateway, this.batchBytes + row.payload.length, this.batch.length + 1) > b.max_bytes) this.publishBatch();
-    if (!this.batch.length) this.batchSince = Date.now();
+    if (!this.batch.length) this.batchSince = performance.now();
     this.batch.push(row);
     this.batchBytes += row.payload.length;
     if (backlog) this.batchBacklog++;
@@ -518,7 +519,7 @@ export class UpstreamForwarder {
 
   private armBatchTimer(): void {
     if (this.batchTimer) return;
-    const wait = Math.max(0, this.batchSince + this.cfg.batch!.max_delay - Date.now());
+    const wait = Math.max(0, this.batchSince + this.cfg.batch!.max_delay - performance.now());
     this.batchTimer = setTimeout(() => {
       this.batchTimer = null;
       this.publishBatch();

@@ -120,6 +120,24 @@ test('CSV over a pty; a silent port is reported and reopened by the watchdog', a
   w.close();
 });
 
+test('the silence watchdog runs on the monotonic clock: a wall clock stepped back an hour (NTP on a gateway without RTC) does not hide a silent port', async () => {
+  const A = join(dir, 'stepA');
+  const B = join(dir, 'stepB');
+  await ptyPair(A, B);
+  const { driver } = await startSerial({ path: A, format: 'kv', silence_timeout: 1000, reconnect_min: 50 });
+  await waitFor(() => driver.health().state === 'up', 'port open');
+  const wallNow = Date.now;
+  const back = wallNow() - 3_600_000;
+  const started = wallNow();
+  Date.now = () => back + (wallNow() - started);
+  try {
+    // Before: silence was Date.now() − the last byte's Date.now(), negative for an hour.
+    await waitFor(() => counter(driver.counters(), 'silence_reopens') >= 1, 'the watchdog reopens the silent port with the wall clock an hour back', 15_000);
+  } finally {
+    Date.now = wallNow;
+  }
+});
+
 test('a port that does not exist yet is retried until it appears', async () => {
   const A = join(dir, 'lateA');
   const B = join(dir, 'lateB');

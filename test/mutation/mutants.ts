@@ -442,6 +442,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'at most commit_interval',
   },
   {
+    id: 'upstream: the drain\'s rate tokens are refilled from the wall clock (stepped back, the drain stalls)',
+    in: 'src/upstream',
+    original: 'const now = performance.now();',
+    replacement: 'const now = Date.now();',
+    tests: ['test/upstream/forwarder.test.ts'],
+    pattern: 'stepped back',
+  },
+  {
     id: 'default detector: the spike record learns every step, on slow series too',
     in: 'src/detectors/default/detector.ts',
     original: "const learn = !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",

@@ -146,6 +146,33 @@ describe('upstream forwarder (aedes on loopback)', () => {
     }
   });
 
+  it('with drain_rate, a wall clock stepped back an hour mid-drain (NTP on a gateway without a real-time clock) does not stall the drain', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const port = broker.port;
+    await broker.stop();
+    const s = await setup(broker, { drain_rate: 300, max_inflight: 20 });
+    const wallNow = Date.now;
+    try {
+      broker.port = port;
+      for (let i = 0; i < 600; i++) s.outbox.put(raw('d/backlog', i)); // 2 s of drain at 300/s
+      s.outbox.flush();
+      await s.fwd.start();
+      await broker.start();
+      await waitFor(() => s.fwd.stats().acked >= 100, 'the drain under way');
+      const back = wallNow() - 3_600_000;
+      const started = wallNow();
+      Date.now = () => back + (wallNow() - started);
+      // Before: tokens were refilled by Date.now() differences, an hour back made them −1,080,000 (an hour's worth).
+      await waitFor(() => s.outbox.stats().depth.messages === 0, 'drained with the wall clock an hour back', 30_000);
+      assert.deepEqual(checkSequences(broker.messages()).problems, []);
+    } finally {
+      Date.now = wallNow;
+      await s.close();
+      await broker.stop();
+    }
+  });
+
   it('with drain_rate, only what was buffered before the connection is metered: topics that all carry fresh data catch up', async () => {
     const broker = new TestBroker();
     await broker.start();
