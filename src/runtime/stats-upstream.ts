@@ -4,15 +4,16 @@ import type { GatewayStats } from './gateway.js';
 import { dropsByReason } from './stats-log.js';
 
 /** The retained `<prefix>/<gateway>/stats` payload (docs/upstream.md, docs/schemas/stats.schema.json). */
-function statsPayload(s: GatewayStats, o: { now: number; startedAt: number; prev?: { at: number; readings: number }; alertsActive: Record<string, number> }) {
-  const interval = o.prev ? (o.now - o.prev.at) / 1000 : 0;
+/** `now`: the wall clock (the payload's time); `mono`, `startedAt`, `prev.at`: the monotonic clock (spans: a wall clock stepped by NTP must not make the rates or the uptime jump). */
+function statsPayload(s: GatewayStats, o: { now: number; mono: number; startedAt: number; prev?: { at: number; readings: number }; alertsActive: Record<string, number> }) {
+  const interval = o.prev ? (o.mono - o.prev.at) / 1000 : 0;
   const mem = process.memoryUsage.rss();
   const cpu = process.cpuUsage();
   return {
     schema: PAYLOAD_SCHEMA_VERSION,
     gateway: s.gateway,
     time: o.now,
-    uptime_s: Math.round((o.now - o.startedAt) / 1000),
+    uptime_s: Math.round((o.mono - o.startedAt) / 1000),
     interval_s: interval,
     readings: s.readings,
     readings_per_s: interval > 0 ? Math.round(((s.readings - o.prev!.readings) / interval) * 10) / 10 : 0,
@@ -39,17 +40,17 @@ export function startStatsUpstream(opts: {
   log: Logger;
 }): () => void {
   if (opts.everyMs <= 0) return () => {};
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   let prev: { at: number; readings: number } | undefined;
   const send = () => {
     const s = opts.stats();
-    const now = Date.now();
+    const mono = performance.now();
     try {
-      opts.publish('stats', JSON.stringify(statsPayload(s, { now, startedAt, prev, alertsActive: opts.alertsActive() })));
+      opts.publish('stats', JSON.stringify(statsPayload(s, { now: Date.now(), mono, startedAt, prev, alertsActive: opts.alertsActive() })));
     } catch (err) {
       opts.log.warn({ err: (err as Error).message }, 'stats upstream: not published');
     }
-    prev = { at: now, readings: s.readings };
+    prev = { at: mono, readings: s.readings };
   };
   const timer = setInterval(send, opts.everyMs);
   timer.unref();

@@ -190,3 +190,24 @@ test('/readyz is 503 while an input is not up, and says which and why', async (t
   assert.equal(body.checks.outbox?.ok, true);
   assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'alive all the same');
 });
+
+test('/metrics stays live with the wall clock stepped back an hour (NTP on a gateway without a real-time clock)', async (t) => {
+  const { base, gateway, inputUrl } = await start(t, `{ port: 0, token: ${TOKEN} }`);
+  const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+  const readings = async () => Number((await (await fetch(`${base}/metrics`, auth)).text()).split('\n').find((l) => l.startsWith('edgewise_readings_total '))?.split(' ').pop());
+  const batch = (from: number) => Array.from({ length: 10 }, (_, i) => ({ topic: 'sensors/m1/temperature', payload: JSON.stringify({ value: 20, ts: Date.now() - 60_000 + from + i }) }));
+  await publishAll(inputUrl, batch(0));
+  await waitFor(async () => (await readings()) >= 10, 'the first readings in /metrics');
+  const wallNow = Date.now;
+  const back = wallNow() - 3_600_000;
+  const started = wallNow();
+  Date.now = () => back + (wallNow() - started);
+  try {
+    await publishAll(inputUrl, batch(100));
+    await waitFor(() => gateway.stats().readings >= 20, 'the next readings at the gateway');
+    // Before: the scrape's snapshot was refreshed when Date.now() had moved 250 ms past it: never, an hour back.
+    await waitFor(async () => (await readings()) >= 20, '/metrics to show them with the wall clock an hour back');
+  } finally {
+    Date.now = wallNow;
+  }
+});

@@ -155,7 +155,7 @@ export class SparkplugNode implements UplinkFormat {
       if (!d.metrics.has(m.name!)) declared = false;
       d.metrics.set(m.name!, m);
     }
-    d.lastSent = Date.now();
+    d.lastSent = performance.now(); // monotonic, as the idle sweep's cutoff
     if (!declared && this.client) this.dbirth(id, d);
     if (isHistorical) historical(metrics);
     if (this.aliases) metrics = aliased(id, metrics, this.aliases);
@@ -169,7 +169,7 @@ export class SparkplugNode implements UplinkFormat {
 
   private sweepIdle(): void {
     if (!this.client) return;
-    const cutoff = Date.now() - this.idleMs;
+    const cutoff = performance.now() - this.idleMs;
     for (const [id, d] of this.devices) {
       if (d.lastSent > cutoff) continue;
       if (d.born) this.ddeath(id);
