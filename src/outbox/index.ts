@@ -48,7 +48,10 @@ export interface OutboxOpenOptions {
   dataDir: string;
   gatewayId: string;
   log: Logger;
+  /** The gateway time: messages' `emitted`, ages. */
   now?: () => number;
+  /** The monotonic clock for spans the outbox measures itself (default performance.now; a test may hold it still). */
+  monotonic?: () => number;
   /** Test hook: PRAGMA max_page_count, to simulate a full disk. */
   maxPageCount?: number;
   /** Test hook: how often at most the WAL is truncated when the outbox is empty (default 30 s). */
@@ -90,6 +93,7 @@ export class Outbox {
   private readonly cfg: OutboxConfig;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly mono: () => number;
   private readonly gateway: string;
   private readonly maxPageCount?: number;
   private epoch = '';
@@ -113,7 +117,7 @@ export class Outbox {
   private aggregateTimer: NodeJS.Timeout | null = null;
   /** Window results put since the last commit of pending messages. */
   private aggregatesPut = 0;
-  /** Time (this.now()) until which a window result belongs to the burst under way: it arms the early commit again. */
+  /** Time (this.mono()) until which a window result belongs to the burst under way: it arms the early commit again. */
   private aggregateBurstUntil = 0;
   /** A burst's tail is followed at most commit_interval from its start (a steady flow of results keeps the group commit). */
   private aggregateBurstEnd = 0;
@@ -147,6 +151,7 @@ export class Outbox {
     this.cfg = opts.config;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.mono = opts.monotonic ?? (() => performance.now());
     this.gateway = opts.gatewayId;
     this.maxPageCount = opts.maxPageCount;
     this.file = path.resolve(opts.dataDir, opts.config.path);
@@ -280,7 +285,7 @@ export class Outbox {
     else {
       this.arm();
       if (priority === PRIORITY.alert) this.commitAlertsSoon();
-      else if (priority === PRIORITY.aggregate) this.aggregatePut(now);
+      else if (priority === PRIORITY.aggregate) this.aggregatePut(this.mono());
     }
   }
 
@@ -306,7 +311,7 @@ export class Outbox {
     if (this.aggregateTimer || this.closed || delay <= 0 || delay >= this.cfg.commit_interval) return;
     this.aggregateTimer = setTimeout(() => {
       this.aggregateTimer = null;
-      this.aggregateBurstUntil = Math.min(this.now() + delay, this.aggregateBurstEnd);
+      this.aggregateBurstUntil = Math.min(this.mono() + delay, this.aggregateBurstEnd);
       this.commitPending(COMMIT_SLICE);
     }, delay);
   }

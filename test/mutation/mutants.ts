@@ -220,7 +220,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: window results wait for commit_interval',
     in: 'src/outbox',
-    original: 'else if (priority === PRIORITY.aggregate) this.aggregatePut(now);',
+    original: 'else if (priority === PRIORITY.aggregate) this.aggregatePut(this.mono());',
     replacement: '',
     tests: ['test/outbox/alerts-first.test.ts'],
     pattern: 'window results',
@@ -428,7 +428,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: the tail of a burst of window results waits for the group commit',
     in: 'src/outbox/index.ts',
-    original: 'this.aggregateBurstUntil = Math.min(this.now() + delay, this.aggregateBurstEnd);',
+    original: 'this.aggregateBurstUntil = Math.min(this.mono() + delay, this.aggregateBurstEnd);',
     replacement: '',
     tests: ['test/outbox/alerts-first.test.ts'],
     pattern: 'burst of window',
@@ -436,7 +436,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox: a burst of window results is followed without end (a steady flow commits every aggregate_commit_delay)',
     in: 'src/outbox/index.ts',
-    original: 'Math.min(this.now() + delay, this.aggregateBurstEnd);',
+    original: 'Math.min(this.mono() + delay, this.aggregateBurstEnd);',
     replacement: 'this.now() + delay;',
     tests: ['test/outbox/alerts-first.test.ts'],
     pattern: 'at most commit_interval',

@@ -7,9 +7,9 @@ import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { aggregate, alert, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from '../upstream/helpers.js';
 
 /** An outbox whose group commit never fires by itself during a test (commit_interval 60 s, window results too unless `aggregate_commit_delay` is given), with the ingest journal in its transactions. */
-function setup(over: Record<string, unknown> = {}, now?: () => number) {
+function setup(over: Record<string, unknown> = {}, monotonic?: () => number) {
   const tmp = tempDir();
-  const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, aggregate_commit_delay: 0, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger(), ...(now ? { now } : {}) });
+  const outbox = Outbox.open({ config: outboxConfig({ commit_interval: 60_000, aggregate_commit_delay: 0, ...over }), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger(), ...(monotonic ? { monotonic } : {}) });
   const journal = new IngestJournal({ lastPos: 0, maxWait: 60_000, unackedWait: 60_000, commit: () => outbox.commitParts(), onError: (err) => assert.fail(err as Error) });
   outbox.addTxPart(journal);
   return {
@@ -148,8 +148,8 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
   });
 
   it('a burst\'s tail is followed at most commit_interval from its start: a steady flow of results after it keeps the group commit', async () => {
-    let clock = Date.UTC(2026, 11, 4);
-    // commit_interval 200 ms of the outbox's clock; its timer is real, so the test moves the clock, not time.
+    let clock = 1_000_000;
+    // commit_interval 200 ms of the outbox's monotonic clock; its timer is real, so the test moves the clock, not time.
     const s = setup({ aggregate_commit_delay: 20, commit_interval: 200 }, () => clock);
     try {
       for (let i = 0; i < 60; i++) s.outbox.put(aggregate(`dev${i}/temp`, 1));
@@ -173,8 +173,8 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
   it('a burst of window results is committed aggregate_commit_delay after it reached 50 (not commit_interval) and forwarded, its tail too; raw readings and a few results later still wait for the group commit', async () => {
     const broker = new TestBroker();
     await broker.start();
-    // The outbox's clock stands still unless the test moves it: whether a result belongs to a burst is decided on it.
-    let clock = Date.UTC(2026, 11, 4);
+    // The outbox's monotonic clock stands still unless the test moves it: whether a result belongs to a burst is decided on it.
+    let clock = 1_000_000;
     const s = setup({ aggregate_commit_delay: 20 }, () => clock);
     const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url), outbox: s.outbox, gatewayId: 'gw-1', log: silentLogger() });
     try {
