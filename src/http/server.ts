@@ -90,6 +90,10 @@ export class HttpServer {
   private readonly tokenHash?: Buffer;
   /** performance.now() at start: uptime on the monotonic clock (a wall clock stepped by NTP would make it jump). */
   private readonly startedAt = performance.now();
+
+  private uptimeSeconds(): number {
+    return Math.round((performance.now() - this.startedAt) / 1000);
+  }
   private readonly streams = new Set<http.ServerResponse>();
   private pushTimer: NodeJS.Timeout | null = null;
 
@@ -146,7 +150,7 @@ export class HttpServer {
     return {
       gateway: this.opts.gatewayId,
       time: Date.now(),
-      uptimeSeconds: Math.round((performance.now() - this.startedAt) / 1000),
+      uptimeSeconds: this.uptimeSeconds(),
       ready: readiness(this.opts.started(), stats),
       stats,
       dropped: dropsByReason(stats),
@@ -166,7 +170,7 @@ export class HttpServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const post = req.method === 'POST' && url.pathname === '/reload';
     if (!post && req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
-    if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', gateway: this.opts.gatewayId, uptimeSeconds: Math.round((performance.now() - this.startedAt) / 1000) });
+    if (url.pathname === '/healthz') return send(res, 200, { status: 'ok', gateway: this.opts.gatewayId, uptimeSeconds: this.uptimeSeconds() });
     // The dashboard's files hold no data (it comes from /api/events, with the token): served to anyone.
     const asset = this.opts.settings.dashboard ? ASSETS[url.pathname] : undefined;
     if (asset) return this.asset(res, asset);

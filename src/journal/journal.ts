@@ -96,6 +96,16 @@ class PendingIndex {
   }
 }
 
+/** Keeps all of `index` but its oldest `excess` entries no acknowledgement waits for (read before any is encoded again). */
+function allButOldestUnacked(index: PendingIndex, excess: number): (i: number) => boolean {
+  return (i) => !(excess > 0 && !(index.flags[i]! & ACKED) && excess-- > 0);
+}
+
+/** Keeps the entries of `index` after `pos`, and those an acknowledgement waits for. */
+function afterOrAcked(index: PendingIndex, pos: number): (i: number) => boolean {
+  return (i) => index.pos[i]! > pos || (index.flags[i]! & ACKED) !== 0;
+}
+
 /**
  * Pending entries sealed into a block of their own while commits fail (a tenth of the bound each):
  * beyond the bound the oldest go whole, and what stays is not encoded again (names in a block
@@ -302,20 +312,20 @@ export class IngestJournal implements TxPart {
         this.sealedCount -= s.index.length;
         dropped += s.index.length;
       } else {
-        let excess = this.held - Math.floor(this.maxPending * 0.9);
-        const flags = s.index.flags;
         const before = this.sealed.length;
-        dropped += this.keepSealed(k, (i) => !(excess > 0 && !(flags[i]! & ACKED) && excess-- > 0));
+        dropped += this.keepSealed(k, allButOldestUnacked(s.index, this.held - Math.floor(this.maxPending * 0.9)));
         if (this.sealed.length === before) k++;
       }
     }
     if (this.held > this.maxPending) {
-      let excess = this.held - Math.floor(this.maxPending * 0.9);
-      const flags = this.pending.flags;
-      dropped += this.keepPending((i) => !(excess > 0 && !(flags[i]! & ACKED) && excess-- > 0));
+      dropped += this.keepPending(allButOldestUnacked(this.pending, this.held - Math.floor(this.maxPending * 0.9)));
     }
-    this.stats.dropped += dropped;
-    this.droppedInRow += dropped;
+    this.countDropped(dropped);
+  }
+
+  private countDropped(n: number): void {
+    this.stats.dropped += n;
+    this.droppedInRow += n;
   }
 
   /** The open block becomes a sealed one; a new block opens. */
@@ -391,7 +401,7 @@ export class IngestJournal implements TxPart {
         if (left !== Infinity && (left -= index.bytes(n)) < 0) break; // the block ends before this entry
       }
       if (n > 0) {
-        const whole = n === index.length;
+        const whole = n === index.length; // else its first n entries: a block of their own (names come before their use)
         this.stmt.insert.run(index.pos[n - 1], index.pos[0], n, whole ? srcs : index.count(SRC, n), whole ? data : data.subarray(0, index.end[n - 1]!));
       }
       written += n;
@@ -412,17 +422,14 @@ export class IngestJournal implements TxPart {
     if (bytes <= room) return;
     let dropped = 0;
     for (let k = 0; k < this.sealed.length && this.sealed[k]!.index.pos[0]! <= pos; ) {
-      const { pos: posOf, flags } = this.sealed[k]!.index;
       const before = this.sealed.length;
-      dropped += this.keepSealed(k, (i) => posOf[i]! > pos || (flags[i]! & ACKED) !== 0);
+      dropped += this.keepSealed(k, afterOrAcked(this.sealed[k]!.index, pos));
       if (this.sealed.length === before) k++;
     }
     if (this.pending.length > 0 && this.pending.pos[0]! <= pos) {
-      const { pos: posOf, flags } = this.pending;
-      dropped += this.keepPending((i) => posOf[i]! > pos || (flags[i]! & ACKED) !== 0);
+      dropped += this.keepPending(afterOrAcked(this.pending, pos));
     }
-    this.stats.dropped += dropped;
-    this.droppedInRow += dropped;
+    this.countDropped(dropped);
   }
 
   committed(): void {

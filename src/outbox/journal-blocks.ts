@@ -178,11 +178,6 @@ export class JournalBlockWriter {
     return this.buf.subarray(0, this.o);
   }
 
-  /** The block of its entries up to byte `end` (an entry's end: a block's first entries are a block). */
-  prefix(end: number): Buffer {
-    return this.buf.subarray(0, end);
-  }
-
   private ensure(n: number): void {
     if (this.o + n <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.o + n));

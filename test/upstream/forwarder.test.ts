@@ -11,6 +11,15 @@ function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
   return forwarderTo(broker.url, upOver);
 }
 
+/** A broker that is down, and the port it comes back on (the forwarder starts against it first). */
+async function brokerDown(): Promise<{ broker: TestBroker; port: number }> {
+  const broker = new TestBroker();
+  await broker.start();
+  const port = broker.port;
+  await broker.stop();
+  return { broker, port };
+}
+
 describe('upstream forwarder (aedes on loopback)', () => {
   it('an upstream outage in mid-stream loses nothing: every message arrives, seq gap-free, duplicates share ids', async () => {
     const broker = new TestBroker();
@@ -58,10 +67,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
   });
 
   it('drains a backlog alerts first, then aggregates, then raw', async () => {
-    const broker = new TestBroker();
-    await broker.start();
-    const port = broker.port;
-    await broker.stop();
+    const { broker, port } = await brokerDown();
     const s = await setup(broker, { max_inflight: 10 });
     try {
       broker.port = port;
@@ -109,10 +115,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
   });
 
   it('fresh messages flow while a rate-limited backlog drains, and each topic stays in order', async () => {
-    const broker = new TestBroker();
-    await broker.start();
-    const port = broker.port;
-    await broker.stop();
+    const { broker, port } = await brokerDown();
     const s = await setup(broker, { drain_rate: 300, max_inflight: 20 });
     try {
       broker.port = port;
@@ -147,10 +150,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
   });
 
   it('with drain_rate, a wall clock stepped back an hour mid-drain (NTP on a gateway without a real-time clock) does not stall the drain', async () => {
-    const broker = new TestBroker();
-    await broker.start();
-    const port = broker.port;
-    await broker.stop();
+    const { broker, port } = await brokerDown();
     const s = await setup(broker, { drain_rate: 300, max_inflight: 20 });
     const wallNow = Date.now;
     try {
@@ -174,10 +174,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
   });
 
   it('with drain_rate, only what was buffered before the connection is metered: topics that all carry fresh data catch up', async () => {
-    const broker = new TestBroker();
-    await broker.start();
-    const port = broker.port;
-    await broker.stop();
+    const { broker, port } = await brokerDown();
     const s = await setup(broker, { drain_rate: 500, max_inflight: 50 });
     try {
       broker.port = port;
@@ -210,10 +207,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
   });
 
   it('a TCP probe reconnects to a broker that is back at once, not after the long backoff', async () => {
-    const broker = new TestBroker();
-    await broker.start();
-    const port = broker.port;
-    await broker.stop();
+    const { broker, port } = await brokerDown();
     // The first retry waits 15–30 s; the probe looks every 100 ms.
     const s = await setup(broker, { reconnect_min: 30_000, reconnect_max: 60_000, reconnect_probe: 100 });
     try {
@@ -232,10 +226,7 @@ describe('upstream forwarder (aedes on loopback)', () => {
   });
 
   it('the backoff starts over after a connection that lasted, not after one that dropped at once', async () => {
-    const broker = new TestBroker();
-    await broker.start();
-    const port = broker.port;
-    await broker.stop();
+    const { broker, port } = await brokerDown();
     const tmp = tempDir();
     const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
     const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, { reconnect_min: 20, reconnect_max: 2000, reconnect_probe: 0 }), outbox, gatewayId: 'gw-1', log: silentLogger(), stableAfterMs: 1500 });
