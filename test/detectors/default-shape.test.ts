@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileDetect } from '../../src/compile.js';
 import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default/detector.js';
-import { overlap } from '../../src/detectors/default/resonance.js';
+import { features, overlap, ShapeMemory } from '../../src/detectors/default/resonance.js';
 import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
 
@@ -133,5 +133,52 @@ describe('shape rule: the branch-free match', () => {
         assert.deepEqual([...w.subarray(j * 32, j * 32 + 32)], [...before].map((v, k) => Math.min(v, x[k]!)), 'the category keeps the minima');
       }
     }
+  });
+});
+
+describe('shape rule: the bounded match', () => {
+  it('skipping categories whose latest-level similarity cannot beat the best or resonate changes nothing: every block\'s best match and every category\'s learning equal a match against every category, byte by byte', () => {
+    // A series as slow as a block (every reading is one), random walk with jumps and plateaus: the
+    // latest level moves, so the bound skips categories, and categories resonate and are added.
+    const P = DEFAULT_DETECTOR_PARAMS;
+    const mem = new ShapeMemory({ block_time: 1000, span: P.shape_span, categories: P.shape_categories, margin: P.shape_margin, quiet: P.shape_quiet, snap: P.shape_snap, floor: P.shape_floor / P.shape_span, lower_min: P.shape_vigilance_min });
+    const g = noise(4);
+    const x = new Uint8Array(32);
+    let v = 0;
+    let checked = 0, skippable = 0, resonated = 0;
+    for (let i = 0; i < 6000; i++) {
+      v = i % 700 < 100 ? 5 : v + g() + (i % 97 === 0 ? 8 * g() : 0);
+      const before = mem.snapshot();
+      const nCat = before.numbers[0]!;
+      const upper = before.numbers[10]!;
+      mem.update(v, 1000);
+      const after = mem.snapshot();
+      if (after.numbers[1]! < 8 || nCat === 0) continue;
+      features(after.window, P.shape_floor / P.shape_span, x);
+      let best = 0;
+      for (let j = 0; j < nCat; j++) {
+        const w = before.weights.subarray(j * 32, j * 32 + 32);
+        let num = 0, nw = 0;
+        for (let k = 0; k < 32; k++) { num += Math.min(w[k]!, x[k]!); nw += w[k]!; }
+        const fs = num / (nw > 0 ? nw : 1);
+        const es = (Math.min(x[15]!, w[15]!) + Math.min(x[31]!, w[31]!)) / (w[15]! + w[31]! || 1);
+        const m = fs * fs * fs * es * es;
+        if (m > best) best = m;
+        const learnt = m >= upper ? [...w].map((b, k) => Math.min(b, x[k]!)) : [...w];
+        if (m >= upper) resonated++;
+        // A category replaced by this block's new one (least recently used) is not compared.
+        const replaced = nCat === P.shape_categories && after.used[j] === after.numbers[1]! - 8 && m < upper;
+        if (!replaced) assert.deepEqual([...after.weights.subarray(j * 32, j * 32 + 32)], learnt, `reading ${i}, category ${j}`);
+      }
+      assert.equal(mem.best, best, `reading ${i}: best match`);
+      for (let j = 0; j < nCat; j++) {
+        const es = (Math.min(x[15]!, before.weights[j * 32 + 15]!) + Math.min(x[31]!, before.weights[j * 32 + 31]!)) / (before.weights[j * 32 + 15]! + before.weights[j * 32 + 31]! || 1);
+        if (es * es < upper && es * es <= best) skippable++;
+      }
+      checked++;
+    }
+    assert.ok(checked > 5000, `${checked} blocks checked`);
+    assert.ok(resonated > 1000, `${resonated} resonances`);
+    assert.ok(skippable > 1000, `${skippable} category matches the bound can skip`);
   });
 });

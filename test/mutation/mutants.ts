@@ -405,6 +405,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-shape.test.ts'],
   },
   {
+    id: 'default detector: the shape match skips categories that could still resonate',
+    in: 'src/detectors/default/resonance.ts',
+    original: 'if (bound <= best && bound < this.upper) continue;',
+    replacement: 'if (bound <= best) continue;',
+    tests: ['test/detectors/default-shape.test.ts'],
+  },
+  {
     id: 'default detector: the shape rule\'s lower vigilance has no floor',
     in: 'src/detectors/default/resonance.ts',
     original: 'Math.max(this.p.lower_min, lower)',

@@ -25,8 +25,10 @@
  *              last anomaly or of a new cluster (unless it matches far worse than that anomaly did).
  *
  * State: one buffer per stream, `categories` × 38 bytes (2.4 KB at 64), two rings of 53 and 105
- * float32 and the window; 24 numbers. Work: one block's features and a match against every category,
- * four bytes at a time, per block (a reading ends at most one block).
+ * float32 and the window; 24 numbers. Work: one block's features and a match against every category
+ * per block (a reading ends at most one block): the latest level's similarity first, which bounds
+ * the match, then the 32 bytes, four at a time, only where the bound can beat the best so far or
+ * resonate.
  */
 
 /** Blocks learnt before the vigilances are set and anomalies are reported (ARTime: 104). */
@@ -101,6 +103,8 @@ export class ShapeMemory {
   private anomSum = 0;
   private anomN = 0;
   private anomLast = 0;
+  /** Where the next match starts: the last best category (speed only; not in snapshots). */
+  private hint = 0;
   /** The best match of the last block (1 before any). */
   best = 1;
   /** The match a new shape had to fall below at the last block (lower vigilance × margin). */
@@ -152,31 +156,8 @@ export class ShapeMemory {
     for (let k = 0; k < WIN - 1; k++) w[k] = w[k + 1]!;
     w[WIN - 1] = lvl;
     if (i < WIN - 1) return false;
-    this.encode();
+    features(this.win, this.p.floor, X);
     return this.detect(i - (WIN - 1));
-  }
-
-  /** Features of the window into `x`: Haar transform of the window scaled to [0, 1], then the levels; complement-coded bytes. */
-  private encode(): void {
-    const w = this.win;
-    const t = TMP;
-    let mn = Infinity, mx = -Infinity;
-    for (let k = 0; k < WIN; k++) { if (w[k]! < mn) mn = w[k]!; if (w[k]! > mx) mx = w[k]!; }
-    const r = mx - mn;
-    for (let k = 0; k < WIN; k++) t[k] = r > 0 ? (w[k]! - mn) / r : 0;
-    // A window whose range is below the floor has its shape pulled towards the neutral 0.5 (small wiggles are no shape).
-    const amp = r >= this.p.floor ? 1 : r / this.p.floor;
-    haar8(t);
-    let fmn = Infinity, fmx = -Infinity;
-    for (let k = 0; k < WIN; k++) { if (t[k]! < fmn) fmn = t[k]!; if (t[k]! > fmx) fmx = t[k]!; }
-    const fr = fmx - fmn;
-    const x = X;
-    for (let k = 0; k < WIN; k++) {
-      const f = 0.5 + ((fr > 0 ? (t[k]! - fmn) / fr : 0) - 0.5) * amp;
-      x[k] = Math.round(TOP * f);
-      x[WIN + k] = Math.round(TOP * w[k]!);
-    }
-    for (let k = 0; k < DIM; k++) x[DIM + k] = TOP - x[k]!;
   }
 
   /** Fuzzy ART with dual vigilance on window number `i` (0 = the first full window). */
@@ -188,14 +169,21 @@ export class ShapeMemory {
     let best = 0;
     let upperHit = false;
     let bestJ = -1;
-    for (let j = 0; j < this.nCat; j++) {
+    const n = this.nCat;
+    const from = this.hint < n ? this.hint : 0;
+    for (let q = 0; q < n; q++) {
+      const j = from + q < n ? from + q : from + q - n;
       const o = j * CODE;
-      const num = overlap(this.w32, j * WORDS, X32);
-      const nw = this.sums[j]!;
-      const fs = num / (nw > 0 ? nw : 1);
       const e1 = W[o + DIM - 1]!, e2 = W[o + CODE - 1]!;
       const en = e1 + e2;
       const es = ((x[DIM - 1]! < e1 ? x[DIM - 1]! : e1) + (x[CODE - 1]! < e2 ? x[CODE - 1]! : e2)) / (en > 0 ? en : 1);
+      // The feature similarity is at most 1, so es² bounds the match: a category that can neither
+      // beat the best so far nor resonate is not matched byte by byte (exact, only faster).
+      const bound = es * es;
+      if (bound <= best && bound < this.upper) continue;
+      const num = overlap(this.w32, j * WORDS, X32);
+      const nw = this.sums[j]!;
+      const fs = num / (nw > 0 ? nw : 1);
       const m = fs * fs * fs * es * es;
       if (m > best) { best = m; bestJ = j; }
       if (m >= this.upper) {
@@ -206,6 +194,7 @@ export class ShapeMemory {
         upperHit = true;
       }
     }
+    if (bestJ >= 0) this.hint = bestJ;
     let newCluster = false;
     this.limit = this.lower * this.p.margin;
     if (!upperHit) {
@@ -395,6 +384,31 @@ export function overlap(w: Uint32Array, o: number, x: Uint32Array, store = false
     acc = (acc + (m & 0x00ff00ff) + ((m >>> 8) & 0x00ff00ff)) | 0;
   }
   return (acc & 0xffff) + (acc >>> 16);
+}
+
+/**
+ * Features of a window of 8 levels into `x` (32 bytes): the Haar transform of the window scaled to
+ * [0, 1] (its shape, pulled towards flat when the window spans less than `floor`), then the levels;
+ * complement-coded.
+ */
+export function features(w: ArrayLike<number>, floor: number, x: Uint8Array): void {
+  const t = TMP;
+  let mn = Infinity, mx = -Infinity;
+  for (let k = 0; k < WIN; k++) { if (w[k]! < mn) mn = w[k]!; if (w[k]! > mx) mx = w[k]!; }
+  const r = mx - mn;
+  for (let k = 0; k < WIN; k++) t[k] = r > 0 ? (w[k]! - mn) / r : 0;
+  // A window whose range is below the floor has its shape pulled towards the neutral 0.5 (small wiggles are no shape).
+  const amp = r >= floor ? 1 : r / floor;
+  haar8(t);
+  let fmn = Infinity, fmx = -Infinity;
+  for (let k = 0; k < WIN; k++) { if (t[k]! < fmn) fmn = t[k]!; if (t[k]! > fmx) fmx = t[k]!; }
+  const fr = fmx - fmn;
+  for (let k = 0; k < WIN; k++) {
+    const f = 0.5 + ((fr > 0 ? (t[k]! - fmn) / fr : 0) - 0.5) * amp;
+    x[k] = Math.round(TOP * f);
+    x[WIN + k] = Math.round(TOP * w[k]!);
+  }
+  for (let k = 0; k < DIM; k++) x[DIM + k] = TOP - x[k]!;
 }
 
 /** In-place orthonormal Haar transform of 8 values: [average, coarse to fine details]. */
