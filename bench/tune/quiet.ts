@@ -22,6 +22,15 @@ const kinds: Record<string, Make> = {
   },
   'heavy tail (Pareto, α 1.5)': (_g, u) => () => 10 / (1 - 0.999999 * u()) ** (1 / 1.5),
   'daily cycle + noise': (g) => (i) => Math.max(0, 100 + 60 * Math.sin((2 * Math.PI * i) / 288) + 10 * g()),
+  // A machine that runs 07:00–19:00 every day, its start wandering by up to ±10 minutes (at 5-minute steps: ±2 readings).
+  'daily on/off (07:00–19:00) + noise': (g, u) => {
+    let shift = 0;
+    return (i) => {
+      if (i % 288 === 0) shift = Math.round(4 * u()) - 2;
+      const r = (((i - shift) % 288) + 288) % 288;
+      return (r >= 84 && r < 228 ? 50 : 10) + g();
+    };
+  },
   'AR(1), φ 0.95': (g) => {
     let x = 0;
     return () => (x = 0.95 * x + g());

@@ -412,6 +412,27 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-shape.test.ts'],
   },
   {
+    id: 'default detector: the daily steps memory keeps one direction for rises and falls',
+    in: 'src/detectors/default/daily-steps.ts',
+    original: 'const off = up ? 0 : SLOTS;',
+    replacement: 'const off = 0;',
+    tests: ['test/detectors/default-spike-daily.test.ts'],
+  },
+  {
+    id: 'default detector: the daily steps memory keeps steps that do not last (a daily spike is excused)',
+    in: 'src/detectors/default/daily-steps.ts',
+    original: 'if (Math.abs(x - this.pendBase) < 0.5 * this.pendStep) this.pendLeft = 0;',
+    replacement: 'if (false) this.pendLeft = 0;',
+    tests: ['test/detectors/default-spike-daily.test.ts'],
+  },
+  {
+    id: 'default detector: a step excused by the daily memory raises the spike record',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const learn = !excused && !(',
+    replacement: 'const learn = !(',
+    tests: ['test/detectors/default-spike-daily.test.ts'],
+  },
+  {
     id: 'default detector: the shape rule\'s lower vigilance has no floor',
     in: 'src/detectors/default/resonance.ts',
     original: 'Math.max(this.p.lower_min, lower)',

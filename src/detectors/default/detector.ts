@@ -1,5 +1,6 @@
 import type { SharedCapture } from '../../core/shared-capture.js';
 import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline } from './seasonal.js';
+import { DailySteps } from './daily-steps.js';
 import { ShapeMemory } from './resonance.js';
 import { Likelihood, SequenceMemory } from './sequence.js';
 import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from '../types.js';
@@ -15,7 +16,8 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *   spike — a step from the previous reading larger than `spike_z` typical steps *and* larger
  *           than any step in recent memory (a slowly decaying record, learnt after the warm-up)
  *           and, on a quantised series, than `range_quanta` quanta: spikes and dips, without
- *           alarming on every spike of a naturally spiky series;
+ *           alarming on every spike of a naturally spiky series; on slow series, a step the stream
+ *           makes at this time of day and keeps (a machine's daily start) is not one (daily-steps.ts);
  *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
  *           ever repeated before: a stuck sensor on a series that used to move;
  *   season — the value is unusual for the time of day/week (seasonal.ts);
@@ -55,6 +57,16 @@ export interface DefaultParams {
    * of that size is found again.
    */
   spike_learn_below: number;
+  /**
+   * Spike rule, on series with readings `spike_learn_below` or more apart: a step at most this
+   * multiple of the largest lasting step in the same direction seen near this time of day in
+   * recent days is not a spike (see daily-steps.ts). 0: off.
+   */
+  spike_daily: number;
+  /** Factor applied per day to that memory. */
+  spike_daily_decay: number;
+  /** Readings a step must last (away from the level before it) to be remembered. */
+  spike_daily_hold: number;
   /** Flat rule: minimum run of repeated values. */
   flat_readings: number;
   /** Flat rule: the run must also reach this multiple of the longest run in recent memory. */
@@ -141,6 +153,9 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   spike_z: 8,
   decay: 0.9999,
   spike_learn_below: 10_000,
+  spike_daily: 2,
+  spike_daily_decay: 0.85,
+  spike_daily_hold: 6,
   flat_readings: 10,
   flat_factor: 1.1,
   periods: DEFAULT_SEASONAL_PARAMS.periods,
@@ -186,6 +201,7 @@ export class DefaultDetector implements Detector {
   private readonly useSeq: boolean;
   private readonly useJoint: boolean;
   private readonly shape: ShapeMemory | null;
+  private readonly daily: DailySteps | null;
   private readonly cusumPerTime: boolean;
   private readonly season: SeasonalBaseline;
   private readonly seq: SequenceMemory;
@@ -229,6 +245,7 @@ export class DefaultDetector implements Detector {
     this.useSeq = p.rules.includes('sequence');
     this.useJoint = p.rules.includes('joint');
     this.cusumPerTime = p.season_cusum === 'per_time';
+    this.daily = this.useSpike && p.spike_daily > 0 ? new DailySteps({ share: p.spike_daily, decay: p.spike_daily_decay, hold: p.spike_daily_hold }) : null;
     this.shape = p.rules.includes('shape') ? new ShapeMemory({ block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span, lower_min: p.shape_vigilance_min }) : null;
     this.seq = new SequenceMemory({ bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long });
     this.cal = new Likelihood(1, p.cal_long);
@@ -270,6 +287,9 @@ export class DefaultDetector implements Detector {
       if (Math.abs(wr - this.wRec) > 0.01 * this.wRec) this.setRecRate(wr);
     }
     if (!(ts <= this.lastTs)) this.lastTs = ts;
+    // Slow series only: there an anomalous step is not learnt (spike_learn_below), so a daily one needs this memory.
+    const daily = this.daily !== null && this.dt >= p.spike_learn_below ? this.daily : null;
+    daily?.at(ts, this.dt);
     const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);
     // Statistics, against the state before this reading.
     const width = Math.max(this.hi - this.lo, tiny);
@@ -317,6 +337,7 @@ export class DefaultDetector implements Detector {
     const newShape = this.shape?.update(x, this.dt) === true;
 
     o.baseline = this.slow;
+    let excused = false;
     if (this.n >= p.warmup) {
       let best = 0;
       let rule = 'range';
@@ -335,7 +356,10 @@ export class DefaultDetector implements Detector {
         if (rangeLimit > 0) local = range / rangeLimit;
       }
       // As for the range: on a quantised series a step of a quantum or two is the next level, not a spike.
-      if (this.useSpike && step >= qFloor) {
+      // A step known at this time of day (daily-steps.ts) is no spike, and does not raise the record
+      // either: the same step at another time still is one.
+      excused = this.useSpike && daily?.known(step, x >= this.prev) === true;
+      if (this.useSpike && step >= qFloor && !excused) {
         const lim = Math.max(p.spike_z, this.spikeRecord);
         const s = scoreOf(spike, lim);
         const side = x >= this.prev ? 'spike' : 'dip';
@@ -399,8 +423,9 @@ export class DefaultDetector implements Detector {
     // A slow series' anomalous step does not raise the bar for the next anomaly (metrics at minutes
     // or hours: large steps are events). Faster series learn from every step: a sensor's raw steps
     // are heavy-tailed by physics (driving, impacts), and an unlearnt tail alarms at each repeat.
-    const learn = !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);
+    const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);
     if (this.n >= p.warmup) this.spikeRecord = learn && spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
+    if (daily !== null && this.n >= p.warmup) daily.learn(x, this.prev, step, spike, p.spike_z);
     this.flatRecord = flat > this.flatRecord * dr ? flat : this.flatRecord * dr;
     const asz = Math.abs(sz);
     this.seasonRecord = asz > this.seasonRecord * dr ? asz : this.seasonRecord * dr;
@@ -439,6 +464,7 @@ export class DefaultDetector implements Detector {
       this.season.ownArrays();
       this.seq.ownArrays();
       this.shape?.ownArrays();
+      this.daily?.ownArrays();
     }
     this.sharedWith = null;
   }
@@ -452,6 +478,7 @@ export class DefaultDetector implements Detector {
       sequence: view ? this.seq.view() : this.seq.snapshot(),
       calibration: this.cal.numbers(),
       ...(this.shape === null ? {} : { shape: view ? this.shape.view() : this.shape.snapshot() }),
+      ...(this.daily === null ? {} : { daily: view ? this.daily.view() : this.daily.snapshot() }),
       // The spike record is learnt only after the warm-up (below 2: from the second reading, see restore).
       spike_record: 2,
     };
@@ -480,5 +507,7 @@ export class DefaultDetector implements Detector {
     this.cal.set(cal);
     // A snapshot from before the shape rule was switched on has none: its memory starts empty.
     if (this.shape !== null && s.shape !== undefined) this.shape.restore(s.shape, 'default detector snapshot');
+    // Likewise the daily steps (before 2026-12-04, or with spike_daily off).
+    if (this.daily !== null && s.daily !== undefined) this.daily.restore(s.daily, 'default detector snapshot');
   }
 }
