@@ -412,10 +412,10 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-shape.test.ts'],
   },
   {
-    id: 'default detector: the daily steps memory keeps one direction for rises and falls',
+    id: 'default detector: the daily steps memory judges a rise against falls too',
     in: 'src/detectors/default/daily-steps.ts',
-    original: 'const off = up ? 0 : SLOTS;',
-    replacement: 'const off = 0;',
+    original: 'const v = sign * r[(this.slot + d + SLOTS) % SLOTS]!;',
+    replacement: 'const v = Math.abs(r[(this.slot + d + SLOTS) % SLOTS]!);',
     tests: ['test/detectors/default-spike-daily.test.ts'],
   },
   {

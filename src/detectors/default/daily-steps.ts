@@ -11,9 +11,11 @@
  *             at once (a labelled anomaly on real server metrics) stays a spike every day;
  *   near    — ±2 slots, or ± one reading interval on slower series (an hourly series places a
  *             start only to within the hour);
- *   memory  — 168 slots a day for rising and 168 for falling steps (float32, 1.3 KB, allocated
- *             at the first step remembered), the whole memory multiplied by `decay` per day
- *             (0.85: half in ~4 days, so a weekday pattern survives a weekend).
+ *   memory  — 168 slots a day, each the largest lasting step there with its sign (+ rising,
+ *             − falling; float32, 672 bytes, allocated at the first step remembered), the whole
+ *             memory multiplied by `decay` per day (0.85: half in ~4 days, so a weekday pattern
+ *             survives a weekend). A rise is judged against rises only: the way back down from a
+ *             daily spike lasts, and must not excuse the next day's spike.
  *
  * Pure: time comes from the readings (UTC days; a site's offset only shifts every slot alike).
  */
@@ -23,7 +25,7 @@ const DAY = 86_400_000;
 /** Neighbouring slots also searched on each side (a start that wanders by a quarter of an hour), or one reading interval's worth. */
 const NEAR = 2;
 const SLOT_MS = DAY / SLOTS;
-const N_NUMBERS = 7;
+const N_NUMBERS = 8;
 
 export interface DailyStepsParams {
   /** A step at most this multiple of the remembered one is no spike. */
@@ -36,19 +38,20 @@ export interface DailyStepsParams {
 
 export class DailySteps {
   /**
-   * Rising steps (slots 0..167) then falling (168..335), in value units (not typical steps: the
+   * Per slot the largest lasting step, signed (+ rising), in value units (not typical steps: the
    * typical step shrinks over an idle weekend, the machine's start does not); null until the first.
    */
   private ring: Float32Array | null = null;
   private day = -1;
   private slot = 0;
   private near = NEAR;
-  // The step waiting to prove it lasts: readings left, size (typical steps), ring index, level before it, size (value units).
+  // The step waiting to prove it lasts: readings left, size (typical steps), slot, level before it, size (value units), rising.
   private pendLeft = 0;
   private pendSpike = 0;
   private pendIdx = 0;
   private pendBase = 0;
   private pendStep = 0;
+  private pendUp = true;
 
   constructor(private readonly p: DailyStepsParams) {}
 
@@ -76,10 +79,10 @@ export class DailySteps {
   known(step: number, up: boolean): boolean {
     const r = this.ring;
     if (r === null) return false;
-    const off = up ? 0 : SLOTS;
+    const sign = up ? 1 : -1;
     let m = 0;
     for (let d = -this.near; d <= this.near; d++) {
-      const v = r[off + ((this.slot + d + SLOTS) % SLOTS)]!;
+      const v = sign * r[(this.slot + d + SLOTS) % SLOTS]!;
       if (v > m) m = v;
     }
     return step <= this.p.share * m;
@@ -94,14 +97,15 @@ export class DailySteps {
     if (this.pendLeft > 0) {
       if (Math.abs(x - this.pendBase) < 0.5 * this.pendStep) this.pendLeft = 0;
       else if (--this.pendLeft === 0) {
-        const r = (this.ring ??= new Float32Array(2 * SLOTS));
-        if (this.pendStep > r[this.pendIdx]!) r[this.pendIdx] = this.pendStep;
+        const r = (this.ring ??= new Float32Array(SLOTS));
+        if (this.pendStep > Math.abs(r[this.pendIdx]!)) r[this.pendIdx] = this.pendUp ? this.pendStep : -this.pendStep;
       }
     }
     if (spike > floor && (this.pendLeft === 0 || spike > this.pendSpike)) {
       this.pendLeft = this.p.hold;
       this.pendSpike = spike;
-      this.pendIdx = this.slot + (x >= prev ? 0 : SLOTS);
+      this.pendIdx = this.slot;
+      this.pendUp = x >= prev;
       this.pendBase = prev;
       this.pendStep = step;
     }
@@ -113,7 +117,7 @@ export class DailySteps {
   }
 
   view(): { numbers: number[]; ring: Float32Array | null } {
-    return { numbers: [this.day, this.slot, this.pendLeft, this.pendSpike, this.pendIdx, this.pendBase, this.pendStep], ring: this.ring };
+    return { numbers: [this.day, this.slot, this.pendLeft, this.pendSpike, this.pendIdx, this.pendBase, this.pendStep, this.pendUp ? 1 : 0], ring: this.ring };
   }
 
   snapshot(): ReturnType<DailySteps['view']> {
@@ -127,21 +131,22 @@ export class DailySteps {
     if (!Array.isArray(nums) || nums.length !== N_NUMBERS || !nums.every((v) => typeof v === 'number' && Number.isFinite(v))) {
       throw new Error(`${where}: "daily.numbers" must hold ${N_NUMBERS} finite numbers`);
     }
-    const [day, slot, pendLeft, pendSpike, pendIdx, pendBase, pendStep] = nums as number[];
-    if (!(slot! >= 0 && slot! < SLOTS && pendIdx! >= 0 && pendIdx! < 2 * SLOTS)) throw new Error(`${where}: "daily.numbers" holds a slot outside the day (${slot}, ${pendIdx})`);
+    const [day, slot, pendLeft, pendSpike, pendIdx, pendBase, pendStep, pendUp] = nums as number[];
+    if (!(slot! >= 0 && slot! < SLOTS && pendIdx! >= 0 && pendIdx! < SLOTS)) throw new Error(`${where}: "daily.numbers" holds a slot outside the day (${slot}, ${pendIdx})`);
     const ring = o?.ring;
     if (ring === null || ring === undefined) this.ring = null;
     else {
       const a = ArrayBuffer.isView(ring) || Array.isArray(ring) ? (ring as ArrayLike<unknown>) : undefined;
-      if (a === undefined || a.length !== 2 * SLOTS) throw new Error(`${where}: "daily.ring" must hold ${2 * SLOTS} numbers, not ${a?.length ?? 'none'}`);
-      const r = new Float32Array(2 * SLOTS);
+      if (a === undefined || a.length !== SLOTS) throw new Error(`${where}: "daily.ring" must hold ${SLOTS} numbers, not ${a?.length ?? 'none'}`);
+      const r = new Float32Array(SLOTS);
       for (let k = 0; k < r.length; k++) {
         const v = a[k];
-        if (typeof v !== 'number' || !(v >= 0)) throw new Error(`${where}: "daily.ring" must hold non-negative numbers`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: "daily.ring" must hold finite numbers`);
         r[k] = v;
       }
       this.ring = r;
     }
     [this.day, this.slot, this.pendLeft, this.pendSpike, this.pendIdx, this.pendBase, this.pendStep] = [day!, slot!, pendLeft!, pendSpike!, pendIdx!, pendBase!, pendStep!];
+    this.pendUp = pendUp === 1;
   }
 }

@@ -6,8 +6,9 @@
  * explains the series best is used, and only when it explains it clearly better than a flat level
  * (`ratio`), has seen `min_periods` periods, and the series has at least 8 readings a period.
  *
- * Pure (time from the readings), no allocation per reading, state = 2 × periods × slots doubles +
- * a few numbers; snapshot/restore exact (the rings as Float64Array copies, NaN kept).
+ * Pure (time from the readings), no allocation per reading, state = 2 × periods × slots float32
+ * in one buffer (the means relative to the first value) + a few numbers; snapshot/restore exact
+ * (one packed Float64Array copy, NaN kept).
  */
 
 export interface SeasonalParams {
@@ -49,10 +50,18 @@ export const DEFAULT_SEASONAL_PARAMS: SeasonalParams = {
  * `x[i]!` are kept because a checked read would cost on every reading.
  */
 export class SeasonalBaseline {
-  /** Slot means, one ring per period, back to back (NaN: slot never visited). */
-  private means: Float64Array;
+  /**
+   * Slot means relative to `offset` (the first value), one ring per period, back to back (NaN:
+   * slot never visited); float32: relative to the first value, its precision is that of the
+   * series' variation, not of its magnitude (a counter near 10^9 keeps its tenths).
+   */
+  private means: Float32Array;
   /** Slot error scales (EWMA of |x − prediction| per slot; NaN: none yet), same layout as `means`. */
-  private slotErr: Float64Array;
+  private slotErr: Float32Array;
+  /** Means and error scales in one buffer (one allocation per stream). */
+  private rings: Float32Array;
+  /** What the means are relative to: the first value learnt (0 before). */
+  private offset = 0;
   /** Per period: EWMA of |x − prediction| (out of sample). */
   private scales: Float64Array;
   /** Per period: readings that had a prediction (warm-up of the scale). */
@@ -69,8 +78,10 @@ export class SeasonalBaseline {
 
   constructor(private readonly p: SeasonalParams = DEFAULT_SEASONAL_PARAMS) {
     this.np = p.periods.length;
-    this.means = new Float64Array(this.np * p.slots).fill(NaN);
-    this.slotErr = new Float64Array(this.np * p.slots).fill(NaN);
+    const nm = this.np * p.slots;
+    this.rings = new Float32Array(2 * nm).fill(NaN);
+    this.means = this.rings.subarray(0, nm);
+    this.slotErr = this.rings.subarray(nm);
     this.scales = new Float64Array(this.np);
     this.counts = new Float64Array(this.np);
   }
@@ -82,8 +93,10 @@ export class SeasonalBaseline {
   update(ts: number, x: number, levelScale: number): void {
     const p = this.p;
     const S = p.slots;
-    if (Number.isNaN(this.t0)) this.t0 = ts;
-    else if (ts > this.lastTs) {
+    if (Number.isNaN(this.t0)) {
+      this.t0 = ts;
+      this.offset = x;
+    } else if (ts > this.lastTs) {
       const d = ts - this.lastTs;
       this.dt = Number.isNaN(this.dt) ? d : this.dt + 0.05 * (d - this.dt);
     }
@@ -100,8 +113,9 @@ export class SeasonalBaseline {
       const base = m * S;
       const a = base + (i0 % S);
       const b = base + ((i0 + 1) % S);
-      const ma = this.means[a]!;
-      const mb = this.means[b]!;
+      const off = this.offset;
+      const ma = this.means[a]! + off;
+      const mb = this.means[b]! + off;
       let pr: number;
       if (Number.isNaN(ma)) pr = mb;
       else if (Number.isNaN(mb)) pr = ma;
@@ -143,8 +157,8 @@ export class SeasonalBaseline {
       }
       const wa = 1 - f;
       const wb = f;
-      this.means[a] = Number.isNaN(ma) ? v : ma + p.alpha * wa * (v - ma);
-      if (wb > 0) this.means[b] = Number.isNaN(mb) ? v : mb + p.alpha * wb * (v - mb);
+      this.means[a] = (Number.isNaN(ma) ? v : ma + p.alpha * wa * (v - ma)) - off;
+      if (wb > 0) this.means[b] = (Number.isNaN(mb) ? v : mb + p.alpha * wb * (v - mb)) - off;
     }
   }
 
@@ -152,61 +166,84 @@ export class SeasonalBaseline {
   ownArrays(): void {
     this.scales = this.scales.slice();
     this.counts = this.counts.slice();
-    this.means = this.means.slice();
-    this.slotErr = this.slotErr.slice();
+    this.bindRings(this.rings.slice());
   }
 
-  /** The state uncopied, in the five-array form `restore` takes: [[t0, last_ts, dt], scales, counts, means, errors]. */
-  view(): [number[], Float64Array, Float64Array, Float64Array, Float64Array] {
-    return [[this.t0, this.lastTs, this.dt], this.scales, this.counts, this.means, this.slotErr];
+  private bindRings(rings: Float32Array): void {
+    const nm = rings.length / 2;
+    this.rings = rings;
+    this.means = rings.subarray(0, nm);
+    this.slotErr = rings.subarray(nm);
+  }
+
+  /** The state uncopied, in the five-array form `restore` takes: [[t0, last_ts, dt, offset], scales, counts, means (relative to offset), errors]. */
+  view(): [number[], Float64Array, Float64Array, Float32Array, Float32Array] {
+    return [[this.t0, this.lastTs, this.dt, this.offset], this.scales, this.counts, this.means, this.slotErr];
   }
 
   /**
-   * One packed copy: [t0, last_ts, dt, scales(np), counts(np), means, errors]. One typed array,
-   * not five: a checkpoint of thousands of streams spent most of its capture allocating them.
+   * One packed copy: [t0, last_ts, dt, scales(np), counts(np), means, errors, offset] (means
+   * relative to offset). One typed array, not five: a checkpoint of thousands of streams spent most
+   * of its capture allocating them.
    */
   snapshot(): Float64Array {
     const np = this.np;
     const nm = this.means.length;
-    const out = new Float64Array(3 + 2 * np + 2 * nm);
+    const out = new Float64Array(4 + 2 * np + 2 * nm);
     out[0] = this.t0;
     out[1] = this.lastTs;
     out[2] = this.dt;
     out.set(this.scales, 3);
     out.set(this.counts, 3 + np);
-    out.set(this.means, 3 + 2 * np);
-    out.set(this.slotErr, 3 + 2 * np + nm);
+    out.set(this.rings, 3 + 2 * np);
+    out[3 + 2 * np + 2 * nm] = this.offset;
     return out;
   }
 
-  /** Takes what `snapshot` returned, or its earlier forms (five arrays: typed, or plain numbers with NaN as null). */
+  /**
+   * Takes what `snapshot` returned, or its earlier forms: packed without the offset (absolute means,
+   * before 2026-12-04), or five arrays (typed, or plain numbers with NaN as null; times of 3 numbers:
+   * absolute means).
+   */
   restore(s: unknown, what: string): void {
     const np = this.np;
     const nm = this.means.length;
+    let times: ArrayLike<number | null>, scales: ArrayLike<number | null>, counts: ArrayLike<number | null>, means: ArrayLike<number | null>, errors: ArrayLike<number | null>;
+    let offset: number | undefined;
     if (s instanceof Float64Array) {
-      if (s.length !== 3 + 2 * np + 2 * nm) {
-        throw new Error(`${what}: "seasonal" must hold ${3 + 2 * np + 2 * nm} numbers (3 + 2 × ${np} periods + 2 × ${nm} slots), not ${s.length} (the detector's periods or slots changed; delete the state file to start fresh)`);
+      const n = 3 + 2 * np + 2 * nm;
+      if (s.length !== n && s.length !== n + 1) {
+        throw new Error(`${what}: "seasonal" must hold ${n + 1} numbers (3 + 2 × ${np} periods + 2 × ${nm} slots + the offset), not ${s.length} (the detector's periods or slots changed; delete the state file to start fresh)`);
       }
-      const [t0 = NaN, lastTs = NaN, dt = NaN] = s; // the length is checked above
-      [this.t0, this.lastTs, this.dt] = [t0, lastTs, dt];
-      this.scales.set(s.subarray(3, 3 + np));
-      this.counts.set(s.subarray(3 + np, 3 + 2 * np));
-      this.means.set(s.subarray(3 + 2 * np, 3 + 2 * np + nm));
-      this.slotErr.set(s.subarray(3 + 2 * np + nm));
-      return;
+      times = s.subarray(0, 3);
+      scales = s.subarray(3, 3 + np);
+      counts = s.subarray(3 + np, 3 + 2 * np);
+      means = s.subarray(3 + 2 * np, 3 + 2 * np + nm);
+      errors = s.subarray(3 + 2 * np + nm, n);
+      if (s.length === n + 1) offset = s[n]!;
+    } else {
+      const nums = (a: unknown) => a instanceof Float64Array || a instanceof Float32Array || (Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
+      type Saved = ArrayLike<number | null>;
+      const ok = Array.isArray(s) && s.length === 5 && s.every(nums);
+      const [t, sc, co, me, er] = ok ? (s as [Saved, Saved, Saved, Saved, Saved]) : [];
+      if (!t || !sc || !co || !me || !er || (t.length !== 3 && t.length !== 4) || sc.length !== np || co.length !== np || me.length !== nm || er.length !== nm) {
+        throw new Error(`${what}: "seasonal" must be [t0, last_ts, dt, scales(${np}), counts(${np}), means(${nm}), errors(${nm}), offset] packed in one Float64Array (the detector's periods or slots changed; delete the state file to start fresh)`);
+      }
+      [times, scales, counts, means, errors] = [t, sc, co, me, er];
+      if (t.length === 4) offset = t[3] ?? 0;
     }
-    const nums = (a: unknown) => a instanceof Float64Array || (Array.isArray(a) && a.every((x) => x === null || typeof x === 'number'));
-    type Saved = ArrayLike<number | null>;
-    const ok = Array.isArray(s) && s.length === 5 && s.every(nums);
-    const [times, scales, counts, means, errors] = ok ? (s as [Saved, Saved, Saved, Saved, Saved]) : [];
-    if (!times || !scales || !counts || !means || !errors || times.length !== 3 || scales.length !== np || counts.length !== np || means.length !== nm || errors.length !== nm) {
-      throw new Error(`${what}: "seasonal" must be [t0, last_ts, dt, scales(${np}), counts(${np}), means(${nm}), errors(${nm})] packed in one Float64Array (the detector's periods or slots changed; delete the state file to start fresh)`);
-    }
-    const num = (x: number | null) => (x === null ? NaN : x);
-    [this.t0, this.lastTs, this.dt] = Array.from(times, num) as [number, number, number];
+    const num = (x: number | null | undefined) => (x === null || x === undefined ? NaN : x);
+    [this.t0, this.lastTs, this.dt] = [num(times[0]), num(times[1]), num(times[2])];
     this.scales.set(Array.from(scales, num));
     this.counts.set(Array.from(counts, num));
-    this.means.set(Array.from(means, num));
     this.slotErr.set(Array.from(errors, num));
+    if (offset === undefined) {
+      // Absolute means (an earlier snapshot): relative to the first one found.
+      const abs = Array.from(means, num);
+      offset = abs.find((v) => !Number.isNaN(v)) ?? 0;
+      this.means.set(abs.map((v) => v - offset!));
+    } else this.means.set(Array.from(means, num));
+    if (!Number.isFinite(offset)) throw new Error(`${what}: "seasonal" holds a non-finite offset`);
+    this.offset = offset;
   }
 }
