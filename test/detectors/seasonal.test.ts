@@ -140,7 +140,7 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     const got = [...head.outputs, ...rest.outputs].map(judged);
     const want = whole.outputs.map(judged);
     assert.deepEqual(got.map((g) => g.rest), want.map((w) => w.rest));
-    got.forEach((g, i) => assert.ok(Math.abs(g.score - want[i]!.score) <= 1e-6, `reading ${i}: score ${g.score} vs ${want[i]!.score}`));
+    for (const [i, g] of got.entries()) assert.ok(Math.abs(g.score - want[i]!.score) <= 1e-6, `reading ${i}: score ${g.score} vs ${want[i]!.score}`);
   });
 
   it('refuses a snapshot whose seasonal ring does not fit the configuration', () => {
