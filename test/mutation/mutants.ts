@@ -412,6 +412,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-shape.test.ts'],
   },
   {
+    id: 'default detector: the seasonal means are float32 of the value itself, not of its distance from the first',
+    in: 'src/detectors/default/seasonal.ts',
+    original: 'this.offset = x;',
+    replacement: 'this.offset = 0;',
+    tests: ['test/detectors/seasonal.test.ts'],
+  },
+  {
     id: 'default detector: the daily steps memory judges a rise against falls too',
     in: 'src/detectors/default/daily-steps.ts',
     original: 'const v = sign * r[(this.slot + d + SLOTS) % SLOTS]!;',

@@ -52,8 +52,8 @@ export const DEFAULT_SEASONAL_PARAMS: SeasonalParams = {
 export class SeasonalBaseline {
   /**
    * Slot means relative to `offset` (the first value), one ring per period, back to back (NaN:
-   * slot never visited); float32: relative to the first value, its precision is that of the
-   * series' variation, not of its magnitude (a counter near 10^9 keeps its tenths).
+   * slot never visited); float32 (one part in ~10^7) of the distance from the first value, not of
+   * the magnitude: a series near 10^9 that stays near where it started keeps its tenths.
    */
   private means: Float32Array;
   /** Slot error scales (EWMA of |x − prediction| per slot; NaN: none yet), same layout as `means`. */
