@@ -487,8 +487,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: the spike record learns every step, on slow series too',
     in: 'src/detectors/default/detector.ts',
-    original: "const learn = !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",
-    replacement: 'const learn = true;',
+    original: "const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",
+    replacement: 'const learn = !excused;',
     tests: ['test/detectors/default-spike-learn.test.ts'],
   },
   {
