@@ -419,6 +419,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/seasonal.test.ts'],
   },
   {
+    id: 'default detector: "no change" within 10⁻⁹ of the level (a unit at 10⁹)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const tiny = 1e-9 + 1e-12 * Math.abs(this.slow);',
+    replacement: 'const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);',
+    tests: ['test/detectors/seasonal.test.ts'],
+  },
+  {
     id: 'default detector: the daily steps memory judges a rise against falls too',
     in: 'src/detectors/default/daily-steps.ts',
     original: 'const v = sign * r[(this.slot + d + SLOTS) % SLOTS]!;',
