@@ -143,11 +143,11 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     for (const [i, g] of got.entries()) assert.ok(Math.abs(g.score - want[i]!.score) <= 1e-6, `reading ${i}: score ${g.score} vs ${want[i]!.score}`);
   });
 
-  it('float32 rings, means relative to the first value; "the same value" within 10⁻¹² of the level: the same series shifted to 10⁶ or 10⁹, or scaled ×100 and shifted to 10⁹, has the same readings anomalous (the dip of day 10 among them)', () => {
+  it('float32 rings, means relative to the first value; "the same value" within 10⁻¹² of the level, nothing absolute: the same series shifted to 10⁶ or 10⁹, scaled ×100 and shifted to 10⁹, or scaled to 10⁻⁹ or 10⁻¹² (nanoamps, picofarads), has the same readings anomalous (the dip of day 10 among them)', () => {
     const dip = (i: number, v: number) => (i >= AT && i < AT + 72 ? v - 8 : v);
     const base = run(STEP_CFG, daily(7, dip));
     assert.ok(first(base.raised, AT) !== undefined && first(base.raised, AT)! < AT + 72, 'the dip is found');
-    for (const [scale, shift] of [[1, 1e6], [1, 1e9], [100, 1e9]] as const) {
+    for (const [scale, shift] of [[1, 1e6], [1, 1e9], [100, 1e9], [1e-9, 0], [1e-12, 0]] as const) {
       const s = daily(7, dip);
       const moved = run(STEP_CFG, { ts: s.ts, values: s.values.map((v) => scale * v + shift) });
       assert.deepEqual(moved.anomalous, base.anomalous, `×${scale} + ${shift}`);

@@ -419,9 +419,9 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/seasonal.test.ts'],
   },
   {
-    id: 'default detector: "no change" within 10⁻⁹ of the level (a unit at 10⁹)',
+    id: 'default detector: "no change" within 10⁻⁹ of the level and 10⁻⁹ absolute (a unit at 10⁹; all of a picofarad series)',
     in: 'src/detectors/default/detector.ts',
-    original: 'const tiny = 1e-9 + 1e-12 * Math.abs(this.slow);',
+    original: 'const tiny = 1e-300 + 1e-12 * Math.abs(this.slow);',
     replacement: 'const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);',
     tests: ['test/detectors/seasonal.test.ts'],
   },
