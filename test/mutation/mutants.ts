@@ -421,9 +421,16 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: "no change" within 10⁻⁹ of the level and 10⁻⁹ absolute (a unit at 10⁹; all of a picofarad series)',
     in: 'src/detectors/default/detector.ts',
-    original: 'const tiny = 1e-300 + 1e-12 * Math.abs(this.slow);',
+    original: 'const tiny = 1e-15 + 1e-12 * Math.abs(this.slow);',
     replacement: 'const tiny = 1e-9 + 1e-9 * Math.abs(this.slow);',
     tests: ['test/detectors/seasonal.test.ts'],
+  },
+  {
+    id: 'robust_z: the scale floored at 10⁻⁹ absolute (a picofarad series is never anomalous)',
+    in: 'src/detectors/robust/detector.ts',
+    original: '1e-15 + 1e-12 * Math.abs(med)',
+    replacement: '1e-9 + 1e-9 * Math.abs(med)',
+    tests: ['test/detectors/units.test.ts'],
   },
   {
     id: 'default detector: the daily steps memory judges a rise against falls too',

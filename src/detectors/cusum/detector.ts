@@ -71,7 +71,7 @@ export class CusumDetector implements Detector {
       o.deviation = 0;
       return o;
     }
-    const sd = Math.max(ref.std(), p.min_std, 1e-9 + 1e-9 * Math.abs(ref.mean));
+    const sd = Math.max(ref.std(), p.min_std, 1e-15 + 1e-12 * Math.abs(ref.mean));
     const z = (x - ref.mean) / sd;
     if (p.direction !== 'down') this.up = Math.max(0, this.up + z - p.k);
     if (p.direction !== 'up') this.down = Math.max(0, this.down - z - p.k);

@@ -290,10 +290,11 @@ export class DefaultDetector implements Detector {
     // Slow series only: there an anomalous step is not learnt (spike_learn_below), so a daily one needs this memory.
     const daily = this.daily !== null && this.dt >= p.spike_learn_below ? this.daily : null;
     daily?.at(ts, this.dt);
-    // "No change": within 10⁻¹² of the level (float rounding), nothing absolute: units are the
-    // sender's. It was 10⁻⁹ + 10⁻⁹ of the level: at 10⁹ a whole unit (a gauge moving by ones had
-    // flat runs), and a series in picofarads or nanoamps (10⁻¹², 10⁻⁹) was all "no change": silent.
-    const tiny = 1e-300 + 1e-12 * Math.abs(this.slow);
+    // "No change": within 10⁻¹² of the level (float rounding) or 10⁻¹⁵: units are the sender's. It
+    // was 10⁻⁹ + 10⁻⁹ of the level: at 10⁹ a whole unit (a gauge moving by ones had flat runs), and
+    // a series in picofarads or nanoamps (10⁻¹², 10⁻⁹) was all "no change": silent. (Not 0: a
+    // series of exact zeros that starts to move would take hundreds of readings to learn its scale.)
+    const tiny = 1e-15 + 1e-12 * Math.abs(this.slow);
     // Statistics, against the state before this reading.
     const width = Math.max(this.hi - this.lo, tiny);
     const above = x - this.hi;

@@ -36,7 +36,7 @@ export class EwmaDetector implements Detector {
       this.mean = x;
       this.variance = 0;
     }
-    const sd = Math.max(Math.sqrt(this.variance), p.min_std, 1e-9 + 1e-9 * Math.abs(this.mean));
+    const sd = Math.max(Math.sqrt(this.variance), p.min_std, 1e-15 + 1e-12 * Math.abs(this.mean));
     const z = (x - this.mean) / sd;
     o.baseline = this.mean;
     o.deviation = z;

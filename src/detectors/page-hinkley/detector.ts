@@ -47,7 +47,7 @@ export class PageHinkleyDetector implements Detector {
       o.deviation = 0;
       return o;
     }
-    const sd = Math.max(this.ref.std(), p.min_std, 1e-9 + 1e-9 * Math.abs(this.ref.mean));
+    const sd = Math.max(this.ref.std(), p.min_std, 1e-15 + 1e-12 * Math.abs(this.ref.mean));
     this.learnMean(x);
     const z = (x - this.mean) / sd;
     this.mUp += z - p.delta;

@@ -41,7 +41,7 @@ export class RobustZDetector implements Detector {
       return o;
     }
     const med = w.median();
-    const scale = Math.max(1.4826 * w.mad(med), p.min_mad, 1e-9 + 1e-9 * Math.abs(med));
+    const scale = Math.max(1.4826 * w.mad(med), p.min_mad, 1e-15 + 1e-12 * Math.abs(med));
     const z = (x - med) / scale;
     const d = directed(z, p.direction);
     o.baseline = med;

@@ -56,7 +56,7 @@ export class SpikeDetector implements Detector {
       limit = p.max_rate;
       o.rule = 'rate';
     } else {
-      const typ = Math.max(this.typical, p.min_step, 1e-9 + 1e-9 * Math.abs(this.prev));
+      const typ = Math.max(this.typical, p.min_step, 1e-15 + 1e-12 * Math.abs(this.prev));
       const r = step / typ;
       o.deviation = r;
       d = this.n > p.warmup ? directed(r, p.direction) : 0;
