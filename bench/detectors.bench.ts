@@ -5,6 +5,8 @@
  * steadier memory figures). Optional arguments: the kinds to run (default all).
  */
 import { cpus } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { compileDetect } from '../src/compile.js';
 import { builtinPlugins } from '../src/plugins.js';
 import { detectStepSchema, DETECTOR_KINDS, multivariateStepSchema } from '../test/helpers/schemas.js';
@@ -12,6 +14,9 @@ import { compileMultivariateStep } from '../src/detectors/multivariate/step.js';
 import type { OperatorContext } from '../src/engine/pipeline.js';
 
 const N = 2_000_000;
+// Memory per key needs a full GC before and after (without one the figures are noise, even
+// negative): with --expose-gc (npm run bench) or without it (bench/alternate.ts), get one.
+const gc: () => void = globalThis.gc ?? (setFlagsFromString('--expose-gc'), runInNewContext('gc') as () => void);
 const params: Record<string, Record<string, unknown>> = { threshold: { above: 3, below: -3 } };
 // Pre-generated input: noise with occasional spikes and steps (so rules and alerts do work).
 const xs = new Float64Array(1 << 16);
@@ -59,8 +64,8 @@ function heapPerKey(kind: string, stepMs = 1000): number {
   const step = compileDetect(spec(kind));
   const K = 20_000;
   const keep: unknown[] = new Array(K);
-  globalThis.gc?.();
-  globalThis.gc?.();
+  gc();
+  gc();
   const mem = () => {
     const m = process.memoryUsage();
     return m.heapUsed + m.arrayBuffers;
@@ -71,7 +76,7 @@ function heapPerKey(kind: string, stepMs = 1000): number {
     for (let i = 0; i < 300; i++) step.update(st, i * stepMs, xs[(k * 7 + i) & (xs.length - 1)]! + (stepMs >= 60_000 && i % 100 >= 50 ? 20 : 0));
     keep[k] = st;
   }
-  globalThis.gc?.();
+  gc();
   const after = mem();
   if (keep.length !== K) throw new Error('unreachable');
   return (after - before) / K;
@@ -122,11 +127,11 @@ if (only.length === 0 || only.some((o) => 'multivariate'.startsWith(o))) {
   mvCpu = ((cpu.user + cpu.system) * 1000) / N; // ns of CPU per reading (robust to other load)
   const K = 5_000;
   const many = compileMultivariateStep(spec);
-  globalThis.gc?.();
-  globalThis.gc?.();
+  gc();
+  gc();
   const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   for (let k = 0; k < K; k++) feed(many, streams(`pump-${k}`), 450, 0);
-  globalThis.gc?.();
+  gc();
   const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const snap = JSON.stringify(op.snapshot()).length;
   rows.push([`multivariate (${M} sensors, per device)`, (rate / 1e6).toFixed(1), (rate / 1e6).toFixed(1), String(Math.round((after - before) / K)), "", String(snap)]);
