@@ -16,7 +16,12 @@ import type { OperatorContext } from '../src/engine/pipeline.js';
 const N = 2_000_000;
 // Memory per key needs a full GC before and after (without one the figures are noise, even
 // negative): with --expose-gc (npm run bench) or without it (bench/alternate.ts), get one.
-const gc: () => void = globalThis.gc ?? (setFlagsFromString('--expose-gc'), runInNewContext('gc') as () => void);
+const gc: () => void =
+  globalThis.gc ??
+  (() => {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  })();
 const params: Record<string, Record<string, unknown>> = { threshold: { above: 3, below: -3 } };
 // Pre-generated input: noise with occasional spikes and steps (so rules and alerts do work).
 const xs = new Float64Array(1 << 16);
