@@ -90,10 +90,6 @@ export class HttpServer {
   private readonly tokenHash?: Buffer;
   /** performance.now() at start: uptime on the monotonic clock (a wall clock stepped by NTP would make it jump). */
   private readonly startedAt = performance.now();
-
-  private uptimeSeconds(): number {
-    return Math.round((performance.now() - this.startedAt) / 1000);
-  }
   private readonly streams = new Set<http.ServerResponse>();
   private pushTimer: NodeJS.Timeout | null = null;
 
@@ -143,6 +139,10 @@ export class HttpServer {
     this.streams.clear();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private uptimeSeconds(): number {
+    return Math.round((performance.now() - this.startedAt) / 1000);
   }
 
   status(): StatusReport {

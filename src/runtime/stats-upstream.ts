@@ -3,8 +3,11 @@ import { PAYLOAD_SCHEMA_VERSION } from '../core/payload.js';
 import type { GatewayStats } from './gateway.js';
 import { dropsByReason } from './stats-log.js';
 
-/** The retained `<prefix>/<gateway>/stats` payload (docs/upstream.md, docs/schemas/stats.schema.json). */
-/** `now`: the wall clock (the payload's time); `mono`, `startedAt`, `prev.at`: the monotonic clock (spans: a wall clock stepped by NTP must not make the rates or the uptime jump). */
+/**
+ * The retained `<prefix>/<gateway>/stats` payload (docs/upstream.md, docs/schemas/stats.schema.json).
+ * `now`: the wall clock (the payload's time); `mono`, `startedAt`, `prev.at`: the monotonic clock
+ * (spans: a wall clock stepped by NTP must not make the rates or the uptime jump).
+ */
 function statsPayload(s: GatewayStats, o: { now: number; mono: number; startedAt: number; prev?: { at: number; readings: number }; alertsActive: Record<string, number> }) {
   const interval = o.prev ? (o.mono - o.prev.at) / 1000 : 0;
   const mem = process.memoryUsage.rss();

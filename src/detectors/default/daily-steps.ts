@@ -72,7 +72,7 @@ export class DailySteps {
       this.day = day;
     }
     // A timestamp before the current day (out of order) keeps the slot of its own time.
-    this.slot = Math.floor(((ts - Math.floor(ts / DAY) * DAY) / DAY) * SLOTS);
+    this.slot = Math.floor(((ts - day * DAY) / DAY) * SLOTS);
   }
 
   /** Is a step of `step` (value units), rising when `up`, no larger than `share` × one remembered near this time of day? */
