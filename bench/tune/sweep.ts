@@ -4,10 +4,12 @@
  *   npx tsx bench/tune/sweep.ts GRID.json [--sim DIR,DIR] [--cache FILE]
  * GRID.json: { "param": [values...], ... } (the cartesian product is scored).
  * Corpora: NAB artificial, NAB realKnownCause, SKAB, Microsoft's cloud data (hourly, minute), the
- * AIOps Challenge KPIs (minute, 5-minute) and each simulator dir (its own corpus).
+ * AIOps Challenge KPIs (minute, 5-minute), the application servers' metrics (ASD, 5-minute) and each
+ * simulator dir (its own corpus).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { summarise } from '../../src/backtest/metrics.js';
+import { asdFiles } from './asd-data.js';
 import { CLOUD_DIR } from './cloud-data.js';
 import { loadCorpus } from './corpus.js';
 import { evaluate, loadAll } from './harness.js';
@@ -23,6 +25,7 @@ export function corpora(simDirs: string[]) {
     SKAB: skab,
     ...cloudCorpora(),
     ...kpiCorpora(),
+    ASD: asdFiles(),
   };
   for (const d of simDirs) c[`sim ${d.split('/').pop()}`] = loadCorpus(`${d}/data`, `${d}/labels/combined_windows.json`);
   return c;

@@ -1,0 +1,104 @@
+/**
+ * The Application Server Dataset (ASD, published with InterFusion, github.com/zhhlee/InterFusion,
+ * MIT; see bench/tune/data/asd/SOURCE.md) as univariate series in NAB's form, for the tuning
+ * harness and for `edgewise backtest`.
+ *
+ * Upstream: 12 servers, 19 metrics each, every 5 minutes, 30 days of training data then 15 days of
+ * test data whose anomalies experts labelled with the metrics that showed them. Kept here as one
+ * gzipped CSV a server (`upstream/omi-<n>.csv.gz`: `part,m1..m19,label`). Each (server, metric)
+ * named in at least one of that server's labelled anomalies becomes one series of 12,960 readings
+ * (training then test, 5 minutes apart from START), anomalous where a labelled anomaly names it;
+ * NAB windows are built from those points as for the other corpora (windowsFromPoints).
+ *
+ *   npx tsx bench/tune/asd-data.ts [OUT_DIR]   # writes OUT_DIR/data/omi-<n>/m<j>.csv and OUT_DIR/labels/
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { formatTimestamp } from '../../src/core/time.js';
+import { windowsFromPoints } from './cloud-data.js';
+import type { LoadedFile } from './corpus.js';
+
+export const ASD_DIR = new URL('./data/asd/', import.meta.url).pathname;
+/** Upstream has no timestamps: the first reading is put at this time (a Monday), 5 minutes apart. */
+export const START = Date.UTC(2026, 0, 5);
+export const STEP = 300_000;
+const SERVERS = 12;
+
+interface Server {
+  name: string;
+  metrics: string[];
+  /** values[metric][row] */
+  values: Float64Array[];
+  /** The first test row. */
+  testStart: number;
+  /** Labelled anomalies: test rows (0-based within the test part, inclusive) and the metrics named. */
+  anomalies: Array<{ start: number; end: number; metrics: Set<string> }>;
+}
+
+function readServer(n: number): Server {
+  const name = `omi-${n}`;
+  const path = `${ASD_DIR}upstream/${name}.csv.gz`;
+  const lines = gunzipSync(readFileSync(path)).toString('utf8').split('\n').filter((l) => l.length > 0);
+  const header = lines[0]!.split(',');
+  const metrics = header.slice(1, -1);
+  if (header[0] !== 'part' || header[header.length - 1] !== 'label' || metrics.length !== 19) throw new Error(`${path}: expected the header part,m1..m19,label, found ${lines[0]}`);
+  const rows = lines.length - 1;
+  const values = metrics.map(() => new Float64Array(rows));
+  let testStart = -1;
+  for (let r = 0; r < rows; r++) {
+    const cells = lines[r + 1]!.split(',');
+    if (cells[0] === 'test' && testStart < 0) testStart = r;
+    for (let j = 0; j < metrics.length; j++) {
+      const v = Number(cells[j + 1]);
+      if (!Number.isFinite(v)) throw new Error(`${path}:${r + 2}: ${metrics[j]} ${JSON.stringify(cells[j + 1])} is not a number`);
+      values[j]![r] = v;
+    }
+  }
+  if (testStart < 0) throw new Error(`${path}: no test rows`);
+  const anomalies = readFileSync(`${ASD_DIR}upstream/interpretation_label/${name}.txt`, 'utf8')
+    .split(/\s+/)
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const [range, dims] = l.split(':');
+      const [start, end] = range!.split('-').map(Number);
+      return { start: start!, end: end!, metrics: new Set(dims!.split(',').map((d) => `m${d}`)) };
+    });
+  return { name, metrics, values, testStart, anomalies };
+}
+
+/** Every labelled series of the corpus, in memory (key `omi-<n>/m<j>.csv`). */
+export function asdFiles(): LoadedFile[] {
+  const out: LoadedFile[] = [];
+  for (let n = 1; n <= SERVERS; n++) {
+    const s = readServer(n);
+    const rows = s.values[0]!.length;
+    const ts = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) ts[r] = START + r * STEP;
+    for (const [j, metric] of s.metrics.entries()) {
+      const named = s.anomalies.filter((a) => a.metrics.has(metric));
+      if (named.length === 0) continue;
+      const labels = new Uint8Array(rows);
+      for (const a of named) labels.fill(1, s.testStart + a.start, s.testStart + a.end + 1);
+      const windows = windowsFromPoints(labels).map(([a, b]): [number, number] => [ts[a]!, ts[b]!]);
+      out.push({ key: `${s.name}/${metric}.csv`, corpus: 'ASD', ts, columns: ['value'], values: [s.values[j]!], windows });
+    }
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const out = process.argv[2] ?? '/tmp/edgewise-asd';
+  const files = asdFiles();
+  const windows: Record<string, string[][]> = {};
+  for (const f of files) {
+    mkdirSync(join(out, 'data', f.key, '..'), { recursive: true });
+    writeFileSync(join(out, 'data', f.key), `timestamp,value\n${Array.from(f.ts, (t, i) => `${formatTimestamp(t)},${f.values[0]![i]}`).join('\n')}\n`);
+    windows[f.key] = f.windows.map(([a, b]) => [formatTimestamp(a), formatTimestamp(b)]);
+  }
+  mkdirSync(join(out, 'labels'), { recursive: true });
+  writeFileSync(join(out, 'labels/windows.json'), `${JSON.stringify(windows, null, 1)}\n`);
+  console.log(`${files.length} series, ${files.reduce((a, f) => a + f.windows.length, 0)} windows → ${out}`);
+  console.log(`edgewise backtest --input ${join(out, 'data')} --labels ${join(out, 'labels/windows.json')}`);
+}
