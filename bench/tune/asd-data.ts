@@ -7,8 +7,9 @@
  * test data whose anomalies experts labelled with the metrics that showed them. Kept here as one
  * gzipped CSV a server (`upstream/omi-<n>.csv.gz`: `part,m1..m19,label`). Each (server, metric)
  * named in at least one of that server's labelled anomalies becomes one series of 12,960 readings
- * (training then test, 5 minutes apart from START), anomalous where a labelled anomaly names it;
- * NAB windows are built from those points as for the other corpora (windowsFromPoints).
+ * (omi-12: 11,611; training then test, 5 minutes apart from START), anomalous where a labelled
+ * anomaly names it; NAB windows are built from those points as for the other corpora
+ * (windowsFromPoints).
  *
  *   npx tsx bench/tune/asd-data.ts [OUT_DIR]   # writes OUT_DIR/data/omi-<n>/m<j>.csv and OUT_DIR/labels/
  */
