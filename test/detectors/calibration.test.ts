@@ -15,7 +15,11 @@ const T0 = Date.UTC(2024, 0, 1);
 const DAY = 288;
 /** The rules this was written for (the shape rule, added later for issue 12, sees a new shape of its own on this wandering series). */
 const RULES = ['range', 'spike', 'flat', 'season', 'sequence'];
-const CALIBRATED = { detector: 'default', cal_z: 3, rules: RULES };
+// The shift test from the first usable model (as when the stage was built): the stage learns the
+// stream's scores from its first days; with the default Phase I (5 days) it lets 3–5 of this
+// series' 5–6 false alerts through instead of 0–2 of 8–9 (docs/detectors.md, `cal_z`).
+const PLAIN = { detector: 'default', rules: RULES, season_shift_after: 0 };
+const CALIBRATED = { ...PLAIN, cal_z: 3 };
 
 /** 14 days at 5-minute steps: a daily cycle of amplitude 20 plus AR(1) noise (φ 0.9, σ ≈ 2.3) that wanders for hours. */
 function wandering(seed: number, edit: (i: number, v: number) => number = (_i, v) => v): Series {
@@ -53,7 +57,7 @@ describe('default detector, calibration (cal_z)', () => {
   it('a seasonal series whose residual wanders: most false alerts go (3 seeds), none are added', () => {
     for (const seed of [1, 2, 3]) {
       const s = wandering(seed);
-      const plain = run({ detector: 'default', rules: RULES }, s).raised.filter((i) => i >= 2 * DAY);
+      const plain = run(PLAIN, s).raised.filter((i) => i >= 2 * DAY);
       const calibrated = run(CALIBRATED, s).raised.filter((i) => i >= 2 * DAY);
       assert.ok(plain.length >= 8, `seed ${seed}: without calibration ${plain.length} alerts (the case this is about)`);
       assert.ok(calibrated.length <= 2, `seed ${seed}: with cal_z 3, ${calibrated.length} alerts: ${calibrated.join(', ')}`);

@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { MUTANTS, type Mutant } from './mutants.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const COPIED = ['src', 'drivers', 'firmware-sim', 'pipelines', 'test', 'package.json', 'tsconfig.json'];
+// bench: tests read its corpora (bench/tune/data) and their loaders.
+const COPIED = ['src', 'drivers', 'firmware-sim', 'pipelines', 'test', 'bench', 'package.json', 'tsconfig.json'];
 const JOBS = Math.max(1, Number(process.env.MUTATION_JOBS ?? 2));
 const TIMEOUT_MS = 180_000;
 

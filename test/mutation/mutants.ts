@@ -447,6 +447,20 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-spike-daily.test.ts'],
   },
   {
+    id: 'default detector: the seasonal shift test counts from the first usable model (no Phase I)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const mature = ts - se.t0 >= p.season_shift_after;',
+    replacement: 'const mature = true;',
+    tests: ['test/detectors/default-season-shift.test.ts'],
+  },
+  {
+    id: 'default detector: the seasonal shift test never counts',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const mature = ts - se.t0 >= p.season_shift_after;',
+    replacement: 'const mature = false;',
+    tests: ['test/detectors/default-season-shift.test.ts'],
+  },
+  {
     id: 'default detector: a step excused by the daily memory raises the spike record',
     in: 'src/detectors/default/detector.ts',
     original: 'const learn = !excused && !(',

@@ -85,6 +85,8 @@ export interface DefaultParams {
   season_k: number;
   /** Season rule: CUSUM limit on the standardised seasonal residual. */
   season_h: number;
+  /** Season rule: the CUSUM (season_shift) counts only once the series is this old (ms): its seasonal means need more days than its single-reading test. */
+  season_shift_after: number;
   /** Season rule: the CUSUM adds one step per reading, or per `time_ref` of readings on faster series. */
   season_cusum: 'per_reading' | 'per_time';
   /** Sequence rule: levels span baseline ± this many typical deviations (mean |value − baseline|). */
@@ -165,6 +167,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   season_z: 6,
   season_k: 1,
   season_h: 10,
+  season_shift_after: 5 * 86_400_000,
   season_cusum: 'per_time',
   seq_width: 6,
   seq_bins: 8,
@@ -317,6 +320,9 @@ export class DefaultDetector implements Detector {
       const se = this.season;
       se.update(ts, x, this.levelDev);
       if (se.model >= 0) {
+        // The shift test starts after a Phase I: a CUSUM assumes the prediction right on average, and
+        // slot means from a few days carry errors that persist along the day (one odd day, a trend).
+        const mature = ts - se.t0 >= p.season_shift_after;
         sz = (x - se.pred) / (1.25 * se.scale + 0.01 * this.levelDev + tiny);
         // Each reading adds at most season_z to the sums: one spike alone is not a shift.
         const cz = sz > p.season_z ? p.season_z : sz < -p.season_z ? -p.season_z : sz;
@@ -324,8 +330,8 @@ export class DefaultDetector implements Detector {
         // Per time: below time_ref a reading adds w (= interval / time_ref) of a step, since fast
         // readings are not independent evidence (a minute series' residual is the same for minutes).
         const cw = this.cusumPerTime ? this.w : 1;
-        this.cusumUp = Math.min(cap, Math.max(0, this.cusumUp + cw * (cz - p.season_k)));
-        this.cusumDown = Math.min(cap, Math.max(0, this.cusumDown + cw * (-cz - p.season_k)));
+        this.cusumUp = mature ? Math.min(cap, Math.max(0, this.cusumUp + cw * (cz - p.season_k))) : 0;
+        this.cusumDown = mature ? Math.min(cap, Math.max(0, this.cusumDown + cw * (-cz - p.season_k))) : 0;
       } else {
         this.cusumUp = this.cusumDown = 0;
       }

@@ -67,7 +67,8 @@ export class SeasonalBaseline {
   /** Per period: readings that had a prediction (warm-up of the scale). */
   private counts: Float64Array;
   private readonly np: number;
-  private t0 = NaN;
+  /** Time of the first reading (NaN before). */
+  t0 = NaN;
   private lastTs = NaN;
   /** Typical interval between readings (ms), EWMA. */
   private dt = NaN;
