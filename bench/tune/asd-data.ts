@@ -13,7 +13,8 @@
  *
  *   npx tsx bench/tune/asd-data.ts [OUT_DIR]   # writes OUT_DIR/data/omi-<n>/m<j>.csv and OUT_DIR/labels/
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { formatTimestamp } from '../../src/core/time.js';
 import { windowsFromPoints } from './cloud-data.js';
@@ -36,13 +37,12 @@ interface Server {
   anomalies: Array<{ start: number; end: number; metrics: Set<string> }>;
 }
 
-function readServer(n: number): Server {
-  const name = `omi-${n}`;
-  const path = `${ASD_DIR}upstream/${name}.csv.gz`;
+function readServer(dir: string, name: string, nMetrics: number): Server {
+  const path = `${dir}/${name}.csv.gz`;
   const lines = gunzipSync(readFileSync(path)).toString('utf8').split('\n').filter((l) => l.length > 0);
   const header = lines[0]!.split(',');
   const metrics = header.slice(1, -1);
-  if (header[0] !== 'part' || header[header.length - 1] !== 'label' || metrics.length !== 19) throw new Error(`${path}: expected the header part,m1..m19,label, found ${lines[0]}`);
+  if (header[0] !== 'part' || header[header.length - 1] !== 'label' || metrics.length !== nMetrics) throw new Error(`${path}: expected the header part,m1..m${nMetrics},label, found ${lines[0]}`);
   const rows = lines.length - 1;
   const values = metrics.map(() => new Float64Array(rows));
   let testStart = -1;
@@ -56,7 +56,7 @@ function readServer(n: number): Server {
     }
   }
   if (testStart < 0) throw new Error(`${path}: no test rows`);
-  const anomalies = readFileSync(`${ASD_DIR}upstream/interpretation_label/${name}.txt`, 'utf8')
+  const anomalies = readFileSync(`${dir}/interpretation_label/${name}.txt`, 'utf8')
     .split(/\s+/)
     .filter((l) => l.length > 0)
     .map((l) => {
@@ -69,27 +69,41 @@ function readServer(n: number): Server {
 
 /** Every labelled series of the corpus, in memory (key `omi-<n>/m<j>.csv`). */
 export function asdFiles(): LoadedFile[] {
+  return serverFiles(`${ASD_DIR}upstream`, Array.from({ length: SERVERS }, (_, i) => `omi-${i + 1}`), 19, STEP, 'ASD');
+}
+
+/**
+ * The Server Machine Dataset's machines in the same form (OmniAnomaly's data, MIT; 38 metrics a
+ * minute), from `dir` holding `machine-<x>-<y>.csv.gz` and `interpretation_label/` as written for
+ * ASD (bench/tune/data/asd/SOURCE.md; not committed: 27 MB for the 8 machines InterFusion's
+ * snapshot holds). A check corpus, not a tuning one.
+ */
+export function smdFiles(dir: string): LoadedFile[] {
+  const names = readdirSync(dir).filter((n) => n.endsWith('.csv.gz')).map((n) => n.slice(0, -'.csv.gz'.length)).sort();
+  if (names.length === 0) throw new Error(`${dir}: no machine-*.csv.gz files (see bench/tune/data/asd/SOURCE.md)`);
+  return serverFiles(dir, names, 38, 60_000, 'SMD');
+}
+
+function serverFiles(dir: string, names: string[], nMetrics: number, step: number, corpus: string): LoadedFile[] {
   const out: LoadedFile[] = [];
-  for (let n = 1; n <= SERVERS; n++) {
-    const s = readServer(n);
+  for (const name of names) {
+    const s = readServer(dir, name, nMetrics);
     const rows = s.values[0]!.length;
     const ts = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) ts[r] = START + r * STEP;
+    for (let r = 0; r < rows; r++) ts[r] = START + r * step;
     for (const [j, metric] of s.metrics.entries()) {
       const named = s.anomalies.filter((a) => a.metrics.has(metric));
       if (named.length === 0) continue;
       const labels = new Uint8Array(rows);
       for (const a of named) labels.fill(1, s.testStart + a.start, s.testStart + a.end + 1);
       const windows = windowsFromPoints(labels).map(([a, b]): [number, number] => [ts[a]!, ts[b]!]);
-      out.push({ key: `${s.name}/${metric}.csv`, corpus: 'ASD', ts, columns: ['value'], values: [s.values[j]!], windows });
+      out.push({ key: `${s.name}/${metric}.csv`, corpus, ts, columns: ['value'], values: [s.values[j]!], windows });
     }
   }
   return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { mkdirSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
   const out = process.argv[2] ?? '/tmp/edgewise-asd';
   const files = asdFiles();
   const windows: Record<string, string[][]> = {};

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { summarise } from '../../src/backtest/metrics.js';
-import { asdFiles } from './asd-data.js';
+import { asdFiles, smdFiles } from './asd-data.js';
 import { CLOUD_DIR } from './cloud-data.js';
 import { loadCorpus } from './corpus.js';
 import { evaluate, loadAll } from './harness.js';
@@ -28,6 +28,8 @@ export function corpora(simDirs: string[]) {
     ASD: asdFiles(),
   };
   for (const d of simDirs) c[`sim ${d.split('/').pop()}`] = loadCorpus(`${d}/data`, `${d}/labels/combined_windows.json`);
+  // A check corpus kept out of the repository (bench/tune/data/asd/SOURCE.md): EDGEWISE_SMD=DIR.
+  if (process.env.EDGEWISE_SMD) c.SMD = smdFiles(process.env.EDGEWISE_SMD);
   return c;
 }
 
