@@ -56,13 +56,14 @@ function readServer(dir: string, name: string, nMetrics: number): Server {
     }
   }
   if (testStart < 0) throw new Error(`${path}: no test rows`);
-  const anomalies = readFileSync(`${dir}/interpretation_label/${name}.txt`, 'utf8')
+  const labelPath = `${dir}/interpretation_label/${name}.txt`;
+  const anomalies = readFileSync(labelPath, 'utf8')
     .split(/\s+/)
     .filter((l) => l.length > 0)
     .map((l) => {
-      const [range, dims] = l.split(':');
-      const [start, end] = range!.split('-').map(Number);
-      return { start: start!, end: end!, metrics: new Set(dims!.split(',').map((d) => `m${d}`)) };
+      const m = /^(\d+)-(\d+):(\d+(?:,\d+)*)$/.exec(l);
+      if (m === null) throw new Error(`${labelPath}: ${JSON.stringify(l)} is not start-end:metric,metric,…`);
+      return { start: Number(m[1]), end: Number(m[2]), metrics: new Set(m[3]!.split(',').map((d) => `m${d}`)) };
     });
   return { name, metrics, values, testStart, anomalies };
 }

@@ -3,7 +3,8 @@
  * (artificialNoAnomaly + artificialWithAnomaly), NAB realKnownCause, SKAB (8 columns), Microsoft's
  * cloud monitoring data (hourly and per-minute series, two corpora; bench/tune/data/msft-cloud),
  * the AIOps Challenge 2018 KPIs (per-minute and 5-minute series, two corpora; bench/tune/data/aiops-kpi),
- * and the simulator (sim 6 h seed 1 and 3 d seed 1, made with `edgewise sim`, see SIM below). For
+ * the application servers' 5-minute metrics (ASD, bench/tune/data/asd; with EDGEWISE_SMD=DIR also
+ * the Server Machine Dataset's, SMD), and the simulator (sim 6 h seed 1 and 3 d seed 1, made with `edgewise sim`, see SIM below). For
  * each corpus, the setting with the best mean NAB score on the *other* corpora is scored on it; the
  * spread of those held-out scores is the figure to quote. Results are cached (bench/tune/sweep.ts).
  *   npx tsx bench/tune/loco.ts [--sim DIR,DIR] [--sim-slow DIR,DIR] [--grid GRID.json] [--cache FILE]

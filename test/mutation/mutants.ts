@@ -449,14 +449,14 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: the seasonal shift test counts from the first usable model (no Phase I)',
     in: 'src/detectors/default/detector.ts',
-    original: 'const mature = ts - se.t0 >= p.season_shift_after;',
+    original: 'const mature = ts - se.firstTs >= p.season_shift_after;',
     replacement: 'const mature = true;',
     tests: ['test/detectors/default-season-shift.test.ts'],
   },
   {
     id: 'default detector: the seasonal shift test never counts',
     in: 'src/detectors/default/detector.ts',
-    original: 'const mature = ts - se.t0 >= p.season_shift_after;',
+    original: 'const mature = ts - se.firstTs >= p.season_shift_after;',
     replacement: 'const mature = false;',
     tests: ['test/detectors/default-season-shift.test.ts'],
   },

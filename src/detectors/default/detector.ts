@@ -322,7 +322,7 @@ export class DefaultDetector implements Detector {
       if (se.model >= 0) {
         // The shift test starts after a Phase I: a CUSUM assumes the prediction right on average, and
         // slot means from a few days carry errors that persist along the day (one odd day, a trend).
-        const mature = ts - se.t0 >= p.season_shift_after;
+        const mature = ts - se.firstTs >= p.season_shift_after;
         sz = (x - se.pred) / (1.25 * se.scale + 0.01 * this.levelDev + tiny);
         // Each reading adds at most season_z to the sums: one spike alone is not a shift.
         const cz = sz > p.season_z ? p.season_z : sz < -p.season_z ? -p.season_z : sz;

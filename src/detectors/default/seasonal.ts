@@ -67,8 +67,7 @@ export class SeasonalBaseline {
   /** Per period: readings that had a prediction (warm-up of the scale). */
   private counts: Float64Array;
   private readonly np: number;
-  /** Time of the first reading (NaN before). */
-  t0 = NaN;
+  private t0 = NaN;
   private lastTs = NaN;
   /** Typical interval between readings (ms), EWMA. */
   private dt = NaN;
@@ -76,6 +75,11 @@ export class SeasonalBaseline {
   pred = NaN;
   scale = NaN;
   model = -1;
+
+  /** Time of the first reading (NaN before). */
+  get firstTs(): number {
+    return this.t0;
+  }
 
   constructor(private readonly p: SeasonalParams = DEFAULT_SEASONAL_PARAMS) {
     this.np = p.periods.length;
