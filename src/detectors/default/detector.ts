@@ -75,7 +75,7 @@ export interface DefaultParams {
   periods: number[];
   /** Season rule: slots per period in the ring of per-slot means. */
   season_slots: number;
-  /** Season rule: weight of a reading in its slot means (per visit). */
+  /** Season rule: weight of each reading in its slot means (per reading, not per visit: see SeasonalParams.alpha). */
   season_alpha: number;
   /** Season rule: a period's model is used only when its error is below this fraction of the flat-level error. */
   season_ratio: number;

@@ -16,7 +16,11 @@ export interface SeasonalParams {
   periods: number[];
   /** Slots per period (ring length). */
   slots: number;
-  /** Weight of a new reading in its slot means (per visit of the slot). */
+  /**
+   * Weight of each reading in its slot means (per reading, split between the two slots it falls
+   * between): a slot that k readings visit at a time moves by about 1 − (1 − alpha)^k a visit, so
+   * with many readings a visit it also follows the level within the visit (docs/detectors.md).
+   */
   alpha: number;
   /** Weight of each reading in the tracked error scales. */
   scale_alpha: number;
