@@ -461,6 +461,20 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-season-shift.test.ts'],
   },
   {
+    id: 'default detector: each key copies the step\'s params',
+    in: 'src/detectors/default/plugin.ts',
+    original: 'if (p === undefined) paramsOf.set(spec, (p = { ...spec, periods: [...spec.periods], rules: [...spec.rules] }));',
+    replacement: 'p = { ...spec, periods: [...spec.periods], rules: [...spec.rules] };',
+    tests: ['test/detectors/default-shared-params.test.ts'],
+  },
+  {
+    id: 'default detector: each detector derives its parts\' params anew',
+    in: 'src/detectors/default/detector.ts',
+    original: 'if (q === undefined) {',
+    replacement: 'if (true) {',
+    tests: ['test/detectors/default-shared-params.test.ts'],
+  },
+  {
     id: 'default detector: a step excused by the daily memory raises the spike record',
     in: 'src/detectors/default/detector.ts',
     original: 'const learn = !excused && !(',

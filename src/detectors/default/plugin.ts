@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
-import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from './detector.js';
+import { DefaultDetector, DEFAULT_DETECTOR_PARAMS, type DefaultParams } from './detector.js';
 
 function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
   return detectStep('default', {
@@ -54,12 +54,19 @@ function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
 
 export type DefaultSpec = z.output<ReturnType<typeof schema>>;
 
+const paramsOf = new WeakMap<DefaultSpec, DefaultParams>();
+
 export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   type: 'detector',
   kind: 'default',
   description: 'The default detector for a series of unknown kind: range, spike, flat, season, sequence, shape and joint rules judged against the stream\'s own history.',
   schema,
-  create: (spec) => new DefaultDetector({ ...spec, periods: [...spec.periods], rules: [...spec.rules] }),
+  // One params object per step (its spec), shared by every key's detector: they only read it.
+  create: (spec) => {
+    let p = paramsOf.get(spec);
+    if (p === undefined) paramsOf.set(spec, (p = { ...spec, periods: [...spec.periods], rules: [...spec.rules] }));
+    return new DefaultDetector(p);
+  },
   // 200 readings are 17 h at 5 minutes but 8 days at hourly steps: after 6 h only a strong new event
   // (score 0.7: 2.3× its limit) ends the cooldown early, so bursts a day apart are each raised (issue 12).
   alertDefaults: { clear_readings: 10, cooldown_readings: 200, cooldown_readings_within: 6 * 3_600_000, cooldown_readings_score: 0.7 },
