@@ -475,6 +475,27 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-shared-params.test.ts'],
   },
   {
+    id: 'default detector: a clock re-based backwards loses the seasonal model\'s age',
+    in: 'src/detectors/default/seasonal.ts',
+    original: 'this.t0 -= this.lastTs - ts;',
+    replacement: 'void 0;',
+    tests: ['test/detectors/default-rebased.test.ts'],
+  },
+  {
+    id: 'default detector: the daily steps memory stops fading after a clock re-based backwards',
+    in: 'src/detectors/default/daily-steps.ts',
+    original: '} else if (day < this.day - 1) {',
+    replacement: '} else if (false) {',
+    tests: ['test/detectors/default-rebased.test.ts'],
+  },
+  {
+    id: 'default detector: the reading interval stays on the old clock after a re-base backwards',
+    in: 'src/detectors/default/detector.ts',
+    original: 'if (!(ts <= this.lastTs) || ts < this.lastTs - REBASED) this.lastTs = ts;',
+    replacement: 'if (!(ts <= this.lastTs)) this.lastTs = ts;',
+    tests: ['test/detectors/default-rebased.test.ts'],
+  },
+  {
     id: 'default detector: a step excused by the daily memory raises the spike record',
     in: 'src/detectors/default/detector.ts',
     original: 'const learn = !excused && !(',

@@ -70,6 +70,9 @@ export class DailySteps {
         for (let k = 0; k < r.length; k++) r[k] = r[k]! * f;
       }
       this.day = day;
+    } else if (day < this.day - 1) {
+      // A clock re-based backwards by days: count days on the new clock (else no decay until it came back).
+      this.day = day;
     }
     // A timestamp before the current day (out of order) keeps the slot of its own time.
     this.slot = Math.floor(((ts - day * DAY) / DAY) * SLOTS);

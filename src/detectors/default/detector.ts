@@ -1,5 +1,5 @@
 import type { SharedCapture } from '../../core/shared-capture.js';
-import { DEFAULT_SEASONAL_PARAMS, SeasonalBaseline, type SeasonalParams } from './seasonal.js';
+import { DEFAULT_SEASONAL_PARAMS, REBASED, SeasonalBaseline, type SeasonalParams } from './seasonal.js';
 import { DailySteps, type DailyStepsParams } from './daily-steps.js';
 import { ShapeMemory, type ResonanceParams } from './resonance.js';
 import { Likelihood, SequenceMemory, type SequenceParams } from './sequence.js';
@@ -313,7 +313,8 @@ export class DefaultDetector implements Detector {
       const wr = p.slow_records === 'per_time' && this.dt > p.time_ref ? Math.min(this.dt / p.time_ref, 86_400_000 / p.time_ref) : 1;
       if (Math.abs(wr - this.wRec) > 0.01 * this.wRec) this.setRecRate(wr);
     }
-    if (!(ts <= this.lastTs)) this.lastTs = ts;
+    // After a clock re-based backwards the interval is measured on the new clock.
+    if (!(ts <= this.lastTs) || ts < this.lastTs - REBASED) this.lastTs = ts;
     // Slow series only: there an anomalous step is not learnt (spike_learn_below), so a daily one needs this memory.
     const daily = this.daily !== null && this.dt >= p.spike_learn_below ? this.daily : null;
     daily?.at(ts, this.dt);

@@ -11,6 +11,9 @@
  * (one packed Float64Array copy, NaN kept).
  */
 
+/** A step back in time larger than this is a clock re-based, not a late reading. */
+export const REBASED = 86_400_000;
+
 export interface SeasonalParams {
   /** Candidate periods (ms). */
   periods: number[];
@@ -108,6 +111,10 @@ export class SeasonalBaseline {
     } else if (ts > this.lastTs) {
       const d = ts - this.lastTs;
       this.dt = Number.isNaN(this.dt) ? d : this.dt + 0.05 * (d - this.dt);
+    } else if (ts < this.lastTs - REBASED) {
+      // A clock re-based backwards (a replayed log whose device rebooted to an old date): the series
+      // keeps its age, so its models stay usable (else not until the clock came back to t0, years).
+      this.t0 -= this.lastTs - ts;
     }
     this.lastTs = ts;
     this.pred = NaN;
