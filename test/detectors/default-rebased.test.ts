@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DefaultDetector, DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default/detector.js';
-import { noise, T0 } from './helpers.js';
+import { noise, shiftedWave, T0 } from './helpers.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -16,25 +16,12 @@ const STEP = 300_000;
 const YEAR = 365 * DAY;
 const TO_1970 = T0 - Date.UTC(1970, 0, 1);
 
-/** A daily wave (20 ± 10) with noise 0.5 at 5-minute readings for `days`; on `shiftDay` 10:00–16:00 it runs 1.5 higher (3 noise widths). */
-function wave(days: number, seed: number, shiftDay: number) {
-  const g = noise(seed);
-  const ts: number[] = [];
-  const values: number[] = [];
-  for (let t = 0; t < days * DAY; t += STEP) {
-    const h = (t % DAY) / HOUR;
-    const shifted = Math.floor(t / DAY) === shiftDay && h >= 10 && h < 16;
-    ts.push(T0 + t);
-    values.push(20 + 10 * Math.sin((2 * Math.PI * h) / 24) + 0.5 * g() + (shifted ? 1.5 : 0));
-  }
-  return { ts, values };
-}
 
 describe('default detector, a clock re-based backwards', () => {
   it('the season and its shift test go on: a 6-hour shift 3 days after a step back of a year, two days or to 1970 is found (3 seeds)', () => {
     for (let seed = 1; seed <= 3; seed++) {
       for (const back of [YEAR, 2 * DAY, TO_1970]) {
-        const s = wave(12, seed, 10);
+        const s = shiftedWave(12, seed, 10);
         const ts = s.ts.map((t) => (t - T0 >= 8 * DAY ? t - back : t));
         const d = new DefaultDetector(DEFAULT_DETECTOR_PARAMS);
         // Days of the series (by reading, not by its clock).

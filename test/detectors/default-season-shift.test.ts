@@ -9,26 +9,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asdFiles } from '../../bench/tune/asd-data.js';
 import { DefaultDetector, DEFAULT_DETECTOR_PARAMS, type DefaultParams } from '../../src/detectors/default/detector.js';
-import { noise, T0 } from './helpers.js';
+import { shiftedWave } from './helpers.js';
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
-const STEP = 300_000;
 const OFF: Partial<DefaultParams> = { season_shift_after: 0 };
 
-/** A daily wave (20 ± 10) with noise 0.5 at 5-minute readings for `days`; on `shiftDay` 10:00–16:00 it runs 1.5 higher (3 noise widths). */
-function wave(days: number, seed: number, shiftDay: number) {
-  const g = noise(seed);
-  const ts: number[] = [];
-  const values: number[] = [];
-  for (let t = 0; t < days * DAY; t += STEP) {
-    const h = (t % DAY) / HOUR;
-    const shifted = Math.floor(t / DAY) === shiftDay && h >= 10 && h < 16;
-    ts.push(T0 + t);
-    values.push(20 + 10 * Math.sin((2 * Math.PI * h) / 24) + 0.5 * g() + (shifted ? 1.5 : 0));
-  }
-  return { ts, values };
-}
 
 /** Days (from the first reading, fractional) of the readings judged anomalous by `rule`. */
 function judged(ts: ArrayLike<number>, values: ArrayLike<number>, over: Partial<DefaultParams>, rule: string, upTo = values.length): number[] {
@@ -48,10 +33,10 @@ describe('default detector, the seasonal shift test after a Phase I (season_shif
 
   it('a 6-hour shift of 3 noise widths on day 8 is a season_shift (3 seeds); on day 3 only without the Phase I', () => {
     for (let seed = 1; seed <= 3; seed++) {
-      const late = wave(12, seed, 8);
+      const late = shiftedWave(12, seed, 8);
       const found = judged(late.ts, late.values, {}, 'season_shift');
       assert.ok(found.length > 0 && found.every((d) => d >= 8 + 10 / 24 && d < 8 + 17 / 24), `seed ${seed}: season_shift on days ${found.map((d) => d.toFixed(2)).join(', ')}`);
-      const early = wave(12, seed, 3);
+      const early = shiftedWave(12, seed, 3);
       assert.deepEqual(judged(early.ts, early.values, {}, 'season_shift'), [], `seed ${seed}: inside the Phase I`);
       assert.ok(judged(early.ts, early.values, OFF, 'season_shift').some((d) => d >= 3 + 10 / 24 && d < 3 + 17 / 24), `seed ${seed}: without it`);
     }

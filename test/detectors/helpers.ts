@@ -48,3 +48,21 @@ export function run(step: Record<string, unknown>, s: Series, from = 0, state?: 
   }
   return { ...out, state: key };
 }
+
+/**
+ * A daily wave (20 ± 10) with noise 0.5 at 5-minute readings from T0 for `days`; on `shiftDay`
+ * 10:00–16:00 it runs 1.5 higher (3 noise widths): the seasonal shift test's case.
+ */
+export function shiftedWave(days: number, seed: number, shiftDay: number): Series {
+  const DAY = 86_400_000;
+  const g = noise(seed);
+  const ts: number[] = [];
+  const values: number[] = [];
+  for (let t = 0; t < days * DAY; t += 300_000) {
+    const h = (t % DAY) / 3_600_000;
+    const shifted = Math.floor(t / DAY) === shiftDay && h >= 10 && h < 16;
+    ts.push(T0 + t);
+    values.push(20 + 10 * Math.sin((2 * Math.PI * h) / 24) + 0.5 * g() + (shifted ? 1.5 : 0));
+  }
+  return { ts, values };
+}
