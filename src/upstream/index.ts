@@ -8,6 +8,7 @@ import type { UpstreamConfig } from './config.js';
 import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
 import { jsonFormat, type Publish, type UplinkFormat } from './format.js';
 import { topicSafe } from '../core/payload.js';
+import { PACKET_TOO_LARGE, PacketLimit, publishPacketBytes, type Learnt } from './packet-limit.js';
 
 export type { UpstreamConfig } from './config.js';
 
@@ -41,6 +42,10 @@ export interface UpstreamStats {
   publishErrors: number;
   /** Rows the format could not encode: dropped, each logged with its reason. */
   encodeErrors: number;
+  /** Records kept back in the outbox because their packet is over the broker's limit (each counted once). */
+  tooLarge: number;
+  /** The largest packet the broker takes, in bytes, as far as known (configured, announced or learnt); 0 = none known. */
+  maxPacketBytes: number;
   /** Delay (ms) before the next connection attempt, when offline. */
   nextRetryMs: number;
   /** Connection attempts started early because a TCP probe found the broker reachable. */
@@ -60,6 +65,8 @@ export interface UpstreamOptions {
 }
 
 const BACKLOG_FETCH = 512;
+/** Rows kept back as too large that are remembered (logged and counted once each). */
+const TOO_LARGE_REMEMBERED = 10_000;
 /** Backlog and fresh rows are sent alert first. */
 const HIGHEST_FIRST: readonly Priority[] = [2, 1, 0];
 /** A connection that lasted this long resets the reconnect backoff. */
@@ -124,7 +131,10 @@ export class UpstreamForwarder {
   private batchBacklog = 0;
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
-  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, probeReconnects: 0 };
+  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, probeReconnects: 0 };
+  private readonly packetLimit: PacketLimit;
+  /** Row ids kept back as too large (so each is logged and counted once). */
+  private readonly tooLargeIds = new Set<number>();
   private format: UplinkFormat;
   /** upstream.batch applies to the JSON format; Sparkplug B has its own message sequence. */
   private readonly batching: boolean;
@@ -138,6 +148,7 @@ export class UpstreamForwarder {
     this.log = opts.log;
     this.extra = opts.mqttOptions ?? {};
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
+    this.packetLimit = new PacketLimit(this.cfg.max_packet_size);
     this.format = jsonFormat(this.cfg.topic_prefix, this.gateway);
     this.batching = !!this.cfg.batch && this.cfg.format !== 'sparkplug_b';
     if (this.cfg.batch && !this.batching) this.log.warn('upstream.batch is ignored with upstream.format: sparkplug_b (batches are a JSON-format feature)');
@@ -184,6 +195,7 @@ export class UpstreamForwarder {
       freshQueued: this.freshCount,
       backlogKeys: this.backlogged.size,
       backlog: this.outbox.depth(),
+      maxPacketBytes: Number.isFinite(this.packetLimit.max) ? this.packetLimit.max : 0,
       nextRetryMs: this.link === 'online' ? 0 : this.nextRetryMs,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
@@ -230,7 +242,7 @@ export class UpstreamForwarder {
       return;
     }
     this.client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       if (gen !== this.gen) return;
       (client.stream as { setNoDelay?: (b: boolean) => void } | undefined)?.setNoDelay?.(true);
       this.counters.connects++;
@@ -239,6 +251,7 @@ export class UpstreamForwarder {
       this.link = 'online';
       this.onlineSince = performance.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
+      this.packetLimit.connected(connack.properties?.maximumPacketSize);
       this.format.online(client);
       this.inflight.clear();
       this.forgetBatch();
@@ -255,6 +268,9 @@ export class UpstreamForwarder {
       // mqtt.js emits 'close' after errors that end the connection; make sure we do not hang.
       if (!client.connected) this.lost(gen, client);
     });
+    client.on('disconnect', (packet) => {
+      if (gen === this.gen && packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused());
+    });
     client.on('close', () => this.lost(gen, client));
     client.on('offline', () => this.lost(gen, client));
   }
@@ -266,6 +282,7 @@ export class UpstreamForwarder {
     // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
     if (wasOnline && performance.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.counters.disconnects++;
+    this.learnt(this.packetLimit.lost());
     this.client = null;
     this.format.closed();
     this.inflight.clear();
@@ -474,11 +491,18 @@ export class UpstreamForwarder {
         if (!this.outbox.isClosed) this.outbox.ack(row);
         continue;
       }
-      this.inflight.set(row.id, row);
       if (this.batching) {
+        this.inflight.set(row.id, row);
         this.addToBatch(row, backlog);
         continue;
       }
+      const size = publishPacketBytes(msg.topic, msg.payload.length, this.cfg.protocol_version);
+      if (size > this.packetLimit.max) {
+        this.keepBack(row, size);
+        continue;
+      }
+      this.inflight.set(row.id, row);
+      this.packetLimit.sent(row.id, size);
       this.counters.sent++;
       this.counters.payloadBytes += msg.payload.length;
       if (backlog) this.counters.sentBacklog++;
@@ -493,6 +517,7 @@ export class UpstreamForwarder {
           return;
         }
         this.counters.acked++;
+        this.packetLimit.acked(r.id);
         if (!this.outbox.isClosed) this.outbox.ack(r);
         if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         this.pumpLater(); // PUBACKs arrive by the hundred in one read: one pump after them, not one each
@@ -546,14 +571,33 @@ export class UpstreamForwarder {
       for (const r of rows) this.inflight.delete(r.id); // still in the outbox: sent after the next connect
       return;
     }
+    this.counters.sentBacklog += backlog;
+    this.sendBatch(client, rows);
+  }
+
+  /** One batch publish; a batch whose packet is over the broker's limit goes as two halves, a single record over it is kept back. */
+  private sendBatch(client: MqttClient, rows: OutboxRow[]): void {
     const gen = this.gen;
     const compression = this.cfg.batch!.compression;
+    const topic = batchTopic(this.cfg.topic_prefix, this.gateway, compression);
     const payload = encodeBatch(this.gateway, rows.map((r) => r.payload), compression);
+    const size = publishPacketBytes(topic, payload.length, this.cfg.protocol_version);
+    if (size > this.packetLimit.max) {
+      if (rows.length === 1) {
+        this.inflight.delete(rows[0]!.id);
+        this.keepBack(rows[0]!, size);
+        return;
+      }
+      const half = rows.length >> 1;
+      this.sendBatch(client, rows.slice(0, half));
+      this.sendBatch(client, rows.slice(half));
+      return;
+    }
     this.counters.batches++;
     this.counters.sent += rows.length;
-    this.counters.sentBacklog += backlog;
     this.counters.payloadBytes += payload.length;
-    client.publish(batchTopic(this.cfg.topic_prefix, this.gateway, compression), payload, { qos: 1 }, (err) => {
+    this.packetLimit.sent(rows[0]!.id, size);
+    client.publish(topic, payload, { qos: 1 }, (err) => {
       if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
       for (const r of rows) this.inflight.delete(r.id);
       if (err) {
@@ -563,10 +607,37 @@ export class UpstreamForwarder {
         return;
       }
       this.counters.acked += rows.length;
+      this.packetLimit.acked(rows[0]!.id);
       if (!this.outbox.isClosed) for (const r of rows) this.outbox.ack(r);
       if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
       this.pumpLater();
     });
+  }
+
+  /**
+   * A record whose packet is over the broker's limit stays in the outbox, unsent: sent, it would
+   * close the connection, and the next connection would send it first again. It goes when a
+   * connection allows it (a broker whose limit was raised), else `outbox.max_age` drops it.
+   */
+  private keepBack(row: OutboxRow, size: number): void {
+    if (this.tooLargeIds.has(row.id)) return;
+    if (this.tooLargeIds.size >= TOO_LARGE_REMEMBERED) this.tooLargeIds.clear();
+    this.tooLargeIds.add(row.id);
+    this.counters.tooLarge++;
+    const key = this.outbox.key(row.keyId);
+    const what = key ? `the ${key.kind} of ${key.stream} (seq ${row.seq})` : `outbox row ${row.id}`;
+    this.log.error(
+      { kind: key?.kind, stream: key?.stream, seq: row.seq, bytes: size, limit: this.packetLimit.max, source: this.packetLimit.source },
+      `upstream: ${what} makes a ${size}-byte MQTT packet, over the broker's limit of ${this.packetLimit.max} bytes (${this.packetLimit.source}): kept in the outbox, not sent, as it would close the connection and stop the uplink (counted as tooLarge). Raise the broker's limit (Mosquitto: max_packet_size) or set outbox.max_message_bytes below it; it goes once a connection allows it, else outbox.max_age drops it`,
+    );
+  }
+
+  private learnt(l: Learnt | undefined): void {
+    if (!l) return;
+    this.log.error(
+      { bytes: l.size, limit: l.limit },
+      `upstream: ${l.why}: taking ${l.limit} bytes as the broker's packet limit until restart; larger records stay in the outbox. Set upstream.max_packet_size to the broker's limit (Mosquitto: max_packet_size; AWS IoT Core: 128KB)`,
+    );
   }
 
   /** pump() in the next turn of the event loop (once, however often asked). */

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../runtime/helpers.js';
 import { aggregate, forwarderTo } from './helpers.js';
-import { RefusingBroker } from './refusing-broker.js';
+import { StrictBroker } from './strict-broker.js';
 
 test('a publish the broker refuses (MQTT 5 PUBACK 0x87) stays in the outbox, is counted, and goes out after a reconnect', async (t) => {
-  const broker = new RefusingBroker();
+  const broker = new StrictBroker();
+  broker.refusing = true;
   await broker.start();
   const s = forwarderTo(broker.url, { protocol_version: 5 });
   t.after(async () => {

@@ -1,0 +1,93 @@
+import mqttPacket from 'mqtt-packet';
+import net from 'node:net';
+
+export interface StrictBrokerOptions {
+  /** Largest packet taken; a bigger PUBLISH ends the connection (as Mosquitto's `max_packet_size`). */
+  maxPacket?: number;
+  /** MQTT 5: announce `maxPacket` in the CONNACK (Maximum Packet Size). */
+  announce?: boolean;
+  /** MQTT 5: before closing on a packet too large, say why (DISCONNECT 0x95), as Mosquitto does. */
+  sayWhy?: boolean;
+}
+
+/**
+ * An MQTT broker on 127.0.0.1 (mqtt-packet on raw sockets) stricter than aedes 1.x, as real brokers
+ * are: while `refusing`, it answers a QoS 1 PUBLISH with a PUBACK carrying a failure reason code
+ * (0x87, not authorized; MQTT 5), as Mosquitto does for a publish its ACL denies; with `maxPacket`,
+ * a bigger PUBLISH closes the connection (MQTT 3.1.1 and 5). `cutConnections()` ends every session:
+ * the client reconnects and resends what it still holds.
+ */
+export class StrictBroker {
+  refusing = false;
+  /** Topics of the publishes refused and accepted, in order. */
+  readonly refused: string[] = [];
+  readonly accepted: Array<{ topic: string; payload: string }> = [];
+  /** Connections closed on a packet too large, and the size of the last such packet. */
+  oversized = 0;
+  oversizedBytes = 0;
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(public opts: StrictBrokerOptions = {}) {}
+
+  async start(): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (sock) => this.serve(sock));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.server = server;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${(this.server!.address() as net.AddressInfo).port}`;
+  }
+
+  cutConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async stop(): Promise<void> {
+    this.cutConnections();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  private serve(sock: net.Socket): void {
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('error', () => {});
+    let protocolVersion = 4;
+    let closing = false;
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    const send = (p: mqttPacket.Packet) => sock.write(mqttPacket.generate(p, { protocolVersion }));
+    parser.on('packet', (p) => {
+      if (closing) return;
+      const { maxPacket, announce, sayWhy } = this.opts;
+      if (p.cmd === 'connect') {
+        protocolVersion = p.protocolVersion ?? 4;
+        const properties = protocolVersion === 5 && announce && maxPacket ? { maximumPacketSize: maxPacket } : undefined;
+        send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false, ...(properties ? { properties } : {}) });
+      } else if (p.cmd === 'pingreq') send({ cmd: 'pingresp' });
+      else if (p.cmd === 'disconnect') sock.end();
+      else if (p.cmd === 'publish') {
+        const bytes = maxPacket ? mqttPacket.generate(p, { protocolVersion }).length : 0;
+        if (maxPacket && bytes > maxPacket) {
+          this.oversized++;
+          this.oversizedBytes = bytes;
+          closing = true;
+          if (protocolVersion === 5 && sayWhy) sock.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0x95 }, { protocolVersion }));
+          else sock.destroy();
+          return;
+        }
+        const status = p.topic.endsWith('/status');
+        const refuse = this.refusing && !status;
+        if (!status) {
+          if (refuse) this.refused.push(p.topic);
+          else this.accepted.push({ topic: p.topic, payload: p.payload.toString() });
+        }
+        if (p.qos === 1) send({ cmd: 'puback', messageId: p.messageId, ...(protocolVersion === 5 ? { reasonCode: refuse ? 0x87 : 0 } : {}) });
+      }
+    });
+    parser.on('error', () => sock.destroy());
+    sock.on('data', (d) => parser.parse(d));
+  }
+}
