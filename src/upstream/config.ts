@@ -86,7 +86,7 @@ export const upstreamConfigSchema = z
       .min(1)
       .max(65_000)
       .default(500)
-      .describe('Messages published and not yet acknowledged (PUBACK) at most.'),
+      .describe("Messages published and not yet acknowledged (PUBACK) at most; with MQTT 5, publishes also at most the broker's Receive Maximum less 2 (see docs/upstream.md)."),
     max_packet_size: byteSizeSchema
       .optional()
       .describe(

@@ -46,6 +46,8 @@ export interface UpstreamStats {
   tooLarge: number;
   /** The largest packet the broker takes, in bytes, as far as known (configured, announced or learnt); 0 = none known. */
   maxPacketBytes: number;
+  /** Data publishes awaiting their PUBACK at most on this connection: the MQTT 5 broker's Receive Maximum less the status and stats publishes; 0 = no limit announced. */
+  receiveMaximum: number;
   /** Delay (ms) before the next connection attempt, when offline. */
   nextRetryMs: number;
   /** Connection attempts started early because a TCP probe found the broker reachable. */
@@ -65,6 +67,8 @@ export interface UpstreamOptions {
 }
 
 const BACKLOG_FETCH = 512;
+/** QoS 1 publishes of the gateway's own (status birth, retained stats) that may be in flight beside the data. */
+const OWN_PUBLISHES = 2;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
 const TOO_LARGE_REMEMBERED = 10_000;
 /** Backlog and fresh rows are sent alert first. */
@@ -135,6 +139,15 @@ export class UpstreamForwarder {
   private readonly packetLimit: PacketLimit;
   /** Row ids kept back as too large (so each is logged and counted once). */
   private readonly tooLargeIds = new Set<number>();
+  /**
+   * Data publishes awaiting a PUBACK at most (MQTT 5: the broker's Receive Maximum — HiveMQ's
+   * default is 10 — which the spec lets a broker enforce by closing the connection, DISCONNECT 0x93),
+   * and how many are now. mqtt.js does not hold to it for us.
+   */
+  private receiveMax = Infinity;
+  private publishing = 0;
+  /** The batch is ready but waits for a publish slot (receiveMax). */
+  private batchDue = false;
   private format: UplinkFormat;
   /** upstream.batch applies to the JSON format; Sparkplug B has its own message sequence. */
   private readonly batching: boolean;
@@ -196,6 +209,7 @@ export class UpstreamForwarder {
       backlogKeys: this.backlogged.size,
       backlog: this.outbox.depth(),
       maxPacketBytes: Number.isFinite(this.packetLimit.max) ? this.packetLimit.max : 0,
+      receiveMaximum: Number.isFinite(this.receiveMax) ? this.receiveMax : 0,
       nextRetryMs: this.link === 'online' ? 0 : this.nextRetryMs,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
@@ -252,6 +266,9 @@ export class UpstreamForwarder {
       this.onlineSince = performance.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
       this.packetLimit.connected(connack.properties?.maximumPacketSize);
+      const receiveMaximum = connack.properties?.receiveMaximum;
+      this.receiveMax = receiveMaximum ? Math.max(1, receiveMaximum - OWN_PUBLISHES) : Infinity;
+      this.publishing = 0;
       this.format.online(client);
       this.inflight.clear();
       this.forgetBatch();
@@ -458,10 +475,14 @@ export class UpstreamForwarder {
     const max = this.stopping ? 0 : this.cfg.max_inflight;
     // Publishing is synchronous work (~15 µs a message): send for a slice of time, then let I/O (ingest) run.
     const until = performance.now() + PUBLISH_SLICE_MS;
-    while (this.inflight.size < max) {
+    while (this.inflight.size < max && this.publishing < this.receiveMax) {
       if (performance.now() > until) {
         this.pumpLater();
         break;
+      }
+      if (this.batchDue) {
+        this.publishBatch(); // a slot is free now
+        continue;
       }
       let row = this.nextFresh();
       let backlog = false;
@@ -503,6 +524,7 @@ export class UpstreamForwarder {
       }
       this.inflight.set(row.id, row);
       this.packetLimit.sent(row.id, size);
+      this.publishing++;
       this.counters.sent++;
       this.counters.payloadBytes += msg.payload.length;
       if (backlog) this.counters.sentBacklog++;
@@ -510,10 +532,12 @@ export class UpstreamForwarder {
       client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
         if (gen !== this.gen) return; // connection gone: the row is still in the outbox and will be resent
         this.inflight.delete(r.id);
+        this.publishing--;
         if (err) {
           this.counters.publishErrors++;
           this.lastError = err.message;
           this.log.warn({ err: err.message }, `upstream: publish failed: ${err.message}`);
+          this.pumpLater();
           return;
         }
         this.counters.acked++;
@@ -525,7 +549,7 @@ export class UpstreamForwarder {
     }
     if (this.batch.length) {
       // No row can join while every in-flight slot is taken: send it now; else wait for more up to max_delay.
-      if (this.inflight.size >= max) this.publishBatch();
+      if (this.batchDue || this.inflight.size >= max) this.publishBatch();
       else this.armBatchTimer();
     }
   }
@@ -556,16 +580,21 @@ export class UpstreamForwarder {
   private forgetBatch(): void {
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = null;
+    this.batchDue = false;
     this.batch = [];
     this.batchBytes = this.batchBacklog = 0;
   }
 
   /** Publish the waiting rows as one batch; its PUBACK acknowledges every one of them to the outbox. */
   private publishBatch(): void {
+    const client = this.client;
+    if (client && this.link === 'online' && this.batch.length && this.publishing >= this.receiveMax) {
+      this.batchDue = true; // goes when a PUBACK frees a slot
+      return;
+    }
     const rows = this.batch;
     const backlog = this.batchBacklog;
     this.forgetBatch();
-    const client = this.client;
     if (!rows.length) return;
     if (!client || this.link !== 'online') {
       for (const r of rows) this.inflight.delete(r.id); // still in the outbox: sent after the next connect
@@ -597,13 +626,16 @@ export class UpstreamForwarder {
     this.counters.sent += rows.length;
     this.counters.payloadBytes += payload.length;
     this.packetLimit.sent(rows[0]!.id, size);
+    this.publishing++;
     client.publish(topic, payload, { qos: 1 }, (err) => {
       if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
       for (const r of rows) this.inflight.delete(r.id);
+      this.publishing--;
       if (err) {
         this.counters.publishErrors++;
         this.lastError = err.message;
         this.log.warn({ err: err.message, records: rows.length }, `upstream: batch publish failed: ${err.message}`);
+        this.pumpLater();
         return;
       }
       this.counters.acked += rows.length;

@@ -40,3 +40,22 @@ for (const protocol_version of [4, 5] as const) {
     assert.equal(s.fwd.stats().disconnects, protocol_version === 5 ? 0 : 3, 'MQTT 5: never sent; 3.1.1: Mosquitto closed the connection on it three times, then never again');
   });
 }
+
+test('Mosquitto with max_inflight_messages 10, MQTT 5: the forwarder reads the Receive Maximum it announces and drains 2,000 records within it', { timeout: 60_000 }, async (t) => {
+  const tmp = tempDir('edgewise-mosq-rm-');
+  const port = await freePort();
+  const mosq = new Mosquitto(tmp.dir, port, ['max_inflight_messages 10']);
+  await mosq.start();
+  const s = forwarderTo(mosq.url, { protocol_version: 5 });
+  t.after(async () => {
+    await s.close();
+    await mosq.stop();
+    tmp.cleanup();
+  });
+  for (let i = 1; i <= 2000; i++) s.outbox.put(raw(`dev${i % 5}/x`, i));
+  s.outbox.flush();
+  await s.fwd.start();
+  await waitFor(() => s.outbox.stats().depth.messages === 0, () => `the outbox drained (${s.outbox.stats().depth.messages} left)`);
+  assert.equal(s.fwd.stats().receiveMaximum, 8, 'the announced 10 less the status and stats publishes');
+  assert.equal(s.fwd.stats().disconnects, 0);
+});

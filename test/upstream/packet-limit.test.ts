@@ -112,3 +112,23 @@ test('a learnt limit never goes below a packet the broker acknowledged: a flaky 
   n.connected(undefined);
   assert.equal(n.max, 8000);
 });
+
+for (const batch of [undefined, { compression: 'gzip', max_records: 10, max_delay: 5 }] as const) {
+  test(`MQTT 5: the broker's Receive Maximum bounds the publishes in flight${batch ? ' (batches)' : ''}, or a broker that holds to it (HiveMQ: 10) closes every connection`, async (t) => {
+    const b = new StrictBroker({ receiveMaximum: 10 });
+    await b.start();
+    const s = forwarderTo(b.url, { ...FAST_RECONNECT, protocol_version: 5, ...(batch ? { batch } : {}) });
+    t.after(async () => {
+      await s.close();
+      await b.stop();
+    });
+    for (let i = 1; i <= 300; i++) s.outbox.put(raw(`dev${i % 3}/x`, i));
+    s.outbox.flush();
+    await s.fwd.start();
+    await waitFor(() => s.outbox.stats().depth.messages === 0, () => `the outbox drained (${s.outbox.stats().depth.messages} left, ${b.overReceiveMaximum} connections closed for too many unacknowledged publishes)`);
+    assert.equal(b.overReceiveMaximum, 0);
+    assert.equal(s.fwd.stats().disconnects, 0);
+    assert.equal(s.fwd.stats().receiveMaximum, 8, '10 less the status and stats publishes');
+    assert.ok(b.mostUnacked > 1 && b.mostUnacked <= 10, `publishes in flight at once: ${b.mostUnacked}`);
+  });
+}

@@ -8,6 +8,12 @@ export interface StrictBrokerOptions {
   announce?: boolean;
   /** MQTT 5: before closing on a packet too large, say why (DISCONNECT 0x95), as Mosquitto does. */
   sayWhy?: boolean;
+  /**
+   * MQTT 5: announce this Receive Maximum and hold to it as the spec says (and HiveMQ does): a QoS 1
+   * PUBLISH beyond it, unacknowledged, closes the connection with DISCONNECT 0x93. PUBACKs are then
+   * written a millisecond later, as a broker that stores before acknowledging would.
+   */
+  receiveMaximum?: number;
 }
 
 /**
@@ -22,6 +28,10 @@ export class StrictBroker {
   /** Topics of the publishes refused and accepted, in order. */
   readonly refused: string[] = [];
   readonly accepted: Array<{ topic: string; payload: string }> = [];
+  /** Connections closed because the client had more than `receiveMaximum` publishes unacknowledged. */
+  overReceiveMaximum = 0;
+  /** The most QoS 1 publishes unacknowledged at once, over every connection. */
+  mostUnacked = 0;
   /** Connections closed on a packet too large, and the size of the last such packet. */
   oversized = 0;
   oversizedBytes = 0;
@@ -57,15 +67,19 @@ export class StrictBroker {
     sock.on('error', () => {});
     let protocolVersion = 4;
     let closing = false;
+    let unacked = 0;
     const parser = mqttPacket.parser({ protocolVersion: 5 });
     const send = (p: mqttPacket.Packet) => sock.write(mqttPacket.generate(p, { protocolVersion }));
     parser.on('packet', (p) => {
       if (closing) return;
-      const { maxPacket, announce, sayWhy } = this.opts;
+      const { maxPacket, announce, sayWhy, receiveMaximum } = this.opts;
       if (p.cmd === 'connect') {
         protocolVersion = p.protocolVersion ?? 4;
-        const properties = protocolVersion === 5 && announce && maxPacket ? { maximumPacketSize: maxPacket } : undefined;
-        send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false, ...(properties ? { properties } : {}) });
+        const properties = {
+          ...(protocolVersion === 5 && announce && maxPacket ? { maximumPacketSize: maxPacket } : {}),
+          ...(protocolVersion === 5 && receiveMaximum ? { receiveMaximum } : {}),
+        };
+        send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false, ...(Object.keys(properties).length ? { properties } : {}) });
       } else if (p.cmd === 'pingreq') send({ cmd: 'pingresp' });
       else if (p.cmd === 'disconnect') sock.end();
       else if (p.cmd === 'publish') {
@@ -84,7 +98,20 @@ export class StrictBroker {
           if (refuse) this.refused.push(p.topic);
           else this.accepted.push({ topic: p.topic, payload: p.payload.toString() });
         }
-        if (p.qos === 1) send({ cmd: 'puback', messageId: p.messageId, ...(protocolVersion === 5 ? { reasonCode: refuse ? 0x87 : 0 } : {}) });
+        if (p.qos !== 1) return;
+        const puback: mqttPacket.Packet = { cmd: 'puback', messageId: p.messageId, ...(protocolVersion === 5 ? { reasonCode: refuse ? 0x87 : 0 } : {}) };
+        if (!(protocolVersion === 5 && receiveMaximum)) return void send(puback);
+        if (++unacked > receiveMaximum) {
+          this.overReceiveMaximum++;
+          closing = true;
+          sock.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0x93 }, { protocolVersion }));
+          return;
+        }
+        this.mostUnacked = Math.max(this.mostUnacked, unacked);
+        setTimeout(() => {
+          unacked--;
+          if (!closing && !sock.destroyed) send(puback);
+        }, 1);
       }
     });
     parser.on('error', () => sock.destroy());
