@@ -30,14 +30,32 @@ export interface UplinkFormat {
   closed(): void;
 }
 
+export interface StatusWatch {
+  /** This process's instance, in every status message. */
+  instance: string;
+  /** A message on the gateway's own status topic (subscribed before the birth of each connection). */
+  seen(payload: Buffer, retained: boolean): void;
+}
+
 /** The Edgewise JSON format: rows as they are, on `<prefix>/<gateway>/<kind>/<stream>`; retained status. */
-export function jsonFormat(prefix: string, gateway: string): UplinkFormat {
+export function jsonFormat(prefix: string, gateway: string, watch?: StatusWatch): UplinkFormat {
   const status = statusTopic(prefix, gateway);
+  const instance = watch ? { instance: watch.instance } : {};
   const statusPayload = (state: 'online' | 'offline', since?: number) =>
-    JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway, state, ...(since === undefined ? {} : { since }) });
+    JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway, state, ...(since === undefined ? {} : { since }), ...instance });
   return {
     will: () => ({ topic: status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: true }),
-    online: (client) => client.publish(status, statusPayload('online', Date.now()), { qos: 1, retain: true }, () => {}),
+    online: (client) => {
+      if (watch) {
+        client.on('message', (topic, payload, packet) => {
+          if (topic === status) watch.seen(payload, packet.retain);
+        });
+        // Before the birth: the retained status it brings is what was there before this connection.
+        // A broker whose ACL refuses the subscription only turns the watch off.
+        client.subscribe(status, { qos: 0 }, () => {});
+      }
+      client.publish(status, statusPayload('online', Date.now()), { qos: 1, retain: true }, () => {});
+    },
     encode: (row, key) => ({ topic: messageTopic(prefix, gateway, key.kind, key.stream), payload: row.payload }),
     offline: (client, done) => client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: true }, () => done()),
     closed: () => {},

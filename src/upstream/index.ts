@@ -9,6 +9,7 @@ import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
 import { jsonFormat, type Publish, type UplinkFormat } from './format.js';
 import { topicSafe } from '../core/payload.js';
 import { PACKET_TOO_LARGE, PacketLimit, publishPacketBytes, type Learnt } from './packet-limit.js';
+import { SameIdWatch } from './same-id.js';
 
 export type { UpstreamConfig } from './config.js';
 
@@ -46,6 +47,8 @@ export interface UpstreamStats {
   tooLarge: number;
   /** The largest packet the broker takes, in bytes, as far as known (configured, announced or learnt); 0 = none known. */
   maxPacketBytes: number;
+  /** Signs that another gateway uses this gateway's id (its status on our topic, or MQTT 5 DISCONNECT 0x8E); logged at most once a minute. */
+  sameId: number;
   /** Data publishes awaiting their PUBACK at most on this connection: the MQTT 5 broker's Receive Maximum less the status and stats publishes; 0 = no limit announced. */
   receiveMaximum: number;
   /** Delay (ms) before the next connection attempt, when offline. */
@@ -69,6 +72,10 @@ export interface UpstreamOptions {
 const BACKLOG_FETCH = 512;
 /** QoS 1 publishes of the gateway's own (status birth, retained stats) that may be in flight beside the data. */
 const OWN_PUBLISHES = 2;
+/** MQTT 5 DISCONNECT reason code: Session taken over (another client connected with this client id). */
+const SESSION_TAKEN_OVER = 0x8e;
+/** Signs of a second gateway with this id are logged at most this often. */
+const SAME_ID_LOG_EVERY_MS = 60_000;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
 const TOO_LARGE_REMEMBERED = 10_000;
 /** Backlog and fresh rows are sent alert first. */
@@ -135,7 +142,9 @@ export class UpstreamForwarder {
   private batchBacklog = 0;
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
-  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, probeReconnects: 0 };
+  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, sameId: 0, probeReconnects: 0 };
+  private readonly sameId = new SameIdWatch();
+  private sameIdLoggedAt = -Infinity;
   private readonly packetLimit: PacketLimit;
   /** Row ids kept back as too large (so each is logged and counted once). */
   private readonly tooLargeIds = new Set<number>();
@@ -162,7 +171,13 @@ export class UpstreamForwarder {
     this.extra = opts.mqttOptions ?? {};
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
     this.packetLimit = new PacketLimit(this.cfg.max_packet_size);
-    this.format = jsonFormat(this.cfg.topic_prefix, this.gateway);
+    this.format = jsonFormat(this.cfg.topic_prefix, this.gateway, {
+      instance: this.sameId.instance,
+      seen: (payload, retained) => {
+        const other = this.sameId.judge(payload, retained);
+        if (other) this.sameIdSeen(`its status (instance ${other}; this one is ${this.sameId.instance}) came on this gateway's status topic`);
+      },
+    });
     this.batching = !!this.cfg.batch && this.cfg.format !== 'sparkplug_b';
     if (this.cfg.batch && !this.batching) this.log.warn('upstream.batch is ignored with upstream.format: sparkplug_b (batches are a JSON-format feature)');
     this.outbox.onCommit((rows) => this.onCommit(rows));
@@ -269,6 +284,7 @@ export class UpstreamForwarder {
       const receiveMaximum = connack.properties?.receiveMaximum;
       this.receiveMax = receiveMaximum ? Math.max(1, receiveMaximum - OWN_PUBLISHES) : Infinity;
       this.publishing = 0;
+      this.sameId.connected();
       this.format.online(client);
       this.inflight.clear();
       this.forgetBatch();
@@ -286,7 +302,9 @@ export class UpstreamForwarder {
       if (!client.connected) this.lost(gen, client);
     });
     client.on('disconnect', (packet) => {
-      if (gen === this.gen && packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused());
+      if (gen !== this.gen) return;
+      if (packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused());
+      if (packet.reasonCode === SESSION_TAKEN_OVER) this.sameIdSeen('the broker closed this connection because another client connected with the same client id (MQTT 5 reason 0x8E)');
     });
     client.on('close', () => this.lost(gen, client));
     client.on('offline', () => this.lost(gen, client));
@@ -661,6 +679,19 @@ export class UpstreamForwarder {
     this.log.error(
       { kind: key?.kind, stream: key?.stream, seq: row.seq, bytes: size, limit: this.packetLimit.max, source: this.packetLimit.source },
       `upstream: ${what} makes a ${size}-byte MQTT packet, over the broker's limit of ${this.packetLimit.max} bytes (${this.packetLimit.source}): kept in the outbox, not sent, as it would close the connection and stop the uplink (counted as tooLarge). Raise the broker's limit (Mosquitto: max_packet_size) or set outbox.max_message_bytes below it; it goes once a connection allows it, else outbox.max_age drops it`,
+    );
+  }
+
+  private sameIdSeen(evidence: string): void {
+    this.counters.sameId++;
+    const clientId = this.cfg.client_id ?? `edgewise-${this.gateway}`;
+    this.lastError = `another gateway uses gateway id ${this.gateway}`;
+    const now = performance.now();
+    if (now - this.sameIdLoggedAt < SAME_ID_LOG_EVERY_MS) return;
+    this.sameIdLoggedAt = now;
+    this.log.error(
+      { clientId, signs: this.counters.sameId },
+      `upstream: another gateway uses gateway id "${this.gateway}" (client id ${clientId}): ${evidence}. The broker closes one's connection whenever the other connects, and both publish on the same topics with clashing seqs. Give each gateway its own gateway.id (EDGEWISE_GATEWAY__ID; on balena a device variable); counted as sameId`,
     );
   }
 

@@ -97,6 +97,10 @@ const statusPayloadSchema = z
     gateway: z.string(),
     state: z.enum(['online', 'offline']).describe('online: birth message after connect. offline: Last Will, or a clean shutdown.'),
     since: z.number().int().optional().describe('Wall-clock time of this state (ms), when known (absent on the Last Will).'),
+    instance: z
+      .string()
+      .optional()
+      .describe('Random id of the gateway process (new at each start): two instances at once under one gateway id are two gateways sharing an id.'),
   })
   .describe('Edgewise gateway status (retained) on <prefix>/<gateway>/status.');
 

@@ -64,6 +64,13 @@ state: { checkpoint_interval: 700ms${o.checkpointMinEntries === undefined ? '' :
 `,
   );
   let rt: Awaited<ReturnType<typeof startRuntime>> | undefined;
+  // Every run's log: a run restarted after a SIGKILL must not take its crashed run for a second gateway with its id.
+  const runs: Array<() => string> = [];
+  const start = async () => {
+    const r = await startRuntime(cfg);
+    runs.push(r.output);
+    return r;
+  };
   const published: Reading[] = [];
   const acked = new Set<number>();
   const pub = new Qos1Publisher(inputPort, 'crash-publisher');
@@ -71,7 +78,7 @@ state: { checkpoint_interval: 700ms${o.checkpointMinEntries === undefined ? '' :
   const faultLog: string[] = [];
   let ok = false;
   try {
-    rt = await startRuntime(cfg);
+    rt = await start();
     await waitFor(() => pub.isConnected, 'the publisher to connect');
     // Publish at `rate`: each message one reading with the device's own clock (one ms apart at least).
     let lastTs = 0;
@@ -100,7 +107,7 @@ state: { checkpoint_interval: 700ms${o.checkpointMinEntries === undefined ? '' :
       if (faults[f] === 'kill') {
         rt.child.kill('SIGKILL');
         await rt.exited;
-        rt = await startRuntime(cfg);
+        rt = await start();
       } else {
         await upstream.stop();
         const at = published.length;
@@ -116,13 +123,15 @@ state: { checkpoint_interval: 700ms${o.checkpointMinEntries === undefined ? '' :
     // Let the last windows close by time passing, then stop cleanly: the open windows go out as partial.
     rt.child.kill('SIGTERM');
     assert.equal(await rt.exited, 0, rt.output());
-    rt = await startRuntime(cfg); // drains what the stop left in the outbox
+    rt = await start(); // drains what the stop left in the outbox
     const expected = reference(published);
     const expectedIds = expected.length + published.filter((r) => r.stream.endsWith('/raw')).length; // aggregates and alerts, and each raw reading
     await waitFor(() => uniqueIds(upstream.payloads()).size >= expectedIds, () => `${expectedIds} distinct records upstream (got ${uniqueIds(upstream.payloads()).size})`, 60_000);
     rt.child.kill('SIGTERM');
     await rt.exited;
 
+    const sameId = runs.map((out) => out()).filter((out) => out.includes('another gateway uses gateway id'));
+    assert.deepEqual(sameId.map((out) => out.slice(out.indexOf('another gateway uses gateway id') - 200).slice(0, 600)), [], 'no run took a crashed run for another gateway');
     const msgs = upstream.payloads();
     // No seq gap; a seq always carries the same id; an id always the same record.
     const seqs = checkSequences(msgs.map((m) => ({ ...m, retain: false })));

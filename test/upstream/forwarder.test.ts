@@ -231,8 +231,8 @@ describe('upstream forwarder (aedes on loopback)', () => {
     const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log: silentLogger() });
     const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, { reconnect_min: 20, reconnect_max: 2000, reconnect_probe: 0 }), outbox, gatewayId: 'gw-1', log: silentLogger(), stableAfterMs: 1500 });
     const outage = async (failures: number) => {
+      const n = fwd.stats().disconnects; // before the stop: the connection may be seen lost while the broker closes
       await broker.stop();
-      const n = fwd.stats().disconnects;
       await waitFor(() => fwd.stats().disconnects >= n + failures, `${failures} failed attempts`, 30_000, 2);
     };
     try {

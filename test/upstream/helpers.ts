@@ -72,6 +72,11 @@ export class TestBroker {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
+  /** Cut every connection (the broker stays up, its retained messages too): clients reconnect. */
+  cutConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   /** Stop abruptly: every connection is cut (an outage), the port is freed. */
   async stop(): Promise<void> {
     const server = this.server;
