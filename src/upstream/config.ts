@@ -87,6 +87,12 @@ export const upstreamConfigSchema = z
       .max(65_000)
       .default(500)
       .describe("Messages published and not yet acknowledged (PUBACK) at most; with MQTT 5, publishes also at most the broker's Receive Maximum less 2 (see docs/upstream.md)."),
+    retain: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Publish the status (birth, goodbye, Last Will) and stats retained. Turn off for a broker without retained messages that closes the connection on one (Azure Event Grid's MQTT broker before it had them); an MQTT 5 broker that says so (CONNACK Retain Available 0, or refusing the connection with 0x9A) is followed without it.",
+      ),
     max_packet_size: byteSizeSchema
       .optional()
       .describe(

@@ -38,13 +38,13 @@ export interface StatusWatch {
 }
 
 /** The Edgewise JSON format: rows as they are, on `<prefix>/<gateway>/<kind>/<stream>`; retained status. */
-export function jsonFormat(prefix: string, gateway: string, watch?: StatusWatch): UplinkFormat {
+export function jsonFormat(prefix: string, gateway: string, watch?: StatusWatch, retain: () => boolean = () => true): UplinkFormat {
   const status = statusTopic(prefix, gateway);
   const instance = watch ? { instance: watch.instance } : {};
   const statusPayload = (state: 'online' | 'offline', since?: number) =>
     JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway, state, ...(since === undefined ? {} : { since }), ...instance });
   return {
-    will: () => ({ topic: status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: true }),
+    will: () => ({ topic: status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: retain() }),
     online: (client) => {
       if (watch) {
         client.on('message', (topic, payload, packet) => {
@@ -54,10 +54,10 @@ export function jsonFormat(prefix: string, gateway: string, watch?: StatusWatch)
         // A broker whose ACL refuses the subscription only turns the watch off.
         client.subscribe(status, { qos: 0 }, () => {});
       }
-      client.publish(status, statusPayload('online', Date.now()), { qos: 1, retain: true }, () => {});
+      client.publish(status, statusPayload('online', Date.now()), { qos: 1, retain: retain() }, () => {});
     },
     encode: (row, key) => ({ topic: messageTopic(prefix, gateway, key.kind, key.stream), payload: row.payload }),
-    offline: (client, done) => client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: true }, () => done()),
+    offline: (client, done) => client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: retain() }, () => done()),
     closed: () => {},
   };
 }

@@ -72,6 +72,8 @@ export interface UpstreamOptions {
 const BACKLOG_FETCH = 512;
 /** QoS 1 publishes of the gateway's own (status birth, retained stats) that may be in flight beside the data. */
 const OWN_PUBLISHES = 2;
+/** MQTT 5 reason code: Retain not supported (a CONNACK refusing a Last Will with retain, or a DISCONNECT). */
+const RETAIN_NOT_SUPPORTED = 0x9a;
 /** MQTT 5 DISCONNECT reason code: Session taken over (another client connected with this client id). */
 const SESSION_TAKEN_OVER = 0x8e;
 /** Signs of a second gateway with this id are logged at most this often. */
@@ -144,6 +146,8 @@ export class UpstreamForwarder {
   private batchTimer: NodeJS.Timeout | null = null;
   private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, sameId: 0, probeReconnects: 0 };
   private readonly sameId = new SameIdWatch();
+  /** Status and stats go retained (upstream.retain, until a broker says it has no retained messages). */
+  private retain: boolean;
   private sameIdLoggedAt = -Infinity;
   private readonly packetLimit: PacketLimit;
   /** Row ids kept back as too large (so each is logged and counted once). */
@@ -171,13 +175,14 @@ export class UpstreamForwarder {
     this.extra = opts.mqttOptions ?? {};
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
     this.packetLimit = new PacketLimit(this.cfg.max_packet_size);
+    this.retain = this.cfg.retain;
     this.format = jsonFormat(this.cfg.topic_prefix, this.gateway, {
       instance: this.sameId.instance,
       seen: (payload, retained) => {
         const other = this.sameId.judge(payload, retained);
         if (other) this.sameIdSeen(`its status (instance ${other}; this one is ${this.sameId.instance}) came on this gateway's status topic`);
       },
-    });
+    }, () => this.retain);
     this.batching = !!this.cfg.batch && this.cfg.format !== 'sparkplug_b';
     if (this.cfg.batch && !this.batching) this.log.warn('upstream.batch is ignored with upstream.format: sparkplug_b (batches are a JSON-format feature)');
     this.outbox.onCommit((rows) => this.onCommit(rows));
@@ -211,7 +216,7 @@ export class UpstreamForwarder {
    */
   publishRetained(name: string, payload: string): boolean {
     if (!this.client || this.link !== 'online') return false;
-    this.client.publish(`${this.cfg.topic_prefix}/${topicSafe(this.gateway)}/${name}`, payload, { qos: 1, retain: true }, () => {});
+    this.client.publish(`${this.cfg.topic_prefix}/${topicSafe(this.gateway)}/${name}`, payload, { qos: 1, retain: this.retain }, () => {});
     return true;
   }
 
@@ -281,6 +286,7 @@ export class UpstreamForwarder {
       this.onlineSince = performance.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
       this.packetLimit.connected(connack.properties?.maximumPacketSize);
+      if (connack.properties?.retainAvailable === false) this.noRetain('its CONNACK says Retain Available 0');
       const receiveMaximum = connack.properties?.receiveMaximum;
       this.receiveMax = receiveMaximum ? Math.max(1, receiveMaximum - OWN_PUBLISHES) : Infinity;
       this.publishing = 0;
@@ -296,6 +302,7 @@ export class UpstreamForwarder {
     });
     client.on('error', (err) => {
       if (gen !== this.gen) return;
+      if ((err as Error & { code?: unknown }).code === RETAIN_NOT_SUPPORTED) this.noRetain(`it refused the connection: ${err.message}`);
       this.lastError = err.message;
       this.log.warn({ err: err.message, url: this.cfg.url }, `upstream: ${err.message}`);
       // mqtt.js emits 'close' after errors that end the connection; make sure we do not hang.
@@ -304,6 +311,7 @@ export class UpstreamForwarder {
     client.on('disconnect', (packet) => {
       if (gen !== this.gen) return;
       if (packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused());
+      if (packet.reasonCode === RETAIN_NOT_SUPPORTED) this.noRetain('it closed the connection with reason 0x9A (retain not supported)');
       if (packet.reasonCode === SESSION_TAKEN_OVER) this.sameIdSeen('the broker closed this connection because another client connected with the same client id (MQTT 5 reason 0x8E)');
     });
     client.on('close', () => this.lost(gen, client));
@@ -679,6 +687,16 @@ export class UpstreamForwarder {
     this.log.error(
       { kind: key?.kind, stream: key?.stream, seq: row.seq, bytes: size, limit: this.packetLimit.max, source: this.packetLimit.source },
       `upstream: ${what} makes a ${size}-byte MQTT packet, over the broker's limit of ${this.packetLimit.max} bytes (${this.packetLimit.source}): kept in the outbox, not sent, as it would close the connection and stop the uplink (counted as tooLarge). Raise the broker's limit (Mosquitto: max_packet_size) or set outbox.max_message_bytes below it; it goes once a connection allows it, else outbox.max_age drops it`,
+    );
+  }
+
+  /** The broker has no retained messages: from now on status and stats go unretained (the Last Will from the next connection). */
+  private noRetain(evidence: string): void {
+    if (!this.retain) return;
+    this.retain = false;
+    this.log.warn(
+      { url: this.cfg.url },
+      `upstream: the broker has no retained messages (${evidence}): status and stats now go unretained, so a consumer that subscribes later sees a gateway's state only when it next changes; set upstream.retain: false to start so`,
     );
   }
 

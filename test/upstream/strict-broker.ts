@@ -14,6 +14,12 @@ export interface StrictBrokerOptions {
    * written a millisecond later, as a broker that stores before acknowledging would.
    */
   receiveMaximum?: number;
+  /**
+   * No retained messages, as Azure Event Grid's MQTT broker was: a retained PUBLISH closes the
+   * connection (MQTT 5: DISCONNECT 0x9A); MQTT 5 also announces it (Retain Available 0) and refuses
+   * a CONNECT whose Last Will is retained (CONNACK 0x9A).
+   */
+  noRetain?: boolean;
 }
 
 /**
@@ -28,6 +34,10 @@ export class StrictBroker {
   /** Topics of the publishes refused and accepted, in order. */
   readonly refused: string[] = [];
   readonly accepted: Array<{ topic: string; payload: string }> = [];
+  /** Status messages taken (topic `.../status`), with their retain flag. */
+  readonly statuses: Array<{ state: string; retain: boolean }> = [];
+  /** Connections refused or closed for a retained message (`noRetain`). */
+  overRetain = 0;
   /** Connections closed because the client had more than `receiveMaximum` publishes unacknowledged. */
   overReceiveMaximum = 0;
   /** The most QoS 1 publishes unacknowledged at once, over every connection. */
@@ -72,12 +82,19 @@ export class StrictBroker {
     const send = (p: mqttPacket.Packet) => sock.write(mqttPacket.generate(p, { protocolVersion }));
     parser.on('packet', (p) => {
       if (closing) return;
-      const { maxPacket, announce, sayWhy, receiveMaximum } = this.opts;
+      const { maxPacket, announce, sayWhy, receiveMaximum, noRetain } = this.opts;
       if (p.cmd === 'connect') {
         protocolVersion = p.protocolVersion ?? 4;
+        if (protocolVersion === 5 && noRetain && p.will?.retain) {
+          this.overRetain++;
+          closing = true;
+          sock.end(mqttPacket.generate({ cmd: 'connack', returnCode: 0, reasonCode: 0x9a, sessionPresent: false }, { protocolVersion }));
+          return;
+        }
         const properties = {
           ...(protocolVersion === 5 && announce && maxPacket ? { maximumPacketSize: maxPacket } : {}),
           ...(protocolVersion === 5 && receiveMaximum ? { receiveMaximum } : {}),
+          ...(protocolVersion === 5 && noRetain ? { retainAvailable: false } : {}),
         };
         send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false, ...(Object.keys(properties).length ? { properties } : {}) });
       } else if (p.cmd === 'pingreq') send({ cmd: 'pingresp' });
@@ -92,7 +109,15 @@ export class StrictBroker {
           else sock.destroy();
           return;
         }
+        if (noRetain && p.retain) {
+          this.overRetain++;
+          closing = true;
+          if (protocolVersion === 5) sock.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0x9a }, { protocolVersion }));
+          else sock.destroy();
+          return;
+        }
         const status = p.topic.endsWith('/status');
+        if (status) this.statuses.push({ state: (JSON.parse(p.payload.toString()) as { state: string }).state, retain: p.retain });
         const refuse = this.refusing && !status;
         if (!status) {
           if (refuse) this.refused.push(p.topic);
