@@ -96,7 +96,7 @@ export const upstreamConfigSchema = z
     max_packet_size: byteSizeSchema
       .optional()
       .describe(
-        "Largest MQTT packet the broker takes (Mosquitto: max_packet_size; AWS IoT Core: 128KB). A record whose packet would be larger stays in the outbox, unsent (counted as tooLarge), instead of closing the connection and stopping the uplink. An MQTT 5 broker's announced limit applies without it (the smaller one wins); without either, a limit is learnt when the broker closes the connection on a packet.",
+        "Largest MQTT packet the broker takes (Mosquitto: max_packet_size; AWS IoT Core: 128KB). A record whose packet would be larger stays in the outbox, unsent (counted as tooLarge), instead of closing the connection and stopping the uplink. An MQTT 5 broker's announced limit applies without it (the smaller one wins); without either, a record the broker closes the connection on is found by sending one at a time (see docs/upstream.md).",
       ),
     drain_rate: z
       .number()

@@ -9,6 +9,7 @@ import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
 import { jsonFormat, type Publish, type UplinkFormat } from './format.js';
 import { topicSafe } from '../core/payload.js';
 import { PACKET_TOO_LARGE, PacketLimit, publishPacketBytes, type Learnt } from './packet-limit.js';
+import { CloseProbe, PROBE_ACKS } from './close-probe.js';
 import { SameIdWatch } from './same-id.js';
 
 export type { UpstreamConfig } from './config.js';
@@ -45,6 +46,8 @@ export interface UpstreamStats {
   encodeErrors: number;
   /** Records kept back in the outbox because their packet is over the broker's limit (each counted once). */
   tooLarge: number;
+  /** Records kept back because the broker closed the connection twice with each alone in flight (until restart; see CloseProbe). */
+  quarantined: number;
   /** The largest packet the broker takes, in bytes, as far as known (configured, announced or learnt); 0 = none known. */
   maxPacketBytes: number;
   /** Signs that another gateway uses this gateway's id (its status on our topic, or MQTT 5 DISCONNECT 0x8E); logged at most once a minute. */
@@ -144,7 +147,10 @@ export class UpstreamForwarder {
   private batchBacklog = 0;
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
-  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, sameId: 0, probeReconnects: 0 };
+  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, probeReconnects: 0 };
+  private readonly probe = new CloseProbe();
+  /** Row ids the broker closed the connection on (kept in the outbox, never sent by this process). */
+  private readonly quarantine = new Set<number>();
   private readonly sameId = new SameIdWatch();
   /** Status and stats go retained (upstream.retain, until a broker says it has no retained messages). */
   private retain: boolean;
@@ -310,7 +316,7 @@ export class UpstreamForwarder {
     });
     client.on('disconnect', (packet) => {
       if (gen !== this.gen) return;
-      if (packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused());
+      if (packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused(this.probe.largest()));
       if (packet.reasonCode === RETAIN_NOT_SUPPORTED) this.noRetain('it closed the connection with reason 0x9A (retain not supported)');
       if (packet.reasonCode === SESSION_TAKEN_OVER) this.sameIdSeen('the broker closed this connection because another client connected with the same client id (MQTT 5 reason 0x8E)');
     });
@@ -325,7 +331,7 @@ export class UpstreamForwarder {
     // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
     if (wasOnline && performance.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.counters.disconnects++;
-    this.learnt(this.packetLimit.lost());
+    this.probed();
     this.client = null;
     this.format.closed();
     this.inflight.clear();
@@ -501,7 +507,7 @@ export class UpstreamForwarder {
     const max = this.stopping ? 0 : this.cfg.max_inflight;
     // Publishing is synchronous work (~15 µs a message): send for a slice of time, then let I/O (ingest) run.
     const until = performance.now() + PUBLISH_SLICE_MS;
-    while (this.inflight.size < max && this.publishing < this.receiveMax) {
+    while (this.inflight.size < max && this.publishing < Math.min(this.receiveMax, this.probe.window)) {
       if (performance.now() > until) {
         this.pumpLater();
         break;
@@ -525,7 +531,7 @@ export class UpstreamForwarder {
         continue;
       }
       const key = this.outbox.key(row.keyId);
-      if (!key) continue;
+      if (!key || (this.quarantine.size && this.quarantine.has(row.id))) continue;
       let msg: Publish;
       try {
         msg = this.format.encode(row, key, row.id <= this.meteredUpTo);
@@ -549,7 +555,7 @@ export class UpstreamForwarder {
         continue;
       }
       this.inflight.set(row.id, row);
-      this.packetLimit.sent(row.id, size);
+      this.probe.sent(row.id, size);
       this.publishing++;
       this.counters.sent++;
       this.counters.payloadBytes += msg.payload.length;
@@ -567,7 +573,7 @@ export class UpstreamForwarder {
           return;
         }
         this.counters.acked++;
-        this.packetLimit.acked(r.id);
+        this.packetLimit.acked(this.probe.acked(r.id) ?? 0);
         if (!this.outbox.isClosed) this.outbox.ack(r);
         if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         this.pumpLater(); // PUBACKs arrive by the hundred in one read: one pump after them, not one each
@@ -589,7 +595,7 @@ export class UpstreamForwarder {
     this.batch.push(row);
     this.batchBytes += row.payload.length;
     if (backlog) this.batchBacklog++;
-    if (this.batch.length >= b.max_records) this.publishBatch();
+    if (this.batch.length >= (this.probe.active ? 1 : b.max_records)) this.publishBatch(); // one record a publish while probing
   }
 
   private armBatchTimer(): void {
@@ -651,7 +657,7 @@ export class UpstreamForwarder {
     this.counters.batches++;
     this.counters.sent += rows.length;
     this.counters.payloadBytes += payload.length;
-    this.packetLimit.sent(rows[0]!.id, size);
+    this.probe.sent(rows[0]!.id, size);
     this.publishing++;
     client.publish(topic, payload, { qos: 1 }, (err) => {
       if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
@@ -665,7 +671,7 @@ export class UpstreamForwarder {
         return;
       }
       this.counters.acked += rows.length;
-      this.packetLimit.acked(rows[0]!.id);
+      this.packetLimit.acked(this.probe.acked(rows[0]!.id) ?? 0);
       if (!this.outbox.isClosed) for (const r of rows) this.outbox.ack(r);
       if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
       this.pumpLater();
@@ -713,11 +719,32 @@ export class UpstreamForwarder {
     );
   }
 
+  /** The connection is gone: what the close probe makes of it (before the in-flight rows are forgotten). */
+  private probed(): void {
+    const v = this.probe.lost();
+    if (v.kind === 'probing') {
+      this.log.warn(
+        { closes: v.closes },
+        `upstream: the broker closed ${v.closes} connections in a row with publishes in flight: sending one at a time to find a record it refuses (until ${PROBE_ACKS} are acknowledged in a row)`,
+      );
+    } else if (v.kind === 'quarantine') {
+      const row = this.inflight.get(v.first);
+      this.quarantine.add(v.first);
+      this.counters.quarantined++;
+      const key = row && this.outbox.key(row.keyId);
+      const what = key ? `the ${key.kind} of ${key.stream} (seq ${row.seq}, ${row.payload.length} bytes)` : `outbox row ${v.first}`;
+      this.log.error(
+        { kind: key?.kind, stream: key?.stream, seq: row?.seq, bytes: row?.payload.length },
+        `upstream: the broker closed the connection twice with ${what} alone in flight: kept in the outbox and not sent again until restart (counted as quarantined), so the rest can go. A broker does this for a packet over its size limit or a topic its ACL or policy refuses (AWS IoT Core closes the connection on an unauthorised publish): check the broker's log, its limit (upstream.max_packet_size) and what it lets this client publish`,
+      );
+    }
+  }
+
   private learnt(l: Learnt | undefined): void {
     if (!l) return;
     this.log.error(
       { bytes: l.size, limit: l.limit },
-      `upstream: ${l.why}: taking ${l.limit} bytes as the broker's packet limit until restart; larger records stay in the outbox. Set upstream.max_packet_size to the broker's limit (Mosquitto: max_packet_size; AWS IoT Core: 128KB)`,
+      `upstream: the broker closed the connection on a ${l.size}-byte packet as too large (MQTT 5 reason 0x95): taking ${l.limit} bytes as its packet limit until restart; larger records stay in the outbox. Set upstream.max_packet_size to the broker's limit (Mosquitto: max_packet_size; AWS IoT Core: 128KB)`,
     );
   }
 

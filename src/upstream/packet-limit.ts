@@ -5,15 +5,11 @@
  * uplink. The forwarder keeps such a message back instead (it stays in the outbox).
  *
  * The limit is the smallest of: `upstream.max_packet_size`; the Maximum Packet Size an MQTT 5 broker
- * announces in its CONNACK; and one learnt when the broker closes the connection on a packet — at
- * once when an MQTT 5 broker says so (DISCONNECT 0x95), or when an MQTT 3.1.1 broker closes it
- * `STRIKES` times in a row while the same publish, the largest in flight, awaits its PUBACK. A
- * learnt limit is never below a packet the broker acknowledged, so a flaky link cannot lower it
- * beyond what the broker has shown it takes.
+ * announces in its CONNACK; and one learnt when an MQTT 5 broker closes the connection saying the
+ * packet was too large (DISCONNECT 0x95): one byte below the largest publish then in flight, never
+ * below a packet the broker acknowledged. (A broker that closes without a reason is left to
+ * CloseProbe, which finds the record itself.)
  */
-
-/** Connections closed in a row with the same largest publish in flight before its size is taken as over the limit. */
-export const STRIKES = 3;
 
 /** MQTT 5 DISCONNECT reason code: Packet too large. */
 export const PACKET_TOO_LARGE = 0x95;
@@ -29,23 +25,19 @@ function varintBytes(n: number): number {
 }
 
 /** Where the limit in force comes from, as the logs say it. */
-export type LimitSource = 'upstream.max_packet_size' | 'announced by the broker (MQTT 5 CONNACK)' | 'learnt from the broker closing the connection';
+export type LimitSource = 'upstream.max_packet_size' | 'announced by the broker (MQTT 5 CONNACK)' | 'learnt from the broker (MQTT 5 DISCONNECT 0x95)';
 
 export interface Learnt {
   /** The packet the broker would not take. */
   size: number;
   /** The limit now in force. */
   limit: number;
-  why: string;
 }
 
 export class PacketLimit {
   private announced = Infinity;
   private learnt = Infinity;
   private largestAcked = 0;
-  /** Publishes in flight on this connection: first row id → packet bytes. */
-  private readonly inFlight = new Map<number, number>();
-  private suspect: { first: number; size: number; strikes: number } | null = null;
 
   constructor(private readonly configured = Infinity) {}
 
@@ -58,59 +50,24 @@ export class PacketLimit {
     const max = this.max;
     if (max === Infinity) return undefined;
     if (max === this.configured) return 'upstream.max_packet_size';
-    return max === this.announced ? 'announced by the broker (MQTT 5 CONNACK)' : 'learnt from the broker closing the connection';
+    return max === this.announced ? 'announced by the broker (MQTT 5 CONNACK)' : 'learnt from the broker (MQTT 5 DISCONNECT 0x95)';
   }
 
   /** A new connection; `announced` is the CONNACK's Maximum Packet Size, if any. */
   connected(announced: number | undefined): void {
     this.announced = announced && announced > 0 ? announced : Infinity;
-    this.inFlight.clear();
   }
 
-  sent(first: number, size: number): void {
-    this.inFlight.set(first, size);
-  }
-
-  acked(first: number): void {
-    const size = this.inFlight.get(first);
-    if (size === undefined) return;
-    this.inFlight.delete(first);
+  /** The broker acknowledged a packet of this size: the limit is not below it. */
+  acked(size: number): void {
     if (size > this.largestAcked) this.largestAcked = size;
-    if (this.suspect?.first === first) this.suspect = null;
   }
 
-  /** The broker said the packet was too large (MQTT 5 DISCONNECT 0x95): the largest in flight was. */
-  refused(): Learnt | undefined {
-    const largest = this.largestInFlight();
-    this.inFlight.clear();
-    return largest && this.learn(largest.size, 'the broker closed the connection with reason 0x95 (packet too large)');
-  }
-
-  /** The connection is gone: count a strike against the largest publish in flight. */
-  lost(): Learnt | undefined {
-    const largest = this.largestInFlight();
-    this.inFlight.clear();
-    if (!largest) {
-      this.suspect = null;
-      return undefined;
-    }
-    if (this.suspect?.first === largest.first) this.suspect.strikes++;
-    else this.suspect = { ...largest, strikes: 1 };
-    if (this.suspect.strikes < STRIKES) return undefined;
-    this.suspect = null;
-    return this.learn(largest.size, `the broker closed the connection ${STRIKES} times in a row while this ${largest.size}-byte publish, the largest in flight, awaited its PUBACK`);
-  }
-
-  private largestInFlight(): { first: number; size: number } | undefined {
-    let best: { first: number; size: number } | undefined;
-    for (const [first, size] of this.inFlight) if (!best || size > best.size) best = { first, size };
-    return best;
-  }
-
-  private learn(size: number, why: string): Learnt | undefined {
-    // The broker took a packet this large before: its size is not what closes the connection.
-    if (size <= this.largestAcked || size > this.max) return undefined;
-    this.learnt = size - 1;
-    return { size, limit: this.max, why };
+  /** The broker said a packet was too large (MQTT 5 DISCONNECT 0x95); `largest` is the largest publish then in flight. */
+  refused(largest: number | undefined): Learnt | undefined {
+    // The broker took a packet this large before: its size is not what closed the connection.
+    if (largest === undefined || largest <= this.largestAcked || largest > this.max) return undefined;
+    this.learnt = largest - 1;
+    return { size: largest, limit: this.max };
   }
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqttPacket from 'mqtt-packet';
-import { PacketLimit, publishPacketBytes, STRIKES } from '../../src/upstream/packet-limit.js';
+import { CloseProbe, PROBE_ACKS, STRIKES } from '../../src/upstream/close-probe.js';
+import { PacketLimit, publishPacketBytes } from '../../src/upstream/packet-limit.js';
 import { waitFor } from '../runtime/helpers.js';
 import { forwarderTo, raw } from './helpers.js';
 import { StrictBroker, type StrictBrokerOptions } from './strict-broker.js';
@@ -24,7 +25,7 @@ async function scenario(t: import('node:test').TestContext, broker: StrictBroker
   const seqs = () => new Set(b.accepted.map((m) => JSON.parse(m.payload).seq as number));
   await waitFor(() => seqs().size === 6 && s.outbox.stats().depth.messages === 1, () => `six readings upstream, one kept back (got seqs ${[...seqs()]}, ${b.oversized} connections closed on a packet too large)`);
   assert.deepEqual([...seqs()].sort((x, y) => x - y), [1, 2, 3, 5, 6, 7], 'every reading but the big one went, in spite of it');
-  assert.equal(s.fwd.stats().tooLarge, 1, 'the big one is counted once');
+  assert.equal(s.fwd.stats().tooLarge + s.fwd.stats().quarantined, 1, 'the big one is counted once');
   return { broker: b, s };
 }
 
@@ -54,10 +55,28 @@ test('upstream.max_packet_size: a record over it stays in the outbox and the con
   assert.equal(s.fwd.stats().maxPacketBytes, LIMIT);
 });
 
-test(`MQTT 3.1.1, no limit known: after ${STRIKES} connections closed with the same largest publish in flight, its size is taken as over the limit`, async (t) => {
+test(`MQTT 3.1.1, no limit known: after ${STRIKES} connections closed with publishes in flight, one at a time until the record is found`, async (t) => {
   const { broker, s } = await scenario(t, {}, {});
-  assert.equal(broker.oversized, STRIKES, 'the broker closed the connection on it three times, then never again');
-  assert.equal(s.fwd.stats().maxPacketBytes, broker.oversizedBytes - 1);
+  assert.equal(broker.oversized, STRIKES + 2, 'three closes, then two with it alone in flight, then never again');
+  assert.equal(s.fwd.stats().quarantined, 1);
+  assert.equal(s.fwd.stats().maxPacketBytes, 0, 'no limit is made up from it');
+});
+
+test('a topic the broker refuses by closing the connection (as AWS IoT Core does for an unauthorised publish): that record is kept back, the rest go', async (t) => {
+  const b = new StrictBroker({ closeOnTopic: /\/forbidden\// });
+  await b.start();
+  const s = forwarderTo(b.url, FAST_RECONNECT);
+  t.after(async () => {
+    await s.close();
+    await b.stop();
+  });
+  for (let i = 1; i <= 30; i++) s.outbox.put(raw(i === 10 ? 'forbidden/x' : `dev${i % 3}/x`, i));
+  s.outbox.flush();
+  await s.fwd.start();
+  await waitFor(() => s.outbox.stats().depth.messages === 1, () => `29 records acknowledged (${s.outbox.stats().depth.messages} left, ${s.fwd.stats().disconnects} connections lost)`);
+  assert.equal(s.fwd.stats().quarantined, 1);
+  assert.equal(b.accepted.filter((m) => m.topic.includes('forbidden')).length, 0);
+  assert.equal(new Set(b.accepted.map((m) => m.payload)).size, 29);
 });
 
 test('MQTT 5, no limit announced: a DISCONNECT 0x95 (packet too large) teaches the limit at once', async (t) => {
@@ -85,26 +104,12 @@ test('batches over the limit go as halves; a record that alone is over it stays 
   assert.equal(s.fwd.stats().tooLarge, 1);
 });
 
-test('a learnt limit never goes below a packet the broker acknowledged: a flaky link does not stall the uplink', () => {
+test('a limit learnt from 0x95 is never below a packet the broker acknowledged', () => {
   const l = new PacketLimit();
-  l.connected(undefined);
-  l.sent(1, 5000);
-  l.acked(1);
-  for (let i = 0; i < STRIKES + 2; i++) {
-    l.connected(undefined);
-    l.sent(2, 4000);
-    assert.equal(l.lost(), undefined);
-  }
+  l.acked(5000);
+  assert.equal(l.refused(4000), undefined);
   assert.equal(l.max, Infinity);
-  // A publish acknowledged between the losses ends the strikes against it.
-  const m = new PacketLimit();
-  for (let i = 0; i < STRIKES; i++) {
-    m.connected(undefined);
-    m.sent(7, 3000);
-    if (i === 1) m.acked(7);
-    m.lost();
-  }
-  assert.equal(m.max, Infinity);
+  assert.deepEqual(l.refused(6000), { size: 6000, limit: 5999 });
   // The smallest of configured and announced applies; an announcement holds for its connection only.
   const n = new PacketLimit(8000);
   n.connected(4000);
@@ -132,3 +137,39 @@ for (const batch of [undefined, { compression: 'gzip', max_records: 10, max_dela
     assert.ok(b.mostUnacked > 1 && b.mostUnacked <= 10, `publishes in flight at once: ${b.mostUnacked}`);
   });
 }
+
+test('CloseProbe: a network that drops connections costs probing, never a record', () => {
+  const p = new CloseProbe();
+  for (let i = 0; i < STRIKES - 1; i++) {
+    p.sent(1, 100);
+    assert.equal(p.lost().kind, 'none');
+  }
+  p.sent(1, 100);
+  assert.deepEqual(p.lost(), { kind: 'probing', closes: STRIKES });
+  assert.equal(p.window, 1);
+  // Drops with a different record alone in flight each time, or with none: nothing is kept back.
+  for (let id = 2; id < 10; id++) {
+    p.sent(id, 100);
+    assert.equal(p.lost().kind, 'none');
+    assert.equal(p.lost().kind, 'none', 'nothing in flight');
+  }
+  // A record acknowledged between two drops is cleared.
+  p.sent(20, 100);
+  p.lost();
+  p.sent(20, 100);
+  p.acked(20);
+  p.sent(20, 100);
+  assert.equal(p.lost().kind, 'none');
+  // The same record alone at two closes in a row is the one.
+  p.sent(30, 100);
+  assert.equal(p.lost().kind, 'none');
+  p.sent(30, 100);
+  assert.deepEqual(p.lost(), { kind: 'quarantine', first: 30 });
+  // Enough acknowledgements in a row end the probing.
+  for (let id = 100; id < 100 + PROBE_ACKS; id++) {
+    p.sent(id, 100);
+    p.acked(id);
+  }
+  assert.equal(p.active, false);
+  assert.equal(p.window, Infinity);
+});

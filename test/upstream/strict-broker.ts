@@ -20,6 +20,8 @@ export interface StrictBrokerOptions {
    * a CONNECT whose Last Will is retained (CONNACK 0x9A).
    */
   noRetain?: boolean;
+  /** A PUBLISH on a matching topic closes the connection, as AWS IoT Core does for one its policy refuses. */
+  closeOnTopic?: RegExp;
 }
 
 /**
@@ -82,7 +84,7 @@ export class StrictBroker {
     const send = (p: mqttPacket.Packet) => sock.write(mqttPacket.generate(p, { protocolVersion }));
     parser.on('packet', (p) => {
       if (closing) return;
-      const { maxPacket, announce, sayWhy, receiveMaximum, noRetain } = this.opts;
+      const { maxPacket, announce, sayWhy, receiveMaximum, noRetain, closeOnTopic } = this.opts;
       if (p.cmd === 'connect') {
         protocolVersion = p.protocolVersion ?? 4;
         if (protocolVersion === 5 && noRetain && p.will?.retain) {
@@ -107,6 +109,11 @@ export class StrictBroker {
           closing = true;
           if (protocolVersion === 5 && sayWhy) sock.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0x95 }, { protocolVersion }));
           else sock.destroy();
+          return;
+        }
+        if (closeOnTopic?.test(p.topic)) {
+          closing = true;
+          sock.destroy();
           return;
         }
         if (noRetain && p.retain) {
