@@ -5,8 +5,10 @@
  * stays in the outbox, so every connection would send it again and be closed again: one record
  * stops the uplink.
  *
- * After `STRIKES` connections in a row closed with publishes in flight, the forwarder sends one
- * publish at a time (batches of one record). A record alone in flight at two closes in a row is the
+ * After `STRIKES` connections in a row closed with publishes in flight within `QUICK_CLOSE_MS` of
+ * coming up (a record the broker refuses is sent again first thing after each reconnect; a
+ * connection that lasted is not a strike, so a cellular link that drops now and then never starts
+ * probing), the forwarder sends one publish at a time (batches of one record). A record alone in flight at two closes in a row is the
  * one: it is kept back (quarantined). `PROBE_ACKS` acknowledgements in a row end the probing. A
  * network that drops connections costs probing, never a record: that needs the same record alone
  * in flight at two drops in a row.
@@ -14,6 +16,8 @@
 
 /** Connections closed in a row with publishes in flight before probing starts. */
 export const STRIKES = 3;
+/** A connection closed later than this after coming up is not a strike (and ends a run of them). */
+export const QUICK_CLOSE_MS = 10_000;
 /** Acknowledgements in a row (without a close) that end the probing, and that make a connection's close not a strike. */
 export const PROBE_ACKS = 100;
 
@@ -65,8 +69,8 @@ export class CloseProbe {
     return max;
   }
 
-  /** The connection is gone. */
-  lost(): ProbeVerdict {
+  /** The connection is gone, after `onlineMs` up. */
+  lost(onlineMs: number): ProbeVerdict {
     const inFlight = [...this.inFlight.keys()];
     this.inFlight.clear();
     this.acksInARow = 0;
@@ -83,6 +87,10 @@ export class CloseProbe {
       }
       this.suspect = undefined;
       return { kind: 'quarantine', first };
+    }
+    if (onlineMs >= QUICK_CLOSE_MS) {
+      this.strikes = 0;
+      return { kind: 'none' };
     }
     if (++this.strikes < STRIKES) return { kind: 'none' };
     this.probing = true;

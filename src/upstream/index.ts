@@ -331,7 +331,7 @@ export class UpstreamForwarder {
     // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
     if (wasOnline && performance.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.counters.disconnects++;
-    this.probed();
+    this.probed(wasOnline ? performance.now() - this.onlineSince : 0);
     this.client = null;
     this.format.closed();
     this.inflight.clear();
@@ -720,8 +720,8 @@ export class UpstreamForwarder {
   }
 
   /** The connection is gone: what the close probe makes of it (before the in-flight rows are forgotten). */
-  private probed(): void {
-    const v = this.probe.lost();
+  private probed(onlineMs: number): void {
+    const v = this.probe.lost(onlineMs);
     if (v.kind === 'probing') {
       this.log.warn(
         { closes: v.closes },
