@@ -710,9 +710,9 @@ export class UpstreamForwarder {
     this.counters.sameId++;
     const clientId = this.cfg.client_id ?? `edgewise-${this.gateway}`;
     this.lastError = `another gateway uses gateway id ${this.gateway}`;
-    const now = performance.now();
-    if (now - this.sameIdLoggedAt < SAME_ID_LOG_EVERY_MS) return;
-    this.sameIdLoggedAt = now;
+    const at = performance.now();
+    if (at - this.sameIdLoggedAt < SAME_ID_LOG_EVERY_MS) return;
+    this.sameIdLoggedAt = at;
     this.log.error(
       { clientId, signs: this.counters.sameId },
       `upstream: another gateway uses gateway id "${this.gateway}" (client id ${clientId}): ${evidence}. The broker closes one's connection whenever the other connects, and both publish on the same topics with clashing seqs. Give each gateway its own gateway.id (EDGEWISE_GATEWAY__ID; on balena a device variable); counted as sameId`,
