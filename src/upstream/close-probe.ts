@@ -28,8 +28,8 @@ export type ProbeVerdict =
   | { kind: 'quarantine'; first: number };
 
 export class CloseProbe {
-  /** Publishes in flight on this connection: first row id → packet bytes. */
-  private readonly inFlight = new Map<number, number>();
+  /** While probing: the publish in flight (its first row id), if any. */
+  private inFlight: number | undefined;
   private strikes = 0;
   private probing = false;
   private acksInARow = 0;
@@ -45,48 +45,38 @@ export class CloseProbe {
     return this.probing ? 1 : Infinity;
   }
 
-  sent(first: number, size: number): void {
-    this.inFlight.set(first, size);
+  /** A publish went out (its first row id); only needed while probing. */
+  sent(first: number): void {
+    if (this.probing) this.inFlight = first;
   }
 
-  /** The PUBACK of the publish that began with this row: its size, if it was in flight. */
-  acked(first: number): number | undefined {
-    const size = this.inFlight.get(first);
-    if (size === undefined) return undefined;
-    this.inFlight.delete(first);
+  /** A PUBACK came (for the publish that began with this row). */
+  acked(first: number): void {
+    if (this.inFlight === first) this.inFlight = undefined;
     if (this.suspect === first) this.suspect = undefined;
-    if (++this.acksInARow >= PROBE_ACKS) {
+    if (++this.acksInARow >= PROBE_ACKS && (this.probing || this.strikes)) {
       this.strikes = 0;
       this.probing = false;
     }
-    return size;
   }
 
-  /** Size of the largest publish in flight. */
-  largest(): number | undefined {
-    let max: number | undefined;
-    for (const size of this.inFlight.values()) if (max === undefined || size > max) max = size;
-    return max;
-  }
-
-  /** The connection is gone, after `onlineMs` up. */
-  lost(onlineMs: number): ProbeVerdict {
-    const inFlight = [...this.inFlight.keys()];
-    this.inFlight.clear();
+  /** The connection is gone, after `onlineMs` up, with `publishes` awaiting a PUBACK. */
+  lost(onlineMs: number, publishes: number): ProbeVerdict {
+    const alone = this.inFlight;
+    this.inFlight = undefined;
     this.acksInARow = 0;
-    if (inFlight.length === 0) {
+    if (publishes === 0) {
       if (!this.probing) this.strikes = 0;
       return { kind: 'none' };
     }
     if (this.probing) {
-      if (inFlight.length !== 1) return { kind: 'none' };
-      const first = inFlight[0]!;
-      if (this.suspect !== first) {
-        this.suspect = first;
+      if (alone === undefined || publishes !== 1) return { kind: 'none' };
+      if (this.suspect !== alone) {
+        this.suspect = alone;
         return { kind: 'none' };
       }
       this.suspect = undefined;
-      return { kind: 'quarantine', first };
+      return { kind: 'quarantine', first: alone };
     }
     if (onlineMs >= QUICK_CLOSE_MS) {
       this.strikes = 0;

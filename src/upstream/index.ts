@@ -151,7 +151,7 @@ export class UpstreamForwarder {
   private readonly probe = new CloseProbe();
   /** Row ids the broker closed the connection on (kept in the outbox, never sent by this process). */
   private readonly quarantine = new Set<number>();
-  private readonly sameId = new SameIdWatch();
+  private readonly sameId = new SameIdWatch((other) => this.sameIdSeen(`its status (instance ${other}; this one is ${this.sameId.instance}) came on this gateway's status topic`));
   /** Status and stats go retained (upstream.retain, until a broker says it has no retained messages). */
   private retain: boolean;
   private sameIdLoggedAt = -Infinity;
@@ -167,6 +167,10 @@ export class UpstreamForwarder {
   private publishing = 0;
   /** The batch is ready but waits for a publish slot (receiveMax). */
   private batchDue = false;
+  /** The format's birth is out on this connection: rows may go. */
+  private ready = false;
+  /** The largest publish (bytes) sent on this connection: the one a broker refusing a packet as too large (0x95) means. */
+  private largestSent = 0;
   private format: UplinkFormat;
   /** upstream.batch applies to the JSON format; Sparkplug B has its own message sequence. */
   private readonly batching: boolean;
@@ -182,13 +186,7 @@ export class UpstreamForwarder {
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
     this.packetLimit = new PacketLimit(this.cfg.max_packet_size);
     this.retain = this.cfg.retain;
-    this.format = jsonFormat(this.cfg.topic_prefix, this.gateway, {
-      instance: this.sameId.instance,
-      seen: (payload, retained) => {
-        const other = this.sameId.judge(payload, retained);
-        if (other) this.sameIdSeen(`its status (instance ${other}; this one is ${this.sameId.instance}) came on this gateway's status topic`);
-      },
-    }, () => this.retain);
+    this.format = jsonFormat(this.cfg.topic_prefix, this.gateway, this.sameId, () => this.retain);
     this.batching = !!this.cfg.batch && this.cfg.format !== 'sparkplug_b';
     if (this.cfg.batch && !this.batching) this.log.warn('upstream.batch is ignored with upstream.format: sparkplug_b (batches are a JSON-format feature)');
     this.outbox.onCommit((rows) => this.onCommit(rows));
@@ -297,14 +295,19 @@ export class UpstreamForwarder {
       this.receiveMax = receiveMaximum ? Math.max(1, receiveMaximum - OWN_PUBLISHES) : Infinity;
       this.publishing = 0;
       this.sameId.connected();
-      this.format.online(client);
+      this.ready = false;
+      this.largestSent = 0;
       this.inflight.clear();
       this.forgetBatch();
       this.resync();
       this.meteredUpTo = this.outbox.newestId();
       this.tokens = this.burst();
       this.lastRefill = performance.now();
-      this.pump();
+      this.format.online(client, () => {
+        if (gen !== this.gen) return;
+        this.ready = true;
+        this.pump();
+      });
     });
     client.on('error', (err) => {
       if (gen !== this.gen) return;
@@ -316,7 +319,7 @@ export class UpstreamForwarder {
     });
     client.on('disconnect', (packet) => {
       if (gen !== this.gen) return;
-      if (packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused(this.probe.largest()));
+      if (packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused(this.largestSent));
       if (packet.reasonCode === RETAIN_NOT_SUPPORTED) this.noRetain('it closed the connection with reason 0x9A (retain not supported)');
       if (packet.reasonCode === SESSION_TAKEN_OVER) this.sameIdSeen('the broker closed this connection because another client connected with the same client id (MQTT 5 reason 0x8E)');
     });
@@ -331,7 +334,15 @@ export class UpstreamForwarder {
     // Only a connection that lasted resets the backoff: a broker that accepts and drops at once is not hammered.
     if (wasOnline && performance.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.counters.disconnects++;
-    this.probed(wasOnline ? performance.now() - this.onlineSince : 0);
+    this.ready = false;
+    const watch = this.sameId.lost();
+    if (watch.turnedOff) {
+      this.log.warn(
+        `upstream: the broker closed the connection twice in a row as this gateway subscribed to its own status topic (an ACL or policy that refuses it: AWS IoT Core closes the connection): no longer subscribing, so another gateway with this id will show only by MQTT 5's reason 0x8E. Allow this client to subscribe to ${this.cfg.topic_prefix}/${this.gateway}/status to have it back`,
+      );
+    }
+    // A close the subscription explains is not one a record caused.
+    if (!watch.onSubscribe) this.probed(wasOnline ? performance.now() - this.onlineSince : 0, this.publishing);
     this.client = null;
     this.format.closed();
     this.inflight.clear();
@@ -501,7 +512,7 @@ export class UpstreamForwarder {
   }
 
   private pump(): void {
-    if (this.link !== 'online' || !this.client) return;
+    if (this.link !== 'online' || !this.client || !this.ready) return;
     const client = this.client;
     const gen = this.gen;
     const max = this.stopping ? 0 : this.cfg.max_inflight;
@@ -555,7 +566,8 @@ export class UpstreamForwarder {
         continue;
       }
       this.inflight.set(row.id, row);
-      this.probe.sent(row.id, size);
+      this.probe.sent(row.id);
+      if (size > this.largestSent) this.largestSent = size;
       this.publishing++;
       this.counters.sent++;
       this.counters.payloadBytes += msg.payload.length;
@@ -573,7 +585,8 @@ export class UpstreamForwarder {
           return;
         }
         this.counters.acked++;
-        this.packetLimit.acked(this.probe.acked(r.id) ?? 0);
+        this.probe.acked(r.id);
+        this.packetLimit.acked(size);
         if (!this.outbox.isClosed) this.outbox.ack(r);
         if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         this.pumpLater(); // PUBACKs arrive by the hundred in one read: one pump after them, not one each
@@ -657,7 +670,8 @@ export class UpstreamForwarder {
     this.counters.batches++;
     this.counters.sent += rows.length;
     this.counters.payloadBytes += payload.length;
-    this.probe.sent(rows[0]!.id, size);
+    this.probe.sent(rows[0]!.id);
+    if (size > this.largestSent) this.largestSent = size;
     this.publishing++;
     client.publish(topic, payload, { qos: 1 }, (err) => {
       if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
@@ -671,7 +685,8 @@ export class UpstreamForwarder {
         return;
       }
       this.counters.acked += rows.length;
-      this.packetLimit.acked(this.probe.acked(rows[0]!.id) ?? 0);
+      this.probe.acked(rows[0]!.id);
+      this.packetLimit.acked(size);
       if (!this.outbox.isClosed) for (const r of rows) this.outbox.ack(r);
       if (this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
       this.pumpLater();
@@ -720,8 +735,8 @@ export class UpstreamForwarder {
   }
 
   /** The connection is gone: what the close probe makes of it (before the in-flight rows are forgotten). */
-  private probed(onlineMs: number): void {
-    const v = this.probe.lost(onlineMs);
+  private probed(onlineMs: number, publishes: number): void {
+    const v = this.probe.lost(onlineMs, publishes);
     if (v.kind === 'probing') {
       this.log.warn(
         { closes: v.closes },

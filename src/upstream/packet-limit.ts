@@ -6,8 +6,9 @@
  *
  * The limit is the smallest of: `upstream.max_packet_size`; the Maximum Packet Size an MQTT 5 broker
  * announces in its CONNACK; and one learnt when an MQTT 5 broker closes the connection saying the
- * packet was too large (DISCONNECT 0x95): one byte below the largest publish then in flight, never
- * below a packet the broker acknowledged. (A broker that closes without a reason is left to
+ * packet was too large (DISCONNECT 0x95): one byte below the largest publish sent on that
+ * connection, unless the broker acknowledged a packet that large (then nothing is learnt, and the
+ * close probe finds the record). (A broker that closes without a reason is left to
  * CloseProbe, which finds the record itself.)
  */
 
@@ -63,7 +64,7 @@ export class PacketLimit {
     if (size > this.largestAcked) this.largestAcked = size;
   }
 
-  /** The broker said a packet was too large (MQTT 5 DISCONNECT 0x95); `largest` is the largest publish then in flight. */
+  /** The broker said a packet was too large (MQTT 5 DISCONNECT 0x95); `largest` is the largest publish sent on that connection. */
   refused(largest: number | undefined): Learnt | undefined {
     // The broker took a packet this large before: its size is not what closed the connection.
     if (largest === undefined || largest <= this.largestAcked || largest > this.max) return undefined;

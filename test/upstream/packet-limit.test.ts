@@ -141,38 +141,33 @@ for (const batch of [undefined, { compression: 'gzip', max_records: 10, max_dela
 test('CloseProbe: a network that drops connections costs probing, never a record', () => {
   const p = new CloseProbe();
   // Connections that lasted are no strikes, however many close with publishes in flight.
-  for (let i = 0; i < STRIKES * 3; i++) {
-    p.sent(1, 100);
-    assert.equal(p.lost(QUICK_CLOSE_MS).kind, 'none');
-  }
-  for (let i = 0; i < STRIKES - 1; i++) {
-    p.sent(1, 100);
-    assert.equal(p.lost(50).kind, 'none');
-  }
-  p.sent(1, 100);
-  assert.deepEqual(p.lost(50), { kind: 'probing', closes: STRIKES });
+  for (let i = 0; i < STRIKES * 3; i++) assert.equal(p.lost(QUICK_CLOSE_MS, 5).kind, 'none');
+  // Nor are closes with nothing in flight.
+  for (let i = 0; i < STRIKES * 3; i++) assert.equal(p.lost(50, 0).kind, 'none');
+  for (let i = 0; i < STRIKES - 1; i++) assert.equal(p.lost(50, 5).kind, 'none');
+  assert.deepEqual(p.lost(50, 5), { kind: 'probing', closes: STRIKES });
   assert.equal(p.window, 1);
   // Drops with a different record alone in flight each time, or with none: nothing is kept back.
   for (let id = 2; id < 10; id++) {
-    p.sent(id, 100);
-    assert.equal(p.lost(50).kind, 'none');
-    assert.equal(p.lost(50).kind, 'none', 'nothing in flight');
+    p.sent(id);
+    assert.equal(p.lost(50, 1).kind, 'none');
+    assert.equal(p.lost(50, 0).kind, 'none', 'nothing in flight');
   }
   // A record acknowledged between two drops is cleared.
-  p.sent(20, 100);
-  p.lost(50);
-  p.sent(20, 100);
+  p.sent(20);
+  p.lost(50, 1);
+  p.sent(20);
   p.acked(20);
-  p.sent(20, 100);
-  assert.equal(p.lost(50).kind, 'none');
+  p.sent(20);
+  assert.equal(p.lost(50, 1).kind, 'none');
   // The same record alone at two closes in a row is the one.
-  p.sent(30, 100);
-  assert.equal(p.lost(50).kind, 'none');
-  p.sent(30, 100);
-  assert.deepEqual(p.lost(50), { kind: 'quarantine', first: 30 });
+  p.sent(30);
+  assert.equal(p.lost(50, 1).kind, 'none');
+  p.sent(30);
+  assert.deepEqual(p.lost(50, 1), { kind: 'quarantine', first: 30 });
   // Enough acknowledgements in a row end the probing.
   for (let id = 100; id < 100 + PROBE_ACKS; id++) {
-    p.sent(id, 100);
+    p.sent(id);
     p.acked(id);
   }
   assert.equal(p.active, false);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SameIdWatch } from '../../src/upstream/same-id.js';
 import { waitFor } from '../runtime/helpers.js';
-import { forwarderTo, TestBroker } from './helpers.js';
+import { forwarderTo, raw, TestBroker } from './helpers.js';
+import { StrictBroker } from './strict-broker.js';
 
 const status = (state: 'online' | 'offline', instance?: string, since?: number) =>
   Buffer.from(JSON.stringify({ schema: 1, gateway: 'gw-1', state, ...(since ? { since } : {}), ...(instance ? { instance } : {}) }));
@@ -76,4 +77,21 @@ test('two gateways with the same id but their own client ids: seen from the stat
   await b.fwd.start();
   await waitFor(() => a.fwd.stats().sameId > 0 && b.fwd.stats().sameId > 0, () => `both see the other (${a.fwd.stats().sameId}, ${b.fwd.stats().sameId})`);
   assert.equal(a.fwd.stats().disconnects + b.fwd.stats().disconnects, 0, 'nobody was thrown off: only the status tells');
+});
+
+test('a broker that closes the connection on the status subscription (AWS IoT Core, for one its policy refuses): the watch turns itself off after two, no record is taken for the cause', async (t) => {
+  const broker = new StrictBroker({ closeOnSubscribe: true });
+  await broker.start();
+  const s = forwarderTo(broker.url, { reconnect_min: 20, reconnect_max: 200, reconnect_probe: 0 });
+  t.after(async () => {
+    await s.close();
+    await broker.stop();
+  });
+  for (let i = 1; i <= 50; i++) s.outbox.put(raw('dev1/x', i));
+  s.outbox.flush();
+  await s.fwd.start();
+  await waitFor(() => s.outbox.stats().depth.messages === 0, () => `the outbox drained (${s.outbox.stats().depth.messages} left, ${broker.subscribeCloses} connections closed on the subscription)`);
+  assert.equal(broker.subscribeCloses, 2);
+  assert.equal(s.fwd.stats().quarantined, 0);
+  assert.equal(new Set(broker.accepted.map((m) => m.payload)).size, 50);
 });

@@ -22,6 +22,8 @@ export interface StrictBrokerOptions {
   noRetain?: boolean;
   /** A PUBLISH on a matching topic closes the connection, as AWS IoT Core does for one its policy refuses. */
   closeOnTopic?: RegExp;
+  /** Any SUBSCRIBE closes the connection, as AWS IoT Core does for one its policy refuses. */
+  closeOnSubscribe?: boolean;
 }
 
 /**
@@ -38,6 +40,8 @@ export class StrictBroker {
   readonly accepted: Array<{ topic: string; payload: string }> = [];
   /** Status messages taken (topic `.../status`), with their retain flag. */
   readonly statuses: Array<{ state: string; retain: boolean }> = [];
+  /** Connections closed on a SUBSCRIBE (`closeOnSubscribe`). */
+  subscribeCloses = 0;
   /** Connections refused or closed for a retained message (`noRetain`). */
   overRetain = 0;
   /** Connections closed because the client had more than `receiveMaximum` publishes unacknowledged. */
@@ -101,6 +105,13 @@ export class StrictBroker {
         send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false, ...(Object.keys(properties).length ? { properties } : {}) });
       } else if (p.cmd === 'pingreq') send({ cmd: 'pingresp' });
       else if (p.cmd === 'disconnect') sock.end();
+      else if (p.cmd === 'subscribe') {
+        if (this.opts.closeOnSubscribe) {
+          this.subscribeCloses++;
+          closing = true;
+          sock.destroy();
+        } else send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map(() => 0) });
+      }
       else if (p.cmd === 'publish') {
         const bytes = maxPacket ? mqttPacket.generate(p, { protocolVersion }).length : 0;
         if (maxPacket && bytes > maxPacket) {

@@ -101,7 +101,7 @@ export class SparkplugNode implements UplinkFormat {
     return encodeSparkplugPayload({ timestamp: Date.now(), metrics: [this.bdSeqMetric()] });
   }
 
-  online(client: MqttClient): void {
+  online(client: MqttClient, ready: () => void): void {
     this.client = client;
     client.on('message', this.onMessage);
     client.subscribe(this.topic('NCMD'), { qos: 1 }, (err) => {
@@ -112,6 +112,7 @@ export class SparkplugNode implements UplinkFormat {
       this.idleTimer = setInterval(() => this.sweepIdle(), Math.max(100, Math.min(10_000, this.idleMs / 4)));
       this.idleTimer.unref();
     }
+    ready();
   }
 
   /** NBIRTH (seq 0), then a DBIRTH for every device alive. */
