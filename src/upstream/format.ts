@@ -49,7 +49,7 @@ export interface StatusWatch {
  * nothing else has been sent, a broker that closes the connection on it is told apart from one
  * that closes it on a record.
  */
-export const SUBACK_WAIT_MS = 5000;
+const SUBACK_WAIT_MS = 5000;
 
 /** The Edgewise JSON format: rows as they are, on `<prefix>/<gateway>/<kind>/<stream>`; retained status. */
 export function jsonFormat(prefix: string, gateway: string, watch?: StatusWatch, retain: () => boolean = () => true): UplinkFormat {
