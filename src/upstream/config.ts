@@ -129,6 +129,11 @@ export const upstreamConfigSchema = z
       .describe(
         'Compact uplinks (off when absent): several records in one publish on <prefix>/<gateway>/batch/<compression>, each with its own id and seq; acknowledged to the outbox only when the PUBACK of its batch arrives. Consumers must read batches: see docs/upstream.md.',
       ),
+    ack_timeout: durationSchema
+      .default(60_000)
+      .describe(
+        'A connection on which publishes await their PUBACK and none has come for this long is ended and made again (everything unacknowledged is sent again): a broker that answers keepalive pings but has stopped acknowledging (a stuck persistence or bridge) would otherwise hold the in-flight window for ever. 0 = off.',
+      ),
     stop_timeout: durationSchema.default(2000).describe('On shutdown, wait this long for in-flight acknowledgements.'),
   })
   .describe('The upstream MQTT broker that aggregates and alerts are forwarded to.');

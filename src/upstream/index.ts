@@ -50,6 +50,8 @@ export interface UpstreamStats {
   quarantined: number;
   /** The largest packet the broker takes, in bytes, as far as known (configured, announced or learnt); 0 = none known. */
   maxPacketBytes: number;
+  /** Connections ended because publishes awaited a PUBACK and none came for `ack_timeout`. */
+  ackTimeouts: number;
   /** Signs that another gateway uses this gateway's id (its status on our topic, or MQTT 5 DISCONNECT 0x8E); logged at most once a minute. */
   sameId: number;
   /** Data publishes awaiting their PUBACK at most on this connection: the MQTT 5 broker's Receive Maximum less the status and stats publishes; 0 = no limit announced. */
@@ -79,6 +81,14 @@ const OWN_PUBLISHES = 2;
 const RETAIN_NOT_SUPPORTED = 0x9a;
 /** MQTT 5 DISCONNECT reason code: Session taken over (another client connected with this client id). */
 const SESSION_TAKEN_OVER = 0x8e;
+/**
+ * MQTT 5 DISCONNECT reasons a record can cause (unspecified error, malformed packet, protocol error, implementation
+ * specific, not authorised, topic name invalid, packet too large, payload format invalid); the
+ * others (server busy, shutting down, quota, session taken over, ...) say the close is not a record's.
+ */
+const RECORD_REASONS = new Set([0x80, 0x81, 0x82, 0x83, 0x87, 0x90, 0x95, 0x99]);
+/** Connections lost this soon after a sign of another gateway with this id are its doing, not a record's. */
+const SAME_ID_EXPLAINS_MS = 60_000;
 /** Signs of a second gateway with this id are logged at most this often. */
 const SAME_ID_LOG_EVERY_MS = 60_000;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
@@ -147,7 +157,14 @@ export class UpstreamForwarder {
   private batchBacklog = 0;
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
-  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, probeReconnects: 0 };
+  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, ackTimeouts: 0, probeReconnects: 0 };
+  /** When the last PUBACK came, or the first publish went out after none was awaited (performance.now()). */
+  private progressAt = 0;
+  private ackWatch: NodeJS.Timeout | null = null;
+  /** The connection's end has a cause other than a record (ack_timeout, an MQTT 5 reason): not a close the probe should count. */
+  private closeExplained = false;
+  /** When the last sign of another gateway with this id came (performance.now()). */
+  private sameIdAt = -Infinity;
   private readonly probe = new CloseProbe();
   /** Row ids the broker closed the connection on (kept in the outbox, never sent by this process). */
   private readonly quarantine = new Set<number>();
@@ -303,6 +320,7 @@ export class UpstreamForwarder {
       this.meteredUpTo = this.outbox.newestId();
       this.tokens = this.burst();
       this.lastRefill = performance.now();
+      this.armAckWatch(gen, client);
       this.format.online(client, () => {
         if (gen !== this.gen) return;
         this.ready = true;
@@ -321,6 +339,7 @@ export class UpstreamForwarder {
       if (gen !== this.gen) return;
       if (packet.reasonCode === PACKET_TOO_LARGE) this.learnt(this.packetLimit.refused(this.largestSent));
       if (packet.reasonCode === RETAIN_NOT_SUPPORTED) this.noRetain('it closed the connection with reason 0x9A (retain not supported)');
+      if (packet.reasonCode !== undefined && !RECORD_REASONS.has(packet.reasonCode)) this.closeExplained = true;
       if (packet.reasonCode === SESSION_TAKEN_OVER) this.sameIdSeen('the broker closed this connection because another client connected with the same client id (MQTT 5 reason 0x8E)');
     });
     client.on('close', () => this.lost(gen, client));
@@ -341,8 +360,13 @@ export class UpstreamForwarder {
         `upstream: the broker closed the connection twice in a row as this gateway subscribed to its own status topic (an ACL or policy that refuses it: AWS IoT Core closes the connection): no longer subscribing, so another gateway with this id will show only by MQTT 5's reason 0x8E. Allow this client to subscribe to ${this.cfg.topic_prefix}/${this.gateway}/status to have it back`,
       );
     }
-    // A close the subscription explains is not one a record caused.
-    if (!watch.onSubscribe) this.probed(wasOnline ? performance.now() - this.onlineSince : 0, this.publishing);
+    if (this.ackWatch) clearInterval(this.ackWatch);
+    this.ackWatch = null;
+    // A close with another cause is not one a record caused: the subscription, this process (ack_timeout),
+    // an MQTT 5 reason that is not about a record, or another gateway with this id throwing this one off.
+    const explained = watch.onSubscribe || this.closeExplained || performance.now() - this.sameIdAt < SAME_ID_EXPLAINS_MS;
+    this.closeExplained = false;
+    if (!explained) this.probed(wasOnline ? performance.now() - this.onlineSince : 0, this.publishing);
     this.client = null;
     this.format.closed();
     this.inflight.clear();
@@ -568,7 +592,7 @@ export class UpstreamForwarder {
       this.inflight.set(row.id, row);
       this.probe.sent(row.id);
       if (size > this.largestSent) this.largestSent = size;
-      this.publishing++;
+      if (this.publishing++ === 0) this.progressAt = performance.now();
       this.counters.sent++;
       this.counters.payloadBytes += msg.payload.length;
       if (backlog) this.counters.sentBacklog++;
@@ -585,6 +609,7 @@ export class UpstreamForwarder {
           return;
         }
         this.counters.acked++;
+        this.progressAt = performance.now();
         this.probe.acked(r.id);
         this.packetLimit.acked(size);
         if (!this.outbox.isClosed) this.outbox.ack(r);
@@ -672,7 +697,7 @@ export class UpstreamForwarder {
     this.counters.payloadBytes += payload.length;
     this.probe.sent(rows[0]!.id);
     if (size > this.largestSent) this.largestSent = size;
-    this.publishing++;
+    if (this.publishing++ === 0) this.progressAt = performance.now();
     client.publish(topic, payload, { qos: 1 }, (err) => {
       if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
       for (const r of rows) this.inflight.delete(r.id);
@@ -685,6 +710,7 @@ export class UpstreamForwarder {
         return;
       }
       this.counters.acked += rows.length;
+      this.progressAt = performance.now();
       this.probe.acked(rows[0]!.id);
       this.packetLimit.acked(size);
       if (!this.outbox.isClosed) for (const r of rows) this.outbox.ack(r);
@@ -711,6 +737,25 @@ export class UpstreamForwarder {
     );
   }
 
+  /** Every quarter of `ack_timeout`: publishes awaited and no PUBACK for that long — end the connection (lost() reconnects). */
+  private armAckWatch(gen: number, client: MqttClient): void {
+    const timeout = this.cfg.ack_timeout;
+    if (timeout <= 0) return;
+    if (this.ackWatch) clearInterval(this.ackWatch);
+    this.ackWatch = setInterval(() => {
+      if (gen !== this.gen || this.publishing === 0 || performance.now() - this.progressAt < timeout) return;
+      this.counters.ackTimeouts++;
+      this.lastError = `no PUBACK for ${timeout} ms`;
+      this.log.warn(
+        { publishes: this.publishing, ackTimeoutMs: timeout },
+        `upstream: ${this.publishing} publishes await their PUBACK and none has come for ${timeout} ms although the broker is connected: ending the connection to send them again (upstream.ack_timeout; counted as ackTimeouts)`,
+      );
+      this.closeExplained = true;
+      this.lost(gen, client); // ends the client, after which its publishes' callbacks are ignored (no 'publish failed' for each)
+    }, Math.max(50, timeout / 4));
+    this.ackWatch.unref();
+  }
+
   /** The broker has no retained messages: from now on status and stats go unretained (the Last Will from the next connection). */
   private noRetain(evidence: string): void {
     if (!this.retain) return;
@@ -723,6 +768,7 @@ export class UpstreamForwarder {
 
   private sameIdSeen(evidence: string): void {
     this.counters.sameId++;
+    this.sameIdAt = performance.now();
     const clientId = this.cfg.client_id ?? `edgewise-${this.gateway}`;
     this.lastError = `another gateway uses gateway id ${this.gateway}`;
     const at = performance.now();
@@ -794,6 +840,8 @@ export class UpstreamForwarder {
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeSocket?.destroy();
     this.probeSocket = this.probeTimer = null;
+    if (this.ackWatch) clearInterval(this.ackWatch);
+    this.ackWatch = null;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.pumpSoon) clearImmediate(this.pumpSoon);
     this.retryTimer = this.pumpTimer = this.pumpSoon = null;

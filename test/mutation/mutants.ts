@@ -599,4 +599,20 @@ export const MUTANTS: Mutant[] = [
     replacement: '',
     tests: ['test/upstream/no-retain.test.ts'],
   },
+  {
+    id: 'upstream: a connection whose PUBACKs stopped is kept for ever (no ack_timeout)',
+    in: 'src/upstream/index.ts',
+    original: 'if (gen !== this.gen || this.publishing === 0 || performance.now() - this.progressAt < timeout) return;',
+    replacement: 'return;',
+    tests: ['test/upstream/ack-timeout.test.ts'],
+    pattern: 'stops acknowledging',
+  },
+  {
+    id: 'upstream: closes this gateway made itself are counted towards quarantining a record',
+    in: 'src/upstream/index.ts',
+    original: '      this.closeExplained = true;\n      this.lost(gen, client);',
+    replacement: '      this.lost(gen, client);',
+    tests: ['test/upstream/ack-timeout.test.ts'],
+    pattern: 'stops acknowledging',
+  },
 ];

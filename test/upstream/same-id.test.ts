@@ -60,6 +60,7 @@ test('two gateways with the same id on one broker: each sees the other (MQTT 3.1
   await b.fwd.start();
   await waitFor(() => a2.fwd.stats().sameId > 0 && b.fwd.stats().sameId > 0, () => `both see the other (${a2.fwd.stats().sameId}, ${b.fwd.stats().sameId})`);
   assert.match(b.fwd.stats().lastError ?? '', /another gateway uses gateway id gw-1/);
+  assert.equal(a2.fwd.stats().quarantined + b.fwd.stats().quarantined, 0, 'being thrown off by the other is not taken for a refused record');
 });
 
 test('two gateways with the same id but their own client ids: seen from the status published while connected', async (t) => {

@@ -86,6 +86,12 @@ export class StrictBroker {
     let unacked = 0;
     const parser = mqttPacket.parser({ protocolVersion: 5 });
     const send = (p: mqttPacket.Packet) => sock.write(mqttPacket.generate(p, { protocolVersion }));
+    /** End the connection, with a last packet (a refusing CONNACK, an MQTT 5 DISCONNECT) or without a word (a TCP close). */
+    const close = (last?: mqttPacket.Packet) => {
+      closing = true;
+      if (last) sock.end(mqttPacket.generate(last, { protocolVersion }));
+      else sock.destroy();
+    };
     parser.on('packet', (p) => {
       if (closing) return;
       const { maxPacket, announce, sayWhy, receiveMaximum, noRetain, closeOnTopic } = this.opts;
@@ -93,9 +99,7 @@ export class StrictBroker {
         protocolVersion = p.protocolVersion ?? 4;
         if (protocolVersion === 5 && noRetain && p.will?.retain) {
           this.overRetain++;
-          closing = true;
-          sock.end(mqttPacket.generate({ cmd: 'connack', returnCode: 0, reasonCode: 0x9a, sessionPresent: false }, { protocolVersion }));
-          return;
+          return close({ cmd: 'connack', returnCode: 0, reasonCode: 0x9a, sessionPresent: false });
         }
         const properties = {
           ...(protocolVersion === 5 && announce && maxPacket ? { maximumPacketSize: maxPacket } : {}),
@@ -108,8 +112,7 @@ export class StrictBroker {
       else if (p.cmd === 'subscribe') {
         if (this.opts.closeOnSubscribe) {
           this.subscribeCloses++;
-          closing = true;
-          sock.destroy();
+          close();
         } else send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map(() => 0) });
       }
       else if (p.cmd === 'publish') {
@@ -117,22 +120,12 @@ export class StrictBroker {
         if (maxPacket && bytes > maxPacket) {
           this.oversized++;
           this.oversizedBytes = bytes;
-          closing = true;
-          if (protocolVersion === 5 && sayWhy) sock.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0x95 }, { protocolVersion }));
-          else sock.destroy();
-          return;
+          return close(protocolVersion === 5 && sayWhy ? { cmd: 'disconnect', reasonCode: 0x95 } : undefined);
         }
-        if (closeOnTopic?.test(p.topic)) {
-          closing = true;
-          sock.destroy();
-          return;
-        }
+        if (closeOnTopic?.test(p.topic)) return close();
         if (noRetain && p.retain) {
           this.overRetain++;
-          closing = true;
-          if (protocolVersion === 5) sock.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0x9a }, { protocolVersion }));
-          else sock.destroy();
-          return;
+          return close(protocolVersion === 5 ? { cmd: 'disconnect', reasonCode: 0x9a } : undefined);
         }
         const status = p.topic.endsWith('/status');
         if (status) this.statuses.push({ state: (JSON.parse(p.payload.toString()) as { state: string }).state, retain: p.retain });
@@ -146,8 +139,7 @@ export class StrictBroker {
         if (!(protocolVersion === 5 && receiveMaximum)) return void send(puback);
         if (++unacked > receiveMaximum) {
           this.overReceiveMaximum++;
-          closing = true;
-          sock.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0x93 }, { protocolVersion }));
+          close({ cmd: 'disconnect', reasonCode: 0x93 });
           return;
         }
         this.mostUnacked = Math.max(this.mostUnacked, unacked);
