@@ -8,10 +8,11 @@
  * After `STRIKES` connections in a row closed with publishes in flight within `QUICK_CLOSE_MS` of
  * coming up (a record the broker refuses is sent again first thing after each reconnect; a
  * connection that lasted is not a strike, so a cellular link that drops now and then never starts
- * probing), the forwarder sends one publish at a time (batches of one record). A record alone in flight at two closes in a row is the
- * one: it is kept back (quarantined). `PROBE_ACKS` acknowledgements in a row end the probing. A
- * network that drops connections costs probing, never a record: that needs the same record alone
- * in flight at two drops in a row.
+ * probing), the forwarder sends one publish at a time (batches of one record). A record alone in
+ * flight at two closes in a row is the one: it is kept back (quarantined). `PROBE_ACKS`
+ * acknowledgements in a row end the probing. A network that drops connections costs probing, never
+ * a record: that needs the same record alone in flight at two drops in a row. The forwarder does
+ * not count closes it knows another cause of (see `lost()` in index.ts).
  */
 
 /** Connections closed in a row with publishes in flight before probing starts. */
