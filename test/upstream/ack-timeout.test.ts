@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../runtime/helpers.js';
-import { aggregate, forwarderTo, TestBroker } from './helpers.js';
+import { aggregate, forwarderFor, TestBroker } from './helpers.js';
 
 test('a broker that stays connected but stops acknowledging: after ack_timeout the connection is made again and everything goes, nothing quarantined', async (t) => {
   const broker = new TestBroker();
   broker.hold = true; // takes the connection and the publishes, never acknowledges one
   await broker.start();
-  const s = forwarderTo(broker.url, { ack_timeout: 300, reconnect_min: 20, reconnect_max: 100, reconnect_probe: 0 });
-  t.after(async () => {
-    await s.close();
-    await broker.stop();
-  });
+  const s = forwarderFor(t, broker, { ack_timeout: 300, reconnect_min: 20, reconnect_max: 100, reconnect_probe: 0 });
   for (let i = 0; i < 20; i++) s.outbox.put(aggregate(`d${i % 4}/t`, i));
   s.outbox.flush();
   await s.fwd.start();
@@ -26,11 +22,7 @@ test('ack_timeout 0: no watchdog', async (t) => {
   const broker = new TestBroker();
   broker.hold = true;
   await broker.start();
-  const s = forwarderTo(broker.url, { ack_timeout: 0 });
-  t.after(async () => {
-    await s.close();
-    await broker.stop();
-  });
+  const s = forwarderFor(t, broker, { ack_timeout: 0 });
   s.outbox.put(aggregate('d/t', 1));
   s.outbox.flush();
   await s.fwd.start();

@@ -1,4 +1,5 @@
 import { Aedes } from 'aedes';
+import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -173,6 +174,19 @@ export function forwarderTo(url: string, upOver: Record<string, unknown> = {}, g
       tmp.cleanup();
     },
   };
+}
+
+/** Reconnect at once after a lost connection (tests where the broker closes connections on purpose). */
+export const FAST_RECONNECT = { reconnect_min: 20, reconnect_max: 200, reconnect_probe: 0 };
+
+/** forwarderTo(broker.url) that is closed, and the broker stopped, when the test ends. */
+export function forwarderFor(t: TestContext, broker: { url: string; stop(): Promise<void> }, upOver: Record<string, unknown> = {}) {
+  const s = forwarderTo(broker.url, upOver);
+  t.after(async () => {
+    await s.close();
+    await broker.stop();
+  });
+  return s;
 }
 
 /**

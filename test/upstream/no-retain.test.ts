@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../runtime/helpers.js';
-import { forwarderTo, raw } from './helpers.js';
+import { FAST_RECONNECT, forwarderFor, raw } from './helpers.js';
 import { StrictBroker } from './strict-broker.js';
 
 for (const [name, upstream, refusals] of [
@@ -11,11 +11,7 @@ for (const [name, upstream, refusals] of [
   test(`a broker without retained messages: ${name}; status unretained, every record delivered`, async (t) => {
     const b = new StrictBroker({ noRetain: true });
     await b.start();
-    const s = forwarderTo(b.url, { reconnect_min: 20, reconnect_max: 200, reconnect_probe: 0, ...upstream });
-    t.after(async () => {
-      await s.close();
-      await b.stop();
-    });
+    const s = forwarderFor(t, b, { ...FAST_RECONNECT, ...upstream });
     for (let i = 1; i <= 50; i++) s.outbox.put(raw('dev1/x', i));
     s.outbox.flush();
     await s.fwd.start();

@@ -4,21 +4,16 @@ import mqttPacket from 'mqtt-packet';
 import { CloseProbe, PROBE_ACKS, QUICK_CLOSE_MS, STRIKES } from '../../src/upstream/close-probe.js';
 import { PacketLimit, publishPacketBytes } from '../../src/upstream/packet-limit.js';
 import { waitFor } from '../runtime/helpers.js';
-import { forwarderTo, raw } from './helpers.js';
+import { FAST_RECONNECT, forwarderFor, raw } from './helpers.js';
 import { StrictBroker, type StrictBrokerOptions } from './strict-broker.js';
 
 const LIMIT = 2000;
-const FAST_RECONNECT = { reconnect_min: 20, reconnect_max: 200, reconnect_probe: 0 };
 
 /** Seven readings of one stream; the fourth is 5 KB, over the broker's 2,000-byte limit. */
 async function scenario(t: import('node:test').TestContext, broker: StrictBrokerOptions, upstream: Record<string, unknown>) {
   const b = new StrictBroker({ maxPacket: LIMIT, ...broker });
   await b.start();
-  const s = forwarderTo(b.url, { ...FAST_RECONNECT, ...upstream });
-  t.after(async () => {
-    await s.close();
-    await b.stop();
-  });
+  const s = forwarderFor(t, b, { ...FAST_RECONNECT, ...upstream });
   for (let i = 1; i <= 7; i++) s.outbox.put(raw('dev1/x', i, i === 4 ? 5000 : 0));
   s.outbox.flush();
   await s.fwd.start();
@@ -65,11 +60,7 @@ test(`MQTT 3.1.1, no limit known: after ${STRIKES} connections closed with publi
 test('a topic the broker refuses by closing the connection (as AWS IoT Core does for an unauthorised publish): that record is kept back, the rest go', async (t) => {
   const b = new StrictBroker({ closeOnTopic: /\/forbidden\// });
   await b.start();
-  const s = forwarderTo(b.url, FAST_RECONNECT);
-  t.after(async () => {
-    await s.close();
-    await b.stop();
-  });
+  const s = forwarderFor(t, b, FAST_RECONNECT);
   for (let i = 1; i <= 30; i++) s.outbox.put(raw(i === 10 ? 'forbidden/x' : `dev${i % 3}/x`, i));
   s.outbox.flush();
   await s.fwd.start();
@@ -88,11 +79,7 @@ test('MQTT 5, no limit announced: a DISCONNECT 0x95 (packet too large) teaches t
 test('batches over the limit go as halves; a record that alone is over it stays in the outbox', async (t) => {
   const b = new StrictBroker({ maxPacket: LIMIT });
   await b.start();
-  const s = forwarderTo(b.url, { ...FAST_RECONNECT, max_packet_size: LIMIT, batch: { compression: 'none', max_delay: 10 } });
-  t.after(async () => {
-    await s.close();
-    await b.stop();
-  });
+  const s = forwarderFor(t, b, { ...FAST_RECONNECT, max_packet_size: LIMIT, batch: { compression: 'none', max_delay: 10 } });
   for (let i = 1; i <= 40; i++) s.outbox.put(raw(`dev${i % 4}/x`, i, i === 21 ? 5000 : 0));
   s.outbox.flush();
   await s.fwd.start();
@@ -122,11 +109,7 @@ for (const batch of [undefined, { compression: 'gzip', max_records: 10, max_dela
   test(`MQTT 5: the broker's Receive Maximum bounds the publishes in flight${batch ? ' (batches)' : ''}, or a broker that holds to it (HiveMQ: 10) closes every connection`, async (t) => {
     const b = new StrictBroker({ receiveMaximum: 10 });
     await b.start();
-    const s = forwarderTo(b.url, { ...FAST_RECONNECT, protocol_version: 5, ...(batch ? { batch } : {}) });
-    t.after(async () => {
-      await s.close();
-      await b.stop();
-    });
+    const s = forwarderFor(t, b, { ...FAST_RECONNECT, protocol_version: 5, ...(batch ? { batch } : {}) });
     for (let i = 1; i <= 300; i++) s.outbox.put(raw(`dev${i % 3}/x`, i));
     s.outbox.flush();
     await s.fwd.start();

@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../runtime/helpers.js';
-import { aggregate, forwarderTo } from './helpers.js';
+import { aggregate, forwarderFor } from './helpers.js';
 import { StrictBroker } from './strict-broker.js';
 
 test('a publish the broker refuses (MQTT 5 PUBACK 0x87) stays in the outbox, is counted, and goes out after a reconnect', async (t) => {
   const broker = new StrictBroker();
   broker.refusing = true;
   await broker.start();
-  const s = forwarderTo(broker.url, { protocol_version: 5 });
-  t.after(async () => {
-    await s.close();
-    await broker.stop();
-  });
+  const s = forwarderFor(t, broker, { protocol_version: 5 });
   for (let i = 0; i < 5; i++) s.outbox.put(aggregate('dev1/temp', i));
   s.outbox.flush();
   await s.fwd.start();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SameIdWatch } from '../../src/upstream/same-id.js';
 import { waitFor } from '../runtime/helpers.js';
-import { forwarderTo, raw, TestBroker } from './helpers.js';
+import { FAST_RECONNECT, forwarderFor, forwarderTo, raw, TestBroker } from './helpers.js';
 import { StrictBroker } from './strict-broker.js';
 
 const status = (state: 'online' | 'offline', instance?: string, since?: number) =>
@@ -27,11 +27,7 @@ test('SameIdWatch: what another instance of the same gateway id looks like on it
 test('two gateways with the same id on one broker: each sees the other (MQTT 3.1.1, aedes); one gateway restarted or cut off sees nothing', async (t) => {
   const broker = new TestBroker();
   await broker.start();
-  const a = forwarderTo(broker.url);
-  t.after(async () => {
-    await a.close();
-    await broker.stop();
-  });
+  const a = forwarderFor(t, broker);
   await a.fwd.start();
   await waitFor(() => a.fwd.state() === 'online', 'a online');
   // Its own connection cut twice, and the broker restarted (retained status lost): nothing to see.
@@ -83,11 +79,7 @@ test('two gateways with the same id but their own client ids: seen from the stat
 test('a broker that closes the connection on the status subscription (AWS IoT Core, for one its policy refuses): the watch turns itself off after two, no record is taken for the cause', async (t) => {
   const broker = new StrictBroker({ closeOnSubscribe: true });
   await broker.start();
-  const s = forwarderTo(broker.url, { reconnect_min: 20, reconnect_max: 200, reconnect_probe: 0 });
-  t.after(async () => {
-    await s.close();
-    await broker.stop();
-  });
+  const s = forwarderFor(t, broker, FAST_RECONNECT);
   for (let i = 1; i <= 50; i++) s.outbox.put(raw('dev1/x', i));
   s.outbox.flush();
   await s.fwd.start();
