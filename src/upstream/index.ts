@@ -158,8 +158,6 @@ export class UpstreamForwarder {
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
   private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, ackTimeouts: 0, probeReconnects: 0 };
-  /** When the last PUBACK came, or the first publish went out after none was awaited (performance.now()). */
-  private progressAt = 0;
   private ackWatch: NodeJS.Timeout | null = null;
   /** The connection's end has a cause other than a record (ack_timeout, an MQTT 5 reason): not a close the probe should count. */
   private closeExplained = false;
@@ -592,7 +590,7 @@ export class UpstreamForwarder {
       this.inflight.set(row.id, row);
       this.probe.sent(row.id);
       if (size > this.largestSent) this.largestSent = size;
-      if (this.publishing++ === 0) this.progressAt = performance.now();
+      this.publishing++;
       this.counters.sent++;
       this.counters.payloadBytes += msg.payload.length;
       if (backlog) this.counters.sentBacklog++;
@@ -609,7 +607,6 @@ export class UpstreamForwarder {
           return;
         }
         this.counters.acked++;
-        this.progressAt = performance.now();
         this.probe.acked(r.id);
         this.packetLimit.acked(size);
         if (!this.outbox.isClosed) this.outbox.ack(r);
@@ -697,7 +694,7 @@ export class UpstreamForwarder {
     this.counters.payloadBytes += payload.length;
     this.probe.sent(rows[0]!.id);
     if (size > this.largestSent) this.largestSent = size;
-    if (this.publishing++ === 0) this.progressAt = performance.now();
+    this.publishing++;
     client.publish(topic, payload, { qos: 1 }, (err) => {
       if (gen !== this.gen) return; // connection gone: the rows are still in the outbox and will be resent (same ids)
       for (const r of rows) this.inflight.delete(r.id);
@@ -710,7 +707,6 @@ export class UpstreamForwarder {
         return;
       }
       this.counters.acked += rows.length;
-      this.progressAt = performance.now();
       this.probe.acked(rows[0]!.id);
       this.packetLimit.acked(size);
       if (!this.outbox.isClosed) for (const r of rows) this.outbox.ack(r);
@@ -737,13 +733,23 @@ export class UpstreamForwarder {
     );
   }
 
-  /** Every quarter of `ack_timeout`: publishes awaited and no PUBACK for that long — end the connection (lost() reconnects). */
+  /**
+   * Every quarter of `ack_timeout`: publishes awaited and no PUBACK for that long — end the connection
+   * (lost() reconnects). Progress is read from the acked counter here, so a PUBACK costs no clock read.
+   */
   private armAckWatch(gen: number, client: MqttClient): void {
     const timeout = this.cfg.ack_timeout;
     if (timeout <= 0) return;
     if (this.ackWatch) clearInterval(this.ackWatch);
+    let acked = this.counters.acked;
+    let waitingSince = performance.now();
     this.ackWatch = setInterval(() => {
-      if (gen !== this.gen || this.publishing === 0 || performance.now() - this.progressAt < timeout) return;
+      const at = performance.now();
+      if (this.publishing === 0 || this.counters.acked !== acked) {
+        acked = this.counters.acked;
+        waitingSince = at;
+      }
+      if (gen !== this.gen || at - waitingSince < timeout) return;
       this.counters.ackTimeouts++;
       this.lastError = `no PUBACK for ${timeout} ms`;
       this.log.warn(

@@ -602,7 +602,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'upstream: a connection whose PUBACKs stopped is kept for ever (no ack_timeout)',
     in: 'src/upstream/index.ts',
-    original: 'if (gen !== this.gen || this.publishing === 0 || performance.now() - this.progressAt < timeout) return;',
+    original: 'if (gen !== this.gen || at - waitingSince < timeout) return;',
     replacement: 'return;',
     tests: ['test/upstream/ack-timeout.test.ts'],
     pattern: 'stops acknowledging',
