@@ -1,5 +1,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { OutboxKey, OutboxRow } from '../outbox/index.js';
+import type { Logger } from '../core/log.js';
+import { FirstSubscription } from './first-subscription.js';
 import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from '../core/payload.js';
 
 /** One MQTT publish. */
@@ -33,31 +35,22 @@ export interface UplinkFormat {
 export interface StatusWatch {
   /** This process's instance, in every status message. */
   readonly instance: string;
-  /** Subscribe to the gateway's own status topic on this connection (before the birth)? */
-  readonly watching: boolean;
-  subscribing(): void;
-  /** Its SUBACK came (whatever it granted). */
-  subscribed(): void;
-  /** No SUBACK within SUBACK_WAIT_MS: the birth and the rows go without waiting longer. */
-  gaveUp(): void;
   /** A message on the gateway's own status topic. */
   seen(payload: Buffer, retained: boolean): void;
 }
 
 /**
- * The birth and the rows wait this long at most for the SUBACK of the status subscription: while
- * nothing else has been sent, a broker that closes the connection on it is told apart from one
- * that closes it on a record.
+ * The Edgewise JSON format: rows as they are, on `<prefix>/<gateway>/<kind>/<stream>`; retained
+ * status. With a `watch`, the gateway reads its own status topic (subscribed before the birth: the
+ * retained status it brings is what was there before this connection).
  */
-const SUBACK_WAIT_MS = 5000;
-
-/** The Edgewise JSON format: rows as they are, on `<prefix>/<gateway>/<kind>/<stream>`; retained status. */
-export function jsonFormat(prefix: string, gateway: string, watch?: StatusWatch, retain: () => boolean = () => true): UplinkFormat {
+export function jsonFormat(prefix: string, gateway: string, o: { watch?: StatusWatch; retain?: () => boolean; log: Logger }): UplinkFormat {
+  const { watch, retain = () => true } = o;
   const status = statusTopic(prefix, gateway);
   const instance = watch ? { instance: watch.instance } : {};
   const statusPayload = (state: 'online' | 'offline', since?: number) =>
     JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway, state, ...(since === undefined ? {} : { since }), ...instance });
-  let subackTimer: NodeJS.Timeout | undefined;
+  const subscription = watch && new FirstSubscription(status, 0, 'another gateway with this id will show only by MQTT 5\'s reason 0x8E', o.log);
   return {
     will: () => ({ topic: status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: retain() }),
     online: (client, ready) => {
@@ -65,31 +58,14 @@ export function jsonFormat(prefix: string, gateway: string, watch?: StatusWatch,
         client.publish(status, statusPayload('online', Date.now()), { qos: 1, retain: retain() }, () => {});
         ready();
       };
-      if (!watch?.watching) return birth();
+      if (!subscription || subscription.givenUp) return birth();
       client.on('message', (topic, payload, packet) => {
-        if (topic === status) watch.seen(payload, packet.retain);
+        if (topic === status) watch!.seen(payload, packet.retain);
       });
-      // Before the birth: the retained status it brings is what was there before this connection.
-      // A SUBACK refusing it only leaves the watch blind.
-      watch.subscribing();
-      subackTimer = setTimeout(() => {
-        subackTimer = undefined;
-        watch.gaveUp();
-        birth();
-      }, SUBACK_WAIT_MS);
-      client.subscribe(status, { qos: 0 }, (err) => {
-        if (err || !subackTimer) return; // an error: the connection closed first (mqtt.js calls back then too)
-        clearTimeout(subackTimer);
-        subackTimer = undefined;
-        watch.subscribed();
-        birth();
-      });
+      subscription.open(client, birth);
     },
     encode: (row, key) => ({ topic: messageTopic(prefix, gateway, key.kind, key.stream), payload: row.payload }),
     offline: (client, done) => client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: retain() }, () => done()),
-    closed: () => {
-      clearTimeout(subackTimer);
-      subackTimer = undefined;
-    },
+    closed: () => subscription?.closed(),
   };
 }

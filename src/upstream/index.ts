@@ -201,7 +201,7 @@ export class UpstreamForwarder {
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
     this.packetLimit = new PacketLimit(this.cfg.max_packet_size);
     this.retain = this.cfg.retain;
-    this.format = jsonFormat(this.cfg.topic_prefix, this.gateway, this.sameId, () => this.retain);
+    this.format = jsonFormat(this.cfg.topic_prefix, this.gateway, { watch: this.sameId, retain: () => this.retain, log: this.log });
     this.batching = !!this.cfg.batch && this.cfg.format !== 'sparkplug_b';
     if (this.cfg.batch && !this.batching) this.log.warn('upstream.batch is ignored with upstream.format: sparkplug_b (batches are a JSON-format feature)');
     this.outbox.onCommit((rows) => this.onCommit(rows));
@@ -352,21 +352,15 @@ export class UpstreamForwarder {
     if (wasOnline && performance.now() - this.onlineSince >= this.stableAfterMs) this.attempt = 0;
     this.counters.disconnects++;
     this.ready = false;
-    const watch = this.sameId.lost();
-    if (watch.turnedOff) {
-      this.log.warn(
-        `upstream: the broker closed the connection twice in a row as this gateway subscribed to its own status topic (an ACL or policy that refuses it: AWS IoT Core closes the connection): no longer subscribing, so another gateway with this id will show only by MQTT 5's reason 0x8E. Allow this client to subscribe to ${this.cfg.topic_prefix}/${this.gateway}/status to have it back`,
-      );
-    }
+    this.format.closed();
     if (this.ackWatch) clearInterval(this.ackWatch);
     this.ackWatch = null;
-    // A close with another cause is not one a record caused: the subscription, this process (ack_timeout),
-    // an MQTT 5 reason that is not about a record, or another gateway with this id throwing this one off.
-    const explained = watch.onSubscribe || this.closeExplained || performance.now() - this.sameIdAt < SAME_ID_EXPLAINS_MS;
+    // A close with another cause is not one a record caused: this process (ack_timeout), an MQTT 5
+    // reason that is not about a record, or another gateway with this id throwing this one off.
+    const explained = this.closeExplained || performance.now() - this.sameIdAt < SAME_ID_EXPLAINS_MS;
     this.closeExplained = false;
     if (!explained) this.probed(wasOnline ? performance.now() - this.onlineSince : 0, this.publishing);
     this.client = null;
-    this.format.closed();
     this.inflight.clear();
     this.forgetBatch();
     this.clearFresh();
@@ -873,7 +867,6 @@ export class UpstreamForwarder {
     }
     this.gen++;
     this.client = null;
-    this.format.closed();
     this.inflight.clear();
     this.forgetBatch();
     this.clearFresh();

@@ -11,61 +11,18 @@ export class SameIdWatch {
   /** This process's instance (a new one at every start). */
   readonly instance = randomBytes(8).toString('hex');
   private connects = 0;
-  /** The status subscription awaits its SUBACK. */
-  private pending = false;
-  /** Connections in a row closed while it did. */
-  private closedPending = 0;
-  private off = false;
 
   /** `onOther` is told of each sign of another gateway with this id (the other's instance). */
   constructor(private readonly onOther: (other: string) => void = () => {}) {}
-
-  /**
-   * Subscribe to the status topic on the next connection? Off for good once 2 connections in a row
-   * closed while the subscription awaited its SUBACK: a broker whose ACL or policy refuses it by
-   * closing the connection (AWS IoT Core does), where subscribing would stop the uplink.
-   */
-  get watching(): boolean {
-    return !this.off;
-  }
 
   /** A connection came up (its status subscription is sent before the birth). */
   connected(): void {
     this.connects++;
   }
 
-  subscribing(): void {
-    this.pending = true;
-  }
-
-  subscribed(): void {
-    this.pending = false;
-    this.closedPending = 0;
-  }
-
-  gaveUp(): void {
-    this.pending = false;
-  }
-
   seen(payload: Buffer, retained: boolean): void {
     const other = this.judge(payload, retained);
     if (other) this.onOther(other);
-  }
-
-  /**
-   * The connection is gone. `onSubscribe`: it closed while the subscription awaited its SUBACK —
-   * nothing else was sent yet (the birth and the rows wait for it), so the subscription is the
-   * cause; `turnedOff`: that was the second time in a row, the watch is off.
-   */
-  lost(): { onSubscribe: boolean; turnedOff: boolean } {
-    if (!this.pending) {
-      this.closedPending = 0;
-      return { onSubscribe: false, turnedOff: false };
-    }
-    this.pending = false;
-    const turnedOff = ++this.closedPending >= 2 && !this.off;
-    if (turnedOff) this.off = true;
-    return { onSubscribe: true, turnedOff };
   }
 
   /**

@@ -593,6 +593,22 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/upstream/same-id.test.ts'],
   },
   {
+    id: 'upstream: a subscription the broker closes the connection on is never given up',
+    in: 'src/upstream/first-subscription.ts',
+    original: 'if (++this.closedPending >= CLOSES_TO_GIVE_UP && !this.off) {',
+    replacement: 'if (false) {',
+    tests: ['test/upstream/first-subscription.test.ts'],
+    pattern: 'NCMD subscription',
+  },
+  {
+    id: 'upstream: a SUBACK refusing the first subscription is taken for a closed connection (the birth waits)',
+    in: 'src/upstream/first-subscription.ts',
+    original: 'if (err && !suback) return;',
+    replacement: 'if (err) return;',
+    tests: ['test/upstream/first-subscription.test.ts'],
+    pattern: 'FirstSubscription',
+  },
+  {
     id: 'upstream: status stays retained on a broker without retained messages',
     in: 'src/upstream/index.ts',
     original: '    this.retain = false;\n',

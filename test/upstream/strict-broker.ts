@@ -24,6 +24,8 @@ export interface StrictBrokerOptions {
   closeOnTopic?: RegExp;
   /** Any SUBSCRIBE closes the connection, as AWS IoT Core does for one its policy refuses. */
   closeOnSubscribe?: boolean;
+  /** Every SUBSCRIBE is refused by its SUBACK (0x80; MQTT 5: 0x87, not authorized), as EMQX and HiveMQ do for one their ACL denies. */
+  refuseSubscribe?: boolean;
 }
 
 /**
@@ -40,8 +42,9 @@ export class StrictBroker {
   readonly accepted: Array<{ topic: string; payload: string }> = [];
   /** Status messages taken (topic `.../status`), with their retain flag. */
   readonly statuses: Array<{ state: string; retain: boolean }> = [];
-  /** Connections closed on a SUBSCRIBE (`closeOnSubscribe`). */
+  /** Connections closed on a SUBSCRIBE (`closeOnSubscribe`), and SUBSCRIBEs refused (`refuseSubscribe`). */
   subscribeCloses = 0;
+  subscribeRefusals = 0;
   /** Connections refused or closed for a retained message (`noRetain`). */
   overRetain = 0;
   /** Connections closed because the client had more than `receiveMaximum` publishes unacknowledged. */
@@ -113,7 +116,11 @@ export class StrictBroker {
         if (this.opts.closeOnSubscribe) {
           this.subscribeCloses++;
           close();
-        } else send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map(() => 0) });
+        } else {
+          const granted = this.opts.refuseSubscribe ? (protocolVersion === 5 ? 0x87 : 0x80) : 0;
+          if (granted) this.subscribeRefusals++;
+          send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map(() => granted) });
+        }
       }
       else if (p.cmd === 'publish') {
         const bytes = maxPacket ? mqttPacket.generate(p, { protocolVersion }).length : 0;

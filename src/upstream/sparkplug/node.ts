@@ -2,6 +2,7 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from '../../core/log.js';
 import type { Outbox, OutboxKey, OutboxRow } from '../../outbox/index.js';
 import type { UpstreamConfig } from '../config.js';
+import { FirstSubscription } from '../first-subscription.js';
 import type { Publish, UplinkFormat } from '../format.js';
 import {
   aliased,
@@ -50,6 +51,7 @@ export class SparkplugNode implements UplinkFormat {
   private readonly devices = new Map<string, Device>();
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly aliases: SparkplugAliases | undefined;
+  private readonly ncmd: FirstSubscription;
   private readonly onMessage = (topic: string, payload: Buffer) => this.command(topic, payload);
   /** Counters for tests and stats: births sent, rebirth requests answered, commands refused. */
   readonly counts = { nbirth: 0, dbirth: 0, ddeath: 0, rebirths: 0, badCommands: 0 };
@@ -64,6 +66,7 @@ export class SparkplugNode implements UplinkFormat {
     this.node = cfg.sparkplug.edge_node_id ?? sparkplugId(gatewayId);
     this.idleMs = cfg.sparkplug.device_idle;
     this.aliases = cfg.sparkplug.aliases ? new SparkplugAliases() : undefined;
+    this.ncmd = new FirstSubscription(this.topic('NCMD'), 1, 'rebirth requests from the host will not be answered', log);
     const stored = Number(outbox.readMeta(BDSEQ_META));
     this.bdSeq = Number.isInteger(stored) && stored >= 0 && stored <= 255 ? stored : -1;
   }
@@ -104,15 +107,16 @@ export class SparkplugNode implements UplinkFormat {
   online(client: MqttClient, ready: () => void): void {
     this.client = client;
     client.on('message', this.onMessage);
-    client.subscribe(this.topic('NCMD'), { qos: 1 }, (err) => {
-      if (err) this.log.warn({ err: err.message }, `sparkplug: cannot subscribe to ${this.topic('NCMD')}: ${err.message}; rebirth requests will not be answered`);
+    // NCMD before the NBIRTH, as the specification asks; the birth and the rows wait for its SUBACK.
+    this.ncmd.open(client, () => {
+      if (this.client !== client) return;
+      this.birth();
+      if (this.idleMs > 0 && !this.idleTimer) {
+        this.idleTimer = setInterval(() => this.sweepIdle(), Math.max(100, Math.min(10_000, this.idleMs / 4)));
+        this.idleTimer.unref();
+      }
+      ready();
     });
-    this.birth();
-    if (this.idleMs > 0 && !this.idleTimer) {
-      this.idleTimer = setInterval(() => this.sweepIdle(), Math.max(100, Math.min(10_000, this.idleMs / 4)));
-      this.idleTimer.unref();
-    }
-    ready();
   }
 
   /** NBIRTH (seq 0), then a DBIRTH for every device alive. */
@@ -213,5 +217,6 @@ export class SparkplugNode implements UplinkFormat {
     for (const d of this.devices.values()) d.born = false;
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.idleTimer = null;
+    this.ncmd.closed();
   }
 }
