@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.js';
-import type { ByPriority, PerPriority, Priority } from '../core/records.js';
 import type { Outbox, OutboxRow } from '../outbox/index.js';
 import type { UpstreamConfig } from './config.js';
 import { batchJsonBytes, batchTopic, encodeBatch } from './batch.js';
@@ -11,6 +10,7 @@ import { topicSafe } from '../core/payload.js';
 import { PACKET_TOO_LARGE, PacketLimit, publishPacketBytes, type Learnt } from './packet-limit.js';
 import { CloseProbe, PROBE_ACKS } from './close-probe.js';
 import { SameIdWatch } from './same-id.js';
+import { Lanes } from './lanes.js';
 
 export type { UpstreamConfig } from './config.js';
 
@@ -74,7 +74,6 @@ export interface UpstreamOptions {
   stableAfterMs?: number;
 }
 
-const BACKLOG_FETCH = 512;
 /** QoS 1 publishes of the gateway's own (status birth, retained stats) that may be in flight beside the data. */
 const OWN_PUBLISHES = 2;
 /** MQTT 5 reason code: Retain not supported (a CONNACK refusing a Last Will with retain, or a DISCONNECT). */
@@ -93,8 +92,6 @@ const SAME_ID_EXPLAINS_MS = 60_000;
 const SAME_ID_LOG_EVERY_MS = 60_000;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
 const TOO_LARGE_REMEMBERED = 10_000;
-/** Backlog and fresh rows are sent alert first. */
-const HIGHEST_FIRST: readonly Priority[] = [2, 1, 0];
 /** A connection that lasted this long resets the reconnect backoff. */
 const STABLE_CONNECTION_MS = 10_000;
 /**
@@ -107,13 +104,12 @@ const PUBLISH_SLICE_MS = 1;
 
 /**
  * Forwards committed outbox rows to an upstream MQTT broker at QoS 1 and acknowledges them to the
- * outbox (which deletes them) on PUBACK. Two lanes share `max_inflight`: fresh rows (held in
- * memory, alerts first) take every free in-flight slot first; the backlog lane (read back from the
- * outbox, alerts first, then aggregates, then raw) fills the rest. The total rate is what the link
- * and broker acknowledge, so whenever that exceeds the input rate the backlog reaches zero.
- * A topic that still has backlog keeps its order: its fresh rows wait behind it in the backlog
- * lane, which is not limited for them. `drain_rate` (metered links) limits only the rows that were
- * already buffered when the connection came up.
+ * outbox (which deletes them) on PUBACK. Which row goes next is the lanes' choice (lanes.ts: fresh
+ * rows first, then the backlog, alerts first); they share `max_inflight`. The total rate is what
+ * the link and broker acknowledge, so whenever that exceeds the input rate the backlog reaches
+ * zero. The connection follows the broker's rules: its packet limit (packet-limit.ts), its Receive
+ * Maximum, a record it closes the connection on (close-probe.ts), the gateway's own subscription
+ * (first-subscription.ts), another gateway with this id (same-id.ts).
  */
 export class UpstreamForwarder {
   private readonly cfg: UpstreamConfig;
@@ -134,22 +130,9 @@ export class UpstreamForwarder {
   private nextRetryMs = 0;
   private everConnected = false;
   private readonly inflight = new Map<number, OutboxRow>();
-  /** Fresh rows waiting for a slot, by priority (index 2 = alerts). */
-  private fresh: ByPriority<OutboxRow[]> = [[], [], []];
-  private freshCount = 0;
-  /** Rows with an id up to this were buffered before the connection came up: `drain_rate` meters them. */
-  private meteredUpTo = 0;
+  private readonly lanes: Lanes;
   private probeTimer: NodeJS.Timeout | null = null;
   private probeSocket: net.Socket | null = null;
-  /** keyId → true while the topic drains its backlog. */
-  private backlogged = new Set<number>();
-  /** keyId → last row id that belongs to the backlog lane (after the key caught up). */
-  private handoff = new Map<number, number>();
-  private cursor: PerPriority = [0, 0, 0];
-  private buf: ByPriority<OutboxRow[]> = [[], [], []];
-  private exhausted: ByPriority<boolean> = [false, false, false];
-  private tokens = 0;
-  private lastRefill = 0;
   private idleWaiters: (() => void)[] = [];
   /** Rows waiting to be published as one batch (upstream.batch); they are in `inflight` already. */
   private batch: OutboxRow[] = [];
@@ -157,7 +140,7 @@ export class UpstreamForwarder {
   private batchBacklog = 0;
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
-  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, sentMetered: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, ackTimeouts: 0, probeReconnects: 0 };
+  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, ackTimeouts: 0, probeReconnects: 0 };
   private ackWatch: NodeJS.Timeout | null = null;
   /** The connection's end has a cause other than a record (ack_timeout, an MQTT 5 reason): not a close the probe should count. */
   private closeExplained = false;
@@ -200,15 +183,19 @@ export class UpstreamForwarder {
     this.extra = opts.mqttOptions ?? {};
     this.stableAfterMs = opts.stableAfterMs ?? STABLE_CONNECTION_MS;
     this.packetLimit = new PacketLimit(this.cfg.max_packet_size);
+    this.lanes = new Lanes(this.outbox, this.cfg, this.inflight, () => this.schedulePump());
     this.retain = this.cfg.retain;
     this.format = jsonFormat(this.cfg.topic_prefix, this.gateway, { watch: this.sameId, retain: () => this.retain, log: this.log });
     this.batching = !!this.cfg.batch && this.cfg.format !== 'sparkplug_b';
     if (this.cfg.batch && !this.batching) this.log.warn('upstream.batch is ignored with upstream.format: sparkplug_b (batches are a JSON-format feature)');
-    this.outbox.onCommit((rows) => this.onCommit(rows));
+    this.outbox.onCommit((rows) => {
+      this.lanes.committed(rows, this.link === 'online');
+      this.pump();
+    });
     this.outbox.onReset(() => {
       this.inflight.clear();
       this.forgetBatch();
-      this.resync();
+      this.lanes.resync();
     });
   }
 
@@ -243,9 +230,10 @@ export class UpstreamForwarder {
     return {
       state: this.link,
       ...this.counters,
+      sentMetered: this.lanes.metered,
       inFlight: this.inflight.size,
-      freshQueued: this.freshCount,
-      backlogKeys: this.backlogged.size,
+      freshQueued: this.lanes.freshQueued,
+      backlogKeys: this.lanes.backlogKeys,
       backlog: this.outbox.depth(),
       maxPacketBytes: Number.isFinite(this.packetLimit.max) ? this.packetLimit.max : 0,
       receiveMaximum: Number.isFinite(this.receiveMax) ? this.receiveMax : 0,
@@ -314,10 +302,7 @@ export class UpstreamForwarder {
       this.largestSent = 0;
       this.inflight.clear();
       this.forgetBatch();
-      this.resync();
-      this.meteredUpTo = this.outbox.newestId();
-      this.tokens = this.burst();
-      this.lastRefill = performance.now();
+      this.lanes.connected();
       this.armAckWatch(gen, client);
       this.format.online(client, () => {
         if (gen !== this.gen) return;
@@ -363,7 +348,7 @@ export class UpstreamForwarder {
     this.client = null;
     this.inflight.clear();
     this.forgetBatch();
-    this.clearFresh();
+    this.lanes.clearFresh();
     try {
       client.removeAllListeners('connect');
       client.on('error', () => {});
@@ -418,115 +403,6 @@ export class UpstreamForwarder {
     }, every);
   }
 
-  // ---------------------------------------------------------------- lanes
-
-  private burst(): number {
-    return this.cfg.drain_rate > 0 ? Math.max(this.cfg.max_inflight, Math.ceil(this.cfg.drain_rate / 10)) : Infinity;
-  }
-
-  private clearFresh(): void {
-    this.fresh = [[], [], []];
-    this.freshCount = 0;
-  }
-
-  /** Everything in the outbox becomes backlog; fresh rows of those topics wait behind it. */
-  private resync(): void {
-    this.clearFresh();
-    this.backlogged = new Set(this.outbox.keysWithRows().keys());
-    this.handoff.clear();
-    this.cursor = [0, 0, 0];
-    this.buf = [[], [], []];
-    this.exhausted = [false, false, false];
-  }
-
-  private onCommit(rows: OutboxRow[]): void {
-    this.exhausted = [false, false, false];
-    if (this.link !== 'online') return; // all of it is backlog at the next connect
-    for (const r of rows) {
-      if (this.backlogged.has(r.keyId)) continue; // the backlog lane will send it, in order
-      this.fresh[r.priority].push(r);
-      this.freshCount++;
-    }
-    if (this.freshCount > this.cfg.fresh_queue) {
-      // Too far behind: read everything back from the outbox instead of holding it in memory.
-      const keep = new Map(this.inflight);
-      this.resync();
-      for (const id of keep.keys()) this.inflight.set(id, keep.get(id)!);
-    }
-    this.pump();
-  }
-
-  /** Tokens for the time since the last refill, on the monotonic clock: a wall clock stepped back (NTP on a gateway without RTC) must not stall the drain. */
-  private refill(): void {
-    const now = performance.now();
-    const rate = this.cfg.drain_rate;
-    if (rate <= 0) {
-      this.tokens = Infinity;
-      return;
-    }
-    this.tokens = Math.min(this.burst(), this.tokens + ((now - this.lastRefill) * rate) / 1000);
-    this.lastRefill = now;
-  }
-
-  /**
-   * Next backlog row, highest priority first, oldest first; undefined when none is available.
-   * A row buffered before this connection came up costs a `drain_rate` token; when none is left,
-   * that priority waits (its later rows may belong to the same topics) and the next one is tried.
-   */
-  private nextBacklog(): OutboxRow | undefined {
-    if (this.backlogged.size === 0) return undefined; // every topic has caught up: the fresh lane has it all
-    let metered = false;
-    for (const p of HIGHEST_FIRST) {
-      for (;;) {
-        let b = this.buf[p];
-        if (b.length === 0) {
-          if (this.exhausted[p]) break;
-          b = this.buf[p] = this.outbox.readFrom(p, this.cursor[p], BACKLOG_FETCH);
-          b.reverse(); // pop() from the end = oldest first
-        }
-        const r = b.at(-1);
-        if (!r) {
-          this.exhausted[p] = true; // refilled above, and nothing left
-          break;
-        }
-        const belongs = !this.inflight.has(r.id) && (this.backlogged.has(r.keyId) || r.id <= (this.handoff.get(r.keyId) ?? 0));
-        if (belongs && r.id <= this.meteredUpTo && this.cfg.drain_rate > 0) {
-          this.refill();
-          if (this.tokens < 1) {
-            metered = true;
-            break;
-          }
-          this.tokens--;
-          this.counters.sentMetered++;
-        }
-        b.pop();
-        this.cursor[p] = r.id;
-        if (belongs) return r; // else the fresh lane owns it, or it is in flight already
-      }
-    }
-    if (metered) {
-      this.schedulePump();
-      return undefined;
-    }
-    // Nothing left to read: every topic has caught up.
-    if (this.backlogged.size && this.exhausted.every(Boolean)) {
-      for (const k of this.backlogged) this.handoff.set(k, this.outbox.tipOf(k));
-      this.backlogged.clear();
-    }
-    return undefined;
-  }
-
-  private nextFresh(): OutboxRow | undefined {
-    for (const p of HIGHEST_FIRST) {
-      const q = this.fresh[p];
-      if (q.length) {
-        this.freshCount--;
-        return q.shift();
-      }
-    }
-    return undefined;
-  }
-
   private pump(): void {
     if (this.link !== 'online' || !this.client || !this.ready) return;
     const client = this.client;
@@ -543,25 +419,15 @@ export class UpstreamForwarder {
         this.publishBatch(); // a slot is free now
         continue;
       }
-      let row = this.nextFresh();
-      let backlog = false;
-      if (!row) {
-        row = this.nextBacklog();
-        if (!row) break;
-        backlog = true;
-        if (this.backlogged.has(row.keyId) && row.id >= this.outbox.tipOf(row.keyId)) {
-          // This topic caught up: newer rows go through the fresh lane.
-          this.backlogged.delete(row.keyId);
-          this.handoff.set(row.keyId, row.id);
-        }
-      } else if (this.inflight.has(row.id)) {
-        continue;
-      }
+      const next = this.lanes.next();
+      if (!next) break;
+      const { row, backlog } = next;
+      if (!backlog && this.inflight.has(row.id)) continue;
       const key = this.outbox.key(row.keyId);
       if (!key || (this.quarantine.size && this.quarantine.has(row.id))) continue;
       let msg: Publish;
       try {
-        msg = this.format.encode(row, key, row.id <= this.meteredUpTo);
+        msg = this.format.encode(row, key, this.lanes.historical(row));
       } catch (err) {
         this.counters.encodeErrors++;
         this.log.error(
@@ -869,7 +735,7 @@ export class UpstreamForwarder {
     this.client = null;
     this.inflight.clear();
     this.forgetBatch();
-    this.clearFresh();
+    this.lanes.clearFresh();
     if (client) {
       client.on('error', () => {});
       await new Promise<void>((resolve) => {
