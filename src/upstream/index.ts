@@ -419,9 +419,9 @@ export class UpstreamForwarder {
         this.publishBatch(); // a slot is free now
         continue;
       }
-      const next = this.lanes.next();
-      if (!next) break;
-      const { row, backlog } = next;
+      const row = this.lanes.next();
+      if (!row) break;
+      const backlog = this.lanes.fromBacklog;
       if (!backlog && this.inflight.has(row.id)) continue;
       const key = this.outbox.key(row.keyId);
       if (!key || (this.quarantine.size && this.quarantine.has(row.id))) continue;

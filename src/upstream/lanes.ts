@@ -95,18 +95,21 @@ export class Lanes {
     if (this.freshCount > this.cfg.fresh_queue) this.resync();
   }
 
-  /** The next row to send and its lane; undefined when none may go now. */
-  next(): { row: OutboxRow; backlog: boolean } | undefined {
+  /** The lane of the row `next()` returned last: the backlog (read back from the outbox) or fresh. */
+  fromBacklog = false;
+
+  /** The next row to send (its lane in `fromBacklog`); undefined when none may go now. */
+  next(): OutboxRow | undefined {
     const fresh = this.nextFresh();
-    if (fresh) return { row: fresh, backlog: false };
+    this.fromBacklog = !fresh;
+    if (fresh) return fresh;
     const row = this.nextBacklog();
-    if (!row) return undefined;
-    if (this.backlogged.has(row.keyId) && row.id >= this.outbox.tipOf(row.keyId)) {
+    if (row && this.backlogged.has(row.keyId) && row.id >= this.outbox.tipOf(row.keyId)) {
       // This topic caught up: newer rows go through the fresh lane.
       this.backlogged.delete(row.keyId);
       this.handoff.set(row.keyId, row.id);
     }
-    return { row, backlog: true };
+    return row;
   }
 
   private burst(): number {
