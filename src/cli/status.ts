@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { StatusReport } from '../http/server.js';
+import type { UpstreamStats } from '../upstream/index.js';
 import { readDeadLetters, readOutboxSummary } from '../runtime/outbox-file.js';
 import { gatewayTarget, getJson, type GatewayTarget, type TargetFlags } from './gateway-target.js';
 import { textTable } from './text-table.js';
@@ -12,6 +13,19 @@ function ago(ms: number): string {
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
   if (ms < 172_800_000) return `${(ms / 3_600_000).toFixed(1)} h`;
   return `${(ms / 86_400_000).toFixed(1)} d`;
+}
+
+/** The uplink's line, then what an operator must act on in its counters (docs/upstream.md), a line each. */
+export function uplinkLines(u: UpstreamStats | undefined): string[] {
+  if (!u) return ['uplink: not configured'];
+  const out = [`uplink: ${u.state}${u.lastError ? ` (${u.lastError})` : ''}, sent ${n(u.sent)}, acked ${n(u.acked)}, in flight ${u.inFlight}, connects ${u.connects}, reconnects ${u.reconnects}`];
+  const limit = u.maxPacketBytes ? ` of ${n(u.maxPacketBytes)} bytes` : '';
+  if (u.tooLarge) out.push(`  kept back: ${n(u.tooLarge)} records over the broker's packet limit${limit} since start, each in the outbox until a connection takes it (raise the broker's limit, or outbox.max_message_bytes below it)`);
+  if (u.quarantined) out.push(`  kept back: ${n(u.quarantined)} records the broker closed the connection on, in the outbox until restart (check the broker's log and ACL)`);
+  if (u.sameId) out.push(`  another gateway uses this gateway id: ${n(u.sameId)} signs (give each gateway its own gateway.id)`);
+  if (u.ackTimeouts) out.push(`  the broker stopped acknowledging: ${n(u.ackTimeouts)} connections ended by upstream.ack_timeout`);
+  if (u.refusedSubscription) out.push(`  the broker refused the subscription to ${u.refusedSubscription} (allow it to have it back)`);
+  return out;
 }
 
 /** The running gateway's status as terminal tables (from GET /api/status). */
@@ -45,8 +59,7 @@ export function formatStatus(s: StatusReport): string {
       ? `outbox: ${n(o.depth.messages)} buffered (alert ${o.depth.byPriority.alert}, aggregate ${o.depth.byPriority.aggregate}, raw ${o.depth.byPriority.raw}), oldest ${o.oldestAgeMs ? ago(o.oldestAgeMs) : '–'}, file ${(o.fileBytes / 1048576).toFixed(1)} MB, dropped ${kv(o.dropped)}, dead letters ${o.deadLetters}`
       : 'outbox: off',
   );
-  const u = st.upstream;
-  out.push(u ? `uplink: ${u.state}${u.lastError ? ` (${u.lastError})` : ''}, sent ${n(u.sent)}, acked ${n(u.acked)}, in flight ${u.inFlight}, connects ${u.connects}, reconnects ${u.reconnects}` : 'uplink: not configured');
+  out.push(...uplinkLines(st.upstream));
   const drops = Object.entries(s.dropped);
   out.push(`drops by reason: ${drops.length ? drops.map(([k, v]) => `${k}=${v}`).join(' ') : 'none'}`);
   return out.join('\n');

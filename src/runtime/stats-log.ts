@@ -36,8 +36,16 @@ export function statsLine(prev: GatewayStats | undefined, cur: GatewayStats, ela
     dropped,
     alertsActive,
     outboxDepth: cur.outbox?.depth?.messages ?? null,
-    uplink: cur.upstream?.state ?? null,
+    uplink: uplinkState(cur),
   };
+}
+
+/** The uplink's state, and the records it keeps back in the outbox unsent, if any (docs/upstream.md). */
+function uplinkState(s: GatewayStats): string | null {
+  const u = s.upstream;
+  if (!u) return null;
+  const kept = u.tooLarge + u.quarantined;
+  return kept > 0 ? `${u.state}, kept back ${kept}` : u.state;
 }
 
 export function formatStatsLine(l: StatsLine): string {

@@ -23,6 +23,8 @@ export class FirstSubscription {
   private pending = false;
   private closedPending = 0;
   private off = false;
+  /** The last SUBACK refused it; the first refusal is logged, once. */
+  private refusedBySuback = false;
   private refusalLogged = false;
   /** The attempt whose SUBACK or timeout may still act (one per connection). */
   private current: object | undefined;
@@ -38,6 +40,11 @@ export class FirstSubscription {
 
   get givenUp(): boolean {
     return this.off;
+  }
+
+  /** The broker refused the subscription (by the last SUBACK, or by closing the connection until it was given up). */
+  get refused(): boolean {
+    return this.off || this.refusedBySuback;
   }
 
   /**
@@ -66,6 +73,7 @@ export class FirstSubscription {
       // one: the connection closed first (mqtt.js calls back then too).
       if (err && !suback) return;
       this.closedPending = 0;
+      this.refusedBySuback = !!err;
       if (err && !this.refusalLogged) {
         this.refusalLogged = true;
         const code = suback!.granted.find((c) => typeof c === 'number' && c >= 0x80);

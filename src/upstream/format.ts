@@ -30,6 +30,8 @@ export interface UplinkFormat {
   offline(client: MqttClient, done: () => void): void;
   /** The connection is gone (lost or stopped). */
   closed(): void;
+  /** The topic of the format's own subscription (status watch, NCMD) if the broker refused it; the gateway works without it. */
+  refusedSubscription(): string | undefined;
 }
 
 export interface StatusWatch {
@@ -67,5 +69,6 @@ export function jsonFormat(prefix: string, gateway: string, o: { watch?: StatusW
     encode: (row, key) => ({ topic: messageTopic(prefix, gateway, key.kind, key.stream), payload: row.payload }),
     offline: (client, done) => client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: retain() }, () => done()),
     closed: () => subscription?.closed(),
+    refusedSubscription: () => (subscription?.refused ? subscription.topic : undefined),
   };
 }

@@ -56,6 +56,8 @@ export interface UpstreamStats {
   sameId: number;
   /** Data publishes awaiting their PUBACK at most on this connection: the MQTT 5 broker's Receive Maximum less the status and stats publishes; 0 = no limit announced. */
   receiveMaximum: number;
+  /** The gateway's own subscription (its status topic, or Sparkplug's NCMD) when the broker refused it. */
+  refusedSubscription?: string;
   /** Delay (ms) before the next connection attempt, when offline. */
   nextRetryMs: number;
   /** Connection attempts started early because a TCP probe found the broker reachable. */
@@ -239,6 +241,7 @@ export class UpstreamForwarder {
       receiveMaximum: Number.isFinite(this.receiveMax) ? this.receiveMax : 0,
       nextRetryMs: this.link === 'online' ? 0 : this.nextRetryMs,
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.format.refusedSubscription() ? { refusedSubscription: this.format.refusedSubscription() } : {}),
     };
   }
 

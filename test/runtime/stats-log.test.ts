@@ -25,6 +25,9 @@ test('stats line: readings/s and drops by reason since the previous line', () =>
   assert.deepEqual(line, { readingsPerSecond: 100, dropped: { 'input:local.not_a_number': 3, 'input:local.unknown_topic': 1, 'pipeline:temps.nan': 4 }, alertsActive: 2, outboxDepth: null, uplink: null });
   assert.equal(formatStatsLine(line), '100 readings/s | drops: input:local.not_a_number=3 input:local.unknown_topic=1 pipeline:temps.nan=4 | alerts active: 2 | outbox: off | uplink: off');
   assert.equal(formatStatsLine(statsLine(b, b, 60_000, 0)).split(' | ')[1], 'drops: none');
+  const up = { state: 'online', tooLarge: 0, quarantined: 0 } as NonNullable<GatewayStats['upstream']>;
+  assert.equal(statsLine(b, { ...b, upstream: up }, 60_000, 0).uplink, 'online');
+  assert.equal(statsLine(b, { ...b, upstream: { ...up, tooLarge: 2, quarantined: 1 } }, 60_000, 0).uplink, 'online, kept back 3', 'records kept back in the outbox are in every stats line');
 });
 
 test('the stats log writes a line every interval, and none when it is 0', async () => {

@@ -60,6 +60,7 @@ test('sparkplug: a broker that closes the connection on the NCMD subscription (A
   assert.equal(broker.subscribeCloses, 2);
   assert.equal(n.fwd.stats().quarantined, 0);
   assert.equal(n.fwd.stats().disconnects, 2);
+  assert.equal(n.fwd.stats().refusedSubscription, 'spBv1.0/fleet/NCMD/van-17', 'status and /metrics say so');
   const t0 = types(broker);
   assert.deepEqual(t0.slice(0, 2), ['NBIRTH', 'DBIRTH'], 'nothing went before the subscription was given up; then the birth first');
   assert.equal(t0.filter((x) => x === 'DDATA').length, 50);
@@ -74,6 +75,7 @@ test('sparkplug: a SUBACK refusing NCMD (EMQX, HiveMQ) is a warning once, not a 
   await waitFor(() => n.outbox.depth() === 0, () => `the outbox drained (${n.outbox.depth()} left)`);
   assert.equal(broker.subscribeRefusals, 1);
   assert.equal(n.fwd.stats().disconnects, 0);
+  assert.equal(n.fwd.stats().refusedSubscription, 'spBv1.0/fleet/NCMD/van-17');
   assert.deepEqual(types(broker).slice(0, 2), ['NBIRTH', 'DBIRTH']);
   assert.equal(n.lines.length, 1, n.lines.join('\n'));
   assert.match(n.lines[0]!, /refused the subscription to spBv1\.0\/fleet\/NCMD\/van-17.*rebirth requests/);
@@ -99,5 +101,12 @@ for (const protocolVersion of [4, 5] as const) {
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /refused the subscription to a\/b \(Subscribe error: (Unspecified error|Not authorized)\), so nothing is lost/);
     assert.equal(sub.givenUp, false);
+    assert.equal(sub.refused, true);
+    broker.opts.refuseSubscribe = false; // the ACL was changed: the next connection's SUBACK grants it
+    const client = mqtt.connect(broker.url, { protocolVersion, reconnectPeriod: 0 });
+    t.after(() => void client.end(true));
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    await new Promise<void>((resolve) => sub.open(client, resolve));
+    assert.equal(sub.refused, false);
   });
 }

@@ -210,6 +210,10 @@ export class SparkplugNode implements UplinkFormat {
     client.publish(this.topic('NDEATH'), Buffer.from(this.ndeath()), { qos: 1 }, () => done());
   }
 
+  refusedSubscription(): string | undefined {
+    return this.ncmd.refused ? this.ncmd.topic : undefined;
+  }
+
   closed(): void {
     this.client?.removeListener('message', this.onMessage);
     this.client = null;
