@@ -97,6 +97,7 @@ export const METRICS: StatMetric[] = [
   },
   { name: 'edgewise_upstream_connects_total', help: 'Connections to the upstream broker.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.connects) },
   { name: 'edgewise_upstream_reconnects_total', help: 'Reconnections after a lost connection.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.reconnects) },
+  { name: 'edgewise_upstream_no_connack_total', help: 'Connection attempts the broker closed, or left unanswered for connect_timeout, without a CONNACK or an error saying why (a TLS port reached without TLS, a client or Last Will it refuses, a connection limit).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.noConnack) },
   { name: 'edgewise_upstream_disconnects_total', help: 'Failed connection attempts and dropped connections.', type: 'counter', labels: [], samples: (s) => one(s.upstream?.disconnects) },
   { name: 'edgewise_upstream_sent_total', help: 'Records sent upstream (resends included; a batch counts its records).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.sent) },
   { name: 'edgewise_upstream_acked_total', help: 'Records acknowledged by a PUBACK (a batch\'s PUBACK acknowledges all its records).', type: 'counter', labels: [], samples: (s) => one(s.upstream?.acked) },

@@ -11,6 +11,7 @@ import { PACKET_TOO_LARGE, PacketLimit, publishPacketBytes, type Learnt } from '
 import { CloseProbe, PROBE_ACKS } from './close-probe.js';
 import { SameIdWatch } from './same-id.js';
 import { Lanes } from './lanes.js';
+import { connackAdvice } from './connack.js';
 
 export type { UpstreamConfig } from './config.js';
 
@@ -41,6 +42,8 @@ export interface UpstreamStats {
   reconnects: number;
   /** Connection attempts that failed or connections that dropped. */
   disconnects: number;
+  /** Connection attempts the broker closed, or left unanswered for connect_timeout, without a CONNACK or an error saying why. */
+  noConnack: number;
   publishErrors: number;
   /** Rows the format could not encode: dropped, each logged with its reason. */
   encodeErrors: number;
@@ -90,6 +93,8 @@ const SESSION_TAKEN_OVER = 0x8e;
 const RECORD_REASONS = new Set([0x80, 0x81, 0x82, 0x83, 0x87, 0x90, 0x95, 0x99]);
 /** Connections lost this soon after a sign of another gateway with this id are its doing, not a record's. */
 const SAME_ID_EXPLAINS_MS = 60_000;
+/** Connections closed without a CONNACK are logged at most this often (each is counted). */
+const NO_CONNACK_LOG_EVERY_MS = 60_000;
 /** Signs of a second gateway with this id are logged at most this often. */
 const SAME_ID_LOG_EVERY_MS = 60_000;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
@@ -142,7 +147,7 @@ export class UpstreamForwarder {
   private batchBacklog = 0;
   private batchSince = 0;
   private batchTimer: NodeJS.Timeout | null = null;
-  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, acked: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, ackTimeouts: 0, probeReconnects: 0 };
+  private counters = { sent: 0, sentBacklog: 0, batches: 0, payloadBytes: 0, acked: 0, noConnack: 0, connects: 0, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, sameId: 0, ackTimeouts: 0, probeReconnects: 0 };
   private ackWatch: NodeJS.Timeout | null = null;
   /** The connection's end has a cause other than a record (ack_timeout, an MQTT 5 reason): not a close the probe should count. */
   private closeExplained = false;
@@ -155,6 +160,7 @@ export class UpstreamForwarder {
   /** Status and stats go retained (upstream.retain, until a broker says it has no retained messages). */
   private retain: boolean;
   private sameIdLoggedAt = -Infinity;
+  private noConnackLoggedAt = -Infinity;
   private readonly packetLimit: PacketLimit;
   /** Row ids kept back as too large (so each is logged and counted once). */
   private readonly tooLargeIds = new Set<number>();
@@ -286,8 +292,12 @@ export class UpstreamForwarder {
       return;
     }
     this.client = client;
+    const attemptAt = performance.now();
+    /** The broker answered this attempt: a CONNACK, or an error that says why not. */
+    let answered = false;
     client.on('connect', (connack) => {
       if (gen !== this.gen) return;
+      answered = true;
       (client.stream as { setNoDelay?: (b: boolean) => void } | undefined)?.setNoDelay?.(true);
       this.counters.connects++;
       if (this.everConnected) this.counters.reconnects++;
@@ -295,6 +305,14 @@ export class UpstreamForwarder {
       this.link = 'online';
       this.onlineSince = performance.now();
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
+      if (connack.properties?.maximumQoS === 0) {
+        // Every QoS 1 publish (the birth, each record) would close the connection (DISCONNECT 0x9B).
+        this.lastError = 'the broker takes QoS 0 only (MQTT 5 Maximum QoS 0)';
+        this.log.error({ url: this.cfg.url }, `upstream: ${this.lastError}: ${connackAdvice(0x9b)}. Not publishing; trying again with backoff`);
+        this.closeExplained = true;
+        this.lost(gen, client);
+        return;
+      }
       this.packetLimit.connected(connack.properties?.maximumPacketSize);
       if (connack.properties?.retainAvailable === false) this.noRetain('its CONNACK says Retain Available 0');
       const receiveMaximum = connack.properties?.receiveMaximum;
@@ -315,9 +333,11 @@ export class UpstreamForwarder {
     });
     client.on('error', (err) => {
       if (gen !== this.gen) return;
+      answered = true;
       if ((err as Error & { code?: unknown }).code === RETAIN_NOT_SUPPORTED) this.noRetain(`it refused the connection: ${err.message}`);
       this.lastError = err.message;
-      this.log.warn({ err: err.message, url: this.cfg.url }, `upstream: ${err.message}`);
+      const advice = client.connected ? undefined : connackAdvice((err as Error & { code?: unknown }).code);
+      this.log.warn({ err: err.message, url: this.cfg.url }, `upstream: ${err.message}${advice ? `: ${advice}` : ''}`);
       // mqtt.js emits 'close' after errors that end the connection; make sure we do not hang.
       if (!client.connected) this.lost(gen, client);
     });
@@ -328,8 +348,32 @@ export class UpstreamForwarder {
       if (packet.reasonCode !== undefined && !RECORD_REASONS.has(packet.reasonCode)) this.closeExplained = true;
       if (packet.reasonCode === SESSION_TAKEN_OVER) this.sameIdSeen('the broker closed this connection because another client connected with the same client id (MQTT 5 reason 0x8E)');
     });
-    client.on('close', () => this.lost(gen, client));
+    client.on('close', () => {
+      if (gen === this.gen && !answered) this.unanswered(performance.now() - attemptAt);
+      this.lost(gen, client);
+    });
     client.on('offline', () => this.lost(gen, client));
+  }
+
+  /**
+   * The connection closed without a CONNACK and without an error saying why: nothing in mqtt.js
+   * logs it. A TLS listener reached without TLS, a broker refusing this client or its Last Will
+   * (Mosquitto closes a 3.1.1 client whose Will's QoS is over its max_qos; AWS IoT Core one its
+   * policy does not let connect), a connection limit, or no answer within connect_timeout.
+   */
+  private unanswered(afterMs: number): void {
+    this.counters.noConnack++;
+    const timedOut = afterMs >= this.cfg.connect_timeout;
+    this.lastError = timedOut ? `no CONNACK within ${this.cfg.connect_timeout} ms` : 'the broker closed the connection before accepting it (no CONNACK)';
+    const at = performance.now();
+    if (at - this.noConnackLoggedAt < NO_CONNACK_LOG_EVERY_MS) return;
+    this.noConnackLoggedAt = at;
+    this.log.error(
+      { url: this.cfg.url, attempts: this.counters.noConnack, protocolVersion: this.cfg.protocol_version },
+      timedOut
+        ? `upstream: ${this.cfg.url} did not answer the MQTT CONNECT within upstream.connect_timeout (${this.cfg.connect_timeout} ms): a broker too busy, or something that is not an MQTT broker on that port (counted as noConnack). Check the URL and the broker`
+        : `upstream: ${this.cfg.url} closed the connection before accepting it, without saying why (no CONNACK; counted as noConnack). Likely: a TLS port reached without TLS (mqtts:// and upstream.tls), a broker that refuses this client id or its Last Will (Mosquitto's max_qos below 1: the gateway needs QoS 1; an AWS IoT policy without iot:Connect for it), or its connection limit. The broker's log says which`,
+    );
   }
 
   private lost(gen: number, client: MqttClient): void {
@@ -350,6 +394,7 @@ export class UpstreamForwarder {
     if (!explained) this.probed(wasOnline ? performance.now() - this.onlineSince : 0, this.publishing);
     this.client = null;
     this.inflight.clear();
+    for (const w of this.idleWaiters.splice(0)) w(); // a stop waiting for PUBACKs waits no longer: none will come
     this.forgetBatch();
     this.lanes.clearFresh();
     try {
@@ -726,13 +771,16 @@ export class UpstreamForwarder {
           });
         });
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(1000, this.cfg.stop_timeout));
-        this.format.offline(client, () => {
-          clearTimeout(t);
-          resolve();
+      // The goodbye only on a connection still up: lost while waiting, mqtt.js's client is ended and its publish throws.
+      if (this.client === client) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(1000, this.cfg.stop_timeout));
+          this.format.offline(client, () => {
+            clearTimeout(t);
+            resolve();
+          });
         });
-      });
+      }
     }
     this.gen++;
     this.client = null;

@@ -5,7 +5,7 @@ import type { UpstreamStats } from '../../src/upstream/index.js';
 
 const quiet: UpstreamStats = {
   state: 'online', sent: 10, sentBacklog: 0, batches: 0, payloadBytes: 1000, sentMetered: 0, acked: 10, inFlight: 0, freshQueued: 0, backlogKeys: 0, backlog: 0,
-  connects: 1, reconnects: 0, disconnects: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, maxPacketBytes: 0, ackTimeouts: 0, sameId: 0,
+  connects: 1, reconnects: 0, disconnects: 0, noConnack: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, maxPacketBytes: 0, ackTimeouts: 0, sameId: 0,
   receiveMaximum: 0, nextRetryMs: 0, probeReconnects: 0,
 };
 

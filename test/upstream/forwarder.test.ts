@@ -282,6 +282,28 @@ describe('upstream forwarder (aedes on loopback)', () => {
     }
   });
 
+  it('a stop while publishes await their PUBACK, and the connection drops meanwhile (a broker restarted with the gateway): stop resolves at once, without a goodbye on the dead connection; the records stay in the outbox', { timeout: 15_000 }, async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const s = await setup(broker, { stop_timeout: '30s' });
+    try {
+      await s.fwd.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      broker.hold = true; // no PUBACK: stop() waits for them
+      for (let i = 0; i < 5; i++) s.outbox.put(aggregate('d/x', i));
+      s.outbox.flush();
+      await waitFor(() => broker.held >= 5, 'five publishes held by the broker');
+      const stopping = s.fwd.stop();
+      broker.cutConnections();
+      await stopping; // before: waited all of stop_timeout, then threw in mqtt.js (the goodbye published on the ended client)
+      assert.equal(s.fwd.state(), 'stopped');
+      assert.equal(s.outbox.stats().depth.messages, 5, 'unacknowledged: kept for the next start');
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
   it('keeps retrying with growing, jittered, capped delays while the broker is down, and stops cleanly', async () => {
     const broker = new TestBroker();
     await broker.start();

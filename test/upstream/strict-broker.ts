@@ -24,6 +24,13 @@ export interface StrictBrokerOptions {
   closeOnTopic?: RegExp;
   /** Any SUBSCRIBE closes the connection, as AWS IoT Core does for one its policy refuses. */
   closeOnSubscribe?: boolean;
+  /**
+   * MQTT 5: announce Maximum QoS 0 and, as the spec says, close the connection on a QoS 1 PUBLISH
+   * (DISCONNECT 0x9B, QoS not supported).
+   */
+  maximumQoS0?: boolean;
+  /** Every CONNECT is answered by closing the connection, without a CONNACK (as Mosquitto does to a 3.1.1 Will over its max_qos). */
+  closeOnConnect?: boolean;
   /** Every SUBSCRIBE is refused by its SUBACK (0x80; MQTT 5: 0x87, not authorized), as EMQX and HiveMQ do for one their ACL denies. */
   refuseSubscribe?: boolean;
 }
@@ -45,6 +52,8 @@ export class StrictBroker {
   /** Connections closed on a SUBSCRIBE (`closeOnSubscribe`), and SUBSCRIBEs refused (`refuseSubscribe`). */
   subscribeCloses = 0;
   subscribeRefusals = 0;
+  /** Connections closed on a QoS 1 publish (`maximumQoS0`). */
+  overQoS = 0;
   /** Connections refused or closed for a retained message (`noRetain`). */
   overRetain = 0;
   /** Connections closed because the client had more than `receiveMaximum` publishes unacknowledged. */
@@ -100,6 +109,7 @@ export class StrictBroker {
       const { maxPacket, announce, sayWhy, receiveMaximum, noRetain, closeOnTopic } = this.opts;
       if (p.cmd === 'connect') {
         protocolVersion = p.protocolVersion ?? 4;
+        if (this.opts.closeOnConnect) return close();
         if (protocolVersion === 5 && noRetain && p.will?.retain) {
           this.overRetain++;
           return close({ cmd: 'connack', returnCode: 0, reasonCode: 0x9a, sessionPresent: false });
@@ -108,6 +118,7 @@ export class StrictBroker {
           ...(protocolVersion === 5 && announce && maxPacket ? { maximumPacketSize: maxPacket } : {}),
           ...(protocolVersion === 5 && receiveMaximum ? { receiveMaximum } : {}),
           ...(protocolVersion === 5 && noRetain ? { retainAvailable: false } : {}),
+          ...(protocolVersion === 5 && this.opts.maximumQoS0 ? { maximumQoS: 0 } : {}),
         };
         send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false, ...(Object.keys(properties).length ? { properties } : {}) });
       } else if (p.cmd === 'pingreq') send({ cmd: 'pingresp' });
@@ -130,6 +141,10 @@ export class StrictBroker {
           return close(protocolVersion === 5 && sayWhy ? { cmd: 'disconnect', reasonCode: 0x95 } : undefined);
         }
         if (closeOnTopic?.test(p.topic)) return close();
+        if (this.opts.maximumQoS0 && p.qos > 0) {
+          this.overQoS++;
+          return close({ cmd: 'disconnect', reasonCode: 0x9b });
+        }
         if (noRetain && p.retain) {
           this.overRetain++;
           return close(protocolVersion === 5 ? { cmd: 'disconnect', reasonCode: 0x9a } : undefined);

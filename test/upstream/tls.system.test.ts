@@ -102,6 +102,19 @@ describe('upstream over TLS (mqtts, mutual TLS)', () => {
     }
   });
 
+  it('mqtt:// (no TLS) to the TLS port: the connection closes without a CONNACK, and the gateway says so', async () => {
+    const s = await forwarderTo(`mqtt://127.0.0.1:${port}`, {}, 'gw-tls');
+    await s.fwd.start();
+    try {
+      await waitFor(() => s.fwd.stats().disconnects >= 2, 'two closed connection attempts');
+      assert.notEqual(s.fwd.state(), 'online');
+      assert.ok(s.fwd.stats().noConnack >= 2, `counted as noConnack (${s.fwd.stats().noConnack})`);
+      assert.equal(s.fwd.stats().lastError, 'the broker closed the connection before accepting it (no CONNACK)');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('mutual TLS: a client certificate the broker does not trust is refused', async () => {
     const s = await forwarder({ ca: f('ca.pem'), cert: f('stranger.pem'), key: f('stranger.key') });
     try {
