@@ -24,7 +24,7 @@ export function uplinkLines(u: UpstreamStats | undefined): string[] {
   if (u.quarantined) out.push(`  kept back: ${n(u.quarantined)} records the broker closed the connection on, in the outbox until restart (check the broker's log and ACL)`);
   if (u.sameId) out.push(`  another gateway uses this gateway id: ${n(u.sameId)} signs (give each gateway its own gateway.id)`);
   if (u.ackTimeouts) out.push(`  the broker stopped acknowledging: ${n(u.ackTimeouts)} connections ended by upstream.ack_timeout`);
-  if (u.refusedSubscription) out.push(`  the broker refused the subscription to ${u.refusedSubscription} (allow it to have it back)`);
+  if (u.refused?.length) out.push(`  the broker refused: ${u.refused.join(', ')} (allow it and restart to have it back)`);
   return out;
 }
 

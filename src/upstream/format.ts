@@ -1,7 +1,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { OutboxKey, OutboxRow } from '../outbox/index.js';
 import type { Logger } from '../core/log.js';
-import { FirstSubscription } from './first-subscription.js';
+import { OpeningStep, publish, subscribe } from './opening.js';
 import { messageTopic, PAYLOAD_SCHEMA_VERSION, statusTopic } from '../core/payload.js';
 
 /** One MQTT publish. */
@@ -30,8 +30,8 @@ export interface UplinkFormat {
   offline(client: MqttClient, done: () => void): void;
   /** The connection is gone (lost or stopped). */
   closed(): void;
-  /** The topic of the format's own subscription (status watch, NCMD) if the broker refused it; the gateway works without it. */
-  refusedSubscription(): string | undefined;
+  /** The opening steps (opening.ts) the broker refused, e.g. "publish <topic>"; the gateway works without them. */
+  refused(): string[];
 }
 
 export interface StatusWatch {
@@ -43,8 +43,9 @@ export interface StatusWatch {
 
 /**
  * The Edgewise JSON format: rows as they are, on `<prefix>/<gateway>/<kind>/<stream>`; retained
- * status. With a `watch`, the gateway reads its own status topic (subscribed before the birth: the
- * retained status it brings is what was there before this connection).
+ * status. As a connection opens: with a `watch`, the subscription to its own status topic (before
+ * the birth: the retained status it brings is what was there before this connection), then the
+ * birth; the rows wait for the broker's answer to each (opening.ts).
  */
 export function jsonFormat(prefix: string, gateway: string, o: { watch?: StatusWatch; retain?: () => boolean; log: Logger }): UplinkFormat {
   const { watch, retain = () => true } = o;
@@ -52,23 +53,30 @@ export function jsonFormat(prefix: string, gateway: string, o: { watch?: StatusW
   const instance = watch ? { instance: watch.instance } : {};
   const statusPayload = (state: 'online' | 'offline', since?: number) =>
     JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway, state, ...(since === undefined ? {} : { since }), ...instance });
-  const subscription = watch && new FirstSubscription(status, 0, 'another gateway with this id will show only by MQTT 5\'s reason 0x8E', o.log);
+  const steps = [
+    ...(watch ? [new OpeningStep(`subscribe ${status}`, subscribe(status, 0), "another gateway with this id will show only by MQTT 5's reason 0x8E", o.log)] : []),
+    new OpeningStep(`publish ${status}`, publish(status, () => statusPayload('online', Date.now()), retain), 'consumers do not see this gateway come online (its Last Will still says offline when it goes)', o.log),
+  ];
+  const [watching, birth] = watch ? steps : [undefined, steps[0]!];
   return {
     will: () => ({ topic: status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: retain() }),
     online: (client, ready) => {
-      const birth = () => {
-        client.publish(status, statusPayload('online', Date.now()), { qos: 1, retain: retain() }, () => {});
-        ready();
-      };
-      if (!subscription || subscription.givenUp) return birth();
-      client.on('message', (topic, payload, packet) => {
-        if (topic === status) watch!.seen(payload, packet.retain);
-      });
-      subscription.open(client, birth);
+      if (watching && !watching.givenUp) {
+        client.on('message', (topic, payload, packet) => {
+          if (topic === status) watch!.seen(payload, packet.retain);
+        });
+      }
+      const take = (i: number): void => (i < steps.length ? steps[i]!.open(client, () => take(i + 1)) : ready());
+      take(0);
     },
     encode: (row, key) => ({ topic: messageTopic(prefix, gateway, key.kind, key.stream), payload: row.payload }),
-    offline: (client, done) => client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: retain() }, () => done()),
-    closed: () => subscription?.closed(),
-    refusedSubscription: () => (subscription?.refused ? subscription.topic : undefined),
+    offline: (client, done) => {
+      if (birth!.givenUp) return done();
+      client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: retain() }, () => done());
+    },
+    closed: () => {
+      for (const s of steps) s.closed();
+    },
+    refused: () => steps.filter((s) => s.refused).map((s) => s.what),
   };
 }

@@ -59,8 +59,8 @@ export interface UpstreamStats {
   sameId: number;
   /** Data publishes awaiting their PUBACK at most on this connection: the MQTT 5 broker's Receive Maximum less the status and stats publishes; 0 = no limit announced. */
   receiveMaximum: number;
-  /** The gateway's own subscription (its status topic, or Sparkplug's NCMD) when the broker refused it. */
-  refusedSubscription?: string;
+  /** The opening steps the broker refused (its status subscription or birth, Sparkplug's NCMD subscription), e.g. "publish <topic>"; absent when none. */
+  refused?: string[];
   /** Delay (ms) before the next connection attempt, when offline. */
   nextRetryMs: number;
   /** Connection attempts started early because a TCP probe found the broker reachable. */
@@ -99,6 +99,11 @@ const NO_CONNACK_LOG_EVERY_MS = 60_000;
 const SAME_ID_LOG_EVERY_MS = 60_000;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
 const TOO_LARGE_REMEMBERED = 10_000;
+function refusedOf(format: UplinkFormat): { refused?: string[] } {
+  const refused = format.refused();
+  return refused.length ? { refused } : {};
+}
+
 /** A connection that lasted this long resets the reconnect backoff. */
 const STABLE_CONNECTION_MS = 10_000;
 /**
@@ -247,7 +252,7 @@ export class UpstreamForwarder {
       receiveMaximum: Number.isFinite(this.receiveMax) ? this.receiveMax : 0,
       nextRetryMs: this.link === 'online' ? 0 : this.nextRetryMs,
       ...(this.lastError ? { lastError: this.lastError } : {}),
-      ...(this.format.refusedSubscription() ? { refusedSubscription: this.format.refusedSubscription() } : {}),
+      ...refusedOf(this.format),
     };
   }
 

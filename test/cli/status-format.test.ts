@@ -12,12 +12,12 @@ const quiet: UpstreamStats = {
 test('edgewise status: the uplink says nothing more when all is well, and a line for each thing an operator must act on', () => {
   assert.deepEqual(uplinkLines(quiet), ['uplink: online, sent 10, acked 10, in flight 0, connects 1, reconnects 0']);
   assert.deepEqual(uplinkLines(undefined), ['uplink: not configured']);
-  const lines = uplinkLines({ ...quiet, tooLarge: 2, maxPacketBytes: 2000, quarantined: 1, sameId: 4, ackTimeouts: 3, refusedSubscription: 'spBv1.0/fleet/NCMD/van-17' }).slice(1);
+  const lines = uplinkLines({ ...quiet, tooLarge: 2, maxPacketBytes: 2000, quarantined: 1, sameId: 4, ackTimeouts: 3, refused: ['subscribe spBv1.0/fleet/NCMD/van-17'] }).slice(1);
   assert.equal(lines.length, 5);
   assert.match(lines[0]!, /^ {2}kept back: 2 records over the broker's packet limit of 2,000 bytes/);
   assert.match(lines[1]!, /^ {2}kept back: 1 records the broker closed the connection on/);
   assert.match(lines[2]!, /another gateway uses this gateway id: 4 signs/);
   assert.match(lines[3]!, /3 connections ended by upstream.ack_timeout/);
-  assert.match(lines[4]!, /refused the subscription to spBv1\.0\/fleet\/NCMD\/van-17/);
+  assert.match(lines[4]!, /the broker refused: subscribe spBv1\.0\/fleet\/NCMD\/van-17/);
   assert.doesNotMatch(uplinkLines({ ...quiet, tooLarge: 1 })[1]!, /limit of/, 'no limit known: none named');
 });

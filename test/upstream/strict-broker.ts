@@ -29,6 +29,8 @@ export interface StrictBrokerOptions {
    * (DISCONNECT 0x9B, QoS not supported).
    */
   maximumQoS0?: boolean;
+  /** MQTT 5: a QoS 1 PUBLISH on a matching topic gets a PUBACK 0x87 (not authorized), as Mosquitto's ACL gives. */
+  refuseTopic?: RegExp;
   /** Every CONNECT is answered by closing the connection, without a CONNACK (as Mosquitto does to a 3.1.1 Will over its max_qos). */
   closeOnConnect?: boolean;
   /** Every SUBSCRIBE is refused by its SUBACK (0x80; MQTT 5: 0x87, not authorized), as EMQX and HiveMQ do for one their ACL denies. */
@@ -151,7 +153,7 @@ export class StrictBroker {
         }
         const status = p.topic.endsWith('/status');
         if (status) this.statuses.push({ state: (JSON.parse(p.payload.toString()) as { state: string }).state, retain: p.retain });
-        const refuse = this.refusing && !status;
+        const refuse = (this.refusing && !status) || !!this.opts.refuseTopic?.test(p.topic);
         if (!status) {
           if (refuse) this.refused.push(p.topic);
           else this.accepted.push({ topic: p.topic, payload: p.payload.toString() });

@@ -93,7 +93,7 @@ function renderOutbox(s) {
     rows.push(['connects', `${u.connects} (reconnects ${u.reconnects})`]);
     if (u.tooLarge || u.quarantined) rows.push(['kept back', `${fmt(u.tooLarge + u.quarantined, 0)} (over the packet limit ${fmt(u.tooLarge, 0)}, refused ${fmt(u.quarantined, 0)})`]);
     if (u.sameId) rows.push(['same gateway id', `another gateway uses it (${fmt(u.sameId, 0)} signs)`]);
-    if (u.refusedSubscription) rows.push(['refused', u.refusedSubscription]);
+    if (u.refused?.length) rows.push(['refused', u.refused.join(', ')]);
   } else rows.push(['uplink', 'not configured']);
   $('outbox').innerHTML = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${k === 'uplink' ? v : esc(v)}</dd>`).join('');
 }

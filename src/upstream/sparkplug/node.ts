@@ -2,7 +2,7 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from '../../core/log.js';
 import type { Outbox, OutboxKey, OutboxRow } from '../../outbox/index.js';
 import type { UpstreamConfig } from '../config.js';
-import { FirstSubscription } from '../first-subscription.js';
+import { OpeningStep, subscribe } from '../opening.js';
 import type { Publish, UplinkFormat } from '../format.js';
 import {
   aliased,
@@ -51,7 +51,7 @@ export class SparkplugNode implements UplinkFormat {
   private readonly devices = new Map<string, Device>();
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly aliases: SparkplugAliases | undefined;
-  private readonly ncmd: FirstSubscription;
+  private readonly ncmd: OpeningStep;
   private readonly onMessage = (topic: string, payload: Buffer) => this.command(topic, payload);
   /** Counters for tests and stats: births sent, rebirth requests answered, commands refused. */
   readonly counts = { nbirth: 0, dbirth: 0, ddeath: 0, rebirths: 0, badCommands: 0 };
@@ -66,7 +66,8 @@ export class SparkplugNode implements UplinkFormat {
     this.node = cfg.sparkplug.edge_node_id ?? sparkplugId(gatewayId);
     this.idleMs = cfg.sparkplug.device_idle;
     this.aliases = cfg.sparkplug.aliases ? new SparkplugAliases() : undefined;
-    this.ncmd = new FirstSubscription(this.topic('NCMD'), 1, 'rebirth requests from the host will not be answered', log);
+    const ncmd = this.topic('NCMD');
+    this.ncmd = new OpeningStep(`subscribe ${ncmd}`, subscribe(ncmd, 1), 'rebirth requests from the host will not be answered', log);
     const stored = Number(outbox.readMeta(BDSEQ_META));
     this.bdSeq = Number.isInteger(stored) && stored >= 0 && stored <= 255 ? stored : -1;
   }
@@ -210,8 +211,8 @@ export class SparkplugNode implements UplinkFormat {
     client.publish(this.topic('NDEATH'), Buffer.from(this.ndeath()), { qos: 1 }, () => done());
   }
 
-  refusedSubscription(): string | undefined {
-    return this.ncmd.refused ? this.ncmd.topic : undefined;
+  refused(): string[] {
+    return this.ncmd.refused ? [this.ncmd.what] : [];
   }
 
   closed(): void {

@@ -1,18 +1,19 @@
 /**
- * The subscription a format makes before its birth (the JSON format's own status topic, Sparkplug's
- * NCMD) against brokers that refuse it: by closing the connection (AWS IoT Core, for a topic its
- * policy does not allow) or by the SUBACK's failure code (EMQX, HiveMQ). Neither may stop the
+ * The steps a format takes as a connection opens (the JSON format's subscription to its own status
+ * topic and its status birth, Sparkplug's NCMD subscription) against brokers that refuse them: by
+ * closing the connection (AWS IoT Core, for a topic its policy does not allow) or by a SUBACK or
+ * PUBACK failure code (EMQX, HiveMQ; Mosquitto for a publish its ACL denies). None may stop the
  * uplink or be taken for a record's fault.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import pino from 'pino';
-import { FirstSubscription } from '../../src/upstream/first-subscription.js';
+import { OpeningStep, publish, subscribe } from '../../src/upstream/opening.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { waitFor } from '../runtime/helpers.js';
-import { FAST_RECONNECT, outboxConfig, raw, tempDir, upstreamConfig } from './helpers.js';
+import { FAST_RECONNECT, forwarderFor, outboxConfig, raw, tempDir, upstreamConfig } from './helpers.js';
 import { StrictBroker } from './strict-broker.js';
 
 /** A pino logger whose warnings are kept (their messages). */
@@ -60,12 +61,12 @@ test('sparkplug: a broker that closes the connection on the NCMD subscription (A
   assert.equal(broker.subscribeCloses, 2);
   assert.equal(n.fwd.stats().quarantined, 0);
   assert.equal(n.fwd.stats().disconnects, 2);
-  assert.equal(n.fwd.stats().refusedSubscription, 'spBv1.0/fleet/NCMD/van-17', 'status and /metrics say so');
+  assert.deepEqual(n.fwd.stats().refused, ['subscribe spBv1.0/fleet/NCMD/van-17'], 'status and /metrics say so');
   const t0 = types(broker);
   assert.deepEqual(t0.slice(0, 2), ['NBIRTH', 'DBIRTH'], 'nothing went before the subscription was given up; then the birth first');
   assert.equal(t0.filter((x) => x === 'DDATA').length, 50);
-  assert.equal(n.lines.filter((l) => l.includes('no longer subscribing')).length, 1);
-  assert.match(n.lines.find((l) => l.includes('no longer subscribing'))!, /spBv1\.0\/fleet\/NCMD\/van-17.*rebirth requests from the host will not be answered.*Allow this client to subscribe/);
+  assert.equal(n.lines.filter((l) => l.includes('no longer taking it')).length, 1);
+  assert.match(n.lines.find((l) => l.includes('no longer taking it'))!, /"subscribe spBv1\.0\/fleet\/NCMD\/van-17".*rebirth requests from the host will not be answered\. Allow it/);
 });
 
 test('sparkplug: a SUBACK refusing NCMD (EMQX, HiveMQ) is a warning once, not a reason to hold the birth or close', async (t) => {
@@ -75,17 +76,17 @@ test('sparkplug: a SUBACK refusing NCMD (EMQX, HiveMQ) is a warning once, not a 
   await waitFor(() => n.outbox.depth() === 0, () => `the outbox drained (${n.outbox.depth()} left)`);
   assert.equal(broker.subscribeRefusals, 1);
   assert.equal(n.fwd.stats().disconnects, 0);
-  assert.equal(n.fwd.stats().refusedSubscription, 'spBv1.0/fleet/NCMD/van-17');
+  assert.deepEqual(n.fwd.stats().refused, ['subscribe spBv1.0/fleet/NCMD/van-17']);
   assert.deepEqual(types(broker).slice(0, 2), ['NBIRTH', 'DBIRTH']);
   assert.equal(n.lines.length, 1, n.lines.join('\n'));
-  assert.match(n.lines[0]!, /refused the subscription to spBv1\.0\/fleet\/NCMD\/van-17.*rebirth requests/);
+  assert.match(n.lines[0]!, /refused "subscribe spBv1\.0\/fleet\/NCMD\/van-17".*rebirth requests/);
 });
 
 for (const protocolVersion of [4, 5] as const) {
-  test(`FirstSubscription, MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: a SUBACK's failure code ends the wait (not the timeout), is warned once, and counts as no close`, async (t) => {
+  test(`OpeningStep (a subscription), MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: a SUBACK's failure code ends the wait (not the timeout), is warned once, and counts as no close`, async (t) => {
     const broker = await brokerFor(t, { refuseSubscribe: true });
     const { log, lines } = warnings();
-    const sub = new FirstSubscription('a/b', 1, 'nothing is lost', log, 3_600_000);
+    const sub = new OpeningStep('subscribe a/b', subscribe('a/b', 1), 'nothing is lost', log, 3_600_000);
     t.after(() => sub.closed()); // its timer, if the SUBACK did not end the wait
     for (let i = 0; i < 2; i++) {
       const client = mqtt.connect(broker.url, { protocolVersion, reconnectPeriod: 0 });
@@ -99,7 +100,7 @@ for (const protocolVersion of [4, 5] as const) {
     }
     assert.equal(broker.subscribeRefusals, 2);
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /refused the subscription to a\/b \(Subscribe error: (Unspecified error|Not authorized)\), so nothing is lost/);
+    assert.match(lines[0]!, /refused "subscribe a\/b" \(Subscribe error: (Unspecified error|Not authorized)\), so nothing is lost/);
     assert.equal(sub.givenUp, false);
     assert.equal(sub.refused, true);
     broker.opts.refuseSubscribe = false; // the ACL was changed: the next connection's SUBACK grants it
@@ -110,3 +111,41 @@ for (const protocolVersion of [4, 5] as const) {
     assert.equal(sub.refused, false);
   });
 }
+
+test('JSON format: a broker that closes the connection on the status birth (an AWS IoT policy without the status topic): given up after two closes, then every record; none taken for the cause', async (t) => {
+  const broker = await brokerFor(t, { closeOnTopic: /\/status$/ });
+  const s = forwarderFor(t, broker, FAST_RECONNECT);
+  for (let i = 1; i <= 20; i++) s.outbox.put(raw('dev1/x', i));
+  s.outbox.flush();
+  await s.fwd.start();
+  await waitFor(() => s.outbox.depth() === 0, () => `the outbox drained (${s.outbox.depth()} left, ${s.fwd.stats().disconnects} connections closed, ${s.fwd.stats().quarantined} kept back)`);
+  assert.equal(s.fwd.stats().quarantined, 0, 'before: all 20 kept back until restart, none delivered (102 connections in 15 s)');
+  assert.equal(s.fwd.stats().disconnects, 2);
+  assert.deepEqual(s.fwd.stats().refused, ['publish edgewise/v1/gw-1/status']);
+  assert.equal(new Set(broker.accepted.map((m) => m.payload)).size, 20);
+  await s.fwd.stop();
+  assert.equal(broker.statuses.length, 0, 'no goodbye either: it would be refused too');
+});
+
+test('OpeningStep (a QoS 1 publish), MQTT 5: a PUBACK failure code ends the wait (not the timeout) and is warned once; the status birth refused so lets the rows go', async (t) => {
+  const broker = await brokerFor(t, { refuseTopic: /\/status$/ });
+  const { log, lines } = warnings();
+  const step = new OpeningStep('publish gw/status', publish('gw/status', () => '{"state":"online"}', () => true), 'nothing is lost', log, 3_600_000);
+  t.after(() => step.closed());
+  const client = mqtt.connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+  t.after(() => void client.end(true));
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  let then = false;
+  step.open(client, () => (then = true));
+  await waitFor(() => then, 'the PUBACK ended the wait', 5000);
+  assert.equal(step.refused, true);
+  assert.match(lines.join('\n'), /refused "publish gw\/status" \(Publish error: Not authorized\)/);
+
+  const s = forwarderFor(t, broker, { ...FAST_RECONNECT, protocol_version: 5 });
+  s.outbox.put(raw('dev1/x', 1));
+  s.outbox.flush();
+  await s.fwd.start();
+  await waitFor(() => s.outbox.depth() === 0, 'the row went after the refused birth');
+  assert.deepEqual(s.fwd.stats().refused, ['publish edgewise/v1/gw-1/status']);
+  assert.equal(s.fwd.stats().disconnects, 0);
+});
