@@ -53,17 +53,15 @@ export function jsonFormat(prefix: string, gateway: string, o: { watch?: StatusW
   const instance = watch ? { instance: watch.instance } : {};
   const statusPayload = (state: 'online' | 'offline', since?: number) =>
     JSON.stringify({ schema: PAYLOAD_SCHEMA_VERSION, gateway, state, ...(since === undefined ? {} : { since }), ...instance });
-  const steps = [
-    ...(watch ? [new OpeningStep(`subscribe ${status}`, subscribe(status, 0), "another gateway with this id will show only by MQTT 5's reason 0x8E", o.log)] : []),
-    new OpeningStep(`publish ${status}`, publish(status, () => statusPayload('online', Date.now()), retain), 'consumers do not see this gateway come online (its Last Will still says offline when it goes)', o.log),
-  ];
-  const [watching, birth] = watch ? steps : [undefined, steps[0]!];
+  const watching = watch && new OpeningStep(`subscribe ${status}`, subscribe(status, 0), "another gateway with this id will show only by MQTT 5's reason 0x8E", o.log);
+  const birth = new OpeningStep(`publish ${status}`, publish(status, () => statusPayload('online', Date.now()), retain), 'consumers do not see this gateway come online (its Last Will still says offline when it goes)', o.log);
+  const steps = watching ? [watching, birth] : [birth];
   return {
     will: () => ({ topic: status, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: retain() }),
     online: (client, ready) => {
       if (watching && !watching.givenUp) {
         client.on('message', (topic, payload, packet) => {
-          if (topic === status) watch!.seen(payload, packet.retain);
+          if (topic === status) watch?.seen(payload, packet.retain);
         });
       }
       const take = (i: number): void => (i < steps.length ? steps[i]!.open(client, () => take(i + 1)) : ready());
@@ -71,7 +69,7 @@ export function jsonFormat(prefix: string, gateway: string, o: { watch?: StatusW
     },
     encode: (row, key) => ({ topic: messageTopic(prefix, gateway, key.kind, key.stream), payload: row.payload }),
     offline: (client, done) => {
-      if (birth!.givenUp) return done();
+      if (birth.givenUp) return done();
       client.publish(status, statusPayload('offline', Date.now()), { qos: 1, retain: retain() }, () => done());
     },
     closed: () => {

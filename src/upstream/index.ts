@@ -99,6 +99,7 @@ const NO_CONNACK_LOG_EVERY_MS = 60_000;
 const SAME_ID_LOG_EVERY_MS = 60_000;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
 const TOO_LARGE_REMEMBERED = 10_000;
+/** The format's opening steps the broker refused, as a stats field (absent when none). */
 function refusedOf(format: UplinkFormat): { refused?: string[] } {
   const refused = format.refused();
   return refused.length ? { refused } : {};
@@ -120,8 +121,8 @@ const PUBLISH_SLICE_MS = 1;
  * rows first, then the backlog, alerts first); they share `max_inflight`. The total rate is what
  * the link and broker acknowledge, so whenever that exceeds the input rate the backlog reaches
  * zero. The connection follows the broker's rules: its packet limit (packet-limit.ts), its Receive
- * Maximum, a record it closes the connection on (close-probe.ts), the gateway's own subscription
- * (first-subscription.ts), another gateway with this id (same-id.ts).
+ * Maximum, a record it closes the connection on (close-probe.ts), the steps the gateway takes as a
+ * connection opens (opening.ts), another gateway with this id (same-id.ts).
  */
 export class UpstreamForwarder {
   private readonly cfg: UpstreamConfig;
