@@ -4,12 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pino from 'pino';
 import { connackAdvice } from '../../src/upstream/connack.js';
-import { Outbox } from '../../src/outbox/index.js';
-import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { waitFor } from '../runtime/helpers.js';
-import { FAST_RECONNECT, outboxConfig, raw, tempDir, upstreamConfig } from './helpers.js';
+import { FAST_RECONNECT, forwarderFor, raw, warnings } from './helpers.js';
 import { StrictBroker } from './strict-broker.js';
 
 test('connackAdvice: a CONNACK code (3.1.1 return code or MQTT 5 reason code) names what to change', () => {
@@ -25,17 +22,8 @@ test('connackAdvice: a CONNACK code (3.1.1 return code or MQTT 5 reason code) na
 test('an MQTT 5 broker announcing Maximum QoS 0: nothing is published (each QoS 1 publish would close the connection), an error says why and what to do, and the gateway tries again', async (t) => {
   const broker = new StrictBroker({ maximumQoS0: true });
   await broker.start();
-  const tmp = tempDir();
-  const lines: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push((JSON.parse(s) as { msg: string }).msg) });
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log });
-  const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, { ...FAST_RECONNECT, protocol_version: 5 }), outbox, gatewayId: 'gw-1', log });
-  t.after(async () => {
-    await fwd.stop();
-    outbox.close();
-    tmp.cleanup();
-    await broker.stop();
-  });
+  const { log, lines } = warnings();
+  const { outbox, fwd } = forwarderFor(t, broker, { ...FAST_RECONNECT, protocol_version: 5 }, log);
   for (let i = 1; i <= 10; i++) outbox.put(raw('dev1/x', i));
   outbox.flush();
   await fwd.start();
@@ -51,17 +39,8 @@ test('an MQTT 5 broker announcing Maximum QoS 0: nothing is published (each QoS 
 test('a broker that closes the connection before its CONNACK, without a word: counted, in lastError, and logged once a minute with the likely causes', async (t) => {
   const broker = new StrictBroker({ closeOnConnect: true });
   await broker.start();
-  const tmp = tempDir();
-  const lines: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push((JSON.parse(s) as { msg: string }).msg) });
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log });
-  const fwd = new UpstreamForwarder({ config: upstreamConfig(broker.url, FAST_RECONNECT), outbox, gatewayId: 'gw-1', log });
-  t.after(async () => {
-    await fwd.stop();
-    outbox.close();
-    tmp.cleanup();
-    await broker.stop();
-  });
+  const { log, lines } = warnings();
+  const { fwd } = forwarderFor(t, broker, FAST_RECONNECT, log);
   await fwd.start();
   await waitFor(() => fwd.stats().noConnack >= 3, () => `three attempts counted (${fwd.stats().noConnack}, ${fwd.stats().disconnects} disconnects)`);
   assert.equal(fwd.stats().lastError, 'the broker closed the connection before accepting it (no CONNACK)');

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '../../src/core/log.js';
+import pino from 'pino';
+import { silentLogger, type Logger } from '../../src/core/log.js';
 import { outboxConfigSchema, type OutboxConfig } from '../../src/outbox/config.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
@@ -160,11 +161,18 @@ export function checkSequences(msgs: Received[]): { topics: number; unique: numb
   return { topics: byTopic.size, unique, duplicates, problems };
 }
 
+/** A pino logger at warn level that keeps the messages it logs, in order. */
+export function warnings(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push((JSON.parse(s) as { msg: string }).msg) });
+  return { log, lines };
+}
+
 /** An outbox in a temp dir and a forwarder to `url`; close() stops both and removes the dir. */
-export function forwarderTo(url: string, upOver: Record<string, unknown> = {}, gatewayId = 'gw-1') {
+export function forwarderTo(url: string, upOver: Record<string, unknown> = {}, gatewayId = 'gw-1', log: Logger = silentLogger()) {
   const tmp = tempDir();
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId, log: silentLogger() });
-  const fwd = new UpstreamForwarder({ config: upstreamConfig(url, upOver), outbox, gatewayId, log: silentLogger() });
+  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId, log });
+  const fwd = new UpstreamForwarder({ config: upstreamConfig(url, upOver), outbox, gatewayId, log });
   return {
     outbox,
     fwd,
@@ -180,8 +188,8 @@ export function forwarderTo(url: string, upOver: Record<string, unknown> = {}, g
 export const FAST_RECONNECT = { reconnect_min: 20, reconnect_max: 200, reconnect_probe: 0 };
 
 /** forwarderTo(broker.url) that is closed, and the broker stopped, when the test ends. */
-export function forwarderFor(t: TestContext, broker: { url: string; stop(): Promise<void> }, upOver: Record<string, unknown> = {}) {
-  const s = forwarderTo(broker.url, upOver);
+export function forwarderFor(t: TestContext, broker: { url: string; stop(): Promise<void> }, upOver: Record<string, unknown> = {}, log?: Logger) {
+  const s = forwarderTo(broker.url, upOver, 'gw-1', log);
   t.after(async () => {
     await s.close();
     await broker.stop();

@@ -6,28 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pino from 'pino';
 import { Mosquitto } from '../helpers/mosquitto.js';
-import { Outbox } from '../../src/outbox/index.js';
-import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { freePort } from '../runtime/helpers.js';
-import { FAST_RECONNECT, outboxConfig, raw, tempDir, upstreamConfig, waitFor } from './helpers.js';
+import { FAST_RECONNECT, forwarderFor, raw, tempDir, waitFor, warnings } from './helpers.js';
 
 for (const protocol_version of [4, 5] as const) {
   test(`Mosquitto with max_qos 0, MQTT ${protocol_version === 5 ? '5' : '3.1.1'}: the refused connection is explained (max_qos), nothing is lost or kept back`, { timeout: 60_000 }, async (t) => {
     const tmp = tempDir('edgewise-mosq-max-qos-');
     const mosq = new Mosquitto(tmp.dir, await freePort(), ['max_qos 0']);
     await mosq.start();
-    const lines: string[] = [];
-    const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push((JSON.parse(s) as { msg: string }).msg) });
-    const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'gw-1', log });
-    const fwd = new UpstreamForwarder({ config: upstreamConfig(mosq.url, { ...FAST_RECONNECT, protocol_version }), outbox, gatewayId: 'gw-1', log });
-    t.after(async () => {
-      await fwd.stop();
-      outbox.close();
-      await mosq.stop();
-      tmp.cleanup();
-    });
+    const { log, lines } = warnings();
+    const { outbox, fwd } = forwarderFor(t, mosq, { ...FAST_RECONNECT, protocol_version }, log);
+    t.after(() => tmp.cleanup());
     for (let i = 1; i <= 20; i++) outbox.put(raw('dev1/x', i));
     outbox.flush();
     await fwd.start();

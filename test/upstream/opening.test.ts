@@ -8,20 +8,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
-import pino from 'pino';
 import { OpeningStep, publish, subscribe } from '../../src/upstream/opening.js';
-import { Outbox } from '../../src/outbox/index.js';
-import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { waitFor } from '../runtime/helpers.js';
-import { FAST_RECONNECT, forwarderFor, outboxConfig, raw, tempDir, upstreamConfig } from './helpers.js';
+import { FAST_RECONNECT, forwarderFor, forwarderTo, raw, warnings } from './helpers.js';
 import { StrictBroker } from './strict-broker.js';
-
-/** A pino logger whose warnings are kept (their messages). */
-function warnings() {
-  const lines: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push((JSON.parse(s) as { msg: string }).msg) });
-  return { log, lines };
-}
 
 async function brokerFor(t: { after(fn: () => Promise<void>): void }, opts: ConstructorParameters<typeof StrictBroker>[0]) {
   const broker = new StrictBroker(opts);
@@ -32,23 +22,12 @@ async function brokerFor(t: { after(fn: () => Promise<void>): void }, opts: Cons
 
 /** A Sparkplug B node (outbox + forwarder) on `url` with 50 records buffered, logging warnings. */
 function sparkplugNode(t: { after(fn: () => Promise<void>): void }, url: string) {
-  const tmp = tempDir();
   const { log, lines } = warnings();
-  const outbox = Outbox.open({ config: outboxConfig(), dataDir: tmp.dir, gatewayId: 'van-17', log });
-  const fwd = new UpstreamForwarder({
-    config: upstreamConfig(url, { ...FAST_RECONNECT, format: 'sparkplug_b', sparkplug: { group_id: 'fleet', device_idle: 0 } }),
-    outbox,
-    gatewayId: 'van-17',
-    log,
-  });
-  t.after(async () => {
-    await fwd.stop();
-    outbox.close();
-    tmp.cleanup();
-  });
-  for (let i = 1; i <= 50; i++) outbox.put(raw('dev1/x', i));
-  outbox.flush();
-  return { outbox, fwd, lines };
+  const n = forwarderTo(url, { ...FAST_RECONNECT, format: 'sparkplug_b', sparkplug: { group_id: 'fleet', device_idle: 0 } }, 'van-17', log);
+  t.after(() => n.close());
+  for (let i = 1; i <= 50; i++) n.outbox.put(raw('dev1/x', i));
+  n.outbox.flush();
+  return { ...n, lines };
 }
 
 const types = (broker: StrictBroker) => broker.accepted.map((m) => m.topic.split('/')[2]);
