@@ -18,6 +18,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const COPIED = ['src', 'drivers', 'firmware-sim', 'pipelines', 'test', 'bench', 'package.json', 'tsconfig.json'];
 const JOBS = Math.max(1, Number(process.env.MUTATION_JOBS ?? 2));
 const TIMEOUT_MS = 180_000;
+// A mutant's test often fails by a waitFor timing out: 10 s, not 30, ends it sooner; the unmutated
+// baseline runs with the same limit, so a wait that needs longer fails there, not as a false kill.
+const WAIT_MS = process.env.EDGEWISE_TEST_WAIT_MS ?? '10000';
 
 interface Outcome {
   label: string;
@@ -52,7 +55,8 @@ function locate(dir: string, m: Mutant): { file: string } | { error: string } {
 function runTests(dir: string, label: string, files: string[], pattern?: string): Promise<Outcome> {
   const t0 = Date.now();
   const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=dot', ...(pattern ? [`--test-name-pattern=${pattern}`] : []), ...files];
-  const child = spawn(process.execPath, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, EDGEWISE_TEST_WAIT_MS: WAIT_MS };
+  const child = spawn(process.execPath, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

@@ -24,8 +24,8 @@ function setup(over: Record<string, unknown> = {}, monotonic?: () => number) {
 }
 
 const turn = () => new Promise((r) => setImmediate(r));
-/** A wait's bound: generous for a loaded machine, and still short of the 60 s group commit, which would satisfy the waits if alerts did not go first. */
-const BOUND = 30_000;
+// waitFor's bound (30 s; 10 s in the mutation check) is generous for a loaded machine and still
+// short of the 60 s group commit, which would satisfy the waits if alerts did not go first.
 
 describe('alerts first: an alert is committed and forwarded without waiting for the group commit', () => {
   it('commits the alert (and the journal entries it came from) at once, forwards it, and leaves aggregates and raw readings to the group commit', async () => {
@@ -43,7 +43,7 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
       s.outbox.put(raw('dev1/temp', 2));
       s.outbox.put(alert('dev1/temp', 3));
       assert.equal(s.outbox.stats().committed, 0, 'nothing is committed synchronously by put()');
-      await waitFor(() => broker.messages().length > 0, 'the alert upstream', BOUND);
+      await waitFor(() => broker.messages().length > 0, 'the alert upstream');
       const got = broker.messages().map((m) => JSON.parse(m.payload.toString()) as { kind: string; seq: number });
       assert.deepEqual(got.map((p) => [p.kind, p.seq]), [['alert', 1]]);
       assert.ok(durable, 'the reading journaled before the alert is durable with it (same transaction)');
@@ -54,7 +54,7 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
       // The group commit sends the rest; seqs stay gap-free per topic.
       s.outbox.put(alert('dev1/temp', 4));
       s.outbox.flush();
-      await waitFor(() => broker.messages().length === 4, 'everything upstream', BOUND);
+      await waitFor(() => broker.messages().length === 4, 'everything upstream');
       const alerts = broker.messages().map((m) => JSON.parse(m.payload.toString()) as { kind: string; seq: number }).filter((p) => p.kind === 'alert');
       assert.deepEqual(alerts.map((p) => p.seq), [1, 2]);
     } finally {
@@ -99,7 +99,7 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
         await turn();
       }
       const elapsed = performance.now() - t0;
-      await waitFor(() => s.outbox.stats().committed === alerts, 'every alert committed', BOUND);
+      await waitFor(() => s.outbox.stats().committed === alerts, 'every alert committed');
       const st = s.outbox.stats();
       // At most one commit per 2 ms (timers fire late, never early), and never one per alert.
       assert.ok(st.commits <= Math.ceil(elapsed / 2) + 1, `${st.commits} commits for ${alerts} alerts in ${elapsed.toFixed(1)} ms`);
@@ -121,7 +121,7 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
         outbox.put(aggregate(`dev${i}/temp`, i));
       }
       outbox.put(raw('dev1/temp', 1));
-      await waitFor(() => outbox.stats().committed === 121, 'the messages committed with the journal', BOUND);
+      await waitFor(() => outbox.stats().committed === 121, 'the messages committed with the journal');
       // The journal's commit took the first 50 (with all 120 journal entries); the rest followed in slices of 50, one per turn of the event loop.
       assert.equal(journal.stats.commits, 1);
       assert.equal(outbox.stats().commits, 3);
@@ -138,7 +138,7 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
     try {
       off.outbox.put(alert('dev1/temp', 1));
       on.outbox.put(alert('dev1/temp', 1));
-      await waitFor(() => on.outbox.stats().commits === 1, 'the alert committed where alerts go first', BOUND);
+      await waitFor(() => on.outbox.stats().commits === 1, 'the alert committed where alerts go first');
       assert.equal(off.outbox.stats().commits, 0);
       assert.equal(off.outbox.stats().pending, 1);
     } finally {
@@ -153,12 +153,12 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
     const s = setup({ aggregate_commit_delay: 20, commit_interval: 200 }, () => clock);
     try {
       for (let i = 0; i < 60; i++) s.outbox.put(aggregate(`dev${i}/temp`, 1));
-      await waitFor(() => s.outbox.stats().pending === 0, 'the burst committed early', BOUND);
+      await waitFor(() => s.outbox.stats().pending === 0, 'the burst committed early');
       // One result every 10 ms of the outbox's clock: each gets an early commit while the burst lasts...
       for (let k = 1; k < 20; k++) {
         clock += 10;
         s.outbox.put(aggregate(`late${k}/temp`, 2));
-        await waitFor(() => s.outbox.stats().pending === 0, `result ${k} committed early`, BOUND);
+        await waitFor(() => s.outbox.stats().pending === 0, `result ${k} committed early`);
       }
       clock += 10;
       s.outbox.put(aggregate('late20/temp', 2));
@@ -183,11 +183,11 @@ describe('alerts first: an alert is committed and forwarded without waiting for 
       s.outbox.put(raw('dev1/temp', 1));
       for (let i = 0; i < 100; i++) s.outbox.put(aggregate(`dev${i}/temp`, 2));
       assert.equal(s.outbox.stats().commits, 0, 'not committed synchronously');
-      await waitFor(() => broker.messages().length === 101, 'the window results upstream', BOUND);
+      await waitFor(() => broker.messages().length === 101, 'the window results upstream');
       // The burst's tail: streams whose next reading came after the early commit (within aggregate_commit_delay of it).
       clock += 5;
       for (let i = 100; i < 110; i++) s.outbox.put(aggregate(`dev${i}/temp`, 2));
-      await waitFor(() => broker.messages().length === 111, 'the burst\'s tail upstream without the group commit', BOUND);
+      await waitFor(() => broker.messages().length === 111, 'the burst\'s tail upstream without the group commit');
       clock += 40; // the burst is over
       s.outbox.put(raw('dev1/temp', 3));
       for (let i = 0; i < 10; i++) s.outbox.put(aggregate(`dev${i}/temp`, 4));

@@ -23,6 +23,9 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/** How long waitFor waits by default: 30 s; the mutation check sets less (EDGEWISE_TEST_WAIT_MS) so a killed mutant's wait ends sooner. */
+const WAIT_MS = Number(process.env.EDGEWISE_TEST_WAIT_MS ?? 30_000);
+
 /**
  * Wait until `cond()` holds, checking it every `everyMs`: the one way tests wait (on a state, an
  * event's effect, a file), never a fixed sleep. `timeoutMs` is generous, a bound for a broken
@@ -38,7 +41,7 @@ export async function freePort(): Promise<number> {
  * spawnSync, a loaded machine) a child's output or a broker's packets already waiting in a pipe or
  * socket would otherwise not be seen.
  */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000, everyMs = 10): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = WAIT_MS, everyMs = 10): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > until) {
