@@ -87,6 +87,23 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   await phone.locator('.alert').first().waitFor({ timeout: 20_000 });
   assert.ok(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no sideways scrolling on a phone');
 
+  // What an operator must act on in the uplink (records kept back, another gateway with this id, a
+  // refused opening step) is rare and takes a broker with rules to cause: the page gets the real
+  // status with such an uplink in it (the runtime's counting of these is tested in test/upstream).
+  const real = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { stats: Record<string, unknown> };
+  const uplink = { state: 'online', sent: 120, acked: 117, inFlight: 3, connects: 4, reconnects: 3, tooLarge: 2, quarantined: 1, sameId: 5, refused: ['NCMD subscription <spBv1.0/plant/NCMD/pump-station-7>'] };
+  const troubled = { ...real, stats: { ...real.stats, upstream: uplink }, series: [] };
+  const uplinkPage = await browser.newPage();
+  // One event, then the stream ends (the page says "disconnected — retrying" and asks again).
+  await uplinkPage.route('**/api/events*', (route) => route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: `data: ${JSON.stringify(troubled)}\n\n` }));
+  await uplinkPage.goto(`${base}/?token=${TOKEN}`);
+  await uplinkPage.locator('body[data-updated]').waitFor({ timeout: 20_000 });
+  const outboxText = await uplinkPage.locator('#outbox').innerText();
+  assert.match(outboxText, /kept back\s+3 \(over the packet limit 2, refused 1\)/, outboxText);
+  assert.match(outboxText, /same gateway id\s+another gateway uses it \(5 signs\)/, outboxText);
+  assert.match(outboxText, /refused\s+NCMD subscription <spBv1\.0\/plant\/NCMD\/pump-station-7>/, 'a topic is shown as text, not taken for markup');
+  await uplinkPage.close();
+
   const shot = process.env.UPDATE_SCREENSHOTS === '1' ? resolve('docs/img/dashboard.png') : join(dir, 'dashboard.png');
   mkdirSync(join(shot, '..'), { recursive: true });
   await page.waitForTimeout(1500); // a second update draws the rates
