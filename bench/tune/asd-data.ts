@@ -98,7 +98,7 @@ function serverFiles(dir: string, names: string[], nMetrics: number, step: numbe
       const labels = new Uint8Array(rows);
       for (const a of named) labels.fill(1, s.testStart + a.start, s.testStart + a.end + 1);
       const windows = windowsFromPoints(labels).map(([a, b]): [number, number] => [ts[a]!, ts[b]!]);
-      out.push({ key: `${s.name}/${metric}.csv`, corpus, ts, columns: ['value'], values: [s.values[j]!], windows });
+      out.push({ key: `${s.name}/${metric}.csv`, corpus, ts, columns: ['value'], values: [s.values[j]!], windows, scoreFrom: ts[s.testStart]! });
     }
   }
   return out;

@@ -12,6 +12,12 @@ export interface LoadedFile {
   columns: string[];
   values: Float64Array[];
   windows: LabelWindow[];
+  /**
+   * The time of the first labelled row, when a file has an unlabelled part before it (a training
+   * month nobody labelled: ASD, SMD). The detector runs over that part as history; only the
+   * labelled part is scored (harness.ts `evaluate`).
+   */
+  scoreFrom?: number;
 }
 
 const LABEL_COLS = new Set(['anomaly', 'changepoint', 'label', 'is_anomaly']);

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ASD_DIR, asdFiles, START, STEP } from '../../bench/tune/asd-data.js';
 import { loadCorpus } from '../../bench/tune/corpus.js';
+import { evaluate, scoredFrom } from '../../bench/tune/harness.js';
+import type { FileMetrics } from '../../src/backtest/metrics.js';
 
 /** Upstream: 30 days of training data (omi-12: 7,291 readings), then 15 days of test data. */
 const TEST_ROWS = 4_320;
@@ -44,6 +46,21 @@ describe('ASD corpus', () => {
     assert.equal(m2.windows.length, 1);
     // ⌊10 % of 12,960 rows / 1 anomaly⌋ = 1,296 rows, centred on rows 740–753 of the test month.
     assert.deepEqual(m2.windows[0], [TEST_START + (740 - 648) * STEP, TEST_START + (753 + 648) * STEP]);
+  });
+
+  it('is scored on its labelled month only: the training month is the detector\'s history, NAB\'s probation covers exactly it', () => {
+    const f = files.find((x) => x.key === 'omi-2/m2.csv')!;
+    assert.equal(f.scoreFrom, TEST_START);
+    // A burst in the middle of the training month: nobody labelled that month, so it is no false alert.
+    const v = Float64Array.from(f.values[0]!);
+    for (let i = 4_000; i < 4_012; i++) v[i] = 1e6;
+    const burst = { ...f, values: [v] };
+    const cfg = { step: { detector: 'default' } };
+    const [plain, withBurst, whole] = evaluate([f, burst, { ...burst, scoreFrom: undefined }], cfg) as [FileMetrics, FileMetrics, FileMetrics];
+    assert.equal(withBurst.falseAlerts, plain.falseAlerts);
+    assert.ok(whole.falseAlerts > plain.falseAlerts, 'scored whole, the burst is a false alert');
+    const first = f.ts.findIndex((t) => t >= TEST_START);
+    assert.equal(plain.probationRows, first - scoredFrom(f), 'the rows before the labelled month are exactly the probation');
   });
 
   it('writes NAB files the backtest reads back the same', async () => {
