@@ -36,6 +36,7 @@
  *      state.journal_max_wait (default 5ms).
  *      RUNTIME_BENCH_PIN=1: the gateway on CPU 1 alone, the publisher and the upstream broker on
  *      CPU 0 (taskset), as on a gateway whose devices are other machines.
+ *      RUNTIME_BENCH_SMAPS=1: where the runtime's resident memory is at the end of load, by mapping.
  *      RUNTIME_BENCH_LATENESS=0ms: the window's allowed lateness (default 200ms), which a window
  *      result always waits for; 0 for the lowest latency (each device's readings arrive in order).
  */
@@ -49,7 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { transpileBuiltLayout } from './built-layout.js';
 import { DEPLOY_ENV, DEPLOY_NODE_FLAGS, parseEnvList } from './deploy-profile.js';
 import mqttPacket from 'mqtt-packet';
-import { quantile } from './processes.js';
+import { quantile, residentByMapping } from './processes.js';
 import { freePort, openSockets, publishPacket } from './raw-mqtt.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -433,6 +434,10 @@ async function main(): Promise<void> {
   clearTimeout(warm);
   if (scraper) clearInterval(scraper);
   const procStatus = procMemory(rt.pid!);
+  if (process.env.RUNTIME_BENCH_SMAPS) {
+    const top = residentByMapping(rt.pid!).slice(0, 14);
+    console.log(`resident memory at the end of load, by mapping: ${top.map((m) => `${m.what} ${(m.rssKB / 1024).toFixed(1)} MB${m.n > 1 ? ` (${m.n})` : ''}`).join(', ')}`);
+  }
   rt.send({ cmd: 'latency' });
   const { latency } = await next<{ latency: { n: number; p50: number; p99: number; max: number; steadyP99: number; eld: { p50: number; p99: number; max: number }; gc: { n: number; ms: number; max: number; major: number; majorMs: number; majorMax: number } } }>(rt, (m) => 'latency' in m);
   phase = 'after';
