@@ -2,12 +2,12 @@
  * Alerts on anomaly-free series of kinds not in the corpora (5-minute steps, 20 seeds × 5,000
  * readings each), with and without the default detector's sequence rule, and with any setting given
  * as JSON overrides: what a rule or setting costs on plain data of each kind.
- *   npx tsx bench/tune/quiet.ts ['{"cal_z":3}' ...]
+ *   npx tsx bench/tune/quiet.ts ['{"cal_z":3}' ...]   (QUIET_STEP=3600000: readings an hour apart)
  */
 import { noise, run } from '../../test/detectors/helpers.js';
 
 const N = 5000;
-const STEP = 300_000;
+const STEP = Number(process.env.QUIET_STEP ?? 300_000); // QUIET_STEP=3600000: the same series an hour apart
 const T0 = Date.UTC(2024, 0, 1);
 type Make = (g: () => number, u: () => number) => (i: number) => number;
 const kinds: Record<string, Make> = {

@@ -10,8 +10,13 @@ export interface AlertParams {
   clear_score: number;
   /** The score must stay below `clear_score` this long (ms) before the alert clears. */
   clear_after: number;
-  /** ...and for at least this many readings. */
+  /** ...and for at least this many readings... */
   clear_readings: number;
+  /**
+   * ...counted only within this long (ms; 0: no limit): after this long of normal readings the alert
+   * clears with fewer, so on a slow series a reading count does not hold it over the next event.
+   */
+  clear_readings_within: number;
   /** After a clear, no new alert for this long (ms)... */
   cooldown: number;
   /** ...nor for this many readings... */
@@ -39,6 +44,7 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   clear_score: 0.5,
   clear_after: 0,
   clear_readings: 1,
+  clear_readings_within: 0,
   cooldown: 0,
   cooldown_readings: 0,
   cooldown_readings_within: 0,
@@ -108,7 +114,9 @@ export class AlertTracker {
     if (j.score < p.clear_score && !j.anomalous) {
       if (this.runCount === 0) this.runSince = ts;
       this.runCount++;
-      if (ts - this.runSince >= p.clear_after && this.runCount >= p.clear_readings) {
+      const normalFor = ts - this.runSince;
+      const counted = this.runCount >= p.clear_readings || (p.clear_readings_within > 0 && normalFor >= p.clear_readings_within);
+      if (normalFor >= p.clear_after && counted) {
         this.active = false;
         this.clearedAt = ts;
         this.readingsSinceClear = 0;

@@ -24,6 +24,7 @@ export function detectorSchemaKit(k: SchemaKit) {
       clear_score: z.number().min(0).max(1).default(0.5).describe('Hysteresis: while an alert is active, a reading only counts as normal when its score is below this (scores are >= 0.5 exactly when anomalous; 0.3 clears later than 0.5).'),
       clear_after: durationSchema.default(0).describe('The score must stay below `clear_score` this long before the alert clears.'),
       clear_readings: z.number().int().positive().max(1_000_000).optional().describe('...and for at least this many readings. Default 1; 10 for the default detector.'),
+      clear_readings_within: durationSchema.optional().describe('...counted only within this long: after this long of normal readings the alert clears with fewer, so on a slow series a reading count does not hold an alert over the next event (10 readings are 10 s at 1 Hz and 10 hours at hourly readings; 0: no limit). Default 0; 1h for the default detector.'),
       cooldown: durationSchema.default(0).describe('After an alert clears, no new alert for the same key and detector for this long (anomalous decisions meanwhile are counted as suppressed).'),
       cooldown_readings: z.number().int().nonnegative().max(1_000_000).optional().describe('...nor for this many readings. Default 0; 200 for the default detector.'),
       cooldown_readings_within: durationSchema.optional().describe('...counted fully only within this long after the clear, so on a slow series a reading count does not silence it for days (0: no limit). Default 0; 6h for the default detector.'),

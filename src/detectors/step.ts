@@ -18,8 +18,9 @@ export interface DetectStepSpec {
   readonly name?: string;
   readonly field: string;
   readonly output: string;
-  readonly alert: Omit<AlertParams, 'clear_readings' | 'cooldown_readings' | 'cooldown_readings_within' | 'cooldown_readings_score'> & {
+  readonly alert: Omit<AlertParams, 'clear_readings' | 'clear_readings_within' | 'cooldown_readings' | 'cooldown_readings_within' | 'cooldown_readings_score'> & {
     clear_readings?: number;
+    clear_readings_within?: number;
     cooldown_readings?: number;
     cooldown_readings_within?: number;
     cooldown_readings_score?: number;
@@ -32,6 +33,7 @@ export function alertParamsFor(a: DetectStepSpec['alert'], defaults: DetectorPlu
     ...DEFAULT_ALERT_PARAMS,
     ...a,
     clear_readings: a.clear_readings ?? defaults.clear_readings ?? DEFAULT_ALERT_PARAMS.clear_readings,
+    clear_readings_within: a.clear_readings_within ?? defaults.clear_readings_within ?? DEFAULT_ALERT_PARAMS.clear_readings_within,
     cooldown_readings: a.cooldown_readings ?? defaults.cooldown_readings ?? DEFAULT_ALERT_PARAMS.cooldown_readings,
     cooldown_readings_within: a.cooldown_readings_within ?? defaults.cooldown_readings_within ?? DEFAULT_ALERT_PARAMS.cooldown_readings_within,
     cooldown_readings_score: a.cooldown_readings_score ?? defaults.cooldown_readings_score ?? DEFAULT_ALERT_PARAMS.cooldown_readings_score,

@@ -90,5 +90,5 @@ export interface DetectorPlugin<S = unknown> extends Declared {
   /** One detector (one key's state) from a validated step. */
   create(spec: S): Detector;
   /** Alert lifecycle defaults other than the usual ones (e.g. a detector that flickers clears slower). */
-  readonly alertDefaults?: { clear_readings?: number; cooldown_readings?: number; cooldown_readings_within?: number; cooldown_readings_score?: number };
+  readonly alertDefaults?: { clear_readings?: number; clear_readings_within?: number; cooldown_readings?: number; cooldown_readings_within?: number; cooldown_readings_score?: number };
 }

@@ -71,6 +71,15 @@ describe('alert lifecycle', () => {
     assert.deepEqual(n.events, ['0:raised', '1:cleared', '4:raised']);
   });
 
+  it('clear_readings_within: after that long of normal readings the alert clears with fewer (a slow series\' alert is not held over the next event)', () => {
+    // One reading a second: 10 normal readings to clear, or 2 s of them.
+    const scores = [0.9, 0, 0, 0, 0.9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    assert.deepEqual(feed({ clear_readings: 10 }, scores).events, ['0:raised', '14:cleared'], 'one alert over both events');
+    assert.deepEqual(feed({ clear_readings: 10, clear_readings_within: 2000 }, scores).events, ['0:raised', '3:cleared', '4:raised', '7:cleared']);
+    // clear_after still holds: the alert clears once both are met.
+    assert.deepEqual(feed({ clear_readings: 10, clear_readings_within: 1000, clear_after: 3000 }, scores).events, ['0:raised', '8:cleared']);
+  });
+
   it('cooldown_readings_within: the reading count holds only that long after the clear (a slow series is not silenced for days)', () => {
     // One reading a second: 5 readings of cooldown, but only within 2 s of the clear.
     const scores = [0.9, 0, 0, 0.9, 0.9, 0.9];

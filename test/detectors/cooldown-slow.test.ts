@@ -1,7 +1,8 @@
 /**
  * The default detector's reading cooldown on slow series (issue 12): 200 readings are 8 days at
  * hourly steps, so after 6 hours only a strong new event (score ≥ 0.7) ends it early. Fast series
- * are unchanged (200 readings pass before 6 hours do).
+ * are unchanged (200 readings pass before 6 hours do). Likewise its clear: 10 normal readings, or
+ * an hour of them (`clear_readings_within`), so an hourly alert is not held for 10 hours.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -30,8 +31,19 @@ describe('default detector: reading cooldown on slow series', () => {
 
   it('hourly: within 6 hours of the clear even a large burst is held (one episode, one alert)', () => {
     for (const seed of [1, 2, 3]) {
-      const r = run({ detector: 'default', rules: RULES }, bursts(seed, HOUR, 15));
+      // The first alert clears after an hour of normal readings (302, 303); the burst 3 hours later.
+      const r = run({ detector: 'default', rules: RULES }, bursts(seed, HOUR, 6));
       assert.deepEqual(r.raised.filter((i) => i >= 200), [300], `seed ${seed}`);
+    }
+  });
+
+  it('hourly: the alert clears after an hour of normal readings, not 10 readings, so a strong burst 10 hours later is an alert of its own', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = run({ detector: 'default', rules: RULES }, bursts(seed, HOUR, 10));
+      assert.deepEqual(r.raised.filter((i) => i >= 200), [300, 310], `seed ${seed}`);
+      // Counting 10 readings (10 hours), the first alert was still active at the second burst.
+      const old = run({ detector: 'default', rules: RULES, alert: { clear_readings_within: 0 } }, bursts(seed, HOUR, 10));
+      assert.deepEqual(old.raised.filter((i) => i >= 200), [300], `seed ${seed}, without`);
     }
   });
 

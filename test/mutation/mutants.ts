@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'alerts: an alert clears only after clear_readings, however long they take (an hourly alert held 10 hours)',
+    in: 'src/alerts/tracker.ts',
+    original: 'const counted = this.runCount >= p.clear_readings || (p.clear_readings_within > 0 && normalFor >= p.clear_readings_within);',
+    replacement: 'const counted = this.runCount >= p.clear_readings;',
+    tests: ['test/alerts/tracker.test.ts', 'test/detectors/cooldown-slow.test.ts'],
+  },
+  {
     id: 'engine: the default idle timeout is never',
     in: 'src/engine',
     original: 'return Math.max(2 * span, 60_000);',
