@@ -69,6 +69,7 @@ export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   },
   // 200 readings are 17 h at 5 minutes but 8 days at hourly steps: after 6 h only a strong new event
   // (score 0.7: 2.3× its limit) ends the cooldown early, so bursts a day apart are each raised (issue 12).
+  // Likewise the clear: 10 normal readings, or an hour of them (10 readings are 10 hours at hourly steps).
   alertDefaults: { clear_readings: 10, clear_readings_within: 3_600_000, cooldown_readings: 200, cooldown_readings_within: 6 * 3_600_000, cooldown_readings_score: 0.7 },
   sample: `
 detector: default
