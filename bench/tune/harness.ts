@@ -53,23 +53,19 @@ if (PROFILE === undefined) throw new Error(`TUNE_PROFILE must be one of ${Object
 export function evaluate(files: LoadedFile[], cfg: Config): FileMetrics[] {
   return files.map((f) => {
     const { active } = runFile(f, cfg);
-    const from = scoredFrom(f);
-    const rows = Array.from(f.ts.subarray(from), (ts, i) => ({ ts, alert: active[from + i] === 1 }));
-    return backtestFile(rows, f.windows, { file: f.key, profile: PROFILE });
+    const rows = Array.from(f.ts, (ts, i) => ({ ts, alert: active[i] === 1 }));
+    return backtestFile(rows, f.windows, { file: f.key, profile: PROFILE, history: historyRows(f) });
   });
 }
 
 /**
- * The first row scored: 0, or for a file with an unlabelled part (`scoreFrom`) as many rows before
- * its labelled part as NAB's probation of the rows scored will cover (15 %, at most 750), so that
- * exactly the labelled part is scored, by a detector that has seen the whole history.
+ * For a file with an unlabelled part (`scoreFrom`), its rows: the detector's history, not scored,
+ * in place of NAB's probationary period (as `edgewise backtest --score-from`); else undefined.
  */
-export function scoredFrom(f: LoadedFile): number {
-  if (f.scoreFrom === undefined) return 0;
-  const first = f.ts.findIndex((t) => t >= f.scoreFrom!);
-  if (first <= 0) return 0;
-  const labelled = f.ts.length - first;
-  return Math.max(0, first - Math.min(750, Math.round((0.15 * labelled) / 0.85)));
+export function historyRows(f: LoadedFile): number | undefined {
+  if (f.scoreFrom === undefined) return undefined;
+  const i = f.ts.findIndex((t) => t >= f.scoreFrom!);
+  return i < 0 ? f.ts.length : i;
 }
 
 export function writeResults(files: LoadedFile[], cfg: Config, outDir: string): void {

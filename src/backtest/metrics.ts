@@ -111,13 +111,21 @@ function countWhile(ts: ArrayLike<number>, holds: (t: number) => boolean): numbe
 export function backtestFile(
   rows: ReadonlyArray<BacktestRow>,
   windows: LabelWindow[],
-  opts: { file?: string; profile?: NabProfile } = {},
+  opts: {
+    file?: string;
+    profile?: NabProfile;
+    /**
+     * Leading rows that are the detector's history, run but not scored (a training period nobody
+     * labelled): NAB's probationary period is these rows instead of its 15 %.
+     */
+    history?: number;
+  } = {},
 ): FileMetrics {
   const profile = opts.profile ?? NAB_PROFILES.standard;
   const n = rows.length;
   const ts = rows.map((r) => r.ts);
   const win = windowRows(ts, windows);
-  const probation = Math.min(Math.floor(PROBATION_FRACTION * n), PROBATION_CAP);
+  const probation = opts.history ?? Math.min(Math.floor(PROBATION_FRACTION * n), PROBATION_CAP);
   const scorable = win.map(([, R]) => R >= probation);
   const firstHit: number[] = win.map(() => -1);
   let alerts = 0;

@@ -26,6 +26,11 @@ export interface BacktestOptions {
    * element; untyped windows take any alert), and the report has a table per type.
    */
   byType?: boolean;
+  /**
+   * Score only rows at or after this time (ms); the rows before are the detector's history (a
+   * training period nobody labelled): run, not scored, in place of NAB's probationary period.
+   */
+  scoreFrom?: number;
   /** Alert detector name → label type, where they differ (default: the name with `-` as `_`). */
   types?: Record<string, string>;
   /** Called before each file with its index (0-based), the count and its name. */
@@ -69,6 +74,12 @@ function findDataFiles(input: string): string[] {
   };
   walk(input);
   return out;
+}
+
+/** Rows before `from` (all of them when none is at or after it). */
+function historyRows(rows: BacktestRow[], from: number): number {
+  const i = rows.findIndex((r) => r.ts >= from);
+  return i < 0 ? rows.length : i;
 }
 
 /** An alert's type: its detector name through `types`, else the name with `-` as `_` (`harsh-braking` → `harsh_braking`). */
@@ -118,7 +129,7 @@ async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, p
  * Score one file by type: each type (of its windows and of the alerts raised) is scored on its own
  * (its windows, its alerts); untyped windows take any alert. Returns the per-type parts by type.
  */
-function scoreByType(file: string, ar: AlertRows, windows: LabelWindow[], profile: NabProfile): Map<string, FileMetrics> {
+function scoreByType(file: string, ar: AlertRows, windows: LabelWindow[], profile: NabProfile, history: number | undefined): Map<string, FileMetrics> {
   const types = new Set<string>(ar.byType.keys());
   for (const w of windows) types.add(w[2] ?? '');
   const out = new Map<string, FileMetrics>();
@@ -128,7 +139,7 @@ function scoreByType(file: string, ar: AlertRows, windows: LabelWindow[], profil
     // untyped windows ('') take every alert (a file should not mix typed and untyped windows: an alert would be counted in both)
     const wins = windows.filter((w) => (w[2] ?? '') === t);
     if (t === '' && wins.length === 0) continue;
-    out.set(t, backtestFile(rows, wins, { file, profile }));
+    out.set(t, backtestFile(rows, wins, { file, profile, history }));
   }
   return out;
 }
@@ -156,15 +167,16 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
     opts.onFile?.(i, matched.length, key);
     const ar = await alertRows(path, spec, drops, pipelineDrops, opts.types);
     const windows = labels.get(key)!;
+    const history = opts.scoreFrom === undefined ? undefined : historyRows(ar.rows, opts.scoreFrom);
     if (!opts.byType) {
-      files.push(backtestFile(ar.rows, windows, { file: key, profile }));
+      files.push(backtestFile(ar.rows, windows, { file: key, profile, history }));
       continue;
     }
-    const parts = scoreByType(key, ar, windows, profile);
+    const parts = scoreByType(key, ar, windows, profile, history);
     for (const [t, m] of parts) (perType.get(t) ?? perType.set(t, []).get(t)!).push(m);
     const list = [...parts.values()];
     const [first] = list;
-    files.push(first ? combineTypes(key, first.probationRows, list) : backtestFile(ar.rows, [], { file: key, profile }));
+    files.push(first ? combineTypes(key, first.probationRows, list) : backtestFile(ar.rows, [], { file: key, profile, history }));
   }
   opts.onFile?.(matched.length, matched.length, '');
   return {

@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { loadPipelineFile } from '../config/load.js';
 import { NAB_PROFILES, type FileMetrics, type TotalMetrics } from '../backtest/metrics.js';
 import { backtest } from '../backtest/run.js';
+import { parseTimestamp } from '../core/time.js';
 
 export function register(program: Command): void {
   program
@@ -14,6 +15,7 @@ export function register(program: Command): void {
     .option('--profile <name>', 'NAB profile: standard, reward_low_FP_rate or reward_low_FN_rate', 'standard')
     .option('--by-type', 'score by type: an alert counts only for a window of its type (labels [start, end, type]; the type of an alert is its detector name, `-` read as `_`), with a table per type')
     .option('--type <detector=type...>', 'with --by-type: the label type of a detector whose name differs, e.g. gps-silent=gps_loss')
+    .option('--score-from <time>', 'score rows from this time on (ISO 8601, or ms since the epoch): the rows before are the detector\'s history — run, not scored, in place of NAB\'s probationary period (a training period nobody labelled)')
     .option('--json', 'print the full report as JSON on stdout')
     .addHelpText(
       'after',
@@ -26,9 +28,11 @@ path suffix (e.g. "realKnownCause/nyc_taxi.csv").
 Example:
   edgewise backtest --input ../shared/data/nab/data --labels ../shared/data/nab/labels/combined_windows.json`,
     )
-    .action(async (o: { input: string; labels: string; pipeline?: string; profile: string; json?: boolean; byType?: boolean; type?: string[] }) => {
+    .action(async (o: { input: string; labels: string; pipeline?: string; profile: string; json?: boolean; byType?: boolean; type?: string[]; scoreFrom?: string }) => {
       const profile = NAB_PROFILES[o.profile as keyof typeof NAB_PROFILES];
       if (!profile) throw new Error(`--profile ${o.profile}: expected one of ${Object.keys(NAB_PROFILES).join(', ')}`);
+      const scoreFrom = o.scoreFrom === undefined ? undefined : parseTimestamp(o.scoreFrom);
+      if (scoreFrom !== undefined && !Number.isFinite(scoreFrom)) throw new Error(`--score-from ${o.scoreFrom}: expected a time, e.g. 2026-01-15T00:00:00Z or 1768435200000`);
       const spec = o.pipeline ? loadPipelineFile(o.pipeline) : undefined;
       const types: Record<string, string> = {};
       for (const m of o.type ?? []) {
@@ -47,6 +51,7 @@ Example:
         profile,
         byType: o.byType,
         types,
+        scoreFrom,
         onFile: bar
           ? (i, n, file) => {
               if (!started) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ASD_DIR, asdFiles, START, STEP } from '../../bench/tune/asd-data.js';
 import { loadCorpus } from '../../bench/tune/corpus.js';
-import { evaluate, scoredFrom } from '../../bench/tune/harness.js';
+import { evaluate, historyRows } from '../../bench/tune/harness.js';
 import type { FileMetrics } from '../../src/backtest/metrics.js';
 
 /** Upstream: 30 days of training data (omi-12: 7,291 readings), then 15 days of test data. */
@@ -60,7 +60,8 @@ describe('ASD corpus', () => {
     assert.equal(withBurst.falseAlerts, plain.falseAlerts);
     assert.ok(whole.falseAlerts > plain.falseAlerts, 'scored whole, the burst is a false alert');
     const first = f.ts.findIndex((t) => t >= TEST_START);
-    assert.equal(plain.probationRows, first - scoredFrom(f), 'the rows before the labelled month are exactly the probation');
+    assert.equal(historyRows(f), first);
+    assert.equal(plain.probationRows, first, 'the rows before the labelled month are exactly the probation');
   });
 
   it('writes NAB files the backtest reads back the same', async () => {

@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'backtest: --score-from runs the history but NAB\'s probation is still 15 % (history alerts scored as false)',
+    in: 'src/backtest/metrics.ts',
+    original: 'const probation = opts.history ?? Math.min(',
+    replacement: 'const probation = Math.min(',
+    tests: ['test/backtest/score-from.test.ts'],
+  },
+  {
     id: 'alerts: an alert clears only after clear_readings, however long they take (an hourly alert held 10 hours)',
     in: 'src/alerts/tracker.ts',
     original: 'const counted = this.runCount >= p.clear_readings || (p.clear_readings_within > 0 && normalFor >= p.clear_readings_within);',
