@@ -22,6 +22,11 @@ export interface StrictBrokerOptions {
   noRetain?: boolean;
   /** A PUBLISH on a matching topic closes the connection, as AWS IoT Core does for one its policy refuses. */
   closeOnTopic?: RegExp;
+  /**
+   * ...this many ms later (a policy is checked asynchronously), taking nothing more meanwhile: what
+   * the client sent after that PUBLISH is in flight when the connection closes.
+   */
+  closeOnTopicAfterMs?: number;
   /** Any SUBSCRIBE closes the connection, as AWS IoT Core does for one its policy refuses. */
   closeOnSubscribe?: boolean;
   /**
@@ -142,7 +147,12 @@ export class StrictBroker {
           this.oversizedBytes = bytes;
           return close(protocolVersion === 5 && sayWhy ? { cmd: 'disconnect', reasonCode: 0x95 } : undefined);
         }
-        if (closeOnTopic?.test(p.topic)) return close();
+        if (closeOnTopic?.test(p.topic)) {
+          if (!this.opts.closeOnTopicAfterMs) return close();
+          closing = true;
+          setTimeout(() => sock.destroy(), this.opts.closeOnTopicAfterMs);
+          return;
+        }
         if (this.opts.maximumQoS0 && p.qos > 0) {
           this.overQoS++;
           return close({ cmd: 'disconnect', reasonCode: 0x9b });
