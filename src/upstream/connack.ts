@@ -14,7 +14,7 @@ say([5, 0x87], "the broker does not let this client connect: check its ACL or po
 say([0x8a], 'the broker has banned this client');
 say([0x8c], 'the broker wants another authentication method');
 say([0x90], "the broker refuses the Last Will's topic (<topic_prefix>/<gateway>/status): allow this client to publish there, or change upstream.topic_prefix");
-say([0x95], "the CONNECT is over the broker's packet limit");
+say([0x95], "the CONNECT is over the broker's packet limit: a shorter client id, user name or password, or raise the broker's limit");
 say([0x97], "a quota of the broker's is exceeded");
 say([0x9a], 'the broker has no retained messages: status goes unretained from the next connection (set upstream.retain: false to start so)');
 say([0x9b], "the broker takes QoS 0 only on this listener (Mosquitto: max_qos 0), and the gateway sends at QoS 1 so that a record leaves the outbox only once the broker has it: allow QoS 1 there");

@@ -99,12 +99,6 @@ const NO_CONNACK_LOG_EVERY_MS = 60_000;
 const SAME_ID_LOG_EVERY_MS = 60_000;
 /** Rows kept back as too large that are remembered (logged and counted once each). */
 const TOO_LARGE_REMEMBERED = 10_000;
-/** The format's opening steps the broker refused, as a stats field (absent when none). */
-function refusedOf(format: UplinkFormat): { refused?: string[] } {
-  const refused = format.refused();
-  return refused.length ? { refused } : {};
-}
-
 /** A connection that lasted this long resets the reconnect backoff. */
 const STABLE_CONNECTION_MS = 10_000;
 /**
@@ -114,6 +108,12 @@ const STABLE_CONNECTION_MS = 10_000;
  * results queued for ~35 ms, p50 put → upstream 39 ms).
  */
 const PUBLISH_SLICE_MS = 1;
+
+/** The format's opening steps the broker refused, as a stats field (absent when none). */
+function refusedOf(format: UplinkFormat): { refused?: string[] } {
+  const refused = format.refused();
+  return refused.length ? { refused } : {};
+}
 
 /**
  * Forwards committed outbox rows to an upstream MQTT broker at QoS 1 and acknowledges them to the

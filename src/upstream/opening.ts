@@ -46,14 +46,12 @@ export const publish =
  */
 export class OpeningStep {
   private timer: NodeJS.Timeout | undefined;
-  /** This connection's step awaits its answer. */
-  private pending = false;
   private closedPending = 0;
   private off = false;
   /** The last answer refused it; the first refusal is logged, once. */
   private refusedByAnswer = false;
   private refusalLogged = false;
-  /** The attempt whose answer or timeout may still act (one per connection). */
+  /** The attempt awaiting its answer on this connection, whose answer or timeout may still act. */
   private current: object | undefined;
 
   /**
@@ -88,11 +86,9 @@ export class OpeningStep {
     }
     const attempt = {};
     this.current = attempt;
-    this.pending = true;
     const done = () => {
       clearTimeout(this.timer);
       this.timer = undefined;
-      this.pending = false;
       this.current = undefined;
       then();
     };
@@ -116,12 +112,12 @@ export class OpeningStep {
   closed(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    const pending = this.current !== undefined;
     this.current = undefined;
-    if (!this.pending) {
+    if (!pending) {
       this.closedPending = 0;
       return;
     }
-    this.pending = false;
     if (++this.closedPending >= CLOSES_TO_GIVE_UP && !this.off) {
       this.off = true;
       this.log.warn(
