@@ -65,9 +65,43 @@ describe('maintenance: a slow rise of vibration level over days', () => {
     }
   });
 
+  for (const [label, interval] of [['10 min', 600_000], ['1 min', 60_000], ['10 s', 10_000]] as const) {
+    it(`every ${label}, on a noisy level (log sd 0.3, as real 0.1 s snapshots) rising to 3×: caught hours before failure, nothing on a healthy run`, (t) => {
+      // k = 3 baseline deviations is a factor 2.5 here: by k alone only the last hours' surge would
+      // add; \`ratio: 2\` (the default) makes any level above √2× add
+      const level = runPipeline(bearing(interval, true, 5, 0.3, 3)).filter((a) => a.detector === 'vib-level');
+      t.diagnostic(`${label}: vib-level raised ${level.map((a) => `${((FAIL - a.start) / H).toFixed(1)} h`).join(', ')} before failure`);
+      // near its limit on a noisy level the alarm may clear and come back: the first one counts
+      assert.ok(level.length >= 1 && level.length <= 3, `${label}: ${level.length} vib-level alarms`);
+      const lead = (FAIL - level[0]!.start) / H;
+      assert.ok(lead > 4 && lead < 30, `${label}: alarm ${lead.toFixed(1)} h before failure`);
+      const healthy = runPipeline(bearing(interval, false, 5, 0.3));
+      assert.deepEqual(healthy.map((a) => `${a.detector} ${new Date(a.start).toISOString()}`), [], `${label}: healthy run`);
+    });
+  }
+
+  it('a doubling on a noisy early level adds up with ratio 2, and barely by k alone', (t) => {
+    const run = (ratio: number) => {
+      const d = new LevelShiftDetector({ baseline: 6 * H, min_baseline: 36, log: true, k: 3, ratio, h: 20, per: 600_000, max_z: 10, min_std: 0.05, direction: 'up' });
+      const n = gaussian(4);
+      let ts = T0;
+      for (let i = 0; i < 37; i++, ts += 600_000) d.update(ts, Math.exp(0.3 * n()));
+      let firedAt = -1;
+      for (let i = 0; i < 200 && firedAt < 0; i++, ts += 600_000) if (d.update(ts, 2 * Math.exp(0.3 * n())).anomalous) firedAt = i;
+      return firedAt;
+    };
+    const withRatio = run(2);
+    const kAlone = run(0);
+    t.diagnostic(`fired at reading ${withRatio} with ratio 2, ${kAlone} by k alone`);
+    // with ratio 2 each reading adds (ln 2 − ln 2 / 2) / 0.3 ≈ 1.2 on average: about 17 readings
+    assert.ok(withRatio >= 5 && withRatio <= 40, `ratio 2: fired at reading ${withRatio}`);
+    // by k alone only the noise's upper tail adds (z > 3 where a doubling is z ≈ 2.3)
+    assert.ok(kAlone === -1 || kAlone > 3 * withRatio, `k alone: fired at reading ${kAlone}`);
+  });
+
   it('a level whose z crosses 6 only on readings that are not in a row is caught', () => {
     // frozen baseline: log level 0 ± 0.05; then z alternates 4, 7, 4, 7, ... (never twice ≥ 6 in a row)
-    const d = new LevelShiftDetector({ baseline: 3_600_000, min_baseline: 12, log: true, k: 3, h: 20, per: 600_000, max_z: 10, min_std: 0.05, direction: 'up' });
+    const d = new LevelShiftDetector({ baseline: 3_600_000, min_baseline: 12, log: true, k: 3, ratio: 2, h: 20, per: 600_000, max_z: 10, min_std: 0.05, direction: 'up' });
     const n = gaussian(3);
     let ts = T0;
     for (let i = 0; i < 12; i++, ts += 600_000) d.update(ts, Math.exp(0.05 * n()));

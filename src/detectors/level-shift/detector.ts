@@ -9,6 +9,12 @@ export interface LevelShiftParams {
   log: boolean;
   /** Slack k, in baseline standard deviations. */
   k: number;
+  /**
+   * With `log`: a level this many times the baseline (or 1/ratio of it, downwards) always counts
+   * as a shift: the slack is at most half of it, ln(ratio) / 2 in log units, however noisy the
+   * early level was (0: the slack is k alone).
+   */
+  ratio: number;
   /** Limit h on the cumulative excess, in standard deviations × reference intervals. */
   h: number;
   /** Reference interval (ms): a reading adds its excess × min(1, interval since the previous / `per`). */
@@ -22,7 +28,9 @@ export interface LevelShiftParams {
 
 /**
  * A slow rise (or fall) of level against the stream's own early-life baseline: CUSUM on the
- * standardised (log) level, S ← max(0, S + w·(min(z, max_z) − k)), anomalous while S ≥ h.
+ * standardised (log) level, S ← max(0, S + w·(min(z, max_z) − k)), anomalous while S ≥ h; with
+ * `log` and `ratio`, k ≤ ln(ratio) / (2·sd), so a level `ratio` times the baseline adds up
+ * however noisy the baseline was.
  *
  * Why not a z-score with persistence: a trend whose z crosses the limit on readings that are not
  * in a row (noise around a rising level) never satisfies "N readings in a row", while the CUSUM
@@ -80,8 +88,11 @@ export class LevelShiftDetector implements Detector {
     const sd = Math.max(p.min_std, this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0, 1e-12);
     const z = Math.max(-p.max_z, Math.min(p.max_z, directed((x - this.mean) / sd, p.direction)));
     const w = Math.min(1, dt / p.per);
+    // On a noisy early level (log sd 0.3: snapshots of a test rig) k·sd is 2.5× the level, so a
+    // doubling would never add: the slack is then half the ratio that always counts.
+    const k = p.log && p.ratio > 1 ? Math.min(p.k, Math.log(p.ratio) / (2 * sd)) : p.k;
     // capped at 2h so that after a repair the alarm clears within a bounded time
-    this.cusum = Math.min(2 * p.h, Math.max(0, this.cusum + w * (z - p.k)));
+    this.cusum = Math.min(2 * p.h, Math.max(0, this.cusum + w * (z - k)));
     o.baseline = p.log ? Math.exp(this.mean) : this.mean;
     o.deviation = this.cusum;
     o.score = scoreOf(this.cusum, p.h);

@@ -10,6 +10,7 @@ function schema({ z, durationSchema, direction, detectStep }: DetectorSchemaKit)
     min_baseline: z.number().int().min(2).max(1_000_000).default(12).describe('...and at least this many readings.'),
     log: z.boolean().default(true).describe('Judge the log of the value (ratios to the early level: vibration RMS, peak); values ≤ 0 are then not judged.'),
     k: z.number().nonnegative().default(3).describe('CUSUM slack, in baseline standard deviations: smaller excursions are forgiven.'),
+    ratio: z.number().nonnegative().refine((r) => r === 0 || r > 1, { message: 'ratio must be above 1 (2: a doubling), or 0 to judge by k alone' }).default(2).describe('With `log`: a level this many times the early level (or 1/ratio of it, downwards) always counts, however noisy the early level: the slack is at most half of it (ln ratio / 2). 2 = a doubling (+6 dB), the usual first alarm step over a vibration baseline; 0: k alone.'),
     h: z.number().positive().default(20).describe('CUSUM limit on the summed excess, in standard deviations × reference intervals.'),
     per: durationSchema.refine((ms) => ms > 0, { message: 'per must be positive' }).default(600_000).describe('Reference interval: a reading adds its excess × min(1, time since the previous reading / per), so the time to alarm is the same at any sampling interval.'),
     max_z: z.number().positive().default(10).describe('Standardised deviations are clipped to this, so one wild reading adds at most max_z − k.'),
