@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'level_shift: the slack is k alone (a doubling on a noisy early level never adds)',
+    in: 'src/detectors/level-shift/detector.ts',
+    original: 'const k = p.log && p.ratio > 1 ? Math.min(p.k, Math.log(p.ratio) / (2 * sd)) : p.k;',
+    replacement: 'const k = p.k;',
+    tests: ['test/pipelines/maintenance-trend.test.ts'],
+  },
+  {
     id: 'backtest: --score-from runs the history but NAB\'s probation is still 15 % (history alerts scored as false)',
     in: 'src/backtest/metrics.ts',
     original: 'const probation = opts.history ?? Math.min(',
