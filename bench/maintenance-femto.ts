@@ -147,7 +147,7 @@ for (const file of files) {
   let warned = 0;
   let early = 0;
   let n = 0;
-  const perDet = new Map<string, { runs: number; leads: number[]; firstHalf: number; afterDoubling: number[] }>();
+  const perDet = new Map<string, { runs: number; raised: number; leads: number[]; firstHalf: number; afterDoubling: number[] }>();
   for (const [b, snaps] of all) {
     for (let a = 0; a < AXES.length; a++) {
       const key = `${b}-${AXES[a]}`;
@@ -185,8 +185,9 @@ for (const file of files) {
       const halves = firstHalf.map((r) => r.det).join(' ');
       for (const [d, ts] of first) {
         let e = perDet.get(d);
-        if (!e) perDet.set(d, (e = { runs: 0, leads: [], firstHalf: 0, afterDoubling: [] }));
+        if (!e) perDet.set(d, (e = { runs: 0, raised: 0, leads: [], firstHalf: 0, afterDoubling: [] }));
         e.runs++;
+        e.raised += raised.filter((r) => r.det === d).length;
         e.leads.push((end - ts) / 60_000);
         if (firstHalf.some((r) => r.det === d)) e.firstHalf++;
         if (doubled >= 0) e.afterDoubling.push((ts - snaps[doubled]!.ts) / 60_000);
@@ -198,6 +199,6 @@ for (const file of files) {
   console.log(`runs × axes ${n}: an alarm at least 10 min before the end ${warned}, alarms in the first half ${early}`);
   for (const [d, e] of [...perDet].sort()) {
     const q = (a: number[], f: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.floor(f * (a.length - 1))]!.toFixed(0) : '-');
-    console.log(`  ${d.padEnd(13)} alarmed on ${String(e.runs).padStart(2)} (${e.leads.filter((m) => m >= 10).length} at least 10 min before the end), median ${q(e.leads, 0.5)} min before the end; first half on ${e.firstHalf}; minutes after the RMS doubled: median ${q(e.afterDoubling, 0.5)} (quartiles ${q(e.afterDoubling, 0.25)}, ${q(e.afterDoubling, 0.75)})`);
+    console.log(`  ${d.padEnd(13)} alarmed on ${String(e.runs).padStart(2)} (${e.leads.filter((m) => m >= 10).length} at least 10 min before the end; ${e.raised} alarms in all), median ${q(e.leads, 0.5)} min before the end; first half on ${e.firstHalf}; minutes after the RMS doubled: median ${q(e.afterDoubling, 0.5)} (quartiles ${q(e.afterDoubling, 0.25)}, ${q(e.afterDoubling, 0.75)})`);
   }
 }

@@ -71,8 +71,9 @@ describe('maintenance: a slow rise of vibration level over days', () => {
       // add; \`ratio: 2\` (the default) makes any level above √2× add
       const level = runPipeline(bearing(interval, true, 5, 0.3, 3)).filter((a) => a.detector === 'vib-level');
       t.diagnostic(`${label}: vib-level raised ${level.map((a) => `${((FAIL - a.start) / H).toFixed(1)} h`).join(', ')} before failure`);
-      // near its limit on a noisy level the alarm may clear and come back: the first one counts
-      assert.ok(level.length >= 1 && level.length <= 3, `${label}: ${level.length} vib-level alarms`);
+      // one alarm: near its limit on a noisy level the CUSUM crosses it back and forth, and the
+      // alert clears only once it is well below (\`clear_score: 0.3\`: S < 0.43 h)
+      assert.equal(level.length, 1, `${label}: ${level.length} vib-level alarms`);
       const lead = (FAIL - level[0]!.start) / H;
       assert.ok(lead > 4 && lead < 30, `${label}: alarm ${lead.toFixed(1)} h before failure`);
       const healthy = runPipeline(bearing(interval, false, 5, 0.3));
@@ -121,6 +122,16 @@ describe('maintenance: ISO 10816 zones on velocity RMS', () => {
     assert.equal(iso10816Zone(4.4, 'group2-rigid'), 'C');
     assert.equal(iso10816Zone(4.5, 'group2-rigid'), 'D');
     assert.equal(iso10816Zone(11, 'group1-flexible'), 'D');
+  });
+
+  it('a velocity hovering at the zone C boundary (noisy snapshots) is one alarm, not one per crossing', () => {
+    // 2.8 mm/s ± 10 % (log sd), one reading a minute for 6 h: below the 10 % hysteresis one minute in seven
+    const n = gaussian(11);
+    const rows = Array.from({ length: 6 * 60 }, (_, i) => ({ ts: T0 + i * 60_000, rms: 0.2 }));
+    const vel = new Map(rows.map((r) => [r.ts, 2.8 * Math.exp(0.1 * n())]));
+    const alerts = runPipeline(rows, (ts) => [{ metric: 'vibration_velocity', value: vel.get(ts)! }]).filter((a) => a.detector === 'iso-zone-c');
+    // the zone is a state of the machine: the alarm clears after 10 minutes out of it (\`clear_after\`)
+    assert.equal(alerts.length, 1, `${alerts.length} zone C alarms`);
   });
 
   it('zone C then zone D raise from the first readings, with no baseline to learn', () => {
