@@ -6,7 +6,8 @@
  * script at a copy holding `Learning_set/` and `Full_Test_Set/` (see docs/domains.md).
  *
  * Per snapshot and axis: RMS, peak and kurtosis of the acceleration (g) and the velocity RMS
- * (mm/s, 10–1,000 Hz as ISO 10816 measures it), pushed as `<bearing>-<axis>/vibration_*` streams.
+ * (mm/s, 10–1,000 Hz as ISO 10816 measures it), pushed as `<bearing>-<axis>/vibration_*` streams,
+ * with the bearing temperature's per-second means as `<bearing>-<axis>/bearing_temp_c` where recorded.
  * Prints, per run, each detector's first alarm in minutes before the end and the alarms raised in
  * the first half of the run.
  *
@@ -26,6 +27,12 @@ interface Snapshot {
   ts: number;
   /** Per axis (horizontal, vertical): RMS g, peak g, kurtosis, velocity RMS mm/s. */
   axes: Array<[number, number, number, number]>;
+}
+
+interface Run {
+  snaps: Snapshot[];
+  /** Bearing temperature (°C), per-second means of the 10 Hz sensor (9 of the 17 runs have it). */
+  temp: Array<{ ts: number; c: number }>;
 }
 
 /** Velocity RMS (mm/s) over 10–1,000 Hz from acceleration samples (g): Hann window, DFT bins, each divided by 2πf. */
@@ -100,34 +107,62 @@ function features(file: string, tables: Map<number, ReturnType<typeof tablesFor>
   return { tod, axes };
 }
 
-/** A run's snapshots in order, times of day made absolute (a run may pass midnight). */
-function loadRun(dir: string): Snapshot[] {
-  const tables = new Map<number, ReturnType<typeof tablesFor>>();
-  const out: Snapshot[] = [];
+/** Times of day (ms) made absolute and increasing: a run may pass midnight. */
+function absolute(tods: number[], glitchStep: number): number[] {
   let day = Date.UTC(2012, 0, 1);
-  for (const name of readdirSync(dir).filter((f) => f.startsWith('acc_')).sort()) {
-    const { tod, axes } = features(join(dir, name), tables);
-    const last = out.at(-1)?.ts ?? -Infinity;
+  const out: number[] = [];
+  for (const tod of tods) {
+    const last = out.at(-1) ?? -Infinity;
     let ts = day + tod;
     // past midnight the time of day starts again; a time that jumps back otherwise is a glitch in
-    // the file (Bearing1_1's acc_02121 and 02122 say 09:38): the snapshot is then 10 s after the last
+    // the file (Bearing1_1's acc_02121 and 02122 say 09:38): the sample is then a step after the last
     if (ts <= last && ts + 86_400_000 - last < 3_600_000) ts = (day += 86_400_000) + tod;
-    else if (ts <= last) ts = last + 10_000;
-    out.push({ ts, axes });
+    else if (ts <= last) ts = last + glitchStep;
+    out.push(ts);
   }
   return out;
 }
 
-function runs(data: string): Map<string, Snapshot[]> {
-  const cache = join(tmpdir(), `edgewise-femto-${Buffer.from(data).toString('base64url')}.json`);
-  if (existsSync(cache)) return new Map(JSON.parse(readFileSync(cache, 'utf8')) as Array<[string, Snapshot[]]>);
-  const out = new Map<string, Snapshot[]>();
+/** The temperature files: rows of hour; minute; second; tenth; °C at 10 Hz, one file a minute. */
+function loadTemp(dir: string): Run['temp'] {
+  const perSecond: Array<{ tod: number; sum: number; n: number }> = [];
+  for (const name of readdirSync(dir).filter((f) => f.startsWith('temp_')).sort()) {
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      const c = line.split(/[;,]/).map(Number);
+      if (c.length < 5 || !c.every(Number.isFinite)) continue;
+      const tod = ((c[0]! * 60 + c[1]!) * 60 + c[2]!) * 1000;
+      const last = perSecond.at(-1);
+      if (last?.tod === tod) {
+        last.sum += c[4]!;
+        last.n++;
+      } else perSecond.push({ tod, sum: c[4]!, n: 1 });
+    }
+  }
+  const ts = absolute(perSecond.map((p) => p.tod), 1000);
+  return perSecond.map((p, i) => ({ ts: ts[i]!, c: p.sum / p.n }));
+}
+
+/** A run's snapshots in order, times of day made absolute (a run may pass midnight). */
+function loadRun(dir: string): Snapshot[] {
+  const tables = new Map<number, ReturnType<typeof tablesFor>>();
+  const feats = readdirSync(dir)
+    .filter((f) => f.startsWith('acc_'))
+    .sort()
+    .map((name) => features(join(dir, name), tables));
+  const ts = absolute(feats.map((f) => f.tod), 10_000);
+  return feats.map((f, i) => ({ ts: ts[i]!, axes: f.axes }));
+}
+
+function runs(data: string): Map<string, Run> {
+  const cache = join(tmpdir(), `edgewise-femto-v2-${Buffer.from(data).toString('base64url')}.json`);
+  if (existsSync(cache)) return new Map(JSON.parse(readFileSync(cache, 'utf8')) as Array<[string, Run]>);
+  const out = new Map<string, Run>();
   for (const set of ['Learning_set', 'Full_Test_Set']) {
     const root = join(data, set);
     if (!existsSync(root)) throw new Error(`${root}: not found; --data must hold the challenge's Learning_set/ and Full_Test_Set/ folders`);
     for (const b of readdirSync(root).sort()) {
       process.stderr.write(`features: ${set}/${b}\n`);
-      out.set(b, loadRun(join(root, b)));
+      out.set(b, { snaps: loadRun(join(root, b)), temp: loadTemp(join(root, b)) });
     }
   }
   mkdirSync(tmpdir(), { recursive: true });
@@ -148,20 +183,24 @@ for (const file of files) {
   let early = 0;
   let n = 0;
   const perDet = new Map<string, { runs: number; raised: number; leads: number[]; firstHalf: number; afterDoubling: number[] }>();
-  for (const [b, snaps] of all) {
+  for (const [b, { snaps, temp }] of all) {
     for (let a = 0; a < AXES.length; a++) {
       const key = `${b}-${AXES[a]}`;
       const raised: Array<{ det: string; ts: number }> = [];
       const p = compilePipeline(loadPipelineFile(file), (e) => {
         if (e.kind === 'alert' && e.alert.state === 'raised') raised.push({ det: e.alert.detector, ts: e.alert.start });
       });
+      const readings: Array<{ stream: string; ts: number; value: number }> = [];
       for (const s of snaps) {
         const [rms, peak, kurt, vel] = s.axes[a]!;
-        p.push({ stream: `${key}/vibration_rms`, ts: s.ts, value: rms });
-        p.push({ stream: `${key}/vibration_peak`, ts: s.ts, value: peak });
-        p.push({ stream: `${key}/vibration_kurtosis`, ts: s.ts, value: kurt });
-        p.push({ stream: `${key}/vibration_velocity`, ts: s.ts, value: vel });
+        readings.push({ stream: `${key}/vibration_rms`, ts: s.ts, value: rms });
+        readings.push({ stream: `${key}/vibration_peak`, ts: s.ts, value: peak });
+        readings.push({ stream: `${key}/vibration_kurtosis`, ts: s.ts, value: kurt });
+        readings.push({ stream: `${key}/vibration_velocity`, ts: s.ts, value: vel });
       }
+      for (const t of temp) readings.push({ stream: `${key}/bearing_temp_c`, ts: t.ts, value: t.c });
+      readings.sort((x, y) => x.ts - y.ts);
+      for (const r of readings) p.push(r);
       p.flush();
       const t0 = snaps[0]!.ts;
       const end = snaps.at(-1)!.ts;
@@ -193,7 +232,8 @@ for (const file of files) {
         if (doubled >= 0) e.afterDoubling.push((ts - snaps[doubled]!.ts) / 60_000);
       }
       const x2 = doubled < 0 ? '-' : ((end - snaps[doubled]!.ts) / 60_000).toFixed(0);
-      console.log(`${b.padEnd(11)}${AXES[a]}  ${(life / 3.6e6).toFixed(2).padStart(6)}  ${ratio.toFixed(1).padStart(5)}  ${x2.padStart(5)}  ${v0.toFixed(2).padStart(6)} → ${v1.toFixed(2).padEnd(7)}  ${fmt || '-'}  | ${halves || '-'}`);
+      const tempRange = temp.length ? `  temp ${temp[0]!.c.toFixed(1)} → ${temp.at(-1)!.c.toFixed(1)} °C` : '';
+      console.log(`${b.padEnd(11)}${AXES[a]}  ${(life / 3.6e6).toFixed(2).padStart(6)}  ${ratio.toFixed(1).padStart(5)}  ${x2.padStart(5)}  ${v0.toFixed(2).padStart(6)} → ${v1.toFixed(2).padEnd(7)}  ${fmt || '-'}  | ${halves || '-'}${tempRange}`);
     }
   }
   console.log(`runs × axes ${n}: an alarm at least 10 min before the end ${warned}, alarms in the first half ${early}`);

@@ -113,6 +113,26 @@ describe('maintenance: a slow rise of vibration level over days', () => {
   });
 });
 
+describe('maintenance: a stuck temperature sensor', () => {
+  it('a steady reading that moves only in its last digits is not stuck; one repeated exactly is', () => {
+    // one reading a second for an hour; as the PHM 2012 rig's sensor: 70 °C drifting 0.0002 °C/s,
+    // ± 0.001 of noise, three decimals; from 40 minutes the sensor repeats its last value
+    const n = gaussian(21);
+    const rows = Array.from({ length: 3600 }, (_, i) => ({ ts: T0 + i * 1000, rms: 0.2 }));
+    let held = NaN;
+    const temp = (ts: number) => {
+      const i = (ts - T0) / 1000;
+      const live = Math.round((70 + 0.0002 * i + 0.001 * n()) * 1000) / 1000;
+      if (i === 2400) held = live;
+      return [{ metric: 'bearing_temp_c', value: i >= 2400 ? held : live }];
+    };
+    const stuck = runPipeline(rows, temp).filter((a) => a.detector === 'temp-stuck');
+    assert.equal(stuck.length, 1, `${stuck.length} stuck alarms`);
+    const at = (stuck[0]!.start - T0) / 1000;
+    assert.ok(at >= 2400 && at <= 2431, `raised ${at} s in: within 30 s of the first repeated reading`);
+  });
+});
+
 describe('maintenance: ISO 10816 zones on velocity RMS', () => {
   it('zones by class are the standard boundaries', () => {
     assert.equal(iso10816Zone(0.5, 'I'), 'A');
