@@ -184,6 +184,7 @@ for (const file of files) {
   let warned = 0;
   let early = 0;
   let n = 0;
+  const drops: Record<string, number> = {};
   const perDet = new Map<string, { runs: number; raised: number; leads: number[]; firstHalf: number; afterDoubling: number[] }>();
   for (const [b, { snaps, temp }] of all) {
     for (let a = 0; a < AXES.length; a++) {
@@ -204,6 +205,7 @@ for (const file of files) {
       readings.sort((x, y) => x.ts - y.ts);
       for (const r of readings) p.push(r);
       p.flush();
+      for (const [k, v] of Object.entries(p.stats().dropped)) { drops[k] = (drops[k] ?? 0) + v; if (process.env.FEMTO_DROPS) console.error(key, k, v, JSON.stringify(p.drops.allSamples().map((d) => d.detail))); }
       const t0 = snaps[0]!.ts;
       const end = snaps.at(-1)!.ts;
       const life = end - t0;
@@ -238,7 +240,7 @@ for (const file of files) {
       console.log(`${b.padEnd(11)}${AXES[a]}  ${(life / 3.6e6).toFixed(2).padStart(6)}  ${ratio.toFixed(1).padStart(5)}  ${x2.padStart(5)}  ${v0.toFixed(2).padStart(6)} → ${v1.toFixed(2).padEnd(7)}  ${fmt || '-'}  | ${halves || '-'}${tempRange}`);
     }
   }
-  console.log(`runs × axes ${n}: an alarm at least 10 min before the end ${warned}, alarms in the first half ${early}`);
+  console.log(`runs × axes ${n}: an alarm at least 10 min before the end ${warned}, alarms in the first half ${early}; readings the pipeline dropped: ${JSON.stringify(drops)}`);
   for (const [d, e] of [...perDet].sort()) {
     const q = (a: number[], f: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.floor(f * (a.length - 1))]!.toFixed(0) : '-');
     console.log(`  ${d.padEnd(13)} alarmed on ${String(e.runs).padStart(2)} (${e.leads.filter((m) => m >= 10).length} at least 10 min before the end; ${e.raised} alarms in all), median ${q(e.leads, 0.5)} min before the end; first half on ${e.firstHalf}; minutes after the RMS doubled: median ${q(e.afterDoubling, 0.5)} (quartiles ${q(e.afterDoubling, 0.25)}, ${q(e.afterDoubling, 0.75)})`);

@@ -66,6 +66,7 @@ for (const c of car) readings.push({ stream: 'car/accel_ms2', ts: c.ts, value: c
 readings.sort((x, y) => x.ts - y.ts);
 for (const r of readings) p.push(r);
 p.flush();
+const dropped = p.stats().dropped;
 
 // 2. The mounting estimate the step makes (same parameters), sample by sample, against the car.
 const mount = new Mount({ gravityTauMs: step.gravity_tau, smoothMs: step.smooth, freeze: step.freeze_g * G, minTurnDeg: step.min_turn, minYawRate: 0.06, minSpeedChange: step.min_speed_change });
@@ -112,3 +113,4 @@ for (const d of ['phone', 'car']) {
   const mine = alerts.filter((a) => a.stream.startsWith(`${d}/`));
   console.log(`harsh events from the ${d}: ${mine.map((a) => `${a.detector} at ${at(a.start)} (peak ${(a.value / G).toFixed(2)} g)`).join(', ') || 'none'}`);
 }
+console.log(`readings the pipeline dropped: ${JSON.stringify(dropped)}`);

@@ -30,6 +30,12 @@ interface KeyState {
   slots: unknown[];
 }
 
+/** A window result on its way out, with the stream it belongs to. */
+interface ClosedWindow {
+  keyState: KeyState;
+  res: WindowResult;
+}
+
 function newKey(stream: string, slots: number): KeyState {
   return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, slots: new Array(slots) };
 }
@@ -374,10 +380,12 @@ export class Pipeline {
   flush(partial = false): void {
     const op = this.windowOp;
     if (op) {
+      const closed: ClosedWindow[] = [];
       for (const keyState of [...this.keys.values()]) {
         const slotState = keyState.slots[this.windowSlot];
-        if (slotState !== undefined) op.flush(slotState, keyState.stream, partial, (res) => this.fired(keyState, res));
+        if (slotState !== undefined) op.flush(slotState, keyState.stream, partial, (res) => closed.push({ keyState, res }));
       }
+      this.fireInOrder(closed);
     }
     for (const { op: o, ctx } of this.operators) o.flush?.(partial, ctx);
   }
@@ -518,13 +526,25 @@ export class Pipeline {
     this.nextIdleCheck = now + this.idleCheckEvery;
     const op = this.windowOp;
     if (!op || !Number.isFinite(op.idleTimeout)) return;
+    const closed: ClosedWindow[] = [];
     for (const keyState of this.keys.values()) {
       const silent = now - keyState.lastArrival;
       if (silent >= op.idleTimeout && keyState.maxTs !== -Infinity) {
         const slotState = keyState.slots[this.windowSlot];
-        if (slotState !== undefined) op.idle(slotState, keyState.stream, keyState.maxTs + silent, (res) => this.fired(keyState, res));
+        if (slotState !== undefined) op.idle(slotState, keyState.stream, keyState.maxTs + silent, (res) => closed.push({ keyState, res }));
       }
     }
+    this.fireInOrder(closed);
+  }
+
+  /**
+   * Windows closed together (at the end of input, or a device falling silent) go on in time order
+   * across streams, as they would have closed live: a step that combines a device's streams (join)
+   * takes its windows in order and counts an older one as late.
+   */
+  private fireInOrder(closed: ClosedWindow[]): void {
+    closed.sort((a, b) => a.res.end - b.res.end || a.res.start - b.res.start);
+    for (const { keyState, res } of closed) this.fired(keyState, res);
   }
 
   /** See OperatorContext.deviceTime. */

@@ -78,3 +78,23 @@ test('join live: the slowest active stream of a device holds a pending join; an 
   // peak idle (16 s): the slowest active stream (rms, watermark past 20 s) decides: out, partial.
   assert.deepEqual(joined(), [[0, false], [10_000, true]]);
 });
+
+test('join live: a device falling silent after a burst closes its streams\' windows in time order, none dropped as late', () => {
+  const { p, results, gw } = build({}, [
+    { window: { type: 'tumbling', size: '10s', lateness: '1s', idle_timeout: '30s', aggregates: ['rms', 'max'] } },
+    { join: { metric: 'vibration', fields: { rms: 'vibration_rms.rms', peak: 'vibration_peak.max' } } },
+    { output: 'features' },
+  ]);
+  // a logger that uploads its last minute at once (a snapshot 0.4 s into every 10 s window), then
+  // falls silent: when its streams go idle, each has windows open
+  for (let s = 0; s < 60; s++) gw.tick();
+  for (let i = 0; i < 6; i++) {
+    gw.deliver('brg/vibration_rms', T0 + i * 10_000 + 400, 0.1);
+    gw.deliver('brg/vibration_peak', T0 + i * 10_000 + 400, 0.3);
+  }
+  // idle after 30 s: by then both of each stream's open windows are due at once
+  for (let s = 0; s < 40; s++) gw.tick();
+  const joined = results('features').filter((r) => r.stream === 'brg/vibration').map((r) => [(r.start - T0) / 1000, r.partial === true]);
+  assert.deepEqual(joined, [[0, false], [10, false], [20, false], [30, false], [40, false], [50, false]]);
+  assert.deepEqual(p.stats().dropped, {}, 'no join_late');
+});

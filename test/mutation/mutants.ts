@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'engine: windows closed together go on stream by stream, not in time order (a join drops the older as late)',
+    in: 'src/engine/pipeline.ts',
+    original: 'closed.sort((a, b) => a.res.end - b.res.end || a.res.start - b.res.start);',
+    replacement: '',
+    tests: ['test/pipelines/operators.test.ts', 'test/engine/cross-stream.test.ts'],
+  },
+  {
     id: 'level_shift: the slack is k alone (a doubling on a noisy early level never adds)',
     in: 'src/detectors/level-shift/detector.ts',
     original: 'const k = p.log && p.ratio > 1 ? Math.min(p.k, Math.log(p.ratio) / (2 * sd)) : p.k;',

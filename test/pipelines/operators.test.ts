@@ -40,6 +40,24 @@ test('join: one result per device and window with fields and a ratio (crest fact
   assert.equal(results('features').filter((r) => r.stream.endsWith('/vibration_rms')).length, 6);
 });
 
+test('join: windows still open at the end of input are joined in time order, none dropped as late', () => {
+  // one snapshot every 10 s, 0.4 s into each window (as the PHM 2012 rig's): with 1 s of lateness
+  // the last two windows of every metric are open when the input ends
+  const { p, results } = build([
+    { window: { type: 'tumbling', size: '10s', lateness: '1s', aggregates: ['rms', 'max'] } },
+    { join: { metric: 'vibration', fields: { rms: 'vibration_rms.rms', peak: 'vibration_peak.max' } } },
+    { output: 'features' },
+  ]);
+  for (let i = 0; i < 6; i++) {
+    p.push({ stream: 'brg/vibration_rms', ts: T0 + i * 10_000 + 400, value: 0.1 });
+    p.push({ stream: 'brg/vibration_peak', ts: T0 + i * 10_000 + 400, value: 0.3 });
+  }
+  p.flush();
+  const joined = results('features').filter((r) => r.stream === 'brg/vibration');
+  assert.deepEqual(joined.map((r) => [(r.start - T0) / 1000, r.partial === true]), [[0, false], [10, false], [20, false], [30, false], [40, false], [50, false]]);
+  assert.deepEqual(p.stats().dropped, {});
+});
+
 test('join: a device missing a metric in a window gives a partial result without the ratio', () => {
   const { p, results } = build([
     { window: { type: 'tumbling', size: '10s', aggregates: ['rms', 'max'] } },
