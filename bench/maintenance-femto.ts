@@ -12,6 +12,7 @@
  * the first half of the run.
  *
  *   npx tsx bench/maintenance-femto.ts --data /path/to/femto [--every 6] [other-pipeline.yaml ...]
+ *   (FEMTO_DROPS=1: each run's pipeline drops, with samples, on stderr)
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
