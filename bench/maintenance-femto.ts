@@ -14,7 +14,7 @@
  *   npx tsx bench/maintenance-femto.ts --data /path/to/femto [--every 6] [other-pipeline.yaml ...]
  *   (FEMTO_DROPS=1: each run's pipeline drops, with samples, on stderr)
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -166,7 +166,6 @@ function runs(data: string): Map<string, Run> {
       out.set(b, { snaps: loadRun(join(root, b)), temp: loadTemp(join(root, b)) });
     }
   }
-  mkdirSync(tmpdir(), { recursive: true });
   writeFileSync(cache, JSON.stringify([...out]));
   return out;
 }

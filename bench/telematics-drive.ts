@@ -19,6 +19,7 @@ import { compilePipeline } from '../src/compile.js';
 import type { AlertRecord } from '../src/core/records.js';
 import { G, Mount, dot, type Vec3 } from '../src/domain/telematics/imu.js';
 import type { TelematicsStepSpec } from '../src/domain/telematics/schema.js';
+import { mountParamsOf } from '../src/domain/telematics/step.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false } } });
 // --no-speed: the phone's GPS speed withheld, forward then comes from turns (the gyro)
@@ -69,7 +70,7 @@ p.flush();
 const dropped = p.stats().dropped;
 
 // 2. The mounting estimate the step makes (same parameters), sample by sample, against the car.
-const mount = new Mount({ gravityTauMs: step.gravity_tau, smoothMs: step.smooth, freeze: step.freeze_g * G, minTurnDeg: step.min_turn, minYawRate: 0.06, minSpeedChange: step.min_speed_change });
+const mount = new Mount(mountParamsOf(step));
 let prevFix: { ts: number; v: number } | undefined;
 let learnt: { ts: number; source: string } | undefined;
 const pairs: Array<{ lon: [number, number]; lat: [number, number] }> = [];
@@ -77,7 +78,8 @@ let ci = 0;
 for (const r of phone) {
   const h = mount.update(r.ts, [r.a[0] * G, r.a[1] * G, r.a[2] * G], r.w);
   if (useSpeed && r.fixTs !== prevFix?.ts && r.speed >= 0) {
-    if (prevFix && r.fixTs - prevFix.ts >= 1 && r.fixTs - prevFix.ts < 5) mount.speedInterval((r.speed - prevFix.v) / (r.fixTs - prevFix.ts), (r.fixTs - prevFix.ts) * 1000);
+    const dt = (r.fixTs - (prevFix?.ts ?? NaN)) * 1000;
+    if (prevFix && dt >= step.speed_interval && dt <= step.max_gap) mount.speedInterval(((r.speed - prevFix.v) * 1000) / dt, dt);
     prevFix = { ts: r.fixTs, v: r.speed };
   }
   const axes = mount.ready(r.ts) ? mount.axes() : undefined;

@@ -32,6 +32,11 @@ export type AccelSource = 'imu' | 'longitudinal' | 'speed';
 const RANK: Record<AccelSource, number> = { speed: 0, longitudinal: 1, imu: 2 };
 const SNAPSHOT_VERSION = 1;
 
+/** The mounting estimate's parameters from the step's config. */
+export function mountParamsOf(spec: TelematicsStepSpec): MountParams {
+  return { gravityTauMs: spec.gravity_tau, smoothMs: spec.smooth, freeze: spec.freeze_g * G, minTurnDeg: spec.min_turn, minYawRate: 0.06, minSpeedChange: spec.min_speed_change };
+}
+
 /** Channel of a metric: 0–2 accelerometer axes, 3–5 gyro axes. */
 const ACCEL_MASK = 0b000111;
 const GYRO_MASK = 0b111000;
@@ -98,7 +103,7 @@ export class TelematicsOperator implements EngineOperator {
     this.gyroScale = spec.gyro_unit === 'deg/s' ? Math.PI / 180 : 1;
     this.speedScale = spec.speed_unit === 'km/h' ? 1 / 3.6 : spec.speed_unit === 'mph' ? 0.44704 : 1;
     this.limit = { harsh_braking: spec.braking_g * G, harsh_acceleration: spec.acceleration_g * G, harsh_cornering: spec.cornering_g * G };
-    this.mountParams = { gravityTauMs: spec.gravity_tau, smoothMs: spec.smooth, freeze: spec.freeze_g * G, minTurnDeg: spec.min_turn, minYawRate: 0.06, minSpeedChange: spec.min_speed_change };
+    this.mountParams = mountParamsOf(spec);
   }
 
   reading(r: Reading, ctx: OperatorContext): void {
