@@ -6,17 +6,21 @@
  * the best score reached, and its rule).
  * For windows missed with an alert active: how long before it was raised and the last anomalous
  * reading (-a: one line each). Readings of all columns count (any column anomalous, active...).
- *   npx tsx bench/tune/miss-causes.ts "cloud hourly" ['{overrides}'] [-v] [-a]
+ *   npx tsx bench/tune/miss-causes.ts "cloud hourly" ['{overrides}'] [-v] [-a] [--short]
+ * (--short: the corpus cut into 14-day files as bench/tune/short.ts does, a fresh detector each)
  */
 import { compileDetect } from '../../src/compile.js';
 import { detectStepSchema } from '../../test/helpers/schemas.js';
 import { DEFAULT_DETECTOR_PARAMS } from '../../src/detectors/default/detector.js';
 import { corpora } from './sweep.js';
+import { cut } from './short.js';
 
 const args = process.argv.slice(2);
 const name = args[0] ?? 'cloud hourly';
 const over = JSON.parse(args.find((a) => a.startsWith('{')) ?? '{}') as Record<string, unknown>;
-const files = corpora([])[name]!;
+const whole = corpora([])[name];
+if (!whole) throw new Error(`no corpus named ${JSON.stringify(name)}: one of ${Object.keys(corpora([])).join(', ')}`);
+const files = args.includes('--short') ? cut(whole) : whole;
 const P = { ...DEFAULT_DETECTOR_PARAMS, ...over };
 const FLOOR: Record<string, number> = { spike: P.spike_z, dip: P.spike_z, season: P.season_z, season_shift: P.season_h, sequence: P.seq_z };
 const count: Record<string, number> = {};
