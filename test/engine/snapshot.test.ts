@@ -9,8 +9,8 @@ import { compilePipeline } from '../../src/compile.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 
-function build(steps: unknown[]) {
-  const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps });
+function build(steps: unknown[], streams = ['**']) {
+  const spec = pipelineSchema().parse({ name: 't', input: { streams }, steps });
   const out: Emission[] = [];
   const p = compilePipeline(spec, (e) => out.push(e));
   return { p, out };
@@ -38,9 +38,9 @@ function readings(n: number): Reading[] {
  * went through a checkpoint (v8 serialise → deserialise, as in the outbox database) into a fresh
  * pipeline that then took the rest.
  */
-function assertSurvivesRestart(steps: unknown[], cuts: number[], n = 400) {
+function assertSurvivesRestart(steps: unknown[], cuts: number[], n = 400, streams = ['**']) {
   const input = readings(n);
-  const whole = build(steps);
+  const whole = build(steps, streams);
   for (const r of input) whole.p.push(r);
   whole.p.advanceTo(T0 + 10_000_000);
   whole.p.flush();
@@ -54,8 +54,9 @@ function assertSurvivesRestart(steps: unknown[], cuts: number[], n = 400) {
     if (cut === input.length) break;
     out.push(...cur.out);
     const snap = deserialize(serialize(cur.p.snapshot()));
-    cur = build(steps);
+    cur = build(steps, streams);
     assert.deepEqual(cur.p.restore(snap), [], 'every part restores');
+    assert.deepEqual(cur.p.snapshot(), snap, 'the restored pipeline holds all that was saved');
   }
   cur.p.advanceTo(T0 + 10_000_000);
   cur.p.flush();
@@ -87,6 +88,25 @@ test('checkpoint: a join with pending devices resumes exactly', () => {
       { output: 'features' },
     ],
     [601, 1203],
+  );
+});
+
+test('checkpoint: detectors on a join\'s output, a stream the input does not name, resume exactly', () => {
+  // As in pipelines/predictive-maintenance.yaml: the input names the sensor's streams, the detectors
+  // judge `<device>/vibration`, which only the join makes. Until 2026-12-04 their state was not
+  // restored (the input's patterns decided which streams' state came back): after every restart
+  // the level rule learnt its early-life baseline again from a level that had already risen.
+  assertSurvivesRestart(
+    [
+      { window: { type: 'tumbling', size: '10s', aggregates: ['rms', 'max'] } },
+      { join: { metric: 'vibration', fields: { rms: 'vibration_rms.rms', peak: 'vibration_peak.max' }, ratios: { crest: ['peak', 'rms'] } } },
+      { detect: { detector: 'ewma', field: 'crest', warmup: 5, threshold: 3, alert: { clear_readings: 2 } }, streams: ['*/vibration'] },
+      { detect: { name: 'level', detector: 'level_shift', field: 'rms', baseline: '1m', min_baseline: 3, per: '10s', h: 2 }, streams: ['*/vibration'] },
+      { output: 'features' },
+    ],
+    [601, 1203],
+    1800,
+    ['*/vibration_rms', '*/vibration_peak'],
   );
 });
 

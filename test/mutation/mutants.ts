@@ -552,6 +552,14 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-joint.test.ts'],
   },
   {
+    id: 'engine: the state of streams an operator makes (a join\'s output) is not restored',
+    in: 'src/engine/pipeline.ts',
+    original: 'if (!this.matcher.matches(e[0]) && !this.keys.has(e[0])) continue;',
+    replacement: 'if (!this.matcher.matches(e[0])) continue;',
+    tests: ['test/engine/snapshot.test.ts'],
+    pattern: 'join\'s output',
+  },
+  {
     id: 'outbox: the tail of a burst of window results waits for the group commit',
     in: 'src/outbox/index.ts',
     original: 'this.aggregateBurstUntil = Math.min(this.mono() + delay, this.aggregateBurstEnd);',

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadPipelineFile } from '../../src/config/load.js';
-import type { AlertRecord } from '../../src/core/records.js';
+import type { AlertRecord, Emission } from '../../src/core/records.js';
 import { compilePipeline } from '../../src/compile.js';
 import { LevelShiftDetector } from '../../src/detectors/level-shift/detector.js';
 import { iso10816Zone } from '../../src/detectors/iso10816/detector.js';
@@ -56,6 +56,36 @@ describe('maintenance: a slow rise of vibration level over days', () => {
     t.diagnostic(`hours before failure: ${JSON.stringify(leads)}`);
     assert.equal(v.length, 3);
     assert.ok(Math.max(...v) - Math.min(...v) < 3, JSON.stringify(leads));
+  });
+
+  it('a gateway restarted while the bearing degrades alarms as if it had not been: the early-life baselines come back with the state', () => {
+    const spec = loadPipelineFile(join(ROOT, 'pipelines/predictive-maintenance.yaml'));
+    const rows = bearing(600_000, true);
+    const run = (restartAt?: number) => {
+      const raised: string[] = [];
+      const sink = (e: Emission) => {
+        if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(`${e.alert.detector} ${new Date(e.alert.start).toISOString()}`);
+      };
+      let p = compilePipeline(spec, sink);
+      const n = gaussian(9);
+      for (const { ts, rms } of rows) {
+        if (ts === restartAt) {
+          const snap = structuredClone(p.snapshot());
+          p = compilePipeline(spec, sink);
+          assert.deepEqual(p.restore(snap), []);
+        }
+        p.push({ stream: 'brg-1/vibration_rms', ts, value: rms });
+        p.push({ stream: 'brg-1/vibration_peak', ts, value: rms * (3.2 + 0.2 * n()) });
+        p.push({ stream: 'brg-1/vibration_kurtosis', ts, value: 3 + 0.15 * n() });
+      }
+      p.flush();
+      return raised;
+    };
+    const whole = run();
+    assert.equal(whole.filter((a) => a.startsWith('vib-level')).length, 1, JSON.stringify(whole));
+    // 30 h before failure: the level is already 1.5× its early one, and rising
+    const restarted = run(rows.find((r) => r.ts >= FAIL - 30 * H)!.ts);
+    assert.deepEqual(restarted, whole);
   });
 
   it('a 2-minute transient at 3× (a knock, a start-up) alarms at no sampling interval: the excess accrues per unit of time', () => {
