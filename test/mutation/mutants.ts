@@ -560,6 +560,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'join\'s output',
   },
   {
+    id: 'telematics: a vehicle without gravity yet (speed only) makes the saved state unrestorable',
+    in: 'src/domain/telematics/step.ts',
+    original: "if (!noGravity) m.g = vec(e.g, 'g', id);",
+    replacement: "m.g = vec(e.g, 'g', id);",
+    tests: ['test/pipelines/domains.test.ts'],
+    pattern: 'telematics: a gateway restarted',
+  },
+  {
     id: 'outbox: the tail of a burst of window results waits for the group commit',
     in: 'src/outbox/index.ts',
     original: 'this.aggregateBurstUntil = Math.min(this.mono() + delay, this.aggregateBurstEnd);',

@@ -311,13 +311,16 @@ export class TelematicsOperator implements EngineOperator {
       v.source = e.source === 'imu' || e.source === 'longitudinal' ? e.source : 'speed';
       v.expect = typeof e.expect === 'number' ? e.expect & (ACCEL_MASK | GYRO_MASK) | ACCEL_MASK : ACCEL_MASK;
       const m = v.mount;
-      m.g = vec(e.g, 'g', id);
+      // A vehicle that has sent no accelerometer sample yet (a speed-only device) has no gravity
+      // (NaN; null after JSON): it comes back as it was, learning gravity from its first sample.
+      const noGravity = Array.isArray(e.g) && e.g.length === 3 && e.g.every((n) => n === null || (typeof n === 'number' && Number.isNaN(n)));
+      if (!noGravity) m.g = vec(e.g, 'g', id);
       m.left = vec(e.left, 'left', id);
       m.fwd = vec(e.fwd, 'fwd', id);
       m.turnDeg = Number(e.turnDeg) || 0;
       m.speedChange = Number(e.speedChange) || 0;
       // gravity is known: judge from the first sample on (t0 one time constant back)
-      m.restored();
+      if (!noGravity) m.restored();
       this.vehicles.set(id, v);
     }
   }
