@@ -110,6 +110,45 @@ describe('telematics on raw IMU data', () => {
   });
 });
 
+describe('telematics across a restart', () => {
+  it('restarted during a harsh brake: the brake raised before is cleared after, once, as without the restart (its part saved as v8 or as JSON)', () => {
+    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+    const { readings } = drive(testDrive().script, { mount: [130, 55, -20] });
+    const play = (restartAt: number | undefined, copy: (x: unknown) => unknown) => {
+      const alerts: string[] = [];
+      const sink = (e: { kind: string; alert?: AlertRecord }) => {
+        if (e.kind === 'alert') alerts.push(`${e.alert!.state} ${e.alert!.detector} ${e.alert!.start} ${e.alert!.end ?? ''}`);
+      };
+      let p = compilePipeline(spec, sink as never);
+      readings.forEach((r, i) => {
+        if (i === restartAt) {
+          const snap = copy(p.snapshot()) as ReturnType<typeof p.snapshot>;
+          p = compilePipeline(spec, sink as never);
+          assert.deepEqual(p.restore(snap), []);
+        }
+        p.push(r);
+      });
+      p.flush();
+      return alerts;
+    };
+    const whole = play(undefined, (x) => x);
+    const brake = whole.find((a) => a.startsWith('raised harsh_braking'));
+    assert.ok(brake, JSON.stringify(whole));
+    // the first reading after the brake was raised, while it lasts
+    const raisedAt = Number(brake.split(' ')[2]);
+    const cut = readings.findIndex((r) => r.ts > raisedAt);
+    assert.ok(whole.some((a) => a.startsWith('cleared harsh_braking') && Number(a.split(' ')[3]) > readings[cut]!.ts), 'the cut falls inside the brake');
+    assert.deepEqual(play(cut, (x) => structuredClone(x)), whole);
+    // the operator's part through JSON too (NaN and ±Infinity become null)
+    const viaJson = (x: unknown) => {
+      const c = structuredClone(x) as { parts: Record<string, { data: unknown }> };
+      c.parts['operator:telematics']!.data = JSON.parse(JSON.stringify(c.parts['operator:telematics']!.data));
+      return c;
+    };
+    assert.deepEqual(play(cut, viaJson), whole);
+  });
+});
+
 describe('telematics on speed alone (1 Hz)', () => {
   it('derived acceleration: the harsh brake and acceleration found, a normal stop not; no cornering claimed', () => {
     const { raised, marks } = run({ imu: false, speed: true });

@@ -568,6 +568,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'telematics: a gateway restarted',
   },
   {
+    id: 'telematics: a restart forgets the moment (filters, open events): a brake raised before it is cleared at once and raised again',
+    in: 'src/domain/telematics/step.ts',
+    original: 'this.restoreNow(v, e.now as Record<string, unknown>);',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'across a restart',
+  },
+  {
     id: 'outbox: the tail of a burst of window results waits for the group commit',
     in: 'src/outbox/index.ts',
     original: 'this.aggregateBurstUntil = Math.min(this.mono() + delay, this.aggregateBurstEnd);',

@@ -99,6 +99,35 @@ export class Mount {
     this.restoredG = true;
   }
 
+  /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
+  save(): Record<string, unknown> {
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG };
+  }
+
+  /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
+  load(s: Record<string, unknown>): void {
+    const num = (x: unknown, what: string): number => {
+      if (x === null) return NaN;
+      if (typeof x !== 'number') throw new Error(`${what} must be a number, found ${JSON.stringify(x)}`);
+      return x;
+    };
+    const vec = (x: unknown, what: string): Vec3 => {
+      if (!Array.isArray(x) || x.length !== 3) throw new Error(`${what} must be 3 numbers, found ${JSON.stringify(x)}`);
+      return [num(x[0], what), num(x[1], what), num(x[2], what)];
+    };
+    this.g = vec(s.g, 'g');
+    this.t0 = num(s.t0, 't0');
+    this.lastTs = num(s.lastTs, 'lastTs');
+    this.h = vec(s.h, 'h');
+    this.left = vec(s.left, 'left');
+    this.turnDeg = num(s.turnDeg, 'turnDeg');
+    this.fwd = vec(s.fwd, 'fwd');
+    this.speedChange = num(s.speedChange, 'speedChange');
+    this.hSum = vec(s.hSum, 'hSum');
+    this.hN = num(s.hN, 'hN');
+    this.restoredG = s.restoredG === true;
+  }
+
   /** Gravity has been averaged for one time constant. */
   ready(ts: number): boolean {
     return ts - this.t0 >= this.p.gravityTauMs;

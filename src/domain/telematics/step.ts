@@ -284,15 +284,46 @@ export class TelematicsOperator implements EngineOperator {
     });
   }
 
-  /** What is learnt per vehicle (gravity and forward evidence), versioned. Open events are not kept. */
+  /**
+   * What is learnt per vehicle (gravity and forward evidence), versioned, and the moment it was
+   * at (`now`: filters, the sample being assembled, open events), so a restart resumes exactly: an
+   * event raised before it is cleared after it, once (consumers never see a raise without its clear).
+   */
   snapshot(): unknown {
     return {
       version: SNAPSHOT_VERSION,
       vehicles: [...this.vehicles.values()].map((v) => {
         const m = v.mount;
-        return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, expect: v.expect };
+        const events: Record<string, Event> = {};
+        for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, longTs: v.longTs, events, brakeEnd: v.brakeEnd };
+        return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, expect: v.expect, now };
       }),
     };
+  }
+
+  /**
+   * The moment a vehicle was saved at (state saved before 2026-12-04 has none: its mounting alone
+   * comes back): the mount's filters, the sample being assembled, the last speed, open events.
+   */
+  private restoreNow(v: Vehicle, now: Record<string, unknown>): void {
+    const num = (x: unknown, dflt: number) => (typeof x === 'number' ? x : dflt); // JSON: NaN and ±Infinity are null
+    v.mount.load(now.mount as Record<string, unknown>);
+    v.sampleTs = num(now.sampleTs, -Infinity);
+    if (Array.isArray(now.sample) && now.sample.length === 6) v.sample = Float64Array.from(now.sample, (x) => num(x, NaN));
+    v.mask = num(now.mask, 0);
+    v.speedTs = num(now.speedTs, NaN);
+    v.speed = num(now.speed, NaN);
+    v.longTs = num(now.longTs, NaN);
+    v.brakeEnd = num(now.brakeEnd, -Infinity);
+    const saved = now.events;
+    if (typeof saved !== 'object' || saved === null) return;
+    for (const t of HARSH_TYPES) {
+      const e = (saved as Record<string, Partial<Event> | undefined>)[t];
+      if (!e || typeof e.peak !== 'number' || typeof e.start !== 'number') continue;
+      // JSON turns Infinity (an excursion spent as a rebound) into null
+      v.events[t] = { since: typeof e.since === 'number' ? e.since : Infinity, active: e.active === true, id: typeof e.id === 'string' ? e.id : '', start: e.start, peak: e.peak, rebound: e.rebound === true };
+    }
   }
 
   restore(snap: unknown): void {
@@ -321,6 +352,13 @@ export class TelematicsOperator implements EngineOperator {
       m.speedChange = Number(e.speedChange) || 0;
       // gravity is known: judge from the first sample on (t0 one time constant back)
       if (!noGravity) m.restored();
+      if (typeof e.now === 'object' && e.now !== null) {
+        try {
+          this.restoreNow(v, e.now as Record<string, unknown>);
+        } catch (err) {
+          throw new Error(`${this.name}: saved state of vehicle ${id}: ${(err as Error).message}`);
+        }
+      }
       this.vehicles.set(id, v);
     }
   }
