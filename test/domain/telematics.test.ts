@@ -107,6 +107,11 @@ describe('telematics on raw IMU data', () => {
     assert.deepEqual(alerts.filter((x) => x.state === 'raised').map((x) => x.detector), ['harsh_braking']);
     assert.throws(() => b.restore({ version: 0, vehicles: [] }), /saved state must be \{ version: 1/);
     assert.throws(() => b.restore({ version: 1, vehicles: [{ id: 'x', g: [1, 2] }] }), /vehicle x: g must be 3 finite numbers/);
+    // state saved before 2026-12-04 (no "now"): the mounting alone comes back
+    const old = new TelematicsOperator(spec);
+    old.restore({ version: 1, vehicles: [{ id: 'x', source: 'imu', g: [0, 0, 9.8], left: [0, 1, 0], turnDeg: 200, fwd: [0, 0, 0], speedChange: 0 }] });
+    assert.equal(old.status()[0]?.forward, 'gyro');
+    assert.throws(() => new TelematicsOperator(spec).restore({ version: 1, vehicles: [{ id: 'y', g: [0, 0, 9.8], left: [0, 0, 0], fwd: [0, 0, 0], now: { mount: { g: 'up' } } }] }), /vehicle y: g must be 3 numbers/);
   });
 });
 
