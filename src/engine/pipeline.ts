@@ -471,9 +471,9 @@ export class Pipeline {
       const built: Array<[string, unknown]> = [];
       for (const e of data as Array<[string, unknown]>) {
         if (!Array.isArray(e) || typeof e[0] !== 'string') throw new Error(`${what}: each entry must be [stream, state]`);
-        // A stream the input no longer takes leaves its state behind; a key the registry holds
-        // (restored first) is kept: operators make streams the input does not name (a join's
-        // `<device>/vibration`), and their detectors' state must come back with them.
+        // Every key of the registry (restored first) gets its state back, streams that operators
+        // make and the input does not name too (a join's `<device>/vibration`); an entry without
+        // a key (beyond max_keys) is skipped unless the input takes its stream.
         if (!this.matcher.matches(e[0]) && !this.keys.has(e[0])) continue;
         try {
           built.push([e[0], restoreOne(e[0], e[1])]);
