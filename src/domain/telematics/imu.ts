@@ -50,6 +50,16 @@ function addScaled(target: Vec3, v: Vec3, k: number): void {
   target[2] += k * v[2];
 }
 
+/**
+ * A number from saved state: JSON turns NaN and ±Infinity into null, which stands for `ifNull`
+ * (what the field holds when unset); anything else is damage, refused with the field's name.
+ */
+export function savedNumber(x: unknown, what: string, ifNull: number): number {
+  if (x === null) return ifNull;
+  if (typeof x !== 'number') throw new Error(`${what} must be a number, found ${JSON.stringify(x)}`);
+  return x;
+}
+
 function reject(a: Vec3, u: Vec3): Vec3 {
   const d = dot(a, u);
   return [a[0] - d * u[0], a[1] - d * u[1], a[2] - d * u[2]];
@@ -106,11 +116,7 @@ export class Mount {
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
   load(s: Record<string, unknown>): void {
-    const num = (x: unknown, what: string): number => {
-      if (x === null) return NaN;
-      if (typeof x !== 'number') throw new Error(`${what} must be a number, found ${JSON.stringify(x)}`);
-      return x;
-    };
+    const num = (x: unknown, what: string) => savedNumber(x, what, NaN);
     const vec = (x: unknown, what: string): Vec3 => {
       if (!Array.isArray(x) || x.length !== 3) throw new Error(`${what} must be 3 numbers, found ${JSON.stringify(x)}`);
       return [num(x[0], what), num(x[1], what), num(x[2], what)];

@@ -21,7 +21,7 @@
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
 import type { AlertRecord } from '../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
-import { G, Mount, dot, type ForwardSource, type MountParams, type Vec3 } from './imu.js';
+import { G, Mount, dot, savedNumber, type ForwardSource, type MountParams, type Vec3 } from './imu.js';
 import type { TelematicsStepSpec } from './schema.js';
 
 export type { TelematicsStepSpec } from './schema.js';
@@ -307,22 +307,22 @@ export class TelematicsOperator implements EngineOperator {
    * comes back): the mount's filters, the sample being assembled, the last speed, open events.
    */
   private restoreNow(v: Vehicle, now: Record<string, unknown>): void {
-    const num = (x: unknown, dflt: number) => (typeof x === 'number' ? x : dflt); // JSON: NaN and ±Infinity are null
+    if (typeof now.mount !== 'object' || now.mount === null) throw new Error(`mount must be an object, found ${JSON.stringify(now.mount)}`);
     v.mount.load(now.mount as Record<string, unknown>);
-    v.sampleTs = num(now.sampleTs, -Infinity);
-    if (Array.isArray(now.sample) && now.sample.length === 6) v.sample = Float64Array.from(now.sample, (x) => num(x, NaN));
-    v.mask = num(now.mask, 0);
-    v.speedTs = num(now.speedTs, NaN);
-    v.speed = num(now.speed, NaN);
-    v.longTs = num(now.longTs, NaN);
-    v.brakeEnd = num(now.brakeEnd, -Infinity);
-    const saved = now.events;
-    if (typeof saved !== 'object' || saved === null) return;
+    v.sampleTs = savedNumber(now.sampleTs, 'sampleTs', -Infinity);
+    if (!Array.isArray(now.sample) || now.sample.length !== 6) throw new Error(`sample must be 6 numbers, found ${JSON.stringify(now.sample)}`);
+    v.sample = Float64Array.from(now.sample, (x) => savedNumber(x, 'sample', NaN));
+    v.mask = savedNumber(now.mask, 'mask', 0);
+    v.speedTs = savedNumber(now.speedTs, 'speedTs', NaN);
+    v.speed = savedNumber(now.speed, 'speed', NaN);
+    v.longTs = savedNumber(now.longTs, 'longTs', NaN);
+    v.brakeEnd = savedNumber(now.brakeEnd, 'brakeEnd', -Infinity);
+    const saved = (now.events ?? {}) as Record<string, Partial<Event> | undefined>;
     for (const t of HARSH_TYPES) {
-      const e = (saved as Record<string, Partial<Event> | undefined>)[t];
-      if (!e || typeof e.peak !== 'number' || typeof e.start !== 'number') continue;
-      // JSON turns Infinity (an excursion spent as a rebound) into null
-      v.events[t] = { since: typeof e.since === 'number' ? e.since : Infinity, active: e.active === true, id: typeof e.id === 'string' ? e.id : '', start: e.start, peak: e.peak, rebound: e.rebound === true };
+      const e = saved[t];
+      if (!e) continue;
+      // an excursion spent as a rebound has since = Infinity (null after JSON)
+      v.events[t] = { since: savedNumber(e.since, `events.${t}.since`, Infinity), active: e.active === true, id: typeof e.id === 'string' ? e.id : '', start: savedNumber(e.start, `events.${t}.start`, 0), peak: savedNumber(e.peak, `events.${t}.peak`, 0), rebound: e.rebound === true };
     }
   }
 
