@@ -33,6 +33,20 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/pipelines/maintenance-trend.test.ts'],
   },
   {
+    id: 'ewma: half_life ignored, a weight per reading (the temperature rule forgets 60× slower every 10 min than every 10 s)',
+    in: 'src/detectors/ewma/detector.ts',
+    original: 'const weight = p.half_life > 0 ? 1 - 2 ** (-dt / p.half_life) : p.alpha;',
+    replacement: 'const weight = p.alpha;',
+    tests: ['test/detectors/ewma-time.test.ts'],
+  },
+  {
+    id: 'ewma: warmup_time ignored (judged after a few readings, however soon)',
+    in: 'src/detectors/ewma/detector.ts',
+    original: 'const warming = this.n < p.warmup || ts - this.t0 < p.warmup_time;',
+    replacement: 'const warming = this.n < p.warmup;',
+    tests: ['test/detectors/ewma-time.test.ts'],
+  },
+  {
     id: 'backtest: --score-from runs the history but NAB\'s probation is still 15 % (history alerts scored as false)',
     in: 'src/backtest/metrics.ts',
     original: 'const probation = opts.history ?? Math.min(',

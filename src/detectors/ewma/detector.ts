@@ -1,12 +1,19 @@
 import { checkKind, directed, newJudgement, scoreOf, snapNum, type Detector, type Direction, type Judgement } from '../types.js';
 
 export interface EwmaParams {
-  /** Smoothing factor of the exponentially weighted mean and variance (0 < alpha < 1). */
+  /** Smoothing factor of the exponentially weighted mean and variance (0 < alpha < 1), per reading. */
   alpha: number;
+  /**
+   * Memory in time instead (ms, 0: use `alpha`): a reading Δt after the previous one weighs
+   * 1 − 2^(−Δt / half_life), so the baseline forgets at the same pace at any sampling interval.
+   */
+  half_life: number;
   /** Anomalous when |z| exceeds this. */
   threshold: number;
   /** Readings to learn from before judging. */
   warmup: number;
+  /** ...and this long (ms) from the first reading. */
+  warmup_time: number;
   direction: Direction;
   /** Floor on the standard deviation, in value units (0: a tiny relative floor). */
   min_std: number;
@@ -17,6 +24,8 @@ export interface EwmaParams {
   clip: boolean;
 }
 
+const FORGET_AFTER = 7;
+
 /** Exponentially weighted mean/variance z-score with a warm-up. O(1) state. */
 export class EwmaDetector implements Detector {
   readonly kind = 'ewma';
@@ -24,23 +33,30 @@ export class EwmaDetector implements Detector {
   private n = 0;
   private mean = 0;
   private variance = 0;
+  private t0 = NaN;
+  private lastTs = NaN;
 
   constructor(private readonly p: EwmaParams) {
     this.out.limit = p.threshold;
   }
 
-  update(_ts: number, x: number): Judgement {
+  update(ts: number, x: number): Judgement {
     const o = this.out;
     const p = this.p;
+    // Memory older than FORGET_AFTER half-lives weighs under 1 %: start afresh, warm-up included.
+    if (p.half_life > 0 && ts - this.lastTs > FORGET_AFTER * p.half_life) this.n = 0;
     if (this.n === 0) {
       this.mean = x;
       this.variance = 0;
+      this.t0 = ts;
+      this.lastTs = ts;
     }
+    const warming = this.n < p.warmup || ts - this.t0 < p.warmup_time;
     const sd = Math.max(Math.sqrt(this.variance), p.min_std, 1e-15 + 1e-12 * Math.abs(this.mean));
     const z = (x - this.mean) / sd;
     o.baseline = this.mean;
     o.deviation = z;
-    if (this.n < p.warmup) {
+    if (warming) {
       o.score = 0;
       o.anomalous = false;
       o.rule = 'warmup';
@@ -52,22 +68,27 @@ export class EwmaDetector implements Detector {
     }
     // Learn (after judging: the reading is compared with what came before it).
     let v = x;
-    if (p.clip && this.n >= p.warmup) {
+    if (p.clip && !warming) {
       const lim = p.threshold * sd;
       if (v > this.mean + lim) v = this.mean + lim;
       else if (v < this.mean - lim) v = this.mean - lim;
     }
-    const a = this.n < p.warmup ? Math.max(p.alpha, 1 / (this.n + 1)) : p.alpha;
+    const dt = Number.isNaN(this.lastTs) ? 0 : Math.max(0, ts - this.lastTs);
+    const weight = p.half_life > 0 ? 1 - 2 ** (-dt / p.half_life) : p.alpha;
+    // During warm-up the plain average of what came so far (a first reading's weight is 1).
+    const a = warming ? Math.max(weight, 1 / (this.n + 1)) : weight;
     const diff = v - this.mean;
     const incr = a * diff;
     this.mean += incr;
     this.variance = (1 - a) * (this.variance + diff * incr);
     this.n++;
+    if (!(ts <= this.lastTs)) this.lastTs = ts;
     return o;
   }
 
   snapshot(): Record<string, unknown> {
-    return { kind: this.kind, n: this.n, mean: this.mean, variance: this.variance };
+    const nan = (v: number) => (Number.isNaN(v) ? null : v);
+    return { kind: this.kind, n: this.n, mean: this.mean, variance: this.variance, t0: nan(this.t0), lastTs: nan(this.lastTs) };
   }
 
   restore(s: Record<string, unknown>): void {
@@ -75,5 +96,8 @@ export class EwmaDetector implements Detector {
     this.n = snapNum(s, 'n', this.kind);
     this.mean = snapNum(s, 'mean', this.kind);
     this.variance = snapNum(s, 'variance', this.kind);
+    // Saved before times were kept (2026-12-05): the warm-up, if any, is taken as begun now.
+    this.t0 = 't0' in s ? snapNum(s, 't0', this.kind) : NaN;
+    this.lastTs = 'lastTs' in s ? snapNum(s, 'lastTs', this.kind) : NaN;
   }
 }

@@ -1,0 +1,105 @@
+/** The `ewma` detector with its memory and warm-up in time (`half_life`, `warmup_time`). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileDetect } from '../../src/compile.js';
+import { EwmaDetector, type EwmaParams } from '../../src/detectors/ewma/detector.js';
+import { detectStepSchema } from '../helpers/schemas.js';
+import { noise, run, T0 } from './helpers.js';
+
+const BASE: EwmaParams = { alpha: 0.02, half_life: 0, threshold: 4, warmup: 5, warmup_time: 0, direction: 'both', min_std: 0, clip: true };
+
+/** `n` readings every `every` ms: 20 + noise, +5 from reading `stepAt` on. */
+function stepped(n: number, every: number, stepAt: number, seed = 4) {
+  const g = noise(seed);
+  return { ts: Array.from({ length: n }, (_, i) => T0 + i * every), values: Array.from({ length: n }, (_, i) => 20 + g() + (i >= stepAt ? 5 : 0)) };
+}
+
+describe('ewma: memory in time', () => {
+  it('at a steady interval, half_life h is alpha = 1 − 2^(−interval / h): the same judgements', () => {
+    const s = stepped(3000, 10_000, 2000);
+    const byTime = new EwmaDetector({ ...BASE, half_life: 3_600_000 });
+    const byReading = new EwmaDetector({ ...BASE, alpha: 1 - 2 ** (-10_000 / 3_600_000) });
+    let anomalous = 0;
+    for (let i = 0; i < s.ts.length; i++) {
+      const a = { ...byTime.update(s.ts[i]!, s.values[i]!) };
+      const b = byReading.update(s.ts[i]!, s.values[i]!);
+      assert.ok(Math.abs(a.deviation - b.deviation) < 1e-9 && a.anomalous === b.anomalous, `reading ${i}: ${a.deviation} vs ${b.deviation}`);
+      if (a.anomalous) anomalous++;
+    }
+    assert.ok(anomalous > 0, 'the step is judged anomalous');
+  });
+
+  it('a step stays anomalous about as long whether readings come every 10 s or every 10 min; with alpha per reading, 60 times longer at the slow rate', (t) => {
+    // 20 ± 1 alternating (the same spread at any rate), +8 from 24 h: minutes from the step to the first normal reading
+    const minutesAnomalous = (every: number, spec: Partial<EwmaParams>) => {
+      const n = Math.round((48 * 3_600_000) / every);
+      const d = new EwmaDetector({ ...BASE, ...spec });
+      for (let i = 0; i < n; i++) {
+        const o = d.update(T0 + i * every, 20 + (i % 2 ? 1 : -1) + (i >= n / 2 ? 8 : 0));
+        if (i >= n / 2 && !o.anomalous) return ((i - n / 2) * every) / 60_000;
+      }
+      return Infinity;
+    };
+    const fast = minutesAnomalous(10_000, { half_life: 3_600_000 });
+    const slow = minutesAnomalous(600_000, { half_life: 3_600_000 });
+    const perReadingFast = minutesAnomalous(10_000, { alpha: 0.002 });
+    const perReadingSlow = minutesAnomalous(600_000, { alpha: 0.002 });
+    t.diagnostic(`minutes anomalous, half_life 1h: ${fast} (every 10 s), ${slow} (every 10 min); alpha 0.002: ${perReadingFast}, ${perReadingSlow}`);
+    // the same within two readings of the slow rate (the clip and the variance learn in steps of
+    // one reading: 6 vs 20 min here), where a weight per reading differs 60-fold (6 vs 380 min)
+    assert.ok(fast > 0 && Math.abs(slow - fast) <= 20, `half_life: every 10 min ${slow} min vs every 10 s ${fast}`);
+    assert.ok(perReadingSlow > 20 * perReadingFast, `alpha per reading: ${perReadingFast} vs ${perReadingSlow} min`);
+  });
+
+  it('after a gap of more than 7 half-lives it starts afresh, warm-up included (a pump restarted the next day)', () => {
+    const d = new EwmaDetector({ ...BASE, half_life: 600_000, min_std: 0.5 });
+    let ts = T0;
+    for (let i = 0; i < 100; i++, ts += 10_000) d.update(ts, 40);
+    assert.equal(d.update(ts + 60 * 60_000, 70).anomalous, true, 'an hour later (6 half-lives): judged against what came before');
+    const e = new EwmaDetector({ ...BASE, half_life: 600_000, min_std: 0.5 });
+    ts = T0;
+    for (let i = 0; i < 100; i++, ts += 10_000) e.update(ts, 40);
+    ts += 24 * 3_600_000;
+    const after = e.update(ts, 70);
+    assert.equal(after.rule, 'warmup', 'a day later: learning again');
+    assert.equal(after.baseline, 70);
+  });
+
+  it('warmup_time: nothing is judged until that long after the first reading, however many readings came', () => {
+    const d = new EwmaDetector({ ...BASE, warmup: 3, warmup_time: 1_800_000 });
+    const rules: string[] = [];
+    const anomalous: boolean[] = [];
+    for (let m = 0; m <= 40; m += 5) {
+      const o = d.update(T0 + m * 60_000, m === 20 ? 26 : m === 40 ? 100 : 20 + (m % 10 ? 1 : -1));
+      rules.push(o.rule);
+      anomalous.push(o.anomalous);
+    }
+    assert.deepEqual(rules, ['warmup', 'warmup', 'warmup', 'warmup', 'warmup', 'warmup', 'ewma_z', 'ewma_z', 'ewma_z']);
+    assert.deepEqual(anomalous, [false, false, false, false, false, false, false, false, true]);
+  });
+
+  it('`alpha` and `half_life` together are refused with a message saying which to keep', () => {
+    assert.throws(() => detectStepSchema.parse({ detector: 'ewma', alpha: 0.1, half_life: '1h' }), /set `alpha` \(per reading\) or `half_life` \(in time\), not both/);
+    assert.doesNotThrow(() => detectStepSchema.parse({ detector: 'ewma', half_life: '1h', warmup_time: '30m' }));
+  });
+
+  it('restored mid-warm-up and mid-run, it goes on as if never stopped; state saved before times were kept still restores', () => {
+    const step = { detector: 'ewma', half_life: '20m', warmup: 3, warmup_time: '30m' };
+    const s = stepped(2000, 10_000, 1500);
+    const whole = run(step, s);
+    assert.ok(whole.raised.length > 0);
+    const compiled = compileDetect(detectStepSchema.parse(step));
+    for (const cut of [2, 100, 1600]) {
+      const first = run(step, { ts: s.ts.slice(0, cut), values: s.values.slice(0, cut) });
+      const snap = structuredClone(compiled.snapshot(first.state));
+      const rest = run(step, s, cut, compiled.restore('dev/metric', snap));
+      assert.deepEqual([...first.outputs, ...rest.outputs], whole.outputs, `cut at ${cut}`);
+    }
+    // saved before times were kept (no t0, lastTs): restores, and judges the next reading
+    const older = structuredClone(compiled.snapshot(run(step, { ts: s.ts.slice(0, 1600), values: s.values.slice(0, 1600) }).state)) as { detector: Record<string, unknown> };
+    delete older.detector.t0;
+    delete older.detector.lastTs;
+    const st = compiled.restore('dev/metric', older);
+    assert.equal(compiled.update(st, s.ts[1600]!, 60).anomalous, true);
+  });
+});
