@@ -184,6 +184,9 @@ for (const file of files) {
   let warned = 0;
   let early = 0;
   let n = 0;
+  // the vibration rules alone (vib-*, iso-*), comparable with the figures before temperature limits
+  let vibWarned = 0;
+  let vibEarly = 0;
   const drops: Record<string, number> = {};
   const perDet = new Map<string, { runs: number; raised: number; leads: number[]; firstHalf: number; afterDoubling: number[] }>();
   for (const [b, { snaps, temp }] of all) {
@@ -224,6 +227,9 @@ for (const file of files) {
       n++;
       if (raised.some((r) => end - r.ts >= 600_000)) warned++;
       if (firstHalf.length) early++;
+      const vib = (r: { det: string }) => /^(vib|iso)-/.test(r.det);
+      if (raised.some((r) => vib(r) && end - r.ts >= 600_000)) vibWarned++;
+      if (firstHalf.some(vib)) vibEarly++;
       const fmt = [...first].map(([d, ts]) => `${d} ${((end - ts) / 60_000).toFixed(0)} (${((100 * (ts - t0)) / life).toFixed(0)}%)`).join(', ');
       const halves = firstHalf.map((r) => r.det).join(' ');
       for (const [d, ts] of first) {
@@ -241,6 +247,7 @@ for (const file of files) {
     }
   }
   console.log(`runs × axes ${n}: an alarm at least 10 min before the end ${warned}, alarms in the first half ${early}; readings the pipeline dropped: ${JSON.stringify(drops)}`);
+  console.log(`  the vibration rules alone (vib-*, iso-*): an alarm at least 10 min before the end ${vibWarned}, alarms in the first half ${vibEarly}`);
   for (const [d, e] of [...perDet].sort()) {
     const q = (a: number[], f: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.floor(f * (a.length - 1))]!.toFixed(0) : '-');
     console.log(`  ${d.padEnd(13)} alarmed on ${String(e.runs).padStart(2)} (${e.leads.filter((m) => m >= 10).length} at least 10 min before the end; ${e.raised} alarms in all), median ${q(e.leads, 0.5)} min before the end; first half on ${e.firstHalf}; minutes after the RMS doubled: median ${q(e.afterDoubling, 0.5)} (quartiles ${q(e.afterDoubling, 0.25)}, ${q(e.afterDoubling, 0.75)})`);

@@ -245,3 +245,83 @@ describe('maintenance: ISO 10816 zones on velocity RMS', () => {
     assert.deepEqual(alerts.map((a) => [a.detector, a.severity, Math.floor((a.start - T0) / 60_000)]), [['iso-zone-c', 'warning', 120], ['iso-zone-d', 'critical', 240]]);
   });
 });
+
+/**
+ * Bearing temperature and motor current over two days: a healthy pump at 55 °C (±3 °C a day, as
+ * load and ambient move it) and 20 A, sampled every 10 s, 1 min or 10 min.
+ */
+function pumpDays(intervalMs: number, shape: { heat?: (h: number) => number; amps?: (h: number) => number }, seed = 12) {
+  const n = gaussian(seed);
+  const rows: Array<{ ts: number; rms: number; temp: number; amps: number }> = [];
+  for (let ts = T0; ts < T0 + 48 * H; ts += intervalMs) {
+    const h = (ts - T0) / H;
+    const temp = 55 + 3 * Math.sin((2 * Math.PI * h) / 24) + 0.3 * n() + (shape.heat?.(h) ?? 0);
+    const amps = 20 * (1 + 0.03 * Math.sin((2 * Math.PI * h) / 24) + (shape.amps?.(h) ?? 0)) + 0.2 * n();
+    rows.push({ ts, rms: 0.2, temp, amps });
+  }
+  return runPipeline(rows, (ts) => {
+    const r = rows[Math.round((ts - T0) / intervalMs)]!;
+    return [{ metric: 'bearing_temp_c', value: r.temp }, { metric: 'current_a', value: r.amps }];
+  }).map((a) => ({ detector: a.detector, severity: a.severity, at: (a.start - T0) / H }));
+}
+
+const INTERVALS = [['10 min', 600_000], ['1 min', 60_000], ['10 s', 10_000]] as const;
+
+describe('maintenance: bearing temperature and current at any sampling interval', () => {
+  it('a healthy pump raises nothing at any interval (the first 30 minutes are warm-up)', () => {
+    for (const [label, interval] of INTERVALS) assert.deepEqual(pumpDays(interval, {}), [], label);
+  });
+
+  it('overheating (+20 °C within 20 min at 30 h) raises temp-drift once, by the first reading 10 min after its start at every interval', (t) => {
+    const heat = (h: number) => (h < 30 ? 0 : h < 30 + 1 / 3 ? 60 * (h - 30) : 20 * Math.exp(-(h - 30 - 1 / 3)));
+    const at: Record<string, number> = {};
+    for (const [label, interval] of INTERVALS) {
+      const drift = pumpDays(interval, { heat }).filter((a) => a.detector === 'temp-drift');
+      assert.equal(drift.length, 1, `${label}: ${JSON.stringify(drift)}`);
+      at[label] = (drift[0]!.at - 30) * 60;
+    }
+    t.diagnostic(`temp-drift raised, minutes after the rise began: ${JSON.stringify(at)}`);
+    for (const [label, minutes] of Object.entries(at)) assert.ok(minutes >= 0 && minutes <= 11, `${label}: ${minutes} min`);
+    // the same memory in time: the 10 s and 1 min runs agree within two minutes
+    assert.ok(Math.abs(at['10 s']! - at['1 min']!) <= 2, JSON.stringify(at));
+  });
+
+  it('a bearing warming slowly over a day to 105 °C: learnt by temp-drift, raised by the fixed limits as it crosses 90 and 100 °C', (t) => {
+    // from 12 h on, +50 °C over 24 h (2 °C an hour): 90 °C near 29 h, 100 °C near 34 h (with the daily swing)
+    const heat = (h: number) => (h < 12 ? 0 : Math.min(50, ((h - 12) * 50) / 24));
+    for (const [label, interval] of INTERVALS) {
+      const alerts = pumpDays(interval, { heat });
+      t.diagnostic(`${label}: ${alerts.map((a) => `${a.detector} ${a.at.toFixed(2)} h`).join(', ')}`);
+      assert.deepEqual(alerts.filter((a) => a.detector === 'temp-drift'), [], `${label}: a slow rise is learnt by the EWMA, as it should be`);
+      const high = alerts.filter((a) => a.detector === 'temp-high');
+      const critical = alerts.filter((a) => a.detector === 'temp-critical');
+      assert.equal(high.length, 1, `${label}: temp-high ${JSON.stringify(high)}`);
+      assert.equal(critical.length, 1, `${label}: temp-critical ${JSON.stringify(critical)}`);
+      assert.equal(high[0]!.severity, 'warning');
+      assert.equal(critical[0]!.severity, 'critical');
+      assert.ok(high[0]!.at > 27 && high[0]!.at < 31, `${label}: temp-high at ${high[0]!.at} h`);
+      assert.ok(critical[0]!.at > 32 && critical[0]!.at < 36, `${label}: temp-critical at ${critical[0]!.at} h`);
+    }
+  });
+
+  it('an overload (+40 % current from 20 h) raises current once, within 10 min at every interval', () => {
+    for (const [label, interval] of INTERVALS) {
+      const current = pumpDays(interval, { amps: (h) => (h >= 20 && h < 22 ? 0.4 : 0) }).filter((a) => a.detector === 'current');
+      assert.equal(current.length, 1, `${label}: ${JSON.stringify(current)}`);
+      assert.ok(current[0]!.at >= 20 && current[0]!.at <= 20 + 10 / 60, `${label}: raised at ${current[0]!.at} h`);
+    }
+  });
+});
+
+describe('maintenance: a silent pump at any sampling interval', () => {
+  it('the expected interval is learnt: six missed readings raise `silent` once, whether they come every 10 s or every 10 min; on time, nothing', () => {
+    for (const [label, interval] of INTERVALS) {
+      const rows = Array.from({ length: 200 }, (_, i) => ({ ts: T0 + i * interval, rms: 0.2 }));
+      const gap = (i: number) => i >= 100 && i < 106;
+      const amps = (ts: number) => (gap((ts - T0) / interval) ? [] : [{ metric: 'current_a', value: 20 }]);
+      const silent = runPipeline(rows, amps).filter((a) => a.detector === 'silent');
+      assert.deepEqual(silent.map((a) => (a.start - T0) / interval), [106], label);
+      assert.deepEqual(runPipeline(rows, () => [{ metric: 'current_a', value: 20 }]).filter((a) => a.detector === 'silent'), [], label);
+    }
+  });
+});
