@@ -32,7 +32,7 @@ for (let i = 0; i < xs.length; i++) xs[i] = rnd() + rnd() + rnd() - 1.5 + (i % 5
 /**
  * Rows: every kind at its defaults, and the default detector without its sequence, shape or joint rule,
  * with a block per reading (the shape rule's worst case: a series at least as slow as `shape_block`,
- * 50 min) and with its calibration stage on (their cost, same run).
+ * 50 min) and with its calibration stage on (their cost, same run); `ewma` with a half-life.
  */
 const variants: Record<string, { detector: string } & Record<string, unknown>> = {
   'default, no sequence rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'shape', 'joint'] },
@@ -40,6 +40,7 @@ const variants: Record<string, { detector: string } & Record<string, unknown>> =
   'default, no joint rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'sequence', 'shape'] },
   'default, shape block per reading': { detector: 'default', shape_block: 1000 },
   'default, calibrated (cal_z 3)': { detector: 'default', cal_z: 3 },
+  'ewma, memory in time (half_life 1h)': { detector: 'ewma', half_life: '1h', warmup_time: '30m' },
 };
 function spec(kind: string) {
   return detectStepSchema.parse(variants[kind] ?? { detector: kind, ...(params[kind] ?? {}) });

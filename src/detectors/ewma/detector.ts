@@ -35,6 +35,8 @@ export class EwmaDetector implements Detector {
   private variance = 0;
   private t0 = NaN;
   private lastTs = NaN;
+  private memoDt = NaN;
+  private memoWeight = 0;
 
   constructor(private readonly p: EwmaParams) {
     this.out.limit = p.threshold;
@@ -74,7 +76,7 @@ export class EwmaDetector implements Detector {
       else if (v < this.mean - lim) v = this.mean - lim;
     }
     const dt = Number.isNaN(this.lastTs) ? 0 : Math.max(0, ts - this.lastTs);
-    const weight = p.half_life > 0 ? 1 - 2 ** (-dt / p.half_life) : p.alpha;
+    const weight = p.half_life > 0 ? this.weightAfter(dt) : p.alpha;
     // During warm-up the plain average of what came so far (a first reading's weight is 1).
     const a = warming ? Math.max(weight, 1 / (this.n + 1)) : weight;
     const diff = v - this.mean;
@@ -84,6 +86,15 @@ export class EwmaDetector implements Detector {
     this.n++;
     if (!(ts <= this.lastTs)) this.lastTs = ts;
     return o;
+  }
+
+  /** 1 − 2^(−dt / half_life), kept for the last dt: readings mostly come at one interval. */
+  private weightAfter(dt: number): number {
+    if (dt !== this.memoDt) {
+      this.memoDt = dt;
+      this.memoWeight = 1 - 2 ** (-dt / this.p.half_life);
+    }
+    return this.memoWeight;
   }
 
   snapshot(): Record<string, unknown> {
