@@ -35,7 +35,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'ewma: half_life ignored, a weight per reading (the temperature rule forgets 60× slower every 10 min than every 10 s)',
     in: 'src/detectors/ewma/detector.ts',
-    original: 'const weight = p.half_life > 0 ? 1 - 2 ** (-dt / p.half_life) : p.alpha;',
+    original: 'const weight = p.half_life > 0 ? this.weightAfter(dt) : p.alpha;',
     replacement: 'const weight = p.alpha;',
     tests: ['test/detectors/ewma-time.test.ts'],
   },
