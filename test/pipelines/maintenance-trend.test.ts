@@ -325,3 +325,24 @@ describe('maintenance: a silent pump at any sampling interval', () => {
     }
   });
 });
+
+describe('maintenance: a broken temperature probe', () => {
+  it('readings off any probe\'s scale (an open thermocouple: 1,000 °C for 5 minutes) raise temp-sensor once and no temperature alarm; they are counted as filtered', () => {
+    const spec = loadPipelineFile(join(ROOT, 'pipelines/predictive-maintenance.yaml'));
+    const raised: string[] = [];
+    const p = compilePipeline(spec, (e) => {
+      if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(`${e.alert.detector} ${e.alert.severity} ${(e.alert.start - T0) / 1000}`);
+    });
+    const n = gaussian(31);
+    // one reading a second for 2 h; from 1 h, five minutes of 1,000 °C with a real reading every 10 s among them
+    for (let i = 0; i < 7200; i++) {
+      const ts = T0 + i * 1000;
+      const open = i >= 3600 && i < 3900 && i % 10 !== 0;
+      p.push({ stream: 'brg-1/bearing_temp_c', ts, value: open ? 1000 : 55 + 0.2 * n() });
+      p.push({ stream: 'brg-1/current_a', ts, value: 20 + 0.1 * n() });
+    }
+    p.flush();
+    assert.deepEqual(raised, ['temp-sensor warning 3601']);
+    assert.equal(p.stats().filtered, 270);
+  });
+});
