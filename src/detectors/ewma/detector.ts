@@ -107,7 +107,8 @@ export class EwmaDetector implements Detector {
     this.n = snapNum(s, 'n', this.kind);
     this.mean = snapNum(s, 'mean', this.kind);
     this.variance = snapNum(s, 'variance', this.kind);
-    // Saved before times were kept (2026-12-05): the warm-up, if any, is taken as begun now.
+    // Saved before times were kept (2026-12-05): `warmup_time` counts as passed (the reading count
+    // still holds), and with `half_life` the first reading after it has no interval to weigh it by.
     this.t0 = 't0' in s ? snapNum(s, 't0', this.kind) : NaN;
     this.lastTs = 'lastTs' in s ? snapNum(s, 'lastTs', this.kind) : NaN;
   }
