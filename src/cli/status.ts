@@ -42,6 +42,7 @@ export function formatStatus(s: StatusReport): string {
       st.pipelines.map((p) => [p.pipeline, p.received, p.accepted, p.late, p.filtered, kv(p.dropped), kv(p.emitted), p.keys, p.openWindows]),
     ),
   );
+  for (const p of st.pipelines) for (const [op, c] of Object.entries(p.operators ?? {})) out.push(`  ${p.pipeline} ${op}: ${kv(c)}`);
   const active = s.alerts.active;
   out.push('', `alerts: ${active.length} active`);
   if (active.length > 0) {

@@ -93,6 +93,11 @@ export interface EngineOperator {
   /** State to save across restarts (JSON), and to restore it. */
   snapshot?(): unknown;
   restore?(snap: unknown): void;
+  /**
+   * What the operator did that a user should be able to see, by name (counts since start: events
+   * raised, readings it could not judge and why). Drops go through `ctx.drop` instead.
+   */
+  counters?(): Readonly<Record<string, number>>;
 }
 
 /** A detector's judgement of one record, for replay/backtest (one per judged reading or window). */
@@ -142,6 +147,8 @@ export interface PipelineStats {
   emitted: Record<string, number>;
   keys: number;
   openWindows: number;
+  /** Each operator step's own counters (`EngineOperator.counters`), by step name; only steps that have them. */
+  operators: Record<string, Record<string, number>>;
 }
 
 type RecordOp = {
@@ -404,6 +411,7 @@ export class Pipeline {
       emitted: Object.fromEntries(this.emitted),
       keys: this.keys.size,
       openWindows: open,
+      operators: Object.fromEntries(this.operators.flatMap(({ op }) => (op.counters ? [[op.name, { ...op.counters() }]] : []))),
     };
   }
 

@@ -59,6 +59,13 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_pipeline_windows_fired_total', help: 'Windows closed and computed.', type: 'counter', labels: ['pipeline'], samples: pipelineField('windowsFired') },
   { name: 'edgewise_pipeline_dropped_total', help: 'Readings a pipeline refused, by reason.', type: 'counter', labels: ['pipeline', 'reason'], samples: perPipeline((p) => each(p.dropped, 'reason', { pipeline: p.pipeline })) },
   { name: 'edgewise_pipeline_emitted_total', help: 'Records a pipeline emitted, by output.', type: 'counter', labels: ['pipeline', 'output'], samples: perPipeline((p) => each(p.emitted, 'output', { pipeline: p.pipeline })) },
+  {
+    name: 'edgewise_pipeline_operator_events_total',
+    help: "Each operator step's own counters (telematics: harsh events raised, rebounds, samples it could not judge, speed gaps), by operator and counter name.",
+    type: 'counter',
+    labels: ['pipeline', 'operator', 'event'],
+    samples: perPipeline((p) => Object.entries(p.operators ?? {}).flatMap(([op, c]) => each(c, 'event', { pipeline: p.pipeline, operator: op }))),
+  },
   { name: 'edgewise_pipeline_keys', help: 'Streams (keys) a pipeline tracks.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('keys') },
   { name: 'edgewise_pipeline_open_windows', help: 'Windows open in a pipeline.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('openWindows') },
   {

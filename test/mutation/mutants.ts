@@ -47,6 +47,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/ewma-time.test.ts'],
   },
   {
+    id: 'engine: operator counters left out of the pipeline stats (a tracker the telematics step never judges is invisible)',
+    in: 'src/engine/pipeline.ts',
+    original: 'operators: Object.fromEntries(this.operators.flatMap(({ op }) => (op.counters ? [[op.name, { ...op.counters() }]] : []))),',
+    replacement: 'operators: {},',
+    tests: ['test/pipelines/telematics-tracker.test.ts'],
+  },
+  {
     id: 'backtest: --score-from runs the history but NAB\'s probation is still 15 % (history alerts scored as false)',
     in: 'src/backtest/metrics.ts',
     original: 'const probation = opts.history ?? Math.min(',

@@ -22,7 +22,7 @@ export function telematicsStepSchema({ z, durationSchema }: SchemaKit) {
       cornering_g: g(0.4, 'Harsh cornering: sustained lateral acceleration of at least this many g (0.4 g = 3.9 m/s²).'),
       sustain: durationSchema.default(500).describe('The (low-passed) acceleration must stay beyond its limit this long: a manoeuvre, not a pothole or a door slam. A speed-derived or 1 Hz value stands for its whole interval.'),
       release: z.number().gt(0).max(1).default(0.7).describe('An event ends when the acceleration falls below this fraction of its limit (hysteresis).'),
-      rebound: durationSchema.default(2_000).describe('An acceleration that starts within this time after a harsh brake ends is the vehicle\'s rebound, not a harsh acceleration (counted in status as `rebounds`).'),
+      rebound: durationSchema.default(2_000).describe('An acceleration that starts within this time after a harsh brake ends is the vehicle\'s rebound, not a harsh acceleration (counted as `rebounds` in the operator\'s counters: `edgewise status`, metrics).'),
       smooth: durationSchema.default(200).describe('Time constant of the low-pass on the IMU acceleration (road vibration out, manoeuvres in).'),
       gravity_tau: durationSchema.default(30_000).describe('Time constant of the gravity estimate; nothing is judged on the IMU before one of these has passed.'),
       freeze_g: g(0.1, 'While the horizontal acceleration exceeds this, gravity is averaged ten times slower (so a long brake or a long gentle acceleration barely leaks into it).'),

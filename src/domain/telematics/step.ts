@@ -92,7 +92,13 @@ export class TelematicsOperator implements EngineOperator {
   private readonly gyroScale: number;
   private readonly speedScale: number;
   /** Counters for status: accelerations taken for rebounds, IMU samples before forward was known. */
-  readonly counts = { rebounds: 0, uncalibrated: 0, events: 0 };
+  /**
+   * `events` raised; `rebounds` never raised (an acceleration right after a brake); IMU samples
+   * `uncalibrated` (no forward known yet: not judged); speed readings after a gap longer than
+   * `max_gap` (`gaps`: no acceleration across it, so a tracker that reports less often than
+   * that is never judged).
+   */
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -195,6 +201,7 @@ export class TelematicsOperator implements EngineOperator {
   private speedReading(v: Vehicle, r: Reading, ctx: OperatorContext): void {
     const speed = r.value * this.speedScale;
     if (Number.isNaN(v.speedTs) || r.ts - v.speedTs > this.spec.max_gap || r.ts < v.speedTs) {
+      if (r.ts - v.speedTs > this.spec.max_gap) this.counts.gaps++;
       v.speedTs = r.ts;
       v.speed = speed;
       return;
@@ -271,6 +278,10 @@ export class TelematicsOperator implements EngineOperator {
       reason: `${what} ${(e.peak / G).toFixed(2)} g (${e.peak.toFixed(1)} m/s²) sustained ≥ ${this.spec.sustain} ms, limit ${(limit / G).toFixed(2)} g (${via})`,
     };
     ctx.emit({ kind: 'alert', pipeline: ctx.pipeline, output: this.spec.output, alert });
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return this.counts;
   }
 
   /** Per vehicle: its source, how forward was found, open events (for status views and tests). */
