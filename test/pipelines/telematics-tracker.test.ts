@@ -1,0 +1,59 @@
+/**
+ * pipelines/telematics.yaml on a fleet tracker that reports every 30 s (as low-power trackers do)
+ * instead of the 1 Hz the pipeline was written for: what it can judge, and that what it cannot
+ * judge is counted where an operator sees it (pipeline stats, /metrics, `edgewise status`).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadPipelineFile } from '../../src/config/load.js';
+import { compilePipeline } from '../../src/compile.js';
+import { formatStatus } from '../../src/cli/status.js';
+import type { StatusReport } from '../../src/http/server.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { LiveState } from '../../src/http/live.js';
+import type { GatewayStats } from '../../src/runtime/gateway.js';
+
+const T0 = Date.UTC(2024, 4, 1, 8);
+const spec = loadPipelineFile(join(import.meta.dirname, '../../pipelines/telematics.yaml'));
+
+/** Position and speed every `every` ms for 2 h, silent from 60 to 70 min (a garage without sky). */
+function tracker(every: number, silentFrom = 60, silentTo = 70) {
+  const raised: string[] = [];
+  const p = compilePipeline(spec, (e) => {
+    if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(`${e.alert.detector} ${Math.round((e.alert.start - T0) / 60_000)}`);
+  });
+  for (let ts = T0; ts < T0 + 2 * 3_600_000; ts += every) {
+    const min = (ts - T0) / 60_000;
+    if (min >= silentFrom && min < silentTo) continue;
+    p.push({ stream: 'van-9/lat', ts, value: 51.5 + min / 1e4 });
+    p.push({ stream: 'van-9/speed_kmh', ts, value: 50 + 20 * Math.sin(min / 3) });
+    p.push({ stream: 'van-9/fix_quality', ts, value: 1 });
+  }
+  p.flush();
+  return { raised, stats: p.stats() };
+}
+
+describe('telematics: a tracker reporting every 30 s', () => {
+  it('a position every 30 s is not "silent"; ten missed positions are, once', () => {
+    // before 2026-12-05 (`interval: 1s`) gps_silent was raised at the second position and stayed
+    assert.deepEqual(tracker(30_000).raised, ['gps_silent 70']);
+    assert.deepEqual(tracker(1000).raised, ['gps_silent 70']);
+    assert.deepEqual(tracker(30_000, 60, 63).raised, [], 'three minutes (6 positions) is not 10 missed');
+  });
+
+  it('speed readings 30 s apart cannot show a harsh event: each is counted as a gap, in the stats, /metrics and edgewise status', async () => {
+    const { stats } = tracker(30_000);
+    const speeds = 2 * 120 - 20;
+    assert.deepEqual(stats.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1 } });
+    assert.deepEqual(tracker(1000).stats.operators.telematics!.gaps, 1, 'at 1 Hz only the 10 min silence is a gap');
+
+    const gateway = { gateway: 'gw', readings: 0, unrouted: 0, inputs: [], pipelines: [stats] } as unknown as GatewayStats;
+    const { registry } = createMetrics({ stats: () => gateway, live: new LiveState() });
+    const text = await registry.metrics();
+    assert.match(text, new RegExp(`^edgewise_pipeline_operator_events_total\\{pipeline="telematics",operator="telematics",event="gaps"\\} ${speeds - 1}$`, 'm'));
+
+    const report = { gateway: 'gw', ready: { ready: true, checks: {} }, uptimeSeconds: 60, stats: gateway, alerts: { active: [] }, dropped: {} } as unknown as StatusReport;
+    assert.match(formatStatus(report), new RegExp(`^ {2}telematics telematics: events=0 rebounds=0 uncalibrated=0 gaps=${speeds - 1}$`, 'm'));
+  });
+});
