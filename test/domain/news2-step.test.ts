@@ -163,3 +163,11 @@ test('news2 step: schema refuses unknown fields and bad bands with a clear messa
   assert.match(msg, /alert_band/);
   assert.match(msg, /inteval/);
 });
+
+test('news2 step: intervals scored, incomplete and which vital was missing are counted for the operator (a ward whose monitors send no blood pressure)', () => {
+  const { p } = setup();
+  const { systolic_bp: _bp, ...noBp } = NORMAL;
+  for (let s = 0; s < 90; s++) for (const [m, x] of Object.entries(noBp)) p.push({ stream: `bed-1/${m}`, ts: T0 + s * 1000, value: x });
+  p.flush();
+  assert.deepEqual(p.stats().operators, { news2: { scored: 3, incomplete: 3, missing_systolic_bp: 3 } });
+});

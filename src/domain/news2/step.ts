@@ -85,6 +85,12 @@ export class News2Operator implements EngineOperator {
   private readonly patients = new Map<string, Patient>();
   private readonly alertLevel: number;
   private readonly subKeys = new Map<string, string>();
+  /**
+   * Intervals `scored`; of them `incomplete` (a vital missing: a lower bound, which never clears an
+   * alert), and per parameter `missing_<parameter>` (which vital a ward's monitors do not send, or
+   * send too seldom for its `max_age`).
+   */
+  private readonly counts: Record<string, number> = { scored: 0, incomplete: 0 };
 
   constructor(spec: News2StepSpec) {
     this.spec = spec;
@@ -185,6 +191,9 @@ export class News2Operator implements EngineOperator {
       a.max = -Infinity;
     }
     const s = this.tracker.score(p.id, end);
+    this.counts.scored!++;
+    if (!s.complete) this.counts.incomplete!++;
+    for (const m of s.missing) this.counts[`missing_${m}`] = (this.counts[`missing_${m}`] ?? 0) + 1;
     const values: Record<string, number> = {
       total: s.total,
       band: levelOf(s.band),
@@ -250,6 +259,10 @@ export class News2Operator implements EngineOperator {
 
   private emitAlert(ctx: OperatorContext, output: string, alert: AlertRecord): void {
     ctx.emit({ kind: 'alert', pipeline: ctx.pipeline, output, alert });
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return this.counts;
   }
 
   /** Patients tracked, their open alerts and sensor faults (for status views and tests). */
