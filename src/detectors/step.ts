@@ -56,6 +56,13 @@ export interface DetectStep {
   createKeyState(stream: string): unknown;
   /** Judge one reading; the returned object is reused by the next call. */
   update(state: unknown, ts: number, value: number): DetectOutcome;
+  /**
+   * Only for detectors of absence: no reading up to event time `ts` (live, on the gateway's ticks).
+   * Returns a raised alert once the silence is anomalous; nothing while one is active.
+   */
+  overdue?(state: unknown, ts: number): AlertRecord | undefined;
+  /** ...and: the gateway was not running until event time `ts`: the stream's silence counts from there. */
+  resume?(state: unknown, ts: number): void;
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
@@ -73,6 +80,7 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
   const alertParams = alertParamsFor(spec.alert, plugin.alertDefaults);
   const out: DetectOutcome = { score: 0, anomalous: false, alertActive: false, alert: undefined };
   const create = (stream: string): KeyState => ({ detector: plugin.create(spec), alert: new AlertTracker(stream, name, alertParams) });
+  const probe = plugin.create(spec);
   return {
     name,
     field: spec.field,
@@ -87,6 +95,20 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       out.alertActive = keyState.alert.active;
       return out;
     },
+    ...(probe.overdue
+      ? {
+          overdue(state: unknown, ts: number): AlertRecord | undefined {
+            const keyState = state as KeyState;
+            if (keyState.alert.active) return undefined;
+            const j = keyState.detector.overdue!(ts);
+            // the value of a silence is its length in expected intervals (there is no reading)
+            return j.anomalous ? keyState.alert.update(ts, j.deviation, j) : undefined;
+          },
+          resume(state: unknown, ts: number): void {
+            (state as KeyState).detector.resume?.(ts);
+          },
+        }
+      : {}),
     snapshot(state: unknown, capture?: SharedCapture): unknown {
       const keyState = state as KeyState;
       const d = keyState.detector;

@@ -19,6 +19,14 @@ export interface Detector {
   readonly kind: string;
   /** Judge one reading (`ts` in ms, event time). Returns the detector's reused result object. */
   update(ts: number, value: number): Judgement;
+  /**
+   * Optional, for detectors of absence (`dropout`): judge that no reading has come up to event
+   * time `ts`. Called live on the gateway's ticks while a stream is silent; learns nothing (the
+   * reading that ends the silence is judged by `update` as usual).
+   */
+  overdue?(ts: number): Judgement;
+  /** With `overdue`: the gateway was not running until event time `ts` (a restart): silence counts from there. */
+  resume?(ts: number): void;
   /** Plain state (numbers, arrays of numbers, typed arrays, booleans, strings): a copy, independent of the detector. */
   snapshot(): Record<string, unknown>;
   /**

@@ -40,6 +40,9 @@ function newKey(stream: string, slots: number): KeyState {
   return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, slots: new Array(slots) };
 }
 
+/** A gap in the gateway clock (no tick, no arrival) this long means the gateway was not running. */
+const RESUMED_AFTER = 10_000;
+
 /** What a detect step looks like to the engine (implemented in src/detectors). */
 export interface EngineDetectStep {
   readonly name: string;
@@ -47,6 +50,10 @@ export interface EngineDetectStep {
   readonly output: string;
   createKeyState(stream: string): unknown;
   update(state: unknown, ts: number, value: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
+  /** Detectors of absence only: no reading up to event time `ts`; a raised alert, if the silence is one. */
+  overdue?(state: unknown, ts: number): AlertRecord | undefined;
+  /** ...and: the gateway was not running until event time `ts`; count the stream's silence from there. */
+  resume?(state: unknown, ts: number): void;
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
@@ -169,6 +176,8 @@ export class Pipeline {
   private readonly windowOp: WindowOperator | undefined;
   private readonly windowSlot: number;
   private readonly detectSteps: Array<{ slot: number; step: EngineDetectStep }> = [];
+  /** Detect steps whose detector judges absence (`dropout`): asked on every tick. */
+  private readonly overdueSteps: Array<{ slot: number; step: EngineDetectStep }> = [];
   private readonly operators: Array<{ op: EngineOperator; ctx: OperatorContext }> = [];
   private slotCount = 0;
   private readonly maxKeys: number;
@@ -234,6 +243,7 @@ export class Pipeline {
         case 'detect': {
           const slot = slotOf.get(stepDef)!;
           this.detectSteps.push({ slot, step: stepDef.detect });
+          if (stepDef.detect.overdue) this.overdueSteps.push({ slot, step: stepDef.detect });
           op = this.detectOp(stepDef.detect, slot, op);
           break;
         }
@@ -281,7 +291,10 @@ export class Pipeline {
     }
     const arrival = r.arrival;
     const live = typeof arrival === 'number' && arrival - arrival === 0; // a finite number
-    if (live && arrival > this.gatewayClock) this.gatewayClock = arrival;
+    if (live && arrival > this.gatewayClock) {
+      if (this.overdueSteps.length > 0) this.resumeIfPaused(arrival);
+      this.gatewayClock = arrival;
+    }
     if (this.ingestTime && live) {
       ts = arrival;
       r = { ...r, ts };
@@ -373,11 +386,52 @@ export class Pipeline {
     keyState.maxTs = -Infinity;
   }
 
-  /** Live mode: the gateway's clock. Closes windows of silent streams (each at its own time). */
+  /**
+   * Live mode: the gateway's clock. Closes windows of silent streams (each at its own time), asks
+   * detectors of absence about silent streams, and lets operators see the time.
+   */
   advanceTo(now: number): void {
+    this.resumeIfPaused(now);
     if (now > this.gatewayClock) this.gatewayClock = now;
     if (this.gatewayClock >= this.nextIdleCheck) this.checkIdle();
+    if (this.overdueSteps.length > 0) this.checkOverdue();
     for (const { op, ctx } of this.operators) op.advanceTo?.(this.gatewayClock, ctx);
+  }
+
+  /**
+   * Nothing arrived and no tick came for RESUMED_AFTER: the gateway was not running (a restart
+   * after downtime). What it did not hear meanwhile is not the streams' silence: detectors of
+   * absence count each stream's silence from now.
+   */
+  private resumeIfPaused(now: number): void {
+    if (!(now - this.gatewayClock > RESUMED_AFTER) || this.gatewayClock === -Infinity) return;
+    for (const { slot, step } of this.overdueSteps) {
+      for (const keyState of this.keys.values()) {
+        const slotState = keyState.slots[slot];
+        if (slotState !== undefined && keyState.maxTs !== -Infinity && now > keyState.lastArrival) step.resume!(slotState, keyState.maxTs + (now - keyState.lastArrival));
+      }
+    }
+  }
+
+  /**
+   * Streams silent since their last reading (by the gateway clock), judged by the detectors of
+   * absence at their own time: newest event time plus the silence. A replay has no ticks: there the
+   * reading after a gap is what is judged.
+   */
+  private checkOverdue(): void {
+    const now = this.gatewayClock;
+    for (const { slot, step } of this.overdueSteps) {
+      for (const keyState of this.keys.values()) {
+        const slotState = keyState.slots[slot];
+        if (slotState === undefined || keyState.maxTs === -Infinity || !(now > keyState.lastArrival)) continue;
+        const alert = step.overdue!(slotState, keyState.maxTs + (now - keyState.lastArrival));
+        if (alert) {
+          alert.pipeline = this.name;
+          this.count(step.output);
+          this.sink({ kind: 'alert', pipeline: this.name, output: step.output, alert });
+        }
+      }
+    }
   }
 
   /**

@@ -54,6 +54,20 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/pipelines/telematics-tracker.test.ts'],
   },
   {
+    id: 'engine: detectors of absence not asked on the ticks (a sensor that dies is never reported)',
+    in: 'src/engine/pipeline.ts',
+    original: '    if (this.overdueSteps.length > 0) this.checkOverdue();',
+    replacement: '',
+    tests: ['test/engine/silent-streams.test.ts'],
+  },
+  {
+    id: 'engine: the downtime of a restart taken for the streams\' silence (every pump "silent" when the gateway comes back)',
+    in: 'src/engine/pipeline.ts',
+    original: '  advanceTo(now: number): void {\n    this.resumeIfPaused(now);',
+    replacement: '  advanceTo(now: number): void {',
+    tests: ['test/engine/silent-streams.test.ts'],
+  },
+  {
     id: 'backtest: --score-from runs the history but NAB\'s probation is still 15 % (history alerts scored as false)',
     in: 'src/backtest/metrics.ts',
     original: 'const probation = opts.history ?? Math.min(',

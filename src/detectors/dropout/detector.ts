@@ -12,8 +12,9 @@ export interface DropoutParams {
 }
 
 /**
- * Dropout: no reading for N expected intervals. Detectors only see readings (no wall clock), so
- * a gap is judged on the first reading after it; `deviation` is the gap in intervals.
+ * Dropout: no reading for N expected intervals; `deviation` is the gap in intervals. In a replay a
+ * gap is judged on the first reading after it; live, the engine also asks on the gateway's ticks
+ * (`overdue`), so a stream that stops for good is reported while it is silent.
  */
 export class DropoutDetector implements Detector {
   readonly kind = 'dropout';
@@ -41,16 +42,8 @@ export class DropoutDetector implements Detector {
       return o;
     }
     const dt = ts - this.prevTs;
-    const learnt = p.interval === undefined;
-    const ready = !learnt || this.n > p.warmup;
-    const ratio = this.expected > 0 ? dt / this.expected : 0;
-    o.baseline = this.expected;
-    o.deviation = ratio;
-    o.anomalous = ready && ratio >= p.missing;
-    o.score = ready ? scoreOf(ratio > 1 ? ratio - 1 : 0, p.missing - 1) : 0;
-    if (o.anomalous && o.score < 0.5) o.score = 0.5;
-    o.rule = ready ? 'dropout' : 'warmup';
-    if (learnt && dt > 0) {
+    this.judgeGap(dt);
+    if (p.interval === undefined && dt > 0) {
       // Learn the interval; a gap counts as at most `missing` intervals so it cannot become normal.
       const a = this.n <= p.warmup ? 1 / this.n : p.alpha;
       const v = this.n <= p.warmup ? dt : Math.min(dt, p.missing * this.expected);
@@ -59,6 +52,34 @@ export class DropoutDetector implements Detector {
     this.n++;
     this.prevTs = ts;
     return o;
+  }
+
+  overdue(ts: number): Judgement {
+    if (this.n === 0) {
+      this.out.anomalous = false;
+      this.out.score = 0;
+      return this.out;
+    }
+    return this.judgeGap(ts - this.prevTs);
+  }
+
+  /** A gap of `dt` since the last reading, in expected intervals. */
+  private judgeGap(dt: number): Judgement {
+    const o = this.out;
+    const p = this.p;
+    const ready = p.interval !== undefined || this.n > p.warmup;
+    const ratio = this.expected > 0 ? dt / this.expected : 0;
+    o.baseline = this.expected;
+    o.deviation = ratio;
+    o.anomalous = ready && ratio >= p.missing;
+    o.score = ready ? scoreOf(ratio > 1 ? ratio - 1 : 0, p.missing - 1) : 0;
+    if (o.anomalous && o.score < 0.5) o.score = 0.5;
+    o.rule = ready ? 'dropout' : 'warmup';
+    return o;
+  }
+
+  resume(ts: number): void {
+    if (this.n > 0 && ts > this.prevTs) this.prevTs = ts;
   }
 
   snapshot(): Record<string, unknown> {

@@ -18,7 +18,7 @@ export type DropoutSpec = z.output<ReturnType<typeof schema>>;
 export const dropoutPlugin: DetectorPlugin<DropoutSpec> = {
   type: 'detector',
   kind: 'dropout',
-  description: 'Dropout: no reading for N expected intervals (judged on the first reading after the gap).',
+  description: 'Dropout: no reading for N expected intervals (live: on the gateway\'s ticks while the stream is silent; in a replay: on the first reading after the gap).',
   schema,
   create: (spec) => new DropoutDetector(spec),
   sample: `
