@@ -118,7 +118,16 @@ export const statsPayloadSchema = z
     unrouted: z.number().int().nonnegative().describe('Readings no pipeline takes, since start.'),
     dropped: counts.describe('Drops since start by `<where>.<reason>` (where: input:<name>, pipeline:<name>, outbox).'),
     inputs: z.array(z.object({ name: z.string(), kind: z.string(), state: z.string(), readings: z.number().int().nonnegative() })),
-    pipelines: z.array(z.object({ name: z.string(), received: z.number().int().nonnegative(), accepted: z.number().int().nonnegative(), late: z.number().int().nonnegative(), filtered: z.number().int().nonnegative() })),
+    pipelines: z.array(
+      z.object({
+        name: z.string(),
+        received: z.number().int().nonnegative(),
+        accepted: z.number().int().nonnegative(),
+        late: z.number().int().nonnegative(),
+        filtered: z.number().int().nonnegative(),
+        operators: z.record(z.string(), counts).optional().describe("Each operator step's own counters since start, by step name (telematics: events, rebounds, uncalibrated, gaps; news2: scored, incomplete, missing_<parameter>); absent when the pipeline has none."),
+      }),
+    ),
     alerts_active: counts.describe('Alerts raised and not cleared, by severity.'),
     outbox: z
       .object({ messages: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), oldest_age_ms: z.number().nonnegative(), dead_letters: z.number().int().nonnegative() })

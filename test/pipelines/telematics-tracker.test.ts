@@ -13,6 +13,9 @@ import type { StatusReport } from '../../src/http/server.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { LiveState } from '../../src/http/live.js';
 import type { GatewayStats } from '../../src/runtime/gateway.js';
+import { silentLogger } from '../../src/core/log.js';
+import { startStatsUpstream } from '../../src/runtime/stats-upstream.js';
+import { statsPayloadSchema } from '../../src/upstream/payload-schema.js';
 
 const T0 = Date.UTC(2024, 4, 1, 8);
 const spec = loadPipelineFile(join(import.meta.dirname, '../../pipelines/telematics.yaml'));
@@ -55,5 +58,24 @@ describe('telematics: a tracker reporting every 30 s', () => {
 
     const report = { gateway: 'gw', ready: { ready: true, checks: {} }, uptimeSeconds: 60, stats: gateway, alerts: { active: [] }, dropped: {} } as unknown as StatusReport;
     assert.match(formatStatus(report), new RegExp(`^ {2}telematics telematics: events=0 rebounds=0 uncalibrated=0 gaps=${speeds - 1}$`, 'm'));
+
+    // and in the retained stats message the fleet's consumers read (docs/schemas/stats.schema.json)
+    const payload = await new Promise<string>((resolve) => {
+      const alive = setInterval(() => {}, 1000); // its timer is unref'd (a gateway's own work keeps the loop alive)
+      const stop = startStatsUpstream({
+        everyMs: 5,
+        stats: () => gateway,
+        alertsActive: () => ({}),
+        log: silentLogger(),
+        publish: (_n, p) => {
+          stop();
+          clearInterval(alive);
+          resolve(p);
+          return true;
+        },
+      });
+    });
+    const body = statsPayloadSchema.parse(JSON.parse(payload));
+    assert.deepEqual(body.pipelines[0]!.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1 } });
   });
 });
