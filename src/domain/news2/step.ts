@@ -90,7 +90,7 @@ export class News2Operator implements EngineOperator {
    * alert), and per parameter `missing_<parameter>` (which vital a ward's monitors do not send, or
    * send too seldom for its `max_age`).
    */
-  private readonly counts: Record<string, number> = { scored: 0, incomplete: 0 };
+  private readonly counts: { scored: number; incomplete: number; [missing: string]: number } = { scored: 0, incomplete: 0 };
 
   constructor(spec: News2StepSpec) {
     this.spec = spec;
@@ -191,9 +191,12 @@ export class News2Operator implements EngineOperator {
       a.max = -Infinity;
     }
     const s = this.tracker.score(p.id, end);
-    this.counts.scored!++;
-    if (!s.complete) this.counts.incomplete!++;
-    for (const m of s.missing) this.counts[`missing_${m}`] = (this.counts[`missing_${m}`] ?? 0) + 1;
+    this.counts.scored++;
+    if (!s.complete) this.counts.incomplete++;
+    for (const m of s.missing) {
+      const key = `missing_${m}`;
+      this.counts[key] = (this.counts[key] ?? 0) + 1;
+    }
     const values: Record<string, number> = {
       total: s.total,
       band: levelOf(s.band),
