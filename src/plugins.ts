@@ -24,6 +24,7 @@ import { multivariatePlugin } from './detectors/multivariate/plugin.js';
 import { news2Plugin } from './domain/news2/plugin.js';
 import { telematicsPlugin } from './domain/telematics/plugin.js';
 import { joinPlugin } from './engine/operators/join/plugin.js';
+import { runningPlugin } from './engine/operators/running/plugin.js';
 
 export const builtinPlugins = new PluginSet([
   // drivers (inputs[].type)
@@ -45,6 +46,7 @@ export const builtinPlugins = new PluginSet([
   iso10816Plugin,
   // operator steps
   joinPlugin,
+  runningPlugin,
   multivariatePlugin,
   news2Plugin,
   telematicsPlugin,

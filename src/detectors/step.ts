@@ -61,7 +61,7 @@ export interface DetectStep {
    * Returns a raised alert once the silence is anomalous; nothing while one is active.
    */
   overdue?(state: unknown, ts: number): AlertRecord | undefined;
-  /** ...and: the gateway was not running until event time `ts`: the stream's silence counts from there. */
+  /** The stream was paused until event time `ts` (gateway down, machine stopped): Detector.resume. */
   resume?(state: unknown, ts: number): void;
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
@@ -104,8 +104,12 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
             // the value of a silence is its length in expected intervals (there is no reading)
             return j.anomalous ? keyState.alert.update(ts, j.deviation, j) : undefined;
           },
+        }
+      : {}),
+    ...(probe.resume
+      ? {
           resume(state: unknown, ts: number): void {
-            (state as KeyState).detector.resume?.(ts);
+            (state as KeyState).detector.resume!(ts);
           },
         }
       : {}),

@@ -25,7 +25,12 @@ export interface Detector {
    * reading that ends the silence is judged by `update` as usual).
    */
   overdue?(ts: number): Judgement;
-  /** With `overdue`: the gateway was not running until event time `ts` (a restart): silence counts from there. */
+  /**
+   * Optional: the stream was paused until event time `ts` — the gateway was not running (asked of
+   * detectors with `overdue`), or a `running` step held the stream back while its machine stood.
+   * The pause is not the stream's time: a dropout counts silence from `ts`; a memory in time does
+   * not forget over it; a warm-up or baseline measured in time counts without it.
+   */
   resume?(ts: number): void;
   /** Plain state (numbers, arrays of numbers, typed arrays, booleans, strings): a copy, independent of the detector. */
   snapshot(): Record<string, unknown>;

@@ -1,7 +1,7 @@
 import type { EnginePipelineSpec, EngineStep, FilterSpec, MapSpec, WindowSpec } from './spec.js';
 import type { SharedCapture } from '../core/shared-capture.js';
 import { DropCounter } from '../core/drops.js';
-import { deviceOf, type Reading } from '../core/reading.js';
+import { deviceOf, metricOf, type Reading } from '../core/reading.js';
 import { isoTime, MAX_DATE_MS, unitHint } from '../core/time.js';
 import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
 import { planFor } from './aggregates.js';
@@ -27,6 +27,15 @@ interface KeyState {
   /** Clock jumps refused in a row, and the time of the last one (a replay re-bases after `confirm`). */
   jumpRun: number;
   jumpTs: number;
+  /**
+   * A `running` step paused the stream until this event time (-Infinity: never): detect steps from
+   * slot `pausedFrom` on apply it (Detector.resume) before their first record at or after it, once
+   * each (`resumed[slot]`; null until a first pause), so windows still open from before the pause
+   * are judged as they were.
+   */
+  pausedUntil: number;
+  pausedFrom: number;
+  resumed: number[] | null;
   slots: unknown[];
 }
 
@@ -37,7 +46,7 @@ interface ClosedWindow {
 }
 
 function newKey(stream: string, slots: number): KeyState {
-  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, slots: new Array(slots) };
+  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, pausedUntil: -Infinity, pausedFrom: 0, resumed: null, slots: new Array(slots) };
 }
 
 /** A gap in the gateway clock (no tick, no arrival) this long means the gateway was not running. */
@@ -52,7 +61,10 @@ export interface EngineDetectStep {
   update(state: unknown, ts: number, value: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
   /** Detectors of absence only: no reading up to event time `ts`; a raised alert, if the silence is one. */
   overdue?(state: unknown, ts: number): AlertRecord | undefined;
-  /** ...and: the gateway was not running until event time `ts`; count the stream's silence from there. */
+  /**
+   * The stream was paused until event time `ts` (the gateway was not running, or a `running` step
+   * held it back while its machine stood): the pause is not the stream's time (Detector.resume).
+   */
   resume?(state: unknown, ts: number): void;
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
@@ -84,6 +96,12 @@ export interface OperatorContext {
    * Never another device's time. -Infinity for a device not seen.
    */
   deviceTime(device: string, running?: boolean): number;
+  /**
+   * The device's streams (those whose metric `metrics` takes; all without it) were paused until
+   * event time `ts` (its machine was stopped): the detect steps after this operator do not count
+   * the pause as the streams' time (Detector.resume).
+   */
+  resume(device: string, ts: number, metrics?: (metric: string) => boolean): void;
 }
 
 /** A compiled operator step: one instance per pipeline (state across keys is its own, and bounded by it). */
@@ -219,12 +237,16 @@ export class Pipeline {
     // Build the chain back to front; each step knows only the next.
     const steps = spec.steps;
     const slotOf = new Map<EngineStep, number>();
-    for (const stepDef of steps) if (stepDef.kind === 'window' || stepDef.kind === 'detect') slotOf.set(stepDef, this.slotCount++);
+    const slotsBefore = new Map<EngineStep, number>();
+    for (const stepDef of steps) {
+      slotsBefore.set(stepDef, this.slotCount);
+      if (stepDef.kind === 'window' || stepDef.kind === 'detect') slotOf.set(stepDef, this.slotCount++);
+    }
     for (const stepDef of [...steps].reverse()) {
       const after = op;
       switch (stepDef.kind) {
         case 'operator':
-          op = this.operatorOp(stepDef.operator, op);
+          op = this.operatorOp(stepDef.operator, op, slotsBefore.get(stepDef)!);
           break;
         case 'filter':
           op = this.filterOp(stepDef.filter, op);
@@ -724,6 +746,7 @@ export class Pipeline {
       if (value === undefined || !Number.isFinite(value)) return;
       let slotState = keyState.slots[slot];
       if (slotState === undefined) slotState = keyState.slots[slot] = step.createKeyState(stream);
+      else if (keyState.resumed !== null && ts >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);
       const out = step.update(slotState, ts, value);
       this.opts.onDetect?.({ step: step.name, stream, ts, value, score: out.score, anomalous: out.anomalous, alertActive: out.alertActive });
       if (out.alert) {
@@ -743,6 +766,14 @@ export class Pipeline {
         next.result(keyState, res);
       },
     };
+  }
+
+  /** A pause (OperatorContext.resume) reaches this detect step: once, before its first record after it. */
+  private applyPause(keyState: KeyState, slot: number, slotState: unknown, step: EngineDetectStep): void {
+    const done = keyState.resumed!;
+    if (done[slot] === keyState.pausedUntil) return;
+    done[slot] = keyState.pausedUntil;
+    step.resume?.(slotState, keyState.pausedUntil);
   }
 
   /** The key state of a stream, created on first use (within max_keys; beyond it the record is refused and counted). */
@@ -776,7 +807,7 @@ export class Pipeline {
     };
   }
 
-  private operatorOp(op: EngineOperator, next: RecordOp): RecordOp {
+  private operatorOp(op: EngineOperator, next: RecordOp, firstSlotAfter: number): RecordOp {
     const ctx: OperatorContext = {
       pipeline: this.name,
       reading: (r) => {
@@ -795,6 +826,14 @@ export class Pipeline {
       },
       drop: (reason, sample, detail, at) => this.drops.drop(reason, sample, detail, at),
       deviceTime: (device, running) => this.deviceTime(device, running),
+      resume: (device, ts, metrics) => {
+        for (const keyState of this.byDevice.get(device) ?? []) {
+          if (!(ts > keyState.pausedUntil) || (metrics && !metrics(metricOf(keyState.stream)))) continue;
+          keyState.pausedUntil = ts;
+          keyState.pausedFrom = firstSlotAfter;
+          keyState.resumed ??= [];
+        }
+      },
     };
     this.operators.push({ op, ctx });
     return {

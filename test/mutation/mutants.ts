@@ -68,6 +68,27 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/engine/silent-streams.test.ts'],
   },
   {
+    id: 'running: a stop taken as time by the rules after it (a half-life baseline forgotten over a night, the warm-up learnt)',
+    in: 'src/engine/pipeline.ts',
+    original: '      else if (keyState.resumed !== null && ts >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);',
+    replacement: '',
+    tests: ['test/engine/running.test.ts'],
+  },
+  {
+    id: 'running: no settle after a start (inrush current and run-up vibration judged)',
+    in: 'src/engine/operators/running/running.ts',
+    original: '    if (r.ts < m.since + group.settle) {',
+    replacement: '    if (false) {',
+    tests: ['test/engine/running.test.ts', 'test/pipelines/maintenance-duty.test.ts'],
+  },
+  {
+    id: 'running: a standing machine\'s readings passed on (its baseline learnt while stopped)',
+    in: 'src/engine/operators/running/running.ts',
+    original: '    if (!m.running || r.ts < m.since) {',
+    replacement: '    if (false) {',
+    tests: ['test/engine/running.test.ts', 'test/pipelines/maintenance-duty.test.ts'],
+  },
+  {
     id: 'backtest: --score-from runs the history but NAB\'s probation is still 15 % (history alerts scored as false)',
     in: 'src/backtest/metrics.ts',
     original: 'const probation = opts.history ?? Math.min(',

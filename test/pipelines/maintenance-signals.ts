@@ -34,3 +34,42 @@ export function bearing(intervalMs: number, trend: boolean, seed = 5, noise = 0.
   return out;
 }
 
+
+export type DutyCycle = 'day-shift' | 'cycling';
+export type PumpFault = 'none' | 'overheating' | 'vibration' | 'overload';
+
+/**
+ * A pump that stops and starts, at 1 Hz for three days (from BEARING_T0, stopped at first):
+ * `day-shift` runs 06:00–22:00, `cycling` 20 minutes of every hour (a level-controlled sump pump).
+ * Running: vibration RMS 0.2 g (3× for the first 5 s: run-up), current 12 A (6× inrush for 3 s),
+ * the bearing warming towards 65 °C (time constant 30 min). Stopped: vibration 0.004 g, current
+ * ~0.02 A (sensor offset), the bearing cooling towards 25 °C (1 h). From 50 h a fault: the bearing
+ * settles 15 °C hotter, vibration rises to 3× over 12 h, or the current draw rises 30 %.
+ */
+export function dutyPump(duty: DutyCycle, fault: PumpFault = 'none', seed = 3): Array<{ ts: number; metric: string; value: number }> {
+  const n = gaussian(seed);
+  const out: Array<{ ts: number; metric: string; value: number }> = [];
+  let temp = 25;
+  let startedAt = -Infinity;
+  let wasOn = false;
+  for (let ts = T0; ts < T0 + 72 * H; ts += 1000) {
+    const hour = (ts - T0) / H;
+    const on = duty === 'day-shift' ? hour % 24 >= 6 && hour % 24 < 22 : ((ts - T0) / 60_000) % 60 < 20;
+    if (on && !wasOn) startedAt = ts;
+    wasOn = on;
+    const late = hour >= 50;
+    temp += ((on ? 65 + (fault === 'overheating' && late ? 15 : 0) : 25) - temp) / (on ? 1800 : 3600);
+    const since = ts - startedAt;
+    const rise = fault === 'vibration' && late ? 1 + Math.min(2, (hour - 50) / 6) : 1;
+    const rms = on ? 0.2 * rise * Math.exp(0.08 * n()) * (since < 5000 ? 3 : 1) : 0.004 * Math.exp(0.2 * n());
+    const current = on ? 12 * (fault === 'overload' && late ? 1.3 : 1) * (since < 3000 ? 6 : 1) * (1 + 0.02 * n()) : Math.abs(0.02 * n());
+    out.push(
+      { ts, metric: 'vibration_rms', value: rms },
+      { ts, metric: 'vibration_peak', value: rms * (3.2 + 0.2 * n()) },
+      { ts, metric: 'vibration_kurtosis', value: 3 + 0.15 * n() },
+      { ts, metric: 'bearing_temp_c', value: Math.round((temp + 0.1 * n()) * 10) / 10 },
+      { ts, metric: 'current_a', value: Math.round(current * 100) / 100 },
+    );
+  }
+  return out;
+}

@@ -88,6 +88,13 @@ export class EwmaDetector implements Detector {
     return o;
   }
 
+  /** Paused until `ts` (its machine stood): the pause is neither forgetting nor warm-up time. */
+  resume(ts: number): void {
+    if (this.n === 0 || !(ts > this.lastTs)) return;
+    this.t0 += ts - this.lastTs;
+    this.lastTs = ts;
+  }
+
   /** 1 − 2^(−dt / half_life), kept for the last dt: readings mostly come at one interval. */
   private weightAfter(dt: number): number {
     if (dt !== this.memoDt) {

@@ -101,6 +101,13 @@ export class LevelShiftDetector implements Detector {
     return o;
   }
 
+  /** Paused until `ts` (its machine stood): early life counts running time; the next reading's interval counts from `ts`. */
+  resume(ts: number): void {
+    if (!(ts > this.lastTs)) return;
+    if (!this.ready) this.t0 += ts - this.lastTs;
+    this.lastTs = ts;
+  }
+
   snapshot(): Record<string, unknown> {
     const nan = (v: number) => (Number.isNaN(v) ? null : v);
     return { kind: this.kind, t0: nan(this.t0), lastTs: nan(this.lastTs), n: this.n, mean: this.mean, m2: this.m2, ready: this.ready, s: this.cusum };

@@ -1,0 +1,183 @@
+/**
+ * The `running` pipeline step (generic, no domain code): a machine's readings are held back while
+ * it is stopped and for `settle` after each start, judged by one of its own metrics (a motor's
+ * current above `above`). Rules after it then learn and judge the running machine only: a pump that
+ * stops every night or cycles every 20 minutes is not "anomalous" at every start (inrush current,
+ * run-up vibration, a bearing warming from cold), and a baseline is not learnt while it stands.
+ *
+ * ```yaml
+ * steps:
+ *   - running: { metric: current_a, above: 1, settle: 2m }
+ *   - window: { type: tumbling, size: 10s, aggregates: [mean, rms] }
+ * ```
+ *
+ * Per device: its first readings wait up to `settle` for a `metric` reading, which says whether
+ * they were a standing machine's (up to 256 a device, 10,000 in all; more are dropped, counted as
+ * `unknown`); a device that sends none by then is taken as running and its waiting readings go
+ * on. Once a metric has settled after a start (`settle`, or its own in `settle_by_metric`), the
+ * detectors after this step are told that its streams were paused until then (`ctx.resume`): the
+ * stop is not time for them (memories in time do not forget over it, warm-ups count running
+ * time). Held readings are counted by reason (`stopped`, `settling`, `unknown`) in the step's
+ * counters, with `starts` and `stops`. The step takes raw readings; put it before the window
+ * step. The config schema is in schema.ts.
+ */
+import { deviceOf, metricOf } from '../../../core/reading.js';
+import type { Reading } from '../../../core/reading.js';
+import type { EngineOperator, OperatorContext } from '../../pipeline.js';
+import type { RunningStepSpec } from './schema.js';
+
+export type { RunningStepSpec } from './schema.js';
+
+interface Machine {
+  running: boolean;
+  /** Event time of the last start (-Infinity: running since before it was first seen). */
+  since: number;
+  /** Settle groups (bit i: group i) none of whose readings has passed since the last start. */
+  unsettled: number;
+  /** No `metric` reading yet: the device's first event time, and its readings held till then (else null). */
+  firstSeen: number;
+  waiting: Reading[] | null;
+}
+
+/** Readings a device not yet known keeps waiting, and all such devices together (more are dropped, counted as `unknown`). */
+const MAX_WAITING = 256;
+const MAX_WAITING_ALL = 10_000;
+
+/** Metrics that settle alike: one pause reported per group and start. */
+interface SettleGroup {
+  settle: number;
+  /** Does a stream of this metric (raw, or made by a later step) belong to the group? */
+  has(metric: string): boolean;
+}
+
+export class RunningOperator implements EngineOperator {
+  readonly name: string;
+  private readonly machines = new Map<string, Machine>();
+  private readonly held: ReadonlySet<string> | undefined;
+  private readonly groups: SettleGroup[];
+  private readonly groupOf = new Map<string, number>();
+  private waitingAll = 0;
+  private readonly counts = { starts: 0, stops: 0, stopped: 0, settling: 0, unknown: 0, untracked: 0 };
+
+  constructor(private readonly spec: RunningStepSpec) {
+    this.name = spec.name;
+    this.held = spec.metrics ? new Set(spec.metrics) : undefined;
+    const own = Object.entries(spec.settle_by_metric ?? {});
+    // group 0: every metric without a settle of its own (streams later steps make, too)
+    this.groups = [{ settle: spec.settle, has: (metric) => !this.groupOf.has(metric) }];
+    for (const [metric, settle] of own) {
+      this.groupOf.set(metric, this.groups.length);
+      this.groups.push({ settle, has: (m) => m === metric });
+    }
+    if (this.groups.length > 30) throw new Error(`${this.name}: settle_by_metric names more than 29 metrics`);
+  }
+
+  reading(r: Reading, ctx: OperatorContext): void {
+    const device = deviceOf(r.stream);
+    const metric = metricOf(r.stream);
+    let m = this.machines.get(device);
+    if (metric === this.spec.metric) {
+      const waiting = m?.waiting;
+      m = this.observe(device, m, r);
+      if (waiting && m) this.release(waiting, device, m, ctx);
+    } else if (m === undefined) m = this.add(device, { running: false, since: -Infinity, unsettled: 0, firstSeen: r.ts, waiting: [] });
+    if (m === undefined || (this.held !== undefined && !this.held.has(metric))) {
+      ctx.reading(r);
+      return;
+    }
+    if (m.waiting !== null) {
+      // Not known yet: readings wait `settle` for the running metric (devices send their metrics in
+      // any order); a device that has not sent it by then has none and is taken as running.
+      if (r.ts < m.firstSeen + this.spec.settle) {
+        if (m.waiting.length < MAX_WAITING && this.waitingAll < MAX_WAITING_ALL) {
+          m.waiting.push(r);
+          this.waitingAll++;
+        } else this.counts.unknown++;
+        return;
+      }
+      const waiting = m.waiting;
+      Object.assign(m, { running: true, since: -Infinity, waiting: null });
+      this.release(waiting, device, m, ctx);
+    }
+    this.judge(r, device, metric, m, ctx);
+  }
+
+  /** The readings that waited for the machine's state, now known. */
+  private release(waiting: Reading[], device: string, m: Machine, ctx: OperatorContext): void {
+    this.waitingAll -= waiting.length;
+    for (const w of waiting) this.judge(w, device, metricOf(w.stream), m, ctx);
+  }
+
+  /** A held metric's reading of a known machine: held while it stands or settles, else passed on. */
+  private judge(r: Reading, device: string, metric: string, m: Machine, ctx: OperatorContext): void {
+    if (!m.running || r.ts < m.since) {
+      this.counts.stopped++;
+      return;
+    }
+    const g = this.groupOf.get(metric) ?? 0;
+    const group = this.groups[g]!;
+    if (r.ts < m.since + group.settle) {
+      this.counts.settling++;
+      return;
+    }
+    ctx.reading(r);
+    if (m.unsettled & (1 << g)) {
+      m.unsettled &= ~(1 << g);
+      ctx.resume(device, r.ts, group.has);
+    }
+  }
+
+  /** A reading of the running metric: the machine's state after it. */
+  private observe(device: string, m: Machine | undefined, r: Reading): Machine | undefined {
+    const running = r.value > this.spec.above;
+    if (m === undefined || m.waiting !== null) {
+      // first seen running: running since before (settled); first seen standing: stopped
+      const first = { running, since: running ? -Infinity : r.ts, unsettled: 0, firstSeen: NaN, waiting: null };
+      return m === undefined ? this.add(device, first) : Object.assign(m, first);
+    } else if (running && !m.running) {
+      this.counts.starts++;
+      m.since = r.ts;
+      m.unsettled = (1 << this.groups.length) - 1;
+    } else if (!running && m.running && r.ts >= m.since) {
+      this.counts.stops++;
+    } else return m;
+    m.running = running;
+    return m;
+  }
+
+  /** A new device, within max_devices (beyond it: undefined, and its readings pass, counted). */
+  private add(device: string, m: Machine): Machine | undefined {
+    if (this.machines.size >= this.spec.max_devices) {
+      this.counts.untracked++;
+      return undefined;
+    }
+    this.machines.set(device, m);
+    return m;
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return this.counts;
+  }
+
+  snapshot(): unknown {
+    return [...this.machines].map(([device, m]) => ({ device, ...m, since: Number.isFinite(m.since) ? m.since : null, firstSeen: Number.isFinite(m.firstSeen) ? m.firstSeen : null, waiting: m.waiting && [...m.waiting] }));
+  }
+
+  restore(snap: unknown): void {
+    if (!Array.isArray(snap)) throw new Error(`${this.name}: saved state must be [{ device, running, since, unsettled }]`);
+    const next = new Map<string, Machine>();
+    for (const e of snap as Array<Record<string, unknown>>) {
+      if (typeof e?.device !== 'string' || typeof e.running !== 'boolean' || typeof e.unsettled !== 'number' || !(typeof e.since === 'number' || e.since === null)) {
+        throw new Error(`${this.name}: each saved machine must be { device, running, since, unsettled }`);
+      }
+      const waiting = Array.isArray(e.waiting) ? (e.waiting as Reading[]) : null;
+      next.set(e.device, { running: e.running, since: e.since ?? -Infinity, unsettled: e.unsettled, firstSeen: typeof e.firstSeen === 'number' ? e.firstSeen : NaN, waiting });
+    }
+    this.machines.clear();
+    this.waitingAll = 0;
+    for (const [d, m] of next) {
+      this.machines.set(d, m);
+      this.waitingAll += m.waiting?.length ?? 0;
+    }
+  }
+}

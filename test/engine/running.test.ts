@@ -1,0 +1,129 @@
+/**
+ * The `running` step: a machine's readings are held back while it stands and just after it starts
+ * (judged by its current), and the detect steps after it do not count a stop as time.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pipelineSchema } from '../../src/config/pipeline.js';
+import { compilePipeline } from '../../src/compile.js';
+import type { AlertRecord, Emission } from '../../src/core/records.js';
+import { EwmaDetector } from '../../src/detectors/ewma/detector.js';
+import { LevelShiftDetector } from '../../src/detectors/level-shift/detector.js';
+
+const T0 = Date.UTC(2024, 6, 1);
+const S = 1000;
+const MIN = 60 * S;
+const H = 60 * MIN;
+
+function run(steps: unknown[], feed: (push: (stream: string, ts: number, value: number) => void) => void) {
+  const spec = pipelineSchema().parse({ name: 'pumps', input: { streams: ['*/*'] }, steps });
+  const out: Emission[] = [];
+  const p = compilePipeline(spec, (e) => out.push(e));
+  feed((stream, ts, value) => p.push({ stream, ts, value }));
+  p.flush();
+  const readings = out.flatMap((e) => (e.kind === 'reading' ? [`${e.reading.stream}@${(e.reading.ts - T0) / S}`] : []));
+  const alerts = out.flatMap((e) => (e.kind === 'alert' && e.alert.state === 'raised' ? [e.alert] : []));
+  return { p, readings, alerts, counters: p.stats().operators.running };
+}
+
+describe('running: readings of a stopped or starting machine are held back', () => {
+  it('held while stopped and for `settle` after a start, counted by reason; a device without a current passes, its first readings after `settle`', () => {
+    const { readings, counters } = run([{ running: { metric: 'current_a', above: 1, settle: '3s' } }, { output: 'kept' }], (push) => {
+      // pump-1 stopped for 0–4 s, running from 5 s, its vibration sent before its current;
+      // pump-2 has no current reading at all
+      for (let s = 0; s < 10; s++) {
+        const ts = T0 + s * S;
+        push('pump-1/vibration_rms', ts, 0.2);
+        push('pump-1/current_a', ts, s >= 5 ? 12 : 0.02);
+        push('pump-2/vibration_rms', ts, 0.2);
+      }
+    });
+    assert.deepEqual(readings.filter((r) => r.startsWith('pump-1/')), ['pump-1/vibration_rms@8', 'pump-1/current_a@8', 'pump-1/vibration_rms@9', 'pump-1/current_a@9']);
+    // pump-2's first readings waited `settle` for a current reading, then went on, in order
+    assert.deepEqual(readings.filter((r) => r.startsWith('pump-2/')), Array.from({ length: 10 }, (_, i) => `pump-2/vibration_rms@${i}`));
+    // pump-1's first vibration reading waited for the current, which said it stood; at 5 s its
+    // vibration came before the current that said it had started: held as stopped too
+    assert.deepEqual(counters, { starts: 1, stops: 0, stopped: 11, settling: 5, unknown: 0, untracked: 0 });
+  });
+
+  it('a device not yet known keeps at most 256 readings waiting; more are dropped and counted', () => {
+    const { readings, counters } = run([{ running: { metric: 'current_a', above: 1, settle: '3s' } }, { output: 'kept' }], (push) => {
+      for (let i = 0; i < 300; i++) push('node-1/vibration_rms', T0 + i * 10, 0.2); // 100 Hz for 3 s
+      push('node-1/vibration_rms', T0 + 3 * S, 0.2);
+    });
+    assert.equal(readings.length, 257);
+    assert.equal(counters?.unknown, 44);
+  });
+
+  it('`metrics` names what is held; `settle_by_metric` gives a metric its own settle', () => {
+    const { readings } = run(
+      [{ running: { metric: 'current_a', above: 1, settle: '2s', settle_by_metric: { bearing_temp_c: '5s' }, metrics: ['vibration_rms', 'bearing_temp_c'] } }, { output: 'kept' }],
+      (push) => {
+        for (let s = 0; s < 8; s++) {
+          const ts = T0 + s * S;
+          push('pump-1/current_a', ts, s >= 1 ? 12 : 0);
+          for (const m of ['vibration_rms', 'bearing_temp_c', 'flow_m3h']) push(`pump-1/${m}`, ts, 1);
+        }
+      },
+    );
+    const first = (m: string) => readings.find((r) => r.startsWith(`pump-1/${m}@`));
+    assert.equal(first('current_a'), 'pump-1/current_a@0', 'not in `metrics`: never held');
+    assert.equal(first('flow_m3h'), 'pump-1/flow_m3h@0');
+    assert.equal(first('vibration_rms'), 'pump-1/vibration_rms@3');
+    assert.equal(first('bearing_temp_c'), 'pump-1/bearing_temp_c@6');
+  });
+
+  it('a stop is not time for the rules after it: a baseline with a one-hour half-life survives a ten-hour stop', () => {
+    // Bearing temperature, mean per 10 s: 50 °C while running; the pump stops for 10 h (the bearing
+    // cools to 20 °C) and restarts; 5 min after it has settled the bearing runs 6 °C hotter.
+    const steps = (running: boolean) => [
+      ...(running ? [{ running: { metric: 'current_a', above: 1, settle: '2m' } }] : []),
+      { window: { type: 'tumbling', size: '10s', aggregates: ['mean'] } },
+      { detect: { name: 'temp-drift', detector: 'ewma', field: 'mean', direction: 'up', half_life: '1h', threshold: 4, min_std: 0.5, warmup: 3, warmup_time: '10m' }, streams: ['*/bearing_temp_c'] },
+    ];
+    const restart = T0 + 11 * H;
+    const feed = (push: (stream: string, ts: number, value: number) => void) => {
+      for (let ts = T0; ts < restart + 30 * MIN; ts += S) {
+        const on = ts < T0 + H || ts >= restart;
+        const hot = ts >= restart + 7 * MIN ? 6 : 0;
+        push('pump-1/current_a', ts, on ? 12 : 0);
+        push('pump-1/bearing_temp_c', ts, on ? 50 + hot + 0.1 * Math.sin(ts / 7000) : 20);
+      }
+    };
+    const gated = run(steps(true), feed);
+    // the first window hotter ends 7 min 10 s after the restart
+    assert.deepEqual(gated.alerts.map((a: AlertRecord) => (a.start - restart) / S), [430]);
+    // The same rule without the step learns the cold bearing as normal: the restart is the alarm.
+    const plain = run(steps(false), feed);
+    assert.ok(plain.alerts.some((a) => a.start >= restart && a.start < restart + 2 * MIN), JSON.stringify(plain.alerts.map((a) => (a.start - restart) / MIN)));
+  });
+
+  it('its state is saved: a gateway restarted while the pump stands goes on holding its readings', () => {
+    const steps = [{ running: { metric: 'current_a', above: 1, settle: '1s' } }, { output: 'kept' }];
+    const spec = pipelineSchema().parse({ name: 'pumps', input: { streams: ['*/*'] }, steps });
+    const first = compilePipeline(spec, () => {});
+    first.push({ stream: 'pump-1/current_a', ts: T0, value: 12 });
+    first.push({ stream: 'pump-1/current_a', ts: T0 + S, value: 0 });
+    const kept: string[] = [];
+    const second = compilePipeline(spec, (e) => {
+      if (e.kind === 'reading') kept.push(e.reading.stream);
+    });
+    assert.deepEqual(second.restore(first.snapshot()), []);
+    second.push({ stream: 'pump-1/vibration_rms', ts: T0 + 2 * S, value: 0.01 });
+    assert.deepEqual(kept, [], 'a restored stopped pump: held');
+    assert.deepEqual(second.stats().operators.running, { starts: 0, stops: 0, stopped: 1, settling: 0, unknown: 0, untracked: 0 });
+  });
+
+  it('warm-ups and early-life baselines count running time: 10 min of running, a 5 h stop, then 50 more minutes before judging', () => {
+    const level = new LevelShiftDetector({ baseline: H, min_baseline: 10, log: true, k: 3, ratio: 2, h: 20, per: MIN, max_z: 10, min_std: 0.05, direction: 'up' });
+    const ewma = new EwmaDetector({ alpha: 0, half_life: H, threshold: 4, warmup: 3, warmup_time: H, direction: 'up', min_std: 0.5, clip: false });
+    const rules = (ts: number) => [level.update(ts, 0.2).rule, ewma.update(ts, 50).rule];
+    for (let ts = T0; ts <= T0 + 10 * MIN; ts += MIN) rules(ts);
+    const restart = T0 + 5 * H;
+    level.resume(restart);
+    ewma.resume(restart);
+    // (level_shift's baseline closes with the reading that completes it and judges from the next)
+    const still = [1, 2, 49].map((m) => rules(restart + m * MIN));
+    assert.deepEqual([...still, rules(restart + 51 * MIN)[1], rules(restart + 52 * MIN)[0]], [['warmup', 'warmup'], ['warmup', 'warmup'], ['warmup', 'warmup'], 'ewma_z', 'level']);
+  });
+});
