@@ -106,7 +106,7 @@ for (const kind of [...DETECTOR_KINDS, ...Object.keys(variants)].filter((k) => o
 let mvCpu = NaN;
 if (only.length === 0 || only.some((o) => 'multivariate'.startsWith(o))) {
   const M = 8;
-  const ctx: OperatorContext = { pipeline: 'b', reading() {}, result() {}, emit() {}, drop() {}, deviceTime: () => 0, resume() {} };
+  const ctx: OperatorContext = { pipeline: 'b', reading() {}, result() {}, emit() {}, drop() {}, deviceTime: () => 0, pause() {}, resume() {} };
   const metrics = Array.from({ length: M }, (_, k) => `s${k}`);
   const streams = (dev: string) => metrics.map((m) => `${dev}/${m}`);
   const feed = (op: ReturnType<typeof compileMultivariateStep>, ss: string[], rows: number, from: number) => {

@@ -36,6 +36,8 @@ interface KeyState {
   pausedUntil: number;
   pausedFrom: number;
   resumed: number[] | null;
+  /** Held back now by a `running` step (its machine stands): detectors of absence from `pausedFrom` on are not asked. */
+  paused: boolean;
   slots: unknown[];
 }
 
@@ -46,7 +48,7 @@ interface ClosedWindow {
 }
 
 function newKey(stream: string, slots: number): KeyState {
-  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, pausedUntil: -Infinity, pausedFrom: 0, resumed: null, slots: new Array(slots) };
+  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, pausedUntil: -Infinity, pausedFrom: 0, resumed: null, paused: false, slots: new Array(slots) };
 }
 
 /** A gap in the gateway clock (no tick, no arrival) this long means the gateway was not running. */
@@ -97,9 +99,14 @@ export interface OperatorContext {
    */
   deviceTime(device: string, running?: boolean): number;
   /**
-   * The device's streams (those whose metric `metrics` takes; all without it) were paused until
-   * event time `ts` (its machine was stopped): the detect steps after this operator do not count
-   * the pause as the streams' time (Detector.resume).
+   * The device's streams (those whose metric `metrics` takes; all without it) are held back from
+   * now on (its machine stands): live, the detectors of absence after this operator are not asked
+   * about them until `resume`.
+   */
+  pause(device: string, metrics?: (metric: string) => boolean): void;
+  /**
+   * ...and were paused until event time `ts` (call it before passing the reading at `ts` on): the
+   * detect steps after this operator do not count the pause as the streams' time (Detector.resume).
    */
   resume(device: string, ts: number, metrics?: (metric: string) => boolean): void;
 }
@@ -446,7 +453,10 @@ export class Pipeline {
       for (const keyState of this.keys.values()) {
         const slotState = keyState.slots[slot];
         if (slotState === undefined || keyState.maxTs === -Infinity || !(now > keyState.lastArrival)) continue;
-        const alert = step.overdue!(slotState, keyState.maxTs + (now - keyState.lastArrival));
+        if (keyState.paused && slot >= keyState.pausedFrom) continue;
+        const at = keyState.maxTs + (now - keyState.lastArrival);
+        if (keyState.resumed !== null && at >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);
+        const alert = step.overdue!(slotState, at);
         if (alert) {
           alert.pipeline = this.name;
           this.count(step.output);
@@ -826,9 +836,18 @@ export class Pipeline {
       },
       drop: (reason, sample, detail, at) => this.drops.drop(reason, sample, detail, at),
       deviceTime: (device, running) => this.deviceTime(device, running),
+      pause: (device, metrics) => {
+        for (const keyState of this.byDevice.get(device) ?? []) {
+          if (metrics && !metrics(metricOf(keyState.stream))) continue;
+          keyState.paused = true;
+          keyState.pausedFrom = firstSlotAfter;
+        }
+      },
       resume: (device, ts, metrics) => {
         for (const keyState of this.byDevice.get(device) ?? []) {
-          if (!(ts > keyState.pausedUntil) || (metrics && !metrics(metricOf(keyState.stream)))) continue;
+          if (metrics && !metrics(metricOf(keyState.stream))) continue;
+          keyState.paused = false;
+          if (!(ts > keyState.pausedUntil)) continue;
           keyState.pausedUntil = ts;
           keyState.pausedFrom = firstSlotAfter;
           keyState.resumed ??= [];

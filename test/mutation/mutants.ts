@@ -75,6 +75,20 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/engine/running.test.ts'],
   },
   {
+    id: 'running: a standing machine\'s streams asked about their silence (a parked van\'s receiver "lost" all night)',
+    in: 'src/engine/pipeline.ts',
+    original: '        if (keyState.paused && slot >= keyState.pausedFrom) continue;\n',
+    replacement: '',
+    tests: ['test/pipelines/telematics-tracker.test.ts'],
+  },
+  {
+    id: 'running: the end of a pause not applied before asking about silence (a receiver "lost" the moment the van starts)',
+    in: 'src/engine/pipeline.ts',
+    original: '        if (keyState.resumed !== null && at >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);\n',
+    replacement: '',
+    tests: ['test/pipelines/telematics-tracker.test.ts'],
+  },
+  {
     id: 'running: no settle after a start (inrush current and run-up vibration judged)',
     in: 'src/engine/operators/running/running.ts',
     original: '    if (r.ts < m.since + group.settle) {',

@@ -48,7 +48,8 @@ describe('telematics: a tracker reporting every 30 s', () => {
   it('speed readings 30 s apart cannot show a harsh event: each is counted as a gap, in the stats, /metrics and edgewise status', async () => {
     const { stats } = tracker(30_000);
     const speeds = 2 * 120 - 20;
-    assert.deepEqual(stats.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1 } });
+    const engine = { starts: 0, stops: 0, stopped: 0, settling: 0, unknown: 0, untracked: 0 }; // no rpm: taken as running
+    assert.deepEqual(stats.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1 }, engine });
     assert.deepEqual(tracker(1000).stats.operators.telematics!.gaps, 1, 'at 1 Hz only the 10 min silence is a gap');
 
     const gateway = { gateway: 'gw', readings: 0, unrouted: 0, inputs: [], pipelines: [stats] } as unknown as GatewayStats;
@@ -76,6 +77,49 @@ describe('telematics: a tracker reporting every 30 s', () => {
       });
     });
     const body = statsPayloadSchema.parse(JSON.parse(payload));
-    assert.deepEqual(body.pipelines[0]!.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1 } });
+    assert.deepEqual(body.pipelines[0]!.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1 }, engine });
+  });
+});
+
+describe('telematics: a van parked with its engine off (live, the gateway ticking)', () => {
+  const H = 3_600_000;
+  /**
+   * Drives 08:00–09:00 and 17:00–18:00 (position, speed and rpm 1,500 every second), parked in
+   * between; `heartbeat`: the tracker reports rpm 0 every minute while parked (no position).
+   * `deadFrom`: the receiver gives no position from then on.
+   */
+  function day(opts: { heartbeat: boolean; deadFrom?: number }) {
+    const raised: string[] = [];
+    const p = compilePipeline(spec, (e) => {
+      if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(`${e.alert.detector} ${new Date(e.alert.start).toISOString().slice(11, 19)}`);
+    });
+    const at = (ts: number, metric: string, value: number) => p.push({ stream: `van-3/${metric}`, ts, value, arrival: ts + 50 });
+    for (let ts = T0; ts < T0 + 10 * H; ts += 1000) {
+      const driving = ts < T0 + H || ts >= T0 + 9 * H;
+      if (driving) {
+        at(ts, 'rpm', 1500);
+        at(ts, 'speed_kmh', 50);
+        if (!(ts >= (opts.deadFrom ?? Infinity))) at(ts, 'lat', 51.5);
+      } else if (opts.heartbeat && (ts - T0) % 60_000 === 0) at(ts, 'rpm', 0);
+      p.advanceTo(ts + 500);
+    }
+    return { raised, engine: p.stats().operators.engine };
+  }
+
+  it('a tracker that reports rpm 0 while parked: no position is missed overnight, and none at the start', () => {
+    const { raised, engine } = day({ heartbeat: true });
+    // before 2026-12-05 gps_silent was raised ten seconds after the van parked and stayed till 17:00
+    assert.deepEqual(raised, []);
+    assert.equal(engine?.stops, 1);
+    assert.equal(engine?.starts, 1);
+  });
+
+  it('a receiver that dies is still reported: while driving, or while parked (a minute after the start, then ten missed seconds)', () => {
+    assert.deepEqual(day({ heartbeat: true, deadFrom: T0 + H / 2 }).raised, ['gps_silent 08:30:09']);
+    assert.deepEqual(day({ heartbeat: true, deadFrom: T0 + 5 * H }).raised, ['gps_silent 17:01:10']);
+  });
+
+  it('a tracker that falls silent altogether, with no rpm 0 first, cannot be told from a dead one: reported', () => {
+    assert.deepEqual(day({ heartbeat: false }).raised, ['gps_silent 09:00:09']);
   });
 });

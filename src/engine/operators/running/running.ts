@@ -14,10 +14,12 @@
  * Per device: its first readings wait up to `settle` for a `metric` reading, which says whether
  * they were a standing machine's (up to 256 a device, 10,000 in all; more are dropped, counted as
  * `unknown`); a device that sends none by then is taken as running and its waiting readings go
- * on. Once a metric has settled after a start (`settle`, or its own in `settle_by_metric`), the
- * detectors after this step are told that its streams were paused until then (`ctx.resume`): the
- * stop is not time for them (memories in time do not forget over it, warm-ups count running
- * time). Held readings are counted by reason (`stopped`, `settling`, `unknown`) in the step's
+ * on. From a stop its held streams are paused (`ctx.pause`: live, detectors of absence after this
+ * step are not asked about them: a parked van's receiver is not "lost"); once a metric has
+ * settled after the next start (`settle`, or its own in `settle_by_metric`), the detectors after
+ * this step are told that its streams were paused until then (`ctx.resume`): the stop is not time
+ * for them (memories in time do not forget over it, warm-ups count running time, silence counts
+ * from there). Held readings are counted by reason (`stopped`, `settling`, `unknown`) in the step's
  * counters, with `starts` and `stops`. The step takes raw readings; put it before the window
  * step. The config schema is in schema.ts.
  */
@@ -56,6 +58,7 @@ export class RunningOperator implements EngineOperator {
   private readonly held: ReadonlySet<string> | undefined;
   private readonly groups: SettleGroup[];
   private readonly groupOf = new Map<string, number>();
+  private readonly isHeld: ((metric: string) => boolean) | undefined;
   private waitingAll = 0;
   private readonly counts = { starts: 0, stops: 0, stopped: 0, settling: 0, unknown: 0, untracked: 0 };
 
@@ -63,8 +66,10 @@ export class RunningOperator implements EngineOperator {
     this.name = spec.name;
     this.held = spec.metrics ? new Set(spec.metrics) : undefined;
     const own = Object.entries(spec.settle_by_metric ?? {});
-    // group 0: every metric without a settle of its own (streams later steps make, too)
-    this.groups = [{ settle: spec.settle, has: (metric) => !this.groupOf.has(metric) }];
+    // group 0: every held metric without a settle of its own (streams later steps make, too, when all are held)
+    const held = this.held;
+    this.isHeld = held ? (metric) => held.has(metric) : undefined;
+    this.groups = [{ settle: spec.settle, has: (metric) => !this.groupOf.has(metric) && (!held || held.has(metric)) }];
     for (const [metric, settle] of own) {
       this.groupOf.set(metric, this.groups.length);
       this.groups.push({ settle, has: (m) => m === metric });
@@ -78,9 +83,10 @@ export class RunningOperator implements EngineOperator {
     let m = this.machines.get(device);
     if (metric === this.spec.metric) {
       const waiting = m?.waiting;
-      m = this.observe(device, m, r);
-      if (waiting && m) this.release(waiting, device, m, ctx);
+      m = this.observe(device, m, r, ctx);
+      if (waiting && m) this.release(waiting, m, ctx);
     } else if (m === undefined) m = this.add(device, { running: false, since: -Infinity, unsettled: 0, firstSeen: r.ts, waiting: [] });
+    if (m !== undefined && m.unsettled !== 0) this.settle(device, m, r.ts, ctx);
     if (m === undefined || (this.held !== undefined && !this.held.has(metric))) {
       ctx.reading(r);
       return;
@@ -97,19 +103,36 @@ export class RunningOperator implements EngineOperator {
       }
       const waiting = m.waiting;
       Object.assign(m, { running: true, since: -Infinity, waiting: null });
-      this.release(waiting, device, m, ctx);
+      this.release(waiting, m, ctx);
     }
-    this.judge(r, device, metric, m, ctx);
+    this.judge(r, metric, m, ctx);
+  }
+
+  /**
+   * The device's time is `ts`: each settle group whose settle since the start has passed is no
+   * longer paused, from the end of its settle (before a reading at `ts` goes on: the engine
+   * applies the pause to each rule before its first record after it). A receiver that died while
+   * the machine stood is then reported, its silence counted from there.
+   */
+  private settle(device: string, m: Machine, ts: number, ctx: OperatorContext): void {
+    if (!m.running) return;
+    for (let g = 0; g < this.groups.length; g++) {
+      const group = this.groups[g]!;
+      if (m.unsettled & (1 << g) && ts >= m.since + group.settle) {
+        m.unsettled &= ~(1 << g);
+        ctx.resume(device, m.since + group.settle, group.has);
+      }
+    }
   }
 
   /** The readings that waited for the machine's state, now known. */
-  private release(waiting: Reading[], device: string, m: Machine, ctx: OperatorContext): void {
+  private release(waiting: Reading[], m: Machine, ctx: OperatorContext): void {
     this.waitingAll -= waiting.length;
-    for (const w of waiting) this.judge(w, device, metricOf(w.stream), m, ctx);
+    for (const w of waiting) this.judge(w, metricOf(w.stream), m, ctx);
   }
 
   /** A held metric's reading of a known machine: held while it stands or settles, else passed on. */
-  private judge(r: Reading, device: string, metric: string, m: Machine, ctx: OperatorContext): void {
+  private judge(r: Reading, metric: string, m: Machine, ctx: OperatorContext): void {
     if (!m.running || r.ts < m.since) {
       this.counts.stopped++;
       return;
@@ -121,25 +144,24 @@ export class RunningOperator implements EngineOperator {
       return;
     }
     ctx.reading(r);
-    if (m.unsettled & (1 << g)) {
-      m.unsettled &= ~(1 << g);
-      ctx.resume(device, r.ts, group.has);
-    }
   }
 
   /** A reading of the running metric: the machine's state after it. */
-  private observe(device: string, m: Machine | undefined, r: Reading): Machine | undefined {
+  private observe(device: string, m: Machine | undefined, r: Reading, ctx: OperatorContext): Machine | undefined {
     const running = r.value > this.spec.above;
     if (m === undefined || m.waiting !== null) {
       // first seen running: running since before (settled); first seen standing: stopped
       const first = { running, since: running ? -Infinity : r.ts, unsettled: 0, firstSeen: NaN, waiting: null };
-      return m === undefined ? this.add(device, first) : Object.assign(m, first);
+      const known = m === undefined ? this.add(device, first) : Object.assign(m, first);
+      if (known && !running) ctx.pause(device, this.isHeld);
+      return known;
     } else if (running && !m.running) {
       this.counts.starts++;
       m.since = r.ts;
       m.unsettled = (1 << this.groups.length) - 1;
     } else if (!running && m.running && r.ts >= m.since) {
       this.counts.stops++;
+      ctx.pause(device, this.isHeld);
     } else return m;
     m.running = running;
     return m;
