@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadPipelineFile } from '../../src/config/load.js';
 import { compilePipeline } from '../../src/compile.js';
-import type { AlertRecord } from '../../src/core/records.js';
+import type { AlertRecord, Emission } from '../../src/core/records.js';
 import { BEARING_T0, dutyPump, type DutyCycle, type PumpFault } from './maintenance-signals.js';
 
 const H = 3_600_000;
@@ -54,5 +54,32 @@ describe('maintenance: a pump that stops and starts', () => {
 
   it('a bearing settling 15 °C hotter is found on the day shift, once the bearing has warmed (an hour after the start)', () => {
     assert.deepEqual(run('day-shift', 'overheating').alerts, ['temp-drift@55.0h']);
+  });
+
+  it('a gateway restarted from its saved state — while the pump stands, settles, runs, and before it was known — sends what an uninterrupted one sends', () => {
+    const readings = dutyPump('day-shift', 'vibration');
+    const emissions = (restartAtHours: number[]) => {
+      const out: string[] = [];
+      const sink = (e: Emission) => out.push(JSON.stringify(e));
+      let p = compilePipeline(spec, sink);
+      const cuts = restartAtHours.map((h) => BEARING_T0 + h * H);
+      for (const r of readings) {
+        if (cuts.length > 0 && r.ts >= cuts[0]!) {
+          cuts.shift();
+          const snap = structuredClone(p.snapshot());
+          p = compilePipeline(spec, sink);
+          assert.deepEqual(p.restore(snap), []);
+          assert.deepEqual(p.snapshot(), snap, 'the restored pipeline holds all that was saved');
+        }
+        p.push({ stream: `pump-1/${r.metric}`, ts: r.ts, value: r.value });
+      }
+      p.flush();
+      return out;
+    };
+    const whole = emissions([]);
+    assert.ok(whole.some((e) => e.includes('"kind":"alert"')));
+    // 1 min in (the first readings waiting for the current), standing, 1 min after a start
+    // (settling), 30 min after it (the bearing temperature still settling), running, standing
+    assert.deepEqual(emissions([1 / 60, 3, 6 + 1 / 60, 6.5, 12, 23, 54.01, 60]), whole);
   });
 });
