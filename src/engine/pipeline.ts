@@ -455,7 +455,7 @@ export class Pipeline {
         if (slotState === undefined || keyState.maxTs === -Infinity || !(now > keyState.lastArrival)) continue;
         if (keyState.paused && slot >= keyState.pausedFrom) continue;
         const at = keyState.maxTs + (now - keyState.lastArrival);
-        if (keyState.resumed !== null && at >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);
+        if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, at);
         const alert = step.overdue!(slotState, at);
         if (alert) {
           alert.pipeline = this.name;
@@ -756,7 +756,7 @@ export class Pipeline {
       if (value === undefined || !Number.isFinite(value)) return;
       let slotState = keyState.slots[slot];
       if (slotState === undefined) slotState = keyState.slots[slot] = step.createKeyState(stream);
-      else if (keyState.resumed !== null && ts >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);
+      else if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, ts);
       const out = step.update(slotState, ts, value);
       this.opts.onDetect?.({ step: step.name, stream, ts, value, score: out.score, anomalous: out.anomalous, alertActive: out.alertActive });
       if (out.alert) {
@@ -778,10 +778,10 @@ export class Pipeline {
     };
   }
 
-  /** A pause (OperatorContext.resume) reaches this detect step: once, before its first record after it. */
-  private applyPause(keyState: KeyState, slot: number, slotState: unknown, step: EngineDetectStep): void {
+  /** A pause (OperatorContext.resume) reaches a detect step after its operator: once, before its first record (or silence check) at `ts` after it. */
+  private applyPause(keyState: KeyState, slot: number, slotState: unknown, step: EngineDetectStep, ts: number): void {
     const done = keyState.resumed!;
-    if (done[slot] === keyState.pausedUntil) return;
+    if (ts < keyState.pausedUntil || slot < keyState.pausedFrom || done[slot] === keyState.pausedUntil) return;
     done[slot] = keyState.pausedUntil;
     step.resume?.(slotState, keyState.pausedUntil);
   }

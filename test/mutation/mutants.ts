@@ -70,7 +70,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'running: a stop taken as time by the rules after it (a half-life baseline forgotten over a night, the warm-up learnt)',
     in: 'src/engine/pipeline.ts',
-    original: '      else if (keyState.resumed !== null && ts >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);',
+    original: '      else if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, ts);',
     replacement: '',
     tests: ['test/engine/running.test.ts'],
   },
@@ -84,7 +84,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'running: the end of a pause not applied before asking about silence (a receiver "lost" the moment the van starts)',
     in: 'src/engine/pipeline.ts',
-    original: '        if (keyState.resumed !== null && at >= keyState.pausedUntil && slot >= keyState.pausedFrom) this.applyPause(keyState, slot, slotState, step);\n',
+    original: '        if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, at);\n',
     replacement: '',
     tests: ['test/pipelines/telematics-tracker.test.ts'],
   },

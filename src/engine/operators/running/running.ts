@@ -34,7 +34,7 @@ interface Machine {
   running: boolean;
   /** Event time of the last start (-Infinity: running since before it was first seen). */
   since: number;
-  /** Settle groups (bit i: group i) none of whose readings has passed since the last start. */
+  /** Settle groups (bit i: group i) whose settle since the last start has not ended yet. */
   unsettled: number;
   /** No `metric` reading yet: the device's first event time, and its readings held till then (else null). */
   firstSeen: number;
@@ -55,7 +55,6 @@ interface SettleGroup {
 export class RunningOperator implements EngineOperator {
   readonly name: string;
   private readonly machines = new Map<string, Machine>();
-  private readonly held: ReadonlySet<string> | undefined;
   private readonly groups: SettleGroup[];
   private readonly groupOf = new Map<string, number>();
   private readonly isHeld: ((metric: string) => boolean) | undefined;
@@ -64,10 +63,9 @@ export class RunningOperator implements EngineOperator {
 
   constructor(private readonly spec: RunningStepSpec) {
     this.name = spec.name;
-    this.held = spec.metrics ? new Set(spec.metrics) : undefined;
+    const held = spec.metrics ? new Set(spec.metrics) : undefined;
     const own = Object.entries(spec.settle_by_metric ?? {});
     // group 0: every held metric without a settle of its own (streams later steps make, too, when all are held)
-    const held = this.held;
     this.isHeld = held ? (metric) => held.has(metric) : undefined;
     this.groups = [{ settle: spec.settle, has: (metric) => !this.groupOf.has(metric) && (!held || held.has(metric)) }];
     for (const [metric, settle] of own) {
@@ -87,7 +85,7 @@ export class RunningOperator implements EngineOperator {
       if (waiting && m) this.release(waiting, m, ctx);
     } else if (m === undefined) m = this.add(device, { running: false, since: -Infinity, unsettled: 0, firstSeen: r.ts, waiting: [] });
     if (m !== undefined && m.unsettled !== 0) this.settle(device, m, r.ts, ctx);
-    if (m === undefined || (this.held !== undefined && !this.held.has(metric))) {
+    if (m === undefined || (this.isHeld !== undefined && !this.isHeld(metric))) {
       ctx.reading(r);
       return;
     }
