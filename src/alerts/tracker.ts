@@ -33,6 +33,8 @@ export interface AlertParams {
    * alert: a rise after a dip is a new event, not an echo of the dip.
    */
   cooldown_same_side: boolean;
+  /** Behind a `running` step, at a stop: keep an active alert (latched) or clear it (AlertTracker.end). */
+  at_stop: 'keep' | 'clear';
   /** While active, emit an `active` record this often (ms; 0 = never): a heartbeat for dashboards. */
   repeat_every: number;
 }
@@ -50,6 +52,7 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   cooldown_readings_within: 0,
   cooldown_readings_score: 0,
   cooldown_same_side: false,
+  at_stop: 'keep',
   repeat_every: 0,
 };
 
@@ -135,6 +138,19 @@ export class AlertTracker {
       return this.record('active', ts, value, j);
     }
     return undefined;
+  }
+
+  /**
+   * The stream stops being judged at `ts` (its machine stopped): an anomalous run not yet raised is
+   * forgotten, and with `at_stop: clear` an active alert is cleared with `reason` (returned). No
+   * cooldown starts: if the condition is still there when the stream is judged again, it is raised again.
+   */
+  end(ts: number, value: number, reason: string): AlertRecord | undefined {
+    this.runSince = NaN;
+    this.runCount = 0;
+    if (!this.active || this.p.at_stop !== 'clear') return undefined;
+    this.active = false;
+    return { id: `${this.detector}:${this.stream}:${this.start}`, state: 'cleared', stream: this.stream, detector: this.detector, severity: this.p.severity, score: round(this.peak), start: this.start, end: ts, value, reason };
   }
 
   private record(state: AlertRecord['state'], ts: number, value: number, j: Judgement): AlertRecord {

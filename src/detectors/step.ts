@@ -54,8 +54,10 @@ export interface DetectStep {
   readonly output: string;
   /** Detector and alert tracker for one key. */
   createKeyState(stream: string): unknown;
-  /** Judge one reading; the returned object is reused by the next call. */
-  update(state: unknown, ts: number, value: number): DetectOutcome;
+  /** Judge one reading (`quiet`: the detector learns it, the alert is not fed); the returned object is reused by the next call. */
+  update(state: unknown, ts: number, value: number, quiet?: boolean): DetectOutcome;
+  /** The stream stops being judged at `ts` (its machine stopped): pending runs end; with `alert.at_stop: clear` an active alert clears with `reason` (Detector.stop, AlertTracker.end). */
+  stop(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
   /**
    * Only for detectors of absence: no reading up to event time `ts` (live, on the gateway's ticks).
    * Returns a raised alert once the silence is anomalous; nothing while one is active.
@@ -86,14 +88,19 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
     field: spec.field,
     output: spec.output,
     createKeyState: create,
-    update(state: unknown, ts: number, value: number): DetectOutcome {
+    update(state: unknown, ts: number, value: number, quiet = false): DetectOutcome {
       const keyState = state as KeyState;
       const j = keyState.detector.update(ts, value);
       out.score = j.score;
       out.anomalous = j.anomalous;
-      out.alert = keyState.alert.update(ts, value, j);
+      out.alert = quiet ? undefined : keyState.alert.update(ts, value, j);
       out.alertActive = keyState.alert.active;
       return out;
+    },
+    stop(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined {
+      const keyState = state as KeyState;
+      keyState.detector.stop?.(alertParams.at_stop === 'clear');
+      return keyState.alert.end(ts, value, reason);
     },
     ...(probe.overdue
       ? {

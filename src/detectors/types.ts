@@ -32,6 +32,13 @@ export interface Detector {
    * not forget over it; a warm-up or baseline measured in time counts without it.
    */
   resume?(ts: number): void;
+  /**
+   * Optional: the stream's machine stopped (a `running` step before it): a decision the detector
+   * is still counting towards ends here (a threshold's minimum duration), and with `ended` (the
+   * rule's `alert.at_stop: clear`) a decision it holds too (a threshold's latched state). What it
+   * has learnt stays.
+   */
+  stop?(ended: boolean): void;
   /** Plain state (numbers, arrays of numbers, typed arrays, booleans, strings): a copy, independent of the detector. */
   snapshot(): Record<string, unknown>;
   /**

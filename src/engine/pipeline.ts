@@ -38,6 +38,8 @@ interface KeyState {
   resumed: number[] | null;
   /** Held back now by a `running` step (its machine stands): detectors of absence from `pausedFrom` on are not asked. */
   paused: boolean;
+  /** Event time of the last such stop (Infinity: never): from it until the pause ends, alerts from `pausedFrom` on are not fed. */
+  stoppedAt: number;
   slots: unknown[];
 }
 
@@ -48,7 +50,7 @@ interface ClosedWindow {
 }
 
 function newKey(stream: string, slots: number): KeyState {
-  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, pausedUntil: -Infinity, pausedFrom: 0, resumed: null, paused: false, slots: new Array(slots) };
+  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, pausedUntil: -Infinity, pausedFrom: 0, resumed: null, paused: false, stoppedAt: Infinity, slots: new Array(slots) };
 }
 
 /** A gap in the gateway clock (no tick, no arrival) this long means the gateway was not running. */
@@ -60,7 +62,10 @@ export interface EngineDetectStep {
   readonly field: string;
   readonly output: string;
   createKeyState(stream: string): unknown;
-  update(state: unknown, ts: number, value: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
+  /** `quiet`: the detector learns the reading, its alert is not fed (the stream's machine stands). */
+  update(state: unknown, ts: number, value: number, quiet?: boolean): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
+  /** The stream stops being judged at `ts` (a `running` step's machine stopped): pending counts end; an alert `at_stop: clear` clears with `reason`. */
+  stop?(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
   /** Detectors of absence only: no reading up to event time `ts`; a raised alert, if the silence is one. */
   overdue?(state: unknown, ts: number): AlertRecord | undefined;
   /**
@@ -100,15 +105,26 @@ export interface OperatorContext {
   deviceTime(device: string, running?: boolean): number;
   /**
    * The device's streams (those whose metric `metrics` takes; all without it) are held back from
-   * now on (its machine stands): live, the detectors of absence after this operator are not asked
-   * about them until `resume`.
+   * event time `ts` on (its machine stands): the detect steps after this operator feed no alert
+   * with their records from `ts` until the pause ends (a window closing after the stop is still
+   * learnt) and, live, detectors of absence are not asked about them until `resume`. With `stop`
+   * (a running machine stopped, not one first seen standing), what those steps were counting
+   * towards an alert ends, and the alerts of rules with `alert.at_stop: clear` clear at `ts` with
+   * its reason and value.
    */
-  pause(device: string, metrics?: (metric: string) => boolean): void;
+  pause(device: string, ts: number, metrics?: (metric: string) => boolean, stop?: StopEvent): void;
   /**
    * ...and were paused until event time `ts` (call it before passing the reading at `ts` on): the
    * detect steps after this operator do not count the pause as the streams' time (Detector.resume).
    */
   resume(device: string, ts: number, metrics?: (metric: string) => boolean): void;
+}
+
+/** A machine stopped (OperatorContext.pause): what the alerts it clears carry. */
+export interface StopEvent {
+  /** The reading that showed the stop (e.g. its current). */
+  value: number;
+  reason: string;
 }
 
 /** A compiled operator step: one instance per pipeline (state across keys is its own, and bounded by it). */
@@ -757,7 +773,9 @@ export class Pipeline {
       let slotState = keyState.slots[slot];
       if (slotState === undefined) slotState = keyState.slots[slot] = step.createKeyState(stream);
       else if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, ts);
-      const out = step.update(slotState, ts, value);
+      // from a stop to the end of its pause no alert is fed (a window from before it may close late)
+      const quiet = ts >= keyState.stoppedAt && slot >= keyState.pausedFrom && (keyState.paused || ts < keyState.pausedUntil);
+      const out = step.update(slotState, ts, value, quiet);
       this.opts.onDetect?.({ step: step.name, stream, ts, value, score: out.score, anomalous: out.anomalous, alertActive: out.alertActive });
       if (out.alert) {
         out.alert.pipeline = this.name;
@@ -776,6 +794,20 @@ export class Pipeline {
         next.result(keyState, res);
       },
     };
+  }
+
+  /** A stream's machine stopped: the detect steps from `fromSlot` on end what they counted; alerts `at_stop: clear` clear (OperatorContext.pause). */
+  private stopAlerts(keyState: KeyState, fromSlot: number, ts: number, stop: StopEvent): void {
+    for (const { slot, step } of this.detectSteps) {
+      const slotState = keyState.slots[slot];
+      if (slot < fromSlot || slotState === undefined || !step.stop) continue;
+      const alert = step.stop(slotState, ts, stop.value, stop.reason);
+      if (alert) {
+        alert.pipeline = this.name;
+        this.count(step.output);
+        this.sink({ kind: 'alert', pipeline: this.name, output: step.output, alert });
+      }
+    }
   }
 
   /** A pause (OperatorContext.resume) reaches a detect step after its operator: once, before its first record (or silence check) at `ts` after it. */
@@ -836,11 +868,13 @@ export class Pipeline {
       },
       drop: (reason, sample, detail, at) => this.drops.drop(reason, sample, detail, at),
       deviceTime: (device, running) => this.deviceTime(device, running),
-      pause: (device, metrics) => {
+      pause: (device, ts, metrics, stop) => {
         for (const keyState of this.byDevice.get(device) ?? []) {
           if (metrics && !metrics(metricOf(keyState.stream))) continue;
           keyState.paused = true;
           keyState.pausedFrom = firstSlotAfter;
+          keyState.stoppedAt = ts;
+          if (stop) this.stopAlerts(keyState, firstSlotAfter, ts, stop);
         }
       },
       resume: (device, ts, metrics) => {

@@ -123,3 +123,41 @@ describe('telematics: a van parked with its engine off (live, the gateway tickin
     assert.deepEqual(day({ heartbeat: false }).raised, ['gps_silent 09:00:09']);
   });
 });
+
+describe('telematics: idling is the engine running with the van standing', () => {
+  /** One reading a second of speed (and of rpm unless `noRpm`) from 18:00 to 08:00 the next day, as `state(ts)` says. */
+  function night(state: (ts: number) => 'driving' | 'idling' | 'parked', noRpm = false) {
+    const events: string[] = [];
+    const p = compilePipeline(spec, (e) => {
+      if (e.kind !== 'alert' || e.alert.detector !== 'idling') return;
+      const at = e.alert.state === 'cleared' ? e.alert.end! : e.alert.start;
+      events.push(`${e.alert.state} ${new Date(at).toISOString().slice(11, 19)}${e.alert.state === 'cleared' ? ` ${e.alert.reason}` : ''}`);
+    });
+    const from = Date.UTC(2024, 4, 1, 18);
+    for (let ts = from; ts < from + 14 * 3_600_000; ts += 1000) {
+      const s = state(ts);
+      if (!noRpm) p.push({ stream: 'van-5/rpm', ts, value: s === 'parked' ? 0 : s === 'idling' ? 760 : 1500 });
+      p.push({ stream: 'van-5/speed_kmh', ts, value: s === 'driving' ? 40 : 0 });
+    }
+    p.flush();
+    return events;
+  }
+  const at = (h: number, m: number) => Date.UTC(2024, 4, h < 18 ? 2 : 1, h, m);
+
+  it('idling 6 minutes before the engine is switched off: raised, and cleared at the switch-off; parked all night: nothing', () => {
+    // drives till 19:00, idles 6 min, parked till 07:00, idles 3 min, drives away
+    const state = (ts: number) => (ts < at(19, 0) ? 'driving' : ts < at(19, 6) ? 'idling' : ts < at(7, 0) ? 'parked' : ts < at(7, 3) ? 'idling' : 'driving');
+    // (until 2026-12-05 idling was judged on speed alone: raised at 19:05 and active till 07:03, the engine off all night)
+    assert.deepEqual(night(state), ['raised 19:05:00', 'cleared 19:06:00 engine: stopped (rpm 0 not above 300)']);
+  });
+
+  it("an evening's idling and a morning's are not one idling: 3 minutes each, no alert", () => {
+    const state = (ts: number) => (ts < at(19, 0) ? 'driving' : ts < at(19, 3) ? 'idling' : ts < at(7, 0) ? 'parked' : ts < at(7, 3) ? 'idling' : 'driving');
+    assert.deepEqual(night(state), []);
+  });
+
+  it('a van without an rpm stream is taken as running: standing 5 minutes is idling, as before', () => {
+    const state = (ts: number) => (ts < at(19, 0) ? 'driving' : ts < at(19, 6) ? 'idling' : 'driving');
+    assert.deepEqual(night(state, true), ['raised 19:05:00', 'cleared 19:06:00 inside 40 (limit 1)']);
+  });
+});

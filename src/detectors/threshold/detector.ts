@@ -55,6 +55,12 @@ export class ThresholdDetector implements Detector {
     return o;
   }
 
+  /** Its machine stopped: time outside the limits counts afresh from the next reading (and with `ended` the decision too). */
+  stop(ended: boolean): void {
+    if (ended) this.active = false;
+    this.since = NaN;
+  }
+
   snapshot(): Record<string, unknown> {
     return { kind: this.kind, active: this.active, since: Number.isNaN(this.since) ? null : this.since };
   }

@@ -19,8 +19,11 @@
  * settled after the next start (`settle`, or its own in `settle_by_metric`), the detectors after
  * this step are told that its streams were paused until then (`ctx.resume`): the stop is not time
  * for them (memories in time do not forget over it, warm-ups count running time, silence counts
- * from there). Held readings are counted by reason (`stopped`, `settling`, `unknown`) in the step's
- * counters, with `starts` and `stops`. The step takes raw readings; put it before the window
+ * from there). At a stop what the rules after it were counting towards an alert ends, and alerts
+ * of rules with `alert.at_stop: clear` clear (reason `stopped`); while it stands none is raised or
+ * cleared on its held streams. Held
+ * readings are counted by reason (`stopped`, `settling`, `unknown`) in the step's counters, with
+ * `starts` and `stops`. The step takes raw readings; put it before the window
  * step. The config schema is in schema.ts.
  */
 import { deviceOf, metricOf } from '../../../core/reading.js';
@@ -151,7 +154,7 @@ export class RunningOperator implements EngineOperator {
       // first seen running: running since before (settled); first seen standing: stopped
       const first = { running, since: running ? -Infinity : r.ts, unsettled: 0, firstSeen: NaN, waiting: null };
       const known = m === undefined ? this.add(device, first) : Object.assign(m, first);
-      if (known && !running) ctx.pause(device, this.isHeld);
+      if (known && !running) ctx.pause(device, r.ts, this.isHeld);
       return known;
     } else if (running && !m.running) {
       this.counts.starts++;
@@ -159,7 +162,7 @@ export class RunningOperator implements EngineOperator {
       m.unsettled = (1 << this.groups.length) - 1;
     } else if (!running && m.running && r.ts >= m.since) {
       this.counts.stops++;
-      ctx.pause(device, this.isHeld);
+      ctx.pause(device, r.ts, this.isHeld, { value: r.value, reason: `${this.name}: stopped (${this.spec.metric} ${r.value} not above ${this.spec.above})` });
     } else return m;
     m.running = running;
     return m;
