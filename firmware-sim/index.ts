@@ -8,6 +8,7 @@ export { DOMAINS, hasGps, type Domain, type DeviceModel, type FaultEvent, type F
 export { Pump, PUMP_METRICS, PUMP_FAULTS } from './devices/pump.js';
 export { Patient, PATIENT_METRICS, PATIENT_FAULTS } from './devices/patient.js';
 export { Vehicle, VEHICLE_METRICS, VEHICLE_FAULTS, IMU_METRICS } from './devices/vehicle.js';
+export { parseDuty, Schedule, faultsInRuns, type Duty } from './duty.js';
 export { nmeaSentences, nmeaChecksum, type GpsFix } from './nmea.js';
 export { nabWindows, faultLines, nabTime, csvTime } from './groundtruth.js';
 export { writeDataset, writeGroundTruth, datasetKey, faultsPathFor, type DatasetSummary } from './dataset.js';

@@ -3,6 +3,7 @@ import { Pump } from './devices/pump.js';
 import { Patient } from './devices/patient.js';
 import { Vehicle } from './devices/vehicle.js';
 import { DOMAINS, roundTo, type DeviceModel, type Domain, type FaultEvent } from './types.js';
+import type { Duty } from './duty.js';
 
 export interface SimOptions {
   /** Which domains; `all` = maintenance, vitals and telematics. */
@@ -20,6 +21,8 @@ export interface SimOptions {
   faults?: boolean;
   /** Vans also report a raw accelerometer and gyro at the simulation rate, in a random mounting (CAN/GPS then once a second). Default false. */
   imu?: boolean;
+  /** Pumps stop and vans park on this schedule (`shift`, or run RUN of every PERIOD); faults fall in running time. Default: they never stop. */
+  duty?: Duty;
 }
 
 /** Device ids: `pump-1`, `bed-1`, `van-1`, ... */
@@ -56,7 +59,12 @@ export class Simulation {
       for (let i = 1; i <= opts.devices; i++) {
         const id = `${DEVICE_PREFIX[domain]}-${i}`;
         const seed = deriveSeed(opts.seed, id);
-        const d = domain === 'maintenance' ? new Pump(id, seed, opts.start, end, faults) : domain === 'vitals' ? new Patient(id, seed, opts.start, end, faults) : new Vehicle(id, seed, opts.start, end, faults, opts.imu ?? false);
+        const d =
+          domain === 'maintenance'
+            ? new Pump(id, seed, opts.start, end, faults, opts.duty)
+            : domain === 'vitals'
+              ? new Patient(id, seed, opts.start, end, faults)
+              : new Vehicle(id, seed, opts.start, end, faults, opts.imu ?? false, opts.duty);
         this.devices.push(d);
         this.buffers.push(new Float64Array(d.metrics.length));
       }

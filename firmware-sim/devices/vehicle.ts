@@ -2,6 +2,7 @@ import { Rng, Wander } from '../rng.js';
 import { faultEvents, planFaults, type FaultType } from '../faults.js';
 import { nmeaSentences } from '../nmea.js';
 import { active, progress, type DeviceModel, type FaultEvent, type FaultPlan, type GpsSource } from '../types.js';
+import { faultsInRuns, Schedule, type Duty } from '../duty.js';
 
 /**
  * A delivery van: CAN bus values (speed, engine RPM, coolant), a longitudinal accelerometer and
@@ -30,12 +31,19 @@ import { active, progress, type DeviceModel, type FaultEvent, type FaultPlan, ty
  * body's pitch under braking and its rebound after a harsh stop; it turns at junctions and bends
  * (lateral ≤ 2.6 m/s²); the CAN/GPS metrics then come once a second. One more event:
  * `harsh_cornering` (lateral 4.4–6 m/s² for 2–4 s).
+ *
+ * With a duty cycle it also parks: when its schedule says stop it brakes to a standstill and
+ * switches the engine off (rpm 0, speed 0; the coolant cools towards 15 °C, τ 20 min); the tracker
+ * goes on reporting, its position too. At the next start it drives off. Its faults happen while
+ * it drives.
  */
 export const VEHICLE_METRICS = ['speed_kmh', 'accel_ms2', 'rpm', 'coolant_c', 'lat', 'lon', 'course_deg', 'fix_quality', 'satellites'] as const;
 const DECIMALS = [1, 2, 0, 1, 6, 6, 1, 0, 0];
 export const IMU_METRICS = ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'] as const;
 const IMU_DECIMALS = [3, 3, 3, 4, 4, 4];
 const G = 9.80665;
+/** Faults start at least this long after the engine starts. */
+const FAULT_MARGIN = 2 * 60_000;
 
 export const VEHICLE_FAULTS: readonly FaultType[] = [
   { fault: 'harsh_braking', kind: 'fault', minMs: 2000, maxMs: 3500, metrics: ['accel_ms2', 'speed_kmh'] },
@@ -86,8 +94,9 @@ export class Vehicle implements DeviceModel, GpsSource {
   private course = 0;
   private fix = true;
   private readonly imu: Imu | undefined;
+  private readonly schedule: Schedule | undefined;
 
-  constructor(readonly id: string, seed: number, start: number, end: number, withFaults: boolean, imu = false) {
+  constructor(readonly id: string, seed: number, start: number, end: number, withFaults: boolean, imu = false, duty?: Duty) {
     const r = (this.rng = new Rng(seed));
     this.metrics = imu ? [...VEHICLE_METRICS, ...IMU_METRICS] : VEHICLE_METRICS;
     this.decimals = imu ? [...DECIMALS, ...IMU_DECIMALS] : DECIMALS;
@@ -114,7 +123,9 @@ export class Vehicle implements DeviceModel, GpsSource {
     this.altW = new Wander(r, 120, 3);
     this.nextStop = start + r.uniform(30_000, 120_000);
     const types = imu ? [...VEHICLE_FAULTS, HARSH_CORNERING] : VEHICLE_FAULTS;
-    const plans = withFaults ? planFaults(new Rng(seed ^ 0x5eed), types, start, end) : [];
+    if (duty) this.schedule = new Schedule(duty, new Rng(seed ^ 0xd07));
+    let plans = withFaults ? planFaults(new Rng(seed ^ 0x5eed), types, start, end) : [];
+    if (this.schedule) plans = faultsInRuns(plans, this.schedule.runsBetween(start, end), FAULT_MARGIN);
     for (const p of plans) this.plans[p.fault] = p;
     this.faults = faultEvents(id, 'telematics', types, plans);
     if (imu) this.imu = new Imu(new Rng(seed ^ 0x1a11), start);
@@ -152,6 +163,8 @@ export class Vehicle implements DeviceModel, GpsSource {
     if (near(P.harsh_acceleration, 25_000)) target = 8 / 3.6;
     if (near(P.harsh_cornering, 30_000) || (P.harsh_cornering && active(P.harsh_cornering, t))) target = Math.max(target, 55 / 3.6);
     if (P.overspeed && active(P.overspeed, t)) target = (135 + 15 * P.overspeed.severity) / 3.6;
+    const parking = this.schedule !== undefined && !this.schedule.runs(t);
+    if (parking) target = 0;
 
     let a = Math.max(-2.2, Math.min(1.8, 0.4 * (target - this.v)));
     if (P.harsh_braking && active(P.harsh_braking, t)) a = -(5.2 + 2 * P.harsh_braking.severity);
@@ -173,18 +186,20 @@ export class Vehicle implements DeviceModel, GpsSource {
     this.course = bearing(A, B);
     this.fix = !(P.gps_loss && active(P.gps_loss, t));
 
-    // engine
+    // engine; parked: once it has (all but) stopped, the driver switches off
+    const engineOff = parking && this.v < 0.3;
+    if (engineOff) this.v = this.a = 0;
     const kmh = this.v * 3.6;
     const gear = kmh < 15 ? 1 : kmh < 30 ? 2 : kmh < 50 ? 3 : kmh < 70 ? 4 : kmh < 90 ? 5 : 6;
     const ratio = GEAR_RATIOS[gear];
     this.altW.step(dt);
-    const rpm = Math.max(760, kmh * ratio * (1 + 0.08 * Math.max(0, this.a) / 2)) + r.normal(0, 12);
-    let coolTarget = 89 + 4 * Math.min(1, rpm / 4000) + this.coolW.step(dt);
+    const rpm = engineOff ? 0 : Math.max(760, kmh * ratio * (1 + 0.08 * Math.max(0, this.a) / 2)) + r.normal(0, 12);
+    let coolTarget = engineOff ? 15 : 89 + 4 * Math.min(1, rpm / 4000) + this.coolW.step(dt);
     if (P.engine_overheating && t >= P.engine_overheating.start) {
       const k = t < P.engine_overheating.end ? progress(P.engine_overheating, t) : Math.exp(-(t - P.engine_overheating.end) / 60_000);
       coolTarget += (20 + 10 * P.engine_overheating.severity) * k;
     }
-    this.coolant += (coolTarget - this.coolant) * (1 - Math.exp(-dt / 30));
+    this.coolant += (coolTarget - this.coolant) * (1 - Math.exp(-dt / (engineOff ? 1200 : 30)));
 
     const slow = this.imu ? this.imu.slowTick(t) : true;
     if (this.imu) this.imu.sample(t, dt, this.v, this.a, braking, rpm, P.harsh_cornering, out, VEHICLE_METRICS.length);

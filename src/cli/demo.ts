@@ -5,7 +5,7 @@ import { createLogger } from '../core/log.js';
 import { parseDuration } from '../core/duration.js';
 import { Demo } from '../demo/demo.js';
 import { RateMeter, dropsOf, renderLine, renderView } from '../demo/view.js';
-import { Simulation, type FaultEvent } from '../../firmware-sim/index.js';
+import { parseDuty, Simulation, type Duty, type FaultEvent } from '../../firmware-sim/index.js';
 import { pipelineSchema } from '../config/pipeline.js';
 import type { AlertRecord } from '../core/records.js';
 import { compilePipeline } from '../compile.js';
@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'simulator seed (same seed, same signals and faults)', '7')
     .option('--rate <hz>', 'samples per second per device', '10')
     .option('--duration <d>', 'stop by itself after this long, e.g. 2m (default: run until Ctrl-C)')
+    .option('--duty <shift|RUN/PERIOD>', 'pumps stop and vans park, engine off: e.g. 3m/5m (each runs 3 minutes of every 5, at its own phase); see edgewise sim --help')
     .option('--outage <d>', 'cut the uplink for this long (e.g. 20s), once, after --outage-at; on a terminal the o key does it too')
     .option('--outage-at <d>', 'when the --outage starts (default: 15s, or a quarter of --duration if shorter)')
     .addOption(new Option('--pipelines <which>', 'auto: a domain\'s pipelines/<domain>.yaml when present, else the demo ones; demo: always pipelines/examples/demo-*.yaml').choices(['auto', 'demo']).default('auto'))
@@ -42,6 +43,7 @@ interface DemoCliOptions {
   seed: string;
   rate: string;
   hours: string;
+  duty?: string;
   duration?: string;
   outage?: string;
   outageAt?: string;
@@ -75,6 +77,7 @@ async function liveDemo(o: DemoCliOptions): Promise<number> {
   let devices: number;
   let seed: number;
   let rateHz: number;
+  let duty: Duty | undefined;
   try {
     durationMs = durationOpt('duration', o.duration);
     outageMs = durationOpt('outage', o.outage);
@@ -82,12 +85,13 @@ async function liveDemo(o: DemoCliOptions): Promise<number> {
     devices = Math.round(intOpt('devices', o.devices, 1, 1000));
     seed = intOpt('seed', o.seed, 0, 2 ** 32);
     rateHz = intOpt('rate', o.rate, 0.001, 1000);
+    duty = o.duty === undefined ? undefined : parseDuty(o.duty, parseDuration);
   } catch (err) {
     process.stderr.write(`edgewise demo: ${(err as Error).message}\n`);
     return 2;
   }
   const tty = process.stdout.isTTY === true && process.stdin.isTTY === true;
-  const demo = new Demo({ devices, seed, rateHz, spanMs: durationMs ?? 600_000, cycles: durationMs ? 1 : undefined, keep: o.keep, pipelines: o.pipelines });
+  const demo = new Demo({ devices, seed, rateHz, spanMs: durationMs ?? 600_000, cycles: durationMs ? 1 : undefined, keep: o.keep, pipelines: o.pipelines, duty });
   const logFile = join(demo.dataDir, 'demo.log');
   demo.opts.log = createLogger({ level: 'info', format: 'json', destination: createWriteStream(logFile) });
   out('Edgewise demo: a whole gateway on this machine (no hardware, no broker to install)');

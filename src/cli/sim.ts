@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../core/duration.js';
-import { parseDomains, runSim } from '../../firmware-sim/index.js';
+import { parseDomains, parseDuty, runSim } from '../../firmware-sim/index.js';
 
 interface SimFlags {
   broker?: string;
@@ -21,6 +21,7 @@ interface SimFlags {
   fast?: boolean;
   overwrite?: boolean;
   imu?: boolean;
+  duty?: string;
 }
 
 /**
@@ -69,6 +70,7 @@ export function register(program: Command): void {
     .option('--start <time>', 'start of simulated time (ISO 8601, UTC); default: now when live, 2024-01-01T00:00:00Z for a data set')
     .option('--overwrite', 'with --csv-out: replace the data/ and labels/ folders of an earlier run (without it, a non-empty folder is refused)')
     .option('--imu', 'vans also send a raw accelerometer and gyro (accel_x/y/z, gyro_x/y/z) at --rate in a random mounting, CAN/GPS once a second; adds harsh_cornering faults (use --rate 50)')
+    .option('--duty <shift|RUN/PERIOD>', 'pumps stop and vans park (engine off): "shift" runs 06:00–22:00 UTC, "20m/1h" runs 20 minutes of every hour (each device at its own phase); faults fall in running time')
     .option('--fast', 'live transports as fast as they take it instead of real time (load tests)')
     .addHelpText(
       'after',
@@ -115,6 +117,7 @@ Examples:
           durationMs,
           faults: f.faults === 'on',
           imu: f.imu ?? false,
+          ...(f.duty ? { duty: parseDuty(f.duty, parseDuration) } : {}),
           broker: f.broker,
           topic: f.topic,
           sparkplug: f.sparkplug,

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MqttTransport, runLive, Simulation, type Domain, type FaultEvent, type LiveSummary, type SampleWriter } from '../../firmware-sim/index.js';
+import { MqttTransport, runLive, Simulation, type Domain, type Duty, type FaultEvent, type LiveSummary, type SampleWriter } from '../../firmware-sim/index.js';
 import { checkPipelineText, parseGatewayText } from '../config/load.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { AlertRecord, Emission } from '../core/records.js';
@@ -64,6 +64,8 @@ export interface DemoOptions {
   seed?: number;
   /** Samples per second per device (default 10). */
   rateHz?: number;
+  /** Pumps stop and vans park on this schedule (`edgewise sim --duty`). Default: they never stop. */
+  duty?: Duty;
   /** Simulated span of one simulator run (faults are planned inside it); the demo loops it while running. Default 10 min. */
   spanMs?: number;
   /** Stop the simulator after this many runs of `spanMs` (default: until stopped). */
@@ -189,7 +191,7 @@ export class Demo {
       for (let cycle = 0; this.opts.cycles === undefined || cycle < this.opts.cycles; cycle++) {
         if (this.abort.signal.aborted) break;
         // The same seed each cycle: the same patients, pumps and vans, with their faults again.
-        const sim = new Simulation({ domains: DEMO_DOMAINS, devices: this.opts.devices, rateHz: this.opts.rateHz, seed: this.opts.seed, start, durationMs: this.opts.spanMs });
+        const sim = new Simulation({ domains: DEMO_DOMAINS, devices: this.opts.devices, rateHz: this.opts.rateHz, seed: this.opts.seed, start, durationMs: this.opts.spanMs, duty: this.opts.duty });
         this.sims.push(sim);
         const r = await runLive(sim, [counting], { realTime: this.opts.realTime, epoch: this.opts.realTime ? start : undefined, signal: this.abort.signal, maxBatch: this.opts.realTime ? 1000 : 50, onBatch: onBatch && ((k) => onBatch(k, sim)) });
         out.push(r);

@@ -145,6 +145,20 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/engine/running.test.ts'],
   },
   {
+    id: 'sim --duty: a pump\'s faults placed while it stands (ground truth nobody could see)',
+    in: 'firmware-sim/devices/pump.ts',
+    original: '    if (this.schedule) plans = faultsInRuns(plans, this.schedule.runsBetween(start, end), FAULT_MARGIN);',
+    replacement: '',
+    tests: ['test/firmware-sim/duty.test.ts'],
+  },
+  {
+    id: 'sim --duty: a parked van\'s engine left running (it idles all through its stop)',
+    in: 'firmware-sim/devices/vehicle.ts',
+    original: '    const engineOff = parking && this.v < 0.3;',
+    replacement: '    const engineOff = false;',
+    tests: ['test/firmware-sim/duty.test.ts'],
+  },
+  {
     id: 'backtest: --score-from runs the history but NAB\'s probation is still 15 % (history alerts scored as false)',
     in: 'src/backtest/metrics.ts',
     original: 'const probation = opts.history ?? Math.min(',
