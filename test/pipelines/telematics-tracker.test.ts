@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadPipelineFile } from '../../src/config/load.js';
 import { compilePipeline } from '../../src/compile.js';
+import type { Emission } from '../../src/core/records.js';
 import { formatStatus } from '../../src/cli/status.js';
 import type { StatusReport } from '../../src/http/server.js';
 import { createMetrics } from '../../src/http/metrics.js';
@@ -154,6 +155,33 @@ describe('telematics: idling is the engine running with the van standing', () =>
   it("an evening's idling and a morning's are not one idling: 3 minutes each, no alert", () => {
     const state = (ts: number) => (ts < at(19, 0) ? 'driving' : ts < at(19, 3) ? 'idling' : ts < at(7, 0) ? 'parked' : ts < at(7, 3) ? 'idling' : 'driving');
     assert.deepEqual(night(state), []);
+  });
+
+  it('a gateway restarted from its saved state while idling, just after the switch-off, parked, and just after the start sends what an uninterrupted one sends', () => {
+    const state = (ts: number) => (ts < at(19, 0) ? 'driving' : ts < at(19, 3) ? 'idling' : ts < at(7, 0) ? 'parked' : ts < at(7, 8) ? 'idling' : 'driving');
+    const emissions = (cuts: number[]) => {
+      const out: string[] = [];
+      const sink = (e: Emission) => out.push(JSON.stringify(e));
+      let p = compilePipeline(spec, sink);
+      const from = Date.UTC(2024, 4, 1, 18);
+      for (let ts = from; ts < from + 14 * 3_600_000; ts += 1000) {
+        if (cuts.length > 0 && ts >= cuts[0]!) {
+          cuts.shift();
+          const snap = structuredClone(p.snapshot());
+          p = compilePipeline(spec, sink);
+          assert.deepEqual(p.restore(snap), []);
+        }
+        const s = state(ts);
+        p.push({ stream: 'van-5/rpm', ts, value: s === 'parked' ? 0 : s === 'idling' ? 760 : 1500 });
+        p.push({ stream: 'van-5/speed_kmh', ts, value: s === 'driving' ? 40 : 0 });
+      }
+      p.flush();
+      return out;
+    };
+    const whole = emissions([]);
+    // idling 3 min in the evening (pending), 8 in the morning: raised 5 minutes after the start only
+    assert.equal(whole.filter((e) => e.includes('"state":"raised"') && e.includes('idling')).length, 1);
+    assert.deepEqual(emissions([at(19, 2), at(19, 3) + 500, at(23, 0), at(7, 0) + 1500, at(7, 6)]), whole);
   });
 
   it('a van without an rpm stream is taken as running: standing 5 minutes is idling, as before', () => {
