@@ -32,32 +32,34 @@ export function parseDuty(text: string, parseDuration: (text: string) => number)
 
 /** One device's schedule: whether it runs at `t`, and its runs over a span. */
 export class Schedule {
+  /** A run starts at `offset` + k·`period` (epoch ms) and lasts `length`. */
   private readonly offset: number;
+  private readonly period: number;
+  private readonly length: number;
 
-  constructor(
-    private readonly duty: Duty,
-    rng: Rng,
-  ) {
-    this.offset = duty.kind === 'shift' ? 6 * 3_600_000 + rng.uniform(0, 20 * 60_000) : rng.uniform(0, duty.periodMs);
+  constructor(duty: Duty, rng: Rng) {
+    if (duty.kind === 'shift') {
+      this.offset = 6 * 3_600_000 + rng.uniform(0, 20 * 60_000);
+      this.period = DAY;
+      this.length = 22 * 3_600_000 - this.offset; // until 22:00
+    } else {
+      this.offset = rng.uniform(0, duty.periodMs);
+      this.period = duty.periodMs;
+      this.length = duty.runMs;
+    }
   }
 
   runs(t: number): boolean {
-    if (this.duty.kind === 'shift') {
-      const inDay = (((t - this.offset) % DAY) + DAY) % DAY;
-      return inDay < 16 * 3_600_000 - (this.offset - 6 * 3_600_000);
-    }
-    const inPeriod = (((t - this.offset) % this.duty.periodMs) + this.duty.periodMs) % this.duty.periodMs;
-    return inPeriod < this.duty.runMs;
+    return (((t - this.offset) % this.period) + this.period) % this.period < this.length;
   }
 
   /** The runs that overlap [start, end), as [from, to) clipped to it. */
   runsBetween(start: number, end: number): Array<[number, number]> {
-    const [period, length] = this.duty.kind === 'shift' ? [DAY, 16 * 3_600_000 - (this.offset - 6 * 3_600_000)] : [this.duty.periodMs, this.duty.runMs];
     const out: Array<[number, number]> = [];
-    const first = this.offset + Math.floor((start - this.offset) / period) * period;
-    for (let from = first; from < end; from += period) {
+    const first = this.offset + Math.floor((start - this.offset) / this.period) * this.period;
+    for (let from = first; from < end; from += this.period) {
       const a = Math.max(start, from);
-      const b = Math.min(end, from + length);
+      const b = Math.min(end, from + this.length);
       if (b > a) out.push([a, b]);
     }
     return out;

@@ -82,8 +82,10 @@ export class Pump implements DeviceModel {
     this.vibWander = new Wander(r, 300, 0.05);
     if (duty) this.schedule = new Schedule(duty, new Rng(seed ^ 0xd07));
     let plans = withFaults ? planFaults(new Rng(seed ^ 0x5eed), PUMP_FAULTS, start, end) : [];
-    if (this.schedule) plans = faultsInRuns(plans, this.schedule.runsBetween(start, end), FAULT_MARGIN);
-    if (this.schedule) this.wasRunning = this.schedule.runs(start);
+    if (this.schedule) {
+      plans = faultsInRuns(plans, this.schedule.runsBetween(start, end), FAULT_MARGIN);
+      this.wasRunning = this.schedule.runs(start);
+    }
     for (const p of plans) this.plans[p.fault] = p;
     this.faults = faultEvents(id, 'maintenance', PUMP_FAULTS, plans);
   }

@@ -150,12 +150,17 @@ export class AlertTracker {
     this.runCount = 0;
     if (!this.active || this.p.at_stop !== 'clear') return undefined;
     this.active = false;
-    return { id: `${this.detector}:${this.stream}:${this.start}`, state: 'cleared', stream: this.stream, detector: this.detector, severity: this.p.severity, score: round(this.peak), start: this.start, end: ts, value, reason };
+    return { id: this.id(), state: 'cleared', stream: this.stream, detector: this.detector, severity: this.p.severity, score: round(this.peak), start: this.start, end: ts, value, reason };
+  }
+
+  /** Stable from raised to cleared. */
+  private id(): string {
+    return `${this.detector}:${this.stream}:${this.start}`;
   }
 
   private record(state: AlertRecord['state'], ts: number, value: number, j: Judgement): AlertRecord {
     const rec: AlertRecord = {
-      id: `${this.detector}:${this.stream}:${this.start}`,
+      id: this.id(),
       state,
       stream: this.stream,
       detector: this.detector,

@@ -473,11 +473,7 @@ export class Pipeline {
         const at = keyState.maxTs + (now - keyState.lastArrival);
         if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, at);
         const alert = step.overdue!(slotState, at);
-        if (alert) {
-          alert.pipeline = this.name;
-          this.count(step.output);
-          this.sink({ kind: 'alert', pipeline: this.name, output: step.output, alert });
-        }
+        if (alert) this.emitAlert(step.output, alert);
       }
     }
   }
@@ -777,11 +773,7 @@ export class Pipeline {
       const quiet = ts >= keyState.stoppedAt && slot >= keyState.pausedFrom && (keyState.paused || ts < keyState.pausedUntil);
       const out = step.update(slotState, ts, value, quiet);
       this.opts.onDetect?.({ step: step.name, stream, ts, value, score: out.score, anomalous: out.anomalous, alertActive: out.alertActive });
-      if (out.alert) {
-        out.alert.pipeline = this.name;
-        this.count(step.output);
-        this.sink({ kind: 'alert', pipeline: this.name, output: step.output, alert: out.alert });
-      }
+      if (out.alert) this.emitAlert(step.output, out.alert);
     };
     return {
       reading: (keyState, r) => {
@@ -802,12 +794,15 @@ export class Pipeline {
       const slotState = keyState.slots[slot];
       if (slot < fromSlot || slotState === undefined || !step.stop) continue;
       const alert = step.stop(slotState, ts, stop.value, stop.reason);
-      if (alert) {
-        alert.pipeline = this.name;
-        this.count(step.output);
-        this.sink({ kind: 'alert', pipeline: this.name, output: step.output, alert });
-      }
+      if (alert) this.emitAlert(step.output, alert);
     }
+  }
+
+  /** A detect step's alert event, to its output. */
+  private emitAlert(output: string, alert: AlertRecord): void {
+    alert.pipeline = this.name;
+    this.count(output);
+    this.sink({ kind: 'alert', pipeline: this.name, output, alert });
   }
 
   /** A pause (OperatorContext.resume) reaches a detect step after its operator: once, before its first record (or silence check) at `ts` after it. */

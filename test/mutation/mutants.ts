@@ -147,7 +147,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'sim --duty: a pump\'s faults placed while it stands (ground truth nobody could see)',
     in: 'firmware-sim/devices/pump.ts',
-    original: '    if (this.schedule) plans = faultsInRuns(plans, this.schedule.runsBetween(start, end), FAULT_MARGIN);',
+    original: '      plans = faultsInRuns(plans, this.schedule.runsBetween(start, end), FAULT_MARGIN);\n',
     replacement: '',
     tests: ['test/firmware-sim/duty.test.ts'],
   },
