@@ -28,6 +28,7 @@ function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): 
       max_future_skew: input.max_future_skew,
       time: input.time,
       idle_timeout: input.idle_timeout,
+      forget_after: input.forget_after,
       clock_jump: { threshold: input.clock_jump.threshold, confirm: input.clock_jump.confirm },
     },
     steps: spec.steps.map((st) => toEngineStep(st, spec.name, plugins)),

@@ -142,13 +142,14 @@ export class AlertTracker {
 
   /**
    * The stream stops being judged at `ts` (its machine stopped): an anomalous run not yet raised is
-   * forgotten, and with `at_stop: clear` an active alert is cleared with `reason` (returned). No
-   * cooldown starts: if the condition is still there when the stream is judged again, it is raised again.
+   * forgotten, and with `at_stop: clear` (or `clear` given: the stream is forgotten) an active alert
+   * is cleared with `reason` (returned). No cooldown starts: if the condition is still there when
+   * the stream is judged again, it is raised again.
    */
-  end(ts: number, value: number, reason: string): AlertRecord | undefined {
+  end(ts: number, value: number, reason: string, clear = this.p.at_stop === 'clear'): AlertRecord | undefined {
     this.runSince = NaN;
     this.runCount = 0;
-    if (!this.active || this.p.at_stop !== 'clear') return undefined;
+    if (!this.active || !clear) return undefined;
     this.active = false;
     return { id: this.id(), state: 'cleared', stream: this.stream, detector: this.detector, severity: this.p.severity, score: round(this.peak), start: this.start, end: ts, value, reason };
   }

@@ -38,8 +38,8 @@ export function formatStatus(s: StatusReport): string {
   out.push(
     '',
     textTable(
-      ['pipeline', 'received', 'accepted', 'late', 'filtered', 'dropped', 'emitted', 'keys', 'open windows'],
-      st.pipelines.map((p) => [p.pipeline, p.received, p.accepted, p.late, p.filtered, kv(p.dropped), kv(p.emitted), p.keys, p.openWindows]),
+      ['pipeline', 'received', 'accepted', 'late', 'filtered', 'dropped', 'emitted', 'keys', 'forgotten', 'open windows'],
+      st.pipelines.map((p) => [p.pipeline, p.received, p.accepted, p.late, p.filtered, kv(p.dropped), kv(p.emitted), p.keys, p.forgotten ?? 0, p.openWindows]),
     ),
   );
   for (const p of st.pipelines) for (const [op, c] of Object.entries(p.operators ?? {})) out.push(`  ${p.pipeline} ${op}: ${kv(c)}`);

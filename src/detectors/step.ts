@@ -58,6 +58,8 @@ export interface DetectStep {
   update(state: unknown, ts: number, value: number, quiet?: boolean): DetectOutcome;
   /** The stream stops being judged at `ts` (its machine stopped): pending runs end; with `alert.at_stop: clear` an active alert clears with `reason` (Detector.stop, AlertTracker.end). */
   stop(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
+  /** The stream is forgotten at `ts` (input.forget_after): an active alert clears with `reason` (its value NaN: nothing was judged). */
+  forget(state: unknown, ts: number, reason: string): AlertRecord | undefined;
   /**
    * Only for detectors of absence: no reading up to event time `ts` (live, on the gateway's ticks).
    * Returns a raised alert once the silence is anomalous; nothing while one is active.
@@ -101,6 +103,9 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       const keyState = state as KeyState;
       keyState.detector.stop?.(alertParams.at_stop === 'clear');
       return keyState.alert.end(ts, value, reason);
+    },
+    forget(state: unknown, ts: number, reason: string): AlertRecord | undefined {
+      return (state as KeyState).alert.end(ts, NaN, reason, true);
     },
     ...(probe.overdue
       ? {

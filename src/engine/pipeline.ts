@@ -3,6 +3,7 @@ import type { SharedCapture } from '../core/shared-capture.js';
 import { DropCounter } from '../core/drops.js';
 import { deviceOf, metricOf, type Reading } from '../core/reading.js';
 import { isoTime, MAX_DATE_MS, unitHint } from '../core/time.js';
+import { formatDuration } from '../core/duration.js';
 import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
 import { planFor } from './aggregates.js';
 import { CONVERT } from './conversions.js';
@@ -40,6 +41,8 @@ interface KeyState {
   paused: boolean;
   /** Event time of the last such stop (Infinity: never): from it until the pause ends, alerts from `pausedFrom` on are not fed. */
   stoppedAt: number;
+  /** Live: the gateway's running time (its clock less its own downtime) when a reading of this stream last arrived; -Infinity if none did (a replay, a stream an operator makes). */
+  seenAt: number;
   slots: unknown[];
 }
 
@@ -50,7 +53,7 @@ interface ClosedWindow {
 }
 
 function newKey(stream: string, slots: number): KeyState {
-  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, pausedUntil: -Infinity, pausedFrom: 0, resumed: null, paused: false, stoppedAt: Infinity, slots: new Array(slots) };
+  return { stream, maxTs: -Infinity, lastArrival: -Infinity, jumpRun: 0, jumpTs: 0, pausedUntil: -Infinity, pausedFrom: 0, resumed: null, paused: false, stoppedAt: Infinity, seenAt: -Infinity, slots: new Array(slots) };
 }
 
 /** A gap in the gateway clock (no tick, no arrival) this long means the gateway was not running. */
@@ -68,6 +71,8 @@ export interface EngineDetectStep {
   stop?(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
   /** Detectors of absence only: no reading up to event time `ts`; a raised alert, if the silence is one. */
   overdue?(state: unknown, ts: number): AlertRecord | undefined;
+  /** The stream is forgotten at `ts` (its device silent for `input.forget_after`): an active alert clears with `reason`. */
+  forget?(state: unknown, ts: number, reason: string): AlertRecord | undefined;
   /**
    * The stream was paused until event time `ts` (the gateway was not running, or a `running` step
    * held it back while its machine stood): the pause is not the stream's time (Detector.resume).
@@ -138,6 +143,12 @@ export interface EngineOperator {
   advanceTo?(now: number, ctx: OperatorContext): void;
   /** End of input or shutdown: emit what is pending. */
   flush?(partial: boolean, ctx: OperatorContext): void;
+  /**
+   * Live: the device has sent nothing for `input.forget_after` (gateway running time): drop what
+   * the operator keeps for it; an alert it holds active clears at event time `ts` with `reason`.
+   * Its windows have been flushed (partial) just before.
+   */
+  forget?(device: string, ts: number, reason: string, ctx: OperatorContext): void;
   /** State to save across restarts (JSON), and to restore it. */
   snapshot?(): unknown;
   restore?(snap: unknown): void;
@@ -189,6 +200,9 @@ export interface PipelineStats {
   rebased: number;
   /** Readings later than the allowed lateness: sent to the `late` side output. */
   late: number;
+  /** Live, with `input.forget_after`: devices forgotten after their silence, and their streams (keys). */
+  forgottenDevices: number;
+  forgotten: number;
   /** Readings or results a filter step dropped (by design, not an error). */
   filtered: number;
   windowsFired: number;
@@ -219,7 +233,8 @@ export class Pipeline {
   private readonly detectSteps: Array<{ slot: number; step: EngineDetectStep }> = [];
   /** Detect steps whose detector judges absence (`dropout`): asked on every tick. */
   private readonly overdueSteps: Array<{ slot: number; step: EngineDetectStep }> = [];
-  private readonly operators: Array<{ op: EngineOperator; ctx: OperatorContext }> = [];
+  /** Operator steps in chain order, each with the first slot after it. */
+  private readonly operators: Array<{ op: EngineOperator; ctx: OperatorContext; slot: number }> = [];
   private slotCount = 0;
   private readonly maxKeys: number;
   private readonly maxFutureSkew: number;
@@ -239,7 +254,12 @@ export class Pipeline {
   /** Streams per device, for cross-stream operators (deviceTime). */
   private readonly byDevice = new Map<string, KeyState[]>();
   /** Readings by outcome (the counters of `stats()`). */
-  private readonly counts = { received: 0, accepted: 0, refused: 0, late: 0, filtered: 0, windowsFired: 0, rebased: 0 };
+  private readonly counts = { received: 0, accepted: 0, refused: 0, late: 0, filtered: 0, windowsFired: 0, rebased: 0, forgottenDevices: 0, forgotten: 0 };
+  /** `input.forget_after` (Infinity: never), and when the devices are next checked for it. */
+  private readonly forgetAfter: number;
+  private nextForgetCheck = -Infinity;
+  /** Gateway clock gaps longer than RESUMED_AFTER (the gateway not running), summed: not the devices' silence. */
+  private downtime = 0;
   private readonly emitted = new Map<string, number>();
 
   constructor(
@@ -252,6 +272,7 @@ export class Pipeline {
     this.matcher = new StreamMatcher(spec.input.streams);
     this.maxKeys = spec.input.max_keys;
     this.maxFutureSkew = spec.input.max_future_skew;
+    this.forgetAfter = spec.input.forget_after ?? Infinity;
     this.ingestTime = spec.input.time === 'ingest';
     this.jumpConfirm = spec.input.clock_jump.confirm;
     let op: RecordOp = { reading() {}, result() {} };
@@ -336,10 +357,7 @@ export class Pipeline {
     }
     const arrival = r.arrival;
     const live = typeof arrival === 'number' && arrival - arrival === 0; // a finite number
-    if (live && arrival > this.gatewayClock) {
-      if (this.overdueSteps.length > 0) this.resumeIfPaused(arrival);
-      this.gatewayClock = arrival;
-    }
+    if (live && arrival > this.gatewayClock) this.clockTo(arrival);
     if (this.ingestTime && live) {
       ts = arrival;
       r = { ...r, ts };
@@ -373,6 +391,7 @@ export class Pipeline {
     if (ts > keyState.maxTs) keyState.maxTs = ts;
     // In a replay the event time stands in for the arrival time (only this key's own idleness uses it).
     keyState.lastArrival = live ? arrival : this.gatewayClock !== -Infinity ? this.gatewayClock : ts;
+    if (live) keyState.seenAt = arrival - this.downtime;
     this.head.reading(keyState, r);
     if (live && arrival >= this.nextIdleCheck) this.checkIdle();
     return true;
@@ -436,11 +455,74 @@ export class Pipeline {
    * detectors of absence about silent streams, and lets operators see the time.
    */
   advanceTo(now: number): void {
-    this.resumeIfPaused(now);
-    if (now > this.gatewayClock) this.gatewayClock = now;
+    if (now > this.gatewayClock) this.clockTo(now);
     if (this.gatewayClock >= this.nextIdleCheck) this.checkIdle();
     if (this.overdueSteps.length > 0) this.checkOverdue();
     for (const { op, ctx } of this.operators) op.advanceTo?.(this.gatewayClock, ctx);
+    if (this.gatewayClock >= this.nextForgetCheck && this.forgetAfter !== Infinity) this.checkForget();
+  }
+
+  /** The gateway clock moves on to `now` (later than it): a gap of more than RESUMED_AFTER was the gateway's own downtime. */
+  private clockTo(now: number): void {
+    if (now - this.gatewayClock > RESUMED_AFTER && this.gatewayClock !== -Infinity) {
+      this.downtime += now - this.gatewayClock;
+      if (this.overdueSteps.length > 0) this.resumeIfPaused(now);
+    }
+    this.gatewayClock = now;
+  }
+
+  /**
+   * Live, with `input.forget_after`: forget every device none of whose streams has delivered for
+   * that long in the gateway's running time (its downtime does not count). Checked at most 8
+   * times per `forget_after`, and at least every minute.
+   */
+  private checkForget(): void {
+    const running = this.gatewayClock - this.downtime;
+    this.nextForgetCheck = this.gatewayClock + Math.min(60_000, this.forgetAfter / 8);
+    for (const [device, list] of [...this.byDevice]) {
+      let seen = -Infinity;
+      let maxTs = -Infinity;
+      for (const k of list) {
+        if (k.seenAt > seen) seen = k.seenAt;
+        if (k.maxTs > maxTs) maxTs = k.maxTs;
+      }
+      if (seen === -Infinity || running - seen < this.forgetAfter) continue;
+      // at the device's own time: its newest event time plus the silence
+      this.forget(device, (maxTs === -Infinity ? this.gatewayClock : maxTs) + (running - seen));
+    }
+  }
+
+  /**
+   * Forget a device at event time `ts`: its open windows go out (partial), active alerts of its
+   * streams clear with the reason, operators drop what they keep for it, and its keys go (counted).
+   */
+  private forget(device: string, ts: number): void {
+    const reason = `forgotten: ${device} sent nothing for ${formatDuration(this.forgetAfter)} (input.forget_after)`;
+    // in chain order: operators before the window step (a `running` step passes on what it held), the window, those after it
+    const windowSlot = this.windowOp ? this.windowSlot : Infinity;
+    for (const { op: o, ctx, slot } of this.operators) if (slot <= windowSlot) o.forget?.(device, ts, reason, ctx);
+    const op = this.windowOp;
+    if (op) {
+      const closed: ClosedWindow[] = [];
+      for (const keyState of this.byDevice.get(device) ?? []) {
+        const slotState = keyState.slots[this.windowSlot];
+        if (slotState !== undefined) op.flush(slotState, keyState.stream, true, (res) => closed.push({ keyState, res }));
+      }
+      this.fireInOrder(closed);
+    }
+    for (const { op: o, ctx, slot } of this.operators) if (slot > windowSlot) o.forget?.(device, ts, reason, ctx);
+    for (const keyState of this.byDevice.get(device) ?? []) {
+      for (const { slot, step } of this.detectSteps) {
+        const slotState = keyState.slots[slot];
+        const alert = slotState !== undefined ? step.forget?.(slotState, ts, reason) : undefined;
+        if (alert) this.emitAlert(step.output, alert);
+      }
+    }
+    const list = this.byDevice.get(device) ?? [];
+    for (const keyState of list) this.keys.delete(keyState.stream);
+    this.byDevice.delete(device);
+    this.counts.forgottenDevices++;
+    this.counts.forgotten += list.length;
   }
 
   /**
@@ -449,7 +531,6 @@ export class Pipeline {
    * absence count each stream's silence from now.
    */
   private resumeIfPaused(now: number): void {
-    if (!(now - this.gatewayClock > RESUMED_AFTER) || this.gatewayClock === -Infinity) return;
     for (const { slot, step } of this.overdueSteps) {
       for (const keyState of this.keys.values()) {
         const slotState = keyState.slots[slot];
@@ -528,7 +609,7 @@ export class Pipeline {
       const { slots: _slots, ...time } = keyState;
       keys.push(time);
     }
-    parts.keys = { version: PART_VERSIONS.keys, data: { gatewayClock: this.gatewayClock, nextIdleCheck: this.nextIdleCheck, keys } };
+    parts.keys = { version: PART_VERSIONS.keys, data: { gatewayClock: this.gatewayClock, nextIdleCheck: this.nextIdleCheck, downtime: this.downtime, nextForgetCheck: this.nextForgetCheck, keys } };
     if (this.windowOp) {
       const list: Array<[string, unknown]> = [];
       for (const keyState of this.keys.values()) {
@@ -593,14 +674,17 @@ export class Pipeline {
       }
     };
     if (kind === 'keys') {
-      const d = data as { gatewayClock: number; nextIdleCheck: number; keys: Array<Record<string, unknown> & { stream: string }> };
+      const d = data as { gatewayClock: number; nextIdleCheck: number; downtime?: number; nextForgetCheck?: number; keys: Array<Record<string, unknown> & { stream: string }> };
       if (typeof d?.gatewayClock !== 'number' || !Array.isArray(d.keys)) throw new Error('keys: saved state must be { gatewayClock, nextIdleCheck, keys: [{ stream, maxTs, lastArrival, ... }] }');
       for (const k of d.keys) if (typeof k?.stream !== 'string') throw new Error('keys: each key must have a "stream"');
       this.gatewayClock = d.gatewayClock;
       this.nextIdleCheck = d.nextIdleCheck;
+      // saved before forget_after: no downtime counted, every stream seen at the checkpoint
+      this.downtime = typeof d.downtime === 'number' ? d.downtime : 0;
+      this.nextForgetCheck = typeof d.nextForgetCheck === 'number' ? d.nextForgetCheck : -Infinity;
       for (const k of d.keys) {
         const keyState = this.restoredKey(k.stream);
-        if (keyState) Object.assign(keyState, k, { slots: keyState.slots });
+        if (keyState) Object.assign(keyState, k, { slots: keyState.slots }, typeof k.seenAt === 'number' ? {} : { seenAt: this.gatewayClock - this.downtime });
       }
     } else if (kind === 'window') {
       const op = this.windowOp;
@@ -818,7 +902,8 @@ export class Pipeline {
     let keyState = this.keys.get(stream);
     if (keyState === undefined) {
       if (this.keys.size >= this.maxKeys) {
-        this.drops.drop('key_limit', sample, `${stream}: pipeline ${this.name} already tracks max_keys=${this.maxKeys} streams`);
+        const hint = this.forgetAfter === Infinity ? 'set input.forget_after to forget devices that went silent (patients discharged, sensors replaced), or raise max_keys' : 'raise max_keys';
+        this.drops.drop('key_limit', sample, `${stream}: pipeline ${this.name} already tracks max_keys=${this.maxKeys} streams: ${hint}`);
         return undefined;
       }
       keyState = this.addKey(stream);
@@ -883,7 +968,7 @@ export class Pipeline {
         }
       },
     };
-    this.operators.push({ op, ctx });
+    this.operators.push({ op, ctx, slot: firstSlotAfter });
     return {
       reading: (keyState, r) => (op.reading ? op.reading(r, ctx) : next.reading(keyState, r)),
       result: (keyState, res) => (op.result ? op.result(res, ctx) : next.result(keyState, res)),

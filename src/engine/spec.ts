@@ -72,6 +72,8 @@ interface EngineInput {
   readonly max_future_skew: number;
   readonly time: 'event' | 'ingest';
   readonly idle_timeout?: number;
+  /** Live: forget a device silent this long (ms of the gateway's running time); unset: never. */
+  readonly forget_after?: number;
   readonly clock_jump: { readonly threshold: number; readonly confirm: number };
 }
 

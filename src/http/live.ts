@@ -18,8 +18,13 @@ export interface Series {
 }
 
 export interface LiveOptions {
-  /** Series kept (pipeline × stream × detector); judgements of further ones are not charted. */
+  /**
+   * Series kept (pipeline × stream × detector). When full, a series whose newest point is more
+   * than `stale` older than a new stream's judgement makes room for it (checked at most once a
+   * minute of event time); otherwise judgements of further series are not charted.
+   */
   maxSeries?: number;
+  stale?: number;
   /** Points kept per series (the newest). */
   points?: number;
   /** Cleared alerts kept for the dashboard. */
@@ -34,14 +39,17 @@ export interface LiveOptions {
 export class LiveState {
   private readonly active = new Map<string, AlertRecord>();
   private readonly cleared: AlertRecord[] = [];
-  private readonly series = new Map<string, { meta: Omit<Series, 'points'>; ring: SeriesPoint[]; next: number }>();
+  private readonly series = new Map<string, { meta: Omit<Series, 'points'>; ring: SeriesPoint[]; next: number; last: number }>();
   private readonly maxSeries: number;
+  private readonly stale: number;
+  private nextEviction = -Infinity;
   private readonly points: number;
   private readonly keepCleared: number;
   readonly raised: Partial<Record<Severity, number>> = {};
 
   constructor(opts: LiveOptions = {}) {
     this.maxSeries = opts.maxSeries ?? 64;
+    this.stale = opts.stale ?? 3_600_000;
     this.points = opts.points ?? 120;
     this.keepCleared = opts.recentCleared ?? 20;
   }
@@ -63,14 +71,23 @@ export class LiveState {
     const key = `${pipeline}\u0000${e.stream}\u0000${e.step}`;
     let s = this.series.get(key);
     if (!s) {
-      if (this.series.size >= this.maxSeries) return;
-      s = { meta: { pipeline, stream: e.stream, detector: e.step }, ring: [], next: 0 };
+      if (this.series.size >= this.maxSeries && !this.evictStale(e.ts)) return;
+      s = { meta: { pipeline, stream: e.stream, detector: e.step }, ring: [], next: 0, last: e.ts };
       this.series.set(key, s);
     }
+    if (e.ts > s.last) s.last = e.ts;
     const p: SeriesPoint = { ts: e.ts, value: e.value, score: e.score, alert: e.alertActive };
     if (s.ring.length < this.points) s.ring.push(p);
     else s.ring[s.next] = p;
     s.next = (s.next + 1) % this.points;
+  }
+
+  /** Full: drop the series with nothing for `stale` before `ts` (devices gone: patients discharged, sensors replaced). Whether there is room now. */
+  private evictStale(ts: number): boolean {
+    if (ts < this.nextEviction) return false;
+    this.nextEviction = ts + 60_000;
+    for (const [key, s] of this.series) if (s.last < ts - this.stale) this.series.delete(key);
+    return this.series.size < this.maxSeries;
   }
 
   activeAlerts(): AlertRecord[] {

@@ -61,12 +61,14 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_pipeline_emitted_total', help: 'Records a pipeline emitted, by output.', type: 'counter', labels: ['pipeline', 'output'], samples: perPipeline((p) => each(p.emitted, 'output', { pipeline: p.pipeline })) },
   {
     name: 'edgewise_pipeline_operator_events_total',
-    help: "Each operator step's own counters, by operator and counter name (telematics: harsh events raised, rebounds, samples it could not judge, speed gaps; news2: intervals scored, incomplete, missing per vital).",
+    help: "Each operator step's own counters, by operator and counter name (telematics: harsh events raised, rebounds, samples it could not judge, speed gaps; news2: intervals scored, incomplete, missing per vital, not scored for want of any current vital, patients forgotten).",
     type: 'counter',
     labels: ['pipeline', 'operator', 'event'],
     samples: perPipeline((p) => Object.entries(p.operators ?? {}).flatMap(([op, c]) => each(c, 'event', { pipeline: p.pipeline, operator: op }))),
   },
   { name: 'edgewise_pipeline_keys', help: 'Streams (keys) a pipeline tracks.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('keys') },
+  { name: 'edgewise_pipeline_forgotten_devices_total', help: 'Devices a pipeline forgot after input.forget_after of silence (their streams freed, their alerts cleared).', type: 'counter', labels: ['pipeline'], samples: pipelineField('forgottenDevices') },
+  { name: 'edgewise_pipeline_forgotten_streams_total', help: 'Streams (keys) freed with those devices.', type: 'counter', labels: ['pipeline'], samples: pipelineField('forgotten') },
   { name: 'edgewise_pipeline_open_windows', help: 'Windows open in a pipeline.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('openWindows') },
   {
     name: 'edgewise_alerts_active',

@@ -169,5 +169,5 @@ test('news2 step: intervals scored, incomplete and which vital was missing are c
   const { systolic_bp: _bp, ...noBp } = NORMAL;
   for (let s = 0; s < 90; s++) for (const [m, x] of Object.entries(noBp)) p.push({ stream: `bed-1/${m}`, ts: T0 + s * 1000, value: x });
   p.flush();
-  assert.deepEqual(p.stats().operators, { news2: { scored: 3, incomplete: 3, missing_systolic_bp: 3 } });
+  assert.deepEqual(p.stats().operators, { news2: { scored: 3, incomplete: 3, no_vitals: 0, forgotten: 0, missing_systolic_bp: 3 } });
 });

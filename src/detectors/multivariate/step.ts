@@ -95,6 +95,15 @@ export class MultivariateOperator implements EngineOperator {
     if (d.count === d.metrics!.length) this.finish(d, ctx);
   }
 
+  /** The device was forgotten (input.forget_after): an active alert clears at `ts` with `reason`; its model goes. */
+  forget(device: string, ts: number, reason: string, ctx: OperatorContext): void {
+    const d = this.devices.get(device);
+    if (!d) return;
+    this.devices.delete(device);
+    const alert = d.tracker.end(ts, NaN, reason, true);
+    if (alert) ctx.emit({ kind: 'alert', pipeline: ctx.pipeline, output: this.spec.output, alert });
+  }
+
   flush(_partial: boolean, ctx: OperatorContext): void {
     for (const d of this.devices.values()) {
       if (!d.metrics && d.first.size > 0) {

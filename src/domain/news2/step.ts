@@ -90,7 +90,7 @@ export class News2Operator implements EngineOperator {
    * alert), and per parameter `missing_<parameter>` (which vital a ward's monitors do not send, or
    * send too seldom for its `max_age`).
    */
-  private readonly counts: { scored: number; incomplete: number; [missing: string]: number } = { scored: 0, incomplete: 0 };
+  private readonly counts: { scored: number; incomplete: number; no_vitals: number; forgotten: number; [missing: string]: number } = { scored: 0, incomplete: 0, no_vitals: 0, forgotten: 0 };
 
   constructor(spec: News2StepSpec) {
     this.spec = spec;
@@ -191,6 +191,13 @@ export class News2Operator implements EngineOperator {
       a.max = -Infinity;
     }
     const s = this.tracker.score(p.id, end);
+    if (p.count === 0 && s.missing.length === VITALS.length) {
+      // nothing measured in the interval and every vital older than its max_age: nothing to score
+      // (a patient discharged or unplugged); an alert stays as it is until vitals return or the
+      // patient is forgotten (input.forget_after)
+      this.counts.no_vitals++;
+      return;
+    }
     this.counts.scored++;
     if (!s.complete) this.counts.incomplete++;
     for (const m of s.missing) {
@@ -209,6 +216,26 @@ export class News2Operator implements EngineOperator {
     p.count = 0;
     ctx.result(res);
     this.judge(p, s, ctx);
+  }
+
+  /** The patient sent nothing for input.forget_after: an open alert and sensor faults clear at `ts` with `reason`; the patient is forgotten. */
+  forget(device: string, ts: number, reason: string, ctx: OperatorContext): void {
+    this.tracker.forget(device);
+    const p = this.patients.get(device);
+    if (!p) return;
+    this.patients.delete(device);
+    this.counts.forgotten++;
+    if (p.active) {
+      const stream = `${p.id}/${this.spec.metric}`;
+      this.emitAlert(ctx, this.spec.output, { id: p.alertId, state: 'cleared', stream, detector: this.name, severity: p.peakLevel >= 3 ? 'critical' : 'warning', score: this.scoreOf(p.peakTotal), start: p.alertStart, end: ts, value: NaN, reason });
+    }
+    if (this.spec.sensor_fault_output) {
+      for (const [vital, fault] of p.faults) {
+        const metric = Object.keys(this.metrics).find((m) => this.metrics[m] === vital) ?? vital;
+        const start = Number(fault.slice(fault.lastIndexOf(':') + 1));
+        this.emitAlert(ctx, this.spec.sensor_fault_output, { id: fault, state: 'cleared', stream: `${p.id}/${metric}`, detector: 'sensor_fault', severity: 'info', score: 0, start, end: ts, value: NaN, reason });
+      }
+    }
   }
 
   private subKey(param: string): string {

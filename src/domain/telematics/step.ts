@@ -133,6 +133,14 @@ export class TelematicsOperator implements EngineOperator {
     }
   }
 
+  /** The vehicle sent nothing for input.forget_after: an event still open ends, and the vehicle (its learnt mounting too) is forgotten. */
+  forget(device: string, _ts: number, _reason: string, ctx: OperatorContext): void {
+    const v = this.vehicles.get(device);
+    if (!v) return;
+    for (const t of HARSH_TYPES) this.end(v, t, v.events[t], v.sampleTs, ctx);
+    this.vehicles.delete(device);
+  }
+
   private vehicle(id: string, r: Reading, ctx: OperatorContext): Vehicle | undefined {
     let v = this.vehicles.get(id);
     if (v) return v;

@@ -96,6 +96,12 @@ export class JoinOperator implements EngineOperator {
     for (const [device, p] of [...this.pending]) if (ctx.deviceTime(device) >= p.end) this.emit(device, p, ctx);
   }
 
+  /** The device was forgotten (input.forget_after; its windows flushed just before): its pending join goes out as it would at the end of input. */
+  forget(device: string, _ts: number, _reason: string, ctx: OperatorContext): void {
+    const p = this.pending.get(device);
+    if (p) this.emit(device, p, ctx);
+  }
+
   flush(_partial: boolean, ctx: OperatorContext): void {
     for (const [device, p] of [...this.pending]) this.emit(device, p, ctx);
   }

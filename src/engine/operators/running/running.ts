@@ -178,6 +178,18 @@ export class RunningOperator implements EngineOperator {
     return m;
   }
 
+  /** The device was forgotten (input.forget_after): readings still waiting for its first `metric` reading go on (taken as running), then its state goes. */
+  forget(device: string, _ts: number, _reason: string, ctx: OperatorContext): void {
+    const m = this.machines.get(device);
+    if (!m) return;
+    if (m.waiting) {
+      const waiting = m.waiting;
+      Object.assign(m, { running: true, since: -Infinity, waiting: null });
+      this.release(waiting, m, ctx);
+    }
+    this.machines.delete(device);
+  }
+
   counters(): Readonly<Record<string, number>> {
     return this.counts;
   }
