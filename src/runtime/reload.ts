@@ -119,11 +119,14 @@ const isOperatorStep = (st: StepSpec) => Object.keys(st).some((k) => !BUILT_IN.h
  * The parts of a changed pipeline's state that still fit its new spec: a step's state is carried
  * when that step and everything before it (the `input` section and every earlier step) are
  * unchanged, since then the same data reaches it. `keys` (the key registry and each key's time)
- * when the input is unchanged; operator steps' state only when every step up to the last operator
- * step is unchanged. Everything else starts fresh.
+ * when the input is unchanged (but for `forget_after`, which changes only when a device gone is
+ * let go); operator steps' state only when every step up to the last operator step is unchanged.
+ * Everything else starts fresh.
  */
 export function carriedParts(old: PipelineSpec, next: PipelineSpec): string[] {
-  if (!isDeepStrictEqual(old.input, next.input)) return [];
+  const { forget_after: _old, ...oldInput } = old.input;
+  const { forget_after: _next, ...nextInput } = next.input;
+  if (!isDeepStrictEqual(oldInput, nextInput)) return [];
   let same = 0;
   while (same < next.steps.length && same < old.steps.length && isDeepStrictEqual(old.steps[same], next.steps[same])) same++;
   const parts = ['keys'];

@@ -58,6 +58,9 @@ test('carriedParts: a step keeps its state when it and everything before it are 
   assert.deepEqual(carriedParts(base, spec('p', [WINDOW, { detect: { detector: 'ewma', field: 'mean', threshold: 7 } }, { output: 'up' }])), ['keys', 'window']);
   assert.deepEqual(carriedParts(base, spec('p', [{ window: { type: 'tumbling', size: '20s', aggregates: ['count', 'mean'] } }, DETECT])), ['keys']);
   assert.deepEqual(carriedParts(base, spec('p', [WINDOW, DETECT], ['*/other'])), [], 'another input: nothing fits');
+  const forgetting = pipelineSchema().parse({ name: 'p', input: { streams: ['*/rms'], forget_after: '12h' }, steps: [WINDOW, DETECT, { output: 'up' }] });
+  assert.deepEqual(carriedParts(base, forgetting), ['keys', 'window', 'detect:ewma'], 'input.forget_after set: the same data reaches every step');
+  assert.deepEqual(carriedParts(forgetting, base), ['keys', 'window', 'detect:ewma']);
 });
 
 function run(s: PipelineSpec, out: Emission[]): Pipeline {
