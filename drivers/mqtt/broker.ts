@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { OfflineQueues } from './offline-queue.js';
 import type { Logger } from '../../src/core/log.js';
 import { silentLogger } from '../../src/core/log.js';
 import { filterCovers, topicMatches, shortTopic as short } from './topic.js';
@@ -46,9 +47,13 @@ export interface BrokerCounters {
   subscribe_denied: number;
   oversized_disconnects: number;
   messages_in: number;
+  /** Messages not queued for a client with a persistent session (its queue or all queues full). */
+  queue_dropped: number;
   clients: number;
   preconnect_pending: number;
   retained_bytes: number;
+  /** Bytes queued for clients with a persistent session (away, or in flight to them). */
+  queued_bytes: number;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -79,6 +84,10 @@ export interface EmbeddedBrokerOptions {
   loginQueue?: number;
   /** Bytes of retained messages (topic + payload) kept; a retained publish beyond is delivered but not retained. Default 1 MiB. */
   maxRetainedBytes?: number;
+  /** Messages queued for one client with a persistent session (QoS 1/2, while it is away or until it acknowledges). Default 1000, as Mosquitto's max_queued_messages. */
+  maxQueuedMessages?: number;
+  /** Bytes (topic + payload) queued for all such clients together. Default 16 MiB. */
+  maxQueuedBytes?: number;
   /** ms to wait for CONNECT. Default 30 s. */
   connectTimeout?: number;
   /** ms to wait for a slow subscriber's socket before dropping it. Default 30 s. */
@@ -146,7 +155,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   /** Password checks running or queued, by user and password (bounded by the login queue). */
   const checking = new Map<string, Promise<boolean>>();
   const retained = new RetainedBudget(opts.maxRetainedBytes ?? 1024 * 1024);
-  const c: Omit<BrokerCounters, 'clients' | 'preconnect_pending' | 'retained_bytes'> = {
+  const c: Omit<BrokerCounters, 'clients' | 'preconnect_pending' | 'retained_bytes' | 'queue_dropped' | 'queued_bytes'> = {
     connections: 0,
     auth_ok: 0,
     auth_refused: 0,
@@ -284,6 +293,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
       cb(null);
     },
   });
+  const limits = { perClient: opts.maxQueuedMessages ?? 1000, totalBytes: opts.maxQueuedBytes ?? 16 * 1024 * 1024 };
+  const clients = (aedes as unknown as { clients: Record<string, unknown> }).clients;
+  const queues = new OfflineQueues(limits, (id) => clients[id] !== undefined, (client, topic, why) =>
+    limiter.warn('queue', { client, topic: short(topic), why }, why === 'client_full'
+      ? `embedded broker: client "${client}" (persistent session) has ${limits.perClient} messages queued; "${short(topic)}" not queued for it (raise broker.max_queued_messages; a client gone for good keeps its session until it connects once with a clean session)`
+      : `embedded broker: the queues of clients with a persistent session hold ${limits.totalBytes} bytes; "${short(topic)}" not queued for "${client}" (raise broker.max_queued_bytes)`),
+  );
+  queues.wrap((aedes as unknown as { persistence: Parameters<OfflineQueues['wrap']>[0] }).persistence);
   /** A client's PUBLISH, once aedes has taken it (authorizePublish took it already when durable). */
   function take(packet: PublishPacket, client: Client): void {
     if (!opts.onPublish || opts.whenDurable) return;
@@ -354,7 +371,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     aedes,
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
     connectedClients: () => aedes.connectedClients,
-    counters: () => ({ ...c, clients: aedes.connectedClients, preconnect_pending: pending.size, retained_bytes: retained.bytes }),
+    counters: () => ({ ...c, clients: aedes.connectedClients, preconnect_pending: pending.size, retained_bytes: retained.bytes, queue_dropped: queues.dropped, queued_bytes: Math.round(queues.bytes) }),
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

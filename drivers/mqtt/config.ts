@@ -95,6 +95,15 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
       max_retained_bytes: byteSizeSchema
         .default(1024 * 1024)
         .describe('Memory for retained messages (topic + payload); a retained publish beyond is delivered but not retained (`retain_refused`).'),
+      max_queued_messages: z
+        .number()
+        .int()
+        .positive()
+        .default(1000)
+        .describe('Messages (QoS 1/2) queued for one client with a persistent session while it is away or until it acknowledges them, as Mosquitto\'s `max_queued_messages`; more are not queued for it (`queue_dropped`, logged). Without a bound a subscriber that went away for good made the gateway keep every matching message until it ran out of memory.'),
+      max_queued_bytes: byteSizeSchema
+        .default(16 * 1024 * 1024)
+        .describe('Memory (topic + payload) for the queues of all clients with a persistent session together; a message beyond is not queued (`queue_dropped`, logged). Many sessions abandoned (a new client id at every boot) fill it instead of the gateway\'s memory.'),
       connect_timeout: durationSchema.default(30_000).describe('How long a new connection may take to send CONNECT.'),
       drain_timeout: durationSchema.default(30_000).describe('How long to wait for a slow subscriber before disconnecting it.'),
     })

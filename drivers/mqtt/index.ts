@@ -32,6 +32,8 @@ export function brokerOptions(b: BrokerConfig): EmbeddedBrokerOptions {
     loginFailuresPerAddress: b.login_failures_per_address,
     loginQueue: b.login_queue,
     maxRetainedBytes: b.max_retained_bytes,
+    maxQueuedMessages: b.max_queued_messages,
+    maxQueuedBytes: b.max_queued_bytes,
     connectTimeout: b.connect_timeout,
     drainTimeout: b.drain_timeout,
   };

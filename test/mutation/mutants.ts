@@ -909,4 +909,19 @@ export const MUTANTS: Mutant[] = [
     replacement: '',
     tests: ['test/http/live-series.test.ts'],
   },
+  {
+    id: 'embedded broker: a client away with a persistent session has every message queued for it, without bound',
+    in: 'drivers/mqtt/offline-queue.ts',
+    original: 'const kept = subs.filter((s) => this.admit(s.clientId, packet));',
+    replacement: 'const kept = subs;',
+    tests: ['test/drivers/offline-queue.test.ts'],
+  },
+  {
+    id: "embedded broker: a connected persistent client's messages refused at the queue's bound (aedes disconnects it)",
+    in: 'drivers/mqtt/offline-queue.ts',
+    original: 'this.connected(clientId) ? undefined : ',
+    replacement: '',
+    tests: ['test/drivers/offline-queue.test.ts'],
+    pattern: 'while the client is connected',
+  },
 ];
