@@ -8,10 +8,11 @@
  *   npm run test:mutation -- outbox NaN    only those whose id contains "outbox" or "NaN"
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MUTANTS, type Mutant } from './mutants.js';
+import { locate } from './locate.js';
+import { MUTANTS } from './mutants.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // bench: tests read its corpora (bench/tune/data) and their loaders.
@@ -35,20 +36,6 @@ function copyTree(): string {
   for (const p of COPIED) if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return dir;
-}
-
-function tsFiles(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(path, f));
-}
-
-/** The one file of `m.in` holding `m.original` (exactly once over all of them), or why not. */
-function locate(dir: string, m: Mutant): { file: string } | { error: string } {
-  const hits: string[] = [];
-  for (const f of tsFiles(join(dir, m.in))) hits.push(...Array(readFileSync(f, 'utf8').split(m.original).length - 1).fill(f));
-  if (hits.length === 1) return { file: hits[0]! };
-  const where = hits.length === 0 ? 'not found' : `found ${hits.length} times`;
-  return { error: `original text ${where} in ${m.in}; update test/mutation/mutants.ts: ${JSON.stringify(m.original)}` };
 }
 
 /** Run tests in `dir`; failed: they did not all pass (or took longer than TIMEOUT_MS). */

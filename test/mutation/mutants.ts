@@ -63,8 +63,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'engine: the downtime of a restart taken for the streams\' silence (every pump "silent" when the gateway comes back)',
     in: 'src/engine/pipeline.ts',
-    original: '  advanceTo(now: number): void {\n    this.resumeIfPaused(now);',
-    replacement: '  advanceTo(now: number): void {',
+    original: '      if (this.overdueSteps.length > 0) this.resumeIfPaused(now);',
+    replacement: '',
     tests: ['test/engine/silent-streams.test.ts'],
   },
   {
@@ -119,15 +119,15 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'running: an alert `at_stop: clear` kept through a stop (idling all night, the engine off)',
     in: 'src/alerts/tracker.ts',
-    original: "    if (!this.active || this.p.at_stop !== 'clear') return undefined;",
+    original: '    if (!this.active || !clear) return undefined;',
     replacement: '    if (!this.active) return undefined;',
     tests: ['test/engine/running.test.ts', 'test/pipelines/telematics-tracker.test.ts'],
   },
   {
     id: 'running: an anomaly pending at a stop counted on after the start (a minute of it made of two half minutes an hour apart)',
     in: 'src/alerts/tracker.ts',
-    original: '  end(ts: number, value: number, reason: string): AlertRecord | undefined {\n    this.runSince = NaN;\n    this.runCount = 0;\n',
-    replacement: '  end(ts: number, value: number, reason: string): AlertRecord | undefined {\n',
+    original: "  end(ts: number, value: number, reason: string, clear = this.p.at_stop === 'clear'): AlertRecord | undefined {\n    this.runSince = NaN;\n    this.runCount = 0;\n",
+    replacement: "  end(ts: number, value: number, reason: string, clear = this.p.at_stop === 'clear'): AlertRecord | undefined {\n",
     tests: ['test/engine/running.test.ts'],
   },
   {
