@@ -3,53 +3,22 @@
  * forgotten after `input.forget_after`, its alert cleared with that reason, its streams freed.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseGatewayText } from '../../src/config/load.js';
-import { silentLogger } from '../../src/core/log.js';
 import type { AlertRecord } from '../../src/core/records.js';
-import { Gateway } from '../../src/runtime/gateway.js';
-import { tempDir } from '../upstream/helpers.js';
-import { freePort, publishAll, waitFor } from './helpers.js';
+import { publishAll, waitFor } from './helpers.js';
+import { startLocalGateway } from './local-gateway.js';
 
 test('a device that stops publishing is forgotten after input.forget_after: its alert clears as such, its streams go', async (t) => {
-  const { dir, cleanup } = tempDir('edgewise-forget-');
-  const port = await freePort();
-  writeFileSync(join(dir, 'ward.yaml'), `
+  const alerts: AlertRecord[] = [];
+  const { gateway, url } = await startLocalGateway(t, 'gw-forget', `
 name: ward
 input: { streams: ["*/spo2"], forget_after: 2s }
 steps:
   - detect: { name: low-spo2, detector: threshold, below: 90 }
   - output: alerts
-`);
-  const yaml = `
-gateway: { id: gw-forget, data_dir: data }
-inputs:
-  - { name: local, type: mqtt, broker: { port: ${port} } }
-pipelines: [ward.yaml]
-outbox: { commit_interval: 10ms }
-`;
-  const file = join(dir, 'edgewise.yaml');
-  writeFileSync(file, yaml);
-  const { config, pipelines } = parseGatewayText(yaml, file, {});
-  const alerts: AlertRecord[] = [];
-  const gateway = new Gateway({
-    config,
-    pipelines: pipelines.map((p) => p.spec),
-    baseDir: dir,
-    log: silentLogger(),
-    tickMs: 50,
-    onEmission: (e) => {
-      if (e.kind === 'alert') alerts.push(e.alert);
-    },
+`, (e) => {
+    if (e.kind === 'alert') alerts.push(e.alert);
   });
-  t.after(async () => {
-    await gateway.stop();
-    cleanup();
-  });
-  await gateway.start();
-  const url = `mqtt://127.0.0.1:${port}`;
   const at = Date.now();
   await publishAll(url, [
     { topic: 'sensors/bed-1/spo2', payload: JSON.stringify({ value: 85, ts: at }) },
