@@ -282,10 +282,10 @@ describe('upstream forwarder (aedes on loopback)', () => {
     }
   });
 
-  it('a stop while publishes await their PUBACK, and the connection drops meanwhile (a broker restarted with the gateway): stop resolves at once, without a goodbye on the dead connection; the records stay in the outbox', { timeout: 15_000 }, async () => {
+  it('a stop while publishes await their PUBACK, and the connection drops meanwhile (a broker restarted with the gateway): stop resolves at once, without a goodbye on the dead connection; the records stay in the outbox', { timeout: 8_000 }, async () => {
     const broker = new TestBroker();
     await broker.start();
-    const s = await setup(broker, { stop_timeout: '30s' });
+    const s = await setup(broker, { stop_timeout: '12s' });
     try {
       await s.fwd.start();
       await waitFor(() => s.fwd.state() === 'online', 'online');
