@@ -9,6 +9,7 @@ import { PluginSet } from './plugin-set.js';
 import { gpioPlugin } from '../drivers/gpio/plugin.js';
 import { mqttPlugin } from '../drivers/mqtt/plugin.js';
 import { serialPlugin } from '../drivers/serial/plugin.js';
+import { ceilingPlugin } from './detectors/ceiling/plugin.js';
 import { cusumPlugin } from './detectors/cusum/plugin.js';
 import { defaultPlugin } from './detectors/default/plugin.js';
 import { dropoutPlugin } from './detectors/dropout/plugin.js';
@@ -44,6 +45,7 @@ export const builtinPlugins = new PluginSet([
   dropoutPlugin,
   levelShiftPlugin,
   iso10816Plugin,
+  ceilingPlugin,
   // operator steps
   joinPlugin,
   runningPlugin,

@@ -6,7 +6,7 @@ import { EwmaDetector, type EwmaParams } from '../../src/detectors/ewma/detector
 import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
 
-const BASE: EwmaParams = { alpha: 0.02, half_life: 0, threshold: 4, warmup: 5, warmup_time: 0, direction: 'both', min_std: 0, clip: true };
+const BASE: EwmaParams = { alpha: 0.02, half_life: 0, threshold: 4, warmup: 5, warmup_time: 0, direction: 'both', min_std: 0, clip: true, settle: 0 };
 
 /** `n` readings every `every` ms: 20 + noise, +5 from reading `stepAt` on. */
 function stepped(n: number, every: number, stepAt: number, seed = 4) {
@@ -101,5 +101,31 @@ describe('ewma: memory in time', () => {
     delete older.detector.lastTs;
     const st = compiled.restore('dev/metric', older);
     assert.equal(compiled.update(st, s.ts[1600]!, 60).anomalous, true);
+  });
+});
+
+describe('ewma: settle after a pause (behind a `running` step)', () => {
+  it('readings within `settle` of the resume are neither judged nor learnt; after it the baseline is the one from before the stop', () => {
+    const d = new EwmaDetector({ ...BASE, half_life: 3_600_000, settle: 3_600_000, min_std: 1 });
+    for (let i = 0; i < 360; i++) d.update(T0 + i * 10_000, 60 + (i % 2));
+    const before = d.update(T0 + 360 * 10_000, 60).baseline;
+    const resumed = T0 + 8 * 3_600_000; // the machine stood 7 h and started again
+    d.resume(resumed);
+    for (let t = resumed; t < resumed + 3_600_000; t += 10_000) {
+      const o = d.update(t, 25 + (t - resumed) / 100_000); // warming from cold
+      assert.equal(o.rule, 'settling');
+      assert.equal(o.anomalous, false);
+    }
+    const o = d.update(resumed + 3_600_000, 75);
+    assert.equal(o.rule, 'ewma_z');
+    assert.ok(Math.abs(o.baseline - before) < 0.01, `baseline ${o.baseline}, before the stop ${before}`);
+    assert.equal(o.anomalous, true, '15 over the baseline with σ ≥ 1');
+    // without settle the warm-up is learnt: the baseline has moved far down
+    const plain = new EwmaDetector({ ...BASE, half_life: 3_600_000, min_std: 1 });
+    for (let i = 0; i < 360; i++) plain.update(T0 + i * 10_000, 60 + (i % 2));
+    plain.resume(resumed);
+    for (let t = resumed; t < resumed + 3_600_000; t += 10_000) plain.update(t, 25 + (t - resumed) / 100_000);
+    const moved = plain.update(resumed + 3_600_000, 75);
+    assert.ok(moved.baseline < before - 2, `without settle: baseline ${moved.baseline}`);
   });
 });

@@ -10,6 +10,7 @@ const params: Record<string, Record<string, unknown>> = {
   threshold: { above: 13, below: 7, hysteresis: 0.5, min_duration: '2s' },
   dropout: {},
   level_shift: { baseline: '10m', per: '1s', h: 10 },
+  ceiling: { block: '2m', half_life: '1h', warmup: 3 },
 };
 
 function eventful(seed: number) {

@@ -117,7 +117,7 @@ describe('running: readings of a stopped or starting machine are held back', () 
 
   it('warm-ups and early-life baselines count running time: 10 min of running, a 5 h stop, then 50 more minutes before judging', () => {
     const level = new LevelShiftDetector({ baseline: H, min_baseline: 10, log: true, k: 3, ratio: 2, h: 20, per: MIN, max_z: 10, min_std: 0.05, direction: 'up' });
-    const ewma = new EwmaDetector({ alpha: 0, half_life: H, threshold: 4, warmup: 3, warmup_time: H, direction: 'up', min_std: 0.5, clip: false });
+    const ewma = new EwmaDetector({ alpha: 0, half_life: H, threshold: 4, warmup: 3, warmup_time: H, direction: 'up', min_std: 0.5, clip: false, settle: 0 });
     const rules = (ts: number) => [level.update(ts, 0.2).rule, ewma.update(ts, 50).rule];
     for (let ts = T0; ts <= T0 + 10 * MIN; ts += MIN) rules(ts);
     const restart = T0 + 5 * H;

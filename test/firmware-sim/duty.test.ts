@@ -76,8 +76,8 @@ test('without --duty the simulator sends what it sent before (a pump runs all da
 });
 
 /** Raised alerts of a shipped pipeline on one simulated device, and those that fall on no fault (its span plus 10 minutes). */
-function judged(pipeline: string, domain: 'maintenance' | 'telematics', d: Duty, hours: number) {
-  const { sim, rows } = sample(d, domain, hours);
+function judged(pipeline: string, domain: 'maintenance' | 'telematics', d: Duty, hours: number, seed = 7) {
+  const { sim, rows } = sample(d, domain, hours, seed);
   const device = sim.devices[0]!;
   const raised: AlertRecord[] = [];
   const p = compilePipeline(loadPipelineFile(join(import.meta.dirname, '../../pipelines', pipeline)), (e) => {
@@ -93,6 +93,20 @@ function judged(pipeline: string, domain: 'maintenance' | 'telematics', d: Duty,
   const stray = raised.filter((a) => !faults.some((f) => a.start >= f.start - MIN && a.start <= f.end + 10 * MIN));
   return { raised, stray, faults, operators: p.stats().operators };
 }
+
+test('the maintenance pipeline on pumps that run 40 minutes an hour: every overheating found by `temp-above-usual` in the run it began in, nothing stray (seeds 7–10)', () => {
+  // Before 2026-12-05 the bearing was judged only an hour after a start: on these pumps never.
+  let overheatings = 0;
+  for (const seed of [7, 8, 9, 10]) {
+    const { raised, stray, faults } = judged('predictive-maintenance.yaml', 'maintenance', duty('40m/1h'), 6, seed);
+    assert.deepEqual(stray.map((a) => `${a.detector} ${new Date(a.start).toISOString()}`), [], `seed ${seed}`);
+    for (const f of faults.filter((f) => f.fault === 'overheating')) {
+      overheatings++;
+      assert.ok(raised.some((a) => a.detector === 'temp-above-usual' && a.start >= f.start && a.start <= f.end), `seed ${seed}: overheating ${new Date(f.start).toISOString()}: ${raised.map((a) => a.detector).join(' ')}`);
+    }
+  }
+  assert.ok(overheatings >= 2, `${overheatings} overheatings in the four runs`);
+});
 
 test('the telematics pipeline on a van that parks 20 minutes an hour, engine off: its faults found, no idling while parked', () => {
   const { raised, stray, faults, operators } = judged('telematics.yaml', 'telematics', duty('40m/1h'), 4);

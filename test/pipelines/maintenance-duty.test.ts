@@ -52,8 +52,15 @@ describe('maintenance: a pump that stops and starts', () => {
     }
   });
 
-  it('a bearing settling 15 °C hotter is found on the day shift, once the bearing has warmed (an hour after the start)', () => {
-    assert.deepEqual(run('day-shift', 'overheating').alerts, ['temp-drift@55.0h']);
+  it('a bearing settling 15 °C hotter is found on the day shift in the first run of it, by the rule that needs no settling after a start (it runs over its usual high)', () => {
+    // the pump starts at 54 h, the bearing warming from cold (time constant 30 min) towards 80 °C
+    // instead of 65: 12 °C over its usual high at 55.2 h. temp-drift, which learns a warm-up, is
+    // not asked (before 2026-12-05 it judged the bearing only from an hour after a start and
+    // found this at 55.0 h; on the sump pump below that hour never came).
+    assert.deepEqual(run('day-shift', 'overheating').alerts, ['temp-above-usual@55.2h']);
+    // The sump pump runs 20 minutes an hour: its bearing warms only 7–8 °C of the 15 in a run,
+    // under the 12 °C the rule asks for. Nothing: what a short run cannot show.
+    assert.deepEqual(run('cycling', 'overheating').alerts, []);
   });
 
   it('a gateway restarted from its saved state — while the pump stands, settles, runs, and before it was known — sends what an uninterrupted one sends', () => {

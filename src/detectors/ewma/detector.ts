@@ -22,6 +22,11 @@ export interface EwmaParams {
    * moves the baseline while a lasting level shift is still absorbed over ~1/alpha readings.
    */
   clip: boolean;
+  /**
+   * Behind a `running` step: after each pause (its machine stood) readings this long (ms) are
+   * neither judged nor learnt — a bearing warming from cold is not its baseline (0: none).
+   */
+  settle: number;
 }
 
 const FORGET_AFTER = 7;
@@ -37,6 +42,8 @@ export class EwmaDetector implements Detector {
   private lastTs = NaN;
   private memoDt = NaN;
   private memoWeight = 0;
+  /** Readings before this time (event time, ms) are held back: the settle after a pause. */
+  private settledAt = -Infinity;
 
   constructor(private readonly p: EwmaParams) {
     this.out.limit = p.threshold;
@@ -45,6 +52,13 @@ export class EwmaDetector implements Detector {
   update(ts: number, x: number): Judgement {
     const o = this.out;
     const p = this.p;
+    if (ts < this.settledAt) {
+      o.score = 0;
+      o.anomalous = false;
+      o.deviation = 0;
+      o.rule = 'settling';
+      return o;
+    }
     // Memory older than FORGET_AFTER half-lives weighs under 1 %: start afresh, warm-up included.
     if (p.half_life > 0 && ts - this.lastTs > FORGET_AFTER * p.half_life) this.n = 0;
     if (this.n === 0) {
@@ -90,6 +104,7 @@ export class EwmaDetector implements Detector {
 
   /** Paused until `ts` (its machine stood): the pause is neither forgetting nor warm-up time. */
   resume(ts: number): void {
+    if (this.p.settle > 0) this.settledAt = ts + this.p.settle;
     if (this.n === 0 || !(ts > this.lastTs)) return;
     this.t0 += ts - this.lastTs;
     this.lastTs = ts;
@@ -106,7 +121,7 @@ export class EwmaDetector implements Detector {
 
   snapshot(): Record<string, unknown> {
     const nan = (v: number) => (Number.isNaN(v) ? null : v);
-    return { kind: this.kind, n: this.n, mean: this.mean, variance: this.variance, t0: nan(this.t0), lastTs: nan(this.lastTs) };
+    return { kind: this.kind, n: this.n, mean: this.mean, variance: this.variance, t0: nan(this.t0), lastTs: nan(this.lastTs), ...(this.settledAt > -Infinity ? { settledAt: this.settledAt } : {}) };
   }
 
   restore(s: Record<string, unknown>): void {
@@ -118,5 +133,6 @@ export class EwmaDetector implements Detector {
     // still holds), and with `half_life` the first reading after it has no interval to weigh it by.
     this.t0 = 't0' in s ? snapNum(s, 't0', this.kind) : NaN;
     this.lastTs = 'lastTs' in s ? snapNum(s, 'lastTs', this.kind) : NaN;
+    this.settledAt = 'settledAt' in s ? snapNum(s, 'settledAt', this.kind) : -Infinity;
   }
 }

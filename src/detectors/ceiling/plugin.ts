@@ -1,0 +1,33 @@
+/** The `ceiling` detector, declared once (listed in src/plugins.ts). */
+import type { z } from 'zod';
+import type { DetectorPlugin } from '../types.js';
+import type { DetectorSchemaKit } from '../schema.js';
+import { CeilingDetector } from './detector.js';
+
+function schema({ z, durationSchema, minStd, detectStep }: DetectorSchemaKit) {
+  const positive = (what: string) => durationSchema.refine((ms) => ms > 0, { message: `${what} must be positive` });
+  return detectStep('ceiling', {
+    block: positive('block').default(3_600_000).describe('Each block of this length contributes its highest reading to what the stream usually reaches (default 1h).'),
+    half_life: positive('half_life').default(7 * 86_400_000).describe('Memory of the block highs: a block weighs 1 − 2^(−block / half_life) (default 7d).'),
+    threshold: z.number().positive().default(4).describe('Anomalous when the value is this many standard deviations of the block highs above their mean...'),
+    min_std: minStd,
+    min_rise: z.number().nonnegative().default(0).describe('...and at least this far above it, in value units (e.g. 10 for a bearing 10 °C hotter than it usually runs).'),
+    warmup: z.number().int().positive().max(100_000).default(6).describe('Blocks learnt before judging (default 6).'),
+  }).refine((s) => s.half_life >= s.block, { message: 'half_life must be at least one block' });
+}
+
+export type CeilingSpec = z.output<ReturnType<typeof schema>>;
+
+export const ceilingPlugin: DetectorPlugin<CeilingSpec> = {
+  type: 'detector',
+  kind: 'ceiling',
+  description: 'Above the highest level the stream usually reaches (the weighted mean and deviation of its hourly highs): warm-ups, idling and stops never pass it, so it needs no settling after a start.',
+  schema,
+  create: (spec) => new CeilingDetector(spec),
+  sample: `
+detector: ceiling
+block: 1h
+threshold: 4
+min_rise: 10
+`,
+};
