@@ -54,13 +54,17 @@ describe('maintenance: a pump that stops and starts', () => {
 
   it('a bearing settling 15 °C hotter is found on the day shift in the first run of it, by the rule that needs no settling after a start (it runs over its usual high)', () => {
     // the pump starts at 54 h, the bearing warming from cold (time constant 30 min) towards 80 °C
-    // instead of 65: 12 °C over its usual high at 55.2 h. temp-drift, which learns a warm-up, is
+    // instead of 65: 12 °C over its usual high at 55.1 h. temp-drift, which learns a warm-up, is
     // not asked (before 2026-12-05 it judged the bearing only from an hour after a start and
     // found this at 55.0 h; on the sump pump below that hour never came).
-    assert.deepEqual(run('day-shift', 'overheating').alerts, ['temp-above-usual@55.2h']);
-    // The sump pump runs 20 minutes an hour: its bearing warms only 7–8 °C of the 15 in a run,
-    // under the 12 °C the rule asks for. Nothing: what a short run cannot show.
-    assert.deepEqual(run('cycling', 'overheating').alerts, []);
+    assert.deepEqual(run('day-shift', 'overheating').alerts, ['temp-above-usual@55.1h']);
+    // The sump pump runs 20 minutes an hour: a run warms its bearing only part of the 15 °C, but
+    // the runs start warmer as the fault goes on, so a run's high passes the limit within hours
+    // (once in each of three runs, until the usual high has learnt it, clipped). Before: never.
+    const cycling = run('cycling', 'overheating').alerts;
+    assert.ok(cycling.length >= 1 && cycling.every((a) => a.startsWith('temp-above-usual@')), cycling.join(' '));
+    const hours = cycling.map((a) => parseFloat(a.split('@')[1]!));
+    assert.ok(hours[0]! >= 50 && hours[0]! < 52, cycling.join(' '));
   });
 
   it('a gateway restarted from its saved state — while the pump stands, settles, runs, and before it was known — sends what an uninterrupted one sends', () => {
