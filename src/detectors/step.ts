@@ -7,7 +7,7 @@ import type { SharedCapture } from '../core/shared-capture.js';
 import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../alerts/tracker.js';
 import type { AlertRecord } from '../core/records.js';
 import type { DetectorPlugin } from './types.js';
-import type { Detector } from './types.js';
+import { SETTLING, type Detector } from './types.js';
 
 /**
  * A validated `detect` step as the step needs it: the fields every detect step has; the detector's
@@ -95,7 +95,7 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       const j = keyState.detector.update(ts, value);
       out.score = j.score;
       out.anomalous = j.anomalous;
-      out.alert = quiet ? undefined : keyState.alert.update(ts, value, j);
+      out.alert = quiet || j.rule === SETTLING ? undefined : keyState.alert.update(ts, value, j);
       out.alertActive = keyState.alert.active;
       return out;
     },

@@ -52,6 +52,13 @@ export interface Detector {
   restore(snap: Record<string, unknown>): void;
 }
 
+/**
+ * The rule of a judgement with no opinion: the detector holds readings back after its machine's
+ * start (`ewma`'s `settle`). The reading is neither judged nor learnt, and it does not count for
+ * the alert either way: an alert active before the stop stays until the stream is judged again.
+ */
+export const SETTLING = 'settling';
+
 export function newJudgement(): Judgement {
   return { score: 0, anomalous: false, baseline: NaN, deviation: 0, limit: 0, rule: 'warmup' };
 }

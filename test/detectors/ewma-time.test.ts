@@ -129,3 +129,26 @@ describe('ewma: settle after a pause (behind a `running` step)', () => {
     assert.ok(moved.baseline < before - 2, `without settle: baseline ${moved.baseline}`);
   });
 });
+
+describe('ewma settle and the alert', () => {
+  it('an alert active at the stop is neither cleared nor counted by the settle\'s readings: it clears once the stream is judged normal again', () => {
+    const st = compileDetect(detectStepSchema.parse({ detector: 'ewma', half_life: '1h', settle: '1h', threshold: 4, min_std: 1, warmup: 3, direction: 'up', alert: { clear_after: '2m' } }));
+    const key = st.createKeyState('pump-1/bearing_temp_c');
+    const states: string[] = [];
+    const feed = (ts: number, v: number) => {
+      const o = st.update(key, ts, v);
+      if (o.alert) states.push(`${o.alert.state}@${(ts - T0) / 60_000}m`);
+      return o;
+    };
+    let t = T0;
+    for (; t < T0 + 3_600_000; t += 10_000) feed(t, 60 + ((t / 10_000) % 2));
+    for (; t < T0 + 3_900_000; t += 10_000) feed(t, 75); // overheating: raised
+    assert.deepEqual(states, ['raised@60m']);
+    const resumed = T0 + 10 * 3_600_000; // stopped 9 h, started again (the running step's resume)
+    st.resume!(key, resumed);
+    for (t = resumed; t < resumed + 3_600_000; t += 10_000) assert.equal(feed(t, 25 + (t - resumed) / 100_000).alertActive, true);
+    assert.deepEqual(states, ['raised@60m'], 'not cleared by the warm-up, which nobody judged');
+    for (; t < resumed + 3_900_000; t += 10_000) feed(t, 60);
+    assert.deepEqual(states, ['raised@60m', 'cleared@662m']);
+  });
+});

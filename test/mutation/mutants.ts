@@ -61,6 +61,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/ewma-time.test.ts'],
   },
   {
+    id: 'ewma: a settle\'s readings feed the alert (an overheating alert active at a stop clears during the warm-up nobody judged)',
+    in: 'src/detectors/step.ts',
+    original: 'quiet || j.rule === SETTLING ? undefined',
+    replacement: 'quiet ? undefined',
+    tests: ['test/detectors/ewma-time.test.ts'],
+  },
+  {
     id: 'ewma: half_life ignored, a weight per reading (the temperature rule forgets 60× slower every 10 min than every 10 s)',
     in: 'src/detectors/ewma/detector.ts',
     original: 'const weight = p.half_life > 0 ? this.weightAfter(dt) : p.alpha;',

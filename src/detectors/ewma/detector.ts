@@ -1,4 +1,4 @@
-import { checkKind, directed, newJudgement, scoreOf, snapNum, type Detector, type Direction, type Judgement } from '../types.js';
+import { checkKind, directed, newJudgement, scoreOf, snapNum, SETTLING, type Detector, type Direction, type Judgement } from '../types.js';
 
 export interface EwmaParams {
   /** Smoothing factor of the exponentially weighted mean and variance (0 < alpha < 1), per reading. */
@@ -56,7 +56,7 @@ export class EwmaDetector implements Detector {
       o.score = 0;
       o.anomalous = false;
       o.deviation = 0;
-      o.rule = 'settling';
+      o.rule = SETTLING;
       return o;
     }
     // Memory older than FORGET_AFTER half-lives weighs under 1 %: start afresh, warm-up included.
