@@ -73,6 +73,7 @@ export const MUTANTS: Mutant[] = [
     original: 'const weight = p.half_life > 0 ? this.weightAfter(dt) : p.alpha;',
     replacement: 'const weight = p.alpha;',
     tests: ['test/detectors/ewma-time.test.ts'],
+    pattern: 'steady interval|stays anomalous',
   },
   {
     id: 'ewma: warmup_time ignored (judged after a few readings, however soon)',
