@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { OfflineQueues } from './offline-queue.js';
+import { SessionExpiry } from './session-expiry.js';
 import type { Logger } from '../../src/core/log.js';
 import { silentLogger } from '../../src/core/log.js';
 import { filterCovers, topicMatches, shortTopic as short } from './topic.js';
@@ -54,6 +55,10 @@ export interface BrokerCounters {
   retained_bytes: number;
   /** Bytes queued for clients with a persistent session (away, or in flight to them). */
   queued_bytes: number;
+  /** Persistent sessions whose client is away now. */
+  sessions_away: number;
+  /** Persistent sessions ended because their client stayed away longer than the session expiry. */
+  sessions_expired: number;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -88,6 +93,8 @@ export interface EmbeddedBrokerOptions {
   maxQueuedMessages?: number;
   /** Bytes (topic + payload) queued for all such clients together. Default 16 MiB. */
   maxQueuedBytes?: number;
+  /** ms a client with a persistent session may stay away before the session ends (subscriptions and queue); undefined: never. Default never. */
+  sessionExpiry?: number;
   /** ms to wait for CONNECT. Default 30 s. */
   connectTimeout?: number;
   /** ms to wait for a slow subscriber's socket before dropping it. Default 30 s. */
@@ -155,7 +162,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   /** Password checks running or queued, by user and password (bounded by the login queue). */
   const checking = new Map<string, Promise<boolean>>();
   const retained = new RetainedBudget(opts.maxRetainedBytes ?? 1024 * 1024);
-  const c: Omit<BrokerCounters, 'clients' | 'preconnect_pending' | 'retained_bytes' | 'queue_dropped' | 'queued_bytes'> = {
+  const c: Omit<BrokerCounters, 'clients' | 'preconnect_pending' | 'retained_bytes' | 'queue_dropped' | 'queued_bytes' | 'sessions_away' | 'sessions_expired'> = {
     connections: 0,
     auth_ok: 0,
     auth_refused: 0,
@@ -300,7 +307,17 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
       ? `embedded broker: client "${client}" (persistent session) has ${limits.perClient} messages queued; "${short(topic)}" not queued for it (raise broker.max_queued_messages; a client gone for good keeps its session until it connects once with a clean session)`
       : `embedded broker: the queues of clients with a persistent session hold ${limits.totalBytes} bytes; "${short(topic)}" not queued for "${client}" (raise broker.max_queued_bytes)`),
   );
-  queues.wrap((aedes as unknown as { persistence: Parameters<OfflineQueues['wrap']>[0] }).persistence);
+  const persistence = (aedes as unknown as { persistence: Parameters<OfflineQueues['wrap']>[0] & ConstructorParameters<typeof SessionExpiry>[0] }).persistence;
+  queues.wrap(persistence);
+  const sessions = new SessionExpiry(
+    persistence,
+    opts.sessionExpiry,
+    (id) => clients[id] !== undefined,
+    (client, queued) => log.info({ client, queued }, `embedded broker: the persistent session of client "${client}" ended: away longer than broker.session_expiry (${queued} queued messages discarded)`),
+    (client, err) => log.error({ client, err }, `embedded broker: ending the persistent session of client "${client}" failed`),
+  );
+  aedes.on('client', (client) => sessions.connect(client.id));
+  aedes.on('clientDisconnect', (client) => sessions.disconnect(client.id, client.clean));
   /** A client's PUBLISH, once aedes has taken it (authorizePublish took it already when durable). */
   function take(packet: PublishPacket, client: Client): void {
     if (!opts.onPublish || opts.whenDurable) return;
@@ -371,8 +388,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     aedes,
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
     connectedClients: () => aedes.connectedClients,
-    counters: () => ({ ...c, clients: aedes.connectedClients, preconnect_pending: pending.size, retained_bytes: retained.bytes, queue_dropped: queues.dropped, queued_bytes: Math.round(queues.bytes) }),
+    counters: () => ({ ...c, clients: aedes.connectedClients, preconnect_pending: pending.size, retained_bytes: retained.bytes, queue_dropped: queues.dropped, queued_bytes: Math.round(queues.bytes), sessions_away: sessions.sessionsAway, sessions_expired: sessions.expired }),
     close() {
+      sessions.close();
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         aedes.close(() => {

@@ -104,6 +104,10 @@ export function mqttSchemas({ z, durationSchema, byteSizeSchema }: SchemaKit) {
       max_queued_bytes: byteSizeSchema
         .default(16 * 1024 * 1024)
         .describe('Memory (topic + payload) for the queues of all clients with a persistent session together; a message beyond is not queued (`queue_dropped`, logged). Many sessions abandoned (a new client id at every boot) fill it instead of the gateway\'s memory.'),
+      session_expiry: z
+        .union([z.literal('never'), durationSchema])
+        .default(7 * 86_400_000)
+        .describe('How long a client with a persistent session (clean session off) may stay away before its session ends: its subscriptions and what is queued for it are discarded (`sessions_expired`, logged), and it comes back to a new session (CONNACK session present 0). As Mosquitto\'s `persistent_client_expiration` and MQTT 5\'s session expiry; `never` keeps sessions until the gateway restarts (the embedded broker keeps them in memory). Without it a client id used once (a new one at every boot) kept its subscriptions and a share of `max_queued_bytes` for good.'),
       connect_timeout: durationSchema.default(30_000).describe('How long a new connection may take to send CONNECT.'),
       drain_timeout: durationSchema.default(30_000).describe('How long to wait for a slow subscriber before disconnecting it.'),
     })

@@ -34,6 +34,7 @@ export function brokerOptions(b: BrokerConfig): EmbeddedBrokerOptions {
     maxRetainedBytes: b.max_retained_bytes,
     maxQueuedMessages: b.max_queued_messages,
     maxQueuedBytes: b.max_queued_bytes,
+    sessionExpiry: b.session_expiry === 'never' ? undefined : b.session_expiry,
     connectTimeout: b.connect_timeout,
     drainTimeout: b.drain_timeout,
   };

@@ -68,11 +68,17 @@ function shortType(schema: z.ZodType): string {
     .replace(/(^| or )(a|an) /g, '$1');
 }
 
+/** A union with a duration among its options (`never` or a duration). */
+function orDuration(schema: z.ZodType): boolean {
+  const d = defOf(unwrap(schema));
+  return d.type === 'union' && (d.options as z.ZodType[]).some((o) => isDuration(o));
+}
+
 function formatDefault(schema: z.ZodType): string | undefined {
   const d = defaultOf(schema);
   if (!d) return undefined;
   const v = d.value;
-  if (isDuration(schema) && typeof v === 'number') return formatDuration(v);
+  if ((isDuration(schema) || orDuration(schema)) && typeof v === 'number') return formatDuration(v);
   if (isByteSize(schema) && typeof v === 'number') return formatBytes(v);
   if (Array.isArray(v)) {
     if (!v.every((x) => typeof x === 'string' || typeof x === 'number')) return undefined;

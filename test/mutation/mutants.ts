@@ -963,4 +963,25 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/drivers/offline-queue.test.ts'],
     pattern: 'while the client is connected',
   },
+  {
+    id: 'embedded broker: a persistent session never ends, however long its client stays away',
+    in: 'drivers/mqtt/session-expiry.ts',
+    original: 'if (clean || this.expiryMs === undefined || this.connected(clientId)) return;',
+    replacement: 'return;',
+    tests: ['test/drivers/session-expiry.test.ts'],
+  },
+  {
+    id: "embedded broker: an ended session's queue is kept",
+    in: 'drivers/mqtt/session-expiry.ts',
+    original: 'await p.outgoingClearMessageId(client, { messageId: packet.messageId });',
+    replacement: '',
+    tests: ['test/drivers/session-expiry.test.ts'],
+  },
+  {
+    id: 'embedded broker: a client that came back still has its session ended',
+    in: 'drivers/mqtt/session-expiry.ts',
+    original: 'if (t) clearTimeout(t);\n    this.away.delete(clientId);',
+    replacement: '',
+    tests: ['test/drivers/session-expiry.test.ts'],
+  },
 ];
