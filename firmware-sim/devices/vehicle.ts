@@ -91,7 +91,8 @@ export class Vehicle implements DeviceModel, GpsSource {
   private readonly altW: Wander;
   private lat = 0;
   private lon = 0;
-  private course = 0;
+  /** Course over ground (degrees true); NaN until the first sample. */
+  private course = NaN;
   private fix = true;
   private readonly imu: Imu | undefined;
   private readonly schedule: Schedule | undefined;
@@ -183,7 +184,7 @@ export class Vehicle implements DeviceModel, GpsSource {
     const B = this.route[(i + 1) % this.route.length]!;
     this.lat = A.lat + (B.lat - A.lat) * f;
     this.lon = A.lon + (B.lon - A.lon) * f;
-    this.course = bearing(A, B);
+    this.course = this.turnToward(bearing(A, B), dt);
     this.fix = !(P.gps_loss && active(P.gps_loss, t));
 
     // engine; parked: once it has (all but) stopped, the driver switches off
@@ -219,6 +220,18 @@ export class Vehicle implements DeviceModel, GpsSource {
       out[8] = 0;
     }
     if (!slow) for (let m = 0; m < VEHICLE_METRICS.length; m++) out[m] = NaN;
+  }
+
+  /**
+   * The course turns toward the leg's bearing as a van rounds a corner (lateral acceleration at
+   * most 2.6 m/s², as the IMU's turns), not in one sample at a waypoint: a GPS course that jumped
+   * 20–40° in a second at 100 km/h would be a 10 m/s² turn.
+   */
+  private turnToward(want: number, dt: number): number {
+    if (Number.isNaN(this.course)) return want;
+    const turn = ((((want - this.course) % 360) + 540) % 360) - 180;
+    const step = ((Math.min(0.5, 2.6 / Math.max(this.v, 1)) * 180) / Math.PI) * dt;
+    return (this.course + Math.max(-step, Math.min(step, turn)) + 360) % 360;
   }
 
   /** GGA, RMC and VTG for the last sample (call after `sample(t)`). */
