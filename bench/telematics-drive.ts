@@ -8,6 +8,11 @@
  * Prints: when the pipeline learnt forward and from what; the phone's longitudinal and lateral
  * acceleration as the pipeline sees it against the car's (correlation, error); the harsh events the
  * pipeline raises from the phone, and those the same rules raise from the car's longitudinal channel.
+ * Then the phone as a 1 Hz tracker that sends only its GPS speed and course: the lateral
+ * acceleration the step takes from the course (speed × turn rate over `course_span`) against the
+ * car's lateral g over the same seconds, and the harsh events raised, at `course_span` 3 s (the
+ * default) and 1 s, and with `speed_interval` 2 s (a phone's GPS speed differenced over 1 s makes
+ * harsh brakes and accelerations the car's sensor does not show).
  *
  *   npx tsx bench/telematics-drive.ts --data /path/to/smartphone_driving_dataset [--no-speed]
  */
@@ -38,6 +43,7 @@ const phone = rows('dataset1_phone.csv').map((r) => ({
   w: [Number(r['gyroRotationX(rad/s)']), Number(r['gyroRotationY(rad/s)']), Number(r['gyroRotationZ(rad/s)'])] as Vec3,
   fixTs: Number(r['locationTimestamp_since1970(s)']),
   speed: Number(r['locationSpeed(m/s)']),
+  course: Number(r['locationCourse(°)']),
 }));
 const car = rows('dataset1_car.csv').map((r) => ({ ts: wall(r.Time!), lon: Number(r['Acceleration Gs']), lat: Number(r['Lateral Gs']), mph: Number(r['Speed (MPH)']) }));
 
@@ -116,3 +122,47 @@ for (const d of ['phone', 'car']) {
   console.log(`harsh events from the ${d}: ${mine.map((a) => `${a.detector} at ${at(a.start)} (peak ${(a.value / G).toFixed(2)} g)`).join(', ') || 'none'}`);
 }
 console.log(`readings the pipeline dropped: ${JSON.stringify(dropped)}`);
+
+// 3. The phone as a 1 Hz tracker: GPS speed and course only, stamped with the fix's time (the car's
+//    clock is local time, UTC−5). Lateral acceleration from the course against the car's.
+const fixes: Array<{ ts: number; speed: number; course: number }> = [];
+for (const r of phone) {
+  const ts = Math.round(r.fixTs * 1000) - 5 * 3_600_000; // whole ms, as a tracker stamps them
+  if (ts !== fixes.at(-1)?.ts && r.speed >= 0 && r.course >= 0) fixes.push({ ts, speed: r.speed, course: r.course });
+}
+/** The car's strongest longitudinal (or lateral, for cornering) g in the second before an alert from the tracker. */
+const carPeak = (a: AlertRecord) => {
+  const seg = car.filter((c) => c.ts > a.start - 1000 && c.ts <= a.start).map((c) => (a.detector === 'harsh_cornering' ? Math.abs(c.lat) : a.detector === 'harsh_braking' ? -c.lon : c.lon));
+  return seg.length ? Math.max(...seg).toFixed(2) : '?';
+};
+for (const [spanS, speedS] of [[3, 1], [1, 1], [3, 2]] as const) {
+  const tspec = loadPipelineFile(join(import.meta.dirname, '../pipelines/telematics.yaml'));
+  const ts = (tspec.steps[0] as { telematics: TelematicsStepSpec }).telematics;
+  ts.speed_unit = 'm/s';
+  ts.course_span = spanS * 1000;
+  ts.speed_interval = speedS * 1000;
+  const raised: AlertRecord[] = [];
+  const tp = compilePipeline(tspec, (e) => {
+    if (e.kind === 'alert' && e.alert.state === 'raised' && e.alert.detector.startsWith('harsh')) raised.push(e.alert);
+  });
+  for (const f of fixes) {
+    tp.push({ stream: 'tracker/speed_kmh', ts: f.ts, value: f.speed });
+    tp.push({ stream: 'tracker/course_deg', ts: f.ts, value: f.course });
+  }
+  tp.flush();
+  // the same estimate, second by second, against the car's mean lateral g over the span
+  const lat: Array<[number, number]> = [];
+  for (let i = spanS; i < fixes.length; i++) {
+    const win = fixes.slice(i - spanS, i + 1);
+    if (win.some((f) => f.speed < ts.course_min_speed) || win.at(-1)!.ts - win[0]!.ts > (spanS + 0.5) * 1000) continue;
+    let turn = 0;
+    for (let j = 1; j < win.length; j++) turn += ((((win[j]!.course - win[j - 1]!.course) % 360) + 540) % 360) - 180;
+    const v = win.reduce((s, f) => s + f.speed, 0) / win.length;
+    const seg = car.filter((c) => c.ts >= win[0]!.ts && c.ts < win.at(-1)!.ts);
+    if (seg.length === 0) continue;
+    // the car's lateral g is + to the right of travel here: the course's turn (clockwise +) matches it
+    lat.push([(v * ((turn * Math.PI) / 180) * 1000) / (win.at(-1)!.ts - win[0]!.ts) / G, seg.reduce((s, c) => s + c.lat, 0) / seg.length]);
+  }
+  const worst = Math.max(...lat.map(([a]) => Math.abs(a)));
+  console.log(`1 Hz tracker (speed + course), course_span ${spanS} s, speed_interval ${speedS} s: ${lat.length} spans at ≥ ${ts.course_min_speed} m/s, lateral from the course vs the car: ${compare(lat)}; strongest from the course ${worst.toFixed(2)} g, from the car ${Math.max(...lat.map(([, b]) => Math.abs(b))).toFixed(2)} g; harsh events: ${raised.map((a) => `${a.detector} at ${at(a.start)} (peak ${(a.value / G).toFixed(2)} g; the car's strongest in the second before: ${carPeak(a)} g)`).join(', ') || 'none'}`);
+}

@@ -24,6 +24,14 @@ export interface DriveOptions {
   gyro?: boolean;
   /** Emit speed (km/h) once a second. */
   speed?: boolean;
+  /**
+   * Emit the GPS course (degrees true) with the speed, while moving: `true` as a receiver's
+   * Doppler course (0.1 m/s of velocity noise), `'steps'` as a phone's, which holds a value for a
+   * second and then catches up.
+   */
+  course?: boolean | 'steps';
+  /** Heading at the start, degrees true (default 0: north). */
+  heading0?: number;
   /** Emit the IMU at all (false: a speed-only device). */
   imu?: boolean;
   accelUnit?: 'm/s2' | 'g';
@@ -65,6 +73,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
   let lat = 0;
   let t = 0;
   let nextSpeed = 0;
+  let heading = o.heading0 ?? 0;
+  let shown = heading;
   const dt = 1 / hz;
   for (const st of script) {
     const startT = t;
@@ -76,6 +86,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
       lat += a * ((st.lat ?? 0) - lat);
       const lonNow = v <= 0 && lon < 0 ? 0 : lon;
       v = Math.max(0, v + lonNow * dt);
+      // a left turn (lat > 0) turns the heading anticlockwise
+      if (v > 0.5) heading -= ((lat / v) * dt * 180) / Math.PI;
       const ts = t0 + Math.round(t * 1000);
       if (o.imu !== false) {
         const moving = v > 0.5 ? 1 : 0.1;
@@ -90,6 +102,10 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
       }
       if (o.speed && t >= nextSpeed - 1e-9) {
         readings.push({ stream: `${dev}/speed_kmh`, ts, value: Math.max(0, v * 3.6 + (v > 0 ? 0.2 * n() : 0)) });
+        if (o.course && v > 0.5) {
+          if (o.course !== 'steps' || Math.round(nextSpeed) % 2 === 0) shown = heading + ((0.1 * n()) / v) * (180 / Math.PI);
+          readings.push({ stream: `${dev}/course_deg`, ts, value: (((shown % 360) + 360) % 360) });
+        }
         nextSpeed += 1;
       }
       t += dt;

@@ -1,7 +1,7 @@
 /**
  * The `telematics` operator on generated signals (test/domain/telematics-signals.ts, not the
  * simulator): a rotated mount, a brake with a rebound, a harsh acceleration, harsh cornering, a
- * pothole, a speed-only device; forward found from turns (gyro) or from speed.
+ * pothole, a speed-only device, a tracker's GPS course; forward found from turns (gyro) or from speed.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { pipelineSchema } from '../../src/config/pipeline.js';
 import { compilePipeline } from '../../src/compile.js';
 import { TelematicsOperator } from '../../src/domain/telematics/step.js';
 import { telematicsStepSchema } from '../helpers/schemas.js';
-import { drive, testDrive, type DriveOptions } from './telematics-signals.js';
+import { drive, testDrive, type DriveOptions, type Stretch } from './telematics-signals.js';
 
 function run(o: DriveOptions & { step?: Record<string, unknown> }, script = testDrive().script) {
   const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: { ...o.step } }] });
@@ -165,5 +165,75 @@ describe('telematics on speed alone (1 Hz)', () => {
     // A second before the drive: late for the vehicle's sample (an hour back would be a clock jump, refused before the step).
     p.push({ stream: 'car/accel_x', ts: Date.UTC(2024, 5, 1, 7, 59, 59), value: 0 });
     assert.equal(p.stats().dropped.telematics_late, 1);
+  });
+});
+
+describe('telematics on speed and GPS course (1 Hz tracker)', () => {
+  // 15 m/s; two gentle 90° turns (0.2 g), a harsh corner (0.49 g for 4 s), a normal stop
+  const script: Stretch[] = [{ s: 12 }, { s: 10, lon: 1.5 }, { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 6 }, { s: 4, lat: 4.8 }, { s: 10 }, { s: 6, lon: -2.4 }, { s: 5 }];
+  const CORNER = 6;
+
+  it('lateral acceleration = speed × turn rate of the course: the harsh corner raised, the gentle turns not', () => {
+    const { raised, marks } = run({ imu: false, speed: true, course: true }, script);
+    assert.deepEqual(where(raised, marks), [`harsh_cornering@${CORNER}`]);
+    assert.match(raised[0]!.reason ?? "", /from GPS course and speed/);
+    assert.ok(raised[0]!.value > 3.9 && raised[0]!.value < 5.2, `peak ${raised[0]!.value} m/s²`);
+  });
+
+  it('through north (350° → 10°) the turn is 20°, not 340°', () => {
+    const { raised } = run({ imu: false, speed: true, course: true, heading0: 10 }, script);
+    assert.deepEqual(raised.map((a) => a.detector), ['harsh_cornering']);
+    const gentle = run({ imu: false, speed: true, course: true, heading0: 10 }, script.slice(0, CORNER));
+    assert.deepEqual(gentle.raised, []);
+  });
+
+  it("a phone's course moving in steps: judged over course_span (3 s) the gentle turns stay gentle; reading to reading (1 s) they are harsh", () => {
+    const { raised, marks } = run({ imu: false, speed: true, course: 'steps' }, script);
+    // the held course catches up after the corner: raised within 2 s of its end
+    assert.deepEqual(raised.map((a) => a.detector), ['harsh_cornering']);
+    assert.ok(raised[0]!.start > marks[CORNER]![0] && raised[0]!.start <= marks[CORNER]![1] + 2000);
+    const oneSecond = run({ imu: false, speed: true, course: 'steps', step: { course_span: '1s' } }, script);
+    assert.ok(where(oneSecond.raised, oneSecond.marks).some((w) => w === 'harsh_cornering@2' || w === 'harsh_cornering@4'), JSON.stringify(where(oneSecond.raised, oneSecond.marks)));
+  });
+
+  it('below course_min_speed (5 m/s) the course is not used: a receiver wandering at walking pace is no turn', () => {
+    const crawl: Stretch[] = [{ s: 12 }, { s: 5, lon: 0.4 }, { s: 4, lat: 4.5 }, { s: 5 }]; // 2 m/s, the course swinging 130°/s
+    assert.deepEqual(run({ imu: false, speed: true, course: true }, crawl).raised, []);
+    const { raised, marks } = run({ imu: false, speed: true, course: true, step: { course_min_speed: 1 } }, crawl);
+    assert.deepEqual(where(raised, marks), ['harsh_cornering@2']);
+  });
+
+  it('a vehicle with an IMU is judged on it: its GPS course changes nothing', () => {
+    const { raised, marks } = run({ mount: [130, 55, -20], speed: true, course: true });
+    assert.deepEqual(where(raised, marks), EXPECTED);
+  });
+
+  it('restarted in the middle of the harsh corner: the same alerts as without the restart', () => {
+    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+    const { readings, marks } = drive(script, { imu: false, speed: true, course: true });
+    const play = (restartAt: number | undefined) => {
+      const alerts: string[] = [];
+      const sink = (e: { kind: string; alert?: AlertRecord }) => {
+        if (e.kind === 'alert') alerts.push(`${e.alert!.state} ${e.alert!.detector} ${e.alert!.start} ${e.alert!.end ?? ''}`);
+      };
+      let p = compilePipeline(spec, sink as never);
+      readings.forEach((r, i) => {
+        if (i === restartAt) {
+          // the operator's part through JSON, as it is saved (NaN becomes null)
+          const snap = structuredClone(p.snapshot()) as ReturnType<typeof p.snapshot> & { parts: Record<string, { data: unknown }> };
+          snap.parts['operator:telematics']!.data = JSON.parse(JSON.stringify(snap.parts['operator:telematics']!.data));
+          p = compilePipeline(spec, sink as never);
+          assert.deepEqual(p.restore(snap), []);
+        }
+        p.push(r);
+      });
+      p.flush();
+      return alerts;
+    };
+    const whole = play(undefined);
+    assert.equal(whole.filter((a) => a.startsWith('raised harsh_cornering')).length, 1, JSON.stringify(whole));
+    // two seconds into the corner: the course span saved holds its start
+    const cut = readings.findIndex((r) => r.ts >= marks[CORNER]![0] + 2000);
+    assert.deepEqual(play(cut), whole);
   });
 });

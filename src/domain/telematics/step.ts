@@ -6,7 +6,8 @@
  * 1. **Raw IMU** (3-axis accelerometer, optional gyro, 10–100 Hz, any mounting): gravity removed,
  *    horizontal acceleration low-passed, forward learnt from speed changes or turns (src/domain/imu.ts).
  * 2. **An aligned longitudinal channel** (`accel_ms2`, + forward), e.g. from a CAN bus.
- * 3. **Speed alone** (a 1 Hz GPS/CAN device): acceleration = Δspeed / Δt over ≥ `speed_interval`.
+ * 3. **Speed alone** (a 1 Hz GPS/CAN device): acceleration = Δspeed / Δt over ≥ `speed_interval`;
+ *    with a GPS course too, lateral acceleration = speed × Δcourse / Δt (cornering).
  *
  * An event is a sustained acceleration: beyond its limit all through `sustain` (a speed-derived or
  * 1 Hz value stands for its whole interval); once raised it ends below `release` × the limit. An acceleration that
@@ -64,6 +65,8 @@ interface Vehicle {
   expect: number;
   speedTs: number;
   speed: number;
+  /** GPS courses taken over the last `course_span`, oldest first: time, heading unwrapped (degrees, so a turn is a difference), speed (m/s). */
+  courses: Array<[number, number, number]>;
   longTs: number;
   events: Record<HarshType, Event>;
   brakeEnd: number;
@@ -118,11 +121,13 @@ export class TelematicsOperator implements EngineOperator {
     const ch = this.channel.get(metric);
     const isSpeed = metric === this.spec.speed;
     const isLong = metric === this.spec.longitudinal;
-    if (ch === undefined && !isSpeed && !isLong) return;
+    const isCourse = metric === this.spec.course;
+    if (ch === undefined && !isSpeed && !isLong && !isCourse) return;
     const v = this.vehicle(deviceOf(r.stream), r, ctx);
     if (!v) return;
     if (ch !== undefined) this.imuReading(v, ch, r, ctx);
     else if (isSpeed) this.speedReading(v, r, ctx);
+    else if (isCourse) this.courseReading(v, r, ctx);
     else this.longReading(v, r, ctx);
   }
 
@@ -157,7 +162,7 @@ export class TelematicsOperator implements EngineOperator {
     const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
     return {
       id, source: 'speed', mount: new Mount(this.mountParams), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, expect: ACCEL_MASK,
-      speedTs: NaN, speed: NaN, longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
+      speedTs: NaN, speed: NaN, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
     };
   }
 
@@ -223,6 +228,36 @@ export class TelematicsOperator implements EngineOperator {
     else if (this.promote(v, 'speed')) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
   }
 
+  // --- GPS course: the lateral acceleration of a vehicle without an IMU ---
+  private courseReading(v: Vehicle, r: Reading, ctx: OperatorContext): void {
+    if (v.source === 'imu') return; // the IMU measures lateral acceleration itself
+    const speed = Math.abs(r.ts - v.speedTs) <= this.spec.max_gap ? v.speed : NaN;
+    const c = v.courses;
+    const last = c.at(-1);
+    if (!last || r.ts < last[0] || r.ts - last[0] > this.spec.max_gap) {
+      c.length = 0;
+      c.push([r.ts, r.value, speed]);
+      return;
+    }
+    if (r.ts - last[0] < this.spec.speed_interval) return;
+    c.push([r.ts, last[1] + ((((r.value - last[1]) % 360) + 540) % 360) - 180, speed]);
+    // keep the newest course at least `course_span` old as the base, and those after it
+    while (c.length > 2 && r.ts - c[1]![0] >= this.spec.course_span) c.shift();
+    const base = c[0]!;
+    const span = r.ts - base[0];
+    if (span < this.spec.course_span) return;
+    // every course of the span taken fast enough to mean a direction (at walking pace it wanders)
+    let sum = 0;
+    let moving = true;
+    for (const [, , s] of c) {
+      sum += s;
+      if (!(s >= this.spec.course_min_speed)) moving = false;
+    }
+    const turnRad = ((c.at(-1)![1] - base[1]) * Math.PI) / 180;
+    const lat = moving ? ((sum / c.length) * turnRad * 1000) / span : 0;
+    this.track(v, 'harsh_cornering', r.ts, span, Math.abs(lat), ctx);
+  }
+
   // --- an aligned longitudinal channel ---
   private longReading(v: Vehicle, r: Reading, ctx: OperatorContext): void {
     const prev = v.longTs;
@@ -279,7 +314,7 @@ export class TelematicsOperator implements EngineOperator {
   private emit(ctx: OperatorContext, v: Vehicle, type: HarshType, e: Event, state: 'raised' | 'cleared', ts: number): void {
     const limit = this.limit[type];
     const what = type === 'harsh_braking' ? 'deceleration' : type === 'harsh_cornering' ? 'lateral acceleration' : 'acceleration';
-    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : v.source === 'speed' ? 'from speed' : 'longitudinal channel';
+    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? 'from speed' : 'longitudinal channel';
     const alert: AlertRecord = {
       id: e.id, state, stream: `${v.id}/${type}`, detector: type, severity: 'warning', score: e.peak / (e.peak + limit), start: e.start,
       ...(state === 'cleared' ? { end: ts } : {}), value: Math.round(e.peak * 100) / 100, baseline: 0,
@@ -315,7 +350,7 @@ export class TelematicsOperator implements EngineOperator {
         const m = v.mount;
         const events: Record<string, Event> = {};
         for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
-        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, longTs: v.longTs, events, brakeEnd: v.brakeEnd };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
         return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, expect: v.expect, now };
       }),
     };
@@ -335,6 +370,13 @@ export class TelematicsOperator implements EngineOperator {
     v.speedTs = savedNumber(now.speedTs, 'speedTs', NaN);
     v.speed = savedNumber(now.speed, 'speed', NaN);
     v.longTs = savedNumber(now.longTs, 'longTs', NaN);
+    // saved before 2026-12-05: no courses
+    const courses = now.courses ?? [];
+    if (!Array.isArray(courses)) throw new Error(`courses must be a list, found ${JSON.stringify(courses)}`);
+    v.courses = courses.map((e: unknown) => {
+      if (!Array.isArray(e) || e.length !== 3) throw new Error(`courses: each must be [time, heading, speed], found ${JSON.stringify(e)}`);
+      return [savedNumber(e[0], 'courses time', NaN), savedNumber(e[1], 'courses heading', NaN), savedNumber(e[2], 'courses speed', NaN)];
+    });
     v.brakeEnd = savedNumber(now.brakeEnd, 'brakeEnd', -Infinity);
     const saved = (now.events ?? {}) as Record<string, Partial<Event> | undefined>;
     for (const t of HARSH_TYPES) {
