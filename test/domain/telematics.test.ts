@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AlertRecord } from '../../src/core/records.js';
+import type { Reading } from '../../src/core/reading.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import { compilePipeline } from '../../src/compile.js';
 import { TelematicsOperator } from '../../src/domain/telematics/step.js';
@@ -28,6 +29,36 @@ function run(o: DriveOptions & { step?: Record<string, unknown> }, script = test
 /** Raised alerts as "type@stretch" (the stretch of the script in which each was raised). */
 function where(raised: AlertRecord[], marks: Array<[number, number]>): string[] {
   return raised.map((a) => `${a.detector}@${marks.findIndex(([s, e]) => a.start >= s && a.start < e)}`);
+}
+
+/**
+ * The alerts ("state detector start end") of readings through a telematics pipeline, restarted
+ * from its snapshot (passed through `copy`) before reading number `restartAt`.
+ */
+function playRestarted(readings: Reading[], restartAt: number | undefined, copy: (x: unknown) => unknown = (x) => x): string[] {
+  const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+  const alerts: string[] = [];
+  const sink = (e: { kind: string; alert?: AlertRecord }) => {
+    if (e.kind === 'alert') alerts.push(`${e.alert!.state} ${e.alert!.detector} ${e.alert!.start} ${e.alert!.end ?? ''}`);
+  };
+  let p = compilePipeline(spec, sink as never);
+  readings.forEach((r, i) => {
+    if (i === restartAt) {
+      const snap = copy(p.snapshot()) as ReturnType<typeof p.snapshot>;
+      p = compilePipeline(spec, sink as never);
+      assert.deepEqual(p.restore(snap), []);
+    }
+    p.push(r);
+  });
+  p.flush();
+  return alerts;
+}
+
+/** A snapshot copied with the operator's part through JSON, as it is saved (NaN and ±Infinity become null). */
+function viaJson(x: unknown): unknown {
+  const c = structuredClone(x) as { parts: Record<string, { data: unknown }> };
+  c.parts['operator:telematics']!.data = JSON.parse(JSON.stringify(c.parts['operator:telematics']!.data));
+  return c;
 }
 
 const { at } = testDrive();
@@ -117,40 +148,17 @@ describe('telematics on raw IMU data', () => {
 
 describe('telematics across a restart', () => {
   it('restarted during a harsh brake: the brake raised before is cleared after, once, as without the restart (its part saved as v8 or as JSON)', () => {
-    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
     const { readings } = drive(testDrive().script, { mount: [130, 55, -20] });
-    const play = (restartAt: number | undefined, copy: (x: unknown) => unknown) => {
-      const alerts: string[] = [];
-      const sink = (e: { kind: string; alert?: AlertRecord }) => {
-        if (e.kind === 'alert') alerts.push(`${e.alert!.state} ${e.alert!.detector} ${e.alert!.start} ${e.alert!.end ?? ''}`);
-      };
-      let p = compilePipeline(spec, sink as never);
-      readings.forEach((r, i) => {
-        if (i === restartAt) {
-          const snap = copy(p.snapshot()) as ReturnType<typeof p.snapshot>;
-          p = compilePipeline(spec, sink as never);
-          assert.deepEqual(p.restore(snap), []);
-        }
-        p.push(r);
-      });
-      p.flush();
-      return alerts;
-    };
-    const whole = play(undefined, (x) => x);
+    const whole = playRestarted(readings, undefined);
     const brake = whole.find((a) => a.startsWith('raised harsh_braking'));
     assert.ok(brake, JSON.stringify(whole));
     // the first reading after the brake was raised, while it lasts
     const raisedAt = Number(brake.split(' ')[2]);
     const cut = readings.findIndex((r) => r.ts > raisedAt);
     assert.ok(whole.some((a) => a.startsWith('cleared harsh_braking') && Number(a.split(' ')[3]) > readings[cut]!.ts), 'the cut falls inside the brake');
-    assert.deepEqual(play(cut, (x) => structuredClone(x)), whole);
-    // the operator's part through JSON too (NaN and ±Infinity become null)
-    const viaJson = (x: unknown) => {
-      const c = structuredClone(x) as { parts: Record<string, { data: unknown }> };
-      c.parts['operator:telematics']!.data = JSON.parse(JSON.stringify(c.parts['operator:telematics']!.data));
-      return c;
-    };
-    assert.deepEqual(play(cut, viaJson), whole);
+    assert.deepEqual(playRestarted(readings, cut, (x) => structuredClone(x)), whole);
+    // the operator's part through JSON too
+    assert.deepEqual(playRestarted(readings, cut, viaJson), whole);
   });
 });
 
@@ -209,31 +217,11 @@ describe('telematics on speed and GPS course (1 Hz tracker)', () => {
   });
 
   it('restarted in the middle of the harsh corner: the same alerts as without the restart', () => {
-    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
     const { readings, marks } = drive(script, { imu: false, speed: true, course: true });
-    const play = (restartAt: number | undefined) => {
-      const alerts: string[] = [];
-      const sink = (e: { kind: string; alert?: AlertRecord }) => {
-        if (e.kind === 'alert') alerts.push(`${e.alert!.state} ${e.alert!.detector} ${e.alert!.start} ${e.alert!.end ?? ''}`);
-      };
-      let p = compilePipeline(spec, sink as never);
-      readings.forEach((r, i) => {
-        if (i === restartAt) {
-          // the operator's part through JSON, as it is saved (NaN becomes null)
-          const snap = structuredClone(p.snapshot()) as ReturnType<typeof p.snapshot> & { parts: Record<string, { data: unknown }> };
-          snap.parts['operator:telematics']!.data = JSON.parse(JSON.stringify(snap.parts['operator:telematics']!.data));
-          p = compilePipeline(spec, sink as never);
-          assert.deepEqual(p.restore(snap), []);
-        }
-        p.push(r);
-      });
-      p.flush();
-      return alerts;
-    };
-    const whole = play(undefined);
+    const whole = playRestarted(readings, undefined);
     assert.equal(whole.filter((a) => a.startsWith('raised harsh_cornering')).length, 1, JSON.stringify(whole));
     // two seconds into the corner: the course span saved holds its start
     const cut = readings.findIndex((r) => r.ts >= marks[CORNER]![0] + 2000);
-    assert.deepEqual(play(cut), whole);
+    assert.deepEqual(playRestarted(readings, cut, viaJson), whole);
   });
 });

@@ -25,8 +25,25 @@ export function makeDeps(services = new Map<string, unknown>(), now?: () => numb
 }
 
 import { waitFor } from '../runtime/helpers.js';
+import mqtt from 'mqtt';
+import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from '../../drivers/mqtt/index.js';
 
 export { waitFor };
+
+/**
+ * An embedded broker on a free port with a device connected as `pump-1`; `clients` (the device
+ * first) are ended and the broker closed after the test. Push a test's own clients to `clients`.
+ */
+export async function brokerWithDevice(t: { after: (fn: () => Promise<void>) => void }, opts: EmbeddedBrokerOptions = {}): Promise<{ b: EmbeddedBroker; dev: mqtt.MqttClient; clients: mqtt.MqttClient[] }> {
+  const b = await startEmbeddedBroker({ port: 0, onPublish: () => {}, ...opts });
+  const dev = await mqtt.connectAsync(b.url, { clientId: 'pump-1' });
+  const clients: mqtt.MqttClient[] = [dev];
+  t.after(async () => {
+    for (const c of clients) c.end(true);
+    await b.close();
+  });
+  return { b, dev, clients };
+}
 
 export function byStream(readings: Reading[], stream: string): Reading[] {
   return readings.filter((r) => r.stream === stream);

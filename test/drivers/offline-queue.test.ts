@@ -7,19 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
-import { startEmbeddedBroker, type EmbeddedBrokerOptions } from '../../drivers/mqtt/index.js';
-import { waitFor } from './helpers.js';
+import type { EmbeddedBrokerOptions } from '../../drivers/mqtt/index.js';
+import { brokerWithDevice, waitFor } from './helpers.js';
 
 const PAYLOAD = JSON.stringify({ value: 20.5, ts: 1764900000000 });
 
 async function broker(t: { after: (fn: () => Promise<void>) => void }, opts: EmbeddedBrokerOptions = {}) {
-  const b = await startEmbeddedBroker({ port: 0, onPublish: () => {}, ...opts });
-  const dev = await mqtt.connectAsync(b.url, { clientId: 'pump-1' });
-  const clients: mqtt.MqttClient[] = [dev];
-  t.after(async () => {
-    for (const c of clients) c.end(true);
-    await b.close();
-  });
+  const { b, dev } = await brokerWithDevice(t, opts);
   const publish = async (n: number, topic = 'sensors/pump-1/temp') => {
     for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => dev.publishAsync(topic, PAYLOAD, { qos: 1 })));
   };

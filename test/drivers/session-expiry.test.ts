@@ -7,23 +7,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
-import { startEmbeddedBroker, type EmbeddedBrokerOptions } from '../../drivers/mqtt/index.js';
+import type { EmbeddedBrokerOptions } from '../../drivers/mqtt/index.js';
 import { mqttSchemas } from '../../drivers/mqtt/config.js';
 import { schemaKit } from '../../src/config/schema-kit.js';
-import { waitFor } from './helpers.js';
+import { brokerWithDevice, waitFor } from './helpers.js';
 
 const TOPIC = 'sensors/pump-1/temp';
 const PAYLOAD = JSON.stringify({ value: 20.5, ts: 1764900000000 });
 const SIZE = TOPIC.length + PAYLOAD.length;
 
 async function broker(t: { after: (fn: () => Promise<void>) => void }, opts: EmbeddedBrokerOptions) {
-  const b = await startEmbeddedBroker({ port: 0, onPublish: () => {}, ...opts });
-  const dev = await mqtt.connectAsync(b.url, { clientId: 'pump-1' });
-  const clients: mqtt.MqttClient[] = [dev];
-  t.after(async () => {
-    for (const c of clients) c.end(true);
-    await b.close();
-  });
+  const { b, dev, clients } = await brokerWithDevice(t, opts);
   const publish = (n: number) => Promise.all(Array.from({ length: n }, () => dev.publishAsync(TOPIC, PAYLOAD, { qos: 1 })));
   const connect = async (clientId: string) => {
     const c = await mqtt.connectAsync(b.url, { clientId, clean: false, reconnectPeriod: 0 });
@@ -36,11 +30,20 @@ async function broker(t: { after: (fn: () => Promise<void>) => void }, opts: Emb
     await c.subscribeAsync('sensors/#', { qos: 1 });
     await c.endAsync();
   };
-  return { b, publish, connect, away };
+  /** Come back with a persistent session: whether the broker had one for it, and the messages it gets so far. */
+  const back = async (clientId: string) => {
+    const c = mqtt.connect(b.url, { clientId, clean: false, reconnectPeriod: 0 });
+    clients.push(c);
+    let got = 0;
+    c.on('message', () => got++);
+    const connack = await new Promise<{ sessionPresent: boolean }>((r) => c.once('connect', r));
+    return { c, sessionPresent: connack.sessionPresent, got: () => got };
+  };
+  return { b, publish, connect, away, back };
 }
 
 test('a client that stays away longer than session_expiry loses its session: subscriptions and queue; it comes back to a new one', async (t) => {
-  const { b, publish, away } = await broker(t, { sessionExpiry: 150 });
+  const { b, publish, away, back } = await broker(t, { sessionExpiry: 150 });
   await away('phone-app-8f3a');
   await publish(10);
   assert.equal(b.counters().queued_bytes, 10 * SIZE);
@@ -51,20 +54,17 @@ test('a client that stays away longer than session_expiry loses its session: sub
   // no subscription left: what is published now is queued for nobody
   await publish(5);
   assert.equal(b.counters().queued_bytes, 0);
-  let got = 0;
-  const c = mqtt.connect(b.url, { clientId: 'phone-app-8f3a', clean: false, reconnectPeriod: 0 });
-  c.on('message', () => got++);
-  const connack = await new Promise<{ sessionPresent: boolean }>((r) => c.once('connect', r));
-  assert.equal(connack.sessionPresent, false, 'CONNACK: no session present');
+  const { c, sessionPresent, got } = await back('phone-app-8f3a');
+  assert.equal(sessionPresent, false, 'CONNACK: no session present');
   await c.subscribeAsync('sensors/#', { qos: 1 });
   await publish(1);
-  await waitFor(() => got === 1, 'the new session works');
+  await waitFor(() => got() === 1, 'the new session works');
   await c.endAsync();
 });
 
 test('an abandoned session stops holding the shared queue bound, so a real subscriber away meanwhile loses nothing', async (t) => {
   // long enough for the dashboard's 100 messages below, on a slow machine too
-  const { b, publish, away } = await broker(t, { sessionExpiry: 2000, maxQueuedBytes: 100 * SIZE });
+  const { b, publish, away, back } = await broker(t, { sessionExpiry: 2000, maxQueuedBytes: 100 * SIZE });
   await away('boot-7f21'); // a client id used once
   await publish(100);
   assert.equal(b.counters().queued_bytes, 100 * SIZE, 'the abandoned session holds the whole bound');
@@ -73,18 +73,15 @@ test('an abandoned session stops holding the shared queue bound, so a real subsc
   await away('dashboard');
   await publish(100);
   assert.equal(b.counters().queue_dropped, 0);
-  let got = 0;
-  const c = mqtt.connect(b.url, { clientId: 'dashboard', clean: false, reconnectPeriod: 0 });
-  c.on('message', () => got++);
-  const connack = await new Promise<{ sessionPresent: boolean }>((r) => c.once('connect', r));
-  assert.equal(connack.sessionPresent, true);
-  await waitFor(() => got === 100 && b.counters().queued_bytes === 0, 'all 100 delivered');
+  const { c, sessionPresent, got } = await back('dashboard');
+  assert.equal(sessionPresent, true);
+  await waitFor(() => got() === 100 && b.counters().queued_bytes === 0, 'all 100 delivered');
   assert.equal(b.counters().sessions_away, 0);
   await c.endAsync();
 });
 
 test('a client that comes back in time keeps its session, and its expiry is cancelled', async (t) => {
-  const { b, publish, connect, away } = await broker(t, { sessionExpiry: 2000 });
+  const { b, publish, connect, away, back } = await broker(t, { sessionExpiry: 2000 });
   await away('dashboard');
   assert.equal(b.counters().sessions_away, 1);
   let got = 0;
@@ -96,14 +93,11 @@ test('a client that comes back in time keeps its session, and its expiry is canc
   await waitFor(() => b.counters().sessions_expired === 1, "the other client's session ended");
   await c.endAsync();
   await publish(3);
-  let again = 0;
-  const back = mqtt.connect(b.url, { clientId: 'dashboard', clean: false, reconnectPeriod: 0 });
-  back.on('message', () => again++);
-  const connack = await new Promise<{ sessionPresent: boolean }>((r) => back.once('connect', r));
-  assert.equal(connack.sessionPresent, true, 'the dashboard kept its session');
-  await waitFor(() => again === 3, 'what was queued while it was away');
+  const again = await back('dashboard');
+  assert.equal(again.sessionPresent, true, 'the dashboard kept its session');
+  await waitFor(() => again.got() === 3, 'what was queued while it was away');
   assert.equal(got, 0);
-  await back.endAsync();
+  await again.c.endAsync();
 });
 
 test('clean sessions and a client taken over by a new connection of the same id start no expiry', async (t) => {
