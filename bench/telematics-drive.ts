@@ -121,7 +121,7 @@ for (const d of ['phone', 'car']) {
   const mine = alerts.filter((a) => a.stream.startsWith(`${d}/`));
   console.log(`harsh events from the ${d}: ${mine.map((a) => `${a.detector} at ${at(a.start)} (peak ${(a.value / G).toFixed(2)} g)`).join(', ') || 'none'}`);
 }
-console.log(`readings the pipeline dropped: ${JSON.stringify(dropped)}`);
+console.log(`readings the pipeline dropped: ${JSON.stringify(dropped)}; the step's counters: ${JSON.stringify(p.stats().operators)}`);
 
 // 3. The phone as a 1 Hz tracker: GPS speed and course only, stamped with the fix's time (the car's
 //    clock is local time, UTC−5). Lateral acceleration from the course against the car's.

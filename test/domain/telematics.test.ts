@@ -146,6 +146,53 @@ describe('telematics on raw IMU data', () => {
   });
 });
 
+describe('telematics: a device moved in its mount', () => {
+  /** The test drive twice, the device in mounting `first` and then in `second` (moved while the van stood), through one pipeline. */
+  function twoDrives(first: [number, number, number], second: [number, number, number]) {
+    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+    const raised: AlertRecord[] = [];
+    const p = compilePipeline(spec, (e) => {
+      if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(e.alert);
+    });
+    const a = drive(testDrive().script, { mount: first, speed: true });
+    const b = drive(testDrive().script, { mount: second, speed: true, t0: a.readings.at(-1)!.ts + 20, seed: 9 });
+    for (const r of [...a.readings, ...b.readings]) p.push(r);
+    p.flush();
+    return { raised, marks: [...a.marks, ...b.marks], counters: p.stats().operators!.telematics! };
+  }
+  const TWICE = [...EXPECTED, ...EXPECTED.map((e) => e.replace(/@(\d+)/, (_, i) => `@${Number(i) + testDrive().script.length}`))];
+
+  it('picked up and put back another way: nothing judged while it is off, gravity and forward learnt again, the next brake, acceleration and corner found as such', () => {
+    const { raised, marks, counters } = twoDrives([130, 55, -20], [20, -40, 90]);
+    assert.deepEqual(where(raised, marks), TWICE);
+    assert.equal(counters.remounts, 1);
+    assert.ok(counters.unsettled! > 0);
+  });
+
+  it('turned upside down: the same', () => {
+    const { raised, marks, counters } = twoDrives([10, 80, 0], [10, 80, 180]);
+    assert.deepEqual(where(raised, marks), TWICE);
+    assert.equal(counters.remounts, 1);
+  });
+
+  it('turned flat by 90° (gravity unchanged): the recent speed evidence points elsewhere, forward is learnt again from it', () => {
+    const { raised, marks, counters } = twoDrives([0, 0, 0], [90, 0, 0]);
+    assert.deepEqual(where(raised, marks), TWICE);
+    assert.equal(counters.remounts, 1);
+  });
+
+  it('left alone: never taken as moved; a 0.9 g emergency stop is judged, not taken for a device turned', () => {
+    const { raised, marks, counters } = twoDrives([130, 55, -20], [130, 55, -20]);
+    assert.deepEqual(where(raised, marks), TWICE);
+    assert.equal(counters.remounts, 0);
+    assert.equal(counters.unsettled, 0);
+    const script: Stretch[] = [...testDrive().script.slice(0, 16), { s: 10, lon: 2 }, { s: 3, lon: -8.8 }, { s: 5 }];
+    const stop = run({ mount: [130, 55, -20], speed: true }, script);
+    assert.deepEqual(where(stop.raised, stop.marks), ['harsh_braking@17']);
+    assert.equal(stop.p.stats().operators!.telematics!.unsettled, 0);
+  });
+});
+
 describe('telematics across a restart', () => {
   it('restarted during a harsh brake: the brake raised before is cleared after, once, as without the restart (its part saved as v8 or as JSON)', () => {
     const { readings } = drive(testDrive().script, { mount: [130, 55, -20] });

@@ -12,6 +12,16 @@
  *   forward = left × up; with speed (GPS or CAN), Σ h·(dv/dt) points forward. The speed estimate is
  *   preferred once it has seen enough speed change (its sign cannot be wrong: a gyro with a
  *   left-handed axis convention would flip the gyro estimate).
+ * - **A device moved in its mount** (a phone picked up, turned, put back): the specific force,
+ *   averaged over half a second, has lost its vertical part: its component along gravity falls
+ *   under cos(`remountDeg`) of gravity. No manoeuvre does that — a vehicle's acceleration is
+ *   horizontal and leaves the vertical part at 1 g (a 0.9 g emergency stop too), a hill tilts it
+ *   10° at most. From then on nothing is judged (`settled()` false); once it has stayed so for
+ *   `remountHoldMs` and the average is at rest (at gravity's magnitude), gravity is taken afresh
+ *   from it and forward is learnt again. A device turned about the vertical only (a phone lying
+ *   flat that slid round) leaves gravity alone; with speed, the recent evidence of forward (the
+ *   last ~2 × `minSpeedChange` of speed change) then points elsewhere than the evidence before it:
+ *   more than 60° away, it replaces it. (Without speed such a turn is not noticed.)
  */
 export type Vec3 = [number, number, number];
 
@@ -79,7 +89,18 @@ export interface MountParams {
   minYawRate: number;
   /** Speed change (m/s, summed over intervals with |dv/dt| ≥ 0.3 m/s²) before the speed estimate of forward is used. */
   minSpeedChange: number;
+  /** Angle (degrees) between gravity and the 2 s average of the specific force, at gravity's magnitude, that means the device moved in its mount. */
+  remountDeg: number;
+  /** ...held this long (ms). */
+  remountHoldMs: number;
 }
+
+/** Time constant (ms) of the average that shows a device moved in its mount: short enough to stop judging before a sustained event (0.5 s) could be confirmed on the turned axes. */
+const REMOUNT_TAU_MS = 500;
+/** How far (fraction of gravity) that average's magnitude may be from gravity's: a device at rest in a new orientation, not a vehicle accelerating. */
+const REMOUNT_MAGNITUDE = 0.08;
+/** Recent evidence of forward more than this far from all of it means the device turned about the vertical. */
+const COS_TURNED = Math.cos(Math.PI / 3);
 
 export type ForwardSource = 'speed' | 'gyro' | 'none';
 
@@ -98,9 +119,17 @@ export class Mount {
   /** Σ h̄·(dv/dt)·dt: points forward. */
   fwd: Vec3 = [0, 0, 0];
   speedChange = 0;
+  /** Times the device was found moved in its mount (forward learnt again each time). */
+  remounts = 0;
+  /** The same evidence as `fwd`, forgetting as more comes (per m/s of speed change), and how much of it there is. */
+  private fwdRecent: Vec3 = [0, 0, 0];
+  private speedRecent = 0;
   private hSum: Vec3 = [0, 0, 0];
   private hN = 0;
   private restoredG = false;
+  /** The specific force averaged over ~0.5 s (NaN before the first sample), and since when it has lost its vertical part (NaN: it has not). */
+  private m: Vec3 = [NaN, NaN, NaN];
+  private movedSince = NaN;
 
   constructor(private readonly p: MountParams) {}
 
@@ -111,7 +140,7 @@ export class Mount {
 
   /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
   save(): Record<string, unknown> {
-    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG };
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, remounts: this.remounts, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent };
   }
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
@@ -132,6 +161,68 @@ export class Mount {
     this.hSum = vec(s.hSum, 'hSum');
     this.hN = num(s.hN, 'hN');
     this.restoredG = s.restoredG === true;
+    // saved before 2026-12-05: no remount watch yet (it starts from the next sample)
+    this.m = s.m === undefined ? [NaN, NaN, NaN] : vec(s.m, 'm');
+    this.movedSince = s.movedSince === undefined ? NaN : num(s.movedSince, 'movedSince');
+    this.remounts = s.remounts === undefined ? 0 : num(s.remounts, 'remounts');
+    this.fwdRecent = s.fwdRecent === undefined ? [0, 0, 0] : vec(s.fwdRecent, 'fwdRecent');
+    this.speedRecent = s.speedRecent === undefined ? 0 : num(s.speedRecent, 'speedRecent');
+  }
+
+  /** False while the device sits moved in its mount, before gravity is taken afresh: its samples mean nothing about the vehicle. */
+  settled(): boolean {
+    return Number.isNaN(this.movedSince);
+  }
+
+  /**
+   * Watch for the device moved in its mount: the average's component along gravity under
+   * cos(`remountDeg`) of gravity (unsettled from then), for `remountHoldMs` and then at rest
+   * (gravity's magnitude). Then gravity is that average and forward is learnt again.
+   */
+  private watchMount(ts: number, a: Vec3, dt: number): void {
+    const m = this.m;
+    if (Number.isNaN(m[0])) {
+      this.m = [a[0], a[1], a[2]];
+      return;
+    }
+    moveToward(m, a, 1 - Math.exp(-dt / REMOUNT_TAU_MS));
+    const gn = norm(this.g);
+    // m · ĝ < cos(remountDeg) · |g|
+    if (dot(m, this.g) >= Math.cos((this.p.remountDeg * Math.PI) / 180) * gn * gn) {
+      this.movedSince = NaN;
+      return;
+    }
+    if (Number.isNaN(this.movedSince)) this.movedSince = ts;
+    if (ts - this.movedSince < this.p.remountHoldMs || Math.abs(norm(m) - gn) > REMOUNT_MAGNITUDE * gn) return;
+    this.g = [m[0], m[1], m[2]];
+    this.h = [0, 0, 0];
+    this.hSum = [0, 0, 0];
+    this.hN = 0;
+    this.movedSince = NaN;
+    this.relearn([0, 0, 0], 0);
+  }
+
+  /** Forward is learnt again from this evidence (the device moved in its mount). */
+  private relearn(fwd: Vec3, speedChange: number): void {
+    this.fwd = [...fwd];
+    this.speedChange = speedChange;
+    this.fwdRecent = [...fwd];
+    this.speedRecent = speedChange;
+    this.left = [0, 0, 0];
+    this.turnDeg = 0;
+    this.remounts++;
+  }
+
+  /** Is the recent speed evidence of forward more than 60° from the evidence before it, in the horizontal plane (enough of each)? */
+  private turnedFlat(): boolean {
+    const up = unit(this.g);
+    const enough = this.p.minSpeedChange;
+    if (!up || this.speedRecent < enough || this.speedChange - this.speedRecent < enough) return false;
+    const f = this.fwd;
+    const r = this.fwdRecent;
+    const before = unit(reject([f[0] - r[0], f[1] - r[1], f[2] - r[2]], up));
+    const recent = unit(reject(r, up));
+    return before !== undefined && recent !== undefined && dot(before, recent) < COS_TURNED;
   }
 
   /** Gravity has been averaged for one time constant. */
@@ -145,10 +236,12 @@ export class Mount {
       this.t0 = this.restoredG ? ts - this.p.gravityTauMs : ts;
       this.lastTs = ts;
       if (!this.restoredG) this.g = [a[0], a[1], a[2]];
+      this.m = [a[0], a[1], a[2]];
       return this.h;
     }
     const dt = Math.min(1000, Math.max(0, ts - this.lastTs));
     this.lastTs = ts;
+    if (this.ready(ts)) this.watchMount(ts, a, dt);
     const up = unit(this.g);
     if (!up) return this.h;
     const raw = reject([a[0] - this.g[0], a[1] - this.g[1], a[2] - this.g[2]], up);
@@ -159,7 +252,8 @@ export class Mount {
     // stopped altogether: a gravity estimate that is off would otherwise hold itself frozen)
     const tau = norm(h) < this.p.freeze || !this.ready(ts) ? this.p.gravityTauMs : 10 * this.p.gravityTauMs;
     const kg = 1 - Math.exp(-dt / tau);
-    moveToward(this.g, a, kg);
+    // (not from a device moved in its mount: what it measures then is no vehicle's gravity)
+    if (this.settled()) moveToward(this.g, a, kg);
     if (!this.ready(ts)) return h;
     this.hSum[0] += h[0];
     this.hSum[1] += h[1];
@@ -180,8 +274,13 @@ export class Mount {
   speedInterval(dvdt: number, dtMs: number): void {
     if (this.hN > 0 && Math.abs(dvdt) >= 0.3) {
       const s = (dvdt * dtMs) / 1000 / this.hN;
+      const dv = Math.abs(dvdt * dtMs) / 1000;
       addScaled(this.fwd, this.hSum, s);
-      this.speedChange += Math.abs(dvdt * dtMs) / 1000;
+      this.speedChange += dv;
+      const k = Math.exp(-dv / (2 * this.p.minSpeedChange));
+      this.fwdRecent = [this.fwdRecent[0] * k + this.hSum[0] * s, this.fwdRecent[1] * k + this.hSum[1] * s, this.fwdRecent[2] * k + this.hSum[2] * s];
+      this.speedRecent = this.speedRecent * k + dv;
+      if (this.turnedFlat()) this.relearn(this.fwdRecent, this.speedRecent);
     }
     this.hSum = [0, 0, 0];
     this.hN = 0;

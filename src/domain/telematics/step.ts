@@ -35,7 +35,7 @@ const SNAPSHOT_VERSION = 1;
 
 /** The mounting estimate's parameters from the step's config. */
 export function mountParamsOf(spec: TelematicsStepSpec): MountParams {
-  return { gravityTauMs: spec.gravity_tau, smoothMs: spec.smooth, freeze: spec.freeze_g * G, minTurnDeg: spec.min_turn, minYawRate: 0.06, minSpeedChange: spec.min_speed_change };
+  return { gravityTauMs: spec.gravity_tau, smoothMs: spec.smooth, freeze: spec.freeze_g * G, minTurnDeg: spec.min_turn, minYawRate: 0.06, minSpeedChange: spec.min_speed_change, remountDeg: spec.remount_deg, remountHoldMs: spec.remount_hold };
 }
 
 /** Channel of a metric: 0–2 accelerometer axes, 3–5 gyro axes. */
@@ -99,9 +99,10 @@ export class TelematicsOperator implements EngineOperator {
    * `events` raised; `rebounds` never raised (an acceleration right after a brake); IMU samples
    * `uncalibrated` (no forward known yet: not judged); speed readings after a gap longer than
    * `max_gap` (`gaps`: no acceleration across it, so a tracker that reports less often than
-   * that is never judged).
+   * that is never judged); `remounts` (the device moved in its mount: forward learnt again) and
+   * IMU samples `unsettled` (while it sat moved, before that: not judged).
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -198,8 +199,14 @@ export class TelematicsOperator implements EngineOperator {
     const a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
     const w: Vec3 | undefined = (v.mask & GYRO_MASK) === GYRO_MASK ? [s[3]! * this.gyroScale, s[4]! * this.gyroScale, s[5]! * this.gyroScale] : undefined;
     const ts = v.sampleTs;
+    const remounts = v.mount.remounts;
     const h = v.mount.update(ts, a, w);
+    if (v.mount.remounts !== remounts) this.counts.remounts++;
     if (!v.mount.ready(ts)) return;
+    if (!v.mount.settled()) {
+      this.counts.unsettled++;
+      return;
+    }
     const axes = v.mount.axes();
     if (!axes) {
       this.counts.uncalibrated++;
@@ -224,7 +231,11 @@ export class TelematicsOperator implements EngineOperator {
     const dvdt = ((speed - v.speed) * 1000) / dt;
     v.speedTs = r.ts;
     v.speed = speed;
-    if (v.source === 'imu') v.mount.speedInterval(dvdt, dt);
+    if (v.source === 'imu') {
+      const remounts = v.mount.remounts;
+      v.mount.speedInterval(dvdt, dt);
+      if (v.mount.remounts !== remounts) this.counts.remounts++;
+    }
     else if (this.promote(v, 'speed')) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
   }
 
