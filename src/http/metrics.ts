@@ -61,7 +61,7 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_pipeline_emitted_total', help: 'Records a pipeline emitted, by output.', type: 'counter', labels: ['pipeline', 'output'], samples: perPipeline((p) => each(p.emitted, 'output', { pipeline: p.pipeline })) },
   {
     name: 'edgewise_pipeline_operator_events_total',
-    help: "Each operator step's own counters, by operator and counter name (telematics: harsh events raised, rebounds, samples it could not judge, speed gaps; news2: intervals scored, incomplete, missing per vital, not scored for want of any current vital, patients forgotten).",
+    help: "Each operator step's own counters, by operator and counter name (telematics: harsh events raised, rebounds, samples it could not judge, speed gaps, devices moved in their mounts; news2: intervals scored, incomplete, missing per vital, not scored for want of any current vital, patients forgotten).",
     type: 'counter',
     labels: ['pipeline', 'operator', 'event'],
     samples: perPipeline((p) => Object.entries(p.operators ?? {}).flatMap(([op, c]) => each(c, 'event', { pipeline: p.pipeline, operator: op }))),
