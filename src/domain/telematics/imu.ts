@@ -99,7 +99,7 @@ export interface MountParams {
 const REMOUNT_TAU_MS = 500;
 /** How far (fraction of gravity) that average's magnitude may be from gravity's: a device at rest in a new orientation, not a vehicle accelerating. */
 const REMOUNT_MAGNITUDE = 0.08;
-/** Recent evidence of forward more than this far from all of it means the device turned about the vertical. */
+/** Recent evidence of forward more than this far (60°) from the evidence before it means the device turned about the vertical. */
 const COS_TURNED = Math.cos(Math.PI / 3);
 
 export type ForwardSource = 'speed' | 'gyro' | 'none';
@@ -119,8 +119,6 @@ export class Mount {
   /** Σ h̄·(dv/dt)·dt: points forward. */
   fwd: Vec3 = [0, 0, 0];
   speedChange = 0;
-  /** Times the device was found moved in its mount (forward learnt again each time). */
-  remounts = 0;
   /** The same evidence as `fwd`, forgetting as more comes (per m/s of speed change), and how much of it there is. */
   private fwdRecent: Vec3 = [0, 0, 0];
   private speedRecent = 0;
@@ -131,7 +129,11 @@ export class Mount {
   private m: Vec3 = [NaN, NaN, NaN];
   private movedSince = NaN;
 
-  constructor(private readonly p: MountParams) {}
+  constructor(
+    private readonly p: MountParams,
+    /** The device was found moved in its mount (forward is learnt again). */
+    private readonly onRemount: () => void = () => {},
+  ) {}
 
   /** Gravity and forward evidence were restored from saved state: judge from the first sample on. */
   restored(): void {
@@ -140,7 +142,7 @@ export class Mount {
 
   /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
   save(): Record<string, unknown> {
-    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, remounts: this.remounts, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent };
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent };
   }
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
@@ -164,7 +166,6 @@ export class Mount {
     // saved before 2026-12-05: no remount watch yet (it starts from the next sample)
     this.m = s.m === undefined ? [NaN, NaN, NaN] : vec(s.m, 'm');
     this.movedSince = s.movedSince === undefined ? NaN : num(s.movedSince, 'movedSince');
-    this.remounts = s.remounts === undefined ? 0 : num(s.remounts, 'remounts');
     this.fwdRecent = s.fwdRecent === undefined ? [0, 0, 0] : vec(s.fwdRecent, 'fwdRecent');
     this.speedRecent = s.speedRecent === undefined ? 0 : num(s.speedRecent, 'speedRecent');
   }
@@ -210,7 +211,7 @@ export class Mount {
     this.speedRecent = speedChange;
     this.left = [0, 0, 0];
     this.turnDeg = 0;
-    this.remounts++;
+    this.onRemount();
   }
 
   /** Is the recent speed evidence of forward more than 60° from the evidence before it, in the horizontal plane (enough of each)? */

@@ -162,7 +162,7 @@ export class TelematicsOperator implements EngineOperator {
   private newVehicle(id: string): Vehicle {
     const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
     return {
-      id, source: 'speed', mount: new Mount(this.mountParams), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, expect: ACCEL_MASK,
+      id, source: 'speed', mount: new Mount(this.mountParams, () => this.counts.remounts++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, expect: ACCEL_MASK,
       speedTs: NaN, speed: NaN, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
     };
   }
@@ -199,9 +199,7 @@ export class TelematicsOperator implements EngineOperator {
     const a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
     const w: Vec3 | undefined = (v.mask & GYRO_MASK) === GYRO_MASK ? [s[3]! * this.gyroScale, s[4]! * this.gyroScale, s[5]! * this.gyroScale] : undefined;
     const ts = v.sampleTs;
-    const remounts = v.mount.remounts;
     const h = v.mount.update(ts, a, w);
-    if (v.mount.remounts !== remounts) this.counts.remounts++;
     if (!v.mount.ready(ts)) return;
     if (!v.mount.settled()) {
       this.counts.unsettled++;
@@ -231,11 +229,7 @@ export class TelematicsOperator implements EngineOperator {
     const dvdt = ((speed - v.speed) * 1000) / dt;
     v.speedTs = r.ts;
     v.speed = speed;
-    if (v.source === 'imu') {
-      const remounts = v.mount.remounts;
-      v.mount.speedInterval(dvdt, dt);
-      if (v.mount.remounts !== remounts) this.counts.remounts++;
-    }
+    if (v.source === 'imu') v.mount.speedInterval(dvdt, dt);
     else if (this.promote(v, 'speed')) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
   }
 
