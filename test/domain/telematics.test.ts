@@ -215,6 +215,28 @@ describe('telematics on speed alone (1 Hz)', () => {
     assert.deepEqual(where(raised, marks), [`harsh_braking@${at.brake}`, `harsh_acceleration@${at.harshAccel}`]);
   });
 
+  it('a feed stamped on arrival (±40 ms of jitter) is judged as one stamped by the device: every interval of about a second counts', () => {
+    const { readings } = drive(testDrive().script, { imu: false, speed: true, course: true });
+    let seed = 12345;
+    const jitter = () => Math.round((((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1) * 40);
+    const play = (rs: Reading[]) => {
+      const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+      const raised: AlertRecord[] = [];
+      const p = compilePipeline(spec, (e) => {
+        if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(e.alert);
+      });
+      for (const r of rs) p.push(r);
+      p.flush();
+      return raised;
+    };
+    const exact = play(readings);
+    // one stamp per second for both the speed and the course of that second
+    const stamps = new Map<number, number>();
+    const jittered = play(readings.map((r) => ({ ...r, ts: r.ts + (stamps.get(r.ts) ?? stamps.set(r.ts, jitter()).get(r.ts)!) })));
+    assert.deepEqual(jittered.map((a) => a.detector), exact.map((a) => a.detector));
+    for (const [i, a] of jittered.entries()) assert.ok(a.value >= 0.95 * exact[i]!.value, `${a.detector}: peak ${a.value} m/s² with jitter, ${exact[i]!.value} without`);
+  });
+
   it('IMU readings late for their sample are counted, never judged', () => {
     const { p } = run({ mount: [0, 0, 0] }, [{ s: 1 }]);
     // A second before the drive: late for the vehicle's sample (an hour back would be a clock jump, refused before the step).

@@ -1048,4 +1048,12 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'moved in its mount',
   },
+  {
+    id: 'telematics: a speed interval of 990 ms (a feed stamped on arrival) is skipped',
+    in: 'src/domain/telematics/step.ts',
+    original: 'if (dt < INTERVAL_SLACK * this.spec.speed_interval) return;',
+    replacement: 'if (dt < this.spec.speed_interval) return;',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'stamped on arrival',
+  },
 ];

@@ -33,7 +33,7 @@ export function telematicsStepSchema({ z, durationSchema }: SchemaKit) {
       remount_hold: durationSchema.default(3_000).describe('How long the accelerometer must stay tilted (and then be at rest) before the device is taken as moved in its mount.'),
       min_turn: z.number().positive().max(100_000).default(180).describe('Degrees of turning seen by the gyro before forward is taken from turns.'),
       min_speed_change: z.number().positive().max(100_000).default(15).describe('Speed change (m/s, summed) seen before forward is taken from speed (preferred over turns once reached).'),
-      speed_interval: durationSchema.default(1_000).describe('Speed-derived acceleration is taken over at least this interval (a 50 Hz speed feed would be all noise reading to reading).'),
+      speed_interval: durationSchema.default(1_000).describe('Speed-derived acceleration is taken over at least this interval, less 10 % for timestamps that jitter (a 50 Hz speed feed would be all noise reading to reading; a phone\'s GPS speed wants 2s, see docs/domains.md).'),
       max_gap: durationSchema.default(5_000).describe('A gap longer than this between speed or longitudinal readings starts afresh (no acceleration across it).'),
       output: z.string().regex(/^[a-z][a-z0-9_-]*$/).default('alerts').describe('Named output for the harsh-event alerts (detector `harsh_braking`, `harsh_acceleration`, `harsh_cornering`).'),
       max_devices: z.number().int().positive().max(1_000_000).default(10_000).describe('Most vehicles tracked; readings of further vehicles pass on unjudged (`too_many_vehicles` drops).'),

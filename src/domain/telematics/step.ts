@@ -32,6 +32,12 @@ const HARSH_TYPES: readonly HarshType[] = ['harsh_braking', 'harsh_acceleration'
 export type AccelSource = 'imu' | 'longitudinal' | 'speed';
 const RANK: Record<AccelSource, number> = { speed: 0, longitudinal: 1, imu: 2 };
 const SNAPSHOT_VERSION = 1;
+/**
+ * An interval of speed or course counts from this share of `speed_interval`: a feed stamped on
+ * arrival (no device time) jitters by tens of ms, and at exactly 1 s half of a 1 Hz feed's
+ * intervals (990 ms) were skipped, the acceleration then taken over 2 s and its peak read low.
+ */
+const INTERVAL_SLACK = 0.9;
 
 /** The mounting estimate's parameters from the step's config. */
 export function mountParamsOf(spec: TelematicsStepSpec): MountParams {
@@ -225,7 +231,7 @@ export class TelematicsOperator implements EngineOperator {
       return;
     }
     const dt = r.ts - v.speedTs;
-    if (dt < this.spec.speed_interval) return;
+    if (dt < INTERVAL_SLACK * this.spec.speed_interval) return;
     const dvdt = ((speed - v.speed) * 1000) / dt;
     v.speedTs = r.ts;
     v.speed = speed;
@@ -244,13 +250,14 @@ export class TelematicsOperator implements EngineOperator {
       c.push([r.ts, r.value, speed]);
       return;
     }
-    if (r.ts - last[0] < this.spec.speed_interval) return;
+    if (r.ts - last[0] < INTERVAL_SLACK * this.spec.speed_interval) return;
     c.push([r.ts, last[1] + ((((r.value - last[1]) % 360) + 540) % 360) - 180, speed]);
     // keep the newest course at least `course_span` old as the base, and those after it
-    while (c.length > 2 && r.ts - c[1]![0] >= this.spec.course_span) c.shift();
+    const spanMin = INTERVAL_SLACK * this.spec.course_span;
+    while (c.length > 2 && r.ts - c[1]![0] >= spanMin) c.shift();
     const base = c[0]!;
     const span = r.ts - base[0];
-    if (span < this.spec.course_span) return;
+    if (span < spanMin) return;
     // every course of the span taken fast enough to mean a direction (at walking pace it wanders)
     let sum = 0;
     let moving = true;
