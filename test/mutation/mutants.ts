@@ -1011,7 +1011,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "telematics: a GPS course judged reading to reading, not over course_span",
     in: 'src/domain/telematics/step.ts',
-    original: 'while (c.length > 2 && r.ts - c[1]![0] >= this.spec.course_span) c.shift();',
+    original: 'while (c.length > 2 && r.ts - c[1]![0] >= spanMin) c.shift();',
     replacement: 'while (c.length > 2) c.shift();',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'GPS course',
