@@ -181,6 +181,25 @@ describe('telematics: a device moved in its mount', () => {
     assert.equal(counters.remounts, 1);
   });
 
+  it('lifted for 2 s and put back as it was: not judged meanwhile, nothing learnt again, every event found', () => {
+    const { readings, marks } = drive(testDrive().script, { mount: [130, 55, -20], speed: true });
+    const held = drive(testDrive().script, { mount: [20, -40, 90], speed: true }).readings;
+    // while the van stands before the harsh brake (stretch 15), the device is held another way for 2 s
+    const from = marks[15]![0] + 3000;
+    const spliced = readings.map((r, i) => (r.ts >= from && r.ts < from + 2000 && !r.stream.endsWith('speed_kmh') ? held[i]! : r));
+    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+    const raised: AlertRecord[] = [];
+    const p = compilePipeline(spec, (e) => {
+      if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(e.alert);
+    });
+    for (const r of spliced) p.push(r);
+    p.flush();
+    assert.deepEqual(where(raised, marks), EXPECTED);
+    const counters = p.stats().operators!.telematics!;
+    assert.equal(counters.remounts, 0);
+    assert.ok(counters.unsettled! > 0);
+  });
+
   it('left alone: never taken as moved; a 0.9 g emergency stop is judged, not taken for a device turned', () => {
     const { raised, marks, counters } = twoDrives([130, 55, -20], [130, 55, -20]);
     assert.deepEqual(where(raised, marks), TWICE);

@@ -89,7 +89,7 @@ export interface MountParams {
   minYawRate: number;
   /** Speed change (m/s, summed over intervals with |dv/dt| ≥ 0.3 m/s²) before the speed estimate of forward is used. */
   minSpeedChange: number;
-  /** Angle (degrees) between gravity and the 2 s average of the specific force, at gravity's magnitude, that means the device moved in its mount. */
+  /** Tilt (degrees) of the half-second average of the specific force from gravity (its component along gravity under cos of it) that means the device moved in its mount. */
   remountDeg: number;
   /** ...held this long (ms). */
   remountHoldMs: number;
@@ -255,7 +255,8 @@ export class Mount {
     const kg = 1 - Math.exp(-dt / tau);
     // (not from a device moved in its mount: what it measures then is no vehicle's gravity)
     if (this.settled()) moveToward(this.g, a, kg);
-    if (!this.ready(ts)) return h;
+    // ...nor evidence of forward
+    if (!this.ready(ts) || !this.settled()) return h;
     this.hSum[0] += h[0];
     this.hSum[1] += h[1];
     this.hSum[2] += h[2];
