@@ -23,7 +23,10 @@ test('quantiles of a window of up to EXACT_QUANTILE_VALUES values are exact, and
 });
 
 test('past EXACT_QUANTILE_VALUES, and merged past it, the sketch answers within its relative accuracy', () => {
-  const within = (got: number, want: number) => assert.ok(Math.abs(got - want) <= QUANTILE_RELATIVE_ACCURACY * Math.abs(want) + 1e-9, `got ${got}, want ${want} ± 1%`);
+  // ± 1 % up to the rounding of doubles: a value at a bucket's edge is off by exactly the accuracy,
+  // and its floating-point index can put it a hair past (fast-check found −985,062.16 read as
+  // −975,211.54: 1 + 1e-13 times the bound)
+  const within = (got: number, want: number) => assert.ok(Math.abs(got - want) <= QUANTILE_RELATIVE_ACCURACY * (1 + 1e-9) * Math.abs(want) + 1e-9, `got ${got}, want ${want} ± 1%`);
   fc.assert(
     fc.property(fc.integer({ min: EXACT_QUANTILE_VALUES + 1, max: 3 * EXACT_QUANTILE_VALUES }).chain(values), fc.integer({ min: 1, max: 3 * EXACT_QUANTILE_VALUES }), (vs, cut) => {
       const one = of(vs);
