@@ -13,17 +13,21 @@ import { TelematicsOperator } from '../../src/domain/telematics/step.js';
 import { telematicsStepSchema } from '../helpers/schemas.js';
 import { drive, testDrive, type DriveOptions, type Stretch } from './telematics-signals.js';
 
-function run(o: DriveOptions & { step?: Record<string, unknown> }, script = testDrive().script) {
-  const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: { ...o.step } }] });
+/** Readings through a pipeline of one telematics step (`step`: its settings): every alert, those raised, the pipeline. */
+function play(readings: Reading[], step: Record<string, unknown> = {}) {
+  const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: { ...step } }] });
   const alerts: AlertRecord[] = [];
   const p = compilePipeline(spec, (e) => {
     if (e.kind === 'alert') alerts.push(e.alert);
   });
-  const { readings, marks } = drive(script, o);
   for (const r of readings) p.push(r);
   p.flush();
-  const raised = alerts.filter((a) => a.state === 'raised');
-  return { alerts, raised, marks, p };
+  return { alerts, raised: alerts.filter((a) => a.state === 'raised'), p };
+}
+
+function run(o: DriveOptions & { step?: Record<string, unknown> }, script = testDrive().script) {
+  const { readings, marks } = drive(script, o);
+  return { ...play(readings, o.step), marks };
 }
 
 /** Raised alerts as "type@stretch" (the stretch of the script in which each was raised). */
@@ -149,15 +153,9 @@ describe('telematics on raw IMU data', () => {
 describe('telematics: a device moved in its mount', () => {
   /** The test drive twice, the device in mounting `first` and then in `second` (moved while the van stood), through one pipeline. */
   function twoDrives(first: [number, number, number], second: [number, number, number]) {
-    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
-    const raised: AlertRecord[] = [];
-    const p = compilePipeline(spec, (e) => {
-      if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(e.alert);
-    });
     const a = drive(testDrive().script, { mount: first, speed: true });
     const b = drive(testDrive().script, { mount: second, speed: true, t0: a.readings.at(-1)!.ts + 20, seed: 9 });
-    for (const r of [...a.readings, ...b.readings]) p.push(r);
-    p.flush();
+    const { raised, p } = play([...a.readings, ...b.readings]);
     return { raised, marks: [...a.marks, ...b.marks], counters: p.stats().operators!.telematics! };
   }
   const TWICE = [...EXPECTED, ...EXPECTED.map((e) => e.replace(/@(\d+)/, (_, i) => `@${Number(i) + testDrive().script.length}`))];
@@ -187,13 +185,7 @@ describe('telematics: a device moved in its mount', () => {
     // while the van stands before the harsh brake (stretch 15), the device is held another way for 2 s
     const from = marks[15]![0] + 3000;
     const spliced = readings.map((r, i) => (r.ts >= from && r.ts < from + 2000 && !r.stream.endsWith('speed_kmh') ? held[i]! : r));
-    const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
-    const raised: AlertRecord[] = [];
-    const p = compilePipeline(spec, (e) => {
-      if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(e.alert);
-    });
-    for (const r of spliced) p.push(r);
-    p.flush();
+    const { raised, p } = play(spliced);
     assert.deepEqual(where(raised, marks), EXPECTED);
     const counters = p.stats().operators!.telematics!;
     assert.equal(counters.remounts, 0);
@@ -238,20 +230,10 @@ describe('telematics on speed alone (1 Hz)', () => {
     const { readings } = drive(testDrive().script, { imu: false, speed: true, course: true });
     let seed = 12345;
     const jitter = () => Math.round((((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1) * 40);
-    const play = (rs: Reading[]) => {
-      const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
-      const raised: AlertRecord[] = [];
-      const p = compilePipeline(spec, (e) => {
-        if (e.kind === 'alert' && e.alert.state === 'raised') raised.push(e.alert);
-      });
-      for (const r of rs) p.push(r);
-      p.flush();
-      return raised;
-    };
-    const exact = play(readings);
+    const exact = play(readings).raised;
     // one stamp per second for both the speed and the course of that second
     const stamps = new Map<number, number>();
-    const jittered = play(readings.map((r) => ({ ...r, ts: r.ts + (stamps.get(r.ts) ?? stamps.set(r.ts, jitter()).get(r.ts)!) })));
+    const jittered = play(readings.map((r) => ({ ...r, ts: r.ts + (stamps.get(r.ts) ?? stamps.set(r.ts, jitter()).get(r.ts)!) }))).raised;
     assert.deepEqual(jittered.map((a) => a.detector), exact.map((a) => a.detector));
     for (const [i, a] of jittered.entries()) assert.ok(a.value >= 0.95 * exact[i]!.value, `${a.detector}: peak ${a.value} m/s² with jitter, ${exact[i]!.value} without`);
   });
