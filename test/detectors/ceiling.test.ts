@@ -11,7 +11,7 @@ import { noise, T0 } from './helpers.js';
 
 const MIN = 60_000;
 const H = 60 * MIN;
-const P: CeilingParams = { block: H, half_life: 7 * 24 * H, threshold: 4, min_std: 1, min_rise: 12, warmup: 3 };
+const P: CeilingParams = { block: H, half_life: 7 * 24 * H, threshold: 4, min_std: 1, min_rise: 12, warmup: 3, min_ratio: 0, accept_blocks: 0 };
 
 /**
  * A pump running `run` minutes of every hour for `days`, one reading every 10 s while it runs:
@@ -95,6 +95,73 @@ describe('ceiling detector', () => {
       assert.ok(now.baseline > last && now.baseline - last <= weight * now.limit + 1e-9, `hour ${h}: ${last} → ${now.baseline}`);
       last = now.baseline;
     }
+  });
+
+  /** A machine running day and night: `night` °C from 22:00 to 06:00, `day` °C from 06:00, for `days` from midnight (T0), one reading every 10 s. */
+  function dayAndNight(days: number, night: number, day: number, seed = 4) {
+    const g = noise(seed);
+    const out: Array<{ ts: number; value: number }> = [];
+    for (let t = T0; t < T0 + days * 24 * H; t += 10_000) {
+      const h = ((t - T0) / H) % 24;
+      out.push({ ts: t, value: (h >= 6 && h < 22 ? day : night) + 0.3 * g() });
+    }
+    return out;
+  }
+  const hoursOf = (ts: number[]) => [...new Set(ts.map((t) => Math.floor((t - T0) / H)))];
+
+  it('accept_blocks: a machine first seen at night meets its day load (15 °C hotter) as an anomaly for its first 3 hours, then as its usual high: the next days raise nothing', () => {
+    const readings = dayAndNight(5, 40, 55);
+    const accepting = hoursOf(judge(new CeilingDetector({ ...P, accept_blocks: 3 }), readings));
+    assert.deepEqual(accepting, [6, 7, 8]);
+    // without it (the only behaviour until 2026-12-05) the day load is an anomaly all the first day
+    // and into the second: the usual high learns a day's highs clipped, 0.06 °C an hour, until the
+    // spread of what it learnt makes the limit wide (on the simulator's pumps, whose nights pull
+    // it back, every day)
+    const clipped = hoursOf(judge(new CeilingDetector(P), readings));
+    assert.ok(clipped.length >= 20 && clipped.some((h) => h >= 30), clipped.join(' '));
+  });
+
+  it('accept_blocks: a day level under the limit but over half of it (10 °C hotter, the limit 12) is taken as the usual high after 3 hours too, so a fault on a later day is judged against the day level', () => {
+    const d = new CeilingDetector({ ...P, accept_blocks: 3 });
+    assert.deepEqual(judge(d, dayAndNight(2, 40, 50)), []);
+    const o = d.update(T0 + 2 * 24 * H + 14 * H, 63);
+    assert.ok(o.baseline > 49 && o.baseline < 51, `usual high ${o.baseline}`);
+    assert.ok(o.anomalous, 'a bearing 13 °C over the day level');
+  });
+
+  it('accept_blocks: an overheating shorter than 3 blocks is not taken as usual: the same 30 minutes two days later is found again', () => {
+    const spell = (t: number, day: number) => t >= T0 + (day * 24 + 14) * H && t < T0 + (day * 24 + 14.5) * H;
+    const readings = dayAndNight(5, 50, 50).map((r) => ({ ts: r.ts, value: spell(r.ts, 2) || spell(r.ts, 4) ? r.value + 20 : r.value }));
+    assert.deepEqual(hoursOf(judge(new CeilingDetector({ ...P, accept_blocks: 3 }), readings)), [2 * 24 + 14, 4 * 24 + 14]);
+  });
+
+  it('accept_blocks: restored from a snapshot taken in the middle of the 3 hours, it judges as one that ran on', () => {
+    const readings = dayAndNight(2, 40, 55);
+    const whole = judge(new CeilingDetector({ ...P, accept_blocks: 3 }), readings);
+    const first = new CeilingDetector({ ...P, accept_blocks: 3 });
+    const cut = T0 + 7.5 * H;
+    const before = judge(first, readings.filter((r) => r.ts < cut));
+    const snap = JSON.parse(JSON.stringify(first.snapshot()));
+    assert.equal(snap.over[0], 1, 'one block over the limit counted');
+    const second = new CeilingDetector({ ...P, accept_blocks: 3 });
+    second.restore(snap);
+    assert.deepEqual([...before, ...judge(second, readings.filter((r) => r.ts >= cut))], whole);
+  });
+
+  it('min_ratio: the limit is at least that multiple of the usual high, whatever the scale (a motor of 12 A or of 120 A)', () => {
+    for (const amps of [12, 120]) {
+      const d = new CeilingDetector({ ...P, min_std: 0, min_rise: 0, min_ratio: 1.25, warmup: 3 });
+      for (let t = T0; t < T0 + 5 * H; t += 10_000) d.update(t, amps);
+      assert.equal(d.update(T0 + 5 * H, amps * 1.2).anomalous, false, `${amps} A × 1.2`);
+      assert.equal(d.update(T0 + 5 * H + 10_000, amps * 1.3).anomalous, true, `${amps} A × 1.3`);
+    }
+  });
+
+  it('config: accept_after is a duration turned into blocks (3h of 1h blocks: 3), 0 turns it off; min_ratio must be above 1', () => {
+    const step = detectStepSchema.parse({ detector: 'ceiling' }) as unknown as Record<string, unknown>;
+    assert.equal(step.accept_after, 3 * H);
+    assert.equal(step.min_ratio, 0);
+    assert.throws(() => detectStepSchema.parse({ detector: 'ceiling', min_ratio: 0.9 }), /min_ratio must be above 1/);
   });
 
   it('config: block and half_life are durations; a half_life shorter than a block is refused', () => {

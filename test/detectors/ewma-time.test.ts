@@ -6,7 +6,7 @@ import { EwmaDetector, type EwmaParams } from '../../src/detectors/ewma/detector
 import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, run, T0 } from './helpers.js';
 
-const BASE: EwmaParams = { alpha: 0.02, half_life: 0, threshold: 4, warmup: 5, warmup_time: 0, direction: 'both', min_std: 0, clip: true, settle: 0 };
+const BASE: EwmaParams = { alpha: 0.02, half_life: 0, threshold: 4, warmup: 5, warmup_time: 0, direction: 'both', min_std: 0, clip: true, settle: 0, relearn_after: 0 };
 
 /** `n` readings every `every` ms: 20 + noise, +5 from reading `stepAt` on. */
 function stepped(n: number, every: number, stepAt: number, seed = 4) {
@@ -127,6 +127,32 @@ describe('ewma: settle after a pause (behind a `running` step)', () => {
     for (let t = resumed; t < resumed + 3_600_000; t += 10_000) plain.update(t, 25 + (t - resumed) / 100_000);
     const moved = plain.update(resumed + 3_600_000, 75);
     assert.ok(moved.baseline < before - 2, `without settle: baseline ${moved.baseline}`);
+  });
+});
+
+describe('ewma: relearn_after (behind a `running` step)', () => {
+  it('a stand at least relearn_after long starts the baseline afresh, warm-up included: a pump that starts at a higher load than it stopped at is not an anomaly; after a shorter stand the old baseline judges', () => {
+    const make = () => new EwmaDetector({ ...BASE, half_life: 600_000, threshold: 6, warmup: 3, warmup_time: 600_000, direction: 'up', min_std: 0.1, relearn_after: 600_000 });
+    const judged = (standMs: number) => {
+      const d = make();
+      let t = T0;
+      for (; t < T0 + 3_600_000; t += 10_000) d.update(t, 10 + 0.05 * Math.sin(t / 10_000)); // 10 A at the night's load
+      const start = t + standMs;
+      d.resume(start);
+      const out = [];
+      for (t = start; t < start + 1_800_000; t += 10_000) out.push({ ...d.update(t, 14 + 0.05 * Math.sin(t / 10_000)) }); // 14 A at the day's
+      return out;
+    };
+    const afterLong = judged(20 * 60_000);
+    assert.ok(afterLong.every((o) => !o.anomalous), 'after 20 min standing: learnt afresh');
+    assert.equal(afterLong[0]!.rule, 'warmup');
+    const afterShort = judged(5 * 60_000);
+    assert.equal(afterShort[0]!.anomalous, true, 'after 5 min standing the baseline from before judges the 40 % more');
+    // without it (the default, 0) the baseline carries over any stand
+    const keep = new EwmaDetector({ ...BASE, half_life: 600_000, threshold: 6, warmup: 3, direction: 'up', min_std: 0.1 });
+    for (let t = T0; t < T0 + 3_600_000; t += 10_000) keep.update(t, 10);
+    keep.resume(T0 + 5 * 3_600_000);
+    assert.equal(keep.update(T0 + 5 * 3_600_000, 14).anomalous, true);
   });
 });
 

@@ -35,6 +35,17 @@ export function bearing(intervalMs: number, trend: boolean, seed = 5, noise = 0.
 }
 
 
+/** A pump's readings of one second: vibration RMS, peak and kurtosis, bearing temperature (0.1 °C), current (0.01 A). */
+function pumpSecond(ts: number, rms: number, temp: number, current: number, n: () => number) {
+  return [
+    { ts, metric: 'vibration_rms', value: rms },
+    { ts, metric: 'vibration_peak', value: rms * (3.2 + 0.2 * n()) },
+    { ts, metric: 'vibration_kurtosis', value: 3 + 0.15 * n() },
+    { ts, metric: 'bearing_temp_c', value: Math.round((temp + 0.1 * n()) * 10) / 10 },
+    { ts, metric: 'current_a', value: Math.round(current * 100) / 100 },
+  ];
+}
+
 export type DutyCycle = 'day-shift' | 'cycling';
 export type PumpFault = 'none' | 'overheating' | 'vibration' | 'overload';
 
@@ -63,13 +74,42 @@ export function dutyPump(duty: DutyCycle, fault: PumpFault = 'none', seed = 3): 
     const rise = fault === 'vibration' && late ? 1 + Math.min(2, (hour - 50) / 6) : 1;
     const rms = on ? 0.2 * rise * Math.exp(0.08 * n()) * (since < 5000 ? 3 : 1) : 0.004 * Math.exp(0.2 * n());
     const current = on ? 12 * (fault === 'overload' && late ? 1.3 : 1) * (since < 3000 ? 6 : 1) * (1 + 0.02 * n()) : Math.abs(0.02 * n());
-    out.push(
-      { ts, metric: 'vibration_rms', value: rms },
-      { ts, metric: 'vibration_peak', value: rms * (3.2 + 0.2 * n()) },
-      { ts, metric: 'vibration_kurtosis', value: 3 + 0.15 * n() },
-      { ts, metric: 'bearing_temp_c', value: Math.round((temp + 0.1 * n()) * 10) / 10 },
-      { ts, metric: 'current_a', value: Math.round(current * 100) / 100 },
-    );
+    out.push(...pumpSecond(ts, rms, temp, current, n));
+  }
+  return out;
+}
+
+/**
+ * A pump under a daily load for three days from midnight (BEARING_T0), at 1 Hz: load 0.45 at night
+ * and 0.95 from 06:00 to 22:00 (30-minute ramps), so it is first seen at its low load. Current
+ * 20 A × (0.35 + 0.65 × load); the bearing at ambient (20 °C ± 4, warmest at 15:00) + 28 °C × load
+ * (time constant 10 min running, 30 min cooling); vibration 0.1 g × (1 + 0.35 × (load − 0.7)), 5 %
+ * noise. `always` never stops; `cycling` runs the first 30 minutes of every hour (it stands
+ * through the morning's ramp, 05:30–06:00, and starts at its day load). `overheating`:
+ * on the third day from 14:00 the bearing heats 20 °C more over 30 minutes, then cools back.
+ */
+export function dailyLoadPump(duty: 'always' | 'cycling', fault: 'none' | 'overheating' = 'none', seed = 7): Array<{ ts: number; metric: string; value: number }> {
+  const n = gaussian(seed);
+  const out: Array<{ ts: number; metric: string; value: number }> = [];
+  const hot0 = T0 + (48 + 14) * H;
+  let temp = 20 + 28 * 0.45;
+  let startedAt = -Infinity;
+  let wasOn = true;
+  for (let ts = T0; ts < T0 + 72 * H; ts += 1000) {
+    const h = ((ts - T0) / H) % 24;
+    const shift = h < 5.5 || h >= 22.5 ? 0 : h < 6 ? (h - 5.5) * 2 : h < 22 ? 1 : 1 - (h - 22) * 2;
+    const load = 0.45 + 0.5 * shift;
+    const on = duty === 'always' || ((ts - T0) / 60_000) % 60 < 30;
+    if (on && !wasOn) startedAt = ts;
+    wasOn = on;
+    const ambient = 20 + 4 * Math.cos((2 * Math.PI * (h - 15)) / 24);
+    const hot = fault === 'overheating' && ts >= hot0 ? (ts < hot0 + 0.5 * H ? 20 * ((ts - hot0) / (0.5 * H)) : 0) : 0;
+    const target = on ? ambient + 28 * load + hot : ambient;
+    temp += (target - temp) * (1 - Math.exp(-1 / (on ? 600 : 1800)));
+    const since = ts - startedAt;
+    const current = on ? 20 * (0.35 + 0.65 * load) * (since < 3000 ? 6 : 1) * (1 + 0.02 * n()) : Math.abs(0.02 * n());
+    const rms = on ? 0.1 * (1 + 0.35 * (load - 0.7)) * Math.exp(0.05 * n()) : 0.004 * Math.exp(0.2 * n());
+    out.push(...pumpSecond(ts, rms, temp, current, n));
   }
   return out;
 }

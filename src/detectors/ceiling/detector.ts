@@ -1,4 +1,4 @@
-import { checkKind, newJudgement, scoreOf, snapNum, type Detector, type Judgement } from '../types.js';
+import { checkKind, newJudgement, scoreOf, snapNum, snapNums, type Detector, type Judgement } from '../types.js';
 
 export interface CeilingParams {
   /** Length of a block (ms): each block's highest reading is what the detector learns. */
@@ -9,10 +9,17 @@ export interface CeilingParams {
   threshold: number;
   /** ...with this floor on the standard deviation (value units; 0: a tiny relative floor)... */
   min_std: number;
-  /** ...and this floor on the limit itself (value units): anomalous only this far above the usual high. */
+  /** ...and this floor on the limit itself (value units): anomalous only this far above the usual high... */
   min_rise: number;
+  /** ...and only at this multiple of it or more (0: no such floor): a current 1.25× its usual high, at any motor size. */
+  min_ratio: number;
   /** Blocks learnt before judging. */
   warmup: number;
+  /**
+   * Blocks in a row whose highs pass the limit before their level is the new usual high (a load
+   * the machine now runs at), learnt at once; 0: never, every such block is learnt clipped.
+   */
+  accept_blocks: number;
 }
 
 /**
@@ -22,8 +29,11 @@ export interface CeilingParams {
  * start; a bearing or winding that runs hotter than it ever usually does passes it within minutes,
  * however short the run. After the warm-up a block whose high is far under the usual (the limit
  * below it: a standing machine, a warm-up from cold) is no evidence about the usual high and is
- * not learnt; one far over it is learnt clipped to the limit, so a lasting change is absorbed
- * slowly, as the `ewma` detector's clip does. O(1) state.
+ * not learnt; one far over it is learnt clipped to the limit, as the `ewma` detector's clip does,
+ * until `accept_blocks` blocks in a row have passed it: then their level is the usual high. A
+ * machine first seen at night at a low load meets its day load as an anomaly once, not every day
+ * for weeks (clipped learning alone moved the usual high 0.05 °C an hour towards a day's 15 °C
+ * more). O(1) state.
  */
 export class CeilingDetector implements Detector {
   readonly kind = 'ceiling';
@@ -35,6 +45,10 @@ export class CeilingDetector implements Detector {
   /** The current block's index (floor(ts / block)) and its highest reading so far. */
   private blockIdx = NaN;
   private blockHigh = -Infinity;
+  /** The blocks in a row whose highs passed the limit: how many, and the sum and sum of squares of their highs. */
+  private overN = 0;
+  private overSum = 0;
+  private overSq = 0;
 
   constructor(private readonly p: CeilingParams) {
     this.weight = 1 - 2 ** (-p.block / p.half_life);
@@ -58,7 +72,7 @@ export class CeilingDetector implements Detector {
 
   private limit(): number {
     const sd = Math.max(Math.sqrt(this.variance), this.p.min_std, 1e-15 + 1e-12 * Math.abs(this.mean));
-    return Math.max(this.p.threshold * sd, this.p.min_rise);
+    return Math.max(this.p.threshold * sd, this.p.min_rise, this.p.min_ratio > 0 ? (this.p.min_ratio - 1) * Math.abs(this.mean) : 0);
   }
 
   private judge(x: number): Judgement {
@@ -100,7 +114,10 @@ export class CeilingDetector implements Detector {
     } else {
       const lim = this.limit();
       if (high < this.mean - lim) return; // standing, or warming from cold: not the usual high
-      if (high > this.mean + lim) high = this.mean + lim; // an anomaly, learnt clipped
+      if (high > this.mean + lim / 2) {
+        if (this.acceptOver(high)) return;
+        if (high > this.mean + lim) high = this.mean + lim; // an anomaly, learnt clipped
+      } else this.overN = 0;
     }
     const a = this.n < p.warmup ? Math.max(this.weight, 1 / (this.n + 1)) : this.weight;
     const diff = high - this.mean;
@@ -108,6 +125,19 @@ export class CeilingDetector implements Detector {
     this.mean += incr;
     this.variance = (1 - a) * (this.variance + diff * incr);
     this.n++;
+  }
+
+  /** One more block over the limit; at `accept_blocks` in a row their mean and spread become the usual high's. */
+  private acceptOver(high: number): boolean {
+    if (this.overN === 0) this.overSum = this.overSq = 0;
+    this.overN++;
+    this.overSum += high;
+    this.overSq += high * high;
+    if (this.p.accept_blocks === 0 || this.overN < this.p.accept_blocks) return false;
+    this.mean = this.overSum / this.overN;
+    this.variance = Math.max(0, this.overSq / this.overN - this.mean * this.mean);
+    this.overN = 0;
+    return true;
   }
 
   snapshot(): Record<string, unknown> {
@@ -118,6 +148,7 @@ export class CeilingDetector implements Detector {
       variance: this.variance,
       blockIdx: Number.isNaN(this.blockIdx) ? null : this.blockIdx,
       blockHigh: this.blockHigh > -Infinity ? this.blockHigh : null,
+      ...(this.overN > 0 ? { over: [this.overN, this.overSum, this.overSq] } : {}),
     };
   }
 
@@ -129,5 +160,10 @@ export class CeilingDetector implements Detector {
     this.blockIdx = snapNum(s, 'blockIdx', this.kind);
     const high = snapNum(s, 'blockHigh', this.kind);
     this.blockHigh = Number.isNaN(high) ? -Infinity : high;
+    // Saved before `accept_after` (2026-12-05): no blocks over the limit counted yet.
+    const over = 'over' in s ? snapNums(s, 'over', this.kind, 3) : [0, 0, 0];
+    this.overN = over[0]!;
+    this.overSum = over[1]!;
+    this.overSq = over[2]!;
   }
 }

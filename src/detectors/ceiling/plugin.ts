@@ -12,7 +12,9 @@ function schema({ z, durationSchema, minStd, detectStep }: DetectorSchemaKit) {
     threshold: z.number().positive().default(4).describe('Anomalous when the value is this many standard deviations of the block highs above their mean...'),
     min_std: minStd,
     min_rise: z.number().nonnegative().default(0).describe('...and at least this far above it, in value units (e.g. 10 for a bearing 10 °C hotter than it usually runs).'),
+    min_ratio: z.number().nonnegative().refine((r) => r === 0 || r > 1, { message: 'min_ratio must be above 1 (1.25: a quarter over the usual high), or 0 for none' }).default(0).describe('...and at least this multiple of it (e.g. 1.25 for a motor current a quarter over its usual high, whatever the motor size; 0: none).'),
     warmup: z.number().int().positive().max(100_000).default(6).describe('Blocks learnt before judging (default 6).'),
+    accept_after: durationSchema.default(3 * 3_600_000).describe('A level over the limit for this long (blocks in a row whose highs pass it) is the new usual high, learnt at once: a load the machine now runs at, first met after the warm-up (a pump first seen at night meets its day load once, not every day). Before that, blocks over the limit are learnt clipped. 0: never (default 3h).'),
   }).refine((s) => s.half_life >= s.block, { message: 'half_life must be at least one block' });
 }
 
@@ -23,7 +25,7 @@ export const ceilingPlugin: DetectorPlugin<CeilingSpec> = {
   kind: 'ceiling',
   description: 'Above the highest level the stream usually reaches (the weighted mean and deviation of its hourly highs): warm-ups, idling and stops never pass it, so it needs no settling after a start.',
   schema,
-  create: (spec) => new CeilingDetector(spec),
+  create: ({ accept_after, ...spec }) => new CeilingDetector({ ...spec, accept_blocks: accept_after > 0 ? Math.max(1, Math.ceil(accept_after / spec.block)) : 0 }),
   sample: `
 detector: ceiling
 block: 1h

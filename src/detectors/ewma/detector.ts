@@ -27,6 +27,11 @@ export interface EwmaParams {
    * neither judged nor learnt — a bearing warming from cold is not its baseline (0: none).
    */
   settle: number;
+  /**
+   * Behind a `running` step: a pause at least this long (ms) starts the baseline afresh, warm-up
+   * included — its level before the stand says nothing of the load after it (0: never).
+   */
+  relearn_after: number;
 }
 
 const FORGET_AFTER = 7;
@@ -102,10 +107,14 @@ export class EwmaDetector implements Detector {
     return o;
   }
 
-  /** Paused until `ts` (its machine stood): the pause is neither forgetting nor warm-up time. */
+  /** Paused until `ts` (its machine stood): the pause is neither forgetting nor warm-up time, unless it lasted `relearn_after`. */
   resume(ts: number): void {
     if (this.p.settle > 0) this.settledAt = ts + this.p.settle;
     if (this.n === 0 || !(ts > this.lastTs)) return;
+    if (this.p.relearn_after > 0 && ts - this.lastTs >= this.p.relearn_after) {
+      this.n = 0;
+      return;
+    }
     this.t0 += ts - this.lastTs;
     this.lastTs = ts;
   }

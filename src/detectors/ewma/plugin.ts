@@ -14,6 +14,7 @@ function schema({ z, durationSchema, direction, warmup, minStd, detectStep }: De
     direction,
     min_std: minStd,
     settle: durationSchema.default(0).describe('Behind a `running` step: after each start (once the step passes the stream on again) readings this long are neither judged nor learnt, e.g. `1h` for a bearing temperature warming from cold, while other rules on the same stream judge from the start.'),
+    relearn_after: durationSchema.default(0).describe('Behind a `running` step: a stand at least this long starts the baseline afresh at the next start, warm-up included (e.g. `10m` for a motor current whose load may change while the pump stands); 0: never, the baseline carries over the stand.'),
     clip: z.boolean().default(true).describe('Learn from the value clipped to mean ± threshold·σ, so one outlier barely moves the baseline.'),
   }).refine((s) => s.alpha === undefined || s.half_life === undefined, { message: 'set `alpha` (per reading) or `half_life` (in time), not both' });
 }

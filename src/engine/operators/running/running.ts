@@ -151,8 +151,11 @@ export class RunningOperator implements EngineOperator {
   private observe(device: string, m: Machine | undefined, r: Reading, ctx: OperatorContext): Machine | undefined {
     const running = r.value > this.spec.above;
     if (m === undefined || m.waiting !== null) {
-      // first seen running: running since before (settled); first seen standing: stopped
-      const first = { running, since: running ? -Infinity : r.ts, unsettled: 0, firstSeen: NaN, waiting: null };
+      // First seen standing: stopped. First seen running: it may be starting as we first see it
+      // (a cabinet powered up with its gateway: the inrush in the first window), so it settles as
+      // after a start, from its first reading; not counted as a start.
+      const since = running ? (m !== undefined && Number.isFinite(m.firstSeen) ? Math.min(m.firstSeen, r.ts) : r.ts) : r.ts;
+      const first = { running, since, unsettled: running ? (1 << this.groups.length) - 1 : 0, firstSeen: NaN, waiting: null };
       const known = m === undefined ? this.add(device, first) : Object.assign(m, first);
       if (known && !running) ctx.pause(device, r.ts, this.isHeld);
       return known;
