@@ -50,3 +50,19 @@ describe('default detector, parameters shared by the keys of a step', () => {
     assert.deepEqual(seen, []);
   });
 });
+
+describe('ewma, ceiling, robust_z and hampel: parameters shared by the keys of a step', () => {
+  // Each key used to spread its own copy: ~570 bytes a key for ewma (1,193 → 625 bytes with its
+  // alert tracker) and ceiling, ~460 for robust_z and hampel (bench/detectors.bench.ts).
+  for (const spec of [{ detector: 'ewma', half_life: '10m' }, { detector: 'ceiling', accept_after: '2h' }, { detector: 'robust_z' }, { detector: 'hampel' }]) {
+    it(`${spec.detector}: two keys hold the same params object, made as its step says`, () => {
+      const step = compileDetect(detectStepSchema.parse(spec));
+      const a = step.createKeyState('dev-a/m') as { detector: { p: Record<string, unknown> } };
+      const b = step.createKeyState('dev-b/m') as { detector: { p: Record<string, unknown> } };
+      assert.equal(a.detector.p, b.detector.p);
+      if (spec.detector === 'ceiling') assert.equal(a.detector.p.accept_blocks, 2);
+      if (spec.detector === 'hampel') assert.equal(a.detector.p.replace_outliers, true);
+    });
+  }
+});
+

@@ -653,10 +653,10 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-season-shift.test.ts'],
   },
   {
-    id: 'default detector: each key copies the step\'s params',
-    in: 'src/detectors/default/plugin.ts',
-    original: 'if (p === undefined) paramsOf.set(spec, (p = { ...spec, periods: [...spec.periods], rules: [...spec.rules] }));',
-    replacement: 'p = { ...spec, periods: [...spec.periods], rules: [...spec.rules] };',
+    id: 'detectors: each key copies the step\'s params (default, ewma, ceiling, robust_z, hampel)',
+    in: 'src/detectors/types.ts',
+    original: 'if (p === undefined) made.set(spec, (p = make(spec)));',
+    replacement: 'p = make(spec);',
     tests: ['test/detectors/default-shared-params.test.ts'],
   },
   {

@@ -1,8 +1,8 @@
 /** The `ceiling` detector, declared once (listed in src/plugins.ts). */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../types.js';
+import { perStep, type DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
-import { CeilingDetector } from './detector.js';
+import { CeilingDetector, type CeilingParams } from './detector.js';
 
 function schema({ z, durationSchema, minStd, detectStep }: DetectorSchemaKit) {
   const positive = (what: string) => durationSchema.refine((ms) => ms > 0, { message: `${what} must be positive` });
@@ -20,12 +20,15 @@ function schema({ z, durationSchema, minStd, detectStep }: DetectorSchemaKit) {
 
 export type CeilingSpec = z.output<ReturnType<typeof schema>>;
 
+// accept_after is a duration in the config, a count of blocks in the detector.
+const paramsOf = perStep(({ accept_after, ...spec }: CeilingSpec): CeilingParams => ({ ...spec, accept_blocks: accept_after > 0 ? Math.max(1, Math.ceil(accept_after / spec.block)) : 0 }));
+
 export const ceilingPlugin: DetectorPlugin<CeilingSpec> = {
   type: 'detector',
   kind: 'ceiling',
   description: 'Above the highest level the stream usually reaches (the weighted mean and deviation of its hourly highs): warm-ups, idling and stops never pass it, so it needs no settling after a start.',
   schema,
-  create: ({ accept_after, ...spec }) => new CeilingDetector({ ...spec, accept_blocks: accept_after > 0 ? Math.max(1, Math.ceil(accept_after / spec.block)) : 0 }),
+  create: (spec) => new CeilingDetector(paramsOf(spec)),
   sample: `
 detector: ceiling
 block: 1h

@@ -1,6 +1,6 @@
 /** The `default` detector, declared once (listed in src/plugins.ts). */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../types.js';
+import { perStep, type DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
 import { DefaultDetector, DEFAULT_DETECTOR_PARAMS, type DefaultParams } from './detector.js';
 
@@ -54,7 +54,7 @@ function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
 
 export type DefaultSpec = z.output<ReturnType<typeof schema>>;
 
-const paramsOf = new WeakMap<DefaultSpec, DefaultParams>();
+const paramsOf = perStep((spec: DefaultSpec): DefaultParams => ({ ...spec, periods: [...spec.periods], rules: [...spec.rules] }));
 
 export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   type: 'detector',
@@ -62,11 +62,7 @@ export const defaultPlugin: DetectorPlugin<DefaultSpec> = {
   description: 'The default detector for a series of unknown kind: range, spike, flat, season, sequence, shape and joint rules judged against the stream\'s own history.',
   schema,
   // One params object per step (its spec), shared by every key's detector: they only read it.
-  create: (spec) => {
-    let p = paramsOf.get(spec);
-    if (p === undefined) paramsOf.set(spec, (p = { ...spec, periods: [...spec.periods], rules: [...spec.rules] }));
-    return new DefaultDetector(p);
-  },
+  create: (spec) => new DefaultDetector(paramsOf(spec)),
   // 200 readings are 17 h at 5 minutes but 8 days at hourly steps: after 6 h only a strong new event
   // (score 0.7: 2.3× its limit) ends the cooldown early, so bursts a day apart are each raised (issue 12).
   // Likewise the clear: 10 normal readings, or an hour of them (10 readings are 10 hours at hourly steps).

@@ -1,8 +1,8 @@
 /** The `ewma` detector, declared once (listed in src/plugins.ts). */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../types.js';
+import { perStep, type DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
-import { EwmaDetector } from './detector.js';
+import { EwmaDetector, type EwmaParams } from './detector.js';
 
 function schema({ z, durationSchema, direction, warmup, minStd, detectStep }: DetectorSchemaKit) {
   return detectStep('ewma', {
@@ -21,12 +21,14 @@ function schema({ z, durationSchema, direction, warmup, minStd, detectStep }: De
 
 export type EwmaSpec = z.output<ReturnType<typeof schema>>;
 
+const paramsOf = perStep((spec: EwmaSpec): EwmaParams => ({ ...spec, alpha: spec.alpha ?? 0.02, half_life: spec.half_life ?? 0 }));
+
 export const ewmaPlugin: DetectorPlugin<EwmaSpec> = {
   type: 'detector',
   kind: 'ewma',
   description: 'EWMA mean/variance z-score with a warm-up; memory per reading (`alpha`) or in time (`half_life`).',
   schema,
-  create: (spec) => new EwmaDetector({ ...spec, alpha: spec.alpha ?? 0.02, half_life: spec.half_life ?? 0 }),
+  create: (spec) => new EwmaDetector(paramsOf(spec)),
   sample: `
 detector: ewma
 alpha: 0.02

@@ -3,7 +3,7 @@
  * detector class, two kinds (hampel clips the outliers that enter its window).
  */
 import type { z } from 'zod';
-import type { DetectorPlugin } from '../types.js';
+import { perStep, type DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
 import { RobustZDetector } from './detector.js';
 
@@ -23,12 +23,15 @@ const hampelSchema = (k: DetectorSchemaKit) => k.detectStep('hampel', robustShap
 export type RobustZSpec = z.output<ReturnType<typeof robustZSchema>>;
 export type HampelSpec = z.output<ReturnType<typeof hampelSchema>>;
 
+const robustParams = perStep((spec: RobustZSpec) => ({ ...spec, replace_outliers: false }));
+const hampelParams = perStep((spec: HampelSpec) => ({ ...spec, replace_outliers: true }));
+
 export const robustZPlugin: DetectorPlugin<RobustZSpec> = {
   type: 'detector',
   kind: 'robust_z',
   description: 'Robust z-score over a bounded window: median and MAD.',
   schema: robustZSchema,
-  create: (spec) => new RobustZDetector({ ...spec, replace_outliers: false }),
+  create: (spec) => new RobustZDetector(robustParams(spec)),
   sample: `
 detector: robust_z
 window: 128
@@ -41,7 +44,7 @@ export const hampelPlugin: DetectorPlugin<HampelSpec> = {
   kind: 'hampel',
   description: 'Hampel identifier: a robust z-score whose outliers enter the window clipped to median ± threshold·scale, so a burst of outliers does not widen the spread.',
   schema: hampelSchema,
-  create: (spec) => new RobustZDetector({ ...spec, replace_outliers: true }, 'hampel'),
+  create: (spec) => new RobustZDetector(hampelParams(spec), 'hampel'),
   sample: `
 detector: hampel
 window: 64
