@@ -1059,7 +1059,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'ceiling: a level over the limit for hours is never the usual high (a pump first seen at night alarms at its day load for days)',
     in: 'src/detectors/ceiling/detector.ts',
-    original: 'if (this.p.accept_blocks === 0 || this.overN < this.p.accept_blocks) return false;',
+    original: 'if (this.overN < this.p.accept_blocks) return false;',
     replacement: 'return false;',
     tests: ['test/detectors/ceiling.test.ts', 'test/pipelines/maintenance-duty.test.ts'],
     pattern: 'accept_blocks|daily load',

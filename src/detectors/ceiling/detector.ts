@@ -16,8 +16,9 @@ export interface CeilingParams {
   /** Blocks learnt before judging. */
   warmup: number;
   /**
-   * Blocks in a row whose highs pass the limit before their level is the new usual high (a load
-   * the machine now runs at), learnt at once; 0: never, every such block is learnt clipped.
+   * Blocks in a row whose highs are well over the usual high (more than half the limit) before
+   * their level is the new usual high (a load the machine now runs at), learnt at once; 0: never,
+   * a block over the limit is learnt clipped.
    */
   accept_blocks: number;
 }
@@ -30,7 +31,8 @@ export interface CeilingParams {
  * however short the run. After the warm-up a block whose high is far under the usual (the limit
  * below it: a standing machine, a warm-up from cold) is no evidence about the usual high and is
  * not learnt; one far over it is learnt clipped to the limit, as the `ewma` detector's clip does,
- * until `accept_blocks` blocks in a row have passed it: then their level is the usual high. A
+ * until `accept_blocks` blocks in a row have been well over it (more than half the limit): then
+ * their level is the usual high. A
  * machine first seen at night at a low load meets its day load as an anomaly once, not every day
  * for weeks (clipped learning alone moved the usual high 0.05 °C an hour towards a day's 15 °C
  * more). O(1) state.
@@ -45,7 +47,7 @@ export class CeilingDetector implements Detector {
   /** The current block's index (floor(ts / block)) and its highest reading so far. */
   private blockIdx = NaN;
   private blockHigh = -Infinity;
-  /** The blocks in a row whose highs passed the limit: how many, and the sum and sum of squares of their highs. */
+  /** The blocks in a row well over the usual high: how many, and the sum and sum of squares of their highs. */
   private overN = 0;
   private overSum = 0;
   private overSq = 0;
@@ -127,13 +129,14 @@ export class CeilingDetector implements Detector {
     this.n++;
   }
 
-  /** One more block over the limit; at `accept_blocks` in a row their mean and spread become the usual high's. */
+  /** One more block well over the usual high; at `accept_blocks` in a row their mean and spread become the usual high's. */
   private acceptOver(high: number): boolean {
+    if (this.p.accept_blocks === 0) return false;
     if (this.overN === 0) this.overSum = this.overSq = 0;
     this.overN++;
     this.overSum += high;
     this.overSq += high * high;
-    if (this.p.accept_blocks === 0 || this.overN < this.p.accept_blocks) return false;
+    if (this.overN < this.p.accept_blocks) return false;
     this.mean = this.overSum / this.overN;
     this.variance = Math.max(0, this.overSq / this.overN - this.mean * this.mean);
     this.overN = 0;

@@ -14,7 +14,7 @@ function schema({ z, durationSchema, minStd, detectStep }: DetectorSchemaKit) {
     min_rise: z.number().nonnegative().default(0).describe('...and at least this far above it, in value units (e.g. 10 for a bearing 10 °C hotter than it usually runs).'),
     min_ratio: z.number().nonnegative().refine((r) => r === 0 || r > 1, { message: 'min_ratio must be above 1 (1.25: a quarter over the usual high), or 0 for none' }).default(0).describe('...and at least this multiple of it (e.g. 1.25 for a motor current a quarter over its usual high, whatever the motor size; 0: none).'),
     warmup: z.number().int().positive().max(100_000).default(6).describe('Blocks learnt before judging (default 6).'),
-    accept_after: durationSchema.default(3 * 3_600_000).describe('A level over the limit for this long (blocks in a row whose highs pass it) is the new usual high, learnt at once: a load the machine now runs at, first met after the warm-up (a pump first seen at night meets its day load once, not every day). Before that, blocks over the limit are learnt clipped. 0: never (default 3h).'),
+    accept_after: durationSchema.default(3 * 3_600_000).describe('A level well over the usual high (block highs more than half the limit over it, blocks in a row) for this long is the new usual high, learnt at once: a load the machine now runs at, first met after the warm-up (a pump first seen at night meets its day load once, not every day). Before that, blocks over the limit are learnt clipped. 0: never (default 3h).'),
   }).refine((s) => s.half_life >= s.block, { message: 'half_life must be at least one block' });
 }
 
