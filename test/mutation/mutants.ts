@@ -1091,7 +1091,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'running: a machine first seen running is taken as settled (the inrush of its first window goes on to the rules)',
     in: 'src/engine/operators/running/running.ts',
-    original: 'const since = running ? (m !== undefined && Number.isFinite(m.firstSeen) ? Math.min(m.firstSeen, r.ts) : r.ts) : r.ts;',
+    original: 'const since = running && m !== undefined && Number.isFinite(m.firstSeen) ? Math.min(m.firstSeen, r.ts) : r.ts;',
     replacement: 'const since = running ? -Infinity : r.ts;',
     tests: ['test/engine/running.test.ts', 'test/pipelines/maintenance-duty.test.ts'],
     pattern: 'first seen running|an overload',

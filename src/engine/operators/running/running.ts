@@ -14,8 +14,10 @@
  * Per device: its first readings wait up to `settle` for a `metric` reading, which says whether
  * they were a standing machine's (up to 256 a device, 10,000 in all; more are dropped, counted as
  * `unknown`); a device that sends none by then is taken as running and its waiting readings go
- * on. From a stop its held streams are paused (`ctx.pause`: live, detectors of absence after this
- * step are not asked about them: a parked van's receiver is not "lost"); once a metric has
+ * on. A device first seen running settles from its first reading, as after a start (it may be
+ * starting as the gateway first sees it). From a stop its held streams are paused (`ctx.pause`:
+ * live, detectors of absence after this step are not asked about them: a parked van's receiver is
+ * not "lost"); once a metric has
  * settled after the next start (`settle`, or its own in `settle_by_metric`), the detectors after
  * this step are told that its streams were paused until then (`ctx.resume`): the stop is not time
  * for them (memories in time do not forget over it, warm-ups count running time, silence counts
@@ -35,7 +37,7 @@ export type { RunningStepSpec } from './schema.js';
 
 interface Machine {
   running: boolean;
-  /** Event time of the last start (-Infinity: running since before it was first seen). */
+  /** Event time of the last start, or of the first reading of a machine first seen running (-Infinity: a device without `metric`, taken as running). */
   since: number;
   /** Settle groups (bit i: group i) whose settle since the last start has not ended yet. */
   unsettled: number;
@@ -154,7 +156,7 @@ export class RunningOperator implements EngineOperator {
       // First seen standing: stopped. First seen running: it may be starting as we first see it
       // (a cabinet powered up with its gateway: the inrush in the first window), so it settles as
       // after a start, from its first reading; not counted as a start.
-      const since = running ? (m !== undefined && Number.isFinite(m.firstSeen) ? Math.min(m.firstSeen, r.ts) : r.ts) : r.ts;
+      const since = running && m !== undefined && Number.isFinite(m.firstSeen) ? Math.min(m.firstSeen, r.ts) : r.ts;
       const first = { running, since, unsettled: running ? (1 << this.groups.length) - 1 : 0, firstSeen: NaN, waiting: null };
       const known = m === undefined ? this.add(device, first) : Object.assign(m, first);
       if (known && !running) ctx.pause(device, r.ts, this.isHeld);
