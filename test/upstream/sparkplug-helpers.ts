@@ -27,11 +27,24 @@ const num = (v: unknown) => (v && typeof v === 'object' && 'toNumber' in v ? (v 
  * A decoding Sparkplug host: decodes each publish on spBv1.0/<group>/<type>/<node>[/<device>]
  * (undefined for other topics), learning metric aliases from NBIRTH/DBIRTH and resolving them in
  * DDATA (an unknown alias becomes the name `?alias:<n>`).
+ * A broker's redelivery (the MQTT DUP flag, the same topic and bytes as one of the last 1,000
+ * received) is QoS 1's at least once between broker and host, not the node's order: it is counted
+ * in `redeliveries` and gives undefined. Mosquitto resends what the host had not acknowledged when
+ * it stopped, after its restart.
  */
 export class SparkplugHost {
   private readonly aliases = new Map<string, Map<number, string>>();
+  private readonly recent: string[] = [];
+  redeliveries = 0;
 
-  decode(topic: string, payload: Uint8Array): SpMessage | undefined {
+  decode(topic: string, payload: Uint8Array, dup = false): SpMessage | undefined {
+    const key = `${topic} ${Buffer.from(payload).toString('base64')}`;
+    if (dup && this.recent.includes(key)) {
+      this.redeliveries++;
+      return undefined;
+    }
+    this.recent.push(key);
+    if (this.recent.length > 1000) this.recent.shift();
     const m = decodeSparkplug(topic, payload);
     if (!m) return undefined;
     let names = this.aliases.get(m.node);

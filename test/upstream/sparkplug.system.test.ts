@@ -55,8 +55,8 @@ describe('sparkplug B: edgewise run → Mosquitto → a decoding host', () => {
     const got: SpMessage[] = [];
     const decoder = new SparkplugHost();
     const host = mqtt.connect(mosq.url, { clientId: 'sparkplug-host', clean: false, reconnectPeriod: 100 });
-    host.on('message', (topic, payload) => {
-      const m = decoder.decode(topic, payload);
+    host.on('message', (topic, payload, packet) => {
+      const m = decoder.decode(topic, payload, packet.dup);
       if (m && m.type !== 'NCMD') got.push(m);
     });
     await new Promise<void>((resolve, reject) => host.once('connect', () => host.subscribe('spBv1.0/plant/#', { qos: 1 }, (err) => (err ? reject(err) : resolve()))));
