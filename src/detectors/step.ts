@@ -17,6 +17,8 @@ export interface DetectStepSpec {
   readonly detector: string;
   readonly name?: string;
   readonly field: string;
+  /** The field that gives the operating state (detectors that take one: `ceiling`). */
+  readonly by?: string;
   readonly output: string;
   readonly alert: Omit<AlertParams, 'clear_readings' | 'clear_readings_within' | 'cooldown_readings' | 'cooldown_readings_within' | 'cooldown_readings_score'> & {
     clear_readings?: number;
@@ -51,11 +53,12 @@ interface DetectOutcome {
 export interface DetectStep {
   readonly name: string;
   readonly field: string;
+  readonly by?: string;
   readonly output: string;
   /** Detector and alert tracker for one key. */
   createKeyState(stream: string): unknown;
-  /** Judge one reading (`quiet`: the detector learns it, the alert is not fed); the returned object is reused by the next call. */
-  update(state: unknown, ts: number, value: number, quiet?: boolean): DetectOutcome;
+  /** Judge one reading (`quiet`: the detector learns it, the alert is not fed; `context`: the `by` field's value); the returned object is reused by the next call. */
+  update(state: unknown, ts: number, value: number, quiet?: boolean, context?: number): DetectOutcome;
   /** The stream stops being judged at `ts` (its machine stopped): pending runs end; with `alert.at_stop: clear` an active alert clears with `reason` (Detector.stop, AlertTracker.end). */
   stop(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
   /** The stream is forgotten at `ts` (input.forget_after): an active alert clears with `reason` (its value NaN: nothing was judged). */
@@ -88,11 +91,12 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
   return {
     name,
     field: spec.field,
+    ...(spec.by !== undefined ? { by: spec.by } : {}),
     output: spec.output,
     createKeyState: create,
-    update(state: unknown, ts: number, value: number, quiet = false): DetectOutcome {
+    update(state: unknown, ts: number, value: number, quiet = false, context?: number): DetectOutcome {
       const keyState = state as KeyState;
-      const j = keyState.detector.update(ts, value);
+      const j = keyState.detector.update(ts, value, context);
       out.score = j.score;
       out.anomalous = j.anomalous;
       out.alert = quiet || j.rule === SETTLING ? undefined : keyState.alert.update(ts, value, j);

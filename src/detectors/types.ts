@@ -17,8 +17,11 @@ export type { Judgement } from '../core/records.js';
 export interface Detector {
   /** Detector kind, e.g. `ewma`. */
   readonly kind: string;
-  /** Judge one reading (`ts` in ms, event time). Returns the detector's reused result object. */
-  update(ts: number, value: number): Judgement;
+  /**
+   * Judge one reading (`ts` in ms, event time). Returns the detector's reused result object.
+   * `context`: the operating state's value (the step's `by` field, e.g. a load), for detectors that take one.
+   */
+  update(ts: number, value: number, context?: number): Judgement;
   /**
    * Optional, for detectors of absence (`dropout`): judge that no reading has come up to event
    * time `ts`. Called live on the gateway's ticks while a stream is silent; learns nothing (the

@@ -63,10 +63,12 @@ const RESUMED_AFTER = 10_000;
 export interface EngineDetectStep {
   readonly name: string;
   readonly field: string;
+  /** The field that gives the operating state the value is judged in (a `ceiling` with `by`). */
+  readonly by?: string;
   readonly output: string;
   createKeyState(stream: string): unknown;
-  /** `quiet`: the detector learns the reading, its alert is not fed (the stream's machine stands). */
-  update(state: unknown, ts: number, value: number, quiet?: boolean): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
+  /** `quiet`: the detector learns the reading, its alert is not fed (the stream's machine stands). `context`: the `by` field's value. */
+  update(state: unknown, ts: number, value: number, quiet?: boolean, context?: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
   /** The stream stops being judged at `ts` (a `running` step's machine stopped): pending counts end; an alert `at_stop: clear` clears with `reason`. */
   stop?(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
   /** Detectors of absence only: no reading up to event time `ts`; a raised alert, if the silence is one. */
@@ -848,25 +850,26 @@ export class Pipeline {
   }
 
   private detectOp(step: EngineDetectStep, slot: number, next: RecordOp): RecordOp {
-    const judge = (keyState: KeyState, stream: string, ts: number, value: number | undefined) => {
+    const by = step.by;
+    const judge = (keyState: KeyState, stream: string, ts: number, value: number | undefined, context?: number) => {
       if (value === undefined || !Number.isFinite(value)) return;
       let slotState = keyState.slots[slot];
       if (slotState === undefined) slotState = keyState.slots[slot] = step.createKeyState(stream);
       else if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, ts);
       // from a stop to the end of its pause no alert is fed (a window from before it may close late)
       const quiet = ts >= keyState.stoppedAt && slot >= keyState.pausedFrom && (keyState.paused || ts < keyState.pausedUntil);
-      const out = step.update(slotState, ts, value, quiet);
+      const out = step.update(slotState, ts, value, quiet, context);
       this.opts.onDetect?.({ step: step.name, stream, ts, value, score: out.score, anomalous: out.anomalous, alertActive: out.alertActive });
       if (out.alert) this.emitAlert(step.output, out.alert);
     };
     return {
       reading: (keyState, r) => {
-        judge(keyState, r.stream, r.ts, step.field === 'value' ? r.value : (r.fields?.[step.field] as number | undefined));
+        judge(keyState, r.stream, r.ts, step.field === 'value' ? r.value : (r.fields?.[step.field] as number | undefined), by === undefined ? undefined : (r.fields?.[by] as number | undefined));
         next.reading(keyState, r);
       },
       result: (keyState, res) => {
         // A window result is judged at its end time.
-        judge(keyState, res.stream, res.end, step.field === 'count' ? res.count : res.values[step.field]);
+        judge(keyState, res.stream, res.end, step.field === 'count' ? res.count : res.values[step.field], by === undefined ? undefined : by === 'count' ? res.count : res.values[by]);
         next.result(keyState, res);
       },
     };

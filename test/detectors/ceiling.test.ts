@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CeilingDetector, type CeilingParams } from '../../src/detectors/ceiling/detector.js';
+import { CeilingDetector, MAX_STATES, type CeilingParams } from '../../src/detectors/ceiling/detector.js';
+import { compileDetect } from '../../src/compile.js';
 import { detectStepSchema } from '../helpers/schemas.js';
 import { noise, T0 } from './helpers.js';
 
 const MIN = 60_000;
 const H = 60 * MIN;
-const P: CeilingParams = { block: H, half_life: 7 * 24 * H, threshold: 4, min_std: 1, min_rise: 12, warmup: 3, min_ratio: 0, accept_blocks: 0 };
+const P: CeilingParams = { block: H, half_life: 7 * 24 * H, threshold: 4, min_std: 1, min_rise: 12, warmup: 3, min_ratio: 0, accept_blocks: 0, band: 0, lag: 0 };
 
 /**
  * A pump running `run` minutes of every hour for `days`, one reading every 10 s while it runs:
@@ -164,10 +165,138 @@ describe('ceiling detector', () => {
     assert.throws(() => detectStepSchema.parse({ detector: 'ceiling', min_ratio: 0.9 }), /min_ratio must be above 1/);
   });
 
+  it('config: `by` names the field of the operating state (band 0.35 and lag 30m by default); no other detector takes one', () => {
+    const step = detectStepSchema.parse({ detector: 'ceiling', by: 'load' }) as unknown as Record<string, unknown>;
+    assert.equal(step.by, 'load');
+    assert.equal(step.band, 0.35);
+    assert.equal(step.lag, 30 * MIN);
+    assert.equal(compileDetect(detectStepSchema.parse({ detector: 'ceiling', by: 'load' })).by, 'load');
+    assert.throws(() => detectStepSchema.parse({ detector: 'ewma', by: 'load' }), /by/);
+  });
+
   it('config: block and half_life are durations; a half_life shorter than a block is refused', () => {
     const step = detectStepSchema.parse({ detector: 'ceiling', block: '30m', half_life: '2d', min_rise: 10 }) as unknown as Record<string, unknown>;
     assert.equal(step.block, 30 * MIN);
     assert.equal(step.half_life, 48 * H);
     assert.throws(() => detectStepSchema.parse({ detector: 'ceiling', block: '1h', half_life: '10m' }), /half_life must be at least one block/);
+  });
+});
+
+/**
+ * A pump that runs all day under a daily load: 45 % at night, 95 % from 06:00 to 22:00 (30-minute
+ * ramps), one reading every 10 s with its motor current (the operating state, 10 A at full load)
+ * and its bearing temperature (20 °C + 25 °C × load, time constant 10 min). `hotter(t)` adds to
+ * the temperature (a fault); `from` is the first reading's time.
+ */
+function dailyLoad(days: number, hotter: (t: number) => number = () => 0, from = T0, seed = 5) {
+  const g = noise(seed);
+  const out: Array<{ ts: number; value: number; load: number }> = [];
+  let temp = NaN;
+  for (let t = from; t < from + days * 24 * H; t += 10_000) {
+    const h = ((t - T0) % (24 * H)) / H;
+    const shift = h < 5.5 || h >= 22.5 ? 0 : h < 6 ? (h - 5.5) * 2 : h < 22 ? 1 : 1 - (h - 22) * 2;
+    const load = 0.45 + 0.5 * shift;
+    const target = 20 + 25 * load + hotter(t);
+    temp = Number.isNaN(temp) ? target : temp + (target - temp) * (1 - Math.exp(-10_000 / (10 * MIN)));
+    out.push({ ts: t, value: temp + 0.05 * g(), load: 10 * (0.35 + 0.65 * load) * (1 + 0.01 * g()) });
+  }
+  return out;
+}
+
+const BY: CeilingParams = { ...P, warmup: 2, accept_blocks: 3, band: 0.35, lag: 30 * MIN };
+
+function judgeBy(d: CeilingDetector, readings: Array<{ ts: number; value: number; load?: number }>) {
+  const anomalous: number[] = [];
+  for (const r of readings) if (d.update(r.ts, r.value, r.load).anomalous) anomalous.push(r.ts);
+  return anomalous;
+}
+
+describe('ceiling detector by operating state (`by`: a usual high per load)', () => {
+  it('a pump first seen at night meets its day load (12.5 °C hotter): learnt, not an anomaly, on the first morning or ever; without `by` an anomaly on the first morning', () => {
+    assert.deepEqual(judgeBy(new CeilingDetector(BY), dailyLoad(4)), []);
+    const one = judge(new CeilingDetector({ ...BY, band: 0 }), dailyLoad(4));
+    assert.ok(one.length > 0 && one[0]! >= T0 + 5.5 * H && one[0]! < T0 + 9 * H, `without by: first at ${(one[0]! - T0) / H} h`);
+  });
+
+  it('a bearing 14 °C hotter at night (under the day level + 12 °C) is found within the half hour against the night\'s usual high; one usual high for both loads never finds it', () => {
+    const from = T0 + 3 * 24 * H + 2 * H;
+    const hot = (t: number) => (t >= from && t < from + H ? 14 : 0);
+    const by = judgeBy(new CeilingDetector(BY), dailyLoad(4, hot));
+    assert.ok(by.length > 0 && by[0]! >= from && by[0]! < from + 30 * MIN, `first at ${(by[0]! - from) / MIN} min`);
+    assert.ok(by.every((t) => t >= from && t < from + H + 30 * MIN));
+    assert.deepEqual(judge(new CeilingDetector({ ...BY, band: 0 }), dailyLoad(4, hot)).filter((t) => t >= from && t < from + H), []);
+  });
+
+  it('the state left is a reference for `lag`: the bearing still hot from the day (time constant 10 min) is no anomaly when the load drops at 22:00; with no lag it is', () => {
+    assert.deepEqual(judgeBy(new CeilingDetector(BY), dailyLoad(3)), []);
+    // a bearing cooling over 25 minutes: under a lag of 0 the night's usual high judges it at once
+    const slowCool = dailyLoad(3).map((r) => ({ ...r, value: r.value + (((r.ts - T0) % (24 * H)) / H >= 22 && ((r.ts - T0) % (24 * H)) / H < 22.5 ? 10 : 0) }));
+    assert.deepEqual(judgeBy(new CeilingDetector(BY), slowCool), []);
+    assert.ok(judgeBy(new CeilingDetector({ ...BY, lag: 0 }), slowCool).length > 0);
+  });
+
+  it('a pump first seen by day: its first night\'s usual high is the night\'s, not the day\'s heat still in the bearing at 22:00 (not learnt for `lag`): 14 °C hotter that night is found', () => {
+    const from = T0 + 24 * H + 2 * H;
+    const found = judgeBy(new CeilingDetector(BY), dailyLoad(1.5, (t) => (t >= from && t < from + H ? 14 : 0), T0 + 12 * H));
+    assert.ok(found.length > 0 && found[0]! >= from && found[0]! < from + 30 * MIN, `first at ${found.length ? (found[0]! - from) / MIN : 'never'}`);
+  });
+
+  it('a load never seen is judged against the usual high of the nearest higher load learnt: under the night\'s load, 15 °C over the night\'s level is found; over the day\'s, 15 °C over the day\'s is learnt, not judged', () => {
+    const learnt = () => {
+      const d = new CeilingDetector(BY);
+      judgeBy(d, dailyLoad(2));
+      return d;
+    };
+    const t1 = T0 + 2 * 24 * H + 12 * H;
+    const at = (value: number, load: number) => Array.from({ length: 60 }, (_, i) => ({ ts: t1 + i * 10_000, value, load }));
+    // the night: 6.4 A, about 31 °C; the day: 9.7 A, about 44 °C
+    assert.ok(judgeBy(learnt(), at(31.5 + 15, 4)).length > 0, 'a lower load: judged against the night');
+    assert.deepEqual(judgeBy(learnt(), at(44 + 15, 14)), []);
+    assert.deepEqual(judgeBy(learnt(), at(31.5 + 8, 4)), []);
+  });
+
+  it('readings without the operating state (a pump without a current sensor), or always at one load, are one state, judged as without `by` from the first reading', () => {
+    const readings = cycling(6, 40, 60, (t) => (t >= T0 + 5 * 24 * H ? 20 : 0));
+    assert.deepEqual(judgeBy(new CeilingDetector(BY), readings), judge(new CeilingDetector({ ...BY, band: 0 }), readings));
+    assert.deepEqual(judgeBy(new CeilingDetector(BY), readings.map((r) => ({ ...r, load: 10 }))), judge(new CeilingDetector({ ...BY, band: 0 }), readings));
+    // runs of 20 minutes, shorter than the lag: the first is learnt too, so it is judged from the same hour
+    const rules = (d: CeilingDetector, rs: Array<{ ts: number; value: number }>, load?: number) => rs.map((r) => d.update(r.ts, r.value, load).rule);
+    const short = cycling(1, 20, 60);
+    assert.deepEqual(rules(new CeilingDetector(BY), short, 10), rules(new CeilingDetector({ ...BY, band: 0 }), short));
+    assert.ok(rules(new CeilingDetector(BY), short, 10).includes('ceiling'));
+    assert.ok(judge(new CeilingDetector({ ...BY, band: 0 }), readings).length > 0);
+  });
+
+  it('at most MAX_STATES states: a load wandering over 30 levels keeps the last ones seen', () => {
+    const d = new CeilingDetector(BY);
+    for (let i = 0; i < 30 * 360; i++) d.update(T0 + i * 10_000, 50, 2 ** Math.floor(i / 360));
+    const states = (d.snapshot() as { states: unknown[] }).states;
+    assert.equal(states.length, MAX_STATES);
+  });
+
+  it('restored from a snapshot at any hour of the three days, it judges as one that ran on; a snapshot from before `by` is the first state\'s', () => {
+    const readings = dailyLoad(3, (t) => (t >= T0 + 2 * 24 * H + 3 * H && t < T0 + 2 * 24 * H + 4 * H ? 15 : 0));
+    const ran = new CeilingDetector(BY);
+    const expected = readings.map((r) => ran.update(r.ts, r.value, r.load).score);
+    let d = new CeilingDetector(BY);
+    const got: number[] = [];
+    readings.forEach((r, i) => {
+      if (i % 1_000 === 999) {
+        const snap = JSON.parse(JSON.stringify(d.snapshot())) as Record<string, unknown>;
+        d = new CeilingDetector(BY);
+        d.restore(snap);
+      }
+      got.push(d.update(r.ts, r.value, r.load).score);
+    });
+    assert.deepEqual(got, expected);
+    assert.ok(expected.some((s) => s >= 0.5), 'the overheating is found');
+    // a step that had no `by`: its usual high is the first state's
+    const old = new CeilingDetector({ ...BY, band: 0 });
+    judge(old, cycling(3, 60, 50));
+    const moved = new CeilingDetector(BY);
+    moved.restore(JSON.parse(JSON.stringify(old.snapshot())));
+    const o = moved.update(T0 + 3 * 24 * H, 75, 10);
+    assert.equal(o.rule, 'ceiling');
+    assert.ok(o.anomalous && Math.abs(o.baseline - old.update(T0 + 3 * 24 * H, 75).baseline) < 1e-9);
   });
 });

@@ -94,13 +94,16 @@ function judged(pipeline: string, domain: 'maintenance' | 'telematics', d: Duty,
   return { raised, stray, faults, operators: p.stats().operators };
 }
 
-test('the maintenance pipeline on pumps that run 40 minutes an hour: every overheating found by `temp-above-usual` in the run it began in, nothing stray (seeds 7–10)', () => {
+test('the maintenance pipeline on pumps that run 40 minutes an hour: every overheating found by `temp-above-usual` in the run it began in, but in the hours its day load is first met; nothing stray (seeds 7–10)', () => {
   // Before 2026-12-05 the bearing was judged only an hour after a start: on these pumps never.
+  // The runs start at 04:00; the day load (from 05:30) is a load never seen, learnt, not judged,
+  // until its 30-minute lag and two hourly blocks have passed.
+  const dayLoadLearnt = Date.UTC(2024, 0, 1, 8, 30);
   let overheatings = 0;
   for (const seed of [7, 8, 9, 10]) {
     const { raised, stray, faults } = judged('predictive-maintenance.yaml', 'maintenance', duty('40m/1h'), 6, seed);
     assert.deepEqual(stray.map((a) => `${a.detector} ${new Date(a.start).toISOString()}`), [], `seed ${seed}`);
-    for (const f of faults.filter((f) => f.fault === 'overheating')) {
+    for (const f of faults.filter((f) => f.fault === 'overheating' && !(f.start >= Date.UTC(2024, 0, 1, 5, 30) && f.start < dayLoadLearnt))) {
       overheatings++;
       assert.ok(raised.some((a) => a.detector === 'temp-above-usual' && a.start >= f.start && a.start <= f.end), `seed ${seed}: overheating ${new Date(f.start).toISOString()}: ${raised.map((a) => a.detector).join(' ')}`);
     }
