@@ -165,13 +165,13 @@ describe('ceiling detector', () => {
     assert.throws(() => detectStepSchema.parse({ detector: 'ceiling', min_ratio: 0.9 }), /min_ratio must be above 1/);
   });
 
-  it('config: `by` names the field of the operating state (band 0.35 and lag 30m by default); no other detector takes one', () => {
+  it('config: `by` names the field of the operating state (band 0.35 and lag 30m by default); a detector without operating states refuses it', () => {
     const step = detectStepSchema.parse({ detector: 'ceiling', by: 'load' }) as unknown as Record<string, unknown>;
     assert.equal(step.by, 'load');
     assert.equal(step.band, 0.35);
     assert.equal(step.lag, 30 * MIN);
     assert.equal(compileDetect(detectStepSchema.parse({ detector: 'ceiling', by: 'load' })).by, 'load');
-    assert.throws(() => detectStepSchema.parse({ detector: 'ewma', by: 'load' }), /by/);
+    assert.throws(() => detectStepSchema.parse({ detector: 'threshold', above: 1, by: 'load' }), /by/);
   });
 
   it('config: block and half_life are durations; a half_life shorter than a block is refused', () => {

@@ -45,7 +45,18 @@ function runTests(dir: string, label: string, files: string[], pattern?: string)
   const env = { ...process.env, EDGEWISE_TEST_WAIT_MS: WAIT_MS };
   const child = spawn(process.execPath, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
+  let stdout = '';
+  let bailed = false;
+  child.stdout.on('data', (d) => {
+    output += d;
+    stdout += d;
+    // The dot reporter prints a dot per test passed and an X per test failed: the first X settles
+    // it (the tests after it, often a mutant's other waits for what never comes, need not run).
+    if (!bailed && /^[.\n]*X/.test(stdout)) {
+      bailed = true;
+      process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
   child.stderr.on('data', (d) => (output += d));
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -55,7 +66,7 @@ function runTests(dir: string, label: string, files: string[], pattern?: string)
   return new Promise((done) =>
     child.once('exit', (code) => {
       clearTimeout(timer);
-      done({ label, failed: code !== 0, timedOut, ms: Date.now() - t0, output });
+      done({ label, failed: bailed || code !== 0, timedOut, ms: Date.now() - t0, output });
     }),
   );
 }
