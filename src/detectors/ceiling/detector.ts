@@ -22,8 +22,8 @@ export interface CeilingParams {
    */
   accept_blocks: number;
   /**
-   * With the step's `by` (an operating state, e.g. a load): the width of a state, as a ratio (0.2: a
-   * load within ±20 % of the state's). Each state has its own usual high. 0: no states (no `by`).
+   * With the step's `by` (an operating state, e.g. a load): the width of a state, as a ratio (0.35: a
+   * load within ±35 % of the state's). Each state has its own usual high. 0: no states (no `by`).
    */
   band: number;
   /** With `by`: for this long after the state changes its readings are not learnt, and the state left is still a reference (a temperature follows its load with a lag). */
@@ -51,17 +51,16 @@ class UsualHigh {
 
   constructor(private readonly p: CeilingParams, private readonly weight: number) {}
 
-  /** A reading of this state: its block's high (the block that ended is learnt first). False for a reading from an earlier block. */
-  add(ts: number, x: number): boolean {
+  /** A reading of this state: its block's high (the block that ended is learnt first). */
+  add(ts: number, x: number): void {
     const idx = Math.floor(ts / this.p.block);
     if (idx !== this.blockIdx) {
-      if (idx < this.blockIdx) return false; // a clock stepped back: judged, not learnt
+      if (idx < this.blockIdx) return; // a clock stepped back: judged, not learnt
       this.learn();
       this.blockIdx = idx;
       this.blockHigh = -Infinity;
     }
     if (x > this.blockHigh) this.blockHigh = x;
-    return true;
   }
 
   limit(): number {
@@ -125,7 +124,6 @@ class UsualHigh {
     return this;
   }
 }
-
 
 /**
  * Judges each reading against the highest level the stream usually reaches: the exponentially
