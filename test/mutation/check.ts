@@ -39,9 +39,9 @@ function copyTree(): string {
 }
 
 /** Run tests in `dir`; failed: they did not all pass (or took longer than TIMEOUT_MS). */
-function runTests(dir: string, label: string, files: string[], pattern?: string): Promise<Outcome> {
+function runTests(dir: string, label: string, files: string[], patterns: string[] = []): Promise<Outcome> {
   const t0 = Date.now();
-  const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=dot', ...(pattern ? [`--test-name-pattern=${pattern}`] : []), ...files];
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=dot', ...patterns.map((p) => `--test-name-pattern=${p}`), ...files];
   const env = { ...process.env, EDGEWISE_TEST_WAIT_MS: WAIT_MS };
   const child = spawn(process.execPath, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -69,6 +69,29 @@ function runTests(dir: string, label: string, files: string[], pattern?: string)
       done({ label, failed: bailed || code !== 0, timedOut, ms: Date.now() - t0, output });
     }),
   );
+}
+
+interface BaselineRun {
+  label: string;
+  files: string[];
+  /** Empty: every test of the files. */
+  patterns: string[];
+}
+
+/** The unmutated runs: one per set of test files, selecting every test some mutant relies on. */
+function baselineRuns(mutants: readonly { tests: string[]; pattern?: string }[]): BaselineRun[] {
+  const byFiles = new Map<string, BaselineRun & { whole: boolean }>();
+  for (const m of mutants) {
+    const key = m.tests.join(' ');
+    const run = byFiles.get(key) ?? { label: key, files: m.tests, patterns: [], whole: false };
+    byFiles.set(key, run);
+    if (!m.pattern) run.whole = true;
+    else if (!run.patterns.includes(m.pattern)) run.patterns.push(m.pattern);
+  }
+  return [...byFiles.values()].map(({ whole, ...run }) => {
+    const patterns = whole ? [] : run.patterns;
+    return { ...run, patterns, label: patterns.length ? `${run.label} (tests matching ${patterns.map((p) => `"${p}"`).join(' or ')})` : run.label };
+  });
 }
 
 /** Run `work` over `items`, `JOBS` at a time, each job with its own copy of the tree. */
@@ -101,19 +124,20 @@ async function main(): Promise<number> {
       for (const p of problems) console.error(`mutation check: ${p}`);
       return 1;
     }
-    // Unmutated, each test selection must pass, or killing a mutant would prove nothing.
-    const selections = [...new Map(mutants.map((m) => [`${m.tests.join(' ')}${m.pattern ? ` (tests matching "${m.pattern}")` : ''}`, m])).entries()];
-    const baseline = await inCopies(copies, selections, (dir, [label, m]) => runTests(dir, label, m.tests, m.pattern));
+    // Unmutated, each test selection must pass, or killing a mutant would prove nothing. Selections
+    // over the same files run once, with every pattern (a test runs if it matches any of them).
+    const baseline = await inCopies(copies, baselineRuns(mutants), (dir, run) => runTests(dir, run.label, run.files, run.patterns));
     const broken = baseline.filter((b) => b.failed);
     for (const b of broken) console.error(`mutation check: fails before any mutation: ${b.label}\n${b.output.slice(-3000)}`);
     if (broken.length) return 1;
+    console.log(`mutation check: ${baseline.length} unmutated runs passed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
     const outcomes = await inCopies(copies, mutants, async (dir, m) => {
       const { file } = locate(dir, m) as { file: string };
       const text = readFileSync(file, 'utf8');
       writeFileSync(file, text.replace(m.original, m.replacement));
       try {
-        return await runTests(dir, m.id, m.tests, m.pattern);
+        return await runTests(dir, m.id, m.tests, m.pattern ? [m.pattern] : []);
       } finally {
         writeFileSync(file, text);
       }
