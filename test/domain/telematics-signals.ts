@@ -22,8 +22,12 @@ export interface DriveOptions {
   /** Mount rotation: yaw, pitch, roll in degrees (sensor = R · vehicle). */
   mount?: [number, number, number];
   gyro?: boolean;
-  /** Emit speed (km/h) once a second. */
-  speed?: boolean;
+  /**
+   * Emit speed (km/h) once a second: `true` as a receiver's Doppler speed (0.2 km/h of noise),
+   * `'stale'` as a phone's fused speed, which every fourth second repeats the value before and
+   * catches up at the next.
+   */
+  speed?: boolean | 'stale';
   /**
    * Emit the GPS course (degrees true) with the speed, while moving: `true` as a receiver's
    * Doppler course (0.1 m/s of velocity noise), `'steps'` as a phone's, which holds a value for a
@@ -75,6 +79,7 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
   let nextSpeed = 0;
   let heading = o.heading0 ?? 0;
   let shown = heading;
+  let shownSpeed = 0;
   const dt = 1 / hz;
   for (const st of script) {
     const startT = t;
@@ -101,7 +106,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
         if (o.gyro !== false) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts, value: ws[i]! }));
       }
       if (o.speed && t >= nextSpeed - 1e-9) {
-        readings.push({ stream: `${dev}/speed_kmh`, ts, value: Math.max(0, v * 3.6 + (v > 0 ? 0.2 * n() : 0)) });
+        if (o.speed !== 'stale' || Math.round(nextSpeed) % 4 !== 3) shownSpeed = Math.max(0, v * 3.6 + (v > 0 ? 0.2 * n() : 0));
+        readings.push({ stream: `${dev}/speed_kmh`, ts, value: shownSpeed });
         if (o.course && v > 0.5) {
           if (o.course !== 'steps' || Math.round(nextSpeed) % 2 === 0) shown = heading + ((0.1 * n()) / v) * (180 / Math.PI);
           readings.push({ stream: `${dev}/course_deg`, ts, value: (((shown % 360) + 360) % 360) });

@@ -238,6 +238,38 @@ describe('telematics on speed alone (1 Hz)', () => {
     for (const [i, a] of jittered.entries()) assert.ok(a.value >= 0.95 * exact[i]!.value, `${a.detector}: peak ${a.value} m/s² with jitter, ${exact[i]!.value} without`);
   });
 
+  // Stopped, away gently (0.12 g), a firm but normal stop (0.24 g), away again, a harsh brake
+  // (0.46 g for 3 s): the speed of a phone holds a stale value every fourth second and catches up
+  // at the next, so reading to reading the firm stop reads 0.49 g.
+  const STALE_DRIVE: Stretch[] = [{ s: 12 }, { s: 12, lon: 1.2 }, { s: 10 }, { s: 6, lon: -2.4 }, { s: 5 }, { s: 10, lon: 1.5 }, { s: 5 }, { s: 3, lon: -4.5 }, { s: 6 }];
+  const STALE_BRAKE = 7;
+
+  it('a speed that holds stale values (a phone\'s) is judged over two intervals: its catch-ups are no harsh events, a harsh brake still is', () => {
+    const { raised, marks, p } = run({ imu: false, speed: 'stale' }, STALE_DRIVE);
+    assert.deepEqual(where(raised, marks), [`harsh_braking@${STALE_BRAKE}`]);
+    assert.match(raised[0]!.reason ?? '', /from speed over two intervals: it holds stale values/);
+    assert.equal(p.stats().operators.telematics!.stale_speed, 1);
+  });
+
+  it('a receiver that repeats a value where the speed barely moves (whole km/h at a steady speed, stopped, at the start or end of a change) is still judged per second', () => {
+    const { readings } = drive(testDrive().script, { imu: false, speed: true });
+    const whole = readings.map((r) => ({ ...r, value: Math.round(r.value) }));
+    const repeats = whole.filter((r, i) => i > 0 && r.value > 3.6 && r.value === whole[i - 1]!.value).length;
+    assert.ok(repeats >= 5, `${repeats} repeats while moving`);
+    const { raised, p } = play(whole);
+    assert.deepEqual(raised.map((a) => a.detector), ['harsh_braking', 'harsh_acceleration']);
+    assert.equal(p.stats().operators.telematics!.stale_speed, 0);
+    assert.match(raised[0]!.reason ?? '', /\(from speed\)/);
+  });
+
+  it('a restart after a stale speed was found goes on judging over two intervals', () => {
+    const { readings } = drive(STALE_DRIVE, { imu: false, speed: 'stale' });
+    const whole = playRestarted(readings, undefined);
+    assert.equal(whole.filter((a) => a.startsWith('raised')).length, 1);
+    const at = readings.findIndex((r) => r.ts >= drive(STALE_DRIVE, { imu: false, speed: 'stale' }).marks[2]![0]);
+    assert.deepEqual(playRestarted(readings, at, viaJson), whole);
+  });
+
   it('IMU readings late for their sample are counted, never judged', () => {
     const { p } = run({ mount: [0, 0, 0] }, [{ s: 1 }]);
     // A second before the drive: late for the vehicle's sample (an hour back would be a clock jump, refused before the step).

@@ -1033,6 +1033,22 @@ export const MUTANTS: Mutant[] = [
     pattern: 'moved in its mount',
   },
   {
+    id: 'telematics: a speed that holds stale values is still judged reading to reading (a phone\'s catch-up is a harsh brake)',
+    in: 'src/domain/telematics/step.ts',
+    original: 'else if (v.staleHolds < STALE_HOLDS) this.judge(v, r.ts, dt, dvdt, NaN, ctx);',
+    replacement: 'else if (true) this.judge(v, r.ts, dt, dvdt, NaN, ctx);',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'stale',
+  },
+  {
+    id: 'telematics: a repeat at the start or end of a change taken for a stale hold (a receiver in whole km/h judged over 2 s)',
+    in: 'src/domain/telematics/step.ts',
+    original: 'const inChange = before * step > 0 && Math.abs(before) + Math.abs(step) >= STALE_STEP;',
+    replacement: 'const inChange = Math.abs(before) >= STALE_STEP || Math.abs(step) >= STALE_STEP;',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'whole km/h',
+  },
+  {
     id: 'telematics: a device turned flat keeps its old forward (the recent speed evidence not compared)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.turnedFlat()) this.relearn(this.fwdRecent, this.speedRecent);',

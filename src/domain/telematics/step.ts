@@ -38,6 +38,19 @@ const SNAPSHOT_VERSION = 1;
  * intervals (990 ms) were skipped, the acceleration then taken over 2 s and its peak read low.
  */
 const INTERVAL_SLACK = 0.9;
+/**
+ * A speed source that holds stale values: a speed repeated exactly (at `STALE_MOVING` m/s or more)
+ * in the middle of a change — the reports before and after it move the same way, by `STALE_STEP`
+ * m/s or more together — is no measurement but an old value the next report catches up on (a
+ * phone's fused location: 21 such holds in a 6-minute drive, the car's CAN speed none; a
+ * receiver's whole km/h repeat at a steady speed, or at the start or end of a change, never in the
+ * middle of one this fast). Reading to reading such a source makes harsh events of normal
+ * driving, so after `STALE_HOLDS` of them its repeats are left out and its acceleration is taken
+ * over two intervals (see judgeStale).
+ */
+const STALE_STEP = 1.5;
+const STALE_MOVING = 1;
+const STALE_HOLDS = 2;
 
 /** The mounting estimate's parameters from the step's config. */
 export function mountParamsOf(spec: TelematicsStepSpec): MountParams {
@@ -71,6 +84,13 @@ interface Vehicle {
   expect: number;
   speedTs: number;
   speed: number;
+  /** A stale speed's fresh values (time, m/s) over the last two intervals, oldest first. */
+  fresh: Array<[number, number]>;
+  /** Change of speed (m/s, signed) into the last speed taken, and into the one before it (NaN: none). */
+  speedStep: number;
+  speedStepBefore: number;
+  /** Stale holds seen in the speed (see STALE_HOLDS). */
+  staleHolds: number;
   /** GPS courses taken over the last `course_span`, oldest first: time, heading unwrapped (degrees, so a turn is a difference), speed (m/s). */
   courses: Array<[number, number, number]>;
   longTs: number;
@@ -106,9 +126,10 @@ export class TelematicsOperator implements EngineOperator {
    * `uncalibrated` (no forward known yet: not judged); speed readings after a gap longer than
    * `max_gap` (`gaps`: no acceleration across it, so a tracker that reports less often than
    * that is never judged); `remounts` (the device moved in its mount: forward learnt again) and
-   * IMU samples `unsettled` (while it sat moved, before that: not judged).
+   * IMU samples `unsettled` (while it sat moved, before that: not judged); vehicles whose speed
+   * holds stale values (`stale_speed`: judged over two intervals from then on).
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -169,7 +190,7 @@ export class TelematicsOperator implements EngineOperator {
     const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
     return {
       id, source: 'speed', mount: new Mount(this.mountParams, () => this.counts.remounts++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, expect: ACCEL_MASK,
-      speedTs: NaN, speed: NaN, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
+      speedTs: NaN, speed: NaN, fresh: [], speedStep: NaN, speedStepBefore: NaN, staleHolds: 0, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
     };
   }
 
@@ -228,15 +249,48 @@ export class TelematicsOperator implements EngineOperator {
       if (r.ts - v.speedTs > this.spec.max_gap) this.counts.gaps++;
       v.speedTs = r.ts;
       v.speed = speed;
+      v.speedStep = v.speedStepBefore = NaN;
+      v.fresh.length = 0;
       return;
     }
     const dt = r.ts - v.speedTs;
     if (dt < INTERVAL_SLACK * this.spec.speed_interval) return;
     const dvdt = ((speed - v.speed) * 1000) / dt;
+    this.checkStale(v, speed - v.speed);
     v.speedTs = r.ts;
     v.speed = speed;
     if (v.source === 'imu') v.mount.speedInterval(dvdt, dt);
-    else if (this.promote(v, 'speed')) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
+    else if (!this.promote(v, 'speed')) return;
+    else if (v.staleHolds < STALE_HOLDS) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
+    else this.judgeStale(v, r.ts, speed, ctx);
+  }
+
+  /**
+   * A speed that holds stale values: a value repeated while moving is no measurement and is left
+   * out; the acceleration is taken from the newest fresh value at least two intervals back, at
+   * every fresh value.
+   */
+  private judgeStale(v: Vehicle, ts: number, speed: number, ctx: OperatorContext): void {
+    const f = v.fresh;
+    const last = f.at(-1);
+    if (last && speed === last[1] && speed >= STALE_MOVING) return;
+    f.push([ts, speed]);
+    const min = 2 * INTERVAL_SLACK * this.spec.speed_interval;
+    while (f.length > 2 && ts - f[1]![0] >= min) f.shift();
+    const [baseTs, base] = f[0]!;
+    const span = ts - baseTs;
+    if (span < min || span > this.spec.max_gap) return;
+    this.judge(v, ts, span, ((speed - base) * 1000) / span, NaN, ctx);
+  }
+
+  /** `step`: the change of speed into the reading being taken. Was the last speed taken a stale hold? */
+  private checkStale(v: Vehicle, step: number): void {
+    if (v.staleHolds >= STALE_HOLDS) return;
+    const before = v.speedStepBefore;
+    const inChange = before * step > 0 && Math.abs(before) + Math.abs(step) >= STALE_STEP;
+    if (v.speedStep === 0 && v.speed >= STALE_MOVING && inChange && ++v.staleHolds === STALE_HOLDS) this.counts.stale_speed++;
+    v.speedStepBefore = v.speedStep;
+    v.speedStep = step;
   }
 
   // --- GPS course: the lateral acceleration of a vehicle without an IMU ---
@@ -326,7 +380,7 @@ export class TelematicsOperator implements EngineOperator {
   private emit(ctx: OperatorContext, v: Vehicle, type: HarshType, e: Event, state: 'raised' | 'cleared', ts: number): void {
     const limit = this.limit[type];
     const what = type === 'harsh_braking' ? 'deceleration' : type === 'harsh_cornering' ? 'lateral acceleration' : 'acceleration';
-    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? 'from speed' : 'longitudinal channel';
+    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? `from speed${v.staleHolds >= STALE_HOLDS ? ' over two intervals: it holds stale values' : ''}` : 'longitudinal channel';
     const alert: AlertRecord = {
       id: e.id, state, stream: `${v.id}/${type}`, detector: type, severity: 'warning', score: e.peak / (e.peak + limit), start: e.start,
       ...(state === 'cleared' ? { end: ts } : {}), value: Math.round(e.peak * 100) / 100, baseline: 0,
@@ -362,7 +416,7 @@ export class TelematicsOperator implements EngineOperator {
         const m = v.mount;
         const events: Record<string, Event> = {};
         for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
-        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), speedStep: v.speedStep, speedStepBefore: v.speedStepBefore, staleHolds: v.staleHolds, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
         return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, expect: v.expect, now };
       }),
     };
@@ -381,6 +435,16 @@ export class TelematicsOperator implements EngineOperator {
     v.mask = savedNumber(now.mask, 'mask', 0);
     v.speedTs = savedNumber(now.speedTs, 'speedTs', NaN);
     v.speed = savedNumber(now.speed, 'speed', NaN);
+    // saved before 2026-12-06: no stale holds seen
+    const fresh = now.fresh ?? [];
+    if (!Array.isArray(fresh)) throw new Error(`fresh must be a list, found ${JSON.stringify(fresh)}`);
+    v.fresh = fresh.map((e: unknown) => {
+      if (!Array.isArray(e) || e.length !== 2) throw new Error(`fresh: each must be [time, speed], found ${JSON.stringify(e)}`);
+      return [savedNumber(e[0], 'fresh time', NaN), savedNumber(e[1], 'fresh speed', NaN)];
+    });
+    v.speedStep = savedNumber(now.speedStep ?? null, 'speedStep', NaN);
+    v.speedStepBefore = savedNumber(now.speedStepBefore ?? null, 'speedStepBefore', NaN);
+    v.staleHolds = savedNumber(now.staleHolds ?? 0, 'staleHolds', 0);
     v.longTs = savedNumber(now.longTs, 'longTs', NaN);
     // saved before 2026-12-05: no courses
     const courses = now.courses ?? [];
