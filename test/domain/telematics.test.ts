@@ -283,6 +283,18 @@ describe('telematics on speed and GPS course (1 Hz tracker)', () => {
   const script: Stretch[] = [{ s: 12 }, { s: 10, lon: 1.5 }, { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 6 }, { s: 4, lat: 4.8 }, { s: 10 }, { s: 6, lon: -2.4 }, { s: 5 }];
   const CORNER = 6;
 
+  it('a speed or course of −1 (a phone\'s "unknown") is counted as invalid and left out: no harsh brake, acceleration or corner from it', () => {
+    const { readings, marks } = drive(script, { imu: false, speed: true, course: true });
+    let n = 0;
+    // every fifth second's speed, and the course of the second after it, unknown
+    const unknown = readings.map((r) => (r.stream.endsWith('/speed_kmh') && ++n % 5 === 0) || (r.stream.endsWith('/course_deg') && n % 5 === 1 && n > 1) ? { ...r, value: -1 } : r);
+    const invalid = unknown.filter((r) => r.value === -1).length;
+    assert.ok(invalid >= 30, `${invalid} unknown values`);
+    const { raised, p } = play(unknown);
+    assert.deepEqual(where(raised, marks), [`harsh_cornering@${CORNER}`]);
+    assert.equal(p.stats().operators.telematics!.invalid, invalid);
+  });
+
   it('lateral acceleration = speed × turn rate of the course: the harsh corner raised, the gentle turns not', () => {
     const { raised, marks } = run({ imu: false, speed: true, course: true }, script);
     assert.deepEqual(where(raised, marks), [`harsh_cornering@${CORNER}`]);

@@ -1049,6 +1049,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'whole km/h',
   },
   {
+    id: 'telematics: a speed of −1 (a phone\'s "unknown") is differenced as a speed (a harsh brake to −1 m/s)',
+    in: 'src/domain/telematics/step.ts',
+    original: 'if ((isSpeed && !(r.value >= 0)) || (isCourse && !(r.value >= 0 && r.value <= 360))) {',
+    replacement: 'if (isCourse && !(r.value >= 0 && r.value <= 360)) {',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'unknown',
+  },
+  {
     id: 'telematics: a device turned flat keeps its old forward (the recent speed evidence not compared)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.turnedFlat()) this.relearn(this.fwdRecent, this.speedRecent);',

@@ -127,9 +127,11 @@ export class TelematicsOperator implements EngineOperator {
    * `max_gap` (`gaps`: no acceleration across it, so a tracker that reports less often than
    * that is never judged); `remounts` (the device moved in its mount: forward learnt again) and
    * IMU samples `unsettled` (while it sat moved, before that: not judged); vehicles whose speed
-   * holds stale values (`stale_speed`: judged over two intervals from then on).
+   * holds stale values (`stale_speed`: judged over two intervals from then on); speed and course
+   * readings out of range (`invalid`: negative, or a course over 360°; a phone reports −1 for a
+   * speed or course it does not know), left out as if not sent.
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -151,6 +153,10 @@ export class TelematicsOperator implements EngineOperator {
     const isLong = metric === this.spec.longitudinal;
     const isCourse = metric === this.spec.course;
     if (ch === undefined && !isSpeed && !isLong && !isCourse) return;
+    if ((isSpeed && !(r.value >= 0)) || (isCourse && !(r.value >= 0 && r.value <= 360))) {
+      this.counts.invalid++;
+      return;
+    }
     const v = this.vehicle(deviceOf(r.stream), r, ctx);
     if (!v) return;
     if (ch !== undefined) this.imuReading(v, ch, r, ctx);
