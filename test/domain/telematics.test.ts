@@ -251,14 +251,23 @@ describe('telematics on speed alone (1 Hz)', () => {
     assert.equal(p.stats().operators.telematics!.stale_speed, 1);
   });
 
-  it('a receiver that repeats a value where the speed barely moves (whole km/h at a steady speed, stopped, at the start or end of a change) is still judged per second', () => {
-    const { readings } = drive(testDrive().script, { imu: false, speed: true });
-    const whole = readings.map((r) => ({ ...r, value: Math.round(r.value) }));
-    const repeats = whole.filter((r, i) => i > 0 && r.value > 3.6 && r.value === whole[i - 1]!.value).length;
-    assert.ok(repeats >= 5, `${repeats} repeats while moving`);
-    const { raised, p } = play(whole);
-    assert.deepEqual(raised.map((a) => a.detector), ['harsh_braking', 'harsh_acceleration']);
+  it('a CAN speed steady at a steady speed repeats a value where a change starts or ends: no stale speed, a 1 s harsh brake right after a steady stretch is found', () => {
+    // 0.01 km/h: away at 1.66 m/s², 47.76 km/h for 10 s, a brake of 16 km/h in one second (0.45 g), then gently to a stop
+    const kmh = [0, 0, ...Array.from({ length: 9 }, (_, i) => 5.97 * i), ...Array(9).fill(47.76), ...Array.from({ length: 16 }, (_, i) => 31.76 - 2 * i), 0, 0];
+    const t0 = Date.UTC(2024, 5, 1, 8);
+    const { raised, p } = play(kmh.map((value, i) => ({ stream: 'car/speed_kmh', ts: t0 + i * 1000, value: Math.round(value * 100) / 100 })));
     assert.equal(p.stats().operators.telematics!.stale_speed, 0);
+    assert.deepEqual(raised.map((a) => a.detector), ['harsh_braking']);
+    assert.match(raised[0]!.reason ?? '', /\(from speed\)/);
+  });
+
+  it('OBD-II speed in whole km/h on a manual car (a gear change holds it for a second mid-acceleration) is no stale speed: a 1 s harsh brake is found', () => {
+    // away from a stop through three gear changes, a steady 50 km/h, then a brake of 16 km/h in one second (0.45 g)
+    const kmh = [0, 0, 0, 5, 10, 15, 15, 20, 25, 29, 29, 33, 37, 40, 40, 43, 46, 48, 50, ...Array(10).fill(50), 34, 31, 28, 25, 22, 19, 16, 13, 10, 7, 4, 1, 0, 0, 0];
+    const t0 = Date.UTC(2024, 5, 1, 8);
+    const { raised, p } = play(kmh.map((value, i) => ({ stream: 'car/speed_kmh', ts: t0 + i * 1000, value })));
+    assert.equal(p.stats().operators.telematics!.stale_speed, 0);
+    assert.deepEqual(raised.map((a) => a.detector), ['harsh_braking']);
     assert.match(raised[0]!.reason ?? '', /\(from speed\)/);
   });
 

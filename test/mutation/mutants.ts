@@ -1041,12 +1041,20 @@ export const MUTANTS: Mutant[] = [
     pattern: 'stale',
   },
   {
-    id: 'telematics: a repeat at the start or end of a change taken for a stale hold (a receiver in whole km/h judged over 2 s)',
+    id: 'telematics: a repeat at the start or end of a change taken for a stale hold (a steady CAN speed judged over 2 s)',
     in: 'src/domain/telematics/step.ts',
     original: 'const inChange = before * step > 0 && Math.abs(before) + Math.abs(step) >= STALE_STEP;',
     replacement: 'const inChange = Math.abs(before) >= STALE_STEP || Math.abs(step) >= STALE_STEP;',
     tests: ['test/domain/telematics.test.ts'],
-    pattern: 'whole km/h',
+    pattern: 'CAN speed steady',
+  },
+  {
+    id: 'telematics: a whole km/h held through a gear change taken for a stale hold (OBD-II speed judged over 2 s)',
+    in: 'src/domain/telematics/step.ts',
+    original: 'if (v.speedStep === 0 && v.speed >= STALE_MOVING && fine && inChange',
+    replacement: 'if (v.speedStep === 0 && v.speed >= STALE_MOVING && inChange',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'OBD-II',
   },
   {
     id: 'telematics: a speed of −1 (a phone\'s "unknown") is differenced as a speed (a harsh brake to −1 m/s)',

@@ -44,7 +44,9 @@ const INTERVAL_SLACK = 0.9;
  * m/s or more together — is no measurement but an old value the next report catches up on (a
  * phone's fused location: 21 such holds in a 6-minute drive, the car's CAN speed none; a
  * receiver's whole km/h repeat at a steady speed, or at the start or end of a change, never in the
- * middle of one this fast). Reading to reading such a source makes harsh events of normal
+ * middle of one this fast). Values on a 0.1 grid of their unit are not held against a source: OBD-II
+ * reports whole km/h, and a gear change can leave one unchanged for a second in the middle of an
+ * acceleration. Reading to reading such a source makes harsh events of normal
  * driving, so after `STALE_HOLDS` of them its repeats are left out and its acceleration is taken
  * over two intervals (see judgeStale).
  */
@@ -294,7 +296,11 @@ export class TelematicsOperator implements EngineOperator {
     if (v.staleHolds >= STALE_HOLDS) return;
     const before = v.speedStepBefore;
     const inChange = before * step > 0 && Math.abs(before) + Math.abs(step) >= STALE_STEP;
-    if (v.speedStep === 0 && v.speed >= STALE_MOVING && inChange && ++v.staleHolds === STALE_HOLDS) this.counts.stale_speed++;
+    // in the sender's unit: a value on a 0.1 grid (OBD-II's whole km/h) repeats where a gear
+    // change flattens an acceleration for a second; a finer one repeats only when stale
+    const tenths = (v.speed / this.speedScale) * 10;
+    const fine = Math.abs(tenths - Math.round(tenths)) > 1e-6;
+    if (v.speedStep === 0 && v.speed >= STALE_MOVING && fine && inChange && ++v.staleHolds === STALE_HOLDS) this.counts.stale_speed++;
     v.speedStepBefore = v.speedStep;
     v.speedStep = step;
   }
