@@ -21,6 +21,8 @@ export interface SimOptions {
   faults?: boolean;
   /** Vans also report a raw accelerometer and gyro at the simulation rate, in a random mounting (CAN/GPS then once a second). Default false. */
   imu?: boolean;
+  /** Vans are tracked by a phone app alone: speed, position and course once a second, with a phone's stale speeds and −1 for unknown (not with `imu`). Default false. */
+  phone?: boolean;
   /** Pumps stop and vans park on this schedule (`shift`, or run RUN of every PERIOD); faults fall in running time. Default: they never stop. */
   duty?: Duty;
 }
@@ -55,6 +57,8 @@ export class Simulation {
     if (!(opts.durationMs > 0)) throw new Error(`duration ${opts.durationMs} ms: expected more than 0`);
     const end = opts.start + opts.durationMs;
     const faults = opts.faults ?? true;
+    if (opts.imu && opts.phone) throw new Error('imu and phone: a van is tracked either by its own sensors (with an IMU) or by a phone app alone; choose one');
+    const sensors = opts.phone ? 'phone' : opts.imu ? 'imu' : 'can';
     for (const domain of opts.domains) {
       for (let i = 1; i <= opts.devices; i++) {
         const id = `${DEVICE_PREFIX[domain]}-${i}`;
@@ -64,7 +68,7 @@ export class Simulation {
             ? new Pump(id, seed, opts.start, end, faults, opts.duty)
             : domain === 'vitals'
               ? new Patient(id, seed, opts.start, end, faults)
-              : new Vehicle(id, seed, opts.start, end, faults, opts.imu ?? false, opts.duty);
+              : new Vehicle(id, seed, opts.start, end, faults, sensors, opts.duty);
         this.devices.push(d);
         this.buffers.push(new Float64Array(d.metrics.length));
       }

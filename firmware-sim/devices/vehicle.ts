@@ -32,6 +32,13 @@ import { faultsInRuns, Schedule, type Duty } from '../duty.js';
  * (lateral ≤ 2.6 m/s²); the CAN/GPS metrics then come once a second. One more event:
  * `harsh_cornering` (lateral 4.4–6 m/s² for 2–4 s).
  *
+ * With `phone` the van is tracked by a phone app instead (no CAN bus, no accelerometer): once a
+ * second the phone's location — `speed_kmh`, `lat`, `lon`, `course_deg` — as Core Location gives it
+ * on a real drive: its speed holds the last value about one report in six while the speed changes
+ * and catches up at the next (a fused location), and is −1 without a fix; the course is −1
+ * below 1 m/s or without a fix (unknown). Faults: harsh braking and acceleration, overspeed, GPS
+ * loss (no coolant: no overheating).
+ *
  * With a duty cycle it also parks: when its schedule says stop it brakes to a standstill and
  * switches the engine off (rpm 0, speed 0; the coolant cools towards 15 °C, τ 20 min); the tracker
  * goes on reporting, its position too. At the next start it drives off. Its faults happen while
@@ -41,6 +48,10 @@ export const VEHICLE_METRICS = ['speed_kmh', 'accel_ms2', 'rpm', 'coolant_c', 'l
 const DECIMALS = [1, 2, 0, 1, 6, 6, 1, 0, 0];
 export const IMU_METRICS = ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'] as const;
 const IMU_DECIMALS = [3, 3, 3, 4, 4, 4];
+const PHONE_METRICS = ['speed_kmh', 'lat', 'lon', 'course_deg'] as const;
+const PHONE_DECIMALS = [4, 6, 6, 1];
+/** What a van reports with: its CAN bus and GPS receiver; those and a raw IMU; or a phone tracker app alone. */
+export type VanSensors = 'can' | 'imu' | 'phone';
 const G = 9.80665;
 /** Faults start at least this long after the engine starts. */
 const FAULT_MARGIN = 2 * 60_000;
@@ -52,6 +63,11 @@ export const VEHICLE_FAULTS: readonly FaultType[] = [
   { fault: 'engine_overheating', kind: 'fault', minMs: 5 * 60_000, maxMs: 15 * 60_000, metrics: ['coolant_c'] },
   { fault: 'gps_loss', kind: 'fault', minMs: 20_000, maxMs: 90_000, metrics: ['lat', 'lon', 'course_deg', 'fix_quality', 'satellites'] },
 ];
+/** A phone tracker shows the faults its location shows. */
+const PHONE_FAULTS: readonly FaultType[] = VEHICLE_FAULTS.filter((f) => f.fault !== 'engine_overheating').map((f) => ({
+  ...f,
+  metrics: f.metrics.filter((m) => (PHONE_METRICS as readonly string[]).includes(m)),
+}));
 const HARSH_CORNERING: FaultType = { fault: 'harsh_cornering', kind: 'fault', minMs: 2000, maxMs: 4000, metrics: ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'] };
 
 const M_PER_DEG_LAT = 111_320;
@@ -95,12 +111,14 @@ export class Vehicle implements DeviceModel, GpsSource {
   private course = NaN;
   private fix = true;
   private readonly imu: Imu | undefined;
+  private readonly phone: Phone | undefined;
   private readonly schedule: Schedule | undefined;
 
-  constructor(readonly id: string, seed: number, start: number, end: number, withFaults: boolean, imu = false, duty?: Duty) {
+  constructor(readonly id: string, seed: number, start: number, end: number, withFaults: boolean, sensors: VanSensors = 'can', duty?: Duty) {
     const r = (this.rng = new Rng(seed));
-    this.metrics = imu ? [...VEHICLE_METRICS, ...IMU_METRICS] : VEHICLE_METRICS;
-    this.decimals = imu ? [...DECIMALS, ...IMU_DECIMALS] : DECIMALS;
+    const imu = sensors === 'imu';
+    this.metrics = imu ? [...VEHICLE_METRICS, ...IMU_METRICS] : sensors === 'phone' ? PHONE_METRICS : VEHICLE_METRICS;
+    this.decimals = imu ? [...DECIMALS, ...IMU_DECIMALS] : sensors === 'phone' ? PHONE_DECIMALS : DECIMALS;
     // a loop of 16 waypoints, 3-6 km from a depot near Reading (UK), jittered per vehicle
     const lat0 = 51.45 + r.uniform(-0.05, 0.05);
     const lon0 = -0.97 + r.uniform(-0.08, 0.08);
@@ -127,9 +145,12 @@ export class Vehicle implements DeviceModel, GpsSource {
     if (duty) this.schedule = new Schedule(duty, new Rng(seed ^ 0xd07));
     let plans = withFaults ? planFaults(new Rng(seed ^ 0x5eed), types, start, end) : [];
     if (this.schedule) plans = faultsInRuns(plans, this.schedule.runsBetween(start, end), FAULT_MARGIN);
+    // a phone sees what its location shows: the same drive as with the van's own sensors, less its engine's faults
+    if (sensors === 'phone') plans = plans.filter((p) => PHONE_FAULTS.some((f) => f.fault === p.fault));
     for (const p of plans) this.plans[p.fault] = p;
-    this.faults = faultEvents(id, 'telematics', types, plans);
+    this.faults = faultEvents(id, 'telematics', sensors === 'phone' ? PHONE_FAULTS : types, plans);
     if (imu) this.imu = new Imu(new Rng(seed ^ 0x1a11), start);
+    if (sensors === 'phone') this.phone = new Phone(new Rng(seed ^ 0x9407e));
   }
 
   private leg(): { i: number; f: number } {
@@ -142,7 +163,8 @@ export class Vehicle implements DeviceModel, GpsSource {
     return { i, f: (s - a.s) / Math.max(1, bS - a.s) };
   }
 
-  sample(t: number, out: Float64Array): void {
+  sample(t: number, values: Float64Array): void {
+    const out = this.phone ? this.phone.scratch : values;
     const dt = Number.isNaN(this.lastT) ? 0.001 : Math.max(1e-3, (t - this.lastT) / 1000);
     this.lastT = t;
     const r = this.rng;
@@ -220,6 +242,7 @@ export class Vehicle implements DeviceModel, GpsSource {
       out[8] = 0;
     }
     if (!slow) for (let m = 0; m < VEHICLE_METRICS.length; m++) out[m] = NaN;
+    if (this.phone) this.phone.report(t, this.v, this.a, this.fix, out, values);
   }
 
   /**
@@ -367,4 +390,35 @@ function bearing(a: { lat: number; lon: number }, b: { lat: number; lon: number 
   const cos = Math.cos(((a.lat + b.lat) / 2) * (Math.PI / 180));
   const deg = (Math.atan2((b.lon - a.lon) * cos, b.lat - a.lat) * 180) / Math.PI;
   return (deg + 360) % 360;
+}
+
+/**
+ * A phone tracker app's location, once a second: its speed is a fused estimate that, while the
+ * speed changes (at 1 m/s or more), about one report in six holds the last value and catches up at the next (as the
+ * iPhone of the real drive in docs/domains.md did); unknown values are −1, as Core Location
+ * reports them.
+ */
+class Phone {
+  /** The van's full sample, from which the phone reports. */
+  readonly scratch = new Float64Array(VEHICLE_METRICS.length);
+  private second = NaN;
+  private lastKmh = NaN;
+
+  constructor(private readonly rng: Rng) {}
+
+  report(t: number, v: number, a: number, fix: boolean, full: Float64Array, out: Float64Array): void {
+    const s = Math.floor(t / 1000);
+    if (s === this.second) {
+      out.fill(NaN);
+      return;
+    }
+    this.second = s;
+    const held = Math.abs(a) >= 0.3 && this.lastKmh >= 3.6 && this.rng.uniform(0, 1) < 1 / 6;
+    const kmh = held ? this.lastKmh : Math.max(0, v * 3.6 + (v > 0 ? this.rng.normal(0, 0.8) : 0));
+    this.lastKmh = fix ? kmh : NaN;
+    out[0] = fix ? kmh : -1;
+    out[1] = full[4]!;
+    out[2] = full[5]!;
+    out[3] = fix && v >= 1 ? full[6]! : -1;
+  }
 }

@@ -21,6 +21,7 @@ interface SimFlags {
   fast?: boolean;
   overwrite?: boolean;
   imu?: boolean;
+  phone?: boolean;
   duty?: string;
 }
 
@@ -70,6 +71,7 @@ export function register(program: Command): void {
     .option('--start <time>', 'start of simulated time (ISO 8601, UTC); default: now when live, 2024-01-01T00:00:00Z for a data set')
     .option('--overwrite', 'with --csv-out: replace the data/ and labels/ folders of an earlier run (without it, a non-empty folder is refused)')
     .option('--imu', 'vans also send a raw accelerometer and gyro (accel_x/y/z, gyro_x/y/z) at --rate in a random mounting, CAN/GPS once a second; adds harsh_cornering faults (use --rate 50)')
+    .option('--phone', 'vans are tracked by a phone app alone: speed_kmh, lat, lon, course_deg once a second, the speed holding stale values as a phone\'s fused location does, -1 for unknown; no CAN values (not with --imu)')
     .option('--duty <shift|RUN/PERIOD>', 'pumps stop and vans park (engine off): "shift" runs 06:00–22:00 UTC, "20m/1h" runs 20 minutes of every hour (each device at its own phase); faults fall in running time')
     .option('--fast', 'live transports as fast as they take it instead of real time (load tests)')
     .addHelpText(
@@ -117,6 +119,7 @@ Examples:
           durationMs,
           faults: f.faults === 'on',
           imu: f.imu ?? false,
+          phone: f.phone ?? false,
           ...(f.duty ? { duty: parseDuty(f.duty, parseDuration) } : {}),
           broker: f.broker,
           topic: f.topic,

@@ -271,6 +271,15 @@ describe('telematics on speed alone (1 Hz)', () => {
     assert.match(raised[0]!.reason ?? '', /\(from speed\)/);
   });
 
+  it('two repeats in a row are one stale hold: its catch-up (three seconds of a gentle 0.12 g in one) is no harsh acceleration', () => {
+    // away at 1.2 m/s² (4.32 km/h a second), the phone repeating 8.64 km/h twice, as the real drive's 6.7, 6.7, 6.7
+    const kmh = [0, 0, 4.3217, 8.6434, 8.6434, 8.6434, ...Array.from({ length: 8 }, (_, i) => 4.3217 * (i + 5)), ...Array(5).fill(51.8604)];
+    const t0 = Date.UTC(2024, 5, 1, 8);
+    const { raised, p } = play(kmh.map((value, i) => ({ stream: 'car/speed_kmh', ts: t0 + i * 1000, value })));
+    assert.deepEqual(raised.map((a) => a.detector), []);
+    assert.equal(p.stats().operators.telematics!.stale_speed, 1);
+  });
+
   it('a restart after a stale speed was found goes on judging over two intervals', () => {
     const { readings } = drive(STALE_DRIVE, { imu: false, speed: 'stale' });
     const whole = playRestarted(readings, undefined);

@@ -39,20 +39,19 @@ const SNAPSHOT_VERSION = 1;
  */
 const INTERVAL_SLACK = 0.9;
 /**
- * A speed source that holds stale values: a speed repeated exactly (at `STALE_MOVING` m/s or more)
- * in the middle of a change — the reports before and after it move the same way, by `STALE_STEP`
- * m/s or more together — is no measurement but an old value the next report catches up on (a
- * phone's fused location: 21 such holds in a 6-minute drive, the car's CAN speed none; a
- * receiver's whole km/h repeat at a steady speed, or at the start or end of a change, never in the
- * middle of one this fast). Values on a 0.1 grid of their unit are not held against a source: OBD-II
- * reports whole km/h, and a gear change can leave one unchanged for a second in the middle of an
- * acceleration. Reading to reading such a source makes harsh events of normal
- * driving, so after `STALE_HOLDS` of them its repeats are left out and its acceleration is taken
- * over two intervals (see judgeStale).
+ * A speed source that holds stale values: a speed repeated exactly (at `STALE_MOVING` m/s or more,
+ * once or more in a row) in the middle of a change — the reports before and after the repeats move
+ * the same way, by `STALE_STEP` m/s or more together — is no measurement but an old value that the
+ * next report catches up on (a phone's fused location: 23 such holds in a 6-minute drive; the
+ * car's CAN speed none: a good source repeats at a steady speed, or where a change starts or ends).
+ * Values on a 0.1 grid of their unit are never held against a source: OBD-II reports whole km/h,
+ * and a gear change can leave one unchanged for a second in the middle of an acceleration.
+ * Reading to reading a stale source makes harsh events of normal driving, so from the first such
+ * hold on (the catch-up that shows it included) its repeats are left out and its acceleration is
+ * taken over two intervals (see judgeStale).
  */
 const STALE_STEP = 1.5;
 const STALE_MOVING = 1;
-const STALE_HOLDS = 2;
 
 /** The mounting estimate's parameters from the step's config. */
 export function mountParamsOf(spec: TelematicsStepSpec): MountParams {
@@ -88,11 +87,12 @@ interface Vehicle {
   speed: number;
   /** A stale speed's fresh values (time, m/s) over the last two intervals, oldest first. */
   fresh: Array<[number, number]>;
-  /** Change of speed (m/s, signed) into the last speed taken, and into the one before it (NaN: none). */
-  speedStep: number;
-  speedStepBefore: number;
-  /** Stale holds seen in the speed (see STALE_HOLDS). */
-  staleHolds: number;
+  /** Speeds repeated in a row so far while moving (a hold, if the speed goes on changing the same way after it). */
+  holdRun: number;
+  /** The last change of speed (m/s, signed) before them; 0 after a stop, NaN after a gap. */
+  moveBefore: number;
+  /** The speed was seen to hold a stale value (see STALE_STEP). */
+  stale: boolean;
   /** GPS courses taken over the last `course_span`, oldest first: time, heading unwrapped (degrees, so a turn is a difference), speed (m/s). */
   courses: Array<[number, number, number]>;
   longTs: number;
@@ -198,7 +198,7 @@ export class TelematicsOperator implements EngineOperator {
     const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
     return {
       id, source: 'speed', mount: new Mount(this.mountParams, () => this.counts.remounts++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, expect: ACCEL_MASK,
-      speedTs: NaN, speed: NaN, fresh: [], speedStep: NaN, speedStepBefore: NaN, staleHolds: 0, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
+      speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
     };
   }
 
@@ -257,7 +257,8 @@ export class TelematicsOperator implements EngineOperator {
       if (r.ts - v.speedTs > this.spec.max_gap) this.counts.gaps++;
       v.speedTs = r.ts;
       v.speed = speed;
-      v.speedStep = v.speedStepBefore = NaN;
+      v.holdRun = 0;
+      v.moveBefore = NaN;
       v.fresh.length = 0;
       return;
     }
@@ -269,7 +270,7 @@ export class TelematicsOperator implements EngineOperator {
     v.speed = speed;
     if (v.source === 'imu') v.mount.speedInterval(dvdt, dt);
     else if (!this.promote(v, 'speed')) return;
-    else if (v.staleHolds < STALE_HOLDS) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
+    else if (!v.stale) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
     else this.judgeStale(v, r.ts, speed, ctx);
   }
 
@@ -291,18 +292,28 @@ export class TelematicsOperator implements EngineOperator {
     this.judge(v, ts, span, ((speed - base) * 1000) / span, NaN, ctx);
   }
 
-  /** `step`: the change of speed into the reading being taken. Was the last speed taken a stale hold? */
+  /** `step`: the change of speed into the reading being taken. Did a run of repeated speeds just end in the middle of a change? */
   private checkStale(v: Vehicle, step: number): void {
-    if (v.staleHolds >= STALE_HOLDS) return;
-    const before = v.speedStepBefore;
-    const inChange = before * step > 0 && Math.abs(before) + Math.abs(step) >= STALE_STEP;
-    // in the sender's unit: a value on a 0.1 grid (OBD-II's whole km/h) repeats where a gear
-    // change flattens an acceleration for a second; a finer one repeats only when stale
-    const tenths = (v.speed / this.speedScale) * 10;
-    const fine = Math.abs(tenths - Math.round(tenths)) > 1e-6;
-    if (v.speedStep === 0 && v.speed >= STALE_MOVING && fine && inChange && ++v.staleHolds === STALE_HOLDS) this.counts.stale_speed++;
-    v.speedStepBefore = v.speedStep;
-    v.speedStep = step;
+    if (v.stale) return;
+    if (step === 0) {
+      // in the sender's unit: a value on a 0.1 grid (OBD-II's whole km/h) repeats where a gear
+      // change flattens an acceleration for a second; a finer one repeats only when stale
+      const tenths = (v.speed / this.speedScale) * 10;
+      const fine = Math.abs(tenths - Math.round(tenths)) > 1e-6;
+      if (v.speed >= STALE_MOVING && fine) v.holdRun++;
+      else {
+        v.holdRun = 0;
+        v.moveBefore = 0; // stopped, or a coarse source: no change to be in the middle of
+      }
+      return;
+    }
+    const inChange = v.moveBefore * step > 0 && Math.abs(v.moveBefore) + Math.abs(step) >= STALE_STEP;
+    if (v.holdRun > 0 && inChange) {
+      v.stale = true;
+      this.counts.stale_speed++;
+    }
+    v.holdRun = 0;
+    v.moveBefore = step;
   }
 
   // --- GPS course: the lateral acceleration of a vehicle without an IMU ---
@@ -392,7 +403,7 @@ export class TelematicsOperator implements EngineOperator {
   private emit(ctx: OperatorContext, v: Vehicle, type: HarshType, e: Event, state: 'raised' | 'cleared', ts: number): void {
     const limit = this.limit[type];
     const what = type === 'harsh_braking' ? 'deceleration' : type === 'harsh_cornering' ? 'lateral acceleration' : 'acceleration';
-    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? `from speed${v.staleHolds >= STALE_HOLDS ? ' over two intervals: it holds stale values' : ''}` : 'longitudinal channel';
+    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? `from speed${v.stale ? ' over two intervals: it holds stale values' : ''}` : 'longitudinal channel';
     const alert: AlertRecord = {
       id: e.id, state, stream: `${v.id}/${type}`, detector: type, severity: 'warning', score: e.peak / (e.peak + limit), start: e.start,
       ...(state === 'cleared' ? { end: ts } : {}), value: Math.round(e.peak * 100) / 100, baseline: 0,
@@ -428,7 +439,7 @@ export class TelematicsOperator implements EngineOperator {
         const m = v.mount;
         const events: Record<string, Event> = {};
         for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
-        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), speedStep: v.speedStep, speedStepBefore: v.speedStepBefore, staleHolds: v.staleHolds, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
         return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, expect: v.expect, now };
       }),
     };
@@ -454,9 +465,9 @@ export class TelematicsOperator implements EngineOperator {
       if (!Array.isArray(e) || e.length !== 2) throw new Error(`fresh: each must be [time, speed], found ${JSON.stringify(e)}`);
       return [savedNumber(e[0], 'fresh time', NaN), savedNumber(e[1], 'fresh speed', NaN)];
     });
-    v.speedStep = savedNumber(now.speedStep ?? null, 'speedStep', NaN);
-    v.speedStepBefore = savedNumber(now.speedStepBefore ?? null, 'speedStepBefore', NaN);
-    v.staleHolds = savedNumber(now.staleHolds ?? 0, 'staleHolds', 0);
+    v.holdRun = savedNumber(now.holdRun ?? 0, 'holdRun', 0);
+    v.moveBefore = savedNumber(now.moveBefore ?? null, 'moveBefore', NaN);
+    v.stale = now.stale === true;
     v.longTs = savedNumber(now.longTs, 'longTs', NaN);
     // saved before 2026-12-05: no courses
     const courses = now.courses ?? [];
