@@ -22,6 +22,8 @@ export interface FleetRun {
   wrong: AlertRecord[];
   /** The telematics step's counters. */
   counters: Readonly<Record<string, number>>;
+  /** Readings the pipeline's filters kept from its rules. */
+  filtered: number;
 }
 
 export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'durationMs' | 'imu' | 'phone'>, early = 2000, late = 2000): FleetRun {
@@ -42,5 +44,6 @@ export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'du
     missed: faults.filter((f) => !alerts.some((a) => match(a, f))),
     wrong: alerts.filter((a) => HARSH.includes(a.detector) && !faults.some((f) => match(a, f))),
     counters: p.stats().operators.telematics ?? {},
+    filtered: p.stats().filtered,
   };
 }

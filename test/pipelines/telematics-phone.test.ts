@@ -14,6 +14,7 @@ test('telematics on simulated phone trackers (seed 12, 4 vans, 40 min): stale sp
   assert.deepEqual(r.missed.map((f) => `${f.device} ${f.fault}`), []);
   assert.deepEqual(r.wrong.map((a) => `${a.stream} ${new Date(a.start).toISOString()} ${a.reason}`), []);
   assert.equal(r.counters.stale_speed, 4);
-  // a tunnel (gps_loss) and every stop give unknown speeds or courses
+  // a tunnel (gps_loss) and every stop give unknown speeds or courses, kept from the other rules
   assert.ok(r.counters.invalid! > 100, `${r.counters.invalid} invalid`);
+  assert.equal(r.filtered, r.counters.invalid);
 });
