@@ -24,9 +24,17 @@ export interface FleetRun {
   counters: Readonly<Record<string, number>>;
   /** Readings the pipeline's filters kept from its rules. */
   filtered: number;
+  /** Every alert raised, by detector. */
+  raised: Record<string, number>;
 }
 
-export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'durationMs' | 'imu' | 'phone'>, early = 2000, late = 2000): FleetRun {
+function countBy(keys: string[]): Record<string, number> {
+  const n: Record<string, number> = {};
+  for (const k of keys) n[k] = (n[k] ?? 0) + 1;
+  return n;
+}
+
+export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'durationMs' | 'imu' | 'phone' | 'duty'>, early = 2000, late = 2000): FleetRun {
   const alerts: AlertRecord[] = [];
   const p = compilePipeline(loadPipelineFile(join(import.meta.dirname, '../pipelines/telematics.yaml')), (e) => {
     if (e.kind === 'alert' && e.alert.state === 'raised') alerts.push(e.alert);
@@ -45,5 +53,6 @@ export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'du
     wrong: alerts.filter((a) => HARSH.includes(a.detector) && !faults.some((f) => match(a, f))),
     counters: p.stats().operators.telematics ?? {},
     filtered: p.stats().filtered,
+    raised: countBy(alerts.map((a) => a.detector)),
   };
 }

@@ -44,7 +44,33 @@ describe('running: readings of a stopped or starting machine are held back', () 
     assert.deepEqual(readings.filter((r) => r.startsWith('pump-2/')), Array.from({ length: 10 }, (_, i) => `pump-2/vibration_rms@${i}`));
     // pump-1's first vibration reading waited for the current, which said it stood; at 5 s its
     // vibration came before the current that said it had started: held as stopped too
-    assert.deepEqual(counters, { starts: 1, stops: 0, stopped: 11, settling: 5, unknown: 0, untracked: 0 });
+    assert.deepEqual(counters, { starts: 1, stops: 0, stopped: 11, settling: 5, unknown: 0, untracked: 0, no_metric: 0 });
+  });
+
+  it('without_metric: a device that never sends the running metric (a phone tracker without rpm) has those metrics held, counted, the rest passed; one that sends it later passes from then on; saved state keeps it', () => {
+    const steps = [{ running: { metric: 'rpm', above: 300, settle: '0s', metrics: ['speed_kmh', 'lat'], without_metric: ['speed_kmh'] } }, { output: 'kept' }];
+    const feed = (from: number, to: number) => (push: (stream: string, ts: number, value: number) => void) => {
+      for (let s = from; s < to; s++) {
+        const ts = T0 + s * S;
+        push('phone-1/speed_kmh', ts, 0);
+        push('phone-1/lat', ts, 51.4);
+        push('van-1/speed_kmh', ts, 0);
+        if (s >= 3) push('van-1/rpm', ts, 800);
+      }
+    };
+    const { readings, counters, p } = run(steps, feed(0, 6));
+    assert.deepEqual(readings.filter((r) => r.startsWith('phone-1/')), Array.from({ length: 6 }, (_, i) => `phone-1/lat@${i}`));
+    // van-1 sent no rpm for 3 s (its speed held), then it did: its engine runs, its speed passes
+    assert.deepEqual(readings.filter((r) => r.startsWith('van-1/speed')), ['van-1/speed_kmh@4', 'van-1/speed_kmh@5']);
+    assert.equal(counters!.no_metric, 6 + 4);
+    // restarted from its saved state: the phone's speed is still held, the van's still passes
+    const spec = pipelineSchema().parse({ name: 'pumps', input: { streams: ['*/*'] }, steps });
+    const out: Emission[] = [];
+    const next = compilePipeline(spec, (e) => out.push(e));
+    assert.deepEqual(next.restore(structuredClone(p.snapshot())), []);
+    for (const stream of ['phone-1/speed_kmh', 'van-1/speed_kmh']) next.push({ stream, ts: T0 + 6 * S, value: 0 });
+    assert.deepEqual(out.flatMap((e) => (e.kind === 'reading' ? [e.reading.stream] : [])), ['van-1/speed_kmh']);
+    assert.throws(() => run([{ running: { metric: 'rpm', above: 300, metrics: ['lat'], without_metric: ['speed_kmh'] } }], () => {}), /without_metric names speed_kmh, which `metrics` does not hold back/);
   });
 
   it('a machine first seen running settles from its first reading, as after a start (it may be starting: a cabinet powered up with its gateway), not counted as a start', () => {
@@ -58,7 +84,7 @@ describe('running: readings of a stopped or starting machine are held back', () 
     });
     // until 2026-12-05 a machine first seen running was taken as settled: the inrush went on to the rules
     assert.deepEqual(readings, ['pump-1/vibration_rms@3', 'pump-1/current_a@3', 'pump-1/vibration_rms@4', 'pump-1/current_a@4', 'pump-1/vibration_rms@5', 'pump-1/current_a@5']);
-    assert.deepEqual(counters, { starts: 0, stops: 0, stopped: 0, settling: 6, unknown: 0, untracked: 0 });
+    assert.deepEqual(counters, { starts: 0, stops: 0, stopped: 0, settling: 6, unknown: 0, untracked: 0, no_metric: 0 });
   });
 
   it('a device not yet known keeps at most 256 readings waiting; more are dropped and counted', () => {
@@ -126,7 +152,7 @@ describe('running: readings of a stopped or starting machine are held back', () 
     assert.deepEqual(second.restore(first.snapshot()), []);
     second.push({ stream: 'pump-1/vibration_rms', ts: T0 + 2 * S, value: 0.01 });
     assert.deepEqual(kept, [], 'a restored stopped pump: held');
-    assert.deepEqual(second.stats().operators.running, { starts: 0, stops: 0, stopped: 1, settling: 0, unknown: 0, untracked: 0 });
+    assert.deepEqual(second.stats().operators.running, { starts: 0, stops: 0, stopped: 1, settling: 0, unknown: 0, untracked: 0, no_metric: 0 });
   });
 
   it('warm-ups and early-life baselines count running time: 10 min of running, a 5 h stop, then 50 more minutes before judging', () => {

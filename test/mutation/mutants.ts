@@ -1065,6 +1065,22 @@ export const MUTANTS: Mutant[] = [
     pattern: 'two repeats in a row',
   },
   {
+    id: 'running: without_metric not held (a phone tracker standing at a stop is idling)',
+    in: 'src/engine/operators/running/running.ts',
+    original: 'if (!m.seen && this.withoutMetric.has(metric)) {',
+    replacement: 'if (false) {',
+    tests: ['test/engine/running.test.ts', 'test/pipelines/telematics-tracker.test.ts'],
+    pattern: 'without_metric|phone tracker',
+  },
+  {
+    id: 'running: a device whose running metric comes late stays one without it (a van whose rpm arrives after its speed never idles)',
+    in: 'src/engine/operators/running/running.ts',
+    original: 'if (m !== undefined) m.seen = true;',
+    replacement: '',
+    tests: ['test/engine/running.test.ts'],
+    pattern: 'without_metric',
+  },
+  {
     id: 'telematics: a speed of −1 (a phone\'s "unknown") is differenced as a speed (a harsh brake to −1 m/s)',
     in: 'src/domain/telematics/step.ts',
     original: 'if ((isSpeed && !(r.value >= 0)) || (isCourse && !(r.value >= 0 && r.value <= 360))) {',

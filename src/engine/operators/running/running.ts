@@ -44,6 +44,8 @@ interface Machine {
   /** No `metric` reading yet: the device's first event time, and its readings held till then (else null). */
   firstSeen: number;
   waiting: Reading[] | null;
+  /** The device has sent `metric` (false: taken as running without it). */
+  seen: boolean;
 }
 
 /** Readings a device not yet known keeps waiting, and all such devices together (more are dropped, counted as `unknown`). */
@@ -64,7 +66,9 @@ export class RunningOperator implements EngineOperator {
   private readonly groupOf = new Map<string, number>();
   private readonly isHeld: ((metric: string) => boolean) | undefined;
   private waitingAll = 0;
-  private readonly counts = { starts: 0, stops: 0, stopped: 0, settling: 0, unknown: 0, untracked: 0 };
+  private readonly counts = { starts: 0, stops: 0, stopped: 0, settling: 0, unknown: 0, untracked: 0, no_metric: 0 };
+  /** `without_metric`: held from a device that has never sent `metric`. */
+  private readonly withoutMetric: ReadonlySet<string>;
 
   constructor(private readonly spec: RunningStepSpec) {
     this.name = spec.name;
@@ -78,6 +82,9 @@ export class RunningOperator implements EngineOperator {
       this.groups.push({ settle, has: (m) => m === metric });
     }
     if (this.groups.length > 30) throw new Error(`${this.name}: settle_by_metric names more than 29 metrics`);
+    this.withoutMetric = new Set(spec.without_metric ?? []);
+    const loose = [...this.withoutMetric].filter((m) => held && !held.has(m));
+    if (loose.length) throw new Error(`${this.name}: without_metric names ${loose.join(', ')}, which \`metrics\` does not hold back; add it there too`);
   }
 
   reading(r: Reading, ctx: OperatorContext): void {
@@ -88,7 +95,7 @@ export class RunningOperator implements EngineOperator {
       const waiting = m?.waiting;
       m = this.observe(device, m, r, ctx);
       if (waiting && m) this.release(waiting, m, ctx);
-    } else if (m === undefined) m = this.add(device, { running: false, since: -Infinity, unsettled: 0, firstSeen: r.ts, waiting: [] });
+    } else if (m === undefined) m = this.add(device, { running: false, since: -Infinity, unsettled: 0, firstSeen: r.ts, waiting: [], seen: false });
     if (m !== undefined && m.unsettled !== 0) this.settle(device, m, r.ts, ctx);
     if (m === undefined || (this.isHeld !== undefined && !this.isHeld(metric))) {
       ctx.reading(r);
@@ -107,6 +114,10 @@ export class RunningOperator implements EngineOperator {
       const waiting = m.waiting;
       Object.assign(m, { running: true, since: -Infinity, waiting: null });
       this.release(waiting, m, ctx);
+    }
+    if (!m.seen && this.withoutMetric.has(metric)) {
+      this.counts.no_metric++;
+      return;
     }
     this.judge(r, metric, m, ctx);
   }
@@ -152,12 +163,13 @@ export class RunningOperator implements EngineOperator {
   /** A reading of the running metric: the machine's state after it. */
   private observe(device: string, m: Machine | undefined, r: Reading, ctx: OperatorContext): Machine | undefined {
     const running = r.value > this.spec.above;
+    if (m !== undefined) m.seen = true;
     if (m === undefined || m.waiting !== null) {
       // First seen standing: stopped. First seen running: it may be starting as we first see it
       // (a cabinet powered up with its gateway: the inrush in the first window), so it settles as
       // after a start, from its first reading; not counted as a start.
       const since = running && m !== undefined && Number.isFinite(m.firstSeen) ? Math.min(m.firstSeen, r.ts) : r.ts;
-      const first = { running, since, unsettled: running ? (1 << this.groups.length) - 1 : 0, firstSeen: NaN, waiting: null };
+      const first = { running, since, unsettled: running ? (1 << this.groups.length) - 1 : 0, firstSeen: NaN, waiting: null, seen: true };
       const known = m === undefined ? this.add(device, first) : Object.assign(m, first);
       if (known && !running) ctx.pause(device, r.ts, this.isHeld);
       return known;
@@ -211,7 +223,9 @@ export class RunningOperator implements EngineOperator {
         throw new Error(`${this.name}: each saved machine must be { device, running, since, unsettled }`);
       }
       const waiting = Array.isArray(e.waiting) ? (e.waiting as Reading[]) : null;
-      next.set(e.device, { running: e.running, since: e.since ?? -Infinity, unsettled: e.unsettled, firstSeen: typeof e.firstSeen === 'number' ? e.firstSeen : NaN, waiting });
+      // saved before 2026-12-06: a device taken as running without `metric` had since -Infinity (null)
+      const seen = typeof e.seen === 'boolean' ? e.seen : !(e.running && e.since === null) && waiting === null;
+      next.set(e.device, { running: e.running, since: e.since ?? -Infinity, unsettled: e.unsettled, firstSeen: typeof e.firstSeen === 'number' ? e.firstSeen : NaN, waiting, seen });
     }
     this.machines.clear();
     this.waitingAll = 0;
