@@ -14,7 +14,11 @@
  * default) and 1 s, and with `speed_interval` 2 s (a phone's GPS speed differenced over 1 s makes
  * harsh brakes and accelerations the car's sensor does not show).
  *
- *   npx tsx bench/telematics-drive.ts --data /path/to/smartphone_driving_dataset [--no-speed]
+ *   npx tsx bench/telematics-drive.ts --data /path/to/smartphone_driving_dataset [--no-speed] [--sensor-time]
+ *
+ * --sensor-time stamps the accelerometer and the gyro each with its own sensor time (as a phone's
+ * sensor events come; this iPhone's logger reads both at once, yet one gyro value in 24 is the
+ * previous one, 0.1 s older) instead of the row's logging time.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +30,7 @@ import { G, Mount, dot, type Vec3 } from '../src/domain/telematics/imu.js';
 import type { TelematicsStepSpec } from '../src/domain/telematics/schema.js';
 import { mountParamsOf } from '../src/domain/telematics/step.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false } } });
 // --no-speed: the phone's GPS speed withheld, forward then comes from turns (the gyro)
 const useSpeed = !values['no-speed'];
 /** Rows by column name (these files quote nothing). */
@@ -41,6 +45,8 @@ const phone = rows('dataset1_phone.csv').map((r) => ({
   ts: wall(r['loggingTime(txt)']!),
   a: [Number(r['accelerometerAccelerationX(G)']), Number(r['accelerometerAccelerationY(G)']), Number(r['accelerometerAccelerationZ(G)'])] as Vec3,
   w: [Number(r['gyroRotationX(rad/s)']), Number(r['gyroRotationY(rad/s)']), Number(r['gyroRotationZ(rad/s)'])] as Vec3,
+  aTs: Number(r['accelerometerTimestamp_sinceReboot(s)']) * 1000,
+  wTs: Number(r['gyroTimestamp_sinceReboot(s)']) * 1000,
   fixTs: Number(r['locationTimestamp_since1970(s)']),
   speed: Number(r['locationSpeed(m/s)']),
   course: Number(r['locationCourse(°)']),
@@ -60,10 +66,13 @@ const p = compilePipeline(spec, (e) => {
 });
 const readings: Array<{ stream: string; ts: number; value: number }> = [];
 let lastFix = NaN;
+// sensor time → wall time, by the first row
+const sensorToWall = phone[0]!.ts - phone[0]!.aTs;
 for (const r of phone) {
+  const [aTs, wTs] = values['sensor-time'] ? [Math.round(r.aTs + sensorToWall), Math.round(r.wTs + sensorToWall)] : [r.ts, r.ts];
   ['x', 'y', 'z'].forEach((ax, i) => {
-    readings.push({ stream: `phone/accel_${ax}`, ts: r.ts, value: r.a[i]! });
-    readings.push({ stream: `phone/gyro_${ax}`, ts: r.ts, value: r.w[i]! });
+    readings.push({ stream: `phone/accel_${ax}`, ts: aTs, value: r.a[i]! });
+    readings.push({ stream: `phone/gyro_${ax}`, ts: wTs, value: r.w[i]! });
   });
   // the GPS speed repeats between fixes (1 Hz): one reading per fix
   if (useSpeed && r.fixTs !== lastFix && r.speed >= 0) readings.push({ stream: 'phone/speed_kmh', ts: r.ts, value: r.speed });

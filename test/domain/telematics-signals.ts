@@ -23,6 +23,12 @@ export interface DriveOptions {
   mount?: [number, number, number];
   gyro?: boolean;
   /**
+   * The gyro on its own clock, as a phone's sensor events come: its readings stamped `offset` ms
+   * after the accelerometer's (negative: before), one for every `every` accelerometer samples;
+   * the readings are then in time order. Default: with each accelerometer sample, same time.
+   */
+  gyroClock?: { offset: number; every: number };
+  /**
    * Emit speed (km/h) once a second: `true` as a receiver's Doppler speed (0.2 km/h of noise),
    * `'stale'` as a phone's fused speed, which every fourth second repeats the value before and
    * catches up at the next.
@@ -76,6 +82,7 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
   let lon = 0;
   let lat = 0;
   let t = 0;
+  let sampleNo = 0;
   let nextSpeed = 0;
   let heading = o.heading0 ?? 0;
   let shown = heading;
@@ -103,7 +110,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
         const fs = apply(R, f);
         const ws = apply(R, [0.002 * n(), 0.002 * n(), yaw + 0.003 * n()]);
         ['accel_x', 'accel_y', 'accel_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts, value: (fs[i]! + 0.05 * n()) * k }));
-        if (o.gyro !== false) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts, value: ws[i]! }));
+        const gc = o.gyroClock ?? { offset: 0, every: 1 };
+        if (o.gyro !== false && sampleNo++ % gc.every === 0) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts: ts + gc.offset, value: ws[i]! }));
       }
       if (o.speed && t >= nextSpeed - 1e-9) {
         if (o.speed !== 'stale' || Math.round(nextSpeed) % 4 !== 3) shownSpeed = Math.max(0, v * 3.6 + (v > 0 ? 0.2 * n() : 0));
@@ -117,6 +125,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
       t += dt;
     }
   }
+  // stable: readings of one time keep their order
+  if (o.gyroClock) readings.sort((a, b) => a.ts - b.ts);
   return { readings, marks };
 }
 

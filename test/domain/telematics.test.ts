@@ -81,6 +81,15 @@ describe('telematics on raw IMU data', () => {
     });
   }
 
+  it("a gyro on its own clock (a phone's sensor events: stamped apart from the accelerometer, at another rate): forward from turns, the same events", () => {
+    for (const gyroClock of [{ offset: 7, every: 1 }, { offset: -3, every: 2 }, { offset: 11, every: 5 }]) {
+      const { raised, marks, p } = run({ mount: [130, 55, -20], gyroClock });
+      const what = JSON.stringify(gyroClock);
+      assert.deepEqual(where(raised, marks), EXPECTED, what);
+      assert.equal(p.stats().dropped.telematics_late ?? 0, 0, what);
+    }
+  });
+
   it('the rebound after a brake is counted as a rebound, not raised as a harsh acceleration', () => {
     const op = new TelematicsOperator(telematicsStepSchema.parse({}));
     const alerts: AlertRecord[] = [];
@@ -146,6 +155,14 @@ describe('telematics on raw IMU data', () => {
     const old = new TelematicsOperator(spec);
     old.restore({ version: 1, vehicles: [{ id: 'x', source: 'imu', g: [0, 0, 9.8], left: [0, 1, 0], turnDeg: 200, fwd: [0, 0, 0], speedChange: 0 }] });
     assert.equal(old.status()[0]?.forward, 'gyro');
+    // saved before 2026-12-06: the gyro's axes were part of the sample; they come back as the newest gyro reading
+    const before = new TelematicsOperator(spec);
+    const saved = structuredClone(snap.vehicles[0]);
+    const { gyroTs: _t, gyroMask: _m, rate: _r, rateTs: _rt, ...rest } = saved.now;
+    saved.now = { ...rest, sampleTs: 5000, sample: [0, 0, 9.8, 0.1, 0.2, 0.3], mask: 64 | 0b111111 };
+    before.restore({ version: 1, vehicles: [{ ...saved, expect: 0b111111 }] });
+    const back = (before.snapshot() as { vehicles: Array<{ now: Record<string, unknown> }> }).vehicles[0]!.now;
+    assert.deepEqual([back.mask, back.gyroTs, back.gyroMask, back.rate, back.rateTs], [64 | 0b111, 5000, 0b111000, [0.1, 0.2, 0.3], 5000]);
     assert.throws(() => new TelematicsOperator(spec).restore({ version: 1, vehicles: [{ id: 'y', g: [0, 0, 9.8], left: [0, 0, 0], fwd: [0, 0, 0], now: { mount: { g: 'up' } } }] }), /vehicle y: g must be 3 numbers/);
   });
 });
@@ -205,19 +222,21 @@ describe('telematics: a device moved in its mount', () => {
 });
 
 describe('telematics across a restart', () => {
-  it('restarted during a harsh brake: the brake raised before is cleared after, once, as without the restart (its part saved as v8 or as JSON)', () => {
-    const { readings } = drive(testDrive().script, { mount: [130, 55, -20] });
-    const whole = playRestarted(readings, undefined);
-    const brake = whole.find((a) => a.startsWith('raised harsh_braking'));
-    assert.ok(brake, JSON.stringify(whole));
-    // the first reading after the brake was raised, while it lasts
-    const raisedAt = Number(brake.split(' ')[2]);
-    const cut = readings.findIndex((r) => r.ts > raisedAt);
-    assert.ok(whole.some((a) => a.startsWith('cleared harsh_braking') && Number(a.split(' ')[3]) > readings[cut]!.ts), 'the cut falls inside the brake');
-    assert.deepEqual(playRestarted(readings, cut, (x) => structuredClone(x)), whole);
-    // the operator's part through JSON too
-    assert.deepEqual(playRestarted(readings, cut, viaJson), whole);
-  });
+  for (const gyroClock of [undefined, { offset: 7, every: 2 }]) {
+    it(`restarted during a harsh brake${gyroClock ? ', the gyro on its own clock' : ''}: the brake raised before is cleared after, once, as without the restart (its part saved as v8 or as JSON)`, () => {
+      const { readings } = drive(testDrive().script, { mount: [130, 55, -20], gyroClock });
+      const whole = playRestarted(readings, undefined);
+      const brake = whole.find((a) => a.startsWith('raised harsh_braking'));
+      assert.ok(brake, JSON.stringify(whole));
+      // the first reading after the brake was raised, while it lasts
+      const raisedAt = Number(brake.split(' ')[2]);
+      const cut = readings.findIndex((r) => r.ts > raisedAt);
+      assert.ok(whole.some((a) => a.startsWith('cleared harsh_braking') && Number(a.split(' ')[3]) > readings[cut]!.ts), 'the cut falls inside the brake');
+      assert.deepEqual(playRestarted(readings, cut, (x) => structuredClone(x)), whole);
+      // the operator's part through JSON too
+      assert.deepEqual(playRestarted(readings, cut, viaJson), whole);
+    });
+  }
 });
 
 describe('telematics on speed alone (1 Hz)', () => {

@@ -733,6 +733,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'telematics: a gateway restarted',
   },
   {
+    id: "telematics: a gyro counts only when stamped with the accelerometer's time (a phone's own-clock gyro never used: without speed nothing judged)",
+    in: 'src/domain/telematics/step.ts',
+    original: 'Math.abs(ts - v.rateTs) <= GYRO_HOLD',
+    replacement: 'ts === v.rateTs',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'own clock',
+  },
+  {
     id: 'telematics: a restart forgets the moment (filters, open events): a brake raised before it is cleared at once and raised again',
     in: 'src/domain/telematics/step.ts',
     original: 'this.restoreNow(v, e.now as Record<string, unknown>);',

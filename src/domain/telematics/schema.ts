@@ -12,7 +12,7 @@ export function telematicsStepSchema({ z, durationSchema }: SchemaKit) {
       name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).default('telematics').describe('Name in status and saved state.'),
       accel: axes.default(['accel_x', 'accel_y', 'accel_z']).describe('Metric names of the 3-axis accelerometer (any mounting).'),
       accel_unit: z.enum(['m/s2', 'g']).default('m/s2').describe('Unit of the accelerometer readings.'),
-      gyro: axes.default(['gyro_x', 'gyro_y', 'gyro_z']).describe('Metric names of the 3-axis gyro, in the accelerometer\'s axes, right-handed (optional: used to find forward from turns).'),
+      gyro: axes.default(['gyro_x', 'gyro_y', 'gyro_z']).describe('Metric names of the 3-axis gyro, in the accelerometer\'s axes, right-handed (optional: used to find forward from turns). Its readings may have their own timestamps and rate: each accelerometer sample uses the newest gyro reading within 250 ms.'),
       gyro_unit: z.enum(['rad/s', 'deg/s']).default('rad/s').describe('Unit of the gyro readings.'),
       speed: metric.default('speed_kmh').describe('Metric name of the vehicle speed (GPS or CAN; optional): finds forward on raw IMU data, and is the acceleration source of a speed-only device.'),
       speed_unit: z.enum(['km/h', 'm/s', 'mph']).default('km/h').describe('Unit of the speed readings.'),

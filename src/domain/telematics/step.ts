@@ -61,6 +61,14 @@ export function mountParamsOf(spec: TelematicsStepSpec): MountParams {
 /** Channel of a metric: 0–2 accelerometer axes, 3–5 gyro axes. */
 const ACCEL_MASK = 0b000111;
 const GYRO_MASK = 0b111000;
+/**
+ * A sample is judged with the newest gyro reading up to this far (ms) from it. Phones time each
+ * sensor on its own (Android's and iOS's sensor events, and loggers that write one file per
+ * sensor): gyro and accelerometer rarely share a timestamp, and may run at different rates. The
+ * yaw rate only weighs the turn evidence, which lasts seconds, so a reading a few samples old is
+ * as good as a simultaneous one.
+ */
+const GYRO_HOLD = 250;
 
 interface Event {
   /** Start of the current excursion beyond the limit (ms), NaN when within. */
@@ -78,11 +86,16 @@ interface Vehicle {
   /** Best source seen so far; lesser sources are not judged once a better one is there. */
   source: AccelSource;
   mount: Mount;
+  /** The accelerometer sample being assembled (its axes share a time): time, axes in slots 0–2, and which have come (bit 64: judged). */
   sampleTs: number;
   sample: Float64Array;
   mask: number;
-  /** Channels a complete sample has (learnt: accelerometer, plus gyro once seen). */
-  expect: number;
+  /** The gyro reading being assembled, on its own clock: time, axes in slots 3–5 of `sample`, which have come. */
+  gyroTs: number;
+  gyroMask: number;
+  /** The newest complete gyro reading (sender's unit) and its time. */
+  rate: Vec3;
+  rateTs: number;
   speedTs: number;
   speed: number;
   /** A stale speed's fresh values (time, m/s) over the last two intervals, oldest first. */
@@ -169,7 +182,6 @@ export class TelematicsOperator implements EngineOperator {
 
   flush(_partial: boolean, ctx: OperatorContext): void {
     for (const v of this.vehicles.values()) {
-      if ((v.mask & ACCEL_MASK) === ACCEL_MASK) this.processSample(v, ctx);
       for (const t of HARSH_TYPES) this.end(v, t, v.events[t], v.sampleTs, ctx);
     }
   }
@@ -197,7 +209,7 @@ export class TelematicsOperator implements EngineOperator {
   private newVehicle(id: string): Vehicle {
     const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
     return {
-      id, source: 'speed', mount: new Mount(this.mountParams, () => this.counts.remounts++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, expect: ACCEL_MASK,
+      id, source: 'speed', mount: new Mount(this.mountParams, () => this.counts.remounts++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, gyroTs: -Infinity, gyroMask: 0, rate: [0, 0, 0], rateTs: NaN,
       speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
     };
   }
@@ -208,32 +220,45 @@ export class TelematicsOperator implements EngineOperator {
     return true;
   }
 
-  // --- raw IMU: assemble the axes of one sample (same timestamp), then judge it ---
+  // --- raw IMU: assemble the axes of one accelerometer sample (same timestamp) and judge it; the gyro's axes likewise, on the gyro's own clock ---
   private imuReading(v: Vehicle, ch: number, r: Reading, ctx: OperatorContext): void {
-    if (r.ts < v.sampleTs) {
-      ctx.drop('telematics_late', r, `${r.stream}: IMU reading at ${new Date(r.ts).toISOString()} is older than ${v.id}'s current sample (${new Date(v.sampleTs).toISOString()})`, r.ts);
+    const gyro = ch >= 3;
+    const current = gyro ? v.gyroTs : v.sampleTs;
+    if (r.ts < current) {
+      ctx.drop('telematics_late', r, `${r.stream}: IMU reading at ${new Date(r.ts).toISOString()} is older than ${v.id}'s current ${gyro ? 'gyro reading' : 'sample'} (${new Date(current).toISOString()})`, r.ts);
+      return;
+    }
+    v.sample[ch] = r.value;
+    if (gyro) {
+      if (r.ts > v.gyroTs) {
+        v.gyroTs = r.ts;
+        v.gyroMask = 0;
+      }
+      v.gyroMask |= 1 << ch;
+      if (v.gyroMask === GYRO_MASK) {
+        v.rate = [v.sample[3]!, v.sample[4]!, v.sample[5]!];
+        v.rateTs = r.ts;
+      }
       return;
     }
     if (r.ts > v.sampleTs) {
-      if ((v.mask & ACCEL_MASK) === ACCEL_MASK) this.processSample(v, ctx);
       v.sampleTs = r.ts;
       v.mask = 0;
     }
-    v.sample[ch] = r.value;
     v.mask |= 1 << ch;
-    if (ch >= 3) v.expect |= GYRO_MASK;
-    if ((v.mask & v.expect) === v.expect) this.processSample(v, ctx);
+    if ((v.mask & ACCEL_MASK) === ACCEL_MASK) this.processSample(v, ctx);
   }
 
   private processSample(v: Vehicle, ctx: OperatorContext): void {
     if (v.mask & 64) return; // already judged
     v.mask |= 64;
     this.promote(v, 'imu');
-    const s = v.sample; // six channels: the `!` below read known slots of a Float64Array(6)
+    const s = v.sample; // the `!` below read known slots of a Float64Array(6)
     const k = this.accelScale;
     const a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
-    const w: Vec3 | undefined = (v.mask & GYRO_MASK) === GYRO_MASK ? [s[3]! * this.gyroScale, s[4]! * this.gyroScale, s[5]! * this.gyroScale] : undefined;
     const ts = v.sampleTs;
+    const q = this.gyroScale;
+    const w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= GYRO_HOLD ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
     const h = v.mount.update(ts, a, w);
     if (!v.mount.ready(ts)) return;
     if (!v.mount.settled()) {
@@ -439,8 +464,8 @@ export class TelematicsOperator implements EngineOperator {
         const m = v.mount;
         const events: Record<string, Event> = {};
         for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
-        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
-        return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, expect: v.expect, now };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, gyroTs: v.gyroTs, gyroMask: v.gyroMask, rate: [...v.rate], rateTs: v.rateTs, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
+        return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, now };
       }),
     };
   }
@@ -456,6 +481,19 @@ export class TelematicsOperator implements EngineOperator {
     if (!Array.isArray(now.sample) || now.sample.length !== 6) throw new Error(`sample must be 6 numbers, found ${JSON.stringify(now.sample)}`);
     v.sample = Float64Array.from(now.sample, (x) => savedNumber(x, 'sample', NaN));
     v.mask = savedNumber(now.mask, 'mask', 0);
+    if (now.gyroTs === undefined) {
+      // saved before 2026-12-06: the gyro's axes were part of the sample, at its time
+      v.gyroTs = v.sampleTs;
+      v.gyroMask = v.mask & GYRO_MASK;
+      v.mask &= ~GYRO_MASK;
+      if (v.gyroMask === GYRO_MASK) [v.rate, v.rateTs] = [[v.sample[3]!, v.sample[4]!, v.sample[5]!], v.sampleTs];
+    } else {
+      v.gyroTs = savedNumber(now.gyroTs, 'gyroTs', -Infinity);
+      v.gyroMask = savedNumber(now.gyroMask, 'gyroMask', 0) & GYRO_MASK;
+      if (!Array.isArray(now.rate) || now.rate.length !== 3) throw new Error(`rate must be 3 numbers, found ${JSON.stringify(now.rate)}`);
+      v.rate = now.rate.map((x) => savedNumber(x, 'rate', 0)) as Vec3;
+      v.rateTs = savedNumber(now.rateTs, 'rateTs', NaN);
+    }
     v.speedTs = savedNumber(now.speedTs, 'speedTs', NaN);
     v.speed = savedNumber(now.speed, 'speed', NaN);
     // saved before 2026-12-06: no stale holds seen
@@ -500,7 +538,6 @@ export class TelematicsOperator implements EngineOperator {
       if (typeof id !== 'string' || this.vehicles.size >= this.spec.max_devices) continue;
       const v = this.newVehicle(id);
       v.source = e.source === 'imu' || e.source === 'longitudinal' ? e.source : 'speed';
-      v.expect = typeof e.expect === 'number' ? e.expect & (ACCEL_MASK | GYRO_MASK) | ACCEL_MASK : ACCEL_MASK;
       const m = v.mount;
       // A vehicle that has sent no accelerometer sample yet (a speed-only device) has no gravity
       // (NaN; null after JSON): it comes back as it was, learning gravity from its first sample.
