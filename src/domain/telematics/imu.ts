@@ -45,7 +45,6 @@ function unit(a: Vec3): Vec3 | undefined {
   return n > 1e-9 ? [a[0] / n, a[1] / n, a[2] / n] : undefined;
 }
 
-/** `a` without its component along the unit vector `u`. */
 /** target += k · (toward − target), in place. */
 function moveToward(target: Vec3, toward: Vec3, k: number): void {
   target[0] += k * (toward[0] - target[0]);
@@ -70,6 +69,7 @@ export function savedNumber(x: unknown, what: string, ifNull: number): number {
   return x;
 }
 
+/** `a` without its component along the unit vector `u`. */
 function reject(a: Vec3, u: Vec3): Vec3 {
   const d = dot(a, u);
   return [a[0] - d * u[0], a[1] - d * u[1], a[2] - d * u[2]];
