@@ -14,7 +14,10 @@
  * default) and 1 s, and with `speed_interval` 2 s (a phone's GPS speed differenced over 1 s makes
  * harsh brakes and accelerations the car's sensor does not show).
  *
- *   npx tsx bench/telematics-drive.ts --data /path/to/smartphone_driving_dataset [--no-speed] [--sensor-time]
+ *   npx tsx bench/telematics-drive.ts --data /path/to/smartphone_driving_dataset [--no-speed] [--no-gyro] [--sensor-time]
+ *
+ * --no-speed withholds the phone's GPS speed, --no-gyro its gyro: with neither, forward comes
+ * from the drive's stops and starts (src/domain/telematics/stops.ts).
  *
  * --sensor-time stamps the accelerometer and the gyro each with its own sensor time (as a phone's
  * sensor events come; this iPhone's logger reads both at once, yet one gyro value in 24 is the
@@ -26,11 +29,13 @@ import { parseArgs } from 'node:util';
 import { loadPipelineFile } from '../src/config/load.js';
 import { compilePipeline } from '../src/compile.js';
 import type { AlertRecord } from '../src/core/records.js';
-import { G, Mount, dot, type Vec3 } from '../src/domain/telematics/imu.js';
+import { G, Mount } from '../src/domain/telematics/imu.js';
+import { dot, type Vec3 } from '../src/domain/telematics/vec.js';
 import type { TelematicsStepSpec } from '../src/domain/telematics/schema.js';
 import { mountParamsOf } from '../src/domain/telematics/step.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false } } });
+const useGyro = !values['no-gyro'];
 // --no-speed: the phone's GPS speed withheld, forward then comes from turns (the gyro)
 const useSpeed = !values['no-speed'];
 /** Rows by column name (these files quote nothing). */
@@ -72,7 +77,7 @@ for (const r of phone) {
   const [aTs, wTs] = values['sensor-time'] ? [Math.round(r.aTs + sensorToWall), Math.round(r.wTs + sensorToWall)] : [r.ts, r.ts];
   ['x', 'y', 'z'].forEach((ax, i) => {
     readings.push({ stream: `phone/accel_${ax}`, ts: aTs, value: r.a[i]! });
-    readings.push({ stream: `phone/gyro_${ax}`, ts: wTs, value: r.w[i]! });
+    if (useGyro) readings.push({ stream: `phone/gyro_${ax}`, ts: wTs, value: r.w[i]! });
   });
   // the GPS speed repeats between fixes (1 Hz): one reading per fix
   if (useSpeed && r.fixTs !== lastFix && r.speed >= 0) readings.push({ stream: 'phone/speed_kmh', ts: r.ts, value: r.speed });
@@ -91,7 +96,7 @@ let learnt: { ts: number; source: string } | undefined;
 const pairs: Array<{ lon: [number, number]; lat: [number, number] }> = [];
 let ci = 0;
 for (const r of phone) {
-  const h = mount.update(r.ts, [r.a[0] * G, r.a[1] * G, r.a[2] * G], r.w);
+  const h = mount.update(r.ts, [r.a[0] * G, r.a[1] * G, r.a[2] * G], useGyro ? r.w : undefined);
   if (useSpeed && r.fixTs !== prevFix?.ts && r.speed >= 0) {
     const dt = (r.fixTs - (prevFix?.ts ?? NaN)) * 1000;
     if (prevFix && dt >= step.speed_interval && dt <= step.max_gap) mount.speedInterval(((r.speed - prevFix.v) * 1000) / dt, dt);

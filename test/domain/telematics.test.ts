@@ -119,8 +119,42 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
-  it('with neither gyro nor speed, forward is unknown and nothing is claimed', () => {
+  it('with neither gyro nor speed, and no stops and starts to learn from, forward is unknown and nothing is claimed', () => {
     const { raised } = run({ mount: [30, 20, 0], gyro: false });
+    assert.deepEqual(raised, []);
+  });
+
+  /** Parked with the engine running, then four stops and starts in town (one a 45 s red light), then the test drive's events (no turns to learn from). */
+  function townDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {
+    const script: Stretch[] = [{ s: 65 }];
+    for (let i = 0; i < 4; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: i === 1 ? 45 : 8 });
+    const first = script.length;
+    script.push({ s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }, { s: 6, lon: -2.4 }, { s: 5 });
+    return { script, at: { brake: first + 2, harshAccel: first + 6, corner: first + 8 } };
+  }
+
+  it('an accelerometer alone: forward from stops and starts (a vehicle moves off forwards and stops braking); brake, acceleration, cornering found', () => {
+    const { script, at: town } = townDrive();
+    for (const mount of [[0, 0, 0], [130, 55, -20], [-75, -35, 160]] as Array<[number, number, number]>) {
+      const op = new TelematicsOperator(telematicsStepSchema.parse({}));
+      const alerts: AlertRecord[] = [];
+      const ctx = { pipeline: 't', reading() {}, result() {}, emit(e: { kind: string; alert?: AlertRecord }) { if (e.kind === 'alert') alerts.push(e.alert!); }, drop() {} };
+      const { readings, marks } = drive(script, { mount, gyro: false });
+      for (const r of readings) op.reading(r, ctx as never);
+      op.flush(false, ctx as never);
+      const raised = alerts.filter((a) => a.state === 'raised');
+      assert.deepEqual(where(raised, marks), [`harsh_braking@${town.brake}`, `harsh_acceleration@${town.harshAccel}`, `harsh_cornering@${town.corner}`], `mount ${mount.join('/')}`);
+      assert.equal(op.status()[0]?.forward, 'stops');
+      assert.match(raised[0]!.reason ?? "", /forward from stops/);
+    }
+  });
+
+  it('an accelerometer alone that never stands still long enough: nothing claimed', () => {
+    const script: Stretch[] = [{ s: 65 }];
+    // stops of 2 s: too short to count as standing
+    for (let i = 0; i < 6; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: 2 });
+    script.push({ s: 10, lon: 1.5 }, { s: 1.5, lon: -5.5 }, { s: 5 });
+    const { raised } = run({ mount: [130, 55, -20], gyro: false }, script);
     assert.deepEqual(raised, []);
   });
 

@@ -23,58 +23,10 @@
  *   last ~2 × `minSpeedChange` of speed change) then points elsewhere than the evidence before it:
  *   more than 60° away, it replaces it. (Without speed such a turn is not noticed.)
  */
-export type Vec3 = [number, number, number];
+import { StopEvidence } from './stops.js';
+import { addScaled, cross, dot, moveToward, norm, reject, savedNumber, unit, type Vec3 } from './vec.js';
 
 export const G = 9.80665;
-
-export function dot(a: Vec3, b: Vec3): number {
-  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
-
-function norm(a: Vec3): number {
-  return Math.sqrt(dot(a, a));
-}
-
-/** The unit vector of `a`, or undefined for a (near) zero vector. */
-function unit(a: Vec3): Vec3 | undefined {
-  const n = norm(a);
-  return n > 1e-9 ? [a[0] / n, a[1] / n, a[2] / n] : undefined;
-}
-
-/** target += k · (toward − target), in place. */
-function moveToward(target: Vec3, toward: Vec3, k: number): void {
-  target[0] += k * (toward[0] - target[0]);
-  target[1] += k * (toward[1] - target[1]);
-  target[2] += k * (toward[2] - target[2]);
-}
-
-/** target += k · v, in place. */
-function addScaled(target: Vec3, v: Vec3, k: number): void {
-  target[0] += k * v[0];
-  target[1] += k * v[1];
-  target[2] += k * v[2];
-}
-
-/**
- * A number from saved state: JSON turns NaN and ±Infinity into null, which stands for `ifNull`
- * (what the field holds when unset); anything else is damage, refused with the field's name.
- */
-export function savedNumber(x: unknown, what: string, ifNull: number): number {
-  if (x === null) return ifNull;
-  if (typeof x !== 'number') throw new Error(`${what} must be a number, found ${JSON.stringify(x)}`);
-  return x;
-}
-
-/** `a` without its component along the unit vector `u`. */
-function reject(a: Vec3, u: Vec3): Vec3 {
-  const d = dot(a, u);
-  return [a[0] - d * u[0], a[1] - d * u[1], a[2] - d * u[2]];
-}
-
 
 export interface MountParams {
   /** Time constant of the gravity average (ms). */
@@ -102,7 +54,7 @@ const REMOUNT_MAGNITUDE = 0.08;
 /** Recent evidence of forward more than this far (60°) from the evidence before it means the device turned about the vertical. */
 const COS_TURNED = Math.cos(Math.PI / 3);
 
-export type ForwardSource = 'speed' | 'gyro' | 'none';
+export type ForwardSource = 'speed' | 'gyro' | 'stops' | 'none';
 
 /** Per-vehicle mounting estimate: gravity, the low-passed horizontal acceleration, forward. */
 export class Mount {
@@ -128,6 +80,8 @@ export class Mount {
   /** The specific force averaged over ~0.5 s (NaN before the first sample), and since when it has lost its vertical part (NaN: it has not). */
   private m: Vec3 = [NaN, NaN, NaN];
   private movedSince = NaN;
+  /** Forward from stops and starts (neither gyro nor speed). */
+  private stops = new StopEvidence();
 
   constructor(
     private readonly p: MountParams,
@@ -142,7 +96,7 @@ export class Mount {
 
   /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
   save(): Record<string, unknown> {
-    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent };
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent, stops: this.stops.save() };
   }
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
@@ -168,6 +122,12 @@ export class Mount {
     this.movedSince = s.movedSince === undefined ? NaN : num(s.movedSince, 'movedSince');
     this.fwdRecent = s.fwdRecent === undefined ? [0, 0, 0] : vec(s.fwdRecent, 'fwdRecent');
     this.speedRecent = s.speedRecent === undefined ? 0 : num(s.speedRecent, 'speedRecent');
+    // saved before 2026-12-06: no stops seen yet
+    this.stops = new StopEvidence();
+    if (s.stops !== undefined) {
+      if (typeof s.stops !== 'object' || s.stops === null) throw new Error(`stops must be an object, found ${JSON.stringify(s.stops)}`);
+      this.stops.load(s.stops as Record<string, unknown>);
+    }
   }
 
   /** False while the device sits moved in its mount, before gravity is taken afresh: its samples mean nothing about the vehicle. */
@@ -211,6 +171,7 @@ export class Mount {
     this.speedRecent = speedChange;
     this.left = [0, 0, 0];
     this.turnDeg = 0;
+    this.stops = new StopEvidence();
     this.onRemount();
   }
 
@@ -261,6 +222,7 @@ export class Mount {
     this.hSum[1] += h[1];
     this.hSum[2] += h[2];
     this.hN++;
+    this.stops.update(ts, dt, a, h, up);
     if (w) {
       const yaw = dot(w, up);
       if (Math.abs(yaw) >= this.p.minYawRate) {
@@ -302,6 +264,10 @@ export class Mount {
       const left = unit(reject(this.left, up));
       if (left) forward = cross(left, up);
       source = 'gyro';
+    }
+    if (!forward && this.stops.enough()) {
+      forward = unit(reject(this.stops.sum, up));
+      source = 'stops';
     }
     if (!forward) return undefined;
     return { forward, left: cross(up, forward), source };

@@ -22,7 +22,8 @@
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
 import type { AlertRecord } from '../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
-import { G, Mount, dot, savedNumber, type ForwardSource, type MountParams, type Vec3 } from './imu.js';
+import { G, Mount, type ForwardSource, type MountParams } from './imu.js';
+import { dot, savedNumber, type Vec3 } from './vec.js';
 import type { TelematicsStepSpec } from './schema.js';
 
 export type { TelematicsStepSpec } from './schema.js';
