@@ -68,6 +68,15 @@ function viaJson(x: unknown): unknown {
 const { at } = testDrive();
 const EXPECTED = [`harsh_braking@${at.brake}`, `harsh_acceleration@${at.harshAccel}`, `harsh_cornering@${at.corner}`];
 
+/** Parked with the engine running, then four stops and starts in town (one a 45 s red light), then the test drive's events (no turns to learn from). */
+function townDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {
+  const script: Stretch[] = [{ s: 65 }];
+  for (let i = 0; i < 4; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: i === 1 ? 45 : 8 });
+  const first = script.length;
+  script.push({ s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }, { s: 6, lon: -2.4 }, { s: 5 });
+  return { script, at: { brake: first + 2, harshAccel: first + 6, corner: first + 8 } };
+}
+
 describe('telematics on raw IMU data', () => {
   for (const mount of [[0, 0, 0], [130, 55, -20], [-75, -35, 160]] as Array<[number, number, number]>) {
     it(`mount yaw/pitch/roll ${mount.join('/')}: forward from turns; brake, acceleration, cornering found; rebound and pothole not`, () => {
@@ -123,15 +132,6 @@ describe('telematics on raw IMU data', () => {
     const { raised } = run({ mount: [30, 20, 0], gyro: false });
     assert.deepEqual(raised, []);
   });
-
-  /** Parked with the engine running, then four stops and starts in town (one a 45 s red light), then the test drive's events (no turns to learn from). */
-  function townDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {
-    const script: Stretch[] = [{ s: 65 }];
-    for (let i = 0; i < 4; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: i === 1 ? 45 : 8 });
-    const first = script.length;
-    script.push({ s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }, { s: 6, lon: -2.4 }, { s: 5 });
-    return { script, at: { brake: first + 2, harshAccel: first + 6, corner: first + 8 } };
-  }
 
   it('an accelerometer alone: forward from stops and starts (a vehicle moves off forwards and stops braking); brake, acceleration, cornering found', () => {
     const { script, at: town } = townDrive();
@@ -256,6 +256,15 @@ describe('telematics: a device moved in its mount', () => {
 });
 
 describe('telematics across a restart', () => {
+  it('an accelerometer alone, restarted at a stop: the stops and starts seen before count after, the same alerts as without the restart', () => {
+    const { readings, marks } = drive(townDrive().script, { mount: [130, 55, -20], gyro: false });
+    const whole = playRestarted(readings, undefined);
+    assert.equal(whole.filter((a) => a.startsWith('raised')).length, 3, JSON.stringify(whole));
+    // standing at the fourth stop: three stops and starts seen before it, one start after
+    const cut = readings.findIndex((r) => r.ts >= marks[16]![0] + 4_000);
+    assert.deepEqual(playRestarted(readings, cut, viaJson), whole);
+  });
+
   for (const gyroClock of [undefined, { offset: 7, every: 2 }]) {
     it(`restarted during a harsh brake${gyroClock ? ', the gyro on its own clock' : ''}: the brake raised before is cleared after, once, as without the restart (its part saved as v8 or as JSON)`, () => {
       const { readings } = drive(testDrive().script, { mount: [130, 55, -20], gyroClock });

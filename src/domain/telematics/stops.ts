@@ -6,8 +6,8 @@
  *   shows the engine's vibration, tens of hertz, and little else. Rolling, the road moves the body
  *   at a few hertz. So the spread of the specific force, low-passed to keep the body's motion
  *   (`LOWPASS_MS`) and summed over the axes, per second (a block), tells one from the other: a
- *   block is standing under `REST_SHARE` of the level the vehicle's blocks stay under three times
- *   in four (a 75th percentile, tracked in log; `WARM_BLOCKS` first).
+ *   block is standing under `REST_SHARE` of the median of the rolling blocks (tracked in log, from
+ *   rolling blocks only: a long red light must not pull it down to its own; `WARM_BLOCKS` first).
  * - **Which way is forward.** A vehicle moves off forwards and comes to a stop braking. The
  *   horizontal acceleration integrated over the last seconds (`INTEGRAL_TAU_MS`: about the speed
  *   gained or lost) points forwards `CONFIRM_BLOCKS` after a start, and backwards when a stop
@@ -17,18 +17,17 @@
  * - Forward is their sum, once there are `MIN_COUNT` and they agree (the sum's length at least
  *   `MIN_AGREEMENT` of their lengths' sum): a car reversed out of a parking space is outvoted.
  *
- * On a real drive (bench/telematics-drive.ts --no-gyro: an iPhone at 10 Hz in a car, six
- * minutes, three stops) every stop and start is 8–22° from the forward the car's speed shows,
- * their sum 9.5° (with `REST_SHARE` from 0.15 to 0.5: 6–10°).
+ * On a real drive (bench/telematics-drive.ts --no-speed --no-gyro: an iPhone at 10 Hz in a car,
+ * six minutes, three stops) every stop and start is 8–22° from the forward the car's speed shows,
+ * their sum 9.5° (with `REST_SHARE` from 0.15 to 0.5: 6–10°); forward is known after 259 s.
  */
 import { dot, savedNumber, type Vec3 } from './vec.js';
 
 const BLOCK_MS = 1000;
 const LOWPASS_MS = 100;
 const REST_SHARE = 0.3;
-const QUANTILE = 0.5;
-/** Step of the percentile's estimate, in log units a block. */
-const QUANTILE_STEP = 0.1;
+/** Step of the median's estimate, in log units a block. */
+const MEDIAN_STEP = 0.05;
 const WARM_BLOCKS = 30;
 const CONFIRM_BLOCKS = 3;
 const INTEGRAL_TAU_MS = 3000;
@@ -44,7 +43,7 @@ export class StopEvidence {
   private n = 0;
   private s1: Vec3 = [0, 0, 0];
   private s2: Vec3 = [0, 0, 0];
-  /** The 75th percentile of the blocks' log spread, and how many blocks it has seen (up to WARM_BLOCKS). */
+  /** The median of the rolling blocks' log spread, and how many blocks it has seen (up to WARM_BLOCKS). */
   private level = NaN;
   private blocks = 0;
   /** Blocks in a row standing, rolling. */
@@ -95,7 +94,7 @@ export class StopEvidence {
     if (Number.isNaN(this.level)) this.level = x;
     const stands = this.blocks >= WARM_BLOCKS && x < this.level + Math.log(REST_SHARE);
     // the level of rolling: a long stand must not pull it down to its own
-    if (!stands) this.level += QUANTILE_STEP * (x > this.level ? QUANTILE : QUANTILE - 1);
+    if (!stands) this.level += x > this.level ? MEDIAN_STEP : -MEDIAN_STEP;
     this.blocks = Math.min(this.blocks + 1, WARM_BLOCKS);
     if (stands) {
       if (this.rolling >= CONFIRM_BLOCKS) this.pending = [-this.integral[0], -this.integral[1], -this.integral[2]];
