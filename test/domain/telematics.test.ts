@@ -149,6 +149,24 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
+  it('an accelerometer without gravity (linear acceleration, or g read as m/s²): every sample counted as gravity_off, none judged, no remount', () => {
+    const { readings } = drive(testDrive().script, { mount: [130, 55, -20] });
+    // gravity removed as a phone's linear acceleration does (its resting value per axis taken away)
+    const rest: Record<string, number> = {};
+    for (const r of readings) if (r.stream.includes('/accel_') && !(r.stream in rest)) rest[r.stream] = r.value;
+    const linear = readings.map((r) => (r.stream in rest ? { ...r, value: r.value - rest[r.stream]! } : r));
+    const inG = drive(testDrive().script, { mount: [130, 55, -20], accelUnit: 'g' }).readings;
+    for (const [what, rs] of [['linear', linear], ['g as m/s²', inG]] as const) {
+      const { raised, p } = play(rs);
+      const c = p.stats().operators.telematics!;
+      assert.deepEqual(raised, [], what);
+      assert.ok(c.gravity_off! > 5000, `${what}: ${JSON.stringify(c)}`);
+      assert.equal(c.remounts, 0, what);
+    }
+    // the raw accelerometer: none
+    assert.equal(run({ mount: [130, 55, -20] }).p.stats().operators.telematics!.gravity_off, 0);
+  });
+
   it('an accelerometer alone that never stands still long enough: nothing claimed', () => {
     const script: Stretch[] = [{ s: 65 }];
     // stops of 2 s: too short to count as standing

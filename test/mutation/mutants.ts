@@ -765,6 +765,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'restarted at a stop',
   },
   {
+    id: 'telematics: an accelerometer without gravity (linear acceleration) is judged: taken for a phone moved in its mount, again and again',
+    in: 'src/domain/telematics/imu.ts',
+    original: 'return n >= 0.5 * G && n <= 2 * G;',
+    replacement: 'return n >= 0;',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'without gravity',
+  },
+  {
     id: 'telematics: a restart forgets the moment (filters, open events): a brake raised before it is cleared at once and raised again',
     in: 'src/domain/telematics/step.ts',
     original: 'this.restoreNow(v, e.now as Record<string, unknown>);',
@@ -1051,7 +1059,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'telematics: a device moved in its mount is never noticed (gravity and forward stay those of the old mounting)',
     in: 'src/domain/telematics/imu.ts',
-    original: 'if (this.ready(ts)) this.watchMount(ts, a, dt);',
+    original: 'if (this.ready(ts) && this.gravityOk()) this.watchMount(ts, a, dt);',
     replacement: '',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'moved in its mount',

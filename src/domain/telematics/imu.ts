@@ -130,6 +130,16 @@ export class Mount {
     }
   }
 
+  /**
+   * The accelerometer's average is gravity, within a factor of two. Not so: it is linear
+   * acceleration (gravity already removed, as Android's and Core Motion's "user acceleration"
+   * are), or its unit is wrong (m/s² read as g or g as m/s²); no vertical to judge against.
+   */
+  gravityOk(): boolean {
+    const n = norm(this.g);
+    return n >= 0.5 * G && n <= 2 * G;
+  }
+
   /** False while the device sits moved in its mount, before gravity is taken afresh: its samples mean nothing about the vehicle. */
   settled(): boolean {
     return Number.isNaN(this.movedSince);
@@ -203,7 +213,7 @@ export class Mount {
     }
     const dt = Math.min(1000, Math.max(0, ts - this.lastTs));
     this.lastTs = ts;
-    if (this.ready(ts)) this.watchMount(ts, a, dt);
+    if (this.ready(ts) && this.gravityOk()) this.watchMount(ts, a, dt);
     const up = unit(this.g);
     if (!up) return this.h;
     const raw = reject([a[0] - this.g[0], a[1] - this.g[1], a[2] - this.g[2]], up);

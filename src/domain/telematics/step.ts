@@ -136,7 +136,6 @@ export class TelematicsOperator implements EngineOperator {
   private readonly accelScale: number;
   private readonly gyroScale: number;
   private readonly speedScale: number;
-  /** Counters for status: accelerations taken for rebounds, IMU samples before forward was known. */
   /**
    * `events` raised; `rebounds` never raised (an acceleration right after a brake); IMU samples
    * `uncalibrated` (no forward known yet: not judged); speed readings after a gap longer than
@@ -145,9 +144,11 @@ export class TelematicsOperator implements EngineOperator {
    * IMU samples `unsettled` (while it sat moved, before that: not judged); vehicles whose speed
    * holds stale values (`stale_speed`: judged over two intervals from then on); speed and course
    * readings out of range (`invalid`: negative, or a course over 360°; a phone reports −1 for a
-   * speed or course it does not know), left out as if not sent.
+   * speed or course it does not know), left out as if not sent; IMU samples not judged because
+   * the accelerometer's average is not gravity (`gravity_off`: linear acceleration, or the wrong
+   * `accel_unit`).
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -262,6 +263,10 @@ export class TelematicsOperator implements EngineOperator {
     const w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= GYRO_HOLD ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
     const h = v.mount.update(ts, a, w);
     if (!v.mount.ready(ts)) return;
+    if (!v.mount.gravityOk()) {
+      this.counts.gravity_off++;
+      return;
+    }
     if (!v.mount.settled()) {
       this.counts.unsettled++;
       return;
