@@ -126,7 +126,20 @@ function compare(xs: Array<[number, number]>) {
 const t0 = phone[0]!.ts;
 const at = (ts: number) => `${((ts - t0) / 1000).toFixed(1)} s`;
 console.log(`drive: ${phone.length} phone samples (${at(phone.at(-1)!.ts)}), ${car.length} car samples; car longitudinal ${Math.min(...car.map((c) => c.lon))} to ${Math.max(...car.map((c) => c.lon))} g, lateral ${Math.min(...car.map((c) => c.lat))} to ${Math.max(...car.map((c) => c.lat))} g`);
-console.log(`forward learnt at ${learnt ? `${at(learnt.ts)} from ${learnt.source}` : 'never'}; ${pairs.length} samples compared after that`);
+// the car's own forward in the phone's axes, as the reference: Σ h × the car's longitudinal g
+// over the drive (h as the step sees it, gravity known)
+const ref = new Mount(mountParamsOf(step));
+const carFwd: Vec3 = [0, 0, 0];
+let cj = 0;
+for (const r of phone) {
+  const h = ref.update(r.ts, [r.a[0] * G, r.a[1] * G, r.a[2] * G], undefined);
+  while (cj + 1 < car.length && car[cj + 1]!.ts <= r.ts) cj++;
+  if (!ref.ready(r.ts) || Math.abs(car[cj]!.ts - r.ts) > 200) continue;
+  for (let i = 0; i < 3; i++) carFwd[i]! += h[i]! * car[cj]!.lon;
+}
+const mine = mount.axes();
+const apart = mine ? `, ${((Math.acos(Math.max(-1, Math.min(1, dot(mine.forward, carFwd) / Math.sqrt(dot(carFwd, carFwd))))) * 180) / Math.PI).toFixed(1)}° from the car's forward at the end (Σ h × its longitudinal g)` : '';
+console.log(`forward learnt at ${learnt ? `${at(learnt.ts)} from ${learnt.source}` : 'never'}${apart}; ${pairs.length} samples compared after that`);
 console.log(`longitudinal (phone as the pipeline sees it vs the car): ${compare(pairs.map((x) => x.lon))}`);
 console.log(`lateral: ${compare(pairs.map((x) => x.lat))}`);
 const hardest = pairs.reduce((m, x) => (x.lon[1] < m.lon[1] ? x : m), pairs[0]!);

@@ -34,7 +34,8 @@ function countBy(keys: string[]): Record<string, number> {
   return n;
 }
 
-export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'durationMs' | 'imu' | 'phone' | 'duty'>, early = 2000, late = 2000): FleetRun {
+/** `withhold`: metrics the pipeline is not given (e.g. speed and gyro: an accelerometer alone). */
+export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'durationMs' | 'imu' | 'phone' | 'duty'>, early = 2000, late = 2000, withhold: readonly string[] = []): FleetRun {
   const alerts: AlertRecord[] = [];
   const p = compilePipeline(loadPipelineFile(join(import.meta.dirname, '../pipelines/telematics.yaml')), (e) => {
     if (e.kind === 'alert' && e.alert.state === 'raised') alerts.push(e.alert);
@@ -42,7 +43,7 @@ export function runFleet(o: Pick<SimOptions, 'seed' | 'devices' | 'rateHz' | 'du
   const sim = new Simulation({ domains: ['telematics'], start: FLEET_START, ...o });
   sim.run(0, sim.ticks, (s) => {
     const m = s.device.metrics;
-    for (let i = 0; i < m.length; i++) if (!Number.isNaN(s.values[i]!)) p.push({ stream: `${s.device.id}/${m[i]}`, ts: s.t, value: s.values[i]! });
+    for (let i = 0; i < m.length; i++) if (!Number.isNaN(s.values[i]!) && !withhold.includes(m[i]!)) p.push({ stream: `${s.device.id}/${m[i]}`, ts: s.t, value: s.values[i]! });
   });
   p.flush();
   const faults = sim.faults().filter((f) => HARSH.includes(f.fault));

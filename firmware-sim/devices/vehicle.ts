@@ -356,7 +356,9 @@ class Imu {
     const hole = t < this.potholeEnd ? this.jolt : 0;
     const lon = a + rebound;
     const pitch = -0.008 * lon + this.grade.step(dt); // nose dives under braking, plus the road's grade
-    const road = 0.3 + 0.04 * v;
+    // the road shakes a rolling body (a standing one shows the engine and the sensor's noise only:
+    // on the real drive in docs/domains.md its spread was a seventh of rolling)
+    const road = 0.3 * Math.min(1, v / 2) + 0.04 * v;
     const engine = 0.15 * Math.sin((2 * Math.PI * 2 * rpm * t) / 60_000);
     const fx = lon - G * Math.sin(pitch) + 0.15 * road * r.gauss() + engine - 0.5 * hole;
     const fy = lat + 0.15 * road * r.gauss() + engine;

@@ -749,11 +749,11 @@ export const MUTANTS: Mutant[] = [
     pattern: 'accelerometer alone',
   },
   {
-    id: 'telematics stops: a second of quiet is a stop (slowing in traffic teaches forward backwards)',
+    id: 'telematics stops: a second of quiet is a stop (pieces from slowing in traffic disagree: forward never learnt)',
     in: 'src/domain/telematics/stops.ts',
     original: 'const CONFIRM_BLOCKS = 3;',
     replacement: 'const CONFIRM_BLOCKS = 1;',
-    tests: ['test/domain/telematics.test.ts'],
+    tests: ['test/pipelines/telematics-imu.test.ts'],
     pattern: 'accelerometer alone',
   },
   {
@@ -771,6 +771,14 @@ export const MUTANTS: Mutant[] = [
     replacement: 'return n >= 0;',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'without gravity',
+  },
+  {
+    id: 'telematics stops: the rolling level falls as fast as it rises (each stand not yet told from rolling drags it down: a van whose idle shakes never learns forward)',
+    in: 'src/domain/telematics/stops.ts',
+    original: 'const LEVEL_DOWN = 0.0125;',
+    replacement: 'const LEVEL_DOWN = 0.05;',
+    tests: ['test/pipelines/telematics-imu.test.ts'],
+    pattern: 'accelerometer alone',
   },
   {
     id: 'telematics: a restart forgets the moment (filters, open events): a brake raised before it is cleared at once and raised again',

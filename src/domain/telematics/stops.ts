@@ -6,32 +6,38 @@
  *   shows the engine's vibration, tens of hertz, and little else. Rolling, the road moves the body
  *   at a few hertz. So the spread of the specific force, low-passed to keep the body's motion
  *   (`LOWPASS_MS`) and summed over the axes, per second (a block), tells one from the other: a
- *   block is standing under `REST_SHARE` of the median of the rolling blocks (tracked in log, from
- *   rolling blocks only: a long red light must not pull it down to its own; `WARM_BLOCKS` first).
+ *   block is standing under `REST_SHARE` of the rolling level, the 80th percentile of the rolling
+ *   blocks (tracked in log, from rolling blocks only and four times slower down than up: a long
+ *   red light, or a stand not yet told from rolling, must not pull it down to its own;
+ *   `WARM_BLOCKS` first).
  * - **Which way is forward.** A vehicle moves off forwards and comes to a stop braking. The
  *   horizontal acceleration integrated over the last seconds (`INTEGRAL_TAU_MS`: about the speed
  *   gained or lost) points forwards `CONFIRM_BLOCKS` after a start, and backwards when a stop
  *   begins. Either counts only once the vehicle has stood, or rolled, `CONFIRM_BLOCKS` in a row
  *   on both sides, and only at `MIN_EVIDENCE` m/s or more (slow rolling misread as standing
- *   gains or loses little).
+ *   gains or loses little; a bias of the gravity estimate adds to stops what it takes from
+ *   starts).
  * - Forward is their sum, once there are `MIN_COUNT` and they agree (the sum's length at least
  *   `MIN_AGREEMENT` of their lengths' sum): a car reversed out of a parking space is outvoted.
  *
  * On a real drive (bench/telematics-drive.ts --no-speed --no-gyro: an iPhone at 10 Hz in a car,
  * six minutes, three stops) every stop and start is 8–22° from the forward the car's speed shows,
- * their sum 9.5° (with `REST_SHARE` from 0.15 to 0.5: 6–10°); forward is known after 259 s.
+ * their sum 9.5° (with `REST_SHARE` from 0.15 to 0.5: 6–10°); forward is known after 258 s. On
+ * the simulator's vans (an idling engine that shakes a standing van a third as much as the road
+ * a rolling one) it is known 3–5 minutes in.
  */
 import { dot, savedNumber, type Vec3 } from './vec.js';
 
 const BLOCK_MS = 1000;
 const LOWPASS_MS = 100;
 const REST_SHARE = 0.3;
-/** Step of the median's estimate, in log units a block. */
-const MEDIAN_STEP = 0.05;
+/** Steps of the rolling level's estimate, in log units a block: it settles at the 80th percentile (up × 20 % = down × 80 %). */
+const LEVEL_UP = 0.05;
+const LEVEL_DOWN = 0.0125;
 const WARM_BLOCKS = 30;
 const CONFIRM_BLOCKS = 3;
 const INTEGRAL_TAU_MS = 3000;
-const MIN_EVIDENCE = 1;
+const MIN_EVIDENCE = 0.5;
 const MIN_COUNT = 3;
 const MIN_AGREEMENT = 0.7;
 
@@ -43,7 +49,7 @@ export class StopEvidence {
   private n = 0;
   private s1: Vec3 = [0, 0, 0];
   private s2: Vec3 = [0, 0, 0];
-  /** The median of the rolling blocks' log spread, and how many blocks it has seen (up to WARM_BLOCKS). */
+  /** The rolling level (log spread), and how many blocks it has seen (up to WARM_BLOCKS). */
   private level = NaN;
   private blocks = 0;
   /** Blocks in a row standing, rolling. */
@@ -94,7 +100,7 @@ export class StopEvidence {
     if (Number.isNaN(this.level)) this.level = x;
     const stands = this.blocks >= WARM_BLOCKS && x < this.level + Math.log(REST_SHARE);
     // the level of rolling: a long stand must not pull it down to its own
-    if (!stands) this.level += x > this.level ? MEDIAN_STEP : -MEDIAN_STEP;
+    if (!stands) this.level += x > this.level ? LEVEL_UP : -LEVEL_DOWN;
     this.blocks = Math.min(this.blocks + 1, WARM_BLOCKS);
     if (stands) {
       if (this.rolling >= CONFIRM_BLOCKS) this.pending = [-this.integral[0], -this.integral[1], -this.integral[2]];
