@@ -32,7 +32,7 @@ import type { AlertRecord } from '../src/core/records.js';
 import { G, Mount } from '../src/domain/telematics/imu.js';
 import { dot, type Vec3 } from '../src/domain/telematics/vec.js';
 import type { TelematicsStepSpec } from '../src/domain/telematics/schema.js';
-import { mountParamsOf } from '../src/domain/telematics/step.js';
+import { TelematicsOperator, mountParamsOf } from '../src/domain/telematics/step.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false } } });
 const useGyro = !values['no-gyro'];
@@ -137,8 +137,14 @@ for (const r of phone) {
   if (!ref.ready(r.ts) || Math.abs(car[cj]!.ts - r.ts) > 200) continue;
   for (let i = 0; i < 3; i++) carFwd[i]! += h[i]! * car[cj]!.lon;
 }
+const degFromCar = (f: Vec3) => ((Math.acos(Math.max(-1, Math.min(1, dot(f, carFwd) / Math.sqrt(dot(carFwd, carFwd))))) * 180) / Math.PI).toFixed(1);
+// the step itself, as the pipeline runs it (its stale-speed handling included): forward at the end
+const op = new TelematicsOperator(step);
+const quiet = { pipeline: 'drive', reading() {}, result() {}, emit() {}, drop() {} };
+for (const r of readings) if (r.stream.startsWith('phone/')) op.reading(r, quiet as never);
+const stepFwd = op.status().find((v) => v.vehicle === 'phone')?.forwardAxis;
 const mine = mount.axes();
-const apart = mine ? `, ${((Math.acos(Math.max(-1, Math.min(1, dot(mine.forward, carFwd) / Math.sqrt(dot(carFwd, carFwd))))) * 180) / Math.PI).toFixed(1)}° from the car's forward at the end (Σ h × its longitudinal g)` : '';
+const apart = mine ? `; at the end the step's forward is ${stepFwd ? `${degFromCar(stepFwd)}°` : 'unknown'} from the car's own (the direction of h that goes with its longitudinal g; this replay's, below: ${degFromCar(mine.forward)}°)` : '';
 console.log(`forward learnt at ${learnt ? `${at(learnt.ts)} from ${learnt.source}` : 'never'}${apart}; ${pairs.length} samples compared after that`);
 console.log(`longitudinal (phone as the pipeline sees it vs the car): ${compare(pairs.map((x) => x.lon))}`);
 console.log(`lateral: ${compare(pairs.map((x) => x.lat))}`);
