@@ -99,6 +99,24 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
+  it('braking into turns, three left and one right: forward from the turns within 2.5° (the left and right turns averaged, not summed: 5.5° off)', () => {
+    const script: Stretch[] = [{ s: 35 }, { s: 10, lon: 1.5 }];
+    for (const dir of [1, 1, 1, -1]) script.push({ s: 3, lat: 2 * dir, lon: -1.5 }, { s: 8.8, lat: 2 * dir }, { s: 3, lon: 1.5 }, { s: 6 });
+    for (const mount of [[130, 55, -20], [0, 0, 0], [-75, -35, 160]] as Array<[number, number, number]>) {
+      const op = new TelematicsOperator(telematicsStepSchema.parse({}));
+      const ctx = { pipeline: 't', reading() {}, result() {}, emit() {}, drop() {} };
+      for (const r of drive(script, { mount }).readings) op.reading(r, ctx as never);
+      const st = op.status()[0]!;
+      assert.equal(st.forward, 'gyro');
+      // the vehicle's x axis in the sensor's: the first column of Rz(yaw)·Ry(pitch)
+      const [yaw, pitch] = mount.map((d) => (d * Math.PI) / 180) as [number, number];
+      const x = [Math.cos(yaw) * Math.cos(pitch), Math.sin(yaw) * Math.cos(pitch), -Math.sin(pitch)];
+      const f = st.forwardAxis!;
+      const off = (Math.acos(f[0] * x[0]! + f[1] * x[1]! + f[2] * x[2]!) * 180) / Math.PI;
+      assert.ok(off < 2.5, `mount ${mount.join('/')}: forward ${off.toFixed(2)}° off`);
+    }
+  });
+
   it('the rebound after a brake is counted as a rebound, not raised as a harsh acceleration', () => {
     const op = new TelematicsOperator(telematicsStepSchema.parse({}));
     const alerts: AlertRecord[] = [];

@@ -759,8 +759,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'telematics stops: the stops and starts seen are not saved (an accelerometer alone learns forward afresh at every restart)',
     in: 'src/domain/telematics/imu.ts',
-    original: ', stops: this.stops.save() };',
-    replacement: ' };',
+    original: 'stops: this.stops.save(), ',
+    replacement: '',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'restarted at a stop',
   },
@@ -779,6 +779,14 @@ export const MUTANTS: Mutant[] = [
     replacement: 'const LEVEL_DOWN = 0.05;',
     tests: ['test/pipelines/telematics-imu.test.ts'],
     pattern: 'accelerometer alone',
+  },
+  {
+    id: 'telematics: the left and right turns summed, not averaged (braking into turns tilts forward towards the side turned more)',
+    in: 'src/domain/telematics/imu.ts',
+    original: 'if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));',
+    replacement: 'return unit(reject(this.left, up));',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'braking into turns',
   },
   {
     id: 'telematics: a restart forgets the moment (filters, open events): a brake raised before it is cleared at once and raised again',

@@ -9,7 +9,10 @@
  *   (road bumps, vibration) is removed.
  * - **Forward** is learnt from the data: with a gyro, the centripetal acceleration in turns points
  *   to the inside of the turn (left for a positive yaw rate about up), so Σ h·ω_up points left and
- *   forward = left × up; with speed (GPS or CAN), Σ h·(dv/dt) points forward. The speed estimate is
+ *   forward = left × up. A driver brakes into turns and speeds up out of them, which tilts the
+ *   left turns' evidence one way and the right turns' the other, so once both kinds have been
+ *   seen (`BALANCE_DEG` each) their directions are averaged, not their sums (a drive of mostly
+ *   right turns would otherwise tilt forward by its braking); with speed (GPS or CAN), Σ h·(dv/dt) points forward. The speed estimate is
  *   preferred once it has seen enough speed change (its sign cannot be wrong: a gyro with a
  *   left-handed axis convention would flip the gyro estimate).
  * - **A device moved in its mount** (a phone picked up, turned, put back): the specific force,
@@ -51,6 +54,8 @@ export interface MountParams {
 const REMOUNT_TAU_MS = 500;
 /** How far (fraction of gravity) that average's magnitude may be from gravity's: a device at rest in a new orientation, not a vehicle accelerating. */
 const REMOUNT_MAGNITUDE = 0.08;
+/** Turning (degrees) each way before the left and right turns' evidence of forward are averaged with equal weight. */
+const BALANCE_DEG = 45;
 /** Recent evidence of forward more than this far (60°) from the evidence before it means the device turned about the vertical. */
 const COS_TURNED = Math.cos(Math.PI / 3);
 
@@ -68,6 +73,9 @@ export class Mount {
   /** Σ h·ω_up·dt: points left. */
   left: Vec3 = [0, 0, 0];
   turnDeg = 0;
+  /** The same over right turns (ω_up < 0) only, and their degrees. */
+  private rightTurns: Vec3 = [0, 0, 0];
+  private rightTurnDeg = 0;
   /** Σ h̄·(dv/dt)·dt: points forward. */
   fwd: Vec3 = [0, 0, 0];
   speedChange = 0;
@@ -96,7 +104,7 @@ export class Mount {
 
   /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
   save(): Record<string, unknown> {
-    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent, stops: this.stops.save() };
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent, stops: this.stops.save(), rightTurns: [...this.rightTurns], rightTurnDeg: this.rightTurnDeg };
   }
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
@@ -122,7 +130,10 @@ export class Mount {
     this.movedSince = s.movedSince === undefined ? NaN : num(s.movedSince, 'movedSince');
     this.fwdRecent = s.fwdRecent === undefined ? [0, 0, 0] : vec(s.fwdRecent, 'fwdRecent');
     this.speedRecent = s.speedRecent === undefined ? 0 : num(s.speedRecent, 'speedRecent');
-    // saved before 2026-12-06: no stops seen yet
+    // saved before 2026-12-06: no stops seen yet, and the turns not split by side (the sum goes on
+    // alone until new right turns reach BALANCE_DEG)
+    this.rightTurns = s.rightTurns === undefined ? [0, 0, 0] : vec(s.rightTurns, 'rightTurns');
+    this.rightTurnDeg = s.rightTurnDeg === undefined ? 0 : num(s.rightTurnDeg, 'rightTurnDeg');
     this.stops = new StopEvidence();
     if (s.stops !== undefined) {
       if (typeof s.stops !== 'object' || s.stops === null) throw new Error(`stops must be an object, found ${JSON.stringify(s.stops)}`);
@@ -181,6 +192,8 @@ export class Mount {
     this.speedRecent = speedChange;
     this.left = [0, 0, 0];
     this.turnDeg = 0;
+    this.rightTurns = [0, 0, 0];
+    this.rightTurnDeg = 0;
     this.stops = new StopEvidence();
     this.onRemount();
   }
@@ -239,6 +252,10 @@ export class Mount {
         const s = (yaw * dt) / 1000;
         addScaled(this.left, h, s);
         this.turnDeg += (Math.abs(s) * 180) / Math.PI;
+        if (s < 0) {
+          addScaled(this.rightTurns, h, s);
+          this.rightTurnDeg -= (s * 180) / Math.PI;
+        }
       }
     }
     return h;
@@ -260,6 +277,16 @@ export class Mount {
     this.hN = 0;
   }
 
+  /** Left from the turns: the left and right turns' directions averaged once both have `BALANCE_DEG`, else their sum's. */
+  private turnsLeft(up: Vec3): Vec3 | undefined {
+    const r = this.rightTurns;
+    if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));
+    const fromRight = unit(reject(r, up));
+    const fromLeft = unit(reject([this.left[0] - r[0], this.left[1] - r[1], this.left[2] - r[2]], up));
+    if (!fromRight || !fromLeft) return unit(reject(this.left, up));
+    return unit([fromRight[0] + fromLeft[0], fromRight[1] + fromLeft[1], fromRight[2] + fromLeft[2]]);
+  }
+
   /** Forward and left unit vectors in sensor axes, and where forward came from; undefined until known. */
   axes(): { forward: Vec3; left: Vec3; source: ForwardSource } | undefined {
     const up = unit(this.g);
@@ -271,7 +298,7 @@ export class Mount {
       source = 'speed';
     }
     if (!forward && this.turnDeg >= this.p.minTurnDeg) {
-      const left = unit(reject(this.left, up));
+      const left = this.turnsLeft(up);
       if (left) forward = cross(left, up);
       source = 'gyro';
     }
