@@ -27,7 +27,7 @@
  *   more than 60° away, it replaces it. (Without speed such a turn is not noticed.)
  */
 import { StopEvidence } from './stops.js';
-import { addScaled, cross, dot, moveToward, norm, reject, savedNumber, unit, type Vec3 } from './vec.js';
+import { addScaled, cross, dot, moveToward, norm, reject, savedNumber, savedVec, unit, type Vec3 } from './vec.js';
 
 export const G = 9.80665;
 
@@ -110,10 +110,7 @@ export class Mount {
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
   load(s: Record<string, unknown>): void {
     const num = (x: unknown, what: string) => savedNumber(x, what, NaN);
-    const vec = (x: unknown, what: string): Vec3 => {
-      if (!Array.isArray(x) || x.length !== 3) throw new Error(`${what} must be 3 numbers, found ${JSON.stringify(x)}`);
-      return [num(x[0], what), num(x[1], what), num(x[2], what)];
-    };
+    const vec = savedVec;
     this.g = vec(s.g, 'g');
     this.t0 = num(s.t0, 't0');
     this.lastTs = num(s.lastTs, 'lastTs');

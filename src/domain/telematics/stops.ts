@@ -26,7 +26,7 @@
  * the simulator's vans (an idling engine that shakes a standing van a third as much as the road
  * a rolling one) it is known 3–5 minutes in.
  */
-import { dot, savedNumber, type Vec3 } from './vec.js';
+import { dot, savedNumber, savedVec, type Vec3 } from './vec.js';
 
 const BLOCK_MS = 1000;
 const LOWPASS_MS = 100;
@@ -139,10 +139,7 @@ export class StopEvidence {
   /** What `save` gave; throws on anything else. */
   load(s: Record<string, unknown>): void {
     const num = (x: unknown, what: string) => savedNumber(x, `stops.${what}`, NaN);
-    const vec = (x: unknown, what: string): Vec3 => {
-      if (!Array.isArray(x) || x.length !== 3) throw new Error(`stops.${what} must be 3 numbers, found ${JSON.stringify(x)}`);
-      return [num(x[0], what), num(x[1], what), num(x[2], what)];
-    };
+    const vec = (x: unknown, what: string) => savedVec(x, `stops.${what}`);
     this.body = vec(s.body, 'body');
     this.blockTs = num(s.blockTs, 'blockTs');
     this.n = num(s.n, 'n');

@@ -43,6 +43,12 @@ export function savedNumber(x: unknown, what: string, ifNull: number): number {
   return x;
 }
 
+/** Three numbers from saved state (null stands for NaN, see savedNumber); anything else is refused with the field's name. */
+export function savedVec(x: unknown, what: string): Vec3 {
+  if (!Array.isArray(x) || x.length !== 3) throw new Error(`${what} must be 3 numbers, found ${JSON.stringify(x)}`);
+  return [savedNumber(x[0], what, NaN), savedNumber(x[1], what, NaN), savedNumber(x[2], what, NaN)];
+}
+
 /** `a` without its component along the unit vector `u`. */
 export function reject(a: Vec3, u: Vec3): Vec3 {
   const d = dot(a, u);
