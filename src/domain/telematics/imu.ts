@@ -12,7 +12,8 @@
  *   forward = left × up. A driver brakes into turns and speeds up out of them, which tilts the
  *   left turns' evidence one way and the right turns' the other, so once both kinds have been
  *   seen (`BALANCE_DEG` each) their directions are averaged, not their sums (a drive of mostly
- *   right turns would otherwise tilt forward by its braking); with speed (GPS or CAN), Σ h·(dv/dt) points forward. The speed estimate is
+ *   right turns would otherwise tilt forward by its braking); with speed (GPS or CAN),
+ *   Σ h·(dv/dt) points forward. The speed estimate is
  *   preferred once it has seen enough speed change (its sign cannot be wrong: a gyro with a
  *   left-handed axis convention would flip the gyro estimate).
  * - **A device moved in its mount** (a phone picked up, turned, put back): the specific force,
@@ -110,26 +111,25 @@ export class Mount {
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
   load(s: Record<string, unknown>): void {
     const num = (x: unknown, what: string) => savedNumber(x, what, NaN);
-    const vec = savedVec;
-    this.g = vec(s.g, 'g');
+    this.g = savedVec(s.g, 'g');
     this.t0 = num(s.t0, 't0');
     this.lastTs = num(s.lastTs, 'lastTs');
-    this.h = vec(s.h, 'h');
-    this.left = vec(s.left, 'left');
+    this.h = savedVec(s.h, 'h');
+    this.left = savedVec(s.left, 'left');
     this.turnDeg = num(s.turnDeg, 'turnDeg');
-    this.fwd = vec(s.fwd, 'fwd');
+    this.fwd = savedVec(s.fwd, 'fwd');
     this.speedChange = num(s.speedChange, 'speedChange');
-    this.hSum = vec(s.hSum, 'hSum');
+    this.hSum = savedVec(s.hSum, 'hSum');
     this.hN = num(s.hN, 'hN');
     this.restoredG = s.restoredG === true;
     // saved before 2026-12-05: no remount watch yet (it starts from the next sample)
-    this.m = s.m === undefined ? [NaN, NaN, NaN] : vec(s.m, 'm');
+    this.m = s.m === undefined ? [NaN, NaN, NaN] : savedVec(s.m, 'm');
     this.movedSince = s.movedSince === undefined ? NaN : num(s.movedSince, 'movedSince');
-    this.fwdRecent = s.fwdRecent === undefined ? [0, 0, 0] : vec(s.fwdRecent, 'fwdRecent');
+    this.fwdRecent = s.fwdRecent === undefined ? [0, 0, 0] : savedVec(s.fwdRecent, 'fwdRecent');
     this.speedRecent = s.speedRecent === undefined ? 0 : num(s.speedRecent, 'speedRecent');
     // saved before 2026-12-06: no stops seen yet, and the turns not split by side (the sum goes on
     // alone until new right turns reach BALANCE_DEG)
-    this.rightTurns = s.rightTurns === undefined ? [0, 0, 0] : vec(s.rightTurns, 'rightTurns');
+    this.rightTurns = s.rightTurns === undefined ? [0, 0, 0] : savedVec(s.rightTurns, 'rightTurns');
     this.rightTurnDeg = s.rightTurnDeg === undefined ? 0 : num(s.rightTurnDeg, 'rightTurnDeg');
     this.stops = new StopEvidence();
     if (s.stops !== undefined) {

@@ -62,7 +62,7 @@ export class StopEvidence {
   /** Σ evidence, Σ |evidence|, how many. */
   sum: Vec3 = [0, 0, 0];
   private length = 0;
-  count = 0;
+  private count = 0;
 
   /** One accelerometer sample `a` (m/s²), the horizontal acceleration `h`, `up`; `dt` ms since the last. */
   update(ts: number, dt: number, a: Vec3, h: Vec3, up: Vec3): void {
