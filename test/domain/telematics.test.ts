@@ -10,6 +10,8 @@ import type { Reading } from '../../src/core/reading.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import { compilePipeline } from '../../src/compile.js';
 import { TelematicsOperator } from '../../src/domain/telematics/step.js';
+import { StopEvidence } from '../../src/domain/telematics/stops.js';
+import type { Vec3 } from '../../src/domain/telematics/vec.js';
 import { telematicsStepSchema } from '../helpers/schemas.js';
 import { drive, testDrive, type DriveOptions, type Stretch } from './telematics-signals.js';
 
@@ -183,6 +185,23 @@ describe('telematics on raw IMU data', () => {
     }
     // the raw accelerometer: none
     assert.equal(run({ mount: [130, 55, -20] }).p.stats().operators.telematics!.gravity_off, 0);
+  });
+
+  it('a stand already under way when the rolling level comes to be known is no stop: only transitions seen with the level known count', () => {
+    // 50 Hz; rolling shakes the body at 2 Hz, standing barely; the stand from 18 s runs past the
+    // level's warm-up (30 s) with a gravity estimate 0.6 m/s² off sideways until 40 s, then a start at 45 s
+    const ev = new StopEvidence();
+    const up: Vec3 = [0, 0, 1];
+    for (let ts = 0; ts < 60_000; ts += 20) {
+      const standing = ts >= 18_000 && ts < 45_000;
+      const shake = (standing ? 0.01 : 0.5) * Math.sin((2 * Math.PI * 2 * ts) / 1000);
+      const h: Vec3 = ts >= 15_000 && ts < 18_000 ? [-2, 0, 0] : standing && ts < 40_000 ? [0, 0.6, 0] : ts >= 45_000 && ts < 48_000 ? [2, 0, 0] : [0, 0, 0];
+      ev.update(ts, 20, [shake, 0, 9.81], h, up);
+    }
+    // the start alone: forward, not pulled sideways by ~1.8 m/s of the stand's bias taken for a stop
+    const [x, y] = ev.sum;
+    assert.ok(x > 3, `start evidence ${ev.sum.join(', ')}`);
+    assert.ok(Math.abs(y) < 0.1 * x, `no evidence from the stand seen as the warm-up ended: ${ev.sum.join(', ')}`);
   });
 
   it('an accelerometer alone that never stands still long enough: nothing claimed', () => {

@@ -781,6 +781,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'accelerometer alone',
   },
   {
+    id: 'telematics stops: a stand under way when the rolling level comes to be known counts as a stop (its integral: seconds of standing, a gravity estimate\'s bias)',
+    in: 'src/domain/telematics/stops.ts',
+    original: '    if (!warm) return;\n',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'stand already under way',
+  },
+  {
     id: 'telematics: the left and right turns summed, not averaged (braking into turns tilts forward towards the side turned more)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));',

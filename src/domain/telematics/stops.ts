@@ -16,7 +16,8 @@
  *   begins. Either counts only once the vehicle has stood, or rolled, `CONFIRM_BLOCKS` in a row
  *   on both sides, and only at `MIN_EVIDENCE` m/s or more (slow rolling misread as standing
  *   gains or loses little; a bias of the gravity estimate adds to stops what it takes from
- *   starts).
+ *   starts). Nothing before the level is known (`WARM_BLOCKS`) counts on either side: a stand
+ *   under way by then is no stop.
  * - Forward is their sum, once there are `MIN_COUNT` and they agree (the sum's length at least
  *   `MIN_AGREEMENT` of their lengths' sum): a car reversed out of a parking space is outvoted.
  *
@@ -98,10 +99,14 @@ export class StopEvidence {
     }
     const x = Math.log(Math.max(spread, 1e-9));
     if (Number.isNaN(this.level)) this.level = x;
-    const stands = this.blocks >= WARM_BLOCKS && x < this.level + Math.log(REST_SHARE);
+    const warm = this.blocks >= WARM_BLOCKS;
+    const stands = warm && x < this.level + Math.log(REST_SHARE);
     // the level of rolling: a long stand must not pull it down to its own
     if (!stands) this.level += x > this.level ? LEVEL_UP : -LEVEL_DOWN;
     this.blocks = Math.min(this.blocks + 1, WARM_BLOCKS);
+    // Before, no block is told standing, so none counts as rolling either: a stand under way as
+    // the level comes to be known is no stop (its integral holds seconds of standing, not the braking).
+    if (!warm) return;
     if (stands) {
       if (this.rolling >= CONFIRM_BLOCKS) this.pending = [-this.integral[0], -this.integral[1], -this.integral[2]];
       this.standing++;
