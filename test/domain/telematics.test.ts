@@ -148,9 +148,13 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
-  it('with neither gyro nor speed, and no stops and starts to learn from, forward is unknown and nothing is claimed', () => {
-    const { raised } = run({ mount: [30, 20, 0], gyro: false });
+  it('with neither gyro nor speed, and no stops and starts to learn from, forward is unknown and nothing is claimed; the harsh manoeuvres are counted as unjudged', () => {
+    const { raised, p } = run({ mount: [30, 20, 0], gyro: false });
     assert.deepEqual(raised, []);
+    // the brake, its rebound, the harsh acceleration and the harsh corner: beyond 0.3 g for 0.5 s, of a kind unknown
+    assert.equal(p.stats().operators.telematics!.unjudged, 4);
+    // with the gyro forward is known before them: judged, none unjudged (the gentle turns before are under every limit)
+    assert.equal(run({ mount: [30, 20, 0] }).p.stats().operators.telematics!.unjudged, 0);
   });
 
   it('an accelerometer alone: forward from stops and starts (a vehicle moves off forwards and stops braking); brake, acceleration, cornering found', () => {

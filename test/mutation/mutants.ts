@@ -789,6 +789,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'stand already under way',
   },
   {
+    id: 'telematics: a harsh manoeuvre while forward is unknown goes uncounted (an operator cannot tell a quiet drive from harsh events missed)',
+    in: 'src/domain/telematics/step.ts',
+    original: '      this.counts.unjudged++;\n',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'counted as unjudged',
+  },
+  {
     id: 'telematics: the left and right turns summed, not averaged (braking into turns tilts forward towards the side turned more)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));',

@@ -112,6 +112,9 @@ interface Vehicle {
   longTs: number;
   events: Record<HarshType, Event>;
   brakeEnd: number;
+  /** Start of a harsh manoeuvre of unknown kind while forward is unknown (NaN: none), and whether it was counted (it goes on). */
+  blindSince: number;
+  blindCounted: boolean;
 }
 
 export interface TelematicsStatus {
@@ -133,6 +136,7 @@ export class TelematicsOperator implements EngineOperator {
   private readonly channel = new Map<string, number>();
   private readonly mountParams: MountParams;
   private readonly limit: Record<HarshType, number>;
+  private readonly lowestLimit: number;
   private readonly accelScale: number;
   private readonly gyroScale: number;
   private readonly speedScale: number;
@@ -146,9 +150,11 @@ export class TelematicsOperator implements EngineOperator {
    * readings out of range (`invalid`: negative, or a course over 360°; a phone reports −1 for a
    * speed or course it does not know), left out as if not sent; IMU samples not judged because
    * the accelerometer's average is not gravity (`gravity_off`: linear acceleration, or the wrong
-   * `accel_unit`).
+   * `accel_unit`); `unjudged`: harsh manoeuvres of unknown kind while forward was unknown (the
+   * horizontal acceleration beyond the lowest of the three limits all through `sustain`: a brake,
+   * a start or a corner that could not be told apart, so none was raised).
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -159,6 +165,7 @@ export class TelematicsOperator implements EngineOperator {
     this.gyroScale = spec.gyro_unit === 'deg/s' ? Math.PI / 180 : 1;
     this.speedScale = spec.speed_unit === 'km/h' ? 1 / 3.6 : spec.speed_unit === 'mph' ? 0.44704 : 1;
     this.limit = { harsh_braking: spec.braking_g * G, harsh_acceleration: spec.acceleration_g * G, harsh_cornering: spec.cornering_g * G };
+    this.lowestLimit = Math.min(...Object.values(this.limit));
     this.mountParams = mountParamsOf(spec);
   }
 
@@ -212,7 +219,7 @@ export class TelematicsOperator implements EngineOperator {
     const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
     return {
       id, source: 'speed', mount: new Mount(this.mountParams, () => this.counts.remounts++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, gyroTs: -Infinity, gyroMask: 0, rate: [0, 0, 0], rateTs: NaN,
-      speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity,
+      speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity, blindSince: NaN, blindCounted: false,
     };
   }
 
@@ -274,8 +281,11 @@ export class TelematicsOperator implements EngineOperator {
     const axes = v.mount.axes();
     if (!axes) {
       this.counts.uncalibrated++;
+      this.blind(v, ts, Math.hypot(h[0], h[1], h[2]));
       return;
     }
+    v.blindSince = NaN;
+    v.blindCounted = false;
     const lon = dot(h, axes.forward);
     const lat = dot(h, axes.left);
     this.judge(v, ts, 0, lon, lat, ctx);
@@ -387,6 +397,19 @@ export class TelematicsOperator implements EngineOperator {
     this.judge(v, r.ts, dt, r.value, NaN, ctx);
   }
 
+  /** A harsh manoeuvre while forward is unknown: `x`, the horizontal acceleration's magnitude, beyond the lowest limit all through `sustain` is counted once (it ends below `release` × that limit). */
+  private blind(v: Vehicle, ts: number, x: number): void {
+    const limit = this.lowestLimit;
+    if (x < (v.blindCounted ? this.spec.release * limit : limit)) {
+      v.blindSince = NaN;
+      v.blindCounted = false;
+    } else if (Number.isNaN(v.blindSince)) v.blindSince = ts;
+    else if (!v.blindCounted && ts - v.blindSince >= this.spec.sustain) {
+      this.counts.unjudged++;
+      v.blindCounted = true;
+    }
+  }
+
   /** Judge one value of longitudinal (+ forward) and lateral (+ left; NaN if unknown) acceleration that stands for the last `span` ms. */
   private judge(v: Vehicle, ts: number, span: number, lon: number, lat: number, ctx: OperatorContext): void {
     this.track(v, 'harsh_braking', ts, span, -lon, ctx);
@@ -470,7 +493,7 @@ export class TelematicsOperator implements EngineOperator {
         const m = v.mount;
         const events: Record<string, Event> = {};
         for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
-        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, gyroTs: v.gyroTs, gyroMask: v.gyroMask, rate: [...v.rate], rateTs: v.rateTs, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, gyroTs: v.gyroTs, gyroMask: v.gyroMask, rate: [...v.rate], rateTs: v.rateTs, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd, blindSince: v.blindSince, blindCounted: v.blindCounted };
         return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, now };
       }),
     };
@@ -521,6 +544,9 @@ export class TelematicsOperator implements EngineOperator {
       return [savedNumber(e[0], 'courses time', NaN), savedNumber(e[1], 'courses heading', NaN), savedNumber(e[2], 'courses speed', NaN)];
     });
     v.brakeEnd = savedNumber(now.brakeEnd, 'brakeEnd', -Infinity);
+    // saved before 2026-12-06: no manoeuvre under way while forward was unknown
+    v.blindSince = savedNumber(now.blindSince ?? null, 'blindSince', NaN);
+    v.blindCounted = now.blindCounted === true;
     const saved = (now.events ?? {}) as Record<string, Partial<Event> | undefined>;
     for (const t of HARSH_TYPES) {
       const e = saved[t];
