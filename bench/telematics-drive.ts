@@ -99,7 +99,7 @@ for (const r of phone) {
   const h = mount.update(r.ts, [r.a[0] * G, r.a[1] * G, r.a[2] * G], useGyro ? r.w : undefined);
   if (useSpeed && r.fixTs !== prevFix?.ts && r.speed >= 0) {
     const dt = (r.fixTs - (prevFix?.ts ?? NaN)) * 1000;
-    if (prevFix && dt >= step.speed_interval && dt <= step.max_gap) mount.speedInterval(((r.speed - prevFix.v) * 1000) / dt, dt);
+    if (prevFix && dt >= step.speed_interval && dt <= step.max_gap) mount.speedInterval(((r.speed - prevFix.v) * 1000) / dt, dt, r.ts);
     prevFix = { ts: r.fixTs, v: r.speed };
   }
   const axes = mount.ready(r.ts) ? mount.axes() : undefined;
@@ -142,10 +142,12 @@ const degFromCar = (f: Vec3) => ((Math.acos(Math.max(-1, Math.min(1, dot(f, carF
 const op = new TelematicsOperator(step);
 const quiet = { pipeline: 'drive', reading() {}, result() {}, emit() {}, drop() {} };
 for (const r of readings) if (r.stream.startsWith('phone/')) op.reading(r, quiet as never);
-const stepFwd = op.status().find((v) => v.vehicle === 'phone')?.forwardAxis;
+const stepStatus = op.status().find((v) => v.vehicle === 'phone');
+const stepFwd = stepStatus?.forwardAxis;
 const mine = mount.axes();
 const apart = mine ? `; at the end the step's forward is ${stepFwd ? `${degFromCar(stepFwd)}°` : 'unknown'} from the car's own (the direction of h that goes with its longitudinal g; this replay's, below: ${degFromCar(mine.forward)}°)` : '';
-console.log(`forward learnt at ${learnt ? `${at(learnt.ts)} from ${learnt.source}` : 'never'}${apart}; ${pairs.length} samples compared after that`);
+const lag = stepStatus?.speedLag === undefined ? '' : ` (the speed paired with the acceleration ${stepStatus.speedLag / 1000} s before it)`;
+console.log(`forward learnt at ${learnt ? `${at(learnt.ts)} from ${learnt.source}` : 'never'}${apart}${lag}; ${pairs.length} samples compared after that`);
 console.log(`longitudinal (phone as the pipeline sees it vs the car): ${compare(pairs.map((x) => x.lon))}`);
 console.log(`lateral: ${compare(pairs.map((x) => x.lat))}`);
 const hardest = pairs.reduce((m, x) => (x.lon[1] < m.lon[1] ? x : m), pairs[0]!);

@@ -34,6 +34,8 @@ export interface DriveOptions {
    * catches up at the next.
    */
   speed?: boolean | 'stale';
+  /** The speed shown is the vehicle's of this many seconds before (a phone's location speed is filtered: an iPhone's came ~2 s behind the car's accelerometer). */
+  speedLag?: number;
   /**
    * Emit the GPS course (degrees true) with the speed, while moving: `true` as a receiver's
    * Doppler course (0.1 m/s of velocity noise), `'steps'` as a phone's, which holds a value for a
@@ -88,6 +90,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
   let shown = heading;
   let shownSpeed = 0;
   const dt = 1 / hz;
+  // the speed of each sample so far, for a speed shown late
+  const past: number[] = [];
   for (const st of script) {
     const startT = t;
     marks.push([t0 + Math.round(startT * 1000), t0 + Math.round((startT + st.s) * 1000)]);
@@ -101,6 +105,7 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
       // a left turn (lat > 0) turns the heading anticlockwise
       if (v > 0.5) heading -= ((lat / v) * dt * 180) / Math.PI;
       const ts = t0 + Math.round(t * 1000);
+      past.push(v);
       if (o.imu !== false) {
         const moving = v > 0.5 ? 1 : 0.1;
         const jolt = st.pothole && t - startT < 0.06 ? 1 : 0;
@@ -114,7 +119,8 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
         if (o.gyro !== false && sampleNo++ % gc.every === 0) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts: ts + gc.offset, value: ws[i]! }));
       }
       if (o.speed && t >= nextSpeed - 1e-9) {
-        if (o.speed !== 'stale' || Math.round(nextSpeed) % 4 !== 3) shownSpeed = Math.max(0, v * 3.6 + (v > 0 ? 0.2 * n() : 0));
+        const then = past[Math.max(0, past.length - 1 - Math.round((o.speedLag ?? 0) * hz))]!;
+        if (o.speed !== 'stale' || Math.round(nextSpeed) % 4 !== 3) shownSpeed = Math.max(0, then * 3.6 + (then > 0 ? 0.2 * n() : 0));
         readings.push({ stream: `${dev}/speed_kmh`, ts, value: shownSpeed });
         if (o.course && v > 0.5) {
           if (o.course !== 'steps' || Math.round(nextSpeed) % 2 === 0) shown = heading + ((0.1 * n()) / v) * (180 / Math.PI);

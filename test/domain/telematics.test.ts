@@ -119,6 +119,31 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
+  it("a speed that comes late (a phone's filtered location speed): forward from it at its delay — braking into left turns, 1–3 s late: within 2° (paired on time: 12°, 41°, 81° off); a restart keeps the delay's evidence", () => {
+    const mount: [number, number, number] = [130, 55, -20];
+    const [yaw, pitch] = mount.map((d) => (d * Math.PI) / 180) as [number, number];
+    const x = [Math.cos(yaw) * Math.cos(pitch), Math.sin(yaw) * Math.cos(pitch), -Math.sin(pitch)];
+    const off = (f: number[]) => (Math.acos(f[0]! * x[0]! + f[1]! * x[1]! + f[2]! * x[2]!) * 180) / Math.PI;
+    // a speed change late is paired with the turn that follows the brake: on time it tilts forward to the right
+    const script: Stretch[] = [{ s: 35 }, { s: 8, lon: 1.5 }];
+    for (let i = 0; i < 8; i++) script.push({ s: 3, lon: -2 }, { s: 6, lat: 2.5 }, { s: 3 }, { s: 3, lon: 2 }, { s: 6 });
+    const ctx = { pipeline: 't', reading() {}, result() {}, emit() {}, drop() {} };
+    for (const lag of [0, 1, 2, 3]) {
+      const { readings } = drive(script, { mount, gyro: false, speed: true, speedLag: lag });
+      const op = new TelematicsOperator(telematicsStepSchema.parse({}));
+      // restarted half way (saved as JSON): the same as without
+      const cut = Math.floor(readings.length / 2);
+      for (const r of readings.slice(0, cut)) op.reading(r, ctx as never);
+      const back = new TelematicsOperator(telematicsStepSchema.parse({}));
+      back.restore(JSON.parse(JSON.stringify(op.snapshot())));
+      for (const r of readings.slice(cut)) back.reading(r, ctx as never);
+      const st = back.status()[0]!;
+      assert.equal(st.forward, 'speed');
+      assert.ok(off(st.forwardAxis!) < 2, `${lag} s late: forward ${off(st.forwardAxis!).toFixed(1)}° off`);
+      assert.ok(Math.abs(st.speedLag! - lag * 1000) <= 500, `${lag} s late: taken as ${st.speedLag} ms`);
+    }
+  });
+
   it('the rebound after a brake is counted as a rebound, not raised as a harsh acceleration', () => {
     const op = new TelematicsOperator(telematicsStepSchema.parse({}));
     const alerts: AlertRecord[] = [];
@@ -248,6 +273,13 @@ describe('telematics on raw IMU data', () => {
     const old = new TelematicsOperator(spec);
     old.restore({ version: 1, vehicles: [{ id: 'x', source: 'imu', g: [0, 0, 9.8], left: [0, 1, 0], turnDeg: 200, fwd: [0, 0, 0], speedChange: 0 }] });
     assert.equal(old.status()[0]?.forward, 'gyro');
+    // saved before 2026-12-06: the speed's evidence at no delay (fwd, speedChange in the mount) comes back as that
+    const onTime = new TelematicsOperator(spec);
+    const v = structuredClone(snap.vehicles[0]);
+    const { speed: _s, ...mountRest } = v.now.mount;
+    v.now.mount = { ...mountRest, fwd: [3, 0, 0], speedChange: 20, hSum: [0, 0, 0], hN: 0 };
+    onTime.restore({ version: 1, vehicles: [v] });
+    assert.deepEqual([onTime.status()[0]?.forward, onTime.status()[0]?.speedLag, onTime.status()[0]?.speedChange], ['speed', 0, 20]);
     // saved before 2026-12-06: the gyro's axes were part of the sample; they come back as the newest gyro reading
     const before = new TelematicsOperator(spec);
     const saved = structuredClone(snap.vehicles[0]);

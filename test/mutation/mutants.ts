@@ -797,6 +797,22 @@ export const MUTANTS: Mutant[] = [
     pattern: 'counted as unjudged',
   },
   {
+    id: 'telematics: the speed paired with the acceleration of its own interval only (a phone\'s speed, late, tilts forward toward the turn after each brake)',
+    in: 'src/domain/telematics/speed-evidence.ts',
+    original: '    let best = 0;\n    let score = -1;\n    for (let j = 0; j < LAGS; j++) {',
+    replacement: '    let best = 0;\n    let score = -1;\n    for (let j = 0; j < 1; j++) {',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'comes late',
+  },
+  {
+    id: 'telematics: the speed evidence at every delay not saved (a restart loses the delay)',
+    in: 'src/domain/telematics/imu.ts',
+    original: 'speed: this.speed.save(), ',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'comes late',
+  },
+  {
     id: 'telematics: the left and right turns summed, not averaged (braking into turns tilts forward towards the side turned more)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));',
@@ -1163,8 +1179,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'telematics: a device turned flat keeps its old forward (the recent speed evidence not compared)',
     in: 'src/domain/telematics/imu.ts',
-    original: 'if (this.turnedFlat()) this.relearn(this.fwdRecent, this.speedRecent);',
-    replacement: '',
+    original: "if (!this.speed.interval(ts, dtMs, dvdt, 2 * this.p.minSpeedChange) || !this.turnedFlat()) return;",
+    replacement: 'this.speed.interval(ts, dtMs, dvdt, 2 * this.p.minSpeedChange); return;',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'moved in its mount',
   },

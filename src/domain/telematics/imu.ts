@@ -27,6 +27,7 @@
  *   last ~2 × `minSpeedChange` of speed change) then points elsewhere than the evidence before it:
  *   more than 60° away, it replaces it. (Without speed such a turn is not noticed.)
  */
+import { SpeedEvidence } from './speed-evidence.js';
 import { StopEvidence } from './stops.js';
 import { addScaled, cross, dot, moveToward, norm, reject, savedNumber, savedVec, unit, type Vec3 } from './vec.js';
 
@@ -77,14 +78,8 @@ export class Mount {
   /** The same over right turns (ω_up < 0) only, and their degrees. */
   private rightTurns: Vec3 = [0, 0, 0];
   private rightTurnDeg = 0;
-  /** Σ h̄·(dv/dt)·dt: points forward. */
-  fwd: Vec3 = [0, 0, 0];
-  speedChange = 0;
-  /** The same evidence as `fwd`, forgetting as more comes (per m/s of speed change), and how much of it there is. */
-  private fwdRecent: Vec3 = [0, 0, 0];
-  private speedRecent = 0;
-  private hSum: Vec3 = [0, 0, 0];
-  private hN = 0;
+  /** Forward from speed changes, at the delay the speed comes with (speed-evidence.ts). */
+  private speed = new SpeedEvidence();
   private restoredG = false;
   /** The specific force averaged over ~0.5 s (NaN before the first sample), and since when it has lost its vertical part (NaN: it has not). */
   private m: Vec3 = [NaN, NaN, NaN];
@@ -105,7 +100,7 @@ export class Mount {
 
   /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
   save(): Record<string, unknown> {
-    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, fwd: [...this.fwd], speedChange: this.speedChange, hSum: [...this.hSum], hN: this.hN, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, fwdRecent: [...this.fwdRecent], speedRecent: this.speedRecent, stops: this.stops.save(), rightTurns: [...this.rightTurns], rightTurnDeg: this.rightTurnDeg };
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, speed: this.speed.save(), stops: this.stops.save(), rightTurns: [...this.rightTurns], rightTurnDeg: this.rightTurnDeg };
   }
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
@@ -117,16 +112,19 @@ export class Mount {
     this.h = savedVec(s.h, 'h');
     this.left = savedVec(s.left, 'left');
     this.turnDeg = num(s.turnDeg, 'turnDeg');
-    this.fwd = savedVec(s.fwd, 'fwd');
-    this.speedChange = num(s.speedChange, 'speedChange');
-    this.hSum = savedVec(s.hSum, 'hSum');
-    this.hN = num(s.hN, 'hN');
     this.restoredG = s.restoredG === true;
     // saved before 2026-12-05: no remount watch yet (it starts from the next sample)
     this.m = s.m === undefined ? [NaN, NaN, NaN] : savedVec(s.m, 'm');
     this.movedSince = s.movedSince === undefined ? NaN : num(s.movedSince, 'movedSince');
-    this.fwdRecent = s.fwdRecent === undefined ? [0, 0, 0] : savedVec(s.fwdRecent, 'fwdRecent');
-    this.speedRecent = s.speedRecent === undefined ? 0 : num(s.speedRecent, 'speedRecent');
+    this.speed = new SpeedEvidence();
+    if (s.speed !== undefined) {
+      if (typeof s.speed !== 'object' || s.speed === null) throw new Error(`speed must be an object, found ${JSON.stringify(s.speed)}`);
+      this.speed.load(s.speed as Record<string, unknown>);
+    } else {
+      // saved before 2026-12-06: the speed's evidence at no delay only (and no recent part before 2026-12-05)
+      const recent = s.fwdRecent === undefined ? [0, 0, 0] as Vec3 : savedVec(s.fwdRecent, 'fwdRecent');
+      this.speed.loadOnTime(savedVec(s.fwd, 'fwd'), num(s.speedChange, 'speedChange'), recent, s.speedRecent === undefined ? 0 : num(s.speedRecent, 'speedRecent'));
+    }
     // saved before 2026-12-06: no stops seen yet, and the turns not split by side (the sum goes on
     // alone until new right turns reach BALANCE_DEG)
     this.rightTurns = s.rightTurns === undefined ? [0, 0, 0] : savedVec(s.rightTurns, 'rightTurns');
@@ -175,18 +173,13 @@ export class Mount {
     if (ts - this.movedSince < this.p.remountHoldMs || Math.abs(norm(m) - gn) > REMOUNT_MAGNITUDE * gn) return;
     this.g = [m[0], m[1], m[2]];
     this.h = [0, 0, 0];
-    this.hSum = [0, 0, 0];
-    this.hN = 0;
     this.movedSince = NaN;
-    this.relearn([0, 0, 0], 0);
+    this.speed.clear();
+    this.relearn();
   }
 
-  /** Forward is learnt again from this evidence (the device moved in its mount). */
-  private relearn(fwd: Vec3, speedChange: number): void {
-    this.fwd = [...fwd];
-    this.speedChange = speedChange;
-    this.fwdRecent = [...fwd];
-    this.speedRecent = speedChange;
+  /** Forward is learnt again (the device moved in its mount): from the speed's evidence as it now stands, and afresh from turns and stops. */
+  private relearn(): void {
     this.left = [0, 0, 0];
     this.turnDeg = 0;
     this.rightTurns = [0, 0, 0];
@@ -199,9 +192,10 @@ export class Mount {
   private turnedFlat(): boolean {
     const up = unit(this.g);
     const enough = this.p.minSpeedChange;
-    if (!up || this.speedRecent < enough || this.speedChange - this.speedRecent < enough) return false;
-    const f = this.fwd;
-    const r = this.fwdRecent;
+    const sp = this.speed;
+    if (!up || sp.recentChange < enough || sp.change - sp.recentChange < enough) return false;
+    const f = sp.forward();
+    const r = sp.recentForward();
     const before = unit(reject([f[0] - r[0], f[1] - r[1], f[2] - r[2]], up));
     const recent = unit(reject(r, up));
     return before !== undefined && recent !== undefined && dot(before, recent) < COS_TURNED;
@@ -238,10 +232,7 @@ export class Mount {
     if (this.settled()) moveToward(this.g, a, kg);
     // ...nor evidence of forward
     if (!this.ready(ts) || !this.settled()) return h;
-    this.hSum[0] += h[0];
-    this.hSum[1] += h[1];
-    this.hSum[2] += h[2];
-    this.hN++;
+    this.speed.add(ts, h);
     this.stops.update(ts, dt, a, h, up);
     if (w) {
       const yaw = dot(w, up);
@@ -258,20 +249,31 @@ export class Mount {
     return h;
   }
 
-  /** A speed change over an interval: dv/dt (m/s²) over `dtMs`; pairs it with the mean horizontal acceleration since the last call. */
-  speedInterval(dvdt: number, dtMs: number): void {
-    if (this.hN > 0 && Math.abs(dvdt) >= 0.3) {
-      const s = (dvdt * dtMs) / 1000 / this.hN;
-      const dv = Math.abs(dvdt * dtMs) / 1000;
-      addScaled(this.fwd, this.hSum, s);
-      this.speedChange += dv;
-      const k = Math.exp(-dv / (2 * this.p.minSpeedChange));
-      this.fwdRecent = [this.fwdRecent[0] * k + this.hSum[0] * s, this.fwdRecent[1] * k + this.hSum[1] * s, this.fwdRecent[2] * k + this.hSum[2] * s];
-      this.speedRecent = this.speedRecent * k + dv;
-      if (this.turnedFlat()) this.relearn(this.fwdRecent, this.speedRecent);
-    }
-    this.hSum = [0, 0, 0];
-    this.hN = 0;
+  /** A speed change: dv/dt (m/s²) over the `dtMs` before `ts`; paired with the horizontal acceleration of that interval, at each delay. */
+  speedInterval(dvdt: number, dtMs: number, ts: number): void {
+    if (!this.speed.interval(ts, dtMs, dvdt, 2 * this.p.minSpeedChange) || !this.turnedFlat()) return;
+    this.speed.keepRecent();
+    this.relearn();
+  }
+
+  /** Speed change (m/s) seen so far with acceleration to pair it with. */
+  get speedChange(): number {
+    return this.speed.change;
+  }
+
+  /** Σ h̄·dv at the delay the speed comes with: points forward. */
+  get fwd(): Vec3 {
+    return this.speed.forward();
+  }
+
+  /** How late the speed comes (ms), as chosen. */
+  speedLag(): number {
+    return this.speed.lag();
+  }
+
+  /** The speed's evidence from state saved before 2026-12-05 (no `now`): its sum and speed change only. */
+  restoreSpeed(fwd: Vec3, change: number): void {
+    this.speed.loadOnTime(fwd, change, [0, 0, 0], 0);
   }
 
   /** Left from the turns: the left and right turns' directions averaged once both have `BALANCE_DEG`, else their sum's. */
@@ -290,8 +292,8 @@ export class Mount {
     if (!up) return undefined;
     let forward: Vec3 | undefined;
     let source: ForwardSource = 'none';
-    if (this.speedChange >= this.p.minSpeedChange) {
-      forward = unit(reject(this.fwd, up));
+    if (this.speed.change >= this.p.minSpeedChange) {
+      forward = unit(reject(this.speed.forward(), up));
       source = 'speed';
     }
     if (!forward && this.turnDeg >= this.p.minTurnDeg) {

@@ -126,6 +126,8 @@ export interface TelematicsStatus {
   forwardAxis?: Vec3;
   turnDeg: number;
   speedChange: number;
+  /** How late the speed comes against the accelerometer (ms), as chosen for learning forward (IMU with speed only). */
+  speedLag?: number;
   active: HarshType[];
 }
 
@@ -309,7 +311,7 @@ export class TelematicsOperator implements EngineOperator {
     this.checkStale(v, speed - v.speed);
     v.speedTs = r.ts;
     v.speed = speed;
-    if (v.source === 'imu') v.mount.speedInterval(dvdt, dt);
+    if (v.source === 'imu') v.mount.speedInterval(dvdt, dt, r.ts);
     else if (!this.promote(v, 'speed')) return;
     else if (!v.stale) this.judge(v, r.ts, dt, dvdt, NaN, ctx);
     else this.judgeStale(v, r.ts, speed, ctx);
@@ -476,7 +478,7 @@ export class TelematicsOperator implements EngineOperator {
       const axes = v.source === 'imu' ? v.mount.axes() : undefined;
       return {
         vehicle: v.id, source: v.source, forward: axes?.source ?? 'none', ...(axes ? { forwardAxis: axes.forward } : {}),
-        turnDeg: v.mount.turnDeg, speedChange: v.mount.speedChange, active: HARSH_TYPES.filter((t) => v.events[t].active),
+        turnDeg: v.mount.turnDeg, speedChange: v.mount.speedChange, ...(axes?.source === 'speed' ? { speedLag: v.mount.speedLag() } : {}), active: HARSH_TYPES.filter((t) => v.events[t].active),
       };
     });
   }
@@ -576,9 +578,8 @@ export class TelematicsOperator implements EngineOperator {
       const noGravity = Array.isArray(e.g) && e.g.length === 3 && e.g.every((n) => n === null || (typeof n === 'number' && Number.isNaN(n)));
       if (!noGravity) m.g = vec(e.g, 'g', id);
       m.left = vec(e.left, 'left', id);
-      m.fwd = vec(e.fwd, 'fwd', id);
+      m.restoreSpeed(vec(e.fwd, 'fwd', id), Number(e.speedChange) || 0);
       m.turnDeg = Number(e.turnDeg) || 0;
-      m.speedChange = Number(e.speedChange) || 0;
       // gravity is known: judge from the first sample on (t0 one time constant back)
       if (!noGravity) m.restored();
       if (typeof e.now === 'object' && e.now !== null) {
