@@ -38,6 +38,8 @@ export class SpeedEvidence {
   /** Speed change (m/s) summed over the intervals counted, and its forgetting sum. */
   change = 0;
   recentChange = 0;
+  /** The delay chosen (index), kept as the evidence changes (it is read at every sample). */
+  private chosen = 0;
 
   /** One sample of the horizontal acceleration. */
   add(ts: number, h: Vec3): void {
@@ -92,11 +94,12 @@ export class SpeedEvidence {
     }
     this.change += Math.abs(dv);
     this.recentChange = this.recentChange * k + Math.abs(dv);
+    this.chosen = this.best();
     return true;
   }
 
   /** The delay (index) whose evidence agrees best. */
-  best(): number {
+  private best(): number {
     let best = 0;
     let score = -1;
     for (let j = 0; j < LAGS; j++) {
@@ -110,17 +113,17 @@ export class SpeedEvidence {
 
   /** The delay chosen (ms). */
   lag(): number {
-    return this.best() * LAG_STEP_MS;
+    return this.chosen * LAG_STEP_MS;
   }
 
   /** Σ h̄·dv at the delay chosen: points forward. */
   forward(): Vec3 {
-    return this.at(this.fwd, this.best());
+    return this.at(this.fwd, this.chosen);
   }
 
   /** The recent part of it (forgetting per m/s of speed change). */
   recentForward(): Vec3 {
-    return this.at(this.recent, this.best());
+    return this.at(this.recent, this.chosen);
   }
 
   private at(a: Float64Array, j: number): Vec3 {
@@ -132,6 +135,7 @@ export class SpeedEvidence {
     this.fwd.set(this.recent);
     this.abs.set(this.recentAbs);
     this.change = this.recentChange;
+    this.chosen = this.best();
   }
 
   /** Forward learnt again from nothing (the device moved in its mount), the bins too. */
@@ -142,6 +146,7 @@ export class SpeedEvidence {
     this.recentAbs.fill(0);
     this.bins.fill(0);
     this.change = this.recentChange = 0;
+    this.chosen = 0;
   }
 
   /** State saved before 2026-12-06: the on-time pairing's sums only. */
@@ -154,6 +159,7 @@ export class SpeedEvidence {
     this.recentAbs[0] = norm(recent);
     this.change = change;
     this.recentChange = recentChange;
+    this.chosen = 0;
   }
 
   save(): Record<string, unknown> {
@@ -173,6 +179,7 @@ export class SpeedEvidence {
     this.recentAbs = arr(s.recentAbs, LAGS, 'recentAbs');
     this.change = savedNumber(s.change, 'speed.change', NaN);
     this.recentChange = savedNumber(s.recentChange, 'speed.recentChange', NaN);
+    this.chosen = this.best();
   }
 }
 
