@@ -144,6 +144,28 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
+  it('with a gyro, once enough stops and starts agree forward comes from them: braking into left turns tilts the turns\' forward 10.5° off, the stops\' 1.4°', () => {
+    const script: Stretch[] = [{ s: 65 }];
+    for (let i = 0; i < 5; i++) script.push({ s: 8, lon: 1.8 }, { s: 5 }, { s: 3, lat: 2, lon: -1.5 }, { s: 8.8, lat: 2 }, { s: 3, lon: 1.5 }, { s: 5 }, { s: 8, lon: -2 }, { s: 10 });
+    for (const mount of [[130, 55, -20], [0, 0, 0], [-75, -35, 160]] as Array<[number, number, number]>) {
+      const [yaw, pitch] = mount.map((d) => (d * Math.PI) / 180) as [number, number];
+      const x = [Math.cos(yaw) * Math.cos(pitch), Math.sin(yaw) * Math.cos(pitch), -Math.sin(pitch)];
+      const op = new TelematicsOperator(telematicsStepSchema.parse({}));
+      const ctx = { pipeline: 't', reading() {}, result() {}, emit() {}, drop() {} };
+      const sources: string[] = [];
+      for (const r of drive(script, { mount }).readings) {
+        op.reading(r, ctx as never);
+        const f = op.status()[0]?.forward;
+        if (f && sources.at(-1) !== f) sources.push(f);
+      }
+      // the turns first (two of them are enough), then the stops
+      assert.deepEqual(sources, ['none', 'gyro', 'stops'], mount.join('/'));
+      const f = op.status()[0]!.forwardAxis!;
+      const off = (Math.acos(f[0] * x[0]! + f[1] * x[1]! + f[2] * x[2]!) * 180) / Math.PI;
+      assert.ok(off < 3, `mount ${mount.join('/')}: forward ${off.toFixed(1)}° off`);
+    }
+  });
+
   it('the rebound after a brake is counted as a rebound, not raised as a harsh acceleration', () => {
     const op = new TelematicsOperator(telematicsStepSchema.parse({}));
     const alerts: AlertRecord[] = [];

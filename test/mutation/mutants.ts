@@ -813,6 +813,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'comes late',
   },
   {
+    id: 'telematics: the turns preferred to agreeing stops and starts (braking into turns tilts forward)',
+    in: 'src/domain/telematics/imu.ts',
+    original: "    if (!forward && this.stops.enough()) {\n      forward = unit(reject(this.stops.sum, up));\n      source = 'stops';\n    }\n    if (!forward && this.turnDeg >= this.p.minTurnDeg) {\n      const left = this.turnsLeft(up);\n      if (left) forward = cross(left, up);\n      source = 'gyro';\n    }\n",
+    replacement: "    if (!forward && this.turnDeg >= this.p.minTurnDeg) {\n      const left = this.turnsLeft(up);\n      if (left) forward = cross(left, up);\n      source = 'gyro';\n    }\n    if (!forward && this.stops.enough()) {\n      forward = unit(reject(this.stops.sum, up));\n      source = 'stops';\n    }\n",
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'agree forward comes from them',
+  },
+  {
     id: 'telematics: the left and right turns summed, not averaged (braking into turns tilts forward towards the side turned more)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));',

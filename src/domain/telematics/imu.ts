@@ -13,9 +13,11 @@
  *   left turns' evidence one way and the right turns' the other, so once both kinds have been
  *   seen (`BALANCE_DEG` each) their directions are averaged, not their sums (a drive of mostly
  *   right turns would otherwise tilt forward by its braking); with speed (GPS or CAN),
- *   Σ h·(dv/dt) points forward. The speed estimate is
- *   preferred once it has seen enough speed change (its sign cannot be wrong: a gyro with a
- *   left-handed axis convention would flip the gyro estimate).
+ *   Σ h·(dv/dt) points forward (speed-evidence.ts: at the delay the speed comes with). The speed
+ *   estimate is preferred once it has seen enough speed change (its sign cannot be wrong: a gyro
+ *   with a left-handed axis convention would flip the gyro estimate), then agreeing stops and
+ *   starts (stops.ts: the vehicle's own longitudinal acceleration, where a turn's evidence is
+ *   tilted by the braking into it), then the turns.
  * - **A device moved in its mount** (a phone picked up, turned, put back): the specific force,
  *   averaged over half a second, has lost its vertical part: its component along gravity falls
  *   under cos(`remountDeg`) of gravity. No manoeuvre does that — a vehicle's acceleration is
@@ -296,14 +298,14 @@ export class Mount {
       forward = unit(reject(this.speed.forward(), up));
       source = 'speed';
     }
+    if (!forward && this.stops.enough()) {
+      forward = unit(reject(this.stops.sum, up));
+      source = 'stops';
+    }
     if (!forward && this.turnDeg >= this.p.minTurnDeg) {
       const left = this.turnsLeft(up);
       if (left) forward = cross(left, up);
       source = 'gyro';
-    }
-    if (!forward && this.stops.enough()) {
-      forward = unit(reject(this.stops.sum, up));
-      source = 'stops';
     }
     if (!forward) return undefined;
     return { forward, left: cross(up, forward), source };
