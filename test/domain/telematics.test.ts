@@ -469,6 +469,18 @@ describe('telematics on speed alone (1 Hz)', () => {
     p.push({ stream: 'car/accel_x', ts: Date.UTC(2024, 5, 1, 7, 59, 59), value: 0 });
     assert.equal(p.stats().dropped.telematics_late, 1);
   });
+
+  it('a second sample with the same timestamp (timestamps coarser than the rate) is counted as a duplicate, the first kept', () => {
+    const { readings } = drive([{ s: 40 }, { s: 2, lon: 1 }], { mount: [0, 0, 0] });
+    // each accelerometer sample sent twice: the copy's values differ
+    const twice = readings.flatMap((r) => (r.stream.includes('/accel_') ? [r, { ...r, value: r.value + 5 }] : [r]));
+    const once = play(readings);
+    const { p } = play(twice);
+    const accel = readings.filter((r) => r.stream.includes('/accel_')).length;
+    assert.equal(p.stats().dropped.telematics_duplicate, accel);
+    // the same as without the copies
+    assert.deepEqual(p.stats().operators, once.p.stats().operators);
+  });
 });
 
 describe('telematics on speed and GPS course (1 Hz tracker)', () => {

@@ -821,6 +821,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'agree forward comes from them',
   },
   {
+    id: 'telematics: a second IMU sample with the same timestamp overwrites the first, uncounted',
+    in: 'src/domain/telematics/step.ts',
+    original: 'if (r.ts === current && ((gyro ? v.gyroMask : v.mask) & (1 << ch)) !== 0) {',
+    replacement: 'if (false) {',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'same timestamp',
+  },
+  {
     id: 'telematics: the left and right turns summed, not averaged (braking into turns tilts forward towards the side turned more)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));',

@@ -239,6 +239,10 @@ export class TelematicsOperator implements EngineOperator {
       ctx.drop('telematics_late', r, `${r.stream}: IMU reading at ${new Date(r.ts).toISOString()} is older than ${v.id}'s current ${gyro ? 'gyro reading' : 'sample'} (${new Date(current).toISOString()})`, r.ts);
       return;
     }
+    if (r.ts === current && ((gyro ? v.gyroMask : v.mask) & (1 << ch)) !== 0) {
+      ctx.drop('telematics_duplicate', r, `${r.stream}: a second reading at ${new Date(r.ts).toISOString()} for ${v.id}'s ${gyro ? 'gyro reading' : 'sample'} of that time; the first is kept (each sample needs its own timestamp: are the timestamps coarser than the sample rate?)`, r.ts);
+      return;
+    }
     v.sample[ch] = r.value;
     if (gyro) {
       if (r.ts > v.gyroTs) {
