@@ -52,6 +52,11 @@ export interface BacktestReport {
   inputDrops: Record<string, number>;
   /** Readings the pipeline refused, by reason (summed over files). */
   pipelineDrops: Record<string, number>;
+  /**
+   * The operator steps' own counters, by step name, summed over files (a telematics step's
+   * `uncalibrated` and `unjudged` say why a drive raised nothing); absent when the pipeline has none.
+   */
+  operators?: Record<string, Record<string, number>>;
 }
 
 /** What runs without --pipeline: the same default pipeline as `replay` (the default detector on every stream). */
@@ -95,7 +100,7 @@ interface AlertRows {
 }
 
 /** One file's per-row alert flags, overall and per alert type. */
-async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, pipelineDrops: Record<string, number>, types?: Record<string, string>): Promise<AlertRows> {
+async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, pipelineDrops: Record<string, number>, operators: Record<string, Record<string, number>>, types?: Record<string, string>): Promise<AlertRows> {
   const active = new Map<string, Set<string>>();
   let open = 0;
   const sink = (e: Emission) => {
@@ -121,7 +126,12 @@ async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, p
     }
   }
   pipeline.flush(false);
-  for (const [k, v] of Object.entries(pipeline.stats().dropped)) pipelineDrops[k] = (pipelineDrops[k] ?? 0) + v;
+  const stats = pipeline.stats();
+  for (const [k, v] of Object.entries(stats.dropped)) pipelineDrops[k] = (pipelineDrops[k] ?? 0) + v;
+  for (const [step, counts] of Object.entries(stats.operators)) {
+    const sum = (operators[step] ??= {});
+    for (const [k, v] of Object.entries(counts)) sum[k] = (sum[k] ?? 0) + v;
+  }
   return { rows, byType };
 }
 
@@ -161,11 +171,12 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
   }
   const drops = new DropCounter();
   const pipelineDrops: Record<string, number> = {};
+  const operators: Record<string, Record<string, number>> = {};
   const files: FileMetrics[] = [];
   const perType = new Map<string, FileMetrics[]>();
   for (const [i, { path, key }] of matched.entries()) {
     opts.onFile?.(i, matched.length, key);
-    const ar = await alertRows(path, spec, drops, pipelineDrops, opts.types);
+    const ar = await alertRows(path, spec, drops, pipelineDrops, operators, opts.types);
     const windows = labels.get(key)!;
     const history = opts.scoreFrom === undefined ? undefined : historyRows(ar.rows, opts.scoreFrom);
     if (!opts.byType) {
@@ -190,5 +201,6 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
     skipped,
     inputDrops: drops.counters(),
     pipelineDrops,
+    ...(Object.keys(operators).length > 0 ? { operators } : {}),
   };
 }

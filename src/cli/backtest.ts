@@ -72,6 +72,9 @@ Example:
       if (report.skipped.length) lines.push('', `skipped (no labels entry): ${report.skipped.length} file(s): ${report.skipped.slice(0, 5).join(', ')}${report.skipped.length > 5 ? ', ...' : ''}`);
       if (Object.keys(report.inputDrops).length) lines.push(`unreadable rows: ${JSON.stringify(report.inputDrops)}`);
       if (Object.keys(report.pipelineDrops).length) lines.push(`readings refused by the pipeline: ${JSON.stringify(report.pipelineDrops)}`);
+      for (const [step, counts] of Object.entries(report.operators ?? {})) {
+        lines.push(`step ${step}: ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      }
       process.stdout.write(lines.join('\n') + '\n');
     });
 }

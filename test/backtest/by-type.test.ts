@@ -61,6 +61,8 @@ describe('backtest --by-type', () => {
       assert.equal(plain.total.detected, 2);
       assert.equal(plain.total.falseAlerts, 0);
       assert.equal(plain.byType, undefined);
+      // no operator step, no operators' counters
+      assert.equal(plain.operators, undefined);
 
       const typed = await backtest({ input: dir, labels, pipeline, byType: true });
       assert.deepEqual(Object.keys(typed.byType!), ['harsh_acceleration', 'harsh_braking']);

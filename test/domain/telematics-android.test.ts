@@ -5,12 +5,15 @@
  * without labels: forward is learnt from the GPS speed and turns round with the phone; the steep
  * hill of the first drive (gravity along the road, 1–1.5 m/s²) raises no harsh brake or
  * acceleration; with the accelerometer alone and no stop after the first minute, nothing is
- * claimed.
+ * claimed — and `edgewise backtest` says why.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { backtest } from '../../src/backtest/run.js';
+import { loadPipelineFile } from '../../src/config/load.js';
 import type { AlertRecord } from '../../src/core/records.js';
 import type { Reading } from '../../src/core/reading.js';
 import { TelematicsOperator } from '../../src/domain/telematics/step.js';
@@ -76,6 +79,27 @@ describe('telematics on two real Android drives (accelerometer and GPS on their 
       assert.ok(d.counts.uncalibrated > d.samples / 2, trip);
       // yet the operator sees that it missed something: braking into roundabouts, beyond 0.3 g of a kind unknown (3 and 6)
       assert.ok(d.counts.unjudged >= 3, `${trip}: unjudged ${d.counts.unjudged}`);
+    }
+  });
+
+  it('edgewise backtest of the accelerometer alone reports the step\'s counters: nothing detected, and why (uncalibrated, unjudged)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ew-android-'));
+    try {
+      const labels: Record<string, unknown[]> = {};
+      for (const trip of ['21', '22']) {
+        const lines = ['timestamp,accel_x,accel_y,accel_z'];
+        for (const [t, x, y, z] of rows(`accel.2020-10-15-${trip}.csv`)) lines.push(`${new Date(T0 + t!).toISOString()},${x},${y},${z}`);
+        writeFileSync(join(dir, `trip${trip}.csv`), lines.join('\n') + '\n');
+        labels[`trip${trip}.csv`] = [];
+      }
+      writeFileSync(join(dir, 'labels.json'), JSON.stringify(labels));
+      const report = await backtest({ input: dir, labels: join(dir, 'labels.json'), pipeline: loadPipelineFile(join(import.meta.dirname, '../../pipelines/telematics.yaml')), byType: true });
+      assert.equal(report.total.falseAlerts, 0);
+      const c = report.operators!.telematics!;
+      assert.equal(c.events, 0);
+      assert.ok(c.uncalibrated! > 10_000 && c.unjudged! >= 6, JSON.stringify(c));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

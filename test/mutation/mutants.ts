@@ -829,6 +829,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'same timestamp',
   },
   {
+    id: 'backtest: the operator steps\' counters left out of the report (a drive that detects nothing does not say why)',
+    in: 'src/backtest/run.ts',
+    original: '    ...(Object.keys(operators).length > 0 ? { operators } : {}),\n',
+    replacement: '',
+    tests: ['test/domain/telematics-android.test.ts'],
+    pattern: 'reports the step',
+  },
+  {
     id: 'telematics: the left and right turns summed, not averaged (braking into turns tilts forward towards the side turned more)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.rightTurnDeg < BALANCE_DEG || this.turnDeg - this.rightTurnDeg < BALANCE_DEG) return unit(reject(this.left, up));',
