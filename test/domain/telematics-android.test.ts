@@ -89,7 +89,7 @@ describe('telematics on two real Android drives (accelerometer and GPS on their 
       for (const trip of ['21', '22']) {
         const lines = ['timestamp,accel_x,accel_y,accel_z'];
         for (const [t, x, y, z] of rows(`accel.2020-10-15-${trip}.csv`)) lines.push(`${new Date(T0 + t!).toISOString()},${x},${y},${z}`);
-        writeFileSync(join(dir, `trip${trip}.csv`), lines.join('\n') + '\n');
+        writeFileSync(join(dir, `trip${trip}.csv`), `${lines.join('\n')}\n`);
         labels[`trip${trip}.csv`] = [];
       }
       writeFileSync(join(dir, 'labels.json'), JSON.stringify(labels));
