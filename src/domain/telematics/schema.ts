@@ -23,7 +23,7 @@ export function telematicsStepSchema({ z, durationSchema }: SchemaKit) {
       braking_g: g(0.35, 'Harsh braking: sustained deceleration of at least this many g (0.35 g = 3.4 m/s²; industry values 0.25–0.45 g, see docs/domains.md).'),
       acceleration_g: g(0.3, 'Harsh acceleration: sustained forward acceleration of at least this many g (0.3 g = 2.9 m/s²).'),
       cornering_g: g(0.4, 'Harsh cornering: sustained lateral acceleration of at least this many g (0.4 g = 3.9 m/s²).'),
-      sustain: durationSchema.default(500).describe('The (low-passed) acceleration must stay beyond its limit this long: a manoeuvre, not a pothole or a door slam. A speed-derived or 1 Hz value stands for its whole interval.'),
+      sustain: durationSchema.default(500).describe('The (low-passed) acceleration must stay beyond its limit this long: a manoeuvre, not a pothole or a door slam. A speed-derived value, or one of an aligned longitudinal channel, stands for its whole interval (a 1 Hz one beyond the limit is 1 s of it); an IMU sample stands for its instant (at 10 Hz six samples in a row make 0.5 s).'),
       release: z.number().gt(0).max(1).default(0.7).describe('An event ends when the acceleration falls below this fraction of its limit (hysteresis).'),
       rebound: durationSchema.default(2_000).describe('An acceleration that starts within this time after a harsh brake ends is the vehicle\'s rebound, not a harsh acceleration (counted as `rebounds` in the operator\'s counters: `edgewise status`, metrics).'),
       smooth: durationSchema.default(200).describe('Time constant of the low-pass on the IMU acceleration (road vibration out, manoeuvres in).'),
