@@ -233,9 +233,10 @@ export class Mount {
     // (not from a device moved in its mount: what it measures then is no vehicle's gravity)
     if (this.settled()) moveToward(this.g, a, kg);
     // ...nor evidence of forward
-    if (!this.ready(ts) || !this.settled()) return h;
-    this.speed.add(ts, h);
+    if (!this.settled()) return h;
     this.stops.update(ts, dt, a, h, up);
+    if (!this.ready(ts)) return h;
+    this.speed.add(ts, h);
     if (w) {
       const yaw = dot(w, up);
       if (Math.abs(yaw) >= this.p.minYawRate) {

@@ -16,16 +16,22 @@
  *   begins. Either counts only once the vehicle has stood, or rolled, `CONFIRM_BLOCKS` in a row
  *   on both sides, and only at `MIN_EVIDENCE` m/s or more (slow rolling misread as standing
  *   gains or loses little; a bias of the gravity estimate adds to stops what it takes from
- *   starts). Nothing before the level is known (`WARM_BLOCKS`) counts on either side: a stand
- *   under way by then is no stop.
+ *   starts).
+ * - **Judged again as the level moves.** The last `RING` blocks are kept and judged at every
+ *   block with the level as it now stands (from `WARM_BLOCKS` on), each stop or start counted
+ *   once. A drive that begins standing teaches the level only once it rolls: its first start is
+ *   then still in view, and a stand under way as the level comes to be known counts from its own
+ *   start (the braking before it), not from that moment. The blocks start with the first sample
+ *   (gravity is right from it when the recording begins standing), not after gravity's time
+ *   constant.
  * - Forward is their sum, once there are `MIN_COUNT` and they agree (the sum's length at least
  *   `MIN_AGREEMENT` of their lengths' sum): a car reversed out of a parking space is outvoted.
  *
  * On a real drive (bench/telematics-drive.ts --no-speed --no-gyro: an iPhone at 10 Hz in a car,
- * six minutes, three stops) every stop and start is 8–22° from the forward the car's speed shows,
- * their sum 9.5° (with `REST_SHARE` from 0.15 to 0.5: 6–10°); forward is known after 258 s. On
- * the simulator's vans (an idling engine that shakes a standing van a third as much as the road
- * a rolling one) it is known 3–5 minutes in.
+ * six minutes, three stops) forward is known after 152 s, 1.7° from the car's own (258 s and
+ * 7.1° when only the newest block was judged, after gravity's 30 s). On the simulator's vans (an
+ * idling engine that shakes a standing van a third as much as the road a rolling one) it is known
+ * 3–5 minutes in.
  */
 import { dot, savedNumber, savedVec, type Vec3 } from './vec.js';
 
@@ -41,6 +47,14 @@ const INTEGRAL_TAU_MS = 3000;
 const MIN_EVIDENCE = 0.5;
 const MIN_COUNT = 3;
 const MIN_AGREEMENT = 0.7;
+/**
+ * The last blocks kept (their spread, and the integral at their end), judged again at every block
+ * with the rolling level as it now stands: a drive that begins standing teaches the level only
+ * once it rolls, and its first start is then still in view.
+ */
+const RING = 40;
+const START = 1;
+const STOP = 2;
 
 export class StopEvidence {
   /** The specific force, low-passed (NaN before the first sample). */
@@ -53,13 +67,13 @@ export class StopEvidence {
   /** The rolling level (log spread), and how many blocks it has seen (up to WARM_BLOCKS). */
   private level = NaN;
   private blocks = 0;
-  /** Blocks in a row standing, rolling. */
-  private standing = 0;
-  private rolling = 0;
   /** ∫ h e^(−(t−s)/τ) ds (m/s, sensor axes). */
   private integral: Vec3 = [0, 0, 0];
-  /** A stop's evidence, counted once it has stood CONFIRM_BLOCKS. */
-  private pending: Vec3 | undefined;
+  /** The last RING blocks (block `i` in slot i % RING): log spread, the integral at its end, and what was counted at it (START, STOP or 0); how many blocks so far. */
+  private xs = new Float64Array(RING);
+  private ints = new Float64Array(RING * 3);
+  private counted = new Uint8Array(RING);
+  private seen = 0;
   /** Σ evidence, Σ |evidence|, how many. */
   sum: Vec3 = [0, 0, 0];
   private length = 0;
@@ -100,35 +114,57 @@ export class StopEvidence {
     const x = Math.log(Math.max(spread, 1e-9));
     if (Number.isNaN(this.level)) this.level = x;
     const warm = this.blocks >= WARM_BLOCKS;
-    const stands = warm && x < this.level + Math.log(REST_SHARE);
     // the level of rolling: a long stand must not pull it down to its own
-    if (!stands) this.level += x > this.level ? LEVEL_UP : -LEVEL_DOWN;
+    if (!(warm && this.stands(x))) this.level += x > this.level ? LEVEL_UP : -LEVEL_DOWN;
     this.blocks = Math.min(this.blocks + 1, WARM_BLOCKS);
-    // Before, no block is told standing, so none counts as rolling either: a stand under way as
-    // the level comes to be known is no stop (its integral holds seconds of standing, not the braking).
-    if (!warm) return;
-    if (stands) {
-      if (this.rolling >= CONFIRM_BLOCKS) this.pending = [-this.integral[0], -this.integral[1], -this.integral[2]];
-      this.standing++;
-      this.rolling = 0;
-      if (this.standing === CONFIRM_BLOCKS && this.pending) this.add(this.pending, up);
-    } else {
-      this.pending = undefined;
-      this.rolling++;
-      if (this.rolling === CONFIRM_BLOCKS && this.standing >= CONFIRM_BLOCKS) this.add([...this.integral], up);
-      if (this.rolling >= CONFIRM_BLOCKS) this.standing = 0;
+    const slot = this.seen % RING;
+    this.xs[slot] = x;
+    this.ints.set(this.integral, slot * 3);
+    this.counted[slot] = 0;
+    this.seen++;
+    if (warm) this.judgeRing(up);
+  }
+
+  private stands(x: number): boolean {
+    return x < this.level + Math.log(REST_SHARE);
+  }
+
+  /**
+   * Every block in view judged with the level as it now stands: a start is CONFIRM_BLOCKS rolling
+   * after as many standing (its evidence the integral at the last of them), a stop the other way
+   * round (the integral as the stand began, negated); each is counted once.
+   */
+  private judgeRing(up: Vec3): void {
+    const c = CONFIRM_BLOCKS;
+    const first = Math.max(0, this.seen - RING);
+    for (let k = first + 2 * c - 1; k < this.seen; k++) {
+      if (this.counted[k % RING]) continue;
+      const last = this.stands(this.xs[k % RING]!);
+      let run = true;
+      for (let j = 1; j < 2 * c && run; j++) run = this.stands(this.xs[(k - j) % RING]!) === (j < c ? last : !last);
+      if (!run) continue;
+      // the same stop or start, seen again a block or two on as the level moved
+      const kind = last ? STOP : START;
+      let again = false;
+      for (let j = Math.max(first, k - 2 * c + 1); j < Math.min(this.seen, k + 2 * c) && !again; j++) again = this.counted[j % RING] === kind;
+      if (again) continue;
+      const at = (last ? k - c + 1 : k) % RING;
+      const sign = last ? -1 : 1;
+      // one too small to count (a stand's spread wavering about the line) leaves room for the real one
+      if (this.add([sign * this.ints[at * 3]!, sign * this.ints[at * 3 + 1]!, sign * this.ints[at * 3 + 2]!], up)) this.counted[k % RING] = kind;
     }
   }
 
-  private add(e: Vec3, up: Vec3): void {
-    this.pending = undefined;
+  /** Counts the evidence `e` (its horizontal part) if it is large enough; says whether it did. */
+  private add(e: Vec3, up: Vec3): boolean {
     const d = dot(e, up);
     const hz: Vec3 = [e[0] - d * up[0], e[1] - d * up[1], e[2] - d * up[2]];
     const len = Math.sqrt(dot(hz, hz));
-    if (len < MIN_EVIDENCE) return;
+    if (len < MIN_EVIDENCE) return false;
     for (let i = 0; i < 3; i++) this.sum[i]! += hz[i]!;
     this.length += len;
     this.count++;
+    return true;
   }
 
   /** Enough stops and starts that agree. */
@@ -138,7 +174,7 @@ export class StopEvidence {
 
   /** All of it, for a restart that resumes exactly. */
   save(): Record<string, unknown> {
-    return { body: [...this.body], blockTs: this.blockTs, n: this.n, s1: [...this.s1], s2: [...this.s2], level: this.level, blocks: this.blocks, standing: this.standing, rolling: this.rolling, integral: [...this.integral], pending: this.pending ? [...this.pending] : null, sum: [...this.sum], length: this.length, count: this.count };
+    return { body: [...this.body], blockTs: this.blockTs, n: this.n, s1: [...this.s1], s2: [...this.s2], level: this.level, blocks: this.blocks, integral: [...this.integral], xs: [...this.xs], ints: [...this.ints], counted: [...this.counted], seen: this.seen, sum: [...this.sum], length: this.length, count: this.count };
   }
 
   /** What `save` gave; throws on anything else. */
@@ -152,10 +188,23 @@ export class StopEvidence {
     this.s2 = vec(s.s2, 's2');
     this.level = num(s.level, 'level');
     this.blocks = num(s.blocks, 'blocks');
-    this.standing = num(s.standing, 'standing');
-    this.rolling = num(s.rolling, 'rolling');
     this.integral = vec(s.integral, 'integral');
-    this.pending = s.pending === null ? undefined : vec(s.pending, 'pending');
+    if (s.xs === undefined) {
+      // saved before 2026-12-06 (blocks counted in a row, no ring): the blocks from now on are in view
+      this.xs.fill(0);
+      this.ints.fill(0);
+      this.counted.fill(0);
+      this.seen = 0;
+    } else {
+      const arr = (x: unknown, n: number, what: string) => {
+        if (!Array.isArray(x) || x.length !== n) throw new Error(`stops.${what} must be ${n} numbers, found ${JSON.stringify(x)?.slice(0, 80)}`);
+        return x.map((v) => savedNumber(v, `stops.${what}`, NaN));
+      };
+      this.xs = Float64Array.from(arr(s.xs, RING, 'xs'));
+      this.ints = Float64Array.from(arr(s.ints, RING * 3, 'ints'));
+      this.counted = Uint8Array.from(arr(s.counted, RING, 'counted'));
+      this.seen = num(s.seen, 'seen');
+    }
     this.sum = vec(s.sum, 'sum');
     this.length = num(s.length, 'length');
     this.count = num(s.count, 'count');
