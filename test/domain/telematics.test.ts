@@ -79,6 +79,18 @@ function townDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | '
   return { script, at: { brake: first + 2, harshAccel: first + 6, corner: first + 8 } };
 }
 
+/** When (ms into the drive) an accelerometer alone first has forward from its stops and starts. */
+function stopsLearntAt(script: Stretch[]): number {
+  const op = new TelematicsOperator(telematicsStepSchema.parse({}));
+  const ctx = { pipeline: 't', reading() {}, result() {}, emit() {}, drop() {} };
+  const { readings } = drive(script, { mount: [130, 55, -20], gyro: false });
+  for (const r of readings) {
+    op.reading(r, ctx as never);
+    if (op.status()[0]?.forward === 'stops') return r.ts - readings[0]!.ts;
+  }
+  return NaN;
+}
+
 describe('telematics on raw IMU data', () => {
   for (const mount of [[0, 0, 0], [130, 55, -20], [-75, -35, 160]] as Array<[number, number, number]>) {
     it(`mount yaw/pitch/roll ${mount.join('/')}: forward from turns; brake, acceleration, cornering found; rebound and pothole not`, () => {
@@ -258,15 +270,7 @@ describe('telematics on raw IMU data', () => {
   });
 
   it('a drive that begins parked: its first start counts once the level of rolling is known, forward from stops after 102 s (129 s when only the newest second was judged)', () => {
-    const { script } = townDrive();
-    const op = new TelematicsOperator(telematicsStepSchema.parse({}));
-    const ctx = { pipeline: 't', reading() {}, result() {}, emit() {}, drop() {} };
-    const { readings } = drive(script, { mount: [130, 55, -20], gyro: false });
-    let learnt = NaN;
-    for (const r of readings) {
-      op.reading(r, ctx as never);
-      if (Number.isNaN(learnt) && op.status()[0]?.forward === 'stops') learnt = r.ts - readings[0]!.ts;
-    }
+    const learnt = stopsLearntAt(townDrive().script);
     // parked 65 s, moves off (the first start), stops at 91 s, moves off again at 109 s: three
     assert.ok(learnt > 100_000 && learnt < 110_000, `forward from stops after ${learnt / 1000} s`);
   });
@@ -274,14 +278,7 @@ describe('telematics on raw IMU data', () => {
   it('a drive that moves off 12 s after the recording begins (before gravity\'s first 30 s): that start counts too, forward after 49 s (76 s when the stops waited for gravity\'s 30 s)', () => {
     const script: Stretch[] = [{ s: 12 }];
     for (let i = 0; i < 4; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: 8 });
-    const op = new TelematicsOperator(telematicsStepSchema.parse({}));
-    const ctx = { pipeline: 't', reading() {}, result() {}, emit() {}, drop() {} };
-    const { readings } = drive(script, { mount: [130, 55, -20], gyro: false });
-    let learnt = NaN;
-    for (const r of readings) {
-      op.reading(r, ctx as never);
-      if (Number.isNaN(learnt) && op.status()[0]?.forward === 'stops') learnt = r.ts - readings[0]!.ts;
-    }
+    const learnt = stopsLearntAt(script);
     // a recording that begins standing: gravity is right from the first sample
     assert.ok(learnt > 45_000 && learnt < 55_000, `forward from stops after ${learnt / 1000} s`);
   });
