@@ -13,7 +13,7 @@
  * |Σ h̄·dv| / Σ |h̄|·|dv| (at the right delay the intervals point the same way; at a wrong one a
  * speeding up is paired with part of a braking).
  */
-import { norm, savedNumber, type Vec3 } from './vec.js';
+import { norm, savedNumber, savedNumbers, type Vec3 } from './vec.js';
 
 const BIN_MS = 250;
 const LAG_STEP_MS = 500;
@@ -167,10 +167,7 @@ export class SpeedEvidence {
   }
 
   load(s: Record<string, unknown>): void {
-    const arr = (x: unknown, n: number, what: string) => {
-      if (!Array.isArray(x) || x.length !== n) throw new Error(`speed.${what} must be ${n} numbers, found ${JSON.stringify(x)?.slice(0, 80)}`);
-      return Float64Array.from(x, (v) => savedNumber(v, `speed.${what}`, NaN));
-    };
+    const arr = (x: unknown, n: number, what: string) => Float64Array.from(savedNumbers(x, n, `speed.${what}`));
     this.bin = savedNumber(s.bin, 'speed.bin', NaN);
     this.bins = arr(s.bins, BINS * 4, 'bins');
     this.fwd = arr(s.fwd, LAGS * 3, 'fwd');

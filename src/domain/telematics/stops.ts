@@ -33,7 +33,7 @@
  * idling engine that shakes a standing van a third as much as the road a rolling one) it is known
  * 3–5 minutes in.
  */
-import { dot, savedNumber, savedVec, type Vec3 } from './vec.js';
+import { dot, savedNumber, savedNumbers, savedVec, type Vec3 } from './vec.js';
 
 const BLOCK_MS = 1000;
 const LOWPASS_MS = 100;
@@ -196,13 +196,9 @@ export class StopEvidence {
       this.counted.fill(0);
       this.seen = 0;
     } else {
-      const arr = (x: unknown, n: number, what: string) => {
-        if (!Array.isArray(x) || x.length !== n) throw new Error(`stops.${what} must be ${n} numbers, found ${JSON.stringify(x)?.slice(0, 80)}`);
-        return x.map((v) => savedNumber(v, `stops.${what}`, NaN));
-      };
-      this.xs = Float64Array.from(arr(s.xs, RING, 'xs'));
-      this.ints = Float64Array.from(arr(s.ints, RING * 3, 'ints'));
-      this.counted = Uint8Array.from(arr(s.counted, RING, 'counted'));
+      this.xs = Float64Array.from(savedNumbers(s.xs, RING, 'stops.xs'));
+      this.ints = Float64Array.from(savedNumbers(s.ints, RING * 3, 'stops.ints'));
+      this.counted = Uint8Array.from(savedNumbers(s.counted, RING, 'stops.counted'));
       this.seen = num(s.seen, 'seen');
     }
     this.sum = vec(s.sum, 'sum');

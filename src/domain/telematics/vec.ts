@@ -43,10 +43,15 @@ export function savedNumber(x: unknown, what: string, ifNull: number): number {
   return x;
 }
 
-/** Three numbers from saved state (null stands for NaN, see savedNumber); anything else is refused with the field's name. */
+/** `n` numbers from saved state (null stands for NaN, see savedNumber); anything else is refused with the field's name. */
+export function savedNumbers(x: unknown, n: number, what: string): number[] {
+  if (!Array.isArray(x) || x.length !== n) throw new Error(`${what} must be ${n} numbers, found ${JSON.stringify(x)?.slice(0, 80)}`);
+  return x.map((v) => savedNumber(v, what, NaN));
+}
+
+/** Three numbers from saved state, as savedNumbers. */
 export function savedVec(x: unknown, what: string): Vec3 {
-  if (!Array.isArray(x) || x.length !== 3) throw new Error(`${what} must be 3 numbers, found ${JSON.stringify(x)}`);
-  return [savedNumber(x[0], what, NaN), savedNumber(x[1], what, NaN), savedNumber(x[2], what, NaN)];
+  return savedNumbers(x, 3, what) as Vec3;
 }
 
 /** `a` without its component along the unit vector `u`. */
