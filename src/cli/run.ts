@@ -65,7 +65,7 @@ export function register(program: Command): void {
         for (const r of changes?.pipelines.rebuilt ?? []) live.forget(r.name, (detector) => r.kept.includes(`detect:${detector}`));
       };
       // Loaded only when configured: prom-client stays out of a gateway that does not serve metrics.
-      if (config.http) server = new (await import('../http/server.js')).HttpServer({ settings: config.http, gatewayId: config.gateway.id, stats, live, started: () => started, log: log.child({ part: 'http' }), reload: () => reloader.reload('POST /reload') });
+      if (config.http) server = new (await import('../http/server.js')).HttpServer({ settings: config.http, gatewayId: config.gateway.id, stats, steps: () => gateway.stepStatus(), live, started: () => started, log: log.child({ part: 'http' }), reload: () => reloader.reload('POST /reload') });
       const signals = stopOnSignals(log, async () => {
         stopStatsLog();
         stopStatsUpstream();

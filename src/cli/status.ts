@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { StepStatus } from '../engine/pipeline.js';
 import type { StatusReport } from '../http/server.js';
 import type { UpstreamStats } from '../upstream/index.js';
 import { readDeadLetters, readOutboxSummary } from '../runtime/outbox-file.js';
@@ -28,6 +29,27 @@ export function uplinkLines(u: UpstreamStats | undefined): string[] {
   return out;
 }
 
+/** A status cell for the terminal: numbers to 4 significant digits, lists space-separated, nothing as –. */
+function cell(v: unknown): string | number {
+  if (typeof v === 'number') return Number.isFinite(v) ? Number(v.toPrecision(4)) : String(v);
+  if (Array.isArray(v)) return v.length ? v.map((x) => String(cell(x))).join(' ') : '–';
+  if (v === undefined || v === null) return '–';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** Each operator step's rows (a vehicle's forward, a patient's band) as a table under its name. */
+export function stepLines(steps: StepStatus[] | undefined): string[] {
+  const out: string[] = [];
+  for (const st of steps ?? []) {
+    if (st.rows.length === 0) continue;
+    const rows = st.rows as Array<Record<string, unknown>>;
+    const head = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const more = st.total > rows.length ? ` (the first ${rows.length} of ${st.total})` : '';
+    out.push('', `${st.pipeline} ${st.step}${more}:`, textTable(head, rows.map((r) => head.map((k) => cell(r[k])))));
+  }
+  return out;
+}
+
 /** The running gateway's status as terminal tables (from GET /api/status). */
 export function formatStatus(s: StatusReport): string {
   const st = s.stats;
@@ -43,6 +65,7 @@ export function formatStatus(s: StatusReport): string {
     ),
   );
   for (const p of st.pipelines) for (const [op, c] of Object.entries(p.operators ?? {})) out.push(`  ${p.pipeline} ${op}: ${kv(c)}`);
+  out.push(...stepLines(s.steps));
   const active = s.alerts.active;
   out.push('', `alerts: ${active.length} active`);
   if (active.length > 0) {

@@ -159,7 +159,24 @@ export interface EngineOperator {
    * raised, readings it could not judge and why). Drops go through `ctx.drop` instead.
    */
   counters?(): Readonly<Record<string, number>>;
+  /**
+   * Where each thing the operator keeps stands now, a row each (a vehicle's learnt forward, a
+   * patient's band): what `edgewise status` and GET /api/status show. Plain values only (strings,
+   * numbers, booleans and arrays of them).
+   */
+  status?(): readonly object[];
 }
+
+/** One operator step's status rows (the first STATUS_ROWS of `total`). */
+export interface StepStatus {
+  pipeline: string;
+  step: string;
+  total: number;
+  rows: readonly object[];
+}
+
+/** Rows shown per step: a fleet's status stays readable and its event stream small. */
+export const STATUS_ROWS = 50;
 
 /** A detector's judgement of one record, for replay/backtest (one per judged reading or window). */
 export interface DetectEvent {
@@ -594,6 +611,15 @@ export class Pipeline {
       openWindows: open,
       operators: Object.fromEntries(this.operators.flatMap(({ op }) => (op.counters ? [[op.name, { ...op.counters() }]] : []))),
     };
+  }
+
+  /** Each operator step's status rows, in chain order (EngineOperator.status). */
+  stepStatus(): StepStatus[] {
+    return [...this.operators].reverse().flatMap(({ op }) => {
+      if (!op.status) return [];
+      const rows = op.status();
+      return [{ pipeline: this.name, step: op.name, total: rows.length, rows: rows.slice(0, STATUS_ROWS) }];
+    });
   }
 
   /**

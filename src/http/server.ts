@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { AlertRecord } from '../core/records.js';
+import type { StepStatus } from '../engine/pipeline.js';
 import type { GatewayStats } from '../runtime/gateway.js';
 import { readDeadLetters } from '../runtime/outbox-file.js';
 import type { ReloadReport } from '../runtime/reload.js';
@@ -25,6 +26,8 @@ export interface HttpServerOptions {
   settings: HttpSettings;
   gatewayId: string;
   stats: () => GatewayStats;
+  /** The operator steps' status rows (Gateway.stepStatus); none without it. */
+  steps?: () => StepStatus[];
   live: LiveState;
   /** True once the gateway has started (inputs opened). */
   started: () => boolean;
@@ -47,6 +50,8 @@ export interface StatusReport {
   stats: GatewayStats;
   dropped: Record<string, number>;
   alerts: { active: AlertRecord[]; recentlyCleared: AlertRecord[] };
+  /** Where each operator step's vehicles, patients or devices stand (the first rows of each). */
+  steps: StepStatus[];
 }
 
 export interface Readiness {
@@ -155,6 +160,7 @@ export class HttpServer {
       stats,
       dropped: dropsByReason(stats),
       alerts: { active: this.opts.live.activeAlerts(), recentlyCleared: this.opts.live.recentlyCleared() },
+      steps: this.opts.steps?.() ?? [],
     };
   }
 

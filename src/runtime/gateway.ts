@@ -11,7 +11,7 @@ import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import type { Emission } from '../core/records.js';
 import { compilePipeline } from '../compile.js';
-import type { DetectEvent, Pipeline, PipelineStats } from '../engine/pipeline.js';
+import type { DetectEvent, Pipeline, PipelineStats, StepStatus } from '../engine/pipeline.js';
 import { deadLetterLimiter } from './dead-letter-limit.js';
 import { DEFAULT_FUTURE_SKEW_MS, DeviceClocks, type ClockConsensus } from './device-clocks.js';
 import { dropsByReason } from './stats-log.js';
@@ -333,6 +333,11 @@ export class Gateway {
       state: this.keeper?.stats(),
       clock: this.clocks.state,
     };
+  }
+
+  /** Each pipeline's operator steps' status rows (a vehicle's forward, a patient's band): GET /api/status. */
+  stepStatus(): StepStatus[] {
+    return this.pipelines.flatMap((p) => p.stepStatus());
   }
 
   private summary() {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { uplinkLines } from '../../src/cli/status.js';
+import { stepLines, uplinkLines } from '../../src/cli/status.js';
+import { compilePipeline } from '../../src/compile.js';
+import { pipelineSchema } from '../../src/config/pipeline.js';
+import { STATUS_ROWS } from '../../src/engine/pipeline.js';
 import type { UpstreamStats } from '../../src/upstream/index.js';
 
 const quiet: UpstreamStats = {
@@ -20,4 +23,18 @@ test('edgewise status: the uplink says nothing more when all is well, and a line
   assert.match(lines[3]!, /3 connections ended by upstream.ack_timeout/);
   assert.match(lines[4]!, /the broker refused: subscribe spBv1\.0\/fleet\/NCMD\/van-17/);
   assert.doesNotMatch(uplinkLines({ ...quiet, tooLarge: 1 })[1]!, /limit of/, 'no limit known: none named');
+});
+
+test('edgewise status: an operator step\'s rows as a table under its name, numbers to 4 digits and lists spaced; a fleet shows its first 50 rows and says so', () => {
+  const spec = pipelineSchema().parse({ name: 'pumps', input: { streams: ['*/*'] }, steps: [{ running: { metric: 'current_a', above: 1, settle: '0s' } }] });
+  const p = compilePipeline(spec, () => {});
+  for (let i = 0; i < 60; i++) p.push({ stream: `pump-${i}/current_a`, ts: 1_700_000_000_000, value: i % 2 ? 12 : 0 });
+  const [running] = p.stepStatus();
+  assert.deepEqual([running!.total, running!.rows.length, STATUS_ROWS], [60, 50, 50]);
+  const lines = stepLines([running!, { pipeline: 'vans', step: 'telematics', total: 1, rows: [{ vehicle: 'van-7', forward: 'stops', forwardAxis: [0.123456, -0.99, 0], active: [] }] }]).join('\n');
+  assert.match(lines, /^pumps running \(the first 50 of 60\):\ndevice\s+state\s+settling\s+since\n/m, lines);
+  assert.match(lines, /^pump-1\s+running\s+false\s+2023-11-14T22:13:20\.000Z$/m, lines);
+  assert.match(lines, /^pump-0\s+stopped\s+false\s+–$/m, lines);
+  assert.match(lines, /^vans telematics:\nvehicle\s+forward\s+forwardAxis\s+active\n[- ]+\nvan-7\s+stops\s+0\.1235 -0\.99 0\s+–$/m, lines);
+  assert.deepEqual(stepLines(undefined), [], 'a gateway from before 2026-12-06 sends no steps');
 });

@@ -29,7 +29,7 @@ function run(steps: unknown[], feed: (push: (stream: string, ts: number, value: 
 
 describe('running: readings of a stopped or starting machine are held back', () => {
   it('held while stopped and for `settle` after a start, counted by reason; a device without a current passes, its first readings after `settle`', () => {
-    const { readings, counters } = run([{ running: { metric: 'current_a', above: 1, settle: '3s' } }, { output: 'kept' }], (push) => {
+    const { readings, counters, p } = run([{ running: { metric: 'current_a', above: 1, settle: '3s' } }, { output: 'kept' }], (push) => {
       // pump-1 stopped for 0–4 s, running from 5 s, its vibration sent before its current;
       // pump-2 has no current reading at all
       for (let s = 0; s < 10; s++) {
@@ -45,6 +45,11 @@ describe('running: readings of a stopped or starting machine are held back', () 
     // pump-1's first vibration reading waited for the current, which said it stood; at 5 s its
     // vibration came before the current that said it had started: held as stopped too
     assert.deepEqual(counters, { starts: 1, stops: 0, stopped: 11, settling: 5, unknown: 0, untracked: 0, no_metric: 0 });
+    // where each stands, for `edgewise status`: pump-1 runs since its start at 5 s; pump-2, without a current, is taken as running
+    assert.deepEqual(p.stepStatus(), [{
+      pipeline: 'pumps', step: 'running', total: 2,
+      rows: [{ device: 'pump-1', state: 'running', since: new Date(T0 + 5 * S).toISOString(), settling: false }, { device: 'pump-2', state: 'running', settling: false }],
+    }]);
   });
 
   it('without_metric: a device that never sends the running metric (a phone tracker without rpm) has those metrics held, counted, the rest passed; one that sends it later passes from then on; saved state keeps it', () => {

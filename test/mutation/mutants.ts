@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'status: the operator steps\' rows are not served (edgewise status cannot tell whether a van has learnt its forward axis)',
+    in: 'src/cli/run.ts',
+    original: 'steps: () => gateway.stepStatus(), ',
+    replacement: '',
+    tests: ['test/cli/status-steps.test.ts'],
+  },
+  {
     id: 'engine: windows closed together go on stream by stream, not in time order (a join drops the older as late)',
     in: 'src/engine/pipeline.ts',
     original: 'closed.sort((a, b) => a.res.end - b.res.end || a.res.start - b.res.start);',

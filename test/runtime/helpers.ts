@@ -68,8 +68,10 @@ export async function publishAll(url: string, messages: Array<{ topic: string; p
  * `signal` during the start kills the child (SIGKILL) and rejects at once.
  */
 export async function startRuntime(configFile: string, env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  // EDGEWISE_* is config to the runtime: the tests' own setting is not (it would be refused as unknown).
+  const { EDGEWISE_TEST_WAIT_MS: _testOnly, ...ours } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--config', configFile], {
-    env: { ...process.env, ...env, EDGEWISE_LOG_FORMAT: 'json' },
+    env: { ...ours, ...env, EDGEWISE_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

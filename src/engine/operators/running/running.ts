@@ -211,6 +211,16 @@ export class RunningOperator implements EngineOperator {
     return this.counts;
   }
 
+  /** Per device: running or stopped (`unknown` while it waits for its first `metric`), since when it runs, and whether it is settling. */
+  status(): Array<{ device: string; state: 'unknown' | 'running' | 'stopped'; since?: string; settling: boolean }> {
+    return [...this.machines].map(([device, m]) => ({
+      device,
+      state: m.waiting !== null ? 'unknown' : m.running ? 'running' : 'stopped',
+      ...(m.running && Number.isFinite(m.since) ? { since: new Date(m.since).toISOString() } : {}),
+      settling: m.unsettled !== 0,
+    }));
+  }
+
   snapshot(): unknown {
     return [...this.machines].map(([device, m]) => ({ device, ...m, since: Number.isFinite(m.since) ? m.since : null, firstSeen: Number.isFinite(m.firstSeen) ? m.firstSeen : null, waiting: m.waiting && [...m.waiting] }));
   }

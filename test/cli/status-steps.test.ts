@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../upstream/helpers.js';
+import { freePort, publishAll, startRuntime, waitFor } from '../runtime/helpers.js';
+import { drive, testDrive } from '../domain/telematics-signals.js';
+import type { StatusReport } from '../../src/http/server.js';
+
+function edgewise(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, EDGEWISE_CONFIG: '' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('edgewise status: where each vehicle of the telematics step stands (its forward learnt from speed), from a running gateway', { timeout: 120_000 }, async (t) => {
+  const { dir, cleanup } = tempDir('edgewise-status-steps-');
+  const [inputPort, httpPort] = [await freePort(), await freePort()];
+  const cfg = join(dir, 'edgewise.yaml');
+  writeFileSync(
+    cfg,
+    `gateway: { id: gw-steps, data_dir: data }\ninputs:\n  - { name: van, type: mqtt, broker: { port: ${inputPort} }, topics: ["imu/{device}"] }\n` +
+      `pipelines: [${join(process.cwd(), 'pipelines/telematics.yaml')}]\noutbox: {}\nhttp: { port: ${httpPort} }\n`,
+  );
+  const rt = await startRuntime(cfg);
+  t.after(() => {
+    if (rt.child.exitCode === null) rt.child.kill('SIGKILL');
+    cleanup();
+  });
+  // A van with its phone mounted askew (10 Hz IMU and 1 Hz speed), one message per sample.
+  const d = testDrive();
+  const { readings } = drive(d.script, { hz: 10, speed: true, mount: [70, 10, -5], device: 'van-7', t0: Date.now() - 400_000 });
+  const byTs = new Map<number, Record<string, number>>();
+  for (const r of readings) {
+    const row = byTs.get(r.ts) ?? { ts: r.ts };
+    row[r.stream.split('/')[1]!] = r.value;
+    byTs.set(r.ts, row);
+  }
+  await publishAll(`mqtt://127.0.0.1:${inputPort}`, [...byTs.values()].map((row) => ({ topic: 'imu/van-7', payload: JSON.stringify(row) })));
+
+  const url = `http://127.0.0.1:${httpPort}`;
+  let json: StatusReport | undefined;
+  await waitFor(() => {
+    const s = edgewise(['status', '--url', url, '--json']);
+    json = s.code === 0 ? (JSON.parse(s.out) as StatusReport) : undefined;
+    return json?.stats.pipelines[0]?.accepted === readings.length;
+  }, 'every reading to be taken');
+  const step = json!.steps.find((s) => s.step === 'telematics');
+  assert.ok(step, JSON.stringify(json!.steps));
+  assert.equal(step.total, 1);
+  const van = step.rows[0] as { vehicle: string; source: string; forward: string; forwardAxis: number[]; speedLag: number };
+  assert.deepEqual([van.vehicle, van.source, van.forward, van.speedLag], ['van-7', 'imu', 'speed', 0]);
+  assert.equal(van.forwardAxis.length, 3);
+
+  const text = edgewise(['status', '--url', url]);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /^telematics telematics:\n\s*vehicle\s+source\s+forward\s/m, text.out);
+  assert.match(text.out, /^van-7\s+imu\s+speed\s/m, text.out);
+});
