@@ -70,6 +70,13 @@ function viaJson(x: unknown): unknown {
 const { at } = testDrive();
 const EXPECTED = [`harsh_braking@${at.brake}`, `harsh_acceleration@${at.harshAccel}`, `harsh_cornering@${at.corner}`];
 
+/** Standing for 25 s (gravity is averaged for 30 s before anything is judged), then the test drive's harsh events (a brake and its rebound, a harsh acceleration, a harsh corner), then the turns that teach forward from the gyro. */
+function eventsFirstDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {
+  const script: Stretch[] = [{ s: 25 }, { s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }];
+  script.push({ s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 6 }, { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 10 });
+  return { script, at: { brake: 3, harshAccel: 7, corner: 9 } };
+}
+
 /** Parked with the engine running, then four stops and starts in town (one a 45 s red light), then the test drive's events (no turns to learn from). */
 function townDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {
   const script: Stretch[] = [{ s: 65 }];
@@ -214,6 +221,27 @@ describe('telematics on raw IMU data', () => {
     assert.equal(p.stats().operators.telematics!.unjudged, 4);
     // with the gyro forward is known before them: judged, none unjudged (the gentle turns before are under every limit)
     assert.equal(run({ mount: [30, 20, 0] }).p.stats().operators.telematics!.unjudged, 0);
+  });
+
+  it('harsh events before forward is known are judged once it is, late and saying so: the brake, the harsh acceleration, the corner; the rebound is still no harsh acceleration', () => {
+    const { script, at: early } = eventsFirstDrive();
+    for (const mount of [[0, 0, 0], [130, 55, -20], [-75, -35, 160]] as Array<[number, number, number]>) {
+      const { raised, marks, p } = run({ mount }, script);
+      assert.deepEqual(where(raised, marks), [`harsh_braking@${early.brake}`, `harsh_acceleration@${early.harshAccel}`, `harsh_cornering@${early.corner}`], `mount ${mount.join('/')}`);
+      const late = raised.filter((a) => /judged late, at \S+, when forward became known/.test(a.reason ?? ''));
+      assert.ok(late.length >= 2, `mount ${mount.join('/')}: ${raised.map((a) => a.reason).join(' | ')}`);
+      const c = p.stats().operators.telematics!;
+      // the brake, the harsh acceleration and the corner at least: kept while forward was unknown, every one judged once it was
+      assert.ok(c.unjudged! >= 3 && c.judged_late === c.unjudged, `mount ${mount.join('/')}: ${JSON.stringify(c)}`);
+    }
+  });
+
+  it('a restart while harsh events wait to be judged keeps them: the same alerts as without it', () => {
+    const { readings } = drive(eventsFirstDrive().script, { mount: [130, 55, -20] });
+    const whole = playRestarted(readings, undefined);
+    assert.ok(whole.length >= 6, whole.join('\n'));
+    const brakeEnd = readings.findIndex((r) => r.ts >= readings[0]!.ts + 44_000);
+    for (const cut of [brakeEnd, Math.floor(readings.length / 2)]) assert.deepEqual(playRestarted(readings, cut, viaJson), whole, `restart at reading ${cut}`);
   });
 
   it('an accelerometer alone: forward from stops and starts (a vehicle moves off forwards and stops braking); brake, acceleration, cornering found', () => {

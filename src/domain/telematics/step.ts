@@ -22,8 +22,9 @@
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
 import type { AlertRecord } from '../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
+import { BlindLog } from './blind-log.js';
 import { G, Mount, type ForwardSource, type MountParams } from './imu.js';
-import { dot, savedNumber, type Vec3 } from './vec.js';
+import { dot, reject, savedNumber, unit, type Vec3 } from './vec.js';
 import type { TelematicsStepSpec } from './schema.js';
 
 export type { TelematicsStepSpec } from './schema.js';
@@ -71,6 +72,11 @@ const GYRO_MASK = 0b111000;
  */
 const GYRO_HOLD = 250;
 
+function newEvents(): Record<HarshType, Event> {
+  const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
+  return { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() };
+}
+
 interface Event {
   /** Start of the current excursion beyond the limit (ms), NaN when within. */
   since: number;
@@ -112,9 +118,10 @@ interface Vehicle {
   longTs: number;
   events: Record<HarshType, Event>;
   brakeEnd: number;
-  /** Start of a harsh manoeuvre of unknown kind while forward is unknown (NaN: none), and whether it was counted (it goes on). */
-  blindSince: number;
-  blindCounted: boolean;
+  /** Harsh manoeuvres of unknown kind while forward is unknown, to be judged once it is known. */
+  blind: BlindLog;
+  /** While those are being judged: the time forward became known (else NaN), for the alerts' reason. */
+  lateAt: number;
 }
 
 export interface TelematicsStatus {
@@ -154,9 +161,11 @@ export class TelematicsOperator implements EngineOperator {
    * the accelerometer's average is not gravity (`gravity_off`: linear acceleration, or the wrong
    * `accel_unit`); `unjudged`: harsh manoeuvres of unknown kind while forward was unknown (the
    * horizontal acceleration beyond the lowest of the three limits all through `sustain`: a brake,
-   * a start or a corner that could not be told apart, so none was raised).
+   * a start or a corner that could not be told apart then), of which `judged_late` were judged
+   * once forward became known (their events raised then, each saying so); the rest never were
+   * (the device moved in its mount, the log's bound, or forward never became known).
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -218,11 +227,17 @@ export class TelematicsOperator implements EngineOperator {
   }
 
   private newVehicle(id: string): Vehicle {
-    const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
-    return {
-      id, source: 'speed', mount: new Mount(this.mountParams, () => this.counts.remounts++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, gyroTs: -Infinity, gyroMask: 0, rate: [0, 0, 0], rateTs: NaN,
-      speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: { harsh_braking: ev(), harsh_acceleration: ev(), harsh_cornering: ev() }, brakeEnd: -Infinity, blindSince: NaN, blindCounted: false,
+    // moved in its mount: what was kept to judge late is in the old axes
+    const remounted = () => {
+      this.counts.remounts++;
+      v.blind.clear();
     };
+    const v: Vehicle = {
+      id, source: 'speed', mount: new Mount(this.mountParams, remounted), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, gyroTs: -Infinity, gyroMask: 0, rate: [0, 0, 0], rateTs: NaN,
+      speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: newEvents(), brakeEnd: -Infinity,
+      blind: new BlindLog(this.lowestLimit, this.spec.release, this.spec.sustain), lateAt: NaN,
+    };
+    return v;
   }
 
   private promote(v: Vehicle, s: AccelSource): boolean {
@@ -287,11 +302,10 @@ export class TelematicsOperator implements EngineOperator {
     const axes = v.mount.axes();
     if (!axes) {
       this.counts.uncalibrated++;
-      this.blind(v, ts, Math.hypot(h[0], h[1], h[2]));
+      if (v.blind.add(ts, h, v.mount.g)) this.counts.unjudged++;
       return;
     }
-    v.blindSince = NaN;
-    v.blindCounted = false;
+    if (v.blind.size > 0) this.judgeLate(v, ts, axes, ctx);
     const lon = dot(h, axes.forward);
     const lat = dot(h, axes.left);
     this.judge(v, ts, 0, lon, lat, ctx);
@@ -403,17 +417,30 @@ export class TelematicsOperator implements EngineOperator {
     this.judge(v, r.ts, dt, r.value, NaN, ctx);
   }
 
-  /** A harsh manoeuvre while forward is unknown: `x`, the horizontal acceleration's magnitude, beyond the lowest limit all through `sustain` is counted once (it ends below `release` × that limit). */
-  private blind(v: Vehicle, ts: number, x: number): void {
-    const limit = this.lowestLimit;
-    if (x < (v.blindCounted ? this.spec.release * limit : limit)) {
-      v.blindSince = NaN;
-      v.blindCounted = false;
-    } else if (Number.isNaN(v.blindSince)) v.blindSince = ts;
-    else if (!v.blindCounted && ts - v.blindSince >= this.spec.sustain) {
-      this.counts.unjudged++;
-      v.blindCounted = true;
+  /**
+   * Forward has just become known (at `now`): judge what the blind log kept, in order, with the
+   * same rules. An excursion that ended is judged on its own and ends; the one still going on
+   * continues as the live one (its events stay open). Each alert's reason says it was judged late.
+   */
+  private judgeLate(v: Vehicle, now: number, axes: { forward: Vec3; left: Vec3 }, ctx: OperatorContext): void {
+    const live = v.events;
+    v.lateAt = now;
+    const g = v.mount.g;
+    const up = unit(g) ?? [0, 0, 1];
+    for (const x of v.blind.take()) {
+      const ended = !Number.isNaN(x.end);
+      v.events = ended ? newEvents() : live;
+      // gravity as known now, not as it was (a drive that began braking tilted it then)
+      const dg: Vec3 = [x.g[0] - g[0], x.g[1] - g[1], x.g[2] - g[2]];
+      for (let i = 0; i < x.ts.length; i++) {
+        const h = reject([x.h[3 * i]! + dg[0], x.h[3 * i + 1]! + dg[1], x.h[3 * i + 2]! + dg[2]], up);
+        this.judge(v, x.ts[i]!, 0, dot(h, axes.forward), dot(h, axes.left), ctx);
+      }
+      if (ended) for (const t of HARSH_TYPES) this.end(v, t, v.events[t], x.end, ctx);
+      if (x.counted) this.counts.judged_late++;
     }
+    v.events = live;
+    v.lateAt = NaN;
   }
 
   /** Judge one value of longitudinal (+ forward) and lateral (+ left; NaN if unknown) acceleration that stands for the last `span` ms. */
@@ -463,7 +490,8 @@ export class TelematicsOperator implements EngineOperator {
   private emit(ctx: OperatorContext, v: Vehicle, type: HarshType, e: Event, state: 'raised' | 'cleared', ts: number): void {
     const limit = this.limit[type];
     const what = type === 'harsh_braking' ? 'deceleration' : type === 'harsh_cornering' ? 'lateral acceleration' : 'acceleration';
-    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? `from speed${v.stale ? ' over two intervals: it holds stale values' : ''}` : 'longitudinal channel';
+    const late = Number.isNaN(v.lateAt) ? '' : `; judged late, at ${new Date(v.lateAt).toISOString()}, when forward became known`;
+    const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}${late}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? `from speed${v.stale ? ' over two intervals: it holds stale values' : ''}` : 'longitudinal channel';
     const alert: AlertRecord = {
       id: e.id, state, stream: `${v.id}/${type}`, detector: type, severity: 'warning', score: e.peak / (e.peak + limit), start: e.start,
       ...(state === 'cleared' ? { end: ts } : {}), value: Math.round(e.peak * 100) / 100, baseline: 0,
@@ -499,7 +527,7 @@ export class TelematicsOperator implements EngineOperator {
         const m = v.mount;
         const events: Record<string, Event> = {};
         for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
-        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, gyroTs: v.gyroTs, gyroMask: v.gyroMask, rate: [...v.rate], rateTs: v.rateTs, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd, blindSince: v.blindSince, blindCounted: v.blindCounted };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, gyroTs: v.gyroTs, gyroMask: v.gyroMask, rate: [...v.rate], rateTs: v.rateTs, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd, blind: v.blind.save() };
         return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, now };
       }),
     };
@@ -551,8 +579,10 @@ export class TelematicsOperator implements EngineOperator {
     });
     v.brakeEnd = savedNumber(now.brakeEnd, 'brakeEnd', -Infinity);
     // saved before 2026-12-06: no manoeuvre under way while forward was unknown
-    v.blindSince = savedNumber(now.blindSince ?? null, 'blindSince', NaN);
-    v.blindCounted = now.blindCounted === true;
+    // saved before 2026-12-06: the count's start and state only (blindSince, blindCounted), no samples
+    const blind = now.blind ?? { since: now.blindSince ?? null, counted: now.blindCounted === true };
+    if (typeof blind !== 'object' || blind === null) throw new Error(`blind must be an object, found ${JSON.stringify(blind)}`);
+    v.blind.load(blind as Record<string, unknown>);
     const saved = (now.events ?? {}) as Record<string, Partial<Event> | undefined>;
     for (const t of HARSH_TYPES) {
       const e = saved[t];
