@@ -57,6 +57,12 @@ export interface BacktestReport {
    * `uncalibrated` and `unjudged` say why a drive raised nothing); absent when the pipeline has none.
    */
   operators?: Record<string, Record<string, number>>;
+  /**
+   * Alerts judged after they began (AlertRecord.judged: a harsh brake judged once the vehicle's
+   * forward axis was learnt), summed over files: each is scored at its own time, not at the row
+   * that raised it; `maxDelayMs` is the longest wait. Absent when there were none.
+   */
+  late?: { alerts: number; maxDelayMs: number };
 }
 
 /** What runs without --pipeline: the same default pipeline as `replay` (the default detector on every stream). */
@@ -97,15 +103,35 @@ interface AlertRows {
   rows: BacktestRow[];
   /** Per alert type: true while an alert of that type is active on the row (one entry per row). */
   byType: Map<string, boolean[]>;
+  /** Alerts judged after they began: how many, and the longest wait (ms). */
+  late: { alerts: number; maxDelayMs: number };
+}
+
+/** An alert judged after it began: flagged on the rows of its own time, from its start to its end. */
+interface LateAlert {
+  id: string;
+  type: string;
+  from: number;
+  to: number;
 }
 
 /** One file's per-row alert flags, overall and per alert type. */
 async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, pipelineDrops: Record<string, number>, operators: Record<string, Record<string, number>>, types?: Record<string, string>): Promise<AlertRows> {
   const active = new Map<string, Set<string>>();
   let open = 0;
+  const late: LateAlert[] = [];
+  let maxDelayMs = 0;
   const sink = (e: Emission) => {
     if (e.kind !== 'alert') return;
     const t = alertType(e.alert.detector, types);
+    const a = e.alert;
+    if (a.judged !== undefined && a.state === 'raised') {
+      late.push({ id: a.id, type: t, from: a.start, to: a.start });
+      maxDelayMs = Math.max(maxDelayMs, a.judged - a.start);
+    } else if (a.state === 'cleared' && a.end !== undefined) {
+      const l = late.find((x) => x.id === a.id);
+      if (l) l.to = Math.max(l.to, a.end);
+    }
     let ids = active.get(t);
     if (!ids) active.set(t, (ids = new Set()));
     open -= ids.size;
@@ -126,13 +152,21 @@ async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, p
     }
   }
   pipeline.flush(false);
+  for (const l of late) {
+    const flags = byType.get(l.type) ?? byType.set(l.type, new Array<boolean>(rows.length).fill(false)).get(l.type)!;
+    rows.forEach((r, i) => {
+      if (r.ts < l.from || r.ts > l.to) return;
+      r.alert = true;
+      flags[i] = true;
+    });
+  }
   const stats = pipeline.stats();
   for (const [k, v] of Object.entries(stats.dropped)) pipelineDrops[k] = (pipelineDrops[k] ?? 0) + v;
   for (const [step, counts] of Object.entries(stats.operators)) {
     const sum = (operators[step] ??= {});
     for (const [k, v] of Object.entries(counts)) sum[k] = (sum[k] ?? 0) + v;
   }
-  return { rows, byType };
+  return { rows, byType, late: { alerts: late.length, maxDelayMs } };
 }
 
 /**
@@ -173,10 +207,13 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
   const pipelineDrops: Record<string, number> = {};
   const operators: Record<string, Record<string, number>> = {};
   const files: FileMetrics[] = [];
+  const late = { alerts: 0, maxDelayMs: 0 };
   const perType = new Map<string, FileMetrics[]>();
   for (const [i, { path, key }] of matched.entries()) {
     opts.onFile?.(i, matched.length, key);
     const ar = await alertRows(path, spec, drops, pipelineDrops, operators, opts.types);
+    late.alerts += ar.late.alerts;
+    late.maxDelayMs = Math.max(late.maxDelayMs, ar.late.maxDelayMs);
     const windows = labels.get(key)!;
     const history = opts.scoreFrom === undefined ? undefined : historyRows(ar.rows, opts.scoreFrom);
     if (!opts.byType) {
@@ -202,5 +239,6 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
     inputDrops: drops.counters(),
     pipelineDrops,
     ...(Object.keys(operators).length > 0 ? { operators } : {}),
+    ...(late.alerts > 0 ? { late } : {}),
   };
 }

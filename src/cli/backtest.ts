@@ -75,6 +75,7 @@ Example:
       for (const [step, counts] of Object.entries(report.operators ?? {})) {
         lines.push(`step ${step}: ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       }
+      if (report.late) lines.push(`alerts judged late: ${report.late.alerts}, each scored at its own time (the longest came ${(report.late.maxDelayMs / 1000).toFixed(1)} s after it began)`);
       process.stdout.write(lines.join('\n') + '\n');
     });
 }

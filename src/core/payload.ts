@@ -59,6 +59,7 @@ function bodyOf(e: Emission): unknown {
         value: fin(a.value),
       };
       if (a.end !== undefined) d.end = a.end;
+      if (a.judged !== undefined) d.judged = a.judged;
       if (a.baseline !== undefined) d.baseline = fin(a.baseline);
       if (a.reason !== undefined) d.reason = a.reason;
       return d;

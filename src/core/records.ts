@@ -33,6 +33,12 @@ export interface AlertRecord {
   start: number;
   /** Event time it cleared (ms), on `cleared` only. */
   end?: number;
+  /**
+   * Event time it was judged, when that came after `start`: an alert raised once what it needed
+   * was known (a harsh brake judged when the vehicle's forward axis was learnt). Absent: judged
+   * as it happened.
+   */
+  judged?: number;
   /** Value at this event (the reading or aggregate the detector judged). */
   value: number;
   /** The detector's baseline (expected value) at this event, when it has one. */

@@ -83,6 +83,7 @@ const alertPayloadSchema = z
         score: num.describe('Score in [0, 1].'),
         start: z.number().describe('Event time the alert was raised (ms).'),
         end: z.number().optional().describe('Event time it cleared (ms), on cleared only.'),
+        judged: z.number().optional().describe('Event time it was judged, when later than start: raised once what it needed was known (a harsh brake judged when the vehicle\'s forward axis was learnt). Absent: judged as it happened.'),
         value: num.describe('The value judged at this event.'),
         baseline: num.optional().describe("The detector's expected value, when it has one."),
         reason: z.string().optional().describe('Which rule fired, in words.'),

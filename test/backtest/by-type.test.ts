@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { loadWindows } from '../../src/backtest/labels.js';
 import { backtest } from '../../src/backtest/run.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
+import { drive, eventsFirstDrive } from '../domain/telematics-signals.js';
 
 const T0 = Date.UTC(2020, 0, 1);
 const SEC = 1000;
@@ -88,6 +89,33 @@ describe('backtest --by-type', () => {
       const mapped = await backtest({ input: dir, labels, pipeline: renamed, byType: true, types: { 'hard-stop': 'harsh_braking' } });
       assert.equal(mapped.byType!.harsh_braking!.detected, 1);
       assert.equal(mapped.byType!.hard_stop, undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('harsh events judged late (before the vehicle\'s forward was known) are scored at their own time, and the report says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ew-bt-late-'));
+    try {
+      const { script, at } = eventsFirstDrive();
+      const { readings, marks } = drive(script, { device: 'van', t0: T0 });
+      const byTs = new Map<number, Record<string, number>>();
+      for (const r of readings) (byTs.get(r.ts) ?? byTs.set(r.ts, {}).get(r.ts)!)[r.stream.split('/')[1]!] = r.value;
+      const cols = ['accel_x', 'accel_y', 'accel_z', 'gyro_x', 'gyro_y', 'gyro_z'];
+      const lines = [`timestamp,${cols.join(',')}`, ...[...byTs].map(([ts, v]) => `${text(ts)},${cols.map((c) => v[c]).join(',')}`)];
+      writeFileSync(join(dir, 'van.csv'), `${lines.join('\n')}\n`);
+      const labels = join(dir, 'labels.json');
+      const win = (i: number, type: string) => [text(marks[i]![0]), text(marks[i]![0] + 5 * SEC), type];
+      writeFileSync(labels, JSON.stringify({ 'van.csv': [win(at.brake, 'harsh_braking'), win(at.harshAccel, 'harsh_acceleration'), win(at.corner, 'harsh_cornering')] }));
+      const imu = pipelineSchema().parse({ name: 'telematics', input: { streams: ['*/*'] }, steps: [{ telematics: {} }] });
+      const r = await backtest({ input: dir, labels, pipeline: imu, byType: true });
+      for (const t of ['harsh_braking', 'harsh_acceleration', 'harsh_cornering']) {
+        assert.deepEqual([r.byType![t]!.detected, r.byType![t]!.falseAlerts], [1, 0], t);
+      }
+      // forward came from the gyro's turns, over a minute after the harsh acceleration
+      assert.equal(r.late!.alerts, 3);
+      assert.ok(r.late!.maxDelayMs > 60_000, String(r.late!.maxDelayMs));
+      assert.equal(r.operators!.telematics!.judged_late, r.operators!.telematics!.unjudged);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

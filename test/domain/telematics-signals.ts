@@ -160,3 +160,10 @@ export function testDrive(): { script: Stretch[]; at: Record<'brake' | 'rebound'
   const idx = (i: number) => i;
   return { script, at: { brake: idx(16), rebound: idx(17), harshAccel: idx(20), corner: idx(22), pothole: idx(24) } };
 }
+
+/** Standing for 25 s (gravity is averaged for 30 s before anything is judged), then the test drive's harsh events (a brake and its rebound, a harsh acceleration, a harsh corner), then the turns that teach forward from the gyro. */
+export function eventsFirstDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {
+  const script: Stretch[] = [{ s: 25 }, { s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }];
+  script.push({ s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 6 }, { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 10 });
+  return { script, at: { brake: 3, harshAccel: 7, corner: 9 } };
+}

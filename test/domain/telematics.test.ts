@@ -13,7 +13,7 @@ import { TelematicsOperator } from '../../src/domain/telematics/step.js';
 import { StopEvidence } from '../../src/domain/telematics/stops.js';
 import type { Vec3 } from '../../src/domain/telematics/vec.js';
 import { telematicsStepSchema } from '../helpers/schemas.js';
-import { drive, testDrive, type DriveOptions, type Stretch } from './telematics-signals.js';
+import { drive, eventsFirstDrive, testDrive, type DriveOptions, type Stretch } from './telematics-signals.js';
 
 /** Readings through a pipeline of one telematics step (`step`: its settings): every alert, those raised, the pipeline. */
 function play(readings: Reading[], step: Record<string, unknown> = {}) {
@@ -69,13 +69,6 @@ function viaJson(x: unknown): unknown {
 
 const { at } = testDrive();
 const EXPECTED = [`harsh_braking@${at.brake}`, `harsh_acceleration@${at.harshAccel}`, `harsh_cornering@${at.corner}`];
-
-/** Standing for 25 s (gravity is averaged for 30 s before anything is judged), then the test drive's harsh events (a brake and its rebound, a harsh acceleration, a harsh corner), then the turns that teach forward from the gyro. */
-function eventsFirstDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {
-  const script: Stretch[] = [{ s: 25 }, { s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }];
-  script.push({ s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 6 }, { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 10 });
-  return { script, at: { brake: 3, harshAccel: 7, corner: 9 } };
-}
 
 /** Parked with the engine running, then four stops and starts in town (one a 45 s red light), then the test drive's events (no turns to learn from). */
 function townDrive(): { script: Stretch[]; at: Record<'brake' | 'harshAccel' | 'corner', number> } {

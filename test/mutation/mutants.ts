@@ -804,6 +804,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'judged once it is',
   },
   {
+    id: 'backtest: an alert judged late is scored at the row that raised it (a harsh brake judged a minute on misses its window and is a false alert)',
+    in: 'src/backtest/run.ts',
+    original: 'late.push({ id: a.id, type: t, from: a.start, to: a.start });',
+    replacement: '',
+    tests: ['test/backtest/by-type.test.ts'],
+    pattern: 'judged late',
+  },
+  {
     id: 'telematics: a restart forgets the manoeuvres waiting for forward (the brake before it is never judged)',
     in: 'src/domain/telematics/step.ts',
     original: 'events, brakeEnd: v.brakeEnd, blind: v.blind.save() };',

@@ -494,7 +494,7 @@ export class TelematicsOperator implements EngineOperator {
     const via = v.source === 'imu' ? `IMU, forward from ${v.mount.axes()?.source ?? 'none'}${late}` : type === 'harsh_cornering' ? 'from GPS course and speed' : v.source === 'speed' ? `from speed${v.stale ? ' over two intervals: it holds stale values' : ''}` : 'longitudinal channel';
     const alert: AlertRecord = {
       id: e.id, state, stream: `${v.id}/${type}`, detector: type, severity: 'warning', score: e.peak / (e.peak + limit), start: e.start,
-      ...(state === 'cleared' ? { end: ts } : {}), value: Math.round(e.peak * 100) / 100, baseline: 0,
+      ...(state === 'cleared' ? { end: ts } : {}), ...(Number.isNaN(v.lateAt) ? {} : { judged: v.lateAt }), value: Math.round(e.peak * 100) / 100, baseline: 0,
       reason: `${what} ${(e.peak / G).toFixed(2)} g (${e.peak.toFixed(1)} m/s²) sustained ≥ ${this.spec.sustain} ms, limit ${(limit / G).toFixed(2)} g (${via})`,
     };
     ctx.emit({ kind: 'alert', pipeline: ctx.pipeline, output: this.spec.output, alert });
