@@ -98,7 +98,7 @@ function rowOf(p: UpstreamPayload, topic: string, at: string): Decoded {
       const d = p.data;
       return {
         table: 'alerts',
-        row: { ...env, alert_id: d.alert_id, state: d.state, detector: d.detector, severity: d.severity, score: d.score, started: iso(d.start), ended: iso(d.end), value: d.value, baseline: d.baseline ?? null, reason: d.reason ?? null },
+        row: { ...env, alert_id: d.alert_id, state: d.state, detector: d.detector, severity: d.severity, score: d.score, started: iso(d.start), ended: iso(d.end), value: d.value, baseline: d.baseline ?? null, reason: d.reason ?? null, judged: iso(d.judged) },
       };
     }
     case 'reading':

@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS ${s}.alerts (${ENVELOPE}
   reason     text,
   PRIMARY KEY (gateway, id)
 );
+-- since 2026-12-06 (an alert judged after it began): added to tables made before, too
+ALTER TABLE ${s}.alerts ADD COLUMN IF NOT EXISTS judged timestamptz;
 CREATE TABLE IF NOT EXISTS ${s}.readings (${ENVELOPE}
   kind       text             NOT NULL,
   ts         timestamptz      NOT NULL,

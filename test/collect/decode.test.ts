@@ -26,6 +26,10 @@ test('payloads from the encoder land as rows of their table, keyed by (gateway, 
   const da = decodeMessage(topicOf(al), encodePayload(al, env), 0);
   assert.equal(da.table, 'alerts');
   assert.equal(da.row.alert_id, 'a5');
+  assert.equal(da.row.judged, null);
+  // an alert judged after it began (a harsh brake from before the vehicle's forward was known): when
+  const late = { ...al, alert: { ...(al as { alert: object }).alert, judged: 65_000 } } as typeof al;
+  assert.equal(decodeMessage(topicOf(late), encodePayload(late, env), 0).row.judged, new Date(65_000).toISOString());
   const r = raw('m/t', 9);
   const dr = decodeMessage(topicOf(r), encodePayload(r, env), 0);
   assert.equal(dr.table, 'readings');

@@ -822,8 +822,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'telematics: a harsh manoeuvre while forward is unknown goes uncounted (an operator cannot tell a quiet drive from harsh events missed)',
     in: 'src/domain/telematics/step.ts',
-    original: 'if (v.blind.add(ts, h)) this.counts.unjudged++;',
-    replacement: 'v.blind.add(ts, h);',
+    original: 'if (v.blind.add(ts, h, v.mount.g)) this.counts.unjudged++;',
+    replacement: 'v.blind.add(ts, h, v.mount.g);',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'counted as unjudged',
   },
