@@ -28,7 +28,7 @@ describe('telematics blind log', () => {
     feed(b, 2200, 1000, 0.5);
     const [e, ...rest] = b.take();
     assert.equal(rest.length, 0);
-    assert.deepEqual([e!.ts[0], e!.ts.at(-1), e!.end, e!.ts.length, e!.counted], [1000, 2180, 2200, 60, true]);
+    assert.deepEqual([e!.ts[0], e!.ts.at(-1), e!.end, e!.ts.length, e!.counted], [1000, 2160, 2200, 30, true]);
     assert.deepEqual(e!.h.slice(0, 3), [2.5, 0, 0]);
     assert.deepEqual(e!.g, G);
     assert.equal(b.size, 0, 'taken: the log is empty');
@@ -43,26 +43,26 @@ describe('telematics blind log', () => {
     assert.equal(b.size, 0);
     feed(b, 2700, 200, 4); // going on, not yet counted
     const taken = b.take();
-    assert.deepEqual(taken.map((e) => [e.ts.length, Number.isNaN(e.end), e.counted]), [[10, true, false]]);
+    assert.deepEqual(taken.map((e) => [e.ts.length, Number.isNaN(e.end), e.counted]), [[5, true, false]]);
   });
 
-  it('bounded: the newest 8 excursions, 256 samples each at most one per 19 ms; every one counted', () => {
+  it('bounded: the newest 32 excursions, 128 samples each at most one per 39 ms; every one counted', () => {
     const b = log();
     let counted = 0;
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 40; i++) {
       counted += feed(b, i * 10_000, 1000, 4);
       feed(b, i * 10_000 + 1000, 500, 0);
     }
-    counted += feed(b, 200_000, 8000, 4, 100); // 8 s at 100 Hz
-    feed(b, 208_000, 100, 0);
-    assert.equal(counted, 11);
+    counted += feed(b, 500_000, 8000, 4, 100); // 8 s at 100 Hz
+    feed(b, 508_000, 100, 0);
+    assert.equal(counted, 41);
     const kept = b.take();
-    assert.equal(kept.length, 8);
-    assert.deepEqual(kept.map((e) => e.ts[0]), [30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 200_000]);
+    assert.equal(kept.length, 32);
+    assert.deepEqual([kept[0]!.ts[0], kept.at(-2)!.ts[0], kept.at(-1)!.ts[0]], [90_000, 390_000, 500_000]);
     const long = kept.at(-1)!;
-    assert.equal(long.ts.length, 256);
-    assert.equal(long.ts[1]! - long.ts[0]!, 20, 'a 100 Hz sample every 20 ms');
-    assert.equal(long.h.length, 3 * 256);
+    assert.equal(long.ts.length, 128);
+    assert.equal(long.ts[1]! - long.ts[0]!, 40, 'a 100 Hz sample every 40 ms');
+    assert.equal(long.h.length, 3 * 128);
   });
 
   it('saved and loaded through JSON, it goes on as before; a damaged sample is refused with its field', () => {

@@ -92,7 +92,9 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   // status with such an uplink in it (the runtime's counting of these is tested in test/upstream).
   const real = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { stats: Record<string, unknown> };
   const uplink = { state: 'online', sent: 120, acked: 117, inFlight: 3, connects: 4, reconnects: 3, tooLarge: 2, quarantined: 1, sameId: 5, refused: ['NCMD subscription <spBv1.0/plant/NCMD/pump-station-7>'] };
-  const troubled = { ...real, stats: { ...real.stats, upstream: uplink }, series: [] };
+  // ...and an operator step's rows (where each vehicle stands), which the demo's pipeline has none of
+  const steps = [{ pipeline: 'vans', step: 'telematics', total: 60, rows: [{ vehicle: 'van-<7>', source: 'imu', forward: 'gyro', forwardAxis: [0.12345, -0.99, 0], active: [] }] }];
+  const troubled = { ...real, stats: { ...real.stats, upstream: uplink }, steps, series: [] };
   const uplinkPage = await browser.newPage();
   // One event, then the stream ends (the page says "disconnected — retrying" and asks again).
   await uplinkPage.route('**/api/events*', (route) => route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: `data: ${JSON.stringify(troubled)}\n\n` }));
@@ -102,6 +104,10 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   assert.match(outboxText, /kept back\s*3 \(over the packet limit 2, refused 1\)/, outboxText);
   assert.match(outboxText, /same gateway id\s*another gateway uses it \(5 signs\)/, outboxText);
   assert.match(outboxText, /refused\s*NCMD subscription <spBv1\.0\/plant\/NCMD\/pump-station-7>/, 'a topic is shown as text, not taken for markup');
+  const stepsText = (await uplinkPage.locator('#steps-section').innerText()) ?? '';
+  assert.match(stepsText, /vans · telematics \(the first 1 of 60\)/, stepsText);
+  assert.match(stepsText, /van-<7>\s+imu\s+gyro\s+0\.123 -0\.99 0\s+–/, stepsText);
+  assert.equal(await page.locator('#steps-section').isHidden(), true, 'no operator step: no section');
   await uplinkPage.close();
 
   const shot = process.env.UPDATE_SCREENSHOTS === '1' ? resolve('docs/img/dashboard.png') : join(dir, 'dashboard.png');

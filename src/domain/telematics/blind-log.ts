@@ -8,16 +8,20 @@
  * `release` × that limit to where it fell back under it — all a harsh event of any kind can span,
  * since each kind's acceleration is a part of the horizontal one. Once forward is known, the step
  * judges them in order with the same rules (late, each alert saying so). Bounded: the newest
- * MAX_EXCURSIONS excursions, each at most MAX_SAMPLES samples at most one every MIN_STEP_MS.
+ * MAX_EXCURSIONS excursions, each at most MAX_SAMPLES samples at most one every MIN_STEP_MS
+ * (50 KB a vehicle at most; a brake of 2 s keeps 50 samples).
  */
 import { savedNumber, savedNumbers, savedVec, type Vec3 } from './vec.js';
 
-/** Excursions kept; an older one is dropped (it stays counted as unjudged). */
-const MAX_EXCURSIONS = 8;
+/**
+ * Excursions kept; an older one is dropped (it stays counted as unjudged). An accelerometer alone
+ * may learn forward only at a trip's first stops, after a dozen harsh manoeuvres or more.
+ */
+const MAX_EXCURSIONS = 32;
 /** Samples kept of one excursion (5 s at the step below; a harsh event is over long before). */
-const MAX_SAMPLES = 256;
-/** At most one sample per this many ms (50 Hz): a 100 Hz sensor's excursion keeps every second one. */
-const MIN_STEP_MS = 19;
+const MAX_SAMPLES = 128;
+/** At most one sample per this many ms (25 Hz: `sustain` is 500 ms, judged as well at 10 Hz). */
+const MIN_STEP_MS = 39;
 
 export interface Excursion {
   /** Sample times (ms), oldest first. */

@@ -166,6 +166,27 @@ function renderCharts(series) {
   }
 }
 
+/** A status cell: numbers to 3 decimals, lists space-separated, nothing as –. */
+function cell(v) {
+  if (typeof v === 'number') return fmt(v, 3);
+  if (Array.isArray(v)) return v.length ? v.map(cell).join(' ') : '–';
+  if (v === undefined || v === null) return '–';
+  return esc(typeof v === 'object' ? JSON.stringify(v) : v);
+}
+
+function renderSteps(s) {
+  const steps = (s.steps || []).filter((st) => st.rows.length > 0);
+  $('steps-section').hidden = steps.length === 0;
+  $('steps').innerHTML = steps
+    .map((st) => {
+      const head = [...new Set(st.rows.flatMap((r) => Object.keys(r)))];
+      const more = st.total > st.rows.length ? ` <span class="muted small">(the first ${st.rows.length} of ${st.total})</span>` : '';
+      const rows = st.rows.map((r) => `<tr>${head.map((h) => `<td>${cell(r[h])}</td>`).join('')}</tr>`).join('');
+      return `<h3>${esc(st.pipeline)} · ${esc(st.step)}${more}</h3><div class="scroll"><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div>`;
+    })
+    .join('');
+}
+
 function render(s) {
   const dt = previous ? s.time - previous.time : 0;
   renderSummary(s);
@@ -173,6 +194,7 @@ function render(s) {
   renderInputs(s, dt);
   renderPipelines(s, dt);
   renderOutbox(s);
+  renderSteps(s);
   renderCharts(s.series || []);
   previous = s;
   document.body.dataset.updated = String(s.time);
