@@ -210,6 +210,8 @@ describe('telematics on raw IMU data', () => {
   it('with neither gyro nor speed, and no stops and starts to learn from, forward is unknown and nothing is claimed; the harsh manoeuvres are counted as unjudged', () => {
     const { raised, p } = run({ mount: [30, 20, 0], gyro: false });
     assert.deepEqual(raised, []);
+    // kept, waiting for forward (edgewise status shows how many)
+    assert.equal((p.stepStatus()[0]!.rows[0] as { waiting: number }).waiting, 4);
     // the brake, its rebound, the harsh acceleration and the harsh corner: beyond 0.3 g for 0.5 s, of a kind unknown
     assert.equal(p.stats().operators.telematics!.unjudged, 4);
     // with the gyro forward is known before them: judged, none unjudged (the gentle turns before are under every limit)
@@ -390,6 +392,17 @@ describe('telematics: a device moved in its mount', () => {
     assert.deepEqual(where(raised, marks), TWICE);
     assert.equal(counters.remounts, 1);
     assert.ok(counters.unsettled! > 0);
+  });
+
+  it('moved in its mount while harsh manoeuvres waited for forward: those are dropped (they are in the old axes), the next drive\'s events found', () => {
+    const first = eventsFirstDrive().script;
+    const a = drive(first, { mount: [130, 55, -20], gyro: false });
+    const b = drive(testDrive().script, { mount: [20, -40, 90], t0: a.readings.at(-1)!.ts + 20, seed: 9 });
+    const { raised, p } = play([...a.readings, ...b.readings]);
+    const c = p.stats().operators.telematics!;
+    assert.deepEqual(where(raised, [...a.marks, ...b.marks]), EXPECTED.map((e) => e.replace(/@(\d+)/, (_, i) => `@${Number(i) + first.length}`)));
+    assert.equal(c.remounts, 1);
+    assert.ok(c.unjudged! >= 3 && c.judged_late === 0, JSON.stringify(c));
   });
 
   it('turned upside down: the same', () => {

@@ -104,9 +104,9 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   assert.match(outboxText, /kept back\s*3 \(over the packet limit 2, refused 1\)/, outboxText);
   assert.match(outboxText, /same gateway id\s*another gateway uses it \(5 signs\)/, outboxText);
   assert.match(outboxText, /refused\s*NCMD subscription <spBv1\.0\/plant\/NCMD\/pump-station-7>/, 'a topic is shown as text, not taken for markup');
-  const stepsText = (await uplinkPage.locator('#steps-section').innerText()) ?? '';
-  assert.match(stepsText, /vans · telematics \(the first 1 of 60\)/, stepsText);
-  assert.match(stepsText, /van-<7>\s+imu\s+gyro\s+0\.123 -0\.99 0\s+–/, stepsText);
+  assert.equal(await uplinkPage.locator('#steps-section h3').textContent(), 'vans · telematics (the first 1 of 60)');
+  assert.deepEqual(await uplinkPage.locator('#steps-section th').allTextContents(), ['vehicle', 'source', 'forward', 'forwardAxis', 'active']);
+  assert.deepEqual(await uplinkPage.locator('#steps-section td').allTextContents(), ['van-<7>', 'imu', 'gyro', '0.123 -0.99 0', '–'], 'a name is shown as text, numbers to 3 decimals');
   assert.equal(await page.locator('#steps-section').isHidden(), true, 'no operator step: no section');
   await uplinkPage.close();
 

@@ -812,6 +812,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'judged late',
   },
   {
+    id: 'telematics: manoeuvres kept before the device moved in its mount are judged in the new axes',
+    in: 'src/domain/telematics/step.ts',
+    original: '      v.blind.clear();\n',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'while harsh manoeuvres waited for forward',
+  },
+  {
     id: 'telematics: a restart forgets the manoeuvres waiting for forward (the brake before it is never judged)',
     in: 'src/domain/telematics/step.ts',
     original: 'events, brakeEnd: v.brakeEnd, blind: v.blind.save() };',

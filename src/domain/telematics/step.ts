@@ -135,6 +135,8 @@ export interface TelematicsStatus {
   speedChange: number;
   /** How late the speed comes against the accelerometer (ms), as chosen for learning forward (IMU with speed only). */
   speedLag?: number;
+  /** Harsh manoeuvres kept while forward is unknown, waiting to be judged once it is known (IMU only). */
+  waiting?: number;
   active: HarshType[];
 }
 
@@ -510,7 +512,7 @@ export class TelematicsOperator implements EngineOperator {
       const axes = v.source === 'imu' ? v.mount.axes() : undefined;
       return {
         vehicle: v.id, source: v.source, forward: axes?.source ?? 'none', ...(axes ? { forwardAxis: axes.forward } : {}),
-        turnDeg: v.mount.turnDeg, speedChange: v.mount.speedChange, ...(axes?.source === 'speed' ? { speedLag: v.mount.speedLag() } : {}), active: HARSH_TYPES.filter((t) => v.events[t].active),
+        turnDeg: v.mount.turnDeg, speedChange: v.mount.speedChange, ...(axes?.source === 'speed' ? { speedLag: v.mount.speedLag() } : {}), ...(v.source === 'imu' ? { waiting: v.blind.size } : {}), active: HARSH_TYPES.filter((t) => v.events[t].active),
       };
     });
   }
