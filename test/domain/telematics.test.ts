@@ -231,6 +231,18 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
+  it('an accelerometer alone: the harsh events of a drive before its first stop are judged once its stops and starts teach forward', () => {
+    // parked, the harsh events at speed, a brake to a stand, then stops and starts at lights
+    const script: Stretch[] = [{ s: 65 }, { s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }, { s: 14.175, lon: -2 }, { s: 8 }];
+    for (let i = 0; i < 4; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: i === 1 ? 45 : 8 });
+    for (const mount of [[0, 0, 0], [130, 55, -20], [-75, -35, 160]] as Array<[number, number, number]>) {
+      const { raised, marks, p } = run({ mount, gyro: false }, script);
+      assert.deepEqual(where(raised, marks), ['harsh_braking@3', 'harsh_acceleration@7', 'harsh_cornering@9'], `mount ${mount.join('/')}`);
+      assert.ok(raised.every((a) => a.judged! - a.start > 30_000 && /forward from stops; judged late/.test(a.reason ?? '')), raised.map((a) => a.reason).join(' | '));
+      assert.equal(p.stats().operators.telematics!.judged_late, p.stats().operators.telematics!.unjudged);
+    }
+  });
+
   it('a restart while harsh events wait to be judged keeps them: the same alerts as without it', () => {
     const { readings } = drive(eventsFirstDrive().script, { mount: [130, 55, -20] });
     const whole = playRestarted(readings, undefined);
