@@ -165,6 +165,11 @@ export interface EngineOperator {
    * numbers, booleans and arrays of them).
    */
   status?(): readonly object[];
+  /**
+   * Where its things stand as numbers now (vehicles whose forward is unknown, machines running):
+   * Prometheus gauges, `edgewise_pipeline_operator_state{pipeline, operator, name}`.
+   */
+  gauges?(): Record<string, number>;
 }
 
 /** One operator step's status rows (the first STATUS_ROWS of `total`). */
@@ -230,6 +235,8 @@ export interface PipelineStats {
   openWindows: number;
   /** Each operator step's own counters (`EngineOperator.counters`), by step name; only steps that have them. */
   operators: Record<string, Record<string, number>>;
+  /** Each operator step's gauges (`EngineOperator.gauges`), by step name; only steps that have them. */
+  gauges: Record<string, Record<string, number>>;
 }
 
 type RecordOp = {
@@ -610,6 +617,7 @@ export class Pipeline {
       keys: this.keys.size,
       openWindows: open,
       operators: Object.fromEntries(this.operators.flatMap(({ op }) => (op.counters ? [[op.name, { ...op.counters() }]] : []))),
+      gauges: Object.fromEntries(this.operators.flatMap(({ op }) => (op.gauges ? [[op.name, op.gauges()]] : []))),
     };
   }
 

@@ -66,6 +66,13 @@ export const METRICS: StatMetric[] = [
     labels: ['pipeline', 'operator', 'event'],
     samples: perPipeline((p) => Object.entries(p.operators ?? {}).flatMap(([op, c]) => each(c, 'event', { pipeline: p.pipeline, operator: op }))),
   },
+  {
+    name: 'edgewise_pipeline_operator_state',
+    help: "Where each operator step's things stand now, by operator and name (telematics: vehicles, forward_unknown — vehicles on an IMU whose forward axis is not learnt yet —, waiting — harsh manoeuvres kept to be judged once it is; running: running, stopped, unknown; news2: patients, alerting).",
+    type: 'gauge',
+    labels: ['pipeline', 'operator', 'name'],
+    samples: perPipeline((p) => Object.entries(p.gauges ?? {}).flatMap(([op, g]) => each(g, 'name', { pipeline: p.pipeline, operator: op }))),
+  },
   { name: 'edgewise_pipeline_keys', help: 'Streams (keys) a pipeline tracks.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('keys') },
   { name: 'edgewise_pipeline_forgotten_devices_total', help: 'Devices a pipeline forgot after input.forget_after of silence (their streams freed, their alerts cleared).', type: 'counter', labels: ['pipeline'], samples: pipelineField('forgottenDevices') },
   { name: 'edgewise_pipeline_forgotten_streams_total', help: 'Streams (keys) freed with those devices.', type: 'counter', labels: ['pipeline'], samples: pipelineField('forgotten') },

@@ -52,6 +52,13 @@ test('edgewise status: where each vehicle of the telematics step stands (its for
   assert.deepEqual([van.vehicle, van.source, van.forward, van.speedLag], ['van-7', 'imu', 'speed', 0]);
   assert.equal(van.forwardAxis.length, 3);
 
+  // ...and as Prometheus gauges: one vehicle, its forward known, nothing waiting for it
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  for (const [name, n] of [['vehicles', 1], ['forward_unknown', 0], ['waiting', 0]] as const) {
+    assert.match(metrics, new RegExp(`^edgewise_pipeline_operator_state\\{pipeline="telematics",operator="telematics",name="${name}"\\} ${n}$`, 'm'), metrics.split('\n').filter((l) => l.includes('operator_state')).join('\n'));
+  }
+  assert.match(metrics, /^edgewise_pipeline_operator_state\{pipeline="telematics",operator="engine",name="running"\} 1$/m, 'a van that sends no rpm is taken as running');
+
   const text = edgewise(['status', '--url', url]);
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /^telematics telematics:\n\s*vehicle\s+source\s+forward\s/m, text.out);

@@ -39,6 +39,8 @@ test('news2 step: one result per patient per interval, with total, band and sub-
   assert.equal(r2[0]!.values.sub_pulse, 1);
   assert.equal(alerts().length, 0);
   assert.equal(p.stats().emitted.news2, 6);
+  assert.deepEqual(p.stats().gauges.news2, { patients: 2, alerting: 0 });
+  assert.deepEqual(p.stepStatus()[0]!.rows.map((r) => (r as { patient: string }).patient), ['bed-1', 'bed-2']);
 });
 
 test('news2 step: scores the interval average, not one noisy reading', () => {

@@ -212,6 +212,7 @@ describe('telematics on raw IMU data', () => {
     assert.deepEqual(raised, []);
     // kept, waiting for forward (edgewise status shows how many)
     assert.equal((p.stepStatus()[0]!.rows[0] as { waiting: number }).waiting, 4);
+    assert.deepEqual(p.stats().gauges.telematics, { vehicles: 1, forward_unknown: 1, waiting: 4 });
     // the brake, its rebound, the harsh acceleration and the harsh corner: beyond 0.3 g for 0.5 s, of a kind unknown
     assert.equal(p.stats().operators.telematics!.unjudged, 4);
     // with the gyro forward is known before them: judged, none unjudged (the gentle turns before are under every limit)

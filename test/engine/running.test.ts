@@ -50,6 +50,7 @@ describe('running: readings of a stopped or starting machine are held back', () 
       pipeline: 'pumps', step: 'running', total: 2,
       rows: [{ device: 'pump-1', state: 'running', since: new Date(T0 + 5 * S).toISOString(), settling: false }, { device: 'pump-2', state: 'running', settling: false }],
     }]);
+    assert.deepEqual(p.stats().gauges.running, { running: 2, stopped: 0, unknown: 0 });
   });
 
   it('without_metric: a device that never sends the running metric (a phone tracker without rpm) has those metrics held, counted, the rest passed; one that sends it later passes from then on; saved state keeps it', () => {

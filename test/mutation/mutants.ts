@@ -19,6 +19,14 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'status: the telematics step counts a vehicle with no forward as known (a fleet that never learns its mountings looks healthy on a dashboard)',
+    in: 'src/domain/telematics/step.ts',
+    original: '      if (!v.mount.axes()) unknown++;\n',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'counted as unjudged',
+  },
+  {
     id: 'status: the operator steps\' rows are not served (edgewise status cannot tell whether a van has learnt its forward axis)',
     in: 'src/cli/run.ts',
     original: 'steps: () => gateway.stepStatus(), ',

@@ -295,6 +295,13 @@ export class News2Operator implements EngineOperator {
     return this.counts;
   }
 
+  /** Patients tracked, and of those with an alert open. */
+  gauges(): Record<string, number> {
+    let alerting = 0;
+    for (const p of this.patients.values()) if (p.active) alerting++;
+    return { patients: this.patients.size, alerting };
+  }
+
   /** Patients tracked, their open alerts and sensor faults (for status views and tests). */
   status(): Array<{ patient: string; alert: boolean; band: News2Band; sensorFaults: Vital[] }> {
     return [...this.patients.values()].map((p) => ({ patient: p.id, alert: p.active, band: itemAt(NEWS2_BANDS, p.lastLevel, 'NEWS2 band'), sensorFaults: [...p.faults.keys()] }));

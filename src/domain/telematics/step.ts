@@ -506,6 +506,18 @@ export class TelematicsOperator implements EngineOperator {
     return this.counts;
   }
 
+  /** Vehicles tracked; of those on an IMU, how many have no forward yet; the harsh manoeuvres waiting for it. */
+  gauges(): Record<string, number> {
+    let unknown = 0;
+    let waiting = 0;
+    for (const v of this.vehicles.values()) {
+      if (v.source !== 'imu') continue;
+      if (!v.mount.axes()) unknown++;
+      waiting += v.blind.size;
+    }
+    return { vehicles: this.vehicles.size, forward_unknown: unknown, waiting };
+  }
+
   /** Per vehicle: its source, how forward was found, open events (for status views and tests). */
   status(): TelematicsStatus[] {
     return [...this.vehicles.values()].map((v) => {

@@ -211,6 +211,13 @@ export class RunningOperator implements EngineOperator {
     return this.counts;
   }
 
+  /** Devices running, stopped, and not known yet (waiting for their first `metric`). */
+  gauges(): Record<string, number> {
+    const n = { running: 0, stopped: 0, unknown: 0 };
+    for (const m of this.machines.values()) n[m.waiting !== null ? 'unknown' : m.running ? 'running' : 'stopped']++;
+    return n;
+  }
+
   /** Per device: running or stopped (`unknown` while it waits for its first `metric`), since when it runs, and whether it is settling. */
   status(): Array<{ device: string; state: 'unknown' | 'running' | 'stopped'; since?: string; settling: boolean }> {
     return [...this.machines].map(([device, m]) => ({
