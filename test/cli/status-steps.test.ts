@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../upstream/helpers.js';
+import { edgewise } from './helpers.js';
 import { freePort, publishAll, startRuntime, waitFor } from '../runtime/helpers.js';
 import { drive, testDrive } from '../domain/telematics-signals.js';
 import type { StatusReport } from '../../src/http/server.js';
-
-function edgewise(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, EDGEWISE_CONFIG: '' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 test('edgewise status: where each vehicle of the telematics step stands (its forward learnt from speed), from a running gateway', { timeout: 120_000 }, async (t) => {
   const { dir, cleanup } = tempDir('edgewise-status-steps-');

@@ -1,15 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../upstream/helpers.js';
+import { edgewise } from './helpers.js';
 import { freePort, publishAll, startRuntime, waitFor } from '../runtime/helpers.js';
-
-function edgewise(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, EDGEWISE_CONFIG: '' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 test('edgewise status and dead-letters: from the HTTP server while the gateway runs, from its data dir after it stopped', { timeout: 120_000 }, async (t) => {
   const { dir, cleanup } = tempDir('edgewise-status-');
