@@ -48,6 +48,10 @@ interface Machine {
   seen: boolean;
 }
 
+function stateOf(m: Machine): 'unknown' | 'running' | 'stopped' {
+  return m.waiting !== null ? 'unknown' : m.running ? 'running' : 'stopped';
+}
+
 /** Readings a device not yet known keeps waiting, and all such devices together (more are dropped, counted as `unknown`). */
 const MAX_WAITING = 256;
 const MAX_WAITING_ALL = 10_000;
@@ -214,7 +218,7 @@ export class RunningOperator implements EngineOperator {
   /** Devices running, stopped, and not known yet (waiting for their first `metric`). */
   gauges(): Record<string, number> {
     const n = { running: 0, stopped: 0, unknown: 0 };
-    for (const m of this.machines.values()) n[m.waiting !== null ? 'unknown' : m.running ? 'running' : 'stopped']++;
+    for (const m of this.machines.values()) n[stateOf(m)]++;
     return n;
   }
 
@@ -222,7 +226,7 @@ export class RunningOperator implements EngineOperator {
   status(): Array<{ device: string; state: 'unknown' | 'running' | 'stopped'; since?: string; settling: boolean }> {
     return [...this.machines].map(([device, m]) => ({
       device,
-      state: m.waiting !== null ? 'unknown' : m.running ? 'running' : 'stopped',
+      state: stateOf(m),
       ...(m.running && Number.isFinite(m.since) ? { since: new Date(m.since).toISOString() } : {}),
       settling: m.unsettled !== 0,
     }));
