@@ -71,15 +71,22 @@ describe('telematics on two real Android drives (accelerometer and GPS on their 
     }
   });
 
-  it('the accelerometer alone, with no stop after its first minute: forward unknown, nothing claimed, the manoeuvres beyond 0.3 g counted as unjudged', () => {
+  it('the accelerometer alone, with no stop after its first minute: forward only from the first start and the last stop (the drive there; the drive back crawls off: never), nothing claimed, the manoeuvres beyond 0.3 g kept and judged then or counted as unjudged', () => {
     for (const trip of ['21', '22'] as const) {
       const d = play(trip, false);
-      assert.equal(d.status.forward, 'none', trip);
       assert.deepEqual(d.raised, [], trip);
       assert.ok(d.counts.uncalibrated > d.samples / 2, trip);
-      // yet the operator sees that it missed something: braking into roundabouts, beyond 0.3 g of a kind unknown (3 and 6)
+      // braking into roundabouts, beyond 0.3 g of a kind unknown (3 and 6): kept
       assert.ok(d.counts.unjudged >= 3, `${trip}: unjudged ${d.counts.unjudged}`);
     }
+    const there = play('21', false);
+    assert.equal(there.status.forward, 'stops');
+    assert.equal(there.counts.judged_late, there.counts.unjudged, 'judged at the last stop, none harsh');
+    const withSpeed = play('21', true).status.forwardAxis!;
+    const angle = (Math.acos(dot(there.status.forwardAxis!, withSpeed)) * 180) / Math.PI;
+    assert.ok(angle < 25, `${angle.toFixed(1)}° from the forward the GPS speed teaches`);
+    const back = play('22', false);
+    assert.deepEqual([back.status.forward, back.counts.judged_late], ['none', 0]);
   });
 
   it('edgewise backtest of the accelerometer alone reports the step\'s counters: nothing detected, and why (uncalibrated, unjudged)', async () => {

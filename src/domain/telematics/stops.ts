@@ -28,10 +28,12 @@
  *   `MIN_AGREEMENT` of their lengths' sum): a car reversed out of a parking space is outvoted.
  *
  * On a real drive (bench/telematics-drive.ts --no-speed --no-gyro: an iPhone at 10 Hz in a car,
- * six minutes, three stops) forward is known after 152 s, 1.7° from the car's own (258 s and
- * 7.1° when only the newest block was judged, after gravity's 30 s). On the simulator's vans (an
+ * six minutes, three stops) forward is known after 85 s, 1.7° from the car's own at the end (152 s
+ * with three needed; 258 s and 7.1° when only the newest block was judged, after gravity's 30 s).
+ * Two are enough since harsh manoeuvres before forward are judged once it is known: a drive with
+ * no stop between its first start and its destination learns it there. On the simulator's vans (an
  * idling engine that shakes a standing van a third as much as the road a rolling one) it is known
- * 3–5 minutes in.
+ * 1–2.5 minutes in.
  */
 import { dot, savedNumber, savedNumbers, savedVec, type Vec3 } from './vec.js';
 
@@ -45,7 +47,7 @@ const WARM_BLOCKS = 30;
 const CONFIRM_BLOCKS = 3;
 const INTEGRAL_TAU_MS = 3000;
 const MIN_EVIDENCE = 0.5;
-const MIN_COUNT = 3;
+const MIN_COUNT = 2;
 const MIN_AGREEMENT = 0.7;
 /**
  * The last blocks kept (their spread, and the integral at their end), judged again at every block
