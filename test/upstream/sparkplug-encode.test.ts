@@ -104,6 +104,9 @@ describe('sparkplug B mapping', () => {
     const raised = decoded(encodeSparkplugRecord(record({ ...a, alert: { ...a.alert, state: 'raised', end: undefined, baseline: 95 } } as Emission, 'r')).payload);
     assert.equal(raised.metrics[0]!.timestamp, 1000);
     assert.deepEqual(raised.metrics.find((m) => m.name === 'alert/spo2/baseline')?.value, 95);
+    // judged after it began (a harsh brake from before the vehicle's forward was known): when, as a property
+    const late = decoded(encodeSparkplugRecord(record({ ...a, alert: { ...a.alert, state: 'raised', end: undefined, judged: 65_000 } } as Emission, 'l')).payload);
+    assert.deepEqual(late.metrics[0]!.props!.judged, { type: 'DateTime', value: 65_000 });
   });
 
   it('a raw reading is its metric at the reading time, fields and tags as properties; a late one goes under late/', () => {

@@ -95,6 +95,7 @@ export function recordMetrics(r: UpstreamRecord): UMetric[] {
       props.alert_id = { type: 'String', value: String(need(r, 'alert_id')) };
       props.detector = { type: 'String', value: String(need(r, 'detector')) };
       props.start = { type: 'DateTime', value: start };
+      if (typeof d.judged === 'number') props.judged = { type: 'DateTime', value: d.judged };
       const base = `alert/${m}`;
       const out: UMetric[] = [
         { name: `${base}/state`, type: 'String', value: String(need(r, 'state')), timestamp: ts, properties: props },
