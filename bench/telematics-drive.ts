@@ -22,6 +22,10 @@
  * --sensor-time stamps the accelerometer and the gyro each with its own sensor time (as a phone's
  * sensor events come; this iPhone's logger reads both at once, yet one gyro value in 24 is the
  * previous one, 0.1 s older) instead of the row's logging time.
+ *
+ * --world turns every accelerometer and gyro reading into the phone's attitude reference frame (its
+ * logged quaternion: z vertical, x fixed but arbitrary), as loggers that write Earth axes do, and
+ * runs the step with `frame: world` (the heading followed from the gyro).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,12 +33,21 @@ import { parseArgs } from 'node:util';
 import { loadPipelineFile } from '../src/config/load.js';
 import { compilePipeline } from '../src/compile.js';
 import type { AlertRecord } from '../src/core/records.js';
+import { WorldHeading } from '../src/domain/telematics/heading.js';
 import { G, Mount } from '../src/domain/telematics/imu.js';
 import { dot, type Vec3 } from '../src/domain/telematics/vec.js';
 import type { TelematicsStepSpec } from '../src/domain/telematics/schema.js';
 import { TelematicsOperator, mountParamsOf } from '../src/domain/telematics/step.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false }, world: { type: 'boolean', default: false } } });
+/** A device-frame vector in the attitude's reference frame: q v q* (q: the logged attitude quaternion, x y z w). */
+function toReference(q: number[], v: Vec3): Vec3 {
+  const [x, y, z, w] = q as [number, number, number, number];
+  const tx = 2 * (y * v[2] - z * v[1]);
+  const ty = 2 * (z * v[0] - x * v[2]);
+  const tz = 2 * (x * v[1] - y * v[0]);
+  return [v[0] + w * tx + (y * tz - z * ty), v[1] + w * ty + (z * tx - x * tz), v[2] + w * tz + (x * ty - y * tx)];
+}
 const useGyro = !values['no-gyro'];
 // --no-speed: the phone's GPS speed withheld, forward then comes from turns (the gyro)
 const useSpeed = !values['no-speed'];
@@ -46,22 +59,36 @@ function rows(file: string): Array<Record<string, string>> {
 }
 const wall = (s: string) => Date.parse(`${s.replace(' ', 'T')}Z`);
 
-const phone = rows('dataset1_phone.csv').map((r) => ({
+const phone = rows('dataset1_phone.csv').map((r) => {
+  const q = ['X', 'Y', 'Z', 'W'].map((k) => Number(r[`motionQuaternion${k}(R)`]));
+  const frame = (v: Vec3) => (values.world ? toReference(q, v) : v);
+  return {
   ts: wall(r['loggingTime(txt)']!),
-  a: [Number(r['accelerometerAccelerationX(G)']), Number(r['accelerometerAccelerationY(G)']), Number(r['accelerometerAccelerationZ(G)'])] as Vec3,
-  w: [Number(r['gyroRotationX(rad/s)']), Number(r['gyroRotationY(rad/s)']), Number(r['gyroRotationZ(rad/s)'])] as Vec3,
+  a: frame([Number(r['accelerometerAccelerationX(G)']), Number(r['accelerometerAccelerationY(G)']), Number(r['accelerometerAccelerationZ(G)'])]),
+  w: frame([Number(r['gyroRotationX(rad/s)']), Number(r['gyroRotationY(rad/s)']), Number(r['gyroRotationZ(rad/s)'])]),
   aTs: Number(r['accelerometerTimestamp_sinceReboot(s)']) * 1000,
   wTs: Number(r['gyroTimestamp_sinceReboot(s)']) * 1000,
   fixTs: Number(r['locationTimestamp_since1970(s)']),
   speed: Number(r['locationSpeed(m/s)']),
   course: Number(r['locationCourse(°)']),
-}));
+  };
+});
 const car = rows('dataset1_car.csv').map((r) => ({ ts: wall(r.Time!), lon: Number(r['Acceleration Gs']), lat: Number(r['Lateral Gs']), mph: Number(r['Speed (MPH)']) }));
 
 const spec = loadPipelineFile(join(import.meta.dirname, '../pipelines/telematics.yaml'));
 const step = (spec.steps[0] as { telematics: TelematicsStepSpec }).telematics;
 step.accel_unit = 'g';
 step.speed_unit = 'm/s';
+if (values.world) step.frame = 'world';
+
+/** A phone sample as the step sees it (m/s², rad/s): with --world, turned back by the heading it follows from the gyro (none before a rate is known). */
+function sampleOf(heading: WorldHeading | undefined, r: (typeof phone)[number]): { a: Vec3; w: Vec3 } | undefined {
+  const a: Vec3 = [r.a[0] * G, r.a[1] * G, r.a[2] * G];
+  if (!heading) return { a, w: r.w };
+  heading.gyro(r.ts, r.w[2]);
+  if (!heading.advance(r.ts)) return undefined;
+  return { a: heading.toVehicle(a), w: heading.toVehicle(r.w) };
+}
 
 // 1. The pipeline as shipped (units set for this phone) on the phone alone; the car's longitudinal
 //    channel as a second vehicle through the same rules.
@@ -91,12 +118,15 @@ const dropped = p.stats().dropped;
 
 // 2. The mounting estimate the step makes (same parameters), sample by sample, against the car.
 const mount = new Mount(mountParamsOf(step));
+const mountHeading = values.world ? new WorldHeading() : undefined;
 let prevFix: { ts: number; v: number } | undefined;
 let learnt: { ts: number; source: string } | undefined;
 const pairs: Array<{ lon: [number, number]; lat: [number, number] }> = [];
 let ci = 0;
 for (const r of phone) {
-  const h = mount.update(r.ts, [r.a[0] * G, r.a[1] * G, r.a[2] * G], useGyro ? r.w : undefined);
+  const s = sampleOf(mountHeading, r);
+  if (!s) continue;
+  const h = mount.update(r.ts, s.a, useGyro ? s.w : undefined);
   if (useSpeed && r.fixTs !== prevFix?.ts && r.speed >= 0) {
     const dt = (r.fixTs - (prevFix?.ts ?? NaN)) * 1000;
     if (prevFix && dt >= step.speed_interval && dt <= step.max_gap) mount.speedInterval(((r.speed - prevFix.v) * 1000) / dt, dt, r.ts);
@@ -129,10 +159,13 @@ console.log(`drive: ${phone.length} phone samples (${at(phone.at(-1)!.ts)}), ${c
 // the car's own forward in the phone's axes, as the reference: Σ h × the car's longitudinal g
 // over the drive (h as the step sees it, gravity known)
 const ref = new Mount(mountParamsOf(step));
+const refHeading = values.world ? new WorldHeading() : undefined;
 const carFwd: Vec3 = [0, 0, 0];
 let cj = 0;
 for (const r of phone) {
-  const h = ref.update(r.ts, [r.a[0] * G, r.a[1] * G, r.a[2] * G], undefined);
+  const s = sampleOf(refHeading, r);
+  if (!s) continue;
+  const h = ref.update(r.ts, s.a, undefined);
   while (cj + 1 < car.length && car[cj + 1]!.ts <= r.ts) cj++;
   if (!ref.ready(r.ts) || Math.abs(car[cj]!.ts - r.ts) > 200) continue;
   for (let i = 0; i < 3; i++) carFwd[i]! += h[i]! * car[cj]!.lon;

@@ -47,6 +47,14 @@ export interface DriveOptions {
   /** Emit the IMU at all (false: a speed-only device). */
   imu?: boolean;
   accelUnit?: 'm/s2' | 'g';
+  /**
+   * `world`: the IMU in a world frame (x east, y north, z up), as a logger writes it after rotating
+   * each reading by the phone's attitude (`mount` is then not used): the vehicle's forward turns in
+   * it with the heading.
+   */
+  frame?: 'world';
+  /** A constant error of the gyro's rate about its z axis (rad/s). */
+  gyroBias?: number;
   seed?: number;
   device?: string;
   t0?: number;
@@ -112,8 +120,13 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
         const engine = 0.3 * Math.sin(2 * Math.PI * 33 * t);
         const f = [lonNow + engine + 0.2 * moving * n() - 4 * jolt, lat + engine + 0.2 * moving * n(), G + moving * 1.0 * n() + engine + 8 * jolt];
         const yaw = v > 1 ? lat / v : 0;
-        const fs = apply(R, f);
-        const ws = apply(R, [0.002 * n(), 0.002 * n(), yaw + 0.003 * n()]);
+        const wv = [0.002 * n(), 0.002 * n(), yaw + 0.003 * n()];
+        // world axes: forward is (sin h, cos h) east/north at heading h, left (−cos h, sin h)
+        const hr = (heading * Math.PI) / 180;
+        const world = (x: number[]) => [x[0]! * Math.sin(hr) - x[1]! * Math.cos(hr), x[0]! * Math.cos(hr) + x[1]! * Math.sin(hr), x[2]!];
+        const fs = o.frame === 'world' ? world(f) : apply(R, f);
+        const ws = o.frame === 'world' ? world(wv) : apply(R, wv);
+        ws[2]! += o.gyroBias ?? 0;
         ['accel_x', 'accel_y', 'accel_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts, value: (fs[i]! + 0.05 * n()) * k }));
         const gc = o.gyroClock ?? { offset: 0, every: 1 };
         if (o.gyro !== false && sampleNo++ % gc.every === 0) ['gyro_x', 'gyro_y', 'gyro_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts: ts + gc.offset, value: ws[i]! }));

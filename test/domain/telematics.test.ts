@@ -41,8 +41,8 @@ function where(raised: AlertRecord[], marks: Array<[number, number]>): string[] 
  * The alerts ("state detector start end") of readings through a telematics pipeline, restarted
  * from its snapshot (passed through `copy`) before reading number `restartAt`.
  */
-function playRestarted(readings: Reading[], restartAt: number | undefined, copy: (x: unknown) => unknown = (x) => x): string[] {
-  const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+function playRestarted(readings: Reading[], restartAt: number | undefined, copy: (x: unknown) => unknown = (x) => x, step: Record<string, unknown> = {}): string[] {
+  const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: step }] });
   const alerts: string[] = [];
   const sink = (e: { kind: string; alert?: AlertRecord }) => {
     if (e.kind === 'alert') alerts.push(`${e.alert!.state} ${e.alert!.detector} ${e.alert!.start} ${e.alert!.end ?? ''}`);
@@ -388,6 +388,37 @@ describe('telematics on raw IMU data', () => {
     const back = (before.snapshot() as { vehicles: Array<{ now: Record<string, unknown> }> }).vehicles[0]!.now;
     assert.deepEqual([back.mask, back.gyroTs, back.gyroMask, back.rate, back.rateTs], [64 | 0b111, 5000, 0b111000, [0.1, 0.2, 0.3], 5000]);
     assert.throws(() => new TelematicsOperator(spec).restore({ version: 1, vehicles: [{ id: 'y', g: [0, 0, 9.8], left: [0, 0, 0], fwd: [0, 0, 0], now: { mount: { g: 'up' } } }] }), /vehicle y: g must be 3 numbers/);
+  });
+});
+
+describe('telematics: an IMU in a world frame (frame: world)', () => {
+  it('readings turned into Earth axes (forward turns with the road): the heading followed from the gyro finds the brake, the acceleration and the corner; taken as a mounted device\'s, they are not', () => {
+    for (const heading0 of [0, 40, 200]) {
+      const { readings, marks } = drive(testDrive().script, { frame: 'world', heading0 });
+      const world = play(readings, { frame: 'world' });
+      assert.deepEqual(where(world.raised, marks), EXPECTED, `heading ${heading0}°`);
+      assert.notDeepEqual(where(play(readings).raised, marks), EXPECTED, `heading ${heading0}°: as a device frame`);
+    }
+  });
+
+  it('a gyro whose rate is off by 0.57°/s (an iPhone\'s raw gyro: 0.65°/s) — its bias is learnt where the vehicle goes straight or stands: the same events', () => {
+    const { readings, marks } = drive(testDrive().script, { frame: 'world', heading0: 40, gyroBias: 0.01 });
+    assert.deepEqual(where(play(readings, { frame: 'world' }).raised, marks), EXPECTED);
+  });
+
+  it('without a gyro the heading cannot be followed: samples counted as no_heading, nothing claimed', () => {
+    const { readings } = drive(testDrive().script, { frame: 'world', gyro: false, speed: true });
+    const { raised, p } = play(readings, { frame: 'world' });
+    assert.deepEqual(raised, []);
+    assert.equal(p.stats().operators.telematics!.no_heading, readings.filter((r) => r.stream.endsWith('/accel_x')).length);
+  });
+
+  it('a restart keeps the heading and the gyro\'s bias: the same alerts as without it', () => {
+    const { readings } = drive(testDrive().script, { frame: 'world', heading0: 40, gyroBias: 0.01 });
+    const spec = { frame: 'world' };
+    const whole = playRestarted(readings, undefined, undefined, spec);
+    assert.ok(whole.length >= 6, whole.join('\n'));
+    for (const cut of [Math.floor(readings.length / 3), Math.floor((2 * readings.length) / 3)]) assert.deepEqual(playRestarted(readings, cut, viaJson, spec), whole, `restart at reading ${cut}`);
   });
 });
 

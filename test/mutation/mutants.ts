@@ -19,6 +19,30 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'telematics world frame: the readings are not turned back by the heading (forward turns with the road: a brake read as a corner)',
+    in: 'src/domain/telematics/step.ts',
+    original: '      a = v.heading.toVehicle(a);\n',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'world frame',
+  },
+  {
+    id: 'telematics world frame: the gyro\'s bias is not learnt (the heading drifts 0.6°/s)',
+    in: 'src/domain/telematics/heading.ts',
+    original: 'if (Math.abs(r) < STRAIGHT) this.bias += (1 - Math.exp(-dt / BIAS_TAU_MS)) * r;',
+    replacement: '',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'world frame',
+  },
+  {
+    id: 'telematics world frame: a restart loses the heading (readings turned by the wrong angle after it)',
+    in: 'src/domain/telematics/step.ts',
+    original: ", ...(v.heading ? { heading: v.heading.save() } : {}) };",
+    replacement: ' };',
+    tests: ['test/domain/telematics.test.ts'],
+    pattern: 'world frame',
+  },
+  {
     id: 'status: the telematics step counts a vehicle with no forward as known (a fleet that never learns its mountings looks healthy on a dashboard)',
     in: 'src/domain/telematics/step.ts',
     original: '      if (!v.mount.axes()) unknown++;\n',

@@ -23,6 +23,7 @@ import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
 import type { AlertRecord } from '../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
 import { BlindLog } from './blind-log.js';
+import { WorldHeading } from './heading.js';
 import { G, Mount, type ForwardSource, type MountParams } from './imu.js';
 import { dot, reject, savedNumber, unit, type Vec3 } from './vec.js';
 import type { TelematicsStepSpec } from './schema.js';
@@ -122,6 +123,8 @@ interface Vehicle {
   blind: BlindLog;
   /** While those are being judged: the time forward became known (else NaN), for the alerts' reason. */
   lateAt: number;
+  /** `frame: world`: the heading followed from the gyro, to turn the readings back by. */
+  heading: WorldHeading | undefined;
 }
 
 export interface TelematicsStatus {
@@ -165,9 +168,11 @@ export class TelematicsOperator implements EngineOperator {
    * horizontal acceleration beyond the lowest of the three limits all through `sustain`: a brake,
    * a start or a corner that could not be told apart then), of which `judged_late` were judged
    * once forward became known (their events raised then, each saying so); the rest never were
-   * (the device moved in its mount, the log's bound, or forward never became known).
+   * (the device moved in its mount, the log's bound, or forward never became known);
+   * `no_heading`: with `frame: world`, IMU samples with no gyro rate to follow the heading by (not
+   * judged).
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0, no_heading: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -237,7 +242,7 @@ export class TelematicsOperator implements EngineOperator {
     const v: Vehicle = {
       id, source: 'speed', mount: new Mount(this.mountParams, remounted), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, gyroTs: -Infinity, gyroMask: 0, rate: [0, 0, 0], rateTs: NaN,
       speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: newEvents(), brakeEnd: -Infinity,
-      blind: new BlindLog(this.lowestLimit, this.spec.release, this.spec.sustain), lateAt: NaN,
+      blind: new BlindLog(this.lowestLimit, this.spec.release, this.spec.sustain), lateAt: NaN, heading: this.spec.frame === 'world' ? new WorldHeading() : undefined,
     };
     return v;
   }
@@ -270,6 +275,7 @@ export class TelematicsOperator implements EngineOperator {
       if (v.gyroMask === GYRO_MASK) {
         v.rate = [v.sample[3]!, v.sample[4]!, v.sample[5]!];
         v.rateTs = r.ts;
+        v.heading?.gyro(r.ts, v.rate[2] * this.gyroScale);
       }
       return;
     }
@@ -287,10 +293,19 @@ export class TelematicsOperator implements EngineOperator {
     this.promote(v, 'imu');
     const s = v.sample; // the `!` below read known slots of a Float64Array(6)
     const k = this.accelScale;
-    const a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
+    let a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
     const ts = v.sampleTs;
     const q = this.gyroScale;
-    const w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= GYRO_HOLD ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
+    let w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= GYRO_HOLD ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
+    if (v.heading) {
+      // a world frame: turned back by the heading, into axes that turn with the vehicle
+      if (!v.heading.advance(ts)) {
+        this.counts.no_heading++;
+        return;
+      }
+      a = v.heading.toVehicle(a);
+      if (w) w = v.heading.toVehicle(w);
+    }
     const h = v.mount.update(ts, a, w);
     if (!v.mount.ready(ts)) return;
     if (!v.mount.gravityOk()) {
@@ -541,7 +556,7 @@ export class TelematicsOperator implements EngineOperator {
         const m = v.mount;
         const events: Record<string, Event> = {};
         for (const t of HARSH_TYPES) if (!Number.isNaN(v.events[t].since)) events[t] = { ...v.events[t] };
-        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, gyroTs: v.gyroTs, gyroMask: v.gyroMask, rate: [...v.rate], rateTs: v.rateTs, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd, blind: v.blind.save() };
+        const now = { mount: m.save(), sampleTs: v.sampleTs, sample: [...v.sample], mask: v.mask, gyroTs: v.gyroTs, gyroMask: v.gyroMask, rate: [...v.rate], rateTs: v.rateTs, speedTs: v.speedTs, speed: v.speed, fresh: v.fresh.map((e) => [...e]), holdRun: v.holdRun, moveBefore: v.moveBefore, stale: v.stale, courses: v.courses.map((e) => [...e]), longTs: v.longTs, events, brakeEnd: v.brakeEnd, blind: v.blind.save(), ...(v.heading ? { heading: v.heading.save() } : {}) };
         return { id: v.id, source: v.source, g: [...m.g], left: [...m.left], turnDeg: m.turnDeg, fwd: [...m.fwd], speedChange: m.speedChange, now };
       }),
     };
@@ -597,6 +612,7 @@ export class TelematicsOperator implements EngineOperator {
     const blind = now.blind ?? { since: now.blindSince ?? null, counted: now.blindCounted === true };
     if (typeof blind !== 'object' || blind === null) throw new Error(`blind must be an object, found ${JSON.stringify(blind)}`);
     v.blind.load(blind as Record<string, unknown>);
+    if (v.heading && typeof now.heading === 'object' && now.heading !== null) v.heading.load(now.heading as Record<string, unknown>);
     const saved = (now.events ?? {}) as Record<string, Partial<Event> | undefined>;
     for (const t of HARSH_TYPES) {
       const e = saved[t];
