@@ -854,8 +854,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'telematics: a restart forgets the manoeuvres waiting for forward (the brake before it is never judged)',
     in: 'src/domain/telematics/step.ts',
-    original: 'events, brakeEnd: v.brakeEnd, blind: v.blind.save() };',
-    replacement: 'events, brakeEnd: v.brakeEnd };',
+    original: 'events, brakeEnd: v.brakeEnd, blind: v.blind.save(), ',
+    replacement: 'events, brakeEnd: v.brakeEnd, ',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'wait to be judged',
   },
