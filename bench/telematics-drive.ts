@@ -85,8 +85,7 @@ if (values.world) step.frame = 'world';
 function sampleOf(heading: WorldHeading | undefined, r: (typeof phone)[number]): { a: Vec3; w: Vec3 } | undefined {
   const a: Vec3 = [r.a[0] * G, r.a[1] * G, r.a[2] * G];
   if (!heading) return { a, w: r.w };
-  heading.gyro(r.ts, r.w[2]);
-  if (!heading.advance(r.ts)) return undefined;
+  if (!heading.advance(r.ts, r.w[2], r.ts)) return undefined;
   return { a: heading.toVehicle(a), w: heading.toVehicle(r.w) };
 }
 

@@ -17,7 +17,7 @@ import { savedNumber, type Vec3 } from './vec.js';
 const STRAIGHT = 0.02;
 /** Time constant of the bias's average over those (ms): 10 s followed the iPhone's bias best (20 s and 60 s left more of it). */
 const BIAS_TAU_MS = 10_000;
-/** The last gyro rate is held this long (ms) for accelerometer samples between gyro readings. */
+/** The newest gyro rate is held this long (ms) for accelerometer samples between gyro readings. */
 const HOLD_MS = 1_000;
 
 export class WorldHeading {
@@ -25,23 +25,18 @@ export class WorldHeading {
   private psi = 0;
   private bias = 0;
   private lastTs = NaN;
-  private rate = NaN;
-  private rateTs = NaN;
 
-  /** A gyro reading's rate about z (rad/s) at `ts`. */
-  gyro(ts: number, rateZ: number): void {
-    this.rate = rateZ;
-    this.rateTs = ts;
-  }
-
-  /** Follow the heading to `ts`; false when no gyro rate is known to follow it by (the sample cannot be turned back). */
-  advance(ts: number): boolean {
+  /**
+   * Follow the heading to `ts` by the newest gyro rate about z (rad/s, read at `rateTs`); false
+   * when there is none within HOLD_MS (the sample cannot be turned back).
+   */
+  advance(ts: number, rate: number, rateTs: number): boolean {
     const dt = Number.isNaN(this.lastTs) ? 0 : Math.min(1000, Math.max(0, ts - this.lastTs));
     this.lastTs = ts;
-    if (!(Math.abs(ts - this.rateTs) <= HOLD_MS)) return false;
-    const r = this.rate - this.bias;
+    if (!(Math.abs(ts - rateTs) <= HOLD_MS)) return false;
+    const r = rate - this.bias;
     if (Math.abs(r) < STRAIGHT) this.bias += (1 - Math.exp(-dt / BIAS_TAU_MS)) * r;
-    this.psi += ((this.rate - this.bias) * dt) / 1000;
+    this.psi += ((rate - this.bias) * dt) / 1000;
     return true;
   }
 
@@ -54,14 +49,12 @@ export class WorldHeading {
 
   save(): Record<string, unknown> {
     const n = (x: number) => (Number.isNaN(x) ? null : x);
-    return { psi: this.psi, bias: this.bias, lastTs: n(this.lastTs), rate: n(this.rate), rateTs: n(this.rateTs) };
+    return { psi: this.psi, bias: this.bias, lastTs: n(this.lastTs) };
   }
 
   load(s: Record<string, unknown>): void {
     this.psi = savedNumber(s.psi ?? null, 'heading.psi', 0);
     this.bias = savedNumber(s.bias ?? null, 'heading.bias', 0);
     this.lastTs = savedNumber(s.lastTs ?? null, 'heading.lastTs', NaN);
-    this.rate = savedNumber(s.rate ?? null, 'heading.rate', NaN);
-    this.rateTs = savedNumber(s.rateTs ?? null, 'heading.rateTs', NaN);
   }
 }

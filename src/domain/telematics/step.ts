@@ -275,7 +275,6 @@ export class TelematicsOperator implements EngineOperator {
       if (v.gyroMask === GYRO_MASK) {
         v.rate = [v.sample[3]!, v.sample[4]!, v.sample[5]!];
         v.rateTs = r.ts;
-        v.heading?.gyro(r.ts, v.rate[2] * this.gyroScale);
       }
       return;
     }
@@ -299,7 +298,7 @@ export class TelematicsOperator implements EngineOperator {
     let w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= GYRO_HOLD ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
     if (v.heading) {
       // a world frame: turned back by the heading, into axes that turn with the vehicle
-      if (!v.heading.advance(ts)) {
+      if (!v.heading.advance(ts, v.rate[2] * q, v.rateTs)) {
         this.counts.no_heading++;
         return;
       }
