@@ -244,6 +244,23 @@ describe('telematics on raw IMU data', () => {
     }
   });
 
+  it('a trip that starts harshly: a harsh start, a brake and a corner in its first 20 s, while gravity is still being averaged, are judged once gravity and forward are known', () => {
+    // a harsh start 3 s in, a brake at 12 s and its rebound, a corner at 20 s; then turns (gyro), speed changes and stops (speed, or the accelerometer alone) teach forward
+    const script: Stretch[] = [{ s: 3 }, { s: 2.5, lon: 3.8 }, { s: 5, lon: 1 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 6 }, { s: 2, lat: 4.8 }, { s: 8 }];
+    script.push({ s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 6 }, { s: 11.8, lat: 2 }, { s: 6 }, { s: 11.8, lat: -2 }, { s: 10 }, { s: 5.125, lon: -2 }, { s: 8 });
+    for (let i = 0; i < 4; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: i === 1 ? 45 : 8 });
+    for (const mount of [[0, 0, 0], [130, 55, -20], [-75, -35, 160]] as Array<[number, number, number]>) {
+      for (const sensors of [{}, { gyro: false, speed: true }, { gyro: false }]) {
+        const what = `mount ${mount.join('/')}, ${JSON.stringify(sensors)}`;
+        const { raised, marks, p } = run({ mount, ...sensors }, script);
+        assert.deepEqual(where(raised, marks), ['harsh_acceleration@1', 'harsh_braking@3', 'harsh_cornering@6'], what);
+        assert.ok(raised.every((a) => /judged late/.test(a.reason ?? '') && a.judged! >= marks[0]![0] + 30_000), what);
+        const c = p.stats().operators.telematics!;
+        assert.ok(c.unjudged! >= 3 && c.judged_late === c.unjudged, `${what}: ${JSON.stringify(c)}`);
+      }
+    }
+  });
+
   it('a restart while harsh events wait to be judged keeps them: the same alerts as without it', () => {
     const { readings } = drive(eventsFirstDrive().script, { mount: [130, 55, -20] });
     const whole = playRestarted(readings, undefined);
@@ -448,6 +465,33 @@ describe('telematics: a device moved in its mount', () => {
     assert.deepEqual(where(raised, [...a.marks, ...b.marks]), EXPECTED.map((e) => e.replace(/@(\d+)/, (_, i) => `@${Number(i) + first.length}`)));
     assert.equal(c.remounts, 1);
     assert.ok(c.unjudged! >= 3 && c.judged_late === 0, JSON.stringify(c));
+  });
+
+  /** The test drive in mounting `m0`, its IMU readings taken from the same drive in mounting `m1` where `held(t)` (t: ms from the start). */
+  function handled(m0: [number, number, number], m1: [number, number, number], held: (t: number) => boolean, o: DriveOptions) {
+    const { readings, marks } = drive(testDrive().script, { mount: m0, ...o });
+    const other = drive(testDrive().script, { mount: m1, ...o }).readings;
+    const t0 = readings[0]!.ts;
+    const { raised, p } = play(readings.map((r, i) => (held(r.ts - t0) && !r.stream.endsWith('speed_kmh') ? other[i]! : r)));
+    return { found: where(raised, marks), counters: p.stats().operators.telematics! };
+  }
+
+  it('held another way for its first 6 s, then put in its mount: gravity is taken afresh once it rests there (before, those seconds leant the gravity estimate: false harsh events where the van sped up and slowed down, its harsh brake missed)', () => {
+    for (const sensors of [{ speed: true }, {}] as DriveOptions[]) {
+      const { found, counters } = handled([130, 55, -20], [20, -40, 90], (t) => t < 6000, sensors);
+      assert.deepEqual(found, EXPECTED, JSON.stringify(sensors));
+      assert.equal(counters.remounts, 1);
+    }
+  });
+
+  it('lifted for 2 s in its first 30 s and put back as it was: what it measured meanwhile is no manoeuvre, judged or kept', () => {
+    for (const [m0, m1] of [[[130, 55, -20], [20, -40, 90]], [[0, 0, 0], [0, 60, 0]], [[0, 0, 0], [0, 0, 40]]] as Array<[[number, number, number], [number, number, number]]>) {
+      for (const sensors of [{ speed: true }, {}] as DriveOptions[]) {
+        const { found, counters } = handled(m0, m1, (t) => t >= 12_000 && t < 14_000, sensors);
+        assert.deepEqual(found, EXPECTED, `${m1.join('/')} ${JSON.stringify(sensors)}`);
+        assert.equal(counters.unjudged, 0);
+      }
+    }
   });
 
   it('turned upside down: the same', () => {

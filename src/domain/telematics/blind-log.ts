@@ -1,5 +1,7 @@
 /**
- * Harsh manoeuvres while a vehicle's forward axis is not known yet, kept to be judged once it is.
+ * Harsh manoeuvres while a vehicle's forward axis is not known yet, kept to be judged once it is
+ * (also a trip's first `gravity_tau`, while gravity is still being averaged: judged against gravity
+ * as known then; not while the device is being put in its mount, `abandon`).
  *
  * An accelerometer of unknown mounting cannot tell a brake from a start or a corner until forward
  * is learnt (from speed, stops or the gyro's turns: a minute or more into a trip). What happens
@@ -83,6 +85,13 @@ export class BlindLog {
     if (this.open) out.push({ ts: this.open.ts, h: this.open.h, end: NaN, g: this.open.g, counted: this.open.counted });
     this.clear();
     return out;
+  }
+
+  /** Forget the excursion going on (the device is being moved: its samples are no vehicle's); those before it stay. */
+  abandon(): void {
+    this.since = NaN;
+    this.counted = false;
+    this.open = undefined;
   }
 
   /** Forget all (the device moved in its mount: what came before is in other axes). */

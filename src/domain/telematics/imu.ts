@@ -24,7 +24,9 @@
  *   horizontal and leaves the vertical part at 1 g (a 0.9 g emergency stop too), a hill tilts it
  *   10° at most. From then on nothing is judged (`settled()` false); once it has stayed so for
  *   `remountHoldMs` and the average is at rest (at gravity's magnitude), gravity is taken afresh
- *   from it and forward is learnt again. A device turned about the vertical only (a phone lying
+ *   from it and forward is learnt again. Watched from the first samples on: a phone put in its
+ *   mount a few seconds into a trip would otherwise leave the gravity average leaning toward how
+ *   it was held. A device turned about the vertical only (a phone lying
  *   flat that slid round) leaves gravity alone; with speed, the recent evidence of forward (the
  *   last ~2 × `minSpeedChange` of speed change) then points elsewhere than the evidence before it:
  *   more than 60° away, it replaces it. (Without speed such a turn is not noticed.)
@@ -159,15 +161,10 @@ export class Mount {
    * (gravity's magnitude). Then gravity is that average and forward is learnt again.
    */
   private watchMount(ts: number, a: Vec3, dt: number): void {
+    if (!this.average(a, dt)) return;
     const m = this.m;
-    if (Number.isNaN(m[0])) {
-      this.m = [a[0], a[1], a[2]];
-      return;
-    }
-    moveToward(m, a, 1 - Math.exp(-dt / REMOUNT_TAU_MS));
     const gn = norm(this.g);
-    // m · ĝ < cos(remountDeg) · |g|
-    if (dot(m, this.g) >= Math.cos((this.p.remountDeg * Math.PI) / 180) * gn * gn) {
+    if (!this.tilted()) {
       this.movedSince = NaN;
       return;
     }
@@ -178,6 +175,22 @@ export class Mount {
     this.movedSince = NaN;
     this.speed.clear();
     this.relearn();
+  }
+
+  /** The specific force's half-second average follows `a`; false at the first sample (it starts there). */
+  private average(a: Vec3, dt: number): boolean {
+    if (Number.isNaN(this.m[0])) {
+      this.m = [a[0], a[1], a[2]];
+      return false;
+    }
+    moveToward(this.m, a, 1 - Math.exp(-dt / REMOUNT_TAU_MS));
+    return true;
+  }
+
+  /** The half-second average has lost its vertical part (m · ĝ < cos(`remountDeg`) · |g|): the device is turning in its mount, or was put in another way than gravity was learnt in. */
+  tilted(): boolean {
+    const gn = norm(this.g);
+    return dot(this.m, this.g) < Math.cos((this.p.remountDeg * Math.PI) / 180) * gn * gn;
   }
 
   /** Forward is learnt again (the device moved in its mount): from the speed's evidence as it now stands, and afresh from turns and stops. */
@@ -219,7 +232,8 @@ export class Mount {
     }
     const dt = Math.min(1000, Math.max(0, ts - this.lastTs));
     this.lastTs = ts;
-    if (this.ready(ts) && this.gravityOk()) this.watchMount(ts, a, dt);
+    if (this.gravityOk()) this.watchMount(ts, a, dt);
+    else this.average(a, dt);
     const up = unit(this.g);
     if (!up) return this.h;
     const raw = reject([a[0] - this.g[0], a[1] - this.g[1], a[2] - this.g[2]], up);

@@ -306,7 +306,15 @@ export class TelematicsOperator implements EngineOperator {
       if (w) w = v.heading.toVehicle(w);
     }
     const h = v.mount.update(ts, a, w);
-    if (!v.mount.ready(ts)) return;
+    if (!v.mount.ready(ts)) {
+      // gravity is still being averaged (a trip's first `gravity_tau`): a harsh start is kept like
+      // any excursion before forward is known, and judged against gravity as known then; not while
+      // the device is being put in its mount (tilted from the gravity learnt so far), which no
+      // vehicle's acceleration does
+      if (!v.mount.gravityOk() || v.mount.tilted()) v.blind.abandon();
+      else if (v.blind.add(ts, h, v.mount.g)) this.counts.unjudged++;
+      return;
+    }
     if (!v.mount.gravityOk()) {
       this.counts.gravity_off++;
       return;
