@@ -162,12 +162,12 @@ export class Mount {
    */
   private watchMount(ts: number, a: Vec3, dt: number): void {
     if (!this.average(a, dt)) return;
-    const m = this.m;
-    const gn = norm(this.g);
     if (!this.tilted()) {
       this.movedSince = NaN;
       return;
     }
+    const m = this.m;
+    const gn = norm(this.g);
     if (Number.isNaN(this.movedSince)) this.movedSince = ts;
     if (ts - this.movedSince < this.p.remountHoldMs || Math.abs(norm(m) - gn) > REMOUNT_MAGNITUDE * gn) return;
     this.g = [m[0], m[1], m[2]];
