@@ -14,7 +14,7 @@ const log = () => new BlindLog(3, 0.7, 500);
 /** `ms` of horizontal acceleration `x` (m/s², along the sensor's x) at `hz`, from `t0`: the count of excursions counted. */
 function feed(b: BlindLog, t0: number, ms: number, x: number, hz = 50): number {
   let counted = 0;
-  for (let t = t0; t < t0 + ms; t += 1000 / hz) if (b.add(t, [x, 0, 0], G)) counted++;
+  for (let t = t0; t < t0 + ms; t += 1000 / hz) if (b.add(t, [x, 0, 0], G, 1000 / hz)) counted++;
   return counted;
 }
 

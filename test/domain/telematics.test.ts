@@ -408,6 +408,60 @@ describe('telematics on raw IMU data', () => {
   });
 });
 
+describe('telematics: a slow IMU (1–5 readings a second)', () => {
+  /** The drive's IMU readings averaged over `ms` (stamped at each span's end), as a logger that decimates writes them; speed as it is. */
+  function averaged(readings: Reading[], ms: number): Reading[] {
+    const out: Reading[] = [];
+    const open = new Map<string, { t: number; sum: number; n: number }>();
+    for (const r of readings) {
+      if (r.stream.endsWith('speed_kmh')) {
+        out.push(r);
+        continue;
+      }
+      const t = Math.floor(r.ts / ms) * ms + ms;
+      const b = open.get(r.stream);
+      if (b && b.t !== t) out.push({ ...r, ts: b.t, value: b.sum / b.n });
+      const c = b && b.t === t ? b : { t, sum: 0, n: 0 };
+      c.sum += r.value;
+      c.n++;
+      open.set(r.stream, c);
+    }
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  it('readings that are each a second\'s mean (or half a second\'s): a reading stands for its second, so a harsh brake, acceleration and corner of 1.5–2 s are found, with speed or with the gyro', () => {
+    for (const ms of [1000, 500]) {
+      for (const sensors of [{ speed: true }, {}] as DriveOptions[]) {
+        for (const mount of [[0, 0, 0], [130, 55, -20]] as Array<[number, number, number]>) {
+          const { readings, marks } = drive(testDrive().script, { mount, ...sensors });
+          const { raised, p } = play(averaged(readings, ms));
+          const what = `${ms} ms, ${JSON.stringify(sensors)}, mount ${mount.join('/')}`;
+          assert.deepEqual(where(raised, marks), EXPECTED, what);
+          assert.equal((p.stepStatus()[0]!.rows[0] as { forward: string }).forward, sensors.speed ? 'speed' : 'gyro', what);
+        }
+      }
+    }
+    // before forward is known, kept and judged late the same way
+    const { script, at } = eventsFirstDrive();
+    const first = drive(script, { mount: [130, 55, -20] });
+    const late = play(averaged(first.readings, 1000)).raised;
+    assert.deepEqual(where(late, first.marks), [`harsh_braking@${at.brake}`, `harsh_acceleration@${at.harshAccel}`, `harsh_cornering@${at.corner}`]);
+    assert.ok(late.every((a) => /judged late/.test(a.reason ?? '')));
+  });
+
+  it('stops and starts need five readings a second or more: at 2 a second a drive without a stop learns no forward from them (a rolling second reads as standing one time in four), and waits for the gyro', () => {
+    const { readings } = drive(testDrive().script, { mount: [130, 55, -20], gyro: false });
+    const { raised, p } = play(averaged(readings, 500));
+    assert.deepEqual(raised, []);
+    assert.equal((p.stepStatus()[0]!.rows[0] as { forward: string }).forward, 'none');
+    // at 5 a second, the drive whose stops teach forward: its brake, acceleration and corner
+    const script: Stretch[] = [{ s: 65 }, { s: 10, lon: 1.5 }, { s: 5 }, { s: 1.5, lon: -5.5 }, { s: 1, lon: 4 }, { s: 4 }, { s: 10, lon: 1 }, { s: 2, lon: 3.8 }, { s: 10 }, { s: 2, lat: 4.8 }, { s: 8 }, { s: 14.175, lon: -2 }, { s: 8 }];
+    for (let i = 0; i < 4; i++) script.push({ s: 8, lon: 1.8 }, { s: 10 }, { s: 8, lon: -1.8 }, { s: i === 1 ? 45 : 8 });
+    const stops = drive(script, { mount: [130, 55, -20], gyro: false });
+    assert.deepEqual(where(play(averaged(stops.readings, 200)).raised, stops.marks), ['harsh_braking@3', 'harsh_acceleration@7', 'harsh_cornering@9']);
+  });
+});
+
 describe('telematics: an IMU in a world frame (frame: world)', () => {
   it('readings turned into Earth axes (forward turns with the road): the heading followed from the gyro finds the brake, the acceleration and the corner; taken as a mounted device\'s, they are not', () => {
     for (const heading0 of [0, 40, 200]) {

@@ -34,6 +34,8 @@ export interface Excursion {
   end: number;
   /** Gravity as estimated at its start (sensor axes): judged later, the horizontal is taken again against gravity as then known. */
   g: Vec3;
+  /** The time (ms) its first sample stands for: since the sample before it. */
+  before: number;
 }
 
 export class BlindLog {
@@ -49,11 +51,11 @@ export class BlindLog {
     private readonly sustain: number,
   ) {}
 
-  /** A sample while forward is unknown (`h`: the horizontal acceleration). True when it makes an excursion count (once each). */
-  add(ts: number, h: Vec3, g: Vec3): boolean {
+  /** A sample while forward is unknown (`h`: the horizontal acceleration; `interval`: ms since the sample before, which it stands for). True when it makes an excursion count (once each). */
+  add(ts: number, h: Vec3, g: Vec3, interval: number): boolean {
     const x = Math.hypot(h[0], h[1], h[2]);
     if (x >= this.release * this.limit) {
-      const o = (this.open ??= { ts: [], h: [], end: NaN, g: [g[0], g[1], g[2]], counted: false });
+      const o = (this.open ??= { ts: [], h: [], end: NaN, g: [g[0], g[1], g[2]], before: interval, counted: false });
       const last = o.ts.at(-1);
       if (o.ts.length < MAX_SAMPLES && (last === undefined || ts - last >= MIN_STEP_MS)) {
         o.ts.push(ts);
@@ -61,19 +63,20 @@ export class BlindLog {
         o.h.push(Math.round(h[0] * 1000) / 1000, Math.round(h[1] * 1000) / 1000, Math.round(h[2] * 1000) / 1000);
       }
     } else if (this.open) {
-      if (this.open.counted) this.keep({ ts: this.open.ts, h: this.open.h, end: ts, g: this.open.g });
+      if (this.open.counted) this.keep({ ts: this.open.ts, h: this.open.h, end: ts, g: this.open.g, before: this.open.before });
       this.open = undefined;
     }
     if (x < (this.counted ? this.release * this.limit : this.limit)) {
       this.since = NaN;
       this.counted = false;
-    } else if (Number.isNaN(this.since)) this.since = ts;
-    else if (!this.counted && ts - this.since >= this.sustain) {
-      this.counted = true;
-      if (this.open) this.open.counted = true;
-      return true;
+      return false;
     }
-    return false;
+    // (each sample stands for the time since the one before, as the step judges them)
+    if (Number.isNaN(this.since)) this.since = ts - interval;
+    if (this.counted || ts - this.since < this.sustain) return false;
+    this.counted = true;
+    if (this.open) this.open.counted = true;
+    return true;
   }
 
   /**
@@ -82,7 +85,7 @@ export class BlindLog {
    */
   take(): Array<Excursion & { counted: boolean }> {
     const out = this.closed.map((e) => ({ ...e, counted: true }));
-    if (this.open) out.push({ ts: this.open.ts, h: this.open.h, end: NaN, g: this.open.g, counted: this.open.counted });
+    if (this.open) out.push({ ts: this.open.ts, h: this.open.h, end: NaN, g: this.open.g, before: this.open.before, counted: this.open.counted });
     this.clear();
     return out;
   }
@@ -113,7 +116,7 @@ export class BlindLog {
   }
 
   save(): Record<string, unknown> {
-    const ex = (e: Excursion) => ({ ts: e.ts, h: e.h, end: Number.isNaN(e.end) ? null : e.end, g: e.g });
+    const ex = (e: Excursion) => ({ ts: e.ts, h: e.h, end: Number.isNaN(e.end) ? null : e.end, g: e.g, before: e.before });
     return { since: Number.isNaN(this.since) ? null : this.since, counted: this.counted, open: this.open ? { ...ex(this.open), counted: this.open.counted } : null, closed: this.closed.map(ex) };
   }
 
@@ -127,7 +130,8 @@ export class BlindLog {
       const r = o as Record<string, unknown>;
       const ts = savedNumbers(r.ts, Array.isArray(r.ts) ? r.ts.length : 0, `${what}.ts`);
       const h = savedNumbers(r.h, 3 * ts.length, `${what}.h`);
-      return { ts, h, end: savedNumber(r.end ?? null, `${what}.end`, NaN), g: savedVec(r.g, `${what}.g`) };
+      // (saved before 2026-12-06 evening: no `before`; its first sample stood for no time)
+      return { ts, h, end: savedNumber(r.end ?? null, `${what}.end`, NaN), g: savedVec(r.g, `${what}.g`), before: r.before === undefined ? 0 : savedNumber(r.before, `${what}.before`, 0) };
     };
     if (s.open !== undefined && s.open !== null) this.open = { ...ex(s.open, 'blind.open'), counted: (s.open as Record<string, unknown>).counted === true };
     if (Array.isArray(s.closed)) this.closed = s.closed.slice(-MAX_EXCURSIONS).map((e, i) => ex(e, `blind.closed[${i}]`));

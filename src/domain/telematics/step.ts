@@ -295,7 +295,12 @@ export class TelematicsOperator implements EngineOperator {
     let a: Vec3 = [s[0]! * k, s[1]! * k, s[2]! * k];
     const ts = v.sampleTs;
     const q = this.gyroScale;
-    let w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= GYRO_HOLD ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
+    // the time since the sample before (0 at the first), which the sample stands for (a reading
+    // every second, as loggers that average write them, is a second of acceleration); on a slow
+    // IMU, a few hertz, the gyro reading of the sample before is as good as one stamped with it
+    const interval = Math.min(1000, ts - v.mount.lastTs) || 0;
+    const hold = Math.max(GYRO_HOLD, 1.5 * interval);
+    let w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= hold ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
     if (v.heading) {
       // a world frame: turned back by the heading, into axes that turn with the vehicle
       if (!v.heading.advance(ts, v.rate[2] * q, v.rateTs)) {
@@ -312,7 +317,7 @@ export class TelematicsOperator implements EngineOperator {
       // the device is being put in its mount (tilted from the gravity learnt so far), which no
       // vehicle's acceleration does
       if (!v.mount.gravityOk() || v.mount.tilted()) v.blind.abandon();
-      else if (v.blind.add(ts, h, v.mount.g)) this.counts.unjudged++;
+      else if (v.blind.add(ts, h, v.mount.g, interval)) this.counts.unjudged++;
       return;
     }
     if (!v.mount.gravityOk()) {
@@ -326,13 +331,13 @@ export class TelematicsOperator implements EngineOperator {
     const axes = v.mount.axes();
     if (!axes) {
       this.counts.uncalibrated++;
-      if (v.blind.add(ts, h, v.mount.g)) this.counts.unjudged++;
+      if (v.blind.add(ts, h, v.mount.g, interval)) this.counts.unjudged++;
       return;
     }
     if (v.blind.size > 0) this.judgeLate(v, ts, axes, ctx);
     const lon = dot(h, axes.forward);
     const lat = dot(h, axes.left);
-    this.judge(v, ts, 0, lon, lat, ctx);
+    this.judge(v, ts, interval, lon, lat, ctx);
   }
 
   // --- speed: forward for the IMU, and the acceleration of a speed-only device ---
@@ -458,7 +463,7 @@ export class TelematicsOperator implements EngineOperator {
       const dg: Vec3 = [x.g[0] - g[0], x.g[1] - g[1], x.g[2] - g[2]];
       for (let i = 0; i < x.ts.length; i++) {
         const h = reject([x.h[3 * i]! + dg[0], x.h[3 * i + 1]! + dg[1], x.h[3 * i + 2]! + dg[2]], up);
-        this.judge(v, x.ts[i]!, 0, dot(h, axes.forward), dot(h, axes.left), ctx);
+        this.judge(v, x.ts[i]!, i === 0 ? x.before : x.ts[i]! - x.ts[i - 1]!, dot(h, axes.forward), dot(h, axes.left), ctx);
       }
       if (ended) for (const t of HARSH_TYPES) this.end(v, t, v.events[t], x.end, ctx);
       if (x.counted) this.counts.judged_late++;

@@ -38,6 +38,12 @@
 import { dot, savedNumber, savedNumbers, savedVec, type Vec3 } from './vec.js';
 
 const BLOCK_MS = 1000;
+/**
+ * Samples a block needs for its spread to mean anything: the body's motion is at a few hertz, and
+ * from two samples a rolling second reads as standing one time in four (at 2 Hz a drive without a
+ * stop "learnt" forward 90° off from such stands). An accelerometer under 5 Hz learns no stops.
+ */
+const MIN_BLOCK_SAMPLES = 5;
 const LOWPASS_MS = 100;
 const REST_SHARE = 0.3;
 /** Steps of the rolling level's estimate, in log units a block: it settles at the 80th percentile (up × 20 % = down × 80 %). */
@@ -107,7 +113,7 @@ export class StopEvidence {
   }
 
   private block(up: Vec3): void {
-    if (this.n < 2) return;
+    if (this.n < MIN_BLOCK_SAMPLES) return;
     let spread = 0;
     for (let i = 0; i < 3; i++) {
       const mean = this.s1[i]! / this.n;
