@@ -14,7 +14,7 @@
  * default) and 1 s, and with `speed_interval` 2 s (a phone's GPS speed differenced over 1 s makes
  * harsh brakes and accelerations the car's sensor does not show).
  *
- *   npx tsx bench/telematics-drive.ts --data /path/to/smartphone_driving_dataset [--no-speed] [--no-gyro] [--sensor-time]
+ *   npx tsx bench/telematics-drive.ts --data /path/to/smartphone_driving_dataset [--no-speed] [--no-gyro] [--sensor-time] [--mean MS]
  *
  * --no-speed withholds the phone's GPS speed, --no-gyro its gyro: with neither, forward comes
  * from the drive's stops and starts (src/domain/telematics/stops.ts).
@@ -26,6 +26,8 @@
  * --world turns every accelerometer and gyro reading into the phone's attitude reference frame (its
  * logged quaternion: z vertical, x fixed but arbitrary), as loggers that write Earth axes do, and
  * runs the step with `frame: world` (the heading followed from the gyro).
+ *
+ * --mean MS feeds the accelerometer and gyro averaged over each MS (1000: a logger's per-second means).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +41,7 @@ import { dot, type Vec3 } from '../src/domain/telematics/vec.js';
 import type { TelematicsStepSpec } from '../src/domain/telematics/schema.js';
 import { TelematicsOperator, mountParamsOf } from '../src/domain/telematics/step.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false }, world: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false }, world: { type: 'boolean', default: false }, mean: { type: 'string', default: '0' } } });
 /** A device-frame vector in the attitude's reference frame: q v q* (q: the logged attitude quaternion, x y z w). */
 function toReference(q: number[], v: Vec3): Vec3 {
   const [x, y, z, w] = q as [number, number, number, number];
@@ -73,6 +75,20 @@ const phone = rows('dataset1_phone.csv').map((r) => {
   course: Number(r['locationCourse(°)']),
   };
 });
+// --mean MS: the accelerometer and gyro averaged over each MS (stamped at its end), as a logger
+// that decimates writes them; the speed as it is (the span's last row)
+if (Number(values.mean) > 0) {
+  const ms = Number(values.mean);
+  const spans = new Map<number, typeof phone>();
+  for (const r of phone) {
+    const t = Math.floor(r.ts / ms) * ms + ms;
+    const list = spans.get(t) ?? [];
+    list.push(r);
+    spans.set(t, list);
+  }
+  const avg = (list: typeof phone, k: 'a' | 'w'): Vec3 => [0, 1, 2].map((i) => list.reduce((s, r) => s + r[k][i]!, 0) / list.length) as Vec3;
+  phone.splice(0, phone.length, ...[...spans].map(([t, list]) => ({ ...list.at(-1)!, ts: t, a: avg(list, 'a'), w: avg(list, 'w') })));
+}
 const car = rows('dataset1_car.csv').map((r) => ({ ts: wall(r.Time!), lon: Number(r['Acceleration Gs']), lat: Number(r['Lateral Gs']), mph: Number(r['Speed (MPH)']) }));
 
 const spec = loadPipelineFile(join(import.meta.dirname, '../pipelines/telematics.yaml'));
