@@ -13,11 +13,16 @@ import type { UpstreamKind } from '../core/payload.js';
  * Two records of one topic with the same id in a row (a device sending two readings with one
  * timestamp, say) are told apart by an ordinal: `#1`, `#2`, ...; an alert's `active` updates are
  * numbered within the alert. The ordinal state (the last id per topic) is saved with every
- * checkpoint, so a replay numbers them the same way.
+ * checkpoint, so a replay numbers them the same way. A topic that has sent nothing for
+ * `IDLE_MS` by the gateway's clock is forgotten at a checkpoint (a device gone, a patient
+ * discharged: without it the state grew by one entry per stream ever seen); it is forgotten only
+ * as the state is saved, so a replay from that checkpoint numbers as the live run did.
  */
 export class MessageIds {
-  /** pipeline + output + topic (or alert id + output) → [last base id, ordinal]. */
-  private last = new Map<string, [string, number]>();
+  /** pipeline + output + topic (or alert id + output) → [last base id, ordinal, checkpoint generation of its last use, when last seen in use at a checkpoint (ms; NaN: not yet)]. */
+  private last = new Map<string, [string, number, number, number]>();
+  /** Checkpoints taken (snapshot calls). */
+  private gen = 0;
 
   idOf(e: Emission, kind: UpstreamKind, stream: string, topicKey: string): string {
     const base = `${e.pipeline}/${e.output}/${kind}/${baseOf(e, stream)}`;
@@ -29,9 +34,10 @@ export class MessageIds {
     }
     const prev = this.last.get(key);
     if (prev === undefined) {
-      this.last.set(key, [base, 0]);
+      this.last.set(key, [base, 0, this.gen, NaN]);
       return base;
     }
+    prev[2] = this.gen;
     if (prev[0] !== base) {
       prev[0] = base;
       prev[1] = 0;
@@ -40,22 +46,41 @@ export class MessageIds {
     return `${base}#${++prev[1]}`;
   }
 
-  snapshot(): Array<[string, string, number]> {
-    const out: Array<[string, string, number]> = [];
-    for (const [k, [b, n]] of this.last) out.push([k, b, n]);
+  /** The state to save with a checkpoint taken at `now` (the gateway's clock, ms); topics idle for `IDLE_MS` are forgotten first. */
+  snapshot(now: number): Array<[string, string, number, number]> {
+    const out: Array<[string, string, number, number]> = [];
+    for (const [k, v] of this.last) {
+      if (v[2] === this.gen || Number.isNaN(v[3])) v[3] = now;
+      else if (now - v[3] >= IDLE_MS) {
+        this.last.delete(k);
+        continue;
+      }
+      out.push([k, v[0], v[1], v[3]]);
+    }
+    this.gen++;
     return out;
   }
 
+  /** Topics whose ordinal state is kept. */
+  get size(): number {
+    return this.last.size;
+  }
+
   restore(data: unknown): void {
-    if (!Array.isArray(data)) throw new Error('message ids: saved state must be [[topic, last id, ordinal]]');
-    const next = new Map<string, [string, number]>();
-    for (const e of data as Array<[string, string, number]>) {
-      if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'number') throw new Error('message ids: each entry must be [topic, last id, ordinal]');
-      next.set(e[0], [e[1], e[2]]);
+    if (!Array.isArray(data)) throw new Error('message ids: saved state must be [[topic, last id, ordinal, last seen]]');
+    const next = new Map<string, [string, number, number, number]>();
+    this.gen = 0;
+    for (const e of data as Array<[string, string, number, number?]>) {
+      if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'number') throw new Error('message ids: each entry must be [topic, last id, ordinal, last seen]');
+      // saved before 2026-12-06 (no time): taken as seen at the next checkpoint
+      next.set(e[0], [e[1], e[2], -1, typeof e[3] === 'number' ? e[3] : NaN]);
     }
     this.last = next;
   }
 }
+
+/** A topic that has sent nothing for this long (the gateway's clock) is forgotten at the next checkpoint. */
+const IDLE_MS = 24 * 3_600_000;
 
 function baseOf(e: Emission, stream: string): string {
   switch (e.kind) {

@@ -258,7 +258,7 @@ export class StateKeeper {
     this.o.outbox.markCheckpoint();
     const shared = new SharedCapture();
     const snaps = this.o.pipelines.map((p) => p.snapshot(shared));
-    snaps.push({ pipeline: OUTBOX_STATE, parts: { ids: { version: 1, data: this.o.outbox.ids.snapshot() } } });
+    snaps.push({ pipeline: OUTBOX_STATE, parts: { ids: { version: 1, data: this.o.outbox.ids.snapshot(this.o.now()) } } });
     const rows = new CheckpointRows(snaps, () => shared.close());
     this.captureMs = performance.now() - t0;
     return {

@@ -19,6 +19,22 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'outbox ids: a topic silent for a day is never forgotten (the state grows by one entry per stream ever seen)',
+    in: 'src/outbox/ids.ts',
+    original: 'else if (now - v[3] >= IDLE_MS) {',
+    replacement: 'else if (false) {',
+    tests: ['test/outbox/ids.test.ts'],
+    pattern: 'silent for 24 h',
+  },
+  {
+    id: 'outbox ids: a topic in use is not marked so at a checkpoint (forgotten a day after its first message: its ordinals start again)',
+    in: 'src/outbox/ids.ts',
+    original: 'if (v[2] === this.gen || Number.isNaN(v[3])) v[3] = now;',
+    replacement: 'if (Number.isNaN(v[3])) v[3] = now;',
+    tests: ['test/outbox/ids.test.ts'],
+    pattern: 'silent for 24 h',
+  },
+  {
     id: 'telematics world frame: the readings are not turned back by the heading (forward turns with the road: a brake read as a corner)',
     in: 'src/domain/telematics/step.ts',
     original: '      a = v.heading.toVehicle(a);\n',

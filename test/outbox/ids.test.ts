@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/core/log.js';
+import { MessageIds } from '../../src/outbox/ids.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { aggregate, alert, outboxConfig, raw, tempDir } from '../upstream/helpers.js';
 
@@ -65,4 +66,57 @@ test('with checkpoints (trackIds), a second copy of an id is refused and counted
   } finally {
     cleanup();
   }
+});
+
+test('message ids: a topic silent for 24 h is forgotten at a checkpoint (devices that come and go do not grow the state); one in use is kept, and a replay from the saved state numbers as the live run', () => {
+  const H = 3_600_000;
+  const id = (ids: MessageIds, stream: string, ts: number) => ids.idOf(raw(stream, ts), 'reading', stream, stream);
+  // 5,000 devices a day for three days, each sending twice with one timestamp and never again; a checkpoint every hour
+  const ids = new MessageIds();
+  let most = 0;
+  for (let hour = 0; hour < 72; hour++) {
+    for (let i = 0; i < 5000 / 24; i++) {
+      const dev = `dev-${hour}-${i}`;
+      assert.equal(id(ids, dev, hour), `p1/raw/reading/${dev}@${hour}`);
+      assert.equal(id(ids, dev, hour), `p1/raw/reading/${dev}@${hour}#1`);
+    }
+    ids.snapshot(hour * H);
+    most = Math.max(most, ids.size);
+  }
+  // kept: those of the last 24 hours (5,000 and the hour's), not the 15,000 seen
+  assert.ok(most <= 5000 + 5000 / 24 + 1 && ids.size <= 5000 + 5000 / 24 + 1, `${most}, ${ids.size}`);
+  // a stream in use all along is never forgotten, however long its checkpoints go on
+  const kept = new MessageIds();
+  for (let hour = 0; hour < 72; hour++) {
+    id(kept, 'steady', 7);
+    kept.snapshot(hour * H);
+  }
+  assert.equal(id(kept, 'steady', 7), 'p1/raw/reading/steady@7#72');
+  // one silent for 23 hours is kept; at 24 it is gone (a same-time reading after that is taken as new)
+  const quiet = new MessageIds();
+  id(quiet, 'q', 1);
+  quiet.snapshot(0);
+  quiet.snapshot(23 * H);
+  assert.equal(quiet.size, 1);
+  quiet.snapshot(24 * H);
+  assert.equal(quiet.size, 0);
+  assert.equal(id(quiet, 'q', 1), 'p1/raw/reading/q@1');
+  // replay: the state as saved at a checkpoint, then the same records, gives the same ids as the live run
+  const live = new MessageIds();
+  id(live, 'a', 1);
+  id(live, 'b', 2);
+  live.snapshot(0);
+  const saved = live.snapshot(30 * H); // b and a idle past 24 h: forgotten as the state is saved
+  const replay = new MessageIds();
+  replay.restore(JSON.parse(JSON.stringify(saved)));
+  for (const [s, ts] of [['a', 1], ['b', 3], ['a', 1]] as Array<[string, number]>) assert.equal(id(replay, s, ts), id(live, s, ts));
+  // state saved before the last-seen time was kept: taken as seen at the next checkpoint
+  const old = new MessageIds();
+  old.restore([['p1\u0000raw\u0000x', 'p1/raw/reading/x@4', 2]]);
+  old.snapshot(100 * H);
+  assert.equal(old.size, 1);
+  old.snapshot(123 * H);
+  assert.equal(old.size, 1);
+  old.snapshot(124 * H);
+  assert.equal(old.size, 0);
 });
