@@ -2,6 +2,9 @@ import type Database from 'better-sqlite3';
 import type { Emission } from '../core/records.js';
 import type { UpstreamKind } from '../core/payload.js';
 
+/** A topic that has sent nothing for this long (the gateway's clock) is forgotten at the next checkpoint. */
+const IDLE_MS = 24 * 3_600_000;
+
 /**
  * Message ids say what a record is, not when it was sent, so that replaying the journal after a
  * crash produces the same ids and the outbox (and consumers) can recognise a second copy:
@@ -78,9 +81,6 @@ export class MessageIds {
     this.last = next;
   }
 }
-
-/** A topic that has sent nothing for this long (the gateway's clock) is forgotten at the next checkpoint. */
-const IDLE_MS = 24 * 3_600_000;
 
 function baseOf(e: Emission, stream: string): string {
   switch (e.kind) {

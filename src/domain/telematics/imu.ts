@@ -216,6 +216,11 @@ export class Mount {
     return before !== undefined && recent !== undefined && dot(before, recent) < COS_TURNED;
   }
 
+  /** The time (ms) a sample at `ts` stands for: since the sample before, at most 1 s (0 at the first). */
+  interval(ts: number): number {
+    return Math.min(1000, Math.max(0, ts - this.lastTs)) || 0;
+  }
+
   /** Gravity has been averaged for one time constant. */
   ready(ts: number): boolean {
     return ts - this.t0 >= this.p.gravityTauMs;
@@ -230,7 +235,7 @@ export class Mount {
       this.m = [a[0], a[1], a[2]];
       return this.h;
     }
-    const dt = Math.min(1000, Math.max(0, ts - this.lastTs));
+    const dt = this.interval(ts);
     this.lastTs = ts;
     if (this.gravityOk()) this.watchMount(ts, a, dt);
     else this.average(a, dt);

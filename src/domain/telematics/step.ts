@@ -298,7 +298,7 @@ export class TelematicsOperator implements EngineOperator {
     // the time since the sample before (0 at the first), which the sample stands for (a reading
     // every second, as loggers that average write them, is a second of acceleration); on a slow
     // IMU, a few hertz, the gyro reading of the sample before is as good as one stamped with it
-    const interval = Math.min(1000, Math.max(0, ts - v.mount.lastTs)) || 0;
+    const interval = v.mount.interval(ts);
     const hold = Math.max(GYRO_HOLD, 1.5 * interval);
     let w: Vec3 | undefined = Math.abs(ts - v.rateTs) <= hold ? [v.rate[0] * q, v.rate[1] * q, v.rate[2] * q] : undefined;
     if (v.heading) {
