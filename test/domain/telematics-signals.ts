@@ -55,6 +55,14 @@ export interface DriveOptions {
   frame?: 'world';
   /** A constant error of the gyro's rate about its z axis (rad/s). */
   gyroBias?: number;
+  /**
+   * The device turned in its mount by hand: from `at` (s from the start) over `s` seconds, the
+   * mounting's angles move evenly to `to` (and stay there until a later move). The gyro reads the
+   * turn; the accelerometer the hand's push (up, then braked: 4 m/s² at most, a lift of about 25 cm in half a second) and tremor.
+   */
+  moves?: Array<{ at: number; s: number; to: [number, number, number] }>;
+  /** The gyro's axes left-handed: every rate it reads has the opposite sign (a wrongly set-up logger). */
+  gyroFlipped?: boolean;
   seed?: number;
   device?: string;
   t0?: number;
@@ -71,6 +79,25 @@ function rot(yawDeg: number, pitchDeg: number, rollDeg: number): M3 {
 }
 const apply = (R: M3, v: number[]) => R.map((row) => row[0]! * v[0]! + row[1]! * v[1]! + row[2]! * v[2]!);
 
+/** The mounting's angles at `t` (s): `start`, moved evenly by each of `moves` in turn. */
+function mountAt(start: [number, number, number], moves: NonNullable<DriveOptions['moves']>, t: number): number[] {
+  let from: number[] = start;
+  for (const m of moves) {
+    if (t <= m.at) break;
+    const f = Math.min(1, (t - m.at) / m.s);
+    const now = from.map((x, i) => x + f * (m.to[i]! - x));
+    if (f < 1) return now;
+    from = m.to;
+  }
+  return from;
+}
+
+/** The rate (rad/s, sensor axes) at which a device with mounting R(t) turns relative to the vehicle: [ω]× = −Ṙ·Rᵀ. */
+function turnRate(R0: M3, R1: M3, dt: number): number[] {
+  const M = [0, 1, 2].map((i) => [0, 1, 2].map((j) => [0, 1, 2].reduce((s, k) => s + (R1[i]![k]! - R0[i]![k]!) * R0[j]![k]!, 0) / dt));
+  return [-(M[2]![1]! - M[1]![2]!) / 2, -(M[0]![2]! - M[2]![0]!) / 2, -(M[1]![0]! - M[0]![1]!) / 2];
+}
+
 /** A small seeded generator (LCG + Box–Muller), independent of the simulator's. */
 function gaussian(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -83,7 +110,9 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
   const hz = o.hz ?? 50;
   const dev = o.device ?? 'car';
   const t0 = o.t0 ?? Date.UTC(2024, 5, 1, 8);
-  const R = rot(...(o.mount ?? [0, 0, 0]));
+  const mount0 = o.mount ?? [0, 0, 0];
+  let R = rot(...mount0);
+  // (with `moves`, R follows the mounting at each sample)
   const n = gaussian(o.seed ?? 7);
   const k = o.accelUnit === 'g' ? 1 / G : 1;
   const readings: Reading[] = [];
@@ -124,8 +153,16 @@ export function drive(script: Stretch[], o: DriveOptions = {}): { readings: Read
         // world axes: forward is (sin h, cos h) east/north at heading h, left (−cos h, sin h)
         const hr = (heading * Math.PI) / 180;
         const world = (x: number[]) => [x[0]! * Math.sin(hr) - x[1]! * Math.cos(hr), x[0]! * Math.cos(hr) + x[1]! * Math.sin(hr), x[2]!];
-        const fs = o.frame === 'world' ? world(f) : apply(R, f);
-        const ws = o.frame === 'world' ? world(wv) : apply(R, wv);
+        let hand = [0, 0, 0];
+        let turning = [0, 0, 0];
+        if (o.moves) {
+          R = rot(...(mountAt(mount0, o.moves, t) as [number, number, number]));
+          turning = turnRate(R, rot(...(mountAt(mount0, o.moves, t + dt) as [number, number, number])), dt);
+          const m = o.moves.find((x) => t >= x.at && t < x.at + x.s);
+          if (m) hand = [0.3 * n(), 0.3 * n(), 4 * Math.sin((2 * Math.PI * (t - m.at)) / m.s) + 0.3 * n()];
+        }
+        const fs = o.frame === 'world' ? world(f) : apply(R, f.map((x, i) => x + hand[i]!));
+        const ws = o.frame === 'world' ? world(wv) : apply(R, wv).map((x, i) => (x + turning[i]!) * (o.gyroFlipped ? -1 : 1));
         ws[2]! += o.gyroBias ?? 0;
         ['accel_x', 'accel_y', 'accel_z'].forEach((m, i) => void readings.push({ stream: `${dev}/${m}`, ts, value: (fs[i]! + 0.05 * n()) * k }));
         const gc = o.gyroClock ?? { offset: 0, every: 1 };

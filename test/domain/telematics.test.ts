@@ -9,7 +9,8 @@ import type { AlertRecord } from '../../src/core/records.js';
 import type { Reading } from '../../src/core/reading.js';
 import { pipelineSchema } from '../../src/config/pipeline.js';
 import { compilePipeline } from '../../src/compile.js';
-import { TelematicsOperator } from '../../src/domain/telematics/step.js';
+import { Mount } from '../../src/domain/telematics/imu.js';
+import { mountParamsOf, TelematicsOperator } from '../../src/domain/telematics/step.js';
 import { StopEvidence } from '../../src/domain/telematics/stops.js';
 import type { Vec3 } from '../../src/domain/telematics/vec.js';
 import { telematicsStepSchema } from '../helpers/schemas.js';
@@ -582,6 +583,96 @@ describe('telematics: a device moved in its mount', () => {
     const stop = run({ mount: [130, 55, -20], speed: true }, script);
     assert.deepEqual(where(stop.raised, stop.marks), ['harsh_braking@17']);
     assert.equal(stop.p.stats().operators!.telematics!.unsettled, 0);
+  });
+});
+
+describe('telematics: a device turned by hand, seen by the gyro', () => {
+  const M0: [number, number, number] = [130, 55, -20];
+  const off = (d: [number, number, number]) => M0.map((x, i) => x + d[i]!) as [number, number, number];
+  /** The test drive with the device turned by hand (`moves`), from mounting `start`: the harsh events found, the counters. */
+  function turned(moves: NonNullable<DriveOptions['moves']>, o: DriveOptions = {}, start = M0) {
+    const { readings, marks } = drive(testDrive().script, { mount: start, moves, ...o });
+    const { raised, p } = play(readings);
+    return { found: where(raised, marks), counters: p.stats().operators.telematics!, readings };
+  }
+  // the test drive's third turn (a left turn) runs from 57.6 s to 69.4 s, its fourth (right) from 75.4 s
+  const LIFTS: Record<string, NonNullable<DriveOptions['moves']>> = {
+    'rolled 40° in a left turn': [{ at: 60, s: 0.5, to: off([0, 0, 40]) }, { at: 61.5, s: 0.5, to: M0 }],
+    'pitched 40° in a right turn': [{ at: 75, s: 0.5, to: off([0, 40, 0]) }, { at: 76.5, s: 0.5, to: M0 }],
+  };
+
+  for (const [name, moves] of Object.entries(LIFTS)) {
+    it(`${name} for a second and put back: not judged meanwhile, nothing learnt again, no false event (before: a false harsh event in the turn: the accelerometer saw the tilt late, or not at all where the turn's lateral acceleration hid it)`, () => {
+      for (const sensors of [{ speed: true }, {}, { speed: true, gyroClock: { offset: 7, every: 2 } }] as DriveOptions[]) {
+        const { found, counters } = turned(moves, sensors);
+        assert.deepEqual(found, EXPECTED, JSON.stringify(sensors));
+        assert.equal(counters.remounts, 0);
+        assert.ok(counters.unsettled! > 0, JSON.stringify(counters));
+      }
+    });
+  }
+
+  it('put back 20° off its mounting (under remount_deg): gravity turned with it, forward kept, every event found (before: false harsh corners, the harsh corner missed)', () => {
+    for (const sensors of [{ speed: true }, {}] as DriveOptions[]) {
+      for (const at of [100, 140]) {
+        const { found, counters } = turned([{ at, s: 0.5, to: off([0, 20, 35]) }, { at: at + 1.5, s: 0.5, to: off([0, 20, 0]) }], sensors);
+        assert.deepEqual(found, EXPECTED, `${at} ${JSON.stringify(sensors)}`);
+        assert.equal(counters.remounts, 0);
+      }
+    }
+  });
+
+  it('held 25° off for its first 6 s, then put in its mount: gravity turns with it (without a gyro, a turn under remount_deg then leans gravity: a limit)', () => {
+    for (const sensors of [{ speed: true }, {}] as DriveOptions[]) {
+      const { found } = turned([{ at: 6, s: 0.5, to: M0 }], sensors, off([0, 25, 0]));
+      assert.deepEqual(found, EXPECTED, JSON.stringify(sensors));
+    }
+  });
+
+  it('put back 60° off, or turned 90° flat: handled, forward learnt again from speed, once', () => {
+    for (const to of [off([0, 0, 60]), off([90, 0, 0])]) {
+      const { found, counters } = turned([{ at: 100, s: 0.5, to: off([0, 0, 35]) }, { at: 101.5, s: 0.7, to }], { speed: true });
+      assert.deepEqual(found, EXPECTED, to.join('/'));
+      assert.equal(counters.remounts, 1);
+    }
+  });
+
+  it('a gyro whose axes are wrongly set up (left-handed) turns gravity the wrong way: the accelerometer takes it afresh, and nothing false is raised', () => {
+    for (const moves of [...Object.values(LIFTS), [{ at: 100, s: 0.5, to: off([0, 20, 35]) }, { at: 101.5, s: 0.5, to: off([0, 20, 0]) }]]) {
+      const { found } = turned(moves, { speed: true, gyroFlipped: true });
+      assert.ok(found.includes(`harsh_braking@${at.brake}`) && found.every((f) => EXPECTED.includes(f)), found.join(' '));
+    }
+  });
+
+  it('the gyro falls silent while the device is handled: gravity as before the turn, the accelerometer\'s watch decides (as without a gyro: a false corner in that turn); not unsettled for good, the later events found', () => {
+    const { readings, marks } = drive(testDrive().script, { mount: M0, moves: LIFTS['rolled 40° in a left turn'], speed: true });
+    const silentFrom = readings[0]!.ts + 60_400;
+    const { raised, p } = play(readings.filter((r) => !(r.stream.includes('/gyro_') && r.ts >= silentFrom)));
+    assert.deepEqual(where(raised, marks), ['harsh_cornering@6', ...EXPECTED]);
+    assert.ok(p.stats().operators.telematics!.unsettled! < 200, JSON.stringify(p.stats().operators.telematics));
+  });
+
+  it('small turns — a bump, a mount that wobbles — leave gravity where it was', () => {
+    const mount = new Mount(mountParamsOf(telematicsStepSchema.parse({})));
+    const g: Vec3 = [0, 0, 9.81];
+    for (let i = 0; i < 50; i++) mount.update(i * 20, g, [0, 0, 0]);
+    // 8° of pitch at 0.5 rad/s and back, 4° and left there
+    const rate = (t: number) => (t < 280 ? 0.5 : t < 560 ? -0.5 : t < 700 ? 0.5 : 0);
+    let unsettled = 0;
+    for (let t = 0; t < 3000; t += 20) {
+      const w = rate(t);
+      mount.update(1000 + t, g, [0, w, 0]);
+      if (!mount.settled()) unsettled++;
+    }
+    assert.equal(unsettled, 0);
+    assert.ok(Math.abs(mount.g[0]) < 1e-6 && Math.abs(mount.g[2] - 9.81) < 1e-6, JSON.stringify(mount.g));
+  });
+
+  it('restarted while being turned by hand: the same alerts as without the restart (its part saved as JSON)', () => {
+    const { readings } = turned(LIFTS['rolled 40° in a left turn']!, { speed: true });
+    const whole = playRestarted(readings, undefined);
+    const cut = readings.findIndex((r) => r.ts >= readings[0]!.ts + 60_700);
+    assert.deepEqual(playRestarted(readings, cut, viaJson), whole);
   });
 });
 

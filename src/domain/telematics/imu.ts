@@ -30,6 +30,16 @@
  *   flat that slid round) leaves gravity alone; with speed, the recent evidence of forward (the
  *   last ~2 × `minSpeedChange` of speed change) then points elsewhere than the evidence before it:
  *   more than 60° away, it replaces it. (Without speed such a turn is not noticed.)
+ * - **With a gyro, a device turned by hand** is seen by its rotation about a horizontal axis, which
+ *   a vehicle barely makes (its body pitches and rolls a few degrees): from a rate of
+ *   `HANDLE_RATE` on, gravity is turned with the device (a vector fixed in the world turns by −ω×
+ *   in the device's axes), so a tilt under `remountDeg`, or one masked by a turn's lateral
+ *   acceleration, no longer leans it; once it has turned `HANDLE_DEG` it is being handled, and
+ *   nothing is judged until it has been still for `HANDLE_SETTLE_MS`; turned `remountDeg` or more
+ *   by then, forward is learnt again. A turn that stays under `HANDLE_DEG` (the body's pitch over a
+ *   bump, a mount's wobble) leaves gravity as it was before it. The accelerometer's watch above
+ *   still runs: a gyro whose axes are wrongly set up turns gravity the wrong way, and the
+ *   accelerometer then takes it afresh.
  */
 import { SpeedEvidence } from './speed-evidence.js';
 import { StopEvidence } from './stops.js';
@@ -54,6 +64,33 @@ export interface MountParams {
   remountDeg: number;
   /** ...held this long (ms). */
   remountHoldMs: number;
+  /** Watch the gyro for a device turned by hand (false when the readings are in a world frame: the logger has already turned them by the device's attitude). */
+  gyroHandling: boolean;
+}
+
+/**
+ * Rotation rate (rad/s, 17°/s) about a horizontal axis from which gravity is turned with the
+ * device. A dash-mounted iPhone in six minutes of city driving reached 0.55 at most, 0.34 averaged
+ * over a quarter second (bench/telematics-drive.ts); a hand turns a phone at 1–3.
+ */
+const HANDLE_RATE = 0.3;
+/** The device has turned this far (degrees) from gravity: handled. That iPhone's mount turned 7.4° at most, over a bump; a car's body rolls 5–7° in the hardest corners. */
+const HANDLE_DEG = 12;
+/** A turn ends when the rate has stayed under `HANDLE_RATE` this long (ms)... */
+const HANDLE_QUIET_MS = 500;
+/** ...and a device that was handled, this long: it is in its place again. */
+const HANDLE_SETTLE_MS = 1000;
+/** Samples further apart than this (ms) do not follow a turn: a hand's half-second turn needs samples within it. */
+const HANDLE_MAX_DT = 200;
+
+/** A turn of the device about a horizontal axis, as the gyro shows it. */
+interface Turn {
+  /** Gravity when it began. */
+  g0: Vec3;
+  /** It has turned `HANDLE_DEG` from g0 at some point: the device is being handled. */
+  handled: boolean;
+  /** Since when the rate has been under `HANDLE_RATE` (NaN: it is not). */
+  quietSince: number;
 }
 
 /** Time constant (ms) of the average that shows a device moved in its mount: short enough to stop judging before a sustained event (0.5 s) could be confirmed on the turned axes. */
@@ -90,6 +127,8 @@ export class Mount {
   private movedSince = NaN;
   /** Forward from stops and starts (neither gyro nor speed). */
   private stops = new StopEvidence();
+  /** The device turning about a horizontal axis (gyro), if it is. */
+  private turn: Turn | undefined;
 
   constructor(
     private readonly p: MountParams,
@@ -104,7 +143,8 @@ export class Mount {
 
   /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
   save(): Record<string, unknown> {
-    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, speed: this.speed.save(), stops: this.stops.save(), rightTurns: [...this.rightTurns], rightTurnDeg: this.rightTurnDeg };
+    const turn = this.turn ? { g0: [...this.turn.g0], handled: this.turn.handled, quietSince: this.turn.quietSince } : null;
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, speed: this.speed.save(), stops: this.stops.save(), rightTurns: [...this.rightTurns], rightTurnDeg: this.rightTurnDeg, turn };
   }
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
@@ -133,6 +173,13 @@ export class Mount {
     // alone until new right turns reach BALANCE_DEG)
     this.rightTurns = s.rightTurns === undefined ? [0, 0, 0] : savedVec(s.rightTurns, 'rightTurns');
     this.rightTurnDeg = s.rightTurnDeg === undefined ? 0 : num(s.rightTurnDeg, 'rightTurnDeg');
+    // saved before 2026-12-06 (evening): no turn under way
+    this.turn = undefined;
+    if (s.turn !== undefined && s.turn !== null) {
+      if (typeof s.turn !== 'object') throw new Error(`turn must be an object, found ${JSON.stringify(s.turn)}`);
+      const t = s.turn as Record<string, unknown>;
+      this.turn = { g0: savedVec(t.g0, 'turn.g0'), handled: t.handled === true, quietSince: num(t.quietSince, 'turn.quietSince') };
+    }
     this.stops = new StopEvidence();
     if (s.stops !== undefined) {
       if (typeof s.stops !== 'object' || s.stops === null) throw new Error(`stops must be an object, found ${JSON.stringify(s.stops)}`);
@@ -150,9 +197,9 @@ export class Mount {
     return n >= 0.5 * G && n <= 2 * G;
   }
 
-  /** False while the device sits moved in its mount, before gravity is taken afresh: its samples mean nothing about the vehicle. */
+  /** False while the device sits moved in its mount, before gravity is taken afresh, or is being turned by hand: its samples mean nothing about the vehicle. */
   settled(): boolean {
-    return Number.isNaN(this.movedSince);
+    return Number.isNaN(this.movedSince) && !this.turn?.handled;
   }
 
   /**
@@ -171,10 +218,37 @@ export class Mount {
     if (Number.isNaN(this.movedSince)) this.movedSince = ts;
     if (ts - this.movedSince < this.p.remountHoldMs || Math.abs(norm(m) - gn) > REMOUNT_MAGNITUDE * gn) return;
     this.g = [m[0], m[1], m[2]];
-    this.h = [0, 0, 0];
+    this.turn = undefined;
     this.movedSince = NaN;
-    this.speed.clear();
-    this.relearn();
+    this.remounted();
+  }
+
+  /**
+   * Follow the device turning about a horizontal axis (gyro `w`, rad/s): gravity turns with it;
+   * handled once it has turned `HANDLE_DEG`; when the turn ends, a turn that never got that far
+   * gives gravity back as it was, a handled device turned `remountDeg` or more learns forward again.
+   */
+  private followTurn(ts: number, w: Vec3, dt: number): void {
+    // the rate about a horizontal axis, squared: |ω|² − (ω·ĝ)² (no allocation: this runs on every sample)
+    const gg = dot(this.g, this.g);
+    if (!(gg > 0)) return;
+    const along = dot(w, this.g);
+    const turning = dot(w, w) - (along * along) / gg >= HANDLE_RATE * HANDLE_RATE;
+    if (turning && !this.turn) this.turn = { g0: [this.g[0], this.g[1], this.g[2]], handled: false, quietSince: NaN };
+    const t = this.turn;
+    if (!t) return;
+    const gn = norm(t.g0);
+    addScaled(this.g, cross(w, this.g), -dt / 1000);
+    const turned = unit(this.g);
+    if (turned) this.g = [turned[0] * gn, turned[1] * gn, turned[2] * gn];
+    const cosTurned = dot(this.g, t.g0) / (gn * gn);
+    if (cosTurned <= Math.cos((HANDLE_DEG * Math.PI) / 180)) t.handled = true;
+    if (turning) t.quietSince = NaN;
+    else if (Number.isNaN(t.quietSince)) t.quietSince = ts;
+    if (Number.isNaN(t.quietSince) || ts - t.quietSince < (t.handled ? HANDLE_SETTLE_MS : HANDLE_QUIET_MS)) return;
+    this.turn = undefined;
+    if (!t.handled) this.g = t.g0;
+    else if (cosTurned <= Math.cos((this.p.remountDeg * Math.PI) / 180)) this.remounted();
   }
 
   /** The specific force's half-second average follows `a`; false at the first sample (it starts there). */
@@ -191,6 +265,13 @@ export class Mount {
   tilted(): boolean {
     const gn = norm(this.g);
     return dot(this.m, this.g) < Math.cos((this.p.remountDeg * Math.PI) / 180) * gn * gn;
+  }
+
+  /** The device was moved in its mount: its horizontal acceleration starts afresh and forward is learnt again from speed, turns and stops. */
+  private remounted(): void {
+    this.h = [0, 0, 0];
+    this.speed.clear();
+    this.relearn();
   }
 
   /** Forward is learnt again (the device moved in its mount): from the speed's evidence as it now stands, and afresh from turns and stops. */
@@ -237,8 +318,16 @@ export class Mount {
     }
     const dt = this.interval(ts);
     this.lastTs = ts;
-    if (this.gravityOk()) this.watchMount(ts, a, dt);
-    else this.average(a, dt);
+    if (this.gravityOk()) {
+      if (this.p.gyroHandling && w && dt <= HANDLE_MAX_DT) this.followTurn(ts, w, dt);
+      else if (this.turn) {
+        // the gyro fell silent (or too slow to follow) during a turn: where the device ended up is
+        // unknown, so gravity is as before the turn and the accelerometer's watch decides
+        this.g = this.turn.g0;
+        this.turn = undefined;
+      }
+      this.watchMount(ts, a, dt);
+    } else this.average(a, dt);
     const up = unit(this.g);
     if (!up) return this.h;
     const raw = reject([a[0] - this.g[0], a[1] - this.g[1], a[2] - this.g[2]], up);

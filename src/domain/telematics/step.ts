@@ -58,7 +58,7 @@ const STALE_MOVING = 1;
 
 /** The mounting estimate's parameters from the step's config. */
 export function mountParamsOf(spec: TelematicsStepSpec): MountParams {
-  return { gravityTauMs: spec.gravity_tau, smoothMs: spec.smooth, freeze: spec.freeze_g * G, minTurnDeg: spec.min_turn, minYawRate: 0.06, minSpeedChange: spec.min_speed_change, remountDeg: spec.remount_deg, remountHoldMs: spec.remount_hold };
+  return { gravityTauMs: spec.gravity_tau, smoothMs: spec.smooth, freeze: spec.freeze_g * G, minTurnDeg: spec.min_turn, minYawRate: 0.06, minSpeedChange: spec.min_speed_change, remountDeg: spec.remount_deg, remountHoldMs: spec.remount_hold, gyroHandling: spec.frame === 'device' };
 }
 
 /** Channel of a metric: 0–2 accelerometer axes, 3–5 gyro axes. */
@@ -316,7 +316,7 @@ export class TelematicsOperator implements EngineOperator {
       // any excursion before forward is known, and judged against gravity as known then; not while
       // the device is being put in its mount (tilted from the gravity learnt so far), which no
       // vehicle's acceleration does
-      if (!v.mount.gravityOk() || v.mount.tilted()) v.blind.abandon();
+      if (!v.mount.gravityOk() || !v.mount.settled()) v.blind.abandon();
       else if (v.blind.add(ts, h, v.mount.g, interval)) this.counts.unjudged++;
       return;
     }
