@@ -28,6 +28,12 @@
  * runs the step with `frame: world` (the heading followed from the gyro).
  *
  * --mean MS feeds the accelerometer and gyro averaged over each MS (1000: a logger's per-second means).
+ *
+ * --lift T,T,... turns the phone by hand at each time T (s from the start), into the real readings:
+ * 40° about its y axis (its z axis at every second T) over 0.5 s, held 1 s, and back over 0.5 s;
+ * the gyro reads the turn, the accelerometer a hand's push of 4 m/s² along the phone's x axis
+ * (this phone's vertical). Real road, engine and body motion with a turn by hand in it: no harsh
+ * event should come of it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,11 +43,12 @@ import { compilePipeline } from '../src/compile.js';
 import type { AlertRecord } from '../src/core/records.js';
 import { WorldHeading } from '../src/domain/telematics/heading.js';
 import { G, Mount } from '../src/domain/telematics/imu.js';
+import { apply, rot, turnRate } from '../test/domain/telematics-signals.js';
 import { dot, type Vec3 } from '../src/domain/telematics/vec.js';
 import type { TelematicsStepSpec } from '../src/domain/telematics/schema.js';
 import { TelematicsOperator, mountParamsOf } from '../src/domain/telematics/step.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false }, world: { type: 'boolean', default: false }, mean: { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.EDGEWISE_DRIVE ?? '/tmp/drive' }, 'no-speed': { type: 'boolean', default: false }, 'sensor-time': { type: 'boolean', default: false }, 'no-gyro': { type: 'boolean', default: false }, world: { type: 'boolean', default: false }, mean: { type: 'string', default: '0' }, lift: { type: 'string', default: '' } } });
 /** A device-frame vector in the attitude's reference frame: q v q* (q: the logged attitude quaternion, x y z w). */
 function toReference(q: number[], v: Vec3): Vec3 {
   const [x, y, z, w] = q as [number, number, number, number];
@@ -88,6 +95,30 @@ if (Number(values.mean) > 0) {
   }
   const avg = (list: typeof phone, k: 'a' | 'w'): Vec3 => [0, 1, 2].map((i) => list.reduce((s, r) => s + r[k][i]!, 0) / list.length) as Vec3;
   phone.splice(0, phone.length, ...[...spans].map(([t, list]) => ({ ...list.at(-1)!, ts: t, a: avg(list, 'a'), w: avg(list, 'w') })));
+}
+// --lift: the phone turned by hand at these times (s from the start), back after 1 s
+const lifts = values.lift ? values.lift.split(',').map(Number) : [];
+if (lifts.length) {
+  const t0 = phone[0]!.ts;
+  /** The turn's angles (degrees: about z, y, x) at t (s), and the hand's push (m/s²). */
+  const turnAt = (t: number): { angles: [number, number, number]; push: number } => {
+    for (const [i, at] of lifts.entries()) {
+      const u = t - at;
+      if (u < 0 || u >= 2) continue;
+      const f = u < 0.5 ? u / 0.5 : u < 1.5 ? 1 : (2 - u) / 0.5;
+      const push = u < 0.5 || u >= 1.5 ? 4 * Math.sin((2 * Math.PI * (u % 1.5)) / 0.5) : 0;
+      return { angles: i % 2 === 0 ? [0, 40 * f, 0] : [40 * f, 0, 0], push };
+    }
+    return { angles: [0, 0, 0], push: 0 };
+  };
+  for (const r of phone) {
+    const t = (r.ts - t0) / 1000;
+    const { angles, push } = turnAt(t);
+    const S = rot(...angles);
+    const rel = turnRate(S, rot(...turnAt(t + 0.01).angles), 0.01);
+    r.a = apply(S, [r.a[0] + push / G, r.a[1], r.a[2]]) as Vec3;
+    r.w = apply(S, r.w).map((x, i) => x + rel[i]!) as Vec3;
+  }
 }
 const car = rows('dataset1_car.csv').map((r) => ({ ts: wall(r.Time!), lon: Number(r['Acceleration Gs']), lat: Number(r['Lateral Gs']), mph: Number(r['Speed (MPH)']) }));
 

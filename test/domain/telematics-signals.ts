@@ -69,7 +69,8 @@ export interface DriveOptions {
 }
 
 type M3 = number[][];
-function rot(yawDeg: number, pitchDeg: number, rollDeg: number): M3 {
+/** The rotation yaw (about z) · pitch (about y) · roll (about x), degrees. */
+export function rot(yawDeg: number, pitchDeg: number, rollDeg: number): M3 {
   const [y, p, r] = [yawDeg, pitchDeg, rollDeg].map((d) => (d * Math.PI) / 180) as [number, number, number];
   const Rz = [[Math.cos(y), -Math.sin(y), 0], [Math.sin(y), Math.cos(y), 0], [0, 0, 1]];
   const Ry = [[Math.cos(p), 0, Math.sin(p)], [0, 1, 0], [-Math.sin(p), 0, Math.cos(p)]];
@@ -77,7 +78,7 @@ function rot(yawDeg: number, pitchDeg: number, rollDeg: number): M3 {
   const mul = (A: M3, B: M3) => A.map((row) => [0, 1, 2].map((j) => row[0]! * B[0]![j]! + row[1]! * B[1]![j]! + row[2]! * B[2]![j]!));
   return mul(mul(Rz, Ry), Rx);
 }
-const apply = (R: M3, v: number[]) => R.map((row) => row[0]! * v[0]! + row[1]! * v[1]! + row[2]! * v[2]!);
+export const apply = (R: M3, v: number[]) => R.map((row) => row[0]! * v[0]! + row[1]! * v[1]! + row[2]! * v[2]!);
 
 /** The mounting's angles at `t` (s): `start`, moved evenly by each of `moves` in turn. */
 function mountAt(start: [number, number, number], moves: NonNullable<DriveOptions['moves']>, t: number): number[] {
@@ -93,7 +94,7 @@ function mountAt(start: [number, number, number], moves: NonNullable<DriveOption
 }
 
 /** The rate (rad/s, sensor axes) at which a device with mounting R(t) turns relative to the vehicle: [ω]× = −Ṙ·Rᵀ. */
-function turnRate(R0: M3, R1: M3, dt: number): number[] {
+export function turnRate(R0: M3, R1: M3, dt: number): number[] {
   const M = [0, 1, 2].map((i) => [0, 1, 2].map((j) => [0, 1, 2].reduce((s, k) => s + (R1[i]![k]! - R0[i]![k]!) * R0[j]![k]!, 0) / dt));
   return [-(M[2]![1]! - M[1]![2]!) / 2, -(M[0]![2]! - M[2]![0]!) / 2, -(M[1]![0]! - M[0]![1]!) / 2];
 }

@@ -80,8 +80,8 @@ const HANDLE_DEG = 12;
 const HANDLE_QUIET_MS = 500;
 /** ...and a device that was handled, this long: it is in its place again. */
 const HANDLE_SETTLE_MS = 1000;
-/** Samples further apart than this (ms) do not follow a turn: a hand's half-second turn needs samples within it. */
-const HANDLE_MAX_DT = 200;
+/** Samples further apart than this (ms) do not follow a turn: a hand's half-second turn needs samples within it (a 5 Hz IMU's, which jitter, do). */
+const HANDLE_MAX_DT = 250;
 
 /** A turn of the device about a horizontal axis, as the gyro shows it. */
 interface Turn {
