@@ -7,8 +7,7 @@
  *   bursts  — readings in clumps: 3 to 8 readings 1 % of a step apart, then a gap of that many steps.
  * A detector that estimates its interval, seasons and memories from time should lose about what
  * the missing readings cost, not collapse.
- *   daylight saving — from a midnight 40 % into the file, the daily pattern an hour earlier (spring) or later (autumn).
- *   npx tsx bench/tune/irregular.ts ['{overrides}'] [--corpus NAME] [--transform PART-OF-NAME]
+ *   npx tsx bench/tune/irregular.ts ['{overrides}'] [--corpus NAME]
  */
 import { summarise } from '../../src/backtest/metrics.js';
 import type { LoadedFile } from './corpus.js';
@@ -18,7 +17,6 @@ import { corpora } from './sweep.js';
 const args = process.argv.slice(2);
 const over = JSON.parse(args.find((a) => a.startsWith('{')) ?? '{}') as Record<string, unknown>;
 const only = args.includes('--corpus') ? args[args.indexOf('--corpus') + 1] : undefined;
-const pick = args.includes('--transform') ? args[args.indexOf('--transform') + 1] : undefined;
 const all = corpora([]);
 
 function rng(seed: number): () => number {
@@ -39,30 +37,7 @@ function keep(f: LoadedFile, rows: number[], ts?: Float64Array): LoadedFile {
   };
 }
 
-/**
- * A daylight-saving change in the middle of the file (the first midnight UTC past 40 % of it): the
- * readings are in UTC and the activity behind them in local time, so its daily pattern comes an
- * hour earlier (`ahead`, spring) or later (autumn) from then on; labelled windows move with it.
- */
-function dst(f: LoadedFile, ahead: boolean): LoadedFile {
-  const HOUR = 3_600_000;
-  const step = medianStep(f.ts);
-  if (step > HOUR) return f;
-  const k = Math.round(HOUR / step);
-  const mid = f.ts[Math.floor(0.4 * f.ts.length)]!;
-  const d = Math.ceil(mid / 86_400_000) * 86_400_000;
-  const at = f.ts.findIndex((t) => t >= d);
-  if (at < 0 || at + k >= f.ts.length) return f;
-  const n = f.ts.length;
-  const rows = Array.from({ length: n }, (_, r) => (r < at ? r : ahead ? Math.min(n - 1, r + k) : Math.max(at, r - k)));
-  const shift = ahead ? -HOUR : HOUR;
-  const windows = f.windows.map(([a, b]) => (b < d ? [a, b] : [Math.max(a + shift, d), b + shift]) as [number, number]);
-  return { ...keep(f, rows, f.ts), windows };
-}
-
 const transforms: Record<string, (f: LoadedFile, seed: number) => LoadedFile> = {
-  'daylight saving, spring': (f) => dst(f, true),
-  'daylight saving, autumn': (f) => dst(f, false),
   drop(f, seed) {
     const g = rng(seed);
     const n = f.ts.length;
@@ -110,7 +85,6 @@ const transforms: Record<string, (f: LoadedFile, seed: number) => LoadedFile> = 
   },
 };
 
-for (const k of Object.keys(transforms)) if (pick !== undefined && !k.includes(pick)) delete transforms[k];
 const cfg = { step: { detector: 'default', ...over } };
 const fmt = (m: ReturnType<typeof summarise>) => `${m.nab.score.toFixed(1)} (${m.detected}/${m.windows}, ${m.falseAlerts})`;
 console.log(`| corpus | as it is | ${Object.keys(transforms).join(' | ')} |`);

@@ -1550,4 +1550,20 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'falls silent',
   },
+  {
+    id: 'default detector: timezone ignored (time of day taken in UTC: a daily pattern kept in local time moves at each daylight-saving change)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const wallTs = this.local === undefined ? ts : this.local(ts);',
+    replacement: 'const wallTs = ts;',
+    tests: ['test/detectors/default-timezone.test.ts'],
+    pattern: 'daily pattern kept in Berlin time',
+  },
+  {
+    id: 'default detector: a zone\'s offset is looked up once and kept (its daylight-saving changes never seen)',
+    in: 'src/detectors/default/local-time.ts',
+    original: 'if (ts < from || ts >= to) {',
+    replacement: 'if (from === Infinity) {',
+    tests: ['test/detectors/default-timezone.test.ts'],
+    pattern: 'daily pattern kept in Berlin time|offsets come from',
+  },
 ];

@@ -1,5 +1,6 @@
 import type { SharedCapture } from '../../core/shared-capture.js';
 import { DEFAULT_SEASONAL_PARAMS, REBASED, SeasonalBaseline, type SeasonalParams } from './seasonal.js';
+import { localClock } from './local-time.js';
 import { DailySteps, type DailyStepsParams } from './daily-steps.js';
 import { ShapeMemory, type ResonanceParams } from './resonance.js';
 import { Likelihood, SequenceMemory, type SequenceParams } from './sequence.js';
@@ -143,6 +144,12 @@ export interface DefaultParams {
    * time as at `time_ref`: an hourly series forgets its largest step in weeks, not a year).
    */
   slow_records: 'per_reading' | 'per_time';
+  /**
+   * IANA time zone (e.g. Europe/Berlin) whose wall-clock time places a reading in its day and week
+   * (the season rule's slots, the lasting daily steps); undefined: UTC. For streams that follow
+   * people, whose daily pattern would otherwise move an hour against UTC at each daylight-saving change.
+   */
+  timezone?: string;
 }
 
 export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
@@ -262,6 +269,8 @@ export class DefaultDetector implements Detector {
   private wRec = 1;
   /** A checkpoint's capture that holds the live rings and table (copied before they next change). */
   private sharedWith: SharedCapture | null = null;
+  /** `timezone`'s wall clock (undefined: UTC): the time of day and week of a reading. */
+  private readonly local: ((ts: number) => number) | undefined;
 
   constructor(private readonly p: DefaultParams = DEFAULT_DETECTOR_PARAMS) {
     this.useRange = p.rules.includes('range');
@@ -277,6 +286,7 @@ export class DefaultDetector implements Detector {
     this.seq = new SequenceMemory(q.seq);
     this.cal = new Likelihood(1, p.cal_long);
     this.season = new SeasonalBaseline(q.season);
+    this.local = p.timezone === undefined ? undefined : localClock(p.timezone);
     this.decayW = this.relaxW = this.recDecayW = 0;
     this.setRate(1);
   }
@@ -317,7 +327,8 @@ export class DefaultDetector implements Detector {
     if (!(ts <= this.lastTs) || ts < this.lastTs - REBASED) this.lastTs = ts;
     // Slow series only: there an anomalous step is not learnt (spike_learn_below), so a daily one needs this memory.
     const daily = this.daily !== null && this.dt >= p.spike_learn_below ? this.daily : null;
-    daily?.at(ts, this.dt);
+    const wallTs = this.local === undefined ? ts : this.local(ts);
+    daily?.at(wallTs, this.dt);
     // "No change": within 10⁻¹² of the level (float rounding) or 10⁻¹⁵: units are the sender's. It
     // was 10⁻⁹ + 10⁻⁹ of the level: at 10⁹ a whole unit (a gauge moving by ones had flat runs), and
     // a series in picofarads or nanoamps (10⁻¹², 10⁻⁹) was all "no change": silent. (Not 0: a
@@ -343,7 +354,7 @@ export class DefaultDetector implements Detector {
     let sz = 0;
     if (this.useSeason) {
       const se = this.season;
-      se.update(ts, x, this.levelDev);
+      se.update(ts, x, this.levelDev, wallTs);
       if (se.model >= 0) {
         // The shift test starts after a Phase I: a CUSUM assumes the prediction right on average, and
         // slot means from a few days carry errors that persist along the day (one odd day, a trend).

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { perStep, type DetectorPlugin } from '../types.js';
 import type { DetectorSchemaKit } from '../schema.js';
 import { DefaultDetector, DEFAULT_DETECTOR_PARAMS, type DefaultParams } from './detector.js';
+import { isTimeZone } from './local-time.js';
 
 function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
   return detectStep('default', {
@@ -48,6 +49,11 @@ function schema({ z, durationSchema, warmup, detectStep }: DetectorSchemaKit) {
     joint_share: z.number().gt(0).max(1).default(DEFAULT_DETECTOR_PARAMS.joint_share).describe('Joint rule: when no rule reaches its limit, a seasonal statistic (season or season_shift) and a local one (range, spike or sequence) that both reach this share of their limits make the reading anomalous: two independent views, each half convinced.'),
     rules: z.array(z.enum(['range', 'spike', 'flat', 'season', 'sequence', 'shape', 'joint'])).min(1).default([...DEFAULT_DETECTOR_PARAMS.rules]).describe('Rules switched on.'),
     time_ref: durationSchema.refine((ms) => ms > 0, { message: 'time_ref must be positive' }).default(DEFAULT_DETECTOR_PARAMS.time_ref).describe('Reference interval (default 5m): `range_relax` and `decay` are per reading at this interval or slower; on faster series they are scaled down with the observed interval so the memories last the same time rather than the same number of readings.'),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { error: (iss) => `unknown time zone ${JSON.stringify(iss.input)}: give an IANA name such as Europe/Berlin or America/New_York (this platform's list: Intl.supportedValuesOf('timeZone'))` })
+      .optional()
+      .describe('IANA time zone (e.g. Europe/Berlin) whose wall-clock time places a reading in its day and week (the season rule, the lasting daily steps). Default: UTC. Set it for streams that follow people — offices, traffic, shops, web use —, whose daily pattern otherwise moves an hour against UTC timestamps at each daylight-saving change (about one false alert that day, more on sharp daily edges; docs/detectors.md).'),
     slow_records: z.enum(['per_reading', 'per_time']).default(DEFAULT_DETECTOR_PARAMS.slow_records).describe('Records (spike, flat, season) on series slower than `time_ref`: decayed by `decay` per reading (`per_reading`), or per `time_ref` of time (`per_time`: an hourly series forgets its largest step in weeks, not a year). Default `per_reading`: `per_time` did not pass the leave-one-corpus-out check (docs/backtest.md).'),
   });
 }

@@ -101,8 +101,10 @@ export class SeasonalBaseline {
   /**
    * Predict `x` at `ts` from the best usable model (sets `pred`, `scale`, `model`), then learn it.
    * `levelScale` is the flat-level error scale (EWMA |x − slow mean|) the models must beat.
+   * `wallTs` places the reading in each period (default `ts`: UTC; a zone's wall-clock time, so
+   * that a daily pattern kept in local time does not move at a daylight-saving change).
    */
-  update(ts: number, x: number, levelScale: number): void {
+  update(ts: number, x: number, levelScale: number, wallTs = ts): void {
     const p = this.p;
     const S = p.slots;
     if (Number.isNaN(this.t0)) {
@@ -123,7 +125,7 @@ export class SeasonalBaseline {
     let best = Infinity;
     for (let m = 0; m < this.np; m++) {
       const P = p.periods[m]!;
-      const ph = ((((ts % P) + P) % P) / P) * S; // phase in slots, [0, S)
+      const ph = ((((wallTs % P) + P) % P) / P) * S; // phase in slots, [0, S)
       const i0 = Math.floor(ph);
       const f = ph - i0;
       const base = m * S;
