@@ -126,7 +126,7 @@ export const statsPayloadSchema = z
         accepted: z.number().int().nonnegative(),
         late: z.number().int().nonnegative(),
         filtered: z.number().int().nonnegative(),
-        operators: z.record(z.string(), counts).optional().describe("Each operator step's own counters since start, by step name (telematics: events, rebounds, uncalibrated, gaps, remounts, unsettled, stale_speed, invalid, gravity_off, unjudged, judged_late, no_heading; news2: scored, incomplete, missing_<parameter>); absent when the pipeline has none."),
+        operators: z.record(z.string(), counts).optional().describe("Each operator step's own counters since start, by step name (telematics: events, rebounds, uncalibrated, gaps, remounts, unsettled, stale_speed, invalid, gravity_off, unjudged, judged_late, no_heading, gyro_flipped; news2: scored, incomplete, missing_<parameter>); absent when the pipeline has none."),
       }),
     ),
     alerts_active: counts.describe('Alerts raised and not cleared, by severity.'),

@@ -652,6 +652,18 @@ describe('telematics: a device turned by hand, seen by the gyro', () => {
     assert.ok(p.stats().operators.telematics!.unsettled! < 200, JSON.stringify(p.stats().operators.telematics));
   });
 
+  it('a left-handed gyro is found out once speed has taught forward and 180° of turns are seen (`gyro_flipped`), and read the right way round from then on, also after a restart: turned by hand at 140 s and put back 20° off, every event found (before: the harsh acceleration missed, a remount); a right-handed one never is', () => {
+    const moves = [{ at: 140, s: 0.5, to: off([0, 20, 35]) }, { at: 141.5, s: 0.5, to: off([0, 20, 0]) }];
+    const flipped = turned(moves, { speed: true, gyroFlipped: true });
+    assert.deepEqual(flipped.found, EXPECTED);
+    assert.equal(flipped.counters.gyro_flipped, 1);
+    assert.equal(flipped.counters.remounts, 0);
+    for (const sensors of [{ speed: true }, {}] as DriveOptions[]) assert.equal(turned(moves, sensors).counters.gyro_flipped, 0, JSON.stringify(sensors));
+    // restarted after it was found out (saved as JSON): the same alerts
+    const cut = flipped.readings.findIndex((r) => r.ts >= flipped.readings[0]!.ts + 130_000);
+    assert.deepEqual(playRestarted(flipped.readings, cut, viaJson), playRestarted(flipped.readings, undefined));
+  });
+
   it('small turns — a bump, a mount that wobbles — leave gravity where it was', () => {
     const mount = new Mount(mountParamsOf(telematicsStepSchema.parse({})));
     const g: Vec3 = [0, 0, 9.81];

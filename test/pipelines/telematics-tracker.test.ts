@@ -51,7 +51,7 @@ describe('telematics: a tracker reporting every 30 s', () => {
     const speeds = 2 * 120 - 20;
     // no rpm: taken as running for its positions; its speed is held from the idling rule
     const engine = { starts: 0, stops: 0, stopped: 0, settling: 0, unknown: 0, untracked: 0, no_metric: speeds };
-    assert.deepEqual(stats.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0, no_heading: 0 }, engine });
+    assert.deepEqual(stats.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0, no_heading: 0, gyro_flipped: 0 }, engine });
     assert.deepEqual(tracker(1000).stats.operators.telematics!.gaps, 1, 'at 1 Hz only the 10 min silence is a gap');
 
     const gateway = { gateway: 'gw', readings: 0, unrouted: 0, inputs: [], pipelines: [stats] } as unknown as GatewayStats;
@@ -60,7 +60,7 @@ describe('telematics: a tracker reporting every 30 s', () => {
     assert.match(text, new RegExp(`^edgewise_pipeline_operator_events_total\\{pipeline="telematics",operator="telematics",event="gaps"\\} ${speeds - 1}$`, 'm'));
 
     const report = { gateway: 'gw', ready: { ready: true, checks: {} }, uptimeSeconds: 60, stats: gateway, alerts: { active: [] }, dropped: {} } as unknown as StatusReport;
-    assert.match(formatStatus(report), new RegExp(`^ {2}telematics telematics: events=0 rebounds=0 uncalibrated=0 gaps=${speeds - 1} remounts=0 unsettled=0 stale_speed=0 invalid=0 gravity_off=0 unjudged=0 judged_late=0 no_heading=0$`, 'm'));
+    assert.match(formatStatus(report), new RegExp(`^ {2}telematics telematics: events=0 rebounds=0 uncalibrated=0 gaps=${speeds - 1} remounts=0 unsettled=0 stale_speed=0 invalid=0 gravity_off=0 unjudged=0 judged_late=0 no_heading=0 gyro_flipped=0$`, 'm'));
 
     // and in the retained stats message the fleet's consumers read (docs/schemas/stats.schema.json)
     const payload = await new Promise<string>((resolve) => {
@@ -79,7 +79,7 @@ describe('telematics: a tracker reporting every 30 s', () => {
       });
     });
     const body = statsPayloadSchema.parse(JSON.parse(payload));
-    assert.deepEqual(body.pipelines[0]!.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0, no_heading: 0 }, engine });
+    assert.deepEqual(body.pipelines[0]!.operators, { telematics: { events: 0, rebounds: 0, uncalibrated: 0, gaps: speeds - 1, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0, no_heading: 0, gyro_flipped: 0 }, engine });
   });
 });
 

@@ -129,11 +129,17 @@ export class Mount {
   private stops = new StopEvidence();
   /** The device turning about a horizontal axis (gyro), if it is. */
   private turn: Turn | undefined;
+  /** −1 once the gyro is found to read every rate with the opposite sign (its axes left-handed against the accelerometer's). */
+  private gyroSign = 1;
+  /** The second (of time) in which that was last checked. */
+  private gyroCheckSec = NaN;
 
   constructor(
     private readonly p: MountParams,
     /** The device was found moved in its mount (forward is learnt again). */
     private readonly onRemount: () => void = () => {},
+    /** The gyro was found to read its rates with the opposite sign (they are turned round from then on). */
+    private readonly onGyroFlipped: () => void = () => {},
   ) {}
 
   /** Gravity and forward evidence were restored from saved state: judge from the first sample on. */
@@ -144,7 +150,7 @@ export class Mount {
   /** All of it, for a restart that resumes exactly (NaN and ±Infinity may come back as null after JSON). */
   save(): Record<string, unknown> {
     const turn = this.turn ? { g0: [...this.turn.g0], handled: this.turn.handled, quietSince: this.turn.quietSince } : null;
-    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, speed: this.speed.save(), stops: this.stops.save(), rightTurns: [...this.rightTurns], rightTurnDeg: this.rightTurnDeg, turn };
+    return { g: [...this.g], t0: this.t0, lastTs: this.lastTs, h: [...this.h], left: [...this.left], turnDeg: this.turnDeg, restoredG: this.restoredG, m: [...this.m], movedSince: this.movedSince, speed: this.speed.save(), stops: this.stops.save(), rightTurns: [...this.rightTurns], rightTurnDeg: this.rightTurnDeg, turn, gyroSign: this.gyroSign, gyroCheckSec: this.gyroCheckSec };
   }
 
   /** What `save` gave; throws on anything else (the caller sets the operator's state aside). */
@@ -173,7 +179,9 @@ export class Mount {
     // alone until new right turns reach BALANCE_DEG)
     this.rightTurns = s.rightTurns === undefined ? [0, 0, 0] : savedVec(s.rightTurns, 'rightTurns');
     this.rightTurnDeg = s.rightTurnDeg === undefined ? 0 : num(s.rightTurnDeg, 'rightTurnDeg');
-    // saved before 2026-12-06 (evening): no turn under way
+    // saved before 2026-12-06 (evening): no turn under way, the gyro's sign as it reads
+    this.gyroSign = s.gyroSign === -1 ? -1 : 1;
+    this.gyroCheckSec = s.gyroCheckSec === undefined ? NaN : num(s.gyroCheckSec, 'gyroCheckSec');
     this.turn = undefined;
     if (s.turn !== undefined && s.turn !== null) {
       if (typeof s.turn !== 'object') throw new Error(`turn must be an object, found ${JSON.stringify(s.turn)}`);
@@ -318,6 +326,7 @@ export class Mount {
     }
     const dt = this.interval(ts);
     this.lastTs = ts;
+    if (w && this.gyroSign < 0) w = [-w[0], -w[1], -w[2]];
     if (this.gravityOk()) {
       if (this.p.gyroHandling && w && dt <= HANDLE_MAX_DT) this.followTurn(ts, w, dt);
       else if (this.turn) {
@@ -356,8 +365,37 @@ export class Mount {
           this.rightTurnDeg -= (s * 180) / Math.PI;
         }
       }
+      const sec = Math.floor(ts / 1000);
+      if (sec !== this.gyroCheckSec) {
+        this.gyroCheckSec = sec;
+        this.checkGyroSign();
+      }
     }
     return h;
+  }
+
+  /**
+   * Once a second: do the turns point forward the opposite way to speed or to stops (more than
+   * 120° apart, `minTurnDeg` of turning seen)? Then the gyro reads its rates with the opposite
+   * sign (axes left-handed against the accelerometer's, against `gyro`'s description): its rates
+   * are turned round from now on, and so is what its turns taught (a left turn was read as a right).
+   */
+  private checkGyroSign(): void {
+    if (this.turnDeg < this.p.minTurnDeg) return;
+    const up = unit(this.g);
+    if (!up) return;
+    const fromSpeed = this.speed.change >= this.p.minSpeedChange;
+    if (!fromSpeed && !this.stops.enough()) return;
+    const forward = unit(reject(fromSpeed ? this.speed.forward() : this.stops.sum, up));
+    const left = this.turnsLeft(up);
+    if (!forward || !left || dot(left, cross(up, forward)) > -0.5) return;
+    this.gyroSign = -this.gyroSign;
+    // rightTurns held the sum over the left turns (read as right), negated: the right turns' is the rest
+    const [l, r] = [this.left, this.rightTurns];
+    this.rightTurns = [r[0] - l[0], r[1] - l[1], r[2] - l[2]];
+    this.left = [-l[0], -l[1], -l[2]];
+    this.rightTurnDeg = this.turnDeg - this.rightTurnDeg;
+    this.onGyroFlipped();
   }
 
   /** A speed change: dv/dt (m/s²) over the `dtMs` before `ts`; paired with the horizontal acceleration of that interval, at each delay. */

@@ -170,9 +170,10 @@ export class TelematicsOperator implements EngineOperator {
    * once forward became known (their events raised then, each saying so); the rest never were
    * (the device moved in its mount, the log's bound, or forward never became known);
    * `no_heading`: with `frame: world`, IMU samples with no gyro rate to follow the heading by (not
-   * judged).
+   * judged); `gyro_flipped`: vehicles whose gyro reads its rates with the opposite sign (left-handed
+   * axes: its turns pointed forward the opposite way to speed or stops), turned round from then on.
    */
-  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0, no_heading: 0 };
+  readonly counts = { events: 0, rebounds: 0, uncalibrated: 0, gaps: 0, remounts: 0, unsettled: 0, stale_speed: 0, invalid: 0, gravity_off: 0, unjudged: 0, judged_late: 0, no_heading: 0, gyro_flipped: 0 };
 
   constructor(spec: TelematicsStepSpec) {
     this.spec = spec;
@@ -240,7 +241,7 @@ export class TelematicsOperator implements EngineOperator {
       v.blind.clear();
     };
     const v: Vehicle = {
-      id, source: 'speed', mount: new Mount(this.mountParams, remounted), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, gyroTs: -Infinity, gyroMask: 0, rate: [0, 0, 0], rateTs: NaN,
+      id, source: 'speed', mount: new Mount(this.mountParams, remounted, () => this.counts.gyro_flipped++), sampleTs: -Infinity, sample: new Float64Array(6), mask: 0, gyroTs: -Infinity, gyroMask: 0, rate: [0, 0, 0], rateTs: NaN,
       speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, stale: false, courses: [], longTs: NaN, events: newEvents(), brakeEnd: -Infinity,
       blind: new BlindLog(this.lowestLimit, this.spec.release, this.spec.sustain), lateAt: NaN, heading: this.spec.frame === 'world' ? new WorldHeading() : undefined,
     };
