@@ -1497,7 +1497,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'telematics: a device turned by hand is never seen by the gyro (gravity leans, the turn judged as a manoeuvre)',
     in: 'src/domain/telematics/imu.ts',
-    original: 'if (cosTurned <= Math.cos((HANDLE_DEG * Math.PI) / 180)) t.handled = true;',
+    original: 'if (cosTurned <= COS_HANDLED) t.handled = true;',
     replacement: '',
     tests: ['test/domain/telematics.test.ts'],
     pattern: 'for a second and put back|put back 20° off',

@@ -76,6 +76,7 @@ export interface MountParams {
 const HANDLE_RATE = 0.3;
 /** The device has turned this far (degrees) from gravity: handled. That iPhone's mount turned 7.4° at most, over a bump; a car's body rolls 5–7° in the hardest corners. */
 const HANDLE_DEG = 12;
+const COS_HANDLED = Math.cos((HANDLE_DEG * Math.PI) / 180);
 /** A turn ends when the rate has stayed under `HANDLE_RATE` this long (ms)... */
 const HANDLE_QUIET_MS = 500;
 /** ...and a device that was handled, this long: it is in its place again. */
@@ -250,7 +251,7 @@ export class Mount {
     const turned = unit(this.g);
     if (turned) this.g = [turned[0] * gn, turned[1] * gn, turned[2] * gn];
     const cosTurned = dot(this.g, t.g0) / (gn * gn);
-    if (cosTurned <= Math.cos((HANDLE_DEG * Math.PI) / 180)) t.handled = true;
+    if (cosTurned <= COS_HANDLED) t.handled = true;
     if (turning) t.quietSince = NaN;
     else if (Number.isNaN(t.quietSince)) t.quietSince = ts;
     if (Number.isNaN(t.quietSince) || ts - t.quietSince < (t.handled ? HANDLE_SETTLE_MS : HANDLE_QUIET_MS)) return;
@@ -384,11 +385,10 @@ export class Mount {
     if (this.turnDeg < this.p.minTurnDeg) return;
     const up = unit(this.g);
     if (!up) return;
-    const fromSpeed = this.speed.change >= this.p.minSpeedChange;
-    if (!fromSpeed && !this.stops.enough()) return;
-    const forward = unit(reject(fromSpeed ? this.speed.forward() : this.stops.sum, up));
+    // forward as the step takes it, when it does not come from the turns themselves
+    const known = this.axes();
     const left = this.turnsLeft(up);
-    if (!forward || !left || dot(left, cross(up, forward)) > -0.5) return;
+    if (!known || known.source === 'gyro' || !left || dot(left, known.left) > -0.5) return;
     this.gyroSign = -this.gyroSign;
     // rightTurns held the sum over the left turns (read as right), negated: the right turns' is the rest
     const [l, r] = [this.left, this.rightTurns];
