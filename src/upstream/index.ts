@@ -397,7 +397,9 @@ export class UpstreamForwarder {
     // reason that is not about a record, or another gateway with this id throwing this one off.
     const explained = this.closeExplained || performance.now() - this.sameIdAt < SAME_ID_EXPLAINS_MS;
     this.closeExplained = false;
-    if (!explained) this.probed(wasOnline ? performance.now() - this.onlineSince : 0, this.publishing);
+    // An attempt that never came up had nothing in flight: what `publishing` still counts went with the last connection.
+    if (!explained && wasOnline) this.probed(performance.now() - this.onlineSince, this.publishing);
+    this.publishing = 0;
     this.client = null;
     this.inflight.clear();
     for (const w of this.idleWaiters.splice(0)) w(); // a stop waiting for PUBACKs waits no longer: none will come

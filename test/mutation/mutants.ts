@@ -1082,6 +1082,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'Receive Maximum bounds',
   },
   {
+    id: 'upstream: every refused attempt during an outage counts as a close with publishes in flight (probing, one record a publish, after any outage)',
+    in: 'src/upstream/index.ts',
+    original: 'if (!explained && wasOnline) this.probed(performance.now() - this.onlineSince, this.publishing);\n    this.publishing = 0;',
+    replacement: 'if (!explained) this.probed(wasOnline ? performance.now() - this.onlineSince : 0, this.publishing);',
+    tests: ['test/upstream/forwarder.test.ts'],
+    pattern: 'one close, not one per',
+  },
+  {
     id: 'upstream: a record the broker closes the connection on is never kept back',
     in: 'src/upstream/index.ts',
     original: 'this.quarantine.add(v.first);',

@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
 import { setTimeout as hold, setImmediate as yieldToIo } from 'node:timers/promises';
-import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor } from './helpers.js';
+import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor, warnings, expandBatches } from './helpers.js';
 
 function setup(broker: TestBroker, upOver: Record<string, unknown> = {}) {
   return forwarderTo(broker.url, upOver);
@@ -298,6 +298,37 @@ describe('upstream forwarder (aedes on loopback)', () => {
       await stopping; // before: waited all of stop_timeout, then threw in mqtt.js (the goodbye published on the ended client)
       assert.equal(s.fwd.state(), 'stopped');
       assert.equal(s.outbox.stats().depth.messages, 5, 'unacknowledged: kept for the next start');
+    } finally {
+      await s.close();
+      await broker.stop();
+    }
+  });
+
+  it('an outage with publishes in flight is one close, not one per refused attempt: the backlog goes in full batches afterwards, not one record at a time', async () => {
+    const broker = new TestBroker();
+    await broker.start();
+    const { log, lines } = warnings();
+    const s = forwarderTo(broker.url, { reconnect_min: 20, reconnect_max: 40, reconnect_probe: 0, batch: { max_records: 50, max_delay: '20ms' } }, 'gw-1', log);
+    try {
+      await s.fwd.start();
+      await waitFor(() => s.fwd.state() === 'online', 'online');
+      broker.hold = true; // the broker takes the publishes and never acknowledges them
+      for (let i = 0; i < 100; i++) s.outbox.put(aggregate(`dev${i % 4}/temp`, i));
+      s.outbox.flush();
+      await waitFor(() => s.fwd.stats().inFlight > 0, 'publishes in flight');
+      await broker.stop();
+      const downAt = s.fwd.stats().disconnects;
+      await waitFor(() => s.fwd.stats().disconnects >= downAt + 4, 'four refused attempts');
+      broker.hold = false;
+      await broker.start();
+      await waitFor(() => s.outbox.stats().depth.messages === 0 && s.fwd.stats().inFlight === 0, 'drained');
+      assert.deepEqual(
+        lines.filter((l) => /one at a time/.test(l)),
+        [],
+        'a refused connection attempt had nothing in flight: it is no strike, and probing (one record a publish) never starts',
+      );
+      assert.ok(s.fwd.stats().batches <= 6, `the 100 records went in batches of up to 50 (${s.fwd.stats().batches} batches, some sent before the outage)`);
+      assert.equal(checkSequences(expandBatches(broker.messages())).unique, 100, 'every record arrived');
     } finally {
       await s.close();
       await broker.stop();
