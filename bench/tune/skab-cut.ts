@@ -3,7 +3,7 @@
  * fault starts N rows earlier in its run than in the recordings (SKAB's start at rows 560–580): does
  * a pipeline hold when the fault's timing is not the one it was chosen on? Pooled precision, recall,
  * F1 and NAB per cut, false alerts on the fault-free run (docs/backtest.md, the SKAB section).
- *   npx tsx bench/tune/skab-cut.ts                                   # pipelines/pump-skab.yaml's step
+ *   npx tsx bench/tune/skab-cut.ts                                   # the multivariate step
  *   npx tsx bench/tune/skab-cut.ts '[{"detect":{"detector":"default","alert":{"severity":"warning"}}}]' 0,200,400
  */
 import { summarise } from '../../src/backtest/metrics.js';
