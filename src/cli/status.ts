@@ -22,6 +22,7 @@ export function uplinkLines(u: UpstreamStats | undefined): string[] {
   const out = [`uplink: ${u.state}${u.lastError ? ` (${u.lastError})` : ''}, sent ${n(u.sent)}, acked ${n(u.acked)}, in flight ${u.inFlight}, connects ${u.connects}, reconnects ${u.reconnects}`];
   const limit = u.maxPacketBytes ? ` of ${n(u.maxPacketBytes)} bytes` : '';
   if (u.tooLarge) out.push(`  kept back: ${n(u.tooLarge)} records over the broker's packet limit${limit} since start, each in the outbox until a connection takes it (raise the broker's limit, or outbox.max_message_bytes below it)`);
+  if (u.probing) out.push('  probing: sending one record at a time — the broker closed connections in a row with publishes in flight; finding the record it refuses (check the broker\'s log)');
   if (u.quarantined) out.push(`  kept back: ${n(u.quarantined)} records the broker closed the connection on, in the outbox until restart (check the broker's log and ACL)`);
   if (u.sameId) out.push(`  another gateway uses this gateway id: ${n(u.sameId)} signs (give each gateway its own gateway.id)`);
   if (u.ackTimeouts) out.push(`  the broker stopped acknowledging: ${n(u.ackTimeouts)} connections ended by upstream.ack_timeout`);

@@ -45,7 +45,7 @@ function uplinkState(s: GatewayStats): string | null {
   const u = s.upstream;
   if (!u) return null;
   const kept = u.tooLarge + u.quarantined;
-  return kept > 0 ? `${u.state}, kept back ${kept}` : u.state;
+  return `${u.state}${u.probing ? ', one at a time' : ''}${kept > 0 ? `, kept back ${kept}` : ''}`;
 }
 
 export function formatStatsLine(l: StatsLine): string {

@@ -51,6 +51,8 @@ export interface UpstreamStats {
   tooLarge: number;
   /** Records kept back because the broker closed the connection twice with each alone in flight (until restart; see CloseProbe). */
   quarantined: number;
+  /** Publishes go one at a time (batches of one record) to find a record the broker closes the connection on (see CloseProbe). */
+  probing: boolean;
   /** The largest packet the broker takes, in bytes, as far as known (configured, announced or learnt); 0 = none known. */
   maxPacketBytes: number;
   /** Connections ended because publishes awaited a PUBACK and none came for `ack_timeout`. */
@@ -249,6 +251,7 @@ export class UpstreamForwarder {
       freshQueued: this.lanes.freshQueued,
       backlogKeys: this.lanes.backlogKeys,
       backlog: this.outbox.depth(),
+      probing: this.probe.active,
       maxPacketBytes: Number.isFinite(this.packetLimit.max) ? this.packetLimit.max : 0,
       receiveMaximum: Number.isFinite(this.receiveMax) ? this.receiveMax : 0,
       nextRetryMs: this.link === 'online' ? 0 : this.nextRetryMs,

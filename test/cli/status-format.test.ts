@@ -8,7 +8,7 @@ import type { UpstreamStats } from '../../src/upstream/index.js';
 
 const quiet: UpstreamStats = {
   state: 'online', sent: 10, sentBacklog: 0, batches: 0, payloadBytes: 1000, sentMetered: 0, acked: 10, inFlight: 0, freshQueued: 0, backlogKeys: 0, backlog: 0,
-  connects: 1, reconnects: 0, disconnects: 0, noConnack: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, maxPacketBytes: 0, ackTimeouts: 0, sameId: 0,
+  connects: 1, reconnects: 0, disconnects: 0, noConnack: 0, publishErrors: 0, encodeErrors: 0, tooLarge: 0, quarantined: 0, probing: false, maxPacketBytes: 0, ackTimeouts: 0, sameId: 0,
   receiveMaximum: 0, nextRetryMs: 0, probeReconnects: 0,
 };
 
@@ -23,6 +23,7 @@ test('edgewise status: the uplink says nothing more when all is well, and a line
   assert.match(lines[3]!, /3 connections ended by upstream.ack_timeout/);
   assert.match(lines[4]!, /the broker refused: subscribe spBv1\.0\/fleet\/NCMD\/van-17/);
   assert.doesNotMatch(uplinkLines({ ...quiet, tooLarge: 1 })[1]!, /limit of/, 'no limit known: none named');
+  assert.match(uplinkLines({ ...quiet, probing: true })[1]!, /^ {2}probing: sending one record at a time/);
 });
 
 test('edgewise status: an operator step\'s rows as a table under its name, numbers to 4 digits and lists spaced; a fleet shows its first 50 rows and says so', () => {

@@ -1090,6 +1090,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'one close, not one per',
   },
   {
+    id: 'upstream: the stats never say the uplink sends one record at a time (edgewise_upstream_probing stays 0)',
+    in: 'src/upstream/index.ts',
+    original: 'probing: this.probe.active,',
+    replacement: 'probing: false,',
+    tests: ['test/upstream/packet-limit.test.ts'],
+    pattern: 'one at a time until the record is found',
+  },
+  {
     id: 'upstream: a record the broker closes the connection on is never kept back',
     in: 'src/upstream/index.ts',
     original: 'this.quarantine.add(v.first);',

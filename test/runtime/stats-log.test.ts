@@ -28,6 +28,7 @@ test('stats line: readings/s and drops by reason since the previous line', () =>
   const up = { state: 'online', tooLarge: 0, quarantined: 0 } as NonNullable<GatewayStats['upstream']>;
   assert.equal(statsLine(b, { ...b, upstream: up }, 60_000, 0).uplink, 'online');
   assert.equal(statsLine(b, { ...b, upstream: { ...up, tooLarge: 2, quarantined: 1 } }, 60_000, 0).uplink, 'online, kept back 3', 'records kept back in the outbox are in every stats line');
+  assert.equal(statsLine(b, { ...b, upstream: { ...up, probing: true, quarantined: 1 } }, 60_000, 0).uplink, 'online, one at a time, kept back 1', 'and a drain slowed to one record a publish');
 });
 
 test('the stats log writes a line every interval, and none when it is 0', async () => {

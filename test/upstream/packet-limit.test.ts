@@ -54,6 +54,7 @@ test(`MQTT 3.1.1, no limit known: after ${STRIKES} connections closed with publi
   const { broker, s } = await scenario(t, {}, {});
   assert.equal(broker.oversized, STRIKES + 2, 'three closes, then two with it alone in flight, then never again');
   assert.equal(s.fwd.stats().quarantined, 1);
+  assert.equal(s.fwd.stats().probing, true, `still one record a publish: fewer than ${PROBE_ACKS} acknowledged in a row since (edgewise_upstream_probing 1)`);
   assert.equal(s.fwd.stats().maxPacketBytes, 0, 'no limit is made up from it');
 });
 
