@@ -91,7 +91,7 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   // refused opening step) is rare and takes a broker with rules to cause: the page gets the real
   // status with such an uplink in it (the runtime's counting of these is tested in test/upstream).
   const real = (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { stats: Record<string, unknown> };
-  const uplink = { state: 'online', sent: 120, acked: 117, inFlight: 3, connects: 4, reconnects: 3, tooLarge: 2, quarantined: 1, sameId: 5, refused: ['NCMD subscription <spBv1.0/plant/NCMD/pump-station-7>'] };
+  const uplink = { state: 'online', sent: 120, acked: 117, inFlight: 3, connects: 4, reconnects: 3, tooLarge: 2, quarantined: 1, probing: true, sameId: 5, refused: ['NCMD subscription <spBv1.0/plant/NCMD/pump-station-7>'] };
   // ...and an operator step's rows (where each vehicle stands), which the demo's pipeline has none of
   const steps = [{ pipeline: 'vans', step: 'telematics', total: 60, rows: [{ vehicle: 'van-<7>', source: 'imu', forward: 'gyro', forwardAxis: [0.12345, -0.99, 0], active: [] }] }];
   const troubled = { ...real, stats: { ...real.stats, upstream: uplink }, steps, series: [] };
@@ -102,6 +102,7 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   await uplinkPage.locator('body[data-updated]').waitFor({ timeout: 20_000 });
   const outboxText = (await uplinkPage.locator('#outbox').textContent()) ?? '';
   assert.match(outboxText, /kept back\s*3 \(over the packet limit 2, refused 1\)/, outboxText);
+  assert.match(outboxText, /probing\s*one record at a time/, outboxText);
   assert.match(outboxText, /same gateway id\s*another gateway uses it \(5 signs\)/, outboxText);
   assert.match(outboxText, /refused\s*NCMD subscription <spBv1\.0\/plant\/NCMD\/pump-station-7>/, 'a topic is shown as text, not taken for markup');
   assert.equal(await uplinkPage.locator('#steps-section h3').textContent(), 'vans · telematics (the first 1 of 60)');

@@ -91,6 +91,7 @@ function renderOutbox(s) {
     rows.push(['uplink', `<span class="state-${esc(u.state)}">${esc(u.state)}</span>${u.lastError ? ` <span class="muted">(${esc(u.lastError)})</span>` : ''}`]);
     rows.push(['sent / acked', `${fmt(u.sent, 0)} / ${fmt(u.acked, 0)}, in flight ${u.inFlight}`]);
     rows.push(['connects', `${u.connects} (reconnects ${u.reconnects})`]);
+    if (u.probing) rows.push(['probing', 'one record at a time: the broker closed connections in a row with publishes in flight']);
     if (u.tooLarge || u.quarantined) rows.push(['kept back', `${fmt(u.tooLarge + u.quarantined, 0)} (over the packet limit ${fmt(u.tooLarge, 0)}, refused ${fmt(u.quarantined, 0)})`]);
     if (u.sameId) rows.push(['same gateway id', `another gateway uses it (${fmt(u.sameId, 0)} signs)`]);
     if (u.refused?.length) rows.push(['refused', u.refused.join(', ')]);
