@@ -14,7 +14,7 @@ import type { Emission } from '../../src/core/records.js';
 import { compilePipeline } from '../../src/compile.js';
 import { multivariateStepSchema } from '../../test/helpers/schemas.js';
 import { loadCorpus, SKAB_DIR, SKAB_LABELS, type LoadedFile } from './corpus.js';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,7 +25,11 @@ export function loadSkabAll(): LoadedFile[] {
   labels['anomaly-free/anomaly-free.csv'] = [];
   const path = join(dir, 'skab_all.json');
   writeFileSync(path, JSON.stringify(labels));
-  return loadCorpus(SKAB_DIR, path);
+  try {
+    return loadCorpus(SKAB_DIR, path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** One file through a pipeline with these steps: per-row "an alert is active" flags, scored. */

@@ -42,7 +42,10 @@ function copyTree(): string {
 function runTests(dir: string, label: string, files: string[], patterns: string[] = []): Promise<Outcome> {
   const t0 = Date.now();
   const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=dot', ...patterns.map((p) => `--test-name-pattern=${p}`), ...files];
-  const env = { ...process.env, EDGEWISE_TEST_WAIT_MS: WAIT_MS };
+  // The tests' temporary files go to a folder of this run, removed after it: a test killed
+  // mid-way (the first X, a timeout) never runs its cleanup, and left 4 MB outboxes in /tmp.
+  const tmp = mkdtempSync(join(tmpdir(), 'edgewise-mutation-tmp-'));
+  const env = { ...process.env, EDGEWISE_TEST_WAIT_MS: WAIT_MS, TMPDIR: tmp };
   const child = spawn(process.execPath, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let stdout = '';
@@ -66,6 +69,7 @@ function runTests(dir: string, label: string, files: string[], patterns: string[
   return new Promise((done) =>
     child.once('exit', (code) => {
       clearTimeout(timer);
+      rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
       done({ label, failed: bailed || code !== 0, timedOut, ms: Date.now() - t0, output });
     }),
   );
