@@ -673,6 +673,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/seasonal.test.ts'],
   },
   {
+    id: 'default detector, drift rule: the extensions do not add up (each reading judged alone: a slow rise is learnt as it comes)',
+    in: 'src/detectors/default/drift.ts',
+    original: 'this.up = this.up * fade + up;',
+    replacement: 'this.up = up;',
+    tests: ['test/detectors/default-drift.test.ts', 'test/pipelines/pump-skab.test.ts'],
+  },
+  {
     id: 'robust_z: the scale floored at 10⁻⁹ absolute (a picofarad series is never anomalous)',
     in: 'src/detectors/robust/detector.ts',
     original: '1e-15 + 1e-12 * Math.abs(med)',

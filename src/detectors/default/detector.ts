@@ -3,6 +3,7 @@ import { DEFAULT_SEASONAL_PARAMS, REBASED, SeasonalBaseline, type SeasonalParams
 import { localClock } from './local-time.js';
 import { DailySteps, type DailyStepsParams } from './daily-steps.js';
 import { ShapeMemory, type ResonanceParams } from './resonance.js';
+import { RangeGrowth } from './drift.js';
 import { Likelihood, SequenceMemory, type SequenceParams } from './sequence.js';
 import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgement } from '../types.js';
 
@@ -19,6 +20,9 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *           and, on a quantised series, than `range_quanta` quanta: spikes and dips, without
  *           alarming on every spike of a naturally spiky series; on slow series, a step the stream
  *           makes at this time of day and keeps (a machine's daily start) is not one (daily-steps.ts);
+ *   drift — (off unless `drift_margin` > 0) the range has grown by more than `drift_margin` of its
+ *           earlier width within about `drift_time`: a slow rise or fall that extends the range a
+ *           little at each reading, which the range rule learns as it comes (drift.ts);
  *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
  *           ever repeated before: a stuck sensor on a series that used to move;
  *   season — the value is unusual for the time of day/week (seasonal.ts);
@@ -46,6 +50,16 @@ export interface DefaultParams {
   range_quanta: number;
   /** Range rule: per-reading pull of the remembered range towards the slow baseline (forgetting). */
   range_relax: number;
+  /**
+   * Drift rule: anomalous when the range has grown by more than this fraction of its width within
+   * about `drift_time` — a slow rise or fall that each reading extends only a little, which the range
+   * rule learns as it comes (0: off).
+   */
+  drift_margin: number;
+  /** Drift rule: time constant (ms) over which the range's extensions add up (they fade by e per this time). */
+  drift_time: number;
+  /** Drift rule: the growth must also reach this many typical steps (a drift well above the noise). */
+  drift_steps: number;
   /** Weight of each reading in the slow baseline and in the typical step. */
   slow_alpha: number;
   /** Spike rule: minimum step, in typical steps. */
@@ -158,6 +172,9 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   range_steps: 1,
   range_quanta: 2.5,
   range_relax: 0.0001,
+  drift_margin: 0,
+  drift_time: 600_000,
+  drift_steps: 1,
   slow_alpha: 0.005,
   spike_z: 8,
   decay: 0.9999,
@@ -246,6 +263,8 @@ export class DefaultDetector implements Detector {
   private typical = 0;
   private hi = 0;
   private lo = 0;
+  /** Drift rule: how far the range's top and bottom moved out lately (null: the rule is off). */
+  private readonly growth: RangeGrowth | null;
   private flatRun = 0;
   private spikeRecord = 0;
   private flatRecord = 0;
@@ -283,6 +302,7 @@ export class DefaultDetector implements Detector {
     const q = partsOf(p);
     this.daily = this.useSpike && p.spike_daily > 0 ? new DailySteps(q.daily) : null;
     this.shape = p.rules.includes('shape') ? new ShapeMemory(q.shape) : null;
+    this.growth = p.drift_margin > 0 ? new RangeGrowth(p.drift_time) : null;
     this.seq = new SequenceMemory(q.seq);
     this.cal = new Likelihood(1, p.cal_long);
     this.season = new SeasonalBaseline(q.season);
@@ -313,9 +333,11 @@ export class DefaultDetector implements Detector {
       this.prev = this.slow = this.hi = this.lo = x;
     }
     // Sampling interval: EWMA of positive gaps, each clipped to 10× the current estimate (one outage
-    // barely moves it); the memories scale with it below time_ref.
-    if (ts > this.lastTs) {
-      const g = ts - this.lastTs;
+    // barely moves it); the memories scale with it below time_ref. The gap is 0 for the first
+    // reading and for one not after the last.
+    const gap = ts > this.lastTs ? ts - this.lastTs : 0;
+    if (gap > 0) {
+      const g = gap;
       this.dt = Number.isNaN(this.dt) ? g : this.dt + 0.05 * ((g > 10 * this.dt ? 10 * this.dt : g) - this.dt);
       const w = this.dt >= p.time_ref ? 1 : this.dt / p.time_ref;
       if (Math.abs(w - this.w) > 0.01 * this.w) this.setRate(w);
@@ -412,6 +434,16 @@ export class DefaultDetector implements Detector {
         if (s > best) { best = s; rule = side; dev = spike; limit = lim; }
         if (spike / lim > local) { local = spike / lim; localRule = side; }
       }
+      if (this.growth !== null && !gated) {
+        // This reading's extension counts too: a creep is judged as it happens, like a jump; against
+        // the width the range had before it grew (a creep that doubles the range is 1).
+        const grown = this.growth.judge(above, below);
+        const before = width - grown > tiny ? width - grown : tiny;
+        const floor = Math.max(p.drift_steps * this.typical, qFloor) / before;
+        const lim = p.drift_margin > floor ? p.drift_margin : floor;
+        const s = scoreOf(grown / before, lim);
+        if (s > best) { best = s; rule = 'drift'; dev = grown / before; limit = lim; }
+      }
       if (this.useFlat) {
         const lim = Math.max(p.flat_readings, p.flat_factor * this.flatRecord);
         const s = scoreOf(flat, lim);
@@ -484,6 +516,8 @@ export class DefaultDetector implements Detector {
     const r = this.relaxW;
     this.hi -= r * (this.hi - this.slow);
     this.lo += r * (this.slow - this.lo);
+    // Extensions after the warm-up only: before it the range is still being learnt.
+    if (this.growth !== null && this.n >= p.warmup) this.growth.learn(gap, x > this.hi ? x - this.hi : 0, x < this.lo ? this.lo - x : 0);
     if (x > this.hi) this.hi = x;
     if (x < this.lo) this.lo = x;
     if (step > tiny && step < this.quantum) this.quantum = step;
@@ -525,6 +559,7 @@ export class DefaultDetector implements Detector {
       calibration: this.cal.numbers(),
       ...(this.shape === null ? {} : { shape: view ? this.shape.view() : this.shape.snapshot() }),
       ...(this.daily === null ? {} : { daily: view ? this.daily.view() : this.daily.snapshot() }),
+      ...(this.growth === null ? {} : { drift: this.growth.numbers() }),
       // The spike record is learnt only after the warm-up (below 2: from the second reading, see restore).
       spike_record: 2,
     };
@@ -555,5 +590,7 @@ export class DefaultDetector implements Detector {
     if (this.shape !== null && s.shape !== undefined) this.shape.restore(s.shape, 'default detector snapshot');
     // Likewise the daily steps (before 2026-12-04, or with spike_daily off).
     if (this.daily !== null && s.daily !== undefined) this.daily.restore(s.daily, 'default detector snapshot');
+    // The drift rule's extensions (none before it was switched on: they start from nothing).
+    if (this.growth !== null) this.growth.set(s.drift === undefined ? [0, 0] : snapNums(s, 'drift', this.kind), 'default detector snapshot');
   }
 }
