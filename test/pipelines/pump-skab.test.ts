@@ -18,16 +18,22 @@ const ROWS = 1150;
 const FAULT_ROWS = 400;
 const spec = loadPipelineFile(join(import.meta.dirname, '../../pipelines/pump-skab.yaml'));
 
-/** One run's rows: `fault` is the row where the valve closes part-way (flow 1.1 l/min lower, more unsteady) for 400 rows; -1: none. */
-function pumpRun(seed: number, fault: number) {
+/**
+ * One run's rows: `fault` is the row where the valve closes part-way (flow 1.1 l/min lower, more
+ * unsteady) for 400 rows; -1: none. With `imbalance`, instead the vibration rises by that share
+ * over those 400 rows and stays there (an imbalance grown), the valve left open.
+ */
+function pumpRun(seed: number, fault: number, imbalance = 0) {
   const n = gaussian(seed);
   const rows: Array<Record<string, number>> = [];
   for (let i = 0; i < ROWS; i++) {
-    const faulty = fault >= 0 && i >= fault && i < fault + FAULT_ROWS;
+    const during = fault >= 0 && i >= fault && i < fault + FAULT_ROWS;
+    const faulty = during && imbalance === 0;
+    const vibration = fault >= 0 && i >= fault ? 1 + (imbalance * Math.min(i - fault, FAULT_ROWS)) / FAULT_ROWS : 1;
     const jump = n() > 1.75 ? 1 : n() < -1.75 ? -1 : 0; // the pressure transducer's few levels
     rows.push({
-      Accelerometer1RMS: 0.0268 + 0.0003 * n(),
-      Accelerometer2RMS: 0.0398 + 0.0008 * n(),
+      Accelerometer1RMS: vibration * 0.0268 + 0.0003 * n(),
+      Accelerometer2RMS: vibration * 0.0398 + 0.0008 * n(),
       Current: 1.0 + 0.28 * n(),
       Pressure: 0.0547 + 0.328 * jump,
       Temperature: 74 + 1.7 * Math.exp(-i / 300) + 0.05 * n(), // the motor still cooling towards its running temperature
@@ -56,11 +62,11 @@ function alertRows(p: PipelineSpec, rows: Array<Record<string, number>>): number
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 /** Over the eight runs: alerts outside the fault, and runs whose fault raised an alert while it lasted. */
-function score(p: PipelineSpec, fault: number): { falseAlerts: number; found: number } {
+function score(p: PipelineSpec, fault: number, imbalance = 0): { falseAlerts: number; found: number } {
   let falseAlerts = 0;
   let found = 0;
   for (const seed of SEEDS) {
-    const rows = alertRows(p, pumpRun(seed, fault));
+    const rows = alertRows(p, pumpRun(seed, fault, imbalance));
     const during = (r: number) => fault >= 0 && r >= fault && r < fault + FAULT_ROWS;
     falseAlerts += rows.filter((r) => !during(r)).length;
     if (rows.some(during)) found++;
@@ -88,5 +94,15 @@ describe('pipelines/pump-skab.yaml: a valve fault whenever it comes (eight gener
     assert.ok(s.falseAlerts <= 4, JSON.stringify(s));
     const together = withSteps([{ multivariate: { baseline: 250, calibration: 250, alert: { severity: 'warning' } } }]);
     assert.equal(score(together, 150).found, 0, 'a fault inside the rows it learns from is learnt as normal');
+  });
+
+  it('vibration rising 25 % over 400 s (an imbalance growing) is found in every run; without the drift rule, in at most two of eight', () => {
+    for (const fault of [150, 570]) {
+      const s = score(spec, fault, 0.25);
+      assert.equal(s.found, SEEDS.length, `fault at ${fault}: ${JSON.stringify(s)}`);
+      assert.ok(s.falseAlerts <= 4, JSON.stringify(s));
+      const rangeOnly = withSteps([{ detect: { detector: 'default', range_margin: 0.35, flat_readings: 60, alert: { severity: 'warning' } } }]);
+      assert.ok(score(rangeOnly, fault, 0.25).found <= 2, `fault at ${fault}, range rule only: ${JSON.stringify(score(rangeOnly, fault, 0.25))}`);
+    }
   });
 });
