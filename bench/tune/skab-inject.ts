@@ -1,7 +1,7 @@
 /**
  * Faults of kinds SKAB's valve runs do not have, injected into its real healthy rows: a step, a
  * ramp, an exponential rise or single spikes of vibration; a step or ramp of current, voltage,
- * pressure, flow and the two temperatures. The rows are the fault-free run (cut into runs of 1,150
+ * pressure, flow and the two temperatures; more noise in vibration, pressure or flow. The rows are the fault-free run (cut into runs of 1,150
  * rows, the fault at row 250 or 570 for 400 rows) and each valve run before its fault (the fault
  * from row 300 to the labelled one), 36 runs in all, with their real noise, drift and quantisation.
  * Sizes are in units of each sensor's noise (the robust spread of its reading-to-reading steps /
@@ -63,18 +63,32 @@ interface Kind {
   shape: (u: number, k: number) => number;
 }
 const VIB = ['Accelerometer1RMS', 'Accelerometer2RMS'];
+/** A fixed N(0, 1) draw for row `k` (mulberry32 of k, Box-Muller): added noise, the same in every pipeline. */
+function draw(k: number): number {
+  const u = (a: number) => {
+    let t = (a + 0x6d2b79f5) >>> 0;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Math.sqrt(-2 * Math.log(u(2 * k) + 1e-12)) * Math.cos(2 * Math.PI * u(2 * k + 1));
+}
 export const KINDS: Kind[] = [
   { name: 'vibration step', cols: VIB, shape: () => 1 },
   { name: 'vibration ramp', cols: VIB, shape: (u) => u },
   { name: 'vibration exponential', cols: VIB, shape: (u) => (Math.exp(4 * u) - 1) / (Math.exp(4) - 1) },
   { name: 'vibration spikes', cols: VIB, shape: (_u, k) => (k % 50 === 10 ? 1 : 0) },
+  // Noise of `size` units added: the sensor unsteadier (cavitation, a loose mount), its level the same.
+  { name: 'vibration noisier', cols: VIB, shape: (_u, k) => draw(k) },
   { name: 'current step', cols: ['Current'], shape: () => 1 },
   { name: 'current ramp', cols: ['Current'], shape: (u) => u },
   { name: 'voltage step', cols: ['Voltage'], shape: () => 1 },
   { name: 'pressure step', cols: ['Pressure'], shape: () => 1 },
   { name: 'pressure ramp', cols: ['Pressure'], shape: (u) => u },
+  { name: 'pressure noisier', cols: ['Pressure'], shape: (_u, k) => draw(k) },
   { name: 'flow step down', cols: ['Volume Flow RateRMS'], shape: () => -1 },
   { name: 'flow ramp down', cols: ['Volume Flow RateRMS'], shape: (u) => -u },
+  { name: 'flow noisier', cols: ['Volume Flow RateRMS'], shape: (_u, k) => draw(k) },
   { name: 'fluid temperature step', cols: ['Thermocouple'], shape: () => 1 },
   { name: 'fluid temperature ramp', cols: ['Thermocouple'], shape: (u) => u },
   { name: 'motor temperature step', cols: ['Temperature'], shape: () => 1 },
