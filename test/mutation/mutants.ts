@@ -680,6 +680,14 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-drift.test.ts', 'test/pipelines/pump-skab.test.ts'],
   },
   {
+    id: 'default detector, drift rule: its sums are not restored from a snapshot (a restart forgets a creep under way)',
+    in: 'src/detectors/default/detector.ts',
+    original: "this.growth.set(s.drift === undefined ? [0, 0] : snapNums(s, 'drift', this.kind), 'default detector snapshot');",
+    replacement: "this.growth.set([0, 0], 'default detector snapshot');",
+    tests: ['test/pipelines/pump-skab.test.ts'],
+    pattern: 'restarted from its saved state',
+  },
+  {
     id: 'robust_z: the scale floored at 10⁻⁹ absolute (a picofarad series is never anomalous)',
     in: 'src/detectors/robust/detector.ts',
     original: '1e-15 + 1e-12 * Math.abs(med)',

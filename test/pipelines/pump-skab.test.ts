@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compilePipeline } from '../../src/compile.js';
+import type { Pipeline } from '../../src/engine/pipeline.js';
 import { loadPipelineFile } from '../../src/config/load.js';
 import { pipelineSchema, type PipelineSpec } from '../../src/config/pipeline.js';
 import { gaussian } from './maintenance-signals.js';
@@ -117,4 +118,28 @@ describe('pipelines/pump-skab.yaml: a valve fault whenever it comes (eight gener
         assert.ok(before.found <= without, `fault at ${fault}, range rule only: ${JSON.stringify(before)}`);
       }
     });
+
+  it('restarted from its saved state in the middle of a creep (three times), it sends what an uninterrupted run sends', () => {
+    const rows = pumpRun(3, 150, { vibration: 0.25, fluid: 1.5 });
+    const emissions = (cuts: number[]) => {
+      const out: string[] = [];
+      let p: Pipeline = compilePipeline(spec, (e) => out.push(JSON.stringify(e)));
+      let from = 0;
+      for (const to of [...cuts, rows.length]) {
+        if (from > 0) {
+          const snap = structuredClone(p.snapshot());
+          p = compilePipeline(spec, (e) => out.push(JSON.stringify(e)));
+          assert.deepEqual(p.restore(snap), []);
+          assert.deepEqual(p.snapshot(), snap);
+        }
+        for (let i = from; i < to; i++) for (const [metric, value] of Object.entries(rows[i]!)) p.push({ stream: `pump/${metric}`, ts: T0 + i * 1000, value });
+        from = to;
+      }
+      p.flush();
+      return out;
+    };
+    const whole = emissions([]);
+    assert.ok(whole.some((e) => e.includes('"drift')), 'the creep raised a drift alert');
+    assert.deepEqual(emissions([200, 300, 420]), whole);
+  });
 });
