@@ -40,6 +40,7 @@ const variants: Record<string, { detector: string } & Record<string, unknown>> =
   'default, no joint rule': { detector: 'default', rules: ['range', 'spike', 'flat', 'season', 'sequence', 'shape'] },
   'default, shape block per reading': { detector: 'default', shape_block: 1000 },
   'default, calibrated (cal_z 3)': { detector: 'default', cal_z: 3 },
+  'default, drift rule (as the pump pipeline)': { detector: 'default', range_margin: 0.35, drift_margin: 0.5, drift_steps: 8 },
   'ewma, memory in time (half_life 1h)': { detector: 'ewma', half_life: '1h', warmup_time: '30m' },
 };
 function spec(kind: string) {
