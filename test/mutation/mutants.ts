@@ -688,6 +688,13 @@ export const MUTANTS: Mutant[] = [
     pattern: 'restarted from its saved state',
   },
   {
+    id: 'default detector, flat rule: the record learns a run while it lasts (the limit runs ahead of it: flat_readings above 11 never fires)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const ended = flat === 0 ? this.flatRun : 0;',
+    replacement: 'const ended = flat === 0 ? this.flatRun : flat;',
+    tests: ['test/detectors/default-flat.test.ts'],
+  },
+  {
     id: 'robust_z: the scale floored at 10⁻⁹ absolute (a picofarad series is never anomalous)',
     in: 'src/detectors/robust/detector.ts',
     original: '1e-15 + 1e-12 * Math.abs(med)',

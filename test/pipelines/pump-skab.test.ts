@@ -68,6 +68,13 @@ function alertRows(p: PipelineSpec, rows: Array<Record<string, number>>): number
 }
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
+/**
+ * False alerts allowed over the eight runs. One of them is the generated pressure holding its
+ * level for over a minute (its jumps are drawn independently, 8 % of readings: a run of 60 comes
+ * once in eight runs), which the flat rule rightly calls stuck since 2026-12-06; SKAB's real
+ * healthy rows raise no such alert (bench/tune/skab-inject.ts).
+ */
+const FALSE_ALERTS = 5;
 /** Over the eight runs: alerts outside the fault, and runs whose fault raised an alert while it lasted. */
 function score(p: PipelineSpec, fault: number, creep?: Creep): { falseAlerts: number; found: number } {
   let falseAlerts = 0;
@@ -83,8 +90,8 @@ function score(p: PipelineSpec, fault: number, creep?: Creep): { falseAlerts: nu
 const withSteps = (steps: unknown[]): PipelineSpec => pipelineSchema().parse({ name: 'pump', input: { streams: ['**'] }, steps });
 
 describe('pipelines/pump-skab.yaml: a valve fault whenever it comes (eight generated runs each)', () => {
-  it('runs without a fault: at most one false alert in two runs (the settings before: over three a run)', () => {
-    assert.ok(score(spec, -1).falseAlerts <= 4, JSON.stringify(score(spec, -1)));
+  it('runs without a fault: at most five false alerts in eight runs (the settings before: over three a run)', () => {
+    assert.ok(score(spec, -1).falseAlerts <= FALSE_ALERTS, JSON.stringify(score(spec, -1)));
     const before = withSteps([{ detect: { detector: 'default', alert: { severity: 'warning' } } }]);
     assert.ok(score(before, -1).falseAlerts > 3 * SEEDS.length, JSON.stringify(score(before, -1)));
   });
@@ -92,13 +99,13 @@ describe('pipelines/pump-skab.yaml: a valve fault whenever it comes (eight gener
   it('the valve closing 9.5 minutes in (as in SKAB\'s runs) is found in every run', () => {
     const s = score(spec, 570);
     assert.equal(s.found, SEEDS.length, JSON.stringify(s));
-    assert.ok(s.falseAlerts <= 4, JSON.stringify(s));
+    assert.ok(s.falseAlerts <= FALSE_ALERTS, JSON.stringify(s));
   });
 
   it('the valve closing 2.5 minutes in is found in 7 of 8 runs; judged together against the first 500 rows, in none', () => {
     const s = score(spec, 150);
     assert.ok(s.found >= 7, JSON.stringify(s));
-    assert.ok(s.falseAlerts <= 4, JSON.stringify(s));
+    assert.ok(s.falseAlerts <= FALSE_ALERTS, JSON.stringify(s));
     const together = withSteps([{ multivariate: { baseline: 250, calibration: 250, alert: { severity: 'warning' } } }]);
     assert.equal(score(together, 150).found, 0, 'a fault inside the rows it learns from is learnt as normal');
   });
@@ -113,7 +120,7 @@ describe('pipelines/pump-skab.yaml: a valve fault whenever it comes (eight gener
       for (const fault of [150, 570]) {
         const s = score(spec, fault, creep);
         assert.equal(s.found, SEEDS.length, `fault at ${fault}: ${JSON.stringify(s)}`);
-        assert.ok(s.falseAlerts <= 4, JSON.stringify(s));
+        assert.ok(s.falseAlerts <= FALSE_ALERTS, JSON.stringify(s));
         const before = score(rangeOnly, fault, creep);
         assert.ok(before.found <= without, `fault at ${fault}, range rule only: ${JSON.stringify(before)}`);
       }

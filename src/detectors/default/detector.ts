@@ -445,8 +445,12 @@ export class DefaultDetector implements Detector {
         if (s > best) { best = s; rule = 'drift'; dev = grown / before; limit = lim; }
       }
       if (this.useFlat) {
+        // Stuck: a run reaching flat_readings on a stream whose runs in recent memory were all
+        // shorter by flat_factor. Judged at the reading that reaches it, an event once as a spike
+        // is, not a state held while it lasts: a status flag or a parked vehicle's course is one
+        // value for hours, and an alert held that long would hide everything else on the stream.
         const lim = Math.max(p.flat_readings, p.flat_factor * this.flatRecord);
-        const s = scoreOf(flat, lim);
+        const s = flat - 1 < lim && lim === p.flat_readings ? scoreOf(flat, lim) : 0;
         if (s > best) { best = s; rule = 'flat'; dev = flat; limit = lim; }
       }
       if (this.useSeason && this.season.model >= 0) {
@@ -504,7 +508,11 @@ export class DefaultDetector implements Detector {
     const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);
     if (this.n >= p.warmup) this.spikeRecord = learn && spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
     if (daily !== null && this.n >= p.warmup) daily.learn(x, this.prev, step, spike, p.spike_z);
-    this.flatRecord = flat > this.flatRecord * dr ? flat : this.flatRecord * dr;
+    // A run of one value is learnt once it ends. Learnt while it lasted, the record followed the run
+    // itself and the limit (flat_factor × record) ran ahead of it: a run never reached a
+    // flat_readings above 11, and at 10 it was anomalous for two readings, then "normal".
+    const ended = flat === 0 ? this.flatRun : 0;
+    this.flatRecord = ended > this.flatRecord * dr ? ended : this.flatRecord * dr;
     const asz = Math.abs(sz);
     this.seasonRecord = asz > this.seasonRecord * dr ? asz : this.seasonRecord * dr;
     const a = this.n < p.warmup ? Math.max(p.slow_alpha, 1 / (this.n + 1)) : p.slow_alpha;
