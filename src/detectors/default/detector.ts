@@ -23,8 +23,9 @@ import { checkKind, newJudgement, scoreOf, snapNums, type Detector, type Judgeme
  *   drift — (off unless `drift_margin` > 0) the range has grown by more than `drift_margin` of its
  *           earlier width within about `drift_time`: a slow rise or fall that extends the range a
  *           little at each reading, which the range rule learns as it comes (drift.ts);
- *   flat  — the value repeats for at least `flat_readings` readings and for longer than it has
- *           ever repeated before: a stuck sensor on a series that used to move;
+ *   flat  — the value repeats `flat_readings` times, `flat_factor` × longer than any run of one
+ *           value in recent memory: a stuck sensor on a series that used to move (judged at the
+ *           reading that reaches it);
  *   season — the value is unusual for the time of day/week (seasonal.ts);
  *   sequence — the recent levels (the value in units of its typical deviation from the baseline)
  *           follow each other in a way the stream has not shown lately: a new pattern inside the
@@ -337,8 +338,7 @@ export class DefaultDetector implements Detector {
     // reading and for one not after the last.
     const gap = ts > this.lastTs ? ts - this.lastTs : 0;
     if (gap > 0) {
-      const g = gap;
-      this.dt = Number.isNaN(this.dt) ? g : this.dt + 0.05 * ((g > 10 * this.dt ? 10 * this.dt : g) - this.dt);
+      this.dt = Number.isNaN(this.dt) ? gap : this.dt + 0.05 * ((gap > 10 * this.dt ? 10 * this.dt : gap) - this.dt);
       const w = this.dt >= p.time_ref ? 1 : this.dt / p.time_ref;
       if (Math.abs(w - this.w) > 0.01 * this.w) this.setRate(w);
       // Slower than time_ref with per-time records: they decay by `decay` per time_ref of time.
@@ -450,7 +450,7 @@ export class DefaultDetector implements Detector {
         // is, not a state held while it lasts: a status flag or a parked vehicle's course is one
         // value for hours, and an alert held that long would hide everything else on the stream.
         const lim = Math.max(p.flat_readings, p.flat_factor * this.flatRecord);
-        const s = flat - 1 < lim && lim === p.flat_readings ? scoreOf(flat, lim) : 0;
+        const s = lim === p.flat_readings && flat <= lim ? scoreOf(flat, lim) : 0;
         if (s > best) { best = s; rule = 'flat'; dev = flat; limit = lim; }
       }
       if (this.useSeason && this.season.model >= 0) {
