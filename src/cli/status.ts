@@ -66,6 +66,9 @@ export function formatStatus(s: StatusReport): string {
     ),
   );
   for (const p of st.pipelines) for (const [op, c] of Object.entries(p.operators ?? {})) out.push(`  ${p.pipeline} ${op}: ${kv(c)}`);
+  // (a gateway older than 2026-12-07 reports no detectors)
+  const detectors = st.pipelines.flatMap((p) => (p.detectors ?? []).map((d) => [p.pipeline, d.step, d.streams, d.learning, d.streams - d.learning]));
+  if (detectors.length > 0) out.push('', textTable(['pipeline', 'detect step', 'streams', 'learning', 'judging'], detectors));
   out.push(...stepLines(s.steps));
   const active = s.alerts.active;
   out.push('', `alerts: ${active.length} active`);

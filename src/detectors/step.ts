@@ -73,11 +73,15 @@ export interface DetectStep {
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
+  /** The stream's detector is still learning: its last judgement was in warm-up (rule `warmup`), or it has judged nothing yet. */
+  learning(state: unknown): boolean;
 }
 
 interface KeyState {
   detector: Detector;
   alert: AlertTracker;
+  /** See DetectStep.learning; a settling reading (SETTLING) leaves it as it was. */
+  learning: boolean;
 }
 
 /** The step for one validated spec, whose detectors `plugin` (of kind `spec.detector`) creates. */
@@ -86,7 +90,7 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
   const name = spec.name ?? spec.detector;
   const alertParams = alertParamsFor(spec.alert, plugin.alertDefaults);
   const out: DetectOutcome = { score: 0, anomalous: false, alertActive: false, alert: undefined };
-  const create = (stream: string): KeyState => ({ detector: plugin.create(spec), alert: new AlertTracker(stream, name, alertParams) });
+  const create = (stream: string): KeyState => ({ detector: plugin.create(spec), alert: new AlertTracker(stream, name, alertParams), learning: true });
   const probe = plugin.create(spec);
   return {
     name,
@@ -99,6 +103,7 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       const j = keyState.detector.update(ts, value, context);
       out.score = j.score;
       out.anomalous = j.anomalous;
+      if (j.rule !== SETTLING) keyState.learning = j.rule === 'warmup';
       out.alert = quiet || j.rule === SETTLING ? undefined : keyState.alert.update(ts, value, j);
       out.alertActive = keyState.alert.active;
       return out;
@@ -132,7 +137,8 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
     snapshot(state: unknown, capture?: SharedCapture): unknown {
       const keyState = state as KeyState;
       const d = keyState.detector;
-      return { detector: capture && d.snapshotView ? d.snapshotView(capture) : d.snapshot(), alert: keyState.alert.snapshot() };
+      const saved = { detector: capture && d.snapshotView ? d.snapshotView(capture) : d.snapshot(), alert: keyState.alert.snapshot() };
+      return keyState.learning ? { ...saved, learning: true } : saved;
     },
     restore(stream: string, snap: unknown): unknown {
       const keyState = create(stream);
@@ -142,7 +148,12 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       const s = snap as { detector: Record<string, unknown>; alert: Record<string, unknown> };
       keyState.detector.restore(s.detector);
       keyState.alert.restore(s.alert);
+      // (saved before 2026-12-07: no flag; taken as judging, and set again by the next reading)
+      keyState.learning = (snap as { learning?: unknown }).learning === true;
       return keyState;
+    },
+    learning(state: unknown): boolean {
+      return (state as KeyState).learning;
     },
   };
 }

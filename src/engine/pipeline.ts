@@ -83,6 +83,8 @@ export interface EngineDetectStep {
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
+  /** The stream's detector is still learning (in warm-up), or has judged nothing yet. */
+  learning?(state: unknown): boolean;
 }
 
 /**
@@ -237,6 +239,20 @@ export interface PipelineStats {
   operators: Record<string, Record<string, number>>;
   /** Each operator step's gauges (`EngineOperator.gauges`), by step name; only steps that have them. */
   gauges: Record<string, Record<string, number>>;
+  /**
+   * Each detect step's streams, in chain order: how many it keeps a detector for, and how many of
+   * those are still learning (their detector in warm-up, or nothing judged yet): no alert can come
+   * from a learning stream.
+   */
+  detectors: DetectorStats[];
+}
+
+/** One detect step's streams (PipelineStats.detectors). */
+interface DetectorStats {
+  /** The step's name (its detector kind unless named). */
+  step: string;
+  streams: number;
+  learning: number;
 }
 
 type RecordOp = {
@@ -608,6 +624,18 @@ export class Pipeline {
       const slotState = keyState.slots[this.windowSlot];
       if (slotState !== undefined) open += this.windowOp.openCount(slotState);
     }
+    // (detectSteps is built back to front, as the chain is)
+    const detectors = [...this.detectSteps].reverse().map(({ slot, step }) => {
+      let streams = 0;
+      let learning = 0;
+      for (const keyState of this.keys.values()) {
+        const slotState = keyState.slots[slot];
+        if (slotState === undefined) continue;
+        streams++;
+        if (step.learning?.(slotState) === true) learning++;
+      }
+      return { step: step.name, streams, learning };
+    });
     return {
       pipeline: this.name,
       ...this.counts,
@@ -618,6 +646,7 @@ export class Pipeline {
       openWindows: open,
       operators: Object.fromEntries(this.operators.flatMap(({ op }) => (op.counters ? [[op.name, { ...op.counters() }]] : []))),
       gauges: Object.fromEntries(this.operators.flatMap(({ op }) => (op.gauges ? [[op.name, op.gauges()]] : []))),
+      detectors,
     };
   }
 

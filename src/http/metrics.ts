@@ -78,6 +78,18 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_pipeline_forgotten_streams_total', help: 'Streams (keys) freed with those devices.', type: 'counter', labels: ['pipeline'], samples: pipelineField('forgotten') },
   { name: 'edgewise_pipeline_open_windows', help: 'Windows open in a pipeline.', type: 'gauge', labels: ['pipeline'], samples: pipelineField('openWindows') },
   {
+    name: 'edgewise_detector_streams',
+    help: "Streams each detect step keeps a detector for, by state: learning (its detector in warm-up, or nothing judged yet: no alert can come from it) or judging.",
+    type: 'gauge',
+    labels: ['pipeline', 'detector', 'state'],
+    samples: perPipeline((p) =>
+      (p.detectors ?? []).flatMap((d): Sample[] => [
+        [{ pipeline: p.pipeline, detector: d.step, state: 'learning' }, d.learning],
+        [{ pipeline: p.pipeline, detector: d.step, state: 'judging' }, d.streams - d.learning],
+      ]),
+    ),
+  },
+  {
     name: 'edgewise_alerts_active',
     help: 'Alerts raised and not cleared, by severity.',
     type: 'gauge',

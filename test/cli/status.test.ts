@@ -21,14 +21,18 @@ test('edgewise status and dead-letters: from the HTTP server while the gateway r
   const msgs = Array.from({ length: 100 }, (_, i) => ({ topic: 'sensors/m1/temperature', payload: JSON.stringify({ value: 20 + (i % 3) * 0.1, ts: t0 + i * 1000 }) }));
   msgs.push({ topic: 'sensors/m1/temperature', payload: 'hello' });
   msgs.push({ topic: 'sensors/m1/temperature', payload: '{"value": "NaN"}' });
+  // a second sensor that has sent only three readings: its detector is still learning
+  for (let i = 0; i < 3; i++) msgs.push({ topic: 'sensors/m2/temperature', payload: JSON.stringify({ value: 21, ts: t0 + i * 1000 }) });
   const before = Date.now();
   await publishAll(`mqtt://127.0.0.1:${inputPort}`, msgs);
 
   await waitFor(() => /gw-status: ready/.test(edgewise(['status', '-c', cfg]).out), 'status to answer');
   let s = edgewise(['status', '-c', cfg]);
   assert.equal(s.code, 0, s.err);
-  assert.match(s.out, /^local\s+mqtt\s+up\s+100\b/m, s.out);
-  assert.match(s.out, /^temps\s+100\s+100\b/m, s.out);
+  assert.match(s.out, /^local\s+mqtt\s+up\s+103\b/m, s.out);
+  assert.match(s.out, /^temps\s+103\s+103\b/m, s.out);
+  assert.match(s.out, /^pipeline\s+detect step\s+streams\s+learning\s+judging$/m, s.out);
+  assert.match(s.out, /^temps\s+ewma\s+2\s+1\s+1$/m, `m1 is judged, m2 (3 readings) still learning:\n${s.out}`);
   assert.match(s.out, /drops by reason: .*input:local\./, s.out);
   const json = JSON.parse(edgewise(['status', '--url', `http://127.0.0.1:${httpPort}`, '--json']).out) as { gateway: string };
   assert.equal(json.gateway, 'gw-status');

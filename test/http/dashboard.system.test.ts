@@ -81,6 +81,11 @@ http: { port: ${httpPort}, token: ${TOKEN} }
   assert.ok((await page.locator('.chart canvas').count()) >= 12, 'a chart per stream the detector judges');
   assert.ok((await page.locator('.chart.alerting').count()) >= 1, 'the alerting stream is marked');
   assert.match(await page.locator('#inputs').innerText(), /plant-mqtt\s+mqtt\s+up/);
+  // each pipeline's streams still in their detector's warm-up (no alert can come from them yet)
+  assert.equal((await page.locator('#pipelines th').allTextContents()).at(-1), 'learning');
+  const pipes = (status.stats as unknown as { pipelines: Array<{ detectors: Array<{ streams: number; learning: number }> }> }).pipelines;
+  assert.ok(pipes[0]!.detectors.length > 0 && pipes[0]!.detectors.every((d) => d.streams > 0), JSON.stringify(pipes[0]!.detectors));
+  assert.equal((await page.locator('#pipelines tbody tr').first().locator('td').allTextContents()).at(-1), String(pipes[0]!.detectors.reduce((n, d) => n + d.learning, 0)));
   // On a phone: nothing wider than the screen but the tables' own scroll boxes.
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await phone.goto(`${base}/?token=${TOKEN}`);

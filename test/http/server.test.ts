@@ -113,6 +113,8 @@ test('metrics, health, readiness and dead letters of a running gateway, behind a
   assert.equal(value('edgewise_alerts_active{severity="critical"}'), 1, `the spike raised one critical alert: ${JSON.stringify(gateway.stats().pipelines)}`);
   assert.equal(value('edgewise_alerts_raised_total{severity="critical"}'), 1);
   assert.ok(value('edgewise_detector_score_count{pipeline="temps",detector="ewma"}') >= 305, 'every judgement is in the score histogram');
+  assert.equal(value('edgewise_detector_streams{pipeline="temps",detector="ewma",state="judging"}'), 1, 'past its warm-up');
+  assert.equal(value('edgewise_detector_streams{pipeline="temps",detector="ewma",state="learning"}'), 0);
   assert.equal(value('edgewise_outbox_messages{priority="alert"}'), 1, 'no uplink: the alert waits in the outbox');
   assert.ok(value('edgewise_input_dropped_total{input="local",reason="unknown_topic"}') >= 1);
   assert.ok(metrics.includes('edgewise_process_resident_memory_bytes'), 'process metrics');

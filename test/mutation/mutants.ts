@@ -19,6 +19,20 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'detect step: a stream stays "learning" after its warm-up (status and metrics say its detector cannot alert yet)',
+    in: 'src/detectors/step.ts',
+    original: "if (j.rule !== SETTLING) keyState.learning = j.rule === 'warmup';",
+    replacement: '',
+    tests: ['test/engine/detector-learning.test.ts'],
+  },
+  {
+    id: 'detect step: a restored stream forgets that it was still learning',
+    in: 'src/detectors/step.ts',
+    original: 'keyState.learning = (snap as { learning?: unknown }).learning === true;',
+    replacement: '',
+    tests: ['test/engine/detector-learning.test.ts'],
+  },
+  {
     id: 'outbox ids: a topic silent for a day is never forgotten (the state grows by one entry per stream ever seen)',
     in: 'src/outbox/ids.ts',
     original: 'else if (now - v[3] >= IDLE_MS) {',

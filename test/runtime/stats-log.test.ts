@@ -13,7 +13,7 @@ function stats(readings: number, inputDrops: Record<string, number>, nanDrops: n
     readings,
     unrouted: 0,
     inputs: [{ name: 'local', kind: 'mqtt', state: 'up', counters: { readings }, dropped: inputDrops }],
-    pipelines: [{ pipeline: 'temps', received: readings, accepted: readings, dropped: nanDrops ? { nan: nanDrops } : {}, late: 0, refused: 0, unaccounted: 0, rebased: 0, filtered: 0, windowsFired: 0, forgottenDevices: 0, forgotten: 0, emitted: {}, keys: 1, openWindows: 0, operators: {}, gauges: {} }],
+    pipelines: [{ pipeline: 'temps', received: readings, accepted: readings, dropped: nanDrops ? { nan: nanDrops } : {}, late: 0, refused: 0, unaccounted: 0, rebased: 0, filtered: 0, windowsFired: 0, forgottenDevices: 0, forgotten: 0, emitted: {}, keys: 1, openWindows: 0, operators: {}, gauges: {}, detectors: [] }],
   };
 }
 

@@ -71,7 +71,10 @@ function renderPipelines(s, dt) {
       const r = rate(p.received, before.get(p.pipeline)?.received, dt);
       const drops = Object.entries(p.dropped).map(([k, n]) => `${esc(k)} ${fmt(n, 0)}`).join(', ') || '0';
       const emitted = Object.entries(p.emitted).map(([k, n]) => `${esc(k)} ${fmt(n, 0)}`).join(', ') || '0';
-      return `<tr><td>${esc(p.pipeline)}</td><td>${fmt(r, 1)}</td><td>${fmt(p.accepted, 0)}</td><td>${fmt(p.late, 0)}</td><td>${fmt(p.filtered, 0)}</td><td>${drops}</td><td>${emitted}</td><td>${fmt(p.keys, 0)}</td></tr>`;
+      const det = p.detectors || [];
+      const learning = det.reduce((n, d) => n + d.learning, 0);
+      const perStep = det.map((d) => `${d.step}: ${d.learning} of ${d.streams} learning`).join(', ');
+      return `<tr><td>${esc(p.pipeline)}</td><td>${fmt(r, 1)}</td><td>${fmt(p.accepted, 0)}</td><td>${fmt(p.late, 0)}</td><td>${fmt(p.filtered, 0)}</td><td>${drops}</td><td>${emitted}</td><td>${fmt(p.keys, 0)}</td><td title="${esc(perStep)}">${det.length ? fmt(learning, 0) : '–'}</td></tr>`;
     })
     .join('');
 }
