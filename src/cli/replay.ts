@@ -64,7 +64,10 @@ Examples:
           `accepted ${p.accepted}, late ${p.late}, filtered ${p.filtered}, windows ${p.windowsFired}, emitted ${JSON.stringify(p.emitted)}`,
         ];
         if (Object.keys(p.dropped).length) lines.push(`dropped (bad readings): ${JSON.stringify(p.dropped)}`);
-        if (Object.keys(summary.inputDrops).length) lines.push(`unreadable rows: ${JSON.stringify(summary.inputDrops)}`);
+        if (Object.keys(summary.inputDrops).length) {
+          lines.push(`unreadable rows: ${JSON.stringify(summary.inputDrops)}`);
+          for (const [reason, example] of Object.entries(summary.inputDropExamples)) if (example) lines.push(`  ${reason}, e.g. ${example}`);
+        }
         if (o.output) lines.push(`wrote ${o.output}`);
         process.stderr.write(lines.join('\n') + '\n');
       }

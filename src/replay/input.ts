@@ -42,6 +42,8 @@ interface CsvLayout {
   /** When streamIndex >= 0: the one value column. Else: each value column and its stream key. */
   valueColumns: Array<{ index: number; stream: string }>;
   excluded: string[];
+  /** Columns the header names. */
+  width: number;
 }
 
 /** Work out a CSV's layout from its header: delimiter, time column, stream column or value columns. */
@@ -64,7 +66,7 @@ function csvLayout(header: string, device: string, excludeColumns = LABEL_COLUMN
     if (streamIndex >= 0 && low !== 'value') return;
     valueColumns.push({ index, stream: `${device}/${name.replace(/\//g, '_')}` });
   });
-  return { delimiter, timeIndex, streamIndex, valueColumns, excluded };
+  return { delimiter, timeIndex, streamIndex, valueColumns, excluded, width: names.length };
 }
 
 function pickDelimiter(header: string): string {
@@ -151,6 +153,12 @@ export async function* readRecorded(path: string, opts: InputOptions = {}): Asyn
       const expected = Math.max(layout.timeIndex, layout.streamIndex, ...layout.valueColumns.map((c) => c.index)) + 1;
       if (cells.length < expected) {
         drops.drop('wrong_columns', line, `${path}:${lineNo}: expected ${expected} columns, found ${cells.length}`);
+        continue;
+      }
+      // More cells than the header names, not all empty (an empty one is a trailing delimiter): a
+      // decimal comma splits "4,5" into 4 and 5, and the row would be read as 4 without a word.
+      if (cells.length > layout.width && cells.slice(layout.width).some((c) => c.trim() !== '')) {
+        drops.drop('wrong_columns', line, `${path}:${lineNo}: expected ${layout.width} columns as the header names, found ${cells.length} (a decimal comma? quote such a value, or separate the columns with ";")`);
         continue;
       }
       // cells.length >= expected: the time, stream and value cells are there (the fallbacks never apply).

@@ -28,6 +28,8 @@ export interface ReplaySummary {
   emitted: number;
   /** Rows the reader could not use (wrong column count, bad JSON), by reason. */
   inputDrops: Record<string, number>;
+  /** For each of those reasons, where and why one such row was refused (file:line: what was wrong). */
+  inputDropExamples: Record<string, string>;
   pipeline: PipelineStats;
   seconds: number;
 }
@@ -104,6 +106,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
     readings,
     emitted,
     inputDrops: inputDrops.counters(),
+    inputDropExamples: Object.fromEntries(Object.keys(inputDrops.counters()).map((r) => [r, inputDrops.samplesFor(r)[0]?.detail ?? ''])),
     pipeline: pipeline.stats(),
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };

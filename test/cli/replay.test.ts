@@ -56,6 +56,7 @@ test('replay with a pipeline: what it emitted, as JSON lines; bad rows counted, 
     assert.ok(out.every((e) => e.kind === 'aggregate' && e.output === 'hourly'));
     assert.match(r.stderr, /dropped \(bad readings\): \{"nan":1\}/);
     assert.match(r.stderr, /unreadable rows: \{"wrong_columns":1\}/);
+    assert.match(r.stderr, /wrong_columns, e\.g\. \S*in\.csv:\d+: expected 2 columns, found 1/, 'where, and what was wrong');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'replay input: a row with more cells than the header names is read (a decimal comma: "4,5" read as 4 without a word)',
+    in: 'src/replay/input.ts',
+    original: "if (cells.length > layout.width && cells.slice(layout.width).some((c) => c.trim() !== '')) {",
+    replacement: 'if (false) {',
+    tests: ['test/replay/input.test.ts'],
+  },
+  {
     id: 'detect step: a stream stays "learning" after its warm-up (status and metrics say its detector cannot alert yet)',
     in: 'src/detectors/step.ts',
     original: "if (j.rule !== SETTLING) keyState.learning = j.rule === 'warmup';",

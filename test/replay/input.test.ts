@@ -73,6 +73,13 @@ describe('recorded files', () => {
     assert.ok(Number.isNaN(rows[2]!.readings[0]!.value));
   });
 
+  test('a row with more cells than the header names is refused (a decimal comma: "4,5" is not read as 4), unless the extra cells are empty (trailing delimiters)', async () => {
+    const { rows, drops } = await readAll('timestamp,value\n2014-01-01 00:00:00,1,\n2014-01-01 00:05:00,4,5\n2014-01-01 00:10:00,6,,\n', 'x.csv');
+    assert.deepEqual(rows.map((r) => r.readings[0]!.value), [1, 6]);
+    assert.equal(drops.count('wrong_columns'), 1);
+    assert.match(drops.samplesFor('wrong_columns')[0]!.detail!, /x\.csv:3: expected 2 columns as the header names, found 3 \(a decimal comma\?/);
+  });
+
   test('JSON lines: stream or device+metric, ms or ISO times; garbage lines counted', async () => {
     const text = [
       '{"stream":"a/x","ts":1700000000000,"value":1}',
