@@ -100,10 +100,15 @@ function splitCsvLine(line: string, delimiter: string): string[] {
 }
 
 /** A number from a CSV cell; empty or non-numeric text gives NaN (the engine counts it). */
-function parseNumber(text: string | undefined): number {
+/** A number with a decimal comma, as spreadsheets in most European locales write it (`-4,5`; no thousands separator). */
+const DECIMAL_COMMA = /^[+-]?\d+,\d+$/;
+
+/** A cell's number; in a file whose columns are not separated by commas, `4,5` is 4.5 (a comma can only be a decimal one there). */
+function parseNumber(text: string | undefined, delimiter: string): number {
   if (text === undefined) return NaN;
   const t = text.trim();
-  return t.length === 0 ? NaN : Number(t);
+  if (t.length === 0) return NaN;
+  return delimiter !== ',' && DECIMAL_COMMA.test(t) ? Number(t.replace(',', '.')) : Number(t);
 }
 
 function defaultDevice(path: string): string {
@@ -167,9 +172,9 @@ export async function* readRecorded(path: string, opts: InputOptions = {}): Asyn
       const readings: Reading[] = [];
       const [valueColumn] = layout.valueColumns; // the header named at least one
       if (layout.streamIndex >= 0 && valueColumn) {
-        readings.push({ stream: (cells[layout.streamIndex] ?? '').trim(), ts, value: parseNumber(cells[valueColumn.index]) });
+        readings.push({ stream: (cells[layout.streamIndex] ?? '').trim(), ts, value: parseNumber(cells[valueColumn.index], layout.delimiter) });
       } else {
-        for (const col of layout.valueColumns) readings.push({ stream: col.stream, ts, value: parseNumber(cells[col.index]) });
+        for (const col of layout.valueColumns) readings.push({ stream: col.stream, ts, value: parseNumber(cells[col.index], layout.delimiter) });
       }
       yield { line: lineNo, time, ts, readings };
     }

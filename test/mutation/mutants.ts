@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'replay input: a decimal comma in a ";"-separated file is refused as no number',
+    in: 'src/replay/input.ts',
+    original: "return delimiter !== ',' && DECIMAL_COMMA.test(t) ? Number(t.replace(',', '.')) : Number(t);",
+    replacement: 'return Number(t);',
+    tests: ['test/replay/input.test.ts'],
+  },
+  {
     id: 'replay input: a row with more cells than the header names is read (a decimal comma: "4,5" read as 4 without a word)',
     in: 'src/replay/input.ts',
     original: "if (cells.length > layout.width && cells.slice(layout.width).some((c) => c.trim() !== '')) {",

@@ -73,6 +73,15 @@ describe('recorded files', () => {
     assert.ok(Number.isNaN(rows[2]!.readings[0]!.value));
   });
 
+  test('a decimal comma in a file whose columns a ";" or a tab separates (a European spreadsheet\'s export) is a decimal point; with a thousands separator the cell is no number (counted by the engine)', async () => {
+    for (const d of [';', '\t']) {
+      const { rows } = await readAll(`timestamp${d}value\n2014-01-01 00:00:00${d}4,5\n2014-01-01 00:05:00${d}-0,25\n2014-01-01 00:10:00${d}1.234,5\n2014-01-01 00:15:00${d}7\n`, 'x.csv');
+      const values = rows.map((r) => r.readings[0]!.value);
+      assert.deepEqual([values[0], values[1], values[3]], [4.5, -0.25, 7]);
+      assert.ok(Number.isNaN(values[2]), `1.234,5 is not guessed at: ${values[2]}`);
+    }
+  });
+
   test('a row with more cells than the header names is refused (a decimal comma: "4,5" is not read as 4), unless the extra cells are empty (trailing delimiters)', async () => {
     const { rows, drops } = await readAll('timestamp,value\n2014-01-01 00:00:00,1,\n2014-01-01 00:05:00,4,5\n2014-01-01 00:10:00,6,,\n', 'x.csv');
     assert.deepEqual(rows.map((r) => r.readings[0]!.value), [1, 6]);
