@@ -68,6 +68,8 @@ Examples:
           lines.push(`unreadable rows: ${JSON.stringify(summary.inputDrops)}`);
           for (const [reason, example] of Object.entries(summary.inputDropExamples)) if (example) lines.push(`  ${reason}, e.g. ${example}`);
         }
+        // a short recording may end before a detector has learnt enough to judge: say so, or "no alert" reads as "no anomaly"
+        for (const d of p.detectors) if (d.learning > 0) lines.push(`detect step ${d.step}: ${d.learning} of ${d.streams} streams still learning at the end (in the detector's warm-up: nothing judged yet, no alert could come)`);
         if (o.output) lines.push(`wrote ${o.output}`);
         process.stderr.write(lines.join('\n') + '\n');
       }

@@ -39,6 +39,12 @@ test('replay without a pipeline: one row per input row with anomaly_score and al
     assert.ok(firstAlert >= 1500 && firstAlert <= 1505, `the jump at row 1500 raises an alert at once (first alert at ${firstAlert})`);
     for (const c of rows) assert.ok(Number(c[2]) >= 0 && Number(c[2]) <= 1, 'scores are in [0, 1]');
     assert.match(r.stderr, /replayed 2000 rows/);
+    assert.doesNotMatch(r.stderr, /still learning/, 'past the warm-up: nothing to say');
+    // a recording shorter than the default detector's warm-up (100 readings): "no alert" is not "no anomaly"
+    writeFileSync(join(dir, 'short.csv'), nabStyle(60, 1000));
+    const short = edgewise('replay', '--input', join(dir, 'short.csv'), '--output', join(dir, 'short-out.csv'));
+    assert.equal(short.code, 0, short.stderr);
+    assert.match(short.stderr, /detect step default: 1 of 1 streams still learning at the end \(in the detector's warm-up/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
