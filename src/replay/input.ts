@@ -99,11 +99,13 @@ function splitCsvLine(line: string, delimiter: string): string[] {
   return out;
 }
 
-/** A number from a CSV cell; empty or non-numeric text gives NaN (the engine counts it). */
 /** A number with a decimal comma, as spreadsheets in most European locales write it (`-4,5`; no thousands separator). */
 const DECIMAL_COMMA = /^[+-]?\d+,\d+$/;
 
-/** A cell's number; in a file whose columns are not separated by commas, `4,5` is 4.5 (a comma can only be a decimal one there). */
+/**
+ * A number from a CSV cell; empty or non-numeric text gives NaN (the engine counts it). In a file
+ * whose columns are not separated by commas, `4,5` is 4.5 (a comma can only be a decimal one there).
+ */
 function parseNumber(text: string | undefined, delimiter: string): number {
   if (text === undefined) return NaN;
   const t = text.trim();
