@@ -30,6 +30,7 @@ function statsPayload(s: GatewayStats, o: { now: number; mono: number; startedAt
       late: p.late,
       filtered: p.filtered,
       ...(p.operators && Object.keys(p.operators).length > 0 ? { operators: p.operators } : {}),
+      ...(p.detectors?.length ? { detectors: p.detectors.map((d) => ({ step: d.step, streams: d.streams, learning: d.learning })) } : {}),
     })),
     alerts_active: o.alertsActive,
     ...(s.outbox ? { outbox: { messages: s.outbox.depth.messages, bytes: s.outbox.depth.bytes, oldest_age_ms: s.outbox.oldestAgeMs, dead_letters: s.outbox.deadLetters } } : {}),

@@ -127,6 +127,10 @@ export const statsPayloadSchema = z
         late: z.number().int().nonnegative(),
         filtered: z.number().int().nonnegative(),
         operators: z.record(z.string(), counts).optional().describe("Each operator step's own counters since start, by step name (telematics: events, rebounds, uncalibrated, gaps, remounts, unsettled, stale_speed, invalid, gravity_off, unjudged, judged_late, no_heading, gyro_flipped; news2: scored, incomplete, missing_<parameter>); absent when the pipeline has none."),
+        detectors: z
+          .array(z.object({ step: z.string(), streams: z.number().int().nonnegative(), learning: z.number().int().nonnegative() }))
+          .optional()
+          .describe('Each detect step, in chain order: the streams it keeps a detector for, and how many of them are still learning (their detector in its warm-up: no alert can come from them yet). Absent when the pipeline has no detect step (and from gateways before 2026-12-07).'),
       }),
     ),
     alerts_active: counts.describe('Alerts raised and not cleared, by severity.'),

@@ -15,7 +15,7 @@ test('gateway stats go upstream as a retained <prefix>/<gateway>/stats message t
   const upstream = new TestBroker();
   await upstream.start();
   const inputPort = await freePort();
-  writeFileSync(join(dir, 'p.yaml'), 'name: temps\ninput: { streams: ["*/temperature"] }\nsteps:\n  - output: upstream\n');
+  writeFileSync(join(dir, 'p.yaml'), 'name: temps\ninput: { streams: ["*/temperature"] }\nsteps:\n  - detect: { detector: default }\n  - output: upstream\n');
   const yaml = `gateway: { id: gw-stats, data_dir: data }\ninputs:\n  - { name: local, type: mqtt, broker: { port: ${inputPort} } }\npipelines: [p.yaml]\nupstream: { url: "${upstream.url}" }\nstats_upstream: 100ms\n`;
   const { config, pipelines } = parseGatewayText(yaml, join(dir, 'edgewise.yaml'), {});
   assert.equal(config.stats_upstream, 100);
@@ -49,4 +49,5 @@ test('gateway stats go upstream as a retained <prefix>/<gateway>/stats message t
   assert.equal(body.inputs[0]?.state, 'up');
   assert.ok(body.process.rss_bytes > 0);
   assert.equal(body.uplink?.connects, 1);
+  assert.deepEqual(body.pipelines[0]?.detectors, [{ step: 'default', streams: 1, learning: 1 }], 'one reading: its detector still learning');
 });

@@ -19,6 +19,13 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'stats upstream: the detect steps\' learning streams left out of the retained stats message',
+    in: 'src/runtime/stats-upstream.ts',
+    original: '...(p.detectors?.length ? { detectors: p.detectors.map((d) => ({ step: d.step, streams: d.streams, learning: d.learning })) } : {}),',
+    replacement: '',
+    tests: ['test/http/stats-upstream.test.ts'],
+  },
+  {
     id: 'replay input: a decimal comma in a ";"-separated file is refused as no number',
     in: 'src/replay/input.ts',
     original: "return delimiter !== ',' && DECIMAL_COMMA.test(t) ? Number(t.replace(',', '.')) : Number(t);",
