@@ -58,6 +58,12 @@ export interface BacktestReport {
    */
   operators?: Record<string, Record<string, number>>;
   /**
+   * Files that ended with streams still in a detector's warm-up (no alert could come from them
+   * until it ended: a file shorter than the warm-up is scored on no judgement at all), with how
+   * many such streams; absent when there were none.
+   */
+  learningAtEnd?: Array<{ file: string; streams: number }>;
+  /**
    * Alerts judged after they began (AlertRecord.judged: a harsh brake judged once the vehicle's
    * forward axis was learnt), summed over files: each is scored at its own time, not at the row
    * that raised it; `maxDelayMs` is the longest wait. Absent when there were none.
@@ -105,6 +111,8 @@ interface AlertRows {
   byType: Map<string, boolean[]>;
   /** Alerts judged after they began: how many, and the longest wait (ms). */
   late: { alerts: number; maxDelayMs: number };
+  /** Streams whose detector was still in its warm-up when the file ended (summed over detect steps). */
+  learning: number;
 }
 
 /** An alert judged after it began: flagged on the rows of its own time, from its start to its end. */
@@ -166,7 +174,7 @@ async function alertRows(path: string, spec: PipelineSpec, drops: DropCounter, p
     const sum = (operators[step] ??= {});
     for (const [k, v] of Object.entries(counts)) sum[k] = (sum[k] ?? 0) + v;
   }
-  return { rows, byType, late: { alerts: late.length, maxDelayMs } };
+  return { rows, byType, late: { alerts: late.length, maxDelayMs }, learning: stats.detectors.reduce((n, d) => n + d.learning, 0) };
 }
 
 /**
@@ -208,12 +216,14 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
   const operators: Record<string, Record<string, number>> = {};
   const files: FileMetrics[] = [];
   const late = { alerts: 0, maxDelayMs: 0 };
+  const learningAtEnd: Array<{ file: string; streams: number }> = [];
   const perType = new Map<string, FileMetrics[]>();
   for (const [i, { path, key }] of matched.entries()) {
     opts.onFile?.(i, matched.length, key);
     const ar = await alertRows(path, spec, drops, pipelineDrops, operators, opts.types);
     late.alerts += ar.late.alerts;
     late.maxDelayMs = Math.max(late.maxDelayMs, ar.late.maxDelayMs);
+    if (ar.learning > 0) learningAtEnd.push({ file: key, streams: ar.learning });
     const windows = labels.get(key)!;
     const history = opts.scoreFrom === undefined ? undefined : historyRows(ar.rows, opts.scoreFrom);
     if (!opts.byType) {
@@ -240,5 +250,6 @@ export async function backtest(opts: BacktestOptions): Promise<BacktestReport> {
     pipelineDrops,
     ...(Object.keys(operators).length > 0 ? { operators } : {}),
     ...(late.alerts > 0 ? { late } : {}),
+    ...(learningAtEnd.length > 0 ? { learningAtEnd } : {}),
   };
 }

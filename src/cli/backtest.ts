@@ -75,6 +75,10 @@ Example:
       for (const [step, counts] of Object.entries(report.operators ?? {})) {
         lines.push(`step ${step}: ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       }
+      if (report.learningAtEnd) {
+        const l = report.learningAtEnd;
+        lines.push(`still learning at the end (a detector in its warm-up: no alert could come from those streams): ${l.length} file(s): ${l.slice(0, 5).map((f) => `${f.file} (${f.streams} streams)`).join(', ')}${l.length > 5 ? ', ...' : ''}`);
+      }
       if (report.late) lines.push(`alerts judged late: ${report.late.alerts}, each scored at its own time (the longest came ${(report.late.maxDelayMs / 1000).toFixed(1)} s after it began)`);
       process.stdout.write(lines.join('\n') + '\n');
     });
