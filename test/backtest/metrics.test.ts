@@ -115,7 +115,7 @@ describe('backtest over files (engine + reader)', () => {
       await assert.rejects(backtest({ input: join(dir, 'nope'), labels }), /no such file or folder/);
       assert.equal(report.learningAtEnd, undefined, 'a file of 1,000 readings leaves the warm-up');
       // a recording shorter than the default detector's warm-up (100 readings) is scored on no judgement: the report says so
-      writeFileSync(join(dir, 'short.csv'), lines.slice(0, 61).join('\n') + '\n');
+      writeFileSync(join(dir, 'short.csv'), `${lines.slice(0, 61).join('\n')}\n`);
       writeFileSync(labels, JSON.stringify({ 'step.csv': [['2020-01-01 09:50:00.000000', '2020-01-01 10:30:00.000000']], 'short.csv': [] }));
       const withShort = await backtest({ input: dir, labels });
       assert.deepEqual(withShort.learningAtEnd, [{ file: 'short.csv', streams: 1 }]);
