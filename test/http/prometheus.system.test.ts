@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../upstream/helpers.js';
 import { freePort, publishAll, startRuntime, waitFor } from '../runtime/helpers.js';
@@ -19,7 +19,7 @@ test('a real Prometheus scrapes a running gateway (bearer token) and answers a q
   const { dir, cleanup } = tempDir('edgewise-prometheus-');
   const [inputPort, httpPort, promPort] = [await freePort(), await freePort(), await freePort()];
   const cfg = join(dir, 'edgewise.yaml');
-  writeFileSync(join(dir, 'p.yaml'), 'name: temps\ninput: { streams: ["*/temperature"] }\nsteps:\n  - window: { type: tumbling, size: 1s, aggregates: [mean] }\n  - output: upstream\n');
+  writeFileSync(join(dir, 'p.yaml'), 'name: temps\ninput: { streams: ["*/temperature"] }\nsteps:\n  - detect: { detector: default }\n  - window: { type: tumbling, size: 1s, aggregates: [mean] }\n  - output: upstream\n');
   writeFileSync(cfg, `gateway: { id: gw-prom, data_dir: data }\ninputs:\n  - { name: local, type: mqtt, broker: { port: ${inputPort} } }\npipelines: [p.yaml]\noutbox: {}\nhttp: { port: ${httpPort}, token: ${TOKEN} }\n`);
   writeFileSync(
     join(dir, 'prometheus.yml'),
@@ -80,4 +80,12 @@ scrape_configs:
   const dropped = await query('sum by (reason) (edgewise_input_dropped_total{input="local"})');
   assert.ok(dropped.length >= 1 && dropped.every((d) => Number(d.value[1]) >= 1), `the refused payload is counted by reason: ${JSON.stringify(dropped)}`);
   assert.ok(Number((await query('edgewise_process_resident_memory_bytes'))[0]?.value[1]) > 0, 'process metrics');
+  // 50 readings a sensor: each of the 5 still in the default detector's warm-up (100)
+  assert.equal((await query('edgewise_detector_streams{pipeline="temps",detector="default",state="learning"}'))[0]?.value[1], '5');
+  assert.equal((await query('edgewise_detector_streams{pipeline="temps",detector="default",state="judging"}'))[0]?.value[1], '0');
+  // the query docs/operations.md gives for streams that never leave it is one Prometheus takes
+  const documented = 'min_over_time(edgewise_detector_streams{state="learning"}[6h]) > 0';
+  assert.ok(readFileSync('docs/operations.md', 'utf8').includes(documented));
+  const res = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(documented)}`)).json()) as Vector;
+  assert.equal(res.status, 'success', JSON.stringify(res));
 });
