@@ -110,7 +110,9 @@ function parseNumber(text: string | undefined, delimiter: string): number {
   if (text === undefined) return NaN;
   const t = text.trim();
   if (t.length === 0) return NaN;
-  return delimiter !== ',' && DECIMAL_COMMA.test(t) ? Number(t.replace(',', '.')) : Number(t);
+  const n = Number(t);
+  // (the pattern only for what Number refused: a cell that is a number costs no more than before)
+  return Number.isNaN(n) && delimiter !== ',' && DECIMAL_COMMA.test(t) ? Number(t.replace(',', '.')) : n;
 }
 
 function defaultDevice(path: string): string {

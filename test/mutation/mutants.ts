@@ -28,8 +28,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'replay input: a decimal comma in a ";"-separated file is refused as no number',
     in: 'src/replay/input.ts',
-    original: "return delimiter !== ',' && DECIMAL_COMMA.test(t) ? Number(t.replace(',', '.')) : Number(t);",
-    replacement: 'return Number(t);',
+    original: "return Number.isNaN(n) && delimiter !== ',' && DECIMAL_COMMA.test(t) ? Number(t.replace(',', '.')) : n;",
+    replacement: 'return n;',
     tests: ['test/replay/input.test.ts'],
   },
   {
