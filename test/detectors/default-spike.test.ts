@@ -23,16 +23,23 @@ describe('default detector: the spike rule', () => {
     const values = Array.from({ length: 1500 }, (_, i) => 50 + z() + (i === 600 ? 30 : 0) + (i === 1200 ? -30 : 0));
     // Before: the record was learnt from the second reading, when the typical step is still ~0,
     // so it started at 10^6 typical steps and more and the rule never fired.
-    // The way back (601, 1201) is a step as large: on a series this slow (spike_learn_below) the
-    // anomalous step did not raise the record, so it is part of the event too. Learning every step,
-    // the record the spike set hides it.
+    // A one-reading spike that comes back is a glitch (glitch_readings): the way back (601, 1201) is
+    // measured from the level before it, so it is no step.
     assert.deepEqual(judged(spikeOnly(), values), [
+      [600, 'spike'],
+      [1200, 'dip'],
+    ]);
+    // Every reading learnt in full, the way back is a step as large: on a series this slow
+    // (spike_learn_below) the anomalous step did not raise the record, so it is part of the event
+    // too. Learning every step, the record the spike set hides it.
+    const full = { ...DEFAULT_DETECTOR_PARAMS, rules: ['spike' as const], glitch_readings: 0 };
+    assert.deepEqual(judged(new DefaultDetector(full), values), [
       [600, 'spike'],
       [601, 'dip'],
       [1200, 'dip'],
       [1201, 'spike'],
     ]);
-    assert.deepEqual(judged(new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, rules: ['spike'], spike_learn_below: Number.POSITIVE_INFINITY }), values), [
+    assert.deepEqual(judged(new DefaultDetector({ ...full, spike_learn_below: Number.POSITIVE_INFINITY }), values), [
       [600, 'spike'],
       [1200, 'dip'],
     ]);

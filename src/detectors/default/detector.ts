@@ -83,6 +83,16 @@ export interface DefaultParams {
   spike_daily_decay: number;
   /** Readings a step must last (away from the level before it) to be remembered. */
   spike_daily_hold: number;
+  /**
+   * A glitch: a reading judged anomalous that left the remembered range by at least `glitch_size`
+   * of its width and came back (at least half way to the value before it) within this many
+   * readings — a temperature sensor's 85 °C at power-on, −127 from a loose wire. It is reported;
+   * then the records, the typical step and the baseline forget it and the range keeps at most
+   * half its width of it. 0: every reading is learnt in full.
+   */
+  glitch_readings: number;
+  /** Glitch: the reading left the remembered range by at least this many times the range's width (an absurd value, not a new extreme). */
+  glitch_size: number;
   /** Flat rule: minimum run of repeated values. */
   flat_readings: number;
   /** Flat rule: the run must also reach this multiple of the longest run in recent memory. */
@@ -183,6 +193,8 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   spike_daily: 2,
   spike_daily_decay: 0.85,
   spike_daily_hold: 6,
+  glitch_readings: 10,
+  glitch_size: 1,
   flat_readings: 10,
   flat_factor: 1.1,
   periods: DEFAULT_SEASONAL_PARAMS.periods,
@@ -287,6 +299,12 @@ export class DefaultDetector implements Detector {
   /** Decay of the records per reading on series slower than time_ref with `slow_records: per_time` (else decayW). */
   private recDecayW: number;
   private wRec = 1;
+  /**
+   * The memories as they were before an anomalous reading, kept until the next reading tells
+   * whether it was a glitch (null: none pending; allocated at the first anomalous reading).
+   * [value before it, slow, typical, hi, lo, spike record, season record, level deviation, growth up, growth down, readings away so far (0: none pending)]
+   */
+  private before: Float64Array | null = null;
   /** A checkpoint's capture that holds the live rings and table (copied before they next change). */
   private sharedWith: SharedCapture | null = null;
   /** `timezone`'s wall clock (undefined: UTC): the time of day and week of a reading. */
@@ -347,6 +365,15 @@ export class DefaultDetector implements Detector {
     }
     // After a clock re-based backwards the interval is measured on the new clock.
     if (!(ts <= this.lastTs) || ts < this.lastTs - REBASED) this.lastTs = ts;
+    // An anomalous excursion still pending: if this reading comes back, it was a glitch and is forgotten.
+    const b = this.before;
+    if (b !== null && b[10]! > 0) {
+      const from = b[0]!;
+      if (Math.abs(x - from) <= 0.5 * Math.abs(this.prev - from)) {
+        b[10] = 0;
+        this.forgetGlitch(b);
+      } else b[10] = b[10]! < p.glitch_readings ? b[10]! + 1 : 0;
+    }
     // Slow series only: there an anomalous step is not learnt (spike_learn_below), so a daily one needs this memory.
     const daily = this.daily !== null && this.dt >= p.spike_learn_below ? this.daily : null;
     const wallTs = this.local === undefined ? ts : this.local(ts);
@@ -498,7 +525,8 @@ export class DefaultDetector implements Detector {
       o.limit = 0;
     }
 
-    // Learn.
+    // Learn (after keeping what an anomalous reading is about to change, in case it is a glitch).
+    if (o.anomalous && p.glitch_readings > 0 && range >= p.glitch_size && !(this.before !== null && this.before[10]! > 0)) this.keepBefore();
     const dr = this.recDecayW;
     // Only once the typical step is known: before, a step over a typical step of ~0 is a record of
     // 10^6 and more, which took ~200,000 readings to fade (the rule was silent that long).
@@ -535,6 +563,39 @@ export class DefaultDetector implements Detector {
     return o;
   }
 
+  private keepBefore(): void {
+    const b = (this.before ??= new Float64Array(11));
+    b[0] = this.prev;
+    b[1] = this.slow;
+    b[2] = this.typical;
+    b[3] = this.hi;
+    b[4] = this.lo;
+    b[5] = this.spikeRecord;
+    b[6] = this.seasonRecord;
+    b[7] = this.levelDev;
+    b[8] = this.growth?.up ?? 0;
+    b[9] = this.growth?.down ?? 0;
+    b[10] = 1;
+  }
+
+  /** The memories back as they were before the glitch (the range: see below); the next step is measured from the value before it. */
+  private forgetGlitch(b: Float64Array): void {
+    this.prev = b[0]!;
+    this.slow = b[1]!;
+    this.typical = b[2]!;
+    // The range keeps half its width of the glitch: on a heavy-tailed series repeated huge values
+    // then widen it step by step and stop alarming, where forgotten whole each would alarm again.
+    const keep = 0.5 * (b[3]! - b[4]!);
+    if (this.hi > b[3]! + keep) this.hi = b[3]! + keep;
+    if (this.lo < b[4]! - keep) this.lo = b[4]! - keep;
+    // As for any step (spike_learn_below): faster series keep it in the spike record, since a sensor's
+    // one-reading impulses are physics there (an impact, a pothole) and would alarm at every repeat.
+    if (this.dt >= this.p.spike_learn_below) this.spikeRecord = b[5]!;
+    this.seasonRecord = b[6]!;
+    this.levelDev = b[7]!;
+    if (this.growth !== null) [this.growth.up, this.growth.down] = [b[8]!, b[9]!];
+  }
+
   snapshot(): Record<string, unknown> {
     return this.state(false);
   }
@@ -568,6 +629,8 @@ export class DefaultDetector implements Detector {
       ...(this.shape === null ? {} : { shape: view ? this.shape.view() : this.shape.snapshot() }),
       ...(this.daily === null ? {} : { daily: view ? this.daily.view() : this.daily.snapshot() }),
       ...(this.growth === null ? {} : { drift: this.growth.numbers() }),
+      // An anomalous excursion still pending (it may be a glitch): the memories from before it.
+      ...(this.before !== null && this.before[10]! > 0 ? { glitch: Array.from(this.before) } : {}),
       // The spike record is learnt only after the warm-up (below 2: from the second reading, see restore).
       spike_record: 2,
     };
@@ -600,5 +663,13 @@ export class DefaultDetector implements Detector {
     if (this.daily !== null && s.daily !== undefined) this.daily.restore(s.daily, 'default detector snapshot');
     // The drift rule's extensions (none before it was switched on: they start from nothing).
     if (this.growth !== null) this.growth.set(s.drift === undefined ? [0, 0] : snapNums(s, 'drift', this.kind), 'default detector snapshot');
+    if (s.glitch === undefined) {
+      if (this.before !== null) this.before[10] = 0;
+    } else {
+      const g = snapNums(s, 'glitch', this.kind, 11);
+      if (!g.every(Number.isFinite)) throw new Error('default detector snapshot: "glitch" must hold 11 finite numbers');
+      this.before ??= new Float64Array(11);
+      this.before.set(g);
+    }
   }
 }

@@ -1,0 +1,148 @@
+/**
+ * The default detector and a one-reading glitch (`glitch_readings`, `glitch_size`): a temperature sensor's 85 °C at
+ * power-on, −127 from a loose wire, a garbage 10⁶. The glitch is reported; when the series comes
+ * back within 10 readings the records forget it and the range keeps at most half its width of it.
+ * Before, it widened the range and set the season and spike records for weeks, and a real fault
+ * days later went unseen.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DefaultDetector, DEFAULT_DETECTOR_PARAMS, type DefaultParams } from '../../src/detectors/default/detector.js';
+import { noise, T0 } from './helpers.js';
+
+const MIN = 60_000;
+const DAY = 86_400_000;
+
+interface Outcome {
+  /** The glitch reading judged anomalous. */
+  glitch: boolean;
+  /** The first reading of the fault judged anomalous (minutes after its start), or null. */
+  foundAfter: number | null;
+  /** Readings judged anomalous outside the glitch and the fault. */
+  others: number;
+}
+
+/**
+ * A temperature every `stepMs`: 20 + a daily wave of ±2 + noise 0.3; `glitch` (a value) at day 4;
+ * `fault(minutes since its start)` added from day 6 for `faultMs`.
+ */
+function outcome(stepMs: number, glitch: number | null, fault: (min: number) => number, faultMs: number, seed: number, over: Partial<DefaultParams> = {}): Outcome {
+  const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, ...over });
+  const g = noise(seed);
+  const res: Outcome = { glitch: false, foundAfter: null, others: 0 };
+  for (let t = 0; t < 7 * DAY; t += stepMs) {
+    let v = 20 + 2 * Math.sin((2 * Math.PI * t) / DAY) + 0.3 * g();
+    const inFault = t >= 6 * DAY && t < 6 * DAY + faultMs;
+    if (inFault) v += fault((t - 6 * DAY) / MIN);
+    const isGlitch = glitch !== null && t === 4 * DAY;
+    if (isGlitch) v = glitch;
+    const o = d.update(T0 + t, v);
+    if (isGlitch) res.glitch = o.anomalous;
+    else if (inFault) res.foundAfter ??= o.anomalous ? (t - 6 * DAY) / MIN : null;
+    else if (o.anomalous) res.others++;
+  }
+  return res;
+}
+
+const shift4 = () => 4;
+
+describe('default detector, a glitch', () => {
+  for (const value of [85, -127, 1e6]) {
+    it(`1-minute temperature: a glitch to ${value} is reported, and a +4 shift two days later is found at once (with every reading learnt: late or never)`, () => {
+      for (let seed = 1; seed <= 3; seed++) {
+        const now = outcome(MIN, value, shift4, 2 * 3_600_000, seed);
+        assert.equal(now.glitch, true, `seed ${seed}: the glitch is anomalous`);
+        assert.ok(now.foundAfter !== null && now.foundAfter <= 1, `seed ${seed}: shift found after ${now.foundAfter} min`);
+        const clean = outcome(MIN, null, shift4, 2 * 3_600_000, seed);
+        assert.ok(now.others <= clean.others, `seed ${seed}: ${now.others} other anomalous readings vs ${clean.others} without the glitch`);
+        const before = outcome(MIN, value, shift4, 2 * 3_600_000, seed, { glitch_readings: 0 });
+        assert.ok(before.foundAfter === null || before.foundAfter >= 10, `seed ${seed}: with every reading learnt the glitch hides the shift (found after ${before.foundAfter} min)`);
+      }
+    });
+  }
+
+  it('5-minute series: a spike of +8 two days after a glitch to 85 is found (it was not)', () => {
+    const spike = (min: number) => (min < 5 ? 8 : 0);
+    for (let seed = 1; seed <= 3; seed++) {
+      assert.equal(outcome(5 * MIN, 85, spike, 5 * MIN, seed).foundAfter, 0, `seed ${seed}`);
+      assert.equal(outcome(5 * MIN, 85, spike, 5 * MIN, seed, { glitch_readings: 0 }).foundAfter, null, `seed ${seed}: every reading learnt`);
+    }
+  });
+
+  it('a change that lasts is learnt as before: a step to a new level alarms at its start, not for the hours it stays', () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      // From day 6 the series sits 10 higher for the rest of the run (a day).
+      const now = outcome(MIN, null, () => 10, DAY, seed);
+      const learnt = outcome(MIN, null, () => 10, DAY, seed, { glitch_readings: 0 });
+      assert.equal(now.foundAfter, 0, `seed ${seed}`);
+      const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+      const g = noise(seed);
+      let anomalous = 0;
+      for (let t = 0; t < 7 * DAY; t += MIN) {
+        const o = d.update(T0 + t, 20 + 2 * Math.sin((2 * Math.PI * t) / DAY) + 0.3 * g() + (t >= 6 * DAY ? 10 : 0));
+        if (t >= 6 * DAY + 10 * MIN && o.anomalous) anomalous++;
+      }
+      assert.ok(anomalous <= 10, `seed ${seed}: ${anomalous} anomalous readings in the day after the step's first 10 minutes`);
+      assert.equal(learnt.foundAfter, 0);
+    }
+  });
+
+  it('away for glitch_readings (10) or fewer and back: forgotten, so the next such reading is news again; away longer: learnt', () => {
+    /** Whether a single +40 at reading 2500 is anomalous after an excursion of +40 for `len` readings at 2000. */
+    const repeatFound = (len: number) => {
+      const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+      const g = noise(4);
+      let found = false;
+      for (let i = 0; i < 3000; i++) {
+        const o = d.update(T0 + i * MIN, 20 + 0.3 * g() + ((i >= 2000 && i < 2000 + len) || i === 2500 ? 40 : 0));
+        if (i === 2500) found = o.anomalous;
+      }
+      return found;
+    };
+    assert.equal(repeatFound(1), true, 'one reading away');
+    assert.equal(repeatFound(10), true, 'ten readings away');
+    assert.equal(repeatFound(11), false, 'eleven readings away: a change the range keeps');
+    assert.equal(repeatFound(100), false, 'a hundred readings away');
+  });
+});
+
+describe('default detector, the same glitch again and again', () => {
+  it('1 s series: a +40 every 500 readings is taken into the range step by step (the first few reported, not all 38)', () => {
+    const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+    const g = noise(3);
+    let reported = 0;
+    let repeats = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const rep = i >= 1000 && i % 500 === 0;
+      const o = d.update(T0 + i * 1000, 20 + 0.3 * g() + (rep ? 40 : 0));
+      if (rep) {
+        repeats++;
+        if (o.anomalous) reported++;
+      }
+    }
+    assert.equal(repeats, 38);
+    assert.ok(reported >= 3 && reported <= 10, `${reported} of 38 repeats anomalous`);
+  });
+});
+
+describe('default detector, a glitch across a restart', () => {
+  it('a checkpoint taken between the glitch and the next reading keeps it pending: the restored detector forgets it too', () => {
+    const g = noise(9);
+    const values = Array.from({ length: 4000 }, (_, i) => 20 + 0.3 * g() + (i === 2000 ? 85 : i >= 3000 ? 4 : 0));
+    const through = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+    const a = values.map((v, i) => through.update(T0 + i * MIN, v).anomalous);
+    let d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+    const b = values.map((v, i) => {
+      const anomalous = d.update(T0 + i * MIN, v).anomalous;
+      if (i === 2000) {
+        const snap = structuredClone(d.snapshot());
+        assert.ok(Array.isArray(snap.glitch), 'the pending glitch is in the snapshot');
+        d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+        d.restore(snap);
+      }
+      return anomalous;
+    });
+    assert.deepEqual(b, a);
+    assert.equal(a[3000], true, 'the shift after the glitch is found');
+  });
+});
