@@ -1109,6 +1109,27 @@ export const MUTANTS: Mutant[] = [
     pattern: 'stepped back',
   },
   {
+    id: 'default detector: a glitch is never forgotten (one 85 °C reading hides a real fault for weeks)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'this.forgetGlitch(b);',
+    replacement: '',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: the range forgets a glitch whole (a heavy-tailed series alarms at every repeat)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const keep = 0.5 * (b[3]! - b[4]!);',
+    replacement: 'const keep = 0;',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: a glitch pending at a checkpoint is not saved (after a restart it is learnt in full)',
+    in: 'src/detectors/default/detector.ts',
+    original: '...(this.before !== null && this.before[10]! > 0 ? { glitch: Array.from(this.before) } : {}),',
+    replacement: '',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
     id: 'default detector: the spike record learns every step, on slow series too',
     in: 'src/detectors/default/detector.ts',
     original: "const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",
