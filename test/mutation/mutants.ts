@@ -1118,8 +1118,22 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: the range forgets a glitch whole (a heavy-tailed series alarms at every repeat)',
     in: 'src/detectors/default/detector.ts',
-    original: 'const keep = 0.5 * (b[3]! - b[4]!);',
+    original: 'const keep = seen >= 0.5 ? 0.5 * (b[3]! - b[4]!) : 0;',
     replacement: 'const keep = 0;',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: the range keeps half its width of a stream\'s first glitch too (a fault that size on that side unseen for weeks)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const keep = seen >= 0.5 ? 0.5 * (b[3]! - b[4]!) : 0;',
+    replacement: 'const keep = 0.5 * (b[3]! - b[4]!);',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: the glitches forgotten are not saved at a checkpoint (after a restart the next is forgotten whole again)',
+    in: 'src/detectors/default/detector.ts',
+    original: '...(this.glitches > 0 ? { glitches: [this.glitches, this.glitchAt] } : {}),',
+    replacement: '',
     tests: ['test/detectors/default-glitch.test.ts'],
   },
   {

@@ -87,8 +87,8 @@ export interface DefaultParams {
    * A glitch: a reading judged anomalous that left the remembered range by at least `glitch_size`
    * of its width and came back (at least half way to the value before it) within this many
    * readings — a temperature sensor's 85 °C at power-on, −127 from a loose wire. It is reported;
-   * then the records, the typical step and the baseline forget it and the range keeps at most
-   * half its width of it. 0: every reading is learnt in full.
+   * then the records, the typical step, the baseline and the range forget it (a later glitch in
+   * recent memory widens the range by up to half its width). 0: every reading is learnt in full.
    */
   glitch_readings: number;
   /** Glitch: the reading left the remembered range by at least this many times the range's width (an absurd value, not a new extreme). */
@@ -305,6 +305,9 @@ export class DefaultDetector implements Detector {
    * [value before it, slow, typical, hi, lo, spike record, season record, level deviation, growth up, growth down, readings away so far (0: none pending)]
    */
   private before: Float64Array | null = null;
+  /** Glitches forgotten lately (decaying like the records per reading since `glitchAt`, the reading count at the last). */
+  private glitches = 0;
+  private glitchAt = 0;
   /** A checkpoint's capture that holds the live rings and table (copied before they next change). */
   private sharedWith: SharedCapture | null = null;
   /** `timezone`'s wall clock (undefined: UTC): the time of day and week of a reading. */
@@ -583,9 +586,13 @@ export class DefaultDetector implements Detector {
     this.prev = b[0]!;
     this.slow = b[1]!;
     this.typical = b[2]!;
-    // The range keeps half its width of the glitch: on a heavy-tailed series repeated huge values
-    // then widen it step by step and stop alarming, where forgotten whole each would alarm again.
-    const keep = 0.5 * (b[3]! - b[4]!);
+    // A stream's first glitch in recent memory is forgotten whole. Later ones widen the range by
+    // up to half its width each: on a heavy-tailed series, where huge values are its nature, they
+    // then stop alarming, where forgotten whole each would alarm again.
+    const seen = this.glitches * this.decayW ** (this.n - this.glitchAt);
+    const keep = seen >= 0.5 ? 0.5 * (b[3]! - b[4]!) : 0;
+    this.glitches = seen + 1;
+    this.glitchAt = this.n;
     if (this.hi > b[3]! + keep) this.hi = b[3]! + keep;
     if (this.lo < b[4]! - keep) this.lo = b[4]! - keep;
     // As for any step (spike_learn_below): faster series keep it in the spike record, since a sensor's
@@ -631,6 +638,7 @@ export class DefaultDetector implements Detector {
       ...(this.growth === null ? {} : { drift: this.growth.numbers() }),
       // An anomalous excursion still pending (it may be a glitch): the memories from before it.
       ...(this.before !== null && this.before[10]! > 0 ? { glitch: Array.from(this.before) } : {}),
+      ...(this.glitches > 0 ? { glitches: [this.glitches, this.glitchAt] } : {}),
       // The spike record is learnt only after the warm-up (below 2: from the second reading, see restore).
       spike_record: 2,
     };
@@ -671,5 +679,8 @@ export class DefaultDetector implements Detector {
       this.before ??= new Float64Array(11);
       this.before.set(g);
     }
+    const gl = s.glitches === undefined ? [0, 0] : snapNums(s, 'glitches', this.kind, 2);
+    if (!gl.every(Number.isFinite)) throw new Error('default detector snapshot: "glitches" must hold 2 finite numbers [count, at reading]');
+    [this.glitches, this.glitchAt] = gl as [number, number];
   }
 }
