@@ -1139,7 +1139,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: a glitch pending at a checkpoint is not saved (after a restart it is learnt in full)',
     in: 'src/detectors/default/detector.ts',
-    original: '...(this.before !== null && this.before[10]! > 0 ? { glitch: Array.from(this.before) } : {}),',
+    original: '...(this.before !== null && this.glitchPending ? { glitch: Array.from(this.before) } : {}),',
     replacement: '',
     tests: ['test/detectors/default-glitch.test.ts'],
   },

@@ -370,7 +370,7 @@ export class DefaultDetector implements Detector {
     if (!(ts <= this.lastTs) || ts < this.lastTs - REBASED) this.lastTs = ts;
     // An anomalous excursion still pending: if this reading comes back, it was a glitch and is forgotten.
     const b = this.before;
-    if (b !== null && b[10]! > 0) {
+    if (b !== null && this.glitchPending) {
       const from = b[0]!;
       if (Math.abs(x - from) <= 0.5 * Math.abs(this.prev - from)) {
         b[10] = 0;
@@ -529,7 +529,7 @@ export class DefaultDetector implements Detector {
     }
 
     // Learn (after keeping what an anomalous reading is about to change, in case it is a glitch).
-    if (o.anomalous && p.glitch_readings > 0 && range >= p.glitch_size && !(this.before !== null && this.before[10]! > 0)) this.keepBefore();
+    if (o.anomalous && p.glitch_readings > 0 && range >= p.glitch_size && !this.glitchPending) this.keepBefore();
     const dr = this.recDecayW;
     // Only once the typical step is known: before, a step over a typical step of ~0 is a record of
     // 10^6 and more, which took ~200,000 readings to fade (the rule was silent that long).
@@ -564,6 +564,11 @@ export class DefaultDetector implements Detector {
     this.prev = x;
     this.n++;
     return o;
+  }
+
+  /** An anomalous excursion is pending: the next readings tell whether it was a glitch. */
+  private get glitchPending(): boolean {
+    return this.before !== null && this.before[10]! > 0;
   }
 
   private keepBefore(): void {
@@ -637,7 +642,7 @@ export class DefaultDetector implements Detector {
       ...(this.daily === null ? {} : { daily: view ? this.daily.view() : this.daily.snapshot() }),
       ...(this.growth === null ? {} : { drift: this.growth.numbers() }),
       // An anomalous excursion still pending (it may be a glitch): the memories from before it.
-      ...(this.before !== null && this.before[10]! > 0 ? { glitch: Array.from(this.before) } : {}),
+      ...(this.before !== null && this.glitchPending ? { glitch: Array.from(this.before) } : {}),
       ...(this.glitches > 0 ? { glitches: [this.glitches, this.glitchAt] } : {}),
       // The spike record is learnt only after the warm-up (below 2: from the second reading, see restore).
       spike_record: 2,
