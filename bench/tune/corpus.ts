@@ -43,7 +43,8 @@ export function loadCorpus(dataDir: string, labelsPath: string): LoadedFile[] {
         for (let r = 0; r < n; r++) {
           const cells = lines[r + 1]!.split(delim);
           ts[r] = parseTimestamp(cells[0]!);
-          for (const [k, ci] of idx.entries()) values[k]![r] = Number(cells[ci]);
+          // An empty cell is a missing reading (NaN: skipped), as `edgewise backtest` reads it — not 0.
+          for (const [k, ci] of idx.entries()) values[k]![r] = (cells[ci] ?? '').trim() === '' ? NaN : Number(cells[ci]);
         }
         out.push({ key, corpus: key.split('/')[0]!, ts, columns: idx.map((i) => header[i]!), values, windows });
       }
