@@ -31,6 +31,17 @@ const kinds: Record<string, Make> = {
       return (r >= 84 && r < 228 ? 50 : 10) + g();
     };
   },
+  // The same machine's current, which reads exactly 0 while it is off (a stuck-looking value that is real).
+  'daily on/off, off reads exactly 0': (g, u) => {
+    let shift = 0;
+    return (i) => {
+      if (i % 288 === 0) shift = Math.round(4 * u()) - 2;
+      const r = (((i - shift) % 288) + 288) % 288;
+      return r >= 84 && r < 228 ? 50 + g() : 0;
+    };
+  },
+  // A machine that runs all day but stops for 30 minutes at noon, reading exactly 0.
+  'runs all day, stops 30 min at noon (exactly 0)': (g) => (i) => (i % 288 >= 144 && i % 288 < 150 ? 0 : 50 + g()),
   'AR(1), φ 0.95': (g) => {
     let x = 0;
     return () => (x = 0.95 * x + g());

@@ -2,7 +2,8 @@
  * The default detector and a one-reading glitch (`glitch_readings`, `glitch_size`): a temperature sensor's 85 °C at
  * power-on, −127 from a loose wire, a garbage 10⁶. The glitch is reported; when the series comes
  * back within 10 readings the records and the range forget it (a later glitch in recent memory
- * widens the range by up to half its width).
+ * widens the range by up to half its width). A sensor stuck on its error value for up to an hour
+ * (`glitch_stuck`) and back is forgotten the same way.
  * Before, it widened the range and set the season and spike records for weeks, and a real fault
  * days later went unseen.
  */
@@ -27,7 +28,7 @@ interface Outcome {
  * A temperature every `stepMs`: 20 + a daily wave of ±2 + noise 0.3; `glitch` (a value) at day 4;
  * `fault(minutes since its start)` added from day 6 for `faultMs`.
  */
-function outcome(stepMs: number, glitch: number | null, fault: (min: number) => number, faultMs: number, seed: number, over: Partial<DefaultParams> = {}): Outcome {
+function outcome(stepMs: number, glitch: number | null, fault: (min: number) => number, faultMs: number, seed: number, over: Partial<DefaultParams> = {}, glitchMs = stepMs): Outcome {
   const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, ...over });
   const g = noise(seed);
   const res: Outcome = { glitch: false, foundAfter: null, others: 0 };
@@ -35,10 +36,10 @@ function outcome(stepMs: number, glitch: number | null, fault: (min: number) => 
     let v = 20 + 2 * Math.sin((2 * Math.PI * t) / DAY) + 0.3 * g();
     const inFault = t >= 6 * DAY && t < 6 * DAY + faultMs;
     if (inFault) v += fault((t - 6 * DAY) / MIN);
-    const isGlitch = glitch !== null && t === 4 * DAY;
+    const isGlitch = glitch !== null && t >= 4 * DAY && t < 4 * DAY + glitchMs;
     if (isGlitch) v = glitch;
     const o = d.update(T0 + t, v);
-    if (isGlitch) res.glitch = o.anomalous;
+    if (isGlitch) res.glitch ||= o.anomalous;
     else if (inFault) res.foundAfter ??= o.anomalous ? (t - 6 * DAY) / MIN : null;
     else if (o.anomalous) res.others++;
   }
@@ -128,6 +129,52 @@ describe('default detector, a glitch', () => {
   });
 });
 
+describe('default detector, a sensor stuck on its error value', () => {
+  const shift = (by: number) => () => by;
+  it('−127 for 15, 30 or 60 minutes (a loose wire) and back: a shift of −4 or +4 two days later at the same time of day is found at once (with the stuck readings counted like others: late or never)', () => {
+    for (const minutes of [15, 30, 60]) {
+      for (const by of [-4, 4]) {
+        for (let seed = 1; seed <= 2; seed++) {
+          const at = `${minutes} min stuck, shift ${by}, seed ${seed}`;
+          const now = outcome(MIN, -127, shift(by), 2 * 3_600_000, seed, {}, minutes * MIN);
+          assert.equal(now.glitch, true, `${at}: the error value is anomalous`);
+          assert.equal(now.foundAfter, 0, `${at}: found after ${now.foundAfter} min`);
+          const clean = outcome(MIN, null, shift(by), 2 * 3_600_000, seed);
+          assert.ok(now.others <= clean.others, `${at}: ${now.others} other anomalous readings vs ${clean.others} without the error`);
+          const counted = outcome(MIN, -127, shift(by), 2 * 3_600_000, seed, { glitch_stuck: 0 }, minutes * MIN);
+          assert.ok(counted.foundAfter === null || counted.foundAfter >= 10, `${at}: with every stuck reading counted the error hides the shift (found after ${counted.foundAfter} min)`);
+        }
+      }
+    }
+  });
+
+  it('85 for 30 minutes (a sensor that lost power) and back: a +4 shift two days later is found at once', () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      assert.equal(outcome(MIN, 85, shift(4), 2 * 3_600_000, seed, {}, 30 * MIN).foundAfter, 0, `seed ${seed}`);
+    }
+  });
+
+  /** The range's low a few hours after −127 held for `len` readings from reading 2000 (1-minute readings). */
+  const lowAfter = (len: number, over: Partial<DefaultParams> = {}, wander = false) => {
+    const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, ...over });
+    const g = noise(6);
+    for (let i = 0; i < 2300; i++) {
+      // `wander`: the error value is not one value but moves (not stuck: it counts like any reading).
+      d.update(T0 + i * MIN, i >= 2000 && i < 2000 + len ? -127 + (wander ? (i % 2) * 0.5 : 0) : 20 + 0.3 * g());
+    }
+    return (d.snapshot() as { state: number[] }).state[5]!;
+  };
+
+  it('held up to glitch_stuck (1 h) and back: forgotten, the range too; held longer, or not one value: learnt as a change', () => {
+    assert.ok(lowAfter(30) > 15, `30 minutes: low ${lowAfter(30)}`);
+    assert.ok(lowAfter(60) > 15, `an hour: low ${lowAfter(60)}`);
+    assert.ok(lowAfter(80) < -100, `80 minutes, longer than glitch_stuck: low ${lowAfter(80)}`);
+    assert.ok(lowAfter(180, { glitch_stuck: 4 * 3_600_000 }) > 15, '3 hours with glitch_stuck 4h');
+    assert.ok(lowAfter(30, { glitch_stuck: 0 }) < -100, '30 minutes with glitch_stuck 0');
+    assert.ok(lowAfter(30, {}, true) < -100, '30 minutes of a value that moves');
+  });
+});
+
 describe('default detector, the same glitch again and again', () => {
   it('1 s series: a +40 every 500 readings is taken into the range step by step (the first few reported, not all 38)', () => {
     const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
@@ -164,6 +211,29 @@ describe('default detector, a glitch across a restart', () => {
     }
     const state = (x: DefaultDetector) => (x.snapshot() as { state: number[] }).state;
     assert.deepEqual(state(d), state(through));
+  });
+
+  it('a checkpoint taken while a sensor is stuck on its error value keeps the time it began: the restored detector forgets it too; a snapshot of before (11 numbers) is read', () => {
+    const g = noise(10);
+    const values = Array.from({ length: 4000 }, (_, i) => (i >= 2000 && i < 2040 ? -127 : 20 + 0.3 * g() + (i >= 3000 ? -4 : 0)));
+    const through = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+    const a = values.map((v, i) => through.update(T0 + i * MIN, v).anomalous);
+    for (const old of [false, true]) {
+      let d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+      const b = values.map((v, i) => {
+        const anomalous = d.update(T0 + i * MIN, v).anomalous;
+        if (i === 2020) {
+          const snap = structuredClone(d.snapshot()) as { glitch?: number[] };
+          assert.equal(snap.glitch?.length, 12, 'the pending glitch and the time it began are in the snapshot');
+          if (old) snap.glitch = snap.glitch!.slice(0, 11);
+          d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS });
+          d.restore(snap);
+        }
+        return anomalous;
+      });
+      assert.deepEqual(b, a, old ? 'from an 11-number snapshot' : 'from a 12-number snapshot');
+    }
+    assert.equal(a[3000], true, 'the shift after the error value is found');
   });
 
   it('a checkpoint taken between the glitch and the next reading keeps it pending: the restored detector forgets it too', () => {

@@ -1144,6 +1144,27 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-glitch.test.ts'],
   },
   {
+    id: 'default detector: a sensor stuck on its error value counts like any reading (−127 for 15 minutes hides a real fault two days later)',
+    in: 'src/detectors/default/detector.ts',
+    original: '} else if (!(Math.abs(x - this.prev) <= tiny && ts - b[11]! <= p.glitch_stuck)) {',
+    replacement: '} else {',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: the seasonal model learns a pending excursion (an hour of −127 widens that time of day\'s error scale for days)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'se.update(ts, x, this.levelDev, wallTs, !this.glitchPending);',
+    replacement: 'se.update(ts, x, this.levelDev, wallTs);',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: the daily steps learn a pending excursion (a loose wire\'s −127 taken for a machine\'s daily stop)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'if (daily !== null && this.n >= p.warmup && !this.glitchPending) daily.learn(',
+    replacement: 'if (daily !== null && this.n >= p.warmup) daily.learn(',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
     id: 'default detector: the spike record learns every step, on slow series too',
     in: 'src/detectors/default/detector.ts',
     original: "const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",

@@ -93,6 +93,12 @@ export interface DefaultParams {
   glitch_readings: number;
   /** Glitch: the reading left the remembered range by at least this many times the range's width (an absurd value, not a new extreme). */
   glitch_size: number;
+  /**
+   * Glitch: readings that repeat the excursion's value exactly (a sensor stuck on its error value:
+   * −127 while a wire is loose) do not count towards `glitch_readings` for up to this long (ms)
+   * after it began. 0: they count like any other.
+   */
+  glitch_stuck: number;
   /** Flat rule: minimum run of repeated values. */
   flat_readings: number;
   /** Flat rule: the run must also reach this multiple of the longest run in recent memory. */
@@ -195,6 +201,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   spike_daily_hold: 6,
   glitch_readings: 10,
   glitch_size: 1,
+  glitch_stuck: 3_600_000,
   flat_readings: 10,
   flat_factor: 1.1,
   periods: DEFAULT_SEASONAL_PARAMS.periods,
@@ -302,7 +309,7 @@ export class DefaultDetector implements Detector {
   /**
    * The memories as they were before an anomalous reading, kept until the next reading tells
    * whether it was a glitch (null: none pending; allocated at the first anomalous reading).
-   * [value before it, slow, typical, hi, lo, spike record, season record, level deviation, growth up, growth down, readings away so far (0: none pending)]
+   * [value before it, slow, typical, hi, lo, spike record, season record, level deviation, growth up, growth down, readings away so far (0: none pending), time it began]
    */
   private before: Float64Array | null = null;
   /** Glitches forgotten lately (decaying like the records per reading since `glitchAt`, the reading count at the last). */
@@ -368,6 +375,11 @@ export class DefaultDetector implements Detector {
     }
     // After a clock re-based backwards the interval is measured on the new clock.
     if (!(ts <= this.lastTs) || ts < this.lastTs - REBASED) this.lastTs = ts;
+    // "No change": within 10⁻¹² of the level (float rounding) or 10⁻¹⁵: units are the sender's. It
+    // was 10⁻⁹ + 10⁻⁹ of the level: at 10⁹ a whole unit (a gauge moving by ones had flat runs), and
+    // a series in picofarads or nanoamps (10⁻¹², 10⁻⁹) was all "no change": silent. (Not 0: a
+    // series of exact zeros that starts to move would take hundreds of readings to learn its scale.)
+    const tiny = 1e-15 + 1e-12 * Math.abs(this.slow);
     // An anomalous excursion still pending: if this reading comes back, it was a glitch and is forgotten.
     const b = this.before;
     if (b !== null && this.glitchPending) {
@@ -375,17 +387,14 @@ export class DefaultDetector implements Detector {
       if (Math.abs(x - from) <= 0.5 * Math.abs(this.prev - from)) {
         b[10] = 0;
         this.forgetGlitch(b);
-      } else b[10] = b[10]! < p.glitch_readings ? b[10]! + 1 : 0;
+      } else if (!(Math.abs(x - this.prev) <= tiny && ts - b[11]! <= p.glitch_stuck)) {
+        b[10] = b[10]! < p.glitch_readings ? b[10]! + 1 : 0;
+      }
     }
     // Slow series only: there an anomalous step is not learnt (spike_learn_below), so a daily one needs this memory.
     const daily = this.daily !== null && this.dt >= p.spike_learn_below ? this.daily : null;
     const wallTs = this.local === undefined ? ts : this.local(ts);
     daily?.at(wallTs, this.dt);
-    // "No change": within 10⁻¹² of the level (float rounding) or 10⁻¹⁵: units are the sender's. It
-    // was 10⁻⁹ + 10⁻⁹ of the level: at 10⁹ a whole unit (a gauge moving by ones had flat runs), and
-    // a series in picofarads or nanoamps (10⁻¹², 10⁻⁹) was all "no change": silent. (Not 0: a
-    // series of exact zeros that starts to move would take hundreds of readings to learn its scale.)
-    const tiny = 1e-15 + 1e-12 * Math.abs(this.slow);
     // Statistics, against the state before this reading.
     const width = Math.max(this.hi - this.lo, tiny);
     const above = x - this.hi;
@@ -406,7 +415,9 @@ export class DefaultDetector implements Detector {
     let sz = 0;
     if (this.useSeason) {
       const se = this.season;
-      se.update(ts, x, this.levelDev, wallTs);
+      // A pending excursion (a glitch, maybe) is not learnt: a run of wild errors at one time of day
+      // would widen that slot's error scale for days, and the range rule is gated by it.
+      se.update(ts, x, this.levelDev, wallTs, !this.glitchPending);
       if (se.model >= 0) {
         // The shift test starts after a Phase I: a CUSUM assumes the prediction right on average, and
         // slot means from a few days carry errors that persist along the day (one odd day, a trend).
@@ -529,7 +540,7 @@ export class DefaultDetector implements Detector {
     }
 
     // Learn (after keeping what an anomalous reading is about to change, in case it is a glitch).
-    if (o.anomalous && p.glitch_readings > 0 && range >= p.glitch_size && !this.glitchPending) this.keepBefore();
+    if (o.anomalous && p.glitch_readings > 0 && range >= p.glitch_size && !this.glitchPending) this.keepBefore(ts);
     const dr = this.recDecayW;
     // Only once the typical step is known: before, a step over a typical step of ~0 is a record of
     // 10^6 and more, which took ~200,000 readings to fade (the rule was silent that long).
@@ -538,7 +549,8 @@ export class DefaultDetector implements Detector {
     // are heavy-tailed by physics (driving, impacts), and an unlearnt tail alarms at each repeat.
     const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);
     if (this.n >= p.warmup) this.spikeRecord = learn && spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
-    if (daily !== null && this.n >= p.warmup) daily.learn(x, this.prev, step, spike, p.spike_z);
+    // Nor does a pending excursion teach the daily steps (a loose wire's −127 is no machine's start).
+    if (daily !== null && this.n >= p.warmup && !this.glitchPending) daily.learn(x, this.prev, step, spike, p.spike_z);
     // A run of one value is learnt once it ends. Learnt while it lasted, the record followed the run
     // itself and the limit (flat_factor × record) ran ahead of it: a run never reached a
     // flat_readings above 11, and at 10 it was anomalous for two readings, then "normal".
@@ -571,8 +583,8 @@ export class DefaultDetector implements Detector {
     return this.before !== null && this.before[10]! > 0;
   }
 
-  private keepBefore(): void {
-    const b = (this.before ??= new Float64Array(11));
+  private keepBefore(ts: number): void {
+    const b = (this.before ??= new Float64Array(12));
     b[0] = this.prev;
     b[1] = this.slow;
     b[2] = this.typical;
@@ -584,6 +596,7 @@ export class DefaultDetector implements Detector {
     b[8] = this.growth?.up ?? 0;
     b[9] = this.growth?.down ?? 0;
     b[10] = 1;
+    b[11] = ts;
   }
 
   /** The memories back as they were before the glitch (the range: see below); the next step is measured from the value before it. */
@@ -679,9 +692,11 @@ export class DefaultDetector implements Detector {
     if (s.glitch === undefined) {
       if (this.before !== null) this.before[10] = 0;
     } else {
-      const g = snapNums(s, 'glitch', this.kind, 11);
-      if (!g.every(Number.isFinite)) throw new Error('default detector snapshot: "glitch" must hold 11 finite numbers');
-      this.before ??= new Float64Array(11);
+      const g = snapNums(s, 'glitch', this.kind);
+      // 11 before 2026-12-07 (no start time: the excursion counts from the last reading's).
+      if (g.length === 11) g.push(this.lastTs);
+      if (g.length !== 12 || !g.every(Number.isFinite)) throw new Error('default detector snapshot: "glitch" must hold 12 finite numbers');
+      this.before ??= new Float64Array(12);
       this.before.set(g);
     }
     const gl = s.glitches === undefined ? [0, 0] : snapNums(s, 'glitches', this.kind, 2);

@@ -103,8 +103,9 @@ export class SeasonalBaseline {
    * `levelScale` is the flat-level error scale (EWMA |x − slow mean|) the models must beat.
    * `wallTs` places the reading in each period (default `ts`: UTC; a zone's wall-clock time, so
    * that a daily pattern kept in local time does not move at a daylight-saving change).
+   * `learn` false: predict only (a reading that may be a sensor's glitch).
    */
-  update(ts: number, x: number, levelScale: number, wallTs = ts): void {
+  update(ts: number, x: number, levelScale: number, wallTs = ts, learn = true): void {
     const p = this.p;
     const S = p.slots;
     if (Number.isNaN(this.t0)) {
@@ -160,6 +161,7 @@ export class SeasonalBaseline {
           this.scale = scHere;
           this.model = m;
         }
+        if (!learn) continue;
         const e = this.counts[m]! >= 10 && err > 10 * scHere ? 10 * scHere : err; // one wild error moves the scales little
         const ca = warm ? p.scale_alpha : 1 / (this.counts[m]! + 1);
         this.scales[m] = sc = sc + ca * (e - sc);
@@ -172,7 +174,7 @@ export class SeasonalBaseline {
           if (v > pr + lim) v = pr + lim;
           else if (v < pr - lim) v = pr - lim;
         }
-      }
+      } else if (!learn) continue;
       const wa = 1 - f;
       const wb = f;
       this.means[a] = (Number.isNaN(ma) ? v : ma + p.alpha * wa * (v - ma)) - off;
