@@ -155,23 +155,30 @@ describe('default detector, a sensor stuck on its error value', () => {
   });
 
   /** The range's low a few hours after −127 held for `len` readings from reading 2000 (1-minute readings). */
-  const lowAfter = (len: number, over: Partial<DefaultParams> = {}, wander = false) => {
+  const lowAfter = (len: number, over: Partial<DefaultParams> = {}, wander = false, plateaus = false, again = false) => {
     const d = new DefaultDetector({ ...DEFAULT_DETECTOR_PARAMS, ...over });
     const g = noise(6);
-    for (let i = 0; i < 2300; i++) {
+    // `again`: the wire comes loose a second time a day later, for as long.
+    for (let i = 0; i < (again ? 3740 : 2300); i++) {
+      const stuck = (i >= 2000 && i < 2000 + len) || (again && i >= 3440 && i < 3440 + len);
+      // `plateaus`: a series that holds each value for 100 readings by nature (a GPS course on a
+      // straight road, a set point): a value held is no sign of a stuck sensor there.
+      const normal = plateaus ? 20 + (Math.floor(i / 100) % 2) : 20 + 0.3 * g();
       // `wander`: the error value is not one value but moves (not stuck: it counts like any reading).
-      d.update(T0 + i * MIN, i >= 2000 && i < 2000 + len ? -127 + (wander ? (i % 2) * 0.5 : 0) : 20 + 0.3 * g());
+      d.update(T0 + i * MIN, stuck ? -127 + (wander ? (i % 2) * 0.5 : 0) : normal);
     }
     return (d.snapshot() as { state: number[] }).state[5]!;
   };
 
-  it('held up to glitch_stuck (1 h) and back: forgotten, the range too; held longer, or not one value: learnt as a change', () => {
+  it('held up to glitch_stuck (1 h) and back: forgotten, the range too; held longer, not one value, or on a series that holds its values as long: learnt as a change', () => {
     assert.ok(lowAfter(30) > 15, `30 minutes: low ${lowAfter(30)}`);
     assert.ok(lowAfter(60) > 15, `an hour: low ${lowAfter(60)}`);
+    assert.ok(lowAfter(30, {}, false, false, true) > 15, 'loose twice, a day apart: the first stuck run is not the stream\'s own flat run, so the second is forgotten too');
     assert.ok(lowAfter(80) < -100, `80 minutes, longer than glitch_stuck: low ${lowAfter(80)}`);
     assert.ok(lowAfter(180, { glitch_stuck: 4 * 3_600_000 }) > 15, '3 hours with glitch_stuck 4h');
     assert.ok(lowAfter(30, { glitch_stuck: 0 }) < -100, '30 minutes with glitch_stuck 0');
     assert.ok(lowAfter(30, {}, true) < -100, '30 minutes of a value that moves');
+    assert.ok(lowAfter(30, {}, false, true) < -100, '30 minutes on a series whose own values are held longer');
   });
 });
 

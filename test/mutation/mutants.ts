@@ -1146,8 +1146,22 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: a sensor stuck on its error value counts like any reading (−127 for 15 minutes hides a real fault two days later)',
     in: 'src/detectors/default/detector.ts',
-    original: '} else if (!(Math.abs(x - this.prev) <= tiny && ts - b[11]! <= p.glitch_stuck)) {',
+    original: '} else if (!(Math.abs(x - this.prev) <= tiny && this.flatRun + 1 > p.flat_factor * this.flatRecord && ts - b[11]! <= p.glitch_stuck)) {',
     replacement: '} else {',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: a value held on a series that holds its values as long is taken for a stuck sensor (a GPS course on a straight road forgotten, and alarming again)',
+    in: 'src/detectors/default/detector.ts',
+    original: ' && this.flatRun + 1 > p.flat_factor * this.flatRecord && ts - b[11]! <= p.glitch_stuck',
+    replacement: ' && ts - b[11]! <= p.glitch_stuck',
+    tests: ['test/detectors/default-glitch.test.ts'],
+  },
+  {
+    id: 'default detector: a stuck error value forgotten is learnt as the stream\'s own flat run (the wire loose a second time is learnt)',
+    in: 'src/detectors/default/detector.ts',
+    original: '    this.flatRun = 0;\n    this.slow = b[1]!;',
+    replacement: '    this.slow = b[1]!;',
     tests: ['test/detectors/default-glitch.test.ts'],
   },
   {

@@ -95,8 +95,9 @@ export interface DefaultParams {
   glitch_size: number;
   /**
    * Glitch: readings that repeat the excursion's value exactly (a sensor stuck on its error value:
-   * −127 while a wire is loose) do not count towards `glitch_readings` for up to this long (ms)
-   * after it began. 0: they count like any other.
+   * −127 while a wire is loose), in a run longer than `flat_factor` × the stream's own runs of one
+   * value in recent memory, do not count towards `glitch_readings` for up to this long (ms) after
+   * it began. 0: they count like any other.
    */
   glitch_stuck: number;
   /** Flat rule: minimum run of repeated values. */
@@ -387,7 +388,7 @@ export class DefaultDetector implements Detector {
       if (Math.abs(x - from) <= 0.5 * Math.abs(this.prev - from)) {
         b[10] = 0;
         this.forgetGlitch(b);
-      } else if (!(Math.abs(x - this.prev) <= tiny && ts - b[11]! <= p.glitch_stuck)) {
+      } else if (!(Math.abs(x - this.prev) <= tiny && this.flatRun + 1 > p.flat_factor * this.flatRecord && ts - b[11]! <= p.glitch_stuck)) {
         b[10] = b[10]! < p.glitch_readings ? b[10]! + 1 : 0;
       }
     }
@@ -602,6 +603,8 @@ export class DefaultDetector implements Detector {
   /** The memories back as they were before the glitch (the range: see below); the next step is measured from the value before it. */
   private forgetGlitch(b: Float64Array): void {
     this.prev = b[0]!;
+    // A run of the glitch's value (a sensor stuck on it) is not the stream's own: not learnt as a flat run.
+    this.flatRun = 0;
     this.slow = b[1]!;
     this.typical = b[2]!;
     // A stream's first glitch in recent memory is forgotten whole. Later ones widen the range by
