@@ -82,6 +82,10 @@ interface KeyState {
   alert: AlertTracker;
   /** See DetectStep.learning; a settling reading (SETTLING) leaves it as it was. */
   learning: boolean;
+  /** The last reading judged (time, value, context): an exact repeat of it is not judged again. */
+  lastTs: number;
+  lastValue: number;
+  lastContext: number | undefined;
 }
 
 /** The step for one validated spec, whose detectors `plugin` (of kind `spec.detector`) creates. */
@@ -90,7 +94,7 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
   const name = spec.name ?? spec.detector;
   const alertParams = alertParamsFor(spec.alert, plugin.alertDefaults);
   const out: DetectOutcome = { score: 0, anomalous: false, alertActive: false, alert: undefined };
-  const create = (stream: string): KeyState => ({ detector: plugin.create(spec), alert: new AlertTracker(stream, name, alertParams), learning: true });
+  const create = (stream: string): KeyState => ({ detector: plugin.create(spec), alert: new AlertTracker(stream, name, alertParams), learning: true, lastTs: NaN, lastValue: NaN, lastContext: undefined });
   const probe = plugin.create(spec);
   return {
     name,
@@ -100,6 +104,19 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
     createKeyState: create,
     update(state: unknown, ts: number, value: number, quiet = false, context?: number): DetectOutcome {
       const keyState = state as KeyState;
+      // The same reading again (a QoS 1 resend, a LoRaWAN uplink heard by two gateways, a bridge
+      // that forwards twice): no new evidence. Judged again it was a second, identical reading —
+      // a step of 0 halving the typical step, a run of one value, a confirmation for min_readings.
+      if (ts === keyState.lastTs && value === keyState.lastValue && context === keyState.lastContext) {
+        out.score = 0;
+        out.anomalous = false;
+        out.alert = undefined;
+        out.alertActive = keyState.alert.active;
+        return out;
+      }
+      keyState.lastTs = ts;
+      keyState.lastValue = value;
+      keyState.lastContext = context;
       const j = keyState.detector.update(ts, value, context);
       out.score = j.score;
       out.anomalous = j.anomalous;

@@ -1179,6 +1179,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-glitch.test.ts'],
   },
   {
+    id: 'detect step: a reading sent twice is judged twice (the default detector\'s typical step halves; a shift goes unseen, alerts multiply)',
+    in: 'src/detectors/step.ts',
+    original: 'if (ts === keyState.lastTs && value === keyState.lastValue && context === keyState.lastContext) {',
+    replacement: 'if (false) {',
+    tests: ['test/detectors/step-repeat.test.ts'],
+  },
+  {
     id: 'default detector: the spike record learns every step, on slow series too',
     in: 'src/detectors/default/detector.ts',
     original: "const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);",
