@@ -57,7 +57,7 @@ export interface DetectStep {
   readonly output: string;
   /** Detector and alert tracker for one key. */
   createKeyState(stream: string): unknown;
-  /** Judge one reading (`quiet`: the detector learns it, the alert is not fed; `context`: the `by` field's value); the returned object is reused by the next call. */
+  /** Judge one reading (`quiet`: the detector learns it, the alert is not fed; `context`: the `by` field's value); the returned object is reused by the next call. An exact repeat of the last reading judged (time, value, context) gets no opinion: score 0, not anomalous, the alert as it was. */
   update(state: unknown, ts: number, value: number, quiet?: boolean, context?: number): DetectOutcome;
   /** The stream stops being judged at `ts` (its machine stopped): pending runs end; with `alert.at_stop: clear` an active alert clears with `reason` (Detector.stop, AlertTracker.end). */
   stop(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
