@@ -4,14 +4,15 @@
  *   npx tsx bench/tune/sweep.ts GRID.json [--sim DIR,DIR] [--cache FILE]
  * GRID.json: { "param": [values...], ... } (the cartesian product is scored).
  * Corpora: NAB artificial, NAB realKnownCause, SKAB, Microsoft's cloud data (hourly, minute), the
- * AIOps Challenge KPIs (minute, 5-minute), the application servers' metrics (ASD, 5-minute) and each
- * simulator dir (its own corpus).
+ * AIOps Challenge KPIs (minute, 5-minute), the application servers' metrics (ASD, 5-minute), a water
+ * utility's station (GECCO water, 9 sensors a minute) and each simulator dir (its own corpus).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { summarise } from '../../src/backtest/metrics.js';
 import { asdFiles, smdFiles } from './asd-data.js';
 import { CLOUD_DIR } from './cloud-data.js';
 import { loadCorpus } from './corpus.js';
+import { geccoFiles } from './gecco-data.js';
 import { evaluate, loadAll } from './harness.js';
 import { KPI_DIR } from './kpi-data.js';
 
@@ -26,6 +27,7 @@ export function corpora(simDirs: string[]) {
     ...cloudCorpora(),
     ...kpiCorpora(),
     ASD: asdFiles(),
+    'GECCO water': geccoFiles(),
   };
   for (const d of simDirs) c[`sim ${d.split('/').pop()}`] = loadCorpus(`${d}/data`, `${d}/labels/combined_windows.json`);
   // A check corpus kept out of the repository (bench/tune/data/asd/SOURCE.md): EDGEWISE_SMD=DIR.
