@@ -60,6 +60,29 @@ describe('default detector: the spike rule', () => {
     assert.ok(found.some(([i, rule]) => i === 800 && rule === 'spike'), `ten levels at 800 are: ${JSON.stringify(found)}`);
   });
 
+  it('the resolution is what most steps are, not the smallest one seen: values filled in between two levels do not make the next level a spike', () => {
+    const z = noise(7);
+    // A chlorine reading in steps of 0.01 that mostly stays (a typical step of ~0.001), with a gap
+    // filled in by straight lines twice (steps of 0.002: an interpolation, not the sensor's resolution).
+    let level = 0.17;
+    const values: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      if (i === 300 || i === 900) {
+        for (let k = 1; k <= 5; k++) values.push(level + (0.01 * k) / 5);
+        level += 0.01;
+        i += 5;
+      }
+      if (i === 2500) level += 0.02;
+      else if (i === 2800) level += 0.1;
+      else if (z() > 1.6) level += z() > 0 ? 0.01 : -0.01;
+      values.push(Math.round(level * 100) / 100);
+    }
+    const found = judged(spikeOnly(), values);
+    // With the smallest step seen as the resolution (0.002), two levels were 2.5 "quanta" and more.
+    assert.ok(!found.some(([i]) => i >= 2400 && i < 2700), `two levels at 2500 are not a spike: ${JSON.stringify(found)}`);
+    assert.ok(found.some(([i, rule]) => i >= 2700 && rule === 'spike'), `ten levels at 2800 are: ${JSON.stringify(found)}`);
+  });
+
   it('an older snapshot (its record learnt from the second reading) restores with the record started again', () => {
     const z = noise(3);
     const before = Array.from({ length: 300 }, () => 50 + z());

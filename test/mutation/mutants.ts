@@ -1193,6 +1193,14 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/detectors/default-spike-learn.test.ts'],
   },
   {
+    id: 'default detector: the resolution is the smallest step ever seen (one value filled in between two levels sets it for good)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'if (step > tiny) this.quantum = this.quantum === Infinity ? step : step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);',
+    replacement: 'if (step > tiny && step < this.quantum) this.quantum = step;',
+    tests: ['test/detectors/default-spike.test.ts'],
+    pattern: 'the resolution is what most steps are',
+  },
+  {
     id: 'default detector: the spike record learns no anomalous step, on fast series either',
     in: 'src/detectors/default/detector.ts',
     original: "o.rule === 'dip') && this.dt >= p.spike_learn_below);",

@@ -47,7 +47,7 @@ export interface DefaultParams {
   range_margin: number;
   /** Range rule: the excess must also reach this many typical steps (keeps noise quiet). */
   range_steps: number;
-  /** Range rule: the excess must also reach this many quanta (smallest non-zero step seen): quantised series. */
+  /** Range rule: the excess must also reach this many quanta (the series' resolution, a low quantile of its non-zero steps): quantised series. */
   range_quanta: number;
   /** Range rule: per-reading pull of the remembered range towards the slow baseline (forgetting). */
   range_relax: number;
@@ -236,6 +236,14 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   slow_records: 'per_reading',
 };
 
+/**
+ * The resolution (`quantum`) is tracked as the QUANTUM_SHARE quantile of the non-zero steps, moved
+ * by QUANTUM_RATE of itself (a stochastic quantile estimate: down by rate × (1 − share) under it,
+ * up by rate × share over it), not as their minimum.
+ */
+const QUANTUM_SHARE = 0.1;
+const QUANTUM_RATE = 0.05;
+
 /** With a seasonal model in use, the range rule needs |seasonal residual| ≥ this many error scales too. */
 const GATE = 4;
 
@@ -297,7 +305,7 @@ export class DefaultDetector implements Detector {
   private seasonRecord = 0;
   /** Time of the last reading and the typical interval (ms, EWMA; NaN until two readings). */
   private lastTs = NaN;
-  /** Smallest non-zero step seen (the series' resolution, or ~0 for a continuous one); Infinity before the first. */
+  /** The series' resolution: a low quantile of its non-zero steps (QUANTUM_SHARE; ~0 for a continuous one); Infinity before the first. */
   private quantum = Infinity;
   private dt = NaN;
   /** Rate factor min(1, dt / time_ref) in use, with the per-reading decay and relax it gives. */
@@ -572,7 +580,10 @@ export class DefaultDetector implements Detector {
     if (this.growth !== null && this.n >= p.warmup) this.growth.learn(gap, x > this.hi ? x - this.hi : 0, x < this.lo ? this.lo - x : 0);
     if (x > this.hi) this.hi = x;
     if (x < this.lo) this.lo = x;
-    if (step > tiny && step < this.quantum) this.quantum = step;
+    // The resolution: a low quantile of the non-zero steps, not their minimum, which one value
+    // interpolated between two levels (a gap filled, an average) set for good: a water utility's
+    // chlorine readings in steps of 0.01 had a minimum step of 0.0019, and a move of one level could be a spike.
+    if (step > tiny) this.quantum = this.quantum === Infinity ? step : step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);
     this.flatRun = flat;
     this.prev = x;
     this.n++;
