@@ -24,6 +24,7 @@ import { thresholdPlugin } from './detectors/threshold/plugin.js';
 import { multivariatePlugin } from './detectors/multivariate/plugin.js';
 import { news2Plugin } from './domain/news2/plugin.js';
 import { telematicsPlugin } from './domain/telematics/plugin.js';
+import { dedupePlugin } from './engine/operators/dedupe/plugin.js';
 import { joinPlugin } from './engine/operators/join/plugin.js';
 import { runningPlugin } from './engine/operators/running/plugin.js';
 
@@ -47,6 +48,7 @@ export const builtinPlugins = new PluginSet([
   iso10816Plugin,
   ceilingPlugin,
   // operator steps
+  dedupePlugin,
   joinPlugin,
   runningPlugin,
   multivariatePlugin,

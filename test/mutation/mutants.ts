@@ -1201,6 +1201,20 @@ export const MUTANTS: Mutant[] = [
     pattern: 'the resolution is what most steps are',
   },
   {
+    id: 'dedupe: a reading is compared with its stream\'s last one only (a QoS 1 resend after newer readings counts twice)',
+    in: 'src/engine/operators/dedupe/dedupe.ts',
+    original: 'for (let i = 0; i < s.n; i++) {',
+    replacement: 'for (let i = (s.next + this.size - 1) % this.size; i === (s.next + this.size - 1) % this.size && s.n > 0; i = -1) {',
+    tests: ['test/engine/dedupe.test.ts'],
+  },
+  {
+    id: 'dedupe: fields and tags not compared (a reading of another fix quality at the same time and value is dropped)',
+    in: 'src/engine/operators/dedupe/dedupe.ts',
+    original: 's.value[i] === r.value && sameExtra(s.fields[i], r.fields) && sameExtra(s.tags[i], r.tags)',
+    replacement: 's.value[i] === r.value',
+    tests: ['test/engine/dedupe.test.ts'],
+  },
+  {
     id: 'default detector: the spike record learns no anomalous step, on fast series either',
     in: 'src/detectors/default/detector.ts',
     original: "o.rule === 'dip') && this.dt >= p.spike_learn_below);",
