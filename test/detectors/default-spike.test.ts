@@ -81,6 +81,18 @@ describe('default detector: the spike rule', () => {
     // With the smallest step seen as the resolution (0.002), two levels were 2.5 "quanta" and more.
     assert.ok(!found.some(([i]) => i >= 2400 && i < 2700), `two levels at 2500 are not a spike: ${JSON.stringify(found)}`);
     assert.ok(found.some(([i, rule]) => i >= 2700 && rule === 'spike'), `ten levels at 2800 are: ${JSON.stringify(found)}`);
+
+    // In the warm-up the resolution is the smallest step, from which the quantile moves on: a
+    // sensor whose first step is its power-up (0 → 20 °C) and whose fault comes soon after the
+    // warm-up (a pump's fault two minutes into a run) is judged against its steps of 0.1, not 20.
+    let t = 20;
+    const start = [0, ...Array.from({ length: 199 }, (_, i) => {
+      if (i === 130) t += 1.5;
+      else if (z() > 1.6) t += z() > 0 ? 0.1 : -0.1;
+      return Math.round(t * 10) / 10;
+    })];
+    const early = judged(spikeOnly(), start);
+    assert.ok(early.some(([i, rule]) => i === 131 && rule === 'spike'), `fifteen levels at 131 are a spike: ${JSON.stringify(early)}`);
   });
 
   it('an older snapshot (its record learnt from the second reading) restores with the record started again', () => {

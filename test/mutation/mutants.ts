@@ -1195,8 +1195,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: the resolution is the smallest step ever seen (one value filled in between two levels sets it for good)',
     in: 'src/detectors/default/detector.ts',
-    original: 'if (step > tiny) this.quantum = this.quantum === Infinity ? step : step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);',
-    replacement: 'if (step > tiny && step < this.quantum) this.quantum = step;',
+    original: '} else this.quantum = step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);',
+    replacement: '} else if (step < this.quantum) this.quantum = step;',
     tests: ['test/detectors/default-spike.test.ts'],
     pattern: 'the resolution is what most steps are',
   },
@@ -1213,6 +1213,14 @@ export const MUTANTS: Mutant[] = [
     original: 's.value[i] === r.value && sameExtra(s.fields[i], r.fields) && sameExtra(s.tags[i], r.tags)',
     replacement: 's.value[i] === r.value',
     tests: ['test/engine/dedupe.test.ts'],
+  },
+  {
+    id: 'default detector: the resolution tracked as a quantile from the first step (a fault soon after the warm-up judged against that step)',
+    in: 'src/detectors/default/detector.ts',
+    original: '      if (this.n < p.warmup) {\n        if (step < this.quantum) this.quantum = step;\n      } else this.quantum',
+    replacement: '      if (this.quantum === Infinity) {\n        this.quantum = step;\n      } else this.quantum',
+    tests: ['test/detectors/default-spike.test.ts'],
+    pattern: 'the resolution is what most steps are',
   },
   {
     id: 'default detector: the spike record learns no anomalous step, on fast series either',

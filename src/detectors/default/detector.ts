@@ -239,8 +239,9 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
 /**
  * The resolution (`quantum`) is tracked as the QUANTUM_SHARE quantile of the non-zero steps, moved
  * by QUANTUM_RATE of itself (a stochastic quantile estimate: down by rate × (1 − share) under it,
- * up by rate × share over it), not as their minimum. The lower quartile: chosen by leaving one
- * corpus out among the minimum and the 5, 10, 25 and 50 % quantiles (docs/backtest.md).
+ * up by rate × share over it), not as their minimum (the minimum only in the warm-up). The lower
+ * quartile: chosen by leaving one corpus out among the minimum and the 5, 10, 25 and 50 % quantiles
+ * (docs/backtest.md).
  */
 const QUANTUM_SHARE = 0.25;
 const QUANTUM_RATE = 0.05;
@@ -583,8 +584,14 @@ export class DefaultDetector implements Detector {
     if (x < this.lo) this.lo = x;
     // The resolution: a low quantile of the non-zero steps, not their minimum, which one value
     // interpolated between two levels (a gap filled, an average) set for good: a water utility's
-    // chlorine readings in steps of 0.01 had a minimum step of 0.0019, and a move of one level could be a spike.
-    if (step > tiny) this.quantum = this.quantum === Infinity ? step : step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);
+    // chlorine readings in steps of 0.01 had a minimum step of 0.0019, and a move of one level could
+    // be a spike. In the warm-up the minimum, from which the quantile moves on: tracked from the
+    // first step, it was still that step's size when a pump's fault came two minutes in.
+    if (step > tiny) {
+      if (this.n < p.warmup) {
+        if (step < this.quantum) this.quantum = step;
+      } else this.quantum = step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);
+    }
     this.flatRun = flat;
     this.prev = x;
     this.n++;
