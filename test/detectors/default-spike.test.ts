@@ -93,6 +93,18 @@ describe('default detector: the spike rule', () => {
     })];
     const early = judged(spikeOnly(), start);
     assert.ok(early.some(([i, rule]) => i === 131 && rule === 'spike'), `fifteen levels at 131 are a spike: ${JSON.stringify(early)}`);
+
+    // A sensor that holds one value through the warm-up (a machine off) and moves only after it
+    // gets its resolution from its first step on (saved as the fourth number of `time`).
+    let u = 5;
+    const late = Array.from({ length: 1000 }, (_, i) => {
+      if (i > 150 && z() > 1.6) u += z() > 0 ? 0.1 : -0.1;
+      return Math.round(u * 10) / 10;
+    });
+    const d = spikeOnly();
+    judged(d, late);
+    const quantum = (d.snapshot().time as Array<number | null>)[3];
+    assert.ok(quantum !== null && quantum! > 0.08 && quantum! < 0.12, `resolution ${quantum}, expected about 0.1`);
   });
 
   it('an older snapshot (its record learnt from the second reading) restores with the record started again', () => {

@@ -1217,8 +1217,16 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: the resolution tracked as a quantile from the first step (a fault soon after the warm-up judged against that step)',
     in: 'src/detectors/default/detector.ts',
-    original: '      if (this.n < p.warmup) {\n        if (step < this.quantum) this.quantum = step;\n      } else this.quantum',
+    original: '      if (this.n < p.warmup || this.quantum === Infinity) {\n        if (step < this.quantum) this.quantum = step;\n      } else this.quantum',
     replacement: '      if (this.quantum === Infinity) {\n        this.quantum = step;\n      } else this.quantum',
+    tests: ['test/detectors/default-spike.test.ts'],
+    pattern: 'the resolution is what most steps are',
+  },
+  {
+    id: 'default detector: a series that first moves after the warm-up never gets a resolution (Infinity × the quantile step stays Infinity)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'if (this.n < p.warmup || this.quantum === Infinity) {',
+    replacement: 'if (this.n < p.warmup) {',
     tests: ['test/detectors/default-spike.test.ts'],
     pattern: 'the resolution is what most steps are',
   },

@@ -585,10 +585,11 @@ export class DefaultDetector implements Detector {
     // The resolution: a low quantile of the non-zero steps, not their minimum, which one value
     // interpolated between two levels (a gap filled, an average) set for good: a water utility's
     // chlorine readings in steps of 0.01 had a minimum step of 0.0019, and a move of one level could
-    // be a spike. In the warm-up the minimum, from which the quantile moves on: tracked from the
-    // first step, it was still that step's size when a pump's fault came two minutes in.
+    // be a spike. In the warm-up (or until a first step) the minimum, from which the quantile moves
+    // on: tracked from the first step, it was still that step's size when a pump's fault came two
+    // minutes in.
     if (step > tiny) {
-      if (this.n < p.warmup) {
+      if (this.n < p.warmup || this.quantum === Infinity) {
         if (step < this.quantum) this.quantum = step;
       } else this.quantum = step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);
     }
