@@ -107,6 +107,38 @@ describe('default detector: the spike rule', () => {
     assert.ok(quantum !== null && quantum! > 0.08 && quantum! < 0.12, `resolution ${quantum}, expected about 0.1`);
   });
 
+  it('a sensor that reads one value through the warm-up (a machine off when the gateway started) sees spikes once it moves', () => {
+    // Steps of 0.1 on 6 % of readings once it runs; +10 levels for one reading at four times.
+    const make = (flat: number) => {
+      const z = noise(13);
+      let u = 20;
+      const spikes = [400, 1000, 2000, 4000].map((k) => flat + k);
+      const values = Array.from({ length: flat + 5000 }, (_, i) => {
+        if (i >= flat && z() > 1.55) u += z() > 0 ? 0.1 : -0.1;
+        return Math.round((spikes.includes(i) ? u + 1 : u) * 10) / 10;
+      });
+      return { values, spikes };
+    };
+    const spikesFound = (found: Array<[number, string]>, spikes: number[]) => spikes.filter((k) => found.some(([i, rule]) => i === k && rule === 'spike')).length;
+    const moving = make(0);
+    assert.equal(spikesFound(judged(spikeOnly(), moving.values), moving.spikes), 4);
+    // Learnt while the typical step was still ~0, its first moves set a spike record of hundreds: 1 of 4 before.
+    const off = make(150);
+    const found = judged(spikeOnly(), off.values);
+    assert.equal(spikesFound(found, off.spikes), 4, JSON.stringify(found));
+    // Saved while it was still learning its steps (100 readings after its first move), restored: the same.
+    const d = spikeOnly();
+    judged(d, off.values.slice(0, 300));
+    const snap = structuredClone(d.snapshot());
+    assert.equal((snap.time as number[]).length, 5);
+    const restored = spikeOnly();
+    restored.restore(snap);
+    assert.deepEqual(judged(restored, off.values.slice(300), 300), found.filter(([i]) => i >= 300));
+    // A snapshot from before (four numbers in `time`) restores as a stream that moved from its start.
+    (snap.time as number[]).pop();
+    assert.doesNotThrow(() => spikeOnly().restore(snap));
+  });
+
   it('an older snapshot (its record learnt from the second reading) restores with the record started again', () => {
     const z = noise(3);
     const before = Array.from({ length: 300 }, () => 50 + z());

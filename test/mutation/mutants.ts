@@ -1231,6 +1231,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'the resolution is what most steps are',
   },
   {
+    id: 'default detector: a stream flat through the warm-up learns its steps as if it had moved from its start (the spike record of its first moves hides spikes for days)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'if (step > tiny && this.quantum === Infinity && this.n >= p.warmup) this.moveStart = this.n;',
+    replacement: '',
+    tests: ['test/detectors/default-spike.test.ts'],
+    pattern: 'reads one value through the warm-up',
+  },
+  {
     id: 'default detector: the spike record learns no anomalous step, on fast series either',
     in: 'src/detectors/default/detector.ts',
     original: "o.rule === 'dip') && this.dt >= p.spike_learn_below);",

@@ -309,6 +309,11 @@ export class DefaultDetector implements Detector {
   private lastTs = NaN;
   /** The series' resolution: a low quantile of its non-zero steps (QUANTUM_SHARE: the lower quartile; on a continuous series a fraction of its typical step); Infinity before the first. */
   private quantum = Infinity;
+  /**
+   * Reading count at the stream's first move when it came after the warm-up (0 otherwise): the
+   * typical step learns fast again from there, and the spike record waits a warm-up's length.
+   */
+  private moveStart = 0;
   private dt = NaN;
   /** Rate factor min(1, dt / time_ref) in use, with the per-reading decay and relax it gives. */
   private w = 1;
@@ -559,7 +564,7 @@ export class DefaultDetector implements Detector {
     // or hours: large steps are events). Faster series learn from every step: a sensor's raw steps
     // are heavy-tailed by physics (driving, impacts), and an unlearnt tail alarms at each repeat.
     const learn = !excused && !(o.anomalous && (o.rule === 'spike' || o.rule === 'dip') && this.dt >= p.spike_learn_below);
-    if (this.n >= p.warmup) this.spikeRecord = learn && spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
+    if (this.n >= p.warmup) this.spikeRecord = learn && this.n - this.moveStart >= p.warmup && spike > this.spikeRecord * dr ? spike : this.spikeRecord * dr;
     // Nor does a pending excursion teach the daily steps (a loose wire's −127 is no machine's start).
     if (daily !== null && this.n >= p.warmup && !this.glitchPending) daily.learn(x, this.prev, step, spike, p.spike_z);
     // A run of one value is learnt once it ends. Learnt while it lasted, the record followed the run
@@ -574,7 +579,8 @@ export class DefaultDetector implements Detector {
     const ld = Math.abs(x - this.slow);
     this.levelDev += a * ((this.n >= 10 && ld > 10 * this.levelDev ? 10 * this.levelDev : ld) - this.levelDev);
     this.slow += a * (x - this.slow);
-    if (this.n > 0) this.typical += (this.n < p.warmup ? Math.max(p.slow_alpha, 1 / this.n) : p.slow_alpha) * (step - this.typical);
+    const moved = this.n - this.moveStart;
+    if (this.n > 0) this.typical += (moved < p.warmup ? Math.max(p.slow_alpha, 1 / Math.max(moved, 1)) : p.slow_alpha) * (step - this.typical);
     const r = this.relaxW;
     this.hi -= r * (this.hi - this.slow);
     this.lo += r * (this.slow - this.lo);
@@ -588,6 +594,10 @@ export class DefaultDetector implements Detector {
     // be a spike. In the warm-up (or until a first step) the minimum, from which the quantile moves
     // on: tracked from the first step, it was still that step's size when a pump's fault came two
     // minutes in.
+    // A stream that held one value through the warm-up (a machine off when the gateway started)
+    // starts its steps now: learnt from a typical step of ~0, its first moves were hundreds of
+    // typical steps each, and the spike record they set hid every spike for days.
+    if (step > tiny && this.quantum === Infinity && this.n >= p.warmup) this.moveStart = this.n;
     if (step > tiny) {
       if (this.n < p.warmup || this.quantum === Infinity) {
         if (step < this.quantum) this.quantum = step;
@@ -670,7 +680,7 @@ export class DefaultDetector implements Detector {
     return {
       kind: this.kind,
       state: [this.n, this.prev, this.slow, this.typical, this.hi, this.lo, this.flatRun, this.spikeRecord, this.flatRecord, this.levelDev, this.cusumUp, this.cusumDown, this.seasonRecord],
-      time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum].map((v) => (v === null || Number.isNaN(v) ? null : v)),
+      time: [this.lastTs, this.dt, this.w, this.quantum === Infinity ? null : this.quantum, this.moveStart].map((v) => (v === null || Number.isNaN(v) ? null : v)),
       seasonal: view ? this.season.view() : this.season.snapshot(),
       sequence: view ? this.seq.view() : this.seq.snapshot(),
       calibration: this.cal.numbers(),
@@ -694,10 +704,13 @@ export class DefaultDetector implements Detector {
     // An older snapshot's spike record was learnt from the second reading on (10^6 typical steps
     // and more: the rule would stay silent for ~200,000 readings): it starts again.
     if (s.spike_record !== 2) this.spikeRecord = 0;
-    const [lastTs, dt, w, quantum] = snapNums(s, 'time', this.kind, 4) as [number, number, number, number];
-    if (!(w > 0 && w <= 1)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w, quantum] with 0 < w <= 1');
+    // Four numbers before the first move was kept (2026-12-07): such a stream moved from its start.
+    const time = snapNums(s, 'time', this.kind);
+    const [lastTs, dt, w, quantum, moveStart = 0] = time as [number, number, number, number, number?];
+    if ((time.length !== 4 && time.length !== 5) || !(w > 0 && w <= 1) || !(moveStart >= 0)) throw new Error('default detector snapshot: "time" must be [last_ts, dt, w, quantum, move_start] with 0 < w <= 1 and move_start >= 0');
     [this.lastTs, this.dt] = [lastTs, dt];
     this.quantum = Number.isNaN(quantum) ? Infinity : quantum;
+    this.moveStart = moveStart;
     this.setRate(w);
     this.season.restore(s.seasonal, 'default detector snapshot');
     // A snapshot from before the sequence rule has none: its memory starts empty, the rest is kept.
