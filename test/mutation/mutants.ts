@@ -1233,7 +1233,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: a stream flat through the warm-up learns its steps as if it had moved from its start (the spike record of its first moves hides spikes for days)',
     in: 'src/detectors/default/detector.ts',
-    original: 'if (step > tiny && this.quantum === Infinity && this.n >= p.warmup) this.moveStart = this.n;',
+    original: 'if (this.quantum === Infinity && this.n >= p.warmup) this.moveStart = this.n;',
     replacement: '',
     tests: ['test/detectors/default-spike.test.ts'],
     pattern: 'reads one value through the warm-up',

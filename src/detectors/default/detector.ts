@@ -588,17 +588,17 @@ export class DefaultDetector implements Detector {
     if (this.growth !== null && this.n >= p.warmup) this.growth.learn(gap, x > this.hi ? x - this.hi : 0, x < this.lo ? this.lo - x : 0);
     if (x > this.hi) this.hi = x;
     if (x < this.lo) this.lo = x;
-    // The resolution: a low quantile of the non-zero steps, not their minimum, which one value
-    // interpolated between two levels (a gap filled, an average) set for good: a water utility's
-    // chlorine readings in steps of 0.01 had a minimum step of 0.0019, and a move of one level could
-    // be a spike. In the warm-up (or until a first step) the minimum, from which the quantile moves
-    // on: tracked from the first step, it was still that step's size when a pump's fault came two
-    // minutes in.
-    // A stream that held one value through the warm-up (a machine off when the gateway started)
-    // starts its steps now: learnt from a typical step of ~0, its first moves were hundreds of
-    // typical steps each, and the spike record they set hid every spike for days.
-    if (step > tiny && this.quantum === Infinity && this.n >= p.warmup) this.moveStart = this.n;
     if (step > tiny) {
+      // A stream that held one value through the warm-up (a machine off when the gateway started)
+      // starts its steps now: learnt from a typical step of ~0, its first moves were hundreds of
+      // typical steps each, and the spike record they set hid every spike for days.
+      if (this.quantum === Infinity && this.n >= p.warmup) this.moveStart = this.n;
+      // The resolution: a low quantile of the non-zero steps, not their minimum, which one value
+      // interpolated between two levels (a gap filled, an average) set for good: a water utility's
+      // chlorine readings in steps of 0.01 had a minimum step of 0.0019, and a move of one level
+      // could be a spike. In the warm-up (or until a first step) the minimum, from which the
+      // quantile moves on: tracked from the first step, it was still that step's size when a pump's
+      // fault came two minutes in.
       if (this.n < p.warmup || this.quantum === Infinity) {
         if (step < this.quantum) this.quantum = step;
       } else this.quantum = step < this.quantum ? this.quantum * (1 - QUANTUM_RATE * (1 - QUANTUM_SHARE)) : this.quantum * (1 + QUANTUM_RATE * QUANTUM_SHARE);
