@@ -154,8 +154,11 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
     snapshot(state: unknown, capture?: SharedCapture): unknown {
       const keyState = state as KeyState;
       const d = keyState.detector;
-      const saved = { detector: capture && d.snapshotView ? d.snapshotView(capture) : d.snapshot(), alert: keyState.alert.snapshot() };
-      return keyState.learning ? { ...saved, learning: true } : saved;
+      const saved: Record<string, unknown> = { detector: capture && d.snapshotView ? d.snapshotView(capture) : d.snapshot(), alert: keyState.alert.snapshot() };
+      if (keyState.learning) saved.learning = true;
+      // The last reading judged: a resend of it after a restart is still no new evidence.
+      if (!Number.isNaN(keyState.lastTs)) saved.last = keyState.lastContext === undefined ? [keyState.lastTs, keyState.lastValue] : [keyState.lastTs, keyState.lastValue, keyState.lastContext];
+      return saved;
     },
     restore(stream: string, snap: unknown): unknown {
       const keyState = create(stream);
@@ -167,6 +170,14 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
       keyState.alert.restore(s.alert);
       // (saved before 2026-12-07: no flag; taken as judging, and set again by the next reading)
       keyState.learning = (snap as { learning?: unknown }).learning === true;
+      // (saved before 2026-12-07: none; the next reading is judged whatever it is)
+      const last = (snap as { last?: unknown }).last;
+      if (last !== undefined) {
+        if (!Array.isArray(last) || last.length < 2 || last.length > 3 || !last.every((v) => typeof v === 'number')) {
+          throw new Error(`detect step "${name}", stream ${stream}: saved "last" must be [ts, value] or [ts, value, context], found ${JSON.stringify(last)}`);
+        }
+        [keyState.lastTs, keyState.lastValue, keyState.lastContext] = last as [number, number, number?];
+      }
       return keyState;
     },
     learning(state: unknown): boolean {

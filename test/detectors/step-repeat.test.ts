@@ -76,6 +76,25 @@ describe('detect step, a reading sent twice', () => {
     assert.deepEqual(events, ['8:raised'], 'two anomalous readings at different times are two');
   });
 
+  it('a restart between a reading and its resend: the saved step remembers the last reading, so the resend is still no confirmation', () => {
+    const spec = detectStepSchema.parse({ detector: 'threshold', above: 10, alert: { min_readings: 2 } });
+    const s = compileDetect(spec);
+    const st = s.createKeyState('dev/x');
+    for (let i = 0; i < 5; i++) s.update(st, T0 + i * 1000, 1);
+    assert.equal(s.update(st, T0 + 5000, 50).anomalous, true);
+    const saved = structuredClone(s.snapshot(st));
+    assert.deepEqual((saved as { last?: unknown }).last, [T0 + 5000, 50]);
+    const after = compileDetect(spec);
+    const restored = after.restore('dev/x', saved);
+    const again = after.update(restored, T0 + 5000, 50);
+    assert.equal(again.anomalous, false, 'the resend after the restart has no opinion');
+    assert.equal(again.alert, undefined, 'and confirms nothing');
+    // A state saved before the last reading was kept restores as before: the next reading is judged.
+    delete (saved as { last?: unknown }).last;
+    assert.equal(after.update(after.restore('dev/x', saved), T0 + 5000, 50).anomalous, true);
+    assert.throws(() => after.restore('dev/x', { ...(saved as object), last: ['x'] }), /saved "last" must be \[ts, value\]/);
+  });
+
   it('what is not a repeat is judged: the same time with another value (coarse timestamps), the same value at another time (a stuck sensor)', () => {
     const s = compileDetect(detectStepSchema.parse({ detector: 'threshold', above: 10 }));
     const st = s.createKeyState('dev/x');

@@ -1239,6 +1239,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'reads one value through the warm-up',
   },
   {
+    id: 'detect step: the last reading judged is not saved (a resend after a restart is judged again)',
+    in: 'src/detectors/step.ts',
+    original: "if (!Number.isNaN(keyState.lastTs)) saved.last =",
+    replacement: "if (false) saved.last =",
+    tests: ['test/detectors/step-repeat.test.ts'],
+    pattern: 'a restart between a reading and its resend',
+  },
+  {
     id: 'default detector: the spike record learns no anomalous step, on fast series either',
     in: 'src/detectors/default/detector.ts',
     original: "o.rule === 'dip') && this.dt >= p.spike_learn_below);",
