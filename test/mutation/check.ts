@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { locate } from './locate.js';
 import { MUTANTS } from './mutants.js';
@@ -22,6 +22,7 @@ const TIMEOUT_MS = 180_000;
 // A mutant's test often fails by a waitFor timing out: 10 s, not 30, ends it sooner; the unmutated
 // baseline runs with the same limit, so a wait that needs longer fails there, not as a false kill.
 const WAIT_MS = process.env.EDGEWISE_TEST_WAIT_MS ?? '10000';
+const TSX_CACHE = mkdtempSync(join(tmpdir(), 'edgewise-mutation-tsx-'));
 
 interface Outcome {
   label: string;
@@ -45,6 +46,9 @@ function runTests(dir: string, label: string, files: string[], patterns: string[
   // The tests' temporary files go to a folder of this run, removed after it: a test killed
   // mid-way (the first X, a timeout) never runs its cleanup, and left 4 MB outboxes in /tmp.
   const tmp = mkdtempSync(join(tmpdir(), 'edgewise-mutation-tmp-'));
+  // tsx keeps its compiled files in $TMPDIR/tsx-<uid>: pointed at one cache for the whole check, a
+  // run compiles only what changed (the mutated file; the cache is keyed by content), ~1 s less a run.
+  symlinkSync(TSX_CACHE, join(tmp, `tsx-${process.geteuid?.() ?? userInfo().username}`));
   const env = { ...process.env, EDGEWISE_TEST_WAIT_MS: WAIT_MS, TMPDIR: tmp };
   const child = spawn(process.execPath, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -162,6 +166,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     for (const c of copies) rmSync(c, { recursive: true, force: true });
+    rmSync(TSX_CACHE, { recursive: true, force: true });
   }
 }
 
