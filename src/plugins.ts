@@ -25,6 +25,7 @@ import { multivariatePlugin } from './detectors/multivariate/plugin.js';
 import { news2Plugin } from './domain/news2/plugin.js';
 import { telematicsPlugin } from './domain/telematics/plugin.js';
 import { dedupePlugin } from './engine/operators/dedupe/plugin.js';
+import { holdPlugin } from './engine/operators/hold/plugin.js';
 import { joinPlugin } from './engine/operators/join/plugin.js';
 import { runningPlugin } from './engine/operators/running/plugin.js';
 
@@ -49,6 +50,7 @@ export const builtinPlugins = new PluginSet([
   ceilingPlugin,
   // operator steps
   dedupePlugin,
+  holdPlugin,
   joinPlugin,
   runningPlugin,
   multivariatePlugin,

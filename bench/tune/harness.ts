@@ -47,7 +47,7 @@ export function runFile(f: LoadedFile, cfg: Config): { raised: Uint8Array; activ
 }
 
 /** NAB profile of every score here: TUNE_PROFILE=reward_low_FP_rate or reward_low_FN_rate (default standard). */
-const PROFILE = NAB_PROFILES[(process.env.TUNE_PROFILE ?? 'standard') as keyof typeof NAB_PROFILES];
+export const PROFILE = NAB_PROFILES[(process.env.TUNE_PROFILE ?? 'standard') as keyof typeof NAB_PROFILES];
 if (PROFILE === undefined) throw new Error(`TUNE_PROFILE must be one of ${Object.keys(NAB_PROFILES).join(', ')}`);
 
 export function evaluate(files: LoadedFile[], cfg: Config): FileMetrics[] {
