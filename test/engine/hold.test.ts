@@ -44,6 +44,16 @@ describe('hold: a stream reported by exception becomes a regular series', () => 
     assert.deepEqual(g.p.stats().operators.hold, { held: 7, expired: 0 });
   });
 
+  it('a 1/0 input sent on change (a GPIO in `state` mode): the window\'s mean is the share of the time it was on', () => {
+    const g = pipeline([{ hold: { every: '1m' } }, { window: { type: 'tumbling', size: '1h', aggregates: ['mean'] } }, { output: 'agg' }]);
+    // A pump's run signal: on at 0, off at 15 minutes, on again at 60, off at 105.
+    for (const [m, v] of [[0, 1], [15, 0], [60, 1], [105, 0], [120, 0]] as const) g.p.push({ stream: 'pump-1/run', ts: T0 + m * MIN, value: v });
+    g.p.flush();
+    // Over changes the means would be 0.5 and 0.5.
+    const duty = g.out.flatMap((e) => (e.kind === 'aggregate' ? [`${e.result.count} ${e.result.values.mean!.toFixed(4)}`] : []));
+    assert.deepEqual(duty.slice(0, 2), ['60 0.2500', '60 0.7500']);
+  });
+
   it('holds for `max` after a reading, no longer: a longer silence stays silent and is counted', () => {
     const g = pipeline([{ hold: { every: '10m', max: '30m' } }, { output: 'kept' }]);
     g.p.push({ stream: 'tank-1/level', ts: T0, value: 3.2 });
