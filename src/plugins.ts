@@ -26,6 +26,7 @@ import { news2Plugin } from './domain/news2/plugin.js';
 import { telematicsPlugin } from './domain/telematics/plugin.js';
 import { dedupePlugin } from './engine/operators/dedupe/plugin.js';
 import { holdPlugin } from './engine/operators/hold/plugin.js';
+import { counterPlugin } from './engine/operators/counter/plugin.js';
 import { joinPlugin } from './engine/operators/join/plugin.js';
 import { runningPlugin } from './engine/operators/running/plugin.js';
 
@@ -51,6 +52,7 @@ export const builtinPlugins = new PluginSet([
   // operator steps
   dedupePlugin,
   holdPlugin,
+  counterPlugin,
   joinPlugin,
   runningPlugin,
   multivariatePlugin,

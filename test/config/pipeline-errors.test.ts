@@ -106,7 +106,7 @@ test('missing required field: reported at the mapping that should hold it', () =
 test('two step kinds in one step', () => {
   const i = one(yaml(...HEAD, '  - filter: { min: 0 }', '    map: { scale: 2 }'));
   assert.deepEqual([i.line, i.column, i.path], [5, 5, 'steps[0]']);
-  assert.match(i.message, /exactly one of filter, map, window, detect, output, dedupe, hold, join, running, multivariate, news2, telematics; found filter and map/);
+  assert.match(i.message, /exactly one of filter, map, window, detect, output, dedupe, hold, counter, join, running, multivariate, news2, telematics; found filter and map/);
 });
 
 test('YAML syntax errors carry their line and column', () => {
