@@ -119,10 +119,11 @@ describe('default detector, season rule (daily cycle, 5-minute readings)', () =>
     const snap = compiled.snapshot(head.state) as { detector: { seasonal: Float64Array | ArrayLike<number | null>[]; sequence: { counts: Uint8Array } } };
     const old = structuredClone(snap);
     // The earlier form: [[t0, last_ts, dt], scales, counts, means, errors] (2 periods, 2 × 168 slots),
-    // the means absolute; today's packed form ends with the offset they are relative to.
+    // the means absolute; today's packed form ends with the offset they are relative to, and the
+    // flat level of `season_learn: per_time` (3 numbers).
     const packed = snap.detector.seasonal as Float64Array;
     const cuts = [0, 3, 5, 7, 7 + 336, 7 + 672];
-    assert.equal(packed.length, cuts.at(-1)! + 1);
+    assert.equal(packed.length, cuts.at(-1)! + 4);
     const offset = packed[cuts.at(-1)!]!;
     old.detector.seasonal = cuts.slice(1).map((end, i) => Array.from(packed.subarray(cuts[i], end), (x) => (Number.isNaN(x) ? null : i === 3 ? x + offset : x)));
     (old.detector.sequence as { counts: unknown }).counts = Buffer.from(snap.detector.sequence.counts).toString('base64');

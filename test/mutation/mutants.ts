@@ -824,8 +824,8 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'default detector: the joint rule is never used',
     in: 'src/detectors/default/detector.ts',
-    original: 'if (this.useJoint && best < 0.5) {',
-    replacement: 'if (this.useJoint && best < 0) {',
+    original: 'if (this.useJoint && best < 0.5 && jointHere) {',
+    replacement: 'if (this.useJoint && best < 0 && jointHere) {',
     tests: ['test/detectors/default-joint.test.ts'],
   },
   {
@@ -1304,6 +1304,41 @@ export const MUTANTS: Mutant[] = [
     original: 'this.last.set(stream, { ts: row[0], value: row[1] });',
     replacement: 'void row;',
     tests: ['test/engine/counter.test.ts'],
+  },
+  {
+    id: 'default detector: no seasonal model on series faster than one reading per ~32 s (a 1 s sensor\'s daily cycle never learnt)',
+    in: 'src/detectors/default/detector.ts',
+    original: '  season_fast: true,\n',
+    replacement: '  season_fast: false,\n',
+    tests: ['test/detectors/default-season-fast.test.ts'],
+  },
+  {
+    id: 'seasonal: a fast series\' readings each learn as much as a 5-minute one (the slot means follow a shift within the visit)',
+    in: 'src/detectors/default/seasonal.ts',
+    original: 'const k = fast ? Math.min(1, this.dt / p.time_ref) : 1;',
+    replacement: 'const k = 1;',
+    tests: ['test/detectors/default-season-fast.test.ts'],
+  },
+  {
+    id: 'seasonal: on a fast series the models must beat the detector\'s level, which follows a daily cycle within minutes',
+    in: 'src/detectors/default/seasonal.ts',
+    original: 'if (fast) flatScale = this.flatErr;',
+    replacement: 'if (fast) flatScale = flatScale;',
+    tests: ['test/detectors/default-season-fast.test.ts'],
+  },
+  {
+    id: 'default detector: the joint rule on fast series (noise\'s coincidences alarm)',
+    in: 'src/detectors/default/detector.ts',
+    original: 'const jointHere = this.season.model < 0 || p.periods[this.season.model]! <= DEFAULT_SEASONAL_PARAMS.max_per_slot * p.season_slots * this.dt;',
+    replacement: 'const jointHere = true;',
+    tests: ['test/detectors/default-season-fast.test.ts'],
+  },
+  {
+    id: 'seasonal: the flat level not restored from a checkpoint (learnt afresh after every restart)',
+    in: 'src/detectors/default/seasonal.ts',
+    original: 'if (s.length === n + 4) flat = s.subarray(n + 1);',
+    replacement: 'void n;',
+    tests: ['test/detectors/default-season-fast.test.ts'],
   },
   {
     id: 'default detector: the resolution tracked as a quantile from the first step (a fault soon after the warm-up judged against that step)',

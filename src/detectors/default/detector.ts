@@ -122,6 +122,8 @@ export interface DefaultParams {
   season_shift_after: number;
   /** Season rule: the CUSUM adds one step per reading, or per `time_ref` of readings on faster series. */
   season_cusum: 'per_reading' | 'per_time';
+  /** Season rule on series faster than 16 readings a slot of a day (one per ~32 s): used, each reading learning its share (true), or none (false; seasonal.ts `fast`). */
+  season_fast: boolean;
   /** Sequence rule: levels span baseline ± this many typical deviations (mean |value − baseline|). */
   seq_width: number;
   /** Sequence rule: equal bins over that span (plus one below and one above it). */
@@ -214,6 +216,7 @@ export const DEFAULT_DETECTOR_PARAMS: DefaultParams = {
   season_h: 10,
   season_shift_after: 5 * 86_400_000,
   season_cusum: 'per_time',
+  season_fast: true,
   seq_width: 6,
   seq_bins: 8,
   seq_age: 2000,
@@ -262,7 +265,7 @@ function partsOf(p: DefaultParams): PartParams {
   let q = parts.get(p);
   if (q === undefined) {
     q = {
-      season: { ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio },
+      season: { ...DEFAULT_SEASONAL_PARAMS, periods: p.periods, slots: p.season_slots, alpha: p.season_alpha, ratio: p.season_ratio, fast: p.season_fast, time_ref: p.time_ref },
       daily: { share: p.spike_daily, decay: p.spike_daily_decay, hold: p.spike_daily_hold },
       shape: { block_time: p.shape_block, span: p.shape_span, categories: p.shape_categories, margin: p.shape_margin, quiet: p.shape_quiet, snap: p.shape_snap, floor: p.shape_floor / p.shape_span, lower_min: p.shape_vigilance_min },
       seq: { bins: p.seq_bins, age: p.seq_age, short_alpha: 0.1, long: p.seq_long },
@@ -529,7 +532,11 @@ export class DefaultDetector implements Detector {
         if (r > local) { local = r; localRule = 'sequence'; }
       }
       // Two views, each half convinced (no rule reached its limit): the weaker of the two against the share.
-      if (this.useJoint && best < 0.5) {
+      // Only on series of at most 16 readings a season slot (max_per_slot) (a daily period: one reading
+      // per ~32 s or slower): faster, one reading's two half-convinced views come by the hundred a
+      // day from noise alone (a 1 s series: 5 false alerts a day), and the CUSUM sees a shift soon.
+      const jointHere = this.season.model < 0 || p.periods[this.season.model]! <= DEFAULT_SEASONAL_PARAMS.max_per_slot * p.season_slots * this.dt;
+      if (this.useJoint && best < 0.5 && jointHere) {
         const both = local < seasonal ? local : seasonal;
         const s = scoreOf(both, p.joint_share);
         if (s >= 0.5) { best = s; rule = `joint:${seasonalRule}+${localRule}`; dev = both; limit = p.joint_share; o.baseline = this.season.pred; }
