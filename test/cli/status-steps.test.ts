@@ -34,14 +34,16 @@ test('edgewise status: where each vehicle of the telematics step stands (its for
   await publishAll(`mqtt://127.0.0.1:${inputPort}`, [...byTs.values()].map((row) => ({ topic: 'imu/van-7', payload: JSON.stringify(row) })));
 
   const url = `http://127.0.0.1:${httpPort}`;
-  let json: StatusReport | undefined;
-  await waitFor(() => {
-    const s = edgewise(['status', '--url', url, '--json']);
-    json = s.code === 0 ? (JSON.parse(s.out) as StatusReport) : undefined;
-    return json?.stats.pipelines[0]?.accepted === readings.length;
+  // Polled over HTTP (each `edgewise status` is a process of its own); the command is run once below.
+  await waitFor(async () => {
+    const s = (await (await fetch(`${url}/api/status`)).json()) as StatusReport;
+    return s.stats.pipelines[0]?.accepted === readings.length;
   }, 'every reading to be taken');
-  const step = json!.steps.find((s) => s.step === 'telematics');
-  assert.ok(step, JSON.stringify(json!.steps));
+  const s = edgewise(['status', '--url', url, '--json']);
+  assert.equal(s.code, 0, s.err);
+  const json = JSON.parse(s.out) as StatusReport;
+  const step = json.steps.find((s) => s.step === 'telematics');
+  assert.ok(step, JSON.stringify(json.steps));
   assert.equal(step.total, 1);
   const van = step.rows[0] as { vehicle: string; source: string; forward: string; forwardAxis: number[]; speedLag: number };
   assert.deepEqual([van.vehicle, van.source, van.forward, van.speedLag], ['van-7', 'imu', 'speed', 0]);

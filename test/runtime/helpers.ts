@@ -57,7 +57,15 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
 export async function publishAll(url: string, messages: Array<{ topic: string; payload: string }>): Promise<void> {
   const client = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
   try {
-    for (const m of messages) await client.publishAsync(m.topic, m.payload, { qos: 1 });
+    // Up to 32 in flight, in order (one connection, one QoS): one at a time, each waited for the
+    // gateway's journal commit before its PUBACK (~6 ms), and 1,900 messages took 11 s.
+    const inFlight = new Set<Promise<unknown>>();
+    for (const m of messages) {
+      const p = client.publishAsync(m.topic, m.payload, { qos: 1 }).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= 32) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
   } finally {
     await client.endAsync();
   }
