@@ -12,6 +12,8 @@ export interface MqttTransportOptions {
   password?: string;
   /** Bytes queued in the socket before `publish` asks the caller to wait (`ready()`). Default 4 MiB. */
   highWaterBytes?: number;
+  /** How long to wait for the broker (it may be starting) before a clear error (ms). Default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export class MqttTransport {
     this.highWater = opts.highWaterBytes ?? 4 * 1024 * 1024;
   }
 
-  /** Connect; rejects with a clear error if the broker cannot be reached within 10 s. */
+  /** Connect; rejects with a clear error if the broker cannot be reached within `connectTimeoutMs` (10 s). */
   static async connect(opts: MqttTransportOptions): Promise<MqttTransport> {
     const client = mqtt.connect(opts.url, {
       clientId: opts.clientId ?? `edgewise-sim-${process.pid}-${Math.floor(Math.random() * 1e6)}`,
@@ -43,12 +45,12 @@ export class MqttTransport {
       password: opts.password,
       clean: true,
       reconnectPeriod: 1000,
-      connectTimeout: 10_000,
+      connectTimeout: opts.connectTimeoutMs ?? 10_000,
       queueQoSZero: false,
     });
     const t = new MqttTransport(client, opts);
     client.on('connect', () => (client.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true));
-    await connected(client, opts.url);
+    await connected(client, opts.url, opts.connectTimeoutMs);
     return t;
   }
 
@@ -107,13 +109,13 @@ export class MqttTransport {
   }
 }
 
-/** Resolves at the client's first connect; rejects with a clear error (and ends it) if the broker is not reached within 10 s. */
-export function connected(client: MqttClient, url: string): Promise<void> {
+/** Resolves at the client's first connect; rejects with a clear error (and ends it) if the broker is not reached within `timeoutMs`. */
+export function connected(client: MqttClient, url: string, timeoutMs = 10_000): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       client.end(true);
-      reject(new Error(`simulator: cannot connect to the MQTT broker at ${url} within 10 s; is it running? (start one, or point --broker at it)`));
-    }, 10_000);
+      reject(new Error(`simulator: cannot connect to the MQTT broker at ${url} within ${timeoutMs / 1000} s; is it running? (start one, or point --broker at it)`));
+    }, timeoutMs);
     client.once('connect', () => {
       clearTimeout(timer);
       resolve();
