@@ -2,7 +2,7 @@
  * The `counter` step: a cumulative counter — an energy meter's kWh total, a water or gas meter, a
  * packet, pulse or error count — becomes its rate. A detector on the total itself sees a series
  * that only rises: twice the consumption for two hours is a slightly steeper climb, never a new
- * step or level (the default detector: 0 of 10 such doublings found on the total, 10 of 10 on the
+ * step or level (the default detector: 0 of 4 such doublings found on the total, 4 of 4 on the
  * rate; test/engine/counter.test.ts). What an operator watches is the rate.
  *
  * ```yaml
