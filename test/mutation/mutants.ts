@@ -1315,7 +1315,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'seasonal: a fast series\' readings each learn as much as a 5-minute one (the slot means follow a shift within the visit)',
     in: 'src/detectors/default/seasonal.ts',
-    original: 'const k = fast ? Math.min(1, this.dt / p.time_ref) : 1;',
+    original: 'const k = fast ? kf : 1;',
     replacement: 'const k = 1;',
     tests: ['test/detectors/default-season-fast.test.ts'],
   },

@@ -149,11 +149,11 @@ export class SeasonalBaseline {
     this.lastTs = ts;
     // A fast series (see `fast`): each reading learns a share k of a reading at time_ref.
     const fast = p.fast && this.dt * S * p.max_per_slot < this.minPeriod;
-    const k = fast ? Math.min(1, this.dt / p.time_ref) : 1;
+    const kf = Math.min(1, this.dt / p.time_ref) || 1;
+    const k = fast ? kf : 1;
     const alpha = k * p.alpha;
     let flatScale = levelScale;
     if (p.fast) {
-      const kf = Math.min(1, this.dt / p.time_ref) || 1;
       if (fast) flatScale = this.flatErr;
       if (learn) {
         // Each reading weighs k against the flatN learnt so far: an average until FLAT_ALPHA takes over.
