@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { StepStatus } from '../engine/pipeline.js';
 import type { StatusReport } from '../http/server.js';
 import type { UpstreamStats } from '../upstream/index.js';
+import { linkSummary } from '../upstream/link-summary.js';
 import { readDeadLetters, readOutboxSummary } from '../runtime/outbox-file.js';
 import { gatewayTarget, getJson, type GatewayTarget, type TargetFlags } from './gateway-target.js';
 import { textTable } from './text-table.js';
@@ -19,7 +20,7 @@ function ago(ms: number): string {
 /** The uplink's line, then what an operator must act on in its counters (docs/upstream.md), a line each. */
 export function uplinkLines(u: UpstreamStats | undefined): string[] {
   if (!u) return ['uplink: not configured'];
-  const out = [`uplink: ${u.state}${u.lastError ? ` (${u.lastError})` : ''}, sent ${n(u.sent)}, acked ${n(u.acked)}, in flight ${u.inFlight}, connects ${u.connects}, reconnects ${u.reconnects}`];
+  const out = [`uplink: ${linkSummary(u)}, sent ${n(u.sent)}, acked ${n(u.acked)}, in flight ${u.inFlight}, connects ${u.connects}, reconnects ${u.reconnects}`];
   const limit = u.maxPacketBytes ? ` of ${n(u.maxPacketBytes)} bytes` : '';
   if (u.tooLarge) out.push(`  kept back: ${n(u.tooLarge)} records over the broker's packet limit${limit} since start, each in the outbox until a connection takes it (raise the broker's limit, or outbox.max_message_bytes below it)`);
   if (u.probing) out.push('  probing: sending one record at a time — the broker closed connections in a row with publishes in flight; finding the record it refuses (check the broker\'s log)');

@@ -10,6 +10,7 @@ import type { GatewayStats } from '../runtime/gateway.js';
 import { readDeadLetters } from '../runtime/outbox-file.js';
 import type { ReloadReport } from '../runtime/reload.js';
 import { dropsByReason } from '../runtime/stats-log.js';
+import { linkSummary } from '../upstream/link-summary.js';
 import type { LiveState, Series } from './live.js';
 import { createMetrics } from './metrics.js';
 
@@ -78,7 +79,7 @@ export function readiness(started: boolean, s: GatewayStats): Readiness {
     }
     checks.outbox = { ok, detail };
   }
-  if (s.upstream) checks.upstream = { ok: true, detail: s.upstream.state + (s.upstream.lastError ? `: ${s.upstream.lastError}` : '') };
+  if (s.upstream) checks.upstream = { ok: true, detail: linkSummary(s.upstream) };
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
 

@@ -67,7 +67,10 @@ export interface UpstreamStats {
   nextRetryMs: number;
   /** Connection attempts started early because a TCP probe found the broker reachable. */
   probeReconnects: number;
+  /** The last thing that went wrong with the uplink (kept after it reconnects: see lastErrorAt). */
   lastError?: string;
+  /** When lastError happened (ms since the epoch, the gateway's clock). */
+  lastErrorAt?: number;
 }
 
 export interface UpstreamOptions {
@@ -189,6 +192,7 @@ export class UpstreamForwarder {
   /** upstream.batch applies to the JSON format; Sparkplug B has its own message sequence. */
   private readonly batching: boolean;
   private lastError?: string;
+  private lastErrorAt?: number;
   private onlineSince = 0;
 
   constructor(opts: UpstreamOptions) {
@@ -242,6 +246,11 @@ export class UpstreamForwarder {
     return true;
   }
 
+  private failed(why: string): void {
+    this.lastError = why;
+    this.lastErrorAt = Date.now();
+  }
+
   stats(): UpstreamStats {
     return {
       state: this.link,
@@ -255,7 +264,7 @@ export class UpstreamForwarder {
       maxPacketBytes: Number.isFinite(this.packetLimit.max) ? this.packetLimit.max : 0,
       receiveMaximum: Number.isFinite(this.receiveMax) ? this.receiveMax : 0,
       nextRetryMs: this.link === 'online' ? 0 : this.nextRetryMs,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.lastError ? { lastError: this.lastError, lastErrorAt: this.lastErrorAt } : {}),
       ...refusedOf(this.format),
     };
   }
@@ -295,7 +304,7 @@ export class UpstreamForwarder {
     try {
       client = mqtt.connect(this.cfg.url, this.clientOptions());
     } catch (err) {
-      this.lastError = (err as Error).message;
+      this.failed((err as Error).message);
       this.log.error({ err, url: this.cfg.url }, `upstream: cannot connect to ${this.cfg.url}: ${(err as Error).message} (check upstream.url and upstream.tls)`);
       this.scheduleReconnect(gen);
       return;
@@ -316,7 +325,7 @@ export class UpstreamForwarder {
       this.log.info({ url: this.cfg.url, backlog: this.outbox.depth() }, `upstream: online (${this.cfg.url}), ${this.outbox.depth()} messages buffered`);
       if (connack.properties?.maximumQoS === 0) {
         // Every QoS 1 publish (the birth, each record) would close the connection (DISCONNECT 0x9B).
-        this.lastError = 'the broker takes QoS 0 only (MQTT 5 Maximum QoS 0)';
+        this.failed('the broker takes QoS 0 only (MQTT 5 Maximum QoS 0)');
         this.log.error({ url: this.cfg.url }, `upstream: ${this.lastError}: ${connackAdvice(0x9b)}. Not publishing; trying again with backoff`);
         this.closeExplained = true;
         this.lost(gen, client);
@@ -344,7 +353,7 @@ export class UpstreamForwarder {
       if (gen !== this.gen) return;
       answered = true;
       if ((err as Error & { code?: unknown }).code === RETAIN_NOT_SUPPORTED) this.noRetain(`it refused the connection: ${err.message}`);
-      this.lastError = err.message;
+      this.failed(err.message);
       const advice = client.connected ? undefined : connackAdvice((err as Error & { code?: unknown }).code);
       this.log.warn({ err: err.message, url: this.cfg.url }, `upstream: ${err.message}${advice ? `: ${advice}` : ''}`);
       // mqtt.js emits 'close' after errors that end the connection; make sure we do not hang.
@@ -373,7 +382,7 @@ export class UpstreamForwarder {
   private unanswered(afterMs: number): void {
     this.counters.noConnack++;
     const timedOut = afterMs >= this.cfg.connect_timeout;
-    this.lastError = timedOut ? `no CONNACK within ${this.cfg.connect_timeout} ms` : 'the broker closed the connection before accepting it (no CONNACK)';
+    this.failed(timedOut ? `no CONNACK within ${this.cfg.connect_timeout} ms` : 'the broker closed the connection before accepting it (no CONNACK)');
     const at = performance.now();
     if (at - this.noConnackLoggedAt < NO_CONNACK_LOG_EVERY_MS) return;
     this.noConnackLoggedAt = at;
@@ -520,7 +529,7 @@ export class UpstreamForwarder {
         this.publishing--;
         if (err) {
           this.counters.publishErrors++;
-          this.lastError = err.message;
+          this.failed(err.message);
           this.log.warn({ err: err.message }, `upstream: publish failed: ${err.message}`);
           this.pumpLater();
           return;
@@ -620,7 +629,7 @@ export class UpstreamForwarder {
       this.publishing--;
       if (err) {
         this.counters.publishErrors++;
-        this.lastError = err.message;
+        this.failed(err.message);
         this.log.warn({ err: err.message, records: rows.length }, `upstream: batch publish failed: ${err.message}`);
         this.pumpLater();
         return;
@@ -670,7 +679,7 @@ export class UpstreamForwarder {
       }
       if (gen !== this.gen || at - waitingSince < timeout) return;
       this.counters.ackTimeouts++;
-      this.lastError = `no PUBACK for ${timeout} ms`;
+      this.failed(`no PUBACK for ${timeout} ms`);
       this.log.warn(
         { publishes: this.publishing, ackTimeoutMs: timeout },
         `upstream: ${this.publishing} publishes await their PUBACK and none has come for ${timeout} ms although the broker is connected: ending the connection to send them again (upstream.ack_timeout; counted as ackTimeouts)`,
@@ -695,7 +704,7 @@ export class UpstreamForwarder {
     this.counters.sameId++;
     this.sameIdAt = performance.now();
     const clientId = this.cfg.client_id ?? `edgewise-${this.gateway}`;
-    this.lastError = `another gateway uses gateway id ${this.gateway}`;
+    this.failed(`another gateway uses gateway id ${this.gateway}`);
     const at = performance.now();
     if (at - this.sameIdLoggedAt < SAME_ID_LOG_EVERY_MS) return;
     this.sameIdLoggedAt = at;

@@ -15,6 +15,10 @@ const quiet: UpstreamStats = {
 test('edgewise status: the uplink says nothing more when all is well, and a line for each thing an operator must act on', () => {
   assert.deepEqual(uplinkLines(quiet), ['uplink: online, sent 10, acked 10, in flight 0, connects 1, reconnects 0']);
   assert.deepEqual(uplinkLines(undefined), ['uplink: not configured']);
+  // The last error is the reason while the link is down, and history (with its time) once it is back.
+  const err = { lastError: 'connect ECONNREFUSED 127.0.0.1:1883', lastErrorAt: Date.UTC(2026, 11, 7, 14, 7, 26) };
+  assert.match(uplinkLines({ ...quiet, ...err, state: 'offline' })[0]!, /^uplink: offline \(connect ECONNREFUSED 127\.0\.0\.1:1883\), sent 10/);
+  assert.match(uplinkLines({ ...quiet, ...err })[0]!, /^uplink: online \(last error at 2026-12-07T14:07:26\.000Z: connect ECONNREFUSED 127\.0\.0\.1:1883\), sent 10/);
   const lines = uplinkLines({ ...quiet, tooLarge: 2, maxPacketBytes: 2000, quarantined: 1, sameId: 4, ackTimeouts: 3, refused: ['subscribe spBv1.0/fleet/NCMD/van-17'] }).slice(1);
   assert.equal(lines.length, 5);
   assert.match(lines[0]!, /^ {2}kept back: 2 records over the broker's packet limit of 2,000 bytes/);

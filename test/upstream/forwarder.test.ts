@@ -4,6 +4,7 @@ import { payloadSchemas } from '../../src/upstream/payload-schema.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Outbox } from '../../src/outbox/index.js';
 import { UpstreamForwarder } from '../../src/upstream/index.js';
+import { linkSummary } from '../../src/upstream/link-summary.js';
 import { setTimeout as hold, setImmediate as yieldToIo } from 'node:timers/promises';
 import { aggregate, alert, checkSequences, forwarderTo, outboxConfig, raw, tempDir, TestBroker, upstreamConfig, waitFor, warnings, expandBatches } from './helpers.js';
 
@@ -38,6 +39,8 @@ describe('upstream forwarder (aedes on loopback)', () => {
         }
       };
       await produce(2000);
+      assert.equal(linkSummary(s.fwd.stats()), 'online', 'nothing has gone wrong yet');
+      const outageAt = Date.now();
       await broker.stop(); // outage in mid-stream
       await waitFor(() => s.fwd.state() !== 'online', 'offline');
       await produce(3000); // buffered
@@ -54,6 +57,10 @@ describe('upstream forwarder (aedes on loopback)', () => {
       assert.equal(check.unique, produced, 'every message arrived');
       assert.ok(s.fwd.stats().reconnects >= 1);
       assert.ok(broker.statuses.includes('online'));
+      // Back online, the outage's error is history: when it happened, not the link's state.
+      const st = s.fwd.stats();
+      assert.ok(st.lastError && st.lastErrorAt !== undefined && st.lastErrorAt >= outageAt && st.lastErrorAt <= Date.now(), JSON.stringify(st));
+      assert.equal(linkSummary(st), `online (last error at ${new Date(st.lastErrorAt).toISOString()}: ${st.lastError})`);
       // Payloads are what the published schemas say.
       for (const m of msgs.slice(0, 200)) {
         const p = JSON.parse(m.payload.toString());
