@@ -91,7 +91,9 @@ function renderOutbox(s) {
     rows.push(['dead letters', fmt(o.deadLetters, 0)]);
   } else rows.push(['outbox', 'off']);
   if (u) {
-    rows.push(['uplink', `<span class="state-${esc(u.state)}">${esc(u.state)}</span>${u.lastError ? ` <span class="muted">(${esc(u.lastError)})</span>` : ''}`]);
+    // Back online, the last error is history: shown with its time (src/upstream/link-summary.ts).
+    const at = u.state === 'online' && u.lastErrorAt ? `last error at ${new Date(u.lastErrorAt).toISOString()}: ` : '';
+    rows.push(['uplink', `<span class="state-${esc(u.state)}">${esc(u.state)}</span>${u.lastError ? ` <span class="muted">(${esc(at + u.lastError)})</span>` : ''}`]);
     rows.push(['sent / acked', `${fmt(u.sent, 0)} / ${fmt(u.acked, 0)}, in flight ${u.inFlight}`]);
     rows.push(['connects', `${u.connects} (reconnects ${u.reconnects})`]);
     if (u.probing) rows.push(['probing', 'one record at a time: the broker closed connections in a row with publishes in flight']);
