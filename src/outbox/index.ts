@@ -25,6 +25,8 @@ export type { TxPart } from './tx-parts.js';
 export type { CommitListener, OutboxKey, OutboxRow, OutboxStats } from './types.js';
 
 const AGE_SWEEP_EVERY_MS = 5_000;
+/** How often a commit looks for idle sequence keys to drop from memory (KeyRegistry.evictIdle). */
+const KEY_SWEEP_MS = 60_000;
 /**
  * Local row ids are reserved in the file a block at a time (meta `next_id`, read at open), so that
  * ids never go back after a restart without a meta page written to the WAL in every commit; a
@@ -132,7 +134,9 @@ export class Outbox {
   private effectiveMax: number;
   private diskFullLogged = false;
   private spaceAgainLogged = false;
-  private readonly counters = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, duplicateIds: 0 };
+  private readonly counters = { accepted: 0, committed: 0, commits: 0, acked: 0, lateSkipped: 0, recoveries: 0, diskFullEvents: 0, duplicateIds: 0, keysEvicted: 0 };
+  /** When a commit next drops the idle sequence keys from memory (the outbox's clock). */
+  private nextKeySweep = -Infinity;
   /** Message ids: derived from what a record is; a second copy since the last checkpoint is refused. */
   readonly ids = new MessageIds();
   private readonly seen = new SeenIds();
@@ -188,7 +192,7 @@ export class Outbox {
       this.deadLetterTable.load(store.db);
       this.seen.load(store.db);
       this.dropped.loadSaved(contents.savedDrops);
-      this.keys.load(contents.keys, contents.rows);
+      this.keys.load(contents.keys, contents.rows, contents.maxKeyId, (kind, stream) => this.savedKey(store, kind, stream), this.now());
       this.tally = Tally.of(contents.rows);
       this.nextId = contents.nextId;
       this.idsReservedTo = contents.nextId;
@@ -247,6 +251,16 @@ export class Outbox {
 
   // ---------------------------------------------------------------- writing
 
+  /** A topic's key as the file saved it (its key left memory idle); a read that fails is logged, and the topic starts a new key. */
+  private savedKey(store: OutboxStore, kind: string, stream: string) {
+    try {
+      return store.keyOf(kind, stream);
+    } catch (err) {
+      this.log.error({ file: this.file, kind, stream, err: (err as Error).message }, `outbox: could not read the sequence key of ${kind} ${stream} from ${this.file}: ${(err as Error).message}; its seq starts again at 1 (a consumer may read the first records as resends)`);
+      return undefined;
+    }
+  }
+
   /** Buffer one emission for upstream. Synchronous; committed with its batch (flush()). */
   put(e: Emission): void {
     const now = this.now();
@@ -261,7 +275,7 @@ export class Outbox {
     this.counters.accepted++;
     const topic = upstreamKindOf(e);
     const name = keyName(topic.kind, topic.stream);
-    const key = this.keys.keyFor(topic.kind, topic.stream, name);
+    const key = this.keys.keyFor(topic.kind, topic.stream, now, name);
     const msgId = this.ids.idOf(e, topic.kind, topic.stream, name);
     if (this.tracking) {
       if (this.seen.has(msgId)) {
@@ -722,6 +736,10 @@ export class Outbox {
     this.keys.markSaved(saveSeq);
     this.tally = bounds.tally;
     this.keys.applyCommitted(bounds.keyDelta, inserted);
+    if (job.now >= this.nextKeySweep) {
+      this.nextKeySweep = job.now + KEY_SWEEP_MS;
+      this.counters.keysEvicted += this.keys.evictIdle(job.now);
+    }
     for (const d of bounds.dropped) this.dropped.count(d.reason, d.priority, d.what, undefined, true);
     this.counters.acked += acked;
     this.counters.committed += inserted.length;
@@ -863,6 +881,7 @@ export class Outbox {
       walCheckpoints: this.walCheckpointer ? { ...this.walCheckpointer.stats } : { background: false, runs: 0, pages: 0, maxMs: 0, failures: 0 },
       memory: { messages: this.memory.size, bytes: this.memory.bytes },
       ackedPending: this.ackedIds.size,
+      keys: { inMemory: this.keys.size, evicted: this.counters.keysEvicted },
       oldestAgeMs,
       deadLetters: this.deadLetterTable.count,
     };

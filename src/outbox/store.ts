@@ -38,7 +38,10 @@ export interface StoreContents {
   epoch: string;
   /** The next message row id. */
   nextId: number;
+  /** The keys of buffered rows (the others are read when their topic is put again: OutboxStore.keyOf). */
   keys: KeyRow[];
+  /** The largest key id in the file. */
+  maxKeyId: number;
   rows: RowGroup[];
   savedDrops: Map<string, number>;
   schema: { from: number; to: number };
@@ -60,6 +63,7 @@ const BUSY_TIMEOUT_MS = 5000;
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS keys (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, stream TEXT NOT NULL, last_seq INTEGER NOT NULL);
+  CREATE INDEX IF NOT EXISTS keys_topic ON keys (kind, stream);
   CREATE TABLE IF NOT EXISTS messages (
     priority INTEGER NOT NULL, id INTEGER NOT NULL, key_id INTEGER NOT NULL, seq INTEGER NOT NULL,
     created INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (priority, id)) WITHOUT ROWID;
@@ -74,6 +78,7 @@ function prepare(db: Database.Database) {
     del: db.prepare('DELETE FROM messages WHERE priority = ? AND id = ?'),
     delUpTo: db.prepare('DELETE FROM messages WHERE priority = ? AND id <= ?'),
     scanPrio: db.prepare('SELECT id, key_id AS keyId, seq, created, length(payload) AS n FROM messages WHERE priority = ? ORDER BY id'),
+    keyOf: db.prepare('SELECT id, kind, stream, last_seq AS lastSeq FROM keys WHERE kind = ? AND stream = ?'),
     upsertKey: db.prepare('INSERT INTO keys (id, kind, stream, last_seq) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seq = excluded.last_seq'),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)'),
     readFrom: db.prepare('SELECT id, key_id AS keyId, seq, payload FROM messages WHERE priority = ? AND id > ? ORDER BY id LIMIT ?'),
@@ -136,6 +141,11 @@ export class OutboxStore {
   /** Rows of a priority, oldest first (iterate and stop early). */
   scan(priority: number): Iterable<ScannedRow> {
     return this.stmts.scanPrio.iterate(priority) as Iterable<ScannedRow>;
+  }
+
+  /** A topic's saved key (its id and last seq), if the file has one. */
+  keyOf(kind: string, stream: string): KeyRow | undefined {
+    return this.stmts.keyOf.get(kind, stream) as KeyRow | undefined;
   }
 
   saveKey(k: { id: number; kind: string; stream: string }, lastSeq: number): void {
@@ -238,11 +248,12 @@ function setUp(db: Database.Database, file: string, opts: StoreOptions): StoreCo
     epoch = randomBytes(8).toString('hex');
     db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?), (?, ?), (?, ?)').run('epoch', epoch, 'schema', String(OUTBOX_SCHEMA_VERSION), 'next_id', '1');
   }
-  const keys = (db.prepare('SELECT id, kind, stream, last_seq AS lastSeq FROM keys').all() as KeyRow[]);
+  const keys = db.prepare('SELECT id, kind, stream, last_seq AS lastSeq FROM keys WHERE id IN (SELECT key_id FROM messages)').all() as KeyRow[];
+  const maxKeyId = (db.prepare('SELECT max(id) AS m FROM keys').get() as { m: number | null }).m ?? 0;
   const rows = db
     .prepare('SELECT key_id AS keyId, priority, count(*) AS n, sum(length(payload)) AS payloadBytes, max(id) AS tip FROM messages GROUP BY key_id, priority')
     .all() as RowGroup[];
   const maxRow = (db.prepare('SELECT max(id) AS m FROM messages').get() as { m: number | null }).m ?? 0;
   const nextId = Math.max(Number(meta.get('next_id') ?? 1), maxRow + 1);
-  return { epoch, nextId, keys, rows, savedDrops, schema };
+  return { epoch, nextId, keys, maxKeyId, rows, savedDrops, schema };
 }

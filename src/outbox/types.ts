@@ -30,6 +30,8 @@ export interface KeyState extends OutboxKey {
   count: number;
   /** Largest committed row id of this key. */
   tip: number;
+  /** When its topic was last put (the outbox's clock, ms): see KeyRegistry.evictIdle. */
+  used: number;
   /** lastSeq is newer than the saved one. */
 }
 
@@ -92,6 +94,8 @@ export interface OutboxStats {
   memory: { messages: number; bytes: number };
   /** Rows acknowledged upstream whose deletion is not committed yet (never sent again). */
   ackedPending: number;
+  /** Sequence keys (one per upstream topic) in memory, and those dropped from it idle (read back from the file if their topic returns). */
+  keys: { inMemory: number; evicted: number };
   /** Age (ms) of the oldest buffered message, 0 when empty. */
   oldestAgeMs: number;
   /** Dead letters kept: rows in the table plus those waiting for the next commit. */

@@ -54,6 +54,22 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/engine/detector-learning.test.ts'],
   },
   {
+    id: 'outbox keys: an idle sequence key never leaves memory (the heap grows by every topic ever seen)',
+    in: 'src/outbox/keys.ts',
+    original: 'if (k.count !== 0 || this.dirty.has(k) || now - k.used < KEY_IDLE_MS) continue;',
+    replacement: 'if (k.count !== 0 || this.dirty.has(k) || now - k.used < KEY_IDLE_MS || k) continue;',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'comes and goes',
+  },
+  {
+    id: 'outbox keys: a topic whose key left memory starts again at seq 1 (consumers read its records as resends)',
+    in: 'src/outbox/keys.ts',
+    original: 'const r = this.saved(kind, stream);',
+    replacement: 'const r = undefined as KeyRow | undefined;',
+    tests: ['test/outbox/outbox.test.ts'],
+    pattern: 'comes and goes',
+  },
+  {
     id: 'outbox ids: a topic silent for a day is never forgotten (the state grows by one entry per stream ever seen)',
     in: 'src/outbox/ids.ts',
     original: 'else if (now - v[3] >= IDLE_MS) {',

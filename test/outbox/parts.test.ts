@@ -34,9 +34,9 @@ function memoryStore() {
 describe('outbox parts', () => {
   it('keys: a commit saves only its own keys while more slices follow, every changed key otherwise', () => {
     const keys = new KeyRegistry();
-    const a = keys.keyFor('aggregate', 'a/t');
-    const b = keys.keyFor('aggregate', 'b/t');
-    assert.equal(keys.keyFor('aggregate', 'a/t'), a, 'one key per topic');
+    const a = keys.keyFor('aggregate', 'a/t', 0);
+    const b = keys.keyFor('aggregate', 'b/t', 0);
+    assert.equal(keys.keyFor('aggregate', 'a/t', 0), a, 'one key per topic');
     const batch = [1, 2, 3].map(() => ({ key: a, seq: keys.nextSeq(a) }) as PendingMsg);
     keys.nextSeq(b);
     const slice = keys.seqsToSave(batch.slice(0, 2), true);
@@ -55,7 +55,7 @@ describe('outbox parts', () => {
     const { store } = memoryStore();
     try {
       const keys = new KeyRegistry();
-      const k = keys.keyFor('aggregate', 'd/t');
+      const k = keys.keyFor('aggregate', 'd/t', 0);
       const rows = [msg(k, 0, 100, 1), msg(k, 0, 100, 2), msg(k, 1, 100, 3), msg(k, 2, 100, 4)];
       for (const m of rows) store.insert(m);
       const bytes = (n: number) => n * (100 + ROW_OVERHEAD);
@@ -85,7 +85,7 @@ describe('outbox parts', () => {
 
   it('memory hold: bounded, raw dropped first and oldest first; space back when a commit empties it', () => {
     const keys = new KeyRegistry();
-    const k = keys.keyFor('reading', 'd/t');
+    const k = keys.keyFor('reading', 'd/t', 0);
     const hold = new MemoryHold(3 * (100 + ROW_OVERHEAD));
     const [r1, a1, r2] = [msg(k, 0, 100), msg(k, 2, 100), msg(k, 0, 100)];
     assert.deepEqual(hold.hold([r1!, a1!, r2!]), []);
