@@ -12,6 +12,10 @@
  * is for: a gateway runs for months.
  *
  *   npx tsx bench/soak.ts [minutes, default 10]     SOAK_CHURN=5 (new devices a second), SOAK_LIFE=20 (s)
+ *
+ * `SOAK_SNAPSHOTS=dir` writes the gateway's heap snapshot at the end of every minute
+ * (`dir/minute-N.heapsnapshot`, Chromium DevTools' Memory tab opens them; compare two to see what a
+ * gone device left behind: look for its id, e.g. `dev-100/`).
  */
 import { Aedes } from 'aedes';
 import { spawn } from 'node:child_process';
@@ -34,10 +38,14 @@ const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
 
 // Reported by the gateway every 10 s: its heap after a full GC, and its RSS.
 const PROBE = `
+import v8 from 'node:v8';
 if (process.send) {
   const t = setInterval(() => { globalThis.gc(); const m = process.memoryUsage(); process.send({ heap: m.heapUsed, rss: m.rss }); }, 10_000);
   t.unref();
   process.channel?.unref();
+  process.on('message', (m) => {
+    if (m && m.snapshot) process.send({ snapshot: v8.writeHeapSnapshot(m.snapshot) });
+  });
 }
 `;
 
@@ -120,7 +128,19 @@ http: { port: ${httpPort} }
   });
   const memory: Array<{ s: number; heap: number; rss: number }> = [];
   const t0 = Date.now();
-  gw.on('message', (m: { heap: number; rss: number }) => memory.push({ s: (Date.now() - t0) / 1000, ...m }));
+  gw.on('message', (m: { heap: number; rss: number } | { snapshot: string }) => {
+    if ('heap' in m) memory.push({ s: (Date.now() - t0) / 1000, ...m });
+  });
+  const snapshot = (file: string) =>
+    new Promise<void>((r) => {
+      const done = (m: { snapshot?: string }) => {
+        if (m.snapshot === undefined) return;
+        gw.off('message', done);
+        r();
+      };
+      gw.on('message', done);
+      gw.send({ snapshot: file });
+    });
   const status = async (): Promise<GatewayStats> => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/status`)).json()) as { stats: GatewayStats }).stats;
   await until(async () => (await status().catch(() => null)) !== null, 30_000, () => 'the gateway did not start');
 
@@ -138,6 +158,7 @@ http: { port: ${httpPort} }
     const s = await status();
     const p = s.pipelines[0]!;
     const m = memory.at(-1)!;
+    if (process.env.SOAK_SNAPSHOTS) await snapshot(join(process.env.SOAK_SNAPSHOTS, `minute-${minute}.heapsnapshot`));
     rows.push([String(minute), String(seen), String(p.keys), String(p.forgottenDevices), String(s.outbox?.depth.messages ?? 0), (m.heap / 2 ** 20).toFixed(1), (m.rss / 2 ** 20).toFixed(1)]);
   }
   clearInterval(churn);

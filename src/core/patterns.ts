@@ -16,14 +16,20 @@ export function patternToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Matches streams against a list of patterns, remembering answers (bounded) so the hot path is one Map lookup. */
+/**
+ * Matches streams against a list of patterns, remembering answers so the hot path is one Map
+ * lookup. The memory is two generations of at most `cacheLimit` streams each: when the newer is
+ * full it becomes the older and the old one is dropped, so streams seen lately stay remembered and
+ * those of devices long gone are forgotten (≤ ~75 B a stream).
+ */
 export class StreamMatcher {
   private readonly res: RegExp[];
-  private readonly cache = new Map<string, boolean>();
+  private cache = new Map<string, boolean>();
+  private older = new Map<string, boolean>();
   /** A `**` among the patterns: every stream matches, no lookup needed. */
   private readonly all: boolean;
 
-  constructor(patterns: readonly string[], private readonly cacheLimit = 100_000) {
+  constructor(patterns: readonly string[], private readonly cacheLimit = 16_384) {
     this.res = patterns.map(patternToRegExp);
     this.all = patterns.includes('**');
   }
@@ -32,10 +38,21 @@ export class StreamMatcher {
     if (this.all) return true;
     const hit = this.cache.get(stream);
     if (hit !== undefined) return hit;
-    let ok = false;
-    for (const re of this.res) if (re.test(stream)) { ok = true; break; }
-    if (this.cache.size >= this.cacheLimit) this.cache.clear();
+    let ok = this.older.get(stream);
+    if (ok === undefined) {
+      ok = false;
+      for (const re of this.res) if (re.test(stream)) { ok = true; break; }
+    }
+    if (this.cache.size >= this.cacheLimit) {
+      this.older = this.cache;
+      this.cache = new Map();
+    }
     this.cache.set(stream, ok);
     return ok;
+  }
+
+  /** Streams remembered. */
+  get remembered(): number {
+    return this.cache.size + this.older.size;
   }
 }

@@ -5,6 +5,9 @@ import type { UpstreamKind } from '../core/payload.js';
 /** A topic that has sent nothing for this long (the gateway's clock) is forgotten at the next checkpoint. */
 const IDLE_MS = 24 * 3_600_000;
 
+/** Topics kept at most: beyond, the longest idle are forgotten first at a checkpoint (never one used since the last). */
+const MAX_KEPT = 10_000;
+
 /**
  * Message ids say what a record is, not when it was sent, so that replaying the journal after a
  * crash produces the same ids and the outbox (and consumers) can recognise a second copy:
@@ -18,14 +21,20 @@ const IDLE_MS = 24 * 3_600_000;
  * numbered within the alert. The ordinal state (the last id per topic) is saved with every
  * checkpoint, so a replay numbers them the same way. A topic that has sent nothing for
  * `IDLE_MS` by the gateway's clock is forgotten at a checkpoint (a device gone, a patient
- * discharged: without it the state grew by one entry per stream ever seen); it is forgotten only
- * as the state is saved, so a replay from that checkpoint numbers as the live run did.
+ * discharged: without it the state grew by one entry per stream ever seen), and so are the longest
+ * idle beyond `MAX_KEPT` topics (a fleet that comes and goes faster than a day: ~280 B a topic, so
+ * 2.8 MB at most, or what the topics in use need); it is forgotten only as the state is saved, so a
+ * replay from that checkpoint numbers as the live run did.
  */
 export class MessageIds {
   /** pipeline + output + topic (or alert id + output) → [last base id, ordinal, checkpoint generation of its last use, when last seen in use at a checkpoint (ms; NaN: not yet)]. */
   private last = new Map<string, [string, number, number, number]>();
   /** Checkpoints taken (snapshot calls). */
   private gen = 0;
+  /** Topics forgotten before `IDLE_MS` because more than `MAX_KEPT` were kept. */
+  forgottenEarly = 0;
+
+  constructor(private readonly maxKept = MAX_KEPT) {}
 
   idOf(e: Emission, kind: UpstreamKind, stream: string, topicKey: string): string {
     const base = `${e.pipeline}/${e.output}/${kind}/${baseOf(e, stream)}`;
@@ -49,17 +58,26 @@ export class MessageIds {
     return `${base}#${++prev[1]}`;
   }
 
-  /** The state to save with a checkpoint taken at `now` (the gateway's clock, ms); topics idle for `IDLE_MS` are forgotten first. */
+  /**
+   * The state to save with a checkpoint taken at `now` (the gateway's clock, ms); topics idle for
+   * `IDLE_MS` are forgotten first, then, beyond `maxKept`, the longest idle of those unused since
+   * the last checkpoint.
+   */
   snapshot(now: number): Array<[string, string, number, number]> {
-    const out: Array<[string, string, number, number]> = [];
+    const idle: Array<[string, number]> = [];
     for (const [k, v] of this.last) {
       if (v[2] === this.gen || Number.isNaN(v[3])) v[3] = now;
-      else if (now - v[3] >= IDLE_MS) {
-        this.last.delete(k);
-        continue;
-      }
-      out.push([k, v[0], v[1], v[3]]);
+      else if (now - v[3] >= IDLE_MS) this.last.delete(k);
+      else idle.push([k, v[3]]);
     }
+    if (this.last.size > this.maxKept && idle.length > 0) {
+      idle.sort((a, b) => a[1] - b[1]);
+      const n = Math.min(idle.length, this.last.size - this.maxKept);
+      for (let i = 0; i < n; i++) this.last.delete(idle[i]![0]);
+      this.forgottenEarly += n;
+    }
+    const out: Array<[string, string, number, number]> = [];
+    for (const [k, v] of this.last) out.push([k, v[0], v[1], v[3]]);
     this.gen++;
     return out;
   }

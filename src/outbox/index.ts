@@ -882,6 +882,7 @@ export class Outbox {
       memory: { messages: this.memory.size, bytes: this.memory.bytes },
       ackedPending: this.ackedIds.size,
       keys: { inMemory: this.keys.size, evicted: this.counters.keysEvicted },
+      ids: { kept: this.ids.size, forgottenEarly: this.ids.forgottenEarly },
       oldestAgeMs,
       deadLetters: this.deadLetterTable.count,
     };

@@ -96,6 +96,8 @@ export interface OutboxStats {
   ackedPending: number;
   /** Sequence keys (one per upstream topic) in memory, and those dropped from it idle (read back from the file if their topic returns). */
   keys: { inMemory: number; evicted: number };
+  /** Topics whose last message id is kept (for the `#n` ordinals), and those forgotten before 24 h idle because more than 10,000 were kept. */
+  ids: { kept: number; forgottenEarly: number };
   /** Age (ms) of the oldest buffered message, 0 when empty. */
   oldestAgeMs: number;
   /** Dead letters kept: rows in the table plus those waiting for the next commit. */

@@ -27,4 +27,12 @@ test('stream patterns: * stays within a level, ** crosses levels, ? is one chara
   const tiny = new StreamMatcher(['a/*'], 2);
   for (let i = 0; i < 10; i++) assert.equal(tiny.matches(`a/${i}`), true, 'past the cache limit the answers stay right');
   assert.equal(tiny.matches('b/1'), false);
+  // a fleet that comes and goes: what is remembered stays bounded, the answers right
+  const fleet = new StreamMatcher(['*/temperature'], 100);
+  for (let i = 0; i < 10_000; i++) {
+    assert.equal(fleet.matches(`dev-${i}/temperature`), true);
+    assert.equal(fleet.matches(`dev-${i}/current`), false);
+    assert.equal(fleet.matches('steady/temperature'), true);
+    assert.ok(fleet.remembered <= 200, `${fleet.remembered} streams remembered`);
+  }
 });

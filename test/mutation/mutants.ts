@@ -72,10 +72,26 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'outbox ids: a topic silent for a day is never forgotten (the state grows by one entry per stream ever seen)',
     in: 'src/outbox/ids.ts',
-    original: 'else if (now - v[3] >= IDLE_MS) {',
-    replacement: 'else if (false) {',
+    original: 'else if (now - v[3] >= IDLE_MS) this.last.delete(k);',
+    replacement: 'else if (false) this.last.delete(k);',
     tests: ['test/outbox/ids.test.ts'],
     pattern: 'silent for 24 h',
+  },
+  {
+    id: 'outbox ids: no cap on the topics kept (a fleet that comes and goes faster than a day grows the state by one entry per topic)',
+    in: 'src/outbox/ids.ts',
+    original: 'if (this.last.size > this.maxKept && idle.length > 0) {',
+    replacement: 'if (false) {',
+    tests: ['test/outbox/ids.test.ts'],
+    pattern: 'topics kept at most',
+  },
+  {
+    id: 'outbox ids: over the cap, the most recently seen are forgotten first (a topic still sending loses its ordinals)',
+    in: 'src/outbox/ids.ts',
+    original: 'idle.sort((a, b) => a[1] - b[1]);',
+    replacement: 'idle.sort((a, b) => b[1] - a[1]);',
+    tests: ['test/outbox/ids.test.ts'],
+    pattern: 'topics kept at most',
   },
   {
     id: 'outbox ids: a topic in use is not marked so at a checkpoint (forgotten a day after its first message: its ordinals start again)',

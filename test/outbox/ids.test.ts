@@ -120,3 +120,38 @@ test('message ids: a topic silent for 24 h is forgotten at a checkpoint (devices
   old.snapshot(124 * H);
   assert.equal(old.size, 0);
 });
+
+test('message ids: beyond the topics kept at most, the longest idle are forgotten at a checkpoint, never one used since the last; a replay numbers as the live run', () => {
+  const M = 60_000;
+  const id = (ids: MessageIds, stream: string, ts: number) => ids.idOf(raw(stream, ts), 'reading', stream, stream);
+  // 10 new devices a minute, each sending once; at most 50 topics kept
+  const ids = new MessageIds(50);
+  for (let minute = 0; minute < 30; minute++) {
+    for (let i = 0; i < 10; i++) id(ids, `dev-${minute}-${i}`, minute);
+    id(ids, 'steady', 7);
+    ids.snapshot(minute * M);
+    assert.ok(ids.size <= 50, `${ids.size} kept at minute ${minute}`);
+  }
+  assert.equal(ids.forgottenEarly, 30 * 10 + 1 - 50);
+  // the longest idle went first: the last minutes' devices are kept, the first ones forgotten
+  assert.equal(id(ids, 'dev-29-0', 29), 'p1/raw/reading/dev-29-0@29#1');
+  assert.equal(id(ids, 'dev-0-0', 0), 'p1/raw/reading/dev-0-0@0');
+  // one used at every checkpoint is never forgotten
+  assert.equal(id(ids, 'steady', 7), 'p1/raw/reading/steady@7#30');
+  // topics in use since the last checkpoint are kept even beyond the cap
+  const busy = new MessageIds(5);
+  for (let i = 0; i < 20; i++) id(busy, `b-${i}`, 1);
+  busy.snapshot(0);
+  assert.equal(busy.size, 20);
+  for (let i = 0; i < 20; i++) assert.equal(id(busy, `b-${i}`, 1), `p1/raw/reading/b-${i}@1#1`);
+  // replay from the state saved as the cap forgot: the same ids
+  const live = new MessageIds(2);
+  for (const s of ['a', 'b', 'c']) id(live, s, 1);
+  live.snapshot(0);
+  id(live, 'c', 1);
+  const saved = live.snapshot(M); // a (idle longest, with b) over the cap: forgotten as the state is saved
+  assert.equal(live.size, 2);
+  const replay = new MessageIds(2);
+  replay.restore(JSON.parse(JSON.stringify(saved)));
+  for (const [s, ts] of [['a', 1], ['c', 1], ['b', 1]] as Array<[string, number]>) assert.equal(id(replay, s, ts), id(live, s, ts));
+});
