@@ -36,11 +36,12 @@ const CHURN = Number(process.env.SOAK_CHURN ?? 5);
 const LIFE_S = Number(process.env.SOAK_LIFE ?? 20);
 const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
 
-// Reported by the gateway every 10 s: its heap after a full GC, and its RSS.
+// Reported by the gateway every 10 s: its heap after a full GC, memory outside the heap (Buffers,
+// SQLite's and the native modules' allocations are in RSS only), and its RSS.
 const PROBE = `
 import v8 from 'node:v8';
 if (process.send) {
-  const t = setInterval(() => { globalThis.gc(); const m = process.memoryUsage(); process.send({ heap: m.heapUsed, rss: m.rss }); }, 10_000);
+  const t = setInterval(() => { globalThis.gc(); const m = process.memoryUsage(); process.send({ heap: m.heapUsed, external: m.external, rss: m.rss }); }, 10_000);
   t.unref();
   process.channel?.unref();
   process.on('message', (m) => {
@@ -126,9 +127,9 @@ http: { port: ${httpPort} }
     env: { ...process.env, ...DEPLOY_ENV },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const memory: Array<{ s: number; heap: number; rss: number }> = [];
+  const memory: Array<{ s: number; heap: number; external: number; rss: number }> = [];
   const t0 = Date.now();
-  gw.on('message', (m: { heap: number; rss: number } | { snapshot: string }) => {
+  gw.on('message', (m: { heap: number; external: number; rss: number } | { snapshot: string }) => {
     if ('heap' in m) memory.push({ s: (Date.now() - t0) / 1000, ...m });
   });
   const snapshot = (file: string) =>
@@ -159,7 +160,7 @@ http: { port: ${httpPort} }
     const p = s.pipelines[0]!;
     const m = memory.at(-1)!;
     if (process.env.SOAK_SNAPSHOTS) await snapshot(join(process.env.SOAK_SNAPSHOTS, `minute-${minute}.heapsnapshot`));
-    rows.push([String(minute), String(seen), String(p.keys), String(p.forgottenDevices), String(s.outbox?.depth.messages ?? 0), (m.heap / 2 ** 20).toFixed(1), (m.rss / 2 ** 20).toFixed(1)]);
+    rows.push([String(minute), String(seen), String(p.keys), String(p.forgottenDevices), String(s.outbox?.depth.messages ?? 0), (m.heap / 2 ** 20).toFixed(1), (m.external / 2 ** 20).toFixed(1), (m.rss / 2 ** 20).toFixed(1)]);
   }
   clearInterval(churn);
   clearInterval(flap);
@@ -177,7 +178,7 @@ http: { port: ${httpPort} }
 
   printTable(
     `Soak: ${CHURN} new devices a second, each ${LIFE_S} s at 1 Hz × 4 metrics, forget_after 30 s, the uplink cut 15 s a minute (${machine()})`,
-    ['minute', 'devices seen', 'streams kept', 'devices forgotten', 'outbox', 'heap after GC (MB)', 'RSS (MB)'],
+    ['minute', 'devices seen', 'streams kept', 'devices forgotten', 'outbox', 'heap after GC (MB)', 'external (MB)', 'RSS (MB)'],
     rows,
   );
   // Growth over the second half, per device seen: what each device leaves behind.

@@ -114,6 +114,7 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_outbox_dropped_by_priority_total', help: 'Messages the outbox dropped, by priority.', type: 'counter', labels: ['priority'], samples: (s) => each(s.outbox?.droppedByPriority, 'priority') },
   { name: 'edgewise_outbox_recoveries_total', help: 'Times a corrupt outbox file was moved aside.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.recoveries) },
   { name: 'edgewise_outbox_disk_full_total', help: 'Times the disk was found full.', type: 'counter', labels: [], samples: (s) => one(s.outbox?.diskFullEvents) },
+  { name: 'edgewise_outbox_topics_in_memory', help: 'Upstream topics the outbox keeps in memory, by kind: keys (sequence keys, dropped 10 minutes after the last record), ids (last message ids for the #n ordinals, 24 h or 10,000 topics at most).', type: 'gauge', labels: ['kind'], samples: (s) => [...one(s.outbox?.keys?.inMemory, { kind: 'keys' }), ...one(s.outbox?.ids?.kept, { kind: 'ids' })] },
   { name: 'edgewise_dead_letters', help: 'Rows in the dead-letter table (newest 1000 kept; `edgewise dead-letters` shows them).', type: 'gauge', labels: [], samples: (s) => one(s.outbox?.deadLetters) },
   { name: 'edgewise_upstream_up', help: '1 when the uplink is online.', type: 'gauge', labels: [], samples: (s) => (s.upstream ? [[{}, s.upstream.state === 'online' ? 1 : 0]] : []) },
   {

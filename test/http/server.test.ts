@@ -116,6 +116,10 @@ test('metrics, health, readiness and dead letters of a running gateway, behind a
   assert.equal(value('edgewise_detector_streams{pipeline="temps",detector="ewma",state="judging"}'), 1, 'past its warm-up');
   assert.equal(value('edgewise_detector_streams{pipeline="temps",detector="ewma",state="learning"}'), 0);
   assert.equal(value('edgewise_outbox_messages{priority="alert"}'), 1, 'no uplink: the alert waits in the outbox');
+  const ob = gateway.stats().outbox!;
+  assert.ok(ob.keys.inMemory >= 1, 'the alert topic\'s sequence key at least');
+  assert.equal(value('edgewise_outbox_topics_in_memory{kind="keys"}'), ob.keys.inMemory);
+  assert.equal(value('edgewise_outbox_topics_in_memory{kind="ids"}'), ob.ids.kept);
   assert.ok(value('edgewise_input_dropped_total{input="local",reason="unknown_topic"}') >= 1);
   assert.ok(metrics.includes('edgewise_process_resident_memory_bytes'), 'process metrics');
   if (process.platform === 'linux') assert.ok(value('edgewise_storage_written_bytes_total') >= 0, 'bytes written to storage (SD-card wear)');
