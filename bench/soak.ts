@@ -13,6 +13,10 @@
  *
  *   npx tsx bench/soak.ts [minutes, default 10]     SOAK_CHURN=5 (new devices a second), SOAK_LIFE=20 (s)
  *
+ * One device a second comes back under its old id `SOAK_RETURN_AFTER` seconds (default 660) after it
+ * first started, long after its sequence keys left memory: each topic's `seq` upstream must run
+ * 1, 2, 3, … without a gap, across the cuts and the returns.
+ *
  * `SOAK_SNAPSHOTS=dir` writes the gateway's heap snapshot at the end of every minute
  * (`dir/minute-N.heapsnapshot`, Chromium DevTools' Memory tab opens them; compare two to see what a
  * gone device left behind: look for its id, e.g. `dev-100/`).
@@ -34,6 +38,8 @@ import type { GatewayStats } from '../src/runtime/gateway.js';
 const MINUTES = Number(process.argv[2] ?? 10);
 const CHURN = Number(process.env.SOAK_CHURN ?? 5);
 const LIFE_S = Number(process.env.SOAK_LIFE ?? 20);
+/** A device gone this long comes back once, under its old id (its sequence keys long out of memory). */
+const RETURN_S = Number(process.env.SOAK_RETURN_AFTER ?? 11 * 60);
 const METRICS = ['temperature', 'vibration', 'current', 'pressure'];
 
 // Reported by the gateway every 10 s: its heap after a full GC, memory outside the heap (Buffers,
@@ -50,9 +56,12 @@ if (process.send) {
 }
 `;
 
-/** The upstream broker, cut and restarted on the same port; unique record ids it has seen. */
+/** The upstream broker, cut and restarted on the same port; unique record ids it has seen, and each topic's seqs (per epoch). */
 class Upstream {
   readonly ids = new Set<string>();
+  readonly seqs = new Map<string, Map<number, string>>();
+  /** A seq that came again with another record's id (a topic that started again at 1, say). */
+  readonly reused: string[] = [];
   private up: { server: net.Server; aedes: Aedes } | null = null;
   constructor(readonly port: number) {}
   async start(): Promise<void> {
@@ -60,8 +69,16 @@ class Upstream {
     const aedes = await Aedes.createBroker();
     aedes.on('publish', (p) => {
       if (!p.topic.startsWith('edgewise/v1/soak-gw/') || p.topic.endsWith('/status') || p.topic.endsWith('/stats')) return;
-      const id = (JSON.parse(p.payload.toString()) as { id?: string }).id;
-      if (id) this.ids.add(id);
+      const m = JSON.parse(p.payload.toString()) as { id?: string; epoch?: string; seq?: number };
+      if (m.id) this.ids.add(m.id);
+      if (typeof m.seq === 'number') {
+        const k = `${p.topic} ${m.epoch}`;
+        let got = this.seqs.get(k);
+        if (!got) this.seqs.set(k, (got = new Map()));
+        const was = got.get(m.seq);
+        if (was === undefined) got.set(m.seq, m.id ?? '');
+        else if (was !== m.id) this.reused.push(`${k}: seq ${m.seq} is ${was} and ${m.id}`);
+      }
     });
     const server = net.createServer(aedes.handle);
     await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', () => r()));
@@ -148,8 +165,15 @@ http: { port: ${httpPort} }
   const sent = { n: 0 };
   let seen = 0;
   const rows: string[][] = [];
+  let returned = 0;
   const churn = setInterval(() => {
     for (let k = 0; k < CHURN; k++) device(inPort, `dev-${seen++}`, sent);
+    // one device a second comes back, RETURN_S after it started (so gone RETURN_S − LIFE_S)
+    const back = seen - CHURN * RETURN_S;
+    if (back >= 0 && back % CHURN === 0) {
+      device(inPort, `dev-${back}`, sent);
+      returned++;
+    }
   }, 1000);
   const flap = setInterval(() => {
     void upstream.stop().then(() => setTimeout(() => void upstream.start(), 15_000));
@@ -199,6 +223,19 @@ http: { port: ${httpPort} }
     console.error(`soak: ${accepted - upstream.ids.size} records accepted never arrived upstream`);
     process.exitCode = 1;
   }
+  // Each topic's seq, per epoch: 1, 2, 3, … with no gap and none given twice, across cuts and across a device's return.
+  let gaps = 0;
+  let longest = 0;
+  for (const [k, got] of upstream.seqs) {
+    const max = Math.max(...got.keys());
+    longest = Math.max(longest, max);
+    if (got.size !== max || !got.has(1)) {
+      if (gaps++ < 5) console.error(`soak: ${k}: seqs ${[...got.keys()].sort((a, b) => a - b).join(',')} are not 1..${max}`);
+    }
+  }
+  for (const r of upstream.reused.slice(0, 5)) console.error(`soak: ${r}`);
+  console.log(`${returned} devices came back after ${RETURN_S} s; ${upstream.seqs.size} topics upstream, ${gaps} with a gap in seq, ${upstream.reused.length} seqs given to two records (longest run ${longest})`);
+  if (gaps > 0 || upstream.reused.length > 0) process.exitCode = 1;
 }
 
 await main();
