@@ -32,7 +32,6 @@ export interface KeyState extends OutboxKey {
   tip: number;
   /** When its topic was last put (the outbox's clock, ms): see KeyRegistry.evictIdle. */
   used: number;
-  /** lastSeq is newer than the saved one. */
 }
 
 /** A message put and not committed yet (or held in memory while the disk is full). */
