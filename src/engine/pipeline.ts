@@ -60,6 +60,16 @@ function newKey(stream: string, slots: number): KeyState {
 const RESUMED_AFTER = 10_000;
 
 /** What a detect step looks like to the engine (implemented in src/detectors). */
+/**
+ * The largest magnitude a detect step judges. Beyond it a value is no measurement — float32's
+ * largest, ±3.4e38, is a common fault code, and a value decoded from the wrong bytes or type can
+ * be anything up to 1.8e308 — and detectors' sums of squares and float32 memories overflow, their
+ * scores turn NaN and their state cannot be restored (a checkpoint would then set aside the whole
+ * step's state, every stream's). Such a value, or a window aggregate that overflowed, is counted
+ * as `not_judged` and not fed to the detector; the reading itself goes on.
+ */
+export const MAX_JUDGED = 1e38;
+
 export interface EngineDetectStep {
   readonly name: string;
   readonly field: string;
@@ -67,7 +77,7 @@ export interface EngineDetectStep {
   readonly by?: string;
   readonly output: string;
   createKeyState(stream: string): unknown;
-  /** `quiet`: the detector learns the reading, its alert is not fed (the stream's machine stands). `context`: the `by` field's value. */
+  /** `quiet`: the detector learns the reading, its alert is not fed (the stream's machine stands). `context`: the `by` field's value. `value` is finite and within ±MAX_JUDGED. */
   update(state: unknown, ts: number, value: number, quiet?: boolean, context?: number): { score: number; anomalous: boolean; alertActive: boolean; alert?: AlertRecord };
   /** The stream stops being judged at `ts` (a `running` step's machine stopped): pending counts end; an alert `at_stop: clear` clears with `reason`. */
   stop?(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined;
@@ -915,7 +925,12 @@ export class Pipeline {
   private detectOp(step: EngineDetectStep, slot: number, next: RecordOp): RecordOp {
     const by = step.by;
     const judge = (keyState: KeyState, stream: string, ts: number, value: number | undefined, context?: number) => {
-      if (value === undefined || !Number.isFinite(value)) return;
+      if (value === undefined) return;
+      if (!(value <= MAX_JUDGED && value >= -MAX_JUDGED)) {
+        const what = Number.isNaN(value) || value === Infinity || value === -Infinity ? `${value} (an aggregate that overflowed?)` : `${value}, beyond ±${MAX_JUDGED} (a fault code such as float32's largest, or a value decoded from the wrong bytes or type?)`;
+        this.drops.drop('not_judged', { stream, ts, [step.field]: value }, `detect step "${step.name}", stream ${stream}: ${step.field} is ${what}: not judged, the detector's state kept as it was`, ts);
+        return;
+      }
       let slotState = keyState.slots[slot];
       if (slotState === undefined) slotState = keyState.slots[slot] = step.createKeyState(stream);
       else if (keyState.resumed !== null) this.applyPause(keyState, slot, slotState, step, ts);

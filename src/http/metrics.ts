@@ -57,7 +57,7 @@ export const METRICS: StatMetric[] = [
   { name: 'edgewise_pipeline_late_total', help: 'Readings later than the allowed lateness (sent to the late side output).', type: 'counter', labels: ['pipeline'], samples: pipelineField('late') },
   { name: 'edgewise_pipeline_filtered_total', help: 'Readings or results a filter step dropped by design.', type: 'counter', labels: ['pipeline'], samples: pipelineField('filtered') },
   { name: 'edgewise_pipeline_windows_fired_total', help: 'Windows closed and computed.', type: 'counter', labels: ['pipeline'], samples: pipelineField('windowsFired') },
-  { name: 'edgewise_pipeline_dropped_total', help: 'Readings a pipeline refused, by reason.', type: 'counter', labels: ['pipeline', 'reason'], samples: perPipeline((p) => each(p.dropped, 'reason', { pipeline: p.pipeline })) },
+  { name: 'edgewise_pipeline_dropped_total', help: 'Readings a pipeline refused, and readings or results a step dropped (e.g. not_judged), by reason.', type: 'counter', labels: ['pipeline', 'reason'], samples: perPipeline((p) => each(p.dropped, 'reason', { pipeline: p.pipeline })) },
   { name: 'edgewise_pipeline_emitted_total', help: 'Records a pipeline emitted, by output.', type: 'counter', labels: ['pipeline', 'output'], samples: perPipeline((p) => each(p.emitted, 'output', { pipeline: p.pipeline })) },
   {
     name: 'edgewise_pipeline_operator_events_total',

@@ -19,6 +19,29 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'detect step: values beyond ±MAX_JUDGED (a float32 fault code, garbage bytes) fed to the detector',
+    in: 'src/engine/pipeline.ts',
+    original: 'if (!(value <= MAX_JUDGED && value >= -MAX_JUDGED)) {',
+    replacement: 'if (!Number.isFinite(value)) {',
+    tests: ['test/engine/not-judged.test.ts'],
+  },
+  {
+    id: 'iso10816: a negative velocity RMS scored below 0',
+    in: 'src/detectors/iso10816/detector.ts',
+    original: 'if (!(v >= 0)) {',
+    replacement: 'if (false) {',
+    tests: ['test/fuzz/detectors.fuzz.test.ts'],
+    pattern: 'iso10816 does not score',
+  },
+  {
+    id: 'level_shift: a not_positive reading reports the baseline of the reading before it',
+    in: 'src/detectors/level-shift/detector.ts',
+    original: 'o.baseline = this.n > 0 ? Math.exp(this.mean) : NaN;',
+    replacement: '',
+    tests: ['test/fuzz/detectors.fuzz.test.ts'],
+    pattern: 'level_shift reports',
+  },
+  {
     id: 'stats upstream: the detect steps\' learning streams left out of the retained stats message',
     in: 'src/runtime/stats-upstream.ts',
     original: '...(p.detectors?.length ? { detectors: p.detectors.map((d) => ({ step: d.step, streams: d.streams, learning: d.learning })) } : {}),',

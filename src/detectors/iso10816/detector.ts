@@ -63,6 +63,15 @@ export class Iso10816Detector implements Detector {
   update(_ts: number, value: number): Judgement {
     const o = this.out;
     const v = value * this.scale;
+    if (!(v >= 0)) {
+      // An RMS is never negative: a signed velocity, or the wrong field. Not judged (its score
+      // v / (v + boundary) would leave [0, 1]); the zone stays as it was for the next reading.
+      o.deviation = v;
+      o.anomalous = false;
+      o.score = 0;
+      o.rule = 'not_rms';
+      return o;
+    }
     this.inZone = this.inZone ? v >= this.boundary * (1 - this.p.hysteresis) : v >= this.boundary;
     o.deviation = v;
     o.anomalous = this.inZone;

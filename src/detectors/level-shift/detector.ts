@@ -62,6 +62,8 @@ export class LevelShiftDetector implements Detector {
     const o = this.out;
     const p = this.p;
     if (p.log && !(value > 0)) {
+      // the baseline as known now (the judgement object is reused: not the last reading's)
+      o.baseline = this.n > 0 ? Math.exp(this.mean) : NaN;
       o.score = 0;
       o.anomalous = false;
       o.deviation = 0;
