@@ -19,6 +19,14 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'spike: the relative floor of the typical step on the previous value (a glitch of 1e30 then hides every spike for days)',
+    in: 'src/detectors/spike/detector.ts',
+    original: '1e-12 * Math.min(Math.abs(this.prev), Math.abs(x))',
+    replacement: '1e-12 * Math.abs(this.prev)',
+    tests: ['test/detectors/after-a-glitch.test.ts'],
+    pattern: 'spike',
+  },
+  {
     id: 'detect step: values beyond ±MAX_JUDGED (a float32 fault code, garbage bytes) fed to the detector',
     in: 'src/engine/pipeline.ts',
     original: 'if (!(value <= MAX_JUDGED && value >= -MAX_JUDGED)) {',

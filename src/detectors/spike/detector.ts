@@ -56,7 +56,10 @@ export class SpikeDetector implements Detector {
       limit = p.max_rate;
       o.rule = 'rate';
     } else {
-      const typ = Math.max(this.typical, p.min_step, 1e-15 + 1e-12 * Math.abs(this.prev));
+      // The relative floor (values near 1e9 that never move) on the smaller of the two values: on
+      // the way back from a glitch (1e30 → 10) it is the series', not the glitch's — else the
+      // typical step learnt there was ~1e18 and hid every real spike for days.
+      const typ = Math.max(this.typical, p.min_step, 1e-15 + 1e-12 * Math.min(Math.abs(this.prev), Math.abs(x)));
       const r = step / typ;
       o.deviation = r;
       d = this.n > p.warmup ? directed(r, p.direction) : 0;
