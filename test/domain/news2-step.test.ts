@@ -123,8 +123,9 @@ test('news2 step: an incomplete score does not clear an alert, a complete one do
 
 test('news2 step: other metrics pass through; late readings and patient limit are counted', () => {
   const { p, out } = setup({ max_patients: 1 }, [{ output: 'rest' }]);
-  p.push({ stream: 'bed-1/heart_rate', ts: T0 + 40_000, value: 70 });
-  p.push({ stream: 'bed-1/heart_rate', ts: T0 + 1_000, value: 70 }); // older than the open interval
+  p.push({ stream: 'bed-1/heart_rate', ts: T0 + 1_000, value: 70 });
+  p.push({ stream: 'bed-1/heart_rate', ts: T0 + 40_000, value: 70 }); // scores [0, 30 s)
+  p.push({ stream: 'bed-1/heart_rate', ts: T0 + 2_000, value: 70 }); // older than the open interval: its own was scored
   p.push({ stream: 'bed-2/heart_rate', ts: T0 + 40_000, value: 70 });
   p.push({ stream: 'bed-1/weight_kg', ts: T0 + 40_000, value: 80 });
   const passed = out.filter((e) => e.kind === 'reading');
@@ -172,4 +173,50 @@ test('news2 step: intervals scored, incomplete and which vital was missing are c
   for (let s = 0; s < 90; s++) for (const [m, x] of Object.entries(noBp)) p.push({ stream: `bed-1/${m}`, ts: T0 + s * 1000, value: x });
   p.flush();
   assert.deepEqual(p.stats().operators, { news2: { scored: 3, incomplete: 3, no_vitals: 0, forgotten: 0, missing_systolic_bp: 3 } });
+});
+
+/**
+ * One vital's clock ahead of the patient's others — a probe with its own clock set fast, one
+ * garbled timestamp, a first reading stamped a day ahead — closed the patient's interval, and
+ * every reading of the other vitals was then `news2_late` until real time caught up: found by
+ * test/fuzz/pipelines.fuzz.test.ts (one heart-rate reading a day ahead silenced NEWS2 for the
+ * rest of the run, 2 minutes ahead cost 800 readings). Now its readings wait in their own intervals.
+ */
+test('news2 step: a vital whose clock runs ahead (minutes, or one reading a day ahead) does not make the others late', () => {
+  for (const [what, ahead, at] of [
+    ['one heart-rate reading a day ahead, mid-stay', 86_400_000, 200],
+    ["the patient's first reading a day ahead", 86_400_000, 0],
+    ['the pulse oximeter 4 minutes fast', 240_000, -1],
+  ] as const) {
+    const { p, results } = setup();
+    for (let s = 0; s < 600; s++) {
+      for (const [m, x] of Object.entries(NORMAL)) {
+        const shift = (m === 'heart_rate' && s === at) || (at === -1 && m === 'spo2') ? ahead : 0;
+        p.push({ stream: `bed-1/${m}`, ts: T0 + s * 1000 + shift, value: x } as Reading);
+      }
+    }
+    p.flush();
+    const st = p.stats();
+    assert.equal(st.dropped.news2_late ?? 0, 0, `${what}: no reading late`);
+    const rs = results();
+    // every interval of the 10 minutes scored once, in order, complete (the fast one's own later)
+    const ends = rs.map((r) => r.end - T0);
+    assert.deepEqual(ends.slice(0, 20), Array.from({ length: 20 }, (_, i) => (i + 1) * 30_000), `${what}: the 20 intervals in order`);
+    assert.ok(rs.slice(0, 20).every((r) => r.values.complete === 1 || at === -1), `${what}: complete`);
+    assert.equal(new Set(ends).size, ends.length, `${what}: no interval scored twice`);
+  }
+});
+
+test('news2 step: a vital read every 15 minutes (a blood pressure cuff) or stopped holds no interval back for longer than two intervals', () => {
+  const { p, results } = setup();
+  for (let s = 0; s < 1800; s++) {
+    p.push({ stream: 'bed-1/heart_rate', ts: T0 + s * 1000, value: 72 } as Reading);
+    if (s % 900 === 0) p.push({ stream: 'bed-1/systolic_bp', ts: T0 + s * 1000, value: 120 } as Reading);
+    if (s < 300) p.push({ stream: 'bed-1/spo2', ts: T0 + s * 1000, value: 97 } as Reading); // the probe comes off after 5 minutes
+    // each interval is scored by the time the heart rate is two intervals past its end
+    const closedBy = results().at(-1)?.end ?? T0;
+    assert.ok(T0 + s * 1000 - closedBy <= 90_000, `at ${s} s the last interval scored ends ${(T0 + s * 1000 - closedBy) / 1000} s before`);
+  }
+  assert.equal(p.stats().dropped.news2_late ?? 0, 0);
+  assert.equal(p.stats().dropped.news2_ahead ?? 0, 0);
 });

@@ -19,6 +19,30 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'news2: a reading of a later interval closes the open one while the patient\'s other vitals are still in it (one fast clock makes them all late)',
+    in: 'src/domain/news2/step.ts',
+    original: 'if (k > p.k && p.k !== -Infinity && this.othersBehind(p, vital, r.ts, (p.k + 1) * this.spec.interval)) {',
+    replacement: 'if (false) {',
+    tests: ['test/domain/news2-step.test.ts'],
+    pattern: 'clock runs ahead',
+  },
+  {
+    id: 'news2: a patient\'s first reading stamped ahead sets the patient\'s clock (the others late)',
+    in: 'src/domain/news2/step.ts',
+    original: 'if (!(k > p.closed && p.ahead.length < MAX_AHEAD && this.fewAhead(p, vital))) {',
+    replacement: 'if (true) {',
+    tests: ['test/domain/news2-step.test.ts'],
+    pattern: 'clock runs ahead',
+  },
+  {
+    id: 'news2: a vital that stopped reporting holds the patient\'s intervals back for ever',
+    in: 'src/domain/news2/step.ts',
+    original: 'if (v === vital || t === undefined || (t < since && (p.seen[v] ?? 0) < mine)) continue;',
+    replacement: 'if (v === vital || t === undefined) continue;',
+    tests: ['test/domain/news2-step.test.ts'],
+    pattern: 'blood pressure cuff',
+  },
+  {
     id: 'spike: the relative floor of the typical step on the previous value (a glitch of 1e30 then hides every spike for days)',
     in: 'src/detectors/spike/detector.ts',
     original: '1e-12 * Math.min(Math.abs(this.prev), Math.abs(x))',

@@ -11,7 +11,7 @@ export function news2StepSchema({ z, durationSchema }: SchemaKit) {
     .strictObject({
       name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).default('news2').describe('Name in alert records and saved state.'),
       interval: durationSchema.default(30_000).describe('Score each patient at the end of every interval (aligned to the epoch), from the vitals seen in it.'),
-      lateness: durationSchema.default(2_000).describe('Live: close an interval once the gateway clock is this far past its end (readings of a patient arrive in order; a reading older than its patient\'s open interval is counted as `news2_late`).'),
+      lateness: durationSchema.default(2_000).describe('Live: close an interval once the gateway clock is this far past its end (a reading of an interval already scored is counted as `news2_late`).'),
       metrics: z.record(z.string().regex(/^[^/]+$/), vitalEnum).optional().describe('Metric name → vital (respiration_rate, spo2, on_oxygen, systolic_bp, pulse, consciousness, temperature). Default: the simulator\'s names (`heart_rate`, `resp_rate`, `spo2`, `systolic_bp`, `temperature`, `consciousness`, `on_oxygen`, also `pulse`, `respiration_rate`). Other metrics are ignored (passed on unchanged).'),
       max_age: z.partialRecord(vitalEnum, durationSchema).optional().describe('Oldest a vital may be when scored before it counts as missing. Defaults: pulse, SpO2, respiration 1m; systolic BP 1h; temperature, consciousness, oxygen 4h.'),
       plausible: z.partialRecord(vitalEnum, z.tuple([z.number(), z.number()])).optional().describe('Plausible [min, max] per vital; a reading outside is a sensor fault (not scored). Defaults: SpO2 [50, 100], pulse [20, 300], respiration [1, 80], systolic BP [40, 300], temperature [25, 45].'),

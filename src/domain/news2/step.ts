@@ -53,12 +53,35 @@ interface Acc {
   lastTs: number;
 }
 
+/** Readings of a later interval than the patient's open one, from a vital whose clock runs ahead of the patient's others. */
+interface Ahead {
+  k: number;
+  count: number;
+  acc: Partial<Record<Vital, Acc>>;
+}
+
+/** Intervals a patient's readings may run ahead of its other vitals (a vital whose clock is fast); beyond, `news2_ahead`. */
+const MAX_AHEAD = 16;
+
 interface Patient {
   id: string;
   /** Index of the open interval (floor(ts / interval)); -Infinity before the first reading. */
   k: number;
   count: number;
   acc: Partial<Record<Vital, Acc>>;
+  /**
+   * Later intervals, oldest first, that a vital running ahead of the others filled while the
+   * others still report in the open one: they are scored in turn once the others reach them
+   * (saved before 2026-12-07: none).
+   */
+  ahead: Ahead[];
+  /** Event time of each vital's latest reading: how far the patient's other vitals have got. */
+  latest: Partial<Record<Vital, number>>;
+  /** Index of the last interval scored (-Infinity before the first): never opened again. */
+  closed: number;
+  /** Readings of the patient so far, and that count at each vital's latest reading: which vitals still come in between. */
+  arrivals: number;
+  seen: Partial<Record<Vital, number>>;
   // alert state
   active: boolean;
   alertId: string;
@@ -115,18 +138,45 @@ export class News2Operator implements EngineOperator {
         ctx.drop('too_many_patients', r, `${r.stream}: ${this.name} already tracks max_patients=${this.spec.max_patients} patients`, r.ts);
         return;
       }
-      p = { id, k: -Infinity, count: 0, acc: {}, active: false, alertId: '', alertStart: 0, peakLevel: 0, peakTotal: 0, pending: 0, pendingFrom: 0, below: 0, lastLevel: 0, faults: new Map() };
+      p = { id, k: -Infinity, count: 0, acc: {}, ahead: [], latest: {}, closed: -Infinity, arrivals: 0, seen: {}, active: false, alertId: '', alertStart: 0, peakLevel: 0, peakTotal: 0, pending: 0, pendingFrom: 0, below: 0, lastLevel: 0, faults: new Map() };
       this.patients.set(id, p);
     }
     const k = Math.floor(r.ts / this.spec.interval);
     if (k < p.k) {
-      ctx.drop('news2_late', r, `${r.stream}: reading at ${isoTime(r.ts)} is older than ${id}'s open interval (starts ${isoTime(p.k * this.spec.interval)})`, r.ts);
-      return;
-    }
-    if (k > p.k) {
-      if (p.k !== -Infinity) this.close(p, ctx);
+      // The open interval was opened by one vital alone running ahead (a patient's first reading
+      // stamped a day ahead; a clock re-based back): it waits ahead, and this reading's interval opens.
+      if (!(k > p.closed && p.ahead.length < MAX_AHEAD && this.fewAhead(p, vital))) {
+        ctx.drop('news2_late', r, `${r.stream}: reading at ${isoTime(r.ts)} is older than ${id}'s open interval (starts ${isoTime(p.k * this.spec.interval)})`, r.ts);
+        return;
+      }
+      if (p.count > 0) p.ahead.unshift({ k: p.k, count: p.count, acc: p.acc });
       p.k = k;
+      p.count = 0;
+      p.acc = {};
     }
+    // A reading of a later interval closes the open one — unless every other vital of the patient
+    // is still before that interval's end: then this vital's clock runs ahead (a probe with its
+    // own clock set fast, one garbled timestamp), and closing would make all the others' readings
+    // late until real time caught up (one reading a day ahead used to silence NEWS2 for a day).
+    // Its readings wait in their own intervals until the others reach them.
+    let into: { count: number; acc: Partial<Record<Vital, Acc>> } = p;
+    if (k > p.k && p.k !== -Infinity && this.othersBehind(p, vital, r.ts, (p.k + 1) * this.spec.interval)) {
+      let i = 0;
+      while (i < p.ahead.length && p.ahead[i]!.k < k) i++;
+      if (p.ahead[i]?.k !== k) {
+        if (p.ahead.length >= MAX_AHEAD) {
+          ctx.drop('news2_ahead', r, `${r.stream}: reading at ${isoTime(r.ts)} is more than ${MAX_AHEAD} intervals ahead of ${id}'s other vitals (open interval starts ${isoTime(p.k * this.spec.interval)}): its clock runs fast?`, r.ts);
+          return;
+        }
+        p.ahead.splice(i, 0, { k, count: 0, acc: {} });
+      }
+      into = p.ahead[i]!;
+    } else if (k > p.k) {
+      if (p.k !== -Infinity) this.close(p, ctx);
+      this.moveTo(p, k, ctx);
+    }
+    p.latest[vital] = r.ts;
+    p.seen[vital] = ++p.arrivals;
     const [lo, hi] = this.plausible[vital];
     if (!(r.value >= lo && r.value <= hi)) {
       ctx.drop('sensor_fault', r, `${r.stream}: ${r.value} is outside the plausible range ${lo}–${hi} for ${vital} (sensor fault or artefact, e.g. a probe off): not scored`, r.ts);
@@ -145,13 +195,71 @@ export class News2Operator implements EngineOperator {
         this.emitAlert(ctx, this.spec.sensor_fault_output, { id: fault, state: 'cleared', stream: r.stream, detector: 'sensor_fault', severity: 'info', score: 0, start, end: r.ts, value: r.value, reason: `${vital} plausible again` });
       }
     }
-    let a = p.acc[vital];
-    if (!a) a = p.acc[vital] = { sum: 0, max: -Infinity, n: 0, lastTs: r.ts };
+    let a = into.acc[vital];
+    if (!a) a = into.acc[vital] = { sum: 0, max: -Infinity, n: 0, lastTs: r.ts };
     a.sum += r.value;
     if (r.value > a.max) a.max = r.value;
     a.n++;
     if (r.ts > a.lastTs || a.n === 1) a.lastTs = r.ts;
-    p.count++;
+    into.count++;
+  }
+
+  /**
+   * Are the patient's other vitals that still report all before `end`? A vital still reports if
+   * it sent a reading since `vital`'s last one (they come in between), or within two intervals
+   * before `ts`. False when none does: a vital read every 15 minutes (a blood pressure cuff), or
+   * one that stopped (a probe taken off), holds the interval back for two intervals at most.
+   */
+  private othersBehind(p: Patient, vital: Vital, ts: number, end: number): boolean {
+    const since = ts - 2 * this.spec.interval;
+    const mine = p.seen[vital] ?? 0;
+    let others = false;
+    for (const v of VITALS) {
+      const t = p.latest[v];
+      if (v === vital || t === undefined || (t < since && (p.seen[v] ?? 0) < mine)) continue;
+      if (t >= end) return false;
+      others = true;
+    }
+    return others;
+  }
+
+  /** Has at most one vital of the patient other than `vital` reached its open interval? */
+  private fewAhead(p: Patient, vital: Vital): boolean {
+    const start = p.k * this.spec.interval;
+    let n = 0;
+    for (const v of VITALS) if (v !== vital && (p.latest[v] ?? -Infinity) >= start) n++;
+    return n <= 1;
+  }
+
+  /**
+   * The patient's open interval becomes `k` (its previous one closed): intervals kept ahead that
+   * end by then are scored first, in order, and one for `k` itself becomes the open one.
+   */
+  private moveTo(p: Patient, k: number, ctx: OperatorContext): void {
+    while (p.ahead.length > 0 && p.ahead[0]!.k < k) {
+      const a = p.ahead.shift()!;
+      p.k = a.k;
+      p.count = a.count;
+      p.acc = a.acc;
+      this.close(p, ctx);
+    }
+    p.k = k;
+    if (p.ahead[0]?.k === k) {
+      const a = p.ahead.shift()!;
+      for (const v of VITALS) {
+        const x = a.acc[v];
+        if (!x) continue;
+        const o = p.acc[v];
+        if (!o || o.n === 0) p.acc[v] = x;
+        else {
+          o.sum += x.sum;
+          o.max = Math.max(o.max, x.max);
+          o.n += x.n;
+          o.lastTs = Math.max(o.lastTs, x.lastTs);
+        }
+      }
+      p.count += a.count;
+    }
   }
 
   /**
@@ -165,7 +273,7 @@ export class News2Operator implements EngineOperator {
       const t = ctx.deviceTime(p.id, true);
       if ((p.k + 1) * this.spec.interval + this.spec.lateness <= t) {
         this.close(p, ctx);
-        p.k = Math.floor(t / this.spec.interval);
+        this.moveTo(p, Math.floor(t / this.spec.interval), ctx);
       }
     }
   }
@@ -176,12 +284,19 @@ export class News2Operator implements EngineOperator {
         this.close(p, ctx);
         p.k++;
       }
+      // intervals a fast vital filled ahead of the others: each in turn
+      while (p.ahead.length > 0) {
+        this.moveTo(p, p.ahead[0]!.k, ctx);
+        this.close(p, ctx);
+        p.k++;
+      }
     }
   }
 
   /** Score the open interval of a patient at its end, pass the result on, update the alert. */
   private close(p: Patient, ctx: OperatorContext): void {
     const end = (p.k + 1) * this.spec.interval;
+    p.closed = p.k;
     for (const v of VITALS) {
       const a = p.acc[v];
       if (!a || a.n === 0) continue;
@@ -310,7 +425,7 @@ export class News2Operator implements EngineOperator {
   /** Everything per patient (open interval, averages, alert and sensor-fault state) and the tracker's latest vitals. */
   snapshot(): unknown {
     return {
-      patients: [...this.patients.values()].map((p) => ({ ...p, acc: structuredClone(p.acc), faults: [...p.faults] })),
+      patients: [...this.patients.values()].map((p) => ({ ...p, acc: structuredClone(p.acc), ahead: structuredClone(p.ahead), latest: { ...p.latest }, seen: { ...p.seen }, faults: [...p.faults] })),
       tracker: this.tracker.snapshot(),
     };
   }
@@ -324,7 +439,10 @@ export class News2Operator implements EngineOperator {
         throw new Error(`${this.name}: each saved patient must be { id, k, count, acc, faults: [[vital, alert id]], ... }`);
       }
       if (next.size >= this.spec.max_patients) break;
-      next.set(e.id, { ...e, acc: structuredClone(e.acc), faults: new Map(e.faults as Array<[Vital, string]>) });
+      const ahead = Array.isArray(e.ahead) ? (structuredClone(e.ahead) as Ahead[]) : [];
+      const closed = typeof e.closed === 'number' ? e.closed : e.k - 1;
+      const record = (o: unknown) => (typeof o === 'object' && o !== null ? { ...(o as Record<string, number>) } : {});
+      next.set(e.id, { ...e, acc: structuredClone(e.acc), ahead, latest: record(e.latest), closed, arrivals: typeof e.arrivals === 'number' ? e.arrivals : 0, seen: record(e.seen), faults: new Map(e.faults as Array<[Vital, string]>) });
     }
     this.tracker.restore(s.tracker ?? []);
     this.patients.clear();
