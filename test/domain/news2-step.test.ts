@@ -187,10 +187,16 @@ test('news2 step: a vital whose clock runs ahead (minutes, or one reading a day 
     ['one heart-rate reading a day ahead, mid-stay', 86_400_000, 200],
     ["the patient's first reading a day ahead", 86_400_000, 0],
     ['the pulse oximeter 4 minutes fast', 240_000, -1],
+    ["the patient's first two readings, heart rate a day ahead in two intervals, before any other vital (the first interval scored alone)", 86_400_000, -2],
   ] as const) {
     const { p, results } = setup();
+    if (at === -2) {
+      p.push({ stream: 'bed-1/heart_rate', ts: T0 + ahead - 1, value: 72 } as Reading);
+      p.push({ stream: 'bed-1/heart_rate', ts: T0 + ahead + 1000, value: 72 } as Reading);
+    }
     for (let s = 0; s < 600; s++) {
       for (const [m, x] of Object.entries(NORMAL)) {
+        if (at === -2 && m === 'heart_rate' && s < 2) continue;
         const shift = (m === 'heart_rate' && s === at) || (at === -1 && m === 'spo2') ? ahead : 0;
         p.push({ stream: `bed-1/${m}`, ts: T0 + s * 1000 + shift, value: x } as Reading);
       }
@@ -198,7 +204,8 @@ test('news2 step: a vital whose clock runs ahead (minutes, or one reading a day 
     p.flush();
     const st = p.stats();
     assert.equal(st.dropped.news2_late ?? 0, 0, `${what}: no reading late`);
-    const rs = results();
+    // the heart rate's lone interval a day ahead, scored before the others came, is not one of the 10 minutes
+    const rs = results().filter((r) => r.end - T0 < 86_400_000 - 30_000);
     // every interval of the 10 minutes scored once, in order, complete (the fast one's own later)
     const ends = rs.map((r) => r.end - T0);
     assert.deepEqual(ends.slice(0, 20), Array.from({ length: 20 }, (_, i) => (i + 1) * 30_000), `${what}: the 20 intervals in order`);

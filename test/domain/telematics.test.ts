@@ -105,6 +105,23 @@ describe('telematics on raw IMU data', () => {
     });
   }
 
+  // Found by test/fuzz/pipelines.fuzz.test.ts: one axis stamped ahead became the vehicle's IMU
+  // time, and every reading after it was `telematics_late` (a day ahead: nothing judged for a day).
+  it('one accelerometer or gyro reading stamped ahead (a day, two minutes, a second) is dropped as telematics_ahead; the drive goes on and its events are found', () => {
+    for (const metric of ['accel_y', 'gyro_z']) {
+      for (const ahead of [86_400_000, 120_000, 1000]) {
+        const { readings, marks } = drive(testDrive().script, { mount: [130, 55, -20], gyro: true });
+        const i = readings.findIndex((r, k) => k > readings.length / 4 && r.stream.endsWith(`/${metric}`));
+        readings[i] = { ...readings[i]!, ts: readings[i]!.ts + ahead };
+        const { raised, p } = play(readings);
+        assert.deepEqual(where(raised, marks), EXPECTED, `${metric} ${ahead} ms ahead`);
+        const dropped = p.stats().dropped;
+        assert.equal(dropped.telematics_ahead, 1, `${metric} ${ahead} ms ahead: ${JSON.stringify(dropped)}`);
+        assert.equal(dropped.telematics_late ?? 0, 0, `${metric} ${ahead} ms ahead: ${JSON.stringify(dropped)}`);
+      }
+    }
+  });
+
   it("a gyro on its own clock (a phone's sensor events: stamped apart from the accelerometer, at another rate): forward from turns, the same events", () => {
     for (const gyroClock of [{ offset: 7, every: 1 }, { offset: -3, every: 2 }, { offset: 11, every: 5 }]) {
       const { raised, marks, p } = run({ mount: [130, 55, -20], gyroClock });

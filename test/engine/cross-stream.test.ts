@@ -98,3 +98,43 @@ test('join live: a device falling silent after a burst closes its streams\' wind
   assert.deepEqual(joined, [[0, false], [10, false], [20, false], [30, false], [40, false], [50, false]]);
   assert.deepEqual(p.stats().dropped, {}, 'no join_late');
 });
+
+/**
+ * Found by test/fuzz/pipelines.fuzz.test.ts: one result far past a device's pending join (a
+ * reading stamped a day ahead) became the pending join, and every later result of the device was
+ * `join_late`. Now such a result waits until another metric says which is right.
+ */
+test('join (replay): one reading stamped a day ahead is dropped as join_ahead; a device back after an hour joins at once; a stream 4 minutes fast loses only its own fields', () => {
+  const steps = [
+    { window: { type: 'tumbling', size: '10s', aggregates: ['rms', 'max'] } },
+    { join: { metric: 'vibration', fields: { rms: 'vibration_rms.rms', peak: 'vibration_peak.max' } } },
+    { output: 'features' },
+  ];
+  const play = (shift: (metric: string, s: number) => number | undefined) => {
+    const { p, results } = build({}, steps);
+    for (let s = 0; s < 600; s++) {
+      for (const m of ['vibration_rms', 'vibration_peak']) {
+        const d = shift(m, s);
+        if (d !== undefined) p.push({ stream: `pump/${m}`, ts: T0 + s * 1000 + d, value: 0.1 } as Reading);
+      }
+    }
+    p.flush();
+    const joined = results('features').filter((r) => r.stream === 'pump/vibration');
+    return { dropped: p.stats().dropped, joined, complete: joined.filter((r) => !r.partial).length };
+  };
+  const clean = play(() => 0);
+  assert.equal(clean.complete, 60);
+  // a day ahead, once
+  const glitch = play((m, s) => (m === 'vibration_rms' && s === 200 ? 86_400_000 : 0));
+  assert.equal(glitch.dropped.join_late ?? 0, 0, JSON.stringify(glitch.dropped));
+  assert.equal(glitch.dropped.join_ahead, 1);
+  assert.ok(glitch.complete >= 59, `complete joins ${glitch.complete}`);
+  // both sensors silent for an hour: the joins after the gap come as before
+  const gap = play((_m, s) => (s >= 300 && s < 400 ? undefined : s >= 400 ? 3_600_000 : 0));
+  assert.deepEqual(gap.dropped, {});
+  assert.equal(gap.complete, 50);
+  // the peak sensor's clock 4 minutes fast: the rms joins go on (partial), none late
+  const fast = play((m) => (m === 'vibration_peak' ? 240_000 : 0));
+  assert.equal(fast.dropped.join_late ?? 0, 0, JSON.stringify(fast.dropped));
+  assert.ok(fast.joined.length >= 55, `joins ${fast.joined.length}`);
+});

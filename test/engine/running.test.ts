@@ -28,6 +28,23 @@ function run(steps: unknown[], feed: (push: (stream: string, ts: number, value: 
 }
 
 describe('running: readings of a stopped or starting machine are held back', () => {
+  // Found by test/fuzz/pipelines.fuzz.test.ts: the machine's run then started a day ahead, and every
+  // later reading was held as `stopped` (the maintenance pipeline with pumps that stop sent nothing).
+  it("a device's first current reading stamped a day ahead does not hold its later readings as stopped", () => {
+    const { readings, counters } = run([{ running: { metric: 'current_a', above: 1, settle: '3s' } }, { output: 'kept' }], (push) => {
+      push('pump-1/current_a', T0 + 24 * H, 12);
+      for (let s = 0; s < 20; s++) {
+        push('pump-1/current_a', T0 + s * S, 12);
+        push('pump-1/vibration_rms', T0 + s * S, 0.2);
+      }
+    });
+    // the engine refuses the current's first four readings back in real time (a clock jump back,
+    // re-based at the fifth, 4 s): running from then, its readings held while it settles (3 s);
+    // the vibration before it (0–3 s) held as stopped, as the machine's state then was not known
+    assert.deepEqual(readings.filter((r) => r.startsWith('pump-1/vibration_rms')), Array.from({ length: 13 }, (_, i) => `pump-1/vibration_rms@${i + 7}`));
+    assert.equal(counters!.stopped, 4);
+  });
+
   it('held while stopped and for `settle` after a start, counted by reason; a device without a current passes, its first readings after `settle`', () => {
     const { readings, counters, p } = run([{ running: { metric: 'current_a', above: 1, settle: '3s' } }, { output: 'kept' }], (push) => {
       // pump-1 stopped for 0–4 s, running from 5 s, its vibration sent before its current;

@@ -77,8 +77,16 @@ interface Patient {
   ahead: Ahead[];
   /** Event time of each vital's latest reading: how far the patient's other vitals have got. */
   latest: Partial<Record<Vital, number>>;
-  /** Index of the last interval scored (-Infinity before the first): never opened again. */
+  /** Index of the last interval scored (-Infinity before the first): never opened again... */
   closed: number;
+  /**
+   * ...unless it and every interval scored since `shared` (the last with readings of two vitals or
+   * more) held readings of one vital alone, `lone`, or none (undefined; saved before 2026-12-07:
+   * none): a vital stamped ahead before the others came, whose intervals a reading of another
+   * vital may open below. `lone` is null once two different vitals scored alone.
+   */
+  shared: number;
+  lone: Vital | null | undefined;
   /** Readings of the patient so far, and that count at each vital's latest reading: which vitals still come in between. */
   arrivals: number;
   seen: Partial<Record<Vital, number>>;
@@ -138,14 +146,15 @@ export class News2Operator implements EngineOperator {
         ctx.drop('too_many_patients', r, `${r.stream}: ${this.name} already tracks max_patients=${this.spec.max_patients} patients`, r.ts);
         return;
       }
-      p = { id, k: -Infinity, count: 0, acc: {}, ahead: [], latest: {}, closed: -Infinity, arrivals: 0, seen: {}, active: false, alertId: '', alertStart: 0, peakLevel: 0, peakTotal: 0, pending: 0, pendingFrom: 0, below: 0, lastLevel: 0, faults: new Map() };
+      p = { id, k: -Infinity, count: 0, acc: {}, ahead: [], latest: {}, closed: -Infinity, shared: -Infinity, lone: undefined, arrivals: 0, seen: {}, active: false, alertId: '', alertStart: 0, peakLevel: 0, peakTotal: 0, pending: 0, pendingFrom: 0, below: 0, lastLevel: 0, faults: new Map() };
       this.patients.set(id, p);
     }
     const k = Math.floor(r.ts / this.spec.interval);
     if (k < p.k) {
       // The open interval was opened by one vital alone running ahead (a patient's first reading
       // stamped a day ahead; a clock re-based back): it waits ahead, and this reading's interval opens.
-      if (!(k > p.closed && p.ahead.length < MAX_AHEAD && this.fewAhead(p, vital))) {
+      const open = k > p.closed || (k > p.shared && p.lone !== null && p.lone !== vital);
+      if (!(open && p.ahead.length < MAX_AHEAD && this.fewAhead(p, vital))) {
         ctx.drop('news2_late', r, `${r.stream}: reading at ${isoTime(r.ts)} is older than ${id}'s open interval (starts ${isoTime(p.k * this.spec.interval)})`, r.ts);
         return;
       }
@@ -154,26 +163,31 @@ export class News2Operator implements EngineOperator {
       p.count = 0;
       p.acc = {};
     }
-    // A reading of a later interval closes the open one — unless every other vital of the patient
-    // is still before that interval's end: then this vital's clock runs ahead (a probe with its
-    // own clock set fast, one garbled timestamp), and closing would make all the others' readings
-    // late until real time caught up (one reading a day ahead used to silence NEWS2 for a day).
-    // Its readings wait in their own intervals until the others reach them.
+    // A reading of a later interval closes the open one only as far as the patient's other vitals
+    // have got (the furthest of those still reporting). Beyond that this vital's clock runs ahead
+    // (a probe with its own clock set fast, one garbled timestamp), and closing would make all the
+    // others' readings late until real time caught up (one reading a day ahead used to silence
+    // NEWS2 for a day): it waits in its own interval until the others reach it.
     let into: { count: number; acc: Partial<Record<Vital, Acc>> } = p;
-    if (k > p.k && p.k !== -Infinity && this.othersBehind(p, vital, r.ts, (p.k + 1) * this.spec.interval)) {
-      let i = 0;
-      while (i < p.ahead.length && p.ahead[i]!.k < k) i++;
-      if (p.ahead[i]?.k !== k) {
-        if (p.ahead.length >= MAX_AHEAD) {
-          ctx.drop('news2_ahead', r, `${r.stream}: reading at ${isoTime(r.ts)} is more than ${MAX_AHEAD} intervals ahead of ${id}'s other vitals (open interval starts ${isoTime(p.k * this.spec.interval)}): its clock runs fast?`, r.ts);
-          return;
-        }
-        p.ahead.splice(i, 0, { k, count: 0, acc: {} });
+    if (k > p.k) {
+      const reached = p.k === -Infinity ? undefined : this.othersReached(p, vital, r.ts);
+      const target = reached === undefined ? k : Math.min(k, Math.floor(reached / this.spec.interval));
+      if (target > p.k) {
+        if (p.k !== -Infinity) this.close(p, ctx);
+        this.moveTo(p, target, ctx);
       }
-      into = p.ahead[i]!;
-    } else if (k > p.k) {
-      if (p.k !== -Infinity) this.close(p, ctx);
-      this.moveTo(p, k, ctx);
+      if (k > p.k) {
+        let i = 0;
+        while (i < p.ahead.length && p.ahead[i]!.k < k) i++;
+        if (p.ahead[i]?.k !== k) {
+          if (p.ahead.length >= MAX_AHEAD) {
+            ctx.drop('news2_ahead', r, `${r.stream}: reading at ${isoTime(r.ts)} is more than ${MAX_AHEAD} intervals ahead of ${id}'s other vitals (open interval starts ${isoTime(p.k * this.spec.interval)}): its clock runs fast?`, r.ts);
+            return;
+          }
+          p.ahead.splice(i, 0, { k, count: 0, acc: {} });
+        }
+        into = p.ahead[i]!;
+      }
     }
     p.latest[vital] = r.ts;
     p.seen[vital] = ++p.arrivals;
@@ -205,22 +219,22 @@ export class News2Operator implements EngineOperator {
   }
 
   /**
-   * Are the patient's other vitals that still report all before `end`? A vital still reports if
-   * it sent a reading since `vital`'s last one (they come in between), or within two intervals
-   * before `ts`. False when none does: a vital read every 15 minutes (a blood pressure cuff), or
-   * one that stopped (a probe taken off), holds the interval back for two intervals at most.
+   * How far the patient's other vitals that still report have got: the latest time of the
+   * furthest; undefined when none does. A vital still reports if it sent a reading since
+   * `vital`'s last one (they come in between), or within two intervals before `ts`: a vital read
+   * every 15 minutes (a blood pressure cuff), or one that stopped (a probe taken off), holds an
+   * interval back for two intervals at most.
    */
-  private othersBehind(p: Patient, vital: Vital, ts: number, end: number): boolean {
+  private othersReached(p: Patient, vital: Vital, ts: number): number | undefined {
     const since = ts - 2 * this.spec.interval;
     const mine = p.seen[vital] ?? 0;
-    let others = false;
+    let reached: number | undefined;
     for (const v of VITALS) {
       const t = p.latest[v];
       if (v === vital || t === undefined || (t < since && (p.seen[v] ?? 0) < mine)) continue;
-      if (t >= end) return false;
-      others = true;
+      if (reached === undefined || t > reached) reached = t;
     }
-    return others;
+    return reached;
   }
 
   /** Has at most one vital of the patient other than `vital` reached its open interval? */
@@ -297,14 +311,20 @@ export class News2Operator implements EngineOperator {
   private close(p: Patient, ctx: OperatorContext): void {
     const end = (p.k + 1) * this.spec.interval;
     p.closed = p.k;
+    let only: Vital | null | undefined;
     for (const v of VITALS) {
       const a = p.acc[v];
       if (!a || a.n === 0) continue;
+      only = only === undefined ? v : null;
       this.tracker.update(p.id, v, WORST.has(v) ? a.max : a.sum / a.n, a.lastTs);
       a.n = 0;
       a.sum = 0;
       a.max = -Infinity;
     }
+    if (only === null) {
+      p.shared = p.k;
+      p.lone = undefined;
+    } else if (only !== undefined) p.lone = p.lone === undefined || p.lone === only ? only : null;
     const s = this.tracker.score(p.id, end);
     if (p.count === 0 && s.missing.length === VITALS.length) {
       // nothing measured in the interval and every vital older than its max_age: nothing to score
@@ -442,7 +462,9 @@ export class News2Operator implements EngineOperator {
       const ahead = Array.isArray(e.ahead) ? (structuredClone(e.ahead) as Ahead[]) : [];
       const closed = typeof e.closed === 'number' ? e.closed : e.k - 1;
       const record = (o: unknown) => (typeof o === 'object' && o !== null ? { ...(o as Record<string, number>) } : {});
-      next.set(e.id, { ...e, acc: structuredClone(e.acc), ahead, latest: record(e.latest), closed, arrivals: typeof e.arrivals === 'number' ? e.arrivals : 0, seen: record(e.seen), faults: new Map(e.faults as Array<[Vital, string]>) });
+      const shared = typeof e.shared === 'number' ? e.shared : closed;
+      const lone = typeof e.lone === 'string' ? e.lone : e.lone === null ? null : undefined;
+      next.set(e.id, { ...e, acc: structuredClone(e.acc), ahead, latest: record(e.latest), closed, shared, lone, arrivals: typeof e.arrivals === 'number' ? e.arrivals : 0, seen: record(e.seen), faults: new Map(e.faults as Array<[Vital, string]>) });
     }
     this.tracker.restore(s.tracker ?? []);
     this.patients.clear();

@@ -72,6 +72,8 @@ const GYRO_MASK = 0b111000;
  * as good as a simultaneous one.
  */
 const GYRO_HOLD = 250;
+/** An IMU reading this far (ms) behind its vehicle's current sample, which never completed, shows that sample stamped ahead. */
+const AHEAD_MS = 500;
 
 function newEvents(): Record<HarshType, Event> {
   const ev = (): Event => ({ since: NaN, active: false, id: '', start: 0, peak: 0, rebound: false });
@@ -257,10 +259,21 @@ export class TelematicsOperator implements EngineOperator {
   // --- raw IMU: assemble the axes of one accelerometer sample (same timestamp) and judge it; the gyro's axes likewise, on the gyro's own clock ---
   private imuReading(v: Vehicle, ch: number, r: Reading, ctx: OperatorContext): void {
     const gyro = ch >= 3;
-    const current = gyro ? v.gyroTs : v.sampleTs;
+    let current = gyro ? v.gyroTs : v.sampleTs;
     if (r.ts < current) {
-      ctx.drop('telematics_late', r, `${r.stream}: IMU reading at ${new Date(r.ts).toISOString()} is older than ${v.id}'s current ${gyro ? 'gyro reading' : 'sample'} (${new Date(current).toISOString()})`, r.ts);
-      return;
+      // The current sample far ahead of this reading, never completed, after the last one judged:
+      // one axis stamped ahead (a garbled timestamp). Until 2026-12-07 it became the vehicle's IMU
+      // time, and every reading after it was late: one reading a day ahead, and nothing judged for a day.
+      const done = gyro ? v.rateTs : v.mount.lastTs;
+      const incomplete = gyro ? v.gyroMask !== GYRO_MASK : (v.mask & 64) === 0;
+      if (!(incomplete && current - r.ts > AHEAD_MS && !(r.ts <= done))) {
+        ctx.drop('telematics_late', r, `${r.stream}: IMU reading at ${new Date(r.ts).toISOString()} is older than ${v.id}'s current ${gyro ? 'gyro reading' : 'sample'} (${new Date(current).toISOString()})`, r.ts);
+        return;
+      }
+      ctx.drop('telematics_ahead', { vehicle: v.id, ts: current, gyro }, `${v.id}: its ${gyro ? 'gyro reading' : 'accelerometer sample'} at ${new Date(current).toISOString()} never completed and ${r.stream} comes ${((current - r.ts) / 1000).toFixed(1)} s before it: stamped ahead (a garbled timestamp?), dropped; the IMU goes on from ${new Date(r.ts).toISOString()}`, current);
+      if (gyro) [v.gyroTs, v.gyroMask] = [-Infinity, 0];
+      else [v.sampleTs, v.mask] = [-Infinity, 0];
+      current = -Infinity;
     }
     if (r.ts === current && ((gyro ? v.gyroMask : v.mask) & (1 << ch)) !== 0) {
       ctx.drop('telematics_duplicate', r, `${r.stream}: a second reading at ${new Date(r.ts).toISOString()} for ${v.id}'s ${gyro ? 'gyro reading' : 'sample'} of that time; the first is kept (each sample needs its own timestamp: are the timestamps coarser than the sample rate?)`, r.ts);

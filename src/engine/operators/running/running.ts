@@ -184,7 +184,12 @@ export class RunningOperator implements EngineOperator {
     } else if (!running && m.running && r.ts >= m.since) {
       this.counts.stops++;
       ctx.pause(device, r.ts, this.isHeld, { value: r.value, reason: `${this.name}: stopped (${this.spec.metric} ${r.value} not above ${this.spec.above})` });
-    } else return m;
+    } else {
+      // Running at a time before the run's start: it ran then already (the start was stamped
+      // ahead: a device's first reading a day ahead held every later one as `stopped`).
+      if (running && m.running && r.ts < m.since) m.since = r.ts;
+      return m;
+    }
     m.running = running;
     return m;
   }
