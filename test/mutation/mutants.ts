@@ -40,7 +40,7 @@ export const MUTANTS: Mutant[] = [
     original: 'const far = at !== undefined && this.byMetric.size > 1 && res.start >= at + FAR_WINDOWS * Math.max(1, res.end - res.start);',
     replacement: 'const far = false;',
     tests: ['test/engine/cross-stream.test.ts'],
-    pattern: 'join \\(replay\\)',
+    pattern: 'join',
   },
   {
     id: 'telematics: an IMU axis stamped ahead becomes the vehicle\'s IMU time (every reading after it late)',
