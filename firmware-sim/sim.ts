@@ -50,6 +50,8 @@ export class Simulation {
   readonly ticks: number;
   private readonly buffers: Float64Array[] = [];
   private readonly sample: Sample;
+  /** The next tick not yet produced. */
+  private next = 0;
 
   constructor(readonly opts: SimOptions) {
     if (!(opts.rateHz > 0 && opts.rateHz <= 1000)) throw new Error(`rate ${opts.rateHz} Hz: expected more than 0 and at most 1000 samples/s per device`);
@@ -95,10 +97,16 @@ export class Simulation {
 
   /**
    * Produce ticks k in [from, to) (clamped to the run) into `sink`. The Sample object and its
-   * values array are reused: copy what you keep. Returns the next tick index.
+   * values array are reused: copy what you keep. Returns the next tick index. The device models
+   * step forward in time, so ticks already produced cannot be produced again (a new Simulation with
+   * the same seed gives the same readings); ticks may be skipped.
    */
   run(from: number, to: number, sink: SampleSink): number {
+    // Run again from an earlier tick, the models stepped back in time (dt < 0) and sent garbage
+    // without a word: a pump's current Infinity, its vibration 1e138.
+    if (from < this.next) throw new Error(`Simulation.run: tick ${from} comes before tick ${this.next}, the next one: the devices have already moved past it; make a new Simulation with the same options to produce the readings again`);
     const end = Math.min(to, this.ticks);
+    this.next = Math.max(this.next, end);
     const s = this.sample;
     for (let k = from; k < end; k++) {
       const t = this.timeOf(k);

@@ -19,6 +19,14 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'simulator: ticks already produced run again (the models step back in time and send garbage)',
+    in: 'firmware-sim/sim.ts',
+    original: 'if (from < this.next) throw new Error(',
+    replacement: 'if (false) throw new Error(',
+    tests: ['test/firmware-sim/sim.test.ts'],
+    pattern: 'already produced',
+  },
+  {
     id: 'running: a run whose start was stamped ahead stays ahead (every later reading held as stopped)',
     in: 'src/engine/operators/running/running.ts',
     original: 'if (running && m.running && r.ts < m.since) m.since = r.ts;',
