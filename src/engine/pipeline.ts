@@ -927,7 +927,7 @@ export class Pipeline {
     const judge = (keyState: KeyState, stream: string, ts: number, value: number | undefined, context?: number) => {
       if (value === undefined) return;
       if (!(value <= MAX_JUDGED && value >= -MAX_JUDGED)) {
-        const what = Number.isNaN(value) || value === Infinity || value === -Infinity ? `${value} (an aggregate that overflowed?)` : `${value}, beyond ±${MAX_JUDGED} (a fault code such as float32's largest, or a value decoded from the wrong bytes or type?)`;
+        const what = !Number.isFinite(value) ? `${value} (an aggregate that overflowed?)` : `${value}, beyond ±${MAX_JUDGED} (a fault code such as float32's largest, or a value decoded from the wrong bytes or type?)`;
         this.drops.drop('not_judged', { stream, ts, [step.field]: value }, `detect step "${step.name}", stream ${stream}: ${step.field} is ${what}: not judged, the detector's state kept as it was`, ts);
         return;
       }
