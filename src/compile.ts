@@ -31,17 +31,17 @@ function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): 
       forget_after: input.forget_after,
       clock_jump: { threshold: input.clock_jump.threshold, confirm: input.clock_jump.confirm },
     },
-    steps: spec.steps.map((st) => toEngineStep(st, spec.name, plugins)),
+    steps: spec.steps.map((st) => toEngineStep(st, spec.name, plugins, input.clock_jump.threshold)),
   };
 }
 
-function toEngineStep(st: StepSpec, pipeline: string, plugins: PluginSet): EngineStep {
+function toEngineStep(st: StepSpec, pipeline: string, plugins: PluginSet, rebaseAfter: number): EngineStep {
   const streams = st.streams;
   if (st.filter) return { kind: 'filter', filter: st.filter, streams };
   if (st.map) return { kind: 'map', map: st.map, streams };
   if (st.window) return { kind: 'window', window: st.window };
   if (st.output !== undefined) return { kind: 'output', output: typeof st.output === 'string' ? st.output : st.output.name, streams };
-  if (st.detect) return { kind: 'detect', detect: compileDetect(st.detect as DetectStepSpec, plugins, pipeline), streams };
+  if (st.detect) return { kind: 'detect', detect: compileDetect(st.detect as DetectStepSpec, plugins, pipeline, rebaseAfter), streams };
   const record = st as Record<string, unknown>;
   const kind = Object.keys(record).find((k) => !RESERVED_STEP_KEYS.includes(k) && record[k] !== undefined);
   const plugin = kind === undefined ? undefined : plugins.operator(kind);
@@ -50,8 +50,8 @@ function toEngineStep(st: StepSpec, pipeline: string, plugins: PluginSet): Engin
 }
 
 /** A validated `detect` step, built by its detector's plugin. */
-export function compileDetect(spec: DetectStepSpec, plugins: PluginSet = builtinPlugins, pipeline?: string): DetectStep {
+export function compileDetect(spec: DetectStepSpec, plugins: PluginSet = builtinPlugins, pipeline?: string, rebaseAfter?: number): DetectStep {
   const plugin = plugins.detector(spec.detector);
   if (!plugin) throw new Error(`${pipeline ? `pipeline ${pipeline}: ` : ''}detector "${spec.detector}" has no plugin in this build (src/plugins.ts lists them)`);
-  return compileDetectStep(spec, plugin);
+  return compileDetectStep(spec, plugin, rebaseAfter);
 }

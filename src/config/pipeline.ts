@@ -151,10 +151,10 @@ export function pipelineSchema(plugins: PluginSet = builtinPlugins) {
           clock_jump: z
             .strictObject({
               threshold: durationSchema.default(3_600_000).describe('A reading whose time differs from its stream\'s newest time by more than this (and more than the window\'s lateness) is a clock jump.'),
-              confirm: z.number().int().positive().max(1000).default(5).describe('Replay: after this many readings in a row consistent with the new time after a jump back, the stream is re-based (its open windows are emitted as partial and it starts afresh).'),
+              confirm: z.number().int().positive().max(1000).default(5).describe('Replay: after this many readings in a row consistent with the new time after a jump back, the stream is re-based (its open windows are emitted as partial and it starts afresh); at once if another stream of the device is already at that time.'),
             })
             .default({ threshold: 3_600_000, confirm: 5 })
-            .describe('How device clock jumps (a reboot to 1970, a GPS week rollover, hours forward or back) are handled, per stream, never touching other streams. Live: a jumped reading is accepted only if its new time agrees (within `threshold`) with the gateway clock (a clock being corrected, e.g. by NTP), re-basing the stream; otherwise it is refused and counted (`clock_jump_back`, `clock_jump_forward`). Replay: a jump forward is a gap in the recording and is accepted; a jump back is refused (`clock_jump_back`) until `confirm` consistent readings re-base the stream.'),
+            .describe('How device clock jumps (a reboot to 1970, a GPS week rollover, hours forward or back) are handled, per stream, never touching other streams. Live: a jumped reading is accepted only if its new time agrees (within `threshold`) with the gateway clock (a clock being corrected, e.g. by NTP), re-basing the stream; otherwise it is refused and counted (`clock_jump_back`, `clock_jump_forward`). Replay: a jump forward is a gap in the recording and is accepted; a jump back is refused (`clock_jump_back`) until `confirm` consistent readings re-base the stream (or another stream of the device is already at the new time). A stream re-based back is told to every step, which goes on on the new clock.'),
         })
         .describe('What the pipeline takes in.'),
       steps: z.array(stepSchema(plugins)).min(1).describe('Operators, applied in order per key.'),

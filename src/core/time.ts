@@ -89,6 +89,15 @@ export function unitHint(n: number, now: number): string {
   return '';
 }
 
+/**
+ * A time kept for a stream whose clock was then set back from `from` to `to` (the engine re-based
+ * it: input.clock_jump): moved to the new clock if it was on the old one (nearer `from` than
+ * `to`), else as it was (NaN and ±Infinity too).
+ */
+export function shiftedBack(t: number, from: number, to: number): number {
+  return t > (from + to) / 2 && t !== Infinity ? t + (to - from) : t;
+}
+
 /** A time for messages: ISO 8601, or the raw number when it is outside the Date range (never throws). */
 export function isoTime(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : `${ms} ms (outside the date range)`;

@@ -88,8 +88,11 @@ interface KeyState {
   lastContext: number | undefined;
 }
 
+/** A reading this much older than the last one judged is a clock set back (the pipeline's `input.clock_jump.threshold`, 1 h by default). */
+const DEFAULT_REBASE_AFTER = 3_600_000;
+
 /** The step for one validated spec, whose detectors `plugin` (of kind `spec.detector`) creates. */
-export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin): DetectStep {
+export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin, rebaseAfter = DEFAULT_REBASE_AFTER): DetectStep {
   if (plugin.kind !== spec.detector) throw new Error(`detect step: the spec is for detector "${spec.detector}", the plugin is "${plugin.kind}"`);
   const name = spec.name ?? spec.detector;
   const alertParams = alertParamsFor(spec.alert, plugin.alertDefaults);
@@ -113,6 +116,12 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin):
         out.alert = undefined;
         out.alertActive = keyState.alert.active;
         return out;
+      }
+      // Far older than the last reading judged: the stream's clock was set back (the engine re-based
+      // it, or an operator before this step re-based its device).
+      if (ts < keyState.lastTs - rebaseAfter) {
+        keyState.alert.rebased(keyState.lastTs, ts);
+        keyState.detector.rebased?.(keyState.lastTs, ts);
       }
       keyState.lastTs = ts;
       keyState.lastValue = value;

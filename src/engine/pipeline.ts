@@ -163,6 +163,14 @@ export interface EngineOperator {
    * Its windows have been flushed (partial) just before.
    */
   forget?(device: string, ts: number, reason: string, ctx: OperatorContext): void;
+  /**
+   * A stream's clock was set back (`input.clock_jump`: a device clock corrected by more than its
+   * `threshold`): its newest time was `from`, its readings go on from `to` (< from) on the new
+   * clock. Each of a device's streams is re-based in turn, at its own first reading on the new
+   * clock: what the operator keeps for the device on the old clock should go on, on the new one
+   * (else the device's readings are late until real time catches up with the old clock).
+   */
+  rebased?(stream: string, from: number, to: number, ctx: OperatorContext): void;
   /** State to save across restarts (JSON), and to restore it. */
   snapshot?(): unknown;
   restore?(snap: unknown): void;
@@ -467,7 +475,7 @@ export class Pipeline {
       // Live: the gateway clock says which side is right. A jump to within T of it is a clock
       // being corrected (NTP, GPS fix): re-base. A jump away from it is refused for as long as it lasts.
       if (ts >= ref - T && ts <= ref + T) {
-        if (back) this.rebase(keyState);
+        if (back) this.rebase(keyState, ts);
         keyState.jumpRun = 0;
         return true;
       }
@@ -475,11 +483,18 @@ export class Pipeline {
       // Replay: a jump ahead cannot be told from a gap in the recording.
       keyState.jumpRun = 0;
       return true;
+    } else if (this.deviceAt(keyState, ts)) {
+      // Replay: another stream of the device is already at this time (re-based before this one,
+      // or never ahead): a device has one clock as a rule, so this needs no confirming (else a
+      // stream read every 5 minutes lost its first 20 minutes after a correction).
+      this.rebase(keyState, ts);
+      keyState.jumpRun = 0;
+      return true;
     } else {
       keyState.jumpRun = keyState.jumpRun > 0 && Math.abs(ts - keyState.jumpTs) <= T ? keyState.jumpRun + 1 : 1;
       keyState.jumpTs = ts;
       if (keyState.jumpRun >= this.jumpConfirm) {
-        this.rebase(keyState);
+        this.rebase(keyState, ts);
         keyState.jumpRun = 0;
         return true;
       }
@@ -490,15 +505,38 @@ export class Pipeline {
     return false;
   }
 
-  /** Start a stream's time afresh after a clock jump: its open windows go out (partial), then new ones. */
-  private rebase(keyState: KeyState): void {
+  /** Is another stream of `keyState`'s device at `ts` (its newest time within the jump threshold)? */
+  private deviceAt(keyState: KeyState, ts: number): boolean {
+    for (const ks of this.byDevice.get(deviceOf(keyState.stream)) ?? []) if (ks !== keyState && Math.abs(ks.maxTs - ts) <= this.jumpThreshold) return true;
+    return false;
+  }
+
+  /**
+   * Start a stream's time afresh after its clock jumped back to `ts`: operators are told (in chain
+   * order, those before the window step first), its open windows go out (partial), then new ones.
+   * So do the open windows of the device's other streams still on the old clock (nearer its newest
+   * time than `ts`), together and in time order: a device has one clock as a rule, and each of its
+   * streams is re-based at its own next reading, so a join after the window step would otherwise
+   * get one stream's last windows before another's (parts of one window `join_late`).
+   */
+  private rebase(keyState: KeyState, ts: number): void {
     this.counts.rebased++;
+    const from = keyState.maxTs;
+    const mid = (from + ts) / 2;
+    const windowSlot = this.windowOp ? this.windowSlot : Infinity;
+    for (const { op: o, ctx, slot } of this.operators) if (slot <= windowSlot) o.rebased?.(keyState.stream, from, ts, ctx);
     const op = this.windowOp;
-    const slotState = keyState.slots[this.windowSlot];
-    if (op && slotState !== undefined) {
-      op.flush(slotState, keyState.stream, true, (res) => this.fired(keyState, res));
-      keyState.slots[this.windowSlot] = op.createKey();
+    if (op) {
+      const closed: ClosedWindow[] = [];
+      for (const ks of this.byDevice.get(deviceOf(keyState.stream)) ?? [keyState]) {
+        const slotState = ks.slots[this.windowSlot];
+        if (slotState === undefined || !(ks === keyState || ks.maxTs > mid)) continue;
+        op.flush(slotState, ks.stream, true, (res) => closed.push({ keyState: ks, res }));
+        ks.slots[this.windowSlot] = op.createKey();
+      }
+      this.fireInOrder(closed);
     }
+    for (const { op: o, ctx, slot } of this.operators) if (slot > windowSlot) o.rebased?.(keyState.stream, from, ts, ctx);
     keyState.maxTs = -Infinity;
   }
 

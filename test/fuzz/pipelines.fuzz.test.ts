@@ -6,7 +6,8 @@ import { loadPipelineFile } from '../../src/config/load.js';
 import type { Reading } from '../../src/core/reading.js';
 import type { Emission } from '../../src/core/records.js';
 import { compilePipeline } from '../../src/compile.js';
-import { Simulation, type Domain, type SimOptions } from '../../firmware-sim/index.js';
+import type { Domain, SimOptions } from '../../firmware-sim/index.js';
+import { simReadings } from '../helpers/sim-readings.js';
 import { runs, tried1 } from './runs.js';
 
 /**
@@ -42,16 +43,7 @@ const CASES: Array<{ file: string; domain: Domain; opts?: Partial<SimOptions>; f
 ];
 
 function readings(domain: Domain, opts: Partial<SimOptions> = {}, rename: Record<string, string> = {}): Reading[] {
-  const sim = new Simulation({ domains: [domain], devices: 1, rateHz: 1, seed: 3, start: START, durationMs: 15 * 60_000, faults: true, ...opts });
-  const out: Reading[] = [];
-  sim.run(0, sim.ticks, (s) => {
-    const metrics = s.device.metrics;
-    for (let i = 0; i < metrics.length; i++) {
-      const v = s.values[i]!;
-      if (!Number.isNaN(v)) out.push({ stream: `${s.device.id}/${rename[metrics[i]!] ?? metrics[i]}`, ts: s.t, value: v });
-    }
-  });
-  return out;
+  return simReadings({ domains: [domain], devices: 1, rateHz: 1, seed: 3, start: START, durationMs: 15 * 60_000, faults: true, ...opts }, rename);
 }
 
 const HOSTILE = [3.4028234663852886e38, -3.4028234663852886e38, 1e300, -1e300, 0, -0, 5e-324, -1, 1e9];

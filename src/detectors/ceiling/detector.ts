@@ -63,6 +63,12 @@ class UsualHigh {
     if (x > this.blockHigh) this.blockHigh = x;
   }
 
+  /** The clock was set back by `-by` ms: the block being learnt and the time it was last seen move to the new clock (whole blocks: the block's high is never learnt twice). */
+  rebased(by: number): void {
+    this.blockIdx += Math.floor(by / this.p.block);
+    this.seenTs += by;
+  }
+
   limit(): number {
     const sd = Math.max(Math.sqrt(this.variance), this.p.min_std, 1e-15 + 1e-12 * Math.abs(this.mean));
     return Math.max(this.p.threshold * sd, this.p.min_rise, this.p.min_ratio > 0 ? (this.p.min_ratio - 1) * Math.abs(this.mean) : 0);
@@ -266,6 +272,12 @@ export class CeilingDetector implements Detector {
     o.anomalous = d >= lim;
     o.rule = 'ceiling';
     return o;
+  }
+
+  /** The clock was set back from `from` to `to`: each state's block and times move to the new clock (else its highs were not learnt until real time caught up). */
+  rebased(from: number, to: number): void {
+    for (const s of this.states) s.rebased(to - from);
+    this.enteredTs += to - from;
   }
 
   snapshot(): Record<string, unknown> {

@@ -661,6 +661,12 @@ export class DefaultDetector implements Detector {
     if (this.growth !== null) [this.growth.up, this.growth.down] = [b[8]!, b[9]!];
   }
 
+  /** The clock was set back from `from` to `to`: the series keeps its age and its last time moves to the new clock (as for a step back of a day or more, REBASED). */
+  rebased(from: number, to: number): void {
+    this.lastTs += to - from;
+    this.season.rebased(to - from);
+  }
+
   snapshot(): Record<string, unknown> {
     return this.state(false);
   }

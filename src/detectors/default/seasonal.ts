@@ -253,6 +253,12 @@ export class SeasonalBaseline {
    * flat_err, flat_n] (means relative to offset). One typed array, not five: a checkpoint of
    * thousands of streams spent most of its capture allocating them.
    */
+  /** The clock was set back by `-by` ms: the series keeps its age (as below, for a step back of more than REBASED). */
+  rebased(by: number): void {
+    this.t0 += by;
+    this.lastTs += by;
+  }
+
   snapshot(): Float64Array {
     const np = this.np;
     const nm = this.means.length;

@@ -119,6 +119,13 @@ export class EwmaDetector implements Detector {
     this.lastTs = ts;
   }
 
+  /** The clock was set back from `from` to `to`: the warm-up's start, the last reading and a settle move to the new clock. */
+  rebased(from: number, to: number): void {
+    this.t0 += to - from;
+    this.lastTs += to - from;
+    this.settledAt += to - from;
+  }
+
   /** 1 − 2^(−dt / half_life), kept for the last dt: readings mostly come at one interval. */
   private weightAfter(dt: number): number {
     if (dt !== this.memoDt) {

@@ -41,6 +41,11 @@ export class FlatlineDetector implements Detector {
     return o;
   }
 
+  /** The clock was set back from `from` to `to`: the run's start moves to the new clock. */
+  rebased(from: number, to: number): void {
+    this.runStart += to - from;
+  }
+
   snapshot(): Record<string, unknown> {
     return { kind: this.kind, anchor: Number.isNaN(this.anchor) ? null : this.anchor, run_start: this.runStart, run: this.run };
   }

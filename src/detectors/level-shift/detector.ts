@@ -103,6 +103,12 @@ export class LevelShiftDetector implements Detector {
     return o;
   }
 
+  /** The clock was set back from `from` to `to`: early life's start and the last reading move to the new clock. */
+  rebased(from: number, to: number): void {
+    this.t0 += to - from;
+    this.lastTs += to - from;
+  }
+
   /** Paused until `ts` (its machine stood): early life counts running time; the next reading's interval counts from `ts`. */
   resume(ts: number): void {
     if (!(ts > this.lastTs)) return;

@@ -50,7 +50,7 @@ export class SpikeDetector implements Detector {
     let d: number;
     let limit: number;
     if (p.max_rate !== undefined) {
-      const dt = Math.max(ts - this.prevTs, 1) / 1000;
+      const dt = Number.isNaN(this.prevTs) ? Infinity : Math.max(ts - this.prevTs, 1) / 1000;
       d = directed(step / dt, p.direction);
       o.deviation = step / dt;
       limit = p.max_rate;
@@ -78,8 +78,13 @@ export class SpikeDetector implements Detector {
     return o;
   }
 
+  /** The clock was set back: how long passed since the last reading is not known, so the next step is no rate (`max_rate`). */
+  rebased(): void {
+    this.prevTs = NaN;
+  }
+
   snapshot(): Record<string, unknown> {
-    return { kind: this.kind, n: this.n, prev: this.prev, prev_ts: this.prevTs, typical: this.typical };
+    return { kind: this.kind, n: this.n, prev: this.prev, prev_ts: Number.isNaN(this.prevTs) ? null : this.prevTs, typical: this.typical };
   }
 
   restore(s: Record<string, unknown>): void {

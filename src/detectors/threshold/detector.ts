@@ -61,6 +61,11 @@ export class ThresholdDetector implements Detector {
     this.since = NaN;
   }
 
+  /** The clock was set back from `from` to `to`: a crossing still counting towards `min_duration` moves to the new clock. */
+  rebased(from: number, to: number): void {
+    this.since += to - from;
+  }
+
   snapshot(): Record<string, unknown> {
     return { kind: this.kind, active: this.active, since: Number.isNaN(this.since) ? null : this.since };
   }

@@ -17,6 +17,7 @@
  */
 import { DropCounter } from '../../core/drops.js';
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
+import { shiftedBack } from '../../core/time.js';
 import { news2Score, toAcvpu, type News2Observations, type News2Parameter, type News2Result } from './news2.js';
 
 /** The vitals the tracker keeps. `on_oxygen` is 1 (supplemental oxygen) or 0 (air); `consciousness` is ACVPU 0–4. */
@@ -210,6 +211,11 @@ export class News2Tracker {
   /** Patients seen so far (in order of first reading). */
   patientIds(): string[] {
     return [...this.patients.keys()];
+  }
+
+  /** A patient's clock was set back from `from` to `to`: the latest vitals stamped on the old clock move to the new one. */
+  rebased(patient: string, from: number, to: number): void {
+    for (const l of Object.values(this.patients.get(patient)?.vitals ?? {})) l.ts = shiftedBack(l.ts, from, to);
   }
 
   /** Forget a patient (discharged). */

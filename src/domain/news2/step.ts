@@ -293,18 +293,37 @@ export class News2Operator implements EngineOperator {
   }
 
   flush(_partial: boolean, ctx: OperatorContext): void {
-    for (const p of this.patients.values()) {
-      if (p.k !== -Infinity && p.count > 0) {
-        this.close(p, ctx);
-        p.k++;
-      }
-      // intervals a fast vital filled ahead of the others: each in turn
-      while (p.ahead.length > 0) {
-        this.moveTo(p, p.ahead[0]!.k, ctx);
-        this.close(p, ctx);
-        p.k++;
-      }
+    for (const p of this.patients.values()) this.closeAll(p, ctx);
+  }
+
+  /** Score what a patient has: the open interval, then those a fast vital filled ahead of the others, each in turn. */
+  private closeAll(p: Patient, ctx: OperatorContext): void {
+    if (p.k !== -Infinity && p.count > 0) {
+      this.close(p, ctx);
+      p.k++;
     }
+    while (p.ahead.length > 0) {
+      this.moveTo(p, p.ahead[0]!.k, ctx);
+      this.close(p, ctx);
+      p.k++;
+    }
+  }
+
+  /**
+   * A vital's clock was set back from `from` to `to` (the engine re-based its stream). If the
+   * patient's open interval is on the old clock (nearer `from` than `to`: the first of the
+   * patient's vitals to come back on the new clock), what it has is scored now and its intervals
+   * start again on the new clock; the latest vitals move to the new clock with it, so their ages
+   * stay right. Until 2026-12-08 the patient's readings were `news2_late` until real time caught
+   * up with the old clock: a monitor set two hours ahead and corrected lost two hours of NEWS2.
+   */
+  rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {
+    const p = this.patients.get(deviceOf(stream));
+    const mid = (from + to) / 2;
+    if (!p || this.metrics[metricOf(stream)] === undefined || !(p.k * this.spec.interval > mid)) return;
+    this.closeAll(p, ctx);
+    this.tracker.rebased(p.id, from, to);
+    Object.assign(p, { k: -Infinity, count: 0, acc: {}, ahead: [], latest: {}, closed: -Infinity, shared: -Infinity, lone: undefined, arrivals: 0, seen: {} });
   }
 
   /** Score the open interval of a patient at its end, pass the result on, update the alert. */

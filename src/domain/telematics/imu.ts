@@ -143,6 +143,22 @@ export class Mount {
     private readonly onGyroFlipped: () => void = () => {},
   ) {}
 
+  /**
+   * The vehicle's clock was set back: what was learnt (gravity once averaged, forward's evidence)
+   * stays; its times start again at the next sample, judged from it if gravity was known.
+   */
+  rebase(): void {
+    if (Number.isNaN(this.t0)) return;
+    if (this.ready(this.lastTs)) this.restoredG = true;
+    this.t0 = NaN;
+    this.lastTs = NaN;
+    this.movedSince = NaN;
+    this.turn = undefined;
+    this.gyroCheckSec = NaN;
+    this.speed.rebase();
+    this.stops.rebase();
+  }
+
   /** Gravity and forward evidence were restored from saved state: judge from the first sample on. */
   restored(): void {
     this.restoredG = true;

@@ -41,6 +41,12 @@ export class SpeedEvidence {
   /** The delay chosen (index), kept as the evidence changes (it is read at every sample). */
   private chosen = 0;
 
+  /** The clock was set back: the recent samples' bins (by time) go; the evidence stays. */
+  rebase(): void {
+    this.bins.fill(0);
+    this.bin = NaN;
+  }
+
   /** One sample of the horizontal acceleration. */
   add(ts: number, h: Vec3): void {
     const b = Math.floor(ts / BIN_MS);

@@ -216,6 +216,26 @@ export class TelematicsOperator implements EngineOperator {
     }
   }
 
+  /**
+   * A stream's clock was set back from `from` to `to`: if the vehicle's time is on the old clock
+   * (nearer `from`: the first of its streams to come back on the new one), events still open end
+   * there, and its times start again on the new clock with what it learnt of its mounting kept.
+   * Until 2026-12-08 every IMU reading was `telematics_late` until real time caught up with the
+   * old clock: a logger set two hours ahead and corrected judged nothing for two hours.
+   */
+  rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {
+    const v = this.vehicles.get(deviceOf(stream));
+    if (!v) return;
+    // (the samples judged: one axis stamped ahead alone, never completed, is no clock)
+    const newest = Math.max(...[v.mount.lastTs, v.rateTs, v.speedTs, v.longTs].filter((t) => !Number.isNaN(t)));
+    if (!(newest > (from + to) / 2)) return;
+    for (const t of HARSH_TYPES) this.end(v, t, v.events[t], v.sampleTs, ctx);
+    v.blind.abandon();
+    v.mount.rebase();
+    v.heading?.rebase();
+    Object.assign(v, { sampleTs: -Infinity, mask: 0, gyroTs: -Infinity, gyroMask: 0, rateTs: NaN, speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, courses: [], longTs: NaN, brakeEnd: -Infinity, lateAt: NaN });
+  }
+
   /** The vehicle sent nothing for input.forget_after: an event still open ends, and the vehicle (its learnt mounting too) is forgotten. */
   forget(device: string, _ts: number, _reason: string, ctx: OperatorContext): void {
     const v = this.vehicles.get(device);

@@ -87,6 +87,14 @@ export class StopEvidence {
   private length = 0;
   private count = 0;
 
+  /** The clock was set back: the current block starts again at the next sample; the blocks before and the evidence stay. */
+  rebase(): void {
+    this.blockTs = NaN;
+    this.n = 0;
+    this.s1 = [0, 0, 0];
+    this.s2 = [0, 0, 0];
+  }
+
   /** One accelerometer sample `a` (m/s²), the horizontal acceleration `h`, `up`; `dt` ms since the last. */
   update(ts: number, dt: number, a: Vec3, h: Vec3, up: Vec3): void {
     const b = this.body;

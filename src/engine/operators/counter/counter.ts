@@ -84,6 +84,16 @@ export class CounterOperator implements EngineOperator {
     ctx.reading({ ...r, value: rate });
   }
 
+  /**
+   * The stream's clock was set back from `from` to `to`: its rate starts again at its first reading
+   * on the new clock (how long passed between the two clocks' readings is not known). Else every
+   * reading was `counter_order` until real time caught up with the old clock.
+   */
+  rebased(stream: string, from: number, to: number): void {
+    const p = this.last.get(stream);
+    if (p !== undefined && p.ts > (from + to) / 2) this.last.delete(stream);
+  }
+
   forget(device: string): void {
     for (const stream of this.last.keys()) if (deviceOf(stream) === device) this.last.delete(stream);
   }

@@ -96,6 +96,15 @@ export class HoldOperator implements EngineOperator {
     }
   }
 
+  /**
+   * The stream's clock was set back from `from` to `to`: it is held again from its first reading on
+   * the new clock. Else no reading was remembered and no copy made until real time caught up.
+   */
+  rebased(stream: string, from: number, to: number): void {
+    const h = this.streams.get(stream);
+    if (h !== undefined && h.last.ts > (from + to) / 2) this.streams.delete(stream);
+  }
+
   forget(device: string): void {
     for (const stream of this.streams.keys()) if (deviceOf(stream) === device) this.streams.delete(stream);
   }

@@ -164,6 +164,22 @@ export class JoinOperator implements EngineOperator {
     this.lastEnd.delete(device);
   }
 
+  /**
+   * A stream of the device was set back from `from` to `to` (its windows on the old clock have just
+   * been flushed, the device's other streams' with them): a join still pending on the old clock
+   * (nearer `from`) gets no more parts and goes out; the device's joins go on on the new clock.
+   * Until 2026-12-08 the new clock's first windows were `join_late`, and the old clock's last were
+   * joined in parts, each stream's as it came to be re-based.
+   */
+  rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {
+    const device = deviceOf(stream);
+    const mid = (from + to) / 2;
+    // (a result held far ahead stays held: one stream stamped ahead once, as below)
+    const p = this.pending.get(device);
+    if (p && p.start > mid) this.emit(device, p, ctx);
+    if ((this.lastEnd.get(device) ?? -Infinity) > mid) this.lastEnd.delete(device);
+  }
+
   flush(_partial: boolean, ctx: OperatorContext): void {
     for (const device of [...this.held.keys()]) this.release(device, ctx);
     for (const [device, p] of [...this.pending]) this.emit(device, p, ctx);

@@ -30,6 +30,7 @@
  */
 import { deviceOf, metricOf } from '../../../core/reading.js';
 import type { Reading } from '../../../core/reading.js';
+import { shiftedBack } from '../../../core/time.js';
 import type { EngineOperator, OperatorContext } from '../../pipeline.js';
 import type { RunningStepSpec } from './schema.js';
 
@@ -202,6 +203,19 @@ export class RunningOperator implements EngineOperator {
     }
     this.machines.set(device, m);
     return m;
+  }
+
+  /**
+   * A stream's clock was set back from `from` to `to`: a start on the old clock (nearer `from`)
+   * moves to the new one, so a machine settled before the correction is not settling again after
+   * it (until 2026-12-08 it was: its readings held back as `settling` for `settle` again, and a
+   * start within the correction's span held them until real time caught up with it).
+   */
+  rebased(stream: string, from: number, to: number): void {
+    const m = this.machines.get(deviceOf(stream));
+    if (!m) return;
+    m.since = shiftedBack(m.since, from, to);
+    m.firstSeen = shiftedBack(m.firstSeen, from, to);
   }
 
   /** The device was forgotten (input.forget_after): readings still waiting for its first `metric` reading go on (taken as running), then its state goes. */
