@@ -20,6 +20,10 @@ export function compilePipeline(spec: PipelineSpec, sink: Sink, opts?: PipelineO
 /** A validated pipeline config in the engine's types, its detect and operator steps built. */
 function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): EnginePipelineSpec {
   const { input } = spec;
+  // A reading a detect step gets this much older than the last it judged is a clock set back: the
+  // engine's clock-jump threshold, never less than the window's lateness (readings that late are accepted).
+  const lateness = spec.steps.reduce((m, st) => Math.max(m, (st.window as { lateness?: number } | undefined)?.lateness ?? 0), 0);
+  const rebaseAfter = Math.max(input.clock_jump.threshold, lateness);
   return {
     name: spec.name,
     input: {
@@ -31,7 +35,7 @@ function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): 
       forget_after: input.forget_after,
       clock_jump: { threshold: input.clock_jump.threshold, confirm: input.clock_jump.confirm },
     },
-    steps: spec.steps.map((st) => toEngineStep(st, spec.name, plugins, input.clock_jump.threshold)),
+    steps: spec.steps.map((st) => toEngineStep(st, spec.name, plugins, rebaseAfter)),
   };
 }
 

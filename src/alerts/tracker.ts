@@ -144,7 +144,7 @@ export class AlertTracker {
    * The stream's clock was set back from `from` to `to`: the times kept on the old clock (a pending
    * run's start, the last clear, the last repeat) move with it, so a cooldown or a minimum duration
    * is not measured across the correction. An active alert keeps its start (its id). Until
-   * 2026-12-08 the time since the last clear came out negative: every alert of the stream was held
+   * 2026-12-07 the time since the last clear came out negative: every alert of the stream was held
    * back as within the cooldown until real time caught up with the old clock.
    */
   rebased(from: number, to: number): void {

@@ -3,7 +3,7 @@
  * it: input.clock_jump): the alerts it raises after the correction are those it raises with a
  * correct clock. Live, each reading arriving when it was taken (a replay refuses each stream's
  * first readings on the new clock until `confirm` of them agree, and a CUSUM then alarms a few
- * readings later). Until 2026-12-08 the alert tracker took the negative time since the last clear
+ * readings later). Until 2026-12-07 the alert tracker took the negative time since the last clear
  * for a cooldown and held back every alert of the stream until real time caught up with the old
  * clock, and `ewma`, `level_shift` and `ceiling` stayed in their warm-up (or learnt nothing) as long.
  */

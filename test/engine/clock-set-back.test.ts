@@ -1,7 +1,7 @@
 /**
  * A device whose clock ran ahead and was then set back (NTP, a GPS fix, a technician): the engine
  * re-bases each of its streams (input.clock_jump), and every step must go on on the new clock.
- * Until 2026-12-08 the steps that keep time per device did not: a monitor two hours ahead and then
+ * Until 2026-12-07 the steps that keep time per device did not: a monitor two hours ahead and then
  * corrected lost two hours of NEWS2 (`news2_late`), a van's IMU two hours of judging
  * (`telematics_late`), a pump its features for `settle` (held again as a new start) and parts of a
  * window to `join_late`, a counter every reading to `counter_order`; and every detect step held

@@ -314,7 +314,7 @@ export class News2Operator implements EngineOperator {
    * patient's open interval is on the old clock (nearer `from` than `to`: the first of the
    * patient's vitals to come back on the new clock), what it has is scored now and its intervals
    * start again on the new clock; the latest vitals move to the new clock with it, so their ages
-   * stay right. Until 2026-12-08 the patient's readings were `news2_late` until real time caught
+   * stay right. Until 2026-12-07 the patient's readings were `news2_late` until real time caught
    * up with the old clock: a monitor set two hours ahead and corrected lost two hours of NEWS2.
    */
   rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {

@@ -220,7 +220,7 @@ export class TelematicsOperator implements EngineOperator {
    * A stream's clock was set back from `from` to `to`: if the vehicle's time is on the old clock
    * (nearer `from`: the first of its streams to come back on the new one), events still open end
    * there, and its times start again on the new clock with what it learnt of its mounting kept.
-   * Until 2026-12-08 every IMU reading was `telematics_late` until real time caught up with the
+   * Until 2026-12-07 every IMU reading was `telematics_late` until real time caught up with the
    * old clock: a logger set two hours ahead and corrected judged nothing for two hours.
    */
   rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {

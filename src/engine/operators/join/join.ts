@@ -168,7 +168,7 @@ export class JoinOperator implements EngineOperator {
    * A stream of the device was set back from `from` to `to` (its windows on the old clock have just
    * been flushed, the device's other streams' with them): a join still pending on the old clock
    * (nearer `from`) gets no more parts and goes out; the device's joins go on on the new clock.
-   * Until 2026-12-08 the new clock's first windows were `join_late`, and the old clock's last were
+   * Until 2026-12-07 the new clock's first windows were `join_late`, and the old clock's last were
    * joined in parts, each stream's as it came to be re-based.
    */
   rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {

@@ -208,7 +208,7 @@ export class RunningOperator implements EngineOperator {
   /**
    * A stream's clock was set back from `from` to `to`: a start on the old clock (nearer `from`)
    * moves to the new one, so a machine settled before the correction is not settling again after
-   * it (until 2026-12-08 it was: its readings held back as `settling` for `settle` again, and a
+   * it (until 2026-12-07 it was: its readings held back as `settling` for `settle` again, and a
    * start within the correction's span held them until real time caught up with it).
    */
   rebased(stream: string, from: number, to: number): void {
