@@ -301,6 +301,11 @@ export class Pipeline {
   private readonly ingestTime: boolean;
   /** A step in a stream's time bigger than this is a clock jump (at least the window's lateness). */
   private readonly jumpThreshold: number;
+  /**
+   * Live: a stream that ran ahead of the gateway clock by more than this (the window's lateness,
+   * at least 30 s: more than a delivery's delay) and steps back to it had its clock corrected.
+   */
+  private readonly correctionAfter: number;
   private readonly jumpConfirm: number;
   /** Silence (gateway clock) after which a stream is idle for cross-stream operators. */
   private readonly streamIdle: number;
@@ -385,6 +390,7 @@ export class Pipeline {
     this.streamIdle = spec.input.idle_timeout ?? (Number.isFinite(idle) ? idle : 60_000);
     const lateness = windowOp instanceof TimeWindowOperator || windowOp instanceof SessionWindowOperator ? windowOp.lateness : 0;
     this.jumpThreshold = Math.max(spec.input.clock_jump.threshold, lateness);
+    this.correctionAfter = Math.max(lateness, 30_000);
   }
 
   /** Does this pipeline take readings of this stream? */
@@ -435,7 +441,13 @@ export class Pipeline {
     const step = ts - keyState.maxTs; // Infinity for a key's first reading
     if ((step > this.jumpThreshold || step < -this.jumpThreshold) && keyState.maxTs !== -Infinity) {
       if (!this.clockJump(keyState, r, ts, ref)) return true;
-    } else if (keyState.jumpRun !== 0) keyState.jumpRun = 0;
+    } else {
+      if (keyState.jumpRun !== 0) keyState.jumpRun = 0;
+      // Live: a stream that ran ahead of the gateway clock steps back to it: its device's clock was
+      // corrected (NTP), by less than the jump threshold. Re-based, so that the minutes it ran ahead
+      // are not `late` in every step until real time catches up.
+      if (live && step < 0 && keyState.maxTs - keyState.lastArrival > this.correctionAfter && Math.abs(ts - arrival) < -step / 2) this.rebase(keyState, ts);
+    }
     if (this.windowOp?.eventTime) {
       let wst = keyState.slots[this.windowSlot];
       if (wst === undefined) wst = keyState.slots[this.windowSlot] = this.windowOp.createKey();

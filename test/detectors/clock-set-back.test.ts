@@ -37,7 +37,7 @@ const DETECTORS: Record<string, Record<string, unknown>> = {
 };
 
 
-const DATA = (['maintenance', 'vitals', 'telematics'] as const).map((domain) => ({ domain, rs: simReadings({ domains: [domain], devices: 2, rateHz: 0.1, seed: 5, start: START, durationMs: 8 * HOUR, faults: true }) }));
+const DATA = (['maintenance', 'vitals', 'telematics'] as const).map((domain) => ({ domain, rs: simReadings({ domains: [domain], devices: 2, rateHz: 0.1, seed: 5, start: START, durationMs: 6 * HOUR, faults: true }) }));
 
 for (const [name, params] of Object.entries(DETECTORS)) {
   test(`clock set back: ${name} raises after the correction what it raises with a correct clock`, () => {

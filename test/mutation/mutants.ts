@@ -19,6 +19,14 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'clock set back, live: a stream minutes ahead of the gateway clock corrected back to it is not re-based (its minutes ahead late in every step)',
+    in: 'src/engine/pipeline.ts',
+    original: 'if (live && step < 0 && keyState.maxTs - keyState.lastArrival > this.correctionAfter && Math.abs(ts - arrival) < -step / 2) this.rebase(keyState, ts);',
+    replacement: '',
+    tests: ['test/engine/clock-set-back.test.ts'],
+    pattern: 'live.*vitals|live.*raw IMU',
+  },
+  {
     id: 'clock set back: a van whose gravity was known averages it again after the correction (its first 30 s unjudged)',
     in: 'src/domain/telematics/imu.ts',
     original: 'if (this.ready(this.lastTs)) this.restoredG = true;',
@@ -200,7 +208,7 @@ export const MUTANTS: Mutant[] = [
     original: 'if (running && m.running && r.ts < m.since) m.since = r.ts;',
     replacement: '',
     tests: ['test/engine/running.test.ts'],
-    pattern: 'stamped a day ahead',
+    pattern: 'stamped 30 minutes ahead',
   },
   {
     id: 'news2: intervals one vital scored alone ahead of the others (before they came) are never opened below',
