@@ -17,6 +17,7 @@ import type { Emission } from '../../src/core/records.js';
 import { compilePipeline } from '../../src/compile.js';
 import type { Domain, SimOptions } from '../../firmware-sim/index.js';
 import { simReadings } from '../helpers/sim-readings.js';
+import { drive, testDrive } from '../domain/telematics-signals.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const START = Date.UTC(2026, 0, 1);
@@ -174,4 +175,24 @@ test('clock set back (live): a device steadily 4 minutes fast with readings out 
   assert.equal(st.rebased, 0);
   // the late one is late, as any late reading
   assert.equal(st.late, 1);
+});
+
+test('clock set back: a van without speed (forward from its stops, or from its gyro turns) whose clock is corrected between two drives finds the second drive\'s harsh brake, acceleration and corner', () => {
+  const T0 = Date.UTC(2024, 5, 1, 8);
+  for (const o of [{ gyro: false }, { gyro: true }]) {
+    for (const ahead of [0, 2 * HOUR]) {
+      const first = drive(testDrive().script, { mount: [130, 55, -20], ...o, t0: T0 + ahead });
+      const second = T0 + first.readings.at(-1)!.ts - T0 - ahead + 1000;
+      const next = drive(testDrive().script, { mount: [130, 55, -20], ...o, t0: second, seed: 9 });
+      const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ telematics: {} }] });
+      const raised: string[] = [];
+      const p = compilePipeline(spec, (e) => {
+        if (e.kind === 'alert' && e.alert.state === 'raised' && e.alert.start >= second && (ahead === 0 || e.alert.start < T0 + ahead)) raised.push(e.alert.detector);
+      });
+      for (const r of [...first.readings, ...next.readings]) p.push(r);
+      p.flush();
+      assert.deepEqual(raised, ['harsh_braking', 'harsh_acceleration', 'harsh_cornering'], `gyro ${o.gyro}, ${ahead / HOUR} h ahead`);
+      assert.equal(p.stats().dropped.telematics_late ?? 0, 0);
+    }
+  }
 });

@@ -19,6 +19,14 @@ export interface Mutant {
 
 export const MUTANTS: Mutant[] = [
   {
+    id: 'clock set back: a van without speed keeps its stop-and-start block on the old clock (forward from stops frozen)',
+    in: 'src/domain/telematics/stops.ts',
+    original: '  rebase(): void {\n    this.blockTs = NaN;\n',
+    replacement: '  rebase(): void {\n',
+    tests: ['test/engine/clock-set-back.test.ts'],
+    pattern: 'a van without speed',
+  },
+  {
     id: 'clock set back, live: a stream minutes ahead of the gateway clock corrected back to it is not re-based (its minutes ahead late in every step)',
     in: 'src/engine/pipeline.ts',
     original: 'if (live && step < 0 && keyState.maxTs - keyState.lastArrival > this.correctionAfter && Math.abs(ts - arrival) < -step / 2) this.rebase(keyState, ts);',

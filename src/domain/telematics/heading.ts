@@ -47,11 +47,6 @@ export class WorldHeading {
     return [c * x[0] + s * x[1], -s * x[0] + c * x[1], x[2]];
   }
 
-  /** The clock was set back: the heading goes on from the next sample. */
-  rebase(): void {
-    this.lastTs = NaN;
-  }
-
   save(): Record<string, unknown> {
     const n = (x: number) => (Number.isNaN(x) ? null : x);
     return { psi: this.psi, bias: this.bias, lastTs: n(this.lastTs) };

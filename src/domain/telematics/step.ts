@@ -232,7 +232,6 @@ export class TelematicsOperator implements EngineOperator {
     for (const t of HARSH_TYPES) this.end(v, t, v.events[t], v.sampleTs, ctx);
     v.blind.abandon();
     v.mount.rebase();
-    v.heading?.rebase();
     Object.assign(v, { sampleTs: -Infinity, mask: 0, gyroTs: -Infinity, gyroMask: 0, rateTs: NaN, speedTs: NaN, speed: NaN, fresh: [], holdRun: 0, moveBefore: NaN, courses: [], longTs: NaN, brakeEnd: -Infinity, lateAt: NaN });
   }
 
