@@ -90,12 +90,17 @@ export function unitHint(n: number, now: number): string {
 }
 
 /**
- * A time kept for a stream whose clock was then set back from `from` to `to` (the engine re-based
- * it: input.clock_jump): moved to the new clock if it was on the old one (nearer `from` than
- * `to`), else as it was (NaN and ±Infinity too).
+ * Is a time kept for a stream whose clock was then set back from `from` to `to` (the engine
+ * re-based it: input.clock_jump) on the old clock, nearer `from` than `to`? A device's streams are
+ * re-based one after another: what the first moved to the new clock is not moved again.
  */
+export function onOldClock(t: number, from: number, to: number): boolean {
+  return t > (from + to) / 2;
+}
+
+/** A time kept for a stream whose clock was set back from `from` to `to`: moved to the new clock if it was on the old one, else as it was (NaN and ±Infinity too). */
 export function shiftedBack(t: number, from: number, to: number): number {
-  return t > (from + to) / 2 && t !== Infinity ? t + (to - from) : t;
+  return onOldClock(t, from, to) && t !== Infinity ? t + (to - from) : t;
 }
 
 /** A time for messages: ISO 8601, or the raw number when it is outside the Date range (never throws). */

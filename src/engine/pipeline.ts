@@ -2,7 +2,7 @@ import type { EnginePipelineSpec, EngineStep, FilterSpec, MapSpec, WindowSpec } 
 import type { SharedCapture } from '../core/shared-capture.js';
 import { DropCounter } from '../core/drops.js';
 import { deviceOf, metricOf, type Reading } from '../core/reading.js';
-import { isoTime, MAX_DATE_MS, unitHint } from '../core/time.js';
+import { isoTime, onOldClock, MAX_DATE_MS, unitHint } from '../core/time.js';
 import { formatDuration } from '../core/duration.js';
 import type { AlertRecord, Emission, Sink, WindowResult } from '../core/records.js';
 import { planFor } from './aggregates.js';
@@ -534,7 +534,6 @@ export class Pipeline {
   private rebase(keyState: KeyState, ts: number): void {
     this.counts.rebased++;
     const from = keyState.maxTs;
-    const mid = (from + ts) / 2;
     const windowSlot = this.windowOp ? this.windowSlot : Infinity;
     for (const { op: o, ctx, slot } of this.operators) if (slot <= windowSlot) o.rebased?.(keyState.stream, from, ts, ctx);
     const op = this.windowOp;
@@ -542,7 +541,7 @@ export class Pipeline {
       const closed: ClosedWindow[] = [];
       for (const ks of this.byDevice.get(deviceOf(keyState.stream)) ?? [keyState]) {
         const slotState = ks.slots[this.windowSlot];
-        if (slotState === undefined || !(ks === keyState || ks.maxTs > mid)) continue;
+        if (slotState === undefined || !(ks === keyState || onOldClock(ks.maxTs, from, ts))) continue;
         op.flush(slotState, ks.stream, true, (res) => closed.push({ keyState: ks, res }));
         ks.slots[this.windowSlot] = op.createKey();
       }

@@ -69,7 +69,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'clock set back: only the re-based stream\'s windows close (a join gets one stream\'s last windows before another\'s)',
     in: 'src/engine/pipeline.ts',
-    original: 'if (slotState === undefined || !(ks === keyState || ks.maxTs > mid)) continue;',
+    original: 'if (slotState === undefined || !(ks === keyState || onOldClock(ks.maxTs, from, ts))) continue;',
     replacement: 'if (slotState === undefined || ks !== keyState) continue;',
     tests: ['test/engine/clock-set-back.test.ts'],
     pattern: 'replay.*predictive-maintenance.yaml \\(maintenance\\)',
@@ -85,7 +85,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'clock set back: news2 keeps the patient\'s intervals on the old clock (news2_late for hours)',
     in: 'src/domain/news2/step.ts',
-    original: 'if (!p || this.metrics[metricOf(stream)] === undefined || !(p.k * this.spec.interval > mid)) return;',
+    original: 'if (!p || this.metrics[metricOf(stream)] === undefined || !onOldClock(p.k * this.spec.interval, from, to)) return;',
     replacement: 'return;',
     tests: ['test/engine/clock-set-back.test.ts'],
     pattern: 'vitals',
@@ -101,7 +101,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'clock set back: telematics keeps the vehicle on the old clock (telematics_late for hours)',
     in: 'src/domain/telematics/step.ts',
-    original: 'if (!(newest > (from + to) / 2)) return;',
+    original: 'if (!onOldClock(newest, from, to)) return;',
     replacement: 'return;',
     tests: ['test/engine/clock-set-back.test.ts'],
     pattern: 'raw IMU',
@@ -117,7 +117,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'clock set back: join keeps the pending join on the old clock',
     in: 'src/engine/operators/join/join.ts',
-    original: 'if (p && p.start > mid) this.emit(device, p, ctx);',
+    original: 'if (p && onOldClock(p.start, from, to)) this.emit(device, p, ctx);',
     replacement: '',
     tests: ['test/engine/clock-set-back.test.ts'],
     pattern: 'counter, hold',
@@ -125,7 +125,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'clock set back: counter keeps the last reading on the old clock (counter_order)',
     in: 'src/engine/operators/counter/counter.ts',
-    original: 'if (p !== undefined && p.ts > (from + to) / 2) this.last.delete(stream);',
+    original: 'if (p !== undefined && onOldClock(p.ts, from, to)) this.last.delete(stream);',
     replacement: '',
     tests: ['test/engine/clock-set-back.test.ts'],
     pattern: 'counter, hold',
@@ -133,7 +133,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'clock set back: hold keeps the last reading on the old clock (no copies)',
     in: 'src/engine/operators/hold/hold.ts',
-    original: 'if (h !== undefined && h.last.ts > (from + to) / 2) this.streams.delete(stream);',
+    original: 'if (h !== undefined && onOldClock(h.last.ts, from, to)) this.streams.delete(stream);',
     replacement: '',
     tests: ['test/engine/clock-set-back.test.ts'],
     pattern: 'counter, hold',

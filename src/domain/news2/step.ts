@@ -32,7 +32,7 @@
  * (and, live, from each patient's own clock: `ctx.deviceTime` at each `advanceTo`).
  */
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
-import { isoTime } from '../../core/time.js';
+import { isoTime, onOldClock } from '../../core/time.js';
 import { itemAt } from '../../core/item-at.js';
 import type { AlertRecord, WindowResult } from '../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
@@ -319,8 +319,7 @@ export class News2Operator implements EngineOperator {
    */
   rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {
     const p = this.patients.get(deviceOf(stream));
-    const mid = (from + to) / 2;
-    if (!p || this.metrics[metricOf(stream)] === undefined || !(p.k * this.spec.interval > mid)) return;
+    if (!p || this.metrics[metricOf(stream)] === undefined || !onOldClock(p.k * this.spec.interval, from, to)) return;
     this.closeAll(p, ctx);
     this.tracker.rebased(p.id, from, to);
     Object.assign(p, { k: -Infinity, count: 0, acc: {}, ahead: [], latest: {}, closed: -Infinity, shared: -Infinity, lone: undefined, arrivals: 0, seen: {} });

@@ -21,6 +21,7 @@
  */
 import { deviceOf, metricOf, type Reading } from '../../core/reading.js';
 import type { AlertRecord } from '../../core/records.js';
+import { onOldClock } from '../../core/time.js';
 import type { EngineOperator, OperatorContext } from '../../engine/pipeline.js';
 import { BlindLog } from './blind-log.js';
 import { WorldHeading } from './heading.js';
@@ -228,7 +229,7 @@ export class TelematicsOperator implements EngineOperator {
     if (!v) return;
     // (the samples judged: one axis stamped ahead alone, never completed, is no clock)
     const newest = Math.max(...[v.mount.lastTs, v.rateTs, v.speedTs, v.longTs].filter((t) => !Number.isNaN(t)));
-    if (!(newest > (from + to) / 2)) return;
+    if (!onOldClock(newest, from, to)) return;
     for (const t of HARSH_TYPES) this.end(v, t, v.events[t], v.sampleTs, ctx);
     v.blind.abandon();
     v.mount.rebase();

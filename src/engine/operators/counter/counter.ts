@@ -21,7 +21,7 @@
  * the last, `duplicate`).
  */
 import { deviceOf, metricOf, type Reading } from '../../../core/reading.js';
-import { isoTime } from '../../../core/time.js';
+import { isoTime, onOldClock } from '../../../core/time.js';
 import type { EngineOperator, OperatorContext } from '../../pipeline.js';
 import type { CounterStepSpec } from './schema.js';
 
@@ -91,7 +91,7 @@ export class CounterOperator implements EngineOperator {
    */
   rebased(stream: string, from: number, to: number): void {
     const p = this.last.get(stream);
-    if (p !== undefined && p.ts > (from + to) / 2) this.last.delete(stream);
+    if (p !== undefined && onOldClock(p.ts, from, to)) this.last.delete(stream);
   }
 
   forget(device: string): void {

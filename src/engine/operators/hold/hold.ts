@@ -24,6 +24,7 @@
  * (`expired`).
  */
 import { deviceOf, metricOf, type Reading } from '../../../core/reading.js';
+import { onOldClock } from '../../../core/time.js';
 import type { EngineOperator, OperatorContext } from '../../pipeline.js';
 import type { HoldStepSpec } from './schema.js';
 
@@ -102,7 +103,7 @@ export class HoldOperator implements EngineOperator {
    */
   rebased(stream: string, from: number, to: number): void {
     const h = this.streams.get(stream);
-    if (h !== undefined && h.last.ts > (from + to) / 2) this.streams.delete(stream);
+    if (h !== undefined && onOldClock(h.last.ts, from, to)) this.streams.delete(stream);
   }
 
   forget(device: string): void {

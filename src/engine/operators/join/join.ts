@@ -22,7 +22,7 @@
  * The step's config schema is in join-schema.ts.
  */
 import { deviceOf, metricOf } from '../../../core/reading.js';
-import { isoTime } from '../../../core/time.js';
+import { isoTime, onOldClock } from '../../../core/time.js';
 import type { WindowResult } from '../../../core/records.js';
 import type { EngineOperator, OperatorContext } from '../../pipeline.js';
 import type { JoinStepSpec } from './schema.js';
@@ -173,11 +173,10 @@ export class JoinOperator implements EngineOperator {
    */
   rebased(stream: string, from: number, to: number, ctx: OperatorContext): void {
     const device = deviceOf(stream);
-    const mid = (from + to) / 2;
     // (a result held far ahead stays held: one stream stamped ahead once, as below)
     const p = this.pending.get(device);
-    if (p && p.start > mid) this.emit(device, p, ctx);
-    if ((this.lastEnd.get(device) ?? -Infinity) > mid) this.lastEnd.delete(device);
+    if (p && onOldClock(p.start, from, to)) this.emit(device, p, ctx);
+    if (onOldClock(this.lastEnd.get(device) ?? -Infinity, from, to)) this.lastEnd.delete(device);
   }
 
   flush(_partial: boolean, ctx: OperatorContext): void {
