@@ -20,10 +20,6 @@ export function compilePipeline(spec: PipelineSpec, sink: Sink, opts?: PipelineO
 /** A validated pipeline config in the engine's types, its detect and operator steps built. */
 function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): EnginePipelineSpec {
   const { input } = spec;
-  // A reading a detect step gets this much older than the last it judged is a clock set back: the
-  // engine's clock-jump threshold, never less than the window's lateness (readings that late are accepted).
-  const lateness = spec.steps.reduce((m, st) => Math.max(m, (st.window as { lateness?: number } | undefined)?.lateness ?? 0), 0);
-  const rebaseAfter = Math.max(input.clock_jump.threshold, lateness);
   return {
     name: spec.name,
     input: {
@@ -35,17 +31,17 @@ function toEngineSpec(spec: PipelineSpec, plugins: PluginSet = builtinPlugins): 
       forget_after: input.forget_after,
       clock_jump: { threshold: input.clock_jump.threshold, confirm: input.clock_jump.confirm },
     },
-    steps: spec.steps.map((st) => toEngineStep(st, spec.name, plugins, rebaseAfter)),
+    steps: spec.steps.map((st) => toEngineStep(st, spec.name, plugins)),
   };
 }
 
-function toEngineStep(st: StepSpec, pipeline: string, plugins: PluginSet, rebaseAfter: number): EngineStep {
+function toEngineStep(st: StepSpec, pipeline: string, plugins: PluginSet): EngineStep {
   const streams = st.streams;
   if (st.filter) return { kind: 'filter', filter: st.filter, streams };
   if (st.map) return { kind: 'map', map: st.map, streams };
   if (st.window) return { kind: 'window', window: st.window };
   if (st.output !== undefined) return { kind: 'output', output: typeof st.output === 'string' ? st.output : st.output.name, streams };
-  if (st.detect) return { kind: 'detect', detect: compileDetect(st.detect as DetectStepSpec, plugins, pipeline, rebaseAfter), streams };
+  if (st.detect) return { kind: 'detect', detect: compileDetect(st.detect as DetectStepSpec, plugins, pipeline), streams };
   const record = st as Record<string, unknown>;
   const kind = Object.keys(record).find((k) => !RESERVED_STEP_KEYS.includes(k) && record[k] !== undefined);
   const plugin = kind === undefined ? undefined : plugins.operator(kind);
@@ -54,8 +50,8 @@ function toEngineStep(st: StepSpec, pipeline: string, plugins: PluginSet, rebase
 }
 
 /** A validated `detect` step, built by its detector's plugin. */
-export function compileDetect(spec: DetectStepSpec, plugins: PluginSet = builtinPlugins, pipeline?: string, rebaseAfter?: number): DetectStep {
+export function compileDetect(spec: DetectStepSpec, plugins: PluginSet = builtinPlugins, pipeline?: string): DetectStep {
   const plugin = plugins.detector(spec.detector);
   if (!plugin) throw new Error(`${pipeline ? `pipeline ${pipeline}: ` : ''}detector "${spec.detector}" has no plugin in this build (src/plugins.ts lists them)`);
-  return compileDetectStep(spec, plugin, rebaseAfter);
+  return compileDetectStep(spec, plugin);
 }

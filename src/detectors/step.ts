@@ -6,6 +6,7 @@
 import type { SharedCapture } from '../core/shared-capture.js';
 import { AlertTracker, DEFAULT_ALERT_PARAMS, type AlertParams } from '../alerts/tracker.js';
 import type { AlertRecord } from '../core/records.js';
+import { onOldClock } from '../core/time.js';
 import type { DetectorPlugin } from './types.js';
 import { SETTLING, type Detector } from './types.js';
 
@@ -70,6 +71,13 @@ export interface DetectStep {
   overdue?(state: unknown, ts: number): AlertRecord | undefined;
   /** The stream was paused until event time `ts` (gateway down, machine stopped): Detector.resume. */
   resume?(state: unknown, ts: number): void;
+  /**
+   * The stream's device clock was set back from `from` (its newest time on the old clock) to `to`
+   * (the engine re-based it): what the alert tracker and the detector keep on the old clock moves
+   * to the new one (AlertTracker.rebased, Detector.rebased). Nothing if the step judged nothing on
+   * the old clock.
+   */
+  rebased(state: unknown, from: number, to: number): void;
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
@@ -88,11 +96,8 @@ interface KeyState {
   lastContext: number | undefined;
 }
 
-/** A reading this much older than the last one judged is a clock set back (the pipeline's `input.clock_jump.threshold`, 1 h by default). */
-const DEFAULT_REBASE_AFTER = 3_600_000;
-
 /** The step for one validated spec, whose detectors `plugin` (of kind `spec.detector`) creates. */
-export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin, rebaseAfter = DEFAULT_REBASE_AFTER): DetectStep {
+export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin): DetectStep {
   if (plugin.kind !== spec.detector) throw new Error(`detect step: the spec is for detector "${spec.detector}", the plugin is "${plugin.kind}"`);
   const name = spec.name ?? spec.detector;
   const alertParams = alertParamsFor(spec.alert, plugin.alertDefaults);
@@ -117,12 +122,6 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin, 
         out.alertActive = keyState.alert.active;
         return out;
       }
-      // Far older than the last reading judged: the stream's clock was set back (the engine re-based
-      // it, or an operator before this step re-based its device).
-      if (ts < keyState.lastTs - rebaseAfter) {
-        keyState.alert.rebased(keyState.lastTs, ts);
-        keyState.detector.rebased?.(keyState.lastTs, ts);
-      }
       keyState.lastTs = ts;
       keyState.lastValue = value;
       keyState.lastContext = context;
@@ -133,6 +132,14 @@ export function compileDetectStep(spec: DetectStepSpec, plugin: DetectorPlugin, 
       out.alert = quiet || j.rule === SETTLING ? undefined : keyState.alert.update(ts, value, j);
       out.alertActive = keyState.alert.active;
       return out;
+    },
+    rebased(state: unknown, from: number, to: number): void {
+      const keyState = state as KeyState;
+      // judged nothing on the old clock (or told already: a stream's own re-base after its device's)
+      if (!onOldClock(keyState.lastTs, from, to)) return;
+      keyState.alert.rebased(from, to);
+      keyState.detector.rebased?.(from, to);
+      keyState.lastTs += to - from;
     },
     stop(state: unknown, ts: number, value: number, reason: string): AlertRecord | undefined {
       const keyState = state as KeyState;

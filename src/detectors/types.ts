@@ -43,10 +43,11 @@ export interface Detector {
    */
   stop?(ended: boolean): void;
   /**
-   * Optional: the stream's clock was set back, from `from` (the last reading judged) to `to` (the
-   * next), by more than `input.clock_jump.threshold`: times kept on the old clock should move to
-   * the new one (by `to − from`), so that no duration or interval measured across the
-   * correction comes out negative for as long as the correction was.
+   * Optional: the stream's clock was set back (the engine re-based it), from `from` (where the old
+   * clock stands: its newest time, plus, live, the time since it arrived) to `to` (the first reading
+   * on the new clock): times kept on the old clock should move to the new one (by `to − from`), so
+   * that no duration or interval measured across the correction comes out negative for as long as
+   * the correction was.
    */
   rebased?(from: number, to: number): void;
   /** Plain state (numbers, arrays of numbers, typed arrays, booleans, strings): a copy, independent of the detector. */

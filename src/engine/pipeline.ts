@@ -90,6 +90,8 @@ export interface EngineDetectStep {
    * held it back while its machine stood): the pause is not the stream's time (Detector.resume).
    */
   resume?(state: unknown, ts: number): void;
+  /** The stream's clock was set back from `from` (its newest time) to `to`: times the step keeps on the old clock move to the new one. */
+  rebased?(state: unknown, from: number, to: number): void;
   /** With a `capture`, the detector may share its live typed arrays with it (copy on write) instead of copying them now. */
   snapshot(state: unknown, capture?: SharedCapture): unknown;
   restore(stream: string, snap: unknown): unknown;
@@ -446,7 +448,7 @@ export class Pipeline {
       // Live: a stream that ran ahead of the gateway clock steps back to it: its device's clock was
       // corrected (NTP), by less than the jump threshold. Re-based, so that the minutes it ran ahead
       // are not `late` in every step until real time catches up.
-      if (live && step < 0 && keyState.maxTs - keyState.lastArrival > this.correctionAfter && Math.abs(ts - arrival) < -step / 2) this.rebase(keyState, ts);
+      if (live && step < 0 && keyState.maxTs - keyState.lastArrival > this.correctionAfter && Math.abs(ts - arrival) < -step / 2) this.rebase(keyState, ts, arrival);
     }
     if (this.windowOp?.eventTime) {
       let wst = keyState.slots[this.windowSlot];
@@ -487,7 +489,7 @@ export class Pipeline {
       // Live: the gateway clock says which side is right. A jump to within T of it is a clock
       // being corrected (NTP, GPS fix): re-base. A jump away from it is refused for as long as it lasts.
       if (ts >= ref - T && ts <= ref + T) {
-        if (back) this.rebase(keyState, ts);
+        if (back) this.rebase(keyState, ts, ref);
         keyState.jumpRun = 0;
         return true;
       }
@@ -529,11 +531,14 @@ export class Pipeline {
    * So do the open windows of the device's other streams still on the old clock (nearer its newest
    * time than `ts`), together and in time order: a device has one clock as a rule, and each of its
    * streams is re-based at its own next reading, so a join after the window step would otherwise
-   * get one stream's last windows before another's (parts of one window `join_late`).
+   * get one stream's last windows before another's (parts of one window `join_late`). Last, its
+   * detect steps (and those of the streams its device's operators make) move their times.
    */
-  private rebase(keyState: KeyState, ts: number): void {
+  private rebase(keyState: KeyState, ts: number, arrival?: number): void {
     this.counts.rebased++;
-    const from = keyState.maxTs;
+    // Where the old clock would be now: live, the gateway clock says how long passed since the
+    // stream's last reading (the readings' times alone put the two on top of each other).
+    const from = keyState.maxTs + (arrival !== undefined && arrival > keyState.lastArrival ? arrival - keyState.lastArrival : 0);
     const windowSlot = this.windowOp ? this.windowSlot : Infinity;
     for (const { op: o, ctx, slot } of this.operators) if (slot <= windowSlot) o.rebased?.(keyState.stream, from, ts, ctx);
     const op = this.windowOp;
@@ -548,6 +553,15 @@ export class Pipeline {
       this.fireInOrder(closed);
     }
     for (const { op: o, ctx, slot } of this.operators) if (slot > windowSlot) o.rebased?.(keyState.stream, from, ts, ctx);
+    // Last, when every old-clock record has been judged: the detect steps of the stream, and of the
+    // streams its device's operators make (a join's `<device>/vibration`: never read, no time of their own).
+    for (const ks of this.byDevice.get(deviceOf(keyState.stream)) ?? [keyState]) {
+      if (ks !== keyState && ks.maxTs !== -Infinity) continue;
+      for (const { slot, step } of this.detectSteps) {
+        const slotState = ks.slots[slot];
+        if (slotState !== undefined) step.rebased?.(slotState, from, ts);
+      }
+    }
     keyState.maxTs = -Infinity;
   }
 

@@ -67,6 +67,41 @@ for (const [name, params] of Object.entries(DETECTORS)) {
 }
 
 /**
+ * A device a few minutes fast (within `max_future_skew`) corrected by NTP, live: the engine re-bases
+ * the stream (it ran ahead of the gateway clock and steps back to it), and every detect step moves
+ * its times by the correction the gateway clock measured. The alerts raised from the correction on
+ * are those of a correct clock. Until 2026-12-08 a detect step noticed only a step back of more
+ * than the jump threshold (1 h): for the minutes after the correction a hampel alert, a flatline's
+ * stuck run, a page_hinkley or iso10816 alert came late or not at all, and extra ones came.
+ * (`spike` with `max_rate` is left out: across a correction it judges no rate, by design — the
+ * time between the two readings is not known in a replay — so its first step after it is not an alert.)
+ */
+for (const [name, params] of Object.entries(DETECTORS)) {
+  if (name === 'spike with max_rate') continue;
+  test(`clock set back by minutes (live): ${name} raises from the correction on what it raises with a correct clock`, () => {
+    for (const { domain, rs } of DATA) {
+      const at = rs[Math.floor(rs.length / 2)]!.ts;
+      const device = rs[0]!.stream.split('/')[0]!;
+      const raised = (ahead: number) => {
+        const spec = name === 'default' ? defaultPipeline() : pipelineSchema().parse({ name: 't', input: { streams: ['**'] }, steps: [{ detect: { detector: name, ...params } }, { output: 'alerts' }] });
+        let corrected = false;
+        const out: string[] = [];
+        const p = compilePipeline(spec, (e) => {
+          if (corrected && e.kind === 'alert' && e.alert.state === 'raised' && e.alert.stream.startsWith(`${device}/`) && e.alert.start >= at && e.alert.start < at + HOUR) out.push(`${e.alert.stream} ${e.alert.start}`);
+        });
+        for (const r of rs) {
+          if (r.ts >= at) corrected = true;
+          p.push({ ...r, ts: r.ts < at && r.stream.startsWith(`${device}/`) ? r.ts + ahead : r.ts, arrival: r.ts + 1 });
+        }
+        p.flush();
+        return out;
+      };
+      assert.deepEqual(raised(4 * 60_000), raised(0), `${name} on the ${domain} simulator, 4 minutes ahead`);
+    }
+  });
+}
+
+/**
  * A correction in the middle of what a detector measures in time: an early-life baseline, a stuck
  * run, a crossing counting towards its minimum duration, a rate. Live, one reading every 10 s;
  * the stream's clock 3 days ahead until `at`. Returns the raised alerts' starts, in minutes after
@@ -101,14 +136,9 @@ const cases: Array<[string, Record<string, unknown>, (s: number) => number]> = [
 for (const [what, detect, value] of cases) {
   test(`clock set back in the middle of it: ${what}`, () => {
     const right = raisedAround(detect, value, AT, 0);
-    const set = raisedAround(detect, value, AT, 3 * 24 * HOUR);
-    if (detect.detector === 'spike') assert.deepEqual([right, set], [[], []]);
-    else {
-      assert.equal(right.length, 1, `${what}: raised once with a correct clock`);
-      // (the new clock's times are those of the correct clock less one reading's interval: the
-      // old clock's last reading is taken as just before the new clock's first)
-      assert.equal(set.length, 1, `${what}: raised once after the correction`);
-      assert.ok(Math.abs(set[0]! - right[0]!) <= 1 / 6 + 1e-9, `${what}: at ${set[0]} min, not ${right[0]}`);
-    }
+    if (detect.detector === 'spike') assert.deepEqual(right, []);
+    else assert.equal(right.length, 1, `${what}: raised once with a correct clock`);
+    // live, the gateway clock measures the correction: the times move by it exactly
+    for (const ahead of [4 * 60_000, 3 * 24 * HOUR]) assert.deepEqual(raisedAround(detect, value, AT, ahead), right, `${what}: ${ahead / 60_000} minutes ahead`);
   });
 }
