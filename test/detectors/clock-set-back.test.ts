@@ -107,7 +107,7 @@ for (const [name, params] of Object.entries(DETECTORS)) {
  * the stream's clock 3 days ahead until `at`. Returns the raised alerts' starts, in minutes after
  * the start of the data on the new clock.
  */
-function raisedAround(detect: Record<string, unknown>, value: (s: number) => number, at: number, ahead: number): number[] {
+function raisedAround(detect: Record<string, unknown>, value: (s: number) => number, at: number, ahead: number, silent: [number, number] = [0, 0]): number[] {
   const spec = pipelineSchema().parse({ name: 't', input: { streams: ['**'], max_future_skew: '4d' }, steps: [{ detect }, { output: 'alerts' }] });
   const out: number[] = [];
   const p = compilePipeline(spec, (e) => {
@@ -115,11 +115,26 @@ function raisedAround(detect: Record<string, unknown>, value: (s: number) => num
   });
   for (let s = 0; s < 7200; s += 10) {
     const t = START + s * 1000;
+    if (s >= silent[0] && s < silent[1]) continue;
     p.push({ stream: 'd/x', ts: t < at ? t + ahead : t, value: value(s), arrival: t + 1 });
   }
   p.flush();
   return out;
 }
+
+// The commonest correction: a device restarts (silent for minutes) and comes back with its clock
+// set by NTP. The shift is the correction, not the correction less the silence: an ewma still in
+// its 10-minute warm-up at 5 minutes, silent until 15, judges the step at 17 minutes as a correct
+// clock does (until 2026-12-08 its warm-up start moved 10 minutes too far and the step was missed).
+test('clock set back across a restart (live): the silence is not taken off the correction', () => {
+  const detect = { detector: 'ewma', half_life: '10m', warmup_time: '10m', warmup: 3 };
+  const value = (s: number) => (s >= 1020 ? 3 : 1) + noise(s);
+  const silent: [number, number] = [300, 900];
+  const at = START + 900_000;
+  const right = raisedAround(detect, value, at, 0, silent);
+  assert.deepEqual(right, [17], 'raised at the step with a correct clock');
+  for (const ahead of [2 * HOUR, 3 * 24 * HOUR]) assert.deepEqual(raisedAround(detect, value, at, ahead, silent), right, `${ahead / HOUR} h ahead`);
+});
 
 const noise = (s: number) => Math.sin(s * 12.9898) * 0.05;
 const AT = START + 20 * 60_000;

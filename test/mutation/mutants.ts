@@ -168,7 +168,7 @@ export const MUTANTS: Mutant[] = [
     original: 'const from = keyState.maxTs + (arrival !== undefined && arrival > keyState.lastArrival ? arrival - keyState.lastArrival : 0);',
     replacement: 'const from = keyState.maxTs;',
     tests: ['test/detectors/clock-set-back.test.ts'],
-    pattern: 'middle of it|by minutes',
+    pattern: 'restart|middle of it',
   },
   {
     id: 'clock set back: the alert tracker\'s last clear stays on the old clock (a negative cooldown)',
