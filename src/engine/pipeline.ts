@@ -458,6 +458,10 @@ export class Pipeline {
         this.counts.late++;
         this.count('late');
         this.sink({ kind: 'late', pipeline: this.name, output: 'late', reading: r, watermark: wm });
+        // A stream that delivers is not silent, if late: else its idle windows would go on closing
+        // at its newest time plus the silence, ahead of what it sends, and every reading after it
+        // be late for good (a device fast by a minute, restarted, back with its clock set right).
+        if (live) keyState.lastArrival = arrival;
         return true;
       }
     }
@@ -537,8 +541,12 @@ export class Pipeline {
   private rebase(keyState: KeyState, ts: number, arrival?: number): void {
     this.counts.rebased++;
     // Where the old clock would be now: live, the gateway clock says how long passed since the
-    // stream's last reading (the readings' times alone put the two on top of each other).
-    const from = keyState.maxTs + (arrival !== undefined && arrival > keyState.lastArrival ? arrival - keyState.lastArrival : 0);
+    // stream's last reading (the readings' times alone put the two on top of each other) — at
+    // most half the step back, so that what was kept on the old clock (up to its newest time) is
+    // still nearer `from` than `to` (onOldClock): a silence longer than that (a device restarted
+    // with its clock set right) is taken off the correction in part.
+    const gap = arrival !== undefined && arrival > keyState.lastArrival ? arrival - keyState.lastArrival : 0;
+    const from = keyState.maxTs + Math.min(gap, (keyState.maxTs - ts) / 2);
     const windowSlot = this.windowOp ? this.windowSlot : Infinity;
     for (const { op: o, ctx, slot } of this.operators) if (slot <= windowSlot) o.rebased?.(keyState.stream, from, ts, ctx);
     const op = this.windowOp;

@@ -201,6 +201,31 @@ test('clock set back: a detect step on a stream the device\'s operators make (a 
   }
 });
 
+test('clock set back during a restart (live): a device fast by less than its silence, back with its clock set right, loses at most its lead, never the rest', () => {
+  // 1 reading a second; silent for 2 minutes from 5 minutes in (its windows close idle at its own
+  // time: its newest plus the silence, ahead of the corrected clock); then 8 minutes right. Until
+  // 2026-12-08 every reading after the silence was late, for good: a late reading did not count
+  // as delivering, the stream stayed silent, and its windows went on closing ahead of it.
+  for (const lead of [30_000, 100_000]) {
+    const spec = pipelineSchema().parse({ name: 'p', input: { streams: ['**'] }, steps: [{ window: { type: 'tumbling', size: '10s', lateness: '1s', aggregates: ['count'] } }, { output: 'agg' }] });
+    let last = -Infinity;
+    const p = compilePipeline(spec, (e) => {
+      if (e.kind === 'aggregate') last = Math.max(last, e.result.start);
+    });
+    let tick = START;
+    for (let s = 0; s < 900; s++) {
+      if (s >= 300 && s < 420) continue;
+      const t = START + s * 1000;
+      while (tick + 1000 <= t) p.advanceTo((tick += 1000));
+      p.push({ stream: 'd/x', ts: s < 300 ? t + lead : t, value: 1, arrival: t + 50 });
+    }
+    p.flush();
+    const st = p.stats();
+    assert.ok(st.late <= lead / 1000, `${lead / 1000} s fast: ${st.late} readings late, at most its lead`);
+    assert.equal(last, START + 890_000, `${lead / 1000} s fast: windowed to the end`);
+  }
+});
+
 test('clock set back (live): a device steadily 4 minutes fast with readings out of order, and a reading delivered 3 minutes late, are no correction (nothing re-based)', () => {
   const spec = pipelineSchema().parse({ name: 'p', input: { streams: ['**'] }, steps: [{ window: { type: 'tumbling', size: '10s', lateness: '2s', aggregates: ['count'] } }, { output: 'agg' }] });
   const p = compilePipeline(spec, () => {});

@@ -163,9 +163,17 @@ export const MUTANTS: Mutant[] = [
     pattern: 'operators make',
   },
   {
+    id: 'idle windows: a late reading does not count as delivering (a device fast by a minute, restarted, back with its clock set right: late for good)',
+    in: 'src/engine/pipeline.ts',
+    original: '        if (live) keyState.lastArrival = arrival;\n        return true;',
+    replacement: '        return true;',
+    tests: ['test/engine/clock-set-back.test.ts'],
+    pattern: 'during a restart',
+  },
+  {
     id: 'clock set back, live: the time since the stream\'s last reading is not counted (the correction taken as one reading interval less)',
     in: 'src/engine/pipeline.ts',
-    original: 'const from = keyState.maxTs + (arrival !== undefined && arrival > keyState.lastArrival ? arrival - keyState.lastArrival : 0);',
+    original: 'const from = keyState.maxTs + Math.min(gap, (keyState.maxTs - ts) / 2);',
     replacement: 'const from = keyState.maxTs;',
     tests: ['test/detectors/clock-set-back.test.ts'],
     pattern: 'restart|middle of it',
