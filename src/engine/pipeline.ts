@@ -454,7 +454,17 @@ export class Pipeline {
       let wst = keyState.slots[this.windowSlot];
       if (wst === undefined) wst = keyState.slots[this.windowSlot] = this.windowOp.createKey();
       const wm = this.windowOp.watermark(wst);
-      if (ts < wm) {
+      // Live: newer than anything the stream sent, behind only where its idle windows were closed
+      // to (its newest time plus its silence), from a stream that ran ahead of the gateway clock
+      // and now is near it: its clock was set right while it was silent (a restart with NTP). Its
+      // windows start afresh at this reading. Nothing kept for it is later than this reading, so
+      // no step needs telling.
+      const lead = keyState.maxTs - keyState.lastArrival;
+      if (ts < wm && live && ts > keyState.maxTs && lead > this.correctionAfter && Math.abs(ts - arrival) < lead / 2) {
+        this.counts.rebased++;
+        this.windowOp.flush(wst, keyState.stream, true, (res) => this.fired(keyState, res));
+        keyState.slots[this.windowSlot] = this.windowOp.createKey();
+      } else if (ts < wm) {
         this.counts.late++;
         this.count('late');
         this.sink({ kind: 'late', pipeline: this.name, output: 'late', reading: r, watermark: wm });

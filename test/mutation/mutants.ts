@@ -163,6 +163,14 @@ export const MUTANTS: Mutant[] = [
     pattern: 'operators make',
   },
   {
+    id: 'clock set right during a silence (live): the stream is not re-based, its lead late',
+    in: 'src/engine/pipeline.ts',
+    original: 'if (ts < wm && live && ts > keyState.maxTs && lead > this.correctionAfter && Math.abs(ts - arrival) < lead / 2) {',
+    replacement: 'if (false) {',
+    tests: ['test/engine/clock-set-back.test.ts'],
+    pattern: 'during a restart',
+  },
+  {
     id: 'idle windows: a late reading does not count as delivering (a device fast by a minute, restarted, back with its clock set right: late for good)',
     in: 'src/engine/pipeline.ts',
     original: '        if (live) keyState.lastArrival = arrival;\n        return true;',
