@@ -457,8 +457,8 @@ export class Pipeline {
       // Live: newer than anything the stream sent, behind only where its idle windows were closed
       // to (its newest time plus its silence), from a stream that ran ahead of the gateway clock
       // and now is near it: its clock was set right while it was silent (a restart with NTP). Its
-      // windows start afresh at this reading. Nothing kept for it is later than this reading, so
-      // no step needs telling.
+      // windows start afresh at this reading. No step is told: nothing kept for it is later than
+      // this reading (no duration comes out negative; one across the silence is short by the lead).
       const lead = keyState.maxTs - keyState.lastArrival;
       if (ts < wm && live && ts > keyState.maxTs && lead > this.correctionAfter && Math.abs(ts - arrival) < lead / 2) {
         this.counts.rebased++;
