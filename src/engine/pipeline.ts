@@ -460,8 +460,8 @@ export class Pipeline {
       // windows start afresh at this reading. No step is told: nothing kept for it is later than
       // this reading (no duration comes out negative; one across the silence is short by the lead).
       // Taken for such a correction wrongly (a fast device's backlog), a window restarts: no harm.
-      const lead = keyState.maxTs - keyState.lastArrival;
-      if (ts < wm && live && ts > keyState.maxTs && lead > 0 && Math.abs(ts - arrival) < lead / 2) {
+      const lead = ts < wm ? keyState.maxTs - keyState.lastArrival : 0;
+      if (live && lead > 0 && ts > keyState.maxTs && Math.abs(ts - arrival) < lead / 2) {
         this.counts.rebased++;
         this.windowOp.flush(wst, keyState.stream, true, (res) => this.fired(keyState, res));
         keyState.slots[this.windowSlot] = this.windowOp.createKey();

@@ -201,38 +201,13 @@ test('clock set back: a detect step on a stream the device\'s operators make (a 
   }
 });
 
-test('clock set back during a restart (live): a device fast by less than its silence, back with its clock set right, starts its windows afresh and loses nothing', () => {
-  // 1 reading a second; silent for 2 minutes from 5 minutes in (its windows close idle at its own
-  // time: its newest plus the silence, ahead of the corrected clock); then 8 minutes right. Until
-  // 2026-12-08 every reading after the silence was late, for good: a late reading did not count
-  // as delivering, the stream stayed silent, and its windows went on closing ahead of it.
-  for (const lead of [5_000, 20_000, 30_000, 100_000]) {
-    const spec = pipelineSchema().parse({ name: 'p', input: { streams: ['**'] }, steps: [{ window: { type: 'tumbling', size: '10s', lateness: '1s', aggregates: ['count'] } }, { output: 'agg' }] });
-    let last = -Infinity;
-    const p = compilePipeline(spec, (e) => {
-      if (e.kind === 'aggregate') last = Math.max(last, e.result.start);
-    });
-    let tick = START;
-    for (let s = 0; s < 900; s++) {
-      if (s >= 300 && s < 420) continue;
-      const t = START + s * 1000;
-      while (tick + 1000 <= t) p.advanceTo((tick += 1000));
-      p.push({ stream: 'd/x', ts: s < 300 ? t + lead : t, value: 1, arrival: t + 50 });
-    }
-    p.flush();
-    const st = p.stats();
-    assert.equal(st.late, 0, `${lead / 1000} s fast: nothing late`);
-    // (5 s fast: its windows were not closed past the reading; nothing to re-base)
-    assert.equal(st.rebased, lead > 5_000 ? 1 : 0, `${lead / 1000} s fast: re-based`);
-    assert.equal(last, START + 890_000, `${lead / 1000} s fast: windowed to the end`);
-  }
-});
-
-test('idle windows (live): a stream whose readings come 30 s late after a silence loses at most those 30 s, never the rest', () => {
-  // a correct clock; 2 minutes silent, then every reading delivered 30 s after it was taken (a
-  // link that queues): behind where its windows were closed to (its newest time plus the silence).
-  // Until 2026-12-08 a late reading did not count as delivering: the stream stayed silent, its
-  // windows went on closing ahead of it, and every reading after the silence was late, for good.
+/**
+ * One stream, a reading a second for 15 minutes, silent from 5 to 7 minutes in (its windows close
+ * idle at its own time: its newest plus the silence), live with the gateway clock ticking every
+ * second: each reading second `s` (event time `t`) stamped `stamp(s, t)`, arriving at `arrive(s, t)`.
+ * Returns the pipeline's stats and the start of the last window sent.
+ */
+function aroundSilence(stamp: (s: number, t: number) => number, arrive: (s: number, t: number) => number) {
   const spec = pipelineSchema().parse({ name: 'p', input: { streams: ['**'] }, steps: [{ window: { type: 'tumbling', size: '10s', lateness: '1s', aggregates: ['count'] } }, { output: 'agg' }] });
   let last = -Infinity;
   const p = compilePipeline(spec, (e) => {
@@ -242,12 +217,31 @@ test('idle windows (live): a stream whose readings come 30 s late after a silenc
   for (let s = 0; s < 900; s++) {
     if (s >= 300 && s < 420) continue;
     const t = START + s * 1000;
-    const arrival = t + (s < 300 ? 50 : 30_000);
+    const arrival = arrive(s, t);
     while (tick + 1000 <= arrival) p.advanceTo((tick += 1000));
-    p.push({ stream: 'd/x', ts: t, value: 1, arrival });
+    p.push({ stream: 'd/x', ts: stamp(s, t), value: 1, arrival });
   }
   p.flush();
-  const st = p.stats();
+  return { st: p.stats(), last };
+}
+
+test('clock set back during a restart (live): a device fast by less than its silence, back with its clock set right, starts its windows afresh and loses nothing', () => {
+  // Until 2026-12-08 every reading after the silence was late, for good: a late reading did not
+  // count as delivering, the stream stayed silent, and its windows went on closing ahead of it.
+  for (const lead of [5_000, 20_000, 30_000, 100_000]) {
+    const { st, last } = aroundSilence((s, t) => (s < 300 ? t + lead : t), (_s, t) => t + 50);
+    assert.equal(st.late, 0, `${lead / 1000} s fast: nothing late`);
+    // (5 s fast: its windows were not closed past the reading; nothing to re-base)
+    assert.equal(st.rebased, lead > 5_000 ? 1 : 0, `${lead / 1000} s fast: re-based`);
+    assert.equal(last, START + 890_000, `${lead / 1000} s fast: windowed to the end`);
+  }
+});
+
+test('idle windows (live): a stream whose readings come 30 s late after a silence loses at most those 30 s, never the rest', () => {
+  // a correct clock; after the silence every reading delivered 30 s after it was taken (a link
+  // that queues): behind where its windows were closed to. Until 2026-12-08 a late reading did not
+  // count as delivering, and every reading after the silence was late, for good.
+  const { st, last } = aroundSilence((_s, t) => t, (s, t) => t + (s < 300 ? 50 : 30_000));
   assert.ok(st.late > 0 && st.late <= 30, `${st.late} readings late, at most the 30 s of delay`);
   assert.equal(last, START + 890_000, 'windowed to the end');
 });
